@@ -1,0 +1,48 @@
+# Twin: two entry points. `make run` opens the demo; `make test` runs everything CI runs.
+SHELL := /bin/bash
+PY ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+LAYOUT ?= layouts/demo-air-hall.yaml
+SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-cursor0 \
+	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
+	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
+
+.PHONY: run test system-deps venv lint clean bench
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PY) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# Installs the Debian packages the GUI tests and the live-telemetry tests need, when missing.
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing system packages:$$missing"; \
+		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+	fi
+
+run: $(STAMP)
+	$(BIN)/twin run $(LAYOUT)
+
+lint: $(STAMP)
+	$(BIN)/ruff check twin tests plugins
+	$(BIN)/ruff format --check twin tests plugins
+	$(BIN)/lint-imports
+
+test: system-deps $(STAMP)
+	$(MAKE) lint
+	$(BIN)/python -m pytest -q -p no:cacheprovider
+
+bench: $(STAMP)
+	$(BIN)/twin bench
+
+clean:
+	rm -rf $(VENV) build dist .pytest_cache

@@ -1,0 +1,3 @@
+"""Twin: a desktop digital twin of an AI factory."""
+
+__version__ = "0.1.0"

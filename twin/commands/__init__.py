@@ -1,0 +1,1 @@
+"""Subcommands of the ``twin`` command, one module each (see ``twin.cli``)."""

@@ -1,0 +1,1 @@
+"""Facility data: layout schema, load/save, catalog, topology graph, edits and checks (no Qt, no VTK)."""
