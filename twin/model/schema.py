@@ -231,7 +231,8 @@ class Layout(_Strict):
     sensors: list[Sensor] = []
     telemetry: TelemetryMapping = TelemetryMapping()
     catalog: list[CatalogItem] = Field(
-        default_factory=list, description="Device types added to (or overriding) the shared catalog."
+        default_factory=list,
+        description="Device types added to (or overriding) the shared catalog.",
     )
 
 

@@ -1,0 +1,323 @@
+"""Load a layout file: parse, validate, check references and geometry, then build the Facility.
+
+All or nothing: any error raises ``LayoutError`` (and only that) with every problem found, each
+naming the file, line and field; no partly built facility escapes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import yaml
+from pydantic import ValidationError
+
+from twin.model.catalog import Catalog, shipped_catalog
+from twin.model.errors import LayoutError, Problem, field_path
+from twin.model.facility import Facility
+from twin.model.geometry import footprints, outside, overlapping_pairs
+from twin.model.schema import FORMAT, Layout
+from twin.model.yamlpos import lines_of, load_fast
+
+Loc = tuple
+
+
+def parse_layout(text: str, path: str | Path | None = None) -> Layout:
+    """Text to a schema-valid ``Layout`` (no cross-reference checks yet)."""
+    name = str(path) if path is not None else "<layout>"
+    try:
+        data: Any = load_fast(text)
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = mark.line + 1 if mark is not None else None
+        msg = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+        raise LayoutError([Problem(msg, "", line, name)], path) from None
+    if not isinstance(data, dict):
+        raise LayoutError(
+            [Problem("the file must hold a mapping (key: value) at the top", "", 1, name)], path
+        )
+    fmt = data.get("format")
+    if fmt != FORMAT:
+        if isinstance(fmt, str) and fmt.startswith("twin-layout/"):
+            msg = f"format {fmt!r} is not supported by this version of Twin (it reads {FORMAT!r})"
+        else:
+            msg = f"not a Twin layout: 'format' must be {FORMAT!r}"
+        raise LayoutError([Problem(msg, "format", lines_of(text, [("format",)])[0], name)], path)
+    try:
+        return Layout.model_validate(data)
+    except ValidationError as exc:
+        errs = exc.errors(include_url=False)
+        locs = [tuple(e["loc"]) for e in errs]
+        lines = lines_of(text, locs)
+        problems = []
+        for e, loc, line in zip(errs, locs, lines, strict=True):
+            # discriminated unions put the tag in the path; drop it from what we show
+            shown = tuple(p for p in loc if not (isinstance(p, str) and p in _KINDS))
+            msg = e["msg"]
+            if e["type"] == "extra_forbidden":
+                msg = f"unknown field {loc[-1]!r}"
+            problems.append(Problem(msg, field_path(shown), line, name))
+        raise LayoutError(problems, path) from None
+
+
+_KINDS = {
+    "gpu",
+    "server",
+    "rack",
+    "air_unit",
+    "cdu",
+    "utility",
+    "switchgear",
+    "transformer",
+    "ups",
+    "pdu",
+    "rpp",
+    "busway",
+}
+
+
+def check_references(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
+    """Ids unique, references resolvable, types of the right kind, servers fit their racks."""
+    out: list[tuple[Loc, str]] = []
+    seen: dict[str, Loc] = {}
+
+    def unique(item_id: str, loc: Loc) -> None:
+        if item_id in seen:
+            out.append(
+                (
+                    loc + ("id",),
+                    f"duplicate id {item_id!r} (first used at {field_path(seen[item_id])})",
+                )
+            )
+        else:
+            seen[item_id] = loc
+
+    def typed(type_id: str, kinds: tuple[str, ...], loc: Loc) -> bool:
+        item = catalog.get(type_id)
+        if item is None:
+            out.append((loc + ("type",), f"unknown type {type_id!r}: not in the catalog"))
+            return False
+        if item.kind not in kinds:
+            out.append(
+                (
+                    loc + ("type",),
+                    f"type {type_id!r} is a {item.kind}, expected {' or '.join(kinds)}",
+                )
+            )
+            return False
+        return True
+
+    halls = set()
+    for i, h in enumerate(layout.halls):
+        unique(h.id, ("halls", i))
+        halls.add(h.id)
+
+    def in_hall(hall: str, loc: Loc) -> None:
+        if hall not in halls:
+            out.append((loc + ("hall",), f"unknown hall {hall!r}"))
+
+    power_ids = {d.id for d in layout.power}
+    cdu_ids = {c.id for c in layout.cooling.cdus}
+    hosts: dict[str, Loc] = {}
+    for ri, row in enumerate(layout.rows):
+        rloc = ("rows", ri)
+        unique(row.id, rloc)
+        in_hall(row.hall, rloc)
+        for k, rack in enumerate(row.racks):
+            loc = rloc + ("racks", k)
+            unique(rack.id, loc)
+            rack_ok = typed(rack.type, ("rack",), loc)
+            used_u = 0
+            for si, grp in enumerate(rack.servers):
+                sloc = loc + ("servers", si)
+                if not typed(grp.type, ("server",), sloc):
+                    continue
+                st = catalog[grp.type]
+                used_u += st.u * grp.count
+                if st.gpu and catalog.get(st.gpu) is None:
+                    out.append(
+                        (sloc + ("type",), f"server type {grp.type!r} names unknown GPU {st.gpu!r}")
+                    )
+                if grp.hosts is not None:
+                    want = grp.count * st.hosts
+                    if len(grp.hosts) != want:
+                        out.append(
+                            (sloc + ("hosts",), f"{len(grp.hosts)} host names given, {want} needed")
+                        )
+                    for hn, hname in enumerate(grp.hosts):
+                        if hname in hosts:
+                            out.append(
+                                (
+                                    sloc + ("hosts", hn),
+                                    f"host {hname!r} already used at {field_path(hosts[hname])}",
+                                )
+                            )
+                        hosts[hname] = sloc + ("hosts", hn)
+            if rack_ok and used_u > catalog[rack.type].u:
+                out.append(
+                    (
+                        loc + ("servers",),
+                        f"servers need {used_u}U, rack {rack.type!r} has {catalog[rack.type].u}U",
+                    )
+                )
+            if rack.servers and rack.load is not None:
+                out.append((loc + ("load",), "give either servers or load, not both"))
+            for side in ("a", "b"):
+                ref = getattr(rack.feeds, side)
+                if ref is not None and ref not in power_ids:
+                    out.append((loc + ("feeds", side), f"unknown power device {ref!r}"))
+            if rack.cdu is not None and rack.cdu not in cdu_ids:
+                out.append((loc + ("cdu",), f"unknown CDU {rack.cdu!r}"))
+    for i, d in enumerate(layout.power):
+        loc = ("power", i)
+        unique(d.id, loc)
+        typed(d.type, ("utility", "switchgear", "transformer", "ups", "pdu", "rpp", "busway"), loc)
+        if d.upstream is not None and d.upstream not in power_ids:
+            out.append((loc + ("upstream",), f"unknown power device {d.upstream!r}"))
+        if d.hall is not None:
+            in_hall(d.hall, loc)
+    # cycles in the power chain
+    up = {d.id: d.upstream for d in layout.power}
+    for i, d in enumerate(layout.power):
+        cur, steps = d.upstream, 0
+        while cur is not None and cur in up and steps <= len(up):
+            if cur == d.id:
+                out.append(
+                    (("power", i, "upstream"), f"power chain of {d.id!r} loops back on itself")
+                )
+                break
+            cur, steps = up[cur], steps + 1
+    cool = layout.cooling
+    for i, u in enumerate(cool.air_units):
+        loc = ("cooling", "air_units", i)
+        unique(u.id, loc)
+        typed(u.type, ("air_unit",), loc)
+        in_hall(u.hall, loc)
+    for i, c in enumerate(cool.cdus):
+        loc = ("cooling", "cdus", i)
+        unique(c.id, loc)
+        typed(c.type, ("cdu",), loc)
+        in_hall(c.hall, loc)
+    for name in ("supplies", "returns", "containment"):
+        for i, item in enumerate(getattr(cool, name)):
+            loc = ("cooling", name, i)
+            unique(item.id, loc)
+            in_hall(item.hall, loc)
+    for i, s in enumerate(layout.sensors):
+        unique(s.id, ("sensors", i))
+        in_hall(s.hall, ("sensors", i))
+    return out
+
+
+def _rack_locs(layout: Layout) -> list[Loc]:
+    return [
+        ("rows", ri, "racks", k)
+        for ri, row in enumerate(layout.rows)
+        for k in range(len(row.racks))
+    ]
+
+
+def check_geometry(fac: Facility) -> list[tuple[Loc, str]]:
+    """Racks and units inside their hall, no two footprints overlapping, power within rating."""
+    out: list[tuple[Loc, str]] = []
+    locs = _rack_locs(fac.layout)
+    corners = footprints(fac.rack_center_m[:, :2], fac.rack_size_m[:, :2], fac.rack_rotation_deg)
+    hall_rect = np.concatenate(
+        [np.zeros_like(fac.hall_size_m[:, :2]), fac.hall_size_m[:, :2]], axis=1
+    )
+    for r in np.flatnonzero(outside(corners, hall_rect[fac.rack_hall])):
+        out.append(
+            (
+                locs[r] + ("position_m",),
+                f"rack {fac.rack_ids[r]!r} lies outside hall {fac.hall_ids[fac.rack_hall[r]]!r}",
+            )
+        )
+    too_tall = fac.rack_size_m[:, 2] > fac.hall_size_m[fac.rack_hall, 2]
+    for r in np.flatnonzero(too_tall):
+        out.append((locs[r] + ("type",), f"rack {fac.rack_ids[r]!r} is taller than its hall"))
+    # units share the floor with racks
+    unit_corners = [corners]
+    unit_group = [fac.rack_hall]
+    unit_locs = list(locs)
+    unit_names = list(fac.rack_ids)
+    for kind, key in (("air_unit", "air_units"), ("cdu", "cdus")):
+        c = footprints(
+            getattr(fac, f"{kind}_center_m")[:, :2],
+            getattr(fac, f"{kind}_size_m")[:, :2],
+            getattr(fac, f"{kind}_rotation_deg"),
+        )
+        hall = getattr(fac, f"{kind}_hall")
+        for i in np.flatnonzero(outside(c, hall_rect[hall])):
+            out.append(
+                (
+                    ("cooling", key, int(i), "position_m"),
+                    f"{getattr(fac, f'{kind}_ids')[i]!r} lies outside hall {fac.hall_ids[hall[i]]!r}",
+                )
+            )
+        unit_corners.append(c)
+        unit_group.append(hall)
+        unit_locs += [("cooling", key, i) for i in range(len(c))]
+        unit_names += getattr(fac, f"{kind}_ids")
+    allc = np.concatenate(unit_corners)
+    for i, j in overlapping_pairs(allc, np.concatenate(unit_group)):
+        out.append(
+            (unit_locs[j] + ("position_m",), f"{unit_names[j]!r} overlaps {unit_names[i]!r}")
+        )
+    load = fac.power_load_w()
+    for p in np.flatnonzero(load > fac.power_capacity_w * (1 + 1e-9)):
+        out.append(
+            (
+                ("power", int(p), "capacity_kw"),
+                f"{fac.power_ids[p]!r} carries {load[p] / 1e3:.1f} kW in normal operation, over its {fac.power_capacity_w[p] / 1e3:.1f} kW rating",
+            )
+        )
+    return out
+
+
+def facility_from_text(
+    text: str, path: str | Path | None = None, catalog: Catalog | None = None
+) -> Facility:
+    """Validate text fully and build its Facility, or raise ``LayoutError``."""
+    name = str(path) if path is not None else "<layout>"
+    layout = parse_layout(text, path)
+    cat = (catalog or shipped_catalog()).with_items(layout.catalog)
+    problems = check_references(layout, cat)
+    if not problems:
+        try:
+            fac = Facility(layout, cat, path)
+        except (KeyError, IndexError, ValueError) as exc:  # a check above should have caught it
+            raise LayoutError(
+                [Problem(f"inconsistent layout: {exc}", "", None, name)], path
+            ) from None
+        problems = check_geometry(fac)
+    if problems:
+        lines = lines_of(text, [loc for loc, _ in problems])
+        raise LayoutError(
+            [
+                Problem(msg, field_path(loc), line, name)
+                for (loc, msg), line in zip(problems, lines, strict=True)
+            ],
+            path,
+        )
+    fac.source_text = text
+    return fac
+
+
+def load_layout(path: str | Path, catalog: Catalog | None = None) -> Facility:
+    """Load and fully validate a layout file into a ``Facility``, or raise ``LayoutError``."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise LayoutError(
+            [Problem(f"cannot read file: {exc.strerror or exc}", "", None, str(path))], path
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise LayoutError(
+            [Problem(f"not UTF-8 text ({exc.reason} at byte {exc.start})", "", None, str(path))],
+            path,
+        ) from None
+    return facility_from_text(text, path, catalog)
