@@ -216,6 +216,11 @@ class TelemetryMapping(_Strict):
         default_factory=dict,
         description="Overrides of exporter metric names, e.g. {temp_c: DCGM_FI_DEV_GPU_TEMP}.",
     )
+    gpu_uuids: dict[str, str] = Field(
+        default_factory=dict,
+        description="GPU UUID -> 'host/gpuN', for series whose host label is missing or does not "
+        "match the layout's host names.",
+    )
 
 
 class Layout(_Strict):

@@ -20,6 +20,7 @@ GPU_METRICS: tuple[tuple[str, str, float], ...] = (
     ("util_pct", "%", 1.0),
     ("sm_clock_mhz", "MHz", 1.0),
     ("throttle", "bitmask", 1.0),
+    ("xid", "code", 1.0),  # last XID error DCGM reported (0 none)
     ("job", "id", 1.0),
 )
 RACK_METRICS: tuple[tuple[str, str, float], ...] = (
