@@ -1,0 +1,25 @@
+"""``twin schema``: the JSON Schema of the layout format, for editors and other tools."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("schema", help="print the layout format's JSON Schema")
+    p.add_argument("-o", "--output", help="file to write (default: standard output)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from twin.model.atomic import write_text_atomic
+    from twin.model.schema import json_schema
+
+    text = json.dumps(json_schema(), indent=2) + "\n"
+    if args.output:
+        write_text_atomic(args.output, text)
+    else:
+        print(text, end="")
+    return 0

@@ -1,0 +1,36 @@
+"""``twin validate LAYOUT...``: check layouts and say exactly what is wrong and where."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("validate", help="check one or more layout files")
+    p.add_argument("layouts", nargs="+", metavar="LAYOUT")
+    p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+
+    status = 0
+    for path in args.layouts:
+        try:
+            fac = load_layout(path)
+        except LayoutError as exc:
+            status = 1
+            for problem in exc.problems:
+                print(problem, file=sys.stderr)
+            continue
+        if not args.quiet:
+            print(
+                f"{path}: ok: {fac.layout.name!r}: {len(fac.hall_ids)} hall(s), {fac.n_racks} racks, "
+                f"{fac.n_gpus} GPUs, {fac.rack_power_w.sum() / 1e3:,.0f} kW nominal, "
+                f"{len(fac.air_unit_ids)} air units, {len(fac.cdu_ids)} CDUs, {len(fac.power_ids)} power devices"
+            )
+    return status
