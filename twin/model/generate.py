@@ -287,9 +287,7 @@ def gb200_pod() -> str:
         b.power(f"UTIL-{side}", "utility-feed-5mva", None)
         b.power(f"UPS-{side}", "ups-5000kw", f"UTIL-{side}")
     x0 = 5 * TILE_M
-    for r, (rid, y, rot) in enumerate(
-        (("SU1", 4.8 + 0.534, 180.0), ("SU2", 4.8 + 1.068 + 1.8 + 0.534, 0.0))
-    ):
+    for rid, y, rot in (("SU1", 4.8 + 0.534, 180.0), ("SU2", 4.8 + 1.068 + 1.8 + 0.534, 0.0)):
         cdu = f"CDU-{rid}"
         racks = []
         for k in range(8):
