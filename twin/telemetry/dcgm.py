@@ -1,0 +1,475 @@
+"""DCGM exporter series -> per-GPU arrays in the facility's index order.
+
+Series come either from a Prometheus instant query (JSON) or straight from a dcgm-exporter
+``/metrics`` page (Prometheus text format). Each series is mapped to a GPU through the layout's
+telemetry mapping (host label + GPU index, else the GPU UUID); the mapping of a label set is
+computed once and cached, so a steady stream of 100,000-GPU responses costs one dictionary
+lookup per series and no per-GPU Python work beyond that.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from twin.telemetry.frame import (
+    GPU_METRICS,
+    THROTTLE_SW_POWER_CAP,
+    THROTTLE_SW_THERMAL,
+    Frame,
+)
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+    from twin.model.schema import TelemetryMapping
+
+#: Frame metric -> exporter metric names, first is the canonical one. Newer DCGM renamed the
+#: throttle reasons to "clocks event reasons"; both are accepted.
+DEFAULT_METRICS: dict[str, tuple[str, ...]] = {
+    "temp_c": ("DCGM_FI_DEV_GPU_TEMP",),
+    "mem_temp_c": ("DCGM_FI_DEV_MEMORY_TEMP",),
+    "power_w": ("DCGM_FI_DEV_POWER_USAGE",),
+    "util_pct": ("DCGM_FI_DEV_GPU_UTIL",),
+    "sm_clock_mhz": ("DCGM_FI_DEV_SM_CLOCK",),
+    "throttle": ("DCGM_FI_DEV_CLOCK_THROTTLE_REASONS", "DCGM_FI_DEV_CLOCKS_EVENT_REASONS"),
+    "xid": ("DCGM_FI_DEV_XID_ERRORS",),
+}
+
+#: Throttling-time counters (microseconds, cumulative; off by default in dcgm-exporter). A
+#: counter that grew since the last sample means the GPU was slowed for that reason, so it is
+#: folded into the ``throttle`` bit mask under the matching NVML reason bit.
+VIOLATION_METRICS: dict[str, tuple[str, int]] = {
+    "thermal_violation": ("DCGM_FI_DEV_THERMAL_VIOLATION", THROTTLE_SW_THERMAL),
+    "power_violation": ("DCGM_FI_DEV_POWER_VIOLATION", THROTTLE_SW_POWER_CAP),
+}
+
+_GPU_METRIC_NAMES = frozenset(name for name, _, _ in GPU_METRICS)
+_METRIC_NAME_RE = re.compile(r"^[A-Za-z_:][A-Za-z0-9_:]*$")
+
+
+class ResponseError(ValueError):
+    """A response that is not what the Prometheus API or text format promises."""
+
+
+# ---------------------------------------------------------------------------- values
+def clean_values(values: np.ndarray) -> np.ndarray:
+    """NaN where DCGM means blank / not found / not supported, or where a value is not finite.
+
+    DCGM's sentinels: int64 blanks from 0x7ffffffffffffff0 (~9.22e18, e.g. 9223372036854775794),
+    int32 blanks from 0x7ffffff0 (2147483632), fp64 blanks from 2**47 (140737488355328.0).
+    """
+    v = np.asarray(values, dtype=np.float64)
+    bad = ~np.isfinite(v)
+    bad |= v >= 9.2e18
+    bad |= (v >= 140737488355328.0) & (v < 140737488355328.0 + 16)
+    bad |= (v >= 2147483632.0) & (v <= 2147483647.0)
+    if bad.any():
+        v = v.copy()
+        v[bad] = np.nan
+    return v
+
+
+# ---------------------------------------------------------------------------- metric names
+def metric_names(mapping: TelemetryMapping | None = None) -> dict[str, tuple[str, ...]]:
+    """Frame metric -> exporter metric names (or, for Prometheus, PromQL expressions), with the
+    layout's overrides applied. Unknown frame metrics in the overrides are an error."""
+    names = dict(DEFAULT_METRICS)
+    overrides = dict(mapping.metrics) if mapping is not None else {}
+    for key, value in overrides.items():
+        if key not in _GPU_METRIC_NAMES:
+            known = ", ".join(sorted(DEFAULT_METRICS))
+            raise ValueError(f"telemetry.metrics: unknown metric {key!r}; known: {known}")
+        if not value or not value.strip():
+            raise ValueError(f"telemetry.metrics.{key}: empty metric name")
+        names[key] = (value.strip(),)
+    return names
+
+
+def is_plain_name(expr: str) -> bool:
+    """True for a bare metric name (usable in a direct scrape), False for a PromQL expression."""
+    return bool(_METRIC_NAME_RE.match(expr))
+
+
+# ---------------------------------------------------------------------------- GPU mapping
+@dataclass
+class MapStats:
+    """What one batch of series told us about the mapping."""
+
+    series: int = 0
+    matched: int = 0
+    unmatched: set[tuple[str | None, str | None, str | None]] = field(default_factory=set)
+
+
+class GpuMapper:
+    """Maps series label sets to dense GPU indices (-1: no GPU of this facility).
+
+    A series maps by (host label, GPU index label); if that fails, by the UUID label through
+    the layout's ``gpu_uuids`` table or through UUIDs seen earlier next to a known host/GPU.
+    """
+
+    def __init__(self, facility: Facility, mapping: TelemetryMapping | None = None):
+        if mapping is None:
+            mapping = facility.layout.telemetry
+        self.facility = facility
+        self.host_labels: tuple[str, ...] = tuple(mapping.host_labels)
+        self.gpu_label: str = mapping.gpu_label
+        self.uuid_label: str = mapping.uuid_label
+        if not self.host_labels:
+            raise ValueError("telemetry.host_labels: at least one host label is needed")
+        self._uuid_index: dict[str, int] = {}
+        bad = []
+        for uuid, item in mapping.gpu_uuids.items():
+            host, _, local = item.rpartition("/gpu")
+            g = facility.gpu_of(host, int(local)) if host and local.isdigit() else -1
+            if g < 0:
+                bad.append(f"{uuid}: {item}")
+            self._uuid_index[uuid] = g
+        if bad:
+            raise ValueError(
+                f"telemetry.gpu_uuids: {len(bad)} entries name no GPU of the layout "
+                f"(want 'host/gpuN'), e.g. {'; '.join(bad[:3])}"
+            )
+        self._by_key: dict[tuple[str | None, str | None, str | None], int] = {}
+        self._by_block: dict[bytes | str, int] = {}
+        self._block_key: dict[bytes | str, tuple[str | None, str | None, str | None]] = {}
+        self._cache_limit = 4 * facility.n_gpus + 10_000
+        self._last_blocks: list | None = None
+        self._last_index: np.ndarray | None = None
+        self._learned = False
+
+    def _forget_unmatched(self) -> None:
+        """Drop cached misses after new UUIDs were learned, so they are resolved again."""
+        self._learned = False
+        self._by_key = {k: g for k, g in self._by_key.items() if g >= 0}
+        self._by_block = {b: g for b, g in self._by_block.items() if g >= 0}
+        self._last_blocks = self._last_index = None
+
+    # -- one label set
+    def key_of(self, labels: Mapping[str, str]) -> tuple[str | None, str | None, str | None]:
+        host = None
+        for name in self.host_labels:
+            host = labels.get(name)
+            if host:
+                break
+        return host, labels.get(self.gpu_label), labels.get(self.uuid_label)
+
+    def resolve(self, key: tuple[str | None, str | None, str | None]) -> int:
+        hit = self._by_key.get(key)
+        if hit is not None:
+            return hit
+        host, gpu, uuid = key
+        g = -1
+        if host is not None and gpu is not None and gpu.isdigit():
+            g = self.facility.gpu_of(host, int(gpu))
+        if g >= 0 and uuid:
+            if uuid not in self._uuid_index:
+                self._uuid_index[uuid] = g
+                self._learned = True  # series cached as unmatched may now map by this UUID
+        elif g < 0 and uuid:
+            g = self._uuid_index.get(uuid, -1)
+        if len(self._by_key) > self._cache_limit:
+            self._by_key.clear()
+        self._by_key[key] = g
+        return g
+
+    # -- many label sets
+    def index_labels(self, labels: Sequence[Mapping[str, str]], stats: MapStats) -> np.ndarray:
+        """GPU index per series for decoded label dictionaries."""
+        keys = [self.key_of(m) for m in labels]
+        index = np.fromiter(map(self.resolve, keys), dtype=np.int64, count=len(keys))
+        if self._learned:
+            self._forget_unmatched()
+            index = np.fromiter(map(self.resolve, keys), dtype=np.int64, count=len(keys))
+        self._count(index, keys, stats)
+        return index
+
+    def index_blocks(self, blocks: list, decode, stats: MapStats) -> np.ndarray:
+        """GPU index per series for raw label blocks (bytes of a JSON object, or the text of a
+        ``{...}`` in the text format), decoded with ``decode`` only the first time one is seen.
+        A response whose blocks equal the previous one's reuses its index array outright."""
+        if self._last_blocks is not None and blocks == self._last_blocks:
+            index = self._last_index
+        else:
+            index = self._index_blocks(blocks, decode)
+            if self._learned:
+                self._forget_unmatched()
+                index = self._index_blocks(blocks, decode)
+            self._last_blocks, self._last_index = blocks, index
+        stats.series += len(blocks)
+        miss = np.flatnonzero(index < 0)
+        stats.matched += len(blocks) - len(miss)
+        stats.unmatched.update(self._block_key[blocks[i]] for i in miss[:10_000])
+        return index
+
+    def _index_blocks(self, blocks: list, decode) -> np.ndarray:
+        cache = self._by_block
+        missing = [b for b in dict.fromkeys(blocks) if b not in cache]
+        if len(cache) + len(missing) > self._cache_limit:
+            cache.clear()
+            self._block_key.clear()
+            missing = list(dict.fromkeys(blocks))
+        for block in missing:
+            key = self._block_key.get(block) or self.key_of(decode(block))
+            cache[block] = self.resolve(key)
+            self._block_key[block] = key
+        return np.fromiter(map(cache.__getitem__, blocks), dtype=np.int64, count=len(blocks))
+
+    @staticmethod
+    def _count(index: np.ndarray, keys: list, stats: MapStats) -> None:
+        miss = np.flatnonzero(index < 0)
+        stats.series += len(keys)
+        stats.matched += len(keys) - len(miss)
+        stats.unmatched.update(keys[i] for i in miss[:10_000])
+
+
+# ---------------------------------------------------------------------------- instant query JSON
+_LABELS_RE = re.compile(rb'"metric":(\{[^}]*\})')
+_VALUES_RE = re.compile(rb'"value":\[[^,\]]*,"([^"]*)"\]')
+_TIME_RE = re.compile(rb'"value":\[\s*([0-9.eE+-]+)\s*,')
+_HEAD_RE = re.compile(rb'^\s*\{\s*"status"\s*:\s*"success"\s*,.{0,200}?"resultType"\s*:\s*"vector"')
+
+
+@dataclass
+class Vector:
+    """One instant-query result: per series, its labels (raw blocks or dicts) and value."""
+
+    values: np.ndarray  # float64, DCGM sentinels not yet cleaned
+    blocks: list | None = None  # raw JSON label objects (bytes), fast path
+    labels: list[dict] | None = None  # decoded labels, slow path
+    time_s: float | None = None  # evaluation time
+
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+def parse_vector(body: bytes) -> Vector:
+    """Parse a ``/api/v1/query`` response whose result is an instant vector.
+
+    Prometheus (and Thanos, Mimir, VictoriaMetrics) write compact JSON, so the series are
+    pulled out with two regular-expression scans instead of building 100,000 dictionaries;
+    the scan is accepted only when it found exactly one label object and one value per
+    ``"metric":`` key, otherwise (odd label values, pretty-printed JSON, an error) the body is
+    parsed as ordinary JSON and checked field by field.
+    """
+    if _HEAD_RE.match(body) and body.rstrip().endswith(b"}"):
+        blocks = _LABELS_RE.findall(body)
+        raw = _VALUES_RE.findall(body)
+        n = body.count(b'"metric":')
+        if len(blocks) == len(raw) == n and n == body.count(b'"value":['):
+            try:
+                values = np.array(raw, dtype=np.float64) if raw else np.zeros(0)
+            except ValueError:
+                values = None
+            if values is not None:
+                m = _TIME_RE.search(body)
+                return Vector(values=values, blocks=blocks, time_s=float(m.group(1)) if m else None)
+    return _parse_vector_json(body)
+
+
+def _api_data(body: bytes) -> dict:
+    try:
+        doc = json.loads(body)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseError(f"response is not JSON: {exc}") from None
+    if not isinstance(doc, dict):
+        raise ResponseError("response is not a JSON object")
+    if doc.get("status") != "success":
+        err = doc.get("error") or "no error message"
+        raise ResponseError(f"query failed: {doc.get('errorType', 'error')}: {err}")
+    data = doc.get("data")
+    if not isinstance(data, dict) or not isinstance(data.get("result"), list):
+        raise ResponseError("response has no data.result list")
+    return data
+
+
+def _parse_vector_json(body: bytes) -> Vector:
+    data = _api_data(body)
+    kind = data.get("resultType")
+    result = data["result"]
+    if kind == "scalar":
+        raise ResponseError("query returned a scalar, not one series per GPU")
+    if kind != "vector":
+        raise ResponseError(f"expected an instant vector, got resultType {kind!r}")
+    try:
+        labels = [s["metric"] for s in result]
+        values = np.array([s["value"][1] for s in result], dtype=np.float64)
+        t = float(result[0]["value"][0]) if result else None
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ResponseError(f"malformed series in result: {exc!r}") from None
+    if not all(isinstance(m, dict) for m in labels):
+        raise ResponseError("malformed series in result: metric is not an object")
+    return Vector(values=values, labels=labels, time_s=t)
+
+
+def parse_scalar(body: bytes) -> float | None:
+    """The single value of a query such as ``max(timestamp(x))``; None when it has no data."""
+    data = _api_data(body)
+    result = data["result"]
+    try:
+        if data.get("resultType") == "scalar":
+            return float(result[1])
+        if not result:
+            return None
+        return float(result[0]["value"][1])
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ResponseError(f"malformed scalar result: {exc!r}") from None
+
+
+@dataclass
+class Matrix:
+    """A range-query result: one (timestamps, values) pair per series."""
+
+    labels: list[dict]
+    times: list[np.ndarray]
+    values: list[np.ndarray]
+
+
+def parse_matrix(body: bytes) -> Matrix:
+    """Parse a ``/api/v1/query_range`` response (resultType matrix)."""
+    data = _api_data(body)
+    if data.get("resultType") != "matrix":
+        raise ResponseError(f"expected a range matrix, got resultType {data.get('resultType')!r}")
+    labels, times, values = [], [], []
+    try:
+        for s in data["result"]:
+            pts = s["values"]
+            labels.append(s["metric"])
+            times.append(np.array([p[0] for p in pts], dtype=np.float64))
+            values.append(np.array([p[1] for p in pts], dtype=np.float64))
+    except (KeyError, IndexError, TypeError, ValueError) as exc:
+        raise ResponseError(f"malformed series in range result: {exc!r}") from None
+    return Matrix(labels=labels, times=times, values=values)
+
+
+def decode_json_labels(block: bytes) -> dict:
+    labels = json.loads(block)
+    if not isinstance(labels, dict):
+        raise ResponseError("series labels are not an object")
+    return labels
+
+
+# ---------------------------------------------------------------------------- text format
+_SAMPLE_RE = re.compile(
+    r"^([A-Za-z_:][A-Za-z0-9_:]*)(\{[^\n]*\})?[ \t]+(\S+)(?:[ \t]+-?\d+)?[ \t]*$", re.M
+)
+_LABEL_RE = re.compile(r'([A-Za-z_][A-Za-z0-9_]*)\s*=\s*"((?:[^"\\]|\\.)*)"')
+_UNESCAPE = {"\\\\": "\\", '\\"': '"', "\\n": "\n"}
+
+
+def decode_text_labels(block: str) -> dict[str, str]:
+    """Labels of a ``{a="x",b="y"}`` block of the text exposition format."""
+    out = {}
+    for name, value in _LABEL_RE.findall(block):
+        if "\\" in value:
+            value = re.sub(r"\\[\\\"n]", lambda m: _UNESCAPE[m.group(0)], value)
+        out[name] = value
+    return out
+
+
+@dataclass
+class TextSeries:
+    blocks: list[str] = field(default_factory=list)
+    raw: list[str] = field(default_factory=list)
+
+
+def parse_exposition(text: str, wanted: Iterable[str] | None = None) -> dict[str, TextSeries]:
+    """Samples of the Prometheus text format, grouped by metric name (only ``wanted`` ones).
+
+    Comment lines (``# HELP``, ``# TYPE``) are skipped; an optional timestamp after the value
+    is ignored. Values stay strings until ``series_values`` converts a whole metric at once.
+    """
+    keep = set(wanted) if wanted is not None else None
+    out: dict[str, TextSeries] = {}
+    for m in _SAMPLE_RE.finditer(text):
+        name = m.group(1)
+        if keep is not None and name not in keep:
+            continue
+        s = out.get(name)
+        if s is None:
+            s = out[name] = TextSeries()
+        s.blocks.append(m.group(2) or "{}")
+        s.raw.append(m.group(3))
+    return out
+
+
+def series_values(raw: list[str]) -> np.ndarray:
+    """Text-format values as float64 (Prometheus spells them like Go: NaN, +Inf, -Inf)."""
+    try:
+        return np.array(raw, dtype=np.float64) if raw else np.zeros(0)
+    except ValueError:
+        out = np.full(len(raw), np.nan)
+        for i, r in enumerate(raw):  # rare: a malformed value among good ones
+            try:
+                out[i] = float(r)
+            except ValueError:
+                pass
+        return out
+
+
+# ---------------------------------------------------------------------------- frames
+class FrameBuilder:
+    """Collects per-metric GPU arrays for one instant and turns them into a ``Frame``."""
+
+    def __init__(self, mapper: GpuMapper):
+        self.mapper = mapper
+        self.n = mapper.facility.n_gpus
+        self.gpu: dict[str, np.ndarray] = {}
+        self.stats = MapStats()
+        self.metrics_missing: list[str] = []
+
+    def _scatter(self, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+        out = np.full(self.n, np.nan, dtype=np.float32)
+        ok = index >= 0
+        out[index[ok]] = clean_values(values[ok])
+        return out
+
+    def add_vector(self, metric: str, vec: Vector) -> None:
+        if vec.blocks is not None:
+            index = self.mapper.index_blocks(vec.blocks, decode_json_labels, self.stats)
+        else:
+            index = self.mapper.index_labels(vec.labels or [], self.stats)
+        self.gpu[metric] = self._scatter(index, vec.values)
+
+    def add_text(self, metric: str, series: TextSeries) -> None:
+        index = self.mapper.index_blocks(series.blocks, decode_text_labels, self.stats)
+        self.gpu[metric] = self._scatter(index, series_values(series.raw))
+
+    def add_array(self, metric: str, values: np.ndarray) -> None:
+        self.gpu[metric] = np.asarray(values, dtype=np.float32)
+
+    def fold_violations(self, rates: Mapping[int, np.ndarray]) -> None:
+        """OR a reason bit into ``throttle`` for GPUs whose violation counter grew."""
+        if not rates:
+            return
+        throttle = self.gpu.get("throttle")
+        if throttle is None:
+            throttle = np.full(self.n, np.nan, dtype=np.float32)
+        bits = np.zeros(self.n, dtype=np.int64)
+        seen = np.zeros(self.n, dtype=bool)
+        for bit, rate in rates.items():
+            rate = np.asarray(rate)
+            seen |= np.isfinite(rate)
+            bits |= np.where(rate > 0, bit, 0)
+        base = np.where(np.isfinite(throttle), throttle, 0).astype(np.int64)
+        merged = (base | bits).astype(np.float32)
+        self.gpu["throttle"] = np.where(np.isfinite(throttle) | seen, merged, np.nan).astype(
+            np.float32
+        )
+
+    def gpus_with_data(self) -> int:
+        if not self.gpu:
+            return 0
+        has = np.zeros(self.n, dtype=bool)
+        for arr in self.gpu.values():
+            has |= ~np.isnan(arr)
+        return int(has.sum())
+
+    def frame(self, time_s: float) -> Frame:
+        frame = Frame.empty(time_s, self.mapper.facility.counts())
+        frame.gpu.update(self.gpu)
+        return frame
