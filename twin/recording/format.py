@@ -1,0 +1,121 @@
+"""The on-disk layout of ``twin-recording/1`` (HDF5), shared by the recorder and the reader.
+
+    /                 attrs: format, layout_name, layout_hash, items_hash, created_utc,
+                             writer, block_frames, counts_json
+    /layout           the layout file's text (scalar string)
+    /time_s           (T,) float64 seconds since the epoch, the time axis
+    /events           (E,) table: time_s, kind, item, message, severity
+    /frames/KIND/M    (T, N) scaled integers, one row per sample: one frame reads one chunk
+                      row per metric (chunks 1 x <=8192 items)
+    /history/KIND/M   (N, T') the same values, item-major, written once per block of
+                      ``block_frames`` samples, delta-coded along time within each block:
+                      one item's history reads a few small chunks
+
+Values are stored as ``round(value / resolution)`` in the dataset's integer type; the
+dataset's ``missing`` attr (the type's minimum) marks NaN. ``resolution`` and ``units`` are
+attributes of every metric dataset.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+
+FORMAT = "twin-recording/1"
+FORMAT_NAME, _, _v = FORMAT.partition("/")
+FORMAT_VERSION = int(_v)
+
+#: Samples per history block: the history index lags the time axis by less than this.
+BLOCK_FRAMES = 64
+#: Items per chunk of a frame row.
+FRAME_CHUNK_ITEMS = 8192
+#: Items per history chunk (each chunk holds BLOCK_FRAMES samples of this many items).
+HISTORY_CHUNK_ITEMS = 64
+TIME_CHUNK = 4096
+
+EVENT_DTYPE = np.dtype(
+    [("time_s", "<f8"), ("kind", "S24"), ("item", "S96"), ("message", "S256"), ("severity", "i1")]
+)
+
+#: Largest magnitude a metric may take, by (kind, metric) then by unit; picks the integer type.
+_MAX_ABS_KIND = {("gpu", "power_w"): 5_000.0}
+_MAX_ABS_UNIT = {
+    "degC": 1_000.0,
+    "%": 1_000.0,
+    "MHz": 10_000.0,
+    "on=1": 100.0,
+    "m3/s": 300.0,
+}
+
+
+def storage_dtype(kind: str, metric: str, unit: str, resolution: float) -> np.dtype:
+    """Smallest signed integer type that holds the metric at its resolution (int8/16/32)."""
+    max_abs = _MAX_ABS_KIND.get((kind, metric), _MAX_ABS_UNIT.get(unit))
+    if max_abs is None:
+        return np.dtype(np.int32)
+    steps = max_abs / resolution
+    for dt in (np.int8, np.int16):
+        if steps < np.iinfo(dt).max - 1:
+            return np.dtype(dt)
+    return np.dtype(np.int32)
+
+
+def encode(values: np.ndarray, resolution: float, dtype: np.dtype) -> np.ndarray:
+    """Floats -> scaled integers; NaN -> the type's minimum; out of range clipped."""
+    info = np.iinfo(dtype)
+    v = np.asarray(values, dtype=np.float64) / resolution
+    missing = ~np.isfinite(v)
+    out = np.rint(np.clip(np.where(missing, 0.0, v), info.min + 1, info.max)).astype(dtype)
+    out[missing] = info.min
+    return out
+
+
+def decode(raw: np.ndarray, resolution: float, out_dtype=np.float32) -> np.ndarray:
+    """Scaled integers -> floats with NaN where missing."""
+    info = np.iinfo(raw.dtype)
+    out = raw.astype(out_dtype)
+    out *= out_dtype(resolution)
+    out[raw == info.min] = np.nan
+    return out
+
+
+def delta_encode(block: np.ndarray) -> np.ndarray:
+    """Differences along the last axis, modulo the integer type (wrapping is exact)."""
+    out = np.empty_like(block)
+    out[..., 0] = block[..., 0]
+    np.subtract(block[..., 1:], block[..., :-1], out=out[..., 1:], casting="unsafe")
+    return out
+
+
+def delta_decode(deltas: np.ndarray) -> np.ndarray:
+    """Inverse of ``delta_encode`` along the last axis, per block of ``BLOCK_FRAMES``."""
+    n = deltas.shape[-1]
+    full = n - n % BLOCK_FRAMES
+    shaped = deltas[..., :full].reshape(*deltas.shape[:-1], -1, BLOCK_FRAMES)
+    out = np.cumsum(shaped, axis=-1, dtype=deltas.dtype).reshape(*deltas.shape[:-1], full)
+    if full < n:
+        tail = np.cumsum(deltas[..., full:], axis=-1, dtype=deltas.dtype)
+        out = np.concatenate([out, tail], axis=-1)
+    return out
+
+
+def layout_hash(facility: Facility) -> str:
+    """Hash of the validated layout (not its comments or formatting)."""
+    data = json.dumps(facility.layout.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(data.encode()).hexdigest()
+
+
+def items_hash(facility: Facility) -> str:
+    """Hash of every item id in index order: equal hashes mean the arrays line up."""
+    h = hashlib.sha256()
+    for kind in ("rack", "air_unit", "cdu", "power", "host"):
+        h.update(kind.encode())
+        h.update("\0".join(facility.ids_of(kind)).encode())
+    h.update(np.ascontiguousarray(facility.host_gpu_count, dtype=np.int32).tobytes())
+    return h.hexdigest()

@@ -1,0 +1,313 @@
+"""Reads ``twin-recording/1`` files: one frame at any time, one item's history, events.
+
+The time axis is read once (and only its new tail on ``refresh``), so seeking is a binary
+search, never a scan from the start. Files are opened in SWMR mode, so a recording that is
+still being written (or whose writer died) reads up to its last flush.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import h5py
+import numpy as np
+
+from twin.recording import format as fmt
+from twin.recording.errors import LayoutMismatch, RecordingError, RecordingFormatError
+from twin.telemetry.frame import METRICS, Event, EventKind, Frame
+
+if TYPE_CHECKING:
+    from twin.model.catalog import Catalog
+    from twin.model.facility import Facility
+
+_READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+
+
+def open_recording(path: str | Path) -> Recording:
+    """Open a recording for reading, or raise ``RecordingError`` saying why not."""
+    return Recording(path)
+
+
+class Recording:
+    """A recording opened for reading. Close it (or use ``with``) when done."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise RecordingError(f"{self.path}: no such recording file")
+        try:
+            self._file = h5py.File(self.path, "r", swmr=True, rdcc_nbytes=8 << 20)
+        except _READ_ERRORS as exc:
+            raise RecordingError(
+                f"{self.path}: cannot open as HDF5 (truncated, corrupted or not a recording): {exc}"
+            ) from None
+        try:
+            self._read_header()
+        except RecordingError:
+            self._file.close()
+            raise
+        except _READ_ERRORS as exc:
+            self._file.close()
+            raise RecordingError(f"{self.path}: damaged recording: {exc}") from None
+
+    # ------------------------------------------------------------------ header
+    def _read_header(self) -> None:
+        f = self._file
+        tag = f.attrs.get("format")
+        if isinstance(tag, bytes):
+            tag = tag.decode("utf-8", "replace")
+        if not isinstance(tag, str) or not tag.startswith(fmt.FORMAT_NAME + "/"):
+            raise RecordingFormatError(f"{self.path}: not a Twin recording (format {tag!r})")
+        version = tag.partition("/")[2]
+        if not version.isdigit():
+            raise RecordingFormatError(f"{self.path}: unknown recording format {tag!r}")
+        if int(version) > fmt.FORMAT_VERSION:
+            raise RecordingFormatError(
+                f"{self.path}: written by a newer Twin (format {tag}); this Twin reads "
+                f"{fmt.FORMAT}. Update Twin to open it."
+            )
+        self.format = tag
+        self.layout_name = str(f.attrs.get("layout_name", ""))
+        self.layout_hash = str(f.attrs.get("layout_hash", ""))
+        self.items_hash = str(f.attrs.get("items_hash", ""))
+        self.created_utc = str(f.attrs.get("created_utc", ""))
+        self.block_frames = int(f.attrs.get("block_frames", fmt.BLOCK_FRAMES))
+        try:
+            self.counts: dict[str, int] = json.loads(f.attrs["counts_json"])
+        except (KeyError, ValueError) as exc:
+            raise RecordingError(f"{self.path}: header is missing item counts ({exc})") from None
+        for name in ("layout", "time_s", "events"):
+            if name not in f:
+                raise RecordingError(f"{self.path}: missing dataset /{name}")
+        self._time_ds = f["time_s"]
+        self._events_ds = f["events"]
+        #: (kind, metric) -> (frames dataset, history dataset, resolution, unit)
+        self._ds: dict[tuple[str, str], tuple[h5py.Dataset, h5py.Dataset, float, str]] = {}
+        self.metrics: dict[str, list[tuple[str, str, float]]] = {}
+        for kind, metrics in METRICS.items():
+            n = self.counts.get(kind, 0)
+            if n == 0:
+                continue
+            for name, unit, res in metrics:
+                key = f"{kind}/{name}"
+                if f"frames/{key}" not in f or f"history/{key}" not in f:
+                    raise RecordingError(f"{self.path}: missing dataset for metric {key}")
+                frames, history = f[f"frames/{key}"], f[f"history/{key}"]
+                if frames.shape[1] != n or history.shape[0] != n:
+                    raise RecordingError(
+                        f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
+                    )
+                res = float(frames.attrs.get("resolution", res))
+                unit = str(frames.attrs.get("units", unit))
+                self._ds[(kind, name)] = (frames, history, res, unit)
+                self.metrics.setdefault(kind, []).append((name, unit, res))
+        self._times = np.zeros(0)
+        self._events: list[Event] = []
+        self._event_times = np.zeros(0)
+        self.refresh()
+
+    # ------------------------------------------------------------------ growth
+    def refresh(self) -> int:
+        """Pick up frames and events flushed since the last call; returns new frame count."""
+        try:
+            return self._refresh()
+        except _READ_ERRORS as exc:
+            raise RecordingError(f"{self.path}: cannot read: {exc}") from None
+
+    def _refresh(self) -> int:
+        old = len(self._times)
+        for ds in (self._time_ds, self._events_ds, *(d[0] for d in self._ds.values())):
+            ds.refresh()
+        n = self._time_ds.shape[0]
+        for frames, *_ in self._ds.values():
+            n = min(n, frames.shape[0])
+        if n > old:
+            tail = self._time_ds[old:n]
+            ok = np.isfinite(tail)
+            if not ok.all():  # a row resized but never written: stop before it
+                tail = tail[: int(np.argmin(ok))]
+            self._times = np.concatenate([self._times, tail])
+        ne = self._events_ds.shape[0]
+        if ne > len(self._events):
+            rows = self._events_ds[len(self._events) : ne]
+            self._events.extend(_event(r) for r in rows)
+            self._event_times = np.array([e.time_s for e in self._events])
+        return len(self._times) - old
+
+    # ------------------------------------------------------------------ summary
+    @property
+    def times(self) -> np.ndarray:
+        """The time axis (seconds since the epoch), one entry per frame."""
+        return self._times
+
+    @property
+    def n_frames(self) -> int:
+        return len(self._times)
+
+    @property
+    def start_s(self) -> float:
+        return float(self._times[0]) if len(self._times) else float("nan")
+
+    @property
+    def end_s(self) -> float:
+        return float(self._times[-1]) if len(self._times) else float("nan")
+
+    @property
+    def duration_s(self) -> float:
+        return self.end_s - self.start_s if len(self._times) else 0.0
+
+    @property
+    def events(self) -> list[Event]:
+        return list(self._events)
+
+    @property
+    def layout_text(self) -> str:
+        raw = self._file["layout"][()]
+        return raw.decode("utf-8") if isinstance(raw, bytes) else str(raw)
+
+    @property
+    def size_bytes(self) -> int:
+        return self.path.stat().st_size
+
+    @property
+    def n_samples(self) -> int:
+        """Stored values: frames x (items x metrics) summed over kinds."""
+        per_frame = sum(self.counts.get(k, 0) * len(m) for k, m in self.metrics.items())
+        return self.n_frames * per_frame
+
+    @property
+    def bytes_per_sample(self) -> float:
+        return self.size_bytes / self.n_samples if self.n_samples else float("nan")
+
+    def units(self, kind: str, metric: str) -> str:
+        return self._ds[(kind, metric)][3]
+
+    def resolution(self, kind: str, metric: str) -> float:
+        return self._ds[(kind, metric)][2]
+
+    # ------------------------------------------------------------------ layout
+    def facility(self, catalog: Catalog | None = None) -> Facility:
+        """The layout embedded in the recording, loaded and validated."""
+        from twin.model.loader import facility_from_text
+
+        return facility_from_text(self.layout_text, f"{self.path}:/layout", catalog)
+
+    def matches(self, facility: Facility) -> bool:
+        """True when the recording's items line up with ``facility``'s index order."""
+        return fmt.items_hash(facility) == self.items_hash
+
+    def check_layout(self, facility: Facility) -> None:
+        """Raise ``LayoutMismatch`` if the recording was made for a different layout."""
+        if not self.matches(facility):
+            raise LayoutMismatch(
+                f"{self.path} was recorded for layout {self.layout_name!r}, whose racks, units "
+                f"or GPUs differ from {facility.layout.name!r}; open the recording's own layout"
+            )
+
+    # ------------------------------------------------------------------ frames
+    def index_at(self, t: float) -> int:
+        """Index of the last frame at or before ``t`` (the first frame if ``t`` is earlier)."""
+        if not len(self._times):
+            raise RecordingError(f"{self.path}: the recording has no frames yet")
+        i = int(np.searchsorted(self._times, t, side="right")) - 1
+        return min(max(i, 0), len(self._times) - 1)
+
+    def frame_at(self, t: float, kinds: tuple[str, ...] | None = None) -> Frame:
+        """The frame in effect at time ``t`` (seconds since the epoch)."""
+        return self.frame(self.index_at(t), kinds)
+
+    def frame(self, i: int, kinds: tuple[str, ...] | None = None) -> Frame:
+        """Frame number ``i`` with the events since the previous frame (all before frame 0)."""
+        n = len(self._times)
+        if not -n <= i < n:
+            raise IndexError(f"frame {i} out of range (recording has {n})")
+        i %= n
+        frame = Frame(time_s=float(self._times[i]))
+        try:
+            for (kind, name), (frames, _, res, _) in self._ds.items():
+                if kinds is None or kind in kinds:
+                    frame.group(kind)[name] = fmt.decode(frames[i], res)
+        except _READ_ERRORS as exc:
+            raise RecordingError(f"{self.path}: cannot read frame {i}: {exc}") from None
+        lo = self._times[i - 1] if i > 0 else -np.inf
+        frame.events = self.events_between(lo, self._times[i])
+        return frame
+
+    def events_between(self, t0: float, t1: float) -> list[Event]:
+        """Events with ``t0 < time <= t1``."""
+        a = int(np.searchsorted(self._event_times, t0, side="right"))
+        b = int(np.searchsorted(self._event_times, t1, side="right"))
+        return self._events[a:b]
+
+    # ------------------------------------------------------------------ history
+    def history(
+        self,
+        kind: str,
+        index: int,
+        metrics: list[str] | tuple[str, ...] | None = None,
+        t0: float | None = None,
+        t1: float | None = None,
+    ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+        """One item's values over time: ``(times, {metric: values})`` for ``t0 <= t <= t1``."""
+        n = len(self._times)
+        if not any(k == kind for k, _ in self._ds):
+            raise KeyError(f"no {kind} metrics in {self.path}")
+        a = 0 if t0 is None else int(np.searchsorted(self._times, t0, side="left"))
+        b = n if t1 is None else int(np.searchsorted(self._times, t1, side="right"))
+        names = metrics or [m for k, m in self._ds if k == kind]
+        out: dict[str, np.ndarray] = {}
+        try:
+            for name in names:
+                out[name] = self._item_history(kind, name, index, a, b)
+        except _READ_ERRORS as exc:
+            raise RecordingError(
+                f"{self.path}: cannot read history of {kind} {index}: {exc}"
+            ) from None
+        return self._times[a:b], out
+
+    def _item_history(self, kind: str, name: str, index: int, a: int, b: int) -> np.ndarray:
+        frames, history, res, _ = self._ds[(kind, name)]
+        if b <= a:
+            return np.zeros(0, dtype=np.float32)
+        history.refresh()
+        bf = self.block_frames
+        indexed = min(history.shape[1], b) // bf * bf  # frames covered by whole blocks
+        parts = []
+        start = a
+        if indexed > a:
+            lo = a // bf * bf
+            raw = fmt.delta_decode(history[index, lo:indexed])
+            parts.append(raw[a - lo :])
+            start = indexed
+        if start < b:  # the tail not yet in a history block: read from frame rows
+            parts.append(frames[start:b, index])
+        return fmt.decode(np.concatenate(parts), res)
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> Recording:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _event(row) -> Event:
+    kind = row["kind"].decode("utf-8", "replace")
+    try:
+        kind = EventKind(kind)
+    except ValueError:
+        kind = EventKind.NOTE
+    return Event(
+        time_s=float(row["time_s"]),
+        kind=kind,
+        item=row["item"].decode("utf-8", "replace"),
+        message=row["message"].decode("utf-8", "replace"),
+        severity=int(row["severity"]),
+    )

@@ -1,0 +1,236 @@
+"""Writes frames to a ``twin-recording/1`` HDF5 file in SWMR mode.
+
+Everything (groups, datasets, attributes) is created first, then SWMR is switched on; after
+that the recorder only resizes, writes and flushes, so a reader can watch the file grow and a
+writer killed mid-run leaves a file readable up to its last flush. Flushes happen at least
+every ``flush_interval_s`` of wall time.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import h5py
+import numpy as np
+
+from twin.recording import format as fmt
+from twin.recording.errors import RecordingError
+from twin.telemetry.frame import METRICS, Event, Frame
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+
+
+class _Metric:
+    """One metric's two datasets and its pending history block."""
+
+    __slots__ = ("kind", "name", "resolution", "dtype", "frames", "history", "block")
+
+    def __init__(self, kind, name, resolution, dtype, frames, history, n, block_frames):
+        self.kind, self.name, self.resolution, self.dtype = kind, name, resolution, dtype
+        self.frames, self.history = frames, history
+        self.block = np.empty((block_frames, n), dtype=dtype)
+
+
+class Recorder:
+    """Append frames of one facility to an HDF5 recording.
+
+    ``Recorder(path, facility)`` creates (or overwrites) the file. Use as a context manager or
+    call ``close()``; ``flush()`` forces the written frames to disk.
+    """
+
+    def __init__(
+        self,
+        path: str | Path,
+        facility: Facility,
+        *,
+        flush_interval_s: float = 1.0,
+        compression: str = "lzf",
+        history_compression: str = "gzip",
+        block_frames: int = fmt.BLOCK_FRAMES,
+    ) -> None:
+        self.path = Path(path)
+        self.facility = facility
+        self.flush_interval_s = flush_interval_s
+        self.block_frames = block_frames
+        self.counts = facility.counts()
+        self.n_frames = 0
+        self.n_events = 0
+        self._last_flush = time.monotonic()
+        self._last_time: float | None = None
+        try:
+            self._file = h5py.File(self.path, "w", libver="latest")
+        except OSError as exc:
+            raise RecordingError(f"cannot create recording {self.path}: {exc}") from None
+        try:
+            self._create(compression, history_compression)
+            self._file.swmr_mode = True
+        except Exception:
+            self._file.close()
+            raise
+
+    # ------------------------------------------------------------------ creation
+    def _create(self, compression: str, history_compression: str) -> None:
+        f, fac = self._file, self.facility
+        f.attrs["format"] = fmt.FORMAT
+        f.attrs["layout_name"] = fac.layout.name
+        f.attrs["layout_hash"] = fmt.layout_hash(fac)
+        f.attrs["items_hash"] = fmt.items_hash(fac)
+        f.attrs["created_utc"] = _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds")
+        f.attrs["writer"] = "twin"
+        f.attrs["block_frames"] = self.block_frames
+        f.attrs["counts_json"] = json.dumps(self.counts)
+        text = fac.source_text
+        if text is None:
+            import yaml
+
+            text = yaml.safe_dump(fac.layout.model_dump(mode="json", exclude_none=True))
+        f.create_dataset("layout", data=text, dtype=h5py.string_dtype("utf-8"))
+        f.create_dataset(
+            "time_s",
+            shape=(0,),
+            maxshape=(None,),
+            chunks=(fmt.TIME_CHUNK,),
+            dtype="f8",
+            fillvalue=np.nan,
+        )
+        f.create_dataset(
+            "events",
+            shape=(0,),
+            maxshape=(None,),
+            chunks=(256,),
+            dtype=fmt.EVENT_DTYPE,
+            compression="gzip",
+        )
+        comp = _filters(compression)
+        hcomp = _filters(history_compression)
+        self._metrics: list[_Metric] = []
+        for kind, metrics in METRICS.items():
+            n = self.counts.get(kind, 0)
+            if n == 0:
+                continue
+            for name, unit, res in metrics:
+                dt = fmt.storage_dtype(kind, name, unit, res)
+                missing = np.iinfo(dt).min
+                frames = f.create_dataset(
+                    f"frames/{kind}/{name}",
+                    shape=(0, n),
+                    maxshape=(None, n),
+                    chunks=(1, min(n, fmt.FRAME_CHUNK_ITEMS)),
+                    dtype=dt,
+                    fillvalue=missing,
+                    **comp,
+                )
+                history = f.create_dataset(
+                    f"history/{kind}/{name}",
+                    shape=(n, 0),
+                    maxshape=(n, None),
+                    chunks=(min(n, fmt.HISTORY_CHUNK_ITEMS), self.block_frames),
+                    dtype=dt,
+                    fillvalue=0,
+                    **hcomp,
+                )
+                for ds in (frames, history):
+                    ds.attrs.update(
+                        {"units": unit, "resolution": res, "missing": missing, "kind": kind}
+                    )
+                history.attrs["encoding"] = "delta-per-block"
+                self._metrics.append(
+                    _Metric(kind, name, res, dt, frames, history, n, self.block_frames)
+                )
+
+    # ------------------------------------------------------------------ writing
+    def append(self, frame: Frame) -> None:
+        """Write one frame (its metrics and its events). Times must not go backwards."""
+        if self._file is None:
+            raise RecordingError(f"recording {self.path} is closed")
+        t = float(frame.time_s)
+        if self._last_time is not None and t < self._last_time:
+            raise RecordingError(
+                f"frame time {t} is before the previous frame ({self._last_time}) in {self.path}"
+            )
+        i = self.n_frames
+        slot = i % self.block_frames
+        for m in self._metrics:
+            values = frame.group(m.kind).get(m.name)
+            n = m.frames.shape[1]
+            if values is None:
+                row = np.full(n, np.iinfo(m.dtype).min, dtype=m.dtype)
+            else:
+                if np.shape(values) != (n,):
+                    raise RecordingError(
+                        f"frame {m.kind}.{m.name} has shape {np.shape(values)}, the layout has {n}"
+                    )
+                row = fmt.encode(values, m.resolution, m.dtype)
+            m.frames.resize(i + 1, axis=0)
+            m.frames[i] = row
+            m.block[slot] = row
+        if slot == self.block_frames - 1:
+            self._write_blocks(i + 1)
+        if frame.events:
+            self._write_events(frame.events)
+        ts = self._file["time_s"]
+        ts.resize(i + 1, axis=0)
+        ts[i] = t
+        self.n_frames = i + 1
+        self._last_time = t
+        if time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
+
+    def _write_blocks(self, n_frames: int) -> None:
+        start = n_frames - self.block_frames
+        for m in self._metrics:
+            m.history.resize(n_frames, axis=1)
+            m.history[:, start:n_frames] = fmt.delta_encode(m.block.T)
+
+    def _write_events(self, events: list[Event]) -> None:
+        rows = np.zeros(len(events), dtype=fmt.EVENT_DTYPE)
+        rows["time_s"] = [e.time_s for e in events]
+        rows["kind"] = [_clip(str(e.kind), 24) for e in events]
+        rows["item"] = [_clip(e.item, 96) for e in events]
+        rows["message"] = [_clip(e.message, 256) for e in events]
+        rows["severity"] = [e.severity for e in events]
+        ds = self._file["events"]
+        ds.resize(self.n_events + len(events), axis=0)
+        ds[self.n_events :] = rows
+        self.n_events += len(events)
+
+    def flush(self) -> None:
+        """Make everything appended so far durable and visible to SWMR readers."""
+        if self._file is not None:
+            self._file.flush()
+        self._last_flush = time.monotonic()
+
+    def close(self) -> None:
+        if self._file is None:
+            return
+        try:
+            self._file.flush()
+        finally:
+            self._file.close()
+            self._file = None
+
+    def __enter__(self) -> Recorder:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _filters(name: str) -> dict:
+    if name in ("none", "", None):
+        return {}
+    if name == "gzip":
+        return {"compression": "gzip", "compression_opts": 1, "shuffle": True}
+    if name == "lzf":
+        return {"compression": "lzf", "shuffle": True}
+    raise ValueError(f"unknown compression {name!r} (use lzf, gzip or none)")
+
+
+def _clip(text: str, n: int) -> bytes:
+    raw = text.encode("utf-8")[:n]
+    return raw.decode("utf-8", "ignore").encode("utf-8")
