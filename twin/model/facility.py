@@ -422,7 +422,7 @@ class Facility:
         share_a = np.where(a_ok & b_ok, 0.5, np.where(a_ok, 1.0, 0.0))
         share_b = np.where(a_ok & b_ok, 0.5, np.where(b_ok, 1.0, 0.0))
         n = len(self.power_ids)
-        load = np.bincount(a[a_ok], p[a_ok] * share_a[a_ok], minlength=n)
+        load = np.bincount(a[a_ok], p[a_ok] * share_a[a_ok], minlength=n).astype(float)
         load += np.bincount(b[b_ok], p[b_ok] * share_b[b_ok], minlength=n)
         for level in range(int(self.power_depth.max(initial=0)), 0, -1):
             idx = np.flatnonzero((self.power_depth == level) & alive)
@@ -472,7 +472,9 @@ class Facility:
         p = self.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, dtype=float)
         has = self.rack_cdu >= 0
         liquid = p * self.rack_liquid_fraction
-        return np.bincount(self.rack_cdu[has], liquid[has], minlength=len(self.cdu_ids))
+        return np.bincount(self.rack_cdu[has], liquid[has], minlength=len(self.cdu_ids)).astype(
+            float
+        )
 
     def air_heat_w(self, rack_power_w: np.ndarray | None = None) -> np.ndarray:
         """(R,) heat each rack sends to the air (its power less the liquid share)."""

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 
 from twin.model.catalog_schema import CatalogItem, Fraction, Id, NonNegative, Positive
 
@@ -22,6 +22,16 @@ FORMAT = "twin-layout/1"
 Vec2 = tuple[float, float]
 Vec3 = tuple[float, float, float]
 Rect = tuple[float, float, float, float]
+
+
+def _on_off(value: object) -> object:
+    """YAML 1.1 reads a bare ``on``/``off`` as a boolean; accept both spellings."""
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return value
+
+
+OnOff = Annotated[Literal["on", "off"], BeforeValidator(_on_off)]
 
 
 class _Strict(BaseModel):
@@ -112,7 +122,7 @@ class PowerDevice(_Strict):
     position_m: Vec2 | None = None
     rotation_deg: float = 0.0
     capacity_kw: Positive | None = Field(None, description="Overrides the catalog rating.")
-    state: Literal["on", "off"] = "on"
+    state: OnOff = "on"
 
 
 class AirUnit(_Strict):
@@ -126,7 +136,7 @@ class AirUnit(_Strict):
     capacity_kw: Positive | None = None
     discharge: Literal["underfloor", "front", "ceiling"] = "underfloor"
     intake: Literal["top", "rear"] = "top"
-    state: Literal["on", "off"] = "on"
+    state: OnOff = "on"
 
 
 class Cdu(_Strict):
@@ -138,7 +148,7 @@ class Cdu(_Strict):
     supply_c: float | None = None
     flow_lps: Positive | None = None
     capacity_kw: Positive | None = None
-    state: Literal["on", "off"] = "on"
+    state: OnOff = "on"
 
 
 class SupplyRegion(_Strict):
