@@ -239,6 +239,9 @@ class Layout(_Strict):
     description: str | None = None
     air: Air = Air()
     power_redundancy: Literal["N", "N+1", "2N"] = "2N"
+    cooling_redundancy: Literal["N", "N+1", "2N"] = Field(
+        "N", description="Air units per hall: N+1 must carry the load with the largest unit off."
+    )
     halls: list[Hall] = Field(min_length=1)
     rows: list[Row] = []
     power: list[PowerDevice] = []
