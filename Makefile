@@ -33,8 +33,8 @@ run: $(STAMP)
 	$(BIN)/twin run $(LAYOUT)
 
 lint: $(STAMP)
-	$(BIN)/ruff check twin tests plugins
-	$(BIN)/ruff format --check twin tests plugins
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
 test: system-deps $(STAMP)
