@@ -11,10 +11,10 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 
 .PHONY: run test system-deps venv lint clean bench
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml plugins/twin-nvml/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/twin-nvml
 	touch $(STAMP)
 
 venv: $(STAMP)

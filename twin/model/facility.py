@@ -417,8 +417,8 @@ class Facility:
         p = self.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, dtype=float)
         alive = self.power_alive(failed)
         a, b = self.rack_feed_a, self.rack_feed_b
-        a_ok = (a >= 0) & alive[np.maximum(a, 0)]
-        b_ok = (b >= 0) & alive[np.maximum(b, 0)]
+        alive_or_none = np.append(alive, False)  # index -1 (no feed) reads False
+        a_ok, b_ok = alive_or_none[a], alive_or_none[b]
         share_a = np.where(a_ok & b_ok, 0.5, np.where(a_ok, 1.0, 0.0))
         share_b = np.where(a_ok & b_ok, 0.5, np.where(b_ok, 1.0, 0.0))
         n = len(self.power_ids)
@@ -462,8 +462,8 @@ class Facility:
         for level in range(int(self.power_depth[p]) + 1, int(self.power_depth.max(initial=0)) + 1):
             idx = np.flatnonzero(self.power_depth == level)
             below[idx] |= below[self.power_upstream[idx]]
-        a, b = self.rack_feed_a, self.rack_feed_b
-        hit = ((a >= 0) & below[np.maximum(a, 0)]) | ((b >= 0) & below[np.maximum(b, 0)])
+        below = np.append(below, False)  # index -1 (no feed) reads False
+        hit = below[self.rack_feed_a] | below[self.rack_feed_b]
         return [self.rack_ids[i] for i in np.flatnonzero(hit)]
 
     # ------------------------------------------------------------------ cooling

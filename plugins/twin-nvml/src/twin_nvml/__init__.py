@@ -1,0 +1,1 @@
+"""NVML telemetry source plugin for Twin."""
