@@ -145,7 +145,8 @@ class LayoutDocument:
         try:
             text = path.read_bytes().decode("utf-8")
         except (OSError, UnicodeDecodeError) as exc:
-            raise LayoutError([Problem(f"cannot read file: {exc}", "", None, str(path))], path)
+            problems = [Problem(f"cannot read file: {exc}", "", None, str(path))]
+            raise LayoutError(problems, path) from None
         return cls.from_text(text, path, catalog, strict)
 
     # ------------------------------------------------------------------ state
