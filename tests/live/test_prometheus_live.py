@@ -1,0 +1,165 @@
+"""Live telemetry through a real Prometheus scraping our DCGM-format exporter on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+from dcgm_exporter import power_of, temp_of
+from live_support import layout_text, needs_prometheus, wait_until
+
+from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL
+from twin.telemetry.prometheus import PrometheusSource
+from twin.telemetry.registry import load
+from twin.telemetry.source import SourceState
+
+pytestmark = [needs_prometheus, pytest.mark.integration]
+
+#: (host name in the layout, host index in the exporter) for the GPUs that must have data.
+MAPPED = [("A01-01", 0), ("A01-02", 1), ("A01-03", 2)]
+
+
+def wait_frame(source, timeout_s=10.0, after: float | None = None):
+    def newer():
+        frame = source.poll()
+        if frame is not None and (after is None or frame.time_s > after):
+            return frame
+        return None
+
+    return wait_until(newer, timeout_s, "a frame from the source", step_s=0.05)
+
+
+def check_values(facility, frame, power_tol=0.0):
+    """Values the exporter serves; recordings round power to 1 W (``power_tol``)."""
+    gpu = frame.gpu
+    for host, h in MAPPED:
+        idx = np.array([facility.gpu_of(host, g) for g in range(8)])
+        assert (idx >= 0).all()
+        np.testing.assert_array_equal(gpu["temp_c"][idx], [temp_of(h, g) for g in range(8)])
+        want_power = np.array([power_of(h, g) for g in range(8)], dtype=np.float32)
+        if host == "A01-02":
+            assert np.isnan(gpu["power_w"][idx[5]])  # fp64 blank sentinel
+            want_power[5] = np.nan
+        np.testing.assert_allclose(gpu["power_w"][idx], want_power, rtol=0, atol=power_tol)
+        assert (gpu["sm_clock_mhz"][idx] == 1980).all()
+    a01 = facility.gpu_of("A01-01", 0)
+    assert np.isnan(gpu["mem_temp_c"][a01 + 2])  # int64 "not supported" sentinel
+    assert gpu["mem_temp_c"][a01 + 3] == temp_of(0, 3) + 5
+    assert gpu["throttle"][a01 + 1] == THROTTLE_HW_THERMAL
+    assert gpu["xid"][a01 + 1] == 79
+    assert gpu["xid"][a01] == 0
+    # the growing thermal-violation counter of A01-02 gpu3 becomes the SW-thermal bit
+    assert int(gpu["throttle"][facility.gpu_of("A01-02", 3)]) & THROTTLE_SW_THERMAL
+    assert gpu["throttle"][facility.gpu_of("A01-02", 4)] == 0
+
+
+def test_live_frames_at_the_right_gpus(facility, prometheus):
+    cls = load("prometheus")
+    assert cls is PrometheusSource
+    source = cls(facility, prometheus.url, interval_s=0.3, lag_s=30)
+    try:
+        source.start()
+        frame = wait_frame(source)
+        check_values(facility, frame)
+        assert abs(frame.time_s - time.time()) < 10  # newest sample time, not 1970 or later
+        status = wait_until(
+            lambda: (s := source.status()).state == SourceState.CONNECTED and s, 5, "connected"
+        )
+        assert status.gpus_total == facility.n_gpus == 24
+        assert status.gpus_with_data == 24
+        assert status.unmatched_series == 8  # ghost-01's GPUs
+        assert all(e.startswith("ghost-01/gpu") for e in status.unmatched_examples)
+        assert not status.stale and status.age_s is not None and status.age_s < 10
+        assert status.url == prometheus.url
+        # values move with every scrape: a later frame has other utilisations
+        util = frame.gpu["util_pct"].copy()
+        later = wait_frame(source, after=frame.time_s + 1.5)
+        assert later.time_s > frame.time_s
+        assert not np.array_equal(later.gpu["util_pct"], util)
+    finally:
+        source.stop()
+    assert source.status().state == SourceState.STOPPED
+
+
+def test_record_history_and_replay(facility, prometheus, tmp_path):
+    from twin.cli import main
+    from twin.recording import open_recording
+
+    layout = tmp_path / "live.yaml"
+    layout.write_text(layout_text())
+    out = tmp_path / "incident.h5"
+    end = time.time() - 1
+    start = end - 4
+    rc = main(
+        [
+            "record",
+            "--prometheus",
+            prometheus.url,
+            "--start",
+            f"{start:.3f}",
+            "--end",
+            f"{end:.3f}",
+            "--step",
+            "1s",
+            "-o",
+            str(out),
+            str(layout),
+        ]
+    )
+    assert rc == 0
+    with open_recording(out) as rec:
+        assert 3 <= rec.n_frames <= 5
+        np.testing.assert_allclose(np.diff(rec.times), 1.0, atol=1e-3)
+        check_values(facility, rec.frame(rec.n_frames - 1), power_tol=0.5)
+        times, hist = rec.history("gpu", facility.gpu_of("A01-02", 6), ["temp_c"])
+        np.testing.assert_array_equal(times, rec.times)
+        np.testing.assert_allclose(hist["temp_c"], temp_of(1, 6))
+
+
+def test_record_live_frames(facility, prometheus, tmp_path):
+    from twin.recording import Recorder, open_recording
+
+    source = PrometheusSource(facility, prometheus.url, interval_s=0.2)
+    path = tmp_path / "live.h5"
+    recorder = Recorder(path, facility)
+    try:
+        source.start()
+        last = None
+        for _ in range(2):
+            frame = wait_frame(source, after=last)
+            recorder.append(frame)
+            last = frame.time_s
+    finally:
+        source.stop()
+        recorder.close()
+    with open_recording(path) as rec:
+        assert rec.n_frames == 2
+        check_values(facility, rec.frame(1), power_tol=0.5)
+
+
+def test_server_restart_disconnects_then_recovers(facility, prometheus):
+    source = PrometheusSource(
+        facility, prometheus.url, interval_s=0.2, timeout_s=1.0, backoff_max_s=0.8
+    )
+    try:
+        source.start()
+        first = wait_frame(source)
+        prometheus.stop()
+        down = wait_until(
+            lambda: (s := source.status()).state == SourceState.DISCONNECTED and s,
+            10,
+            "disconnected",
+        )
+        assert down.stale and down.errors >= 1
+        assert down.retry_in_s is not None and down.retry_in_s <= 0.8
+        assert "cannot reach" in down.message
+        prometheus.start()
+        wait_until(lambda: source.status().state == SourceState.CONNECTED, 20, "connected again")
+        again = wait_frame(source, after=first.time_s)
+        check_values(facility, again)
+        assert isinstance(source.drain_backfill(), list)
+    finally:
+        source.stop()
+        if prometheus.proc is None:
+            prometheus.start()

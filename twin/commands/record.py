@@ -1,0 +1,192 @@
+"""``twin record``: turn a stretch of Prometheus history (or a live feed) into a recording."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "record",
+        help="write Prometheus history or live DCGM telemetry to an HDF5 recording",
+        description="With --start/--end: read that stretch of history from Prometheus "
+        "(range queries, chunked to 11,000 points per series) into a recording that replays "
+        "like any other. Without them: record the live feed (--prometheus or --scrape) for "
+        "--duration. Credentials come from TWIN_PROMETHEUS_TOKEN, or TWIN_PROMETHEUS_USER and "
+        "TWIN_PROMETHEUS_PASSWORD (prompted for when --user is given without it); they are "
+        "never written to the recording.",
+    )
+    p.add_argument("layout", help="layout YAML the telemetry maps onto")
+    src = p.add_mutually_exclusive_group(required=True)
+    src.add_argument("--prometheus", metavar="URL", help="Prometheus (or compatible) base URL")
+    src.add_argument(
+        "--scrape", metavar="URL", nargs="+", help="dcgm-exporter /metrics URLs (live only)"
+    )
+    p.add_argument("--start", metavar="T0", help="start: epoch seconds, ISO 8601, or -2h")
+    p.add_argument("--end", metavar="T1", help="end: epoch seconds, ISO 8601, -10m or now")
+    p.add_argument("--step", default="15s", help="time between frames (default 15s)")
+    p.add_argument("--duration", help="live mode: how long to record, e.g. 10m")
+    p.add_argument("-o", "--output", required=True, help="recording to write (.h5)")
+    p.add_argument("--user", help="basic-auth user (password from env or prompted)")
+    p.add_argument("--ca-file", help="CA bundle to verify the server's TLS certificate")
+    p.add_argument(
+        "--insecure", action="store_true", help="do not verify TLS certificates (not advised)"
+    )
+    p.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    p.set_defaults(func=run)
+
+
+def parse_time(text: str, now: float) -> float:
+    """Epoch seconds from ``1764150000``, ``2026-11-26T09:00:00Z``, ``now`` or ``-2h``."""
+    import datetime as dt
+
+    from twin.telemetry.prometheus import parse_duration
+
+    s = text.strip()
+    if s == "now":
+        return now
+    if s.startswith("-"):
+        return now - parse_duration(s[1:])
+    try:
+        return float(s)
+    except ValueError:
+        pass
+    try:
+        t = dt.datetime.fromisoformat(s.replace("Z", "+00:00"))
+    except ValueError:
+        raise ValueError(f"not a time: {text!r} (epoch seconds, ISO 8601, now or -2h)") from None
+    if t.tzinfo is None:
+        t = t.replace(tzinfo=dt.UTC)
+    return t.timestamp()
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+    import time
+
+    from twin.model.loader import LayoutError, load_layout
+    from twin.recording import Recorder, RecordingError
+    from twin.telemetry.live_http import LiveError
+    from twin.telemetry.prometheus import parse_duration
+
+    def fail(msg: str) -> int:
+        print(f"twin record: {msg}", file=sys.stderr)
+        return 2
+
+    try:
+        facility = load_layout(args.layout)
+    except LayoutError as exc:
+        return fail(str(exc))
+    now = time.time()
+    history = args.start is not None or args.end is not None
+    try:
+        step = parse_duration(args.step)
+        if step <= 0:
+            raise ValueError("--step must be positive")
+        if history:
+            if args.scrape:
+                raise ValueError("--start/--end need --prometheus (an exporter keeps no history)")
+            if args.start is None:
+                raise ValueError("--start is needed with --end")
+            t0 = parse_time(args.start, now)
+            t1 = parse_time(args.end or "now", now)
+            if t1 <= t0:
+                raise ValueError("--end must be after --start")
+        else:
+            if not args.duration:
+                raise ValueError("give --start/--end (history) or --duration (live)")
+            duration = parse_duration(args.duration)
+        auth = _auth(args)
+    except ValueError as exc:
+        return fail(str(exc))
+
+    try:
+        recorder = Recorder(args.output, facility)
+    except (RecordingError, OSError) as exc:
+        return fail(str(exc))
+    frames = 0
+    try:
+        if history:
+            frames = _record_history(args, facility, recorder, t0, t1, step, auth)
+        else:
+            frames = _record_live(args, facility, recorder, duration, step, auth)
+    except (LiveError, ValueError) as exc:
+        return fail(str(exc))
+    except KeyboardInterrupt:
+        print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
+    finally:
+        recorder.close()
+    print(f"wrote {frames} frames to {args.output}", file=sys.stderr)
+    if frames == 0:
+        return fail("no DCGM data matched the layout in that time range")
+    return 0
+
+
+def _auth(args: argparse.Namespace) -> dict:
+    import getpass
+    import os
+
+    from twin.telemetry.live_http import ENV_PASSWORD
+
+    auth: dict = {"verify_tls": not args.insecure, "ca_file": args.ca_file}
+    if args.user:
+        password = os.environ.get(ENV_PASSWORD)
+        if password is None:
+            password = getpass.getpass(f"Password for {args.user}: ")
+        auth.update(user=args.user, password=password)
+    return auth
+
+
+def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
+    import sys
+
+    from twin.telemetry.dcgm import ResponseError
+    from twin.telemetry.prometheus import PrometheusClient, PrometheusQueries, fetch_range
+
+    client = PrometheusClient.connect(args.prometheus, timeout_s=args.timeout, **auth)
+    queries = PrometheusQueries(facility)
+    frames = 0
+    try:
+        for frame in fetch_range(client, queries, t0, t1, step):
+            recorder.append(frame)
+            frames += 1
+            if frames % 500 == 0:
+                print(f"  {frames} frames", file=sys.stderr, flush=True)
+    except ResponseError as exc:
+        raise ValueError(f"Prometheus answered something unexpected: {exc}") from None
+    return frames
+
+
+def _record_live(args, facility, recorder, duration, step, auth) -> int:
+    import sys
+    import time
+
+    if args.prometheus:
+        from twin.telemetry.prometheus import PrometheusSource
+
+        source = PrometheusSource(
+            facility, args.prometheus, interval_s=step, timeout_s=args.timeout, **auth
+        )
+    else:
+        from twin.telemetry.scrape import ScrapeSource
+
+        source = ScrapeSource(
+            facility, args.scrape, interval_s=step, timeout_s=args.timeout, **auth
+        )
+    frames = 0
+    last = None
+    end = time.monotonic() + duration
+    source.start()
+    try:
+        while time.monotonic() < end:
+            frame = source.poll()
+            if frame is not None and (last is None or frame.time_s > last):
+                recorder.append(frame)
+                frames += 1
+                last = frame.time_s
+            time.sleep(min(0.2, step / 4))
+        st = source.status()
+        print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
+    finally:
+        source.stop()
+    return frames
