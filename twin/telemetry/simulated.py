@@ -1,0 +1,76 @@
+"""The simulated source: a ``Simulator`` paced in real time (or faster) on a background
+thread. The default source of ``make run``; deterministic for a given seed."""
+
+from __future__ import annotations
+
+import time
+
+from twin.model.facility import Facility
+from twin.telemetry.scenarios import Scenario
+from twin.telemetry.simulator import Simulator
+from twin.telemetry.source import SourceState, ThreadedSource
+
+
+class SimulatedSource(ThreadedSource):
+    """Frames from a simulated workload and scenario.
+
+    ``speed`` is simulated seconds per wall-clock second (1 = real time); ``duration_s``
+    ends the run (state ``ended``) after that much simulated time, or never when None.
+    """
+
+    name = "simulated"
+
+    def __init__(
+        self,
+        facility: Facility,
+        *,
+        scenario: str | Scenario = "normal",
+        seed: int = 0,
+        rate_hz: float = 1.0,
+        speed: float = 1.0,
+        start_s: float | None = None,
+        duration_s: float | None = None,
+        fail_at_s: float | None = None,
+        recover_at_s: float | None = None,
+    ) -> None:
+        super().__init__(facility)
+        if not isinstance(scenario, Scenario):
+            kw = {}
+            if fail_at_s is not None:
+                kw["fail_at_s"] = fail_at_s
+            if recover_at_s is not None:
+                kw["recover_at_s"] = recover_at_s
+            scenario = Scenario(scenario, **kw)
+        if speed <= 0:
+            raise ValueError("speed must be positive")
+        self.scenario = scenario
+        self.speed = speed
+        self.duration_s = duration_s
+        self.simulator = Simulator(facility, scenario, seed=seed, rate_hz=rate_hz, start_s=start_s)
+
+    def _run(self) -> None:
+        sim = self.simulator
+        self._set_state(SourceState.PLAYING, f"scenario {self.scenario.name}")
+        wall0 = time.monotonic()
+        steps0 = sim.steps
+        while not self._stopping.is_set():
+            if self.duration_s is not None and sim.t_rel > self.duration_s:
+                self._set_state(SourceState.ENDED, f"scenario {self.scenario.name} finished")
+                return
+            self._publish(sim.step())
+            due = wall0 + (sim.steps - steps0) * sim.dt_s / self.speed
+            if self._sleep(due - time.monotonic()):
+                return
+
+    def status(self):
+        st = super().status()
+        # simulated time runs ahead of or behind the wall clock by design: age is not lag
+        return type(st)(
+            state=st.state,
+            age_s=0.0 if st.time_s is not None else None,
+            time_s=st.time_s,
+            frames=st.frames,
+            dropped=st.dropped,
+            errors=st.errors,
+            message=st.message,
+        )

@@ -1,0 +1,401 @@
+"""The simulated hall, stepped in time: workload -> GPU power -> heat -> temperatures ->
+throttling, with the scenario's failures and the events an operator would see.
+
+``Simulator.step()`` returns the next ``Frame``; it runs as fast as numpy allows (no Python
+loops over GPUs or racks) and is deterministic for a given seed. ``SimulatedSource`` paces it
+in real time for the window; ``twin simulate`` runs it flat out into a recording.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from twin.model.facility import Facility
+from twin.telemetry.frame import (
+    THROTTLE_GPU_IDLE,
+    THROTTLE_HW_SLOWDOWN,
+    THROTTLE_HW_THERMAL,
+    THROTTLE_SLOWDOWN_MASK,
+    THROTTLE_SW_POWER_CAP,
+    THROTTLE_SW_THERMAL,
+    Event,
+    EventKind,
+    Frame,
+)
+from twin.telemetry.scenarios import Scenario
+from twin.telemetry.thermal import HeatBalance
+from twin.telemetry.workload import Workload
+
+BOOST_CLOCK_MHZ = 1980.0  # H100 SXM maximum SM clock
+IDLE_CLOCK_MHZ = 345.0
+#: ASHRAE A1 recommended and allowable maximum inlet temperatures (REFERENCE.md)
+INLET_WARN_C = 27.0
+INLET_CRIT_C = 32.0
+CDU_RETURN_WARN_C = 45.0
+#: Throttle reasons that raise events: heat and power brakes. Power capping alone (a GPU at
+#: its power limit) is routine and shows in the bit mask, not in the event list.
+THERMAL_MASK = THROTTLE_SLOWDOWN_MASK & ~THROTTLE_SW_POWER_CAP
+#: Per-GPU events beyond this many in one step are reported per rack instead.
+MAX_GPU_EVENTS = 64
+
+
+class Simulator:
+    """Steps a facility through a scenario; ``step()`` -> the next Frame."""
+
+    def __init__(
+        self,
+        facility: Facility,
+        scenario: Scenario | str = "normal",
+        *,
+        seed: int = 0,
+        rate_hz: float = 1.0,
+        start_s: float | None = None,
+    ) -> None:
+        if rate_hz <= 0:
+            raise ValueError("rate_hz must be positive")
+        self.facility = fac = facility
+        self.scenario = scenario if isinstance(scenario, Scenario) else Scenario(scenario)
+        self.dt_s = 1.0 / rate_hz
+        self.start_s = float(int(time.time()) if start_s is None else start_s)
+        self.rng = np.random.default_rng(seed)
+        self.workload = Workload(fac, self.rng)
+        self.heat = HeatBalance(fac, self.rng)
+        self.t_rel = 0.0
+        self.steps = 0
+        n = fac.n_gpus
+        self.gpu_temp_offset = (1.5 * self.rng.standard_normal(n)).astype(np.float32)
+        self.gpu_temp_c = np.zeros(n, dtype=np.float32)
+        self.thermal_factor = np.ones(n, dtype=np.float32)
+        self.gpu_cap_w = fac.gpu_tdp_w.astype(np.float32).copy()
+        self.prev_throttle = np.zeros(n, dtype=bool)
+        self.rack_alarm = np.zeros(fac.n_racks, dtype=np.int8)
+        self.cdu_alarm = np.zeros(len(fac.cdu_ids), dtype=bool)
+        self.failed_power: set[str] = set()
+        self.rack_gpu_tdp_w = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
+        self.rack_other_w = np.maximum(fac.rack_power_w - self.rack_gpu_tdp_w, 0.0)
+        self._target = self._pick_target()
+        self._failed = False
+        self._recovered = False
+        self._first = True
+        if self.scenario.name == "hot-spot":
+            self.heat.extra_recirc[self._target] = 0.7
+
+    # ------------------------------------------------------------------ scenario
+    def _pick_target(self) -> int:
+        fac, name = self.facility, self.scenario.name
+        if name == "crah-trip":
+            if not len(fac.air_unit_ids):
+                raise ValueError("scenario crah-trip needs a layout with air units")
+            load = fac.air_unit_load_share_w()
+            return int(np.argmax(np.where(fac.air_unit_on, load, -1)))
+        if name == "cdu-pump-failure":
+            if not len(fac.cdu_ids):
+                raise ValueError("scenario cdu-pump-failure needs a layout with CDUs")
+            return int(np.argmax(np.where(fac.cdu_on, fac.cdu_load_w(), -1)))
+        if name == "ups-failover":
+            ups = [i for i, k in enumerate(fac.power_kind) if k == "ups"]
+            best, best_n = -1, 0
+            for i in ups:
+                n = len(fac.served_racks(fac.power_ids[i]))
+                if n > best_n:
+                    best, best_n = i, n
+            if best < 0:
+                raise ValueError("scenario ups-failover needs a layout with a UPS feeding racks")
+            return best
+        if name == "hot-spot":
+            if not fac.n_racks:
+                raise ValueError("scenario hot-spot needs a layout with racks")
+            # the busiest rack in the middle of its row
+            pos = np.arange(fac.n_racks) - np.searchsorted(fac.rack_row, fac.rack_row)
+            size = np.bincount(fac.rack_row)[fac.rack_row]
+            middle = np.abs(pos - (size - 1) / 2) <= np.maximum(size / 4, 1)
+            return int(np.argmax(np.where(middle, fac.rack_power_w, -1)))
+        return -1
+
+    def _scenario_events(self, t: float) -> list[Event]:
+        sc, fac = self.scenario, self.facility
+        out: list[Event] = []
+        if sc.name in ("normal", "hot-spot"):
+            if sc.name == "hot-spot" and self._first:
+                rid = fac.rack_ids[self._target]
+                out.append(
+                    Event(t, EventKind.NOTE, rid, f"{rid} is installed facing the hot aisle", 1)
+                )
+            return out
+        k = self._target
+        fail = not self._failed and self.t_rel >= sc.fail_at_s
+        recover = (
+            self._failed
+            and not self._recovered
+            and sc.recover_at_s is not None
+            and self.t_rel >= sc.recover_at_s
+        )
+        if not (fail or recover):
+            return out
+        if fail:
+            self._failed = True
+        else:
+            self._recovered = True
+        if sc.name == "crah-trip":
+            uid = fac.air_unit_ids[k]
+            self.heat.set_air_unit(k, not fail)
+            cap = fac.air_unit_capacity_w[k] / 1e3
+            if fail:
+                out.append(
+                    Event(
+                        t,
+                        EventKind.UNIT_FAILED,
+                        uid,
+                        f"{uid} tripped: {cap:.0f} kW of cooling lost",
+                        2,
+                    )
+                )
+            else:
+                out.append(Event(t, EventKind.UNIT_RECOVERED, uid, f"{uid} restarted", 0))
+        elif sc.name == "cdu-pump-failure":
+            cid = fac.cdu_ids[k]
+            self.heat.set_cdu_pump(k, 0.08 if fail else 1.0)
+            racks = len(fac.served_racks(cid))
+            if fail:
+                out.append(
+                    Event(
+                        t,
+                        EventKind.UNIT_FAILED,
+                        cid,
+                        f"{cid} pumps failed: coolant flow lost to {racks} racks",
+                        2,
+                    )
+                )
+            else:
+                out.append(
+                    Event(
+                        t,
+                        EventKind.UNIT_RECOVERED,
+                        cid,
+                        f"{cid} standby pump running, flow restored",
+                        0,
+                    )
+                )
+        elif sc.name == "ups-failover":
+            out.extend(self._ups_event(t, k, fail))
+        return out
+
+    def _ups_event(self, t: float, k: int, fail: bool) -> list[Event]:
+        fac = self.facility
+        pid = fac.power_ids[k]
+        if fail:
+            self.failed_power.add(pid)
+        else:
+            self.failed_power.discard(pid)
+        alive = fac.power_alive(self.failed_power)
+        a, b = fac.rack_feed_a, fac.rack_feed_b
+        a_ok = (a >= 0) & alive[np.maximum(a, 0)]
+        b_ok = (b >= 0) & alive[np.maximum(b, 0)]
+        single = a_ok ^ b_ok
+        dark = ~(a_ok | b_ok) & ((a >= 0) | (b >= 0))
+        tdp = fac.gpu_tdp_w.astype(np.float32)
+        capped = single[fac.gpu_rack]
+        self.gpu_cap_w = np.where(capped, tdp * self.scenario.failover_cap, tdp).astype(np.float32)
+        self.rack_dark = dark
+        n_single, n_gpu = int(single.sum()), int(capped.sum())
+        pct = round(self.scenario.failover_cap * 100)
+        if fail:
+            return [
+                Event(t, EventKind.UNIT_FAILED, pid, f"{pid} failed", 2),
+                Event(
+                    t,
+                    EventKind.FAILOVER,
+                    pid,
+                    f"{n_single} racks transferred to their other feed",
+                    2,
+                ),
+                Event(
+                    t,
+                    EventKind.ALARM,
+                    pid,
+                    f"single power path: {n_gpu} GPUs capped at {pct} % of TDP",
+                    1,
+                ),
+            ]
+        return [
+            Event(t, EventKind.UNIT_RECOVERED, pid, f"{pid} back online, both feeds restored", 0),
+            Event(t, EventKind.ALARM_CLEARED, pid, "power caps lifted", 0),
+        ]
+
+    # ------------------------------------------------------------------ stepping
+    def step(self) -> Frame:
+        """Advance one sample period and return the frame at the new time."""
+        fac, dt = self.facility, self.dt_s
+        t = self.start_s + self.t_rel
+        events = self._scenario_events(t)
+        util, demand_w, job_events = self.workload.step(self.t_rel)
+        events.extend(job_events)
+
+        # thermal throttling: slow down above the slowdown threshold, recover below it
+        hot = self.gpu_temp_c >= fac.gpu_slowdown_c
+        cool = self.gpu_temp_c < fac.gpu_slowdown_c - 3.0
+        f = self.thermal_factor
+        f = np.where(hot, f - 0.08 * dt, np.where(cool, f + 0.03 * dt, f))
+        self.thermal_factor = f = np.clip(f, 0.3, 1.0).astype(np.float32)
+        idle = fac.gpu_idle_w.astype(np.float32)
+        active = np.maximum(demand_w - idle, 0.0)
+        power = idle + active * f
+        capped = power > self.gpu_cap_w
+        power = np.minimum(power, self.gpu_cap_w)
+        dark = getattr(self, "rack_dark", None)
+        if dark is not None:
+            off = dark[fac.gpu_rack]
+            power = np.where(off, np.nan, power)
+
+        rack_power = np.bincount(fac.gpu_rack, np.nan_to_num(power), minlength=fac.n_racks)
+        gpus = np.maximum(fac.rack_gpu_count, 1)
+        rack_util = np.bincount(fac.gpu_rack, util, minlength=fac.n_racks) / gpus
+        no_gpu = fac.rack_gpu_count == 0
+        rack_util = np.where(no_gpu, 0.75 + 0.05 * np.sin(self.t_rel / 600.0), rack_util)
+        rack_power = rack_power + self.rack_other_w * np.where(
+            no_gpu, rack_util, 0.4 + 0.6 * rack_util
+        )
+        load_frac = rack_power / np.maximum(fac.rack_power_w, 1.0)
+        th = self.heat.step(dt, rack_power, load_frac)
+
+        # GPU temperatures: coolant (liquid) or rack inlet (air) plus r_th * P, with inertia
+        base = np.where(
+            fac.gpu_liquid, th.rack_coolant_c[fac.gpu_rack], th.rack_inlet_c[fac.gpu_rack]
+        )
+        p = np.nan_to_num(power)
+        target = base + fac.gpu_r_th_k_per_w * p + self.gpu_temp_offset
+        if self._first:
+            self.gpu_temp_c = target.astype(np.float32)
+        else:
+            a = 1.0 - np.exp(-dt / fac.gpu_tau_s)
+            self.gpu_temp_c = (self.gpu_temp_c + (target - self.gpu_temp_c) * a).astype(np.float32)
+        temp = self.gpu_temp_c + 0.15 * self.rng.standard_normal(fac.n_gpus, dtype=np.float32)
+        mem = temp + 2.0 + 0.006 * p
+
+        throttle = np.where(util <= 0.0, THROTTLE_GPU_IDLE, 0)
+        throttle |= np.where(capped, THROTTLE_SW_POWER_CAP, 0)
+        throttle |= np.where(f < 1.0, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN, 0)
+        throttle |= np.where(temp >= fac.gpu_shutdown_c - 1.0, THROTTLE_HW_THERMAL, 0)
+        cap_ratio = np.where(capped, self.gpu_cap_w / np.maximum(demand_w, 1.0), 1.0)
+        clock = BOOST_CLOCK_MHZ * np.sqrt(f) * np.sqrt(np.minimum(cap_ratio, 1.0))
+        clock = np.where(util > 0.0, clock, IDLE_CLOCK_MHZ)
+
+        events.extend(self._throttle_events(t, (throttle & THERMAL_MASK) != 0))
+        events.extend(self._alarm_events(t, th))
+        self._first = False
+
+        n = fac.n_gpus
+        job = self.workload.jobs.ids[self.workload.gpu_job].astype(np.float32)
+        job[self.workload.gpu_job == 0] = 0
+        gone = np.isnan(power)
+        frame = Frame(
+            time_s=t,
+            gpu={
+                "temp_c": np.where(gone, np.nan, temp).astype(np.float32),
+                "mem_temp_c": np.where(gone, np.nan, mem).astype(np.float32),
+                "power_w": power.astype(np.float32),
+                "util_pct": np.where(gone, np.nan, np.rint(util * 100)).astype(np.float32),
+                "sm_clock_mhz": np.where(gone, np.nan, np.rint(clock)).astype(np.float32),
+                "throttle": np.where(gone, np.nan, throttle).astype(np.float32),
+                "xid": np.zeros(n, dtype=np.float32),
+                "job": job,
+            },
+            rack={
+                "inlet_c": th.rack_inlet_c.astype(np.float32),
+                "exhaust_c": th.rack_exhaust_c.astype(np.float32),
+                "power_w": rack_power.astype(np.float32),
+            },
+            air_unit={
+                "supply_c": th.air_unit_supply_c.astype(np.float32),
+                "return_c": th.air_unit_return_c.astype(np.float32),
+                "flow_m3s": th.air_unit_flow_m3s.astype(np.float32),
+                "load_w": th.air_unit_load_w.astype(np.float32),
+                "state": self.heat.air_unit_on.astype(np.float32),
+            },
+            cdu={
+                "supply_c": th.cdu_supply_c.astype(np.float32),
+                "return_c": th.cdu_return_c.astype(np.float32),
+                "flow_lps": th.cdu_flow_lps.astype(np.float32),
+                "load_w": th.cdu_load_w.astype(np.float32),
+                "state": (self.heat.cdu_pump_frac > 0.5).astype(np.float32),
+            },
+            power={
+                "load_w": fac.power_load_w(rack_power, self.failed_power).astype(np.float32),
+                "state": fac.power_alive(self.failed_power).astype(np.float32),
+            },
+            events=events,
+        )
+        self.t_rel += dt
+        self.steps += 1
+        return frame
+
+    # ------------------------------------------------------------------ events
+    def _throttle_events(self, t: float, throttling: np.ndarray) -> list[Event]:
+        fac = self.facility
+        started = throttling & ~self.prev_throttle
+        ended = ~throttling & self.prev_throttle
+        self.prev_throttle = throttling
+        out: list[Event] = []
+        for mask, kind, verb, sev in (
+            (started, EventKind.THROTTLE_START, "started", 1),
+            (ended, EventKind.THROTTLE_END, "stopped", 0),
+        ):
+            idx = np.flatnonzero(mask)
+            if len(idx) <= MAX_GPU_EVENTS:
+                for g in idx:
+                    label = fac.gpu_label(int(g))
+                    msg = f"{label} {verb} throttling at {self.gpu_temp_c[g]:.1f} degC"
+                    out.append(Event(t, kind, label, msg, sev))
+            else:
+                per_rack = np.bincount(fac.gpu_rack[idx], minlength=fac.n_racks)
+                for r in np.flatnonzero(per_rack):
+                    rid = fac.rack_ids[r]
+                    out.append(
+                        Event(t, kind, rid, f"{per_rack[r]} GPUs in {rid} {verb} throttling", sev)
+                    )
+        return out
+
+    def _alarm_events(self, t: float, th) -> list[Event]:
+        fac = self.facility
+        inlet = th.rack_inlet_c
+        level = np.where(inlet >= INLET_CRIT_C, 2, np.where(inlet >= INLET_WARN_C, 1, 0))
+        # hysteresis: an alarm clears only 0.5 K below its threshold
+        keep = (self.rack_alarm > level) & (
+            inlet >= np.where(self.rack_alarm == 2, INLET_CRIT_C, INLET_WARN_C) - 0.5
+        )
+        level = np.where(keep, self.rack_alarm, level).astype(np.int8)
+        out: list[Event] = []
+        for r in np.flatnonzero(level != self.rack_alarm):
+            rid = fac.rack_ids[r]
+            if level[r] > self.rack_alarm[r]:
+                limit = INLET_CRIT_C if level[r] == 2 else INLET_WARN_C
+                msg = f"{rid} inlet {inlet[r]:.1f} degC above {limit:.0f} degC"
+                out.append(Event(t, EventKind.ALARM, rid, msg, int(level[r])))
+            elif level[r] == 0:
+                out.append(
+                    Event(
+                        t,
+                        EventKind.ALARM_CLEARED,
+                        rid,
+                        f"{rid} inlet back to {inlet[r]:.1f} degC",
+                        0,
+                    )
+                )
+        self.rack_alarm = level
+        hot = th.cdu_return_c >= CDU_RETURN_WARN_C
+        hot = np.where(self.cdu_alarm, th.cdu_return_c >= CDU_RETURN_WARN_C - 1.0, hot)
+        for c in np.flatnonzero(hot != self.cdu_alarm):
+            cid = fac.cdu_ids[c]
+            if hot[c]:
+                msg = (
+                    f"{cid} return {th.cdu_return_c[c]:.1f} degC above {CDU_RETURN_WARN_C:.0f} degC"
+                )
+                out.append(Event(t, EventKind.ALARM, cid, msg, 2))
+            else:
+                out.append(
+                    Event(t, EventKind.ALARM_CLEARED, cid, f"{cid} return temperature normal", 0)
+                )
+        self.cdu_alarm = hot
+        return out
