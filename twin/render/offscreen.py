@@ -1,0 +1,45 @@
+"""Screenshots with no display: an off-screen plotter, a scene, a camera preset, a PNG."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from pathlib import Path
+
+import pyvista as pv
+
+from twin.model.facility import Facility
+from twin.render.colour_modes import apply_mode
+from twin.render.scene import Scene
+
+
+def render_png(
+    facility: Facility,
+    out: str | Path,
+    *,
+    size: tuple[int, int] = (1600, 1000),
+    view: str = "iso",
+    color: str = "none",
+    show: Iterable[str] = (),
+    hide: Iterable[str] = (),
+) -> Path:
+    """Render ``facility`` to ``out`` (PNG) and return its path. ``show``/``hide`` name scene
+    layers (e.g. ``power_links``). Raises ValueError for an unknown view, colouring or layer."""
+    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    try:
+        scene = Scene(facility, plotter)
+        for name in list(show) + list(hide):
+            if name not in scene.layers:
+                raise ValueError(f"unknown layer {name!r}: layers are {', '.join(scene.layers)}")
+        for name in show:
+            scene.set_visible(name, True)
+        for name in hide:
+            scene.set_visible(name, False)
+        apply_mode(scene, color)
+        scene.set_view(view)
+        plotter.enable_anti_aliasing("ssaa")
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        plotter.screenshot(str(out))
+        return out
+    finally:
+        plotter.close()
