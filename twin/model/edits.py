@@ -53,11 +53,11 @@ class _RackPoses(Command):
         self.ids = tuple(rack_ids)
         if len(set(self.ids)) != len(self.ids):
             raise EditError("a rack is listed twice")
-        self.new_xy = None if xy is None else np.asarray(xy, dtype=float).reshape(-1, 2).copy()
+        self.new_xy = None if xy is None else _tidy(np.asarray(xy, dtype=float).reshape(-1, 2))
         self.new_rot = (
             None
             if rotation_deg is None
-            else np.broadcast_to(np.asarray(rotation_deg, dtype=float), (len(self.ids),)).copy()
+            else _tidy(np.broadcast_to(np.asarray(rotation_deg, dtype=float), (len(self.ids),)))
         )
         self.old_xy: list[tuple[float, float]] | None = None
         self.old_rot: list[float] | None = None
@@ -143,7 +143,7 @@ class MoveUnit(Command):
 
     def __init__(self, collection: str, unit_id: str, xy=None, rotation_deg: float | None = None):
         self.collection, self.id = collection, unit_id
-        self.new_xy = None if xy is None else (float(xy[0]), float(xy[1]))
+        self.new_xy = None if xy is None else (round(float(xy[0]), 9), round(float(xy[1]), 9))
         self.new_rot = None if rotation_deg is None else float(rotation_deg)
         self.old: tuple | None = None
         self.text = f"Move {unit_id}"
@@ -411,6 +411,13 @@ class Macro(Command):
     def _undo(self, doc):
         for c in reversed(self.commands):
             c.undo(doc)
+
+
+def _tidy(values: np.ndarray) -> np.ndarray:
+    """New coordinates rounded to 1e-9 (a nanometre, a nano-degree) so that 5.4 - 0.3 saves
+    as 5.1, not 5.1000000000000005. Only new values: undo restores the old ones untouched."""
+    flat = [round(float(v), 9) for v in values.ravel()]
+    return np.array(flat, dtype=float).reshape(values.shape)
 
 
 def _names(ids: Sequence[str]) -> str:
