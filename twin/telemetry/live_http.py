@@ -163,7 +163,7 @@ class HttpClient:
                 raise LiveError(
                     f"{self.url} too slow: response not complete in {self.timeout_s:g} s"
                 )
-            chunk = resp.read(1 << 20)
+            chunk = resp.read1(1 << 20)  # at most one socket read, so the deadline holds
             if not chunk:
                 return b"".join(chunks)
             total += len(chunk)

@@ -1,0 +1,302 @@
+"""Live sources against servers that misbehave: never answer, answer too slowly, answer with
+HTTP errors or garbage, want credentials. The source must back off, report, and never hang."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs
+
+import numpy as np
+import pytest
+from dcgm_exporter import Exporter, ExporterState, Host, temp_of
+from live_support import wait_until
+
+from twin.telemetry.live_http import Credentials, HttpClient, LiveError, split_url
+from twin.telemetry.prometheus import PrometheusSource
+from twin.telemetry.scrape import ScrapeSource
+from twin.telemetry.source import SourceState
+
+
+class FakePrometheus:
+    """Answers /api/v1/query with whatever ``respond(query, headers)`` returns:
+    ``(status, body bytes)``, or ``"hang"`` (never answers) or ``"dribble"`` (1 byte / 50 ms)."""
+
+    def __init__(self, respond):
+        self.respond = respond
+        self.release = threading.Event()
+        self.requests = 0
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):  # noqa: N802
+                n = int(self.headers.get("Content-Length", 0))
+                form = parse_qs(self.rfile.read(n).decode())
+                fake.requests += 1
+                out = fake.respond(form.get("query", [""])[0], self.headers)
+                if out == "hang":
+                    fake.release.wait(30)
+                    return
+                if out == "dribble":
+                    self.send_response(200)
+                    self.send_header("Content-Length", "100000")
+                    self.end_headers()
+                    while not fake.release.is_set():
+                        self.wfile.write(b" ")
+                        self.wfile.flush()
+                        time.sleep(0.05)
+                    return
+                status, body = out
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST  # noqa: N815
+
+            def log_message(self, *args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def fake():
+    servers = []
+
+    def make(respond):
+        servers.append(FakePrometheus(respond))
+        return servers[-1]
+
+    yield make
+    for s in servers:
+        s.close()
+
+
+def vector(result) -> bytes:
+    return json.dumps(
+        {"status": "success", "data": {"resultType": "vector", "result": result}},
+        separators=(",", ":"),
+    ).encode()
+
+
+def good_answer(query: str, headers) -> tuple[int, bytes]:
+    """Temperatures of A01-01 (Hostname) and A01-02 (hostname), fresh timestamps."""
+    now = time.time()
+    if query.startswith("max(timestamp("):
+        return 200, vector([{"metric": {}, "value": [now, f"{now - 1:.3f}"]}])
+    if "DCGM_FI_DEV_GPU_TEMP" in query:
+        series = [
+            {"metric": {label: host, "gpu": str(g)}, "value": [now, str(temp_of(h, g))]}
+            for h, (label, host) in enumerate([("Hostname", "A01-01"), ("hostname", "A01-02")])
+            for g in range(8)
+        ]
+        return 200, vector(series)
+    return 200, vector([])
+
+
+def status_when(source, state, timeout_s=10.0):
+    return wait_until(
+        lambda: (s := source.status()).state == state and s, timeout_s, f"state {state}"
+    )
+
+
+def fast_source(facility, url, **kw):
+    opts = dict(interval_s=0.1, timeout_s=0.4, backoff_max_s=0.4)
+    opts.update(kw)
+    return PrometheusSource(facility, url, **opts)
+
+
+def test_server_that_never_answers_backs_off_without_hanging(facility, fake):
+    server = fake(lambda q, h: "hang")
+    source = fast_source(facility, server.url)
+    source.start()
+    try:
+        down = status_when(source, SourceState.DISCONNECTED)
+        assert "did not answer" in down.message or "timed out" in down.message
+        assert down.stale and down.retry_in_s is not None
+        assert source.poll() is None
+    finally:
+        t = time.monotonic()
+        source.stop()
+        assert time.monotonic() - t < 2.0  # a stuck request never holds up stop() for long
+
+
+def test_slow_dribbling_server_hits_the_deadline(facility, fake):
+    server = fake(lambda q, h: "dribble")
+    client = HttpClient(server.url, timeout_s=0.5)
+    t = time.monotonic()
+    with pytest.raises(LiveError, match="too slow"):
+        client.post_form("/api/v1/query", {"query": "up"})
+    assert time.monotonic() - t < 2.0
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        ((500, b"internal error"), "HTTP 500"),
+        ((503, b'{"status":"error","errorType":"unavailable","error":"busy"}'), "busy"),
+        ((200, b"<html>not the API</html>"), "not JSON"),
+        ((200, b'{"status":"success","data":{"resultType":"matrix","result":[]}}'), "matrix"),
+        ((401, b""), "TWIN_PROMETHEUS_TOKEN"),
+    ],
+)
+def test_errors_disconnect_then_recover(facility, fake, answer, message):
+    mode = {"broken": True}
+    server = fake(lambda q, h: answer if mode["broken"] else good_answer(q, h))
+    source = fast_source(facility, server.url)
+    source.start()
+    try:
+        down = status_when(source, SourceState.DISCONNECTED)
+        assert message in down.message
+        errors = down.errors
+        assert errors >= 1
+        mode["broken"] = False
+        up = status_when(source, SourceState.CONNECTED)
+        frame = source.poll()
+        assert frame is not None
+        a = facility.gpu_of("A01-02", 0)
+        np.testing.assert_array_equal(
+            frame.gpu["temp_c"][a : a + 8], [temp_of(1, g) for g in range(8)]
+        )
+        assert up.gpus_with_data == 16 and up.retry_in_s is None and not up.stale
+        assert set(up.metrics_missing) >= {"power_w", "util_pct"}
+    finally:
+        source.stop()
+
+
+def test_rejected_query_leaves_only_its_metric_empty(facility, fake):
+    def answer(query, headers):
+        if "DCGM_FI_DEV_POWER_USAGE" in query:
+            return 400, b'{"status":"error","errorType":"bad_data","error":"parse error"}'
+        return good_answer(query, headers)
+
+    server = fake(answer)
+    source = fast_source(facility, server.url)
+    result = source.poll_once()
+    assert "power_w" in result.warnings[0] and "parse error" in result.warnings[0]
+    assert np.isnan(result.frame.gpu["power_w"]).all()
+    assert result.gpus_with_data == 16
+
+
+def test_lagging_when_newest_sample_is_old(facility, fake):
+    def answer(query, headers):
+        if query.startswith("max(timestamp("):
+            return 200, vector([{"metric": {}, "value": [time.time(), "1000000000"]}])
+        return good_answer(query, headers)
+
+    source = fast_source(facility, fake(answer).url, lag_s=30)
+    source.start()
+    try:
+        st = status_when(source, SourceState.LAGGING)
+        assert st.stale and "old" in st.message
+        assert source.poll().time_s == 1_000_000_000
+    finally:
+        source.stop()
+
+
+def test_credentials_from_env_are_sent_and_never_shown(facility, fake):
+    seen = []
+
+    def answer(query, headers):
+        seen.append(headers.get("Authorization"))
+        if headers.get("Authorization") != "Bearer s3cret":
+            return 401, b""
+        return good_answer(query, headers)
+
+    server = fake(answer)
+    env = {"TWIN_PROMETHEUS_TOKEN": "s3cret"}
+    source = fast_source(facility, server.url, env=env)
+    assert source.poll_once().gpus_with_data == 16
+    assert seen and all(s == "Bearer s3cret" for s in seen)
+    assert "s3cret" not in repr(source.client.http) and "s3cret" not in source.url
+    # explicit basic auth wins over the environment; user:password in the URL is stripped
+    url, creds = split_url("https://bob:pa%40ss@prom.example:9090/")
+    assert url == "https://prom.example:9090" and creds == Credentials(user="bob", password="pa@ss")
+    assert "pa@ss" not in repr(creds)
+    other = fast_source(facility, server.url, user="u", password="p", env=env)
+    assert other.client.http.credentials.user == "u"
+    with pytest.raises(LiveError, match="TWIN_PROMETHEUS_TOKEN"):
+        fast_source(facility, server.url, env={}).poll_once()
+
+
+def test_bad_url_and_missing_url_are_clear_errors(facility):
+    with pytest.raises(ValueError, match="http"):
+        PrometheusSource(facility, "ftp://x")
+    with pytest.raises(ValueError, match="TWIN_PROMETHEUS_URL"):
+        PrometheusSource(facility, env={})
+
+
+# ---------------------------------------------------------------------------- direct scrape
+def exporter_state() -> ExporterState:
+    return ExporterState(
+        hosts=[Host("A01-01", 0), Host("A01-02", 1, host_label="hostname"), Host("x-9", 5)]
+    )
+
+
+def test_scrape_source_reads_exporters_directly(facility):
+    state = exporter_state()
+    state.violating.add(("A01-01", 4))
+    state.overrides[("A01-02", 7)] = {"DCGM_FI_DEV_GPU_TEMP": "NaN"}
+    exp = Exporter(state).start()
+    try:
+        source = ScrapeSource(facility, exp.url.removeprefix("http://"), interval_s=0.1)
+        first = source.poll_once()
+        a = facility.gpu_of("A01-01", 0)
+        b = facility.gpu_of("A01-02", 0)
+        np.testing.assert_array_equal(
+            first.frame.gpu["temp_c"][a : a + 8], [temp_of(0, g) for g in range(8)]
+        )
+        assert np.isnan(first.frame.gpu["temp_c"][b + 7])
+        assert first.gpus_with_data == 16 and len(first.stats.unmatched) == 8
+        assert first.frame.gpu["throttle"][a + 4] == 0  # a counter needs two scrapes
+        time.sleep(0.05)
+        second = source.poll_once()
+        assert int(second.frame.gpu["throttle"][a + 4]) & 0x20
+        assert second.frame.gpu["throttle"][a + 3] == 0
+        assert not np.array_equal(first.frame.gpu["util_pct"], second.frame.gpu["util_pct"])
+    finally:
+        exp.stop()
+
+
+def test_scrape_partial_and_total_outage(facility):
+    exp = Exporter(exporter_state()).start()
+    dead = Exporter(exporter_state())  # bound, never started: refuses nothing, answers nothing
+    dead_url = dead.url
+    dead.server.server_close()  # now the port refuses connections
+    try:
+        source = ScrapeSource(facility, [exp.url, dead_url], interval_s=0.1, timeout_s=0.5)
+        source.start()
+        st = status_when(source, SourceState.LAGGING)
+        assert "1 of 2 exporters failed" in st.message and st.gpus_with_data == 16
+        source.stop()
+        lone = ScrapeSource(facility, dead_url, interval_s=0.1, timeout_s=0.5, backoff_max_s=0.3)
+        lone.start()
+        st = status_when(lone, SourceState.DISCONNECTED)
+        assert "cannot reach" in st.message
+        lone.stop()
+    finally:
+        exp.stop()
+
+
+def test_scrape_rejects_promql_overrides(tmp_path):
+    from live_support import layout_text
+
+    from twin.model.loader import facility_from_text
+
+    text = layout_text() + "  metrics: {temp_c: 'avg(DCGM_FI_DEV_GPU_TEMP)'}\n"
+    fac = facility_from_text(text)
+    with pytest.raises(ValueError, match="plain metric names"):
+        ScrapeSource(fac, "127.0.0.1:9400")
