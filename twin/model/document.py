@@ -99,6 +99,10 @@ class LayoutDocument:
         self.roundtrip_tree: Any = None
         #: Counts changes; autosave and views compare it to know whether anything happened.
         self.revision = 0
+        #: Recovery bookkeeping (``twin.model.recovery``): key of an untitled document, and the
+        #: key of the recovery file last written for it.
+        self.recovery_key: str | None = None
+        self.recovery_written: str | None = None
         self._rebuild()
         self.history = UndoStack(self)
 
