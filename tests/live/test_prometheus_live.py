@@ -163,3 +163,22 @@ def test_server_restart_disconnects_then_recovers(facility, prometheus):
         source.stop()
         if prometheus.proc is None:
             prometheus.start()
+
+
+def test_range_queries_in_chunks_give_the_same_frames(facility, prometheus):
+    from twin.telemetry.prometheus import PrometheusClient, PrometheusQueries, fetch_range
+
+    client = PrometheusClient.connect(prometheus.url, env={})
+    queries = PrometheusQueries(facility)
+    end = time.time() - 1
+    start = end - 3
+    whole = list(fetch_range(client, queries, start, end, 1.0))
+    # two points per series per query: 2 chunks instead of one
+    chunked = list(
+        fetch_range(client, queries, start, end, 1.0, samples_per_chunk=2 * facility.n_gpus)
+    )
+    assert len(whole) == 4
+    assert [f.time_s for f in whole] == [f.time_s for f in chunked]
+    for a, b in zip(whole, chunked, strict=True):
+        for name, values in a.gpu.items():
+            np.testing.assert_array_equal(values, b.gpu[name], err_msg=name)

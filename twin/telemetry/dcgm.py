@@ -228,7 +228,7 @@ class GpuMapper:
 
 
 # ---------------------------------------------------------------------------- instant query JSON
-_LABELS_RE = re.compile(rb'"metric":(\{[^}]*\})')
+_LABELS_RE = re.compile(rb'"metric":(\{[^}]*\}),"value":\[')
 _VALUES_RE = re.compile(rb'"value":\[[^,\]]*,"([^"]*)"\]')
 _TIME_RE = re.compile(rb'"value":\[\s*([0-9.eE+-]+)\s*,')
 _HEAD_RE = re.compile(rb'^\s*\{\s*"status"\s*:\s*"success"\s*,.{0,200}?"resultType"\s*:\s*"vector"')
@@ -260,9 +260,9 @@ def parse_vector(body: bytes) -> Vector:
         blocks = _LABELS_RE.findall(body)
         raw = _VALUES_RE.findall(body)
         n = body.count(b'"metric":')
-        if len(blocks) == len(raw) == n and n == body.count(b'"value":['):
+        if 0 < n == len(blocks) == len(raw) == body.count(b'"value":['):
             try:
-                values = np.array(raw, dtype=np.float64) if raw else np.zeros(0)
+                values = np.array(raw, dtype=np.float64)
             except ValueError:
                 values = None
             if values is not None:
@@ -347,7 +347,10 @@ def parse_matrix(body: bytes) -> Matrix:
 
 
 def decode_json_labels(block: bytes) -> dict:
-    labels = json.loads(block)
+    try:
+        labels = json.loads(block)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ResponseError(f"malformed series labels: {exc}") from None
     if not isinstance(labels, dict):
         raise ResponseError("series labels are not an object")
     return labels
