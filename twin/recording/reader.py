@@ -106,6 +106,7 @@ class Recording:
         self._times = np.zeros(0)
         self._events: list[Event] = []
         self._event_times = np.zeros(0)
+        self._n_event_rows = 0
         self.refresh()
 
     # ------------------------------------------------------------------ growth
@@ -130,9 +131,11 @@ class Recording:
                 tail = tail[: int(np.argmin(ok))]
             self._times = np.concatenate([self._times, tail])
         ne = self._events_ds.shape[0]
-        if ne > len(self._events):
-            rows = self._events_ds[len(self._events) : ne]
+        if ne > self._n_event_rows:
+            rows = self._events_ds[self._n_event_rows : ne]
+            self._n_event_rows = ne
             self._events.extend(_event(r) for r in rows)
+            self._events.sort(key=lambda e: e.time_s)  # stable: sources may send late events
             self._event_times = np.array([e.time_s for e in self._events])
         return len(self._times) - old
 

@@ -2,8 +2,9 @@
 
 Everything (groups, datasets, attributes) is created first, then SWMR is switched on; after
 that the recorder only resizes, writes and flushes, so a reader can watch the file grow and a
-writer killed mid-run leaves a file readable up to its last flush. Flushes happen at least
-every ``flush_interval_s`` of wall time.
+writer killed mid-run leaves a file readable up to its last flush. Appended frames are written
+and flushed together at least every ``flush_interval_s`` of wall time (0.5 s by default, so a
+1 Hz source is durable within a second of each sample).
 """
 
 from __future__ import annotations
@@ -48,7 +49,7 @@ class Recorder:
         path: str | Path,
         facility: Facility,
         *,
-        flush_interval_s: float = 1.0,
+        flush_interval_s: float = 0.5,
         compression: str = "lzf",
         history_compression: str = "gzip",
         block_frames: int = fmt.BLOCK_FRAMES,
@@ -62,6 +63,9 @@ class Recorder:
         self.n_events = 0
         self._last_flush = time.monotonic()
         self._last_time: float | None = None
+        self._written = 0  # frames written to the file (the rest wait in the block buffers)
+        self._times: list[float] = []
+        self._events: list[Event] = []
         try:
             self._file = h5py.File(self.path, "w", libver="latest")
         except OSError as exc:
@@ -145,7 +149,11 @@ class Recorder:
 
     # ------------------------------------------------------------------ writing
     def append(self, frame: Frame) -> None:
-        """Write one frame (its metrics and its events). Times must not go backwards."""
+        """Add one frame (its metrics and its events). Times must not go backwards.
+
+        Rows are encoded at once and written to the file in batches: at every flush (at
+        least every ``flush_interval_s``) and whenever a history block fills.
+        """
         if self._file is None:
             raise RecordingError(f"recording {self.path} is closed")
         t = float(frame.time_s)
@@ -153,39 +161,54 @@ class Recorder:
             raise RecordingError(
                 f"frame time {t} is before the previous frame ({self._last_time}) in {self.path}"
             )
-        i = self.n_frames
-        slot = i % self.block_frames
+        slot = self.n_frames % self.block_frames
         for m in self._metrics:
             values = frame.group(m.kind).get(m.name)
-            n = m.frames.shape[1]
+            n = m.block.shape[1]
             if values is None:
-                row = np.full(n, np.iinfo(m.dtype).min, dtype=m.dtype)
+                m.block[slot] = np.iinfo(m.dtype).min
+            elif np.shape(values) != (n,):
+                raise RecordingError(
+                    f"frame {m.kind}.{m.name} has shape {np.shape(values)}, the layout has {n}"
+                )
             else:
-                if np.shape(values) != (n,):
-                    raise RecordingError(
-                        f"frame {m.kind}.{m.name} has shape {np.shape(values)}, the layout has {n}"
-                    )
-                row = fmt.encode(values, m.resolution, m.dtype)
-            m.frames.resize(i + 1, axis=0)
-            m.frames[i] = row
-            m.block[slot] = row
-        if slot == self.block_frames - 1:
-            self._write_blocks(i + 1)
-        if frame.events:
-            self._write_events(frame.events)
-        ts = self._file["time_s"]
-        ts.resize(i + 1, axis=0)
-        ts[i] = t
-        self.n_frames = i + 1
+                m.block[slot] = fmt.encode(values, m.resolution, m.dtype)
+        self._times.append(t)
+        self._events.extend(frame.events)
+        self.n_frames += 1
         self._last_time = t
+        if slot == self.block_frames - 1:
+            self._write_pending()
+            self._write_blocks()
         if time.monotonic() - self._last_flush >= self.flush_interval_s:
             self.flush()
 
-    def _write_blocks(self, n_frames: int) -> None:
-        start = n_frames - self.block_frames
+    def _write_pending(self) -> None:
+        """Write the rows appended since the last write; the time axis goes last, so a reader
+        never sees a time without its values."""
+        a, b = self._written, self.n_frames
+        if b > a:
+            s0 = a % self.block_frames
+            s1 = s0 + (b - a)
+            for m in self._metrics:
+                m.frames.resize(b, axis=0)
+                m.frames[a:b] = m.block[s0:s1]
+        if self._events:
+            self._write_events(self._events)
+            self._events = []
+        if b > a:
+            ts = self._file["time_s"]
+            ts.resize(b, axis=0)
+            ts[a:b] = self._times
+            self._times = []
+            self._written = b
+
+    def _write_blocks(self) -> None:
+        b = self.n_frames
+        a = b - self.block_frames
         for m in self._metrics:
-            m.history.resize(n_frames, axis=1)
-            m.history[:, start:n_frames] = fmt.delta_encode(m.block.T)
+            m.history.resize(b, axis=1)
+            m.history[:, a:b] = fmt.delta_encode(m.block.T)
 
     def _write_events(self, events: list[Event]) -> None:
         rows = np.zeros(len(events), dtype=fmt.EVENT_DTYPE)
@@ -200,8 +223,9 @@ class Recorder:
         self.n_events += len(events)
 
     def flush(self) -> None:
-        """Make everything appended so far durable and visible to SWMR readers."""
+        """Write every appended frame and make it durable and visible to SWMR readers."""
         if self._file is not None:
+            self._write_pending()
             self._file.flush()
         self._last_flush = time.monotonic()
 
@@ -209,7 +233,7 @@ class Recorder:
         if self._file is None:
             return
         try:
-            self._file.flush()
+            self.flush()
         finally:
             self._file.close()
             self._file = None

@@ -230,7 +230,7 @@ class Simulator:
         fac, dt = self.facility, self.dt_s
         t = self.start_s + self.t_rel
         events = self._scenario_events(t)
-        util, demand_w, job_events = self.workload.step(self.t_rel)
+        util, demand_w, job_events = self.workload.step(self.t_rel, t)
         events.extend(job_events)
 
         # thermal throttling: slow down above the slowdown threshold, recover below it

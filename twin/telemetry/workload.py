@@ -59,9 +59,9 @@ class Workload:
         self.gpu_power_spread = (1.0 + 0.03 * rng.standard_normal(n)).astype(np.float32)
         self._running = np.zeros(len(self.jobs), dtype=bool)
 
-    def step(self, t_s: float) -> tuple[np.ndarray, np.ndarray, list[Event]]:
+    def step(self, t_s: float, now_s: float) -> tuple[np.ndarray, np.ndarray, list[Event]]:
         """Utilisation (0..1) and power demand (W) per GPU at ``t_s`` seconds after the start,
-        and the job start/end events since the previous step."""
+        and the job start/end events since the previous step (stamped ``now_s``)."""
         j, g = self.jobs, self.gpu_job
         phase = t_s - j.start_s
         running = (phase >= 0) & (t_s < j.end_s)
@@ -80,7 +80,7 @@ class Workload:
         active = fac.gpu_idle_w + (fac.gpu_tdp_w - fac.gpu_idle_w) * j.intensity[g] * util
         power = np.where(util > 0, active * self.gpu_power_spread, fac.gpu_idle_w)
         power = power + 3.0 * self._rng.standard_normal(len(g), dtype=np.float32)
-        events = self._job_events(running, t_s)
+        events = self._job_events(running, now_s)
         return util.astype(np.float32), power.astype(np.float32), events
 
     def _job_events(self, running: np.ndarray, t_s: float) -> list[Event]:

@@ -1,0 +1,106 @@
+"""``twin info run.h5``: summarise a recording: span, items, metrics, events, size."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("info", help="summarise a recording")
+    p.add_argument("recording", metavar="RECORDING.h5")
+    p.add_argument("--events", action="store_true", help="list every event")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run)
+
+
+def summary(rec) -> dict:
+    """The facts ``twin info`` prints, as a dictionary."""
+    from collections import Counter
+
+    def iso(t: float) -> str | None:
+        import datetime as dt
+        import math
+
+        if math.isnan(t):
+            return None
+        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
+
+    n = rec.n_frames
+    rate = (n - 1) / rec.duration_s if n > 1 and rec.duration_s > 0 else None
+    return {
+        "file": str(rec.path),
+        "format": rec.format,
+        "layout": rec.layout_name,
+        "layout_hash": rec.layout_hash[:16],
+        "start": iso(rec.start_s),
+        "end": iso(rec.end_s),
+        "duration_s": rec.duration_s,
+        "frames": n,
+        "rate_hz": rate,
+        "items": dict(rec.counts),
+        "metrics": {
+            kind: [f"{name} [{unit}, {res:g}]" for name, unit, res in metrics]
+            for kind, metrics in rec.metrics.items()
+        },
+        "events": dict(Counter(str(e.kind) for e in rec.events)),
+        "size_bytes": rec.size_bytes,
+        "samples": rec.n_samples,
+        "bytes_per_sample": rec.bytes_per_sample,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from twin.recording import RecordingError, open_recording
+
+    try:
+        with open_recording(args.recording) as rec:
+            info = summary(rec)
+            events = rec.events if args.events else []
+    except RecordingError as exc:
+        print(f"twin info: {exc}", file=sys.stderr)
+        return 1
+    if args.json:
+        if args.events:
+            info["event_list"] = [
+                {
+                    "time_s": e.time_s,
+                    "kind": str(e.kind),
+                    "item": e.item,
+                    "message": e.message,
+                    "severity": e.severity,
+                }
+                for e in events
+            ]
+        print(json.dumps(info, indent=2))
+        return 0
+    rate = f", {info['rate_hz']:g} Hz" if info["rate_hz"] else ""
+    print(f"{info['file']}  ({info['format']})")
+    print(f"  layout   {info['layout']}  (hash {info['layout_hash']})")
+    print(
+        f"  span     {info['start']} .. {info['end']}  "
+        f"({_hms(info['duration_s'])}, {info['frames']} frames{rate})"
+    )
+    print("  items    " + ", ".join(f"{v} {k}" for k, v in info["items"].items() if v))
+    for kind, metrics in info["metrics"].items():
+        print(f"  {kind:8s} " + ", ".join(metrics))
+    total = sum(info["events"].values())
+    detail = ", ".join(f"{v} {k}" for k, v in sorted(info["events"].items()))
+    print(f"  events   {total}" + (f" ({detail})" if detail else ""))
+    print(
+        f"  size     {info['size_bytes'] / 1e6:.2f} MB, {info['samples']:,} samples, "
+        f"{info['bytes_per_sample']:.3f} bytes per sample"
+    )
+    for e in events:
+        import datetime as dt
+
+        when = dt.datetime.fromtimestamp(e.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        print(f"  {when}  {e.kind!s:15s} {e.item:24s} {e.message}")
+    return 0
+
+
+def _hms(seconds: float) -> str:
+    s = int(round(seconds))
+    return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
