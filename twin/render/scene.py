@@ -125,6 +125,19 @@ class Scene:
         kw.setdefault("pickable", False)
         return self.plotter.add_mesh(mesh, **kw)
 
+    def remove(self) -> None:
+        """Take every actor of this scene out of the plotter (before showing another layout)."""
+        if getattr(self, "_lod_observer", None) is not None:
+            self.plotter.renderer.RemoveObserver(self._lod_observer)
+            self._lod_observer = None
+        for lay in self.layers.values():
+            for a in lay.actors:
+                self.plotter.remove_actor(a, reset_camera=False, render=False)
+            lay.actors.clear()
+        if getattr(self.plotter, "legend", None) is not None:
+            self.plotter.remove_legend(render=False)
+        self._picker = None
+
     # ------------------------------------------------------------------ site
     def _build_site(self) -> None:
         f = self.facility
@@ -668,7 +681,7 @@ class Scene:
         bar.SetNumberOfLabels(5)
         bar.SetLabelFormat("%-#6.4g")
         bar.SetOrientationToVertical()
-        bar.SetPosition(0.87, y)
+        bar.SetPosition(0.84, y)
         bar.SetWidth(0.1)
         bar.SetHeight(0.38)
         bar.SetBarRatio(0.25)
