@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -208,16 +209,21 @@ class GpuMapper:
 
     def _index_blocks(self, blocks: list, decode) -> np.ndarray:
         cache = self._by_block
-        missing = [b for b in dict.fromkeys(blocks) if b not in cache]
-        if len(cache) + len(missing) > self._cache_limit:
-            cache.clear()
-            self._block_key.clear()
-            missing = list(dict.fromkeys(blocks))
-        for block in missing:
-            key = self._block_key.get(block) or self.key_of(decode(block))
-            cache[block] = self.resolve(key)
-            self._block_key[block] = key
-        return np.fromiter(map(cache.__getitem__, blocks), dtype=np.int64, count=len(blocks))
+        index = np.fromiter(map(cache.get, blocks, repeat(-2)), dtype=np.int64, count=len(blocks))
+        new = np.flatnonzero(index == -2)
+        if len(new):  # label sets not seen before: decode and resolve each once
+            if len(cache) + len(new) > self._cache_limit:
+                cache.clear()
+                self._block_key.clear()
+            for i in new:
+                block = blocks[i]
+                g = cache.get(block)
+                if g is None:
+                    key = self._block_key.get(block) or self.key_of(decode(block))
+                    g = cache[block] = self.resolve(key)
+                    self._block_key[block] = key
+                index[i] = g
+        return index
 
     @staticmethod
     def _count(index: np.ndarray, keys: list, stats: MapStats) -> None:
@@ -260,7 +266,9 @@ def parse_vector(body: bytes) -> Vector:
         blocks = _LABELS_RE.findall(body)
         raw = _VALUES_RE.findall(body)
         n = body.count(b'"metric":')
-        if 0 < n == len(blocks) == len(raw) == body.count(b'"value":['):
+        # every "metric": key (escaped quotes inside label values cannot fake one) must have
+        # yielded a label object directly followed by its value
+        if 0 < n == len(blocks) == len(raw):
             try:
                 values = np.array(raw, dtype=np.float64)
             except ValueError:
