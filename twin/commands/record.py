@@ -22,8 +22,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     src.add_argument(
         "--scrape", metavar="URL", nargs="+", help="dcgm-exporter /metrics URLs (live only)"
     )
-    p.add_argument("--start", metavar="T0", help="start: epoch seconds, ISO 8601, or -2h")
-    p.add_argument("--end", metavar="T1", help="end: epoch seconds, ISO 8601, -10m or now")
+    p.add_argument("--start", metavar="T0", help="start: epoch seconds, ISO 8601, or --start=-2h")
+    p.add_argument(
+        "--end", metavar="T1", help="end: epoch seconds, ISO 8601, --end=-10m or now (default)"
+    )
     p.add_argument("--step", default="15s", help="time between frames (default 15s)")
     p.add_argument("--duration", help="live mode: how long to record, e.g. 10m")
     p.add_argument("-o", "--output", required=True, help="recording to write (.h5)")
