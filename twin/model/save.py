@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import stat
 import tempfile
 from pathlib import Path
@@ -43,11 +44,39 @@ class SaveError(Exception):
         super().__init__(message + detail)
 
 
-def _yaml() -> YAML:
+_OPENER = re.compile(r"^( *)[^\s#-][^#]*:\s*(#.*)?$")  # "key:" opening a block
+_KEY = re.compile(r"^( *)[^\s#-][^#]*:")
+_DASH = re.compile(r"^( *)- ")
+
+
+def guess_indent(text: str | None) -> tuple[int, int, int]:
+    """(mapping, sequence, offset) indentation the author used, read off the first block
+    mapping and block sequence in the text; (2, 2, 0) when there is none."""
+    mapping, offset = None, None
+    prev = None
+    for line in (text or "").splitlines()[:2000]:
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if prev is not None:
+            base = len(prev.group(1))
+            if offset is None and (d := _DASH.match(line)) and len(d.group(1)) >= base:
+                offset = len(d.group(1)) - base
+            elif mapping is None and (k := _KEY.match(line)) and len(k.group(1)) > base:
+                mapping = len(k.group(1)) - base
+        if mapping is not None and offset is not None:
+            break
+        prev = _OPENER.match(line)
+    mapping = mapping or 2
+    offset = offset or 0
+    return mapping, offset + 2, offset
+
+
+def _yaml(text: str | None = None) -> YAML:
     y = YAML(typ="rt")
     y.preserve_quotes = True
     y.width = 4096  # never fold long strings the author kept on one line
-    y.indent(mapping=2, sequence=2, offset=0)
+    mapping, sequence, offset = guess_indent(text)
+    y.indent(mapping=mapping, sequence=sequence, offset=offset)
     return y
 
 
@@ -70,9 +99,7 @@ def _new_node(value: Any, flow: bool, like: Any = None) -> Any:
     """A fresh YAML node for a value nobody wrote yet, styled like ``like`` (a sibling item)
     where there is one: flow maps and lists where the author used them."""
     if isinstance(value, BaseModel):
-        value = {
-            n: getattr(value, n) for n in type(value).model_fields if n in value.model_fields_set
-        }
+        value = {n: getattr(value, n) for n in type(value).model_fields if _written(value, n)}
     if isinstance(value, dict):
         m = CommentedMap()
         for k, v in value.items():
@@ -119,12 +146,21 @@ def _sync(node: Any, value: Any) -> Any:
     return node if _same_scalar(node, value) else value
 
 
+def _written(model: BaseModel, name: str) -> bool:
+    """Whether a field belongs in the file: set explicitly, or (lists filled in place by edits
+    leave no mark) different from its default."""
+    if name in model.model_fields_set:
+        return True
+    info = type(model).model_fields[name]
+    return info.is_required() or getattr(model, name) != info.get_default(call_default_factory=True)
+
+
 def _sync_model(node: CommentedMap, model: BaseModel) -> None:
     fields = type(model).model_fields
-    for key in [k for k in node if k not in fields or k not in model.model_fields_set]:
+    for key in [k for k in node if k not in fields or not _written(model, k)]:
         del node[key]  # unknown to the model, or reset: its default applies
     for name, info in fields.items():
-        if name not in model.model_fields_set:
+        if not _written(model, name):
             continue
         value = getattr(model, name)
         if name in node:
@@ -181,7 +217,7 @@ def _sync_at(node: CommentedSeq, i: int, value: Any) -> None:
 
 def roundtrip_text(doc: LayoutDocument) -> str:
     """The document as YAML text, keeping the comments and layout of the text it came from."""
-    y = _yaml()
+    y = _yaml(doc.source_text)
     if doc.roundtrip_tree is None:
         tree = y.load(doc.source_text) if doc.source_text else None
         doc.roundtrip_tree = tree if isinstance(tree, CommentedMap) else CommentedMap()

@@ -1,0 +1,193 @@
+"""Round-trip saving: comments and ordering kept, atomic, verified, refusing bad files."""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+import stat
+
+import pytest
+
+from twin.model import edits as E
+from twin.model import save as S
+from twin.model.document import LayoutDocument
+from twin.model.loader import load_layout
+from twin.model.schema import AirUnit, Layout, Row, SupplyRegion
+
+TEXT = """\
+# Test hall: hand-written, with comments that must survive saving.
+format: twin-layout/1
+name: save test
+halls:
+  - id: H1          # the only hall
+    size_m: [14, 10, 4]
+rows:
+  # row A faces -y
+  - id: A
+    hall: H1
+    racks:
+      - {id: A01, position_m: [2, 3], servers: [{type: dgx-h100, count: 4}], feeds: {a: PDU-A, b: PDU-B}}
+      - {id: A02, position_m: [2.6, 3], servers: [{type: dgx-h100, count: 4}], feeds: {a: PDU-A, b: PDU-B}}
+      # A03 is the odd one
+      - id: A03
+        position_m: [3.2, 3]   # keep me
+        load: {power_kw: 20, delta_t_k: 12}
+        label: "spare"
+power:
+  - {id: U, type: utility-feed-5mva}
+  - {id: UPS, type: ups-500kw, upstream: U}
+  - {id: PDU-A, type: pdu-300kva, upstream: UPS}
+  - {id: PDU-B, type: pdu-300kva, upstream: UPS}
+cooling:
+  air_units:
+    - {id: CRAH-1, type: crah-77kw, hall: H1, position_m: [12, 1]}  # west wall
+"""
+
+
+@pytest.fixture
+def path(tmp_path):
+    p = tmp_path / "hall.yaml"
+    p.write_text(TEXT)
+    return p
+
+
+def diff(a: str, b: str) -> list[str]:
+    return [
+        line
+        for line in difflib.unified_diff(a.splitlines(), b.splitlines(), lineterm="", n=0)
+        if line[:1] in "+-" and not line.startswith(("+++", "---"))
+    ]
+
+
+def test_unchanged_save_is_byte_identical(path):
+    doc = LayoutDocument.open(path)
+    S.save(doc)
+    assert path.read_text() == TEXT
+    assert not doc.dirty
+
+
+def test_move_changes_one_line_and_keeps_comments(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.MoveRacks(["A03"], [[3.2, 4.5]]))
+    assert doc.dirty
+    S.save(doc)
+    assert not doc.dirty
+    new = path.read_text()
+    changed = diff(TEXT, new)
+    assert changed[0] == "-        position_m: [3.2, 3]   # keep me"
+    assert len(changed) == 2 and changed[1].startswith("+        position_m: [3.2, 4.5]")
+    assert changed[1].endswith("# keep me")  # the comment stays (its column may shift)
+    assert load_layout(path).layout == doc.layout
+
+
+def test_edits_then_undos_save_back_to_the_original_text(path):
+    doc = LayoutDocument.open(path)
+    h = doc.history
+    h.push(E.rotate_by(doc, ["A01"], 90))
+    h.push(E.ChangeRack("A02", feeds={"a": "PDU-B"}))
+    h.push(E.DeleteRacks(["A03"]))
+    h.push(E.MoveUnit("air_units", "CRAH-1", (11, 2)))
+    while h.can_undo:
+        h.undo()
+    S.save(doc)
+    assert path.read_text() == TEXT
+
+
+def test_add_delete_duplicate_follow_the_authors_style(path):
+    doc = LayoutDocument.open(path)
+    h = doc.history
+    h.push(E.DuplicateRacks(["A02"], (0.0, -2.0)))
+    h.push(E.DeleteRacks(["A01"]))
+    h.push(
+        E.AddItem(
+            "air_units", AirUnit(id="CRAH-2", type="crah-77kw", hall="H1", position_m=(12, 9))
+        )
+    )
+    h.push(E.AddItem("supplies", SupplyRegion(id="T1", hall="H1", rect_m=(1.7, 1.2, 3.5, 2.4))))
+    S.save(doc)
+    new = path.read_text()
+    assert "# Test hall: hand-written" in new and "# A03 is the odd one" in new
+    assert "# keep me" in new and "# west wall" in new and "# the only hall" in new
+    # flow-style siblings give flow-style newcomers
+    assert (
+        "- {id: A02-copy, position_m: [2.6, 1.0], servers: [{type: dgx-h100, count: 4}], "
+        "feeds: {a: PDU-A, b: PDU-B}}" in new
+    )
+    assert "- {id: CRAH-2, type: crah-77kw, hall: H1, position_m: [12.0, 9.0]}" in new
+    assert "A01" not in new
+    assert new.index("A02-copy") < new.index("A03")  # right after its original
+    assert load_layout(path).layout == doc.layout
+
+
+def test_changed_nested_parts_replace_only_what_changed(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeRack("A03", load={"power_kw": 25, "delta_t_k": 12}, label=None))
+    S.save(doc)
+    changed = diff(TEXT, path.read_text())
+    assert "-        load: {power_kw: 20, delta_t_k: 12}" in changed
+    assert "+        load: {power_kw: 25.0, delta_t_k: 12}" in changed
+    assert '-        label: "spare"' in changed
+    assert load_layout(path).layout == doc.layout
+
+
+def test_refuses_a_file_the_loader_would_reject_and_leaves_it_alone(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.MoveRacks(["A02"], [[2.3, 3.0]]))  # overlaps A01
+    with pytest.raises(S.SaveError, match="would not load back") as info:
+        S.save(doc)
+    assert any("overlaps" in p.message for p in info.value.problems)
+    assert path.read_text() == TEXT
+    assert [p.name for p in path.parent.iterdir()] == ["hall.yaml"]  # no temp file left
+    assert doc.dirty
+
+
+def test_refuses_to_drop_anything(path, monkeypatch):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.MoveRacks(["A03"], [[3.2, 4.5]]))
+    real = S.roundtrip_text
+
+    def lossy(d):  # a sync that silently loses the label
+        return re.sub(r"\n *label: \"spare\"", "", real(d))
+
+    monkeypatch.setattr(S, "roundtrip_text", lossy)
+    with pytest.raises(S.SaveError, match="different from the document") as info:
+        S.save(doc)
+    assert any("label" in p.message for p in info.value.problems)
+    assert path.read_text() == TEXT
+
+
+def test_save_as_new_path_keeps_mode_and_comments(path, tmp_path):
+    os.chmod(path, 0o640)
+    doc = LayoutDocument.open(path)
+    paths = []
+    doc.path_changed.connect(paths.append)
+    doc.history.push(E.MoveRacks(["A01"], [[2.0, 2.0]]))
+    other = tmp_path / "copy.yaml"
+    S.save(doc, other)
+    assert doc.path == other and paths == [other] and not doc.dirty
+    assert "# Test hall" in other.read_text() and path.read_text() == TEXT
+    doc.history.push(E.MoveRacks(["A01"], [[2.0, 1.0]]))
+    S.save(doc)  # Save now goes to the new path
+    assert "position_m: [2, 1.0]" in other.read_text()  # the author's "2" stays
+    S.save(doc, path)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+
+
+def test_new_document_without_source_text(tmp_path):
+    layout = Layout(format="twin-layout/1", name="fresh", halls=[{"id": "H", "size_m": (5, 5, 3)}])
+    doc = LayoutDocument(layout)
+    with pytest.raises(S.SaveError, match="Save As"):
+        S.save(doc)
+    doc.history.push(E.AddItem("rows", Row(id="A", hall="H")))
+    doc.history.push(
+        E.AddRack("A", E.rack_from_catalog(doc, "dgx-h100", (2, 2), count=2, rack_id="A01"))
+    )
+    out = S.save(doc, tmp_path / "fresh.yaml")
+    assert load_layout(out).layout == doc.layout
+
+
+def test_unwritable_folder_is_a_clear_error(tmp_path):
+    doc = LayoutDocument.from_text(TEXT)
+    with pytest.raises(S.SaveError, match="could not write"):
+        S.save(doc, tmp_path / "missing" / "x.yaml")
