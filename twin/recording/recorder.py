@@ -147,6 +147,11 @@ class Recorder:
                     _Metric(kind, name, res, dt, frames, history, n, self.block_frames)
                 )
 
+    @property
+    def last_time_s(self) -> float | None:
+        """Time of the last appended frame (None before the first)."""
+        return self._last_time
+
     # ------------------------------------------------------------------ writing
     def append(self, frame: Frame) -> None:
         """Add one frame (its metrics and its events). Times must not go backwards.

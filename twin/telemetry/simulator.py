@@ -80,7 +80,13 @@ class Simulator:
         self._recovered = False
         self._first = True
         if self.scenario.name == "hot-spot":
-            self.heat.extra_recirc[self._target] = 0.7
+            # intake in the hot aisle, exhaust into the cold aisle its neighbours breathe
+            r = self._target
+            self.heat.extra_recirc[r] = 0.9
+            self.heat.self_recirc[r] = 0.3
+            same_row = np.flatnonzero(fac.rack_row == fac.rack_row[r])
+            near = same_row[np.abs(same_row - r) == 1]
+            self.heat.extra_recirc[near] += 0.3
 
     # ------------------------------------------------------------------ scenario
     def _pick_target(self) -> int:
@@ -107,11 +113,14 @@ class Simulator:
         if name == "hot-spot":
             if not fac.n_racks:
                 raise ValueError("scenario hot-spot needs a layout with racks")
-            # the busiest rack in the middle of its row
+            # the busiest air-cooled rack in the middle of its row
             pos = np.arange(fac.n_racks) - np.searchsorted(fac.rack_row, fac.rack_row)
             size = np.bincount(fac.rack_row)[fac.rack_row]
             middle = np.abs(pos - (size - 1) / 2) <= np.maximum(size / 4, 1)
-            return int(np.argmax(np.where(middle, fac.rack_power_w, -1)))
+            air = fac.rack_liquid_fraction < 0.5
+            pool = air if air.any() else np.ones(fac.n_racks, dtype=bool)
+            score = np.where(pool, fac.rack_power_w * (1 + middle), -1.0)
+            return int(np.argmax(score))
         return -1
 
     def _scenario_events(self, t: float) -> list[Event]:
@@ -156,7 +165,7 @@ class Simulator:
                 out.append(Event(t, EventKind.UNIT_RECOVERED, uid, f"{uid} restarted", 0))
         elif sc.name == "cdu-pump-failure":
             cid = fac.cdu_ids[k]
-            self.heat.set_cdu_pump(k, 0.08 if fail else 1.0)
+            self.heat.set_cdu_pump(k, 0.02 if fail else 1.0)  # residual flow only
             racks = len(fac.served_racks(cid))
             if fail:
                 out.append(

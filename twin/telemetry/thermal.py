@@ -2,10 +2,12 @@
 and the interface the physics replaces (rack inlets from rack heat and unit states).
 
 Air side, per hall: running air units deliver airflow that follows the racks' demand with
-fan inertia; each rack's inlet is the supply temperature plus recirculated exhaust,
-``inlet = supply + rc * dT / (1 - rc)`` with ``dT = Q / (rho cp V)`` the rack's air rise and
-``rc`` its recirculated share (row ends and racks far from a running unit get more; a hall
-short of airflow gets more everywhere). Units past their capacity supply warmer air.
+fan inertia. Each rack's inlet mixes supply air with the hall's hot-aisle air,
+``inlet = supply + rc * (T_hot - supply)``, ``T_hot`` the flow-weighted mean exhaust and ``rc``
+the rack's recirculated share (row ends and racks far from a running unit get more; a hall
+short of airflow gets more everywhere); a rack that blows into its own intake (installed
+backwards) adds ``rs / (1 - rs) * dT`` of its own rise ``dT = Q / (rho cp V)``. Units past their
+capacity supply warmer air.
 Liquid side, per CDU: return = supply + Q / (rho_w c_w V); a rack's cold plates sit
 downstream in the loop and see most of its rise. Every temperature follows its target with first-order inertia.
 """
@@ -62,8 +64,10 @@ class HeatBalance:
         first = np.r_[True, fac.rack_row[1:] != fac.rack_row[:-1]] if n_r else np.zeros(0, bool)
         last = np.r_[fac.rack_row[1:] != fac.rack_row[:-1], True] if n_r else np.zeros(0, bool)
         self.base_recirc = (0.03 + 0.04 * rng.random(n_r) + 0.08 * (first | last)).astype(float)
-        #: extra recirculation set by scenarios (e.g. a rack facing the wrong way)
+        #: extra hot-aisle air in a rack's intake, set by scenarios (a rack facing the wrong way)
         self.extra_recirc = np.zeros(n_r)
+        #: share of a rack's own exhaust that comes back to its intake
+        self.self_recirc = np.zeros(n_r)
         self.air_unit_on = fac.air_unit_on.copy()
         self.cdu_pump_frac = np.where(fac.cdu_on, 1.0, 0.0)
         self._weights_for = None
@@ -127,7 +131,8 @@ class HeatBalance:
     ) -> ThermalState:
         """Advance by ``dt_s`` given each rack's power and its load as a share of nominal."""
         fac, st = self.fac, self.state
-        if self._first:  # start from the steady state, not from a cold hall
+        first = self._first
+        if first:  # start from the steady state, not from a cold hall
             dt_s, self._first = 1e6, False
         n_h = self.n_halls
         air_heat = rack_power_w * (1.0 - fac.rack_liquid_fraction)
@@ -157,10 +162,17 @@ class HeatBalance:
         # racks: supply plus recirculated exhaust
         starve = np.clip(1.0 - flow_h / np.maximum(demand_h, 1e-9), 0.0, 1.0)
         rc = self.base_recirc + self.extra_recirc + self.local_loss
-        rc = np.clip(rc + 0.9 * starve[fac.rack_hall] * self.starve_weight, 0.0, 0.85)
+        rc = np.clip(rc + 0.9 * starve[fac.rack_hall] * self.starve_weight, 0.0, 0.95)
         rise = air_heat / (self.rho_cp * np.maximum(rack_flow, 1e-3))
-        inlet_t = hall_supply[fac.rack_hall] + rc * rise / (1.0 - rc)
-        inlet = _lag(st.rack_inlet_c, inlet_t, dt_s, TAU_INLET_S)
+        rs = np.clip(self.self_recirc, 0.0, 0.5)
+        sup_r = hall_supply[fac.rack_hall]
+        inlet = st.rack_inlet_c
+        for _ in range(20 if first else 1):  # the first step iterates to the steady state
+            ex_h = np.bincount(fac.rack_hall, (inlet + rise) * rack_flow, minlength=n_h)
+            hot = np.where(demand_h > 0, ex_h / np.maximum(demand_h, 1e-9), hall_supply)
+            hot_r = np.maximum(hot[fac.rack_hall], sup_r)
+            inlet_t = sup_r + rc * (hot_r - sup_r) + rs / (1.0 - rs) * rise
+            inlet = _lag(inlet, inlet_t, dt_s, TAU_INLET_S)
         exhaust = inlet + rise
         ret = np.where(on, supply + load / (self.rho_cp * np.maximum(flow, 1e-3)), np.nan)
         # a stopped unit reads the room: the mean exhaust of its hall
