@@ -1,1 +1,57 @@
-"""twin.physics"""
+"""Airflow and heat in a data hall: voxel grid, flow field, heat transport, GPU temperatures
+and cooling metrics (numpy, scipy and pyamg only; no Qt, no VTK).
+
+Use::
+
+    from twin.physics import ThermalModel, solve_steady
+
+    res = solve_steady(facility, hall=0, cell_m=0.2, failed=["CRAH-2"])   # one call
+    model = ThermalModel(facility, hall=0, cell_m=0.2)   # keeps grid, flow and solvers
+    res = model.solve(rack_power_w)                      # steady state for these loads
+    res = model.step(dt_s, rack_power_w, gpu_power_w)    # one replay frame (stable sub-steps)
+    model.set_failed(["CRAH-2"])                         # fan change: new flow, same AMG
+
+How it works: ``grid`` voxelises the hall (racks and units solid, ports where air enters and
+leaves); ``airflow`` marches a fast-fluid-dynamics projection method (semi-Lagrangian momentum,
+Chen-Xu eddy viscosity, Boussinesq buoyancy, AMG pressure projection) to a steady,
+divergence-free field; ``heat`` carries temperature with conservative upwind advection and
+turbulent diffusion (steady: one sparse solve; transient: explicit steps at the stability
+limit); ``devices`` gives GPU and CDU temperatures; ``metrics`` the ASHRAE/RCI/RTI/SHI figures.
+
+Result API for the render layer (``ThermalResult``; all arrays are owned by the result, take
+them as they are, no copy needed):
+
+- ``res.air_c``: (nx, ny, nz) float64 air temperature in C, NaN inside solids; C-ordered, x
+  fastest-changing last index is z. Cell (i, j, k) has its centre at
+  ``res.origin_m + (i + 0.5, j + 0.5, k + 0.5) * res.cell_m`` in hall-local metres (z up from
+  the floor); ``res.grid.site_origin_m`` places the hall in the site; ``res.grid.shape``.
+- ``res.velocity``: (u, v, w) cell-centred velocity components in m/s, each (nx, ny, nz)
+  (``res.flow.u/v/w`` are the staggered face values: (nx+1, ny, nz), (nx, ny+1, nz),
+  (nx, ny, nz+1)).
+- ``res.grid.fluid``: (nx, ny, nz) bool, True where the cell is air.
+- per rack (facility rack order, NaN for racks of other halls): ``rack_inlet_mean_c``,
+  ``rack_inlet_max_c``, ``rack_exhaust_c``, ``rack_airflow_m3s``, ``rack_ashrae``
+  (0 A1 recommended, 1 allowable, 2 outside).
+- per GPU (facility GPU order): ``gpu_temp_c``, ``gpu_coolant_c`` (inlet air at the GPU's
+  height, or CDU supply for liquid-cooled GPUs), ``gpu_throttled`` (bool).
+- per air unit: ``air_unit_supply_c``, ``air_unit_return_c``, ``air_unit_load_w``,
+  ``air_unit_capacity_w``, ``air_unit_at_capacity``; per CDU: ``cdu_load_w``,
+  ``cdu_supply_c``, ``cdu_return_c``.
+- hall: ``supply_mean_c``, ``return_mean_c``, ``heat_in_w``, ``heat_out_w``,
+  ``energy_error``, ``mass_error``, ``overloaded``, ``metrics`` (rci_hi, rci_lo, rti in %,
+  shi, rhi as fractions), ``seconds``.
+"""
+
+from twin.physics.grid import Grid, GridError, build_grid
+from twin.physics.heat import ThermalError
+from twin.physics.model import ThermalModel, ThermalResult, solve_steady
+
+__all__ = [
+    "Grid",
+    "GridError",
+    "ThermalError",
+    "ThermalModel",
+    "ThermalResult",
+    "build_grid",
+    "solve_steady",
+]

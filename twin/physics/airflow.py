@@ -1,0 +1,260 @@
+"""The air velocity field: a fast-fluid-dynamics projection method run to a steady state.
+
+Why not potential flow alone: a potential (irrotational) field balances mass but carries no
+momentum, so a rack exhaust jet stops at the rack and hot air never wraps round a row end or
+spills over the racks when the cold aisle is short of air. Detailed CFD shows those row ends
+5-10 K warmer; potential flow puts them within a degree of supply (DESIGN.md, physics).
+
+So we march the incompressible Navier-Stokes equations in pseudo-time (Stam's "stable fluids",
+as Zuo & Chen 2009 use for indoor air, REFERENCE.md "Fast airflow models"):
+
+1. semi-Lagrangian advection of each face velocity component (unconditionally stable, so the
+   step is set by accuracy: ``CFL`` cells per step at the fastest port velocity);
+2. turbulent diffusion with the zero-equation eddy viscosity of Chen & Xu (1998),
+   nu_t = 0.03874 |U| l, l the distance to the nearest wall;
+3. Boussinesq buoyancy, g (T - T_ref) / T_ref, from the current temperature field;
+4. a pressure projection that makes the field divergence-free: L p = -div u*, with L the
+   face-conductance Laplacian of the air cells, solved by conjugate gradients preconditioned
+   with a smoothed-aggregation algebraic multigrid hierarchy (pyamg) that is built once per
+   geometry and warm-started from the previous pressure.
+
+The first projection of a zero field is exactly the potential flow; the iterations then add
+the jets, their entrainment and the recirculation. The result conserves mass to the solver
+tolerance (``div_rel`` reports it).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pyamg
+import scipy.sparse as sp
+from scipy.ndimage import distance_transform_edt, map_coordinates
+from scipy.sparse.csgraph import connected_components
+
+from twin.physics.grid import Grid
+
+G = 9.81
+#: Chen & Xu (1998) zero-equation model constant.
+CHEN_XU = 0.03874
+#: Semi-Lagrangian step in cells travelled at the fastest port velocity.
+CFL = 2.0
+
+
+@dataclass
+class Flow:
+    """Face velocities (m/s) on the grid's MAC faces and how well they conserve mass."""
+
+    u: np.ndarray  # (nx+1, ny, nz)
+    v: np.ndarray  # (nx, ny+1, nz)
+    w: np.ndarray  # (nx, ny, nz+1)
+    nu_t: np.ndarray  # (nx, ny, nz) eddy viscosity, m2/s (0 in solids)
+    div_rel: float  # max |net flux out of a cell| / total port flow
+    iterations: int
+
+    def cell_velocity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cell-centred (u, v, w), each (nx, ny, nz): the mean of the two faces."""
+        return (
+            0.5 * (self.u[1:] + self.u[:-1]),
+            0.5 * (self.v[:, 1:] + self.v[:, :-1]),
+            0.5 * (self.w[:, :, 1:] + self.w[:, :, :-1]),
+        )
+
+
+class PressureSolver:
+    """The projection's Poisson problem for one geometry: matrix and AMG hierarchy, built once."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        fluid = grid.fluid.ravel()
+        n = int(fluid.sum())
+        self.cell_id = np.full(grid.n_cells, -1, dtype=np.int64)
+        self.cell_id[fluid] = np.arange(n)
+        self.fluid_cells = np.flatnonzero(fluid)
+        idx = self.cell_id.reshape(grid.shape)
+        rows, cols, vals = [], [], []
+        for a, g in enumerate((grid.gx, grid.gy, grid.gz)):
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            inner = [slice(None)] * 3
+            lo[a], hi[a], inner[a] = slice(0, -1), slice(1, None), slice(1, -1)
+            gi = g[tuple(inner)]
+            m = gi > 0
+            rows.append(idx[tuple(lo)][m])
+            cols.append(idx[tuple(hi)][m])
+            vals.append(gi[m])
+        r, c, v = np.concatenate(rows), np.concatenate(cols), np.concatenate(vals)
+        off = sp.coo_matrix((v, (r, c)), shape=(n, n))
+        off = off + off.T
+        deg = np.asarray(off.sum(axis=1)).ravel()
+        ncomp, label = connected_components(off, directed=False)
+        # pin one cell per connected body of air: with a consistent right-hand side the pinned
+        # system has the same solution and is non-singular, which AMG prefers
+        first = np.unique(label, return_index=True)[1]
+        deg[first] += 1.0
+        self.n_components = ncomp
+        self.L = (sp.diags(deg) - off).tocsr()
+        self.ml = pyamg.smoothed_aggregation_solver(self.L, symmetry="hermitian", max_coarse=300)
+        self.p = np.zeros(n)
+
+    def solve(self, rhs: np.ndarray, tol: float, maxiter: int = 50) -> np.ndarray:
+        """Solve L p = rhs (warm-started from the last pressure)."""
+        self.p = self.ml.solve(rhs, x0=self.p, tol=tol, accel="cg", maxiter=maxiter)
+        return self.p
+
+
+def _set_ports(grid: Grid, faces: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
+    p = grid.ports
+    h2 = grid.cell_m**2
+    for a, f in enumerate(faces):
+        s = p.axis == a
+        f.ravel()[p.face[s]] = p.sign[s] * p.q[s] / h2
+
+
+def divergence(grid: Grid, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
+    """(nx, ny, nz) net volume flow out of each cell, m3/s."""
+    h2 = grid.cell_m**2
+    return ((u[1:] - u[:-1]) + (v[:, 1:] - v[:, :-1]) + (w[:, :, 1:] - w[:, :, :-1])) * h2
+
+
+class FlowModel:
+    """Steady airflow of one grid; keeps the AMG hierarchy so fan changes re-solve cheaply."""
+
+    def __init__(self, grid: Grid):
+        self.grid = grid
+        self.pressure = PressureSolver(grid)
+        fl = grid.fluid
+        pad = np.pad(fl, 1, constant_values=False)
+        self.wall_m = distance_transform_edt(pad)[1:-1, 1:-1, 1:-1] * grid.cell_m
+        self.open = tuple((g >= 1.0).astype(float) for g in (grid.gx, grid.gy, grid.gz))
+
+    # ---------------------------------------------------------------- steps
+    def project(self, u, v, w, tol: float, maxiter: int = 60) -> None:
+        """Make (u, v, w) divergence-free in place (ports kept)."""
+        grid = self.grid
+        h2 = grid.cell_m**2
+        div = divergence(grid, u, v, w).ravel()[self.pressure.fluid_cells]
+        p_f = self.pressure.solve(-div, tol, maxiter)
+        p = np.zeros(grid.n_cells)
+        p[self.pressure.fluid_cells] = p_f
+        p = p.reshape(grid.shape)
+        u[1:-1] -= grid.gx[1:-1] * (p[1:] - p[:-1]) / h2
+        v[:, 1:-1] -= grid.gy[:, 1:-1] * (p[:, 1:] - p[:, :-1]) / h2
+        w[:, :, 1:-1] -= grid.gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
+
+    def _advect(self, u, v, w, dt: float):
+        """Semi-Lagrangian advection of the three face components."""
+        h = self.grid.cell_m
+        uc = 0.5 * (u[1:] + u[:-1])
+        vc = 0.5 * (v[:, 1:] + v[:, :-1])
+        wc = 0.5 * (w[:, :, 1:] + w[:, :, :-1])
+
+        def at_faces(c: np.ndarray, a: int) -> np.ndarray:
+            pad = [(0, 0)] * 3
+            pad[a] = (1, 1)
+            cp = np.pad(c, pad, mode="edge")
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[a], hi[a] = slice(0, -1), slice(1, None)
+            return 0.5 * (cp[tuple(lo)] + cp[tuple(hi)])
+
+        out = []
+        for a, comp in enumerate((u, v, w)):
+            vel = [comp if b == a else at_faces((uc, vc, wc)[b], a) for b in range(3)]
+            shape = comp.shape
+            coords = np.empty((3, *shape))
+            for b in range(3):
+                base = np.arange(shape[b], dtype=float) - (0.0 if b == a else 0.0)
+                bshape = [1, 1, 1]
+                bshape[b] = shape[b]
+                coords[b] = base.reshape(bshape) - (dt / h) * vel[b]
+            out.append(map_coordinates(comp, coords, order=1, mode="nearest", prefilter=False))
+        return out
+
+    def _diffuse(self, comps, nu: np.ndarray, dt: float):
+        """Explicit eddy-viscosity diffusion, the coefficient kept inside its stability limit."""
+        h = self.grid.cell_m
+        alpha_c = np.minimum(nu * dt / h**2, 1.0 / 7.0)
+        out = []
+        for a, c in enumerate(comps):
+            pad = [(0, 0)] * 3
+            pad[a] = (1, 1)
+            al = np.pad(alpha_c, pad, mode="edge")
+            lo = [slice(None)] * 3
+            hi = [slice(None)] * 3
+            lo[a], hi[a] = slice(0, -1), slice(1, None)
+            al = 0.5 * (al[tuple(lo)] + al[tuple(hi)])
+            cp = np.pad(c, 1, mode="edge")
+            lap = (
+                cp[2:, 1:-1, 1:-1]
+                + cp[:-2, 1:-1, 1:-1]
+                + cp[1:-1, 2:, 1:-1]
+                + cp[1:-1, :-2, 1:-1]
+                + cp[1:-1, 1:-1, 2:]
+                + cp[1:-1, 1:-1, :-2]
+                - 6.0 * c
+            )
+            out.append(c + al * lap)
+        return out
+
+    def eddy_viscosity(self, u, v, w) -> np.ndarray:
+        uc = 0.5 * (u[1:] + u[:-1])
+        vc = 0.5 * (v[:, 1:] + v[:, :-1])
+        wc = 0.5 * (w[:, :, 1:] + w[:, :, :-1])
+        speed = np.sqrt(uc * uc + vc * vc + wc * wc)
+        return CHEN_XU * speed * self.wall_m
+
+    # ---------------------------------------------------------------- solve
+    def solve(
+        self,
+        temp_c: np.ndarray | None = None,
+        t_ref_c: float = 20.0,
+        iterations: int = 40,
+        start: Flow | None = None,
+        tol: float = 1e-7,
+    ) -> Flow:
+        """March to a steady field. ``temp_c`` (cells) adds buoyancy; ``start`` warm-starts."""
+        grid = self.grid
+        shape = grid.shape
+        if start is not None:
+            u, v, w = start.u.copy(), start.v.copy(), start.w.copy()
+        else:
+            u = np.zeros(grid.face_shape(0))
+            v = np.zeros(grid.face_shape(1))
+            w = np.zeros(grid.face_shape(2))
+        _set_ports(grid, (u, v, w))
+        self.project(u, v, w, tol=1e-6)
+        h = grid.cell_m
+        qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
+        done = 0
+        if qmax > 0 and iterations > 0:
+            dt = CFL * h / qmax
+            buoy = None
+            if temp_c is not None:
+                tf = np.where(grid.fluid, temp_c, t_ref_c)
+                gb = G / (273.15 + t_ref_c)
+                buoy = dt * gb * (0.5 * (tf[:, :, 1:] + tf[:, :, :-1]) - t_ref_c)
+                buoy *= self.open[2][:, :, 1:-1]
+            for done in range(1, iterations + 1):  # noqa: B007
+                nu = self.eddy_viscosity(u, v, w)
+                u1, v1, w1 = self._advect(u, v, w, dt)
+                u1, v1, w1 = self._diffuse((u1, v1, w1), nu, dt)
+                if buoy is not None:
+                    w1[:, :, 1:-1] += buoy
+                u1 *= self.open[0]
+                v1 *= self.open[1]
+                w1 *= self.open[2]
+                _set_ports(grid, (u1, v1, w1))
+                # a loose, warm-started projection per pseudo-step; the last one is tight
+                self.project(u1, v1, w1, tol=1e-3, maxiter=3)
+                change = max(np.abs(u1 - u).max(), np.abs(v1 - v).max(), np.abs(w1 - w).max())
+                u, v, w = u1, v1, w1
+                if change < 1e-3 * qmax:
+                    break
+        self.project(u, v, w, tol=tol)
+        nu = self.eddy_viscosity(u, v, w)
+        div = np.abs(divergence(grid, u, v, w))[grid.fluid]
+        total = max(np.abs(grid.ports.q).sum() / 2, 1e-12)
+        del shape
+        return Flow(u, v, w, nu, float(div.max(initial=0.0) / total), done)

@@ -1,0 +1,70 @@
+"""GPU temperatures from their coolant (inlet air or liquid loop), power and thermal
+resistance, with first-order thermal inertia and thermal throttling.
+
+    T_target = T_coolant + r_th * P,          dT/dt = (T_target - T) / tau
+
+r_th (K/W) and tau (s) come from the catalog's GPU type, as do the slowdown and shutdown
+thresholds (H100: slowdown 89 C, shutdown 92 C; REFERENCE.md). Past slowdown the GPU cuts its
+power to the level that holds it at slowdown (never below idle): that is what HW/SW thermal
+slowdown does to the clocks, and it keeps the model stable.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from twin.model.facility import Facility
+
+RHO_W = 997.0  # water, kg/m3
+CP_W = 4180.0  # water, J/(kg K)
+
+
+def gpu_power_from_racks(facility: Facility, rack_power_w: np.ndarray) -> np.ndarray:
+    """(G,) GPU power when only rack powers are known: TDP scaled by each rack's load ratio."""
+    nominal = np.maximum(facility.rack_power_w, 1e-9)
+    ratio = np.asarray(rack_power_w, float) / nominal
+    return facility.gpu_tdp_w * ratio[facility.gpu_rack]
+
+
+def throttled_power(
+    facility: Facility, coolant_c: np.ndarray, power_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(power actually drawn, throttled flag): a GPU that would pass slowdown is held there."""
+    r = np.maximum(facility.gpu_r_th_k_per_w, 1e-12)
+    hold = (facility.gpu_slowdown_c - coolant_c) / r
+    p = np.minimum(power_w, np.maximum(hold, facility.gpu_idle_w))
+    return p, p < power_w - 1e-9
+
+
+def gpu_steady_c(
+    facility: Facility, coolant_c: np.ndarray, power_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(steady temperature, throttled flag) per GPU."""
+    p, thr = throttled_power(facility, coolant_c, power_w)
+    return coolant_c + facility.gpu_r_th_k_per_w * p, thr
+
+
+def gpu_step_c(
+    facility: Facility, temp_c: np.ndarray, coolant_c: np.ndarray, power_w: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(temperature after dt, throttled flag): exact first-order relaxation towards the target
+    (stable for any dt), the target using the power a throttling GPU actually draws."""
+    p, thr = throttled_power(facility, coolant_c, power_w)
+    target = coolant_c + facility.gpu_r_th_k_per_w * p
+    tau = np.maximum(facility.gpu_tau_s, 1e-9)
+    a = 1.0 - np.exp(-dt / tau)
+    return temp_c + (target - temp_c) * a, thr | (temp_c >= facility.gpu_slowdown_c)
+
+
+def cdu_temps(
+    facility: Facility, rack_power_w: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(load W, supply C, return C) of each CDU.
+
+    Return = supply + Q / (rho_w cp_w flow). A CDU holds its supply set point up to its
+    capacity; past it (or when off) the unremoved heat warms the supply."""
+    load = facility.cdu_load_w(rack_power_w)
+    mcp = RHO_W * CP_W * facility.cdu_flow_lps * 1e-3
+    cap = np.where(facility.cdu_on, facility.cdu_capacity_w, 0.0)
+    supply = facility.cdu_supply_c + np.maximum(load - cap, 0.0) / np.maximum(mcp, 1e-9)
+    return load, supply, supply + load / np.maximum(mcp, 1e-9)

@@ -1,0 +1,573 @@
+"""The voxelised hall: which cells hold air, which faces are open, and where air enters and
+leaves the room (the "ports").
+
+The grid is regular with cubic cells of side ``cell_m``; cell (i, j, k) has its centre at
+``origin_m + (i + 0.5, j + 0.5, k + 0.5) * cell_m`` in hall-local metres (z up from the floor
+surface). Velocities live on the cell faces (a staggered "MAC" grid): ``x`` faces have shape
+(nx + 1, ny, nz), face i lies between cells i - 1 and i; likewise for y and z.
+
+Racks, air units and CDUs are solid blocks. Air crosses solid or boundary faces only through
+ports, each with a fixed volume flow: rack fronts (out of the room), rack rears (back in,
+heated), floor tiles and ceiling diffusers, air-unit discharges, air-unit intakes and return
+grilles. Containment panels close faces between two air cells; they leak a little (conductance
+``PANEL_LEAK``), as real panels do, so that an aisle sealed by panels stays solvable whatever
+its racks draw. Walls are adiabatic and closed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy.sparse.csgraph import connected_components
+
+from twin.model.facility import Facility
+
+#: Relative conductance of a containment panel (share of an open face's): real panels leak.
+PANEL_LEAK = 0.02
+#: Largest grid we build; past this the caller should choose a coarser cell.
+MAX_CELLS = 30_000_000
+
+# port kinds
+RACK_FRONT, RACK_REAR, SUPPLY, UNIT_OUT, UNIT_IN, GRILLE = range(6)
+PORT_KINDS = ("rack_front", "rack_rear", "supply", "unit_out", "unit_in", "grille")
+
+
+class GridError(ValueError):
+    """The hall cannot be voxelised as asked (bad cell size, no return path, too many cells)."""
+
+
+@dataclass
+class Ports:
+    """Faces through which air enters (q > 0) or leaves (q < 0) the room, m3/s each.
+
+    ``owner`` indexes racks (rack ports), supply regions (SUPPLY) or air units (UNIT_*);
+    grille ports carry the grille index.
+    """
+
+    axis: np.ndarray  # (P,) 0, 1, 2
+    face: np.ndarray  # (P,) flat index into that axis' face array
+    cell: np.ndarray  # (P,) flat index of the air cell the port opens into
+    sign: np.ndarray  # (P,) +1 when the face's positive axis direction points into the air cell
+    kind: np.ndarray  # (P,) port kind
+    owner: np.ndarray  # (P,) owner index within its kind
+    q: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (P,) m3/s into the room
+
+
+@dataclass
+class Grid:
+    """A voxelised hall. ``owner`` labels solids: -1 air, r < R rack r, R + a air unit a,
+    R + A + c CDU c. See the module docstring for the face layout."""
+
+    hall: int
+    cell_m: float
+    shape: tuple[int, int, int]
+    origin_m: np.ndarray  # hall-local corner of cell (0, 0, 0): always (0, 0, 0)
+    site_origin_m: np.ndarray  # where the hall's origin lies in the site
+    owner: np.ndarray  # (nx, ny, nz) int32
+    gx: np.ndarray  # (nx+1, ny, nz) face conductance in [0, 1]; 0 closed
+    gy: np.ndarray
+    gz: np.ndarray
+    ports: Ports
+    rack_ids: np.ndarray  # racks of this hall (facility indices)
+    unit_ids: np.ndarray  # air units of this hall (facility indices)
+    n_racks: int  # facility totals, for owner decoding
+    n_units: int
+    unit_flow_m3s: np.ndarray = field(default_factory=lambda: np.zeros(0))  # (A,) running flow
+    unit_underfloor: np.ndarray = field(default_factory=lambda: np.zeros(0, bool))  # (A,)
+    uses_grilles: bool = False
+
+    @property
+    def fluid(self) -> np.ndarray:
+        return self.owner < 0
+
+    @property
+    def n_cells(self) -> int:
+        nx, ny, nz = self.shape
+        return nx * ny * nz
+
+    def centers(self, axis: int) -> np.ndarray:
+        """Cell-centre coordinates along one axis, hall-local metres."""
+        n = self.shape[axis]
+        return self.origin_m[axis] + (np.arange(n) + 0.5) * self.cell_m
+
+    def face_shape(self, axis: int) -> tuple[int, int, int]:
+        s = list(self.shape)
+        s[axis] += 1
+        return tuple(s)  # type: ignore[return-value]
+
+    def cell_at(self, xyz: np.ndarray) -> np.ndarray:
+        """(N, 3) hall-local points -> (N, 3) clamped cell indices."""
+        ijk = np.floor((np.asarray(xyz, float) - self.origin_m) / self.cell_m).astype(np.int64)
+        return np.clip(ijk, 0, np.array(self.shape) - 1)
+
+
+def _dominant(dx: np.ndarray, dy: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Axis (0 x, 1 y) and sign of the grid direction closest to each (dx, dy)."""
+    ax = np.where(np.abs(dx) > np.abs(dy), 0, 1)
+    sg = np.where(ax == 0, np.sign(dx), np.sign(dy)).astype(np.int64)
+    sg[sg == 0] = 1
+    return ax, sg
+
+
+def _boxes(
+    owner: np.ndarray,
+    h: float,
+    center: np.ndarray,
+    size: np.ndarray,
+    rot_deg: np.ndarray,
+    labels: np.ndarray,
+) -> None:
+    """Mark the cells whose centres fall in each oriented box (footprint x height).
+
+    Runs once per geometry; the loop is over blocks, each touching only its bounding box."""
+    nx, ny, nz = owner.shape
+    for c, s, r, lab in zip(center, size, rot_deg, labels, strict=True):
+        t = np.deg2rad(r)
+        ct, st = np.cos(t), np.sin(t)
+        hw, hd = s[0] / 2, s[1] / 2
+        ex = abs(hw * ct) + abs(hd * st)
+        ey = abs(hw * st) + abs(hd * ct)
+        i0, i1 = max(int(np.floor((c[0] - ex) / h)), 0), min(int(np.ceil((c[0] + ex) / h)), nx)
+        j0, j1 = max(int(np.floor((c[1] - ey) / h)), 0), min(int(np.ceil((c[1] + ey) / h)), ny)
+        k1 = min(max(int(round(s[2] / h)), 1), nz)
+        if i1 <= i0 or j1 <= j0:
+            continue
+        xs = (np.arange(i0, i1) + 0.5) * h - c[0]
+        ys = (np.arange(j0, j1) + 0.5) * h - c[1]
+        lx = xs[:, None] * ct + ys[None, :] * st
+        ly = -xs[:, None] * st + ys[None, :] * ct
+        inside = (np.abs(lx) <= hw + 1e-9) & (np.abs(ly) <= hd + 1e-9)
+        if not inside.any():  # smaller than a cell: keep the cell holding its centre
+            ii = min(max(int(c[0] / h), 0), nx - 1)
+            jj = min(max(int(c[1] / h), 0), ny - 1)
+            owner[ii, jj, :k1] = lab
+            continue
+        sub = owner[i0:i1, j0:j1, :k1]
+        sub[inside] = lab
+
+
+def _face_ports(
+    owner: np.ndarray,
+    blocks: np.ndarray,
+    axis: np.ndarray,
+    sign: np.ndarray,
+    label_base: int,
+    zmax_cells: np.ndarray | None = None,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Faces where the given solid blocks touch air in their direction (axis, sign).
+
+    Returns (axis, face flat index, air cell flat index, sign into air, block) per face."""
+    shape = owner.shape
+    out = [np.zeros(0, np.int64) for _ in range(5)]
+    parts: list[list[np.ndarray]] = [[] for _ in range(5)]
+    top = int(owner.max(initial=-1)) + 1
+    for a in (0, 1, 2):
+        for s in (-1, 1):
+            pick = blocks[(axis == a) & (sign == s)] + label_base
+            if len(pick) == 0:
+                continue
+            sel = np.zeros(max(top, int(pick.max()) + 1), dtype=bool)
+            sel[pick] = True
+            solid = (owner >= 0) & sel[np.maximum(owner, 0)]
+            # neighbour in direction s along a
+            nb = np.zeros_like(solid)
+            src = [slice(None)] * 3
+            dst = [slice(None)] * 3
+            if s > 0:
+                src[a], dst[a] = slice(0, -1), slice(1, None)
+            else:
+                src[a], dst[a] = slice(1, None), slice(0, -1)
+            # nb[cell] = True when cell is air and its neighbour against s is a selected solid
+            nb[tuple(dst)] = solid[tuple(src)]
+            air_cells = np.flatnonzero((nb & (owner < 0)).ravel())
+            if len(air_cells) == 0:
+                continue
+            ijk = np.array(np.unravel_index(air_cells, shape))
+            solid_ijk = ijk.copy()
+            solid_ijk[a] -= s
+            blk = owner[tuple(solid_ijk)] - label_base
+            if zmax_cells is not None and a != 2:
+                keep = ijk[2] < zmax_cells[blk]
+                ijk, solid_ijk, blk, air_cells = (
+                    ijk[:, keep],
+                    solid_ijk[:, keep],
+                    blk[keep],
+                    air_cells[keep],
+                )
+            face_ijk = ijk.copy()
+            if s < 0:  # air is at lower index; face between air (i) and solid (i+1) is i+1
+                face_ijk[a] += 1
+            fshape = list(shape)
+            fshape[a] += 1
+            parts[0].append(np.full(len(air_cells), a))
+            parts[1].append(np.ravel_multi_index(tuple(face_ijk), fshape))
+            parts[2].append(air_cells)
+            parts[3].append(np.full(len(air_cells), s))
+            parts[4].append(blk)
+    for n in range(5):
+        if parts[n]:
+            out[n] = np.concatenate(parts[n]).astype(np.int64)
+    return out[0], out[1], out[2], out[3], out[4]
+
+
+def _rect_cells(h: float, shape, rect) -> tuple[np.ndarray, np.ndarray]:
+    """(i, j) index ranges of the cells whose centres fall in a floor rectangle."""
+    x0, y0, x1, y1 = rect
+    i = np.arange(shape[0])
+    j = np.arange(shape[1])
+    xi = (i + 0.5) * h
+    yj = (j + 0.5) * h
+    ii = i[(xi >= x0) & (xi <= x1)]
+    jj = j[(yj >= y0) & (yj <= y1)]
+    if len(ii) == 0:  # narrower than a cell: the nearest column
+        ii = np.array([min(max(int((x0 + x1) / 2 / h), 0), shape[0] - 1)])
+    if len(jj) == 0:
+        jj = np.array([min(max(int((y0 + y1) / 2 / h), 0), shape[1] - 1)])
+    return ii, jj
+
+
+def build_grid(
+    facility: Facility,
+    hall: int = 0,
+    cell_m: float = 0.2,
+    failed: Iterable[str] = (),
+    rack_airflow_m3s: np.ndarray | None = None,
+) -> Grid:
+    """Voxelise one hall and set every port's flow.
+
+    ``failed`` names air units that supply nothing (as do units whose state is off);
+    ``rack_airflow_m3s`` overrides the racks' nominal flows (facility index order)."""
+    if not 0 <= hall < len(facility.hall_ids):
+        raise GridError(f"hall index {hall} out of range (the layout has {len(facility.hall_ids)})")
+    if not 0.05 <= cell_m <= 1.0:
+        raise GridError(f"cell size {cell_m} m is outside 0.05-1.0 m (0.1-0.25 m is typical)")
+    W, D, H = facility.hall_size_m[hall]
+    h = float(cell_m)
+    shape = tuple(max(int(round(v / h)), 2) for v in (W, D, H))
+    if np.prod(shape) > MAX_CELLS:
+        raise GridError(
+            f"hall {facility.hall_ids[hall]} at {h} m cells is {np.prod(shape):,} cells "
+            f"(limit {MAX_CELLS:,}); choose a coarser --cell"
+        )
+    nR, nA = facility.n_racks, len(facility.air_unit_ids)
+    racks = np.flatnonzero(facility.rack_hall == hall)
+    units = np.flatnonzero(facility.air_unit_hall == hall)
+    cdus = np.flatnonzero(facility.cdu_hall == hall)
+    owner = np.full(shape, -1, dtype=np.int32)
+    _boxes(
+        owner,
+        h,
+        facility.rack_center_m[racks],
+        facility.rack_size_m[racks],
+        facility.rack_rotation_deg[racks],
+        racks,
+    )
+    _boxes(
+        owner,
+        h,
+        facility.air_unit_center_m[units],
+        facility.air_unit_size_m[units],
+        facility.air_unit_rotation_deg[units],
+        nR + units,
+    )
+    _boxes(
+        owner,
+        h,
+        facility.cdu_center_m[cdus],
+        facility.cdu_size_m[cdus],
+        facility.cdu_rotation_deg[cdus],
+        nR + nA + cdus,
+    )
+    fluid = owner < 0
+    # open faces: interior faces between two air cells
+    gx = np.zeros((shape[0] + 1, shape[1], shape[2]))
+    gy = np.zeros((shape[0], shape[1] + 1, shape[2]))
+    gz = np.zeros((shape[0], shape[1], shape[2] + 1))
+    gx[1:-1] = fluid[1:] & fluid[:-1]
+    gy[:, 1:-1] = fluid[:, 1:] & fluid[:, :-1]
+    gz[:, :, 1:-1] = fluid[:, :, 1:] & fluid[:, :, :-1]
+    _containment(facility, hall, h, shape, gx, gy, gz)
+
+    # ---- ports
+    lay = facility.layout
+    hid = facility.hall_ids[hall]
+    ax_l, face_l, cell_l, sign_l, kind_l, own_l, q_l = [], [], [], [], [], [], []
+
+    def add(a, f, c, s, kind, own, q):
+        ax_l.append(np.asarray(a, np.int64))
+        face_l.append(np.asarray(f, np.int64))
+        cell_l.append(np.asarray(c, np.int64))
+        sign_l.append(np.asarray(s, np.int64))
+        kind_l.append(np.full(len(c), kind, np.int64))
+        own_l.append(np.asarray(own, np.int64))
+        q_l.append(np.asarray(q, float))
+
+    flow_r = (
+        facility.rack_airflow_m3s
+        if rack_airflow_m3s is None
+        else np.asarray(rack_airflow_m3s, float)
+    )
+    fr = facility.rack_front_xy[racks]
+    a_f, s_f = _dominant(fr[:, 0], fr[:, 1])
+    rz = np.maximum(np.round(facility.rack_size_m[:, 2] / h).astype(np.int64), 1)
+    for kind, sgn in ((RACK_FRONT, 1), (RACK_REAR, -1)):
+        a, f, c, s, b = _face_ports(owner, racks, a_f, sgn * s_f, 0, rz)
+        cnt = np.bincount(b, minlength=nR).astype(float)
+        q = np.where(cnt[b] > 0, flow_r[b] / np.maximum(cnt[b], 1), 0.0)
+        add(a, f, c, s, kind, b, q if kind == RACK_REAR else -q)
+
+    # air units
+    failed = set(failed)
+    unknown = failed - set(facility.air_unit_ids) - set(facility.cdu_ids)
+    if unknown:
+        raise GridError(f"unknown unit(s) to fail: {', '.join(sorted(unknown))}")
+    on = facility.air_unit_on.copy()
+    for u in failed:
+        if u in facility.air_unit_index:
+            on[facility.air_unit_index[u]] = False
+    unit_flow = facility.air_unit_airflow_m3s * on
+    disc = np.array([facility.air_unit_discharge[u] for u in units], dtype=object)
+    intake = np.array([facility.air_unit_intake[u] for u in units], dtype=object)
+    supplies = [s for s in lay.cooling.supplies if s.hall == hid]
+    grilles = [g for g in lay.cooling.returns if g.hall == hid]
+    # underfloor units without any tile to feed blow out of their front instead
+    if not supplies:
+        disc = np.where(disc == "underfloor", "front", disc)
+    uf = units[disc == "underfloor"]
+    uf_flow = unit_flow[uf].sum()
+    ufr = facility.air_unit_front_xy[units]
+    ua, us = _dominant(ufr[:, 0], ufr[:, 1])
+    uz = np.maximum(np.round(facility.air_unit_size_m[:, 2] / h).astype(np.int64), 1)
+    for mode, sel_a, sel_s in (
+        ("front", ua, us),
+        ("ceiling", np.full(len(units), 2), np.ones(len(units), np.int64)),
+    ):
+        m = disc == mode
+        if m.any():
+            a, f, c, s, b = _face_ports(owner, units[m], sel_a[m], sel_s[m], nR, uz)
+            cnt = np.bincount(b, minlength=nA).astype(float)
+            add(a, f, c, s, UNIT_OUT, b, unit_flow[b] / np.maximum(cnt[b], 1))
+
+    # supply regions
+    open_area = np.array(
+        [
+            (s.rect_m[2] - s.rect_m[0]) * (s.rect_m[3] - s.rect_m[1]) * s.open_fraction
+            for s in supplies
+        ]
+    )
+    shared = np.array([s.flow_m3s is None for s in supplies], dtype=bool)
+    for n, s in enumerate(supplies):
+        ii, jj = _rect_cells(h, shape, s.rect_m)
+        k = 0 if s.kind == "floor" else shape[2] - 1
+        ci, cj = np.meshgrid(ii, jj, indexing="ij")
+        ci, cj = ci.ravel(), cj.ravel()
+        air = fluid[ci, cj, k]
+        ci, cj = ci[air], cj[air]
+        if len(ci) == 0:
+            continue
+        if s.flow_m3s is not None:
+            total = s.flow_m3s
+        else:
+            total = uf_flow * open_area[n] / max(open_area[shared].sum(), 1e-12)
+        cells = np.ravel_multi_index((ci, cj, np.full(len(ci), k)), shape)
+        fk = 0 if s.kind == "floor" else shape[2]
+        faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), gz.shape)
+        add(
+            np.full(len(ci), 2),
+            faces,
+            cells,
+            np.full(len(ci), 1 if k == 0 else -1),
+            SUPPLY,
+            np.full(len(ci), n),
+            np.full(len(ci), total / len(ci)),
+        )
+
+    supply_total = sum(
+        float(q.sum())
+        for q, k in zip(q_l, kind_l, strict=True)
+        if len(k) and k[0] in (SUPPLY, UNIT_OUT)
+    )
+    # returns: grilles by area, else the running units' intakes by airflow
+    if grilles:
+        areas = np.array(
+            [(g.rect_m[2] - g.rect_m[0]) * (g.rect_m[3] - g.rect_m[1]) for g in grilles]
+        )
+        for n, g in enumerate(grilles):
+            ii, jj = _rect_cells(h, shape, g.rect_m)
+            if g.kind == "ceiling":
+                ci, cj = np.meshgrid(ii, jj, indexing="ij")
+                ci, cj = ci.ravel(), cj.ravel()
+                ck = np.full(len(ci), shape[2] - 1)
+                a_, fk, sg = 2, shape[2], -1
+                air = fluid[ci, cj, ck]
+                ci, cj, ck = ci[air], cj[air], ck[air]
+                faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), gz.shape)
+                axes = np.full(len(ci), a_)
+                signs = np.full(len(ci), sg)
+            else:  # wall grille: the upper third of the nearest hall wall along the rect
+                ci, cj, ck, axes, faces, signs = _wall_grille(h, shape, fluid, ii, jj)
+            if len(ci) == 0:
+                raise GridError(f"return grille {g.id} covers no air cell")
+            cells = np.ravel_multi_index((ci, cj, ck), shape)
+            total = supply_total * areas[n] / areas.sum()
+            add(
+                axes,
+                faces,
+                cells,
+                signs,
+                GRILLE,
+                np.full(len(ci), n),
+                np.full(len(ci), -total / len(ci)),
+            )
+    else:
+        run = unit_flow[units]
+        if supply_total > 0 and run.sum() <= 0:
+            raise GridError(
+                f"hall {hid}: air is supplied but nothing takes it back (no return grille and no "
+                "running air unit)"
+            )
+        ret_share = run / max(run.sum(), 1e-12) * supply_total
+        top = intake == "top"
+        # a unit discharging through its top takes air in through its rear
+        top &= disc != "ceiling"
+        for m, sel_a, sel_s in (
+            (top, np.full(len(units), 2), np.ones(len(units), np.int64)),
+            (~top, ua, -us),
+        ):
+            if m.any():
+                a, f, c, s, b = _face_ports(owner, units[m], sel_a[m], sel_s[m], nR, uz)
+                cnt = np.bincount(b, minlength=nA).astype(float)
+                share = np.zeros(nA)
+                share[units] = ret_share
+                add(a, f, c, s, UNIT_IN, b, -share[b] / np.maximum(cnt[b], 1))
+
+    ports = Ports(
+        *(
+            np.concatenate(x) if x else np.zeros(0, np.int64)
+            for x in (ax_l, face_l, cell_l, sign_l, kind_l, own_l)
+        )
+    )
+    ports.q = np.concatenate(q_l) if q_l else np.zeros(0)
+    # a port face opens into the air cell: it must not be counted as an open interior face
+    for a, g in enumerate((gx, gy, gz)):
+        sel = ports.axis == a
+        g.ravel()[ports.face[sel]] = 0.0
+    grid = Grid(
+        hall=hall,
+        cell_m=h,
+        shape=shape,  # type: ignore[arg-type]
+        origin_m=np.zeros(3),
+        site_origin_m=np.array([*facility.hall_origin_m[hall], 0.0]),
+        owner=owner,
+        gx=gx,
+        gy=gy,
+        gz=gz,
+        ports=ports,
+        rack_ids=racks,
+        unit_ids=units,
+        n_racks=nR,
+        n_units=nA,
+    )
+    grid.unit_flow_m3s = unit_flow
+    grid.unit_underfloor = np.zeros(nA, dtype=bool)
+    grid.unit_underfloor[uf] = True
+    grid.uses_grilles = bool(grilles)
+    _balance_components(grid)
+    return grid
+
+
+def _wall_grille(h, shape, fluid, ii, jj):
+    """Cells of the upper third of the hall wall nearest to a wall grille's rectangle."""
+    nx, ny, nz = shape
+    d = {"x0": ii.min(), "x1": nx - 1 - ii.max(), "y0": jj.min(), "y1": ny - 1 - jj.max()}
+    side = min(d, key=d.get)
+    ks = np.arange(nz - max(nz // 3, 1), nz)
+    if side in ("x0", "x1"):
+        i = 0 if side == "x0" else nx - 1
+        cj, ck = np.meshgrid(jj, ks, indexing="ij")
+        ci = np.full(cj.size, i)
+        cj, ck = cj.ravel(), ck.ravel()
+        axis, fi, sg = 0, (0 if side == "x0" else nx), (1 if side == "x0" else -1)
+        fidx = (np.full(cj.size, fi), cj, ck)
+        fshape = (nx + 1, ny, nz)
+    else:
+        j = 0 if side == "y0" else ny - 1
+        ci, ck = np.meshgrid(ii, ks, indexing="ij")
+        ci, ck = ci.ravel(), ck.ravel()
+        cj = np.full(ci.size, j)
+        axis, fj, sg = 1, (0 if side == "y0" else ny), (1 if side == "y0" else -1)
+        fidx = (ci, np.full(ci.size, fj), ck)
+        fshape = (nx, ny + 1, nz)
+    air = fluid[ci, cj, ck]
+    faces = np.ravel_multi_index(tuple(x[air] for x in fidx), fshape)
+    return ci[air], cj[air], ck[air], np.full(air.sum(), axis), faces, np.full(air.sum(), sg)
+
+
+def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> None:
+    """Close the faces under each containment panel (to PANEL_LEAK)."""
+    hid = facility.hall_ids[hall]
+    nx, ny, nz = shape
+    for c in facility.layout.cooling.containment:
+        if c.hall != hid:
+            continue
+        x0, y0, x1, y1 = c.rect_m
+        kz = min(max(int(round(c.height_m / h)), 1), nz)
+        i0, i1 = int(round(x0 / h)), int(round(x1 / h))
+        j0, j1 = int(round(y0 / h)), int(round(y1 / h))
+        i0, i1 = np.clip([i0, i1], 0, nx)
+        j0, j1 = np.clip([j0, j1], 0, ny)
+        long_x = (x1 - x0) >= (y1 - y0)
+        walls_y = [j0, j1] if long_x else []
+        walls_x = [] if long_x else [i0, i1]
+        if c.doors:
+            if long_x:
+                walls_x = [i0, i1]
+            else:
+                walls_y = [j0, j1]
+        for jf in walls_y:
+            sub = gy[i0:i1, jf, :kz]
+            sub[sub > 0] = PANEL_LEAK
+        for i_f in walls_x:
+            sub = gx[i_f, j0:j1, :kz]
+            sub[sub > 0] = PANEL_LEAK
+        if c.roof and kz < nz:
+            sub = gz[i0:i1, j0:j1, kz]
+            sub[sub > 0] = PANEL_LEAK
+
+
+def _balance_components(grid: Grid) -> None:
+    """Make every connected body of air take in what it gives out.
+
+    By construction supplies equal returns and each rack's front equals its rear; but a pocket
+    of air cut off by solids (a rack front against a wall) could hold a port with no way out.
+    There the larger side is scaled down to the smaller (a blocked rack moves no air)."""
+    nx, ny, nz = grid.shape
+    n = nx * ny * nz
+    rows, cols = [], []
+    idx = np.arange(n).reshape(grid.shape)
+    for a, g in enumerate((grid.gx, grid.gy, grid.gz)):
+        sl_lo = [slice(None)] * 3
+        sl_hi = [slice(None)] * 3
+        sl_lo[a], sl_hi[a] = slice(0, -1), slice(1, None)
+        inner = [slice(None)] * 3
+        inner[a] = slice(1, -1)
+        m = g[tuple(inner)] > 0
+        rows.append(idx[tuple(sl_lo)][m])
+        cols.append(idx[tuple(sl_hi)][m])
+    from scipy.sparse import coo_matrix
+
+    r = np.concatenate(rows)
+    c = np.concatenate(cols)
+    adj = coo_matrix((np.ones(len(r)), (r, c)), shape=(n, n)).tocsr()
+    ncomp, label = connected_components(adj, directed=False)
+    p = grid.ports
+    if len(p.q) == 0:
+        return
+    comp = label[p.cell]
+    pos = np.bincount(comp, np.maximum(p.q, 0), minlength=ncomp)
+    neg = np.bincount(comp, np.maximum(-p.q, 0), minlength=ncomp)
+    scale_pos = np.where(pos > neg, neg / np.maximum(pos, 1e-300), 1.0)
+    scale_neg = np.where(neg > pos, pos / np.maximum(neg, 1e-300), 1.0)
+    p.q = np.where(p.q > 0, p.q * scale_pos[comp], p.q * scale_neg[comp])

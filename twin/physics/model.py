@@ -1,0 +1,325 @@
+"""The public face of the physics: ``ThermalModel`` (grid, flow and operators kept for per-frame
+steps) and ``solve_steady`` (one call, one result)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import numpy as np
+
+from twin.model.facility import Facility
+from twin.physics import devices, metrics
+from twin.physics.airflow import Flow, FlowModel, divergence
+from twin.physics.grid import Grid, build_grid
+from twin.physics.heat import HeatModel, HeatState
+from twin.physics.threads import single_blas_thread
+
+
+@dataclass
+class ThermalResult:
+    """Everything one solve (or step) knows. Arrays over racks, GPUs, units and CDUs are in the
+    facility's index order (NaN for items of other halls); grid arrays are (nx, ny, nz)."""
+
+    grid: Grid
+    flow: Flow
+    air_c: np.ndarray  # (nx, ny, nz) air temperature, NaN inside solids
+    rack_power_w: np.ndarray
+    rack_airflow_m3s: np.ndarray
+    rack_inlet_mean_c: np.ndarray
+    rack_inlet_max_c: np.ndarray
+    rack_exhaust_c: np.ndarray
+    gpu_temp_c: np.ndarray
+    gpu_coolant_c: np.ndarray
+    gpu_throttled: np.ndarray
+    air_unit_supply_c: np.ndarray
+    air_unit_return_c: np.ndarray
+    air_unit_load_w: np.ndarray
+    air_unit_capacity_w: np.ndarray
+    air_unit_at_capacity: np.ndarray
+    cdu_load_w: np.ndarray
+    cdu_supply_c: np.ndarray
+    cdu_return_c: np.ndarray
+    supply_mean_c: float
+    return_mean_c: float
+    heat_in_w: float
+    heat_out_w: float
+    mass_error: float
+    overloaded: bool
+    seconds: float
+    metrics: dict = field(default_factory=dict)
+
+    @property
+    def energy_error(self) -> float:
+        """|heat out - heat in| / heat in (against 1 W for a hall without heat). In a transient
+        step the difference is the heat the air is storing or releasing."""
+        return abs(self.heat_out_w - self.heat_in_w) / max(self.heat_in_w, 1.0)
+
+    @property
+    def origin_m(self) -> np.ndarray:
+        """Hall-local corner of cell (0, 0, 0); add ``grid.site_origin_m`` for site coords."""
+        return self.grid.origin_m
+
+    @property
+    def cell_m(self) -> float:
+        return self.grid.cell_m
+
+    @cached_property
+    def velocity(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Cell-centred (u, v, w) in m/s, each (nx, ny, nz); zero inside solids."""
+        return self.flow.cell_velocity()
+
+    @property
+    def rack_ashrae(self) -> np.ndarray:
+        """Per rack: 0 A1 recommended, 1 allowable, 2 outside (by its maximum inlet)."""
+        return metrics.ashrae_a1(self.rack_inlet_max_c)
+
+
+class ThermalModel:
+    """One hall's airflow and heat. Geometry and fan states fix the flow (recomputed only by
+    ``set_failed``); ``solve`` and ``step`` take any rack powers without re-solving the flow."""
+
+    @single_blas_thread()
+    def __init__(
+        self,
+        facility: Facility,
+        hall: int = 0,
+        cell_m: float = 0.2,
+        failed: Iterable[str] = (),
+        flow_iterations: int = 30,
+        buoyancy: bool = True,
+        rack_airflow_m3s: np.ndarray | None = None,
+    ):
+        t0 = time.perf_counter()
+        self.facility = facility
+        self.hall = hall
+        self.cell_m = cell_m
+        self.flow_iterations = flow_iterations
+        self.buoyancy = buoyancy
+        self.rack_airflow = rack_airflow_m3s
+        self.failed = tuple(failed)
+        self.grid = build_grid(facility, hall, cell_m, self.failed, rack_airflow_m3s)
+        self.flow_model = FlowModel(self.grid)
+        self._solve_flow()
+        self.state: HeatState | None = None
+        self.gpu_temp_c: np.ndarray | None = None
+        self.setup_seconds = time.perf_counter() - t0
+
+    # ---------------------------------------------------------------- flow
+    def _solve_flow(self) -> None:
+        fac = self.facility
+        self.flow = self.flow_model.solve(iterations=self.flow_iterations)
+        self.heat = HeatModel(fac, self.grid, self.flow)
+        if self.buoyancy and self.grid.ports.q.size:
+            state, _, _ = self.heat.solve(fac.air_heat_w())
+            air = np.full(self.grid.n_cells, np.nan)
+            air[self.heat.cells] = state.t_cells
+            air = air.reshape(self.grid.shape)
+            t_ref = float(np.nanmean(air)) if np.isfinite(air).any() else 20.0
+            self.flow = self.flow_model.solve(
+                temp_c=air,
+                t_ref_c=t_ref,
+                iterations=max(self.flow_iterations // 2, 1),
+                start=self.flow,
+            )
+            self.heat = HeatModel(fac, self.grid, self.flow)
+
+    @single_blas_thread()
+    def set_failed(self, failed: Iterable[str]) -> None:
+        """Change which air units are failed: new port flows, same AMG hierarchy, new field."""
+        self.failed = tuple(failed)
+        grid = build_grid(self.facility, self.hall, self.cell_m, self.failed, self.rack_airflow)
+        self.grid = grid
+        self.flow_model.grid = grid
+        self.flow_model.pressure.grid = grid
+        self._solve_flow()
+        self.state = None
+
+    # ---------------------------------------------------------------- heat
+    @single_blas_thread()
+    def solve(
+        self, rack_power_w: np.ndarray | None = None, gpu_power_w: np.ndarray | None = None
+    ) -> ThermalResult:
+        """Steady state for the given rack powers (nominal by default)."""
+        t0 = time.perf_counter()
+        fac = self.facility
+        p = fac.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
+        self._check(p, fac.n_racks, "rack_power_w")
+        air_w = fac.air_heat_w(p)
+        state, at_cap, over = self.heat.solve(air_w, x0=self.state)
+        self.state = state
+        res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)
+        self.gpu_temp_c = res.gpu_temp_c.copy()
+        return res
+
+    @single_blas_thread()
+    def step(
+        self,
+        dt: float,
+        rack_power_w: np.ndarray | None = None,
+        gpu_power_w: np.ndarray | None = None,
+    ) -> ThermalResult:
+        """Advance air and GPU temperatures by ``dt`` seconds (stable sub-steps of the heat
+        operator; GPU inertia exact). Starts from the nominal steady state on first use."""
+        t0 = time.perf_counter()
+        if not dt > 0:
+            raise ValueError(f"dt must be positive, got {dt}")
+        fac = self.facility
+        p = fac.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
+        self._check(p, fac.n_racks, "rack_power_w")
+        if self.state is None:
+            self.solve(p, gpu_power_w)
+        air_w = fac.air_heat_w(p)
+        t = self.heat.step(self.state.t_cells, air_w, dt)
+        s = self.heat.sources(t, self.heat.rack_dt(air_w))
+        self.state = HeatState(t, s)
+        Ah = len(self.grid.unit_ids)
+        sup = s[len(self.grid.rack_ids) : len(self.grid.rack_ids) + Ah]
+        at_cap = sup > self.heat.set_c + 1e-9
+        return self._result(self.state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+
+    @staticmethod
+    def _check(a: np.ndarray, n: int, name: str) -> None:
+        if a.shape != (n,):
+            raise ValueError(f"{name} must have shape ({n},), got {a.shape}")
+        if not np.all(np.isfinite(a)) or (a < 0).any():
+            raise ValueError(f"{name} must be finite and non-negative")
+
+    # ---------------------------------------------------------------- results
+    def _result(self, state, rack_power_w, gpu_power_w, at_cap, overloaded, dt, seconds):
+        fac, grid, hm = self.facility, self.grid, self.heat
+        p = grid.ports
+        air = np.full(grid.n_cells, np.nan)
+        air[hm.cells] = state.t_cells
+        air = air.reshape(grid.shape)
+        R, A = fac.n_racks, len(fac.air_unit_ids)
+        racks = grid.rack_ids
+        Rh = len(racks)
+        nan_r = np.full(R, np.nan)
+        inlet_mean = nan_r.copy()
+        inlet_max = nan_r.copy()
+        exhaust = nan_r.copy()
+        flow_r = nan_r.copy()
+        tin = hm.W_rack @ state.t_cells
+        has = hm.front_flow > 0
+        inlet_mean[racks] = np.where(has, tin, np.nan)
+        mx = np.full(Rh, -np.inf)
+        np.maximum.at(mx, hm._front_rack, state.t_cells[hm._front_cells])
+        inlet_max[racks] = np.where(has, mx, np.nan)
+        exhaust[racks] = np.where(has, state.t_src[:Rh], np.nan)
+        flow_r[racks] = hm.front_flow
+
+        # GPUs: coolant = inlet air at the GPU's height, or the CDU supply for liquid racks
+        cdu_load, cdu_sup, cdu_ret = devices.cdu_temps(fac, rack_power_w)
+        g_all = fac.n_gpus
+        coolant = np.full(g_all, np.nan)
+        gsel = np.flatnonzero(fac.gpu_hall == grid.hall)
+        if len(gsel):
+            nz = grid.shape[2]
+            num = np.bincount(
+                hm._layer_key, hm._layer_q * state.t_cells[hm._layer_cells], minlength=Rh * nz
+            )
+            den = np.bincount(hm._layer_key, hm._layer_q, minlength=Rh * nz)
+            rl = hm.rack_local[fac.gpu_rack[gsel]]
+            kg = np.clip((fac.gpu_position_m[gsel, 2] / grid.cell_m).astype(np.int64), 0, nz - 1)
+            key = rl * nz + kg
+            with np.errstate(invalid="ignore", divide="ignore"):
+                layer = np.where(den[key] > 0, num[key] / den[key], tin[rl])
+            cdu = fac.rack_cdu[fac.gpu_rack[gsel]]
+            liquid = fac.gpu_liquid[gsel] & (cdu >= 0)
+            coolant[gsel] = np.where(liquid, cdu_sup[np.maximum(cdu, 0)], layer)
+        gpw = (
+            devices.gpu_power_from_racks(fac, rack_power_w)
+            if gpu_power_w is None
+            else np.asarray(gpu_power_w, float)
+        )
+        if gpw.shape != (g_all,):
+            raise ValueError(f"gpu_power_w must have shape ({g_all},), got {gpw.shape}")
+        if dt is None or self.gpu_temp_c is None:
+            gtemp, thr = devices.gpu_steady_c(fac, coolant, gpw)
+        else:
+            gtemp, thr = devices.gpu_step_c(fac, self.gpu_temp_c, coolant, gpw, dt)
+        self.gpu_temp_c = gtemp.copy()
+
+        # air units
+        units = grid.unit_ids
+        Ah = len(units)
+        sup = np.full(A, np.nan)
+        ret = np.full(A, np.nan)
+        load = np.full(A, np.nan)
+        capf = np.zeros(A, dtype=bool)
+        run = hm.unit_flow > 0
+        ret_h = hm.W_ret @ state.t_cells
+        sup_h = state.t_src[Rh : Rh + Ah]
+        sup[units] = sup_h
+        ret[units] = np.where(run, ret_h, np.nan)
+        load[units] = np.where(run, hm.rho_cp * hm.unit_flow * (ret_h - sup_h), 0.0)
+        capf[units] = at_cap
+
+        # hall means and balance
+        tp = hm.port_temps(state.t_cells, state.t_src)
+        outp, inp = hm.out_ports, hm.in_ports
+        q_out, q_in = -p.q[outp], p.q[inp]
+        ret_mean = float((q_out * tp[outp]).sum() / q_out.sum()) if q_out.sum() > 0 else np.nan
+        sup_mean = float((q_in * tp[inp]).sum() / q_in.sum()) if q_in.sum() > 0 else np.nan
+        heat_in, heat_out = hm.balance(state.t_cells, state.t_src, fac.air_heat_w(rack_power_w))
+
+        div = np.abs(divergence(grid, self.flow.u, self.flow.v, self.flow.w))[grid.fluid]
+        total = max(float(q_in.sum()), 1e-12)
+        mass_err = max(float(div.sum() / total), abs(float(q_in.sum() - q_out.sum())) / total)
+        sel = np.isfinite(inlet_mean)
+        shi, rhi = metrics.shi_rhi(sup_mean, inlet_mean[sel], exhaust[sel], flow_r[sel])
+        met = {
+            "rci_hi": metrics.rci_hi(inlet_max[sel]),
+            "rci_lo": metrics.rci_lo(inlet_max[sel]),
+            "rti": metrics.rti(ret_mean, sup_mean, inlet_mean[sel], exhaust[sel], flow_r[sel]),
+            "shi": shi,
+            "rhi": rhi,
+        }
+        return ThermalResult(
+            grid=grid,
+            flow=self.flow,
+            air_c=air,
+            rack_power_w=np.asarray(rack_power_w, float),
+            rack_airflow_m3s=flow_r,
+            rack_inlet_mean_c=inlet_mean,
+            rack_inlet_max_c=inlet_max,
+            rack_exhaust_c=exhaust,
+            gpu_temp_c=gtemp,
+            gpu_coolant_c=coolant,
+            gpu_throttled=thr,
+            air_unit_supply_c=sup,
+            air_unit_return_c=ret,
+            air_unit_load_w=load,
+            air_unit_capacity_w=fac.air_unit_capacity_w.copy(),
+            air_unit_at_capacity=capf,
+            cdu_load_w=cdu_load,
+            cdu_supply_c=cdu_sup,
+            cdu_return_c=cdu_ret,
+            supply_mean_c=sup_mean,
+            return_mean_c=ret_mean,
+            heat_in_w=heat_in,
+            heat_out_w=heat_out,
+            mass_error=mass_err,
+            overloaded=overloaded,
+            seconds=seconds,
+            metrics=met,
+        )
+
+
+def solve_steady(
+    facility: Facility,
+    hall: int = 0,
+    cell_m: float = 0.2,
+    failed: Iterable[str] = (),
+    rack_power_w: np.ndarray | None = None,
+    **options,
+) -> ThermalResult:
+    """Steady airflow and temperatures of one hall; ``seconds`` covers the whole solve."""
+    t0 = time.perf_counter()
+    model = ThermalModel(facility, hall, cell_m, failed, **options)
+    res = model.solve(rack_power_w)
+    res.seconds = time.perf_counter() - t0
+    return res
