@@ -1,0 +1,40 @@
+"""Shared fixtures: a small, complete layout written to a temporary file."""
+
+from __future__ import annotations
+
+import pytest
+
+SMALL_LAYOUT = """\
+format: twin-layout/1
+name: small test hall
+halls: [{id: H1, size_m: [12, 10, 4]}]
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - {id: A01, position_m: [3.0, 3.0], rotation_deg: 180, servers: [{type: dgx-h100, count: 2}], feeds: {a: PDU-A, b: PDU-B}}
+      - {id: A02, position_m: [3.6, 3.0], rotation_deg: 180, servers: [{type: dgx-h100, count: 2}], feeds: {a: PDU-A, b: PDU-B}}
+      - {id: A03, position_m: [4.2, 3.0], rotation_deg: 180, servers: [{type: dgx-h100, count: 2}], feeds: {a: PDU-A, b: PDU-B}}
+  - id: B
+    hall: H1
+    racks:
+      - {id: B01, position_m: [3.0, 6.0], servers: [{type: dgx-h100, count: 2}], feeds: {a: PDU-A, b: PDU-B}, cdu: CDU-1}
+      - {id: B02, position_m: [3.6, 6.0], load: {power_kw: 20, delta_t_k: 12}, feeds: {a: PDU-A}}
+power:
+  - {id: UTIL, type: utility-feed-5mva}
+  - {id: UPS, type: ups-500kw, upstream: UTIL, hall: H1, position_m: [10.0, 8.5]}
+  - {id: PDU-A, type: pdu-300kva, upstream: UPS, hall: H1, position_m: [8.0, 2.0]}
+  - {id: PDU-B, type: pdu-300kva, upstream: UPS, hall: H1, position_m: [8.0, 7.0]}
+cooling:
+  air_units: [{id: CRAH-1, type: crah-77kw, hall: H1, position_m: [1.0, 9.0]}]
+  cdus: [{id: CDU-1, type: cdu-inrow-250kw, hall: H1, position_m: [5.0, 6.0]}]
+  supplies: [{id: T1, hall: H1, rect_m: [2.4, 3.8, 4.8, 5.2]}]
+"""
+
+
+@pytest.fixture
+def small_layout(tmp_path):
+    """Path of a small valid layout: 2 rows, 5 racks (one given by load), 64 GPUs."""
+    path = tmp_path / "small.yaml"
+    path.write_text(SMALL_LAYOUT)
+    return path

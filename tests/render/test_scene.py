@@ -1,0 +1,163 @@
+"""The 3D scene built off screen: geometry matches the facility, colouring is in place,
+picking and highlight find the right items."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.render.scene import GPU_FACES, RACK_FACES, Scene
+from twin.telemetry.frame import Frame
+
+
+def test_meshes_match_the_facility(facility, plotter):
+    scene = Scene(facility, plotter)
+    assert scene.rack_mesh.n_cells == facility.n_racks * len(RACK_FACES)
+    assert scene.gpu_mesh.n_cells == facility.n_gpus * len(GPU_FACES)
+    assert scene.gpu_mesh.n_points == facility.n_gpus * 8
+    racks = np.asarray(scene.rack_mesh.cell_data["rack_index"])
+    assert np.array_equal(racks, np.repeat(np.arange(facility.n_racks), len(RACK_FACES)))
+    # one actor per big mesh, not per rack or GPU
+    assert len(scene.layers["gpus"].actors) == 1
+    assert len(scene.layers["racks"].actors) == 2  # faces + frame edges
+    # every GPU box sits inside its rack's footprint (hall-local == site here)
+    c = scene.gpu_mesh.points.reshape(-1, 8, 3).mean(axis=1)
+    rc = facility.rack_center_m[facility.gpu_rack]
+    assert np.all(np.abs(c[:, :2] - rc[:, :2]).max(axis=1) < 0.6)
+    assert {"air_units", "cdus", "power_devices", "power_links", "cooling_links"} <= set(
+        scene.layers
+    )
+    # 5 racks with feeds: A01-A03, B01 on both sides, B02 on A only; 3 upstream links
+    assert scene.links.power_links().n_cells == 4 * 2 + 1 + 3
+    assert scene.links.cooling_links().n_cells == 1  # B01 -> CDU-1
+
+
+def test_gpu_colouring_writes_the_same_vtk_array(facility, plotter):
+    scene = Scene(facility, plotter)
+    arr = scene.gpu_mesh.GetCellData().GetArray("gpu_value")
+    address = arr.GetPointer(0)
+    n_actors = len(plotter.renderer.actors)
+    values = np.linspace(30, 80, facility.n_gpus)
+    scene.set_gpu_values(values, "GPU temperature (°C)", (25, 90), "inferno")
+    after = scene.gpu_mesh.GetCellData().GetArray("gpu_value")
+    assert after is arr or after.GetPointer(0) == address
+    assert after.GetPointer(0) == address
+    got = np.asarray(scene.gpu_mesh.cell_data["gpu_value"]).reshape(-1, len(GPU_FACES))
+    assert np.allclose(got[:, 0], values) and np.allclose(got[:, -1], values)
+    assert len(plotter.renderer.actors) == n_actors
+    assert scene.gpu_actor.mapper.scalar_range == pytest.approx((25, 90))
+    assert scene.gpu_bar.GetVisibility() and scene.gpu_bar.GetTitle() == "GPU temperature (°C)"
+    with pytest.raises(ValueError):
+        scene.set_gpu_values(values[:-1])
+
+
+def test_rack_colouring_in_place_and_clear(facility, plotter):
+    scene = Scene(facility, plotter)
+    arr = scene.rack_mesh.GetCellData().GetArray("rack_value")
+    address = arr.GetPointer(0)
+    scene.set_rack_values(facility.rack_power_w / 1e3, "Rack power (kW)")
+    got = np.asarray(scene.rack_mesh.cell_data["rack_value"]).reshape(-1, len(RACK_FACES))
+    assert np.allclose(got[:, 0], facility.rack_power_w / 1e3)
+    assert scene.rack_mesh.GetCellData().GetArray("rack_value").GetPointer(0) == address
+    scene.clear_rack_values()
+    assert np.isnan(np.asarray(scene.rack_mesh.cell_data["rack_value"])).all()
+    assert not scene.rack_bar.GetVisibility()
+
+
+def test_colour_change_shows_in_the_image(facility, plotter):
+    scene = Scene(facility, plotter)
+    scene.view_along_row("A")
+    before = plotter.screenshot(return_img=True).astype(int)
+    scene.set_gpu_values(np.full(facility.n_gpus, 90.0), "t", (0, 100), "inferno")
+    plotter.render()
+    after = plotter.screenshot(return_img=True).astype(int)
+    changed = np.abs(after - before).sum(axis=2) > 30
+    assert changed.mean() > 0.005  # the GPUs in view changed colour, nothing was rebuilt
+
+
+def test_frame_update_colours_by_gpu_temperature(facility, plotter):
+    scene = Scene(facility, plotter)
+    frame = Frame.empty(0.0, facility.counts())
+    assert not scene.update(Frame(time_s=0.0))  # no temperatures: nothing to do
+    frame.gpu["temp_c"][:] = np.arange(facility.n_gpus, dtype=np.float32) % 60 + 30
+    assert scene.update(frame)
+    got = np.asarray(scene.gpu_mesh.cell_data["gpu_value"]).reshape(-1, len(GPU_FACES))[:, 0]
+    assert np.allclose(got, frame.gpu["temp_c"])
+    assert "temperature" in scene.gpu_colouring.name
+
+
+def test_pick_rack_from_top_and_gpu_from_front(facility, plotter):
+    scene = Scene(facility, plotter)
+    scene.view_top()
+    plotter.render()
+    r = facility.rack_index["A02"]
+    top = facility.rack_center_m[r] + [0, 0, facility.rack_size_m[r, 2]]
+    hit = scene.pick_to_item(*scene.world_to_display(top))
+    assert hit is not None and (hit.kind, hit.index) == ("rack", r)
+    # look straight into the front of B01 at the height of its lowest GPUs
+    b = facility.rack_index["B01"]
+    g = int(np.flatnonzero(facility.gpu_rack == b)[0])
+    target = facility.gpu_position_m[g].copy()
+    front = np.array([*facility.rack_front_xy[b], 0.0])
+    cam = plotter.camera
+    cam.parallel_projection = False
+    cam.focal_point = tuple(target)
+    cam.position = tuple(target + front * 2.0)
+    cam.up = (0, 0, 1)
+    plotter.renderer.ResetCameraClippingRange()
+    plotter.render()
+    hit = scene.pick_to_item(*scene.world_to_display(target))
+    assert hit is not None and hit.kind == "gpu"
+    assert facility.gpu_rack[hit.index] == b
+    assert np.linalg.norm(facility.gpu_position_m[hit.index] - target) < 0.2
+    # empty floor far from everything picks nothing
+    scene.view_top()
+    plotter.render()
+    assert scene.pick_to_item(*scene.world_to_display((11.5, 0.5, 0.0))) is None
+
+
+def test_highlight_outlines_items_and_clears(facility, plotter):
+    scene = Scene(facility, plotter)
+    scene.highlight("rack", [1])
+    assert scene.selection[0] == "rack" and scene._sel_mesh.n_cells == 12
+    scene.highlight("gpu", [5])  # the GPU and its rack
+    assert scene._sel_mesh.n_cells == 24
+    scene.highlight("row", [facility.row_index["A"]])
+    assert scene._sel_mesh.n_cells == 12 * 3
+    scene.highlight("power", [facility.power_index["UTIL"]])  # no position: nothing drawn
+    assert scene._sel_mesh.n_cells == 0
+    scene.highlight(None)
+    assert scene._sel_mesh.n_cells == 0 and scene.selection[0] == ""
+
+
+def test_layers_toggle_and_camera_presets(facility, plotter):
+    scene = Scene(facility, plotter)
+    assert not scene.is_visible("power_links")
+    scene.set_visible("power_links", True)
+    assert all(a.GetVisibility() for a in scene.layers["power_links"].actors)
+    scene.set_visible("gpus", False)
+    assert not scene.gpu_actor.GetVisibility()
+    with pytest.raises(KeyError):
+        scene.set_visible("no-such-layer", True)
+    scene.view_top()
+    cam = plotter.camera
+    d = np.subtract(cam.position, cam.focal_point)
+    assert d[2] > 0 and np.hypot(d[0], d[1]) < 1e-6 * abs(d[2]) + 1e-9
+    scene.view_iso()
+    d = np.subtract(cam.position, cam.focal_point)
+    assert d[2] > 0 and d[1] < 0 and d[0] < 0
+    scene.view_along_row("A")
+    assert cam.position[2] == pytest.approx(1.7)
+    with pytest.raises(ValueError, match="unknown row"):
+        scene.set_view("row:Z")
+    with pytest.raises(ValueError, match="unknown view"):
+        scene.set_view("sideways")
+
+
+def test_remove_takes_every_actor_out(facility, plotter):
+    n0 = len(plotter.renderer.actors)
+    scene = Scene(facility, plotter)
+    scene.highlight("rack", [0])
+    assert len(plotter.renderer.actors) > n0
+    scene.remove()
+    assert len(plotter.renderer.actors) == n0

@@ -1,0 +1,55 @@
+"""GUI fixtures: a real main window under Xvfb, closed at teardown, and a check that no test
+leaves a top-level window or a plotter behind (like napari's leak checks)."""
+
+from __future__ import annotations
+
+import pytest
+from pyvista.plotting.plotter import _ALL_PLOTTERS
+
+
+@pytest.fixture(autouse=True)
+def no_leaked_windows(request):
+    """Runs before qtbot (so its teardown runs after qtbot has closed registered widgets)."""
+    if "qtbot" not in request.fixturenames:
+        yield
+        return
+    qapp = request.getfixturevalue("qapp")
+    plotters = set(_ALL_PLOTTERS)
+    widgets = {id(w) for w in qapp.topLevelWidgets() if w.isVisible()}
+    yield
+    qapp.processEvents()
+    leaked = [w for w in qapp.topLevelWidgets() if w.isVisible() and id(w) not in widgets]
+    new_plotters = [k for k in _ALL_PLOTTERS if k not in plotters]
+    for w in leaked:
+        w.close()
+    for k in new_plotters:
+        _ALL_PLOTTERS[k].close()
+    assert not leaked, f"test leaked top-level windows: {[type(w).__name__ for w in leaked]}"
+    assert not new_plotters, f"test leaked {len(new_plotters)} plotter(s)"
+
+
+@pytest.fixture
+def settings(tmp_path):
+    from PySide6.QtCore import QSettings
+
+    return QSettings(str(tmp_path / "twin.ini"), QSettings.Format.IniFormat)
+
+
+@pytest.fixture
+def window(qtbot, settings):
+    from twin.ui.main_window import MainWindow
+
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)  # qtbot closes it at teardown (closeEvent closes the plotter)
+    win.resize(1000, 700)
+    win.show()
+    qtbot.waitExposed(win)
+    return win
+
+
+@pytest.fixture
+def opened(window, qtbot, small_layout):
+    """The window with the small layout loaded."""
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(small_layout)
+    return window

@@ -1,0 +1,23 @@
+"""``twin run`` without a display says so plainly and exits non-zero, without touching Qt."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from twin.cli import main
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="display check is Linux's")
+def test_run_without_display_points_to_render(monkeypatch, small_layout, capsys):
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["run", str(small_layout)]) == 3
+    err = capsys.readouterr().err
+    assert "no display" in err and f"twin render {small_layout}" in err
+
+
+def test_run_with_missing_layout(tmp_path, capsys):
+    assert main(["run", str(tmp_path / "nope.yaml")]) == 2
+    assert "no such layout" in capsys.readouterr().err
