@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import collections
 import math
+import threading
 import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
@@ -155,40 +156,89 @@ class PrometheusClient:
             return False
 
 
+def _parallel(calls: list, workers: int) -> list:
+    """Run zero-argument callables on up to ``workers`` daemon threads; each slot of the
+    result holds the return value or the exception raised. Every call has its own request
+    deadline, so this returns in bounded time; daemon threads never hold up an exit."""
+    results: list = [None] * len(calls)
+    if workers <= 1 or len(calls) <= 1:
+        for i, call in enumerate(calls):
+            try:
+                results[i] = call()
+            except Exception as exc:  # handed back to the caller, which decides
+                results[i] = exc
+        return results
+    todo = list(enumerate(calls))
+    lock = threading.Lock()
+
+    def work() -> None:
+        while True:
+            with lock:
+                if not todo:
+                    return
+                i, call = todo.pop(0)
+            try:
+                results[i] = call()
+            except Exception as exc:
+                results[i] = exc
+
+    threads = [
+        threading.Thread(target=work, daemon=True, name="twin-prometheus-query")
+        for _ in range(min(workers, len(calls)))
+    ]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return results
+
+
 def fetch_instant(
-    client: PrometheusClient, queries: PrometheusQueries, at: float | None = None
+    client: PrometheusClient,
+    queries: PrometheusQueries,
+    at: float | None = None,
+    *,
+    workers: int = 4,
 ) -> PollResult:
-    """One frame from instant queries. A connection failure raises ``LiveError``; a query the
-    server rejects (a bad override) only leaves its metric empty and is reported."""
+    """One frame from instant queries, sent ``workers`` at a time. A connection failure
+    raises ``LiveError``; a query the server rejects (a bad override) only leaves its metric
+    empty and is reported."""
+    names = list(queries.metrics)
+    exprs = [queries.metrics[n] for n in names]
+    bits = list(queries.violations)
+    exprs += [queries.violations[b] for b in bits] + [queries.newest_sample]
+    answers = _parallel([lambda e=e: client.query(e, at) for e in exprs], workers)
+    for answer in answers:  # the server is down or broken: the whole poll failed
+        if isinstance(answer, Exception) and not (
+            isinstance(answer, LiveError) and answer.client_side
+        ):
+            raise answer
     builder = FrameBuilder(queries.mapper)
     missing, errors = [], []
     eval_time = None
-    for name, expr in queries.metrics.items():
-        try:
-            vec = parse_vector(client.query(expr, at))
-        except LiveError as exc:
-            if not exc.client_side:
-                raise
-            errors.append(f"{name}: {exc}")
+    for name, body in zip(names, answers, strict=False):
+        if isinstance(body, LiveError):
+            errors.append(f"{name}: {body}")
             continue
+        vec = parse_vector(body)
         eval_time = vec.time_s if vec.time_s is not None else eval_time
         if len(vec) == 0:
             missing.append(name)
         builder.add_vector(name, vec)
     rates = {}
-    for bit, expr in queries.violations.items():
-        try:
-            vec = parse_vector(client.query(expr, at))
-        except LiveError as exc:
-            if not exc.client_side:
-                raise
+    for bit, body in zip(bits, answers[len(names) :], strict=False):
+        if isinstance(body, LiveError):
             continue
+        vec = parse_vector(body)
         if len(vec):
             scratch = FrameBuilder(queries.mapper)
             scratch.add_vector("rate", vec)
             rates[bit] = scratch.gpu["rate"]
     builder.fold_violations(rates)
-    sample_time = parse_scalar(client.query(queries.newest_sample, at))
+    last = answers[-1]
+    if isinstance(last, LiveError):
+        raise last
+    sample_time = parse_scalar(last)
     time_s = sample_time or eval_time or (at if at is not None else time.time())
     return PollResult(
         frame=builder.frame(time_s),
@@ -207,7 +257,7 @@ def fetch_range(
     end: float,
     step_s: float,
     *,
-    samples_per_chunk: int = 5_000_000,
+    samples_per_chunk: int = 1_000_000,
 ) -> Iterator[Frame]:
     """Frames at ``start + k*step`` up to ``end`` from range queries, oldest first.
 
@@ -289,6 +339,7 @@ class PrometheusSource(LiveSource):
         backfill_s: float = 0.0,
         backfill_step_s: float = 15.0,
         violation_window: str = "2m",
+        workers: int = 4,
         env: dict[str, str] | None = None,
     ):
         super().__init__(facility, interval_s=interval_s, lag_s=lag_s, backoff_max_s=backoff_max_s)
@@ -304,12 +355,13 @@ class PrometheusSource(LiveSource):
         )
         self.url = self.client.url
         self.queries = PrometheusQueries(facility, violation_window=violation_window)
+        self.workers = int(workers)
         self.backfill_s = float(backfill_s)
         self.backfill_step_s = float(backfill_step_s)
         self._backfill: collections.deque[Frame] = collections.deque(maxlen=20_000)
 
     def _poll(self) -> PollResult:
-        return fetch_instant(self.client, self.queries)
+        return fetch_instant(self.client, self.queries, workers=self.workers)
 
     def drain_backfill(self) -> list[Frame]:
         """Frames fetched with range queries (the ``backfill_s`` before start, and the gap
