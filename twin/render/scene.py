@@ -9,6 +9,7 @@ existing VTK array and picking is an integer division.
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -84,18 +85,30 @@ class Scene:
         self._origin = origin
         self.rack_center = f.rack_center_m + origin[f.rack_hall]
         self.gpu_center = f.gpu_position_m + origin[f.gpu_hall]
-        plotter.set_background(style.BACKGROUND_BOTTOM, top=style.BACKGROUND_TOP)
-        self._build_site()
-        self._build_racks()
-        self._build_gpus()
-        self._build_units()
-        self._build_cooling_extras()
-        self._build_links()
-        self._build_labels(rack_labels)
-        self._build_legends()
-        self._build_selection()
-        self.set_visible("power_links", False)
-        self.set_visible("cooling_links", False)
+        with self.quiet():  # one draw at the end, not one per actor added
+            plotter.set_background(style.BACKGROUND_BOTTOM, top=style.BACKGROUND_TOP)
+            self._build_site()
+            self._build_racks()
+            self._build_gpus()
+            self._build_units()
+            self._build_cooling_extras()
+            self._build_links()
+            self._build_labels(rack_labels)
+            self._build_legends()
+            self._build_selection()
+            self.set_visible("power_links", False)
+            self.set_visible("cooling_links", False)
+
+    @contextlib.contextmanager
+    def quiet(self):
+        """Suppress the plotter's automatic redraws (a Qt interactor redraws on every actor
+        added or removed) while changing many things; the caller renders once after."""
+        before = self.plotter.suppress_rendering
+        self.plotter.suppress_rendering = True
+        try:
+            yield
+        finally:
+            self.plotter.suppress_rendering = before
 
     # ------------------------------------------------------------------ layers
     def add_layer(self, name: str, actors: list, visible: bool = True) -> Layer:
@@ -130,12 +143,13 @@ class Scene:
         if getattr(self, "_lod_observer", None) is not None:
             self.plotter.renderer.RemoveObserver(self._lod_observer)
             self._lod_observer = None
-        for lay in self.layers.values():
-            for a in lay.actors:
-                self.plotter.remove_actor(a, reset_camera=False, render=False)
-            lay.actors.clear()
-        if getattr(self.plotter, "legend", None) is not None:
-            self.plotter.remove_legend(render=False)
+        with self.quiet():
+            for lay in self.layers.values():
+                for a in lay.actors:
+                    self.plotter.remove_actor(a, reset_camera=False, render=False)
+                lay.actors.clear()
+            if getattr(self.plotter, "legend", None) is not None:
+                self.plotter.remove_legend(render=False)
         self._picker = None
 
     # ------------------------------------------------------------------ site
@@ -573,6 +587,10 @@ class Scene:
             ]
         if "cooling_links" in self.layers and self.layers["cooling_links"].visible:
             entries.append(["Liquid loop (CDU)", style.LIQUID])
+        with self.quiet():
+            self._set_link_key(entries)
+
+    def _set_link_key(self, entries) -> None:
         if entries:
             self.plotter.add_legend(
                 entries,
@@ -652,9 +670,16 @@ class Scene:
             self.add_layer("rack_labels", [])
         self._lod_observer = self.plotter.renderer.AddObserver("StartEvent", self._label_lod)
 
+    def _camera(self):
+        """The renderer's camera, marked as placed (so PyVista does not reset it and redraw
+        on first access)."""
+        cam = self.plotter.renderer.camera
+        cam.is_set = True
+        return cam
+
     def pixels_per_m(self) -> float:
         """Screen pixels per metre at the focal point: the zoom level the label LOD uses."""
-        cam = self.plotter.camera
+        cam = self._camera()
         h = max(self.plotter.window_size[1], 1)
         if cam.parallel_projection:
             return h / (2 * cam.parallel_scale)
@@ -942,7 +967,7 @@ class Scene:
 
     def _frame(self, focal, direction, up, zoom: float = 1.0, parallel: bool = False) -> None:
         """Look at ``focal`` from ``direction``, distance chosen to fit the whole site."""
-        cam = self.plotter.camera
+        cam = self._camera()
         cam.parallel_projection = parallel
         direction = np.asarray(direction, dtype=float)
         direction /= np.linalg.norm(direction)
@@ -985,7 +1010,7 @@ class Scene:
         eye[2] = 1.7
         target = last + front * (depth / 2 + 0.2)
         target[2] = 1.0
-        cam = self.plotter.camera
+        cam = self._camera()
         cam.parallel_projection = False
         cam.position = tuple(eye)
         cam.focal_point = tuple(target)
@@ -997,7 +1022,7 @@ class Scene:
         c, _, _ = self.item_boxes(kind, indices)
         if len(c) == 0:
             return
-        cam = self.plotter.camera
+        cam = self._camera()
         shift = c.mean(axis=0) - np.asarray(cam.focal_point)
         cam.focal_point = tuple(np.asarray(cam.focal_point) + shift)
         cam.position = tuple(np.asarray(cam.position) + shift)
