@@ -39,7 +39,7 @@ G = 9.81
 #: Chen & Xu (1998) zero-equation model constant.
 CHEN_XU = 0.03874
 #: Semi-Lagrangian step in cells travelled at the fastest port velocity.
-CFL = 2.0
+CFL = 3.0
 
 
 @dataclass
@@ -205,6 +205,22 @@ class FlowModel:
         speed = np.sqrt(uc * uc + vc * vc + wc * wc)
         return CHEN_XU * speed * self.wall_m
 
+    def from_velocity(self, u, v, w, tol: float = 1e-7) -> Flow:
+        """A flow from given face velocities (e.g. prolonged from a coarser grid): ports set,
+        closed faces zeroed, projected divergence-free."""
+        grid = self.grid
+        u, v, w = u * self.open[0], v * self.open[1], w * self.open[2]
+        _set_ports(grid, (u, v, w))
+        self.project(u, v, w, tol=tol, maxiter=100)
+        return self._finish(u, v, w, 0)
+
+    def _finish(self, u, v, w, iterations: int) -> Flow:
+        grid = self.grid
+        nu = self.eddy_viscosity(u, v, w)
+        div = np.abs(divergence(grid, u, v, w))[grid.fluid]
+        total = max(np.abs(grid.ports.q).sum() / 2, 1e-12)
+        return Flow(u, v, w, nu, float(div.max(initial=0.0) / total), iterations)
+
     # ---------------------------------------------------------------- solve
     def solve(
         self,
@@ -216,7 +232,6 @@ class FlowModel:
     ) -> Flow:
         """March to a steady field. ``temp_c`` (cells) adds buoyancy; ``start`` warm-starts."""
         grid = self.grid
-        shape = grid.shape
         if start is not None:
             u, v, w = start.u.copy(), start.v.copy(), start.w.copy()
         else:
@@ -252,9 +267,22 @@ class FlowModel:
                 u, v, w = u1, v1, w1
                 if change < 1e-3 * qmax:
                     break
-        self.project(u, v, w, tol=tol)
-        nu = self.eddy_viscosity(u, v, w)
-        div = np.abs(divergence(grid, u, v, w))[grid.fluid]
-        total = max(np.abs(grid.ports.q).sum() / 2, 1e-12)
-        del shape
-        return Flow(u, v, w, nu, float(div.max(initial=0.0) / total), done)
+        self.project(u, v, w, tol=tol, maxiter=100)
+        return self._finish(u, v, w, done)
+
+
+def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Face velocities of ``flow`` (on ``coarse``) interpolated onto ``fine``'s faces."""
+    hc, hf = coarse.cell_m, fine.cell_m
+    out = []
+    for a, comp in enumerate((flow.u, flow.v, flow.w)):
+        shape = fine.face_shape(a)
+        coords = np.empty((3, *shape))
+        for b in range(3):
+            x = np.arange(shape[b], dtype=float) * hf + (0.0 if b == a else 0.5 * hf)
+            c = x / hc - (0.0 if b == a else 0.5)
+            bshape = [1, 1, 1]
+            bshape[b] = shape[b]
+            coords[b] = c.reshape(bshape)
+        out.append(map_coordinates(comp, coords, order=1, mode="nearest", prefilter=False))
+    return out[0], out[1], out[2]

@@ -12,10 +12,13 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.physics import devices, metrics
-from twin.physics.airflow import Flow, FlowModel, divergence
+from twin.physics.airflow import Flow, FlowModel, divergence, prolong
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
 from twin.physics.threads import single_blas_thread
+
+#: Default cell of the momentum grid (m): finer grids take their flow from it.
+FLOW_CELL_M = 0.25
 
 
 @dataclass
@@ -88,9 +91,10 @@ class ThermalModel:
         hall: int = 0,
         cell_m: float = 0.2,
         failed: Iterable[str] = (),
-        flow_iterations: int = 30,
+        flow_iterations: int = 24,
         buoyancy: bool = True,
         rack_airflow_m3s: np.ndarray | None = None,
+        flow_cell_m: float | None = None,
     ):
         t0 = time.perf_counter()
         self.facility = facility
@@ -100,6 +104,9 @@ class ThermalModel:
         self.buoyancy = buoyancy
         self.rack_airflow = rack_airflow_m3s
         self.failed = tuple(failed)
+        #: momentum is marched on a grid of this cell size (>= cell_m), then prolonged and
+        #: projected on the fine grid: see airflow's docstring for why
+        self.flow_cell_m = max(cell_m, FLOW_CELL_M if flow_cell_m is None else flow_cell_m)
         self.grid = build_grid(facility, hall, cell_m, self.failed, rack_airflow_m3s)
         self.flow_model = FlowModel(self.grid)
         self._solve_flow()
@@ -110,21 +117,35 @@ class ThermalModel:
     # ---------------------------------------------------------------- flow
     def _solve_flow(self) -> None:
         fac = self.facility
-        self.flow = self.flow_model.solve(iterations=self.flow_iterations)
+        if self.flow_cell_m > self.cell_m * 1.001:
+            coarse = build_grid(fac, self.hall, self.flow_cell_m, self.failed, self.rack_airflow)
+            cflow = self._march(FlowModel(coarse))
+            u, v, w = prolong(coarse, cflow, self.grid)
+            self.flow = self.flow_model.from_velocity(u, v, w)
+            self.flow.iterations = cflow.iterations
+        else:
+            self.flow = self._march(self.flow_model)
         self.heat = HeatModel(fac, self.grid, self.flow)
-        if self.buoyancy and self.grid.ports.q.size:
-            state, _, _ = self.heat.solve(fac.air_heat_w())
-            air = np.full(self.grid.n_cells, np.nan)
-            air[self.heat.cells] = state.t_cells
-            air = air.reshape(self.grid.shape)
+
+    def _march(self, fm: FlowModel) -> Flow:
+        """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
+        under the Boussinesq force of that temperature field."""
+        fac = self.facility
+        flow = fm.solve(iterations=self.flow_iterations)
+        if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
+            heat = HeatModel(fac, fm.grid, flow)
+            state, _, _ = heat.solve(fac.air_heat_w())
+            air = np.full(fm.grid.n_cells, np.nan)
+            air[heat.cells] = state.t_cells
+            air = air.reshape(fm.grid.shape)
             t_ref = float(np.nanmean(air)) if np.isfinite(air).any() else 20.0
-            self.flow = self.flow_model.solve(
+            flow = fm.solve(
                 temp_c=air,
                 t_ref_c=t_ref,
-                iterations=max(self.flow_iterations // 2, 1),
-                start=self.flow,
+                iterations=max(self.flow_iterations // 3, 1),
+                start=flow,
             )
-            self.heat = HeatModel(fac, self.grid, self.flow)
+        return flow
 
     @single_blas_thread()
     def set_failed(self, failed: Iterable[str]) -> None:

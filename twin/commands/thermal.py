@@ -1,0 +1,177 @@
+"""``twin thermal LAYOUT``: steady airflow and temperatures of one hall at nominal loads."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "thermal", help="solve a hall's steady airflow and temperatures at nominal load"
+    )
+    p.add_argument("layout", metavar="LAYOUT")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument(
+        "--cell", type=float, default=0.2, metavar="M", help="grid cell size in metres (0.2)"
+    )
+    p.add_argument(
+        "--fail",
+        action="append",
+        default=[],
+        metavar="UNIT_ID",
+        help="treat this air unit as failed (repeatable)",
+    )
+    p.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
+    p.set_defaults(func=run)
+
+
+def _num(x: float, nd: int = 3) -> float | None:
+    import math
+
+    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+
+
+def result_dict(fac, res) -> dict:
+    """The JSON object ``twin thermal --json`` prints."""
+    import numpy as np
+
+    racks = []
+    for r in res.grid.rack_ids:
+        racks.append(
+            {
+                "id": fac.rack_ids[r],
+                "power_kw": _num(res.rack_power_w[r] / 1e3),
+                "airflow_m3s": _num(res.rack_airflow_m3s[r], 4),
+                "inlet_mean_c": _num(res.rack_inlet_mean_c[r], 2),
+                "inlet_max_c": _num(res.rack_inlet_max_c[r], 2),
+                "exhaust_mean_c": _num(res.rack_exhaust_c[r], 2),
+            }
+        )
+    units = []
+    for a in res.grid.unit_ids:
+        units.append(
+            {
+                "id": fac.air_unit_ids[a],
+                "supply_c": _num(res.air_unit_supply_c[a], 2),
+                "return_c": _num(res.air_unit_return_c[a], 2),
+                "load_kw": _num(res.air_unit_load_w[a] / 1e3),
+                "capacity_kw": _num(res.air_unit_capacity_w[a] / 1e3),
+            }
+        )
+    cdus = np.flatnonzero(fac.cdu_hall == res.grid.hall)
+    return {
+        "hall": fac.hall_ids[res.grid.hall],
+        "racks": racks,
+        "return_mean_c": _num(res.return_mean_c, 2),
+        "supply_mean_c": _num(res.supply_mean_c, 2),
+        "balance": {
+            "heat_in_kw": _num(res.heat_in_w / 1e3),
+            "heat_out_kw": _num(res.heat_out_w / 1e3),
+            "error": _num(res.energy_error, 8),
+            "mass_error": _num(res.mass_error, 10),
+        },
+        "metrics": {k: _num(v, 4) for k, v in res.metrics.items()},
+        "air_units": units,
+        "cdus": [
+            {
+                "id": fac.cdu_ids[c],
+                "load_kw": _num(res.cdu_load_w[c] / 1e3),
+                "capacity_kw": _num(fac.cdu_capacity_w[c] / 1e3),
+                "supply_c": _num(res.cdu_supply_c[c], 2),
+                "return_c": _num(res.cdu_return_c[c], 2),
+            }
+            for c in cdus
+        ],
+        "overloaded": bool(res.overloaded),
+        "grid": {"shape": list(res.grid.shape), "cell_m": res.grid.cell_m},
+        "seconds": _num(res.seconds, 3),
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+    from twin.physics import GridError, ThermalError, solve_steady
+
+    try:
+        fac = load_layout(args.layout)
+    except LayoutError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    except OSError as exc:
+        print(f"twin thermal: {exc}", file=sys.stderr)
+        return 1
+    hall = fac.hall_index.get(args.hall)
+    if hall is None:
+        if args.hall.isdigit() and int(args.hall) < len(fac.hall_ids):
+            hall = int(args.hall)
+        else:
+            print(
+                f"twin thermal: no hall {args.hall!r} (halls: {', '.join(fac.hall_ids)})",
+                file=sys.stderr,
+            )
+            return 2
+    try:
+        res = solve_steady(fac, hall=hall, cell_m=args.cell, failed=args.fail)
+    except (GridError, ThermalError, ValueError) as exc:
+        print(f"twin thermal: {exc}", file=sys.stderr)
+        return 1
+    data = result_dict(fac, res)
+    if args.json:
+        print(json.dumps(data, indent=2))
+        return 0
+    _print_table(data)
+    return 0
+
+
+def _print_table(d: dict) -> None:
+    def f(x, fmt="{:7.1f}"):
+        return "    n/a" if x is None else fmt.format(x)
+
+    print(
+        f"hall {d['hall']}: grid {d['grid']['shape']} at {d['grid']['cell_m']} m, "
+        f"{d['seconds']:.2f} s"
+    )
+    print(f"{'rack':16s} {'kW':>7s} {'m3/s':>7s} {'inlet':>7s} {'in max':>7s} {'exhaust':>7s}  A1")
+    for r in d["racks"]:
+        cls = ""
+        if r["inlet_max_c"] is not None:
+            t = r["inlet_max_c"]
+            cls = "ok" if 18 <= t <= 27 else ("allowable" if 15 <= t <= 32 else "OUTSIDE")
+        print(
+            f"{r['id']:16s} {f(r['power_kw'])} {f(r['airflow_m3s'], '{:7.3f}')} "
+            f"{f(r['inlet_mean_c'])} {f(r['inlet_max_c'])} {f(r['exhaust_mean_c'])}  {cls}"
+        )
+    for u in d["air_units"]:
+        print(
+            f"air unit {u['id']}: supply {f(u['supply_c'])} C, return {f(u['return_c'])} C, "
+            f"load {f(u['load_kw'])} of {f(u['capacity_kw'])} kW"
+        )
+    for c in d["cdus"]:
+        print(
+            f"CDU {c['id']}: load {f(c['load_kw'])} of {f(c['capacity_kw'])} kW, "
+            f"supply {f(c['supply_c'])} C, return {f(c['return_c'])} C"
+        )
+    b, m = d["balance"], d["metrics"]
+    print(
+        f"supply {f(d['supply_mean_c'])} C, return {f(d['return_mean_c'])} C; heat in "
+        f"{b['heat_in_kw']:.1f} kW, out {b['heat_out_kw']:.1f} kW (error {b['error']:.2e})"
+    )
+    print(
+        "RCI_HI {} %  RCI_LO {} %  RTI {} %  SHI {}  RHI {}".format(
+            f(m["rci_hi"]),
+            f(m["rci_lo"]),
+            f(m["rti"]),
+            f(m["shi"], "{:.3f}"),
+            f(m["rhi"], "{:.3f}"),
+        )
+    )
+    if d["overloaded"]:
+        print(
+            "WARNING: the hall's heat exceeds its running air units' capacity: no steady "
+            "state exists; set points kept"
+        )
