@@ -119,4 +119,89 @@ def bench_frame_from_query() -> list[Result]:
     return results
 
 
-BENCHMARKS = [("live", bench_frame_from_query)]
+def _serve(bodies: dict[str, bytes], default: bytes, delay_s: float = 0.0):
+    """A loopback HTTP server answering each query, after ``delay_s`` (the server's own
+    evaluation time), with the body of the first key the query contains, else ``default``."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    from urllib.parse import parse_qs
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):  # noqa: N802
+            n = int(self.headers.get("Content-Length", 0))
+            query = parse_qs(self.rfile.read(n).decode()).get("query", [""])[0]
+            body = next((b for k, b in bodies.items() if k in query), default)
+            time.sleep(delay_s)
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    return server
+
+
+def _poll_time(fac, bodies, default, workers: int, delay_s: float) -> float:
+    from twin.telemetry.prometheus import PrometheusSource
+
+    server = _serve(bodies, default, delay_s)
+    try:
+        url = f"http://127.0.0.1:{server.server_address[1]}"
+        source = PrometheusSource(fac, url, env={}, workers=workers, timeout_s=60)
+        source.poll_once()  # label sets mapped once, as after the first poll
+        best = float("inf")
+        for _ in range(2):
+            t = time.perf_counter()
+            result = source.poll_once()
+            best = min(best, time.perf_counter() - t)
+        if result.gpus_with_data != fac.n_gpus:
+            raise RuntimeError(f"poll mapped {result.gpus_with_data} of {fac.n_gpus} GPUs")
+        return best
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def bench_poll() -> list[Result]:
+    from twin.telemetry.dcgm import DEFAULT_METRICS
+
+    fac = _facility()
+    shared = [instant_response(fac, seed) for seed in range(3)]
+    now = time.time()
+    newest = {"metric": {}, "value": [now, f"{now:.3f}"]}
+    doc = {"status": "success", "data": {"resultType": "vector", "result": [newest]}}
+    # "timestamp(" first: the newest-sample query also names the temperature metric
+    bodies = {"timestamp(": json.dumps(doc).encode()}
+    for i, names in enumerate(DEFAULT_METRICS.values()):
+        bodies[names[0]] = shared[i % 3]
+    empty = b'{"status":"success","data":{"resultType":"vector","result":[]}}'
+    n_queries = len(DEFAULT_METRICS) + 3
+    plain = _poll_time(fac, bodies, empty, workers=1, delay_s=0.0)
+    slow_seq = _poll_time(fac, bodies, empty, workers=1, delay_s=0.2)
+    slow_par = _poll_time(fac, bodies, empty, workers=4, delay_s=0.2)
+    return [
+        Result(
+            "live.poll_100k_ms",
+            plain * 1e3,
+            "ms",
+            note=f"one full poll ({n_queries} queries: {len(DEFAULT_METRICS)} metrics, 2 violation "
+            f"rates, newest sample) for {fac.n_gpus} GPUs from an instant server on loopback",
+        ),
+        Result(
+            "live.poll_100k_slow_server_ms",
+            slow_par * 1e3,
+            "ms",
+            baseline=slow_seq * 1e3,
+            ratio=slow_par / slow_seq,
+            note="server takes 200 ms per query; 4 queries at a time, baseline one at a time",
+        ),
+    ]
+
+
+BENCHMARKS = [("live", bench_frame_from_query), ("live", bench_poll)]
