@@ -1,0 +1,86 @@
+"""Small layouts for the physics tests, written to tmp_path and loaded the normal way."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.model.loader import load_layout
+
+
+def rack(
+    rid: str,
+    x: float,
+    y: float,
+    rot: float,
+    kw: float,
+    flow: float | None = None,
+    liquid: float = 0.0,
+    cdu: str | None = None,
+) -> str:
+    load = f"power_kw: {kw}, " + (f"airflow_m3s: {flow}" if flow else "delta_t_k: 12")
+    if liquid:
+        load += f", liquid_fraction: {liquid}"
+    extra = f", cdu: {cdu}" if cdu else ""
+    return (
+        f"      - {{id: {rid}, position_m: [{x:.3f}, {y:.3f}], rotation_deg: {rot}, "
+        f"load: {{{load}}}{extra}}}"
+    )
+
+
+def aisle_room(
+    n: int = 5,
+    kw: float = 12.0,
+    rack_flow: float = 0.8,
+    tile_flow: float = 6.8,
+    width: float = 7.0,
+    depth: float = 6.6,
+    height: float = 3.0,
+    turned: int | None = None,
+) -> str:
+    """Two rows of n racks around a cold aisle of tiles (explicit flow, 18 C) with ceiling
+    return grilles over the hot aisles; ``turned`` rotates one rack of row A by 180 deg."""
+    x0 = width / 2 - (n - 1) * 0.3
+    ya, yb = depth / 2 - 1.2, depth / 2 + 1.2
+    lines = [
+        "format: twin-layout/1",
+        "name: aisle",
+        f"halls: [{{id: H, size_m: [{width}, {depth}, {height}]}}]",
+        "rows:",
+        "  - id: A",
+        "    hall: H",
+        "    racks:",
+    ]
+    for i in range(n):
+        rot = 0 if turned == i else 180
+        lines.append(rack(f"A{i}", x0 + 0.6 * i, ya, rot, kw, rack_flow))
+    lines += ["  - id: B", "    hall: H", "    racks:"]
+    for i in range(n):
+        lines.append(rack(f"B{i}", x0 + 0.6 * i, yb, 0, kw, rack_flow))
+    xa, xb = x0 - 0.3, x0 + 0.6 * n - 0.3
+    lines += [
+        "cooling:",
+        "  supplies:",
+        f"    - {{id: T, hall: H, rect_m: [{xa:.3f}, {depth / 2 - 0.6:.3f}, {xb:.3f}, "
+        f"{depth / 2 + 0.6:.3f}], flow_m3s: {tile_flow}, supply_c: 18}}",
+        "  returns:",
+        f"    - {{id: RA, hall: H, rect_m: [{xa:.3f}, 0.3, {xb:.3f}, 1.2]}}",
+        f"    - {{id: RB, hall: H, rect_m: [{xa:.3f}, {depth - 1.2:.3f}, {xb:.3f}, "
+        f"{depth - 0.3:.3f}]}}",
+    ]
+    return "\n".join(lines) + "\n"
+
+
+@pytest.fixture
+def write_layout(tmp_path: Path):
+    """Write layout text to a file and load it."""
+    count = [0]
+
+    def _write(text: str):
+        count[0] += 1
+        path = tmp_path / f"layout{count[0]}.yaml"
+        path.write_text(text)
+        return load_layout(path)
+
+    return _write

@@ -1,0 +1,162 @@
+"""Steady airflow and heat: balances, recirculation, failures, rotation, linearity."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from tests.physics.conftest import aisle_room
+from twin.model.loader import load_layout
+from twin.physics import GridError, ThermalModel, solve_steady
+
+
+def test_test_room_balances_mass_and_energy():
+    fac = load_layout("layouts/test-room.yaml")
+    res = solve_steady(fac, cell_m=0.25)
+    assert res.heat_in_w == pytest.approx(12 * 20e3)
+    assert res.energy_error < 0.01
+    assert res.mass_error < 0.01
+    # the returns carry exactly the heat: T_ret - T_sup = Q / (rho cp V)
+    rise = 240e3 / (1.19 * 1005 * 16.0)
+    assert res.return_mean_c - res.supply_mean_c == pytest.approx(rise, rel=0.01)
+    # every rack's exhaust is its mean inlet plus its own rise
+    r_rise = 20e3 / (1.19 * 1005 * 1.4)
+    assert np.allclose(res.rack_exhaust_c - res.rack_inlet_mean_c, r_rise, rtol=1e-6)
+    assert np.all(res.rack_inlet_max_c >= res.rack_inlet_mean_c - 1e-9)
+    assert res.air_c.shape == res.grid.shape
+    assert np.isnan(res.air_c[~res.grid.fluid]).all()
+    assert np.isfinite(res.air_c[res.grid.fluid]).all()
+
+
+def test_under_supplied_cold_aisle_warms_row_ends_most(write_layout):
+    # the tiles give 85 % of what the racks draw: the shortfall comes round the row ends
+    fac = write_layout(aisle_room(n=5, rack_flow=0.8, tile_flow=6.8))
+    res = solve_steady(fac, cell_m=0.25)
+    t = res.rack_inlet_mean_c.reshape(2, 5)
+    ends = t[:, [0, 4]].mean()
+    middle = t[:, 2].mean()
+    assert ends > middle + 3.0, t
+    assert res.metrics["rti"] > 100  # recirculation, in Herrlin's sense
+    assert res.energy_error < 0.01 and res.mass_error < 0.01
+
+
+def test_more_supply_cools_the_row_ends(write_layout):
+    short = solve_steady(write_layout(aisle_room(tile_flow=6.8)), cell_m=0.25)
+    ample = solve_steady(write_layout(aisle_room(tile_flow=10.0)), cell_m=0.25)
+    assert (ample.rack_inlet_mean_c <= short.rack_inlet_mean_c + 0.05).all()
+    assert ample.rack_inlet_mean_c.max() < short.rack_inlet_mean_c.max() - 1.0
+
+
+def test_rack_turned_to_the_hot_aisle_draws_hotter_air(write_layout):
+    base = solve_steady(write_layout(aisle_room(tile_flow=9.0)), cell_m=0.25)
+    turned = solve_steady(write_layout(aisle_room(tile_flow=9.0, turned=2)), cell_m=0.25)
+    assert turned.rack_inlet_mean_c[2] > base.rack_inlet_mean_c[2] + 3.0
+    assert turned.energy_error < 0.01
+
+
+def _crah_row(failed_on: bool = True) -> str:
+    racks = "\n".join(
+        f"      - {{id: R{i}, position_m: [{2.2 + 0.6 * i:.2f}, 3.6], "
+        f"load: {{power_kw: 8, delta_t_k: 12}}}}"
+        for i in range(8)
+    )
+    return f"""format: twin-layout/1
+name: crahs
+halls: [{{id: H, size_m: [10, 6, 3]}}]
+rows:
+  - id: R
+    hall: H
+    racks:
+{racks}
+cooling:
+  air_units:
+    - {{id: WEST, type: crah-77kw, hall: H, position_m: [3.0, 0.6], rotation_deg: 180,
+       discharge: front}}
+    - {{id: EAST, type: crah-77kw, hall: H, position_m: [7.0, 0.6], rotation_deg: 180,
+       discharge: front}}
+"""
+
+
+def test_failed_cooling_unit_warms_racks_nearest_most(write_layout):
+    fac = write_layout(_crah_row())
+    model = ThermalModel(fac, cell_m=0.25)
+    base = model.solve()
+    assert base.energy_error < 0.01 and base.mass_error < 0.01
+    assert np.allclose(base.air_unit_supply_c, 18.0)
+    model.set_failed(["EAST"])
+    hot = model.solve()
+    assert hot.energy_error < 0.01 and hot.mass_error < 0.01
+    rise = hot.rack_inlet_mean_c - base.rack_inlet_mean_c
+    assert (rise > -0.2).all(), rise
+    assert rise.mean() > 0.5, rise
+    # nearest the failed (east) unit warms most: compare the east and west halves
+    assert rise[4:].mean() > rise[:4].mean() + 0.5, rise
+    assert rise[7] > rise[0], rise
+    assert np.isnan(hot.air_unit_return_c[1]) and hot.air_unit_load_w[1] == 0
+    # the remaining unit removes all the heat
+    assert hot.air_unit_load_w[0] == pytest.approx(hot.heat_in_w, rel=0.01)
+
+
+def test_air_unit_past_capacity_warms_its_supply(write_layout):
+    text = _crah_row().replace("power_kw: 8,", "power_kw: 12,")
+    fac = write_layout(text)
+    res = solve_steady(fac, cell_m=0.25, failed=["EAST"])  # 96 kW on one 77 kW unit
+    assert res.overloaded
+    ok = solve_steady(fac, cell_m=0.25)  # 96 kW on two 77 kW units: no unit past capacity
+    assert not ok.overloaded
+    assert (ok.air_unit_load_w <= ok.air_unit_capacity_w * 1.001).all()
+    # one unit past capacity while the other has headroom: the first supplies warmer air
+    text2 = text.replace(
+        "position_m: [7.0, 0.6], rotation_deg: 180,",
+        "position_m: [7.0, 0.6], rotation_deg: 180, capacity_kw: 30,",
+    )
+    res2 = solve_steady(write_layout(text2), cell_m=0.25)
+    assert res2.air_unit_at_capacity[1] and not res2.air_unit_at_capacity[0]
+    assert res2.air_unit_supply_c[1] > 18.5
+    assert res2.air_unit_load_w[1] == pytest.approx(30e3, rel=0.01)
+    assert res2.energy_error < 0.01
+
+
+def test_doubling_loads_doubles_rises_at_fixed_flows(write_layout):
+    fac = write_layout(aisle_room(tile_flow=7.5))
+    model = ThermalModel(fac, cell_m=0.25, buoyancy=False)
+    one = model.solve(fac.rack_power_w)
+    two = model.solve(2 * fac.rack_power_w)
+    assert np.allclose(two.rack_inlet_mean_c - 18, 2 * (one.rack_inlet_mean_c - 18), rtol=1e-5)
+    assert np.allclose(two.rack_exhaust_c - 18, 2 * (one.rack_exhaust_c - 18), rtol=1e-5)
+
+
+def test_doubling_loads_and_flows_keeps_rises(write_layout):
+    # rack flow from power at a fixed rise: loads x2 -> flows x2; tiles scale with them
+    one = solve_steady(
+        write_layout(aisle_room(kw=10, tile_flow=6.0, rack_flow=0.7)), cell_m=0.25, buoyancy=False
+    )
+    two = solve_steady(
+        write_layout(aisle_room(kw=20, tile_flow=12.0, rack_flow=1.4)), cell_m=0.25, buoyancy=False
+    )
+    assert np.allclose(two.rack_inlet_mean_c, one.rack_inlet_mean_c, atol=0.05)
+    assert np.allclose(two.rack_exhaust_c, one.rack_exhaust_c, atol=0.05)
+
+
+def test_grid_refinement_converges(write_layout):
+    fac = write_layout(aisle_room(tile_flow=6.8))
+    t = {c: solve_steady(fac, cell_m=c).rack_inlet_mean_c for c in (0.25, 0.2, 0.125)}
+    coarse = np.abs(t[0.25] - t[0.125]).max()
+    mid = np.abs(t[0.2] - t[0.125]).max()
+    assert mid < 0.5
+    assert mid <= coarse + 1e-6
+
+
+def test_bad_input_is_a_clear_error(write_layout):
+    fac = write_layout(aisle_room())
+    with pytest.raises(GridError, match="cell size"):
+        solve_steady(fac, cell_m=0.01)
+    with pytest.raises(GridError, match="unknown unit"):
+        solve_steady(fac, failed=["NOPE"])
+    with pytest.raises(GridError, match="hall index"):
+        solve_steady(fac, hall=3)
+    model = ThermalModel(fac, cell_m=0.25, flow_iterations=2)
+    with pytest.raises(ValueError, match="rack_power_w"):
+        model.solve(np.ones(3))
+    with pytest.raises(ValueError, match="dt"):
+        model.step(0.0)
