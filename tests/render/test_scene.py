@@ -161,3 +161,40 @@ def test_remove_takes_every_actor_out(facility, plotter):
     assert len(plotter.renderer.actors) > n0
     scene.remove()
     assert len(plotter.renderer.actors) == n0
+
+
+def test_selection_shows_what_feeds_and_cools_it(facility, plotter):
+    scene = Scene(facility, plotter)
+    f = facility
+    scene.highlight("rack", [f.rack_index["A01"]])
+    # feeds A and B, then PDU-A -> UPS, PDU-B -> UPS, UPS -> UTIL
+    assert scene._sel_links_mesh.n_cells == 2 + 3
+    scene.highlight("rack", [f.rack_index["B01"]])
+    assert scene._sel_links_mesh.n_cells == 2 + 3 + 1  # and its CDU loop
+    scene.highlight("power", [f.power_index["UPS"]])
+    assert scene._sel_links_mesh.n_cells == 3  # UTIL -> UPS, UPS -> PDU-A, UPS -> PDU-B
+    scene.highlight("cdu", [0])
+    assert scene._sel_links_mesh.n_cells == 1
+    scene.highlight(None)
+    assert scene._sel_links_mesh.n_cells == 0
+
+
+def test_server_trays_pick_their_host(facility, plotter):
+    scene = Scene(facility, plotter)
+    assert scene.layers["servers"].actors
+    r = facility.rack_index["A01"]
+    host = int(np.flatnonzero(facility.host_rack == r)[1])
+    g = int(facility.host_first_gpu[host])
+    # look down into the open rack from above its front, at the tray between GPUs
+    scene.set_visible("racks", False)
+    scene.set_visible("gpus", False)
+    target = facility.gpu_position_m[g].copy()
+    target[2] -= 0.5 * scene.gpu_box_size_m()[g, 2] + 0.005  # just under the GPU
+    cam = scene._camera()
+    cam.focal_point = tuple(target)
+    cam.position = tuple(target + [0.0, 0.0, 0.25])  # below the next tray up
+    cam.up = (0, 1, 0)
+    plotter.renderer.ResetCameraClippingRange()
+    plotter.render()
+    hit = scene.pick_to_item(*scene.world_to_display(target))
+    assert hit is not None and (hit.kind, hit.index) == ("host", host)

@@ -19,7 +19,7 @@ from vtkmodules.vtkCommonDataModel import vtkStaticCellLocator
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkCellPicker
 
-from twin.model.facility import U_M, Facility
+from twin.model.facility import RACK_BASE_M, U_M, Facility
 from twin.render import geometry as geo
 from twin.render import style
 from twin.render.links import LinkRouter
@@ -27,6 +27,8 @@ from twin.render.links import LinkRouter
 GPU_FACES = ("top", "front", "rear", "left", "right")  # never seen from below
 RACK_FACES = ("top", "rear")  # open front and sides: the GPUs show from the cold aisle
 UNIT_FACES = geo.ALL_FACES
+VIEW_ANGLE_DEG = 30.0
+ROW_VIEW_ANGLE_DEG = 60.0  # eye level inside an aisle needs a wide lens
 #: Racks beyond this count get no per-rack labels (the row labels still show).
 RACK_LABEL_LIMIT = 3000
 
@@ -90,6 +92,7 @@ class Scene:
             self._build_site()
             self._build_racks()
             self._build_gpus()
+            self._build_trays()
             self._build_units()
             self._build_cooling_extras()
             self._build_links()
@@ -335,6 +338,40 @@ class Scene:
         self._pick_actors[id(self.gpu_actor)] = ("gpu", lambda c: int(c) // self._gpu_nf)
         self.add_layer("gpus", [self.gpu_actor])
 
+    def _build_trays(self) -> None:
+        """A thin shelf under each host's GPUs, so the GPUs read as sitting in servers."""
+        f = self.facility
+        nh = len(f.host_names)
+        if nh == 0 or f.n_gpus == 0:
+            self.add_layer("servers", [])
+            return
+        types = {t: f.catalog[t] for t in set(f.server_type)}
+        server_u = np.array([types[t].u for t in f.server_type], dtype=float)
+        server_hosts = np.array([types[t].hosts for t in f.server_type], dtype=float)
+        s = f.host_server
+        first = np.searchsorted(f.host_server, np.arange(len(f.server_rack)))
+        k = np.arange(nh) - first[s]
+        host_h = server_u[s] * U_M / server_hosts[s]
+        r = f.host_rack
+        c = self.rack_center[r].copy()
+        c[:, 2] = RACK_BASE_M + f.server_slot_u[s] * U_M + k * host_h + 0.006
+        size = np.stack(
+            [0.88 * f.rack_size_m[r, 0], 0.72 * f.rack_size_m[r, 1], np.full(nh, 0.012)], 1
+        )
+        mesh = geo.boxes(c, size, f.rack_rotation_deg[r], ("top",))
+        self._tray_nf = 1
+        actor = self._add(
+            mesh,
+            color=style.TRAY,
+            ambient=0.25,
+            diffuse=0.7,
+            specular=0.1,
+            pickable=True,
+            name="servers",
+        )
+        self._pick_actors[id(actor)] = ("host", lambda cell: int(cell) // self._tray_nf)
+        self.add_layer("servers", [actor])
+
     # ------------------------------------------------------------------ units
     def _unit_layer(
         self,
@@ -556,6 +593,7 @@ class Scene:
         self.links = router
         power = router.power_links()
         cool = router.cooling_links()
+        self._power_links, self._cool_links = power, cool
         pa = self._add(
             power,
             scalars="rgb",
@@ -644,6 +682,22 @@ class Scene:
             self.add_layer("row_labels", [actor])
         else:
             self.add_layer("row_labels", [])
+        hall_pts = np.hstack([f.hall_origin_m + 0.3, f.hall_size_m[:, 2:3]])
+        hall_actor = self.plotter.add_point_labels(
+            hall_pts,
+            [h.name or h.id for h in f.layout.halls],
+            font_size=15,
+            text_color=style.LABEL_TEXT,
+            shape_color=style.HALL_LABEL_BG,
+            shape="rounded_rect",
+            shape_opacity=0.9,
+            show_points=False,
+            always_visible=True,
+            bold=True,
+            reset_camera=False,
+            name="hall_labels",
+        )
+        self.add_layer("hall_labels", [hall_actor])
         want = rack_labels if rack_labels is not None else f.n_racks <= RACK_LABEL_LIMIT
         self._rack_label_px = 0.0
         if want and f.n_racks:
@@ -885,6 +939,8 @@ class Scene:
         """Outline the given items (``kind`` as in ``Picked``, or ``row``/``hall``/``host``);
         ``None`` or no indices clears the highlight."""
         idx = np.asarray(indices, dtype=np.int64).reshape(-1)
+        links = self.related_links(kind, idx) if kind and idx.size else pv.PolyData()
+        self._set_selection_links(links)
         if not kind or idx.size == 0:
             mesh = pv.PolyData()
             self.selection = ("", np.zeros(0, dtype=np.int64))
@@ -915,6 +971,70 @@ class Scene:
             self._sel_mesh.copy_from(mesh)
             self._sel_mesh.Modified()
 
+    def related_links(self, kind: str, idx: np.ndarray) -> pv.PolyData:
+        """The power and cooling connections of the given items, in their own colours: for a
+        rack (or GPU), both feeds up to the utility and its liquid loop; for a power device,
+        what it feeds and what feeds it; for a CDU, its loops."""
+        f = self.facility
+        pw, cl = self._power_links, self._cool_links
+        p_cells = np.zeros(pw.n_cells, dtype=bool)
+        c_cells = np.zeros(cl.n_cells, dtype=bool)
+        if kind == "gpu":
+            kind, idx = "rack", np.unique(f.gpu_rack[idx])
+        if pw.n_cells:
+            side = np.asarray(pw.cell_data["side"])
+            dev = np.asarray(pw.cell_data["device"])
+            rack = np.asarray(pw.cell_data["rack"])
+            up = side == 2
+            if kind == "rack":
+                p_cells |= np.isin(rack, idx)
+                chain = {d for r in idx for d in (f.rack_feed_a[r], f.rack_feed_b[r]) if d >= 0}
+                chain = {x for d in chain for x in map(f.power_index.get, f.power_chain(int(d)))}
+                p_cells |= up & np.isin(dev, list(chain))
+            elif kind == "power":
+                p_cells |= np.isin(dev, idx)  # its rack feeds and its own upstream link
+                p_cells |= up & np.isin(f.power_upstream[np.maximum(dev, 0)], idx)
+        if cl.n_cells:
+            if kind == "rack":
+                c_cells |= np.isin(np.asarray(cl.cell_data["rack"]), idx)
+            elif kind == "cdu":
+                c_cells |= np.isin(np.asarray(cl.cell_data["cdu"]), idx)
+        parts = []
+        if p_cells.any():
+            paths = pw.points.reshape(-1, 4, 3)[p_cells]
+            m = geo.polylines(paths)
+            m.cell_data["rgb"] = np.asarray(pw.cell_data["rgb"])[p_cells]
+            parts.append(m)
+        if c_cells.any():
+            m = geo.polylines(cl.points.reshape(-1, 4, 3)[c_cells])
+            m.cell_data["rgb"] = np.tile(
+                np.array(style.hex_rgb(style.LIQUID), np.uint8), (m.n_cells, 1)
+            )
+            parts.append(m)
+        return pv.merge(parts) if parts else pv.PolyData()
+
+    def _set_selection_links(self, mesh: pv.PolyData) -> None:
+        if getattr(self, "_sel_links_actor", None) is None:
+            if mesh.n_cells == 0:
+                return
+            self._sel_links_mesh = mesh
+            self._sel_links_actor = self.plotter.add_mesh(
+                mesh,
+                scalars="rgb",
+                rgb=True,
+                preference="cell",
+                line_width=4,
+                lighting=False,
+                pickable=False,
+                reset_camera=False,
+                name="selection_links",
+            )
+            self.layers["selection"].actors.append(self._sel_links_actor)
+            self._sel_links_actor.SetVisibility(self.layers["selection"].visible)
+        else:
+            self._sel_links_mesh.copy_from(mesh)
+            self._sel_links_mesh.Modified()
+
     # ------------------------------------------------------------------ picking
     def pick_to_item(self, x: float, y: float) -> Picked | None:
         """The item under display position (x, y) (pixels, origin bottom-left as VTK counts
@@ -923,7 +1043,7 @@ class Scene:
             picker = vtkCellPicker()
             picker.SetTolerance(0.0005)
             picker.PickFromListOn()
-            for lay in ("racks", "gpus", "air_units", "cdus", "power_devices"):
+            for lay in ("racks", "gpus", "servers", "air_units", "cdus", "power_devices"):
                 for a in self.layers[lay].actors:
                     if id(a) in self._pick_actors:
                         picker.AddPickList(a)
@@ -969,6 +1089,7 @@ class Scene:
         """Look at ``focal`` from ``direction``, distance chosen to fit the whole site."""
         cam = self._camera()
         cam.parallel_projection = parallel
+        cam.view_angle = VIEW_ANGLE_DEG
         direction = np.asarray(direction, dtype=float)
         direction /= np.linalg.norm(direction)
         cam.focal_point = tuple(focal)
@@ -1006,12 +1127,14 @@ class Scene:
         axis = axis / length if length > 1e-6 else np.array([-front[1], front[0], 0.0])
         depth = f.rack_size_m[racks[0], 1]
         aisle = front * (depth / 2 + 0.9)
-        eye = first - axis * 3.0 + aisle
+        # just past the row end (units often stand along the walls further out), wide lens
+        eye = first - axis * (f.rack_size_m[racks[0], 0] / 2 + 0.9) + aisle
         eye[2] = 1.7
         target = last + front * (depth / 2 + 0.2)
         target[2] = 1.0
         cam = self._camera()
         cam.parallel_projection = False
+        cam.view_angle = ROW_VIEW_ANGLE_DEG
         cam.position = tuple(eye)
         cam.focal_point = tuple(target)
         cam.up = (0.0, 0.0, 1.0)

@@ -13,7 +13,8 @@ WALL_EDGE = "#9aa4b0"
 
 RACK = "#2c3139"  # NaN colour of the rack panels (no rack colouring active)
 RACK_EDGE = "#65707e"
-GPU = "#b6bec8"  # NaN colour of the GPUs (no value)
+GPU = "#b6bec8"
+TRAY = "#3b424c"  # server shelves under the GPUs  # NaN colour of the GPUs (no value)
 
 AIR_UNIT = "#8fb3cf"
 AIR_UNIT_OFF = "#6b5357"
@@ -45,6 +46,7 @@ SENSOR = "#f2f2f2"
 SELECTION = "#00e5ff"
 LABEL_TEXT = "#f3f5f7"
 ROW_LABEL_BG = "#1f6fb2"
+HALL_LABEL_BG = "#3d4652"
 RACK_LABEL_BG = "#20252c"
 
 #: Default colour maps per quantity; anything matplotlib knows also works.

@@ -43,6 +43,7 @@ MAX_RECENT = 10
 LAYER_LABELS = {
     "racks": "Racks",
     "gpus": "GPUs",
+    "servers": "Server trays",
     "air_units": "Air units",
     "cdus": "CDUs",
     "power_devices": "Power devices",
@@ -52,6 +53,7 @@ LAYER_LABELS = {
     "returns": "Return grilles",
     "containment": "Containment",
     "sensors": "Sensors",
+    "hall_labels": "Hall labels",
     "row_labels": "Row labels",
     "rack_labels": "Rack labels",
     "walls": "Walls",

@@ -83,6 +83,9 @@ class FacilityTree(QWidget):
         for r in range(min(self.proxy.rowCount(), 3)):
             self.view.expand(self.proxy.index(r, 0))
         self.view.resizeColumnToContents(0)
+        longest = max((len(x) for x in f.rack_ids + f.power_ids + f.air_unit_ids), default=8)
+        width = self.view.fontMetrics().horizontalAdvance("M" * min(longest + 6, 40))
+        self.view.setColumnWidth(0, max(self.view.columnWidth(0), width))
         self._apply_filter()
 
     def _fill(self, f: Facility, root: QStandardItem) -> None:
