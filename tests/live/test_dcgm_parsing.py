@@ -102,13 +102,31 @@ def test_errors_are_response_errors():
         parse_vector(b'{"status":"success","data":{}}')
     assert parse_scalar(body([series({}, "12.5")])) == 12.5
     assert parse_scalar(body([])) is None
-    m = parse_matrix(
-        b'{"status":"success","data":{"resultType":"matrix","result":'
-        b'[{"metric":{"gpu":"1"},"values":[[10,"1"],[25,"2"]]}]}}'
-    )
-    assert m.labels == [{"gpu": "1"}]
-    np.testing.assert_array_equal(m.times[0], [10, 25])
-    np.testing.assert_array_equal(m.values[0], [1, 2])
+    matrix = {
+        "status": "success",
+        "data": {
+            "resultType": "matrix",
+            "result": [
+                {"metric": {"gpu": "1"}, "values": [[10, "1"], [25, "2"]]},
+                {"metric": {"gpu": "2", "pod": "a]b}c"}, "values": [[10.5, "NaN"]]},
+                {"metric": {"gpu": "3"}, "values": [[10, "7"], [25, "8"], [40, "9"]]},
+            ],
+        },
+    }
+    tidy = dict(matrix, data=dict(matrix["data"], result=matrix["data"]["result"][::2]))
+    fast = parse_matrix(json.dumps(tidy, separators=(",", ":")).encode())
+    slow = parse_matrix(json.dumps(tidy, indent=1).encode())
+    odd = parse_matrix(json.dumps(matrix, separators=(",", ":")).encode())
+    assert fast.blocks is not None and slow.blocks is None and odd.blocks is None
+    for m in (fast, slow):
+        np.testing.assert_array_equal(m.lens, [2, 3])
+        np.testing.assert_array_equal(m.times, [10, 25, 10, 25, 40])
+        np.testing.assert_array_equal(m.values, [1, 2, 7, 8, 9])
+    assert odd.labels[1]["pod"] == "a]b}c"
+    np.testing.assert_array_equal(odd.lens, [2, 1, 3])
+    assert np.isnan(odd.values[2])
+    with pytest.raises(ResponseError, match="range matrix"):
+        parse_matrix(body([]))
 
 
 def test_dcgm_sentinels_are_missing_not_numbers():

@@ -330,28 +330,71 @@ def parse_scalar(body: bytes) -> float | None:
 
 @dataclass
 class Matrix:
-    """A range-query result: one (timestamps, values) pair per series."""
+    """A range-query result, flat: series ``i`` owns ``lens[i]`` consecutive entries of
+    ``times`` and ``values``. Labels are raw JSON blocks (fast path) or decoded dicts."""
 
-    labels: list[dict]
-    times: list[np.ndarray]
-    values: list[np.ndarray]
+    lens: np.ndarray
+    times: np.ndarray
+    values: np.ndarray
+    blocks: list | None = None
+    labels: list[dict] | None = None
+
+    def __len__(self) -> int:
+        return len(self.lens)
+
+
+_MATRIX_HEAD_RE = re.compile(
+    rb'^\s*\{\s*"status"\s*:\s*"success"\s*,.{0,200}?"resultType"\s*:\s*"matrix"'
+)
+_M_LABELS_RE = re.compile(rb'"metric":(\{[^}]*\}),"values":\[')
+_M_POINTS_RE = re.compile(rb'"values":\[((?:\[[^\[\]]*\],?)*)\]')
+_M_TIME_RE = re.compile(rb"\[([^,\[\]]+),")
+_M_VALUE_RE = re.compile(rb',"([^"]*)"\]')
 
 
 def parse_matrix(body: bytes) -> Matrix:
-    """Parse a ``/api/v1/query_range`` response (resultType matrix)."""
+    """Parse a ``/api/v1/query_range`` response (resultType matrix).
+
+    Like ``parse_vector``, compact JSON is scanned with regular expressions (several times
+    faster than ``json.loads`` on a 100,000-series answer) and accepted only when every count
+    agrees; anything else goes through the JSON parser and is checked field by field.
+    """
+    if _MATRIX_HEAD_RE.match(body) and body.rstrip().endswith(b"}"):
+        n = body.count(b'"metric":')
+        blocks = _M_LABELS_RE.findall(body)
+        points = _M_POINTS_RE.findall(body)
+        if 0 < n == len(blocks) == len(points):
+            joined = b",".join(points)
+            t = _M_TIME_RE.findall(joined)
+            v = _M_VALUE_RE.findall(joined)
+            lens = np.fromiter(map(bytes.count, points, repeat(b"[")), np.int64, len(points))
+            if len(t) == len(v) == int(lens.sum()):
+                try:
+                    times = np.array(t, dtype=np.float64)
+                    values = np.array(v, dtype=np.float64)
+                except ValueError:
+                    times = None
+                if times is not None:
+                    return Matrix(lens=lens, times=times, values=values, blocks=blocks)
     data = _api_data(body)
     if data.get("resultType") != "matrix":
         raise ResponseError(f"expected a range matrix, got resultType {data.get('resultType')!r}")
-    labels, times, values = [], [], []
+    labels, lens, times, values = [], [], [], []
     try:
         for s in data["result"]:
             pts = s["values"]
             labels.append(s["metric"])
-            times.append(np.array([p[0] for p in pts], dtype=np.float64))
-            values.append(np.array([p[1] for p in pts], dtype=np.float64))
+            lens.append(len(pts))
+            times.extend(p[0] for p in pts)
+            values.extend(p[1] for p in pts)
+        return Matrix(
+            lens=np.array(lens, dtype=np.int64),
+            times=np.array(times, dtype=np.float64),
+            values=np.array(values, dtype=np.float64),
+            labels=labels,
+        )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ResponseError(f"malformed series in range result: {exc!r}") from None
-    return Matrix(labels=labels, times=times, values=values)
 
 
 def decode_json_labels(block: bytes) -> dict:

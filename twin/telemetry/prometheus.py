@@ -25,6 +25,8 @@ from twin.telemetry.dcgm import (
     GpuMapper,
     MapStats,
     ResponseError,
+    clean_values,
+    decode_json_labels,
     is_plain_name,
     metric_names,
     parse_matrix,
@@ -293,18 +295,17 @@ def fetch_range(
 
 
 def _range_grid(client, queries, expr, t0, t1, step_s, k, n) -> np.ndarray:
-    from twin.telemetry.dcgm import clean_values
-
     grid = np.full((k, n), np.nan, dtype=np.float32)
     matrix = parse_matrix(client.query_range(expr, t0, t1, step_s))
-    if not matrix.labels:
+    if not len(matrix):
         return grid
-    index = queries.mapper.index_labels(matrix.labels, MapStats())
-    lens = np.array([len(t) for t in matrix.times])
-    rows = np.repeat(index, lens)
-    times = np.concatenate(matrix.times)
-    values = clean_values(np.concatenate(matrix.values))
-    steps = np.rint((times - t0) / step_s).astype(np.int64)
+    if matrix.blocks is not None:
+        index = queries.mapper.index_blocks(matrix.blocks, decode_json_labels, MapStats())
+    else:
+        index = queries.mapper.index_labels(matrix.labels or [], MapStats())
+    rows = np.repeat(index, matrix.lens)
+    values = clean_values(matrix.values)
+    steps = np.rint((matrix.times - t0) / step_s).astype(np.int64)
     ok = (rows >= 0) & (steps >= 0) & (steps < k)
     grid[steps[ok], rows[ok]] = values[ok]
     return grid
