@@ -137,7 +137,8 @@ class HeatModel:
         # rack rows: exhaust = flow-weighted front mean + dT
         fr = p.kind == RACK_FRONT
         self.front = fr
-        rl = self.rack_local[p.owner]
+        rl = np.full(len(p.q), -1, dtype=np.int64)
+        rl[fr | rr] = self.rack_local[p.owner[fr | rr]]
         self.front_flow = np.bincount(rl[fr], -p.q[fr], minlength=Rh)
         self.rear_flow = np.bincount(rl[rr], p.q[rr], minlength=Rh)
         wts = -p.q[fr] / np.maximum(self.front_flow[rl[fr]], 1e-300)
