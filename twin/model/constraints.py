@@ -283,7 +283,8 @@ def failure_loads(fac: Facility, failed: np.ndarray) -> tuple[np.ndarray, np.nda
     share_a = np.where(both, 0.5, a_ok.astype(float))
     share_b = np.where(both, 0.5, b_ok.astype(float))
     rows = np.arange(n_f)[:, None] * n_dev
-    direct = np.bincount(
+    direct = np.zeros(n_f * n_dev)
+    direct += np.bincount(
         (rows + np.maximum(a, 0)[None, :])[a_ok],
         (p[None, :] * share_a)[a_ok],
         minlength=n_f * n_dev,
