@@ -1,0 +1,153 @@
+"""GPU and CDU temperatures, throttling and inertia; metric formulas; the command line."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from twin.cli import main
+from twin.physics import ThermalModel, devices, metrics
+from twin.physics.devices import CP_W, RHO_W
+
+ROOM = """format: twin-layout/1
+name: gpus
+halls: [{id: H, size_m: [6, 5, 3]}]
+rows:
+  - id: R
+    hall: H
+    racks:
+      - {id: DGX, position_m: [2.5, 3.2], servers: [{type: dgx-h100, count: 4}]}
+      - {id: NVL, type: rack-nvl72, position_m: [3.1, 3.2], servers: [{type: gb200-nvl72}],
+         cdu: CDU1}
+cooling:
+  cdus: [{id: CDU1, type: cdu-inrow-250kw, hall: H, position_m: [4.5, 3.2]}]
+  supplies: [{id: T, hall: H, rect_m: [1.8, 1.8, 3.6, 2.6], flow_m3s: 4.0, supply_c: 20}]
+  returns: [{id: G, hall: H, rect_m: [1.8, 3.8, 3.6, 4.6]}]
+"""
+
+
+@pytest.fixture
+def gpu_model(write_layout):
+    fac = write_layout(ROOM)
+    return fac, ThermalModel(fac, cell_m=0.25, flow_iterations=8)
+
+
+def test_gpu_temperature_from_coolant_power_and_resistance(gpu_model):
+    fac, model = gpu_model
+    res = model.solve()
+    air = ~fac.gpu_liquid
+    assert air.sum() == 32 and (~air).sum() == 72
+    p = devices.gpu_power_from_racks(fac, fac.rack_power_w)
+    ok = ~res.gpu_throttled
+    expect = res.gpu_coolant_c + fac.gpu_r_th_k_per_w * p
+    assert np.allclose(res.gpu_temp_c[ok], expect[ok])
+    # air-cooled GPUs breathe the rack inlet air; liquid ones the CDU supply
+    r = fac.rack_index["DGX"]
+    assert res.gpu_coolant_c[air].min() >= 20.0 - 1e-6
+    assert res.gpu_coolant_c[air].max() <= res.rack_inlet_max_c[r] + 1e-6
+    assert np.allclose(res.gpu_coolant_c[~air], res.cdu_supply_c[0])
+    assert (res.gpu_temp_c <= fac.gpu_slowdown_c + 1e-9).all()
+
+
+def test_cdu_takes_the_liquid_share(gpu_model):
+    fac, model = gpu_model
+    res = model.solve()
+    r = fac.rack_index["NVL"]
+    q = 132e3 * 0.85
+    assert res.cdu_load_w[0] == pytest.approx(q)
+    assert res.cdu_supply_c[0] == pytest.approx(25.0)
+    assert res.cdu_return_c[0] == pytest.approx(25.0 + q / (RHO_W * CP_W * 6.0e-3))
+    # the air gets only the rest
+    assert res.heat_in_w == pytest.approx(4 * 10.2e3 + 132e3 * 0.15)
+    assert res.energy_error < 0.01
+    rise = res.rack_exhaust_c[r] - res.rack_inlet_mean_c[r]
+    assert rise == pytest.approx(132e3 * 0.15 / (1.19 * 1005 * fac.rack_airflow_m3s[r]))
+
+
+def test_cdu_past_capacity_warms_its_supply(gpu_model):
+    fac, _ = gpu_model
+    load, sup, ret = devices.cdu_temps(fac, 3 * fac.rack_power_w)  # 337 kW on 250 kW
+    mcp = RHO_W * CP_W * 6.0e-3
+    assert sup[0] == pytest.approx(25.0 + (load[0] - 250e3) / mcp)
+    assert ret[0] == pytest.approx(sup[0] + load[0] / mcp)
+
+
+def test_throttling_holds_a_gpu_at_slowdown(gpu_model):
+    fac, _ = gpu_model
+    hot = np.full(fac.n_gpus, 60.0)
+    t, thr = devices.gpu_steady_c(fac, hot, fac.gpu_tdp_w)
+    h100 = ~fac.gpu_liquid  # 60 + 0.065 * 700 = 105.5 C unthrottled
+    assert thr[h100].all()
+    assert np.allclose(t[h100], 89.0)
+    cool = np.full(fac.n_gpus, 20.0)
+    t, thr = devices.gpu_steady_c(fac, cool, fac.gpu_tdp_w)
+    assert not thr.any()
+    assert np.allclose(t, 20.0 + fac.gpu_r_th_k_per_w * fac.gpu_tdp_w)
+
+
+def test_gpu_inertia_is_first_order(gpu_model):
+    fac, _ = gpu_model
+    cool = np.full(fac.n_gpus, 20.0)
+    start = np.full(fac.n_gpus, 20.0)
+    target = 20.0 + fac.gpu_r_th_k_per_w * fac.gpu_tdp_w
+    t1, _ = devices.gpu_step_c(fac, start, cool, fac.gpu_tdp_w, float(fac.gpu_tau_s[0]))
+    frac = (t1 - start) / (target - start)
+    assert np.allclose(frac[0], 1 - np.exp(-1))
+    # two half steps equal one whole step (exact exponential update)
+    a, _ = devices.gpu_step_c(fac, start, cool, fac.gpu_tdp_w, 5.0)
+    a, _ = devices.gpu_step_c(fac, a, cool, fac.gpu_tdp_w, 5.0)
+    b, _ = devices.gpu_step_c(fac, start, cool, fac.gpu_tdp_w, 10.0)
+    assert np.allclose(a, b)
+
+
+def test_model_step_moves_gpus_with_inertia(gpu_model):
+    fac, model = gpu_model
+    base = model.solve(0.3 * fac.rack_power_w)
+    res = model.step(1.0, fac.rack_power_w)
+    assert (res.gpu_temp_c > base.gpu_temp_c).all()
+    steady = model.solve(fac.rack_power_w)
+    assert (res.gpu_temp_c < steady.gpu_temp_c).all()
+
+
+def test_metric_formulas():
+    t = np.array([20.0, 29.0, 33.0, 16.0])
+    assert metrics.ashrae_a1(t).tolist() == [0, 1, 2, 1]
+    # RCI_HI: (29-27) + (33-27) over (32-27) * 4
+    assert metrics.rci_hi(t) == pytest.approx((1 - 8 / 20) * 100)
+    assert metrics.rci_lo(t) == pytest.approx((1 - 2 / 12) * 100)
+    assert metrics.rci_hi(np.array([20.0, 25.0])) == 100.0
+    # RTI: return-supply over flow-weighted rack rise
+    assert metrics.rti(30.0, 18.0, [20, 20], [32, 32], [1, 1]) == pytest.approx(100.0)
+    shi, rhi = metrics.shi_rhi(18.0, [20, 22], [30, 34], [1.0, 1.0])
+    assert shi == pytest.approx(6 / 28) and rhi == pytest.approx(22 / 28)
+
+
+def test_cli_json(capsys):
+    assert main(["thermal", "layouts/test-room.yaml", "--json", "--cell", "0.25"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert {"racks", "return_mean_c", "balance", "metrics", "grid", "seconds"} <= set(data)
+    assert len(data["racks"]) == 12
+    assert set(data["racks"][0]) >= {
+        "id",
+        "power_kw",
+        "airflow_m3s",
+        "inlet_mean_c",
+        "inlet_max_c",
+        "exhaust_mean_c",
+    }
+    assert set(data["balance"]) >= {"heat_in_kw", "heat_out_kw", "error"}
+    assert data["balance"]["error"] < 0.01
+    assert set(data["metrics"]) == {"rci_hi", "rci_lo", "rti", "shi", "rhi"}
+    assert data["grid"]["shape"] == [48, 36, 14] and data["grid"]["cell_m"] == 0.25
+
+
+def test_cli_table_and_errors(capsys, tmp_path):
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 0
+    out = capsys.readouterr().out
+    assert "A1" in out and "RCI_HI" in out
+    assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 1
+    assert "unknown unit" in capsys.readouterr().err
+    assert main(["thermal", "layouts/test-room.yaml", "--hall", "NOPE"]) == 2
+    assert main(["thermal", str(tmp_path / "missing.yaml")]) == 1
