@@ -50,7 +50,7 @@ HALL_LABEL_BG = "#3d4652"
 RACK_LABEL_BG = "#20252c"
 
 #: Default colour maps per quantity; anything matplotlib knows also works.
-CMAP_TEMPERATURE = "inferno"
+CMAP_TEMPERATURE = "turbo"  # visible at both ends on the dark background
 CMAP_POWER = "viridis"
 CMAP_DEFAULT = "viridis"
 CMAP_CATEGORY = "tab20"

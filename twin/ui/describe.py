@@ -355,6 +355,7 @@ def live_rows(frame, kind: str, index: int) -> list[Row]:
         elif name in ("job", "state", "xid") and np.isfinite(v):
             text = str(int(v))
         else:
-            text = f"{v:,.1f} {unit}" if np.isfinite(v) else "no data"
+            shown = {"degC": "°C", "%": "%"}.get(unit, unit)
+            text = f"{v:,.1f} {shown}" if np.isfinite(v) else "no data"
         rows.append((name, text, None))
     return rows

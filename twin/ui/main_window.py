@@ -62,6 +62,16 @@ LAYER_LABELS = {
 }
 
 
+#: Live GPU metrics the View menu offers (frame.gpu keys).
+LIVE_GPU_METRICS = {
+    "temp_c": "Temperature",
+    "mem_temp_c": "HBM temperature",
+    "power_w": "Power",
+    "util_pct": "Utilisation",
+    "sm_clock_mhz": "SM clock",
+}
+
+
 class MainWindow(QMainWindow):
     layout_loaded = Signal(object)  # Facility
     selection_changed = Signal(str, int)  # kind ("" when cleared), index
@@ -190,6 +200,16 @@ class MainWindow(QMainWindow):
             self.colour_menu.addAction(act)
             self.colour_actions[name] = act
         self.colour_actions["none"].setChecked(True)
+        self.live_menu = view.addMenu("Live &GPU Metric")
+        live_group = QActionGroup(self)
+        self.live_actions: dict[str, QAction] = {}
+        for metric, title in LIVE_GPU_METRICS.items():
+            act = QAction(title, self, checkable=True)
+            act.triggered.connect(lambda _c=False, m=metric: self.set_live_metric(m))
+            live_group.addAction(act)
+            self.live_menu.addAction(act)
+            self.live_actions[metric] = act
+        self.live_actions["temp_c"].setChecked(True)
         self.layers_menu = view.addMenu("&Layers")
         self.layer_actions: dict[str, QAction] = {}
         for name, label in LAYER_LABELS.items():
@@ -314,6 +334,7 @@ class MainWindow(QMainWindow):
         self.loads = loads or Loads.of(facility)
         self.selection = None
         self.scene = Scene(facility, self.plotter)
+        self.scene.gpu_metric = next(m for m, a in self.live_actions.items() if a.isChecked())
         self.scene.view_iso()
         for name, act in self.layer_actions.items():
             act.blockSignals(True)
@@ -540,6 +561,15 @@ class MainWindow(QMainWindow):
         apply_mode(self.scene, name)
         self.colour_actions[name].setChecked(True)
         self.plotter.render()
+
+    def set_live_metric(self, metric: str) -> None:
+        """Which frame.gpu metric colours the GPUs while a source runs."""
+        self.live_actions[metric].setChecked(True)
+        if self.scene is None:
+            return
+        self.scene.gpu_metric = metric
+        if self.last_frame is not None and self.scene.update(self.last_frame):
+            self.plotter.render()
 
     def set_layer_visible(self, name: str, on: bool) -> None:
         if self.scene is not None and name in self.scene.layers:
