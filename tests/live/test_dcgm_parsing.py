@@ -179,3 +179,46 @@ def test_gpu_uuids_must_name_gpus_of_the_layout():
     text = layout_text().replace("A01-03/gpu7", "A01-09/gpu7")
     with pytest.raises(ValueError, match="gpu_uuids: 1 entries"):
         GpuMapper(facility_from_text(text))
+
+
+def test_throttle_and_xid_events(facility, monkeypatch):
+    from twin.telemetry import dcgm
+    from twin.telemetry.dcgm import GpuEvents
+    from twin.telemetry.frame import EventKind
+
+    n = facility.n_gpus
+    track = GpuEvents(facility)
+    a = facility.gpu_of("A01-02", 0)
+
+    def gpu(throttle: dict, xid: dict | None = None):
+        t = np.zeros(n, dtype=np.float32)
+        x = np.zeros(n, dtype=np.float32)
+        for g, v in throttle.items():
+            t[g] = v
+        for g, v in (xid or {}).items():
+            x[g] = v
+        return {"throttle": t, "xid": x, "temp_c": np.full(n, 88.0, dtype=np.float32)}
+
+    # HW thermal starts on gpu2; GPU idle (0x1) is no slowdown; XID 48 on gpu5
+    ev = track(1.0, gpu({a + 2: 0x40, a + 3: 0x1}, {a + 5: 48}))
+    assert [(e.kind, e.item) for e in ev] == [
+        (EventKind.THROTTLE_START, "A01-02/gpu2"),
+        (EventKind.ALARM, "A01-02/gpu5"),
+    ]
+    assert ev[0].message == "A01-02/gpu2 started throttling at 88 degC" and ev[1].severity == 2
+    assert track(2.0, gpu({a + 2: 0x40}, {a + 5: 48})) == []  # nothing new
+    missing = gpu({}, {a + 5: 48})
+    missing["throttle"][a + 2] = np.nan  # no data: still throttling
+    assert track(3.0, missing) == []
+    ev = track(4.0, gpu({}, {a + 5: 79}))
+    assert [(e.kind, e.item) for e in ev] == [
+        (EventKind.THROTTLE_END, "A01-02/gpu2"),
+        (EventKind.ALARM, "A01-02/gpu5"),
+    ]
+    # many GPUs at once: one event per rack
+    monkeypatch.setattr(dcgm, "MAX_GPU_EVENTS", 4)
+    ev = GpuEvents(facility)(5.0, gpu(dict.fromkeys(range(n), 0x20), dict.fromkeys(range(n), 13)))
+    assert [(e.kind, e.item, e.message) for e in ev] == [
+        (EventKind.THROTTLE_START, "A01", f"{n} GPUs in A01 started throttling"),
+        (EventKind.ALARM, "A01", f"{n} GPUs in A01 reported an XID"),
+    ]

@@ -9,7 +9,7 @@ import pytest
 from dcgm_exporter import power_of, temp_of
 from live_support import layout_text, needs_prometheus, wait_until
 
-from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL
+from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.telemetry.prometheus import PrometheusSource
 from twin.telemetry.registry import load
 from twin.telemetry.source import SourceState
@@ -62,6 +62,13 @@ def test_live_frames_at_the_right_gpus(facility, prometheus):
         source.start()
         frame = wait_frame(source)
         check_values(facility, frame)
+        # throttling (reason bits, or a growing violation counter) and XIDs become events
+        events = {(e.kind, e.item) for e in frame.events}
+        assert events == {
+            (EventKind.THROTTLE_START, "A01-01/gpu1"),
+            (EventKind.THROTTLE_START, "A01-02/gpu3"),
+            (EventKind.ALARM, "A01-01/gpu1"),
+        }
         assert abs(frame.time_s - time.time()) < 10  # newest sample time, not 1970 or later
         status = wait_until(
             lambda: (s := source.status()).state == SourceState.CONNECTED and s, 5, "connected"
@@ -112,6 +119,14 @@ def test_record_history_and_replay(facility, prometheus, tmp_path):
         assert 3 <= rec.n_frames <= 5
         np.testing.assert_allclose(np.diff(rec.times), 1.0, atol=1e-3)
         check_values(facility, rec.frame(rec.n_frames - 1), power_tol=0.5)
+        alarms = [e for e in rec.events if e.kind == EventKind.ALARM]
+        assert [(e.item, e.message) for e in alarms] == [
+            ("A01-01/gpu1", "A01-01/gpu1 reported XID 79")
+        ]
+        assert {e.item for e in rec.events if e.kind == EventKind.THROTTLE_START} == {
+            "A01-01/gpu1",
+            "A01-02/gpu3",
+        }
         times, hist = rec.history("gpu", facility.gpu_of("A01-02", 6), ["temp_c"])
         np.testing.assert_array_equal(times, rec.times)
         np.testing.assert_allclose(hist["temp_c"], temp_of(1, 6))

@@ -20,8 +20,11 @@ import numpy as np
 
 from twin.telemetry.frame import (
     GPU_METRICS,
+    THROTTLE_SLOWDOWN_MASK,
     THROTTLE_SW_POWER_CAP,
     THROTTLE_SW_THERMAL,
+    Event,
+    EventKind,
     Frame,
 )
 
@@ -527,3 +530,73 @@ class FrameBuilder:
         frame = Frame.empty(time_s, self.mapper.facility.counts())
         frame.gpu.update(self.gpu)
         return frame
+
+
+# ---------------------------------------------------------------------------- events
+#: Above this many GPUs changing at once, events are summarised per rack.
+MAX_GPU_EVENTS = 200
+
+
+class GpuEvents:
+    """Turns successive frames into throttling and XID events, as the replay timeline wants
+    them: THROTTLE_START/END when a GPU enters or leaves a heat/power slowdown (reason bits in
+    ``THROTTLE_SLOWDOWN_MASK``), ALARM when a GPU reports a new XID. A GPU without data keeps
+    its previous state, so a missed scrape does not end a throttle."""
+
+    def __init__(self, facility: Facility):
+        self.facility = facility
+        n = facility.n_gpus
+        self.throttling = np.zeros(n, dtype=bool)
+        self.xid = np.zeros(n, dtype=np.float32)
+
+    def __call__(self, time_s: float, gpu: Mapping[str, np.ndarray]) -> list[Event]:
+        events: list[Event] = []
+        throttle = gpu.get("throttle")
+        if throttle is not None:
+            known = np.isfinite(throttle)
+            bits = np.where(known, throttle, 0).astype(np.int64)
+            now = np.where(known, (bits & THROTTLE_SLOWDOWN_MASK) != 0, self.throttling)
+            temp = gpu.get("temp_c")
+            for mask, kind, verb, sev in (
+                (now & ~self.throttling, EventKind.THROTTLE_START, "started", 1),
+                (~now & self.throttling, EventKind.THROTTLE_END, "stopped", 0),
+            ):
+                events += self._gpu_events(time_s, np.flatnonzero(mask), kind, verb, sev, temp)
+            self.throttling = now
+        xid = gpu.get("xid")
+        if xid is not None:
+            new = np.isfinite(xid) & (xid > 0) & (xid != self.xid)
+            idx = np.flatnonzero(new)
+            if len(idx) <= MAX_GPU_EVENTS:
+                events += [
+                    Event(
+                        time_s,
+                        EventKind.ALARM,
+                        self.facility.gpu_label(int(g)),
+                        f"{self.facility.gpu_label(int(g))} reported XID {int(xid[g])}",
+                        2,
+                    )
+                    for g in idx
+                ]
+            else:
+                events += self._per_rack(time_s, idx, EventKind.ALARM, "reported an XID", 2)
+            self.xid = np.where(np.isfinite(xid), xid, self.xid)
+        return events
+
+    def _gpu_events(self, t, idx, kind, verb, sev, temp) -> list[Event]:
+        if len(idx) > MAX_GPU_EVENTS:
+            return self._per_rack(t, idx, kind, f"{verb} throttling", sev)
+        out = []
+        for g in idx:
+            label = self.facility.gpu_label(int(g))
+            at = f" at {temp[g]:.0f} degC" if temp is not None and np.isfinite(temp[g]) else ""
+            out.append(Event(t, kind, label, f"{label} {verb} throttling{at}", sev))
+        return out
+
+    def _per_rack(self, t, idx, kind, what, sev) -> list[Event]:
+        fac = self.facility
+        per_rack = np.bincount(fac.gpu_rack[idx], minlength=fac.n_racks)
+        return [
+            Event(t, kind, fac.rack_ids[r], f"{per_rack[r]} GPUs in {fac.rack_ids[r]} {what}", sev)
+            for r in np.flatnonzero(per_rack)
+        ]

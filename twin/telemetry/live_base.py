@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from twin.telemetry.dcgm import MapStats, ResponseError
+from twin.telemetry.dcgm import GpuEvents, MapStats, ResponseError
 from twin.telemetry.frame import Frame
 from twin.telemetry.live_http import LiveError
 from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
@@ -79,6 +79,7 @@ class LiveSource(ThreadedSource):
         self._retry_at: float | None = None
         self._poll_ms: float | None = None
         self._published_sample: float | None = None
+        self._events = GpuEvents(facility)
 
     # ------------------------------------------------------------------ for subclasses
     def _poll(self) -> PollResult:  # pragma: no cover - abstract
@@ -136,6 +137,7 @@ class LiveSource(ThreadedSource):
             return
         if sample != self._published_sample:
             self._published_sample = sample
+            result.frame.events.extend(self._events(result.frame.time_s, result.frame.gpu))
             self._publish(result.frame)
         age = time.time() - sample
         if age > self.lag_s:

@@ -22,6 +22,7 @@ import numpy as np
 from twin.telemetry.dcgm import (
     VIOLATION_METRICS,
     FrameBuilder,
+    GpuEvents,
     GpuMapper,
     MapStats,
     ResponseError,
@@ -260,6 +261,7 @@ def fetch_range(
     step_s: float,
     *,
     samples_per_chunk: int = 1_000_000,
+    events: bool = True,
 ) -> Iterator[Frame]:
     """Frames at ``start + k*step`` up to ``end`` from range queries, oldest first.
 
@@ -272,6 +274,7 @@ def fetch_range(
     if end < start:
         raise ValueError("end is before start")
     n = queries.facility.n_gpus
+    tracker = GpuEvents(queries.facility) if events else None
     points = max(1, min(MAX_POINTS_PER_SERIES, samples_per_chunk // max(1, n)))
     t0 = start
     while t0 <= end:
@@ -290,7 +293,10 @@ def fetch_range(
                 builder.add_array(name, grid[j])
             builder.fold_violations({b: g[j] for b, g in rates.items() if np.isfinite(g[j]).any()})
             if builder.gpus_with_data():
-                yield builder.frame(t0 + j * step_s)
+                frame = builder.frame(t0 + j * step_s)
+                if tracker is not None:
+                    frame.events.extend(tracker(frame.time_s, frame.gpu))
+                yield frame
         t0 = t0 + k * step_s
 
 
@@ -381,7 +387,10 @@ class PrometheusSource(LiveSource):
         if gap_from is None or end is None or end - gap_from < 2 * step:
             return
         try:
-            for frame in fetch_range(self.client, self.queries, gap_from + step, end - step, step):
+            frames = fetch_range(
+                self.client, self.queries, gap_from + step, end - step, step, events=False
+            )
+            for frame in frames:
                 if self._stopping.is_set():
                     return
                 self._backfill.append(frame)
