@@ -8,6 +8,16 @@ from pathlib import Path
 DEFAULT_LAYOUT = Path("layouts/demo-air-hall.yaml")
 
 
+def default_layout() -> Path | None:
+    """The demo hall: from the current directory, else from the checkout Twin runs from."""
+    if DEFAULT_LAYOUT.exists():
+        return DEFAULT_LAYOUT
+    from twin.model.catalog import assets_dir
+
+    shipped = assets_dir().parent / DEFAULT_LAYOUT
+    return shipped if shipped.exists() else None
+
+
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
         "run",
@@ -25,9 +35,7 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.ui.app import has_display
 
-    layout = Path(args.layout) if args.layout else None
-    if layout is None and DEFAULT_LAYOUT.exists():
-        layout = DEFAULT_LAYOUT
+    layout = Path(args.layout) if args.layout else default_layout()
     if layout is not None and not layout.exists():
         print(f"twin run: no such layout file: {layout}", file=sys.stderr)
         return 2
