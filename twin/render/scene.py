@@ -1124,7 +1124,10 @@ class Scene:
         b = self.site_bounds()
         focal = (b[:3] + b[3:]) / 2
         focal[2] = 0.0
-        self._frame(focal, (0, 0, 1), (0, 1, 0), zoom=1.35, parallel=True)
+        self._frame(focal, (0, 0, 1), (0, 1, 0), parallel=True)
+        w, h = (max(int(v), 1) for v in self.plotter.window_size)
+        dx, dy = b[3] - b[0], b[4] - b[1]
+        self._camera().parallel_scale = 0.54 * max(dy, dx * h / w)  # the site, with a margin
 
     def view_iso(self) -> None:
         """Three-quarter view from the front-left, looking into the cold aisles."""
