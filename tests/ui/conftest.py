@@ -52,4 +52,6 @@ def opened(window, qtbot, small_layout):
     """The window with the small layout loaded."""
     with qtbot.waitSignal(window.layout_loaded, timeout=30000):
         window.open_layout(small_layout)
+        assert window.progress.isVisible() and not window.act_open.isEnabled()
+    assert not window.progress.isVisible() and window.act_open.isEnabled()
     return window

@@ -1,0 +1,72 @@
+"""What the inspector says about items, checked against the small layout by hand (no Qt)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.model.loader import load_layout
+from twin.telemetry.frame import Frame
+from twin.ui.describe import Loads, describe, item_id, live_rows
+
+
+@pytest.fixture
+def fac(small_layout):
+    return load_layout(small_layout)
+
+
+def _rows(sections):
+    return {label: value for _, rows in sections for label, value, _ in rows if label}
+
+
+def test_rack_names_both_feeds_its_cdu_and_loads(fac):
+    rows = _rows(describe(fac, "rack", fac.rack_index["B01"]))
+    assert rows["Feed A"] == "PDU-A" and rows["Feed B"] == "PDU-B"
+    assert rows["  path A"] == "PDU-A ← UPS ← UTIL"
+    assert rows["CDU (liquid)"] == "CDU-1"
+    assert rows["GPUs"] == "16"
+    # PDU-A carries half of A01-A03 and B01 (2 x 10.2 kW each) plus all of B02 (20 kW)
+    expected_kw = 4 * 2 * 10.2 / 2 + 20
+    assert rows["  PDU-A load"].startswith(f"{expected_kw:,.1f} / 270 kW")
+    single = _rows(describe(fac, "rack", fac.rack_index["B02"]))
+    assert "Feed B" not in single and single["Load"].startswith("given directly")
+
+
+def test_devices_say_what_they_serve(fac):
+    ups = describe(fac, "power", fac.power_index["UPS"])
+    rows = _rows(ups)
+    assert rows["Upstream"] == "UTIL" and rows["Serves racks"] == "5"
+    links = [link for _, rs in ups for _, _, link in rs if link]
+    assert {"PDU-A", "PDU-B", "UTIL"} <= set(links)
+    cdu = _rows(describe(fac, "cdu", 0))
+    assert cdu["Serves racks"] == "1"
+    air = _rows(describe(fac, "air_unit", 0))
+    assert air["Serves racks"] == "5"
+    loads = Loads.of(fac)
+    assert air["Share of hall load"].startswith(f"{loads.air_unit_w[0] / 1e3:,.1f} / 77 kW")
+
+
+def test_every_kind_describes_and_names(fac):
+    for kind, n in [
+        ("gpu", fac.n_gpus),
+        ("server", len(fac.server_rack)),
+        ("host", 1),
+        ("row", 2),
+        ("hall", 1),
+    ]:
+        for i in range(n):
+            assert describe(fac, kind, i)
+    assert item_id(fac, "server", 1) == "A01/s2"
+    assert item_id(fac, "gpu", 9) == fac.gpu_label(9)
+    with pytest.raises(KeyError):
+        describe(fac, "sensor", 0)
+
+
+def test_live_rows_show_values_and_missing(fac):
+    frame = Frame.empty(0.0, fac.counts())
+    frame.gpu["temp_c"][3] = 71.25
+    rows = dict((k, v) for k, v, _ in live_rows(frame, "gpu", 3))
+    assert rows["temp_c"] == "71.2 °C" or rows["temp_c"] == "71.3 °C"
+    assert rows["power_w"] == "no data"
+    assert live_rows(None, "gpu", 3) == [] and live_rows(frame, "row", 0) == []
+    assert np.isnan(frame.gpu["temp_c"][0])
