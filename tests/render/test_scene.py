@@ -198,3 +198,19 @@ def test_server_trays_pick_their_host(facility, plotter):
     plotter.render()
     hit = scene.pick_to_item(*scene.world_to_display(target))
     assert hit is not None and (hit.kind, hit.index) == ("host", host)
+
+
+def test_legend_layer_shows_only_active_bars_and_look_at_frames(facility, plotter):
+    scene = Scene(facility, plotter)
+    scene.set_visible("legend", False)
+    scene.set_visible("legend", True)
+    assert not scene.gpu_bar.GetVisibility() and not scene.rack_bar.GetVisibility()
+    scene.set_rack_values(facility.rack_power_w)
+    assert scene.rack_bar.GetVisibility() and not scene.gpu_bar.GetVisibility()
+    scene.view_iso()
+    r = facility.rack_index["B02"]
+    scene.look_at("rack", [r])
+    cam = plotter.camera
+    centre = facility.rack_center_m[r] + [0, 0, facility.rack_size_m[r, 2] / 2]
+    assert np.allclose(cam.focal_point, centre)
+    assert np.linalg.norm(np.subtract(cam.position, cam.focal_point)) < 15

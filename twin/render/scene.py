@@ -126,6 +126,9 @@ class Scene:
         """Show or hide every actor of a layer (unknown names raise KeyError)."""
         lay = self.layers[layer]
         lay.visible = bool(visible)
+        if layer == "legend":  # a bar shows only while its colouring is active
+            self._refresh_bars()
+            return
         for a in lay.actors:
             a.SetVisibility(lay.visible)
         if layer in ("power_links", "cooling_links"):
@@ -1164,14 +1167,22 @@ class Scene:
         self.plotter.renderer.ResetCameraClippingRange()
 
     def look_at(self, kind: str, indices) -> None:
-        """Move the focal point to items, keeping the view direction."""
-        c, _, _ = self.item_boxes(kind, indices)
+        """Centre the view on items, keeping the direction, close enough to see them well."""
+        c, size, _ = self.item_boxes(kind, indices)
         if len(c) == 0:
             return
         cam = self._camera()
-        shift = c.mean(axis=0) - np.asarray(cam.focal_point)
-        cam.focal_point = tuple(np.asarray(cam.focal_point) + shift)
-        cam.position = tuple(np.asarray(cam.position) + shift)
+        centre = c.mean(axis=0)
+        radius = 0.5 * float(
+            np.linalg.norm(np.ptp(np.vstack([c - size / 2, c + size / 2]), axis=0))
+        )
+        direction = np.subtract(cam.position, cam.focal_point)
+        direction /= max(float(np.linalg.norm(direction)), 1e-9)
+        dist = max(radius, 0.3) / np.tan(np.deg2rad(cam.view_angle) / 2) * 1.6
+        cam.focal_point = tuple(centre)
+        cam.position = tuple(centre + direction * dist)
+        if cam.parallel_projection:
+            cam.parallel_scale = max(radius, 0.3) * 1.6
         self.plotter.renderer.ResetCameraClippingRange()
 
     def set_view(self, view: str) -> None:
