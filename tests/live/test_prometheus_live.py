@@ -9,6 +9,7 @@ import pytest
 from dcgm_exporter import power_of, temp_of
 from live_support import layout_text, needs_prometheus, wait_until
 
+from twin.recording import open_recording
 from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.telemetry.prometheus import PrometheusSource
 from twin.telemetry.registry import load
@@ -91,7 +92,6 @@ def test_live_frames_at_the_right_gpus(facility, prometheus):
 
 def test_record_history_and_replay(facility, prometheus, tmp_path):
     from twin.cli import main
-    from twin.recording import open_recording
 
     layout = tmp_path / "live.yaml"
     layout.write_text(layout_text())
@@ -132,27 +132,80 @@ def test_record_history_and_replay(facility, prometheus, tmp_path):
         np.testing.assert_allclose(hist["temp_c"], temp_of(1, 6))
 
 
-def test_record_live_frames(facility, prometheus, tmp_path):
-    from twin.recording import Recorder, open_recording
+def test_watch_record_and_replay_through_a_session(facility, prometheus, tmp_path):
+    """Live through Twin's session (registry name + options, as the window does), recorded
+    while watching, then replayed by the replay source with the same values and events."""
+    from twin.session import Session
+    from twin.telemetry.registry import create
 
-    source = PrometheusSource(facility, prometheus.url, interval_s=0.2)
     path = tmp_path / "live.h5"
-    recorder = Recorder(path, facility)
+    session = Session.open(facility, "prometheus", record=path, url=prometheus.url, interval_s=0.2)
+    seen = []
+
+    def two_frames():
+        if session.tick() is not None:
+            seen.append(session.frame)
+        return len(seen) >= 2
+
     try:
-        source.start()
-        last = None
-        for _ in range(2):
-            frame = wait_frame(source, after=last)
-            recorder.append(frame)
-            last = frame.time_s
+        session.start()
+        wait_until(two_frames, 10, "two frames through the session")
     finally:
-        source.stop()
-        recorder.close()
+        session.close()
+    replay = create("replay", facility, path=path, speed=100.0)
+    try:
+        replay.start()
+        last = wait_until(
+            lambda: (f := replay.poll()) is not None and f.time_s == seen[-1].time_s and f,
+            10,
+            "the last recorded frame in the replay",
+        )
+    finally:
+        replay.stop()
+    check_values(facility, last, power_tol=0.5)
+    np.testing.assert_allclose(last.gpu["util_pct"], seen[-1].gpu["util_pct"])
     with open_recording(path) as rec:
         assert rec.n_frames == 2
-        check_values(facility, rec.frame(1), power_tol=0.5)
+        assert {e.item for e in rec.events} == {"A01-01/gpu1", "A01-02/gpu3"}
 
 
+def test_backfill_at_start_fetches_recent_history(facility, prometheus):
+    source = PrometheusSource(
+        facility, prometheus.url, interval_s=0.3, backfill_s=3.0, backfill_step_s=0.5
+    )
+    try:
+        source.start()
+        live = wait_frame(source)
+        history = wait_until(source.drain_backfill, 5, "back-fill frames")
+    finally:
+        source.stop()
+    times = np.array([f.time_s for f in history])
+    assert 3 <= len(times) <= 6
+    np.testing.assert_allclose(np.diff(times), 0.5, atol=1e-3)
+    assert times[-1] < live.time_s and times[0] > live.time_s - 4
+    check_values(facility, history[-1])
+
+
+def test_range_queries_in_chunks_give_the_same_frames(facility, prometheus):
+    from twin.telemetry.prometheus import PrometheusClient, PrometheusQueries, fetch_range
+
+    client = PrometheusClient.connect(prometheus.url, env={})
+    queries = PrometheusQueries(facility)
+    end = time.time() - 1
+    start = end - 3
+    whole = list(fetch_range(client, queries, start, end, 1.0))
+    # two points per series per query: 2 chunks instead of one
+    chunked = list(
+        fetch_range(client, queries, start, end, 1.0, samples_per_chunk=2 * facility.n_gpus)
+    )
+    assert len(whole) == 4
+    assert [f.time_s for f in whole] == [f.time_s for f in chunked]
+    for a, b in zip(whole, chunked, strict=True):
+        for name, values in a.gpu.items():
+            np.testing.assert_array_equal(values, b.gpu[name], err_msg=name)
+
+
+# Runs last: the outage leaves a gap in the module's Prometheus history.
 def test_server_restart_disconnects_then_recovers(facility, prometheus):
     source = PrometheusSource(
         facility,
@@ -186,39 +239,3 @@ def test_server_restart_disconnects_then_recovers(facility, prometheus):
         source.stop()
         if prometheus.proc is None:
             prometheus.start()
-
-
-def test_range_queries_in_chunks_give_the_same_frames(facility, prometheus):
-    from twin.telemetry.prometheus import PrometheusClient, PrometheusQueries, fetch_range
-
-    client = PrometheusClient.connect(prometheus.url, env={})
-    queries = PrometheusQueries(facility)
-    end = time.time() - 1
-    start = end - 3
-    whole = list(fetch_range(client, queries, start, end, 1.0))
-    # two points per series per query: 2 chunks instead of one
-    chunked = list(
-        fetch_range(client, queries, start, end, 1.0, samples_per_chunk=2 * facility.n_gpus)
-    )
-    assert len(whole) == 4
-    assert [f.time_s for f in whole] == [f.time_s for f in chunked]
-    for a, b in zip(whole, chunked, strict=True):
-        for name, values in a.gpu.items():
-            np.testing.assert_array_equal(values, b.gpu[name], err_msg=name)
-
-
-def test_backfill_at_start_fetches_recent_history(facility, prometheus):
-    source = PrometheusSource(
-        facility, prometheus.url, interval_s=0.3, backfill_s=3.0, backfill_step_s=0.5
-    )
-    try:
-        source.start()
-        live = wait_frame(source)
-        history = wait_until(source.drain_backfill, 5, "back-fill frames")
-    finally:
-        source.stop()
-    times = np.array([f.time_s for f in history])
-    assert 3 <= len(times) <= 6
-    np.testing.assert_allclose(np.diff(times), 0.5, atol=1e-3)
-    assert times[-1] < live.time_s and times[0] > live.time_s - 4
-    check_values(facility, history[-1])

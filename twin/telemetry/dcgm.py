@@ -507,16 +507,14 @@ class FrameBuilder:
         if throttle is None:
             throttle = np.full(self.n, np.nan, dtype=np.float32)
         bits = np.zeros(self.n, dtype=np.int64)
-        seen = np.zeros(self.n, dtype=bool)
         for bit, rate in rates.items():
-            rate = np.asarray(rate)
-            seen |= np.isfinite(rate)
-            bits |= np.where(rate > 0, bit, 0)
-        base = np.where(np.isfinite(throttle), throttle, 0).astype(np.int64)
+            with np.errstate(invalid="ignore"):
+                bits |= np.where(np.asarray(rate) > 0, bit, 0)
+        known = np.isfinite(throttle)
+        base = np.where(known, throttle, 0).astype(np.int64)
         merged = (base | bits).astype(np.float32)
-        self.gpu["throttle"] = np.where(np.isfinite(throttle) | seen, merged, np.nan).astype(
-            np.float32
-        )
+        # a counter that did not grow says nothing about a GPU with no throttle reasons
+        self.gpu["throttle"] = np.where(known | (bits != 0), merged, np.nan).astype(np.float32)
 
     def gpus_with_data(self) -> int:
         if not self.gpu:

@@ -237,6 +237,7 @@ def fetch_instant(
             scratch = FrameBuilder(queries.mapper)
             scratch.add_vector("rate", vec)
             rates[bit] = scratch.gpu["rate"]
+    with_data = builder.gpus_with_data()  # from the gauges, before the rates join in
     builder.fold_violations(rates)
     last = answers[-1]
     if isinstance(last, LiveError):
@@ -246,7 +247,7 @@ def fetch_instant(
     return PollResult(
         frame=builder.frame(time_s),
         stats=builder.stats,
-        gpus_with_data=builder.gpus_with_data(),
+        gpus_with_data=with_data,
         sample_time_s=sample_time,
         metrics_missing=tuple(missing),
         warnings=tuple(errors),
@@ -291,8 +292,10 @@ def fetch_range(
             builder = FrameBuilder(queries.mapper)
             for name, grid in grids.items():
                 builder.add_array(name, grid[j])
-            builder.fold_violations({b: g[j] for b, g in rates.items() if np.isfinite(g[j]).any()})
+            # a step only counts when a gauge has data: a rate over a window reaching back
+            # before an outage is no reading of the GPUs at that step
             if builder.gpus_with_data():
+                builder.fold_violations({b: g[j] for b, g in rates.items()})
                 frame = builder.frame(t0 + j * step_s)
                 if tracker is not None:
                     frame.events.extend(tracker(frame.time_s, frame.gpu))

@@ -109,6 +109,7 @@ class ScrapeSource(LiveSource):
                 missing.append(metric)
                 continue
             builder.add_text(metric, series)
+        with_data = builder.gpus_with_data()
         builder.fold_violations(self._violation_rates(merged, now))
         warnings = ()
         if failed:
@@ -116,7 +117,7 @@ class ScrapeSource(LiveSource):
         return PollResult(
             frame=builder.frame(now),
             stats=builder.stats,
-            gpus_with_data=builder.gpus_with_data(),
+            gpus_with_data=with_data,
             sample_time_s=now,
             metrics_missing=tuple(missing),
             warnings=warnings,
