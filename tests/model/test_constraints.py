@@ -317,6 +317,18 @@ def test_containment_orientation():
     assert "draws its intake from the hot-aisle" in of(c, "orientation", "error")[0].message
 
 
+def test_rack_taller_than_hall():
+    doc = LayoutDocument.from_text(
+        HEAD.format(red="N", cool="N", floor=2000).replace("[20, 12, 4]", "[20, 12, 2.1]")
+        + "rows:\n  - id: A\n    hall: H1\n    racks:\n"
+        + rack("R1", 2, 3)
+        + "\n",
+        strict=False,
+    )
+    out = [v for v in ConstraintChecker(doc.facility).problems if v.kind == "outside"]
+    assert [v.items for v in out] == [("R1",)] and "2.20 m) is taller" in out[0].message
+
+
 def test_shipped_demo_hall_is_clean():
     from pathlib import Path
 

@@ -262,3 +262,23 @@ def test_translate_rounds_new_coordinates():
     doc = LayoutDocument.from_text(LAYOUT.replace("[2.0, 6.0]", "[2.0, 5.4]"))
     doc.history.push(E.translate(doc, ["B01"], (0.0, -0.3)))
     assert doc.rack("B01").position_m == (2.0, 5.1)
+
+
+def test_align_in_row(doc):
+    # A02 (x 2.6) and A03 (x 3.2) scattered; aligned behind A01 (x 2.0, y 3, rotation 0)
+    doc.history.push(E.MoveRacks(["A02", "A03"], [[4.0, 3.7], [2.9, 2.2]]))
+    doc.history.push(E.RotateRacks(doc, ["A03"], 33.0))
+    doc.history.seal()
+    cmd = E.align_in_row(doc, ["A01", "A02", "A03"], gap_m=0.1)
+    roundtrip(doc, cmd)
+    assert doc.rack("A01").position_m == (2.0, 3.0)
+    assert doc.rack("A03").position_m == pytest.approx((2.7, 3.0))  # A03 stood nearer A01
+    assert doc.rack("A02").position_m == pytest.approx((3.4, 3.0))
+    assert doc.rack("A03").rotation_deg == 0.0
+
+
+def test_move_supply_region(doc):
+    roundtrip(doc, E.move_region(doc, "supplies", "T1", (0.6, -0.6)))
+    assert doc.items("supplies")[0].rect_m == (2.0, 3.4, 4.4, 4.8)
+    with pytest.raises(EditError, match="no rectangle"):
+        E.move_region(doc, "air_units", "CRAH-1", (1, 1))

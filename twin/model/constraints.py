@@ -377,10 +377,22 @@ def cooling_violations(fac: Facility, redundancy: str) -> list[Violation]:
 
 
 def floor_violations(fac: Facility) -> list[Violation]:
-    """Rack and unit weight over footprint against the hall's rated floor load, and racks
-    loaded beyond their enclosure's static rating."""
+    """Rack and unit weight over footprint against the hall's rated floor load, racks loaded
+    beyond their enclosure's static rating, and racks taller than their hall."""
     out: list[Violation] = []
     locs = _rack_locs(fac)
+    tall = fac.rack_size_m[:, 2] > fac.hall_size_m[fac.rack_hall, 2] + TOL_M
+    for r in np.flatnonzero(tall):
+        out.append(
+            Violation(
+                "outside",
+                "error",
+                f"rack {fac.rack_ids[r]!r} ({fac.rack_size_m[r, 2]:.2f} m) is taller than hall "
+                f"{fac.hall_ids[fac.rack_hall[r]]!r}",
+                (fac.rack_ids[r],),
+                field_path(locs[r] + ("type",)),
+            )
+        )
     rated = np.array([h.floor_load_kg_m2 for h in fac.layout.halls], dtype=float)
     area = fac.rack_size_m[:, 0] * fac.rack_size_m[:, 1]
     with np.errstate(divide="ignore", invalid="ignore"):

@@ -138,6 +138,50 @@ def translate(doc: LayoutDocument, rack_ids: Sequence[str], dxy) -> MoveRacks:
     return MoveRacks(rack_ids, cur + np.asarray(dxy, dtype=float))
 
 
+class PlaceRacks(_RackPoses):
+    """Set positions and rotations of racks together (align, distribute, paste...)."""
+
+    def __init__(self, rack_ids: Sequence[str], xy, rotation_deg, text: str = "Place racks"):
+        super().__init__(rack_ids, xy=xy, rotation_deg=rotation_deg)
+        self.text = text
+
+
+def align_in_row(doc: LayoutDocument, rack_ids: Sequence[str], gap_m: float = 0.0) -> PlaceRacks:
+    """Line racks up side by side behind the first one: same rotation, fronts in one plane,
+    ordered by where they stand along the first rack's width axis, ``gap_m`` apart."""
+    if not rack_ids:
+        raise EditError("nothing to align")
+    fac = doc.facility
+    idx = np.array([doc._rack_index(r) for r in rack_ids])
+    first = idx[0]
+    t = np.deg2rad(fac.rack_rotation_deg[first])
+    axis = np.array([np.cos(t), np.sin(t)])  # the width direction of the first rack
+    c0 = fac.rack_center_m[first, :2]
+    along = (fac.rack_center_m[idx, :2] - c0) @ axis
+    order = np.argsort(along, kind="stable")
+    widths = fac.rack_size_m[idx[order], 0]
+    start = along[order][0]
+    # centres: each rack half its width past the previous one's edge
+    offsets = start + np.concatenate([[0.0], np.cumsum((widths[:-1] + widths[1:]) / 2 + gap_m)])
+    xy = np.empty((len(idx), 2))
+    xy[order] = c0 + offsets[:, None] * axis
+    rot = np.full(len(idx), fac.rack_rotation_deg[first])
+    return PlaceRacks(list(rack_ids), xy, rot, text=f"Align {_names(tuple(rack_ids))}")
+
+
+def move_region(doc: LayoutDocument, collection: str, item_id: str, dxy) -> ChangeItem:
+    """Shift a rectangle item (supply tiles, return grille, containment) by ``dxy``."""
+    item = doc.items(collection)[doc.item_index(collection, item_id)]
+    if not hasattr(item, "rect_m"):
+        raise EditError(f"{item_id!r} has no rectangle to move")
+    dx, dy = float(dxy[0]), float(dxy[1])
+    x0, y0, x1, y1 = item.rect_m
+    rect = tuple(round(v, 9) for v in (x0 + dx, y0 + dy, x1 + dx, y1 + dy))
+    cmd = ChangeItem(collection, item_id, rect_m=rect)
+    cmd.text = f"Move {item_id}"
+    return cmd
+
+
 class MoveUnit(Command):
     """Move/rotate an air unit or CDU. Consecutive moves of the same unit merge."""
 
