@@ -144,9 +144,11 @@ def test_cli_json(capsys):
 
 
 def test_cli_table_and_errors(capsys, tmp_path):
-    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 0
+    path = tmp_path / "room.yaml"
+    path.write_text(ROOM)
+    assert main(["thermal", str(path), "--cell", "0.25", "--hall", "H"]) == 0
     out = capsys.readouterr().out
-    assert "A1" in out and "RCI_HI" in out
+    assert "DGX" in out and "RCI_HI" in out and "CDU CDU1" in out
     assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 1
     assert "unknown unit" in capsys.readouterr().err
     assert main(["thermal", "layouts/test-room.yaml", "--hall", "NOPE"]) == 2

@@ -262,7 +262,7 @@ class FlowModel:
                 w1 *= self.open[2]
                 _set_ports(grid, (u1, v1, w1))
                 # a loose, warm-started projection per pseudo-step; the last one is tight
-                self.project(u1, v1, w1, tol=1e-3, maxiter=3)
+                self.project(u1, v1, w1, tol=1e-3, maxiter=1)
                 change = max(np.abs(u1 - u).max(), np.abs(v1 - v).max(), np.abs(w1 - w).max())
                 u, v, w = u1, v1, w1
                 if change < 1e-3 * qmax:
