@@ -125,6 +125,9 @@ class MainWindow(QMainWindow):
         self._poll_timer.timeout.connect(self._poll_source)
         self._update_recent_menu()
         self._update_actions()
+        from twin.ui.extensions import install_extensions
+
+        self.extensions = install_extensions(self)
 
     # ------------------------------------------------------------------ extension API
     def add_dock(
