@@ -250,7 +250,8 @@ class ThermalModel:
                 layer = np.where(den[key] > 0, num[key] / den[key], tin[rl])
             cdu = fac.rack_cdu[fac.gpu_rack[gsel]]
             liquid = fac.gpu_liquid[gsel] & (cdu >= 0)
-            coolant[gsel] = np.where(liquid, cdu_sup[np.maximum(cdu, 0)], layer)
+            loop = cdu_sup[np.maximum(cdu, 0)] if len(cdu_sup) else np.full(len(cdu), np.nan)
+            coolant[gsel] = np.where(liquid, loop, layer)
         gpw = (
             devices.gpu_power_from_racks(fac, rack_power_w)
             if gpu_power_w is None
