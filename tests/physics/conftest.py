@@ -38,6 +38,8 @@ def aisle_room(
     depth: float = 6.6,
     height: float = 3.0,
     turned: int | None = None,
+    contained: bool = False,
+    hot_chimney: bool = False,
 ) -> str:
     """Two rows of n racks around a cold aisle of tiles (explicit flow, 18 C) with ceiling
     return grilles over the hot aisles; ``turned`` rotates one rack of row A by 180 deg."""
@@ -69,6 +71,20 @@ def aisle_room(
         f"    - {{id: RB, hall: H, rect_m: [{xa:.3f}, {depth - 1.2:.3f}, {xb:.3f}, "
         f"{depth - 0.3:.3f}]}}",
     ]
+    if contained:
+        lines += [
+            "  containment:",
+            f"    - {{id: CA, hall: H, kind: cold-aisle, rect_m: [{xa:.3f}, "
+            f"{depth / 2 - 0.6:.3f}, {xb:.3f}, {depth / 2 + 0.6:.3f}], height_m: 2.4}}",
+        ]
+    if hot_chimney:  # both hot aisles, against the walls, ducted to their ceiling grilles
+        lines += [
+            "  containment:",
+            f"    - {{id: HA, hall: H, kind: hot-aisle, rect_m: [{xa:.3f}, 0.0, {xb:.3f}, "
+            f"{ya - 0.6:.3f}], height_m: 2.4}}",
+            f"    - {{id: HB, hall: H, kind: hot-aisle, rect_m: [{xa:.3f}, {yb + 0.6:.3f}, "
+            f"{xb:.3f}, {depth}], height_m: 2.4}}",
+        ]
     return "\n".join(lines) + "\n"
 
 

@@ -160,3 +160,26 @@ def test_bad_input_is_a_clear_error(write_layout):
         model.solve(np.ones(3))
     with pytest.raises(ValueError, match="dt"):
         model.step(0.0)
+
+
+def test_cold_aisle_containment_stops_recirculation(write_layout):
+    open_ = solve_steady(write_layout(aisle_room(tile_flow=8.8)), cell_m=0.25)
+    closed = solve_steady(write_layout(aisle_room(tile_flow=8.8, contained=True)), cell_m=0.25)
+    assert closed.energy_error < 0.01 and closed.mass_error < 0.01
+    assert closed.rack_inlet_max_c.max() < 18.5
+    assert open_.rack_inlet_mean_c.max() > closed.rack_inlet_mean_c.max() + 2.0
+
+
+def test_sealed_aisle_short_of_air_still_balances(write_layout):
+    # racks draw 8 m3/s from a sealed aisle fed 6 m3/s: the rest leaks in through the panels
+    res = solve_steady(write_layout(aisle_room(tile_flow=6.0, contained=True)), cell_m=0.25)
+    assert res.energy_error < 0.01 and res.mass_error < 0.01
+    assert np.allclose(res.rack_airflow_m3s, 0.8)
+    assert res.rack_inlet_mean_c.mean() > 19.0
+
+
+def test_hot_aisle_chimney_keeps_exhaust_from_the_inlets(write_layout):
+    open_ = solve_steady(write_layout(aisle_room(tile_flow=7.2)), cell_m=0.25)
+    ducted = solve_steady(write_layout(aisle_room(tile_flow=7.2, hot_chimney=True)), cell_m=0.25)
+    assert ducted.energy_error < 0.01 and ducted.mass_error < 0.01
+    assert ducted.rack_inlet_mean_c.max() < open_.rack_inlet_mean_c.max() - 1.0

@@ -506,14 +506,28 @@ def _wall_grille(h, shape, fluid, ii, jj):
 
 
 def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> None:
-    """Close the faces under each containment panel (to PANEL_LEAK)."""
+    """Close the faces under each containment panel (to PANEL_LEAK). Long sides always,
+    short ends if ``doors``, the top if ``roof``; a roofed hot aisle under a ceiling return
+    grille becomes a chimney to it."""
     hid = facility.hall_ids[hall]
     nx, ny, nz = shape
+    grilles = [
+        g.rect_m for g in facility.layout.cooling.returns if g.hall == hid and g.kind == "ceiling"
+    ]
     for c in facility.layout.cooling.containment:
         if c.hall != hid:
             continue
         x0, y0, x1, y1 = c.rect_m
         kz = min(max(int(round(c.height_m / h)), 1), nz)
+        roof = c.roof
+        if (
+            c.kind == "hot-aisle"
+            and roof
+            and any(g[0] < x1 and g[2] > x0 and g[1] < y1 and g[3] > y0 for g in grilles)
+        ):
+            # a roofed hot aisle under a ceiling return is ducted to it: a chimney whose
+            # walls reach the ceiling, open at the top to the grille
+            kz, roof = nz, False
         i0, i1 = int(round(x0 / h)), int(round(x1 / h))
         j0, j1 = int(round(y0 / h)), int(round(y1 / h))
         i0, i1 = np.clip([i0, i1], 0, nx)
@@ -532,7 +546,7 @@ def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> 
         for i_f in walls_x:
             sub = gx[i_f, j0:j1, :kz]
             sub[sub > 0] = PANEL_LEAK
-        if c.roof and kz < nz:
+        if roof and kz < nz:
             sub = gz[i0:i1, j0:j1, kz]
             sub[sub > 0] = PANEL_LEAK
 
