@@ -1,0 +1,87 @@
+"""Editing overlays off screen: racks moved in place match a fresh build, problem highlights,
+the rubber band and the floor/screen geometry a drag uses."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.model import edits as E
+from twin.model.document import LayoutDocument
+from twin.render import geometry as geo
+from twin.render.edit_layer import EditLayer, snap_delta
+from twin.render.scene import RACK_FACES, Scene
+
+
+@pytest.fixture
+def doc(small_layout):
+    return LayoutDocument.open(small_layout)
+
+
+def test_moved_and_turned_racks_match_a_fresh_scene(doc, plotter):
+    scene = Scene(doc.facility, plotter, rack_labels=False)
+    layer = EditLayer(scene)
+    f = doc.facility
+    gpu_before = scene.gpu_mesh.points.copy()
+    doc.history.push(E.translate(doc, ["A02", "B01"], (1.2, -0.6)))
+    doc.history.push(E.rotate_by(doc, ["A02"], 90))
+    address = scene.rack_mesh.GetPoints().GetData().GetPointer(0)
+    moved = layer.sync_racks()
+    assert sorted(moved.tolist()) == sorted([f.rack_index["A02"], f.rack_index["B01"]])
+    # same VTK arrays, new points equal to boxes built from scratch at the new poses
+    assert scene.rack_mesh.GetPoints().GetData().GetPointer(0) == address
+    c = f.rack_center_m.copy()
+    c[:, 2] = f.rack_size_m[:, 2] / 2
+    fresh = geo.boxes(c, f.rack_size_m, f.rack_rotation_deg, RACK_FACES)
+    np.testing.assert_allclose(scene.rack_mesh.points, fresh.points, atol=1e-9)
+    fresh_gpu = geo.boxes(scene.gpu_center, scene.gpu_box_size_m(), f.rack_rotation_deg[f.gpu_rack])
+    np.testing.assert_allclose(scene.gpu_mesh.points, fresh_gpu.points, atol=1e-9)
+    # GPUs of racks that did not move are untouched
+    still = ~np.isin(f.gpu_rack, moved)
+    pts_still = np.repeat(still, 8)
+    assert np.array_equal(scene.gpu_mesh.points[pts_still], gpu_before[pts_still])
+    assert layer.sync_racks().size == 0  # nothing left to move
+    # picking finds the rack where it is now drawn
+    plotter.view_xy()
+    scene.view_top()
+    plotter.render()
+    i = f.rack_index["B01"]
+    x, y = scene.world_to_display([*f.rack_center_m[i, :2], f.rack_size_m[i, 2]])
+    hit = scene.pick_to_item(x, y)
+    assert hit is not None and hit.kind in ("rack", "gpu", "host")
+    assert (hit.index if hit.kind == "rack" else f.gpu_rack[hit.index]) == i or hit.kind == "host"
+
+
+def test_problem_highlight_and_box_selection(doc, plotter):
+    scene = Scene(doc.facility, plotter, rack_labels=False)
+    layer = EditLayer(scene)
+    f = doc.facility
+    layer.set_problems([("rack", 0), ("rack", 1)], [("rack", 1), ("air_unit", 0)])
+    assert layer.problem_cells() == 3 * 6  # rack 1 once, in red; the air unit amber
+    rgb = np.asarray(layer._problem_solid.cell_data["rgb"])
+    assert (rgb[:12] == [230, 57, 70]).all() and (rgb[12:] == [255, 176, 32]).all()
+    layer.set_problems([])
+    assert layer.problem_cells() == 0 and "edit_problems" in scene.layers
+    scene.view_top()
+    plotter.render()
+    # a box around row A's three racks selects exactly them
+    a = [f.rack_index[r] for r in ("A01", "A02", "A03")]
+    pts = np.array([scene.world_to_display([*f.rack_center_m[i, :2], 1.0]) for i in a])
+    lo, hi = pts.min(axis=0) - 15, pts.max(axis=0) + 15
+    assert sorted(layer.racks_in_box(lo[0], lo[1], hi[0], hi[1]).tolist()) == sorted(a)
+    layer.set_box(lo[0], lo[1], hi[0], hi[1])
+    assert layer.box_visible
+    layer.clear_box()
+    assert not layer.box_visible
+    # the floor point under a rack's displayed centre is the rack's centre
+    i = a[1]
+    x, y = scene.world_to_display([*f.rack_center_m[i, :2], 0.0])
+    np.testing.assert_allclose(layer.floor_point(x, y), f.rack_center_m[i, :2], atol=0.02)
+    layer.remove()
+    assert "edit_problems" not in scene.layers
+
+
+def test_snap_delta():
+    np.testing.assert_allclose(snap_delta([0.29, -0.31], 0.6), [0.0, -0.6])
+    np.testing.assert_allclose(snap_delta([1.01, 0.5], 0.5), [1.0, 0.5])
+    np.testing.assert_allclose(snap_delta([0.123, 0.2], 0.0), [0.123, 0.2])
