@@ -39,7 +39,7 @@ from twin.physics.grid import GRILLE, RACK_FRONT, RACK_REAR, SUPPLY, UNIT_IN, UN
 PR_T = 0.9  # turbulent Prandtl number
 KAPPA_AIR = 2.2e-5  # molecular thermal diffusivity of air, m2/s
 #: Largest system solved directly (sparse LU); above it, AMG-preconditioned GMRES.
-DIRECT_MAX = 30_000
+DIRECT_MAX = 2_000
 
 
 class ThermalError(ValueError):
