@@ -27,7 +27,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "layout", nargs="?", help=f"layout file (default: {DEFAULT_LAYOUT} when it exists)"
     )
+    live = p.add_mutually_exclusive_group()
+    live.add_argument(
+        "--prometheus", metavar="URL", help="watch live GPU telemetry from this Prometheus"
+    )
+    live.add_argument(
+        "--scrape", metavar="URL", nargs="+", help="watch dcgm-exporter /metrics URLs directly"
+    )
+    p.add_argument("--interval", type=float, default=5.0, help="live poll interval, s (5)")
+    p.add_argument("--ca-file", help="CA bundle to verify the live server's TLS certificate")
+    p.add_argument(
+        "--insecure", action="store_true", help="do not verify TLS certificates (not advised)"
+    )
     p.set_defaults(func=run)
+
+
+def live_spec(args: argparse.Namespace):
+    """The live connection asked for on the command line (None: none). Credentials are named
+    by environment variable (TWIN_PROMETHEUS_TOKEN, or _USER and _PASSWORD), never typed."""
+    import os
+
+    from twin.telemetry.live_http import ENV_PASSWORD, ENV_TOKEN, ENV_USER
+    from twin.ui.connect_dialog import ConnectionSpec
+
+    if not (getattr(args, "prometheus", None) or getattr(args, "scrape", None)):
+        return None
+    kind = "prometheus" if args.prometheus else "scrape"
+    spec = ConnectionSpec(
+        kind=kind,
+        urls=[args.prometheus] if args.prometheus else list(args.scrape),
+        verify_tls=not args.insecure,
+        ca_file=args.ca_file or "",
+        interval_s=args.interval,
+    )
+    if os.environ.get(ENV_TOKEN):
+        spec.auth, spec.secret_env = "bearer", ENV_TOKEN
+    elif os.environ.get(ENV_USER):
+        spec.auth, spec.user, spec.secret_env = "basic", os.environ[ENV_USER], ENV_PASSWORD
+    spec.source_options()  # check the URL, CA file and credentials before a window opens
+    return spec
 
 
 def run(args: argparse.Namespace) -> int:
@@ -39,6 +77,11 @@ def run(args: argparse.Namespace) -> int:
     if layout is not None and not layout.exists():
         print(f"twin run: no such layout file: {layout}", file=sys.stderr)
         return 2
+    try:
+        spec = live_spec(args)
+    except ValueError as exc:
+        print(f"twin run: {exc}", file=sys.stderr)
+        return 2
     if not has_display():
         target = layout or DEFAULT_LAYOUT
         print(
@@ -49,6 +92,10 @@ def run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 3
+    if spec is not None:
+        from twin.ui.live import run_live_app
+
+        return run_live_app(layout, spec)
     from twin.ui.app import run_app
 
     return run_app(layout)

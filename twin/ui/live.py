@@ -1,0 +1,398 @@
+"""Watching live data in the window: File › Connect to Prometheus… / Connect to DCGM
+Exporter…, a status-bar light with freshness and coverage, stale marking when a source lags
+or drops, and File › Record Live Data… (every frame the window shows, into an HDF5 recording).
+
+All I/O stays on the sources' own threads; this module only reads ``source.status()`` and the
+frames the window already shows, from GUI timers.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, QTimer
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
+
+from twin.ui.connect_dialog import ConnectDialog, ConnectError, ConnectionSpec
+from twin.ui.status_widgets import RecordingIndicator, SourceStatusWidget, describe_status
+
+if TYPE_CHECKING:
+    from twin.recording import Recorder
+    from twin.ui.main_window import MainWindow
+
+STALE_TITLE = " [STALE]"
+#: How far the GPU colours are pulled towards grey while the data is stale.
+STALE_GREY_MIX = 0.65
+STATUS_INTERVAL_MS = 500
+RECORD_FLUSH_MS = 1000
+
+
+class LiveExtension(QObject):
+    """State of the live features for one window (returned by ``install``)."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.dialog: ConnectDialog | None = None
+        self.recorder: Recorder | None = None
+        self.record_started: float | None = None
+        self.record_skipped = 0  # frames not recorded (time went backwards: a replay seek)
+        self._flushed_frames = 0
+        self.stale = False
+        self.last_error = ""
+        self._last_error_source = None
+        self._gpus_with_data: int | None = None
+        self._dim: tuple[Any, np.ndarray, np.ndarray] | None = None  # (scene, original, dimmed)
+
+        self.status_widget = SourceStatusWidget(window)
+        self.status_widget.setObjectName("live_status")
+        self.status_widget.setVisible(False)
+        self.rec_indicator = RecordingIndicator(window)
+        self.rec_indicator.setObjectName("live_recording")
+        sb = window.statusBar()
+        sb.addPermanentWidget(self.rec_indicator)
+        sb.addPermanentWidget(self.status_widget)
+        window.status_source.setVisible(False)  # this widget says the same, and more
+
+        self._build_actions()
+        self.status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
+        self.status_timer.timeout.connect(self.refresh_status)
+        self.status_timer.start()
+        self.flush_timer = QTimer(self, interval=RECORD_FLUSH_MS)
+        self.flush_timer.timeout.connect(self._tick_recording)
+
+        window.frame_shown.connect(self._on_frame)
+        window.layout_loaded.connect(self._on_layout)
+        window.installEventFilter(self)
+        app = QApplication.instance()
+        if app is not None:
+            app.aboutToQuit.connect(self.stop_recording)
+        self._update_actions()
+
+    # ------------------------------------------------------------------ menus
+    def _build_actions(self) -> None:
+        w = self.window
+        menu = w.menus["File"]
+        actions = menu.actions()
+        # before the separator that precedes Quit (Quit is last)
+        before = actions[-2] if len(actions) >= 2 and actions[-2].isSeparator() else None
+        self.act_prometheus = QAction("Connect to &Prometheus…", w)
+        self.act_prometheus.setStatusTip("Watch live GPU telemetry from a Prometheus server")
+        self.act_prometheus.triggered.connect(lambda: self.open_connect("prometheus"))
+        self.act_scrape = QAction("Connect to &DCGM Exporter…", w)
+        self.act_scrape.setStatusTip("Scrape dcgm-exporter /metrics endpoints directly")
+        self.act_scrape.triggered.connect(lambda: self.open_connect("scrape"))
+        self.act_record = QAction("&Record Live Data…", w)
+        self.act_record.setStatusTip("Append every frame shown to an HDF5 recording")
+        self.act_record.triggered.connect(self.record_dialog)
+        self.act_stop_record = QAction("S&top Recording", w)
+        self.act_stop_record.triggered.connect(self.stop_recording)
+        new = [self.act_prometheus, self.act_scrape, self.act_record, self.act_stop_record]
+        if before is None:
+            menu.addSeparator()
+            menu.addActions(new)
+        else:
+            menu.insertSeparator(before)
+            menu.insertActions(before, new)
+
+    def _update_actions(self) -> None:
+        has_layout = self.window.facility is not None
+        self.act_prometheus.setEnabled(has_layout)
+        self.act_scrape.setEnabled(has_layout)
+        self.act_record.setEnabled(has_layout and self.recorder is None)
+        self.act_stop_record.setEnabled(self.recorder is not None)
+
+    # ------------------------------------------------------------------ connecting
+    def open_connect(self, kind: str) -> ConnectDialog | None:
+        """Show the connect dialog (non-blocking); on OK the window gets the new source."""
+        w = self.window
+        if w.facility is None:
+            w.statusBar().showMessage("Open a layout first: live data maps onto its GPUs", 4000)
+            return None
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog.deleteLater()
+        dialog = ConnectDialog(kind, w.facility, w.settings, w)
+        dialog.accepted.connect(lambda d=dialog: self._connected(d))
+        self.dialog = dialog
+        dialog.open()
+        return dialog
+
+    def _connected(self, dialog: ConnectDialog) -> None:
+        source, dialog.source = dialog.source, None
+        if source is None:
+            return
+        if dialog.facility is not self.window.facility:  # the layout changed meanwhile
+            source.stop()
+            return
+        self.attach(source)
+
+    def attach(self, source) -> None:
+        """Show ``source`` in the window (stops the previous one)."""
+        self.last_error = ""
+        self._last_error_source = source
+        self.window.set_source(source)
+        url = getattr(source, "url", "")
+        self.window.statusBar().showMessage(f"Connecting to {url}…" if url else "", 4000)
+        self.refresh_status()
+
+    def connect_spec(self, spec: ConnectionSpec, env: dict[str, str] | None = None):
+        """Build a source from ``spec`` for the current layout and show it (used by
+        ``twin run --prometheus/--scrape``); raises ``ConnectError``."""
+        if self.window.facility is None:
+            raise ConnectError("no layout is open")
+        source = spec.build(self.window.facility, env)
+        self.attach(source)
+        return source
+
+    def connect_when_loaded(self, spec: ConnectionSpec, env: dict[str, str] | None = None) -> None:
+        """Connect once the layout being opened has loaded; errors go to a message box."""
+
+        def go(_facility) -> None:
+            self.window.layout_loaded.disconnect(go)
+            try:
+                self.connect_spec(spec, env)
+            except ConnectError as exc:
+                QMessageBox.warning(self.window, "Cannot connect", str(exc))
+
+        self.window.layout_loaded.connect(go)
+
+    # ------------------------------------------------------------------ status
+    def refresh_status(self) -> None:
+        w = self.window
+        source = w.source
+        if source is None:
+            self.status_widget.show_view(None)
+            self._set_stale(False)
+            return
+        try:
+            status = source.status()
+        except Exception as exc:  # a third-party source failing its status: say so, go on
+            self.status_widget.label.setText(f"status unavailable: {exc}")
+            return
+        if source is not self._last_error_source:
+            self._last_error_source, self.last_error = source, ""
+        state = str(getattr(status.state, "value", status.state))
+        if state in ("disconnected", "error") and status.message:
+            self.last_error = status.message
+        view = describe_status(
+            status,
+            paused=w.act_pause.isChecked(),
+            has_data=w.last_frame is not None,
+            gpus_with_data=self._gpus_with_data,
+            gpus_total=w.facility.n_gpus if w.facility is not None else None,
+            last_error=self.last_error,
+        )
+        self.status_widget.show_view(view)
+        self._set_stale(view.stale)
+
+    def _on_frame(self, frame) -> None:
+        temps = frame.gpu.get("temp_c")
+        if temps is not None:
+            self._gpus_with_data = int(np.count_nonzero(np.isfinite(temps)))
+        if self.recorder is not None:
+            self._record(frame)
+        if self._dim is not None:  # a new frame re-titles the legend; keep it marked
+            scene = self._dim[0]
+            bar = getattr(scene, "gpu_bar", None)
+            if bar is not None and scene is self.window.scene:
+                bar.SetTitle(f"{scene.gpu_colouring.name} — STALE")
+        self.refresh_status()
+
+    def _on_layout(self, _facility) -> None:
+        self._dim = None  # that scene is gone
+        self._gpus_with_data = None
+        if self.recorder is not None:
+            self.stop_recording()
+            self.window.statusBar().showMessage(
+                "Recording stopped: a recording holds one layout", 6000
+            )
+        self._update_actions()
+        self.refresh_status()
+
+    # ------------------------------------------------------------------ stale marking
+    def _set_stale(self, stale: bool) -> None:
+        w = self.window
+        title = w.windowTitle()
+        if stale and not title.endswith(STALE_TITLE):
+            w.setWindowTitle(title + STALE_TITLE)
+        elif not stale and title.endswith(STALE_TITLE):
+            w.setWindowTitle(title[: -len(STALE_TITLE)])
+        self.stale = stale
+        if stale:
+            self._dim_gpus()
+        elif self._dim is not None:
+            self._undim()
+            w.plotter.render()
+
+    def _gpu_lut(self):
+        scene = self.window.scene
+        actor = getattr(scene, "gpu_actor", None) if scene is not None else None
+        if actor is None:
+            return None, None
+        return scene, actor.mapper.lookup_table
+
+    def _dim_gpus(self) -> None:
+        """Pull the GPU colour map towards grey (values stay, so picking and the legend still
+        read them) and title the legend STALE."""
+        scene, lut = self._gpu_lut()
+        if lut is None:
+            return
+        current = np.asarray(lut.values)
+        if (
+            self._dim is not None
+            and self._dim[0] is scene
+            and np.array_equal(current, self._dim[2])
+        ):
+            return  # already dimmed
+        dimmed = current.copy()
+        rgb = dimmed[:, :3].astype(np.float32)
+        dimmed[:, :3] = (rgb * (1 - STALE_GREY_MIX) + 128.0 * STALE_GREY_MIX).astype(np.uint8)
+        lut.values = dimmed
+        self._dim = (scene, current.copy(), dimmed)
+        bar = getattr(scene, "gpu_bar", None)
+        if bar is not None:
+            bar.SetTitle(f"{scene.gpu_colouring.name} — STALE")
+        self.window.plotter.render()
+
+    def _undim(self) -> None:
+        scene, lut = self._gpu_lut()
+        dim, self._dim = self._dim, None
+        if lut is None or dim is None or dim[0] is not scene:
+            return
+        if np.array_equal(np.asarray(lut.values), dim[2]):  # not rebuilt meanwhile
+            lut.values = dim[1]
+        bar = getattr(scene, "gpu_bar", None)
+        if bar is not None:
+            bar.SetTitle(scene.gpu_colouring.name)
+
+    # ------------------------------------------------------------------ recording
+    def record_dialog(self) -> None:
+        w = self.window
+        if w.facility is None:
+            return
+        stem = w.facility.layout.name.replace(" ", "-") or "twin"
+        default = f"{stem}-{time.strftime('%Y%m%d-%H%M%S')}.h5"
+        path, _ = QFileDialog.getSaveFileName(
+            w, "Record Live Data", default, "Twin recordings (*.h5);;All files (*)"
+        )
+        if path:
+            if not path.lower().endswith((".h5", ".hdf5")):
+                path += ".h5"
+            self.start_recording(path)
+
+    def start_recording(self, path: str | Path) -> bool:
+        """Start appending every shown frame to a new recording at ``path``."""
+        from twin.recording import Recorder, RecordingError
+
+        w = self.window
+        if w.facility is None:
+            return False
+        self.stop_recording()
+        try:
+            self.recorder = Recorder(path, w.facility)
+        except (RecordingError, OSError, ValueError) as exc:
+            QMessageBox.warning(w, "Cannot record", str(exc))
+            return False
+        self.record_started = time.monotonic()
+        self.record_skipped = 0
+        self._flushed_frames = 0
+        drain = getattr(w.source, "drain_backfill", None)
+        if drain is not None:
+            drain()  # history from before the recording started is not part of it
+        self.flush_timer.start()
+        self._tick_recording()
+        self._update_actions()
+        w.statusBar().showMessage(f"Recording to {path}", 4000)
+        return True
+
+    def _record(self, frame) -> None:
+        from twin.recording import RecordingError
+
+        rec = self.recorder
+        drain = getattr(self.window.source, "drain_backfill", None)
+        try:
+            if drain is not None:  # gap after a reconnect, fetched from Prometheus history
+                for old in drain():
+                    last = rec.last_time_s
+                    if (last is None or old.time_s > last) and old.time_s < frame.time_s:
+                        rec.append(old)
+            if rec.last_time_s is not None and frame.time_s <= rec.last_time_s:
+                self.record_skipped += 1  # a replay seek, or the same instant again
+                return
+            rec.append(frame)
+        except (RecordingError, OSError, ValueError) as exc:
+            path = rec.path
+            self.stop_recording()
+            QMessageBox.warning(self.window, "Recording stopped", f"{path}: {exc}")
+
+    def _tick_recording(self) -> None:
+        rec = self.recorder
+        if rec is None:
+            self.rec_indicator.show_elapsed(None)
+            return
+        if rec.n_frames != self._flushed_frames:
+            try:
+                rec.flush()  # durable within a second even when frames come slowly
+            except OSError as exc:
+                path = rec.path
+                self.stop_recording()
+                QMessageBox.warning(self.window, "Recording stopped", f"{path}: {exc}")
+                return
+            self._flushed_frames = rec.n_frames
+        self.rec_indicator.show_elapsed(
+            time.monotonic() - self.record_started, rec.n_frames, str(rec.path)
+        )
+
+    def stop_recording(self) -> Path | None:
+        """Close the recording (flushing it); returns its path, None if none was running."""
+        rec, self.recorder = self.recorder, None
+        self.flush_timer.stop()
+        self.rec_indicator.show_elapsed(None)
+        self._update_actions()
+        if rec is None:
+            return None
+        try:
+            rec.close()
+        except OSError as exc:
+            self.window.statusBar().showMessage(f"Closing {rec.path} failed: {exc}", 8000)
+            return rec.path
+        self.window.statusBar().showMessage(f"Recorded {rec.n_frames:,} frames to {rec.path}", 6000)
+        return rec.path
+
+    # ------------------------------------------------------------------ closing
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        self.status_timer.stop()
+        self.stop_recording()
+        if self.dialog is not None:
+            self.dialog.close()
+            self.dialog = None
+
+
+def install(window: MainWindow) -> LiveExtension:
+    return LiveExtension(window)
+
+
+def run_live_app(layout: str | Path | None, spec: ConnectionSpec) -> int:
+    """``twin run LAYOUT --prometheus URL`` / ``--scrape URL``: open the window and connect as
+    soon as the layout has loaded."""
+    from twin.ui.app import application
+    from twin.ui.main_window import MainWindow
+
+    app = application()
+    win = MainWindow()
+    win.show()
+    live: LiveExtension = win.extensions["live"]
+    if layout is not None:
+        live.connect_when_loaded(spec)
+        win.open_layout(layout)
+    return int(app.exec())
