@@ -239,7 +239,8 @@ class FlowModel:
             v = np.zeros(grid.face_shape(1))
             w = np.zeros(grid.face_shape(2))
         _set_ports(grid, (u, v, w))
-        self.project(u, v, w, tol=1e-6)
+        if start is None:  # potential flow: the first projection of a still field
+            self.project(u, v, w, tol=min(tol * 10, 1e-4), maxiter=100)
         h = grid.cell_m
         qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
         done = 0

@@ -109,9 +109,9 @@ class ThermalModel:
         self.flow_cell_m = max(cell_m, FLOW_CELL_M if flow_cell_m is None else flow_cell_m)
         self.grid = build_grid(facility, hall, cell_m, self.failed, rack_airflow_m3s)
         self.flow_model = FlowModel(self.grid)
-        self._solve_flow()
         self.state: HeatState | None = None
         self.gpu_temp_c: np.ndarray | None = None
+        self._solve_flow()
         self.setup_seconds = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- flow
@@ -119,19 +119,21 @@ class ThermalModel:
         fac = self.facility
         if self.flow_cell_m > self.cell_m * 1.001:
             coarse = build_grid(fac, self.hall, self.flow_cell_m, self.failed, self.rack_airflow)
-            cflow = self._march(FlowModel(coarse))
+            cflow = self._march(FlowModel(coarse), tol=1e-4)
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
         else:
             self.flow = self._march(self.flow_model)
         self.heat = HeatModel(fac, self.grid, self.flow)
+        self.state = None
 
-    def _march(self, fm: FlowModel) -> Flow:
+    def _march(self, fm: FlowModel, tol: float = 1e-7) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
-        under the Boussinesq force of that temperature field."""
+        under the Boussinesq force of that temperature field. ``tol``: the last projection's
+        (a coarse field is projected again on the fine grid, so it can be loose)."""
         fac = self.facility
-        flow = fm.solve(iterations=self.flow_iterations)
+        flow = fm.solve(iterations=self.flow_iterations, tol=tol)
         if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
             heat = HeatModel(fac, fm.grid, flow)
             state, _, _ = heat.solve(fac.air_heat_w())
@@ -144,6 +146,7 @@ class ThermalModel:
                 t_ref_c=t_ref,
                 iterations=max(self.flow_iterations // 3, 1),
                 start=flow,
+                tol=tol,
             )
         return flow
 
@@ -156,7 +159,6 @@ class ThermalModel:
         self.flow_model.grid = grid
         self.flow_model.pressure.grid = grid
         self._solve_flow()
-        self.state = None
 
     # ---------------------------------------------------------------- heat
     @single_blas_thread()
