@@ -200,7 +200,7 @@ class LiveExtension(QObject):
             scene = self._dim[0]
             bar = getattr(scene, "gpu_bar", None)
             if bar is not None and scene is self.window.scene:
-                bar.SetTitle(f"{scene.gpu_colouring.name} — STALE")
+                bar.SetTitle(f"{scene.gpu_colouring.name}\nSTALE DATA")
         self.refresh_status()
 
     def _on_layout(self, _facility) -> None:
@@ -256,7 +256,7 @@ class LiveExtension(QObject):
         self._dim = (scene, current.copy(), dimmed)
         bar = getattr(scene, "gpu_bar", None)
         if bar is not None:
-            bar.SetTitle(f"{scene.gpu_colouring.name} — STALE")
+            bar.SetTitle(f"{scene.gpu_colouring.name}\nSTALE DATA")
         self.window.plotter.render()
 
     def _undim(self) -> None:
