@@ -95,6 +95,12 @@ def test_failed_cooling_unit_warms_racks_nearest_most(write_layout):
     assert np.isnan(hot.air_unit_return_c[1]) and hot.air_unit_load_w[1] == 0
     # the remaining unit removes all the heat
     assert hot.air_unit_load_w[0] == pytest.approx(hot.heat_in_w, rel=0.01)
+    # a throttled fan (40 %) sits between running and failed
+    model.set_failed([], unit_flow_scale=np.array([1.0, 0.4]))
+    slow = model.solve()
+    mid = slow.rack_inlet_mean_c - base.rack_inlet_mean_c
+    assert 0.2 < mid[4:].mean() < rise[4:].mean()
+    assert slow.energy_error < 0.01
 
 
 def test_air_unit_past_capacity_warms_its_supply(write_layout):

@@ -234,11 +234,13 @@ def build_grid(
     cell_m: float = 0.2,
     failed: Iterable[str] = (),
     rack_airflow_m3s: np.ndarray | None = None,
+    unit_flow_scale: np.ndarray | None = None,
 ) -> Grid:
     """Voxelise one hall and set every port's flow.
 
     ``failed`` names air units that supply nothing (as do units whose state is off);
-    ``rack_airflow_m3s`` overrides the racks' nominal flows (facility index order)."""
+    ``rack_airflow_m3s`` overrides the racks' nominal flows (facility index order);
+    ``unit_flow_scale`` (per air unit, 0-1) throttles the units' fans."""
     if not 0 <= hall < len(facility.hall_ids):
         raise GridError(f"hall index {hall} out of range (the layout has {len(facility.hall_ids)})")
     if not 0.05 <= cell_m <= 1.0:
@@ -328,6 +330,13 @@ def build_grid(
         if u in facility.air_unit_index:
             on[facility.air_unit_index[u]] = False
     unit_flow = facility.air_unit_airflow_m3s * on
+    if unit_flow_scale is not None:
+        scale = np.asarray(unit_flow_scale, float)
+        if scale.shape != unit_flow.shape or not np.all((scale >= 0) & (scale <= 1.5)):
+            raise GridError(
+                f"unit_flow_scale must hold {len(unit_flow)} fan speeds between 0 and 1.5"
+            )
+        unit_flow = unit_flow * scale
     disc = np.array([facility.air_unit_discharge[u] for u in units], dtype=object)
     intake = np.array([facility.air_unit_intake[u] for u in units], dtype=object)
     supplies = [s for s in lay.cooling.supplies if s.hall == hid]

@@ -95,6 +95,7 @@ class ThermalModel:
         buoyancy: bool = True,
         rack_airflow_m3s: np.ndarray | None = None,
         flow_cell_m: float | None = None,
+        unit_flow_scale: np.ndarray | None = None,
     ):
         t0 = time.perf_counter()
         self.facility = facility
@@ -103,11 +104,12 @@ class ThermalModel:
         self.flow_iterations = flow_iterations
         self.buoyancy = buoyancy
         self.rack_airflow = rack_airflow_m3s
+        self.unit_flow_scale = unit_flow_scale
         self.failed = tuple(failed)
         #: momentum is marched on a grid of this cell size (>= cell_m), then prolonged and
         #: projected on the fine grid: see airflow's docstring for why
         self.flow_cell_m = max(cell_m, FLOW_CELL_M if flow_cell_m is None else flow_cell_m)
-        self.grid = build_grid(facility, hall, cell_m, self.failed, rack_airflow_m3s)
+        self.grid = self._grid(cell_m)
         self.flow_model = FlowModel(self.grid)
         self.state: HeatState | None = None
         self.gpu_temp_c: np.ndarray | None = None
@@ -115,11 +117,21 @@ class ThermalModel:
         self.setup_seconds = time.perf_counter() - t0
 
     # ---------------------------------------------------------------- flow
+    def _grid(self, cell_m: float) -> Grid:
+        return build_grid(
+            self.facility, self.hall, cell_m, self.failed, self.rack_airflow, self.unit_flow_scale
+        )
+
     def _solve_flow(self) -> None:
         fac = self.facility
         if self.flow_cell_m > self.cell_m * 1.001:
-            coarse = build_grid(fac, self.hall, self.flow_cell_m, self.failed, self.rack_airflow)
-            cflow = self._march(FlowModel(coarse), tol=1e-4)
+            coarse = self._grid(self.flow_cell_m)
+            cfm = getattr(self, "_coarse_fm", None)
+            if cfm is None:
+                cfm = self._coarse_fm = FlowModel(coarse)
+            else:  # same geometry, new fans: keep the coarse AMG hierarchy too
+                cfm.grid = cfm.pressure.grid = coarse
+            cflow = self._march(cfm, tol=1e-4)
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
@@ -134,6 +146,7 @@ class ThermalModel:
         (a coarse field is projected again on the fine grid, so it can be loose)."""
         fac = self.facility
         flow = fm.solve(iterations=self.flow_iterations, tol=tol)
+        done = flow.iterations
         if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
             heat = HeatModel(fac, fm.grid, flow)
             state, _, _ = heat.solve(fac.air_heat_w())
@@ -148,13 +161,16 @@ class ThermalModel:
                 start=flow,
                 tol=tol,
             )
+            flow.iterations += done
         return flow
 
     @single_blas_thread()
-    def set_failed(self, failed: Iterable[str]) -> None:
-        """Change which air units are failed: new port flows, same AMG hierarchy, new field."""
+    def set_failed(self, failed: Iterable[str], unit_flow_scale: np.ndarray | None = None) -> None:
+        """Change the fan states (failed air units, fan speeds per unit): new port flows and
+        a new field; the pressure AMG hierarchy depends on geometry only and is kept."""
         self.failed = tuple(failed)
-        grid = build_grid(self.facility, self.hall, self.cell_m, self.failed, self.rack_airflow)
+        self.unit_flow_scale = unit_flow_scale
+        grid = self._grid(self.cell_m)
         self.grid = grid
         self.flow_model.grid = grid
         self.flow_model.pressure.grid = grid
