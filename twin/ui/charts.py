@@ -1,0 +1,256 @@
+"""Time-series plots (pyqtgraph) of the selected GPU, server, rack or unit, stacked with a
+shared time axis, reference lines (slowdown, TDP, ASHRAE limits) and a cursor at the current
+time. Where the values come from (a recording's one-item history, or a rolling buffer of a
+live source) is the caller's business: it passes a ``fetch`` function."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+import pyqtgraph as pg
+from PySide6.QtCore import Qt, Signal
+from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+
+from twin.model.facility import Facility
+
+pg.setConfigOptions(antialias=True, background="#1f2329", foreground="#c9d1d9")
+
+#: fetch(kind, index, metrics) -> (times, {metric: values})
+Fetch = Callable[[str, int, list[str]], tuple[np.ndarray, dict[str, np.ndarray]]]
+
+ASHRAE_A1_REC_MAX_C = 27.0
+ASHRAE_A1_ALLOWABLE_MAX_C = 32.0
+
+#: kind -> panels: (title, unit, [(metric, label, colour, scale)])
+CHART_SPECS: dict[str, list[tuple[str, str, list[tuple[str, str, str, float]]]]] = {
+    "gpu": [
+        (
+            "Temperature",
+            "°C",
+            [("temp_c", "GPU", "#ff7043", 1.0), ("mem_temp_c", "HBM", "#ffca28", 1.0)],
+        ),
+        ("Power", "W", [("power_w", "Power", "#42a5f5", 1.0)]),
+        ("Utilisation", "%", [("util_pct", "Utilisation", "#66bb6a", 1.0)]),
+        ("SM clock", "MHz", [("sm_clock_mhz", "SM clock", "#ab47bc", 1.0)]),
+    ],
+    "rack": [
+        (
+            "Air temperature",
+            "°C",
+            [("inlet_c", "Inlet", "#4fc3f7", 1.0), ("exhaust_c", "Exhaust", "#ff7043", 1.0)],
+        ),
+        ("Power", "kW", [("power_w", "Power", "#42a5f5", 1e-3)]),
+    ],
+    "air_unit": [
+        (
+            "Air temperature",
+            "°C",
+            [("supply_c", "Supply", "#4fc3f7", 1.0), ("return_c", "Return", "#ff7043", 1.0)],
+        ),
+        ("Load", "kW", [("load_w", "Load", "#42a5f5", 1e-3)]),
+        ("Airflow", "m³/s", [("flow_m3s", "Flow", "#26a69a", 1.0)]),
+        ("State", "on", [("state", "Running", "#66bb6a", 1.0)]),
+    ],
+    "cdu": [
+        (
+            "Coolant temperature",
+            "°C",
+            [("supply_c", "Supply", "#4fc3f7", 1.0), ("return_c", "Return", "#ff7043", 1.0)],
+        ),
+        ("Load", "kW", [("load_w", "Load", "#42a5f5", 1e-3)]),
+        ("Flow", "L/s", [("flow_lps", "Flow", "#26a69a", 1.0)]),
+        ("State", "on", [("state", "Pumps running", "#66bb6a", 1.0)]),
+    ],
+    "power": [
+        ("Load", "kW", [("load_w", "Load", "#42a5f5", 1e-3)]),
+        ("State", "on", [("state", "Energised", "#66bb6a", 1.0)]),
+    ],
+}
+#: Smallest y span per unit, so a flat line does not fill the plot with noise
+MIN_Y_RANGE = {"°C": 5.0, "W": 50.0, "kW": 5.0, "%": 10.0, "MHz": 200.0, "on": 1.2, "m³/s": 1.0}
+#: GPUs of a server drawn as one line each (up to this many)
+MAX_GPU_LINES = 8
+
+
+@dataclass
+class Line:
+    label: str
+    colour: str
+    times: np.ndarray
+    values: np.ndarray
+    width: float = 2.0
+
+
+@dataclass
+class Panel:
+    title: str
+    unit: str
+    lines: list[Line] = field(default_factory=list)
+    refs: list[tuple[float, str, str]] = field(default_factory=list)  # value, label, colour
+
+
+def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[Panel]:
+    """The panels to draw for one item (a server or host shows each of its GPUs)."""
+    f = facility
+    if kind in ("server", "host"):
+        owner = f.gpu_server if kind == "server" else f.gpu_host
+        gpus = np.flatnonzero(owner == index)[:MAX_GPU_LINES]
+        temp = Panel("GPU temperatures", "°C")
+        power = Panel("GPU power", "W")
+        for k, g in enumerate(gpus):
+            times, vals = fetch("gpu", int(g), ["temp_c", "power_w"])
+            colour = pg.intColor(k, hues=max(len(gpus), 1), sat=180, val=255).name()
+            label = f"gpu{f.gpu_local[g]}"
+            temp.lines.append(Line(label, colour, times, vals["temp_c"], 1.5))
+            power.lines.append(Line(label, colour, times, vals["power_w"], 1.5))
+        if len(gpus):
+            temp.refs.append((float(f.gpu_slowdown_c[gpus[0]]), "slowdown", "#ff3b3b"))
+            power.refs.append((float(f.gpu_tdp_w[gpus[0]]), "TDP", "#9aa4b0"))
+        return [temp, power]
+    specs = CHART_SPECS.get(kind)
+    if specs is None:
+        return []
+    metrics = [m for _, _, lines in specs for m, *_ in lines]
+    times, values = fetch(kind, index, metrics)
+    panels = []
+    for title, unit, lines in specs:
+        p = Panel(title, unit)
+        for metric, label, colour, scale in lines:
+            v = values.get(metric)
+            if v is not None:
+                p.lines.append(Line(label, colour, times, np.asarray(v, dtype=float) * scale))
+        if p.lines:
+            panels.append(p)
+    if kind == "gpu" and panels:
+        panels[0].refs.append((float(f.gpu_slowdown_c[index]), "slowdown", "#ff3b3b"))
+        for p in panels:
+            if p.title == "Power":
+                p.refs.append((float(f.gpu_tdp_w[index]), "TDP", "#9aa4b0"))
+    if kind == "rack" and panels:
+        panels[0].refs.append((ASHRAE_A1_REC_MAX_C, "A1 recommended", "#ffb000"))
+        panels[0].refs.append((ASHRAE_A1_ALLOWABLE_MAX_C, "A1 allowable", "#ff3b3b"))
+    return panels
+
+
+class ChartPanel(QWidget):
+    """Stacked plots of one item's history with a cursor line at the current time.
+    Clicking in a plot asks to seek there (``seek_requested``)."""
+
+    seek_requested = Signal(float)
+
+    def __init__(self, parent: QWidget | None = None) -> None:
+        super().__init__(parent)
+        self.title = QLabel("Select a GPU, server, rack or unit to plot its history", self)
+        self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
+        self.graphics = pg.GraphicsLayoutWidget(self)
+        self.graphics.ci.setSpacing(2)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(2, 2, 2, 2)
+        lay.setSpacing(2)
+        lay.addWidget(self.title)
+        lay.addWidget(self.graphics, 1)
+        self.plots: list[pg.PlotItem] = []
+        self.curves: list[list[pg.PlotDataItem]] = []
+        self.cursors: list[pg.InfiniteLine] = []
+        self.panels: list[Panel] = []
+        self.cursor_t: float | None = None
+        self.graphics.scene().sigMouseClicked.connect(self._clicked)
+
+    # ------------------------------------------------------------------ content
+    def clear(self, message: str = "") -> None:
+        self.graphics.clear()
+        self.plots, self.curves, self.cursors, self.panels = [], [], [], []
+        if message:
+            self.title.setText(message)
+
+    def show_panels(self, title: str, panels: list[Panel]) -> None:
+        """Replace the plots with ``panels`` (one stacked plot each, time axes linked)."""
+        self.clear()
+        self.title.setText(title)
+        self.panels = panels
+        first = None
+        for k, panel in enumerate(panels):
+            axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+            plot = self.graphics.addPlot(row=k, col=0, axisItems={"bottom": axis})
+            plot.showGrid(x=True, y=True, alpha=0.15)
+            plot.setLabel("left", panel.unit, **{"font-size": "8pt"})
+            plot.getAxis("left").setWidth(52)
+            plot.setLimits(minYRange=MIN_Y_RANGE.get(panel.unit, 1.0))
+            plot.setMenuEnabled(False)
+            plot.hideButtons()
+            if k < len(panels) - 1:
+                plot.getAxis("bottom").setStyle(showValues=False)
+            if panel.lines:
+                legend = plot.addLegend(offset=(-4, 2), labelTextSize="8pt", verSpacing=-6)
+                legend.setBrush(pg.mkBrush(31, 35, 41, 190))
+                legend.setColumnCount(len(panel.lines))
+            if first is None:
+                first = plot
+            else:
+                plot.setXLink(first)
+            curves = []
+            for line in panel.lines:
+                c = plot.plot(
+                    line.times,
+                    line.values,
+                    pen=pg.mkPen(line.colour, width=line.width),
+                    name=panel.title if len(panel.lines) == 1 else line.label,
+                    connect="finite",
+                )
+                curves.append(c)
+            for value, label, colour in panel.refs:
+                if np.isfinite(value):
+                    ref = pg.InfiniteLine(
+                        value,
+                        angle=0,
+                        pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+                        label=label,
+                        labelOpts={"position": 0.05, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                    )
+                    plot.addItem(ref)  # the range takes in the limit: how close is it
+            cursor = pg.InfiniteLine(
+                self.cursor_t or 0.0, angle=90, pen=pg.mkPen("#e9eef3", width=1.5)
+            )
+            cursor.setVisible(self.cursor_t is not None)
+            plot.addItem(cursor, ignoreBounds=True)
+            self.plots.append(plot)
+            self.curves.append(curves)
+            self.cursors.append(cursor)
+
+    def append(self, t: float, values: list[list[float]]) -> None:
+        """Live data: add one sample per line (``values[panel][line]``)."""
+        for panel, curves, vals in zip(self.panels, self.curves, values, strict=False):
+            for line, curve, v in zip(panel.lines, curves, vals, strict=False):
+                line.times = np.append(line.times, t)
+                line.values = np.append(line.values, v)
+                curve.setData(line.times, line.values, connect="finite")
+
+    def trim(self, t_min: float) -> None:
+        """Drop live samples older than ``t_min`` (the rolling window)."""
+        for panel, curves in zip(self.panels, self.curves, strict=False):
+            for line, curve in zip(panel.lines, curves, strict=False):
+                keep = line.times >= t_min
+                if not keep.all():
+                    line.times, line.values = line.times[keep], line.values[keep]
+                    curve.setData(line.times, line.values, connect="finite")
+
+    def set_cursor(self, t: float) -> None:
+        self.cursor_t = float(t)
+        for c in self.cursors:
+            c.setValue(self.cursor_t)
+            c.setVisible(True)
+
+    def n_points(self) -> int:
+        """Finite samples drawn over all lines."""
+        return sum(int(np.isfinite(line.values).sum()) for p in self.panels for line in p.lines)
+
+    def _clicked(self, event) -> None:
+        if event.button() != Qt.MouseButton.LeftButton or event.double():
+            return
+        for plot in self.plots:
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(event.scenePos()):
+                self.seek_requested.emit(float(vb.mapSceneToView(event.scenePos()).x()))
+                return

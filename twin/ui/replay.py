@@ -1,0 +1,476 @@
+"""Incident replay in the window: File › Open Recording (and dropping a .h5), the timeline
+dock driving a ReplaySource, the events list, GPU overlays with fixed ranges, throttling and
+alarm outlines, and time-series plots of the selection. Installed on every main window by
+``twin.ui.extensions``; also shows live sources (rolling charts, events as they come)."""
+
+from __future__ import annotations
+
+import math
+from collections import deque
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QAction, QKeySequence
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from twin.recording import RecordingError, open_recording
+from twin.render.overlays import alarm_levels
+from twin.telemetry.replay import ReplaySource
+from twin.ui.charts import ChartPanel, panels_for
+from twin.ui.describe import item_id
+from twin.ui.events_dock import EventsPanel
+from twin.ui.overlay_controls import OverlayControls
+from twin.ui.timeline import SPEEDS, TimelineWidget
+
+if TYPE_CHECKING:
+    from twin.ui.main_window import MainWindow
+
+RECORDING_SUFFIXES = (".h5", ".hdf5")
+TICK_MS = 50  # replay polling and clock refresh
+#: Memory a live source's rolling chart buffer may hold (whole frames are kept).
+LIVE_BUFFER_BYTES = 64 << 20
+LIVE_BUFFER_MAX_FRAMES = 900
+HISTORY_RELOAD_S = 2.0  # a growing recording's plotted history is re-read this often
+
+
+class ReplayController(QObject):
+    """The replay experience of one main window (``window.extensions["replay"]``)."""
+
+    def __init__(self, window: MainWindow) -> None:
+        super().__init__(window)
+        self.window = window
+        self.source = None  # the source the docks were last set up for
+        self.replay: ReplaySource | None = None
+        self.error_box: QMessageBox | None = None
+        self.live_frames: deque = deque(maxlen=LIVE_BUFFER_MAX_FRAMES)
+        self.live_alarms: dict[str, int] = {}
+        self._event_times = np.zeros(0)
+        self._events: list = []
+        self._chart_item: tuple[str, int] | None = None
+        self._chart_end = -math.inf
+        self._chart_loaded_at = 0.0
+
+        self.overlay = OverlayControls(window)
+        self.timeline = TimelineWidget()
+        self.events = EventsPanel()
+        self.charts = ChartPanel()
+        B = Qt.DockWidgetArea.BottomDockWidgetArea
+        self.timeline_dock = window.add_dock(self.timeline, "Timeline", B, "timeline")
+        self.events_dock = window.add_dock(self.events, "Events", B, "events")
+        self.charts_dock = window.add_dock(self.charts, "Charts", B, "charts")
+        window.splitDockWidget(self.timeline_dock, self.events_dock, Qt.Orientation.Vertical)
+        window.splitDockWidget(self.events_dock, self.charts_dock, Qt.Orientation.Horizontal)
+        window.resizeDocks(
+            [self.events_dock, self.charts_dock], [560, 900], Qt.Orientation.Horizontal
+        )
+        window.resizeDocks(
+            [self.timeline_dock, self.events_dock], [48, 330], Qt.Orientation.Vertical
+        )
+        self.timeline_dock.setFeatures(
+            self.timeline_dock.features()
+            & ~self.timeline_dock.DockWidgetFeature.DockWidgetFloatable
+        )
+
+        self._build_actions()
+        self.timeline.play_toggled.connect(self.toggle_play)
+        self.timeline.step_requested.connect(self.step)
+        self.timeline.speed_requested.connect(self.set_speed)
+        self.timeline.seek_requested.connect(self.seek)
+        self.timeline.event_jump_requested.connect(self.jump_event)
+        self.events.event_activated.connect(self.go_to_event)
+        self.charts.seek_requested.connect(self.seek)
+        window.frame_shown.connect(self._on_frame)
+        window.selection_changed.connect(self._on_selection)
+        window.layout_loaded.connect(self._on_layout)
+        window.installEventFilter(self)
+        self.timer = QTimer(self, interval=TICK_MS)
+        self.timer.timeout.connect(self.tick)
+        self.timer.start()
+
+    # ------------------------------------------------------------------ menus
+    def _build_actions(self) -> None:
+        w = self.window
+        file_menu = w.menus["File"]
+        self.act_open = QAction("Open Re&cording…", w)
+        self.act_open.setShortcut(QKeySequence("Ctrl+Shift+O"))
+        self.act_open.setStatusTip("Replay an HDF5 recording of the hall")
+        self.act_open.triggered.connect(self.open_dialog)
+        after = w.act_open
+        acts = file_menu.actions()
+        i = acts.index(after) if after in acts else -1
+        before = acts[i + 1] if 0 <= i < len(acts) - 1 else None
+        if before is not None:
+            file_menu.insertAction(before, self.act_open)
+        else:
+            file_menu.addAction(self.act_open)
+        if "Main" in w.toolbars:
+            bar = w.toolbars["Main"]
+            first = bar.actions()[1] if len(bar.actions()) > 1 else None
+            if first is not None:
+                bar.insertAction(first, self.act_open)
+            else:
+                bar.addAction(self.act_open)
+
+        pb = w.menus["Playback"]
+        first = pb.actions()[0] if pb.actions() else None
+
+        def act(text, slot, shortcut=None):
+            a = QAction(text, w)
+            if shortcut:
+                a.setShortcut(QKeySequence(shortcut))
+            a.triggered.connect(slot)
+            if first is not None:
+                pb.insertAction(first, a)
+            else:
+                pb.addAction(a)
+            return a
+
+        self.act_play = act("&Play / Pause Replay", self.toggle_play)
+        self.act_step_back = act("Step &Back", lambda: self.step(-1), ",")
+        self.act_step_fwd = act("Step &Forward", lambda: self.step(1), ".")
+        self.act_slower = act("&Slower", lambda: self.nudge_speed(-1), "[")
+        self.act_faster = act("Fa&ster", lambda: self.nudge_speed(1), "]")
+        self.act_prev_event = act("Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left")
+        self.act_next_event = act("&Next Event", lambda: self.jump_event(1), "Ctrl+Right")
+        self.act_start = act("Jump to S&tart", self.jump_start, "Home")
+        if first is not None:
+            pb.insertSeparator(first)
+        self._replay_actions = (
+            self.act_play,
+            self.act_step_back,
+            self.act_step_fwd,
+            self.act_slower,
+            self.act_faster,
+            self.act_prev_event,
+            self.act_next_event,
+            self.act_start,
+        )
+        self._set_replay_actions(False)
+
+    def _set_replay_actions(self, on: bool) -> None:
+        for a in self._replay_actions:
+            a.setEnabled(on)
+        # Space plays and pauses a replay; with a live source it pauses the updates
+        w = self.window
+        if on:
+            w.act_pause.setShortcut(QKeySequence())
+            self.act_play.setShortcut(QKeySequence("Space"))
+        else:
+            self.act_play.setShortcut(QKeySequence())
+            w.act_pause.setShortcut(QKeySequence("Space"))
+
+    # ------------------------------------------------------------------ opening
+    def open_dialog(self) -> None:
+        start = ""
+        f = self.window.facility
+        if f is not None and f.path is not None:
+            start = str(f.path.parent)
+        path, _ = QFileDialog.getOpenFileName(
+            self.window, "Open Recording", start, "Twin recordings (*.h5 *.hdf5);;All files (*)"
+        )
+        if path:
+            self.open_recording(path)
+
+    def open_recording(self, path: str | Path, *, autoplay: bool = True) -> bool:
+        """Replay ``path`` in the window. A recording of another layout asks first whether to
+        open the layout embedded in it; a bad file says why in a message box. True if opened."""
+        w = self.window
+        path = Path(path)
+        try:
+            rec = open_recording(path)
+        except RecordingError as exc:
+            return self._fail(path, str(exc))
+        try:
+            if rec.n_frames == 0:
+                return self._fail(path, f"{path}: the recording has no frames yet")
+            fac = w.facility
+            if fac is None or not rec.matches(fac):
+                if fac is not None:
+                    answer = QMessageBox.question(
+                        w,
+                        "Recording of another layout",
+                        f"{path.name} was recorded for the layout “{rec.layout_name}”, whose "
+                        f"racks, units or GPUs differ from the open layout "
+                        f"“{fac.layout.name}”.\n\nOpen the layout embedded in the recording?",
+                        QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.No,
+                        QMessageBox.StandardButton.Yes,
+                    )
+                    if answer != QMessageBox.StandardButton.Yes:
+                        w.statusBar().showMessage(f"{path.name} not opened", 4000)
+                        return False
+                try:
+                    embedded = rec.facility()
+                except Exception as exc:  # LayoutError or a damaged layout dataset
+                    return self._fail(path, f"the layout embedded in the recording: {exc}")
+                w.set_facility(embedded)
+        finally:
+            rec.close()
+        try:
+            source = ReplaySource(w.facility, path, autoplay=autoplay)
+        except RecordingError as exc:
+            return self._fail(path, str(exc))
+        w.set_source(source)
+        self.tick()
+        w.statusBar().showMessage(f"Replaying {path}", 4000)
+        return True
+
+    def _fail(self, path: Path, message: str) -> bool:
+        box = QMessageBox(
+            QMessageBox.Icon.Critical,
+            "Cannot open recording",
+            f"{path.name} was not opened.",
+            QMessageBox.StandardButton.Ok,
+            self.window,
+        )
+        box.setInformativeText(message if len(message) < 1500 else message[:1500] + "…")
+        box.setObjectName("recording_error_box")
+        box.open()  # not exec(): the window keeps running
+        self.error_box = box
+        self.window.statusBar().showMessage(f"Cannot open {path.name}", 6000)
+        return False
+
+    # ------------------------------------------------------------------ drag and drop
+    @staticmethod
+    def dropped_recording(mime) -> str | None:
+        if not mime.hasUrls():
+            return None
+        for url in mime.urls():
+            if url.isLocalFile() and url.toLocalFile().lower().endswith(RECORDING_SUFFIXES):
+                return url.toLocalFile()
+        return None
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is not self.window:
+            return False
+        t = event.type()
+        if t in (QEvent.Type.DragEnter, QEvent.Type.DragMove):
+            if self.dropped_recording(event.mimeData()):
+                event.acceptProposedAction()
+                return True
+        elif t == QEvent.Type.Drop:
+            path = self.dropped_recording(event.mimeData())
+            if path:
+                event.acceptProposedAction()
+                QTimer.singleShot(0, lambda p=path: self.open_recording(p))
+                return True
+        elif t == QEvent.Type.Close:
+            self.timer.stop()
+        return False
+
+    # ------------------------------------------------------------------ transport
+    def toggle_play(self) -> None:
+        if self.replay is not None:
+            self.replay.toggle()
+            self.tick()
+
+    def step(self, frames: int) -> None:
+        if self.replay is not None:
+            self.replay.step(frames)
+
+    def set_speed(self, speed: float) -> None:
+        if self.replay is not None:
+            self.timeline.set_speed(self.replay.set_speed(speed))
+
+    def nudge_speed(self, direction: int) -> None:
+        if self.replay is None:
+            return
+        i = int(np.argmin([abs(s - self.replay.speed) for s in SPEEDS]))
+        self.set_speed(SPEEDS[min(max(i + direction, 0), len(SPEEDS) - 1)])
+
+    def seek(self, t: float) -> None:
+        if self.replay is not None:
+            self.replay.seek(t)
+            self.timeline.set_time(self.replay.position_s, *self._span())
+
+    def jump_start(self) -> None:
+        if self.replay is not None:
+            self.seek(self.replay.start_s)
+
+    def jump_event(self, direction: int) -> None:
+        """Seek to the next (+1) or previous (-1) event and select its item."""
+        if self.replay is None or not len(self._event_times):
+            return
+        now = self.replay.position_s
+        if direction > 0:
+            i = int(np.searchsorted(self._event_times, now + 1e-6, side="right"))
+        else:
+            i = int(np.searchsorted(self._event_times, now - 1e-6, side="left")) - 1
+        if 0 <= i < len(self._events):
+            self.go_to_event(self._events[i])
+
+    def go_to_event(self, event) -> None:
+        """Jump the timeline to an event and select the item it names."""
+        if self.replay is not None:
+            self.seek(event.time_s)
+        if event.item and self.window.facility is not None:
+            self.window.select_id(event.item)
+
+    def _span(self) -> tuple[float, float]:
+        r = self.replay
+        return (r.start_s, r.end_s) if r is not None else (0.0, 1.0)
+
+    # ------------------------------------------------------------------ per tick
+    def tick(self) -> None:
+        """Follow the window's source: set the docks up for a new one, pull replay frames
+        promptly (a seek shows within a tick), keep the clock moving."""
+        w = self.window
+        if w.source is not self.source:
+            self._source_changed(w.source)
+        r = self.replay
+        if r is None:
+            return
+        if not w.act_pause.isChecked():
+            frame = r.poll()
+            if frame is not None:
+                w.show_frame(frame)
+        rec = r.recording
+        if rec.n_frames and rec.end_s > self.timeline.scrubber.t1:  # a growing recording
+            self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
+            self._load_events()
+        self.timeline.set_playing(r.playing)
+        self.timeline.set_speed(r.speed)
+        self.timeline.set_time(r.position_s, *self._span())
+
+    def _source_changed(self, source) -> None:
+        self.source = source
+        self.replay = source if isinstance(source, ReplaySource) else None
+        self.live_frames.clear()
+        self.live_alarms = {}
+        self._chart_item = None
+        self._set_replay_actions(self.replay is not None)
+        if self.replay is not None:
+            rec = self.replay.recording
+            self.timeline.set_live(False)
+            self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
+            self.timeline.set_speed(self.replay.speed)
+            self._load_events()
+            self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}")
+        else:
+            self.timeline.set_live(True if source is not None else None)
+            self.timeline.scrubber.set_events([], [], [])
+            self.events.clear()
+            self._events, self._event_times = [], np.zeros(0)
+            self.timeline_dock.setWindowTitle("Timeline")
+        self._reload_chart()
+
+    def _load_events(self) -> None:
+        rec = self.replay.recording
+        events = rec.events
+        if len(events) == len(self._events):
+            return
+        self._events = events
+        self._event_times = np.array([e.time_s for e in events])
+        self.events.set_events(events, rec.start_s)
+        self.timeline.scrubber.set_events(
+            self._event_times,
+            [e.severity for e in events],
+            [f"{e.item}: {e.message}" if e.message else e.item for e in events],
+        )
+
+    # ------------------------------------------------------------------ frames
+    def _on_frame(self, frame) -> None:
+        w = self.window
+        if w.facility is None:
+            return
+        if self.replay is not None:
+            rec = self.replay.recording
+            alarmed = alarm_levels(w.facility, rec.events_between(-math.inf, frame.time_s))
+            self.events.set_now(frame.time_s)
+        else:
+            alarmed = alarm_levels(w.facility, frame.events, self.live_alarms)
+            if frame.events:
+                self.events.append(list(frame.events), frame.time_s)
+            self._buffer(frame)
+            self.timeline.set_time(frame.time_s)
+        self.overlay.apply(frame, alarmed)
+        w.plotter.render()
+        self._update_chart(frame.time_s)
+
+    def _buffer(self, frame) -> None:
+        """Keep recent live frames (as many as fit ``LIVE_BUFFER_BYTES``) for the charts."""
+        per_frame = sum(
+            v.nbytes
+            for k in ("gpu", "rack", "air_unit", "cdu", "power")
+            for v in frame.group(k).values()
+        )
+        cap = int(min(max(LIVE_BUFFER_BYTES // max(per_frame, 1), 30), LIVE_BUFFER_MAX_FRAMES))
+        if self.live_frames.maxlen != cap:
+            self.live_frames = deque(self.live_frames, maxlen=cap)
+        self.live_frames.append(frame)
+
+    # ------------------------------------------------------------------ charts
+    def _on_selection(self, kind: str, index: int) -> None:
+        self._chart_item = (kind, index) if kind else None
+        self._reload_chart()
+
+    def _on_layout(self, _facility) -> None:
+        self._chart_item = None
+        self.live_frames.clear()
+        self.live_alarms = {}
+        self.charts.clear("Select a GPU, server, rack or unit to plot its history")
+
+    def _fetch_recording(self, kind: str, index: int, metrics: list[str]):
+        rec = self.replay.recording
+        avail = {m for m, _, _ in rec.metrics.get(kind, [])}
+        return rec.history(kind, index, [m for m in metrics if m in avail])
+
+    def _fetch_live(self, kind: str, index: int, metrics: list[str]):
+        frames = list(self.live_frames)
+        times = np.array([f.time_s for f in frames])
+        out = {}
+        for m in metrics:
+            col = [f.group(kind).get(m) for f in frames]
+            out[m] = np.array(
+                [c[index] if c is not None and index < len(c) else np.nan for c in col],
+                dtype=float,
+            )
+        return times, out
+
+    def _reload_chart(self) -> None:
+        import time
+
+        w = self.window
+        item = self._chart_item
+        if item is None or w.facility is None:
+            self.charts.clear("Select a GPU, server, rack or unit to plot its history")
+            return
+        kind, index = item
+        name = f"{kind.replace('_', ' ')} {item_id(w.facility, kind, index)}"
+        if self.replay is not None:
+            fetch, where = self._fetch_recording, "recording"
+        elif self.source is not None:
+            fetch, where = self._fetch_live, "last frames"
+        else:
+            self.charts.clear(f"{name}: no telemetry (open a recording or a source)")
+            return
+        try:
+            panels = panels_for(w.facility, kind, index, fetch)
+        except (RecordingError, KeyError) as exc:
+            self.charts.clear(f"{name}: {exc}")
+            return
+        if not panels:
+            self.charts.clear(f"{name}: nothing to plot for a {kind.replace('_', ' ')}")
+            return
+        self.charts.show_panels(f"{name} — {where}", panels)
+        times = panels[0].lines[0].times if panels[0].lines else np.zeros(0)
+        self._chart_end = float(times[-1]) if len(times) else -math.inf
+        self._chart_loaded_at = time.monotonic()
+        if w.last_frame is not None:
+            self.charts.set_cursor(w.last_frame.time_s)
+
+    def _update_chart(self, t: float) -> None:
+        import time
+
+        if self._chart_item is None:
+            return
+        if self.replay is None:
+            self._reload_chart()  # rolling buffer: cheap, a few hundred frames at most
+        elif t > self._chart_end and time.monotonic() - self._chart_loaded_at > HISTORY_RELOAD_S:
+            self._reload_chart()  # the recording grew past what is plotted
+        self.charts.set_cursor(t)
+
+
+def install(window: MainWindow) -> ReplayController:
+    return ReplayController(window)
