@@ -29,6 +29,9 @@ AIR_CLIM_C = (15.0, 45.0)
 A1_ALLOWABLE_C = (15.0, 32.0)
 A1_RECOMMENDED_C = (18.0, 27.0)
 INLET_CLIM_C = (10.0, 40.0)
+#: The table range drawn: shifted by 0.05 K so a value that rounds to a band edge (17.99 ->
+#: 18.0) takes the band above it.
+_INLET_TABLE_C = (INLET_CLIM_C[0] - 0.05, INLET_CLIM_C[1] - 0.05)
 INLET_COLOURS = (  # (upper edge C, colour): below allowable, allowable low, recommended, ...
     (A1_ALLOWABLE_C[0], "#3d6fd6"),
     (A1_RECOMMENDED_C[0], "#7cc8ea"),
@@ -434,7 +437,6 @@ class ThermalLayer:
         if n == 0:
             self.inlet_mesh = None
             return
-        o = self._site()
         t = np.deg2rad(f.rack_rotation_deg[racks])
         xdir = np.stack([np.cos(t), np.sin(t), np.zeros(n)], 1)
         front = np.hstack([f.rack_front_xy[racks], np.zeros((n, 1))])
@@ -443,9 +445,15 @@ class ThermalLayer:
             f.rack_size_m[racks, 0],
             f.rack_size_m[racks, 2],
         )
-        c = np.hstack([f.rack_center_m[racks, :2], np.zeros((n, 1))]) + np.array([*o[:2], 0.0])
+        local = np.hstack([f.rack_center_m[racks, :2], np.zeros((n, 1))])  # hall-local
+        c = local + np.array([*np.asarray(g.site_origin_m, float)[:2], 0.0])
         face_c = c + front * (depth[:, None] / 2 + 0.01)  # just proud of the face
-        z = np.linspace(0.0, 1.0, nb + 1)[None, :] * height[:, None]  # (n, nb+1)
+        # band k is grid layer k (as voxelised: layers whose centre is below the rack's top),
+        # the last one stretched to the top
+        edges = g.origin_m[2] + np.arange(nb + 1) * g.cell_m
+        zc = (edges[:-1] + edges[1:]) / 2
+        n_in = np.maximum((zc[None, :] < height[:, None]).sum(axis=1), 1)  # (n,)
+        z = np.where(np.arange(nb + 1)[None, :] < n_in[:, None], edges[None, :], height[:, None])
         half = xdir * (width[:, None] / 2)
         left = face_c[:, None, :] - half[:, None, :] + z[:, :, None] * [0, 0, 1]
         right = face_c[:, None, :] + half[:, None, :] + z[:, :, None] * [0, 0, 1]
@@ -457,21 +465,32 @@ class ThermalLayer:
         self.inlet_mesh.cell_data["rack_index"] = np.repeat(racks.astype(np.int32), nb)
         self._inlet_vtk = self.inlet_mesh.GetCellData().GetArray("inlet_c")
         self._inlet_vals = vtk_to_numpy(self._inlet_vtk)
-        # the air cell in front of each band (hall-local), and one further out as a fallback
-        zc = (z[:, :-1] + z[:, 1:]) / 2
-        local_c = c - np.array([*o[:2], 0.0]) + np.array([*g.origin_m[:2], 0.0])
-        samples = []
+        # the air cells in front of each band: samples every half cell across the rack's width,
+        # half a cell out (and 1.5 cells out where that cell is solid); a band shows their max
+        m = 2 * int(np.ceil(float(width.max()) / g.cell_m)) + 1  # odd: the centre is one
+        frac = np.linspace(-0.499, 0.499, m)
+        across = frac[None, :, None] * (width[:, None, None] * xdir[:, None])  # (n, m, 3)
+        self._inlet_cells = []
         for dist in (0.5, 1.5):
-            p = local_c + front * (depth[:, None] / 2 + dist * g.cell_m)
-            p = np.repeat(p[:, None, :], nb, axis=1)
-            p[..., 2] = zc
-            samples.append(g.cell_at(p.reshape(-1, 3)))
-        self._inlet_cells = samples
+            p = local + front * (depth[:, None] / 2 + dist * g.cell_m)  # (n, 3)
+            p = p[:, None, None, :] + across[:, None, :, :]  # (n, 1, m, 3)
+            p = np.broadcast_to(p, (n, nb, m, 3)).copy()
+            p[..., 2] = zc[None, :, None]
+            self._inlet_cells.append(g.cell_at(p.reshape(-1, 3)))
+        # keep the cells whose centre lies within the rack's width (as the voxels do), and
+        # always the middle one; bands above the rack's voxels get none
+        cc = g.origin_m + (self._inlet_cells[0] + 0.5) * g.cell_m
+        cc = cc.reshape(n, nb, m, 3)
+        off = ((cc[..., :2] - local[:, None, None, :2]) * xdir[:, None, None, :2]).sum(axis=-1)
+        keep = (np.abs(off) <= width[:, None, None] / 2) | (np.arange(m) == m // 2)[None, None]
+        keep &= (np.arange(nb)[None, :] < n_in[:, None])[:, :, None]
+        self._inlet_keep = keep.reshape(n * nb, m)
+        self._inlet_shape = (n * nb, m)
         self.inlet_actor = self.plotter.add_mesh(
             self.inlet_mesh,
             scalars="inlet_c",
             preference="cell",
-            cmap=None,
+            clim=_INLET_TABLE_C,
             show_scalar_bar=False,
             ambient=0.4,
             diffuse=0.7,
@@ -482,7 +501,7 @@ class ThermalLayer:
         )
         lut = self.inlet_actor.mapper.lookup_table
         lut.DeepCopy(inlet_lookup_table())
-        self.inlet_actor.mapper.scalar_range = INLET_CLIM_C
+        self.inlet_actor.mapper.scalar_range = _INLET_TABLE_C
         self.scene.add_layer(INLETS, [self.inlet_actor], visible=False)
 
     def inlet_band_values(self) -> np.ndarray:
@@ -493,8 +512,14 @@ class ThermalLayer:
         if self.inlet_mesh is None:
             return
         air = self.result.air_c
-        near, far = (air[c[:, 0], c[:, 1], c[:, 2]] for c in self._inlet_cells)
-        self._inlet_vals[:] = np.where(np.isfinite(near), near, far)
+        near, far = (
+            air[c[:, 0], c[:, 1], c[:, 2]].reshape(self._inlet_shape) for c in self._inlet_cells
+        )
+        vals = np.where(np.isfinite(near), near, far)
+        vals = np.where(self._inlet_keep, vals, np.nan)
+        with np.errstate(invalid="ignore"):
+            best = np.max(np.where(np.isfinite(vals), vals, -np.inf), axis=1)
+        self._inlet_vals[:] = np.where(np.isfinite(best), best, np.nan)
         self._inlet_vtk.Modified()
         self.inlet_mesh.Modified()
 
@@ -585,8 +610,7 @@ def inlet_lookup_table() -> vtkLookupTable:
     n = int(round((hi - lo) / 0.5))
     lut = vtkLookupTable()
     lut.SetNumberOfTableValues(n)
-    # shifted by 0.05 K: a value that rounds to a band edge (17.99 -> 18.0) takes the band above
-    lut.SetTableRange(lo - 0.05, hi - 0.05)
+    lut.SetTableRange(*_INLET_TABLE_C)
     mids = lo + (np.arange(n) + 0.5) * 0.5
     edges = np.array([e for e, _ in INLET_COLOURS])
     band = np.searchsorted(edges, mids)

@@ -1,0 +1,547 @@
+"""Airflow and heat in the window: View > Thermal toggles the air temperature slices, airflow
+arrows and rack inlet colours; a "Thermal" dock moves the slices, picks the hall and fails air
+units. The physics solve runs in a worker thread (one at a time, newer requests coalesced) and
+the overlays update in place when it lands, so the GUI never waits for it.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDoubleSpinBox,
+    QFormLayout,
+    QGroupBox,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QProgressBar,
+    QSlider,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+    from twin.ui.main_window import MainWindow
+
+#: Finest cell the window asks for (m), and the most cells it lets a solve have.
+DEFAULT_CELL_M = 0.2
+MAX_CELLS = 1_000_000
+#: Slider resolution for slice positions (m).
+SLIDER_STEP_M = 0.05
+OVERLAY_TITLES = {
+    SLICE: "Air Temperature Slice (Horizontal)",
+    VSLICE: "Vertical Slice",
+    ARROWS: "Airflow Arrows",
+    INLETS: "Rack Inlet Temperatures",
+}
+
+
+def choose_cell_m(facility: Facility, hall: int, max_cells: int = MAX_CELLS) -> float:
+    """The finest cell, in 0.05 m steps from ``DEFAULT_CELL_M``, that keeps the hall's grid
+    within ``max_cells`` (a 43 x 36 x 5 m hall of the 100k factory stays at 0.2 m, ~1 M)."""
+    w, d, h = (float(v) for v in facility.hall_size_m[hall])
+    cell = max(DEFAULT_CELL_M, (w * d * h / max_cells) ** (1 / 3))
+    cell = math.ceil(cell / 0.05 - 1e-9) * 0.05
+    return round(cell, 3)
+
+
+def hall_of(facility: Facility, kind: str, index: int) -> int | None:
+    """The hall an item stands in (None for items outside halls)."""
+    f = facility
+    try:
+        if kind == "rack":
+            return int(f.rack_hall[index])
+        if kind == "gpu":
+            return int(f.gpu_hall[index])
+        if kind in ("server", "host"):
+            srv = index if kind == "server" else int(f.host_server[index])
+            return int(f.rack_hall[f.server_rack[srv]])
+        if kind == "row":
+            racks = np.flatnonzero(f.rack_row == index)
+            return int(f.rack_hall[racks[0]]) if racks.size else None
+        if kind == "hall":
+            return int(index)
+        if kind == "air_unit":
+            return int(f.air_unit_hall[index])
+        if kind == "cdu":
+            return int(f.cdu_hall[index])
+    except (IndexError, AttributeError):
+        return None
+    return None
+
+
+class _Solver:
+    """Worker-thread side: keeps one ``ThermalModel`` and reuses it while only the failed
+    units change (same grid, same multigrid hierarchy). Touched by the worker thread only."""
+
+    def __init__(self):
+        self.model = None
+        self.key = None
+
+    def solve(self, facility, hall: int, cell_m: float, failed: tuple[str, ...]):
+        from twin.physics import ThermalModel
+
+        t0 = time.perf_counter()
+        key = (id(facility), hall, cell_m)
+        if self.model is None or self.key != key or self.model.facility is not facility:
+            self.model = None  # free the old grid first: big halls hold hundreds of MB
+            self.model = ThermalModel(facility, hall, cell_m, failed)
+            self.key = key
+        elif tuple(self.model.failed) != tuple(failed):
+            self.model.set_failed(failed)
+        res = self.model.solve()
+        res.seconds = time.perf_counter() - t0
+        return res
+
+
+class ThermalView(QObject):
+    """State of the thermal overlays for one window (``window.extensions["thermal_view"]``)."""
+
+    solved = Signal(object)  # ThermalResult, after it is drawn
+    failed_solve = Signal(str)
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.layer: ThermalLayer | None = None
+        self.result = None
+        self.error: str | None = None
+        self.hall = 0
+        self.cell_m: float | None = None  # None: choose_cell_m
+        self.failed: set[str] = set()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-thermal")
+        self._solver = _Solver()
+        self._future: Future | None = None
+        self._job: tuple | None = None
+        self._pending = False
+        self._generation = 0
+        self._closed = False
+        self._poll = QTimer(self, interval=50)
+        self._poll.timeout.connect(self._check_done)
+        self._debounce = QTimer(self, singleShot=True, interval=350)
+        self._debounce.timeout.connect(self.request_solve)
+        self._build_menu()
+        self._build_dock()
+        self._build_status()
+        window.layout_loaded.connect(self._on_layout)
+        window.selection_changed.connect(self._on_selection)
+        legend = window.layer_actions.get("legend")
+        if legend is not None:
+            legend.toggled.connect(lambda _on: self._sync_layer())
+        window.installEventFilter(self)
+
+    # ------------------------------------------------------------------ widgets
+    def _build_menu(self) -> None:
+        w = self.window
+        menu = w.menus["View"].addMenu("T&hermal")
+        menu.setObjectName("thermal_menu")
+        self.menu = menu
+        self.actions: dict[str, QAction] = {}
+        for name, title in OVERLAY_TITLES.items():
+            act = QAction(title, w, checkable=True)
+            act.setObjectName(f"thermal_{name}")
+            act.setStatusTip("Solve the hall's airflow and heat and show " + title.lower())
+            act.toggled.connect(lambda on, n=name: self.set_overlay(n, on))
+            menu.addAction(act)
+            self.actions[name] = act
+        menu.addSeparator()
+        self.act_recompute = QAction("Recompute Airflow && Heat", w)
+        self.act_recompute.triggered.connect(self.request_solve)
+        menu.addAction(self.act_recompute)
+        tools = QAction("Air Unit &Failure…", w)
+        tools.setStatusTip("Fail air units and see how the hall's temperatures change")
+        tools.triggered.connect(self._show_failures)
+        w.menus["Tools"].addAction(tools)
+        self.act_failures = tools
+
+    def _build_dock(self) -> None:
+        panel = QWidget()
+        panel.setObjectName("thermal_panel")
+        box = QVBoxLayout(panel)
+        form = QFormLayout()
+        self.hall_combo = QComboBox()
+        self.hall_combo.currentIndexChanged.connect(self._on_hall_combo)
+        form.addRow("Hall", self.hall_combo)
+        self.cell_spin = QDoubleSpinBox()
+        self.cell_spin.setRange(0.0, 1.0)
+        self.cell_spin.setSingleStep(0.05)
+        self.cell_spin.setDecimals(2)
+        self.cell_spin.setSuffix(" m")
+        self.cell_spin.setSpecialValueText("auto")
+        self.cell_spin.setToolTip("Grid cell size; auto keeps the hall under 1 M cells")
+        self.cell_spin.valueChanged.connect(self._on_cell_spin)
+        form.addRow("Cell", self.cell_spin)
+        self.height_slider = QSlider(Qt.Orientation.Horizontal)
+        self.height_label = QLabel("")
+        self.height_slider.valueChanged.connect(self._on_height)
+        form.addRow("Slice height", self._pair(self.height_slider, self.height_label))
+        self.axis_combo = QComboBox()
+        self.axis_combo.addItem("across x (y–z plane)", "x")
+        self.axis_combo.addItem("across y (x–z plane)", "y")
+        self.axis_combo.currentIndexChanged.connect(self._on_axis)
+        form.addRow("Vertical slice", self.axis_combo)
+        self.pos_slider = QSlider(Qt.Orientation.Horizontal)
+        self.pos_label = QLabel("")
+        self.pos_slider.valueChanged.connect(self._on_pos)
+        form.addRow("Position", self._pair(self.pos_slider, self.pos_label))
+        box.addLayout(form)
+        group = QGroupBox("Failed air units (tick to fail, then re-solve)")
+        gl = QVBoxLayout(group)
+        self.units_list = QListWidget()
+        self.units_list.setObjectName("thermal_failed_units")
+        self.units_list.itemChanged.connect(self._on_unit_changed)
+        gl.addWidget(self.units_list)
+        box.addWidget(group, 1)
+        self.summary = QLabel("Turn on an overlay under View › Thermal to solve the hall.")
+        self.summary.setWordWrap(True)
+        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        box.addWidget(self.summary)
+        self.dock = self.window.add_dock(
+            panel, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal"
+        )
+        self.dock.hide()
+        self.panel = panel
+
+    @staticmethod
+    def _pair(slider: QSlider, label: QLabel) -> QWidget:
+        w = QWidget()
+        lay = QHBoxLayout(w)
+        lay.setContentsMargins(0, 0, 0, 0)
+        lay.addWidget(slider, 1)
+        label.setMinimumWidth(56)
+        lay.addWidget(label)
+        return w
+
+    def _build_status(self) -> None:
+        sb = self.window.statusBar()
+        self.status = QLabel("")
+        self.busy = QProgressBar()
+        self.busy.setRange(0, 0)
+        self.busy.setMaximumWidth(110)
+        self.busy.setVisible(False)
+        sb.addPermanentWidget(self.status)
+        sb.addPermanentWidget(self.busy)
+
+    def _show_failures(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.units_list.setFocus()
+
+    # ------------------------------------------------------------------ state
+    @property
+    def busy_solving(self) -> bool:
+        return self._future is not None
+
+    def effective_cell_m(self) -> float:
+        f = self.window.facility
+        if self.cell_m is not None:
+            return float(self.cell_m)
+        return choose_cell_m(f, self.hall) if f is not None and len(f.hall_ids) else DEFAULT_CELL_M
+
+    def wanted(self) -> bool:
+        return any(a.isChecked() for a in self.actions.values())
+
+    def set_overlay(self, name: str, on: bool) -> None:
+        """Show or hide one overlay; the first one shown starts a solve."""
+        act = self.actions[name]
+        if act.isChecked() != on:
+            act.setChecked(on)  # comes back here through toggled
+            return
+        if on and self.window.facility is not None:
+            self.dock.show()
+        if self.layer is not None:
+            self.layer.show(name, on)
+            self.window.plotter.render()
+        if on and self.result is None and not self.busy_solving:
+            self.request_solve()
+
+    def set_failed(self, units) -> None:
+        """Fail exactly these air units (ids) and re-solve."""
+        self.failed = set(units)
+        self.units_list.blockSignals(True)
+        for i in range(self.units_list.count()):
+            item = self.units_list.item(i)
+            item.setCheckState(
+                Qt.CheckState.Checked if item.text() in self.failed else Qt.CheckState.Unchecked
+            )
+        self.units_list.blockSignals(False)
+        self.request_solve()
+
+    def set_hall(self, hall: int) -> None:
+        f = self.window.facility
+        if f is None or not 0 <= hall < len(f.hall_ids) or hall == self.hall:
+            return
+        self.hall = hall
+        self.failed = set()
+        self.hall_combo.blockSignals(True)
+        self.hall_combo.setCurrentIndex(hall)
+        self.hall_combo.blockSignals(False)
+        self._fill_units()
+        self._fill_sliders()
+        if self.wanted():
+            self.request_solve()
+
+    # ------------------------------------------------------------------ solving
+    def request_solve(self) -> None:
+        """Solve the current hall in the worker; a request while one runs is kept (only the
+        latest) and starts when it ends."""
+        f = self.window.facility
+        if f is None or not len(f.hall_ids) or self._closed:
+            return
+        if self._future is not None:
+            self._pending = True
+            return
+        self._pending = False
+        cell = self.effective_cell_m()
+        job = (f, self.hall, cell, tuple(sorted(self.failed)))
+        self._job = job
+        self._job_generation = self._generation
+        w, d, h = f.hall_size_m[self.hall]
+        cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
+        hall_id = f.hall_ids[self.hall]
+        fail = f", {len(job[3])} unit(s) failed" if job[3] else ""
+        self.status.setText(f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…")
+        self.busy.setVisible(True)
+        self._started = time.perf_counter()
+        self._future = self._executor.submit(self._solver.solve, *job)
+        self._poll.start()
+
+    def _check_done(self) -> None:
+        fut = self._future
+        if fut is None:
+            self._poll.stop()
+            return
+        if not fut.done():
+            secs = time.perf_counter() - self._started
+            self.status.setText(self.status.text().split(" — ")[0] + f" — {secs:.0f} s")
+            return
+        self._future = None
+        self._poll.stop()
+        self.busy.setVisible(False)
+        stale = self._job_generation != self._generation or self._job[0] is not (
+            self.window.facility
+        )
+        if not stale:
+            try:
+                res = fut.result()
+            except Exception as exc:  # noqa: BLE001 (a bad hall must not take the GUI down)
+                self._show_error(f"{type(exc).__name__}: {exc}")
+            else:
+                self._apply(res)
+        if self._pending or (stale and self.wanted()):
+            self.request_solve()
+
+    def _show_error(self, message: str) -> None:
+        self.error = message
+        self.status.setText("Thermal: solve failed")
+        self.summary.setText(f"<b>Cannot solve this hall:</b> {message}")
+        self.failed_solve.emit(message)
+
+    def _apply(self, res) -> None:
+        win = self.window
+        if win.scene is None:
+            return
+        self.error = None
+        self.result = res
+        if self.layer is None or self.layer.scene is not win.scene:
+            self.layer = ThermalLayer(
+                win.scene,
+                slice_height_m=self._slider_m(self.height_slider),
+                vertical_axis=self.axis_combo.currentData(),
+                vertical_pos_m=self._slider_m(self.pos_slider),
+            )
+        self.layer.update(res)
+        self._sync_layer()
+        self._update_labels()
+        self._summarise(res)
+        self.status.setText(
+            f"Thermal: {win.facility.hall_ids[res.grid.hall]} solved in {res.seconds:.1f} s"
+        )
+        win.plotter.render()
+        self.solved.emit(res)
+
+    def _sync_layer(self) -> None:
+        if self.layer is None:
+            return
+        for name, act in self.actions.items():
+            self.layer.show(name, act.isChecked())
+        self.window.plotter.render()
+
+    def _summarise(self, res) -> None:
+        f = self.window.facility
+        racks = np.asarray(res.grid.rack_ids)
+        nx, ny, nz = res.grid.shape
+        lines = [f"<b>{f.hall_ids[res.grid.hall]}</b>: {nx}×{ny}×{nz} cells of {res.cell_m:g} m"]
+        if racks.size and np.isfinite(res.rack_inlet_max_c[racks]).any():
+            worst = racks[int(np.nanargmax(res.rack_inlet_max_c[racks]))]
+            classes = res.rack_ashrae[racks]
+            lines.append(
+                f"Hottest inlet {res.rack_inlet_max_c[worst]:.1f} °C at {f.rack_ids[worst]}; "
+                f"A1 recommended {int((classes == 0).sum())}, allowable "
+                f"{int((classes == 1).sum())}, outside {int((classes == 2).sum())} racks"
+            )
+        m = res.metrics
+        lines.append(
+            f"Supply {res.supply_mean_c:.1f} °C, return {res.return_mean_c:.1f} °C; "
+            f"RCI-HI {m.get('rci_hi', float('nan')):.0f} %, RCI-LO "
+            f"{m.get('rci_lo', float('nan')):.0f} %, RTI {m.get('rti', float('nan')):.0f} %"
+        )
+        lines.append(
+            f"Heat in {res.heat_in_w / 1e3:,.0f} kW, out {res.heat_out_w / 1e3:,.0f} kW "
+            f"(balance {100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
+        )
+        at_cap = np.flatnonzero(res.air_unit_at_capacity)
+        if at_cap.size:
+            names = ", ".join(f.air_unit_ids[i] for i in at_cap[:6])
+            lines.append(f"<span style='color:#e0603a'>At capacity: {names}</span>")
+        if self.failed:
+            lines.append("Failed: " + ", ".join(sorted(self.failed)))
+        self.summary.setText("<br>".join(lines))
+
+    # ------------------------------------------------------------------ controls
+    def _slider_m(self, slider: QSlider) -> float:
+        return slider.value() * SLIDER_STEP_M
+
+    def _fill_sliders(self) -> None:
+        f = self.window.facility
+        if f is None or not len(f.hall_ids):
+            return
+        w, d, h = (float(v) for v in f.hall_size_m[self.hall])
+        for s in (self.height_slider, self.pos_slider):
+            s.blockSignals(True)
+        self.height_slider.setRange(0, int(h / SLIDER_STEP_M))
+        self.height_slider.setValue(int(round(min(1.2, h / 2) / SLIDER_STEP_M)))
+        along = w if self.axis_combo.currentData() == "x" else d
+        self.pos_slider.setRange(0, int(along / SLIDER_STEP_M))
+        self.pos_slider.setValue(int(round(along / 2 / SLIDER_STEP_M)))
+        for s in (self.height_slider, self.pos_slider):
+            s.blockSignals(False)
+        self._update_labels()
+
+    def _update_labels(self) -> None:
+        lay = self.layer
+        if lay is not None and lay.built:
+            g = lay.result.grid
+            ax = 0 if lay.vertical_axis == "x" else 1
+            z = g.origin_m[2] + (lay.slice_k + 0.5) * g.cell_m
+            p = g.origin_m[ax] + (lay.vslice_index + 0.5) * g.cell_m
+        else:
+            z, p = self._slider_m(self.height_slider), self._slider_m(self.pos_slider)
+        self.height_label.setText(f"{z:.2f} m")
+        self.pos_label.setText(f"{self.axis_combo.currentData()} = {p:.2f} m")
+
+    def _on_height(self, _v: int) -> None:
+        if self.layer is not None and self.layer.built:
+            self.layer.set_slice_height(self._slider_m(self.height_slider))
+            self.window.plotter.render()
+        self._update_labels()
+
+    def _on_pos(self, _v: int) -> None:
+        if self.layer is not None and self.layer.built:
+            self.layer.set_vertical_slice(pos_m=self._slider_m(self.pos_slider))
+            self.window.plotter.render()
+        self._update_labels()
+
+    def _on_axis(self, _i: int) -> None:
+        f = self.window.facility
+        if f is not None and len(f.hall_ids):
+            w, d, _h = f.hall_size_m[self.hall]
+            along = float(w if self.axis_combo.currentData() == "x" else d)
+            self.pos_slider.blockSignals(True)
+            self.pos_slider.setRange(0, int(along / SLIDER_STEP_M))
+            self.pos_slider.setValue(int(round(along / 2 / SLIDER_STEP_M)))
+            self.pos_slider.blockSignals(False)
+        if self.layer is not None and self.layer.built:
+            self.layer.set_vertical_slice(
+                self.axis_combo.currentData(), self._slider_m(self.pos_slider)
+            )
+            self.window.plotter.render()
+        self._update_labels()
+
+    def _on_hall_combo(self, index: int) -> None:
+        if index >= 0:
+            self.set_hall(index)
+
+    def _on_cell_spin(self, value: float) -> None:
+        self.cell_m = None if value < 0.05 else float(value)
+        if self.wanted():
+            self._debounce.start()
+
+    def _on_unit_changed(self, item: QListWidgetItem) -> None:
+        if item.checkState() == Qt.CheckState.Checked:
+            self.failed.add(item.text())
+        else:
+            self.failed.discard(item.text())
+        self._debounce.start()
+
+    def _fill_units(self) -> None:
+        f = self.window.facility
+        self.units_list.blockSignals(True)
+        self.units_list.clear()
+        if f is not None:
+            for a in np.flatnonzero(f.air_unit_hall == self.hall):
+                item = QListWidgetItem(f.air_unit_ids[a])
+                on = bool(f.air_unit_on[a])
+                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                item.setCheckState(Qt.CheckState.Unchecked)
+                if not on:  # off in the layout: already supplies nothing
+                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
+                    item.setToolTip("Off in the layout")
+                self.units_list.addItem(item)
+        self.units_list.blockSignals(False)
+
+    # ------------------------------------------------------------------ window events
+    def _on_layout(self, facility: Facility) -> None:
+        self._generation += 1
+        self.layer = None  # the old scene (and its actors) is gone
+        self.result = None
+        self.failed = set()
+        self.hall = 0
+        self.hall_combo.blockSignals(True)
+        self.hall_combo.clear()
+        for h in facility.layout.halls:
+            self.hall_combo.addItem(h.name or h.id)
+        self.hall_combo.setCurrentIndex(0)
+        self.hall_combo.blockSignals(False)
+        self._fill_units()
+        self._fill_sliders()
+        self.summary.setText("Turn on an overlay under View › Thermal to solve the hall.")
+        if self.wanted():
+            self.request_solve()
+
+    def _on_selection(self, kind: str, index: int) -> None:
+        f = self.window.facility
+        if f is None or not kind:
+            return
+        hall = hall_of(f, kind, index)
+        if hall is not None and hall != self.hall:
+            self.set_hall(hall)
+
+    def eventFilter(self, obj, event) -> bool:  # noqa: N802
+        if obj is self.window and event.type() == QEvent.Type.Close:
+            self.shutdown()
+        return False
+
+    def shutdown(self) -> None:
+        """Stop polling and drop queued work (a running solve finishes in its thread)."""
+        self._closed = True
+        self._poll.stop()
+        self._debounce.stop()
+        self._pending = False
+        self._executor.shutdown(wait=False, cancel_futures=True)
+
+
+def install(window: MainWindow) -> ThermalView:
+    return ThermalView(window)
