@@ -12,7 +12,7 @@ import pytest
 from twin.model import edits as E
 from twin.model import save as S
 from twin.model.document import LayoutDocument
-from twin.model.loader import load_layout
+from twin.model.loader import facility_from_text, load_layout
 from twin.model.schema import AirUnit, Layout, Row, SupplyRegion
 
 TEXT = """\
@@ -145,16 +145,57 @@ def test_refuses_a_file_the_loader_would_reject_and_leaves_it_alone(path):
 def test_refuses_to_drop_anything(path, monkeypatch):
     doc = LayoutDocument.open(path)
     doc.history.push(E.MoveRacks(["A03"], [[3.2, 4.5]]))
-    real = S.roundtrip_text
+    real_full, real_splice = S.roundtrip_text, S.spliced_text
 
-    def lossy(d):  # a sync that silently loses the label
-        return re.sub(r"\n *label: \"spare\"", "", real(d))
+    def lossy(fn):  # a writer that silently loses the label
+        return lambda d: re.sub(r"\n *label: \"spare\"", "", fn(d))
 
-    monkeypatch.setattr(S, "roundtrip_text", lossy)
+    monkeypatch.setattr(S, "roundtrip_text", lossy(real_full))
+    monkeypatch.setattr(S, "spliced_text", lossy(real_splice))
     with pytest.raises(S.SaveError, match="different from the document") as info:
         S.save(doc)
     assert any("label" in p.message for p in info.value.problems)
     assert path.read_text() == TEXT
+    # a bad splice alone is not fatal: the whole-tree writer takes over
+    monkeypatch.setattr(S, "roundtrip_text", real_full)
+    S.save(doc)
+    assert 'label: "spare"' in path.read_text()
+    assert load_layout(path).layout == doc.layout
+
+
+def test_splice_keeps_untouched_items_and_matches_the_full_writer(path):
+    doc = LayoutDocument.open(path)
+    h = doc.history
+    h.push(E.MoveRacks(["A03"], [[3.2, 4.5]]))
+    h.push(E.DuplicateRacks(["A01"], (0.0, 2.0)))
+    h.push(E.DeleteRacks(["A02"]))
+    h.push(E.ChangeRack("A01", feeds={"a": "PDU-B", "b": "PDU-A"}))
+    h.push(
+        E.AddItem(
+            "air_units", AirUnit(id="CRAH-2", type="crah-77kw", hall="H1", position_m=(12, 9))
+        )
+    )
+    spliced = S.spliced_text(doc)
+    assert spliced is not None
+    full = S.roundtrip_text(doc)
+    assert facility_from_text(spliced).layout == facility_from_text(full).layout == doc.layout
+    # identical but for where ruamel puts the last item's comment: the splice keeps it
+    assert spliced.replace(" # west wall", "") == full.replace(" # west wall", "")
+    assert "position_m: [12, 1]}  # west wall\n" in spliced
+    doc.roundtrip_tree = None
+    S.save(doc)
+    assert doc.roundtrip_tree is None  # saved without parsing the whole file with ruamel
+    assert path.read_text() == spliced
+
+
+def test_splice_declines_what_it_cannot_do(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeItem("halls", "H1", size_m=(15, 10, 4)))
+    assert S.spliced_text(doc) is not None
+    doc.layout.name = "renamed"  # a changed top-level scalar: the whole tree is written
+    assert S.spliced_text(doc) is None
+    S.save(doc)
+    assert "name: renamed" in path.read_text() and "# the only hall" in path.read_text()
 
 
 def test_save_as_new_path_keeps_mode_and_comments(path, tmp_path):

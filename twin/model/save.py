@@ -23,13 +23,15 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import yaml
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from twin.model.errors import LayoutError, Problem
-from twin.model.loader import facility_from_text
+from twin.model.errors import LayoutError, Problem, field_path
+from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
+from twin.model.yamlpos import load_fast
 
 if TYPE_CHECKING:
     from twin.model.document import LayoutDocument
@@ -43,6 +45,11 @@ class SaveError(Exception):
         detail = "".join(f"\n  {p}" for p in self.problems)
         super().__init__(message + detail)
 
+
+try:
+    _ComposeLoader = yaml.CSafeLoader
+except AttributeError:  # pragma: no cover - libyaml missing
+    _ComposeLoader = yaml.SafeLoader
 
 _OPENER = re.compile(r"^( *)[^\s#-][^#]*:\s*(#.*)?$")  # "key:" opening a block
 _KEY = re.compile(r"^( *)[^\s#-][^#]*:")
@@ -216,7 +223,8 @@ def _sync_at(node: CommentedSeq, i: int, value: Any) -> None:
 
 
 def roundtrip_text(doc: LayoutDocument) -> str:
-    """The document as YAML text, keeping the comments and layout of the text it came from."""
+    """The document as YAML text, keeping the comments and layout of the text it came from
+    (the whole file through one ruamel.yaml round-trip tree)."""
     y = _yaml(doc.source_text)
     if doc.roundtrip_tree is None:
         tree = y.load(doc.source_text) if doc.source_text else None
@@ -225,6 +233,228 @@ def roundtrip_text(doc: LayoutDocument) -> str:
     out = io.StringIO()
     y.dump(doc.roundtrip_tree, out)
     return out.getvalue()
+
+
+# ---------------------------------------------------------------------- splicing
+# ruamel.yaml needs seconds to read and write a 100,000-GPU layout. Most saves change a few
+# items, so ``spliced_text`` keeps every unchanged item's lines as they are and runs only the
+# changed items (and new ones) through ruamel, each as a one-item sequence. Anything unusual
+# (reordered items, flow-style lists, changed top-level scalars) returns None: the caller then
+# uses ``roundtrip_text``. Either way the save is verified through the loader.
+
+_DASH_LINE = re.compile(r"^( *)-( |$)")
+_BLANK = re.compile(r"^\s*(#.*)?$")
+
+
+class _Unsplicable(Exception):
+    pass
+
+
+def _same(raw: Any, value: Any) -> bool:
+    """Whether plain data read from the file already says what the model value says."""
+    if isinstance(value, BaseModel):
+        if not isinstance(raw, dict):
+            return False
+        fields = type(value).model_fields
+        if any(k not in fields for k in raw):
+            return False
+        for name in fields:
+            v = getattr(value, name)
+            if name in raw:
+                if not _same(raw[name], v):
+                    return False
+            elif _written(value, name):
+                return False
+        return True
+    if isinstance(value, (list, tuple)):
+        return (
+            isinstance(raw, list)
+            and len(raw) == len(value)
+            and all(_same(a, b) for a, b in zip(raw, value, strict=True))
+        )
+    if isinstance(value, dict):
+        return (
+            isinstance(raw, dict)
+            and raw.keys() == value.keys()
+            and all(_same(raw[k], value[k]) for k in raw)
+        )
+    return _same_scalar(raw, value)
+
+
+def _child(node: Any, key: str) -> Any:
+    for k, v in node.value:
+        if getattr(k, "value", None) == key:
+            return v
+    return None
+
+
+class _Splicer:
+    def __init__(self, text: str):
+        self.text = text
+        self.lines = text.splitlines(keepends=True)
+        self.y = _yaml(text)
+        self.edits: list[tuple[int, int, list[str]]] = []
+
+    # -------------------------------------------------------------- mappings
+    def mapping(self, node: Any, raw: Any, model: BaseModel) -> None:
+        if not isinstance(node, yaml.MappingNode) or node.flow_style or not isinstance(raw, dict):
+            raise _Unsplicable
+        fields = type(model).model_fields
+        if any(k not in fields for k in raw):
+            raise _Unsplicable
+        for name in fields:
+            value = getattr(model, name)
+            if name not in raw:
+                if _written(model, name):
+                    raise _Unsplicable  # a new key: let ruamel place it
+                continue
+            if _same(raw[name], value):
+                continue
+            child = _child(node, name)
+            if isinstance(value, BaseModel):
+                self.mapping(child, raw[name], value)
+            elif isinstance(value, list) and value and all(hasattr(v, "id") for v in value):
+                self.sequence(child, raw[name], value)
+            else:
+                raise _Unsplicable
+
+    # -------------------------------------------------------------- id'd lists
+    def _span(self, items: list, k: int, seq_end: int, col: int) -> tuple[int, int, int]:
+        """(first line, end of content, end incl. trailing comments) of item k, whose dash is
+        at column ``col``; a line indented no deeper than the dash ends it."""
+        start = items[k].start_mark.line
+        nxt = items[k + 1].start_mark.line if k + 1 < len(items) else seq_end
+        end = start + 1
+        for i in range(start + 1, nxt):
+            line = self.lines[i]
+            if _BLANK.match(line):
+                continue
+            if len(line) - len(line.lstrip(" ")) <= col:
+                return start, end, i
+            end = i + 1
+        return start, end, nxt
+
+    def sequence(self, node: Any, raw: Any, values: list) -> None:
+        if (
+            not isinstance(node, yaml.SequenceNode)
+            or node.flow_style
+            or not isinstance(raw, list)
+            or not node.value
+            or len(node.value) != len(raw)
+        ):
+            raise _Unsplicable
+        src_ids = [r.get("id") if isinstance(r, dict) else None for r in raw]
+        new_ids = [v.id for v in values]
+        if (
+            None in src_ids
+            or len(set(src_ids)) != len(src_ids)
+            or len(set(new_ids)) != len(new_ids)
+        ):
+            raise _Unsplicable
+        kept = set(new_ids)
+        if [i for i in new_ids if i in set(src_ids)] != [i for i in src_ids if i in kept]:
+            raise _Unsplicable  # reordered
+        items = node.value
+        seq_end = min(node.end_mark.line, len(self.lines))
+        if node.end_mark.column > 0:
+            seq_end = min(seq_end + 1, len(self.lines))
+        cols = []
+        for item in items:
+            m = _DASH_LINE.match(self.lines[item.start_mark.line])
+            if m is None or len(m.group(1)) + 2 != item.start_mark.column and m.group(2) == " ":
+                raise _Unsplicable
+            cols.append(len(m.group(1)))
+        spans = [self._span(items, k, seq_end, cols[k]) for k in range(len(items))]
+        by_id = {v.id: v for v in values}
+        where = {sid: k for k, sid in enumerate(src_ids)}
+        for k, sid in enumerate(src_ids):
+            start, end, _ = spans[k]
+            if sid not in kept:
+                self.edits.append((start, end, []))
+                continue
+            value = by_id[sid]
+            if _same(raw[k], value):
+                continue
+            trial = _Splicer.__new__(_Splicer)
+            trial.__dict__.update(self.__dict__)
+            trial.edits = []
+            try:
+                trial.mapping(items[k], raw[k], value)
+                self.edits.extend(trial.edits)
+            except _Unsplicable:
+                self.edits.append((start, end, self.render(start, end, cols[k], value)))
+        # new items go after the previous item that was already there
+        pending: list = []
+        anchor: int | None = None
+        groups: list[tuple[int | None, list]] = []
+        for v in values:
+            if v.id in where:
+                if pending:
+                    groups.append((anchor, pending))
+                    pending = []
+                anchor = where[v.id]
+            else:
+                pending.append(v)
+        if pending:
+            groups.append((anchor, pending))
+        for anchor, new in groups:
+            like_k = anchor if anchor is not None else 0
+            at = spans[anchor][1] if anchor is not None else spans[0][0]
+            like_start, like_end, _ = spans[like_k]
+            out: list[str] = []
+            for v in new:
+                out += self.render(like_start, like_end, cols[like_k], v, new=True)
+            self.edits.append((at, at, out))
+
+    def render(self, start: int, end: int, col: int, value: Any, new: bool = False) -> list[str]:
+        """Lines for one sequence item: the existing item's lines synced through ruamel (or,
+        for a new item, a fresh node styled like that item), at the item's indentation."""
+        snippet = []
+        for line in self.lines[start:end]:
+            if line.strip() and not line.startswith(" " * col):
+                raise _Unsplicable
+            snippet.append(line[col:] if line.strip() else line.lstrip(" "))
+        seq = self.y.load("".join(snippet))
+        if not isinstance(seq, CommentedSeq) or len(seq) != 1:
+            raise _Unsplicable
+        if new:
+            seq[0] = _new_node(value, _flow(seq[0]), seq[0])
+        else:
+            _sync_at(seq, 0, value)
+        out = io.StringIO()
+        self.y.dump(seq, out)
+        text = out.getvalue()
+        if not text.endswith("\n"):
+            text += "\n"
+        body = text.splitlines(keepends=True)
+        m = _DASH_LINE.match(body[0])
+        if m is None:
+            raise _Unsplicable
+        shift = len(m.group(1))
+        pad = " " * col
+        return [pad + line[shift:] if line.strip() else line for line in body]
+
+    def apply(self) -> str:
+        lines = list(self.lines)
+        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
+            lines[start:end] = new
+        return "".join(lines)
+
+
+def spliced_text(doc: LayoutDocument) -> str | None:
+    """The document as text made by editing only the changed items of its source text, or None
+    when that is not possible (see above)."""
+    text = doc.source_text
+    if not text:
+        return None
+    try:
+        raw = load_fast(text)
+        root = yaml.compose(text, Loader=_ComposeLoader)
+        sp = _Splicer(text)
+        sp.mapping(root, raw, doc.layout)
+        return sp.apply()
+    except Exception:  # noqa: BLE001 - anything unexpected: the whole-tree writer takes over
+        return None
 
 
 # ---------------------------------------------------------------------- comparing
@@ -299,11 +529,12 @@ def save(doc: LayoutDocument, path: str | Path | None = None) -> Path:
     target = Path(path) if path is not None else doc.path
     if target is None:
         raise SaveError("the layout has no file yet: choose where to save it (Save As)")
-    try:
-        text = roundtrip_text(doc)
-    except Exception as exc:  # a tree we cannot sync must not become a half-right file
-        doc.roundtrip_tree = None
-        raise SaveError(f"could not write the layout as YAML: {exc}") from exc
+    problems = check_references(doc.layout, doc.catalog) or check_geometry(doc.facility)
+    if problems:
+        raise SaveError(
+            f"not saved: {target.name} would not load back (the loader refuses it)",
+            [Problem(msg, field_path(loc), None, str(target)) for loc, msg in problems],
+        )
 
     def verify(tmp: Path) -> None:
         written = tmp.read_bytes().decode("utf-8")
@@ -318,10 +549,24 @@ def save(doc: LayoutDocument, path: str | Path | None = None) -> Path:
                 [Problem(d, "", None, str(target)) for d in diffs],
             )
 
-    try:
-        atomic_write(target, text, verify)
-    except OSError as exc:
-        raise SaveError(f"could not write {target}: {exc.strerror or exc}") from None
+    text = spliced_text(doc) if doc.roundtrip_tree is None else None
+    if text is not None:
+        try:
+            atomic_write(target, text, verify)
+        except SaveError:
+            text = None  # a splice we cannot trust: write the whole tree instead
+        except OSError as exc:
+            raise SaveError(f"could not write {target}: {exc.strerror or exc}") from None
+    if text is None:
+        try:
+            text = roundtrip_text(doc)
+        except Exception as exc:  # a tree we cannot sync must not become a half-right file
+            doc.roundtrip_tree = None
+            raise SaveError(f"could not write the layout as YAML: {exc}") from exc
+        try:
+            atomic_write(target, text, verify)
+        except OSError as exc:
+            raise SaveError(f"could not write {target}: {exc.strerror or exc}") from None
     doc.source_text = text
     doc.set_path(target)
     doc.history.set_clean()
