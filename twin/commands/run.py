@@ -39,7 +39,47 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--insecure", action="store_true", help="do not verify TLS certificates (not advised)"
     )
+    p.add_argument(
+        "--source",
+        help="telemetry to show: simulated (the default), replay (with --recording), none, or "
+        "a plugin source's name; live servers: --prometheus / --scrape",
+    )
+    p.add_argument(
+        "--scenario", default="normal", help="simulated scenario (default normal), e.g. crah-trip"
+    )
+    p.add_argument(
+        "--recording",
+        metavar="FILE.h5",
+        help="replay a recording (with no LAYOUT, the layout embedded in it)",
+    )
     p.set_defaults(func=run)
+
+
+def telemetry_choice(args: argparse.Namespace) -> tuple[str | None, str | None]:
+    """(source name or None, error message or None) from --source/--recording/--scenario."""
+    from twin.telemetry.registry import available
+    from twin.telemetry.scenarios import SCENARIOS
+
+    source = getattr(args, "source", None)
+    recording = getattr(args, "recording", None)
+    if recording is not None:
+        if source not in (None, "replay"):
+            return None, f"--recording replays a file; it cannot go with --source {source}"
+        if not Path(recording).is_file():
+            return None, f"no such recording file: {recording}"
+        return "replay", None
+    source = source or "simulated"
+    if source == "none":
+        return None, None
+    if source == "replay":
+        return None, "--source replay needs --recording FILE.h5"
+    if source in ("prometheus", "scrape"):
+        return None, f"a {source} source needs its URL: use --{source} URL"
+    if source not in available():
+        return None, f"no telemetry source {source!r}; available: none, {', '.join(available())}"
+    if source == "simulated" and args.scenario not in SCENARIOS:
+        return None, f"unknown scenario {args.scenario!r}; choose from: {', '.join(SCENARIOS)}"
+    return source, None
 
 
 def live_spec(args: argparse.Namespace):
@@ -82,6 +122,10 @@ def run(args: argparse.Namespace) -> int:
     except ValueError as exc:
         print(f"twin run: {exc}", file=sys.stderr)
         return 2
+    source, problem = (None, None) if spec is not None else telemetry_choice(args)
+    if problem:
+        print(f"twin run: {problem}", file=sys.stderr)
+        return 2
     if not has_display():
         target = layout or DEFAULT_LAYOUT
         print(
@@ -96,6 +140,8 @@ def run(args: argparse.Namespace) -> int:
         from twin.ui.live import run_live_app
 
         return run_live_app(layout, spec)
-    from twin.ui.app import run_app
+    from twin.ui.replay import run_replay_app
 
-    return run_app(layout)
+    if args.recording and not args.layout:
+        layout = None  # the recording's own layout
+    return run_replay_app(layout, source, scenario=args.scenario, recording=args.recording)

@@ -216,6 +216,29 @@ class ReplayController(QObject):
         w.statusBar().showMessage(f"Replaying {path}", 4000)
         return True
 
+    def start_source(self, name: str, **options) -> bool:
+        """Show a registered source (``simulated`` with ``scenario=...``, or a plugin) on the
+        open layout; a source that cannot start says why in a message box."""
+        from twin.telemetry.registry import SourceNotFound, create
+
+        w = self.window
+        if w.facility is None:
+            return False
+        if name != "simulated":
+            options.pop("scenario", None)
+        try:
+            source = create(name, w.facility, **options)
+        except (SourceNotFound, ValueError, TypeError, OSError) as exc:
+            QMessageBox.warning(w, "Cannot start telemetry", f"{name}: {exc}")
+            return False
+        w.set_source(source)
+        w.statusBar().showMessage(
+            f"Telemetry: {name}"
+            + (f", scenario {options['scenario']}" if "scenario" in options else ""),
+            5000,
+        )
+        return True
+
     def _fail(self, path: Path, message: str) -> bool:
         box = QMessageBox(
             QMessageBox.Icon.Critical,
@@ -474,3 +497,37 @@ class ReplayController(QObject):
 
 def install(window: MainWindow) -> ReplayController:
     return ReplayController(window)
+
+
+def run_replay_app(
+    layout: str | Path | None,
+    source: str | None = "simulated",
+    *,
+    scenario: str = "normal",
+    recording: str | Path | None = None,
+) -> int:
+    """``twin run``: open the window on ``layout`` and show ``source`` once it has loaded
+    (the simulated ``scenario`` by default), or replay ``recording`` (with no layout, the one
+    embedded in it)."""
+    from twin.ui.app import application
+    from twin.ui.main_window import MainWindow
+
+    app = application()
+    win = MainWindow()
+    win.show()
+    controller: ReplayController = win.extensions["replay"]
+    if recording is not None and layout is None:
+        QTimer.singleShot(0, lambda: controller.open_recording(recording))
+    elif layout is not None:
+        if recording is not None or source is not None:
+
+            def go(_facility) -> None:
+                win.layout_loaded.disconnect(go)
+                if recording is not None:
+                    controller.open_recording(recording)
+                else:
+                    controller.start_source(source, scenario=scenario)
+
+            win.layout_loaded.connect(go)
+        win.open_layout(layout)
+    return int(app.exec())
