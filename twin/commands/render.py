@@ -36,7 +36,122 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated layers to show, e.g. power_links,cooling_links",
     )
     p.add_argument("--hide", default="", metavar="LAYERS", help="comma-separated layers to hide")
+    p.add_argument(
+        "--recording",
+        metavar="FILE.h5",
+        help="show a recorded instant: GPUs coloured by --metric, throttling and alarms outlined",
+    )
+    p.add_argument(
+        "--at",
+        default="0:00",
+        help="time in the recording: mm:ss or hh:mm:ss from its start, or an ISO time "
+        "(UTC when no zone); default its start",
+    )
+    p.add_argument(
+        "--metric",
+        default="temp_c",
+        help="GPU overlay with --recording: temp_c (default), mem_temp_c, power_w, util_pct, "
+        "sm_clock_mhz, throttle or job",
+    )
     p.set_defaults(func=run)
+
+
+def parse_at(text: str, start_s: float) -> float:
+    """``12:30`` / ``1:02:03`` (from ``start_s``), ``90`` or ``90s`` (seconds from the start), or an
+    ISO 8601 time -> seconds since the epoch. ValueError if none of these."""
+    import datetime as dt
+    import re
+
+    t = text.strip()
+    if re.fullmatch(r"\d+(:\d{1,2}){1,2}(\.\d+)?", t):
+        parts = [float(x) for x in t.split(":")]
+        if any(x >= 60 for x in parts[1:]):
+            raise ValueError(f"not a time: {text!r} (minutes and seconds run 0-59)")
+        secs = 0.0
+        for x in parts:
+            secs = secs * 60 + x
+        return start_s + secs
+    if re.fullmatch(r"\d+(\.\d+)?s?", t):
+        return start_s + float(t.rstrip("s"))
+    try:
+        when = dt.datetime.fromisoformat(t)
+    except ValueError:
+        raise ValueError(
+            f"not a time: {text!r} (use mm:ss or hh:mm:ss from the recording start, or ISO 8601)"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) -> int:
+    """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``."""
+    import datetime as dt
+    import math
+    import sys
+
+    from twin.recording import LayoutMismatch, RecordingError, open_recording
+    from twin.render.overlays import GPU_OVERLAYS, alarm_levels, render_frame_png
+
+    if args.metric not in GPU_OVERLAYS:
+        print(
+            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_OVERLAYS)}",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        rec = open_recording(args.recording)
+    except RecordingError as exc:
+        print(f"twin render: {exc}", file=sys.stderr)
+        return 1
+    with rec:
+        try:
+            rec.check_layout(facility)
+            if rec.n_frames == 0:
+                raise RecordingError(f"{rec.path}: the recording has no frames")
+            t = parse_at(args.at, rec.start_s)
+            if not rec.start_s - 1e-6 <= t <= rec.end_s + 1e-6:
+                span = rec.end_s - rec.start_s
+                print(
+                    f"twin render: --at {args.at} is outside the recording, which spans "
+                    f"{dt.timedelta(seconds=round(span))} from "
+                    f"{dt.datetime.fromtimestamp(rec.start_s, dt.UTC).isoformat()}",
+                    file=sys.stderr,
+                )
+                return 2
+            frame = rec.frame_at(t)
+            alarmed = alarm_levels(facility, rec.events_between(-math.inf, frame.time_s))
+        except LayoutMismatch as exc:
+            print(f"twin render: {exc}", file=sys.stderr)
+            return 1
+        except RecordingError as exc:
+            print(f"twin render: {exc}", file=sys.stderr)
+            return 1
+        except ValueError as exc:
+            print(f"twin render: {exc}", file=sys.stderr)
+            return 2
+        offset = dt.timedelta(seconds=round(frame.time_s - rec.start_s))
+        when = dt.datetime.fromtimestamp(frame.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+        title = f"{facility.layout.name} — {rec.path.name}  +{offset}  ({when})"
+    try:
+        out = render_frame_png(
+            facility,
+            frame,
+            args.output,
+            metric=args.metric,
+            alarmed=alarmed,
+            size=size,
+            view=args.view,
+            title=title,
+        )
+    except ValueError as exc:
+        print(f"twin render: {exc}", file=sys.stderr)
+        return 2
+    except OSError as exc:
+        print(f"twin render: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
+    return 0
 
 
 def run(args: argparse.Namespace) -> int:
@@ -56,6 +171,8 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
         return 1
+    if args.recording:
+        return render_recording(args, facility, (w, h))
     from twin.render.offscreen import render_png
 
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
