@@ -130,6 +130,48 @@ def bench_constraints() -> list[Result]:
     ]
 
 
+def bench_save() -> list[Result]:
+    import shutil
+    import tempfile
+
+    from twin.model import edits as E
+    from twin.model import save as S
+    from twin.model.document import LayoutDocument
+
+    src = _layouts() / "ai-factory-100k.yaml"
+    if not src.exists():
+        return []
+    with tempfile.TemporaryDirectory(prefix="twin-bench-") as tmp:
+        path = Path(tmp) / src.name
+        shutil.copyfile(src, path)
+        doc = LayoutDocument.open(path, strict=False)
+        fac = doc.facility
+        rack = fac.rack_ids[fac.n_racks // 3]
+        doc.history.push(E.translate(doc, [rack], (0.0, 0.05)))
+        t = time.perf_counter()
+        S.save(doc)
+        spliced = time.perf_counter() - t
+        used_splice = doc.roundtrip_tree is None
+        doc.history.push(E.translate(doc, [rack], (0.0, -0.05)))
+        t = time.perf_counter()
+        doc.roundtrip_tree = None
+        text = S.roundtrip_text(doc)  # the whole-tree writer the splice replaces
+        S.atomic_write(path, text)
+        whole = time.perf_counter() - t
+    return [
+        Result(
+            "edit.save_100k_s",
+            spliced,
+            "s",
+            baseline=whole,
+            ratio=spliced / whole,
+            note=f"Save after moving one rack, verified through the loader "
+            f"({'splice' if used_splice else 'whole tree'}); baseline: ruamel whole-tree "
+            "round trip, unverified",
+        )
+    ]
+
+
 def bench_resolve() -> list[Result]:
     from twin.model import edits as E
     from twin.model.document import LayoutDocument
@@ -168,4 +210,8 @@ def bench_resolve() -> list[Result]:
     ]
 
 
-BENCHMARKS = [("edit.constraints", bench_constraints), ("edit.resolve", bench_resolve)]
+BENCHMARKS = [
+    ("edit.constraints", bench_constraints),
+    ("edit.save", bench_save),
+    ("edit.resolve", bench_resolve),
+]

@@ -80,11 +80,22 @@ def _kw(w: float) -> str:
     return f"{w / 1e3:.1f} kW"
 
 
-def _offset_boxes(center, wd, rot, front, along_m, depth_m):
-    """Oriented boxes of width ``wd[:,0]`` and depth ``depth_m`` whose centre sits ``along_m``
-    from ``center`` along ``front`` (negative: behind)."""
-    c = center + front * along_m[:, None]
-    return footprints(c, np.stack([wd[:, 0], depth_m], axis=1), rot)
+def _rack_boxes(center, width, front, along, depth) -> np.ndarray:
+    """(k, B, 4, 2) corners of B boxes per rack, each as wide as the rack, centred ``along[k, b]``
+    in front of its centre (negative: behind) and ``depth[k, b]`` deep; corners in the order
+    ``footprints`` gives (counter-clockwise from front-left)."""
+    fx, fy = front[:, 0:1], front[:, 1:2]
+    wx, wy = -fy, fx  # width axis (cos, sin) from the front vector (sin, -cos)
+    cx = center[:, 0:1] + fx * along
+    cy = center[:, 1:2] + fy * along
+    hw = (width / 2)[:, None]
+    hd = depth / 2
+    # depth axis towards the rear is -front
+    out = np.empty(along.shape + (4, 2))
+    for k, (sw, sd) in enumerate(((-1, -1), (1, -1), (1, 1), (-1, 1))):
+        out[..., k, 0] = cx + sw * hw * wx - sd * hd * fx
+        out[..., k, 1] = cy + sw * hw * wy - sd * hd * fy
+    return out
 
 
 def _rect_quads(rects: np.ndarray) -> np.ndarray:
@@ -458,6 +469,7 @@ class ConstraintChecker:
     def __init__(self, facility: Facility, options: CheckOptions | None = None):
         self.options = options or CheckOptions()
         self._problems: list[Violation] | None = None
+        self._static: tuple[list[Violation], list[Violation]] | None = None
         self._doc: LayoutDocument | None = None
         self.check_all(facility)
 
@@ -475,18 +487,22 @@ class ConstraintChecker:
         self.update_power(emit=False)
         self.update_cooling(emit=False)
         self._floor = floor_violations(self.fac) if self.options.floor_load else []
+        self._static = None
         return self._publish()
 
     @property
     def problems(self) -> list[Violation]:
         """Errors first, then warnings; within each, geometry, then power, cooling, floor."""
         if self._problems is None:
-            geo = [v for v, _ in self._geo.values()]
-            rest = self._row_orient + self._power + self._cooling + self._floor
-            self._problems = [v for v in geo if v.severity == "error"]
-            self._problems += [v for v in rest if v.severity == "error"]
-            self._problems += [v for v in geo if v.severity != "error"]
-            self._problems += [v for v in rest if v.severity != "error"]
+            if self._static is None:
+                rest = self._power + self._cooling + self._floor
+                self._static = (
+                    [v for v in rest if v.severity == "error"],
+                    [v for v in rest if v.severity != "error"],
+                )
+            geo = [v for v, _ in self._geo.values()] + self._row_orient
+            self._problems = [v for v in geo if v.severity == "error"] + self._static[0]
+            self._problems += [v for v in geo if v.severity != "error"] + self._static[1]
         return self._problems
 
     def _publish(self) -> list[Violation]:
@@ -549,6 +565,7 @@ class ConstraintChecker:
         self._zones = np.full((3, self._n_rack, 4, 2), np.nan)  # front, rear, aisle behind
         self._bb = np.zeros((n, 4))
         self._zone_bb = np.zeros((3, self._n_rack, 4))
+        self._probes = np.zeros((2, self._n_rack, 4, 2))  # 0.3 m off the rear and front faces
         self._refresh(np.arange(n))
 
     def _refresh(self, items: np.ndarray) -> None:
@@ -565,18 +582,33 @@ class ConstraintChecker:
         self._rot[a + nr] = fac.air_unit_rotation_deg[a]
         self._center[c + nr + na] = fac.cdu_center_m[c, :2]
         self._rot[c + nr + na] = fac.cdu_rotation_deg[c]
-        self._corners[items] = footprints(self._center[items], self._wd[items], self._rot[items])
-        self._bb[items] = _bbox(self._corners[items])
+        u = items[items >= nr]
+        if len(u):
+            self._corners[u] = footprints(self._center[u], self._wd[u], self._rot[u])
         if len(r):
-            cen, wd, rot, fr = self._center[r], self._wd[r], self._rot[r], self._front[r]
-            half = wd[:, 1] / 2
-            self._zones[0, r] = _offset_boxes(cen, wd, rot, fr, half + self._cf[r] / 2, self._cf[r])
-            self._zones[1, r] = _offset_boxes(
-                cen, wd, rot, fr, -(half + self._cr[r] / 2), self._cr[r]
-            )
+            # every box of a rack lies along its depth axis: footprint, front and rear
+            # clearance, the aisle behind, and 0.3 m probes off the rear and front faces
+            half = self._wd[r, 1] / 2
             aisle = np.full(len(r), self.options.aisle_m)
-            self._zones[2, r] = _offset_boxes(cen, wd, rot, fr, -(half + aisle / 2), aisle)
+            probe = np.full(len(r), 0.3)
+            along = np.stack(
+                [
+                    np.zeros(len(r)),
+                    half + self._cf[r] / 2,
+                    -(half + self._cr[r] / 2),
+                    -(half + aisle / 2),
+                    -(half + 0.15),
+                    half + 0.15,
+                ],
+                axis=1,
+            )
+            depth = np.stack([2 * half, self._cf[r], self._cr[r], aisle, probe, probe], axis=1)
+            boxes = _rack_boxes(self._center[r], self._wd[r, 0], self._front[r], along, depth)
+            self._corners[r] = boxes[:, 0]
+            self._zones[:, r] = boxes[:, 1:4].transpose(1, 0, 2, 3)
+            self._probes[:, r] = boxes[:, 4:6].transpose(1, 0, 2, 3)
             self._zone_bb[:, r] = _bbox(self._zones[:, r])
+        self._bb[items] = _bbox(self._corners[items])
 
     # ------------------------------------------------------------ geometry
     def update_geometry(
@@ -629,10 +661,10 @@ class ConstraintChecker:
             near = d <= rad[subject, None] + rad[None, :] + self._reach
             si, j = np.nonzero(near)
             i = subject[si]
-            keep = i != j
-            pairs = np.stack([i[keep], j[keep]], axis=1)
-            pairs = np.sort(pairs, axis=1)
-            pairs = np.unique(pairs, axis=0) if len(pairs) else pairs.reshape(0, 2)
+            is_subject = np.zeros(len(c), dtype=bool)
+            is_subject[subject] = True
+            keep = (i != j) & (~is_subject[j] | (i < j))  # a pair of two subjects once
+            pairs = np.sort(np.stack([i[keep], j[keep]], axis=1), axis=1)
         pairs = pairs.astype(np.int64).reshape(-1, 2)
         same = self._hall[pairs[:, 0]] == self._hall[pairs[:, 1]]
         pairs = pairs[same]
@@ -763,17 +795,7 @@ class ConstraintChecker:
                         (s,),
                     )
         if self.options.orientation and len(self._cont_quads):
-            # 0.3 m probes off the rear (exhaust) and front (intake) faces
-            fr, cen, wd, rot = (
-                self._front[racks],
-                self._center[racks],
-                self._wd[racks],
-                self._rot[racks],
-            )
-            probe = np.full(len(racks), 0.3)
-            half = wd[:, 1] / 2
-            rear = _offset_boxes(cen, wd, rot, fr, -(half + 0.15), probe)
-            front = _offset_boxes(cen, wd, rot, fr, half + 0.15, probe)
+            rear, front = self._probes[0, racks], self._probes[1, racks]
             for box, bad_kind, verb in (
                 (rear, "cold-aisle", "exhausts into"),
                 (front, "hot-aisle", "draws its intake from"),
@@ -837,6 +859,7 @@ class ConstraintChecker:
             if self.options.power
             else []
         )
+        self._static = None
         return self._publish() if emit else self._power
 
     def update_cooling(self, emit: bool = True) -> list[Violation]:
@@ -845,6 +868,7 @@ class ConstraintChecker:
             if self.options.cooling
             else []
         )
+        self._static = None
         return self._publish() if emit else self._cooling
 
     # ------------------------------------------------------------ following a document
