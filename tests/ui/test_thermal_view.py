@@ -1,0 +1,147 @@
+"""The thermal overlays in the window (Xvfb): toggled from View > Thermal, solved in a worker
+thread while the GUI keeps running, slices moved from the dock, an air unit failed and the
+hall re-solved."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtCore import Qt
+
+from tests.render.test_thermal_layer import TWO_CRAHS
+from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE
+from twin.ui.thermal_view import MAX_CELLS, choose_cell_m, hall_of
+
+pytestmark = pytest.mark.gui
+
+SOLVE_TIMEOUT_MS = 90_000
+
+
+@pytest.fixture
+def thermal(window, qtbot, tmp_path):
+    path = tmp_path / "two_crahs.yaml"
+    path.write_text(TWO_CRAHS)
+    view = window.extensions["thermal_view"]
+    view.cell_m = 0.5  # coarse: a solve takes about a second
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(path)
+    return view
+
+
+def _menu_action(window, text):
+    thermal = next(
+        a.menu()
+        for a in window.menus["View"].actions()
+        if a.menu() and a.text().replace("&", "") == "Thermal"
+    )
+    return next(a for a in thermal.actions() if a.text().replace("&", "") == text)
+
+
+def test_view_menu_toggles_overlays_after_background_solve(thermal, qtbot):
+    view, win = thermal, thermal.window
+    assert view.result is None and not view.busy_solving  # nothing solved until asked
+    act = _menu_action(win, "Air Temperature Slice (Horizontal)")
+    act.trigger()
+    assert act.isChecked()
+    assert view.busy_solving and view.busy.isVisible()  # the solve runs off the GUI thread
+    assert "solving H1" in view.status.text()
+    ticks = []
+    qtbot.waitUntil(lambda: ticks.append(1) or view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    assert len(ticks) > 1  # the event loop kept running while the solve ran
+    assert not view.busy.isVisible() and "solved" in view.status.text()
+    lay = view.layer
+    assert lay.scene is win.scene and lay.slice_actor.GetVisibility()
+    assert not lay.vslice_actor.GetVisibility() and not lay.inlet_actor.GetVisibility()
+    np.testing.assert_array_equal(lay.slice_values(), view.result.air_c[:, :, lay.slice_k])
+    assert "Hottest inlet" in view.summary.text() and view.dock.isVisible()
+    res = view.result
+    for text in ("Vertical Slice", "Airflow Arrows", "Rack Inlet Temperatures"):
+        _menu_action(win, text).trigger()
+    assert view.result is res  # toggling overlays never re-solves
+    assert lay.vslice_actor.GetVisibility() and lay.inlet_actor.GetVisibility()
+    assert lay.arrows_h.actor.GetVisibility() and lay.arrows_v.actor.GetVisibility()
+    assert lay.wanted == {SLICE: True, VSLICE: True, ARROWS: True, INLETS: True}
+    _menu_action(win, "Air Temperature Slice (Horizontal)").trigger()
+    assert not lay.slice_actor.GetVisibility() and lay.vslice_actor.GetVisibility()
+    win.plotter.render()
+
+
+def test_dock_moves_slices_in_place(thermal, qtbot):
+    view = thermal
+    view.set_overlay(SLICE, True)
+    view.set_overlay(VSLICE, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    lay, res = view.layer, view.result
+    mesh, arr = lay.slice_mesh, lay.slice_mesh.GetCellData().GetArray("air_c")
+    view.height_slider.setValue(int(round(2.6 / 0.05)))
+    assert lay.slice_k == int(2.6 // 0.5) and lay.slice_mesh is mesh
+    assert mesh.GetCellData().GetArray("air_c") is arr
+    np.testing.assert_array_equal(lay.slice_values(), res.air_c[:, :, lay.slice_k])
+    assert view.height_label.text() == "2.75 m"
+    view.axis_combo.setCurrentIndex(1)  # across y
+    view.pos_slider.setValue(int(round(4.6 / 0.05)))
+    assert lay.vertical_axis == "y" and lay.vslice_index == int(4.6 // 0.5)
+    np.testing.assert_array_equal(lay.vslice_values(), res.air_c[:, lay.vslice_index, :])
+    assert view.pos_label.text() == "y = 4.75 m"
+
+
+def test_failing_an_air_unit_re_solves_warmer(thermal, qtbot):
+    view, win = thermal, thermal.window
+    view.set_overlay(INLETS, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    nominal = view.result
+    inl = view.layer.inlet_mesh.GetCellData().GetArray("inlet_c")
+    items = {view.units_list.item(i).text(): view.units_list.item(i) for i in range(2)}
+    assert set(items) == {"CRAH-1", "CRAH-2"}
+    items["CRAH-2"].setCheckState(Qt.CheckState.Checked)  # tick: failed (debounced re-solve)
+    assert view.failed == {"CRAH-2"}
+    qtbot.waitUntil(lambda: view.result is not nominal, timeout=SOLVE_TIMEOUT_MS)
+    failed = view.result
+    racks = np.asarray(failed.grid.rack_ids)
+    assert (failed.rack_inlet_max_c[racks] >= nominal.rack_inlet_max_c[racks] - 0.05).all()
+    assert np.nanmax(failed.rack_inlet_max_c) > np.nanmax(nominal.rack_inlet_max_c) + 1.0
+    # same grid: the overlay was updated in place, not rebuilt
+    assert view.layer.inlet_mesh.GetCellData().GetArray("inlet_c") is inl
+    assert np.nanmax(view.layer.inlet_band_values()) == pytest.approx(
+        np.nanmax(failed.rack_inlet_max_c)
+    )
+    assert "Failed: CRAH-2" in view.summary.text()
+    # restoring it from code, as the Tools menu's panel does
+    view.set_failed([])
+    qtbot.waitUntil(lambda: view.result is not failed, timeout=SOLVE_TIMEOUT_MS)
+    np.testing.assert_allclose(
+        view.result.rack_inlet_max_c[racks], nominal.rack_inlet_max_c[racks], atol=1e-3
+    )
+    assert not items["CRAH-2"].checkState() == Qt.CheckState.Checked
+    win.plotter.render()
+
+
+def test_new_layout_drops_the_old_overlay_and_re_solves(thermal, qtbot, small_layout):
+    view, win = thermal, thermal.window
+    view.set_overlay(SLICE, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    old = view.result
+    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
+        win.open_layout(small_layout)
+    assert view.layer is None and view.result is None  # old scene's overlay is gone
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    assert view.result is not old and view.layer.scene is win.scene
+    assert [view.units_list.item(i).text() for i in range(view.units_list.count())] == ["CRAH-1"]
+
+
+def test_cell_choice_and_hall_of(facility_small):
+    f = facility_small
+    assert choose_cell_m(f, 0) == pytest.approx(0.2)
+    # a hall too big for 0.2 m cells gets coarser ones, at most MAX_CELLS
+    f.hall_size_m[0] = (200.0, 150.0, 8.0)
+    c = choose_cell_m(f, 0)
+    assert c > 0.2 and (200 / c) * (150 / c) * (8 / c) <= MAX_CELLS * 1.001
+    assert hall_of(f, "rack", 0) == 0 and hall_of(f, "hall", 0) == 0
+    assert hall_of(f, "power", 0) is None
+
+
+@pytest.fixture
+def facility_small(small_layout):
+    from twin.model.loader import load_layout
+
+    return load_layout(small_layout)
