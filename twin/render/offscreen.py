@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import pyvista as pv
@@ -21,9 +21,11 @@ def render_png(
     color: str = "none",
     show: Iterable[str] = (),
     hide: Iterable[str] = (),
+    decorate: Callable[[Scene], None] | None = None,
 ) -> Path:
     """Render ``facility`` to ``out`` (PNG) and return its path. ``show``/``hide`` name scene
-    layers (e.g. ``power_links``). Raises ValueError for an unknown view, colouring or layer."""
+    layers (e.g. ``power_links``); ``decorate(scene)`` adds overlays (e.g. thermal slices)
+    before the camera is placed. Raises ValueError for an unknown view, colouring or layer."""
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         scene = Scene(facility, plotter)
@@ -35,6 +37,8 @@ def render_png(
         for name in hide:
             scene.set_visible(name, False)
         apply_mode(scene, color)
+        if decorate is not None:
+            decorate(scene)
         scene.set_view(view)
         plotter.enable_anti_aliasing("ssaa")
         out = Path(out)
