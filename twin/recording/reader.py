@@ -15,6 +15,7 @@ import h5py
 import numpy as np
 
 from twin.recording import format as fmt
+from twin.recording import hdf5_capi
 from twin.recording.errors import LayoutMismatch, RecordingError, RecordingFormatError
 from twin.telemetry.frame import METRICS, Event, EventKind, Frame
 
@@ -23,6 +24,9 @@ if TYPE_CHECKING:
     from twin.model.facility import Facility
 
 _READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError)
+#: Metadata read attempts of a SWMR reader (HDF5's default, 100 with back-off, can take
+#: minutes on a damaged file).
+SWMR_READ_ATTEMPTS = 4
 
 
 def open_recording(path: str | Path) -> Recording:
@@ -37,12 +41,7 @@ class Recording:
         self.path = Path(path)
         if not self.path.is_file():
             raise RecordingError(f"{self.path}: no such recording file")
-        try:
-            self._file = h5py.File(self.path, "r", swmr=True, rdcc_nbytes=8 << 20)
-        except _READ_ERRORS as exc:
-            raise RecordingError(
-                f"{self.path}: cannot open as HDF5 (truncated, corrupted or not a recording): {exc}"
-            ) from None
+        self._file = _open_hdf5(self.path)
         try:
             self._read_header()
         except RecordingError:
@@ -299,6 +298,34 @@ class Recording:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _open_hdf5(path: Path) -> h5py.File:
+    """Open for reading: normally when the file was closed cleanly (HDF5 then checks its
+    length, so a truncated copy fails at once), in SWMR mode when a writer has it open or
+    died with it open. SWMR readers retry unreadable metadata, by default for minutes; we
+    cap the retries so a damaged file fails fast instead of hanging."""
+    try:
+        return h5py.File(path, "r", rdcc_nbytes=8 << 20)
+    except _READ_ERRORS as exc:
+        first = exc
+    if "already open for write" not in str(first):
+        raise RecordingError(
+            f"{path}: cannot open as HDF5 (truncated, corrupted or not a recording): {first}"
+        ) from None
+    try:
+        fapl = h5py.h5p.create(h5py.h5p.FILE_ACCESS)
+        fapl.set_fclose_degree(h5py.h5f.CLOSE_STRONG)
+        fapl.set_cache(0, 521, 8 << 20, 0.75)
+        hdf5_capi.set_metadata_read_attempts(fapl, SWMR_READ_ATTEMPTS)
+        fid = h5py.h5f.open(
+            str(path).encode(), h5py.h5f.ACC_RDONLY | h5py.h5f.ACC_SWMR_READ, fapl=fapl
+        )
+        return h5py.File(fid)
+    except _READ_ERRORS as exc:
+        raise RecordingError(
+            f"{path}: cannot open the recording while it is written: {exc}"
+        ) from None
 
 
 def _event(row) -> Event:

@@ -1,0 +1,150 @@
+"""Damaged, foreign, newer and mismatched recordings give a clear RecordingError (or
+subclass), never a crash or a hang."""
+
+from __future__ import annotations
+
+import shutil
+
+import h5py
+import numpy as np
+import pytest
+
+from twin.model.loader import facility_from_text
+from twin.recording import (
+    LayoutMismatch,
+    Recorder,
+    RecordingError,
+    RecordingFormatError,
+    open_recording,
+)
+from twin.telemetry.simulator import Simulator
+
+pytestmark = pytest.mark.timeout(60)
+
+
+@pytest.fixture(scope="module")
+def good(tmp_path_factory, small_facility):
+    path = tmp_path_factory.mktemp("rec") / "good.h5"
+    sim = Simulator(small_facility, "crah-trip", seed=2, start_s=5_000.0)
+    with Recorder(path, small_facility) as rec:
+        for _ in range(140):
+            rec.append(sim.step())
+    return path
+
+
+def copy(good, tmp_path, name="copy.h5"):
+    dst = tmp_path / name
+    shutil.copy(good, dst)
+    return dst
+
+
+def read_everything(path):
+    with open_recording(path) as rec:
+        for i in range(rec.n_frames):
+            rec.frame(i)
+        for g in range(0, rec.counts["gpu"], 37):
+            rec.history("gpu", g)
+        return rec.n_frames
+
+
+def test_good_file_reads(good):
+    assert read_everything(good) == 140
+
+
+def test_missing_file_and_not_hdf5(tmp_path):
+    with pytest.raises(RecordingError, match="no such recording"):
+        open_recording(tmp_path / "nope.h5")
+    text = tmp_path / "notes.h5"
+    text.write_text("this is not HDF5\n" * 100)
+    with pytest.raises(RecordingError, match="cannot open as HDF5"):
+        open_recording(text)
+    empty = tmp_path / "empty.h5"
+    empty.write_bytes(b"")
+    with pytest.raises(RecordingError):
+        open_recording(empty)
+
+
+@pytest.mark.parametrize("keep", [0.9, 0.5, 0.1, 0.01])
+def test_truncated(good, tmp_path, keep):
+    dst = copy(good, tmp_path)
+    data = dst.read_bytes()
+    dst.write_bytes(data[: int(len(data) * keep)])
+    with pytest.raises(RecordingError):
+        read_everything(dst)
+
+
+@pytest.mark.parametrize("where", [0.3, 0.5, 0.7, 0.95])
+def test_corrupted_bytes(good, tmp_path, where):
+    dst = copy(good, tmp_path)
+    data = bytearray(dst.read_bytes())
+    at = int(len(data) * where)
+    rng = np.random.default_rng(int(where * 100))
+    data[at : at + 4096] = rng.integers(0, 256, 4096, dtype=np.uint8).tobytes()
+    dst.write_bytes(bytes(data))
+    # garbage in compressed data or metadata: an error with a message, or (when the bytes
+    # hit slack space) a file that still reads; never any other exception
+    try:
+        read_everything(dst)
+    except RecordingError as exc:
+        assert str(dst) in str(exc)
+
+
+def test_missing_dataset(good, tmp_path):
+    dst = copy(good, tmp_path)
+    with h5py.File(dst, "r+") as f:
+        del f["frames/gpu/temp_c"]
+    with pytest.raises(RecordingError, match="missing dataset for metric gpu/temp_c"):
+        open_recording(dst)
+    dst = copy(good, tmp_path, "c2.h5")
+    with h5py.File(dst, "r+") as f:
+        del f["time_s"]
+    with pytest.raises(RecordingError, match="missing dataset /time_s"):
+        open_recording(dst)
+
+
+def test_newer_format_and_foreign_files(good, tmp_path):
+    dst = copy(good, tmp_path)
+    with h5py.File(dst, "r+") as f:
+        f.attrs["format"] = "twin-recording/2"
+    with pytest.raises(RecordingFormatError, match="newer Twin"):
+        open_recording(dst)
+    other = tmp_path / "other.h5"
+    with h5py.File(other, "w") as f:
+        f["x"] = np.arange(3)
+    with pytest.raises(RecordingFormatError, match="not a Twin recording"):
+        open_recording(other)
+    dst = copy(good, tmp_path, "c3.h5")
+    with h5py.File(dst, "r+") as f:
+        f.attrs["format"] = "twin-recording/x"
+    with pytest.raises(RecordingFormatError, match="unknown recording format"):
+        open_recording(dst)
+
+
+def test_item_count_disagrees_with_header(good, tmp_path):
+    dst = copy(good, tmp_path)
+    with h5py.File(dst, "r+") as f:
+        f.attrs["counts_json"] = '{"gpu": 5, "rack": 8, "air_unit": 2, "cdu": 1, "power": 6}'
+    with pytest.raises(RecordingError, match="items"):
+        open_recording(dst)
+
+
+def test_different_layout(good, small_facility):
+    from twin.telemetry.replay import ReplaySource
+
+    text = small_facility.source_text.replace(
+        "      - {id: A03, position_m: [4.2, 4], servers: [{type: dgx-h100, count: 4}], "
+        "feeds: {a: PDU-A, b: PDU-B}}\n",
+        "",
+    )
+    assert text != small_facility.source_text
+    other = facility_from_text(text, "other.yaml")
+    with open_recording(good) as rec:
+        assert not rec.matches(other)
+        with pytest.raises(LayoutMismatch, match="open the recording's own layout"):
+            rec.check_layout(other)
+    with pytest.raises(LayoutMismatch):
+        ReplaySource(other, good)
+    # the recording's own layout always works
+    src = ReplaySource.open(good, autoplay=False)
+    assert src.facility.counts() == small_facility.counts()
+    src.stop()
