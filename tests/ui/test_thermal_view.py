@@ -9,8 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.render.test_thermal_layer import TWO_CRAHS
-from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE
-from twin.ui.thermal_view import MAX_CELLS, choose_cell_m, hall_of
+from twin.render.thermal_layer import ARROWS, INLETS, MAX_CELLS, SLICE, VSLICE, choose_cell_m
+from twin.ui.thermal_view import hall_of
 
 pytestmark = pytest.mark.gui
 

@@ -53,6 +53,30 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="GPU overlay with --recording: temp_c (default), mem_temp_c, power_w, util_pct, "
         "sm_clock_mhz, throttle or job",
     )
+    t = p.add_argument_group("thermal overlays (solve the hall's airflow and heat first)")
+    t.add_argument(
+        "--thermal",
+        default="",
+        metavar="OVERLAYS",
+        help="comma-separated: slice (air temperature at --slice-z), vslice (vertical slice), "
+        "arrows (airflow), inlets (rack inlet air by height, ASHRAE A1 colours)",
+    )
+    t.add_argument(
+        "--slice-z", type=float, default=1.2, metavar="M", help="horizontal slice height (m)"
+    )
+    t.add_argument(
+        "--vslice",
+        default="x",
+        metavar="AXIS[:POS]",
+        help="vertical slice across x or y at POS metres (default x at the hall's middle)",
+    )
+    t.add_argument("--hall", default=None, metavar="ID", help="hall to solve (default the first)")
+    t.add_argument(
+        "--cell", type=float, default=None, metavar="M", help="thermal grid cell (default 0.2 m)"
+    )
+    t.add_argument(
+        "--fail", action="append", default=[], metavar="UNIT", help="failed air unit (repeatable)"
+    )
     p.set_defaults(func=run)
 
 
@@ -154,6 +178,53 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
     return 0
 
 
+def thermal_overlays(args: argparse.Namespace, facility):
+    """``--thermal``: solve the hall and return a ``decorate(scene)`` for render_png, or an exit
+    code after printing what is wrong."""
+    import sys
+
+    from twin.physics import GridError, ThermalError, solve_steady
+    from twin.render.thermal_layer import (
+        choose_cell_m,
+        overlay_decorator,
+        parse_overlays,
+        parse_vslice,
+    )
+
+    try:
+        overlays = parse_overlays(args.thermal)
+        vertical = parse_vslice(args.vslice)
+    except ValueError as exc:
+        print(f"twin render: {exc}", file=sys.stderr)
+        return 2
+    if not len(facility.hall_ids):
+        print("twin render: --thermal needs a layout with a hall", file=sys.stderr)
+        return 2
+    hall = 0
+    if args.hall is not None:
+        if args.hall not in facility.hall_index:
+            print(
+                f"twin render: unknown hall {args.hall!r} (halls: {', '.join(facility.hall_ids)})",
+                file=sys.stderr,
+            )
+            return 2
+        hall = facility.hall_index[args.hall]
+    cell = args.cell if args.cell is not None else choose_cell_m(facility, hall)
+    try:
+        res = solve_steady(facility, hall, cell, failed=args.fail)
+    except (GridError, ThermalError, ValueError) as exc:
+        print(f"twin render: thermal solve failed: {exc}", file=sys.stderr)
+        return 2
+    racks = res.grid.rack_ids
+    hot = res.rack_inlet_max_c[racks] if len(racks) else res.rack_inlet_max_c[:0]
+    worst = f", hottest inlet {max(hot):.1f} °C" if len(hot) and (hot == hot).any() else ""
+    print(
+        f"thermal: {facility.hall_ids[hall]} {'x'.join(map(str, res.grid.shape))} cells of "
+        f"{cell:g} m solved in {res.seconds:.1f} s{worst}"
+    )
+    return overlay_decorator(res, overlays, slice_height_m=args.slice_z, vertical=vertical)
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -175,6 +246,11 @@ def run(args: argparse.Namespace) -> int:
         return render_recording(args, facility, (w, h))
     from twin.render.offscreen import render_png
 
+    decorate = None
+    if args.thermal:
+        decorate = thermal_overlays(args, facility)
+        if isinstance(decorate, int):
+            return decorate
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
     try:
         out = render_png(
@@ -185,6 +261,7 @@ def run(args: argparse.Namespace) -> int:
             color=args.color,
             show=split(args.show),
             hide=split(args.hide),
+            decorate=decorate,
         )
     except ValueError as exc:
         print(f"twin render: {exc}", file=sys.stderr)

@@ -55,6 +55,11 @@ SLICE, VSLICE, ARROWS, INLETS, LEGEND = (
     "thermal_legend",
 )
 OVERLAYS = (SLICE, VSLICE, ARROWS, INLETS)
+#: Short names for the command line (``twin render --thermal slice,arrows``).
+OVERLAY_NAMES = {"slice": SLICE, "vslice": VSLICE, "arrows": ARROWS, "inlets": INLETS}
+#: Finest cell asked for by default (m), and the most cells a default choice may give.
+DEFAULT_CELL_M = 0.2
+MAX_CELLS = 1_000_000
 
 
 def _arrow_template() -> tuple[np.ndarray, np.ndarray]:
@@ -601,6 +606,62 @@ class ThermalLayer:
             parts.append("rack fronts: inlet air by height")
         text = "  ·  ".join(parts)
         return text[:1].upper() + text[1:]
+
+
+def choose_cell_m(facility, hall: int, max_cells: int = MAX_CELLS) -> float:
+    """The finest cell, in 0.05 m steps from ``DEFAULT_CELL_M``, that keeps the hall's grid
+    within ``max_cells`` (a 43 x 36 x 5 m hall of the 100k factory stays at 0.2 m, ~1 M)."""
+    w, d, h = (float(v) for v in facility.hall_size_m[hall])
+    cell = max(DEFAULT_CELL_M, (w * d * h / max_cells) ** (1 / 3))
+    return round(float(np.ceil(cell / 0.05 - 1e-9)) * 0.05, 3)
+
+
+def parse_overlays(text: str) -> list[str]:
+    """``"slice,arrows"`` -> scene layer names; ValueError naming the choices."""
+    names = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [n for n in names if n not in OVERLAY_NAMES and n not in OVERLAYS]
+    if bad or not names:
+        raise ValueError(
+            f"unknown thermal overlay {', '.join(bad) or repr(text)}: use "
+            f"{', '.join(OVERLAY_NAMES)} (comma-separated)"
+        )
+    return [OVERLAY_NAMES.get(n, n) for n in names]
+
+
+def parse_vslice(text: str) -> tuple[str, float | None]:
+    """``"x"``, ``"y:7.5"`` -> (axis, position m or None for the middle)."""
+    axis, _, pos = text.partition(":")
+    axis = axis.strip().lower()
+    if axis not in ("x", "y"):
+        raise ValueError(f"vertical slice must be x[:POS] or y[:POS], got {text!r}")
+    try:
+        return axis, float(pos) if pos.strip() else None
+    except ValueError:
+        raise ValueError(f"vertical slice position must be metres, got {pos!r}") from None
+
+
+def overlay_decorator(
+    result,
+    overlays: list[str],
+    *,
+    slice_height_m: float = 1.2,
+    vertical: tuple[str, float | None] = ("x", None),
+):
+    """A ``decorate(scene)`` for ``render_png`` that draws ``result`` with these overlays."""
+
+    def decorate(scene: Scene) -> ThermalLayer:
+        layer = ThermalLayer(
+            scene,
+            slice_height_m=slice_height_m,
+            vertical_axis=vertical[0],
+            vertical_pos_m=vertical[1],
+        )
+        layer.update(result)
+        for name in overlays:
+            layer.show(name, True)
+        return layer
+
+    return decorate
 
 
 def inlet_lookup_table() -> vtkLookupTable:

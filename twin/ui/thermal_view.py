@@ -29,15 +29,20 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
+from twin.render.thermal_layer import (
+    ARROWS,
+    DEFAULT_CELL_M,
+    INLETS,
+    SLICE,
+    VSLICE,
+    ThermalLayer,
+    choose_cell_m,
+)
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
     from twin.ui.main_window import MainWindow
 
-#: Finest cell the window asks for (m), and the most cells it lets a solve have.
-DEFAULT_CELL_M = 0.2
-MAX_CELLS = 1_000_000
 #: Slider resolution for slice positions (m).
 SLIDER_STEP_M = 0.05
 OVERLAY_TITLES = {
@@ -46,15 +51,6 @@ OVERLAY_TITLES = {
     ARROWS: "Airflow Arrows",
     INLETS: "Rack Inlet Temperatures",
 }
-
-
-def choose_cell_m(facility: Facility, hall: int, max_cells: int = MAX_CELLS) -> float:
-    """The finest cell, in 0.05 m steps from ``DEFAULT_CELL_M``, that keeps the hall's grid
-    within ``max_cells`` (a 43 x 36 x 5 m hall of the 100k factory stays at 0.2 m, ~1 M)."""
-    w, d, h = (float(v) for v in facility.hall_size_m[hall])
-    cell = max(DEFAULT_CELL_M, (w * d * h / max_cells) ** (1 / 3))
-    cell = math.ceil(cell / 0.05 - 1e-9) * 0.05
-    return round(cell, 3)
 
 
 def hall_of(facility: Facility, kind: str, index: int) -> int | None:

@@ -1,0 +1,72 @@
+"""``twin render --thermal``: solves the hall and draws the overlays into the PNG; bad
+overlay names, slices, halls and units are refused with a message."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pyvista as pv
+
+from twin.cli import main
+from twin.render.thermal_layer import parse_overlays, parse_vslice
+
+
+def _png(path):
+    img = pv.read(path)
+    return np.asarray(img.point_data["PNGImage"])[:, :3].astype(int)
+
+
+def test_render_thermal_overlays_change_the_image(small_layout, tmp_path, capsys):
+    plain, hot = tmp_path / "plain.png", tmp_path / "thermal.png"
+    common = [str(small_layout), "--size", "360", "240", "--view", "top"]
+    assert main(["render", *common, "-o", str(plain)]) == 0
+    rc = main(
+        [
+            "render",
+            *common,
+            "-o",
+            str(hot),
+            "--thermal",
+            "slice,arrows,inlets",
+            "--slice-z",
+            "1.0",
+            "--cell",
+            "0.5",
+        ]
+    )
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "thermal: H1 24x20x8 cells of 0.5 m" in out.out and "hottest inlet" in out.out
+    a, b = _png(plain), _png(hot)
+    changed = np.abs(a - b).sum(axis=1) > 40
+    assert changed.mean() > 0.2  # the slice covers most of the floor seen from above
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (["--thermal", "smoke"], "unknown thermal overlay smoke"),
+        (["--thermal", "slice", "--vslice", "z:3"], "x[:POS] or y[:POS]"),
+        (["--thermal", "slice", "--hall", "H9"], "unknown hall 'H9'"),
+        (["--thermal", "slice", "--cell", "0.5", "--fail", "CRAH-9"], "thermal solve failed"),
+    ],
+)
+def test_render_thermal_bad_input(small_layout, tmp_path, capsys, extra, message):
+    rc = main(["render", str(small_layout), "-o", str(tmp_path / "x.png"), *extra])
+    assert rc == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "x.png").exists()
+
+
+def test_parsers():
+    assert parse_overlays("slice, vslice,arrows,inlets") == [
+        "air_slice",
+        "air_vslice",
+        "air_arrows",
+        "rack_inlets",
+    ]
+    assert parse_vslice("y:7.5") == ("y", 7.5) and parse_vslice("X") == ("x", None)
+    with pytest.raises(ValueError, match="metres"):
+        parse_vslice("x:middle")
+    with pytest.raises(ValueError):
+        parse_overlays("")
