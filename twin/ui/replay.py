@@ -361,7 +361,6 @@ class ReplayController(QObject):
         self.replay = source if isinstance(source, ReplaySource) else None
         self.live_frames.clear()
         self.live_alarms = {}
-        self._chart_item = None
         self._set_replay_actions(self.replay is not None)
         if self.replay is not None:
             rec = self.replay.recording
