@@ -1,0 +1,132 @@
+"""Overlays: fixed colour ranges (never scaled to the frame), throttle classes, job slots,
+alarm state replayed from events, outlines in an off-screen scene, and
+``twin render --recording --at`` writing the recorded instant."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import pyvista as pv
+
+from twin.cli import main
+from twin.commands.render import parse_at
+from twin.model.loader import load_layout
+from twin.render.overlays import (
+    AlertLayer,
+    alarm_levels,
+    colour_gpus,
+    gpu_scale,
+    job_colour_index,
+    throttle_class,
+    throttling,
+)
+from twin.render.scene import Scene
+from twin.telemetry.frame import (
+    THROTTLE_GPU_IDLE,
+    THROTTLE_HW_SLOWDOWN,
+    THROTTLE_SW_POWER_CAP,
+    THROTTLE_SW_THERMAL,
+    Event,
+    EventKind,
+    Frame,
+)
+
+
+@pytest.fixture
+def facility(small_layout):
+    return load_layout(small_layout)
+
+
+def test_scales_are_fixed_and_come_from_gpu_limits(facility):
+    t = gpu_scale(facility, "temp_c")
+    assert t.clim == (20.0, 95.0)
+    assert [m.value for m in t.marks] == [89.0, 92.0]  # H100 slowdown and shutdown
+    assert gpu_scale(facility, "power_w").clim == (0.0, 700.0)  # H100 TDP
+    assert gpu_scale(facility, "util_pct").clim == (0.0, 100.0)
+    assert gpu_scale(facility, "mem_temp_c").marks[0].value == 95.0
+    with pytest.raises(ValueError, match="unknown GPU overlay"):
+        gpu_scale(facility, "colour_of_money")
+
+
+def test_throttle_classes_jobs_and_throttling_gpus():
+    bits = np.array(
+        [0, THROTTLE_GPU_IDLE, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN,
+         THROTTLE_SW_POWER_CAP | THROTTLE_SW_THERMAL, np.nan]
+    )  # fmt: skip
+    np.testing.assert_array_equal(throttle_class(bits), [0, 1, 2, 3, 3, np.nan])
+    frame = Frame(0.0, gpu={"throttle": bits})
+    np.testing.assert_array_equal(throttling(frame), [2, 3, 4])  # idle is not throttling
+    np.testing.assert_array_equal(
+        job_colour_index(np.array([0, 3, 23, np.nan])), [np.nan, 3, 3, np.nan]
+    )
+
+
+def test_alarm_state_follows_events(facility):
+    ev = [
+        Event(1, EventKind.UNIT_FAILED, "CRAH-1", "", 2),
+        Event(2, EventKind.ALARM, "A01", "", 1),
+        Event(3, EventKind.ALARM, "A02", "", 2),
+        Event(4, EventKind.ALARM_CLEARED, "A01", "", 0),
+        Event(5, EventKind.JOB_START, "job 7", "", 0),
+    ]
+    assert alarm_levels(facility, ev) == {"CRAH-1": 2, "A02": 2}
+    live = alarm_levels(facility, ev[:2])
+    assert alarm_levels(facility, [Event(6, EventKind.UNIT_RECOVERED, "CRAH-1")], live) == {
+        "A01": 1
+    }
+
+
+def test_colouring_and_outlines_in_a_scene(facility):
+    plotter = pv.Plotter(off_screen=True, window_size=[320, 240])
+    try:
+        scene = Scene(facility, plotter)
+        n = facility.n_gpus
+        temps = np.linspace(30, 60, n).astype(np.float32)  # the frame spans 30-60 only
+        bits = np.zeros(n, dtype=np.float32)
+        bits[[1, 5]] = THROTTLE_SW_THERMAL
+        frame = Frame(0.0, gpu={"temp_c": temps, "throttle": bits})
+        assert colour_gpus(scene, frame, "temp_c")
+        assert scene.gpu_colouring.clim == (20.0, 95.0)  # not (30, 60)
+        np.testing.assert_array_equal(np.asarray(scene._gpu_values)[:, 0], temps)
+        assert not colour_gpus(scene, Frame(0.0), "temp_c")  # no such metric: untouched
+        alerts = AlertLayer(scene)
+        alerts.update(throttling(frame), {"A02": 1, "CRAH-1": 2, f"{facility.gpu_label(0)}": 2})
+        assert alerts.counts() == {"throttling": 2, "alarmed": 3}
+        assert alerts._meshes["throttle"].n_cells == 2 * 12
+        assert alerts.alarmed["rack"] == {facility.rack_index["A02"]: 1, 0: 2}
+        scene.set_visible("throttling", False)
+        alerts.update(throttling(frame), {})
+        assert not alerts._actors["throttle"].GetVisibility()
+        assert alerts._meshes["crit"].n_cells == 0
+    finally:
+        plotter.close()
+
+
+def test_parse_at():
+    assert parse_at("12:30", 1000.0) == 1750.0
+    assert parse_at("1:02:03", 0.0) == 3723.0
+    assert parse_at("90", 10.0) == 100.0
+    assert parse_at("2026-01-01T00:00:10Z", 0.0) == 1767225610.0
+    with pytest.raises(ValueError, match="not a time"):
+        parse_at("half past", 0.0)
+    with pytest.raises(ValueError, match="0-59"):
+        parse_at("1:75", 0.0)
+
+
+def test_render_recording_at(small_layout, tmp_path, capsys):
+    rec = tmp_path / "run.h5"
+    args = ["simulate", str(small_layout), "--scenario", "crah-trip", "--duration", "12s"]
+    assert main([*args, "--fail-at", "4s", "-o", str(rec), "-q"]) == 0
+    out = tmp_path / "shot.png"
+    common = ["render", str(small_layout), "--recording", str(rec), "--size", "320", "240"]
+    assert main([*common, "--at", "0:08", "--metric", "power_w", "-o", str(out)]) == 0
+    assert "power_w at +0:00:08" in capsys.readouterr().out
+    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main([*common, "--at", "5:00", "-o", str(out)]) == 2
+    assert "outside the recording" in capsys.readouterr().err
+    assert main([*common, "--metric", "vibes", "-o", str(out)]) == 2
+    assert "unknown --metric" in capsys.readouterr().err
+    other = tmp_path / "other.yaml"
+    other.write_text(small_layout.read_text().replace("{id: B02, ", "{id: B09, "))
+    assert main(["render", str(other), "--recording", str(rec), "-o", str(out)]) == 1
+    assert "recorded for layout" in capsys.readouterr().err
