@@ -106,14 +106,15 @@ class ReplaySource(ThreadedSource):
         return self.recording.end_s
 
     def play(self) -> None:
+        """Play from the current position; at the end of the recording, from the start."""
         with self._cv:
-            if not self._playing:
+            if self._at_end:
+                self._jump = ("seek", self.recording.start_s)
+                self._anchor_t, self._anchor_wall = self.recording.start_s, time.monotonic()
+                self._at_end = False
+            elif not self._playing:
                 self._anchor_t, self._anchor_wall = self._clock(), time.monotonic()
-                if self._at_end:  # play again from the start
-                    self._jump = ("seek", self.recording.start_s)
-                    self._anchor_t = self.recording.start_s
-                    self._at_end = False
-                self._playing = True
+            self._playing = True
             self._cv.notify()
 
     def pause(self) -> None:
@@ -202,6 +203,9 @@ class ReplaySource(ThreadedSource):
                     next_refresh = now + FOLLOW_INTERVAL_S
                     if rec.refresh() == 0:
                         self._end_reached()
+                    else:  # the recording grew: play on into the new frames
+                        with self._cv:
+                            self._at_end = False
             elif self._at_end:
                 self._set_state(SourceState.ENDED, "end of recording")
             else:
@@ -212,7 +216,8 @@ class ReplaySource(ThreadedSource):
                 self._cv.wait(self.tick_s)
 
     def _end_reached(self) -> None:
-        """The replay clock passed the last frame and the file did not grow."""
+        """The replay clock passed the last frame and the file did not grow. Hold the clock
+        at the end (state ``ended``) and keep watching: frames a writer adds later play on."""
         rec = self.recording
         with self._cv:
             if self.loop:
@@ -221,7 +226,6 @@ class ReplaySource(ThreadedSource):
                 return
             self._at_end = True
             self._anchor_t, self._anchor_wall = rec.end_s, time.monotonic()
-            self._playing = False
         self._set_state(SourceState.ENDED, "end of recording")
 
     def _show(self, index: int, mode: str) -> None:

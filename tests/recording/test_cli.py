@@ -1,0 +1,62 @@
+"""``twin simulate`` and ``twin info`` end to end, and their argument parsing."""
+
+from __future__ import annotations
+
+import argparse
+import json
+
+import pytest
+
+from twin.cli import main
+from twin.commands.simulate import parse_duration, parse_time
+
+
+def test_parse_duration_and_time():
+    assert parse_duration("30m") == 1800
+    assert parse_duration("1h30m") == 5400
+    assert parse_duration("90s") == 90
+    assert parse_duration("45") == 45
+    assert parse_duration("1.5h") == 5400
+    for bad in ("soon", "10 parsecs", "m"):
+        with pytest.raises(argparse.ArgumentTypeError):
+            parse_duration(bad)
+    assert parse_time("2026-01-01T00:00:00") == 1767225600.0
+    assert parse_time("1767225600") == 1767225600.0
+    with pytest.raises(argparse.ArgumentTypeError):
+        parse_time("yesterday")
+
+
+def test_simulate_then_info(tmp_path, small_layout_file, capsys):
+    out = tmp_path / "run.h5"
+    rc = main(
+        [
+            "simulate", str(small_layout_file), "--scenario", "crah-trip", "--duration", "2m",
+            "--fail-at", "30s", "--recover-at", "90s", "--start", "2026-01-01T12:00:00",
+            "-o", str(out),
+        ]
+    )  # fmt: skip
+    assert rc == 0
+    assert "crah-trip, 120 frames" in capsys.readouterr().out
+    assert main(["info", str(out)]) == 0
+    text = capsys.readouterr().out
+    assert "2026-01-01T12:00:00+00:00 .. 2026-01-01T12:01:59+00:00" in text
+    assert "120 frames" in text and "unit_failed" in text and "bytes per sample" in text
+    assert main(["info", "--json", "--events", str(out)]) == 0
+    info = json.loads(capsys.readouterr().out)
+    assert info["frames"] == 120 and info["rate_hz"] == pytest.approx(1.0)
+    assert info["items"]["gpu"] == 336 and info["bytes_per_sample"] < 4
+    assert any(e["kind"] == "unit_recovered" for e in info["event_list"])
+
+
+def test_simulate_and_info_errors(tmp_path, small_layout_file, capsys):
+    assert main(["info", str(tmp_path / "missing.h5")]) == 1
+    assert "no such recording" in capsys.readouterr().err
+    bare = tmp_path / "bare.yaml"
+    bare.write_text("format: twin-layout/1\nname: bare\nhalls: [{id: H, size_m: [5, 5, 3]}]\n")
+    rc = main(
+        ["simulate", str(bare), "--scenario", "cdu-pump-failure", "-o", str(tmp_path / "x.h5")]
+    )
+    assert rc == 2 and "needs a layout with CDUs" in capsys.readouterr().err
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("format: twin-layout/1\n")
+    assert main(["simulate", str(bad), "-o", str(tmp_path / "y.h5")]) == 1
