@@ -282,3 +282,11 @@ def test_move_supply_region(doc):
     assert doc.items("supplies")[0].rect_m == (2.0, 3.4, 4.4, 4.8)
     with pytest.raises(EditError, match="no rectangle"):
         E.move_region(doc, "air_units", "CRAH-1", (1, 1))
+
+
+def test_merge_id_for_a_qt_wrapper(doc):
+    a = E.MoveRacks(["A01"], [[2.1, 3.0]])
+    b = E.MoveRacks(["A01"], [[2.2, 3.0]])
+    c = E.MoveRacks(["A02"], [[2.2, 3.0]])
+    assert a.merge_id() == b.merge_id() >= 0 and a.merge_id() != c.merge_id()
+    assert E.DeleteRacks(["A01"]).merge_id() == -1

@@ -40,6 +40,13 @@ class Command:
         """Absorb ``other`` (the next command) into this one; True if done."""
         return False
 
+    def merge_id(self) -> int:
+        """``QUndoCommand.id()`` for a Qt wrapper: equal for commands that may merge, -1 for
+        none (Qt then calls ``mergeWith``, which should call ``merge_with``)."""
+        if self.merge_key is None:
+            return -1
+        return hash(self.merge_key) & 0x3FFFFFFF
+
     def _do(self, doc: LayoutDocument) -> None:
         raise NotImplementedError
 
