@@ -290,3 +290,15 @@ def test_merge_id_for_a_qt_wrapper(doc):
     c = E.MoveRacks(["A02"], [[2.2, 3.0]])
     assert a.merge_id() == b.merge_id() >= 0 and a.merge_id() != c.merge_id()
     assert E.DeleteRacks(["A01"]).merge_id() == -1
+
+
+def test_adopt_an_existing_facility():
+    from twin.model.loader import facility_from_text
+
+    fac = facility_from_text(LAYOUT)
+    doc = LayoutDocument(fac.layout, facility=fac)
+    doc.history.push(E.MoveRacks(["A01"], [[6.0, 3.0]]))
+    assert doc.facility is fac and fac.rack_center_m[0, 0] == 6.0
+    assert_facility_matches(doc)
+    with pytest.raises(ValueError, match="layout object"):
+        LayoutDocument(fac.layout.model_copy(deep=True), facility=fac)

@@ -87,7 +87,10 @@ class LayoutDocument:
         catalog: Catalog | None = None,
         path: str | Path | None = None,
         source_text: str | None = None,
+        facility: Facility | None = None,
     ):
+        """``facility``: adopt one already built from this very ``layout`` object (e.g. the
+        window's), so it is patched in place by edits instead of building a second one."""
         from twin.model.edits import UndoStack  # edits imports this module for typing only
 
         self.base_catalog = catalog or shipped_catalog()
@@ -103,7 +106,9 @@ class LayoutDocument:
         #: key of the recovery file last written for it.
         self.recovery_key: str | None = None
         self.recovery_written: str | None = None
-        self._rebuild()
+        if facility is not None and facility.layout is not layout:
+            raise ValueError("the facility must be built from the document's layout object")
+        self._rebuild(facility)
         self.history = UndoStack(self)
 
     # ------------------------------------------------------------------ opening
@@ -164,9 +169,9 @@ class LayoutDocument:
             self.path = new
             self.path_changed.emit(new)
 
-    def _rebuild(self) -> None:
+    def _rebuild(self, facility: Facility | None = None) -> None:
         self.catalog = self.base_catalog.with_items(self.layout.catalog)
-        self.facility = Facility(self.layout, self.catalog, self.path)
+        self.facility = facility or Facility(self.layout, self.catalog, self.path)
         fac = self.facility
         count = fac.rack_gpu_count.astype(np.int64)
         self._rack_first_gpu = np.cumsum(count) - count
