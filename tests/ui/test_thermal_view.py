@@ -145,3 +145,19 @@ def facility_small(small_layout):
     from twin.model.loader import load_layout
 
     return load_layout(small_layout)
+
+
+def test_layout_edit_re_solves_and_rebuilds(thermal, qtbot):
+    view, win = thermal, thermal.window
+    view.set_overlay(INLETS, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    res, mesh = view.result, view.layer.inlet_mesh
+    editor = win.extensions.get("editor")
+    if editor is not None and hasattr(editor, "thermal_updated"):
+        editor.thermal_updated.emit(res)  # what the editor says after each edit
+    else:
+        view._on_edited()
+    assert view.busy_solving
+    qtbot.waitUntil(lambda: view.result is not res, timeout=SOLVE_TIMEOUT_MS)
+    assert view.layer.inlet_mesh is not mesh  # racks may have moved: meshes rebuilt
+    assert view.layer.inlet_actor.GetVisibility()

@@ -155,6 +155,10 @@ class ThermalLayer:
             self._write_inlets()
             self._sync()
 
+    def invalidate(self) -> None:
+        """Rebuild the meshes on the next ``update`` (the layout's racks moved)."""
+        self._grid_key = None
+
     def show(self, name: str, on: bool) -> None:
         """Show or hide one overlay (``air_slice``, ``air_vslice``, ``air_arrows``,
         ``rack_inlets``); it appears once a result is drawn."""
@@ -295,7 +299,11 @@ class ThermalLayer:
     def _place_slice(self) -> None:
         g = self.result.grid
         nz = g.shape[2]
-        k = int(np.clip(np.floor((self.slice_height_m - g.origin_m[2]) / g.cell_m), 0, nz - 1))
+        # + 1e-6: a height on a layer boundary (1.2 m with 0.2 m cells) takes the layer above,
+        # however the float division rounds
+        k = int(
+            np.clip(np.floor((self.slice_height_m - g.origin_m[2]) / g.cell_m + 1e-6), 0, nz - 1)
+        )
         self.slice_k = k
         o = self._site()
         o[2] = self._layer_centre(2, k)
@@ -307,7 +315,9 @@ class ThermalLayer:
         n = g.shape[ax]
         if self.vertical_pos_m is None:  # the middle of the hall
             self.vertical_pos_m = float(g.origin_m[ax] + n * g.cell_m / 2)
-        i = int(np.clip(np.floor((self.vertical_pos_m - g.origin_m[ax]) / g.cell_m), 0, n - 1))
+        i = int(
+            np.clip(np.floor((self.vertical_pos_m - g.origin_m[ax]) / g.cell_m + 1e-6), 0, n - 1)
+        )
         self.vslice_index = i
         o = self._site()
         o[ax] += (i + 0.5) * g.cell_m

@@ -86,12 +86,12 @@ class _Solver:
         self.model = None
         self.key = None
 
-    def solve(self, facility, hall: int, cell_m: float, failed: tuple[str, ...]):
+    def solve(self, facility, hall: int, cell_m: float, failed: tuple[str, ...], fresh: bool):
         from twin.physics import ThermalModel
 
         t0 = time.perf_counter()
         key = (id(facility), hall, cell_m)
-        if self.model is None or self.key != key or self.model.facility is not facility:
+        if fresh or self.model is None or self.key != key or self.model.facility is not facility:
             self.model = None  # free the old grid first: big halls hold hundreds of MB
             self.model = ThermalModel(facility, hall, cell_m, failed)
             self.key = key
@@ -124,6 +124,7 @@ class ThermalView(QObject):
         self._pending = False
         self._generation = 0
         self._closed = False
+        self._geometry_changed = False
         self._poll = QTimer(self, interval=50)
         self._poll.timeout.connect(self._check_done)
         self._debounce = QTimer(self, singleShot=True, interval=350)
@@ -137,6 +138,7 @@ class ThermalView(QObject):
         if legend is not None:
             legend.toggled.connect(lambda _on: self._sync_layer())
         window.installEventFilter(self)
+        QTimer.singleShot(0, self._connect_editor)  # installed after us
 
     # ------------------------------------------------------------------ widgets
     def _build_menu(self) -> None:
@@ -197,6 +199,7 @@ class ThermalView(QObject):
         gl = QVBoxLayout(group)
         self.units_list = QListWidget()
         self.units_list.setObjectName("thermal_failed_units")
+        self.units_list.setMinimumHeight(110)
         self.units_list.itemChanged.connect(self._on_unit_changed)
         gl.addWidget(self.units_list)
         box.addWidget(group, 1)
@@ -301,7 +304,8 @@ class ThermalView(QObject):
             return
         self._pending = False
         cell = self.effective_cell_m()
-        job = (f, self.hall, cell, tuple(sorted(self.failed)))
+        job = (f, self.hall, cell, tuple(sorted(self.failed)), self._geometry_changed)
+        self._geometry_changed = False
         self._job = job
         self._job_generation = self._generation
         w, d, h = f.hall_size_m[self.hall]
@@ -358,6 +362,8 @@ class ThermalView(QObject):
                 vertical_axis=self.axis_combo.currentData(),
                 vertical_pos_m=self._slider_m(self.pos_slider),
             )
+        if self._job[4]:
+            self.layer.invalidate()
         self.layer.update(res)
         self._sync_layer()
         self._update_labels()
@@ -524,6 +530,20 @@ class ThermalView(QObject):
         hall = hall_of(f, kind, index)
         if hall is not None and hall != self.hall:
             self.set_hall(hall)
+
+    def _connect_editor(self) -> None:
+        editor = getattr(self.window, "extensions", {}).get("editor")
+        signal = getattr(editor, "thermal_updated", None)
+        if signal is not None:
+            signal.connect(self._on_edited)
+
+    def _on_edited(self, _result=None) -> None:
+        """The layout was edited in place (racks moved, units added): solve afresh."""
+        self._geometry_changed = True
+        if self.wanted():
+            self.request_solve()
+        else:
+            self.result = None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if obj is self.window and event.type() == QEvent.Type.Close:
