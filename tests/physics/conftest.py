@@ -40,6 +40,7 @@ def aisle_room(
     turned: int | None = None,
     contained: bool = False,
     hot_chimney: bool = False,
+    grilles: bool = True,
 ) -> str:
     """Two rows of n racks around a cold aisle of tiles (explicit flow, 18 C) with ceiling
     return grilles over the hot aisles; ``turned`` rotates one rack of row A by 180 deg."""
@@ -66,11 +67,14 @@ def aisle_room(
         "  supplies:",
         f"    - {{id: T, hall: H, rect_m: [{xa:.3f}, {depth / 2 - 0.6:.3f}, {xb:.3f}, "
         f"{depth / 2 + 0.6:.3f}], flow_m3s: {tile_flow}, supply_c: 18}}",
-        "  returns:",
-        f"    - {{id: RA, hall: H, rect_m: [{xa:.3f}, 0.3, {xb:.3f}, 1.2]}}",
-        f"    - {{id: RB, hall: H, rect_m: [{xa:.3f}, {depth - 1.2:.3f}, {xb:.3f}, "
-        f"{depth - 0.3:.3f}]}}",
     ]
+    if grilles:
+        lines += [
+            "  returns:",
+            f"    - {{id: RA, hall: H, rect_m: [{xa:.3f}, 0.3, {xb:.3f}, 1.2]}}",
+            f"    - {{id: RB, hall: H, rect_m: [{xa:.3f}, {depth - 1.2:.3f}, {xb:.3f}, "
+            f"{depth - 0.3:.3f}]}}",
+        ]
     if contained:
         lines += [
             "  containment:",

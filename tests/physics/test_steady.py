@@ -189,3 +189,14 @@ def test_hot_aisle_chimney_keeps_exhaust_from_the_inlets(write_layout):
     ducted = solve_steady(write_layout(aisle_room(tile_flow=7.2, hot_chimney=True)), cell_m=0.25)
     assert ducted.energy_error < 0.01 and ducted.mass_error < 0.01
     assert ducted.rack_inlet_mean_c.max() < open_.rack_inlet_mean_c.max() - 1.0
+
+
+def test_roofed_hot_aisles_without_grilles_return_through_their_roofs(write_layout):
+    text = aisle_room(tile_flow=8.8, hot_chimney=True, grilles=False)
+    res = solve_steady(write_layout(text), cell_m=0.25)
+    assert res.energy_error < 0.01 and res.mass_error < 0.01
+    # the roofs return the tiles' 8.8 m3/s: the racks' 8 m3/s of exhaust and 0.8 m3/s of
+    # room air drawn in through the panels
+    mix = (8.0 * np.mean(res.rack_exhaust_c) + 0.8 * 18.0) / 8.8
+    assert res.return_mean_c == pytest.approx(mix, abs=0.5)
+    assert res.rack_inlet_max_c.max() < 20.0

@@ -58,7 +58,7 @@ class Ports:
 @dataclass
 class Grid:
     """A voxelised hall. ``owner`` labels solids: -1 air, r < R rack r, R + a air unit a,
-    R + A + c CDU c. See the module docstring for the face layout."""
+    R + A + c CDU c, R + A + C return ducts. See the module docstring for the face layout."""
 
     hall: int
     cell_m: float
@@ -282,6 +282,24 @@ def build_grid(
         facility.cdu_rotation_deg[cdus],
         nR + nA + cdus,
     )
+    lay = facility.layout
+    hid = facility.hall_ids[hall]
+    grilles: list = [g for g in lay.cooling.returns if g.hall == hid]
+    if not grilles:
+        # a hall without return grilles but with roofed hot aisles: each roof is ducted to
+        # the units' return (a ceiling plenum), as hot-aisle containment is built; without
+        # this the aisle could shed its air only by leaking it back into the rack fronts
+        grilles = [
+            _Vent(c.id, c.rect_m, "roof", min(max(int(round(c.height_m / h)), 1), shape[2]))
+            for c in lay.cooling.containment
+            if c.hall == hid and c.kind == "hot-aisle" and c.roof
+        ]
+    for v in grilles:
+        if getattr(v, "top_k", shape[2]) < shape[2]:  # the duct above the roof is solid
+            ii, jj = _rect_cells(h, shape, v.rect_m)
+            duct = owner[np.ix_(ii, jj, [v.top_k])]
+            duct[duct < 0] = nR + nA + len(facility.cdu_ids)
+            owner[np.ix_(ii, jj, [v.top_k])] = duct
     fluid = owner < 0
     # open faces: interior faces between two air cells
     gx = np.zeros((shape[0] + 1, shape[1], shape[2]))
@@ -293,8 +311,6 @@ def build_grid(
     _containment(facility, hall, h, shape, gx, gy, gz)
 
     # ---- ports
-    lay = facility.layout
-    hid = facility.hall_ids[hall]
     ax_l, face_l, cell_l, sign_l, kind_l, own_l, q_l = [], [], [], [], [], [], []
 
     def add(a, f, c, s, kind, own, q):
@@ -340,7 +356,6 @@ def build_grid(
     disc = np.array([facility.air_unit_discharge[u] for u in units], dtype=object)
     intake = np.array([facility.air_unit_intake[u] for u in units], dtype=object)
     supplies = [s for s in lay.cooling.supplies if s.hall == hid]
-    grilles = [g for g in lay.cooling.returns if g.hall == hid]
     # underfloor units without any tile to feed blow out of their front instead
     if not supplies:
         disc = np.where(disc == "underfloor", "front", disc)
@@ -405,11 +420,12 @@ def build_grid(
         )
         for n, g in enumerate(grilles):
             ii, jj = _rect_cells(h, shape, g.rect_m)
-            if g.kind == "ceiling":
+            if g.kind in ("ceiling", "roof"):
+                top = shape[2] if g.kind == "ceiling" else g.top_k
                 ci, cj = np.meshgrid(ii, jj, indexing="ij")
                 ci, cj = ci.ravel(), cj.ravel()
-                ck = np.full(len(ci), shape[2] - 1)
-                a_, fk, sg = 2, shape[2], -1
+                ck = np.full(len(ci), top - 1)
+                a_, fk, sg = 2, top, -1
                 air = fluid[ci, cj, ck]
                 ci, cj, ck = ci[air], cj[air], ck[air]
                 faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), gz.shape)
@@ -487,6 +503,16 @@ def build_grid(
     return grid
 
 
+@dataclass
+class _Vent:
+    """A return opening the layout implies: the roof of a hot aisle, at face ``top_k``."""
+
+    id: str
+    rect_m: tuple
+    kind: str
+    top_k: int
+
+
 def _wall_grille(h, shape, fluid, ii, jj):
     """Cells of the upper third of the hall wall nearest to a wall grille's rectangle."""
     nx, ny, nz = shape
@@ -516,8 +542,9 @@ def _wall_grille(h, shape, fluid, ii, jj):
 
 def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> None:
     """Close the faces under each containment panel (to PANEL_LEAK). Long sides always,
-    short ends if ``doors``, the top if ``roof``; a roofed hot aisle under a ceiling return
-    grille becomes a chimney to it."""
+    short ends if ``doors``, the top if ``roof``. A roofed hot aisle under a ceiling grille is
+    ducted to it (walls up to the grille, no roof); in a hall without grilles its roof is
+    the return (see ``build_grid``)."""
     hid = facility.hall_ids[hall]
     nx, ny, nz = shape
     grilles = [
@@ -529,14 +556,12 @@ def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> 
         x0, y0, x1, y1 = c.rect_m
         kz = min(max(int(round(c.height_m / h)), 1), nz)
         roof = c.roof
-        if (
-            c.kind == "hot-aisle"
-            and roof
-            and any(g[0] < x1 and g[2] > x0 and g[1] < y1 and g[3] > y0 for g in grilles)
-        ):
-            # a roofed hot aisle under a ceiling return is ducted to it: a chimney whose
-            # walls reach the ceiling, open at the top to the grille
-            kz, roof = nz, False
+        if c.kind == "hot-aisle" and roof:
+            if any(g[0] < x1 and g[2] > x0 and g[1] < y1 and g[3] > y0 for g in grilles):
+                # a roofed hot aisle under a ceiling return is ducted to it: a chimney whose
+                # walls reach the ceiling, open at the top to the grille
+                kz, roof = nz, False
+
         i0, i1 = int(round(x0 / h)), int(round(x1 / h))
         j0, j1 = int(round(y0 / h)), int(round(y1 / h))
         i0, i1 = np.clip([i0, i1], 0, nx)
