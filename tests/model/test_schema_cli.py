@@ -35,3 +35,20 @@ def test_generate_is_reproducible(tmp_path):
     out = tmp_path / "demo.yaml"
     assert main(["generate", "demo-air-hall", "-o", str(out)]) == 0
     assert out.read_text() == (LAYOUTS / "demo-air-hall.yaml").read_text()
+
+
+def test_validate_design_checks(tmp_path, capsys):
+    for name in ("demo-air-hall", "gb200-pod", "ai-factory-100k"):
+        assert main(["validate", "--design", "-q", str(LAYOUTS / f"{name}.yaml")]) == 0, name
+    assert capsys.readouterr().err == ""
+    bad = tmp_path / "back-to-back.yaml"
+    bad.write_text(
+        "format: twin-layout/1\nname: d\nhalls: [{id: H1, size_m: [12, 8, 4]}]\n"
+        "rows:\n  - id: A\n    hall: H1\n    racks:\n"
+        "      - {id: A01, position_m: [2, 3], load: {power_kw: 10, delta_t_k: 12}}\n"
+        "      - {id: A02, position_m: [2, 4.3], rotation_deg: 180, load: {power_kw: 10, delta_t_k: 12}}\n"
+    )
+    assert main(["validate", "--design", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:8: rows[0].racks[0].position_m: error:" in err
+    assert "rear service clearance" in err

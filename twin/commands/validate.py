@@ -9,6 +9,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser("validate", help="check one or more layout files")
     p.add_argument("layouts", nargs="+", metavar="LAYOUT")
     p.add_argument("-q", "--quiet", action="store_true", help="print only problems")
+    p.add_argument(
+        "--design",
+        action="store_true",
+        help="also run the design checks (clearance, aisle orientation, power and cooling "
+        "after any single failure, floor load); design errors fail the command",
+    )
     p.set_defaults(func=run)
 
 
@@ -27,6 +33,17 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             continue
+        if args.design:
+            from twin.model.constraints import ConstraintChecker
+            from twin.model.yamlpos import lines_of
+
+            found = ConstraintChecker(fac).problems
+            lines = lines_of(fac.source_text or "", [_loc(v.field) for v in found])
+            for v, line in zip(found, lines, strict=True):
+                where = f"{path}:{line}" if line else path
+                print(f"{where}: {v.field}: {v.severity}: {v.message}", file=sys.stderr)
+            if any(v.severity == "error" for v in found):
+                status = 1
         if not args.quiet:
             print(
                 f"{path}: ok: {fac.layout.name!r}: {len(fac.hall_ids)} hall(s), {fac.n_racks} racks, "
@@ -34,3 +51,13 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(fac.air_unit_ids)} air units, {len(fac.cdu_ids)} CDUs, {len(fac.power_ids)} power devices"
             )
     return status
+
+
+def _loc(field: str) -> tuple:
+    """``rows[0].racks[3].position_m`` -> ``('rows', 0, 'racks', 3, 'position_m')``."""
+    import re
+
+    return tuple(
+        int(tok[1:-1]) if tok.startswith("[") else tok
+        for tok in re.findall(r"\[\d+\]|[^.\[\]]+", field)
+    )

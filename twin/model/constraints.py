@@ -360,7 +360,14 @@ def cooling_violations(fac: Facility, redundancy: str) -> list[Violation]:
     elif redundancy == "2N":
         cap_h = cap_h / 2
     note = {"N": "", "N+1": " with the largest unit off (N+1)", "2N": " with half the units (2N)"}
-    for h in np.flatnonzero(heat > cap_h * _OVER):
+    # Supply regions with their own flow and temperature stand for a plant outside the model
+    # (a test room, a chilled-air main): their flow counts, and they carry their own capacity.
+    plant_flow = np.zeros(n_h)
+    for sup in fac.layout.cooling.supplies:
+        if sup.flow_m3s is not None and sup.supply_c is not None:
+            plant_flow[fac.hall_index[sup.hall]] += sup.flow_m3s
+    external = plant_flow > 0
+    for h in np.flatnonzero((heat > cap_h * _OVER) & ~external):
         out.append(
             Violation(
                 "air",
@@ -373,12 +380,13 @@ def cooling_violations(fac: Facility, redundancy: str) -> list[Violation]:
         )
     flow = np.bincount(fac.rack_hall, fac.rack_airflow_m3s, minlength=n_h)
     supply = np.bincount(fac.air_unit_hall, fac.air_unit_airflow_m3s * on, minlength=n_h)
+    supply = supply + plant_flow
     for h in np.flatnonzero(flow > supply * _OVER):
         out.append(
             Violation(
                 "air",
                 "warning",
-                f"hall {fac.hall_ids[h]!r}: racks draw {flow[h]:.1f} m3/s, its air units supply "
+                f"hall {fac.hall_ids[h]!r}: racks draw {flow[h]:.1f} m3/s, its cooling supplies "
                 f"{supply[h]:.1f} m3/s (hot air will recirculate)",
                 (fac.hall_ids[h],),
                 "cooling.air_units",

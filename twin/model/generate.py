@@ -68,6 +68,8 @@ class _Builder:
                 "size_m": [_r(s) for s in size],
                 "floor": floor,
                 "tile_m": TILE_M,
+                # a slab carries liquid-cooled racks (~2,100 kg/m2); a raised floor is rated lower
+                "floor_load_kg_m2": 2500.0 if floor == "slab" else 1465.0,
             }
         )
 
@@ -486,7 +488,7 @@ def ai_factory(
     air_d = 2 * 4.0 + (air_hall_rows // 2) * air_pitch
     b.hall(hall, (_r(air_w), _r(air_d), 4.0), (0.0, _r(((liquid_halls + 1) // 2) * (hall_d + 10))))
     for side in "AB":
-        b.power(f"{hall}-SWGR-{side}", "switchgear-4000a", f"GRID-{side}")
+        b.power(f"{hall}-SWGR-{side}", "switchgear-6300a", f"GRID-{side}")
         b.power(f"{hall}-UPS-{side}", "ups-5000kw", f"{hall}-SWGR-{side}")
     _air_rows(
         b,
