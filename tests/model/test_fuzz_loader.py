@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -13,6 +14,7 @@ from twin.model.loader import facility_from_text
 
 DEMO = (Path(__file__).parents[2] / "layouts" / "demo-air-hall.yaml").read_text()
 LINES = DEMO.splitlines(keepends=True)
+DEMO_DOC = yaml.safe_load(DEMO)
 
 
 def _load(text: str) -> None:
@@ -54,7 +56,7 @@ def test_truncated_or_dropped_lines(start, count):
     _load("".join(LINES[:start]))
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     st.recursive(
         st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=8),
@@ -66,10 +68,7 @@ def test_truncated_or_dropped_lines(start, count):
     )
 )
 def test_random_structures_under_real_keys(value):
-    import yaml
-
-    doc = yaml.safe_load(DEMO)
     for key in ("halls", "rows", "power", "cooling", "air", "telemetry"):
-        mutated = dict(doc)
+        mutated = dict(DEMO_DOC)
         mutated[key] = value
         _load(yaml.safe_dump(mutated))
