@@ -9,12 +9,19 @@ Use::
     model = ThermalModel(facility, hall=0, cell_m=0.2)   # keeps grid, flow and solvers
     res = model.solve(rack_power_w)                      # steady state for these loads
     res = model.step(dt_s, rack_power_w, gpu_power_w)    # one replay frame (stable sub-steps)
-    model.set_failed(["CRAH-2"])                         # fan change: new flow, same AMG
+    model.set_failed(["CRAH-2"], unit_flow_scale=None)   # fan change: new flow, same AMG,
+                                                         # air temperatures kept for step()
+
+The flow depends only on geometry and fan states: a new layout geometry needs a new
+``ThermalModel``; fan changes use ``set_failed``; loads never re-solve the flow.
+Racks in other halls, GPUs of other halls, etc. come back NaN; pick the hall by index.
 
 How it works: ``grid`` voxelises the hall (racks and units solid, ports where air enters and
-leaves); ``airflow`` marches a fast-fluid-dynamics projection method (semi-Lagrangian momentum,
+leaves; containment panels close faces but leak 2 %; a roofed hot aisle returns through its
+roof when the hall has no grilles, or through the ceiling grille above it); ``airflow`` marches a fast-fluid-dynamics projection method (semi-Lagrangian momentum,
 Chen-Xu eddy viscosity, Boussinesq buoyancy, AMG pressure projection) to a steady,
-divergence-free field; ``heat`` carries temperature with conservative upwind advection and
+divergence-free field (momentum is marched on a grid of at least 0.25 m and projected onto
+finer ones); ``heat`` carries temperature with conservative upwind advection and
 turbulent diffusion (steady: one sparse solve; transient: explicit steps at the stability
 limit); ``devices`` gives GPU and CDU temperatures; ``metrics`` the ASHRAE/RCI/RTI/SHI figures.
 

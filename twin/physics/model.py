@@ -167,14 +167,20 @@ class ThermalModel:
     @single_blas_thread()
     def set_failed(self, failed: Iterable[str], unit_flow_scale: np.ndarray | None = None) -> None:
         """Change the fan states (failed air units, fan speeds per unit): new port flows and
-        a new field; the pressure AMG hierarchy depends on geometry only and is kept."""
+        a new field; the pressure AMG hierarchies depend on geometry only and are kept. The
+        air temperatures are kept too, so ``step`` shows the transient that follows (a CRAH
+        trip warming the hall); ``solve`` gives the new steady state."""
         self.failed = tuple(failed)
         self.unit_flow_scale = unit_flow_scale
         grid = self._grid(self.cell_m)
         self.grid = grid
         self.flow_model.grid = grid
         self.flow_model.pressure.grid = grid
+        keep = self.state
         self._solve_flow()
+        if keep is not None:  # same cells: a replay carries on warming from where it was
+            dT = self.heat.rack_dt(self.facility.air_heat_w())
+            self.state = HeatState(keep.t_cells, self.heat.sources(keep.t_cells, dT))
 
     # ---------------------------------------------------------------- heat
     @single_blas_thread()
