@@ -29,7 +29,7 @@ Result API for the render layer (``ThermalResult``; all arrays are owned by the 
 them as they are, no copy needed):
 
 - ``res.air_c``: (nx, ny, nz) float64 air temperature in C, NaN inside solids; C-ordered, x
-  fastest-changing last index is z. Cell (i, j, k) has its centre at
+  indexed [i, j, k] (k, along z, varies fastest in memory). Cell (i, j, k) has its centre at
   ``res.origin_m + (i + 0.5, j + 0.5, k + 0.5) * res.cell_m`` in hall-local metres (z up from
   the floor); ``res.grid.site_origin_m`` places the hall in the site; ``res.grid.shape``.
 - ``res.velocity``: (u, v, w) cell-centred velocity components in m/s, each (nx, ny, nz)
