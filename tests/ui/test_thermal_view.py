@@ -161,3 +161,44 @@ def test_layout_edit_re_solves_and_rebuilds(thermal, qtbot):
     qtbot.waitUntil(lambda: view.result is not res, timeout=SOLVE_TIMEOUT_MS)
     assert view.layer.inlet_mesh is not mesh  # racks may have moved: meshes rebuilt
     assert view.layer.inlet_actor.GetVisibility()
+
+
+def _two_halls() -> str:
+    s = TWO_CRAHS.replace(
+        "halls: [{id: H1, size_m: [12, 10, 4]}]",
+        "halls: [{id: H1, size_m: [12, 10, 4]}, {id: H2, origin_m: [14, 0], size_m: [8, 6, 3.5]}]",
+    )
+    s = s.replace(
+        "power:",
+        "  - id: C\n    hall: H2\n    racks:\n      - {id: C01, position_m: [4.0, 2.5], "
+        "load: {power_kw: 15, delta_t_k: 12}, feeds: {a: PDU-A}}\npower:",
+        1,
+    )
+    s = s.replace(
+        "position_m: [11.0, 9.0]}]",
+        "position_m: [11.0, 9.0]}, {id: CRAH-3, type: crah-77kw, hall: H2, position_m: [1.0, 5.0]}]",
+    )
+    s = s.replace(
+        "rect_m: [2.4, 3.8, 4.8, 5.2]}]",
+        "rect_m: [2.4, 3.8, 4.8, 5.2]}, {id: T2, hall: H2, rect_m: [3.0, 0.5, 5.0, 1.5]}]",
+    )
+    assert "CRAH-3" in s and "T2" in s and "C01" in s
+    return s
+
+
+def test_selection_in_another_hall_solves_that_hall(window, qtbot, tmp_path):
+    path = tmp_path / "two_halls.yaml"
+    path.write_text(_two_halls())
+    view = window.extensions["thermal_view"]
+    view.cell_m = 0.5
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(path)
+    assert view.hall == 0 and view.hall_combo.count() == 2
+    window.select_id("C01")  # a rack of H2
+    assert view.hall == 1 and view.hall_combo.currentIndex() == 1
+    assert [view.units_list.item(i).text() for i in range(view.units_list.count())] == ["CRAH-3"]
+    view.set_overlay(SLICE, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    assert view.result.grid.hall == 1 and view.result.grid.shape == (16, 12, 7)
+    assert view.layer.slice_mesh.origin[0] == pytest.approx(14.0)  # drawn in H2, site coords
+    assert "H2" in view.summary.text()

@@ -284,6 +284,7 @@ class ThermalView(QObject):
             return
         self.hall = hall
         self.failed = set()
+        self.result = None  # of another hall: toggling an overlay on solves this one
         self.hall_combo.blockSignals(True)
         self.hall_combo.setCurrentIndex(hall)
         self.hall_combo.blockSignals(False)
@@ -480,6 +481,8 @@ class ThermalView(QObject):
         self.cell_m = None if value < 0.05 else float(value)
         if self.wanted():
             self._debounce.start()
+        else:
+            self.result = None
 
     def _on_unit_changed(self, item: QListWidgetItem) -> None:
         if item.checkState() == Qt.CheckState.Checked:
