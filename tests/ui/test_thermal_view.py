@@ -202,3 +202,33 @@ def test_selection_in_another_hall_solves_that_hall(window, qtbot, tmp_path):
     assert view.result.grid.hall == 1 and view.result.grid.shape == (16, 12, 7)
     assert view.layer.slice_mesh.origin[0] == pytest.approx(14.0)  # drawn in H2, site coords
     assert "H2" in view.summary.text()
+
+
+def test_replay_frames_step_the_air_in_place(thermal, qtbot):
+    from twin.telemetry.frame import Frame
+
+    view, win = thermal, thermal.window
+    f = win.facility
+    view.set_overlay(SLICE, True)
+    qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+    base = view.result
+    arr = view.layer.slice_mesh.GetCellData().GetArray("air_c")
+    hot = f.rack_power_w * 1.5
+    results = []
+    view.solved.connect(results.append)
+    for i in range(3):  # frames 30 s apart, as a replay shows them
+        win.show_frame(Frame(time_s=1000.0 + 30 * i, rack={"power_w": hot.astype(np.float32)}))
+    qtbot.waitUntil(lambda: len(results) >= 2 and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
+    res = view.result
+    np.testing.assert_allclose(res.rack_power_w, hot, rtol=1e-6)
+    assert np.nanmax(res.air_c) > np.nanmax(base.air_c) + 0.5  # the air is warming up
+    assert view.layer.slice_mesh.GetCellData().GetArray("air_c") is arr  # in place
+    np.testing.assert_array_equal(view.layer.slice_values(), res.air_c[:, :, view.layer.slice_k])
+    # a frame reporting CRAH-2 off: the flow is re-solved without it
+    state = np.array([1.0, 0.0], np.float32)
+    results.clear()
+    win.show_frame(
+        Frame(time_s=1200.0, rack={"power_w": hot.astype(np.float32)}, air_unit={"state": state})
+    )
+    qtbot.waitUntil(lambda: bool(results) and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
+    assert view._solver.model.failed == ("CRAH-2",)

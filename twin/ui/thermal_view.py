@@ -15,6 +15,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
+    QCheckBox,
     QComboBox,
     QDoubleSpinBox,
     QFormLayout,
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
 
 #: Slider resolution for slice positions (m).
 SLIDER_STEP_M = 0.05
+#: Frames further apart than this (s), or going back in time, get a steady solve, not a step.
+MAX_STEP_S = 900.0
 OVERLAY_TITLES = {
     SLICE: "Air Temperature Slice (Horizontal)",
     VSLICE: "Vertical Slice",
@@ -86,18 +89,35 @@ class _Solver:
         self.model = None
         self.key = None
 
-    def solve(self, facility, hall: int, cell_m: float, failed: tuple[str, ...], fresh: bool):
+    def solve(
+        self,
+        facility,
+        hall: int,
+        cell_m: float,
+        failed: tuple[str, ...],
+        fresh: bool,
+        rack_power_w: np.ndarray | None = None,
+        dt_s: float | None = None,
+    ):
+        """Steady state (nominal or given rack powers), or with ``dt_s`` one transient step of
+        the model already solved (a replay or live frame)."""
         from twin.physics import ThermalModel
 
         t0 = time.perf_counter()
         key = (id(facility), hall, cell_m)
-        if fresh or self.model is None or self.key != key or self.model.facility is not facility:
+        same = self.model is not None and self.key == key and self.model.facility is facility
+        if fresh or not same:
             self.model = None  # free the old grid first: big halls hold hundreds of MB
             self.model = ThermalModel(facility, hall, cell_m, failed)
             self.key = key
+            dt_s = None
         elif tuple(self.model.failed) != tuple(failed):
             self.model.set_failed(failed)
-        res = self.model.solve()
+            dt_s = None
+        if dt_s is not None and self.model.state is not None:
+            res = self.model.step(dt_s, rack_power_w)
+        else:
+            res = self.model.solve(rack_power_w)
         res.seconds = time.perf_counter() - t0
         return res
 
@@ -122,6 +142,8 @@ class ThermalView(QObject):
         self._future: Future | None = None
         self._job: tuple | None = None
         self._pending = False
+        self._frame_job: tuple | None = None  # (rack_power_w, dt_s, telemetry-off unit ids)
+        self._frame_time: float | None = None
         self._generation = 0
         self._closed = False
         self._geometry_changed = False
@@ -134,6 +156,7 @@ class ThermalView(QObject):
         self._build_status()
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
+        window.frame_shown.connect(self._on_frame)
         legend = window.layer_actions.get("legend")
         if legend is not None:
             legend.toggled.connect(lambda _on: self._sync_layer())
@@ -203,6 +226,13 @@ class ThermalView(QObject):
         self.units_list.itemChanged.connect(self._on_unit_changed)
         gl.addWidget(self.units_list)
         box.addWidget(group, 1)
+        self.follow = QCheckBox("Follow replay / live rack power (transient steps)")
+        self.follow.setChecked(True)
+        self.follow.setToolTip(
+            "Each frame steps the air temperatures with the frame's rack powers and the air "
+            "units it reports off"
+        )
+        box.addWidget(self.follow)
         self.summary = QLabel("Turn on an overlay under View › Thermal to solve the hall.")
         self.summary.setWordWrap(True)
         self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
@@ -304,20 +334,66 @@ class ThermalView(QObject):
             self._pending = True
             return
         self._pending = False
+        self._frame_job = None
+        self._frame_time = None
+        self._submit(tuple(sorted(self.failed)))
+
+    def _submit(self, failed: tuple[str, ...], power=None, dt_s=None) -> None:
+        f = self.window.facility
         cell = self.effective_cell_m()
-        job = (f, self.hall, cell, tuple(sorted(self.failed)), self._geometry_changed)
+        job = (f, self.hall, cell, failed, self._geometry_changed, power, dt_s)
         self._geometry_changed = False
         self._job = job
         self._job_generation = self._generation
-        w, d, h = f.hall_size_m[self.hall]
-        cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
         hall_id = f.hall_ids[self.hall]
-        fail = f", {len(job[3])} unit(s) failed" if job[3] else ""
-        self.status.setText(f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…")
+        if dt_s is not None:
+            self.status.setText(f"Thermal: {hall_id} following telemetry, step of {dt_s:.0f} s…")
+        else:
+            w, d, h = f.hall_size_m[self.hall]
+            cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
+            fail = f", {len(failed)} unit(s) failed" if failed else ""
+            self.status.setText(
+                f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…"
+            )
         self.busy.setVisible(True)
         self._started = time.perf_counter()
         self._future = self._executor.submit(self._solver.solve, *job)
         self._poll.start()
+
+    def _on_frame(self, frame) -> None:
+        """A replay or live frame: step the hall's air with the frame's rack powers (and units
+        the frame reports off), in the worker; frames arriving meanwhile are merged."""
+        f = self.window.facility
+        if f is None or self._closed or not self.follow.isChecked() or not self.wanted():
+            return
+        if self.result is None and self._future is None:
+            return  # nothing solved yet: the first overlay's solve comes first
+        p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
+        if p is None or len(p) != f.n_racks:
+            return
+        p = np.asarray(p, float)
+        p = np.where(np.isfinite(p) & (p >= 0), p, f.rack_power_w)
+        off = set()
+        state = frame.air_unit.get("state")
+        if state is not None and len(state) == len(f.air_unit_ids):
+            st = np.asarray(state, float)
+            off = {f.air_unit_ids[a] for a in np.flatnonzero(np.isfinite(st) & (st < 0.5))}
+            off &= {f.air_unit_ids[a] for a in np.flatnonzero(f.air_unit_hall == self.hall)}
+        t = float(frame.time_s)
+        dt = None if self._frame_time is None else t - self._frame_time
+        self._frame_time = t
+        if dt is not None and not 0 < dt <= MAX_STEP_S:
+            dt = None  # a seek or a long gap: a steady state at these powers
+        if self._frame_job is not None and dt is not None and self._frame_job[1] is not None:
+            dt = min(self._frame_job[1] + dt, MAX_STEP_S)  # frames merged while busy
+        self._frame_job = (p, dt, tuple(sorted(self.failed | off)))
+        if self._future is None:
+            self._submit_frame()
+
+    def _submit_frame(self) -> None:
+        p, dt, failed = self._frame_job
+        self._frame_job = None
+        self._submit(failed, p, dt)
 
     def _check_done(self) -> None:
         fut = self._future
@@ -343,6 +419,8 @@ class ThermalView(QObject):
                 self._apply(res)
         if self._pending or (stale and self.wanted()):
             self.request_solve()
+        elif self._frame_job is not None:
+            self._submit_frame()
 
     def _show_error(self, message: str) -> None:
         self.error = message
@@ -510,6 +588,8 @@ class ThermalView(QObject):
     # ------------------------------------------------------------------ window events
     def _on_layout(self, facility: Facility) -> None:
         self._generation += 1
+        self._frame_job = None
+        self._frame_time = None
         self.layer = None  # the old scene (and its actors) is gone
         self.result = None
         self.failed = set()
