@@ -252,6 +252,11 @@ class FlowModel:
                 gb = G / (273.15 + t_ref_c)
                 buoy = dt * gb * (0.5 * (tf[:, :, 1:] + tf[:, :, :-1]) - t_ref_c)
                 buoy *= self.open[2][:, :, 1:-1]
+            # jets and their recirculation never settle exactly (the field flaps like the
+            # real one): average the second half of the march for the mean field
+            avg_from = iterations // 2
+            mean = [np.zeros_like(u), np.zeros_like(v), np.zeros_like(w)]
+            n_mean = 0
             for done in range(1, iterations + 1):  # noqa: B007
                 nu = self.eddy_viscosity(u, v, w)
                 u1, v1, w1 = self._advect(u, v, w, dt)
@@ -268,6 +273,12 @@ class FlowModel:
                 u, v, w = u1, v1, w1
                 if change < 1e-3 * qmax:
                     break
+                if done > avg_from:
+                    for m, c in zip(mean, (u, v, w), strict=True):
+                        m += c
+                    n_mean += 1
+            if n_mean:
+                u, v, w = (m / n_mean for m in mean)
         self.project(u, v, w, tol=tol, maxiter=100)
         return self._finish(u, v, w, done)
 
