@@ -407,8 +407,11 @@ class ThermalView(QObject):
         self._future = None
         self._poll.stop()
         self.busy.setVisible(False)
-        stale = self._job_generation != self._generation or self._job[0] is not (
-            self.window.facility
+        job = self._job
+        stale = (
+            self._job_generation != self._generation
+            or job[0] is not self.window.facility
+            or job[1] != self.hall  # the user picked another hall meanwhile
         )
         if not stale:
             try:
@@ -444,7 +447,7 @@ class ThermalView(QObject):
         if self._job[4]:
             self.layer.invalidate()
         self.layer.update(res)
-        self._sync_layer()
+        self._sync_layer(render=False)
         self._update_labels()
         self._summarise(res)
         self.status.setText(
@@ -453,12 +456,13 @@ class ThermalView(QObject):
         win.plotter.render()
         self.solved.emit(res)
 
-    def _sync_layer(self) -> None:
+    def _sync_layer(self, render: bool = True) -> None:
         if self.layer is None:
             return
         for name, act in self.actions.items():
             self.layer.show(name, act.isChecked())
-        self.window.plotter.render()
+        if render:
+            self.window.plotter.render()
 
     def _summarise(self, res) -> None:
         f = self.window.facility
