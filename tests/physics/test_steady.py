@@ -204,3 +204,20 @@ def test_roofed_hot_aisles_without_grilles_return_through_their_roofs(write_layo
     mix = (8.0 * np.mean(res.rack_exhaust_c) + 0.8 * 18.0) / 8.8
     assert res.return_mean_c == pytest.approx(mix, abs=0.5)
     assert res.rack_inlet_max_c.max() < 20.0
+
+
+def test_hall_without_supply_has_no_steady_state_but_warms(write_layout):
+    from twin.physics import ThermalError
+
+    fac = write_layout(_crah_row())
+    model = ThermalModel(fac, cell_m=0.25, flow_iterations=4, failed=["WEST", "EAST"])
+    with pytest.raises(ThermalError, match="no air supply"):
+        model.solve()
+    t0 = model.heat.n
+    from twin.physics.heat import HeatState
+
+    model.state = HeatState(np.full(t0, 20.0), np.zeros(model.heat.n_src))
+    res = model.step(10.0)
+    assert np.nanmean(res.air_c) > 20.0  # the heat stays in the room
+    stored = 1.19 * 1005 * model.heat.volume * (np.nanmean(res.air_c) - 20.0) * t0
+    assert stored == pytest.approx(8 * 8e3 * 10.0, rel=0.01)  # all of it, exactly

@@ -82,9 +82,26 @@ def result_dict(fac, res) -> dict:
             }
             for c in cdus
         ],
+        "gpus": _gpus(fac, res),
         "overloaded": bool(res.overloaded),
         "grid": {"shape": list(res.grid.shape), "cell_m": res.grid.cell_m},
         "seconds": _num(res.seconds, 3),
+    }
+
+
+def _gpus(fac, res) -> dict:
+    """Hottest GPU of the hall and how many throttle."""
+    import numpy as np
+
+    sel = np.flatnonzero(fac.gpu_hall == res.grid.hall)
+    if len(sel) == 0:
+        return {"count": 0, "max_c": None, "hottest": None, "throttled": 0}
+    k = sel[int(np.nanargmax(res.gpu_temp_c[sel]))]
+    return {
+        "count": int(len(sel)),
+        "max_c": _num(res.gpu_temp_c[k], 2),
+        "hottest": fac.gpu_label(int(k)),
+        "throttled": int(res.gpu_throttled[sel].sum()),
     }
 
 
@@ -155,6 +172,12 @@ def _print_table(d: dict) -> None:
         print(
             f"CDU {c['id']}: load {f(c['load_kw'])} of {f(c['capacity_kw'])} kW, "
             f"supply {f(c['supply_c'])} C, return {f(c['return_c'])} C"
+        )
+    g = d["gpus"]
+    if g["count"]:
+        print(
+            f"{g['count']} GPUs: hottest {g['hottest']} at {f(g['max_c'])} C, "
+            f"{g['throttled']} throttling"
         )
     b, m = d["balance"], d["metrics"]
     print(

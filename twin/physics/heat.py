@@ -181,6 +181,8 @@ class HeatModel:
         self.out_ports = out & (p.kind != RACK_FRONT)
         self.in_ports = (p.q > 0) & (p.kind != RACK_REAR)
         self.volume = h**3
+        supply_kinds = (p.kind == SUPPLY) | (p.kind == UNIT_OUT)
+        self.has_supply = bool((p.q[supply_kinds] > 0).any())
         self.dt_stable = 0.9 * self.volume / max(diag.max(initial=0.0), 1e-300)
         self._ml = None
         self._lu = None
@@ -238,6 +240,12 @@ class HeatModel:
         Returns (state, at_cap, overloaded): which units run at capacity, and whether the
         hall's heat exceeds every running unit's capacity (then no steady state exists and the
         set points are kept; the transient shows the hall warming)."""
+        if not self.has_supply:
+            raise ThermalError(
+                f"hall {self.facility.hall_ids[self.grid.hall]} has no air supply (no running "
+                "air unit, no supply region with flow): it has no steady state; step() shows "
+                "it warming"
+            )
         dT = self.rack_dt(rack_air_w)
         Ah = len(self.grid.unit_ids)
         run = self.unit_flow > 0

@@ -149,6 +149,8 @@ class ThermalModel:
         done = flow.iterations
         if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
             heat = HeatModel(fac, fm.grid, flow)
+            if not heat.has_supply:
+                return flow
             state, _, _ = heat.solve(fac.air_heat_w())
             air = np.full(fm.grid.n_cells, np.nan)
             air[heat.cells] = state.t_cells
