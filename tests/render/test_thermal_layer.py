@@ -223,3 +223,21 @@ def test_layer_before_any_result(plotter, facility):
     assert lay.set_slice_height(0.7) == pytest.approx(0.7)
     with pytest.raises(ValueError):
         ThermalLayer(lay.scene, vertical_axis="q")
+
+
+def test_failed_units_are_outlined(layer, solved):
+    f = solved[0]
+    scene = layer.scene
+    crah2 = f.air_unit_index["CRAH-2"]
+    layer.mark_failed([crah2])
+    actors = list(scene.layers["failed_units"].actors)
+    assert len(actors) == 2 and all(a.GetVisibility() for a in actors)
+    edges = actors[0].mapper.dataset
+    assert edges.n_cells == 12  # one box outline
+    c = f.air_unit_center_m[crah2]
+    assert np.allclose(np.asarray(edges.points)[:, :2].mean(0), c[:2])
+    assert np.asarray(edges.points)[:, 2].min() >= 0.0  # not through the floor
+    layer.mark_failed([crah2])  # unchanged: nothing redrawn
+    assert scene.layers["failed_units"].actors == actors
+    layer.mark_failed([])
+    assert scene.layers["failed_units"].actors == []

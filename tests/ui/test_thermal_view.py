@@ -106,6 +106,7 @@ def test_failing_an_air_unit_re_solves_warmer(thermal, qtbot):
         np.nanmax(failed.rack_inlet_max_c)
     )
     assert "Failed: CRAH-2" in view.summary.text()
+    assert view.layer.failed_units == [win.facility.air_unit_index["CRAH-2"]]  # outlined
     # restoring it from code, as the Tools menu's panel does
     view.set_failed([])
     qtbot.waitUntil(lambda: view.result is not failed, timeout=SOLVE_TIMEOUT_MS)
@@ -113,6 +114,7 @@ def test_failing_an_air_unit_re_solves_warmer(thermal, qtbot):
         view.result.rack_inlet_max_c[racks], nominal.rack_inlet_max_c[racks], atol=1e-3
     )
     assert not items["CRAH-2"].checkState() == Qt.CheckState.Checked
+    assert view.layer.failed_units == []
     win.plotter.render()
 
 

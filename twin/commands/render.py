@@ -222,7 +222,9 @@ def thermal_overlays(args: argparse.Namespace, facility):
         f"thermal: {facility.hall_ids[hall]} {'x'.join(map(str, res.grid.shape))} cells of "
         f"{cell:g} m solved in {res.seconds:.1f} s{worst}"
     )
-    return overlay_decorator(res, overlays, slice_height_m=args.slice_z, vertical=vertical)
+    return overlay_decorator(
+        res, overlays, slice_height_m=args.slice_z, vertical=vertical, failed=tuple(args.fail)
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -20,6 +20,7 @@ from vtkmodules.vtkCommonCore import vtkLookupTable
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkTextActor
 
+from twin.render import geometry as geo
 from twin.render import style
 from twin.render.scene import Scene
 
@@ -47,13 +48,15 @@ ARROW_MIN_SPEED_MS = 0.05
 ARROW_COLOUR = "#f4f7fa"
 
 #: Scene layer names of the overlays.
-SLICE, VSLICE, ARROWS, INLETS, LEGEND = (
+SLICE, VSLICE, ARROWS, INLETS, LEGEND, FAILED = (
     "air_slice",
     "air_vslice",
     "air_arrows",
     "rack_inlets",
     "thermal_legend",
+    "failed_units",
 )
+FAILED_COLOUR = "#ff4d4d"
 OVERLAYS = (SLICE, VSLICE, ARROWS, INLETS)
 #: Short names for the command line (``twin render --thermal slice,arrows``).
 OVERLAY_NAMES = {"slice": SLICE, "vslice": VSLICE, "arrows": ARROWS, "inlets": INLETS}
@@ -130,8 +133,9 @@ class ThermalLayer:
         self.slice_k = 0
         self.vslice_index = 0
         self._template = _arrow_template()
-        for name in (*OVERLAYS, LEGEND):
+        for name in (*OVERLAYS, LEGEND, FAILED):
             scene.add_layer(name, [], visible=False)
+        self.failed_units: list[int] = []
         self.air_bar = self.inlet_bar = self.arrow_note = None
 
     # ------------------------------------------------------------------ public
@@ -207,6 +211,52 @@ class ThermalLayer:
             self._sync()
         return self._layer_centre(ax, self.vslice_index)
 
+    def mark_failed(self, units) -> None:
+        """Outline failed air units (facility indices) in red with a "FAILED" tag, so the
+        picture says why the room runs hot. Redrawn only when the set changes."""
+        idx = sorted({int(i) for i in units})
+        if idx == self.failed_units and self.scene.layers[FAILED].actors:
+            return
+        self.failed_units = idx
+        lay = self.scene.layers[FAILED]
+        with self.scene.quiet():
+            for a in lay.actors:
+                self.plotter.remove_actor(a, reset_camera=False, render=False)
+            lay.actors.clear()
+            if idx:
+                c, size, rot = self.scene.item_boxes("air_unit", idx)
+                pad = np.stack([size[:, 0] * 0.04 + 0.02, size[:, 1] * 0.04 + 0.02], 1)
+                grown = size + np.hstack([pad, np.full((len(idx), 1), 0.03)])
+                lifted = c + [0.0, 0.0, 0.015]  # standing on the floor, not through it
+                edges = self.plotter.add_mesh(
+                    geo.box_edges(lifted, grown, rot),
+                    color=FAILED_COLOUR,
+                    line_width=3,
+                    lighting=False,
+                    pickable=False,
+                    reset_camera=False,
+                    name="failed_units",
+                )
+                top = c.copy()
+                top[:, 2] = size[:, 2] + 0.25
+                f = self.scene.facility
+                tags = self.plotter.add_point_labels(
+                    top,
+                    [f"{f.air_unit_ids[i]} FAILED" for i in idx],
+                    font_size=12,
+                    text_color="#ffffff",
+                    shape_color=FAILED_COLOUR,
+                    shape="rounded_rect",
+                    shape_opacity=0.9,
+                    show_points=False,
+                    always_visible=True,
+                    bold=True,
+                    reset_camera=False,
+                    name="failed_unit_tags",
+                )
+                lay.actors.extend([edges, tags])
+        self.scene.set_visible(FAILED, True)
+
     def slice_values(self) -> np.ndarray:
         """The horizontal slice's air temperatures as drawn, (nx, ny) (NaN in solids)."""
         nx, ny, _ = self.result.grid.shape
@@ -225,7 +275,7 @@ class ThermalLayer:
     def remove(self) -> None:
         """Take the overlays out of the plotter (the scene keeps empty layers)."""
         with self.scene.quiet():
-            for name in (*OVERLAYS, LEGEND):
+            for name in (*OVERLAYS, LEGEND, FAILED):
                 lay = self.scene.layers.get(name)
                 if lay is None:
                     continue
@@ -656,6 +706,7 @@ def overlay_decorator(
     *,
     slice_height_m: float = 1.2,
     vertical: tuple[str, float | None] = ("x", None),
+    failed: tuple[str, ...] = (),
 ):
     """A ``decorate(scene)`` for ``render_png`` that draws ``result`` with these overlays."""
 
@@ -669,6 +720,8 @@ def overlay_decorator(
         layer.update(result)
         for name in overlays:
             layer.show(name, True)
+        index = scene.facility.air_unit_index
+        layer.mark_failed([index[u] for u in failed if u in index])
         return layer
 
     return decorate

@@ -447,6 +447,8 @@ class ThermalView(QObject):
         if self._job[4]:
             self.layer.invalidate()
         self.layer.update(res)
+        index = win.facility.air_unit_index
+        self.layer.mark_failed([index[u] for u in self._job[3] if u in index])
         self._sync_layer(render=False)
         self._update_labels()
         self._summarise(res)
