@@ -79,13 +79,13 @@ def test_1d_advection_diffusion_matches_analytic(write_layout):
 def test_transient_settles_on_the_steady_state(write_layout):
     fac = write_layout(aisle_room(tile_flow=7.5))
     model = ThermalModel(fac, cell_m=0.25, buoyancy=False)
+    p2 = 1.5 * fac.rack_power_w
+    target = model.solve(p2)  # same model, same flow
     base = model.solve()
     # a steady state is a fixed point of the step
     again = model.step(5.0)
     assert np.allclose(again.rack_inlet_mean_c, base.rack_inlet_mean_c, atol=1e-6)
     # step up the load: the air warms towards the new steady state, never past it
-    p2 = 1.5 * fac.rack_power_w
-    target = ThermalModel(fac, cell_m=0.25, buoyancy=False).solve(p2)
     prev = base.rack_inlet_mean_c
     for _ in range(10):
         res = model.step(30.0, p2)
