@@ -234,3 +234,13 @@ def test_replay_frames_step_the_air_in_place(thermal, qtbot):
     )
     qtbot.waitUntil(lambda: bool(results) and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
     assert view._solver.model.failed == ("CRAH-2",)
+
+
+def test_closing_during_a_solve_does_not_wait_for_it(thermal, qtbot):
+    view, win = thermal, thermal.window
+    view.set_overlay(SLICE, True)
+    assert view.busy_solving
+    win.close()  # returns at once: the solve runs on in a daemon thread, unheeded
+    assert view._closed and not view._poll.isActive()
+    view.request_solve()  # after close: ignored, no new thread
+    assert view._future is not None and not view._pending

@@ -7,8 +7,9 @@ the overlays update in place when it lands, so the GUI never waits for it.
 from __future__ import annotations
 
 import math
+import threading
 import time
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -122,6 +123,23 @@ class _Solver:
         return res
 
 
+def _in_daemon_thread(fn, *args) -> Future:
+    """Run ``fn(*args)`` in a daemon thread: quitting the app never waits for a long solve
+    (a thread pool's workers are joined at exit). The view runs one job at a time."""
+    fut: Future = Future()
+
+    def target() -> None:
+        if not fut.set_running_or_notify_cancel():
+            return
+        try:
+            fut.set_result(fn(*args))
+        except BaseException as exc:  # noqa: BLE001 (handed to the GUI thread)
+            fut.set_exception(exc)
+
+    threading.Thread(target=target, name="twin-thermal", daemon=True).start()
+    return fut
+
+
 class ThermalView(QObject):
     """State of the thermal overlays for one window (``window.extensions["thermal_view"]``)."""
 
@@ -137,7 +155,6 @@ class ThermalView(QObject):
         self.hall = 0
         self.cell_m: float | None = None  # None: choose_cell_m
         self.failed: set[str] = set()
-        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="twin-thermal")
         self._solver = _Solver()
         self._future: Future | None = None
         self._job: tuple | None = None
@@ -357,7 +374,7 @@ class ThermalView(QObject):
             )
         self.busy.setVisible(True)
         self._started = time.perf_counter()
-        self._future = self._executor.submit(self._solver.solve, *job)
+        self._future = _in_daemon_thread(self._solver.solve, *job)
         self._poll.start()
 
     def _on_frame(self, frame) -> None:
@@ -640,12 +657,13 @@ class ThermalView(QObject):
         return False
 
     def shutdown(self) -> None:
-        """Stop polling and drop queued work (a running solve finishes in its thread)."""
+        """Stop polling and drop queued work (a running solve ends in its daemon thread,
+        unheeded)."""
         self._closed = True
         self._poll.stop()
         self._debounce.stop()
         self._pending = False
-        self._executor.shutdown(wait=False, cancel_futures=True)
+        self._frame_job = None
 
 
 def install(window: MainWindow) -> ThermalView:
