@@ -73,7 +73,7 @@ class _ThermalJob(QRunnable):
     def run(self) -> None:
         try:
             from twin.model.facility import Facility
-            from twin.physics import solve_steady
+            from twin.physics import solve_steady  # imported by the GUI thread already
 
             fac = Facility(self.layout, self.catalog)
             res = solve_steady(fac, self.hall, THERMAL_CELL_M)
@@ -170,6 +170,7 @@ class Editor(QObject):
         self.thermal_after: dict[str, float] | None = None
         self.thermal_error = ""
         self.recovery_box: QMessageBox | None = None
+        self.save_error_box: QMessageBox | None = None
         self._drag: dict | None = None
         self._box: tuple[float, float] | None = None
         self._rebuilding = False
@@ -955,6 +956,10 @@ class Editor(QObject):
             self.thermal_error = "hall too large for a re-solve after each edit"
             self._refresh_panel()
             return
+        # import the solver here, on the GUI thread: a first import on the pool thread can
+        # deadlock on the import lock against the GUI thread importing something lazily
+        import twin.physics  # noqa: F401
+
         self._thermal_running = True
         self._thermal_pending = False
         layout = self.doc.layout.model_copy(deep=True)
@@ -1079,8 +1084,9 @@ class Editor(QObject):
         self._thermal_timer.stop()
         self._thermal_gen += 1
         self._pool.waitForDone(60000)
-        if self.recovery_box is not None:
-            self.recovery_box.close()
+        for box in (self.recovery_box, self.save_error_box):
+            if box is not None:
+                box.close()
         return False
 
 

@@ -1,0 +1,258 @@
+"""Edit mode in a real window under Xvfb: real mouse drags on the 3D view snap to the tile
+pitch and leave the camera alone, an overlap shows in 3D and in the Problems list (a click
+there selects the rack), undo/redo, keys, box selection, palette drops, save round trip and
+crash recovery."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+from PySide6.QtCore import QMimeData, QPoint, QPointF, Qt
+from PySide6.QtGui import QDropEvent
+from PySide6.QtTest import QTest
+from PySide6.QtWidgets import QApplication, QMessageBox
+
+from twin.model import edits as E
+from twin.model.document import LayoutDocument
+from twin.model.loader import load_layout
+from twin.model.recovery import RecoveryStore
+from twin.model.save import layout_differences
+from twin.ui.palette import MIME
+
+pytestmark = pytest.mark.gui
+L, NO = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+
+
+@pytest.fixture
+def settings(tmp_path):
+    """The window's settings: recovery files in tmp_path, no thermal re-solve (one test
+    turns it on)."""
+    from PySide6.QtCore import QSettings
+
+    s = QSettings(str(tmp_path / "twin.ini"), QSettings.Format.IniFormat)
+    s.setValue("editor/recovery_dir", str(tmp_path / "recovery"))
+    s.setValue("editor/thermal", "false")
+    return s
+
+
+@pytest.fixture
+def editing(opened, qtbot):
+    """The small layout open in edit mode, seen from the top; unsaved edits are discarded
+    when the test's window closes."""
+    win = opened
+    ed = win.extensions["editor"]
+    win.activateWindow()  # shortcuts go to the active window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is win, timeout=5000)
+    QTest.keyClick(win, Qt.Key.Key_E, Qt.KeyboardModifier.ControlModifier)
+    assert ed.active and ed.doc is not None and ed.doc.facility is win.facility
+    assert win.docks["problems"].isVisible() and win.docks["history"].isVisible()
+    win.scene.view_top()
+    win.plotter.render()
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    return win, ed
+
+
+def _qpos(win, world) -> QPoint:
+    x, y = win.scene.world_to_display(world)
+    r = win.plotter.devicePixelRatioF()
+    return QPoint(round(x / r), round(win.plotter.height() - 1 - y / r))
+
+
+def _rack_top(f, rack_id, dxy=(0.0, 0.0)):
+    i = f.rack_index[rack_id]
+    return [*(f.rack_center_m[i, :2] + dxy), f.rack_size_m[i, 2]]
+
+
+def _drag(win, qtbot, a: QPoint, b: QPoint, steps: int = 8, mods=NO) -> None:
+    QTest.mousePress(win.plotter, L, mods, a)
+    for k in range(1, steps + 1):
+        QTest.mouseMove(win.plotter, a + (b - a) * (k / steps))
+        qtbot.wait(5)
+    QTest.mouseRelease(win.plotter, L, mods, b)
+    qtbot.wait(20)
+
+
+def _camera(win):
+    c = win.plotter.renderer.camera
+    return np.array([*c.position, *c.focal_point, *c.up])
+
+
+def test_drag_snaps_overlap_shows_and_undo_restores(editing, qtbot):
+    win, ed = editing
+    f = win.facility
+    i = f.rack_index["A01"]
+    start = f.rack_center_m[i, :2].copy()
+    assert not any(v.kind == "overlap" for v in ed.checker.problems)
+    cam = _camera(win)
+    # drag A01 by ~1.4 tiles towards A02, passing 0.6 on the way: snaps to one pitch (0.6 m)
+    _drag(win, qtbot, _qpos(win, _rack_top(f, "A01")), _qpos(win, _rack_top(f, "A01", (0.8, 0))))
+    moved = f.rack_center_m[i, :2] - start
+    assert moved[1] == pytest.approx(0.0, abs=1e-9)
+    assert moved[0] == pytest.approx(0.6, abs=1e-9)
+    assert np.allclose(_camera(win), cam)  # the camera did not turn while a rack was dragged
+    # the scene moved the rack's mesh in place
+    box = win.scene.rack_mesh.points[8 * i : 8 * i + 8, :2].mean(axis=0)
+    np.testing.assert_allclose(box, f.rack_center_m[i, :2], atol=1e-9)
+    # one undo step for the whole drag
+    assert ed.undo.stack.count() == 1 and ed.undo.stack.text(0) == "Move A01"
+    assert win.isWindowModified() and "[*]" in win.windowTitle()
+    # the overlap with A02: in the list, and red in 3D
+    rows = [ed.problems.row_text(k) for k in range(ed.problems.count())]
+    overlap = [k for k, r in enumerate(rows) if r[0] == "error" and "overlaps" in r[1]]
+    assert overlap and "A01" in rows[overlap[0]][2] and "A02" in rows[overlap[0]][2]
+    assert ed.layer.problem_cells() >= 2 * 6
+    # clicking the problem selects its racks
+    ed.set_selection([])
+    tree = ed.problems.tree
+    item = tree.topLevelItem(overlap[0])
+    tree.scrollToItem(item)
+    rect = tree.visualItemRect(item)
+    QTest.mouseClick(tree.viewport(), L, NO, QPoint(rect.left() + 10, rect.center().y()))
+    assert set(ed.selected) == {"A01", "A02"}
+    assert win.selection is not None and win.selection[0] == "rack"
+    assert f.rack_ids[win.selection[1]] in ("A01", "A02")
+    # Ctrl+Z puts it back exactly, the overlap goes; Ctrl+Y redoes
+    QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    assert np.array_equal(f.rack_center_m[i, :2], start)
+    assert not any(v.kind == "overlap" for v in ed.checker.problems)
+    assert not win.isWindowModified()
+    QTest.keyClick(win, Qt.Key.Key_Y, Qt.KeyboardModifier.ControlModifier)
+    assert f.rack_center_m[i, 0] == pytest.approx(start[0] + 0.6)
+    assert ed.doc.history.index == 1 and ed.undo.stack.index() == 1
+
+
+def test_box_select_rotate_duplicate_delete_drop(editing, qtbot):
+    win, ed = editing
+    f = win.facility
+    a = [_qpos(win, _rack_top(f, r)) for r in ("A01", "A03")]
+    pad = QPoint(12, 12)
+    lo = QPoint(min(a[0].x(), a[1].x()), min(a[0].y(), a[1].y())) - pad
+    hi = QPoint(max(a[0].x(), a[1].x()), max(a[0].y(), a[1].y())) + pad
+    _drag(win, qtbot, lo, hi, mods=Qt.KeyboardModifier.ShiftModifier)
+    assert sorted(ed.selected) == ["A01", "A02", "A03"]
+    # R turns the block by 90 degrees about its centre
+    QTest.keyClick(win, Qt.Key.Key_R)
+    idx = [f.rack_index[r] for r in ("A01", "A02", "A03")]
+    np.testing.assert_allclose(f.rack_rotation_deg[idx], 270.0)
+    np.testing.assert_allclose(f.rack_center_m[idx, 0], 3.6, atol=1e-9)
+    np.testing.assert_allclose(f.rack_center_m[idx, 1], [2.4, 3.0, 3.6], atol=1e-9)
+    QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_allclose(f.rack_rotation_deg[idx], 180.0)
+    # any angle from the edit dock
+    ed.set_selection(["B01"])
+    ed.panel.rotation.setValue(33.0)
+    assert win.facility.rack_rotation_deg[f.rack_index["B01"]] == pytest.approx(33.0)
+    QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    # Ctrl+D duplicates beside it (a new rack, the scene rebuilt); Del deletes it
+    QTest.keyClick(win, Qt.Key.Key_D, Qt.KeyboardModifier.ControlModifier)
+    f2 = win.facility
+    assert f2.n_racks == 6 and ed.selected == ["B01-copy"] and f2 is ed.doc.facility
+    assert win.scene.facility is f2 and ed.layer.scene is win.scene
+    QTest.keyClick(win, Qt.Key.Key_Delete)
+    assert win.facility.n_racks == 5 and "B01-copy" not in win.facility.rack_index
+    # a server type dropped from the palette adds a filled rack at the snapped floor point
+    mime = QMimeData()
+    mime.setData(MIME, b"server:dgx-h100")
+    pos = _qpos(win, (9.05, 5.0, 0.0))
+    drop = QDropEvent(QPointF(pos), Qt.DropAction.CopyAction, mime, L, NO)
+    # (Qt routes drops only inside a real drag: hand the event to the view's filter)
+    assert ed.eventFilter(win.plotter, drop) and drop.isAccepted()
+    new = ed.selected[0]
+    f3 = win.facility
+    r = f3.rack_index[new]
+    np.testing.assert_allclose(f3.rack_center_m[r, :2], [9.0, 4.8], atol=1e-9)
+    assert f3.rack_gpu_count[r] == 4 * 8
+    texts = [ed.undo.stack.text(k) for k in range(ed.undo.stack.count())]
+    assert texts[-3:] == ["Duplicate B01", "Delete B01-copy", f"Add {new}"]
+    ed.undo.stack.undo()
+    assert win.facility.n_racks == 5 and new not in win.facility.rack_index
+
+
+def test_save_writes_a_layout_that_loads_back_equal(editing, qtbot, small_layout):
+    win, ed = editing
+    f = win.facility
+    _drag(win, qtbot, _qpos(win, _rack_top(f, "B02")), _qpos(win, _rack_top(f, "B02", (0.7, 0))))
+    assert f.rack_center_m[f.rack_index["B02"], 0] == pytest.approx(4.2)
+    assert ed.autosave_tick() and ed.store.entries()  # the first change is written at once
+    assert ed.autosave_tick() is False  # nothing new since
+    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert getattr(ed, "save_error_box", None) is None, ed.save_error_box.text()
+    assert not win.isWindowModified() and ed.undo.stack.isClean()
+    assert ed.store.entries() == []  # a saved document needs no recovery file
+    back = load_layout(small_layout)
+    assert layout_differences(back.layout, ed.doc.layout) == []
+    assert back.racks[back.rack_index["B02"]].position_m == (4.2, 6.0)
+    other = small_layout.with_name("copy.yaml")
+    assert ed.save_as(other) and ed.doc.path == other and "copy.yaml" in win.windowTitle()
+    assert layout_differences(load_layout(other).layout, ed.doc.layout) == []
+
+
+def test_crash_recovery_is_offered_and_recovers(settings, small_layout, qtbot, tmp_path):
+    # a process edited the layout, autosaved, and died
+    store = RecoveryStore(tmp_path / "recovery")
+    doc = LayoutDocument.open(small_layout)
+    doc.history.push(E.translate(doc, ["A03"], (1.8, 0.0)))
+    store.autosave(doc)
+    dead = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    meta_path = next((tmp_path / "recovery").glob("*.json"))
+    meta = json.loads(meta_path.read_text())
+    meta["pid"], meta["token"] = int(dead.stdout), None
+    meta_path.write_text(json.dumps(meta))
+    assert store.pending(small_layout) is not None
+
+    from twin.ui.main_window import MainWindow
+
+    win = MainWindow(settings=settings)
+    qtbot.addWidget(win)
+    ed = win.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    win.show()
+    qtbot.waitExposed(win)
+    qtbot.waitUntil(lambda: ed.recovery_box is not None, timeout=5000)  # offered at start
+    ed.recovery_box.reject()  # "Later": the file stays
+    qtbot.waitUntil(lambda: ed.recovery_box is None)
+    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
+        win.open_layout(small_layout)
+    qtbot.waitUntil(lambda: ed.recovery_box is not None, timeout=5000)  # offered on open
+    qtbot.mouseClick(ed.recover_button, L)
+    qtbot.waitUntil(lambda: ed.active)
+    f = win.facility
+    assert f is ed.doc.facility
+    assert f.rack_center_m[f.rack_index["A03"], 0] == pytest.approx(4.2 + 1.8)
+    assert ed.doc.dirty and win.isWindowModified() and ed.doc.path == small_layout
+    assert ed.doc.source_text == small_layout.read_text()  # saves keep the author's text
+    assert ed.save()
+    assert store.entries() == []
+    assert load_layout(small_layout).racks[f.rack_index["A03"]].position_m == (6.0, 3.0)
+
+
+def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
+    win, ed = editing
+    ed.thermal_enabled = True
+    ed.set_selection(["A01"])
+    ed._schedule_thermal()
+    qtbot.waitUntil(lambda: ed.thermal_after is not None, timeout=120000)
+    assert "Inlet of A01" in ed.panel.thermal.text()
+    # two quick edits: one re-solve of the newest layout, shown as before -> after
+    ed.rotate_selection(90.0)
+    ed.rotate_selection(90.0)
+    qtbot.waitUntil(
+        lambda: (
+            ed.thermal_before is not None
+            and not ed._thermal_running
+            and not ed._thermal_timer.isActive()
+        ),
+        timeout=120000,
+    )
+    text = ed.panel.thermal.text()
+    assert "→" in text and "Inlet of A01" in text, text
+    assert ed.thermal_after["A01"] != ed.thermal_before["A01"]
