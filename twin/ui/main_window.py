@@ -92,7 +92,9 @@ class MainWindow(QMainWindow):
         self._loading: Path | None = None
         self._press_xy: tuple[int, int] | None = None
 
-        self.plotter = QtInteractor(self)
+        # no periodic redraw: the scene renders after each change, and a 5 Hz redraw of a large
+        # hall under software OpenGL starves the background thermal solve of CPU
+        self.plotter = QtInteractor(self, auto_update=False)
         self.plotter.enable_anti_aliasing("fxaa")
         self.setCentralWidget(self.plotter)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
