@@ -174,11 +174,29 @@ def test_connect_watch_lose_and_regain_the_exporter(opened, qtbot, exporter, mon
     exporter.stop()
     qtbot.waitUntil(lambda: live.status_widget.view.state == "disconnected", timeout=10000)
     qtbot.waitUntil(lambda: win.windowTitle().endswith("[STALE]"), timeout=2000)
-    assert beat.max_gap_s() < 1.0  # no freeze while the server failed and came back
+    assert beat.max_gap_s() < 2.0  # no freeze while the server failed and came back
 
     win.stop_source()
     qtbot.waitUntil(lambda: not live.status_widget.isVisible(), timeout=2000)
     assert not win.windowTitle().endswith("[STALE]")
+
+
+def test_hanging_server_never_freezes_the_window(opened, qtbot):
+    from twin.ui.connect_dialog import ConnectionSpec
+
+    hung = Exporter(ExporterState(hosts=[Host("A01-01", 0)]), hang=True).start()
+    try:
+        live = opened.extensions["live"]
+        beat = Heartbeat()
+        live.connect_spec(ConnectionSpec("scrape", [hung.url + "/metrics"], interval_s=0.2))
+        qtbot.wait(1500)  # the scrape is stuck in its request all this time
+        assert live.status_widget.view.state == "connecting"
+        assert live.status_widget.light.state == "connecting"
+        assert opened.last_frame is None and not live.status_widget.badge.isVisible()
+        assert beat.max_gap_s() < 1.0
+    finally:
+        hung.stop()  # releases the stuck request, so stopping the source does not wait
+    opened.stop_source()
 
 
 def settings_text(settings) -> str:
@@ -207,8 +225,8 @@ def test_record_live_and_secret_never_stored(
     assert live.recorder is not None and live.act_stop_record.isEnabled()
     assert live.rec_indicator.isVisible()
     assert re.fullmatch(r"● REC 00:0\d", live.rec_indicator.text())
-    qtbot.wait(2200)
-    assert live.rec_indicator.text() in ("● REC 00:02", "● REC 00:03")
+    # the clock runs (a 1 s timer: allow for a loaded machine)
+    qtbot.waitUntil(lambda: live.rec_indicator.text() == "● REC 00:02", timeout=6000)
     # flushed while still recording: a reader sees the frames now
     with open_recording(path) as rec:
         assert rec.n_frames >= 3
@@ -217,7 +235,7 @@ def test_record_live_and_secret_never_stored(
 
     with open_recording(path) as rec:
         n = rec.n_frames
-        assert n >= 5  # 0.2 s polls over ~2 s (generous for a loaded CI machine)
+        assert n >= 4  # 0.2 s polls over >2 s (generous for a loaded CI machine)
         assert np.all(np.diff(rec.times) > 0)
         frame = rec.frame(n - 1)
         check_served_values(win.facility, frame.gpu["temp_c"])
@@ -344,3 +362,16 @@ def test_describe_status_live_fields():
         "2.0 h",
         "3 d",
     ]
+
+
+def test_twin_run_live_options_are_checked_before_a_window(small_layout, capsys, monkeypatch):
+    from twin.cli import main
+
+    assert main(["run", str(small_layout), "--scrape", "ftp://gpu-1:9400"]) == 2
+    assert "not an http(s) URL" in capsys.readouterr().err
+    args = ["run", str(small_layout), "--prometheus", "https://p:9090", "--ca-file", "/no/ca.pem"]
+    assert main(args) == 2
+    assert "CA file not found" in capsys.readouterr().err
+    monkeypatch.delenv("DISPLAY", raising=False)
+    monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
+    assert main(["run", str(small_layout), "--scrape", "gpu-1:9400", "gpu-2:9400"]) == 3
