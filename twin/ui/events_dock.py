@@ -61,8 +61,9 @@ class EventsModel(QAbstractTableModel):
         self.endInsertRows()
         self._times = np.array([e.time_s for e in self.events])
 
-    def set_now(self, t: float) -> None:
-        """Dim events after ``t``; repaints only the rows whose state changed."""
+    def set_now(self, t: float) -> int | None:
+        """Dim events after ``t``; repaints only the rows whose state changed. Returns the
+        row of the latest event at or before ``t`` when that changed, else None."""
         old = int(np.searchsorted(self._times, self.now, side="right"))
         new = int(np.searchsorted(self._times, t, side="right"))
         self.now = t
@@ -70,6 +71,8 @@ class EventsModel(QAbstractTableModel):
             a, b = min(old, new), min(max(old, new), len(self.events)) - 1
             if b >= a:
                 self.dataChanged.emit(self.index(a, 0), self.index(b, len(COLUMNS) - 1))
+            return new - 1 if new > 0 else None
+        return None
 
     def rowCount(self, parent=QModelIndex()) -> int:  # noqa: N802
         return 0 if parent.isValid() else len(self.events)
@@ -184,7 +187,13 @@ class EventsPanel(QWidget):
         self._update_count()
 
     def set_now(self, t: float) -> None:
-        self.model.set_now(t)
+        """Dim future events and keep the latest past one in view (unless the user is
+        hovering the list, reading it)."""
+        row = self.model.set_now(t)
+        if row is not None and not self.view.underMouse():
+            index = self.proxy.mapFromSource(self.model.index(row, 0))
+            if index.isValid():
+                self.view.scrollTo(index, QAbstractItemView.ScrollHint.EnsureVisible)
 
     def row_of(self, event: Event) -> int:
         """The row the event shows on (after filtering and sorting), -1 if hidden."""

@@ -321,7 +321,11 @@ class ReplayController(QObject):
         else:
             i = int(np.searchsorted(self._event_times, now - 1e-6, side="left")) - 1
         if 0 <= i < len(self._events):
-            self.go_to_event(self._events[i])
+            event = self._events[i]
+            row = self.events.row_of(event)
+            if row >= 0:
+                self.events.view.selectRow(row)
+            self.go_to_event(event)
 
     def go_to_event(self, event) -> None:
         """Jump the timeline to an event and select the item it names."""
