@@ -194,9 +194,18 @@ def test_hanging_server_never_freezes_the_window(opened, qtbot):
         assert live.status_widget.light.state == "connecting"
         assert opened.last_frame is None and not live.status_widget.badge.isVisible()
         assert beat.max_gap_s() < 1.0
+        # switching to a good exporter does not wait for the stuck request
+        good = Exporter(ExporterState(hosts=[Host("A01-01", 0)])).start()
+        try:
+            t0 = time.monotonic()
+            live.connect_spec(ConnectionSpec("scrape", [good.url], interval_s=0.2))
+            assert time.monotonic() - t0 < 1.0
+            qtbot.waitUntil(lambda: live.status_widget.view.state == "connected", timeout=10000)
+            opened.stop_source()
+        finally:
+            good.stop()
     finally:
-        hung.stop()  # releases the stuck request, so stopping the source does not wait
-    opened.stop_source()
+        hung.stop()  # releases the stuck request
 
 
 def settings_text(settings) -> str:

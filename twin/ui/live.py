@@ -135,6 +135,12 @@ class LiveExtension(QObject):
         """Show ``source`` in the window (stops the previous one)."""
         self.last_error = ""
         self._last_error_source = source
+        old = self.window.source
+        if old is not None and old is not source:
+            try:  # let a thread stuck in a request finish on its own instead of joining it
+                old.stop(timeout_s=0)
+            except TypeError:  # a plugin source whose stop() takes no timeout
+                pass
         self.window.set_source(source)
         url = getattr(source, "url", "")
         self.window.statusBar().showMessage(f"Connecting to {url}…" if url else "", 4000)
@@ -196,6 +202,10 @@ class LiveExtension(QObject):
             self._gpus_with_data = int(np.count_nonzero(np.isfinite(temps)))
         if self.recorder is not None:
             self._record(frame)
+        else:
+            drain = getattr(self.window.source, "drain_backfill", None)
+            if drain is not None:
+                drain()  # gap frames are for a recording; unrecorded they would pile up
         if self._dim is not None:  # a new frame re-titles the legend; keep it marked
             scene = self._dim[0]
             bar = getattr(scene, "gpu_bar", None)
