@@ -3,19 +3,34 @@
 from __future__ import annotations
 
 import os
+import stat
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 
-def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> None:
-    """Write to a temporary file beside ``path``, fsync it, then rename over ``path``."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
+def write_text_atomic(
+    path: str | Path, text: str, verify: Callable[[Path], None] | None = None
+) -> None:
+    """Write ``text`` to a temp file beside ``path``, fsync it, run ``verify(temp_path)``
+    (which raises to refuse), then ``os.replace`` it over ``path`` and fsync the folder.
+    An existing file's permissions are kept; a new file gets the umask's."""
+    path = Path(path).resolve()
+    folder = path.parent
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding=encoding, newline="") as fh:
-            fh.write(text)
-            fh.flush()
-            os.fsync(fh.fileno())
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        if path.exists():
+            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            os.chmod(tmp, 0o666 & ~umask)
+        if verify is not None:
+            verify(Path(tmp))
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -23,11 +38,13 @@ def write_text_atomic(path: str | Path, text: str, encoding: str = "utf-8") -> N
         except FileNotFoundError:
             pass
         raise
-    try:  # make the rename itself durable
-        dfd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(dfd)
-        finally:
-            os.close(dfd)
+    try:
+        dfd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dfd)
     except OSError:
         pass
+    finally:
+        os.close(dfd)

@@ -16,10 +16,7 @@ the document's ``Layout``; only if it is equal (nothing silently dropped or chan
 from __future__ import annotations
 
 import io
-import os
 import re
-import stat
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -28,6 +25,7 @@ from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
+from twin.model.atomic import write_text_atomic as atomic_write
 from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
@@ -482,46 +480,6 @@ def layout_differences(a: Layout, b: Layout, limit: int = 10) -> list[str]:
 
 
 # ---------------------------------------------------------------------- writing
-def atomic_write(path: Path, text: str, verify=None) -> None:
-    """Write ``text`` to a temp file beside ``path``, fsync it, run ``verify(temp_path)``
-    (which raises to refuse), then ``os.replace`` it over ``path`` and fsync the folder."""
-    path = Path(path)
-    if path.is_symlink():
-        path = path.resolve()
-    folder = path.parent
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        if path.exists():
-            os.chmod(tmp, stat.S_IMODE(path.stat().st_mode))
-        else:
-            umask = os.umask(0)
-            os.umask(umask)
-            os.chmod(tmp, 0o666 & ~umask)
-        if verify is not None:
-            verify(Path(tmp))
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise
-    try:
-        dfd = os.open(folder, os.O_RDONLY)
-    except OSError:
-        return
-    try:
-        os.fsync(dfd)
-    except OSError:
-        pass
-    finally:
-        os.close(dfd)
-
-
 def save(doc: LayoutDocument, path: str | Path | None = None) -> Path:
     """Save (``path`` None) or Save As. Raises ``SaveError`` and leaves the file untouched if the
     text would not load back equal to the document (e.g. the loader refuses overlapping racks).
