@@ -130,3 +130,10 @@ def test_render_recording_at(small_layout, tmp_path, capsys):
     other.write_text(small_layout.read_text().replace("{id: B02, ", "{id: B09, "))
     assert main(["render", str(other), "--recording", str(rec), "-o", str(out)]) == 1
     assert "recorded for layout" in capsys.readouterr().err
+
+
+def test_job_legend_names_the_largest_jobs():
+    from twin.render.overlays import job_labels
+
+    labels = job_labels(np.array([0, 5, 5, 25, 7, np.nan]))
+    assert labels == {5.0: "job 5 (2 GPUs)", 7.0: "job 7 (1 GPUs)"}  # job 25 shares slot 5

@@ -195,31 +195,45 @@ def colour_gpus(scene, frame: Frame, metric: str) -> bool:
     sc = gpu_scale(f, metric)
     title = f"{sc.title} ({sc.unit})" if sc.unit else sc.title
     scene.set_gpu_values(values, title, sc.clim, sc.cmap)
-    _annotate(scene, sc)
+    labels = job_labels(frame.gpu["job"]) if metric == "job" else None
+    _annotate(scene, sc, labels)
     return True
 
 
-def _annotate(scene, sc: MetricScale) -> None:
+def job_labels(job: np.ndarray, top: int = 10) -> dict[float, str]:
+    """Legend labels for the largest jobs running: colour slot -> 'job ID (N GPUs)'."""
+    j = np.asarray(job, dtype=np.float64)
+    ids, counts = np.unique(j[np.isfinite(j) & (j > 0)], return_counts=True)
+    out: dict[float, str] = {}
+    for k in np.argsort(-counts, kind="stable")[:top]:
+        slot = float(np.mod(ids[k], JOB_COLOURS))
+        out.setdefault(slot, f"job {int(ids[k])} ({counts[k]:,} GPUs)")
+    return out
+
+
+def _annotate(scene, sc: MetricScale, labels: dict[float, str] | None = None) -> None:
     """Mark thresholds (slowdown, TDP) on the scene's GPU legend; categorical overlays get
-    their class names instead of numbers."""
+    their class names (or the largest jobs) instead of numbers."""
     bar = getattr(scene, "gpu_bar", None)
     actor = getattr(scene, "gpu_actor", None)
     if bar is None or actor is None:
         return
     lut = actor.mapper.lookup_table
     lut.ResetAnnotations()
-    if sc.categories:
-        for k, name in enumerate(sc.categories):
-            lut.SetAnnotation(float(k), name)
+    if sc.categories or labels is not None:
+        names = labels if labels is not None else dict(enumerate(sc.categories))
+        for value, name in names.items():
+            lut.SetAnnotation(float(value), name)
         bar.SetDrawTickLabels(False)
+        annotated = bool(names)
     else:
         bar.SetNumberOfLabels(_nice_labels(*sc.clim))
         bar.SetLabelFormat("%.0f")
         for m in sc.marks:
             if sc.clim[0] <= m.value <= sc.clim[1]:
                 lut.SetAnnotation(float(m.value), m.label)
-        bar.SetDrawTickLabels(sc.metric != "job")
-    annotated = bool(sc.categories or sc.marks)
+        bar.SetDrawTickLabels(True)
+        annotated = bool(sc.marks)
     bar.SetDrawAnnotations(annotated)
     # annotations go on the side away from the tick labels: keep them inside the view
     if annotated:

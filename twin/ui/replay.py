@@ -182,6 +182,8 @@ class ReplayController(QObject):
             rec = open_recording(path)
         except RecordingError as exc:
             return self._fail(path, str(exc))
+        except Exception as exc:  # a reader bug on an odd file must not take the window down
+            return self._fail(path, f"{path}: unreadable recording ({type(exc).__name__}: {exc})")
         try:
             if rec.n_frames == 0:
                 return self._fail(path, f"{path}: the recording has no frames yet")
@@ -211,6 +213,8 @@ class ReplayController(QObject):
             source = ReplaySource(w.facility, path, autoplay=autoplay)
         except RecordingError as exc:
             return self._fail(path, str(exc))
+        except Exception as exc:
+            return self._fail(path, f"{path}: unreadable recording ({type(exc).__name__}: {exc})")
         w.set_source(source)
         self.tick()
         w.statusBar().showMessage(f"Replaying {path}", 4000)
