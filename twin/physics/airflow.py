@@ -28,11 +28,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-import pyamg
 import scipy.sparse as sp
 from scipy.ndimage import distance_transform_edt, map_coordinates
 from scipy.sparse.csgraph import connected_components
 
+from twin.physics.amg import sa_hierarchy
 from twin.physics.grid import Grid
 
 G = 9.81
@@ -95,7 +95,7 @@ class PressureSolver:
         deg[first] += 1.0
         self.n_components = ncomp
         self.L = (sp.diags(deg) - off).tocsr()
-        self.ml = pyamg.smoothed_aggregation_solver(self.L, symmetry="hermitian", max_coarse=300)
+        self.ml = sa_hierarchy(self.L, symmetric=True)
         self.p = np.zeros(n)
 
     def solve(self, rhs: np.ndarray, tol: float, maxiter: int = 50) -> np.ndarray:

@@ -151,7 +151,7 @@ class ThermalModel:
             heat = HeatModel(fac, fm.grid, flow)
             if not heat.has_supply:
                 return flow
-            state, _, _ = heat.solve(fac.air_heat_w())
+            state, _, _ = heat.solve(fac.air_heat_w(), tol=1e-4)  # only drives buoyancy
             air = np.full(fm.grid.n_cells, np.nan)
             air[heat.cells] = state.t_cells
             air = air.reshape(fm.grid.shape)

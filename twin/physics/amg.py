@@ -1,0 +1,37 @@
+"""Algebraic-multigrid hierarchies as the physics uses them (pyamg smoothed aggregation).
+
+pyamg keeps the coarse levels of a scalar problem as 1x1-block BSR matrices, whose
+Gauss-Seidel and products run about twice as slow as CSR ones: converted here once after
+set-up, a V-cycle of the 0.25 m demo-hall pressure costs 8.5 ms instead of 17 ms (same result
+to round-off). Scalar Gauss-Seidel smoothing replaces pyamg's block default for the same
+reason, and no candidate "improvement" sweeps are made: the constant, pyamg's default
+candidate, is already the near-null space of both operators (a pressure Laplacian and a
+heat operator whose rows sum to about zero), so the sweeps only cost set-up time.
+"""
+
+from __future__ import annotations
+
+import pyamg
+import scipy.sparse as sp
+
+_GS = ("gauss_seidel", {"sweep": "symmetric"})
+
+
+def sa_hierarchy(A: sp.spmatrix, symmetric: bool, **options) -> pyamg.MultilevelSolver:
+    """Smoothed-aggregation hierarchy of ``A`` with CSR levels (see the module docstring)."""
+    opts = {
+        "symmetry": "hermitian" if symmetric else "nonsymmetric",
+        "max_coarse": 300,
+        "improve_candidates": None,
+        "presmoother": _GS,
+        "postsmoother": _GS,
+    }
+    opts.update(options)
+    ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A), **opts)
+    for lvl in ml.levels:
+        lvl.A = sp.csr_matrix(lvl.A)
+        if hasattr(lvl, "P"):
+            lvl.P = sp.csr_matrix(lvl.P)
+        if hasattr(lvl, "R"):
+            lvl.R = sp.csr_matrix(lvl.R)
+    return ml
