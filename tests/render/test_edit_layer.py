@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from twin.model import edits as E
 from twin.model.document import LayoutDocument
@@ -19,7 +20,7 @@ def doc(small_layout):
 
 
 def test_moved_and_turned_racks_match_a_fresh_scene(doc, plotter):
-    scene = Scene(doc.facility, plotter, rack_labels=False)
+    scene = Scene(doc.facility, plotter, rack_labels=True)
     layer = EditLayer(scene)
     f = doc.facility
     gpu_before = scene.gpu_mesh.points.copy()
@@ -41,6 +42,18 @@ def test_moved_and_turned_racks_match_a_fresh_scene(doc, plotter):
     pts_still = np.repeat(still, 8)
     assert np.array_equal(scene.gpu_mesh.points[pts_still], gpu_before[pts_still])
     assert layer.sync_racks().size == 0  # nothing left to move
+    # rack labels follow; links re-routed on request match a fresh router
+    from twin.render.links import LinkRouter
+
+    assert layer._label_poly is not None
+    pts = vtk_to_numpy(layer._label_poly.GetPoints().GetData())
+    i = f.rack_index["A02"]
+    want = f.rack_center_m[i, :2] + f.rack_front_xy[i] * f.rack_size_m[i, 1] / 2
+    np.testing.assert_allclose(pts[i, :2], want, atol=1e-6)
+    layer.refresh_links()
+    fresh_links = LinkRouter(f, scene._origin).power_links()
+    np.testing.assert_allclose(scene._power_links.points, fresh_links.points)
+    assert scene.layers["power_links"].actors[0].mapper.dataset.n_points == fresh_links.n_points
     # picking finds the rack where it is now drawn
     plotter.view_xy()
     scene.view_top()

@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import numpy as np
 import pyvista as pv
+from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkPoints
 from vtkmodules.vtkCommonDataModel import vtkCellArray, vtkPolyData
 from vtkmodules.vtkRenderingCore import vtkActor2D, vtkCoordinate, vtkPolyDataMapper2D
 
 from twin.render import geometry as geo
+from twin.render.links import LinkRouter
 from twin.render.scene import Scene
 
 ERROR_RGB = (230, 57, 70)  # red
@@ -59,6 +61,13 @@ class EditLayer:
         servers = scene.layers.get("servers")
         if servers is not None and servers.actors:
             track(servers.actors[0].mapper.dataset, f.host_rack)
+        self._label_hier = self._label_poly = None
+        labels = scene.layers.get("rack_labels")
+        if labels is not None and labels.actors:
+            hier = labels.actors[0].GetMapper().GetInputAlgorithm()
+            poly = hier.GetInputDataObject(0, 0) if hier is not None else None
+            if poly is not None and poly.GetNumberOfPoints() == n:
+                self._label_hier, self._label_poly = hier, poly
         self._problem_solid: pv.PolyData | None = None
         self._problem_edges: pv.PolyData | None = None
         self._problem_actors: list = []
@@ -106,10 +115,35 @@ class EditLayer:
         if f.n_gpus:
             g = np.flatnonzero(np.isin(f.gpu_rack, idx))
             sc.gpu_center[g] = f.gpu_position_m[g] + sc._origin[f.gpu_hall[g]]
+        if self._label_poly is not None:  # rack labels sit over the front edge
+            pts = vtk_to_numpy(self._label_poly.GetPoints().GetData())
+            front = f.rack_front_xy[idx] * (f.rack_size_m[idx, 1:2] / 2)
+            pts[idx, :2] = new_site + front
+            self._label_poly.GetPoints().Modified()
+            self._label_hier.Modified()
         self.drawn_xy[idx] = new_xy
         self.drawn_rot[idx] = new_rot
         sc._picker = None  # the pick locators were built on the old points
         return idx
+
+    def refresh_links(self) -> None:
+        """Re-route the power and cooling connections for the racks' current places (after a
+        drag ends, not on every mouse move), in place in the scene's link meshes."""
+        sc = self.scene
+        router = LinkRouter(sc.facility, sc._origin)
+        sc.links = router
+        for attr, new in (
+            ("_power_links", router.power_links()),
+            ("_cool_links", router.cooling_links()),
+        ):
+            mesh = getattr(sc, attr)
+            mesh.copy_from(new)
+            mesh.Modified()
+        power = sc.layers.get("power_links")
+        if power is not None and len(power.actors) > 1:
+            hubs = power.actors[1].mapper.dataset
+            hubs.copy_from(router.hub_points())
+            hubs.Modified()
 
     # ------------------------------------------------------------------ problems
     def set_problems(self, errors, warnings=()) -> None:

@@ -520,7 +520,11 @@ class Editor(QObject):
             self._refresh_problems()
         elif change.kind == "geometry" and self.layer is not None:
             self.layer.sync_racks()
-            if self.selected:
+            if self._drag is None:  # a drag re-routes its links once, when it ends
+                self.layer.refresh_links()
+            if self.selected and self._drag is None:
+                self._show_selection()  # the inspector shows the new place
+            elif self.selected:
                 self._highlight_selection()
             w.plotter.render()
         elif change.kind in ("power", "cooling"):
@@ -865,7 +869,8 @@ class Editor(QObject):
             self._drag = None
             self.undo.seal()
             if moved:
-                self._show_selection()  # inspector shows the new place
+                self.layer.refresh_links()
+                self._show_selection()  # the inspector shows the new place
             return True
         return False
 
