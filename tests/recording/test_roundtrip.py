@@ -64,7 +64,9 @@ def test_attrs_state_resolution_and_units(recorded):
         ds = f["frames/gpu/temp_c"]
         assert ds.attrs["resolution"] == pytest.approx(0.1) and ds.attrs["units"] == "degC"
         assert ds.dtype == np.int16 and ds.chunks[0] == 1
-        assert f["history/gpu/temp_c"].attrs["resolution"] == pytest.approx(0.1)
+        hist = f["history/gpu"]
+        assert hist.dtype["temp_c"] == np.int16 and hist.dtype["job"] == np.int32
+        assert hist.chunks[1] == f.attrs["block_frames"]
         assert f["frames/rack/power_w"].dtype == np.int32
         assert f.attrs["format"] == "twin-recording/1"
         assert ds.compression is not None
@@ -88,6 +90,10 @@ def test_history_matches_frames_across_blocks_and_tail(recorded, small_facility)
         assert np.abs(h["power_w"] - want).max() <= 0.51
         with pytest.raises(KeyError):
             rec.history("nonsense", 0)
+        with pytest.raises(KeyError):
+            rec.history("gpu", 0, ["nonsense"])
+        with pytest.raises(IndexError):
+            rec.history("gpu", small_facility.n_gpus)
 
 
 def test_frame_at_seeks_by_time_and_events(recorded):
@@ -166,8 +172,9 @@ def test_reader_follows_a_growing_file(tmp_path, small_facility):
 
 
 def test_encoding_helpers_wrap_exactly():
-    raw = np.array([[-32768, 32767, -5, 0, 32000, -32000]], dtype=np.int16)
-    assert np.array_equal(fmt.delta_decode(fmt.delta_encode(raw)), raw)
+    raw = np.array([[-32768, 32767, -5, 0, 32000, -32000, 7, 7]], dtype=np.int16)
+    back = fmt.delta_decode(fmt.delta_encode(raw), 4)
+    assert np.array_equal(back, raw)
     v = np.array([1.04, np.nan, -3.06, 1e9], dtype=np.float32)
     enc = fmt.encode(v, 0.1, np.dtype(np.int16))
     dec = fmt.decode(enc, 0.1)

@@ -6,10 +6,13 @@
     /time_s           (T,) float64 seconds since the epoch, the time axis
     /events           (E,) table: time_s, kind, item, message, severity
     /frames/KIND/M    (T, N) scaled integers, one row per sample: one frame reads one chunk
-                      row per metric (chunks 1 x <=8192 items)
-    /history/KIND/M   (N, T') the same values, item-major, written once per block of
-                      ``block_frames`` samples, delta-coded along time within each block:
-                      one item's history reads a few small chunks
+                      row per metric (chunks 1 x <=8192 items, gzip + shuffle)
+    /history/KIND     (N, T') the same values again, item-major, one compound field per
+                      metric (each in its own integer type), written once per block of
+                      ``block_frames`` samples and delta-coded along time within each block:
+                      one item's whole history, every metric, reads one small chunk per block
+                      (lzf + shuffle: cheap to write, as every sample is stored twice). The
+                      samples after the last whole block are read from /frames.
 
 Values are stored as ``round(value / resolution)`` in the dataset's integer type; the
 dataset's ``missing`` attr (the type's minimum) marks NaN. ``resolution`` and ``units`` are
@@ -36,7 +39,7 @@ BLOCK_FRAMES = 64
 #: Items per chunk of a frame row.
 FRAME_CHUNK_ITEMS = 8192
 #: Items per history chunk (each chunk holds BLOCK_FRAMES samples of this many items).
-HISTORY_CHUNK_ITEMS = 64
+HISTORY_CHUNK_ITEMS = 8
 TIME_CHUNK = 4096
 
 EVENT_DTYPE = np.dtype(
@@ -47,10 +50,12 @@ EVENT_DTYPE = np.dtype(
 _MAX_ABS_KIND = {("gpu", "power_w"): 5_000.0}
 _MAX_ABS_UNIT = {
     "degC": 1_000.0,
-    "%": 1_000.0,
+    "%": 120.0,
     "MHz": 10_000.0,
     "on=1": 100.0,
     "m3/s": 300.0,
+    "bitmask": 32_000.0,  # NVML throttle reasons use the low bits
+    "code": 32_000.0,  # XID error codes
 }
 
 
@@ -69,9 +74,14 @@ def storage_dtype(kind: str, metric: str, unit: str, resolution: float) -> np.dt
 def encode(values: np.ndarray, resolution: float, dtype: np.dtype) -> np.ndarray:
     """Floats -> scaled integers; NaN -> the type's minimum; out of range clipped."""
     info = np.iinfo(dtype)
-    v = np.asarray(values, dtype=np.float64) / resolution
-    missing = ~np.isfinite(v)
-    out = np.rint(np.clip(np.where(missing, 0.0, v), info.min + 1, info.max)).astype(dtype)
+    # float32 is exact for every integer the int8/int16 types hold; int32 needs float64
+    ftype = np.float64 if dtype.itemsize > 2 else np.float32
+    v = np.multiply(values, 1.0 / resolution, dtype=ftype)
+    np.rint(v, out=v)
+    np.clip(v, info.min + 1, info.max, out=v)  # NaN stays NaN
+    missing = np.isnan(v)
+    v[missing] = 0.0
+    out = v.astype(dtype)
     out[missing] = info.min
     return out
 
@@ -86,23 +96,25 @@ def decode(raw: np.ndarray, resolution: float, out_dtype=np.float32) -> np.ndarr
 
 
 def delta_encode(block: np.ndarray) -> np.ndarray:
-    """Differences along the last axis, modulo the integer type (wrapping is exact)."""
+    """Differences along the last axis (first value kept), modulo the integer type: wrapping
+    is exact, so ``delta_decode`` restores every value, the missing marker included."""
     out = np.empty_like(block)
     out[..., 0] = block[..., 0]
     np.subtract(block[..., 1:], block[..., :-1], out=out[..., 1:], casting="unsafe")
     return out
 
 
-def delta_decode(deltas: np.ndarray) -> np.ndarray:
-    """Inverse of ``delta_encode`` along the last axis, per block of ``BLOCK_FRAMES``."""
-    n = deltas.shape[-1]
-    full = n - n % BLOCK_FRAMES
-    shaped = deltas[..., :full].reshape(*deltas.shape[:-1], -1, BLOCK_FRAMES)
-    out = np.cumsum(shaped, axis=-1, dtype=deltas.dtype).reshape(*deltas.shape[:-1], full)
-    if full < n:
-        tail = np.cumsum(deltas[..., full:], axis=-1, dtype=deltas.dtype)
-        out = np.concatenate([out, tail], axis=-1)
-    return out
+def delta_decode(deltas: np.ndarray, block_frames: int) -> np.ndarray:
+    """Inverse of ``delta_encode`` applied per block of ``block_frames`` along the last axis
+    (whose length is a whole number of blocks)."""
+    shape = deltas.shape
+    blocks = deltas.reshape(*shape[:-1], shape[-1] // block_frames, block_frames)
+    return np.cumsum(blocks, axis=-1, dtype=deltas.dtype).reshape(shape)
+
+
+def history_dtype(kind: str, metrics) -> np.dtype:
+    """The compound type of a kind's history: one field per metric, in its storage type."""
+    return np.dtype([(name, storage_dtype(kind, name, unit, res)) for name, unit, res in metrics])
 
 
 def layout_hash(facility: Facility) -> str:

@@ -82,25 +82,37 @@ class Recording:
                 raise RecordingError(f"{self.path}: missing dataset /{name}")
         self._time_ds = f["time_s"]
         self._events_ds = f["events"]
-        #: (kind, metric) -> (frames dataset, history dataset, resolution, unit)
-        self._ds: dict[tuple[str, str], tuple[h5py.Dataset, h5py.Dataset, float, str]] = {}
+        #: (kind, metric) -> (frames dataset, resolution, unit)
+        self._ds: dict[tuple[str, str], tuple[h5py.Dataset, float, str]] = {}
+        #: kind -> (history dataset, {metric: its field})
+        self._hist: dict[str, tuple[h5py.Dataset, dict[str, str]]] = {}
         self.metrics: dict[str, list[tuple[str, str, float]]] = {}
         for kind, metrics in METRICS.items():
             n = self.counts.get(kind, 0)
             if n == 0:
                 continue
+            if f"history/{kind}" not in f:
+                raise RecordingError(f"{self.path}: missing dataset /history/{kind}")
+            history = f[f"history/{kind}"]
+            fields = history.dtype.names or ()
+            order = {m: m for m in fields}
+            if history.ndim != 2 or history.shape[0] != n:
+                raise RecordingError(
+                    f"{self.path}: /history/{kind} has shape {history.shape}, header says {n} items"
+                )
+            self._hist[kind] = (history, order)
             for name, unit, res in metrics:
                 key = f"{kind}/{name}"
-                if f"frames/{key}" not in f or f"history/{key}" not in f:
+                if f"frames/{key}" not in f or name not in order:
                     raise RecordingError(f"{self.path}: missing dataset for metric {key}")
-                frames, history = f[f"frames/{key}"], f[f"history/{key}"]
-                if frames.shape[1] != n or history.shape[0] != n:
+                frames = f[f"frames/{key}"]
+                if frames.shape[1] != n:
                     raise RecordingError(
                         f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
                     )
                 res = float(frames.attrs.get("resolution", res))
                 unit = str(frames.attrs.get("units", unit))
-                self._ds[(kind, name)] = (frames, history, res, unit)
+                self._ds[(kind, name)] = (frames, res, unit)
                 self.metrics.setdefault(kind, []).append((name, unit, res))
         self._times = np.zeros(0)
         self._events: list[Event] = []
@@ -184,10 +196,10 @@ class Recording:
         return self.size_bytes / self.n_samples if self.n_samples else float("nan")
 
     def units(self, kind: str, metric: str) -> str:
-        return self._ds[(kind, metric)][3]
+        return self._ds[(kind, metric)][2]
 
     def resolution(self, kind: str, metric: str) -> float:
-        return self._ds[(kind, metric)][2]
+        return self._ds[(kind, metric)][1]
 
     # ------------------------------------------------------------------ layout
     def facility(self, catalog: Catalog | None = None) -> Facility:
@@ -228,7 +240,7 @@ class Recording:
         i %= n
         frame = Frame(time_s=float(self._times[i]))
         try:
-            for (kind, name), (frames, _, res, _) in self._ds.items():
+            for (kind, name), (frames, res, _) in self._ds.items():
                 if kinds is None or kind in kinds:
                     frame.group(kind)[name] = fmt.decode(frames[i], res)
         except _READ_ERRORS as exc:
@@ -258,34 +270,45 @@ class Recording:
             raise KeyError(f"no {kind} metrics in {self.path}")
         a = 0 if t0 is None else int(np.searchsorted(self._times, t0, side="left"))
         b = n if t1 is None else int(np.searchsorted(self._times, t1, side="right"))
-        names = metrics or [m for k, m in self._ds if k == kind]
-        out: dict[str, np.ndarray] = {}
+        if not 0 <= index < self.counts.get(kind, 0):
+            raise IndexError(f"{kind} {index} out of range ({self.counts.get(kind, 0)} items)")
+        names = list(metrics or [m for k, m in self._ds if k == kind])
+        for name in names:
+            if (kind, name) not in self._ds:
+                raise KeyError(f"no metric {kind}.{name} in {self.path}")
         try:
-            for name in names:
-                out[name] = self._item_history(kind, name, index, a, b)
+            out = self._item_history(kind, names, index, a, b)
         except _READ_ERRORS as exc:
             raise RecordingError(
                 f"{self.path}: cannot read history of {kind} {index}: {exc}"
             ) from None
         return self._times[a:b], out
 
-    def _item_history(self, kind: str, name: str, index: int, a: int, b: int) -> np.ndarray:
-        frames, history, res, _ = self._ds[(kind, name)]
+    def _item_history(
+        self, kind: str, names: list[str], index: int, a: int, b: int
+    ) -> dict[str, np.ndarray]:
         if b <= a:
-            return np.zeros(0, dtype=np.float32)
+            return {name: np.zeros(0, dtype=np.float32) for name in names}
+        history, _ = self._hist[kind]
         history.refresh()
         bf = self.block_frames
         indexed = min(history.shape[1], b) // bf * bf  # frames covered by whole blocks
-        parts = []
-        start = a
-        if indexed > a:
-            lo = a // bf * bf
-            raw = fmt.delta_decode(history[index, lo:indexed])
-            parts.append(raw[a - lo :])
-            start = indexed
-        if start < b:  # the tail not yet in a history block: read from frame rows
-            parts.append(frames[start:b, index])
-        return fmt.decode(np.concatenate(parts), res)
+        lo = a // bf * bf
+        blocks = None
+        if indexed > a:  # one read for every metric: one chunk per block
+            blocks = history[index, lo:indexed]
+        start = max(a, indexed)
+        out = {}
+        for name in names:
+            frames, res, _ = self._ds[(kind, name)]
+            parts = []
+            if blocks is not None:
+                parts.append(fmt.delta_decode(blocks[name], bf)[a - lo :])
+            if start < b:  # the tail not yet in a history block: from the frame rows
+                frames.refresh()
+                parts.append(frames[start:b, index])
+            out[name] = fmt.decode(np.concatenate(parts), res)
+        return out
 
     # ------------------------------------------------------------------ lifetime
     def close(self) -> None:

@@ -27,14 +27,18 @@ if TYPE_CHECKING:
 
 
 class _Metric:
-    """One metric's two datasets and its pending history block."""
+    """One metric's frame-row dataset and its pending history block."""
 
-    __slots__ = ("kind", "name", "resolution", "dtype", "frames", "history", "block")
+    __slots__ = ("kind", "name", "resolution", "dtype", "frames", "block")
 
-    def __init__(self, kind, name, resolution, dtype, frames, history, n, block_frames):
+    def __init__(self, kind, name, resolution, dtype, frames, n, block_frames):
         self.kind, self.name, self.resolution, self.dtype = kind, name, resolution, dtype
-        self.frames, self.history = frames, history
+        self.frames = frames
         self.block = np.empty((block_frames, n), dtype=dtype)
+
+
+#: Items per slice when a history block is written (bounds the temporary array).
+_WRITE_SLICE = 16_384
 
 
 class Recorder:
@@ -50,8 +54,8 @@ class Recorder:
         facility: Facility,
         *,
         flush_interval_s: float = 0.5,
-        compression: str = "lzf",
-        history_compression: str = "gzip",
+        compression: str = "gzip",
+        history_compression: str = "lzf",
         block_frames: int = fmt.BLOCK_FRAMES,
     ) -> None:
         self.path = Path(path)
@@ -113,10 +117,12 @@ class Recorder:
         comp = _filters(compression)
         hcomp = _filters(history_compression)
         self._metrics: list[_Metric] = []
+        self._history: dict[str, tuple[h5py.Dataset, list[_Metric]]] = {}
         for kind, metrics in METRICS.items():
             n = self.counts.get(kind, 0)
             if n == 0:
                 continue
+            group: list[_Metric] = []
             for name, unit, res in metrics:
                 dt = fmt.storage_dtype(kind, name, unit, res)
                 missing = np.iinfo(dt).min
@@ -129,23 +135,21 @@ class Recorder:
                     fillvalue=missing,
                     **comp,
                 )
-                history = f.create_dataset(
-                    f"history/{kind}/{name}",
-                    shape=(n, 0),
-                    maxshape=(n, None),
-                    chunks=(min(n, fmt.HISTORY_CHUNK_ITEMS), self.block_frames),
-                    dtype=dt,
-                    fillvalue=0,
-                    **hcomp,
+                frames.attrs.update(
+                    {"units": unit, "resolution": res, "missing": missing, "kind": kind}
                 )
-                for ds in (frames, history):
-                    ds.attrs.update(
-                        {"units": unit, "resolution": res, "missing": missing, "kind": kind}
-                    )
-                history.attrs["encoding"] = "delta-per-block"
-                self._metrics.append(
-                    _Metric(kind, name, res, dt, frames, history, n, self.block_frames)
-                )
+                group.append(_Metric(kind, name, res, dt, frames, n, self.block_frames))
+            history = f.create_dataset(
+                f"history/{kind}",
+                shape=(n, 0),
+                maxshape=(n, None),
+                chunks=(min(n, fmt.HISTORY_CHUNK_ITEMS), self.block_frames),
+                dtype=fmt.history_dtype(kind, metrics),
+                **hcomp,
+            )
+            history.attrs["encoding"] = "deltas along time within each block, per field"
+            self._history[kind] = (history, group)
+            self._metrics.extend(group)
 
     @property
     def last_time_s(self) -> float | None:
@@ -211,9 +215,15 @@ class Recorder:
     def _write_blocks(self) -> None:
         b = self.n_frames
         a = b - self.block_frames
-        for m in self._metrics:
-            m.history.resize(b, axis=1)
-            m.history[:, a:b] = fmt.delta_encode(m.block.T)
+        for history, group in self._history.values():
+            n = history.shape[0]
+            history.resize(b, axis=1)
+            for lo in range(0, n, _WRITE_SLICE):
+                hi = min(n, lo + _WRITE_SLICE)
+                arr = np.empty((hi - lo, self.block_frames), dtype=history.dtype)
+                for m in group:
+                    arr[m.name] = fmt.delta_encode(m.block[:, lo:hi].T)
+                history[lo:hi, a:b] = arr
 
     def _write_events(self, events: list[Event]) -> None:
         rows = np.zeros(len(events), dtype=fmt.EVENT_DTYPE)
