@@ -155,7 +155,8 @@ class ReplaySource(ThreadedSource):
         with self._cv:
             self._stopping.set()
             self._cv.notify()
-        super().stop(timeout_s)
+        # a local file read never hangs: wait for the reader so the file closes after it
+        super().stop(max(timeout_s, 2.0))
         if self._own_recording:
             self.recording.close()
 

@@ -135,13 +135,7 @@ class LiveExtension(QObject):
         """Show ``source`` in the window (stops the previous one)."""
         self.last_error = ""
         self._last_error_source = source
-        old = self.window.source
-        if old is not None and old is not source:
-            try:  # let a thread stuck in a request finish on its own instead of joining it
-                old.stop(timeout_s=0)
-            except TypeError:  # a plugin source whose stop() takes no timeout
-                pass
-        self.window.set_source(source)
+        self.window.set_source(source)  # stops the previous one without waiting for it
         url = getattr(source, "url", "")
         self.window.statusBar().showMessage(f"Connecting to {url}…" if url else "", 4000)
         self.refresh_status()

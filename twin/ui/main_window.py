@@ -606,9 +606,13 @@ class MainWindow(QMainWindow):
         self._update_source_status()
 
     def stop_source(self) -> None:
+        """Detach the source without waiting for its thread: a request stuck on a dead server
+        must not freeze the window; the thread ends on its own."""
         self._poll_timer.stop()
         if self.source is not None:
             try:
+                self.source.stop(timeout_s=0)
+            except TypeError:  # a plugin source whose stop() takes no timeout
                 self.source.stop()
             finally:
                 self.source = None
