@@ -175,6 +175,7 @@ class Editor(QObject):
         self._box: tuple[float, float] | None = None
         self._rebuilding = False
         self._selecting = False
+        self._docks_sized = False
         self._thermal_gen = 0
         self._thermal_running = False
         self._thermal_pending = False
@@ -343,6 +344,9 @@ class Editor(QObject):
         self.active = on
         for dock in (self.problems_dock, self.history_dock, self.palette_dock, self.panel_dock):
             dock.setVisible(on)
+        if on and not self._docks_sized:
+            self._docks_sized = True
+            self.window.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
         if not on:
             self._drag = self._box = None
             if self.layer is not None:
@@ -353,8 +357,8 @@ class Editor(QObject):
         self._update_actions()
         if self.window.scene is not None:
             self.window.plotter.render()
-        if on and self.thermal_after is None:
-            self._schedule_thermal()
+        if on and self.thermal_after is None and self.thermal_enabled:
+            self._start_thermal()  # at once: the baseline the first edit is compared with
 
     def _ensure_document(self) -> None:
         w = self.window
@@ -925,7 +929,7 @@ class Editor(QObject):
                 d = after[rid] - before
                 lines.append(f"Inlet of {rid}: {before:.1f} → {after[rid]:.1f} °C ({d:+.1f} K)")
         elif rid is not None:
-            lines.append(f"No inlet figure for {rid} yet")
+            lines.append(f"No inlet figure for {rid} (outside the solved hall, or inside a solid)")
         if after:
             hottest = max(after, key=after.get)
             lines.append(f"Hottest inlet: {hottest} {after[hottest]:.1f} °C")
@@ -975,8 +979,11 @@ class Editor(QObject):
     def _thermal_done(self, generation: int, result, error: str) -> None:
         self._thermal_running = False
         if generation != self._thermal_gen or self._thermal_pending:
-            # superseded by a later edit: drop it, solve the newest layout
+            # superseded by a later edit: solve the newest layout; this older state is still
+            # the "before" of that edit when there is none yet
             self._thermal_pending = False
+            if result is not None and self.thermal_after is None:
+                self.thermal_after = result[0]
             if not self._thermal_timer.isActive():
                 self._start_thermal()
             return
