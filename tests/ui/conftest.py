@@ -13,12 +13,19 @@ def no_leaked_windows(request):
     if "qtbot" not in request.fixturenames:
         yield
         return
+    from PySide6.QtWidgets import QWidget
+
     qapp = request.getfixturevalue("qapp")
+
+    def visible() -> list:
+        # shiboken may hand back a stale wrapper of another type for a reused address
+        return [w for w in qapp.topLevelWidgets() if isinstance(w, QWidget) and w.isVisible()]
+
     plotters = set(_ALL_PLOTTERS)
-    widgets = {id(w) for w in qapp.topLevelWidgets() if w.isVisible()}
+    widgets = {id(w) for w in visible()}
     yield
     qapp.processEvents()
-    leaked = [w for w in qapp.topLevelWidgets() if w.isVisible() and id(w) not in widgets]
+    leaked = [w for w in visible() if id(w) not in widgets]
     new_plotters = [k for k in _ALL_PLOTTERS if k not in plotters]
     for w in leaked:
         w.close()
