@@ -196,7 +196,7 @@ class MainWindow(QMainWindow):
         self.act_frame = self._action("View", "&Frame Selection", self.frame_selection, "F")
         view.addSeparator()
         self.colour_menu = view.addMenu("&Colour By")
-        group = QActionGroup(self)
+        self.colour_group = group = QActionGroup(self)
         self.colour_actions: dict[str, QAction] = {}
         for name, title in [("none", "Nothing")] + [(k, m.title) for k, m in MODES.items()]:
             act = QAction(title, self, checkable=True)
@@ -206,7 +206,8 @@ class MainWindow(QMainWindow):
             self.colour_actions[name] = act
         self.colour_actions["none"].setChecked(True)
         self.live_menu = view.addMenu("Live &GPU Metric")
-        live_group = QActionGroup(self)
+        # kept on self: asking an action for its group later can return a stale shiboken wrapper
+        self.live_group = live_group = QActionGroup(self)
         self.live_actions: dict[str, QAction] = {}
         for metric, title in LIVE_GPU_METRICS.items():
             act = QAction(title, self, checkable=True)

@@ -55,7 +55,7 @@ class OverlayControls(QObject):
         actions = getattr(w, "live_actions", None)
         if actions is None:
             return
-        group = next(iter(actions.values())).actionGroup() if actions else None
+        group = getattr(w, "live_group", None)
         for metric, title in GPU_OVERLAYS.items():
             if metric not in actions:
                 act = QAction(title, w, checkable=True)
