@@ -134,8 +134,12 @@ def test_box_select_rotate_duplicate_delete_drop(editing, qtbot):
     hi = QPoint(max(a[0].x(), a[1].x()), max(a[0].y(), a[1].y())) + pad
     _drag(win, qtbot, lo, hi, mods=Qt.KeyboardModifier.ShiftModifier)
     assert sorted(ed.selected) == ["A01", "A02", "A03"]
-    # R turns the block by 90 degrees about its centre
-    QTest.keyClick(win, Qt.Key.Key_R)
+    # R (typed into the 3D view, where VTK would reset the camera) turns the block by 90
+    # degrees about its centre
+    win.plotter.setFocus()
+    cam = _camera(win)
+    QTest.keyClick(win.plotter, Qt.Key.Key_R)
+    assert np.allclose(_camera(win), cam)
     idx = [f.rack_index[r] for r in ("A01", "A02", "A03")]
     np.testing.assert_allclose(f.rack_rotation_deg[idx], 270.0)
     np.testing.assert_allclose(f.rack_center_m[idx, 0], 3.6, atol=1e-9)
@@ -179,6 +183,11 @@ def test_save_writes_a_layout_that_loads_back_equal(editing, qtbot, small_layout
     assert f.rack_center_m[f.rack_index["B02"], 0] == pytest.approx(4.2)
     assert ed.autosave_tick() and ed.store.entries()  # the first change is written at once
     assert ed.autosave_tick() is False  # nothing new since
+    # closing asks about the unsaved edit: Cancel keeps the window open
+    asked = []
+    ed.ask_unsaved = lambda: asked.append(1) or QMessageBox.StandardButton.Cancel
+    assert not win.close() and win.isVisible() and asked
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert getattr(ed, "save_error_box", None) is None, ed.save_error_box.text()
     assert not win.isWindowModified() and ed.undo.stack.isClean()

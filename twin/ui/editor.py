@@ -433,7 +433,7 @@ class Editor(QObject):
         if was_active:
             self.set_active(True)
         self._update_actions()
-        if facility.path is not None:
+        if facility.path is not None and self.recovery_box is None:
             entry = self.store.pending(facility.path)
             if entry is not None:
                 self._offer_recovery(entry)
