@@ -94,7 +94,7 @@ def test_open_with_simulated_source_and_recording(tmp_path, fac):
     path = tmp_path / "layout.yaml"
     path.write_text(LAYOUT)
     with Session.open(
-        path, "simulated", record=tmp_path / "live.h5", speed=100, seed=1, start_s=0
+        path, "simulated", record=tmp_path / "live.h5", speed=100, seed=1, start_s=0, physics=False
     ) as s:
         s.start()
         deadline = time.monotonic() + 5

@@ -191,6 +191,7 @@ def test_simulated_source_runs_off_thread_and_ends(small_facility):
         small_facility,
         scenario="crah-trip",
         speed=200,
+        physics=False,
         duration_s=40,
         fail_at_s=10,
         recover_at_s=30,
@@ -215,3 +216,21 @@ def test_simulated_source_runs_off_thread_and_ends(small_facility):
     assert EventKind.UNIT_FAILED in events and EventKind.UNIT_RECOVERED in events
     times = [f.time_s for f in seen]
     assert times == sorted(times)
+
+
+@pytest.mark.slow
+def test_physics_drives_rack_inlets(small_facility):
+    pytest.importorskip("twin.physics")
+    fac = small_facility
+    sc = Scenario("crah-trip", fail_at_s=3, recover_at_s=None)
+    with_physics = Simulator(fac, sc, seed=5, start_s=0, physics=True)
+    plain = Simulator(fac, sc, seed=5, start_s=0)
+    a = [with_physics.step() for _ in range(12)]
+    b = [plain.step() for _ in range(12)]
+    assert with_physics.physics is not None and with_physics.physics.halls == [0]
+    inlet = a[-1].rack["inlet_c"]
+    assert np.all(np.isfinite(inlet)) and np.all((inlet > 10) & (inlet < 45))
+    assert not np.allclose(inlet, b[-1].rack["inlet_c"])
+    # the workload is the same; only the air model differs
+    np.testing.assert_array_equal(a[-1].gpu["util_pct"], b[-1].gpu["util_pct"])
+    assert EventKind.UNIT_FAILED in [e.kind for f in a for e in f.events]

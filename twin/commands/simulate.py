@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--start", type=parse_time, help="start time, ISO 8601 UTC (default now)")
     p.add_argument("--fail-at", type=parse_duration, help="failure time after the start")
     p.add_argument("--recover-at", type=parse_duration, help="recovery time after the start")
+    p.add_argument(
+        "--physics",
+        action="store_true",
+        help="rack inlets from the airflow physics (slower: a field step per frame)",
+    )
     p.add_argument("-o", "--output", required=True, metavar="FILE.h5")
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
@@ -86,7 +91,14 @@ def run(args: argparse.Namespace) -> int:
         kw["recover_at_s"] = args.recover_at
     try:
         scenario = Scenario(args.scenario, **kw)
-        sim = Simulator(fac, scenario, seed=args.seed, rate_hz=args.rate, start_s=args.start)
+        sim = Simulator(
+            fac,
+            scenario,
+            seed=args.seed,
+            rate_hz=args.rate,
+            start_s=args.start,
+            physics=args.physics,
+        )
     except ValueError as exc:
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 2

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from twin.model.facility import Facility
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.simulator import Simulator
@@ -16,6 +18,8 @@ class SimulatedSource(ThreadedSource):
 
     ``speed`` is simulated seconds per wall-clock second (1 = real time); ``duration_s``
     ends the run (state ``ended``) after that much simulated time, or never when None.
+    ``physics``: rack inlets from the airflow physics (``twin.physics``); by default where it
+    is installed and every hall is small enough to step in real time.
     """
 
     name = "simulated"
@@ -32,6 +36,7 @@ class SimulatedSource(ThreadedSource):
         duration_s: float | None = None,
         fail_at_s: float | None = None,
         recover_at_s: float | None = None,
+        physics: bool | None = None,
     ) -> None:
         super().__init__(facility)
         if not isinstance(scenario, Scenario):
@@ -46,7 +51,14 @@ class SimulatedSource(ThreadedSource):
         self.scenario = scenario
         self.speed = speed
         self.duration_s = duration_s
-        self.simulator = Simulator(facility, scenario, seed=seed, rate_hz=rate_hz, start_s=start_s)
+        if physics is None:  # by default, the airflow physics where a hall is small enough
+            from twin.telemetry.physics_air import MAX_RACKS_PER_HALL, available
+
+            per_hall = np.bincount(facility.rack_hall, minlength=1)
+            physics = available() and 0 < per_hall.max() <= MAX_RACKS_PER_HALL
+        self.simulator = Simulator(
+            facility, scenario, seed=seed, rate_hz=rate_hz, start_s=start_s, physics=physics
+        )
 
     def _run(self) -> None:
         sim = self.simulator

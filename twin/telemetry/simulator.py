@@ -52,6 +52,7 @@ class Simulator:
         seed: int = 0,
         rate_hz: float = 1.0,
         start_s: float | None = None,
+        physics: bool = False,
     ) -> None:
         if rate_hz <= 0:
             raise ValueError("rate_hz must be positive")
@@ -79,6 +80,10 @@ class Simulator:
         self._failed = False
         self._recovered = False
         self._first = True
+        #: air temperatures from twin.physics (built on the first step, off the caller's
+        #: thread when a source runs us); None: the per-rack heat balance alone
+        self.physics_wanted = physics
+        self.physics = None
         if self.scenario.name == "hot-spot":
             # intake in the hot aisle, exhaust into the cold aisle its neighbours breathe
             r = self._target
@@ -268,6 +273,8 @@ class Simulator:
         )
         load_frac = rack_power / np.maximum(fac.rack_power_w, 1.0)
         th = self.heat.step(dt, rack_power, load_frac)
+        if self.physics_wanted:
+            events.extend(self._physics_air(t, dt, rack_power, th))
 
         # GPU temperatures: coolant (liquid) or rack inlet (air) plus r_th * P, with inertia
         base = np.where(
@@ -339,6 +346,35 @@ class Simulator:
         self.t_rel += dt
         self.steps += 1
         return frame
+
+    def _physics_air(self, t: float, dt: float, rack_power: np.ndarray, th) -> list[Event]:
+        """Replace the heat balance's air temperatures by the physics' where it models them
+        (a rack a scenario misplaces keeps the heat balance's value: the grid has it facing
+        the right way)."""
+        out: list[Event] = []
+        if self.physics is None:
+            from twin.telemetry.physics_air import PhysicsAir
+
+            try:
+                self.physics = PhysicsAir(self.facility)
+            except Exception as exc:  # physics missing or failing: keep the heat balance
+                self.physics_wanted = False
+                return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
+            for problem in self.physics.problems:
+                out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
+        fac = self.facility
+        off = [fac.air_unit_ids[i] for i in np.flatnonzero(~self.heat.air_unit_on)]
+        self.physics.set_failed(off)
+        air = self.physics.step(dt, rack_power)
+        keep = self.heat.extra_recirc > 0
+        for name in ("rack_inlet_c", "rack_exhaust_c"):
+            v = air[name]
+            setattr(th, name, np.where(np.isfinite(v) & ~keep, v, getattr(th, name)))
+        on = self.heat.air_unit_on
+        for name in ("air_unit_supply_c", "air_unit_return_c", "air_unit_load_w"):
+            v = air[name]
+            setattr(th, name, np.where(np.isfinite(v) & on, v, getattr(th, name)))
+        return out
 
     # ------------------------------------------------------------------ events
     def _throttle_events(self, t: float, throttling: np.ndarray) -> list[Event]:
