@@ -265,4 +265,6 @@ def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     text = ed.panel.thermal.text()
     assert "→" in text and "Inlet of A01" in text, text
     assert ed.thermal_after["A01"] != ed.thermal_before["A01"]
+    rows = dict(win.inspector.rows())
+    assert "→" in rows["Inlet (max)"] and "A01" in win.inspector.title.text()
     assert ed.window.facility.rack_rotation_deg[ed.window.facility.rack_index["A01"]] == 0.0

@@ -616,12 +616,27 @@ class Editor(QObject):
             self.window.scene.highlight("rack", idx)
 
     def _on_window_selection(self, kind: str, index: int) -> None:
-        if self._selecting or self.window.facility is None:
+        if self.window.facility is None:
             return
         fac = self.window.facility
-        self.selected = [fac.rack_ids[index]] if kind == "rack" and index >= 0 else []
-        self._refresh_panel()
-        self._update_actions()
+        if not self._selecting:
+            self.selected = [fac.rack_ids[index]] if kind == "rack" and index >= 0 else []
+            self._refresh_panel()
+            self._update_actions()
+        if kind == "rack" and index >= 0:
+            self._inspector_thermal(fac.rack_ids[index])
+
+    def _inspector_thermal(self, rack_id: str) -> None:
+        """The inlet change of the last edit, under the inspector's own sections."""
+        after = self.thermal_after
+        if not self.active or after is None or rack_id not in after:
+            return
+        before = (self.thermal_before or {}).get(rack_id)
+        rows = [("Inlet (max)", f"{after[rack_id]:.1f} °C", None)]
+        if before is not None:
+            d = after[rack_id] - before
+            rows = [("Inlet (max)", f"{before:.1f} → {after[rack_id]:.1f} °C ({d:+.1f} K)", None)]
+        self.window.inspector.add_section("After the last edit", rows)
 
     # ------------------------------------------------------------------ edit operations
     def rotate_selection(self, delta_deg: float = 90.0) -> bool:
@@ -998,6 +1013,8 @@ class Editor(QObject):
             self.thermal_updated.emit(res)
             if self.thermal_before is not None:
                 self._status("Thermal re-solve done", 3000)
+            if self.active and self.selected and self._drag is None:
+                self._show_selection()  # the inspector shows the new inlet
         self._refresh_panel()
 
     def wait_thermal(self, msecs: int = 60000) -> bool:
