@@ -98,6 +98,10 @@ def test_replay_seek_play_event_and_chart(opened, qtbot, recording):
     charts = rp.charts
     assert charts.n_points() > 0 and "CRAH-1" in charts.title.text()
     assert charts.cursors and charts.cursors[0].value() == pytest.approx(rec.times[j])
+    # a host plots each of its GPUs
+    host = win.facility.host_names[0]
+    win.select_id(host)
+    assert len(charts.panels[0].lines) == 8 and charts.n_points() > 8 * len(rec.times)
     # play at x10: the clock, the scene and the chart cursor move on
     rp.set_speed(10)
     rp.toggle_play()

@@ -101,7 +101,7 @@ def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[
         power = Panel("GPU power", "W")
         for k, g in enumerate(gpus):
             times, vals = fetch("gpu", int(g), ["temp_c", "power_w"])
-            colour = pg.intColor(k, hues=max(len(gpus), 1), sat=180, val=255).name()
+            colour = pg.intColor(k, hues=max(len(gpus), 1), sat=180).name()
             label = f"gpu{f.gpu_local[g]}"
             temp.lines.append(Line(label, colour, times, vals["temp_c"], 1.5))
             power.lines.append(Line(label, colour, times, vals["power_w"], 1.5))

@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 
 import numpy as np
-from PySide6.QtCore import QPointF, QRectF, QSize, Qt, Signal
+from PySide6.QtCore import QLineF, QPointF, QRectF, QSize, Qt, Signal
 from PySide6.QtGui import QColor, QPainter, QPainterPath, QPen
 from PySide6.QtWidgets import (
     QComboBox,
@@ -106,14 +106,18 @@ class Scrubber(QWidget):
             p.setBrush(QColor(ACCENT))
             p.drawRoundedRect(played, 3, 3)
         # event ticks above the track, the worst severity drawn last (on top)
-        order = np.argsort(self.event_severity, kind="stable")
-        for i in order:
-            x = self.x_of(self.event_times[i])
-            colour = QColor(SEVERITY_COLOURS.get(int(self.event_severity[i]), "#aaaaaa"))
-            if not enabled:
-                colour.setAlpha(90)
-            p.setPen(QPen(colour, 2))
-            p.drawLine(QPointF(x, tr.top() - 12), QPointF(x, tr.top() - 2))
+        if len(self.event_times):
+            u = (self.event_times - self.t0) / (self.t1 - self.t0)
+            xs = tr.left() + np.clip(u, 0.0, 1.0) * tr.width()
+            y0, y1 = tr.top() - 12, tr.top() - 2
+            for sev in sorted(set(self.event_severity.tolist())):
+                colour = QColor(SEVERITY_COLOURS.get(int(sev), "#aaaaaa"))
+                if not enabled:
+                    colour.setAlpha(90)
+                p.setPen(QPen(colour, 2))
+                # one tick per pixel column is enough: thousands of events draw as one batch
+                cols = np.unique(np.round(xs[self.event_severity == sev], 1))
+                p.drawLines([QLineF(x, y0, x, y1) for x in cols.tolist()])
         if enabled:  # playhead
             p.setPen(QPen(QColor("#ffffff"), 1.5))
             p.setBrush(QColor("#e9eef3"))
@@ -267,11 +271,15 @@ class TimelineWidget(QWidget):
             + {True: "#2e8b57", False: ACCENT, None: "#3d4652"}[live]
             + "; border-radius: 3px; padding: 1px 6px; font-size: 11px; font-weight: 600;"
         )
+        self._playing = None
         if live is None:
             self.clock.setText("--:-- / --:--")
             self.utc.setText("")
 
     def set_playing(self, playing: bool) -> None:
+        if getattr(self, "_playing", None) == playing:
+            return
+        self._playing = playing
         P = QStyle.StandardPixmap
         icon = P.SP_MediaPause if playing else P.SP_MediaPlay
         self.btn_play.setIcon(self.style().standardIcon(icon))
@@ -288,7 +296,9 @@ class TimelineWidget(QWidget):
         """Show time ``t``; with a span, as an offset into it and on the scrubber."""
         if t0 is not None and t1 is not None:
             self.scrubber.set_position(t)
-            self.clock.setText(f"{format_offset(t - t0)} / {format_offset(t1 - t0)}")
+            text = f"{format_offset(t - t0)} / {format_offset(t1 - t0)}"
         else:
-            self.clock.setText(dt.datetime.fromtimestamp(t, dt.UTC).strftime("%H:%M:%S"))
-        self.utc.setText(format_utc(t))
+            text = dt.datetime.fromtimestamp(t, dt.UTC).strftime("%H:%M:%S")
+        if text != self.clock.text():  # a tick every 50 ms: touch Qt only on change
+            self.clock.setText(text)
+            self.utc.setText(format_utc(t))
