@@ -191,3 +191,25 @@ def test_run_checks_its_telemetry_options(small_layout, tmp_path, capsys):
     assert "unknown scenario" in capsys.readouterr().err
     assert main(["run", str(small_layout), "--source", "carrier-pigeon"]) == 2
     assert "no telemetry source" in capsys.readouterr().err
+
+
+@pytest.mark.gui
+def test_live_simulated_source_fills_events_charts_and_outlines(opened, qtbot):
+    win = opened
+    rp = win.extensions["replay"]
+    assert rp.start_source("simulated", scenario="crah-trip", speed=20.0, fail_at_s=2.0)
+    qtbot.waitUntil(lambda: rp.timeline.mode.text() == "LIVE", timeout=3000)
+    assert not rp.timeline.scrubber.isEnabled() and not rp.act_play.isEnabled()
+    win.select_id("A02")
+    qtbot.waitUntil(
+        lambda: any(e.kind == EventKind.UNIT_FAILED for e in rp.events.model.events),
+        timeout=10000,
+    )
+    qtbot.waitUntil(lambda: rp.charts.n_points() >= 2 * 3, timeout=5000)
+    assert "last frames" in rp.charts.title.text()
+    assert rp.charts.cursors[0].value() == pytest.approx(win.last_frame.time_s)
+    assert rp.overlay.alerts.alarmed.get("air_unit") == {0: 2}  # the tripped CRAH
+    qtbot.waitUntil(
+        lambda: np.array_equal(_gpu_array(win), win.last_frame.gpu["temp_c"], equal_nan=True),
+        timeout=3000,
+    )
