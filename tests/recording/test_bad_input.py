@@ -148,3 +148,12 @@ def test_different_layout(good, small_facility):
     src = ReplaySource.open(good, autoplay=False)
     assert src.facility.counts() == small_facility.counts()
     src.stop()
+
+
+def test_history_replaced_by_a_group(good, tmp_path):
+    dst = copy(good, tmp_path)
+    with h5py.File(dst, "r+") as f:
+        del f["history/gpu"]
+        f.create_group("history/gpu")
+    with pytest.raises(RecordingError, match="not a history table"):
+        open_recording(dst)

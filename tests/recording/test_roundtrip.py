@@ -180,3 +180,18 @@ def test_encoding_helpers_wrap_exactly():
     dec = fmt.decode(enc, 0.1)
     assert dec[0] == pytest.approx(1.0) and np.isnan(dec[1]) and dec[2] == pytest.approx(-3.1)
     assert dec[3] == pytest.approx(3276.7)  # clipped to the type, not wrapped
+
+
+def test_parse_time_forms(recorded):
+    path, _ = recorded
+    with open_recording(path) as rec:
+        start = rec.start_s  # 1_790_000_000 = 2026-09-21T14:13:20Z
+        assert rec.parse_time("+90s") == start + 90
+        assert rec.parse_time("+1m30") == start + 90
+        assert rec.parse_time("14:14") == start + 40
+        assert rec.parse_time("14:13:25") == start + 5
+        assert rec.parse_time("2026-09-21T14:15:00") == start + 100
+        assert rec.parse_time(str(start + 7)) == start + 7
+        assert rec.frame_at(rec.parse_time("+100")).time_s == start + 100
+        with pytest.raises(ValueError, match="HH:MM"):
+            rec.parse_time("teatime")

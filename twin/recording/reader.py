@@ -47,7 +47,7 @@ class Recording:
         except RecordingError:
             self._file.close()
             raise
-        except _READ_ERRORS as exc:
+        except (*_READ_ERRORS, AttributeError) as exc:
             self._file.close()
             raise RecordingError(f"{self.path}: damaged recording: {exc}") from None
 
@@ -94,7 +94,9 @@ class Recording:
             if f"history/{kind}" not in f:
                 raise RecordingError(f"{self.path}: missing dataset /history/{kind}")
             history = f[f"history/{kind}"]
-            fields = history.dtype.names or ()
+            if not isinstance(history, h5py.Dataset) or history.dtype.names is None:
+                raise RecordingError(f"{self.path}: /history/{kind} is not a history table")
+            fields = history.dtype.names
             order = {m: m for m in fields}
             if history.ndim != 2 or history.shape[0] != n:
                 raise RecordingError(
@@ -106,6 +108,8 @@ class Recording:
                 if f"frames/{key}" not in f or name not in order:
                     raise RecordingError(f"{self.path}: missing dataset for metric {key}")
                 frames = f[f"frames/{key}"]
+                if not isinstance(frames, h5py.Dataset) or frames.ndim != 2:
+                    raise RecordingError(f"{self.path}: /frames/{key} is not a (time x item) table")
                 if frames.shape[1] != n:
                     raise RecordingError(
                         f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
@@ -221,6 +225,50 @@ class Recording:
             )
 
     # ------------------------------------------------------------------ frames
+    def parse_time(self, text: str) -> float:
+        """A time the user typed, as seconds since the epoch: ``12:30`` or ``12:30:15`` (UTC,
+        on the recording's first day, or the next if the recording runs past midnight),
+        ``+90s`` / ``+5m`` / ``+1h30m`` after the start, an ISO 8601 time (UTC unless
+        zoned) or epoch seconds. Raises ``ValueError`` with the accepted forms."""
+        import datetime as dt
+        import re
+
+        text = text.strip()
+        start = self.start_s if len(self._times) else 0.0
+        if text.startswith("+"):
+            parts = re.fullmatch(
+                r"\+(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
+                r"(?:(\d+(?:\.\d+)?)s?)?",
+                text,
+            )
+            if parts and any(parts.groups()):
+                h, m, sec = (float(x) if x else 0.0 for x in parts.groups())
+                return start + 3600 * h + 60 * m + sec
+        elif re.fullmatch(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?", text):
+            day = dt.datetime.fromtimestamp(start, dt.UTC).date()
+            clock = dt.time.fromisoformat(text if text.count(":") == 2 else text + ":00")
+            t = dt.datetime.combine(day, clock, dt.UTC).timestamp()
+            if t < start - 1e-6 and t + 86400 <= self.end_s:
+                t += 86400
+            return t
+        else:
+            try:
+                return float(text)
+            except ValueError:
+                pass
+            try:
+                when = dt.datetime.fromisoformat(text)
+            except ValueError:
+                pass
+            else:
+                if when.tzinfo is None:
+                    when = when.replace(tzinfo=dt.UTC)
+                return when.timestamp()
+        raise ValueError(
+            f"cannot read {text!r} as a time: use HH:MM[:SS] (UTC), +90s / +5m after the "
+            "start, an ISO 8601 time or epoch seconds"
+        )
+
     def index_at(self, t: float) -> int:
         """Index of the last frame at or before ``t`` (the first frame if ``t`` is earlier)."""
         if not len(self._times):
