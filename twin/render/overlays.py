@@ -163,16 +163,6 @@ def job_colour_index(job: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(j) & (j > 0), np.mod(j, JOB_COLOURS), np.nan)
 
 
-def job_colour(job_id: int) -> str:
-    """The hex colour a job is drawn in (matches ``job_colour_index`` and tab20)."""
-    import matplotlib
-
-    rgba = matplotlib.colormaps[style.CMAP_CATEGORY](
-        (int(job_id) % JOB_COLOURS + 0.5) / JOB_COLOURS
-    )
-    return "#{:02x}{:02x}{:02x}".format(*(round(255 * c) for c in rgba[:3]))
-
-
 def overlay_values(frame: Frame, metric: str) -> np.ndarray | None:
     """The per-GPU values an overlay colours by (classes for throttle, slots for job)."""
     raw = frame.gpu.get(metric)
