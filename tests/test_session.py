@@ -116,3 +116,25 @@ def test_session_without_source(fac):
     s.set_source(ListSource(fac, frames(fac, [1.0])))
     assert old.stopped
     assert s.tick().time_s == 1.0
+
+
+@pytest.mark.slow
+def test_physics_fills_what_live_telemetry_lacks(fac):
+    pytest.importorskip("twin.physics")
+    from twin.telemetry.physics_air import PhysicsFill
+
+    fill = PhysicsFill(fac)
+    live = []
+    for t in (100.0, 101.0, 102.0):
+        f = Frame(time_s=t, gpu={"power_w": np.full(fac.n_gpus, 600.0, np.float32)})
+        f.rack["inlet_c"] = np.array([np.nan, 25.5], np.float32)  # one rack measured
+        live.append(f)
+    s = Session(fac, ListSource(fac, live), physics=fill)
+    for _ in live:
+        f = s.tick()
+    inlet = f.rack["inlet_c"]
+    assert inlet[1] == pytest.approx(25.5)  # a measurement is kept
+    assert 15 < inlet[0] < 40  # the gap is modelled
+    assert np.all(np.isfinite(f.rack["exhaust_c"]))
+    assert np.all(f.rack["exhaust_c"][0] > inlet[0])
+    assert np.all(np.isfinite(f.air_unit["return_c"]))

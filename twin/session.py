@@ -51,17 +51,25 @@ class Session:
         source: str = "simulated",
         *,
         record: str | Path | None = None,
+        physics: bool = False,
         **options: Any,
     ) -> Session:
         """Build a session from a layout path (or facility), a registered source name and its
-        options, and optionally a recording path."""
+        options, and optionally a recording path. ``physics``: fill in rack inlets and air-unit
+        temperatures that the source does not measure from the airflow model (for live
+        sources; the simulated source runs its own)."""
         from twin.model.loader import load_layout
         from twin.telemetry.registry import create
 
         fac = layout if isinstance(layout, Facility) else load_layout(layout)
+        fill = None
+        if physics:
+            from twin.telemetry.physics_air import PhysicsFill
+
+            fill = PhysicsFill(fac)
         src = create(source, fac, **options)
         rec = Recorder(record, fac) if record is not None else None
-        return cls(fac, src, recorder=rec)
+        return cls(fac, src, physics=fill, recorder=rec)
 
     # ------------------------------------------------------------------ lifetime
     def start(self) -> None:

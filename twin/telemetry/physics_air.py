@@ -80,3 +80,50 @@ class PhysicsAir:
             out["air_unit_return_c"][units] = res.air_unit_return_c[units]
             out["air_unit_load_w"][units] = res.air_unit_load_w[units]
         return out
+
+
+class PhysicsFill:
+    """The session's physics for live sources: fills what telemetry does not measure (rack
+    inlet and exhaust, air-unit supply, return and load) from the airflow model, stepped by
+    the frames' own time. Measured values are never overwritten."""
+
+    def __init__(self, facility: Facility, cell_m: float = 0.2) -> None:
+        self.facility = facility
+        self.air = PhysicsAir(facility, cell_m)
+        self._last_t: float | None = None
+        fac = facility
+        gpu_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
+        self._other_w = np.maximum(fac.rack_power_w - gpu_tdp, 0.0)
+
+    def rack_power_w(self, frame) -> np.ndarray:
+        """Measured rack power where there is one; else GPU power plus the rest of the rack
+        at its share; else the rack's nominal power."""
+        fac = self.facility
+        measured = frame.rack.get("power_w")
+        gpu_w = frame.gpu.get("power_w")
+        p = fac.rack_power_w.astype(float).copy()
+        if gpu_w is not None and len(gpu_w) == fac.n_gpus:
+            seen = np.bincount(fac.gpu_rack, np.isfinite(gpu_w), minlength=fac.n_racks) > 0
+            from_gpus = np.bincount(fac.gpu_rack, np.nan_to_num(gpu_w), minlength=fac.n_racks)
+            p = np.where(seen, from_gpus + 0.6 * self._other_w, p)
+        if measured is not None and len(measured) == fac.n_racks:
+            p = np.where(np.isfinite(measured), measured, p)
+        return p
+
+    def update(self, frame) -> None:
+        dt = 1.0 if self._last_t is None else frame.time_s - self._last_t
+        self._last_t = frame.time_s
+        dt = float(min(max(dt, 0.1), 60.0))  # a seek or a stall: one bounded step
+        fac = self.facility
+        air = self.air.step(dt, self.rack_power_w(frame))
+        for kind, names, n in (
+            ("rack", ("inlet_c", "exhaust_c"), fac.n_racks),
+            ("air_unit", ("supply_c", "return_c", "load_w"), len(fac.air_unit_ids)),
+        ):
+            group = frame.group(kind)
+            for name in names:
+                model = air[f"{kind}_{name}"]
+                have = group.get(name)
+                if have is None or len(have) != n:
+                    have = np.full(n, np.nan, dtype=np.float32)
+                group[name] = np.where(np.isfinite(have), have, model).astype(np.float32)
