@@ -231,17 +231,24 @@ class FlowModel:
         iterations: int = 40,
         start: Flow | None = None,
         tol: float = 1e-7,
+        reproject: bool = False,
     ) -> Flow:
-        """March to a steady field. ``temp_c`` (cells) adds buoyancy; ``start`` warm-starts."""
+        """March to a steady field. ``temp_c`` (cells) adds buoyancy; ``start`` warm-starts
+        (``reproject``: it comes from another geometry of the same grid, e.g. the field before
+        an edit: faces now closed are zeroed and the field projected before the march)."""
         grid = self.grid
         if start is not None:
             u, v, w = start.u.copy(), start.v.copy(), start.w.copy()
+            if reproject:
+                u *= self.open[0]
+                v *= self.open[1]
+                w *= self.open[2]
         else:
             u = np.zeros(grid.face_shape(0))
             v = np.zeros(grid.face_shape(1))
             w = np.zeros(grid.face_shape(2))
         _set_ports(grid, (u, v, w))
-        if start is None:  # potential flow: the first projection of a still field
+        if start is None or reproject:  # no start: potential flow, the first projection
             self.project(u, v, w, tol=min(tol * 10, 1e-4), maxiter=100)
         h = grid.cell_m
         qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
@@ -250,7 +257,7 @@ class FlowModel:
             dt = CFL * h / qmax
             buoy = None
             if temp_c is not None:
-                tf = np.where(grid.fluid, temp_c, t_ref_c)
+                tf = np.where(grid.fluid & np.isfinite(temp_c), temp_c, t_ref_c)
                 gb = G / (273.15 + t_ref_c)
                 buoy = dt * gb * (0.5 * (tf[:, :, 1:] + tf[:, :, :-1]) - t_ref_c)
                 buoy *= self.open[2][:, :, 1:-1]

@@ -21,6 +21,42 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 
 
+#: Momentum iterations of a warm-started march (a cold one runs ``flow_iterations`` and a
+#: third more under buoyancy): the previous field already holds the jets and recirculation,
+#: only the edited neighbourhood has to settle.
+WARM_ITERATIONS = 8
+
+
+@dataclass
+class WarmStart:
+    """What a re-solve of the same hall after a small edit starts from: the momentum grid's
+    mean velocity and the air temperatures of the last steady solve. Used only where the
+    grids match (same hall size, cell and momentum cell); faces an edit closed are zeroed and
+    the field re-projected, cells an edit opened take the hall's mean temperature."""
+
+    hall: int
+    cell_m: float
+    flow_cell_m: float
+    shape: tuple[int, int, int]
+    coarse_flow: Flow | None  # on the momentum grid (None when it is the fine grid)
+    flow: Flow  # on the fine grid
+    air_c: np.ndarray  # (nx, ny, nz), NaN in solids
+    supply_m3s: float  # air the hall's ports bring in
+
+    def fits(self, hall: int, cell_m: float, flow_cell_m: float, grid: Grid) -> bool:
+        """Same grid and the same air moved (within 1 %): a change of supply or rack flows
+        reshapes the whole field, which a short march from the old one does not settle."""
+        q = grid.ports.q
+        supply = float(q[q > 0].sum())
+        return (
+            self.hall == hall
+            and abs(self.cell_m - cell_m) < 1e-9
+            and abs(self.flow_cell_m - flow_cell_m) < 1e-9
+            and tuple(self.shape) == tuple(grid.shape)
+            and abs(supply - self.supply_m3s) <= 0.01 * max(self.supply_m3s, 1e-9)
+        )
+
+
 @dataclass
 class ThermalResult:
     """Everything one solve (or step) knows. Arrays over racks, GPUs, units and CDUs are in the
@@ -53,6 +89,8 @@ class ThermalResult:
     overloaded: bool
     seconds: float
     metrics: dict = field(default_factory=dict)
+    #: pass as ``warm_start`` to re-solve the hall after a small edit (steady solves only)
+    warm: WarmStart | None = None
 
     @property
     def energy_error(self) -> float:
@@ -96,7 +134,14 @@ class ThermalModel:
         rack_airflow_m3s: np.ndarray | None = None,
         flow_cell_m: float | None = None,
         unit_flow_scale: np.ndarray | None = None,
+        warm_start: ThermalResult | WarmStart | None = None,
     ):
+        """``warm_start``: a previous steady result (or its ``warm``) of this hall before a
+        small edit (racks moved, turned, added): the flow march starts from its field and runs
+        ``WARM_ITERATIONS`` instead of ``flow_iterations`` (+ a third), buoyancy from its
+        temperatures without a coarse heat solve, and the heat solve starts from its
+        temperatures. Ignored (a cold solve) when the grids differ or the air moved changed
+        (``WarmStart.fits``)."""
         t0 = time.perf_counter()
         self.facility = facility
         self.hall = hall
@@ -110,9 +155,16 @@ class ThermalModel:
         #: projected on the fine grid: see airflow's docstring for why
         self.flow_cell_m = max(cell_m, FLOW_CELL_M if flow_cell_m is None else flow_cell_m)
         self.grid = self._grid(cell_m)
+        if isinstance(warm_start, ThermalResult):
+            warm_start = warm_start.warm
+        fits = warm_start is not None and warm_start.fits(hall, cell_m, self.flow_cell_m, self.grid)
+        self._warm: WarmStart | None = warm_start if fits else None
+        self.warm_started = self._warm is not None
+        self.coarse_flow: Flow | None = None
         self.flow_model = FlowModel(self.grid)
         self.state: HeatState | None = None
         self.gpu_temp_c: np.ndarray | None = None
+        self._warm_air = None if self._warm is None else self._warm.air_c
         self._solve_flow()
         self.setup_seconds = time.perf_counter() - t0
 
@@ -131,20 +183,39 @@ class ThermalModel:
                 cfm = self._coarse_fm = FlowModel(coarse)
             else:  # same geometry, new fans: keep the coarse AMG hierarchy too
                 cfm.grid = cfm.pressure.grid = coarse
-            cflow = self._march(cfm, tol=1e-4)
+            warm = self._warm
+            cflow = self._march(cfm, tol=1e-4, start=None if warm is None else warm.coarse_flow)
+            self.coarse_flow = cflow
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
         else:
-            self.flow = self._march(self.flow_model)
+            warm = self._warm
+            self.flow = self._march(self.flow_model, start=None if warm is None else warm.flow)
         self.heat = HeatModel(fac, self.grid, self.flow)
         self.state = None
+        self._warm = None  # a fan change afterwards marches cold
 
-    def _march(self, fm: FlowModel, tol: float = 1e-7) -> Flow:
+    def _march(self, fm: FlowModel, tol: float = 1e-7, start: Flow | None = None) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
         under the Boussinesq force of that temperature field. ``tol``: the last projection's
-        (a coarse field is projected again on the fine grid, so it can be loose)."""
+        (a coarse field is projected again on the fine grid, so it can be loose). ``start``:
+        a warm start's field on this grid (see ``WarmStart``)."""
         fac = self.facility
+        if start is not None and self.flow_iterations > 0:
+            temp = None
+            t_ref = 20.0
+            if self.buoyancy and fm.grid.ports.q.size:
+                temp = _resample(self._warm.air_c, self._warm.cell_m, fm.grid)
+                t_ref = float(np.nanmean(temp)) if np.isfinite(temp).any() else 20.0
+            return fm.solve(
+                temp_c=temp,
+                t_ref_c=t_ref,
+                iterations=min(WARM_ITERATIONS, self.flow_iterations),
+                start=start,
+                tol=tol,
+                reproject=True,
+            )
         flow = fm.solve(iterations=self.flow_iterations, tol=tol)
         done = flow.iterations
         if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
@@ -195,11 +266,34 @@ class ThermalModel:
         p = fac.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
         self._check(p, fac.n_racks, "rack_power_w")
         air_w = fac.air_heat_w(p)
-        state, at_cap, over = self.heat.solve(air_w, x0=self.state)
+        x0 = self.state
+        if x0 is None and self._warm_air is not None:
+            x0 = self._x0_from(self._warm_air, air_w)
+        self._warm_air = None
+        state, at_cap, over = self.heat.solve(air_w, x0=x0)
         self.state = state
         res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)
         self.gpu_temp_c = res.gpu_temp_c.copy()
+        res.warm = WarmStart(
+            self.hall,
+            self.cell_m,
+            self.flow_cell_m,
+            self.grid.shape,
+            self.coarse_flow,
+            self.flow,
+            res.air_c,
+            float(self.grid.ports.q[self.grid.ports.q > 0].sum()),
+        )
         return res
+
+    def _x0_from(self, air_c: np.ndarray, air_w: np.ndarray) -> HeatState:
+        """A heat solve's starting point from a previous field of this grid (cells an edit
+        opened take the mean)."""
+        t = air_c.ravel()[self.heat.cells]
+        bad = ~np.isfinite(t)
+        if bad.any():
+            t = np.where(bad, np.nanmean(t) if (~bad).any() else 20.0, t)
+        return HeatState(t, self.heat.sources(t, self.heat.rack_dt(air_w)))
 
     @single_blas_thread()
     def step(
@@ -365,9 +459,24 @@ def solve_steady(
     rack_power_w: np.ndarray | None = None,
     **options,
 ) -> ThermalResult:
-    """Steady airflow and temperatures of one hall; ``seconds`` covers the whole solve."""
+    """Steady airflow and temperatures of one hall; ``seconds`` covers the whole solve.
+    ``warm_start=previous_result`` (in ``options``) re-solves a slightly edited hall from the
+    previous solution (see ``ThermalModel``)."""
     t0 = time.perf_counter()
     model = ThermalModel(facility, hall, cell_m, failed, **options)
     res = model.solve(rack_power_w)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _resample(air_c: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:
+    """Fine-grid temperatures (NaN in solids) sampled at ``grid``'s cell centres (trilinear,
+    solids filled with the mean first), NaN in ``grid``'s solids."""
+    from scipy.ndimage import map_coordinates
+
+    filled = np.where(np.isfinite(air_c), air_c, np.nanmean(air_c))
+    coords = np.meshgrid(
+        *((np.arange(n) + 0.5) * grid.cell_m / cell_m - 0.5 for n in grid.shape), indexing="ij"
+    )
+    out = map_coordinates(filled, coords, order=1, mode="nearest", prefilter=False)
+    return np.where(grid.fluid, out, np.nan)
