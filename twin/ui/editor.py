@@ -69,6 +69,8 @@ class _ThermalJob(QRunnable):
         super().__init__()
         self.generation, self.layout, self.catalog, self.hall = generation, layout, catalog, hall
         self.signals = signals
+        #: the previous result of this hall: the solve warm-starts from it (same grid)
+        self.warm = None
 
     def run(self) -> None:
         try:
@@ -76,7 +78,7 @@ class _ThermalJob(QRunnable):
             from twin.physics import solve_steady  # imported by the GUI thread already
 
             fac = Facility(self.layout, self.catalog)
-            res = solve_steady(fac, self.hall, THERMAL_CELL_M)
+            res = solve_steady(fac, self.hall, THERMAL_CELL_M, warm_start=self.warm)
             inlet = {
                 rid: float(v)
                 for rid, v in zip(fac.rack_ids, res.rack_inlet_max_c, strict=True)
@@ -178,6 +180,7 @@ class Editor(QObject):
         self._docks_sized = False
         self._thermal_gen = 0
         self._thermal_running = False
+        self._thermal_warm = None  # last result: the next re-solve starts from it
         self._thermal_pending = False
         self._pool = QThreadPool(self)
         self._pool.setMaxThreadCount(1)
@@ -988,6 +991,7 @@ class Editor(QObject):
         self._thermal_pending = False
         layout = self.doc.layout.model_copy(deep=True)
         job = _ThermalJob(self._thermal_gen, layout, self.doc.catalog, hall, self._thermal_signals)
+        job.warm = self._thermal_warm
         self._pool.start(job)
         self._refresh_panel()
 
@@ -1006,6 +1010,7 @@ class Editor(QObject):
             self.thermal_error = error
         else:
             inlet, res = result
+            self._thermal_warm = res
             self.thermal_error = ""
             if self.thermal_after is not None:
                 self.thermal_before = self.thermal_after
