@@ -60,6 +60,11 @@ def test_moved_and_turned_racks_match_a_fresh_scene(doc, plotter):
     plotter.render()
     i = f.rack_index["B01"]
     x, y = scene.world_to_display([*f.rack_center_m[i, :2], f.rack_size_m[i, 2]])
+    picked = layer.pick_rack(x, y)
+    assert picked is not None and picked[0] == i
+    assert picked[1][2] == pytest.approx(f.rack_size_m[i, 2], abs=0.02)  # on its top
+    far = scene.world_to_display([11.9, 9.9, 0.0])
+    assert layer.pick_rack(*far) is None  # empty floor
     hit = scene.pick_to_item(x, y)
     assert hit is not None and hit.kind in ("rack", "gpu", "host")
     assert (hit.index if hit.kind == "rack" else f.gpu_rack[hit.index]) == i or hit.kind == "host"

@@ -43,8 +43,9 @@ log = logging.getLogger(__name__)
 
 THERMAL_DEBOUNCE_MS = 300
 AUTOSAVE_TICK_MS = 5000
-#: Halls whose 0.2 m grid would exceed this many cells are not re-solved after edits.
-THERMAL_MAX_CELLS = 3_000_000
+#: Halls whose 0.2 m grid would exceed this many cells are not re-solved after edits (the
+#: solve would take minutes and hold the GIL for long stretches while the user drags).
+THERMAL_MAX_CELLS = 400_000
 THERMAL_CELL_M = 0.2
 SNAP_CHOICES = (0.0, 0.1, 0.3, 0.6, 1.2)
 Button = QMessageBox.StandardButton
@@ -812,16 +813,9 @@ class Editor(QObject):
         return False
 
     def _rack_under(self, x: float, y: float):
-        hit = self.window.scene.pick_to_item(x, y)
-        if hit is None:
-            return None, None
-        fac = self.doc.facility
-        rack = {
-            "rack": hit.index,
-            "gpu": int(fac.gpu_rack[hit.index]) if hit.kind == "gpu" else -1,
-            "host": int(fac.host_rack[hit.index]) if hit.kind == "host" else -1,
-        }.get(hit.kind, -1)
-        return (rack if rack >= 0 else None), hit
+        """(rack index, world point) under a display point, or (None, None)."""
+        hit = self.layer.pick_rack(x, y)
+        return (None, None) if hit is None else hit
 
     def _on_press(self, event) -> bool:
         x, y = _vtk_xy(self.window.plotter, event.position())
@@ -839,7 +833,7 @@ class Editor(QObject):
             return True
         if rid not in self.selected:
             self.set_selection([rid])
-        z = float(hit.point[2])
+        z = float(hit[2])
         start = self.layer.floor_point(x, y, z)
         if start is None:
             return True
