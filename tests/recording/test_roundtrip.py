@@ -164,8 +164,11 @@ def test_reader_follows_a_growing_file(tmp_path, small_facility):
             rec.append(synthetic(small_facility, i))
         assert reader.refresh() == 90
         assert reader.n_frames == 100 and reader.end_s == T0 + 99
-        _, h = reader.history("gpu", 1, ["power_w"])
-        assert len(h["power_w"]) == 100
+        _, h = reader.history("gpu", 1, ["power_w"])  # a whole block, then /frames rows
+        want = [synthetic(small_facility, i).gpu["power_w"][1] for i in range(100)]
+        assert np.abs(h["power_w"] - want).max() <= 0.51
+        _, h = reader.history("gpu", 1, ["power_w"], T0 + 70, T0 + 80)  # only the tail
+        assert np.abs(h["power_w"] - want[70:81]).max() <= 0.51
         reader.close()
     finally:
         rec.close()

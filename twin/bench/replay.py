@@ -243,8 +243,9 @@ def _repeat_blocks(path: Path, block: int, frames: int) -> None:
             h = f["history"][kind]
             n, hc = h.shape[0], h.chunks[0]
             blk = [h.id.read_direct_chunk((j, 0)) for j in range(0, n, hc)]
-            h.resize(frames // block * block, axis=1)
-            for b in range(block, frames // block * block, block):
+            whole = -(-frames // block) * block  # as a closed recording: last block padded
+            h.resize(whole, axis=1)
+            for b in range(block, whole, block):
                 for j, (mask, data) in zip(range(0, n, hc), blk, strict=True):
                     h.id.write_direct_chunk((j, b), data, mask)
 

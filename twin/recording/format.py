@@ -11,8 +11,9 @@
                       metric (each in its own integer type), written once per block of
                       ``block_frames`` samples and delta-coded along time within each block:
                       one item's whole history, every metric, reads one small chunk per block
-                      (lzf + shuffle: cheap to write, as every sample is stored twice). The
-                      samples after the last whole block are read from /frames.
+                      (lzf + shuffle: cheap to write, as every sample is stored twice). A
+                      closed file's last block is padded; while a file grows, the samples
+                      after its last whole block are read from /frames.
 
 Values are stored as ``round(value / resolution)`` in the dataset's integer type; the
 dataset's ``missing`` attr (the type's minimum) marks NaN. ``resolution`` and ``units`` are

@@ -340,18 +340,23 @@ class Recording:
         history, _ = self._hist[kind]
         history.refresh()
         bf = self.block_frames
-        indexed = min(history.shape[1], b) // bf * bf  # frames covered by whole blocks
+        n_hist = history.shape[1]  # whole blocks; a closed file's last one may be padded
+        if b <= min(n_hist, len(self._times)):
+            indexed = b  # all in the history (a padded last block is read, then cut)
+            hi = min(n_hist, -(-b // bf) * bf)
+        else:  # a growing file: whole blocks, then the newest frames from /frames
+            indexed = hi = min(n_hist, b) // bf * bf
         lo = a // bf * bf
         blocks = None
         if indexed > a:  # one read for every metric: one chunk per block
-            blocks = history[index, lo:indexed]
+            blocks = history[index, lo:hi]
         start = max(a, indexed)
         out = {}
         for name in names:
             frames, res, _ = self._ds[(kind, name)]
             parts = []
             if blocks is not None:
-                parts.append(fmt.delta_decode(blocks[name], bf)[a - lo :])
+                parts.append(fmt.delta_decode(blocks[name], bf)[a - lo : indexed - lo])
             if start < b:  # the tail not yet in a history block: from the frame rows
                 frames.refresh()
                 parts.append(frames[start:b, index])

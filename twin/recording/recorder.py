@@ -213,8 +213,14 @@ class Recorder:
             self._written = b
 
     def _write_blocks(self) -> None:
-        b = self.n_frames
-        a = b - self.block_frames
+        """Write the block buffer to the history; a partial block (at close) is padded with
+        its last row, which the reader never returns (it stops at the time axis)."""
+        a = (self.n_frames - 1) // self.block_frames * self.block_frames
+        b = a + self.block_frames
+        filled = self.n_frames - a
+        if filled < self.block_frames:
+            for m in self._metrics:
+                m.block[filled:] = m.block[filled - 1]
         for history, group in self._history.values():
             n = history.shape[0]
             history.resize(b, axis=1)
@@ -248,6 +254,8 @@ class Recorder:
         if self._file is None:
             return
         try:
+            if self.n_frames % self.block_frames:
+                self._write_blocks()  # the last, partial block: history reads skip /frames
             self.flush()
         finally:
             self._file.close()
