@@ -106,6 +106,7 @@ def test_parse_at():
     assert parse_at("12:30", 1000.0) == 1750.0
     assert parse_at("1:02:03", 0.0) == 3723.0
     assert parse_at("90", 10.0) == 100.0
+    assert parse_at("+12:30", 0.0) == parse_at("12m30s", 0.0) == 750.0
     assert parse_at("2026-01-01T00:00:10Z", 0.0) == 1767225610.0
     with pytest.raises(ValueError, match="not a time"):
         parse_at("half past", 0.0)

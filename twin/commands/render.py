@@ -81,12 +81,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def parse_at(text: str, start_s: float) -> float:
-    """``12:30`` / ``1:02:03`` (from ``start_s``), ``90`` or ``90s`` (seconds from the start), or an
-    ISO 8601 time -> seconds since the epoch. ValueError if none of these."""
+    """``12:30`` / ``1:02:03`` (mm:ss / h:mm:ss from ``start_s``, an optional ``+`` before),
+    ``90`` / ``90s`` / ``5m`` / ``1h30m`` from the start, or an ISO 8601 time -> seconds since
+    the epoch. ValueError if none of these."""
     import datetime as dt
     import re
 
-    t = text.strip()
+    t = text.strip().removeprefix("+")  # "+12:30" reads the same, an offset
+    if re.fullmatch(r"(\d+(\.\d+)?(h|m|s|ms))+", t):  # 5m, 1h30m, 90s
+        from twin.commands.simulate import parse_duration
+
+        return start_s + parse_duration(t)
     if re.fullmatch(r"\d+(:\d{1,2}){1,2}(\.\d+)?", t):
         parts = [float(x) for x in t.split(":")]
         if any(x >= 60 for x in parts[1:]):
