@@ -172,6 +172,7 @@ class Editor(QObject):
         self.thermal_before: dict[str, float] | None = None
         self.thermal_after: dict[str, float] | None = None
         self.thermal_error = ""
+        self.thermal_off = ""
         self.recovery_box: QMessageBox | None = None
         self.save_error_box: QMessageBox | None = None
         self._drag: dict | None = None
@@ -531,10 +532,12 @@ class Editor(QObject):
             if self._drag is None:  # a drag re-routes its links once, when it ends
                 self.layer.refresh_links()
             if self.selected and self._drag is None:
-                self._show_selection()  # the inspector shows the new place
-            elif self.selected:
-                self._highlight_selection()
-            w.plotter.render()
+                self._show_selection()  # the inspector shows the new place (draws once)
+            else:
+                with w.scene.quiet():
+                    if self.selected:
+                        self._highlight_selection()
+                w.plotter.render()
         elif change.kind in ("power", "cooling"):
             w.loads = Loads.of(self.doc.facility)
         if self._drag is None:
@@ -597,20 +600,19 @@ class Editor(QObject):
 
     def _show_selection(self) -> None:
         w = self.window
-        if not self.selected:
-            self._selecting = True
-            try:
-                w.clear_selection()
-            finally:
-                self._selecting = False
-        else:
-            self._selecting = True
-            try:
-                w.select("rack", self._rack_index(self.selected[-1]), origin="editor")
-            finally:
-                self._selecting = False
-            self._highlight_selection()
-            w.plotter.render()
+        if w.scene is None:
+            return
+        self._selecting = True
+        try:
+            with w.scene.quiet():  # one draw at the end, not one per step (100k GPUs)
+                if not self.selected:
+                    w.clear_selection()
+                else:
+                    w.select("rack", self._rack_index(self.selected[-1]), origin="editor")
+                    self._highlight_selection()
+        finally:
+            self._selecting = False
+        w.plotter.render()
         self._refresh_panel()
         self._update_actions()
 
@@ -878,7 +880,6 @@ class Editor(QObject):
             if event.modifiers() & Qt.KeyboardModifier.ControlModifier:
                 ids = self.selected + ids
             self.set_selection(ids)
-            self.window.plotter.render()
             return True
         if self._drag is not None:
             moved = bool(np.any(self._drag["last"] != 0))
@@ -925,6 +926,8 @@ class Editor(QObject):
     def thermal_text(self) -> str:
         if not self.thermal_enabled:
             return "Thermal re-solve off"
+        if self.thermal_off:
+            return self.thermal_off
         if self.thermal_error:
             return f"Thermal solve failed: {self.thermal_error}"
         busy = self._thermal_running or self._thermal_timer.isActive()
@@ -974,13 +977,15 @@ class Editor(QObject):
             return
         hall = self._thermal_hall()
         if hall is None:
-            self.thermal_error = "hall too large for a re-solve after each edit"
+            self.thermal_error = ""
+            self.thermal_off = "Thermal re-solve off: this hall is too large to re-solve per edit"
             self._refresh_panel()
             return
         # import the solver here, on the GUI thread: a first import on the pool thread can
         # deadlock on the import lock against the GUI thread importing something lazily
         import twin.physics  # noqa: F401
 
+        self.thermal_off = ""
         self._thermal_running = True
         self._thermal_pending = False
         layout = self.doc.layout.model_copy(deep=True)
