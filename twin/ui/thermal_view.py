@@ -89,6 +89,7 @@ class _Solver:
     def __init__(self):
         self.model = None
         self.key = None
+        self.warm = None  # last steady result: a re-solve after an edit starts from it
 
     def solve(
         self,
@@ -108,8 +109,10 @@ class _Solver:
         key = (id(facility), hall, cell_m)
         same = self.model is not None and self.key == key and self.model.facility is facility
         if fresh or not same:
-            self.model = None  # free the old grid first: big halls hold hundreds of MB
-            self.model = ThermalModel(facility, hall, cell_m, failed)
+            # an edit of the same hall warm-starts from the last solution (physics warm_start)
+            warm = self.warm if (fresh and same) else None
+            self.model = self.warm = None  # free the old grid first: big halls hold 100s of MB
+            self.model = ThermalModel(facility, hall, cell_m, failed, warm_start=warm)
             self.key = key
             dt_s = None
         elif tuple(self.model.failed) != tuple(failed):
@@ -119,6 +122,7 @@ class _Solver:
             res = self.model.step(dt_s, rack_power_w)
         else:
             res = self.model.solve(rack_power_w)
+            self.warm = res.warm
         res.seconds = time.perf_counter() - t0
         return res
 
