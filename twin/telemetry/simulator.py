@@ -37,6 +37,10 @@ CDU_RETURN_WARN_C = 45.0
 #: Throttle reasons that raise events: heat and power brakes. Power capping alone (a GPU at
 #: its power limit) is routine and shows in the bit mask, not in the event list.
 THERMAL_MASK = THROTTLE_SLOWDOWN_MASK & ~THROTTLE_SW_POWER_CAP
+#: Thermal governor: target this far below the slowdown temperature, clock factor change
+#: per kelvin of error per second.
+THROTTLE_MARGIN_K = 1.0
+THROTTLE_GAIN_PER_KS = 0.01
 #: Per-GPU events beyond this many in one step are reported per rack instead.
 MAX_GPU_EVENTS = 64
 
@@ -247,11 +251,12 @@ class Simulator:
         util, demand_w, job_events = self.workload.step(self.t_rel, t)
         events.extend(job_events)
 
-        # thermal throttling: slow down above the slowdown threshold, recover below it
-        hot = self.gpu_temp_c >= fac.gpu_slowdown_c
-        cool = self.gpu_temp_c < fac.gpu_slowdown_c - 3.0
-        f = self.thermal_factor
-        f = np.where(hot, f - 0.08 * dt, np.where(cool, f + 0.03 * dt, f))
+        # thermal throttling: the clock governor holds a hot GPU just under its slowdown
+        # temperature (integral control on the clock factor), so a GPU that cannot be cooled
+        # stays throttled at a steady clock instead of flapping; it recovers as it cools
+        err = self.gpu_temp_c - (fac.gpu_slowdown_c - THROTTLE_MARGIN_K)
+        f = self.thermal_factor - THROTTLE_GAIN_PER_KS * err * dt
+        f = np.where(self.gpu_temp_c >= fac.gpu_slowdown_c, np.minimum(f, 0.97), f)
         self.thermal_factor = f = np.clip(f, 0.3, 1.0).astype(np.float32)
         idle = fac.gpu_idle_w.astype(np.float32)
         active = np.maximum(demand_w - idle, 0.0)
@@ -292,13 +297,17 @@ class Simulator:
 
         throttle = np.where(util <= 0.0, THROTTLE_GPU_IDLE, 0)
         throttle |= np.where(capped, THROTTLE_SW_POWER_CAP, 0)
-        throttle |= np.where(f < 1.0, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN, 0)
+        throttle |= np.where(f < 0.99, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN, 0)
         throttle |= np.where(temp >= fac.gpu_shutdown_c - 1.0, THROTTLE_HW_THERMAL, 0)
         cap_ratio = np.where(capped, self.gpu_cap_w / np.maximum(demand_w, 1.0), 1.0)
         clock = BOOST_CLOCK_MHZ * np.sqrt(f) * np.sqrt(np.minimum(cap_ratio, 1.0))
         clock = np.where(util > 0.0, clock, IDLE_CLOCK_MHZ)
 
-        events.extend(self._throttle_events(t, (throttle & THERMAL_MASK) != 0))
+        # events with hysteresis: a GPU starts throttling when it loses 5 % of its clock (or
+        # hits a hardware limit) and ends when it is back at full clock
+        hard = (throttle & (THERMAL_MASK & ~(THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN))) != 0
+        now = np.where(self.prev_throttle, (f < 0.995) | hard, (f < 0.95) | hard)
+        events.extend(self._throttle_events(t, now))
         events.extend(self._alarm_events(t, th))
         self._first = False
 
