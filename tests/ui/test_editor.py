@@ -146,6 +146,12 @@ def test_box_select_rotate_duplicate_delete_drop(editing, qtbot):
     np.testing.assert_allclose(f.rack_center_m[idx, 1], [2.4, 3.0, 3.6], atol=1e-9)
     QTest.keyClick(win, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
     np.testing.assert_allclose(f.rack_rotation_deg[idx], 180.0)
+    # Ctrl+L aligns the selection into a row behind the first rack (A02 pulled out first)
+    ed.push(E.translate(ed.doc, ["A02"], (0.0, 0.6)))
+    QTest.keyClick(win, Qt.Key.Key_L, Qt.KeyboardModifier.ControlModifier)
+    assert ed.undo.stack.text(ed.undo.stack.index() - 1) == "Align 3 racks"
+    np.testing.assert_allclose(f.rack_center_m[idx, 1], 3.0, atol=1e-9)
+    np.testing.assert_allclose(np.diff(f.rack_center_m[idx, 0]), 0.6, atol=1e-9)
     # any angle from the edit dock
     ed.set_selection(["B01"])
     ed.panel.rotation.setValue(33.0)
