@@ -52,11 +52,51 @@ def bench_layout() -> str:
     return "\n".join(lines) + "\n"
 
 
-def _facility():
+def _facility(text: str | None = None):
     from twin.model.catalog import shipped_catalog
     from twin.model.loader import facility_from_text
 
-    return facility_from_text(bench_layout(), "<bench>", shipped_catalog())
+    return facility_from_text(text or bench_layout(), "<bench>", shipped_catalog())
+
+
+def _moved_layout() -> str:
+    """The bench hall with its last rack of row A (a row end) moved 0.6 m along the row."""
+    fac = _facility()
+    x, y = fac.rack_center_m[fac.rack_index["A13"]][:2]
+    old = f"{{id: A13, position_m: [{x:.2f}, {y}]"
+    text = bench_layout()
+    if old not in text:
+        raise RuntimeError("bench layout changed: cannot find rack A13")
+    return text.replace(old, f"{{id: A13, position_m: [{x + 0.6:.2f}, {y}]")
+
+
+def _warm_resolve(prev, cell: float) -> Result:
+    """Re-solve after an edit warm-started from the previous result vs a cold solve of the
+    same edited hall, and how far apart their rack inlets are."""
+    from twin.physics import solve_steady
+
+    fac = _facility(_moved_layout())
+    t0 = time.perf_counter()
+    warm = solve_steady(fac, cell_m=cell, warm_start=prev)
+    warm_s = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    cold = solve_steady(fac, cell_m=cell)
+    cold_s = time.perf_counter() - t0
+    diff = np.abs(warm.rack_inlet_mean_c - cold.rack_inlet_mean_c)
+    r = fac.rack_index["A13"]
+    return Result(
+        "physics.warm_resolve_200k_s",
+        warm_s,
+        "s",
+        baseline=cold_s,
+        ratio=warm_s / cold_s,
+        note=f"steady re-solve after moving rack A13 0.6 m at {cell} m, warm-started from the "
+        f"solution before ({warm.flow.iterations} vs {cold.flow.iterations} momentum "
+        f"iterations); baseline: cold solve of the same hall. Rack mean inlets warm vs cold: "
+        f"max {np.nanmax(diff):.2f} K, mean {np.nanmean(diff):.2f} K; A13 "
+        f"{warm.rack_inlet_mean_c[r]:.2f} vs {cold.rack_inlet_mean_c[r]:.2f} C; energy error "
+        f"{warm.energy_error:.1e}, mass error {warm.mass_error:.1e}",
+    )
 
 
 def _steady(fac, cell: float, name: str) -> tuple[Result, object]:
@@ -159,7 +199,10 @@ def run() -> list[Result]:
     r, model = _steady(fac, 0.17, "physics.steady_200k_s")
     out.append(r)
     out.append(_step(model, "physics.step_200k_ms"))
+    prev = model.solve()
     del model
+    out.append(_warm_resolve(prev, 0.17))
+    del prev
     r, model = _steady(fac, 0.1, "physics.steady_1m_s")
     out.append(r)
     out.append(_step(model, "physics.step_1m_ms"))
