@@ -2,7 +2,26 @@
 
 from __future__ import annotations
 
+import os
+
 import pytest
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_user_dirs(tmp_path_factory):
+    """Recovery files, QSettings and other per-user state go to a throwaway folder, so tests
+    neither see nor touch the real user's (a recovery left there would pop up a dialog)."""
+    root = tmp_path_factory.mktemp("user")
+    saved = {k: os.environ.get(k) for k in ("XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_CACHE_HOME")}
+    for key in saved:
+        os.environ[key] = str(root / key.lower())
+    yield
+    for key, value in saved.items():
+        if value is None:
+            os.environ.pop(key, None)
+        else:
+            os.environ[key] = value
+
 
 SMALL_LAYOUT = """\
 format: twin-layout/1
