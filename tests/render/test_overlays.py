@@ -9,8 +9,8 @@ import pytest
 import pyvista as pv
 
 from twin.cli import main
-from twin.commands.render import parse_at
 from twin.model.loader import load_layout
+from twin.recording.times import parse_at
 from twin.render.overlays import (
     AlertLayer,
     alarm_levels,

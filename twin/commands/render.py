@@ -80,39 +80,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def parse_at(text: str, start_s: float) -> float:
-    """``12:30`` / ``1:02:03`` (mm:ss / h:mm:ss from ``start_s``, an optional ``+`` before),
-    ``90`` / ``90s`` / ``5m`` / ``1h30m`` from the start, or an ISO 8601 time -> seconds since
-    the epoch. ValueError if none of these."""
-    import datetime as dt
-    import re
-
-    t = text.strip().removeprefix("+")  # "+12:30" reads the same, an offset
-    if re.fullmatch(r"(\d+(\.\d+)?(h|m|s|ms))+", t):  # 5m, 1h30m, 90s
-        from twin.commands.simulate import parse_duration
-
-        return start_s + parse_duration(t)
-    if re.fullmatch(r"\d+(:\d{1,2}){1,2}(\.\d+)?", t):
-        parts = [float(x) for x in t.split(":")]
-        if any(x >= 60 for x in parts[1:]):
-            raise ValueError(f"not a time: {text!r} (minutes and seconds run 0-59)")
-        secs = 0.0
-        for x in parts:
-            secs = secs * 60 + x
-        return start_s + secs
-    if re.fullmatch(r"\d+(\.\d+)?s?", t):
-        return start_s + float(t.rstrip("s"))
-    try:
-        when = dt.datetime.fromisoformat(t)
-    except ValueError:
-        raise ValueError(
-            f"not a time: {text!r} (use mm:ss or hh:mm:ss from the recording start, or ISO 8601)"
-        ) from None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=dt.UTC)
-    return when.timestamp()
-
-
 def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) -> int:
     """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``."""
     import datetime as dt
@@ -138,7 +105,7 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             rec.check_layout(facility)
             if rec.n_frames == 0:
                 raise RecordingError(f"{rec.path}: the recording has no frames")
-            t = parse_at(args.at, rec.start_s)
+            t = rec.parse_time(args.at)
             if not rec.start_s - 1e-6 <= t <= rec.end_s + 1e-6:
                 span = rec.end_s - rec.start_s
                 print(

@@ -4,22 +4,16 @@ scenario flat out and write it as a recording."""
 from __future__ import annotations
 
 import argparse
-import re
-
-_UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3}
 
 
 def parse_duration(text: str) -> float:
-    """``"30m"``, ``"1h30m"``, ``"90s"``, ``"45"`` (seconds) -> seconds."""
-    text = text.strip().lower()
+    """``"30m"``, ``"1h30m"``, ``"90s"``, ``"45"`` (seconds) -> seconds, for argparse."""
+    from twin.recording.times import parse_duration as parse
+
     try:
-        return float(text)
-    except ValueError:
-        pass
-    parts = re.findall(r"(\d+(?:\.\d+)?)\s*(ms|h|m|s)", text)
-    if not parts or re.sub(r"(\d+(?:\.\d+)?)\s*(ms|h|m|s)", "", text).strip():
-        raise argparse.ArgumentTypeError(f"not a duration: {text!r} (e.g. 30m, 1h30m, 90s)")
-    return sum(float(n) * _UNITS[u] for n, u in parts)
+        return parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
 
 
 def parse_time(text: str) -> float:

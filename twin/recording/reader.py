@@ -226,48 +226,12 @@ class Recording:
 
     # ------------------------------------------------------------------ frames
     def parse_time(self, text: str) -> float:
-        """A time the user typed, as seconds since the epoch: ``12:30`` or ``12:30:15`` (UTC,
-        on the recording's first day, or the next if the recording runs past midnight),
-        ``+90s`` / ``+5m`` / ``+1h30m`` after the start, an ISO 8601 time (UTC unless
-        zoned) or epoch seconds. Raises ``ValueError`` with the accepted forms."""
-        import datetime as dt
-        import re
+        """A time the user typed, as seconds since the epoch (see ``twin.recording.times``):
+        ``12:30`` is mm:ss into the recording, ``+90s`` / ``5m`` from its start, an ISO 8601
+        time or epoch seconds is absolute. Raises ``ValueError`` naming the accepted forms."""
+        from twin.recording.times import parse_at
 
-        text = text.strip()
-        start = self.start_s if len(self._times) else 0.0
-        if text.startswith("+"):
-            parts = re.fullmatch(
-                r"\+(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m)?"
-                r"(?:(\d+(?:\.\d+)?)s?)?",
-                text,
-            )
-            if parts and any(parts.groups()):
-                h, m, sec = (float(x) if x else 0.0 for x in parts.groups())
-                return start + 3600 * h + 60 * m + sec
-        elif re.fullmatch(r"\d{1,2}:\d{2}(:\d{2}(\.\d+)?)?", text):
-            day = dt.datetime.fromtimestamp(start, dt.UTC).date()
-            clock = dt.time.fromisoformat(text if text.count(":") == 2 else text + ":00")
-            t = dt.datetime.combine(day, clock, dt.UTC).timestamp()
-            if t < start - 1e-6 and t + 86400 <= self.end_s:
-                t += 86400
-            return t
-        else:
-            try:
-                return float(text)
-            except ValueError:
-                pass
-            try:
-                when = dt.datetime.fromisoformat(text)
-            except ValueError:
-                pass
-            else:
-                if when.tzinfo is None:
-                    when = when.replace(tzinfo=dt.UTC)
-                return when.timestamp()
-        raise ValueError(
-            f"cannot read {text!r} as a time: use HH:MM[:SS] (UTC), +90s / +5m after the "
-            "start, an ISO 8601 time or epoch seconds"
-        )
+        return parse_at(text, self.start_s if len(self._times) else 0.0)
 
     def index_at(self, t: float) -> int:
         """Index of the last frame at or before ``t`` (the first frame if ``t`` is earlier)."""
