@@ -137,3 +137,15 @@ def test_live_source_recolours_gpus(opened, qtbot):
     assert win.status_source.text().startswith("Source:")
     win.stop_source()
     assert win.source is None
+
+
+def test_source_options_parse():
+    from twin.commands.run import source_options
+
+    assert source_options(["host=gpu-01", "interval_s=0.5", "n=3"]) == {
+        "host": "gpu-01",
+        "interval_s": 0.5,
+        "n": 3,
+    }
+    with pytest.raises(ValueError, match="KEY=VALUE"):
+        source_options(["nope"])

@@ -45,6 +45,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "a plugin source's name; live servers: --prometheus / --scrape",
     )
     p.add_argument(
+        "--source-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option for a plugin source, e.g. --source nvml --source-option host=gpu-01 "
+        "(repeatable; numbers are read as numbers)",
+    )
+    p.add_argument(
         "--scenario", default="normal", help="simulated scenario (default normal), e.g. crah-trip"
     )
     p.add_argument(
@@ -123,6 +131,10 @@ def run(args: argparse.Namespace) -> int:
         print(f"twin run: {exc}", file=sys.stderr)
         return 2
     source, problem = (None, None) if spec is not None else telemetry_choice(args)
+    try:
+        options = source_options(args.source_option)
+    except ValueError as exc:
+        problem = str(exc)
     if problem:
         print(f"twin run: {problem}", file=sys.stderr)
         return 2
@@ -144,4 +156,20 @@ def run(args: argparse.Namespace) -> int:
 
     if args.recording and not args.layout:
         layout = None  # the recording's own layout
-    return run_replay_app(layout, source, scenario=args.scenario, recording=args.recording)
+    return run_replay_app(
+        layout, source, scenario=args.scenario, recording=args.recording, options=options
+    )
+
+
+def source_options(pairs: list[str]) -> dict[str, object]:
+    """``["host=gpu-01", "interval_s=0.5"]`` -> ``{"host": "gpu-01", "interval_s": 0.5}``."""
+    out: dict[str, object] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise ValueError(f"--source-option wants KEY=VALUE, got {pair!r}")
+        try:
+            out[key.strip()] = float(value) if "." in value or "e" in value else int(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out

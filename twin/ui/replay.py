@@ -512,6 +512,7 @@ def run_replay_app(
     *,
     scenario: str = "normal",
     recording: str | Path | None = None,
+    options: dict | None = None,
 ) -> int:
     """``twin run``: open the window on ``layout`` and show ``source`` once it has loaded
     (the simulated ``scenario`` by default), or replay ``recording`` (with no layout, the one
@@ -533,7 +534,7 @@ def run_replay_app(
                 if recording is not None:
                     controller.open_recording(recording)
                 else:
-                    controller.start_source(source, scenario=scenario)
+                    controller.start_source(source, scenario=scenario, **(options or {}))
 
             win.layout_loaded.connect(go)
         win.open_layout(layout)
