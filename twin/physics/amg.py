@@ -7,14 +7,27 @@ to round-off). Scalar Gauss-Seidel smoothing replaces pyamg's block default for 
 reason, and no candidate "improvement" sweeps are made: the constant, pyamg's default
 candidate, is already the near-null space of both operators (a pressure Laplacian and a
 heat operator whose rows sum to about zero), so the sweeps only cost set-up time.
+
+The Jacobi prolongation smoother's weight needs the spectral radius of D^-1 A, which pyamg
+estimates with up to six restarts of 15 Arnoldi steps; one run of 10 steps gives the same
+hierarchy quality here (12 CG iterations either way on the 1M-cell bench pressure) and saves
+0.6 s of a 2.8 s set-up. pyamg has no option for it, so the estimator is swapped for the
+duration of our set-up only (under a lock: other threads never see it half done).
 """
 
 from __future__ import annotations
 
+import functools
+import threading
+
 import pyamg
+import pyamg.aggregation.smooth as _smooth
 import scipy.sparse as sp
 
 _GS = ("gauss_seidel", {"sweep": "symmetric"})
+_LOCK = threading.Lock()
+_RHO = _smooth.approximate_spectral_radius
+_CHEAP_RHO = functools.partial(_RHO, maxiter=10, restart=0, symmetric=False)
 
 
 def sa_hierarchy(A: sp.spmatrix, symmetric: bool, **options) -> pyamg.MultilevelSolver:
@@ -27,7 +40,12 @@ def sa_hierarchy(A: sp.spmatrix, symmetric: bool, **options) -> pyamg.Multilevel
         "postsmoother": _GS,
     }
     opts.update(options)
-    ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A), **opts)
+    with _LOCK:
+        _smooth.approximate_spectral_radius = _CHEAP_RHO
+        try:
+            ml = pyamg.smoothed_aggregation_solver(sp.csr_matrix(A), **opts)
+        finally:
+            _smooth.approximate_spectral_radius = _RHO
     for lvl in ml.levels:
         lvl.A = sp.csr_matrix(lvl.A)
         if hasattr(lvl, "P"):
