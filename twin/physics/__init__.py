@@ -11,6 +11,10 @@ Use::
     res = model.step(dt_s, rack_power_w, gpu_power_w)    # one replay frame (stable sub-steps)
     model.set_failed(["CRAH-2"], unit_flow_scale=None)   # fan change: new flow, same AMG,
                                                          # air temperatures kept for step()
+    res2 = solve_steady(edited_facility, warm_start=res)  # after a small edit (rack moved,
+                                                         # turned, added): starts from res's
+                                                         # flow and temperatures, 8 momentum
+                                                         # iterations instead of 32
 
 The flow depends only on geometry and fan states: a new layout geometry needs a new
 ``ThermalModel``; fan changes use ``set_failed``; loads never re-solve the flow.
