@@ -185,8 +185,11 @@ def bench_resolve() -> list[Result]:
         before = solve_steady(fac, 0)
         doc.history.push(E.translate(doc, [rack], (0.6, 0.0)))
         t = time.perf_counter()
-        after = solve_steady(doc.facility, 0)
+        after = solve_steady(doc.facility, 0, warm_start=before)  # what the editor runs
         seconds = time.perf_counter() - t
+        t = time.perf_counter()
+        cold = solve_steady(doc.facility, 0)
+        cold_s = time.perf_counter() - t
     except Exception as exc:  # report the failure as a figure, keep the other benchmarks going
         return [
             Result(
@@ -197,15 +200,17 @@ def bench_resolve() -> list[Result]:
             )
         ]
     delta = after.rack_inlet_max_c[r] - before.rack_inlet_max_c[r]
+    delta_cold = cold.rack_inlet_max_c[r] - before.rack_inlet_max_c[r]
     return [
         Result(
             "edit.resolve_demo_s",
             seconds,
             "s",
-            baseline=before.seconds,
-            ratio=seconds / before.seconds,
-            note=f"steady airflow+heat after moving {rack} 0.6 m, {before.grid.cell_m} m cells; "
-            f"its max inlet {delta:+.2f} K; baseline: the solve before the edit",
+            baseline=cold_s,
+            ratio=seconds / cold_s,
+            note=f"warm-started steady airflow+heat after moving {rack} 0.6 m, "
+            f"{before.grid.cell_m} m cells; its max inlet {delta:+.2f} K "
+            f"({delta_cold:+.2f} K cold); baseline: a cold solve of the same edit",
         )
     ]
 
