@@ -1,0 +1,25 @@
+"""`twin bench --json` prints a list of figures with name, value and unit, and the same-run
+baseline and ratio where a figure has one."""
+
+from __future__ import annotations
+
+import json
+
+from twin.bench import selected
+from twin.cli import main
+
+
+def test_every_area_registers_benchmarks():
+    prefixes = [p for p, _ in selected(None)]
+    for area in ("layout", "scene", "physics", "replay", "record", "live", "edit"):
+        assert any(p.startswith(area) for p in prefixes), area
+
+
+def test_bench_json(capsys):
+    assert main(["bench", "--only", "layout", "--json"]) == 0
+    results = json.loads(capsys.readouterr().out)
+    names = {r["name"]: r for r in results}
+    load = names["layout.load_100k_s"]
+    assert load["unit"] == "s" and load["value"] > 0
+    assert load["ratio"] == load["value"] / load["baseline"]
+    assert all(r["name"].startswith("layout.") for r in results)
