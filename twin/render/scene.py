@@ -668,37 +668,19 @@ class Scene:
                 d = np.linalg.norm(pts[:, None, :2] - pts[None, :, :2], axis=2)
                 d[np.diag_indices_from(d)] = np.inf
                 self._row_label_pitch_m = float(np.median(d.min(axis=1)))
-            actor = self.plotter.add_point_labels(
-                pts,
-                [f.row_ids[i] for i in rows],
-                font_size=14,
-                text_color=style.LABEL_TEXT,
-                shape_color=style.ROW_LABEL_BG,
-                shape="rounded_rect",
-                shape_opacity=0.9,
-                show_points=False,
-                always_visible=True,
-                bold=True,
-                reset_camera=False,
-                name="row_labels",
+            actor = self._badges(
+                pts, [f.row_ids[i] for i in rows], 14, style.ROW_LABEL_BG, "row_labels"
             )
             self.add_layer("row_labels", [actor])
         else:
             self.add_layer("row_labels", [])
         hall_pts = np.hstack([f.hall_origin_m + 0.3, f.hall_size_m[:, 2:3]])
-        hall_actor = self.plotter.add_point_labels(
+        hall_actor = self._badges(
             hall_pts,
             [h.name or h.id for h in f.layout.halls],
-            font_size=15,
-            text_color=style.LABEL_TEXT,
-            shape_color=style.HALL_LABEL_BG,
-            shape="rounded_rect",
-            shape_opacity=0.9,
-            show_points=False,
-            always_visible=True,
-            bold=True,
-            reset_camera=False,
-            name="hall_labels",
+            15,
+            style.HALL_LABEL_BG,
+            "hall_labels",
         )
         self.add_layer("hall_labels", [hall_actor])
         want = rack_labels if rack_labels is not None else f.n_racks <= RACK_LABEL_LIMIT
@@ -726,6 +708,23 @@ class Scene:
         else:
             self.add_layer("rack_labels", [])
         self._lod_observer = self.plotter.renderer.AddObserver("StartEvent", self._label_lod)
+
+    def _badges(self, points, texts: list[str], font_size: int, background: str, name: str):
+        """Always-readable rounded labels (rows, halls) as one actor."""
+        return self.plotter.add_point_labels(
+            points,
+            texts,
+            font_size=font_size,
+            text_color=style.LABEL_TEXT,
+            shape_color=background,
+            shape="rounded_rect",
+            shape_opacity=0.9,
+            show_points=False,
+            always_visible=True,
+            bold=True,
+            reset_camera=False,
+            name=name,
+        )
 
     def _camera(self):
         """The renderer's camera, marked as placed (so PyVista does not reset it and redraw
@@ -770,14 +769,7 @@ class Scene:
         bar.SetMaximumWidthInPixels(160)
         bar.UnconstrainedFontSizeOn()
         bar.SetTextPositionToPrecedeScalarBar()
-        for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 12)):
-            prop.SetColor(0.95, 0.96, 0.97)
-            prop.SetFontSize(size)
-            prop.ShadowOff()
-            prop.ItalicOff()
-            prop.SetFontFamilyToArial()
-        bar.GetTitleTextProperty().BoldOn()
-        bar.GetLabelTextProperty().BoldOff()
+        style.style_bar_text(bar)
         bar.SetVisibility(False)
         self.plotter.add_actor(bar, reset_camera=False, name=f"legend_{title}")
         return bar

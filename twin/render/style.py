@@ -60,3 +60,15 @@ def hex_rgb(color: str) -> tuple[int, int, int]:
     """'#rrggbb' -> (r, g, b) in 0..255."""
     c = color.lstrip("#")
     return int(c[0:2], 16), int(c[2:4], 16), int(c[4:6], 16)
+
+
+def style_bar_text(bar) -> None:
+    """The text of every colour bar (a ``vtkScalarBarActor``): light Arial, bold title."""
+    for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 12)):
+        prop.SetColor(0.95, 0.96, 0.97)
+        prop.SetFontSize(size)
+        prop.ShadowOff()
+        prop.ItalicOff()
+        prop.SetFontFamilyToArial()
+    bar.GetTitleTextProperty().BoldOn()
+    bar.GetLabelTextProperty().BoldOff()

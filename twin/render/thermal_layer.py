@@ -763,12 +763,5 @@ def _scalar_bar(lut, title: str, pos: tuple[float, float], labels: int) -> vtkSc
     bar.SetMaximumWidthInPixels(190)
     bar.UnconstrainedFontSizeOn()
     bar.SetTextPositionToSucceedScalarBar()
-    for prop, size in ((bar.GetTitleTextProperty(), 13), (bar.GetLabelTextProperty(), 12)):
-        prop.SetColor(0.95, 0.96, 0.97)
-        prop.SetFontSize(size)
-        prop.ShadowOff()
-        prop.ItalicOff()
-        prop.SetFontFamilyToArial()
-    bar.GetTitleTextProperty().BoldOn()
-    bar.GetLabelTextProperty().BoldOff()
+    style.style_bar_text(bar)
     return bar
