@@ -231,15 +231,31 @@ def test_warm_start_after_an_edit_matches_a_cold_solve(write_layout):
     fac = write_layout(aisle_room(tile_flow=9.0, turned=2))
     cold = solve_steady(fac, cell_m=0.25)
     model = ThermalModel(fac, cell_m=0.25, warm_start=before)
-    assert model.warm_started and model.flow.iterations < cold.flow.iterations
+    assert model.warm_started
     warm = model.solve()
     assert warm.energy_error < 0.01 and warm.mass_error < 0.01
-    # the edited rack agrees closely; the row ends' recirculation flaps, so a march of
-    # another length (cold 24 vs 20 iterations alone moves them ~1 K) lands within 2 K
-    assert abs(warm.rack_inlet_mean_c[2] - cold.rack_inlet_mean_c[2]) < 1.0
-    assert np.abs(warm.rack_inlet_mean_c - cold.rack_inlet_mean_c).max() < 2.0
+    # the flow is marched as cold and the heat solves start from the old temperatures:
+    # every rack agrees to the heat solves' tolerance
+    assert np.abs(warm.rack_inlet_max_c - cold.rack_inlet_max_c).max() < 0.05
     assert warm.rack_inlet_mean_c[2] > before.rack_inlet_mean_c[2] + 3.0
     # another grid, or a change of the air supplied, marches cold
     assert not ThermalModel(fac, cell_m=0.2, warm_start=before).warm_started
     less = write_layout(aisle_room(tile_flow=6.8, turned=2))
     assert not ThermalModel(less, cell_m=0.25, warm_start=before).warm_started
+
+
+def test_warm_start_gives_a_moved_row_end_rack_the_cold_inlet_change(write_layout):
+    # the row-end rack moved 0.6 m out along its row (a gap opens beside it, recirculation
+    # changes): the change of its maximum inlet that the editor shows, warm vs cold
+    text = aisle_room(tile_flow=6.8)
+    old = "id: B4, position_m: [4.700,"
+    assert old in text
+    before = solve_steady(write_layout(text), cell_m=0.25)
+    moved = write_layout(text.replace(old, "id: B4, position_m: [5.300,"))
+    cold = solve_steady(moved, cell_m=0.25)
+    warm = solve_steady(moved, cell_m=0.25, warm_start=before)
+    r = moved.rack_index["B4"]
+    d_cold = cold.rack_inlet_max_c[r] - before.rack_inlet_max_c[r]
+    d_warm = warm.rack_inlet_max_c[r] - before.rack_inlet_max_c[r]
+    assert abs(d_warm - d_cold) < 0.5, (d_warm, d_cold)
+    assert warm.energy_error < 0.01 and warm.mass_error < 0.01

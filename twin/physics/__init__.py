@@ -12,9 +12,10 @@ Use::
     model.set_failed(["CRAH-2"], unit_flow_scale=None)   # fan change: new flow, same AMG,
                                                          # air temperatures kept for step()
     res2 = solve_steady(edited_facility, warm_start=res)  # after a small edit (rack moved,
-                                                         # turned, added): starts from res's
-                                                         # flow and temperatures, 8 momentum
-                                                         # iterations instead of 32
+                                                         # turned, added): the heat solves
+                                                         # start from res's temperatures; the
+                                                         # flow is marched as cold, so the
+                                                         # answer is a cold solve's
 
 The flow depends only on geometry and fan states: a new layout geometry needs a new
 ``ThermalModel``; fan changes use ``set_failed``; loads never re-solve the flow.
