@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 
@@ -19,6 +20,7 @@ from twin.physics.threads import single_blas_thread
 
 #: Default cell of the momentum grid (m): finer grids take their flow from it.
 FLOW_CELL_M = 0.25
+PARALLEL_SETUP = True
 
 
 @dataclass
@@ -160,7 +162,7 @@ class ThermalModel:
         self._warm: WarmStart | None = warm_start if fits else None
         self.warm_started = self._warm is not None
         self.coarse_flow: Flow | None = None
-        self.flow_model = FlowModel(self.grid)
+        self.flow_model: FlowModel | None = None  # built by _solve_flow
         self.state: HeatState | None = None
         self.gpu_temp_c: np.ndarray | None = None
         self._warm_air = None if self._warm is None else self._warm.air_c
@@ -182,12 +184,27 @@ class ThermalModel:
                 cfm = self._coarse_fm = FlowModel(coarse)
             else:  # same geometry, new fans: keep the coarse AMG hierarchy too
                 cfm.grid = cfm.pressure.grid = coarse
-            cflow = self._march(cfm, tol=1e-4)
+            pending = None
+            if self.flow_model is None and PARALLEL_SETUP:
+                # the fine grid's pressure hierarchy (geometry only) is set up on the second
+                # core while this one marches the momentum
+                pool = ThreadPoolExecutor(1)
+                pending = pool.submit(FlowModel, self.grid)
+            try:
+                cflow = self._march(cfm, tol=1e-4)
+            finally:
+                if pending is not None:
+                    self.flow_model = pending.result()
+                    pool.shutdown()
+            if self.flow_model is None:
+                self.flow_model = FlowModel(self.grid)
             self.coarse_flow = cflow
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
         else:
+            if self.flow_model is None:
+                self.flow_model = FlowModel(self.grid)
             self.flow = self._march(self.flow_model)
         self.heat = HeatModel(fac, self.grid, self.flow)
         self.state = None
@@ -258,6 +275,7 @@ class ThermalModel:
         if x0 is None and self._warm_air is not None:
             x0 = self._x0_from(self._warm_air, air_w)
         self._warm_air = None
+
         state, at_cap, over = self.heat.solve(air_w, x0=x0)
         self.state = state
         res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)
