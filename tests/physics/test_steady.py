@@ -132,8 +132,9 @@ def test_doubling_loads_doubles_rises_at_fixed_flows(write_layout):
     model = ThermalModel(fac, cell_m=0.25, buoyancy=False)
     one = model.solve(fac.rack_power_w)
     two = model.solve(2 * fac.rack_power_w)
-    assert np.allclose(two.rack_inlet_mean_c - 18, 2 * (one.rack_inlet_mean_c - 18), rtol=1e-5)
-    assert np.allclose(two.rack_exhaust_c - 18, 2 * (one.rack_exhaust_c - 18), rtol=1e-5)
+    # exact to the heat solve's tolerance (relative residual 1e-6)
+    assert np.allclose(two.rack_inlet_mean_c - 18, 2 * (one.rack_inlet_mean_c - 18), rtol=1e-4)
+    assert np.allclose(two.rack_exhaust_c - 18, 2 * (one.rack_exhaust_c - 18), rtol=1e-4)
 
 
 def test_doubling_loads_and_flows_keeps_rises(write_layout):
