@@ -91,8 +91,9 @@ def _warm_resolve(prev, cell: float) -> Result:
         baseline=cold_s,
         ratio=warm_s / cold_s,
         note=f"steady re-solve after moving rack A13 0.6 m at {cell} m, warm-started from the "
-        f"solution before ({warm.flow.iterations} vs {cold.flow.iterations} momentum "
-        f"iterations); baseline: cold solve of the same hall. Rack mean inlets warm vs cold: "
+        f"solution before (heat solves start from its temperatures; the flow is marched as "
+        f"cold, {warm.flow.iterations} momentum iterations, so the answer is the cold one); "
+        f"baseline: cold solve of the same hall. Rack mean inlets warm vs cold: "
         f"max {np.nanmax(diff):.2f} K, mean {np.nanmean(diff):.2f} K; A13 "
         f"{warm.rack_inlet_mean_c[r]:.2f} vs {cold.rack_inlet_mean_c[r]:.2f} C; energy error "
         f"{warm.energy_error:.1e}, mass error {warm.mass_error:.1e}",
