@@ -146,6 +146,31 @@ def _set_ports(grid: Grid, faces: tuple[np.ndarray, np.ndarray, np.ndarray]) -> 
         f.ravel()[p.face[s]] = p.sign[s] * p.q[s] / h2
 
 
+def _at_faces(c: np.ndarray, a: int) -> np.ndarray:
+    """Cell values ``c`` averaged onto the faces normal to axis ``a`` (boundary faces take the
+    edge cell's value): what an edge pad and a two-point mean give, without the padded copy."""
+    shape = list(c.shape)
+    shape[a] += 1
+    out = np.empty(shape)
+    n = c.shape[a]
+    lo = [slice(None)] * 3
+    hi = [slice(None)] * 3
+    mid = [slice(None)] * 3
+    lo[a], hi[a], mid[a] = slice(0, n - 1), slice(1, n), slice(1, n)
+    mid_v = out[tuple(mid)]
+    np.add(c[tuple(lo)], c[tuple(hi)], out=mid_v)
+    mid_v *= 0.5
+    first = [slice(None)] * 3
+    last = [slice(None)] * 3
+    first[a], last[a] = slice(0, 1), slice(n, n + 1)
+    src_first = [slice(None)] * 3
+    src_last = [slice(None)] * 3
+    src_first[a], src_last[a] = slice(0, 1), slice(n - 1, n)
+    out[tuple(first)] = c[tuple(src_first)]
+    out[tuple(last)] = c[tuple(src_last)]
+    return out
+
+
 def divergence(grid: Grid, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(nx, ny, nz) net volume flow out of each cell, m3/s."""
     h2 = grid.cell_m**2
@@ -162,6 +187,7 @@ class FlowModel:
         pad = np.pad(fl, 1, constant_values=False)
         self.wall_m = distance_transform_edt(pad)[1:-1, 1:-1, 1:-1] * grid.cell_m
         self.open = tuple((g >= 1.0).astype(float) for g in (grid.gx, grid.gy, grid.gz))
+        self._bases: dict = {}
 
     # ---------------------------------------------------------------- steps
     def project(self, u, v, w, tol: float, maxiter: int = 60) -> None:
@@ -179,32 +205,35 @@ class FlowModel:
 
     def _advect(self, u, v, w, dt: float):
         """Semi-Lagrangian advection of the three face components."""
-        h = self.grid.cell_m
-        uc = 0.5 * (u[1:] + u[:-1])
-        vc = 0.5 * (v[:, 1:] + v[:, :-1])
-        wc = 0.5 * (w[:, :, 1:] + w[:, :, :-1])
-
-        def at_faces(c: np.ndarray, a: int) -> np.ndarray:
-            pad = [(0, 0)] * 3
-            pad[a] = (1, 1)
-            cp = np.pad(c, pad, mode="edge")
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[a], hi[a] = slice(0, -1), slice(1, None)
-            return 0.5 * (cp[tuple(lo)] + cp[tuple(hi)])
-
+        s = dt / self.grid.cell_m
+        # cell-centred components, pre-scaled by dt/h (the departure offset in cells)
+        cen = (
+            (0.5 * s) * (u[1:] + u[:-1]),
+            (0.5 * s) * (v[:, 1:] + v[:, :-1]),
+            (0.5 * s) * (w[:, :, 1:] + w[:, :, :-1]),
+        )
         out = []
         for a, comp in enumerate((u, v, w)):
-            vel = [comp if b == a else at_faces((uc, vc, wc)[b], a) for b in range(3)]
             shape = comp.shape
             coords = []
             for b in range(3):
-                bshape = [1, 1, 1]
-                bshape[b] = shape[b]
-                base = np.arange(shape[b], dtype=float).reshape(bshape)
-                coords.append(base - (dt / h) * vel[b])
+                base = self._base(shape, b)
+                if b == a:
+                    coords.append(base - s * comp)
+                else:
+                    coords.append(base - _at_faces(cen[b], a))
             out.append(trilinear(comp, coords))
         return out
+
+    def _base(self, shape: tuple[int, ...], b: int) -> np.ndarray:
+        """Cell indices along axis ``b`` of a face array, shaped to broadcast (cached)."""
+        key = (shape, b)
+        base = self._bases.get(key)
+        if base is None:
+            bshape = [1, 1, 1]
+            bshape[b] = shape[b]
+            base = self._bases[key] = np.arange(shape[b], dtype=float).reshape(bshape)
+        return base
 
     def _diffuse(self, comps, nu: np.ndarray, dt: float):
         """Explicit eddy-viscosity diffusion, the coefficient kept inside its stability limit."""
