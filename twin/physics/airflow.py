@@ -97,10 +97,21 @@ class PressureSolver:
         self.L = (sp.diags(deg) - off).tocsr()
         self.ml = sa_hierarchy(self.L, symmetric=True)
         self.p = np.zeros(n)
+        # pyamg's recursive cycle (private: fall back to ml.solve where it is missing)
+        self._cycle = getattr(self.ml, "_MultilevelSolver__solve", None)
+        if len(self.ml.levels) < 2:
+            self._cycle = None
 
     def solve(self, rhs: np.ndarray, tol: float, maxiter: int = 50) -> np.ndarray:
         """Solve L p = rhs (warm-started from the last pressure). One iteration is a bare
         V-cycle (the per-step projection: CG would double its cost for little gain)."""
+        if maxiter == 1 and self._cycle is not None:
+            # the V-cycle itself: ml.solve would add two fine-level residual products (its
+            # convergence checks) that a single cycle never uses; same result bit for bit
+            x = np.array(self.p, dtype=float)
+            self._cycle(0, x, np.ravel(np.asarray(rhs, dtype=float)), "V")
+            self.p = x
+            return self.p
         accel = "cg" if maxiter > 1 else None
         self.p = self.ml.solve(rhs, x0=self.p, tol=tol, accel=accel, maxiter=maxiter)
         return self.p
