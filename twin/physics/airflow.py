@@ -28,11 +28,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pyamg.krylov
 import scipy.sparse as sp
 from scipy.ndimage import distance_transform_edt, map_coordinates
 from scipy.sparse.csgraph import connected_components
 
-from twin.physics.amg import sa_hierarchy
+from twin.physics.amg import preconditioner, sa_hierarchy, v_cycle
 from twin.physics.grid import Grid
 
 G = 9.81
@@ -97,23 +98,18 @@ class PressureSolver:
         self.L = (sp.diags(deg) - off).tocsr()
         self.ml = sa_hierarchy(self.L, symmetric=True)
         self.p = np.zeros(n)
-        # pyamg's recursive cycle (private: fall back to ml.solve where it is missing)
-        self._cycle = getattr(self.ml, "_MultilevelSolver__solve", None)
-        if len(self.ml.levels) < 2:
-            self._cycle = None
 
     def solve(self, rhs: np.ndarray, tol: float, maxiter: int = 50) -> np.ndarray:
         """Solve L p = rhs (warm-started from the last pressure). One iteration is a bare
         V-cycle (the per-step projection: CG would double its cost for little gain)."""
-        if maxiter == 1 and self._cycle is not None:
-            # the V-cycle itself: ml.solve would add two fine-level residual products (its
-            # convergence checks) that a single cycle never uses; same result bit for bit
-            x = np.array(self.p, dtype=float)
-            self._cycle(0, x, np.ravel(np.asarray(rhs, dtype=float)), "V")
-            self.p = x
+        if maxiter == 1:
+            # the V-cycle alone: ml.solve would add convergence checks one cycle never uses
+            self.p = v_cycle(self.ml, np.asarray(rhs, dtype=float), self.p.copy())
             return self.p
-        accel = "cg" if maxiter > 1 else None
-        self.p = self.ml.solve(rhs, x0=self.p, tol=tol, accel=accel, maxiter=maxiter)
+        # what ml.solve(accel="cg") runs, with the check-free V-cycle as preconditioner
+        self.p, _ = pyamg.krylov.cg(
+            self.L, rhs, x0=self.p, tol=tol, maxiter=maxiter, M=preconditioner(self.ml)
+        )
         return self.p
 
 

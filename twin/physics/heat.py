@@ -33,7 +33,7 @@ import scipy.sparse.linalg as spla
 
 from twin.model.facility import Facility
 from twin.physics.airflow import Flow
-from twin.physics.amg import sa_hierarchy
+from twin.physics.amg import preconditioner, sa_hierarchy
 from twin.physics.grid import GRILLE, RACK_FRONT, RACK_REAR, SUPPLY, UNIT_IN, UNIT_OUT, Grid
 
 PR_T = 0.9  # turbulent Prandtl number
@@ -300,7 +300,7 @@ class HeatModel:
         # costs two V-cycles and two products whatever the count (GMRES re-orthogonalises
         # against its whole basis); GMRES stays as the fallback should it break down
         x, info = spla.bicgstab(
-            M, rhs, x0=x0, rtol=tol, atol=0.0, M=self._ml.aspreconditioner(), maxiter=100
+            M, rhs, x0=x0, rtol=tol, atol=0.0, M=preconditioner(self._ml), maxiter=100
         )
         if info != 0 or not np.all(np.isfinite(x)):
             x = self._ml.solve(rhs, x0=x0, tol=tol, accel="gmres", maxiter=200)
