@@ -22,9 +22,6 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
-#: Relative residual of the coarse heat solve that only drives buoyancy: 1e-3 moves the demo
-#: and bench halls' rack inlets by under 0.01 K against 1e-4, a few BiCGSTAB iterations fewer
-COARSE_HEAT_TOL = 1e-3
 
 
 @dataclass
@@ -231,7 +228,7 @@ class ThermalModel:
                 t = old[heat.cells]
                 t = np.where(np.isfinite(t), t, np.nanmean(t))
                 x0 = HeatState(t, heat.sources(t, heat.rack_dt(fac.air_heat_w())))
-            state, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=COARSE_HEAT_TOL)
+            state, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=1e-4)  # drives buoyancy
             air = np.full(fm.grid.n_cells, np.nan)
             air[heat.cells] = state.t_cells
             air = air.reshape(fm.grid.shape)
