@@ -179,19 +179,19 @@ class ThermalModel:
     def _solve_flow(self) -> None:
         fac = self.facility
         if self.flow_cell_m > self.cell_m * 1.001:
-            coarse = self._grid(self.flow_cell_m)
-            cfm = getattr(self, "_coarse_fm", None)
-            if cfm is None:
-                cfm = self._coarse_fm = FlowModel(coarse)
-            else:  # same geometry, new fans: keep the coarse AMG hierarchy too
-                cfm.grid = cfm.pressure.grid = coarse
             pending = None
             if self.flow_model is None:
                 # the fine grid's pressure hierarchy (geometry only) is set up on the second
-                # core while this one marches the momentum
+                # core while this one builds the coarse grid and marches the momentum
                 pool = ThreadPoolExecutor(1)
                 pending = pool.submit(FlowModel, self.grid)
             try:
+                coarse = self._grid(self.flow_cell_m)
+                cfm = getattr(self, "_coarse_fm", None)
+                if cfm is None:
+                    cfm = self._coarse_fm = FlowModel(coarse)
+                else:  # same geometry, new fans: keep the coarse AMG hierarchy too
+                    cfm.grid = cfm.pressure.grid = coarse
                 cflow = self._march(cfm, tol=1e-4)
             finally:
                 if pending is not None:
