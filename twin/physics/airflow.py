@@ -248,13 +248,7 @@ class FlowModel:
         alpha_c = np.minimum(nu * dt / h**2, 1.0 / 7.0)
         out = []
         for a, c in enumerate(comps):
-            pad = [(0, 0)] * 3
-            pad[a] = (1, 1)
-            al = np.pad(alpha_c, pad, mode="edge")
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            lo[a], hi[a] = slice(0, -1), slice(1, None)
-            al = 0.5 * (al[tuple(lo)] + al[tuple(hi)])
+            al = _at_faces(alpha_c, a)
             cp = np.pad(c, 1, mode="edge")
             lap = (
                 cp[2:, 1:-1, 1:-1]
