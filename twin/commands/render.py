@@ -129,8 +129,9 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
         offset = dt.timedelta(seconds=round(frame.time_s - rec.start_s))
         when = dt.datetime.fromtimestamp(frame.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         title = f"{facility.layout.name} — {rec.path.name}  +{offset}  ({when})"
-    try:
-        out = render_frame_png(
+    out, status = write_png(
+        args.output,
+        lambda: render_frame_png(
             facility,
             frame,
             args.output,
@@ -139,13 +140,10 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
-        )
-    except ValueError as exc:
-        print(f"twin render: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"twin render: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        ),
+    )
+    if out is None:
+        return status
     print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
     return 0
 
@@ -226,8 +224,9 @@ def run(args: argparse.Namespace) -> int:
         if isinstance(decorate, int):
             return decorate
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
-    try:
-        out = render_png(
+    out, status = write_png(
+        args.output,
+        lambda: render_png(
             facility,
             args.output,
             size=(w, h),
@@ -236,12 +235,24 @@ def run(args: argparse.Namespace) -> int:
             show=split(args.show),
             hide=split(args.hide),
             decorate=decorate,
-        )
-    except ValueError as exc:
-        print(f"twin render: {exc}", file=sys.stderr)
-        return 2
-    except OSError as exc:
-        print(f"twin render: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr)
-        return 1
+        ),
+    )
+    if out is None:
+        return status
     print(f"wrote {out} ({w}x{h}, {facility.n_racks} racks, {facility.n_gpus} GPUs)")
     return 0
+
+
+def write_png(output: str, draw):
+    """Run ``draw()`` (which writes ``output``) and turn its failures into the command's exit
+    status: (path, 0) on success, (None, 2) for a bad option, (None, 1) when it cannot write."""
+    import sys
+
+    try:
+        return draw(), 0
+    except ValueError as exc:
+        print(f"twin render: {exc}", file=sys.stderr)
+        return None, 2
+    except OSError as exc:
+        print(f"twin render: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
+        return None, 1

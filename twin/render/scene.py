@@ -967,24 +967,28 @@ class Scene:
                 rc, rs, rr = self.item_boxes("rack", np.unique(self.facility.gpu_rack[idx]))
                 mesh = pv.merge([mesh, geo.box_edges(rc, rs + 0.04, rr)])
             self.selection = (kind, idx)
-        if self._sel_actor is None:
+        self._show_selection_part(
+            "_sel", mesh, color=style.SELECTION, line_width=3, name="selection"
+        )
+
+    def _show_selection_part(self, attr: str, mesh: pv.PolyData, **look) -> None:
+        """One mesh and actor per part of the selection (``{attr}_mesh``, ``{attr}_actor``),
+        made on first use; later selections are copied into the same mesh in place."""
+        actor = getattr(self, f"{attr}_actor", None)
+        if actor is None:
             if mesh.n_points == 0:
                 return
-            self._sel_mesh = mesh
-            self._sel_actor = self.plotter.add_mesh(
-                self._sel_mesh,
-                color=style.SELECTION,
-                line_width=3,
-                lighting=False,
-                pickable=False,
-                reset_camera=False,
-                name="selection",
+            actor = self.plotter.add_mesh(
+                mesh, lighting=False, pickable=False, reset_camera=False, **look
             )
-            self.layers["selection"].actors.append(self._sel_actor)
-            self._sel_actor.SetVisibility(self.layers["selection"].visible)
+            setattr(self, f"{attr}_mesh", mesh)
+            setattr(self, f"{attr}_actor", actor)
+            self.layers["selection"].actors.append(actor)
+            actor.SetVisibility(self.layers["selection"].visible)
         else:
-            self._sel_mesh.copy_from(mesh)
-            self._sel_mesh.Modified()
+            target = getattr(self, f"{attr}_mesh")
+            target.copy_from(mesh)
+            target.Modified()
 
     def related_links(self, kind: str, idx: np.ndarray) -> pv.PolyData:
         """The power and cooling connections of the given items, in their own colours: for a
@@ -1029,26 +1033,15 @@ class Scene:
         return pv.merge(parts) if parts else pv.PolyData()
 
     def _set_selection_links(self, mesh: pv.PolyData) -> None:
-        if getattr(self, "_sel_links_actor", None) is None:
-            if mesh.n_cells == 0:
-                return
-            self._sel_links_mesh = mesh
-            self._sel_links_actor = self.plotter.add_mesh(
-                mesh,
-                scalars="rgb",
-                rgb=True,
-                preference="cell",
-                line_width=4,
-                lighting=False,
-                pickable=False,
-                reset_camera=False,
-                name="selection_links",
-            )
-            self.layers["selection"].actors.append(self._sel_links_actor)
-            self._sel_links_actor.SetVisibility(self.layers["selection"].visible)
-        else:
-            self._sel_links_mesh.copy_from(mesh)
-            self._sel_links_mesh.Modified()
+        self._show_selection_part(
+            "_sel_links",
+            mesh,
+            scalars="rgb",
+            rgb=True,
+            preference="cell",
+            line_width=4,
+            name="selection_links",
+        )
 
     # ------------------------------------------------------------------ picking
     def pick_to_item(self, x: float, y: float) -> Picked | None:
