@@ -30,9 +30,10 @@ from dataclasses import dataclass
 import numpy as np
 import pyamg.krylov
 import scipy.sparse as sp
-from scipy.ndimage import distance_transform_edt, map_coordinates
+from scipy.ndimage import distance_transform_edt
 from scipy.sparse.csgraph import connected_components
 
+from twin.physics import kernels
 from twin.physics.amg import preconditioner, sa_hierarchy, v_cycle
 from twin.physics.grid import Grid
 
@@ -114,7 +115,7 @@ class PressureSolver:
 
 
 def trilinear(a: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
-    """``a`` sampled at fractional indices (one array per axis, clamped to the array like
+    """``a`` sampled at fractional indices (one full-shape array per axis, clamped like
     ``map_coordinates(order=1, mode="nearest")``): the same values, ~1.5x faster, as eight
     gathers at precomputed flat offsets instead of scipy's general spline loop."""
     shape = a.shape
@@ -142,7 +143,7 @@ def trilinear(a: np.ndarray, coords: list[np.ndarray]) -> np.ndarray:
     c1 = lerp_z(idx + sx)
     c1 += fy * (lerp_z(idx + sx + sy) - c1)
     c0 += fx * (c1 - c0)
-    return c0.reshape(shape)
+    return c0.reshape(np.shape(coords[0]))
 
 
 def _set_ports(grid: Grid, faces: tuple[np.ndarray, np.ndarray, np.ndarray]) -> None:
@@ -211,7 +212,7 @@ class FlowModel:
         w[:, :, 1:-1] -= grid.gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
 
     def _advect(self, u, v, w, dt: float):
-        """Semi-Lagrangian advection of the three face components."""
+        """Semi-Lagrangian advection of the three face components (compiled loops)."""
         s = dt / self.grid.cell_m
         # cell-centred components, pre-scaled by dt/h (the departure offset in cells)
         cen = (
@@ -221,15 +222,9 @@ class FlowModel:
         )
         out = []
         for a, comp in enumerate((u, v, w)):
-            shape = comp.shape
-            coords = []
-            for b in range(3):
-                base = self._base(shape, b)
-                if b == a:
-                    coords.append(base - s * comp)
-                else:
-                    coords.append(base - _at_faces(cen[b], a))
-            out.append(trilinear(comp, coords))
+            o = np.empty(comp.shape)
+            kernels.advect_component(np.ascontiguousarray(comp), a, s, *cen, o)
+            out.append(o)
         return out
 
     def _base(self, shape: tuple[int, ...], b: int) -> np.ndarray:
@@ -243,23 +238,15 @@ class FlowModel:
         return base
 
     def _diffuse(self, comps, nu: np.ndarray, dt: float):
-        """Explicit eddy-viscosity diffusion, the coefficient kept inside its stability limit."""
+        """Explicit eddy-viscosity diffusion, the coefficient kept inside its stability limit
+        (compiled loops)."""
         h = self.grid.cell_m
         alpha_c = np.minimum(nu * dt / h**2, 1.0 / 7.0)
         out = []
         for a, c in enumerate(comps):
-            al = _at_faces(alpha_c, a)
-            cp = np.pad(c, 1, mode="edge")
-            lap = (
-                cp[2:, 1:-1, 1:-1]
-                + cp[:-2, 1:-1, 1:-1]
-                + cp[1:-1, 2:, 1:-1]
-                + cp[1:-1, :-2, 1:-1]
-                + cp[1:-1, 1:-1, 2:]
-                + cp[1:-1, 1:-1, :-2]
-                - 6.0 * c
-            )
-            out.append(c + al * lap)
+            o = np.empty(c.shape)
+            kernels.diffuse_component(np.ascontiguousarray(c), a, alpha_c, o)
+            out.append(o)
         return out
 
     def eddy_viscosity(self, u, v, w) -> np.ndarray:
@@ -295,10 +282,14 @@ class FlowModel:
         start: Flow | None = None,
         tol: float = 1e-7,
         reproject: bool = False,
+        final_projection: bool = True,
     ) -> Flow:
         """March to a steady field. ``temp_c`` (cells) adds buoyancy; ``start`` warm-starts
         (``reproject``: it comes from another geometry of the same grid, e.g. the field before
-        an edit: faces now closed are zeroed and the field projected before the march)."""
+        an edit: faces now closed are zeroed and the field projected before the march).
+        ``final_projection=False`` skips the last tight projection of the mean field, for a
+        field that is prolonged and projected on a finer grid anyway (``div_rel`` then says
+        how far from divergence-free it is)."""
         grid = self.grid
         if start is not None:
             u, v, w = start.u.copy(), start.v.copy(), start.w.copy()
@@ -351,12 +342,14 @@ class FlowModel:
                     n_mean += 1
             if n_mean:
                 u, v, w = (m / n_mean for m in mean)
-        self.project(u, v, w, tol=tol, maxiter=100)
+        if final_projection:
+            self.project(u, v, w, tol=tol, maxiter=100)
         return self._finish(u, v, w, done)
 
 
 def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Face velocities of ``flow`` (on ``coarse``) interpolated onto ``fine``'s faces."""
+    """Face velocities of ``flow`` (on ``coarse``) interpolated onto ``fine``'s faces
+    (trilinear, clamped at the ends: ``map_coordinates(order=1, mode="nearest")``)."""
     hc, hf = coarse.cell_m, fine.cell_m
     out = []
     for a, comp in enumerate((flow.u, flow.v, flow.w)):
@@ -368,5 +361,5 @@ def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarra
             bshape = [1, 1, 1]
             bshape[b] = shape[b]
             coords[b] = c.reshape(bshape)
-        out.append(map_coordinates(comp, coords, order=1, mode="nearest", prefilter=False))
+        out.append(trilinear(comp, list(coords)))
     return out[0], out[1], out[2]
