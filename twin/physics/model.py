@@ -192,7 +192,8 @@ class ThermalModel:
                     cfm = self._coarse_fm = FlowModel(coarse)
                 else:  # same geometry, new fans: keep the coarse AMG hierarchy too
                     cfm.grid = cfm.pressure.grid = coarse
-                cflow = self._march(cfm, tol=1e-4)
+                # its last projection is the fine grid's: a coarse one first changes nothing
+                cflow = self._march(cfm, tol=1e-4, final_projection=False)
             finally:
                 if pending is not None:
                     self.flow_model = pending.result()
@@ -211,14 +212,20 @@ class ThermalModel:
         self.state = None
         self._warm = None  # a fan change afterwards marches cold
 
-    def _march(self, fm: FlowModel, tol: float = 1e-7) -> Flow:
+    def _march(self, fm: FlowModel, tol: float = 1e-7, final_projection: bool = True) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
         under the Boussinesq force of that temperature field. ``tol``: the last projection's
-        (a coarse field is projected again on the fine grid, so it can be loose)."""
+        (a coarse field is projected again on the fine grid, so it can be loose);
+        ``final_projection=False``: the last march's mean is left unprojected (see
+        ``FlowModel.solve``)."""
         fac = self.facility
-        flow = fm.solve(iterations=self.flow_iterations, tol=tol)
+        buoyant = self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0
+        # the heat solve that drives buoyancy needs a divergence-free field
+        flow = fm.solve(
+            iterations=self.flow_iterations, tol=tol, final_projection=final_projection or buoyant
+        )
         done = flow.iterations
-        if self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0:
+        if buoyant:
             heat = HeatModel(fac, fm.grid, flow)
             if not heat.has_supply:
                 return flow
@@ -239,6 +246,7 @@ class ThermalModel:
                 iterations=max(self.flow_iterations // 3, 1),
                 start=flow,
                 tol=tol,
+                final_projection=final_projection,
             )
             flow.iterations += done
         return flow
