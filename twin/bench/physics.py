@@ -194,9 +194,24 @@ def _solver_ratio(fac) -> Result:
     )
 
 
+def _kernel_load() -> Result:
+    """What a process pays once, on first use, to compile or load the compiled momentum
+    kernels (like an import: the steady figures below are measured after it)."""
+    from twin.physics import kernels
+
+    s = kernels.warm_up()
+    return Result(
+        "physics.kernel_load_s",
+        s,
+        "s",
+        note="numba kernels of the momentum march: loaded from the on-disk cache (or "
+        "compiled, ~2 s, on a first run after install); once per process",
+    )
+
+
 def run() -> list[Result]:
     fac = _facility()
-    out = []
+    out = [_kernel_load()]
     r, model = _steady(fac, 0.17, "physics.steady_200k_s")
     out.append(r)
     out.append(_step(model, "physics.step_200k_ms"))
