@@ -5,8 +5,8 @@ Why compiled: in numpy each of these is ~50 whole-array passes (departure points
 eight gathers, seven lerps), and the march runs them 3 x 32 times per solve; one fused loop
 per face does the same arithmetic in the same order (results identical to the last bit, see
 tests/physics/test_kernels.py) about 3x faster, which is what brings the 200k-cell steady
-solve under its 2 s budget. The loops release the GIL, so two threads can run two components
-at once.
+solve under its 2 s budget. The loops release the GIL, so a solve on a background thread
+leaves the interface thread free to run.
 
 They compile on first use and are kept in numba's on-disk cache; a process still pays
 ~0.4 s to load them on first use, so ``warm_up`` lets a caller (the benchmark, the thermal
