@@ -156,9 +156,12 @@ class ThermalModel:
         #: momentum is marched on a grid of this cell size (>= cell_m), then prolonged and
         #: projected on the fine grid: see airflow's docstring for why
         self.flow_cell_m = max(cell_m, FLOW_CELL_M if flow_cell_m is None else flow_cell_m)
-        self.grid = self._grid(cell_m)
         if isinstance(warm_start, ThermalResult):
             warm_start = warm_start.warm
+        # with a coarse march and nothing to check a warm start against, the fine grid is
+        # built on the second core with its pressure hierarchy (see _solve_flow)
+        coarse_march = self.flow_cell_m > cell_m * 1.001
+        self.grid: Grid | None = None if coarse_march and warm_start is None else self._grid(cell_m)
         fits = warm_start is not None and warm_start.fits(hall, cell_m, self.flow_cell_m, self.grid)
         self._warm: WarmStart | None = warm_start if fits else None
         self.warm_started = self._warm is not None
@@ -181,10 +184,11 @@ class ThermalModel:
         if self.flow_cell_m > self.cell_m * 1.001:
             pending = None
             if self.flow_model is None:
-                # the fine grid's pressure hierarchy (geometry only) is set up on the second
-                # core while this one builds the coarse grid and marches the momentum
+                # the fine grid (when not built yet) and its pressure hierarchy (geometry
+                # only) are set up on the second core while this one builds the coarse grid
+                # and marches the momentum
                 pool = ThreadPoolExecutor(1)
-                pending = pool.submit(FlowModel, self.grid)
+                pending = pool.submit(self._fine_flow_model)
             try:
                 coarse = self._grid(self.flow_cell_m)
                 cfm = getattr(self, "_coarse_fm", None)
@@ -197,6 +201,7 @@ class ThermalModel:
             finally:
                 if pending is not None:
                     self.flow_model = pending.result()
+                    self.grid = self.flow_model.grid
                     pool.shutdown()
             if self.flow_model is None:
                 self.flow_model = FlowModel(self.grid)
@@ -211,6 +216,10 @@ class ThermalModel:
         self.heat = HeatModel(fac, self.grid, self.flow)
         self.state = None
         self._warm = None  # a fan change afterwards marches cold
+
+    def _fine_flow_model(self) -> FlowModel:
+        grid = self.grid if self.grid is not None else self._grid(self.cell_m)
+        return FlowModel(grid)
 
     def _march(self, fm: FlowModel, tol: float = 1e-7, final_projection: bool = True) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
