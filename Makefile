@@ -15,6 +15,8 @@ $(STAMP): pyproject.toml plugins/twin-nvml/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/twin-nvml
+	# compile the physics kernels into numba's on-disk cache now (~2 s), not in the first solve
+	$(BIN)/python -c "from twin.physics import kernels; kernels.warm_up()"
 	touch $(STAMP)
 
 venv: $(STAMP)
