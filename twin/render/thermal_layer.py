@@ -136,7 +136,7 @@ class ThermalLayer:
         for name in (*OVERLAYS, LEGEND, FAILED):
             scene.add_layer(name, [], visible=False)
         self.failed_units: list[int] = []
-        self.air_bar = self.inlet_bar = self.arrow_note = None
+        self.air_bar = self.inlet_bar = self.arrow_note = self.air_title = None
 
     # ------------------------------------------------------------------ public
     @property
@@ -590,10 +590,10 @@ class ThermalLayer:
 
     # ------------------------------------------------------------------ legends
     def _build_legend(self) -> None:
-        self.air_bar = _scalar_bar(
-            self.slice_actor.mapper.lookup_table, "Air temperature (°C)", (0.015, 0.5), 7
-        )
-        self.inlet_bar = _scalar_bar(inlet_lookup_table(), "Rack inlet (°C)", (0.015, 0.1), 0)
+        # the air bar's title is drawn apart (_bar_title); the inlet bar's strip sits at the
+        # right of its frame, under its own centred title
+        self.air_bar = _scalar_bar(self.slice_actor.mapper.lookup_table, " ", (0.015, 0.52), 7)
+        self.inlet_bar = _scalar_bar(inlet_lookup_table(), "Rack inlet (°C)", (0.015, 0.07), 0)
         lut = self.inlet_bar.GetLookupTable()
         for value, text in (
             (A1_ALLOWABLE_C[0], "15 A1 allowable"),
@@ -619,7 +619,8 @@ class ThermalLayer:
         note.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         note.SetPosition(0.015, 0.955)
         self.arrow_note = note
-        actors = [self.air_bar, self.inlet_bar, note]
+        self.air_title = _bar_title(self.air_bar, "Air temperature (°C)")
+        actors = [self.air_bar, self.inlet_bar, note, self.air_title]
         for a in actors:
             a.SetVisibility(False)
             self.plotter.add_actor(a, reset_camera=False, name=f"thermal_legend_{id(a)}")
@@ -645,6 +646,7 @@ class ThermalLayer:
         self.scene.layers[LEGEND].visible = legend
         self.air_bar.SetVisibility(legend and (w[SLICE] or w[VSLICE]))
         self.inlet_bar.SetVisibility(legend and w[INLETS] and self.inlet_mesh is not None)
+        self.air_title.SetVisibility(self.air_bar.GetVisibility())
         self.arrow_note.SetInput(self.caption())
         self.arrow_note.SetVisibility(legend and self.any_shown())
 
@@ -765,3 +767,19 @@ def _scalar_bar(lut, title: str, pos: tuple[float, float], labels: int) -> vtkSc
     bar.SetTextPositionToSucceedScalarBar()
     style.style_bar_text(bar)
     return bar
+
+
+def _bar_title(bar: vtkScalarBarActor, text: str) -> vtkTextActor:
+    """A bar's title as left-aligned text just above it. VTK centres a bar's own title over
+    the bar, so over a narrow bar at the view's left edge a long title ran off the view
+    whenever the window was narrow."""
+    title = vtkTextActor()
+    title.SetInput(text)
+    prop = title.GetTextProperty()
+    prop.ShallowCopy(bar.GetTitleTextProperty())
+    prop.SetJustificationToLeft()
+    prop.SetVerticalJustificationToBottom()
+    title.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
+    x, y = bar.GetPosition()
+    title.SetPosition(x, y + bar.GetHeight() + 0.005)
+    return title
