@@ -21,7 +21,7 @@ from vtkmodules.vtkRenderingCore import vtkCellPicker
 
 from twin.model.facility import RACK_BASE_M, U_M, Facility
 from twin.render import geometry as geo
-from twin.render import style
+from twin.render import legend_fit, style
 from twin.render.links import LinkRouter
 
 GPU_FACES = ("top", "front", "rear", "left", "right")  # never seen from below
@@ -146,9 +146,11 @@ class Scene:
 
     def remove(self) -> None:
         """Take every actor of this scene out of the plotter (before showing another layout)."""
-        if getattr(self, "_lod_observer", None) is not None:
-            self.plotter.renderer.RemoveObserver(self._lod_observer)
-            self._lod_observer = None
+        for name in ("_lod_observer", "_legend_observer"):
+            tag = getattr(self, name, None)
+            if tag is not None:
+                self.plotter.renderer.RemoveObserver(tag)
+                setattr(self, name, None)
         with self.quiet():
             for lay in self.layers.values():
                 for a in lay.actors:
@@ -708,6 +710,10 @@ class Scene:
         else:
             self.add_layer("rack_labels", [])
         self._lod_observer = self.plotter.renderer.AddObserver("StartEvent", self._label_lod)
+        renderer = self.plotter.renderer
+        self._legend_observer = renderer.AddObserver(
+            "StartEvent", lambda *_: legend_fit.fit_bar_titles(renderer)
+        )
 
     def _badges(self, points, texts: list[str], font_size: int, background: str, name: str):
         """Always-readable rounded labels (rows, halls) as one actor."""

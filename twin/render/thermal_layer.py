@@ -136,7 +136,7 @@ class ThermalLayer:
         for name in (*OVERLAYS, LEGEND, FAILED):
             scene.add_layer(name, [], visible=False)
         self.failed_units: list[int] = []
-        self.air_bar = self.inlet_bar = self.arrow_note = self.air_title = None
+        self.air_bar = self.inlet_bar = self.arrow_note = None
 
     # ------------------------------------------------------------------ public
     @property
@@ -590,9 +590,10 @@ class ThermalLayer:
 
     # ------------------------------------------------------------------ legends
     def _build_legend(self) -> None:
-        # the air bar's title is drawn apart (_bar_title); the inlet bar's strip sits at the
-        # right of its frame, under its own centred title
-        self.air_bar = _scalar_bar(self.slice_actor.mapper.lookup_table, " ", (0.015, 0.52), 7)
+        # (legend_fit moves a bar in when a narrow view would cut its title; the inlet bar
+        # sits low enough that its title clears the air bar's lowest label)
+        air_lut = self.slice_actor.mapper.lookup_table
+        self.air_bar = _scalar_bar(air_lut, "Air temperature (°C)", (0.015, 0.52), 7)
         self.inlet_bar = _scalar_bar(inlet_lookup_table(), "Rack inlet (°C)", (0.015, 0.07), 0)
         lut = self.inlet_bar.GetLookupTable()
         for value, text in (
@@ -619,8 +620,7 @@ class ThermalLayer:
         note.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
         note.SetPosition(0.015, 0.955)
         self.arrow_note = note
-        self.air_title = _bar_title(self.air_bar, "Air temperature (°C)")
-        actors = [self.air_bar, self.inlet_bar, note, self.air_title]
+        actors = [self.air_bar, self.inlet_bar, note]
         for a in actors:
             a.SetVisibility(False)
             self.plotter.add_actor(a, reset_camera=False, name=f"thermal_legend_{id(a)}")
@@ -646,7 +646,6 @@ class ThermalLayer:
         self.scene.layers[LEGEND].visible = legend
         self.air_bar.SetVisibility(legend and (w[SLICE] or w[VSLICE]))
         self.inlet_bar.SetVisibility(legend and w[INLETS] and self.inlet_mesh is not None)
-        self.air_title.SetVisibility(self.air_bar.GetVisibility())
         self.arrow_note.SetInput(self.caption())
         self.arrow_note.SetVisibility(legend and self.any_shown())
 
@@ -767,19 +766,3 @@ def _scalar_bar(lut, title: str, pos: tuple[float, float], labels: int) -> vtkSc
     bar.SetTextPositionToSucceedScalarBar()
     style.style_bar_text(bar)
     return bar
-
-
-def _bar_title(bar: vtkScalarBarActor, text: str) -> vtkTextActor:
-    """A bar's title as left-aligned text just above it. VTK centres a bar's own title over
-    the bar, so over a narrow bar at the view's left edge a long title ran off the view
-    whenever the window was narrow."""
-    title = vtkTextActor()
-    title.SetInput(text)
-    prop = title.GetTextProperty()
-    prop.ShallowCopy(bar.GetTitleTextProperty())
-    prop.SetJustificationToLeft()
-    prop.SetVerticalJustificationToBottom()
-    title.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
-    x, y = bar.GetPosition()
-    title.SetPosition(x, y + bar.GetHeight() + 0.005)
-    return title
