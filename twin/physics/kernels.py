@@ -8,9 +8,9 @@ tests/physics/test_kernels.py) about 3x faster, which is what brings the 200k-ce
 solve under its 2 s budget. The loops release the GIL, so a solve on a background thread
 leaves the interface thread free to run.
 
-They compile on first use and are kept in numba's on-disk cache; a process still pays
-~0.4 s to load them on first use, so ``warm_up`` lets a caller (the benchmark, the thermal
-view) pay it up front.
+They compile on first use (~2 s) and are kept in numba's on-disk cache; a process then pays
+0.2-0.4 s to load them on first use. ``warm_up`` does either up front: ``make`` calls it at
+install to fill the cache, the benchmark before its timed solves.
 """
 
 from __future__ import annotations
