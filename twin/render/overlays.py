@@ -389,22 +389,16 @@ def render_frame_png(
 ) -> Path:
     """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
     scale, throttling GPUs and alarmed items outlined, ``title`` in the top-left corner."""
-    from twin.render.scene import Scene
+    from twin.render.offscreen import render_png
 
-    plotter = pv.Plotter(off_screen=True, window_size=list(size))
-    try:
-        scene = Scene(facility, plotter)
+    def decorate(scene) -> None:
         scene.gpu_metric = OVERLAY_METRIC
         if not colour_gpus(scene, frame, metric):
             raise ValueError(f"the recording has no GPU metric {metric!r}")
         AlertLayer(scene).update(throttling(frame), alarmed or {})
         if title:
-            plotter.add_text(title, position="upper_left", font_size=11, color=style.LABEL_TEXT)
-        scene.set_view(view)
-        plotter.enable_anti_aliasing("ssaa")
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        plotter.screenshot(str(out))
-        return out
-    finally:
-        plotter.close()
+            scene.plotter.add_text(
+                title, position="upper_left", font_size=11, color=style.LABEL_TEXT
+            )
+
+    return render_png(facility, out, size=size, view=view, decorate=decorate)
