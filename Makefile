@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
 
-.PHONY: run test system-deps venv lint clean bench package package-test
+.PHONY: run test system-deps venv lint clean bench mutate package package-test
 
 # first-party plugins (plugins/*): installed with Twin so their tests and the import contract run
 PLUGINS := plugins/twin-nvml 'plugins/twin-racklist[xlsx]' plugins/twin-usd plugins/twin-margin \
@@ -49,6 +49,11 @@ test: system-deps $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/twin bench
+
+# Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
+# not part of `make test`: ONLY=loader limits it to the modules whose path contains the word.
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/python tools/mutate.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
