@@ -14,6 +14,7 @@ import numpy as np
 from twin.model.facility import Facility
 from twin.physics import devices, metrics
 from twin.physics.airflow import Flow, FlowModel, divergence, prolong
+from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
 from twin.physics.threads import single_blas_thread
@@ -22,6 +23,9 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
+#: ``follow`` takes explicit sub-steps up to this many (cheaper than one implicit solve and
+#: exact in time), one implicit step beyond
+FOLLOW_EXPLICIT_MAX_STEPS = 8
 
 
 @dataclass
@@ -130,7 +134,7 @@ class ThermalModel:
         self,
         facility: Facility,
         hall: int = 0,
-        cell_m: float = 0.2,
+        cell_m: float = DEFAULT_CELL_M,
         failed: Iterable[str] = (),
         flow_iterations: int = 24,
         buoyancy: bool = True,
@@ -361,6 +365,33 @@ class ThermalModel:
         at_cap = sup > self.heat.set_c + 1e-9
         return self._result(self.state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
 
+    @single_blas_thread()
+    def follow(
+        self,
+        dt: float,
+        rack_power_w: np.ndarray | None = None,
+        gpu_power_w: np.ndarray | None = None,
+    ) -> ThermalResult:
+        """One telemetry frame of ``dt`` seconds in a single implicit step (see
+        ``HeatModel.step_implicit``): its cost does not grow with the frame's length or the
+        grid's fineness, where ``step`` sub-steps at the explicit stability limit. Falls back
+        to ``step`` where the hall has no steady state (no supply) or the frame is shorter
+        than a few explicit sub-steps."""
+        if not dt > 0:
+            raise ValueError(f"dt must be positive, got {dt}")
+        p = self.facility.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
+        self._check(p, self.facility.n_racks, "rack_power_w")
+        if not self.heat.has_supply or dt < FOLLOW_EXPLICIT_MAX_STEPS * self.heat.dt_stable:
+            return self.step(dt, p, gpu_power_w)
+        t0 = time.perf_counter()
+        if self.state is None or self.heat._aug_key is None:
+            self.solve(p, gpu_power_w)
+        state = self.heat.step_implicit(self.state, self.facility.air_heat_w(p), dt)
+        self.state = state
+        Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
+        at_cap = state.t_src[Rh : Rh + Ah] > self.heat.set_c + 1e-9
+        return self._result(state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+
     @staticmethod
     def _check(a: np.ndarray, n: int, name: str) -> None:
         if a.shape != (n,):
@@ -494,7 +525,7 @@ class ThermalModel:
 def solve_steady(
     facility: Facility,
     hall: int = 0,
-    cell_m: float = 0.2,
+    cell_m: float = DEFAULT_CELL_M,
     failed: Iterable[str] = (),
     rack_power_w: np.ndarray | None = None,
     **options,
