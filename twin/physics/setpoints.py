@@ -39,6 +39,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
 from twin.physics.energy import EnergyBreakdown, EnergyModel
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
@@ -181,6 +182,11 @@ class SetPointOptimiser:
         self.solves = 0
 
     # ---------------------------------------------------------------- cases
+    def cell_for(self, hall: int) -> float:
+        """The asked cell, coarsened (by the one cell-size policy) where the hall would not
+        solve in seconds at it."""
+        return max(self.cell_m, choose_cell_m(self.facility, hall, VIEW_MAX_CELLS))
+
     def _solve(self, model: ThermalModel, what: str) -> ThermalResult:
         self.solves += 1
         self.progress(what)
@@ -224,7 +230,7 @@ class SetPointOptimiser:
         out = []
         for u in units:
             uid = fac.air_unit_ids[u]
-            model = ThermalModel(fac, hall, self.cell_m, failed=[uid], unit_flow_scale=scale)
+            model = ThermalModel(fac, hall, self.cell_for(hall), [uid], unit_flow_scale=scale)
             res = self._solve(model, f"{fac.hall_ids[hall]}: {uid} failed")
             out.append((uid, model, self._margin(res, fac, hall, f"{uid} failed", True)))
         return out
@@ -256,7 +262,7 @@ class SetPointOptimiser:
         units = np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
         racks = np.flatnonzero(fac.rack_hall == hall)
         cdus = np.flatnonzero(fac.cdu_hall == hall)
-        model = ThermalModel(fac, hall, self.cell_m)
+        model = ThermalModel(fac, hall, self.cell_for(hall))
         base = self._solve(model, f"{fac.hall_ids[hall]}: as is")
         cdu_after = self._cdu_supply(base, cdus)
         supply = fac.air_unit_supply_c[units].copy()
@@ -416,7 +422,7 @@ class SetPointOptimiser:
                 dict(zip(cdus, cdu_supply.tolist(), strict=True)),
             )
             res = self._solve(
-                ThermalModel(after, hall, self.cell_m), f"{fac.hall_ids[hall]}: check"
+                ThermalModel(after, hall, self.cell_for(hall)), f"{fac.hall_ids[hall]}: check"
             )
             checks = [self._margin(res, after, hall, "normal", False)]
             scale = np.ones(len(fac.air_unit_ids))
@@ -426,7 +432,9 @@ class SetPointOptimiser:
                 what = f"{fac.hall_ids[hall]}: check {uid} failed"
                 m = self._margin(self._solve(fm, what), after, hall, f"{uid} failed", True)
                 if m.k < lim.fresh_below_k:
-                    fresh = ThermalModel(after, hall, self.cell_m, [uid], unit_flow_scale=scale)
+                    fresh = ThermalModel(
+                        after, hall, self.cell_for(hall), [uid], unit_flow_scale=scale
+                    )
                     m = self._margin(self._solve(fresh, what), after, hall, f"{uid} failed", True)
                 checks.append(m)
             worst = min(checks, key=lambda m: m.k)
