@@ -283,6 +283,20 @@ class ThermalModel:
             dT = self.heat.rack_dt(self.facility.air_heat_w())
             self.state = HeatState(keep.t_cells, self.heat.sources(keep.t_cells, dT))
 
+    def set_set_points(self, facility: Facility) -> None:
+        """Take ``facility``, which differs from this model's only in the air units' and CDUs'
+        supply set points: the flow and the heat operator are kept (a set point enters the heat
+        solve only as the units' supply temperature; with every unit of the hall moved alike
+        the air shifts alike and buoyancy, which acts on differences from the hall mean, does
+        not change), so the next ``solve`` is one heat solve from the current temperatures."""
+        if facility.n_racks != self.facility.n_racks or len(facility.air_unit_ids) != len(
+            self.facility.air_unit_ids
+        ):
+            raise ValueError("set_set_points takes the same layout with other set points")
+        self.facility = facility
+        self.heat.facility = facility
+        self.heat.set_c = facility.air_unit_supply_c[self.grid.unit_ids]
+
     # ---------------------------------------------------------------- heat
     @single_blas_thread()
     def solve(
