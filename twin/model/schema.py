@@ -246,8 +246,8 @@ class CoolingPlant(_Strict):
     heat_rejection_units: Annotated[int, Field(ge=1)] = 1
     serves: list[Id] = Field(
         default_factory=list,
-        description="Air units, CDUs or halls this plant serves; empty: every unit no other "
-        "plant names.",
+        description="Air units, CDUs or halls this plant serves, or 'air' (every air unit) or "
+        "'liquid' (every CDU) not named by an earlier entry; empty: every unit no plant names.",
     )
     loop_delta_t_k: Positive = Field(6.0, description="Plant water temperature rise, K.")
     pump_head_kpa: NonNegative = Field(250.0, description="Plant (primary) pump head.")
