@@ -233,7 +233,7 @@ def _check_energy(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
         return out
     cool = layout.cooling
     known = {u.id for u in cool.air_units} | {c.id for c in cool.cdus}
-    known |= {h.id for h in layout.halls}
+    known |= {h.id for h in layout.halls} | {"air", "liquid"}
     seen: set[str] = set()
     for i, plant in enumerate(layout.energy.plants):
         loc: Loc = ("energy", "plants", i)

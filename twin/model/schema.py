@@ -274,8 +274,8 @@ class CoolingPlant(_Strict):
     serves: list[Id] = Field(
         default_factory=list,
         max_length=L.MAX_ITEMS,
-        description="Air units, CDUs or halls this plant serves; empty: every unit no other "
-        "plant names.",
+        description="Air units, CDUs or halls this plant serves, or 'air' (every air unit) or "
+        "'liquid' (every CDU) not named by an earlier entry; empty: every unit no plant names.",
     )
     loop_delta_t_k: L.positive(L.MAX_DELTA_T_K) = Field(  # type: ignore[valid-type]
         6.0, description="Plant water temperature rise, K."
