@@ -20,6 +20,7 @@ COMMANDS = (
     "simulate",
     "info",
     "record",
+    "whatif",
     "bench",
 )
 
