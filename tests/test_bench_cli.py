@@ -11,7 +11,7 @@ from twin.cli import main
 
 def test_every_area_registers_benchmarks():
     prefixes = [p for p, _ in selected(None)]
-    for area in ("layout", "scene", "physics", "replay", "record", "live", "edit"):
+    for area in ("layout", "scene", "physics", "replay", "record", "live", "edit", "energy"):
         assert any(p.startswith(area) for p in prefixes), area
 
 

@@ -208,4 +208,4 @@ def test_cli_table_and_errors(capsys, tmp_path):
     assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 1
     assert "unknown unit" in capsys.readouterr().err
     assert main(["thermal", "layouts/test-room.yaml", "--hall", "NOPE"]) == 2
-    assert main(["thermal", str(tmp_path / "missing.yaml")]) == 1
+    assert main(["thermal", str(tmp_path / "missing.yaml")]) == 2
