@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--colour",
         dest="color",
         default="none",
-        choices=COLOURS,
-        help="colour racks or GPUs by a design figure of the layout",
+        help="colour racks or GPUs by a design figure of the layout "
+        f"({', '.join(COLOURS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -72,7 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--hall", default=None, metavar="ID", help="hall to solve (default the first)")
     t.add_argument(
-        "--cell", type=float, default=None, metavar="M", help="thermal grid cell (default 0.2 m)"
+        "--cell",
+        type=float,
+        default=None,
+        metavar="M",
+        help="thermal grid cell (default: 0.2 m, coarser for a hall over 1 M cells)",
     )
     t.add_argument(
         "--fail", action="append", default=[], metavar="UNIT", help="failed air unit (repeatable)"
@@ -140,11 +144,13 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
+            colour_mode=None if args.color in ("none", *COLOURS) else args.color,
         ),
     )
     if out is None:
         return status
-    print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
+    shown = args.metric if args.color in ("none", *COLOURS) else args.color
+    print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 
 
@@ -153,9 +159,8 @@ def thermal_overlays(args: argparse.Namespace, facility):
     code after printing what is wrong."""
     import sys
 
-    from twin.physics import GridError, ThermalError, solve_steady
+    from twin.physics import GridError, ThermalError, choose_cell_m, solve_steady
     from twin.render.thermal_layer import (
-        choose_cell_m,
         overlay_decorator,
         parse_overlays,
         parse_vslice,
@@ -213,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         facility = load_layout(args.layout)
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
     from twin.render.offscreen import render_png
