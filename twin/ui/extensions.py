@@ -23,6 +23,7 @@ EXTENSIONS = (
     "twin.ui.thermal_view",
     "twin.ui.editor",
     "twin.ui.live",
+    "twin.ui.plugins_ui",
 )
 
 
