@@ -21,6 +21,7 @@ COMMANDS = (
     "simulate",
     "info",
     "record",
+    "whatif",
     "bench",
     "import",
     "export",
