@@ -181,6 +181,8 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
     import sys
     import time
 
+    from twin.telemetry.live_http import LiveError
+
     if args.prometheus:
         from twin.telemetry.prometheus import PrometheusSource
 
@@ -209,4 +211,6 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
         source.stop()
+    if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
+        raise LiveError(f"no frames recorded: {st.message}")
     return frames
