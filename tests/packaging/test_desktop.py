@@ -78,3 +78,10 @@ def test_run_with_a_real_recording_gets_past_the_file_checks(
     monkeypatch.delenv("DISPLAY", raising=False)
     monkeypatch.delenv("WAYLAND_DISPLAY", raising=False)
     assert main(["run", str(rec)]) == 3  # accepted as a recording; stops only for the display
+
+
+def test_a_lone_file_argument_means_run(tmp_path, capsys):
+    """What Finder (argv emulation) and Windows' "Open with" pass: just the file."""
+    missing = tmp_path / "hall.yaml"
+    assert main([str(missing)]) == 2
+    assert f"no such layout file: {missing}" in capsys.readouterr().err
