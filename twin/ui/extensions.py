@@ -24,6 +24,7 @@ EXTENSIONS = (
     "twin.ui.editor",
     "twin.ui.live",
     "twin.ui.plugins_ui",
+    "twin.ui.energy_dock",
 )
 
 
