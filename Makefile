@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
 
-.PHONY: run test system-deps venv lint clean bench
+.PHONY: run test system-deps venv lint clean bench validate-cfd
 
 $(STAMP): pyproject.toml plugins/twin-nvml/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -45,6 +45,14 @@ test: system-deps $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/twin bench
+
+# The OpenFOAM references of tests/validation/ (hours of CPU; not part of `make test`).
+# ROOMS="open-aisle-85 ..." limits the rooms; the stored results are what the tests use.
+validate-cfd: $(STAMP)
+	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
+		echo "validate-cfd needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS)
+	$(BIN)/python tests/validation/score_twin.py
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -21,6 +21,7 @@ COMMANDS = (
     "info",
     "record",
     "bench",
+    "cfd",
 )
 
 
