@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
 
-.PHONY: run test system-deps venv lint clean bench validate-cfd
+.PHONY: run test system-deps venv lint clean bench mutate validate-cfd
 
 $(STAMP): pyproject.toml plugins/twin-nvml/pyproject.toml
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
@@ -53,6 +53,11 @@ validate-cfd: $(STAMP)
 		echo "validate-cfd needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
 	$(BIN)/python tests/validation/run_cfd.py $(ROOMS)
 	$(BIN)/python tests/validation/score_twin.py
+
+# Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
+# not part of `make test`: ONLY=loader limits it to the modules whose path contains the word.
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/python tools/mutate.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -17,6 +17,7 @@ COMMANDS = (
     "schema",
     "generate",
     "thermal",
+    "energy",
     "simulate",
     "info",
     "record",

@@ -31,15 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twin.render.thermal_layer import (
-    ARROWS,
-    DEFAULT_CELL_M,
-    INLETS,
-    SLICE,
-    VSLICE,
-    ThermalLayer,
-    choose_cell_m,
-)
+from twin.physics.cells import DEFAULT_CELL_M, choose_cell_m
+from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -119,7 +112,7 @@ class _Solver:
             self.model.set_failed(failed)
             dt_s = None
         if dt_s is not None and self.model.state is not None:
-            res = self.model.step(dt_s, rack_power_w)
+            res = self.model.follow(dt_s, rack_power_w)
         else:
             res = self.model.solve(rack_power_w)
             self.warm = res.warm
