@@ -200,6 +200,14 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
         ),
     )
     calc = "        type            calculated;\n        value           uniform 0;\n"
+    zero = "        type            fixedValue;\n        value           uniform 0;\n"
+
+    def no_mixing(pp):
+        # a fixed-temperature inflow must not also conduct: with the eddy diffusivity of the
+        # jet at the patch, the heated cell behind a rack rear would lose part of the rack's
+        # heat back through the patch (several % of it); only molecular diffusion is left
+        return zero if inflow(pp) else calc
+
     _field(
         z / "nut",
         "volScalarField",
@@ -208,7 +216,7 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
         _bc(
             ports,
             "        type            nutkWallFunction;\n        value           uniform 0;\n",
-            lambda pp: calc,
+            no_mixing,
         ),
     )
     _field(
@@ -220,7 +228,7 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
             ports,
             f"        type            alphatJayatillekeWallFunction;\n        Prt             {PRT};\n"
             "        value           uniform 0;\n",
-            lambda pp: calc,
+            no_mixing,
         ),
     )
     ffp = "        type            fixedFluxPressure;\n        rho             rhok;\n        value           uniform 0;\n"

@@ -57,7 +57,9 @@ class HeatState:
 class HeatModel:
     """The heat operator for one grid and one flow field; reused for any rack powers."""
 
-    def __init__(self, facility: Facility, grid: Grid, flow: Flow):
+    def __init__(self, facility: Facility, grid: Grid, flow: Flow, pr_t: float = PR_T):
+        """``pr_t``: the turbulent Prandtl number (a calibrated layout's
+        ``physics.turbulent_prandtl``)."""
         self.facility = facility
         self.grid = grid
         air = facility.layout.air
@@ -71,7 +73,7 @@ class HeatModel:
         cid[self.cells] = np.arange(n)
         self.cell_id = cid
         idx = cid.reshape(grid.shape)
-        kappa = np.where(grid.fluid, flow.nu_t / PR_T + KAPPA_AIR, 0.0)
+        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
 
         rows, cols, vals = [], [], []
         diag = np.zeros(n)

@@ -17,6 +17,7 @@ from twin.physics.airflow import Flow, FlowModel, divergence, prolong
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
+from twin.physics.params import PhysicsParams
 from twin.physics.threads import single_blas_thread
 
 #: Default cell of the momentum grid (m): finer grids take their flow from it.
@@ -142,13 +143,16 @@ class ThermalModel:
         flow_cell_m: float | None = None,
         unit_flow_scale: np.ndarray | None = None,
         warm_start: ThermalResult | WarmStart | None = None,
+        params: PhysicsParams | None = None,
     ):
         """``warm_start``: a previous steady result (or its ``warm``) of this hall before a
         small edit (racks moved, turned, added): both heat solves (the coarse one that drives
         buoyancy and the fine one) start from its temperatures; the flow is marched as cold
         (see ``WarmStart``), so the answer is a cold solve's to solver tolerance. Ignored when
-        the grids differ or the air moved changed (``WarmStart.fits``)."""
+        the grids differ or the air moved changed (``WarmStart.fits``). ``params``: the
+        model's free parameters (by default the layout's ``physics:`` block, else defaults)."""
         t0 = time.perf_counter()
+        self.params = PhysicsParams.of(facility.layout) if params is None else params
         self.facility = facility
         self.hall = hall
         self.cell_m = cell_m
@@ -197,7 +201,7 @@ class ThermalModel:
                 coarse = self._grid(self.flow_cell_m)
                 cfm = getattr(self, "_coarse_fm", None)
                 if cfm is None:
-                    cfm = self._coarse_fm = FlowModel(coarse)
+                    cfm = self._coarse_fm = FlowModel(coarse, self.params.eddy_viscosity_scale)
                 else:  # same geometry, new fans: keep the coarse AMG hierarchy too
                     cfm.grid = cfm.pressure.grid = coarse
                 # its last projection is the fine grid's: a coarse one first changes nothing
@@ -208,22 +212,22 @@ class ThermalModel:
                     self.grid = self.flow_model.grid
                     pool.shutdown()
             if self.flow_model is None:
-                self.flow_model = FlowModel(self.grid)
+                self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.coarse_flow = cflow
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
         else:
             if self.flow_model is None:
-                self.flow_model = FlowModel(self.grid)
+                self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.flow = self._march(self.flow_model)
-        self.heat = HeatModel(fac, self.grid, self.flow)
+        self.heat = HeatModel(fac, self.grid, self.flow, self.params.turbulent_prandtl)
         self.state = None
         self._warm = None  # a fan change afterwards marches cold
 
     def _fine_flow_model(self) -> FlowModel:
         grid = self.grid if self.grid is not None else self._grid(self.cell_m)
-        return FlowModel(grid)
+        return FlowModel(grid, self.params.eddy_viscosity_scale)
 
     def _march(self, fm: FlowModel, tol: float = 1e-7, final_projection: bool = True) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
@@ -239,7 +243,7 @@ class ThermalModel:
         )
         done = flow.iterations
         if buoyant:
-            heat = HeatModel(fac, fm.grid, flow)
+            heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
             if not heat.has_supply:
                 return flow
             x0 = None
