@@ -205,7 +205,8 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
     def no_mixing(pp):
         # a fixed-temperature inflow must not also conduct: with the eddy diffusivity of the
         # jet at the patch, the heated cell behind a rack rear would lose part of the rack's
-        # heat back through the patch (several % of it); only molecular diffusion is left
+        # heat back through the patch (several % of it); only molecular diffusion is left.
+        # (fixedValue ignores the solver's alphat = nut / Prt assignment.)
         return zero if inflow(pp) else calc
 
     _field(
@@ -216,7 +217,7 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
         _bc(
             ports,
             "        type            nutkWallFunction;\n        value           uniform 0;\n",
-            no_mixing,
+            lambda pp: calc,
         ),
     )
     _field(
@@ -288,6 +289,30 @@ def _write_sources(case: Path, ports: list[PortPatch]) -> None:
     _dict(Path(case) / "constant" / "fvOptions", "fvOptions", "".join(body), "constant")
 
 
+def _schemes(order: str) -> str:
+    """fvSchemes: second-order (linearUpwind) convection of U and T; ``first`` (upwind) is
+    the start-up variant a run begins with where jets are strong (see ``foam_run``)."""
+    conv = {
+        "second": ("bounded Gauss linearUpwind grad(U)", "bounded Gauss linearUpwind grad(T)"),
+        "first": ("bounded Gauss upwind", "bounded Gauss upwind"),
+    }[order]
+    return (
+        "ddtSchemes { default steadyState; }\n"
+        "gradSchemes\n{\n    default         Gauss linear;\n"
+        "    grad(U)         cellLimited Gauss linear 1;\n"
+        "    grad(T)         cellLimited Gauss linear 1;\n}\n"
+        "divSchemes\n{\n    default         none;\n"
+        f"    div(phi,U)      {conv[0]};\n"
+        f"    div(phi,T)      {conv[1]};\n"
+        "    div(phi,k)      bounded Gauss limitedLinear 1;\n"
+        "    div(phi,epsilon) bounded Gauss limitedLinear 1;\n"
+        "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
+        "laplacianSchemes { default Gauss linear corrected; }\n"
+        "interpolationSchemes { default linear; }\n"
+        "snGradSchemes { default corrected; }\n"
+    )
+
+
 def _write_system(case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: float) -> None:
     c = Path(case)
     _dict(
@@ -301,24 +326,8 @@ def _write_system(case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: fl
         "runTimeModifiable true;\n\n" + _monitors(ports),
         "system",
     )
-    _dict(
-        c / "system" / "fvSchemes",
-        "fvSchemes",
-        "ddtSchemes { default steadyState; }\n"
-        "gradSchemes\n{\n    default         Gauss linear;\n"
-        "    grad(U)         cellLimited Gauss linear 1;\n"
-        "    grad(T)         cellLimited Gauss linear 1;\n}\n"
-        "divSchemes\n{\n    default         none;\n"
-        "    div(phi,U)      bounded Gauss linearUpwind grad(U);\n"
-        "    div(phi,T)      bounded Gauss linearUpwind grad(T);\n"
-        "    div(phi,k)      bounded Gauss limitedLinear 1;\n"
-        "    div(phi,epsilon) bounded Gauss limitedLinear 1;\n"
-        "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
-        "laplacianSchemes { default Gauss linear corrected; }\n"
-        "interpolationSchemes { default linear; }\n"
-        "snGradSchemes { default corrected; }\n",
-        "system",
-    )
+    for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
+        _dict(c / "system" / name, "fvSchemes", _schemes(order), "system")
     _dict(
         c / "system" / "fvSolution",
         "fvSolution",

@@ -174,7 +174,7 @@ def calibrate_layout(args) -> dict:
 
         prov = {
             "source": t.source or str(args.source),
-            "fitted_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
+            "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "samples": t.n,
             "rms_before_k": round(f.before["rack_rms_k"], 3),
             "rms_after_k": round(f.after["rack_rms_k"], 3),
