@@ -3,9 +3,10 @@ convection) for one hall of a Twin layout.
 
 Boundary conditions follow Twin's ports exactly: each rack front draws its airflow out of the
 room and its rear gives it back at the front's mean temperature (``outletMappedUniformInlet``),
-and the rack's air-side heat is added in the air cells its exhaust blows into (a
+and the rack's air-side heat is added one cell further into the air (a
 ``scalarSemiImplicitSource`` of P / (rho cp) on T; this OpenFOAM's mapped inlet has no
-offset), so the exhaust leaves those cells P / (rho cp Q) warmer; supply regions and air-unit
+offset; see ``foam_mesh._heat_zones`` for why not in the cell at the patch), so the exhaust
+leaves those cells P / (rho cp Q) warmer; supply regions and air-unit
 discharges blow a fixed flow at the supply temperature; air-unit intakes and return grilles
 take a fixed flow back; walls are adiabatic with wall functions. Every flow is fixed, so the
 pressure level is set by a reference cell. ``twin_case.json`` in the case records what each
@@ -200,15 +201,6 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
         ),
     )
     calc = "        type            calculated;\n        value           uniform 0;\n"
-    zero = "        type            fixedValue;\n        value           uniform 0;\n"
-
-    def no_mixing(pp):
-        # a fixed-temperature inflow must not also conduct: with the eddy diffusivity of the
-        # jet at the patch, the heated cell behind a rack rear would lose part of the rack's
-        # heat back through the patch (several % of it); only molecular diffusion is left.
-        # (fixedValue ignores the solver's alphat = nut / Prt assignment.)
-        return zero if inflow(pp) else calc
-
     _field(
         z / "nut",
         "volScalarField",
@@ -229,7 +221,7 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
             ports,
             f"        type            alphatJayatillekeWallFunction;\n        Prt             {PRT};\n"
             "        value           uniform 0;\n",
-            no_mixing,
+            lambda pp: calc,
         ),
     )
     ffp = "        type            fixedFluxPressure;\n        rho             rhok;\n        value           uniform 0;\n"
@@ -328,19 +320,23 @@ def _write_system(case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: fl
     )
     for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
         _dict(c / "system" / name, "fvSchemes", _schemes(order), "system")
-    _dict(
-        c / "system" / "fvSolution",
-        "fvSolution",
-        "solvers\n{\n    p_rgh\n    {\n        solver GAMG;\n        smoother GaussSeidel;\n"
-        "        tolerance 1e-7;\n        relTol 0.05;\n    }\n"
-        '    "(U|T|k|epsilon)"\n    {\n        solver smoothSolver;\n'
-        "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
-        "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n    consistent yes;\n"
-        "    pRefCell 0;\n    pRefValue 0;\n}\n"
-        "relaxationFactors\n{\n    fields { p_rgh 0.7; }\n"
-        '    equations { U 0.7; T 0.7; "(k|epsilon)" 0.7; }\n}\n',
-        "system",
-    )
+    for name, (p_rgh, u, ke) in (
+        ("fvSolution", (0.7, 0.7, 0.7)),
+        ("fvSolution.startup", (0.3, 0.5, 0.5)),
+    ):
+        _dict(
+            c / "system" / name,
+            "fvSolution",
+            "solvers\n{\n    p_rgh\n    {\n        solver GAMG;\n        smoother GaussSeidel;\n"
+            "        tolerance 1e-7;\n        relTol 0.05;\n    }\n"
+            '    "(U|T|k|epsilon)"\n    {\n        solver smoothSolver;\n'
+            "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
+            "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n    consistent yes;\n"
+            "    pRefCell 0;\n    pRefValue 0;\n}\n"
+            f"relaxationFactors\n{{\n    fields {{ p_rgh {p_rgh}; }}\n"
+            f'    equations {{ U {u}; T 0.7; "(k|epsilon)" {ke}; }}\n}}\n',
+            "system",
+        )
     _dict(
         c / "constant" / "transportProperties",
         "transportProperties",

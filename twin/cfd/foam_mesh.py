@@ -88,6 +88,23 @@ def _panel_open(g: np.ndarray, both: np.ndarray) -> np.ndarray:
     return out
 
 
+def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
+    """Each rack's heat goes into the air one cell beyond the cells its rear opens into (the
+    port cell where that one is not air): the port cell then stays at the inflow
+    temperature, so the eddy diffusion across the fixed-temperature patch carries no heat
+    back into the rack."""
+    p = grid.ports
+    rear = np.flatnonzero(p.kind == RACK_REAR)
+    ijk = np.array(np.unravel_index(p.cell[rear], grid.shape))
+    nxt = ijk.copy()
+    nxt[p.axis[rear], np.arange(len(rear))] += p.sign[rear]
+    inside = np.all((nxt >= 0) & (nxt < np.array(grid.shape)[:, None]), axis=0)
+    nxt_flat = np.ravel_multi_index(tuple(np.where(inside, nxt, ijk)), grid.shape)
+    use = np.where(inside & grid.fluid.ravel()[nxt_flat], nxt_flat, p.cell[rear])
+    own = p.owner[rear]
+    return {f"heat_{int(r)}": np.unique(cid[use[own == r]]) for r in np.unique(own)}
+
+
 def mesh_from_grid(grid: Grid) -> FoamMesh:
     """Build the polyMesh of a grid's air cells (see the module docstring)."""
     nx, ny, nz = grid.shape
@@ -173,12 +190,7 @@ def mesh_from_grid(grid: Grid) -> FoamMesh:
     for n in names:
         i = patch_index[n]
         patches.append((n, "patch", int(counts[i]), int(start[i])))
-    # each rack's heat enters the air in the cells its exhaust blows into
-    rear = p.kind == RACK_REAR
-    zones = {
-        f"heat_{int(r)}": np.unique(cid[p.cell[rear & (p.owner == r)]])
-        for r in np.unique(p.owner[rear])
-    }
+    zones = _heat_zones(grid, cid)
     return FoamMesh(
         zones=zones,
         points=points,

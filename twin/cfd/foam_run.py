@@ -28,8 +28,8 @@ FOAM_BASHRC = os.environ.get("TWIN_FOAM_BASHRC", "/usr/share/openfoam/etc/bashrc
 MIN_IT = 800
 #: Window averaged for a room that never settles.
 AVERAGE_IT = 1000
-#: Iterations run first-order (upwind) before the second-order schemes take over: strong
-#: jets (45 kW racks, 4 m/s tiles) make linearUpwind diverge from a field at rest.
+#: Iterations run first-order (upwind) and more under-relaxed before the second-order
+#: schemes take over: from a field at rest, jets of 2-4 m/s make k-epsilon blow up otherwise.
 STARTUP_IT = 200
 
 
@@ -89,26 +89,27 @@ def _stop_now(case: Path) -> None:
     os.replace(tmp, cd)
 
 
-def _use_schemes(case: Path, name: str) -> None:
-    """Put system/NAME in place as system/fvSchemes (the solver rereads it)."""
-    src = case / "system" / name
-    tmp = case / "system" / "fvSchemes.tmp"
-    tmp.write_text(src.read_text())
-    os.replace(tmp, case / "system" / "fvSchemes")
+def _use(case: Path, phase: str) -> None:
+    """Put the ``phase`` ("startup" or "second") variants of system/fvSchemes and
+    system/fvSolution in place (the solver rereads them)."""
+    for d in ("fvSchemes", "fvSolution"):
+        src = case / "system" / f"{d}.{phase}"
+        tmp = case / "system" / f"{d}.tmp"
+        tmp.write_text(src.read_text())
+        os.replace(tmp, case / "system" / d)
 
 
 def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=print) -> dict:
     """Run the solver in ``case`` (niced) until it converges or reaches its end time; return
     {converged, iterations, cpu_s, wall_s}. The first ``STARTUP_IT`` iterations use the
-    first-order schemes (``fvSchemes.startup``) when the case has them."""
+    first-order schemes and stronger under-relaxation (``*.startup``) when the case has them."""
     case = Path(case)
     t0 = time.time()
     startup = (case / "system" / "fvSchemes.startup").exists()
     if startup:
-        (case / "system" / "fvSchemes.second").write_text(
-            (case / "system" / "fvSchemes").read_text()
-        )
-        _use_schemes(case, "fvSchemes.startup")
+        for d in ("fvSchemes", "fvSolution"):
+            (case / "system" / f"{d}.second").write_text((case / "system" / d).read_text())
+        _use(case, "startup")
     with open(case / "log.solver", "a") as out:
         cmd = f"exec nice -n {int(nice)} {SOLVER} -case '{case}'"
         if "WM_PROJECT_DIR" not in os.environ:
@@ -125,7 +126,7 @@ def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=
             time.sleep(poll_s)
             pr = progress(case, desc)
             if startup and pr.iteration >= STARTUP_IT:
-                _use_schemes(case, "fvSchemes.second")
+                _use(case, "second")
                 startup = False
                 log(f"{case.name}: second-order schemes from iteration {pr.iteration}")
             log(

@@ -62,3 +62,24 @@ def compare_field(fac, res, cfd: CfdField) -> dict:
         for r in rows
     ]
     return out
+
+
+def compare_source(fac, hall: int, cell_m: float, path, read_points=None, res=None):
+    """Solve (unless ``res`` is given) and compare with any CFD source; returns (figures,
+    Twin's result, the CFD field on Twin's grid or None for a stored reference, which holds
+    only its planes)."""
+    from twin.cfd import compare, reference
+
+    if res is None:
+        from twin.physics import solve_steady
+
+        res = solve_steady(fac, hall, cell_m)
+    path = Path(path)
+    if path.suffix == ".json":
+        out = compare.compare_reference(fac, res, reference.load(path))
+        out["source"] = {"path": str(path), "kind": "reference"}
+        return out, res, None
+    cfd = load_field(path, fac, res.grid, read_points)
+    out = compare_field(fac, res, cfd)
+    out["source"] = {"path": cfd.source, "kind": cfd.kind}
+    return out, res, cfd.air_c

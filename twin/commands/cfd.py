@@ -62,24 +62,14 @@ def compare_figures(layout: str, source: str, cell_m: float = 0.2, hall: str = "
     import math
     from pathlib import Path
 
-    from twin.cfd import compare, reference
-    from twin.cfd.source import compare_field, load_field
+    from twin.cfd.source import compare_source
     from twin.model.loader import load_layout
-    from twin.physics import solve_steady
 
     fac = load_layout(layout)
     h = _hall(fac, hall)
-    res = solve_steady(fac, h, cell_m)
-    path = Path(source)
-    if path.suffix == ".json":
-        out = compare.compare_reference(fac, res, reference.load(path))
-        out["source"] = {"path": str(path), "kind": "reference"}
-    else:
-        from twin.render.cfd_import import read_points
+    from twin.render.cfd_import import read_points
 
-        cfd = load_field(path, fac, res.grid, read_points)
-        out = compare_field(fac, res, cfd)
-        out["source"] = {"path": cfd.source, "kind": cfd.kind}
+    out, res, _ = compare_source(fac, h, cell_m, Path(source), read_points)
     out["twin"] = {"cell_m": cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}
     return {
         k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()
