@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--colour",
         dest="color",
         default="none",
-        choices=COLOURS,
-        help="colour racks or GPUs by a design figure of the layout",
+        help="colour racks or GPUs by a design figure of the layout "
+        f"({', '.join(COLOURS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -144,11 +144,13 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
+            colour_mode=None if args.color in ("none", *COLOURS) else args.color,
         ),
     )
     if out is None:
         return status
-    print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
+    shown = args.metric if args.color in ("none", *COLOURS) else args.color
+    print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 
 
@@ -216,7 +218,7 @@ def run(args: argparse.Namespace) -> int:
         facility = load_layout(args.layout)
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
     from twin.render.offscreen import render_png

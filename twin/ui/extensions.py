@@ -24,6 +24,8 @@ EXTENSIONS = (
     "twin.ui.cfd_compare",
     "twin.ui.editor",
     "twin.ui.live",
+    "twin.ui.plugins_ui",
+    "twin.ui.energy_dock",
 )
 
 
