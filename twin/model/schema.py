@@ -359,23 +359,26 @@ class Energy(_Strict):
 class Calibration(_Strict):
     """Where a ``physics:`` block's values came from (written by ``twin cfd calibrate``)."""
 
-    source: str = Field(description="The CFD field, reference or recording fitted to.")
-    method: str = "least squares on rack inlets and slice temperatures"
-    fitted_at: str = Field(description="ISO 8601 time of the fit.")
-    samples: Annotated[int, Field(ge=0)] = 0
-    rms_before_k: float | None = None
-    rms_after_k: float | None = None
-    cell_m: Positive | None = None
+    source: L.Text = Field(description="The CFD field, reference or recording fitted to.")
+    method: L.Text = "least squares on rack inlets and slice temperatures"
+    fitted_at: L.Text = Field(description="ISO 8601 time of the fit.")
+    samples: L.count(0, 10**9) = 0
+    rms_before_k: L.bounded(0.0, 1000.0) | None = None
+    rms_after_k: L.bounded(0.0, 1000.0) | None = None
+    cell_m: L.PositiveLength | None = None
 
 
 class Physics(_Strict):
     """The airflow model's free parameters, for a hall calibrated to its own CFD or sensors."""
 
-    eddy_viscosity_scale: Annotated[float, Field(gt=0, le=20)] = Field(
-        1.0, description="Multiplies the Chen-Xu zero-equation eddy viscosity (momentum mixing)."
+    eddy_viscosity_scale: Annotated[float, L.NoBool, Field(gt=0, le=20, allow_inf_nan=False)] = (
+        Field(
+            1.0,
+            description="Multiplies the Chen-Xu zero-equation eddy viscosity (momentum mixing).",
+        )
     )
-    turbulent_prandtl: Annotated[float, Field(gt=0.05, le=5)] = Field(
-        0.9, description="Turbulent Prandtl number: heat mixing is eddy viscosity / this."
+    turbulent_prandtl: Annotated[float, L.NoBool, Field(gt=0.05, le=5, allow_inf_nan=False)] = (
+        Field(0.9, description="Turbulent Prandtl number: heat mixing is eddy viscosity / this.")
     )
     calibration: Calibration | None = None
 
