@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         recorder.close()
         frames = recorder.n_frames
         what = out.finish(frames)
+    note = f" ({what})" if frames == 0 or out.replacing else ""
+    print(f"wrote {frames} frames to {args.output}{note}", file=sys.stderr)
     if error is not None:
-        return fail(f"{error}; {what}")
-    print(f"twin record: {frames} frames; {what}", file=sys.stderr)
+        return fail(error)
     if frames == 0:
         return fail("no DCGM data matched the layout in that time range")
     return 0
@@ -181,6 +182,8 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
     import sys
     import time
 
+    from twin.telemetry.live_http import LiveError
+
     if args.prometheus:
         from twin.telemetry.prometheus import PrometheusSource
 
@@ -209,4 +212,6 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
         source.stop()
+    if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
+        raise LiveError(f"no DCGM data recorded: {st.message}")
     return frames
