@@ -24,6 +24,7 @@ COMMANDS = (
     "whatif",
     "report",
     "bench",
+    "cfd",
     "import",
     "export",
     "plugins",
