@@ -26,6 +26,7 @@ EXTENSIONS = (
     "twin.ui.live",
     "twin.ui.plugins_ui",
     "twin.ui.energy_dock",
+    "twin.ui.export_actions",
 )
 
 

@@ -479,10 +479,10 @@ class MainWindow(QMainWindow):
         if self.selection is None:
             return
         kind, index = self.selection
-        self.inspector.show_item(self.facility, kind, index, self.loads)
-        live = live_rows(self.last_frame, kind, index)
-        if live:
-            self.inspector.add_section("Live", live)
+        # what the item is doing now leads; the design figures follow
+        live = live_rows(self.last_frame, kind, index, self.facility)
+        lead = [("Now", live)] if live else []
+        self.inspector.show_item(self.facility, kind, index, self.loads, lead=lead)
 
     def copy_selection(self) -> None:
         if self.selection and self.facility:

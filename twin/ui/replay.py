@@ -331,11 +331,15 @@ class ReplayController(QObject):
                 self.events.view.selectRow(row)
             self.go_to_event(event)
 
-    def go_to_event(self, event) -> None:
-        """Jump the timeline to an event and select the item it names."""
+    def go_to_event(self, event, select: bool | None = None) -> None:
+        """Jump the timeline to an event. Its item is selected when ``select`` (default: the
+        Events dock's "Select its item" box) or when nothing is selected; otherwise the
+        user's selection and its chart stay."""
         if self.replay is not None:
             self.seek(event.time_s)
-        if event.item and self.window.facility is not None:
+        if select is None:
+            select = self.events.select_item.isChecked() or self.window.selection is None
+        if select and event.item and self.window.facility is not None:
             self.window.select_id(event.item)
 
     def _span(self) -> tuple[float, float]:
