@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from PySide6.QtCore import Qt
 from PySide6.QtTest import QTest
-from PySide6.QtWidgets import QApplication, QComboBox
+from PySide6.QtWidgets import QApplication, QComboBox, QMessageBox
 
 from twin.cli import main
 
@@ -149,7 +149,10 @@ def test_replay_shortcuts_space_step_speed_and_events(opened, qtbot, recording):
 def editing(opened, qtbot):
     win = opened
     press(win, Qt.Key.Key_E, CTRL)
-    assert win.extensions["editor"].active
+    ed = win.extensions["editor"]
+    assert ed.active
+    # closing the window at teardown must not stop at the unsaved-changes question
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     return win
 
 
