@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from twin.cli import main
-from twin.telemetry.frame import EventKind
+from twin.model.frame import EventKind
 from twin.telemetry.replay import ReplaySource
 
 OTHER_LAYOUT = """\

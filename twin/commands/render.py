@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-COLOURS = ("none", "power", "airflow", "liquid", "weight", "row", "cdu", "tdp", "slowdown")
+from twin.model.metrics import DESIGN_COLOURINGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--colour",
         dest="color",
         default="none",
-        choices=COLOURS,
+        choices=("none", *DESIGN_COLOURINGS),
         help="colour racks or GPUs by a design figure of the layout",
     )
     p.add_argument(
@@ -86,12 +86,14 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
     import math
     import sys
 
+    from twin.model.metrics import GPU_METRICS
     from twin.recording import LayoutMismatch, RecordingError, open_recording
-    from twin.render.overlays import GPU_OVERLAYS, alarm_levels, render_frame_png
+    from twin.render.offscreen import render_frame_png
+    from twin.render.overlays import alarm_levels
 
-    if args.metric not in GPU_OVERLAYS:
+    if args.metric not in GPU_METRICS:
         print(
-            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_OVERLAYS)}",
+            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_METRICS)}",
             file=sys.stderr,
         )
         return 2

@@ -8,7 +8,10 @@ from pathlib import Path
 import pyvista as pv
 
 from twin.model.facility import Facility
+from twin.model.frame import Frame
+from twin.render import style
 from twin.render.colour_modes import apply_mode
+from twin.render.overlays import AlertLayer, colour_gpus, throttling
 from twin.render.scene import Scene
 
 
@@ -47,3 +50,31 @@ def render_png(
         return out
     finally:
         plotter.close()
+
+
+# ---------------------------------------------------------------------- one instant, off screen
+def render_frame_png(
+    facility: Facility,
+    frame: Frame,
+    out: str | Path,
+    *,
+    metric: str = "temp_c",
+    alarmed: dict[str, int] | None = None,
+    size: tuple[int, int] = (1600, 1000),
+    view: str = "iso",
+    title: str = "",
+) -> Path:
+    """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
+    scale, throttling GPUs and alarmed items outlined, ``title`` in the top-left corner."""
+
+    def decorate(scene) -> None:
+        scene.gpu_metric = metric
+        if not colour_gpus(scene, frame, metric):
+            raise ValueError(f"the recording has no GPU metric {metric!r}")
+        AlertLayer(scene).update(throttling(frame), alarmed or {})
+        if title:
+            scene.plotter.add_text(
+                title, position="upper_left", font_size=11, color=style.LABEL_TEXT
+            )
+
+    return render_png(facility, out, size=size, view=view, decorate=decorate)

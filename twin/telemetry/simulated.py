@@ -4,13 +4,14 @@ thread. The default source of ``make run``; deterministic for a given seed."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from twin.model.facility import Facility
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.simulator import Simulator
-from twin.telemetry.source import SourceState, ThreadedSource
+from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
 
 
 class SimulatedSource(ThreadedSource):
@@ -74,15 +75,7 @@ class SimulatedSource(ThreadedSource):
             if self._sleep(due - time.monotonic()):
                 return
 
-    def status(self):
+    def status(self) -> SourceStatus:
         st = super().status()
         # simulated time runs ahead of or behind the wall clock by design: age is not lag
-        return type(st)(
-            state=st.state,
-            age_s=0.0 if st.time_s is not None else None,
-            time_s=st.time_s,
-            frames=st.frames,
-            dropped=st.dropped,
-            errors=st.errors,
-            message=st.message,
-        )
+        return replace(st, age_s=0.0 if st.time_s is not None else None)

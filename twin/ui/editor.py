@@ -28,8 +28,8 @@ from PySide6.QtWidgets import (
 
 from twin.model import edits as E
 from twin.model.constraints import ConstraintChecker
-from twin.model.document import Change, EditError, LayoutDocument
-from twin.model.errors import LayoutError
+from twin.model.document import Change, LayoutDocument
+from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, Recovery, RecoveryStore
 from twin.model.save import SaveError
 from twin.model.save import save as save_document

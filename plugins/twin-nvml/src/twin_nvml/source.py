@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from twin.model.facility import Facility
-from twin.telemetry.frame import Frame
-from twin.telemetry.source import SourceState, ThreadedSource
+from twin.api import Facility, Frame, SourceState, ThreadedSource
 
 NVML_FI_DEV_MEMORY_TEMP = 82  # nvml.h field id for HBM temperature
 
