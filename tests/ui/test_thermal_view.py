@@ -9,7 +9,8 @@ import pytest
 from PySide6.QtCore import Qt
 
 from tests.render.test_thermal_layer import TWO_CRAHS
-from twin.render.thermal_layer import ARROWS, INLETS, MAX_CELLS, SLICE, VSLICE, choose_cell_m
+from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
+from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE
 from twin.ui.thermal_view import hall_of
 
 pytestmark = pytest.mark.gui
@@ -134,10 +135,10 @@ def test_new_layout_drops_the_old_overlay_and_re_solves(thermal, qtbot, small_la
 def test_cell_choice_and_hall_of(facility_small):
     f = facility_small
     assert choose_cell_m(f, 0) == pytest.approx(0.2)
-    # a hall too big for 0.2 m cells gets coarser ones, at most MAX_CELLS
+    # a hall too big for 0.2 m cells gets coarser ones, at most VIEW_MAX_CELLS
     f.hall_size_m[0] = (200.0, 150.0, 8.0)
     c = choose_cell_m(f, 0)
-    assert c > 0.2 and (200 / c) * (150 / c) * (8 / c) <= MAX_CELLS * 1.001
+    assert c > 0.2 and (200 / c) * (150 / c) * (8 / c) <= VIEW_MAX_CELLS * 1.001
     assert hall_of(f, "rack", 0) == 0 and hall_of(f, "hall", 0) == 0
     assert hall_of(f, "power", 0) is None
 

@@ -72,7 +72,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     t.add_argument("--hall", default=None, metavar="ID", help="hall to solve (default the first)")
     t.add_argument(
-        "--cell", type=float, default=None, metavar="M", help="thermal grid cell (default 0.2 m)"
+        "--cell",
+        type=float,
+        default=None,
+        metavar="M",
+        help="thermal grid cell (default: 0.2 m, coarser for a hall over 1 M cells)",
     )
     t.add_argument(
         "--fail", action="append", default=[], metavar="UNIT", help="failed air unit (repeatable)"
@@ -155,9 +159,8 @@ def thermal_overlays(args: argparse.Namespace, facility):
     code after printing what is wrong."""
     import sys
 
-    from twin.physics import GridError, ThermalError, solve_steady
+    from twin.physics import GridError, ThermalError, choose_cell_m, solve_steady
     from twin.render.thermal_layer import (
-        choose_cell_m,
         overlay_decorator,
         parse_overlays,
         parse_vslice,

@@ -12,7 +12,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("layout", metavar="LAYOUT")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument(
-        "--cell", type=float, default=0.2, metavar="M", help="grid cell size in metres (0.2)"
+        "--cell",
+        type=float,
+        default=None,
+        metavar="M",
+        help="grid cell size in metres (default: 0.2, coarser for a hall over 1 M cells)",
     )
     p.add_argument(
         "--fail",
@@ -111,7 +115,7 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
-    from twin.physics import GridError, ThermalError, solve_steady
+    from twin.physics import GridError, ThermalError, choose_cell_m, solve_steady
 
     try:
         fac = load_layout(args.layout)
@@ -133,7 +137,8 @@ def run(args: argparse.Namespace) -> int:
             )
             return 2
     try:
-        res = solve_steady(fac, hall=hall, cell_m=args.cell, failed=args.fail)
+        cell = args.cell if args.cell is not None else choose_cell_m(fac, hall)
+        res = solve_steady(fac, hall=hall, cell_m=cell, failed=args.fail)
     except (GridError, ThermalError, ValueError) as exc:
         print(f"twin thermal: {exc}", file=sys.stderr)
         return 1

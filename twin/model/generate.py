@@ -364,121 +364,136 @@ def gb200_pod() -> str:
     )
 
 
-def ai_factory(
-    liquid_halls: int = 4,
-    racks_per_row: int = 35,
-    rows_per_hall: int = 10,
-    air_hall_rows: int = 4,
-    air_racks_per_row: int = 16,
-) -> str:
-    """About 100,000 GPUs: ``liquid_halls`` halls of GB200 NVL72 racks (350 each by default)
-    on room CDUs and fan walls, plus one older air-cooled hall of DGX H100 racks."""
-    n_liquid = liquid_halls * racks_per_row * rows_per_hall
-    b = _Builder(
-        "AI factory (~100k GPUs)",
-        f"{liquid_halls} liquid-cooled halls of {racks_per_row * rows_per_hall} GB200 NVL72 racks ({n_liquid * 72} GPUs) and one air-cooled hall of {air_hall_rows * air_racks_per_row} DGX H100 racks.",
-    )
-    for side in "AB":
-        b.power(f"GRID-{side}", "utility-hv-250mva", None)
-    depth = 1.068
-    pair_pitch = 2 * depth + 3 * TILE_M + 2 * TILE_M
-    air_kw = racks_per_row * rows_per_hall * 132 * 0.15
-    per_wall = (
-        int(air_kw // 300 // 2) + 2
-    )  # fan walls per long wall: the air-side heat plus a spare
+#: GB200 NVL72 rack depth (m) and its share of heat rejected to air (the rest goes to liquid)
+NVL72_DEPTH_M = 1.068
+NVL72_AIR_SHARE = 0.15
+#: a fan wall's rated sensible capacity (kW) and pitch along a wall (m): the catalog module
+#: is 3.0 m wide, with 0.2 m between modules for service
+FANWALL_KW = 300.0
+FANWALL_PITCH_M = 3.2
+#: fan-wall supply set point (deg C): 5 K under the A1 recommended ceiling (27 C), so that the
+#: mixing at the open row ends stays inside it
+FANWALL_SUPPLY_C = 22.0
+#: clear floor between a hall wall and the nearest pod, and between pods (the cold aisles)
+WALL_AISLE_M = 4.0
+COLD_AISLE_M = 5 * TILE_M
+HOT_AISLE_M = 2 * TILE_M
+
+
+def _fan_walls_per_wall(air_kw: float) -> int:
+    """Fan walls on each of two walls: N to carry the heat that goes to air, plus one spare per
+    wall, so that any one unit can fail (N+1 with margin)."""
+    n = int(-(-air_kw // FANWALL_KW))
+    return -(-n // 2) + 1
+
+
+def _liquid_hall_size(racks_per_row: int, rows_per_hall: int) -> tuple[float, float, int]:
+    """Width, depth and fan walls per wall of a liquid hall: rows of NVL72 racks in pods of two
+    rows back to back around a contained hot aisle, cold aisles between pods."""
+    air_kw = racks_per_row * rows_per_hall * 132.0 * NVL72_AIR_SHARE
+    per_wall = _fan_walls_per_wall(air_kw)
+    pods = rows_per_hall // 2
+    pod_d = 2 * NVL72_DEPTH_M + HOT_AISLE_M
     row_len = racks_per_row * TILE_M
-    hall_w = max(2 * 6.0 + row_len, per_wall * 3.2 + 1.0)
-    hall_d = 2 * 5.0 + (rows_per_hall // 2) * pair_pitch
+    hall_w = max(2 * 6.0 + row_len, per_wall * FANWALL_PITCH_M + 1.0)
+    hall_d = 2 * WALL_AISLE_M + pods * pod_d + (pods - 1) * COLD_AISLE_M
+    return _r(round(hall_w / TILE_M) * TILE_M), _r(hall_d), per_wall
+
+
+def _liquid_row(
+    b: _Builder, hall: str, rid: str, y: float, rot: float, x0: float, racks_per_row: int
+) -> None:
+    """One row of NVL72 racks on two room CDUs (one at each end), two UPS and busways of seven."""
     racks_per_bus = 7
-    for h in range(liquid_halls):
-        hall = f"LH{h + 1}"
-        b.hall(
-            hall,
-            (_r(hall_w), _r(hall_d), 5.0),
-            (_r((h % 2) * (hall_w + 10)), _r((h // 2) * (hall_d + 10))),
-            floor="slab",
-        )
-        for side in "AB":
-            b.power(f"{hall}-MV-{side}", "switchgear-mv-60mva", f"GRID-{side}")
-        x0 = round((hall_w - row_len) / 2 / TILE_M) * TILE_M
-        for r in range(rows_per_hall):
-            pair, side_no = divmod(r, 2)
-            yc = 5.0 + pair * pair_pitch
-            y = yc + depth / 2 if side_no == 0 else yc + depth + 3 * TILE_M + depth / 2
-            rot = 180.0 if side_no == 0 else 0.0
-            rid = f"{hall}-R{r + 1:02d}"
+    for side in "AB":
+        b.power(f"{rid}-UPS-{side}", "ups-5000kw", f"{hall}-MV-{side}")
+    racks = []
+    half = (racks_per_row + 1) // 2
+    for k in range(racks_per_row):
+        bus = k // racks_per_bus + 1
+        if k % racks_per_bus == 0:
             for side in "AB":
-                b.power(f"{rid}-UPS-{side}", "ups-5000kw", f"{hall}-MV-{side}")
-            racks = []
-            half = (racks_per_row + 1) // 2
-            for k in range(racks_per_row):
-                bus = k // racks_per_bus + 1
-                if k % racks_per_bus == 0:
-                    for side in "AB":
-                        b.power(f"{rid}-BUS{bus}-{side}", "busway-1600a", f"{rid}-UPS-{side}", hall)
-                cdu = f"{rid}-CDU{1 if k < half else 2}"
-                racks.append(
-                    _rack(
-                        f"{rid}-{k + 1:02d}",
-                        x0 + (k + 0.5) * TILE_M,
-                        y,
-                        rot,
-                        "rack-nvl72",
-                        [{"type": "gb200-nvl72", "count": 1}],
-                        f"{rid}-BUS{bus}-A",
-                        f"{rid}-BUS{bus}-B",
-                        cdu,
-                    )
-                )
-            b.row(rid, hall, racks)
-            for c, x in ((1, x0 - 1.5), (2, x0 + racks_per_row * TILE_M + 1.5)):
-                b.cooling(
-                    "cdus",
-                    {
-                        "id": f"{rid}-CDU{c}",
-                        "type": "cdu-room-2500kw",
-                        "hall": hall,
-                        "position_m": [_r(x), _r(y)],
-                        "rotation_deg": rot,
-                        "supply_c": 25.0,
-                    },
-                )
-            if side_no == 0:
-                y_back = y - depth / 2 - 2 * TILE_M
-                b.cooling(
-                    "containment",
-                    {
-                        "id": f"{rid}-HAC",
-                        "hall": hall,
-                        "kind": "hot-aisle",
-                        "rect_m": [
-                            _r(x0),
-                            _r(y_back),
-                            _r(x0 + racks_per_row * TILE_M),
-                            _r(y_back + 2 * TILE_M),
-                        ],
-                        "height_m": 2.4,
-                        "roof": True,
-                    },
-                )
-        # fan walls along both long walls, for the ~15 % of heat that goes to air
-        for w, (y, rot) in enumerate(((0.6, 180.0), (hall_d - 0.6, 0.0))):
-            for i in range(per_wall):
-                x = (i + 0.5) * hall_w / per_wall
-                b.cooling(
-                    "air_units",
-                    {
-                        "id": f"{hall}-FW{w + 1}-{i + 1:02d}",
-                        "type": "fanwall-300kw",
-                        "hall": hall,
-                        "position_m": [_r(x), _r(y)],
-                        "rotation_deg": rot,
-                        "supply_c": 24.0,
-                        "discharge": "front",
-                        "intake": "top",
-                    },
-                )
-    # the older air-cooled hall
+                b.power(f"{rid}-BUS{bus}-{side}", "busway-1600a", f"{rid}-UPS-{side}", hall)
+        racks.append(
+            _rack(
+                f"{rid}-{k + 1:02d}",
+                x0 + (k + 0.5) * TILE_M,
+                y,
+                rot,
+                "rack-nvl72",
+                [{"type": "gb200-nvl72", "count": 1}],
+                f"{rid}-BUS{bus}-A",
+                f"{rid}-BUS{bus}-B",
+                f"{rid}-CDU{1 if k < half else 2}",
+            )
+        )
+    b.row(rid, hall, racks)
+    for c, x in ((1, x0 - 1.5), (2, x0 + racks_per_row * TILE_M + 1.5)):
+        b.cooling(
+            "cdus",
+            {
+                "id": f"{rid}-CDU{c}",
+                "type": "cdu-room-2500kw",
+                "hall": hall,
+                "position_m": [_r(x), _r(y)],
+                "rotation_deg": rot,
+                "supply_c": 25.0,
+            },
+        )
+
+
+def _liquid_hall(
+    b: _Builder, h: int, origin: tuple[float, float], racks_per_row: int, rows_per_hall: int
+) -> None:
+    """A slab hall of NVL72 pods: each pod is two rows back to back (fronts out) around a
+    roofed hot aisle that is ducted to the fan walls' return; fan walls along both long walls
+    flood the room with cold air for the share of heat that goes to air."""
+    hall = f"LH{h + 1}"
+    hall_w, hall_d, per_wall = _liquid_hall_size(racks_per_row, rows_per_hall)
+    b.hall(hall, (hall_w, hall_d, 5.0), origin, floor="slab")
+    for side in "AB":
+        b.power(f"{hall}-MV-{side}", "switchgear-mv-60mva", f"GRID-{side}")
+    row_len = racks_per_row * TILE_M
+    x0 = round((hall_w - row_len) / 2 / TILE_M) * TILE_M
+    pod_d = 2 * NVL72_DEPTH_M + HOT_AISLE_M
+    for pod in range(rows_per_hall // 2):
+        y_pod = WALL_AISLE_M + pod * (pod_d + COLD_AISLE_M)
+        y_hot = y_pod + NVL72_DEPTH_M
+        # the lower row faces -y (rotation 0), the upper +y: both rears open into the hot aisle
+        for side_no, (y, rot) in enumerate(
+            ((y_pod + NVL72_DEPTH_M / 2, 0.0), (y_hot + HOT_AISLE_M + NVL72_DEPTH_M / 2, 180.0))
+        ):
+            _liquid_row(b, hall, f"{hall}-R{2 * pod + side_no + 1:02d}", y, rot, x0, racks_per_row)
+        b.cooling(
+            "containment",
+            {
+                "id": f"{hall}-HAC{pod + 1}",
+                "hall": hall,
+                "kind": "hot-aisle",
+                "rect_m": [_r(x0), _r(y_hot), _r(x0 + row_len), _r(y_hot + HOT_AISLE_M)],
+                "height_m": 2.4,
+                "roof": True,
+            },
+        )
+    for w, (y, rot) in enumerate(((0.6, 180.0), (hall_d - 0.6, 0.0))):
+        for i in range(per_wall):
+            b.cooling(
+                "air_units",
+                {
+                    "id": f"{hall}-FW{w + 1}-{i + 1:02d}",
+                    "type": "fanwall-300kw",
+                    "hall": hall,
+                    "position_m": [_r((i + 0.5) * hall_w / per_wall), _r(y)],
+                    "rotation_deg": rot,
+                    "supply_c": FANWALL_SUPPLY_C,
+                    "discharge": "front",
+                    "intake": "top",
+                },
+            )
+
+
+def _air_hall(b: _Builder, origin_y: float, air_hall_rows: int, air_racks_per_row: int) -> None:
+    """The older air-cooled hall: DGX H100 rows on a raised floor with CRAHs on both walls."""
     hall = "AH1"
     air_kw = air_hall_rows * air_racks_per_row * 40.8
     n_crah = int(air_kw // 150) + 2  # N+1 and a little more
@@ -486,7 +501,7 @@ def ai_factory(
     air_x0 = round((air_w - air_racks_per_row * TILE_M) / 2 / TILE_M) * TILE_M
     air_pitch = 2 * 1.2 + 5 * TILE_M
     air_d = 2 * 4.0 + (air_hall_rows // 2) * air_pitch
-    b.hall(hall, (_r(air_w), _r(air_d), 4.0), (0.0, _r(((liquid_halls + 1) // 2) * (hall_d + 10))))
+    b.hall(hall, (_r(air_w), _r(air_d), 4.0), (0.0, _r(origin_y)))
     for side in "AB":
         b.power(f"{hall}-SWGR-{side}", "switchgear-6300a", f"GRID-{side}")
         b.power(f"{hall}-UPS-{side}", "ups-5000kw", f"{hall}-SWGR-{side}")
@@ -517,9 +532,34 @@ def ai_factory(
                 "intake": "top",
             },
         )
+
+
+def ai_factory(
+    liquid_halls: int = 4,
+    racks_per_row: int = 35,
+    rows_per_hall: int = 10,
+    air_hall_rows: int = 4,
+    air_racks_per_row: int = 16,
+) -> str:
+    """About 100,000 GPUs: ``liquid_halls`` halls of GB200 NVL72 racks (350 each by default)
+    on room CDUs and fan walls, plus one older air-cooled hall of DGX H100 racks."""
+    n_liquid = liquid_halls * racks_per_row * rows_per_hall
+    b = _Builder(
+        "AI factory (~100k GPUs)",
+        f"{liquid_halls} liquid-cooled halls of {racks_per_row * rows_per_hall} GB200 NVL72 racks ({n_liquid * 72} GPUs) and one air-cooled hall of {air_hall_rows * air_racks_per_row} DGX H100 racks.",
+    )
+    for side in "AB":
+        b.power(f"GRID-{side}", "utility-hv-250mva", None)
+    hall_w, hall_d, _ = _liquid_hall_size(racks_per_row, rows_per_hall)
+    for h in range(liquid_halls):
+        origin = ((h % 2) * (hall_w + 10), (h // 2) * (hall_d + 10))
+        _liquid_hall(b, h, origin, racks_per_row, rows_per_hall)
+    _air_hall(b, ((liquid_halls + 1) // 2) * (hall_d + 10), air_hall_rows, air_racks_per_row)
     return b.text(
         "# Twin layout: an AI factory of about 100,000 GPUs.\n"
         "# Generated by `twin generate ai-factory`; regenerate rather than edit by hand.\n"
+        "# Liquid halls: pods of two NVL72 rows back to back around a roofed, contained hot aisle\n"
+        "# ducted to the fan walls' return; the fan walls flood the room with 22 C air.\n"
     )
 
 

@@ -54,16 +54,48 @@ them as they are, no copy needed):
   shi, rhi as fractions), ``seconds``.
 """
 
-from twin.physics.grid import Grid, GridError, build_grid
-from twin.physics.heat import ThermalError
-from twin.physics.model import ThermalModel, ThermalResult, solve_steady
+import importlib
+from typing import TYPE_CHECKING
+
+#: Public names and their modules, imported on first use: ``twin.physics.cells`` (the cell-size
+#: policy the window and the CLI read at start) must not pull in scipy, pyamg and the
+#: compiled kernels.
+_NAMES = {
+    "DEFAULT_CELL_M": "twin.physics.cells",
+    "choose_cell_m": "twin.physics.cells",
+    "Grid": "twin.physics.grid",
+    "GridError": "twin.physics.grid",
+    "build_grid": "twin.physics.grid",
+    "ThermalError": "twin.physics.heat",
+    "ThermalModel": "twin.physics.model",
+    "ThermalResult": "twin.physics.model",
+    "solve_steady": "twin.physics.model",
+}
+
+if TYPE_CHECKING:
+    from twin.physics.cells import DEFAULT_CELL_M, choose_cell_m
+    from twin.physics.grid import Grid, GridError, build_grid
+    from twin.physics.heat import ThermalError
+    from twin.physics.model import ThermalModel, ThermalResult, solve_steady
+
+
+def __getattr__(name: str):
+    module = _NAMES.get(name)
+    if module is None:
+        raise AttributeError(f"module 'twin.physics' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value
+    return value
+
 
 __all__ = [
+    "DEFAULT_CELL_M",
     "Grid",
     "GridError",
     "ThermalError",
     "ThermalModel",
     "ThermalResult",
     "build_grid",
+    "choose_cell_m",
     "solve_steady",
 ]

@@ -23,11 +23,10 @@ import numpy as np
 from scipy.sparse.csgraph import connected_components
 
 from twin.model.facility import Facility
+from twin.physics.cells import DEFAULT_CELL_M, cell_problem, grid_shape
 
 #: Relative conductance of a containment panel (share of an open face's): real panels leak.
 PANEL_LEAK = 0.02
-#: Largest grid we build; past this the caller should choose a coarser cell.
-MAX_CELLS = 30_000_000
 
 # port kinds
 RACK_FRONT, RACK_REAR, SUPPLY, UNIT_OUT, UNIT_IN, GRILLE = range(6)
@@ -231,7 +230,7 @@ def _rect_cells(h: float, shape, rect) -> tuple[np.ndarray, np.ndarray]:
 def build_grid(
     facility: Facility,
     hall: int = 0,
-    cell_m: float = 0.2,
+    cell_m: float = DEFAULT_CELL_M,
     failed: Iterable[str] = (),
     rack_airflow_m3s: np.ndarray | None = None,
     unit_flow_scale: np.ndarray | None = None,
@@ -243,16 +242,12 @@ def build_grid(
     ``unit_flow_scale`` (per air unit, 0-1) throttles the units' fans."""
     if not 0 <= hall < len(facility.hall_ids):
         raise GridError(f"hall index {hall} out of range (the layout has {len(facility.hall_ids)})")
-    if not 0.05 <= cell_m <= 1.0:
-        raise GridError(f"cell size {cell_m} m is outside 0.05-1.0 m (0.1-0.25 m is typical)")
+    problem = cell_problem(facility, hall, cell_m)
+    if problem is not None:
+        raise GridError(problem)
     W, D, H = facility.hall_size_m[hall]
     h = float(cell_m)
-    shape = tuple(max(int(round(v / h)), 2) for v in (W, D, H))
-    if np.prod(shape) > MAX_CELLS:
-        raise GridError(
-            f"hall {facility.hall_ids[hall]} at {h} m cells is {np.prod(shape):,} cells "
-            f"(limit {MAX_CELLS:,}); choose a coarser --cell"
-        )
+    shape = grid_shape((W, D, H), h)
     nR, nA = facility.n_racks, len(facility.air_unit_ids)
     racks = np.flatnonzero(facility.rack_hall == hall)
     units = np.flatnonzero(facility.air_unit_hall == hall)

@@ -14,6 +14,7 @@ import numpy as np
 from twin.model.facility import Facility
 from twin.physics import devices, metrics
 from twin.physics.airflow import Flow, FlowModel, divergence, prolong
+from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
 from twin.physics.threads import single_blas_thread
@@ -130,7 +131,7 @@ class ThermalModel:
         self,
         facility: Facility,
         hall: int = 0,
-        cell_m: float = 0.2,
+        cell_m: float = DEFAULT_CELL_M,
         failed: Iterable[str] = (),
         flow_iterations: int = 24,
         buoyancy: bool = True,
@@ -480,7 +481,7 @@ class ThermalModel:
 def solve_steady(
     facility: Facility,
     hall: int = 0,
-    cell_m: float = 0.2,
+    cell_m: float = DEFAULT_CELL_M,
     failed: Iterable[str] = (),
     rack_power_w: np.ndarray | None = None,
     **options,

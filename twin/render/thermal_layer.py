@@ -60,9 +60,6 @@ FAILED_COLOUR = "#ff4d4d"
 OVERLAYS = (SLICE, VSLICE, ARROWS, INLETS)
 #: Short names for the command line (``twin render --thermal slice,arrows``).
 OVERLAY_NAMES = {"slice": SLICE, "vslice": VSLICE, "arrows": ARROWS, "inlets": INLETS}
-#: Finest cell asked for by default (m), and the most cells a default choice may give.
-DEFAULT_CELL_M = 0.2
-MAX_CELLS = 1_000_000
 
 
 def _arrow_template() -> tuple[np.ndarray, np.ndarray]:
@@ -667,14 +664,6 @@ class ThermalLayer:
             parts.append("rack fronts: inlet air by height")
         text = "  ·  ".join(parts)
         return text[:1].upper() + text[1:]
-
-
-def choose_cell_m(facility, hall: int, max_cells: int = MAX_CELLS) -> float:
-    """The finest cell, in 0.05 m steps from ``DEFAULT_CELL_M``, that keeps the hall's grid
-    within ``max_cells`` (a 43 x 36 x 5 m hall of the 100k factory stays at 0.2 m, ~1 M)."""
-    w, d, h = (float(v) for v in facility.hall_size_m[hall])
-    cell = max(DEFAULT_CELL_M, (w * d * h / max_cells) ** (1 / 3))
-    return round(float(np.ceil(cell / 0.05 - 1e-9)) * 0.05, 3)
 
 
 def parse_overlays(text: str) -> list[str]:

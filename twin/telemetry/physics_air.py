@@ -9,15 +9,16 @@ from collections.abc import Iterable
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.physics.cells import DEFAULT_CELL_M
 
 #: Halls above this many racks use the heat balance: a field solve per frame would not keep
-#: up with a live 1 Hz source (about 0.1 s per step for a 16-rack hall at 0.2 m cells).
+#: up with a live 1 Hz source (about 0.1 s per step for a 16-rack hall at the default cells).
 MAX_RACKS_PER_HALL = 200
 
 
 def available() -> bool:
     try:
-        import twin.physics  # noqa: F401
+        import twin.physics.model  # noqa: F401 (scipy, pyamg, numba)
     except ImportError:
         return False
     return True
@@ -27,7 +28,7 @@ class PhysicsAir:
     """Steps the hall air with ``twin.physics`` and reports per-rack and per-unit values in
     facility order (NaN for racks and units it does not model)."""
 
-    def __init__(self, facility: Facility, cell_m: float = 0.2) -> None:
+    def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         from twin.physics import ThermalModel
 
         fac = self.facility = facility
@@ -87,7 +88,7 @@ class PhysicsFill:
     inlet and exhaust, air-unit supply, return and load) from the airflow model, stepped by
     the frames' own time. Measured values are never overwritten."""
 
-    def __init__(self, facility: Facility, cell_m: float = 0.2) -> None:
+    def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         self.facility = facility
         self.air = PhysicsAir(facility, cell_m)
         self._last_t: float | None = None

@@ -33,6 +33,7 @@ from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, Recovery, RecoveryStore
 from twin.model.save import SaveError
 from twin.model.save import save as save_document
+from twin.physics import cells
 from twin.render.edit_layer import EditLayer, snap_delta, snap_point
 from twin.ui.describe import Loads
 from twin.ui.palette import CatalogPalette
@@ -43,10 +44,6 @@ log = logging.getLogger(__name__)
 
 THERMAL_DEBOUNCE_MS = 300
 AUTOSAVE_TICK_MS = 5000
-#: Halls whose 0.2 m grid would exceed this many cells are not re-solved after edits (the
-#: solve would take minutes and hold the GIL for long stretches while the user drags).
-THERMAL_MAX_CELLS = 400_000
-THERMAL_CELL_M = 0.2
 SNAP_CHOICES = (0.0, 0.1, 0.3, 0.6, 1.2)
 Button = QMessageBox.StandardButton
 
@@ -79,7 +76,9 @@ class _ThermalJob(QRunnable):
             from twin.physics import solve_steady  # imported by the GUI thread already
 
             fac = Facility(self.layout, self.catalog)
-            res = solve_steady(fac, self.hall, THERMAL_CELL_M, warm_start=self.warm)
+            res = solve_steady(
+                fac, self.hall, cells.choose_cell_m(fac, self.hall), warm_start=self.warm
+            )
             inlet = {
                 rid: float(v)
                 for rid, v in zip(fac.rack_ids, res.rack_inlet_max_c, strict=True)
@@ -966,8 +965,7 @@ class Editor(QObject):
             h = int(fac.rack_hall[fac.rack_index[self.selected[-1]]])
         if not len(fac.hall_ids):
             return None
-        cells = np.prod(fac.hall_size_m[h] / THERMAL_CELL_M)
-        return h if cells <= THERMAL_MAX_CELLS else None
+        return h if cells.resolves_per_edit(fac, h, cells.choose_cell_m(fac, h)) else None
 
     def _start_thermal(self) -> None:
         if self.doc is None:
@@ -983,7 +981,7 @@ class Editor(QObject):
             return
         # import the solver here, on the GUI thread: a first import on the pool thread can
         # deadlock on the import lock against the GUI thread importing something lazily
-        import twin.physics  # noqa: F401
+        import twin.physics.model  # noqa: F401
 
         self.thermal_off = ""
         self._thermal_running = True

@@ -31,15 +31,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twin.render.thermal_layer import (
-    ARROWS,
-    DEFAULT_CELL_M,
-    INLETS,
-    SLICE,
-    VSLICE,
-    ThermalLayer,
-    choose_cell_m,
-)
+from twin.physics.cells import DEFAULT_CELL_M, choose_cell_m
+from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
