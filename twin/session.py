@@ -194,7 +194,8 @@ class Session:
         try:
             if self.source is not None:
                 for gap in self.source.drain_backfill():
-                    self._append(rec, self._mapped(gap))
+                    if gap.time_s < frame.time_s:  # history never overtakes the live frame
+                        self._append(rec, self._mapped(gap))
             self._append(rec, frame)
             if self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
                 self.flush()
@@ -259,11 +260,11 @@ class Session:
         return self.frames - start_frames
 
     # ------------------------------------------------------------------ lifetime
-    def close(self) -> None:
-        """Stop the source and finish the recording."""
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Finish the recording and stop the source (waiting at most ``timeout_s`` for it)."""
         self.stop_recording()
         if self.source is not None:
-            self.source.stop()
+            self.source.stop(timeout_s=timeout_s)
             self.source = None
 
     def __enter__(self) -> Session:

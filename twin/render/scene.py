@@ -836,6 +836,10 @@ class Scene:
         self._gpu_vtk.Modified()
         self._apply_colouring(self.gpu_actor, self.gpu_colouring, name, clim, cmap, v)
 
+    def gpu_values(self) -> np.ndarray:
+        """The value each GPU is coloured by now (G,), NaN where it is drawn neutral."""
+        return self._gpu_values[:, 0].copy()
+
     def set_rack_values(
         self,
         values: np.ndarray,

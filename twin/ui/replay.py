@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from twin.recording import RecordingError, open_recording
 from twin.render.overlays import alarm_levels
 from twin.telemetry.replay import ReplaySource
+from twin.ui.actions import Action
 from twin.ui.charts import ChartPanel, panels_for
 from twin.ui.describe import item_id
 from twin.ui.events_dock import EventsPanel
@@ -28,7 +28,6 @@ if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
 
 RECORDING_SUFFIXES = (".h5", ".hdf5")
-TICK_MS = 50  # replay polling and clock refresh
 #: Memory a live source's rolling chart buffer may hold (whole frames are kept).
 LIVE_BUFFER_BYTES = 64 << 20
 LIVE_BUFFER_MAX_FRAMES = 900
@@ -85,81 +84,51 @@ class ReplayController(QObject):
         window.selection_changed.connect(self._on_selection)
         window.layout_loaded.connect(self._on_layout)
         window.installEventFilter(self)
-        self.timer = QTimer(self, interval=TICK_MS)
-        self.timer.timeout.connect(self.tick)
-        self.timer.start()
+        self._session = None
 
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:
-        w = self.window
-        file_menu = w.menus["File"]
-        self.act_open = QAction("Open Re&cording…", w)
-        self.act_open.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.act_open.setStatusTip("Replay an HDF5 recording of the hall")
-        self.act_open.triggered.connect(self.open_dialog)
-        after = w.act_open
-        acts = file_menu.actions()
-        i = acts.index(after) if after in acts else -1
-        before = acts[i + 1] if 0 <= i < len(acts) - 1 else None
-        if before is not None:
-            file_menu.insertAction(before, self.act_open)
-        else:
-            file_menu.addAction(self.act_open)
-        if "Main" in w.toolbars:
-            bar = w.toolbars["Main"]
-            first = bar.actions()[1] if len(bar.actions()) > 1 else None
-            if first is not None:
-                bar.insertAction(first, self.act_open)
-            else:
-                bar.addAction(self.act_open)
-
-        pb = w.menus["Playback"]
-        first = pb.actions()[0] if pb.actions() else None
-
-        def act(text, slot, shortcut=None):
-            a = QAction(text, w)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(slot)
-            if first is not None:
-                pb.insertAction(first, a)
-            else:
-                pb.addAction(a)
-            return a
-
-        self.act_play = act("&Play / Pause Replay", self.toggle_play)
-        self.act_step_back = act("Step &Back", lambda: self.step(-1), ",")
-        self.act_step_fwd = act("Step &Forward", lambda: self.step(1), ".")
-        self.act_slower = act("&Slower", lambda: self.nudge_speed(-1), "[")
-        self.act_faster = act("Fa&ster", lambda: self.nudge_speed(1), "]")
-        self.act_prev_event = act("Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left")
-        self.act_next_event = act("&Next Event", lambda: self.jump_event(1), "Ctrl+Right")
-        self.act_start = act("Jump to S&tart", self.jump_start, "Home")
-        if first is not None:
-            pb.insertSeparator(first)
-        self._replay_actions = (
-            self.act_play,
-            self.act_step_back,
-            self.act_step_fwd,
-            self.act_slower,
-            self.act_faster,
-            self.act_prev_event,
-            self.act_next_event,
-            self.act_start,
+        reg = self.window.action_registry
+        self.act_open = reg.add(
+            Action(
+                "file.open_recording",
+                "Open Re&cording…",
+                "File",
+                "1_open",
+                1,
+                self.open_dialog,
+                "Ctrl+Shift+O",
+                "Replay an HDF5 recording of the hall",
+                toolbar="Main",
+                toolbar_order=1,
+            )
         )
+        transport = (
+            ("step_back", "Step &Back", lambda: self.step(-1), ",", 1),
+            ("step_forward", "Step &Forward", lambda: self.step(1), ".", 2),
+            ("slower", "&Slower", lambda: self.nudge_speed(-1), "[", 3),
+            ("faster", "Fa&ster", lambda: self.nudge_speed(1), "]", 4),
+            ("previous_event", "Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left", 5),
+            ("next_event", "&Next Event", lambda: self.jump_event(1), "Ctrl+Right", 6),
+            ("start", "Jump to S&tart", self.jump_start, "Home", 7),
+        )
+        self._replay_actions = tuple(
+            reg.add(Action(f"playback.{aid}", title, "Playback", "1_transport", order, slot, key))
+            for aid, title, slot, key, order in transport
+        )
+        self.window.pause_handlers.append(self._play_pause)
         self._set_replay_actions(False)
+
+    def _play_pause(self) -> bool:
+        """Playback › Pause / Play (Space) plays or pauses a replay; False when none is open."""
+        if self.replay is None:
+            return False
+        self.toggle_play()
+        return True
 
     def _set_replay_actions(self, on: bool) -> None:
         for a in self._replay_actions:
             a.setEnabled(on)
-        # Space plays and pauses a replay; with a live source it pauses the updates
-        w = self.window
-        if on:
-            w.act_pause.setShortcut(QKeySequence())
-            self.act_play.setShortcut(QKeySequence("Space"))
-        else:
-            self.act_play.setShortcut(QKeySequence())
-            w.act_pause.setShortcut(QKeySequence("Space"))
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
@@ -216,7 +185,7 @@ class ReplayController(QObject):
         except Exception as exc:
             return self._fail(path, f"{path}: unreadable recording ({type(exc).__name__}: {exc})")
         w.set_source(source)
-        self.tick()
+        w.session.tick()
         w.statusBar().showMessage(f"Replaying {path}", 4000)
         return True
 
@@ -282,15 +251,13 @@ class ReplayController(QObject):
                 event.acceptProposedAction()
                 QTimer.singleShot(0, lambda p=path: self.open_recording(p))
                 return True
-        elif t == QEvent.Type.Close:
-            self.timer.stop()
         return False
 
     # ------------------------------------------------------------------ transport
     def toggle_play(self) -> None:
         if self.replay is not None:
             self.replay.toggle()
-            self.tick()
+            self.window.session.tick()
 
     def step(self, frames: int) -> None:
         if self.replay is not None:
@@ -344,18 +311,11 @@ class ReplayController(QObject):
 
     # ------------------------------------------------------------------ per tick
     def tick(self) -> None:
-        """Follow the window's source: set the docks up for a new one, pull replay frames
-        promptly (a seek shows within a tick), keep the clock moving."""
-        w = self.window
-        if w.source is not self.source:
-            self._source_changed(w.source)
+        """Keep the timeline in step with the replay (after every session tick): a seek shows
+        within a tick, a growing recording extends the scrubber."""
         r = self.replay
         if r is None:
             return
-        if not w.act_pause.isChecked():
-            frame = r.poll()
-            if frame is not None:
-                w.show_frame(frame)
         rec = r.recording
         if rec.n_frames and rec.end_s > self.timeline.scrubber.t1:  # a growing recording
             self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
@@ -436,6 +396,11 @@ class ReplayController(QObject):
         self._reload_chart()
 
     def _on_layout(self, _facility) -> None:
+        session = self.window.session
+        if session is not self._session:  # the window made its session with the first layout
+            self._session = session
+            session.source_changed.connect(self._source_changed)
+            session.status.connect(lambda _st: self.tick())
         self._chart_item = None
         self.live_frames.clear()
         self.live_alarms = {}
