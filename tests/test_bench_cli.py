@@ -23,3 +23,10 @@ def test_bench_json(capsys):
     assert load["unit"] == "s" and load["value"] > 0
     assert load["ratio"] == load["value"] / load["baseline"]
     assert all(r["name"].startswith("layout.") for r in results)
+
+
+def test_only_a_figure_runs_the_group_with_the_longest_matching_prefix():
+    groups = {p for p, _ in selected("physics.factory_steady_s")}
+    assert groups == {"physics.factory"}
+    assert {p for p, _ in selected("physics.steady_200k_s")} == {"physics"}
+    assert {p for p, _ in selected("physics")} >= {"physics", "physics.factory"}

@@ -205,7 +205,10 @@ def test_live_simulated_source_fills_events_charts_and_outlines(opened, qtbot):
     rp = win.extensions["replay"]
     assert rp.start_source("simulated", scenario="crah-trip", speed=20.0, fail_at_s=2.0)
     qtbot.waitUntil(lambda: rp.timeline.mode.text() == "LIVE", timeout=3000)
-    assert not rp.timeline.scrubber.isEnabled() and not win.action_registry["playback.step_forward"].isEnabled()
+    assert (
+        not rp.timeline.scrubber.isEnabled()
+        and not win.action_registry["playback.step_forward"].isEnabled()
+    )
     win.select_id("A02")
     qtbot.waitUntil(
         lambda: any(e.kind == EventKind.UNIT_FAILED for e in rp.events.model.events),

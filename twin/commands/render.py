@@ -26,8 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--colour",
         dest="color",
         default="none",
-        choices=("none", *DESIGN_COLOURINGS),
-        help="colour racks or GPUs by a design figure of the layout",
+        help="colour racks or GPUs by a design figure of the layout "
+        f"(none, {', '.join(DESIGN_COLOURINGS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -146,11 +146,13 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
+            colour_mode=None if args.color in ("none", *DESIGN_COLOURINGS) else args.color,
         ),
     )
     if out is None:
         return status
-    print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
+    shown = args.metric if args.color in ("none", *DESIGN_COLOURINGS) else args.color
+    print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 
 

@@ -75,6 +75,15 @@ class AirUnitType(_Item):
     airflow_m3s: Positive
     supply_c: float = 18.0
     weight_kg: NonNegative = 0.0
+    fan_kw: NonNegative | None = Field(
+        None,
+        description="Fan power at airflow_m3s; scaled by the affinity law (P ~ flow^3). "
+        "Unset: 0.8 kW per m3/s.",
+    )
+    min_flow_fraction: Fraction = Field(0.3, description="Lowest fan speed the unit runs at.")
+    coil_approach_k: NonNegative = Field(
+        6.0, description="Supply air above the chilled water entering the coil, K."
+    )
 
 
 class CduType(_Item):
@@ -86,6 +95,14 @@ class CduType(_Item):
     flow_lps: Positive = Field(description="Technology cooling loop flow, litres per second.")
     supply_c: float = 25.0
     weight_kg: NonNegative = 0.0
+    pump_kw: NonNegative | None = Field(
+        None,
+        description="Pump power at flow_lps; scaled by the affinity law (P ~ flow^3). "
+        "Unset: 200 kPa at 60 % efficiency.",
+    )
+    approach_k: NonNegative = Field(
+        4.0, description="Loop supply above the facility water entering the CDU, K."
+    )
 
 
 class PowerType(_Item):
@@ -98,8 +115,50 @@ class PowerType(_Item):
     weight_kg: NonNegative = 0.0
 
 
+class ChillerType(_Item):
+    """A chiller: capacity, and a COP that follows the lift between chilled water and the
+    condenser side (a fixed fraction of the Carnot COP, calibrated at the rating point)."""
+
+    kind: Literal["chiller"]
+    capacity_kw: Positive
+    cop_rated: Positive = Field(description="COP at the rating point (AHRI 550/590).")
+    condenser: Literal["water", "air"] = "water"
+    rated_chw_supply_c: float = Field(6.7, description="Leaving chilled water at rating, C.")
+    rated_condenser_c: float = Field(
+        29.4, description="Entering condenser water (or outdoor air, air-cooled) at rating, C."
+    )
+    evaporator_approach_k: NonNegative = Field(
+        3.0, description="Refrigerant evaporates this far below the chilled water supply."
+    )
+    condenser_approach_k: NonNegative = Field(
+        8.0, description="Refrigerant condenses this far above the entering condenser medium."
+    )
+    min_lift_k: Positive = Field(
+        12.0, description="Smallest refrigerant lift the compressor runs at (caps the COP)."
+    )
+
+
+class HeatRejectionType(_Item):
+    """A dry cooler or cooling tower: rejects plant heat, and cools the water on its own
+    (free cooling) when the outdoor air is cold enough."""
+
+    kind: Literal["dry_cooler", "cooling_tower"]
+    capacity_kw: Positive
+    approach_k: NonNegative = Field(
+        description="Leaving water above the outdoor dry bulb (dry cooler) or wet bulb (tower)."
+    )
+    fan_kw: NonNegative = Field(description="Fan power when rejecting capacity_kw.")
+
+
 CatalogItem = Annotated[
-    GpuType | ServerType | RackType | AirUnitType | CduType | PowerType,
+    GpuType
+    | ServerType
+    | RackType
+    | AirUnitType
+    | CduType
+    | PowerType
+    | ChillerType
+    | HeatRejectionType,
     Field(discriminator="kind"),
 ]
 

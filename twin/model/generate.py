@@ -17,7 +17,8 @@ class _Dumper(yaml.SafeDumper):
     """Block style for the document, one flow-style line per rack or unit."""
 
 
-def _dump(data: Any) -> str:
+def dump_layout(data: Any) -> str:
+    """Layout data as YAML: block style for the document, one flow-style line per item."""
     return yaml.dump(data, Dumper=_Dumper, sort_keys=False, default_flow_style=None, width=200)
 
 
@@ -100,7 +101,7 @@ class _Builder:
         self.doc["cooling"][section].append(item)
 
     def text(self, header: str) -> str:
-        return header + _dump(self.doc)
+        return header + dump_layout(self.doc)
 
 
 def _rack(

@@ -207,6 +207,39 @@ def check_references(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
     for i, s in enumerate(layout.sensors):
         unique(s.id, ("sensors", i))
         in_hall(s.hall, ("sensors", i))
+    out += _check_energy(layout, catalog)
+    return out
+
+
+def _check_energy(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
+    """Plant types of the right kind, and every unit or hall a plant serves known."""
+    out: list[tuple[Loc, str]] = []
+    if layout.energy is None:
+        return out
+    cool = layout.cooling
+    known = {u.id for u in cool.air_units} | {c.id for c in cool.cdus}
+    known |= {h.id for h in layout.halls}
+    seen: set[str] = set()
+    for i, plant in enumerate(layout.energy.plants):
+        loc: Loc = ("energy", "plants", i)
+        if plant.id in seen:
+            out.append((loc + ("id",), f"duplicate plant id {plant.id!r}"))
+        seen.add(plant.id)
+        for name, kinds in (
+            ("chiller", ("chiller",)),
+            ("heat_rejection", ("dry_cooler", "cooling_tower")),
+        ):
+            ref = getattr(plant, name)
+            item = catalog.get(ref) if ref else None
+            if ref and item is None:
+                out.append((loc + (name,), f"unknown type {ref!r}: not in the catalog"))
+            elif item is not None and item.kind not in kinds:
+                out.append(
+                    (loc + (name,), f"type {ref!r} is a {item.kind}, expected {' or '.join(kinds)}")
+                )
+        for k, ref in enumerate(plant.serves):
+            if ref not in known:
+                out.append((loc + ("serves", k), f"unknown air unit, CDU or hall {ref!r}"))
     return out
 
 

@@ -233,6 +233,89 @@ class TelemetryMapping(_Strict):
     )
 
 
+class CoolingPlant(_Strict):
+    """Chillers and heat rejection making the water for some air units and CDUs.
+
+    With ``chiller`` unset the plant is chiller-less (dry coolers or towers only, as warm-water
+    liquid cooling allows); with ``heat_rejection`` unset there is no free cooling."""
+
+    id: Id
+    chiller: Id | None = Field(None, description="Catalog chiller type.")
+    chillers: Annotated[int, Field(ge=1)] = 1
+    heat_rejection: Id | None = Field(None, description="Catalog dry cooler or cooling tower.")
+    heat_rejection_units: Annotated[int, Field(ge=1)] = 1
+    serves: list[Id] = Field(
+        default_factory=list,
+        description="Air units, CDUs or halls this plant serves; empty: every unit no other "
+        "plant names.",
+    )
+    loop_delta_t_k: Positive = Field(6.0, description="Plant water temperature rise, K.")
+    pump_head_kpa: NonNegative = Field(250.0, description="Plant (primary) pump head.")
+    condenser_pump_head_kpa: NonNegative = Field(150.0, description="Condenser pump head.")
+    pump_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.7
+
+
+class OutdoorPoint(_Strict):
+    """One point of an outdoor temperature series: a time of day ``HH:MM`` (repeated daily)
+    or an ISO 8601 time."""
+
+    at: str
+    dry_bulb_c: float
+    wet_bulb_c: float | None = None
+
+    @model_validator(mode="after")
+    def _when(self) -> OutdoorPoint:
+        outdoor_time_s(self.at)
+        return self
+
+
+def is_time_of_day(text: str) -> bool:
+    parts = text.strip().split(":")
+    return len(parts) in (2, 3) and all(p.isdigit() for p in parts)
+
+
+def outdoor_time_s(text: str) -> float:
+    """Seconds of the day for ``HH:MM[:SS]``, else seconds since the epoch for ISO 8601 (UTC
+    unless zoned); ValueError otherwise."""
+    import datetime as dt
+
+    if is_time_of_day(text):
+        h, m, *s = (int(p) for p in text.strip().split(":"))
+        if not (0 <= h < 24 and 0 <= m < 60 and all(0 <= x < 60 for x in s)):
+            raise ValueError(f"{text!r} is not a time of day")
+        return h * 3600.0 + m * 60.0 + (s[0] if s else 0)
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(f"{text!r} is neither HH:MM nor an ISO 8601 time") from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=dt.UTC)
+    return when.timestamp()
+
+
+class Energy(_Strict):
+    """The site's energy figures outside the halls' IT: cooling plant, outdoor conditions,
+    lighting and other fixed loads."""
+
+    outdoor_c: float = Field(20.0, description="Outdoor dry bulb (constant), C.")
+    outdoor_wet_bulb_c: float | None = Field(
+        None, description="Outdoor wet bulb for cooling towers; unset: the dry bulb."
+    )
+    outdoor_series: list[OutdoorPoint] = Field(
+        default_factory=list, description="Outdoor temperature over time (overrides outdoor_c)."
+    )
+    lighting_w_m2: NonNegative = Field(10.0, description="Hall lighting per m2 of floor.")
+    fixed_kw: NonNegative = Field(0.0, description="Offices, security, controls: site rest.")
+    plants: list[CoolingPlant] = []
+
+    @model_validator(mode="after")
+    def _one_kind_of_time(self) -> Energy:
+        daily = {is_time_of_day(p.at) for p in self.outdoor_series}
+        if len(daily) > 1:
+            raise ValueError("outdoor_series mixes times of day (HH:MM) and absolute times")
+        return self
+
+
 class Layout(_Strict):
     format: Literal["twin-layout/1"]
     name: str
@@ -248,6 +331,9 @@ class Layout(_Strict):
     cooling: Cooling = Cooling()
     sensors: list[Sensor] = []
     telemetry: TelemetryMapping = TelemetryMapping()
+    energy: Energy | None = Field(
+        None, description="Cooling plant and site loads for PUE; unset: a default plant."
+    )
     catalog: list[CatalogItem] = Field(
         default_factory=list,
         description="Device types added to (or overriding) the shared catalog.",

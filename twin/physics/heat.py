@@ -319,6 +319,47 @@ class HeatModel:
             t += c * (self.b_known - self.A @ t - self.B @ s)
         return t
 
+    def step_implicit(self, x: HeatState, rack_air_w: np.ndarray, dt: float, tol: float = 1e-8):
+        """Advance by ``dt`` seconds in one backward-Euler step: the steady system with the
+        cells' heat capacity ``V / dt`` added to its diagonal, solved with the steady solve's
+        multigrid as preconditioner (the added diagonal only helps it). Unconditionally
+        stable and conservative, so one telemetry frame costs one linear solve however long
+        it is, where ``step`` takes ``dt / dt_stable`` explicit sub-steps; first-order in
+        time, so it lags a fast transient by up to ``dt``. Needs a steady solve first (its
+        active set of units at capacity is kept)."""
+        if self._aug_key is None:
+            raise ThermalError("step_implicit needs a steady solve of this model first")
+        at_cap = np.frombuffer(self._aug_key, dtype=bool)
+        key = round(float(dt), 9)
+        if getattr(self, "_dt_key", None) != (key, self._aug_key):
+            mass = np.zeros(self.n + self.n_src)
+            mass[: self.n] = self.volume / dt
+            self._M_dt = (self._M + sp.diags(mass)).tocsr()
+            self._dt_key = (key, self._aug_key)
+            self._lu_dt = None
+        dT = self.rack_dt(rack_air_w)
+        Rh = len(dT)
+        rhs = np.zeros(self.n + self.n_src)
+        rhs[: self.n] = self.b_known + self.volume / dt * x.t_cells
+        rhs[self.n : self.n + Rh] = dT
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap_rhs = -self.cap_w / (self.rho_cp * self.unit_flow)
+        rhs[self.n + Rh : self.n + self.plenum] = np.where(at_cap, cap_rhs, self.set_c)
+        if not self.has_plenum:
+            rhs[-1] = float(np.mean(self.set_c)) if len(self.set_c) else 0.0
+        x0 = np.concatenate([x.t_cells, x.t_src])
+        if self._ml is None:  # a small system: factorised directly
+            if self._lu_dt is None:
+                self._lu_dt = spla.splu(self._M_dt.tocsc())
+            out = self._lu_dt.solve(rhs)
+        else:
+            out, info = spla.bicgstab(
+                self._M_dt, rhs, x0=x0, rtol=tol, atol=0.0, M=preconditioner(self._ml), maxiter=100
+            )
+            if info != 0 or not np.all(np.isfinite(out)):
+                raise ThermalError(f"implicit heat step did not converge (info {info})")
+        return HeatState(out[: self.n], out[self.n :])
+
     # ------------------------------------------------------------------ balance
     def port_temps(self, t_cells: np.ndarray, t_src: np.ndarray) -> np.ndarray:
         """Temperature of the air crossing each port (cell for outflow, source for inflow)."""

@@ -23,6 +23,9 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
+#: ``follow`` takes explicit sub-steps up to this many (cheaper than one implicit solve and
+#: exact in time), one implicit step beyond
+FOLLOW_EXPLICIT_MAX_STEPS = 8
 
 
 @dataclass
@@ -279,6 +282,20 @@ class ThermalModel:
             dT = self.heat.rack_dt(self.facility.air_heat_w())
             self.state = HeatState(keep.t_cells, self.heat.sources(keep.t_cells, dT))
 
+    def set_set_points(self, facility: Facility) -> None:
+        """Take ``facility``, which differs from this model's only in the air units' and CDUs'
+        supply set points: the flow and the heat operator are kept (a set point enters the heat
+        solve only as the units' supply temperature; with every unit of the hall moved alike
+        the air shifts alike and buoyancy, which acts on differences from the hall mean, does
+        not change), so the next ``solve`` is one heat solve from the current temperatures."""
+        if facility.n_racks != self.facility.n_racks or len(facility.air_unit_ids) != len(
+            self.facility.air_unit_ids
+        ):
+            raise ValueError("set_set_points takes the same layout with other set points")
+        self.facility = facility
+        self.heat.facility = facility
+        self.heat.set_c = facility.air_unit_supply_c[self.grid.unit_ids]
+
     # ---------------------------------------------------------------- heat
     @single_blas_thread()
     def solve(
@@ -347,6 +364,33 @@ class ThermalModel:
         sup = s[len(self.grid.rack_ids) : len(self.grid.rack_ids) + Ah]
         at_cap = sup > self.heat.set_c + 1e-9
         return self._result(self.state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+
+    @single_blas_thread()
+    def follow(
+        self,
+        dt: float,
+        rack_power_w: np.ndarray | None = None,
+        gpu_power_w: np.ndarray | None = None,
+    ) -> ThermalResult:
+        """One telemetry frame of ``dt`` seconds in a single implicit step (see
+        ``HeatModel.step_implicit``): its cost does not grow with the frame's length or the
+        grid's fineness, where ``step`` sub-steps at the explicit stability limit. Falls back
+        to ``step`` where the hall has no steady state (no supply) or the frame is shorter
+        than a few explicit sub-steps."""
+        if not dt > 0:
+            raise ValueError(f"dt must be positive, got {dt}")
+        p = self.facility.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
+        self._check(p, self.facility.n_racks, "rack_power_w")
+        if not self.heat.has_supply or dt < FOLLOW_EXPLICIT_MAX_STEPS * self.heat.dt_stable:
+            return self.step(dt, p, gpu_power_w)
+        t0 = time.perf_counter()
+        if self.state is None or self.heat._aug_key is None:
+            self.solve(p, gpu_power_w)
+        state = self.heat.step_implicit(self.state, self.facility.air_heat_w(p), dt)
+        self.state = state
+        Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
+        at_cap = state.t_src[Rh : Rh + Ah] > self.heat.set_c + 1e-9
+        return self._result(state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
 
     @staticmethod
     def _check(a: np.ndarray, n: int, name: str) -> None:

@@ -112,7 +112,7 @@ class _Solver:
             self.model.set_failed(failed)
             dt_s = None
         if dt_s is not None and self.model.state is not None:
-            res = self.model.step(dt_s, rack_power_w)
+            res = self.model.follow(dt_s, rack_power_w)
         else:
             res = self.model.solve(rack_power_w)
             self.warm = res.warm
