@@ -31,6 +31,7 @@ def test_plan_puts_the_coarse_pass_first_and_large_halls_first(small_factory):
     fac = load_layout(small_factory)
     jobs = plan(fac, 0.2, 0.4)
     assert [j.cell_m for j in jobs] == [0.4, 0.4, 0.2, 0.2]
+    assert [j.stage for j in jobs] == ["coarse", "coarse", "fine", "fine"]
     volume = np.prod(fac.hall_size_m, axis=1)
     assert volume[jobs[0].hall] >= volume[jobs[1].hall]
     assert [j.cell_m for j in plan(fac, 0.4, 0.4)] == [0.4, 0.4]  # one pass when equal
@@ -56,11 +57,11 @@ def test_all_halls_match_single_solves(small_factory, capsys):
         == 0
     )
     data = json.loads(capsys.readouterr().out)
-    assert [p["cell_m"] for p in data["passes"]] == [0.8, 0.4]
+    assert [p["stage"] for p in data["passes"]] == ["coarse", "fine"]
     fac = load_layout(small_factory)
-    for p in data["passes"]:
+    for p, cell in zip(data["passes"], (0.8, 0.4), strict=True):
         assert [h["hall"] for h in p["halls"]] == fac.hall_ids
-        assert all(h["grid"]["cell_m"] == p["cell_m"] for h in p["halls"])
+        assert all(h["grid"]["cell_m"] == cell for h in p["halls"])
     for h, got in enumerate(data["passes"][1]["halls"]):
         res = solve_steady(fac, hall=h, cell_m=0.4)  # in this process, on its own
         sel = np.flatnonzero(fac.rack_hall == h)

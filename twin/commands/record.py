@@ -117,6 +117,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
     finally:
+        # counted by the recorder: an interrupt leaves the local count unassigned
+        frames = recorder.n_frames
         recorder.close()
     print(f"wrote {frames} frames to {args.output}", file=sys.stderr)
     if frames == 0:

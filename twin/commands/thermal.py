@@ -36,7 +36,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         type=float,
         default=None,
         metavar="M",
-        help="with --all: cell of the first pass (0.4); equal to --cell for one pass",
+        help="with --all: cell of the first pass (0.4); halls as coarse skip it",
     )
     p.add_argument(
         "--jobs", type=int, default=None, metavar="N", help="with --all: worker processes (cores)"
@@ -231,7 +231,7 @@ def _run_all(args: argparse.Namespace, fac) -> int:
     from twin.physics.factory import COARSE_CELL_M, plan, solve_halls
 
     coarse = COARSE_CELL_M if args.coarse is None else args.coarse
-    if args.cell <= 0 or coarse <= 0 or (args.jobs is not None and args.jobs < 1):
+    if (args.cell is not None and args.cell <= 0) or coarse <= 0 or (args.jobs or 1) < 1:
         print("twin thermal: --cell, --coarse and --jobs must be positive", file=sys.stderr)
         return 2
     unknown = sorted(set(args.fail) - set(fac.air_unit_ids))
@@ -240,25 +240,26 @@ def _run_all(args: argparse.Namespace, fac) -> int:
         return 2
     jobs = plan(fac, args.cell, coarse, args.fail)
     t0 = time.perf_counter()
-    passes: dict[float, list] = {}
+    passes: dict[str, list] = {}
     status = 0
     for done in solve_halls(args.layout, jobs, result_dict, args.jobs):
         if done.error:
             status = 1
             print(f"twin thermal: hall {done.hall_id}: {done.error}", file=sys.stderr)
             continue
-        passes.setdefault(done.job.cell_m, []).append(done.summary)
+        passes.setdefault(done.job.stage, []).append(done.summary)
         if not args.json:
             print(hall_line(done.summary), flush=True)
     seconds = time.perf_counter() - t0
     out = [
-        {"cell_m": c, "halls": sorted(h, key=lambda d: fac.hall_index[d["hall"]])}
-        for c, h in sorted(passes.items(), reverse=True)
+        {"stage": stage, "halls": sorted(passes[stage], key=lambda d: fac.hall_index[d["hall"]])}
+        for stage in ("coarse", "fine")
+        if stage in passes
     ]
     if args.json:
         print(json.dumps({"passes": out, "seconds": round(seconds, 3)}, indent=2))
     elif out:
-        print(site_line(out[-1]["halls"], out[-1]["cell_m"], seconds))
+        print(site_line(out[-1]["halls"], seconds))
     return status
 
 
@@ -278,13 +279,13 @@ def hall_line(d: dict) -> str:
     )
 
 
-def site_line(halls: list[dict], cell_m: float, seconds: float) -> str:
+def site_line(halls: list[dict], seconds: float) -> str:
     """The whole site at the finest pass."""
     t = [x for d in halls for x in _inlets(d)]
     outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
     heat_mw = sum(d["balance"]["heat_in_kw"] for d in halls) / 1e3
     return (
-        f"site: {len(halls)} halls at {cell_m} m, {len(t)} racks, hottest inlet "
+        f"site: {len(halls)} halls, {len(t)} racks, hottest inlet "
         f"{max(t) if t else float('nan'):.1f} C, {outside} outside A1 allowable, air-side heat "
         f"{heat_mw:.2f} MW; {seconds:.1f} s wall"
     )

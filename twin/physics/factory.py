@@ -31,6 +31,7 @@ class HallJob:
     hall: int
     cell_m: float
     failed: tuple[str, ...] = ()
+    stage: str = "fine"  # or "coarse": the first, whole-site pass
 
 
 @dataclass
@@ -64,19 +65,29 @@ def _solve(job: HallJob, summarise: Callable[[Any, Any], Any]) -> tuple[str, Any
 
 
 def plan(
-    facility, cell_m: float, coarse_cell_m: float | None = COARSE_CELL_M, failed=()
+    facility,
+    cell_m: float | None,
+    coarse_cell_m: float | None = COARSE_CELL_M,
+    failed=(),
 ) -> list[HallJob]:
-    """The jobs in run order: every hall on the coarse grid (when coarser than ``cell_m``),
-    then every hall on ``cell_m``; within a pass the largest halls first, so that the last
-    job to start is a short one."""
+    """The jobs in run order: every hall on the coarse grid (where coarser than its own cell),
+    then every hall on ``cell_m`` (None: each hall's cell by the cell policy, ``choose_cell_m``);
+    within a pass the largest halls first, so that the last job to start is a short one."""
     import numpy as np
+
+    from twin.physics.cells import choose_cell_m
 
     volume = np.prod(facility.hall_size_m, axis=1)
     order = [int(h) for h in np.argsort(-volume, kind="stable")]
-    cells = [cell_m]
-    if coarse_cell_m is not None and coarse_cell_m > cell_m * 1.001:
-        cells.insert(0, coarse_cell_m)
-    return [HallJob(h, c, tuple(failed)) for c in cells for h in order]
+    fine = {h: cell_m if cell_m is not None else choose_cell_m(facility, h) for h in order}
+    jobs = []
+    if coarse_cell_m is not None:
+        jobs += [
+            HallJob(h, coarse_cell_m, tuple(failed), "coarse")
+            for h in order
+            if coarse_cell_m > fine[h] * 1.001
+        ]
+    return jobs + [HallJob(h, fine[h], tuple(failed)) for h in order]
 
 
 def default_jobs() -> int:

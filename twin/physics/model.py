@@ -23,9 +23,10 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
-#: ``follow`` takes explicit sub-steps up to this many (cheaper than one implicit solve and
-#: exact in time), one implicit step beyond
-FOLLOW_EXPLICIT_MAX_STEPS = 8
+#: ``follow`` takes explicit sub-steps up to this many, one implicit step beyond: the implicit
+#: solve needs 7-30 multigrid-preconditioned iterations, each costing about as much as a few
+#: dozen explicit sub-steps, so it pays off only for long frames (gaps, fast replays)
+FOLLOW_EXPLICIT_MAX_STEPS = 256
 
 
 @dataclass
