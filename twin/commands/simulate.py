@@ -66,8 +66,10 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
-    from twin.recording import Recorder, RecordingError
+    from twin.recording import RecordingError
+    from twin.session import Session
     from twin.telemetry.scenarios import Scenario
+    from twin.telemetry.simulated import SteppedSource
     from twin.telemetry.simulator import Simulator
 
     if args.rate <= 0 or args.duration <= 0:
@@ -98,18 +100,25 @@ def run(args: argparse.Namespace) -> int:
         return 2
     n = max(1, int(round(args.duration * args.rate)))
     t0 = time.perf_counter()
-    n_events = 0
+    events: list = []
+    session = Session(fac, SteppedSource(sim, n))
+    session.events.connect(events.extend)
     try:
-        with Recorder(args.output, fac) as rec:
-            for i in range(n):
-                frame = sim.step()
-                n_events += len(frame.events)
-                rec.append(frame)
-                if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
-                    print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
-    except RecordingError as exc:
+        session.record(args.output)
+        session.start()
+        for i in range(n):
+            session.tick()
+            if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
+                print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
+        stopped = session.record_error
+        session.close()
+    except (RecordingError, OSError) as exc:
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 1
+    if stopped:
+        print(f"twin simulate: {stopped}", file=sys.stderr)
+        return 1
+    n_events = len(events)
     wall = time.perf_counter() - t0
     if not args.quiet:
         print(

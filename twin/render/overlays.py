@@ -5,6 +5,7 @@ alarmed or failed equipment outlined in 3D. No Qt.
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
 
 import numpy as np
@@ -19,9 +20,17 @@ THROTTLE_OUTLINE = "#ff2bd6"  # magenta: apart from every colour map in use
 ALARM_COLOURS = {1: "#ffb000", 2: "#ff3030"}  # warning, critical
 
 
+_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
 def gpu_scale(facility: Facility, metric: str) -> MetricScale:
-    """The fixed colour scale of a GPU metric for this facility (from the metric registry)."""
-    return gpu_metric(metric).scale(facility)
+    """The fixed colour scale of a GPU metric for this facility (from the metric registry),
+    worked out once per facility: it depends only on the GPUs' catalog limits."""
+    per_facility = _SCALES.setdefault(facility, {})
+    scale = per_facility.get(metric)
+    if scale is None:
+        scale = per_facility[metric] = gpu_metric(metric).scale(facility)
+    return scale
 
 
 def throttling(frame: Frame | None) -> np.ndarray:
@@ -57,7 +66,14 @@ def colour_gpus(scene, frame: Frame, metric: str) -> bool:
     sc = gpu_scale(f, metric)
     scene.set_gpu_values(values, sc.legend_title, sc.clim, sc.cmap)
     labels = job_labels(frame.gpu["job"]) if metric == "job" else None
-    _annotate(scene, sc, labels)
+    actor = getattr(scene, "gpu_actor", None)
+    lut = actor.mapper.lookup_table if actor is not None else None
+    key = (sc, id(lut), lut.GetNumberOfAnnotatedValues() if lut is not None else 0)
+    if labels is not None or getattr(scene, "_annotated", None) != key:
+        _annotate(scene, sc, labels)
+        # thresholds are marked once per metric and colour table, not per frame
+        n = lut.GetNumberOfAnnotatedValues() if lut is not None else 0
+        scene._annotated = (sc, id(lut), n)
     return True
 
 

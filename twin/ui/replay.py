@@ -6,7 +6,6 @@ alarm outlines, and time-series plots of the selection. Installed on every main 
 from __future__ import annotations
 
 import math
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -18,8 +17,8 @@ from twin.recording import RecordingError, open_recording
 from twin.render.overlays import alarm_levels
 from twin.telemetry.replay import ReplaySource
 from twin.ui.actions import Action
-from twin.ui.charts import ChartPanel, panels_for
-from twin.ui.describe import item_id
+from twin.ui.chart_feed import ChartFeed
+from twin.ui.charts import ChartPanel
 from twin.ui.events_dock import EventsPanel
 from twin.ui.overlay_controls import OverlayControls
 from twin.ui.timeline import SPEEDS, TimelineWidget
@@ -28,10 +27,6 @@ if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
 
 RECORDING_SUFFIXES = (".h5", ".hdf5")
-#: Memory a live source's rolling chart buffer may hold (whole frames are kept).
-LIVE_BUFFER_BYTES = 64 << 20
-LIVE_BUFFER_MAX_FRAMES = 900
-HISTORY_RELOAD_S = 2.0  # a growing recording's plotted history is re-read this often
 
 
 class ReplayController(QObject):
@@ -43,18 +38,15 @@ class ReplayController(QObject):
         self.source = None  # the source the docks were last set up for
         self.replay: ReplaySource | None = None
         self.error_box: QMessageBox | None = None
-        self.live_frames: deque = deque(maxlen=LIVE_BUFFER_MAX_FRAMES)
         self.live_alarms: dict[str, int] = {}
         self._event_times = np.zeros(0)
         self._events: list = []
-        self._chart_item: tuple[str, int] | None = None
-        self._chart_end = -math.inf
-        self._chart_loaded_at = 0.0
 
         self.overlay = OverlayControls(window)
         self.timeline = TimelineWidget()
         self.events = EventsPanel()
         self.charts = ChartPanel()
+        self.feed = ChartFeed(window, self.charts, lambda: self.replay, lambda: self.source)
         B = Qt.DockWidgetArea.BottomDockWidgetArea
         self.timeline_dock = window.add_dock(self.timeline, "Timeline", B, "timeline")
         self.events_dock = window.add_dock(self.events, "Events", B, "events")
@@ -327,7 +319,7 @@ class ReplayController(QObject):
     def _source_changed(self, source) -> None:
         self.source = source
         self.replay = source if isinstance(source, ReplaySource) else None
-        self.live_frames.clear()
+        self.feed.live_frames.clear()
         self.live_alarms = {}
         self._set_replay_actions(self.replay is not None)
         if self.replay is not None:
@@ -343,7 +335,7 @@ class ReplayController(QObject):
             self.events.clear()
             self._events, self._event_times = [], np.zeros(0)
             self.timeline_dock.setWindowTitle("Timeline")
-        self._reload_chart()
+        self.feed.reload()
 
     def _load_events(self) -> None:
         rec = self.replay.recording
@@ -372,28 +364,15 @@ class ReplayController(QObject):
             alarmed = alarm_levels(w.facility, frame.events, self.live_alarms)
             if frame.events:
                 self.events.append(list(frame.events), frame.time_s)
-            self._buffer(frame)
+            self.feed.buffer(frame)
             self.timeline.set_time(frame.time_s)
         self.overlay.apply(frame, alarmed)
         w.plotter.render()
-        self._update_chart(frame.time_s)
-
-    def _buffer(self, frame) -> None:
-        """Keep recent live frames (as many as fit ``LIVE_BUFFER_BYTES``) for the charts."""
-        per_frame = sum(
-            v.nbytes
-            for k in ("gpu", "rack", "air_unit", "cdu", "power")
-            for v in frame.group(k).values()
-        )
-        cap = int(min(max(LIVE_BUFFER_BYTES // max(per_frame, 1), 30), LIVE_BUFFER_MAX_FRAMES))
-        if self.live_frames.maxlen != cap:
-            self.live_frames = deque(self.live_frames, maxlen=cap)
-        self.live_frames.append(frame)
+        self.feed.update(frame.time_s)
 
     # ------------------------------------------------------------------ charts
     def _on_selection(self, kind: str, index: int) -> None:
-        self._chart_item = (kind, index) if kind else None
-        self._reload_chart()
+        self.feed.follow((kind, index) if kind else None)
 
     def _on_layout(self, _facility) -> None:
         session = self.window.session
@@ -401,70 +380,8 @@ class ReplayController(QObject):
             self._session = session
             session.source_changed.connect(self._source_changed)
             session.status.connect(lambda _st: self.tick())
-        self._chart_item = None
-        self.live_frames.clear()
         self.live_alarms = {}
-        self.charts.clear("Select a GPU, server, rack or unit to plot its history")
-
-    def _fetch_recording(self, kind: str, index: int, metrics: list[str]):
-        rec = self.replay.recording
-        avail = {m for m, _, _ in rec.metrics.get(kind, [])}
-        return rec.history(kind, index, [m for m in metrics if m in avail])
-
-    def _fetch_live(self, kind: str, index: int, metrics: list[str]):
-        frames = list(self.live_frames)
-        times = np.array([f.time_s for f in frames])
-        out = {}
-        for m in metrics:
-            col = [f.group(kind).get(m) for f in frames]
-            out[m] = np.array(
-                [c[index] if c is not None and index < len(c) else np.nan for c in col],
-                dtype=float,
-            )
-        return times, out
-
-    def _reload_chart(self) -> None:
-        import time
-
-        w = self.window
-        item = self._chart_item
-        if item is None or w.facility is None:
-            self.charts.clear("Select a GPU, server, rack or unit to plot its history")
-            return
-        kind, index = item
-        name = f"{kind.replace('_', ' ')} {item_id(w.facility, kind, index)}"
-        if self.replay is not None:
-            fetch, where = self._fetch_recording, "recording"
-        elif self.source is not None:
-            fetch, where = self._fetch_live, "last frames"
-        else:
-            self.charts.clear(f"{name}: no telemetry (open a recording or a source)")
-            return
-        try:
-            panels = panels_for(w.facility, kind, index, fetch)
-        except (RecordingError, KeyError) as exc:
-            self.charts.clear(f"{name}: {exc}")
-            return
-        if not panels:
-            self.charts.clear(f"{name}: nothing to plot for a {kind.replace('_', ' ')}")
-            return
-        self.charts.show_panels(f"{name} — {where}", panels)
-        times = panels[0].lines[0].times if panels[0].lines else np.zeros(0)
-        self._chart_end = float(times[-1]) if len(times) else -math.inf
-        self._chart_loaded_at = time.monotonic()
-        if w.last_frame is not None:
-            self.charts.set_cursor(w.last_frame.time_s)
-
-    def _update_chart(self, t: float) -> None:
-        import time
-
-        if self._chart_item is None:
-            return
-        if self.replay is None:
-            self._reload_chart()  # rolling buffer: cheap, a few hundred frames at most
-        elif t > self._chart_end and time.monotonic() - self._chart_loaded_at > HISTORY_RELOAD_S:
-            self._reload_chart()  # the recording grew past what is plotted
-        self.charts.set_cursor(t)
+        self.feed.reset()
 
 
 def install(window: MainWindow) -> ReplayController:
