@@ -21,6 +21,7 @@ COMMANDS = (
     "simulate",
     "info",
     "record",
+    "whatif",
     "bench",
     "import",
     "export",
@@ -80,7 +81,15 @@ def _run_plugin_command(name: str, argv: list[str]) -> int:
     return int(command.run(parser.parse_args(argv)) or 0)
 
 
+#: ``twin FILE`` with one of these opens it in the window (``twin run FILE``): what a file
+#: manager does when it hands a double-clicked file to the program.
+OPENABLE = (".yaml", ".yml", ".h5", ".hdf5")
+
+
 def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if len(argv) == 1 and argv[0].lower().endswith(OPENABLE) and not argv[0].startswith("-"):
+        argv = ["run", *argv]
     parser = build_parser()
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):

@@ -96,10 +96,15 @@ class ViewState:
         self.gpu_metric = name
 
     def set_design_colouring(self, name: str) -> None:
+        """Colour by a design figure (``DESIGN_COLOURINGS``) or a ``twin.colour_modes``
+        plugin; ``none`` clears."""
         if name != "none" and name not in DESIGN_COLOURINGS:
-            raise ValueError(
-                f"unknown colouring {name!r}: choose from none, {', '.join(DESIGN_COLOURINGS)}"
-            )
+            from twin import plugins
+
+            modes = plugins.names(plugins.COLOUR_MODES)
+            if name not in modes:
+                known = ", ".join(["none", *DESIGN_COLOURINGS, *modes])
+                raise ValueError(f"unknown colouring {name!r}: choose from {known}")
         self.design_colouring = name
 
     def set_layer(self, name: str, visible: bool) -> None:

@@ -213,3 +213,21 @@ def test_bad_plant_reference_names_the_field(tmp_path: Path):
         load_layout(path)
     assert "energy.plants[0].chiller" in str(err.value)
     assert "expected chiller" in str(err.value)
+
+
+def test_warm_and_chilled_water_plants_share_the_pod():
+    from twin.model.catalog import assets_dir
+
+    fac = load_layout(assets_dir().parent / "layouts" / "gb200-pod.yaml")
+    model = EnergyModel(fac)
+    b = model.breakdown()
+    tcw, chw = b.plants
+    # the warm-water plant carries every CDU's liquid heat and its pump, nothing else
+    pumps = model.cdu_pump_rated_w  # every CDU at its rated flow
+    assert tcw.load_w == pytest.approx(float(fac.cdu_load_w().sum() + pumps.sum()), rel=1e-12)
+    # ... at the CDUs' supply less their approach, the chilled water at the CRAHs' less theirs
+    assert tcw.supply_c == pytest.approx(float(fac.cdu_supply_c.min()) - 4.0)
+    assert chw.supply_c == pytest.approx(float(fac.air_unit_supply_c.min()) - 6.0)
+    # the halls and the site's fixed load make up the whole
+    assert float(b.hall_total_w.sum()) + b.fixed_w == pytest.approx(b.total_w, rel=1e-12)
+    assert 1.0 < b.pue < 1.3

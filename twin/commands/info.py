@@ -58,6 +58,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_recording(args.recording) as rec:
             info = summary(rec)
+            info["energy"] = _energy(rec)
             events = rec.events if args.events else []
     except RecordingError as exc:
         print(f"twin info: {exc}", file=sys.stderr)
@@ -93,12 +94,32 @@ def run(args: argparse.Namespace) -> int:
         f"  size     {info['size_bytes'] / 1e6:.2f} MB, {info['samples']:,} samples, "
         f"{info['bytes_per_sample']:.3f} bytes per sample"
     )
+    if info["energy"]:
+        en = info["energy"]
+        print(
+            f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
+            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
+        )
     for e in events:
         import datetime as dt
 
         when = dt.datetime.fromtimestamp(e.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
         print(f"  {when}  {e.kind!s:15s} {e.item:24s} {e.message}")
     return 0
+
+
+def _energy(rec) -> dict | None:
+    """The facility energy over the recording (up to 240 frames spread over it), or None
+    when its embedded layout does not load."""
+    from twin.commands.energy import recording_energy
+    from twin.model.errors import LayoutError
+
+    if rec.n_frames == 0:
+        return None
+    try:
+        return recording_energy(rec, max_frames=240).summary()
+    except (LayoutError, ValueError):
+        return None
 
 
 def _hms(seconds: float) -> str:

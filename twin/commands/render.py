@@ -220,7 +220,7 @@ def run(args: argparse.Namespace) -> int:
         facility = load_layout(args.layout)
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
     from twin.render.offscreen import render_png

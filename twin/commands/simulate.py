@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="rack inlets from the airflow physics (slower: a field step per frame)",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE.h5")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing recording (only once the new one has data)",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.recording import RecordingError
+    from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.session import Session
     from twin.telemetry.scenarios import Scenario
     from twin.telemetry.simulated import SteppedSource
@@ -79,7 +85,7 @@ def run(args: argparse.Namespace) -> int:
         fac = load_layout(args.layout)
     except LayoutError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return 2
     kw = {}
     if args.fail_at is not None:
         kw["fail_at_s"] = args.fail_at
@@ -104,7 +110,12 @@ def run(args: argparse.Namespace) -> int:
     session = Session(fac, SteppedSource(sim, n))
     session.events.connect(events.extend)
     try:
-        session.record(args.output)
+        out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
+    except OutputRefused as exc:
+        print(f"twin simulate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        session.record(out.path)
         session.start()
         for i in range(n):
             session.tick()
@@ -113,11 +124,19 @@ def run(args: argparse.Namespace) -> int:
         stopped = session.record_error
         session.close()
     except (RecordingError, OSError) as exc:
+        session.close()
+        out.discard()
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 1
+    except BaseException:
+        session.close()
+        out.discard()
+        raise
     if stopped:
+        out.discard()
         print(f"twin simulate: {stopped}", file=sys.stderr)
         return 1
+    out.finish(n)
     n_events = len(events)
     wall = time.perf_counter() - t0
     if not args.quiet:

@@ -137,7 +137,7 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return 1
+        return 2
     except OSError as exc:
         print(f"twin thermal: {exc}", file=sys.stderr)
         return 1

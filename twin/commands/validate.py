@@ -29,7 +29,7 @@ def run(args: argparse.Namespace) -> int:
         try:
             fac = load_layout(path)
         except LayoutError as exc:
-            status = 1
+            status = 2
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             continue
@@ -43,7 +43,7 @@ def run(args: argparse.Namespace) -> int:
                 where = f"{path}:{line}" if line else path
                 print(f"{where}: {v.field}: {v.severity}: {v.message}", file=sys.stderr)
             if any(v.severity == "error" for v in found):
-                status = 1
+                status = max(status, 1)
         if not args.quiet:
             print(
                 f"{path}: ok: {fac.layout.name!r}: {len(fac.hall_ids)} hall(s), {fac.n_racks} racks, "

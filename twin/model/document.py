@@ -26,7 +26,7 @@ from twin.model.errors import EditError, LayoutError, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import front_vectors
 from twin.model.history import UndoStack
-from twin.model.loader import check_references, facility_from_text, parse_layout
+from twin.model.loader import check_before_build, facility_from_text, parse_layout
 from twin.model.schema import Layout, Rack
 
 #: Collections of id'd items that edits can add to, remove from and change, by layout path.
@@ -123,7 +123,7 @@ class LayoutDocument:
             return cls(fac.layout, catalog, path, text)
         layout = parse_layout(text, path)
         doc_catalog = catalog or shipped_catalog()
-        problems = check_references(layout, doc_catalog.with_items(layout.catalog))
+        problems = check_before_build(layout, doc_catalog.with_items(layout.catalog))
         if problems:
             from twin.model.errors import Problem
             from twin.model.yamlpos import lines_of
@@ -242,7 +242,9 @@ class LayoutDocument:
 
     # ------------------------------------------------------------------ checks
     def _check_refs(self) -> None:
-        problems = check_references(self.layout, self.base_catalog.with_items(self.layout.catalog))
+        problems = check_before_build(
+            self.layout, self.base_catalog.with_items(self.layout.catalog)
+        )
         if problems:
             raise EditError("; ".join(f"{field_path(loc)}: {msg}" for loc, msg in problems))
 

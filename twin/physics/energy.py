@@ -213,7 +213,11 @@ class EnergyModel:
             if not p.serves:
                 catch_all = k if catch_all < 0 else catch_all
             for ref in p.serves:
-                if ref in fac.air_unit_index:
+                if ref == "air":
+                    self.air_unit_plant[self.air_unit_plant < 0] = k
+                elif ref == "liquid":
+                    self.cdu_plant[self.cdu_plant < 0] = k
+                elif ref in fac.air_unit_index:
                     self.air_unit_plant[fac.air_unit_index[ref]] = k
                 elif ref in fac.cdu_index:
                     self.cdu_plant[fac.cdu_index[ref]] = k
@@ -385,7 +389,8 @@ class EnergyModel:
             )
             out.append(pp)
             if load > 0:
-                by_hall = np.bincount(fac.air_unit_hall[au], air_unit_heat[au], self.n_halls)
+                by_hall = np.zeros(self.n_halls)
+                by_hall += np.bincount(fac.air_unit_hall[au], air_unit_heat[au], self.n_halls)
                 by_hall += np.bincount(fac.cdu_hall[cd], cdu_heat[cd], self.n_halls)
                 hall_plant += pp.total_w * by_hall / load
         return out, hall_plant

@@ -23,6 +23,8 @@ EXTENSIONS = (
     "twin.ui.thermal_view",
     "twin.ui.editor",
     "twin.ui.live",
+    "twin.ui.plugins_ui",
+    "twin.ui.energy_dock",
 )
 
 

@@ -137,16 +137,22 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
             self.plotter.render()
 
     def _on_design_colouring(self, name: str) -> None:
+        """Show a design colouring or a colour-mode plugin (which may read the frame); a
+        plugin that fails is reported and the colouring goes back to none."""
         if self.scene is None:
             return
         from twin.model.metrics import DESIGN_COLOURINGS
 
-        target = DESIGN_COLOURINGS[name].target if name != "none" else "both"
+        target = DESIGN_COLOURINGS[name].target if name in DESIGN_COLOURINGS else "both"
         if target in ("rack", "both"):
             self.scene.clear_rack_values()
         if target in ("gpu", "both"):
             self.scene.clear_gpu_values()
-        apply_mode(self.scene, name)
+        try:
+            apply_mode(self.scene, name, self.last_frame)
+        except ValueError as exc:
+            self.statusBar().showMessage(f"Colour By: {exc}", 8000)
+            self.view.design_colouring = "none"
         self.plotter.render()
 
     def _on_layers(self, layers: dict[str, bool]) -> None:

@@ -180,3 +180,15 @@ def test_twin_export_with_a_recording(tmp_path, demo):
     assert bad.returncode == 2 and "--recording" in bad.stderr
     late = run("-o", str(tmp_path / "x.usda"), "--recording", str(rec), "--at", "10:00")
     assert late.returncode == 2 and "outside the recording" in late.stderr
+
+
+def test_cat_prints_the_stage_as_usdcat_does(tmp_path, demo, capsys):
+    from twin_usd.cat import main
+
+    out = tmp_path / "hall.usdc"
+    exporter.write(demo, out)
+    assert main([str(out)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("#usda 1.0") and 'def Xform "A01"' in text
+    assert 'custom string twin:feedA = "PDU-A1-A"' in text
+    assert main([str(tmp_path / "missing.usda")]) == 1
