@@ -134,9 +134,10 @@ def run(args: argparse.Namespace) -> int:
         recorder.close()
         frames = recorder.n_frames
         what = out.finish(frames)
+    note = f" ({what})" if frames == 0 or out.replacing else ""
+    print(f"wrote {frames} frames to {args.output}{note}", file=sys.stderr)
     if error is not None:
-        return fail(f"{error}; {what}")
-    print(f"twin record: {frames} frames; {what}", file=sys.stderr)
+        return fail(error)
     if frames == 0:
         return fail("no DCGM data matched the layout in that time range")
     return 0
@@ -180,6 +181,8 @@ def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
 def _record_live(args, facility, recorder, duration, step, auth) -> int:
     import sys
 
+    from twin.telemetry.live_http import LiveError
+
     if args.prometheus:
         from twin.telemetry.prometheus import PrometheusSource
 
@@ -206,4 +209,6 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         frames = session.recorded
         session.recorder = None  # the caller closes the recorder it made
         source.stop()
+    if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
+        raise LiveError(f"no DCGM data recorded: {st.message}")
     return frames
