@@ -23,6 +23,7 @@ COMMANDS = (
     "record",
     "whatif",
     "bench",
+    "cfd",
     "import",
     "export",
     "plugins",
