@@ -274,6 +274,12 @@ def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     rows = dict(win.inspector.rows())
     assert "→" in rows["Inlet (max)"] and "A01" in win.inspector.title.text()
     assert ed.window.facility.rack_rotation_deg[ed.window.facility.rack_index["A01"]] == 0.0
+    # A01 now breathes its hot aisle: the thermal rules list it in Problems with the others
+    # whose inlet passed A1 recommended
+    hot = {r for r, t in ed.thermal_after.items() if t > 27.0}
+    rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
+    shown = {items for _, msg, items in rows if "above ASHRAE A1" in msg}
+    assert "A01" in hot and shown == hot
 
 
 def test_catalog_drop_in_edit_mode_keeps_the_telemetry(editing, qtbot):

@@ -82,3 +82,17 @@ def render_frame_png(
             )
 
     return render_png(facility, out, size=size, view=view, decorate=decorate)
+
+
+def png_snapshot(size: tuple[int, int] = (900, 560)):
+    """A renderer for reports: ``snap(facility, frame, title)`` gives the hall as it was in a
+    frame, as PNG bytes."""
+
+    def snap(fac: Facility, frame: Frame, title: str) -> bytes:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            out = render_frame_png(fac, frame, Path(d) / "snap.png", size=size, title=title)
+            return Path(out).read_bytes()
+
+    return snap

@@ -85,7 +85,10 @@ class _ThermalJob(QRunnable):
                 for rid, v in zip(fac.rack_ids, res.rack_inlet_max_c, strict=True)
                 if np.isfinite(v)
             }
-            self.signals.done.emit(self.generation, (inlet, res), "")
+            from twin.physics.thermal_checks import thermal_violations
+
+            found = thermal_violations(fac, res)
+            self.signals.done.emit(self.generation, (inlet, res, found), "")
         except Exception as exc:  # the window must survive a solver failure: report it
             self.signals.done.emit(self.generation, None, f"{type(exc).__name__}: {exc}")
 
@@ -173,6 +176,8 @@ class Editor(QObject):
         self.thermal_after: dict[str, float] | None = None
         self.thermal_error = ""
         self.thermal_off = ""
+        #: thermal design rules of the latest solve (twin.physics.thermal_checks)
+        self.thermal_problems: list = []
         self.recovery_box: QMessageBox | None = None
         self.save_error_box: QMessageBox | None = None
         self._drag: dict | None = None
@@ -412,6 +417,7 @@ class Editor(QObject):
         self.palette.set_catalog(doc.catalog)
         self.layer = EditLayer(self.window.scene) if self.window.scene is not None else None
         self.thermal_before = self.thermal_after = None
+        self.thermal_problems = []
         self._thermal_gen += 1
         self._update_pitch_ui()
         self._update_title()
@@ -561,7 +567,7 @@ class Editor(QObject):
         if not self.active or self.checker is None:
             self.problems.set_problems(None if not self.active else [])
             return
-        problems = self.checker.problems
+        problems = self.checker.problems + self.thermal_problems
         self.problems.set_problems(problems)
         if self.layer is not None and self.layer.scene.facility is self.doc.facility:
             # (after a rebuild of the facility the scene catches up first, then this runs)
@@ -1017,12 +1023,15 @@ class Editor(QObject):
         if result is None:
             self.thermal_error = error
         else:
-            inlet, res = result
+            inlet, res, found = result
             self._thermal_warm = res
             self.thermal_error = ""
             if self.thermal_after is not None:
                 self.thermal_before = self.thermal_after
             self.thermal_after = inlet
+            # the thermal rules of this solve join the design checks in Problems and in 3D
+            self.thermal_problems = list(found)
+            self._refresh_problems()
             self.thermal_updated.emit(res)
             if self.thermal_before is not None:
                 self._status("Thermal re-solve done", 3000)
