@@ -121,7 +121,7 @@ def bench_report() -> list[Result]:
     from pathlib import Path
 
     from twin.recording.recorder import Recorder
-    from twin.render.snapshot import png_snapshot
+    from twin.render.offscreen import png_snapshot
     from twin.report import build_report
     from twin.telemetry.simulator import Simulator
 

@@ -27,7 +27,7 @@ def run(args: argparse.Namespace) -> int:
             from twin.model.loader import load_layout
 
             fac = load_layout(args.layout)
-        from twin.render.snapshot import png_snapshot
+        from twin.render.offscreen import png_snapshot
 
         snap = None if args.no_snapshots else png_snapshot()
         info = build_report(args.recording, args.output, snap, fac)

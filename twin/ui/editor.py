@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 
 from twin.model import edits as E
 from twin.model.constraints import ConstraintChecker
-from twin.model.document import Change, EditError, LayoutDocument
-from twin.model.errors import LayoutError
+from twin.model.document import Change, LayoutDocument
+from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, Recovery, RecoveryStore
 from twin.model.save import SaveError
 from twin.model.save import save as save_document
 from twin.physics import cells
 from twin.render.edit_layer import EditLayer, snap_delta, snap_point
+from twin.ui.actions import Action
 from twin.ui.describe import Loads
 from twin.ui.palette import CatalogPalette
 from twin.ui.problems import ProblemsPanel
@@ -205,8 +206,7 @@ class Editor(QObject):
         window.installEventFilter(self)
         window.layout_loaded.connect(self._on_layout_loaded)
         window.selection_changed.connect(self._on_window_selection)
-        self._open_layout = window.open_layout
-        window.open_layout = self.open_layout  # ask about unsaved edits first
+        window.open_guards.append(self.confirm_discard)  # ask about unsaved edits first
         self._update_actions()
         QTimer.singleShot(0, self.offer_crashed)
 
@@ -289,13 +289,30 @@ class Editor(QObject):
             self.snap_actions[pitch] = a
         self.snap_actions[None].setChecked(True)
 
-        file_menu = w.menus["File"]
-        anchor = w.act_export
-        self.act_save = act("&Save Layout", self.save, S.Save, "Save the edited layout")
-        self.act_save_as = act("Save Layout &As…", self.save_as_dialog, "Ctrl+Shift+S")
-        file_menu.insertAction(anchor, self.act_save)
-        file_menu.insertAction(anchor, self.act_save_as)
-        file_menu.insertSeparator(anchor)
+        reg = w.action_registry
+        self.act_save = reg.add(
+            Action(
+                "file.save",
+                "&Save Layout",
+                "File",
+                "2_save",
+                0,
+                self.save,
+                S.Save,
+                "Save the edited layout",
+            )
+        )
+        self.act_save_as = reg.add(
+            Action(
+                "file.save_as",
+                "Save Layout &As…",
+                "File",
+                "2_save",
+                1,
+                self.save_as_dialog,
+                "Ctrl+Shift+S",
+            )
+        )
 
         bar = w.add_toolbar("Edit")
         for a in (
@@ -425,12 +442,6 @@ class Editor(QObject):
         self.selected = []
 
     # ------------------------------------------------------------------ layouts
-    def open_layout(self, path) -> None:
-        """The window's ``open_layout``, after asking about unsaved edits."""
-        if not self.confirm_discard():
-            return
-        self._open_layout(path)
-
     def _on_layout_loaded(self, facility) -> None:
         if self._rebuilding:
             return
@@ -512,7 +523,7 @@ class Editor(QObject):
             cam = (c.position, c.focal_point, c.up, c.parallel_projection, c.parallel_scale)
         self._rebuilding = True
         try:
-            w.set_facility(facility, Loads.of(facility))
+            w.set_facility(facility, Loads.of(facility), same_layout=True)
         finally:
             self._rebuilding = False
         if cam is not None:

@@ -59,7 +59,7 @@ class Exports:
 
     def export_report(self, path: str | Path, snapshots: bool = True) -> str:
         """Write the report of the open recording; returns the status message shown."""
-        from twin.render.snapshot import png_snapshot
+        from twin.render.offscreen import png_snapshot
         from twin.report import build_report
 
         rec = self._recording()
