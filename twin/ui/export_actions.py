@@ -7,7 +7,6 @@ import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
 HISTORY_KINDS = ("gpu", "rack", "air_unit", "cdu", "power")
@@ -18,18 +17,35 @@ class Exports:
 
     def __init__(self, window) -> None:
         self.window = window
-        menu = window.menus["File"]
-        self.act_report = QAction("Export Incident &Report…", window)
-        self.act_report.setStatusTip("Write the open recording's incident report as one HTML file")
-        self.act_report.triggered.connect(self.report_dialog)
-        self.act_history = QAction("Export Selection &History (CSV)…", window)
-        self.act_history.setStatusTip("Write the selected item's recorded history as CSV")
-        self.act_history.triggered.connect(self.history_dialog)
-        acts = menu.actions()
-        after = getattr(window, "act_export", None)
-        i = acts.index(after) if after in acts else -1
-        before = acts[i + 1] if 0 <= i < len(acts) - 1 else None
-        menu.insertActions(before, [self.act_report, self.act_history])
+        from twin.ui.actions import Action
+
+        reg = window.action_registry
+        self.act_report = reg.add(
+            Action(
+                "file.export_report",
+                "Export Incident &Report…",
+                "File",
+                "3_export",
+                1,
+                self.report_dialog,
+                tip="Write the open recording's incident report as one HTML file",
+            )
+        )
+        self.act_history = reg.add(
+            Action(
+                "file.export_history",
+                "Export Selection &History (CSV)…",
+                "File",
+                "3_export",
+                2,
+                self.history_dialog,
+                tip="Write the selected item's recorded history as CSV",
+            )
+        )
+
+    def _selection(self) -> tuple[str, int] | None:
+        sel = self.window.view.selection
+        return None if sel is None else (sel.kind, sel.index)
 
     def _recording(self):
         replay = getattr(self.window.extensions.get("replay"), "replay", None)
@@ -78,7 +94,7 @@ class Exports:
     # ------------------------------------------------------------------ history
     def history_dialog(self) -> None:
         rec = self._need_recording()
-        sel = self.window.selection
+        sel = self._selection()
         if rec is None:
             return
         if sel is None or sel[0] not in HISTORY_KINDS:
@@ -100,7 +116,7 @@ class Exports:
         from twin.whatif.export import write_csv
 
         rec = self._recording()
-        kind, index = self.window.selection
+        kind, index = self._selection()
         times, values = rec.history(kind, index)
         names = list(values)
         rows = [

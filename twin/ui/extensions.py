@@ -27,6 +27,7 @@ EXTENSIONS = (
     "twin.ui.plugins_ui",
     "twin.ui.energy_dock",
     "twin.ui.export_actions",
+    "twin.ui.whatif_dock",
 )
 
 
