@@ -332,12 +332,15 @@ class ReplayController(QObject):
             self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
             self.timeline.set_speed(self.replay.speed)
             self._load_events()
+            self.charts.set_time_origin(rec.start_s)  # mm:ss, as the timeline and events
             self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}")
         else:
             self.timeline.set_live(True if source is not None else None)
             self.timeline.scrubber.set_events([], [], [])
             self.events.clear()
             self._events, self._event_times = [], np.zeros(0)
+            self.charts.set_time_origin(None)
+            self.charts.set_events([], [])
             self.timeline_dock.setWindowTitle("Timeline")
         self.feed.reload()
 
@@ -349,6 +352,7 @@ class ReplayController(QObject):
         self._events = events
         self._event_times = np.array([e.time_s for e in events])
         self.events.set_events(events, rec.start_s)
+        self.charts.set_events(self._event_times, [e.severity for e in events])
         self.timeline.scrubber.set_events(
             self._event_times,
             [e.severity for e in events],
