@@ -18,7 +18,7 @@ from twin.telemetry.dcgm import (
     metric_names,
     series_values,
 )
-from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL
+from twin.model.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL
 
 
 @pytest.fixture(scope="module")
