@@ -49,3 +49,43 @@ def test_energy_over_a_recording(tmp_path, capsys):
     assert main(["info", str(rec_path), "--json"]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["energy"]["it_kwh"] == pytest.approx(out["it_kwh"], rel=1e-6)
+
+
+ROOMY = """\
+format: twin-layout/1
+name: roomy hall  # a comment the saved layout keeps
+halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
+rows:
+  - id: A
+    hall: H
+    racks:
+      - {id: A1, position_m: [3.0, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
+      - {id: A2, position_m: [3.6, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
+  - id: B
+    hall: H
+    racks:
+      - {id: B1, position_m: [3.0, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
+      - {id: B2, position_m: [3.6, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5.8, 0.45], rotation_deg: 180}]
+  supplies: [{id: T, hall: H, rect_m: [2.4, 2.7, 4.2, 3.3], open_fraction: 0.5}]
+  returns: [{id: R, hall: H, rect_m: [2.4, 5.0, 4.2, 5.6]}]
+"""
+
+
+@pytest.mark.slow
+def test_optimise_writes_the_layout(tmp_path, capsys):
+    from twin.model.loader import load_layout
+
+    src = tmp_path / "roomy.yaml"
+    src.write_text(ROOMY)
+    out = tmp_path / "optimised.yaml"
+    assert main(["energy", str(src), "--optimise", "--json", "-o", str(out)]) == 0
+    report = json.loads(capsys.readouterr().out)
+    hall = report["halls"][0]
+    assert hall["changed"] and report["saved_kw"] > 0
+    assert hall["inlet_after_c"]["max"] <= 27.0
+    saved = load_layout(out)
+    assert saved.air_unit_supply_c.tolist() == hall["supply_after_c"]
+    assert saved.air_unit_airflow_m3s.tolist() == hall["flow_after_m3s"]
+    assert "a comment the saved layout keeps" in out.read_text()

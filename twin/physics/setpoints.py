@@ -405,7 +405,8 @@ class SetPointOptimiser:
     ) -> tuple[ThermalResult, list[Margin], np.ndarray, np.ndarray] | None:
         """Check the changed hall as an independent solve would: the normal case solved
         afresh on the changed layout; each failure case re-solved at the new set points on its
-        kept airflow, and afresh too when that leaves less than ``Limits.fresh_below_k`` (the
+        kept airflow, and afresh (straight away when the headroom it had less the supply rise
+        predicts it) when that leaves less than ``Limits.fresh_below_k`` (the
         marched airflow moves a little with the set points: buoyancy's expansion coefficient
         is 1/T, and the march stops short of a fully developed field). Any overshoot is taken
         off the supply and the check repeated (at most three times). None when even the old
@@ -427,11 +428,14 @@ class SetPointOptimiser:
             checks = [self._margin(res, after, hall, "normal", False)]
             scale = np.ones(len(fac.air_unit_ids))
             scale[units] = np.clip(rated[units] / after.air_unit_airflow_m3s[units], 0.0, 1.5)
-            for uid, fm, _ in failures:
-                fm.set_set_points(after)
+            rise = float(np.max(supply - fac.air_unit_supply_c[units]))
+            for uid, fm, m0 in failures:
                 what = f"{fac.hall_ids[hall]}: check {uid} failed"
-                m = self._margin(self._solve(fm, what), after, hall, f"{uid} failed", True)
-                if m.k < lim.fresh_below_k:
+                m = m0
+                if m0.k - rise >= lim.fresh_below_k:  # on its kept airflow first
+                    fm.set_set_points(after)
+                    m = self._margin(self._solve(fm, what), after, hall, f"{uid} failed", True)
+                if m is m0 or m.k < lim.fresh_below_k:
                     fresh = ThermalModel(
                         after, hall, self.cell_for(hall), [uid], unit_flow_scale=scale
                     )
