@@ -31,7 +31,7 @@ from twin.model.constraints import ConstraintChecker
 from twin.model.document import Change, LayoutDocument
 from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, Recovery, RecoveryStore
-from twin.model.save import SaveError
+from twin.model.save import ChangedOnDisk, SaveError
 from twin.model.save import save as save_document
 from twin.physics import cells
 from twin.render.edit_layer import EditLayer, snap_delta, snap_point
@@ -391,8 +391,10 @@ class Editor(QObject):
         fac = w.facility
         if self.doc is not None and self.doc.facility is fac:
             return
-        text = None
-        if fac.path is not None and Path(fac.path).is_file():
+        # the text the window loaded, not the file now: a change another program made since
+        # must be noticed when saving, not taken as what the user opened
+        text = fac.source_text
+        if text is None and fac.path is not None and Path(fac.path).is_file():
             text = Path(fac.path).read_text(encoding="utf-8")
         doc = LayoutDocument(fac.layout, path=fac.path, source_text=text)
         # the window's facility was built from the same layout and catalog: edit it in place,
@@ -1069,7 +1071,13 @@ class Editor(QObject):
         the reasons are shown."""
         doc = self.doc
         try:
-            target = save_document(doc, path)
+            try:
+                target = save_document(doc, path)
+            except ChangedOnDisk as exc:
+                if not self.ask_overwrite_changed(str(exc)):
+                    self._status("Not saved: the file was changed on disk", 6000)
+                    return False
+                target = save_document(doc, path, overwrite_changed=True)
         except SaveError as exc:
             detail = "\n".join(str(p) for p in exc.problems[:20])
             box = QMessageBox(
@@ -1100,6 +1108,18 @@ class Editor(QObject):
         except OSError as exc:
             self._status(f"Autosave failed: {exc}", 6000)
             return False
+
+    def ask_overwrite_changed(self, message: str) -> bool:
+        """The file changed on disk since it was opened: replace it with ours? (modal)"""
+        answer = QMessageBox.question(
+            self.window,
+            "File changed on disk",
+            message.replace("not saved: ", "").capitalize()
+            + "\n\nReplace the file on disk with your version?",
+            Button.Save | Button.Cancel,
+            Button.Cancel,
+        )
+        return answer == Button.Save
 
     # ------------------------------------------------------------------ closing
     def ask_unsaved(self) -> Button:
