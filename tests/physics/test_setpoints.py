@@ -140,3 +140,39 @@ def test_the_edit_applies_and_undoes(tmp_path: Path):
     assert doc.facility.air_unit_supply_c.tolist() == result.halls[0].supply_after_c.tolist()
     doc.history.undo()
     assert doc.facility.air_unit_supply_c.tolist() == [18.0, 18.0, 18.0]
+
+
+LIQUID_ROOM = """\
+format: twin-layout/1
+name: liquid room
+halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
+rows:
+  - id: L
+    hall: H
+    racks:
+      - {id: L1, type: rack-nvl72, position_m: [3.3, 2.4], rotation_deg: 180,
+         servers: [{type: gb200-nvl72, count: 1}], cdu: CDU1}
+cooling:
+  air_units: [{id: C1, type: crah-150kw, hall: H, position_m: [3.6, 5.55], discharge: front}]
+  cdus: [{id: CDU1, type: cdu-inrow-250kw, hall: H, position_m: [4.5, 2.4], rotation_deg: 180,
+          supply_c: 25}]
+"""
+
+
+@pytest.mark.slow
+def test_cdu_supply_rises_to_the_gpu_limit(tmp_path: Path):
+    path = tmp_path / "liquid.yaml"
+    path.write_text(LIQUID_ROOM)
+    fac = load_layout(path)
+    limits = Limits()
+    base = solve_steady(fac, 0, CELL_M)
+    liquid = fac.gpu_liquid
+    # a liquid GPU sits at CDU supply + r_th P: the supply can rise by the smallest headroom
+    headroom = float(np.min((fac.gpu_max_operating_c - 5.0 - base.gpu_temp_c)[liquid]))
+    want = min(25.0 + np.floor(headroom * 10 + 1e-6) / 10, limits.cdu_supply_max_c)
+    result = SetPointOptimiser(fac, CELL_M, limits).run()
+    assert result.halls[0].cdu_supply_after_c.tolist() == [pytest.approx(want)]
+    again = solve_steady(result.facility_after, 0, CELL_M)
+    assert np.all(again.gpu_temp_c[liquid] <= fac.gpu_max_operating_c[liquid] - 5.0)
+    # warmer air and water: the plant's chillers work less
+    assert result.after.chillers_w < result.before.chillers_w

@@ -127,7 +127,7 @@ def test_record_that_cannot_connect_keeps_the_old_recording(small_layout_file, t
     assert "--force" in capsys.readouterr().err
     assert main([*args, "--force"]) == 2
     err = capsys.readouterr().err
-    assert "cannot reach" in err and "left as it was" in err
+    assert "cannot reach" in err and "left as it was" in err and "wrote 0 frames" in err
     assert target.read_bytes() == old
     assert sorted(p.name for p in tmp_path.iterdir()) == ["precious.h5", "small.yaml"]
     new = tmp_path / "new.h5"

@@ -97,21 +97,36 @@ def print_breakdown(name: str, b) -> None:
         print(f"note: {note}")
 
 
+#: the frame groups the energy reads
+FRAME_KINDS = ("rack", "air_unit", "cdu", "power")
+
+
+def recording_energy(rec, facility=None, max_frames: int | None = None):
+    """The facility power of a recording's frames (every frame, or ``max_frames`` spread
+    evenly over the span), with its embedded layout unless ``facility`` is given."""
+    import numpy as np
+
+    from twin.physics.energy import EnergyModel, energy_series
+
+    fac = facility if facility is not None else rec.facility()
+    n = rec.n_frames
+    idx = np.arange(n)
+    if max_frames is not None and n > max_frames:
+        idx = np.unique(np.linspace(0, n - 1, max_frames).round().astype(int))
+    return energy_series(EnergyModel(fac), (rec.frame(int(i), FRAME_KINDS) for i in idx))
+
+
 def _recording(args: argparse.Namespace, fac) -> int:
     import datetime as dt
     import json
     import sys
 
-    from twin.physics.energy import EnergyModel, energy_series
     from twin.recording import RecordingError, open_recording
 
     try:
         with open_recording(args.recording) as rec:
             rec.check_layout(fac)
-            kinds = ("rack", "air_unit", "cdu", "power")
-            series = energy_series(
-                EnergyModel(fac), (rec.frame(i, kinds) for i in range(rec.n_frames))
-            )
+            series = recording_energy(rec, fac)
     except RecordingError as exc:
         print(f"twin energy: {exc}", file=sys.stderr)
         return 1

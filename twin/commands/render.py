@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-COLOURS = ("none", "power", "airflow", "liquid", "weight", "row", "cdu", "tdp", "slowdown")
+from twin.model.metrics import DESIGN_COLOURINGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -19,7 +19,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size", nargs=2, type=int, default=(1600, 1000), metavar=("W", "H"), help="pixels"
     )
     p.add_argument(
-        "--view", default="iso", help="camera: top, iso or row:ID (along a row's cold aisle)"
+        "--view",
+        default="iso",
+        help="camera: top, iso, row:ID (along a row's cold aisle) or rack:ID (the rack's "
+        "front and rear elevation, GPUs coloured by --metric or --color tdp|slowdown)",
     )
     p.add_argument(
         "--color",
@@ -27,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="color",
         default="none",
         help="colour racks or GPUs by a design figure of the layout "
-        f"({', '.join(COLOURS)}) or by an installed colour-mode plugin (see `twin plugins`)",
+        f"(none, {', '.join(DESIGN_COLOURINGS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -90,12 +93,14 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
     import math
     import sys
 
+    from twin.model.metrics import GPU_METRICS
     from twin.recording import LayoutMismatch, RecordingError, open_recording
-    from twin.render.overlays import GPU_OVERLAYS, alarm_levels, render_frame_png
+    from twin.render.offscreen import render_frame_png
+    from twin.render.overlays import alarm_levels
 
-    if args.metric not in GPU_OVERLAYS:
+    if args.metric not in GPU_METRICS:
         print(
-            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_OVERLAYS)}",
+            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_METRICS)}",
             file=sys.stderr,
         )
         return 2
@@ -133,6 +138,12 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
         offset = dt.timedelta(seconds=round(frame.time_s - rec.start_s))
         when = dt.datetime.fromtimestamp(frame.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         title = f"{facility.layout.name} — {rec.path.name}  +{offset}  ({when})"
+    if args.view.startswith("rack:"):
+        from twin.render.overlays import gpu_scale, overlay_values
+
+        scale = gpu_scale(facility, args.metric)
+        values = overlay_values(frame, args.metric)
+        return render_elevation(args, facility, size, values, scale.title, scale.clim, scale.cmap)
     out, status = write_png(
         args.output,
         lambda: render_frame_png(
@@ -144,12 +155,12 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
-            colour_mode=None if args.color in ("none", *COLOURS) else args.color,
+            colour_mode=None if args.color in ("none", *DESIGN_COLOURINGS) else args.color,
         ),
     )
     if out is None:
         return status
-    shown = args.metric if args.color in ("none", *COLOURS) else args.color
+    shown = args.metric if args.color in ("none", *DESIGN_COLOURINGS) else args.color
     print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 
@@ -221,6 +232,8 @@ def run(args: argparse.Namespace) -> int:
         return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
+    if args.view.startswith("rack:"):
+        return render_elevation(args, facility, (w, h), *_design_gpu_values(facility, args.color))
     from twin.render.offscreen import render_png
 
     decorate = None
@@ -245,6 +258,35 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         return status
     print(f"wrote {out} ({w}x{h}, {facility.n_racks} racks, {facility.n_gpus} GPUs)")
+    return 0
+
+
+def _design_gpu_values(facility, colour: str):
+    """Per-GPU design figures an elevation can show without a recording."""
+    from twin.render import style
+
+    if colour == "tdp":
+        return facility.gpu_tdp_w, "GPU TDP (W)", None, style.CMAP_POWER
+    if colour == "slowdown":
+        return facility.gpu_slowdown_c, "GPU slowdown (°C)", None, style.CMAP_TEMPERATURE
+    return None, "", None, style.CMAP_TEMPERATURE
+
+
+def render_elevation(args, facility, size, values, title, clim, cmap) -> int:
+    """``--view rack:ID``: the rack's front and rear elevation, GPUs coloured by ``values``."""
+    from twin.render.elevation import elevation_png
+
+    rack = args.view[len("rack:") :]
+    out, status = write_png(
+        args.output,
+        lambda: elevation_png(
+            facility, rack, args.output, size=size, gpu_values=values, title=title, clim=clim,
+            cmap=cmap,
+        ),
+    )  # fmt: skip
+    if out is None:
+        return status
+    print(f"wrote {out} ({size[0]}x{size[1]}, elevation of rack {rack})")
     return 0
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -18,9 +19,9 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from twin.model.frame import METRICS, Event, Frame
 from twin.recording import format as fmt
 from twin.recording.errors import RecordingError
-from twin.telemetry.frame import METRICS, Event, Frame
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -166,6 +167,8 @@ class Recorder:
         if self._file is None:
             raise RecordingError(f"recording {self.path} is closed")
         t = float(frame.time_s)
+        if not math.isfinite(t):
+            raise RecordingError(f"frame time {t} is not a number; not written to {self.path}")
         if self._last_time is not None and t < self._last_time:
             raise RecordingError(
                 f"frame time {t} is before the previous frame ({self._last_time}) in {self.path}"
