@@ -27,24 +27,33 @@ def _vec(x) -> np.ndarray:
     return np.asarray(x, dtype=float)
 
 
+def _azimuth(camera, d: np.ndarray) -> float:
+    """Direction of the eye around the focal point (radians); straight overhead, the side the
+    screen's bottom faces."""
+    if np.hypot(d[0], d[1]) > 1e-9:
+        return float(np.arctan2(d[1], d[0]))
+    up = camera.GetViewUp()
+    return float(np.arctan2(-up[1], -up[0]))
+
+
 def clamp(camera) -> None:
-    """Keep up as +z, the eye above the floor and the view looking down at least a little."""
+    """Keep the eye above the floor and the view looking down at least a little, with +z up
+    on screen (a plan view straight from above keeps its own up)."""
     focal, pos = _vec(camera.GetFocalPoint()), _vec(camera.GetPosition())
     d = pos - focal
     dist = float(np.linalg.norm(d))
     if dist < 1e-9:
         return
-    horiz = float(np.hypot(d[0], d[1]))
-    elev = np.degrees(np.arctan2(d[2], horiz))
-    az = np.arctan2(d[1], d[0]) if horiz > 1e-9 else 0.0
-    elev = float(np.clip(elev, MIN_ELEVATION_DEG, MAX_ELEVATION_DEG))
-    e = np.radians(elev)
-    d = dist * np.array([np.cos(e) * np.cos(az), np.cos(e) * np.sin(az), np.sin(e)])
-    pos = focal + d
+    elev = float(np.degrees(np.arctan2(d[2], np.hypot(d[0], d[1]))))
+    if elev < MIN_ELEVATION_DEG:
+        e, az = np.radians(MIN_ELEVATION_DEG), _azimuth(camera, d)
+        pos = focal + dist * np.array([np.cos(e) * np.cos(az), np.cos(e) * np.sin(az), np.sin(e)])
     if pos[2] < MIN_EYE_M:
         pos[2] = MIN_EYE_M
     camera.SetPosition(*pos)
-    camera.SetViewUp(0.0, 0.0, 1.0)
+    if elev < 89.99:
+        camera.SetViewUp(0.0, 0.0, 1.0)
+        camera.OrthogonalizeViewUp()
 
 
 def orbit(camera, dx_px: float, dy_px: float) -> None:
@@ -54,11 +63,12 @@ def orbit(camera, dx_px: float, dy_px: float) -> None:
     d = pos - focal
     dist = float(np.linalg.norm(d))
     horiz = float(np.hypot(d[0], d[1]))
-    az = np.arctan2(d[1], d[0]) - np.radians(dx_px * ORBIT_DEG_PER_PX)
+    az = _azimuth(camera, d) - np.radians(dx_px * ORBIT_DEG_PER_PX)
     elev = np.arctan2(d[2], horiz) - np.radians(dy_px * ORBIT_DEG_PER_PX)
     elev = np.clip(elev, np.radians(MIN_ELEVATION_DEG), np.radians(MAX_ELEVATION_DEG))
     d = dist * np.array([np.cos(elev) * np.cos(az), np.cos(elev) * np.sin(az), np.sin(elev)])
     camera.SetPosition(*(focal + d))
+    camera.SetViewUp(0.0, 0.0, 1.0)
     clamp(camera)
 
 

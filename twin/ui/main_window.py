@@ -31,6 +31,7 @@ from pyvistaqt import QtInteractor
 from twin import __version__
 from twin.model.facility import Facility
 from twin.render.colour_modes import MODES, apply_mode
+from twin.render.navigation import Navigation
 from twin.render.scene import Scene
 from twin.ui.describe import Loads, item_id, live_rows
 from twin.ui.inspector import Inspector
@@ -99,6 +100,9 @@ class MainWindow(QMainWindow):
         self.setCentralWidget(self.plotter)
         self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
         self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+        # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
+        # scene draws its far level while the camera moves
+        self.navigation = Navigation(self.plotter, on_motion=self._camera_moving)
 
         self.menus: dict[str, QMenu] = {}
         self.toolbars: dict[str, QToolBar] = {}
@@ -191,6 +195,10 @@ class MainWindow(QMainWindow):
         view = self.menus["View"]
         self.act_top = self._action("View", "&Top", lambda: self._view("top"), "Ctrl+1")
         self.act_iso = self._action("View", "&Isometric", lambda: self._view("iso"), "Ctrl+2")
+        self.act_home = self._action(
+            "View", "&Home (whole site)", lambda: self._view("iso"), "Home",
+            "the whole site, looking down the aisles",
+        )  # fmt: skip
         self.act_row = self._action("View", "Along Selected &Row", self.view_selected_row, "Ctrl+3")
         self.rows_menu = view.addMenu("Along Row")
         self.act_frame = self._action("View", "&Frame Selection", self.frame_selection, "F")
@@ -496,6 +504,15 @@ class MainWindow(QMainWindow):
     # ------------------------------------------------------------------ 3D picking
     def _on_press(self, _obj, _event) -> None:
         self._press_xy = tuple(self.plotter.iren.get_event_position())
+        if self.plotter.iren.interactor.GetRepeatCount() > 0:  # a double click: fly there
+            hit = self.pick_at(*self._press_xy)
+            if hit is not None and self.scene is not None:
+                self.scene.look_at(hit.kind, [hit.index])
+                self.plotter.render()
+
+    def _camera_moving(self, moving: bool) -> None:
+        if self.scene is not None:
+            self.scene.lod.set_interacting(moving)
 
     def _on_release(self, _obj, _event) -> None:
         if self._press_xy is None:
