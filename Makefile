@@ -9,7 +9,7 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
 
-.PHONY: run test system-deps venv lint clean bench mutate package package-test
+.PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd
 
 # first-party plugins (plugins/*): installed with Twin so their tests and the import contract run
 PLUGINS := plugins/twin-nvml 'plugins/twin-racklist[xlsx]' plugins/twin-usd plugins/twin-margin \
@@ -50,6 +50,14 @@ test: system-deps $(STAMP)
 bench: $(STAMP)
 	$(BIN)/twin bench
 
+# The OpenFOAM references of tests/validation/ (hours of CPU; not part of `make test`).
+# ROOMS="open-aisle-85 ..." limits the rooms; the stored results are what the tests use.
+validate-cfd: $(STAMP)
+	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
+		echo "validate-cfd needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS)
+	$(BIN)/python tests/validation/score_twin.py
+
 # Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
 # not part of `make test`: ONLY=loader limits it to the modules whose path contains the word.
 mutate: $(STAMP)
@@ -57,3 +65,14 @@ mutate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# The desktop bundle: build/dist/twin/ (one folder) and dist/twin-VERSION-linux-ARCH.tar.gz.
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	PY=$(BIN)/python packaging/build.sh
+
+# Builds the bundle, then installs it into an empty folder and runs it with no virtualenv
+# (twin --version/validate/thermal/render, the plugins, the window under Xvfb).
+package-test: package
+	TWIN_BUNDLE_TARBALL=$$(ls -t dist/twin-*-linux-*.tar.gz | head -1) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m bundle -s tests/packaging

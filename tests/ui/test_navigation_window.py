@@ -49,7 +49,7 @@ def test_drag_orbits_with_up_kept_and_double_click_flies(opened, qtbot):
     assert np.linalg.norm(np.subtract(cam.GetFocalPoint(), top)) < 1.5
     assert np.linalg.norm(np.subtract(cam.GetPosition(), top)) < before
     # Home: the whole site again
-    win.act_home.trigger()
+    win.action_registry.trigger("view.home")
     assert np.linalg.norm(np.subtract(cam.GetPosition(), top)) > before * 0.9
 
 

@@ -86,6 +86,7 @@ def result_dict(fac, res) -> dict:
         "balance": {
             "heat_in_kw": _num(res.heat_in_w / 1e3),
             "heat_out_kw": _num(res.heat_out_w / 1e3),
+            "heat_stored_kw": _num(res.heat_stored_w / 1e3),
             "error": _num(res.energy_error, 8),
             "mass_error": _num(res.mass_error, 10),
         },

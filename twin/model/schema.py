@@ -356,6 +356,33 @@ class Energy(_Strict):
         return self
 
 
+class Calibration(_Strict):
+    """Where a ``physics:`` block's values came from (written by ``twin cfd calibrate``)."""
+
+    source: L.Text = Field(description="The CFD field, reference or recording fitted to.")
+    method: L.Text = "least squares on rack inlets and slice temperatures"
+    fitted_at: L.Text = Field(description="ISO 8601 time of the fit.")
+    samples: L.count(0, 10**9) = 0
+    rms_before_k: L.bounded(0.0, 1000.0) | None = None
+    rms_after_k: L.bounded(0.0, 1000.0) | None = None
+    cell_m: L.PositiveLength | None = None
+
+
+class Physics(_Strict):
+    """The airflow model's free parameters, for a hall calibrated to its own CFD or sensors."""
+
+    eddy_viscosity_scale: Annotated[float, L.NoBool, Field(gt=0, le=20, allow_inf_nan=False)] = (
+        Field(
+            1.0,
+            description="Multiplies the Chen-Xu zero-equation eddy viscosity (momentum mixing).",
+        )
+    )
+    turbulent_prandtl: Annotated[float, L.NoBool, Field(gt=0.05, le=5, allow_inf_nan=False)] = (
+        Field(0.9, description="Turbulent Prandtl number: heat mixing is eddy viscosity / this.")
+    )
+    calibration: Calibration | None = None
+
+
 class Layout(_Strict):
     format: Literal["twin-layout/1"]
     name: Text
@@ -373,6 +400,9 @@ class Layout(_Strict):
     telemetry: TelemetryMapping = TelemetryMapping()
     energy: Energy | None = Field(
         None, description="Cooling plant and site loads for PUE; unset: a default plant."
+    )
+    physics: Physics | None = Field(
+        None, description="Calibrated airflow-model parameters; unset: the model's defaults."
     )
     catalog: list[CatalogItem] = Field(
         default_factory=list,

@@ -57,7 +57,9 @@ class HeatState:
 class HeatModel:
     """The heat operator for one grid and one flow field; reused for any rack powers."""
 
-    def __init__(self, facility: Facility, grid: Grid, flow: Flow):
+    def __init__(self, facility: Facility, grid: Grid, flow: Flow, pr_t: float = PR_T):
+        """``pr_t``: the turbulent Prandtl number (a calibrated layout's
+        ``physics.turbulent_prandtl``)."""
         self.facility = facility
         self.grid = grid
         air = facility.layout.air
@@ -71,7 +73,7 @@ class HeatModel:
         cid[self.cells] = np.arange(n)
         self.cell_id = cid
         idx = cid.reshape(grid.shape)
-        kappa = np.where(grid.fluid, flow.nu_t / PR_T + KAPPA_AIR, 0.0)
+        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
 
         rows, cols, vals = [], [], []
         diag = np.zeros(n)
@@ -309,15 +311,28 @@ class HeatModel:
     # ------------------------------------------------------------------ transient
     def step(self, t_cells: np.ndarray, rack_air_w: np.ndarray, dt: float) -> np.ndarray:
         """Advance the air temperatures by ``dt`` seconds (sub-stepped at ``dt_stable``)."""
+        return self.step_balanced(t_cells, rack_air_w, dt)[0]
+
+    def step_balanced(
+        self, t_cells: np.ndarray, rack_air_w: np.ndarray, dt: float
+    ) -> tuple[np.ndarray, float]:
+        """``step``, also returning the heat the ports carried out over the step (W, the mean
+        of its sub-steps'), so that heat in = out + stored can be checked for the step."""
         n_sub = max(int(np.ceil(dt / self.dt_stable - 1e-9)), 1)
         h = dt / n_sub
         c = h / self.volume
         dT = self.rack_dt(rack_air_w)
         t = t_cells.copy()
+        out = 0.0
         for _ in range(n_sub):
             s = self.sources(t, dT)
+            out += self.balance(t, s, rack_air_w)[1]
             t += c * (self.b_known - self.A @ t - self.B @ s)
-        return t
+        return t, out / n_sub
+
+    def stored_w(self, t_before: np.ndarray, t_after: np.ndarray, dt: float) -> float:
+        """Heat the air took up over ``dt`` seconds (negative: released), W."""
+        return float(self.rho_cp * self.volume * (t_after - t_before).sum() / dt)
 
     def step_implicit(self, x: HeatState, rack_air_w: np.ndarray, dt: float, tol: float = 1e-8):
         """Advance by ``dt`` seconds in one backward-Euler step: the steady system with the

@@ -171,9 +171,7 @@ class ThermalView(QObject):
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
-        legend = window.layer_actions.get("legend")
-        if legend is not None:
-            legend.toggled.connect(lambda _on: self._sync_layer())
+        window.view.events.layers.connect(lambda _layers: self._sync_layer())
         window.installEventFilter(self)
         QTimer.singleShot(0, self._connect_editor)  # installed after us
 
@@ -499,9 +497,11 @@ class ThermalView(QObject):
             f"RCI-HI {m.get('rci_hi', float('nan')):.0f} %, RCI-LO "
             f"{m.get('rci_lo', float('nan')):.0f} %, RTI {m.get('rti', float('nan')):.0f} %"
         )
+        stored = getattr(res, "heat_stored_w", 0.0)
         lines.append(
-            f"Heat in {res.heat_in_w / 1e3:,.0f} kW, out {res.heat_out_w / 1e3:,.0f} kW "
-            f"(balance {100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
+            f"Heat in {res.heat_in_w / 1e3:,.0f} kW = out {res.heat_out_w / 1e3:,.0f} kW "
+            f"+ stored in the air {stored / 1e3:+,.0f} kW (solver error "
+            f"{100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
         )
         at_cap = np.flatnonzero(res.air_unit_at_capacity)
         if at_cap.size:
