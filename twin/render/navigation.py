@@ -116,21 +116,29 @@ def pan_floor(camera, start, end) -> None:
 
 
 class Navigation:
-    """Binds the camera moves to a plotter's interactor. ``scene`` (optional) is told when a
-    drag starts and ends, so that it can draw its coarse level meanwhile."""
+    """Binds the camera moves to a plotter's interactor, through an interactor style that
+    does nothing by itself (every camera move is ours). ``on_motion(bool)`` is told when a
+    drag starts and ends (the scene draws its coarse level meanwhile); ``on_click(x, y)`` gets
+    a left click that did not move the camera, ``on_double_click(x, y)`` a double click
+    (display pixels, origin bottom-left)."""
 
-    def __init__(self, plotter, on_motion=None) -> None:
-        self.plotter = plotter
-        self.on_motion = on_motion
-        self._mode: str | None = None
-        self._last = (0, 0)
-        self._tags: list[int] = []
-        iren = plotter.iren.interactor
-        self.iren = iren
-        # a style that does nothing by itself: every camera move is ours
+    #: A press and release closer than this (pixels) is a click, not a drag.
+    CLICK_PX = 4
+
+    def __init__(self, plotter, on_motion=None, on_click=None, on_double_click=None) -> None:
         import vtkmodules.vtkInteractionStyle as styles
 
-        iren.SetInteractorStyle(styles.vtkInteractorStyleUser())
+        self.plotter = plotter
+        self.on_motion = on_motion
+        self.on_click = on_click
+        self.on_double_click = on_double_click
+        self._mode: str | None = None
+        self._press = self._last = (0, 0)
+        self.iren = plotter.iren.interactor
+        # events reach a style's observers whatever the GUI toolkit (an interactor's own
+        # observers miss button releases under Qt)
+        self.style = styles.vtkInteractorStyleUser()
+        plotter.iren.style = self.style
         for event, fn in (
             ("LeftButtonPressEvent", self._left_down),
             ("LeftButtonReleaseEvent", self._up),
@@ -140,12 +148,10 @@ class Navigation:
             ("MouseWheelForwardEvent", lambda *_: self._wheel(WHEEL_STEP)),
             ("MouseWheelBackwardEvent", lambda *_: self._wheel(-WHEEL_STEP)),
         ):
-            self._tags.append(iren.AddObserver(event, fn))
+            self.style.AddObserver(event, fn)
 
     def detach(self) -> None:
-        for tag in self._tags:
-            self.iren.RemoveObserver(tag)
-        self._tags = []
+        self.style.RemoveAllObservers()
 
     @property
     def camera(self):
@@ -153,11 +159,14 @@ class Navigation:
 
     def _start(self, mode: str) -> None:
         self._mode = mode
-        self._last = self.iren.GetEventPosition()
+        self._press = self._last = self.iren.GetEventPosition()
         if self.on_motion is not None:
             self.on_motion(True)
 
     def _left_down(self, *_args) -> None:
+        if self.iren.GetRepeatCount() > 0 and self.on_double_click is not None:
+            self.on_double_click(*self.iren.GetEventPosition())
+            return
         self._start("pan" if self.iren.GetShiftKey() else "orbit")
 
     def _middle_down(self, *_args) -> None:
@@ -166,9 +175,13 @@ class Navigation:
     def _up(self, *_args) -> None:
         if self._mode is None:
             return
-        self._mode = None
+        mode, self._mode = self._mode, None
         if self.on_motion is not None:
             self.on_motion(False)
+        x, y = self.iren.GetEventPosition()
+        px, py = self._press
+        if mode == "orbit" and abs(x - px) + abs(y - py) <= self.CLICK_PX and self.on_click:
+            self.on_click(x, y)
         self.plotter.render()
 
     def _move(self, *_args) -> None:
