@@ -128,7 +128,10 @@ class MainWindow(QMainWindow):
         self._update_recent_menu()
         self._update_actions()
         from twin.ui.extensions import install_extensions
+        from twin.ui.solver_relay import SolverRelay
 
+        #: the one background solver of this window (thermal view, editor, what-if)
+        self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
 
     # ------------------------------------------------------------------ extension API
@@ -708,6 +711,7 @@ class MainWindow(QMainWindow):
 
     def closeEvent(self, event) -> None:  # noqa: N802
         self.stop_source()
+        self.solver.shutdown()
         self.loader.wait(10000)
         if self.scene is not None:
             self.scene.remove()

@@ -1,0 +1,75 @@
+"""The window's end of the solver service: thermal requests go out through ``HallJobs`` and
+the answers come back on the GUI thread, newest only, as Qt signals that the editor and the
+thermal view both listen to.
+
+The service emits on its worker thread; ``_arrived`` is connected queued to this object (which
+lives on the GUI thread), so listeners run on the GUI thread whatever they are. An answer whose
+key was asked again meanwhile is dropped here: the newer request's answer follows.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from PySide6.QtCore import QObject, Qt, Signal
+
+from twin.physics.hall_jobs import HallJobs, ThermalAnswer
+from twin.physics.solver_service import Job, Outcome, SolverService
+
+
+class SolverRelay(QObject):
+    """One per window (``window.solver``): ``jobs`` to ask, ``solved``/``failed`` to hear."""
+
+    solved = Signal(object)  # ThermalAnswer
+    failed = Signal(object)  # Outcome (``error``; ``tag`` is the ThermalRequest)
+    _arrived = Signal(object)  # Outcome, emitted on the worker thread
+
+    def __init__(self, parent: QObject | None = None, service: SolverService | None = None):
+        super().__init__(parent)
+        self.service = service if service is not None else SolverService("twin-solver")
+        self.jobs = HallJobs(self.service)
+        self._awaiting: dict[Any, Job] = {}
+        #: the last answer delivered (the editor takes its baseline from it when it is current)
+        self.last: ThermalAnswer | None = None
+        self._arrived.connect(self._deliver, Qt.ConnectionType.QueuedConnection)
+        self.service.finished.connect(self._from_worker)
+        self.service.failed.connect(self._from_worker)
+
+    def request(self, facility, hall: int, **options: Any) -> Job | None:
+        """``HallJobs.request``, remembered until its answer is delivered."""
+        job = self.jobs.request(facility, hall, **options)
+        if job is not None:
+            self._awaiting[job.key] = job
+        return job
+
+    def busy(self, key: Any = None) -> bool:
+        """Whether an answer (of ``key``) is still to come."""
+        return bool(self._awaiting) if key is None else key in self._awaiting
+
+    def cancel(self, key: Any = None) -> None:
+        self.service.cancel(key)
+        if key is None:
+            self._awaiting.clear()
+        else:
+            self._awaiting.pop(key, None)
+
+    def shutdown(self) -> None:
+        """No more answers: the running solve ends in its daemon thread, unheeded."""
+        self.service.shutdown()
+        self._awaiting.clear()
+
+    def _from_worker(self, outcome: Outcome) -> None:
+        self._arrived.emit(outcome)
+
+    def _deliver(self, outcome: Outcome) -> None:
+        job = outcome.job
+        current = self._awaiting.get(job.key) is job and self.service.is_current(job)
+        if not current and not (job.keep_running and job.key in self._awaiting):
+            return  # asked again (or cancelled) since: that answer follows
+        if current:
+            del self._awaiting[job.key]
+        if outcome.error:
+            self.failed.emit(outcome)
+        else:
+            self.last = outcome.value
+            self.solved.emit(outcome.value)
