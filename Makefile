@@ -9,12 +9,16 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
 
-.PHONY: run test system-deps venv lint clean bench
+.PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd
 
-$(STAMP): pyproject.toml plugins/twin-nvml/pyproject.toml
+# first-party plugins (plugins/*): installed with Twin so their tests and the import contract run
+PLUGINS := plugins/twin-nvml 'plugins/twin-racklist[xlsx]' plugins/twin-usd plugins/twin-margin \
+	plugins/twin-inventory
+
+$(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 	test -x $(BIN)/python || $(PY) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]' -e plugins/twin-nvml
+	$(BIN)/python -m pip install --quiet -e '.[test]' $(addprefix -e ,$(PLUGINS))
 	# compile the physics kernels into numba's on-disk cache now (~2 s), not in the first solve
 	$(BIN)/python -c "from twin.physics import kernels; kernels.warm_up()"
 	touch $(STAMP)
@@ -45,6 +49,19 @@ test: system-deps $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/twin bench
+
+# The OpenFOAM references of tests/validation/ (hours of CPU; not part of `make test`).
+# ROOMS="open-aisle-85 ..." limits the rooms; the stored results are what the tests use.
+validate-cfd: $(STAMP)
+	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
+		echo "validate-cfd needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS)
+	$(BIN)/python tests/validation/score_twin.py
+
+# Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
+# not part of `make test`: ONLY=loader limits it to the modules whose path contains the word.
+mutate: $(STAMP)
+	nice -n 19 $(BIN)/python tools/mutate.py $(if $(ONLY),--only $(ONLY))
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache

@@ -2,6 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
 import numpy as np
 import pytest
 from dcgm_exporter import Exporter, ExporterState, Host, temp_of
@@ -73,3 +81,73 @@ def test_record_errors_are_clear(layout, tmp_path, capsys, args, message):
     rc = main(["record", *args, "-o", str(tmp_path / "x.h5"), str(layout)])
     assert rc == 2
     assert message in capsys.readouterr().err
+
+
+ROOT = Path(__file__).resolve().parents[2]
+TWIN = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
+
+
+def twin_process(*args: str, **kw) -> subprocess.Popen:
+    """``twin ARGS`` in a child process running this checkout's code."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-c", TWIN, *args],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kw,
+    )
+
+
+def test_record_with_no_frames_fails_and_says_so(layout, tmp_path):
+    """Nothing answers at the exporter URL: zero frames is a failure (exit 2), not success."""
+    with socket.socket() as s:  # a port nobody listens on
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    out = tmp_path / "empty.h5"
+    proc = twin_process(
+        "record", "--scrape", f"http://127.0.0.1:{port}/metrics", "--duration", "1s",
+        "--step", "0.2s", "--timeout", "0.5", "-o", str(out), str(layout),
+    )  # fmt: skip
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 2, err
+    assert "wrote 0 frames" in err and "no DCGM data" in err
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="SIGINT to a child is POSIX")
+def test_ctrl_c_keeps_what_was_recorded(layout, tmp_path):
+    from twin.recording import open_recording
+
+    exp = Exporter(ExporterState(hosts=[Host("A01-01", 0)])).start()
+    out = tmp_path / "interrupted.h5"
+    try:
+        proc = twin_process(
+            "record", "--scrape", exp.url, "--duration", "120s", "--step", "0.2s",
+            "-o", str(out), str(layout),
+        )  # fmt: skip
+        # wait until the recording holds a few frames, then press Ctrl-C
+        deadline = time.monotonic() + 60
+        frames = 0
+        while frames < 3 and time.monotonic() < deadline and proc.poll() is None:
+            time.sleep(0.5)
+            try:
+                with open_recording(out) as rec:
+                    frames = rec.n_frames
+            except Exception:  # not created yet, or mid-write
+                frames = 0
+        assert frames >= 3, "recorder too slow"
+        t0 = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=30)
+        assert time.monotonic() - t0 < 10  # stops at once, not at the end of --duration
+    finally:
+        exp.stop()
+    assert proc.returncode == 0, err
+    assert "interrupted; keeping what was recorded" in err
+    with open_recording(out) as rec:
+        assert rec.n_frames >= frames
+        assert f"wrote {rec.n_frames} frames" in err
+        a = rec.frame(rec.n_frames - 1).gpu["temp_c"]
+        np.testing.assert_allclose(a[:8], [temp_of(0, g) for g in range(8)])

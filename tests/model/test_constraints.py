@@ -66,11 +66,14 @@ def test_four_racks_survive_any_single_failure():
     assert of(c, "power") == [] and of(c, "power-failover") == [] and of(c, "feed") == []
 
 
-def test_five_racks_overload_the_surviving_side():
+@pytest.mark.parametrize("red", ["2N", "N+1"])
+def test_five_racks_overload_the_surviving_side(red):
     # 5 x 60 = 300 kW: normal 150 kW per PDU (fine). After a failure on side A, PDU-B carries
     # 300 kW > 270 kW and UPS-B 300 / 0.98 = 306.1 kW > 280 kW; symmetric for side B.
-    c = make(POWER.format(racks=racks(5, 60)))
+    # N+1 promises the same as 2N here: any single failure is survived.
+    c = make(POWER.format(racks=racks(5, 60)), red=red)
     assert of(c, "power") == []
+    assert all(v.message.endswith(f"({red})") for v in of(c, "power-failover"))
     fo = {v.items[0]: v for v in of(c, "power-failover")}
     assert set(fo) == {"PDU-A", "PDU-B", "UPS-A", "UPS-B"}
     assert "300.0 kW" in fo["PDU-B"].message and "270.0 kW rating" in fo["PDU-B"].message

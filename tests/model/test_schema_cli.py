@@ -26,7 +26,7 @@ def test_validate_reports_ok_and_problems(capsys):
     assert main(["validate", str(LAYOUTS / "demo-air-hall.yaml")]) == 0
     assert "512 GPUs" in capsys.readouterr().out
     bad = Path(__file__).parent / "bad_layouts" / "overlap.yaml"
-    assert main(["validate", str(bad)]) == 1
+    assert main(["validate", str(bad)]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:18: rows[0].racks[1].position_m:" in err
 

@@ -104,3 +104,10 @@ def write_layout(tmp_path: Path):
         return load_layout(path)
 
     return _write
+
+
+#: Energy balance: the heat solve's relative residual tolerance (twin.physics.model.HEAT_TOL,
+#: 1e-6) with a margin of ten.
+ENERGY_TOL = 1e-5
+#: Mass balance: the last pressure projection's tolerance (1e-7) with a margin of ten.
+MASS_TOL = 1e-6

@@ -7,6 +7,7 @@ import json
 import numpy as np
 import pytest
 
+from tests.physics.conftest import ENERGY_TOL
 from twin.cli import main
 from twin.physics import ThermalModel, devices, metrics
 from twin.physics.devices import CP_W, RHO_W
@@ -61,7 +62,7 @@ def test_cdu_takes_the_liquid_share(gpu_model):
     assert res.cdu_return_c[0] == pytest.approx(25.0 + q / (RHO_W * CP_W * 6.0e-3))
     # the air gets only the rest
     assert res.heat_in_w == pytest.approx(4 * 10.2e3 + 132e3 * 0.15)
-    assert res.energy_error < 0.01
+    assert res.energy_error < ENERGY_TOL
     rise = res.rack_exhaust_c[r] - res.rack_inlet_mean_c[r]
     assert rise == pytest.approx(132e3 * 0.15 / (1.19 * 1005 * fac.rack_airflow_m3s[r]))
 
@@ -72,6 +73,29 @@ def test_cdu_past_capacity_warms_its_supply(gpu_model):
     mcp = RHO_W * CP_W * 6.0e-3
     assert sup[0] == pytest.approx(25.0 + (load[0] - 250e3) / mcp)
     assert ret[0] == pytest.approx(sup[0] + load[0] / mcp)
+
+
+def test_a_cdu_that_is_off_removes_nothing(write_layout):
+    """An off CDU has no capacity: all its load warms its supply (flow given in the layout)."""
+    fac = write_layout(
+        ROOM.replace(
+            "position_m: [4.5, 3.2]}", "position_m: [4.5, 3.2], state: off, flow_lps: 4.0}"
+        )
+    )
+    load, sup, ret = devices.cdu_temps(fac, fac.rack_power_w)
+    mcp = RHO_W * CP_W * 4.0e-3
+    assert load[0] == pytest.approx(132e3 * 0.85, rel=1e-12)
+    assert sup[0] == pytest.approx(25.0 + load[0] / mcp, rel=1e-12)
+    assert ret[0] == pytest.approx(sup[0] + load[0] / mcp, rel=1e-12)
+
+
+def test_a_gpu_held_back_by_half_a_watt_counts_as_throttled(gpu_model):
+    fac, _ = gpu_model
+    # coolant such that slowdown is reached 0.5 W below TDP
+    coolant = fac.gpu_slowdown_c - fac.gpu_r_th_k_per_w * (fac.gpu_tdp_w - 0.5)
+    p, thr = devices.throttled_power(fac, coolant, fac.gpu_tdp_w)
+    np.testing.assert_allclose(p, fac.gpu_tdp_w - 0.5, rtol=1e-12)
+    assert thr.all()
 
 
 def test_throttling_holds_a_gpu_at_slowdown(gpu_model):
@@ -87,6 +111,37 @@ def test_throttling_holds_a_gpu_at_slowdown(gpu_model):
     assert np.allclose(t, 20.0 + fac.gpu_r_th_k_per_w * fac.gpu_tdp_w)
 
 
+def test_gpu_on_coolant_past_slowdown_idles_and_never_draws_negative_power(gpu_model):
+    """Coolant at 95 C is past slowdown (89 C): no power holds the GPU there, so it falls back
+    to its idle draw (catalog: H100 70 W, GB200 120 W) and runs hot, flagged throttled."""
+    fac, _ = gpu_model
+    hot = np.full(fac.n_gpus, 95.0)
+    p, thr = devices.throttled_power(fac, hot, fac.gpu_tdp_w)
+    h100, gb200 = ~fac.gpu_liquid, fac.gpu_liquid
+    np.testing.assert_array_equal(p[h100], 70.0)
+    np.testing.assert_array_equal(p[gb200], 120.0)
+    assert thr.all()
+    t, thr = devices.gpu_steady_c(fac, hot, fac.gpu_tdp_w)
+    np.testing.assert_allclose(t[h100], 95.0 + 0.065 * 70.0, rtol=1e-12)
+    np.testing.assert_allclose(t[gb200], 95.0 + 0.03 * 120.0, rtol=1e-12)
+    assert thr.all()
+    # a GPU asked for less than idle (an idle job) draws what it is asked, unthrottled
+    low = np.full(fac.n_gpus, 50.0)
+    p, thr = devices.throttled_power(fac, np.full(fac.n_gpus, 20.0), low)
+    np.testing.assert_array_equal(p, 50.0)
+    assert not thr.any()
+
+
+def test_a_gpu_at_slowdown_is_flagged_throttled_while_it_cools(gpu_model):
+    """A GPU still at or above slowdown is braking even when its new target is cool."""
+    fac, _ = gpu_model
+    cool = np.full(fac.n_gpus, 20.0)
+    temp = np.where(np.arange(fac.n_gpus) % 2 == 0, 89.0, 88.9)
+    t, thr = devices.gpu_step_c(fac, temp, cool, 0.5 * fac.gpu_tdp_w, 1.0)
+    np.testing.assert_array_equal(thr, temp >= 89.0)
+    assert (t < temp).all()
+
+
 def test_gpu_inertia_is_first_order(gpu_model):
     fac, _ = gpu_model
     cool = np.full(fac.n_gpus, 20.0)
@@ -94,7 +149,8 @@ def test_gpu_inertia_is_first_order(gpu_model):
     target = 20.0 + fac.gpu_r_th_k_per_w * fac.gpu_tdp_w
     t1, _ = devices.gpu_step_c(fac, start, cool, fac.gpu_tdp_w, float(fac.gpu_tau_s[0]))
     frac = (t1 - start) / (target - start)
-    assert np.allclose(frac[0], 1 - np.exp(-1))
+    tau = np.where(fac.gpu_liquid, 15.0, 25.0)  # catalog: GB200 15 s, H100 25 s
+    np.testing.assert_allclose(frac, 1 - np.exp(-float(fac.gpu_tau_s[0]) / tau), rtol=1e-12)
     # two half steps equal one whole step (exact exponential update)
     a, _ = devices.gpu_step_c(fac, start, cool, fac.gpu_tdp_w, 5.0)
     a, _ = devices.gpu_step_c(fac, a, cool, fac.gpu_tdp_w, 5.0)
@@ -152,4 +208,4 @@ def test_cli_table_and_errors(capsys, tmp_path):
     assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 1
     assert "unknown unit" in capsys.readouterr().err
     assert main(["thermal", "layouts/test-room.yaml", "--hall", "NOPE"]) == 2
-    assert main(["thermal", str(tmp_path / "missing.yaml")]) == 1
+    assert main(["thermal", str(tmp_path / "missing.yaml")]) == 2

@@ -59,4 +59,4 @@ def test_simulate_and_info_errors(tmp_path, small_layout_file, capsys):
     assert rc == 2 and "needs a layout with CDUs" in capsys.readouterr().err
     bad = tmp_path / "bad.yaml"
     bad.write_text("format: twin-layout/1\n")
-    assert main(["simulate", str(bad), "-o", str(tmp_path / "y.h5")]) == 1
+    assert main(["simulate", str(bad), "-o", str(tmp_path / "y.h5")]) == 2

@@ -200,3 +200,46 @@ def test_parse_time_forms(recorded):
         assert rec.frame_at(rec.parse_time("+100")).time_s == start + 100
         with pytest.raises(ValueError, match="mm:ss"):
             rec.parse_time("teatime")
+
+
+def test_a_recording_at_a_non_default_resolution_reads_back(tmp_path, small_facility, monkeypatch):
+    """The reader decodes with each dataset's own ``resolution`` attribute, not today's
+    defaults: a file written at 0.01 degC and 10 W steps reads back at those steps."""
+    from twin.recording import recorder as recorder_module
+
+    custom = {
+        kind: tuple(
+            (
+                name,
+                unit,
+                {("gpu", "temp_c"): 0.01, ("rack", "power_w"): 10.0}.get((kind, name), res),
+            )
+            for name, unit, res in metrics
+        )
+        for kind, metrics in METRICS.items()
+    }
+    monkeypatch.setattr(recorder_module, "METRICS", custom)
+    path = tmp_path / "fine.h5"
+    frames = [synthetic(small_facility, i) for i in range(70)]  # a whole block and a tail
+    with Recorder(path, small_facility) as rec:
+        for f in frames:
+            rec.append(f)
+    monkeypatch.undo()
+    with h5py.File(path, "r") as f:
+        assert f["frames/gpu/temp_c"].attrs["resolution"] == pytest.approx(0.01)
+        assert f["frames/rack/power_w"].attrs["resolution"] == pytest.approx(10.0)
+    with open_recording(path) as rec:
+        assert rec.resolution("gpu", "temp_c") == pytest.approx(0.01)
+        assert rec.resolution("rack", "power_w") == pytest.approx(10.0)
+        assert rec.resolution("gpu", "power_w") == pytest.approx(1.0)  # default kept
+        for i in (0, 63, 64, 69):
+            got, want = rec.frame(i), frames[i]
+            a, b = got.gpu["temp_c"], want.gpu["temp_c"]
+            ok = ~np.isnan(b)
+            np.testing.assert_array_equal(np.isnan(a), ~ok)
+            assert np.abs(a[ok] - b[ok]).max() <= 0.005 + 1e-5
+            assert np.abs(got.rack["power_w"] - want.rack["power_w"]).max() <= 5.0 + 1e-2
+        times, h = rec.history("gpu", 5, ["temp_c"])
+        want = np.array([f.gpu["temp_c"][5] for f in frames])
+        ok = ~np.isnan(want)
+        assert np.abs(h["temp_c"][ok] - want[ok]).max() <= 0.005 + 1e-5

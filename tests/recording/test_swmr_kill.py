@@ -85,7 +85,14 @@ def test_sigkilled_writer_leaves_readable_file(tmp_path, small_layout_file):
         for i in range(flushed, n):
             rec.frame(i)
 
-    # the same file damaged: SWMR readers retry bad metadata, and must still fail fast
+    def read_all(path):
+        with open_recording(path) as rec:
+            rows = [rec.frame(i).gpu["temp_c"].tobytes() for i in range(rec.n_frames)]
+            return rows, rec.history("gpu", 3)[1]["temp_c"].tobytes()
+
+    intact = read_all(out)
+    # the same file damaged: SWMR readers retry bad metadata, and must still fail fast, with
+    # an error naming the file or (bytes in slack space) the same values as before
     data = bytearray(out.read_bytes())
     rng = np.random.default_rng(0)
     for where in (0.1, 0.5, 0.9):
@@ -96,10 +103,72 @@ def test_sigkilled_writer_leaves_readable_file(tmp_path, small_layout_file):
         bad.write_bytes(bytes(d))
         t0 = time.monotonic()
         try:
-            with open_recording(bad) as rec:
-                for i in range(rec.n_frames):
-                    rec.frame(i)
-                rec.history("gpu", 3)
+            got = read_all(bad)
         except RecordingError as exc:
             assert str(bad) in str(exc)
+        else:
+            assert got == intact
         assert time.monotonic() - t0 < 20
+
+
+# A writer that never calls flush(): the recorder's own interval must put frames on disk.
+AUTO_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    import numpy as np
+    from twin.model.loader import load_layout
+    from twin.recording import Recorder
+    from twin.telemetry.frame import Frame
+
+    fac = load_layout(sys.argv[1])
+    rec = Recorder(sys.argv[2], fac)
+    i = 0
+    while True:
+        f = Frame.empty(2000.0 + i, fac.counts())
+        f.rack["inlet_c"][:] = 20 + i * 0.1
+        rec.append(f)
+        print(i, time.monotonic(), flush=True)
+        i += 1
+        time.sleep(0.05)
+    """
+)
+
+
+def test_sigkilled_writer_that_never_flushes_keeps_all_but_its_last_second(
+    tmp_path, small_layout_file
+):
+    """README: recordings are flushed at least every second and survive SIGKILL up to the last
+    flush. The writer appends 20 frames a second for 2.5 s and is killed without ever flushing
+    by hand; every frame appended more than a second (plus scheduling slack) before the kill
+    must read back."""
+    script = tmp_path / "auto_writer.py"
+    script.write_text(AUTO_WRITER)
+    out = tmp_path / "auto.h5"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(small_layout_file), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    appended: list[float] = []  # monotonic time at which frame i was appended
+    try:
+        for line in proc.stdout:
+            appended.append(float(line.split()[1]))
+            if appended[-1] - appended[0] >= 2.5:
+                break
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        killed_at = time.monotonic()
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
+    assert proc.returncode == -signal.SIGKILL
+    # frames appended before this moment are older than the promised flush interval
+    must_have = sum(1 for t in appended if t < killed_at - 1.3)
+    assert must_have >= 20, "writer too slow to test anything"
+    with open_recording(out) as rec:
+        assert must_have <= rec.n_frames <= len(appended)
+        times, h = rec.history("rack", 0, ["inlet_c"])
+        np.testing.assert_array_equal(times, 2000.0 + np.arange(rec.n_frames))
+        want = 20 + np.arange(rec.n_frames) * 0.1
+        assert np.abs(h["inlet_c"] - want).max() < 0.05 + 1e-9  # 0.1 °C resolution

@@ -40,7 +40,7 @@ def test_render_writes_a_nonblank_png(small_layout, tmp_path, capsys):
 def test_render_reports_bad_layout_view_and_layer(small_layout, tmp_path, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text(small_layout.read_text().replace("size_m: [12, 10, 4]", "size_m: [12, 10]"))
-    assert main(["render", str(bad), "-o", str(tmp_path / "x.png")]) == 1
+    assert main(["render", str(bad), "-o", str(tmp_path / "x.png")]) == 2
     err = capsys.readouterr().err
     assert "bad.yaml:" in err and "size_m" in err
     assert (

@@ -89,20 +89,22 @@ def test_registry_lists_builtins_and_loads_lazily(small_facility):
     assert src.facility is small_facility
 
 
+def _entry_points(monkeypatch, *eps: EntryPoint) -> None:
+    """Make the plugin registry see exactly these third-party entry points."""
+    from twin import plugins
+
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [e for e in eps if e.group == group])
+    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
+
+
 def test_registry_finds_third_party_entry_point(monkeypatch):
-    ep = EntryPoint("counting", f"{__name__}:_Counting", registry.GROUP)
-
-    def fake_entry_points(group):
-        return [ep] if group == registry.GROUP else []
-
-    monkeypatch.setattr(registry, "entry_points", fake_entry_points)
+    _entry_points(monkeypatch, EntryPoint("counting", f"{__name__}:_Counting", registry.GROUP))
     assert registry.load("counting") is _Counting
 
 
 def test_registry_unknown_and_broken_names(monkeypatch):
     with pytest.raises(registry.SourceNotFound, match="no telemetry source 'nope'"):
         registry.load("nope")
-    ep = EntryPoint("broken", "twin.no_such_module:Thing", registry.GROUP)
-    monkeypatch.setattr(registry, "entry_points", lambda group: [ep])
+    _entry_points(monkeypatch, EntryPoint("broken", "twin.no_such_module:Thing", registry.GROUP))
     with pytest.raises(registry.SourceNotFound, match="broken"):
         registry.load("broken")

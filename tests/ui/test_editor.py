@@ -273,3 +273,9 @@ def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     assert answer.facility is not win.facility and answer.source is win.facility
     i = answer.facility.rack_index["A01"]
     assert answer.facility.rack_rotation_deg[i] == win.facility.rack_rotation_deg[i] == 0.0
+    # A01 now breathes its hot aisle: the thermal rules list it in Problems with the others
+    # whose inlet passed A1 recommended
+    hot = {r for r, t in th.after.items() if t > 27.0}
+    rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
+    shown = {items for _, msg, items in rows if "above ASHRAE A1" in msg}
+    assert "A01" in hot and shown == hot

@@ -175,6 +175,42 @@ def _step(model, name: str) -> Result:
     )
 
 
+def _follow(model, name: str) -> Result:
+    """One 1 s telemetry frame with new rack powers: ``follow`` (one implicit step) against
+    ``step`` (explicit sub-steps at the stability limit) from the same state."""
+    fac = model.facility
+    rng = np.random.default_rng(7)
+    powers = [fac.rack_power_w * rng.uniform(0.7, 1.0, fac.n_racks) for _ in range(4)]
+    start = model.state
+    times = []
+    for p in powers:
+        t0 = time.perf_counter()
+        res = model.follow(1.0, p)
+        times.append(time.perf_counter() - t0)
+    follow_state = model.state
+    model.state = start
+    for p in powers[:1]:
+        t0 = time.perf_counter()
+        ref = model.step(1.0, p)
+        step_s = time.perf_counter() - t0
+    model.state = start
+    first = model.follow(1.0, powers[0])
+    diff = float(np.nanmax(np.abs(first.rack_inlet_mean_c - ref.rack_inlet_mean_c)))
+    model.state = follow_state
+    value = float(np.median(times))
+    return Result(
+        name,
+        value * 1e3,
+        "ms",
+        baseline=step_s * 1e3,
+        ratio=value / step_s,
+        note=f"median of {len(times)} frames ({', '.join(f'{t * 1e3:.0f}' for t in times)} ms) "
+        f"on {model.heat.n:,} air cells; baseline: explicit step() of the same frame "
+        f"({int(np.ceil(1 / model.heat.dt_stable))} sub-steps); rack inlets differ by at most "
+        f"{diff:.3f} K after the first frame; energy error {res.energy_error:.1e}",
+    )
+
+
 def _solver_ratio(fac) -> Result:
     """AMG-CG on the pressure Poisson matrix vs scipy's direct sparse solve, same matrix."""
     import scipy.sparse.linalg as spla
@@ -220,6 +256,45 @@ def _kernel_load() -> Result:
     )
 
 
+def _factory_steady() -> Result:
+    """Every hall of the shipped 100k-GPU factory on the coarse pass of ``twin thermal --all``,
+    in worker processes, against the same halls solved one after another in this process."""
+    from pathlib import Path
+
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+    from twin.physics.factory import COARSE_CELL_M, default_jobs, plan, solve_halls
+
+    path = Path(__file__).parents[2] / "layouts" / "ai-factory-100k.yaml"
+    fac = load_layout(path)
+    jobs = plan(fac, COARSE_CELL_M, None)
+    t0 = time.perf_counter()
+    done = list(solve_halls(path, jobs, _hottest_inlet))
+    par_s = time.perf_counter() - t0
+    errors = [d.error for d in done if d.error]
+    if errors:
+        raise RuntimeError(f"factory solve failed: {errors}")
+    t0 = time.perf_counter()
+    for job in jobs:
+        solve_steady(fac, hall=job.hall, cell_m=job.cell_m)
+    ser_s = time.perf_counter() - t0
+    hot = max(d.summary for d in done)
+    return Result(
+        "physics.factory_steady_s",
+        par_s,
+        "s",
+        baseline=ser_s,
+        ratio=par_s / ser_s,
+        note=f"{len(jobs)} halls at {COARSE_CELL_M} m in {min(default_jobs(), len(jobs))} "
+        f"processes (layout loaded in each); hottest rack inlet {hot:.1f} C; baseline: the "
+        "same halls one after another in this process (layout already loaded)",
+    )
+
+
+def _hottest_inlet(fac, res) -> float:
+    return float(np.nanmax(res.rack_inlet_max_c))
+
+
 def run() -> list[Result]:
     fac = _facility()
     out = [_kernel_load()]
@@ -233,9 +308,10 @@ def run() -> list[Result]:
     r, model = _steady(fac, 0.1, "physics.steady_1m_s")
     out.append(r)
     out.append(_step(model, "physics.step_1m_ms"))
+    out.append(_follow(model, "physics.follow_1m_ms"))
     del model
     out.append(_solver_ratio(fac))
     return out
 
 
-BENCHMARKS = [("physics", run)]
+BENCHMARKS = [("physics.factory", lambda: [_factory_steady()]), ("physics", run)]

@@ -17,14 +17,6 @@ def summary(rec) -> dict:
     """The facts ``twin info`` prints, as a dictionary."""
     from collections import Counter
 
-    def iso(t: float) -> str | None:
-        import datetime as dt
-        import math
-
-        if math.isnan(t):
-            return None
-        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec="seconds")
-
     n = rec.n_frames
     rate = (n - 1) / rec.duration_s if n > 1 and rec.duration_s > 0 else None
     return {
@@ -46,7 +38,22 @@ def summary(rec) -> dict:
         "size_bytes": rec.size_bytes,
         "samples": rec.n_samples,
         "bytes_per_sample": rec.bytes_per_sample,
+        "warnings": list(getattr(rec, "warnings", [])),
     }
+
+
+def iso(t: float, timespec: str = "seconds") -> str | None:
+    """Any stored time as text: ISO 8601 within the calendar, else the raw seconds (a damaged
+    file may hold 2^63 or -1e300); None for NaN (no time)."""
+    import datetime as dt
+    import math
+
+    if math.isnan(t):
+        return None
+    try:
+        return dt.datetime.fromtimestamp(t, dt.UTC).isoformat(timespec=timespec)
+    except (OverflowError, ValueError, OSError):
+        return f"{t:.6g} s since 1970 (outside the calendar)"
 
 
 def run(args: argparse.Namespace) -> int:
@@ -58,6 +65,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_recording(args.recording) as rec:
             info = summary(rec)
+            info["energy"] = _energy(rec)
             events = rec.events if args.events else []
     except RecordingError as exc:
         print(f"twin info: {exc}", file=sys.stderr)
@@ -93,14 +101,40 @@ def run(args: argparse.Namespace) -> int:
         f"  size     {info['size_bytes'] / 1e6:.2f} MB, {info['samples']:,} samples, "
         f"{info['bytes_per_sample']:.3f} bytes per sample"
     )
+    if info["energy"]:
+        en = info["energy"]
+        print(
+            f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
+            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
+        )
+    for w in info["warnings"]:
+        print(f"  warning  {w}")
     for e in events:
-        import datetime as dt
-
-        when = dt.datetime.fromtimestamp(e.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+        when = (iso(e.time_s) or "?").replace("T", " ").replace("+00:00", "")
         print(f"  {when}  {e.kind!s:15s} {e.item:24s} {e.message}")
     return 0
 
 
+def _energy(rec) -> dict | None:
+    """The facility energy over the recording (up to 240 frames spread over it), or None
+    when its embedded layout does not load."""
+    from twin.commands.energy import recording_energy
+    from twin.model.errors import LayoutError
+
+    if rec.n_frames == 0:
+        return None
+    from twin.recording import RecordingError
+
+    try:
+        return recording_energy(rec, max_frames=240).summary()
+    except (LayoutError, ValueError, RecordingError, ArithmeticError):
+        return None  # a damaged recording still gets its summary, without energy
+
+
 def _hms(seconds: float) -> str:
+    import math
+
+    if not math.isfinite(seconds):
+        return "?"
     s = int(round(seconds))
     return f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"

@@ -29,6 +29,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--step", default="15s", help="time between frames (default 15s)")
     p.add_argument("--duration", help="live mode: how long to record, e.g. 10m")
     p.add_argument("-o", "--output", required=True, help="recording to write (.h5)")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing recording (only once the new one has data)",
+    )
     p.add_argument("--user", help="basic-auth user (password from env or prompted)")
     p.add_argument("--ca-file", help="CA bundle to verify the server's TLS certificate")
     p.add_argument(
@@ -68,6 +73,7 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.model.loader import LayoutError, load_layout
     from twin.recording import Recorder, RecordingError
+    from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.telemetry.live_http import LiveError
     from twin.telemetry.prometheus import parse_duration
 
@@ -103,22 +109,35 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc))
 
     try:
-        recorder = Recorder(args.output, facility)
+        out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
+    except OutputRefused as exc:
+        return fail(str(exc))
+    try:
+        recorder = Recorder(out.path, facility)
     except (RecordingError, OSError) as exc:
+        out.finish(0)
         return fail(str(exc))
     frames = 0
+    error = None
     try:
         if history:
             frames = _record_history(args, facility, recorder, t0, t1, step, auth)
         else:
             frames = _record_live(args, facility, recorder, duration, step, auth)
     except (LiveError, ValueError) as exc:
-        return fail(str(exc))
+        error = str(exc)
     except KeyboardInterrupt:
         print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
     finally:
+        # counted by the recorder: an interrupt leaves the local count unassigned
+        frames = recorder.n_frames
         recorder.close()
-    print(f"wrote {frames} frames to {args.output}", file=sys.stderr)
+        frames = recorder.n_frames
+        what = out.finish(frames)
+    note = f" ({what})" if frames == 0 or out.replacing else ""
+    print(f"wrote {frames} frames to {args.output}{note}", file=sys.stderr)
+    if error is not None:
+        return fail(error)
     if frames == 0:
         return fail("no DCGM data matched the layout in that time range")
     return 0
@@ -163,6 +182,8 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
     import sys
     import time
 
+    from twin.telemetry.live_http import LiveError
+
     if args.prometheus:
         from twin.telemetry.prometheus import PrometheusSource
 
@@ -191,4 +212,6 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
         source.stop()
+    if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
+        raise LiveError(f"no DCGM data recorded: {st.message}")
     return frames

@@ -19,15 +19,18 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--size", nargs=2, type=int, default=(1600, 1000), metavar=("W", "H"), help="pixels"
     )
     p.add_argument(
-        "--view", default="iso", help="camera: top, iso or row:ID (along a row's cold aisle)"
+        "--view",
+        default="iso",
+        help="camera: top, iso, row:ID (along a row's cold aisle) or rack:ID (the rack's "
+        "front and rear elevation, GPUs coloured by --metric or --color tdp|slowdown)",
     )
     p.add_argument(
         "--color",
         "--colour",
         dest="color",
         default="none",
-        choices=COLOURS,
-        help="colour racks or GPUs by a design figure of the layout",
+        help="colour racks or GPUs by a design figure of the layout "
+        f"({', '.join(COLOURS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -133,6 +136,12 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
         offset = dt.timedelta(seconds=round(frame.time_s - rec.start_s))
         when = dt.datetime.fromtimestamp(frame.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         title = f"{facility.layout.name} — {rec.path.name}  +{offset}  ({when})"
+    if args.view.startswith("rack:"):
+        from twin.render.overlays import gpu_scale, overlay_values
+
+        scale = gpu_scale(facility, args.metric)
+        values = overlay_values(frame, args.metric)
+        return render_elevation(args, facility, size, values, scale.title, scale.clim, scale.cmap)
     out, status = write_png(
         args.output,
         lambda: render_frame_png(
@@ -144,11 +153,13 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
+            colour_mode=None if args.color in ("none", *COLOURS) else args.color,
         ),
     )
     if out is None:
         return status
-    print(f"wrote {out} ({size[0]}x{size[1]}, {args.metric} at +{offset}, {when})")
+    shown = args.metric if args.color in ("none", *COLOURS) else args.color
+    print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 
 
@@ -216,9 +227,11 @@ def run(args: argparse.Namespace) -> int:
         facility = load_layout(args.layout)
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
-        return 1
+        return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
+    if args.view.startswith("rack:"):
+        return render_elevation(args, facility, (w, h), *_design_gpu_values(facility, args.color))
     from twin.render.offscreen import render_png
 
     decorate = None
@@ -243,6 +256,35 @@ def run(args: argparse.Namespace) -> int:
     if out is None:
         return status
     print(f"wrote {out} ({w}x{h}, {facility.n_racks} racks, {facility.n_gpus} GPUs)")
+    return 0
+
+
+def _design_gpu_values(facility, colour: str):
+    """Per-GPU design figures an elevation can show without a recording."""
+    from twin.render import style
+
+    if colour == "tdp":
+        return facility.gpu_tdp_w, "GPU TDP (W)", None, style.CMAP_POWER
+    if colour == "slowdown":
+        return facility.gpu_slowdown_c, "GPU slowdown (°C)", None, style.CMAP_TEMPERATURE
+    return None, "", None, style.CMAP_TEMPERATURE
+
+
+def render_elevation(args, facility, size, values, title, clim, cmap) -> int:
+    """``--view rack:ID``: the rack's front and rear elevation, GPUs coloured by ``values``."""
+    from twin.render.elevation import elevation_png
+
+    rack = args.view[len("rack:") :]
+    out, status = write_png(
+        args.output,
+        lambda: elevation_png(
+            facility, rack, args.output, size=size, gpu_values=values, title=title, clim=clim,
+            cmap=cmap,
+        ),
+    )  # fmt: skip
+    if out is None:
+        return status
+    print(f"wrote {out} ({size[0]}x{size[1]}, elevation of rack {rack})")
     return 0
 
 

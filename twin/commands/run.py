@@ -6,6 +6,8 @@ import argparse
 from pathlib import Path
 
 DEFAULT_LAYOUT = Path("layouts/demo-air-hall.yaml")
+#: ``twin run FILE`` with one of these replays it (the desktop entry opens files this way).
+RECORDING_SUFFIXES = (".h5", ".hdf5")
 
 
 def default_layout() -> Path | None:
@@ -25,7 +27,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Open the Twin window. Needs a display; use `twin render` without one.",
     )
     p.add_argument(
-        "layout", nargs="?", help=f"layout file (default: {DEFAULT_LAYOUT} when it exists)"
+        "layout",
+        nargs="?",
+        help=f"layout file (default: {DEFAULT_LAYOUT} when it exists), or a recording (.h5) "
+        "to replay with its own layout",
     )
     live = p.add_mutually_exclusive_group()
     live.add_argument(
@@ -121,6 +126,11 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.ui.app import has_display
 
+    if args.layout and Path(args.layout).suffix.lower() in RECORDING_SUFFIXES:
+        if args.recording:
+            print("twin run: give one recording, not two", file=sys.stderr)
+            return 2
+        args.recording, args.layout = args.layout, None  # a double-clicked recording
     layout = Path(args.layout) if args.layout else default_layout()
     if layout is not None and not layout.exists():
         print(f"twin run: no such layout file: {layout}", file=sys.stderr)

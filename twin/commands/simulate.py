@@ -56,6 +56,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="rack inlets from the airflow physics (slower: a field step per frame)",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE.h5")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing recording (only once the new one has data)",
+    )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
 
@@ -67,6 +72,7 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.recording import Recorder, RecordingError
+    from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.telemetry.scenarios import Scenario
     from twin.telemetry.simulator import Simulator
 
@@ -77,7 +83,7 @@ def run(args: argparse.Namespace) -> int:
         fac = load_layout(args.layout)
     except LayoutError as exc:
         print(exc, file=sys.stderr)
-        return 1
+        return 2
     kw = {}
     if args.fail_at is not None:
         kw["fail_at_s"] = args.fail_at
@@ -100,7 +106,12 @@ def run(args: argparse.Namespace) -> int:
     t0 = time.perf_counter()
     n_events = 0
     try:
-        with Recorder(args.output, fac) as rec:
+        out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
+    except OutputRefused as exc:
+        print(f"twin simulate: {exc}", file=sys.stderr)
+        return 2
+    try:
+        with Recorder(out.path, fac) as rec:
             for i in range(n):
                 frame = sim.step()
                 n_events += len(frame.events)
@@ -108,8 +119,13 @@ def run(args: argparse.Namespace) -> int:
                 if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
                     print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
     except RecordingError as exc:
+        out.discard()
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 1
+    except BaseException:
+        out.discard()
+        raise
+    out.finish(n)
     wall = time.perf_counter() - t0
     if not args.quiet:
         print(

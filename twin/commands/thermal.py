@@ -26,6 +26,21 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="treat this air unit as failed (repeatable)",
     )
     p.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
+    p.add_argument(
+        "--all",
+        action="store_true",
+        help="solve every hall, in parallel processes, on a coarse grid first",
+    )
+    p.add_argument(
+        "--coarse",
+        type=float,
+        default=None,
+        metavar="M",
+        help="with --all: cell of the first pass (0.4); halls as coarse skip it",
+    )
+    p.add_argument(
+        "--jobs", type=int, default=None, metavar="N", help="with --all: worker processes (cores)"
+    )
     p.set_defaults(func=run)
 
 
@@ -71,6 +86,7 @@ def result_dict(fac, res) -> dict:
         "balance": {
             "heat_in_kw": _num(res.heat_in_w / 1e3),
             "heat_out_kw": _num(res.heat_out_w / 1e3),
+            "heat_stored_kw": _num(res.heat_stored_w / 1e3),
             "error": _num(res.energy_error, 8),
             "mass_error": _num(res.mass_error, 10),
         },
@@ -122,10 +138,12 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return 1
+        return 2
     except OSError as exc:
         print(f"twin thermal: {exc}", file=sys.stderr)
         return 1
+    if args.all:
+        return _run_all(args, fac)
     hall = fac.hall_index.get(args.hall)
     if hall is None:
         if args.hall.isdigit() and int(args.hall) < len(fac.hall_ids):
@@ -203,3 +221,72 @@ def _print_table(d: dict) -> None:
             "WARNING: the hall's heat exceeds its running air units' capacity: no steady "
             "state exists; set points kept"
         )
+
+
+def _run_all(args: argparse.Namespace, fac) -> int:
+    """Every hall, coarse pass first; one line per hall as it finishes, then the site."""
+    import json
+    import sys
+    import time
+
+    from twin.physics.factory import COARSE_CELL_M, plan, solve_halls
+
+    coarse = COARSE_CELL_M if args.coarse is None else args.coarse
+    if (args.cell is not None and args.cell <= 0) or coarse <= 0 or (args.jobs or 1) < 1:
+        print("twin thermal: --cell, --coarse and --jobs must be positive", file=sys.stderr)
+        return 2
+    unknown = sorted(set(args.fail) - set(fac.air_unit_ids))
+    if unknown:
+        print(f"twin thermal: no air unit {', '.join(unknown)}", file=sys.stderr)
+        return 2
+    jobs = plan(fac, args.cell, coarse, args.fail)
+    t0 = time.perf_counter()
+    passes: dict[str, list] = {}
+    status = 0
+    for done in solve_halls(args.layout, jobs, result_dict, args.jobs):
+        if done.error:
+            status = 1
+            print(f"twin thermal: hall {done.hall_id}: {done.error}", file=sys.stderr)
+            continue
+        passes.setdefault(done.job.stage, []).append(done.summary)
+        if not args.json:
+            print(hall_line(done.summary), flush=True)
+    seconds = time.perf_counter() - t0
+    out = [
+        {"stage": stage, "halls": sorted(passes[stage], key=lambda d: fac.hall_index[d["hall"]])}
+        for stage in ("coarse", "fine")
+        if stage in passes
+    ]
+    if args.json:
+        print(json.dumps({"passes": out, "seconds": round(seconds, 3)}, indent=2))
+    elif out:
+        print(site_line(out[-1]["halls"], seconds))
+    return status
+
+
+def _inlets(d: dict) -> list[float]:
+    return [r["inlet_max_c"] for r in d["racks"] if r["inlet_max_c"] is not None]
+
+
+def hall_line(d: dict) -> str:
+    """One hall's result in a line: hottest inlet, racks outside A1 allowable, RCI_HI."""
+    t = _inlets(d)
+    hot = max(t) if t else float("nan")
+    outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
+    return (
+        f"hall {d['hall']:6s} at {d['grid']['cell_m']} m: {len(d['racks'])} racks, hottest "
+        f"inlet {hot:5.1f} C, {outside} outside A1 allowable, RCI_HI {d['metrics']['rci_hi']:5.1f} "
+        f"%, heat {d['balance']['heat_in_kw'] / 1e3:.2f} MW, {d['seconds']:.1f} s"
+    )
+
+
+def site_line(halls: list[dict], seconds: float) -> str:
+    """The whole site at the finest pass."""
+    t = [x for d in halls for x in _inlets(d)]
+    outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
+    heat_mw = sum(d["balance"]["heat_in_kw"] for d in halls) / 1e3
+    return (
+        f"site: {len(halls)} halls, {len(t)} racks, hottest inlet "
+        f"{max(t) if t else float('nan'):.1f} C, {outside} outside A1 allowable, air-side heat "
+        f"{heat_mw:.2f} MW; {seconds:.1f} s wall"
+    )

@@ -25,7 +25,7 @@ from twin.model.catalog import Catalog, shipped_catalog
 from twin.model.errors import LayoutError, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import front_vectors
-from twin.model.loader import check_references, facility_from_text, parse_layout
+from twin.model.loader import check_before_build, facility_from_text, parse_layout
 from twin.model.schema import Layout, Rack
 
 #: Collections of id'd items that edits can add to, remove from and change, by layout path.
@@ -128,7 +128,7 @@ class LayoutDocument:
             return cls(fac.layout, catalog, path, text)
         layout = parse_layout(text, path)
         doc_catalog = catalog or shipped_catalog()
-        problems = check_references(layout, doc_catalog.with_items(layout.catalog))
+        problems = check_before_build(layout, doc_catalog.with_items(layout.catalog))
         if problems:
             from twin.model.errors import Problem
             from twin.model.yamlpos import lines_of
@@ -247,7 +247,9 @@ class LayoutDocument:
 
     # ------------------------------------------------------------------ checks
     def _check_refs(self) -> None:
-        problems = check_references(self.layout, self.base_catalog.with_items(self.layout.catalog))
+        problems = check_before_build(
+            self.layout, self.base_catalog.with_items(self.layout.catalog)
+        )
         if problems:
             raise EditError("; ".join(f"{field_path(loc)}: {msg}" for loc, msg in problems))
 

@@ -17,6 +17,8 @@ from twin.model.catalog import Catalog, shipped_catalog
 from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import footprints, outside, overlapping_pairs
+from twin.model.limits import MAX_LAYOUT_BYTES, MAX_YAML_NODES
+from twin.model.sanity import check_host_names, check_placement, check_totals, count_nodes
 from twin.model.schema import FORMAT, Layout
 from twin.model.yamlpos import lines_of, load_fast
 
@@ -26,8 +28,13 @@ Loc = tuple
 def parse_layout(text: str, path: str | Path | None = None) -> Layout:
     """Text to a schema-valid ``Layout`` (no cross-reference checks yet)."""
     name = str(path) if path is not None else "<layout>"
+    if len(text) > MAX_LAYOUT_BYTES:
+        msg = f"file too large: {len(text):,} characters (at most {MAX_LAYOUT_BYTES:,})"
+        raise LayoutError([Problem(msg, "", None, name)], path)
     try:
         data: Any = load_fast(text)
+    except RecursionError:
+        raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
@@ -44,8 +51,16 @@ def parse_layout(text: str, path: str | Path | None = None) -> Layout:
         else:
             msg = f"not a Twin layout: 'format' must be {FORMAT!r}"
         raise LayoutError([Problem(msg, "format", lines_of(text, [("format",)])[0], name)], path)
+    if count_nodes(data) > MAX_YAML_NODES:
+        msg = (
+            f"too many items: more than {MAX_YAML_NODES:,} values once YAML aliases (*name) "
+            "are expanded (the limit of a layout)"
+        )
+        raise LayoutError([Problem(msg, "", None, name)], path)
     try:
         return Layout.model_validate(data)
+    except RecursionError:
+        raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except ValidationError as exc:
         errs = exc.errors(include_url=False)
         locs = [tuple(e["loc"]) for e in errs]
@@ -207,7 +222,46 @@ def check_references(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
     for i, s in enumerate(layout.sensors):
         unique(s.id, ("sensors", i))
         in_hall(s.hall, ("sensors", i))
+    out += _check_energy(layout, catalog)
     return out
+
+
+def _check_energy(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
+    """Plant types of the right kind, and every unit or hall a plant serves known."""
+    out: list[tuple[Loc, str]] = []
+    if layout.energy is None:
+        return out
+    cool = layout.cooling
+    known = {u.id for u in cool.air_units} | {c.id for c in cool.cdus}
+    known |= {h.id for h in layout.halls} | {"air", "liquid"}
+    seen: set[str] = set()
+    for i, plant in enumerate(layout.energy.plants):
+        loc: Loc = ("energy", "plants", i)
+        if plant.id in seen:
+            out.append((loc + ("id",), f"duplicate plant id {plant.id!r}"))
+        seen.add(plant.id)
+        for name, kinds in (
+            ("chiller", ("chiller",)),
+            ("heat_rejection", ("dry_cooler", "cooling_tower")),
+        ):
+            ref = getattr(plant, name)
+            item = catalog.get(ref) if ref else None
+            if ref and item is None:
+                out.append((loc + (name,), f"unknown type {ref!r}: not in the catalog"))
+            elif item is not None and item.kind not in kinds:
+                out.append(
+                    (loc + (name,), f"type {ref!r} is a {item.kind}, expected {' or '.join(kinds)}")
+                )
+        for k, ref in enumerate(plant.serves):
+            if ref not in known:
+                out.append((loc + ("serves", k), f"unknown air unit, CDU or hall {ref!r}"))
+    return out
+
+
+def check_before_build(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
+    """What must hold before a ``Facility`` is built from ``layout``: references resolve and
+    the totals (racks, hosts, GPUs) are within the limits, so nothing huge is allocated."""
+    return check_references(layout, catalog) or check_totals(layout, catalog)
 
 
 def _rack_locs(layout: Layout) -> list[Loc]:
@@ -282,7 +336,9 @@ def facility_from_text(
     name = str(path) if path is not None else "<layout>"
     layout = parse_layout(text, path)
     cat = (catalog or shipped_catalog()).with_items(layout.catalog)
-    problems = check_references(layout, cat)
+    problems = check_before_build(layout, cat)
+    if not problems:
+        problems = check_host_names(layout, cat)
     if not problems:
         try:
             fac = Facility(layout, cat, path)
@@ -290,7 +346,7 @@ def facility_from_text(
             raise LayoutError(
                 [Problem(f"inconsistent layout: {exc}", "", None, name)], path
             ) from None
-        problems = check_geometry(fac)
+        problems = check_geometry(fac) + check_placement(layout, fac.hall_size_m)
     if problems:
         lines = lines_of(text, [loc for loc, _ in problems])
         raise LayoutError(
@@ -308,6 +364,10 @@ def load_layout(path: str | Path, catalog: Catalog | None = None) -> Facility:
     """Load and fully validate a layout file into a ``Facility``, or raise ``LayoutError``."""
     path = Path(path)
     try:
+        size = path.stat().st_size
+        if size > MAX_LAYOUT_BYTES:
+            msg = f"file too large: {size:,} bytes (at most {MAX_LAYOUT_BYTES:,})"
+            raise LayoutError([Problem(msg, "", None, str(path))], path)
         raw = path.read_bytes()
     except OSError as exc:
         raise LayoutError(

@@ -50,7 +50,8 @@ them as they are, no copy needed):
   ``air_unit_capacity_w``, ``air_unit_at_capacity``; per CDU: ``cdu_load_w``,
   ``cdu_supply_c``, ``cdu_return_c``.
 - hall: ``supply_mean_c``, ``return_mean_c``, ``heat_in_w``, ``heat_out_w``,
-  ``energy_error``, ``mass_error``, ``overloaded``, ``metrics`` (rci_hi, rci_lo, rti in %,
+  ``heat_stored_w`` (taken up by the air over a transient step; 0 when steady; in = out +
+  stored), ``energy_error`` (the solver's error only), ``mass_error``, ``overloaded``, ``metrics`` (rci_hi, rci_lo, rti in %,
   shi, rhi as fractions), ``seconds``.
 """
 

@@ -188,8 +188,11 @@ def divergence(grid: Grid, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.nd
 class FlowModel:
     """Steady airflow of one grid; keeps the AMG hierarchy so fan changes re-solve cheaply."""
 
-    def __init__(self, grid: Grid):
+    def __init__(self, grid: Grid, nu_scale: float = 1.0):
+        """``nu_scale`` multiplies the Chen-Xu eddy viscosity (a calibrated layout's
+        ``physics.eddy_viscosity_scale``)."""
         self.grid = grid
+        self.nu_scale = float(nu_scale)
         self.pressure = PressureSolver(grid)
         fl = grid.fluid
         pad = np.pad(fl, 1, constant_values=False)
@@ -239,7 +242,7 @@ class FlowModel:
         vc = 0.5 * (v[:, 1:] + v[:, :-1])
         wc = 0.5 * (w[:, :, 1:] + w[:, :, :-1])
         speed = np.sqrt(uc * uc + vc * vc + wc * wc)
-        return CHEN_XU * speed * self.wall_m
+        return (CHEN_XU * self.nu_scale) * speed * self.wall_m
 
     def from_velocity(self, u, v, w, tol: float = 1e-5) -> Flow:
         """A flow from given face velocities (e.g. prolonged from a coarser grid): ports set,

@@ -57,14 +57,15 @@ def gpu_step_c(
 
 
 def cdu_temps(
-    facility: Facility, rack_power_w: np.ndarray
+    facility: Facility, rack_power_w: np.ndarray, on: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(load W, supply C, return C) of each CDU.
+    """(load W, supply C, return C) of each CDU; ``on`` overrides the layout's states (a
+    what-if failing CDUs).
 
     Return = supply + Q / (rho_w cp_w flow). A CDU holds its supply set point up to its
     capacity; past it (or when off) the unremoved heat warms the supply."""
     load = facility.cdu_load_w(rack_power_w)
     mcp = RHO_W * CP_W * facility.cdu_flow_lps * 1e-3
-    cap = np.where(facility.cdu_on, facility.cdu_capacity_w, 0.0)
+    cap = np.where(facility.cdu_on if on is None else on, facility.cdu_capacity_w, 0.0)
     supply = facility.cdu_supply_c + np.maximum(load - cap, 0.0) / np.maximum(mcp, 1e-9)
     return load, supply, supply + load / np.maximum(mcp, 1e-9)

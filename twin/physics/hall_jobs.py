@@ -111,7 +111,7 @@ class HallSolver:
                 dt_s = None  # a seek or a long gap: a steady state at these powers
         stepped = dt_s is not None and model.state is not None
         if stepped:
-            res = model.step(dt_s, req.rack_power_w)
+            res = model.follow(dt_s, req.rack_power_w)
             self.steps += 1
         else:
             token.check()

@@ -57,7 +57,9 @@ class HeatState:
 class HeatModel:
     """The heat operator for one grid and one flow field; reused for any rack powers."""
 
-    def __init__(self, facility: Facility, grid: Grid, flow: Flow):
+    def __init__(self, facility: Facility, grid: Grid, flow: Flow, pr_t: float = PR_T):
+        """``pr_t``: the turbulent Prandtl number (a calibrated layout's
+        ``physics.turbulent_prandtl``)."""
         self.facility = facility
         self.grid = grid
         air = facility.layout.air
@@ -68,7 +70,7 @@ class HeatModel:
         cid = np.full(grid.n_cells, -1, dtype=np.int64)
         cid[self.cells] = np.arange(n)
         self.cell_id = cid
-        rows, cols, vals, diag = self._transport(flow)
+        rows, cols, vals, diag = self._transport(flow, pr_t)
         self._port_maps()
         p = grid.ports
         pc = cid[p.cell]
@@ -96,12 +98,12 @@ class HeatModel:
         self._lu = None
         self._aug_key = None
 
-    def _transport(self, flow: Flow) -> tuple[list, list, list, np.ndarray]:
+    def _transport(self, flow: Flow, pr_t: float) -> tuple[list, list, list, np.ndarray]:
         """Upwind advection and turbulent diffusion between air cells: the off-diagonal
         entries (rows, cols, vals) and the diagonal so far."""
         grid, n, h = self.grid, self.n, self.grid.cell_m
         idx = self.cell_id.reshape(grid.shape)
-        kappa = np.where(grid.fluid, flow.nu_t / PR_T + KAPPA_AIR, 0.0)
+        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
         rows, cols, vals = [], [], []
         diag = np.zeros(n)
         for a, (g, vel) in enumerate(((grid.gx, flow.u), (grid.gy, flow.v), (grid.gz, flow.w))):
@@ -336,15 +338,69 @@ class HeatModel:
     # ------------------------------------------------------------------ transient
     def step(self, t_cells: np.ndarray, rack_air_w: np.ndarray, dt: float) -> np.ndarray:
         """Advance the air temperatures by ``dt`` seconds (sub-stepped at ``dt_stable``)."""
+        return self.step_balanced(t_cells, rack_air_w, dt)[0]
+
+    def step_balanced(
+        self, t_cells: np.ndarray, rack_air_w: np.ndarray, dt: float
+    ) -> tuple[np.ndarray, float]:
+        """``step``, also returning the heat the ports carried out over the step (W, the mean
+        of its sub-steps'), so that heat in = out + stored can be checked for the step."""
         n_sub = max(int(np.ceil(dt / self.dt_stable - 1e-9)), 1)
         h = dt / n_sub
         c = h / self.volume
         dT = self.rack_dt(rack_air_w)
         t = t_cells.copy()
+        out = 0.0
         for _ in range(n_sub):
             s = self.sources(t, dT)
+            out += self.balance(t, s, rack_air_w)[1]
             t += c * (self.b_known - self.A @ t - self.B @ s)
-        return t
+        return t, out / n_sub
+
+    def stored_w(self, t_before: np.ndarray, t_after: np.ndarray, dt: float) -> float:
+        """Heat the air took up over ``dt`` seconds (negative: released), W."""
+        return float(self.rho_cp * self.volume * (t_after - t_before).sum() / dt)
+
+    def step_implicit(self, x: HeatState, rack_air_w: np.ndarray, dt: float, tol: float = 1e-8):
+        """Advance by ``dt`` seconds in one backward-Euler step: the steady system with the
+        cells' heat capacity ``V / dt`` added to its diagonal, solved with the steady solve's
+        multigrid as preconditioner (the added diagonal only helps it). Unconditionally
+        stable and conservative, so one telemetry frame costs one linear solve however long
+        it is, where ``step`` takes ``dt / dt_stable`` explicit sub-steps; first-order in
+        time, so it lags a fast transient by up to ``dt``. Needs a steady solve first (its
+        active set of units at capacity is kept)."""
+        if self._aug_key is None:
+            raise ThermalError("step_implicit needs a steady solve of this model first")
+        at_cap = np.frombuffer(self._aug_key, dtype=bool)
+        key = round(float(dt), 9)
+        if getattr(self, "_dt_key", None) != (key, self._aug_key):
+            mass = np.zeros(self.n + self.n_src)
+            mass[: self.n] = self.volume / dt
+            self._M_dt = (self._M + sp.diags(mass)).tocsr()
+            self._dt_key = (key, self._aug_key)
+            self._lu_dt = None
+        dT = self.rack_dt(rack_air_w)
+        Rh = len(dT)
+        rhs = np.zeros(self.n + self.n_src)
+        rhs[: self.n] = self.b_known + self.volume / dt * x.t_cells
+        rhs[self.n : self.n + Rh] = dT
+        with np.errstate(divide="ignore", invalid="ignore"):
+            cap_rhs = -self.cap_w / (self.rho_cp * self.unit_flow)
+        rhs[self.n + Rh : self.n + self.plenum] = np.where(at_cap, cap_rhs, self.set_c)
+        if not self.has_plenum:
+            rhs[-1] = float(np.mean(self.set_c)) if len(self.set_c) else 0.0
+        x0 = np.concatenate([x.t_cells, x.t_src])
+        if self._ml is None:  # a small system: factorised directly
+            if self._lu_dt is None:
+                self._lu_dt = spla.splu(self._M_dt.tocsc())
+            out = self._lu_dt.solve(rhs)
+        else:
+            out, info = spla.bicgstab(
+                self._M_dt, rhs, x0=x0, rtol=tol, atol=0.0, M=preconditioner(self._ml), maxiter=100
+            )
+            if info != 0 or not np.all(np.isfinite(out)):
+                raise ThermalError(f"implicit heat step did not converge (info {info})")
+        return HeatState(out[: self.n], out[self.n :])
 
     # ------------------------------------------------------------------ balance
     def port_temps(self, t_cells: np.ndarray, t_src: np.ndarray) -> np.ndarray:

@@ -17,12 +17,17 @@ from twin.physics.airflow import Flow, FlowModel, divergence, prolong
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
+from twin.physics.params import PhysicsParams
 from twin.physics.threads import single_blas_thread
 
 #: Default cell of the momentum grid (m): finer grids take their flow from it.
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
+#: ``follow`` takes explicit sub-steps up to this many, one implicit step beyond: the implicit
+#: solve needs 7-30 multigrid-preconditioned iterations, each costing about as much as a few
+#: dozen explicit sub-steps, so it pays off only for long frames (gaps, fast replays)
+FOLLOW_EXPLICIT_MAX_STEPS = 256
 
 
 @dataclass
@@ -93,14 +98,17 @@ class ThermalResult:
     overloaded: bool
     seconds: float
     metrics: dict = field(default_factory=dict)
+    #: heat the air took up over a transient step (negative: released), W; 0 when steady
+    heat_stored_w: float = 0.0
     #: pass as ``warm_start`` to re-solve the hall after a small edit (steady solves only)
     warm: WarmStart | None = None
 
     @property
     def energy_error(self) -> float:
-        """|heat out - heat in| / heat in (against 1 W for a hall without heat). In a transient
-        step the difference is the heat the air is storing or releasing."""
-        return abs(self.heat_out_w - self.heat_in_w) / max(self.heat_in_w, 1.0)
+        """|heat in - heat out - heat stored| / heat in (against 1 W for a hall without heat):
+        the solver's error only; in a transient step the heat the air stores or releases is
+        ``heat_stored_w``, not an error."""
+        return abs(self.heat_in_w - self.heat_out_w - self.heat_stored_w) / max(self.heat_in_w, 1.0)
 
     @property
     def origin_m(self) -> np.ndarray:
@@ -139,13 +147,16 @@ class ThermalModel:
         flow_cell_m: float | None = None,
         unit_flow_scale: np.ndarray | None = None,
         warm_start: ThermalResult | WarmStart | None = None,
+        params: PhysicsParams | None = None,
     ):
         """``warm_start``: a previous steady result (or its ``warm``) of this hall before a
         small edit (racks moved, turned, added): both heat solves (the coarse one that drives
         buoyancy and the fine one) start from its temperatures; the flow is marched as cold
         (see ``WarmStart``), so the answer is a cold solve's to solver tolerance. Ignored when
-        the grids differ or the air moved changed (``WarmStart.fits``)."""
+        the grids differ or the air moved changed (``WarmStart.fits``). ``params``: the
+        model's free parameters (by default the layout's ``physics:`` block, else defaults)."""
         t0 = time.perf_counter()
+        self.params = PhysicsParams.of(facility.layout) if params is None else params
         self.facility = facility
         self.hall = hall
         self.cell_m = cell_m
@@ -194,7 +205,7 @@ class ThermalModel:
                 coarse = self._grid(self.flow_cell_m)
                 cfm = getattr(self, "_coarse_fm", None)
                 if cfm is None:
-                    cfm = self._coarse_fm = FlowModel(coarse)
+                    cfm = self._coarse_fm = FlowModel(coarse, self.params.eddy_viscosity_scale)
                 else:  # same geometry, new fans: keep the coarse AMG hierarchy too
                     cfm.grid = cfm.pressure.grid = coarse
                 # its last projection is the fine grid's: a coarse one first changes nothing
@@ -205,22 +216,22 @@ class ThermalModel:
                     self.grid = self.flow_model.grid
                     pool.shutdown()
             if self.flow_model is None:
-                self.flow_model = FlowModel(self.grid)
+                self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.coarse_flow = cflow
             u, v, w = prolong(coarse, cflow, self.grid)
             self.flow = self.flow_model.from_velocity(u, v, w)
             self.flow.iterations = cflow.iterations
         else:
             if self.flow_model is None:
-                self.flow_model = FlowModel(self.grid)
+                self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.flow = self._march(self.flow_model)
-        self.heat = HeatModel(fac, self.grid, self.flow)
+        self.heat = HeatModel(fac, self.grid, self.flow, self.params.turbulent_prandtl)
         self.state = None
         self._warm = None  # a fan change afterwards marches cold
 
     def _fine_flow_model(self) -> FlowModel:
         grid = self.grid if self.grid is not None else self._grid(self.cell_m)
-        return FlowModel(grid)
+        return FlowModel(grid, self.params.eddy_viscosity_scale)
 
     def _march(self, fm: FlowModel, tol: float = 1e-7, final_projection: bool = True) -> Flow:
         """Momentum iterations on fm's grid; with buoyancy, a heat solve then more iterations
@@ -236,7 +247,7 @@ class ThermalModel:
         )
         done = flow.iterations
         if buoyant:
-            heat = HeatModel(fac, fm.grid, flow)
+            heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
             if not heat.has_supply:
                 return flow
             x0 = None
@@ -278,6 +289,20 @@ class ThermalModel:
         if keep is not None:  # same cells: a replay carries on warming from where it was
             dT = self.heat.rack_dt(self.facility.air_heat_w())
             self.state = HeatState(keep.t_cells, self.heat.sources(keep.t_cells, dT))
+
+    def set_set_points(self, facility: Facility) -> None:
+        """Take ``facility``, which differs from this model's only in the air units' and CDUs'
+        supply set points: the flow and the heat operator are kept (a set point enters the heat
+        solve only as the units' supply temperature; with every unit of the hall moved alike
+        the air shifts alike and buoyancy, which acts on differences from the hall mean, does
+        not change), so the next ``solve`` is one heat solve from the current temperatures."""
+        if facility.n_racks != self.facility.n_racks or len(facility.air_unit_ids) != len(
+            self.facility.air_unit_ids
+        ):
+            raise ValueError("set_set_points takes the same layout with other set points")
+        self.facility = facility
+        self.heat.facility = facility
+        self.heat.set_c = facility.air_unit_supply_c[self.grid.unit_ids]
 
     # ---------------------------------------------------------------- heat
     @single_blas_thread()
@@ -340,13 +365,48 @@ class ThermalModel:
         if self.state is None:
             self.solve(p, gpu_power_w)
         air_w = fac.air_heat_w(p)
-        t = self.heat.step(self.state.t_cells, air_w, dt)
+        t_before = self.state.t_cells
+        t, out_w = self.heat.step_balanced(t_before, air_w, dt)
         s = self.heat.sources(t, self.heat.rack_dt(air_w))
         self.state = HeatState(t, s)
         Ah = len(self.grid.unit_ids)
         sup = s[len(self.grid.rack_ids) : len(self.grid.rack_ids) + Ah]
         at_cap = sup > self.heat.set_c + 1e-9
-        return self._result(self.state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+        res = self._result(self.state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+        res.heat_out_w = out_w  # over the step, as the stored heat is
+        res.heat_stored_w = self.heat.stored_w(t_before, t, dt)
+        return res
+
+    @single_blas_thread()
+    def follow(
+        self,
+        dt: float,
+        rack_power_w: np.ndarray | None = None,
+        gpu_power_w: np.ndarray | None = None,
+    ) -> ThermalResult:
+        """One telemetry frame of ``dt`` seconds in a single implicit step (see
+        ``HeatModel.step_implicit``): its cost does not grow with the frame's length or the
+        grid's fineness, where ``step`` sub-steps at the explicit stability limit. Falls back
+        to ``step`` where the hall has no steady state (no supply) or the frame is shorter
+        than a few explicit sub-steps."""
+        if not dt > 0:
+            raise ValueError(f"dt must be positive, got {dt}")
+        p = self.facility.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
+        self._check(p, self.facility.n_racks, "rack_power_w")
+        if not self.heat.has_supply or dt < FOLLOW_EXPLICIT_MAX_STEPS * self.heat.dt_stable:
+            return self.step(dt, p, gpu_power_w)
+        t0 = time.perf_counter()
+        if self.state is None or self.heat._aug_key is None:
+            self.solve(p, gpu_power_w)
+        t_before = self.state.t_cells
+        state = self.heat.step_implicit(self.state, self.facility.air_heat_w(p), dt)
+        self.state = state
+        Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
+        at_cap = state.t_src[Rh : Rh + Ah] > self.heat.set_c + 1e-9
+        res = self._result(state, p, gpu_power_w, at_cap, False, dt, time.perf_counter() - t0)
+        # backward Euler: the end-of-step outflow is the step's
+        res.heat_stored_w = self.heat.stored_w(t_before, state.t_cells, dt)
+        return res
 
     @staticmethod
     def _check(a: np.ndarray, n: int, name: str) -> None:

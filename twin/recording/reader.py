@@ -72,16 +72,24 @@ class Recording:
         self.layout_hash = str(f.attrs.get("layout_hash", ""))
         self.items_hash = str(f.attrs.get("items_hash", ""))
         self.created_utc = str(f.attrs.get("created_utc", ""))
-        self.block_frames = int(f.attrs.get("block_frames", fmt.BLOCK_FRAMES))
-        try:
-            self.counts: dict[str, int] = json.loads(f.attrs["counts_json"])
-        except (KeyError, ValueError) as exc:
-            raise RecordingError(f"{self.path}: header is missing item counts ({exc})") from None
+        #: Damage that does not stop reading (dropped events, impossible times), for the user.
+        self.warnings: list[str] = []
+        self.block_frames = _whole(
+            f.attrs.get("block_frames", fmt.BLOCK_FRAMES), 1, 1 << 20, self.path, "block_frames"
+        )
+        self.counts = _counts(f.attrs.get("counts_json"), self.path)
         for name in ("layout", "time_s", "events"):
             if name not in f:
                 raise RecordingError(f"{self.path}: missing dataset /{name}")
-        self._time_ds = f["time_s"]
-        self._events_ds = f["events"]
+        self._time_ds = _table(f["time_s"], self.path, "/time_s", ndim=1)
+        if self._time_ds.dtype.kind != "f":
+            raise RecordingError(f"{self.path}: /time_s holds {self._time_ds.dtype}, not times")
+        self._events_ds = _table(f["events"], self.path, "/events", ndim=1)
+        missing = set(_EVENT_FIELDS) - set(self._events_ds.dtype.names or ())
+        if missing:
+            raise RecordingError(
+                f"{self.path}: /events is not an events table (no {', '.join(sorted(missing))})"
+            )
         #: (kind, metric) -> (frames dataset, resolution, unit)
         self._ds: dict[tuple[str, str], tuple[h5py.Dataset, float, str]] = {}
         #: kind -> (history dataset, {metric: its field})
@@ -114,7 +122,11 @@ class Recording:
                     raise RecordingError(
                         f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
                     )
-                res = float(frames.attrs.get("resolution", res))
+                if frames.dtype.kind not in "iu":
+                    raise RecordingError(
+                        f"{self.path}: /frames/{key} holds {frames.dtype}, not scaled integers"
+                    )
+                res = _resolution(frames.attrs.get("resolution", res), self.path, key)
                 unit = str(frames.attrs.get("units", unit))
                 self._ds[(kind, name)] = (frames, res, unit)
                 self.metrics.setdefault(kind, []).append((name, unit, res))
@@ -140,16 +152,30 @@ class Recording:
         for frames, *_ in self._ds.values():
             n = min(n, frames.shape[0])
         if n > old:
-            tail = self._time_ds[old:n]
+            tail = np.asarray(self._time_ds[old:n], dtype=np.float64)
             ok = np.isfinite(tail)
             if not ok.all():  # a row resized but never written: stop before it
                 tail = tail[: int(np.argmin(ok))]
+            joined = np.concatenate([self._times[-1:], tail])
+            back = np.flatnonzero(np.diff(joined) < 0)
+            if len(back):
+                j = int(back[0])
+                k = old + j + (0 if old else 1)  # the frame that goes back
+                raise RecordingError(
+                    f"{self.path}: damaged time axis: frame {k} ({float(joined[j + 1])} s) is "
+                    f"before frame {k - 1} ({float(joined[j])} s)"
+                )
             self._times = np.concatenate([self._times, tail])
         ne = self._events_ds.shape[0]
         if ne > self._n_event_rows:
             rows = self._events_ds[self._n_event_rows : ne]
             self._n_event_rows = ne
-            self._events.extend(_event(r) for r in rows)
+            events = [e for e in (_event(r) for r in rows) if e is not None]
+            if len(events) < len(rows):
+                self.warnings.append(
+                    f"{len(rows) - len(events)} damaged event(s) in /events skipped"
+                )
+            self._events.extend(events)
             self._events.sort(key=lambda e: e.time_s)  # stable: sources may send late events
             self._event_times = np.array([e.time_s for e in self._events])
         return len(self._times) - old
@@ -296,6 +322,28 @@ class Recording:
             ) from None
         return self._times[a:b], out
 
+    def metric_rows(
+        self, kind: str, name: str, step: int = 1, chunk_rows: int = 256
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every ``step``-th frame of one metric for all items: ``(times, (T, items) float32)``,
+        read in chunks of whole frame rows, so memory is the output's."""
+        if (kind, name) not in self._ds:
+            raise KeyError(f"no metric {kind}.{name} in {self.path}")
+        if step < 1:
+            raise ValueError(f"step must be at least 1, got {step}")
+        frames, res, _ = self._ds[(kind, name)]
+        n = len(self._times)
+        out = []
+        try:
+            frames.refresh()
+            for a in range(0, n, chunk_rows * step):
+                b = min(n, a + chunk_rows * step)
+                out.append(fmt.decode(frames[a:b][::step], res))
+        except _READ_ERRORS as exc:
+            raise RecordingError(f"{self.path}: cannot read {kind}.{name}: {exc}") from None
+        rows = np.concatenate(out) if out else np.zeros((0, self.counts.get(kind, 0)), np.float32)
+        return self._times[:n:step], rows
+
     def _item_history(
         self, kind: str, names: list[str], index: int, a: int, b: int
     ) -> dict[str, np.ndarray]:
@@ -368,16 +416,79 @@ def _open_hdf5(path: Path) -> h5py.File:
         ) from None
 
 
-def _event(row) -> Event:
-    kind = row["kind"].decode("utf-8", "replace")
+_EVENT_FIELDS = ("time_s", "kind", "item", "message", "severity")
+
+
+def _text(value) -> str:
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else str(value)
+
+
+def _event(row) -> Event | None:
+    """One events row, or None when it is damaged (a time that is no number)."""
+    try:
+        time_s = float(row["time_s"])
+        severity = int(row["severity"])
+    except (TypeError, ValueError, OverflowError):
+        return None
+    if not np.isfinite(time_s):
+        return None
+    kind = _text(row["kind"])
     try:
         kind = EventKind(kind)
     except ValueError:
         kind = EventKind.NOTE
     return Event(
-        time_s=float(row["time_s"]),
+        time_s=time_s,
         kind=kind,
-        item=row["item"].decode("utf-8", "replace"),
-        message=row["message"].decode("utf-8", "replace"),
-        severity=int(row["severity"]),
+        item=_text(row["item"]),
+        message=_text(row["message"]),
+        severity=severity,
     )
+
+
+def _whole(value, lo: int, hi: int, path: Path, name: str) -> int:
+    """An integer attribute within [lo, hi], or a clear error naming it."""
+    try:
+        number = float(value)
+        ok = number.is_integer() and lo <= number <= hi
+    except (TypeError, ValueError, OverflowError):
+        ok = False
+    if not ok:
+        raise RecordingError(
+            f"{path}: damaged header: attribute {name} is {value!r}, expected a whole number "
+            f"from {lo} to {hi}"
+        )
+    return int(number)
+
+
+def _counts(raw, path: Path) -> dict[str, int]:
+    if raw is None:
+        raise RecordingError(f"{path}: header is missing item counts (counts_json)")
+    try:
+        counts = json.loads(raw)
+    except (TypeError, ValueError) as exc:
+        raise RecordingError(f"{path}: damaged header: counts_json is not JSON ({exc})") from None
+    if not isinstance(counts, dict):
+        raise RecordingError(f"{path}: damaged header: counts_json is not a mapping")
+    return {
+        str(k): _whole(v, 0, 100_000_000, path, f"counts_json[{k!r}]") for k, v in counts.items()
+    }
+
+
+def _table(obj, path: Path, name: str, ndim: int) -> h5py.Dataset:
+    if not isinstance(obj, h5py.Dataset) or obj.ndim != ndim:
+        raise RecordingError(f"{path}: {name} is not a {ndim}-D dataset")
+    return obj
+
+
+def _resolution(value, path: Path, key: str) -> float:
+    try:
+        res = float(value)
+    except (TypeError, ValueError):
+        res = float("nan")
+    if not (np.isfinite(res) and res > 0):
+        raise RecordingError(
+            f"{path}: damaged attribute: /frames/{key} resolution is {value!r}, "
+            "expected a positive number"
+        )
+    return res

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import time
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -166,6 +167,8 @@ class Recorder:
         if self._file is None:
             raise RecordingError(f"recording {self.path} is closed")
         t = float(frame.time_s)
+        if not math.isfinite(t):
+            raise RecordingError(f"frame time {t} is not a number; not written to {self.path}")
         if self._last_time is not None and t < self._last_time:
             raise RecordingError(
                 f"frame time {t} is before the previous frame ({self._last_time}) in {self.path}"

@@ -85,17 +85,55 @@ MODES: dict[str, ColourMode] = {
 }
 
 
-def apply_mode(scene, name: str) -> None:
-    """Colour a ``Scene`` by a named mode; ``none`` clears both colourings."""
+def plugin_modes() -> list[str]:
+    """Names of installed ``twin.colour_modes`` plugins (nothing imported)."""
+    from twin import plugins
+
+    return [n for n in plugins.names(plugins.COLOUR_MODES) if n not in MODES and n != "none"]
+
+
+def mode_title(name: str) -> str:
+    """A mode's legend title; a plugin's is read by loading it (its name if it fails)."""
+    if name in MODES:
+        return MODES[name].title
+    from twin import plugins
+
+    try:
+        return str(plugins.load(plugins.COLOUR_MODES, name).title)
+    except plugins.PluginError:
+        return name
+
+
+def apply_mode(scene, name: str, frame=None) -> None:
+    """Colour a ``Scene`` by a named mode (built in, or a ``twin.colour_modes`` plugin, which
+    also sees the current ``frame``); ``none`` clears both colourings."""
     if name == "none":
         scene.clear_gpu_values()
         scene.clear_rack_values()
         return
-    if name not in MODES:
-        raise ValueError(f"unknown colouring {name!r}: choose from none, {', '.join(MODES)}")
-    m = MODES[name]
     f = scene.facility
-    if m.target == "rack":
-        scene.set_rack_values(m.values(f), m.title, m.clim(f), m.cmap)
+    if name in MODES:
+        m = MODES[name]
+        values, title, clim, cmap, target = m.values(f), m.title, m.clim(f), m.cmap, m.target
     else:
-        scene.set_gpu_values(m.values(f), m.title, m.clim(f), m.cmap)
+        from twin import plugins
+
+        if name not in plugins.names(plugins.COLOUR_MODES):
+            known = ", ".join(["none", *MODES, *plugin_modes()])
+            raise ValueError(f"unknown colouring {name!r}: choose from {known}")
+        try:
+            m = plugins.load(plugins.COLOUR_MODES, name)
+            values = np.asarray(m.values(f, frame), dtype=float)
+            title, clim, cmap, target = m.title, m.clim(f), m.cmap, m.target
+            n = f.n_gpus if target == "gpu" else f.n_racks
+            if target not in ("gpu", "rack") or values.shape != (n,):
+                raise ValueError(f"gave {values.shape} values for target {target!r}; wanted ({n},)")
+        except plugins.PluginError as exc:
+            raise ValueError(str(exc)) from exc
+        except Exception as exc:  # a plugin's bug: recorded, reported, never fatal
+            plugins.registry.record_failure(plugins.COLOUR_MODES, name, exc)
+            raise ValueError(f"colour mode {name!r} failed: {type(exc).__name__}: {exc}") from exc
+    if target == "rack":
+        scene.set_rack_values(values, title, clim, cmap)
+    else:
+        scene.set_gpu_values(values, title, clim, cmap)

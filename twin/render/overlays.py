@@ -386,14 +386,19 @@ def render_frame_png(
     size: tuple[int, int] = (1600, 1000),
     view: str = "iso",
     title: str = "",
+    colour_mode: str | None = None,
 ) -> Path:
     """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
-    scale, throttling GPUs and alarmed items outlined, ``title`` in the top-left corner."""
+    scale (or by a colour mode that reads the frame), throttling GPUs and alarmed items
+    outlined, ``title`` in the top-left corner."""
+    from twin.render.colour_modes import apply_mode
     from twin.render.offscreen import render_png
 
     def decorate(scene) -> None:
         scene.gpu_metric = OVERLAY_METRIC
-        if not colour_gpus(scene, frame, metric):
+        if colour_mode is not None:
+            apply_mode(scene, colour_mode, frame)
+        elif not colour_gpus(scene, frame, metric):
             raise ValueError(f"the recording has no GPU metric {metric!r}")
         AlertLayer(scene).update(throttling(frame), alarmed or {})
         if title:

@@ -23,14 +23,25 @@ from twin.model.facility import RACK_BASE_M, U_M, Facility
 from twin.render import geometry as geo
 from twin.render import legend_fit, style
 from twin.render.links import LinkRouter
+from twin.render.lod import RackLod
 
 GPU_FACES = ("top", "front", "rear", "left", "right")  # never seen from below
 RACK_FACES = ("top", "rear")  # open front and sides: the GPUs show from the cold aisle
 UNIT_FACES = geo.ALL_FACES
 VIEW_ANGLE_DEG = 30.0
 ROW_VIEW_ANGLE_DEG = 60.0  # eye level inside an aisle needs a wide lens
+#: Layers whose items a click can pick, in the order they are offered to the picker.
+PICKABLE_LAYERS = ("rack_heat", "racks", "gpus", "servers", "air_units", "cdus", "power_devices")
 #: Racks beyond this count get no per-rack labels (the row labels still show).
 RACK_LABEL_LIMIT = 3000
+
+
+def iso_direction(rack_front_xy: np.ndarray) -> tuple[float, float, float]:
+    """Camera direction of the three-quarter view: from the rows' ends (along the rows,
+    slightly off to one side) and above. Rows run across their racks' facing direction."""
+    f = np.abs(np.asarray(rack_front_xy, dtype=float).reshape(-1, 2))
+    rows_along_x = f.size == 0 or f[:, 1].sum() >= f[:, 0].sum()
+    return (-1.0, -0.4, 0.9) if rows_along_x else (-0.4, -1.0, 0.9)
 
 
 @dataclass
@@ -93,6 +104,7 @@ class Scene:
             self._build_racks()
             self._build_gpus()
             self._build_trays()
+            self.lod = RackLod(self)
             self._build_units()
             self._build_cooling_extras()
             self._build_links()
@@ -101,6 +113,7 @@ class Scene:
             self._build_selection()
             self.set_visible("power_links", False)
             self.set_visible("cooling_links", False)
+            self._watch_camera()
 
     @contextlib.contextmanager
     def quiet(self):
@@ -133,6 +146,8 @@ class Scene:
             a.SetVisibility(lay.visible)
         if layer in ("power_links", "cooling_links"):
             self._update_link_key()
+        if layer in ("gpus", "servers", "rack_heat") and hasattr(self, "lod"):
+            self.lod.apply()
 
     def is_visible(self, layer: str) -> bool:
         return self.layers[layer].visible
@@ -146,11 +161,14 @@ class Scene:
 
     def remove(self) -> None:
         """Take every actor of this scene out of the plotter (before showing another layout)."""
-        for name in ("_lod_observer", "_legend_observer"):
+        for name in ("_lod_observer", "_legend_observer", "_rack_lod_observer"):
             tag = getattr(self, name, None)
             if tag is not None:
                 self.plotter.renderer.RemoveObserver(tag)
                 setattr(self, name, None)
+        for obj, tag in getattr(self, "_interaction_observers", ()):
+            obj.RemoveObserver(tag)
+        self._interaction_observers = []
         with self.quiet():
             for lay in self.layers.values():
                 for a in lay.actors:
@@ -732,6 +750,29 @@ class Scene:
             name=name,
         )
 
+    def _watch_camera(self) -> None:
+        """Choose the level of detail before each render; draw the far level while the user
+        moves the camera (a window's interactor; an off-screen plotter has none)."""
+        self._rack_lod_observer = self.plotter.renderer.AddObserver("StartEvent", self.lod.choose)
+        self._interaction_observers = []
+        iren = getattr(self.plotter, "iren", None)
+        interactor = getattr(iren, "interactor", None) if iren is not None else None
+        style = interactor.GetInteractorStyle() if interactor is not None else None
+        if style is None:
+            return
+
+        def moving(*_args) -> None:
+            self.lod.set_interacting(True)
+
+        def stopped(*_args) -> None:
+            self.lod.set_interacting(False)
+            self.plotter.render()
+
+        self._interaction_observers = [
+            (style, style.AddObserver("StartInteractionEvent", moving)),
+            (style, style.AddObserver("EndInteractionEvent", stopped)),
+        ]
+
     def _camera(self):
         """The renderer's camera, marked as placed (so PyVista does not reset it and redraw
         on first access)."""
@@ -835,6 +876,7 @@ class Scene:
         self._gpu_values[:] = v[:, None]
         self._gpu_vtk.Modified()
         self._apply_colouring(self.gpu_actor, self.gpu_colouring, name, clim, cmap, v)
+        self.lod.set_gpu_values(v)
 
     def set_rack_values(
         self,
@@ -858,6 +900,7 @@ class Scene:
             self._gpu_values[:] = np.nan
             self._gpu_vtk.Modified()
         self.gpu_colouring.active = False
+        self.lod.set_gpu_values(None)
         self._refresh_bars()
 
     def clear_rack_values(self) -> None:
@@ -1057,10 +1100,6 @@ class Scene:
             picker = vtkCellPicker()
             picker.SetTolerance(0.0005)
             picker.PickFromListOn()
-            for lay in ("racks", "gpus", "servers", "air_units", "cdus", "power_devices"):
-                for a in self.layers[lay].actors:
-                    if id(a) in self._pick_actors:
-                        picker.AddPickList(a)
             for mesh in (self.gpu_mesh, self.rack_mesh):
                 if mesh.n_cells:
                     loc = vtkStaticCellLocator()
@@ -1069,6 +1108,13 @@ class Scene:
                     picker.AddLocator(loc)
             self._picker = picker
         picker = self._picker
+        # only what is drawn now (the level of detail hides the GPUs from afar, and shows
+        # the racks' fronts): a hidden actor would hide what is behind it
+        picker.InitializePickList()
+        for lay in PICKABLE_LAYERS:
+            for a in self.layers[lay].actors:
+                if id(a) in self._pick_actors and a.GetVisibility():
+                    picker.AddPickList(a)
         if not picker.Pick(float(x), float(y), 0.0, self.plotter.renderer):
             return None
         actor = picker.GetActor()
@@ -1124,11 +1170,12 @@ class Scene:
         self._camera().parallel_scale = 0.54 * max(dy, dx * h / w)  # the site, with a margin
 
     def view_iso(self) -> None:
-        """Three-quarter view from the front-left, looking into the cold aisles."""
+        """Three-quarter view from a row end, looking down the aisles: the cold aisles show
+        the racks' fronts (a view across the rows would see some rows' rears)."""
         b = self.site_bounds()
         focal = (b[:3] + b[3:]) / 2
         focal[2] = 0.6
-        self._frame(focal, (-0.55, -1.0, 0.85), (0, 0, 1), zoom=1.25)
+        self._frame(focal, iso_direction(self.facility.rack_front_xy), (0, 0, 1), zoom=1.25)
 
     def view_along_row(self, row: str | int) -> None:
         """Eye-level view down the cold aisle in front of a row, from its first rack."""

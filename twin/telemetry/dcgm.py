@@ -10,6 +10,7 @@ lookup per series and no per-GPU Python work beyond that.
 from __future__ import annotations
 
 import json
+import math
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -60,6 +61,35 @@ class ResponseError(ValueError):
     """A response that is not what the Prometheus API or text format promises."""
 
 
+#: Sample times a server may give: from 2000 to 2100. NaN, infinities, 2^63 or -1 (1969) are
+#: a broken server or exporter, not a time to record.
+SANE_TIME_S = (946_684_800.0, 4_102_444_800.0)
+
+#: What a GPU can report; anything outside is a broken exporter and is dropped (NaN), counted
+#: in the poll's warnings. DCGM's blank sentinels are removed before this check.
+PLAUSIBLE: dict[str, tuple[float, float]] = {
+    "temp_c": (-40.0, 200.0),
+    "mem_temp_c": (-40.0, 200.0),
+    "power_w": (0.0, 10_000.0),
+    "util_pct": (0.0, 100.0),
+    "sm_clock_mhz": (0.0, 10_000.0),
+    "throttle": (0.0, float(2**32)),
+    "xid": (0.0, float(2**31)),
+}
+
+
+def check_time(t: float | None, what: str = "sample time") -> float | None:
+    """``t`` if it is a plausible epoch time (or None); else ``ResponseError`` saying so."""
+    if t is None:
+        return None
+    if not (math.isfinite(t) and SANE_TIME_S[0] <= t <= SANE_TIME_S[1]):
+        raise ResponseError(
+            f"server sent an impossible {what} ({t!r}: not between 2000 and 2100); "
+            "nothing recorded from this answer"
+        )
+    return t
+
+
 # ---------------------------------------------------------------------------- values
 def clean_values(values: np.ndarray) -> np.ndarray:
     """NaN where DCGM means blank / not found / not supported, or where a value is not finite.
@@ -69,7 +99,7 @@ def clean_values(values: np.ndarray) -> np.ndarray:
     """
     v = np.asarray(values, dtype=np.float64)
     bad = ~np.isfinite(v)
-    bad |= v >= 9.2e18
+    bad |= (v >= 9.2233720368547e18) & (v <= 9.2233720368548e18)  # int64 blanks as float64
     bad |= (v >= 140737488355328.0) & (v < 140737488355328.0 + 16)
     bad |= (v >= 2147483632.0) & (v <= 2147483647.0)
     if bad.any():
@@ -478,26 +508,50 @@ class FrameBuilder:
         self.gpu: dict[str, np.ndarray] = {}
         self.stats = MapStats()
         self.metrics_missing: list[str] = []
+        #: metric -> (values dropped as impossible, one of them)
+        self.rejected: dict[str, tuple[int, float]] = {}
 
-    def _scatter(self, index: np.ndarray, values: np.ndarray) -> np.ndarray:
+    def _scatter(self, metric: str, index: np.ndarray, values: np.ndarray) -> np.ndarray:
         out = np.full(self.n, np.nan, dtype=np.float32)
         ok = index >= 0
-        out[index[ok]] = clean_values(values[ok])
+        raw = np.asarray(values[ok], dtype=np.float64)
+        out[index[ok]] = self._plausible(metric, clean_values(raw), raw)
         return out
+
+    def _plausible(self, metric: str, v: np.ndarray, raw: np.ndarray | None = None) -> np.ndarray:
+        """``v`` with values no GPU can report set to NaN and counted (infinities, and NaN
+        where the metric is a gauge that was sent as a number, count too)."""
+        lo, hi = PLAUSIBLE.get(metric, (-np.inf, np.inf))
+        with np.errstate(invalid="ignore"):
+            bad = (v < lo) | (v > hi)
+        if raw is not None and metric in PLAUSIBLE:
+            bad |= np.isinf(raw)
+        if bad.any():
+            example = raw[bad][0] if raw is not None else v[bad][0]
+            self.rejected[metric] = (int(bad.sum()), float(example))
+            v = np.where(bad, np.nan, v)
+        return v
+
+    def rejected_notes(self) -> list[str]:
+        """One warning per metric with impossible values, for the source's status."""
+        return [
+            f"{n} impossible {metric} value(s) dropped (e.g. {example:g})"
+            for metric, (n, example) in self.rejected.items()
+        ]
 
     def add_vector(self, metric: str, vec: Vector) -> None:
         if vec.blocks is not None:
             index = self.mapper.index_blocks(vec.blocks, decode_json_labels, self.stats)
         else:
             index = self.mapper.index_labels(vec.labels or [], self.stats)
-        self.gpu[metric] = self._scatter(index, vec.values)
+        self.gpu[metric] = self._scatter(metric, index, vec.values)
 
     def add_text(self, metric: str, series: TextSeries) -> None:
         index = self.mapper.index_blocks(series.blocks, decode_text_labels, self.stats)
-        self.gpu[metric] = self._scatter(index, series_values(series.raw))
+        self.gpu[metric] = self._scatter(metric, index, series_values(series.raw))
 
     def add_array(self, metric: str, values: np.ndarray) -> None:
-        self.gpu[metric] = np.asarray(values, dtype=np.float32)
+        self.gpu[metric] = self._plausible(metric, np.asarray(values, dtype=np.float32))
 
     def fold_violations(self, rates: Mapping[int, np.ndarray]) -> None:
         """OR a reason bit into ``throttle`` for GPUs whose violation counter grew."""

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from twin.telemetry.dcgm import GpuEvents, MapStats, ResponseError
 from twin.telemetry.frame import Frame
-from twin.telemetry.live_http import LiveError
+from twin.telemetry.live_http import LiveError, redact_url
 from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
 
 if TYPE_CHECKING:
@@ -87,6 +87,12 @@ class LiveSource(ThreadedSource):
 
     def _reconnected(self, gap_from: float | None, result: PollResult) -> None:
         """Called on the first good poll after a failure (or at start); default: nothing."""
+
+    def _set_state(self, state: SourceState, message: str = "") -> None:
+        super()._set_state(state, redact_url(message))  # no password typed into a URL shows
+
+    def _count_error(self, message: str) -> None:
+        super()._count_error(redact_url(message))
 
     # ------------------------------------------------------------------ polling
     def poll_once(self) -> PollResult:

@@ -72,7 +72,7 @@ class PhysicsAir:
         }
         p = np.maximum(np.nan_to_num(rack_power_w), 0.0)
         for h, model in self.models.items():
-            res = model.step(dt_s, p)
+            res = model.follow(dt_s, p)
             racks = fac.rack_hall == h
             units = fac.air_unit_hall == h
             out["rack_inlet_c"][racks] = res.rack_inlet_mean_c[racks]

@@ -26,6 +26,7 @@ from twin.telemetry.dcgm import (
     GpuMapper,
     MapStats,
     ResponseError,
+    check_time,
     clean_values,
     decode_json_labels,
     is_plain_name,
@@ -36,7 +37,14 @@ from twin.telemetry.dcgm import (
 )
 from twin.telemetry.frame import Frame
 from twin.telemetry.live_base import LiveSource, PollResult
-from twin.telemetry.live_http import ENV_CA_FILE, ENV_URL, Credentials, HttpClient, LiveError
+from twin.telemetry.live_http import (
+    ENV_CA_FILE,
+    ENV_URL,
+    ByteBudget,
+    Credentials,
+    HttpClient,
+    LiveError,
+)
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -141,11 +149,11 @@ class PrometheusClient:
     def url(self) -> str:
         return self.http.url
 
-    def query(self, expr: str, at: float | None = None) -> bytes:
+    def query(self, expr: str, at: float | None = None, budget: ByteBudget | None = None) -> bytes:
         form = {"query": expr}
         if at is not None:
             form["time"] = f"{at:.3f}"
-        return self.http.post_form("/api/v1/query", form)
+        return self.http.post_form("/api/v1/query", form, budget)
 
     def query_range(self, expr: str, start: float, end: float, step_s: float) -> bytes:
         form = {"query": expr, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step_s:g}"}
@@ -184,6 +192,13 @@ def _parallel(calls: list, workers: int) -> list:
                 results[i] = call()
             except Exception as exc:
                 results[i] = exc
+                if isinstance(exc, LiveError) and not exc.client_side:
+                    # the server is down or too slow: the poll has failed, and waiting out
+                    # every remaining query's deadline would only delay saying so
+                    with lock:
+                        for j, _ in todo:
+                            results[j] = exc
+                        todo.clear()
 
     threads = [
         threading.Thread(target=work, daemon=True, name="twin-prometheus-query")
@@ -210,7 +225,8 @@ def fetch_instant(
     exprs = [queries.metrics[n] for n in names]
     bits = list(queries.violations)
     exprs += [queries.violations[b] for b in bits] + [queries.newest_sample]
-    answers = _parallel([lambda e=e: client.query(e, at) for e in exprs], workers)
+    budget = ByteBudget()  # the answers of one poll together
+    answers = _parallel([lambda e=e: client.query(e, at, budget) for e in exprs], workers)
     for answer in answers:  # the server is down or broken: the whole poll failed
         if isinstance(answer, Exception) and not (
             isinstance(answer, LiveError) and answer.client_side
@@ -224,7 +240,7 @@ def fetch_instant(
             errors.append(f"{name}: {body}")
             continue
         vec = parse_vector(body)
-        eval_time = vec.time_s if vec.time_s is not None else eval_time
+        eval_time = check_time(vec.time_s, "evaluation time") or eval_time
         if len(vec) == 0:
             missing.append(name)
         builder.add_vector(name, vec)
@@ -242,8 +258,9 @@ def fetch_instant(
     last = answers[-1]
     if isinstance(last, LiveError):
         raise last
-    sample_time = parse_scalar(last)
+    sample_time = check_time(parse_scalar(last), "newest sample time")
     time_s = sample_time or eval_time or (at if at is not None else time.time())
+    errors += builder.rejected_notes()
     return PollResult(
         frame=builder.frame(time_s),
         stats=builder.stats,

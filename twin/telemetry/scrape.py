@@ -22,7 +22,7 @@ from twin.telemetry.dcgm import (
     series_values,
 )
 from twin.telemetry.live_base import LiveSource, PollResult
-from twin.telemetry.live_http import Credentials, HttpClient, LiveError
+from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -88,9 +88,10 @@ class ScrapeSource(LiveSource):
     def _poll(self) -> PollResult:
         merged: dict[str, TextSeries] = {}
         failed: list[str] = []
+        budget = ByteBudget()  # all exporters' answers to one poll together
         for client in self.clients:
             try:
-                text = client.get("").decode("utf-8", errors="replace")
+                text = client.get("", budget=budget).decode("utf-8", errors="replace")
             except LiveError as exc:
                 failed.append(str(exc))
                 continue
@@ -111,9 +112,9 @@ class ScrapeSource(LiveSource):
             builder.add_text(metric, series)
         with_data = builder.gpus_with_data()
         builder.fold_violations(self._violation_rates(merged, now))
-        warnings = ()
+        warnings: tuple[str, ...] = tuple(builder.rejected_notes())
         if failed:
-            warnings = (f"{len(failed)} of {len(self.clients)} exporters failed: {failed[0]}",)
+            warnings += (f"{len(failed)} of {len(self.clients)} exporters failed: {failed[0]}",)
         return PollResult(
             frame=builder.frame(now),
             stats=builder.stats,

@@ -251,15 +251,9 @@ class Simulator:
         util, demand_w, job_events = self.workload.step(self.t_rel, t)
         events.extend(job_events)
 
-        # thermal throttling: the clock governor holds a hot GPU just under its slowdown
-        # temperature (integral control on the clock factor), so a GPU that cannot be cooled
-        # stays throttled at a steady clock instead of flapping; it recovers as it cools
-        err = self.gpu_temp_c - (fac.gpu_slowdown_c - THROTTLE_MARGIN_K)
-        f = self.thermal_factor - THROTTLE_GAIN_PER_KS * err * dt
-        f = np.where(self.gpu_temp_c >= fac.gpu_slowdown_c, np.minimum(f, 0.97), f)
-        self.thermal_factor = f = np.clip(f, 0.3, 1.0).astype(np.float32)
         idle = fac.gpu_idle_w.astype(np.float32)
         active = np.maximum(demand_w - idle, 0.0)
+        self.thermal_factor = f = self._governor(active, dt)
         power = idle + active * f
         capped = power > self.gpu_cap_w
         power = np.minimum(power, self.gpu_cap_w)
@@ -355,6 +349,31 @@ class Simulator:
         self.t_rel += dt
         self.steps += 1
         return frame
+
+    def _governor(self, active_w: np.ndarray, dt: float) -> np.ndarray:
+        """Clock factor per GPU (share of the power above idle that it may draw).
+
+        An integral governor holds a hot GPU just under its slowdown temperature, so a GPU that
+        cannot be cooled stays throttled at a steady clock instead of flapping, and recovers as
+        it cools. At slowdown the hardware brake acts at once: the factor drops to the one
+        whose steady temperature on the current coolant or inlet is just under slowdown
+        (never below the 0.3 floor), so a fast-warming loop cannot carry a GPU on to shutdown.
+        """
+        fac = self.facility
+        target_c = fac.gpu_slowdown_c - THROTTLE_MARGIN_K
+        err = self.gpu_temp_c - target_c
+        f = self.thermal_factor - THROTTLE_GAIN_PER_KS * err * dt
+        prev = self.heat.state
+        base = np.where(
+            fac.gpu_liquid,
+            prev.rack_coolant_c[fac.gpu_rack],
+            prev.rack_inlet_c[fac.gpu_rack],
+        )
+        hold_w = (target_c - base - self.gpu_temp_offset) / fac.gpu_r_th_k_per_w
+        hold = (hold_w - fac.gpu_idle_w) / np.maximum(active_w, 1.0)
+        at_slowdown = self.gpu_temp_c >= fac.gpu_slowdown_c
+        f = np.where(at_slowdown, np.minimum(f, np.minimum(hold, 0.97)), f)
+        return np.clip(f, 0.3, 1.0).astype(np.float32)
 
     def _physics_air(self, t: float, dt: float, rack_power: np.ndarray, th) -> list[Event]:
         """Replace the heat balance's air temperatures by the physics' where it models them

@@ -50,6 +50,16 @@ def apply_style(app) -> None:
     )
 
 
+def _set_icon(app) -> None:
+    from PySide6.QtGui import QIcon
+
+    from twin.model.catalog import assets_dir
+
+    icon = assets_dir() / "icons" / "twin.svg"
+    if icon.is_file():
+        app.setWindowIcon(QIcon(str(icon)))
+
+
 def application():
     """The QApplication, created once with Twin's names and style."""
     from PySide6.QtWidgets import QApplication
@@ -59,6 +69,8 @@ def application():
         app = QApplication(sys.argv[:1])
         app.setOrganizationName("Twin")
         app.setApplicationName("Twin")
+        app.setDesktopFileName("twin")  # matches the installed twin.desktop (taskbar icon)
+        _set_icon(app)
         apply_style(app)
     return app
 

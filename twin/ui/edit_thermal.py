@@ -48,6 +48,8 @@ class EditThermal(QObject):
         self.after: dict[str, float] | None = None
         self.error = ""
         self.off = ""
+        #: thermal design rules of the latest answer (twin.physics.thermal_checks)
+        self.problems: list = []
         self._snapshot: Snapshot | None = None  # of the document as it is now
         self._edited = False  # since attach
         self.relay.solved.connect(self._on_answer)
@@ -57,6 +59,7 @@ class EditThermal(QObject):
     def attach(self, doc: LayoutDocument) -> None:
         self.doc = doc
         self.before = self.after = None
+        self.problems = []
         self._snapshot = None
         self._edited = False
         self.relay.jobs.freeze = self._freeze
@@ -149,10 +152,13 @@ class EditThermal(QObject):
         self._take(answer)
 
     def _take(self, answer: ThermalAnswer) -> None:
+        from twin.physics.thermal_checks import thermal_violations
+
         self.error = ""
         if self.after is not None:
             self.before = self.after
         self.after = inlet_max(answer)
+        self.problems = list(thermal_violations(answer.facility, answer.result))
         self.updated.emit(answer.result)
 
     def _on_failure(self, outcome) -> None:

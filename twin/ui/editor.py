@@ -280,7 +280,7 @@ class Editor(QObject):
         if not self.active or self.checker is None:
             self.problems.set_problems(None if not self.active else [])
             return
-        problems = self.checker.problems
+        problems = self.checker.problems + self.thermal.problems
         self.problems.set_problems(problems)
         if self.layer is not None and self.layer.scene.facility is self.doc.facility:
             # (after a rebuild of the facility the scene catches up first, then this runs)
@@ -367,6 +367,8 @@ class Editor(QObject):
 
     # ------------------------------------------------------------------ thermal
     def _on_thermal(self, result) -> None:
+        # the thermal rules of this solve join the design checks in Problems and in 3D
+        self._refresh_problems()
         if result is not None and self.thermal.before is not None:
             self.status("Thermal re-solve done", 3000)
         if result is not None and self.active and self.selected and self.mouse.drag is None:

@@ -21,13 +21,17 @@ log = logging.getLogger(__name__)
 EXTENSIONS = (
     "twin.ui.replay",
     "twin.ui.thermal_view",
+    "twin.ui.cfd_compare",
     "twin.ui.editor",
     "twin.ui.live",
+    "twin.ui.plugins_ui",
+    "twin.ui.energy_dock",
 )
 
 
 def install_extensions(window: MainWindow) -> dict[str, Any]:
     installed: dict[str, Any] = {}
+    window.extensions = installed  # filled as they install: a later one may use an earlier
     for name in EXTENSIONS:
         try:
             module = importlib.import_module(name)

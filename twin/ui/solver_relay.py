@@ -13,15 +13,17 @@ from typing import Any
 
 from PySide6.QtCore import QObject, Qt, Signal
 
-from twin.physics.hall_jobs import HallJobs, ThermalAnswer
+from twin.physics.hall_jobs import HallJobs, ThermalAnswer, ThermalRequest
 from twin.physics.solver_service import Job, Outcome, SolverService
 
 
 class SolverRelay(QObject):
-    """One per window (``window.solver``): ``jobs`` to ask, ``solved``/``failed`` to hear."""
+    """One per window (``window.solver``): ``jobs`` to ask for thermal solves and
+    ``solved``/``failed`` to hear them; ``submit`` any other job and hear it in ``done``."""
 
     solved = Signal(object)  # ThermalAnswer
-    failed = Signal(object)  # Outcome (``error``; ``tag`` is the ThermalRequest)
+    failed = Signal(object)  # Outcome of a thermal request (``error``; ``tag`` its request)
+    done = Signal(object)  # Outcome of every job delivered (thermal or not)
     _arrived = Signal(object)  # Outcome, emitted on the worker thread
 
     def __init__(self, parent: QObject | None = None, service: SolverService | None = None):
@@ -37,7 +39,13 @@ class SolverRelay(QObject):
 
     def request(self, facility, hall: int, **options: Any) -> Job | None:
         """``HallJobs.request``, remembered until its answer is delivered."""
-        job = self.jobs.request(facility, hall, **options)
+        return self._track(self.jobs.request(facility, hall, **options))
+
+    def submit(self, key: Any, fn, *, delay_s: float = 0.0, tag: Any = None) -> Job | None:
+        """Any job ``fn(token)`` on the window's solver; its ``Outcome`` comes in ``done``."""
+        return self._track(self.service.submit(key, fn, delay_s=delay_s, tag=tag))
+
+    def _track(self, job: Job | None) -> Job | None:
         if job is not None:
             self._awaiting[job.key] = job
         return job
@@ -68,6 +76,9 @@ class SolverRelay(QObject):
             return  # asked again (or cancelled) since: that answer follows
         if current:
             del self._awaiting[job.key]
+        self.done.emit(outcome)
+        if not isinstance(job.tag, ThermalRequest):
+            return
         if outcome.error:
             self.failed.emit(outcome)
         else:

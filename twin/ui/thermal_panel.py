@@ -179,9 +179,11 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
         f"RCI-HI {m.get('rci_hi', float('nan')):.0f} %, RCI-LO "
         f"{m.get('rci_lo', float('nan')):.0f} %, RTI {m.get('rti', float('nan')):.0f} %"
     )
+    stored = getattr(res, "heat_stored_w", 0.0)
     lines.append(
-        f"Heat in {res.heat_in_w / 1e3:,.0f} kW, out {res.heat_out_w / 1e3:,.0f} kW "
-        f"(balance {100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
+        f"Heat in {res.heat_in_w / 1e3:,.0f} kW = out {res.heat_out_w / 1e3:,.0f} kW "
+        f"+ stored in the air {stored / 1e3:+,.0f} kW (solver error "
+        f"{100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
     )
     at_cap = np.flatnonzero(res.air_unit_at_capacity)
     if at_cap.size:

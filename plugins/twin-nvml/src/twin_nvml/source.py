@@ -12,9 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from twin.model.facility import Facility
-from twin.telemetry.frame import Frame
-from twin.telemetry.source import SourceState, ThreadedSource
+from twin.api import BackgroundSource, Facility, Frame, SourceState
 
 NVML_FI_DEV_MEMORY_TEMP = 82  # nvml.h field id for HBM temperature
 
@@ -25,7 +23,7 @@ def _nvml() -> Any:
     return pynvml
 
 
-class NvmlSource(ThreadedSource):
+class NvmlSource(BackgroundSource):
     """Polls every local GPU each ``interval_s`` and publishes a frame for the mapped ones."""
 
     name = "nvml"

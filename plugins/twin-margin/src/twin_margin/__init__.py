@@ -1,0 +1,1 @@
+"""Twin colour-mode plugin: each GPU's thermal margin to its slowdown temperature."""

@@ -1,0 +1,1 @@
+"""Twin importer plugin: rack lists (CSV, XLSX) into layouts."""

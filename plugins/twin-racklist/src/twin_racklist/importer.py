@@ -1,0 +1,65 @@
+"""The ``racklist`` importer: a site's rack list (CSV or Excel) into a Twin layout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from twin.api import InputError, shipped_catalog
+from twin_racklist.layout import (
+    DEFAULT_PDU_TYPE,
+    DEFAULT_RACK_TYPE,
+    Geometry,
+    build_layout,
+    read_racks,
+)
+from twin_racklist.table import read_csv, read_xlsx
+
+
+class RackListImporter:
+    """Columns (headings matched loosely, any order): rack, row, position (or x and y in
+    metres), type, servers (``4x dgx-h100``), feeds (``PDU-1A / PDU-1B``, or feed A and
+    feed B), and optionally hall, rotation, power (kW, for a rack without servers)."""
+
+    name = "racklist"
+    title = "Rack list (CSV, Excel)"
+    extensions = (".csv", ".xlsx")
+
+    def read(
+        self,
+        path: Path,
+        name: str | None = None,
+        sheet: str | None = None,
+        rack_type: str = DEFAULT_RACK_TYPE,
+        pdu_type: str = DEFAULT_PDU_TYPE,
+        cold_aisle_m: float = 1.8,
+        hot_aisle_m: float = 1.2,
+        margin_m: float = 3.0,
+        height_m: float = 4.0,
+        **unknown: Any,
+    ) -> dict:
+        path = Path(path)
+        if unknown:
+            raise InputError(path, None, "", f"unknown importer option(s): {', '.join(unknown)}")
+        suffix = path.suffix.lower()
+        if suffix == ".csv":
+            table = read_csv(path)
+        elif suffix == ".xlsx":
+            table = read_xlsx(path, sheet)
+        else:
+            raise InputError(
+                path, None, "", f"a rack list is .csv or .xlsx, not {suffix or 'no extension'}"
+            )
+        catalog = shipped_catalog()
+        racks = read_racks(table, catalog, rack_type)
+        geometry = Geometry(
+            cold_aisle_m=float(cold_aisle_m),
+            hot_aisle_m=float(hot_aisle_m),
+            margin_m=float(margin_m),
+            height_m=float(height_m),
+        )
+        return build_layout(racks, catalog, str(name or path.stem), geometry, pdu_type)
+
+
+#: What the ``twin.importers`` entry point names.
+importer = RackListImporter()

@@ -1,0 +1,248 @@
+"""Rack-list rows to ``twin-layout/1`` data: racks placed by row and position, rows paired
+front to front across cold aisles, every feed named in the list made a PDU.
+
+Placement when the list gives ``row`` and ``position`` (not ``x``/``y``): positions are
+1-based slots along x, one rack width apart; the rows of a hall, in the order they first
+appear, pair up front to front: the first of a pair faces +y, the second -y, with a cold
+aisle of ``cold_aisle_m`` between them and a hot aisle of ``hot_aisle_m`` before the next
+pair. The hall is sized to hold it all with ``margin_m`` of floor around, rounded up to
+whole floor tiles. Cooling is left for the designer to add in the editor.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from twin.api import LAYOUT_FORMAT, Catalog
+from twin_racklist.table import Table
+
+DEFAULT_RACK_TYPE = "rack-600x1200-48u"
+DEFAULT_PDU_TYPE = "pdu-300kva"
+DEFAULT_HALL = "HALL-1"
+
+_SERVER = re.compile(r"^(?:(\d+)\s*[x×*]\s*)?([A-Za-z0-9][A-Za-z0-9._-]*?)(?:\s*[x×*]\s*(\d+))?$")
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """Aisle and margin sizes for placing racks by row and position."""
+
+    cold_aisle_m: float = 1.8
+    hot_aisle_m: float = 1.2
+    margin_m: float = 3.0
+    tile_m: float = 0.6
+    height_m: float = 4.0
+
+
+@dataclass
+class _Rack:
+    line: int
+    id: str
+    row: str
+    hall: str
+    type: str
+    position: int | None
+    xy: tuple[float, float] | None
+    rotation_deg: float | None
+    servers: list[dict]
+    feeds: tuple[str | None, str | None]
+    power_kw: float | None
+
+
+def _number(table: Table, line: int, column: str, text: str, kind=float):
+    try:
+        value = kind(float(text)) if kind is int else float(text)
+    except ValueError:
+        raise table.error(line, column, f"{text!r} is not a number") from None
+    if kind is int and float(text) != int(float(text)):
+        raise table.error(line, column, f"{text!r} is not a whole number")
+    if not math.isfinite(value):
+        raise table.error(line, column, f"{text!r} is not a finite number")
+    return value
+
+
+def _servers(table: Table, line: int, text: str, catalog: Catalog) -> list[dict]:
+    """``4x dgx-h100``, ``dgx-h100*4``, ``2x hgx-h100-8gpu + network-switch-1u``."""
+    out = []
+    for part in re.split(r"[+;,]", text):
+        part = part.strip()
+        if not part:
+            continue
+        m = _SERVER.match(part)
+        if m is None:
+            raise table.error(line, "servers", f"cannot read {part!r}; write e.g. '4x dgx-h100'")
+        count = int(m.group(1) or m.group(3) or 1)
+        kind = m.group(2)
+        item = catalog.get(kind)
+        if item is None or item.kind != "server":
+            known = ", ".join(i.id for i in catalog.of_kind("server"))
+            raise table.error(line, "servers", f"unknown server type {kind!r}; known: {known}")
+        if not 1 <= count <= 64:
+            raise table.error(line, "servers", f"{count} servers of one type (1-64)")
+        out.append({"type": kind, "count": count})
+    return out
+
+
+def _feeds(table: Table, line: int, values: dict[str, str]) -> tuple[str | None, str | None]:
+    if "feeds" in values:
+        parts = [p for p in re.split(r"[\s/,;|]+", values["feeds"]) if p]
+        if len(parts) > 2:
+            raise table.error(
+                line, "feeds", f"{values['feeds']!r} names {len(parts)} feeds; a rack has A and B"
+            )
+        parts += [None] * (2 - len(parts))
+        return parts[0], parts[1]
+    return values.get("feed_a"), values.get("feed_b")
+
+
+def read_racks(table: Table, catalog: Catalog, default_rack_type: str) -> list[_Rack]:
+    racks: list[_Rack] = []
+    seen: dict[str, int] = {}
+    slots: dict[tuple[str, str, int], int] = {}
+    for line, v in table.rows:
+        rid = v.get("rack")
+        if rid is None:
+            raise table.error(line, "rack", "no rack id")
+        if rid in seen:
+            raise table.error(line, "rack", f"rack {rid!r} is listed twice (also line {seen[rid]})")
+        seen[rid] = line
+        if "row" not in v:
+            raise table.error(line, "row", f"rack {rid!r} has no row")
+        rtype = v.get("type", default_rack_type)
+        item = catalog.get(rtype)
+        if item is None or item.kind != "rack":
+            known = ", ".join(i.id for i in catalog.of_kind("rack"))
+            raise table.error(line, "type", f"unknown rack type {rtype!r}; known: {known}")
+        has_xy = "x_m" in v or "y_m" in v
+        if has_xy and not ("x_m" in v and "y_m" in v):
+            raise table.error(
+                line, "x_m" if "x_m" not in v else "y_m", "give both x and y, or neither"
+            )
+        position = None
+        if not has_xy:
+            if "position" not in v:
+                raise table.error(line, "position", f"rack {rid!r} has neither a position nor x/y")
+            position = _number(table, line, "position", v["position"], int)
+            if position < 1:
+                raise table.error(line, "position", f"positions count from 1, got {position}")
+            key = (v.get("hall", DEFAULT_HALL), v["row"], position)
+            if key in slots:
+                raise table.error(
+                    line,
+                    "position",
+                    f"row {v['row']} position {position} is taken (line {slots[key]})",
+                )
+            slots[key] = line
+        servers = _servers(table, line, v["servers"], catalog) if "servers" in v else []
+        power_kw = _number(table, line, "power_kw", v["power_kw"]) if "power_kw" in v else None
+        if servers and power_kw is not None:
+            raise table.error(line, "power_kw", "give servers or a power figure, not both")
+        racks.append(
+            _Rack(
+                line=line,
+                id=rid,
+                row=v["row"],
+                hall=v.get("hall", DEFAULT_HALL),
+                type=rtype,
+                position=position,
+                xy=(
+                    (_number(table, line, "x_m", v["x_m"]), _number(table, line, "y_m", v["y_m"]))
+                    if has_xy
+                    else None
+                ),
+                rotation_deg=(
+                    _number(table, line, "rotation_deg", v["rotation_deg"])
+                    if "rotation_deg" in v
+                    else None
+                ),
+                servers=servers,
+                feeds=_feeds(table, line, v),
+                power_kw=power_kw,
+            )
+        )
+    if not racks:
+        raise table.error(table.header_line, "rack", "the list has no racks")
+    return racks
+
+
+def _ceil_tiles(x: float, tile: float) -> float:
+    return round(math.ceil(x / tile - 1e-9) * tile, 3)
+
+
+def build_layout(
+    racks: list[_Rack],
+    catalog: Catalog,
+    name: str,
+    geometry: Geometry = Geometry(),
+    pdu_type: str = DEFAULT_PDU_TYPE,
+) -> dict:
+    """The ``twin-layout/1`` data for the racks (see the module docstring for placement)."""
+    g = geometry
+    halls: dict[str, list[str]] = {}
+    for r in racks:
+        rows = halls.setdefault(r.hall, [])
+        if r.row not in rows:
+            rows.append(r.row)
+    doc: dict = {"format": LAYOUT_FORMAT, "name": name, "halls": [], "rows": [], "power": []}
+    for hall, rows in halls.items():
+        in_hall = [r for r in racks if r.hall == hall]
+        depth = max(catalog[r.type].size_m[1] for r in in_hall)
+        pitch_y = 2 * depth + g.cold_aisle_m + g.hot_aisle_m
+        extent_x, extent_y = 0.0, 0.0
+        for k, row in enumerate(rows):
+            pair, side = divmod(k, 2)
+            y0 = g.margin_m + pair * pitch_y
+            y = y0 + depth / 2 if side == 0 else y0 + 1.5 * depth + g.cold_aisle_m
+            rot = 180.0 if side == 0 else 0.0
+            members = [r for r in in_hall if r.row == row]
+            width = max(catalog[r.type].size_m[0] for r in members)
+            out = []
+            for r in sorted(members, key=lambda r: (r.position or 0, r.line)):
+                w, d = catalog[r.type].size_m[:2]
+                if r.xy is not None:
+                    x, yy = r.xy
+                else:
+                    x, yy = g.margin_m + (r.position - 0.5) * width, y
+                extent_x = max(extent_x, x + max(w, d) / 2)
+                extent_y = max(extent_y, yy + max(w, d) / 2)
+                out.append(
+                    _rack_data(
+                        r,
+                        round(x, 3),
+                        round(yy, 3),
+                        r.rotation_deg if r.rotation_deg is not None else rot,
+                    )
+                )
+            doc["rows"].append({"id": row, "hall": hall, "racks": out})
+        doc["halls"].append(
+            {
+                "id": hall,
+                "size_m": [
+                    _ceil_tiles(extent_x + g.margin_m, g.tile_m),
+                    _ceil_tiles(extent_y + g.margin_m, g.tile_m),
+                    g.height_m,
+                ],
+                "tile_m": g.tile_m,
+            }
+        )
+        feeds = []
+        for r in in_hall:
+            feeds += [f for f in r.feeds if f and f not in feeds]
+        doc["power"] += [{"id": f, "type": pdu_type, "hall": hall} for f in feeds]
+    if not doc["power"]:
+        del doc["power"]
+    return doc
+
+
+def _rack_data(r: _Rack, x: float, y: float, rotation: float) -> dict:
+    data: dict = {"id": r.id, "type": r.type, "position_m": [x, y], "rotation_deg": rotation}
+    if r.servers:
+        data["servers"] = r.servers
+    if r.power_kw is not None:
+        data["load"] = {"power_kw": r.power_kw, "delta_t_k": 12.0}
+    feeds = {k: f for k, f in zip(("a", "b"), r.feeds, strict=True) if f}
+    if feeds:
+        data["feeds"] = feeds
+    return data

@@ -1,0 +1,135 @@
+"""A rack list as rows of named cells, from CSV or XLSX, each with the line (CSV) or row
+(spreadsheet) it came from, so every later complaint can point at it."""
+
+from __future__ import annotations
+
+import csv
+import re
+from pathlib import Path
+
+from twin.api import InputError
+
+#: Canonical column -> the headings sites use for it (compared lower-case, with spaces,
+#: dashes and units in brackets removed).
+COLUMNS: dict[str, tuple[str, ...]] = {
+    "rack": ("rack", "rackid", "rackname", "id", "name", "cabinet"),
+    "row": ("row", "rowid", "rowname"),
+    "position": ("position", "pos", "slot", "positioninrow", "rackposition"),
+    "type": ("type", "racktype", "model", "enclosure"),
+    "servers": ("servers", "contents", "equipment", "systems"),
+    "feeds": ("feeds", "feed", "powerfeeds", "pdus", "pdu"),
+    "feed_a": ("feeda", "afeed", "pdua", "feed1"),
+    "feed_b": ("feedb", "bfeed", "pdub", "feed2"),
+    "hall": ("hall", "datahall", "room"),
+    "x_m": ("x", "xm"),
+    "y_m": ("y", "ym"),
+    "rotation_deg": ("rotation", "rotationdeg", "orientation"),
+    "power_kw": ("powerkw", "loadkw", "designkw", "power", "kw"),
+}
+REQUIRED = ("rack", "row")
+
+
+def _key(heading: object) -> str:
+    text = re.sub(r"\(.*?\)|\[.*?\]", "", str(heading or "")).lower()
+    return re.sub(r"[\s_\-./]+", "", text)
+
+
+_ALIASES = {alias: name for name, aliases in COLUMNS.items() for alias in aliases}
+
+
+class Table:
+    """Rows of a rack list: ``rows`` is a list of (line number, {column: text})."""
+
+    def __init__(self, path: Path, headings: list[object], header_line: int):
+        self.path = path
+        self.header_line = header_line
+        self.columns: dict[int, str] = {}  # cell index -> canonical column
+        self.headings: dict[str, str] = {}  # canonical column -> heading as written
+        for i, heading in enumerate(headings):
+            name = _ALIASES.get(_key(heading))
+            if name is None or name in self.headings:
+                continue
+            self.columns[i] = name
+            self.headings[name] = str(heading).strip()
+        missing = [c for c in REQUIRED if c not in self.headings]
+        if missing:
+            raise InputError(
+                path,
+                header_line,
+                "header",
+                f"no {' or '.join(missing)} column (headings found: "
+                f"{', '.join(str(h) for h in headings if h not in (None, '')) or 'none'}); "
+                f"a rack list needs at least: {', '.join(REQUIRED)}",
+            )
+        self.rows: list[tuple[int, dict[str, str]]] = []
+
+    def add(self, line: int, cells: list[object]) -> None:
+        values = {}
+        for i, name in self.columns.items():
+            value = cells[i] if i < len(cells) else None
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)  # spreadsheets store 3 as 3.0
+            text = "" if value is None else str(value).strip()
+            if text:
+                values[name] = text
+        if values:
+            self.rows.append((line, values))
+
+    def error(self, line: int, column: str, message: str) -> InputError:
+        return InputError(self.path, line, self.headings.get(column, column), message)
+
+
+def read_csv(path: Path) -> Table:
+    try:
+        text = path.read_text(encoding="utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InputError(
+            path, None, "", f"not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(text.splitlines(), dialect)
+    table: Table | None = None
+    for cells in reader:
+        if table is None:
+            if any(c.strip() for c in cells):
+                table = Table(path, cells, reader.line_num)
+            continue
+        table.add(reader.line_num, cells)
+    if table is None:
+        raise InputError(path, None, "", "the file is empty")
+    return table
+
+
+def read_xlsx(path: Path, sheet: str | None = None) -> Table:
+    try:
+        import openpyxl
+    except ImportError:
+        raise InputError(
+            path, None, "", "reading .xlsx needs openpyxl: pip install 'twin-racklist[xlsx]'"
+        ) from None
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # noqa: BLE001 - openpyxl raises many kinds for a bad file
+        raise InputError(path, None, "", f"not a readable .xlsx workbook ({exc})") from None
+    try:
+        if sheet is not None and sheet not in book.sheetnames:
+            raise InputError(
+                path, None, "sheet", f"no sheet {sheet!r}; sheets: {', '.join(book.sheetnames)}"
+            )
+        ws = book[sheet] if sheet is not None else book.worksheets[0]
+        table: Table | None = None
+        for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
+            cells = list(cells)
+            if table is None:
+                if any(c not in (None, "") for c in cells):
+                    table = Table(path, cells, number)
+                continue
+            table.add(number, cells)
+    finally:
+        book.close()
+    if table is None:
+        raise InputError(path, None, "", f"sheet {ws.title!r} is empty")
+    return table

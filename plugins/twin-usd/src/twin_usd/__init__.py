@@ -1,0 +1,1 @@
+"""Twin exporter plugin: facilities and telemetry as OpenUSD stages."""

@@ -1,0 +1,99 @@
+"""Calibration: the fit finds parameters that reproduce a field made with known ones, the
+CLI stores them in the layout with their provenance, the calibrated layout solves with them,
+and the same fit runs from a recording's rack inlet sensors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import calibrate
+from twin.model.loader import load_layout
+from twin.physics import ThermalModel
+from twin.physics.params import PhysicsParams
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+CELL = 0.3
+TRUTH = PhysicsParams(2.5, 0.5)
+
+
+@pytest.fixture(scope="module")
+def fac():
+    return load_layout(ROOM)
+
+
+@pytest.fixture(scope="module")
+def truth(fac):
+    return ThermalModel(fac, 0, CELL, params=TRUTH).solve()
+
+
+def test_fit_recovers_a_field_made_with_known_parameters(fac, truth):
+    t = calibrate.targets_from_field(fac, truth.grid, truth.air_c, source="synthetic")
+    assert len(t.rack_c) == 10 and len(t.point_c) > 300
+    f = calibrate.fit(fac, 0, CELL, t)
+    # the defaults are measurably off; the fit takes the error down by an order of magnitude
+    assert f.before["rack_rms_k"] > 0.2 and f.before["point_rms_k"] > 0.4
+    assert f.after["rack_rms_k"] < 0.05 and f.after["point_rms_k"] < 0.1
+    assert f.params.eddy_viscosity_scale == pytest.approx(2.5, rel=0.25)
+    assert f.params.turbulent_prandtl == pytest.approx(0.5, rel=0.25)
+
+
+def test_cli_stores_the_fit_and_the_layout_solves_with_it(fac, truth, tmp_path, capsys):
+    from twin.cli import main
+
+    pv = pytest.importorskip("pyvista")
+    g = truth.grid
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = truth.air_c[g.fluid]
+    src = tmp_path / "cfd.vtp"
+    cloud.save(str(src))
+    out = tmp_path / "calibrated.yaml"
+    argv = ["cfd", "calibrate", str(ROOM), str(src), "-o", str(out), "--cell", str(CELL), "--json"]
+    assert main(argv) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["after"]["rack_rms_k"] < rep["before"]["rack_rms_k"] / 5
+    cal = load_layout(out)
+    ph = cal.layout.physics
+    assert ph.eddy_viscosity_scale == pytest.approx(rep["params"]["eddy_viscosity_scale"])
+    assert ph.calibration.source == str(src)
+    assert ph.calibration.rms_after_k == pytest.approx(rep["after"]["rack_rms_k"], abs=1e-3)
+    # the original's comments are kept; the calibrated layout solves with its own parameters
+    assert "# fronts face +y" in out.read_text()
+    res = ThermalModel(cal, 0, CELL).solve()
+    explicit = ThermalModel(fac, 0, CELL, params=PhysicsParams.of(cal.layout)).solve()
+    assert np.array_equal(res.rack_inlet_mean_c, explicit.rack_inlet_mean_c)
+    assert np.abs(res.rack_inlet_mean_c - truth.rack_inlet_mean_c).max() < 0.2
+
+
+def test_fit_from_a_recordings_rack_inlet_sensors(fac, truth, tmp_path):
+    from twin.recording.reader import open_recording
+    from twin.recording.recorder import Recorder
+    from twin.telemetry.frame import Frame
+
+    path = tmp_path / "site.h5"
+    rng = np.random.default_rng(3)
+    with Recorder(path, fac) as rec:
+        for i in range(12):  # a steady hour, sensors with 0.1 K noise
+            fr = Frame.empty(1.8e9 + 300 * i, fac.counts())
+            fr.rack["inlet_c"][:] = truth.rack_inlet_mean_c + rng.normal(0, 0.1, fac.n_racks)
+            fr.rack["power_w"][:] = fac.rack_power_w
+            rec.append(fr)
+    with open_recording(path) as rec:
+        t = calibrate.targets_from_recording(rec, fac)
+    assert np.abs(t.rack_c - truth.rack_inlet_mean_c).max() < 0.15
+    assert t.rack_power_w == pytest.approx(fac.rack_power_w)
+    f = calibrate.fit(fac, 0, CELL, t)
+    assert f.after["rack_rms_k"] < 0.1 < f.before["rack_rms_k"]
+
+
+def test_layout_physics_block_is_validated(tmp_path):
+    from twin.model.errors import LayoutError
+
+    bad = ROOM.read_text() + "physics:\n  eddy_viscosity_scale: -1\n"
+    p = tmp_path / "bad.yaml"
+    p.write_text(bad)
+    with pytest.raises(LayoutError, match="physics.eddy_viscosity_scale"):
+        load_layout(p)

@@ -1,0 +1,98 @@
+"""Twin against a CFD field: the figures, the resampling, and `twin cfd compare` on an
+OpenFOAM-like VTK file whose answer is known."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import compare, field
+from twin.cfd.source import CfdField, compare_field
+from twin.model.loader import load_layout
+from twin.physics import solve_steady
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+
+
+@pytest.fixture(scope="module")
+def solved():
+    fac = load_layout(ROOM)
+    return fac, solve_steady(fac, 0, 0.3)
+
+
+def test_rank_correlation_known_values():
+    assert compare.rank_correlation([1, 2, 3, 4], [10, 20, 30, 40]) == pytest.approx(1.0)
+    assert compare.rank_correlation([1, 2, 3, 4], [4, 3, 2, 1]) == pytest.approx(-1.0)
+    # one swap among four: 1 - 6 * 2 / (4 * 15) = 0.8
+    assert compare.rank_correlation([1, 2, 3, 4], [1, 3, 2, 4]) == pytest.approx(0.8)
+    assert np.isnan(compare.rank_correlation([1, 2], [2, 1]))
+
+
+def test_sample_field_is_exact_on_a_linear_field_and_skips_solids():
+    h = 0.2
+    n = (6, 5, 4)
+    c = [(np.arange(k) + 0.5) * h for k in n]
+    X, Y, Z = np.meshgrid(*c, indexing="ij")
+    air = 20 + 3 * X - 2 * Y + 5 * Z
+    pts = np.array([[0.37, 0.41, 0.33], [0.9, 0.55, 0.61]])
+    expect = 20 + 3 * pts[:, 0] - 2 * pts[:, 1] + 5 * pts[:, 2]
+    assert compare.sample_field(air, h, pts) == pytest.approx(expect, abs=1e-12)
+    # a solid neighbour drops out and the weights renormalise over the air ones
+    air2 = np.where(X > 0.5, np.nan, 25.0)
+    assert compare.sample_field(air2, h, pts[:1]) == pytest.approx([25.0])
+
+
+def test_twin_against_itself_has_no_error(solved):
+    fac, res = solved
+    out = compare_field(fac, res, CfdField(res.air_c.copy(), "self", "vtk"))
+    assert out["rms_k"] == pytest.approx(0.0, abs=1e-9)
+    assert out["return_error_k"] == pytest.approx(0.0, abs=1e-9)
+    assert out["rank_corr"] == pytest.approx(1.0)
+    # the CFD side is read like Twin reads itself: flow-weighted means of the front cells
+    for row in out["rows"]:
+        i = fac.rack_index[row["id"]]
+        assert row["cfd_mean_c"] == pytest.approx(res.rack_inlet_mean_c[i], abs=0.006)
+        assert row["cfd_max_c"] == pytest.approx(res.rack_inlet_max_c[i], abs=0.006)
+
+
+def test_compare_cli_reads_a_vtk_file_in_kelvin(solved, tmp_path, capsys):
+    pv = pytest.importorskip("pyvista")
+    from twin.cli import main
+
+    fac, res = solved
+    # the model's own field, 1.5 K warmer, as a kelvin point cloud: every rack errs by -1.5 K
+    g = res.grid
+    ijk = np.argwhere(g.fluid)
+    pts = (ijk + 0.5) * g.cell_m
+    cloud = pv.PolyData(pts)
+    cloud.point_data["T"] = res.air_c[g.fluid] + 1.5 + 273.15
+    path = tmp_path / "cfd.vtp"
+    cloud.save(str(path))
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"]["kind"] == "vtk"
+    assert out["rms_k"] == pytest.approx(1.5, abs=1e-6)
+    assert out["bias_k"] == pytest.approx(-1.5, abs=1e-6)
+    assert out["return_error_k"] == pytest.approx(-1.5, abs=1e-6)
+    assert {r["id"] for r in out["rows"]} == set(fac.rack_ids)
+
+
+def test_compare_cli_names_a_missing_source(tmp_path, capsys):
+    from twin.cli import main
+
+    assert main(["cfd", "compare", str(ROOM), str(tmp_path / "none.vtu")]) == 1
+    assert "none.vtu" in capsys.readouterr().err
+
+
+def test_from_points_converts_kelvin():
+    fac = load_layout(ROOM)
+    from twin.physics.grid import build_grid
+
+    g = build_grid(fac, 0, 0.3)
+    pts = np.array([[1.0, 1.0, 1.0], [6.0, 5.0, 2.0]])
+    out = field.from_points(pts, np.array([300.15, 310.15]), g)
+    vals = out[np.isfinite(out)]
+    assert set(np.round(vals, 6)) == {27.0, 37.0}

@@ -1,0 +1,90 @@
+"""The OpenFOAM case written from a layout: a valid closed hexahedral mesh of exactly the
+model's air cells, patches that carry the model's port flows, the rack heat as sources."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd.foam_case import write_case
+from twin.cfd.foam_mesh import mesh_from_grid
+from twin.model.loader import load_layout
+from twin.physics.grid import build_grid
+
+ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+
+
+def _face_vectors(mesh):
+    p = mesh.points[mesh.faces]
+    return 0.5 * np.cross(p[:, 2] - p[:, 0], p[:, 3] - p[:, 1])
+
+
+@pytest.mark.parametrize("room", ["cold-containment-leaky", "wall-crah-plenum-mixed"])
+def test_mesh_is_closed_hexahedra_of_the_air_cells(room):
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    grid = build_grid(fac, 0, 0.3)
+    mesh = mesh_from_grid(grid)
+    n_int = len(mesh.neighbour)
+    assert mesh.n_cells == int(grid.fluid.sum())
+    # every cell is a hexahedron: six faces, and its outward face vectors sum to zero
+    count = np.bincount(mesh.owner, minlength=mesh.n_cells) + np.bincount(
+        mesh.neighbour, minlength=mesh.n_cells
+    )
+    assert (count == 6).all()
+    sv = _face_vectors(mesh)
+    net = np.zeros((mesh.n_cells, 3))
+    np.add.at(net, mesh.owner, sv)
+    np.add.at(net, mesh.neighbour, -sv[:n_int])
+    assert np.abs(net).max() < 1e-9
+    # every face has the cell's area, internal faces in upper-triangular order
+    assert np.allclose(np.linalg.norm(sv, axis=1), 0.09)
+    assert (mesh.owner[:n_int] < mesh.neighbour).all()
+    key = mesh.owner[:n_int] * mesh.n_cells + mesh.neighbour
+    assert (np.diff(key) > 0).all()
+    # boundary faces point out of the room's air: the sum over all of them is zero
+    assert np.abs(sv[n_int:].sum(0)).max() < 1e-9
+    # patches tile the boundary faces in order
+    starts = [s for _, _, _, s in mesh.patches]
+    sizes = [n for _, _, n, _ in mesh.patches]
+    assert starts[0] == n_int and starts[-1] + sizes[-1] == len(mesh.faces)
+    assert all(a + n == b for a, n, b in zip(starts, sizes, starts[1:], strict=False))
+
+
+def test_port_patches_carry_the_model_flows_and_heat(tmp_path):
+    fac = load_layout(ROOMS / "open-aisle-85.yaml")
+    desc = write_case(fac, tmp_path / "case", cell_m=0.3, max_iter=100)
+    patches = {p["name"]: p for p in desc["patches"]}
+    # each rack: front draws, rear returns its airflow, rear rise = P / (rho cp Q)
+    for r in range(10):
+        f, b = patches[f"rf_{r}"], patches[f"rr_{r}"]
+        assert f["flow_m3s"] == pytest.approx(-1.0) and b["flow_m3s"] == pytest.approx(1.0)
+        assert b["rise_k"] == pytest.approx(15000 / (1.19 * 1005 * 1.0))
+    # tiles 8.5 m3/s at 18 C; two ceiling grilles of equal area take 4.25 each
+    assert patches["sup_0"]["flow_m3s"] == pytest.approx(8.5)
+    assert patches["sup_0"]["temp_c"] == 18.0
+    assert patches["gr_0"]["flow_m3s"] == pytest.approx(-4.25)
+    assert sum(p["flow_m3s"] for p in desc["patches"]) == pytest.approx(0.0, abs=1e-9)
+    case = tmp_path / "case"
+    u = (case / "0" / "U").read_text()
+    assert re.search(r"sup_0\s*\{[^}]*volumetricFlowRate constant 8\.5;", u)
+    # heat: one source per rack, P / (rho cp) in K m3/s, in the cells behind its rear
+    src = [
+        float(x)
+        for x in re.findall(
+            r"T\s+\(([-0-9.e+]+) 0\);", (case / "constant" / "fvOptions").read_text()
+        )
+    ]
+    assert sum(src) * 1.19 * 1005 == pytest.approx(150_000, rel=1e-6)
+    zones = (case / "constant" / "polyMesh" / "cellZones").read_text()
+    assert zones.count("type cellZone;") == 10
+    boundary = (case / "constant" / "polyMesh" / "boundary").read_text()
+    n_faces = dict(
+        re.findall(r"(\w+)\s*\{\s*type\s+\w+;(?:\s*inGroups[^;]*;)?\s*nFaces\s+(\d+);", boundary)
+    )
+    # a 0.6 x 2.2 m rack face at 0.3 m cells: 2 x 7 faces (2.2 m rounds to 7 cells)
+    assert int(n_faces["rf_0"]) == 14
+    assert json.loads((case / "twin_case.json").read_text())["n_cells"] == desc["n_cells"]

@@ -1,0 +1,80 @@
+"""The Energy dock: the layout's PUE at once, frames charted over time, and an optimisation
+applied as one undoable edit."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from twin.physics.energy import EnergyModel
+
+pytestmark = pytest.mark.gui
+
+
+def test_dock_shows_the_layout_pue(opened):
+    dock = opened.extensions["energy_dock"]
+    expected = EnergyModel(opened.facility).breakdown()
+    assert f"PUE {expected.pue:.3f}" in dock.summary.text()
+    assert "energy" in opened.docks
+
+
+def test_frames_are_charted(opened):
+    from twin.telemetry.frame import Frame
+
+    dock = opened.extensions["energy_dock"]
+    fac = opened.facility
+    for k, scale in enumerate((0.5, 1.0)):
+        frame = Frame.empty(1.8e9 + 10 * k, fac.counts())
+        frame.rack["power_w"][:] = fac.rack_power_w * scale
+        opened.frame_shown.emit(frame)
+    (pue_line,) = dock.chart.panels[0].lines
+    it_line = dock.chart.panels[1].lines[0]
+    assert len(pue_line.times) == 2
+    np.testing.assert_allclose(
+        it_line.values, [fac.rack_power_w.sum() / 2e3, fac.rack_power_w.sum() / 1e3]
+    )
+
+
+ROOM = """\
+format: twin-layout/1
+name: roomy hall
+halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
+rows:
+  - id: A
+    hall: H
+    racks:
+      - {id: A1, position_m: [3.0, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
+      - {id: A2, position_m: [3.6, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
+  - id: B
+    hall: H
+    racks:
+      - {id: B1, position_m: [3.0, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
+      - {id: B2, position_m: [3.6, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5.8, 0.45], rotation_deg: 180}]
+  supplies: [{id: T, hall: H, rect_m: [2.4, 2.7, 4.2, 3.3], open_fraction: 0.5}]
+  returns: [{id: R, hall: H, rect_m: [2.4, 5.0, 4.2, 5.6]}]
+"""
+
+
+@pytest.mark.slow
+def test_optimise_then_apply_and_undo(window, qtbot, tmp_path):
+    path = tmp_path / "roomy.yaml"
+    path.write_text(ROOM)
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(path)
+    opened = window
+    dock = opened.extensions["energy_dock"]
+    before = opened.facility.air_unit_supply_c.copy()
+    with qtbot.waitSignal(dock.optimised, timeout=240_000) as sig:
+        dock.optimise()
+    result = sig.args[0]
+    assert "Saves" in dock.result_label.text()
+    assert result.changes()  # a roomy hall: 40 kW on a 77 kW CRAH
+    assert dock.apply_button.isEnabled()
+    assert dock.apply()
+    after = result.halls[0].supply_after_c
+    assert opened.facility.air_unit_supply_c.tolist() == after.tolist()
+    editor = opened.extensions["editor"]
+    editor.undo.stack.undo()
+    assert opened.facility.air_unit_supply_c.tolist() == before.tolist()

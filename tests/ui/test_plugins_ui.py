@@ -1,0 +1,143 @@
+"""Plugins in the window: Help › Plugins, connecting to a source plugin with options read
+from its constructor, import and export through plugins, and colour-mode plugins."""
+
+from __future__ import annotations
+
+import sys
+import types
+from importlib.metadata import EntryPoint
+
+import numpy as np
+import pytest
+
+from twin import plugins
+from twin.api import BackgroundSource, Frame, SourceState
+
+pytestmark = pytest.mark.gui
+
+
+class CountingSource(BackgroundSource):
+    """A test source plugin: every GPU at ``base_c`` plus the frame number."""
+
+    name = "counting"
+
+    def __init__(self, facility, base_c: float = 30.0, every_s: float = 0.05, label: str = "lab"):
+        super().__init__(facility)
+        self.base_c, self.every_s, self.label = base_c, every_s, label
+
+    def _run(self) -> None:
+        self._set_state(SourceState.CONNECTED, self.label)
+        k = 0
+        while not self._stopping.is_set():
+            frame = Frame.empty(1.78e9 + k, self.facility.counts())
+            frame.gpu["temp_c"][:] = self.base_c + k
+            self._publish(frame)
+            k += 1
+            if self._sleep(self.every_s):
+                break
+
+
+@pytest.fixture
+def test_plugins(monkeypatch):
+    """The real installed plugins plus a working source and a broken exporter."""
+    mod = types.ModuleType("twin_test_ui_plugins")
+    mod.CountingSource = CountingSource
+    monkeypatch.setitem(sys.modules, "twin_test_ui_plugins", mod)
+    real = plugins.entry_points
+    extra = [
+        EntryPoint("counting", "twin_test_ui_plugins:CountingSource", plugins.SOURCES),
+        EntryPoint("broken", "twin_test_ui_no_such_module:exporter", plugins.EXPORTERS),
+    ]
+    monkeypatch.setattr(
+        plugins,
+        "entry_points",
+        lambda group: [*real(group=group), *[e for e in extra if e.group == group]],
+    )
+    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
+
+
+@pytest.fixture
+def ext(test_plugins, opened):
+    return opened.extensions["plugins_ui"]
+
+
+def test_help_plugins_lists_name_version_group_status_and_error(ext, qtbot):
+    dialog = ext.show_plugins()
+    qtbot.addWidget(dialog)
+    rows = {(r[0], r[2]): r for r in dialog.rows()}
+    assert rows[("simulated", plugins.SOURCES)][1:4] == (
+        f"twin {__import__('twin').__version__}",
+        plugins.SOURCES,
+        plugins.NOT_LOADED,
+    )
+    assert ("broken", plugins.EXPORTERS) in rows
+    dialog.check_all()  # imports every plugin: the broken one fails, the window does not
+    rows = {(r[0], r[2]): r for r in dialog.rows()}
+    name, version, group, status, error = rows[("broken", plugins.EXPORTERS)]
+    assert status == plugins.FAILED and "ModuleNotFoundError" in error
+    assert rows[("counting", plugins.SOURCES)][3] == plugins.LOADED
+    dialog.close()
+
+
+def test_connect_to_a_source_plugin_with_typed_options(ext, qtbot):
+    from twin.ui.plugins_ui import SourcePluginDialog
+
+    dialog = SourcePluginDialog(ext.window)
+    qtbot.addWidget(dialog)
+    dialog.combo.setCurrentText("counting")
+    assert set(dialog.fields) == {"base_c", "every_s", "label"}
+    assert dialog.fields["base_c"][1].text() == "30.0"  # defaults read from the constructor
+    dialog.fields["base_c"][1].setText("55")
+    dialog.fields["label"][1].setText("bench-7")
+    options = dialog.options()
+    assert options == {"base_c": 55.0, "every_s": 0.05, "label": "bench-7"}
+    dialog.fields["every_s"][1].setText("fast")
+    with pytest.raises(ValueError, match="every_s: 'fast'"):
+        dialog.options()
+    dialog.close()
+    w = ext.window
+    assert ext.connect("counting", **options)
+    assert isinstance(w.source, CountingSource) and w.source.label == "bench-7"
+    qtbot.waitUntil(lambda: w.last_frame is not None, timeout=10000)
+    assert w.last_frame.gpu["temp_c"][0] >= 55
+    w.stop_source()
+
+
+def test_export_from_the_window_with_the_frame_on_screen(ext, tmp_path):
+    pytest.importorskip("twin_usd")
+    from pxr import Usd
+
+    w = ext.window
+    frame = Frame.empty(1.78e9, w.facility.counts())
+    frame.rack["inlet_c"][:] = 24.5
+    w.show_frame(frame)
+    out = ext.export_file("usd", tmp_path / "hall.usda")
+    assert out is not None
+    stage = Usd.Stage.Open(str(out))
+    rack = next(p for p in stage.Traverse() if p.GetAttribute("twin:kind").Get() == "rack")
+    assert rack.GetAttribute("twin:telemetry:inletC").Get() == pytest.approx(24.5)
+
+
+def test_import_a_rack_list_opens_the_new_layout(ext, qtbot, tmp_path):
+    pytest.importorskip("twin_racklist")
+    src = tmp_path / "racks.csv"
+    src.write_text("Rack,Row,Position,Servers\nR1,A,1,4x dgx-h100\nR2,A,2,4x dgx-h100\n")
+    with qtbot.waitSignal(ext.window.layout_loaded, timeout=30000):
+        out = ext.import_file("racklist", src, tmp_path / "racks.yaml")
+    assert out is not None and out.is_file()
+    assert ext.window.facility.rack_ids == ["R1", "R2"]
+
+
+def test_colour_mode_plugin_follows_the_frames(ext):
+    pytest.importorskip("twin_margin")
+    w = ext.window
+    frame = Frame.empty(1.78e9, w.facility.counts())
+    frame.gpu["temp_c"][:] = 70.0
+    w.show_frame(frame)
+    assert ext.set_colouring("thermal-margin")
+    expected = w.facility.gpu_slowdown_c - 70.0
+    assert np.allclose(w.scene._gpu_values[:, 0], expected)
+    frame2 = Frame.empty(1.78e9 + 1, w.facility.counts())
+    frame2.gpu["temp_c"][:] = 80.0
+    w.show_frame(frame2)  # a new frame recolours by the plugin, not by the live metric
+    assert np.allclose(w.scene._gpu_values[:, 0], w.facility.gpu_slowdown_c - 80.0)

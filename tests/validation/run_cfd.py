@@ -1,0 +1,83 @@
+"""Generate, run and store the OpenFOAM references of the validation rooms.
+
+    python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
+        [--max-iter 4000] [--only-extract]
+
+For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
+case at the reference cell and at the coarser mesh-check cell under ``--work``
+(``build/cfd`` by default), runs buoyantBoussinesqSimpleFoam on each (niced) until it
+converges or reaches ``--max-iter``, and writes ``references/ROOM.json`` and
+``references/ROOM.npz`` (per-rack inlet mean and max, exhaust, mean return, two planes, the
+mesh check and the run's figures). Needs Debian's ``openfoam`` package; ``make
+validate-cfd`` runs it. Not part of the test suite: the stored references are.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOMS = HERE / "rooms"
+REFS = HERE / "references"
+
+
+def _log(msg: str) -> None:
+    print(time.strftime("%H:%M:%S"), msg, flush=True)
+
+
+def run_one(room: str, cell_m: float, work: Path, max_iter: int, extract_only: bool) -> dict:
+    from twin.cfd import foam_case, foam_run
+    from twin.model.loader import load_layout
+
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    case = work / f"{room}-{int(round(cell_m * 1000)):03d}mm"
+    info_path = case / "run.json"
+    if extract_only:
+        return json.loads(info_path.read_text())
+    if case.exists():
+        shutil.rmtree(case)
+    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=max_iter)
+    _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
+    info = foam_run.run(case, desc, log=_log)
+    info_path.write_text(json.dumps(info, indent=1))
+    _log(f"{case.name}: done {info}")
+    return info
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("rooms", nargs="*", help="room names (all by default)")
+    ap.add_argument("--cell", type=float, default=0.15, help="reference cell, m (0.15)")
+    ap.add_argument("--coarse", type=float, default=0.2, help="mesh-check cell, m (0.2; 0 skips)")
+    ap.add_argument("--work", type=Path, default=Path("build/cfd"), help="case directory")
+    ap.add_argument("--max-iter", type=int, default=4000, help="iteration limit per run")
+    ap.add_argument("--only-extract", action="store_true", help="re-read finished runs")
+    ap.add_argument("--mesh", choices=["both", "fine", "coarse"], default="both")
+    a = ap.parse_args(argv)
+    rooms = a.rooms or sorted(p.stem for p in ROOMS.glob("*.yaml"))
+    for room in rooms:
+        cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
+        for c in cells:
+            if c > 0:
+                run_one(room, c, a.work, a.max_iter, a.only_extract)
+        fine = a.work / f"{room}-{int(round(a.cell * 1000)):03d}mm"
+        coarse = a.work / f"{room}-{int(round(a.coarse * 1000)):03d}mm" if a.coarse > 0 else None
+        if (fine / "run.json").exists():
+            from twin.cfd import reference
+
+            try:
+                ref = reference.build(ROOMS / f"{room}.yaml", fine, coarse)
+                reference.save(ref, REFS / room)
+                _log(f"{room}: reference written")
+            except Exception as e:  # keep the other rooms running; --only-extract retries
+                _log(f"{room}: reference not written: {e!r}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Fit the airflow model's free parameters (``PhysicsParams``) to measured or computed air
+temperatures by least squares.
+
+Targets are rack mean inlets and temperatures at points (a CFD field's slice, or sensors).
+Residuals are Twin minus target; the points together weigh as much as the racks together, so
+a dense slice cannot drown the racks. The eddy-viscosity scale changes the flow (a new march
+per value) and is searched on a log scale; for each value the turbulent Prandtl number, which
+changes only the heat solve, is fitted on that flow. The result is checked by a full solve at
+the fitted values (``rms_after_k`` is that solve's, not the search's).
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.cfd.compare import sample_cells
+from twin.physics.params import PhysicsParams
+
+
+@dataclass
+class Targets:
+    """What to fit: rack mean inlets (facility rack index -> C) and point temperatures
+    (hall-local (N, 3) m -> C); ``rack_power_w`` the loads they were taken at (nominal if
+    None)."""
+
+    rack_index: np.ndarray
+    rack_c: np.ndarray
+    points_m: np.ndarray = field(default_factory=lambda: np.zeros((0, 3)))
+    point_c: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    rack_power_w: np.ndarray | None = None
+    source: str = ""
+
+    @property
+    def n(self) -> int:
+        return len(self.rack_c) + len(self.point_c)
+
+
+@dataclass
+class Fit:
+    params: PhysicsParams
+    before: dict
+    after: dict
+    evaluations: int
+    seconds: float
+    history: list[tuple[float, float, float]]  # (nu scale, Pr_t, cost)
+
+
+def errors(res, t: Targets) -> dict:
+    """RMS of the rack and point residuals, and the weighted cost the fit minimises."""
+    r = res.rack_inlet_mean_c[t.rack_index] - t.rack_c
+    r = r[np.isfinite(r)]
+    p = sample_cells(res, t.points_m) - t.point_c if len(t.point_c) else np.zeros(0)
+    p = p[np.isfinite(p)]
+    w_p = math.sqrt(len(r) / len(p)) if len(p) and len(r) else 1.0
+    cost = float(np.sum(r**2) + w_p**2 * np.sum(p**2))
+    return {
+        "rack_rms_k": float(np.sqrt(np.mean(r**2))) if len(r) else float("nan"),
+        "point_rms_k": float(np.sqrt(np.mean(p**2))) if len(p) else float("nan"),
+        "cost": cost,
+    }
+
+
+def _model(fac, hall, cell_m, params):
+    from twin.physics import ThermalModel
+
+    return ThermalModel(fac, hall, cell_m, params=params)
+
+
+def _with_prandtl(model, pr_t: float, power):
+    from twin.physics.heat import HeatModel
+
+    model.heat = HeatModel(model.facility, model.grid, model.flow, pr_t)
+    model.state = None
+    return model.solve(power)
+
+
+def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fit:
+    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds."""
+    from scipy.optimize import minimize_scalar
+
+    t0 = time.perf_counter()
+    start = PhysicsParams.of(fac.layout)
+    (nu_lo, nu_hi), (pr_lo, pr_hi) = PhysicsParams.BOUNDS
+    history: list[tuple[float, float, float]] = []
+    base = _model(fac, hall, cell_m, start)
+    before = errors(base.solve(t.rack_power_w), t)
+    best = {"cost": before["cost"], "params": start}
+
+    def inner(model, nu: float) -> float:
+        def cost_pr(log_pr: float) -> float:
+            pr = math.exp(log_pr)
+            c = errors(_with_prandtl(model, pr, t.rack_power_w), t)["cost"]
+            history.append((nu, pr, c))
+            if c < best["cost"]:
+                best.update(cost=c, params=PhysicsParams(nu, pr))
+            return c
+
+        r = minimize_scalar(
+            cost_pr,
+            bounds=(math.log(pr_lo), math.log(pr_hi)),
+            method="bounded",
+            options={"xatol": 0.03, "maxiter": 12},
+        )
+        return float(r.fun)
+
+    def outer(log_nu: float) -> float:
+        if time.perf_counter() - t0 > budget_s:
+            return math.inf
+        nu = math.exp(log_nu)
+        # the march's buoyancy uses a heat field: take the best Prandtl number so far
+        pr = best["params"].turbulent_prandtl
+        return inner(_model(fac, hall, cell_m, PhysicsParams(nu, pr)), nu)
+
+    inner(base, start.eddy_viscosity_scale)
+    minimize_scalar(
+        outer,
+        bounds=(math.log(nu_lo), math.log(nu_hi)),
+        method="bounded",
+        options={"xatol": 0.08, "maxiter": 8},
+    )
+    params = best["params"]
+    after = errors(_model(fac, hall, cell_m, params).solve(t.rack_power_w), t)
+    return Fit(params, before, after, len(history) + 2, time.perf_counter() - t0, history)
+
+
+# ------------------------------------------------------------------------ targets
+def targets_from_reference(fac, ref: dict) -> Targets:
+    """Rack inlets and both planes of a stored CFD reference."""
+    from twin.cfd.compare import plane_points
+
+    ids = [r["id"] for r in ref["racks"] if r["id"] in fac.rack_index]
+    idx = np.array([fac.rack_index[i] for i in ids], np.int64)
+    vals = np.array([r["inlet_mean_c"] for r in ref["racks"] if r["id"] in fac.rack_index])
+    pts, pc = np.zeros((0, 3)), np.zeros(0)
+    if ref.get("_planes") is not None:
+        pl = plane_points(ref["_planes"])
+        pts = np.concatenate([pl[k][0] for k in pl])
+        pc = np.concatenate([pl[k][1] for k in pl])
+    return Targets(idx, vals, pts, pc, source=ref.get("room", ""))
+
+
+def targets_from_field(fac, grid, air_c: np.ndarray, z_m: float = 1.2, source: str = "") -> Targets:
+    """Rack inlets read from a CFD field on Twin's grid, and its horizontal slice at ``z_m``
+    and vertical slice through the hall's middle."""
+    from twin.cfd.field import rack_figures
+
+    mean, _, _ = rack_figures(grid, air_c)
+    ok = np.isfinite(mean)
+    h = grid.cell_m
+    k = min(int(z_m / h), grid.shape[2] - 1)
+    i_mid = grid.shape[0] // 2
+    sel = np.zeros(grid.shape, bool)
+    sel[:, :, k] = True
+    sel[i_mid, :, :] = True
+    sel &= np.isfinite(air_c)
+    ijk = np.argwhere(sel)
+    pts = (ijk + 0.5) * h + grid.origin_m
+    return Targets(grid.rack_ids[ok], mean[ok], pts, air_c[sel], source=source)
+
+
+def targets_from_recording(rec, fac, t0: float | None = None, t1: float | None = None) -> Targets:
+    """Mean rack inlet temperatures (the racks' inlet sensors) and rack powers over a span of
+    a recording, for a hall that held steady over it."""
+    times = rec.times
+    lo = times[0] if t0 is None else t0
+    hi = times[-1] if t1 is None else t1
+    idx = np.flatnonzero((times >= lo) & (times <= hi))
+    if len(idx) == 0:
+        raise ValueError("the recording has no frame in the span asked for")
+    inlet = np.zeros(fac.n_racks)
+    power = np.zeros(fac.n_racks)
+    n_in = np.zeros(fac.n_racks)
+    n_p = np.zeros(fac.n_racks)
+    for i in idx:
+        fr = rec.frame(int(i), kinds=("rack",))
+        a = np.asarray(fr.rack["inlet_c"], float)
+        p = np.asarray(fr.rack["power_w"], float)
+        ok = np.isfinite(a)
+        inlet[ok] += a[ok]
+        n_in[ok] += 1
+        ok = np.isfinite(p)
+        power[ok] += p[ok]
+        n_p[ok] += 1
+    have = n_in > 0
+    if not have.any():
+        raise ValueError("the recording holds no rack inlet temperature in that span")
+    with np.errstate(invalid="ignore", divide="ignore"):
+        pw = np.where(n_p > 0, power / np.maximum(n_p, 1), fac.rack_power_w)
+    r = np.flatnonzero(have)
+    return Targets(r, inlet[r] / n_in[r], rack_power_w=pw, source=str(getattr(rec, "path", "")))

@@ -1,0 +1,152 @@
+"""Twin against a CFD field: per-rack inlet errors and the figures that summarise them.
+
+The figures (the README's validation table): rack mean-inlet RMS and largest error, the
+racks' rank correlation (Spearman, do both put the same racks hottest), the mean-return
+error, and the RMS difference on the reference's planes (Twin sampled at the CFD plane's
+cell centres).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass
+class RackRow:
+    id: str
+    twin_mean_c: float
+    cfd_mean_c: float
+    twin_max_c: float
+    cfd_max_c: float
+    cfd_swing_k: float = 0.0
+
+    @property
+    def error_k(self) -> float:
+        return self.twin_mean_c - self.cfd_mean_c
+
+
+def rank_correlation(a: np.ndarray, b: np.ndarray) -> float:
+    """Spearman's rank correlation (average ranks for ties); NaN for fewer than 3 racks or
+    when one side has every rack equal."""
+    from scipy.stats import rankdata
+
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if len(a) < 3:
+        return float("nan")
+    ra, rb = rankdata(a), rankdata(b)
+    if ra.std() == 0 or rb.std() == 0:
+        return float("nan")
+    return float(np.corrcoef(ra, rb)[0, 1])
+
+
+def rack_rows(fac, res, cfd_racks: list[dict]) -> list[RackRow]:
+    """Pair Twin's racks with the CFD's by id (racks the CFD lacks are left out)."""
+    rows = []
+    for r in cfd_racks:
+        i = fac.rack_index.get(r["id"])
+        if i is None or not np.isfinite(res.rack_inlet_mean_c[i]):
+            continue
+        rows.append(
+            RackRow(
+                r["id"],
+                float(res.rack_inlet_mean_c[i]),
+                float(r["inlet_mean_c"]),
+                float(res.rack_inlet_max_c[i]),
+                float(r.get("inlet_max_c", np.nan)),
+                float(r.get("swing_k", 0.0)),
+            )
+        )
+    return rows
+
+
+def sample_cells(res, points_m: np.ndarray) -> np.ndarray:
+    """Twin's air temperature at hall-local points (see :func:`sample_field`)."""
+    return sample_field(res.air_c, res.cell_m, points_m)
+
+
+def sample_field(air: np.ndarray, h: float, points_m: np.ndarray) -> np.ndarray:
+    """A cell-centred field (NaN in solids) at hall-local points: trilinear between cell
+    centres, weights renormalised over the neighbours that are air."""
+    shape = np.array(air.shape)
+    x = np.asarray(points_m, float) / h - 0.5
+    i0 = np.clip(np.floor(x).astype(np.int64), 0, shape - 2)
+    f = np.clip(x - i0, 0.0, 1.0)
+    num = np.zeros(len(x))
+    den = np.zeros(len(x))
+    for di in (0, 1):
+        for dj in (0, 1):
+            for dk in (0, 1):
+                w = (
+                    (f[:, 0] if di else 1 - f[:, 0])
+                    * (f[:, 1] if dj else 1 - f[:, 1])
+                    * (f[:, 2] if dk else 1 - f[:, 2])
+                )
+                v = air[i0[:, 0] + di, i0[:, 1] + dj, i0[:, 2] + dk]
+                ok = np.isfinite(v)
+                num += np.where(ok, w * np.nan_to_num(v), 0.0)
+                den += np.where(ok, w, 0.0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(den > 1e-9, num / den, np.nan)
+
+
+def plane_points(planes: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{'horizontal' | 'vertical': (points (N, 3), CFD values (N,))} of a reference's planes,
+    air cells only."""
+    h = float(planes["cell_m"])
+    out = {}
+    hz = planes["horizontal_c"]
+    i, j = np.nonzero(np.isfinite(hz))
+    z = float(planes["horizontal_z_m"])
+    out["horizontal"] = (
+        np.stack([(i + 0.5) * h, (j + 0.5) * h, np.full(len(i), z)], 1),
+        hz[i, j].astype(float),
+    )
+    vt = planes["vertical_c"]
+    j, k = np.nonzero(np.isfinite(vt))
+    x = float(planes["vertical_x_m"])
+    out["vertical"] = (
+        np.stack([np.full(len(j), x), (j + 0.5) * h, (k + 0.5) * h], 1),
+        vt[j, k].astype(float),
+    )
+    return out
+
+
+def summary(rows: list[RackRow], twin_return_c: float, cfd_return_c: float) -> dict:
+    """The table's figures from paired racks and the mean returns."""
+    err = np.array([r.error_k for r in rows])
+    return {
+        "racks": len(rows),
+        "rms_k": float(np.sqrt(np.mean(err**2))) if len(err) else float("nan"),
+        "max_k": float(np.abs(err).max()) if len(err) else float("nan"),
+        "bias_k": float(err.mean()) if len(err) else float("nan"),
+        "rank_corr": rank_correlation([r.twin_mean_c for r in rows], [r.cfd_mean_c for r in rows]),
+        "return_error_k": float(twin_return_c - cfd_return_c),
+        "cfd_swing_k": float(max((r.cfd_swing_k for r in rows), default=0.0)),
+    }
+
+
+def compare_reference(fac, res, ref: dict) -> dict:
+    """Everything Twin's result ``res`` gets right and wrong against a stored reference."""
+    rows = rack_rows(fac, res, ref["racks"])
+    out = summary(rows, res.return_mean_c, ref["return_mean_c"])
+    planes = ref.get("_planes")
+    if planes is not None:
+        for name, (pts, cfd) in plane_points(planes).items():
+            tw = sample_cells(res, pts)
+            ok = np.isfinite(tw)
+            out[f"{name}_plane_rms_k"] = float(np.sqrt(np.mean((tw[ok] - cfd[ok]) ** 2)))
+    out["rows"] = [
+        {
+            "id": r.id,
+            "twin_mean_c": round(r.twin_mean_c, 2),
+            "cfd_mean_c": round(r.cfd_mean_c, 2),
+            "error_k": round(r.error_k, 2),
+            "twin_max_c": round(r.twin_max_c, 2),
+            "cfd_max_c": round(r.cfd_max_c, 2),
+            "cfd_swing_k": round(r.cfd_swing_k, 2),
+        }
+        for r in rows
+    ]
+    return out

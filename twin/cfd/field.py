@@ -1,0 +1,88 @@
+"""A CFD temperature field brought onto Twin's grid, and the rack and return figures read
+from it exactly as Twin reads its own (front port cells, return port cells)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+
+from twin.cfd.compare import sample_field
+from twin.physics.grid import GRILLE, RACK_FRONT, UNIT_IN, Grid
+
+#: Temperatures above this are taken to be kelvin (CFD fields often are).
+KELVIN_ABOVE = 150.0
+
+
+def from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray:
+    """The latest T of a case that ``twin.cfd.foam_case`` wrote, on ``grid`` (any cell)."""
+    from twin.cfd.reference import field_on_grid
+    from twin.physics.grid import build_grid
+
+    case = Path(case)
+    desc = json.loads((case / "twin_case.json").read_text())
+    own = build_grid(fac, grid.hall, desc["cell_m"])
+    t = field_on_grid(case, own, "T")
+    if own.shape == grid.shape:
+        return np.where(grid.fluid, t, np.nan)
+    return on_grid(t, own.cell_m, grid)
+
+
+def on_grid(air: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:
+    """Resample a cell-centred field of another cell size onto ``grid``'s air cells."""
+    pts = _centres(grid)
+    out = np.full(grid.n_cells, np.nan)
+    fl = grid.fluid.ravel()
+    out[fl] = sample_field(air, cell_m, pts[fl])
+    return out.reshape(grid.shape)
+
+
+def _centres(grid: Grid) -> np.ndarray:
+    ii, jj, kk = np.meshgrid(*(np.arange(n) for n in grid.shape), indexing="ij")
+    return (np.stack([ii, jj, kk], -1).reshape(-1, 3) + 0.5) * grid.cell_m + grid.origin_m
+
+
+def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarray:
+    """Scattered CFD cell values (hall-local points) onto ``grid``'s air cells by nearest
+    CFD cell; kelvin fields are turned into Celsius."""
+    from scipy.spatial import cKDTree
+
+    temp = np.asarray(temp, float)
+    if np.nanmedian(temp) > KELVIN_ABOVE:
+        temp = temp - 273.15
+    tree = cKDTree(np.asarray(points_m, float))
+    pts = _centres(grid)
+    fl = grid.fluid.ravel()
+    _, idx = tree.query(pts[fl])
+    out = np.full(grid.n_cells, np.nan)
+    out[fl] = temp[idx]
+    return out.reshape(grid.shape)
+
+
+def rack_figures(grid: Grid, field: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
+    """(inlet mean per hall rack, inlet max per hall rack, flow-weighted mean return) of a
+    field on ``grid``, read at the same port cells Twin uses."""
+    p = grid.ports
+    t = field.ravel()
+    racks = grid.rack_ids
+    local = np.full(int(racks.max(initial=-1)) + 1, -1)
+    local[racks] = np.arange(len(racks))
+    fr = p.kind == RACK_FRONT
+    w = -p.q[fr]
+    rl = local[p.owner[fr]]
+    tc = t[p.cell[fr]]
+    ok = np.isfinite(tc)
+    num = np.bincount(rl[ok], w[ok] * tc[ok], minlength=len(racks))
+    den = np.bincount(rl[ok], w[ok], minlength=len(racks))
+    mx = np.full(len(racks), -np.inf)
+    np.maximum.at(mx, rl[ok], tc[ok])
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = np.where(den > 0, num / den, np.nan)
+    mx[~np.isfinite(mx)] = np.nan
+    rt = (p.kind == GRILLE) | (p.kind == UNIT_IN)
+    tr = t[p.cell[rt]]
+    qr = -p.q[rt]
+    ok = np.isfinite(tr)
+    ret = float((qr[ok] * tr[ok]).sum() / qr[ok].sum()) if ok.any() and qr[ok].sum() > 0 else np.nan
+    return mean, mx, ret

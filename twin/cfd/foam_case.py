@@ -1,0 +1,395 @@
+"""Write a complete OpenFOAM case (buoyantBoussinesqSimpleFoam, k-epsilon, second-order
+convection) for one hall of a Twin layout.
+
+Boundary conditions follow Twin's ports exactly: each rack front draws its airflow out of the
+room and its rear gives it back at the front's mean temperature (``outletMappedUniformInlet``),
+and the rack's air-side heat is added one cell further into the air (a
+``scalarSemiImplicitSource`` of P / (rho cp) on T; this OpenFOAM's mapped inlet has no
+offset; see ``foam_mesh._heat_zones`` for why not in the cell at the patch), so the exhaust
+leaves those cells P / (rho cp Q) warmer; supply regions and air-unit
+discharges blow a fixed flow at the supply temperature; air-unit intakes and return grilles
+take a fixed flow back; walls are adiabatic with wall functions. Every flow is fixed, so the
+pressure level is set by a reference cell. ``twin_case.json`` in the case records what each
+patch is, so that the results can be read back onto the layout.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twin.cfd.foam_mesh import WALL, FoamMesh, foam_header, mesh_from_grid, write_polymesh
+from twin.model.facility import Facility
+from twin.physics.grid import RACK_FRONT, RACK_REAR, SUPPLY, UNIT_IN, UNIT_OUT, build_grid
+
+#: Turbulence at the inflows: intensity and mixing length (m) of tile and rack jets.
+INLET_INTENSITY = 0.05
+INLET_MIXING_M = 0.1
+#: Boussinesq expansion coefficient of air near 300 K (1/T), 1/K.
+BETA_PER_K = 1.0 / 300.0
+NU_M2S = 1.5e-5
+PR, PRT = 0.71, 0.85
+#: Monitoring window (iterations) and the steadiness asked of the rack inlets in it.
+WINDOW_IT = 300
+STEADY_K = 0.1
+BALANCE_TOL = 0.005
+
+
+@dataclass
+class PortPatch:
+    """What one patch is: its port kind, owner (rack/unit/supply/grille index), net flow into
+    the room (m3/s) and, for inflows, the temperature (or rise, for rack rears)."""
+
+    name: str
+    kind: str
+    owner_id: str
+    flow_m3s: float
+    temp_c: float | None = None
+    rise_k: float | None = None
+    front: str | None = None
+
+
+def _supply_temps(fac: Facility, hall: int, grid) -> tuple[np.ndarray, np.ndarray]:
+    """Supply temperature of each supply region and each air unit of the hall (set points;
+    an underfloor-fed region gets the flow-weighted mean of the underfloor units' set points)."""
+    hid = fac.hall_ids[hall]
+    sup = [s for s in fac.layout.cooling.supplies if s.hall == hid]
+    uf = grid.unit_underfloor & (grid.unit_flow_m3s > 0)
+    if uf.any():
+        plenum_c = float(
+            np.sum(fac.air_unit_supply_c[uf] * grid.unit_flow_m3s[uf])
+            / grid.unit_flow_m3s[uf].sum()
+        )
+    else:
+        plenum_c = np.nan
+    s_c = np.array([plenum_c if s.supply_c is None else s.supply_c for s in sup], float)
+    return s_c, fac.air_unit_supply_c.copy()
+
+
+def port_patches(fac: Facility, hall: int, grid, mesh: FoamMesh) -> list[PortPatch]:
+    """Describe every port patch of the mesh (see :class:`PortPatch`)."""
+    hid = fac.hall_ids[hall]
+    p = grid.ports
+    sup = [s for s in fac.layout.cooling.supplies if s.hall == hid]
+    grilles = [g for g in fac.layout.cooling.returns if g.hall == hid]
+    s_c, u_c = _supply_temps(fac, hall, grid)
+    air = fac.layout.air
+    rho_cp = air.density_kg_m3 * air.cp_j_kgk
+    heat = fac.air_heat_w()
+    flows: dict[tuple[int, int], float] = {}
+    for k, o, q in zip(p.kind, p.owner, p.q, strict=True):
+        flows[(int(k), int(o))] = flows.get((int(k), int(o)), 0.0) + float(q)
+    out = []
+    for name, (k, o) in mesh.patch_ports.items():
+        q = flows[(k, o)]
+        if k in (RACK_FRONT, RACK_REAR):
+            pp = PortPatch(
+                name, "rack_front" if k == RACK_FRONT else "rack_rear", fac.rack_ids[o], q
+            )
+            if k == RACK_REAR:
+                pp.rise_k = float(heat[o] / (rho_cp * q)) if q > 0 else 0.0
+                pp.front = f"rf_{o}"
+        elif k == SUPPLY:
+            pp = PortPatch(name, "supply", sup[o].id, q, temp_c=float(s_c[o]))
+        elif k == UNIT_OUT:
+            pp = PortPatch(name, "unit_out", fac.air_unit_ids[o], q, temp_c=float(u_c[o]))
+        elif k == UNIT_IN:
+            pp = PortPatch(name, "unit_in", fac.air_unit_ids[o], q)
+        else:
+            gid = grilles[o].id if o < len(grilles) else f"roof-{o}"
+            pp = PortPatch(name, "grille", gid, q)
+        out.append(pp)
+    return out
+
+
+def _bc(ports: list[PortPatch], wall: str, port_fn) -> str:
+    body = [f"    {WALL}\n    {{\n{wall}    }}\n"]
+    for pp in ports:
+        body.append(f"    {pp.name}\n    {{\n{port_fn(pp)}    }}\n")
+    return "boundaryField\n{\n" + "".join(body) + "}\n"
+
+
+def _field(path: Path, cls: str, dims: str, internal: str, bf: str) -> None:
+    path.write_text(
+        foam_header(cls, path.name, "0") + f"dimensions      {dims};\n\n"
+        f"internalField   uniform {internal};\n\n" + bf
+    )
+
+
+def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
+    z = Path(case) / "0"
+    z.mkdir(parents=True, exist_ok=True)
+
+    def u_port(pp):
+        return (
+            "        type            flowRateInletVelocity;\n"
+            f"        volumetricFlowRate constant {pp.flow_m3s:.8g};\n"
+            "        extrapolateProfile no;\n        value           uniform (0 0 0);\n"
+        )
+
+    _field(
+        z / "U",
+        "volVectorField",
+        "[0 1 -1 0 0 0 0]",
+        "(0 0 0)",
+        _bc(ports, "        type            noSlip;\n", u_port),
+    )
+
+    def t_port(pp):
+        if pp.kind == "rack_rear":
+            return (
+                "        type            outletMappedUniformInlet;\n"
+                f"        outletPatch     {pp.front};\n"
+                f"        value           uniform {t0_c:.4g};\n"
+            )
+        if pp.temp_c is not None:
+            return f"        type            fixedValue;\n        value           uniform {pp.temp_c:.6g};\n"
+        return "        type            zeroGradient;\n"
+
+    _field(
+        z / "T",
+        "volScalarField",
+        "[0 0 0 1 0 0 0]",
+        f"{t0_c:.4g}",
+        _bc(ports, "        type            zeroGradient;\n", t_port),
+    )
+
+    def inflow(pp):
+        return pp.flow_m3s > 0
+
+    k0, eps0 = 1e-3, 2e-5
+
+    def k_port(pp):
+        if inflow(pp):
+            return (
+                "        type            turbulentIntensityKineticEnergyInlet;\n"
+                f"        intensity       {INLET_INTENSITY};\n        value           uniform {k0};\n"
+            )
+        return "        type            zeroGradient;\n"
+
+    def e_port(pp):
+        if inflow(pp):
+            return (
+                "        type            turbulentMixingLengthDissipationRateInlet;\n"
+                f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {eps0};\n"
+            )
+        return "        type            zeroGradient;\n"
+
+    _field(
+        z / "k",
+        "volScalarField",
+        "[0 2 -2 0 0 0 0]",
+        f"{k0}",
+        _bc(
+            ports,
+            f"        type            kqRWallFunction;\n        value           uniform {k0};\n",
+            k_port,
+        ),
+    )
+    _field(
+        z / "epsilon",
+        "volScalarField",
+        "[0 2 -3 0 0 0 0]",
+        f"{eps0}",
+        _bc(
+            ports,
+            f"        type            epsilonWallFunction;\n        value           uniform {eps0};\n",
+            e_port,
+        ),
+    )
+    calc = "        type            calculated;\n        value           uniform 0;\n"
+    _field(
+        z / "nut",
+        "volScalarField",
+        "[0 2 -1 0 0 0 0]",
+        "0",
+        _bc(
+            ports,
+            "        type            nutkWallFunction;\n        value           uniform 0;\n",
+            lambda pp: calc,
+        ),
+    )
+    _field(
+        z / "alphat",
+        "volScalarField",
+        "[0 2 -1 0 0 0 0]",
+        "0",
+        _bc(
+            ports,
+            f"        type            alphatJayatillekeWallFunction;\n        Prt             {PRT};\n"
+            "        value           uniform 0;\n",
+            lambda pp: calc,
+        ),
+    )
+    ffp = "        type            fixedFluxPressure;\n        rho             rhok;\n        value           uniform 0;\n"
+    _field(z / "p_rgh", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, ffp, lambda pp: ffp))
+    _field(z / "p", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, calc, lambda pp: calc))
+
+
+def _dict(path: Path, obj: str, body: str, loc: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(foam_header("dictionary", obj, loc) + body)
+
+
+def _monitors(ports: list[PortPatch]) -> str:
+    """Function objects: each rack front's mean temperature and each non-rack patch's
+    enthalpy flux (sum of phi T), every iteration, for the convergence and balance checks."""
+    out = []
+    for pp in ports:
+        if pp.kind in ("rack_front", "rack_rear"):
+            op, extra = "areaAverage", ""
+        else:
+            op, extra = "weightedSum", "        weightField     phi;\n"
+        out.append(
+            f"    mon_{pp.name}\n    {{\n        type            surfaceFieldValue;\n"
+            '        libs            ("libfieldFunctionObjects.so");\n'
+            "        writeControl    timeStep;\n        writeInterval   1;\n"
+            "        log             false;\n        writeFields     false;\n"
+            f"        regionType      patch;\n        name            {pp.name};\n"
+            f"        operation       {op};\n{extra}        fields          (T);\n    }}\n"
+        )
+    out.append(
+        "    TMean\n    {\n        type            fieldAverage;\n"
+        '        libs            ("libfieldFunctionObjects.so");\n'
+        "        writeControl    writeTime;\n"
+        "        fields\n        (\n            T\n            {\n                mean on;\n"
+        "                prime2Mean off;\n                base iteration;\n"
+        f"                window {2 * WINDOW_IT};\n                windowType approximate;\n"
+        "            }\n        );\n    }\n"
+    )
+    return "functions\n{\n" + "".join(out) + "}\n"
+
+
+def _write_sources(case: Path, ports: list[PortPatch]) -> None:
+    """constant/fvOptions: each rack's air-side heat (K m3/s) in its exhaust cells."""
+    body = []
+    for pp in ports:
+        if pp.kind != "rack_rear" or not pp.flow_m3s > 0:
+            continue
+        src = pp.rise_k * pp.flow_m3s
+        zone = pp.name.replace("rr_", "heat_")
+        body.append(
+            f"{zone}\n{{\n    type            scalarSemiImplicitSource;\n    active          true;\n"
+            f"    scalarSemiImplicitSourceCoeffs\n    {{\n        selectionMode   cellZone;\n"
+            f"        cellZone        {zone};\n        volumeMode      absolute;\n"
+            f"        injectionRateSuSp\n        {{\n            T   ({src:.8g} 0);\n        }}\n"
+            "    }\n}\n"
+        )
+    _dict(Path(case) / "constant" / "fvOptions", "fvOptions", "".join(body), "constant")
+
+
+def _schemes(order: str) -> str:
+    """fvSchemes: second-order (linearUpwind) convection of U and T; ``first`` (upwind) is
+    the start-up variant a run begins with where jets are strong (see ``foam_run``)."""
+    conv = {
+        "second": ("bounded Gauss linearUpwind grad(U)", "bounded Gauss linearUpwind grad(T)"),
+        "first": ("bounded Gauss upwind", "bounded Gauss upwind"),
+    }[order]
+    return (
+        "ddtSchemes { default steadyState; }\n"
+        "gradSchemes\n{\n    default         Gauss linear;\n"
+        "    grad(U)         cellLimited Gauss linear 1;\n"
+        "    grad(T)         cellLimited Gauss linear 1;\n}\n"
+        "divSchemes\n{\n    default         none;\n"
+        f"    div(phi,U)      {conv[0]};\n"
+        f"    div(phi,T)      {conv[1]};\n"
+        "    div(phi,k)      bounded Gauss limitedLinear 1;\n"
+        "    div(phi,epsilon) bounded Gauss limitedLinear 1;\n"
+        "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
+        "laplacianSchemes { default Gauss linear corrected; }\n"
+        "interpolationSchemes { default linear; }\n"
+        "snGradSchemes { default corrected; }\n"
+    )
+
+
+def _write_system(case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: float) -> None:
+    c = Path(case)
+    _dict(
+        c / "system" / "controlDict",
+        "controlDict",
+        "application     buoyantBoussinesqSimpleFoam;\nstartFrom       latestTime;\n"
+        f"startTime       0;\nstopAt          endTime;\nendTime         {max_iter};\n"
+        f"deltaT          1;\nwriteControl    timeStep;\nwriteInterval   {min(500, max_iter)};\n"
+        "purgeWrite      2;\nwriteFormat     ascii;\nwritePrecision  8;\n"
+        "writeCompression off;\ntimeFormat      general;\ntimePrecision   8;\n"
+        "runTimeModifiable true;\n\n" + _monitors(ports),
+        "system",
+    )
+    for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
+        _dict(c / "system" / name, "fvSchemes", _schemes(order), "system")
+    for name, (p_rgh, u, ke) in (
+        ("fvSolution", (0.7, 0.7, 0.7)),
+        ("fvSolution.startup", (0.3, 0.5, 0.5)),
+    ):
+        _dict(
+            c / "system" / name,
+            "fvSolution",
+            "solvers\n{\n    p_rgh\n    {\n        solver GAMG;\n        smoother GaussSeidel;\n"
+            "        tolerance 1e-7;\n        relTol 0.05;\n    }\n"
+            '    "(U|T|k|epsilon)"\n    {\n        solver smoothSolver;\n'
+            "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
+            "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n    consistent yes;\n"
+            "    pRefCell 0;\n    pRefValue 0;\n}\n"
+            f"relaxationFactors\n{{\n    fields {{ p_rgh {p_rgh}; }}\n"
+            f'    equations {{ U {u}; T 0.7; "(k|epsilon)" {ke}; }}\n}}\n',
+            "system",
+        )
+    _dict(
+        c / "constant" / "transportProperties",
+        "transportProperties",
+        f"transportModel  Newtonian;\nnu              {NU_M2S};\nbeta            {BETA_PER_K:.6g};\n"
+        f"TRef            {t_ref_c:.4g};\nPr              {PR};\nPrt             {PRT};\n",
+        "constant",
+    )
+    _dict(
+        c / "constant" / "turbulenceProperties",
+        "turbulenceProperties",
+        "simulationType RAS;\nRAS\n{\n    RASModel        kEpsilon;\n    turbulence      on;\n"
+        "    printCoeffs     on;\n}\n",
+        "constant",
+    )
+    (c / "constant" / "g").write_text(
+        foam_header("uniformDimensionedVectorField", "g", "constant")
+        + "dimensions      [0 1 -2 0 0 0 0];\nvalue           (0 0 -9.81);\n"
+    )
+
+
+def write_case(
+    fac: Facility, case: str | Path, hall: int = 0, cell_m: float = 0.15, max_iter: int = 6000
+) -> dict:
+    """Generate the OpenFOAM case for one hall at ``cell_m`` and return its description
+    (also written to ``twin_case.json``)."""
+    case = Path(case)
+    grid = build_grid(fac, hall, cell_m)
+    mesh = mesh_from_grid(grid)
+    ports = port_patches(fac, hall, grid, mesh)
+    write_polymesh(mesh, case)
+    sup = [pp for pp in ports if pp.temp_c is not None]
+    t_sup = float(
+        sum(pp.flow_m3s * pp.temp_c for pp in sup) / max(sum(pp.flow_m3s for pp in sup), 1e-12)
+    )
+    air = fac.layout.air
+    heat_w = float(fac.air_heat_w()[grid.rack_ids].sum())
+    q_sup = float(sum(pp.flow_m3s for pp in sup))
+    t_ret = t_sup + heat_w / (air.density_kg_m3 * air.cp_j_kgk * max(q_sup, 1e-12))
+    _write_fields(case, ports, 0.5 * (t_sup + t_ret))
+    _write_system(case, ports, max_iter, t_sup)
+    _write_sources(case, ports)
+    desc = {
+        "format": "twin-cfd-case/1",
+        "layout": fac.layout.name,
+        "hall": fac.hall_ids[hall],
+        "cell_m": cell_m,
+        "shape": list(grid.shape),
+        "n_cells": mesh.n_cells,
+        "heat_w": heat_w,
+        "rho_cp": air.density_kg_m3 * air.cp_j_kgk,
+        "supply_mean_c": t_sup,
+        "patches": [pp.__dict__ for pp in ports],
+    }
+    (case / "twin_case.json").write_text(json.dumps(desc, indent=1))
+    np.save(case / "twin_cells.npy", mesh.cell_flat.astype(np.int64))
+    return desc

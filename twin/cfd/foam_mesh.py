@@ -1,0 +1,264 @@
+"""An OpenFOAM polyMesh written straight from Twin's voxel grid.
+
+The CFD reference must see the same room as the model: the same racks, units, ports and
+containment panels. Building the mesh from :func:`twin.physics.grid.build_grid` at the CFD
+cell size guarantees that, and needs no blockMesh/topoSet/subsetMesh pipeline: every air cell
+becomes a hexahedron, every face between two air cells an internal face, and every face where
+air meets a solid or a wall a boundary face, grouped into patches by what it is (a rack's
+front or rear, a supply region, an air unit's discharge or intake, a return grille, or wall).
+
+Containment panels close faces between two air cells. Twin gives them a conductance of
+``PANEL_LEAK`` of an open face; here the same share of each panel's faces is left open
+(evenly spread slots) and the rest become baffles (a wall face on each side).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from twin.physics.grid import (
+    GRILLE,
+    RACK_FRONT,
+    RACK_REAR,
+    SUPPLY,
+    UNIT_IN,
+    UNIT_OUT,
+    Grid,
+)
+
+#: Patch-name prefix per port kind (index = port kind).
+PORT_PREFIX = {
+    RACK_FRONT: "rf",
+    RACK_REAR: "rr",
+    SUPPLY: "sup",
+    UNIT_OUT: "uo",
+    UNIT_IN: "ui",
+    GRILLE: "gr",
+}
+WALL = "wall"
+
+
+@dataclass
+class FoamMesh:
+    """A polyMesh in memory: hexahedral cells, faces as 4 point labels, patches in order."""
+
+    points: np.ndarray  # (P, 3) metres
+    faces: np.ndarray  # (F, 4) point labels, internal faces first, then patch by patch
+    owner: np.ndarray  # (F,)
+    neighbour: np.ndarray  # (N_internal,)
+    patches: list[tuple[str, str, int, int]]  # (name, type, nFaces, startFace)
+    cell_flat: np.ndarray  # (C,) flat grid index of each OpenFOAM cell
+    patch_ports: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (kind, owner)
+    zones: dict[str, np.ndarray] = field(default_factory=dict)  # cell zone name -> cell labels
+
+    @property
+    def n_cells(self) -> int:
+        return len(self.cell_flat)
+
+
+def _quad(a: int, lat: tuple[int, int, int], i, j, k) -> np.ndarray:
+    """Lattice point labels of the faces normal to axis ``a`` at (i, j, k), ordered so that
+    the right-hand normal points along +a."""
+    ny1, nz1 = lat[1], lat[2]
+
+    def L(ii, jj, kk):
+        return (ii * ny1 + jj) * nz1 + kk
+
+    if a == 0:
+        return np.stack([L(i, j, k), L(i, j + 1, k), L(i, j + 1, k + 1), L(i, j, k + 1)], 1)
+    if a == 1:
+        return np.stack([L(i, j, k), L(i, j, k + 1), L(i + 1, j, k + 1), L(i + 1, j, k)], 1)
+    return np.stack([L(i, j, k), L(i + 1, j, k), L(i + 1, j + 1, k), L(i, j + 1, k)], 1)
+
+
+def _panel_open(g: np.ndarray, both: np.ndarray) -> np.ndarray:
+    """Which panel faces (0 < g < 1 between two air cells) stay open as leaks: an evenly
+    spread share g of them, so the panel's open area matches its conductance."""
+    panel = both & (g > 0) & (g < 1)
+    out = np.zeros_like(panel)
+    idx = np.flatnonzero(panel.ravel())
+    if len(idx):
+        share = float(np.mean(g.ravel()[idx]))
+        n_open = max(int(round(share * len(idx))), 1)
+        pick = idx[np.round(np.linspace(0, len(idx) - 1, n_open)).astype(np.int64)]
+        out.ravel()[pick] = True
+    return out
+
+
+def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
+    """Each rack's heat goes into the air one cell beyond the cells its rear opens into (the
+    port cell where that one is not air): the port cell then stays at the inflow
+    temperature, so the eddy diffusion across the fixed-temperature patch carries no heat
+    back into the rack."""
+    p = grid.ports
+    rear = np.flatnonzero(p.kind == RACK_REAR)
+    ijk = np.array(np.unravel_index(p.cell[rear], grid.shape))
+    nxt = ijk.copy()
+    nxt[p.axis[rear], np.arange(len(rear))] += p.sign[rear]
+    inside = np.all((nxt >= 0) & (nxt < np.array(grid.shape)[:, None]), axis=0)
+    nxt_flat = np.ravel_multi_index(tuple(np.where(inside, nxt, ijk)), grid.shape)
+    use = np.where(inside & grid.fluid.ravel()[nxt_flat], nxt_flat, p.cell[rear])
+    own = p.owner[rear]
+    return {f"heat_{int(r)}": np.unique(cid[use[own == r]]) for r in np.unique(own)}
+
+
+def mesh_from_grid(grid: Grid) -> FoamMesh:
+    """Build the polyMesh of a grid's air cells (see the module docstring)."""
+    nx, ny, nz = grid.shape
+    h = grid.cell_m
+    fluid = grid.fluid
+    cid = np.full(grid.n_cells, -1, np.int64)
+    cell_flat = np.flatnonzero(fluid.ravel())
+    cid[cell_flat] = np.arange(len(cell_flat))
+    lat = (nx + 1, ny + 1, nz + 1)
+    p = grid.ports
+    port_patch = [f"{PORT_PREFIX[int(k)]}_{int(o)}" for k, o in zip(p.kind, p.owner, strict=True)]
+    names = sorted(set(port_patch), key=lambda s: (s.split("_")[0], int(s.split("_")[1])))
+    patch_index = {WALL: 0, **{n: i + 1 for i, n in enumerate(names)}}
+    port_pid = np.array([patch_index[n] for n in port_patch], np.int64)
+
+    int_own, int_nb, int_quad = [], [], []
+    b_cell, b_quad, b_pid = [], [], []
+    for a, g in enumerate((grid.gx, grid.gy, grid.gz)):
+        fs = g.shape
+        lo = np.zeros(fs, bool)
+        hi = np.zeros(fs, bool)
+        sl_lo = [slice(None)] * 3
+        sl_hi = [slice(None)] * 3
+        sl_lo[a], sl_hi[a] = slice(1, None), slice(0, -1)
+        lo[tuple(sl_lo)] = fluid  # face i has its lower cell i-1 in air
+        hi[tuple(sl_hi)] = fluid  # face i has its upper cell i in air
+        is_port = np.zeros(fs, bool)
+        sel = p.axis == a
+        is_port.ravel()[p.face[sel]] = True
+        both = lo & hi & ~is_port
+        open_ = both & (g >= 1)
+        open_ |= _panel_open(g, both)
+        fi, fj, fk = np.nonzero(open_)
+        lo_ijk = [fi, fj, fk]
+        lo_ijk[a] = lo_ijk[a] - 1
+        own = cid[np.ravel_multi_index(tuple(lo_ijk), grid.shape)]
+        nb = cid[np.ravel_multi_index((fi, fj, fk), grid.shape)]
+        int_own.append(own)
+        int_nb.append(nb)
+        int_quad.append(_quad(a, lat, fi, fj, fk))
+        # walls: a face with air on one side only (not a port), or a closed panel (both sides)
+        for side, cond in ((+1, lo & ~open_ & ~is_port), (-1, hi & ~open_ & ~is_port)):
+            fi, fj, fk = np.nonzero(cond)
+            ijk = [fi, fj, fk]
+            if side > 0:  # the air cell is below the face: outward normal +a
+                ijk[a] = ijk[a] - 1
+            q = _quad(a, lat, fi, fj, fk)
+            b_cell.append(cid[np.ravel_multi_index(tuple(ijk), grid.shape)])
+            b_quad.append(q if side > 0 else q[:, ::-1])
+            b_pid.append(np.zeros(len(fi), np.int64))
+        # ports
+        pf = np.unravel_index(p.face[sel], fs)
+        pc = cid[p.cell[sel]]
+        # the port's air cell is below the face when the cell index along a is face - 1
+        cell_ijk = np.unravel_index(p.cell[sel], grid.shape)
+        below = cell_ijk[a] == pf[a] - 1
+        q = _quad(a, lat, *pf)
+        b_cell.append(pc)
+        b_quad.append(np.where(below[:, None], q, q[:, ::-1]))
+        b_pid.append(port_pid[sel])
+    own = np.concatenate(int_own)
+    nb = np.concatenate(int_nb)
+    quad = np.concatenate(int_quad)
+    order = np.lexsort((nb, own))
+    own, nb, quad = own[order], nb[order], quad[order]
+    bc = np.concatenate(b_cell)
+    bq = np.concatenate(b_quad)
+    bp = np.concatenate(b_pid)
+    order = np.lexsort((bc, bp))
+    bc, bq, bp = bc[order], bq[order], bp[order]
+    faces = np.concatenate([quad, bq])
+    used, faces = np.unique(faces.ravel(), return_inverse=True)
+    faces = faces.reshape(-1, 4)
+    pi, pj, pk = np.unravel_index(used, lat)
+    points = np.stack([pi, pj, pk], 1) * h + grid.origin_m
+    counts = np.bincount(bp, minlength=len(patch_index))
+    start = len(own) + np.concatenate([[0], np.cumsum(counts)[:-1]])
+    patches = [(WALL, "wall", int(counts[0]), int(start[0]))]
+    kinds = {
+        f"{PORT_PREFIX[int(k)]}_{int(o)}": (int(k), int(o))
+        for k, o in zip(p.kind, p.owner, strict=True)
+    }
+    for n in names:
+        i = patch_index[n]
+        patches.append((n, "patch", int(counts[i]), int(start[i])))
+    zones = _heat_zones(grid, cid)
+    return FoamMesh(
+        zones=zones,
+        points=points,
+        faces=faces,
+        owner=np.concatenate([own, bc]),
+        neighbour=nb,
+        patches=patches,
+        cell_flat=cell_flat,
+        patch_ports={n: kinds[n] for n in names},
+    )
+
+
+def foam_header(cls: str, obj: str, location: str = "", note: str = "") -> str:
+    """The FoamFile header every OpenFOAM dictionary and field starts with."""
+    loc = f'    location    "{location}";\n' if location else ""
+    nt = f'    note        "{note}";\n' if note else ""
+    return (
+        "FoamFile\n{\n    version     2.0;\n    format      ascii;\n"
+        f"    class       {cls};\n{loc}{nt}    object      {obj};\n}}\n\n"
+    )
+
+
+def _write_list(path: Path, header: str, rows: list[str]) -> None:
+    with open(path, "w") as f:
+        f.write(header)
+        f.write(f"{len(rows)}\n(\n")
+        f.write("\n".join(rows))
+        f.write("\n)\n")
+
+
+def write_polymesh(mesh: FoamMesh, case: Path) -> None:
+    """Write constant/polyMesh/{points,faces,owner,neighbour,boundary}."""
+    d = Path(case) / "constant" / "polyMesh"
+    d.mkdir(parents=True, exist_ok=True)
+    loc = "constant/polyMesh"
+    pts = [f"({x:.6g} {y:.6g} {z:.6g})" for x, y, z in mesh.points]
+    _write_list(d / "points", foam_header("vectorField", "points", loc), pts)
+    fc = [f"4({a} {b} {c} {e})" for a, b, c, e in mesh.faces]
+    _write_list(d / "faces", foam_header("faceList", "faces", loc), fc)
+    note = (
+        f"nPoints:{len(mesh.points)}  nCells:{mesh.n_cells}  nFaces:{len(mesh.faces)}  "
+        f"nInternalFaces:{len(mesh.neighbour)}"
+    )
+    _write_list(
+        d / "owner", foam_header("labelList", "owner", loc, note), [str(x) for x in mesh.owner]
+    )
+    _write_list(
+        d / "neighbour",
+        foam_header("labelList", "neighbour", loc, note),
+        [str(x) for x in mesh.neighbour],
+    )
+    with open(d / "cellZones", "w") as f:
+        f.write(foam_header("regIOobject", "cellZones", loc))
+        f.write(f"{len(mesh.zones)}\n(\n")
+        for name, cells in mesh.zones.items():
+            labels = " ".join(str(int(c)) for c in cells)
+            f.write(
+                f"{name}\n{{\n    type cellZone;\n"
+                f"    cellLabels List<label> {len(cells)}({labels});\n}}\n"
+            )
+        f.write(")\n")
+    with open(d / "boundary", "w") as f:
+        f.write(foam_header("polyBoundaryMesh", "boundary", loc))
+        f.write(f"{len(mesh.patches)}\n(\n")
+        for name, typ, n, s in mesh.patches:
+            grp = "\n        inGroups        1(wall);" if typ == "wall" else ""
+            f.write(
+                f"    {name}\n    {{\n        type            {typ};{grp}\n"
+                f"        nFaces          {n};\n        startFace       {s};\n    }}\n"
+            )
+        f.write(")\n")

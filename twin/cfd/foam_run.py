@@ -1,0 +1,153 @@
+"""Run a generated OpenFOAM case to convergence and turn it into a reference.
+
+Converged means: every rack's mean inlet temperature moved by at most ``STEADY_K`` over the
+last ``WINDOW_IT`` iterations and the energy balance closes within ``BALANCE_TOL``. A room
+that never settles (steady RANS of a room can swing for thousands of iterations) runs to its
+iteration limit and is averaged over a long window, its swing kept as the reference's own
+uncertainty.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twin.cfd import foam_read
+from twin.cfd.foam_case import BALANCE_TOL, STEADY_K, WINDOW_IT
+
+SOLVER = "buoyantBoussinesqSimpleFoam"
+#: OpenFOAM's environment script (Debian's package), sourced when the caller has not.
+FOAM_BASHRC = os.environ.get("TWIN_FOAM_BASHRC", "/usr/share/openfoam/etc/bashrc")
+#: Fewest iterations before convergence is judged (the field must have left its start).
+MIN_IT = 800
+#: Window averaged for a room that never settles.
+AVERAGE_IT = 1000
+#: Iterations run first-order (upwind) and more under-relaxed before the second-order
+#: schemes take over: from a field at rest, jets of 2-4 m/s make k-epsilon blow up otherwise.
+STARTUP_IT = 200
+
+
+@dataclass
+class Progress:
+    """Where a run stands: iteration, the largest rack-inlet swing over the last window, the
+    energy balance error (fraction), and whether both meet the convergence test."""
+
+    iteration: int
+    swing_k: float
+    balance: float
+    converged: bool
+
+
+def _front_series(case: Path, desc: dict) -> tuple[np.ndarray, np.ndarray]:
+    fronts = [p["name"] for p in desc["patches"] if p["kind"] == "rack_front"]
+    series = [foam_read.read_monitor(case, f"mon_{f}") for f in fronts]
+    n = min((len(s) for s in series), default=0)
+    if n == 0:
+        return np.zeros(0), np.zeros((0, len(fronts)))
+    it = series[0][:n, 0]
+    return it, np.stack([s[:n, 1] for s in series], 1)
+
+
+def heat_out_series(case: Path, desc: dict) -> tuple[np.ndarray, np.ndarray]:
+    """(iterations, heat carried out by the room's own supplies and returns, W)."""
+    names = [p["name"] for p in desc["patches"] if not p["kind"].startswith("rack")]
+    series = [foam_read.read_monitor(case, f"mon_{n}") for n in names]
+    n = min((len(s) for s in series), default=0)
+    if n == 0:
+        return np.zeros(0), np.zeros(0)
+    total = np.sum([s[:n, 1] for s in series], axis=0)
+    return series[0][:n, 0], desc["rho_cp"] * total
+
+
+def progress(case: str | Path, desc: dict) -> Progress:
+    """Judge the run so far (see the module docstring)."""
+    case = Path(case)
+    it, fr = _front_series(case, desc)
+    if len(it) == 0:
+        return Progress(0, float("nan"), float("nan"), False)
+    win = fr[it > it[-1] - WINDOW_IT]
+    swing = float((win.max(0) - win.min(0)).max()) if len(win) else float("nan")
+    hit, hout = heat_out_series(case, desc)
+    bal = abs(hout[-1] - desc["heat_w"]) / max(desc["heat_w"], 1e-12) if len(hout) else np.nan
+    enough = it[-1] >= max(MIN_IT, STARTUP_IT + 2 * WINDOW_IT)
+    ok = bool(enough and swing <= STEADY_K and bal <= BALANCE_TOL)
+    return Progress(int(it[-1]), swing, float(bal), ok)
+
+
+def _stop_now(case: Path) -> None:
+    """Ask the running solver to write and stop (it rereads controlDict every iteration)."""
+    cd = case / "system" / "controlDict"
+    text = cd.read_text().replace("stopAt          endTime;", "stopAt          writeNow;")
+    tmp = cd.with_suffix(".tmp")
+    tmp.write_text(text)
+    os.replace(tmp, cd)
+
+
+def _use(case: Path, phase: str) -> None:
+    """Put the ``phase`` ("startup" or "second") variants of system/fvSchemes and
+    system/fvSolution in place (the solver rereads them)."""
+    for d in ("fvSchemes", "fvSolution"):
+        src = case / "system" / f"{d}.{phase}"
+        tmp = case / "system" / f"{d}.tmp"
+        tmp.write_text(src.read_text())
+        os.replace(tmp, case / "system" / d)
+
+
+def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=print) -> dict:
+    """Run the solver in ``case`` (niced) until it converges or reaches its end time; return
+    {converged, iterations, cpu_s, wall_s}. The first ``STARTUP_IT`` iterations use the
+    first-order schemes and stronger under-relaxation (``*.startup``) when the case has them."""
+    case = Path(case)
+    t0 = time.time()
+    startup = (case / "system" / "fvSchemes.startup").exists()
+    if startup:
+        for d in ("fvSchemes", "fvSolution"):
+            (case / "system" / f"{d}.second").write_text((case / "system" / d).read_text())
+        _use(case, "startup")
+    with open(case / "log.solver", "a") as out:
+        cmd = f"exec nice -n {int(nice)} {SOLVER} -case '{case}'"
+        if "WM_PROJECT_DIR" not in os.environ:
+            cmd = f". '{FOAM_BASHRC}' >/dev/null 2>&1; {cmd}"
+        proc = subprocess.Popen(
+            ["bash", "-c", cmd],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    converged = False
+    try:
+        while proc.poll() is None:
+            time.sleep(poll_s)
+            pr = progress(case, desc)
+            if startup and pr.iteration >= STARTUP_IT:
+                _use(case, "second")
+                startup = False
+                log(f"{case.name}: second-order schemes from iteration {pr.iteration}")
+            log(
+                f"{case.name}: it {pr.iteration} swing {pr.swing_k:.3f} K "
+                f"balance {100 * pr.balance:.3f} %"
+            )
+            if pr.converged and not converged:
+                converged = True
+                _stop_now(case)
+        proc.wait()
+    except BaseException:
+        os.killpg(proc.pid, signal.SIGTERM)
+        raise
+    if proc.returncode != 0:
+        raise RuntimeError(f"{SOLVER} failed in {case} (see {case / 'log.solver'})")
+    pr = progress(case, desc)
+    return {
+        "converged": bool(pr.converged),
+        "iterations": pr.iteration,
+        "swing_k": pr.swing_k,
+        "balance": pr.balance,
+        "cpu_s": foam_read.execution_time_s(case / "log.solver"),
+        "wall_s": time.time() - t0,
+    }

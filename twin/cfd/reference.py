@@ -1,0 +1,176 @@
+"""A CFD reference of one room: the figures Twin is judged on, read from a finished
+OpenFOAM run (see ``twin.cfd.foam_run``), and stored as a small JSON file with the two
+planes beside it in a ``.npz``.
+
+Rack inlet means, the mean return and the balance come from the per-iteration monitors,
+averaged over the run's last window (``WINDOW_IT`` iterations when it converged,
+``AVERAGE_IT`` when it never settled); each rack's swing over that window is kept as the
+reference's own uncertainty. Inlet maxima and planes come from the field (the latest
+iterate when converged, else its running mean ``TMean``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+
+from twin.cfd import foam_read
+from twin.cfd.foam_case import WINDOW_IT
+from twin.cfd.foam_run import AVERAGE_IT, heat_out_series
+from twin.model.loader import load_layout
+from twin.physics.grid import RACK_FRONT, build_grid
+
+FORMAT = "twin-cfd-reference/1"
+#: Height of the stored horizontal plane, m (mid-height of the servers' intakes).
+PLANE_Z_M = 1.2
+SOLVER_TEXT = (
+    "OpenFOAM v1912 buoyantBoussinesqSimpleFoam, steady RANS, k-epsilon with wall functions, "
+    "linearUpwind U and T, limitedLinear k and epsilon"
+)
+
+
+def _window_mean(series: np.ndarray, window: int) -> tuple[float, float]:
+    """(mean, max - min) of a monitor's values over its last ``window`` iterations."""
+    it, v = series[:, 0], series[:, 1]
+    w = v[it > it[-1] - window]
+    return float(w.mean()), float(w.max() - w.min())
+
+
+def field_on_grid(case: Path, grid, name: str) -> np.ndarray:
+    """A case's latest scalar field on the full voxel grid (NaN in solids)."""
+    cells = np.load(case / "twin_cells.npy")
+    vals = foam_read.read_internal_field(foam_read.latest_time(case, name) / name, len(cells))
+    out = np.full(grid.n_cells, np.nan)
+    out[cells] = vals
+    return out.reshape(grid.shape)
+
+
+def read_run(layout: Path, case: Path) -> dict:
+    """The figures of one finished run, keyed as in the stored reference."""
+    fac = load_layout(layout)
+    desc = json.loads((case / "twin_case.json").read_text())
+    run = json.loads((case / "run.json").read_text())
+    hall = fac.hall_ids.index(desc["hall"])
+    grid = build_grid(fac, hall, desc["cell_m"])
+    window = WINDOW_IT if run["converged"] else AVERAGE_IT
+    field = field_on_grid(case, grid, "T" if run["converged"] else "TMean")
+    p = grid.ports
+    racks = []
+    for pp in desc["patches"]:
+        if pp["kind"] != "rack_front":
+            continue
+        r = fac.rack_index[pp["owner_id"]]
+        mean, swing = _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window)
+        cells = p.cell[(p.kind == RACK_FRONT) & (p.owner == r)]
+        rise = next(
+            q["rise_k"] for q in desc["patches"] if q["name"] == pp["name"].replace("rf_", "rr_")
+        )
+        racks.append(
+            {
+                "id": pp["owner_id"],
+                "inlet_mean_c": round(mean, 3),
+                "inlet_max_c": round(float(np.nanmax(field.ravel()[cells])), 3),
+                "exhaust_c": round(mean + rise, 3),
+                "swing_k": round(swing, 3),
+            }
+        )
+    ws, q = 0.0, 0.0
+    for pp in desc["patches"]:
+        if pp["kind"].startswith("rack") or pp["flow_m3s"] >= 0:
+            continue
+        ws += _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window)[0]
+        q += -pp["flow_m3s"]
+    it, hout = heat_out_series(case, desc)
+    heat_out = float(hout[it > it[-1] - window].mean())
+    return {
+        "cell_m": desc["cell_m"],
+        "n_cells": desc["n_cells"],
+        "converged": run["converged"],
+        "iterations": run["iterations"],
+        "window_it": window,
+        "cpu_s": round(run["cpu_s"], 1),
+        "racks": racks,
+        "return_mean_c": round(ws / q, 3),
+        "heat_in_w": round(desc["heat_w"], 1),
+        "heat_out_w": round(heat_out, 1),
+        "balance": round(heat_out / desc["heat_w"] - 1.0, 5),
+        "_field": field,
+        "_grid": grid,
+    }
+
+
+def _planes(fine: dict) -> dict[str, np.ndarray]:
+    grid, field = fine["_grid"], fine["_field"]
+    h = grid.cell_m
+    k = min(int(PLANE_Z_M / h), grid.shape[2] - 1)
+    i = min(int(grid.shape[0] * h / 2 / h), grid.shape[0] - 1)
+    return {
+        "cell_m": np.array(h),
+        "horizontal_z_m": np.array((k + 0.5) * h),
+        "horizontal_c": field[:, :, k].astype(np.float32),
+        "vertical_x_m": np.array((i + 0.5) * h),
+        "vertical_c": field[i, :, :].astype(np.float32),
+    }
+
+
+def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
+    """The reference of a room from its fine run and (when given) its mesh-check run."""
+    fine = read_run(layout, fine_case)
+    ref = {
+        "format": FORMAT,
+        "room": Path(layout).stem,
+        "layout": f"rooms/{Path(layout).name}",
+        "solver": SOLVER_TEXT,
+        **{k: v for k, v in fine.items() if not k.startswith("_")},
+        "_planes": _planes(fine),
+    }
+    ref["planes"] = {
+        "file": f"{ref['room']}.npz",
+        "horizontal_z_m": float(ref["_planes"]["horizontal_z_m"]),
+        "vertical_x_m": float(ref["_planes"]["vertical_x_m"]),
+    }
+    if coarse_case is not None and (coarse_case / "run.json").exists():
+        c = read_run(layout, coarse_case)
+        a = np.array([r["inlet_mean_c"] for r in fine["racks"]])
+        b = np.array([r["inlet_mean_c"] for r in c["racks"]])
+        ref["mesh_check"] = {
+            **{k: v for k, v in c.items() if not k.startswith("_")},
+            "inlet_rms_diff_k": round(float(np.sqrt(np.mean((a - b) ** 2))), 3),
+            "inlet_max_diff_k": round(float(np.abs(a - b).max()), 3),
+            "return_diff_k": round(c["return_mean_c"] - fine["return_mean_c"], 3),
+        }
+    return ref
+
+
+def save(ref: dict, stem: Path) -> None:
+    """Write ``stem.json`` and ``stem.npz`` atomically."""
+    stem = Path(stem)
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    planes = ref.get("_planes")
+    body = {k: v for k, v in ref.items() if not k.startswith("_")}
+    tmp = stem.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(body, indent=1) + "\n")
+    os.replace(tmp, stem.with_suffix(".json"))
+    if planes is not None:
+        tmpz = stem.parent / (stem.name + ".tmp.npz")
+        np.savez_compressed(tmpz, **planes)
+        os.replace(tmpz, stem.with_suffix(".npz"))
+
+
+def load(path: str | Path) -> dict:
+    """A stored reference (``.json``), with its planes under ``"_planes"`` when present."""
+    path = Path(path)
+    try:
+        ref = json.loads(path.read_text())
+    except (OSError, json.JSONDecodeError) as e:
+        raise ValueError(f"{path}: not a readable CFD reference ({e})") from e
+    if ref.get("format") != FORMAT:
+        raise ValueError(f"{path}: format is {ref.get('format')!r}, expected {FORMAT!r}")
+    npz = path.with_suffix(".npz")
+    if npz.exists():
+        with np.load(npz) as z:
+            ref["_planes"] = {k: z[k] for k in z.files}
+    return ref

@@ -1,0 +1,85 @@
+"""Compare Twin's steady solution of a layout with a CFD source of any kind: a stored
+reference (``.json``), a case written by ``twin.cfd.foam_case``, any other OpenFOAM case or
+a VTK file (read through ``twin.render.cfd_import``)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from twin.cfd import compare, field
+
+
+@dataclass
+class CfdField:
+    """A CFD temperature field on a Twin grid (NaN in solids) and where it came from."""
+
+    air_c: np.ndarray
+    source: str
+    kind: str  # "twin-case" | "openfoam" | "vtk"
+
+
+def load_field(path: str | Path, fac, grid, read_points=None) -> CfdField:
+    """Bring a CFD source onto ``grid``. ``read_points(path) -> (points, values, name)``
+    reads foreign files (the render layer's PyVista reader; passed in so that this module
+    stays free of VTK)."""
+    path = Path(path)
+    if path.is_dir() and (path / "twin_case.json").exists():
+        return CfdField(field.from_twin_case(path, fac, grid), str(path), "twin-case")
+    if read_points is None:
+        raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
+    pts, vals, _name = read_points(path)
+    kind = "openfoam" if path.is_dir() else "vtk"
+    return CfdField(field.from_points(pts, vals, grid), str(path), kind)
+
+
+def compare_field(fac, res, cfd: CfdField) -> dict:
+    """Per-rack table and figures of Twin's result against a CFD field on the same grid."""
+    grid = res.grid
+    mean, mx, ret = field.rack_figures(grid, cfd.air_c)
+    racks = [
+        {"id": fac.rack_ids[r], "inlet_mean_c": float(mean[i]), "inlet_max_c": float(mx[i])}
+        for i, r in enumerate(grid.rack_ids)
+        if np.isfinite(mean[i])
+    ]
+    rows = compare.rack_rows(fac, res, racks)
+    out = compare.summary(rows, res.return_mean_c, ret)
+    both = np.isfinite(res.air_c) & np.isfinite(cfd.air_c)
+    d = (res.air_c - cfd.air_c)[both]
+    out["field_rms_k"] = float(np.sqrt(np.mean(d**2))) if d.size else float("nan")
+    out["cfd_return_c"] = ret
+    out["rows"] = [
+        {
+            "id": r.id,
+            "twin_mean_c": round(r.twin_mean_c, 2),
+            "cfd_mean_c": round(r.cfd_mean_c, 2),
+            "error_k": round(r.error_k, 2),
+            "twin_max_c": round(r.twin_max_c, 2),
+            "cfd_max_c": round(r.cfd_max_c, 2),
+        }
+        for r in rows
+    ]
+    return out
+
+
+def compare_source(fac, hall: int, cell_m: float, path, read_points=None, res=None):
+    """Solve (unless ``res`` is given) and compare with any CFD source; returns (figures,
+    Twin's result, the CFD field on Twin's grid or None for a stored reference, which holds
+    only its planes)."""
+    from twin.cfd import compare, reference
+
+    if res is None:
+        from twin.physics import solve_steady
+
+        res = solve_steady(fac, hall, cell_m)
+    path = Path(path)
+    if path.suffix == ".json":
+        out = compare.compare_reference(fac, res, reference.load(path))
+        out["source"] = {"path": str(path), "kind": "reference"}
+        return out, res, None
+    cfd = load_field(path, fac, res.grid, read_points)
+    out = compare_field(fac, res, cfd)
+    out["source"] = {"path": cfd.source, "kind": cfd.kind}
+    return out, res, cfd.air_c

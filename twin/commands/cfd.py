@@ -1,0 +1,204 @@
+"""``twin cfd compare|calibrate``: Twin against a CFD field (OpenFOAM case, VTK file or a
+stored reference), and the model's free parameters fitted to one."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser("cfd", help="compare Twin with a CFD field, or calibrate it to one")
+    cs = p.add_subparsers(dest="cfd_command", metavar="ACTION")
+    c = cs.add_parser(
+        "compare",
+        help="Twin's steady solution against an OpenFOAM case (latest time), a VTK/VTU file "
+        "or a stored reference (.json): per-rack inlet errors and summary figures",
+    )
+    c.add_argument("layout", metavar="LAYOUT")
+    c.add_argument("source", metavar="CASE_OR_FILE")
+    c.add_argument("--json", action="store_true", help="print one JSON object")
+    c.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
+    c.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
+    c.set_defaults(func=run_compare)
+    k = cs.add_parser(
+        "calibrate",
+        help="fit the model's free parameters (eddy-viscosity scale, turbulent Prandtl number) "
+        "to a CFD field or a recording's rack inlet sensors; store them in the layout",
+    )
+    k.add_argument("layout", metavar="LAYOUT")
+    k.add_argument(
+        "source",
+        metavar="CASE_OR_FILE",
+        help="OpenFOAM case, VTK file, stored reference (.json) or recording (.h5)",
+    )
+    k.add_argument(
+        "-o",
+        "--output",
+        metavar="OUT",
+        help="write the calibrated layout here (default: update LAYOUT in place)",
+    )
+    k.add_argument("--dry-run", action="store_true", help="fit and report, write nothing")
+    k.add_argument("--json", action="store_true", help="print one JSON object")
+    k.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
+    k.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
+    k.add_argument("--from", dest="t_from", metavar="TIME", help="recording: span start")
+    k.add_argument("--to", dest="t_to", metavar="TIME", help="recording: span end")
+    k.add_argument("--budget", type=float, default=50.0, metavar="S", help="time for the fit")
+    k.set_defaults(func=run_calibrate)
+    p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def _hall(fac, text: str) -> int:
+    if text in fac.hall_ids:
+        return fac.hall_ids.index(text)
+    try:
+        return int(text)
+    except ValueError:
+        raise SystemExit(f"twin cfd: no hall {text!r} (halls: {', '.join(fac.hall_ids)})") from None
+
+
+def compare_figures(layout: str, source: str, cell_m: float = 0.2, hall: str = "0") -> dict:
+    """What ``twin cfd compare --json`` prints."""
+    import math
+    from pathlib import Path
+
+    from twin.cfd.source import compare_source
+    from twin.model.loader import load_layout
+
+    fac = load_layout(layout)
+    h = _hall(fac, hall)
+    from twin.render.cfd_import import read_points
+
+    out, res, _ = compare_source(fac, h, cell_m, Path(source), read_points)
+    out["twin"] = {"cell_m": cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}
+    return {
+        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()
+    }
+
+
+def run_compare(args) -> int:
+    import json
+    import sys
+
+    from twin.model.errors import LayoutError
+
+    try:
+        out = compare_figures(args.layout, args.source, args.cell, args.hall)
+    except (LayoutError, ValueError, OSError) as e:
+        print(f"twin cfd compare: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
+    for r in out["rows"]:
+        print(
+            f"{r['id']:<10}{r['twin_mean_c']:>8.2f}{r['cfd_mean_c']:>8.2f}{r['error_k']:>+8.2f}"
+            f"{r['twin_max_c']:>10.2f}{r['cfd_max_c']:>9.2f}"
+        )
+
+    def f(x, fmt):
+        return "n/a" if x is None else format(x, fmt)
+
+    print(
+        f"rack mean inlet: RMS {f(out['rms_k'], '.2f')} K, max {f(out['max_k'], '.2f')} K, "
+        f"bias {f(out['bias_k'], '+.2f')} K, rank correlation {f(out['rank_corr'], '.2f')}; "
+        f"return error {f(out['return_error_k'], '+.2f')} K"
+    )
+    if "field_rms_k" in out:
+        print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
+    return 0
+
+
+def _targets(fac, h: int, cell_m: float, args):
+    from pathlib import Path
+
+    from twin.cfd import calibrate, reference
+
+    path = Path(args.source)
+    if path.suffix == ".json":
+        return calibrate.targets_from_reference(fac, reference.load(path))
+    if path.suffix in (".h5", ".hdf5"):
+        from twin.recording.reader import open_recording
+
+        with open_recording(path) as rec:
+            rec.check_layout(fac)
+            t0 = rec.parse_time(args.t_from) if args.t_from else None
+            t1 = rec.parse_time(args.t_to) if args.t_to else None
+            return calibrate.targets_from_recording(rec, fac, t0, t1)
+    from twin.cfd.source import load_field
+    from twin.physics.grid import build_grid
+    from twin.render.cfd_import import read_points
+
+    grid = build_grid(fac, h, cell_m)
+    cfd = load_field(path, fac, grid, read_points)
+    return calibrate.targets_from_field(fac, grid, cfd.air_c, source=str(path))
+
+
+def calibrate_layout(args) -> dict:
+    """Fit, and (unless a dry run) write the layout with its ``physics:`` block."""
+    import datetime as dt
+
+    from twin.cfd import calibrate
+    from twin.model.loader import load_layout
+
+    fac = load_layout(args.layout)
+    h = _hall(fac, args.hall)
+    t = _targets(fac, h, args.cell, args)
+    f = calibrate.fit(fac, h, args.cell, t, budget_s=args.budget)
+    out = {
+        "params": {
+            "eddy_viscosity_scale": round(f.params.eddy_viscosity_scale, 4),
+            "turbulent_prandtl": round(f.params.turbulent_prandtl, 4),
+        },
+        "before": f.before,
+        "after": f.after,
+        "racks": int(len(t.rack_c)),
+        "points": int(len(t.point_c)),
+        "evaluations": f.evaluations,
+        "seconds": f.seconds,
+        "written": None,
+    }
+    if not args.dry_run:
+        from twin.cfd.store import store_physics
+
+        prov = {
+            "source": t.source or str(args.source),
+            "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+            "samples": t.n,
+            "rms_before_k": round(f.before["rack_rms_k"], 3),
+            "rms_after_k": round(f.after["rack_rms_k"], 3),
+            "cell_m": args.cell,
+        }
+        out["written"] = str(store_physics(args.layout, args.output, out["params"], prov))
+    return out
+
+
+def run_calibrate(args) -> int:
+    import json
+    import sys
+
+    from twin.model.errors import LayoutError
+    from twin.model.save import SaveError
+
+    try:
+        out = calibrate_layout(args)
+    except (LayoutError, SaveError, ValueError, OSError) as e:
+        print(f"twin cfd calibrate: {e}", file=sys.stderr)
+        return 1
+    if args.json:
+        print(json.dumps(out, indent=1))
+        return 0
+    p, b, a = out["params"], out["before"], out["after"]
+    print(
+        f"fitted eddy_viscosity_scale {p['eddy_viscosity_scale']:.3f}, "
+        f"turbulent_prandtl {p['turbulent_prandtl']:.3f} "
+        f"({out['racks']} racks, {out['points']} points, {out['evaluations']} solves, "
+        f"{out['seconds']:.1f} s)"
+    )
+    print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
+    if out["points"]:
+        print(f"slice RMS      {b['point_rms_k']:.2f} K -> {a['point_rms_k']:.2f} K")
+    if out["written"]:
+        print(f"wrote {out['written']}")
+    return 0

@@ -1,0 +1,117 @@
+"""``twin export``: a layout (and optionally recorded telemetry) to another tool's format,
+through a ``twin.exporters`` plugin: ``twin export usd hall.yaml -o hall.usda``."""
+
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "export",
+        help="write a layout (and recorded telemetry) for another tool, e.g. OpenUSD",
+        description="Write LAYOUT with the exporter FORMAT (see `twin plugins`). With "
+        "--recording and --at, the telemetry at that instant goes with it; with --from/--to, "
+        "every recorded frame in between (or one per --step) as time samples.",
+    )
+    p.add_argument("format", help="exporter name, e.g. usd")
+    p.add_argument("layout", help="layout file (.yaml)")
+    p.add_argument("-o", "--output", required=True, help="file to write, e.g. hall.usda")
+    p.add_argument("--recording", metavar="FILE.h5", help="recording of this layout")
+    p.add_argument("--at", metavar="T", help="one instant: mm:ss from the start, 90s, ISO time")
+    p.add_argument("--from", dest="t_from", metavar="T", help="first instant of time samples")
+    p.add_argument("--to", dest="t_to", metavar="T", help="last instant of time samples")
+    p.add_argument("--step", metavar="DURATION", help="time between samples (default: every frame)")
+    p.add_argument(
+        "--option", action="append", default=[], metavar="KEY=VALUE", help="exporter option"
+    )
+    p.set_defaults(func=run)
+
+
+def recorded_frames(args: argparse.Namespace, facility) -> list:
+    """The frames ``--at`` or ``--from/--to/--step`` ask for; ValueError/RecordingError."""
+    import numpy as np
+
+    from twin.recording import open_recording
+    from twin.recording.times import parse_duration
+
+    if args.at and (args.t_from or args.t_to):
+        raise ValueError("give --at for a snapshot or --from/--to for time samples, not both")
+    if not (args.at or args.t_from or args.t_to):
+        raise ValueError("--recording needs --at T (a snapshot) or --from T0 --to T1 (samples)")
+    with open_recording(args.recording) as rec:
+        rec.check_layout(facility)
+        if rec.n_frames == 0:
+            raise ValueError(f"{rec.path}: the recording has no frames")
+        if args.at:
+            t = rec.parse_time(args.at)
+            if not rec.start_s - 1e-6 <= t <= rec.end_s + 1e-6:
+                raise ValueError(
+                    f"--at {args.at} is outside the recording ({rec.duration_s:.0f} s)"
+                )
+            return [rec.frame_at(t)]
+        t0 = rec.parse_time(args.t_from) if args.t_from else rec.start_s
+        t1 = rec.parse_time(args.t_to) if args.t_to else rec.end_s
+        if t1 < t0:
+            raise ValueError("--to is before --from")
+        times = rec.times
+        if args.step:
+            step = parse_duration(args.step)
+            wanted = np.arange(t0, t1 + 1e-9, step)
+            index = sorted({rec.index_at(float(t)) for t in wanted})
+        else:
+            index = np.flatnonzero((times >= t0 - 1e-9) & (times <= t1 + 1e-9)).tolist()
+        if not index:
+            raise ValueError("no recorded frame between --from and --to")
+        return [rec.frame(i) for i in index]
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from twin import plugins
+    from twin.commands.run import source_options
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+
+    def fail(message: str, status: int = 1) -> int:
+        print(f"twin export: {message}", file=sys.stderr)
+        return status
+
+    try:
+        exporter = plugins.load(plugins.EXPORTERS, args.format)
+    except plugins.PluginError as exc:
+        return fail(str(exc), 2)
+    if (args.at or args.t_from or args.t_to) and not args.recording:
+        return fail("--at/--from/--to need --recording FILE.h5", 2)
+    try:
+        options = source_options(args.option)
+        facility = load_layout(args.layout)
+    except (ValueError, LayoutError) as exc:
+        return fail(str(exc), 2)
+    frames = []
+    if args.recording:
+        if not exporter.takes_frames:
+            return fail(f"the {args.format} exporter writes no telemetry; drop --recording", 2)
+        from twin.recording import RecordingError
+
+        try:
+            frames = recorded_frames(args, facility)
+        except (ValueError, RecordingError) as exc:
+            return fail(str(exc), 2)
+    out = Path(args.output)
+    try:
+        exporter.write(facility, out, frames, **options)
+    except (ValueError, TypeError) as exc:
+        return fail(str(exc), 2)
+    except OSError as exc:
+        return fail(f"cannot write {out}: {exc.strerror or exc}")
+    except Exception as exc:  # noqa: BLE001 - a plugin's crash is reported, and recorded
+        plugins.registry.record_failure(plugins.EXPORTERS, args.format, exc)
+        return fail(f"the {args.format} exporter failed: {type(exc).__name__}: {exc}")
+    what = f", {len(frames)} frame(s)" if frames else ""
+    size = out.stat().st_size if out.exists() else math.nan
+    print(f"wrote {out} ({exporter.title}: {facility.n_racks} racks{what}, {size:,} bytes)")
+    return 0

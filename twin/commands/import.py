@@ -1,0 +1,96 @@
+"""``twin import``: a site's rack list (or any ``twin.importers`` plugin's format) into a
+validated layout file."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "import",
+        help="make a layout from a rack list (CSV, XLSX) or another importer's format",
+        description="Read FILE with an importer plugin (chosen by --format, else by the file's "
+        "extension), validate the layout it makes and write it as YAML.",
+    )
+    p.add_argument("file", help="input file, e.g. racks.csv or racks.xlsx")
+    p.add_argument("-o", "--output", required=True, help="layout file to write (.yaml)")
+    p.add_argument("--format", help="importer name (see `twin plugins`); default by extension")
+    p.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an importer option, e.g. --option name='Hall 2' (repeatable)",
+    )
+    p.add_argument("--force", action="store_true", help="overwrite an existing output file")
+    p.set_defaults(func=run)
+
+
+def importer_for(path: Path, fmt: str | None):
+    """(name, importer) by ``--format`` or by extension; ``PluginError`` / ``ValueError``."""
+    from twin import plugins
+
+    if fmt:
+        return fmt, plugins.load(plugins.IMPORTERS, fmt)
+    suffix = path.suffix.lower()
+    tried = []
+    for name in plugins.names(plugins.IMPORTERS):
+        try:
+            importer = plugins.load(plugins.IMPORTERS, name)
+        except plugins.PluginError as exc:
+            tried.append(str(exc))
+            continue
+        if suffix in importer.extensions:
+            return name, importer
+    known = ", ".join(plugins.names(plugins.IMPORTERS)) or "none installed"
+    extra = f" ({'; '.join(tried)})" if tried else ""
+    raise ValueError(
+        f"no importer reads {suffix or 'files without an extension'}: importers: {known}{extra}"
+    )
+
+
+def import_file(path: Path, fmt: str | None = None, **options) -> tuple[str, object]:
+    """(YAML text, Facility) of an imported file; raises ValueError/PluginError/LayoutError."""
+    from twin.api import facility_from_data
+
+    name, importer = importer_for(path, fmt)
+    data = importer.read(path, **options)
+    return facility_from_data(data, f"{path} (imported by {name})")
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from twin import plugins
+    from twin.commands.run import source_options
+    from twin.model.atomic import write_text_atomic
+    from twin.model.errors import LayoutError
+
+    src, out = Path(args.file), Path(args.output)
+    if not src.is_file():
+        print(f"twin import: no such file: {src}", file=sys.stderr)
+        return 2
+    if out.exists() and not args.force:
+        print(f"twin import: {out} exists; use --force to overwrite it", file=sys.stderr)
+        return 2
+    try:
+        options = source_options(args.option)
+        text, facility = import_file(src, args.format, **options)
+    except (ValueError, plugins.PluginError, LayoutError) as exc:
+        print(f"twin import: {exc}", file=sys.stderr)
+        return 1
+    header = f"# Imported from {src.name} by `twin import`.\n"
+    try:
+        write_text_atomic(out, header + text)
+    except OSError as exc:
+        print(f"twin import: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return 1
+    f = facility
+    print(
+        f"wrote {out}: {len(f.hall_ids)} hall(s), {len(f.row_ids)} row(s), {f.n_racks} racks, "
+        f"{f.n_gpus} GPUs, {len(f.power_ids)} power device(s), "
+        f"{f.rack_power_w.sum() / 1e3:.1f} kW design load"
+    )
+    return 0

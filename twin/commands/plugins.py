@@ -1,0 +1,55 @@
+"""``twin plugins``: every installed plugin with its group, version and status; ``--check``
+imports each one to find the broken ones (Help › Plugins shows the same table)."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "plugins",
+        help="list installed plugins (sources, importers, exporters, colour modes, commands)",
+    )
+    p.add_argument("--check", action="store_true", help="import every plugin and report errors")
+    p.add_argument("--json", action="store_true", help="one JSON object per plugin")
+    p.add_argument("--verbose", action="store_true", help="with --check: each failure's traceback")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+
+    from twin import plugins
+
+    reg = plugins.registry
+    if args.check:
+        for group in plugins.GROUPS:
+            reg.load_all(group)
+    rows = reg.infos()
+    if args.json:
+        for i in rows:
+            print(
+                json.dumps(
+                    {
+                        "name": i.name,
+                        "group": i.group,
+                        "value": i.value,
+                        "distribution": i.distribution,
+                        "version": i.version,
+                        "status": i.status,
+                        "error": i.error,
+                    }
+                )
+            )
+    else:
+        print(f"{'group':<18} {'name':<16} {'package':<16} {'version':<9} status")
+        for i in rows:
+            status = i.status + (f": {i.error}" if i.error else "")
+            print(f"{i.group:<18} {i.name:<16} {i.distribution:<16} {i.version:<9} {status}")
+            if args.verbose and i.details:
+                print("    " + i.details.rstrip().replace("\n", "\n    "))
+    for problem in reg.discovery_errors:
+        print(f"metadata problem: {problem}")
+    failed = [i for i in rows if i.status == plugins.FAILED]
+    return 1 if args.check and failed else 0

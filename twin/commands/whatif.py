@@ -1,0 +1,160 @@
+"""``twin whatif LAYOUT``: what failing devices does, or an N-1 sweep of every device."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "whatif",
+        help="fail devices and see who goes dark, what overloads and how long GPUs ride through",
+        description="Fail one or more devices (utility feed, UPS, PDU, CRAH or fan wall, CDU) "
+        "from nominal load or an instant of a recording, and follow the power chain and the "
+        "thermal transient; or fail every power and cooling device in turn and rank them.",
+    )
+    p.add_argument("layout", metavar="LAYOUT")
+    p.add_argument(
+        "--fail", action="append", default=[], metavar="ID", help="device to fail (repeatable)"
+    )
+    p.add_argument(
+        "--all-single-failures",
+        action="store_true",
+        help="N-1 sweep: fail every power and cooling device of the hall in turn",
+    )
+    p.add_argument("--hall", default=None, help="hall id or index to follow")
+    p.add_argument("--recording", metavar="F", help="start from an instant of this recording")
+    p.add_argument(
+        "--at", metavar="T", help="time in the recording (mm:ss, 5m, ISO; default: its end)"
+    )
+    p.add_argument("--duration", default="30m", help="how long to follow the transient (30m)")
+    p.add_argument("--dt", type=float, default=10.0, metavar="S", help="time step in seconds (10)")
+    p.add_argument(
+        "--cell", type=float, default=0.25, metavar="M", help="grid cell in metres (0.25)"
+    )
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.add_argument("--csv", metavar="FILE", help="also write the ranked rows as CSV")
+    p.add_argument(
+        "--dask", metavar="ADDR", help="run the sweep on a Dask cluster (tcp://HOST:8786)"
+    )
+    p.add_argument("--workers", type=int, default=None, help="local worker processes for a sweep")
+    p.set_defaults(func=run)
+
+
+def _fail(msg: str, code: int = 1) -> int:
+    import sys
+
+    print(f"twin whatif: {msg}", file=sys.stderr)
+    return code
+
+
+def _hall(fac, text: str | None) -> int | None:
+    if text is None:
+        return None
+    if text in fac.hall_index:
+        return fac.hall_index[text]
+    if text.isdigit() and int(text) < len(fac.hall_ids):
+        return int(text)
+    raise ValueError(f"no hall {text!r} (halls: {', '.join(fac.hall_ids)})")
+
+
+def _start(fac, args):
+    from twin.whatif import StartState
+
+    if not args.recording:
+        if args.at:
+            raise ValueError("--at needs --recording")
+        return StartState.nominal(fac)
+    from twin.recording.reader import open_recording
+    from twin.recording.times import parse_at
+
+    with open_recording(args.recording) as rec:
+        rec.check_layout(fac)
+        t = parse_at(args.at, rec.start_s) if args.at else rec.end_s
+        if not rec.start_s <= t <= rec.end_s:
+            raise ValueError(
+                f"--at {args.at} is outside the recording ({rec.duration_s:.0f} s long)"
+            )
+        frame = rec.frame_at(t)
+        label = f"{args.recording} at +{t - rec.start_s:.0f} s"
+        return StartState.from_frame(fac, frame, label)
+
+
+def run(args: argparse.Namespace) -> int:
+    import json
+    import sys
+
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+    from twin.physics import GridError, ThermalError
+    from twin.recording import RecordingError
+    from twin.recording.times import parse_duration
+    from twin.whatif import WhatIfError, WhatIfOptions
+
+    try:
+        fac = load_layout(args.layout)
+    except LayoutError as exc:
+        for problem in exc.problems:
+            print(problem, file=sys.stderr)
+        return 1
+    if bool(args.fail) == bool(args.all_single_failures):
+        return _fail("give --fail ID (repeatable) or --all-single-failures", 2)
+    try:
+        opts = WhatIfOptions(
+            parse_duration(args.duration), args.dt, args.cell, _hall(fac, args.hall)
+        )
+        if args.all_single_failures:
+            if args.recording:
+                raise ValueError("the sweep starts from nominal load; drop --recording")
+            data = _sweep(fac, opts, args)
+        else:
+            if args.dask:
+                raise ValueError("--dask is for --all-single-failures")
+            data = _single(fac, opts, args)
+    except (WhatIfError, ValueError, GridError, ThermalError, RecordingError, OSError) as exc:
+        return _fail(str(exc))
+    if args.csv:
+        from twin.whatif.export import write_csv
+
+        write_csv(args.csv, data["rows"])
+    if args.json:
+        print(json.dumps(data["json"], indent=2))
+    else:
+        print(data["text"])
+    return 0
+
+
+def _single(fac, opts, args) -> dict:
+    from twin.whatif import run_whatif
+    from twin.whatif.export import whatif_text
+
+    res = run_whatif(fac, args.fail, _start(fac, args), opts)
+    return {"json": res.to_dict(), "rows": res.racks_ranked(), "text": whatif_text(res)}
+
+
+def _sweep(fac, opts, args) -> dict:
+    import sys
+
+    from twin.whatif.export import sweep_text
+    from twin.whatif.sweep import run_sweep, single_failures
+
+    cases = single_failures(fac, opts.hall)
+    if not cases:
+        raise ValueError("no power or cooling device to fail in that hall")
+
+    def progress(done: int, total: int) -> None:
+        if not args.json:
+            print(f"\r{done}/{total} cases", end="", file=sys.stderr, flush=True)
+
+    res = run_sweep(fac, cases, opts, dask=args.dask, workers=args.workers, progress=progress)
+    if not args.json:
+        print(file=sys.stderr)
+    rows = [
+        {k: (v if not isinstance(v, list) else "; ".join(map(str, v))) for k, v in c.items()}
+        for c in res.cases
+    ]
+    for r, c in zip(rows, res.cases, strict=True):
+        r["overloaded"] = "; ".join(
+            f"{o['id']} {o['load_kw']}/{o['capacity_kw']} kW" for o in c["overloaded"]
+        )
+    return {"json": res.to_dict(), "rows": rows, "text": sweep_text(res)}

@@ -1,0 +1,208 @@
+"""Plugins: found through entry-point groups, imported only when used, and never allowed to
+stop Twin. A plugin that fails to import or to build is recorded with its error (Help ›
+Plugins and ``twin plugins`` show it) and the rest of Twin carries on without it.
+
+A third party adds to Twin by declaring an entry point naming ``module:object`` in one of
+``GROUPS``, in its own package's ``pyproject.toml``:
+
+    [project.entry-points."twin.exporters"]
+    usd = "twin_usd.exporter:UsdExporter"
+
+What the object must be in each group is in ``twin.api`` (the only module a plugin imports).
+"""
+
+from __future__ import annotations
+
+import threading
+import traceback
+from dataclasses import dataclass, field
+from importlib.metadata import EntryPoint, entry_points
+from typing import Any
+
+SOURCES = "twin.sources"
+IMPORTERS = "twin.importers"
+EXPORTERS = "twin.exporters"
+COLOUR_MODES = "twin.colour_modes"
+COMMANDS = "twin.commands"
+GROUPS = (SOURCES, IMPORTERS, EXPORTERS, COLOUR_MODES, COMMANDS)
+
+#: Plugins that ship inside Twin, used when the package metadata is missing (a checkout that
+#: was never installed, or a frozen bundle without ``.dist-info``). An installed entry point
+#: of the same name takes precedence.
+BUILTIN: dict[str, dict[str, str]] = {
+    SOURCES: {
+        "simulated": "twin.telemetry.simulated:SimulatedSource",
+        "replay": "twin.telemetry.replay:ReplaySource",
+        "prometheus": "twin.telemetry.prometheus:PrometheusSource",
+        "scrape": "twin.telemetry.scrape:ScrapeSource",
+    },
+}
+
+NOT_LOADED = "not loaded"
+LOADED = "loaded"
+FAILED = "failed"
+
+
+class PluginError(LookupError):
+    """No plugin of that name in that group, or it failed to load; the message says which."""
+
+
+@dataclass
+class PluginInfo:
+    """What Help › Plugins shows about one plugin."""
+
+    name: str
+    group: str
+    value: str  # "module:object"
+    distribution: str
+    version: str
+    status: str = NOT_LOADED
+    error: str = ""  # the last error, one line
+    details: str = ""  # its traceback, for a tooltip or ``twin plugins --verbose``
+    entry_point: EntryPoint | None = field(default=None, repr=False, compare=False)
+
+
+def _twin_version() -> str:
+    from twin import __version__
+
+    return __version__
+
+
+class PluginRegistry:
+    """Every plugin of every group, discovered from package metadata once, each imported the
+    first time someone asks for it. Thread-safe: sources are built off the GUI thread too."""
+
+    def __init__(self, builtin: dict[str, dict[str, str]] | None = None) -> None:
+        self._builtin = BUILTIN if builtin is None else builtin
+        self._lock = threading.RLock()
+        self._infos: dict[tuple[str, str], PluginInfo] | None = None
+        self._loaded: dict[tuple[str, str], Any] = {}
+        #: Problems found while reading the metadata itself (a broken ``.dist-info``).
+        self.discovery_errors: list[str] = []
+
+    # ------------------------------------------------------------------ discovery
+    def _discover(self) -> dict[tuple[str, str], PluginInfo]:
+        if self._infos is not None:
+            return self._infos
+        with self._lock:
+            if self._infos is not None:
+                return self._infos
+            infos: dict[tuple[str, str], PluginInfo] = {}
+            version = _twin_version()
+            for group, items in self._builtin.items():
+                for name, value in items.items():
+                    ep = EntryPoint(name, value, group)
+                    infos[(group, name)] = PluginInfo(
+                        name, group, value, "twin", version, entry_point=ep
+                    )
+            for group in GROUPS:
+                try:
+                    found = list(entry_points(group=group))
+                except Exception as exc:  # noqa: BLE001 - a broken .dist-info must not stop Twin
+                    self.discovery_errors.append(f"{group}: {type(exc).__name__}: {exc}")
+                    continue
+                for ep in found:
+                    dist = getattr(ep, "dist", None)
+                    infos[(group, ep.name)] = PluginInfo(
+                        ep.name,
+                        group,
+                        ep.value,
+                        getattr(dist, "name", None) or "?",
+                        getattr(dist, "version", None) or "?",
+                        entry_point=ep,
+                    )
+            self._infos = infos
+            return infos
+
+    def refresh(self) -> None:
+        """Forget what was discovered (not what was loaded), e.g. after a ``pip install``."""
+        with self._lock:
+            self._infos = None
+            self.discovery_errors = []
+
+    def infos(self, group: str | None = None) -> list[PluginInfo]:
+        """Every plugin (of one group), sorted by group then name."""
+        items = self._discover().values()
+        return sorted(
+            (i for i in items if group is None or i.group == group),
+            key=lambda i: (GROUPS.index(i.group) if i.group in GROUPS else 99, i.name),
+        )
+
+    def names(self, group: str) -> list[str]:
+        """Names registered in a group, without importing anything."""
+        return [i.name for i in self.infos(group)]
+
+    def info(self, group: str, name: str) -> PluginInfo:
+        infos = self._discover()
+        if (group, name) not in infos:
+            known = ", ".join(self.names(group)) or "none"
+            raise PluginError(f"no {_noun(group)} {name!r}; available: {known}")
+        return infos[(group, name)]
+
+    # ------------------------------------------------------------------ loading
+    def load(self, group: str, name: str) -> Any:
+        """Import the plugin's object (once) and return it, or raise ``PluginError`` with its
+        error recorded on its ``PluginInfo``. Any exception the import raises is caught: a
+        plugin cannot take Twin down with it."""
+        key = (group, name)
+        with self._lock:
+            if key in self._loaded:
+                return self._loaded[key]
+            info = self.info(group, name)
+            try:
+                assert info.entry_point is not None
+                obj = info.entry_point.load()
+            except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin is a failure too
+                if isinstance(exc, KeyboardInterrupt):
+                    raise
+                self.record_failure(group, name, exc)
+                raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}") from exc
+            info.status, info.error, info.details = LOADED, "", ""
+            self._loaded[key] = obj
+            return obj
+
+    def record_failure(self, group: str, name: str, exc: BaseException) -> None:
+        """Mark a plugin failed: at import, or later when Twin used what it gave (a source
+        whose constructor raised, an exporter that crashed)."""
+        info = self.info(group, name)
+        info.status = FAILED
+        info.error = (
+            f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+        )
+        info.details = "".join(traceback.format_exception(exc))
+
+    def load_all(self, group: str) -> dict[str, Any]:
+        """Every plugin of a group that loads; the others are recorded as failed and skipped."""
+        out = {}
+        for name in self.names(group):
+            try:
+                out[name] = self.load(group, name)
+            except PluginError:
+                continue
+        return out
+
+
+def _noun(group: str) -> str:
+    return {
+        SOURCES: "telemetry source",
+        IMPORTERS: "importer",
+        EXPORTERS: "exporter",
+        COLOUR_MODES: "colour mode",
+        COMMANDS: "command",
+    }.get(group, f"{group} plugin")
+
+
+#: The registry of this process.
+registry = PluginRegistry()
+
+
+def names(group: str) -> list[str]:
+    return registry.names(group)
+
+
+def load(group: str, name: str) -> Any:
+    return registry.load(group, name)
+
+
+def infos(group: str | None = None) -> list[PluginInfo]:
+    return registry.infos(group)

@@ -1,0 +1,215 @@
+"""Thermal dock › Compare with CFD…: Twin's solution of the open hall against an OpenFOAM
+case or a VTK/VTU file (or a stored reference), as three horizontal slices (Twin, CFD,
+difference) at the dock's slice height and a per-rack error table. The solve and the import
+run off the GUI thread."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtWidgets import (
+    QDialog,
+    QFileDialog,
+    QGridLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
+
+#: The comparison's key on the window's solver (a newer comparison supersedes an older one).
+COMPARE_KEY = "cfd.compare"
+
+if TYPE_CHECKING:
+    from twin.ui.main_window import MainWindow
+
+FILTERS = (
+    "CFD results (controlDict *.vtk *.vtu *.vtp *.vti *.vtm *.json);;"
+    "OpenFOAM case (controlDict);;VTK (*.vtk *.vtu *.vtp *.vti *.vtm);;"
+    "Twin CFD reference (*.json)"
+)
+
+
+def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, scale: int = 4) -> QImage:
+    """A (nx, ny) slice as an image, x to the right and y up; NaN (solids) grey."""
+    from matplotlib import colormaps
+
+    f = np.asarray(field, float).T[::-1]  # rows: y from the top
+    norm = np.clip((f - lo) / max(hi - lo, 1e-9), 0, 1)
+    rgb = (colormaps[cmap](np.nan_to_num(norm))[..., :3] * 255).astype(np.uint8)
+    rgb[~np.isfinite(f)] = 90
+    rgb = np.ascontiguousarray(np.repeat(np.repeat(rgb, scale, 0), scale, 1))
+    h, w, _ = rgb.shape
+    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+class CompareDialog(QDialog):
+    """The figures, the three slices and the per-rack table of one comparison."""
+
+    def __init__(self, parent, fig: dict, twin_slice, cfd_slice, z_m: float):
+        super().__init__(parent)
+        self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
+        self.setObjectName("cfd_compare_dialog")
+        box = QVBoxLayout(self)
+        rc = fig.get("rank_corr")
+        summary = QLabel(
+            f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
+            f"{fig['bias_k']:+.2f} K, rank correlation "
+            f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
+            f"{fig['return_error_k']:+.2f} K"
+        )
+        summary.setObjectName("cfd_compare_summary")
+        summary.setWordWrap(True)
+        box.addWidget(summary)
+        if twin_slice is not None and cfd_slice is not None:
+            grid = QGridLayout()
+            both = np.concatenate(
+                [twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]]
+            )
+            lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
+            diff = twin_slice - cfd_slice
+            d = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+            for col, (title, f, a, b, cmap) in enumerate(
+                (
+                    (
+                        f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)",
+                        twin_slice,
+                        lo,
+                        hi,
+                        "inferno",
+                    ),
+                    ("CFD", cfd_slice, lo, hi, "inferno"),
+                    (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
+                )
+            ):
+                grid.addWidget(QLabel(title), 0, col)
+                img = QLabel()
+                img.setObjectName(f"cfd_slice_{col}")
+                img.setPixmap(QPixmap.fromImage(slice_image(f, a, b, cmap)))
+                grid.addWidget(img, 1, col)
+            box.addLayout(grid)
+        rows = fig["rows"]
+        table = QTableWidget(len(rows), 6)
+        table.setObjectName("cfd_compare_table")
+        table.setHorizontalHeaderLabels(
+            ["rack", "Twin °C", "CFD °C", "error K", "Twin max °C", "CFD max °C"]
+        )
+        for i, r in enumerate(rows):
+            vals = [
+                r["id"],
+                r["twin_mean_c"],
+                r["cfd_mean_c"],
+                r["error_k"],
+                r["twin_max_c"],
+                r["cfd_max_c"],
+            ]
+            for j, v in enumerate(vals):
+                table.setItem(i, j, QTableWidgetItem(v if j == 0 else f"{v:.2f}"))
+        table.resizeColumnsToContents()
+        box.addWidget(table, 1)
+        self.table = table
+        self.summary = summary
+
+
+class CfdCompare(QObject):
+    """The action, the dock button and the background job."""
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.dialog: CompareDialog | None = None
+        self.error: str | None = None
+        self._job = None
+        window.solver.done.connect(self._check)
+        self.action = QAction("Compare with &CFD…", window)
+        self.action.setObjectName("thermal_compare_cfd")
+        self.action.setStatusTip(
+            "Compare Twin's temperatures with an OpenFOAM case or a VTK file: slices and "
+            "per-rack errors"
+        )
+        self.action.triggered.connect(self.choose)
+        tv = window.extensions.get("thermal_view") if hasattr(window, "extensions") else None
+        if tv is not None:
+            tv.menu.addSeparator()
+            tv.menu.addAction(self.action)
+            self.button = QPushButton("Compare with CFD…")
+            self.button.setObjectName("thermal_compare_cfd_button")
+            self.button.clicked.connect(self.action.trigger)
+            tv.panel.layout().addWidget(self.button)
+        self.thermal = tv
+
+    def choose(self) -> None:
+        path, _ = QFileDialog.getOpenFileName(self.window, "Compare with CFD", "", FILTERS)
+        if path:
+            self.compare(path)
+
+    def _hall_cell(self) -> tuple[int, float, float]:
+        tv = self.thermal
+        hall = tv.hall if tv is not None else 0
+        cell = tv.effective_cell_m() if tv is not None else 0.2
+        z = tv.panel.slider_m(tv.height_slider) if tv is not None else 1.2
+        return hall, cell, z
+
+    def compare(self, path: str):
+        """Start a comparison with ``path`` (a case's controlDict or folder, a VTK file or a
+        reference) on the window's solver; the dialog opens when it is done."""
+        p = Path(path)
+        if p.name == "controlDict":
+            p = p.parent.parent
+        fac = self.window.facility
+        hall, cell, z = self._hall_cell()
+        self.error = None
+        self._job = self.window.solver.submit(
+            COMPARE_KEY, lambda _token: _job(fac, hall, cell, p, z)
+        )
+        self.window.statusBar().showMessage(f"Comparing with {p.name}…")
+        return self._job
+
+    def _check(self, outcome) -> None:
+        if outcome.key != COMPARE_KEY or outcome.job is not self._job:
+            return
+        self._job = None
+        if outcome.error:  # shown, not raised: a bad file is the user's to fix
+            self.error = outcome.error.split(": ", 1)[-1]
+            self.window.statusBar().showMessage(f"CFD comparison failed: {self.error}")
+            return
+        fig, tw, cf, z = outcome.value
+        self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
+        if self.dialog is not None:
+            self.dialog.close()
+        self.dialog = CompareDialog(self.window, fig, tw, cf, z)
+        self.dialog.show()
+
+
+def _job(fac, hall: int, cell: float, path: Path, z_m: float):
+    """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m``."""
+    from twin.cfd.compare import sample_cells
+    from twin.cfd.source import compare_source
+    from twin.render.cfd_import import read_points
+
+    fig, res, cfd = compare_source(fac, hall, cell, path, read_points)
+    k = min(int(z_m / res.cell_m), res.air_c.shape[2] - 1)
+    tw = res.air_c[:, :, k]
+    if cfd is not None:
+        cf = cfd[:, :, k]
+    else:  # a stored reference: its horizontal plane, and Twin sampled on it
+        pl = np.load(path.with_suffix(".npz"))
+        cf = pl["horizontal_c"].astype(float)
+        h = float(pl["cell_m"])
+        ii, jj = np.meshgrid(*(np.arange(n) for n in cf.shape), indexing="ij")
+        pts = np.stack(
+            [(ii + 0.5) * h, (jj + 0.5) * h, np.full(ii.shape, float(pl["horizontal_z_m"]))], -1
+        )
+        tw = sample_cells(res, pts.reshape(-1, 3)).reshape(cf.shape)
+        tw[~np.isfinite(cf)] = np.nan
+        z_m = float(pl["horizontal_z_m"])
+    return fig, tw, cf, z_m
+
+
+def install(window: MainWindow) -> CfdCompare:
+    return CfdCompare(window)

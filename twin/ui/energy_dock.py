@@ -1,0 +1,274 @@
+"""Energy in the window: an "Energy" dock with the facility's power, its breakdown, PUE and
+partial PUE per hall (from the layout, then from every frame shown, charted over time), and
+"Optimise Set Points": the warmest safe set points for the hall being viewed, found in a
+worker thread, applied with one click as an undoable edit and shown in 3D through the thermal
+view's rack inlet colours.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Qt, QTimer, Signal
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+
+from twin.ui.charts import ChartPanel, Line, Panel
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+    from twin.ui.main_window import MainWindow
+
+#: Frames closer together than this (s) add no point to the chart.
+CHART_STEP_S = 1.0
+#: Points kept on the chart (a day at one a minute, an hour at one a second, ...).
+CHART_POINTS = 3600
+
+
+class EnergyDock(QObject):
+    """State of the Energy dock (``window.extensions["energy_dock"]``)."""
+
+    optimised = Signal(object)  # Optimisation, when a search lands
+
+    def __init__(self, window: MainWindow):
+        super().__init__(window)
+        self.window = window
+        self.model = None  # EnergyModel of the window's facility
+        self.breakdown = None
+        self.result = None  # the last Optimisation
+        self._future: Future | None = None
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="twin-energy")
+        self._progress = ""
+        self._lock = threading.Lock()
+        self._last_t: float | None = None
+        self._build()
+        self._poll = QTimer(self, interval=200)
+        self._poll.timeout.connect(self._check_done)
+        window.layout_loaded.connect(self._on_layout)
+        window.frame_shown.connect(self._on_frame)
+        window.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
+        if window.facility is not None:
+            self._on_layout(window.facility)
+
+    # ------------------------------------------------------------------ widgets
+    def _build(self) -> None:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(4, 4, 4, 4)
+        self.summary = QLabel("Open a layout to see its energy")
+        self.summary.setTextFormat(Qt.TextFormat.RichText)
+        self.summary.setWordWrap(True)
+        self.summary.setObjectName("energy_summary")
+        lay.addWidget(self.summary)
+        self.chart = ChartPanel(w)
+        self.chart.setMinimumHeight(180)
+        lay.addWidget(self.chart, 1)
+        row = QHBoxLayout()
+        self.optimise_button = QPushButton("Optimise Set Points")
+        self.optimise_button.setToolTip(
+            "Find the warmest supply and lowest fan flow that keep every rack inlet within "
+            "ASHRAE A1, every GPU below its limit, and the hall through an air-unit failure"
+        )
+        self.optimise_button.clicked.connect(self.optimise)
+        self.apply_button = QPushButton("Apply as Edit")
+        self.apply_button.setToolTip("Change the set points in the layout (undo with Ctrl+Z)")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self.apply)
+        row.addWidget(self.optimise_button)
+        row.addWidget(self.apply_button)
+        lay.addLayout(row)
+        self.result_label = QLabel("")
+        self.result_label.setTextFormat(Qt.TextFormat.RichText)
+        self.result_label.setWordWrap(True)
+        self.result_label.setObjectName("energy_result")
+        lay.addWidget(self.result_label)
+        self.widget = w
+        self.dock = self.window.add_dock(w, "Energy", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.dock.hide()
+
+    # ------------------------------------------------------------------ figures
+    def _on_layout(self, facility: Facility) -> None:
+        from twin.physics.energy import EnergyModel
+
+        self.model = EnergyModel(facility)
+        self.result = None
+        self.apply_button.setEnabled(False)
+        self.result_label.setText("")
+        self._last_t = None
+        self.chart.show_panels(
+            "Facility power over time",
+            [
+                Panel("PUE", "PUE", [Line("PUE", "#ffb000", np.zeros(0), np.zeros(0))]),
+                Panel(
+                    "Power",
+                    "kW",
+                    [
+                        Line("IT", "#4aa3ff", np.zeros(0), np.zeros(0)),
+                        Line("facility", "#e9eef3", np.zeros(0), np.zeros(0)),
+                        Line("cooling", "#38d39f", np.zeros(0), np.zeros(0)),
+                    ],
+                ),
+            ],
+        )
+        self._show(self.model.breakdown(), "at nominal load")
+
+    def _on_frame(self, frame) -> None:
+        if self.model is None:
+            return
+        b = self.model.breakdown(self.model.from_frame(frame))
+        self._show(b, "this frame")
+        t = float(frame.time_s)
+        if self._last_t is not None and self._last_t <= t < self._last_t + CHART_STEP_S:
+            return
+        if self._last_t is not None and t < self._last_t:  # a seek back: start again
+            self._on_layout(self.model.facility)
+        self._last_t = t
+        self.chart.append(t, [[b.pue], [b.it_w / 1e3, b.total_w / 1e3, b.cooling_w / 1e3]])
+        self.chart.set_cursor(t)
+        panel = self.chart.panels[0] if self.chart.panels else None
+        if panel is not None and len(panel.lines[0].times) > CHART_POINTS:
+            self.chart.trim(float(panel.lines[0].times[-CHART_POINTS]))
+
+    def _show(self, b, when: str) -> None:
+        self.breakdown = b
+        rows = [
+            ("IT", b.it_w),
+            ("Power-chain losses", b.chain_loss_w),
+            ("Fans", b.fans_w),
+            ("Pumps", b.pumps_w),
+            ("Chillers", b.chillers_w),
+            ("Heat rejection", b.heat_rejection_w),
+            ("Lighting", b.lighting_w),
+            ("Fixed loads", b.fixed_w),
+        ]
+        table = "".join(
+            f"<tr><td>{name}</td><td align='right'>{w / 1e3:,.1f} kW</td></tr>" for name, w in rows
+        )
+        halls = ", ".join(
+            f"{h} {pp:.3f}"
+            for h, pp in zip(b.hall_ids, b.hall_ppue, strict=True)
+            if math.isfinite(pp)
+        )
+        self.summary.setText(
+            f"<b>PUE {b.pue:.3f}</b> ({when}, outdoor {b.dry_bulb_c:.1f} °C)<br>"
+            f"Facility {b.total_w / 1e3:,.1f} kW for {b.it_w / 1e3:,.1f} kW of IT; "
+            f"cooling {b.cooling_per_it:.3f} kW per IT kW<br>"
+            f"<table>{table}</table>Partial PUE: {halls}"
+            + "".join(f"<br><i>{n}</i>" for n in b.notes)
+        )
+
+    # ------------------------------------------------------------------ optimiser
+    @property
+    def busy(self) -> bool:
+        return self._future is not None and not self._future.done()
+
+    def hall(self) -> int:
+        """The hall the thermal view shows (the first hall by default)."""
+        tv = self.window.extensions.get("thermal_view")
+        return int(getattr(tv, "hall", 0) or 0)
+
+    def optimise(self) -> None:
+        """Search the viewed hall's set points in the worker thread."""
+        from twin.physics.setpoints import SetPointOptimiser
+
+        fac = self.window.facility
+        if fac is None or self.busy:
+            return
+        hall = self.hall()
+
+        def progress(text: str) -> None:
+            with self._lock:
+                self._progress = text
+
+        opt = SetPointOptimiser(fac, progress=progress)
+        self._future = self._pool.submit(opt.run, [hall])
+        self.optimise_button.setEnabled(False)
+        self.apply_button.setEnabled(False)
+        self.result_label.setText(f"Optimising {fac.hall_ids[hall]}…")
+        self._poll.start()
+
+    def _check_done(self) -> None:
+        fut = self._future
+        if fut is None:
+            self._poll.stop()
+            return
+        if not fut.done():
+            with self._lock:
+                text = self._progress
+            self.result_label.setText(f"Optimising: solving {text}…")
+            return
+        self._poll.stop()
+        self._future = None
+        self.optimise_button.setEnabled(True)
+        try:
+            result = fut.result()
+        except Exception as exc:  # the window must survive a solver failure: report it
+            self.result_label.setText(f"<b>Cannot optimise:</b> {exc}")
+            return
+        self.result = result
+        self.apply_button.setEnabled(bool(result.changes()))
+        self.result_label.setText(describe(result))
+        self.optimised.emit(result)
+
+    def apply(self) -> bool:
+        """Apply the last result as one undoable edit and show the rack inlets in 3D."""
+        from twin.physics.setpoints import as_edit
+
+        editor = self.window.extensions.get("editor")
+        if self.result is None or editor is None:
+            return False
+        edit = as_edit(self.result)
+        if edit is None:
+            return False
+        editor.set_active(True)
+        if not editor.push(edit):
+            return False
+        self.apply_button.setEnabled(False)
+        tv = self.window.extensions.get("thermal_view")
+        if tv is not None:
+            from twin.render.thermal_layer import INLETS
+
+            tv.set_overlay(INLETS, True)
+        if self.window.facility is not None:
+            self._on_layout(self.window.facility)
+        return True
+
+
+def describe(result) -> str:
+    """The optimisation as rich text for the dock."""
+    parts = []
+    for h in result.halls:
+        if not h.changed:
+            parts.append(f"<b>{h.hall}</b>: no change ({h.binding})")
+            continue
+        lines = [f"<b>{h.hall}</b> ({h.solves} solves), limited by {h.binding}:"]
+        if len(h.air_units):
+            lines.append(
+                f"air supply {h.supply_before_c.max():.1f} → {h.supply_after_c.max():.1f} °C, "
+                f"fans {h.flow_after_m3s.sum() / h.flow_before_m3s.sum():.0%} of today's flow"
+            )
+        if len(h.cdus):
+            lines.append(
+                f"CDU supply {h.cdu_supply_before_c.max():.1f} → "
+                f"{h.cdu_supply_after_c.max():.1f} °C"
+            )
+        before, after = h.inlet_before_c, h.inlet_after_c
+        lines.append(
+            f"rack inlets (max) {np.nanmin(before):.1f}–{np.nanmax(before):.1f} → "
+            f"{np.nanmin(after):.1f}–{np.nanmax(after):.1f} °C; hottest GPU "
+            f"{h.gpu_max_before_c:.1f} → {h.gpu_max_after_c:.1f} °C"
+        )
+        parts.append("<br>".join(lines))
+    parts.append(
+        f"<b>Saves {result.saved_w / 1e3:,.1f} kW</b>: PUE {result.before.pue:.3f} → "
+        f"{result.after.pue:.3f}"
+    )
+    return "<br>".join(parts)
+
+
+def install(window: MainWindow) -> EnergyDock:
+    """Add the Energy dock to a main window (called from ``twin.ui.extensions``)."""
+    return EnergyDock(window)

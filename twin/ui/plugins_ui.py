@@ -1,0 +1,402 @@
+"""Plugins in the window: Help › Plugins (every plugin's name, version, group, status and
+last error), File › Connect to Source Plugin… (any installed ``twin.sources`` plugin, its
+options read from its constructor), File › Import / Export (every importer and exporter),
+and the colour-mode plugins under View › Colour By. Nothing is imported until used; a plugin
+that fails says why in a message box and in Help › Plugins, and the window carries on."""
+
+from __future__ import annotations
+
+import inspect
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QAction
+from PySide6.QtWidgets import (
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHeaderView,
+    QLabel,
+    QLineEdit,
+    QMessageBox,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twin import plugins
+
+if TYPE_CHECKING:
+    from twin.ui.main_window import MainWindow
+
+#: Sources with their own dialogs or menus (File › Connect to Prometheus…, recordings).
+OWN_DIALOG = ("replay", "prometheus", "scrape")
+COLUMNS = ("Name", "Version", "Group", "Status", "Last error")
+
+
+class PluginsDialog(QDialog):
+    """Help › Plugins: one row per plugin; the full traceback of a failure in its tooltip."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Plugins")
+        self.setObjectName("plugins_dialog")
+        self.resize(900, 420)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
+        check = QPushButton("Check All", self)
+        check.setToolTip("Import every plugin now and show which fail")
+        check.clicked.connect(self.check_all)
+        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
+        buttons.addButton(check, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.rejected.connect(self.reject)
+        layout = QVBoxLayout(self)
+        layout.addWidget(QLabel("Installed plugins (loaded when first used):", self))
+        layout.addWidget(self.table)
+        layout.addWidget(buttons)
+        self.refresh()
+
+    def refresh(self) -> None:
+        infos = plugins.infos()
+        self.table.setRowCount(len(infos))
+        for row, info in enumerate(infos):
+            cells = (
+                info.name,
+                f"{info.distribution} {info.version}",
+                info.group,
+                info.status,
+                info.error,
+            )
+            for col, text in enumerate(cells):
+                item = QTableWidgetItem(text)
+                if info.details:
+                    item.setToolTip(info.details)
+                if info.status == plugins.FAILED:
+                    item.setForeground(Qt.GlobalColor.red)
+                self.table.setItem(row, col, item)
+        self.table.resizeColumnsToContents()
+
+    def check_all(self) -> None:
+        for group in plugins.GROUPS:
+            plugins.registry.load_all(group)
+        self.refresh()
+
+    def rows(self) -> list[tuple[str, ...]]:
+        """The table's text, row by row (what a user reads)."""
+        return [
+            tuple(self.table.item(r, c).text() for c in range(len(COLUMNS)))
+            for r in range(self.table.rowCount())
+        ]
+
+
+def source_parameters(cls: type) -> list[inspect.Parameter]:
+    """The options a source class takes after ``facility`` (keyword-capable ones only)."""
+    params = list(inspect.signature(cls.__init__).parameters.values())[1:]  # self
+    out = []
+    for p in params:
+        if p.name == "facility" or p.kind in (p.VAR_POSITIONAL, p.VAR_KEYWORD):
+            continue
+        out.append(p)
+    return out
+
+
+def parse_option(param: inspect.Parameter, text: str) -> Any:
+    """A typed value for a parameter from what was typed: by its default's type, else by its
+    annotation; empty means the default (or None)."""
+    text = text.strip()
+    if not text:
+        return None if param.default is inspect.Parameter.empty else param.default
+    kind = type(param.default) if param.default not in (inspect.Parameter.empty, None) else None
+    hint = str(param.annotation)
+    if kind is bool or "bool" in hint:
+        return text.lower() in ("1", "true", "yes", "on")
+    if kind is int or hint.startswith("int"):
+        return int(text)
+    if kind is float or hint.startswith("float"):
+        return float(text)
+    return text
+
+
+class SourcePluginDialog(QDialog):
+    """File › Connect to Source Plugin…: pick a source, fill in its options."""
+
+    def __init__(self, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.setWindowTitle("Connect to Source Plugin")
+        self.setObjectName("source_plugin_dialog")
+        self.setMinimumWidth(480)
+        self.combo = QComboBox(self)
+        for name in plugins.names(plugins.SOURCES):
+            if name not in OWN_DIALOG:
+                self.combo.addItem(name)
+        self.form = QFormLayout()
+        self.fields: dict[str, tuple[inspect.Parameter, QLineEdit]] = {}
+        self.error = QLabel("", self)
+        self.error.setStyleSheet("color: #ff7b72")
+        self.error.setWordWrap(True)
+        self.buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel, self
+        )
+        self.buttons.accepted.connect(self.accept)
+        self.buttons.rejected.connect(self.reject)
+        top = QFormLayout()
+        top.addRow("Source:", self.combo)
+        layout = QVBoxLayout(self)
+        layout.addLayout(top)
+        layout.addLayout(self.form)
+        layout.addWidget(self.error)
+        layout.addWidget(self.buttons)
+        self.combo.currentTextChanged.connect(self.choose)
+        self.choose(self.combo.currentText())
+
+    def choose(self, name: str) -> None:
+        """Show the chosen source's options (its plugin is imported now)."""
+        while self.form.rowCount():
+            self.form.removeRow(0)
+        self.fields.clear()
+        self.error.setText("")
+        ok = self.buttons.button(QDialogButtonBox.StandardButton.Ok)
+        ok.setEnabled(False)
+        if not name:
+            return
+        try:
+            cls = plugins.load(plugins.SOURCES, name)
+            params = source_parameters(cls)
+        except (plugins.PluginError, TypeError, ValueError) as exc:
+            self.error.setText(f"This plugin cannot be used: {exc}")
+            return
+        for p in params:
+            edit = QLineEdit(self)
+            edit.setObjectName(f"option_{p.name}")
+            if p.default not in (inspect.Parameter.empty, None):
+                edit.setText(str(p.default))
+            elif p.default is None:
+                edit.setPlaceholderText("(default)")
+            self.form.addRow(p.name + ":", edit)
+            self.fields[p.name] = (p, edit)
+        ok.setEnabled(True)
+
+    def options(self) -> dict[str, Any]:
+        """Typed keyword options; ValueError naming the field that does not parse."""
+        out = {}
+        for name, (param, edit) in self.fields.items():
+            try:
+                value = parse_option(param, edit.text())
+            except ValueError:
+                raise ValueError(f"{name}: {edit.text()!r} is not a valid value") from None
+            if value is not inspect.Parameter.empty and not (
+                value is None and param.default is None
+            ):
+                out[name] = value
+        return out
+
+
+class PluginsExtension:
+    """The window's plugin menus (``window.extensions["plugins_ui"]``)."""
+
+    def __init__(self, window: MainWindow):
+        self.window = w = window
+        self.colouring: str | None = None  # the plugin colour mode shown, if any
+        file_menu = w.menus["File"]
+        actions = file_menu.actions()
+        # before the separator above Quit, after what the other extensions put in File
+        first = actions[-2] if len(actions) >= 2 and actions[-2].isSeparator() else None
+        self.act_connect = QAction("Connect to &Source Plugin…", w)
+        self.act_connect.triggered.connect(self.connect_dialog)
+        self.import_menu = file_menu.addMenu("&Import")
+        self.export_menu = file_menu.addMenu("E&xport To")
+        for act in (self.act_connect, self.import_menu.menuAction(), self.export_menu.menuAction()):
+            if first is not None:
+                file_menu.insertAction(first, act)
+        if first is None:
+            file_menu.addAction(self.act_connect)
+        for name in plugins.names(plugins.IMPORTERS):
+            a = self.import_menu.addAction(f"{name}…")
+            a.triggered.connect(lambda _c=False, n=name: self.import_dialog(n))
+        self.export_actions = []
+        for name in plugins.names(plugins.EXPORTERS):
+            a = self.export_menu.addAction(f"{name}…")
+            a.triggered.connect(lambda _c=False, n=name: self.export_dialog(n))
+            self.export_actions.append(a)
+        self.import_menu.aboutToShow.connect(lambda: _titles(self.import_menu, plugins.IMPORTERS))
+        self.export_menu.aboutToShow.connect(lambda: _titles(self.export_menu, plugins.EXPORTERS))
+        self.import_menu.setEnabled(bool(self.import_menu.actions()))
+        self.export_menu.setEnabled(bool(self.export_actions))
+        help_menu = w.menus["Help"]
+        act = QAction("&Plugins…", w)
+        act.triggered.connect(self.show_plugins)
+        help_menu.insertAction(help_menu.actions()[-1] if help_menu.actions() else None, act)
+        self.colour_actions: dict[str, QAction] = {}
+        for name in plugins.names(plugins.COLOUR_MODES):
+            a = QAction(name, w, checkable=True)
+            a.triggered.connect(lambda _c=False, n=name: self.set_colouring(n))
+            w.colour_group.addAction(a)
+            w.colour_menu.addAction(a)
+            self.colour_actions[name] = a
+        for a in w.colour_actions.values():
+            a.triggered.connect(lambda _c=False: setattr(self, "colouring", None))
+        w.frame_shown.connect(self._on_frame)
+
+    # ------------------------------------------------------------------ help
+    def show_plugins(self) -> PluginsDialog:
+        dialog = PluginsDialog(self.window)
+        dialog.show()
+        return dialog
+
+    # ------------------------------------------------------------------ sources
+    def connect_dialog(self) -> bool:
+        w = self.window
+        if w.facility is None:
+            QMessageBox.information(w, "Connect", "Open a layout first.")
+            return False
+        dialog = SourcePluginDialog(w)
+        while dialog.exec() == QDialog.DialogCode.Accepted:
+            try:
+                options = dialog.options()
+            except ValueError as exc:
+                dialog.error.setText(str(exc))
+                continue
+            return self.connect(dialog.combo.currentText(), **options)
+        return False
+
+    def connect(self, name: str, **options: Any) -> bool:
+        """Show the source plugin ``name`` on the open layout (errors in a message box)."""
+        return bool(self.window.extensions["replay"].start_source(name, **options))
+
+    # ------------------------------------------------------------------ import / export
+    def import_dialog(self, name: str) -> Path | None:
+        w = self.window
+        try:
+            importer = plugins.load(plugins.IMPORTERS, name)
+        except plugins.PluginError as exc:
+            QMessageBox.warning(w, "Import", str(exc))
+            return None
+        patterns = " ".join(f"*{e}" for e in importer.extensions)
+        src, _ = QFileDialog.getOpenFileName(
+            w, importer.title, "", f"{importer.title} ({patterns})"
+        )
+        if not src:
+            return None
+        out, _ = QFileDialog.getSaveFileName(
+            w, "Save Layout As", str(Path(src).with_suffix(".yaml")), "Layout (*.yaml)"
+        )
+        return self.import_file(name, Path(src), Path(out)) if out else None
+
+    def import_file(self, name: str, src: Path, out: Path) -> Path | None:
+        """Import ``src`` with importer ``name``, write the layout to ``out`` and open it."""
+        from twin.api import facility_from_data
+        from twin.model.atomic import write_text_atomic
+        from twin.model.errors import LayoutError
+
+        w = self.window
+        try:
+            data = plugins.load(plugins.IMPORTERS, name).read(src)
+            text, _ = facility_from_data(data, f"{src} (imported by {name})")
+            write_text_atomic(out, f"# Imported from {src.name} by Twin.\n" + text)
+        except (ValueError, LayoutError, OSError, plugins.PluginError) as exc:
+            QMessageBox.warning(w, "Import", f"Cannot import {src.name}:\n{exc}")
+            return None
+        w.open_layout(out)
+        return out
+
+    def export_dialog(self, name: str) -> Path | None:
+        w = self.window
+        if w.facility is None:
+            QMessageBox.information(w, "Export", "Open a layout first.")
+            return None
+        try:
+            exporter = plugins.load(plugins.EXPORTERS, name)
+        except plugins.PluginError as exc:
+            QMessageBox.warning(w, "Export", str(exc))
+            return None
+        stem = w.facility.path.stem if w.facility.path else "twin"
+        patterns = " ".join(f"*{e}" for e in exporter.extensions)
+        out, _ = QFileDialog.getSaveFileName(
+            w,
+            f"Export {exporter.title}",
+            stem + exporter.extensions[0],
+            f"{exporter.title} ({patterns})",
+        )
+        return self.export_file(name, Path(out)) if out else None
+
+    def export_file(self, name: str, out: Path) -> Path | None:
+        """Write the open layout with exporter ``name``, with the frame on screen (if any) as
+        its telemetry snapshot."""
+        w = self.window
+        exporter = plugins.load(plugins.EXPORTERS, name)
+        frames = [w.last_frame] if exporter.takes_frames and w.last_frame is not None else []
+        try:
+            exporter.write(w.facility, out, frames)
+        except Exception as exc:  # noqa: BLE001 - a plugin's failure is shown, never fatal
+            plugins.registry.record_failure(plugins.EXPORTERS, name, exc)
+            QMessageBox.warning(
+                w, "Export", f"Cannot export {out.name}:\n{type(exc).__name__}: {exc}"
+            )
+            return None
+        what = " with the telemetry on screen" if frames else ""
+        w.statusBar().showMessage(f"Exported {out}{what}", 6000)
+        return out
+
+    # ------------------------------------------------------------------ colour modes
+    def set_colouring(self, name: str) -> bool:
+        """Colour by a colour-mode plugin (with the frame on screen, and each new one)."""
+        from twin.render.colour_modes import apply_mode
+
+        w = self.window
+        if w.scene is None:
+            return False
+        w.scene.clear_rack_values()
+        w.scene.clear_gpu_values()
+        try:
+            apply_mode(w.scene, name, w.last_frame)
+        except ValueError as exc:
+            QMessageBox.warning(w, "Colour By", str(exc))
+            w.set_colouring("none")
+            return False
+        self.colouring = name
+        self.colour_actions[name].setChecked(True)
+        w.plotter.render()
+        return True
+
+    def _on_frame(self, frame) -> None:
+        if self.colouring is None or self.window.scene is None:
+            return
+        from twin.render.colour_modes import apply_mode
+
+        if not getattr(plugins.load(plugins.COLOUR_MODES, self.colouring), "uses_frame", False):
+            return
+
+        try:
+            apply_mode(self.window.scene, self.colouring, frame)
+        except ValueError:
+            self.colouring = None
+            return
+        self.window.plotter.render()
+
+
+def _titles(menu, group: str) -> None:
+    """Name each plugin's action by its title once the menu opens (the plugin loads then);
+    one that fails to load keeps its name, greyed, with the error as its tooltip."""
+    for action in menu.actions():
+        name = action.text().removesuffix("…")
+        if name not in plugins.names(group):
+            continue
+        try:
+            action.setText(f"{plugins.load(group, name).title} ({name})…")
+        except plugins.PluginError as exc:
+            action.setEnabled(False)
+            action.setToolTip(str(exc))
+        except AttributeError:
+            pass
+
+
+def install(window: MainWindow) -> PluginsExtension:
+    return PluginsExtension(window)

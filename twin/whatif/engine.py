@@ -1,0 +1,248 @@
+"""The what-if engine: fail devices from a starting state and follow the consequences.
+
+Power first: racks whose A and B feeds both lose power go dark (no heat, no fans), devices
+that take over the load may pass their rating. Then heat, in the chosen hall: the airflow is
+re-solved with the failed air units stopped and the dark racks' fans off, and the air, the
+CDU loops and every GPU are stepped from the pre-failure steady state with implicit BDF2
+steps (``physics.transient``) and the GPU governor (``physics.ridethrough``). Throttling
+GPUs draw less, so the racks' heat follows the governor step by step.
+
+A CDU failure removes its heat rejection: its loop's supply rises to the temperature at which
+the loop carries the heat round unremoved (``devices.cdu_temps`` with the unit off); the loop's
+own water mass is not modelled, so liquid-cooled GPUs see that supply from the first step and
+ride through on their own inertia.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.model.facility import Facility
+from twin.physics import ThermalModel
+from twin.physics.devices import cdu_temps
+from twin.physics.heat import HeatState
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
+from twin.physics.ridethrough import GpuGovernor, InletProbe
+from twin.physics.transient import ImplicitStepper
+from twin.whatif.failures import Failures, power_outcome
+from twin.whatif.result import WhatIfResult
+from twin.whatif.start import StartState
+
+#: The what-if grid: the momentum grid's cell, so the flow needs no finer projection.
+WHATIF_CELL_M = 0.25
+
+
+@dataclass(frozen=True)
+class WhatIfOptions:
+    """How far and how finely to follow the transient."""
+
+    duration_s: float = 1800.0
+    dt_s: float = 10.0
+    cell_m: float = WHATIF_CELL_M
+    hall: int | None = None
+
+
+class Baseline:
+    """One hall before any new failure: the steady state of the start loads with the units the
+    start state reports off. Kept and reused by every what-if of that hall (a sweep solves it
+    once per worker)."""
+
+    def __init__(self, facility: Facility, start: StartState, hall: int, cell_m: float):
+        self.facility, self.start, self.hall, self.cell_m = facility, start, hall, cell_m
+        fac = facility
+        self.off_units = tuple(u for u in start.off if u in fac.air_unit_index)
+        self.model = ThermalModel(fac, hall, cell_m, failed=self.off_units)
+        self.result = self.model.solve(start.rack_power_w, start.gpu_power_w)
+        known = np.isfinite(start.gpu_temp_c)
+        self.gpu_temp_c = np.where(known, start.gpu_temp_c, self.result.gpu_temp_c)
+
+
+def choose_hall(facility: Facility, failures: Failures, rack_dark: np.ndarray) -> int:
+    """The hall a what-if follows: that of the first failed air unit or CDU, else the hall
+    with the most dark racks, else the first."""
+    fac = facility
+    if failures.air_units:
+        return int(fac.air_unit_hall[fac.air_unit_index[failures.air_units[0]]])
+    if failures.cdus:
+        return int(fac.cdu_hall[fac.cdu_index[failures.cdus[0]]])
+    if rack_dark.any():
+        return int(np.argmax(np.bincount(fac.rack_hall[rack_dark], minlength=len(fac.hall_ids))))
+    return 0
+
+
+def whatif_hall(
+    facility: Facility,
+    fail: list[str] | tuple[str, ...],
+    start: StartState | None = None,
+    options: WhatIfOptions | None = None,
+) -> int:
+    """The hall ``run_whatif`` will follow for these failures (``options.hall`` if given)."""
+    if options is not None and options.hall is not None:
+        return options.hall
+    start = start or StartState.nominal(facility)
+    failures = Failures.parse(facility, list(fail))
+    off_power = tuple(d for d in start.off if d in facility.power_index)
+    power = power_outcome(facility, failures.power + off_power, start.rack_power_w)
+    return choose_hall(facility, failures, power.rack_dark)
+
+
+def run_whatif(
+    facility: Facility,
+    fail: list[str] | tuple[str, ...],
+    start: StartState | None = None,
+    options: WhatIfOptions | None = None,
+    baseline: Baseline | None = None,
+) -> WhatIfResult:
+    """Fail the devices ``fail`` from ``start`` (nominal by default) and follow them for
+    ``options.duration_s``. Pass a ``baseline`` of the same hall, start and cell to skip its
+    steady solve."""
+    t0 = time.perf_counter()
+    fac = facility
+    opts = options or WhatIfOptions()
+    if not opts.duration_s > 0 or not opts.dt_s > 0:
+        raise ValueError("duration and time step must be positive")
+    start = start or StartState.nominal(fac)
+    failures = Failures.parse(fac, list(fail))
+    off_power = tuple(d for d in start.off if d in fac.power_index)
+    power = power_outcome(fac, failures.power + off_power, start.rack_power_w)
+    hall = opts.hall if opts.hall is not None else choose_hall(fac, failures, power.rack_dark)
+    if baseline is None or (baseline.hall, baseline.cell_m) != (hall, opts.cell_m):
+        baseline = Baseline(fac, start, hall, opts.cell_m)
+    gpu_dark = power.rack_dark[fac.gpu_rack]
+    res = WhatIfResult.empty(fac, failures.ids, start.label, hall, opts, power, gpu_dark)
+    in_hall_units = [
+        u for u in failures.air_units if fac.air_unit_hall[fac.air_unit_index[u]] == hall
+    ]
+    in_hall_cdus = [c for c in failures.cdus if fac.cdu_hall[fac.cdu_index[c]] == hall]
+    dark_here = power.rack_dark & (fac.rack_hall == hall)
+    if in_hall_units or in_hall_cdus or dark_here.any():
+        _transient(fac, start, baseline, failures, power.rack_dark, opts, res)
+    else:
+        _unchanged(fac, baseline, gpu_dark, res)
+    res.seconds = time.perf_counter() - t0
+    return res
+
+
+def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: WhatIfResult) -> None:
+    """Nothing in the hall's cooling or racks changed: the start state holds (GPUs already at
+    slowdown count from time 0)."""
+    b = baseline.result
+    racks = b.grid.rack_ids
+    gpus = np.flatnonzero((fac.gpu_hall == baseline.hall) & ~gpu_dark)
+    at_slow = baseline.gpu_temp_c[gpus] >= fac.gpu_slowdown_c[gpus] - 1e-6
+    res.gpu_slowdown_s[gpus] = np.where(at_slow | b.gpu_throttled[gpus], 0.0, np.inf)
+    res.gpu_shutdown_s[gpus] = np.where(
+        baseline.gpu_temp_c[gpus] >= fac.gpu_shutdown_c[gpus], 0.0, np.inf
+    )
+    res.gpu_peak_c[gpus] = baseline.gpu_temp_c[gpus]
+    mx = b.rack_inlet_max_c[racks]
+    res.rack_recommended_s[racks] = np.where(mx > A1_RECOMMENDED_C[1], 0.0, np.inf)
+    res.rack_allowable_s[racks] = np.where(mx > A1_ALLOWABLE_C[1], 0.0, np.inf)
+    res.rack_peak_inlet_c[racks] = mx
+    res.set_series(
+        np.array([0.0, res.duration_s]),
+        np.stack([mx, mx]),
+        np.array([int(at_slow.sum())] * 2),
+        np.zeros(2, dtype=int),
+        np.stack([b.air_unit_load_w[b.grid.unit_ids]] * 2),
+    )
+
+
+def _transient(
+    fac: Facility,
+    start: StartState,
+    baseline: Baseline,
+    failures: Failures,
+    rack_dark: np.ndarray,
+    opts: WhatIfOptions,
+    res: WhatIfResult,
+) -> None:
+    """Step the hall from the baseline with the failures applied, filling ``res``. Loops over
+    time steps only; each step is vectorised over cells, racks and GPUs. Longer than our
+    usual limit: one time loop with its bookkeeping, which split up would pass a dozen
+    arrays between the pieces."""
+    hall = baseline.hall
+    airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
+    failed_units = baseline.off_units + failures.air_units
+    model = ThermalModel(fac, hall, opts.cell_m, failed=failed_units, rack_airflow_m3s=airflow)
+    hm = model.heat
+    t_cells = baseline.result.air_c.ravel()[hm.cells]
+    t_cells = np.where(np.isfinite(t_cells), t_cells, np.nanmean(t_cells))
+    rack_w = np.where(rack_dark, 0.0, start.rack_power_w)
+    state = HeatState(t_cells, hm.sources(t_cells, hm.rack_dt(fac.air_heat_w(rack_w))))
+    stepper = ImplicitStepper(hm, opts.dt_s)
+    probe = InletProbe(fac, hm)
+    gpus = probe.gpus
+    live = ~rack_dark[fac.gpu_rack[gpus]]
+    demand = np.where(live, start.gpu_power_w[gpus], 0.0)
+    gov = GpuGovernor.for_gpus(fac, gpus, baseline.gpu_temp_c[gpus])
+    gov.off |= ~live
+    cdu_on = fac.cdu_on.copy()
+    for c in failures.cdus:
+        cdu_on[fac.cdu_index[c]] = False
+    g_rack = fac.gpu_rack[gpus]
+    g_cdu = fac.rack_cdu[g_rack]
+    liquid = fac.gpu_liquid[gpus] & (g_cdu >= 0)
+    n_steps = int(np.ceil(opts.duration_s / opts.dt_s - 1e-9))
+    racks = hm.grid.rack_ids
+    times = np.arange(n_steps + 1) * opts.dt_s
+    inlet_series = np.empty((n_steps + 1, len(racks)))
+    throttling = np.zeros(n_steps + 1, dtype=np.int64)
+    shut = np.zeros(n_steps + 1, dtype=np.int64)
+    unit_load = np.zeros((n_steps + 1, len(hm.grid.unit_ids)))
+    _, inlet_series[0] = probe.rack_inlets_c(state.t_cells)
+    unit_load[0] = baseline.result.air_unit_load_w[hm.grid.unit_ids]
+    slow_at = np.where(live & (gov.temp_c >= gov.slowdown_c - 1e-6), 0.0, np.inf)
+    shut_at = np.full(len(gpus), np.inf)
+    throttling[0] = int((slow_at == 0).sum())
+    drawn = demand.copy()
+    for k in range(1, n_steps + 1):
+        # the racks' heat follows what their GPUs actually draw
+        cut = np.bincount(g_rack, demand - drawn, minlength=fac.n_racks)
+        now_w = np.maximum(rack_w - cut, 0.0)
+        state, _ = stepper.step(state, fac.air_heat_w(now_w))
+        mean, mx = probe.rack_inlets_c(state.t_cells)
+        coolant = probe.gpu_air_c(state.t_cells, mean)
+        if liquid.any():
+            _, sup, _ = cdu_temps(fac, now_w, cdu_on)
+            coolant = np.where(liquid, sup[np.maximum(g_cdu, 0)], coolant)
+        drawn, t_slow, t_shut = gov.step(coolant, demand, opts.dt_s)
+        t_prev = times[k - 1]
+        slow_at = np.where(np.isinf(slow_at) & np.isfinite(t_slow), t_prev + t_slow, slow_at)
+        shut_at = np.where(np.isinf(shut_at) & np.isfinite(t_shut), t_prev + t_shut, shut_at)
+        inlet_series[k] = mx
+        throttling[k] = int((~gov.off & (gov.temp_c >= gov.slowdown_c - 1e-6)).sum())
+        shut[k] = int((gov.off & live).sum())
+        ret = hm.W_ret @ state.t_cells
+        unit_load[k] = hm.rho_cp * hm.unit_flow * (ret - state.t_src[len(racks) : hm.plenum])
+    res.gpu_slowdown_s[gpus] = np.where(live, slow_at, np.nan)
+    res.gpu_shutdown_s[gpus] = np.where(live, shut_at, np.nan)
+    res.gpu_final_c[gpus] = gov.temp_c
+    res.gpu_peak_c[gpus] = np.maximum(gov.temp_c, baseline.gpu_temp_c[gpus])
+    res.rack_recommended_s[racks] = _first_above(times, inlet_series, A1_RECOMMENDED_C[1])
+    res.rack_allowable_s[racks] = _first_above(times, inlet_series, A1_ALLOWABLE_C[1])
+    with np.errstate(invalid="ignore"):
+        peak = np.max(np.where(np.isnan(inlet_series), -np.inf, inlet_series), axis=0)
+    res.rack_peak_inlet_c[racks] = np.where(np.isfinite(peak), peak, np.nan)
+    res.set_series(times, inlet_series, throttling, shut, unit_load)
+    res.thermal_run = True
+
+
+def _first_above(times: np.ndarray, series: np.ndarray, limit: float) -> np.ndarray:
+    """Per column, the first time the series passes ``limit`` (linear between samples; 0 if
+    above from the start, inf if never, NaN for an all-NaN column)."""
+    above = series > limit
+    first = np.argmax(above, axis=0)
+    ever = above.any(axis=0)
+    cols = np.arange(series.shape[1])
+    k = np.maximum(first, 1)
+    y0, y1 = series[k - 1, cols], series[k, cols]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        frac = np.clip((limit - y0) / (y1 - y0), 0.0, 1.0)
+    t = times[k - 1] + frac * (times[k] - times[k - 1])
+    t = np.where(first == 0, 0.0, t)
+    out = np.where(ever, t, np.inf)
+    return np.where(np.isnan(series).all(axis=0), np.nan, out)

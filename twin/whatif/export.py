@@ -1,0 +1,76 @@
+"""A what-if and a sweep as people read them: a text report for the terminal and CSV rows."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+from twin.model.atomic import write_text_atomic
+
+
+def write_csv(path: str | Path, rows: list[dict]) -> None:
+    """Rows (dicts with the same keys) as CSV, written atomically; None is an empty cell."""
+    buf = io.StringIO()
+    if rows:
+        w = csv.DictWriter(buf, fieldnames=list(rows[0]), lineterminator="\n")
+        w.writeheader()
+        for r in rows:
+            w.writerow({k: "" if v is None else v for k, v in r.items()})
+    write_text_atomic(path, buf.getvalue())
+
+
+def _min(x) -> str:
+    return "never" if x is None else f"{x:.1f} min"
+
+
+def whatif_text(res) -> str:
+    """Summary, overloads, the racks soonest in trouble and the first GPUs to slow down."""
+    s = res.summary()
+    lines = [
+        f"what if {' + '.join(s['failed'])} fail ({res.start_label}), hall {s['hall']}, "
+        f"followed {s['duration_min']:.0f} min in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
+        f"  dark: {s['racks_dark']} racks, {s['gpus_dark']} GPUs; on one feed: "
+        f"{s['racks_single_fed']} racks",
+        f"  GPUs reaching slowdown: {s['gpus_throttled']} (first after "
+        f"{_min(s['ride_through_min'])}); shut down by heat: {s['gpus_shut_down']}",
+        f"  racks leaving A1 allowable (32 C): {s['racks_outside_allowable']} (first after "
+        f"{_min(s['first_rack_outside_allowable_min'])})",
+    ]
+    for o in s["overloaded"]:
+        lines.append(
+            f"  OVERLOAD {o['id']} ({o['kind']}): {o['load_kw']:.1f} kW on a "
+            f"{o['capacity_kw']:.1f} kW rating"
+        )
+    if not s["overloaded"]:
+        lines.append("  no power device over its rating after failover")
+    lines.append(
+        f"{'rack':12s} {'state':10s} {'GPUs':>5s} {'thr':>5s} {'slowdown':>10s} "
+        f"{'>27 C':>10s} {'>32 C':>10s} {'peak in':>8s}"
+    )
+    for r in res.racks_ranked()[:20]:
+        state = "DARK" if r["dark"] else ("one feed" if r["single_fed"] else "")
+        peak = "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f}"
+        lines.append(
+            f"{r['id']:12s} {state:10s} {r['gpus']:5d} {r['gpus_throttled']:5d} "
+            f"{_min(r['first_slowdown_min']):>10s} {_min(r['outside_recommended_min']):>10s} "
+            f"{_min(r['outside_allowable_min']):>10s} {peak:>8s}"
+        )
+    return "\n".join(lines)
+
+
+def sweep_text(sweep) -> str:
+    """The ranked N-1 table."""
+    lines = [
+        f"N-1 sweep: {len(sweep.cases)} cases on {sweep.where} ({sweep.workers} workers), "
+        f"{sweep.seconds:.1f} s",
+        f"{'failed':20s} {'GPUs dark':>9s} {'throttled':>9s} {'ride-through':>13s} "
+        f"{'racks >32 C':>11s}  overloads",
+    ]
+    for c in sweep.cases:
+        over = ", ".join(o["id"] for o in c["overloaded"]) or "-"
+        lines.append(
+            f"{'+'.join(c['failed']):20s} {c['gpus_dark']:9d} {c['gpus_throttled']:9d} "
+            f"{_min(c['ride_through_min']):>13s} {c['racks_outside_allowable']:11d}  {over}"
+        )
+    return "\n".join(lines)
