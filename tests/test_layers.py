@@ -23,7 +23,7 @@ def test_import_contracts_hold():
 def test_core_imports_without_qt_or_vtk():
     code = (
         "import sys\n"
-        "import twin.model.loader, twin.model.facility, twin.telemetry.frame\n"
+        "import twin.model.loader, twin.model.facility, twin.model.frame\n"
         "bad = [m for m in sys.modules if m.split('.')[0] in ('PySide6', 'vtk', 'vtkmodules', 'pyvista')]\n"
         "assert not bad, bad\n"
     )

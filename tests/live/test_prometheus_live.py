@@ -9,8 +9,8 @@ import pytest
 from dcgm_exporter import power_of, temp_of
 from live_support import layout_text, needs_prometheus, wait_until
 
+from twin.model.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.recording import open_recording
-from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.telemetry.prometheus import PrometheusSource
 from twin.telemetry.registry import load
 from twin.telemetry.source import SourceState

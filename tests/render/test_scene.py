@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from twin.model.frame import Frame
 from twin.render.scene import GPU_FACES, RACK_FACES, Scene
-from twin.telemetry.frame import Frame
 
 
 def test_meshes_match_the_facility(facility, plotter):

@@ -86,7 +86,7 @@ def test_report_cli_and_errors(trip, tmp_path, capsys):
 
 @pytest.mark.slow
 def test_real_snapshots_are_pngs(trip, tmp_path):
-    from twin.commands.report import png_snapshot
+    from twin.render.offscreen import png_snapshot
 
     out = tmp_path / "incident.html"
     info = build_report(trip, out, png_snapshot(size=(320, 200)))

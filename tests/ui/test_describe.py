@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from twin.model.frame import Frame
 from twin.model.loader import load_layout
-from twin.telemetry.frame import Frame
 from twin.ui.describe import Loads, describe, item_id, live_rows
 
 

@@ -19,7 +19,7 @@ def test_dock_shows_the_layout_pue(opened):
 
 
 def test_frames_are_charted(opened):
-    from twin.telemetry.frame import Frame
+    from twin.model.frame import Frame
 
     dock = opened.extensions["energy_dock"]
     fac = opened.facility

@@ -15,7 +15,7 @@ from twin.model.catalog import assets_dir
 def _factory_frame(fac):
     """A frame of the factory as telemetry brings it: every rack's power between idle and
     nominal, every unit on at its layout flow, one air unit and one UPS reported off."""
-    from twin.telemetry.frame import Frame
+    from twin.model.frame import Frame
 
     rng = np.random.default_rng(1)
     frame = Frame.empty(1.8e9, fac.counts())

@@ -120,8 +120,8 @@ def bench_report() -> list[Result]:
     import tempfile
     from pathlib import Path
 
-    from twin.commands.report import png_snapshot
     from twin.recording.recorder import Recorder
+    from twin.render.offscreen import png_snapshot
     from twin.report import build_report
     from twin.telemetry.simulator import Simulator
 

@@ -14,22 +14,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def png_snapshot(size: tuple[int, int] = (900, 560)):
-    """A renderer for the report: the hall as it was in a frame, as PNG bytes."""
-
-    def snap(fac, frame, title: str) -> bytes:
-        import tempfile
-        from pathlib import Path
-
-        from twin.render.overlays import render_frame_png
-
-        with tempfile.TemporaryDirectory() as d:
-            out = render_frame_png(fac, frame, Path(d) / "snap.png", size=size, title=title)
-            return Path(out).read_bytes()
-
-    return snap
-
-
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -43,6 +27,8 @@ def run(args: argparse.Namespace) -> int:
             from twin.model.loader import load_layout
 
             fac = load_layout(args.layout)
+        from twin.render.offscreen import png_snapshot
+
         snap = None if args.no_snapshots else png_snapshot()
         info = build_report(args.recording, args.output, snap, fac)
     except LayoutError as exc:

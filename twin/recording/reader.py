@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.recording import format as fmt
 from twin.recording import hdf5_capi
 from twin.recording.errors import LayoutMismatch, RecordingError, RecordingFormatError
-from twin.telemetry.frame import METRICS, Event, EventKind, Frame
 
 if TYPE_CHECKING:
     from twin.model.catalog import Catalog

@@ -16,11 +16,11 @@ import numpy as np
 
 from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
+from twin.model.frame import EventKind
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.recording.reader import open_recording
 from twin.report.incident import Incident, gather
 from twin.report.svg import Series, line_chart, mmss
-from twin.telemetry.frame import EventKind
 
 #: snapshot(facility, frame, title) -> PNG bytes; the caller brings a renderer
 Snapshot = Callable[[Facility, object, str], bytes]

@@ -11,9 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.physics.metrics import rci_hi
-from twin.recording.reader import Recording
-from twin.telemetry.frame import (
+from twin.model.frame import (
     THROTTLE_HW_POWER_BRAKE,
     THROTTLE_HW_SLOWDOWN,
     THROTTLE_HW_THERMAL,
@@ -21,6 +19,8 @@ from twin.telemetry.frame import (
     Event,
     EventKind,
 )
+from twin.physics.metrics import rci_hi
+from twin.recording.reader import Recording
 
 #: Throttle reasons that mean heat or a power brake slowed the GPU (power capping is routine).
 HEAT_THROTTLE = (

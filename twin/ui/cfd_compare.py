@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject
-from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -21,6 +21,8 @@ from PySide6.QtWidgets import (
     QTableWidgetItem,
     QVBoxLayout,
 )
+
+from twin.ui.actions import Action
 
 #: The comparison's key on the window's solver (a newer comparison supersedes an older one).
 COMPARE_KEY = "cfd.compare"
@@ -126,17 +128,20 @@ class CfdCompare(QObject):
         self.error: str | None = None
         self._job = None
         window.solver.done.connect(self._check)
-        self.action = QAction("Compare with &CFD…", window)
-        self.action.setObjectName("thermal_compare_cfd")
-        self.action.setStatusTip(
-            "Compare Twin's temperatures with an OpenFOAM case or a VTK file: slices and "
-            "per-rack errors"
+        self.action = window.action_registry.add(
+            Action(
+                "view.thermal.compare_cfd",
+                "Compare with &CFD…",
+                "View/Thermal",
+                "3_compare",
+                0,
+                self.choose,
+                tip="Compare Twin's temperatures with an OpenFOAM case or a VTK file: slices "
+                "and per-rack errors",
+            )
         )
-        self.action.triggered.connect(self.choose)
         tv = window.extensions.get("thermal_view") if hasattr(window, "extensions") else None
         if tv is not None:
-            tv.menu.addSeparator()
-            tv.menu.addAction(self.action)
             self.button = QPushButton("Compare with CFD…")
             self.button.setObjectName("thermal_compare_cfd_button")
             self.button.clicked.connect(self.action.trigger)

@@ -338,7 +338,7 @@ def item_id(f: Facility, kind: str, index: int) -> str:
 def live_rows(frame, kind: str, index: int) -> list[Row]:
     """The newest frame's values for one item (NaN shown as 'no data'), or [] when the frame
     has no group for this kind of item."""
-    from twin.telemetry.frame import METRICS
+    from twin.model.frame import METRICS
 
     group = {"gpu": "gpu", "rack": "rack", "air_unit": "air_unit", "cdu": "cdu", "power": "power"}
     if frame is None or kind not in group:

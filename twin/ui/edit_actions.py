@@ -1,17 +1,22 @@
-"""The editor's menu items, shortcuts and toolbar: Edit › Undo/Redo/Edit Layout, the edit
-operations and Snap To, File › Save Layout / Save As, and the Edit toolbar."""
+"""The editor's actions, declared on the window's action registry (``twin.ui.actions``):
+Edit › Undo/Redo/Edit Layout, the edit operations and Snap To, File › Save Layout / Save As,
+and the Edit toolbar."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from PySide6.QtGui import QAction, QActionGroup, QKeySequence
+from PySide6.QtGui import QAction, QKeySequence
+
+from twin.ui.actions import Action, Submenu
 
 if TYPE_CHECKING:
     from twin.ui.editor import Editor
 
 SNAP_CHOICES = (0.0, 0.1, 0.3, 0.6, 1.2)
 S = QKeySequence.StandardKey
+#: Edit menu groups: undo and edit mode first, the window's selection items, then the edits.
+UNDO, EDITS = "1_undo", "5_edit"
 
 
 class EditActions:
@@ -19,80 +24,80 @@ class EditActions:
 
     def __init__(self, editor: Editor):
         self.editor = editor
-        w = editor.window
-        self.undo = editor.group.createUndoAction(w, "&Undo")
-        self.undo.setShortcut(S.Undo)
-        self.redo = editor.group.createRedoAction(w, "&Redo")
+        self.registry = editor.window.action_registry
+        group = editor.group
+        self.undo = self._add("edit.undo", "&Undo", "Edit", UNDO, 0, group.undo, S.Undo, bar=1)
+        self.redo = self._add("edit.redo", "&Redo", "Edit", UNDO, 1, group.redo, bar=2)
         self.redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
-        self.edit = self._act(
-            "&Edit Layout", editor.set_active, "Ctrl+E", "Move, add and remove racks", True
-        )
-        ops, files = editor.ops, editor.files
-        self.rotate = self._act("&Rotate 90°", lambda: ops.rotate(90.0), "R")
-        self.rotate_back = self._act("Rotate −90°", lambda: ops.rotate(-90.0), "Shift+R")
-        self.delete = self._act("&Delete Racks", ops.delete, S.Delete)
-        self.duplicate = self._act("D&uplicate Racks", ops.duplicate, "Ctrl+D")
-        self.align = self._act("&Align in Row", ops.align, "Ctrl+L")
-        self.save = self._act("&Save Layout", files.save, S.Save, "Save the edited layout")
-        self.save_as = self._act("Save Layout &As…", files.save_as_dialog, "Ctrl+Shift+S")
-        self._build_edit_menu()
-        self._build_file_menu()
-        self._build_toolbar()
+        self._follow_undo_group()
+        self.edit = self._add(
+            "edit.edit_layout", "&Edit Layout", "Edit", UNDO, 2, None, "Ctrl+E", bar=0,
+            tip="Move, add and remove racks", checkable=True,
+        )  # fmt: skip
+        self.edit.triggered.connect(editor.set_active)  # (the checked state, not toggled)
+        self._edit_operations()
+        files = editor.files
+        self.save = self._add(
+            "file.save", "&Save Layout", "File", "2_save", 0, files.save, S.Save, bar=7,
+            tip="Save the edited layout",
+        )  # fmt: skip
+        self.save_as = self._add(
+            "file.save_as", "Save Layout &As…", "File", "2_save", 1, files.save_as_dialog,
+            "Ctrl+Shift+S",
+        )  # fmt: skip
+        self._snap_menu(self.registry)
 
-    def _act(self, text, slot, shortcut=None, tip="", checkable=False) -> QAction:
-        a = QAction(text, self.editor.window)
-        if shortcut is not None:
-            a.setShortcut(QKeySequence(shortcut))
-        a.setStatusTip(tip)
-        a.setCheckable(checkable)
-        a.triggered.connect(slot)
-        return a
+    def _add(self, aid, title, menu, group, order, slot, shortcut=None, bar=None, **kw):
+        if bar is not None:
+            kw.update(toolbar="Edit", toolbar_order=bar)
+        return self.registry.add(Action(aid, title, menu, group, order, slot, shortcut, **kw))
 
-    def _build_edit_menu(self) -> None:
-        menu = self.editor.window.menus["Edit"]
-        first = menu.actions()[0] if menu.actions() else None
-        for a in (self.undo, self.redo, self.edit):
-            menu.insertAction(first, a)
-        menu.insertSeparator(first)
-        menu.addSeparator()
-        for a in (self.rotate, self.rotate_back, self.delete, self.duplicate, self.align):
-            menu.addAction(a)
-        self.snap_menu = menu.addMenu("S&nap To")
-        group = QActionGroup(self.editor)
+    def _edit_operations(self) -> None:
+        ops = self.editor.ops
+        for order, (name, title, slot, shortcut, bar) in enumerate(
+            (
+                ("rotate", "&Rotate 90°", lambda: ops.rotate(90.0), "R", 3),
+                ("rotate_back", "Rotate −90°", lambda: ops.rotate(-90.0), "Shift+R", None),
+                ("delete", "&Delete Racks", ops.delete, S.Delete, 5),
+                ("duplicate", "D&uplicate Racks", ops.duplicate, "Ctrl+D", 4),
+                ("align", "&Align in Row", ops.align, "Ctrl+L", 6),
+            )
+        ):
+            act = self._add(f"edit.{name}", title, "Edit", EDITS, order, slot, shortcut, bar=bar)
+            setattr(self, name, act)
+
+    def _follow_undo_group(self) -> None:
+        """Undo/Redo say what they undo and are enabled only when there is something."""
+        group = self.editor.group
+        self.undo.setEnabled(group.canUndo())
+        self.redo.setEnabled(group.canRedo())
+        group.canUndoChanged.connect(self.undo.setEnabled)
+        group.canRedoChanged.connect(self.redo.setEnabled)
+        group.undoTextChanged.connect(lambda t: self.undo.setText(f"&Undo {t}".rstrip()))
+        group.redoTextChanged.connect(lambda t: self.redo.setText(f"&Redo {t}".rstrip()))
+
+    def _snap_menu(self, reg) -> None:
+        reg.add_submenu(Submenu("Edit/Snap To", "S&nap To", EDITS, 9))
         self.snap: dict[float | None, QAction] = {}
-        for pitch in (None, *SNAP_CHOICES):
+        for order, pitch in enumerate((None, *SNAP_CHOICES)):
             title = (
                 "Floor tile pitch"
                 if pitch is None
                 else ("Off" if pitch == 0 else f"{pitch:g} m grid")
             )
-            a = QAction(title, self.editor.window, checkable=True)
-            a.triggered.connect(lambda _c=False, p=pitch: self.editor.set_pitch(p))
-            group.addAction(a)
-            self.snap_menu.addAction(a)
-            self.snap[pitch] = a
-        self.snap[None].setChecked(True)
-
-    def _build_file_menu(self) -> None:
-        w = self.editor.window
-        anchor = w.act_export
-        w.menus["File"].insertAction(anchor, self.save)
-        w.menus["File"].insertAction(anchor, self.save_as)
-        w.menus["File"].insertSeparator(anchor)
-
-    def _build_toolbar(self) -> None:
-        bar = self.editor.window.add_toolbar("Edit")
-        for a in (
-            self.edit,
-            self.undo,
-            self.redo,
-            self.rotate,
-            self.duplicate,
-            self.delete,
-            self.align,
-            self.save,
-        ):
-            bar.addAction(a)
+            aid = "edit.snap." + ("tile" if pitch is None else f"{pitch:g}")
+            self.snap[pitch] = reg.add(
+                Action(
+                    aid,
+                    title,
+                    "Edit/Snap To",
+                    "1_pitch",
+                    order,
+                    lambda p=pitch: self.editor.set_pitch(p),
+                    exclusive="edit.snap",
+                    checked=pitch is None,
+                )
+            )
 
     def update(self) -> None:
         ed = self.editor
@@ -109,7 +114,10 @@ class EditActions:
     def show_pitch(self, pitch_m: float | None) -> None:
         """Tick the Snap To item of this pitch (none when it is not one of the choices)."""
         if pitch_m is not None and pitch_m not in self.snap:
+            group = self.snap[None].actionGroup()
+            group.setExclusive(False)
             for a in self.snap.values():
                 a.setChecked(False)
+            group.setExclusive(True)
         else:
             self.snap[pitch_m].setChecked(True)

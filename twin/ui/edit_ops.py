@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from twin.model import edits as E
-from twin.model.document import EditError
+from twin.model.errors import EditError
 from twin.render.edit_layer import snap_point
 
 if TYPE_CHECKING:

@@ -21,8 +21,8 @@ from PySide6.QtWidgets import QMessageBox, QUndoView
 
 from twin.model import edits as E
 from twin.model.constraints import ConstraintChecker
-from twin.model.document import Change, EditError, LayoutDocument
-from twin.model.errors import LayoutError
+from twin.model.document import Change, LayoutDocument
+from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, RecoveryStore
 from twin.render.edit_layer import EditLayer
 from twin.ui.describe import Loads
@@ -81,8 +81,7 @@ class Editor(QObject):
         window.installEventFilter(self)
         window.layout_loaded.connect(self._on_layout_loaded)
         window.selection_changed.connect(self._on_window_selection)
-        self._open_layout = window.open_layout
-        window.open_layout = self.open_layout  # ask about unsaved edits first
+        window.open_guards.append(self.files.confirm_discard)  # ask about unsaved edits first
         self.update_actions()
         QTimer.singleShot(0, self.files.offer_crashed)
 
@@ -208,12 +207,6 @@ class Editor(QObject):
         self.selected = []
 
     # ------------------------------------------------------------------ layouts
-    def open_layout(self, path) -> None:
-        """The window's ``open_layout``, after asking about unsaved edits."""
-        if not self.files.confirm_discard():
-            return
-        self._open_layout(path)
-
     def _on_layout_loaded(self, facility) -> None:
         if self._rebuilding:
             return
@@ -237,7 +230,7 @@ class Editor(QObject):
             cam = (c.position, c.focal_point, c.up, c.parallel_projection, c.parallel_scale)
         self._rebuilding = True
         try:
-            w.set_facility(facility, Loads.of(facility))
+            w.set_facility(facility, Loads.of(facility), same_layout=True)
         finally:
             self._rebuilding = False
         if cam is not None:

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twin.telemetry.frame import Event
+from twin.model.frame import Event
 from twin.ui.timeline import SEVERITY_COLOURS, SEVERITY_NAMES, format_offset, format_utc
 
 COLUMNS = ("Time", "Severity", "Kind", "Item", "Message")

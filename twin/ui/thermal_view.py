@@ -18,6 +18,7 @@ from PySide6.QtWidgets import QLabel, QListWidgetItem, QProgressBar
 
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
+from twin.ui.actions import Action, Submenu
 from twin.ui.thermal_panel import IDLE_TEXT, ThermalPanel, summarise
 
 if TYPE_CHECKING:
@@ -106,34 +107,48 @@ class ThermalView(QObject):
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
-        legend = window.layer_actions.get("legend")
-        if legend is not None:
-            legend.toggled.connect(lambda _on: self._sync_layer())
+        window.view.events.layers.connect(lambda _layers: self._sync_layer())
         window.installEventFilter(self)
 
     # ------------------------------------------------------------------ widgets
     def _build_menu(self) -> None:
-        w = self.window
-        menu = w.menus["View"].addMenu("T&hermal")
-        menu.setObjectName("thermal_menu")
-        self.menu = menu
+        reg = self.window.action_registry
+        self.menu = reg.add_submenu(Submenu("View/Thermal", "T&hermal", "3_colour", 5))
         self.actions: dict[str, QAction] = {}
-        for name, title in OVERLAY_TITLES.items():
-            act = QAction(title, w, checkable=True)
-            act.setObjectName(f"thermal_{name}")
-            act.setStatusTip("Solve the hall's airflow and heat and show " + title.lower())
-            act.toggled.connect(lambda on, n=name: self.set_overlay(n, on))
-            menu.addAction(act)
-            self.actions[name] = act
-        menu.addSeparator()
-        self.act_recompute = QAction("Recompute Airflow && Heat", w)
-        self.act_recompute.triggered.connect(self.request_solve)
-        menu.addAction(self.act_recompute)
-        tools = QAction("Air Unit &Failure…", w)
-        tools.setStatusTip("Fail air units and see how the hall's temperatures change")
-        tools.triggered.connect(self._show_failures)
-        w.menus["Tools"].addAction(tools)
-        self.act_failures = tools
+        for order, (name, title) in enumerate(OVERLAY_TITLES.items()):
+            self.actions[name] = reg.add(
+                Action(
+                    f"view.thermal.{name}",
+                    title,
+                    "View/Thermal",
+                    "1_overlays",
+                    order,
+                    tip="Solve the hall's airflow and heat and show " + title.lower(),
+                    checkable=True,
+                    on_toggle=lambda on, n=name: self.set_overlay(n, on),
+                )
+            )
+        self.act_recompute = reg.add(
+            Action(
+                "view.thermal.recompute",
+                "Recompute Airflow && Heat",
+                "View/Thermal",
+                "2_solve",
+                0,
+                self.request_solve,
+            )
+        )
+        self.act_failures = reg.add(
+            Action(
+                "tools.air_unit_failure",
+                "Air Unit &Failure…",
+                "Tools",
+                "3_thermal",
+                0,
+                self._show_failures,
+                tip="Fail air units and see how the hall's temperatures change",
+            )
+        )
 
     def _build_dock(self) -> None:
         p = self.panel = ThermalPanel()
