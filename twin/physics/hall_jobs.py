@@ -66,6 +66,12 @@ class ThermalRequest:
     rack_power_w: np.ndarray | None = None
     time_s: float | None = None
 
+    @property
+    def source(self) -> Facility:
+        """The live facility asked about (a snapshot's original)."""
+        f = self.facility
+        return f.source if isinstance(f, Snapshot) else f
+
 
 @dataclass(eq=False)
 class ThermalAnswer:
@@ -83,8 +89,7 @@ class ThermalAnswer:
     @property
     def source(self) -> Facility:
         """The live facility asked about (a snapshot's original)."""
-        f = self.request.facility
-        return f.source if isinstance(f, Snapshot) else f
+        return self.request.source
 
 
 class HallSolver:

@@ -24,6 +24,7 @@ class SolverRelay(QObject):
     solved = Signal(object)  # ThermalAnswer
     failed = Signal(object)  # Outcome of a thermal request (``error``; ``tag`` its request)
     done = Signal(object)  # Outcome of every job delivered (thermal or not)
+    asked = Signal(object)  # Job, as it is submitted
     _arrived = Signal(object)  # Outcome, emitted on the worker thread
 
     def __init__(self, parent: QObject | None = None, service: SolverService | None = None):
@@ -48,7 +49,12 @@ class SolverRelay(QObject):
     def _track(self, job: Job | None) -> Job | None:
         if job is not None:
             self._awaiting[job.key] = job
+            self.asked.emit(job)
         return job
+
+    def awaiting(self, key: Any) -> Job | None:
+        """The job of ``key`` whose answer is still to come, if any."""
+        return self._awaiting.get(key)
 
     def busy(self, key: Any = None) -> bool:
         """Whether an answer (of ``key``) is still to come."""

@@ -103,6 +103,7 @@ class ThermalView(QObject):
         self._build_dock()
         self._build_status()
         self.relay.solved.connect(self._on_answer)
+        self.relay.asked.connect(self._on_asked)
         self.relay.failed.connect(self._on_failure)
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
@@ -306,6 +307,14 @@ class ThermalView(QObject):
         if not self.relay.busy(STEADY):
             self._busy(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
 
+    def _on_asked(self, job) -> None:
+        """Someone else (the editor, after an edit) asked for this hall: say so."""
+        req, f = job.tag, self.window.facility
+        if job.key != STEADY or f is None or not self.wanted():
+            return
+        if req.source is f and req.hall == self.hall:
+            self._busy(f"Thermal: re-solving {f.hall_ids[self.hall]} after the edit…")
+
     def _on_answer(self, answer: ThermalAnswer) -> None:
         """Any thermal answer of the window (ours, or the editor's after an edit)."""
         win = self.window
@@ -434,8 +443,12 @@ class ThermalView(QObject):
         self.panel.fill_units(facility, 0)
         self._fill_sliders()
         self.summary.setText(IDLE_TEXT)
+        asked = self.relay.awaiting(STEADY)
+        if asked is not None and asked.tag.source is facility:
+            if self.wanted():
+                self._busy(f"Thermal: re-solving {facility.hall_ids[0]} after the edit…")
+            return  # an edit rebuilt the layout and its solve is on its way: we draw that
         if self.wanted():
-            # debounced: an edit that rebuilt the layout asks for the same solve right after
             self.request_solve(delay_s=DEBOUNCE_S)
 
     def _on_selection(self, kind: str, index: int) -> None:
