@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 from live_support import MYSTERY, layout_text
 
+from twin.model.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL
 from twin.model.loader import facility_from_text
 from twin.telemetry.dcgm import (
     FrameBuilder,
@@ -18,7 +19,6 @@ from twin.telemetry.dcgm import (
     metric_names,
     series_values,
 )
-from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL
 
 
 @pytest.fixture(scope="module")

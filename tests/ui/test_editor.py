@@ -314,3 +314,22 @@ def test_catalog_drop_in_edit_mode_keeps_the_telemetry(editing, qtbot):
     qtbot.waitUntil(lambda: win.session.frames >= shown + 1, timeout=10000)
     assert np.isfinite(win.last_frame.gpu["temp_c"]).all()
     win.stop_source()
+
+
+def test_save_asks_when_the_file_changed_on_disk(editing, qtbot, small_layout):
+    """Another program changed the layout after the window opened it: Ctrl+S asks before
+    replacing that change, and Cancel leaves the file as the other program wrote it."""
+    win, ed = editing
+    f = win.facility
+    _drag(win, qtbot, _qpos(win, _rack_top(f, "B02")), _qpos(win, _rack_top(f, "B02", (0.7, 0))))
+    theirs = small_layout.read_text() + "# changed by another program\n"
+    small_layout.write_text(theirs)
+    asked = []
+    ed.ask_overwrite_changed = lambda msg: asked.append(msg) or False
+    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert asked and "changed on disk" in asked[0]
+    assert small_layout.read_text() == theirs and win.isWindowModified()
+    ed.ask_overwrite_changed = lambda msg: True
+    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not win.isWindowModified()
+    assert load_layout(small_layout).racks[f.rack_index["B02"]].position_m == (4.2, 6.0)

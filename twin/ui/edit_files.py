@@ -11,7 +11,7 @@ from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from twin.model.errors import LayoutError
 from twin.model.recovery import Recovery
-from twin.model.save import SaveError
+from twin.model.save import ChangedOnDisk, SaveError
 from twin.model.save import save as save_document
 
 if TYPE_CHECKING:
@@ -63,7 +63,13 @@ class EditFiles:
         ed = self.editor
         doc = ed.doc
         try:
-            target = save_document(doc, path)
+            try:
+                target = save_document(doc, path)
+            except ChangedOnDisk as exc:
+                if not ed.ask_overwrite_changed(str(exc)):
+                    ed.status("Not saved: the file was changed on disk", 6000)
+                    return False
+                target = save_document(doc, path, overwrite_changed=True)
         except SaveError as exc:
             self._show_save_error(exc)
             return False

@@ -13,6 +13,7 @@ recovery), ``edit_panel`` (the Edit dock). ``install(window)`` is called by the 
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
@@ -40,6 +41,34 @@ log = logging.getLogger(__name__)
 
 AUTOSAVE_TICK_MS = 5000
 Button = QMessageBox.StandardButton
+
+
+def _marked_items(facility, problems) -> tuple[list, list]:
+    """The (kind, index) of the racks, units and power devices that problems name, errors
+    and warnings apart, for the 3D marks."""
+    err, warn = [], []
+    for v in problems:
+        out = err if v.severity == "error" else warn
+        for item in v.items:
+            found = facility.find(item)
+            if found is not None and found[0] in ("rack", "air_unit", "cdu", "power"):
+                out.append(found)
+    return err, warn
+
+
+@contextmanager
+def _camera_kept(window):
+    """The camera as it was, after the window shows a rebuilt facility."""
+    if window.scene is None:
+        yield
+        return
+    c = window.plotter.renderer.camera
+    cam = (c.position, c.focal_point, c.up, c.parallel_projection, c.parallel_scale)
+    yield
+    c = window.plotter.renderer.camera
+    c.position, c.focal_point, c.up = cam[0], cam[1], cam[2]
+    c.parallel_projection, c.parallel_scale = cam[3], cam[4]
+    window.plotter.renderer.ResetCameraClippingRange()
 
 
 class Editor(QObject):
@@ -157,8 +186,10 @@ class Editor(QObject):
         fac = self.window.facility
         if self.doc is not None and self.doc.facility is fac:
             return
-        text = None
-        if fac.path is not None and Path(fac.path).is_file():
+        # the text the window loaded, not the file now: a change another program made since
+        # must be noticed when saving, not taken as what the user opened
+        text = fac.source_text
+        if text is None and fac.path is not None and Path(fac.path).is_file():
             text = Path(fac.path).read_text(encoding="utf-8")
         doc = LayoutDocument(fac.layout, path=fac.path, source_text=text)
         # the window's facility was built from the same layout and catalog: edit it in place,
@@ -224,20 +255,12 @@ class Editor(QObject):
     def show_facility(self, facility) -> None:
         """Put a (rebuilt) facility on screen keeping the camera."""
         w = self.window
-        cam = None
-        if w.scene is not None:
-            c = w.plotter.renderer.camera
-            cam = (c.position, c.focal_point, c.up, c.parallel_projection, c.parallel_scale)
         self._rebuilding = True
         try:
-            w.set_facility(facility, Loads.of(facility), same_layout=True)
+            with _camera_kept(w):
+                w.set_facility(facility, Loads.of(facility), same_layout=True)
         finally:
             self._rebuilding = False
-        if cam is not None:
-            c = w.plotter.renderer.camera
-            c.position, c.focal_point, c.up = cam[0], cam[1], cam[2]
-            c.parallel_projection, c.parallel_scale = cam[3], cam[4]
-            w.plotter.renderer.ResetCameraClippingRange()
         self.layer = EditLayer(w.scene)
         self.update_title()
 
@@ -278,15 +301,7 @@ class Editor(QObject):
         if self.layer is not None and self.layer.scene.facility is self.doc.facility:
             # (after a rebuild of the facility the scene catches up first, then this runs)
             self.layer.sync_racks()  # the checks run before the scene hears of a move
-            fac = self.doc.facility
-            err, warn = [], []
-            for v in problems:
-                out = err if v.severity == "error" else warn
-                for item in v.items:
-                    found = fac.find(item)
-                    if found is not None and found[0] in ("rack", "air_unit", "cdu", "power"):
-                        out.append(found)
-            self.layer.set_problems(err, warn)
+            self.layer.set_problems(*_marked_items(self.doc.facility, problems))
         self.problems_updated.emit()
 
     def edit_refused(self, message: str) -> None:
@@ -418,6 +433,18 @@ class Editor(QObject):
 
     def autosave_tick(self) -> bool:
         return self.files.autosave_tick()
+
+    def ask_overwrite_changed(self, message: str) -> bool:
+        """The file changed on disk since it was opened: replace it with ours? (modal)"""
+        answer = QMessageBox.question(
+            self.window,
+            "File changed on disk",
+            message.replace("not saved: ", "").capitalize()
+            + "\n\nReplace the file on disk with your version?",
+            Button.Save | Button.Cancel,
+            Button.Cancel,
+        )
+        return answer == Button.Save
 
     def ask_unsaved(self) -> Button:
         """Save, Discard or Cancel (a modal question)."""

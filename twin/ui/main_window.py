@@ -301,10 +301,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         sel = self.view.selection
         if sel is None or self.facility is None:
             return
-        self.inspector.show_item(self.facility, sel.kind, sel.index, self.loads)
-        live = live_rows(self.last_frame, sel.kind, sel.index)
-        if live:
-            self.inspector.add_section("Live", live)
+        # what the item is doing now leads; the design figures follow
+        live = live_rows(self.last_frame, sel.kind, sel.index, self.facility)
+        lead = [("Now", live)] if live else []
+        self.inspector.show_item(self.facility, sel.kind, sel.index, self.loads, lead=lead)
 
     # ------------------------------------------------------------------ enabling and closing
     def _update_actions(self) -> None:
