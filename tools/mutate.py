@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import re
 import shutil
 import subprocess
@@ -44,6 +45,7 @@ class Score:
     timeouts: int
     equivalent: int
     no_tests: int
+    of_total: int = 0  # with --sample: how many mutants the module has in all
 
     @property
     def percent(self) -> float:
@@ -94,10 +96,39 @@ def mutmut_exe() -> str:
     return str(local) if local.exists() else "mutmut"
 
 
-def run_module(work: Path, children: int) -> int:
-    """Run mutmut in the module's scratch directory; its progress goes to ``mutmut.log``."""
+#: mutmut's own first steps of ``mutmut run`` (mutmut/__main__.py, _run): write every mutant
+#: to the scratch directory without running a test, so a sample can be drawn from their names.
+GENERATE = """
+import os
+import mutmut.__main__ as m
+from mutmut.mutation.trampoline import set_mutant_under_test
+set_mutant_under_test("mutant_generation")
+os.makedirs("mutants", exist_ok=True)
+m.copy_src_dir(); m.copy_also_copy_files(); m.setup_source_paths()
+m.store_lines_covered_by_tests(); m.create_mutants(1)
+"""
+
+
+def mutant_names(work: Path, module: str) -> list[str]:
+    """Every mutant of the module, generating them first when mutmut has not yet."""
+    if not any(k.startswith("twin." + slug(module)) for k in results(work)):
+        env = dict(os.environ, PYTHONPATH="", PYTHONDONTWRITEBYTECODE="1")
+        python = str(Path(mutmut_exe()).with_name("python"))
+        subprocess.run([python, "-c", GENERATE], cwd=work, env=env, check=True)
+    return sorted(k for k in results(work) if k.startswith("twin." + slug(module)))
+
+
+def sample(work: Path, module: str, n: int) -> list[str]:
+    """A fixed random sample (seed 0) of the module's mutants, the same on every run."""
+    names = mutant_names(work, module)
+    return names if n >= len(names) else sorted(random.Random(0).sample(names, n))
+
+
+def run_module(work: Path, children: int, names: list[str] | None = None) -> int:
+    """Run mutmut in the module's scratch directory (only ``names`` when given); its progress
+    goes to ``mutmut.log``."""
     env = dict(os.environ, PYTHONPATH="", PYTHONDONTWRITEBYTECODE="1")
-    cmd = [mutmut_exe(), "run", "--max-children", str(children)]
+    cmd = [mutmut_exe(), "run", "--max-children", str(children), *(names or [])]
     with open(work / "mutmut.log", "w", encoding="utf-8") as log:
         code = subprocess.run(cmd, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT)
     if code.returncode:
@@ -114,9 +145,13 @@ def results(work: Path) -> dict[str, int | None]:
     return codes
 
 
-def score(module: str, work: Path, equivalent: dict[str, str]) -> Score:
+def score(
+    module: str, work: Path, equivalent: dict[str, str], only: list[str] | None = None
+) -> Score:
     prefix = "twin." + slug(module)
     codes = {k: v for k, v in results(work).items() if k.startswith(prefix)}
+    if only is not None:
+        codes = {k: v for k, v in codes.items() if k in set(only)}
     killed = sum(1 for c in codes.values() if c in KILLED_CODES)
     timeouts = sum(1 for c in codes.values() if c in TIMEOUT_CODES)
     caught = KILLED_CODES | TIMEOUT_CODES
@@ -138,6 +173,8 @@ def print_score(s: Score, target: float) -> None:
         f"killed {s.killed}/{s.mutants - s.equivalent} ({s.equivalent} equivalent, "
         f"{len(s.survived)} survived, {s.timeouts} timed out, {s.no_tests} not reached)"
     )
+    if s.of_total > s.mutants:
+        note += f", a sample of {s.mutants} of {s.of_total} mutants"
     mark = "" if s.percent >= target else f"  BELOW TARGET {target:g} %"
     print(f"{name:40s} {s.percent:12.4g} %  {note}{mark}", flush=True)
 
@@ -148,6 +185,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--report", action="store_true", help="print scores, run nothing")
     parser.add_argument("--survivors", action="store_true", help="list surviving mutants")
     parser.add_argument("--children", type=int, default=1, help="mutants tested at once")
+    parser.add_argument(
+        "--sample", type=int, metavar="N", help="test a fixed random sample of N mutants per module"
+    )
     args = parser.parse_args(argv)
     config = load_config()
     mutate = config["tool"]["twin"]["mutate"]
@@ -159,10 +199,13 @@ def main(argv: list[str] | None = None) -> int:
     below = 0
     for module, tests in modules.items():
         work = prepare(module, tests, config)
+        names = sample(work, module, args.sample) if args.sample else None
         if not args.report:
             print(f"# mutate {module} ...", file=sys.stderr, flush=True)
-            run_module(work, args.children)
-        s = score(module, work, equivalent)
+            run_module(work, args.children, names)
+        s = score(module, work, equivalent, names)
+        if names is not None:
+            s.of_total = len(mutant_names(work, module))
         print_score(s, target)
         if args.survivors:
             for name in s.survived:

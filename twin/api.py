@@ -35,22 +35,57 @@ from twin.model.catalog import Catalog, shipped_catalog
 from twin.model.errors import LayoutError, Problem
 from twin.model.facility import RACK_BASE_M, Facility
 from twin.model.facility import U_M as RACK_UNIT_M
+from twin.model.frame import (
+    METRICS,
+    THROTTLE_HW_SLOWDOWN,
+    THROTTLE_HW_THERMAL,
+    THROTTLE_SLOWDOWN_MASK,
+    THROTTLE_SW_POWER_CAP,
+    THROTTLE_SW_THERMAL,
+    Event,
+    EventKind,
+    Frame,
+)
 from twin.model.generate import dump_layout
 from twin.model.loader import facility_from_text, load_layout
+from twin.model.metrics import (
+    DESIGN_COLOURINGS,
+    GPU_METRICS,
+    DesignColouring,
+    GpuMetric,
+    Mark,
+    MetricScale,
+    register_gpu_metric,
+)
 from twin.model.schema import FORMAT as LAYOUT_FORMAT
-from twin.telemetry.frame import METRICS, Event, EventKind, Frame
 from twin.telemetry.source import FrameSlot, Source, SourceState, SourceStatus, ThreadedSource
+from twin.viewstate import ViewState
 
 if TYPE_CHECKING:
     from twin.recording.errors import RecordingError
     from twin.recording.reader import Recording, open_recording
+    from twin.session import Session
 
 #: A source that runs its work on a background thread and keeps only the newest frame.
 BackgroundSource = ThreadedSource
 
 __all__ = [
+    "DESIGN_COLOURINGS",
+    "GPU_METRICS",
     "LAYOUT_FORMAT",
     "METRICS",
+    "THROTTLE_HW_SLOWDOWN",
+    "THROTTLE_HW_THERMAL",
+    "THROTTLE_SLOWDOWN_MASK",
+    "THROTTLE_SW_POWER_CAP",
+    "THROTTLE_SW_THERMAL",
+    "DesignColouring",
+    "GpuMetric",
+    "Mark",
+    "MetricScale",
+    "Session",
+    "ViewState",
+    "register_gpu_metric",
     "RACK_BASE_M",
     "RACK_UNIT_M",
     "BackgroundSource",
@@ -87,6 +122,7 @@ _LAZY = {
     "open_recording": ("twin.recording.reader", "open_recording"),
     "Recording": ("twin.recording.reader", "Recording"),
     "RecordingError": ("twin.recording.errors", "RecordingError"),
+    "Session": ("twin.session", "Session"),
 }
 
 

@@ -22,6 +22,7 @@ COMMANDS = (
     "info",
     "record",
     "whatif",
+    "report",
     "bench",
     "cfd",
     "import",

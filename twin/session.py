@@ -1,17 +1,32 @@
-"""A headless session: one facility, one telemetry source, an optional physics model and an
-optional recorder, advanced by ``tick()``. The window drives it from a timer; scripts and
-tests drive it directly. No Qt, no VTK.
+"""The one frame pump: source -> frame map -> physics fill -> recorder -> listeners.
+
+Only the session polls a source. The window ticks it from a timer, ``twin record`` and
+``twin simulate`` from a loop, tests by hand; everything that shows frames (the 3D view, the
+replay controls, the live status, charts, the thermal view) listens to its psygnal signals.
+No Qt, no VTK.
+
+The session outlives layout changes: when the facility is edited (racks added, deleted,
+duplicated) the source keeps running and its frames are carried into the new index order by
+item id (``twin.model.frame_map``); a recording stops there, since a recording holds one
+layout.
 """
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import Any, Protocol
 
+from psygnal import Signal
+
 from twin.model.facility import Facility
-from twin.recording import Recorder
-from twin.telemetry.frame import Frame
+from twin.model.frame import Frame
+from twin.model.frame_map import FrameMap
+from twin.recording import Recorder, RecordingError
 from twin.telemetry.source import Source, SourceStatus
+
+#: A recording is made durable at least this often, even when frames come slowly.
+FLUSH_INTERVAL_S = 1.0
 
 
 class FramePhysics(Protocol):
@@ -24,9 +39,23 @@ class FramePhysics(Protocol):
 class Session:
     """Ties a facility, a source, the physics and a recorder together.
 
-    ``tick()`` takes the newest frame from the source (never waiting), lets the physics fill
-    it in, records it, and returns it; None when the source has nothing new.
+    ``tick()`` takes the newest frame from the source (never waiting), maps it onto the
+    current facility, lets the physics fill it in, records it (with any back-filled frames
+    first), emits it and returns it; None when the source has nothing new.
+
+    Signals: ``frame(Frame)``, ``events(list[Event])`` (only when a frame carries some),
+    ``status(SourceStatus | None)`` (after every tick and on source changes),
+    ``source_changed(Source | None)``, ``facility_changed(Facility)``,
+    ``recording_started(Path)``, ``recording_stopped(Path, int frames, str reason)``.
     """
+
+    frame = Signal(object)
+    events = Signal(list)
+    status = Signal(object)
+    source_changed = Signal(object)
+    facility_changed = Signal(object)
+    recording_started = Signal(object)
+    recording_stopped = Signal(object, int, str)
 
     def __init__(
         self,
@@ -35,14 +64,23 @@ class Session:
         *,
         physics: FramePhysics | None = None,
         recorder: Recorder | None = None,
+        flush_interval_s: float = FLUSH_INTERVAL_S,
     ) -> None:
         self.facility = facility
-        self.source = source
+        self.source: Source | None = None
         self.physics = physics
         self.recorder = recorder
-        self.frame: Frame | None = None  # the newest frame
-        self.frames = 0
-        self.skipped_records = 0  # frames not recorded because time went backwards (a seek)
+        self.flush_interval_s = float(flush_interval_s)
+        self.last_frame: Frame | None = None
+        self.frames = 0  # frames emitted
+        self.recorded = 0  # frames written to the current recording
+        self.skipped_records = 0  # frames not recorded: time did not move forward (a seek)
+        self.record_error = ""  # why the last recording stopped on its own ("" if it did not)
+        self._map: FrameMap | None = None
+        self._last_flush = time.monotonic()
+        self._unflushed = 0
+        if source is not None:
+            self.set_source(source, start=False)
 
     @classmethod
     def open(
@@ -67,64 +105,170 @@ class Session:
             from twin.telemetry.physics_air import PhysicsFill
 
             fill = PhysicsFill(fac)
-        src = create(source, fac, **options)
-        rec = Recorder(record, fac) if record is not None else None
-        return cls(fac, src, physics=fill, recorder=rec)
+        session = cls(fac, create(source, fac, **options), physics=fill)
+        if record is not None:
+            session.record(record)
+        return session
 
-    # ------------------------------------------------------------------ lifetime
+    # ------------------------------------------------------------------ source
+    def set_source(self, source: Source | None, *, start: bool = True) -> None:
+        """Replace the source. The old one is told to stop without waiting (its thread ends
+        on its own), so a source stuck on a dead server never freezes the caller."""
+        old = self.source
+        if old is not None and old is not source:
+            old.stop(timeout_s=0)
+        self.source = source
+        self.last_frame = None
+        self._remap()
+        if source is not None and start:
+            source.start()
+        self.source_changed.emit(source)
+        self.status.emit(self.source_status())
+
     def start(self) -> None:
         if self.source is not None:
             self.source.start()
 
-    def set_source(self, source: Source | None) -> None:
-        """Replace the source (the old one is stopped)."""
-        if self.source is not None:
-            self.source.stop()
-        self.source = source
-
-    def record(self, path: str | Path) -> Recorder:
-        """Start recording every frame from now on to ``path``."""
+    def stop_source(self) -> None:
+        """Detach the source (not waiting for it) and finish any recording."""
         self.stop_recording()
-        self.recorder = Recorder(path, self.facility)
+        self.set_source(None)
+
+    def source_status(self) -> SourceStatus | None:
+        return self.source.status() if self.source is not None else None
+
+    # ------------------------------------------------------------------ facility
+    def set_facility(self, facility: Facility) -> None:
+        """Show frames on a changed layout from now on; the source keeps running and its
+        frames are mapped by item id. A recording stops (it holds one layout)."""
+        if facility is self.facility:
+            return
+        if self.recorder is not None:
+            self.stop_recording(reason="the layout changed; a recording holds one layout")
+        self.facility = facility
+        self.last_frame = None
+        if self.physics is not None:
+            self.physics = None  # built for the old geometry
+        self._remap()
+        self.facility_changed.emit(facility)
+
+    def _remap(self) -> None:
+        src = self.source
+        if src is None or src.facility is self.facility:
+            self._map = None
+            return
+        fmap = FrameMap.between(src.facility, self.facility)
+        self._map = None if fmap.identity else fmap
+
+    # ------------------------------------------------------------------ recording
+    def record(self, path: str | Path, *, recorder: Recorder | None = None) -> Recorder:
+        """Record every frame from now on to ``path`` (history a source fetched before now
+        is not part of it). RecordingError if the file cannot be made."""
+        self.stop_recording()
+        if self.source is not None:
+            self.source.drain_backfill()
+        self.recorder = recorder or Recorder(path, self.facility)
+        self.recorded = 0
+        self.skipped_records = 0
+        self.record_error = ""
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+        self.recording_started.emit(Path(path))
         return self.recorder
 
-    def stop_recording(self) -> None:
-        if self.recorder is not None:
-            self.recorder.close()
-            self.recorder = None
+    def stop_recording(self, reason: str = "") -> None:
+        rec = self.recorder
+        if rec is None:
+            return
+        self.recorder = None
+        try:
+            rec.close()
+        except (RecordingError, OSError) as exc:
+            reason = reason or f"closing the recording failed: {exc}"
+        self.recording_stopped.emit(Path(rec.path), self.recorded, reason)
 
-    def close(self) -> None:
-        """Stop the source and finish the recording."""
-        if self.source is not None:
-            self.source.stop()
+    def _record(self, frame: Frame) -> None:
+        rec = self.recorder
+        if rec is None:
+            return
+        try:
+            if self.source is not None:
+                for gap in self.source.drain_backfill():
+                    if gap.time_s < frame.time_s:  # history never overtakes the live frame
+                        self._append(rec, self._mapped(gap))
+            self._append(rec, frame)
+            if self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
+                self.flush()
+        except (RecordingError, OSError) as exc:
+            self.record_error = str(exc)
+            self.stop_recording(reason=f"recording stopped: {exc}")
+
+    def _append(self, rec: Recorder, frame: Frame) -> None:
+        last = rec.last_time_s
+        if last is not None and frame.time_s <= last:
+            self.skipped_records += 1
+            return
+        rec.append(frame)
+        self.recorded += 1
+        self._unflushed += 1
+
+    def flush(self) -> None:
+        """Make every recorded frame durable now."""
+        if self.recorder is not None and self._unflushed:
+            self.recorder.flush()
+        self._unflushed = 0
+        self._last_flush = time.monotonic()
+
+    # ------------------------------------------------------------------ frames
+    def _mapped(self, frame: Frame) -> Frame:
+        return self._map.apply(frame) if self._map is not None else frame
+
+    def tick(self) -> Frame | None:
+        """Pull the newest frame, map it, fill it in, record it, emit it; None if nothing
+        new arrived (a slow recording is still flushed within ``flush_interval_s``)."""
+        src = self.source
+        frame = src.poll() if src is not None else None
+        if frame is None:
+            if self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
+                self.flush()
+            elif self.recorder is None and src is not None:
+                src.drain_backfill()  # gap frames are for a recording; unrecorded they pile up
+            self.status.emit(self.source_status())
+            return None
+        frame = self._mapped(frame)
+        if self.physics is not None:
+            self.physics.update(frame)
+        self._record(frame)
+        if self.recorder is None and src is not None:
+            src.drain_backfill()
+        self.last_frame = frame
+        self.frames += 1
+        self.frame.emit(frame)
+        if frame.events:
+            self.events.emit(list(frame.events))
+        self.status.emit(self.source_status())
+        return frame
+
+    def run_for(self, seconds: float, *, interval_s: float = 0.2, should_stop=None) -> int:
+        """Tick until ``seconds`` have passed (or ``should_stop()`` is true); the frames
+        emitted. For scripts and ``twin record``: one loop, the same pump as the window."""
+        end = time.monotonic() + seconds
+        start_frames = self.frames
+        while time.monotonic() < end and not (should_stop is not None and should_stop()):
+            self.tick()
+            time.sleep(max(0.0, min(interval_s, end - time.monotonic())))
+        return self.frames - start_frames
+
+    # ------------------------------------------------------------------ lifetime
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Finish the recording and stop the source (waiting at most ``timeout_s`` for it)."""
         self.stop_recording()
+        if self.source is not None:
+            self.source.stop(timeout_s=timeout_s)
+            self.source = None
 
     def __enter__(self) -> Session:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
-
-    # ------------------------------------------------------------------ frames
-    def tick(self) -> Frame | None:
-        """Pull the newest frame, fill it in, record it; None if nothing new arrived."""
-        if self.source is None:
-            return None
-        frame = self.source.poll()
-        if frame is None:
-            return None
-        if self.physics is not None:
-            self.physics.update(frame)
-        rec = self.recorder
-        if rec is not None:
-            last = rec.last_time_s
-            if last is not None and frame.time_s <= last:
-                self.skipped_records += 1
-            else:
-                rec.append(frame)
-        self.frame = frame
-        self.frames += 1
-        return frame
-
-    def status(self) -> SourceStatus | None:
-        return self.source.status() if self.source is not None else None

@@ -69,9 +69,9 @@ def test_cli_stores_the_fit_and_the_layout_solves_with_it(fac, truth, tmp_path, 
 
 
 def test_fit_from_a_recordings_rack_inlet_sensors(fac, truth, tmp_path):
+    from twin.model.frame import Frame
     from twin.recording.reader import open_recording
     from twin.recording.recorder import Recorder
-    from twin.telemetry.frame import Frame
 
     path = tmp_path / "site.h5"
     rng = np.random.default_rng(3)

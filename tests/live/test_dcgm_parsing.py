@@ -182,9 +182,9 @@ def test_gpu_uuids_must_name_gpus_of_the_layout():
 
 
 def test_throttle_and_xid_events(facility, monkeypatch):
+    from twin.model.frame import EventKind
     from twin.telemetry import dcgm
     from twin.telemetry.dcgm import GpuEvents
-    from twin.telemetry.frame import EventKind
 
     n = facility.n_gpus
     track = GpuEvents(facility)

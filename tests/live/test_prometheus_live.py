@@ -9,8 +9,8 @@ import pytest
 from dcgm_exporter import power_of, temp_of
 from live_support import layout_text, needs_prometheus, wait_until
 
+from twin.model.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.recording import open_recording
-from twin.telemetry.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_THERMAL, EventKind
 from twin.telemetry.prometheus import PrometheusSource
 from twin.telemetry.registry import load
 from twin.telemetry.source import SourceState
@@ -239,3 +239,40 @@ def test_server_restart_disconnects_then_recovers(facility, prometheus):
         source.stop()
         if prometheus.proc is None:
             prometheus.start()
+
+
+def test_promql_metric_overrides_and_relabelled_hosts(prometheus):
+    """README: sites that relabel set telemetry.host_labels, gpu_label and metrics (names or
+    PromQL). Here the temperature is a PromQL expression (label_replace moves the host to
+    `node`, the GPU index to `minor`, and Fahrenheit conversion shows the expression is run)."""
+    from twin.model.loader import facility_from_text
+
+    expr = (
+        'label_replace(label_replace(DCGM_FI_DEV_GPU_TEMP * 9 / 5 + 32, "node", "$1", '
+        '"Hostname", "(.*)"), "minor", "$1", "gpu", "(.*)")'
+    )
+    text = layout_text().replace(
+        "telemetry:\n",
+        "telemetry:\n  host_labels: [node]\n  gpu_label: minor\n"
+        f"  metrics: {{temp_c: '{expr}', power_w: DCGM_FI_DEV_POWER_USAGE}}\n",
+    )
+    fac = facility_from_text(text)
+    source = PrometheusSource(fac, prometheus.url, interval_s=0.3, lag_s=30)
+    try:
+        source.start()
+        frame = wait_frame(source)
+    finally:
+        source.stop()
+    a = fac.gpu_of("A01-01", 0)
+    np.testing.assert_allclose(
+        frame.gpu["temp_c"][a : a + 8], [temp_of(0, g) * 9 / 5 + 32 for g in range(8)], rtol=1e-6
+    )
+    # the plain power series have no `node` label; they still map by UUID: A01-03's from the
+    # layout's gpu_uuids, A01-01's learned beside its relabelled temperatures. A01-02 reports
+    # `hostname` (lower case), which the expression does not relabel: no data, not a guess.
+    power = frame.gpu["power_w"]
+    for host, h in (("A01-01", 0), ("A01-03", 2)):
+        g = fac.gpu_of(host, 0)
+        np.testing.assert_allclose(power[g : g + 8], [power_of(h, k) for k in range(8)])
+    g = fac.gpu_of("A01-02", 0)
+    assert np.isnan(power[g : g + 8]).all() and np.isnan(frame.gpu["temp_c"][g : g + 8]).all()

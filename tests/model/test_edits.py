@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from twin.model import edits as E
-from twin.model.document import EditError, LayoutDocument
+from twin.model.document import LayoutDocument
+from twin.model.errors import EditError
 from twin.model.facility import Facility
 from twin.model.schema import AirUnit, SupplyRegion
 

@@ -20,8 +20,8 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 from twin.model import edits as E
 from twin.model import save as S
 from twin.model.constraints import ConstraintChecker
-from twin.model.document import EditError, LayoutDocument
-from twin.model.errors import LayoutError
+from twin.model.document import LayoutDocument
+from twin.model.errors import EditError, LayoutError
 from twin.model.facility import Facility
 from twin.model.loader import facility_from_text, load_layout, parse_layout
 from twin.model.schema import AirUnit, SupplyRegion

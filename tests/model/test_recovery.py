@@ -154,3 +154,58 @@ def test_crash_recovery_after_sigkill(layout_path, tmp_path, monkeypatch):
     assert "A02" not in saved and "NEW" in saved
     store.discard(entry)
     assert store.crashed() == []
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="process start times come from /proc")
+def test_a_pid_reused_by_another_process_counts_as_crashed(layout_path, tmp_path):
+    """The writer died and its pid now belongs to another live process: the recovery must
+    still be offered (the process start time in the file tells the two apart)."""
+    import json
+
+    from twin.model import recovery
+
+    store = RecoveryStore(tmp_path / "rec")
+    doc = LayoutDocument.open(layout_path)
+    doc.history.push(E.MoveRacks(["A01"], [[5.0, 3.0]]))
+    store.autosave(doc)
+    (meta_path,) = (tmp_path / "rec").glob("*.json")
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        meta = json.loads(meta_path.read_text())
+        real = recovery._process_token(other.pid)
+        assert real is not None and real.isdigit()
+        # same pid, but started at another time than the process that wrote the file
+        meta.update(pid=other.pid, token=str(int(real) + 1))
+        meta_path.write_text(json.dumps(meta))
+        (entry,) = store.entries()
+        assert entry.crashed and store.pending(layout_path) == entry
+        # the very process that wrote it, still running: not crashed, nothing offered
+        meta.update(token=real)
+        meta_path.write_text(json.dumps(meta))
+        (entry,) = store.entries()
+        assert not entry.crashed and store.pending(layout_path) is None
+    finally:
+        other.kill()
+        other.wait()
+    (entry,) = store.entries()
+    assert entry.crashed  # and once it is gone
+
+
+def test_recovering_after_the_original_changed_keeps_the_recovered_layout(layout_path, tmp_path):
+    """The layout file was edited elsewhere after the autosave: recovering gives the autosaved
+    layout (not the file's), and saving it writes exactly that layout."""
+    store = RecoveryStore(tmp_path / "rec")
+    doc = LayoutDocument.open(layout_path)
+    doc.history.push(E.MoveRacks(["A01"], [[5.0, 3.0]]))
+    store.autosave(doc)
+    changed = layout_path.read_text().replace("name: recovery test", "name: edited elsewhere")
+    assert changed != layout_path.read_text()
+    layout_path.write_text("# edited by someone else\n" + changed)
+    (entry,) = store.entries()
+    rec = store.recover(entry)
+    assert rec.layout == doc.layout and rec.layout.name == "recovery test" and rec.dirty
+    S.save(rec)
+    again = LayoutDocument.open(layout_path)
+    assert again.layout == doc.layout
+    store.discard(rec)
+    assert store.entries() == []

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import jsonschema
+import pytest
 import yaml
 
 from twin.cli import main
@@ -31,10 +32,19 @@ def test_validate_reports_ok_and_problems(capsys):
     assert f"{bad}:18: rows[0].racks[1].position_m:" in err
 
 
-def test_generate_is_reproducible(tmp_path):
-    out = tmp_path / "demo.yaml"
-    assert main(["generate", "demo-air-hall", "-o", str(out)]) == 0
-    assert out.read_text() == (LAYOUTS / "demo-air-hall.yaml").read_text()
+@pytest.mark.parametrize(
+    ("name", "shipped"),
+    [
+        ("demo-air-hall", "demo-air-hall.yaml"),
+        ("gb200-pod", "gb200-pod.yaml"),
+        ("ai-factory", "ai-factory-100k.yaml"),
+    ],
+)
+def test_generate_is_reproducible(tmp_path, name, shipped):
+    """README: every generated shipped layout is `twin generate NAME`'s output, byte for byte."""
+    out = tmp_path / shipped
+    assert main(["generate", name, "-o", str(out)]) == 0
+    assert out.read_bytes() == (LAYOUTS / shipped).read_bytes()
 
 
 def test_validate_design_checks(tmp_path, capsys):

@@ -69,8 +69,8 @@ def test_run_with_a_recording_as_the_file_replays_it(tmp_path, capsys, monkeypat
 def test_run_with_a_real_recording_gets_past_the_file_checks(
     tmp_path, capsys, monkeypatch, small_facility
 ):
+    from twin.model.frame import Frame
     from twin.recording import Recorder
-    from twin.telemetry.frame import Frame
 
     rec = tmp_path / "run.h5"
     with Recorder(rec, small_facility) as r:

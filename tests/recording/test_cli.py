@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
+import numpy as np
 import pytest
 
 from twin.cli import main
@@ -60,3 +61,46 @@ def test_simulate_and_info_errors(tmp_path, small_layout_file, capsys):
     bad = tmp_path / "bad.yaml"
     bad.write_text("format: twin-layout/1\n")
     assert main(["simulate", str(bad), "-o", str(tmp_path / "y.h5")]) == 2
+
+
+def test_simulate_rate_sets_the_sample_spacing(tmp_path, small_layout_file, capsys):
+    """--rate 4 for 5 s: 20 frames a quarter second apart; events at the requested times."""
+    out = tmp_path / "fast.h5"
+    args = ["simulate", str(small_layout_file), "--scenario", "crah-trip", "--duration", "5s"]
+    args += ["--rate", "4", "--fail-at", "2s", "--start", "2026-01-01T00:00:00", "-o", str(out)]
+    assert main(args) == 0
+    assert "20 frames" in capsys.readouterr().out
+    from twin.recording import open_recording
+
+    with open_recording(out) as rec:
+        assert rec.n_frames == 20
+        np.testing.assert_allclose(np.diff(rec.times), 0.25, rtol=0, atol=1e-9)
+        (failed,) = [e for e in rec.events if e.kind == "unit_failed"]
+        assert failed.time_s - rec.times[0] == pytest.approx(2.0)
+    assert main(["info", "--json", str(out)]) == 0
+    assert json.loads(capsys.readouterr().out)["rate_hz"] == pytest.approx(4.0)
+
+
+@pytest.mark.slow
+def test_simulate_physics_records_the_airflow_models_inlets(tmp_path, small_layout_file, capsys):
+    """--physics: rack inlets come from the airflow model, not the per-rack heat balance."""
+    from twin.recording import open_recording
+
+    plain, physics = tmp_path / "plain.h5", tmp_path / "physics.h5"
+    args = ["simulate", str(small_layout_file), "--duration", "4s", "--seed", "1", "-q"]
+    assert main([*args, "-o", str(plain)]) == 0
+    assert main([*args, "--physics", "-o", str(physics)]) == 0
+    with open_recording(plain) as a, open_recording(physics) as b:
+        assert a.n_frames == b.n_frames == 4
+        fa, fb = a.frame(3), b.frame(3)
+        # the same workload (same seed) ...
+        np.testing.assert_array_equal(fa.gpu["util_pct"], fb.gpu["util_pct"])
+        # ... with other air temperatures, those of the airflow model stepped by those powers
+        assert not np.allclose(fa.rack["inlet_c"], fb.rack["inlet_c"], atol=0.05)
+        from twin.model.loader import load_layout
+        from twin.telemetry.physics_air import PhysicsAir
+
+        air = PhysicsAir(load_layout(small_layout_file))
+        for i in range(4):
+            want = air.step(1.0, b.frame(i).rack["power_w"].astype(np.float64))
+        np.testing.assert_allclose(fb.rack["inlet_c"], want["rack_inlet_c"], atol=0.06)

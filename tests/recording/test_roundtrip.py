@@ -7,9 +7,9 @@ import h5py
 import numpy as np
 import pytest
 
+from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.recording import Recorder, open_recording
 from twin.recording import format as fmt
-from twin.telemetry.frame import METRICS, Event, EventKind, Frame
 from twin.telemetry.simulator import Simulator
 
 T0 = 1_790_000_000.0

@@ -22,7 +22,7 @@ WRITER = textwrap.dedent(
     import numpy as np
     from twin.model.loader import load_layout
     from twin.recording import Recorder
-    from twin.telemetry.frame import Event, EventKind, Frame
+    from twin.model.frame import Event, EventKind, Frame
 
     fac = load_layout(sys.argv[1])
     rec = Recorder(sys.argv[2], fac, flush_interval_s=1.0)
@@ -118,7 +118,7 @@ AUTO_WRITER = textwrap.dedent(
     import numpy as np
     from twin.model.loader import load_layout
     from twin.recording import Recorder
-    from twin.telemetry.frame import Frame
+    from twin.model.frame import Frame
 
     fac = load_layout(sys.argv[1])
     rec = Recorder(sys.argv[2], fac)

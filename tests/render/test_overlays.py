@@ -9,19 +9,7 @@ import pytest
 import pyvista as pv
 
 from twin.cli import main
-from twin.model.loader import load_layout
-from twin.recording.times import parse_at
-from twin.render.overlays import (
-    AlertLayer,
-    alarm_levels,
-    colour_gpus,
-    gpu_scale,
-    job_colour_index,
-    throttle_class,
-    throttling,
-)
-from twin.render.scene import Scene
-from twin.telemetry.frame import (
+from twin.model.frame import (
     THROTTLE_GPU_IDLE,
     THROTTLE_HW_SLOWDOWN,
     THROTTLE_SW_POWER_CAP,
@@ -30,6 +18,17 @@ from twin.telemetry.frame import (
     EventKind,
     Frame,
 )
+from twin.model.loader import load_layout
+from twin.model.metrics import job_colour_index, throttle_class
+from twin.recording.times import parse_at
+from twin.render.overlays import (
+    AlertLayer,
+    alarm_levels,
+    colour_gpus,
+    gpu_scale,
+    throttling,
+)
+from twin.render.scene import Scene
 
 
 @pytest.fixture
@@ -44,7 +43,7 @@ def test_scales_are_fixed_and_come_from_gpu_limits(facility):
     assert gpu_scale(facility, "power_w").clim == (0.0, 700.0)  # H100 TDP
     assert gpu_scale(facility, "util_pct").clim == (0.0, 100.0)
     assert gpu_scale(facility, "mem_temp_c").marks[0].value == 95.0
-    with pytest.raises(ValueError, match="unknown GPU overlay"):
+    with pytest.raises(ValueError, match="unknown GPU metric"):
         gpu_scale(facility, "colour_of_money")
 
 

@@ -50,3 +50,17 @@ def test_render_reports_bad_layout_view_and_layer(small_layout, tmp_path, capsys
     assert main(["render", str(small_layout), "-o", str(tmp_path / "x.png"), "--show", "nope"]) == 2
     assert "unknown layer 'nope'" in capsys.readouterr().err
     assert not (tmp_path / "x.png").exists()
+
+
+def test_render_along_a_valid_row(small_layout, tmp_path, capsys):
+    """`--view row:ID` with a row of the layout: an eye-level picture unlike the plan view."""
+
+    def shot(view: str) -> np.ndarray:
+        out = tmp_path / f"{view.replace(':', '-')}.png"
+        args = ["render", str(small_layout), "-o", str(out), "--size", "320", "200"]
+        assert main([*args, "--view", view]) == 0, capsys.readouterr().err
+        return np.asarray(pv.read(out).point_data["PNGImage"]).astype(float)
+
+    row, top = shot("row:A"), shot("top")
+    assert row.std() > 10
+    assert np.abs(row - top).mean() > 10  # another camera, not the default view

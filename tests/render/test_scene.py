@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from twin.model.frame import Frame
 from twin.render.scene import GPU_FACES, RACK_FACES, Scene
-from twin.telemetry.frame import Frame
 
 
 def test_meshes_match_the_facility(facility, plotter):
@@ -146,8 +146,16 @@ def test_layers_toggle_and_camera_presets(facility, plotter):
     scene.view_iso()
     d = np.subtract(cam.position, cam.focal_point)
     assert d[2] > 0 and d[1] < 0 and d[0] < 0
-    scene.view_along_row("A")
-    assert cam.position[2] == pytest.approx(1.7)
+    # along a row: eye level, standing in the cold aisle the row breathes from (small layout:
+    # row A at y = 3 faces +y, row B at y = 6 faces -y, racks 1.2 m deep: 3.6 < y < 5.4),
+    # looking down the row (+x); set_view("row:ID") is what `twin render --view` calls
+    for row in ("A", "B"):
+        scene.set_view(f"row:{row}")
+        pos, focal = np.array(cam.position), np.array(cam.focal_point)
+        assert pos[2] == pytest.approx(1.7) and not cam.parallel_projection
+        assert 3.6 < pos[1] < 5.4 and 3.6 < focal[1] < 5.4, (row, pos, focal)
+        look = (focal - pos) / np.linalg.norm(focal - pos)
+        assert look[0] > 0.8
     with pytest.raises(ValueError, match="unknown row"):
         scene.set_view("row:Z")
     with pytest.raises(ValueError, match="unknown view"):

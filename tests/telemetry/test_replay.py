@@ -7,8 +7,8 @@ import time
 
 import pytest
 
+from twin.model.frame import Event, EventKind, Frame
 from twin.recording import Recorder
-from twin.telemetry.frame import Event, EventKind, Frame
 from twin.telemetry.replay import MAX_SPEED, MIN_SPEED, ReplaySource
 from twin.telemetry.source import SourceState
 

@@ -11,8 +11,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from twin.model.frame import EventKind
 from twin.model.loader import facility_from_text
-from twin.telemetry.frame import EventKind
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.simulator import THERMAL_MASK, Simulator
 

@@ -7,12 +7,12 @@ import time
 import numpy as np
 import pytest
 
-from twin.model.loader import facility_from_text
-from twin.telemetry.frame import (
+from twin.model.frame import (
     METRICS,
     THROTTLE_SW_POWER_CAP,
     EventKind,
 )
+from twin.model.loader import facility_from_text
 from twin.telemetry.scenarios import SCENARIOS, Scenario
 from twin.telemetry.simulated import SimulatedSource
 from twin.telemetry.simulator import THERMAL_MASK, Simulator

@@ -8,8 +8,8 @@ from importlib.metadata import EntryPoint
 import numpy as np
 import pytest
 
+from twin.model.frame import Event, EventKind, Frame
 from twin.telemetry import registry
-from twin.telemetry.frame import Event, EventKind, Frame
 from twin.telemetry.source import FrameSlot, Source, SourceState, ThreadedSource
 
 

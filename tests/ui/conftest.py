@@ -59,6 +59,6 @@ def opened(window, qtbot, small_layout):
     """The window with the small layout loaded."""
     with qtbot.waitSignal(window.layout_loaded, timeout=30000):
         window.open_layout(small_layout)
-        assert window.progress.isVisible() and not window.act_open.isEnabled()
-    assert not window.progress.isVisible() and window.act_open.isEnabled()
+        assert window.progress.isVisible() and not window.action_registry["file.open"].isEnabled()
+    assert not window.progress.isVisible() and window.action_registry["file.open"].isEnabled()
     return window

@@ -274,3 +274,63 @@ def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     rows = dict(win.inspector.rows())
     assert "→" in rows["Inlet (max)"] and "A01" in win.inspector.title.text()
     assert ed.window.facility.rack_rotation_deg[ed.window.facility.rack_index["A01"]] == 0.0
+    # A01 now breathes its hot aisle: the thermal rules list it in Problems with the others
+    # whose inlet passed A1 recommended
+    hot = {r for r, t in ed.thermal_after.items() if t > 27.0}
+    rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
+    shown = {items for _, msg, items in rows if "above ASHRAE A1" in msg}
+    assert "A01" in hot and shown == hot
+
+
+def test_catalog_drop_in_edit_mode_keeps_the_telemetry(editing, qtbot):
+    """A rack type dropped from the Catalog rebuilds the facility and the scene; the simulated
+    telemetry keeps running (same source), frames keep colouring the existing GPUs, the new
+    rack reads no data, the GPU legend stays, and undo keeps it all running."""
+    win, ed = editing
+    rp = win.extensions["replay"]
+    assert rp.start_source("simulated", scenario="normal", speed=20.0, physics=False)
+    qtbot.waitUntil(lambda: win.last_frame is not None, timeout=10000)
+    source = win.source
+    mime = QMimeData()
+    mime.setData(MIME, b"server:dgx-h100")
+    drop = QDropEvent(QPointF(_qpos(win, (9.05, 5.0, 0.0))), Qt.DropAction.CopyAction, mime, L, NO)
+    assert ed.eventFilter(win.plotter, drop) and drop.isAccepted()
+    new = ed.selected[0]
+    f = win.facility
+    assert win.source is source and source.running  # not stopped, not replaced
+    shown = win.session.frames
+    qtbot.waitUntil(lambda: win.session.frames >= shown + 2, timeout=10000)
+    frame = win.last_frame
+    assert frame is not None and frame.gpu["temp_c"].shape == (f.n_gpus,)
+    added = f.gpu_rack == f.rack_index[new]
+    assert np.all(np.isnan(frame.gpu["temp_c"][added]))  # a new rack has no telemetry yet
+    assert np.all(np.isfinite(frame.gpu["temp_c"][~added]))
+    colours = win.scene.gpu_values()
+    assert np.isfinite(colours[~added]).all()
+    assert win.scene.gpu_bar is not None and win.scene.gpu_bar.GetVisibility()
+    assert rp.timeline.mode.text() == "LIVE"
+    ed.undo.stack.undo()
+    assert new not in win.facility.rack_index and win.source is source
+    shown = win.session.frames
+    qtbot.waitUntil(lambda: win.session.frames >= shown + 1, timeout=10000)
+    assert np.isfinite(win.last_frame.gpu["temp_c"]).all()
+    win.stop_source()
+
+
+def test_save_asks_when_the_file_changed_on_disk(editing, qtbot, small_layout):
+    """Another program changed the layout after the window opened it: Ctrl+S asks before
+    replacing that change, and Cancel leaves the file as the other program wrote it."""
+    win, ed = editing
+    f = win.facility
+    _drag(win, qtbot, _qpos(win, _rack_top(f, "B02")), _qpos(win, _rack_top(f, "B02", (0.7, 0))))
+    theirs = small_layout.read_text() + "# changed by another program\n"
+    small_layout.write_text(theirs)
+    asked = []
+    ed.ask_overwrite_changed = lambda msg: asked.append(msg) or False
+    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert asked and "changed on disk" in asked[0]
+    assert small_layout.read_text() == theirs and win.isWindowModified()
+    ed.ask_overwrite_changed = lambda msg: True
+    QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
+    assert not win.isWindowModified()
+    assert load_layout(small_layout).racks[f.rack_index["B02"]].position_m == (4.2, 6.0)

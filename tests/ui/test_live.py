@@ -339,12 +339,12 @@ def test_status_text_for_other_sources(opened, qtbot):
 
 
 def test_describe_status_live_fields():
-    from twin.telemetry.live_base import LiveStatus
-    from twin.telemetry.source import SourceState
+    from twin.telemetry.source import SourceState, SourceStatus
     from twin.ui.status_widgets import describe_status, format_age
 
-    st = LiveStatus(
+    st = SourceStatus(
         state=SourceState.DISCONNECTED,
+        live=True,
         age_s=125.0,
         frames=3,
         errors=2,

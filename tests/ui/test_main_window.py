@@ -95,7 +95,7 @@ def test_bad_layout_shows_error_and_keeps_previous(opened, qtbot, tmp_path, smal
 
 def test_recent_files_drop_and_views(opened, qtbot, tmp_path, small_layout):
     win = opened
-    assert win.recent_files() == [str(small_layout.resolve())]
+    assert win.recent.files() == [str(small_layout.resolve())]
     other = tmp_path / "other.yaml"
     other.write_text(small_layout.read_text().replace("name: small test hall", "name: dropped"))
     mime = QMimeData()
@@ -110,14 +110,14 @@ def test_recent_files_drop_and_views(opened, qtbot, tmp_path, small_layout):
     with qtbot.waitSignal(win.layout_loaded, timeout=30000):
         win.dropEvent(event)
     assert win.facility.layout.name == "dropped"
-    assert win.recent_files()[:2] == [str(other.resolve()), str(small_layout.resolve())]
-    assert win.recent_menu.actions()[0].statusTip() == str(other.resolve())
-    win.act_top.trigger()
+    assert win.recent.files()[:2] == [str(other.resolve()), str(small_layout.resolve())]
+    assert win.menus["File/Open Recent"].actions()[0].statusTip() == str(other.resolve())
+    win.action_registry.trigger("view.top")
     assert win.plotter.camera.parallel_projection
     win.select_id("A03")
-    win.act_row.trigger()
+    win.action_registry.trigger("view.row")
     assert win.plotter.camera.position[2] == pytest.approx(1.7)
-    win.layer_actions["power_links"].setChecked(True)
+    win.action_registry["view.layer.power_links"].setChecked(True)
     assert win.scene.is_visible("power_links")
 
 
@@ -133,7 +133,9 @@ def test_live_source_recolours_gpus(opened, qtbot):
     frame = sig.args[0]
     got = np.asarray(win.scene.gpu_mesh.cell_data["gpu_value"]).reshape(win.facility.n_gpus, -1)
     assert np.allclose(got[:, 0], frame.gpu["temp_c"], equal_nan=True)
-    assert any(label == "temp_c" for label, _ in win.inspector.rows())
+    rows = win.inspector.rows()
+    assert rows[0][0] == "Now"  # the live state leads, the design figures follow
+    assert any(label == "Temperature" for label, _ in rows)
     assert win.status_source.text().startswith("Source:")
     win.stop_source()
     assert win.source is None

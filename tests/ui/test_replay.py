@@ -13,7 +13,7 @@ from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QMessageBox
 
 from twin.cli import main
-from twin.telemetry.frame import EventKind
+from twin.model.frame import EventKind
 from twin.telemetry.replay import ReplaySource
 
 OTHER_LAYOUT = """\
@@ -98,6 +98,14 @@ def test_replay_seek_play_event_and_chart(opened, qtbot, recording):
     charts = rp.charts
     assert charts.n_points() > 0 and "CRAH-1" in charts.title.text()
     assert charts.cursors and charts.cursors[0].value() == pytest.approx(rec.times[j])
+    # with a selection, a jump keeps it (and its chart) unless asked to select the event's item
+    win.select_id("A01")
+    rp.go_to_event(failed[0])
+    assert win.selection == ("rack", win.facility.rack_index["A01"])
+    assert "A01" in charts.title.text()
+    rp.events.select_item.setChecked(True)
+    rp.go_to_event(failed[0])
+    assert win.selection == ("air_unit", win.facility.air_unit_index["CRAH-1"])
     # a host plots each of its GPUs
     host = win.facility.host_names[0]
     win.select_id(host)
@@ -179,7 +187,13 @@ def test_dropping_a_recording_opens_it(window, qtbot, recording):
     assert window.extensions["replay"].eventFilter(window, event)
     qtbot.waitUntil(lambda: isinstance(window.source, ReplaySource), timeout=10000)
     assert window.facility.layout.name == "small test hall"
-    assert window.extensions["replay"].act_play.shortcut().toString() == "Space"
+    # Space is Playback › Pause / Play, and with a replay open it plays and pauses the replay
+    pause = window.action_registry["playback.pause"]
+    assert pause.shortcut().toString() == "Space"
+    replay = window.extensions["replay"].replay
+    before = replay.playing
+    pause.trigger()
+    assert replay.playing != before and not window.view.live_paused
 
 
 def test_run_checks_its_telemetry_options(small_layout, tmp_path, capsys):
@@ -199,13 +213,17 @@ def test_live_simulated_source_fills_events_charts_and_outlines(opened, qtbot):
     rp = win.extensions["replay"]
     assert rp.start_source("simulated", scenario="crah-trip", speed=20.0, fail_at_s=2.0)
     qtbot.waitUntil(lambda: rp.timeline.mode.text() == "LIVE", timeout=3000)
-    assert not rp.timeline.scrubber.isEnabled() and not rp.act_play.isEnabled()
+    assert (
+        not rp.timeline.scrubber.isEnabled()
+        and not win.action_registry["playback.step_forward"].isEnabled()
+    )
     win.select_id("A02")
+    # the simulated hall's first frame solves its airflow: seconds on a busy 2-core machine
     qtbot.waitUntil(
         lambda: any(e.kind == EventKind.UNIT_FAILED for e in rp.events.model.events),
-        timeout=10000,
+        timeout=40000,
     )
-    qtbot.waitUntil(lambda: rp.charts.n_points() >= 2 * 3, timeout=5000)
+    qtbot.waitUntil(lambda: rp.charts.n_points() >= 2 * 3, timeout=10000)
     assert "last frames" in rp.charts.title.text()
     assert rp.charts.cursors[0].value() == pytest.approx(win.last_frame.time_s)
     assert rp.overlay.alerts.alarmed.get("air_unit") == {0: 2}  # the tripped CRAH
@@ -213,3 +231,28 @@ def test_live_simulated_source_fills_events_charts_and_outlines(opened, qtbot):
         lambda: np.array_equal(_gpu_array(win), win.last_frame.gpu["temp_c"], equal_nan=True),
         timeout=3000,
     )
+
+
+@pytest.mark.gui
+def test_export_report_and_selection_history(opened, qtbot, recording, tmp_path):
+    """File › Export Incident Report and Selection History: the files hold what the
+    recording holds."""
+    import csv
+
+    win = opened
+    rp = win.extensions["replay"]
+    ex = win.extensions["export_actions"]
+    assert ex.act_report in win.menus["File"].actions()
+    assert rp.open_recording(recording, autoplay=False)
+    win.select_id("CRAH-1")
+    out = tmp_path / "crah.csv"
+    n = ex.export_history(out)
+    rec = rp.replay.recording
+    times, values = rec.history("air_unit", win.facility.air_unit_index["CRAH-1"])
+    rows = list(csv.DictReader(out.open()))
+    assert n == len(rows) == len(times)
+    assert float(rows[-1]["state"]) == values["state"][-1] == 0.0  # tripped at +5 s
+    assert float(rows[0]["t_s"]) == 0.0
+    html = tmp_path / "report.html"
+    msg = ex.export_report(html, snapshots=False)
+    assert str(html) in msg and "CRAH-1" in html.read_text()

@@ -208,7 +208,7 @@ def test_selection_in_another_hall_solves_that_hall(window, qtbot, tmp_path):
 
 
 def test_replay_frames_step_the_air_in_place(thermal, qtbot):
-    from twin.telemetry.frame import Frame
+    from twin.model.frame import Frame
 
     view, win = thermal, thermal.window
     f = win.facility

@@ -8,7 +8,7 @@ import dataclasses
 import numpy as np
 import pytest
 
-from twin.telemetry.frame import Frame
+from twin.model.frame import Frame
 from twin.whatif import StartState, WhatIfError, power_outcome, run_whatif
 
 from .conftest import FAST

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 #: Benchmark modules, in run order.
-MODULES = ("layout", "scene", "physics", "cfd", "replay", "live", "edit", "energy")
+MODULES = ("layout", "scene", "physics", "cfd", "replay", "live", "edit", "energy", "whatif")
 
 
 @dataclass

@@ -48,7 +48,7 @@ class _Float32Rows:
     """The baseline: float32, one dataset per metric, (1 x items) chunks, no compression."""
 
     def __init__(self, path: Path, facility) -> None:
-        from twin.telemetry.frame import METRICS
+        from twin.model.frame import METRICS
 
         self.f = h5py.File(path, "w", libver="latest")
         self.ds = []

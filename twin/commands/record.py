@@ -180,7 +180,6 @@ def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
 
 def _record_live(args, facility, recorder, duration, step, auth) -> int:
     import sys
-    import time
 
     from twin.telemetry.live_http import LiveError
 
@@ -196,21 +195,19 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         source = ScrapeSource(
             facility, args.scrape, interval_s=step, timeout_s=args.timeout, **auth
         )
-    frames = 0
-    last = None
-    end = time.monotonic() + duration
-    source.start()
+    from twin.session import Session
+
+    # the same pump as the window: de-duplication, back-fill and the 1 s flush live there
+    session = Session(facility, source)
+    session.record(args.output, recorder=recorder)
+    session.start()
     try:
-        while time.monotonic() < end:
-            frame = source.poll()
-            if frame is not None and (last is None or frame.time_s > last):
-                recorder.append(frame)
-                frames += 1
-                last = frame.time_s
-            time.sleep(min(0.2, step / 4))
-        st = source.status()
+        session.run_for(duration, interval_s=min(0.2, step / 4))
+        st = session.source_status()
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
+        frames = session.recorded
+        session.recorder = None  # the caller closes the recorder it made
         source.stop()
     if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
         raise LiveError(f"no DCGM data recorded: {st.message}")

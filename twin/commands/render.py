@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-COLOURS = ("none", "power", "airflow", "liquid", "weight", "row", "cdu", "tdp", "slowdown")
+from twin.model.metrics import DESIGN_COLOURINGS
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         dest="color",
         default="none",
         help="colour racks or GPUs by a design figure of the layout "
-        f"({', '.join(COLOURS)}) or by an installed colour-mode plugin (see `twin plugins`)",
+        f"(none, {', '.join(DESIGN_COLOURINGS)}) or by an installed colour-mode plugin (see `twin plugins`)",
     )
     p.add_argument(
         "--show",
@@ -93,12 +93,14 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
     import math
     import sys
 
+    from twin.model.metrics import GPU_METRICS
     from twin.recording import LayoutMismatch, RecordingError, open_recording
-    from twin.render.overlays import GPU_OVERLAYS, alarm_levels, render_frame_png
+    from twin.render.offscreen import render_frame_png
+    from twin.render.overlays import alarm_levels
 
-    if args.metric not in GPU_OVERLAYS:
+    if args.metric not in GPU_METRICS:
         print(
-            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_OVERLAYS)}",
+            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_METRICS)}",
             file=sys.stderr,
         )
         return 2
@@ -153,12 +155,12 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             size=size,
             view=args.view,
             title=title,
-            colour_mode=None if args.color in ("none", *COLOURS) else args.color,
+            colour_mode=None if args.color in ("none", *DESIGN_COLOURINGS) else args.color,
         ),
     )
     if out is None:
         return status
-    shown = args.metric if args.color in ("none", *COLOURS) else args.color
+    shown = args.metric if args.color in ("none", *DESIGN_COLOURINGS) else args.color
     print(f"wrote {out} ({size[0]}x{size[1]}, {shown} at +{offset}, {when})")
     return 0
 

@@ -71,9 +71,11 @@ def run(args: argparse.Namespace) -> int:
 
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
-    from twin.recording import Recorder, RecordingError
+    from twin.recording import RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
+    from twin.session import Session
     from twin.telemetry.scenarios import Scenario
+    from twin.telemetry.simulated import SteppedSource
     from twin.telemetry.simulator import Simulator
 
     if args.rate <= 0 or args.duration <= 0:
@@ -104,28 +106,38 @@ def run(args: argparse.Namespace) -> int:
         return 2
     n = max(1, int(round(args.duration * args.rate)))
     t0 = time.perf_counter()
-    n_events = 0
+    events: list = []
+    session = Session(fac, SteppedSource(sim, n))
+    session.events.connect(events.extend)
     try:
         out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
     except OutputRefused as exc:
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 2
     try:
-        with Recorder(out.path, fac) as rec:
-            for i in range(n):
-                frame = sim.step()
-                n_events += len(frame.events)
-                rec.append(frame)
-                if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
-                    print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
-    except RecordingError as exc:
+        session.record(out.path)
+        session.start()
+        for i in range(n):
+            session.tick()
+            if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
+                print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
+        stopped = session.record_error
+        session.close()
+    except (RecordingError, OSError) as exc:
+        session.close()
         out.discard()
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 1
     except BaseException:
+        session.close()
         out.discard()
         raise
+    if stopped:
+        out.discard()
+        print(f"twin simulate: {stopped}", file=sys.stderr)
+        return 1
     out.finish(n)
+    n_events = len(events)
     wall = time.perf_counter() - t0
     if not args.quiet:
         print(

@@ -15,6 +15,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="also run the design checks (clearance, aisle orientation, power and cooling "
         "after any single failure, floor load); design errors fail the command",
     )
+    p.add_argument(
+        "--thermal",
+        action="store_true",
+        help="with --design: also solve each hall's airflow and heat and check rack inlets "
+        "(ASHRAE A1), air-unit capacity, GPUs at slowdown and, for N+1/2N halls, the loss of "
+        "each air unit",
+    )
+    p.add_argument(
+        "--cell", type=float, default=0.25, metavar="M", help="thermal grid cell (0.25 m)"
+    )
     p.set_defaults(func=run)
 
 
@@ -33,11 +43,16 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             continue
+        if args.thermal and not args.design:
+            print("twin validate: --thermal goes with --design", file=sys.stderr)
+            return 2
         if args.design:
             from twin.model.constraints import ConstraintChecker
             from twin.model.yamlpos import lines_of
 
             found = ConstraintChecker(fac).problems
+            if args.thermal:
+                found = found + _thermal(fac, args.cell)
             lines = lines_of(fac.source_text or "", [_loc(v.field) for v in found])
             for v, line in zip(found, lines, strict=True):
                 where = f"{path}:{line}" if line else path
@@ -51,6 +66,22 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(fac.air_unit_ids)} air units, {len(fac.cdu_ids)} CDUs, {len(fac.power_ids)} power devices"
             )
     return status
+
+
+def _thermal(fac, cell_m: float) -> list:
+    """Thermal design rules of every hall that has racks (one steady solve per hall, plus one
+    per air unit for N+1/2N halls)."""
+    import numpy as np
+
+    from twin.physics import ThermalModel
+    from twin.physics.thermal_checks import thermal_violations, unit_loss_violations
+
+    found = []
+    for hall in np.unique(fac.rack_hall):
+        model = ThermalModel(fac, int(hall), cell_m)
+        found += thermal_violations(fac, model.solve())
+        found += unit_loss_violations(fac, model)
+    return found
 
 
 def _loc(field: str) -> tuple:

@@ -22,9 +22,10 @@ from psygnal import Signal
 from pydantic import BaseModel, ValidationError
 
 from twin.model.catalog import Catalog, shipped_catalog
-from twin.model.errors import LayoutError, field_path
+from twin.model.errors import EditError, LayoutError, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import front_vectors
+from twin.model.history import UndoStack
 from twin.model.loader import check_before_build, facility_from_text, parse_layout
 from twin.model.schema import Layout, Rack
 
@@ -42,10 +43,6 @@ COLLECTIONS: dict[str, tuple[str, ...]] = {
 }
 
 _POSE_FIELDS = {"position_m", "rotation_deg"}
-
-
-class EditError(ValueError):
-    """An edit was refused (unknown id, bad value, broken reference); the document is unchanged."""
 
 
 @dataclass(frozen=True)
@@ -91,8 +88,6 @@ class LayoutDocument:
     ):
         """``facility``: adopt one already built from this very ``layout`` object (e.g. the
         window's), so it is patched in place by edits instead of building a second one."""
-        from twin.model.edits import UndoStack  # edits imports this module for typing only
-
         self.base_catalog = catalog or shipped_catalog()
         self.layout = layout
         self.path = Path(path) if path is not None else None

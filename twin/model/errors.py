@@ -44,3 +44,7 @@ def field_path(loc: tuple) -> str:
         else:
             out += ("." if out else "") + str(part)
     return out
+
+
+class EditError(ValueError):
+    """An edit was refused (unknown id, bad value, broken reference); the document is unchanged."""

@@ -42,6 +42,30 @@ def _unit_rows(items, catalog: Catalog, hall_index: dict[str, int], defaults: tu
     return center, size, rot, hall
 
 
+class _Contents:
+    """Servers and hosts collected rack by rack, in the facility's index order."""
+
+    def __init__(self) -> None:
+        self.server_rack: list[int] = []
+        self.server_type: list[str] = []
+        self.server_slot_u: list[int] = []
+        self.host_names: list[str] = []
+        self.host_server: list[int] = []
+        self.host_gpus: list[int] = []
+        self.host_gpu_type: list[str | None] = []
+
+    def add_server(self, rack: int, type_id: str, slot_u: int) -> None:
+        self.server_rack.append(rack)
+        self.server_type.append(type_id)
+        self.server_slot_u.append(slot_u)
+
+    def add_host(self, name: str, gpus: int, gpu_type: str | None) -> None:
+        self.host_names.append(name)
+        self.host_server.append(len(self.server_rack) - 1)
+        self.host_gpus.append(gpus)
+        self.host_gpu_type.append(gpu_type)
+
+
 class Facility:
     """A validated layout turned into index arrays, a topology graph and engineering queries.
 
@@ -73,7 +97,6 @@ class Facility:
         ).reshape(-1)
 
     def _build_racks(self) -> None:
-        cat = self.catalog
         racks = [(ri, rack) for ri, row in enumerate(self.layout.rows) for rack in row.racks]
         n = len(racks)
         self.racks = [rack for _, rack in racks]
@@ -95,107 +118,99 @@ class Facility:
         self.rack_u = np.zeros(n, dtype=np.int32)
         self.rack_u_used = np.zeros(n, dtype=np.int32)
         self.rack_gpu_count = np.zeros(n, dtype=np.int32)
-
-        server_rack, server_type, server_slot_u = [], [], []
-        host_names: list[str] = []
-        host_server: list[int] = []
-        host_gpus: list[int] = []
-        host_gpu_type: list[str | None] = []
-        rho_cp = self.layout.air.density_kg_m3 * self.layout.air.cp_j_kgk
-        row_ids, hall_ids = self.row_ids, self.hall_ids
-        pattern_default = self.layout.telemetry.default_host_pattern
-
+        contents = _Contents()
         for i, (ri, rack) in enumerate(racks):
-            rt: RackType = cat[rack.type]  # type: ignore[assignment]
-            self.rack_center_m[i, :2] = rack.position_m
-            self.rack_size_m[i] = rt.size_m
-            self.rack_rotation_deg[i] = rack.rotation_deg
-            self.rack_u[i] = rt.u
-            self.rack_max_load_kg[i] = rt.max_load_kg
-            weight = rt.weight_kg
-            power = idle = air_w = liquid_w = flow = 0.0
-            slot_u = 0
-            host_no = 0
-            for group in rack.servers:
-                st: ServerType = cat[group.type]  # type: ignore[assignment]
-                pattern = group.host_pattern or pattern_default
-                for k in range(group.count):
-                    s = len(server_rack)
-                    server_rack.append(i)
-                    server_type.append(st.id)
-                    server_slot_u.append(slot_u)
-                    slot_u += st.u
-                    power += st.power_kw * 1e3
-                    idle += st.idle_kw * 1e3
-                    weight += st.weight_kg
-                    lw = st.power_kw * 1e3 * st.liquid_fraction
-                    liquid_w += lw
-                    aw = st.power_kw * 1e3 - lw
-                    air_w += aw
-                    flow += aw / (rho_cp * st.delta_t_k)
-                    for h in range(st.hosts):
-                        host_no += 1
-                        if group.hosts is not None:
-                            name = group.hosts[k * st.hosts + h]
-                        else:
-                            name = pattern.format(
-                                rack=rack.id,
-                                row=row_ids[ri],
-                                hall=hall_ids[self.row_hall[ri]],
-                                slot=host_no,
-                                n=k * st.hosts + h + 1,
-                            )
-                        host_names.append(name)
-                        host_server.append(s)
-                        host_gpus.append(st.gpus_per_host if st.gpu else 0)
-                        host_gpu_type.append(st.gpu)
-            self.rack_u_used[i] = slot_u
-            if rack.load is not None:
-                ld = rack.load
-                power = ld.power_kw * 1e3
-                idle = 0.1 * power
-                liquid_w = power * ld.liquid_fraction
-                air_w = power - liquid_w
-                flow = (
-                    ld.airflow_m3s
-                    if ld.airflow_m3s is not None
-                    else air_w / (rho_cp * ld.delta_t_k)
-                )
-            self.rack_power_w[i] = power
-            self.rack_idle_w[i] = idle
-            self.rack_airflow_m3s[i] = flow
-            self.rack_liquid_fraction[i] = liquid_w / power if power > 0 else 0.0
-            self.rack_weight_kg[i] = weight
+            self._add_rack(i, ri, rack, contents)
         self.rack_front_xy = front_vectors(self.rack_rotation_deg).reshape(n, 2)
         self.rack_cdu = np.full(n, -1, dtype=np.int32)  # filled in _build_units
         self.rack_feed_a = np.full(n, -1, dtype=np.int32)  # filled in _build_power
         self.rack_feed_b = np.full(n, -1, dtype=np.int32)
+        self._build_hosts(contents)
+        self._build_gpus(contents.host_gpu_type)
 
-        # servers and hosts
-        self.server_rack = np.array(server_rack, dtype=np.int32)
-        self.server_type = server_type
-        self.server_slot_u = np.array(server_slot_u, dtype=np.int32)
-        self.host_names = host_names
-        self.host_index = {h: i for i, h in enumerate(host_names)}
-        self.host_server = np.array(host_server, dtype=np.int32)
-        self.host_rack = (
-            self.server_rack[self.host_server] if host_server else np.zeros(0, np.int32)
+    def _add_rack(self, i: int, ri: int, rack, contents: _Contents) -> None:
+        """Rack ``i``'s figures from its type and servers (or its declared load); its servers
+        and hosts are appended to ``contents`` in index order."""
+        rt: RackType = self.catalog[rack.type]  # type: ignore[assignment]
+        rho_cp = self.layout.air.density_kg_m3 * self.layout.air.cp_j_kgk
+        self.rack_center_m[i, :2] = rack.position_m
+        self.rack_size_m[i] = rt.size_m
+        self.rack_rotation_deg[i] = rack.rotation_deg
+        self.rack_u[i] = rt.u
+        self.rack_max_load_kg[i] = rt.max_load_kg
+        weight = rt.weight_kg
+        power = idle = air_w = liquid_w = flow = 0.0
+        slot_u = host_no = 0
+        for group in rack.servers:
+            st: ServerType = self.catalog[group.type]  # type: ignore[assignment]
+            for k in range(group.count):
+                contents.add_server(i, st.id, slot_u)
+                slot_u += st.u
+                power += st.power_kw * 1e3
+                idle += st.idle_kw * 1e3
+                weight += st.weight_kg
+                lw = st.power_kw * 1e3 * st.liquid_fraction
+                liquid_w += lw
+                air_w += st.power_kw * 1e3 - lw
+                flow += (st.power_kw * 1e3 - lw) / (rho_cp * st.delta_t_k)
+                for h in range(st.hosts):
+                    host_no += 1
+                    name = self._host_name(group, rack, ri, k * st.hosts + h, host_no)
+                    contents.add_host(name, st.gpus_per_host if st.gpu else 0, st.gpu)
+        self.rack_u_used[i] = slot_u
+        if rack.load is not None:
+            ld = rack.load
+            power = ld.power_kw * 1e3
+            idle = 0.1 * power
+            liquid_w = power * ld.liquid_fraction
+            air_w = power - liquid_w
+            flow = ld.airflow_m3s if ld.airflow_m3s is not None else air_w / (rho_cp * ld.delta_t_k)
+        self.rack_power_w[i] = power
+        self.rack_idle_w[i] = idle
+        self.rack_airflow_m3s[i] = flow
+        self.rack_liquid_fraction[i] = liquid_w / power if power > 0 else 0.0
+        self.rack_weight_kg[i] = weight
+
+    def _host_name(self, group, rack, ri: int, n0: int, slot: int) -> str:
+        """A host's name: listed in the layout, or made from the group's (or the layout's
+        default) pattern; ``n0`` counts the group's hosts from 0, ``slot`` the rack's from 1."""
+        if group.hosts is not None:
+            return group.hosts[n0]
+        pattern = group.host_pattern or self.layout.telemetry.default_host_pattern
+        return pattern.format(
+            rack=rack.id,
+            row=self.row_ids[ri],
+            hall=self.hall_ids[self.row_hall[ri]],
+            slot=slot,
+            n=n0 + 1,
         )
-        self.host_gpu_count = np.array(host_gpus, dtype=np.int32)
+
+    def _build_hosts(self, c: _Contents) -> None:
+        self.server_rack = np.array(c.server_rack, dtype=np.int32)
+        self.server_type = c.server_type
+        self.server_slot_u = np.array(c.server_slot_u, dtype=np.int32)
+        self.host_names = c.host_names
+        self.host_index = {h: i for i, h in enumerate(c.host_names)}
+        self.host_server = np.array(c.host_server, dtype=np.int32)
+        self.host_rack = (
+            self.server_rack[self.host_server] if c.host_server else np.zeros(0, np.int32)
+        )
+        self.host_gpu_count = np.array(c.host_gpus, dtype=np.int32)
         self.host_first_gpu = (np.cumsum(self.host_gpu_count) - self.host_gpu_count).astype(
             np.int64
         )
 
-        # GPUs
+    def _build_gpus(self, host_gpu_type: list[str | None]) -> None:
         g = int(self.host_gpu_count.sum())
-        self.gpu_host = np.repeat(np.arange(len(host_names), dtype=np.int32), self.host_gpu_count)
+        n_hosts = len(self.host_names)
+        self.gpu_host = np.repeat(np.arange(n_hosts, dtype=np.int32), self.host_gpu_count)
         self.gpu_local = (np.arange(g) - self.host_first_gpu[self.gpu_host]).astype(np.int32)
         self.gpu_server = self.host_server[self.gpu_host] if g else np.zeros(0, np.int32)
         self.gpu_rack = self.server_rack[self.gpu_server] if g else np.zeros(0, np.int32)
         self.gpu_hall = self.rack_hall[self.gpu_rack] if g else np.zeros(0, np.int32)
-        self.rack_gpu_count = np.bincount(self.gpu_rack, minlength=n).astype(np.int32)
+        self.rack_gpu_count = np.bincount(self.gpu_rack, minlength=self.n_racks).astype(np.int32)
         gpu_type_ids = sorted({t for t in host_gpu_type if t})
-        self.gpu_types: list[GpuType] = [cat[t] for t in gpu_type_ids]  # type: ignore[misc]
+        self.gpu_types: list[GpuType] = [self.catalog[t] for t in gpu_type_ids]  # type: ignore[misc]
         tindex = {t: k for k, t in enumerate(gpu_type_ids)}
         host_type_idx = np.array([tindex.get(t, -1) for t in host_gpu_type], dtype=np.int32)
         self.gpu_type_idx = host_type_idx[self.gpu_host] if g else np.zeros(0, np.int32)

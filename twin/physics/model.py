@@ -549,10 +549,13 @@ def solve_steady(
     """Steady airflow and temperatures of one hall; ``seconds`` covers the whole solve.
     ``warm_start=previous_result`` (in ``options``) re-solves a slightly edited hall from the
     previous solution (see ``ThermalModel``)."""
+    from twin.physics.plausible import check_result
+
     t0 = time.perf_counter()
     model = ThermalModel(facility, hall, cell_m, failed, **options)
     res = model.solve(rack_power_w)
     res.seconds = time.perf_counter() - t0
+    check_result(res, facility.hall_ids[hall])
     return res
 
 

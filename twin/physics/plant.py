@@ -72,6 +72,19 @@ def free_cooling_fraction(supply_c: float, return_c: float, hr_water_c: float) -
     return float(np.clip((return_c - hr_water_c) / span, 0.0, 1.0))
 
 
+def heat_rejection_water_c(
+    heat_rejection: HeatRejectionType | None, dry_bulb_c: float, wet_bulb_c: float | None
+) -> float:
+    """Water a dry cooler (outdoor dry bulb + approach) or a tower (wet bulb, or the dry bulb
+    when no wet bulb is known, + approach) makes; NaN without one."""
+    if heat_rejection is None:
+        return np.nan
+    ref = dry_bulb_c
+    if heat_rejection.kind == "cooling_tower" and wet_bulb_c is not None:
+        ref = wet_bulb_c
+    return ref + heat_rejection.approach_k
+
+
 @dataclass
 class PlantPower:
     """One plant at one operating point (powers in W, temperatures in C)."""
@@ -98,6 +111,7 @@ class PlantPower:
         return self.load_w > self.capacity_w * (1 + 1e-9)
 
 
+# one straight pass from the load to the electricity, kept whole so it reads as the plant runs
 def plant_power(
     *,
     load_w: float,
@@ -116,12 +130,7 @@ def plant_power(
     """Electricity of a plant removing ``load_w`` with ``supply_c`` water on a loop of
     ``delta_t_k`` rise (see the module docstring for the model)."""
     load = max(float(load_w), 0.0)
-    hr_c = np.nan
-    if heat_rejection is not None:
-        ref = dry_bulb_c
-        if heat_rejection.kind == "cooling_tower" and wet_bulb_c is not None:
-            ref = wet_bulb_c
-        hr_c = ref + heat_rejection.approach_k
+    hr_c = heat_rejection_water_c(heat_rejection, dry_bulb_c, wet_bulb_c)
     short = 0.0
     if chiller is None:
         # nothing can make water colder than the dry cooler or tower does

@@ -290,15 +290,7 @@ class SetPointOptimiser:
                     if not np.any(supply > fac.air_unit_supply_c[units]) and speed >= 1.0:
                         binding = f"no headroom ({binding})"
         if not checks and np.any(cdu_after != fac.cdu_supply_c[cdus]):
-            # only the CDUs moved: check their GPUs on the unchanged airflow
-            after = with_set_points(
-                fac, cdu_supply_c=dict(zip([fac.cdu_ids[c] for c in cdus], cdu_after, strict=True))
-            )
-            model.set_set_points(after)
-            gpu_after = self._solve(model, f"{fac.hall_ids[hall]}: check CDUs")
-            checks = [self._margin(gpu_after, after, hall, "normal", False)]
-            if checks[0].liquid_k < self.limits.check_margin_k:
-                cdu_after = fac.cdu_supply_c[cdus].copy()
+            gpu_after, checks, cdu_after = self._check_cdus(model, hall, cdus, cdu_after)
         return HallSetPoints(
             hall=fac.hall_ids[hall],
             air_units=[fac.air_unit_ids[u] for u in units],
@@ -429,18 +421,7 @@ class SetPointOptimiser:
             scale = np.ones(len(fac.air_unit_ids))
             scale[units] = np.clip(rated[units] / after.air_unit_airflow_m3s[units], 0.0, 1.5)
             rise = float(np.max(supply - fac.air_unit_supply_c[units]))
-            for uid, fm, m0 in failures:
-                what = f"{fac.hall_ids[hall]}: check {uid} failed"
-                m = m0
-                if m0.k - rise >= lim.fresh_below_k:  # on its kept airflow first
-                    fm.set_set_points(after)
-                    m = self._margin(self._solve(fm, what), after, hall, f"{uid} failed", True)
-                if m is m0 or m.k < lim.fresh_below_k:
-                    fresh = ThermalModel(
-                        after, hall, self.cell_for(hall), [uid], unit_flow_scale=scale
-                    )
-                    m = self._margin(self._solve(fresh, what), after, hall, f"{uid} failed", True)
-                checks.append(m)
+            checks += [self._check_failure(hall, after, f, rise, scale) for f in failures]
             worst = min(checks, key=lambda m: m.k)
             liquid = min(m.liquid_k for m in checks)
             slack = lim.check_margin_k
@@ -457,6 +438,42 @@ class SetPointOptimiser:
                     fac.cdu_supply_c[np.flatnonzero(fac.cdu_hall == hall)],
                 )
         return None
+
+    def _check_cdus(
+        self, model: ThermalModel, hall: int, cdus: np.ndarray, cdu_after: np.ndarray
+    ) -> tuple[ThermalResult, list[Margin], np.ndarray]:
+        """Only the CDUs moved: check their GPUs on the unchanged airflow (a liquid GPU's
+        temperature is its CDU's supply plus r_th P, whatever the air does)."""
+        fac = self.facility
+        ids = [fac.cdu_ids[c] for c in cdus]
+        after = with_set_points(fac, cdu_supply_c=dict(zip(ids, cdu_after, strict=True)))
+        model.set_set_points(after)
+        res = self._solve(model, f"{fac.hall_ids[hall]}: check CDUs")
+        checks = [self._margin(res, after, hall, "normal", False)]
+        if checks[0].liquid_k < self.limits.check_margin_k:
+            cdu_after = fac.cdu_supply_c[cdus].copy()
+        return res, checks, cdu_after
+
+    def _check_failure(
+        self,
+        hall: int,
+        after: Facility,
+        failure: tuple[str, ThermalModel, Margin],
+        rise: float,
+        scale: np.ndarray,
+    ) -> Margin:
+        """One failure case at the new set points: on its kept airflow where the headroom it
+        had leaves room, afresh where that (or the re-solve) leaves under ``fresh_below_k``."""
+        uid, model, m0 = failure
+        what, case = f"{after.hall_ids[hall]}: check {uid} failed", f"{uid} failed"
+        m = m0
+        if m0.k - rise >= self.limits.fresh_below_k:
+            model.set_set_points(after)
+            m = self._margin(self._solve(model, what), after, hall, case, True)
+        if m is m0 or m.k < self.limits.fresh_below_k:
+            fresh = ThermalModel(after, hall, self.cell_for(hall), [uid], unit_flow_scale=scale)
+            m = self._margin(self._solve(fresh, what), after, hall, case, True)
+        return m
 
     def _cdu_supply(self, base: ThermalResult, cdus: np.ndarray) -> np.ndarray:
         """Each CDU's highest supply: its hottest GPU at max operating - margin."""

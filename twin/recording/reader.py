@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.recording import format as fmt
 from twin.recording import hdf5_capi
 from twin.recording.errors import LayoutMismatch, RecordingError, RecordingFormatError
-from twin.telemetry.frame import METRICS, Event, EventKind, Frame
 
 if TYPE_CHECKING:
     from twin.model.catalog import Catalog
@@ -321,6 +321,28 @@ class Recording:
                 f"{self.path}: cannot read history of {kind} {index}: {exc}"
             ) from None
         return self._times[a:b], out
+
+    def metric_rows(
+        self, kind: str, name: str, step: int = 1, chunk_rows: int = 256
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """Every ``step``-th frame of one metric for all items: ``(times, (T, items) float32)``,
+        read in chunks of whole frame rows, so memory is the output's."""
+        if (kind, name) not in self._ds:
+            raise KeyError(f"no metric {kind}.{name} in {self.path}")
+        if step < 1:
+            raise ValueError(f"step must be at least 1, got {step}")
+        frames, res, _ = self._ds[(kind, name)]
+        n = len(self._times)
+        out = []
+        try:
+            frames.refresh()
+            for a in range(0, n, chunk_rows * step):
+                b = min(n, a + chunk_rows * step)
+                out.append(fmt.decode(frames[a:b][::step], res))
+        except _READ_ERRORS as exc:
+            raise RecordingError(f"{self.path}: cannot read {kind}.{name}: {exc}") from None
+        rows = np.concatenate(out) if out else np.zeros((0, self.counts.get(kind, 0)), np.float32)
+        return self._times[:n:step], rows
 
     def _item_history(
         self, kind: str, names: list[str], index: int, a: int, b: int

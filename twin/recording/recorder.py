@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from twin.model.frame import METRICS, Event, Frame
 from twin.recording import format as fmt
 from twin.recording.errors import RecordingError
-from twin.telemetry.frame import METRICS, Event, Frame
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility

@@ -8,7 +8,10 @@ from pathlib import Path
 import pyvista as pv
 
 from twin.model.facility import Facility
+from twin.model.frame import Frame
+from twin.render import style
 from twin.render.colour_modes import apply_mode
+from twin.render.overlays import AlertLayer, colour_gpus, throttling
 from twin.render.scene import Scene
 
 
@@ -47,3 +50,49 @@ def render_png(
         return out
     finally:
         plotter.close()
+
+
+# ---------------------------------------------------------------------- one instant, off screen
+def render_frame_png(
+    facility: Facility,
+    frame: Frame,
+    out: str | Path,
+    *,
+    metric: str = "temp_c",
+    alarmed: dict[str, int] | None = None,
+    size: tuple[int, int] = (1600, 1000),
+    view: str = "iso",
+    title: str = "",
+    colour_mode: str | None = None,
+) -> Path:
+    """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
+    scale (or by a colour mode that reads the frame), throttling GPUs and alarmed items
+    outlined, ``title`` in the top-left corner."""
+
+    def decorate(scene) -> None:
+        scene.gpu_metric = metric
+        if colour_mode is not None:
+            apply_mode(scene, colour_mode, frame)
+        elif not colour_gpus(scene, frame, metric):
+            raise ValueError(f"the recording has no GPU metric {metric!r}")
+        AlertLayer(scene).update(throttling(frame), alarmed or {})
+        if title:
+            scene.plotter.add_text(
+                title, position="upper_left", font_size=11, color=style.LABEL_TEXT
+            )
+
+    return render_png(facility, out, size=size, view=view, decorate=decorate)
+
+
+def png_snapshot(size: tuple[int, int] = (900, 560)):
+    """A renderer for reports: ``snap(facility, frame, title)`` gives the hall as it was in a
+    frame, as PNG bytes."""
+
+    def snap(fac: Facility, frame: Frame, title: str) -> bytes:
+        import tempfile
+
+        with tempfile.TemporaryDirectory() as d:
+            out = render_frame_png(fac, frame, Path(d) / "snap.png", size=size, title=title)
+            return Path(out).read_bytes()
+
+    return snap

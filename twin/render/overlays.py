@@ -1,151 +1,36 @@
 """Telemetry overlays on a ``Scene``: GPUs coloured by a metric over a FIXED range (so a colour
 means the same temperature in every frame and every file), or by job; throttling GPUs and
-alarmed or failed equipment outlined in 3D. Also ``render_frame_png``, one recorded instant
-off screen. No Qt.
+alarmed or failed equipment outlined in 3D. No Qt.
 """
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterable
-from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pyvista as pv
 
 from twin.model.facility import Facility
+from twin.model.frame import THROTTLE_SLOWDOWN_MASK, Event, EventKind, Frame
+from twin.model.metrics import JOB_COLOURS, MetricScale, gpu_metric
 from twin.render import geometry as geo
-from twin.render import style
-from twin.telemetry.frame import (
-    THROTTLE_GPU_IDLE,
-    THROTTLE_HW_POWER_BRAKE,
-    THROTTLE_SLOWDOWN_MASK,
-    THROTTLE_SW_POWER_CAP,
-    Event,
-    EventKind,
-    Frame,
-)
 
-#: Sentinel for ``Scene.gpu_metric`` while an overlay owns the GPU colours: no frame has it,
-#: so ``Scene.update`` leaves the GPUs to the overlay.
-OVERLAY_METRIC = "__overlay__"
-
-H100_BOOST_MHZ = 1980.0  # H100 SXM maximum SM clock
-THROTTLE_CLASSES = ("running", "idle", "power capped", "thermal slowdown")
-THROTTLE_COLOURS = ("#4f9d69", "#6d7580", "#f0a830", "#ff3b3b")
-JOB_COLOURS = 20  # categorical colours cycle after this many jobs
 THROTTLE_OUTLINE = "#ff2bd6"  # magenta: apart from every colour map in use
 ALARM_COLOURS = {1: "#ffb000", 2: "#ff3030"}  # warning, critical
 
 
-@dataclass(frozen=True)
-class Mark:
-    """A threshold drawn on a legend (e.g. the slowdown temperature)."""
-
-    value: float
-    label: str
-
-
-@dataclass(frozen=True)
-class MetricScale:
-    """How one GPU overlay maps values to colours: title, fixed range, colour map, marks.
-    ``categories`` names the classes of a categorical overlay (value k -> categories[k])."""
-
-    metric: str
-    title: str
-    unit: str
-    clim: tuple[float, float]
-    cmap: object
-    marks: tuple[Mark, ...] = ()
-    categories: tuple[str, ...] = ()
-    colours: tuple[str, ...] = field(default=())
-
-
-#: Overlay names offered to users, in menu order.
-GPU_OVERLAYS: dict[str, str] = {
-    "temp_c": "Temperature",
-    "mem_temp_c": "HBM temperature",
-    "power_w": "Power",
-    "util_pct": "Utilisation",
-    "sm_clock_mhz": "SM clock",
-    "throttle": "Throttle reason",
-    "job": "Job",
-}
-
-
-def _limit(values: np.ndarray, default: float, how=np.nanmin) -> float:
-    v = np.asarray(values, dtype=float)
-    return float(how(v)) if v.size and np.isfinite(v).any() else default
+_SCALES: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
 def gpu_scale(facility: Facility, metric: str) -> MetricScale:
-    """The fixed colour scale of a GPU overlay. Ranges come from physics and the GPUs' own
-    catalog limits (slowdown, HBM maximum, TDP), never from the data in view."""
-    f = facility
-    if metric == "temp_c":
-        slow = _limit(f.gpu_slowdown_c, 89.0)
-        marks = [Mark(slow, f"slowdown {slow:.0f}")]
-        shut = _limit(f.gpu_shutdown_c, float("nan"))
-        if np.isfinite(shut) and shut <= 95.0:
-            marks.append(Mark(shut, f"shutdown {shut:.0f}"))
-        return MetricScale(
-            metric, "GPU temperature", "°C", (20.0, 95.0), style.CMAP_TEMPERATURE, tuple(marks)
-        )
-    if metric == "mem_temp_c":
-        hbm = _limit(f.gpu_hbm_max_c, 95.0)
-        return MetricScale(
-            metric,
-            "HBM temperature",
-            "°C",
-            (20.0, max(100.0, hbm + 5.0)),
-            style.CMAP_TEMPERATURE,
-            (Mark(hbm, f"HBM max {hbm:.0f}"),),
-        )
-    if metric == "power_w":
-        tdp = _limit(f.gpu_tdp_w, 700.0, np.nanmax)
-        return MetricScale(
-            metric, "GPU power", "W", (0.0, tdp), style.CMAP_POWER, (Mark(tdp, "TDP"),)
-        )
-    if metric == "util_pct":
-        return MetricScale(metric, "GPU utilisation", "%", (0.0, 100.0), style.CMAP_DEFAULT)
-    if metric == "sm_clock_mhz":
-        return MetricScale(
-            metric,
-            "SM clock",
-            "MHz",
-            (0.0, 2000.0),
-            "cividis",
-            (Mark(H100_BOOST_MHZ, "max boost"),),
-        )
-    if metric == "throttle":
-        return MetricScale(
-            metric,
-            "Throttle reason",
-            "",
-            (-0.5, len(THROTTLE_CLASSES) - 0.5),
-            list(THROTTLE_COLOURS),
-            categories=THROTTLE_CLASSES,
-            colours=THROTTLE_COLOURS,
-        )
-    if metric == "job":
-        return MetricScale(
-            metric, "Job", "", (-0.5, JOB_COLOURS - 0.5), style.CMAP_CATEGORY, categories=()
-        )
-    raise ValueError(f"unknown GPU overlay {metric!r}: choose from {', '.join(GPU_OVERLAYS)}")
-
-
-def throttle_class(throttle: np.ndarray) -> np.ndarray:
-    """NVML reason bits -> 0 running, 1 idle, 2 power capped, 3 thermal slowdown (NaN kept).
-    The worst reason wins: heat over power over idle."""
-    t = np.asarray(throttle, dtype=np.float64)
-    ok = np.isfinite(t)
-    bits = np.where(ok, t, 0).astype(np.int64)
-    power = (bits & (THROTTLE_SW_POWER_CAP | THROTTLE_HW_POWER_BRAKE)) != 0
-    thermal = (
-        bits & (THROTTLE_SLOWDOWN_MASK & ~THROTTLE_SW_POWER_CAP & ~THROTTLE_HW_POWER_BRAKE)
-    ) != 0
-    cls = np.where(thermal, 3, np.where(power, 2, np.where(bits & THROTTLE_GPU_IDLE, 1, 0)))
-    return np.where(ok, cls, np.nan)
+    """The fixed colour scale of a GPU metric for this facility (from the metric registry),
+    worked out once per facility: it depends only on the GPUs' catalog limits."""
+    per_facility = _SCALES.setdefault(facility, {})
+    scale = per_facility.get(metric)
+    if scale is None:
+        scale = per_facility[metric] = gpu_metric(metric).scale(facility)
+    return scale
 
 
 def throttling(frame: Frame | None) -> np.ndarray:
@@ -164,15 +49,11 @@ def job_colour_index(job: np.ndarray) -> np.ndarray:
 
 
 def overlay_values(frame: Frame, metric: str) -> np.ndarray | None:
-    """The per-GPU values an overlay colours by (classes for throttle, slots for job)."""
+    """The per-GPU values a metric colours by (classes for throttle, slots for job)."""
     raw = frame.gpu.get(metric)
     if raw is None:
         return None
-    if metric == "throttle":
-        return throttle_class(raw)
-    if metric == "job":
-        return job_colour_index(raw)
-    return np.asarray(raw)
+    return gpu_metric(metric).transform(raw)
 
 
 def colour_gpus(scene, frame: Frame, metric: str) -> bool:
@@ -183,10 +64,16 @@ def colour_gpus(scene, frame: Frame, metric: str) -> bool:
     if values is None or len(values) != f.n_gpus:
         return False
     sc = gpu_scale(f, metric)
-    title = f"{sc.title} ({sc.unit})" if sc.unit else sc.title
-    scene.set_gpu_values(values, title, sc.clim, sc.cmap)
+    scene.set_gpu_values(values, sc.legend_title, sc.clim, sc.cmap)
     labels = job_labels(frame.gpu["job"]) if metric == "job" else None
-    _annotate(scene, sc, labels)
+    actor = getattr(scene, "gpu_actor", None)
+    lut = actor.mapper.lookup_table if actor is not None else None
+    key = (sc, id(lut), lut.GetNumberOfAnnotatedValues() if lut is not None else 0)
+    if labels is not None or getattr(scene, "_annotated", None) != key:
+        _annotate(scene, sc, labels)
+        # thresholds are marked once per metric and colour table, not per frame
+        n = lut.GetNumberOfAnnotatedValues() if lut is not None else 0
+        scene._annotated = (sc, id(lut), n)
     return True
 
 
@@ -373,37 +260,3 @@ class AlertLayer:
             "throttling": int(self.throttling.size),
             "alarmed": sum(len(v) for v in self.alarmed.values()),
         }
-
-
-# ---------------------------------------------------------------------- one instant, off screen
-def render_frame_png(
-    facility: Facility,
-    frame: Frame,
-    out: str | Path,
-    *,
-    metric: str = "temp_c",
-    alarmed: dict[str, int] | None = None,
-    size: tuple[int, int] = (1600, 1000),
-    view: str = "iso",
-    title: str = "",
-    colour_mode: str | None = None,
-) -> Path:
-    """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
-    scale (or by a colour mode that reads the frame), throttling GPUs and alarmed items
-    outlined, ``title`` in the top-left corner."""
-    from twin.render.colour_modes import apply_mode
-    from twin.render.offscreen import render_png
-
-    def decorate(scene) -> None:
-        scene.gpu_metric = OVERLAY_METRIC
-        if colour_mode is not None:
-            apply_mode(scene, colour_mode, frame)
-        elif not colour_gpus(scene, frame, metric):
-            raise ValueError(f"the recording has no GPU metric {metric!r}")
-        AlertLayer(scene).update(throttling(frame), alarmed or {})
-        if title:
-            scene.plotter.add_text(
-                title, position="upper_left", font_size=11, color=style.LABEL_TEXT
-            )
-
-    return render_png(facility, out, size=size, view=view, decorate=decorate)

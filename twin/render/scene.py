@@ -878,6 +878,10 @@ class Scene:
         self._apply_colouring(self.gpu_actor, self.gpu_colouring, name, clim, cmap, v)
         self.lod.set_gpu_values(v)
 
+    def gpu_values(self) -> np.ndarray:
+        """The value each GPU is coloured by now (G,), NaN where it is drawn neutral."""
+        return self._gpu_values[:, 0].copy()
+
     def set_rack_values(
         self,
         values: np.ndarray,
@@ -910,39 +914,13 @@ class Scene:
         self.rack_colouring.active = False
         self._refresh_bars()
 
-    def live_gpu_scale(self, metric: str) -> tuple[str, tuple[float, float] | None, str]:
-        """Title, colour range and map for a live GPU metric, from the GPUs' own limits."""
-        f = self.facility
-
-        def top(arr, default):
-            return float(np.nanmax(arr)) if f.n_gpus and np.isfinite(arr).any() else default
-
-        table = {
-            "temp_c": (
-                "GPU temperature (°C)",
-                (20.0, top(f.gpu_slowdown_c, 90.0)),
-                style.CMAP_TEMPERATURE,
-            ),
-            "mem_temp_c": (
-                "HBM temperature (°C)",
-                (20.0, top(f.gpu_hbm_max_c, 95.0)),
-                style.CMAP_TEMPERATURE,
-            ),
-            "power_w": ("GPU power (W)", (0.0, top(f.gpu_tdp_w, 1000.0)), style.CMAP_POWER),
-            "util_pct": ("GPU utilisation (%)", (0.0, 100.0), style.CMAP_DEFAULT),
-            "sm_clock_mhz": ("SM clock (MHz)", None, style.CMAP_DEFAULT),
-        }
-        return table.get(metric, (f"GPU {metric}", None, style.CMAP_DEFAULT))
-
     def update(self, frame) -> bool:
-        """Apply one telemetry ``Frame``: colour GPUs by ``frame.gpu[self.gpu_metric]`` (GPU
-        temperature by default) when the frame has it. Returns whether anything changed."""
-        values = frame.gpu.get(self.gpu_metric)
-        if values is None or len(values) != self.facility.n_gpus:
-            return False
-        title, clim, cmap = self.live_gpu_scale(self.gpu_metric)
-        self.set_gpu_values(values, title, clim, cmap)
-        return True
+        """Apply one telemetry ``Frame``: colour GPUs by ``frame.gpu[self.gpu_metric]`` over
+        the metric's fixed scale (``twin.model.metrics``) when the frame has it. Returns
+        whether anything changed."""
+        from twin.render.overlays import colour_gpus
+
+        return colour_gpus(self, frame, self.gpu_metric)
 
     # ------------------------------------------------------------------ selection
     def _build_selection(self) -> None:

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from twin.telemetry.frame import (
+from twin.model.frame import (
     GPU_METRICS,
     THROTTLE_SLOWDOWN_MASK,
     THROTTLE_SW_POWER_CAP,

@@ -10,33 +10,13 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from twin.model.frame import Frame
 from twin.telemetry.dcgm import GpuEvents, MapStats, ResponseError
-from twin.telemetry.frame import Frame
 from twin.telemetry.live_http import LiveError, redact_url
 from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
-
-
-@dataclass(frozen=True, slots=True)
-class LiveStatus(SourceStatus):
-    """``SourceStatus`` plus what a live source's status bar shows."""
-
-    url: str = ""
-    gpus_with_data: int = 0
-    gpus_total: int = 0
-    unmatched_series: int = 0
-    #: A few unmatched label sets as ``host/gpuN (UUID)``, for a tooltip.
-    unmatched_examples: tuple[str, ...] = ()
-    #: Metrics that returned no series (not exported by this site).
-    metrics_missing: tuple[str, ...] = ()
-    #: True when the data shown is not fresh (lagging, disconnected, not yet connected).
-    stale: bool = False
-    #: Seconds until the next retry while disconnected.
-    retry_in_s: float | None = None
-    #: Wall time of the last successful poll, milliseconds.
-    poll_ms: float | None = None
 
 
 @dataclass
@@ -154,7 +134,7 @@ class LiveSource(ThreadedSource):
             self._set_state(SourceState.CONNECTED, "; ".join(notes))
 
     # ------------------------------------------------------------------ status
-    def status(self) -> LiveStatus:
+    def status(self) -> SourceStatus:
         base = super().status()
         with self._info_lock:
             last, retry_at, poll_ms = self._last, self._retry_at, self._poll_ms
@@ -169,7 +149,7 @@ class LiveSource(ThreadedSource):
                 f"{h or '?'}/gpu{g if g is not None else '?'}" + (f" ({u})" if u else "")
                 for h, g, u in sorted(last.stats.unmatched, key=str)[:5]
             )
-        return LiveStatus(
+        return SourceStatus(
             state=state,
             age_s=base.age_s,
             time_s=base.time_s,
@@ -177,6 +157,8 @@ class LiveSource(ThreadedSource):
             dropped=base.dropped,
             errors=base.errors,
             message=base.message,
+            last_error=base.last_error,
+            live=True,
             url=self.url,
             gpus_with_data=last.gpus_with_data if last else 0,
             gpus_total=self.facility.n_gpus,

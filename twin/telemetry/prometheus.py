@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from twin.model.frame import Frame
 from twin.telemetry.dcgm import (
     VIOLATION_METRICS,
     FrameBuilder,
@@ -35,7 +36,6 @@ from twin.telemetry.dcgm import (
     parse_scalar,
     parse_vector,
 )
-from twin.telemetry.frame import Frame
 from twin.telemetry.live_base import LiveSource, PollResult
 from twin.telemetry.live_http import (
     ENV_CA_FILE,

@@ -12,8 +12,8 @@ import time
 from pathlib import Path
 
 from twin.model.facility import Facility
+from twin.model.frame import Frame
 from twin.recording import Recording, open_recording
-from twin.telemetry.frame import Frame
 from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
 
 MIN_SPEED = 0.1

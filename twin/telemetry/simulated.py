@@ -4,13 +4,15 @@ thread. The default source of ``make run``; deterministic for a given seed."""
 from __future__ import annotations
 
 import time
+from dataclasses import replace
 
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.frame import Frame
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.simulator import Simulator
-from twin.telemetry.source import SourceState, ThreadedSource
+from twin.telemetry.source import SourceState, SourceStatus, ThreadedSource
 
 
 class SimulatedSource(ThreadedSource):
@@ -74,15 +76,41 @@ class SimulatedSource(ThreadedSource):
             if self._sleep(due - time.monotonic()):
                 return
 
-    def status(self):
+    def status(self) -> SourceStatus:
         st = super().status()
         # simulated time runs ahead of or behind the wall clock by design: age is not lag
-        return type(st)(
-            state=st.state,
-            age_s=0.0 if st.time_s is not None else None,
-            time_s=st.time_s,
-            frames=st.frames,
-            dropped=st.dropped,
-            errors=st.errors,
-            message=st.message,
-        )
+        return replace(st, age_s=0.0 if st.time_s is not None else None)
+
+
+class SteppedSource:
+    """A simulator stepped on demand: each ``poll()`` advances one step and returns its frame
+    (no thread, no pacing). ``twin simulate`` pumps it through a Session as fast as it goes,
+    so a recording made offline goes through the same path as one made live."""
+
+    name = "stepped"
+
+    def __init__(self, simulator: Simulator, steps: int) -> None:
+        self.facility = simulator.facility
+        self.simulator = simulator
+        self.steps_left = int(steps)
+        self._state = SourceState.IDLE
+
+    def start(self) -> None:
+        self._state = SourceState.PLAYING
+
+    def poll(self) -> Frame | None:
+        if self._state != SourceState.PLAYING or self.steps_left <= 0:
+            if self.steps_left <= 0:
+                self._state = SourceState.ENDED
+            return None
+        self.steps_left -= 1
+        return self.simulator.step()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._state = SourceState.STOPPED
+
+    def status(self) -> SourceStatus:
+        return SourceStatus(state=self._state, frames=self.simulator.steps)
+
+    def drain_backfill(self) -> list[Frame]:
+        return []

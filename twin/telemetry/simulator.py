@@ -13,7 +13,7 @@ import time
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.telemetry.frame import (
+from twin.model.frame import (
     THROTTLE_GPU_IDLE,
     THROTTLE_HW_SLOWDOWN,
     THROTTLE_HW_THERMAL,

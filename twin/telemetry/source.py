@@ -3,7 +3,10 @@ that keeps only the newest frame, so a fast source never builds a queue and the 
 never waits on I/O.
 
 A source is constructed as ``SourceClass(facility, **options)`` (see ``twin.telemetry.registry``)
-and then driven with ``start()``, ``poll()`` (never blocks), ``status()`` and ``stop()``.
+and then driven with ``start()``, ``poll()`` (never blocks), ``status()``, ``drain_backfill()``
+and ``stop(timeout_s)``. Every capability is declared here, so callers never probe: a source
+that has no back-fill returns ``[]``; a source that cannot count GPUs with data says None.
+Only ``twin.session.Session`` drives a source.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
-from twin.telemetry.frame import Frame
+from twin.model.frame import Frame
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -46,6 +49,27 @@ class SourceStatus:
     dropped: int = 0  # frames replaced by a newer one before anyone polled them
     errors: int = 0
     message: str = ""
+    #: GPUs the newest frame has data for, and the facility's GPU count; None when the
+    #: source does not count (a replay holds what was recorded).
+    gpus_with_data: int | None = None
+    gpus_total: int | None = None
+    #: The message of the last failure, kept after the source recovers ("" if none yet).
+    last_error: str = ""
+    #: A live source (its data can go stale while the window shows it).
+    live: bool = False
+    #: The view shows data that is not fresh (lagging, disconnected, not yet connected).
+    stale: bool = False
+    #: Where the data comes from (a URL with any password removed, or a file).
+    url: str = ""
+    #: Series that matched no GPU of the layout, and a few of them as ``host/gpuN (UUID)``.
+    unmatched_series: int = 0
+    unmatched_examples: tuple[str, ...] = ()
+    #: Metrics that returned no series (not exported by this site).
+    metrics_missing: tuple[str, ...] = ()
+    #: Seconds until the next retry while disconnected.
+    retry_in_s: float | None = None
+    #: Wall time of the last successful poll, milliseconds.
+    poll_ms: float | None = None
 
 
 @runtime_checkable
@@ -60,11 +84,17 @@ class Source(Protocol):
     def poll(self) -> Frame | None:
         """The newest frame not yet returned, or None. Never blocks."""
 
-    def stop(self) -> None:
-        """Stop producing and release resources (idempotent); ``poll`` may still drain."""
+    def stop(self, timeout_s: float = 5.0) -> None:
+        """Stop producing and release resources (idempotent); ``poll`` may still drain.
+        Waits at most ``timeout_s`` for I/O to end; ``0`` returns at once (a request stuck on
+        a dead server must not freeze the window; its thread ends on its own)."""
 
     def status(self) -> SourceStatus:
-        """Current state, freshness and counters."""
+        """Current state, freshness, counters and the last error."""
+
+    def drain_backfill(self) -> list[Frame]:
+        """Frames that fill a gap (history fetched after start or a reconnect), oldest first,
+        for a recorder; ``[]`` when there are none or the source never back-fills."""
 
 
 class FrameSlot:
@@ -123,6 +153,7 @@ class ThreadedSource:
         self._state = SourceState.IDLE
         self._message = ""
         self._errors = 0
+        self._last_error = ""
 
     # ------------------------------------------------------------------ protocol
     def start(self) -> None:
@@ -149,6 +180,7 @@ class ThreadedSource:
         newest = self._slot.newest_time_s
         with self._state_lock:
             state, message, errors = self._state, self._message, self._errors
+            last_error = self._last_error
         return SourceStatus(
             state=state,
             age_s=None if newest is None else time.time() - newest,
@@ -157,7 +189,12 @@ class ThreadedSource:
             dropped=self._slot.dropped,
             errors=errors,
             message=message,
+            last_error=last_error,
         )
+
+    def drain_backfill(self) -> list[Frame]:
+        """No back-fill unless a subclass fetches history."""
+        return []
 
     @property
     def running(self) -> bool:
@@ -178,11 +215,14 @@ class ThreadedSource:
         with self._state_lock:
             self._state = state
             self._message = message
+            if state in (SourceState.ERROR, SourceState.DISCONNECTED) and message:
+                self._last_error = message
 
     def _count_error(self, message: str) -> None:
         with self._state_lock:
             self._errors += 1
             self._message = message
+            self._last_error = message
 
     def _main(self) -> None:
         try:

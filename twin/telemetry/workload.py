@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.telemetry.frame import Event, EventKind
+from twin.model.frame import Event, EventKind
 
 #: Training job sizes (GPUs) seen in practice: fine-tuning runs of 8-256 GPUs up to
 #: pre-training runs of tens of thousands; sampled log-uniformly, capped by the facility.

@@ -28,13 +28,14 @@ from PySide6.QtWidgets import (
 
 from twin.model import edits as E
 from twin.model.constraints import ConstraintChecker
-from twin.model.document import Change, EditError, LayoutDocument
-from twin.model.errors import LayoutError
+from twin.model.document import Change, LayoutDocument
+from twin.model.errors import EditError, LayoutError
 from twin.model.recovery import Autosaver, Recovery, RecoveryStore
-from twin.model.save import SaveError
+from twin.model.save import ChangedOnDisk, SaveError
 from twin.model.save import save as save_document
 from twin.physics import cells
 from twin.render.edit_layer import EditLayer, snap_delta, snap_point
+from twin.ui.actions import Action
 from twin.ui.describe import Loads
 from twin.ui.palette import CatalogPalette
 from twin.ui.problems import ProblemsPanel
@@ -84,7 +85,10 @@ class _ThermalJob(QRunnable):
                 for rid, v in zip(fac.rack_ids, res.rack_inlet_max_c, strict=True)
                 if np.isfinite(v)
             }
-            self.signals.done.emit(self.generation, (inlet, res), "")
+            from twin.physics.thermal_checks import thermal_violations
+
+            found = thermal_violations(fac, res)
+            self.signals.done.emit(self.generation, (inlet, res, found), "")
         except Exception as exc:  # the window must survive a solver failure: report it
             self.signals.done.emit(self.generation, None, f"{type(exc).__name__}: {exc}")
 
@@ -172,6 +176,8 @@ class Editor(QObject):
         self.thermal_after: dict[str, float] | None = None
         self.thermal_error = ""
         self.thermal_off = ""
+        #: thermal design rules of the latest solve (twin.physics.thermal_checks)
+        self.thermal_problems: list = []
         self.recovery_box: QMessageBox | None = None
         self.save_error_box: QMessageBox | None = None
         self._drag: dict | None = None
@@ -200,8 +206,7 @@ class Editor(QObject):
         window.installEventFilter(self)
         window.layout_loaded.connect(self._on_layout_loaded)
         window.selection_changed.connect(self._on_window_selection)
-        self._open_layout = window.open_layout
-        window.open_layout = self.open_layout  # ask about unsaved edits first
+        window.open_guards.append(self.confirm_discard)  # ask about unsaved edits first
         self._update_actions()
         QTimer.singleShot(0, self.offer_crashed)
 
@@ -284,13 +289,30 @@ class Editor(QObject):
             self.snap_actions[pitch] = a
         self.snap_actions[None].setChecked(True)
 
-        file_menu = w.menus["File"]
-        anchor = w.act_export
-        self.act_save = act("&Save Layout", self.save, S.Save, "Save the edited layout")
-        self.act_save_as = act("Save Layout &As…", self.save_as_dialog, "Ctrl+Shift+S")
-        file_menu.insertAction(anchor, self.act_save)
-        file_menu.insertAction(anchor, self.act_save_as)
-        file_menu.insertSeparator(anchor)
+        reg = w.action_registry
+        self.act_save = reg.add(
+            Action(
+                "file.save",
+                "&Save Layout",
+                "File",
+                "2_save",
+                0,
+                self.save,
+                S.Save,
+                "Save the edited layout",
+            )
+        )
+        self.act_save_as = reg.add(
+            Action(
+                "file.save_as",
+                "Save Layout &As…",
+                "File",
+                "2_save",
+                1,
+                self.save_as_dialog,
+                "Ctrl+Shift+S",
+            )
+        )
 
         bar = w.add_toolbar("Edit")
         for a in (
@@ -369,8 +391,10 @@ class Editor(QObject):
         fac = w.facility
         if self.doc is not None and self.doc.facility is fac:
             return
-        text = None
-        if fac.path is not None and Path(fac.path).is_file():
+        # the text the window loaded, not the file now: a change another program made since
+        # must be noticed when saving, not taken as what the user opened
+        text = fac.source_text
+        if text is None and fac.path is not None and Path(fac.path).is_file():
             text = Path(fac.path).read_text(encoding="utf-8")
         doc = LayoutDocument(fac.layout, path=fac.path, source_text=text)
         # the window's facility was built from the same layout and catalog: edit it in place,
@@ -395,6 +419,7 @@ class Editor(QObject):
         self.palette.set_catalog(doc.catalog)
         self.layer = EditLayer(self.window.scene) if self.window.scene is not None else None
         self.thermal_before = self.thermal_after = None
+        self.thermal_problems = []
         self._thermal_gen += 1
         self._update_pitch_ui()
         self._update_title()
@@ -419,12 +444,6 @@ class Editor(QObject):
         self.selected = []
 
     # ------------------------------------------------------------------ layouts
-    def open_layout(self, path) -> None:
-        """The window's ``open_layout``, after asking about unsaved edits."""
-        if not self.confirm_discard():
-            return
-        self._open_layout(path)
-
     def _on_layout_loaded(self, facility) -> None:
         if self._rebuilding:
             return
@@ -506,7 +525,7 @@ class Editor(QObject):
             cam = (c.position, c.focal_point, c.up, c.parallel_projection, c.parallel_scale)
         self._rebuilding = True
         try:
-            w.set_facility(facility, Loads.of(facility))
+            w.set_facility(facility, Loads.of(facility), same_layout=True)
         finally:
             self._rebuilding = False
         if cam is not None:
@@ -550,7 +569,7 @@ class Editor(QObject):
         if not self.active or self.checker is None:
             self.problems.set_problems(None if not self.active else [])
             return
-        problems = self.checker.problems
+        problems = self.checker.problems + self.thermal_problems
         self.problems.set_problems(problems)
         if self.layer is not None and self.layer.scene.facility is self.doc.facility:
             # (after a rebuild of the facility the scene catches up first, then this runs)
@@ -1006,12 +1025,15 @@ class Editor(QObject):
         if result is None:
             self.thermal_error = error
         else:
-            inlet, res = result
+            inlet, res, found = result
             self._thermal_warm = res
             self.thermal_error = ""
             if self.thermal_after is not None:
                 self.thermal_before = self.thermal_after
             self.thermal_after = inlet
+            # the thermal rules of this solve join the design checks in Problems and in 3D
+            self.thermal_problems = list(found)
+            self._refresh_problems()
             self.thermal_updated.emit(res)
             if self.thermal_before is not None:
                 self._status("Thermal re-solve done", 3000)
@@ -1049,7 +1071,13 @@ class Editor(QObject):
         the reasons are shown."""
         doc = self.doc
         try:
-            target = save_document(doc, path)
+            try:
+                target = save_document(doc, path)
+            except ChangedOnDisk as exc:
+                if not self.ask_overwrite_changed(str(exc)):
+                    self._status("Not saved: the file was changed on disk", 6000)
+                    return False
+                target = save_document(doc, path, overwrite_changed=True)
         except SaveError as exc:
             detail = "\n".join(str(p) for p in exc.problems[:20])
             box = QMessageBox(
@@ -1080,6 +1108,18 @@ class Editor(QObject):
         except OSError as exc:
             self._status(f"Autosave failed: {exc}", 6000)
             return False
+
+    def ask_overwrite_changed(self, message: str) -> bool:
+        """The file changed on disk since it was opened: replace it with ours? (modal)"""
+        answer = QMessageBox.question(
+            self.window,
+            "File changed on disk",
+            message.replace("not saved: ", "").capitalize()
+            + "\n\nReplace the file on disk with your version?",
+            Button.Save | Button.Cancel,
+            Button.Cancel,
+        )
+        return answer == Button.Save
 
     # ------------------------------------------------------------------ closing
     def ask_unsaved(self) -> Button:

@@ -2,8 +2,8 @@
 Exporter…, a status-bar light with freshness and coverage, stale marking when a source lags
 or drops, and File › Record Live Data… (every frame the window shows, into an HDF5 recording).
 
-All I/O stays on the sources' own threads; this module only reads ``source.status()`` and the
-frames the window already shows, from GUI timers.
+All I/O stays on the sources' own threads; the window's ``Session`` polls and records, and
+this module shows its status and drives its recording.
 """
 
 from __future__ import annotations
@@ -14,21 +14,19 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer
-from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from twin.ui.actions import Action
 from twin.ui.connect_dialog import ConnectDialog, ConnectError, ConnectionSpec
 from twin.ui.status_widgets import RecordingIndicator, SourceStatusWidget, describe_status
 
 if TYPE_CHECKING:
-    from twin.recording import Recorder
     from twin.ui.main_window import MainWindow
 
 STALE_TITLE = " [STALE]"
 #: How far the GPU colours are pulled towards grey while the data is stale.
 STALE_GREY_MIX = 0.65
 STATUS_INTERVAL_MS = 500
-RECORD_FLUSH_MS = 1000
 
 
 class LiveExtension(QObject):
@@ -38,10 +36,8 @@ class LiveExtension(QObject):
         super().__init__(window)
         self.window = window
         self.dialog: ConnectDialog | None = None
-        self.recorder: Recorder | None = None
         self.record_started: float | None = None
-        self.record_skipped = 0  # frames not recorded (time went backwards: a replay seek)
-        self._flushed_frames = 0
+        self._session = None
         self.stale = False
         self.last_error = ""
         self._last_error_source = None
@@ -62,8 +58,6 @@ class LiveExtension(QObject):
         self.status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
         self.status_timer.timeout.connect(self.refresh_status)
         self.status_timer.start()
-        self.flush_timer = QTimer(self, interval=RECORD_FLUSH_MS)
-        self.flush_timer.timeout.connect(self._tick_recording)
 
         window.frame_shown.connect(self._on_frame)
         window.layout_loaded.connect(self._on_layout)
@@ -75,29 +69,57 @@ class LiveExtension(QObject):
 
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:
-        w = self.window
-        menu = w.menus["File"]
-        actions = menu.actions()
-        # before the separator that precedes Quit (Quit is last)
-        before = actions[-2] if len(actions) >= 2 and actions[-2].isSeparator() else None
-        self.act_prometheus = QAction("Connect to &Prometheus…", w)
-        self.act_prometheus.setStatusTip("Watch live GPU telemetry from a Prometheus server")
-        self.act_prometheus.triggered.connect(lambda: self.open_connect("prometheus"))
-        self.act_scrape = QAction("Connect to &DCGM Exporter…", w)
-        self.act_scrape.setStatusTip("Scrape dcgm-exporter /metrics endpoints directly")
-        self.act_scrape.triggered.connect(lambda: self.open_connect("scrape"))
-        self.act_record = QAction("&Record Live Data…", w)
-        self.act_record.setStatusTip("Append every frame shown to an HDF5 recording")
-        self.act_record.triggered.connect(self.record_dialog)
-        self.act_stop_record = QAction("S&top Recording", w)
-        self.act_stop_record.triggered.connect(self.stop_recording)
-        new = [self.act_prometheus, self.act_scrape, self.act_record, self.act_stop_record]
-        if before is None:
-            menu.addSeparator()
-            menu.addActions(new)
-        else:
-            menu.insertSeparator(before)
-            menu.insertActions(before, new)
+        reg = self.window.action_registry
+        self.act_prometheus = reg.add(
+            Action(
+                "file.connect_prometheus",
+                "Connect to &Prometheus…",
+                "File",
+                "5_live",
+                0,
+                lambda: self.open_connect("prometheus"),
+                tip="Watch live GPU telemetry from a Prometheus server",
+            )
+        )
+        self.act_scrape = reg.add(
+            Action(
+                "file.connect_scrape",
+                "Connect to &DCGM Exporter…",
+                "File",
+                "5_live",
+                1,
+                lambda: self.open_connect("scrape"),
+                tip="Scrape dcgm-exporter /metrics endpoints directly",
+            )
+        )
+        self.act_record = reg.add(
+            Action(
+                "file.record",
+                "&Record Live Data…",
+                "File",
+                "5_live",
+                2,
+                self.record_dialog,
+                tip="Append every frame to an HDF5 recording",
+            )
+        )
+        self.act_stop_record = reg.add(
+            Action(
+                "file.stop_recording", "S&top Recording", "File", "5_live", 3, self.stop_recording
+            )
+        )
+
+    @property
+    def recorder(self):
+        """The session's recorder (None when not recording)."""
+        session = self.window.session
+        return session.recorder if session is not None else None
+
+    @property
+    def record_skipped(self) -> int:
+        """Frames not recorded because time did not move forward (a replay seek)."""
+        session = self.window.session
+        return session.skipped_records if session is not None else 0
 
     def _update_actions(self) -> None:
         has_layout = self.window.facility is not None
@@ -136,7 +158,7 @@ class LiveExtension(QObject):
         self.last_error = ""
         self._last_error_source = source
         self.window.set_source(source)  # stops the previous one without waiting for it
-        url = getattr(source, "url", "")
+        url = source.status().url
         self.window.statusBar().showMessage(f"Connecting to {url}…" if url else "", 4000)
         self.refresh_status()
 
@@ -163,6 +185,7 @@ class LiveExtension(QObject):
 
     # ------------------------------------------------------------------ status
     def refresh_status(self) -> None:
+        self._show_recording()
         w = self.window
         source = w.source
         if source is None:
@@ -176,12 +199,12 @@ class LiveExtension(QObject):
             return
         if source is not self._last_error_source:
             self._last_error_source, self.last_error = source, ""
-        state = str(getattr(status.state, "value", status.state))
+        state = str(status.state)
         if state in ("disconnected", "error") and status.message:
             self.last_error = status.message
         view = describe_status(
             status,
-            paused=w.act_pause.isChecked(),
+            paused=w.view.live_paused,
             has_data=w.last_frame is not None,
             gpus_with_data=self._gpus_with_data,
             gpus_total=w.facility.n_gpus if w.facility is not None else None,
@@ -194,12 +217,6 @@ class LiveExtension(QObject):
         temps = frame.gpu.get("temp_c")
         if temps is not None:
             self._gpus_with_data = int(np.count_nonzero(np.isfinite(temps)))
-        if self.recorder is not None:
-            self._record(frame)
-        else:
-            drain = getattr(self.window.source, "drain_backfill", None)
-            if drain is not None:
-                drain()  # gap frames are for a recording; unrecorded they would pile up
         if self._dim is not None:  # a new frame re-titles the legend; keep it marked
             scene = self._dim[0]
             bar = getattr(scene, "gpu_bar", None)
@@ -210,11 +227,11 @@ class LiveExtension(QObject):
     def _on_layout(self, _facility) -> None:
         self._dim = None  # that scene is gone
         self._gpus_with_data = None
-        if self.recorder is not None:
-            self.stop_recording()
-            self.window.statusBar().showMessage(
-                "Recording stopped: a recording holds one layout", 6000
-            )
+        session = self.window.session
+        if session is not self._session:  # the window made its session with the first layout
+            self._session = session
+            session.recording_started.connect(self._recording_started)
+            session.recording_stopped.connect(self._recording_stopped)
         self._update_actions()
         self.refresh_status()
 
@@ -290,83 +307,51 @@ class LiveExtension(QObject):
             self.start_recording(path)
 
     def start_recording(self, path: str | Path) -> bool:
-        """Start appending every shown frame to a new recording at ``path``."""
-        from twin.recording import Recorder, RecordingError
+        """Record every frame the session pumps from now on into a new file at ``path``."""
+        from twin.recording import RecordingError
 
         w = self.window
-        if w.facility is None:
+        if w.session is None:
             return False
-        self.stop_recording()
         try:
-            self.recorder = Recorder(path, w.facility)
+            w.session.record(path)
         except (RecordingError, OSError, ValueError) as exc:
             QMessageBox.warning(w, "Cannot record", str(exc))
             return False
-        self.record_started = time.monotonic()
-        self.record_skipped = 0
-        self._flushed_frames = 0
-        drain = getattr(w.source, "drain_backfill", None)
-        if drain is not None:
-            drain()  # history from before the recording started is not part of it
-        self.flush_timer.start()
-        self._tick_recording()
-        self._update_actions()
-        w.statusBar().showMessage(f"Recording to {path}", 4000)
         return True
 
-    def _record(self, frame) -> None:
-        from twin.recording import RecordingError
+    def _recording_started(self, path: Path) -> None:
+        self.record_started = time.monotonic()
+        self._show_recording()
+        self._update_actions()
+        self.window.statusBar().showMessage(f"Recording to {path}", 4000)
 
-        rec = self.recorder
-        drain = getattr(self.window.source, "drain_backfill", None)
-        try:
-            if drain is not None:  # gap after a reconnect, fetched from Prometheus history
-                for old in drain():
-                    last = rec.last_time_s
-                    if (last is None or old.time_s > last) and old.time_s < frame.time_s:
-                        rec.append(old)
-            if rec.last_time_s is not None and frame.time_s <= rec.last_time_s:
-                self.record_skipped += 1  # a replay seek, or the same instant again
-                return
-            rec.append(frame)
-        except (RecordingError, OSError, ValueError) as exc:
-            path = rec.path
-            self.stop_recording()
-            QMessageBox.warning(self.window, "Recording stopped", f"{path}: {exc}")
+    def _recording_stopped(self, path: Path, frames: int, reason: str) -> None:
+        self.rec_indicator.show_elapsed(None)
+        self._update_actions()
+        if reason:
+            self.window.statusBar().showMessage(f"{path.name}: {reason}", 8000)
+            if "layout changed" not in reason:
+                QMessageBox.warning(self.window, "Recording stopped", f"{path}: {reason}")
+            return
+        self.window.statusBar().showMessage(f"Recorded {frames:,} frames to {path}", 6000)
 
-    def _tick_recording(self) -> None:
+    def _show_recording(self) -> None:
         rec = self.recorder
-        if rec is None:
+        if rec is None or self.record_started is None:
             self.rec_indicator.show_elapsed(None)
             return
-        if rec.n_frames != self._flushed_frames:
-            try:
-                rec.flush()  # durable within a second even when frames come slowly
-            except OSError as exc:
-                path = rec.path
-                self.stop_recording()
-                QMessageBox.warning(self.window, "Recording stopped", f"{path}: {exc}")
-                return
-            self._flushed_frames = rec.n_frames
         self.rec_indicator.show_elapsed(
             time.monotonic() - self.record_started, rec.n_frames, str(rec.path)
         )
 
     def stop_recording(self) -> Path | None:
         """Close the recording (flushing it); returns its path, None if none was running."""
-        rec, self.recorder = self.recorder, None
-        self.flush_timer.stop()
-        self.rec_indicator.show_elapsed(None)
-        self._update_actions()
+        rec = self.recorder
         if rec is None:
             return None
-        try:
-            rec.close()
-        except OSError as exc:
-            self.window.statusBar().showMessage(f"Closing {rec.path} failed: {exc}", 8000)
-            return rec.path
-        self.window.statusBar().showMessage(f"Recorded {rec.n_frames:,} frames to {rec.path}", 6000)
-        return rec.path
+        self.window.session.stop_recording()
+        return Path(rec.path)
 
     # ------------------------------------------------------------------ closing
     def eventFilter(self, obj, event) -> bool:  # noqa: N802

@@ -30,6 +30,8 @@ from PySide6.QtWidgets import (
 )
 
 from twin import plugins
+from twin.render import colour_modes
+from twin.ui.actions import Action, Submenu
 
 if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
@@ -204,46 +206,77 @@ class PluginsExtension:
 
     def __init__(self, window: MainWindow):
         self.window = w = window
-        self.colouring: str | None = None  # the plugin colour mode shown, if any
-        file_menu = w.menus["File"]
-        actions = file_menu.actions()
-        # before the separator above Quit, after what the other extensions put in File
-        first = actions[-2] if len(actions) >= 2 and actions[-2].isSeparator() else None
-        self.act_connect = QAction("Connect to &Source Plugin…", w)
-        self.act_connect.triggered.connect(self.connect_dialog)
-        self.import_menu = file_menu.addMenu("&Import")
-        self.export_menu = file_menu.addMenu("E&xport To")
-        for act in (self.act_connect, self.import_menu.menuAction(), self.export_menu.menuAction()):
-            if first is not None:
-                file_menu.insertAction(first, act)
-        if first is None:
-            file_menu.addAction(self.act_connect)
-        for name in plugins.names(plugins.IMPORTERS):
-            a = self.import_menu.addAction(f"{name}…")
-            a.triggered.connect(lambda _c=False, n=name: self.import_dialog(n))
-        self.export_actions = []
-        for name in plugins.names(plugins.EXPORTERS):
-            a = self.export_menu.addAction(f"{name}…")
-            a.triggered.connect(lambda _c=False, n=name: self.export_dialog(n))
-            self.export_actions.append(a)
+        reg = w.action_registry
+        self.act_connect = reg.add(
+            Action(
+                "file.connect_plugin",
+                "Connect to &Source Plugin…",
+                "File",
+                "5_live",
+                5,
+                self.connect_dialog,
+                tip="Show telemetry from an installed source plugin",
+            )
+        )
+        self.import_menu = reg.add_submenu(Submenu("File/Import", "&Import", "3_export", 1))
+        self.export_menu = reg.add_submenu(Submenu("File/Export To", "E&xport To", "3_export", 2))
+        for i, name in enumerate(plugins.names(plugins.IMPORTERS)):
+            reg.add(
+                Action(
+                    f"file.import.{name}",
+                    f"{name}…",
+                    "File/Import",
+                    "1_plugins",
+                    i,
+                    lambda n=name: self.import_dialog(n),
+                )
+            )
+        self.export_actions = [
+            reg.add(
+                Action(
+                    f"file.export.{name}",
+                    f"{name}…",
+                    "File/Export To",
+                    "1_plugins",
+                    i,
+                    lambda n=name: self.export_dialog(n),
+                )
+            )
+            for i, name in enumerate(plugins.names(plugins.EXPORTERS))
+        ]
         self.import_menu.aboutToShow.connect(lambda: _titles(self.import_menu, plugins.IMPORTERS))
         self.export_menu.aboutToShow.connect(lambda: _titles(self.export_menu, plugins.EXPORTERS))
         self.import_menu.setEnabled(bool(self.import_menu.actions()))
         self.export_menu.setEnabled(bool(self.export_actions))
-        help_menu = w.menus["Help"]
-        act = QAction("&Plugins…", w)
-        act.triggered.connect(self.show_plugins)
-        help_menu.insertAction(help_menu.actions()[-1] if help_menu.actions() else None, act)
-        self.colour_actions: dict[str, QAction] = {}
-        for name in plugins.names(plugins.COLOUR_MODES):
-            a = QAction(name, w, checkable=True)
-            a.triggered.connect(lambda _c=False, n=name: self.set_colouring(n))
-            w.colour_group.addAction(a)
-            w.colour_menu.addAction(a)
-            self.colour_actions[name] = a
-        for a in w.colour_actions.values():
-            a.triggered.connect(lambda _c=False: setattr(self, "colouring", None))
+        reg.add(Action("help.plugins", "&Plugins…", "Help", "1_help", 1, self.show_plugins))
+        view = w.view
+        self.colour_actions: dict[str, QAction] = {
+            name: reg.add(
+                Action(
+                    f"view.colour.{name}",
+                    name,
+                    "View/Colour By",
+                    "2_plugins",
+                    i,
+                    lambda n=name: self.set_colouring(n),
+                    exclusive="design_colouring",
+                )
+            )
+            for i, name in enumerate(colour_modes.plugin_modes())
+        }
+        view.events.design_colouring.connect(self._on_colouring)
         w.frame_shown.connect(self._on_frame)
+
+    @property
+    def colouring(self) -> str | None:
+        """The plugin colour mode shown, if any."""
+        name = self.window.view.design_colouring
+        return name if name in self.colour_actions else None
+
+    def _on_colouring(self, name: str) -> None:
+        act = self.colour_actions.get(name)
+        if act is not None and not act.isChecked():
+            act.setChecked(True)
 
     # ------------------------------------------------------------------ help
     def show_plugins(self) -> PluginsDialog:
@@ -348,45 +381,31 @@ class PluginsExtension:
     # ------------------------------------------------------------------ colour modes
     def set_colouring(self, name: str) -> bool:
         """Colour by a colour-mode plugin (with the frame on screen, and each new one)."""
-        from twin.render.colour_modes import apply_mode
-
         w = self.window
         if w.scene is None:
             return False
-        w.scene.clear_rack_values()
-        w.scene.clear_gpu_values()
-        try:
-            apply_mode(w.scene, name, w.last_frame)
-        except ValueError as exc:
-            QMessageBox.warning(w, "Colour By", str(exc))
-            w.set_colouring("none")
-            return False
-        self.colouring = name
-        self.colour_actions[name].setChecked(True)
-        w.plotter.render()
-        return True
+        w.view.set_design_colouring(name)  # the window applies it (and says why if it fails)
+        return w.view.design_colouring == name
 
     def _on_frame(self, frame) -> None:
-        if self.colouring is None or self.window.scene is None:
+        name = self.colouring
+        if name is None or self.window.scene is None:
             return
-        from twin.render.colour_modes import apply_mode
-
-        if not getattr(plugins.load(plugins.COLOUR_MODES, self.colouring), "uses_frame", False):
+        if not getattr(plugins.load(plugins.COLOUR_MODES, name), "uses_frame", False):
             return
-
         try:
-            apply_mode(self.window.scene, self.colouring, frame)
+            colour_modes.apply_mode(self.window.scene, name, frame)
         except ValueError:
-            self.colouring = None
-            return
-        self.window.plotter.render()
+            self.window.view.set_design_colouring("none")
+        else:
+            self.window.plotter.render()
 
 
 def _titles(menu, group: str) -> None:
     """Name each plugin's action by its title once the menu opens (the plugin loads then);
     one that fails to load keeps its name, greyed, with the error as its tooltip."""
     for action in menu.actions():
-        name = action.text().removesuffix("…")
+        name = action.objectName().rsplit(".", 1)[-1]
         if name not in plugins.names(group):
             continue
         try:

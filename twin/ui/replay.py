@@ -6,20 +6,19 @@ alarm outlines, and time-series plots of the selection. Installed on every main 
 from __future__ import annotations
 
 import math
-from collections import deque
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import QFileDialog, QMessageBox
 
 from twin.recording import RecordingError, open_recording
 from twin.render.overlays import alarm_levels
 from twin.telemetry.replay import ReplaySource
-from twin.ui.charts import ChartPanel, panels_for
-from twin.ui.describe import item_id
+from twin.ui.actions import Action
+from twin.ui.chart_feed import ChartFeed
+from twin.ui.charts import ChartPanel
 from twin.ui.events_dock import EventsPanel
 from twin.ui.overlay_controls import OverlayControls
 from twin.ui.timeline import SPEEDS, TimelineWidget
@@ -28,11 +27,6 @@ if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
 
 RECORDING_SUFFIXES = (".h5", ".hdf5")
-TICK_MS = 50  # replay polling and clock refresh
-#: Memory a live source's rolling chart buffer may hold (whole frames are kept).
-LIVE_BUFFER_BYTES = 64 << 20
-LIVE_BUFFER_MAX_FRAMES = 900
-HISTORY_RELOAD_S = 2.0  # a growing recording's plotted history is re-read this often
 
 
 class ReplayController(QObject):
@@ -44,18 +38,15 @@ class ReplayController(QObject):
         self.source = None  # the source the docks were last set up for
         self.replay: ReplaySource | None = None
         self.error_box: QMessageBox | None = None
-        self.live_frames: deque = deque(maxlen=LIVE_BUFFER_MAX_FRAMES)
         self.live_alarms: dict[str, int] = {}
         self._event_times = np.zeros(0)
         self._events: list = []
-        self._chart_item: tuple[str, int] | None = None
-        self._chart_end = -math.inf
-        self._chart_loaded_at = 0.0
 
         self.overlay = OverlayControls(window)
         self.timeline = TimelineWidget()
         self.events = EventsPanel()
         self.charts = ChartPanel()
+        self.feed = ChartFeed(window, self.charts, lambda: self.replay, lambda: self.source)
         B = Qt.DockWidgetArea.BottomDockWidgetArea
         self.timeline_dock = window.add_dock(self.timeline, "Timeline", B, "timeline")
         self.events_dock = window.add_dock(self.events, "Events", B, "events")
@@ -85,81 +76,51 @@ class ReplayController(QObject):
         window.selection_changed.connect(self._on_selection)
         window.layout_loaded.connect(self._on_layout)
         window.installEventFilter(self)
-        self.timer = QTimer(self, interval=TICK_MS)
-        self.timer.timeout.connect(self.tick)
-        self.timer.start()
+        self._session = None
 
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:
-        w = self.window
-        file_menu = w.menus["File"]
-        self.act_open = QAction("Open Re&cording…", w)
-        self.act_open.setShortcut(QKeySequence("Ctrl+Shift+O"))
-        self.act_open.setStatusTip("Replay an HDF5 recording of the hall")
-        self.act_open.triggered.connect(self.open_dialog)
-        after = w.act_open
-        acts = file_menu.actions()
-        i = acts.index(after) if after in acts else -1
-        before = acts[i + 1] if 0 <= i < len(acts) - 1 else None
-        if before is not None:
-            file_menu.insertAction(before, self.act_open)
-        else:
-            file_menu.addAction(self.act_open)
-        if "Main" in w.toolbars:
-            bar = w.toolbars["Main"]
-            first = bar.actions()[1] if len(bar.actions()) > 1 else None
-            if first is not None:
-                bar.insertAction(first, self.act_open)
-            else:
-                bar.addAction(self.act_open)
-
-        pb = w.menus["Playback"]
-        first = pb.actions()[0] if pb.actions() else None
-
-        def act(text, slot, shortcut=None):
-            a = QAction(text, w)
-            if shortcut:
-                a.setShortcut(QKeySequence(shortcut))
-            a.triggered.connect(slot)
-            if first is not None:
-                pb.insertAction(first, a)
-            else:
-                pb.addAction(a)
-            return a
-
-        self.act_play = act("&Play / Pause Replay", self.toggle_play)
-        self.act_step_back = act("Step &Back", lambda: self.step(-1), ",")
-        self.act_step_fwd = act("Step &Forward", lambda: self.step(1), ".")
-        self.act_slower = act("&Slower", lambda: self.nudge_speed(-1), "[")
-        self.act_faster = act("Fa&ster", lambda: self.nudge_speed(1), "]")
-        self.act_prev_event = act("Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left")
-        self.act_next_event = act("&Next Event", lambda: self.jump_event(1), "Ctrl+Right")
-        self.act_start = act("Jump to S&tart", self.jump_start, "Home")
-        if first is not None:
-            pb.insertSeparator(first)
-        self._replay_actions = (
-            self.act_play,
-            self.act_step_back,
-            self.act_step_fwd,
-            self.act_slower,
-            self.act_faster,
-            self.act_prev_event,
-            self.act_next_event,
-            self.act_start,
+        reg = self.window.action_registry
+        self.act_open = reg.add(
+            Action(
+                "file.open_recording",
+                "Open Re&cording…",
+                "File",
+                "1_open",
+                1,
+                self.open_dialog,
+                "Ctrl+Shift+O",
+                "Replay an HDF5 recording of the hall",
+                toolbar="Main",
+                toolbar_order=1,
+            )
         )
+        transport = (
+            ("step_back", "Step &Back", lambda: self.step(-1), ",", 1),
+            ("step_forward", "Step &Forward", lambda: self.step(1), ".", 2),
+            ("slower", "&Slower", lambda: self.nudge_speed(-1), "[", 3),
+            ("faster", "Fa&ster", lambda: self.nudge_speed(1), "]", 4),
+            ("previous_event", "Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left", 5),
+            ("next_event", "&Next Event", lambda: self.jump_event(1), "Ctrl+Right", 6),
+            ("start", "Jump to S&tart", self.jump_start, "Home", 7),
+        )
+        self._replay_actions = tuple(
+            reg.add(Action(f"playback.{aid}", title, "Playback", "1_transport", order, slot, key))
+            for aid, title, slot, key, order in transport
+        )
+        self.window.pause_handlers.append(self._play_pause)
         self._set_replay_actions(False)
+
+    def _play_pause(self) -> bool:
+        """Playback › Pause / Play (Space) plays or pauses a replay; False when none is open."""
+        if self.replay is None:
+            return False
+        self.toggle_play()
+        return True
 
     def _set_replay_actions(self, on: bool) -> None:
         for a in self._replay_actions:
             a.setEnabled(on)
-        # Space plays and pauses a replay; with a live source it pauses the updates
-        w = self.window
-        if on:
-            w.act_pause.setShortcut(QKeySequence())
-            self.act_play.setShortcut(QKeySequence("Space"))
-        else:
-            self.act_play.setShortcut(QKeySequence())
-            w.act_pause.setShortcut(QKeySequence("Space"))
 
     # ------------------------------------------------------------------ opening
     def open_dialog(self) -> None:
@@ -216,7 +177,7 @@ class ReplayController(QObject):
         except Exception as exc:
             return self._fail(path, f"{path}: unreadable recording ({type(exc).__name__}: {exc})")
         w.set_source(source)
-        self.tick()
+        w.session.tick()
         w.statusBar().showMessage(f"Replaying {path}", 4000)
         return True
 
@@ -282,15 +243,13 @@ class ReplayController(QObject):
                 event.acceptProposedAction()
                 QTimer.singleShot(0, lambda p=path: self.open_recording(p))
                 return True
-        elif t == QEvent.Type.Close:
-            self.timer.stop()
         return False
 
     # ------------------------------------------------------------------ transport
     def toggle_play(self) -> None:
         if self.replay is not None:
             self.replay.toggle()
-            self.tick()
+            self.window.session.tick()
 
     def step(self, frames: int) -> None:
         if self.replay is not None:
@@ -331,11 +290,15 @@ class ReplayController(QObject):
                 self.events.view.selectRow(row)
             self.go_to_event(event)
 
-    def go_to_event(self, event) -> None:
-        """Jump the timeline to an event and select the item it names."""
+    def go_to_event(self, event, select: bool | None = None) -> None:
+        """Jump the timeline to an event. Its item is selected when ``select`` (default: the
+        Events dock's "Select its item" box) or when nothing is selected; otherwise the
+        user's selection and its chart stay."""
         if self.replay is not None:
             self.seek(event.time_s)
-        if event.item and self.window.facility is not None:
+        if select is None:
+            select = self.events.select_item.isChecked() or self.window.selection is None
+        if select and event.item and self.window.facility is not None:
             self.window.select_id(event.item)
 
     def _span(self) -> tuple[float, float]:
@@ -344,18 +307,11 @@ class ReplayController(QObject):
 
     # ------------------------------------------------------------------ per tick
     def tick(self) -> None:
-        """Follow the window's source: set the docks up for a new one, pull replay frames
-        promptly (a seek shows within a tick), keep the clock moving."""
-        w = self.window
-        if w.source is not self.source:
-            self._source_changed(w.source)
+        """Keep the timeline in step with the replay (after every session tick): a seek shows
+        within a tick, a growing recording extends the scrubber."""
         r = self.replay
         if r is None:
             return
-        if not w.act_pause.isChecked():
-            frame = r.poll()
-            if frame is not None:
-                w.show_frame(frame)
         rec = r.recording
         if rec.n_frames and rec.end_s > self.timeline.scrubber.t1:  # a growing recording
             self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
@@ -367,7 +323,7 @@ class ReplayController(QObject):
     def _source_changed(self, source) -> None:
         self.source = source
         self.replay = source if isinstance(source, ReplaySource) else None
-        self.live_frames.clear()
+        self.feed.live_frames.clear()
         self.live_alarms = {}
         self._set_replay_actions(self.replay is not None)
         if self.replay is not None:
@@ -376,14 +332,17 @@ class ReplayController(QObject):
             self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
             self.timeline.set_speed(self.replay.speed)
             self._load_events()
+            self.charts.set_time_origin(rec.start_s)  # mm:ss, as the timeline and events
             self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}")
         else:
             self.timeline.set_live(True if source is not None else None)
             self.timeline.scrubber.set_events([], [], [])
             self.events.clear()
             self._events, self._event_times = [], np.zeros(0)
+            self.charts.set_time_origin(None)
+            self.charts.set_events([], [])
             self.timeline_dock.setWindowTitle("Timeline")
-        self._reload_chart()
+        self.feed.reload()
 
     def _load_events(self) -> None:
         rec = self.replay.recording
@@ -393,6 +352,7 @@ class ReplayController(QObject):
         self._events = events
         self._event_times = np.array([e.time_s for e in events])
         self.events.set_events(events, rec.start_s)
+        self.charts.set_events(self._event_times, [e.severity for e in events])
         self.timeline.scrubber.set_events(
             self._event_times,
             [e.severity for e in events],
@@ -412,94 +372,24 @@ class ReplayController(QObject):
             alarmed = alarm_levels(w.facility, frame.events, self.live_alarms)
             if frame.events:
                 self.events.append(list(frame.events), frame.time_s)
-            self._buffer(frame)
+            self.feed.buffer(frame)
             self.timeline.set_time(frame.time_s)
         self.overlay.apply(frame, alarmed)
         w.plotter.render()
-        self._update_chart(frame.time_s)
-
-    def _buffer(self, frame) -> None:
-        """Keep recent live frames (as many as fit ``LIVE_BUFFER_BYTES``) for the charts."""
-        per_frame = sum(
-            v.nbytes
-            for k in ("gpu", "rack", "air_unit", "cdu", "power")
-            for v in frame.group(k).values()
-        )
-        cap = int(min(max(LIVE_BUFFER_BYTES // max(per_frame, 1), 30), LIVE_BUFFER_MAX_FRAMES))
-        if self.live_frames.maxlen != cap:
-            self.live_frames = deque(self.live_frames, maxlen=cap)
-        self.live_frames.append(frame)
+        self.feed.update(frame.time_s)
 
     # ------------------------------------------------------------------ charts
     def _on_selection(self, kind: str, index: int) -> None:
-        self._chart_item = (kind, index) if kind else None
-        self._reload_chart()
+        self.feed.follow((kind, index) if kind else None)
 
     def _on_layout(self, _facility) -> None:
-        self._chart_item = None
-        self.live_frames.clear()
+        session = self.window.session
+        if session is not self._session:  # the window made its session with the first layout
+            self._session = session
+            session.source_changed.connect(self._source_changed)
+            session.status.connect(lambda _st: self.tick())
         self.live_alarms = {}
-        self.charts.clear("Select a GPU, server, rack or unit to plot its history")
-
-    def _fetch_recording(self, kind: str, index: int, metrics: list[str]):
-        rec = self.replay.recording
-        avail = {m for m, _, _ in rec.metrics.get(kind, [])}
-        return rec.history(kind, index, [m for m in metrics if m in avail])
-
-    def _fetch_live(self, kind: str, index: int, metrics: list[str]):
-        frames = list(self.live_frames)
-        times = np.array([f.time_s for f in frames])
-        out = {}
-        for m in metrics:
-            col = [f.group(kind).get(m) for f in frames]
-            out[m] = np.array(
-                [c[index] if c is not None and index < len(c) else np.nan for c in col],
-                dtype=float,
-            )
-        return times, out
-
-    def _reload_chart(self) -> None:
-        import time
-
-        w = self.window
-        item = self._chart_item
-        if item is None or w.facility is None:
-            self.charts.clear("Select a GPU, server, rack or unit to plot its history")
-            return
-        kind, index = item
-        name = f"{kind.replace('_', ' ')} {item_id(w.facility, kind, index)}"
-        if self.replay is not None:
-            fetch, where = self._fetch_recording, "recording"
-        elif self.source is not None:
-            fetch, where = self._fetch_live, "last frames"
-        else:
-            self.charts.clear(f"{name}: no telemetry (open a recording or a source)")
-            return
-        try:
-            panels = panels_for(w.facility, kind, index, fetch)
-        except (RecordingError, KeyError) as exc:
-            self.charts.clear(f"{name}: {exc}")
-            return
-        if not panels:
-            self.charts.clear(f"{name}: nothing to plot for a {kind.replace('_', ' ')}")
-            return
-        self.charts.show_panels(f"{name} — {where}", panels)
-        times = panels[0].lines[0].times if panels[0].lines else np.zeros(0)
-        self._chart_end = float(times[-1]) if len(times) else -math.inf
-        self._chart_loaded_at = time.monotonic()
-        if w.last_frame is not None:
-            self.charts.set_cursor(w.last_frame.time_s)
-
-    def _update_chart(self, t: float) -> None:
-        import time
-
-        if self._chart_item is None:
-            return
-        if self.replay is None:
-            self._reload_chart()  # rolling buffer: cheap, a few hundred frames at most
-        elif t > self._chart_end and time.monotonic() - self._chart_loaded_at > HISTORY_RELOAD_S:
-            self._reload_chart()  # the recording grew past what is plotted
-        self.charts.set_cursor(t)
+        self.feed.reset()
 
 
 def install(window: MainWindow) -> ReplayController:

@@ -60,7 +60,7 @@ def describe_status(
     gpus_total: int | None = None,
     last_error: str = "",
 ) -> StatusView:
-    """Turn a ``SourceStatus`` (or ``LiveStatus``, whose extra fields are used when present)
+    """Turn a ``SourceStatus``
     into the light's state, a one-line text, a tooltip and whether the view is stale.
 
     ``paused``: the window stopped taking frames. ``has_data``: a frame is on screen (a stale
@@ -68,51 +68,48 @@ def describe_status(
     sources that do not report it themselves. ``last_error``: the message of the last failure
     seen (a source's own message moves on once it reconnects).
     """
-    state = str(getattr(status.state, "value", status.state))
-    live = hasattr(status, "gpus_with_data")
+    state = str(status.state)
+    live = status.live
     if paused:
         state = "paused"
     parts = [state]
     if status.age_s is not None:
         parts.append(f"{format_age(status.age_s)} old")
-    if live:
+    if status.gpus_total is not None:
         gpus_with_data, gpus_total = status.gpus_with_data, status.gpus_total
     if gpus_total:
         parts.append(f"{gpus_with_data or 0:,}/{gpus_total:,} GPUs with data")
-    unmatched = getattr(status, "unmatched_series", 0)
+    unmatched = status.unmatched_series
     if live:
         parts.append(f"{unmatched:,} unmatched series")
-    retry = getattr(status, "retry_in_s", None)
+    retry = status.retry_in_s
     if state == "disconnected" and retry is not None:
         parts.append(f"retry in {retry:.0f} s")
-    stale_flag = getattr(status, "stale", None)
-    stale = bool(stale_flag) if stale_flag is not None else state in STALE_STATES
+    stale = status.stale if live else state in STALE_STATES
     stale = stale and has_data and state != "paused"
 
     tip = []
-    url = getattr(status, "url", "")
-    if url:
-        tip.append(f"Source: {url}")
+    if status.url:
+        tip.append(f"Source: {status.url}")
     tip.append(f"State: {state}")
     if status.age_s is not None:
         tip.append(f"Newest sample: {format_age(status.age_s)} old")
     tip.append(f"Frames: {status.frames:,} (dropped {status.dropped:,}), errors: {status.errors:,}")
-    poll_ms = getattr(status, "poll_ms", None)
-    if poll_ms is not None:
-        tip.append(f"Last poll: {poll_ms:.0f} ms")
+    if status.poll_ms is not None:
+        tip.append(f"Last poll: {status.poll_ms:.0f} ms")
     if unmatched:
-        examples = ", ".join(getattr(status, "unmatched_examples", ()))
+        examples = ", ".join(status.unmatched_examples)
         tip.append(
             f"Series matching no GPU: {unmatched:,}" + (f" (e.g. {examples})" if examples else "")
         )
-    missing = getattr(status, "metrics_missing", ())
-    if missing:
-        tip.append("Metrics with no series: " + ", ".join(missing))
+    if status.metrics_missing:
+        tip.append("Metrics with no series: " + ", ".join(status.metrics_missing))
     failing = state in ("disconnected", "error")
     if failing and status.message:
         last_error = status.message
     elif status.message:
         tip.append(f"Note: {status.message}")
+    last_error = last_error or status.last_error
     if last_error:
         tip.append(f"Last error: {last_error}")
     if stale:

@@ -171,9 +171,7 @@ class ThermalView(QObject):
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
-        legend = window.layer_actions.get("legend")
-        if legend is not None:
-            legend.toggled.connect(lambda _on: self._sync_layer())
+        window.view.events.layers.connect(lambda _layers: self._sync_layer())
         window.installEventFilter(self)
         QTimer.singleShot(0, self._connect_editor)  # installed after us
 

@@ -1,4 +1,4 @@
-"""A ``QUndoStack`` over a document's own undo stack (``twin.model.edits.UndoStack``).
+"""A ``QUndoStack`` over a document's own undo stack (``twin.model.history.UndoStack``).
 
 Why two stacks: the model's stack is the truth (it does the edits, merges drag steps and knows
 the saved state, and works without Qt); the ``QUndoStack`` gives the window Qt's Undo/Redo
@@ -12,8 +12,9 @@ from __future__ import annotations
 from PySide6.QtCore import QObject, Signal
 from PySide6.QtGui import QUndoCommand, QUndoStack
 
-from twin.model.document import EditError, LayoutDocument
+from twin.model.document import LayoutDocument
 from twin.model.edits import Command
+from twin.model.errors import EditError
 
 MERGE_ID = 1
 

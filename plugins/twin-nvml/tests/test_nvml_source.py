@@ -30,7 +30,13 @@ class FakeNVMLError(Exception):
     pass
 
 
-def fake_pynvml(n_gpus: int = 9) -> types.ModuleType:
+NVML_FI_DEV_MEMORY_TEMP = 82  # nvml.h
+NVML_ERROR_NOT_SUPPORTED = 3
+
+
+def fake_pynvml(n_gpus: int = 9, older: bool = False) -> types.ModuleType:
+    """A pynvml that answers only what the real one would: each call checks its constant or
+    field id. ``older``: a pynvml from before the clocks-event rename (throttle reasons)."""
     nv = types.ModuleType("pynvml")
     nv.NVMLError = FakeNVMLError
     nv.NVML_TEMPERATURE_GPU = 0
@@ -39,20 +45,40 @@ def fake_pynvml(n_gpus: int = 9) -> types.ModuleType:
     nv.nvmlShutdown = lambda: None
     nv.nvmlDeviceGetCount = lambda: n_gpus
     nv.nvmlDeviceGetHandleByIndex = lambda i: i
-    nv.nvmlDeviceGetTemperature = lambda h, kind: 40 + h
-    nv.nvmlDeviceGetPowerUsage = lambda h: 300_000 + 1000 * h  # milliwatts
+
+    def temperature(h, kind):
+        if kind != nv.NVML_TEMPERATURE_GPU:
+            raise FakeNVMLError(f"sensor {kind} not supported")
+        return 40 + h
 
     def clock(h, kind):
-        if h == 2:
+        if h == 2 or kind != nv.NVML_CLOCK_SM:
             raise FakeNVMLError("not supported")
         return 1980
 
+    def fields(h, ids):
+        out = []
+        for fid in ids:
+            ok = fid == NVML_FI_DEV_MEMORY_TEMP and h != 4  # GPU 4: no HBM sensor
+            out.append(
+                types.SimpleNamespace(
+                    fieldId=fid,
+                    nvmlReturn=0 if ok else NVML_ERROR_NOT_SUPPORTED,
+                    value=types.SimpleNamespace(uiVal=60 + h if ok else 0),
+                )
+            )
+        return out
+
+    nv.nvmlDeviceGetTemperature = temperature
+    nv.nvmlDeviceGetPowerUsage = lambda h: 300_000 + 1000 * h  # milliwatts
     nv.nvmlDeviceGetClockInfo = clock
     nv.nvmlDeviceGetUtilizationRates = lambda h: types.SimpleNamespace(gpu=50 + h)
-    nv.nvmlDeviceGetCurrentClocksEventReasons = lambda h: 0x40 if h == 1 else 0
-    nv.nvmlDeviceGetFieldValues = lambda h, ids: [
-        types.SimpleNamespace(nvmlReturn=0, value=types.SimpleNamespace(uiVal=60 + h))
-    ]
+    reasons = lambda h: 0x40 if h == 1 else 0  # noqa: E731
+    if older:
+        nv.nvmlDeviceGetCurrentClocksThrottleReasons = reasons
+    else:
+        nv.nvmlDeviceGetCurrentClocksEventReasons = reasons
+    nv.nvmlDeviceGetFieldValues = fields
     return nv
 
 
@@ -71,8 +97,9 @@ def _first_frame(src, timeout_s=5.0):
     raise AssertionError(f"no frame: {src.status()}")
 
 
-def test_reads_and_maps_local_gpus(monkeypatch, facility):
-    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml())
+@pytest.mark.parametrize("older", [False, True], ids=["pynvml", "older-pynvml"])
+def test_reads_and_maps_local_gpus(monkeypatch, facility, older):
+    monkeypatch.setitem(sys.modules, "pynvml", fake_pynvml(older=older))
     src = registry.create("nvml", facility, host="gpu-box", interval_s=0.05)
     src.start()
     try:
@@ -84,7 +111,9 @@ def test_reads_and_maps_local_gpus(monkeypatch, facility):
     assert np.isnan(frame.gpu["sm_clock_mhz"][2])  # unsupported is missing, not zero
     assert frame.gpu["sm_clock_mhz"][0] == 1980
     assert frame.gpu["throttle"][1] == 0x40
-    assert np.allclose(frame.gpu["mem_temp_c"], 60 + np.arange(8))
+    mem = frame.gpu["mem_temp_c"]
+    assert np.isnan(mem[4])  # field not supported on that GPU: missing
+    assert np.allclose(np.delete(mem, 4), 60 + np.delete(np.arange(8), 4))
     assert src.mapped_gpus == 8 and src.unmapped_gpus == 1  # the 9th GPU is not in the layout
 
 

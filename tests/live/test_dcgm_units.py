@@ -1,0 +1,182 @@
+"""The DCGM building blocks one by one, against values worked out here: the sentinels at
+their exact bounds, violation counters folded into throttle bits, the mapper's statistics
+and its UUID learning, and the frame a builder hands on."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from live_support import MYSTERY, layout_text
+
+from twin.model.frame import THROTTLE_HW_THERMAL, THROTTLE_SW_POWER_CAP, THROTTLE_SW_THERMAL
+from twin.model.loader import facility_from_text
+from twin.telemetry.dcgm import (
+    FrameBuilder,
+    GpuMapper,
+    MapStats,
+    clean_values,
+    is_plain_name,
+    metric_names,
+    series_values,
+)
+
+
+@pytest.fixture(scope="module")
+def fac():
+    return facility_from_text(layout_text())
+
+
+def test_sentinels_are_missing_exactly_at_their_bounds():
+    # int64 blanks from 0x7ffffffffffffff0, int32 blanks 0x7ffffff0..0x7fffffff, fp64 blanks
+    # from 2**47 (16 codes); everything just outside stays a number
+    values = np.array(
+        [
+            9.2e18, 9.19e18,  # int64 blank / a (huge) number
+            2147483632.0, 2147483647.0, 2147483631.0, 2147483648.0,  # int32 bounds
+            140737488355328.0, 140737488355343.0, 140737488355344.0, 140737488355327.0,
+            np.inf, -np.inf, np.nan, -5.0, 0.0, 41.5,
+        ]
+    )  # fmt: skip
+    got = clean_values(values)
+    missing = [True, False, True, True, False, False, True, True, False, False]
+    missing += [True, True, True, False, False, False]
+    np.testing.assert_array_equal(np.isnan(got), missing)
+    ok = ~np.array(missing)
+    np.testing.assert_array_equal(got[ok], values[ok])
+    # the input is left alone
+    assert values[0] == 9.2e18
+    # a clean array comes back as float64 with the same values
+    clean = clean_values(np.array([1, 2, 3], dtype=np.int32))
+    assert clean.dtype == np.float64 and clean.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_series_values_reads_go_spellings_and_skips_one_bad_value():
+    assert series_values([]).shape == (0,)
+    got = series_values(["1.5", "NaN", "+Inf", "-Inf", "2e3"])
+    assert got[0] == 1.5 and np.isnan(got[1]) and got[2] == np.inf and got[3] == -np.inf
+    assert got[4] == 2000.0
+    got = series_values(["7", "garbage", "8.25"])
+    assert got[0] == 7.0 and np.isnan(got[1]) and got[2] == 8.25 and got.dtype == np.float64
+
+
+def test_names_and_overrides():
+    assert is_plain_name("DCGM_FI_DEV_GPU_TEMP") and is_plain_name("a:b_c1")
+    assert not is_plain_name("max by (gpu) (DCGM_FI_DEV_GPU_TEMP)")
+    assert not is_plain_name("1abc") and not is_plain_name("")
+
+
+def builder(fac) -> FrameBuilder:
+    return FrameBuilder(GpuMapper(fac))
+
+
+def test_violation_counters_fold_into_the_throttle_bits(fac):
+    n = fac.n_gpus
+    b = builder(fac)
+    b.fold_violations({})  # nothing to fold: no throttle array appears
+    assert "throttle" not in b.gpu
+    throttle = np.full(n, np.nan, dtype=np.float32)
+    throttle[0] = 0
+    throttle[1] = THROTTLE_SW_POWER_CAP
+    throttle[2] = THROTTLE_HW_THERMAL
+    b.add_array("throttle", throttle)
+    thermal = np.zeros(n)
+    thermal[[1, 3, 5]] = [0.5, 2.0, np.nan]
+    power = np.zeros(n)
+    power[[0, 3]] = 1e-3
+    b.fold_violations({THROTTLE_SW_THERMAL: thermal, THROTTLE_SW_POWER_CAP: power})
+    t = b.gpu["throttle"]
+    assert t.dtype == np.float32
+    assert t[0] == THROTTLE_SW_POWER_CAP  # known 0, power counter grew
+    assert t[1] == THROTTLE_SW_POWER_CAP | THROTTLE_SW_THERMAL
+    assert t[2] == THROTTLE_HW_THERMAL  # nothing grew: as reported
+    assert t[3] == THROTTLE_SW_THERMAL | THROTTLE_SW_POWER_CAP  # unknown before, both grew
+    assert np.isnan(t[4]) and np.isnan(t[5])  # unknown and nothing (or NaN) grew: unknown
+    # without a throttle metric at all the counters alone make the bits
+    b = builder(fac)
+    b.fold_violations({THROTTLE_SW_THERMAL: thermal})
+    t = b.gpu["throttle"]
+    assert t[1] == t[3] == THROTTLE_SW_THERMAL and np.isnan(t[0]) and np.isnan(t[5])
+
+
+def test_gpus_with_data_and_the_frame(fac):
+    n = fac.n_gpus
+    b = builder(fac)
+    assert b.gpus_with_data() == 0
+    temp = np.full(n, np.nan, dtype=np.float32)
+    temp[:3] = [40, 41, 42]
+    power = np.full(n, np.nan, dtype=np.float32)
+    power[[2, 7]] = 300
+    b.add_array("temp_c", temp)
+    b.add_array("power_w", power.astype(np.float64))
+    assert b.gpus_with_data() == 4  # GPUs 0, 1, 2 and 7
+    assert b.gpu["power_w"].dtype == np.float32
+    f = b.frame(123.5)
+    assert f.time_s == 123.5
+    np.testing.assert_array_equal(f.gpu["temp_c"], temp)
+    np.testing.assert_array_equal(f.gpu["power_w"], power)
+    assert np.isnan(f.gpu["util_pct"]).all() and f.gpu["util_pct"].shape == (n,)
+    assert f.rack["inlet_c"].shape == (fac.n_racks,)
+
+
+def test_mapper_counts_matches_and_learns_uuids(fac):
+    m = GpuMapper(fac)
+    stats = MapStats()
+    labels = [
+        {"Hostname": "A01-01", "gpu": "0", "UUID": "GPU-new-uuid"},
+        {"Hostname": "nobody", "gpu": "1", "UUID": "GPU-new-uuid"},  # same GPU, renamed host
+        {"hostname": "A01-02", "gpu": "3"},  # second host label name
+        {"Hostname": "A01-01", "gpu": "x"},  # not a GPU index
+        {"Hostname": "ghost", "gpu": "0"},
+        {"UUID": f"GPU-{MYSTERY}-0005"},  # only the layout's UUID table knows it
+    ]
+    index = m.index_labels(labels, stats)
+    a1, a2, a3 = (fac.gpu_of(h, 0) for h in ("A01-01", "A01-02", "A01-03"))
+    assert index.tolist() == [a1, a1, a2 + 3, -1, -1, a3 + 5]
+    assert stats.series == 6 and stats.matched == 4
+    assert stats.unmatched == {("A01-01", "x", None), ("ghost", "0", None)}
+    # a series cached as unmatched maps once a later batch teaches its UUID
+    m2 = GpuMapper(fac)
+    s2 = MapStats()
+    first = m2.index_labels([{"Hostname": "renamed", "gpu": "2", "UUID": "GPU-u2"}], s2)
+    assert first.tolist() == [-1] and s2.matched == 0
+    again = m2.index_labels(
+        [
+            {"Hostname": "A01-02", "gpu": "2", "UUID": "GPU-u2"},
+            {"Hostname": "renamed", "gpu": "2", "UUID": "GPU-u2"},
+        ],
+        s2,
+    )
+    assert again.tolist() == [a2 + 2, a2 + 2] and s2.series == 3 and s2.matched == 2
+
+
+def test_mapper_blocks_match_labels_and_reuse_the_last_index(fac):
+    import json
+
+    from twin.telemetry.dcgm import decode_json_labels
+
+    m = GpuMapper(fac)
+    blocks = [
+        json.dumps({"Hostname": "A01-01", "gpu": "4"}).encode(),
+        json.dumps({"Hostname": "ghost", "gpu": "4"}).encode(),
+        json.dumps({"Hostname": "A01-03", "gpu": "1", "UUID": "x"}).encode(),
+    ]
+    stats = MapStats()
+    index = m.index_blocks(blocks, decode_json_labels, stats)
+    want = [fac.gpu_of("A01-01", 4), -1, fac.gpu_of("A01-03", 1)]
+    assert index.tolist() == want
+    assert stats.series == 3 and stats.matched == 2
+    assert stats.unmatched == {("ghost", "4", None)}
+    # the same blocks again: the same answer, counted again
+    again = m.index_blocks(list(blocks), decode_json_labels, stats)
+    assert again.tolist() == want and stats.series == 6 and stats.matched == 4
+
+
+def test_metric_override_errors():
+    from twin.model.schema import TelemetryMapping
+
+    names = metric_names(TelemetryMapping(metrics={"temp_c": "  my_temp  "}))
+    assert names["temp_c"] == ("my_temp",)
+    with pytest.raises(ValueError, match="unknown metric 'bogus'"):
+        metric_names(TelemetryMapping(metrics={"bogus": "x"}))
+    with pytest.raises(ValueError, match=r"telemetry.metrics.power_w: empty metric name"):
+        metric_names(TelemetryMapping(metrics={"power_w": "  "}))

@@ -1,0 +1,158 @@
+"""Design rules that need the thermal solve: what the static checks (``model.constraints``)
+cannot see, because it depends on where the air goes.
+
+From one steady solve of a hall:
+- a rack whose hottest inlet is above ASHRAE A1 recommended (27 C) is a warning, above
+  allowable (32 C) an error;
+- an air unit the solve runs at its capacity (its supply warms above the set point) is an
+  error;
+- GPUs that reach their slowdown temperature at nominal load are an error;
+and, for halls whose ``cooling_redundancy`` is N+1 or 2N, one more steady solve per running
+air unit with that unit failed: "does not survive the loss of unit X" when it leaves a rack
+outside A1 allowable, an air unit over capacity or GPUs at slowdown.
+
+CDU capacity is a static check (the liquid share of heat is known without the air), so it
+stays in ``model.constraints``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from twin.model.constraints import Violation
+from twin.model.errors import field_path
+from twin.model.facility import Facility
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
+from twin.physics.model import ThermalModel, ThermalResult
+
+
+def _rack_field(fac: Facility, r: int) -> str:
+    ri = int(fac.rack_row[r])
+    k = int(np.flatnonzero(np.flatnonzero(fac.rack_row == ri) == r)[0])
+    return field_path(("rows", ri, "racks", k))
+
+
+def _unit_field(a: int) -> str:
+    return field_path(("cooling", "air_units", a))
+
+
+def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
+    """Inlet, air-unit capacity and GPU slowdown rules from one steady result."""
+    out: list[Violation] = []
+    racks = res.grid.rack_ids
+    mx = res.rack_inlet_max_c[racks]
+    for r, t in zip(racks, mx, strict=True):
+        if not np.isfinite(t) or t <= A1_RECOMMENDED_C[1]:
+            continue
+        bad = t > A1_ALLOWABLE_C[1]
+        limit = "allowable (32 C)" if bad else "recommended (27 C)"
+        out.append(
+            Violation(
+                "thermal-inlet",
+                "error" if bad else "warning",
+                f"inlet of rack {fac.rack_ids[r]!r} reaches {t:.1f} C, above ASHRAE A1 {limit}",
+                (fac.rack_ids[r],),
+                _rack_field(fac, int(r)),
+            )
+        )
+    for a in np.flatnonzero(res.air_unit_at_capacity):
+        out.append(
+            Violation(
+                "thermal-air-unit",
+                "error",
+                f"air unit {fac.air_unit_ids[a]!r} runs at its {res.air_unit_capacity_w[a] / 1e3:.0f}"
+                f" kW capacity: its supply warms to {res.air_unit_supply_c[a]:.1f} C",
+                (fac.air_unit_ids[a],),
+                _unit_field(int(a)),
+            )
+        )
+    if res.overloaded:
+        h = fac.hall_ids[res.grid.hall]
+        out.append(
+            Violation(
+                "thermal-air-unit",
+                "error",
+                f"hall {h!r}: its racks send more heat to the air than its running air units "
+                "can remove; no steady state",
+                (h,),
+                "cooling.air_units",
+            )
+        )
+    thr = np.flatnonzero(res.gpu_throttled & (fac.gpu_hall == res.grid.hall))
+    if len(thr):
+        by_rack = np.bincount(fac.gpu_rack[thr], minlength=fac.n_racks)
+        for r in np.flatnonzero(by_rack):
+            g = thr[fac.gpu_rack[thr] == r]
+            out.append(
+                Violation(
+                    "thermal-gpu",
+                    "error",
+                    f"{by_rack[r]} GPU(s) of rack {fac.rack_ids[r]!r} reach slowdown at nominal "
+                    f"load (hottest {np.max(res.gpu_temp_c[g]):.1f} C)",
+                    (fac.rack_ids[r],),
+                    _rack_field(fac, int(r)),
+                )
+            )
+    return out
+
+
+def unit_loss_violations(
+    fac: Facility, model: ThermalModel, progress: Callable[[int, int], None] | None = None
+) -> list[Violation]:
+    """For an N+1 or 2N hall: fail each running air unit of ``model``'s hall in turn (steady
+    state); one error per unit whose loss the hall does not survive. ``model`` is left with
+    its original fan states."""
+    if fac.layout.cooling_redundancy == "N":
+        return []
+    hall = model.hall
+    before = tuple(model.failed)
+    units = [
+        i
+        for i in np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
+        if fac.air_unit_ids[i] not in before
+    ]
+    out: list[Violation] = []
+    try:
+        for k, a in enumerate(units):
+            uid = fac.air_unit_ids[a]
+            model.set_failed(before + (uid,))
+            res = model.solve()
+            why = _why_not_survived(fac, res)
+            if why:
+                out.append(
+                    Violation(
+                        "thermal-redundancy",
+                        "error",
+                        f"hall {fac.hall_ids[hall]!r} does not survive the loss of {uid!r} "
+                        f"({fac.layout.cooling_redundancy}): {why}",
+                        (uid,),
+                        _unit_field(int(a)),
+                    )
+                )
+            if progress:
+                progress(k + 1, len(units))
+    finally:
+        if units:
+            model.set_failed(before)
+    return out
+
+
+def _why_not_survived(fac: Facility, res: ThermalResult) -> str:
+    racks = res.grid.rack_ids
+    mx = res.rack_inlet_max_c[racks]
+    hot = racks[mx > A1_ALLOWABLE_C[1]]
+    parts = []
+    if len(hot):
+        worst = racks[int(np.nanargmax(mx))]
+        parts.append(
+            f"{len(hot)} rack(s) above A1 allowable (worst {fac.rack_ids[worst]!r} "
+            f"{np.nanmax(mx):.1f} C)"
+        )
+    if res.overloaded or res.air_unit_at_capacity.any():
+        parts.append("air units over capacity")
+    n_thr = int(res.gpu_throttled[fac.gpu_hall == res.grid.hall].sum())
+    if n_thr:
+        parts.append(f"{n_thr} GPU(s) at slowdown")
+    return "; ".join(parts)

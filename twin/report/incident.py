@@ -1,0 +1,176 @@
+"""What a recording says about an incident: what failed and when, the event timeline, the
+worst GPUs and racks, cooling over time, where the heat went and the throttled GPU-hours.
+
+Reads whole metric rows every ``step`` frames (``Recording.metric_rows``), at most
+``MAX_ROWS`` rows per metric, so a day-long recording costs the same as half an hour."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from twin.model.facility import Facility
+from twin.model.frame import (
+    THROTTLE_HW_POWER_BRAKE,
+    THROTTLE_HW_SLOWDOWN,
+    THROTTLE_HW_THERMAL,
+    THROTTLE_SW_THERMAL,
+    Event,
+    EventKind,
+)
+from twin.physics.energy import EnergyModel, EnergySeries, energy_series
+from twin.physics.metrics import rci_hi
+from twin.recording.reader import Recording
+
+#: Throttle reasons that mean heat or a power brake slowed the GPU (power capping is routine).
+HEAT_THROTTLE = (
+    THROTTLE_HW_SLOWDOWN | THROTTLE_SW_THERMAL | THROTTLE_HW_THERMAL | THROTTLE_HW_POWER_BRAKE
+)
+MAX_ROWS = 900
+WORST = 4
+FAILURE_KINDS = (EventKind.UNIT_FAILED, EventKind.FAILOVER)
+
+
+@dataclass
+class Incident:
+    """The figures and series of one recording, times in seconds from its start."""
+
+    path: str
+    layout_name: str
+    start_s: float
+    end_s: float
+    n_frames: int
+    step: int
+    events: list[Event]
+    t: np.ndarray  # (T,) seconds from the start
+    dt_s: float  # seconds per row
+    worst_gpus: list[int] = field(default_factory=list)
+    worst_racks: list[int] = field(default_factory=list)
+    gpu: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, WORST)
+    rack: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, WORST)
+    units: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, A)
+    hall_inlet_max_c: np.ndarray | None = None
+    hall_inlet_mean_c: np.ndarray | None = None
+    rci_hi_pct: np.ndarray | None = None
+    gpus_throttling: np.ndarray | None = None
+    throttled_gpu_hours: float = 0.0
+    it_energy_kwh: float = 0.0
+    unit_energy_kwh: np.ndarray | None = None
+    gpu_peak_c: np.ndarray | None = None
+    rack_peak_c: np.ndarray | None = None
+    energy: EnergySeries | None = None  # facility power per row (twin.physics.energy)
+
+    @property
+    def failures(self) -> list[Event]:
+        return [e for e in self.events if e.kind in FAILURE_KINDS]
+
+    def rel(self, time_s: float) -> float:
+        return time_s - self.start_s
+
+
+def gather(rec: Recording, fac: Facility) -> Incident:
+    """Everything the report shows, from an open recording of ``fac``'s layout."""
+    n = rec.n_frames
+    if n == 0:
+        raise ValueError(f"{rec.path}: the recording has no frames")
+    step = max(1, -(-n // MAX_ROWS))
+    times, _ = (
+        rec.metric_rows("rack", "inlet_c", step)
+        if "rack" in rec.metrics
+        else (rec.times[::step], None)
+    )
+    dt = float(np.median(np.diff(rec.times))) * step if n > 1 else 1.0
+    inc = Incident(
+        str(rec.path),
+        rec.layout_name,
+        rec.start_s,
+        rec.end_s,
+        n,
+        step,
+        rec.events,
+        times - rec.start_s,
+        dt,
+    )
+    if "gpu" in rec.metrics:
+        _gpus(rec, fac, inc)
+    if "rack" in rec.metrics:
+        _racks(rec, inc)
+    if "air_unit" in rec.metrics:
+        for name in ("supply_c", "return_c", "load_w", "state"):
+            inc.units[name] = rec.metric_rows("air_unit", name, step)[1]
+        load = np.nan_to_num(inc.units["load_w"])
+        inc.unit_energy_kwh = load.sum(axis=0) * dt / 3.6e6
+    inc.energy = _energy(rec, fac, step)
+    return inc
+
+
+class _RowFrame:
+    """One row of the recording's metric rows, read as a frame by the energy model."""
+
+    def __init__(self, time_s: float, groups: dict[str, dict[str, np.ndarray]]):
+        self.time_s = time_s
+        self.rack = groups.get("rack", {})
+        self.air_unit = groups.get("air_unit", {})
+        self.cdu = groups.get("cdu", {})
+        self.power = groups.get("power", {})
+
+
+def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
+    """Facility power (IT, losses, cooling, PUE) at every row, from the metrics the energy
+    model reads (those the recording lacks take the layout's values)."""
+    wanted = {
+        "rack": ("power_w",),
+        "air_unit": ("state", "flow_m3s", "supply_c"),
+        "cdu": ("state", "flow_lps", "supply_c"),
+        "power": ("state",),
+    }
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    times = rec.times[::step]
+    for kind, names in wanted.items():
+        have = {m for m, _, _ in rec.metrics.get(kind, ())}
+        for name in names:
+            if name in have:
+                times, rows.setdefault(kind, {})[name] = rec.metric_rows(kind, name, step)
+    frames = (
+        _RowFrame(float(t), {k: {n: v[i] for n, v in g.items()} for k, g in rows.items()})
+        for i, t in enumerate(times)
+    )
+    return energy_series(EnergyModel(fac), frames)
+
+
+def _gpus(rec: Recording, fac: Facility, inc: Incident) -> None:
+    step = inc.step
+    _, temp = rec.metric_rows("gpu", "temp_c", step)
+    with np.errstate(invalid="ignore"):
+        peak = np.nanmax(np.where(np.isfinite(temp), temp, -np.inf), axis=0)
+    inc.gpu_peak_c = np.where(np.isfinite(peak), peak, np.nan)
+    order = np.argsort(-np.nan_to_num(inc.gpu_peak_c, nan=-np.inf), kind="stable")
+    inc.worst_gpus = [int(g) for g in order[:WORST]]
+    inc.gpu["temp_c"] = temp[:, inc.worst_gpus]
+    for name in ("power_w", "throttle"):
+        if any(m == name for m, _, _ in rec.metrics["gpu"]):
+            rows = rec.metric_rows("gpu", name, step)[1]
+            inc.gpu[name] = rows[:, inc.worst_gpus]
+            if name == "throttle":
+                hot = (np.nan_to_num(rows).astype(np.int64) & HEAT_THROTTLE) != 0
+                inc.gpus_throttling = hot.sum(axis=1)
+                inc.throttled_gpu_hours = float(hot.sum()) * inc.dt_s / 3600.0
+                inc.gpu["throttling"] = hot[:, inc.worst_gpus].astype(float)
+
+
+def _racks(rec: Recording, inc: Incident) -> None:
+    step = inc.step
+    _, inlet = rec.metric_rows("rack", "inlet_c", step)
+    with np.errstate(invalid="ignore", all="ignore"):
+        peak = np.nanmax(np.where(np.isfinite(inlet), inlet, -np.inf), axis=0)
+        inc.rack_peak_c = np.where(np.isfinite(peak), peak, np.nan)
+        inc.hall_inlet_max_c = np.nanmax(np.where(np.isfinite(inlet), inlet, -np.inf), axis=1)
+        inc.hall_inlet_mean_c = np.nanmean(inlet, axis=1)
+    inc.rci_hi_pct = np.array([rci_hi(row) for row in inlet])
+    order = np.argsort(-np.nan_to_num(inc.rack_peak_c, nan=-np.inf), kind="stable")
+    inc.worst_racks = [int(r) for r in order[:WORST]]
+    inc.rack["inlet_c"] = inlet[:, inc.worst_racks]
+    _, power = rec.metric_rows("rack", "power_w", step)
+    inc.rack["power_w"] = power[:, inc.worst_racks]
+    inc.it_energy_kwh = float(np.nan_to_num(power).sum()) * inc.dt_s / 3.6e6
