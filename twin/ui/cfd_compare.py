@@ -37,10 +37,12 @@ FILTERS = (
 )
 
 
-def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, scale: int = 4) -> QImage:
-    """A (nx, ny) slice as an image, x to the right and y up; NaN (solids) grey."""
+def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, width_px: int = 300) -> QImage:
+    """A (nx, ny) slice as an image about ``width_px`` wide, x to the right and y up; NaN
+    (solids) grey."""
     from matplotlib import colormaps
 
+    scale = max(width_px // max(field.shape[0], 1), 1)
     f = np.asarray(field, float).T[::-1]  # rows: y from the top
     norm = np.clip((f - lo) / max(hi - lo, 1e-9), 0, 1)
     rgb = (colormaps[cmap](np.nan_to_num(norm))[..., :3] * 255).astype(np.uint8)
