@@ -133,7 +133,9 @@ def test_live_source_recolours_gpus(opened, qtbot):
     frame = sig.args[0]
     got = np.asarray(win.scene.gpu_mesh.cell_data["gpu_value"]).reshape(win.facility.n_gpus, -1)
     assert np.allclose(got[:, 0], frame.gpu["temp_c"], equal_nan=True)
-    assert any(label == "temp_c" for label, _ in win.inspector.rows())
+    rows = win.inspector.rows()
+    assert rows[0][0] == "Now"  # the live state leads, the design figures follow
+    assert any(label == "Temperature" for label, _ in rows)
     assert win.status_source.text().startswith("Source:")
     win.stop_source()
     assert win.source is None

@@ -92,7 +92,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.timeout.connect(self._tick)
         self._update_actions()
         from twin.ui.extensions import install_extensions
+        from twin.ui.solver_relay import SolverRelay
 
+        #: the one background solver of this window (thermal view, editor, what-if)
+        self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
 
     # ------------------------------------------------------------------ extension API
@@ -298,10 +301,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         sel = self.view.selection
         if sel is None or self.facility is None:
             return
-        self.inspector.show_item(self.facility, sel.kind, sel.index, self.loads)
-        live = live_rows(self.last_frame, sel.kind, sel.index)
-        if live:
-            self.inspector.add_section("Live", live)
+        # what the item is doing now leads; the design figures follow
+        live = live_rows(self.last_frame, sel.kind, sel.index, self.facility)
+        lead = [("Now", live)] if live else []
+        self.inspector.show_item(self.facility, sel.kind, sel.index, self.loads, lead=lead)
 
     # ------------------------------------------------------------------ enabling and closing
     def _update_actions(self) -> None:
@@ -321,6 +324,7 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.stop()
         if self.session is not None:
             self.session.close(timeout_s=0)
+        self.solver.shutdown()
         self.loader.wait(10000)
         if self.scene is not None:
             self.scene.remove()
