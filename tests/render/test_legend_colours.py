@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.render import style
-from twin.render.thermal_layer import A1_ALLOWABLE_C, A1_RECOMMENDED_C, inlet_lookup_table
+from twin.render.thermal_inlets import A1_ALLOWABLE_C, A1_RECOMMENDED_C, inlet_lookup_table
 
 
 def _rgb(lut, t):

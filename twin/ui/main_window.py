@@ -99,7 +99,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.timeout.connect(self._tick)
         self._update_actions()
         from twin.ui.extensions import install_extensions
+        from twin.ui.solver_relay import SolverRelay
 
+        #: the one background solver of this window (thermal view, editor, what-if)
+        self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
 
     # ------------------------------------------------------------------ extension API
@@ -328,6 +331,7 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.stop()
         if self.session is not None:
             self.session.close(timeout_s=0)
+        self.solver.shutdown()
         self.loader.wait(10000)
         if self.scene is not None:
             self.scene.remove()

@@ -130,7 +130,10 @@ def run_whatif(
     ]
     in_hall_cdus = [c for c in failures.cdus if fac.cdu_hall[fac.cdu_index[c]] == hall]
     dark_here = power.rack_dark & (fac.rack_hall == hall)
-    if in_hall_units or in_hall_cdus or dark_here.any():
+    # a start with units already off may itself be a transient under way (an overloaded hall
+    # has no steady state): follow it too
+    changing = baseline.result.overloaded or bool(baseline.off_units)
+    if in_hall_units or in_hall_cdus or dark_here.any() or changing:
         _transient(fac, start, baseline, failures, power.rack_dark, opts, res)
     else:
         _unchanged(fac, baseline, gpu_dark, res)
