@@ -18,7 +18,7 @@ from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
 from twin.model.frame import EventKind
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
-from twin.recording.reader import open_recording
+from twin.recording.reader import Recording, open_recording
 from twin.report.incident import Incident, gather
 from twin.report.svg import Series, line_chart, mmss
 
@@ -55,18 +55,20 @@ class ReportInfo:
 
 
 def build_report(
-    recording: str | Path,
+    recording: str | Path | Recording,
     out: str | Path,
     snapshot: Snapshot | None = None,
     facility: Facility | None = None,
 ) -> ReportInfo:
-    """Write the incident report of ``recording`` to ``out`` (atomically)."""
+    """Write the incident report of ``recording`` (a path, or an open ``Recording``, which
+    is read and left open: a window's replay must not open its file twice) to ``out``,
+    atomically."""
     t0 = time.perf_counter()
-    with open_recording(recording) as rec:
-        fac = facility or rec.facility()
-        rec.check_layout(fac)
-        inc = gather(rec, fac)
-        snaps = _snapshots(rec, fac, inc, snapshot) if snapshot else []
+    if isinstance(recording, Recording):
+        fac, inc, snaps = _read(recording, snapshot, facility)
+    else:
+        with open_recording(recording) as rec:
+            fac, inc, snaps = _read(rec, snapshot, facility)
     parts = [
         _summary(fac, inc),
         _timeline(inc),
@@ -85,6 +87,13 @@ def build_report(
     )
     write_text_atomic(out, html)
     return ReportInfo(Path(out), time.perf_counter() - t0, len(snaps), len(html.encode()))
+
+
+def _read(rec: Recording, snapshot: Snapshot | None, facility: Facility | None):
+    fac = facility or rec.facility()
+    rec.check_layout(fac)
+    inc = gather(rec, fac)
+    return fac, inc, (_snapshots(rec, fac, inc, snapshot) if snapshot else [])
 
 
 def _utc(t: float) -> str:
