@@ -31,7 +31,7 @@ def test_sentinels_are_missing_exactly_at_their_bounds():
     # from 2**47 (16 codes); everything just outside stays a number
     values = np.array(
         [
-            9.2e18, 9.19e18,  # int64 blank / a (huge) number
+            9223372036854775794.0, 9.2e18,  # int64 blank / a (huge) number just below the blanks
             2147483632.0, 2147483647.0, 2147483631.0, 2147483648.0,  # int32 bounds
             140737488355328.0, 140737488355343.0, 140737488355344.0, 140737488355327.0,
             np.inf, -np.inf, np.nan, -5.0, 0.0, 41.5,
@@ -44,7 +44,7 @@ def test_sentinels_are_missing_exactly_at_their_bounds():
     ok = ~np.array(missing)
     np.testing.assert_array_equal(got[ok], values[ok])
     # the input is left alone
-    assert values[0] == 9.2e18
+    assert values[0] == 9223372036854775794.0
     # a clean array comes back as float64 with the same values
     clean = clean_values(np.array([1, 2, 3], dtype=np.int32))
     assert clean.dtype == np.float64 and clean.tolist() == [1.0, 2.0, 3.0]
