@@ -154,3 +154,31 @@ def test_source_options_parse():
     }
     with pytest.raises(ValueError, match="KEY=VALUE"):
         source_options(["nope"])
+
+
+def test_search_finds_hosts_and_says_when_nothing_matches(opened, qtbot):
+    tree, f = opened.tree, opened.facility
+    host = f.host_names[-1]  # a host name is not any item's id
+    assert all(host != i for i in f.rack_ids)
+    tree.search.setText(host)
+    tree._apply_filter()  # what the debounce timer runs
+    assert tree._visible_count() > 0 and not tree.no_match.isVisible()
+    tree.view.expandAll()
+    found = []
+
+    def walk(parent):
+        for i in range(tree.proxy.rowCount(parent)):
+            idx = tree.proxy.index(i, 0, parent)
+            found.append(idx.data())
+            walk(idx)
+
+    walk(tree.proxy.index(-1, -1))
+    server = int(f.host_server[len(f.host_names) - 1])
+    rack = f.rack_ids[f.server_rack[server]]
+    assert any(str(t).startswith(f"{rack}/s") for t in found)
+    tree.search.setText("no-such-thing-here")
+    tree._apply_filter()
+    assert tree.no_match.isVisible()
+    assert "no-such-thing-here" in tree.no_match.text() and "No matches" in tree.no_match.text()
+    tree.search.clear()
+    qtbot.waitUntil(lambda: not tree.no_match.isVisible())
