@@ -237,3 +237,65 @@ def test_a_single_series_takes_the_fast_path_and_pretty_json_the_slow_one():
     m2 = parse_matrix(json.dumps(rng, indent=1).encode())
     assert m2.blocks is None and m2.labels == [{"gpu": "1"}]
     assert m2.times.tolist() == [10.0, 11.0] and m2.values.tolist() == [1.0, 2.5]
+
+
+def test_sample_times_outside_2000_to_2100_are_refused():
+    from twin.telemetry.dcgm import ResponseError, check_time
+
+    assert check_time(None) is None
+    assert check_time(946_684_800.0) == 946_684_800.0  # 2000-01-01, inclusive
+    assert check_time(4_102_444_800.0) == 4_102_444_800.0  # 2100-01-01, inclusive
+    for bad in (946_684_799.9, 4_102_444_800.1, float("nan"), float("inf"), 0.0):
+        with pytest.raises(ResponseError, match=r"impossible frame time \(.*not between 2000"):
+            check_time(bad, "frame time")
+
+
+def test_label_blocks_that_are_not_objects_and_broken_ranges():
+    import json
+
+    from twin.telemetry.dcgm import ResponseError, decode_json_labels, parse_matrix
+
+    assert decode_json_labels(b'{"gpu": "1"}') == {"gpu": "1"}
+    with pytest.raises(ResponseError, match="^series labels are not an object$"):
+        decode_json_labels(b'["gpu", "1"]')
+    with pytest.raises(ResponseError, match="^malformed series labels: "):
+        decode_json_labels(b'{"gpu": ')
+    broken = {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}}]}}
+    with pytest.raises(ResponseError, match="^malformed series in range result: KeyError"):
+        parse_matrix(json.dumps(broken).encode())
+
+
+def test_builder_arrays_are_float32_and_a_new_response_is_mapped_anew(fac):
+    import json
+
+    from twin.telemetry.dcgm import Vector, decode_json_labels
+
+    b = builder(fac)
+    blocks = [json.dumps({"Hostname": "A01-01", "gpu": str(g)}).encode() for g in range(3)]
+    b.add_vector("temp_c", Vector(values=np.array([40.0, 41.0, 42.0]), blocks=blocks))
+    assert b.gpu["temp_c"].dtype == np.float32
+    b.fold_violations({THROTTLE_SW_THERMAL: np.ones(fac.n_gpus)})
+    assert b.gpu["throttle"].dtype == np.float32
+    # another response with other series: mapped again, not given the last one's index
+    m = b.mapper
+    other = [json.dumps({"Hostname": "A01-02", "gpu": str(g)}).encode() for g in range(3)]
+    index = m.index_blocks(other, decode_json_labels, MapStats())
+    a2 = fac.gpu_of("A01-02", 0)
+    assert index.tolist() == [a2, a2 + 1, a2 + 2]
+    # a series with no host label at all is unmatched under (None, gpu, uuid)
+    stats = MapStats()
+    assert m.index_labels([{"gpu": "1"}], stats).tolist() == [-1]
+    assert stats.unmatched == {(None, "1", None)}
+
+
+def test_throttle_start_is_a_warning_and_its_end_is_information(fac):
+    from twin.telemetry.dcgm import GpuEvents
+
+    n = fac.n_gpus
+    track = GpuEvents(fac)
+    hot = np.zeros(n, dtype=np.float32)
+    hot[0] = THROTTLE_HW_THERMAL
+    (start,) = track(1.0, {"throttle": hot})
+    (end,) = track(2.0, {"throttle": np.zeros(n, dtype=np.float32)})
+    assert (start.severity, end.severity) == (1, 0)
+    assert start.message == "A01-01/gpu0 started throttling"  # no temperature given
