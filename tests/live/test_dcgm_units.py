@@ -299,3 +299,27 @@ def test_throttle_start_is_a_warning_and_its_end_is_information(fac):
     (end,) = track(2.0, {"throttle": np.zeros(n, dtype=np.float32)})
     assert (start.severity, end.severity) == (1, 0)
     assert start.message == "A01-01/gpu0 started throttling"  # no temperature given
+
+
+def test_impossible_values_are_dropped_and_counted_with_an_example(fac):
+    import json
+
+    from twin.telemetry.dcgm import Vector
+
+    b = builder(fac)
+    blocks = [json.dumps({"Hostname": "A01-01", "gpu": str(g)}).encode() for g in range(4)]
+    # 40 C is fine; +Inf and 500 C no GPU reports; -30 C is within -40..200
+    b.add_vector("temp_c", Vector(values=np.array([40.0, np.inf, 500.0, -30.0]), blocks=blocks))
+    t = b.gpu["temp_c"][:4]
+    assert t[0] == 40.0 and np.isnan(t[1]) and np.isnan(t[2]) and t[3] == -30.0
+    count, example = b.rejected["temp_c"]
+    assert count == 2 and example == np.inf  # the first bad value as the server sent it
+
+
+def test_text_label_escapes():
+    from twin.telemetry.dcgm import check_time, decode_text_labels
+
+    got = decode_text_labels('{a="x\\ny",b="q\\"r",c="s\\\\t"}')
+    assert got == {"a": "x\ny", "b": 'q"r', "c": "s\\t"}
+    with pytest.raises(ValueError, match="; nothing recorded from this answer$"):
+        check_time(1.0)
