@@ -65,3 +65,14 @@ mutate: $(STAMP)
 
 clean:
 	rm -rf $(VENV) build dist .pytest_cache
+
+# The desktop bundle: build/dist/twin/ (one folder) and dist/twin-VERSION-linux-ARCH.tar.gz.
+package: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[package]'
+	PY=$(BIN)/python packaging/build.sh
+
+# Builds the bundle, then installs it into an empty folder and runs it with no virtualenv
+# (twin --version/validate/thermal/render, the plugins, the window under Xvfb).
+package-test: package
+	TWIN_BUNDLE_TARBALL=$$(ls -t dist/twin-*-linux-*.tar.gz | head -1) \
+		$(BIN)/python -m pytest -q -p no:cacheprovider -m bundle -s tests/packaging

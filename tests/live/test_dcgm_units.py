@@ -31,7 +31,7 @@ def test_sentinels_are_missing_exactly_at_their_bounds():
     # 0x7ffffff0..0x7fffffff, fp64 blanks from 2**47 (16 codes); just outside: numbers
     values = np.array(
         [
-            9223372036854775794.0, 9.2e18,  # int64 blank / a (huge) number
+            9223372036854775794.0, 9.2e18,  # int64 blank / a (huge) number just below the blanks
             2147483632.0, 2147483647.0, 2147483631.0, 2147483648.0,  # int32 bounds
             140737488355328.0, 140737488355343.0, 140737488355344.0, 140737488355327.0,
             np.inf, -np.inf, np.nan, -5.0, 0.0, 41.5,

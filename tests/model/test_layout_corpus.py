@@ -11,7 +11,7 @@ from layout_corpus import CASES, CLASSES
 from twin.model.errors import LayoutError
 from twin.model.loader import load_layout
 
-pytestmark = pytest.mark.timeout(60)
+pytestmark = pytest.mark.timeout(180)
 
 
 def test_corpus_is_big_enough():

@@ -53,7 +53,8 @@ def test_edit_limit_is_per_cell_count():
     assert resolves_per_edit(hall, 0, 0.25)
 
 
-def test_problems_name_the_limit_and_a_cell_that_works_not_a_flag():
+def test_problems_name_the_limit_and_a_cell_that_works_not_a_flag(monkeypatch):
+    monkeypatch.setenv("TWIN_MAX_SOLVE_GB", "100")  # the cell limit, not this machine's memory
     hall = _hall(200.0, 200.0, 10.0)  # 800 x 800 x 40 = 25.6 M cells at 0.25 m
     assert cell_problem(hall, 0, 0.25) is None
     msg = cell_problem(hall, 0, 0.1)  # 2000 x 2000 x 100

@@ -66,7 +66,30 @@ def test_live_rows_show_values_and_missing(fac):
     frame = Frame.empty(0.0, fac.counts())
     frame.gpu["temp_c"][3] = 71.25
     rows = dict((k, v) for k, v, _ in live_rows(frame, "gpu", 3))
-    assert rows["temp_c"] == "71.2 °C" or rows["temp_c"] == "71.3 °C"
-    assert rows["power_w"] == "no data"
+    assert rows["Temperature"] == "71.2 °C" or rows["Temperature"] == "71.3 °C"
+    assert rows["Power"] == "no data"
     assert live_rows(None, "gpu", 3) == [] and live_rows(frame, "row", 0) == []
     assert np.isnan(frame.gpu["temp_c"][0])
+
+
+def test_live_rows_lead_with_a_tripped_state_in_words(fac):
+    """A unit the layout has on but the frame reports off reads TRIPPED, with its live supply,
+    return, flow and load against capacity in words and units."""
+    frame = Frame.empty(0.0, fac.counts())
+    a = 0
+    frame.air_unit["state"][a] = 0.0
+    frame.air_unit["supply_c"][a] = 26.4
+    frame.air_unit["return_c"][a] = 27.0
+    frame.air_unit["flow_m3s"][a] = 0.0
+    frame.air_unit["load_w"][a] = 0.0
+    rows = live_rows(frame, "air_unit", a, fac)
+    assert rows[0] == ("State", "TRIPPED", None)
+    d = {k: v for k, v, _ in rows}
+    assert d["Supply"] == "26.4 °C" and d["Return"] == "27.0 °C" and d["Airflow"] == "0.00 m³/s"
+    cap = fac.air_unit_capacity_w[a] / 1e3
+    assert d["Load"] == f"0.0 / {cap:,.0f} kW (0 %)"
+    frame.air_unit["state"][a] = 1.0
+    assert live_rows(frame, "air_unit", a, fac)[0] == ("State", "running", None)
+    frame.gpu["throttle"][2] = 0x40 | 0x04
+    g = {k: v for k, v, _ in live_rows(frame, "gpu", 2, fac)}
+    assert g["Throttling"] == "thermal slowdown (hardware), power cap"

@@ -16,6 +16,8 @@ def test_dock_shows_the_layout_pue(opened):
     expected = EnergyModel(opened.facility).breakdown()
     assert f"PUE {expected.pue:.3f}" in dock.summary.text()
     assert "energy" in opened.docks
+    act = opened.action_registry.actions["tools.optimise_set_points"]
+    assert act in opened.action_registry.menus["Tools"].actions()
 
 
 def test_frames_are_charted(opened):

@@ -39,11 +39,14 @@ def test_click_rack_in_3d_selects_it_everywhere(opened, qtbot):
     assert rows["Air units (nearest)"].startswith("CRAH-1")
     kind, idx = win.scene.selection
     assert kind == "rack" and list(idx) == [r]
-    assert win.scene._sel_mesh.n_cells == 12 and win.scene._sel_actor.GetVisibility()
+    assert (
+        win.scene.selection_view.outline_mesh.n_cells == 12
+        and win.scene.selection_view.outline_actor.GetVisibility()
+    )
     assert "rack A02" in win.status_selection.text()
     # clicking empty floor clears the selection
     _click_3d(win, qtbot, (11.5, 0.5, 0.0))
-    assert win.selection is None and win.scene._sel_mesh.n_cells == 0
+    assert win.selection is None and win.scene.selection_view.outline_mesh.n_cells == 0
 
 
 def test_tree_selection_drives_inspector_and_highlight(opened, qtbot):
@@ -64,7 +67,7 @@ def test_tree_selection_drives_inspector_and_highlight(opened, qtbot):
     g = int(np.flatnonzero(f.gpu_rack == b)[3])
     win.select("gpu", g)
     assert win.tree.current() == ("server", int(f.gpu_server[g]))
-    assert win.scene._sel_mesh.n_cells == 24  # the GPU and its rack
+    assert win.scene.selection_view.outline_mesh.n_cells == 24  # the GPU and its rack
 
 
 def test_search_filters_the_tree(opened, qtbot):
@@ -133,7 +136,9 @@ def test_live_source_recolours_gpus(opened, qtbot):
     frame = sig.args[0]
     got = np.asarray(win.scene.gpu_mesh.cell_data["gpu_value"]).reshape(win.facility.n_gpus, -1)
     assert np.allclose(got[:, 0], frame.gpu["temp_c"], equal_nan=True)
-    assert any(label == "temp_c" for label, _ in win.inspector.rows())
+    rows = win.inspector.rows()
+    assert rows[0][0] == "Now"  # the live state leads, the design figures follow
+    assert any(label == "Temperature" for label, _ in rows)
     assert win.status_source.text().startswith("Source:")
     win.stop_source()
     assert win.source is None

@@ -98,6 +98,14 @@ def test_replay_seek_play_event_and_chart(opened, qtbot, recording):
     charts = rp.charts
     assert charts.n_points() > 0 and "CRAH-1" in charts.title.text()
     assert charts.cursors and charts.cursors[0].value() == pytest.approx(rec.times[j])
+    # with a selection, a jump keeps it (and its chart) unless asked to select the event's item
+    win.select_id("A01")
+    rp.go_to_event(failed[0])
+    assert win.selection == ("rack", win.facility.rack_index["A01"])
+    assert "A01" in charts.title.text()
+    rp.events.select_item.setChecked(True)
+    rp.go_to_event(failed[0])
+    assert win.selection == ("air_unit", win.facility.air_unit_index["CRAH-1"])
     # a host plots each of its GPUs
     host = win.facility.host_names[0]
     win.select_id(host)
@@ -223,3 +231,28 @@ def test_live_simulated_source_fills_events_charts_and_outlines(opened, qtbot):
         lambda: np.array_equal(_gpu_array(win), win.last_frame.gpu["temp_c"], equal_nan=True),
         timeout=3000,
     )
+
+
+@pytest.mark.gui
+def test_export_report_and_selection_history(opened, qtbot, recording, tmp_path):
+    """File › Export Incident Report and Selection History: the files hold what the
+    recording holds."""
+    import csv
+
+    win = opened
+    rp = win.extensions["replay"]
+    ex = win.extensions["export_actions"]
+    assert ex.act_report in win.menus["File"].actions()
+    assert rp.open_recording(recording, autoplay=False)
+    win.select_id("CRAH-1")
+    out = tmp_path / "crah.csv"
+    n = ex.export_history(out)
+    rec = rp.replay.recording
+    times, values = rec.history("air_unit", win.facility.air_unit_index["CRAH-1"])
+    rows = list(csv.DictReader(out.open()))
+    assert n == len(rows) == len(times)
+    assert float(rows[-1]["state"]) == values["state"][-1] == 0.0  # tripped at +5 s
+    assert float(rows[0]["t_s"]) == 0.0
+    html = tmp_path / "report.html"
+    msg = ex.export_report(html, snapshots=False)
+    assert str(html) in msg and "CRAH-1" in html.read_text()

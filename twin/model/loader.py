@@ -23,6 +23,8 @@ from twin.model.schema import FORMAT, Layout
 from twin.model.yamlpos import lines_of, load_fast
 
 Loc = tuple
+#: Problems placed and reported at most; the rest are counted.
+MAX_PROBLEMS = 200
 
 
 def parse_layout(text: str, path: str | Path | None = None) -> Layout:
@@ -51,10 +53,13 @@ def parse_layout(text: str, path: str | Path | None = None) -> Layout:
         else:
             msg = f"not a Twin layout: 'format' must be {FORMAT!r}"
         raise LayoutError([Problem(msg, "format", lines_of(text, [("format",)])[0], name)], path)
-    if count_nodes(data) > MAX_YAML_NODES:
+    # a layout has about one value per 7 characters; aliases (*name) may repeat some, but a
+    # few hundred bytes that expand to millions of racks are an attack, not a hall
+    budget = min(MAX_YAML_NODES, 100_000 + len(text))
+    if count_nodes(data, budget) > budget:
         msg = (
-            f"too many items: more than {MAX_YAML_NODES:,} values once YAML aliases (*name) "
-            "are expanded (the limit of a layout)"
+            f"too many items: more than {budget:,} values once YAML aliases (*name) are "
+            f"expanded, in {len(text):,} characters (the limit of a layout)"
         )
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
@@ -348,14 +353,16 @@ def facility_from_text(
             ) from None
         problems = check_geometry(fac) + check_placement(layout, fac.hall_size_m)
     if problems:
+        more = len(problems) - MAX_PROBLEMS
+        problems = problems[:MAX_PROBLEMS]  # enough to act on; placing a million takes minutes
         lines = lines_of(text, [loc for loc, _ in problems])
-        raise LayoutError(
-            [
-                Problem(msg, field_path(loc), line, name)
-                for (loc, msg), line in zip(problems, lines, strict=True)
-            ],
-            path,
-        )
+        shown = [
+            Problem(msg, field_path(loc), line, name)
+            for (loc, msg), line in zip(problems, lines, strict=True)
+        ]
+        if more > 0:
+            shown.append(Problem(f"... and {more:,} more problems", "", None, name))
+        raise LayoutError(shown, path)
     fac.source_text = text
     return fac
 

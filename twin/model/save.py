@@ -480,13 +480,46 @@ def layout_differences(a: Layout, b: Layout, limit: int = 10) -> list[str]:
 
 
 # ---------------------------------------------------------------------- writing
-def save(doc: LayoutDocument, path: str | Path | None = None) -> Path:
+class ChangedOnDisk(SaveError):
+    """The file was changed by someone else since the document read or wrote it."""
+
+
+def _check_unchanged_on_disk(doc: LayoutDocument, target: Path) -> None:
+    """Saving over the document's own file must not lose what another program wrote there."""
+    if doc.path is None or doc.source_text is None:
+        return
+    try:
+        if target.resolve() != doc.path.resolve():
+            return  # Save As elsewhere: the file dialog asked about replacing it
+        current = target.read_bytes()
+    except FileNotFoundError:
+        return  # deleted meanwhile: writing it again loses nothing
+    except OSError as exc:
+        raise SaveError(f"could not check {target}: {exc.strerror or exc}") from None
+
+    def same(a: str) -> str:
+        return a.replace("\r\n", "\n")
+
+    if same(current.decode("utf-8", "replace")) != same(doc.source_text):
+        raise ChangedOnDisk(
+            f"not saved: {target.name} was changed on disk since it was opened; "
+            "save anyway to replace those changes with yours, or Save As to keep both"
+        )
+
+
+def save(
+    doc: LayoutDocument, path: str | Path | None = None, *, overwrite_changed: bool = False
+) -> Path:
     """Save (``path`` None) or Save As. Raises ``SaveError`` and leaves the file untouched if the
-    text would not load back equal to the document (e.g. the loader refuses overlapping racks).
-    On success the document is clean and its path is ``path``."""
+    text would not load back equal to the document (e.g. the loader refuses overlapping racks),
+    and ``ChangedOnDisk`` if another program changed the document's file since it was opened
+    or saved (unless ``overwrite_changed``). On success the document is clean and its path is
+    ``path``."""
     target = Path(path) if path is not None else doc.path
     if target is None:
         raise SaveError("the layout has no file yet: choose where to save it (Save As)")
+    if not overwrite_changed:
+        _check_unchanged_on_disk(doc, target)
     problems = check_references(doc.layout, doc.catalog) or check_geometry(doc.facility)
     if problems:
         raise SaveError(

@@ -30,6 +30,24 @@ CELL_STEP_M = 0.05
 MAX_CELLS = 30_000_000
 VIEW_MAX_CELLS = 1_000_000
 EDIT_MAX_CELLS = 400_000
+#: Memory of a solve per cell (flow, heat and multigrid arrays), bytes.
+BYTES_PER_CELL = 1_000
+#: Environment variable that sets the memory a solve may use, GB (default: half the RAM).
+ENV_MAX_SOLVE_GB = "TWIN_MAX_SOLVE_GB"
+
+
+def solve_memory_budget_bytes() -> int:
+    """What one solve may allocate: ``TWIN_MAX_SOLVE_GB``, else half the machine's memory."""
+    import os
+
+    try:
+        return int(float(os.environ[ENV_MAX_SOLVE_GB]) * 1e9)
+    except (KeyError, ValueError):
+        pass
+    try:
+        return os.sysconf("SC_PHYS_PAGES") * os.sysconf("SC_PAGE_SIZE") // 2
+    except (ValueError, OSError, AttributeError):
+        return MAX_CELLS * BYTES_PER_CELL
 
 
 def grid_shape(size_m, cell_m: float) -> tuple[int, int, int]:
@@ -57,6 +75,15 @@ def cell_problem(facility: Facility, hall: int, cell_m: float) -> str | None:
             f"hall {facility.hall_ids[hall]} at {cell_m} m cells is {n:,} cells "
             f"(limit {MAX_CELLS:,}); choose a coarser cell, at least "
             f"{choose_cell_m(facility, hall, MAX_CELLS):g} m"
+        )
+    budget = solve_memory_budget_bytes()
+    if n * BYTES_PER_CELL > budget:  # estimated before anything is allocated
+        fits = max(1, budget // BYTES_PER_CELL)
+        return (
+            f"hall {facility.hall_ids[hall]} at {cell_m} m cells ({n:,} cells) needs about "
+            f"{n * BYTES_PER_CELL / 1e9:.1f} GB, more than the {budget / 1e9:.1f} GB a solve may "
+            f"use ({ENV_MAX_SOLVE_GB}); choose a coarser cell, at least "
+            f"{choose_cell_m(facility, hall, fits):g} m"
         )
     return None
 

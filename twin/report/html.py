@@ -18,7 +18,7 @@ from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
 from twin.model.frame import EventKind
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
-from twin.recording.reader import open_recording
+from twin.recording.reader import Recording, open_recording
 from twin.report.incident import Incident, gather
 from twin.report.svg import Series, line_chart, mmss
 
@@ -55,24 +55,27 @@ class ReportInfo:
 
 
 def build_report(
-    recording: str | Path,
+    recording: str | Path | Recording,
     out: str | Path,
     snapshot: Snapshot | None = None,
     facility: Facility | None = None,
 ) -> ReportInfo:
-    """Write the incident report of ``recording`` to ``out`` (atomically)."""
+    """Write the incident report of ``recording`` (a path, or an open ``Recording``, which
+    is read and left open: a window's replay must not open its file twice) to ``out``,
+    atomically."""
     t0 = time.perf_counter()
-    with open_recording(recording) as rec:
-        fac = facility or rec.facility()
-        rec.check_layout(fac)
-        inc = gather(rec, fac)
-        snaps = _snapshots(rec, fac, inc, snapshot) if snapshot else []
+    if isinstance(recording, Recording):
+        fac, inc, snaps = _read(recording, snapshot, facility)
+    else:
+        with open_recording(recording) as rec:
+            fac, inc, snaps = _read(rec, snapshot, facility)
     parts = [
         _summary(fac, inc),
         _timeline(inc),
         _snap_html(snaps),
         _worst(fac, inc),
         _cooling(fac, inc),
+        _energy(inc),
         _heat(fac, inc),
     ]
     title = f"Incident report: {escape(inc.layout_name)}"
@@ -84,6 +87,13 @@ def build_report(
     )
     write_text_atomic(out, html)
     return ReportInfo(Path(out), time.perf_counter() - t0, len(snaps), len(html.encode()))
+
+
+def _read(rec: Recording, snapshot: Snapshot | None, facility: Facility | None):
+    fac = facility or rec.facility()
+    rec.check_layout(fac)
+    inc = gather(rec, fac)
+    return fac, inc, (_snapshots(rec, fac, inc, snapshot) if snapshot else [])
 
 
 def _utc(t: float) -> str:
@@ -121,6 +131,11 @@ def _summary(fac: Facility, inc: Incident) -> str:
         ),
         ("IT energy", f"{inc.it_energy_kwh:,.1f} kWh"),
     ]
+    if inc.energy is not None and len(inc.energy.time_s):
+        en = inc.energy.summary()
+        kpis.append(("facility energy", f"{en['facility_kwh']:,.1f} kWh"))
+        if en["pue"] is not None:
+            kpis.append(("PUE", f"{en['pue']:.3f}"))
     k = "".join(f'<span class="kpi"><b>{escape(v)}</b>{escape(n)}</span>' for n, v in kpis)
     return (
         f"<h2>Summary</h2><p>Layout <b>{escape(inc.layout_name)}</b>, {_utc(inc.start_s)} to "
@@ -320,6 +335,45 @@ def _cooling(fac: Facility, inc: Incident) -> str:
             )
         )
     return "\n".join(out)
+
+
+def _energy(inc: Incident) -> str:
+    """Facility power and PUE over the recording (``twin.physics.energy``)."""
+    en = inc.energy
+    if en is None or len(en.time_s) < 2:
+        return ""
+    t = en.time_s - inc.start_s
+    marks = _events_marks(inc)
+    s = en.summary()
+    return "\n".join(
+        [
+            "<h2>Energy</h2>",
+            f"<p>IT {s['it_kwh']:,.1f} kWh, facility {s['facility_kwh']:,.1f} kWh, cooling "
+            f"{s['cooling_kwh']:,.1f} kWh: PUE {s['pue']} over the span, from {s['pue_min']} "
+            f"to {s['pue_max']} frame by frame.</p>",
+            line_chart(
+                t,
+                [Series("PUE", en.pue)],
+                title="Power usage effectiveness",
+                unit="",
+                events=marks,
+                y_min_span=0.1,
+            ),
+            line_chart(
+                t,
+                [
+                    Series("facility", en.total_w / 1e3),
+                    Series("IT", en.it_w / 1e3),
+                    Series("cooling", en.cooling_w / 1e3),
+                ],
+                title="Facility power",
+                unit="kW",
+                events=marks,
+                y_floor=0.0,
+                y_min_span=20,
+            ),
+        ]
+    )
 
 
 def _heat(fac: Facility, inc: Incident) -> str:

@@ -19,6 +19,7 @@ from twin.model.frame import (
     Event,
     EventKind,
 )
+from twin.physics.energy import EnergyModel, EnergySeries, energy_series
 from twin.physics.metrics import rci_hi
 from twin.recording.reader import Recording
 
@@ -58,6 +59,7 @@ class Incident:
     unit_energy_kwh: np.ndarray | None = None
     gpu_peak_c: np.ndarray | None = None
     rack_peak_c: np.ndarray | None = None
+    energy: EnergySeries | None = None  # facility power per row (twin.physics.energy)
 
     @property
     def failures(self) -> list[Event]:
@@ -99,7 +101,42 @@ def gather(rec: Recording, fac: Facility) -> Incident:
             inc.units[name] = rec.metric_rows("air_unit", name, step)[1]
         load = np.nan_to_num(inc.units["load_w"])
         inc.unit_energy_kwh = load.sum(axis=0) * dt / 3.6e6
+    inc.energy = _energy(rec, fac, step)
     return inc
+
+
+class _RowFrame:
+    """One row of the recording's metric rows, read as a frame by the energy model."""
+
+    def __init__(self, time_s: float, groups: dict[str, dict[str, np.ndarray]]):
+        self.time_s = time_s
+        self.rack = groups.get("rack", {})
+        self.air_unit = groups.get("air_unit", {})
+        self.cdu = groups.get("cdu", {})
+        self.power = groups.get("power", {})
+
+
+def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
+    """Facility power (IT, losses, cooling, PUE) at every row, from the metrics the energy
+    model reads (those the recording lacks take the layout's values)."""
+    wanted = {
+        "rack": ("power_w",),
+        "air_unit": ("state", "flow_m3s", "supply_c"),
+        "cdu": ("state", "flow_lps", "supply_c"),
+        "power": ("state",),
+    }
+    rows: dict[str, dict[str, np.ndarray]] = {}
+    times = rec.times[::step]
+    for kind, names in wanted.items():
+        have = {m for m, _, _ in rec.metrics.get(kind, ())}
+        for name in names:
+            if name in have:
+                times, rows.setdefault(kind, {})[name] = rec.metric_rows(kind, name, step)
+    frames = (
+        _RowFrame(float(t), {k: {n: v[i] for n, v in g.items()} for k, g in rows.items()})
+        for i, t in enumerate(times)
+    )
+    return energy_series(EnergyModel(fac), frames)
 
 
 def _gpus(rec: Recording, fac: Facility, inc: Incident) -> None:

@@ -36,11 +36,9 @@ CHART_SPECS: dict[str, list[tuple[str, str, list[tuple[str, str, str, float]]]]]
         ("SM clock", "MHz", [("sm_clock_mhz", "SM clock", "#ab47bc", 1.0)]),
     ],
     "rack": [
-        (
-            "Air temperature",
-            "°C",
-            [("inlet_c", "Inlet", "#4fc3f7", 1.0), ("exhaust_c", "Exhaust", "#ff7043", 1.0)],
-        ),
+        # the A1 limits apply to the inlet only: the exhaust gets its own axis
+        ("Inlet", "°C", [("inlet_c", "Inlet", "#4fc3f7", 1.0)]),
+        ("Exhaust", "°C", [("exhaust_c", "Exhaust", "#ff7043", 1.0)]),
         ("Power", "kW", [("power_w", "Power", "#42a5f5", 1e-3)]),
     ],
     "air_unit": [
@@ -70,6 +68,36 @@ CHART_SPECS: dict[str, list[tuple[str, str, list[tuple[str, str, str, float]]]]]
 }
 #: Smallest y span per unit, so a flat line does not fill the plot with noise
 MIN_Y_RANGE = {"°C": 5.0, "W": 50.0, "kW": 5.0, "%": 10.0, "MHz": 200.0, "on": 1.2, "m³/s": 1.0}
+#: Units whose axis starts at zero: a 2 % swing of 116 kW must not look like a cliff
+ZERO_BASED = ("W", "kW", "%", "MHz", "on", "m³/s", "L/s")
+
+
+class ClockAxis(pg.AxisItem):
+    """Time axis in the timeline's terms: mm:ss from ``origin_s`` (a recording's start), or
+    wall-clock UTC (hh:mm:ss) with no origin (live)."""
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.origin_s: float | None = None
+
+    def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
+        import datetime as dt
+
+        out = []
+        for v in values:
+            if self.origin_s is not None:
+                s = int(round(v - self.origin_s))
+                sign, s = ("-" if s < 0 else ""), abs(s)
+                out.append(
+                    f"{sign}{s // 3600}:{s // 60 % 60:02d}:{s % 60:02d}"
+                    if s >= 3600
+                    else f"{sign}{s // 60:02d}:{s % 60:02d}"
+                )
+            else:
+                out.append(dt.datetime.fromtimestamp(v, dt.UTC).strftime("%H:%M:%S"))
+        return out
+
+
 #: GPUs of a server drawn as one line each (up to this many)
 MAX_GPU_LINES = 8
 
@@ -89,6 +117,17 @@ class Panel:
     unit: str
     lines: list[Line] = field(default_factory=list)
     refs: list[tuple[float, str, str]] = field(default_factory=list)  # value, label, colour
+
+
+def _legend_html(panel: Panel) -> str:
+    items = " &nbsp; ".join(
+        f'<span style="color:{line.colour}">━ {line.label}</span>' for line in panel.lines
+    )
+    return (
+        f"{panel.title}: {items}"
+        if len(panel.lines) > 1
+        else f'<span style="color:{panel.lines[0].colour}">━ {panel.title}</span>'
+    )
 
 
 def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[Panel]:
@@ -128,9 +167,11 @@ def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[
         for p in panels:
             if p.title == "Power":
                 p.refs.append((float(f.gpu_tdp_w[index]), "TDP", "#9aa4b0"))
-    if kind == "rack" and panels:
-        panels[0].refs.append((ASHRAE_A1_REC_MAX_C, "A1 recommended", "#ffb000"))
-        panels[0].refs.append((ASHRAE_A1_ALLOWABLE_MAX_C, "A1 allowable", "#ff3b3b"))
+    if kind == "rack":
+        for p in panels:
+            if p.title == "Inlet":
+                p.refs.append((ASHRAE_A1_REC_MAX_C, "A1 recommended", "#ffb000"))
+                p.refs.append((ASHRAE_A1_ALLOWABLE_MAX_C, "A1 allowable", "#ff3b3b"))
     return panels
 
 
@@ -156,7 +197,15 @@ class ChartPanel(QWidget):
         self.cursors: list[pg.InfiniteLine] = []
         self.panels: list[Panel] = []
         self.cursor_t: float | None = None
+        #: a recording's start: the time axis reads mm:ss from it, as the timeline does
+        self.time_origin_s: float | None = None
+        #: (time, colour) of events, drawn on every plot
+        self.event_marks: list[tuple[float, str]] = []
+        self.readout = QLabel("", self)
+        self.readout.setStyleSheet("color: #9aa4b0; padding: 0 4px;")
+        self.layout().insertWidget(1, self.readout)
         self.graphics.scene().sigMouseClicked.connect(self._clicked)
+        self.graphics.scene().sigMouseMoved.connect(self._hover)
 
     # ------------------------------------------------------------------ content
     def clear(self, message: str = "") -> None:
@@ -172,8 +221,12 @@ class ChartPanel(QWidget):
         self.panels = panels
         first = None
         for k, panel in enumerate(panels):
-            axis = pg.DateAxisItem(orientation="bottom", utcOffset=0)
+            axis = ClockAxis(orientation="bottom")
+            axis.origin_s = self.time_origin_s
             plot = self.graphics.addPlot(row=k, col=0, axisItems={"bottom": axis})
+            # zoom and pan the time range (wheel, drag); the value axis follows the data
+            plot.getViewBox().setMouseEnabled(x=True, y=False)
+            plot.getViewBox().setDefaultPadding(0.08)  # limit labels stay inside
             plot.showGrid(x=True, y=True, alpha=0.15)
             plot.setLabel("left", panel.unit, **{"font-size": "8pt"})
             plot.getAxis("left").setWidth(52)
@@ -182,10 +235,10 @@ class ChartPanel(QWidget):
             plot.hideButtons()
             if k < len(panels) - 1:
                 plot.getAxis("bottom").setStyle(showValues=False)
-            if panel.lines:
-                legend = plot.addLegend(offset=(-4, 2), labelTextSize="8pt", verSpacing=-6)
-                legend.setBrush(pg.mkBrush(31, 35, 41, 190))
-                legend.setColumnCount(len(panel.lines))
+            if panel.lines:  # the legend is the plot's title line: never over the data
+                plot.setTitle(_legend_html(panel), size="8pt")
+            if panel.unit in ZERO_BASED:
+                plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(None)))
             if first is None:
                 first = plot
             else:
@@ -207,7 +260,7 @@ class ChartPanel(QWidget):
                         angle=0,
                         pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                         label=label,
-                        labelOpts={"position": 0.05, "color": colour, "anchors": [(0, 1), (0, 1)]},
+                        labelOpts={"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]},
                     )
                     plot.addItem(ref)  # the range takes in the limit: how close is it
             cursor = pg.InfiniteLine(
@@ -215,6 +268,13 @@ class ChartPanel(QWidget):
             )
             cursor.setVisible(self.cursor_t is not None)
             plot.addItem(cursor, ignoreBounds=True)
+            for t, colour in self.event_marks:
+                plot.addItem(
+                    pg.InfiniteLine(
+                        t, angle=90, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine)
+                    ),
+                    ignoreBounds=True,
+                )
             self.plots.append(plot)
             self.curves.append(curves)
             self.cursors.append(cursor)
@@ -235,6 +295,51 @@ class ChartPanel(QWidget):
                 if not keep.all():
                     line.times, line.values = line.times[keep], line.values[keep]
                     curve.setData(line.times, line.values, connect="finite")
+
+    def set_time_origin(self, origin_s: float | None) -> None:
+        """Read the time axis as mm:ss from ``origin_s`` (None: wall-clock)."""
+        self.time_origin_s = origin_s
+        for plot in self.plots:
+            plot.getAxis("bottom").origin_s = origin_s
+            plot.getAxis("bottom").picture = None
+            plot.getAxis("bottom").update()
+
+    def set_events(self, times, severities) -> None:
+        """Event markers for the plots drawn from now on (warnings and worse)."""
+        colours = {1: "#ffb000", 2: "#ff3b3b"}
+        self.event_marks = [
+            (float(t), colours[int(s)])
+            for t, s in zip(times, severities, strict=True)
+            if int(s) in colours
+        ]
+
+    def readout_at(self, t: float) -> str:
+        """Every line's value at the sample nearest ``t``, in words (the hover read-out)."""
+        parts = []
+        for panel in self.panels:
+            for line in panel.lines:
+                if len(line.times) == 0:
+                    continue
+                i = int(np.clip(np.searchsorted(line.times, t), 0, len(line.times) - 1))
+                if i > 0 and abs(line.times[i - 1] - t) < abs(line.times[i] - t):
+                    i -= 1
+                v = line.values[i]
+                name = panel.title if len(panel.lines) == 1 else f"{panel.title} {line.label}"
+                parts.append(
+                    f"{name} {v:,.1f} {panel.unit}" if np.isfinite(v) else f"{name} no data"
+                )
+        if not parts:
+            return ""
+        axis = self.plots[0].getAxis("bottom") if self.plots else None
+        when = axis.tickStrings([t], 1.0, 1.0)[0] if axis is not None else f"{t:.0f}"
+        return f"{when}  " + ", ".join(parts)
+
+    def _hover(self, pos) -> None:
+        for plot in self.plots:
+            vb = plot.getViewBox()
+            if vb.sceneBoundingRect().contains(pos):
+                self.readout.setText(self.readout_at(float(vb.mapSceneToView(pos).x())))
+                return
 
     def set_cursor(self, t: float) -> None:
         self.cursor_t = float(t)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.units import load_text, power_text
 
 #: One inspector row: label, text, and the id of another item it names (or None).
 Row = tuple[str, str, str | None]
@@ -28,13 +29,11 @@ class Loads:
 
 
 def _kw(w: float) -> str:
-    return f"{w / 1e3:,.1f} kW"
+    return power_text(w)
 
 
 def _load(load_w: float, cap_w: float) -> str:
-    if cap_w <= 0:
-        return _kw(load_w)
-    return f"{load_w / 1e3:,.1f} / {cap_w / 1e3:,.0f} kW ({100 * load_w / cap_w:.0f} %)"
+    return load_text(load_w, cap_w)
 
 
 def _xy(p) -> str:
@@ -250,14 +249,14 @@ def _air_unit(f: Facility, i: int, loads: Loads) -> list[Section]:
                 ("Type", _type_name(f, u.type), None),
                 ("Hall", hall, hall),
                 ("Position", _xy(f.air_unit_center_m[i]), None),
-                ("State", u.state, None),
-                ("Supply", f"{f.air_unit_supply_c[i]:.1f} °C", None),
+                ("Design state", u.state, None),
+                ("Supply set point", f"{f.air_unit_supply_c[i]:.1f} °C", None),
                 ("Airflow", f"{f.air_unit_airflow_m3s[i]:.2f} m³/s", None),
                 ("Discharge / intake", f"{u.discharge} / {u.intake}", None),
             ],
         ),
         (
-            "Load",
+            "Design load",
             [("Share of hall load", _load(loads.air_unit_w[i], f.air_unit_capacity_w[i]), None)],
         ),
         ("Serves", _served(f, u.id)),
@@ -275,12 +274,12 @@ def _cdu(f: Facility, i: int, loads: Loads) -> list[Section]:
                 ("Type", _type_name(f, c.type), None),
                 ("Hall", hall, hall),
                 ("Position", _xy(f.cdu_center_m[i]), None),
-                ("State", c.state, None),
-                ("Supply", f"{f.cdu_supply_c[i]:.1f} °C", None),
+                ("Design state", c.state, None),
+                ("Supply set point", f"{f.cdu_supply_c[i]:.1f} °C", None),
                 ("Flow", f"{f.cdu_flow_lps[i]:.1f} L/s", None),
             ],
         ),
-        ("Load", [("Liquid load", _load(loads.cdu_w[i], f.cdu_capacity_w[i]), None)]),
+        ("Design load", [("Liquid load", _load(loads.cdu_w[i], f.cdu_capacity_w[i]), None)]),
         ("Serves", _served(f, c.id)),
     ]
 
@@ -293,7 +292,7 @@ def _power(f: Facility, i: int, loads: Loads) -> list[Section]:
         ("Device", d.id, None),
         ("Kind", f.power_kind[i], None),
         ("Type", _type_name(f, d.type), None),
-        ("State", d.state, None),
+        ("Design state", d.state, None),
         ("Efficiency", f"{100 * f.power_efficiency[i]:.1f} %", None),
     ]
     if np.isfinite(f.power_center_m[i, 0]):
@@ -305,7 +304,7 @@ def _power(f: Facility, i: int, loads: Loads) -> list[Section]:
         up.append(("", f"… and {len(down) - 12} more", None))
     return [
         ("Power device", ident),
-        ("Load", [("Normal load", _load(loads.power_w[i], f.power_capacity_w[i]), None)]),
+        ("Design load", [("Normal load", _load(loads.power_w[i], f.power_capacity_w[i]), None)]),
         ("Chain", up),
         ("Serves", _served(f, d.id)),
     ]
@@ -335,27 +334,99 @@ def item_id(f: Facility, kind: str, index: int) -> str:
     return f.ids_of(kind)[index]
 
 
-def live_rows(frame, kind: str, index: int) -> list[Row]:
-    """The newest frame's values for one item (NaN shown as 'no data'), or [] when the frame
-    has no group for this kind of item."""
-    from twin.model.frame import METRICS
+#: what a frame's metrics are called in the inspector: (label, unit shown, decimals)
+_WORDS = {
+    "temp_c": ("Temperature", "°C", 1),
+    "mem_temp_c": ("Memory (HBM)", "°C", 1),
+    "power_w": ("Power", "W", 0),
+    "util_pct": ("Utilisation", "%", 0),
+    "sm_clock_mhz": ("SM clock", "MHz", 0),
+    "inlet_c": ("Inlet", "°C", 1),
+    "exhaust_c": ("Exhaust", "°C", 1),
+    "supply_c": ("Supply", "°C", 1),
+    "return_c": ("Return", "°C", 1),
+    "flow_m3s": ("Airflow", "m³/s", 2),
+    "flow_lps": ("Flow", "L/s", 1),
+    "xid": ("Last XID error", "", 0),
+    "job": ("Job", "", 0),
+}
+_THROTTLE_WORDS = (
+    (0x40, "thermal slowdown (hardware)"),
+    (0x20, "thermal slowdown (software)"),
+    (0x08, "hardware slowdown"),
+    (0x80, "power brake"),
+    (0x04, "power cap"),
+    (0x01, "idle"),
+)
 
-    group = {"gpu": "gpu", "rack": "rack", "air_unit": "air_unit", "cdu": "cdu", "power": "power"}
-    if frame is None or kind not in group:
+
+def _state_word(kind: str, design_on: bool, v: float) -> str:
+    """Live state in words: a unit the layout has on but the frame reports off has TRIPPED."""
+    if not np.isfinite(v):
+        return "no data"
+    if v >= 0.5:
+        return "running" if kind != "power" else "energised"
+    return "TRIPPED" if design_on else "off (as designed)"
+
+
+def _design_on(f: Facility | None, kind: str, index: int) -> bool:
+    if f is None:
+        return True
+    arr = {"air_unit": f.air_unit_on, "cdu": f.cdu_on, "power": f.power_on}.get(kind)
+    return True if arr is None else bool(arr[index])
+
+
+def _capacity_w(f: Facility | None, kind: str, index: int) -> float:
+    if f is None:
+        return float("nan")
+    arr = {
+        "air_unit": f.air_unit_capacity_w,
+        "cdu": f.cdu_capacity_w,
+        "power": f.power_capacity_w,
+    }.get(kind)
+    return float("nan") if arr is None else float(arr[index])
+
+
+def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[Row]:
+    """What the item is doing now, in words and units, state first (a tripped unit reads
+    TRIPPED); [] without a frame or for kinds a frame does not carry."""
+    if frame is None or kind not in ("gpu", "rack", "air_unit", "cdu", "power"):
         return []
-    rows: list[Row] = []
-    data = frame.group(group[kind])
-    for name, unit, _res in METRICS[group[kind]]:
+    data = frame.group(kind)
+
+    def val(name: str) -> float:
         arr = data.get(name)
-        if arr is None or index >= len(arr):
+        return float(arr[index]) if arr is not None and index < len(arr) else float("nan")
+
+    rows: list[Row] = []
+    if kind in ("air_unit", "cdu", "power") and "state" in data:
+        rows.append(("State", _state_word(kind, _design_on(f, kind, index), val("state")), None))
+    if kind == "gpu" and "throttle" in data:
+        t = val("throttle")
+        words = [w for bit, w in _THROTTLE_WORDS if np.isfinite(t) and int(t) & bit]
+        rows.append(
+            (
+                "Throttling",
+                ", ".join(words) if words else "no" if np.isfinite(t) else "no data",
+                None,
+            )
+        )
+    for name, (label, unit, nd) in _WORDS.items():
+        if name not in data:
             continue
-        v = float(arr[index])
-        if name == "throttle" and np.isfinite(v):
-            text = f"0x{int(v):02x}"
-        elif name in ("job", "state", "xid") and np.isfinite(v):
-            text = str(int(v))
+        v = val(name)
+        if name in ("job", "xid"):
+            text = str(int(v)) if np.isfinite(v) else "no data"
+            if name == "job" and text == "0":
+                text = "none"
+        elif name == "power_w" and kind == "rack":
+            text = _kw(v) if np.isfinite(v) else "no data"
         else:
-            shown = {"degC": "°C", "%": "%"}.get(unit, unit)
-            text = f"{v:,.1f} {shown}" if np.isfinite(v) else "no data"
-        rows.append((name, text, None))
+            text = f"{v:,.{nd}f} {unit}".rstrip() if np.isfinite(v) else "no data"
+        rows.append((label, text, None))
+    if "load_w" in data:
+        cap = _capacity_w(f, kind, index)
+        v = val("load_w")
+        text = "no data" if not np.isfinite(v) else _load(v, cap) if np.isfinite(cap) else _kw(v)
+        rows.append(("Load", text, None))
     return rows

@@ -45,6 +45,7 @@ class EnergyDock(QObject):
         self._lock = threading.Lock()
         self._last_t: float | None = None
         self._build()
+        self._declare_actions()
         self._poll = QTimer(self, interval=200)
         self._poll.timeout.connect(self._check_done)
         window.layout_loaded.connect(self._on_layout)
@@ -88,6 +89,29 @@ class EnergyDock(QObject):
         self.widget = w
         self.dock = self.window.add_dock(w, "Energy", Qt.DockWidgetArea.RightDockWidgetArea)
         self.dock.hide()
+
+    def _declare_actions(self) -> None:
+        from twin.ui.actions import Action
+
+        reg = getattr(self.window, "action_registry", None)
+        if reg is None:
+            return
+        self.act_optimise = reg.add(
+            Action(
+                "tools.optimise_set_points",
+                "Optimise Cooling &Set Points…",
+                "Tools",
+                "3_energy",
+                1,
+                self.show_and_optimise,
+                tip="How warm can the hall run? The warmest safe supply and lowest fan flow",
+            )
+        )
+
+    def show_and_optimise(self) -> None:
+        self.dock.show()
+        self.dock.raise_()
+        self.optimise()
 
     # ------------------------------------------------------------------ figures
     def _on_layout(self, facility: Facility) -> None:

@@ -15,6 +15,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QBrush, QColor
 from PySide6.QtWidgets import (
     QAbstractItemView,
+    QCheckBox,
     QComboBox,
     QHBoxLayout,
     QHeaderView,
@@ -141,6 +142,13 @@ class EventsPanel(QWidget):
         for text, level in (("All", 0), ("Warnings +", 1), ("Critical", 2)):
             self.severity.addItem(text, level)
         self.severity.currentIndexChanged.connect(self._set_severity)
+        #: unticked: a jump keeps what the user has selected (and its chart), selecting the
+        #: event's item only when nothing is selected
+        self.select_item = QCheckBox("Select its item", self)
+        self.select_item.setToolTip(
+            "When ticked, jumping to an event selects the unit, rack or GPU it names; when "
+            "not, the current selection and its chart stay"
+        )
         self.count = QLabel("", self)
         self.count.setStyleSheet("color: #9aa4b0;")
         self.view = QTableView(self)
@@ -165,6 +173,7 @@ class EventsPanel(QWidget):
         top.setContentsMargins(0, 0, 0, 0)
         top.addWidget(self.search, 1)
         top.addWidget(self.severity)
+        top.addWidget(self.select_item)
         top.addWidget(self.count)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)

@@ -26,6 +26,8 @@ EXTENSIONS = (
     "twin.ui.live",
     "twin.ui.plugins_ui",
     "twin.ui.energy_dock",
+    "twin.ui.export_actions",
+    "twin.ui.whatif_dock",
 )
 
 

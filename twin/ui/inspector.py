@@ -41,16 +41,22 @@ class Inspector(QWidget):
         self.index: int = -1
 
     def show_item(
-        self, f: Facility | None, kind: str | None, index: int = -1, loads: Loads | None = None
+        self,
+        f: Facility | None,
+        kind: str | None,
+        index: int = -1,
+        loads: Loads | None = None,
+        lead: list | tuple = (),
     ) -> None:
-        """Fill in one item, or clear when ``kind`` is None."""
+        """Fill in one item, or clear when ``kind`` is None; ``lead``: sections shown before
+        the design ones (the live state)."""
         self.tree.clear()
         self.kind, self.index = kind, index
         if f is None or kind is None:
             self.title.setText("Nothing selected")
             return
         self.title.setText(f"{kind.replace('_', ' ').title()}  {item_id(f, kind, index)}")
-        for section, rows in describe(f, kind, index, loads):
+        for section, rows in [*lead, *describe(f, kind, index, loads)]:
             self.add_section(section, rows)
         self.tree.resizeColumnToContents(0)
 

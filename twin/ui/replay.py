@@ -290,11 +290,15 @@ class ReplayController(QObject):
                 self.events.view.selectRow(row)
             self.go_to_event(event)
 
-    def go_to_event(self, event) -> None:
-        """Jump the timeline to an event and select the item it names."""
+    def go_to_event(self, event, select: bool | None = None) -> None:
+        """Jump the timeline to an event. Its item is selected when ``select`` (default: the
+        Events dock's "Select its item" box) or when nothing is selected; otherwise the
+        user's selection and its chart stay."""
         if self.replay is not None:
             self.seek(event.time_s)
-        if event.item and self.window.facility is not None:
+        if select is None:
+            select = self.events.select_item.isChecked() or self.window.selection is None
+        if select and event.item and self.window.facility is not None:
             self.window.select_id(event.item)
 
     def _span(self) -> tuple[float, float]:
@@ -328,12 +332,15 @@ class ReplayController(QObject):
             self.timeline.scrubber.set_span(rec.start_s, rec.end_s)
             self.timeline.set_speed(self.replay.speed)
             self._load_events()
+            self.charts.set_time_origin(rec.start_s)  # mm:ss, as the timeline and events
             self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}")
         else:
             self.timeline.set_live(True if source is not None else None)
             self.timeline.scrubber.set_events([], [], [])
             self.events.clear()
             self._events, self._event_times = [], np.zeros(0)
+            self.charts.set_time_origin(None)
+            self.charts.set_events([], [])
             self.timeline_dock.setWindowTitle("Timeline")
         self.feed.reload()
 
@@ -345,6 +352,7 @@ class ReplayController(QObject):
         self._events = events
         self._event_times = np.array([e.time_s for e in events])
         self.events.set_events(events, rec.start_s)
+        self.charts.set_events(self._event_times, [e.severity for e in events])
         self.timeline.scrubber.set_events(
             self._event_times,
             [e.severity for e in events],

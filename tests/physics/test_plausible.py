@@ -1,0 +1,61 @@
+"""A solve that breaks conservation or leaves the physical range of temperatures ends with a
+ThermalError (``twin thermal`` exits non-zero), and a grid too big for the memory a solve may use
+is refused before anything is allocated."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+import pytest
+
+from twin.cli import main
+from twin.model.loader import load_layout
+from twin.physics import GridError, ThermalError, solve_steady
+from twin.physics.plausible import check_result
+
+pytestmark = pytest.mark.timeout(300)
+
+
+@pytest.fixture(scope="module")
+def room():
+    fac = load_layout("layouts/test-room.yaml")
+    return fac, solve_steady(fac, cell_m=0.25)
+
+
+def test_a_good_solve_passes(room):
+    _, res = room
+    check_result(res)  # balanced to ~1e-7, temperatures 18-40 degC
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (lambda r: {"heat_out_w": r.heat_in_w * 0.98}, "energy balance off by 0.02"),
+        (lambda r: {"heat_out_w": float("nan")}, "energy balance"),
+        (lambda r: {"mass_error": 0.011}, "mass balance off by 0.011"),
+        (lambda r: {"air_c": np.where(np.isnan(r.air_c), np.nan, 1.7e13)}, "air temperatures"),
+        (lambda r: {"air_c": np.where(np.isnan(r.air_c), np.nan, -300.0)}, "air temperatures"),
+        (lambda r: {"rack_exhaust_c": np.full_like(r.rack_exhaust_c, np.inf)}, "rack exhaust"),
+    ],
+    ids=["energy-2pc", "energy-nan", "mass-1.1pc", "air-1.7e13", "air-minus-300", "exhaust-inf"],
+)
+def test_impossible_results_are_refused(room, change, message):
+    _, res = room
+    bad = dataclasses.replace(res, **change(res))
+    with pytest.raises(ThermalError, match=message):
+        check_result(bad, "ROOM")
+
+
+def test_just_within_one_percent_passes(room):
+    _, res = room
+    check_result(dataclasses.replace(res, heat_out_w=res.heat_in_w * 0.995, mass_error=0.009))
+
+
+def test_memory_estimate_refuses_before_allocating(room, monkeypatch, capsys):
+    fac, _ = room
+    monkeypatch.setenv("TWIN_MAX_SOLVE_GB", "0.01")  # 10 MB: 10,000 cells at 1 kB each
+    with pytest.raises(GridError, match=r"needs about 0\.\d GB, more than the 0\.0 GB"):
+        solve_steady(fac, cell_m=0.25)  # 48 x 36 x 14 = 24,192 cells
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 1
+    assert "TWIN_MAX_SOLVE_GB" in capsys.readouterr().err

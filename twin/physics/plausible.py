@@ -1,0 +1,58 @@
+"""A solve that breaks conservation or physics ends with an error, never with numbers.
+
+DESIGN: mass and energy balance to within 1 %, always. A result outside that, or with air or
+device temperatures no data hall can reach, means the input or the solver went wrong, and
+printing it (``twin thermal`` exiting 0 with a 1.7e13 °C exhaust) would be worse than saying so.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from twin.physics.heat import ThermalError
+
+if TYPE_CHECKING:
+    from twin.physics.model import ThermalResult
+
+#: Largest relative mass or energy imbalance of a steady solve.
+MAX_BALANCE_ERROR = 0.01
+#: Air anywhere in a hall (°C): below freezing-point supply, above a fire's onset.
+AIR_C = (-40.0, 150.0)
+#: A GPU's junction: below the coldest supply, above any shutdown threshold.
+DEVICE_C = (-40.0, 250.0)
+
+
+def check_result(res: ThermalResult, hall: str = "") -> None:
+    """Raise ``ThermalError`` naming what is impossible about a steady result."""
+    where = f"hall {hall}: " if hall else ""
+    problems = []
+    if not np.isfinite(res.mass_error) or res.mass_error > MAX_BALANCE_ERROR:
+        problems.append(f"mass balance off by {res.mass_error:.3g} (limit {MAX_BALANCE_ERROR:g})")
+    heat = max(res.heat_in_w, 1.0)
+    if not np.isfinite(res.energy_error) or (
+        res.heat_in_w > 1.0 and res.energy_error > MAX_BALANCE_ERROR
+    ):
+        problems.append(
+            f"energy balance off by {res.energy_error:.3g} (heat in {heat / 1e3:.1f} kW, "
+            f"out {res.heat_out_w / 1e3:.1f} kW; limit {MAX_BALANCE_ERROR:g})"
+        )
+    for name, values, (lo, hi) in (
+        ("air", res.air_c, AIR_C),
+        ("rack exhaust", res.rack_exhaust_c, AIR_C),
+        ("GPU", res.gpu_temp_c, DEVICE_C),
+    ):
+        v = np.asarray(values, dtype=float)
+        v = v[~np.isnan(v)]
+        if v.size and not (np.all(np.isfinite(v)) and lo <= v.min() and v.max() <= hi):
+            problems.append(
+                f"{name} temperatures from {v.min():.4g} to {v.max():.4g} °C, outside the "
+                f"physical range {lo:g}..{hi:g} °C"
+            )
+    if problems:
+        raise ThermalError(
+            f"{where}the solve gives impossible results, so none are shown: "
+            + "; ".join(problems)
+            + " (check the layout's flows, powers and supply temperatures)"
+        )

@@ -1,0 +1,269 @@
+"""The What If dock: tick devices, run the what-if in the background, read the ranked racks
+(with the change of each rack's peak inlet from the baseline), colour the 3D GPUs by minutes
+to slowdown (dark GPUs at 0), export the table as CSV."""
+
+from __future__ import annotations
+
+import numpy as np
+from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDoubleSpinBox,
+    QFileDialog,
+    QHBoxLayout,
+    QLabel,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
+COUNTDOWN = "minutes to slowdown"
+
+
+class _Signals(QObject):
+    done = Signal(int, object, str)  # generation, (result, baseline) or None, error
+
+
+class _Job(QRunnable):
+    def __init__(self, gen, fac, fail, start, opts, signals):
+        super().__init__()
+        self.gen, self.fac, self.fail, self.start, self.opts = gen, fac, fail, start, opts
+        self.signals = signals
+
+    def run(self) -> None:
+        try:
+            from twin.whatif import Baseline, run_whatif
+            from twin.whatif.engine import whatif_hall
+
+            hall = whatif_hall(self.fac, self.fail, self.start, self.opts)
+            base = Baseline(self.fac, self.start, hall, self.opts.cell_for(self.fac, hall))
+            res = run_whatif(self.fac, self.fail, self.start, self.opts, base)
+            self.signals.done.emit(self.gen, (res, base), "")
+        except Exception as exc:  # the window must survive a failed what-if: report it
+            self.signals.done.emit(self.gen, None, f"{type(exc).__name__}: {exc}")
+
+
+class WhatIfDock(QWidget):
+    """Device list, options, result table; ``result`` holds the last ``WhatIfResult``."""
+
+    finished = Signal(object)
+
+    def __init__(self, window) -> None:
+        super().__init__(window)
+        self.window = window
+        self.result = None
+        self.baseline = None
+        self._gen = 0
+        self._pool = QThreadPool(self)
+        self._pool.setMaxThreadCount(1)
+        self._signals = _Signals()
+        self._signals.done.connect(self._done)
+        self.devices = QListWidget(self)
+        self.start = QComboBox(self)
+        self.start.addItems(["nominal load", "the frame shown now"])
+        self.minutes = QDoubleSpinBox(self, minimum=1, maximum=240, value=30, suffix=" min")
+        self.cell = QDoubleSpinBox(
+            self, minimum=0.1, maximum=0.5, value=0.25, singleStep=0.05, suffix=" m"
+        )
+        self.run_button = QPushButton("Run", self)
+        self.run_button.clicked.connect(self.run)
+        self.colour = QCheckBox("Colour 3D by minutes to slowdown", self)
+        self.colour.toggled.connect(self._apply_colour)
+        self.export = QPushButton("Export CSV…", self)
+        self.export.clicked.connect(self.export_dialog)
+        self.summary = QLabel("Tick the devices to fail and press Run.", self)
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.cellDoubleClicked.connect(self._select_row)
+        opts = QHBoxLayout()
+        for w in (QLabel("From", self), self.start, self.minutes, self.cell, self.run_button):
+            opts.addWidget(w)
+        lay = QVBoxLayout(self)
+        lay.setContentsMargins(4, 4, 4, 4)
+        lay.addWidget(QLabel("Fail:", self))
+        lay.addWidget(self.devices, 1)
+        lay.addLayout(opts)
+        lay.addWidget(self.summary)
+        lay.addWidget(self.table, 2)
+        bottom = QHBoxLayout()
+        bottom.addWidget(self.colour)
+        bottom.addWidget(self.export)
+        lay.addLayout(bottom)
+        window.layout_loaded.connect(lambda *_: self.set_facility(window.facility))
+        self.set_facility(window.facility)
+
+    def set_facility(self, fac) -> None:
+        self.devices.clear()
+        self.result = None
+        self.table.setRowCount(0)
+        if fac is None:
+            return
+        for kind, ids in (
+            ("air unit", fac.air_unit_ids),
+            ("CDU", fac.cdu_ids),
+            ("power", fac.power_ids),
+        ):
+            for i in ids:
+                it = QListWidgetItem(f"{i}  ({kind})")
+                it.setData(Qt.ItemDataRole.UserRole, i)
+                it.setFlags(it.flags() | Qt.ItemFlag.ItemIsUserCheckable)
+                it.setCheckState(Qt.CheckState.Unchecked)
+                self.devices.addItem(it)
+
+    def checked(self) -> list[str]:
+        return [
+            self.devices.item(k).data(Qt.ItemDataRole.UserRole)
+            for k in range(self.devices.count())
+            if self.devices.item(k).checkState() == Qt.CheckState.Checked
+        ]
+
+    def set_checked(self, ids: list[str]) -> None:
+        for k in range(self.devices.count()):
+            it = self.devices.item(k)
+            on = it.data(Qt.ItemDataRole.UserRole) in ids
+            it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
+
+    def run(self) -> bool:
+        """Start the what-if of the ticked devices in the background."""
+        from twin.whatif import StartState, WhatIfOptions
+
+        fac = self.window.facility
+        fail = self.checked()
+        if fac is None or not fail:
+            self.summary.setText("Tick at least one device to fail.")
+            return False
+        frame = self.window.last_frame
+        if self.start.currentIndex() == 1 and frame is not None:
+            start = StartState.from_frame(fac, frame, "the frame shown")
+        else:
+            start = StartState.nominal(fac)
+        opts = WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
+        self._gen += 1
+        self.summary.setText(f"Running: {' + '.join(fail)} from {start.label}…")
+        self._pool.start(_Job(self._gen, fac, fail, start, opts, self._signals))
+        return True
+
+    def wait(self, msecs: int = 300000) -> bool:
+        return self._pool.waitForDone(msecs)
+
+    def _done(self, gen: int, payload, error: str) -> None:
+        if gen != self._gen:
+            return
+        if payload is None:
+            self.summary.setText(f"What-if failed: {error}")
+            return
+        self.result, self.baseline = payload
+        s = self.result.summary()
+        ride = (
+            "none within the run"
+            if s["ride_through_min"] is None
+            else f"{s['ride_through_min']:.1f} min"
+        )
+        over = ", ".join(o["id"] for o in s["overloaded"]) or "none"
+        self.summary.setText(
+            f"{' + '.join(s['failed'])}: {s['racks_dark']} racks / {s['gpus_dark']} GPUs dark, "
+            f"{s['gpus_throttled']} GPUs reach slowdown (first after {ride}), "
+            f"{s['racks_outside_allowable']} racks leave A1 allowable; overloaded: {over}"
+        )
+        self._fill_table()
+        self._apply_colour()
+        self.finished.emit(self.result)
+
+    def _fill_table(self) -> None:
+        res, fac = self.result, self.window.facility
+        base_in = self.baseline.result.rack_inlet_max_c
+        rows = res.racks_ranked()
+        self.table.setRowCount(len(rows))
+
+        def txt(v, fmt="{:.1f}"):
+            return "never" if v is None else fmt.format(v)
+
+        for k, r in enumerate(rows):
+            i = fac.rack_index[r["id"]]
+            delta = None
+            if r["peak_inlet_c"] is not None and np.isfinite(base_in[i]):
+                delta = r["peak_inlet_c"] - base_in[i]
+            state = "DARK" if r["dark"] else ("one feed" if r["single_fed"] else "")
+            cells = (
+                r["id"],
+                state,
+                str(r["gpus_throttled"]),
+                txt(r["first_slowdown_min"]),
+                txt(r["outside_allowable_min"]),
+                "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f} °C",
+                "" if delta is None else f"{delta:+.1f} K",
+            )
+            for c, t in enumerate(cells):
+                self.table.setItem(k, c, QTableWidgetItem(t))
+        self.table.resizeColumnsToContents()
+
+    def countdown_minutes(self) -> np.ndarray:
+        """Per GPU: minutes to slowdown (dark GPUs 0, never: the run's length, other halls NaN)."""
+        res = self.result
+        m = res.gpu_slowdown_s / 60.0
+        m = np.where(np.isinf(m), res.duration_s / 60.0, m)
+        return np.where(res.gpu_dark, 0.0, m)
+
+    def _apply_colour(self, *_args) -> None:
+        scene = self.window.scene
+        if scene is None:
+            return
+        if self.colour.isChecked() and self.result is not None:
+            scene.set_gpu_values(
+                self.countdown_minutes(), COUNTDOWN, (0.0, self.result.duration_s / 60.0), "RdYlGn"
+            )
+        elif scene.gpu_colouring.name == COUNTDOWN:
+            scene.clear_gpu_values()
+        self.window.plotter.render()
+
+    def _select_row(self, row: int, _col: int) -> None:
+        it = self.table.item(row, 0)
+        if it is not None:
+            self.window.select_id(it.text())
+
+    def export_dialog(self) -> None:
+        if self.result is None:
+            return
+        path, _ = QFileDialog.getSaveFileName(self, "Export What-If", "whatif.csv", "CSV (*.csv)")
+        if path:
+            self.export_csv(path)
+
+    def export_csv(self, path) -> None:
+        from twin.whatif.export import write_csv
+
+        write_csv(path, self.result.racks_ranked())
+
+
+def install(window) -> WhatIfDock:
+    from twin.ui.actions import Action
+
+    dock_widget = WhatIfDock(window)
+    dock = window.add_dock(dock_widget, "What If", Qt.DockWidgetArea.RightDockWidgetArea, "whatif")
+    dock.hide()
+
+    def show() -> None:
+        dock.show()
+        dock.raise_()
+
+    window.action_registry.add(
+        Action(
+            "tools.whatif",
+            "&What If…",
+            "Tools",
+            "5_other",
+            10,
+            show,
+            tip="Fail devices and see what follows",
+        )
+    )
+    dock_widget.dock = dock
+    return dock_widget
