@@ -129,9 +129,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
     finally:
-        # counted by the recorder: an interrupt leaves the local count unassigned
-        frames = recorder.n_frames
         recorder.close()
+        # counted by the recorder: an interrupt leaves the local count unassigned
         frames = recorder.n_frames
         what = out.finish(frames)
     note = f" ({what})" if frames == 0 or out.replacing else ""
