@@ -4,6 +4,8 @@ hall re-solved."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
@@ -42,6 +44,8 @@ def _menu_action(window, text):
 def test_view_menu_toggles_overlays_after_background_solve(thermal, qtbot):
     view, win = thermal, thermal.window
     assert view.result is None and not view.busy_solving  # nothing solved until asked
+    on_gui = []  # the solver emits on its worker; the relay hands answers to the GUI thread
+    win.solver.solved.connect(lambda _a: on_gui.append(threading.current_thread()))
     act = _menu_action(win, "Air Temperature Slice (Horizontal)")
     act.trigger()
     assert act.isChecked()
@@ -50,6 +54,7 @@ def test_view_menu_toggles_overlays_after_background_solve(thermal, qtbot):
     ticks = []
     qtbot.waitUntil(lambda: ticks.append(1) or view.result is not None, timeout=SOLVE_TIMEOUT_MS)
     assert len(ticks) > 1  # the event loop kept running while the solve ran
+    assert on_gui == [threading.main_thread()]
     assert not view.busy.isVisible() and "solved" in view.status.text()
     lay = view.layer
     assert lay.scene is win.scene and lay.slice_actor.GetVisibility()

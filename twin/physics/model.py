@@ -320,8 +320,8 @@ class ThermalModel:
             x0 = self._x0_from(self._warm_air, air_w)
         self._warm_air = None
 
-        # 1e-6: temperatures within ~4e-4 K of a 1e-7 solve and an energy error ~1e-6 on the
-        # 200k-cell bench hall, two BiCGSTAB iterations (~0.1 s) fewer
+        # 1e-6: temperatures within ~4e-4 K of a 1e-7 solve and an energy error ~1e-6, for two
+        # BiCGSTAB iterations fewer
         state, at_cap, over = self.heat.solve(air_w, x0=x0, tol=HEAT_TOL)
         self.state = state
         res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)

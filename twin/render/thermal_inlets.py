@@ -23,7 +23,7 @@ INLET_CLIM_C = (10.0, 40.0)
 #: 18.0) takes the band above it.
 INLET_TABLE_C = (INLET_CLIM_C[0] - 0.05, INLET_CLIM_C[1] - 0.05)
 INLET_COLOURS = (  # (upper edge C, colour): below allowable, allowable low, recommended, ...
-    (A1_ALLOWABLE_C[0], "#3d6fd6"),
+    (A1_ALLOWABLE_C[0], "#e0403a"),  # outside allowable: red on both sides
     (A1_RECOMMENDED_C[0], "#7cc8ea"),
     (A1_RECOMMENDED_C[1], "#3dbb6a"),
     (A1_ALLOWABLE_C[1], "#f0b030"),

@@ -249,7 +249,7 @@ class ThermalLayer:
             mesh,
             scalars="air_c",
             preference="cell",
-            cmap=style.CMAP_TEMPERATURE,
+            cmap=style.CMAP_AIR,
             clim=AIR_CLIM_C,
             nan_opacity=0.0,
             show_scalar_bar=False,
