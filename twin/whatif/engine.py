@@ -7,10 +7,10 @@ CDU loops and every GPU are stepped from the pre-failure steady state with impli
 steps (``physics.transient``) and the GPU governor (``physics.ridethrough``). Throttling
 GPUs draw less, so the racks' heat follows the governor step by step.
 
-A CDU failure removes its heat rejection: its loop's supply rises to the temperature at which
-the loop carries the heat round unremoved (``devices.cdu_temps`` with the unit off); the loop's
-own water mass is not modelled, so liquid-cooled GPUs see that supply from the first step and
-ride through on their own inertia.
+A CDU failure removes its heat rejection as ``devices.cdu_temps`` models an off unit: the
+supply rises at once by load / (water flow x cp) and stays there. A real loop with no heat
+rejection keeps warming at a rate its water mass sets (not in the catalog), so for
+liquid-cooled GPUs this is optimistic; they ride through on their own inertia from that supply.
 """
 
 from __future__ import annotations
