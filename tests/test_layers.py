@@ -54,3 +54,15 @@ def test_contracts_catch_a_layer_skip_an_indirect_import_and_a_plugin_reaching_i
     assert "twin.physics is not allowed to import twin.session" in out
     assert "twin.model is not allowed to import twin.physics" in out or "_helper" in out
     assert "twin_nvml is not allowed to import twin.model" in out
+
+
+def test_built_in_sources_match_the_declared_entry_points():
+    """``twin.plugins.BUILTIN`` (used when the package metadata is missing, e.g. a checkout
+    never installed) is the same table as pyproject.toml's entry points: one list, checked."""
+    import tomllib
+
+    from twin import plugins
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["entry-points"]
+    for group, table in plugins.BUILTIN.items():
+        assert declared.get(group) == table, group

@@ -27,11 +27,11 @@ def fac():
 
 
 def test_sentinels_are_missing_exactly_at_their_bounds():
-    # int64 blanks from 0x7ffffffffffffff0, int32 blanks 0x7ffffff0..0x7fffffff, fp64 blanks
-    # from 2**47 (16 codes); everything just outside stays a number
+    # int64 blanks 0x7ffffffffffffff0.. (all ~9.2234e18 as float64), int32 blanks
+    # 0x7ffffff0..0x7fffffff, fp64 blanks from 2**47 (16 codes); just outside: numbers
     values = np.array(
         [
-            9.2e18, 9.19e18,  # int64 blank / a (huge) number
+            9223372036854775794.0, 9.2e18,  # int64 blank / a (huge) number just below the blanks
             2147483632.0, 2147483647.0, 2147483631.0, 2147483648.0,  # int32 bounds
             140737488355328.0, 140737488355343.0, 140737488355344.0, 140737488355327.0,
             np.inf, -np.inf, np.nan, -5.0, 0.0, 41.5,
@@ -44,7 +44,7 @@ def test_sentinels_are_missing_exactly_at_their_bounds():
     ok = ~np.array(missing)
     np.testing.assert_array_equal(got[ok], values[ok])
     # the input is left alone
-    assert values[0] == 9.2e18
+    assert values[0] == 9223372036854775794.0
     # a clean array comes back as float64 with the same values
     clean = clean_values(np.array([1, 2, 3], dtype=np.int32))
     assert clean.dtype == np.float64 and clean.tolist() == [1.0, 2.0, 3.0]
@@ -180,3 +180,146 @@ def test_metric_override_errors():
         metric_names(TelemetryMapping(metrics={"bogus": "x"}))
     with pytest.raises(ValueError, match=r"telemetry.metrics.power_w: empty metric name"):
         metric_names(TelemetryMapping(metrics={"power_w": "  "}))
+
+
+def test_response_errors_say_what_was_wrong():
+    import json
+
+    from twin.telemetry.dcgm import ResponseError, parse_matrix, parse_scalar, parse_vector
+
+    def err(fn, body) -> str:
+        with pytest.raises(ResponseError) as info:
+            fn(body if isinstance(body, bytes) else json.dumps(body).encode())
+        return str(info.value)
+
+    assert err(parse_vector, b"<html>").startswith("response is not JSON: ")
+    assert err(parse_vector, [1, 2]) == "response is not a JSON object"
+    assert err(parse_vector, {"status": "error"}) == "query failed: error: no error message"
+    assert (
+        err(parse_vector, {"status": "error", "errorType": "bad_data", "error": "parse error"})
+        == "query failed: bad_data: parse error"
+    )
+    assert (
+        err(parse_vector, {"status": "success", "data": {}}) == "response has no data.result list"
+    )
+    scalar = {"status": "success", "data": {"resultType": "scalar", "result": [1.5, "3"]}}
+    assert err(parse_vector, scalar) == "query returned a scalar, not one series per GPU"
+    matrix = {"status": "success", "data": {"resultType": "matrix", "result": []}}
+    assert err(parse_vector, matrix) == "expected an instant vector, got resultType 'matrix'"
+    vec = {"status": "success", "data": {"resultType": "vector", "result": []}}
+    assert err(parse_matrix, vec) == "expected a range matrix, got resultType 'vector'"
+    # scalars: the value of a scalar result, the first sample of a vector, None when empty
+    assert parse_scalar(json.dumps(scalar).encode()) == 3.0
+    one = {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {}, "value": [1.0, "42.5"]}]}}  # fmt: skip
+    assert parse_scalar(json.dumps(one).encode()) == 42.5
+    assert parse_scalar(json.dumps(vec).encode()) is None
+
+
+def test_a_single_series_takes_the_fast_path_and_pretty_json_the_slow_one():
+    import json
+
+    from twin.telemetry.dcgm import parse_matrix, parse_vector
+
+    one = {"status": "success", "data": {"resultType": "vector", "result": [
+        {"metric": {"Hostname": "A01-01", "gpu": "0"}, "value": [1800000000.5, "41"]}]}}  # fmt: skip
+    fast = parse_vector(json.dumps(one, separators=(",", ":")).encode())
+    assert fast.blocks is not None and fast.values.tolist() == [41.0] and fast.time_s == 1.8e9 + 0.5
+    slow = parse_vector(json.dumps(one, indent=2).encode())
+    assert slow.blocks is None and slow.labels == [{"Hostname": "A01-01", "gpu": "0"}]
+    assert slow.values.dtype == np.float64 and slow.values.tolist() == [41.0]
+    assert slow.time_s == 1.8e9 + 0.5
+    rng = {"status": "success", "data": {"resultType": "matrix", "result": [
+        {"metric": {"gpu": "1"}, "values": [[10, "1"], [11, "2.5"]]}]}}  # fmt: skip
+    m = parse_matrix(json.dumps(rng, separators=(",", ":")).encode())
+    assert m.blocks is not None and m.lens.tolist() == [2]
+    assert m.times.tolist() == [10.0, 11.0] and m.values.tolist() == [1.0, 2.5]
+    m2 = parse_matrix(json.dumps(rng, indent=1).encode())
+    assert m2.blocks is None and m2.labels == [{"gpu": "1"}]
+    assert m2.times.tolist() == [10.0, 11.0] and m2.values.tolist() == [1.0, 2.5]
+
+
+def test_sample_times_outside_2000_to_2100_are_refused():
+    from twin.telemetry.dcgm import ResponseError, check_time
+
+    assert check_time(None) is None
+    assert check_time(946_684_800.0) == 946_684_800.0  # 2000-01-01, inclusive
+    assert check_time(4_102_444_800.0) == 4_102_444_800.0  # 2100-01-01, inclusive
+    for bad in (946_684_799.9, 4_102_444_800.1, float("nan"), float("inf"), 0.0):
+        with pytest.raises(ResponseError, match=r"impossible frame time \(.*not between 2000"):
+            check_time(bad, "frame time")
+
+
+def test_label_blocks_that_are_not_objects_and_broken_ranges():
+    import json
+
+    from twin.telemetry.dcgm import ResponseError, decode_json_labels, parse_matrix
+
+    assert decode_json_labels(b'{"gpu": "1"}') == {"gpu": "1"}
+    with pytest.raises(ResponseError, match="^series labels are not an object$"):
+        decode_json_labels(b'["gpu", "1"]')
+    with pytest.raises(ResponseError, match="^malformed series labels: "):
+        decode_json_labels(b'{"gpu": ')
+    broken = {"status": "success", "data": {"resultType": "matrix", "result": [{"metric": {}}]}}
+    with pytest.raises(ResponseError, match="^malformed series in range result: KeyError"):
+        parse_matrix(json.dumps(broken).encode())
+
+
+def test_builder_arrays_are_float32_and_a_new_response_is_mapped_anew(fac):
+    import json
+
+    from twin.telemetry.dcgm import Vector, decode_json_labels
+
+    b = builder(fac)
+    blocks = [json.dumps({"Hostname": "A01-01", "gpu": str(g)}).encode() for g in range(3)]
+    b.add_vector("temp_c", Vector(values=np.array([40.0, 41.0, 42.0]), blocks=blocks))
+    assert b.gpu["temp_c"].dtype == np.float32
+    b.fold_violations({THROTTLE_SW_THERMAL: np.ones(fac.n_gpus)})
+    assert b.gpu["throttle"].dtype == np.float32
+    # another response with other series: mapped again, not given the last one's index
+    m = b.mapper
+    other = [json.dumps({"Hostname": "A01-02", "gpu": str(g)}).encode() for g in range(3)]
+    index = m.index_blocks(other, decode_json_labels, MapStats())
+    a2 = fac.gpu_of("A01-02", 0)
+    assert index.tolist() == [a2, a2 + 1, a2 + 2]
+    # a series with no host label at all is unmatched under (None, gpu, uuid)
+    stats = MapStats()
+    assert m.index_labels([{"gpu": "1"}], stats).tolist() == [-1]
+    assert stats.unmatched == {(None, "1", None)}
+
+
+def test_throttle_start_is_a_warning_and_its_end_is_information(fac):
+    from twin.telemetry.dcgm import GpuEvents
+
+    n = fac.n_gpus
+    track = GpuEvents(fac)
+    hot = np.zeros(n, dtype=np.float32)
+    hot[0] = THROTTLE_HW_THERMAL
+    (start,) = track(1.0, {"throttle": hot})
+    (end,) = track(2.0, {"throttle": np.zeros(n, dtype=np.float32)})
+    assert (start.severity, end.severity) == (1, 0)
+    assert start.message == "A01-01/gpu0 started throttling"  # no temperature given
+
+
+def test_impossible_values_are_dropped_and_counted_with_an_example(fac):
+    import json
+
+    from twin.telemetry.dcgm import Vector
+
+    b = builder(fac)
+    blocks = [json.dumps({"Hostname": "A01-01", "gpu": str(g)}).encode() for g in range(4)]
+    # 40 C is fine; +Inf and 500 C no GPU reports; -30 C is within -40..200
+    b.add_vector("temp_c", Vector(values=np.array([40.0, np.inf, 500.0, -30.0]), blocks=blocks))
+    t = b.gpu["temp_c"][:4]
+    assert t[0] == 40.0 and np.isnan(t[1]) and np.isnan(t[2]) and t[3] == -30.0
+    count, example = b.rejected["temp_c"]
+    assert count == 2 and example == np.inf  # the first bad value as the server sent it
+
+
+def test_text_label_escapes():
+    from twin.telemetry.dcgm import check_time, decode_text_labels
+
+    got = decode_text_labels('{a="x\\ny",b="q\\"r",c="s\\\\t"}')
+    assert got == {"a": "x\ny", "b": 'q"r', "c": "s\\t"}
+    with pytest.raises(ValueError, match="; nothing recorded from this answer$"):
+        check_time(1.0)

@@ -359,3 +359,24 @@ def test_scrape_text_exposition_garbage_is_no_crash(serve, facility):
         assert st.gpus_with_data == 0
     finally:
         src.stop()
+
+
+def test_twin_record_with_unknown_hosts_is_no_success(serve, layout_file, tmp_path, capsys):
+    def unknown_hosts(handler, method, path, body):
+        import time as _t
+
+        now = _t.time()
+        series = [{"metric": {"Hostname": "stranger", "gpu": str(g)}, "value": [now, "50"]}
+                  for g in range(8)]  # fmt: skip
+        if b"timestamp" in body:
+            series = [{"metric": {}, "value": [now, f"{now - 1:.3f}"]}]
+        from fake_server import answer, vector
+
+        answer(handler, 200, vector(series))
+
+    server = serve(unknown_hosts)
+    out = tmp_path / "rec.h5"
+    rc = main(["record", str(layout_file), "--prometheus", server.url, "--duration", "2s",
+               "--step", "0.5s", "--timeout", "2", "-o", str(out)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and "no GPU of the layout had data" in err and "stranger/gpu" in err

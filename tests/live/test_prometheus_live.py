@@ -144,7 +144,7 @@ def test_watch_record_and_replay_through_a_session(facility, prometheus, tmp_pat
 
     def two_frames():
         if session.tick() is not None:
-            seen.append(session.frame)
+            seen.append(session.last_frame)
         return len(seen) >= 2
 
     try:

@@ -89,6 +89,18 @@ def test_a_cdu_that_is_off_removes_nothing(write_layout):
     assert ret[0] == pytest.approx(sup[0] + load[0] / mcp, rel=1e-12)
 
 
+def test_a_what_if_can_turn_a_running_cdu_off(gpu_model):
+    """``on`` overrides the layout's states: the running CDU failed removes nothing."""
+    fac, _ = gpu_model
+    assert fac.cdu_on.all()
+    load, sup, ret = devices.cdu_temps(fac, fac.rack_power_w, on=np.array([False]))
+    mcp = RHO_W * CP_W * 6.0e-3
+    assert sup[0] == pytest.approx(25.0 + load[0] / mcp, rel=1e-12)
+    assert ret[0] == pytest.approx(sup[0] + load[0] / mcp, rel=1e-12)
+    _, sup_on, _ = devices.cdu_temps(fac, fac.rack_power_w, on=np.array([True]))
+    assert sup_on[0] == pytest.approx(25.0)
+
+
 def test_a_gpu_held_back_by_half_a_watt_counts_as_throttled(gpu_model):
     fac, _ = gpu_model
     # coolant such that slowdown is reached 0.5 W below TDP

@@ -49,6 +49,6 @@ def test_scene_bar_title_inside_a_narrow_view_and_home_in_a_wide_one(facility, w
         else:
             assert bar.GetPosition()[0] < 0.84
         scene.remove()
-        assert scene._legend_observer is None  # the observer goes with the scene
+        assert scene.labels._legend_observer is None  # the observer goes with the scene
     finally:
         plotter.close()

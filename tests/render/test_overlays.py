@@ -121,7 +121,22 @@ def test_render_recording_at(small_layout, tmp_path, capsys):
     common = ["render", str(small_layout), "--recording", str(rec), "--size", "320", "240"]
     assert main([*common, "--at", "0:08", "--metric", "power_w", "-o", str(out)]) == 0
     assert "power_w at +0:00:08" in capsys.readouterr().out
-    assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    # the picture is coloured by the recording: another metric at the same instant, or no
+    # recording at all, gives other pixels
+    import pyvista as pv
+
+    def pixels(path):
+        return np.asarray(pv.read(path).point_data["PNGImage"])[:, :3].astype(float)
+
+    temp = tmp_path / "temp.png"
+    assert main([*common, "--at", "0:08", "--metric", "temp_c", "-o", str(temp)]) == 0
+    plain = tmp_path / "plain.png"
+    assert main([*common[:2], "--size", "320", "240", "-o", str(plain)]) == 0
+    capsys.readouterr()
+    power_px, temp_px, plain_px = pixels(out), pixels(temp), pixels(plain)
+    assert power_px.shape == (320 * 240, 3) and power_px.std() > 10
+    assert np.abs(power_px - temp_px).max() > 50 and (power_px != temp_px).any(axis=1).sum() > 200
+    assert (power_px != plain_px).any(axis=1).sum() > 200
     assert main([*common, "--at", "5:00", "-o", str(out)]) == 2
     assert "outside the recording" in capsys.readouterr().err
     assert main([*common, "--metric", "vibes", "-o", str(out)]) == 2

@@ -119,15 +119,15 @@ def test_pick_rack_from_top_and_gpu_from_front(facility, plotter):
 def test_highlight_outlines_items_and_clears(facility, plotter):
     scene = Scene(facility, plotter)
     scene.highlight("rack", [1])
-    assert scene.selection[0] == "rack" and scene._sel_mesh.n_cells == 12
+    assert scene.selection[0] == "rack" and scene.selection_view.outline_mesh.n_cells == 12
     scene.highlight("gpu", [5])  # the GPU and its rack
-    assert scene._sel_mesh.n_cells == 24
+    assert scene.selection_view.outline_mesh.n_cells == 24
     scene.highlight("row", [facility.row_index["A"]])
-    assert scene._sel_mesh.n_cells == 12 * 3
+    assert scene.selection_view.outline_mesh.n_cells == 12 * 3
     scene.highlight("power", [facility.power_index["UTIL"]])  # no position: nothing drawn
-    assert scene._sel_mesh.n_cells == 0
+    assert scene.selection_view.outline_mesh.n_cells == 0
     scene.highlight(None)
-    assert scene._sel_mesh.n_cells == 0 and scene.selection[0] == ""
+    assert scene.selection_view.outline_mesh.n_cells == 0 and scene.selection[0] == ""
 
 
 def test_layers_toggle_and_camera_presets(facility, plotter):
@@ -176,15 +176,15 @@ def test_selection_shows_what_feeds_and_cools_it(facility, plotter):
     f = facility
     scene.highlight("rack", [f.rack_index["A01"]])
     # feeds A and B, then PDU-A -> UPS, PDU-B -> UPS, UPS -> UTIL
-    assert scene._sel_links_mesh.n_cells == 2 + 3
+    assert scene.selection_view.links_mesh.n_cells == 2 + 3
     scene.highlight("rack", [f.rack_index["B01"]])
-    assert scene._sel_links_mesh.n_cells == 2 + 3 + 1  # and its CDU loop
+    assert scene.selection_view.links_mesh.n_cells == 2 + 3 + 1  # and its CDU loop
     scene.highlight("power", [f.power_index["UPS"]])
-    assert scene._sel_links_mesh.n_cells == 3  # UTIL -> UPS, UPS -> PDU-A, UPS -> PDU-B
+    assert scene.selection_view.links_mesh.n_cells == 3  # UTIL -> UPS, UPS -> PDU-A, UPS -> PDU-B
     scene.highlight("cdu", [0])
-    assert scene._sel_links_mesh.n_cells == 1
+    assert scene.selection_view.links_mesh.n_cells == 1
     scene.highlight(None)
-    assert scene._sel_links_mesh.n_cells == 0
+    assert scene.selection_view.links_mesh.n_cells == 0
 
 
 def test_server_trays_pick_their_host(facility, plotter):

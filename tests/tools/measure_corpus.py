@@ -50,7 +50,7 @@ def classify(case, path: Path, cmd: list[str], mem_gb: float, timeout_s: float) 
         return "accepted"
     cls_ok = re.search(CLASSES[case.cls], out, re.I)
     field_ok = case.field is None or re.search(
-        re.escape(str(path)) + r":\d+: " + re.escape(case.field) + r"\b", out
+        re.escape(str(path)) + r":\d+: " + re.escape(case.field) + r"(?=:)", out
     )
     if not (cls_ok and field_ok):
         return "unclear"

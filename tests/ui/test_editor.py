@@ -195,14 +195,14 @@ def test_save_writes_a_layout_that_loads_back_equal(editing, qtbot, small_layout
     assert not win.close() and win.isVisible() and asked
     ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
-    assert getattr(ed, "save_error_box", None) is None, ed.save_error_box.text()
+    assert ed.files.save_error_box is None, ed.files.save_error_box.text()
     assert not win.isWindowModified() and ed.undo.stack.isClean()
     assert ed.store.entries() == []  # a saved document needs no recovery file
     back = load_layout(small_layout)
     assert layout_differences(back.layout, ed.doc.layout) == []
     assert back.racks[back.rack_index["B02"]].position_m == (4.2, 6.0)
     other = small_layout.with_name("copy.yaml")
-    assert ed.save_as(other) and ed.doc.path == other and "copy.yaml" in win.windowTitle()
+    assert ed.files.save_as(other) and ed.doc.path == other and "copy.yaml" in win.windowTitle()
     assert layout_differences(load_layout(other).layout, ed.doc.layout) == []
 
 
@@ -232,13 +232,13 @@ def test_crash_recovery_is_offered_and_recovers(settings, small_layout, qtbot, t
     ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     win.show()
     qtbot.waitExposed(win)
-    qtbot.waitUntil(lambda: ed.recovery_box is not None, timeout=5000)  # offered at start
-    ed.recovery_box.reject()  # "Later": the file stays
-    qtbot.waitUntil(lambda: ed.recovery_box is None)
+    qtbot.waitUntil(lambda: ed.files.recovery_box is not None, timeout=5000)  # offered at start
+    ed.files.recovery_box.reject()  # "Later": the file stays
+    qtbot.waitUntil(lambda: ed.files.recovery_box is None)
     with qtbot.waitSignal(win.layout_loaded, timeout=30000):
         win.open_layout(small_layout)
-    qtbot.waitUntil(lambda: ed.recovery_box is not None, timeout=5000)  # offered on open
-    qtbot.mouseClick(ed.recover_button, L)
+    qtbot.waitUntil(lambda: ed.files.recovery_box is not None, timeout=5000)  # offered on open
+    qtbot.mouseClick(ed.files.recover_button, L)
     qtbot.waitUntil(lambda: ed.active)
     f = win.facility
     assert f is ed.doc.facility
@@ -252,31 +252,30 @@ def test_crash_recovery_is_offered_and_recovers(settings, small_layout, qtbot, t
 
 def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     win, ed = editing
-    ed.thermal_enabled = True
+    th, solver = ed.thermal, win.solver.jobs.solver
+    th.enabled = True
     ed.set_active(False)
     ed.set_selection(["A01"])
     ed.set_active(True)  # solves the layout as it is at once: the baseline
-    assert ed._thermal_running
-    # two quick edits while that runs: it is superseded, one re-solve of the newest layout
-    ed.rotate_selection(90.0)
-    ed.rotate_selection(90.0)
-    qtbot.waitUntil(
-        lambda: (
-            ed.thermal_before is not None
-            and not ed._thermal_running
-            and not ed._thermal_timer.isActive()
-        ),
-        timeout=120000,
-    )
+    assert th.busy and th.after is None
+    # two quick edits while that runs: one re-solve of the newest layout, after the baseline
+    ed.ops.rotate(90.0)
+    ed.ops.rotate(90.0)
+    qtbot.waitUntil(lambda: th.before is not None and not th.busy, timeout=120000)
+    assert solver.steady_solves == 2
     text = ed.panel.thermal.text()
     assert "→" in text and "Inlet of A01" in text, text
-    assert ed.thermal_after["A01"] != ed.thermal_before["A01"]
+    assert th.after["A01"] != th.before["A01"]
     rows = dict(win.inspector.rows())
     assert "→" in rows["Inlet (max)"] and "A01" in win.inspector.title.text()
-    assert ed.window.facility.rack_rotation_deg[ed.window.facility.rack_index["A01"]] == 0.0
+    # the answer was solved on a copy of the layout with both turns, not on the live one
+    answer = win.solver.last
+    assert answer.facility is not win.facility and answer.source is win.facility
+    i = answer.facility.rack_index["A01"]
+    assert answer.facility.rack_rotation_deg[i] == win.facility.rack_rotation_deg[i] == 0.0
     # A01 now breathes its hot aisle: the thermal rules list it in Problems with the others
     # whose inlet passed A1 recommended
-    hot = {r for r, t in ed.thermal_after.items() if t > 27.0}
+    hot = {r for r, t in th.after.items() if t > 27.0}
     rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
     shown = {items for _, msg, items in rows if "above ASHRAE A1" in msg}
     assert "A01" in hot and shown == hot

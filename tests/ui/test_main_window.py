@@ -39,11 +39,14 @@ def test_click_rack_in_3d_selects_it_everywhere(opened, qtbot):
     assert rows["Air units (nearest)"].startswith("CRAH-1")
     kind, idx = win.scene.selection
     assert kind == "rack" and list(idx) == [r]
-    assert win.scene._sel_mesh.n_cells == 12 and win.scene._sel_actor.GetVisibility()
+    assert (
+        win.scene.selection_view.outline_mesh.n_cells == 12
+        and win.scene.selection_view.outline_actor.GetVisibility()
+    )
     assert "rack A02" in win.status_selection.text()
     # clicking empty floor clears the selection
     _click_3d(win, qtbot, (11.5, 0.5, 0.0))
-    assert win.selection is None and win.scene._sel_mesh.n_cells == 0
+    assert win.selection is None and win.scene.selection_view.outline_mesh.n_cells == 0
 
 
 def test_tree_selection_drives_inspector_and_highlight(opened, qtbot):
@@ -64,7 +67,7 @@ def test_tree_selection_drives_inspector_and_highlight(opened, qtbot):
     g = int(np.flatnonzero(f.gpu_rack == b)[3])
     win.select("gpu", g)
     assert win.tree.current() == ("server", int(f.gpu_server[g]))
-    assert win.scene._sel_mesh.n_cells == 24  # the GPU and its rack
+    assert win.scene.selection_view.outline_mesh.n_cells == 24  # the GPU and its rack
 
 
 def test_search_filters_the_tree(opened, qtbot):
@@ -151,3 +154,31 @@ def test_source_options_parse():
     }
     with pytest.raises(ValueError, match="KEY=VALUE"):
         source_options(["nope"])
+
+
+def test_search_finds_hosts_and_says_when_nothing_matches(opened, qtbot):
+    tree, f = opened.tree, opened.facility
+    host = f.host_names[-1]  # a host name is not any item's id
+    assert all(host != i for i in f.rack_ids)
+    tree.search.setText(host)
+    tree._apply_filter()  # what the debounce timer runs
+    assert tree._visible_count() > 0 and not tree.no_match.isVisible()
+    tree.view.expandAll()
+    found = []
+
+    def walk(parent):
+        for i in range(tree.proxy.rowCount(parent)):
+            idx = tree.proxy.index(i, 0, parent)
+            found.append(idx.data())
+            walk(idx)
+
+    walk(tree.proxy.index(-1, -1))
+    server = int(f.host_server[len(f.host_names) - 1])
+    rack = f.rack_ids[f.server_rack[server]]
+    assert any(str(t).startswith(f"{rack}/s") for t in found)
+    tree.search.setText("no-such-thing-here")
+    tree._apply_filter()
+    assert tree.no_match.isVisible()
+    assert "no-such-thing-here" in tree.no_match.text() and "No matches" in tree.no_match.text()
+    tree.search.clear()
+    qtbot.waitUntil(lambda: not tree.no_match.isVisible())

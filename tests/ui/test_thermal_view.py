@@ -4,9 +4,12 @@ hall re-solved."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QMessageBox
 
 from tests.render.test_thermal_layer import TWO_CRAHS
 from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
@@ -41,6 +44,8 @@ def _menu_action(window, text):
 def test_view_menu_toggles_overlays_after_background_solve(thermal, qtbot):
     view, win = thermal, thermal.window
     assert view.result is None and not view.busy_solving  # nothing solved until asked
+    on_gui = []  # the solver emits on its worker; the relay hands answers to the GUI thread
+    win.solver.solved.connect(lambda _a: on_gui.append(threading.current_thread()))
     act = _menu_action(win, "Air Temperature Slice (Horizontal)")
     act.trigger()
     assert act.isChecked()
@@ -49,6 +54,7 @@ def test_view_menu_toggles_overlays_after_background_solve(thermal, qtbot):
     ticks = []
     qtbot.waitUntil(lambda: ticks.append(1) or view.result is not None, timeout=SOLVE_TIMEOUT_MS)
     assert len(ticks) > 1  # the event loop kept running while the solve ran
+    assert on_gui == [threading.main_thread()]
     assert not view.busy.isVisible() and "solved" in view.status.text()
     lay = view.layer
     assert lay.scene is win.scene and lay.slice_actor.GetVisibility()
@@ -150,20 +156,49 @@ def facility_small(small_layout):
     return load_layout(small_layout)
 
 
-def test_layout_edit_re_solves_and_rebuilds(thermal, qtbot):
+def test_one_edit_costs_one_solve_drawn_by_the_view_and_told_by_the_editor(thermal, qtbot):
     view, win = thermal, thermal.window
+    jobs = win.solver.jobs
     view.set_overlay(INLETS, True)
     qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
     res, mesh = view.result, view.layer.inlet_mesh
-    editor = win.extensions.get("editor")
-    if editor is not None and hasattr(editor, "thermal_updated"):
-        editor.thermal_updated.emit(res)  # what the editor says after each edit
-    else:
-        view._on_edited()
-    assert view.busy_solving
-    qtbot.waitUntil(lambda: view.result is not res, timeout=SOLVE_TIMEOUT_MS)
+    ed = win.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard  # at close
+    ed.thermal.enabled = True
+    solves = jobs.solver.steady_solves
+    ed.set_active(True)  # the baseline is the view's answer: the layout did not change
+    assert ed.thermal.after is not None and not win.solver.busy()
+    assert jobs.solver.steady_solves == solves
+    ed.set_selection(["A01"])
+    ed.ops.rotate(90.0)
+    assert view.busy_solving  # the editor asked; the view shows that answer when it lands
+    qtbot.waitUntil(
+        lambda: view.result is not res and not win.solver.busy(), timeout=SOLVE_TIMEOUT_MS
+    )
+    qtbot.wait(400)  # nothing else follows
+    assert jobs.solver.steady_solves == solves + 1
+    assert win.solver.service.runs == 2  # the view's first solve and the edit's
+    assert ed.thermal.before is not None
+    racks = np.asarray(view.result.grid.rack_ids)
+    assert ed.thermal.after == {
+        win.facility.rack_ids[r]: pytest.approx(view.result.rack_inlet_max_c[r]) for r in racks
+    }
     assert view.layer.inlet_mesh is not mesh  # racks may have moved: meshes rebuilt
     assert view.layer.inlet_actor.GetVisibility()
+    # an edit that rebuilds the facility (a rack added) is one solve too
+    n, racks_before = jobs.solver.steady_solves, win.facility.n_racks
+    assert ed.ops.duplicate()
+    assert win.facility.n_racks == racks_before + 1
+    qtbot.waitUntil(
+        lambda: (
+            view.result is not None
+            and view.answer.facility.n_racks == racks_before + 1
+            and not win.solver.busy()
+        ),
+        timeout=SOLVE_TIMEOUT_MS,
+    )
+    qtbot.wait(400)
+    assert jobs.solver.steady_solves == n + 1
 
 
 def _two_halls() -> str:
@@ -234,7 +269,7 @@ def test_replay_frames_step_the_air_in_place(thermal, qtbot):
         Frame(time_s=1200.0, rack={"power_w": hot.astype(np.float32)}, air_unit={"state": state})
     )
     qtbot.waitUntil(lambda: bool(results) and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
-    assert view._solver.model.failed == ("CRAH-2",)
+    assert win.solver.jobs.solver.model.failed == ("CRAH-2",)
 
 
 def test_closing_during_a_solve_does_not_wait_for_it(thermal, qtbot):
@@ -242,6 +277,6 @@ def test_closing_during_a_solve_does_not_wait_for_it(thermal, qtbot):
     view.set_overlay(SLICE, True)
     assert view.busy_solving
     win.close()  # returns at once: the solve runs on in a daemon thread, unheeded
-    assert view._closed and not view._poll.isActive()
-    view.request_solve()  # after close: ignored, no new thread
-    assert view._future is not None and not view._pending
+    assert view._closed and not win.solver.busy()
+    view.request_solve()  # after close: ignored, nothing queued
+    assert not win.solver.busy() and win.solver.request(win.facility, 0) is None

@@ -39,6 +39,7 @@ def _fidelity() -> list[Result]:
             worst["rms_k"],
             "K",
             baseline=best["rms_k"],
+            ratio=worst["rms_k"] / max(best["rms_k"], 1e-9),
             note=f"worst {worst['room']} (max {worst['max_k']:.2f} K, rank corr "
             f"{worst['rank_corr']:.2f}), best {best['room']}; {len(rows)} rooms",
         ),

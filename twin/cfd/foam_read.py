@@ -58,12 +58,15 @@ def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndar
         raise FoamReadError(f"{path}: internalField is not a List<scalar> or List<vector>")
     n = int(hdr.group(2))
     body = rest[hdr.end() :]
-    if hdr.group(1) == "scalar":
-        arr = np.fromstring(body, sep="\n", count=n)  # noqa: NPY201 (fast ASCII parse)
-    else:
-        end = body.index("\n)")
-        arr = np.array(body[:end].replace("(", " ").replace(")", " ").split(), float)
-        arr = arr.reshape(-1, 3)
+    # large lists are one value per line, small ones inline: "3(1 2 3)", "2((0 0 1) (1 0 0))"
+    try:
+        if hdr.group(1) == "scalar":
+            arr = np.array(body[: body.index(")")].split(), float)
+        else:
+            vecs = re.findall(r"\(([^()]*)\)", body[: body.index("\n)") if "\n)" in body else None])
+            arr = np.array(" ".join(vecs[:n]).split(), float).reshape(-1, 3)
+    except ValueError as e:
+        raise FoamReadError(f"{path}: internalField does not parse ({e})") from e
     if len(arr) != n:
         raise FoamReadError(f"{path}: internalField has {len(arr)} values, header says {n}")
     return arr

@@ -13,9 +13,12 @@ from twin.cfd import compare, reference
 SCORE_CELL_M = 0.2
 
 
-def score_room(ref_path: str | Path, cell_m: float = SCORE_CELL_M, timed: bool = False) -> dict:
+def score_room(
+    ref_path: str | Path, cell_m: float = SCORE_CELL_M, timed: bool = False, **options
+) -> dict:
     """Solve the reference's layout with Twin and compare; adds Twin's and OpenFOAM's times
-    (``timed``: Twin's time is a second, warm solve's, without the kernels' first load)."""
+    (``timed``: Twin's time is a second, warm solve's, without the kernels' first load;
+    ``options`` go to ``solve_steady``, e.g. ``params`` or ``flow_iterations``)."""
     from twin.model.loader import load_layout
     from twin.physics import solve_steady
 
@@ -23,9 +26,9 @@ def score_room(ref_path: str | Path, cell_m: float = SCORE_CELL_M, timed: bool =
     ref = reference.load(ref_path)
     fac = load_layout(ref_path.parent.parent / ref["layout"])
     if timed:
-        solve_steady(fac, 0, cell_m)
+        solve_steady(fac, 0, cell_m, **options)
     t0 = time.perf_counter()
-    res = solve_steady(fac, 0, cell_m)
+    res = solve_steady(fac, 0, cell_m, **options)
     twin_s = time.perf_counter() - t0
     out = compare.compare_reference(fac, res, ref)
     out.update(

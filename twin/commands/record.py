@@ -129,9 +129,8 @@ def run(args: argparse.Namespace) -> int:
     except KeyboardInterrupt:
         print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
     finally:
-        # counted by the recorder: an interrupt leaves the local count unassigned
-        frames = recorder.n_frames
         recorder.close()
+        # counted by the recorder: an interrupt leaves the local count unassigned
         frames = recorder.n_frames
         what = out.finish(frames)
     note = f" ({what})" if frames == 0 or out.replacing else ""
@@ -211,4 +210,10 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         source.stop()
     if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
         raise LiveError(f"no DCGM data recorded: {st.message}")
+    if frames and not st.gpus_with_data:  # frames came, but none for this layout's GPUs
+        seen = ", ".join(st.unmatched_examples) or "none"
+        raise LiveError(
+            f"no GPU of the layout had data: {st.unmatched_series} series match no GPU "
+            f"(e.g. {seen}); check the host names and telemetry.host_labels"
+        )
     return frames

@@ -30,7 +30,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--duration", default="30m", help="how long to follow the transient (30m)")
     p.add_argument("--dt", type=float, default=10.0, metavar="S", help="time step in seconds (10)")
     p.add_argument(
-        "--cell", type=float, default=0.25, metavar="M", help="grid cell in metres (0.25)"
+        "--cell",
+        type=float,
+        default=None,
+        metavar="M",
+        help="grid cell in metres (default 0.25, coarser where the cell policy coarsens the hall)",
     )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="FILE", help="also write the ranked rows as CSV")

@@ -280,6 +280,21 @@ class FlowModel:
         field that is prolonged and projected on a finer grid anyway (``div_rel`` then says
         how far from divergence-free it is)."""
         grid = self.grid
+        u, v, w = self._start(start, reproject)
+        if start is None or reproject:  # no start: potential flow, the first projection
+            self.project(u, v, w, tol=min(tol * 10, 1e-4), maxiter=100)
+        h = grid.cell_m
+        qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
+        done = 0
+        if qmax > 0 and iterations > 0:
+            u, v, w, done = self._march(u, v, w, qmax, temp_c, t_ref_c, iterations)
+        if final_projection:
+            self.project(u, v, w, tol=tol, maxiter=100)
+        return self._finish(u, v, w, done)
+
+    def _start(self, start: Flow | None, reproject: bool):
+        """The face velocities to march from, with the port flows set."""
+        grid = self.grid
         if start is not None:
             u, v, w = start.u.copy(), start.v.copy(), start.w.copy()
             if reproject:
@@ -291,47 +306,46 @@ class FlowModel:
             v = np.zeros(grid.face_shape(1))
             w = np.zeros(grid.face_shape(2))
         _set_ports(grid, (u, v, w))
-        if start is None or reproject:  # no start: potential flow, the first projection
-            self.project(u, v, w, tol=min(tol * 10, 1e-4), maxiter=100)
-        h = grid.cell_m
-        qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
+        return u, v, w
+
+    def _march(self, u, v, w, qmax: float, temp_c, t_ref_c: float, iterations: int):
+        """Pseudo-time steps to a steady field; returns the mean of the second half of the
+        march (or the last field, when it settled first) and the steps taken."""
+        grid = self.grid
+        dt = CFL * grid.cell_m / qmax
+        buoy = None
+        if temp_c is not None:
+            tf = np.where(grid.fluid & np.isfinite(temp_c), temp_c, t_ref_c)
+            gb = G / (273.15 + t_ref_c)
+            buoy = dt * gb * (0.5 * (tf[:, :, 1:] + tf[:, :, :-1]) - t_ref_c)
+            buoy *= self.open[2][:, :, 1:-1]
+        # jets and their recirculation never settle exactly (the field flaps like the
+        # real one): average the second half of the march for the mean field
+        avg_from = iterations // 2
+        mean = [np.zeros_like(u), np.zeros_like(v), np.zeros_like(w)]
+        n_mean = 0
         done = 0
-        if qmax > 0 and iterations > 0:
-            dt = CFL * h / qmax
-            buoy = None
-            if temp_c is not None:
-                tf = np.where(grid.fluid & np.isfinite(temp_c), temp_c, t_ref_c)
-                gb = G / (273.15 + t_ref_c)
-                buoy = dt * gb * (0.5 * (tf[:, :, 1:] + tf[:, :, :-1]) - t_ref_c)
-                buoy *= self.open[2][:, :, 1:-1]
-            # jets and their recirculation never settle exactly (the field flaps like the
-            # real one): average the second half of the march for the mean field
-            avg_from = iterations // 2
-            mean = [np.zeros_like(u), np.zeros_like(v), np.zeros_like(w)]
-            n_mean = 0
-            for done in range(1, iterations + 1):  # noqa: B007
-                u1, v1, w1 = self._momentum(u, v, w, self.eddy_viscosity(u, v, w), dt)
-                if buoy is not None:
-                    w1[:, :, 1:-1] += buoy
-                u1 *= self.open[0]
-                v1 *= self.open[1]
-                w1 *= self.open[2]
-                _set_ports(grid, (u1, v1, w1))
-                # a loose, warm-started projection per pseudo-step; the last one is tight
-                self.project(u1, v1, w1, tol=1e-3, maxiter=1)
-                change = max(np.abs(u1 - u).max(), np.abs(v1 - v).max(), np.abs(w1 - w).max())
-                u, v, w = u1, v1, w1
-                if change < 1e-3 * qmax:
-                    break
-                if done > avg_from:
-                    for m, c in zip(mean, (u, v, w), strict=True):
-                        m += c
-                    n_mean += 1
-            if n_mean:
-                u, v, w = (m / n_mean for m in mean)
-        if final_projection:
-            self.project(u, v, w, tol=tol, maxiter=100)
-        return self._finish(u, v, w, done)
+        for done in range(1, iterations + 1):  # noqa: B007
+            u1, v1, w1 = self._momentum(u, v, w, self.eddy_viscosity(u, v, w), dt)
+            if buoy is not None:
+                w1[:, :, 1:-1] += buoy
+            u1 *= self.open[0]
+            v1 *= self.open[1]
+            w1 *= self.open[2]
+            _set_ports(grid, (u1, v1, w1))
+            # a loose, warm-started projection per pseudo-step; the last one is tight
+            self.project(u1, v1, w1, tol=1e-3, maxiter=1)
+            change = max(np.abs(u1 - u).max(), np.abs(v1 - v).max(), np.abs(w1 - w).max())
+            u, v, w = u1, v1, w1
+            if change < 1e-3 * qmax:
+                break
+            if done > avg_from:
+                for m, c in zip(mean, (u, v, w), strict=True):
+                    m += c
+                n_mean += 1
+        if n_mean:
+            u, v, w = (m / n_mean for m in mean)
+        return u, v, w, done
 
 
 def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -170,17 +170,7 @@ def _face_ports(
             sel = np.zeros(max(top, int(pick.max()) + 1), dtype=bool)
             sel[pick] = True
             solid = (owner >= 0) & sel[np.maximum(owner, 0)]
-            # neighbour in direction s along a
-            nb = np.zeros_like(solid)
-            src = [slice(None)] * 3
-            dst = [slice(None)] * 3
-            if s > 0:
-                src[a], dst[a] = slice(0, -1), slice(1, None)
-            else:
-                src[a], dst[a] = slice(1, None), slice(0, -1)
-            # nb[cell] = True when cell is air and its neighbour against s is a selected solid
-            nb[tuple(dst)] = solid[tuple(src)]
-            air_cells = np.flatnonzero((nb & (owner < 0)).ravel())
+            air_cells = _air_beside(owner, solid, a, s)
             if len(air_cells) == 0:
                 continue
             ijk = np.array(np.unravel_index(air_cells, shape))
@@ -189,12 +179,7 @@ def _face_ports(
             blk = owner[tuple(solid_ijk)] - label_base
             if zmax_cells is not None and a != 2:
                 keep = ijk[2] < zmax_cells[blk]
-                ijk, solid_ijk, blk, air_cells = (
-                    ijk[:, keep],
-                    solid_ijk[:, keep],
-                    blk[keep],
-                    air_cells[keep],
-                )
+                ijk, blk, air_cells = ijk[:, keep], blk[keep], air_cells[keep]
             face_ijk = ijk.copy()
             if s < 0:  # air is at lower index; face between air (i) and solid (i+1) is i+1
                 face_ijk[a] += 1
@@ -209,6 +194,20 @@ def _face_ports(
         if parts[n]:
             out[n] = np.concatenate(parts[n]).astype(np.int64)
     return out[0], out[1], out[2], out[3], out[4]
+
+
+def _air_beside(owner: np.ndarray, solid: np.ndarray, a: int, s: int) -> np.ndarray:
+    """Flat indices of the air cells whose neighbour against ``s`` along axis ``a`` is one
+    of the ``solid`` cells."""
+    nb = np.zeros_like(solid)
+    src = [slice(None)] * 3
+    dst = [slice(None)] * 3
+    if s > 0:
+        src[a], dst[a] = slice(0, -1), slice(1, None)
+    else:
+        src[a], dst[a] = slice(1, None), slice(0, -1)
+    nb[tuple(dst)] = solid[tuple(src)]
+    return np.flatnonzero((nb & (owner < 0)).ravel())
 
 
 def _rect_cells(h: float, shape, rect) -> tuple[np.ndarray, np.ndarray]:
@@ -245,70 +244,28 @@ def build_grid(
     problem = cell_problem(facility, hall, cell_m)
     if problem is not None:
         raise GridError(problem)
-    W, D, H = facility.hall_size_m[hall]
-    h = float(cell_m)
-    shape = grid_shape((W, D, H), h)
-    nR, nA = facility.n_racks, len(facility.air_unit_ids)
-    racks = np.flatnonzero(facility.rack_hall == hall)
-    units = np.flatnonzero(facility.air_unit_hall == hall)
-    cdus = np.flatnonzero(facility.cdu_hall == hall)
-    owner = np.full(shape, -1, dtype=np.int32)
-    _boxes(
-        owner,
-        h,
-        facility.rack_center_m[racks],
-        facility.rack_size_m[racks],
-        facility.rack_rotation_deg[racks],
-        racks,
-    )
-    _boxes(
-        owner,
-        h,
-        facility.air_unit_center_m[units],
-        facility.air_unit_size_m[units],
-        facility.air_unit_rotation_deg[units],
-        nR + units,
-    )
-    _boxes(
-        owner,
-        h,
-        facility.cdu_center_m[cdus],
-        facility.cdu_size_m[cdus],
-        facility.cdu_rotation_deg[cdus],
-        nR + nA + cdus,
-    )
-    lay = facility.layout
-    hid = facility.hall_ids[hall]
-    grilles: list = [g for g in lay.cooling.returns if g.hall == hid]
-    if not grilles:
-        # a hall without return grilles but with roofed hot aisles: each roof is ducted to
-        # the units' return (a ceiling plenum), as hot-aisle containment is built; without
-        # this the aisle could shed its air only by leaking it back into the rack fronts
-        grilles = [
-            _Vent(c.id, c.rect_m, "roof", min(max(int(round(c.height_m / h)), 1), shape[2]))
-            for c in lay.cooling.containment
-            if c.hall == hid and c.kind == "hot-aisle" and c.roof
-        ]
-    for v in grilles:
-        if getattr(v, "top_k", shape[2]) < shape[2]:  # the duct above the roof is solid
-            ii, jj = _rect_cells(h, shape, v.rect_m)
-            duct = owner[np.ix_(ii, jj, [v.top_k])]
-            duct[duct < 0] = nR + nA + len(facility.cdu_ids)
-            owner[np.ix_(ii, jj, [v.top_k])] = duct
-    fluid = owner < 0
-    # open faces: interior faces between two air cells
-    gx = np.zeros((shape[0] + 1, shape[1], shape[2]))
-    gy = np.zeros((shape[0], shape[1] + 1, shape[2]))
-    gz = np.zeros((shape[0], shape[1], shape[2] + 1))
-    gx[1:-1] = fluid[1:] & fluid[:-1]
-    gy[:, 1:-1] = fluid[:, 1:] & fluid[:, :-1]
-    gz[:, :, 1:-1] = fluid[:, :, 1:] & fluid[:, :, :-1]
-    _containment(facility, hall, h, shape, gx, gy, gz)
+    b = _GridBuilder(facility, hall, float(cell_m))
+    b.solids()
+    b.open_faces()
+    b.rack_ports(rack_airflow_m3s)
+    b.unit_flows(failed, unit_flow_scale)
+    b.unit_out_ports()
+    b.supply_ports()
+    if b.grilles:
+        b.grille_ports()
+    else:
+        b.unit_in_ports()
+    return b.grid()
 
-    # ---- ports
-    ax_l, face_l, cell_l, sign_l, kind_l, own_l, q_l = [], [], [], [], [], [], []
 
-    def add(a, f, c, s, kind, own, q):
+class _PortList:
+    """Ports as they are found, concatenated once at the end (order kept)."""
+
+    def __init__(self) -> None:
+        self.parts: list[list[np.ndarray]] = [[] for _ in range(7)]
+
+    def add(self, a, f, c, s, kind, own, q) -> None:
+        ax_l, face_l, cell_l, sign_l, kind_l, own_l, q_l = self.parts
         ax_l.append(np.asarray(a, np.int64))
         face_l.append(np.asarray(f, np.int64))
         cell_l.append(np.asarray(c, np.int64))
@@ -317,122 +274,213 @@ def build_grid(
         own_l.append(np.asarray(own, np.int64))
         q_l.append(np.asarray(q, float))
 
-    flow_r = (
-        facility.rack_airflow_m3s
-        if rack_airflow_m3s is None
-        else np.asarray(rack_airflow_m3s, float)
-    )
-    fr = facility.rack_front_xy[racks]
-    a_f, s_f = _dominant(fr[:, 0], fr[:, 1])
-    rz = np.maximum(np.round(facility.rack_size_m[:, 2] / h).astype(np.int64), 1)
-    for kind, sgn in ((RACK_FRONT, 1), (RACK_REAR, -1)):
-        a, f, c, s, b = _face_ports(owner, racks, a_f, sgn * s_f, 0, rz)
-        cnt = np.bincount(b, minlength=nR).astype(float)
-        q = np.where(cnt[b] > 0, flow_r[b] / np.maximum(cnt[b], 1), 0.0)
-        add(a, f, c, s, kind, b, q if kind == RACK_REAR else -q)
-
-    # air units
-    failed = set(failed)
-    unknown = failed - set(facility.air_unit_ids) - set(facility.cdu_ids)
-    if unknown:
-        raise GridError(f"unknown unit(s) to fail: {', '.join(sorted(unknown))}")
-    on = facility.air_unit_on.copy()
-    for u in failed:
-        if u in facility.air_unit_index:
-            on[facility.air_unit_index[u]] = False
-    unit_flow = facility.air_unit_airflow_m3s * on
-    if unit_flow_scale is not None:
-        scale = np.asarray(unit_flow_scale, float)
-        if scale.shape != unit_flow.shape or not np.all((scale >= 0) & (scale <= 1.5)):
-            raise GridError(
-                f"unit_flow_scale must hold {len(unit_flow)} fan speeds between 0 and 1.5"
-            )
-        unit_flow = unit_flow * scale
-    disc = np.array([facility.air_unit_discharge[u] for u in units], dtype=object)
-    intake = np.array([facility.air_unit_intake[u] for u in units], dtype=object)
-    supplies = [s for s in lay.cooling.supplies if s.hall == hid]
-    # underfloor units without any tile to feed blow out of their front instead
-    if not supplies:
-        disc = np.where(disc == "underfloor", "front", disc)
-    uf = units[disc == "underfloor"]
-    uf_flow = unit_flow[uf].sum()
-    ufr = facility.air_unit_front_xy[units]
-    ua, us = _dominant(ufr[:, 0], ufr[:, 1])
-    uz = np.maximum(np.round(facility.air_unit_size_m[:, 2] / h).astype(np.int64), 1)
-    for mode, sel_a, sel_s in (
-        ("front", ua, us),
-        ("ceiling", np.full(len(units), 2), np.ones(len(units), np.int64)),
-    ):
-        m = disc == mode
-        if m.any():
-            a, f, c, s, b = _face_ports(owner, units[m], sel_a[m], sel_s[m], nR, uz)
-            cnt = np.bincount(b, minlength=nA).astype(float)
-            add(a, f, c, s, UNIT_OUT, b, unit_flow[b] / np.maximum(cnt[b], 1))
-
-    # supply regions
-    open_area = np.array(
-        [
-            (s.rect_m[2] - s.rect_m[0]) * (s.rect_m[3] - s.rect_m[1]) * s.open_fraction
-            for s in supplies
-        ]
-    )
-    shared = np.array([s.flow_m3s is None for s in supplies], dtype=bool)
-    for n, s in enumerate(supplies):
-        ii, jj = _rect_cells(h, shape, s.rect_m)
-        k = 0 if s.kind == "floor" else shape[2] - 1
-        ci, cj = np.meshgrid(ii, jj, indexing="ij")
-        ci, cj = ci.ravel(), cj.ravel()
-        air = fluid[ci, cj, k]
-        ci, cj = ci[air], cj[air]
-        if len(ci) == 0:
-            continue
-        if s.flow_m3s is not None:
-            total = s.flow_m3s
-        else:
-            total = uf_flow * open_area[n] / max(open_area[shared].sum(), 1e-12)
-        cells = np.ravel_multi_index((ci, cj, np.full(len(ci), k)), shape)
-        fk = 0 if s.kind == "floor" else shape[2]
-        faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), gz.shape)
-        add(
-            np.full(len(ci), 2),
-            faces,
-            cells,
-            np.full(len(ci), 1 if k == 0 else -1),
-            SUPPLY,
-            np.full(len(ci), n),
-            np.full(len(ci), total / len(ci)),
+    def supplied_m3s(self) -> float:
+        """The flow of the supply and unit-discharge ports found so far."""
+        return sum(
+            float(q.sum())
+            for q, k in zip(self.parts[6], self.parts[4], strict=True)
+            if len(k) and k[0] in (SUPPLY, UNIT_OUT)
         )
 
-    supply_total = sum(
-        float(q.sum())
-        for q, k in zip(q_l, kind_l, strict=True)
-        if len(k) and k[0] in (SUPPLY, UNIT_OUT)
-    )
-    # returns: grilles by area, else the running units' intakes by airflow
-    if grilles:
+    def ports(self) -> Ports:
+        ports = Ports(*(np.concatenate(x) if x else np.zeros(0, np.int64) for x in self.parts[:6]))
+        q_l = self.parts[6]
+        ports.q = np.concatenate(q_l) if q_l else np.zeros(0)
+        return ports
+
+
+class _GridBuilder:
+    """The steps of ``build_grid`` for one hall: solids, open faces, then the ports of the
+    racks, the air units, the supply regions and the returns."""
+
+    def __init__(self, facility: Facility, hall: int, h: float):
+        self.f, self.hall, self.h = facility, hall, h
+        self.shape = grid_shape(facility.hall_size_m[hall], h)
+        self.nR, self.nA = facility.n_racks, len(facility.air_unit_ids)
+        self.racks = np.flatnonzero(facility.rack_hall == hall)
+        self.units = np.flatnonzero(facility.air_unit_hall == hall)
+        self.cdus = np.flatnonzero(facility.cdu_hall == hall)
+        self.hid = facility.hall_ids[hall]
+        self.lay = facility.layout
+        self.ports = _PortList()
+        self.grilles: list = []
+
+    def solids(self) -> None:
+        """Racks, air units and CDUs as solid blocks; the ducts above hot-aisle roofs."""
+        f, h, nR, nA = self.f, self.h, self.nR, self.nA
+        owner = self.owner = np.full(self.shape, -1, dtype=np.int32)
+        for centre, size, rot, index, base in (
+            (f.rack_center_m, f.rack_size_m, f.rack_rotation_deg, self.racks, 0),
+            (f.air_unit_center_m, f.air_unit_size_m, f.air_unit_rotation_deg, self.units, nR),
+            (f.cdu_center_m, f.cdu_size_m, f.cdu_rotation_deg, self.cdus, nR + nA),
+        ):
+            _boxes(owner, h, centre[index], size[index], rot[index], base + index)
+        self.grilles = self._return_vents()
+        for v in self.grilles:
+            if getattr(v, "top_k", self.shape[2]) < self.shape[2]:  # the duct above is solid
+                ii, jj = _rect_cells(h, self.shape, v.rect_m)
+                duct = owner[np.ix_(ii, jj, [v.top_k])]
+                duct[duct < 0] = nR + nA + len(f.cdu_ids)
+                owner[np.ix_(ii, jj, [v.top_k])] = duct
+
+    def _return_vents(self) -> list:
+        grilles: list = [g for g in self.lay.cooling.returns if g.hall == self.hid]
+        if grilles:
+            return grilles
+        # a hall without return grilles but with roofed hot aisles: each roof is ducted to
+        # the units' return (a ceiling plenum), as hot-aisle containment is built; without
+        # this the aisle could shed its air only by leaking it back into the rack fronts
+        h, nz = self.h, self.shape[2]
+        return [
+            _Vent(c.id, c.rect_m, "roof", min(max(int(round(c.height_m / h)), 1), nz))
+            for c in self.lay.cooling.containment
+            if c.hall == self.hid and c.kind == "hot-aisle" and c.roof
+        ]
+
+    def open_faces(self) -> None:
+        """Open faces: interior faces between two air cells, less containment panels."""
+        shape = self.shape
+        fluid = self.fluid = self.owner < 0
+        gx = self.gx = np.zeros((shape[0] + 1, shape[1], shape[2]))
+        gy = self.gy = np.zeros((shape[0], shape[1] + 1, shape[2]))
+        gz = self.gz = np.zeros((shape[0], shape[1], shape[2] + 1))
+        gx[1:-1] = fluid[1:] & fluid[:-1]
+        gy[:, 1:-1] = fluid[:, 1:] & fluid[:, :-1]
+        gz[:, :, 1:-1] = fluid[:, :, 1:] & fluid[:, :, :-1]
+        _containment(self.f, self.hall, self.h, shape, gx, gy, gz)
+
+    def rack_ports(self, rack_airflow_m3s) -> None:
+        """Each rack draws its flow through its front face and returns it at its rear."""
+        f, nR = self.f, self.nR
+        flow_r = (
+            f.rack_airflow_m3s if rack_airflow_m3s is None else np.asarray(rack_airflow_m3s, float)
+        )
+        fr = f.rack_front_xy[self.racks]
+        a_f, s_f = _dominant(fr[:, 0], fr[:, 1])
+        rz = np.maximum(np.round(f.rack_size_m[:, 2] / self.h).astype(np.int64), 1)
+        for kind, sgn in ((RACK_FRONT, 1), (RACK_REAR, -1)):
+            a, fc, c, s, b = _face_ports(self.owner, self.racks, a_f, sgn * s_f, 0, rz)
+            cnt = np.bincount(b, minlength=nR).astype(float)
+            q = np.where(cnt[b] > 0, flow_r[b] / np.maximum(cnt[b], 1), 0.0)
+            self.ports.add(a, fc, c, s, kind, b, q if kind == RACK_REAR else -q)
+
+    def unit_flows(self, failed: Iterable[str], unit_flow_scale) -> None:
+        """Each air unit's flow (failed and off units none, fans scaled), how it discharges
+        and takes air in."""
+        f, units = self.f, self.units
+        failed = set(failed)
+        unknown = failed - set(f.air_unit_ids) - set(f.cdu_ids)
+        if unknown:
+            raise GridError(f"unknown unit(s) to fail: {', '.join(sorted(unknown))}")
+        on = f.air_unit_on.copy()
+        for u in failed:
+            if u in f.air_unit_index:
+                on[f.air_unit_index[u]] = False
+        unit_flow = f.air_unit_airflow_m3s * on
+        if unit_flow_scale is not None:
+            scale = np.asarray(unit_flow_scale, float)
+            if scale.shape != unit_flow.shape or not np.all((scale >= 0) & (scale <= 1.5)):
+                raise GridError(
+                    f"unit_flow_scale must hold {len(unit_flow)} fan speeds between 0 and 1.5"
+                )
+            unit_flow = unit_flow * scale
+        self.unit_flow = unit_flow
+        disc = np.array([f.air_unit_discharge[u] for u in units], dtype=object)
+        self.intake = np.array([f.air_unit_intake[u] for u in units], dtype=object)
+        self.supplies = [s for s in self.lay.cooling.supplies if s.hall == self.hid]
+        # underfloor units without any tile to feed blow out of their front instead
+        if not self.supplies:
+            disc = np.where(disc == "underfloor", "front", disc)
+        self.disc = disc
+        self.uf = units[disc == "underfloor"]
+        ufr = f.air_unit_front_xy[units]
+        self.ua, self.us = _dominant(ufr[:, 0], ufr[:, 1])
+        self.uz = np.maximum(np.round(f.air_unit_size_m[:, 2] / self.h).astype(np.int64), 1)
+
+    def _unit_faces(self, m, sel_a, sel_s, kind: int, flow: np.ndarray) -> None:
+        """Ports on the faces of the units ``m`` (axis, sign per unit), ``flow`` per unit
+        shared over each unit's faces."""
+        a, fc, c, s, b = _face_ports(
+            self.owner, self.units[m], sel_a[m], sel_s[m], self.nR, self.uz
+        )
+        cnt = np.bincount(b, minlength=self.nA).astype(float)
+        self.ports.add(a, fc, c, s, kind, b, flow[b] / np.maximum(cnt[b], 1))
+
+    def unit_out_ports(self) -> None:
+        n = len(self.units)
+        for mode, sel_a, sel_s in (
+            ("front", self.ua, self.us),
+            ("ceiling", np.full(n, 2), np.ones(n, np.int64)),
+        ):
+            m = self.disc == mode
+            if m.any():
+                self._unit_faces(m, sel_a, sel_s, UNIT_OUT, self.unit_flow)
+
+    def supply_ports(self) -> None:
+        """Floor tiles and ceiling diffusers: their own flow, or the underfloor units' flow
+        shared by open area."""
+        shape, supplies = self.shape, self.supplies
+        uf_flow = self.unit_flow[self.uf].sum()
+        open_area = np.array(
+            [
+                (s.rect_m[2] - s.rect_m[0]) * (s.rect_m[3] - s.rect_m[1]) * s.open_fraction
+                for s in supplies
+            ]
+        )
+        shared = np.array([s.flow_m3s is None for s in supplies], dtype=bool)
+        for n, s in enumerate(supplies):
+            k = 0 if s.kind == "floor" else shape[2] - 1
+            ci, cj = self._air_columns(s.rect_m, k)
+            if len(ci) == 0:
+                continue
+            if s.flow_m3s is not None:
+                total = s.flow_m3s
+            else:
+                total = uf_flow * open_area[n] / max(open_area[shared].sum(), 1e-12)
+            cells = np.ravel_multi_index((ci, cj, np.full(len(ci), k)), shape)
+            fk = 0 if s.kind == "floor" else shape[2]
+            faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), self.gz.shape)
+            self.ports.add(
+                np.full(len(ci), 2),
+                faces,
+                cells,
+                np.full(len(ci), 1 if k == 0 else -1),
+                SUPPLY,
+                np.full(len(ci), n),
+                np.full(len(ci), total / len(ci)),
+            )
+
+    def _air_columns(self, rect, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """(i, j) of the air cells of layer ``k`` under a floor rectangle."""
+        ii, jj = _rect_cells(self.h, self.shape, rect)
+        ci, cj = np.meshgrid(ii, jj, indexing="ij")
+        ci, cj = ci.ravel(), cj.ravel()
+        air = self.fluid[ci, cj, np.full(len(ci), k)]
+        return ci[air], cj[air]
+
+    def grille_ports(self) -> None:
+        """Return grilles take back what is supplied, shared by area."""
+        grilles, shape = self.grilles, self.shape
+        supply_total = self.ports.supplied_m3s()
         areas = np.array(
             [(g.rect_m[2] - g.rect_m[0]) * (g.rect_m[3] - g.rect_m[1]) for g in grilles]
         )
         for n, g in enumerate(grilles):
-            ii, jj = _rect_cells(h, shape, g.rect_m)
             if g.kind in ("ceiling", "roof"):
                 top = shape[2] if g.kind == "ceiling" else g.top_k
-                ci, cj = np.meshgrid(ii, jj, indexing="ij")
-                ci, cj = ci.ravel(), cj.ravel()
+                ci, cj = self._air_columns(g.rect_m, top - 1)
                 ck = np.full(len(ci), top - 1)
-                a_, fk, sg = 2, top, -1
-                air = fluid[ci, cj, ck]
-                ci, cj, ck = ci[air], cj[air], ck[air]
-                faces = np.ravel_multi_index((ci, cj, np.full(len(ci), fk)), gz.shape)
-                axes = np.full(len(ci), a_)
-                signs = np.full(len(ci), sg)
+                faces = np.ravel_multi_index((ci, cj, np.full(len(ci), top)), self.gz.shape)
+                axes = np.full(len(ci), 2)
+                signs = np.full(len(ci), -1)
             else:  # wall grille: the upper third of the nearest hall wall along the rect
-                ci, cj, ck, axes, faces, signs = _wall_grille(h, shape, fluid, ii, jj)
+                ii, jj = _rect_cells(self.h, shape, g.rect_m)
+                ci, cj, ck, axes, faces, signs = _wall_grille(self.h, shape, self.fluid, ii, jj)
             if len(ci) == 0:
                 raise GridError(f"return grille {g.id} covers no air cell")
             cells = np.ravel_multi_index((ci, cj, ck), shape)
             total = supply_total * areas[n] / areas.sum()
-            add(
+            self.ports.add(
                 axes,
                 faces,
                 cells,
@@ -441,61 +489,58 @@ def build_grid(
                 np.full(len(ci), n),
                 np.full(len(ci), -total / len(ci)),
             )
-    else:
-        run = unit_flow[units]
+
+    def unit_in_ports(self) -> None:
+        """No grilles: the running units take back what is supplied, by their airflow."""
+        units, n = self.units, len(self.units)
+        supply_total = self.ports.supplied_m3s()
+        run = self.unit_flow[units]
         if supply_total > 0 and run.sum() <= 0:
             raise GridError(
-                f"hall {hid}: air is supplied but nothing takes it back (no return grille and no "
-                "running air unit)"
+                f"hall {self.hid}: air is supplied but nothing takes it back (no return grille "
+                "and no running air unit)"
             )
-        ret_share = run / max(run.sum(), 1e-12) * supply_total
-        top = intake == "top"
+        share = np.zeros(self.nA)
+        share[units] = run / max(run.sum(), 1e-12) * supply_total
+        top = self.intake == "top"
         # a unit discharging through its top takes air in through its rear
-        top &= disc != "ceiling"
+        top &= self.disc != "ceiling"
         for m, sel_a, sel_s in (
-            (top, np.full(len(units), 2), np.ones(len(units), np.int64)),
-            (~top, ua, -us),
+            (top, np.full(n, 2), np.ones(n, np.int64)),
+            (~top, self.ua, -self.us),
         ):
             if m.any():
-                a, f, c, s, b = _face_ports(owner, units[m], sel_a[m], sel_s[m], nR, uz)
-                cnt = np.bincount(b, minlength=nA).astype(float)
-                share = np.zeros(nA)
-                share[units] = ret_share
-                add(a, f, c, s, UNIT_IN, b, -share[b] / np.maximum(cnt[b], 1))
+                self._unit_faces(m, sel_a, sel_s, UNIT_IN, -share)
 
-    ports = Ports(
-        *(
-            np.concatenate(x) if x else np.zeros(0, np.int64)
-            for x in (ax_l, face_l, cell_l, sign_l, kind_l, own_l)
+    def grid(self) -> Grid:
+        ports = self.ports.ports()
+        # a port face opens into the air cell: it must not be counted as an open interior face
+        for a, g in enumerate((self.gx, self.gy, self.gz)):
+            sel = ports.axis == a
+            g.ravel()[ports.face[sel]] = 0.0
+        f, hall = self.f, self.hall
+        grid = Grid(
+            hall=hall,
+            cell_m=self.h,
+            shape=self.shape,
+            origin_m=np.zeros(3),
+            site_origin_m=np.array([*f.hall_origin_m[hall], 0.0]),
+            owner=self.owner,
+            gx=self.gx,
+            gy=self.gy,
+            gz=self.gz,
+            ports=ports,
+            rack_ids=self.racks,
+            unit_ids=self.units,
+            n_racks=self.nR,
+            n_units=self.nA,
         )
-    )
-    ports.q = np.concatenate(q_l) if q_l else np.zeros(0)
-    # a port face opens into the air cell: it must not be counted as an open interior face
-    for a, g in enumerate((gx, gy, gz)):
-        sel = ports.axis == a
-        g.ravel()[ports.face[sel]] = 0.0
-    grid = Grid(
-        hall=hall,
-        cell_m=h,
-        shape=shape,  # type: ignore[arg-type]
-        origin_m=np.zeros(3),
-        site_origin_m=np.array([*facility.hall_origin_m[hall], 0.0]),
-        owner=owner,
-        gx=gx,
-        gy=gy,
-        gz=gz,
-        ports=ports,
-        rack_ids=racks,
-        unit_ids=units,
-        n_racks=nR,
-        n_units=nA,
-    )
-    grid.unit_flow_m3s = unit_flow
-    grid.unit_underfloor = np.zeros(nA, dtype=bool)
-    grid.unit_underfloor[uf] = True
-    grid.uses_grilles = bool(grilles)
-    _balance_components(grid)
-    return grid
+        grid.unit_flow_m3s = self.unit_flow
+        grid.unit_underfloor = np.zeros(self.nA, dtype=bool)
+        grid.unit_underfloor[self.uf] = True
+        grid.uses_grilles = bool(self.grilles)
+        _balance_components(grid)
+        return grid
 
 
 @dataclass

@@ -64,17 +64,46 @@ class HeatModel:
         self.grid = grid
         air = facility.layout.air
         self.rho_cp = air.density_kg_m3 * air.cp_j_kgk
-        h = grid.cell_m
         fluid = grid.fluid.ravel()
         self.cells = np.flatnonzero(fluid)
-        n = len(self.cells)
-        self.n = n
+        n = self.n = len(self.cells)
         cid = np.full(grid.n_cells, -1, dtype=np.int64)
         cid[self.cells] = np.arange(n)
         self.cell_id = cid
-        idx = cid.reshape(grid.shape)
-        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
+        rows, cols, vals, diag = self._transport(flow, pr_t)
+        self._port_maps()
+        p = grid.ports
+        pc = cid[p.cell]
+        out = p.q < 0
+        diag += np.bincount(pc[out], -p.q[out], minlength=n)
+        self.diag = diag
+        self.A = sp.csr_matrix(
+            (
+                np.concatenate(vals + [diag]),
+                (np.concatenate(rows + [np.arange(n)]), np.concatenate(cols + [np.arange(n)])),
+            ),
+            shape=(n, n),
+        )
+        self._inflows(pc)
+        self._rack_rows(pc)
+        self._unit_rows(pc)
+        # return/supply ports for the balance
+        self.out_ports = out & (p.kind != RACK_FRONT)
+        self.in_ports = (p.q > 0) & (p.kind != RACK_REAR)
+        self.volume = grid.cell_m**3
+        supply_kinds = (p.kind == SUPPLY) | (p.kind == UNIT_OUT)
+        self.has_supply = bool((p.q[supply_kinds] > 0).any())
+        self.dt_stable = 0.9 * self.volume / max(diag.max(initial=0.0), 1e-300)
+        self._ml = None
+        self._lu = None
+        self._aug_key = None
 
+    def _transport(self, flow: Flow, pr_t: float) -> tuple[list, list, list, np.ndarray]:
+        """Upwind advection and turbulent diffusion between air cells: the off-diagonal
+        entries (rows, cols, vals) and the diagonal so far."""
+        grid, n, h = self.grid, self.n, self.grid.cell_m
+        idx = self.cell_id.reshape(grid.shape)
+        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
         rows, cols, vals = [], [], []
         diag = np.zeros(n)
         for a, (g, vel) in enumerate(((grid.gx, flow.u), (grid.gy, flow.v), (grid.gz, flow.w))):
@@ -93,9 +122,12 @@ class HeatModel:
             rows += [il, ih]
             cols += [ih, il]
             vals += [-(qn + d), -(qp + d)]
+        return rows, cols, vals, diag
 
-        # ports
-        p = grid.ports
+    def _port_maps(self) -> None:
+        """Facility rack and unit indices -> this hall's (source columns: racks, units,
+        plenum)."""
+        grid = self.grid
         nR, nA = grid.n_racks, grid.n_units
         self.rack_local = np.full(nR, -1, dtype=np.int64)
         self.rack_local[grid.rack_ids] = np.arange(len(grid.rack_ids))
@@ -104,20 +136,15 @@ class HeatModel:
         Rh, Ah = len(grid.rack_ids), len(grid.unit_ids)
         self.n_src = Rh + Ah + 1
         self.plenum = Rh + Ah
-        pc = cid[p.cell]
-        out = p.q < 0
-        diag += np.bincount(pc[out], -p.q[out], minlength=n)
-        self.diag = diag
-        self.A = sp.csr_matrix(
-            (
-                np.concatenate(vals + [diag]),
-                (np.concatenate(rows + [np.arange(n)]), np.concatenate(cols + [np.arange(n)])),
-            ),
-            shape=(n, n),
-        )
-        # inflow ports -> source columns, or known temperatures
-        lay = facility.layout
-        supplies = [s for s in lay.cooling.supplies if s.hall == facility.hall_ids[grid.hall]]
+
+    def _inflows(self, pc: np.ndarray) -> None:
+        """Inflow ports -> source columns (rack exhausts, unit supplies, the plenum), or known
+        temperatures (tiles with their own supply temperature)."""
+        grid, facility, p, n = self.grid, self.facility, self.grid.ports, self.n
+        Rh = len(grid.rack_ids)
+        supplies = [
+            s for s in facility.layout.cooling.supplies if s.hall == facility.hall_ids[grid.hall]
+        ]
         sup_c = np.array([np.nan if s.supply_c is None else s.supply_c for s in supplies] + [0.0])
         src_col = np.full(len(p.q), -1, dtype=np.int64)
         rr = p.kind == RACK_REAR
@@ -136,8 +163,13 @@ class HeatModel:
                 "floor tiles have no supply temperature: give the supply region supply_c or "
                 "feed it from an underfloor air unit"
             )
-        # rack rows: exhaust = flow-weighted front mean + dT
+
+    def _rack_rows(self, pc: np.ndarray) -> None:
+        """Rack rows: exhaust = flow-weighted front mean + dT; per-layer inlets for GPUs."""
+        grid, p, n = self.grid, self.grid.ports, self.n
+        Rh = len(grid.rack_ids)
         fr = p.kind == RACK_FRONT
+        rr = p.kind == RACK_REAR
         self.front = fr
         rl = np.full(len(p.q), -1, dtype=np.int64)
         rl[fr | rr] = self.rack_local[p.owner[fr | rr]]
@@ -153,7 +185,12 @@ class HeatModel:
         self._layer_cells = pc[fr]
         self._front_cells = pc[fr]
         self._front_rack = rl[fr]
-        # unit rows: return mixture
+
+    def _unit_rows(self, pc: np.ndarray) -> None:
+        """Unit rows: each running unit's return mixture (grilles' or its own intakes'), set
+        points, capacities and its share of the plenum."""
+        grid, p, n = self.grid, self.grid.ports, self.n
+        Ah = len(grid.unit_ids)
         uflow = grid.unit_flow_m3s[grid.unit_ids]
         self.unit_flow = uflow
         if grid.uses_grilles:
@@ -174,21 +211,11 @@ class HeatModel:
             )
             self.grille_w = None
         fac_units = grid.unit_ids
-        self.set_c = facility.air_unit_supply_c[fac_units]
-        self.cap_w = facility.air_unit_capacity_w[fac_units]
+        self.set_c = self.facility.air_unit_supply_c[fac_units]
+        self.cap_w = self.facility.air_unit_capacity_w[fac_units]
         ufl = grid.unit_underfloor[fac_units] & (uflow > 0)
         self.plenum_w = np.where(ufl, uflow, 0.0) / max(np.where(ufl, uflow, 0.0).sum(), 1e-300)
         self.has_plenum = bool(ufl.any())
-        # return/supply ports for the balance
-        self.out_ports = out & (p.kind != RACK_FRONT)
-        self.in_ports = (p.q > 0) & (p.kind != RACK_REAR)
-        self.volume = h**3
-        supply_kinds = (p.kind == SUPPLY) | (p.kind == UNIT_OUT)
-        self.has_supply = bool((p.q[supply_kinds] > 0).any())
-        self.dt_stable = 0.9 * self.volume / max(diag.max(initial=0.0), 1e-300)
-        self._ml = None
-        self._lu = None
-        self._aug_key = None
 
     # ------------------------------------------------------------------ sources
     def rack_dt(self, rack_air_w: np.ndarray) -> np.ndarray:

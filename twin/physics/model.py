@@ -12,8 +12,8 @@ from functools import cached_property
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.physics import devices, metrics
-from twin.physics.airflow import Flow, FlowModel, divergence, prolong
+from twin.physics import devices, metrics, results
+from twin.physics.airflow import Flow, FlowModel, prolong
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
@@ -320,8 +320,8 @@ class ThermalModel:
             x0 = self._x0_from(self._warm_air, air_w)
         self._warm_air = None
 
-        # 1e-6: temperatures within ~4e-4 K of a 1e-7 solve and an energy error ~1e-6 on the
-        # 200k-cell bench hall, two BiCGSTAB iterations (~0.1 s) fewer
+        # 1e-6: temperatures within ~4e-4 K of a 1e-7 solve and an energy error ~1e-6, for two
+        # BiCGSTAB iterations fewer
         state, at_cap, over = self.heat.solve(air_w, x0=x0, tol=HEAT_TOL)
         self.state = state
         res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)
@@ -418,104 +418,23 @@ class ThermalModel:
     # ---------------------------------------------------------------- results
     def _result(self, state, rack_power_w, gpu_power_w, at_cap, overloaded, dt, seconds):
         fac, grid, hm = self.facility, self.grid, self.heat
-        p = grid.ports
         air = np.full(grid.n_cells, np.nan)
         air[hm.cells] = state.t_cells
-        air = air.reshape(grid.shape)
-        R, A = fac.n_racks, len(fac.air_unit_ids)
-        racks = grid.rack_ids
-        Rh = len(racks)
-        nan_r = np.full(R, np.nan)
-        inlet_mean = nan_r.copy()
-        inlet_max = nan_r.copy()
-        exhaust = nan_r.copy()
-        flow_r = nan_r.copy()
-        tin = hm.W_rack @ state.t_cells
-        has = hm.front_flow > 0
-        inlet_mean[racks] = np.where(has, tin, np.nan)
-        mx = np.full(Rh, -np.inf)
-        np.maximum.at(mx, hm._front_rack, state.t_cells[hm._front_cells])
-        inlet_max[racks] = np.where(has, mx, np.nan)
-        exhaust[racks] = np.where(has, state.t_src[:Rh], np.nan)
-        flow_r[racks] = hm.front_flow
-
-        # GPUs: coolant = inlet air at the GPU's height, or the CDU supply for liquid racks
+        rk = results.rack_values(self, state)
         cdu_load, cdu_sup, cdu_ret = devices.cdu_temps(fac, rack_power_w)
-        g_all = fac.n_gpus
-        coolant = np.full(g_all, np.nan)
-        gsel = np.flatnonzero(fac.gpu_hall == grid.hall)
-        if len(gsel):
-            nz = grid.shape[2]
-            num = np.bincount(
-                hm._layer_key, hm._layer_q * state.t_cells[hm._layer_cells], minlength=Rh * nz
-            )
-            den = np.bincount(hm._layer_key, hm._layer_q, minlength=Rh * nz)
-            rl = hm.rack_local[fac.gpu_rack[gsel]]
-            kg = np.clip((fac.gpu_position_m[gsel, 2] / grid.cell_m).astype(np.int64), 0, nz - 1)
-            key = rl * nz + kg
-            with np.errstate(invalid="ignore", divide="ignore"):
-                layer = np.where(den[key] > 0, num[key] / den[key], tin[rl])
-            cdu = fac.rack_cdu[fac.gpu_rack[gsel]]
-            liquid = fac.gpu_liquid[gsel] & (cdu >= 0)
-            loop = cdu_sup[np.maximum(cdu, 0)] if len(cdu_sup) else np.full(len(cdu), np.nan)
-            coolant[gsel] = np.where(liquid, loop, layer)
-        gpw = (
-            devices.gpu_power_from_racks(fac, rack_power_w)
-            if gpu_power_w is None
-            else np.asarray(gpu_power_w, float)
-        )
-        if gpw.shape != (g_all,):
-            raise ValueError(f"gpu_power_w must have shape ({g_all},), got {gpw.shape}")
-        if dt is None or self.gpu_temp_c is None:
-            gtemp, thr = devices.gpu_steady_c(fac, coolant, gpw)
-        else:
-            gtemp, thr = devices.gpu_step_c(fac, self.gpu_temp_c, coolant, gpw, dt)
-        self.gpu_temp_c = gtemp.copy()
-
-        # air units
-        units = grid.unit_ids
-        Ah = len(units)
-        sup = np.full(A, np.nan)
-        ret = np.full(A, np.nan)
-        load = np.full(A, np.nan)
-        capf = np.zeros(A, dtype=bool)
-        run = hm.unit_flow > 0
-        ret_h = hm.W_ret @ state.t_cells
-        sup_h = state.t_src[Rh : Rh + Ah]
-        sup[units] = sup_h
-        ret[units] = np.where(run, ret_h, np.nan)
-        load[units] = np.where(run, hm.rho_cp * hm.unit_flow * (ret_h - sup_h), 0.0)
-        capf[units] = at_cap
-
-        # hall means and balance
-        tp = hm.port_temps(state.t_cells, state.t_src)
-        outp, inp = hm.out_ports, hm.in_ports
-        q_out, q_in = -p.q[outp], p.q[inp]
-        ret_mean = float((q_out * tp[outp]).sum() / q_out.sum()) if q_out.sum() > 0 else np.nan
-        sup_mean = float((q_in * tp[inp]).sum() / q_in.sum()) if q_in.sum() > 0 else np.nan
-        heat_in, heat_out = hm.balance(state.t_cells, state.t_src, fac.air_heat_w(rack_power_w))
-
-        div = np.abs(divergence(grid, self.flow.u, self.flow.v, self.flow.w))[grid.fluid]
-        total = max(float(q_in.sum()), 1e-12)
-        mass_err = max(float(div.sum() / total), abs(float(q_in.sum() - q_out.sum())) / total)
-        sel = np.isfinite(inlet_mean)
-        shi, rhi = metrics.shi_rhi(sup_mean, inlet_mean[sel], exhaust[sel], flow_r[sel])
-        met = {
-            "rci_hi": metrics.rci_hi(inlet_max[sel]),
-            "rci_lo": metrics.rci_lo(inlet_max[sel]),
-            "rti": metrics.rti(ret_mean, sup_mean, inlet_mean[sel], exhaust[sel], flow_r[sel]),
-            "shi": shi,
-            "rhi": rhi,
-        }
+        coolant = results.coolant(self, state, rk["tin"], cdu_sup)
+        gtemp, thr = results.gpu_temps(self, coolant, rack_power_w, gpu_power_w, dt)
+        sup, ret, load, capf = results.unit_values(self, state, at_cap)
+        hall = results.hall_values(self, state, rack_power_w, rk)
         return ThermalResult(
             grid=grid,
             flow=self.flow,
-            air_c=air,
+            air_c=air.reshape(grid.shape),
             rack_power_w=np.asarray(rack_power_w, float),
-            rack_airflow_m3s=flow_r,
-            rack_inlet_mean_c=inlet_mean,
-            rack_inlet_max_c=inlet_max,
-            rack_exhaust_c=exhaust,
+            rack_airflow_m3s=rk["flow"],
+            rack_inlet_mean_c=rk["inlet_mean"],
+            rack_inlet_max_c=rk["inlet_max"],
+            rack_exhaust_c=rk["exhaust"],
             gpu_temp_c=gtemp,
             gpu_coolant_c=coolant,
             gpu_throttled=thr,
@@ -527,14 +446,9 @@ class ThermalModel:
             cdu_load_w=cdu_load,
             cdu_supply_c=cdu_sup,
             cdu_return_c=cdu_ret,
-            supply_mean_c=sup_mean,
-            return_mean_c=ret_mean,
-            heat_in_w=heat_in,
-            heat_out_w=heat_out,
-            mass_error=mass_err,
             overloaded=overloaded,
             seconds=seconds,
-            metrics=met,
+            **hall,
         )
 
 

@@ -124,9 +124,41 @@ class RackLod:
             actors.append(actor)
         self.tops, self.fronts = actors
         for a in actors:
-            scene._pick_actors[id(a)] = ("rack", int)
+            scene.picker.register(a, "rack", int)
         scene.add_layer("rack_heat", actors)
         self.apply()  # the layer shows its actors; the level decides
+
+    # ------------------------------------------------------------------ following
+    def watch(self) -> None:
+        """Choose the level before each render; draw the far level while the user moves the
+        camera (a window's interactor style; an off-screen plotter has none)."""
+        plotter = self.scene.plotter
+        self._observers = [
+            (plotter.renderer, plotter.renderer.AddObserver("StartEvent", self.choose))
+        ]
+        iren = getattr(plotter, "iren", None)
+        interactor = getattr(iren, "interactor", None) if iren is not None else None
+        style_ = interactor.GetInteractorStyle() if interactor is not None else None
+        if style_ is None:
+            return
+
+        def moving(*_args) -> None:
+            self.set_interacting(True)
+
+        def stopped(*_args) -> None:
+            self.set_interacting(False)
+            plotter.render()
+
+        self._observers += [
+            (style_, style_.AddObserver("StartInteractionEvent", moving)),
+            (style_, style_.AddObserver("EndInteractionEvent", stopped)),
+        ]
+
+    def detach(self) -> None:
+        """Stop following the renderer and the interactor."""
+        for obj, tag in getattr(self, "_observers", ()):
+            obj.RemoveObserver(tag)
+        self._observers = []
 
     # ------------------------------------------------------------------ colour
     def set_gpu_values(self, values: np.ndarray | None) -> None:

@@ -51,6 +51,9 @@ RACK_LABEL_BG = "#20252c"
 
 #: Default colour maps per quantity; anything matplotlib knows also works.
 CMAP_TEMPERATURE = "turbo"  # visible at both ends on the dark background
+#: Air temperature (slices) has a map of its own, so that one colour never means both an air
+#: and a GPU temperature (their ranges differ: 15-45 C against 20-95 C).
+CMAP_AIR = "coolwarm"
 CMAP_POWER = "viridis"
 CMAP_DEFAULT = "viridis"
 CMAP_CATEGORY = "tab20"

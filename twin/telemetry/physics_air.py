@@ -12,7 +12,7 @@ from twin.model.facility import Facility
 from twin.physics.cells import DEFAULT_CELL_M
 
 #: Halls above this many racks use the heat balance: a field solve per frame would not keep
-#: up with a live 1 Hz source (about 0.1 s per step for a 16-rack hall at the default cells).
+#: up with a live 1 Hz source.
 MAX_RACKS_PER_HALL = 200
 
 

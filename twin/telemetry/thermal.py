@@ -130,7 +130,7 @@ class HeatBalance:
         self, dt_s: float, rack_power_w: np.ndarray, rack_load_frac: np.ndarray
     ) -> ThermalState:
         """Advance by ``dt_s`` given each rack's power and its load as a share of nominal."""
-        fac, st = self.fac, self.state
+        fac = self.fac
         first = self._first
         if first:  # start from the steady state, not from a cold hall
             dt_s, self._first = 1e6, False
@@ -139,8 +139,33 @@ class HeatBalance:
         rack_flow = fac.rack_airflow_m3s * (0.4 + 0.6 * np.clip(rack_load_frac, 0, 1.5))
         q_h = np.bincount(fac.rack_hall, air_heat, minlength=n_h)
         demand_h = np.bincount(fac.rack_hall, rack_flow, minlength=n_h)
+        flow, flow_h, load, supply, hall_supply = self._air_units(dt_s, q_h, demand_h)
+        rise = air_heat / (self.rho_cp * np.maximum(rack_flow, 1e-3))
+        inlet = self._rack_inlets(dt_s, first, rise, rack_flow, demand_h, flow_h, hall_supply)
+        exhaust = inlet + rise
+        on, hall = self.air_unit_on, fac.air_unit_hall
+        ret = np.where(on, supply + load / (self.rho_cp * np.maximum(flow, 1e-3)), np.nan)
+        # a stopped unit reads the room: the mean exhaust of its hall
+        ex_h = np.bincount(fac.rack_hall, exhaust * rack_flow, minlength=n_h)
+        room = ex_h / np.maximum(demand_h, 1e-9)
+        ret = np.where(on, ret, room[hall])
+        supply = np.where(on, supply, room[hall])
+        self.state = ThermalState(
+            rack_inlet_c=inlet,
+            rack_exhaust_c=exhaust,
+            air_unit_supply_c=supply,
+            air_unit_return_c=ret,
+            air_unit_flow_m3s=flow,
+            air_unit_load_w=load,
+            **self._liquid(dt_s, rack_power_w),
+        )
+        return self.state
 
-        # air units: fans follow demand (10 % margin) up to their maximum, with inertia
+    def _air_units(self, dt_s: float, q_h: np.ndarray, demand_h: np.ndarray):
+        """Fans follow demand (10 % margin) up to their maximum, with inertia; a unit past
+        its capacity supplies warmer air. Returns per unit flow, load and supply, and per
+        hall flow and mixed supply temperature."""
+        fac, st, n_h = self.fac, self.state, self.n_halls
         hall = fac.air_unit_hall
         on = self.air_unit_on
         max_flow = fac.air_unit_airflow_m3s
@@ -158,30 +183,29 @@ class HeatBalance:
         sup_h = np.bincount(hall, np.nan_to_num(supply) * flow, minlength=n_h)
         no_air = flow_h <= 1e-6
         hall_supply = np.where(no_air, 40.0, sup_h / np.maximum(flow_h, 1e-9))
+        return flow, flow_h, load, supply, hall_supply
 
-        # racks: supply plus recirculated exhaust
+    def _rack_inlets(self, dt_s, first, rise, rack_flow, demand_h, flow_h, hall_supply):
+        """Rack inlets: the supply plus recirculated exhaust (more where the hall's air falls
+        short of the racks' demand)."""
+        fac, n_h = self.fac, self.n_halls
         starve = np.clip(1.0 - flow_h / np.maximum(demand_h, 1e-9), 0.0, 1.0)
         rc = self.base_recirc + self.extra_recirc + self.local_loss
         rc = np.clip(rc + 0.9 * starve[fac.rack_hall] * self.starve_weight, 0.0, 0.95)
-        rise = air_heat / (self.rho_cp * np.maximum(rack_flow, 1e-3))
         rs = np.clip(self.self_recirc, 0.0, 0.5)
         sup_r = hall_supply[fac.rack_hall]
-        inlet = st.rack_inlet_c
+        inlet = self.state.rack_inlet_c
         for _ in range(20 if first else 1):  # the first step iterates to the steady state
             ex_h = np.bincount(fac.rack_hall, (inlet + rise) * rack_flow, minlength=n_h)
             hot = np.where(demand_h > 0, ex_h / np.maximum(demand_h, 1e-9), hall_supply)
             hot_r = np.maximum(hot[fac.rack_hall], sup_r)
             inlet_t = sup_r + rc * (hot_r - sup_r) + rs / (1.0 - rs) * rise
             inlet = _lag(inlet, inlet_t, dt_s, TAU_INLET_S)
-        exhaust = inlet + rise
-        ret = np.where(on, supply + load / (self.rho_cp * np.maximum(flow, 1e-3)), np.nan)
-        # a stopped unit reads the room: the mean exhaust of its hall
-        ex_h = np.bincount(fac.rack_hall, exhaust * rack_flow, minlength=n_h)
-        room = ex_h / np.maximum(demand_h, 1e-9)
-        ret = np.where(on, ret, room[hall])
-        supply = np.where(on, supply, room[hall])
+        return inlet
 
-        # liquid: CDU loops
+    def _liquid(self, dt_s: float, rack_power_w: np.ndarray) -> dict[str, np.ndarray]:
+        """CDU loops: load, pump flow, supply and return, and each liquid rack's coolant."""
+        fac, st = self.fac, self.state
         n_c = len(fac.cdu_ids)
         has = fac.rack_cdu >= 0
         cdu_load = np.bincount(
@@ -201,18 +225,10 @@ class HeatBalance:
         coolant = np.where(
             has, _lag(np.nan_to_num(st.rack_coolant_c), coolant_t, dt_s, TAU_COOLANT_S), np.nan
         )
-
-        self.state = ThermalState(
-            rack_inlet_c=inlet,
-            rack_exhaust_c=exhaust,
-            rack_coolant_c=coolant,
-            air_unit_supply_c=supply,
-            air_unit_return_c=ret,
-            air_unit_flow_m3s=flow,
-            air_unit_load_w=load,
-            cdu_supply_c=cdu_supply,
-            cdu_return_c=cdu_return,
-            cdu_flow_lps=cdu_flow,
-            cdu_load_w=cdu_load,
-        )
-        return self.state
+        return {
+            "rack_coolant_c": coolant,
+            "cdu_supply_c": cdu_supply,
+            "cdu_return_c": cdu_return,
+            "cdu_flow_lps": cdu_flow,
+            "cdu_load_w": cdu_load,
+        }

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 
 
 def has_display() -> bool:
@@ -73,15 +72,3 @@ def application():
         _set_icon(app)
         apply_style(app)
     return app
-
-
-def run_app(layout: str | Path | None = None) -> int:
-    """Open the main window (with ``layout`` if given) and run the event loop."""
-    app = application()
-    from twin.ui.main_window import MainWindow
-
-    win = MainWindow()
-    win.show()
-    if layout is not None:
-        win.open_layout(layout)
-    return int(app.exec())

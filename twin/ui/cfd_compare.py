@@ -5,13 +5,12 @@ run off the GUI thread."""
 
 from __future__ import annotations
 
-from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QTimer
-from PySide6.QtGui import QAction, QImage, QPixmap
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -23,6 +22,11 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from twin.ui.actions import Action
+
+#: The comparison's key on the window's solver (a newer comparison supersedes an older one).
+COMPARE_KEY = "cfd.compare"
+
 if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
 
@@ -33,10 +37,12 @@ FILTERS = (
 )
 
 
-def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, scale: int = 4) -> QImage:
-    """A (nx, ny) slice as an image, x to the right and y up; NaN (solids) grey."""
+def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, width_px: int = 300) -> QImage:
+    """A (nx, ny) slice as an image about ``width_px`` wide, x to the right and y up; NaN
+    (solids) grey."""
     from matplotlib import colormaps
 
+    scale = max(width_px // max(field.shape[0], 1), 1)
     f = np.asarray(field, float).T[::-1]  # rows: y from the top
     norm = np.clip((f - lo) / max(hi - lo, 1e-9), 0, 1)
     rgb = (colormaps[cmap](np.nan_to_num(norm))[..., :3] * 255).astype(np.uint8)
@@ -122,20 +128,22 @@ class CfdCompare(QObject):
         self.window = window
         self.dialog: CompareDialog | None = None
         self.error: str | None = None
-        self._future: Future | None = None
-        self._poll = QTimer(self, interval=50)
-        self._poll.timeout.connect(self._check)
-        self.action = QAction("Compare with &CFD…", window)
-        self.action.setObjectName("thermal_compare_cfd")
-        self.action.setStatusTip(
-            "Compare Twin's temperatures with an OpenFOAM case or a VTK file: slices and "
-            "per-rack errors"
+        self._job = None
+        window.solver.done.connect(self._check)
+        self.action = window.action_registry.add(
+            Action(
+                "view.thermal.compare_cfd",
+                "Compare with &CFD…",
+                "View/Thermal",
+                "3_compare",
+                0,
+                self.choose,
+                tip="Compare Twin's temperatures with an OpenFOAM case or a VTK file: slices "
+                "and per-rack errors",
+            )
         )
-        self.action.triggered.connect(self.choose)
         tv = window.extensions.get("thermal_view") if hasattr(window, "extensions") else None
         if tv is not None:
-            tv.menu.addSeparator()
-            tv.menu.addAction(self.action)
             self.button = QPushButton("Compare with CFD…")
             self.button.setObjectName("thermal_compare_cfd_button")
             self.button.clicked.connect(self.action.trigger)
@@ -151,37 +159,33 @@ class CfdCompare(QObject):
         tv = self.thermal
         hall = tv.hall if tv is not None else 0
         cell = tv.effective_cell_m() if tv is not None else 0.2
-        z = tv._slider_m(tv.height_slider) if tv is not None else 1.2
+        z = tv.panel.slider_m(tv.height_slider) if tv is not None else 1.2
         return hall, cell, z
 
-    def compare(self, path: str) -> Future:
+    def compare(self, path: str):
         """Start a comparison with ``path`` (a case's controlDict or folder, a VTK file or a
-        reference); the dialog opens when it is done."""
-        from twin.ui.thermal_view import _in_daemon_thread
-
+        reference) on the window's solver; the dialog opens when it is done."""
         p = Path(path)
         if p.name == "controlDict":
             p = p.parent.parent
         fac = self.window.facility
         hall, cell, z = self._hall_cell()
         self.error = None
-        self._future = _in_daemon_thread(_job, fac, hall, cell, p, z)
-        self._poll.start()
+        self._job = self.window.solver.submit(
+            COMPARE_KEY, lambda _token: _job(fac, hall, cell, p, z)
+        )
         self.window.statusBar().showMessage(f"Comparing with {p.name}…")
-        return self._future
+        return self._job
 
-    def _check(self) -> None:
-        fut = self._future
-        if fut is None or not fut.done():
+    def _check(self, outcome) -> None:
+        if outcome.key != COMPARE_KEY or outcome.job is not self._job:
             return
-        self._poll.stop()
-        self._future = None
-        try:
-            fig, tw, cf, z = fut.result()
-        except Exception as e:  # shown, not raised: a bad file is the user's to fix
-            self.error = str(e)
-            self.window.statusBar().showMessage(f"CFD comparison failed: {e}")
+        self._job = None
+        if outcome.error:  # shown, not raised: a bad file is the user's to fix
+            self.error = outcome.error.split(": ", 1)[-1]
+            self.window.statusBar().showMessage(f"CFD comparison failed: {self.error}")
             return
+        fig, tw, cf, z = outcome.value
         self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
         if self.dialog is not None:
             self.dialog.close()

@@ -72,6 +72,10 @@ MIN_Y_RANGE = {"°C": 5.0, "W": 50.0, "kW": 5.0, "%": 10.0, "MHz": 200.0, "on": 
 ZERO_BASED = ("W", "kW", "%", "MHz", "on", "m³/s", "L/s")
 
 
+#: The chart panel's least height (pixels): room for a plot with its axis labels.
+CHART_MIN_HEIGHT_PX = 150
+
+
 class ClockAxis(pg.AxisItem):
     """Time axis in the timeline's terms: mm:ss from ``origin_s`` (a recording's start), or
     wall-clock UTC (hh:mm:ss) with no origin (live)."""
@@ -192,6 +196,8 @@ class ChartPanel(QWidget):
         lay.setSpacing(2)
         lay.addWidget(self.title)
         lay.addWidget(self.graphics, 1)
+        # never squeezed to an unreadable strip by the docks around it
+        self.setMinimumHeight(CHART_MIN_HEIGHT_PX)
         self.plots: list[pg.PlotItem] = []
         self.curves: list[list[pg.PlotDataItem]] = []
         self.cursors: list[pg.InfiniteLine] = []

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.units import load_text, power_text
 
 #: One inspector row: label, text, and the id of another item it names (or None).
 Row = tuple[str, str, str | None]
@@ -28,13 +29,11 @@ class Loads:
 
 
 def _kw(w: float) -> str:
-    return f"{w / 1e3:,.1f} kW"
+    return power_text(w)
 
 
 def _load(load_w: float, cap_w: float) -> str:
-    if cap_w <= 0:
-        return _kw(load_w)
-    return f"{load_w / 1e3:,.1f} / {cap_w / 1e3:,.0f} kW ({100 * load_w / cap_w:.0f} %)"
+    return load_text(load_w, cap_w)
 
 
 def _xy(p) -> str:

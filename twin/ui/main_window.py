@@ -17,6 +17,7 @@ from pyvistaqt import QtInteractor
 
 from twin.model.facility import Facility
 from twin.render.colour_modes import apply_mode
+from twin.render.navigation import Navigation
 from twin.render.scene import Scene
 from twin.session import Session
 from twin.ui import window_actions
@@ -50,7 +51,6 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self.view = ViewState()
         self.last_frame = None
         self._loading: Path | None = None
-        self._press_xy: tuple[int, int] | None = None
         #: Called before a layout is replaced; any returning False keeps the current one.
         self.open_guards: list[Callable[[], bool]] = []
         #: Called by Playback › Pause / Play; the first returning True handled it (a replay
@@ -62,8 +62,15 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self.plotter = QtInteractor(self, auto_update=False)
         self.plotter.enable_anti_aliasing("fxaa")
         self.setCentralWidget(self.plotter)
-        self.plotter.iren.add_observer("LeftButtonPressEvent", self._on_press)
-        self.plotter.iren.add_observer("LeftButtonReleaseEvent", self._on_release)
+        # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
+        # scene draws its far level while the camera moves; a click picks, a double click
+        # flies to the item
+        self.navigation = Navigation(
+            self.plotter,
+            on_motion=self._camera_moving,
+            on_click=self.pick_at,
+            on_double_click=self.fly_to,
+        )
 
         self.action_registry = ActionRegistry(self)
         self.menus = self.action_registry.menus
@@ -92,7 +99,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.timeout.connect(self._tick)
         self._update_actions()
         from twin.ui.extensions import install_extensions
+        from twin.ui.solver_relay import SolverRelay
 
+        #: the one background solver of this window (thermal view, editor, what-if)
+        self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
 
     # ------------------------------------------------------------------ extension API
@@ -321,6 +331,7 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._tick_timer.stop()
         if self.session is not None:
             self.session.close(timeout_s=0)
+        self.solver.shutdown()
         self.loader.wait(10000)
         if self.scene is not None:
             self.scene.remove()

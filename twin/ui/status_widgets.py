@@ -88,6 +88,12 @@ def describe_status(
     stale = status.stale if live else state in STALE_STATES
     stale = stale and has_data and state != "paused"
 
+    tip = _tooltip(status, state, last_error, stale)
+    return StatusView(state, " · ".join(parts), "\n".join(t for t in tip if t), stale)
+
+
+def _tooltip(status, state: str, last_error: str, stale: bool) -> list[str]:
+    """The status light's tooltip lines: where from, freshness, counters, what is missing."""
     tip = []
     if status.url:
         tip.append(f"Source: {status.url}")
@@ -97,10 +103,11 @@ def describe_status(
     tip.append(f"Frames: {status.frames:,} (dropped {status.dropped:,}), errors: {status.errors:,}")
     if status.poll_ms is not None:
         tip.append(f"Last poll: {status.poll_ms:.0f} ms")
-    if unmatched:
+    if status.unmatched_series:
         examples = ", ".join(status.unmatched_examples)
         tip.append(
-            f"Series matching no GPU: {unmatched:,}" + (f" (e.g. {examples})" if examples else "")
+            f"Series matching no GPU: {status.unmatched_series:,}"
+            + (f" (e.g. {examples})" if examples else "")
         )
     if status.metrics_missing:
         tip.append("Metrics with no series: " + ", ".join(status.metrics_missing))
@@ -114,7 +121,7 @@ def describe_status(
         tip.append(f"Last error: {last_error}")
     if stale:
         tip.append("The view shows the last data received (marked STALE).")
-    return StatusView(state, " · ".join(parts), "\n".join(t for t in tip if t), stale)
+    return tip
 
 
 class StateLight(QWidget):

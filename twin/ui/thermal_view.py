@@ -1,47 +1,30 @@
 """Airflow and heat in the window: View > Thermal toggles the air temperature slices, airflow
 arrows and rack inlet colours; a "Thermal" dock moves the slices, picks the hall and fails air
-units. The physics solve runs in a worker thread (one at a time, newer requests coalesced) and
-the overlays update in place when it lands, so the GUI never waits for it.
+units. Solves go to the window's solver service (``window.solver``) and the overlays update in
+place when an answer lands, so the GUI never waits for one. Answers asked for by the editor
+(after each edit) are drawn too: an edit costs one solve.
 """
 
 from __future__ import annotations
 
 import math
-import threading
 import time
-from concurrent.futures import Future
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import (
-    QCheckBox,
-    QComboBox,
-    QDoubleSpinBox,
-    QFormLayout,
-    QGroupBox,
-    QHBoxLayout,
-    QLabel,
-    QListWidget,
-    QListWidgetItem,
-    QProgressBar,
-    QSlider,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QLabel, QListWidgetItem, QProgressBar
 
-from twin.physics.cells import DEFAULT_CELL_M, choose_cell_m
+from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
+from twin.ui.actions import Action, Submenu
+from twin.ui.thermal_panel import IDLE_TEXT, ThermalPanel, summarise
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
     from twin.ui.main_window import MainWindow
 
-#: Slider resolution for slice positions (m).
-SLIDER_STEP_M = 0.05
-#: Frames further apart than this (s), or going back in time, get a steady solve, not a step.
-MAX_STEP_S = 900.0
 OVERLAY_TITLES = {
     SLICE: "Air Temperature Slice (Horizontal)",
     VSLICE: "Vertical Slice",
@@ -75,66 +58,22 @@ def hall_of(facility: Facility, kind: str, index: int) -> int | None:
     return None
 
 
-class _Solver:
-    """Worker-thread side: keeps one ``ThermalModel`` and reuses it while only the failed
-    units change (same grid, same multigrid hierarchy). Touched by the worker thread only."""
-
-    def __init__(self):
-        self.model = None
-        self.key = None
-        self.warm = None  # last steady result: a re-solve after an edit starts from it
-
-    def solve(
-        self,
-        facility,
-        hall: int,
-        cell_m: float,
-        failed: tuple[str, ...],
-        fresh: bool,
-        rack_power_w: np.ndarray | None = None,
-        dt_s: float | None = None,
-    ):
-        """Steady state (nominal or given rack powers), or with ``dt_s`` one transient step of
-        the model already solved (a replay or live frame)."""
-        from twin.physics import ThermalModel
-
-        t0 = time.perf_counter()
-        key = (id(facility), hall, cell_m)
-        same = self.model is not None and self.key == key and self.model.facility is facility
-        if fresh or not same:
-            # an edit of the same hall warm-starts from the last solution (physics warm_start)
-            warm = self.warm if (fresh and same) else None
-            self.model = self.warm = None  # free the old grid first: big halls hold 100s of MB
-            self.model = ThermalModel(facility, hall, cell_m, failed, warm_start=warm)
-            self.key = key
-            dt_s = None
-        elif tuple(self.model.failed) != tuple(failed):
-            self.model.set_failed(failed)
-            dt_s = None
-        if dt_s is not None and self.model.state is not None:
-            res = self.model.follow(dt_s, rack_power_w)
-        else:
-            res = self.model.solve(rack_power_w)
-            self.warm = res.warm
-        res.seconds = time.perf_counter() - t0
-        return res
-
-
-def _in_daemon_thread(fn, *args) -> Future:
-    """Run ``fn(*args)`` in a daemon thread: quitting the app never waits for a long solve
-    (a thread pool's workers are joined at exit). The view runs one job at a time."""
-    fut: Future = Future()
-
-    def target() -> None:
-        if not fut.set_running_or_notify_cancel():
-            return
-        try:
-            fut.set_result(fn(*args))
-        except BaseException as exc:  # noqa: BLE001 (handed to the GUI thread)
-            fut.set_exception(exc)
-
-    threading.Thread(target=target, name="twin-thermal", daemon=True).start()
-    return fut
+def frame_inputs(facility: Facility, hall: int, frame) -> tuple[np.ndarray, set[str]] | None:
+    """A frame's rack powers (nominal where missing) and the air units of ``hall`` it reports
+    off; None when the frame has no rack powers for this layout."""
+    f = facility
+    p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
+    if p is None or len(p) != f.n_racks:
+        return None
+    p = np.asarray(p, float)
+    p = np.where(np.isfinite(p) & (p >= 0), p, f.rack_power_w)
+    off: set[str] = set()
+    state = frame.air_unit.get("state")
+    if state is not None and len(state) == len(f.air_unit_ids):
+        st = np.asarray(state, float)
+        down = np.isfinite(st) & (st < 0.5) & (f.air_unit_hall == hall)
+        off = {f.air_unit_ids[a] for a in np.flatnonzero(down)}
+    return p, off
 
 
 class ThermalView(QObject):
@@ -146,124 +85,89 @@ class ThermalView(QObject):
     def __init__(self, window: MainWindow):
         super().__init__(window)
         self.window = window
+        self.relay = window.solver
+        self.settings = self.relay.jobs.settings  # cell size and failed units, shared
         self.layer: ThermalLayer | None = None
-        self.result = None
+        self.answer: ThermalAnswer | None = None  # the last answer for this hall
         self.error: str | None = None
         self.hall = 0
-        self.cell_m: float | None = None  # None: choose_cell_m
-        self.failed: set[str] = set()
-        self._solver = _Solver()
-        self._future: Future | None = None
-        self._job: tuple | None = None
-        self._pending = False
-        self._frame_job: tuple | None = None  # (rack_power_w, dt_s, telemetry-off unit ids)
-        self._frame_time: float | None = None
-        self._generation = 0
+        self._drawn = None  # the facility the layer's meshes were built for
+        self._drawn_answer: ThermalAnswer | None = None
         self._closed = False
-        self._geometry_changed = False
-        self._poll = QTimer(self, interval=50)
-        self._poll.timeout.connect(self._check_done)
-        self._debounce = QTimer(self, singleShot=True, interval=350)
+        self._started = 0.0
+        self._tick = QTimer(self, interval=500)
+        self._tick.timeout.connect(self._show_elapsed)
+        self._debounce = QTimer(self, singleShot=True, interval=int(DEBOUNCE_S * 1000))
         self._debounce.timeout.connect(self.request_solve)
         self._build_menu()
         self._build_dock()
         self._build_status()
+        self.relay.solved.connect(self._on_answer)
+        self.relay.asked.connect(self._on_asked)
+        self.relay.failed.connect(self._on_failure)
         window.layout_loaded.connect(self._on_layout)
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
         window.view.events.layers.connect(lambda _layers: self._sync_layer())
         window.installEventFilter(self)
-        QTimer.singleShot(0, self._connect_editor)  # installed after us
 
     # ------------------------------------------------------------------ widgets
     def _build_menu(self) -> None:
-        w = self.window
-        menu = w.menus["View"].addMenu("T&hermal")
-        menu.setObjectName("thermal_menu")
-        self.menu = menu
+        reg = self.window.action_registry
+        self.menu = reg.add_submenu(Submenu("View/Thermal", "T&hermal", "3_colour", 5))
         self.actions: dict[str, QAction] = {}
-        for name, title in OVERLAY_TITLES.items():
-            act = QAction(title, w, checkable=True)
-            act.setObjectName(f"thermal_{name}")
-            act.setStatusTip("Solve the hall's airflow and heat and show " + title.lower())
-            act.toggled.connect(lambda on, n=name: self.set_overlay(n, on))
-            menu.addAction(act)
-            self.actions[name] = act
-        menu.addSeparator()
-        self.act_recompute = QAction("Recompute Airflow && Heat", w)
-        self.act_recompute.triggered.connect(self.request_solve)
-        menu.addAction(self.act_recompute)
-        tools = QAction("Air Unit &Failure…", w)
-        tools.setStatusTip("Fail air units and see how the hall's temperatures change")
-        tools.triggered.connect(self._show_failures)
-        w.menus["Tools"].addAction(tools)
-        self.act_failures = tools
+        for order, (name, title) in enumerate(OVERLAY_TITLES.items()):
+            self.actions[name] = reg.add(
+                Action(
+                    f"view.thermal.{name}",
+                    title,
+                    "View/Thermal",
+                    "1_overlays",
+                    order,
+                    tip="Solve the hall's airflow and heat and show " + title.lower(),
+                    checkable=True,
+                    on_toggle=lambda on, n=name: self.set_overlay(n, on),
+                )
+            )
+        self.act_recompute = reg.add(
+            Action(
+                "view.thermal.recompute",
+                "Recompute Airflow && Heat",
+                "View/Thermal",
+                "2_solve",
+                0,
+                self.request_solve,
+            )
+        )
+        self.act_failures = reg.add(
+            Action(
+                "tools.air_unit_failure",
+                "Air Unit &Failure…",
+                "Tools",
+                "3_thermal",
+                0,
+                self._show_failures,
+                tip="Fail air units and see how the hall's temperatures change",
+            )
+        )
 
     def _build_dock(self) -> None:
-        panel = QWidget()
-        panel.setObjectName("thermal_panel")
-        box = QVBoxLayout(panel)
-        form = QFormLayout()
-        self.hall_combo = QComboBox()
-        self.hall_combo.currentIndexChanged.connect(self._on_hall_combo)
-        form.addRow("Hall", self.hall_combo)
-        self.cell_spin = QDoubleSpinBox()
-        self.cell_spin.setRange(0.0, 1.0)
-        self.cell_spin.setSingleStep(0.05)
-        self.cell_spin.setDecimals(2)
-        self.cell_spin.setSuffix(" m")
-        self.cell_spin.setSpecialValueText("auto")
-        self.cell_spin.setToolTip("Grid cell size; auto keeps the hall under 1 M cells")
-        self.cell_spin.valueChanged.connect(self._on_cell_spin)
-        form.addRow("Cell", self.cell_spin)
-        self.height_slider = QSlider(Qt.Orientation.Horizontal)
-        self.height_label = QLabel("")
-        self.height_slider.valueChanged.connect(self._on_height)
-        form.addRow("Slice height", self._pair(self.height_slider, self.height_label))
-        self.axis_combo = QComboBox()
-        self.axis_combo.addItem("across x (y–z plane)", "x")
-        self.axis_combo.addItem("across y (x–z plane)", "y")
-        self.axis_combo.currentIndexChanged.connect(self._on_axis)
-        form.addRow("Vertical slice", self.axis_combo)
-        self.pos_slider = QSlider(Qt.Orientation.Horizontal)
-        self.pos_label = QLabel("")
-        self.pos_slider.valueChanged.connect(self._on_pos)
-        form.addRow("Position", self._pair(self.pos_slider, self.pos_label))
-        box.addLayout(form)
-        group = QGroupBox("Failed air units (tick to fail, then re-solve)")
-        gl = QVBoxLayout(group)
-        self.units_list = QListWidget()
-        self.units_list.setObjectName("thermal_failed_units")
-        self.units_list.setMinimumHeight(110)
-        self.units_list.itemChanged.connect(self._on_unit_changed)
-        gl.addWidget(self.units_list)
-        box.addWidget(group, 1)
-        self.follow = QCheckBox("Follow replay / live rack power (transient steps)")
-        self.follow.setChecked(True)
-        self.follow.setToolTip(
-            "Each frame steps the air temperatures with the frame's rack powers and the air "
-            "units it reports off"
-        )
-        box.addWidget(self.follow)
-        self.summary = QLabel("Turn on an overlay under View › Thermal to solve the hall.")
-        self.summary.setWordWrap(True)
-        self.summary.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
-        box.addWidget(self.summary)
+        p = self.panel = ThermalPanel()
+        # the panel's widgets, as the tests and other code know them
+        self.hall_combo, self.cell_spin, self.axis_combo = p.hall_combo, p.cell_spin, p.axis_combo
+        self.height_slider, self.pos_slider = p.height_slider, p.pos_slider
+        self.height_label, self.pos_label = p.height_label, p.pos_label
+        self.units_list, self.follow, self.summary = p.units_list, p.follow, p.summary
+        p.hall_combo.currentIndexChanged.connect(self._on_hall_combo)
+        p.cell_spin.valueChanged.connect(self._on_cell_spin)
+        p.height_slider.valueChanged.connect(self._on_height)
+        p.axis_combo.currentIndexChanged.connect(self._on_axis)
+        p.pos_slider.valueChanged.connect(self._on_pos)
+        p.units_list.itemChanged.connect(self._on_unit_changed)
         self.dock = self.window.add_dock(
-            panel, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal"
+            p, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal"
         )
         self.dock.hide()
-        self.panel = panel
-
-    @staticmethod
-    def _pair(slider: QSlider, label: QLabel) -> QWidget:
-        w = QWidget()
-        lay = QHBoxLayout(w)
-        lay.setContentsMargins(0, 0, 0, 0)
-        lay.addWidget(slider, 1)
-        label.setMinimumWidth(56)
-        lay.addWidget(label)
-        return w
 
     def _build_status(self) -> None:
         sb = self.window.statusBar()
@@ -282,42 +186,58 @@ class ThermalView(QObject):
 
     # ------------------------------------------------------------------ state
     @property
+    def result(self):
+        """The last result of this hall (a ``ThermalResult``), or None."""
+        return None if self.answer is None else self.answer.result
+
+    @property
     def busy_solving(self) -> bool:
-        return self._future is not None
+        return self.relay.busy(STEADY) or self.relay.busy(FRAME) or self._debounce.isActive()
+
+    @property
+    def cell_m(self) -> float | None:
+        """The chosen cell size (None: the cell-size policy's choice for the hall)."""
+        return self.settings.cell_m
+
+    @cell_m.setter
+    def cell_m(self, value: float | None) -> None:
+        self.settings.cell_m = value
+
+    @property
+    def failed(self) -> set[str]:
+        return self.settings.failed
+
+    @failed.setter
+    def failed(self, units) -> None:
+        self.settings.failed = set(units)
 
     def effective_cell_m(self) -> float:
-        f = self.window.facility
-        if self.cell_m is not None:
-            return float(self.cell_m)
-        return choose_cell_m(f, self.hall) if f is not None and len(f.hall_ids) else DEFAULT_CELL_M
+        return self.settings.cell_for(self.window.facility, self.hall)
 
     def wanted(self) -> bool:
         return any(a.isChecked() for a in self.actions.values())
 
     def set_overlay(self, name: str, on: bool) -> None:
-        """Show or hide one overlay; the first one shown starts a solve."""
+        """Show or hide one overlay; the first one shown starts a solve (or draws the last
+        answer, when it is of the hall on screen)."""
         act = self.actions[name]
         if act.isChecked() != on:
             act.setChecked(on)  # comes back here through toggled
             return
         if on and self.window.facility is not None:
             self.dock.show()
+        if on and self.answer is not None and self._drawn_answer is not self.answer:
+            self._draw(self.answer)  # solved while no overlay showed (an edit, another view)
         if self.layer is not None:
             self.layer.show(name, on)
             self.window.plotter.render()
-        if on and self.result is None and not self.busy_solving:
+        if on and self.answer is None and not self.busy_solving:
             self.request_solve()
 
     def set_failed(self, units) -> None:
         """Fail exactly these air units (ids) and re-solve."""
         self.failed = set(units)
-        self.units_list.blockSignals(True)
-        for i in range(self.units_list.count()):
-            item = self.units_list.item(i)
-            item.setCheckState(
-                Qt.CheckState.Checked if item.text() in self.failed else Qt.CheckState.Unchecked
-            )
-        self.units_list.blockSignals(False)
+        self.panel.check_units(self.failed)
         self.request_solve()
 
     def set_hall(self, hall: int) -> None:
@@ -326,144 +246,118 @@ class ThermalView(QObject):
             return
         self.hall = hall
         self.failed = set()
-        self.result = None  # of another hall: toggling an overlay on solves this one
-        self.hall_combo.blockSignals(True)
-        self.hall_combo.setCurrentIndex(hall)
-        self.hall_combo.blockSignals(False)
-        self._fill_units()
+        self.answer = None  # of another hall: toggling an overlay on solves this one
+        self.panel.show_hall(hall)
+        self.panel.fill_units(f, hall)
         self._fill_sliders()
         if self.wanted():
             self.request_solve()
 
     # ------------------------------------------------------------------ solving
-    def request_solve(self) -> None:
-        """Solve the current hall in the worker; a request while one runs is kept (only the
-        latest) and starts when it ends."""
+    def request_solve(self, delay_s: float = 0.0) -> None:
+        """Solve the current hall on the solver service (a newer request supersedes it)."""
         f = self.window.facility
         if f is None or not len(f.hall_ids) or self._closed:
             return
-        if self._future is not None:
-            self._pending = True
+        self._debounce.stop()
+        self.relay.cancel(FRAME)
+        if self.relay.request(f, self.hall, delay_s=delay_s) is None:
             return
-        self._pending = False
-        self._frame_job = None
-        self._frame_time = None
-        self._submit(tuple(sorted(self.failed)))
-
-    def _submit(self, failed: tuple[str, ...], power=None, dt_s=None) -> None:
-        f = self.window.facility
+        w, d, h = f.hall_size_m[self.hall]
         cell = self.effective_cell_m()
-        job = (f, self.hall, cell, failed, self._geometry_changed, power, dt_s)
-        self._geometry_changed = False
-        self._job = job
-        self._job_generation = self._generation
+        cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
+        fail = f", {len(self.failed)} unit(s) failed" if self.failed else ""
         hall_id = f.hall_ids[self.hall]
-        if dt_s is not None:
-            self.status.setText(f"Thermal: {hall_id} following telemetry, step of {dt_s:.0f} s…")
-        else:
-            w, d, h = f.hall_size_m[self.hall]
-            cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
-            fail = f", {len(failed)} unit(s) failed" if failed else ""
-            self.status.setText(
-                f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…"
-            )
+        self._busy(f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…")
+
+    def _busy(self, text: str) -> None:
+        self.status.setText(text)
         self.busy.setVisible(True)
         self._started = time.perf_counter()
-        self._future = _in_daemon_thread(self._solver.solve, *job)
-        self._poll.start()
+        self._tick.start()
+
+    def _show_elapsed(self) -> None:
+        if not self.busy_solving:
+            self._tick.stop()
+            self.busy.setVisible(False)
+            return
+        secs = time.perf_counter() - self._started
+        self.status.setText(self.status.text().split(" — ")[0] + f" — {secs:.0f} s")
 
     def _on_frame(self, frame) -> None:
-        """A replay or live frame: step the hall's air with the frame's rack powers (and units
-        the frame reports off), in the worker; frames arriving meanwhile are merged."""
+        """A replay or live frame: step the hall's air with the frame's rack powers (and the
+        units the frame reports off); a frame arriving while one waits replaces it."""
         f = self.window.facility
         if f is None or self._closed or not self.follow.isChecked() or not self.wanted():
             return
-        if self.result is None and self._future is None:
+        if self.answer is None and not self.relay.busy(STEADY):
             return  # nothing solved yet: the first overlay's solve comes first
-        p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
-        if p is None or len(p) != f.n_racks:
+        inputs = frame_inputs(f, self.hall, frame)
+        if inputs is None:
             return
-        p = np.asarray(p, float)
-        p = np.where(np.isfinite(p) & (p >= 0), p, f.rack_power_w)
-        off = set()
-        state = frame.air_unit.get("state")
-        if state is not None and len(state) == len(f.air_unit_ids):
-            st = np.asarray(state, float)
-            off = {f.air_unit_ids[a] for a in np.flatnonzero(np.isfinite(st) & (st < 0.5))}
-            off &= {f.air_unit_ids[a] for a in np.flatnonzero(f.air_unit_hall == self.hall)}
-        t = float(frame.time_s)
-        dt = None if self._frame_time is None else t - self._frame_time
-        self._frame_time = t
-        if dt is not None and not 0 < dt <= MAX_STEP_S:
-            dt = None  # a seek or a long gap: a steady state at these powers
-        if self._frame_job is not None and dt is not None and self._frame_job[1] is not None:
-            dt = min(self._frame_job[1] + dt, MAX_STEP_S)  # frames merged while busy
-        self._frame_job = (p, dt, tuple(sorted(self.failed | off)))
-        if self._future is None:
-            self._submit_frame()
-
-    def _submit_frame(self) -> None:
-        p, dt, failed = self._frame_job
-        self._frame_job = None
-        self._submit(failed, p, dt)
-
-    def _check_done(self) -> None:
-        fut = self._future
-        if fut is None:
-            self._poll.stop()
-            return
-        if not fut.done():
-            secs = time.perf_counter() - self._started
-            self.status.setText(self.status.text().split(" — ")[0] + f" — {secs:.0f} s")
-            return
-        self._future = None
-        self._poll.stop()
-        self.busy.setVisible(False)
-        job = self._job
-        stale = (
-            self._job_generation != self._generation
-            or job[0] is not self.window.facility
-            or job[1] != self.hall  # the user picked another hall meanwhile
+        power, off = inputs
+        self.relay.request(
+            f,
+            self.hall,
+            key=FRAME,
+            rack_power_w=power,
+            time_s=float(frame.time_s),
+            more_failed=off,
         )
-        if not stale:
-            try:
-                res = fut.result()
-            except Exception as exc:  # noqa: BLE001 (a bad hall must not take the GUI down)
-                self._show_error(f"{type(exc).__name__}: {exc}")
-            else:
-                self._apply(res)
-        if self._pending or (stale and self.wanted()):
-            self.request_solve()
-        elif self._frame_job is not None:
-            self._submit_frame()
+        if not self.relay.busy(STEADY):
+            self._busy(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
 
-    def _show_error(self, message: str) -> None:
-        self.error = message
-        self.status.setText("Thermal: solve failed")
-        self.summary.setText(f"<b>Cannot solve this hall:</b> {message}")
-        self.failed_solve.emit(message)
+    def _on_asked(self, job) -> None:
+        """Someone else (the editor, after an edit) asked for this hall: say so."""
+        req, f = job.tag, self.window.facility
+        if job.key != STEADY or f is None or not self.wanted():
+            return
+        if req.source is f and req.hall == self.hall:
+            self._busy(f"Thermal: re-solving {f.hall_ids[self.hall]} after the edit…")
 
-    def _apply(self, res) -> None:
+    def _on_answer(self, answer: ThermalAnswer) -> None:
+        """Any thermal answer of the window (ours, or the editor's after an edit)."""
         win = self.window
+        if answer.source is not win.facility or answer.request.hall != self.hall:
+            return  # of another layout or hall
+        self.answer = answer
+        self.error = None
+        if self.wanted() and win.scene is not None:
+            self._draw(answer)
+        if not self.busy_solving:
+            self.busy.setVisible(False)
+            self._tick.stop()
+
+    def _on_failure(self, outcome) -> None:
+        req = outcome.tag
+        if getattr(req, "hall", None) != self.hall:
+            return
+        self.error = outcome.error
+        self.busy.setVisible(self.busy_solving)
+        self.status.setText("Thermal: solve failed")
+        self.summary.setText(f"<b>Cannot solve this hall:</b> {outcome.error}")
+        self.failed_solve.emit(outcome.error)
+
+    def _draw(self, answer: ThermalAnswer) -> None:
+        win, res = self.window, answer.result
         if win.scene is None:
             return
-        self.error = None
-        self.result = res
         if self.layer is None or self.layer.scene is not win.scene:
             self.layer = ThermalLayer(
                 win.scene,
-                slice_height_m=self._slider_m(self.height_slider),
-                vertical_axis=self.axis_combo.currentData(),
-                vertical_pos_m=self._slider_m(self.pos_slider),
+                slice_height_m=self.panel.slider_m(self.height_slider),
+                vertical_axis=self.panel.axis,
+                vertical_pos_m=self.panel.slider_m(self.pos_slider),
             )
-        if self._job[4]:
-            self.layer.invalidate()
+        elif self._drawn is not answer.facility:
+            self.layer.invalidate()  # another layout state: racks may have moved
+        self._drawn, self._drawn_answer = answer.facility, answer
         self.layer.update(res)
         index = win.facility.air_unit_index
-        self.layer.mark_failed([index[u] for u in self._job[3] if u in index])
+        self.layer.mark_failed([index[u] for u in answer.request.failed if u in index])
         self._sync_layer(render=False)
         self._update_labels()
-        self._summarise(res)
+        self.summary.setText(summarise(win.facility, res, self.failed))
         self.status.setText(
             f"Thermal: {win.facility.hall_ids[res.grid.hall]} solved in {res.seconds:.1f} s"
         )
@@ -478,57 +372,12 @@ class ThermalView(QObject):
         if render:
             self.window.plotter.render()
 
-    def _summarise(self, res) -> None:
-        f = self.window.facility
-        racks = np.asarray(res.grid.rack_ids)
-        nx, ny, nz = res.grid.shape
-        lines = [f"<b>{f.hall_ids[res.grid.hall]}</b>: {nx}×{ny}×{nz} cells of {res.cell_m:g} m"]
-        if racks.size and np.isfinite(res.rack_inlet_max_c[racks]).any():
-            worst = racks[int(np.nanargmax(res.rack_inlet_max_c[racks]))]
-            classes = res.rack_ashrae[racks]
-            lines.append(
-                f"Hottest inlet {res.rack_inlet_max_c[worst]:.1f} °C at {f.rack_ids[worst]}; "
-                f"A1 recommended {int((classes == 0).sum())}, allowable "
-                f"{int((classes == 1).sum())}, outside {int((classes == 2).sum())} racks"
-            )
-        m = res.metrics
-        lines.append(
-            f"Supply {res.supply_mean_c:.1f} °C, return {res.return_mean_c:.1f} °C; "
-            f"RCI-HI {m.get('rci_hi', float('nan')):.0f} %, RCI-LO "
-            f"{m.get('rci_lo', float('nan')):.0f} %, RTI {m.get('rti', float('nan')):.0f} %"
-        )
-        stored = getattr(res, "heat_stored_w", 0.0)
-        lines.append(
-            f"Heat in {res.heat_in_w / 1e3:,.0f} kW = out {res.heat_out_w / 1e3:,.0f} kW "
-            f"+ stored in the air {stored / 1e3:+,.0f} kW (solver error "
-            f"{100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
-        )
-        at_cap = np.flatnonzero(res.air_unit_at_capacity)
-        if at_cap.size:
-            names = ", ".join(f.air_unit_ids[i] for i in at_cap[:6])
-            lines.append(f"<span style='color:#e0603a'>At capacity: {names}</span>")
-        if self.failed:
-            lines.append("Failed: " + ", ".join(sorted(self.failed)))
-        self.summary.setText("<br>".join(lines))
-
     # ------------------------------------------------------------------ controls
-    def _slider_m(self, slider: QSlider) -> float:
-        return slider.value() * SLIDER_STEP_M
-
     def _fill_sliders(self) -> None:
         f = self.window.facility
         if f is None or not len(f.hall_ids):
             return
-        w, d, h = (float(v) for v in f.hall_size_m[self.hall])
-        for s in (self.height_slider, self.pos_slider):
-            s.blockSignals(True)
-        self.height_slider.setRange(0, int(h / SLIDER_STEP_M))
-        self.height_slider.setValue(int(round(min(1.2, h / 2) / SLIDER_STEP_M)))
-        along = w if self.axis_combo.currentData() == "x" else d
-        self.pos_slider.setRange(0, int(along / SLIDER_STEP_M))
-        self.pos_slider.setValue(int(round(along / 2 / SLIDER_STEP_M)))
-        for s in (self.height_slider, self.pos_slider):
-            s.blockSignals(False)
+        self.panel.fill_sliders(f.hall_size_m[self.hall])
         self._update_labels()
 
     def _update_labels(self) -> None:
@@ -539,19 +388,18 @@ class ThermalView(QObject):
             z = g.origin_m[2] + (lay.slice_k + 0.5) * g.cell_m
             p = g.origin_m[ax] + (lay.vslice_index + 0.5) * g.cell_m
         else:
-            z, p = self._slider_m(self.height_slider), self._slider_m(self.pos_slider)
-        self.height_label.setText(f"{z:.2f} m")
-        self.pos_label.setText(f"{self.axis_combo.currentData()} = {p:.2f} m")
+            z, p = self.panel.slider_m(self.height_slider), self.panel.slider_m(self.pos_slider)
+        self.panel.show_positions(z, p)
 
     def _on_height(self, _v: int) -> None:
         if self.layer is not None and self.layer.built:
-            self.layer.set_slice_height(self._slider_m(self.height_slider))
+            self.layer.set_slice_height(self.panel.slider_m(self.height_slider))
             self.window.plotter.render()
         self._update_labels()
 
     def _on_pos(self, _v: int) -> None:
         if self.layer is not None and self.layer.built:
-            self.layer.set_vertical_slice(pos_m=self._slider_m(self.pos_slider))
+            self.layer.set_vertical_slice(pos_m=self.panel.slider_m(self.pos_slider))
             self.window.plotter.render()
         self._update_labels()
 
@@ -559,15 +407,9 @@ class ThermalView(QObject):
         f = self.window.facility
         if f is not None and len(f.hall_ids):
             w, d, _h = f.hall_size_m[self.hall]
-            along = float(w if self.axis_combo.currentData() == "x" else d)
-            self.pos_slider.blockSignals(True)
-            self.pos_slider.setRange(0, int(along / SLIDER_STEP_M))
-            self.pos_slider.setValue(int(round(along / 2 / SLIDER_STEP_M)))
-            self.pos_slider.blockSignals(False)
+            self.panel.fill_position(float(w if self.panel.axis == "x" else d))
         if self.layer is not None and self.layer.built:
-            self.layer.set_vertical_slice(
-                self.axis_combo.currentData(), self._slider_m(self.pos_slider)
-            )
+            self.layer.set_vertical_slice(self.panel.axis, self.panel.slider_m(self.pos_slider))
             self.window.plotter.render()
         self._update_labels()
 
@@ -580,7 +422,7 @@ class ThermalView(QObject):
         if self.wanted():
             self._debounce.start()
         else:
-            self.result = None
+            self.answer = None
 
     def _on_unit_changed(self, item: QListWidgetItem) -> None:
         if item.checkState() == Qt.CheckState.Checked:
@@ -589,42 +431,25 @@ class ThermalView(QObject):
             self.failed.discard(item.text())
         self._debounce.start()
 
-    def _fill_units(self) -> None:
-        f = self.window.facility
-        self.units_list.blockSignals(True)
-        self.units_list.clear()
-        if f is not None:
-            for a in np.flatnonzero(f.air_unit_hall == self.hall):
-                item = QListWidgetItem(f.air_unit_ids[a])
-                on = bool(f.air_unit_on[a])
-                item.setFlags(item.flags() | Qt.ItemFlag.ItemIsUserCheckable)
-                item.setCheckState(Qt.CheckState.Unchecked)
-                if not on:  # off in the layout: already supplies nothing
-                    item.setFlags(item.flags() & ~Qt.ItemFlag.ItemIsEnabled)
-                    item.setToolTip("Off in the layout")
-                self.units_list.addItem(item)
-        self.units_list.blockSignals(False)
-
     # ------------------------------------------------------------------ window events
     def _on_layout(self, facility: Facility) -> None:
-        self._generation += 1
-        self._frame_job = None
-        self._frame_time = None
+        self.relay.cancel(FRAME)
         self.layer = None  # the old scene (and its actors) is gone
-        self.result = None
+        self._drawn = self._drawn_answer = None
+        self.answer = None
         self.failed = set()
         self.hall = 0
-        self.hall_combo.blockSignals(True)
-        self.hall_combo.clear()
-        for h in facility.layout.halls:
-            self.hall_combo.addItem(h.name or h.id)
-        self.hall_combo.setCurrentIndex(0)
-        self.hall_combo.blockSignals(False)
-        self._fill_units()
+        self.panel.fill_halls(facility)
+        self.panel.fill_units(facility, 0)
         self._fill_sliders()
-        self.summary.setText("Turn on an overlay under View › Thermal to solve the hall.")
+        self.summary.setText(IDLE_TEXT)
+        asked = self.relay.awaiting(STEADY)
+        if asked is not None and asked.tag.source is facility:
+            if self.wanted():
+                self._busy(f"Thermal: re-solving {facility.hall_ids[0]} after the edit…")
+            return  # an edit rebuilt the layout and its solve is on its way: we draw that
         if self.wanted():
-            self.request_solve()
+            self.request_solve(delay_s=DEBOUNCE_S)
 
     def _on_selection(self, kind: str, index: int) -> None:
         f = self.window.facility
@@ -634,33 +459,17 @@ class ThermalView(QObject):
         if hall is not None and hall != self.hall:
             self.set_hall(hall)
 
-    def _connect_editor(self) -> None:
-        editor = getattr(self.window, "extensions", {}).get("editor")
-        signal = getattr(editor, "thermal_updated", None)
-        if signal is not None:
-            signal.connect(self._on_edited)
-
-    def _on_edited(self, _result=None) -> None:
-        """The layout was edited in place (racks moved, units added): solve afresh."""
-        self._geometry_changed = True
-        if self.wanted():
-            self.request_solve()
-        else:
-            self.result = None
-
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.shutdown()
         return False
 
     def shutdown(self) -> None:
-        """Stop polling and drop queued work (a running solve ends in its daemon thread,
-        unheeded)."""
+        """Stop asking: the running solve ends in its daemon thread, unheeded."""
         self._closed = True
-        self._poll.stop()
+        self._tick.stop()
         self._debounce.stop()
-        self._pending = False
-        self._frame_job = None
+        self.relay.shutdown()
 
 
 def install(window: MainWindow) -> ThermalView:

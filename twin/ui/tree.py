@@ -6,11 +6,20 @@ from __future__ import annotations
 import numpy as np
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
-from PySide6.QtWidgets import QAbstractItemView, QLineEdit, QTreeView, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QLabel,
+    QLineEdit,
+    QTreeView,
+    QVBoxLayout,
+    QWidget,
+)
 
 from twin.model.facility import Facility
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
+#: What the search matches: the item's text and, for a server, its host names.
+SEARCH_ROLE = Qt.ItemDataRole.UserRole + 10
 INDEX_ROLE = Qt.ItemDataRole.UserRole + 2
 
 
@@ -31,6 +40,9 @@ class FacilityTree(QWidget):
         self.proxy.setRecursiveFilteringEnabled(True)
         self.proxy.setFilterCaseSensitivity(Qt.CaseSensitivity.CaseInsensitive)
         self.proxy.setFilterKeyColumn(0)
+        self.proxy.setFilterRole(SEARCH_ROLE)
+        self.no_match = QLabel(self)
+        self.no_match.setVisible(False)
         self.view = QTreeView(self)
         self.view.setModel(self.proxy)
         self.view.setUniformRowHeights(True)
@@ -41,6 +53,7 @@ class FacilityTree(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
+        layout.addWidget(self.no_match)
         layout.addWidget(self.view)
         self._items: dict[tuple[str, int], QStandardItem] = {}
         self._debounce = QTimer(self, singleShot=True, interval=150)
@@ -49,8 +62,12 @@ class FacilityTree(QWidget):
         self.view.selectionModel().currentChanged.connect(self._on_current)
 
     # ------------------------------------------------------------------ building
-    def _item(self, text: str, kind: str, index: int, detail: str = "") -> list[QStandardItem]:
+    def _item(
+        self, text: str, kind: str, index: int, detail: str = "", also: str = ""
+    ) -> list[QStandardItem]:
+        """A row of the tree; the search finds it by ``text`` and by ``also`` (host names)."""
         it = QStandardItem(text)
+        it.setData(f"{text} {also}" if also else text, SEARCH_ROLE)
         it.setData(kind, KIND_ROLE)
         it.setData(int(index), INDEX_ROLE)
         it.setToolTip(f"{kind.replace('_', ' ')} {text}")
@@ -91,6 +108,8 @@ class FacilityTree(QWidget):
     def _fill(self, f: Facility, root: QStandardItem) -> None:
         server_no = np.arange(len(f.server_rack)) - np.searchsorted(f.server_rack, f.server_rack)
         servers_of = np.searchsorted(f.server_rack, np.arange(f.n_racks + 1))
+        first_host = np.searchsorted(f.host_server, np.arange(len(f.server_rack) + 1))
+        host_ranges = [range(first_host[s], first_host[s + 1]) for s in range(len(f.server_rack))]
         halls = []
         for h, hall in enumerate(f.hall_ids):
             racks_in = int((f.rack_hall == h).sum())
@@ -106,9 +125,14 @@ class FacilityTree(QWidget):
                 rack = self._item(f.rack_ids[r], "rack", int(r), f"{kw:.0f} kW")
                 row[0].appendRow(rack)
                 for s in range(servers_of[r], servers_of[r + 1]):
+                    hosts = " ".join(f.host_names[h] for h in host_ranges[s])
                     rack[0].appendRow(
                         self._item(
-                            f"{f.rack_ids[r]}/s{server_no[s] + 1}", "server", s, f.server_type[s]
+                            f"{f.rack_ids[r]}/s{server_no[s] + 1}",
+                            "server",
+                            s,
+                            f.server_type[s],
+                            also=hosts,
                         )
                     )
         if f.air_unit_ids or f.cdu_ids:
@@ -138,6 +162,9 @@ class FacilityTree(QWidget):
     def _apply_filter(self) -> None:
         text = self.search.text().strip()
         self.proxy.setFilterFixedString(text)
+        none = bool(text) and self.proxy.rowCount() == 0
+        self.no_match.setText(f"No matches for “{text}”" if none else "")
+        self.no_match.setVisible(none)
         if text and self._visible_count() < 3000:
             self.view.expandAll()
 

@@ -42,7 +42,7 @@ class _Job(QRunnable):
             from twin.whatif.engine import whatif_hall
 
             hall = whatif_hall(self.fac, self.fail, self.start, self.opts)
-            base = Baseline(self.fac, self.start, hall, self.opts.cell_m)
+            base = Baseline(self.fac, self.start, hall, self.opts.cell_for(self.fac, hall))
             res = run_whatif(self.fac, self.fail, self.start, self.opts, base)
             self.signals.done.emit(self.gen, (res, base), "")
         except Exception as exc:  # the window must survive a failed what-if: report it

@@ -151,6 +151,17 @@ def _view(w: MainWindow) -> None:
         )
     reg.add(
         Action(
+            "view.home",
+            "&Home (Whole Site)",
+            "View",
+            "1_camera",
+            1.5,
+            lambda: w.set_view("iso"),
+            "Home",
+        )
+    )
+    reg.add(
+        Action(
             "view.row",
             "Along Selected &Row",
             "View",

@@ -185,18 +185,19 @@ class SelectionMixin:
         self.tree.search.setFocus()
         self.tree.search.selectAll()
 
-    # 3D picking: a click (not the end of a rotation) selects what is under the cursor
-    def _on_press(self, _obj, _event) -> None:
-        self._press_xy = tuple(self.plotter.iren.get_event_position())
+    # 3D picking: a click (not the end of a rotation, see Navigation) selects what is under
+    # the cursor, a double click also flies there
+    def fly_to(self, x: float, y: float) -> None:
+        """Select the item under display position (x, y) and bring the camera close to it."""
+        hit = self.pick_at(x, y)
+        if hit is not None and self.scene is not None:
+            self.scene.look_at(hit.kind, [hit.index])
+            self.plotter.render()
 
-    def _on_release(self, _obj, _event) -> None:
-        if self._press_xy is None:
-            return
-        x, y = self.plotter.iren.get_event_position()
-        px, py = self._press_xy
-        self._press_xy = None
-        if abs(x - px) + abs(y - py) <= 4:
-            self.pick_at(x, y)
+    def _camera_moving(self, moving: bool) -> None:
+        """The camera started or stopped moving: the scene draws its far level meanwhile."""
+        if self.scene is not None:
+            self.scene.lod.set_interacting(moving)
 
     def pick_at(self, x: float, y: float):
         """Select what is under display position (x, y) (VTK pixels, origin bottom-left);
@@ -273,10 +274,11 @@ class DialogsMixin:
         if f is None:
             self.status_layout.setText("No layout — File › Open or drop a layout here")
             return
-        kw = f.rack_power_w.sum() / 1e3
+        from twin.model.units import power_text
+
         self.status_layout.setText(
             f"{f.layout.name}   |   {len(f.hall_ids)} halls · {len(f.row_ids)} rows · "
-            f"{f.n_racks:,} racks · {f.n_gpus:,} GPUs · {kw:,.0f} kW IT"
+            f"{f.n_racks:,} racks · {f.n_gpus:,} GPUs · {power_text(f.rack_power_w.sum())} IT"
         )
 
     def export_image(self) -> None:

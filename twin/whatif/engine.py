@@ -7,10 +7,10 @@ CDU loops and every GPU are stepped from the pre-failure steady state with impli
 steps (``physics.transient``) and the GPU governor (``physics.ridethrough``). Throttling
 GPUs draw less, so the racks' heat follows the governor step by step.
 
-A CDU failure removes its heat rejection: its loop's supply rises to the temperature at which
-the loop carries the heat round unremoved (``devices.cdu_temps`` with the unit off); the loop's
-own water mass is not modelled, so liquid-cooled GPUs see that supply from the first step and
-ride through on their own inertia.
+A CDU failure removes its heat rejection as ``devices.cdu_temps`` models an off unit: the
+supply rises at once by load / (water flow x cp) and stays there. A real loop with no heat
+rejection keeps warming at a rate its water mass sets (not in the catalog), so for
+liquid-cooled GPUs this is optimistic; they ride through on their own inertia from that supply.
 """
 
 from __future__ import annotations
@@ -35,14 +35,25 @@ from twin.whatif.start import StartState
 WHATIF_CELL_M = 0.25
 
 
+def whatif_cell_m(facility: Facility, hall: int) -> float:
+    """The what-if's cell for a hall: ``WHATIF_CELL_M``, or coarser where the cell-size
+    policy (``physics.cells``) coarsens the hall's view grid."""
+    from twin.physics.cells import choose_cell_m
+
+    return max(WHATIF_CELL_M, choose_cell_m(facility, hall))
+
+
 @dataclass(frozen=True)
 class WhatIfOptions:
     """How far and how finely to follow the transient."""
 
     duration_s: float = 1800.0
     dt_s: float = 10.0
-    cell_m: float = WHATIF_CELL_M
+    cell_m: float | None = None  # None: whatif_cell_m
     hall: int | None = None
+
+    def cell_for(self, facility: Facility, hall: int) -> float:
+        return self.cell_m if self.cell_m is not None else whatif_cell_m(facility, hall)
 
 
 class Baseline:
@@ -109,8 +120,9 @@ def run_whatif(
     off_power = tuple(d for d in start.off if d in fac.power_index)
     power = power_outcome(fac, failures.power + off_power, start.rack_power_w)
     hall = opts.hall if opts.hall is not None else choose_hall(fac, failures, power.rack_dark)
-    if baseline is None or (baseline.hall, baseline.cell_m) != (hall, opts.cell_m):
-        baseline = Baseline(fac, start, hall, opts.cell_m)
+    cell = opts.cell_for(fac, hall)
+    if baseline is None or (baseline.hall, baseline.cell_m) != (hall, cell):
+        baseline = Baseline(fac, start, hall, cell)
     gpu_dark = power.rack_dark[fac.gpu_rack]
     res = WhatIfResult.empty(fac, failures.ids, start.label, hall, opts, power, gpu_dark)
     in_hall_units = [
@@ -118,7 +130,10 @@ def run_whatif(
     ]
     in_hall_cdus = [c for c in failures.cdus if fac.cdu_hall[fac.cdu_index[c]] == hall]
     dark_here = power.rack_dark & (fac.rack_hall == hall)
-    if in_hall_units or in_hall_cdus or dark_here.any():
+    # a start with units already off may itself be a transient under way (an overloaded hall
+    # has no steady state): follow it too
+    changing = baseline.result.overloaded or bool(baseline.off_units)
+    if in_hall_units or in_hall_cdus or dark_here.any() or changing:
         _transient(fac, start, baseline, failures, power.rack_dark, opts, res)
     else:
         _unchanged(fac, baseline, gpu_dark, res)
@@ -167,7 +182,7 @@ def _transient(
     hall = baseline.hall
     airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
     failed_units = baseline.off_units + failures.air_units
-    model = ThermalModel(fac, hall, opts.cell_m, failed=failed_units, rack_airflow_m3s=airflow)
+    model = ThermalModel(fac, hall, baseline.cell_m, failed=failed_units, rack_airflow_m3s=airflow)
     hm = model.heat
     t_cells = baseline.result.air_c.ravel()[hm.cells]
     t_cells = np.where(np.isfinite(t_cells), t_cells, np.nanmean(t_cells))

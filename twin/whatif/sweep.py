@@ -81,7 +81,8 @@ def run_case(text: str, path: str | None, fail: tuple[str, ...], options: dict) 
     fac = _facility(text, path)
     baselines = _CACHE[(hash(text), path)][1]
     opts = WhatIfOptions(**options)
-    key = (whatif_hall(fac, fail, None, opts), opts.cell_m)
+    hall = whatif_hall(fac, fail, None, opts)
+    key = (hall, opts.cell_for(fac, hall))
     base = baselines.get(key)
     if base is None:
         base = baselines[key] = Baseline(fac, StartState.nominal(fac), *key)

@@ -1,0 +1,92 @@
+"""The convergence test of an OpenFOAM run, judged from its monitor files: rack inlets
+steady within 0.1 K over the last 300 iterations and the energy balance within 0.5 %."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+
+from twin.cfd import foam_read
+from twin.cfd.foam_run import MIN_IT, STARTUP_IT, progress
+
+RHO_CP = 1.19 * 1005
+
+
+def _write(case, name, it, vals, fname="surfaceFieldValue.dat"):
+    d = case / "postProcessing" / f"mon_{name}" / "0"
+    d.mkdir(parents=True, exist_ok=True)
+    rows = "\n".join(f"{i}\t{v:.8e}" for i, v in zip(it, vals, strict=True))
+    (d / fname).write_text(f"# Region type : patch {name}\n# Time\tvalue\n{rows}\n")
+
+
+def _case(tmp_path, n_it, front, ret_c, heat_w):
+    it = np.arange(1, n_it + 1)
+    _write(tmp_path, "rf_0", it, front(it))
+    _write(tmp_path, "sup_0", it, np.full(n_it, -1.0 * 18.0))  # phi T of 1 m3/s in at 18 C
+    _write(tmp_path, "gr_0", it, np.full(n_it, 1.0 * ret_c))  # and out at ret_c
+    desc = {
+        "heat_w": heat_w,
+        "rho_cp": RHO_CP,
+        "patches": [
+            {"name": "rf_0", "kind": "rack_front"},
+            {"name": "sup_0", "kind": "supply"},
+            {"name": "gr_0", "kind": "grille"},
+        ],
+    }
+    return progress(tmp_path, desc)
+
+
+N = max(MIN_IT, STARTUP_IT + 600) + 50
+HEAT = RHO_CP * (30.0 - 18.0)  # what a 12 K rise of 1 m3/s carries
+
+
+def test_steady_inlets_and_closed_balance_converge(tmp_path):
+    pr = _case(tmp_path, N, lambda it: 25 + 5 * np.exp(-it / 50.0), 30.0, HEAT)
+    assert pr.converged and pr.iteration == N
+    assert pr.swing_k < 0.1 and pr.balance == pytest.approx(0.0, abs=1e-12)
+
+
+def test_a_swinging_inlet_is_not_converged(tmp_path):
+    pr = _case(tmp_path, N, lambda it: 25 + 0.1 * np.sin(it / 20.0), 30.0, HEAT)
+    assert pr.swing_k == pytest.approx(0.2, abs=0.01) and not pr.converged
+
+
+def test_an_open_balance_is_not_converged(tmp_path):
+    # the returns carry 1 % less than the racks put in
+    pr = _case(tmp_path, N, lambda it: np.full(len(it), 25.0), 18.0 + 0.99 * 12.0, HEAT)
+    assert pr.balance == pytest.approx(0.01, rel=1e-6) and not pr.converged
+
+
+def test_too_early_to_judge(tmp_path):
+    pr = _case(tmp_path, MIN_IT - 1, lambda it: np.full(len(it), 25.0), 30.0, HEAT)
+    assert not pr.converged
+
+
+def test_restarted_monitors_merge_later_files_win(tmp_path):
+    _write(tmp_path, "rf_0", [1, 2, 3], [10.0, 11.0, 12.0])
+    _write(tmp_path, "rf_0", [3, 4], [13.0, 14.0], fname="surfaceFieldValue_3.dat")
+    d = tmp_path / "postProcessing" / "mon_rf_0" / "0"
+    os.utime(d / "surfaceFieldValue.dat", (1, 1))  # the first run's file is the older
+    s = foam_read.read_monitor(tmp_path, "mon_rf_0")
+    assert s[:, 0].tolist() == [1, 2, 3, 4] and s[:, 1].tolist() == [10.0, 11.0, 13.0, 14.0]
+
+
+def test_read_internal_fields(tmp_path):
+    from twin.cfd.foam_mesh import foam_header
+
+    body = "dimensions [0 0 0 1 0 0 0];\n\ninternalField   nonuniform List<scalar> \n3\n(\n18.5\n19\n2.5e1\n)\n;\n"
+    (tmp_path / "T").write_text(foam_header("volScalarField", "T", "100") + body)
+    assert foam_read.read_internal_field(tmp_path / "T").tolist() == [18.5, 19.0, 25.0]
+    body = "internalField   nonuniform List<vector> 2((0 0.5 -1) (1e-3 2 3));\n"
+    (tmp_path / "U").write_text(foam_header("volVectorField", "U", "100") + body)
+    u = foam_read.read_internal_field(tmp_path / "U")
+    assert u.shape == (2, 3) and u[1].tolist() == [1e-3, 2.0, 3.0]
+    (tmp_path / "k").write_text(
+        foam_header("volScalarField", "k") + "internalField   uniform 0.01;\n"
+    )
+    assert foam_read.read_internal_field(tmp_path / "k", 4).tolist() == [0.01] * 4
+    (tmp_path / "bad").write_text("internalField   nonuniform List<scalar> 3(1 2);\n")
+    with pytest.raises(foam_read.FoamReadError, match="bad"):
+        foam_read.read_internal_field(tmp_path / "bad")

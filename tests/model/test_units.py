@@ -1,0 +1,18 @@
+"""Large powers read in MW, smaller ones in kW."""
+
+from __future__ import annotations
+
+from twin.model.units import load_text, power_text
+
+
+def test_power_text_switches_to_mw_for_large_powers():
+    assert power_text(187_411_000.0) == "187.4 MW"
+    assert power_text(40_800.0) == "40.8 kW"
+    assert power_text(9_999_000.0) == "9,999.0 kW"
+    assert power_text(10_000_000.0) == "10.0 MW"
+
+
+def test_load_text_uses_one_unit():
+    assert load_text(6_930_000.0, 7_800_000.0) == "6,930.0 / 7,800 kW (89 %)"
+    assert load_text(27_720_000.0, 60_000_000.0) == "27.7 / 60 MW (46 %)"
+    assert load_text(5_000.0, 0.0) == "5.0 kW"

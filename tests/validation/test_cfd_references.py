@@ -1,0 +1,60 @@
+"""Twin against every stored OpenFOAM reference (tests/validation/references/): a room fails
+when Twin's rack mean-inlet RMS error grows by more than 0.3 K over its recorded value
+(twin_scores.json), and every reference must itself be sound."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from twin.cfd import reference, scores
+
+HERE = Path(__file__).resolve().parent
+REFS = sorted((HERE / "references").glob("*.json"))
+RECORDED = (
+    json.loads((HERE / "twin_scores.json").read_text())
+    if (HERE / "twin_scores.json").exists()
+    else {}
+)
+#: How much worse than its record a room may get before the test fails.
+RMS_SLACK_K = 0.3
+
+
+def test_every_room_has_a_reference_and_a_record():
+    rooms = sorted(p.stem for p in (HERE / "rooms").glob("*.yaml"))
+    assert len(rooms) >= 5
+    assert [p.stem for p in REFS] == rooms
+    assert sorted(RECORDED) == rooms
+
+
+@pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
+def test_reference_is_sound(path):
+    ref = reference.load(path)
+    assert ref["racks"] and len({r["id"] for r in ref["racks"]}) == len(ref["racks"])
+    # energy: what the returns carry out is what the racks put in (a room that never
+    # settles is averaged over a window in which the air still stores and releases heat)
+    assert abs(ref["balance"]) <= (0.005 if ref["converged"] else 0.02)
+    if ref["converged"]:
+        assert max(r["swing_k"] for r in ref["racks"]) <= 0.1 + 1e-9
+    else:
+        assert ref["window_it"] >= 1000 and ref["iterations"] >= 2 * ref["window_it"]
+    # the stored planes hold air between the supply (18 C in every room) and the hottest a
+    # rack can blow (its hottest inlet plus its rise), with 3 K for the cells the heat is put
+    # into, which overshoot where the exhaust crosses them slowly
+    planes = ref["_planes"]
+    hot = max(r["inlet_max_c"] + r["exhaust_c"] - r["inlet_mean_c"] for r in ref["racks"]) + 3.0
+    for name in ("horizontal_c", "vertical_c"):
+        v = planes[name]
+        assert v[v == v].min() > 17.5 and v[v == v].max() < hot
+    assert ref["mesh_check"]["cell_m"] > ref["cell_m"]
+
+
+@pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
+def test_twin_no_worse_than_recorded(path):
+    s = scores.score_room(path)
+    rec = RECORDED[path.stem]
+    assert s["rms_k"] <= rec["rms_k"] + RMS_SLACK_K, (
+        f"{path.stem}: rack mean-inlet RMS {s['rms_k']:.2f} K, recorded {rec['rms_k']:.2f} K"
+    )

@@ -1,0 +1,25 @@
+"""Powers written for people: kW up to a few megawatts, MW beyond (a 187,411 kW factory reads
+as 187.4 MW)."""
+
+from __future__ import annotations
+
+#: From this power up (W) a figure is written in MW.
+MW_FROM_W = 10e6
+
+
+def power_text(power_w: float, digits: int = 1) -> str:
+    """``power_w`` in kW, or in MW from ``MW_FROM_W``; ``digits`` after the point."""
+    if abs(power_w) >= MW_FROM_W:
+        return f"{power_w / 1e6:,.{digits}f} MW"
+    return f"{power_w / 1e3:,.{digits}f} kW"
+
+
+def load_text(load_w: float, capacity_w: float) -> str:
+    """``load / capacity unit (share %)`` in one unit, chosen by the larger of the two."""
+    if capacity_w <= 0:
+        return power_text(load_w)
+    scale, unit = (1e6, "MW") if max(load_w, capacity_w) >= MW_FROM_W else (1e3, "kW")
+    return (
+        f"{load_w / scale:,.1f} / {capacity_w / scale:,.0f} {unit} "
+        f"({100 * load_w / capacity_w:.0f} %)"
+    )

@@ -1,0 +1,195 @@
+"""Labels and legends of a scene: hall, row and rack labels shown only when they would not
+overlap, the GPU and rack colour bars, and the key of the power and cooling links."""
+
+from __future__ import annotations
+
+import numpy as np
+from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+
+from twin.render import legend_fit, style
+from twin.render.scene_types import Layer
+
+#: Racks beyond this count get no per-rack labels (the row labels still show).
+RACK_LABEL_LIMIT = 3000
+
+
+class SceneLabels:
+    """Owned by ``Scene`` (``scene.labels``); ``gpu_bar`` and ``rack_bar`` are the colour
+    bars (None without GPUs or racks)."""
+
+    def __init__(self, scene, rack_labels: bool | None) -> None:
+        self.scene = scene
+        self._lod_observer = self._legend_observer = None
+        self.build_labels(rack_labels)
+        self.build_legends()
+
+    def detach(self) -> None:
+        """Stop following the renderer (before the scene's actors go)."""
+        renderer = self.scene.plotter.renderer
+        for name in ("_lod_observer", "_legend_observer"):
+            tag = getattr(self, name)
+            if tag is not None:
+                renderer.RemoveObserver(tag)
+                setattr(self, name, None)
+
+    def build_labels(self, rack_labels: bool | None) -> None:
+        """Row labels at the start of each row, hall labels at a corner, rack labels over each
+        rack's front edge. Rows and racks show only when the camera is close enough for them
+        not to overlap (``label_lod``)."""
+        f = self.scene.facility
+        self._row_labels()
+        hall_pts = np.hstack([f.hall_origin_m + 0.3, f.hall_size_m[:, 2:3]])
+        hall_actor = self.badges(
+            hall_pts, [h.name or h.id for h in f.layout.halls], 15, style.HALL_LABEL_BG,
+            "hall_labels",
+        )  # fmt: skip
+        self.scene.add_layer("hall_labels", [hall_actor])
+        want = rack_labels if rack_labels is not None else f.n_racks <= RACK_LABEL_LIMIT
+        self._rack_labels(want)
+        renderer = self.scene.plotter.renderer
+        self._lod_observer = renderer.AddObserver("StartEvent", self.label_lod)
+        self._legend_observer = renderer.AddObserver(
+            "StartEvent", lambda *_: legend_fit.fit_bar_titles(renderer)
+        )
+
+    def _row_labels(self) -> None:
+        """A badge just past the first rack of each row, along the row, and the median
+        distance between neighbouring badges (for the label LOD)."""
+        f = self.scene.facility
+        self._row_label_pitch_m = np.inf
+        if not (f.n_racks and len(f.row_ids)):
+            self.scene.add_layer("row_labels", [])
+            return
+        top = float(f.rack_size_m[:, 2].max(initial=2.0))
+        rows = np.unique(f.rack_row)
+        first = np.searchsorted(f.rack_row, rows, side="left")
+        last = np.searchsorted(f.rack_row, rows, side="right") - 1
+        a, b = self.scene.rack_center[first], self.scene.rack_center[last]
+        axis = a - b
+        norm = np.linalg.norm(axis[:, :2], axis=1, keepdims=True)
+        single = norm[:, 0] < 1e-6
+        fallback = np.hstack([-f.rack_front_xy[first][:, 1:2], f.rack_front_xy[first][:, :1]])
+        axis2 = np.where(single[:, None], fallback, axis[:, :2] / np.maximum(norm, 1e-9))
+        pts = a.copy()
+        pts[:, :2] += axis2 * (f.rack_size_m[first, 0:1] / 2 + 0.5)
+        pts[:, 2] = top + 0.3
+        if len(pts) > 1:
+            d = np.linalg.norm(pts[:, None, :2] - pts[None, :, :2], axis=2)
+            d[np.diag_indices_from(d)] = np.inf
+            self._row_label_pitch_m = float(np.median(d.min(axis=1)))
+        actor = self.badges(pts, [f.row_ids[i] for i in rows], 14, style.ROW_LABEL_BG, "row_labels")
+        self.scene.add_layer("row_labels", [actor])
+
+    def _rack_labels(self, want: bool) -> None:
+        """Each rack's name over its front edge (when wanted)."""
+        f = self.scene.facility
+        self._rack_label_px = 0.0
+        if not (want and f.n_racks):
+            self.scene.add_layer("rack_labels", [])
+            return
+        front = np.hstack([f.rack_front_xy, np.zeros((f.n_racks, 1))])
+        pts = self.scene.rack_center + front * (f.rack_size_m[:, 1:2] / 2)
+        pts[:, 2] = f.rack_size_m[:, 2] + 0.12
+        names = [r.label or r.id for r in f.racks]
+        self._rack_label_px = 7.0 * max(len(n) for n in names) + 10
+        self._rack_pitch_m = float(np.median(f.rack_size_m[:, 0]))
+        actor = self.scene.plotter.add_point_labels(
+            pts, names, font_size=11, text_color=style.LABEL_TEXT,
+            shape_color=style.RACK_LABEL_BG, shape_opacity=0.75, show_points=False,
+            always_visible=True, reset_camera=False, name="rack_labels",
+        )  # fmt: skip
+        self.scene.add_layer("rack_labels", [actor])
+
+    def badges(self, points, texts: list[str], font_size: int, background: str, name: str):
+        """Always-readable rounded labels (rows, halls) as one actor."""
+        return self.scene.plotter.add_point_labels(
+            points,
+            texts,
+            font_size=font_size,
+            text_color=style.LABEL_TEXT,
+            shape_color=background,
+            shape="rounded_rect",
+            shape_opacity=0.9,
+            show_points=False,
+            always_visible=True,
+            bold=True,
+            reset_camera=False,
+            name=name,
+        )
+
+    def label_lod(self, *_args) -> None:
+        """Before each render: hide labels that would overlap at the current zoom."""
+        ppm = self.scene.pixels_per_m()
+        for name, ok in (
+            ("row_labels", ppm * self._row_label_pitch_m >= 22),
+            ("rack_labels", ppm * getattr(self, "_rack_pitch_m", 0.0) >= 0.8 * self._rack_label_px),
+        ):
+            lay = self.scene.layers.get(name)
+            if lay is not None:
+                for a in lay.actors:
+                    a.SetVisibility(bool(lay.visible and ok))
+
+    def scalar_bar(self, actor, title: str, y: float):
+        bar = vtkScalarBarActor()
+        bar.SetLookupTable(actor.mapper.lookup_table)
+        bar.SetTitle(title)
+        bar.SetNumberOfLabels(5)
+        bar.SetLabelFormat("%-#6.4g")
+        bar.SetOrientationToVertical()
+        bar.SetPosition(0.84, y)
+        bar.SetWidth(0.1)
+        bar.SetHeight(0.38)
+        bar.SetBarRatio(0.25)
+        bar.SetMaximumWidthInPixels(160)
+        bar.UnconstrainedFontSizeOn()
+        bar.SetTextPositionToPrecedeScalarBar()
+        style.style_bar_text(bar)
+        bar.SetVisibility(False)
+        self.scene.plotter.add_actor(bar, reset_camera=False, name=f"legend_{title}")
+        return bar
+
+    def build_legends(self) -> None:
+        self.gpu_bar = (
+            self.scalar_bar(self.scene.gpu_actor, "GPU", 0.52) if self.scene.gpu_actor else None
+        )
+        self.rack_bar = (
+            self.scalar_bar(self.scene.rack_actor, "Rack", 0.08) if self.scene.rack_actor else None
+        )
+        layer = Layer("legend", [b for b in (self.gpu_bar, self.rack_bar) if b is not None])
+        self.scene.layers["legend"] = layer
+
+    def refresh_bars(self) -> None:
+        legend_on = self.scene.layers["legend"].visible
+        for bar, col in (
+            (self.gpu_bar, self.scene.gpu_colouring),
+            (self.rack_bar, self.scene.rack_colouring),
+        ):
+            if bar is not None:
+                bar.SetTitle(col.name)
+                bar.SetVisibility(legend_on and col.active)
+
+    def update_link_key(self) -> None:
+        entries = []
+        if "power_links" in self.scene.layers and self.scene.layers["power_links"].visible:
+            entries += [
+                ["Power feed A", style.FEED_A],
+                ["Power feed B", style.FEED_B],
+                ["Upstream power", style.FEED_UP],
+            ]
+        if "cooling_links" in self.scene.layers and self.scene.layers["cooling_links"].visible:
+            entries.append(["Liquid loop (CDU)", style.LIQUID])
+        with self.scene.quiet():
+            self.set_link_key(entries)
+
+    def set_link_key(self, entries) -> None:
+        if entries:
+            self.scene.plotter.add_legend(
+                entries,
+                bcolor=style.BACKGROUND_BOTTOM,
+                border=False,
+                size=(0.16, 0.025 * len(entries) + 0.02),
+                loc="lower left",
+                face="line",
+            )
+        elif getattr(self.scene.plotter, "legend", None) is not None:
+            self.scene.plotter.remove_legend()

@@ -1,0 +1,203 @@
+"""The thermal consequence of an edit: after each edit the hall is re-solved on the window's
+solver service (debounced, so a drag costs one solve at its end) and the Edit panel and the
+inspector show how the selected rack's inlet changed. The thermal view draws the same answer.
+
+While a document is open for editing, every thermal request of the window solves a
+``Snapshot`` of it (``HallJobs.freeze``): the GUI goes on editing the live facility while the
+worker reads the copy.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+from PySide6.QtCore import QObject, Signal
+
+from twin.physics import cells
+from twin.physics.hall_jobs import BASELINE, DEBOUNCE_S, STEADY, Snapshot, ThermalAnswer
+
+if TYPE_CHECKING:
+    from twin.model.document import LayoutDocument
+    from twin.model.facility import Facility
+
+
+def inlet_max(answer: ThermalAnswer) -> dict[str, float]:
+    """Each solved rack's hottest inlet (°C) by rack id."""
+    res = answer.result
+    return {
+        rid: float(v)
+        for rid, v in zip(answer.facility.rack_ids, res.rack_inlet_max_c, strict=True)
+        if np.isfinite(v)
+    }
+
+
+class EditThermal(QObject):
+    """Inlet temperatures before and after the last edit, for one editor's document."""
+
+    updated = Signal(object)  # ThermalResult of the latest edit (or the baseline)
+
+    def __init__(self, window, enabled: bool = True):
+        super().__init__(window)
+        self.window = window
+        self.relay = window.solver
+        self.enabled = enabled
+        self.doc: LayoutDocument | None = None
+        self.hall = 0  # the hall re-solved: the selected rack's
+        self.before: dict[str, float] | None = None
+        self.after: dict[str, float] | None = None
+        self.error = ""
+        self.off = ""
+        #: thermal design rules of the latest answer (twin.physics.thermal_checks)
+        self.problems: list = []
+        self._snapshot: Snapshot | None = None  # of the document as it is now
+        self._edited = False  # since attach
+        self.relay.solved.connect(self._on_answer)
+        self.relay.failed.connect(self._on_failure)
+
+    # ------------------------------------------------------------------ document
+    def attach(self, doc: LayoutDocument) -> None:
+        self.doc = doc
+        self.before = self.after = None
+        self.problems = []
+        self._snapshot = None
+        self._edited = False
+        self.relay.jobs.freeze = self._freeze
+
+    def detach(self) -> None:
+        self.doc = None
+        self._snapshot = None
+        self.relay.cancel(BASELINE)
+        if self.relay.jobs.freeze == self._freeze:
+            self.relay.jobs.freeze = None
+
+    def _freeze(self, facility: Facility) -> Snapshot | None:
+        """A copy of the document for the worker (the same one until the next edit)."""
+        doc = self.doc
+        if doc is None or facility is not doc.facility:
+            return None
+        if self._snapshot is None:
+            layout = doc.layout.model_copy(deep=True)
+            self._snapshot = Snapshot(layout, doc.catalog, source=doc.facility)
+        return self._snapshot
+
+    # ------------------------------------------------------------------ asking
+    @property
+    def busy(self) -> bool:
+        return self.relay.busy(STEADY) or self.relay.busy(BASELINE)
+
+    def solvable_hall(self, selected: list[str]) -> int | None:
+        """The hall to re-solve (the selected rack's), or None when it is too large to
+        re-solve per edit at the window's cell size."""
+        fac = self.doc.facility
+        if not len(fac.hall_ids):
+            return None
+        h = 0
+        if selected and selected[-1] in fac.rack_index:
+            h = int(fac.rack_hall[fac.rack_index[selected[-1]]])
+        cell = self.relay.jobs.settings.cell_for(fac, h)
+        return h if cells.resolves_per_edit(fac, h, cell) else None
+
+    def edited(self, selected: list[str]) -> None:
+        """The document changed: solve its new state once the edits pause."""
+        self._snapshot = None
+        self._edited = True
+        if self.enabled and self.doc is not None:
+            self._ask(selected, STEADY, DEBOUNCE_S)
+
+    def baseline(self, selected: list[str]) -> None:
+        """The state before the first edit: the last answer when it is of this state,
+        else a solve of it now."""
+        if not self.enabled or self.doc is None:
+            return
+        last = self.relay.last
+        if last is not None and self._current(last) and not last.stepped:
+            hall = self.solvable_hall(selected)
+            if hall is not None and last.request.hall == hall:
+                self._take(last)
+                return
+        self._ask(selected, BASELINE, 0.0)
+
+    def _ask(self, selected: list[str], key: str, delay_s: float) -> None:
+        hall = self.solvable_hall(selected)
+        if hall is None:
+            self.error = ""
+            self.off = "Thermal re-solve off: this hall is too large to re-solve per edit"
+            return
+        self.off = ""
+        self.hall = hall
+        # the solver's modules load here, on the GUI thread: a first import on the worker
+        # can deadlock on the import lock against the GUI thread importing something lazily
+        import twin.physics.model  # noqa: F401
+
+        self.relay.request(self.doc.facility, hall, key=key, delay_s=delay_s)
+
+    # ------------------------------------------------------------------ answers
+    def _current(self, answer: ThermalAnswer) -> bool:
+        """Whether the answer is of the document as it is now."""
+        doc = self.doc
+        req = answer.request.facility
+        if doc is None:
+            return False
+        if isinstance(req, Snapshot):
+            return req is self._snapshot
+        return req is doc.facility and not self._edited
+
+    def _on_answer(self, answer: ThermalAnswer) -> None:
+        doc = self.doc
+        if doc is None or answer.source is not doc.facility:
+            return
+        if answer.key not in (STEADY, BASELINE) or answer.stepped:
+            return
+        self._take(answer)
+
+    def _take(self, answer: ThermalAnswer) -> None:
+        from twin.physics.thermal_checks import thermal_violations
+
+        self.error = ""
+        if self.after is not None:
+            self.before = self.after
+        self.after = inlet_max(answer)
+        self.problems = list(thermal_violations(answer.facility, answer.result))
+        self.updated.emit(answer.result)
+
+    def _on_failure(self, outcome) -> None:
+        if self.doc is not None and outcome.key in (STEADY, BASELINE):
+            self.error = outcome.error
+            self.updated.emit(None)
+
+    # ------------------------------------------------------------------ text
+    def text(self, selected: list[str]) -> str:
+        """The Edit panel's lines: the selected rack's inlet before and after the last edit,
+        the hottest inlet, and whether a re-solve runs."""
+        if not self.enabled:
+            return "Thermal re-solve off"
+        if self.off:
+            return self.off
+        if self.error:
+            return f"Thermal solve failed: {self.error}"
+        after = self.after
+        if after is None:
+            return "Solving airflow and heat…" if self.busy else ""
+        rid = selected[-1] if selected else None
+        lines = []
+        if rid is not None and rid in after:
+            lines.append(f"Inlet of {rid}: {self.change(rid)}")
+        elif rid is not None:
+            lines.append(f"No inlet figure for {rid} (outside the solved hall, or inside a solid)")
+        if after:
+            hottest = max(after, key=after.get)
+            lines.append(f"Hottest inlet: {hottest} {after[hottest]:.1f} °C")
+        if self.busy:
+            lines.append("Re-solving…")
+        return "\n".join(lines)
+
+    def change(self, rack_id: str) -> str | None:
+        """ "before → after °C (±d K)" for a rack, or just "after °C" with no before."""
+        after = (self.after or {}).get(rack_id)
+        if after is None:
+            return None
+        before = (self.before or {}).get(rack_id)
+        if before is None:
+            return f"{after:.1f} °C"
+        return f"{before:.1f} → {after:.1f} °C ({after - before:+.1f} K)"
