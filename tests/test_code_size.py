@@ -17,7 +17,7 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/bench/scene.py:bench_scene": 86,
     "twin/cfd/foam_case.py:_write_fields": 108,
     "twin/cfd/foam_mesh.py:mesh_from_grid": 96,
-    "twin/commands/record.py:run": 74,
+    "twin/commands/record.py:run": 73,
     "twin/commands/render.py:register": 78,
     "twin/commands/render.py:render_recording": 76,
     "twin/commands/simulate.py:run": 81,
