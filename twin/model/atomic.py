@@ -63,7 +63,7 @@ def clean_stale_temps(path: str | Path) -> list[Path]:
         return removed
     for tmp in candidates:
         pid = tmp.name[len(prefix) :].split(".", 1)[0]
-        if pid.isdigit() and not _alive(int(pid)):
+        if pid.isdigit() and not process_alive(int(pid)):
             try:
                 tmp.unlink()
                 removed.append(tmp)
@@ -76,7 +76,8 @@ def _glob_escape(name: str) -> str:
     return "".join(f"[{c}]" if c in "*?[" else c for c in name)
 
 
-def _alive(pid: int) -> bool:
+def process_alive(pid: int) -> bool:
+    """Whether a process with this id runs (one we may not signal counts as running)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -15,6 +15,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
+from twin.model.atomic import process_alive
+
 HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
 _USERBLOCK_OFFSETS = (0, 512, 1024, 2048, 4096)
 
@@ -34,16 +36,6 @@ def is_hdf5(path: Path) -> bool:
     except OSError:
         return False
     return False
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 class SafeOutput:
@@ -91,7 +83,7 @@ class SafeOutput:
         removed = []
         for p in self._partials():
             pid = p.name[len(self.target.name) + 2 : -len(".partial")]
-            if pid.isdigit() and not _alive(int(pid)):
+            if pid.isdigit() and not process_alive(int(pid)):
                 try:
                     p.unlink()
                     removed.append(p)
