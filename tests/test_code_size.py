@@ -32,7 +32,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/model/facility.py:Facility": 507,
     "twin/model/generate.py:demo_air_hall": 94,
     "twin/model/generate.py:gb200_pod": 87,
-    "twin/model/loader.py:check_references": 132,
     "twin/model/save.py:_Splicer.sequence": 71,
     "twin/physics/plant.py:plant_power": 64,
     "twin/recording/reader.py:Recording._read_header": 83,

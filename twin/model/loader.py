@@ -99,136 +99,147 @@ _KINDS = {
 
 def check_references(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
     """Ids unique, references resolvable, types of the right kind, servers fit their racks."""
-    out: list[tuple[Loc, str]] = []
-    seen: dict[str, Loc] = {}
+    check = _References(layout, catalog)
+    check.rows()
+    check.power()
+    check.cooling_and_sensors()
+    return check.out + _check_energy(layout, catalog)
 
-    def unique(item_id: str, loc: Loc) -> None:
-        if item_id in seen:
-            out.append(
-                (
-                    loc + ("id",),
-                    f"duplicate id {item_id!r} (first used at {field_path(seen[item_id])})",
-                )
-            )
+
+class _References:
+    """One pass over a layout's ids and references, collecting (location, message) problems."""
+
+    def __init__(self, layout: Layout, catalog: Catalog) -> None:
+        self.layout, self.catalog = layout, catalog
+        self.out: list[tuple[Loc, str]] = []
+        self.seen: dict[str, Loc] = {}
+        self.hosts: dict[str, Loc] = {}
+        self.halls: set[str] = set()
+        for i, h in enumerate(layout.halls):
+            self.unique(h.id, ("halls", i))
+            self.halls.add(h.id)
+        self.power_ids = {d.id for d in layout.power}
+        self.cdu_ids = {c.id for c in layout.cooling.cdus}
+
+    def unique(self, item_id: str, loc: Loc) -> None:
+        if item_id in self.seen:
+            first = field_path(self.seen[item_id])
+            self.out.append((loc + ("id",), f"duplicate id {item_id!r} (first used at {first})"))
         else:
-            seen[item_id] = loc
+            self.seen[item_id] = loc
 
-    def typed(type_id: str, kinds: tuple[str, ...], loc: Loc) -> bool:
-        item = catalog.get(type_id)
+    def typed(self, type_id: str, kinds: tuple[str, ...], loc: Loc) -> bool:
+        item = self.catalog.get(type_id)
         if item is None:
-            out.append((loc + ("type",), f"unknown type {type_id!r}: not in the catalog"))
+            self.out.append((loc + ("type",), f"unknown type {type_id!r}: not in the catalog"))
             return False
         if item.kind not in kinds:
-            out.append(
-                (
-                    loc + ("type",),
-                    f"type {type_id!r} is a {item.kind}, expected {' or '.join(kinds)}",
-                )
+            expected = " or ".join(kinds)
+            self.out.append(
+                (loc + ("type",), f"type {type_id!r} is a {item.kind}, expected {expected}")
             )
             return False
         return True
 
-    halls = set()
-    for i, h in enumerate(layout.halls):
-        unique(h.id, ("halls", i))
-        halls.add(h.id)
+    def in_hall(self, hall: str, loc: Loc) -> None:
+        if hall not in self.halls:
+            self.out.append((loc + ("hall",), f"unknown hall {hall!r}"))
 
-    def in_hall(hall: str, loc: Loc) -> None:
-        if hall not in halls:
-            out.append((loc + ("hall",), f"unknown hall {hall!r}"))
+    # ------------------------------------------------------------------ rows and racks
+    def rows(self) -> None:
+        for ri, row in enumerate(self.layout.rows):
+            rloc = ("rows", ri)
+            self.unique(row.id, rloc)
+            self.in_hall(row.hall, rloc)
+            for k, rack in enumerate(row.racks):
+                self.rack(rack, rloc + ("racks", k))
 
-    power_ids = {d.id for d in layout.power}
-    cdu_ids = {c.id for c in layout.cooling.cdus}
-    hosts: dict[str, Loc] = {}
-    for ri, row in enumerate(layout.rows):
-        rloc = ("rows", ri)
-        unique(row.id, rloc)
-        in_hall(row.hall, rloc)
-        for k, rack in enumerate(row.racks):
-            loc = rloc + ("racks", k)
-            unique(rack.id, loc)
-            rack_ok = typed(rack.type, ("rack",), loc)
-            used_u = 0
-            for si, grp in enumerate(rack.servers):
-                sloc = loc + ("servers", si)
-                if not typed(grp.type, ("server",), sloc):
-                    continue
-                st = catalog[grp.type]
-                used_u += st.u * grp.count
-                if st.gpu and catalog.get(st.gpu) is None:
-                    out.append(
-                        (sloc + ("type",), f"server type {grp.type!r} names unknown GPU {st.gpu!r}")
-                    )
-                if grp.hosts is not None:
-                    want = grp.count * st.hosts
-                    if len(grp.hosts) != want:
-                        out.append(
-                            (sloc + ("hosts",), f"{len(grp.hosts)} host names given, {want} needed")
-                        )
-                    for hn, hname in enumerate(grp.hosts):
-                        if hname in hosts:
-                            out.append(
-                                (
-                                    sloc + ("hosts", hn),
-                                    f"host {hname!r} already used at {field_path(hosts[hname])}",
-                                )
-                            )
-                        hosts[hname] = sloc + ("hosts", hn)
-            if rack_ok and used_u > catalog[rack.type].u:
-                out.append(
-                    (
-                        loc + ("servers",),
-                        f"servers need {used_u}U, rack {rack.type!r} has {catalog[rack.type].u}U",
-                    )
+    def rack(self, rack, loc: Loc) -> None:
+        self.unique(rack.id, loc)
+        rack_ok = self.typed(rack.type, ("rack",), loc)
+        used_u = sum(
+            self.server_group(grp, loc + ("servers", si)) for si, grp in enumerate(rack.servers)
+        )
+        if rack_ok and used_u > self.catalog[rack.type].u:
+            have = self.catalog[rack.type].u
+            self.out.append(
+                (loc + ("servers",), f"servers need {used_u}U, rack {rack.type!r} has {have}U")
+            )
+        if rack.servers and rack.load is not None:
+            self.out.append((loc + ("load",), "give either servers or load, not both"))
+        for side in ("a", "b"):
+            ref = getattr(rack.feeds, side)
+            if ref is not None and ref not in self.power_ids:
+                self.out.append((loc + ("feeds", side), f"unknown power device {ref!r}"))
+        if rack.cdu is not None and rack.cdu not in self.cdu_ids:
+            self.out.append((loc + ("cdu",), f"unknown CDU {rack.cdu!r}"))
+
+    def server_group(self, grp, sloc: Loc) -> int:
+        """Check one server group; the rack units it takes (0 when its type is unknown)."""
+        if not self.typed(grp.type, ("server",), sloc):
+            return 0
+        st = self.catalog[grp.type]
+        if st.gpu and self.catalog.get(st.gpu) is None:
+            self.out.append(
+                (sloc + ("type",), f"server type {grp.type!r} names unknown GPU {st.gpu!r}")
+            )
+        if grp.hosts is not None:
+            want = grp.count * st.hosts
+            if len(grp.hosts) != want:
+                self.out.append(
+                    (sloc + ("hosts",), f"{len(grp.hosts)} host names given, {want} needed")
                 )
-            if rack.servers and rack.load is not None:
-                out.append((loc + ("load",), "give either servers or load, not both"))
-            for side in ("a", "b"):
-                ref = getattr(rack.feeds, side)
-                if ref is not None and ref not in power_ids:
-                    out.append((loc + ("feeds", side), f"unknown power device {ref!r}"))
-            if rack.cdu is not None and rack.cdu not in cdu_ids:
-                out.append((loc + ("cdu",), f"unknown CDU {rack.cdu!r}"))
-    for i, d in enumerate(layout.power):
-        loc = ("power", i)
-        unique(d.id, loc)
-        typed(d.type, ("utility", "switchgear", "transformer", "ups", "pdu", "rpp", "busway"), loc)
-        if d.upstream is not None and d.upstream not in power_ids:
-            out.append((loc + ("upstream",), f"unknown power device {d.upstream!r}"))
-        if d.hall is not None:
-            in_hall(d.hall, loc)
-    # cycles in the power chain
-    up = {d.id: d.upstream for d in layout.power}
-    for i, d in enumerate(layout.power):
-        cur, steps = d.upstream, 0
-        while cur is not None and cur in up and steps <= len(up):
-            if cur == d.id:
-                out.append(
-                    (("power", i, "upstream"), f"power chain of {d.id!r} loops back on itself")
-                )
-                break
-            cur, steps = up[cur], steps + 1
-    cool = layout.cooling
-    for i, u in enumerate(cool.air_units):
-        loc = ("cooling", "air_units", i)
-        unique(u.id, loc)
-        typed(u.type, ("air_unit",), loc)
-        in_hall(u.hall, loc)
-    for i, c in enumerate(cool.cdus):
-        loc = ("cooling", "cdus", i)
-        unique(c.id, loc)
-        typed(c.type, ("cdu",), loc)
-        in_hall(c.hall, loc)
-    for name in ("supplies", "returns", "containment"):
-        for i, item in enumerate(getattr(cool, name)):
-            loc = ("cooling", name, i)
-            unique(item.id, loc)
-            in_hall(item.hall, loc)
-    for i, s in enumerate(layout.sensors):
-        unique(s.id, ("sensors", i))
-        in_hall(s.hall, ("sensors", i))
-    out += _check_energy(layout, catalog)
-    return out
+            for hn, hname in enumerate(grp.hosts):
+                if hname in self.hosts:
+                    first = field_path(self.hosts[hname])
+                    self.out.append(
+                        (sloc + ("hosts", hn), f"host {hname!r} already used at {first}")
+                    )
+                self.hosts[hname] = sloc + ("hosts", hn)
+        return st.u * grp.count
+
+    # ------------------------------------------------------------------ power
+    def power(self) -> None:
+        kinds = ("utility", "switchgear", "transformer", "ups", "pdu", "rpp", "busway")
+        for i, d in enumerate(self.layout.power):
+            loc = ("power", i)
+            self.unique(d.id, loc)
+            self.typed(d.type, kinds, loc)
+            if d.upstream is not None and d.upstream not in self.power_ids:
+                self.out.append((loc + ("upstream",), f"unknown power device {d.upstream!r}"))
+            if d.hall is not None:
+                self.in_hall(d.hall, loc)
+        up = {d.id: d.upstream for d in self.layout.power}
+        for i, d in enumerate(self.layout.power):
+            cur, steps = d.upstream, 0
+            while cur is not None and cur in up and steps <= len(up):
+                if cur == d.id:
+                    self.out.append(
+                        (("power", i, "upstream"), f"power chain of {d.id!r} loops back on itself")
+                    )
+                    break
+                cur, steps = up[cur], steps + 1
+
+    # ------------------------------------------------------------------ cooling and sensors
+    def cooling_and_sensors(self) -> None:
+        cool = self.layout.cooling
+        for name, items, kind in (
+            ("air_units", cool.air_units, "air_unit"),
+            ("cdus", cool.cdus, "cdu"),
+        ):
+            for i, u in enumerate(items):
+                loc = ("cooling", name, i)
+                self.unique(u.id, loc)
+                self.typed(u.type, (kind,), loc)
+                self.in_hall(u.hall, loc)
+        for name in ("supplies", "returns", "containment"):
+            for i, item in enumerate(getattr(cool, name)):
+                loc = ("cooling", name, i)
+                self.unique(item.id, loc)
+                self.in_hall(item.hall, loc)
+        for i, s in enumerate(self.layout.sensors):
+            self.unique(s.id, ("sensors", i))
+            self.in_hall(s.hall, ("sensors", i))
 
 
 def _check_energy(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
