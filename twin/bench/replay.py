@@ -83,143 +83,164 @@ class _Float32Rows:
 
 @functools.cache
 def _measure() -> dict[str, Result]:
-    from twin.recording import Recorder, open_recording
-    from twin.telemetry.simulator import Simulator
-
     fac = _facility()
-    n_gpus = fac.n_gpus
     out: dict[str, Result] = {}
     with tempfile.TemporaryDirectory(prefix="twin-bench-") as tmp:
         tmp = Path(tmp)
-        sim = Simulator(fac, "crah-trip", seed=0, start_s=1_800_000_000.0)
-        sim.step()  # set-up and the first (steady-state) step are not part of the rate
-        rec_s = sim_s = base_s = 0.0
-        cycle = []
-        rec = Recorder(tmp / "run.h5", fac)
-        base = _Float32Rows(tmp / "base.h5", fac)
-        for _ in range(RECORD_FRAMES):
-            t0 = time.perf_counter()
-            frame = sim.step()
-            t1 = time.perf_counter()
-            rec.append(frame)
-            t2 = time.perf_counter()
-            base.append(frame)
-            t3 = time.perf_counter()
-            sim_s += t1 - t0
-            rec_s += t2 - t1
-            base_s += t3 - t2
-            if len(cycle) < rec.block_frames:
-                cycle.append(frame)
-        t0 = time.perf_counter()
-        rec.close()
-        rec_s += time.perf_counter() - t0
-        base.f.flush()
-        with open_recording(tmp / "run.h5") as r:
-            samples = r.n_samples
-            size = r.size_bytes
-        base_size = (tmp / "base.h5").stat().st_size
-        factor = RECORD_FRAMES / (sim_s + rec_s)
-        base_factor = RECORD_FRAMES / (sim_s + base_s)
-        out["record.realtime_factor"] = Result(
-            "record.realtime_factor",
-            factor,
-            "x",
-            baseline=base_factor,
-            ratio=factor / base_factor,
-            note=f"{n_gpus} GPUs at 1 Hz; simulation {1e3 * sim_s / RECORD_FRAMES:.1f} ms "
-            f"+ recorder {1e3 * rec_s / RECORD_FRAMES:.1f} ms per frame "
-            f"(float32 rows {1e3 * base_s / RECORD_FRAMES:.1f} ms)",
-        )
-        bps, base_bps = size / samples, base_size / samples
-        out["record.bytes_per_sample"] = Result(
-            "record.bytes_per_sample",
-            bps,
-            "B",
-            baseline=base_bps,
-            ratio=bps / base_bps,
-            note=f"{RECORD_FRAMES} simulated frames, {samples:,} samples, {size / 1e6:.1f} MB",
-        )
-
-        # one whole frame, at random times
+        cycle, base = _measure_recording(fac, tmp, out)
         rng = np.random.default_rng(1)
-        idx = rng.integers(0, RECORD_FRAMES, READS)
-        with open_recording(tmp / "run.h5") as r:
-            r.frame(0)
-            t0, c0 = time.perf_counter(), time.process_time()
-            for i in idx:
-                r.frame(int(i))
-            frame_ms = 1e3 * (time.perf_counter() - t0) / READS
-            frame_cpu_ms = 1e3 * (time.process_time() - c0) / READS
-        t0 = time.perf_counter()
-        for i in idx:
-            base.read_frame(int(i))
-        base_frame_ms = 1e3 * (time.perf_counter() - t0) / READS
-        base.close()
-        out["replay.frame_read_100k_ms"] = Result(
-            "replay.frame_read_100k_ms",
-            frame_ms,
-            "ms",
-            baseline=base_frame_ms,
-            ratio=frame_ms / base_frame_ms,
-            note=f"every metric of {n_gpus} GPUs and all racks and units, decoded to float32; "
-            f"CPU time {frame_cpu_ms:.2f} ms",
-        )
-
-        # one GPU's hour: a one-hour recording of the full width. The recorder writes the
-        # first history block of simulated frames; the other blocks repeat its compressed
-        # chunks (what the recorder writes for frames that repeat every block), so the file
-        # has a recorded hour's chunk layout, sizes and index without an hour of compression.
-        t0 = time.perf_counter()
-        with Recorder(tmp / "hour.h5", fac) as rec:
-            for k, f in enumerate(cycle):
-                f.time_s = 1_900_000_000.0 + k
-                f.events = []
-                rec.append(f)
-            block = rec.block_frames
-        _repeat_blocks(tmp / "hour.h5", block, HOUR_FRAMES)
-        hour_write_s = time.perf_counter() - t0
-        base_path = tmp / "base_hour.h5"
-        gpu_metrics = [n for n in cycle[0].gpu]
-        with h5py.File(base_path, "w", libver="latest") as bf:
-            for name in gpu_metrics:
-                d = bf.create_dataset(
-                    name, (HOUR_FRAMES, BASE_SLICE), chunks=(1, BASE_SLICE), dtype="f4"
-                )
-                rows = np.stack([f.gpu[name][:BASE_SLICE] for f in cycle])
-                for k in range(0, HOUR_FRAMES, len(cycle)):
-                    d[k : k + len(cycle)] = rows[: min(len(cycle), HOUR_FRAMES - k)]
-        gpus = rng.integers(0, min(n_gpus, BASE_SLICE), READS)
-        with open_recording(tmp / "hour.h5") as r:
-            r.history("gpu", 0)
-            t0, c0 = time.perf_counter(), time.process_time()
-            for g in gpus:
-                _, h = r.history("gpu", int(g))
-            hist_ms = 1e3 * (time.perf_counter() - t0) / READS
-            hist_cpu_ms = 1e3 * (time.process_time() - c0) / READS
-            assert len(h["temp_c"]) == HOUR_FRAMES
-            t0 = time.perf_counter()
-            for g in gpus:
-                r.history("gpu", int(g), ["temp_c"])
-            one_ms = 1e3 * (time.perf_counter() - t0) / READS
-        with h5py.File(base_path, "r") as bf:
-            ds = [bf[n] for n in gpu_metrics]
-            t0 = time.perf_counter()
-            for g in gpus[:5]:
-                for d in ds:
-                    d[:, int(g)]
-            base_hist_ms = 1e3 * (time.perf_counter() - t0) / 5
-        out["replay.history_1h_ms"] = Result(
-            "replay.history_1h_ms",
-            hist_ms,
-            "ms",
-            baseline=base_hist_ms,
-            ratio=hist_ms / base_hist_ms,
-            note=f"{len(gpu_metrics)} GPU metrics x {HOUR_FRAMES} samples of a {n_gpus}-GPU "
-            f"recording (CPU time {hist_cpu_ms:.2f} ms); one metric {one_ms:.2f} ms; "
-            f"baseline float32 rows "
-            f"(hour file built in {hour_write_s:.0f} s)",
-        )
+        _measure_frame_reads(fac, tmp, base, rng, out)
+        _measure_history(fac, tmp, cycle, rng, out)
     return out
+
+
+def _measure_recording(fac, tmp: Path, out: dict[str, Result]):
+    """record.realtime_factor and record.bytes_per_sample; the first history block of frames
+    and the float32-rows baseline file, for the reads that follow."""
+    from twin.recording import Recorder, open_recording
+    from twin.telemetry.simulator import Simulator
+
+    n_gpus = fac.n_gpus
+    sim = Simulator(fac, "crah-trip", seed=0, start_s=1_800_000_000.0)
+    sim.step()  # set-up and the first (steady-state) step are not part of the rate
+    rec_s = sim_s = base_s = 0.0
+    cycle = []
+    rec = Recorder(tmp / "run.h5", fac)
+    base = _Float32Rows(tmp / "base.h5", fac)
+    for _ in range(RECORD_FRAMES):
+        t0 = time.perf_counter()
+        frame = sim.step()
+        t1 = time.perf_counter()
+        rec.append(frame)
+        t2 = time.perf_counter()
+        base.append(frame)
+        t3 = time.perf_counter()
+        sim_s += t1 - t0
+        rec_s += t2 - t1
+        base_s += t3 - t2
+        if len(cycle) < rec.block_frames:
+            cycle.append(frame)
+    t0 = time.perf_counter()
+    rec.close()
+    rec_s += time.perf_counter() - t0
+    base.f.flush()
+    with open_recording(tmp / "run.h5") as r:
+        samples = r.n_samples
+        size = r.size_bytes
+    base_size = (tmp / "base.h5").stat().st_size
+    factor = RECORD_FRAMES / (sim_s + rec_s)
+    base_factor = RECORD_FRAMES / (sim_s + base_s)
+    out["record.realtime_factor"] = Result(
+        "record.realtime_factor",
+        factor,
+        "x",
+        baseline=base_factor,
+        ratio=factor / base_factor,
+        note=f"{n_gpus} GPUs at 1 Hz; simulation {1e3 * sim_s / RECORD_FRAMES:.1f} ms "
+        f"+ recorder {1e3 * rec_s / RECORD_FRAMES:.1f} ms per frame "
+        f"(float32 rows {1e3 * base_s / RECORD_FRAMES:.1f} ms)",
+    )
+    bps, base_bps = size / samples, base_size / samples
+    out["record.bytes_per_sample"] = Result(
+        "record.bytes_per_sample",
+        bps,
+        "B",
+        baseline=base_bps,
+        ratio=bps / base_bps,
+        note=f"{RECORD_FRAMES} simulated frames, {samples:,} samples, {size / 1e6:.1f} MB",
+    )
+
+    return cycle, base
+
+
+def _measure_frame_reads(fac, tmp: Path, base, rng, out: dict[str, Result]) -> None:
+    """replay.frame_read_100k_ms: one whole frame at random times, against float32 rows."""
+    from twin.recording import open_recording
+
+    n_gpus = fac.n_gpus
+    idx = rng.integers(0, RECORD_FRAMES, READS)
+    with open_recording(tmp / "run.h5") as r:
+        r.frame(0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for i in idx:
+            r.frame(int(i))
+        frame_ms = 1e3 * (time.perf_counter() - t0) / READS
+        frame_cpu_ms = 1e3 * (time.process_time() - c0) / READS
+    t0 = time.perf_counter()
+    for i in idx:
+        base.read_frame(int(i))
+    base_frame_ms = 1e3 * (time.perf_counter() - t0) / READS
+    base.close()
+    out["replay.frame_read_100k_ms"] = Result(
+        "replay.frame_read_100k_ms",
+        frame_ms,
+        "ms",
+        baseline=base_frame_ms,
+        ratio=frame_ms / base_frame_ms,
+        note=f"every metric of {n_gpus} GPUs and all racks and units, decoded to float32; "
+        f"CPU time {frame_cpu_ms:.2f} ms",
+    )
+
+
+def _measure_history(fac, tmp: Path, cycle, rng, out: dict[str, Result]) -> None:
+    """replay.history_1h_ms: one GPU's hour from a one-hour recording of the full width."""
+    from twin.recording import Recorder, open_recording
+
+    n_gpus = fac.n_gpus
+    # one GPU's hour: a one-hour recording of the full width. The recorder writes the
+    # first history block of simulated frames; the other blocks repeat its compressed
+    # chunks (what the recorder writes for frames that repeat every block), so the file
+    # has a recorded hour's chunk layout, sizes and index without an hour of compression.
+    t0 = time.perf_counter()
+    with Recorder(tmp / "hour.h5", fac) as rec:
+        for k, f in enumerate(cycle):
+            f.time_s = 1_900_000_000.0 + k
+            f.events = []
+            rec.append(f)
+        block = rec.block_frames
+    _repeat_blocks(tmp / "hour.h5", block, HOUR_FRAMES)
+    hour_write_s = time.perf_counter() - t0
+    base_path = tmp / "base_hour.h5"
+    gpu_metrics = [n for n in cycle[0].gpu]
+    with h5py.File(base_path, "w", libver="latest") as bf:
+        for name in gpu_metrics:
+            d = bf.create_dataset(
+                name, (HOUR_FRAMES, BASE_SLICE), chunks=(1, BASE_SLICE), dtype="f4"
+            )
+            rows = np.stack([f.gpu[name][:BASE_SLICE] for f in cycle])
+            for k in range(0, HOUR_FRAMES, len(cycle)):
+                d[k : k + len(cycle)] = rows[: min(len(cycle), HOUR_FRAMES - k)]
+    gpus = rng.integers(0, min(n_gpus, BASE_SLICE), READS)
+    with open_recording(tmp / "hour.h5") as r:
+        r.history("gpu", 0)
+        t0, c0 = time.perf_counter(), time.process_time()
+        for g in gpus:
+            _, h = r.history("gpu", int(g))
+        hist_ms = 1e3 * (time.perf_counter() - t0) / READS
+        hist_cpu_ms = 1e3 * (time.process_time() - c0) / READS
+        assert len(h["temp_c"]) == HOUR_FRAMES
+        t0 = time.perf_counter()
+        for g in gpus:
+            r.history("gpu", int(g), ["temp_c"])
+        one_ms = 1e3 * (time.perf_counter() - t0) / READS
+    with h5py.File(base_path, "r") as bf:
+        ds = [bf[n] for n in gpu_metrics]
+        t0 = time.perf_counter()
+        for g in gpus[:5]:
+            for d in ds:
+                d[:, int(g)]
+        base_hist_ms = 1e3 * (time.perf_counter() - t0) / 5
+    out["replay.history_1h_ms"] = Result(
+        "replay.history_1h_ms",
+        hist_ms,
+        "ms",
+        baseline=base_hist_ms,
+        ratio=hist_ms / base_hist_ms,
+        note=f"{len(gpu_metrics)} GPU metrics x {HOUR_FRAMES} samples of a {n_gpus}-GPU "
+        f"recording (CPU time {hist_cpu_ms:.2f} ms); one metric {one_ms:.2f} ms; "
+        f"baseline float32 rows "
+        f"(hour file built in {hour_write_s:.0f} s)",
+    )
 
 
 def _repeat_blocks(path: Path, block: int, frames: int) -> None:
