@@ -25,7 +25,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/model/constraints.py:ConstraintChecker._item_checks": 79,
     "twin/model/constraints.py:cooling_violations": 84,
     "twin/model/constraints.py:floor_violations": 65,
-    "twin/model/constraints.py:power_violations": 115,
     "twin/model/document.py:LayoutDocument": 407,
     "twin/model/document.py:LayoutDocument._update": 65,
     "twin/model/facility.py:Facility": 507,

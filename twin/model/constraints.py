@@ -149,63 +149,11 @@ def power_violations(
     fac: Facility, redundancy: str, failure_kinds: tuple[str, ...] = CheckOptions.failure_kinds
 ) -> list[Violation]:
     """Feeds and device ratings, in normal operation and after any single failure (2N, N+1)."""
-    n_dev = len(fac.power_ids)
-    if n_dev == 0:
+    if len(fac.power_ids) == 0:
         return []
-    out: list[Violation] = []
-    locs = _rack_locs(fac)
-    ids = fac.rack_ids
-    a, b = fac.rack_feed_a, fac.rack_feed_b
-    p = fac.rack_power_w
-    cap = fac.power_capacity_w
-    powered = p > 0
-    for r in np.flatnonzero((a < 0) & (b < 0) & powered):
-        out.append(
-            Violation(
-                "feed",
-                "error",
-                f"rack {ids[r]!r} has no power feed",
-                (ids[r],),
-                field_path(locs[r] + ("feeds",)),
-            )
-        )
-    if redundancy != "N":
-        for r in np.flatnonzero(((a < 0) ^ (b < 0)) & powered):
-            have = "A" if a[r] >= 0 else "B"
-            out.append(
-                Violation(
-                    "feed",
-                    "error",
-                    f"rack {ids[r]!r} has only feed {have}; {redundancy} needs feeds A and B",
-                    (ids[r],),
-                    field_path(locs[r] + ("feeds",)),
-                )
-            )
-        for r in np.flatnonzero((a >= 0) & (a == b)):
-            out.append(
-                Violation(
-                    "feed",
-                    "error",
-                    f"rack {ids[r]!r} has feeds A and B on the same device {fac.power_ids[a[r]]!r}",
-                    (ids[r], fac.power_ids[a[r]]),
-                    field_path(locs[r] + ("feeds",)),
-                )
-            )
-    for side, arr in (("A", a), ("B", b)):
-        bad = (arr >= 0) & (p > cap[np.maximum(arr, 0)] * _OVER)
-        for r in np.flatnonzero(bad):
-            dev = fac.power_ids[arr[r]]
-            out.append(
-                Violation(
-                    "feed",
-                    "error",
-                    f"feed {side} of rack {ids[r]!r} ({dev!r}, {_kw(cap[arr[r]])}) cannot carry "
-                    f"its full {_kw(p[r])} alone",
-                    (ids[r], dev),
-                    field_path(locs[r] + ("feeds", side.lower())),
-                )
-            )
+    out = _feed_violations(fac, redundancy)
     normal = fac.power_load_w()
+    cap = fac.power_capacity_w
     over = normal > cap * _OVER
     for d in np.flatnonzero(over):
         out.append(
@@ -218,8 +166,62 @@ def power_violations(
                 field_path(("power", int(d), "capacity_kw")),
             )
         )
-    if redundancy == "N":
-        return out
+    if redundancy != "N":
+        out += _failover_violations(fac, redundancy, failure_kinds, over)
+    return out
+
+
+def _feed_violations(fac: Facility, redundancy: str) -> list[Violation]:
+    """Racks without a feed, with one feed or both on one device (where redundancy asks for
+    two), and feeds that cannot carry their rack alone."""
+    out: list[Violation] = []
+    locs = _rack_locs(fac)
+    ids = fac.rack_ids
+    a, b = fac.rack_feed_a, fac.rack_feed_b
+    p = fac.rack_power_w
+    cap = fac.power_capacity_w
+    powered = p > 0
+
+    def feed(r: int, message: str, items: tuple[str, ...], side: str = "") -> None:
+        where = locs[r] + (("feeds", side) if side else ("feeds",))
+        out.append(Violation("feed", "error", message, items, field_path(where)))
+
+    for r in np.flatnonzero((a < 0) & (b < 0) & powered):
+        feed(r, f"rack {ids[r]!r} has no power feed", (ids[r],))
+    if redundancy != "N":
+        for r in np.flatnonzero(((a < 0) ^ (b < 0)) & powered):
+            have = "A" if a[r] >= 0 else "B"
+            feed(
+                r,
+                f"rack {ids[r]!r} has only feed {have}; {redundancy} needs feeds A and B",
+                (ids[r],),
+            )
+        for r in np.flatnonzero((a >= 0) & (a == b)):
+            dev = fac.power_ids[a[r]]
+            feed(r, f"rack {ids[r]!r} has feeds A and B on the same device {dev!r}", (ids[r], dev))
+    for side, arr in (("A", a), ("B", b)):
+        bad = (arr >= 0) & (p > cap[np.maximum(arr, 0)] * _OVER)
+        for r in np.flatnonzero(bad):
+            dev = fac.power_ids[arr[r]]
+            feed(
+                r,
+                f"feed {side} of rack {ids[r]!r} ({dev!r}, {_kw(cap[arr[r]])}) cannot carry "
+                f"its full {_kw(p[r])} alone",
+                (ids[r], dev),
+                side.lower(),
+            )
+    return out
+
+
+def _failover_violations(
+    fac: Facility, redundancy: str, failure_kinds: tuple[str, ...], over: np.ndarray
+) -> list[Violation]:
+    """After each single failure of a device of ``failure_kinds``: devices over their rating
+    (not already over in normal operation) and dual-fed racks that still go dark."""
+    out: list[Violation] = []
+    cap = fac.power_capacity_w
+    ids = fac.rack_ids
+    a, b = fac.rack_feed_a, fac.rack_feed_b
     kinds = np.array([k in failure_kinds for k in fac.power_kind], dtype=bool)
     cand = np.flatnonzero(kinds & fac.power_on)
     if len(cand) == 0:
@@ -241,10 +243,8 @@ def power_violations(
             )
         )
     # racks with two distinct feeds that still go dark: a common device upstream of both
-    dual = (a >= 0) & (b >= 0) & (a != b) & powered
-    a_ok = alive[:, np.maximum(a, 0)]
-    b_ok = alive[:, np.maximum(b, 0)]
-    dark = dual[None, :] & ~a_ok & ~b_ok
+    dual = (a >= 0) & (b >= 0) & (a != b) & (fac.rack_power_w > 0)
+    dark = dual[None, :] & ~alive[:, np.maximum(a, 0)] & ~alive[:, np.maximum(b, 0)]
     for k in np.flatnonzero(dark.any(axis=1)):
         racks = np.flatnonzero(dark[k])
         f = int(cand[k])
