@@ -250,7 +250,39 @@ class Simulator:
         events = self._scenario_events(t)
         util, demand_w, job_events = self.workload.step(self.t_rel, t)
         events.extend(job_events)
+        power, capped, f = self._gpu_power(demand_w, dt)
+        rack_power = self._rack_power(power, util)
+        load_frac = rack_power / np.maximum(fac.rack_power_w, 1.0)
+        th = self.heat.step(dt, rack_power, load_frac)
+        if self.physics_wanted:
+            events.extend(self._physics_air(t, dt, rack_power, th))
+        temp, mem = self._gpu_temperatures(th, power, dt)
+        throttle, clock = self._throttle_and_clock(util, demand_w, capped, f, temp)
+        # events with hysteresis: a GPU starts throttling when it loses 5 % of its clock (or
+        # hits a hardware limit) and ends when it is back at full clock
+        hard = (throttle & (THERMAL_MASK & ~(THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN))) != 0
+        now = np.where(self.prev_throttle, (f < 0.995) | hard, (f < 0.95) | hard)
+        events.extend(self._throttle_events(t, now))
+        events.extend(self._alarm_events(t, th))
+        self._first = False
+        gone = np.isnan(power)
+        gpu = {
+            "temp_c": np.where(gone, np.nan, temp).astype(np.float32),
+            "mem_temp_c": np.where(gone, np.nan, mem).astype(np.float32),
+            "power_w": power.astype(np.float32),
+            "util_pct": np.where(gone, np.nan, np.rint(util * 100)).astype(np.float32),
+            "sm_clock_mhz": np.where(gone, np.nan, np.rint(clock)).astype(np.float32),
+            "throttle": np.where(gone, np.nan, throttle).astype(np.float32),
+        }
+        frame = self._frame(t, gpu, rack_power, th, events)
+        self.t_rel += dt
+        self.steps += 1
+        return frame
 
+    def _gpu_power(self, demand_w: np.ndarray, dt: float):
+        """(power, capped, clock factor) per GPU: idle plus the governed share of the active
+        demand, capped; NaN for GPUs in dark racks."""
+        fac = self.facility
         idle = fac.gpu_idle_w.astype(np.float32)
         active = np.maximum(demand_w - idle, 0.0)
         self.thermal_factor = f = self._governor(active, dt)
@@ -259,23 +291,23 @@ class Simulator:
         power = np.minimum(power, self.gpu_cap_w)
         dark = getattr(self, "rack_dark", None)
         if dark is not None:
-            off = dark[fac.gpu_rack]
-            power = np.where(off, np.nan, power)
+            power = np.where(dark[fac.gpu_rack], np.nan, power)
+        return power, capped, f
 
+    def _rack_power(self, power: np.ndarray, util: np.ndarray) -> np.ndarray:
+        """Each rack's power: its GPUs plus the rest of its servers at their utilisation."""
+        fac = self.facility
         rack_power = np.bincount(fac.gpu_rack, np.nan_to_num(power), minlength=fac.n_racks)
         gpus = np.maximum(fac.rack_gpu_count, 1)
         rack_util = np.bincount(fac.gpu_rack, util, minlength=fac.n_racks) / gpus
         no_gpu = fac.rack_gpu_count == 0
         rack_util = np.where(no_gpu, 0.75 + 0.05 * np.sin(self.t_rel / 600.0), rack_util)
-        rack_power = rack_power + self.rack_other_w * np.where(
-            no_gpu, rack_util, 0.4 + 0.6 * rack_util
-        )
-        load_frac = rack_power / np.maximum(fac.rack_power_w, 1.0)
-        th = self.heat.step(dt, rack_power, load_frac)
-        if self.physics_wanted:
-            events.extend(self._physics_air(t, dt, rack_power, th))
+        return rack_power + self.rack_other_w * np.where(no_gpu, rack_util, 0.4 + 0.6 * rack_util)
 
-        # GPU temperatures: coolant (liquid) or rack inlet (air) plus r_th * P, with inertia
+    def _gpu_temperatures(self, th, power: np.ndarray, dt: float):
+        """(die, HBM) temperatures: coolant (liquid) or rack inlet (air) plus r_th * P, with
+        first-order inertia and sensor noise."""
+        fac = self.facility
         base = np.where(
             fac.gpu_liquid, th.rack_coolant_c[fac.gpu_rack], th.rack_inlet_c[fac.gpu_rack]
         )
@@ -287,40 +319,27 @@ class Simulator:
             a = 1.0 - np.exp(-dt / fac.gpu_tau_s)
             self.gpu_temp_c = (self.gpu_temp_c + (target - self.gpu_temp_c) * a).astype(np.float32)
         temp = self.gpu_temp_c + 0.15 * self.rng.standard_normal(fac.n_gpus, dtype=np.float32)
-        mem = temp + 2.0 + 0.006 * p
+        return temp, temp + 2.0 + 0.006 * p
 
+    def _throttle_and_clock(self, util, demand_w, capped, f, temp):
+        """NVML throttle reason bits and SM clock per GPU."""
+        fac = self.facility
         throttle = np.where(util <= 0.0, THROTTLE_GPU_IDLE, 0)
         throttle |= np.where(capped, THROTTLE_SW_POWER_CAP, 0)
         throttle |= np.where(f < 0.99, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN, 0)
         throttle |= np.where(temp >= fac.gpu_shutdown_c - 1.0, THROTTLE_HW_THERMAL, 0)
         cap_ratio = np.where(capped, self.gpu_cap_w / np.maximum(demand_w, 1.0), 1.0)
         clock = BOOST_CLOCK_MHZ * np.sqrt(f) * np.sqrt(np.minimum(cap_ratio, 1.0))
-        clock = np.where(util > 0.0, clock, IDLE_CLOCK_MHZ)
+        return throttle, np.where(util > 0.0, clock, IDLE_CLOCK_MHZ)
 
-        # events with hysteresis: a GPU starts throttling when it loses 5 % of its clock (or
-        # hits a hardware limit) and ends when it is back at full clock
-        hard = (throttle & (THERMAL_MASK & ~(THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN))) != 0
-        now = np.where(self.prev_throttle, (f < 0.995) | hard, (f < 0.95) | hard)
-        events.extend(self._throttle_events(t, now))
-        events.extend(self._alarm_events(t, th))
-        self._first = False
-
-        n = fac.n_gpus
+    def _frame(self, t: float, gpu: dict, rack_power, th, events) -> Frame:
+        fac = self.facility
         job = self.workload.jobs.ids[self.workload.gpu_job].astype(np.float32)
         job[self.workload.gpu_job == 0] = 0
-        gone = np.isnan(power)
-        frame = Frame(
+        gpu = {**gpu, "xid": np.zeros(fac.n_gpus, dtype=np.float32), "job": job}
+        return Frame(
             time_s=t,
-            gpu={
-                "temp_c": np.where(gone, np.nan, temp).astype(np.float32),
-                "mem_temp_c": np.where(gone, np.nan, mem).astype(np.float32),
-                "power_w": power.astype(np.float32),
-                "util_pct": np.where(gone, np.nan, np.rint(util * 100)).astype(np.float32),
-                "sm_clock_mhz": np.where(gone, np.nan, np.rint(clock)).astype(np.float32),
-                "throttle": np.where(gone, np.nan, throttle).astype(np.float32),
-                "xid": np.zeros(n, dtype=np.float32),
-                "job": job,
-            },
+            gpu=gpu,
             rack={
                 "inlet_c": th.rack_inlet_c.astype(np.float32),
                 "exhaust_c": th.rack_exhaust_c.astype(np.float32),
@@ -346,9 +365,6 @@ class Simulator:
             },
             events=events,
         )
-        self.t_rel += dt
-        self.steps += 1
-        return frame
 
     def _governor(self, active_w: np.ndarray, dt: float) -> np.ndarray:
         """Clock factor per GPU (share of the power above idle that it may draw).
