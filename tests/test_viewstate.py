@@ -19,16 +19,16 @@ def test_events_fire_once_per_change_and_bad_values_are_refused():
     v.set_layer("racks", False)
     v.set_layer("racks", False)
     v.set_layer("legend", True)
-    v.set_thermal_overlay("slice", True)
-    v.set_thermal_overlay("arrows", True)
-    v.set_thermal_overlay("slice", False)
+    v.set_thermal_overlay("air_slice", True)
+    v.set_thermal_overlay("air_arrows", True)
+    v.set_thermal_overlay("air_slice", False)
     assert seen == [
         ("metric", "power_w"),
         ("layers", {"racks": False}),
         ("layers", {"racks": False, "legend": True}),
-        ("overlays", {"slice"}),
-        ("overlays", {"slice", "arrows"}),
-        ("overlays", {"arrows"}),
+        ("overlays", {"air_slice"}),
+        ("overlays", {"air_slice", "air_arrows"}),
+        ("overlays", {"air_arrows"}),
     ]
     with pytest.raises(ValueError, match="unknown GPU metric 'fan_rpm'"):
         v.set_gpu_metric("fan_rpm")
@@ -58,3 +58,10 @@ def test_bookmarks_and_a_new_layout():
     assert v.gpu_metric == "util_pct" and v.layers == {"power_links": True}
     assert len(v.bookmarks) == 2
     assert Selection("rack", 3) == Selection("rack", 3)
+
+
+def test_thermal_overlays_are_the_scene_layers():
+    from twin.render.thermal_layer import OVERLAYS
+    from twin.viewstate import THERMAL_OVERLAYS
+
+    assert THERMAL_OVERLAYS == OVERLAYS

@@ -15,8 +15,8 @@ from psygnal import evented
 
 from twin.model.metrics import DEFAULT_GPU_METRIC, DESIGN_COLOURINGS, GPU_METRICS
 
-#: Thermal overlays, in menu order.
-THERMAL_OVERLAYS = ("slice", "vslice", "arrows", "inlets")
+#: Thermal overlays, in menu order (the scene's layer names for them).
+THERMAL_OVERLAYS = ("air_slice", "air_vslice", "air_arrows", "rack_inlets")
 
 
 @dataclass(frozen=True)

@@ -75,3 +75,14 @@ def test_window_menus_combo_and_scene_follow_the_view_state(opened):
     np.testing.assert_allclose(
         win.scene.rack_colouring.clim[1], win.facility.rack_power_w.max() / 1e3
     )
+
+
+def test_thermal_overlays_follow_the_view_state(opened, qtbot):
+    win = opened
+    view = win.extensions["thermal_view"]
+    act = win.action_registry["view.thermal.rack_inlets"]
+    win.view.set_thermal_overlay("rack_inlets", True)  # a script, not the menu
+    assert act.isChecked() and view.wanted()
+    qtbot.waitUntil(lambda: view.layer is not None and view.answer is not None, timeout=60000)
+    act.trigger()  # the menu turns it off again
+    assert win.view.thermal.overlays == frozenset() and not view.wanted()

@@ -109,6 +109,7 @@ class ThermalView(QObject):
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
         window.view.events.layers.connect(lambda _layers: self._sync_layer())
+        window.view.thermal.events.overlays.connect(self._on_overlays)
         window.installEventFilter(self)
 
     # ------------------------------------------------------------------ widgets
@@ -215,15 +216,24 @@ class ThermalView(QObject):
         return self.settings.cell_for(self.window.facility, self.hall)
 
     def wanted(self) -> bool:
-        return any(a.isChecked() for a in self.actions.values())
+        return bool(self.window.view.thermal.overlays)
 
     def set_overlay(self, name: str, on: bool) -> None:
+        """Show or hide one overlay (the view state's choice; menus and the scene follow)."""
+        self.window.view.set_thermal_overlay(name, on)
+
+    def _on_overlays(self, new: frozenset, old: frozenset) -> None:
+        for name in set(new) ^ set(old):
+            self._show_overlay(name, name in new)
+
+    def _show_overlay(self, name: str, on: bool) -> None:
         """Show or hide one overlay; the first one shown starts a solve (or draws the last
         answer, when it is of the hall on screen)."""
         act = self.actions[name]
         if act.isChecked() != on:
-            act.setChecked(on)  # comes back here through toggled
-            return
+            act.blockSignals(True)
+            act.setChecked(on)
+            act.blockSignals(False)
         if on and self.window.facility is not None:
             self.dock.show()
         if on and self.answer is not None and self._drawn_answer is not self.answer:
@@ -367,8 +377,9 @@ class ThermalView(QObject):
     def _sync_layer(self, render: bool = True) -> None:
         if self.layer is None:
             return
-        for name, act in self.actions.items():
-            self.layer.show(name, act.isChecked())
+        shown = self.window.view.thermal.overlays
+        for name in self.actions:
+            self.layer.show(name, name in shown)
         if render:
             self.window.plotter.render()
 
