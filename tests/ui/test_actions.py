@@ -86,3 +86,27 @@ def test_thermal_overlays_follow_the_view_state(opened, qtbot):
     qtbot.waitUntil(lambda: view.layer is not None and view.answer is not None, timeout=60000)
     act.trigger()  # the menu turns it off again
     assert win.view.thermal.overlays == frozenset() and not view.wanted()
+
+
+def test_no_two_actions_share_a_shortcut(opened):
+    """An ambiguous shortcut fires neither action in Qt: every key sequence is used once."""
+    seen: dict[str, str] = {}
+    for aid, act in opened.action_registry.actions.items():
+        for seq in act.shortcuts():
+            key = seq.toString()
+            assert key not in seen, f"{key} is both {seen[key]} and {aid}"
+            seen[key] = aid
+
+
+def test_camera_bookmarks_are_kept_in_the_view_state(opened):
+    win = opened
+    reg = win.action_registry
+    win.set_view("top")
+    top = tuple(win.plotter.renderer.camera.position)
+    reg.trigger("view.bookmark_add")
+    assert [b.name for b in win.view.bookmarks] == ["View 1"]
+    assert win.view.bookmarks[0].position == pytest.approx(top)
+    win.set_view("iso")
+    assert tuple(win.plotter.renderer.camera.position) != pytest.approx(top)
+    reg.trigger("view.bookmark.0")  # View › Bookmarks › View 1
+    assert tuple(win.plotter.renderer.camera.position) == pytest.approx(top)

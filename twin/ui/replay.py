@@ -102,7 +102,7 @@ class ReplayController(QObject):
             ("faster", "Fa&ster", lambda: self.nudge_speed(1), "]", 4),
             ("previous_event", "Pre&vious Event", lambda: self.jump_event(-1), "Ctrl+Left", 5),
             ("next_event", "&Next Event", lambda: self.jump_event(1), "Ctrl+Right", 6),
-            ("start", "Jump to S&tart", self.jump_start, "Home", 7),
+            ("start", "Jump to S&tart", self.jump_start, "Ctrl+Home", 7),
         )
         self._replay_actions = tuple(
             reg.add(Action(f"playback.{aid}", title, "Playback", "1_transport", order, slot, key))

@@ -189,6 +189,7 @@ def _view(w: MainWindow) -> None:
         )
     )
     reg.add_submenu(Submenu("View/Panels", "&Panels", "9_panels", 0))
+    _bookmarks(w)
 
 
 def _colouring(w: MainWindow) -> None:
@@ -263,3 +264,41 @@ def _layers(w: MainWindow) -> None:
                 act.blockSignals(False)
 
     view.events.layers.connect(follow_layers)
+
+
+def _bookmarks(w: MainWindow) -> None:
+    """View › Bookmark This View keeps the camera in the view state; View › Bookmarks lists
+    the kept cameras and flies back to one."""
+    reg, view = w.action_registry, w.view
+    reg.add(
+        Action(
+            "view.bookmark_add",
+            "&Bookmark This View",
+            "View",
+            "1_camera",
+            6,
+            w.bookmark_camera,
+            "Ctrl+B",
+            "Keep this camera under View › Bookmarks",
+        )
+    )
+    reg.add_submenu(Submenu("View/Bookmarks", "Book&marks", "1_camera", 7))
+
+    def fill(bookmarks) -> None:
+        for aid in [a for a in reg.specs if a.startswith("view.bookmark.")]:
+            reg.remove(aid)
+        for i, mark in enumerate(bookmarks):
+            reg.add(
+                Action(
+                    f"view.bookmark.{i}",
+                    mark.name,
+                    "View/Bookmarks",
+                    "1_marks",
+                    i,
+                    lambda n=mark.name: w.go_to_bookmark(n),
+                )
+            )
+        w.menus["View/Bookmarks"].setEnabled(bool(bookmarks))
+
+    view.events.bookmarks.connect(fill)
+    fill(view.bookmarks)

@@ -212,6 +212,30 @@ class SelectionMixin:
         return hit
 
     # camera
+    def bookmark_camera(self, name: str | None = None) -> str:
+        """Keep the current camera in the view state (as "View N" unless named)."""
+        from twin.viewstate import CameraBookmark
+
+        cam = self.plotter.renderer.camera
+        name = name or f"View {len(self.view.bookmarks) + 1}"
+        self.view.add_bookmark(
+            CameraBookmark(
+                name,
+                tuple(float(v) for v in cam.position),
+                tuple(float(v) for v in cam.focal_point),
+                tuple(float(v) for v in cam.up),
+            )
+        )
+        return name
+
+    def go_to_bookmark(self, name: str) -> None:
+        """Put the camera back where a bookmark kept it."""
+        mark = self.view.bookmark(name)
+        cam = self.plotter.renderer.camera
+        cam.position, cam.focal_point, cam.up = mark.position, mark.focal_point, mark.view_up
+        self.plotter.renderer.ResetCameraClippingRange()
+        self.plotter.render()
+
     def set_view(self, view: str) -> None:
         """A camera preset: ``top``, ``iso`` or ``row:ID``."""
         if self.scene is None:
