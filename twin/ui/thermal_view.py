@@ -12,7 +12,7 @@ import time
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import QLabel, QListWidgetItem, QProgressBar
 
@@ -227,13 +227,9 @@ class ThermalView(QObject):
             self._show_overlay(name, name in new)
 
     def _show_overlay(self, name: str, on: bool) -> None:
-        """Show or hide one overlay; the first one shown starts a solve (or draws the last
-        answer, when it is of the hall on screen)."""
-        act = self.actions[name]
-        if act.isChecked() != on:
-            act.blockSignals(True)
-            act.setChecked(on)
-            act.blockSignals(False)
+        """The first overlay shown starts a solve (or draws the last answer of this hall)."""
+        with QSignalBlocker(self.actions[name]):
+            self.actions[name].setChecked(on)
         if on and self.window.facility is not None:
             self.dock.show()
         if on and self.answer is not None and self._drawn_answer is not self.answer:
