@@ -228,24 +228,20 @@ class Session:
         new arrived (a slow recording is still flushed within ``flush_interval_s``)."""
         src = self.source
         frame = src.poll() if src is not None else None
-        if frame is None:
-            if self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
-                self.flush()
-            elif self.recorder is None and src is not None:
-                src.drain_backfill()  # gap frames are for a recording; unrecorded they pile up
-            self.status.emit(self.source_status())
-            return None
-        frame = self._mapped(frame)
-        if self.physics is not None:
-            self.physics.update(frame)
-        self._record(frame)
         if self.recorder is None and src is not None:
-            src.drain_backfill()
-        self.last_frame = frame
-        self.frames += 1
-        self.frame.emit(frame)
-        if frame.events:
-            self.events.emit(list(frame.events))
+            src.drain_backfill()  # gap frames are for a recording; unrecorded they pile up
+        if frame is not None:
+            frame = self._mapped(frame)
+            if self.physics is not None:
+                self.physics.update(frame)
+            self._record(frame)
+            self.last_frame = frame
+            self.frames += 1
+            self.frame.emit(frame)
+            if frame.events:
+                self.events.emit(list(frame.events))
+        elif self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
+            self.flush()
         self.status.emit(self.source_status())
         return frame
 

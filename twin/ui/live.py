@@ -70,42 +70,30 @@ class LiveExtension(QObject):
     # ------------------------------------------------------------------ menus
     def _build_actions(self) -> None:
         reg = self.window.action_registry
-        self.act_prometheus = reg.add(
-            Action(
-                "file.connect_prometheus",
-                "Connect to &Prometheus…",
-                "File",
-                "5_live",
-                0,
-                lambda: self.open_connect("prometheus"),
-                tip="Watch live GPU telemetry from a Prometheus server",
-            )
-        )
-        self.act_scrape = reg.add(
-            Action(
-                "file.connect_scrape",
-                "Connect to &DCGM Exporter…",
-                "File",
-                "5_live",
-                1,
-                lambda: self.open_connect("scrape"),
-                tip="Scrape dcgm-exporter /metrics endpoints directly",
-            )
-        )
-        self.act_record = reg.add(
-            Action(
-                "file.record",
-                "&Record Live Data…",
-                "File",
-                "5_live",
-                2,
-                self.record_dialog,
-                tip="Append every frame to an HDF5 recording",
-            )
-        )
-        self.act_stop_record = reg.add(
-            Action(
-                "file.stop_recording", "S&top Recording", "File", "5_live", 3, self.stop_recording
+        self.act_prometheus, self.act_scrape, self.act_record, self.act_stop_record = (
+            reg.add(Action(f"file.{aid}", title, "File", "5_live", order, slot, tip=tip))
+            for order, (aid, title, slot, tip) in enumerate(
+                (
+                    (
+                        "connect_prometheus",
+                        "Connect to &Prometheus…",
+                        lambda: self.open_connect("prometheus"),
+                        "Watch live GPU telemetry from a Prometheus server",
+                    ),
+                    (
+                        "connect_scrape",
+                        "Connect to &DCGM Exporter…",
+                        lambda: self.open_connect("scrape"),
+                        "Scrape dcgm-exporter /metrics endpoints directly",
+                    ),
+                    (
+                        "record",
+                        "&Record Live Data…",
+                        self.record_dialog,
+                        "Append every frame to an HDF5 recording",
+                    ),
+                    ("stop_recording", "S&top Recording", self.stop_recording, ""),
+                )
             )
         )
 

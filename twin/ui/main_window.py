@@ -289,11 +289,14 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
             self._show_inspector()
         self.frame_shown.emit(frame)
 
-    def _on_session_status(self, _status) -> None:
-        self._show_source_status()
+    def _on_session_status(self, status) -> None:
+        self._show_source_status(status)
 
-    def _show_source_status(self) -> None:
-        st = self.session.source_status() if self.session is not None else None
+    def _show_source_status(self, st=None) -> None:
+        """The status-bar text of ``st`` (the status the session just emitted; asked of the
+        session only when the pause state changes between ticks)."""
+        if st is None and self.session is not None:
+            st = self.session.source_status()
         if st is None:
             self.status_source.setText("")
             return
