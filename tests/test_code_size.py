@@ -35,7 +35,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/recording/reader.py:Recording._read_header": 83,
     "twin/recording/recorder.py:Recorder._create": 68,
     "twin/render/scene.py:Scene": 416,
-    "twin/report/html.py:_worst": 81,
     "twin/report/svg.py:line_chart": 93,
     "twin/telemetry/simulator.py:Simulator": 443,
     "twin/telemetry/simulator.py:Simulator._scenario_events": 67,

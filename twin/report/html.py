@@ -196,6 +196,12 @@ def _snap_html(snaps: list[tuple[str, bytes]]) -> str:
 
 def _worst(fac: Facility, inc: Incident) -> str:
     marks = _events_marks(inc)
+
+    def chart(rows, names, per: float = 1.0, **kw) -> str:
+        """One line per named item: column k of ``rows`` (time x items) in units of ``per``."""
+        series = [Series(n, rows[:, k] / per) for k, n in enumerate(names)]
+        return line_chart(inc.t, series, events=marks, **kw)
+
     out = []
     if inc.worst_racks:
         names = [fac.rack_ids[r] for r in inc.worst_racks]
@@ -206,29 +212,16 @@ def _worst(fac: Facility, inc: Incident) -> str:
         out.append(
             f"<h2>Worst racks</h2><table><tr><th>rack</th><th>peak inlet °C</th></tr>{rows}</table>"
         )
+        limits = [
+            (A1_RECOMMENDED_C[1], "A1 recommended 27 °C", "#e09f00"),
+            (A1_ALLOWABLE_C[1], "A1 allowable 32 °C", "#d62728"),
+        ]
         out.append(
-            line_chart(
-                inc.t,
-                [Series(n, inc.rack["inlet_c"][:, k]) for k, n in enumerate(names)],
-                title="Rack inlet (hottest point)",
-                unit="°C",
-                events=marks,
-                limits=[
-                    (A1_RECOMMENDED_C[1], "A1 recommended 27 °C", "#e09f00"),
-                    (A1_ALLOWABLE_C[1], "A1 allowable 32 °C", "#d62728"),
-                ],
-                y_min_span=4,
-            )
-        )
+            chart(inc.rack["inlet_c"], names, title="Rack inlet (hottest point)", unit="°C",
+                  limits=limits, y_min_span=4)
+        )  # fmt: skip
         out.append(
-            line_chart(
-                inc.t,
-                [Series(n, inc.rack["power_w"][:, k] / 1e3) for k, n in enumerate(names)],
-                title="Rack power",
-                unit="kW",
-                events=marks,
-                y_min_span=10,
-            )
+            chart(inc.rack["power_w"], names, 1e3, title="Rack power", unit="kW", y_min_span=10)
         )
     if inc.worst_gpus:
         names = [fac.gpu_label(g) for g in inc.worst_gpus]
@@ -241,39 +234,18 @@ def _worst(fac: Facility, inc: Incident) -> str:
             f"<h2>Worst GPUs</h2><table><tr><th>GPU</th><th>rack</th><th>peak °C</th></tr>{rows}</table>"
         )
         out.append(
-            line_chart(
-                inc.t,
-                [Series(n, inc.gpu["temp_c"][:, k]) for k, n in enumerate(names)],
-                title="GPU temperature",
-                unit="°C",
-                events=marks,
-                limits=[(slow, f"slowdown {slow:.0f} °C", "#d62728")],
-                y_min_span=10,
-            )
-        )
+            chart(inc.gpu["temp_c"], names, title="GPU temperature", unit="°C",
+                  limits=[(slow, f"slowdown {slow:.0f} °C", "#d62728")], y_min_span=10)
+        )  # fmt: skip
         if "power_w" in inc.gpu:
             out.append(
-                line_chart(
-                    inc.t,
-                    [Series(n, inc.gpu["power_w"][:, k]) for k, n in enumerate(names)],
-                    title="GPU power",
-                    unit="W",
-                    events=marks,
-                    y_min_span=100,
-                )
+                chart(inc.gpu["power_w"], names, title="GPU power", unit="W", y_min_span=100)
             )
         if "throttling" in inc.gpu:
             out.append(
-                line_chart(
-                    inc.t,
-                    [Series(n, inc.gpu["throttling"][:, k]) for k, n in enumerate(names)],
-                    title="GPU throttled by heat (1 = yes)",
-                    unit="flag",
-                    events=marks,
-                    y_min_span=1,
-                    y_floor=0.0,
-                )
-            )
+                chart(inc.gpu["throttling"], names, title="GPU throttled by heat (1 = yes)",
+                      unit="flag", y_min_span=1, y_floor=0.0)
+            )  # fmt: skip
     return "\n".join(out)
 
 
