@@ -105,3 +105,24 @@ def test_rack_rear_ports_carry_the_rack_exhaust(write_layout):
     # exhaust = the rack's mean inlet plus its own rise, 6 kW on 0.5 m3/s
     want = res.rack_inlet_mean_c + 6e3 / (RHO_CP * 0.5)
     np.testing.assert_allclose(tp[rear], want[p.owner[rear]], rtol=1e-6)
+
+
+def test_an_implicit_step_at_the_same_load_stays_at_the_steady_state(write_layout):
+    """Backward Euler from the steady state under an unchanged load is that steady state again
+    ((M + V/dt) x = b + V/dt x* is solved by x* when M x* = b): with the plenum and a unit held
+    at its capacity (C3 rated 5 kW) in the system, the frame moves nothing and stores nothing."""
+    text = _plenum_room().replace("supply_c: 20,", "supply_c: 20, capacity_kw: 5,")
+    fac = write_layout(text)
+    model = ThermalModel(fac, cell_m=CELL_M)
+    steady = model.solve()
+    assert list(steady.air_unit_at_capacity) == [False, False, True]
+    assert steady.air_unit_load_w[2] == pytest.approx(5e3, rel=1e-6)
+    before = model.state
+    # the steady solve stops at a relative residual of 1e-6 (HEAT_TOL): its temperatures are
+    # good to ~3e-4 K on this grid, which bounds how far the step may move them
+    for dt in (60.0, 600.0):
+        res = model.follow(dt)
+        np.testing.assert_allclose(model.state.t_cells, before.t_cells, atol=3e-3)
+        np.testing.assert_allclose(model.state.t_src, before.t_src, atol=3e-3)
+        assert abs(res.heat_stored_w) < 1e-4 * 36e3
+        assert res.supply_mean_c == pytest.approx(steady.supply_mean_c, abs=3e-3)
