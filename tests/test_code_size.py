@@ -37,7 +37,7 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/telemetry/simulator.py:Simulator": 443,
     "twin/telemetry/simulator.py:Simulator._scenario_events": 67,
     "twin/ui/cfd_compare.py:CompareDialog.__init__": 63,
-    "twin/ui/charts.py:ChartPanel.show_panels": 64,
+    "twin/ui/charts.py:ChartPanel.show_panels": 62,
     "twin/ui/connect_dialog.py:ConnectDialog.__init__": 92,
     "twin/ui/editor.py:Editor": 403,
     "twin/ui/main_window.py:MainWindow.__init__": 66,
