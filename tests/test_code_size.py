@@ -27,7 +27,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/model/constraints.py:floor_violations": 65,
     "twin/model/document.py:LayoutDocument": 407,
     "twin/model/document.py:LayoutDocument._update": 65,
-    "twin/model/facility.py:Facility": 507,
     "twin/model/generate.py:demo_air_hall": 94,
     "twin/model/generate.py:gb200_pod": 87,
     "twin/model/save.py:_Splicer.sequence": 71,
