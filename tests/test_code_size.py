@@ -20,8 +20,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/commands/render.py:register": 78,
     "twin/commands/render.py:render_recording": 76,
     "twin/commands/simulate.py:run": 81,
-    "twin/model/generate.py:demo_air_hall": 94,
-    "twin/model/generate.py:gb200_pod": 87,
     "twin/model/save.py:_Splicer.sequence": 71,
     "twin/physics/plant.py:plant_power": 64,
     "twin/recording/reader.py:Recording._read_header": 83,
