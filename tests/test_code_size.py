@@ -20,7 +20,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/commands/render.py:register": 78,
     "twin/commands/render.py:render_recording": 76,
     "twin/commands/simulate.py:run": 81,
-    "twin/model/save.py:_Splicer.sequence": 71,
     "twin/physics/plant.py:plant_power": 64,
     "twin/recording/reader.py:Recording._read_header": 83,
     "twin/recording/recorder.py:Recorder._create": 68,
