@@ -25,8 +25,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/recording/recorder.py:Recorder._create": 68,
     "twin/render/scene.py:Scene": 416,
     "twin/report/svg.py:line_chart": 93,
-    "twin/telemetry/simulator.py:Simulator": 443,
-    "twin/telemetry/simulator.py:Simulator._scenario_events": 67,
     "twin/ui/cfd_compare.py:CompareDialog.__init__": 63,
     "twin/ui/charts.py:ChartPanel.show_panels": 64,
     "twin/ui/connect_dialog.py:ConnectDialog.__init__": 92,
