@@ -20,7 +20,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/commands/render.py:register": 78,
     "twin/commands/render.py:render_recording": 76,
     "twin/commands/simulate.py:run": 81,
-    "twin/physics/plant.py:plant_power": 64,
     "twin/render/scene.py:Scene": 416,
     "twin/report/svg.py:line_chart": 93,
     "twin/ui/cfd_compare.py:CompareDialog.__init__": 63,
