@@ -30,7 +30,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/ui/plugins_ui.py:PluginsExtension.__init__": 62,
     "twin/ui/thermal_view.py:ThermalView": 401,
     "twin/ui/timeline.py:TimelineWidget.__init__": 78,
-    "twin/whatif/engine.py:_transient": 78,
 }
 
 
