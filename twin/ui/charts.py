@@ -149,6 +149,15 @@ def _legend_html(panel: Panel) -> str:
     )
 
 
+def _label_opts(value: float, colour: str, panel: Panel) -> dict:
+    """A limit's label: the highest limit's at the right under its line (the top of the plot
+    would cut it off above), the others above theirs further left, so that two close limits'
+    labels never overlap in a short plot."""
+    if value == max(v for v, _, _ in panel.refs):
+        return {"position": 0.98, "color": colour, "anchors": [(1, 0), (1, 0)]}
+    return {"position": 0.8, "color": colour, "anchors": [(1, 1), (1, 1)]}
+
+
 def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[Panel]:
     """The panels to draw for one item (a server or host shows each of its GPUs)."""
     f = facility
@@ -288,7 +297,7 @@ class ChartPanel(QWidget):
                         angle=0,
                         pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                         label=label,
-                        labelOpts={"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]},
+                        labelOpts=_label_opts(value, colour, panel),
                     )
                     plot.addItem(ref)  # the range takes in the limit: how close is it
             cursor = pg.InfiniteLine(
@@ -310,11 +319,11 @@ class ChartPanel(QWidget):
 
     # ------------------------------------------------------------------ time range
     def _watch_time_zoom(self) -> None:
-        """Report the user's zoom and pan of the time axis (any plot: they are linked), fit
-        the value axis to what is in view, and show the chosen range on the new plots."""
+        """Report the user's zoom and pan of the time axis (any plot: they are linked) and
+        show the chosen range on the new plots. The value axis keeps the whole span's range,
+        so zero and the limits stay in view and panning does not rescale it."""
         for plot in self.plots:
             plot.getViewBox().sigRangeChangedManually.connect(self._zoomed)
-            plot.setAutoVisible(y=True)
         self._apply_time_range()
 
     def _zoomed(self, _mask) -> None:
