@@ -157,6 +157,16 @@ def test_chart_zoom_and_pan_stay_in_step_with_the_timeline(replaying, qtbot):
     # a seek inside the range leaves it alone
     rp.seek((n0 + n1) / 2)
     assert view.time_range == (n0, n1)
+    # playing past the range's end pans it along too
+    rp.set_speed(25)
+    rp.toggle_play()
+    qtbot.waitUntil(lambda: win.last_frame.time_s > n1 + 0.5, timeout=5000)
+    rp.toggle_play()
+    qtbot.waitUntil(lambda: not win.source.playing, timeout=2000)
+    qtbot.wait(100)
+    n0, n1 = view.time_range
+    assert n1 - n0 == pytest.approx(width, rel=1e-6)
+    assert n0 <= win.last_frame.time_s <= n1
     # the chart keeps the range when it reloads (another rack)
     win.select_id("A02")
     assert charts.shown_time_range() == pytest.approx((n0, n1), abs=1e-6)
