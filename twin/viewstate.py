@@ -9,11 +9,17 @@ state the window shows.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from psygnal import evented
 
 from twin.model.metrics import DEFAULT_GPU_METRIC, DESIGN_COLOURINGS, GPU_METRICS
+from twin.physics import hall_jobs
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
 
 #: Thermal overlays, in menu order (the scene's layer names for them).
 THERMAL_OVERLAYS = ("air_slice", "air_vslice", "air_arrows", "rack_inlets")
@@ -58,6 +64,16 @@ class ThermalSettings:
             raise ValueError(f"unknown thermal overlays {sorted(unknown)}: {THERMAL_OVERLAYS}")
         if self.vslice_axis not in ("x", "y"):
             raise ValueError(f"vertical slice axis must be 'x' or 'y', not {self.vslice_axis!r}")
+
+    # The solver's shared settings (``twin.physics.hall_jobs.SolveSettings``): the window's
+    # solves, whoever asks for them, use the cell size and failures shown here.
+    def cell_for(self, facility: Facility, hall: int) -> float:
+        """The cell size to solve ``hall`` with (the physics policy's choice when None)."""
+        return hall_jobs.cell_for(self.cell_m, facility, hall)
+
+    def failed_in(self, facility: Facility, hall: int, more: Iterable[str] = ()) -> tuple:
+        """The failed units (and ``more``) that stand in ``hall``, sorted."""
+        return hall_jobs.failed_in(set(self.failed_units) | set(more), facility, hall)
 
 
 @evented

@@ -103,3 +103,26 @@ def test_snap_delta():
     np.testing.assert_allclose(snap_delta([0.29, -0.31], 0.6), [0.0, -0.6])
     np.testing.assert_allclose(snap_delta([1.01, 0.5], 0.5), [1.0, 0.5])
     np.testing.assert_allclose(snap_delta([0.123, 0.2], 0.0), [0.123, 0.2])
+
+
+def test_picking_after_a_move_finds_the_rack_where_it_now_is(doc, plotter):
+    scene = Scene(doc.facility, plotter, rack_labels=False)
+    layer = EditLayer(scene)
+    f = doc.facility
+    scene.view_top()
+    plotter.render()
+    i = f.rack_index["B01"]
+
+    def rack_at(xy):
+        scene.set_visible("gpus", False)  # the cabinet itself, not a GPU inside it
+        scene.set_visible("servers", False)
+        hit = scene.pick_to_item(*scene.world_to_display([*xy, f.rack_size_m[i, 2]]))
+        return hit.index if hit is not None and hit.kind == "rack" else None
+
+    before = f.rack_center_m[i, :2].copy()
+    assert rack_at(before) == i  # the picker is built on the drawn points here
+    doc.history.push(E.translate(doc, ["B01"], (0.0, -0.9)))
+    layer.sync_racks()
+    plotter.render()
+    assert rack_at(f.rack_center_m[i, :2]) == i
+    assert rack_at(before) != i

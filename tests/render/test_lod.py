@@ -49,6 +49,24 @@ def test_rack_tops_carry_the_hottest_gpu_in_place(facility, plotter):
     assert np.isnan(scene.lod.values).all() and not scene.lod.tops.GetVisibility()
 
 
+def test_rack_shapes_aggregate_only_for_a_draw_that_shows_them(facility, plotter):
+    scene = Scene(facility, plotter)
+    tops = scene.lod.tops.mapper.dataset.cell_data["rack_heat"]
+    scene.set_visible("rack_heat", False)
+    v = np.linspace(25.0, 90.0, facility.n_gpus)
+    scene.set_gpu_values(v, "GPU temperature (°C)", (20.0, 95.0))
+    plotter.ren_win.Render()
+    assert np.isnan(np.asarray(tops)).all()  # hidden: nothing aggregated
+    scene.set_visible("rack_heat", True)
+    plotter.ren_win.Render()
+    np.testing.assert_allclose(np.asarray(tops), _expected_max(facility, v), rtol=1e-6)
+    v2 = v[::-1].copy()
+    scene.set_gpu_values(v2, "GPU temperature (°C)", (20.0, 95.0))
+    v2[:] = 0.0  # the caller reuses its buffer: the scene kept what it was given
+    plotter.ren_win.Render()
+    np.testing.assert_allclose(np.asarray(tops), _expected_max(facility, v[::-1]), rtol=1e-6)
+
+
 def _zoom_to_rack_px(scene, px):
     """Move the camera along its line of sight until a rack is ``px`` wide on screen."""
     cam = scene._camera()

@@ -7,6 +7,7 @@ import numpy as np
 import pytest
 
 from twin.physics.energy import EnergyModel
+from twin.ui.energy_dock import OPTIMISE_KEY
 
 pytestmark = pytest.mark.gui
 
@@ -68,9 +69,14 @@ def test_optimise_then_apply_and_undo(window, qtbot, tmp_path):
     opened = window
     dock = opened.extensions["energy_dock"]
     before = opened.facility.air_unit_supply_c.copy()
+    asked = []
+    opened.solver.asked.connect(lambda job: asked.append(job.key))
     with qtbot.waitSignal(dock.optimised, timeout=240_000) as sig:
         dock.optimise()
+        assert dock.busy and not dock.optimise_button.isEnabled()
     result = sig.args[0]
+    assert asked == [OPTIMISE_KEY]  # on the window's one solver service
+    assert not dock.busy and dock.optimise_button.isEnabled()
     assert "Saves" in dock.result_label.text()
     assert result.changes()  # a roomy hall: 40 kW on a 77 kW CRAH
     assert dock.apply_button.isEnabled()

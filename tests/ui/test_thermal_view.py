@@ -280,3 +280,40 @@ def test_closing_during_a_solve_does_not_wait_for_it(thermal, qtbot):
     assert view._closed and not win.solver.busy()
     view.request_solve()  # after close: ignored, nothing queued
     assert not win.solver.busy() and win.solver.request(win.facility, 0) is None
+
+
+def test_dock_and_view_state_stay_in_step(thermal, qtbot):
+    """The dock shows ``window.view.thermal`` whoever changes it, writes the user's choices
+    into it, and every solve of the window (the editor's too) uses it."""
+    view, win = thermal, thermal.window
+    st = win.view.thermal
+    st.cell_m = 0.4
+    assert view.cell_spin.value() == pytest.approx(0.4)
+    view.cell_spin.setValue(0.0)  # "auto"
+    assert st.cell_m is None
+    assert view.effective_cell_m() == choose_cell_m(win.facility, 0)
+    st.slice_z_m = 2.0
+    assert view.height_slider.value() == 40
+    view.height_slider.setValue(50)
+    assert st.slice_z_m == pytest.approx(2.5)
+    st.vslice_axis = "y"
+    assert view.axis_combo.currentData() == "y"
+    view.axis_combo.setCurrentIndex(0)
+    assert st.vslice_axis == "x" and st.vslice_pos_m is None
+    st.follow_telemetry = False
+    assert not view.follow.isChecked()
+    view.follow.setChecked(True)
+    assert st.follow_telemetry
+    st.failed_units = frozenset({"CRAH-1", "NOT-A-UNIT"})
+    checked = {
+        view.units_list.item(i).text()
+        for i in range(view.units_list.count())
+        if view.units_list.item(i).checkState() == Qt.CheckState.Checked
+    }
+    assert checked == {"CRAH-1"}
+    assert win.solver.jobs.settings is st
+    assert win.solver.jobs.settings.failed_in(win.facility, 0) == ("CRAH-1",)
+    st.cell_m = 0.5
+    job = win.solver.request(win.facility, 0)
+    assert job.tag.cell_m == 0.5 and job.tag.failed == ("CRAH-1",)
+    win.solver.cancel()

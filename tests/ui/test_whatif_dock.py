@@ -45,3 +45,29 @@ def test_whatif_dock_runs_ranks_and_colours(window, qtbot, tmp_path):
     out = tmp_path / "w.csv"
     dock.export_csv(out)
     assert out.read_text().splitlines()[1].startswith(rows[0]["id"] + ",")
+
+
+def test_a_new_run_supersedes_the_last_on_the_window_solver(window, qtbot):
+    """Runs go to the window's one solver service; a second Run before the first lands
+    replaces it, and only its answer is shown."""
+    from twin.ui.whatif_dock import WHATIF_KEY
+
+    win = window
+    with qtbot.waitSignal(win.layout_loaded, timeout=60000):
+        win.open_layout(HALL)
+    dock = win.extensions["whatif_dock"]
+    asked, shown = [], []
+    win.solver.asked.connect(lambda job: asked.append(job.key))
+    dock.finished.connect(shown.append)
+    dock.minutes.setValue(2)
+    dock.cell.setValue(0.5)
+    dock.set_checked(["CRAH-1"])
+    assert dock.run() and dock.busy
+    dock.set_checked(["CRAH-2"])
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    qtbot.waitUntil(lambda: not win.solver.service.busy(), timeout=300000)
+    qtbot.wait(200)  # a stale answer would be delivered by now
+    assert asked == [WHATIF_KEY, WHATIF_KEY]
+    assert [r.summary()["failed"] for r in shown] == [["CRAH-2"]]
+    assert dock.result.summary()["failed"] == ["CRAH-2"]

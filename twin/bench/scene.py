@@ -15,71 +15,90 @@ from twin.bench.layout import factory_path
 WINDOW = (1600, 1000)
 
 
+TITLE, CLIM = "GPU temperature (°C)", (25.0, 90.0)
+
+
 def bench_scene() -> list[Result]:
     import pyvista as pv
 
     from twin.model.loader import load_layout
-    from twin.render.scene import Scene
 
     fac = load_layout(factory_path())
-    n = fac.n_gpus
     rng = np.random.default_rng(0)
-    frames = [rng.uniform(25.0, 90.0, n).astype(np.float32) for _ in range(8)]
+    frames = [rng.uniform(25.0, 90.0, fac.n_gpus).astype(np.float32) for _ in range(8)]
     plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
     try:
-        builds = []
-        scene = None
-        for _ in range(3):
-            if scene is not None:
-                scene.remove()
-            t = time.perf_counter()
-            scene = Scene(fac, plotter)
-            builds.append(time.perf_counter() - t)
-        build_s = min(builds)
-
-        # in-place recolour: CPU time of the update alone (the draw is measured apart)
-        scene.set_gpu_values(frames[0], "GPU temperature (°C)", (25.0, 90.0))
-        updates = []
-        for k in range(60):
-            v = frames[k % len(frames)]
-            t = time.perf_counter()
-            scene.set_gpu_values(v, "GPU temperature (°C)", (25.0, 90.0))
-            updates.append(time.perf_counter() - t)
-        update_ms = statistics.median(updates) * 1e3
-
-        # baseline: rebuild the whole scene for a frame and colour it (what we avoid)
-        rebuilds = []
-        for k in range(3):
-            t = time.perf_counter()
-            scene.remove()
-            scene = Scene(fac, plotter)
-            scene.set_gpu_values(frames[k], "GPU temperature (°C)", (25.0, 90.0))
-            rebuilds.append(time.perf_counter() - t)
-        rebuild_ms = min(rebuilds) * 1e3
-
-        draws = _draws(plotter, scene, frames[1])
-        renderer = plotter.ren_win.ReportCapabilities().splitlines()
-        gl = next(
-            (line.split(":", 1)[1].strip() for line in renderer if "renderer string" in line), "?"
-        )
+        scene, build = _build(fac, plotter)
+        update_ms = _update_ms(scene, frames)
+        scene, rebuild_ms = _rebuild_ms(fac, plotter, scene, frames)
+        draws = _draw_results(plotter, scene, frames[1])
     finally:
         plotter.close()
+    update = Result(
+        "scene.update_100k_ms",
+        update_ms,
+        "ms",
+        baseline=rebuild_ms,
+        ratio=update_ms / rebuild_ms,
+        note=f"median of 60 in-place recolours (the racks' aggregate waits for the draw); "
+        f"baseline: rebuild the scene per frame ({rebuild_ms / update_ms:.0f}x slower)",
+    )
+    return [build, update, *draws]
+
+
+def _build(fac, plotter):
+    """The scene built three times over (the fastest counts), and its figure."""
+    from twin.render.scene import Scene
+
+    builds = []
+    scene = None
+    for _ in range(3):
+        if scene is not None:
+            scene.remove()
+        t = time.perf_counter()
+        scene = Scene(fac, plotter)
+        builds.append(time.perf_counter() - t)
+    note = f"{fac.n_gpus} GPUs, {fac.n_racks} racks, {scene.gpu_mesh.n_cells} GPU cells; no draw"
+    return scene, Result("scene.build_100k_s", min(builds), "s", note=note)
+
+
+def _update_ms(scene, frames) -> float:
+    """Median CPU time of one in-place recolour of every GPU (ms; the draw is measured apart)."""
+    scene.set_gpu_values(frames[0], TITLE, CLIM)
+    updates = []
+    for k in range(60):
+        v = frames[k % len(frames)]
+        t = time.perf_counter()
+        scene.set_gpu_values(v, TITLE, CLIM)
+        updates.append(time.perf_counter() - t)
+    return statistics.median(updates) * 1e3
+
+
+def _rebuild_ms(fac, plotter, scene, frames):
+    """The baseline recolouring avoids: rebuild the whole scene for a frame and colour it.
+    Returns the last scene built and the fastest of three (ms)."""
+    from twin.render.scene import Scene
+
+    rebuilds = []
+    for k in range(3):
+        t = time.perf_counter()
+        scene.remove()
+        scene = Scene(fac, plotter)
+        scene.set_gpu_values(frames[k], TITLE, CLIM)
+        rebuilds.append(time.perf_counter() - t)
+    return scene, min(rebuilds) * 1e3
+
+
+def _gl_renderer(plotter) -> str:
+    lines = plotter.ren_win.ReportCapabilities().splitlines()
+    return next((ln.split(":", 1)[1].strip() for ln in lines if "renderer string" in ln), "?")
+
+
+def _draw_results(plotter, scene, values) -> list[Result]:
+    """Draw figures: the whole site at the far level, and a frame while the camera moves."""
+    draws = _draws(plotter, scene, values)
+    gl = _gl_renderer(plotter)
     return [
-        Result(
-            "scene.build_100k_s",
-            build_s,
-            "s",
-            note=f"{n} GPUs, {fac.n_racks} racks, {scene.gpu_mesh.n_cells} GPU cells; no draw",
-        ),
-        Result(
-            "scene.update_100k_ms",
-            update_ms,
-            "ms",
-            baseline=rebuild_ms,
-            ratio=update_ms / rebuild_ms,
-            note=f"median of 60 in-place recolours; baseline: rebuild the scene per frame "
-            f"({rebuild_ms / update_ms:.0f}x slower)",
-        ),
         Result(
             "scene.draw_100k_ms",
             draws["far"],
@@ -123,7 +142,7 @@ def _draws(plotter, scene, values) -> dict[str, float]:
     out = {}
     scene.view_iso()
     plotter.screenshot(return_img=True)  # first draw opens the context, uploads meshes
-    scene.set_gpu_values(values, "GPU temperature (°C)", (25.0, 90.0))
+    scene.set_gpu_values(values, TITLE, CLIM)
     out["far"] = _median_draw_ms(plotter)
     saved = lod.FAR_PX, lod.NEAR_PX
     try:

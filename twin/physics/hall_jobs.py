@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
@@ -145,36 +145,57 @@ class HallSolver:
         return True
 
 
+def cell_for(cell_m: float | None, facility: Facility, hall: int) -> float:
+    """The cell size to solve ``hall`` with: ``cell_m``, or the policy's choice when None."""
+    return float(cell_m) if cell_m is not None else choose_cell_m(facility, hall)
+
+
+def failed_in(units: Iterable[str], facility: Facility, hall: int) -> tuple[str, ...]:
+    """The air units of ``units`` that stand in ``hall``, sorted (unknown ids dropped)."""
+    index = facility.air_unit_index
+    return tuple(
+        sorted(u for u in set(units) if u in index and facility.air_unit_hall[index[u]] == hall)
+    )
+
+
+class SolveSettings(Protocol):
+    """What every thermal request of a window shares: its cell size and failed air units
+    (the window's ``ViewState.thermal``; ``ThermalSettings`` headless)."""
+
+    def cell_for(self, facility: Facility, hall: int) -> float: ...
+
+    def failed_in(
+        self, facility: Facility, hall: int, more: Iterable[str] = ()
+    ) -> tuple[str, ...]: ...
+
+
 @dataclass
 class ThermalSettings:
-    """What every thermal request of a window shares: the cell size (None: the policy's
-    choice for the hall) and the air units the user failed."""
+    """Shared settings without a window: the cell size (None: the policy's choice for the
+    hall) and the air units failed."""
 
     cell_m: float | None = None
     failed: set[str] = field(default_factory=set)
 
     def cell_for(self, facility: Facility, hall: int) -> float:
-        return float(self.cell_m) if self.cell_m is not None else choose_cell_m(facility, hall)
+        return cell_for(self.cell_m, facility, hall)
 
     def failed_in(self, facility: Facility, hall: int, more: Iterable[str] = ()) -> tuple:
         """The failed units (and ``more``) that stand in ``hall``, sorted."""
-        ids = set(self.failed) | set(more)
-        index = facility.air_unit_index
-        return tuple(
-            sorted(u for u in ids if u in index and facility.air_unit_hall[index[u]] == hall)
-        )
+        return failed_in(set(self.failed) | set(more), facility, hall)
 
 
 class HallJobs:
     """Thermal requests on a solver service (its own unless given one to share).
 
     ``freeze``, when set (by the editor while it edits a layout), turns the live facility of a
-    request into a ``Snapshot`` on the GUI thread, so no solve reads a facility being edited."""
+    request into a ``Snapshot`` on the GUI thread, so no solve reads a facility being edited.
+    ``settings`` (cell size, failed units) may be replaced by the window's view state."""
 
     def __init__(self, service: SolverService | None = None) -> None:
         self.service = service if service is not None else SolverService("twin-thermal")
         self.solver = HallSolver()
-        self.settings = ThermalSettings()
+        self.settings: SolveSettings = ThermalSettings()
         self.freeze: Callable[[Facility], Snapshot | None] | None = None
 
     def submit(self, key: str, request: ThermalRequest, delay_s: float = 0.0) -> Job | None:

@@ -123,7 +123,7 @@ class EditLayer:
             self._label_hier.Modified()
         self.drawn_xy[idx] = new_xy
         self.drawn_rot[idx] = new_rot
-        sc._picker = None  # the pick locators were built on the old points
+        sc.picker.reset()  # the pick locators were built on the old points
         return idx
 
     def refresh_links(self) -> None:

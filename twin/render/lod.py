@@ -7,7 +7,7 @@ GPUs' values (the hottest by default), and hides the GPUs and server trays, whic
 the scene's cells. Rack tops keep that colour at every distance, so a plan view is a heat map
 of the hall. The level follows the size of a rack on screen, with hysteresis so that it does
 not flicker at the threshold, and drops to the far level while the camera moves. Colours are
-written into the existing arrays, as for the GPUs.
+written into the existing arrays, as for the GPUs, just before a draw that shows them.
 """
 
 from __future__ import annotations
@@ -83,6 +83,7 @@ class RackLod:
         self.aggregate = "max"
         self.state = LevelState()
         self._values = np.full(self.n, np.nan)
+        self._pending: np.ndarray | None = None  # GPU values not yet aggregated
         self._groups = rack_groups(f.gpu_rack)
         self.tops = self.fronts = None
         self._arrays: list[np.ndarray] = []
@@ -162,21 +163,34 @@ class RackLod:
 
     # ------------------------------------------------------------------ colour
     def set_gpu_values(self, values: np.ndarray | None) -> None:
-        """Recolour the rack shapes from the GPUs' values (None: back to neutral)."""
+        """Recolour the rack shapes from the GPUs' values (None: back to neutral). The
+        aggregate itself waits for the next draw that shows the rack shapes (``refresh``):
+        frames that are never drawn, or drawn with the shapes hidden, cost none."""
         if not self._arrays:
             return
-        f = self.scene.facility
         if values is None:
-            self._values[:] = np.nan
+            self._pending = None
+            self._write(np.full(self.n, np.nan))
         else:
-            self._values = rack_aggregate(values, f.gpu_rack, self.n, self.aggregate, self._groups)
-        for arr, vtk_arr in zip(self._arrays, self._vtk, strict=True):
-            arr[:] = self._values
-            vtk_arr.Modified()
+            self._pending = np.array(values)  # a copy: the caller may reuse its buffer
         clim = self.scene.gpu_colouring.clim
         for a in (self.tops, self.fronts):
             a.mapper.scalar_range = clim
         self.apply()
+
+    def refresh(self) -> None:
+        """Aggregate the GPU values given last into the rack shapes' colours, if not done."""
+        if self._pending is None:
+            return
+        v, self._pending = self._pending, None
+        f = self.scene.facility
+        self._write(rack_aggregate(v, f.gpu_rack, self.n, self.aggregate, self._groups))
+
+    def _write(self, values: np.ndarray) -> None:
+        self._values = values
+        for arr, vtk_arr in zip(self._arrays, self._vtk, strict=True):
+            arr[:] = values
+            vtk_arr.Modified()
 
     def set_aggregate(self, how: str) -> None:
         """``max`` or ``mean`` of each rack's GPUs; recolours from the GPUs' current values."""
@@ -188,7 +202,8 @@ class RackLod:
 
     @property
     def values(self) -> np.ndarray:
-        """(R,) the aggregate each rack now shows (NaN: neutral)."""
+        """(R,) the aggregate of each rack's GPUs (NaN: neutral), as the next draw shows it."""
+        self.refresh()
         return self._values
 
     # ------------------------------------------------------------------ level
@@ -198,7 +213,8 @@ class RackLod:
         return self.scene.pixels_per_m() * float(np.median(f.rack_size_m[:, 0]))
 
     def choose(self, *_args) -> None:
-        """Before each render: the level from a rack's size on screen, with hysteresis."""
+        """Before each render: the level from a rack's size on screen, with hysteresis, and
+        the rack shapes' colours if they show."""
         if self.n == 0:
             return
         px = self.rack_px()
@@ -210,6 +226,8 @@ class RackLod:
         if far != self.state.far:
             self.state.far = far
             self.apply()
+        if self.tops is not None and self.tops.GetVisibility():
+            self.refresh()
 
     def set_interacting(self, on: bool) -> None:
         """While the camera moves the far level is drawn (cheap frames during a drag)."""

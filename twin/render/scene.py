@@ -6,8 +6,8 @@ hall-local metres shifted by ``facility.hall_origin_m``. Cell order follows the 
 index order (box k owns a fixed block of cells), so colouring is a strided write into the
 existing VTK array and picking is an integer division.
 
-``Scene`` builds the racks, GPUs, server trays and links and owns the colouring; its
-collaborators do the rest: ``builders`` (floors, walls, units, cooling extras), ``lod``
+``Scene`` owns the layers and the colouring; its collaborators do the rest: ``equipment``
+(racks, GPUs, server trays, links), ``builders`` (floors, walls, units, cooling extras), ``lod``
 (far/near level, per-rack aggregates), ``labels`` (labels, colour bars, link key),
 ``selection`` (highlight), ``picking`` and ``camera``. Its public methods delegate to them.
 """
@@ -18,22 +18,30 @@ import contextlib
 
 import numpy as np
 import pyvista as pv
-from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from twin.model.facility import RACK_BASE_M, U_M, Facility
-from twin.render import geometry as geo
+from twin.model.facility import Facility
 from twin.render import style
 from twin.render.builders import build_cooling_extras, build_site, build_units
 from twin.render.camera import SceneCamera, iso_direction
+from twin.render.equipment import (
+    GPU_FACES,
+    RACK_FACES,
+    build_gpus,
+    build_links,
+    build_racks,
+    build_trays,
+    gpu_box_size_m,
+)
 from twin.render.labels import RACK_LABEL_LIMIT, SceneLabels
-from twin.render.links import LinkRouter
 from twin.render.lod import RackLod
 from twin.render.picking import PICKABLE_LAYERS, ScenePicker
 from twin.render.scene_types import Colouring, Layer, Picked
 from twin.render.selection import SelectionView
 
 __all__ = [
+    "GPU_FACES",
     "PICKABLE_LAYERS",
+    "RACK_FACES",
     "RACK_LABEL_LIMIT",
     "Colouring",
     "Layer",
@@ -41,9 +49,6 @@ __all__ = [
     "Scene",
     "iso_direction",
 ]
-
-GPU_FACES = ("top", "front", "rear", "left", "right")  # never seen from below
-RACK_FACES = ("top", "rear")  # open front and sides: the GPUs show from the cold aisle
 
 
 class Scene:
@@ -74,13 +79,13 @@ class Scene:
         with self.quiet():  # one draw at the end, not one per actor added
             plotter.set_background(style.BACKGROUND_BOTTOM, top=style.BACKGROUND_TOP)
             build_site(self)
-            self._build_racks()
-            self._build_gpus()
-            self._build_trays()
+            build_racks(self)
+            build_gpus(self)
+            build_trays(self)
             self.lod = RackLod(self)
             build_units(self)
             build_cooling_extras(self)
-            self._build_links()
+            build_links(self)
             self.labels = SceneLabels(self, rack_labels)
             self.selection_view = SelectionView(self)
             self.set_visible("power_links", False)
@@ -144,169 +149,9 @@ class Scene:
                 self.plotter.remove_legend(render=False)
         self.picker.reset()
 
-    # ------------------------------------------------------------------ racks and GPUs
-    def _build_racks(self) -> None:
-        f = self.facility
-        n = f.n_racks
-        center = self.rack_center.copy()
-        center[:, 2] = f.rack_size_m[:, 2] / 2
-        self.rack_mesh = geo.boxes(center, f.rack_size_m, f.rack_rotation_deg, RACK_FACES)
-        nf = len(RACK_FACES)
-        self._rack_nf = nf
-        actors = []
-        if n:
-            self.rack_mesh.cell_data["rack_index"] = np.repeat(np.arange(n, dtype=np.int32), nf)
-            self.rack_mesh.cell_data["rack_value"] = np.full(n * nf, np.nan)
-            self._rack_vtk = self.rack_mesh.GetCellData().GetArray("rack_value")
-            self._rack_values = vtk_to_numpy(self._rack_vtk).reshape(n, nf)
-            actor = self._add(
-                self.rack_mesh,
-                scalars="rack_value",
-                preference="cell",
-                cmap=self.rack_colouring.cmap,
-                clim=self.rack_colouring.clim,
-                nan_color=style.RACK,
-                show_scalar_bar=False,
-                ambient=0.2,
-                diffuse=0.85,
-                specular=0.15,
-                pickable=True,
-                name="racks",
-            )
-            self.rack_actor = actor
-            self.picker.register(actor, "rack", self._rack_cell_index)
-            edges = geo.box_edges(center, f.rack_size_m * 1.001, f.rack_rotation_deg)
-            edge_actor = self._add(
-                edges, color=style.RACK_EDGE, line_width=1, lighting=False, name="rack_edges"
-            )
-            actors = [actor, edge_actor]
-        else:
-            self.rack_actor = None
-            self._rack_vtk = None
-            self._rack_values = np.zeros((0, nf))
-        self.add_layer("racks", actors)
-
-    def _rack_cell_index(self, cell: int) -> int:
-        return int(cell) // self._rack_nf
-
     def gpu_box_size_m(self) -> np.ndarray:
-        """(G, 3) drawn size of each GPU: its slot in the facility's GPU grid, shrunk so the
-        gaps show, capped at the size of an SXM module with its heat sink."""
-        f = self.facility
-        g = f.n_gpus
-        if g == 0:
-            return np.zeros((0, 3))
-        types = {t: f.catalog[t] for t in set(f.server_type)}
-        server_u = np.array([types[t].u for t in f.server_type], dtype=float)
-        server_hosts = np.array([types[t].hosts for t in f.server_type], dtype=float)
-        s, h, r = f.gpu_server, f.gpu_host, f.gpu_rack
-        host_h = server_u[s] * U_M / server_hosts[s]
-        n_in = f.host_gpu_count[h].astype(float)
-        cols = np.minimum(n_in, 4)
-        nrows = np.ceil(n_in / cols)
-        sx = 0.8 * f.rack_size_m[r, 0] / cols
-        sy = 0.6 * f.rack_size_m[r, 1] / nrows
-        return np.stack(
-            [np.minimum(0.8 * sx, 0.12), np.minimum(0.8 * sy, 0.16), np.minimum(0.7 * host_h, 0.1)],
-            axis=1,
-        )
-
-    def _build_gpus(self) -> None:
-        f = self.facility
-        g = f.n_gpus
-        nf = len(GPU_FACES)
-        self._gpu_nf = nf
-        self.gpu_mesh = geo.boxes(
-            self.gpu_center, self.gpu_box_size_m(), f.rack_rotation_deg[f.gpu_rack], GPU_FACES
-        )
-        if g == 0:
-            self.gpu_actor = None
-            self._gpu_vtk = None
-            self._gpu_values = np.zeros((0, nf))
-            self.add_layer("gpus", [])
-            return
-        self.gpu_mesh.cell_data["gpu_value"] = np.full(g * nf, np.nan, dtype=np.float32)
-        self._gpu_vtk = self.gpu_mesh.GetCellData().GetArray("gpu_value")
-        self._gpu_values = vtk_to_numpy(self._gpu_vtk).reshape(g, nf)
-        self.gpu_actor = self._add(
-            self.gpu_mesh,
-            scalars="gpu_value",
-            preference="cell",
-            cmap=self.gpu_colouring.cmap,
-            clim=self.gpu_colouring.clim,
-            nan_color=style.GPU,
-            show_scalar_bar=False,
-            ambient=0.3,
-            diffuse=0.8,
-            specular=0.2,
-            culling="back",  # closed from every side it is seen: skip the far faces
-            pickable=True,
-            name="gpus",
-        )
-        self.picker.register(self.gpu_actor, "gpu", lambda c: int(c) // self._gpu_nf)
-        self.add_layer("gpus", [self.gpu_actor])
-
-    def _build_trays(self) -> None:
-        """A thin shelf under each host's GPUs, so the GPUs read as sitting in servers."""
-        f = self.facility
-        nh = len(f.host_names)
-        if nh == 0 or f.n_gpus == 0:
-            self.add_layer("servers", [])
-            return
-        types = {t: f.catalog[t] for t in set(f.server_type)}
-        server_u = np.array([types[t].u for t in f.server_type], dtype=float)
-        server_hosts = np.array([types[t].hosts for t in f.server_type], dtype=float)
-        s = f.host_server
-        first = np.searchsorted(f.host_server, np.arange(len(f.server_rack)))
-        k = np.arange(nh) - first[s]
-        host_h = server_u[s] * U_M / server_hosts[s]
-        r = f.host_rack
-        c = self.rack_center[r].copy()
-        c[:, 2] = RACK_BASE_M + f.server_slot_u[s] * U_M + k * host_h + 0.006
-        size = np.stack(
-            [0.88 * f.rack_size_m[r, 0], 0.72 * f.rack_size_m[r, 1], np.full(nh, 0.012)], 1
-        )
-        mesh = geo.boxes(c, size, f.rack_rotation_deg[r], ("top",))
-        self._tray_nf = 1
-        actor = self._add(
-            mesh,
-            color=style.TRAY,
-            ambient=0.25,
-            diffuse=0.7,
-            specular=0.1,
-            pickable=True,
-            name="servers",
-        )
-        self.picker.register(actor, "host", lambda cell: int(cell) // self._tray_nf)
-        self.add_layer("servers", [actor])
-
-    # ------------------------------------------------------------------ links
-    def _build_links(self) -> None:
-        router = LinkRouter(self.facility, self._origin)
-        self.links = router
-        power = router.power_links()
-        cool = router.cooling_links()
-        self._power_links, self._cool_links = power, cool
-        pa = self._add(
-            power,
-            scalars="rgb",
-            rgb=True,
-            preference="cell",
-            line_width=2,
-            lighting=False,
-            name="power_links",
-        )
-        hubs = router.hub_points()
-        ha = self._add(
-            hubs,
-            color=style.FEED_UP,
-            point_size=9,
-            render_points_as_spheres=True,
-            name="power_hubs",
-        )
-        self.add_layer("power_links", [pa, ha])
-        ca = self._add(cool, color=style.LIQUID, line_width=2, lighting=False, name="cooling_links")
-        self.add_layer("cooling_links", [ca])
+        """(G, 3) drawn size of each GPU (see ``equipment.gpu_box_size_m``)."""
+        return gpu_box_size_m(self.facility)
 
     # ------------------------------------------------------------------ colouring
     @staticmethod
@@ -347,7 +192,8 @@ class Scene:
         v = np.asarray(values)
         if v.shape != (self.facility.n_gpus,):
             raise ValueError(f"expected {self.facility.n_gpus} GPU values, got shape {v.shape}")
-        self._gpu_values[:] = v[:, None]
+        for face in self._gpu_values.T:  # face by face: one long strided copy each, where
+            face[:] = v  # a broadcast into (G, faces) would run G copies of 5 floats
         self._gpu_vtk.Modified()
         self._apply_colouring(self.gpu_actor, self.gpu_colouring, name, clim, cmap, v)
         self.lod.set_gpu_values(v)

@@ -1,15 +1,14 @@
 """Energy in the window: an "Energy" dock with the facility's power, its breakdown, PUE and
 partial PUE per hall (from the layout, then from every frame shown, charted over time), and
-"Optimise Set Points": the warmest safe set points for the hall being viewed, found in a
-worker thread, applied with one click as an undoable edit and shown in 3D through the thermal
-view's rack inlet colours.
+"Optimise Set Points": the warmest safe set points for the hall being viewed, found on the
+window's solver service, applied with one click as an undoable edit and shown in 3D through
+the thermal view's rack inlet colours.
 """
 
 from __future__ import annotations
 
 import math
 import threading
-from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +23,8 @@ if TYPE_CHECKING:
 
 #: Frames closer together than this (s) add no point to the chart.
 CHART_STEP_S = 1.0
+#: The search's key on the window's solver service.
+OPTIMISE_KEY = "energy.optimise"
 #: Points kept on the chart (a day at one a minute, an hour at one a second, ...).
 CHART_POINTS = 3600
 
@@ -39,18 +40,18 @@ class EnergyDock(QObject):
         self.model = None  # EnergyModel of the window's facility
         self.breakdown = None
         self.result = None  # the last Optimisation
-        self._future: Future | None = None
-        self._pool = ThreadPoolExecutor(1, thread_name_prefix="twin-energy")
+        #: searches run on the window's one solver service, in turn with the thermal solves
+        self.relay = window.solver
+        self.relay.done.connect(self._done)
         self._progress = ""
         self._lock = threading.Lock()
         self._last_t: float | None = None
         self._build()
         self._declare_actions()
         self._poll = QTimer(self, interval=200)
-        self._poll.timeout.connect(self._check_done)
+        self._poll.timeout.connect(self._show_progress)
         window.layout_loaded.connect(self._on_layout)
         window.frame_shown.connect(self._on_frame)
-        window.destroyed.connect(lambda *_: self._pool.shutdown(wait=False, cancel_futures=True))
         if window.facility is not None:
             self._on_layout(window.facility)
 
@@ -118,6 +119,8 @@ class EnergyDock(QObject):
         from twin.physics.energy import EnergyModel
 
         self.model = EnergyModel(facility)
+        self.relay.cancel(OPTIMISE_KEY)  # a search of the layout replaced
+        self._searching_stopped()
         self.result = None
         self.apply_button.setEnabled(False)
         self.result_label.setText("")
@@ -187,15 +190,14 @@ class EnergyDock(QObject):
     # ------------------------------------------------------------------ optimiser
     @property
     def busy(self) -> bool:
-        return self._future is not None and not self._future.done()
+        return self.relay.busy(OPTIMISE_KEY)
 
     def hall(self) -> int:
         """The hall the thermal view shows (the first hall by default)."""
-        tv = self.window.extensions.get("thermal_view")
-        return int(getattr(tv, "hall", 0) or 0)
+        return int(self.window.view.thermal.hall)
 
     def optimise(self) -> None:
-        """Search the viewed hall's set points in the worker thread."""
+        """Search the viewed hall's set points on the solver service."""
         from twin.physics.setpoints import SetPointOptimiser
 
         fac = self.window.facility
@@ -203,35 +205,47 @@ class EnergyDock(QObject):
             return
         hall = self.hall()
 
-        def progress(text: str) -> None:
-            with self._lock:
-                self._progress = text
+        def search(token):
+            def progress(text: str) -> None:
+                token.check()  # superseded (a new layout): stop between solves
+                with self._lock:
+                    self._progress = text
 
-        opt = SetPointOptimiser(fac, progress=progress)
-        self._future = self._pool.submit(opt.run, [hall])
+            return SetPointOptimiser(fac, progress=progress).run([hall])
+
+        if self.relay.submit(OPTIMISE_KEY, search, tag=fac) is None:
+            return
         self.optimise_button.setEnabled(False)
         self.apply_button.setEnabled(False)
         self.result_label.setText(f"Optimising {fac.hall_ids[hall]}…")
         self._poll.start()
 
-    def _check_done(self) -> None:
-        fut = self._future
-        if fut is None:
+    def _show_progress(self) -> None:
+        if not self.busy:
             self._poll.stop()
             return
-        if not fut.done():
-            with self._lock:
-                text = self._progress
+        with self._lock:
+            text = self._progress
+        if text:
             self.result_label.setText(f"Optimising: solving {text}…")
-            return
+
+    def _searching_stopped(self) -> None:
         self._poll.stop()
-        self._future = None
+        with self._lock:
+            self._progress = ""
         self.optimise_button.setEnabled(True)
-        try:
-            result = fut.result()
-        except Exception as exc:  # the window must survive a solver failure: report it
-            self.result_label.setText(f"<b>Cannot optimise:</b> {exc}")
+
+    def _done(self, outcome) -> None:
+        """The solver's answer to the newest search."""
+        if outcome.key != OPTIMISE_KEY:
             return
+        self._searching_stopped()
+        if outcome.error:  # the window must survive a solver failure: report it
+            self.result_label.setText(f"<b>Cannot optimise:</b> {outcome.error}")
+            return
+        if self.model is None or outcome.tag is not self.model.facility:
+            return  # of a layout since replaced
+        result = outcome.value
         self.result = result
         self.apply_button.setEnabled(bool(result.changes()))
         self.result_label.setText(describe(result))

@@ -8,17 +8,16 @@ place when an answer lands, so the GUI never waits for one. Answers asked for by
 from __future__ import annotations
 
 import math
-import time
 from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
-from PySide6.QtWidgets import QLabel, QListWidgetItem, QProgressBar
 
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 from twin.ui.actions import Action, Submenu
+from twin.ui.thermal_binding import SolveProgress, ThermalBinding
 from twin.ui.thermal_panel import IDLE_TEXT, ThermalPanel, summarise
 
 if TYPE_CHECKING:
@@ -77,7 +76,8 @@ def frame_inputs(facility: Facility, hall: int, frame) -> tuple[np.ndarray, set[
 
 
 class ThermalView(QObject):
-    """State of the thermal overlays for one window (``window.extensions["thermal_view"]``)."""
+    """The thermal overlays of one window (``window.extensions["thermal_view"]``): asks for
+    solves of what ``window.view.thermal`` says and draws the answers."""
 
     solved = Signal(object)  # ThermalResult, after it is drawn
     failed_solve = Signal(str)
@@ -86,22 +86,21 @@ class ThermalView(QObject):
         super().__init__(window)
         self.window = window
         self.relay = window.solver
-        self.settings = self.relay.jobs.settings  # cell size and failed units, shared
+        self.state = window.view.thermal
+        self.relay.jobs.settings = self.state  # every solve of the window uses these settings
         self.layer: ThermalLayer | None = None
         self.answer: ThermalAnswer | None = None  # the last answer for this hall
         self.error: str | None = None
-        self.hall = 0
+        self._facility: Facility | None = None  # the layout the dock is filled for
         self._drawn = None  # the facility the layer's meshes were built for
         self._drawn_answer: ThermalAnswer | None = None
         self._closed = False
-        self._started = 0.0
-        self._tick = QTimer(self, interval=500)
-        self._tick.timeout.connect(self._show_elapsed)
         self._debounce = QTimer(self, singleShot=True, interval=int(DEBOUNCE_S * 1000))
         self._debounce.timeout.connect(self.request_solve)
         self._build_menu()
         self._build_dock()
-        self._build_status()
+        self.progress = SolveProgress(window.statusBar(), lambda: self.busy_solving)
+        self.status, self.busy = self.progress.label, self.progress.bar
         self.relay.solved.connect(self._on_answer)
         self.relay.asked.connect(self._on_asked)
         self.relay.failed.connect(self._on_failure)
@@ -109,7 +108,14 @@ class ThermalView(QObject):
         window.selection_changed.connect(self._on_selection)
         window.frame_shown.connect(self._on_frame)
         window.view.events.layers.connect(lambda _layers: self._sync_layer())
-        window.view.thermal.events.overlays.connect(self._on_overlays)
+        ev = self.state.events
+        ev.overlays.connect(self._on_overlays)
+        ev.hall.connect(self._on_hall)
+        ev.cell_m.connect(self._on_cell)
+        ev.failed_units.connect(self._on_failed_units)
+        ev.slice_z_m.connect(self._on_height)
+        ev.vslice_axis.connect(self._on_axis)
+        ev.vslice_pos_m.connect(self._on_pos)
         window.installEventFilter(self)
 
     # ------------------------------------------------------------------ widgets
@@ -154,31 +160,16 @@ class ThermalView(QObject):
 
     def _build_dock(self) -> None:
         p = self.panel = ThermalPanel()
+        self.binding = ThermalBinding(p, self.state, self)
         # the panel's widgets, as the tests and other code know them
         self.hall_combo, self.cell_spin, self.axis_combo = p.hall_combo, p.cell_spin, p.axis_combo
         self.height_slider, self.pos_slider = p.height_slider, p.pos_slider
         self.height_label, self.pos_label = p.height_label, p.pos_label
         self.units_list, self.follow, self.summary = p.units_list, p.follow, p.summary
-        p.hall_combo.currentIndexChanged.connect(self._on_hall_combo)
-        p.cell_spin.valueChanged.connect(self._on_cell_spin)
-        p.height_slider.valueChanged.connect(self._on_height)
-        p.axis_combo.currentIndexChanged.connect(self._on_axis)
-        p.pos_slider.valueChanged.connect(self._on_pos)
-        p.units_list.itemChanged.connect(self._on_unit_changed)
         self.dock = self.window.add_dock(
             p, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal"
         )
         self.dock.hide()
-
-    def _build_status(self) -> None:
-        sb = self.window.statusBar()
-        self.status = QLabel("")
-        self.busy = QProgressBar()
-        self.busy.setRange(0, 0)
-        self.busy.setMaximumWidth(110)
-        self.busy.setVisible(False)
-        sb.addPermanentWidget(self.status)
-        sb.addPermanentWidget(self.busy)
 
     def _show_failures(self) -> None:
         self.dock.show()
@@ -196,27 +187,31 @@ class ThermalView(QObject):
         return self.relay.busy(STEADY) or self.relay.busy(FRAME) or self._debounce.isActive()
 
     @property
+    def hall(self) -> int:
+        return self.state.hall
+
+    @property
     def cell_m(self) -> float | None:
         """The chosen cell size (None: the cell-size policy's choice for the hall)."""
-        return self.settings.cell_m
+        return self.state.cell_m
 
     @cell_m.setter
     def cell_m(self, value: float | None) -> None:
-        self.settings.cell_m = value
+        self.state.cell_m = value
 
     @property
-    def failed(self) -> set[str]:
-        return self.settings.failed
-
-    @failed.setter
-    def failed(self, units) -> None:
-        self.settings.failed = set(units)
+    def failed(self) -> frozenset[str]:
+        return self.state.failed_units
 
     def effective_cell_m(self) -> float:
-        return self.settings.cell_for(self.window.facility, self.hall)
+        return self.state.cell_for(self.window.facility, self.hall)
 
     def wanted(self) -> bool:
-        return bool(self.window.view.thermal.overlays)
+        return bool(self.state.overlays)
+
+    def _current(self) -> bool:
+        """Whether the dock is filled for the window's layout (not mid-way through a load)."""
+        return self.window.facility is not None and self.window.facility is self._facility
 
     def set_overlay(self, name: str, on: bool) -> None:
         """Show or hide one overlay (the view state's choice; menus and the scene follow)."""
@@ -241,23 +236,38 @@ class ThermalView(QObject):
             self.request_solve()
 
     def set_failed(self, units) -> None:
-        """Fail exactly these air units (ids) and re-solve."""
-        self.failed = set(units)
-        self.panel.check_units(self.failed)
+        """Fail exactly these air units (ids) and re-solve now."""
+        self.state.failed_units = frozenset(units)
         self.request_solve()
 
     def set_hall(self, hall: int) -> None:
         f = self.window.facility
-        if f is None or not 0 <= hall < len(f.hall_ids) or hall == self.hall:
+        if f is not None and 0 <= hall < len(f.hall_ids):
+            self.state.hall = hall
+
+    def _on_hall(self, hall: int) -> None:
+        """Another hall: its units, its slices, and a solve when an overlay shows."""
+        if not self._current():
             return
-        self.hall = hall
-        self.failed = set()
+        f = self.window.facility
+        self.state.failed_units = frozenset()
         self.answer = None  # of another hall: toggling an overlay on solves this one
-        self.panel.show_hall(hall)
         self.panel.fill_units(f, hall)
         self._fill_sliders()
         if self.wanted():
             self.request_solve()
+
+    def _on_cell(self, _cell_m: float | None) -> None:
+        if not self._current():
+            return
+        if self.wanted():
+            self._debounce.start()
+        else:
+            self.answer = None
+
+    def _on_failed_units(self, _units: frozenset) -> None:
+        if self._current():
+            self._debounce.start()
 
     # ------------------------------------------------------------------ solving
     def request_solve(self, delay_s: float = 0.0) -> None:
@@ -274,27 +284,13 @@ class ThermalView(QObject):
         cells = int(math.ceil(w / cell) * math.ceil(d / cell) * math.ceil(h / cell))
         fail = f", {len(self.failed)} unit(s) failed" if self.failed else ""
         hall_id = f.hall_ids[self.hall]
-        self._busy(f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…")
-
-    def _busy(self, text: str) -> None:
-        self.status.setText(text)
-        self.busy.setVisible(True)
-        self._started = time.perf_counter()
-        self._tick.start()
-
-    def _show_elapsed(self) -> None:
-        if not self.busy_solving:
-            self._tick.stop()
-            self.busy.setVisible(False)
-            return
-        secs = time.perf_counter() - self._started
-        self.status.setText(self.status.text().split(" — ")[0] + f" — {secs:.0f} s")
+        self.progress.start(f"Thermal: solving {hall_id} ({cells:,} cells at {cell:g} m{fail})…")
 
     def _on_frame(self, frame) -> None:
         """A replay or live frame: step the hall's air with the frame's rack powers (and the
         units the frame reports off); a frame arriving while one waits replaces it."""
         f = self.window.facility
-        if f is None or self._closed or not self.follow.isChecked() or not self.wanted():
+        if f is None or self._closed or not self.state.follow_telemetry or not self.wanted():
             return
         if self.answer is None and not self.relay.busy(STEADY):
             return  # nothing solved yet: the first overlay's solve comes first
@@ -311,7 +307,7 @@ class ThermalView(QObject):
             more_failed=off,
         )
         if not self.relay.busy(STEADY):
-            self._busy(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
+            self.progress.start(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
 
     def _on_asked(self, job) -> None:
         """Someone else (the editor, after an edit) asked for this hall: say so."""
@@ -319,7 +315,7 @@ class ThermalView(QObject):
         if job.key != STEADY or f is None or not self.wanted():
             return
         if req.source is f and req.hall == self.hall:
-            self._busy(f"Thermal: re-solving {f.hall_ids[self.hall]} after the edit…")
+            self.progress.start(f"Thermal: re-solving {f.hall_ids[self.hall]} after the edit…")
 
     def _on_answer(self, answer: ThermalAnswer) -> None:
         """Any thermal answer of the window (ours, or the editor's after an edit)."""
@@ -330,17 +326,14 @@ class ThermalView(QObject):
         self.error = None
         if self.wanted() and win.scene is not None:
             self._draw(answer)
-        if not self.busy_solving:
-            self.busy.setVisible(False)
-            self._tick.stop()
+        self.progress.done()
 
     def _on_failure(self, outcome) -> None:
         req = outcome.tag
         if getattr(req, "hall", None) != self.hall:
             return
         self.error = outcome.error
-        self.busy.setVisible(self.busy_solving)
-        self.status.setText("Thermal: solve failed")
+        self.progress.done("Thermal: solve failed")
         self.summary.setText(f"<b>Cannot solve this hall:</b> {outcome.error}")
         self.failed_solve.emit(outcome.error)
 
@@ -351,9 +344,9 @@ class ThermalView(QObject):
         if self.layer is None or self.layer.scene is not win.scene:
             self.layer = ThermalLayer(
                 win.scene,
-                slice_height_m=self.panel.slider_m(self.height_slider),
-                vertical_axis=self.panel.axis,
-                vertical_pos_m=self.panel.slider_m(self.pos_slider),
+                slice_height_m=self.state.slice_z_m,
+                vertical_axis=self.state.vslice_axis,
+                vertical_pos_m=self.state.vslice_pos_m,
             )
         elif self._drawn is not answer.facility:
             self.layer.invalidate()  # another layout state: racks may have moved
@@ -363,7 +356,7 @@ class ThermalView(QObject):
         self.layer.mark_failed([index[u] for u in answer.request.failed if u in index])
         self._sync_layer(render=False)
         self._update_labels()
-        self.summary.setText(summarise(win.facility, res, self.failed))
+        self.summary.setText(summarise(win.facility, res, set(self.failed)))
         self.status.setText(
             f"Thermal: {win.facility.hall_ids[res.grid.hall]} solved in {res.seconds:.1f} s"
         )
@@ -373,18 +366,26 @@ class ThermalView(QObject):
     def _sync_layer(self, render: bool = True) -> None:
         if self.layer is None:
             return
-        shown = self.window.view.thermal.overlays
+        shown = self.state.overlays
         for name in self.actions:
             self.layer.show(name, name in shown)
         if render:
             self.window.plotter.render()
 
-    # ------------------------------------------------------------------ controls
+    # ------------------------------------------------------------------ slices
     def _fill_sliders(self) -> None:
+        """The hall's slider ranges; the slices back inside the hall (the middle for the
+        vertical one)."""
         f = self.window.facility
         if f is None or not len(f.hall_ids):
             return
-        self.panel.fill_sliders(f.hall_size_m[self.hall])
+        w, d, h = (float(v) for v in f.hall_size_m[self.hall])
+        self.panel.fill_sliders((w, d, h))
+        st = self.state
+        if not 0.0 <= st.slice_z_m <= h:
+            st.slice_z_m = min(1.2, h / 2)
+        st.vslice_pos_m = None
+        self.binding.show_slider(self.height_slider, st.slice_z_m)
         self._update_labels()
 
     def _update_labels(self) -> None:
@@ -398,45 +399,29 @@ class ThermalView(QObject):
             z, p = self.panel.slider_m(self.height_slider), self.panel.slider_m(self.pos_slider)
         self.panel.show_positions(z, p)
 
-    def _on_height(self, _v: int) -> None:
+    def _on_height(self, z_m: float) -> None:
         if self.layer is not None and self.layer.built:
-            self.layer.set_slice_height(self.panel.slider_m(self.height_slider))
+            self.layer.set_slice_height(z_m)
             self.window.plotter.render()
         self._update_labels()
 
-    def _on_pos(self, _v: int) -> None:
-        if self.layer is not None and self.layer.built:
-            self.layer.set_vertical_slice(pos_m=self.panel.slider_m(self.pos_slider))
+    def _on_pos(self, pos_m: float | None) -> None:
+        if self.layer is not None and self.layer.built and pos_m is not None:
+            self.layer.set_vertical_slice(pos_m=pos_m)
             self.window.plotter.render()
         self._update_labels()
 
-    def _on_axis(self, _i: int) -> None:
+    def _on_axis(self, axis: str) -> None:
+        """Across the other axis: the slice starts in the middle of the hall."""
         f = self.window.facility
         if f is not None and len(f.hall_ids):
             w, d, _h = f.hall_size_m[self.hall]
-            self.panel.fill_position(float(w if self.panel.axis == "x" else d))
+            self.panel.fill_position(float(w if axis == "x" else d))
+        self.state.vslice_pos_m = None
         if self.layer is not None and self.layer.built:
-            self.layer.set_vertical_slice(self.panel.axis, self.panel.slider_m(self.pos_slider))
+            self.layer.set_vertical_slice(axis, self.panel.slider_m(self.pos_slider))
             self.window.plotter.render()
         self._update_labels()
-
-    def _on_hall_combo(self, index: int) -> None:
-        if index >= 0:
-            self.set_hall(index)
-
-    def _on_cell_spin(self, value: float) -> None:
-        self.cell_m = None if value < 0.05 else float(value)
-        if self.wanted():
-            self._debounce.start()
-        else:
-            self.answer = None
-
-    def _on_unit_changed(self, item: QListWidgetItem) -> None:
-        if item.checkState() == Qt.CheckState.Checked:
-            self.failed.add(item.text())
-        else:
-            self.failed.discard(item.text())
-        self._debounce.start()
 
     # ------------------------------------------------------------------ window events
     def _on_layout(self, facility: Facility) -> None:
@@ -444,16 +429,20 @@ class ThermalView(QObject):
         self.layer = None  # the old scene (and its actors) is gone
         self._drawn = self._drawn_answer = None
         self.answer = None
-        self.failed = set()
-        self.hall = 0
+        self._facility = facility
+        # the window's reset_for_layout put the hall back to 0 and cleared the failures
         self.panel.fill_halls(facility)
-        self.panel.fill_units(facility, 0)
+        self.panel.show_hall(self.hall)
+        self.panel.fill_units(facility, self.hall)
+        self.panel.check_units(set(self.failed))
         self._fill_sliders()
         self.summary.setText(IDLE_TEXT)
         asked = self.relay.awaiting(STEADY)
         if asked is not None and asked.tag.source is facility:
             if self.wanted():
-                self._busy(f"Thermal: re-solving {facility.hall_ids[0]} after the edit…")
+                self.progress.start(
+                    f"Thermal: re-solving {facility.hall_ids[self.hall]} after the edit…"
+                )
             return  # an edit rebuilt the layout and its solve is on its way: we draw that
         if self.wanted():
             self.request_solve(delay_s=DEBOUNCE_S)
@@ -474,7 +463,7 @@ class ThermalView(QObject):
     def shutdown(self) -> None:
         """Stop asking: the running solve ends in its daemon thread, unheeded."""
         self._closed = True
-        self._tick.stop()
+        self.progress.stop()
         self._debounce.stop()
         self.relay.shutdown()
 

@@ -1,11 +1,11 @@
-"""The What If dock: tick devices, run the what-if in the background, read the ranked racks
+"""The What If dock: tick devices, run the what-if on the window's solver service, read the ranked racks
 (with the change of each rack's peak inlet from the baseline), colour the 3D GPUs by minutes
 to slowdown (dark GPUs at 0), export the table as CSV."""
 
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QObject, QRunnable, Qt, QThreadPool, Signal
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import (
     QCheckBox,
     QComboBox,
@@ -26,27 +26,19 @@ COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Pea
 COUNTDOWN = "minutes to slowdown"
 
 
-class _Signals(QObject):
-    done = Signal(int, object, str)  # generation, (result, baseline) or None, error
+#: The what-if's key on the window's solver service (a new run supersedes the last).
+WHATIF_KEY = "whatif.run"
 
 
-class _Job(QRunnable):
-    def __init__(self, gen, fac, fail, start, opts, signals):
-        super().__init__()
-        self.gen, self.fac, self.fail, self.start, self.opts = gen, fac, fail, start, opts
-        self.signals = signals
+def _run(fac, fail, start, opts, token) -> tuple:
+    """On the solver's worker: the baseline, then the what-if (stops early when superseded)."""
+    from twin.whatif import Baseline, run_whatif
+    from twin.whatif.engine import whatif_hall
 
-    def run(self) -> None:
-        try:
-            from twin.whatif import Baseline, run_whatif
-            from twin.whatif.engine import whatif_hall
-
-            hall = whatif_hall(self.fac, self.fail, self.start, self.opts)
-            base = Baseline(self.fac, self.start, hall, self.opts.cell_for(self.fac, hall))
-            res = run_whatif(self.fac, self.fail, self.start, self.opts, base)
-            self.signals.done.emit(self.gen, (res, base), "")
-        except Exception as exc:  # the window must survive a failed what-if: report it
-            self.signals.done.emit(self.gen, None, f"{type(exc).__name__}: {exc}")
+    hall = whatif_hall(fac, fail, start, opts)
+    base = Baseline(fac, start, hall, opts.cell_for(fac, hall))
+    token.check()
+    return run_whatif(fac, fail, start, opts, base), base
 
 
 class WhatIfDock(QWidget):
@@ -59,11 +51,9 @@ class WhatIfDock(QWidget):
         self.window = window
         self.result = None
         self.baseline = None
-        self._gen = 0
-        self._pool = QThreadPool(self)
-        self._pool.setMaxThreadCount(1)
-        self._signals = _Signals()
-        self._signals.done.connect(self._done)
+        #: runs on the window's one solver service, one job at a time with the thermal solves
+        self.relay = window.solver
+        self.relay.done.connect(self._done)
         self.devices = QListWidget(self)
         self.start = QComboBox(self)
         self.start.addItems(["nominal load", "the frame shown now"])
@@ -102,6 +92,7 @@ class WhatIfDock(QWidget):
         self.set_facility(window.facility)
 
     def set_facility(self, fac) -> None:
+        self.relay.cancel(WHATIF_KEY)
         self.devices.clear()
         self.result = None
         self.table.setRowCount(0)
@@ -147,21 +138,26 @@ class WhatIfDock(QWidget):
         else:
             start = StartState.nominal(fac)
         opts = WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
-        self._gen += 1
         self.summary.setText(f"Running: {' + '.join(fail)} from {start.label}…")
-        self._pool.start(_Job(self._gen, fac, fail, start, opts, self._signals))
-        return True
+        job = self.relay.submit(
+            WHATIF_KEY, lambda token: _run(fac, fail, start, opts, token), tag=fac
+        )
+        return job is not None
 
-    def wait(self, msecs: int = 300000) -> bool:
-        return self._pool.waitForDone(msecs)
+    @property
+    def busy(self) -> bool:
+        return self.relay.busy(WHATIF_KEY)
 
-    def _done(self, gen: int, payload, error: str) -> None:
-        if gen != self._gen:
+    def _done(self, outcome) -> None:
+        """The solver's answer (the relay delivers only the newest run's)."""
+        if outcome.key != WHATIF_KEY:
             return
-        if payload is None:
-            self.summary.setText(f"What-if failed: {error}")
+        if outcome.error:
+            self.summary.setText(f"What-if failed: {outcome.error}")
             return
-        self.result, self.baseline = payload
+        if outcome.tag is not self.window.facility:
+            return  # of a layout since replaced
+        self.result, self.baseline = outcome.value
         s = self.result.summary()
         ride = (
             "none within the run"
