@@ -56,6 +56,25 @@ class WhatIfDock(QWidget):
         #: runs on the window's one solver service, one job at a time with the thermal solves
         self.relay = window.solver
         self.relay.done.connect(self._done)
+        self._build_run_controls()
+        self._build_view_controls()
+        self.summary = QLabel("Tick the devices to fail and press Run.", self)
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.cellDoubleClicked.connect(self._select_row)
+        from twin.ui.whatif_sweep import SweepPanel
+
+        self.sweep = SweepPanel(window, self.options)
+        self.sweep.chosen.connect(lambda dev: self.set_checked([dev]))
+        self._lay_out()
+        window.layout_loaded.connect(lambda *_: self.set_facility(window.facility))
+        self.set_facility(window.facility)
+
+    def _build_run_controls(self) -> None:
+        """The devices to fail, where to start from, how long, the cell size, Run."""
         self.devices = QListWidget(self)
         self.start = QComboBox(self)
         self.start.addItems(["nominal load", "the frame shown now"])
@@ -65,6 +84,9 @@ class WhatIfDock(QWidget):
         )
         self.run_button = QPushButton("Run", self)
         self.run_button.clicked.connect(self.run)
+
+    def _build_view_controls(self) -> None:
+        """What the 3D view shows of the result, side by side, export."""
         self.colour = QCheckBox("Colour 3D by", self)
         self.colour.toggled.connect(self._apply_colour)
         self.view_combo = QComboBox(self)
@@ -81,13 +103,8 @@ class WhatIfDock(QWidget):
         self.compare_window = None
         self.export = QPushButton("Export CSV…", self)
         self.export.clicked.connect(self.export_dialog)
-        self.summary = QLabel("Tick the devices to fail and press Run.", self)
-        self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.cellDoubleClicked.connect(self._select_row)
+
+    def _lay_out(self) -> None:
         opts = QHBoxLayout()
         for w in (QLabel("From", self), self.start, self.minutes, self.cell, self.run_button):
             opts.addWidget(w)
@@ -97,10 +114,6 @@ class WhatIfDock(QWidget):
         lay.addWidget(self.devices, 1)
         lay.addLayout(opts)
         lay.addWidget(self.summary)
-        from twin.ui.whatif_sweep import SweepPanel
-
-        self.sweep = SweepPanel(window, self.options)
-        self.sweep.chosen.connect(lambda dev: self.set_checked([dev]))
         self.tabs = QTabWidget(self)
         self.tabs.addTab(self.table, "Ranked Racks")
         self.tabs.addTab(self.sweep, "N-1 Sweep")
@@ -111,8 +124,6 @@ class WhatIfDock(QWidget):
         bottom.addWidget(self.compare_button)
         bottom.addWidget(self.export)
         lay.addLayout(bottom)
-        window.layout_loaded.connect(lambda *_: self.set_facility(window.facility))
-        self.set_facility(window.facility)
 
     def set_facility(self, fac) -> None:
         self.relay.cancel(WHATIF_KEY)
