@@ -33,16 +33,8 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/physics/plant.py:plant_power": 64,
     "twin/recording/reader.py:Recording._read_header": 83,
     "twin/recording/recorder.py:Recorder._create": 68,
-    "twin/report/svg.py:line_chart": 93,
     "twin/telemetry/simulator.py:Simulator": 443,
     "twin/telemetry/simulator.py:Simulator._scenario_events": 67,
-    "twin/ui/cfd_compare.py:CompareDialog.__init__": 63,
-    "twin/ui/charts.py:ChartPanel.show_panels": 64,
-    "twin/ui/connect_dialog.py:ConnectDialog.__init__": 92,
-    "twin/ui/editor.py:Editor": 403,
-    "twin/ui/main_window.py:MainWindow.__init__": 66,
-    "twin/ui/plugins_ui.py:PluginsExtension.__init__": 62,
-    "twin/ui/timeline.py:TimelineWidget.__init__": 78,
     "twin/whatif/engine.py:_transient": 78,
 }
 
