@@ -7,7 +7,8 @@ STAMP := $(VENV)/.installed
 LAYOUT ?= layouts/demo-air-hall.yaml
 SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-cursor0 \
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
-	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus
+	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus \
+	libxtst6
 
 .PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd
 

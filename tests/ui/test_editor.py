@@ -21,7 +21,7 @@ from twin.model.document import LayoutDocument
 from twin.model.loader import load_layout
 from twin.model.recovery import RecoveryStore
 from twin.model.save import layout_differences
-from twin.ui.palette import MIME
+from twin.ui.palette import KIND_ROLE, MIME, TYPE_ROLE
 
 pytestmark = pytest.mark.gui
 L, NO = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
@@ -333,3 +333,63 @@ def test_save_asks_when_the_file_changed_on_disk(editing, qtbot, small_layout):
     QTest.keyClick(win, Qt.Key.Key_S, Qt.KeyboardModifier.ControlModifier)
     assert not win.isWindowModified()
     assert load_layout(small_layout).racks[f.rack_index["B02"]].position_m == (4.2, 6.0)
+
+
+#: Drives the X server's pointer through XTEST (libXtst, the extension Xvfb serves), from a
+#: process of its own: Qt's drag on X11 (QDrag.exec) grabs the pointer and runs its own event
+#: loop on the X server's events, so a drag can only be driven by real X pointer events, not
+#: by QTest's synthetic Qt events. argv: x0 y0 x1 y1 (root window pixels).
+_XTEST_DRAG = r"""
+import ctypes, sys, time
+x11, xtst = ctypes.CDLL("libX11.so.6"), ctypes.CDLL("libXtst.so.6")
+x11.XOpenDisplay.restype = ctypes.c_void_p
+dpy = ctypes.c_void_p(x11.XOpenDisplay(None))
+assert dpy.value, "no X display"
+x0, y0, x1, y1 = map(int, sys.argv[1:5])
+def move(x, y):
+    xtst.XTestFakeMotionEvent(dpy, -1, x, y, 0); x11.XFlush(dpy); time.sleep(0.04)
+def button(down):
+    xtst.XTestFakeButtonEvent(dpy, 1, down, 0); x11.XFlush(dpy); time.sleep(0.15)
+move(x0, y0); time.sleep(0.3)
+button(True)
+for k in range(1, 31):
+    move(round(x0 + (x1 - x0) * k / 30), round(y0 + (y1 - y0) * k / 30))
+time.sleep(0.3); move(x1, y1); time.sleep(0.3)
+button(False)
+x11.XCloseDisplay(dpy)
+"""
+
+
+def test_catalog_drag_from_the_palette_adds_a_rack_where_it_is_dropped(editing, qtbot):
+    """A real drag: the X pointer presses on the palette's "DGX H100" entry, moves into the 3D
+    view and lets go there. The palette's own drag (its QDrag, its mime data) carries the type
+    to the view, which adds a rack of it, snapped, at the floor point under the pointer."""
+    win, ed = editing
+    lst = ed.palette.list
+    assert ed.palette_dock.isVisible()
+    rows = [k for k in range(lst.count()) if lst.item(k).data(TYPE_ROLE) == "dgx-h100"]
+    assert len(rows) == 1 and lst.item(rows[0]).data(KIND_ROLE) == "server"
+    item = lst.item(rows[0])
+    lst.setCurrentItem(item)  # (choosing a type resets the count to its suggestion)
+    lst.scrollToItem(item)
+    ed.palette.count.setValue(3)
+    start = lst.viewport().mapToGlobal(lst.visualItemRect(item).center())
+    end = win.plotter.mapToGlobal(_qpos(win, (9.05, 5.0, 0.0)))
+    assert win.plotter.rect().contains(win.plotter.mapFromGlobal(end))
+    racks = win.facility.n_racks
+    args = [str(v) for v in (start.x(), start.y(), end.x(), end.y())]
+    driver = subprocess.Popen([sys.executable, "-c", _XTEST_DRAG, *args])
+    try:
+        qtbot.waitUntil(lambda: driver.poll() is not None, timeout=20000)
+        qtbot.waitUntil(lambda: win.facility.n_racks == racks + 1, timeout=5000)
+    finally:
+        if driver.poll() is None:
+            driver.kill()
+    assert driver.returncode == 0
+    new = ed.selected[0]
+    f = win.facility
+    r = f.rack_index[new]
+    # (9.05, 5.0) snaps to the hall's 0.6 m tile pitch: (9.0, 4.8); three DGX H100, 8 GPUs each
+    np.testing.assert_allclose(f.rack_center_m[r, :2], [9.0, 4.8], atol=1e-9)
+    assert f.rack_gpu_count[r] == 3 * 8
+    assert ed.undo.stack.text(ed.undo.stack.index() - 1) == f"Add {new}"
