@@ -101,11 +101,11 @@ class Editor(QObject):
         self.mouse = EditMouse(self)
         self.ops = EditOps(self)
         self.docks = EditDocks(self)
-        self.problems, self.palette, self.panel = (
-            self.docks.problems,
-            self.docks.palette,
-            self.docks.panel,
-        )
+        d = self.docks  # its widgets and docks, also by their names here
+        self.problems, self.palette, self.panel = d.problems, d.palette, d.panel
+        self.history_view = d.history_view
+        self.problems_dock, self.history_dock = d.problems_dock, d.history_dock
+        self.palette_dock, self.panel_dock = d.palette_dock, d.panel_dock
         self.actions = EditActions(self)
         window.plotter.installEventFilter(self)
         window.plotter.setAcceptDrops(True)
