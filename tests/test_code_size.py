@@ -19,23 +19,6 @@ STILL_TO_SPLIT: dict[str, int] = {
     "twin/commands/render.py:register": 78,
     "twin/commands/render.py:render_recording": 76,
     "twin/commands/simulate.py:run": 81,
-    "twin/model/constraints.py:ConstraintChecker": 445,
-    "twin/model/constraints.py:ConstraintChecker._geometry_of": 69,
-    "twin/model/constraints.py:ConstraintChecker._item_checks": 79,
-    "twin/model/constraints.py:cooling_violations": 84,
-    "twin/model/constraints.py:floor_violations": 65,
-    "twin/model/document.py:LayoutDocument": 407,
-    "twin/model/document.py:LayoutDocument._update": 65,
-    "twin/model/facility.py:Facility": 507,
-    "twin/model/generate.py:demo_air_hall": 94,
-    "twin/model/generate.py:gb200_pod": 87,
-    "twin/model/save.py:_Splicer.sequence": 71,
-    "twin/physics/plant.py:plant_power": 64,
-    "twin/recording/reader.py:Recording._read_header": 83,
-    "twin/recording/recorder.py:Recorder._create": 68,
-    "twin/telemetry/simulator.py:Simulator": 443,
-    "twin/telemetry/simulator.py:Simulator._scenario_events": 67,
-    "twin/whatif/engine.py:_transient": 78,
 }
 
 
