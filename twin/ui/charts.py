@@ -260,62 +260,78 @@ class ChartPanel(QWidget):
         self.title.setText(title)
         self.panels = panels
         for k, panel in enumerate(panels):
-            axis = ClockAxis(orientation="bottom")
-            axis.origin_s = self.time_origin_s
-            plot = self.graphics.addPlot(row=k, col=0, axisItems={"bottom": axis})
-            # zoom and pan the time range (wheel, drag); the value axis follows the data
-            plot.getViewBox().setMouseEnabled(x=True, y=False)
-            plot.getViewBox().setDefaultPadding(0.08)  # limit labels stay inside
-            plot.showGrid(x=True, y=True, alpha=0.15)
-            plot.setLabel("left", panel.unit, **{"font-size": "8pt"})
-            plot.getAxis("left").setWidth(52)
-            plot.setLimits(minYRange=MIN_Y_RANGE.get(panel.unit, 1.0))
-            plot.setMenuEnabled(False)
-            plot.hideButtons()
-            if k < len(panels) - 1:
-                plot.getAxis("bottom").setStyle(showValues=False)
-            if panel.lines:  # the legend is the plot's title line: never over the data
-                plot.setTitle(_legend_html(panel), size="8pt")
-            if panel.unit in ZERO_BASED:
-                plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(None)))
+            plot = self._new_plot(k, panel, bottom=k == len(panels) - 1)
             if k > 0:  # one time axis: zoom and pan move every plot
                 plot.setXLink(self.plots[0])
-            curves = []
-            for line in panel.lines:
-                c = plot.plot(
-                    line.times,
-                    line.values,
-                    pen=line.pen(),
-                    name=panel.title if len(panel.lines) == 1 else line.label,
-                    connect="finite",
-                )
-                curves.append(c)
-            for value, label, colour in panel.refs:
-                if np.isfinite(value):
-                    ref = pg.InfiniteLine(
-                        value,
-                        angle=0,
-                        pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
-                        label=label,
-                        labelOpts=_label_opts(value, colour, panel),
-                    )
-                    plot.addItem(ref)  # the range takes in the limit: how close is it
-            cursor = pg.InfiniteLine(
-                self.cursor_t or 0.0, angle=90, pen=pg.mkPen("#e9eef3", width=1.5)
-            )
-            cursor.setVisible(self.cursor_t is not None)
-            plot.addItem(cursor, ignoreBounds=True)
-            for t, colour in self.event_marks:
-                plot.addItem(
-                    pg.InfiniteLine(
-                        t, angle=90, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine)
-                    ),
-                    ignoreBounds=True,
-                )
+            self.curves.append(self._plot_lines(plot, panel))
+            self._add_limits(plot, panel)
+            self.cursors.append(self._add_time_marks(plot))
             self.plots.append(plot)
-            self.curves.append(curves)
-            self.cursors.append(cursor)
         self._watch_time_zoom()
+
+    def _new_plot(self, row: int, panel: Panel, bottom: bool) -> pg.PlotItem:
+        """An empty plot for ``panel`` in row ``row``; only the bottom one labels its times."""
+        axis = ClockAxis(orientation="bottom")
+        axis.origin_s = self.time_origin_s
+        plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        # zoom and pan the time range (wheel, drag); the value axis follows the data
+        plot.getViewBox().setMouseEnabled(x=True, y=False)
+        plot.getViewBox().setDefaultPadding(0.08)  # limit labels stay inside
+        plot.showGrid(x=True, y=True, alpha=0.15)
+        plot.setLabel("left", panel.unit, **{"font-size": "8pt"})
+        plot.getAxis("left").setWidth(52)
+        plot.setLimits(minYRange=MIN_Y_RANGE.get(panel.unit, 1.0))
+        plot.setMenuEnabled(False)
+        plot.hideButtons()
+        if not bottom:
+            plot.getAxis("bottom").setStyle(showValues=False)
+        if panel.lines:  # the legend is the plot's title line: never over the data
+            plot.setTitle(_legend_html(panel), size="8pt")
+        if panel.unit in ZERO_BASED:
+            plot.addItem(pg.InfiniteLine(0.0, angle=0, pen=pg.mkPen(None)))
+        return plot
+
+    @staticmethod
+    def _plot_lines(plot: pg.PlotItem, panel: Panel) -> list:
+        """One curve per line of the panel (gaps where a value is missing)."""
+        return [
+            plot.plot(
+                line.times,
+                line.values,
+                pen=line.pen(),
+                name=panel.title if len(panel.lines) == 1 else line.label,
+                connect="finite",
+            )
+            for line in panel.lines
+        ]
+
+    @staticmethod
+    def _add_limits(plot: pg.PlotItem, panel: Panel) -> None:
+        """Dashed lines at the panel's limits (the range takes them in: how close is it)."""
+        for value, label, colour in panel.refs:
+            if np.isfinite(value):
+                ref = pg.InfiniteLine(
+                    value,
+                    angle=0,
+                    pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
+                    label=label,
+                    labelOpts=_label_opts(value, colour, panel),
+                )
+                plot.addItem(ref)
+
+    def _add_time_marks(self, plot: pg.PlotItem) -> pg.InfiniteLine:
+        """The time cursor (returned) and a dotted line at each event."""
+        cursor = pg.InfiniteLine(self.cursor_t or 0.0, angle=90, pen=pg.mkPen("#e9eef3", width=1.5))
+        cursor.setVisible(self.cursor_t is not None)
+        plot.addItem(cursor, ignoreBounds=True)
+        for t, colour in self.event_marks:
+            plot.addItem(
+                pg.InfiniteLine(
+                    t, angle=90, pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DotLine)
+                ),
+                ignoreBounds=True,
+            )
+        return cursor
 
     # ------------------------------------------------------------------ time range
     def _watch_time_zoom(self) -> None:

@@ -203,18 +203,35 @@ class TimelineWidget(QWidget):
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
-        st = self.style()
+        self._build_transport()
+        self.scrubber = Scrubber(self)
+        self.scrubber.seek_requested.connect(self.seek_requested)
+        self._build_clock()
+        self._lay_out()
+        self._controls = (
+            self.btn_prev_event,
+            self.btn_back,
+            self.btn_play,
+            self.btn_fwd,
+            self.btn_next_event,
+            self.speed,
+            self.scrubber,
+        )
+        self.set_live(None)
+
+    def _button(self, icon: QStyle.StandardPixmap, tip: str, slot) -> QToolButton:
+        b = QToolButton(self)
+        b.setIcon(self.style().standardIcon(icon))
+        b.setToolTip(tip)
+        b.setAutoRaise(True)
+        b.setIconSize(QSize(20, 20))
+        b.clicked.connect(slot)
+        return b
+
+    def _build_transport(self) -> None:
+        """Previous/next event, step back/forward, play/pause, and the speed box."""
         P = QStyle.StandardPixmap
-
-        def button(icon, tip, slot):
-            b = QToolButton(self)
-            b.setIcon(st.standardIcon(icon))
-            b.setToolTip(tip)
-            b.setAutoRaise(True)
-            b.setIconSize(QSize(20, 20))
-            b.clicked.connect(slot)
-            return b
-
+        button = self._button
         self.btn_prev_event = button(
             P.SP_MediaSkipBackward, "Previous event (Ctrl+Left)", lambda: self._jump(-1)
         )
@@ -238,8 +255,9 @@ class TimelineWidget(QWidget):
         self.speed.currentIndexChanged.connect(
             lambda i: self.speed_requested.emit(float(self.speed.itemData(i)))
         )
-        self.scrubber = Scrubber(self)
-        self.scrubber.seek_requested.connect(self.seek_requested)
+
+    def _build_clock(self) -> None:
+        """The time (offset / length), the UTC time under it, and the source's mode badge."""
         self.clock = QLabel("--:-- / --:--", self)
         self.clock.setStyleSheet("font-size: 15px; font-weight: 600; font-family: monospace;")
         self.clock.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
@@ -252,6 +270,8 @@ class TimelineWidget(QWidget):
             "font-size: 11px; font-weight: 600;"
         )
 
+    def _lay_out(self) -> None:
+        """One row: transport, speed, the scrubber (stretching), the clock, the badge."""
         row = QHBoxLayout(self)
         row.setContentsMargins(6, 2, 8, 2)
         row.setSpacing(4)
@@ -269,16 +289,6 @@ class TimelineWidget(QWidget):
         row.addSpacing(6)
         row.addLayout(clock_box)
         row.addWidget(self.mode)
-        self._controls = (
-            self.btn_prev_event,
-            self.btn_back,
-            self.btn_play,
-            self.btn_fwd,
-            self.btn_next_event,
-            self.speed,
-            self.scrubber,
-        )
-        self.set_live(None)
 
     def _jump(self, direction: int) -> None:
         self.event_jump_requested.emit(direction)
