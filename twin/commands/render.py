@@ -258,6 +258,12 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
         return 2
+    if not args.view.startswith("rack:"):  # an elevation draws one rack, the rest the site
+        from twin.render.memory import render_memory_problem
+
+        if (problem := render_memory_problem(facility, (w, h))) is not None:
+            print(f"twin render: {problem}", file=sys.stderr)
+            return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
     if args.view.startswith("rack:"):
