@@ -253,6 +253,12 @@ def test_export_report_and_selection_history(opened, qtbot, recording, tmp_path)
     assert n == len(rows) == len(times)
     assert float(rows[-1]["state"]) == values["state"][-1] == 0.0  # tripped at +5 s
     assert float(rows[0]["t_s"]) == 0.0
+    import pyarrow.parquet as pq
+
+    assert ex.export_history(tmp_path / "crah.parquet") == len(times)
+    table = pq.read_table(tmp_path / "crah.parquet")
+    assert table.column("state").to_pylist()[-1] == 0.0
+    assert table.schema.metadata[b"twin.item"] == b"CRAH-1"
     html = tmp_path / "report.html"
     msg = ex.export_report(html, snapshots=False)
     assert str(html) in msg and "CRAH-1" in html.read_text()

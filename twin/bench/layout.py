@@ -48,4 +48,47 @@ def bench_load() -> list[Result]:
     ]
 
 
-BENCHMARKS = [("layout", bench_load)]
+def _events_only(text: str) -> None:
+    """libyaml's parse events, nothing made of them: the floor of any YAML-reading validator."""
+    import yaml
+
+    parser = yaml.CSafeLoader(text)
+    try:
+        while not isinstance(parser.get_event(), yaml.StreamEndEvent):
+            pass
+    finally:
+        parser.dispose()
+
+
+def bench_big_error() -> list[Result]:
+    """A 20 MB layout (about 140,000 racks) with one duplicate id 90 % of the way through:
+    seconds until the LayoutError that names it (the issue's goal: within 10 s)."""
+    from twin.bench.big_layout import big_layout_text
+    from twin.model.errors import LayoutError
+    from twin.model.loader import facility_from_text
+
+    text = big_layout_text(20 * 2**20, fault="duplicate-id")
+
+    def validate() -> None:
+        try:
+            facility_from_text(text, "big.yaml")
+        except LayoutError as exc:
+            assert "duplicate id" in str(exc.problems[0])
+        else:
+            raise AssertionError("the planted duplicate id was not reported")
+
+    error_s = _best(validate, repeat=1)
+    events_s = _best(lambda: _events_only(text), repeat=1)
+    return [
+        Result(
+            "layout.big_error_20mb_s",
+            error_s,
+            "s",
+            baseline=events_s,
+            ratio=error_s / events_s,
+            note=f"{len(text) / 2**20:.0f} MB, one duplicate id; baseline: libyaml events alone",
+        )
+    ]
+
+
+BENCHMARKS = [("layout", bench_load), ("layout.big", bench_big_error)]

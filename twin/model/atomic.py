@@ -15,13 +15,20 @@ def write_text_atomic(
     """Write ``text`` to a temp file beside ``path``, fsync it, run ``verify(temp_path)``
     (which raises to refuse), then ``os.replace`` it over ``path`` and fsync the folder.
     An existing file's permissions are kept; a new file gets the umask's."""
+    write_bytes_atomic(path, text.encode("utf-8"), verify)
+
+
+def write_bytes_atomic(
+    path: str | Path, data: bytes, verify: Callable[[Path], None] | None = None
+) -> None:
+    """``write_text_atomic`` for bytes (a Parquet file, an image)."""
     path = Path(path).resolve()
     folder = path.parent
     clean_stale_temps(path)
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp", dir=folder)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as f:
-            f.write(text)
+        with os.fdopen(fd, "wb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         if path.exists():

@@ -13,9 +13,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from twin.model import limits as L
 
 Id = Annotated[str, Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9_.:/+\-]+$")]
-Positive = Annotated[float, L.NoBool, Field(gt=0, allow_inf_nan=False)]
-NonNegative = Annotated[float, L.NoBool, Field(ge=0, allow_inf_nan=False)]
-Fraction = Annotated[float, L.NoBool, Field(ge=0, le=1, allow_inf_nan=False)]
+Positive = Annotated[float, Field(gt=0, allow_inf_nan=False), L.NoBool]
+NonNegative = Annotated[float, Field(ge=0, allow_inf_nan=False), L.NoBool]
+Fraction = Annotated[float, Field(ge=0, le=1, allow_inf_nan=False), L.NoBool]
 Size3 = tuple[L.PositiveLength, L.PositiveLength, L.PositiveLength]
 PowerW = L.positive(1e6)
 IdleW = L.non_negative(1e6)

@@ -67,6 +67,40 @@ def _as_float_pair(xy: Any) -> tuple[float, float]:
     return (float(x), float(y))
 
 
+class _FieldEdit:
+    """New values for fields of a layout item, set so that they can be put back exactly: the
+    old values (deep copies, returned for undo) and which fields the file had set."""
+
+    def __init__(self, obj: BaseModel, values: dict[str, Any]):
+        fields = type(obj).model_fields
+        for name in values:
+            if name not in fields:
+                raise EditError(f"{type(obj).__name__} has no field {name!r}")
+        if "id" in values and values["id"] != obj.id:
+            raise EditError("ids cannot be changed by an edit")
+        self.obj = obj
+        self.values = values
+        self.old = {name: copy.deepcopy(getattr(obj, name)) for name in values}
+        self.was_set = {name: name in obj.model_fields_set for name in values}
+
+    def apply(self) -> None:
+        """Set the new values; on a value the schema refuses, put all back and raise
+        ``EditError``."""
+        try:
+            for name, value in self.values.items():
+                setattr(self.obj, name, copy.deepcopy(value))
+        except ValidationError as exc:
+            self.revert()
+            err = exc.errors()[0]
+            raise EditError(f"{field_path(tuple(err['loc']))}: {err['msg']}") from None
+
+    def revert(self) -> None:
+        for name, value in self.old.items():
+            setattr(self.obj, name, value)
+            if not self.was_set[name]:
+                self.obj.model_fields_set.discard(name)
+
+
 class LayoutDocument:
     """A layout being edited. ``layout`` is the truth; ``facility`` mirrors it.
 
@@ -393,14 +427,7 @@ class LayoutDocument:
         rack_id: str | None = None,
         collection: str | None = None,
     ) -> dict[str, Any]:
-        fields = type(obj).model_fields
-        for name in values:
-            if name not in fields:
-                raise EditError(f"{type(obj).__name__} has no field {name!r}")
-        if "id" in values and values["id"] != obj.id:
-            raise EditError("ids cannot be changed by an edit")
-        old = {name: copy.deepcopy(getattr(obj, name)) for name in values}
-        was_set = {name: name in obj.model_fields_set for name in values}
+        edit = _FieldEdit(obj, values)
         names = set(values)
         # poses of racks and units are patched in place, without a rebuild
         if rack_id is not None and names <= _POSE_FIELDS:
@@ -409,48 +436,32 @@ class LayoutDocument:
                 [values["position_m"]] if "position_m" in values else None,
                 [values["rotation_deg"]] if "rotation_deg" in values else None,
             )
-            return old
+            return edit.old
         if collection in ("air_units", "cdus") and names <= _POSE_FIELDS:
             self.set_unit_pose(
                 collection, obj.id, values.get("position_m"), values.get("rotation_deg")
             )
-            return old
-
-        def apply() -> None:
-            for name, value in values.items():
-                setattr(obj, name, copy.deepcopy(value))
-
-        def revert() -> None:
-            for name, value in old.items():
-                setattr(obj, name, value)
-                if not was_set[name]:
-                    obj.model_fields_set.discard(name)
-
-        try:
-            apply()
-        except ValidationError as exc:
-            revert()
-            err = exc.errors()[0]
-            raise EditError(f"{field_path(tuple(err['loc']))}: {err['msg']}") from None
+            return edit.old
+        edit.apply()
         try:
             self._check_refs()
         except EditError:
-            revert()
+            edit.revert()
             raise
         if rack_id is not None and names <= {"feeds", "cdu", "label"}:
             self._patch_rack_refs(rack_id, names)
-            return old
+            return edit.old
         if collection in ("supplies", "returns", "containment", "sensors"):
             self._emit(Change("layout", collection=collection))
-            return old
+            return edit.old
         try:
             self._rebuild()
         except Exception as exc:
-            revert()
+            edit.revert()
             self._rebuild()
             raise EditError(f"edit refused: {exc}") from exc
         self._emit(Change("structure"))
-        return old
+        return edit.old
 
     def _patch_rack_refs(self, rack_id: str, names: set[str]) -> None:
         fac = self.facility

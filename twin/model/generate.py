@@ -224,75 +224,54 @@ def _air_rows(
         )
 
 
-def demo_air_hall() -> str:
-    """Two rows of air-cooled DGX H100 racks (40.8 kW each) around one cold aisle, six CRAHs
-    (N+1), perforated grates, and 2N power from two utility feeds."""
-    b = _Builder(
-        "Demo air-cooled hall",
-        "Two rows of 8 DGX H100 racks (4 servers, 40.8 kW each) on a raised floor, 6 x 150 kW CRAHs (N+1), 2N power.",
-    )
-    hall = "HALL-1"
-    b.hall(hall, (18.0, 14.4, 4.0), (0.0, 0.0))
-    for side in "AB":
-        b.power(f"UTIL-{side}", "utility-feed-5mva", None)
-        b.power(f"SWGR-{side}", "switchgear-4000a", f"UTIL-{side}")
-        b.power(f"UPS-{side}", "ups-1250kw", f"SWGR-{side}")
-    # PDUs: two per row and side, four racks each (163 kW on failover, under the 270 kW rating)
+def _demo_row(b: _Builder, hall: str, r: int, rid: str, y: float, rot: float) -> list[dict]:
+    """Row ``rid`` of the demo hall: 8 DGX H100 racks, and its PDUs (two per side, four racks
+    each: 163 kW on failover, under the 270 kW rating)."""
     x0 = 11 * TILE_M
-    rows = []
-    for r, (rid, y, rot) in enumerate(
-        (("A", 8 * TILE_M + 0.6, 180.0), ("B", 13 * TILE_M + 0.6, 0.0))
-    ):
-        racks = []
-        for k in range(8):
-            grp = k // 4 + 1
-            pa, pb = f"PDU-{rid}{grp}-A", f"PDU-{rid}{grp}-B"
-            racks.append(
-                _rack(
-                    f"{rid}{k + 1:02d}",
-                    x0 + (k + 0.5) * TILE_M,
-                    y,
-                    rot,
-                    "rack-600x1200-48u",
-                    [{"type": "dgx-h100", "count": 4}],
-                    pa,
-                    pb,
-                )
+    racks = []
+    for k in range(8):
+        grp = k // 4 + 1
+        pa, pb = f"PDU-{rid}{grp}-A", f"PDU-{rid}{grp}-B"
+        racks.append(
+            _rack(
+                f"{rid}{k + 1:02d}",
+                x0 + (k + 0.5) * TILE_M,
+                y,
+                rot,
+                "rack-600x1200-48u",
+                [{"type": "dgx-h100", "count": 4}],
+                pa,
+                pb,
             )
-        rows.append((rid, racks))
-        for grp in (1, 2):
-            yy = 3.0 + 2.4 * r + 1.2 * (grp - 1)
-            b.power(f"PDU-{rid}{grp}-A", "pdu-300kva", "UPS-A", hall, (1.2, yy), 90.0)
-            b.power(f"PDU-{rid}{grp}-B", "pdu-300kva", "UPS-B", hall, (16.8, yy), 270.0)
-    for rid, racks in rows:
-        b.row(rid, hall, racks)
+        )
+    for grp in (1, 2):
+        yy = 3.0 + 2.4 * r + 1.2 * (grp - 1)
+        b.power(f"PDU-{rid}{grp}-A", "pdu-300kva", "UPS-A", hall, (1.2, yy), 90.0)
+        b.power(f"PDU-{rid}{grp}-B", "pdu-300kva", "UPS-B", hall, (16.8, yy), 270.0)
+    return racks
+
+
+def _demo_crahs(b: _Builder, hall: str) -> None:
+    """Six CRAHs blowing under the floor, three on each long wall, listed in facing pairs."""
     for i, x in enumerate((4.5, 9.0, 13.5)):
-        b.cooling(
-            "air_units",
-            {
-                "id": f"CRAH-{i + 1}",
-                "type": "crah-150kw",
-                "hall": hall,
-                "position_m": [x, 0.45],
-                "rotation_deg": 180.0,
-                "supply_c": 18.0,
-                "discharge": "underfloor",
-                "intake": "top",
-            },
-        )
-        b.cooling(
-            "air_units",
-            {
-                "id": f"CRAH-{i + 4}",
-                "type": "crah-150kw",
-                "hall": hall,
-                "position_m": [x, 13.95],
-                "rotation_deg": 0.0,
-                "supply_c": 18.0,
-                "discharge": "underfloor",
-                "intake": "top",
-            },
-        )
+        for n, y, rot in ((i + 1, 0.45, 180.0), (i + 4, 13.95, 0.0)):
+            b.cooling(
+                "air_units",
+                {
+                    "id": f"CRAH-{n}",
+                    "type": "crah-150kw",
+                    "hall": hall,
+                    "position_m": [x, y],
+                    "rotation_deg": rot,
+                    "supply_c": 18.0,
+                    "discharge": "underfloor",
+                    "intake": "top",
+                },
+            )
+
+
+def _demo_cold_aisle(b: _Builder, hall: str, x0: float) -> None:
+    """The perforated grates of the cold aisle and three inlet-height sensors along it."""
     b.cooling(
         "supplies",
         {
@@ -311,12 +290,101 @@ def demo_air_hall() -> str:
                 "label": "cold aisle",
             }
         )
+
+
+def demo_air_hall() -> str:
+    """Two rows of air-cooled DGX H100 racks (40.8 kW each) around one cold aisle, six CRAHs
+    (N+1), perforated grates, and 2N power from two utility feeds."""
+    b = _Builder(
+        "Demo air-cooled hall",
+        "Two rows of 8 DGX H100 racks (4 servers, 40.8 kW each) on a raised floor, 6 x 150 kW CRAHs (N+1), 2N power.",
+    )
+    hall = "HALL-1"
+    b.hall(hall, (18.0, 14.4, 4.0), (0.0, 0.0))
+    for side in "AB":
+        b.power(f"UTIL-{side}", "utility-feed-5mva", None)
+        b.power(f"SWGR-{side}", "switchgear-4000a", f"UTIL-{side}")
+        b.power(f"UPS-{side}", "ups-1250kw", f"SWGR-{side}")
+    rows = [
+        (rid, _demo_row(b, hall, r, rid, y, rot))
+        for r, (rid, y, rot) in enumerate(
+            (("A", 8 * TILE_M + 0.6, 180.0), ("B", 13 * TILE_M + 0.6, 0.0))
+        )
+    ]
+    for rid, racks in rows:
+        b.row(rid, hall, racks)
+    _demo_crahs(b, hall)
+    _demo_cold_aisle(b, hall, 11 * TILE_M)
     b.cooling_redundancy("N+1")
     b.energy([_chw_plant("CHW", 2, 1, [])], fixed_kw=20.0)
     return b.text(
         "# Twin demo layout: a small air-cooled AI hall.\n"
         "# Generated by `twin generate demo-air-hall`; edit freely, or regenerate.\n"
         "# Row A faces +y and row B faces -y across one cold aisle of perforated grates (y 6.0-7.8 m).\n"
+    )
+
+
+def _gb200_unit(b: _Builder, hall: str, rid: str, y: float, rot: float) -> None:
+    """One scalable unit of the pod: a row of 8 NVL72 racks on two busway pairs, its row CDU,
+    and the contained hot aisle behind it."""
+    x0 = 5 * TILE_M
+    cdu = f"CDU-{rid}"
+    racks = []
+    for k in range(8):
+        grp = k // 4 + 1
+        racks.append(
+            _rack(
+                f"{rid}-R{k + 1}",
+                x0 + (k + 0.5) * TILE_M,
+                y,
+                rot,
+                "rack-nvl72",
+                [{"type": "gb200-nvl72", "count": 1}],
+                f"BUS-{rid}{grp}-A",
+                f"BUS-{rid}{grp}-B",
+                cdu,
+            )
+        )
+    for grp in (1, 2):
+        b.power(f"BUS-{rid}{grp}-A", "busway-1600a", "UPS-A", hall)
+        b.power(f"BUS-{rid}{grp}-B", "busway-1600a", "UPS-B", hall)
+    b.row(rid, hall, racks)
+    b.cooling(
+        "cdus",
+        {
+            "id": cdu,
+            "type": "cdu-row-1300kw",
+            "hall": hall,
+            "position_m": [_r(x0 + 8 * TILE_M + 0.9), _r(y)],
+            "rotation_deg": rot,
+            "supply_c": 25.0,
+        },
+    )
+    _gb200_hot_aisle(b, hall, rid, x0, y - 0.534 - 1.2 if rot == 180.0 else y + 0.534)
+
+
+def _gb200_hot_aisle(b: _Builder, hall: str, rid: str, x0: float, y_back: float) -> None:
+    """The contained hot aisle behind a row (from ``y_back``, 1.2 m deep), with a ceiling
+    return over it."""
+    b.cooling(
+        "containment",
+        {
+            "id": f"HAC-{rid}",
+            "hall": hall,
+            "kind": "hot-aisle",
+            "rect_m": [_r(x0), _r(y_back), _r(x0 + 8 * TILE_M), _r(y_back + 1.2)],
+            "height_m": 2.4,
+            "roof": True,
+        },
+    )
+    b.cooling(
+        "returns",
+        {
+            "id": f"RET-{rid}",
+            "hall": hall,
+            "rect_m": [_r(x0), _r(y_back), _r(x0 + 8 * TILE_M), _r(y_back + 1.2)],
+            "kind": "ceiling",
+        },
     )
 
 
@@ -332,62 +400,8 @@ def gb200_pod() -> str:
     for side in "AB":
         b.power(f"UTIL-{side}", "utility-feed-5mva", None)
         b.power(f"UPS-{side}", "ups-5000kw", f"UTIL-{side}")
-    x0 = 5 * TILE_M
     for rid, y, rot in (("SU1", 4.8 + 0.534, 180.0), ("SU2", 4.8 + 1.068 + 1.8 + 0.534, 0.0)):
-        cdu = f"CDU-{rid}"
-        racks = []
-        for k in range(8):
-            grp = k // 4 + 1
-            racks.append(
-                _rack(
-                    f"{rid}-R{k + 1}",
-                    x0 + (k + 0.5) * TILE_M,
-                    y,
-                    rot,
-                    "rack-nvl72",
-                    [{"type": "gb200-nvl72", "count": 1}],
-                    f"BUS-{rid}{grp}-A",
-                    f"BUS-{rid}{grp}-B",
-                    cdu,
-                )
-            )
-        for grp in (1, 2):
-            b.power(f"BUS-{rid}{grp}-A", "busway-1600a", "UPS-A", hall)
-            b.power(f"BUS-{rid}{grp}-B", "busway-1600a", "UPS-B", hall)
-        b.row(rid, hall, racks)
-        b.cooling(
-            "cdus",
-            {
-                "id": cdu,
-                "type": "cdu-row-1300kw",
-                "hall": hall,
-                "position_m": [_r(x0 + 8 * TILE_M + 0.9), _r(y)],
-                "rotation_deg": rot,
-                "supply_c": 25.0,
-            },
-        )
-        # hot aisle behind each row, contained
-        y_back = y - 0.534 - 1.2 if rot == 180.0 else y + 0.534
-        b.cooling(
-            "containment",
-            {
-                "id": f"HAC-{rid}",
-                "hall": hall,
-                "kind": "hot-aisle",
-                "rect_m": [_r(x0), _r(y_back), _r(x0 + 8 * TILE_M), _r(y_back + 1.2)],
-                "height_m": 2.4,
-                "roof": True,
-            },
-        )
-        b.cooling(
-            "returns",
-            {
-                "id": f"RET-{rid}",
-                "hall": hall,
-                "rect_m": [_r(x0), _r(y_back), _r(x0 + 8 * TILE_M), _r(y_back + 1.2)],
-                "kind": "ceiling",
-            },
-        )
+        _gb200_unit(b, hall, rid, y, rot)
     for i, y in enumerate((3.0, 6.6, 10.2)):
         b.cooling(
             "air_units",

@@ -74,33 +74,36 @@ def _finite_width(value: float) -> float:
     return value
 
 
+#: Put after the ``Field`` constraints in ``Annotated``: it still runs first (a before
+#: validator), and the bounds stay in pydantic's core instead of three Python calls per number
+#: (a 20 MB layout has millions of numbers).
 NoBool = BeforeValidator(_no_bool)
 Num = Annotated[float, NoBool, AfterValidator(_finite_width)]
 
 
 def bounded(lo: float, hi: float) -> object:
     """A finite number in [lo, hi]; beyond it, pydantic's 'at most'/'at least' message."""
-    return Annotated[float, NoBool, Field(ge=lo, le=hi, allow_inf_nan=False)]
+    return Annotated[float, Field(ge=lo, le=hi, allow_inf_nan=False), NoBool]
 
 
 def count(lo: int, hi: int) -> object:
-    return Annotated[int, NoBool, Field(ge=lo, le=hi)]
+    return Annotated[int, Field(ge=lo, le=hi), NoBool]
 
 
 def physical(lo: float, hi: float, what: str) -> object:
     """A finite number that outside [lo, hi] is physically impossible, with a message saying so."""
-    return Annotated[float, NoBool, Field(allow_inf_nan=False), _between(lo, hi, what)]
+    return Annotated[float, Field(allow_inf_nan=False), _between(lo, hi, what), NoBool]
 
 
 Coord = bounded(-MAX_COORD_M, MAX_COORD_M)
 Angle = bounded(-MAX_ANGLE_DEG, MAX_ANGLE_DEG)
 Length = bounded(0.0, MAX_SIZE_M)
-PositiveLength = Annotated[float, NoBool, Field(gt=0, le=MAX_SIZE_M, allow_inf_nan=False)]
+PositiveLength = Annotated[float, Field(gt=0, le=MAX_SIZE_M, allow_inf_nan=False), NoBool]
 SupplyC = physical(*SUPPLY_C, "supply temperature (°C)")
 DeltaTK = Annotated[
     float,
-    NoBool,
     Field(gt=0, allow_inf_nan=False),
+    NoBool,
     _between(0.0, MAX_DELTA_T_K, "air temperature rise through a rack (K)"),
 ]
 DeviceC = physical(*DEVICE_C, "device temperature threshold (°C)")
@@ -110,8 +113,8 @@ HostName = Annotated[str, Field(min_length=1, max_length=MAX_HOST_NAME)]
 
 
 def positive(hi: float) -> object:
-    return Annotated[float, NoBool, Field(gt=0, le=hi, allow_inf_nan=False)]
+    return Annotated[float, Field(gt=0, le=hi, allow_inf_nan=False), NoBool]
 
 
 def non_negative(hi: float) -> object:
-    return Annotated[float, NoBool, Field(ge=0, le=hi, allow_inf_nan=False)]
+    return Annotated[float, Field(ge=0, le=hi, allow_inf_nan=False), NoBool]

@@ -6,6 +6,8 @@ naming the file, line and field; no partly built facility escapes.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,21 +22,45 @@ from twin.model.geometry import footprints, outside, overlapping_pairs
 from twin.model.limits import MAX_LAYOUT_BYTES, MAX_YAML_NODES
 from twin.model.sanity import check_host_names, check_placement, check_totals, count_nodes
 from twin.model.schema import FORMAT, Layout
-from twin.model.yamlpos import lines_of, load_fast
+from twin.model.yamlpos import Fallback, gc_paused, lines_of, load_fast, load_with_lines
 
 Loc = tuple
+#: Lines of many field paths at once (``yamlpos.lines_of`` for one text).
+Placer = Callable[[list[tuple]], list[int | None]]
 #: Problems placed and reported at most; the rest are counted.
 MAX_PROBLEMS = 200
 
 
 def parse_layout(text: str, path: str | Path | None = None) -> Layout:
     """Text to a schema-valid ``Layout`` (no cross-reference checks yet)."""
+    return parse_layout_placed(text, path)[0]
+
+
+def _load_yaml(text: str) -> tuple[Any, Placer, int | None]:
+    """The data, where its fields stand, and its value count when known without aliases.
+
+    The lean one-pass loader covers what layouts use; aliases, tags and the like go through
+    PyYAML's own constructor, and their lines through a second pass over the text."""
+    try:
+        data, lines, nodes = load_with_lines(text)
+        return data, lines.lines_of, nodes
+    except Fallback:
+        return load_fast(text), partial(lines_of, text), None
+
+
+def parse_layout_placed(text: str, path: str | Path | None = None) -> tuple[Layout, Placer]:
+    """``parse_layout``, and where each field of the text stands (for later problems)."""
+    with gc_paused():
+        return _parse_placed(text, path)
+
+
+def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
     name = str(path) if path is not None else "<layout>"
     if len(text) > MAX_LAYOUT_BYTES:
         msg = f"file too large: {len(text):,} characters (at most {MAX_LAYOUT_BYTES:,})"
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        data: Any = load_fast(text)
+        data, place, nodes = _load_yaml(text)
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except yaml.YAMLError as exc:
@@ -52,33 +78,36 @@ def parse_layout(text: str, path: str | Path | None = None) -> Layout:
             msg = f"format {fmt!r} is not supported by this version of Twin (it reads {FORMAT!r})"
         else:
             msg = f"not a Twin layout: 'format' must be {FORMAT!r}"
-        raise LayoutError([Problem(msg, "format", lines_of(text, [("format",)])[0], name)], path)
+        raise LayoutError([Problem(msg, "format", place([("format",)])[0], name)], path)
     # a layout has about one value per 7 characters; aliases (*name) may repeat some, but a
     # few hundred bytes that expand to millions of racks are an attack, not a hall
     budget = min(MAX_YAML_NODES, 100_000 + len(text))
-    if count_nodes(data, budget) > budget:
+    if (nodes if nodes is not None else count_nodes(data, budget)) > budget:
         msg = (
             f"too many items: more than {budget:,} values once YAML aliases (*name) are "
             f"expanded, in {len(text):,} characters (the limit of a layout)"
         )
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        return Layout.model_validate(data)
+        return Layout.model_validate(data), place
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except ValidationError as exc:
-        errs = exc.errors(include_url=False)
-        locs = [tuple(e["loc"]) for e in errs]
-        lines = lines_of(text, locs)
-        problems = []
-        for e, loc, line in zip(errs, locs, lines, strict=True):
-            # discriminated unions put the tag in the path; drop it from what we show
-            shown = tuple(p for p in loc if not (isinstance(p, str) and p in _KINDS))
-            msg = e["msg"]
-            if e["type"] == "extra_forbidden":
-                msg = f"unknown field {loc[-1]!r}"
-            problems.append(Problem(msg, field_path(shown), line, name))
-        raise LayoutError(problems, path) from None
+        raise LayoutError(_schema_problems(exc, place, name), path) from None
+
+
+def _schema_problems(exc: ValidationError, place: Placer, name: str) -> list[Problem]:
+    errs = exc.errors(include_url=False)
+    locs = [tuple(e["loc"]) for e in errs]
+    problems = []
+    for e, loc, line in zip(errs, locs, place(locs), strict=True):
+        # discriminated unions put the tag in the path; drop it from what we show
+        shown = tuple(p for p in loc if not (isinstance(p, str) and p in _KINDS))
+        msg = e["msg"]
+        if e["type"] == "extra_forbidden":
+            msg = f"unknown field {loc[-1]!r}"
+        problems.append(Problem(msg, field_path(shown), line, name))
+    return problems
 
 
 _KINDS = {
@@ -349,8 +378,13 @@ def facility_from_text(
     text: str, path: str | Path | None = None, catalog: Catalog | None = None
 ) -> Facility:
     """Validate text fully and build its Facility, or raise ``LayoutError``."""
+    with gc_paused():
+        return _facility_from_text(text, path, catalog)
+
+
+def _facility_from_text(text: str, path: str | Path | None, catalog: Catalog | None) -> Facility:
     name = str(path) if path is not None else "<layout>"
-    layout = parse_layout(text, path)
+    layout, place = parse_layout_placed(text, path)
     cat = (catalog or shipped_catalog()).with_items(layout.catalog)
     problems = check_before_build(layout, cat)
     if not problems:
@@ -366,7 +400,7 @@ def facility_from_text(
     if problems:
         more = len(problems) - MAX_PROBLEMS
         problems = problems[:MAX_PROBLEMS]  # enough to act on; placing a million takes minutes
-        lines = lines_of(text, [loc for loc, _ in problems])
+        lines = place([loc for loc, _ in problems])
         shown = [
             Problem(msg, field_path(loc), line, name)
             for (loc, msg), line in zip(problems, lines, strict=True)

@@ -286,6 +286,46 @@ def _child(node: Any, key: str) -> Any:
     return None
 
 
+def _kept_order_ids(node: Any, raw: Any, values: list) -> list:
+    """Ids of a block sequence's items in the file, when the new values keep their order (items
+    may be added or removed, not reordered) and every id is unique; else ``_Unsplicable``."""
+    if (
+        not isinstance(node, yaml.SequenceNode)
+        or node.flow_style
+        or not isinstance(raw, list)
+        or not node.value
+        or len(node.value) != len(raw)
+    ):
+        raise _Unsplicable
+    src_ids = [r.get("id") if isinstance(r, dict) else None for r in raw]
+    new_ids = [v.id for v in values]
+    if None in src_ids or len(set(src_ids)) != len(src_ids) or len(set(new_ids)) != len(new_ids):
+        raise _Unsplicable
+    kept = set(new_ids)
+    if [i for i in new_ids if i in set(src_ids)] != [i for i in src_ids if i in kept]:
+        raise _Unsplicable  # reordered
+    return src_ids
+
+
+def _new_item_groups(values: list, where: dict) -> list[tuple[int | None, list]]:
+    """New values grouped by the index (in the file) of the existing item they follow; None for
+    those before the first existing one."""
+    pending: list = []
+    anchor: int | None = None
+    groups: list[tuple[int | None, list]] = []
+    for v in values:
+        if v.id in where:
+            if pending:
+                groups.append((anchor, pending))
+                pending = []
+            anchor = where[v.id]
+        else:
+            pending.append(v)
+    if pending:
+        groups.append((anchor, pending))
+    return groups
+
+
 class _Splicer:
     def __init__(self, text: str):
         self.text = text
@@ -333,41 +373,32 @@ class _Splicer:
         return start, end, nxt
 
     def sequence(self, node: Any, raw: Any, values: list) -> None:
-        if (
-            not isinstance(node, yaml.SequenceNode)
-            or node.flow_style
-            or not isinstance(raw, list)
-            or not node.value
-            or len(node.value) != len(raw)
-        ):
-            raise _Unsplicable
-        src_ids = [r.get("id") if isinstance(r, dict) else None for r in raw]
-        new_ids = [v.id for v in values]
-        if (
-            None in src_ids
-            or len(set(src_ids)) != len(src_ids)
-            or len(set(new_ids)) != len(new_ids)
-        ):
-            raise _Unsplicable
-        kept = set(new_ids)
-        if [i for i in new_ids if i in set(src_ids)] != [i for i in src_ids if i in kept]:
-            raise _Unsplicable  # reordered
+        src_ids = _kept_order_ids(node, raw, values)
         items = node.value
         seq_end = min(node.end_mark.line, len(self.lines))
         if node.end_mark.column > 0:
             seq_end = min(seq_end + 1, len(self.lines))
-        cols = []
-        for item in items:
-            m = _DASH_LINE.match(self.lines[item.start_mark.line])
-            if m is None or len(m.group(1)) + 2 != item.start_mark.column and m.group(2) == " ":
-                raise _Unsplicable
-            cols.append(len(m.group(1)))
+        cols = [self._dash_column(item) for item in items]
         spans = [self._span(items, k, seq_end, cols[k]) for k in range(len(items))]
+        self._splice_existing(items, raw, values, src_ids, spans, cols)
+        self._insert_new(values, {sid: k for k, sid in enumerate(src_ids)}, spans, cols)
+
+    def _dash_column(self, item: Any) -> int:
+        """Column of the dash that starts a sequence item written in block style."""
+        m = _DASH_LINE.match(self.lines[item.start_mark.line])
+        if m is None or len(m.group(1)) + 2 != item.start_mark.column and m.group(2) == " ":
+            raise _Unsplicable
+        return len(m.group(1))
+
+    def _splice_existing(
+        self, items: list, raw: list, values: list, src_ids: list, spans: list, cols: list[int]
+    ) -> None:
+        """Delete the items that are gone; re-render those that changed (only their changed
+        children where possible)."""
         by_id = {v.id: v for v in values}
-        where = {sid: k for k, sid in enumerate(src_ids)}
         for k, sid in enumerate(src_ids):
             start, end, _ = spans[k]
-            if sid not in kept:
+            if sid not in by_id:
                 self.edits.append((start, end, []))
                 continue
             value = by_id[sid]
@@ -381,21 +412,10 @@ class _Splicer:
                 self.edits.extend(trial.edits)
             except _Unsplicable:
                 self.edits.append((start, end, self.render(start, end, cols[k], value)))
-        # new items go after the previous item that was already there
-        pending: list = []
-        anchor: int | None = None
-        groups: list[tuple[int | None, list]] = []
-        for v in values:
-            if v.id in where:
-                if pending:
-                    groups.append((anchor, pending))
-                    pending = []
-                anchor = where[v.id]
-            else:
-                pending.append(v)
-        if pending:
-            groups.append((anchor, pending))
-        for anchor, new in groups:
+
+    def _insert_new(self, values: list, where: dict, spans: list, cols: list[int]) -> None:
+        """New items go after the previous item that was already there, styled like it."""
+        for anchor, new in _new_item_groups(values, where):
             like_k = anchor if anchor is not None else 0
             at = spans[anchor][1] if anchor is not None else spans[0][0]
             like_start, like_end, _ = spans[like_k]

@@ -126,9 +126,9 @@ class Rack(_Strict):
     type: Id = "rack-600x1200-48u"
     position_m: Vec2
     rotation_deg: Angle = 0.0
-    servers: list[ServerGroup] = Field([], max_length=L.MAX_SERVER_GROUPS)
+    servers: list[ServerGroup] = Field(default_factory=list, max_length=L.MAX_SERVER_GROUPS)
     load: RackLoad | None = None
-    feeds: Feeds = Feeds()
+    feeds: Feeds = Field(default_factory=Feeds)  # a fresh one each, without a deepcopy per rack
     cdu: Id | None = None
     label: Text | None = None
 
@@ -136,7 +136,7 @@ class Rack(_Strict):
 class Row(_Strict):
     id: Id
     hall: Id
-    racks: list[Rack] = Field([], max_length=L.MAX_RACKS_PER_ROW)
+    racks: list[Rack] = Field(default_factory=list, max_length=L.MAX_RACKS_PER_ROW)
 
 
 class PowerDevice(_Strict):
@@ -225,11 +225,11 @@ class Containment(_Strict):
 
 
 class Cooling(_Strict):
-    air_units: list[AirUnit] = Field([], max_length=L.MAX_ITEMS)
-    cdus: list[Cdu] = Field([], max_length=L.MAX_ITEMS)
-    supplies: list[SupplyRegion] = Field([], max_length=L.MAX_ITEMS)
-    returns: list[ReturnGrille] = Field([], max_length=L.MAX_ITEMS)
-    containment: list[Containment] = Field([], max_length=L.MAX_ITEMS)
+    air_units: list[AirUnit] = Field(default_factory=list, max_length=L.MAX_ITEMS)
+    cdus: list[Cdu] = Field(default_factory=list, max_length=L.MAX_ITEMS)
+    supplies: list[SupplyRegion] = Field(default_factory=list, max_length=L.MAX_ITEMS)
+    returns: list[ReturnGrille] = Field(default_factory=list, max_length=L.MAX_ITEMS)
+    containment: list[Containment] = Field(default_factory=list, max_length=L.MAX_ITEMS)
 
 
 class Sensor(_Strict):
@@ -346,7 +346,7 @@ class Energy(_Strict):
     fixed_kw: L.non_negative(L.MAX_DEVICE_KW) = Field(  # type: ignore[valid-type]
         0.0, description="Offices, security, controls: site rest."
     )
-    plants: list[CoolingPlant] = Field([], max_length=L.MAX_ITEMS)
+    plants: list[CoolingPlant] = Field(default_factory=list, max_length=L.MAX_ITEMS)
 
     @model_validator(mode="after")
     def _one_kind_of_time(self) -> Energy:
@@ -371,13 +371,13 @@ class Calibration(_Strict):
 class Physics(_Strict):
     """The airflow model's free parameters, for a hall calibrated to its own CFD or sensors."""
 
-    eddy_viscosity_scale: Annotated[float, L.NoBool, Field(gt=0, le=20, allow_inf_nan=False)] = (
+    eddy_viscosity_scale: Annotated[float, Field(gt=0, le=20, allow_inf_nan=False), L.NoBool] = (
         Field(
             1.0,
             description="Multiplies the Chen-Xu zero-equation eddy viscosity (momentum mixing).",
         )
     )
-    turbulent_prandtl: Annotated[float, L.NoBool, Field(gt=0.05, le=5, allow_inf_nan=False)] = (
+    turbulent_prandtl: Annotated[float, Field(gt=0.05, le=5, allow_inf_nan=False), L.NoBool] = (
         Field(0.9, description="Turbulent Prandtl number: heat mixing is eddy viscosity / this.")
     )
     calibration: Calibration | None = None
@@ -393,10 +393,10 @@ class Layout(_Strict):
         "N", description="Air units per hall: N+1 must carry the load with the largest unit off."
     )
     halls: list[Hall] = Field(min_length=1, max_length=L.MAX_HALLS)
-    rows: list[Row] = Field([], max_length=L.MAX_ROWS)
-    power: list[PowerDevice] = Field([], max_length=L.MAX_ITEMS)
+    rows: list[Row] = Field(default_factory=list, max_length=L.MAX_ROWS)
+    power: list[PowerDevice] = Field(default_factory=list, max_length=L.MAX_ITEMS)
     cooling: Cooling = Cooling()
-    sensors: list[Sensor] = Field([], max_length=L.MAX_ITEMS)
+    sensors: list[Sensor] = Field(default_factory=list, max_length=L.MAX_ITEMS)
     telemetry: TelemetryMapping = TelemetryMapping()
     energy: Energy | None = Field(
         None, description="Cooling plant and site loads for PUE; unset: a default plant."

@@ -6,6 +6,9 @@ re-compose the text to find line numbers (``line_of``), so big layouts load at f
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import yaml
@@ -99,3 +102,191 @@ def _advance(stack: list[list]) -> None:
         top[2] = _KEY
     elif isinstance(top[2], int):
         top[2] += 1
+
+
+# ---------------------------------------------------------------------------------------------
+# One pass over libyaml's events that builds the data and remembers every line: PyYAML's own
+# constructor spends its time in Python per node (resolver, node objects, generic dispatch);
+# here a scalar costs one resolution (cached per text) and an append.
+
+
+class Fallback(Exception):
+    """The text uses YAML beyond the lean path (aliases, tags, merge keys, complex keys, more or
+    fewer than one document): PyYAML's own constructor loads it instead."""
+
+
+class Lines:
+    """Where each field of loaded data stands: per mapping the line of each key (in order), per
+    sequence the first line of each item; answers as ``lines_of`` without reading the text
+    again."""
+
+    def __init__(self, data: Any, root_line: int, by_id: dict[int, list[int]]) -> None:
+        self.data, self.root_line, self._by_id = data, root_line, by_id
+        self._key_index: dict[int, dict] = {}
+
+    def line_of(self, loc: tuple) -> int:
+        """1-based line of the deepest part of ``loc`` that exists."""
+        node, line = self.data, self.root_line
+        for part in loc:
+            if isinstance(node, dict):
+                try:
+                    if part not in node:
+                        break
+                except TypeError:  # an unhashable part names nothing in a mapping
+                    break
+                index = self._key_index.get(id(node))
+                if index is None:
+                    index = self._key_index[id(node)] = {k: i for i, k in enumerate(node)}
+                line = self._by_id[id(node)][index[part]]
+            elif isinstance(node, list) and type(part) is int and 0 <= part < len(node):
+                line = self._by_id[id(node)][part]
+            else:
+                break
+            node = node[part]
+        return line
+
+    def lines_of(self, locs: list[tuple]) -> list[int | None]:
+        return [self.line_of(loc) for loc in locs]
+
+
+_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_STR = "tag:yaml.org,2002:str"
+_SLOW_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}
+
+
+class _Scalars:
+    """Plain scalars resolved and constructed exactly as PyYAML's safe loader does (its own
+    resolver table and constructors), cached per value; the common int and float forms
+    directly."""
+
+    def __init__(self) -> None:
+        self.cache: dict[str, Any] = {}
+        self.constructor = yaml.constructor.SafeConstructor()
+
+    def plain(self, value: str) -> Any:
+        tag = _STR
+        for t, regexp in _RESOLVERS.get(value[:1], ()):
+            if regexp.match(value):
+                tag = t
+                break
+        if tag == _STR:
+            out: Any = value
+        elif (
+            tag == "tag:yaml.org,2002:int"
+            and value.isascii()
+            and value.isdigit()
+            and (value[0] != "0" or value == "0")
+        ):
+            out = int(value)
+        elif tag == "tag:yaml.org,2002:float" and "_" not in value and ":" not in value:
+            try:
+                out = float(value)
+            except ValueError:  # .inf, .nan and their spellings
+                out = self.slow(tag, value)
+        elif tag in _SLOW_TAGS or tag.endswith((":int", ":float")):
+            out = self.slow(tag, value)
+        else:  # merge keys (<<), '=', '!': PyYAML's rules or errors
+            raise Fallback(tag)
+        self.cache[value] = out
+        return out
+
+    def slow(self, tag: str, value: str) -> Any:
+        node = yaml.ScalarNode(tag, value)
+        return self.constructor.yaml_constructors[tag](self.constructor, node)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """No cyclic garbage collection while millions of containers are made: each collection
+    walks them all, so a 20 MB layout spends more time collecting than loading. Loaded data
+    holds no cycles; whatever becomes garbage is freed by reference counting as before."""
+    was = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was:
+            gc.enable()
+
+
+def load_with_lines(text: str) -> tuple[Any, Lines, int]:
+    """The data of a one-document YAML text (as ``load_fast``), where each field stands, and
+    how many values it holds (keys, scalars, collections: what ``count_nodes`` counts).
+
+    Raises ``yaml.YAMLError`` for bad YAML and ``Fallback`` for YAML beyond this path.
+    """
+    parser = _Loader(text)
+    try:
+        get_event = parser.get_event
+        if type(get_event()) is not yaml.StreamStartEvent:
+            raise Fallback("stream")
+        if type(get_event()) is not yaml.DocumentStartEvent:
+            raise Fallback("no document")
+        out = _build(get_event, _Scalars())
+        if type(get_event()) is not yaml.StreamEndEvent:
+            raise Fallback("several documents")
+        return out
+    finally:
+        parser.dispose()
+
+
+def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C901
+    """One document's events up to its end, into data (one loop in one frame: a call per
+    event would double its cost). The root goes into a one-item list so that every node has a
+    parent; ``stack`` holds the open collections below the top one; anchors alone change
+    nothing, and an alias (which would need one) falls back."""
+    Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
+    MapEnd, SeqEnd = yaml.MappingEndEvent, yaml.SequenceEndEvent
+    cache, plain = scalars.cache, scalars.plain
+    by_id: dict[int, list[int]] = {}
+    nodes = 0
+    holder, holder_lines = [], []  # type: ignore[var-annotated]
+    stack: list[tuple[Any, list[int], bool]] = []  # (container, its lines, is a mapping)
+    top, lines, is_map = holder, holder_lines, False
+    key: Any = _KEY  # the key of the top mapping's next value, or none yet
+    while True:
+        ev = get_event()
+        kind = type(ev)
+        if kind is Scalar:
+            if ev.tag is not None:
+                raise Fallback("tag")
+            value = ev.value
+            node = cache.get(value, _KEY) if ev.implicit[0] else value  # quoted: a string
+            if node is _KEY:
+                node = plain(value)
+            nodes += 1
+            if not is_map:
+                top.append(node)
+                lines.append(ev.start_mark.line + 1)
+            elif key is _KEY:  # every scalar PyYAML makes is hashable
+                key = node
+                lines.append(ev.start_mark.line + 1)
+            else:
+                top[key] = node
+                key = _KEY
+        elif kind is MapStart or kind is SeqStart:
+            if ev.tag is not None:
+                raise Fallback("tag")
+            nodes += 1
+            new: Any = {} if kind is MapStart else []
+            if not is_map:
+                top.append(new)
+                lines.append(ev.start_mark.line + 1)
+            elif key is _KEY:
+                raise Fallback("complex key")
+            else:
+                top[key] = new
+            stack.append((top, lines, is_map))
+            top, lines, is_map, key = new, [], kind is MapStart, _KEY
+            by_id[id(new)] = lines
+        elif kind is MapEnd or kind is SeqEnd:
+            if is_map and len(top) != len(lines):
+                raise Fallback("duplicate key")  # which line a repeated key names: PyYAML's way
+            top, lines, is_map = stack.pop()
+            key = _KEY  # the parent mapping's value is done
+        elif kind is yaml.DocumentEndEvent:
+            break
+        else:  # aliases
+            raise Fallback(kind.__name__)
+    root = holder[0] if holder else None
+    return root, Lines(root, holder_lines[0] if holder_lines else 1, by_id), nodes

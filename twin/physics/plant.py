@@ -111,7 +111,45 @@ class PlantPower:
         return self.load_w > self.capacity_w * (1 + 1e-9)
 
 
-# one straight pass from the load to the electricity, kept whole so it reads as the plant runs
+def _chiller_w(
+    chiller: ChillerType,
+    heat_rejection: HeatRejectionType | None,
+    supply_c: float,
+    hr_c: float,
+    dry_bulb_c: float,
+    q_chiller_w: float,
+) -> tuple[float, float]:
+    """(COP, electricity) of chillers making ``q_chiller_w`` of cooling at ``supply_c``; their
+    condensers take outdoor air, the heat rejection's water, or their rated condenser water."""
+    if chiller.condenser == "air":
+        cond_in = dry_bulb_c
+    elif heat_rejection is not None:
+        cond_in = max(hr_c, supply_c)  # a tower never makes water below the chilled water
+    else:
+        cond_in = chiller.rated_condenser_c
+    cop = chiller_cop(chiller, supply_c, cond_in)
+    return cop, q_chiller_w / cop if q_chiller_w > 0 else 0.0
+
+
+def _pumps_w(
+    load_w: float,
+    rejected_w: float,
+    delta_t_k: float,
+    pump_head_pa: float,
+    condenser_pump_head_pa: float,
+    pump_efficiency: float,
+) -> float:
+    """Chilled-water pumps moving ``load_w`` across ``delta_t_k``, and condenser-water pumps
+    moving ``rejected_w`` to the heat rejection (none when nothing is rejected there)."""
+    rho_cp = RHO_WATER * CP_WATER
+    pumps = pump_power_w(pump_head_pa, load_w / (rho_cp * delta_t_k), pump_efficiency)
+    if rejected_w > 0:
+        pumps += pump_power_w(
+            condenser_pump_head_pa, rejected_w / (rho_cp * delta_t_k), pump_efficiency
+        )
+    return pumps
+
+
 def plant_power(
     *,
     load_w: float,
@@ -148,14 +186,7 @@ def plant_power(
     q_chiller = load * (1.0 - free)
     cop, w_chiller = np.nan, 0.0
     if chiller is not None:
-        if chiller.condenser == "air":
-            cond_in = dry_bulb_c
-        elif heat_rejection is not None:
-            cond_in = max(hr_c, supply_c)  # a tower never makes water below the chilled water
-        else:
-            cond_in = chiller.rated_condenser_c
-        cop = chiller_cop(chiller, supply_c, cond_in)
-        w_chiller = q_chiller / cop if q_chiller > 0 else 0.0
+        cop, w_chiller = _chiller_w(chiller, heat_rejection, supply_c, hr_c, dry_bulb_c, q_chiller)
     rejected = load * free
     if chiller is not None and chiller.condenser == "water":
         rejected += q_chiller + w_chiller
@@ -164,12 +195,10 @@ def plant_power(
     if heat_rejection is not None:
         hr_cap = heat_rejection.capacity_kw * 1e3 * heat_rejection_units
         w_hr = heat_rejection.fan_kw * 1e3 * heat_rejection_units * rejected / hr_cap
-    rho_cp = RHO_WATER * CP_WATER
-    pumps = pump_power_w(pump_head_pa, load / (rho_cp * delta_t_k), pump_efficiency)
-    if heat_rejection is not None and rejected > 0:
-        pumps += pump_power_w(
-            condenser_pump_head_pa, rejected / (rho_cp * delta_t_k), pump_efficiency
-        )
+    to_condenser_w = rejected if heat_rejection is not None else 0.0
+    pumps = _pumps_w(
+        load, to_condenser_w, delta_t_k, pump_head_pa, condenser_pump_head_pa, pump_efficiency
+    )
     cap = chiller.capacity_kw * 1e3 * chillers if chiller is not None else hr_cap
     if chiller is not None and free >= 1.0:
         cap = max(cap, hr_cap)

@@ -54,20 +54,7 @@ class Recording:
     # ------------------------------------------------------------------ header
     def _read_header(self) -> None:
         f = self._file
-        tag = f.attrs.get("format")
-        if isinstance(tag, bytes):
-            tag = tag.decode("utf-8", "replace")
-        if not isinstance(tag, str) or not tag.startswith(fmt.FORMAT_NAME + "/"):
-            raise RecordingFormatError(f"{self.path}: not a Twin recording (format {tag!r})")
-        version = tag.partition("/")[2]
-        if not version.isdigit():
-            raise RecordingFormatError(f"{self.path}: unknown recording format {tag!r}")
-        if int(version) > fmt.FORMAT_VERSION:
-            raise RecordingFormatError(
-                f"{self.path}: written by a newer Twin (format {tag}); this Twin reads "
-                f"{fmt.FORMAT}. Update Twin to open it."
-            )
-        self.format = tag
+        self.format = self._format_tag()
         self.layout_name = str(f.attrs.get("layout_name", ""))
         self.layout_hash = str(f.attrs.get("layout_hash", ""))
         self.items_hash = str(f.attrs.get("items_hash", ""))
@@ -90,6 +77,34 @@ class Recording:
             raise RecordingError(
                 f"{self.path}: /events is not an events table (no {', '.join(sorted(missing))})"
             )
+        self._open_metrics()
+        self._times = np.zeros(0)
+        self._events: list[Event] = []
+        self._event_times = np.zeros(0)
+        self._n_event_rows = 0
+        self.refresh()
+
+    def _format_tag(self) -> str:
+        """The file's format tag, once it is known to be a Twin recording this Twin reads."""
+        tag = self._file.attrs.get("format")
+        if isinstance(tag, bytes):
+            tag = tag.decode("utf-8", "replace")
+        if not isinstance(tag, str) or not tag.startswith(fmt.FORMAT_NAME + "/"):
+            raise RecordingFormatError(f"{self.path}: not a Twin recording (format {tag!r})")
+        version = tag.partition("/")[2]
+        if not version.isdigit():
+            raise RecordingFormatError(f"{self.path}: unknown recording format {tag!r}")
+        if int(version) > fmt.FORMAT_VERSION:
+            raise RecordingFormatError(
+                f"{self.path}: written by a newer Twin (format {tag}); this Twin reads "
+                f"{fmt.FORMAT}. Update Twin to open it."
+            )
+        return tag
+
+    def _open_metrics(self) -> None:
+        """Find each recorded kind's history table and each metric's frames dataset, checking
+        their shapes against the header."""
+        f = self._file
         #: (kind, metric) -> (frames dataset, resolution, unit)
         self._ds: dict[tuple[str, str], tuple[h5py.Dataset, float, str]] = {}
         #: kind -> (history dataset, {metric: its field})
@@ -115,26 +130,26 @@ class Recording:
                 key = f"{kind}/{name}"
                 if f"frames/{key}" not in f or name not in order:
                     raise RecordingError(f"{self.path}: missing dataset for metric {key}")
-                frames = f[f"frames/{key}"]
-                if not isinstance(frames, h5py.Dataset) or frames.ndim != 2:
-                    raise RecordingError(f"{self.path}: /frames/{key} is not a (time x item) table")
-                if frames.shape[1] != n:
-                    raise RecordingError(
-                        f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
-                    )
-                if frames.dtype.kind not in "iu":
-                    raise RecordingError(
-                        f"{self.path}: /frames/{key} holds {frames.dtype}, not scaled integers"
-                    )
+                frames = self._frames_table(key, n)
                 res = _resolution(frames.attrs.get("resolution", res), self.path, key)
                 unit = str(frames.attrs.get("units", unit))
                 self._ds[(kind, name)] = (frames, res, unit)
                 self.metrics.setdefault(kind, []).append((name, unit, res))
-        self._times = np.zeros(0)
-        self._events: list[Event] = []
-        self._event_times = np.zeros(0)
-        self._n_event_rows = 0
-        self.refresh()
+
+    def _frames_table(self, key: str, n: int) -> h5py.Dataset:
+        """``/frames/<kind>/<metric>``: a (time x item) table of ``n`` items, scaled integers."""
+        frames = self._file[f"frames/{key}"]
+        if not isinstance(frames, h5py.Dataset) or frames.ndim != 2:
+            raise RecordingError(f"{self.path}: /frames/{key} is not a (time x item) table")
+        if frames.shape[1] != n:
+            raise RecordingError(
+                f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
+            )
+        if frames.dtype.kind not in "iu":
+            raise RecordingError(
+                f"{self.path}: /frames/{key} holds {frames.dtype}, not scaled integers"
+            )
+        return frames
 
     # ------------------------------------------------------------------ growth
     def refresh(self) -> int:

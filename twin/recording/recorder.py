@@ -84,6 +84,32 @@ class Recorder:
 
     # ------------------------------------------------------------------ creation
     def _create(self, compression: str, history_compression: str) -> None:
+        self._write_header()
+        comp = _filters(compression)
+        hcomp = _filters(history_compression)
+        self._metrics: list[_Metric] = []
+        self._history: dict[str, tuple[h5py.Dataset, list[_Metric]]] = {}
+        for kind, metrics in METRICS.items():
+            n = self.counts.get(kind, 0)
+            if n == 0:
+                continue
+            group = [
+                self._frames_metric(kind, name, unit, res, n, comp) for name, unit, res in metrics
+            ]
+            history = self._file.create_dataset(
+                f"history/{kind}",
+                shape=(n, 0),
+                maxshape=(n, None),
+                chunks=(min(n, fmt.HISTORY_CHUNK_ITEMS), self.block_frames),
+                dtype=fmt.history_dtype(kind, metrics),
+                **hcomp,
+            )
+            history.attrs["encoding"] = "deltas along time within each block, per field"
+            self._history[kind] = (history, group)
+            self._metrics.extend(group)
+
+    def _write_header(self) -> None:
+        """The file's attributes, the layout text, and the empty time and event tables."""
         f, fac = self._file, self.facility
         f.attrs["format"] = fmt.FORMAT
         f.attrs["layout_name"] = fac.layout.name
@@ -115,42 +141,24 @@ class Recorder:
             dtype=fmt.EVENT_DTYPE,
             compression="gzip",
         )
-        comp = _filters(compression)
-        hcomp = _filters(history_compression)
-        self._metrics: list[_Metric] = []
-        self._history: dict[str, tuple[h5py.Dataset, list[_Metric]]] = {}
-        for kind, metrics in METRICS.items():
-            n = self.counts.get(kind, 0)
-            if n == 0:
-                continue
-            group: list[_Metric] = []
-            for name, unit, res in metrics:
-                dt = fmt.storage_dtype(kind, name, unit, res)
-                missing = np.iinfo(dt).min
-                frames = f.create_dataset(
-                    f"frames/{kind}/{name}",
-                    shape=(0, n),
-                    maxshape=(None, n),
-                    chunks=(1, min(n, fmt.FRAME_CHUNK_ITEMS)),
-                    dtype=dt,
-                    fillvalue=missing,
-                    **comp,
-                )
-                frames.attrs.update(
-                    {"units": unit, "resolution": res, "missing": missing, "kind": kind}
-                )
-                group.append(_Metric(kind, name, res, dt, frames, n, self.block_frames))
-            history = f.create_dataset(
-                f"history/{kind}",
-                shape=(n, 0),
-                maxshape=(n, None),
-                chunks=(min(n, fmt.HISTORY_CHUNK_ITEMS), self.block_frames),
-                dtype=fmt.history_dtype(kind, metrics),
-                **hcomp,
-            )
-            history.attrs["encoding"] = "deltas along time within each block, per field"
-            self._history[kind] = (history, group)
-            self._metrics.extend(group)
+
+    def _frames_metric(
+        self, kind: str, name: str, unit: str, res: float, n: int, comp: dict
+    ) -> _Metric:
+        """The empty (time x item) frames dataset of one metric, in scaled integers."""
+        dt = fmt.storage_dtype(kind, name, unit, res)
+        missing = np.iinfo(dt).min
+        frames = self._file.create_dataset(
+            f"frames/{kind}/{name}",
+            shape=(0, n),
+            maxshape=(None, n),
+            chunks=(1, min(n, fmt.FRAME_CHUNK_ITEMS)),
+            dtype=dt,
+            fillvalue=missing,
+            **comp,
+        )
+        frames.attrs.update({"units": unit, "resolution": res, "missing": missing, "kind": kind})
+        return _Metric(kind, name, res, dt, frames, n, self.block_frames)
 
     @property
     def last_time_s(self) -> float | None:

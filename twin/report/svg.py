@@ -93,6 +93,110 @@ def _y_range(series: list[Series], limits, y_min_span: float) -> tuple[float, fl
     return lo - pad, hi + pad
 
 
+@dataclass
+class _Plot:
+    """The data area of a chart: its place in the picture (px) and the ranges it shows."""
+
+    left: int
+    top: int
+    pw: int
+    ph: int
+    t0: float
+    t1: float
+    y0: float
+    y1: float
+
+    def x(self, v):
+        return self.left + (np.asarray(v, float) - self.t0) / (self.t1 - self.t0) * self.pw
+
+    def y(self, v):
+        return self.top + (1.0 - (np.asarray(v, float) - self.y0) / (self.y1 - self.y0)) * self.ph
+
+
+def _grid(p: _Plot) -> list[str]:
+    """Value grid lines with their labels on the left, time grid lines with mm:ss below."""
+    out = []
+    ystep = _nice_step(p.y1 - p.y0, 4)
+    for v in np.arange(math.ceil(p.y0 / ystep) * ystep, p.y1, ystep):
+        y = float(p.y(v))
+        out.append(
+            f'<line x1="{p.left}" x2="{p.left + p.pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>'
+        )
+        out.append(
+            f'<text x="{p.left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{v:g}</text>'
+        )
+    tstep = _time_step(p.t1 - p.t0, 7)
+    for v in np.arange(math.ceil(p.t0 / tstep) * tstep, p.t1 + 1e-9, tstep):
+        x = float(p.x(v))
+        out.append(
+            f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{p.top}" y2="{p.top + p.ph}" class="grid"/>'
+        )
+        out.append(
+            f'<text x="{x:.1f}" y="{p.top + p.ph + 16}" class="ax" text-anchor="middle">'
+            f"{mmss(v)}</text>"
+        )
+    return out
+
+
+def _event_marks(p: _Plot, events) -> list[str]:
+    """A dashed vertical line per event in the time range, coloured by severity."""
+    out = []
+    for te, label, sev in events:
+        if p.t0 <= te <= p.t1:
+            x = float(p.x(te))
+            c = SEVERITY_COLOURS.get(sev, "#6c757d")
+            out.append(
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{p.top}" y2="{p.top + p.ph}" stroke="{c}" '
+                f'stroke-dasharray="4 3"><title>{mmss(te)} {escape(label)}</title></line>'
+            )
+    return out
+
+
+def _limit_lines(p: _Plot, limits) -> list[str]:
+    """A labelled dashed horizontal line per limit in the value range."""
+    out = []
+    for v, label, colour in limits:
+        if p.y0 <= v <= p.y1:
+            y = float(p.y(v))
+            out.append(
+                f'<line x1="{p.left}" x2="{p.left + p.pw}" y1="{y:.1f}" y2="{y:.1f}" '
+                f'stroke="{colour}" stroke-dasharray="6 3"/>'
+                f'<text x="{p.left + p.pw - 4}" y="{y - 4:.1f}" class="lim" fill="{colour}" '
+                f'text-anchor="end">{escape(label)}</text>'
+            )
+    return out
+
+
+def _series_lines(p: _Plot, t: np.ndarray, series: list[Series], unit: str) -> list[str]:
+    """Each series as a polyline through at most ``MAX_POINTS`` samples (the last always
+    kept), a hover read-out on each, and its legend entry right of the plot."""
+    out = []
+    stride = max(1, int(math.ceil(len(t) / MAX_POINTS)))
+    for k, s in enumerate(series):
+        colour = s.colour or PALETTE[k % len(PALETTE)]
+        v = np.asarray(s.values, float)
+        idx = np.arange(0, len(t), stride)
+        if len(t) and idx[-1] != len(t) - 1:
+            idx = np.append(idx, len(t) - 1)
+        pts = [(float(p.x(t[i])), float(p.y(v[i])), i) for i in idx if np.isfinite(v[i])]
+        if pts:
+            d = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)
+            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
+            out.append(f'<g fill="{colour}" class="pts">')
+            for x, y, i in pts:
+                out.append(
+                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(s.label)} '
+                    f"{mmss(t[i])}: {v[i]:.1f} {escape(unit)}</title></circle>"
+                )
+            out.append("</g>")
+        ly = p.top + 12 + 16 * k
+        out.append(
+            f'<rect x="{p.left + p.pw + 12}" y="{ly - 9}" width="12" height="3" fill="{colour}"/>'
+            f'<text x="{p.left + p.pw + 30}" y="{ly - 4}" class="lg">{escape(s.label)}</text>'
+        )
+    return out
+
+
 def line_chart(
     times_s: np.ndarray,
     series: list[Series],
@@ -117,72 +221,18 @@ def line_chart(
     y0, y1 = _y_range(series, list(limits), y_min_span)
     if y_floor is not None and y0 < y_floor:
         y1, y0 = y1 + (y_floor - y0), y_floor
-
-    def X(v):
-        return left + (np.asarray(v, float) - t0) / (t1 - t0) * pw
-
-    def Y(v):
-        return top + (1.0 - (np.asarray(v, float) - y0) / (y1 - y0)) * ph
-
-    out = [
-        f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-        f'viewBox="0 0 {width} {height}" role="img" aria-label="{escape(title)}">',
-        f'<text x="{left}" y="16" class="ct">{escape(title)} ({escape(unit)})</text>',
-        f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>',
-    ]
-    ystep = _nice_step(y1 - y0, 4)
-    for v in np.arange(math.ceil(y0 / ystep) * ystep, y1, ystep):
-        y = float(Y(v))
-        out.append(f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" class="grid"/>')
-        out.append(
-            f'<text x="{left - 6}" y="{y + 4:.1f}" class="ax" text-anchor="end">{v:g}</text>'
-        )
-    tstep = _time_step(t1 - t0, 7)
-    for v in np.arange(math.ceil(t0 / tstep) * tstep, t1 + 1e-9, tstep):
-        x = float(X(v))
-        out.append(f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" class="grid"/>')
-        out.append(
-            f'<text x="{x:.1f}" y="{top + ph + 16}" class="ax" text-anchor="middle">{mmss(v)}</text>'
-        )
-    for te, label, sev in events:
-        if t0 <= te <= t1:
-            x = float(X(te))
-            c = SEVERITY_COLOURS.get(sev, "#6c757d")
-            out.append(
-                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{top}" y2="{top + ph}" stroke="{c}" '
-                f'stroke-dasharray="4 3"><title>{mmss(te)} {escape(label)}</title></line>'
-            )
-    for v, label, colour in limits:
-        if y0 <= v <= y1:
-            y = float(Y(v))
-            out.append(
-                f'<line x1="{left}" x2="{left + pw}" y1="{y:.1f}" y2="{y:.1f}" stroke="{colour}" '
-                f'stroke-dasharray="6 3"/>'
-                f'<text x="{left + pw - 4}" y="{y - 4:.1f}" class="lim" fill="{colour}" '
-                f'text-anchor="end">{escape(label)}</text>'
-            )
-    stride = max(1, int(math.ceil(len(t) / MAX_POINTS)))
-    for k, s in enumerate(series):
-        colour = s.colour or PALETTE[k % len(PALETTE)]
-        v = np.asarray(s.values, float)
-        idx = np.arange(0, len(t), stride)
-        if len(t) and idx[-1] != len(t) - 1:
-            idx = np.append(idx, len(t) - 1)
-        pts = [(float(X(t[i])), float(Y(v[i])), i) for i in idx if np.isfinite(v[i])]
-        if pts:
-            d = " ".join(f"{x:.1f},{y:.1f}" for x, y, _ in pts)
-            out.append(f'<polyline points="{d}" fill="none" stroke="{colour}" stroke-width="1.6"/>')
-            out.append(f'<g fill="{colour}" class="pts">')
-            for x, y, i in pts:
-                out.append(
-                    f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3"><title>{escape(s.label)} '
-                    f"{mmss(t[i])}: {v[i]:.1f} {escape(unit)}</title></circle>"
-                )
-            out.append("</g>")
-        ly = top + 12 + 16 * k
-        out.append(
-            f'<rect x="{left + pw + 12}" y="{ly - 9}" width="12" height="3" fill="{colour}"/>'
-            f'<text x="{left + pw + 30}" y="{ly - 4}" class="lg">{escape(s.label)}</text>'
-        )
-    out.append("</svg>")
-    return "\n".join(out)
+    p = _Plot(left, top, pw, ph, t0, t1, y0, y1)
+    return "\n".join(
+        [
+            f'<svg class="chart" xmlns="http://www.w3.org/2000/svg" width="{width}" '
+            f'height="{height}" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(title)}">',
+            f'<text x="{left}" y="16" class="ct">{escape(title)} ({escape(unit)})</text>',
+            f'<rect x="{left}" y="{top}" width="{pw}" height="{ph}" class="plot"/>',
+            *_grid(p),
+            *_event_marks(p, events),
+            *_limit_lines(p, limits),
+            *_series_lines(p, t, series, unit),
+            "</svg>",
+        ]
+    )

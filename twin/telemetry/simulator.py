@@ -24,6 +24,7 @@ from twin.model.frame import (
     EventKind,
     Frame,
 )
+from twin.telemetry.scenario_play import ScenarioPlayer
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.thermal import HeatBalance
 from twin.telemetry.workload import Workload
@@ -46,7 +47,8 @@ MAX_GPU_EVENTS = 64
 
 
 class Simulator:
-    """Steps a facility through a scenario; ``step()`` -> the next Frame."""
+    """Steps a facility through a scenario; ``step()`` -> the next Frame. The scenario's
+    failures and recoveries are played by ``ScenarioPlayer``."""
 
     def __init__(
         self,
@@ -73,181 +75,24 @@ class Simulator:
         self.gpu_temp_offset = (1.5 * self.rng.standard_normal(n)).astype(np.float32)
         self.gpu_temp_c = np.zeros(n, dtype=np.float32)
         self.thermal_factor = np.ones(n, dtype=np.float32)
-        self.gpu_cap_w = fac.gpu_tdp_w.astype(np.float32).copy()
         self.prev_throttle = np.zeros(n, dtype=bool)
         self.rack_alarm = np.zeros(fac.n_racks, dtype=np.int8)
         self.cdu_alarm = np.zeros(len(fac.cdu_ids), dtype=bool)
-        self.failed_power: set[str] = set()
         self.rack_gpu_tdp_w = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
         self.rack_other_w = np.maximum(fac.rack_power_w - self.rack_gpu_tdp_w, 0.0)
-        self._target = self._pick_target()
-        self._failed = False
-        self._recovered = False
+        self.play = ScenarioPlayer(fac, self.scenario, self.heat)
         self._first = True
         #: air temperatures from twin.physics (built on the first step, off the caller's
         #: thread when a source runs us); None: the per-rack heat balance alone
         self.physics_wanted = physics
         self.physics = None
-        if self.scenario.name == "hot-spot":
-            # intake in the hot aisle, exhaust into the cold aisle its neighbours breathe
-            r = self._target
-            self.heat.extra_recirc[r] = 0.9
-            self.heat.self_recirc[r] = 0.3
-            same_row = np.flatnonzero(fac.rack_row == fac.rack_row[r])
-            near = same_row[np.abs(same_row - r) == 1]
-            self.heat.extra_recirc[near] += 0.3
-
-    # ------------------------------------------------------------------ scenario
-    def _pick_target(self) -> int:
-        fac, name = self.facility, self.scenario.name
-        if name == "crah-trip":
-            if not len(fac.air_unit_ids):
-                raise ValueError("scenario crah-trip needs a layout with air units")
-            load = fac.air_unit_load_share_w()
-            return int(np.argmax(np.where(fac.air_unit_on, load, -1)))
-        if name == "cdu-pump-failure":
-            if not len(fac.cdu_ids):
-                raise ValueError("scenario cdu-pump-failure needs a layout with CDUs")
-            return int(np.argmax(np.where(fac.cdu_on, fac.cdu_load_w(), -1)))
-        if name == "ups-failover":
-            ups = [i for i, k in enumerate(fac.power_kind) if k == "ups"]
-            best, best_n = -1, 0
-            for i in ups:
-                n = len(fac.served_racks(fac.power_ids[i]))
-                if n > best_n:
-                    best, best_n = i, n
-            if best < 0:
-                raise ValueError("scenario ups-failover needs a layout with a UPS feeding racks")
-            return best
-        if name == "hot-spot":
-            if not fac.n_racks:
-                raise ValueError("scenario hot-spot needs a layout with racks")
-            # the busiest air-cooled rack in the middle of its row
-            pos = np.arange(fac.n_racks) - np.searchsorted(fac.rack_row, fac.rack_row)
-            size = np.bincount(fac.rack_row)[fac.rack_row]
-            middle = np.abs(pos - (size - 1) / 2) <= np.maximum(size / 4, 1)
-            air = fac.rack_liquid_fraction < 0.5
-            pool = air if air.any() else np.ones(fac.n_racks, dtype=bool)
-            score = np.where(pool, fac.rack_power_w * (1 + middle), -1.0)
-            return int(np.argmax(score))
-        return -1
-
-    def _scenario_events(self, t: float) -> list[Event]:
-        sc, fac = self.scenario, self.facility
-        out: list[Event] = []
-        if sc.name in ("normal", "hot-spot"):
-            if sc.name == "hot-spot" and self._first:
-                rid = fac.rack_ids[self._target]
-                out.append(
-                    Event(t, EventKind.NOTE, rid, f"{rid} is installed facing the hot aisle", 1)
-                )
-            return out
-        k = self._target
-        fail = not self._failed and self.t_rel >= sc.fail_at_s
-        recover = (
-            self._failed
-            and not self._recovered
-            and sc.recover_at_s is not None
-            and self.t_rel >= sc.recover_at_s
-        )
-        if not (fail or recover):
-            return out
-        if fail:
-            self._failed = True
-        else:
-            self._recovered = True
-        if sc.name == "crah-trip":
-            uid = fac.air_unit_ids[k]
-            self.heat.set_air_unit(k, not fail)
-            cap = fac.air_unit_capacity_w[k] / 1e3
-            if fail:
-                out.append(
-                    Event(
-                        t,
-                        EventKind.UNIT_FAILED,
-                        uid,
-                        f"{uid} tripped: {cap:.0f} kW of cooling lost",
-                        2,
-                    )
-                )
-            else:
-                out.append(Event(t, EventKind.UNIT_RECOVERED, uid, f"{uid} restarted", 0))
-        elif sc.name == "cdu-pump-failure":
-            cid = fac.cdu_ids[k]
-            self.heat.set_cdu_pump(k, 0.02 if fail else 1.0)  # residual flow only
-            racks = len(fac.served_racks(cid))
-            if fail:
-                out.append(
-                    Event(
-                        t,
-                        EventKind.UNIT_FAILED,
-                        cid,
-                        f"{cid} pumps failed: coolant flow lost to {racks} racks",
-                        2,
-                    )
-                )
-            else:
-                out.append(
-                    Event(
-                        t,
-                        EventKind.UNIT_RECOVERED,
-                        cid,
-                        f"{cid} standby pump running, flow restored",
-                        0,
-                    )
-                )
-        elif sc.name == "ups-failover":
-            out.extend(self._ups_event(t, k, fail))
-        return out
-
-    def _ups_event(self, t: float, k: int, fail: bool) -> list[Event]:
-        fac = self.facility
-        pid = fac.power_ids[k]
-        if fail:
-            self.failed_power.add(pid)
-        else:
-            self.failed_power.discard(pid)
-        alive = fac.power_alive(self.failed_power)
-        a, b = fac.rack_feed_a, fac.rack_feed_b
-        a_ok = (a >= 0) & alive[np.maximum(a, 0)]
-        b_ok = (b >= 0) & alive[np.maximum(b, 0)]
-        single = a_ok ^ b_ok
-        dark = ~(a_ok | b_ok) & ((a >= 0) | (b >= 0))
-        tdp = fac.gpu_tdp_w.astype(np.float32)
-        capped = single[fac.gpu_rack]
-        self.gpu_cap_w = np.where(capped, tdp * self.scenario.failover_cap, tdp).astype(np.float32)
-        self.rack_dark = dark
-        n_single, n_gpu = int(single.sum()), int(capped.sum())
-        pct = round(self.scenario.failover_cap * 100)
-        if fail:
-            return [
-                Event(t, EventKind.UNIT_FAILED, pid, f"{pid} failed", 2),
-                Event(
-                    t,
-                    EventKind.FAILOVER,
-                    pid,
-                    f"{n_single} racks transferred to their other feed",
-                    2,
-                ),
-                Event(
-                    t,
-                    EventKind.ALARM,
-                    pid,
-                    f"single power path: {n_gpu} GPUs capped at {pct} % of TDP",
-                    1,
-                ),
-            ]
-        return [
-            Event(t, EventKind.UNIT_RECOVERED, pid, f"{pid} back online, both feeds restored", 0),
-            Event(t, EventKind.ALARM_CLEARED, pid, "power caps lifted", 0),
-        ]
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> Frame:
         """Advance one sample period and return the frame at the new time."""
         fac, dt = self.facility, self.dt_s
         t = self.start_s + self.t_rel
-        events = self._scenario_events(t)
+        events = self.play.events(t, self.t_rel, self._first)
         util, demand_w, job_events = self.workload.step(self.t_rel, t)
         events.extend(job_events)
         power, capped, f = self._gpu_power(demand_w, dt)
@@ -287,9 +132,9 @@ class Simulator:
         active = np.maximum(demand_w - idle, 0.0)
         self.thermal_factor = f = self._governor(active, dt)
         power = idle + active * f
-        capped = power > self.gpu_cap_w
-        power = np.minimum(power, self.gpu_cap_w)
-        dark = getattr(self, "rack_dark", None)
+        capped = power > self.play.gpu_cap_w
+        power = np.minimum(power, self.play.gpu_cap_w)
+        dark = self.play.rack_dark
         if dark is not None:
             power = np.where(dark[fac.gpu_rack], np.nan, power)
         return power, capped, f
@@ -328,7 +173,7 @@ class Simulator:
         throttle |= np.where(capped, THROTTLE_SW_POWER_CAP, 0)
         throttle |= np.where(f < 0.99, THROTTLE_SW_THERMAL | THROTTLE_HW_SLOWDOWN, 0)
         throttle |= np.where(temp >= fac.gpu_shutdown_c - 1.0, THROTTLE_HW_THERMAL, 0)
-        cap_ratio = np.where(capped, self.gpu_cap_w / np.maximum(demand_w, 1.0), 1.0)
+        cap_ratio = np.where(capped, self.play.gpu_cap_w / np.maximum(demand_w, 1.0), 1.0)
         clock = BOOST_CLOCK_MHZ * np.sqrt(f) * np.sqrt(np.minimum(cap_ratio, 1.0))
         return throttle, np.where(util > 0.0, clock, IDLE_CLOCK_MHZ)
 
@@ -360,8 +205,8 @@ class Simulator:
                 "state": (self.heat.cdu_pump_frac > 0.5).astype(np.float32),
             },
             power={
-                "load_w": fac.power_load_w(rack_power, self.failed_power).astype(np.float32),
-                "state": fac.power_alive(self.failed_power).astype(np.float32),
+                "load_w": fac.power_load_w(rack_power, self.play.failed_power).astype(np.float32),
+                "state": fac.power_alive(self.play.failed_power).astype(np.float32),
             },
             events=events,
         )

@@ -52,6 +52,60 @@ def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, width_px: in
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+def _summary_text(fig: dict) -> str:
+    rc = fig.get("rank_corr")
+    return (
+        f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
+        f"{fig['bias_k']:+.2f} K, rank correlation "
+        f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
+        f"{fig['return_error_k']:+.2f} K"
+    )
+
+
+def _slices_grid(twin_slice: np.ndarray, cfd_slice: np.ndarray, z_m: float) -> QGridLayout:
+    """Twin and CFD on one temperature scale, and their difference on a symmetric one."""
+    grid = QGridLayout()
+    both = np.concatenate([twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]])
+    lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
+    diff = twin_slice - cfd_slice
+    d = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+    for col, (title, f, a, b, cmap) in enumerate(
+        (
+            (f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)", twin_slice, lo, hi, "inferno"),
+            ("CFD", cfd_slice, lo, hi, "inferno"),
+            (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
+        )
+    ):
+        grid.addWidget(QLabel(title), 0, col)
+        img = QLabel()
+        img.setObjectName(f"cfd_slice_{col}")
+        img.setPixmap(QPixmap.fromImage(slice_image(f, a, b, cmap)))
+        grid.addWidget(img, 1, col)
+    return grid
+
+
+def _rack_table(rows: list[dict]) -> QTableWidget:
+    """One row per rack: mean and max inlet of Twin and CFD, and the error of the means."""
+    table = QTableWidget(len(rows), 6)
+    table.setObjectName("cfd_compare_table")
+    table.setHorizontalHeaderLabels(
+        ["rack", "Twin °C", "CFD °C", "error K", "Twin max °C", "CFD max °C"]
+    )
+    for i, r in enumerate(rows):
+        vals = [
+            r["id"],
+            r["twin_mean_c"],
+            r["cfd_mean_c"],
+            r["error_k"],
+            r["twin_max_c"],
+            r["cfd_max_c"],
+        ]
+        for j, v in enumerate(vals):
+            table.setItem(i, j, QTableWidgetItem(v if j == 0 else f"{v:.2f}"))
+    table.resizeColumnsToContents()
+    return table
+
+
 class CompareDialog(QDialog):
     """The figures, the three slices and the per-rack table of one comparison."""
 
@@ -60,64 +114,14 @@ class CompareDialog(QDialog):
         self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
         self.setObjectName("cfd_compare_dialog")
         box = QVBoxLayout(self)
-        rc = fig.get("rank_corr")
-        summary = QLabel(
-            f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
-            f"{fig['bias_k']:+.2f} K, rank correlation "
-            f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
-            f"{fig['return_error_k']:+.2f} K"
-        )
-        summary.setObjectName("cfd_compare_summary")
-        summary.setWordWrap(True)
-        box.addWidget(summary)
+        self.summary = QLabel(_summary_text(fig))
+        self.summary.setObjectName("cfd_compare_summary")
+        self.summary.setWordWrap(True)
+        box.addWidget(self.summary)
         if twin_slice is not None and cfd_slice is not None:
-            grid = QGridLayout()
-            both = np.concatenate(
-                [twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]]
-            )
-            lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
-            diff = twin_slice - cfd_slice
-            d = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
-            for col, (title, f, a, b, cmap) in enumerate(
-                (
-                    (
-                        f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)",
-                        twin_slice,
-                        lo,
-                        hi,
-                        "inferno",
-                    ),
-                    ("CFD", cfd_slice, lo, hi, "inferno"),
-                    (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
-                )
-            ):
-                grid.addWidget(QLabel(title), 0, col)
-                img = QLabel()
-                img.setObjectName(f"cfd_slice_{col}")
-                img.setPixmap(QPixmap.fromImage(slice_image(f, a, b, cmap)))
-                grid.addWidget(img, 1, col)
-            box.addLayout(grid)
-        rows = fig["rows"]
-        table = QTableWidget(len(rows), 6)
-        table.setObjectName("cfd_compare_table")
-        table.setHorizontalHeaderLabels(
-            ["rack", "Twin °C", "CFD °C", "error K", "Twin max °C", "CFD max °C"]
-        )
-        for i, r in enumerate(rows):
-            vals = [
-                r["id"],
-                r["twin_mean_c"],
-                r["cfd_mean_c"],
-                r["error_k"],
-                r["twin_max_c"],
-                r["cfd_max_c"],
-            ]
-            for j, v in enumerate(vals):
-                table.setItem(i, j, QTableWidgetItem(v if j == 0 else f"{v:.2f}"))
-        table.resizeColumnsToContents()
-        box.addWidget(table, 1)
-        self.table = table
-        self.summary = summary
+            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m))
+        self.table = _rack_table(fig["rows"])
+        box.addWidget(self.table, 1)
 
 
 class CfdCompare(QObject):

@@ -179,14 +179,32 @@ class ConnectDialog(QDialog):
         self.setObjectName(f"connect_{kind}")
         self.setMinimumWidth(560)
 
-        form = QFormLayout()
-        self.form = form
+        self.form = QFormLayout()
+        self._add_url_row(placeholder)
+        self._add_auth_rows()
+        self._add_tls_rows()
+        self._add_interval_row(interval)
+        self._add_error_and_buttons()
+
+        self._shown_auth: str | None = None
+        self._env_names = {"bearer": ENV_TOKEN, "basic": ENV_PASSWORD}
+        self._restore()
+        self.auth.currentIndexChanged.connect(self._update_rows)
+        self.secret_from.currentIndexChanged.connect(self._update_rows)
+        self.verify_tls.toggled.connect(self._update_rows)
+        self._update_rows()
+
+    # ------------------------------------------------------------------ building
+    def _add_url_row(self, placeholder: str) -> None:
         self.url = QLineEdit(self)
         self.url.setPlaceholderText(placeholder)
-        if kind == "scrape":
+        if self.kind == "scrape":
             self.url.setToolTip("One or more exporter URLs, separated by spaces or commas")
-        form.addRow("URL:", self.url)
+        self.form.addRow("URL:", self.url)
 
+    def _add_auth_rows(self) -> None:
+        """Mode, user, where the secret comes from, and the variable or the typed secret."""
+        form = self.form
         self.auth = QComboBox(self)
         for mode in AUTH_MODES:
             self.auth.addItem(AUTH_LABELS[mode], mode)
@@ -204,6 +222,9 @@ class ConnectDialog(QDialog):
         self.secret.setEchoMode(QLineEdit.EchoMode.Password)
         form.addRow("Secret:", self.secret)
 
+    def _add_tls_rows(self) -> None:
+        """Verification (on by default, a red warning when off) and a private CA file."""
+        form = self.form
         self.verify_tls = QCheckBox("Verify TLS certificates (recommended)", self)
         self.verify_tls.setChecked(True)
         form.addRow("TLS:", self.verify_tls)
@@ -222,13 +243,16 @@ class ConnectDialog(QDialog):
         ca_layout.addWidget(self.ca_browse)
         form.addRow("CA file:", ca_row)
 
+    def _add_interval_row(self, interval_s: float) -> None:
         self.interval = QDoubleSpinBox(self)
         self.interval.setRange(0.2, 3600.0)
         self.interval.setDecimals(1)
         self.interval.setSuffix(" s")
-        self.interval.setValue(interval)
-        form.addRow("Poll every:", self.interval)
+        self.interval.setValue(interval_s)
+        self.form.addRow("Poll every:", self.interval)
 
+    def _add_error_and_buttons(self) -> None:
+        """Under the form: the error line (hidden until there is one) and Connect / Cancel."""
         self.error = QLabel(self)
         self.error.setWordWrap(True)
         self.error.setStyleSheet("QLabel { color: #ff5c5c; }")
@@ -240,17 +264,9 @@ class ConnectDialog(QDialog):
         self.buttons.accepted.connect(self.accept)
         self.buttons.rejected.connect(self.reject)
         box = QVBoxLayout(self)
-        box.addLayout(form)
+        box.addLayout(self.form)
         box.addWidget(self.error)
         box.addWidget(self.buttons)
-
-        self._shown_auth: str | None = None
-        self._env_names = {"bearer": ENV_TOKEN, "basic": ENV_PASSWORD}
-        self._restore()
-        self.auth.currentIndexChanged.connect(self._update_rows)
-        self.secret_from.currentIndexChanged.connect(self._update_rows)
-        self.verify_tls.toggled.connect(self._update_rows)
-        self._update_rows()
 
     # ------------------------------------------------------------------ settings
     def _key(self, name: str) -> str:

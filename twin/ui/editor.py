@@ -6,8 +6,8 @@ The edits themselves are the model's (``twin.model.edits`` on a ``LayoutDocument
 module owns the document and the selection and shows what the edits change. Its parts:
 ``edit_actions`` (menus, shortcuts, toolbar), ``edit_mouse`` (gestures on the 3D view),
 ``edit_ops`` (the operations), ``edit_thermal`` (the re-solve), ``edit_files`` (saving and
-recovery), ``edit_panel`` (the Edit dock). ``install(window)`` is called by the window
-(``twin.ui.extensions``) and returns the ``Editor``.
+recovery), ``edit_docks`` (Problems, History, Catalog and the Edit panel). ``install(window)``
+is called by the window (``twin.ui.extensions``) and returns the ``Editor``.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ import logging
 from contextlib import contextmanager
 from pathlib import Path
 
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer, Signal
+from PySide6.QtCore import QEvent, QObject, QTimer, Signal
 from PySide6.QtGui import QUndoGroup
-from PySide6.QtWidgets import QMessageBox, QUndoView
+from PySide6.QtWidgets import QMessageBox
 
 from twin.model import edits as E
 from twin.model.constraints import ConstraintChecker
@@ -28,13 +28,11 @@ from twin.model.recovery import Autosaver, RecoveryStore
 from twin.render.edit_layer import EditLayer
 from twin.ui.describe import Loads
 from twin.ui.edit_actions import EditActions
+from twin.ui.edit_docks import EditDocks
 from twin.ui.edit_files import EditFiles
 from twin.ui.edit_mouse import EditMouse
 from twin.ui.edit_ops import EditOps
-from twin.ui.edit_panel import EditPanel
 from twin.ui.edit_thermal import EditThermal
-from twin.ui.palette import CatalogPalette
-from twin.ui.problems import ProblemsPanel
 from twin.ui.undo import UndoAdapter
 
 log = logging.getLogger(__name__)
@@ -94,7 +92,6 @@ class Editor(QObject):
         self.pitch_m: float | None = None  # None: the hall's tile pitch
         self._rebuilding = False
         self._selecting = False
-        self._docks_sized = False
         self._autosave_timer = QTimer(self, interval=AUTOSAVE_TICK_MS)
         self._autosave_timer.timeout.connect(self.autosave_tick)
         self.group = QUndoGroup(self)
@@ -103,7 +100,12 @@ class Editor(QObject):
         self.files = EditFiles(self)
         self.mouse = EditMouse(self)
         self.ops = EditOps(self)
-        self._build_docks()
+        self.docks = EditDocks(self)
+        d = self.docks  # its widgets and docks, also by their names here
+        self.problems, self.palette, self.panel = d.problems, d.palette, d.panel
+        self.history_view = d.history_view
+        self.problems_dock, self.history_dock = d.problems_dock, d.history_dock
+        self.palette_dock, self.panel_dock = d.palette_dock, d.panel_dock
         self.actions = EditActions(self)
         window.plotter.installEventFilter(self)
         window.plotter.setAcceptDrops(True)
@@ -115,30 +117,6 @@ class Editor(QObject):
         QTimer.singleShot(0, self.files.offer_crashed)
 
     # ------------------------------------------------------------------ UI
-    def _build_docks(self) -> None:
-        w = self.window
-        area = Qt.DockWidgetArea
-        self.problems = ProblemsPanel(w)
-        self.problems.activated.connect(self.select_ids)
-        self.problems_dock = w.add_dock(self.problems, "Problems", area.BottomDockWidgetArea)
-        self.history_view = QUndoView(self.group, w)
-        self.history_view.setEmptyLabel("<opened>")
-        self.history_dock = w.add_dock(self.history_view, "History", area.RightDockWidgetArea)
-        self.palette = CatalogPalette(w)
-        self.palette_dock = w.add_dock(self.palette, "Catalog", area.LeftDockWidgetArea)
-        self.panel = EditPanel(w)
-        self.panel_dock = w.add_dock(self.panel, "Edit", area.RightDockWidgetArea)
-        xy = self.panel.x, self.panel.y
-        for spin in xy:
-            spin.valueChanged.connect(lambda _v: self.ops.move_to((xy[0].value(), xy[1].value())))
-        self.panel.rotation.valueChanged.connect(self.ops.set_rotation)
-        self.panel.snap.valueChanged.connect(self.set_pitch)
-        for dock in self._docks():
-            dock.hide()
-
-    def _docks(self):
-        return (self.problems_dock, self.history_dock, self.palette_dock, self.panel_dock)
-
     def update_actions(self) -> None:
         self.actions.update()
 
@@ -164,11 +142,7 @@ class Editor(QObject):
                 QMessageBox.warning(self.window, "Cannot edit", str(exc))
                 on = False
         self.active = on
-        for dock in self._docks():
-            dock.setVisible(on)
-        if on and not self._docks_sized:
-            self._docks_sized = True
-            self.window.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
+        self.docks.show(on)
         if not on:
             self.mouse.clear()
             if self.layer is not None:
@@ -387,23 +361,7 @@ class Editor(QObject):
         return self.window.solver.service.wait(msecs / 1000)
 
     def refresh_panel(self) -> None:
-        panel = self.panel
-        if not self.active or self.doc is None:
-            panel.selection.setText("Edit mode off (Edit › Edit Layout, Ctrl+E)")
-            panel.show_pose(None, None)
-            panel.thermal.setText("")
-            return
-        if not self.selected:
-            panel.selection.setText("No rack selected: click a rack, shift-drag to box-select")
-            panel.show_pose(None, None)
-        else:
-            fac = self.doc.facility
-            i = [fac.rack_index[r] for r in self.selected]
-            more = f" (+{len(i) - 1} more)" if len(i) > 1 else ""
-            panel.selection.setText(f"Selected: {self.selected[-1]}{more}")
-            xy = tuple(fac.rack_center_m[i[-1], :2]) if len(i) == 1 else None
-            panel.show_pose(xy, float(fac.rack_rotation_deg[i[-1]]))
-        panel.thermal.setText(self.thermal.text(self.selected))
+        self.docks.refresh_panel()
 
     # ------------------------------------------------------------------ snapping
     def pitch(self, hall: int = 0) -> float:
@@ -423,9 +381,7 @@ class Editor(QObject):
 
     def _update_pitch_ui(self) -> None:
         self.actions.show_pitch(self.pitch_m)
-        self.panel.snap.blockSignals(True)
-        self.panel.snap.setValue(self.pitch())
-        self.panel.snap.blockSignals(False)
+        self.docks.show_pitch(self.pitch())
 
     # ------------------------------------------------------------------ files
     def save(self) -> bool:

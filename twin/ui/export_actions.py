@@ -1,9 +1,8 @@
 """File menu exports that need a recording: the incident report (self-contained HTML) and the
-history of the selected item as CSV. (The 3D view as PNG is File › Export Image….)"""
+history of the selected item as CSV or Parquet. (The 3D view as PNG is File › Export Image….)"""
 
 from __future__ import annotations
 
-import datetime as dt
 from pathlib import Path
 
 from PySide6.QtCore import Qt
@@ -34,12 +33,12 @@ class Exports:
         self.act_history = reg.add(
             Action(
                 "file.export_history",
-                "Export Selection &History (CSV)…",
+                "Export Selection &History…",
                 "File",
                 "3_export",
                 2,
                 self.history_dialog,
-                tip="Write the selected item's recorded history as CSV",
+                tip="Write the selected item's recorded history as CSV or Parquet",
             )
         )
 
@@ -105,33 +104,33 @@ class Exports:
         from twin.ui.describe import item_id
 
         name = item_id(self.window.facility, *sel).replace("/", "_")
-        path, _ = QFileDialog.getSaveFileName(
-            self.window, "Export Selection History", f"{name}.csv", "CSV (*.csv)"
+        from twin.recording.history_export import FORMATS
+
+        filters = ";;".join(f"{fmt} (*{suffix})" for suffix, fmt in FORMATS.items())
+        path, chosen = QFileDialog.getSaveFileName(
+            self.window, "Export Selection History", f"{name}.csv", filters
         )
-        if path:
+        if not path:
+            return
+        if Path(path).suffix.lower() not in FORMATS:  # no suffix typed: the chosen filter's
+            path += next((s for s, f in FORMATS.items() if chosen.startswith(f)), ".csv")
+        try:
             self.export_history(path)
+        except (OSError, ValueError) as exc:
+            QMessageBox.warning(self.window, "Export Selection History", str(exc))
 
     def export_history(self, path: str | Path) -> int:
-        """Write the selected item's whole recorded history; returns the number of rows."""
-        from twin.whatif.export import write_csv
+        """Write the selected item's whole recorded history (CSV or Parquet, by ``path``'s
+        suffix); returns the number of rows."""
+        from twin.recording.history_export import history_table, write_history
+        from twin.ui.describe import item_id
 
         rec = self._recording()
         kind, index = self._selection()
-        times, values = rec.history(kind, index)
-        names = list(values)
-        rows = [
-            {
-                "time_utc": dt.datetime.fromtimestamp(float(t), dt.UTC).isoformat(),
-                "t_s": round(float(t) - rec.start_s, 3),
-                **{
-                    n: (None if v != v else float(v)) for n, v in ((n, values[n][k]) for n in names)
-                },
-            }
-            for k, t in enumerate(times)
-        ]
-        write_csv(path, rows)
-        self.window.statusBar().showMessage(f"{len(rows)} rows written to {path}", 6000)
-        return len(rows)
+        table = history_table(rec, kind, index, item_id(self.window.facility, kind, index))
+        n = write_history(table, path)
+        self.window.statusBar().showMessage(f"{n} rows written to {path}", 6000)
+        return n
 
 
 def install(window) -> Exports:

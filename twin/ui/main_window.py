@@ -57,36 +57,8 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         #: plays or pauses itself); otherwise live updates are held or released.
         self.pause_handlers: list[Callable[[], bool]] = []
 
-        # no periodic redraw: the scene renders after each change, and a 5 Hz redraw of a large
-        # hall under software OpenGL starves the background thermal solve of CPU
-        self.plotter = QtInteractor(self, auto_update=False)
-        self.plotter.enable_anti_aliasing("fxaa")
-        self.setCentralWidget(self.plotter)
-        # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
-        # scene draws its far level while the camera moves; a click picks, a double click
-        # flies to the item
-        self.navigation = Navigation(
-            self.plotter,
-            on_motion=self._camera_moving,
-            on_click=self.pick_at,
-            on_double_click=self.fly_to,
-        )
-
-        self.action_registry = ActionRegistry(self)
-        self.menus = self.action_registry.menus
-        self.toolbars = self.action_registry.toolbars
-        self.docks: dict[str, QDockWidget] = {}
-        self.tree = FacilityTree(self)
-        self.inspector = Inspector(self)
-        window_actions.declare(self)
-        self.recent = RecentFiles(self.settings, self.menus["File/Open Recent"], self.open_layout)
-        self.add_dock(self.tree, "Facility", Qt.DockWidgetArea.LeftDockWidgetArea, "facility")
-        self.add_dock(
-            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, "inspector"
-        )
-        self.resizeDocks(
-            [self.docks["facility"], self.docks["inspector"]], [300, 420], Qt.Orientation.Horizontal
-        )
+        self._build_view()
+        self._build_panels()
         self._build_status()
         self._bind_view()
 
@@ -104,6 +76,41 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         #: the one background solver of this window (thermal view, editor, what-if)
         self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
+
+    def _build_view(self) -> None:
+        """The 3D view in the middle and how the mouse moves its camera."""
+        # no periodic redraw: the scene renders after each change, and a 5 Hz redraw of a large
+        # hall under software OpenGL starves the background thermal solve of CPU
+        self.plotter = QtInteractor(self, auto_update=False)
+        self.plotter.enable_anti_aliasing("fxaa")
+        self.setCentralWidget(self.plotter)
+        # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
+        # scene draws its far level while the camera moves; a click picks, a double click
+        # flies to the item
+        self.navigation = Navigation(
+            self.plotter,
+            on_motion=self._camera_moving,
+            on_click=self.pick_at,
+            on_double_click=self.fly_to,
+        )
+
+    def _build_panels(self) -> None:
+        """Menus, toolbars and actions; the Facility tree and the Inspector docks."""
+        self.action_registry = ActionRegistry(self)
+        self.menus = self.action_registry.menus
+        self.toolbars = self.action_registry.toolbars
+        self.docks: dict[str, QDockWidget] = {}
+        self.tree = FacilityTree(self)
+        self.inspector = Inspector(self)
+        window_actions.declare(self)
+        self.recent = RecentFiles(self.settings, self.menus["File/Open Recent"], self.open_layout)
+        self.add_dock(self.tree, "Facility", Qt.DockWidgetArea.LeftDockWidgetArea, "facility")
+        self.add_dock(
+            self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, "inspector"
+        )
+        self.resizeDocks(
+            [self.docks["facility"], self.docks["inspector"]], [300, 420], Qt.Orientation.Horizontal
+        )
 
     # ------------------------------------------------------------------ extension API
     def add_dock(

@@ -205,8 +205,8 @@ class PluginsExtension:
     """The window's plugin menus (``window.extensions["plugins_ui"]``)."""
 
     def __init__(self, window: MainWindow):
-        self.window = w = window
-        reg = w.action_registry
+        self.window = window
+        reg = window.action_registry
         self.act_connect = reg.add(
             Action(
                 "file.connect_plugin",
@@ -218,6 +218,15 @@ class PluginsExtension:
                 tip="Show telemetry from an installed source plugin",
             )
         )
+        self._add_import_export(reg)
+        reg.add(Action("help.plugins", "&Plugins…", "Help", "1_help", 1, self.show_plugins))
+        self._add_colourings(reg)
+        window.view.events.design_colouring.connect(self._on_colouring)
+        window.frame_shown.connect(self._on_frame)
+
+    def _add_import_export(self, reg) -> None:
+        """File › Import and File › Export To: one item per installed importer or exporter
+        (greyed out when there is none); titles are read when a menu opens."""
         self.import_menu = reg.add_submenu(Submenu("File/Import", "&Import", "3_export", 1))
         self.export_menu = reg.add_submenu(Submenu("File/Export To", "E&xport To", "3_export", 2))
         for i, name in enumerate(plugins.names(plugins.IMPORTERS)):
@@ -248,8 +257,9 @@ class PluginsExtension:
         self.export_menu.aboutToShow.connect(lambda: _titles(self.export_menu, plugins.EXPORTERS))
         self.import_menu.setEnabled(bool(self.import_menu.actions()))
         self.export_menu.setEnabled(bool(self.export_actions))
-        reg.add(Action("help.plugins", "&Plugins…", "Help", "1_help", 1, self.show_plugins))
-        view = w.view
+
+    def _add_colourings(self, reg) -> None:
+        """View › Colour By: one exclusive item per installed colour-mode plugin."""
         self.colour_actions: dict[str, QAction] = {
             name: reg.add(
                 Action(
@@ -264,8 +274,6 @@ class PluginsExtension:
             )
             for i, name in enumerate(colour_modes.plugin_modes())
         }
-        view.events.design_colouring.connect(self._on_colouring)
-        w.frame_shown.connect(self._on_frame)
 
     @property
     def colouring(self) -> str | None:

@@ -166,6 +166,73 @@ def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: Wha
     )
 
 
+class _FailedHall:
+    """The hall with the failures applied: its airflow re-solved with the failed units stopped
+    and the dark racks' fans off, the GPUs it follows with their governor, and where each
+    GPU's coolant comes from (the air at its inlet, or its CDU's supply)."""
+
+    def __init__(
+        self,
+        fac: Facility,
+        start: StartState,
+        baseline: Baseline,
+        failures: Failures,
+        rack_dark: np.ndarray,
+        dt_s: float,
+    ) -> None:
+        self.fac = fac
+        airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
+        failed_units = baseline.off_units + failures.air_units
+        model = ThermalModel(
+            fac, baseline.hall, baseline.cell_m, failed=failed_units, rack_airflow_m3s=airflow
+        )
+        self.hm = hm = model.heat
+        t_cells = baseline.result.air_c.ravel()[hm.cells]
+        t_cells = np.where(np.isfinite(t_cells), t_cells, np.nanmean(t_cells))
+        self.rack_w = np.where(rack_dark, 0.0, start.rack_power_w)
+        self.state = HeatState(
+            t_cells, hm.sources(t_cells, hm.rack_dt(fac.air_heat_w(self.rack_w)))
+        )
+        self.stepper = ImplicitStepper(hm, dt_s)
+        self.probe = InletProbe(fac, hm)
+        self.gpus = gpus = self.probe.gpus
+        self.live = ~rack_dark[fac.gpu_rack[gpus]]
+        self.demand = np.where(self.live, start.gpu_power_w[gpus], 0.0)
+        self.gov = GpuGovernor.for_gpus(fac, gpus, baseline.gpu_temp_c[gpus])
+        self.gov.off |= ~self.live
+        self.cdu_on = fac.cdu_on.copy()
+        for c in failures.cdus:
+            self.cdu_on[fac.cdu_index[c]] = False
+        self.g_rack = fac.gpu_rack[gpus]
+        self.g_cdu = fac.rack_cdu[self.g_rack]
+        self.liquid = fac.gpu_liquid[gpus] & (self.g_cdu >= 0)
+
+    def step(self, drawn: np.ndarray, dt_s: float):
+        """One time step, the racks' heat following what their GPUs drew: (hottest inlet per
+        rack, what the GPUs draw now, their slowdown and shutdown times within the step)."""
+        fac = self.fac
+        cut = np.bincount(self.g_rack, self.demand - drawn, minlength=fac.n_racks)
+        now_w = np.maximum(self.rack_w - cut, 0.0)
+        self.state, _ = self.stepper.step(self.state, fac.air_heat_w(now_w))
+        mean, mx = self.probe.rack_inlets_c(self.state.t_cells)
+        coolant = self.probe.gpu_air_c(self.state.t_cells, mean)
+        if self.liquid.any():
+            _, sup, _ = cdu_temps(fac, now_w, self.cdu_on)
+            coolant = np.where(self.liquid, sup[np.maximum(self.g_cdu, 0)], coolant)
+        drawn, t_slow, t_shut = self.gov.step(coolant, self.demand, dt_s)
+        return mx, drawn, t_slow, t_shut
+
+    def unit_load_w(self) -> np.ndarray:
+        """Heat each air unit of the hall removes now."""
+        hm, state = self.hm, self.state
+        ret = hm.W_ret @ state.t_cells
+        return hm.rho_cp * hm.unit_flow * (ret - state.t_src[len(hm.grid.rack_ids) : hm.plenum])
+
+    def throttling(self) -> int:
+        gov = self.gov
+        return int((~gov.off & (gov.temp_c >= gov.slowdown_c - 1e-6)).sum())
+
+
 def _transient(
     fac: Facility,
     start: StartState,
@@ -176,67 +243,32 @@ def _transient(
     res: WhatIfResult,
 ) -> None:
     """Step the hall from the baseline with the failures applied, filling ``res``. Loops over
-    time steps only; each step is vectorised over cells, racks and GPUs. Longer than our
-    usual limit: one time loop with its bookkeeping, which split up would pass a dozen
-    arrays between the pieces."""
-    hall = baseline.hall
-    airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
-    failed_units = baseline.off_units + failures.air_units
-    model = ThermalModel(fac, hall, baseline.cell_m, failed=failed_units, rack_airflow_m3s=airflow)
-    hm = model.heat
-    t_cells = baseline.result.air_c.ravel()[hm.cells]
-    t_cells = np.where(np.isfinite(t_cells), t_cells, np.nanmean(t_cells))
-    rack_w = np.where(rack_dark, 0.0, start.rack_power_w)
-    state = HeatState(t_cells, hm.sources(t_cells, hm.rack_dt(fac.air_heat_w(rack_w))))
-    stepper = ImplicitStepper(hm, opts.dt_s)
-    probe = InletProbe(fac, hm)
-    gpus = probe.gpus
-    live = ~rack_dark[fac.gpu_rack[gpus]]
-    demand = np.where(live, start.gpu_power_w[gpus], 0.0)
-    gov = GpuGovernor.for_gpus(fac, gpus, baseline.gpu_temp_c[gpus])
-    gov.off |= ~live
-    cdu_on = fac.cdu_on.copy()
-    for c in failures.cdus:
-        cdu_on[fac.cdu_index[c]] = False
-    g_rack = fac.gpu_rack[gpus]
-    g_cdu = fac.rack_cdu[g_rack]
-    liquid = fac.gpu_liquid[gpus] & (g_cdu >= 0)
+    time steps only; each step is vectorised over cells, racks and GPUs."""
+    hall = _FailedHall(fac, start, baseline, failures, rack_dark, opts.dt_s)
+    gov, live = hall.gov, hall.live
     n_steps = int(np.ceil(opts.duration_s / opts.dt_s - 1e-9))
-    racks = hm.grid.rack_ids
+    racks = hall.hm.grid.rack_ids
     times = np.arange(n_steps + 1) * opts.dt_s
     inlet_series = np.empty((n_steps + 1, len(racks)))
     throttling = np.zeros(n_steps + 1, dtype=np.int64)
     shut = np.zeros(n_steps + 1, dtype=np.int64)
-    unit_load = np.zeros((n_steps + 1, len(hm.grid.unit_ids)))
-    _, inlet_series[0] = probe.rack_inlets_c(state.t_cells)
-    unit_load[0] = baseline.result.air_unit_load_w[hm.grid.unit_ids]
+    unit_load = np.zeros((n_steps + 1, len(hall.hm.grid.unit_ids)))
+    _, inlet_series[0] = hall.probe.rack_inlets_c(hall.state.t_cells)
+    unit_load[0] = baseline.result.air_unit_load_w[hall.hm.grid.unit_ids]
     slow_at = np.where(live & (gov.temp_c >= gov.slowdown_c - 1e-6), 0.0, np.inf)
-    shut_at = np.full(len(gpus), np.inf)
+    shut_at = np.full(len(hall.gpus), np.inf)
     throttling[0] = int((slow_at == 0).sum())
-    drawn = demand.copy()
+    drawn = hall.demand.copy()
     for k in range(1, n_steps + 1):
-        # the racks' heat follows what their GPUs actually draw
-        cut = np.bincount(g_rack, demand - drawn, minlength=fac.n_racks)
-        now_w = np.maximum(rack_w - cut, 0.0)
-        state, _ = stepper.step(state, fac.air_heat_w(now_w))
-        mean, mx = probe.rack_inlets_c(state.t_cells)
-        coolant = probe.gpu_air_c(state.t_cells, mean)
-        if liquid.any():
-            _, sup, _ = cdu_temps(fac, now_w, cdu_on)
-            coolant = np.where(liquid, sup[np.maximum(g_cdu, 0)], coolant)
-        drawn, t_slow, t_shut = gov.step(coolant, demand, opts.dt_s)
+        mx, drawn, t_slow, t_shut = hall.step(drawn, opts.dt_s)
         t_prev = times[k - 1]
         slow_at = np.where(np.isinf(slow_at) & np.isfinite(t_slow), t_prev + t_slow, slow_at)
         shut_at = np.where(np.isinf(shut_at) & np.isfinite(t_shut), t_prev + t_shut, shut_at)
         inlet_series[k] = mx
-        throttling[k] = int((~gov.off & (gov.temp_c >= gov.slowdown_c - 1e-6)).sum())
+        throttling[k] = hall.throttling()
         shut[k] = int((gov.off & live).sum())
-        ret = hm.W_ret @ state.t_cells
-        unit_load[k] = hm.rho_cp * hm.unit_flow * (ret - state.t_src[len(racks) : hm.plenum])
-    res.gpu_slowdown_s[gpus] = np.where(live, slow_at, np.nan)
-    res.gpu_shutdown_s[gpus] = np.where(live, shut_at, np.nan)
-    res.gpu_final_c[gpus] = gov.temp_c
-    res.gpu_peak_c[gpus] = np.maximum(gov.temp_c, baseline.gpu_temp_c[gpus])
+        unit_load[k] = hall.unit_load_w()
+    _gpu_results(res, hall, baseline, slow_at, shut_at)
     res.rack_recommended_s[racks] = _first_above(times, inlet_series, A1_RECOMMENDED_C[1])
     res.rack_allowable_s[racks] = _first_above(times, inlet_series, A1_ALLOWABLE_C[1])
     with np.errstate(invalid="ignore"):
@@ -244,6 +276,22 @@ def _transient(
     res.rack_peak_inlet_c[racks] = np.where(np.isfinite(peak), peak, np.nan)
     res.set_series(times, inlet_series, throttling, shut, unit_load)
     res.thermal_run = True
+
+
+def _gpu_results(
+    res: WhatIfResult,
+    hall: _FailedHall,
+    baseline: Baseline,
+    slow_at: np.ndarray,
+    shut_at: np.ndarray,
+) -> None:
+    """Each followed GPU's slowdown and shutdown times (NaN for GPUs in dark racks), its final
+    and peak temperatures."""
+    gpus, live, gov = hall.gpus, hall.live, hall.gov
+    res.gpu_slowdown_s[gpus] = np.where(live, slow_at, np.nan)
+    res.gpu_shutdown_s[gpus] = np.where(live, shut_at, np.nan)
+    res.gpu_final_c[gpus] = gov.temp_c
+    res.gpu_peak_c[gpus] = np.maximum(gov.temp_c, baseline.gpu_temp_c[gpus])
 
 
 def _first_above(times: np.ndarray, series: np.ndarray, limit: float) -> np.ndarray:
