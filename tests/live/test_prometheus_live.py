@@ -96,6 +96,9 @@ def test_record_history_and_replay(facility, prometheus, tmp_path):
     layout = tmp_path / "live.yaml"
     layout.write_text(layout_text())
     out = tmp_path / "incident.h5"
+    # the recording spans the last 4 s: wait until the server has scraped that long (run
+    # first in the module, the fixture hands over a server only two scrapes old)
+    prometheus.wait_for_samples("count_over_time(DCGM_FI_DEV_GPU_TEMP[6s]) >= 5", count=32)
     end = time.time() - 1
     start = end - 4
     rc = main(
