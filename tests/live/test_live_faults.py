@@ -1,9 +1,12 @@
 """Live sources against servers that misbehave: never answer, answer too slowly, answer with
-HTTP errors or garbage, want credentials. The source must back off, report, and never hang."""
+HTTP errors or garbage, want credentials. The source must back off, report, and never hang.
+Also the Prometheus client's pieces that need no server: durations, range chunking, ready()."""
 
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -15,7 +18,13 @@ from dcgm_exporter import Exporter, ExporterState, Host, temp_of
 from live_support import wait_until
 
 from twin.telemetry.live_http import Credentials, HttpClient, LiveError, split_url
-from twin.telemetry.prometheus import PrometheusSource
+from twin.telemetry.prometheus import (
+    PrometheusClient,
+    PrometheusQueries,
+    PrometheusSource,
+    fetch_range,
+    parse_duration,
+)
 from twin.telemetry.scrape import ScrapeSource
 from twin.telemetry.source import SourceState
 
@@ -300,3 +309,87 @@ def test_scrape_rejects_promql_overrides(tmp_path):
     fac = facility_from_text(text)
     with pytest.raises(ValueError, match="plain metric names"):
         ScrapeSource(fac, "127.0.0.1:9400")
+
+
+# ---- the client's pieces that need no server: bad durations, how a range is cut into
+# queries (the spans asked for, counted by hand), ready() where nothing listens
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("250ms", 0.25),
+        ("15s", 15.0),
+        ("1m", 60.0),
+        ("1.5m", 90.0),
+        ("2h", 7200.0),
+        ("1d", 86400.0),
+        ("1w", 7 * 86400.0),
+        (" 30 ", 30.0),
+        ("42", 42.0),
+        (7, 7.0),
+        (2.5, 2.5),
+    ],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["", "m", "5x", "1.2.3s", "s5"])
+def test_a_bad_duration_says_what_it_wants(bad):
+    want = rf"^not a duration: {re.escape(repr(bad))} \(want e\.g\. 15s, 1m, 2h\)$"
+    with pytest.raises(ValueError, match=want):
+        parse_duration(bad)
+
+
+class RangeServer:
+    """Answers ``query_range`` like Prometheus for one series (A01-01, gpu 0) with a sample
+    at every step of the span asked for, and keeps the spans."""
+
+    def __init__(self):
+        self.spans: list[tuple[float, float, float]] = []
+
+    def query_range(self, expr: str, start: float, end: float, step_s: float) -> bytes:
+        self.spans.append((start, end, step_s))
+        n = int(round((end - start) / step_s)) + 1
+        values = [[start + k * step_s, "50"] for k in range(n)]
+        result = [{"metric": {"Hostname": "A01-01", "gpu": "0"}, "values": values}]
+        body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+        return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("points", "chunks"),
+    [
+        # 3 steps per chunk: 100-102, then the last step alone
+        (3, [(100.0, 102.0), (103.0, 103.0)]),
+        # 1 step per chunk (less than one sample per GPU per chunk still makes progress)
+        (1, [(100.0, 100.0), (101.0, 101.0), (102.0, 102.0), (103.0, 103.0)]),
+        # 2 steps per chunk
+        (2, [(100.0, 101.0), (102.0, 103.0)]),
+    ],
+)
+def test_range_is_cut_into_chunks_of_whole_steps(facility, points, chunks):
+    server = RangeServer()
+    queries = PrometheusQueries(facility)
+    per_chunk = points * facility.n_gpus if points > 1 else facility.n_gpus - 1
+    frames = list(
+        fetch_range(server, queries, 100.0, 103.0, 1.0, samples_per_chunk=per_chunk, events=False)
+    )
+    assert [f.time_s for f in frames] == [100.0, 101.0, 102.0, 103.0]
+    # every metric and violation counter is asked for each chunk, over the same spans
+    per_query = len(queries.metrics) + len(queries.violations)
+    assert len(server.spans) == per_query * len(chunks)
+    assert sorted(set(server.spans)) == [(a, b, 1.0) for a, b in chunks]
+    gpu0 = facility.gpu_of("A01-01", 0)
+    for f in frames:
+        assert f.gpu["temp_c"][gpu0] == 50.0
+        assert np.isnan(np.delete(f.gpu["temp_c"], gpu0)).all()
+
+
+def test_ready_is_false_where_nothing_listens():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = PrometheusClient.connect(f"http://127.0.0.1:{port}", env={}, timeout_s=2.0)
+    assert client.ready() is False
