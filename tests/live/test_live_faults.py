@@ -17,11 +17,15 @@ import pytest
 from dcgm_exporter import Exporter, ExporterState, Host, temp_of
 from live_support import wait_until
 
+from twin.telemetry.dcgm import ResponseError
+from twin.telemetry.live_base import PollResult
 from twin.telemetry.live_http import Credentials, HttpClient, LiveError, split_url
 from twin.telemetry.prometheus import (
     PrometheusClient,
     PrometheusQueries,
     PrometheusSource,
+    _parallel,
+    fetch_instant,
     fetch_range,
     parse_duration,
 )
@@ -393,3 +397,117 @@ def test_ready_is_false_where_nothing_listens():
         port = s.getsockname()[1]
     client = PrometheusClient.connect(f"http://127.0.0.1:{port}", env={}, timeout_s=2.0)
     assert client.ready() is False
+
+
+def test_an_impossible_evaluation_time_is_refused_and_named(facility, fake):
+    def epoch_one(query, headers):  # every answer evaluated at 1970-01-01T00:00:01
+        if "DCGM_FI_DEV_GPU_TEMP" in query and not query.startswith("max(timestamp("):
+            return 200, vector([{"metric": {"Hostname": "A01-01", "gpu": "0"}, "value": [1, "50"]}])
+        return good_answer(query, headers)
+
+    server = fake(epoch_one)
+    client = PrometheusClient.connect(server.url, env={})
+    with pytest.raises(ResponseError, match=r"^server sent an impossible evaluation time \(1"):
+        fetch_instant(client, PrometheusQueries(facility), workers=1)
+
+
+def test_parallel_calls_keep_each_answer_or_exception_in_its_slot():
+    seen = []
+
+    def ok(v):
+        def call():
+            seen.append(threading.current_thread().daemon)
+            return v
+
+        return call
+
+    def bad():
+        raise LiveError("rejected", status=400)  # client side: the others carry on
+
+    out = _parallel([ok(1), bad, ok(3), ok(4)], workers=2)
+    assert out[0] == 1 and out[2] == 3 and out[3] == 4
+    assert isinstance(out[1], LiveError) and str(out[1]) == "rejected"
+    assert seen == [True, True, True]  # on daemon threads: a hung request never holds up exit
+
+
+def test_a_server_error_fails_the_queries_still_waiting():
+    """Two workers: the first call finds the server down while the second is still busy; the
+    two queued calls are not sent and get the same error."""
+    called = []
+    down = LiveError("connection refused")
+
+    def fail():
+        time.sleep(0.05)
+        raise down
+
+    def slow():
+        time.sleep(0.5)
+        return "slow"
+
+    def queued(k):
+        return lambda: called.append(k) or k
+
+    out = _parallel([fail, slow, queued(2), queued(3)], workers=2)
+    assert out[0] is down and out[2] is down and out[3] is down
+    assert out[1] in ("slow", down) and called == []
+
+
+def test_range_arguments_are_checked(facility):
+    queries = PrometheusQueries(facility)
+    with pytest.raises(ValueError, match="^step must be positive$"):
+        list(fetch_range(RangeServer(), queries, 100.0, 103.0, 0.0))
+    with pytest.raises(ValueError, match="^end is before start$"):
+        list(fetch_range(RangeServer(), queries, 103.0, 100.0, 1.0))
+
+
+def _backfill_source(facility, backfill_s: float) -> PrometheusSource:
+    source = PrometheusSource(
+        facility, "http://127.0.0.1:9", backfill_s=backfill_s, backfill_step_s=1.0, env={}
+    )
+    source.client = RangeServer()  # only range queries are asked for here
+    return source
+
+
+def _polled(sample_time_s: float) -> PollResult:
+    return PollResult(frame=None, stats=None, gpus_with_data=1, sample_time_s=sample_time_s)
+
+
+def test_reconnecting_fills_the_gap_one_step_inside_each_end(facility):
+    end = float(round(time.time()))
+    source = _backfill_source(facility, backfill_s=3.0)
+    source._reconnected(end - 10.0, _polled(end))  # an outage since 10 s before the newest
+    times = [f.time_s for f in source.drain_backfill()]
+    assert times == [end - 9.0 + k for k in range(9)]
+    assert {(a, b) for a, b, _ in source.client.spans} == {(end - 9.0, end - 1.0)}
+    assert source.status().last_error == ""
+
+
+def test_backfill_at_start_reaches_back_backfill_s(facility):
+    end = time.time()
+    source = _backfill_source(facility, backfill_s=5.0)
+    source._reconnected(None, _polled(end))
+    times = [f.time_s for f in source.drain_backfill()]
+    assert len(times) in (3, 4) and times[0] == pytest.approx(end - 4.0, abs=0.5)
+    # without a back-fill window a first connection fetches nothing
+    source = _backfill_source(facility, backfill_s=0.0)
+    source._reconnected(None, _polled(end))
+    assert source.client.spans == [] and source.drain_backfill() == []
+
+
+def test_a_gap_shorter_than_two_steps_is_not_fetched(facility):
+    end = time.time()
+    source = _backfill_source(facility, backfill_s=3.0)
+    source._reconnected(end - 1.5, _polled(end))
+    assert source.client.spans == [] and source.drain_backfill() == []
+    assert source.status().last_error == ""
+
+
+def test_a_failed_backfill_is_counted_with_its_reason(facility):
+    class Down:
+        def query_range(self, *args):
+            raise LiveError("connection refused")
+
+    source = _backfill_source(facility, backfill_s=3.0)
+    source.client = Down()
+    source._reconnected(time.time() - 10.0, _polled(time.time()))
+    assert source.status().last_error == "back-fill failed: connection refused"
