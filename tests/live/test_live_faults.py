@@ -19,7 +19,7 @@ from live_support import wait_until
 
 from twin.telemetry.dcgm import ResponseError
 from twin.telemetry.live_base import PollResult
-from twin.telemetry.live_http import Credentials, HttpClient, LiveError, split_url
+from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError, split_url
 from twin.telemetry.prometheus import (
     PrometheusClient,
     PrometheusQueries,
@@ -41,14 +41,25 @@ class FakePrometheus:
         self.respond = respond
         self.release = threading.Event()
         self.requests = 0
+        self.forms: list[dict] = []  # every request's form fields
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 n = int(self.headers.get("Content-Length", 0))
                 form = parse_qs(self.rfile.read(n).decode())
-                fake.requests += 1
-                out = fake.respond(form.get("query", [""])[0], self.headers)
+                with fake._lock:
+                    fake.requests += 1
+                    fake.forms.append(form)
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    out = fake.respond(form.get("query", [""])[0], self.headers)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 if out == "hang":
                     fake.release.wait(30)
                     return
@@ -511,3 +522,34 @@ def test_a_failed_backfill_is_counted_with_its_reason(facility):
     source.client = Down()
     source._reconnected(time.time() - 10.0, _polled(time.time()))
     assert source.status().last_error == "back-fill failed: connection refused"
+
+
+def test_a_query_at_a_time_sends_it_to_the_millisecond(facility, fake):
+    server = fake(good_answer)
+    client = PrometheusClient.connect(server.url, env={})
+    client.query("up", at=1_700_000_000.12345)
+    client.query("up")
+    assert server.forms[0] == {"query": ["up"], "time": ["1700000000.123"]}
+    assert server.forms[1] == {"query": ["up"]}  # no time: the server's now
+
+
+def test_the_answers_of_one_poll_share_one_byte_budget(facility, fake):
+    server = fake(good_answer)
+    client = PrometheusClient.connect(server.url, env={})
+    size = len(good_answer("DCGM_FI_DEV_GPU_TEMP", {})[1])
+    budget = ByteBudget(limit=int(1.5 * size))
+    client.query("DCGM_FI_DEV_GPU_TEMP", budget=budget)  # one answer fits
+    with pytest.raises(LiveError, match=r"larger than .* MiB in total for one poll"):
+        client.query("DCGM_FI_DEV_GPU_TEMP", budget=budget)  # two do not
+
+
+def test_a_source_polls_with_its_number_of_workers(facility, fake):
+    def slow(query, headers):
+        time.sleep(0.05)
+        return good_answer(query, headers)
+
+    for workers, most in ((1, 1), (3, 3)):
+        server = fake(slow)
+        source = PrometheusSource(facility, server.url, workers=workers, env={})
+        source.poll_once()
+        assert server.max_in_flight == most, workers
