@@ -17,6 +17,7 @@ import pytest
 from dcgm_exporter import Exporter, ExporterState, Host, temp_of
 from live_support import wait_until
 
+from twin.model.frame import THROTTLE_SW_THERMAL
 from twin.telemetry.dcgm import ResponseError
 from twin.telemetry.live_base import PollResult
 from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError, split_url
@@ -553,3 +554,32 @@ def test_a_source_polls_with_its_number_of_workers(facility, fake):
         source = PrometheusSource(facility, server.url, workers=workers, env={})
         source.poll_once()
         assert server.max_in_flight == most, workers
+
+
+def test_queries_keep_only_the_mapping_labels(facility):
+    """Each metric is wrapped in max by (host labels, gpu label, UUID label): the server drops
+    every other label and merges duplicate series; the throttle reasons under either name."""
+    by = "max by (Hostname, hostname, gpu, UUID) "
+    q = PrometheusQueries(facility)
+    assert q.metrics["temp_c"] == by + "(DCGM_FI_DEV_GPU_TEMP)"
+    assert q.metrics["throttle"] == (
+        by + '({__name__=~"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS|DCGM_FI_DEV_CLOCKS_EVENT_REASONS"})'
+    )
+    assert q.violations[THROTTLE_SW_THERMAL] == by + "(rate(DCGM_FI_DEV_THERMAL_VIOLATION[2m]))"
+    assert q.newest_sample == "max(timestamp(DCGM_FI_DEV_GPU_TEMP))"
+    plain = PrometheusQueries(facility, aggregate=False, violation_window="5m")
+    assert plain.metrics["temp_c"] == "DCGM_FI_DEV_GPU_TEMP"
+    assert plain.violations[THROTTLE_SW_THERMAL] == "rate(DCGM_FI_DEV_THERMAL_VIOLATION[5m])"
+
+
+def test_the_url_comes_from_the_environment_when_not_given():
+    client = PrometheusClient.connect(env={"TWIN_PROMETHEUS_URL": "http://prom.example:9090"})
+    assert client.url == "http://prom.example:9090"
+    given = PrometheusClient.connect(
+        "http://other:9090", env={"TWIN_PROMETHEUS_URL": "http://prom.example:9090"}
+    )
+    assert given.url == "http://other:9090"
+    with pytest.raises(
+        ValueError, match="^no Prometheus URL: pass one or set TWIN_PROMETHEUS_URL$"
+    ):
+        PrometheusClient.connect(env={})
