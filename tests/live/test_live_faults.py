@@ -440,6 +440,8 @@ def test_parallel_calls_keep_each_answer_or_exception_in_its_slot():
     assert out[0] == 1 and out[2] == 3 and out[3] == 4
     assert isinstance(out[1], LiveError) and str(out[1]) == "rejected"
     assert seen == [True, True, True]  # on daemon threads: a hung request never holds up exit
+    one = _parallel([bad, ok(2)], workers=1)  # one at a time, on the caller's thread
+    assert isinstance(one[0], LiveError) and one[1] == 2 and seen[-1] is False
 
 
 def test_a_server_error_fails_the_queries_still_waiting():
