@@ -55,6 +55,11 @@ def test_a_loose_frame_stays_within_millikelvin_of_a_converged_step(model):
     assert change > 3.0  # a real transient: the racks' heat went up by half
     # multigrid: 2.0e-3 K after two BiCGSTAB iterations; direct: exact
     assert np.abs(loose.t_cells - tight.t_cells).max() < 3e-3
+    # and it stores exactly what comes in less what goes out: the residual left is moved
+    # off the energy balance (a uniform shift far below the tolerance's kelvins)
+    heat_in, heat_out = heat.balance(loose.t_cells, loose.t_src, air_w)
+    stored_w = heat.stored_w(s0.t_cells, loose.t_cells, dt)
+    assert abs(heat_in - heat_out - stored_w) < 1e-9 * heat_in
 
 
 def test_implicit_steps_converge_to_the_explicit_transient_at_first_order(model):

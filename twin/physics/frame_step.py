@@ -36,8 +36,18 @@ class FrameSolver:
     """Solves ``(M + diag(mass(dt))) x = rhs`` for frame after frame of one steady matrix
     ``M`` (``n_cells`` cell rows first, then the source rows, whose diagonal stays)."""
 
-    def __init__(self, M: sp.csr_matrix, n_cells: int, volume_m3: float, ml=None) -> None:
+    def __init__(
+        self,
+        M: sp.csr_matrix,
+        n_cells: int,
+        volume_m3: float,
+        ml=None,
+        conserved: np.ndarray | None = None,
+    ) -> None:
+        """``conserved``: the weights whose product with a residual is the step's energy
+        error (over rho cp): 1 on the cells, and on each source the flow it brings in."""
         self.n_cells = n_cells
+        self.conserved = conserved
         self.volume_m3 = volume_m3
         self.ml = ml
         self.A = (M + sp.eye(M.shape[0], format="csr")).tocsr()
@@ -98,7 +108,17 @@ class FrameSolver:
             raise ArithmeticError(f"implicit heat step did not converge (info {info})")
         # two V-cycles an iteration; one that converged half-way through used one
         self.last_iterations = cycles[0] / 2
-        return x
+        return x if self.conserved is None else self._conserve(x, rhs)
+
+    def _conserve(self, x: np.ndarray, rhs: np.ndarray) -> np.ndarray:
+        """``x`` moved by a uniform temperature ``c`` chosen so that the conserved weights'
+        product with the residual is zero: the step then balances energy to round-off
+        whatever its tolerance (a Petrov-Galerkin correction along the constant, of the
+        order of the tolerance's kelvins)."""
+        w = self.conserved
+        ones = np.ones_like(x)
+        c = float(w @ (rhs - self.A @ x)) / float(w @ (self.A @ ones))
+        return x + c * ones
 
     def work(self) -> float:
         """Expected cost of one frame, in stored nonzeros read (see ``amg.v_cycle_work``):

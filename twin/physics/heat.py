@@ -416,7 +416,9 @@ class HeatModel:
         if self._ml is None and self._M.shape[0] > DIRECT_MAX:
             self._ml = sa_hierarchy(self._M, symmetric=False, smooth=None)
         if self._stepper is None or self._stepper_key != self._aug_key:
-            self._stepper = FrameSolver(self._M, self.n, self.volume, self._ml)
+            inflow = -np.asarray(self.B.sum(axis=0)).ravel()  # B holds -q of inflow ports
+            conserved = np.concatenate([np.ones(self.n), inflow])
+            self._stepper = FrameSolver(self._M, self.n, self.volume, self._ml, conserved)
             self._stepper_key = self._aug_key
         return self._stepper
 

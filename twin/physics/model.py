@@ -27,10 +27,12 @@ FLOW_CELL_M = 0.25
 HEAT_TOL = 1e-6
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
 #: on the 1M-cell bench hall the cells end within a few mK of a converged step, well inside
-#: the step's own first-order lag (about a kelvin in the rack plumes of a 1 s frame).
+#: the step's own first-order lag (about a kelvin in the rack plumes of a 1 s frame). Energy
+#: balances to round-off whatever the tolerance (``FrameSolver._conserve``).
 FOLLOW_TOL = 5e-5
-#: ... and on the steady part of its right-hand side (rack rises, set points), which is what
-#: is left of it on long frames: energy balanced to ~1e-7, as a steady solve to 1e-7 would.
+#: ... and on the steady part of its right-hand side (rack rises, set points), which is all
+#: that is left of it on long frames: a very long frame lands on the steady state as closely
+#: as a steady solve does.
 FOLLOW_STEADY_TOL = 1e-7
 
 
