@@ -393,3 +393,34 @@ def test_catalog_drag_from_the_palette_adds_a_rack_where_it_is_dropped(editing, 
     np.testing.assert_allclose(f.rack_center_m[r, :2], [9.0, 4.8], atol=1e-9)
     assert f.rack_gpu_count[r] == 3 * 8
     assert ed.undo.stack.text(ed.undo.stack.index() - 1) == f"Add {new}"
+
+
+def test_an_n_plus_1_hall_lists_the_units_it_cannot_lose(window, qtbot, tmp_path):
+    """After the edit's re-solve, an N+1 hall is failed one air unit at a time on the window's
+    solver: the small what-if hall (two 77 kW CRAHs for 40 kW of racks each side) cannot lose
+    either, which Problems says; a new edit drops the answer until it is checked again."""
+    from tests.physics.test_thermal_checks import TEXT
+
+    path = tmp_path / "n1.yaml"
+    path.write_text(TEXT.replace("cooling_redundancy: N\n", "cooling_redundancy: N+1\n"))
+    win = window
+    win.view.thermal.cell_m = 0.4  # the cell of tests/physics/test_thermal_checks.py
+    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
+        win.open_layout(path)
+    ed = win.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    ed.thermal.enabled = True
+    asked = []
+    win.solver.asked.connect(lambda job: asked.append(job.key))
+    ed.set_active(True)
+    th = ed.thermal
+    qtbot.waitUntil(lambda: len(th.redundancy) == 2, timeout=180000)
+    assert "thermal.redundancy" in asked
+    assert sorted(v.items for v in th.redundancy) == [("CRAH-1",), ("CRAH-2",)]
+    rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
+    lost = sorted(items for _, msg, items in rows if "does not survive the loss of" in msg)
+    assert lost == ["CRAH-1", "CRAH-2"]
+    ed.set_selection(["A1"])
+    ed.ops.rotate(180.0)  # any edit: the check is of the old state
+    assert th.redundancy == []
+    qtbot.waitUntil(lambda: len(th.redundancy) == 2, timeout=180000)

@@ -42,6 +42,7 @@ def test_whatif_dock_runs_ranks_and_colours(window, qtbot, tmp_path):
     np.testing.assert_allclose(got, expected)
     dock.colour.setChecked(False)
     assert np.isnan(win.scene.gpu_values()).all()
+    _difference_and_side_by_side(win, dock, qtbot)
     out = tmp_path / "w.csv"
     dock.export_csv(out)
     assert out.read_text().splitlines()[1].startswith(rows[0]["id"] + ",")
@@ -71,3 +72,61 @@ def test_a_new_run_supersedes_the_last_on_the_window_solver(window, qtbot):
     assert asked == [WHATIF_KEY, WHATIF_KEY]
     assert [r.summary()["failed"] for r in shown] == [["CRAH-2"]]
     assert dock.result.summary()["failed"] == ["CRAH-2"]
+
+
+def _difference_and_side_by_side(win, dock, qtbot):
+    """The rise from baseline in the main view, and baseline | peak in two linked views."""
+    from twin.whatif.compare import RISE
+
+    res, base_c = dock.result, dock.baseline.gpu_temp_c
+    hall = win.facility.gpu_hall == res.hall
+    dock.view_combo.setCurrentText(RISE)
+    dock.colour.setChecked(True)
+    rise = win.scene.gpu_values()
+    assert win.scene.gpu_colouring.name == f"{RISE} (K)"
+    assert np.isfinite(rise[hall]).all() and np.isnan(rise[~hall]).all()
+    assert rise[hall].min() > -0.05 and rise[hall].max() > 1.0  # losing a CRAH only warms
+    np.testing.assert_allclose(rise[hall], (res.gpu_peak_c - base_c)[hall], atol=1e-3)
+    dock.colour.setChecked(False)
+    assert np.isnan(win.scene.gpu_values()).all()
+    dock.compare_button.click()
+    cw = dock.compare_window
+    qtbot.waitExposed(cw)
+    left, right = cw.meshes
+    per_gpu = [m.cell_data["gpu_value"][::5] for m in (left, right)]  # five faces per GPU
+    np.testing.assert_allclose(per_gpu[0], base_c[hall], atol=1e-3)
+    np.testing.assert_allclose(per_gpu[1], res.gpu_peak_c[hall], atol=1e-3)
+    assert per_gpu[1].mean() > per_gpu[0].mean() + 0.5
+    r0, r1 = cw.plotter.renderers[0], cw.plotter.renderers[1]
+    assert r0.camera is r1.camera  # linked: both views turn together
+    assert cw.clim[0] <= per_gpu[0].min() and cw.clim[1] >= per_gpu[1].max()
+    cw.plotter.render()
+    cw.close()
+    qtbot.waitUntil(lambda: dock.compare_window is None, timeout=5000)
+
+
+def test_n_minus_1_sweep_in_the_window_ranks_the_crahs_first(window, qtbot):
+    """The N-1 tab fails each of the hall's eight devices alone on the window's solver. Power
+    is 2N (every rack on an A and a B feed), so no single power device darkens or warms
+    anything, while losing either CRAH drives GPUs to slowdown: the CRAHs rank first."""
+    win = window
+    with qtbot.waitSignal(win.layout_loaded, timeout=60000):
+        win.open_layout(HALL)
+    dock = win.extensions["whatif_dock"]
+    dock.minutes.setValue(2)
+    dock.cell.setValue(0.5)
+    sweep = dock.sweep
+    with qtbot.waitSignal(sweep.finished, timeout=600000):
+        assert sweep.run() and sweep.busy and not sweep.button.isEnabled()
+    assert sweep.button.isEnabled()
+    cells = [
+        [sweep.table.item(k, c).text() for c in range(sweep.table.columnCount())]
+        for k in range(sweep.table.rowCount())
+    ]
+    assert len(cells) == 8
+    assert sorted(row[0] for row in cells[:2]) == ["CRAH-1", "CRAH-2"]
+    assert all(int(row[2]) > 0 for row in cells[:2])  # GPUs throttled
+    assert all(row[1] == "0" and row[2] == "0" for row in cells[2:])  # 2N power
+    assert "worst: CRAH-" in sweep.status.text()
+    sweep._choose(0, 0)  # a double-click on the worst case ticks it for a detailed run
+    assert dock.checked() == [cells[0][0]]

@@ -119,88 +119,107 @@ def _field(path: Path, cls: str, dims: str, internal: str, bf: str) -> None:
     )
 
 
+#: initial turbulence: kinetic energy (m2/s2) and its dissipation rate (m2/s3)
+_K0, _EPS0 = 1e-3, 2e-5
+_ZERO_GRADIENT = "        type            zeroGradient;\n"
+_CALCULATED = "        type            calculated;\n        value           uniform 0;\n"
+
+
+def _u_port(pp: PortPatch) -> str:
+    return (
+        "        type            flowRateInletVelocity;\n"
+        f"        volumetricFlowRate constant {pp.flow_m3s:.8g};\n"
+        "        extrapolateProfile no;\n        value           uniform (0 0 0);\n"
+    )
+
+
+def _t_port(pp: PortPatch, t0_c: float) -> str:
+    """A rack's rear takes its front's mean temperature (the rack's heat is a source inside);
+    supplies have their temperature; returns let the air leave as it is."""
+    if pp.kind == "rack_rear":
+        return (
+            "        type            outletMappedUniformInlet;\n"
+            f"        outletPatch     {pp.front};\n"
+            f"        value           uniform {t0_c:.4g};\n"
+        )
+    if pp.temp_c is not None:
+        return f"        type            fixedValue;\n        value           uniform {pp.temp_c:.6g};\n"
+    return _ZERO_GRADIENT
+
+
+def _k_port(pp: PortPatch) -> str:
+    if pp.flow_m3s > 0:
+        return (
+            "        type            turbulentIntensityKineticEnergyInlet;\n"
+            f"        intensity       {INLET_INTENSITY};\n        value           uniform {_K0};\n"
+        )
+    return _ZERO_GRADIENT
+
+
+def _e_port(pp: PortPatch) -> str:
+    if pp.flow_m3s > 0:
+        return (
+            "        type            turbulentMixingLengthDissipationRateInlet;\n"
+            f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {_EPS0};\n"
+        )
+    return _ZERO_GRADIENT
+
+
 def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
+    """The initial and boundary fields in ``0/``: flow and temperature, then turbulence."""
     z = Path(case) / "0"
     z.mkdir(parents=True, exist_ok=True)
+    _write_flow_fields(z, ports, t0_c)
+    _write_turbulence_fields(z, ports)
 
-    def u_port(pp):
-        return (
-            "        type            flowRateInletVelocity;\n"
-            f"        volumetricFlowRate constant {pp.flow_m3s:.8g};\n"
-            "        extrapolateProfile no;\n        value           uniform (0 0 0);\n"
-        )
 
+def _write_flow_fields(z: Path, ports: list[PortPatch], t0_c: float) -> None:
+    """Velocity (ports carry the model's flows), temperature and the pressures."""
     _field(
         z / "U",
         "volVectorField",
         "[0 1 -1 0 0 0 0]",
         "(0 0 0)",
-        _bc(ports, "        type            noSlip;\n", u_port),
+        _bc(ports, "        type            noSlip;\n", _u_port),
     )
-
-    def t_port(pp):
-        if pp.kind == "rack_rear":
-            return (
-                "        type            outletMappedUniformInlet;\n"
-                f"        outletPatch     {pp.front};\n"
-                f"        value           uniform {t0_c:.4g};\n"
-            )
-        if pp.temp_c is not None:
-            return f"        type            fixedValue;\n        value           uniform {pp.temp_c:.6g};\n"
-        return "        type            zeroGradient;\n"
-
     _field(
         z / "T",
         "volScalarField",
         "[0 0 0 1 0 0 0]",
         f"{t0_c:.4g}",
-        _bc(ports, "        type            zeroGradient;\n", t_port),
+        _bc(ports, _ZERO_GRADIENT, lambda pp: _t_port(pp, t0_c)),
     )
+    ffp = "        type            fixedFluxPressure;\n        rho             rhok;\n        value           uniform 0;\n"
+    _field(z / "p_rgh", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, ffp, lambda pp: ffp))
+    calc = _CALCULATED
+    _field(z / "p", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, calc, lambda pp: calc))
 
-    def inflow(pp):
-        return pp.flow_m3s > 0
 
-    k0, eps0 = 1e-3, 2e-5
-
-    def k_port(pp):
-        if inflow(pp):
-            return (
-                "        type            turbulentIntensityKineticEnergyInlet;\n"
-                f"        intensity       {INLET_INTENSITY};\n        value           uniform {k0};\n"
-            )
-        return "        type            zeroGradient;\n"
-
-    def e_port(pp):
-        if inflow(pp):
-            return (
-                "        type            turbulentMixingLengthDissipationRateInlet;\n"
-                f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {eps0};\n"
-            )
-        return "        type            zeroGradient;\n"
-
+def _write_turbulence_fields(z: Path, ports: list[PortPatch]) -> None:
+    """k and epsilon (inlet values at the ports that blow in, wall functions on the walls),
+    and the turbulent viscosity and diffusivity they give."""
     _field(
         z / "k",
         "volScalarField",
         "[0 2 -2 0 0 0 0]",
-        f"{k0}",
+        f"{_K0}",
         _bc(
             ports,
-            f"        type            kqRWallFunction;\n        value           uniform {k0};\n",
-            k_port,
+            f"        type            kqRWallFunction;\n        value           uniform {_K0};\n",
+            _k_port,
         ),
     )
     _field(
         z / "epsilon",
         "volScalarField",
         "[0 2 -3 0 0 0 0]",
-        f"{eps0}",
+        f"{_EPS0}",
         _bc(
             ports,
-            f"        type            epsilonWallFunction;\n        value           uniform {eps0};\n",
-            e_port,
+            f"        type            epsilonWallFunction;\n        value           uniform {_EPS0};\n",
+            _e_port,
         ),
     )
-    calc = "        type            calculated;\n        value           uniform 0;\n"
     _field(
         z / "nut",
         "volScalarField",
@@ -209,7 +228,7 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
         _bc(
             ports,
             "        type            nutkWallFunction;\n        value           uniform 0;\n",
-            lambda pp: calc,
+            lambda pp: _CALCULATED,
         ),
     )
     _field(
@@ -221,12 +240,9 @@ def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
             ports,
             f"        type            alphatJayatillekeWallFunction;\n        Prt             {PRT};\n"
             "        value           uniform 0;\n",
-            lambda pp: calc,
+            lambda pp: _CALCULATED,
         ),
     )
-    ffp = "        type            fixedFluxPressure;\n        rho             rhok;\n        value           uniform 0;\n"
-    _field(z / "p_rgh", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, ffp, lambda pp: ffp))
-    _field(z / "p", "volScalarField", "[0 2 -2 0 0 0 0]", "0", _bc(ports, calc, lambda pp: calc))
 
 
 def _dict(path: Path, obj: str, body: str, loc: str) -> None:

@@ -105,24 +105,35 @@ def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
     return {f"heat_{int(r)}": np.unique(cid[use[own == r]]) for r in np.unique(own)}
 
 
-def mesh_from_grid(grid: Grid) -> FoamMesh:
-    """Build the polyMesh of a grid's air cells (see the module docstring)."""
-    nx, ny, nz = grid.shape
-    h = grid.cell_m
-    fluid = grid.fluid
-    cid = np.full(grid.n_cells, -1, np.int64)
-    cell_flat = np.flatnonzero(fluid.ravel())
-    cid[cell_flat] = np.arange(len(cell_flat))
-    lat = (nx + 1, ny + 1, nz + 1)
+def _port_patches(grid: Grid) -> tuple[list[str], dict[str, int], np.ndarray]:
+    """(port patch names in order, patch index by name with the wall first, patch index of
+    each port face)."""
     p = grid.ports
     port_patch = [f"{PORT_PREFIX[int(k)]}_{int(o)}" for k, o in zip(p.kind, p.owner, strict=True)]
     names = sorted(set(port_patch), key=lambda s: (s.split("_")[0], int(s.split("_")[1])))
     patch_index = {WALL: 0, **{n: i + 1 for i, n in enumerate(names)}}
     port_pid = np.array([patch_index[n] for n in port_patch], np.int64)
+    return names, patch_index, port_pid
 
-    int_own, int_nb, int_quad = [], [], []
-    b_cell, b_quad, b_pid = [], [], []
-    for a, g in enumerate((grid.gx, grid.gy, grid.gz)):
+
+class _Faces:
+    """Faces collected axis by axis: interior (owner, neighbour, quad) and boundary (cell,
+    outward quad, patch index)."""
+
+    def __init__(self) -> None:
+        self.int_own: list[np.ndarray] = []
+        self.int_nb: list[np.ndarray] = []
+        self.int_quad: list[np.ndarray] = []
+        self.b_cell: list[np.ndarray] = []
+        self.b_quad: list[np.ndarray] = []
+        self.b_pid: list[np.ndarray] = []
+
+    def add_axis(self, grid: Grid, cid: np.ndarray, a: int, port_pid: np.ndarray) -> None:
+        """The faces normal to axis ``a``: open faces between two air cells, walls (air on one
+        side only, or a closed panel), and ports."""
+        g = (grid.gx, grid.gy, grid.gz)[a]
+        fluid, p = grid.fluid, grid.ports
+        lat = tuple(n + 1 for n in grid.shape)
         fs = g.shape
         lo = np.zeros(fs, bool)
         hi = np.zeros(fs, bool)
@@ -140,11 +151,9 @@ def mesh_from_grid(grid: Grid) -> FoamMesh:
         fi, fj, fk = np.nonzero(open_)
         lo_ijk = [fi, fj, fk]
         lo_ijk[a] = lo_ijk[a] - 1
-        own = cid[np.ravel_multi_index(tuple(lo_ijk), grid.shape)]
-        nb = cid[np.ravel_multi_index((fi, fj, fk), grid.shape)]
-        int_own.append(own)
-        int_nb.append(nb)
-        int_quad.append(_quad(a, lat, fi, fj, fk))
+        self.int_own.append(cid[np.ravel_multi_index(tuple(lo_ijk), grid.shape)])
+        self.int_nb.append(cid[np.ravel_multi_index((fi, fj, fk), grid.shape)])
+        self.int_quad.append(_quad(a, lat, fi, fj, fk))
         # walls: a face with air on one side only (not a port), or a closed panel (both sides)
         for side, cond in ((+1, lo & ~open_ & ~is_port), (-1, hi & ~open_ & ~is_port)):
             fi, fj, fk = np.nonzero(cond)
@@ -152,29 +161,48 @@ def mesh_from_grid(grid: Grid) -> FoamMesh:
             if side > 0:  # the air cell is below the face: outward normal +a
                 ijk[a] = ijk[a] - 1
             q = _quad(a, lat, fi, fj, fk)
-            b_cell.append(cid[np.ravel_multi_index(tuple(ijk), grid.shape)])
-            b_quad.append(q if side > 0 else q[:, ::-1])
-            b_pid.append(np.zeros(len(fi), np.int64))
+            self.b_cell.append(cid[np.ravel_multi_index(tuple(ijk), grid.shape)])
+            self.b_quad.append(q if side > 0 else q[:, ::-1])
+            self.b_pid.append(np.zeros(len(fi), np.int64))
         # ports
         pf = np.unravel_index(p.face[sel], fs)
-        pc = cid[p.cell[sel]]
         # the port's air cell is below the face when the cell index along a is face - 1
         cell_ijk = np.unravel_index(p.cell[sel], grid.shape)
         below = cell_ijk[a] == pf[a] - 1
         q = _quad(a, lat, *pf)
-        b_cell.append(pc)
-        b_quad.append(np.where(below[:, None], q, q[:, ::-1]))
-        b_pid.append(port_pid[sel])
-    own = np.concatenate(int_own)
-    nb = np.concatenate(int_nb)
-    quad = np.concatenate(int_quad)
-    order = np.lexsort((nb, own))
-    own, nb, quad = own[order], nb[order], quad[order]
-    bc = np.concatenate(b_cell)
-    bq = np.concatenate(b_quad)
-    bp = np.concatenate(b_pid)
-    order = np.lexsort((bc, bp))
-    bc, bq, bp = bc[order], bq[order], bp[order]
+        self.b_cell.append(cid[p.cell[sel]])
+        self.b_quad.append(np.where(below[:, None], q, q[:, ::-1]))
+        self.b_pid.append(port_pid[sel])
+
+    def ordered(self):
+        """(interior owner, neighbour, quads) sorted by owner then neighbour; (boundary cells,
+        quads, patch index) sorted by patch then cell, as OpenFOAM wants them."""
+        own = np.concatenate(self.int_own)
+        nb = np.concatenate(self.int_nb)
+        quad = np.concatenate(self.int_quad)
+        order = np.lexsort((nb, own))
+        own, nb, quad = own[order], nb[order], quad[order]
+        bc = np.concatenate(self.b_cell)
+        bq = np.concatenate(self.b_quad)
+        bp = np.concatenate(self.b_pid)
+        order = np.lexsort((bc, bp))
+        return (own, nb, quad), (bc[order], bq[order], bp[order])
+
+
+def mesh_from_grid(grid: Grid) -> FoamMesh:
+    """Build the polyMesh of a grid's air cells (see the module docstring)."""
+    nx, ny, nz = grid.shape
+    h = grid.cell_m
+    cid = np.full(grid.n_cells, -1, np.int64)
+    cell_flat = np.flatnonzero(grid.fluid.ravel())
+    cid[cell_flat] = np.arange(len(cell_flat))
+    lat = (nx + 1, ny + 1, nz + 1)
+    p = grid.ports
+    names, patch_index, port_pid = _port_patches(grid)
+    collected = _Faces()
+    for a in range(3):
+        collected.add_axis(grid, cid, a, port_pid)
+    (own, nb, quad), (bc, bq, bp) = collected.ordered()
     faces = np.concatenate([quad, bq])
     used, faces = np.unique(faces.ravel(), return_inverse=True)
     faces = faces.reshape(-1, 4)

@@ -67,6 +67,39 @@ def parse_time(text: str, now: float) -> float:
     return t.timestamp()
 
 
+def _fail(msg: str) -> int:
+    import sys
+
+    print(f"twin record: {msg}", file=sys.stderr)
+    return 2
+
+
+def _plan(args: argparse.Namespace, now: float):
+    """(history, step, t0, t1, duration) from the arguments: a stretch of history from
+    ``t0`` to ``t1``, or ``duration`` seconds live; ``ValueError`` for a bad combination."""
+    from twin.telemetry.prometheus import parse_duration
+
+    t0 = t1 = duration = None
+    history = args.start is not None or args.end is not None
+    step = parse_duration(args.step)
+    if step <= 0:
+        raise ValueError("--step must be positive")
+    if history:
+        if args.scrape:
+            raise ValueError("--start/--end need --prometheus (an exporter keeps no history)")
+        if args.start is None:
+            raise ValueError("--start is needed with --end")
+        t0 = parse_time(args.start, now)
+        t1 = parse_time(args.end or "now", now)
+        if t1 <= t0:
+            raise ValueError("--end must be after --start")
+    else:
+        if not args.duration:
+            raise ValueError("give --start/--end (history) or --duration (live)")
+        duration = parse_duration(args.duration)
+    return history, step, t0, t1, duration
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     import time
@@ -75,48 +108,27 @@ def run(args: argparse.Namespace) -> int:
     from twin.recording import Recorder, RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.telemetry.live_http import LiveError
-    from twin.telemetry.prometheus import parse_duration
-
-    def fail(msg: str) -> int:
-        print(f"twin record: {msg}", file=sys.stderr)
-        return 2
 
     try:
         facility = load_layout(args.layout)
     except LayoutError as exc:
-        return fail(str(exc))
+        return _fail(str(exc))
     now = time.time()
-    history = args.start is not None or args.end is not None
     try:
-        step = parse_duration(args.step)
-        if step <= 0:
-            raise ValueError("--step must be positive")
-        if history:
-            if args.scrape:
-                raise ValueError("--start/--end need --prometheus (an exporter keeps no history)")
-            if args.start is None:
-                raise ValueError("--start is needed with --end")
-            t0 = parse_time(args.start, now)
-            t1 = parse_time(args.end or "now", now)
-            if t1 <= t0:
-                raise ValueError("--end must be after --start")
-        else:
-            if not args.duration:
-                raise ValueError("give --start/--end (history) or --duration (live)")
-            duration = parse_duration(args.duration)
+        history, step, t0, t1, duration = _plan(args, now)
         auth = _auth(args)
     except ValueError as exc:
-        return fail(str(exc))
+        return _fail(str(exc))
 
     try:
         out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
     except OutputRefused as exc:
-        return fail(str(exc))
+        return _fail(str(exc))
     try:
         recorder = Recorder(out.path, facility)
     except (RecordingError, OSError) as exc:
         out.finish(0)
-        return fail(str(exc))
+        return _fail(str(exc))
     frames = 0
     error = None
     try:
@@ -136,9 +148,9 @@ def run(args: argparse.Namespace) -> int:
     note = f" ({what})" if frames == 0 or out.replacing else ""
     print(f"wrote {frames} frames to {args.output}{note}", file=sys.stderr)
     if error is not None:
-        return fail(error)
+        return _fail(error)
     if frames == 0:
-        return fail("no DCGM data matched the layout in that time range")
+        return _fail("no DCGM data matched the layout in that time range")
     return 0
 
 

@@ -13,6 +13,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="write a PNG of a layout in 3D, with no display needed",
         description="Render LAYOUT to a PNG off screen (no display, no window).",
     )
+    _add_view_arguments(p)
+    _add_recording_arguments(p)
+    _add_thermal_arguments(p)
+    p.set_defaults(func=run)
+
+
+def _add_view_arguments(p: argparse.ArgumentParser) -> None:
+    """What to draw and how: layout, image, camera, colouring, layers."""
     p.add_argument("layout", help="layout file (.yaml)")
     p.add_argument("-o", "--output", required=True, metavar="PNG", help="image to write")
     p.add_argument(
@@ -39,6 +47,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="comma-separated layers to show, e.g. power_links,cooling_links",
     )
     p.add_argument("--hide", default="", metavar="LAYERS", help="comma-separated layers to hide")
+
+
+def _add_recording_arguments(p: argparse.ArgumentParser) -> None:
+    """A recorded instant to show."""
     p.add_argument(
         "--recording",
         metavar="FILE.h5",
@@ -56,6 +68,10 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="GPU overlay with --recording: temp_c (default), mem_temp_c, power_w, util_pct, "
         "sm_clock_mhz, throttle or job",
     )
+
+
+def _add_thermal_arguments(p: argparse.ArgumentParser) -> None:
+    """Thermal overlays, from a steady solve of one hall."""
     t = p.add_argument_group("thermal overlays (solve the hall's airflow and heat first)")
     t.add_argument(
         "--thermal",
@@ -84,26 +100,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     t.add_argument(
         "--fail", action="append", default=[], metavar="UNIT", help="failed air unit (repeatable)"
     )
-    p.set_defaults(func=run)
 
 
-def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) -> int:
-    """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``."""
+def _recorded_instant(args: argparse.Namespace, facility):
+    """(frame, alarm levels, offset from the start, UTC label, title) of ``--at`` in
+    ``--recording``, or an exit code after printing what is wrong."""
     import datetime as dt
     import math
     import sys
 
-    from twin.model.metrics import GPU_METRICS
     from twin.recording import LayoutMismatch, RecordingError, open_recording
-    from twin.render.offscreen import render_frame_png
     from twin.render.overlays import alarm_levels
 
-    if args.metric not in GPU_METRICS:
-        print(
-            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_METRICS)}",
-            file=sys.stderr,
-        )
-        return 2
     try:
         rec = open_recording(args.recording)
     except RecordingError as exc:
@@ -138,6 +146,26 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
         offset = dt.timedelta(seconds=round(frame.time_s - rec.start_s))
         when = dt.datetime.fromtimestamp(frame.time_s, dt.UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
         title = f"{facility.layout.name} — {rec.path.name}  +{offset}  ({when})"
+    return frame, alarmed, offset, when, title
+
+
+def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) -> int:
+    """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``."""
+    import sys
+
+    from twin.model.metrics import GPU_METRICS
+    from twin.render.offscreen import render_frame_png
+
+    if args.metric not in GPU_METRICS:
+        print(
+            f"twin render: unknown --metric {args.metric!r}; choose from {', '.join(GPU_METRICS)}",
+            file=sys.stderr,
+        )
+        return 2
+    instant = _recorded_instant(args, facility)
+    if isinstance(instant, int):
+        return instant
+    frame, alarmed, offset, when, title = instant
     if args.view.startswith("rack:"):
         from twin.render.overlays import gpu_scale, overlay_values
 
@@ -230,6 +258,12 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
         return 2
+    if not args.view.startswith("rack:"):  # an elevation draws one rack, the rest the site
+        from twin.render.memory import render_memory_problem
+
+        if (problem := render_memory_problem(facility, (w, h))) is not None:
+            print(f"twin render: {problem}", file=sys.stderr)
+            return 2
     if args.recording:
         return render_recording(args, facility, (w, h))
     if args.view.startswith("rack:"):

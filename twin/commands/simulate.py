@@ -65,18 +65,67 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def _simulator(args: argparse.Namespace, fac):
+    """The simulator of the chosen scenario, failure and recovery times; ``ValueError`` for
+    a scenario the layout cannot play."""
+    from twin.telemetry.scenarios import Scenario
+    from twin.telemetry.simulator import Simulator
+
+    kw = {}
+    if args.fail_at is not None:
+        kw["fail_at_s"] = args.fail_at
+    if args.recover_at is not None:
+        kw["recover_at_s"] = args.recover_at
+    scenario = Scenario(args.scenario, **kw)
+    return Simulator(
+        fac,
+        scenario,
+        seed=args.seed,
+        rate_hz=args.rate,
+        start_s=args.start,
+        physics=args.physics,
+    )
+
+
+def _record(session, out, n: int, quiet: bool) -> str | None:
+    """Tick ``session`` ``n`` times recording into ``out``. On failure the partial recording is
+    discarded and the reason returned; None when all went well."""
+    import sys
+
+    from twin.recording import RecordingError
+
+    try:
+        session.record(out.path)
+        session.start()
+        for i in range(n):
+            session.tick()
+            if not quiet and sys.stderr.isatty() and i % 50 == 0:
+                print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
+        stopped = session.record_error
+        session.close()
+    except (RecordingError, OSError) as exc:
+        session.close()
+        out.discard()
+        return str(exc)
+    except BaseException:
+        session.close()
+        out.discard()
+        raise
+    if stopped:
+        out.discard()
+        return str(stopped)
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
-    from twin.recording import RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.session import Session
-    from twin.telemetry.scenarios import Scenario
     from twin.telemetry.simulated import SteppedSource
-    from twin.telemetry.simulator import Simulator
 
     if args.rate <= 0 or args.duration <= 0:
         print("twin simulate: --rate and --duration must be positive", file=sys.stderr)
@@ -86,21 +135,8 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         print(exc, file=sys.stderr)
         return 2
-    kw = {}
-    if args.fail_at is not None:
-        kw["fail_at_s"] = args.fail_at
-    if args.recover_at is not None:
-        kw["recover_at_s"] = args.recover_at
     try:
-        scenario = Scenario(args.scenario, **kw)
-        sim = Simulator(
-            fac,
-            scenario,
-            seed=args.seed,
-            rate_hz=args.rate,
-            start_s=args.start,
-            physics=args.physics,
-        )
+        sim = _simulator(args, fac)
     except ValueError as exc:
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 2
@@ -114,34 +150,16 @@ def run(args: argparse.Namespace) -> int:
     except OutputRefused as exc:
         print(f"twin simulate: {exc}", file=sys.stderr)
         return 2
-    try:
-        session.record(out.path)
-        session.start()
-        for i in range(n):
-            session.tick()
-            if not args.quiet and sys.stderr.isatty() and i % 50 == 0:
-                print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
-        stopped = session.record_error
-        session.close()
-    except (RecordingError, OSError) as exc:
-        session.close()
-        out.discard()
-        print(f"twin simulate: {exc}", file=sys.stderr)
-        return 1
-    except BaseException:
-        session.close()
-        out.discard()
-        raise
-    if stopped:
-        out.discard()
-        print(f"twin simulate: {stopped}", file=sys.stderr)
+    error = _record(session, out, n, args.quiet)
+    if error is not None:
+        print(f"twin simulate: {error}", file=sys.stderr)
         return 1
     out.finish(n)
     n_events = len(events)
     wall = time.perf_counter() - t0
     if not args.quiet:
         print(
-            f"\r{args.output}: {scenario.name}, {n} frames ({n / args.rate:.0f} s simulated) "
+            f"\r{args.output}: {sim.scenario.name}, {n} frames ({n / args.rate:.0f} s simulated) "
             f"of {fac.n_gpus} GPUs, {n_events} events, in {wall:.1f} s "
             f"({n / args.rate / max(wall, 1e-9):.0f}x real time)"
         )

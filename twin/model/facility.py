@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from twin.model.catalog import Catalog
@@ -22,6 +22,9 @@ from twin.model.facility_index import RACK_BASE_M as RACK_BASE_M  # re-exported:
 from twin.model.facility_index import U_M as U_M
 from twin.model.facility_index import build_index
 from twin.model.schema import Layout
+
+if TYPE_CHECKING:  # networkx is imported when a graph is first wanted
+    import networkx as nx
 
 
 class Facility:
@@ -222,6 +225,8 @@ class Facility:
         """Containment, power and cooling as one directed graph. Node keys are ids (GPUs as
         ``host/gpuN``, servers as ``rack/sN``); every node has ``kind``, every edge ``rel``
         (``contains``, ``feeds`` with ``side`` for rack feeds, ``cools``)."""
+        import networkx as nx
+
         g = nx.DiGraph(name=self.layout.name)
         g.add_node("site", kind="site")
         for h in self.hall_ids:

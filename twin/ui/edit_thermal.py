@@ -5,6 +5,10 @@ inspector show how the selected rack's inlet changed. The thermal view draws the
 While a document is open for editing, every thermal request of the window solves a
 ``Snapshot`` of it (``HallJobs.freeze``): the GUI goes on editing the live facility while the
 worker reads the copy.
+
+The answer's thermal design rules go to the Problems panel; for a layout that declares N+1 or
+2N cooling a second, later job fails each air unit of the hall in turn and adds "does not
+survive the loss of X" (a new edit cancels it).
 """
 
 from __future__ import annotations
@@ -16,6 +20,11 @@ from PySide6.QtCore import QObject, Signal
 
 from twin.physics import cells
 from twin.physics.hall_jobs import BASELINE, DEBOUNCE_S, STEADY, Snapshot, ThermalAnswer
+
+#: The redundancy check's key on the solver, and how long it waits after the answer it checks
+#: (a burst of edits costs one check, after the last re-solve).
+REDUNDANCY = "thermal.redundancy"
+REDUNDANCY_DELAY_S = 1.0
 
 if TYPE_CHECKING:
     from twin.model.document import LayoutDocument
@@ -49,17 +58,26 @@ class EditThermal(QObject):
         self.error = ""
         self.off = ""
         #: thermal design rules of the latest answer (twin.physics.thermal_checks)
-        self.problems: list = []
+        self.rules: list = []
+        #: the N+1 / 2N check of the latest answer: units whose loss the hall does not survive
+        self.redundancy: list = []
+        self.redundancy_error = ""
         self._snapshot: Snapshot | None = None  # of the document as it is now
         self._edited = False  # since attach
         self.relay.solved.connect(self._on_answer)
         self.relay.failed.connect(self._on_failure)
+        self.relay.done.connect(self._on_done)
+
+    @property
+    def problems(self) -> list:
+        """Every thermal problem of the document as it is now."""
+        return self.rules + self.redundancy
 
     # ------------------------------------------------------------------ document
     def attach(self, doc: LayoutDocument) -> None:
         self.doc = doc
         self.before = self.after = None
-        self.problems = []
+        self.rules, self.redundancy = [], []
         self._snapshot = None
         self._edited = False
         self.relay.jobs.freeze = self._freeze
@@ -68,6 +86,7 @@ class EditThermal(QObject):
         self.doc = None
         self._snapshot = None
         self.relay.cancel(BASELINE)
+        self.relay.cancel(REDUNDANCY)
         if self.relay.jobs.freeze == self._freeze:
             self.relay.jobs.freeze = None
 
@@ -86,6 +105,10 @@ class EditThermal(QObject):
     def busy(self) -> bool:
         return self.relay.busy(STEADY) or self.relay.busy(BASELINE)
 
+    @property
+    def checking_redundancy(self) -> bool:
+        return self.relay.busy(REDUNDANCY)
+
     def solvable_hall(self, selected: list[str]) -> int | None:
         """The hall to re-solve (the selected rack's), or None when it is too large to
         re-solve per edit at the window's cell size."""
@@ -102,6 +125,8 @@ class EditThermal(QObject):
         """The document changed: solve its new state once the edits pause."""
         self._snapshot = None
         self._edited = True
+        self.relay.cancel(REDUNDANCY)  # of the state before this edit
+        self.redundancy, self.redundancy_error = [], ""
         if self.enabled and self.doc is not None:
             self._ask(selected, STEADY, DEBOUNCE_S)
 
@@ -158,8 +183,37 @@ class EditThermal(QObject):
         if self.after is not None:
             self.before = self.after
         self.after = inlet_max(answer)
-        self.problems = list(thermal_violations(answer.facility, answer.result))
+        self.rules = list(thermal_violations(answer.facility, answer.result))
+        self.redundancy, self.redundancy_error = [], ""
+        self._check_redundancy(answer)
         self.updated.emit(answer.result)
+
+    def _check_redundancy(self, answer: ThermalAnswer) -> None:
+        """For N+1 / 2N cooling: fail each air unit of the answer's hall in turn, later, on
+        the solver (its own model, so the view's answer and stepping are left alone)."""
+        fac, req = answer.facility, answer.request
+        if fac.layout.cooling_redundancy == "N":
+            return
+        warm = answer.result.warm
+
+        def check(token):
+            from twin.physics.model import ThermalModel
+            from twin.physics.thermal_checks import unit_loss_violations
+
+            token.check()
+            model = ThermalModel(fac, req.hall, req.cell_m, req.failed, warm_start=warm)
+            return unit_loss_violations(fac, model, progress=lambda _k, _n: token.check())
+
+        self.relay.submit(REDUNDANCY, check, delay_s=REDUNDANCY_DELAY_S, tag=answer)
+
+    def _on_done(self, outcome) -> None:
+        if outcome.key != REDUNDANCY or self.doc is None or not self._current(outcome.tag):
+            return
+        if outcome.error:
+            self.redundancy_error = outcome.error
+        else:
+            self.redundancy = list(outcome.value)
+        self.updated.emit(outcome.tag.result)
 
     def _on_failure(self, outcome) -> None:
         if self.doc is not None and outcome.key in (STEADY, BASELINE):
@@ -190,6 +244,10 @@ class EditThermal(QObject):
             lines.append(f"Hottest inlet: {hottest} {after[hottest]:.1f} °C")
         if self.busy:
             lines.append("Re-solving…")
+        elif self.checking_redundancy:
+            lines.append("Checking the hall survives the loss of each air unit…")
+        elif self.redundancy_error:
+            lines.append(f"Redundancy check failed: {self.redundancy_error}")
         return "\n".join(lines)
 
     def change(self, rack_id: str) -> str | None:

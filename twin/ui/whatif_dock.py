@@ -18,12 +18,14 @@ from PySide6.QtWidgets import (
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
+    QTabWidget,
     QVBoxLayout,
     QWidget,
 )
 
+from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
+
 COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
-COUNTDOWN = "minutes to slowdown"
 
 
 #: The what-if's key on the window's solver service (a new run supersedes the last).
@@ -54,6 +56,25 @@ class WhatIfDock(QWidget):
         #: runs on the window's one solver service, one job at a time with the thermal solves
         self.relay = window.solver
         self.relay.done.connect(self._done)
+        self._build_run_controls()
+        self._build_view_controls()
+        self.summary = QLabel("Tick the devices to fail and press Run.", self)
+        self.summary.setWordWrap(True)
+        self.table = QTableWidget(0, len(COLUMNS), self)
+        self.table.setHorizontalHeaderLabels(COLUMNS)
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
+        self.table.cellDoubleClicked.connect(self._select_row)
+        from twin.ui.whatif_sweep import SweepPanel
+
+        self.sweep = SweepPanel(window, self.options)
+        self.sweep.chosen.connect(lambda dev: self.set_checked([dev]))
+        self._lay_out()
+        window.layout_loaded.connect(lambda *_: self.set_facility(window.facility))
+        self.set_facility(window.facility)
+
+    def _build_run_controls(self) -> None:
+        """The devices to fail, where to start from, how long, the cell size, Run."""
         self.devices = QListWidget(self)
         self.start = QComboBox(self)
         self.start.addItems(["nominal load", "the frame shown now"])
@@ -63,17 +84,27 @@ class WhatIfDock(QWidget):
         )
         self.run_button = QPushButton("Run", self)
         self.run_button.clicked.connect(self.run)
-        self.colour = QCheckBox("Colour 3D by minutes to slowdown", self)
+
+    def _build_view_controls(self) -> None:
+        """What the 3D view shows of the result, side by side, export."""
+        self.colour = QCheckBox("Colour 3D by", self)
         self.colour.toggled.connect(self._apply_colour)
+        self.view_combo = QComboBox(self)
+        self.view_combo.addItems(GPU_VIEWS)
+        self.view_combo.setToolTip(
+            "What the GPUs show: minutes to slowdown, the peak temperature after the failure, "
+            "the temperature before it, or the rise from one to the other"
+        )
+        self.view_combo.currentIndexChanged.connect(self._apply_colour)
+        self.compare_button = QPushButton("Side by Side…", self)
+        self.compare_button.setToolTip("Baseline and what-if in two linked 3D views")
+        self.compare_button.setEnabled(False)
+        self.compare_button.clicked.connect(self.show_side_by_side)
+        self.compare_window = None
         self.export = QPushButton("Export CSV…", self)
         self.export.clicked.connect(self.export_dialog)
-        self.summary = QLabel("Tick the devices to fail and press Run.", self)
-        self.summary.setWordWrap(True)
-        self.table = QTableWidget(0, len(COLUMNS), self)
-        self.table.setHorizontalHeaderLabels(COLUMNS)
-        self.table.verticalHeader().setVisible(False)
-        self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
-        self.table.cellDoubleClicked.connect(self._select_row)
+
+    def _lay_out(self) -> None:
         opts = QHBoxLayout()
         for w in (QLabel("From", self), self.start, self.minutes, self.cell, self.run_button):
             opts.addWidget(w)
@@ -83,18 +114,23 @@ class WhatIfDock(QWidget):
         lay.addWidget(self.devices, 1)
         lay.addLayout(opts)
         lay.addWidget(self.summary)
-        lay.addWidget(self.table, 2)
+        self.tabs = QTabWidget(self)
+        self.tabs.addTab(self.table, "Ranked Racks")
+        self.tabs.addTab(self.sweep, "N-1 Sweep")
+        lay.addWidget(self.tabs, 2)
         bottom = QHBoxLayout()
         bottom.addWidget(self.colour)
+        bottom.addWidget(self.view_combo, 1)
+        bottom.addWidget(self.compare_button)
         bottom.addWidget(self.export)
         lay.addLayout(bottom)
-        window.layout_loaded.connect(lambda *_: self.set_facility(window.facility))
-        self.set_facility(window.facility)
 
     def set_facility(self, fac) -> None:
         self.relay.cancel(WHATIF_KEY)
+        self.sweep.clear()
         self.devices.clear()
         self.result = None
+        self.compare_button.setEnabled(False)
         self.table.setRowCount(0)
         if fac is None:
             return
@@ -123,9 +159,15 @@ class WhatIfDock(QWidget):
             on = it.data(Qt.ItemDataRole.UserRole) in ids
             it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
+    def options(self):
+        """The run's options from the dock: how long to follow, and the cell size."""
+        from twin.whatif import WhatIfOptions
+
+        return WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
+
     def run(self) -> bool:
         """Start the what-if of the ticked devices in the background."""
-        from twin.whatif import StartState, WhatIfOptions
+        from twin.whatif import StartState
 
         fac = self.window.facility
         fail = self.checked()
@@ -137,7 +179,7 @@ class WhatIfDock(QWidget):
             start = StartState.from_frame(fac, frame, "the frame shown")
         else:
             start = StartState.nominal(fac)
-        opts = WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
+        opts = self.options()
         self.summary.setText(f"Running: {' + '.join(fail)} from {start.label}…")
         job = self.relay.submit(
             WHATIF_KEY, lambda token: _run(fac, fail, start, opts, token), tag=fac
@@ -171,6 +213,7 @@ class WhatIfDock(QWidget):
             f"{s['racks_outside_allowable']} racks leave A1 allowable; overloaded: {over}"
         )
         self._fill_table()
+        self.compare_button.setEnabled(True)
         self._apply_colour()
         self.finished.emit(self.result)
 
@@ -204,22 +247,38 @@ class WhatIfDock(QWidget):
 
     def countdown_minutes(self) -> np.ndarray:
         """Per GPU: minutes to slowdown (dark GPUs 0, never: the run's length, other halls NaN)."""
-        res = self.result
-        m = res.gpu_slowdown_s / 60.0
-        m = np.where(np.isinf(m), res.duration_s / 60.0, m)
-        return np.where(res.gpu_dark, 0.0, m)
+        return countdown_min(self.result)
+
+    def gpu_view(self, name: str | None = None):
+        """The values the 3D view shows for ``name`` (the combo's choice by default)."""
+        name = name or self.view_combo.currentText()
+        return gpu_view(self.result, self.baseline.gpu_temp_c, name)
 
     def _apply_colour(self, *_args) -> None:
         scene = self.window.scene
         if scene is None:
             return
         if self.colour.isChecked() and self.result is not None:
-            scene.set_gpu_values(
-                self.countdown_minutes(), COUNTDOWN, (0.0, self.result.duration_s / 60.0), "RdYlGn"
-            )
-        elif scene.gpu_colouring.name == COUNTDOWN:
+            v = self.gpu_view()
+            scene.set_gpu_values(v.values, f"{v.name} ({v.unit})", v.clim, v.cmap)
+        elif scene.gpu_colouring.name.split(" (")[0] in GPU_VIEWS:
             scene.clear_gpu_values()
         self.window.plotter.render()
+
+    def show_side_by_side(self) -> None:
+        """Baseline and what-if in two linked 3D views (a window of their own)."""
+        if self.result is None:
+            return
+        from twin.ui.whatif_compare import CompareWindow
+
+        if self.compare_window is not None:
+            self.compare_window.close()
+        self.compare_window = CompareWindow(self.window, self.result, self.baseline)
+        self.compare_window.destroyed.connect(self._compare_closed)
+        self.compare_window.show()
+
+    def _compare_closed(self, *_args) -> None:
+        self.compare_window = None
 
     def _select_row(self, row: int, _col: int) -> None:
         it = self.table.item(row, 0)
