@@ -89,7 +89,8 @@ class Facility:
         return f"{self.host_names[self.gpu_host[g]]}/gpu{self.gpu_local[g]}"
 
     def find(self, item_id: str) -> tuple[str, int] | None:
-        """(kind, index) of any id: hall, row, rack, air_unit, cdu, power, host or gpu."""
+        """(kind, index) of any id: hall, row, rack, air_unit, cdu, power, host or gpu
+        (``host/gpuN``, or a UUID of the layout's ``telemetry.gpu_uuids``)."""
         for kind, index in (
             ("rack", self.rack_index),
             ("air_unit", self.air_unit_index),
@@ -105,6 +106,9 @@ class Facility:
             host, _, k = item_id.rpartition("/gpu")
             if k.isdigit() and (g := self.gpu_of(host, int(k))) >= 0:
                 return "gpu", g
+        named = self.layout.telemetry.gpu_uuids.get(item_id)
+        if named is not None and "/gpu" in named:
+            return self.find(named)
         return None
 
     # ------------------------------------------------------------------ power

@@ -28,6 +28,7 @@ EXTENSIONS = (
     "twin.ui.energy_dock",
     "twin.ui.export_actions",
     "twin.ui.whatif_dock",
+    "twin.ui.worst_dock",
 )
 
 
