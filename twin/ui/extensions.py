@@ -29,6 +29,7 @@ EXTENSIONS = (
     "twin.ui.export_actions",
     "twin.ui.whatif_dock",
     "twin.ui.worst_dock",
+    "twin.ui.inspector_elevation",
 )
 
 
