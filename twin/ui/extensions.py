@@ -30,6 +30,7 @@ EXTENSIONS = (
     "twin.ui.whatif_dock",
     "twin.ui.worst_dock",
     "twin.ui.inspector_elevation",
+    "twin.ui.all_halls",
 )
 
 
