@@ -29,6 +29,8 @@ EXTENSIONS = (
     "twin.ui.export_actions",
     "twin.ui.whatif_dock",
     "twin.ui.worst_dock",
+    "twin.ui.inspector_elevation",
+    "twin.ui.all_halls",
 )
 
 
