@@ -96,6 +96,9 @@ class ViewState:
     live_paused: bool = False
     thermal: ThermalSettings = field(default_factory=ThermalSettings)
     bookmarks: tuple[CameraBookmark, ...] = ()
+    #: The time range (start_s, end_s, epoch seconds) the charts show and the timeline
+    #: highlights; None: the whole span (a replay's recording, or the live buffer).
+    time_range: tuple[float, float] | None = None
 
     def __post_init__(self) -> None:
         self._check_metric(self.gpu_metric)

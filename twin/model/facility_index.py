@@ -22,7 +22,7 @@ U_M = 0.04445  # one rack unit
 RACK_BASE_M = 0.1  # height of the first U above the floor
 
 
-def _unit_rows(items, catalog: Catalog, hall_index: dict[str, int], defaults: tuple[str, ...]):
+def _unit_rows(items, catalog: Catalog, hall_index: dict[str, int]):
     """Common arrays for positioned units (air units, CDUs)."""
     n = len(items)
     center = np.zeros((n, 3))
@@ -217,7 +217,6 @@ def _gpu_positions(fac: Facility) -> np.ndarray:
     cat = fac.catalog
     server_u = np.array([cat[t].u for t in fac.server_type], dtype=float)
     server_hosts = np.array([cat[t].hosts for t in fac.server_type], dtype=float)
-    host_no_in_server = np.zeros(len(fac.host_names))
     first_host = np.searchsorted(fac.host_server, np.arange(len(fac.server_rack)))
     host_no_in_server = np.arange(len(fac.host_names)) - first_host[fac.host_server]
     s = fac.gpu_server
@@ -251,7 +250,7 @@ def _index_units(fac: Facility) -> None:
         fac.air_unit_size_m,
         fac.air_unit_rotation_deg,
         fac.air_unit_hall,
-    ) = _unit_rows(au, cat, fac.hall_index, ())
+    ) = _unit_rows(au, cat, fac.hall_index)
     fac.air_unit_front_xy = front_vectors(fac.air_unit_rotation_deg).reshape(-1, 2)
     fac.air_unit_capacity_w = np.array(
         [(u.capacity_kw or cat[u.type].capacity_kw) * 1e3 for u in au], dtype=float
@@ -271,7 +270,7 @@ def _index_units(fac: Facility) -> None:
     fac.cdu_ids = [c.id for c in cd]
     fac.cdu_index = {c: i for i, c in enumerate(fac.cdu_ids)}
     fac.cdu_center_m, fac.cdu_size_m, fac.cdu_rotation_deg, fac.cdu_hall = _unit_rows(
-        cd, cat, fac.hall_index, ()
+        cd, cat, fac.hall_index
     )
     fac.cdu_capacity_w = np.array(
         [(c.capacity_kw or cat[c.type].capacity_kw) * 1e3 for c in cd], dtype=float

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
 from twin.model.facility import Facility
 
@@ -106,6 +106,16 @@ class ClockAxis(pg.AxisItem):
 MAX_GPU_LINES = 8
 
 
+#: Line dashes (``Line.style``): one item's several lines on a shared chart tell apart by
+#: dash while its colour names the item; the legend draws the same dash.
+LINE_STYLES = {
+    "solid": (Qt.PenStyle.SolidLine, "━"),
+    "dash": (Qt.PenStyle.DashLine, "╍"),
+    "dot": (Qt.PenStyle.DotLine, "┉"),
+    "dashdot": (Qt.PenStyle.DashDotLine, "━┉"),
+}
+
+
 @dataclass
 class Line:
     label: str
@@ -113,6 +123,10 @@ class Line:
     times: np.ndarray
     values: np.ndarray
     width: float = 2.0
+    style: str = "solid"  # a LINE_STYLES name
+
+    def pen(self):
+        return pg.mkPen(self.colour, width=self.width, style=LINE_STYLES[self.style][0])
 
 
 @dataclass
@@ -125,13 +139,23 @@ class Panel:
 
 def _legend_html(panel: Panel) -> str:
     items = " &nbsp; ".join(
-        f'<span style="color:{line.colour}">━ {line.label}</span>' for line in panel.lines
+        f'<span style="color:{line.colour}">{LINE_STYLES[line.style][1]} {line.label}</span>'
+        for line in panel.lines
     )
     return (
         f"{panel.title}: {items}"
         if len(panel.lines) > 1
         else f'<span style="color:{panel.lines[0].colour}">━ {panel.title}</span>'
     )
+
+
+def _label_opts(value: float, colour: str, panel: Panel) -> dict:
+    """A limit's label: the highest limit's at the right under its line (the top of the plot
+    would cut it off above), the others above theirs further left, so that two close limits'
+    labels never overlap in a short plot."""
+    if value == max(v for v, _, _ in panel.refs):
+        return {"position": 0.98, "color": colour, "anchors": [(1, 0), (1, 0)]}
+    return {"position": 0.8, "color": colour, "anchors": [(1, 1), (1, 1)]}
 
 
 def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[Panel]:
@@ -184,6 +208,10 @@ class ChartPanel(QWidget):
     Clicking in a plot asks to seek there (``seek_requested``)."""
 
     seek_requested = Signal(float)
+    #: the user zoomed or panned the time axis to (start_s, end_s)
+    time_range_chosen = Signal(float, float)
+    #: the user asked for the whole span again (double-click in a plot)
+    fit_requested = Signal()
 
     def __init__(self, parent: QWidget | None = None) -> None:
         super().__init__(parent)
@@ -194,7 +222,11 @@ class ChartPanel(QWidget):
         lay = QVBoxLayout(self)
         lay.setContentsMargins(2, 2, 2, 2)
         lay.setSpacing(2)
-        lay.addWidget(self.title)
+        #: the title row; whoever owns the dock may add buttons after the title
+        self.tools = QHBoxLayout()
+        self.tools.setContentsMargins(0, 0, 0, 0)
+        self.tools.addWidget(self.title, 1)
+        lay.addLayout(self.tools)
         lay.addWidget(self.graphics, 1)
         # never squeezed to an unreadable strip by the docks around it
         self.setMinimumHeight(CHART_MIN_HEIGHT_PX)
@@ -203,6 +235,8 @@ class ChartPanel(QWidget):
         self.cursors: list[pg.InfiniteLine] = []
         self.panels: list[Panel] = []
         self.cursor_t: float | None = None
+        #: the time range shown (start_s, end_s); None: the whole data span
+        self.time_range: tuple[float, float] | None = None
         #: a recording's start: the time axis reads mm:ss from it, as the timeline does
         self.time_origin_s: float | None = None
         #: (time, colour) of events, drawn on every plot
@@ -225,17 +259,15 @@ class ChartPanel(QWidget):
         self.clear()
         self.title.setText(title)
         self.panels = panels
-        first = None
         for k, panel in enumerate(panels):
             plot = self._new_plot(k, panel, bottom=k == len(panels) - 1)
-            if first is None:
-                first = plot
-            else:
-                plot.setXLink(first)
+            if k > 0:  # one time axis: zoom and pan move every plot
+                plot.setXLink(self.plots[0])
             self.curves.append(self._plot_lines(plot, panel))
             self._add_limits(plot, panel)
             self.cursors.append(self._add_time_marks(plot))
             self.plots.append(plot)
+        self._watch_time_zoom()
 
     def _new_plot(self, row: int, panel: Panel, bottom: bool) -> pg.PlotItem:
         """An empty plot for ``panel`` in row ``row``; only the bottom one labels its times."""
@@ -266,7 +298,7 @@ class ChartPanel(QWidget):
             plot.plot(
                 line.times,
                 line.values,
-                pen=pg.mkPen(line.colour, width=line.width),
+                pen=line.pen(),
                 name=panel.title if len(panel.lines) == 1 else line.label,
                 connect="finite",
             )
@@ -283,7 +315,7 @@ class ChartPanel(QWidget):
                     angle=0,
                     pen=pg.mkPen(colour, width=1, style=Qt.PenStyle.DashLine),
                     label=label,
-                    labelOpts={"position": 0.98, "color": colour, "anchors": [(1, 1), (1, 1)]},
+                    labelOpts=_label_opts(value, colour, panel),
                 )
                 plot.addItem(ref)
 
@@ -300,6 +332,43 @@ class ChartPanel(QWidget):
                 ignoreBounds=True,
             )
         return cursor
+
+    # ------------------------------------------------------------------ time range
+    def _watch_time_zoom(self) -> None:
+        """Report the user's zoom and pan of the time axis (any plot: they are linked) and
+        show the chosen range on the new plots. The value axis keeps the whole span's range,
+        so zero and the limits stay in view and panning does not rescale it."""
+        for plot in self.plots:
+            plot.getViewBox().sigRangeChangedManually.connect(self._zoomed)
+        self._apply_time_range()
+
+    def _zoomed(self, _mask) -> None:
+        t0, t1 = self.plots[0].getViewBox().viewRange()[0]
+        self.time_range = (float(t0), float(t1))
+        self.time_range_chosen.emit(*self.time_range)
+
+    def set_time_range(self, time_range: tuple[float, float] | None) -> None:
+        """Show ``time_range`` (start_s, end_s) on every plot; None: the whole data span."""
+        self.time_range = (
+            None if time_range is None else (float(time_range[0]), float(time_range[1]))
+        )
+        self._apply_time_range()
+
+    def _apply_time_range(self) -> None:
+        if not self.plots:
+            return
+        if self.time_range is None:
+            for plot in self.plots:
+                plot.enableAutoRange(x=True)
+        else:
+            self.plots[0].setXRange(*self.time_range, padding=0.0)
+
+    def shown_time_range(self) -> tuple[float, float] | None:
+        """The time range the plots show now (None with no plots)."""
+        if not self.plots:
+            return None
+        t0, t1 = self.plots[0].getViewBox().viewRange()[0]
+        return float(t0), float(t1)
 
     def append(self, t: float, values: list[list[float]]) -> None:
         """Live data: add one sample per line (``values[panel][line]``)."""
@@ -374,10 +443,13 @@ class ChartPanel(QWidget):
         return sum(int(np.isfinite(line.values).sum()) for p in self.panels for line in p.lines)
 
     def _clicked(self, event) -> None:
-        if event.button() != Qt.MouseButton.LeftButton or event.double():
+        if event.button() != Qt.MouseButton.LeftButton:
             return
         for plot in self.plots:
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(event.scenePos()):
-                self.seek_requested.emit(float(vb.mapSceneToView(event.scenePos()).x()))
+                if event.double():
+                    self.fit_requested.emit()
+                else:
+                    self.seek_requested.emit(float(vb.mapSceneToView(event.scenePos()).x()))
                 return

@@ -94,10 +94,7 @@ class EnergyDock(QObject):
     def _declare_actions(self) -> None:
         from twin.ui.actions import Action
 
-        reg = getattr(self.window, "action_registry", None)
-        if reg is None:
-            return
-        self.act_optimise = reg.add(
+        self.act_optimise = self.window.action_registry.add(
             Action(
                 "tools.optimise_set_points",
                 "Optimise Cooling &Set Points…",

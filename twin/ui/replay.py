@@ -17,7 +17,9 @@ from twin.recording import RecordingError, open_recording
 from twin.render.overlays import alarm_levels
 from twin.telemetry.replay import ReplaySource
 from twin.ui.actions import Action
+from twin.ui.chart_controls import ChartControls
 from twin.ui.chart_feed import ChartFeed
+from twin.ui.chart_range import TimeRangeBinding
 from twin.ui.charts import ChartPanel
 from twin.ui.events_dock import EventsPanel
 from twin.ui.overlay_controls import OverlayControls
@@ -65,6 +67,10 @@ class ReplayController(QObject):
         )
 
         self._build_actions()
+        self.time_range = TimeRangeBinding(
+            window.view, self.charts, self.timeline.scrubber, self._replay_span
+        )
+        self.chart_controls = ChartControls(window, self.charts, self.feed, self.time_range)
         self.timeline.play_toggled.connect(self.toggle_play)
         self.timeline.step_requested.connect(self.step)
         self.timeline.speed_requested.connect(self.set_speed)
@@ -269,6 +275,7 @@ class ReplayController(QObject):
         if self.replay is not None:
             self.replay.seek(t)
             self.timeline.set_time(self.replay.position_s, *self._span())
+            self.time_range.keep_in_view(self.replay.position_s)
 
     def jump_start(self) -> None:
         if self.replay is not None:
@@ -305,6 +312,9 @@ class ReplayController(QObject):
         r = self.replay
         return (r.start_s, r.end_s) if r is not None else (0.0, 1.0)
 
+    def _replay_span(self) -> tuple[float, float] | None:
+        return self._span() if self.replay is not None else None
+
     # ------------------------------------------------------------------ per tick
     def tick(self) -> None:
         """Keep the timeline in step with the replay (after every session tick): a seek shows
@@ -325,6 +335,7 @@ class ReplayController(QObject):
         self.replay = source if isinstance(source, ReplaySource) else None
         self.feed.live_frames.clear()
         self.live_alarms = {}
+        self.time_range.fit()  # a new time span: the charts and timeline show all of it
         self._set_replay_actions(self.replay is not None)
         if self.replay is not None:
             rec = self.replay.recording
@@ -368,6 +379,7 @@ class ReplayController(QObject):
             rec = self.replay.recording
             alarmed = alarm_levels(w.facility, rec.events_between(-math.inf, frame.time_s))
             self.events.set_now(frame.time_s)
+            self.time_range.keep_in_view(frame.time_s)  # playing past the zoomed range
         else:
             alarmed = alarm_levels(w.facility, frame.events, self.live_alarms)
             if frame.events:
@@ -390,6 +402,7 @@ class ReplayController(QObject):
             session.status.connect(lambda _st: self.tick())
         self.live_alarms = {}
         self.feed.reset()
+        self.time_range.fit()
 
 
 def install(window: MainWindow) -> ReplayController:

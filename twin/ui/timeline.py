@@ -25,6 +25,7 @@ SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 25.0, 50.0, 100.0)
 SEVERITY_COLOURS = {0: "#5fb8ff", 1: "#ffb000", 2: "#ff3b3b"}
 SEVERITY_NAMES = {0: "info", 1: "warning", 2: "critical"}
 ACCENT = "#2a86d8"
+BAND_EDGE = "#ffd54f"  # the charts' zoomed time range on the scrubber
 
 
 def format_offset(seconds: float) -> str:
@@ -40,7 +41,8 @@ def format_utc(t_s: float) -> str:
 
 
 class Scrubber(QWidget):
-    """A time track: played part, event ticks, a playhead; click or drag to seek."""
+    """A time track: played part, event ticks, a playhead, and the band of time the charts
+    show when zoomed; click or drag to seek."""
 
     seek_requested = Signal(float)
 
@@ -56,6 +58,8 @@ class Scrubber(QWidget):
         self.event_times = np.zeros(0)
         self.event_severity = np.zeros(0, dtype=np.int8)
         self.event_text: list[str] = []
+        #: the time range the charts show (start_s, end_s), highlighted; None: the whole span
+        self.band: tuple[float, float] | None = None
         self._dragging = False
 
     def sizeHint(self) -> QSize:  # noqa: N802
@@ -71,6 +75,21 @@ class Scrubber(QWidget):
         self.event_severity = np.asarray(severity, dtype=np.int8)
         self.event_text = list(text)
         self.update()
+
+    def set_band(self, band: tuple[float, float] | None) -> None:
+        """Highlight ``band`` (start_s, end_s) on the track; None: no band."""
+        band = None if band is None else (float(band[0]), float(band[1]))
+        if band != self.band:
+            self.band = band
+            self.update()
+
+    def band_rect(self) -> QRectF | None:
+        """Where the band is drawn (None with no band)."""
+        if self.band is None:
+            return None
+        tr = self._track()
+        x0, x1 = self.x_of(self.band[0]), self.x_of(self.band[1])
+        return QRectF(x0, tr.top() - 4, max(x1 - x0, 2.0), tr.height() + 8)
 
     def set_position(self, t: float) -> None:
         if t != self.position:
@@ -105,6 +124,11 @@ class Scrubber(QWidget):
             played = QRectF(tr.left(), tr.top(), xh - tr.left(), tr.height())
             p.setBrush(QColor(ACCENT))
             p.drawRoundedRect(played, 3, 3)
+        band = self.band_rect()
+        if band is not None and enabled:  # what the charts show, over the track
+            p.setPen(QPen(QColor(BAND_EDGE), 1.5))
+            p.setBrush(QColor(255, 255, 255, 70))
+            p.drawRoundedRect(band, 2, 2)
         # event ticks above the track, the worst severity drawn last (on top)
         if len(self.event_times):
             u = (self.event_times - self.t0) / (self.t1 - self.t0)

@@ -23,7 +23,6 @@ from twin.model.geometry import footprints
 if TYPE_CHECKING:
     from twin.model.facility import Facility
 
-RACK, AIR, CDU = 0, 1, 2
 #: (key, violation, indices of the floor items it concerns)
 Finding = tuple[tuple, Violation, tuple[int, ...]]
 
@@ -61,13 +60,6 @@ class FloorItems:
             + [("cooling", "air_units", i) for i in range(self.n_air)]
             + [("cooling", "cdus", i) for i in range(len(fac.cdu_ids))]
         )
-        self.kind = np.concatenate(
-            [
-                np.full(fac.n_racks, RACK),
-                np.full(self.n_air, AIR),
-                np.full(len(fac.cdu_ids), CDU),
-            ]
-        ).astype(np.int8)
         self.hall = np.concatenate([fac.rack_hall, fac.air_unit_hall, fac.cdu_hall]).astype(int)
         self.wd = np.concatenate(
             [fac.rack_size_m[:, :2], fac.air_unit_size_m[:, :2], fac.cdu_size_m[:, :2]]
