@@ -29,6 +29,9 @@ def recording(small_layout, tmp_path):
 @pytest.fixture
 def replaying(opened, qtbot, recording):
     rp = opened.extensions["replay"]
+    # room for the plots: the zoom and drag below land in a plot's data area
+    opened.resize(1400, 1000)
+    opened.resizeDocks([rp.charts_dock], [480], Qt.Orientation.Vertical)
     assert rp.open_recording(recording, autoplay=False)
     rec = opened.source.recording
     qtbot.waitUntil(lambda: opened.last_frame is not None, timeout=5000)
@@ -113,6 +116,9 @@ def test_chart_zoom_and_pan_stay_in_step_with_the_timeline(replaying, qtbot):
     charts, scrub, view = rp.charts, rp.timeline.scrubber, win.view
     win.select_id("A01")
     qtbot.waitUntil(lambda: charts.n_points() > 0, timeout=5000)
+    qtbot.waitUntil(
+        lambda: charts.plots[0].getViewBox().sceneBoundingRect().height() > 40, timeout=3000
+    )
     assert view.time_range is None and scrub.band is None
     # nothing zoomed: the chart shows the whole recording
     _shows_whole_span(charts, rec, qtbot)
