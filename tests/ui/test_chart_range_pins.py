@@ -315,3 +315,29 @@ def test_two_units_tell_items_by_colour_and_lines_by_dash(small_layout):
     # each line keeps its own item's values (supply is the first metric asked: k = 0)
     np.testing.assert_array_equal(air.lines[2].values, np.full(5, 10.0))
     np.testing.assert_array_equal(air.lines[3].values, np.full(5, 11.0))
+
+
+def test_ctrl_click_in_3d_adds_racks_to_the_chart(replaying, qtbot):
+    win, rp, rec = replaying
+    fac = win.facility
+    win.scene.view_iso()
+    win.plotter.render()
+
+    def click(rack_id: str, mods) -> None:
+        r = fac.rack_index[rack_id]
+        top = fac.rack_center_m[r] + [0, 0, fac.rack_size_m[r, 2]]
+        x, y = win.scene.world_to_display(top)
+        ratio = win.plotter.devicePixelRatioF()
+        pos = QPoint(round(x / ratio), round(win.plotter.height() - y / ratio))
+        QTest.mouseClick(win.plotter, Qt.MouseButton.LeftButton, mods, pos)
+        qtbot.wait(20)
+        assert win.selection == ("rack", r)
+
+    click("A01", Qt.KeyboardModifier.NoModifier)
+    assert rp.feed.pinned == []
+    click("A03", Qt.KeyboardModifier.ControlModifier)
+    a01, a03 = fac.rack_index["A01"], fac.rack_index["A03"]
+    assert rp.feed.pinned == [("rack", a01), ("rack", a03)]
+    inlet = _lines(rp.charts, "Inlet")
+    assert list(inlet) == ["A01", "A03"]
+    np.testing.assert_allclose(inlet["A03"].values, _rack_history(rec, a03, "inlet_c"))
