@@ -74,6 +74,23 @@ def _catalog_item(item: dict) -> Callable[[dict], None]:
     return mutate
 
 
+def _chiller_item(**over: object) -> dict:
+    """A water-cooled chiller as the shipped catalog has it, with some figures changed."""
+    base = {
+        "id": "chiller-test",
+        "kind": "chiller",
+        "name": "test chiller",
+        "capacity_kw": 1750.0,
+        "cop_rated": 6.1,
+        "condenser": "water",
+        "rated_chw_supply_c": 6.7,
+        "rated_condenser_c": 29.4,
+        "evaporator_approach_k": 3.0,
+        "condenser_approach_k": 8.0,
+    }
+    return {**base, **over}
+
+
 def _server(**over: object) -> dict:
     base = {
         "id": "evil-server",
@@ -712,6 +729,163 @@ CASES: list[Case] = [
         "unknown",
         "rows[0].racks[0].colour",
     ),
+    # ---- the energy plant: non-finite or physically impossible figures
+    Case("nan-outdoor", D, _set("energy.outdoor_c", NAN), "finite", "energy.outdoor_c"),
+    Case("inf-fixed-load", D, _set("energy.fixed_kw", INF), "finite", "energy.fixed_kw"),
+    Case(
+        "negative-lighting",
+        D,
+        _set("energy.lighting_w_m2", -5.0),
+        "type",
+        "energy.lighting_w_m2",
+    ),
+    Case(
+        "wet-above-dry",
+        D,
+        _set("energy.outdoor_wet_bulb_c", 30.0),
+        "range",
+        "energy.outdoor_wet_bulb_c",
+    ),
+    Case(
+        "series-wet-above-dry",
+        D,
+        _set("energy.outdoor_series", [{"at": "12:00", "dry_bulb_c": 20.0, "wet_bulb_c": 25.0}]),
+        "range",
+        "energy.outdoor_series[0].wet_bulb_c",
+    ),
+    Case(
+        "pump-efficiency-zero",
+        D,
+        _set("energy.plants.0.pump_efficiency", 0.0),
+        "range",
+        "energy.plants[0].pump_efficiency",
+    ),
+    Case(
+        "pump-efficiency-negative",
+        D,
+        _set("energy.plants.0.pump_efficiency", -0.7),
+        "range",
+        "energy.plants[0].pump_efficiency",
+    ),
+    Case(
+        "pump-efficiency-over-one",
+        D,
+        _set("energy.plants.0.pump_efficiency", 7.0),
+        "range",
+        "energy.plants[0].pump_efficiency",
+    ),
+    Case(
+        "pump-efficiency-bool",
+        D,
+        _set("energy.plants.0.pump_efficiency", True),
+        "type",
+        "energy.plants[0].pump_efficiency",
+    ),
+    Case(
+        "nan-loop-dt",
+        D,
+        _set("energy.plants.0.loop_delta_t_k", NAN),
+        "finite",
+        "energy.plants[0].loop_delta_t_k",
+    ),
+    Case(
+        "chiller-cop-zero",
+        D,
+        _catalog_item(_chiller_item(cop_rated=0.0)),
+        "range",
+        "catalog[0].cop_rated",
+    ),
+    Case(
+        "chiller-cop-negative",
+        D,
+        _catalog_item(_chiller_item(cop_rated=-6.1)),
+        "range",
+        "catalog[0].cop_rated",
+    ),
+    Case(
+        "chiller-cop-absurd",
+        D,
+        _catalog_item(_chiller_item(cop_rated=1e6)),
+        "range",
+        "catalog[0].cop_rated",
+    ),
+    Case(
+        "chiller-beats-carnot",
+        D,
+        _catalog_item(_chiller_item(cop_rated=12.0)),
+        "range",
+        "catalog[0].cop_rated",
+    ),
+    Case(
+        "chiller-inf-capacity",
+        D,
+        _catalog_item(_chiller_item(capacity_kw=INF)),
+        "finite",
+        "catalog[0].capacity_kw",
+    ),
+    Case(
+        "chiller-condenser-colder",
+        D,
+        _catalog_item(_chiller_item(rated_chw_supply_c=20.0, rated_condenser_c=10.0)),
+        "range",
+        "catalog[0].rated_condenser_c",
+    ),
+    Case(
+        "chiller-water-1e6",
+        D,
+        _catalog_item(_chiller_item(rated_chw_supply_c=1e6)),
+        "range",
+        "catalog[0].rated_chw_supply_c",
+    ),
+    Case(
+        "chiller-negative-approach",
+        D,
+        _catalog_item(_chiller_item(evaporator_approach_k=-3.0)),
+        "range",
+        "catalog[0].evaporator_approach_k",
+    ),
+    Case(
+        "tower-fans-over-capacity",
+        D,
+        _catalog_item(
+            {
+                "id": "t",
+                "kind": "cooling_tower",
+                "name": "t",
+                "capacity_kw": 100.0,
+                "approach_k": 4.0,
+                "fan_kw": 500.0,
+            }
+        ),
+        "range",
+        "catalog[0].fan_kw",
+    ),
+    Case(
+        "dry-cooler-nan-approach",
+        D,
+        _catalog_item(
+            {
+                "id": "d",
+                "kind": "dry_cooler",
+                "name": "d",
+                "capacity_kw": 1000.0,
+                "approach_k": NAN,
+                "fan_kw": 20.0,
+            }
+        ),
+        "finite",
+        "catalog[0].approach_k",
+    ),
+    Case(
+        "ups-efficiency-zero",
+        D,
+        _catalog_item(
+            {"id": "u", "kind": "ups", "name": "u", "capacity_kw": 500.0, "efficiency": 0.0}
+        ),
+        "range",
+        "catalog[0].efficiency",
+    ),
 ]
+
 
 assert len({c.name for c in CASES}) == len(CASES), "case names must be unique"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from twin.model import limits as L
 
@@ -32,6 +32,7 @@ RackUnits = L.count(1, 60)
 ThermalResistance = L.positive(100.0)
 TimeConstant = L.positive(1e5)
 MaxLoadKg = L.positive(L.MAX_WEIGHT_KG)
+Approach = L.physical(0.0, L.MAX_APPROACH_K, "approach temperature difference (K)")
 
 
 class _Item(BaseModel):
@@ -98,7 +99,7 @@ class AirUnitType(_Item):
         "Unset: 0.8 kW per m3/s.",
     )
     min_flow_fraction: Fraction = Field(0.3, description="Lowest fan speed the unit runs at.")
-    coil_approach_k: NonNegative = Field(
+    coil_approach_k: Approach = Field(
         6.0, description="Supply air above the chilled water entering the coil, K."
     )
 
@@ -117,7 +118,7 @@ class CduType(_Item):
         description="Pump power at flow_lps; scaled by the affinity law (P ~ flow^3). "
         "Unset: 200 kPa at 60 % efficiency.",
     )
-    approach_k: NonNegative = Field(
+    approach_k: Approach = Field(
         4.0, description="Loop supply above the facility water entering the CDU, K."
     )
 
@@ -128,7 +129,7 @@ class PowerType(_Item):
     kind: Literal["utility", "switchgear", "transformer", "ups", "pdu", "rpp", "busway"]
     capacity_kw: DeviceKw
     size_m: Size3 | None = None
-    efficiency: Fraction = 1.0
+    efficiency: L.physical(0.5, 1.0, "power device efficiency") = 1.0  # type: ignore[valid-type]
     weight_kg: WeightKg = 0.0
 
 
@@ -137,20 +138,34 @@ class ChillerType(_Item):
     condenser side (a fixed fraction of the Carnot COP, calibrated at the rating point)."""
 
     kind: Literal["chiller"]
-    capacity_kw: Positive
-    cop_rated: Positive = Field(description="COP at the rating point (AHRI 550/590).")
+    capacity_kw: DeviceKw
+    cop_rated: L.physical(*L.CHILLER_COP, "chiller COP") = Field(  # type: ignore[valid-type]
+        description="COP at the rating point (AHRI 550/590)."
+    )
     condenser: Literal["water", "air"] = "water"
-    rated_chw_supply_c: float = Field(6.7, description="Leaving chilled water at rating, C.")
-    rated_condenser_c: float = Field(
+    rated_chw_supply_c: L.SupplyC = Field(6.7, description="Leaving chilled water at rating, C.")
+    rated_condenser_c: L.CondenserC = Field(
         29.4, description="Entering condenser water (or outdoor air, air-cooled) at rating, C."
     )
-    evaporator_approach_k: NonNegative = Field(
+
+    @field_validator("rated_condenser_c")
+    @classmethod
+    def _condenser_above_chilled(cls, cond_c: float, info: ValidationInfo) -> float:
+        chw_c = info.data.get("rated_chw_supply_c")
+        if chw_c is not None and cond_c <= chw_c:
+            raise ValueError(
+                f"a chiller rated with its condenser at {cond_c:g} °C, not above its "
+                f"{chw_c:g} °C chilled water, moves no heat uphill: physically impossible"
+            )
+        return cond_c
+
+    evaporator_approach_k: Approach = Field(
         3.0, description="Refrigerant evaporates this far below the chilled water supply."
     )
-    condenser_approach_k: NonNegative = Field(
+    condenser_approach_k: Approach = Field(
         8.0, description="Refrigerant condenses this far above the entering condenser medium."
     )
-    min_lift_k: Positive = Field(
+    min_lift_k: L.physical(0.1, 100.0, "smallest refrigerant lift (K)") = Field(  # type: ignore[valid-type]
         12.0, description="Smallest refrigerant lift the compressor runs at (caps the COP)."
     )
 
@@ -160,11 +175,24 @@ class HeatRejectionType(_Item):
     (free cooling) when the outdoor air is cold enough."""
 
     kind: Literal["dry_cooler", "cooling_tower"]
-    capacity_kw: Positive
-    approach_k: NonNegative = Field(
+    capacity_kw: DeviceKw
+    approach_k: Approach = Field(
         description="Leaving water above the outdoor dry bulb (dry cooler) or wet bulb (tower)."
     )
-    fan_kw: NonNegative = Field(description="Fan power when rejecting capacity_kw.")
+    fan_kw: L.non_negative(L.MAX_DEVICE_KW) = Field(  # type: ignore[valid-type]
+        description="Fan power when rejecting capacity_kw."
+    )
+
+    @field_validator("fan_kw")
+    @classmethod
+    def _fan_below_capacity(cls, fan_kw: float, info: ValidationInfo) -> float:
+        cap = info.data.get("capacity_kw")
+        if cap is not None and fan_kw > cap:
+            raise ValueError(
+                f"fans drawing {fan_kw:g} kW to reject {cap:g} kW of heat are physically "
+                "impossible for a dry cooler or tower (a few % of it is typical)"
+            )
+        return fan_kw
 
 
 CatalogItem = Annotated[

@@ -13,8 +13,8 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import networkx as nx
 import numpy as np
 
 from twin.model.catalog import Catalog
@@ -22,6 +22,9 @@ from twin.model.facility_index import RACK_BASE_M as RACK_BASE_M  # re-exported:
 from twin.model.facility_index import U_M as U_M
 from twin.model.facility_index import build_index
 from twin.model.schema import Layout
+
+if TYPE_CHECKING:  # networkx is imported when a graph is first wanted
+    import networkx as nx
 
 
 class Facility:
@@ -86,7 +89,8 @@ class Facility:
         return f"{self.host_names[self.gpu_host[g]]}/gpu{self.gpu_local[g]}"
 
     def find(self, item_id: str) -> tuple[str, int] | None:
-        """(kind, index) of any id: hall, row, rack, air_unit, cdu, power, host or gpu."""
+        """(kind, index) of any id: hall, row, rack, air_unit, cdu, power, host or gpu
+        (``host/gpuN``, or a UUID of the layout's ``telemetry.gpu_uuids``)."""
         for kind, index in (
             ("rack", self.rack_index),
             ("air_unit", self.air_unit_index),
@@ -102,6 +106,9 @@ class Facility:
             host, _, k = item_id.rpartition("/gpu")
             if k.isdigit() and (g := self.gpu_of(host, int(k))) >= 0:
                 return "gpu", g
+        named = self.layout.telemetry.gpu_uuids.get(item_id)
+        if named is not None and "/gpu" in named:
+            return self.find(named)
         return None
 
     # ------------------------------------------------------------------ power
@@ -222,6 +229,8 @@ class Facility:
         """Containment, power and cooling as one directed graph. Node keys are ids (GPUs as
         ``host/gpuN``, servers as ``rack/sN``); every node has ``kind``, every edge ``rel``
         (``contains``, ``feeds`` with ``side`` for rack feeds, ``cools``)."""
+        import networkx as nx
+
         g = nx.DiGraph(name=self.layout.name)
         g.add_node("site", kind="site")
         for h in self.hall_ids:

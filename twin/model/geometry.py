@@ -8,7 +8,6 @@ depth along (-sin, cos), front to rear.
 from __future__ import annotations
 
 import numpy as np
-from scipy.spatial import cKDTree
 
 
 def front_vectors(rotation_deg: np.ndarray) -> np.ndarray:
@@ -62,6 +61,10 @@ def overlapping_pairs(
     n = len(corners)
     if n < 2:
         return np.zeros((0, 2), dtype=np.int64)
+    from scipy.spatial import (
+        cKDTree,
+    )  # here: a layout refused before its geometry never pays for it
+
     centers = corners.mean(axis=1)
     radius = np.linalg.norm(corners - centers[:, None, :], axis=2).max()
     pairs = cKDTree(centers).query_pairs(2 * radius + tol, output_type="ndarray")

@@ -50,6 +50,10 @@ MAX_DELTA_T_K = 60.0  # air temperature rise through a rack
 DEVICE_C = (-40.0, 200.0)  # thresholds of a GPU that works
 AIR_DENSITY = (0.5, 2.0)  # kg/m3: 5,000 m altitude to cold dense air
 AIR_CP = (900.0, 1200.0)  # J/(kg K): dry to saturated warm air
+CHILLER_COP = (0.3, 30.0)  # an absorption chiller's ~0.7 to far past any compressor's
+CONDENSER_C = (-40.0, 70.0)  # entering condenser water, or outdoor air for an air-cooled one
+MAX_APPROACH_K = 30.0  # coils, heat exchangers, towers and dry coolers: 1-15 K in practice
+PUMP_EFFICIENCY = (0.1, 1.0)  # wire to water; 0.3-0.85 for real plant pumps
 
 
 def _no_bool(value: object) -> object:
@@ -107,6 +111,7 @@ DeltaTK = Annotated[
     _between(0.0, MAX_DELTA_T_K, "air temperature rise through a rack (K)"),
 ]
 DeviceC = physical(*DEVICE_C, "device temperature threshold (°C)")
+CondenserC = physical(*CONDENSER_C, "condenser entering water or air (°C)")
 Text = Annotated[str, Field(max_length=MAX_TEXT)]
 Description = Annotated[str, Field(max_length=MAX_DESCRIPTION)]
 HostName = Annotated[str, Field(min_length=1, max_length=MAX_HOST_NAME)]

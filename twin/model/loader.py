@@ -20,7 +20,13 @@ from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import footprints, outside, overlapping_pairs
 from twin.model.limits import MAX_LAYOUT_BYTES, MAX_YAML_NODES
-from twin.model.sanity import check_host_names, check_placement, check_totals, count_nodes
+from twin.model.sanity import (
+    check_host_names,
+    check_placement,
+    check_plant_physics,
+    check_totals,
+    count_nodes,
+)
 from twin.model.schema import FORMAT, Layout
 from twin.model.yamlpos import Fallback, gc_paused, lines_of, load_fast, load_with_lines
 
@@ -99,15 +105,21 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
 def _schema_problems(exc: ValidationError, place: Placer, name: str) -> list[Problem]:
     errs = exc.errors(include_url=False)
     locs = [tuple(e["loc"]) for e in errs]
+    # discriminated unions put the tag in the path; drop it from what we show and place
+    shown = [tuple(p for k, p in enumerate(loc) if not _is_kind_tag(loc, k)) for loc in locs]
     problems = []
-    for e, loc, line in zip(errs, locs, place(locs), strict=True):
-        # discriminated unions put the tag in the path; drop it from what we show
-        shown = tuple(p for p in loc if not (isinstance(p, str) and p in _KINDS))
+    for e, loc, where, line in zip(errs, locs, shown, place(shown), strict=True):
         msg = e["msg"]
         if e["type"] == "extra_forbidden":
             msg = f"unknown field {loc[-1]!r}"
-        problems.append(Problem(msg, field_path(shown), line, name))
+        problems.append(Problem(msg, field_path(where), line, name))
     return problems
+
+
+def _is_kind_tag(loc: tuple, k: int) -> bool:
+    """Whether ``loc[k]`` is the tag pydantic puts after ``catalog[i]`` for the item's kind
+    (``chiller`` is also a plant's field, so only that position counts)."""
+    return k >= 2 and loc[k - 2] == "catalog" and isinstance(loc[k - 1], int) and loc[k] in _KINDS
 
 
 _KINDS = {
@@ -123,6 +135,9 @@ _KINDS = {
     "pdu",
     "rpp",
     "busway",
+    "chiller",
+    "dry_cooler",
+    "cooling_tower",
 }
 
 
@@ -132,7 +147,7 @@ def check_references(layout: Layout, catalog: Catalog) -> list[tuple[Loc, str]]:
     check.rows()
     check.power()
     check.cooling_and_sensors()
-    return check.out + _check_energy(layout, catalog)
+    return check.out + _check_energy(layout, catalog) + check_plant_physics(layout)
 
 
 class _References:

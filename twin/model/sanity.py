@@ -1,6 +1,7 @@
 """Checks a schema cannot express: totals over the whole file (before the facility's arrays are
 allocated), generated host names that collide, and things placed outside their hall or
-physically impossible (a rack heating its air by thousands of kelvin).
+physically impossible (a rack heating its air by thousands of kelvin, a chiller better than
+Carnot).
 
 Each returns ``[(loc, message)]`` like the loader's other checks.
 """
@@ -13,7 +14,7 @@ import numpy as np
 
 from twin.model import limits as L
 from twin.model.catalog import Catalog
-from twin.model.catalog_schema import ServerType
+from twin.model.catalog_schema import ChillerType, ServerType
 from twin.model.errors import field_path
 from twin.model.schema import Layout
 
@@ -176,4 +177,30 @@ def check_placement(layout: Layout, hall_size_m: np.ndarray) -> list[tuple[Loc, 
                         f"(at most {L.MAX_DELTA_T_K:g} K)",
                     )
                 )
+    return out
+
+
+KELVIN = 273.15
+
+
+def check_plant_physics(layout: Layout) -> list[tuple[Loc, str]]:
+    """Chillers of the layout's catalog no better than a Carnot machine between their
+    refrigerant temperatures at the rating point (evaporating below the chilled water by the
+    evaporator approach, condensing above the condenser medium by the condenser approach)."""
+    out: list[tuple[Loc, str]] = []
+    for i, item in enumerate(layout.catalog):
+        if not isinstance(item, ChillerType):
+            continue
+        t_evap = item.rated_chw_supply_c - item.evaporator_approach_k + KELVIN
+        t_cond = item.rated_condenser_c + item.condenser_approach_k + KELVIN
+        carnot = t_evap / (t_cond - t_evap)  # the schema keeps the condenser above the water
+        if item.cop_rated > carnot:
+            out.append(
+                (
+                    ("catalog", i, "cop_rated"),
+                    f"a COP of {item.cop_rated:g} is above the Carnot COP {carnot:.2f} between "
+                    f"{t_evap - KELVIN:g} and {t_cond - KELVIN:g} °C at its rating point: "
+                    "physically impossible",
+                )
+            )
     return out

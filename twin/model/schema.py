@@ -13,7 +13,16 @@ from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from twin.model import limits as L
 from twin.model.catalog_schema import CatalogItem, Fraction, Id
@@ -286,7 +295,7 @@ class CoolingPlant(_Strict):
     condenser_pump_head_kpa: L.non_negative(10_000.0) = Field(  # type: ignore[valid-type]
         150.0, description="Condenser pump head."
     )
-    pump_efficiency: Annotated[float, Field(gt=0, le=1)] = 0.7
+    pump_efficiency: L.physical(*L.PUMP_EFFICIENCY, "pump efficiency") = 0.7  # type: ignore[valid-type]
 
 
 class OutdoorPoint(_Strict):
@@ -297,10 +306,25 @@ class OutdoorPoint(_Strict):
     dry_bulb_c: OutdoorC
     wet_bulb_c: OutdoorC | None = None
 
+    @field_validator("wet_bulb_c")
+    @classmethod
+    def _wet_at_most_dry(cls, wet_c: float | None, info: ValidationInfo) -> float | None:
+        return _wet_bulb(wet_c, info, "dry_bulb_c")
+
     @model_validator(mode="after")
     def _when(self) -> OutdoorPoint:
         outdoor_time_s(self.at)
         return self
+
+
+def _wet_bulb(wet_c: float | None, info: ValidationInfo, dry_field: str) -> float | None:
+    """Air cannot be wetter than saturated: its wet bulb is at most its dry bulb."""
+    dry_c = info.data.get(dry_field)
+    if wet_c is not None and dry_c is not None and wet_c > dry_c + 1e-9:
+        raise ValueError(
+            f"a wet bulb above the dry bulb ({wet_c:g} > {dry_c:g} °C) is physically impossible"
+        )
+    return wet_c
 
 
 def is_time_of_day(text: str) -> bool:
@@ -335,6 +359,7 @@ class Energy(_Strict):
     outdoor_wet_bulb_c: OutdoorC | None = Field(
         None, description="Outdoor wet bulb for cooling towers; unset: the dry bulb."
     )
+
     outdoor_series: list[OutdoorPoint] = Field(
         default_factory=list,
         max_length=L.MAX_ITEMS,
@@ -347,6 +372,11 @@ class Energy(_Strict):
         0.0, description="Offices, security, controls: site rest."
     )
     plants: list[CoolingPlant] = Field(default_factory=list, max_length=L.MAX_ITEMS)
+
+    @field_validator("outdoor_wet_bulb_c")
+    @classmethod
+    def _wet_at_most_dry(cls, wet_c: float | None, info: ValidationInfo) -> float | None:
+        return _wet_bulb(wet_c, info, "outdoor_c")
 
     @model_validator(mode="after")
     def _one_kind_of_time(self) -> Energy:

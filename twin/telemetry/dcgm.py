@@ -176,6 +176,12 @@ class GpuMapper:
         self._last_index: np.ndarray | None = None
         self._learned = False
 
+    def known_uuids(self) -> dict[str, int]:
+        """UUID -> GPU index of every UUID this mapper knows (the layout's table and those
+        learned from series), for finding a GPU by its UUID."""
+        snapshot = dict(self._uuid_index)  # one C-level copy: the poll thread may add to it
+        return {u: g for u, g in snapshot.items() if g >= 0}
+
     def _forget_unmatched(self) -> None:
         """Drop cached misses after new UUIDs were learned, so they are resolved again."""
         self._learned = False

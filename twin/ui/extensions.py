@@ -28,6 +28,9 @@ EXTENSIONS = (
     "twin.ui.energy_dock",
     "twin.ui.export_actions",
     "twin.ui.whatif_dock",
+    "twin.ui.worst_dock",
+    "twin.ui.inspector_elevation",
+    "twin.ui.all_halls",
 )
 
 

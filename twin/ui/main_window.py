@@ -101,6 +101,7 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self.toolbars = self.action_registry.toolbars
         self.docks: dict[str, QDockWidget] = {}
         self.tree = FacilityTree(self)
+        self.tree.gpu_uuids = self.known_gpu_uuids
         self.inspector = Inspector(self)
         window_actions.declare(self)
         self.recent = RecentFiles(self.settings, self.menus["File/Open Recent"], self.open_layout)

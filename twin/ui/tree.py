@@ -3,6 +3,8 @@ search box that filters it (recursively, so a match keeps its parents)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
+
 import numpy as np
 from PySide6.QtCore import QModelIndex, QSortFilterProxyModel, Qt, QTimer, Signal
 from PySide6.QtGui import QStandardItem, QStandardItemModel
@@ -10,12 +12,15 @@ from PySide6.QtWidgets import (
     QAbstractItemView,
     QLabel,
     QLineEdit,
+    QListWidget,
+    QListWidgetItem,
     QTreeView,
     QVBoxLayout,
     QWidget,
 )
 
 from twin.model.facility import Facility
+from twin.model.gpu_search import find_gpus
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 #: What the search matches: the item's text and, for a server, its host names.
@@ -31,7 +36,7 @@ class FacilityTree(QWidget):
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.search = QLineEdit(self)
-        self.search.setPlaceholderText("Search racks, rows, units, hosts…")
+        self.search.setPlaceholderText("Search racks, rows, units, hosts, GPU ids and UUIDs…")
         self.search.setClearButtonEnabled(True)
         self.model = QStandardItemModel(self)
         self.model.setHorizontalHeaderLabels(["Item", "Detail"])
@@ -43,6 +48,15 @@ class FacilityTree(QWidget):
         self.proxy.setFilterRole(SEARCH_ROLE)
         self.no_match = QLabel(self)
         self.no_match.setVisible(False)
+        #: GPUs found by id or UUID (the tree has no row per GPU); a click selects one
+        self.gpu_hits = QListWidget(self)
+        self.gpu_hits.setObjectName("gpu_hits")
+        self.gpu_hits.setMaximumHeight(120)
+        self.gpu_hits.setVisible(False)
+        self.gpu_hits.itemClicked.connect(self._on_gpu_hit)
+        #: UUID -> GPU index known now (the window adds those a live source learned)
+        self.gpu_uuids: Callable[[], Mapping[str, int]] = dict
+        self.facility: Facility | None = None
         self.view = QTreeView(self)
         self.view.setModel(self.proxy)
         self.view.setUniformRowHeights(True)
@@ -54,6 +68,7 @@ class FacilityTree(QWidget):
         layout.setContentsMargins(4, 4, 4, 4)
         layout.addWidget(self.search)
         layout.addWidget(self.no_match)
+        layout.addWidget(self.gpu_hits)
         layout.addWidget(self.view)
         self._items: dict[tuple[str, int], QStandardItem] = {}
         self._debounce = QTimer(self, singleShot=True, interval=150)
@@ -89,6 +104,7 @@ class FacilityTree(QWidget):
         """Rebuild the tree for a facility (None empties it)."""
         self.model.removeRows(0, self.model.rowCount())
         self._items.clear()
+        self.facility = f
         if f is None:
             return
         root = self.model.invisibleRootItem()
@@ -162,11 +178,26 @@ class FacilityTree(QWidget):
     def _apply_filter(self) -> None:
         text = self.search.text().strip()
         self.proxy.setFilterFixedString(text)
-        none = bool(text) and self.proxy.rowCount() == 0
+        gpus = self._find_gpus(text)
+        none = bool(text) and self.proxy.rowCount() == 0 and not gpus
         self.no_match.setText(f"No matches for “{text}”" if none else "")
         self.no_match.setVisible(none)
         if text and self._visible_count() < 3000:
             self.view.expandAll()
+
+    def _find_gpus(self, text: str) -> list[tuple[int, str]]:
+        """List the GPUs whose id or UUID the text names (the tree shows servers only)."""
+        self.gpu_hits.clear()
+        hits = find_gpus(self.facility, text, self.gpu_uuids()) if self.facility and text else []
+        for g, label in hits:
+            it = QListWidgetItem(f"GPU {label}")
+            it.setData(INDEX_ROLE, int(g))
+            self.gpu_hits.addItem(it)
+        self.gpu_hits.setVisible(bool(hits))
+        return hits
+
+    def _on_gpu_hit(self, item: QListWidgetItem) -> None:
+        self.item_selected.emit("gpu", int(item.data(INDEX_ROLE)))
 
     def _visible_count(self, parent: QModelIndex | None = None) -> int:
         parent = parent or QModelIndex()

@@ -165,6 +165,23 @@ class SelectionMixin:
         self.select(*found)
         return True
 
+    def known_gpu_uuids(self) -> dict[str, int]:
+        """UUID -> GPU index: the layout's ``telemetry.gpu_uuids`` and the UUIDs the live
+        source has learned from its series (the tree's search finds GPUs by them)."""
+        from twin.model.gpu_search import layout_uuids
+
+        f = self.facility
+        if f is None:
+            return {}
+        cached = getattr(self, "_layout_uuids", None)
+        if cached is None or cached[0] is not f:
+            cached = self._layout_uuids = (f, layout_uuids(f))
+        out = dict(cached[1])
+        mapper = getattr(self.source, "mapper", None)
+        if mapper is not None and hasattr(mapper, "known_uuids"):
+            out.update(mapper.known_uuids())
+        return out
+
     def clear_selection(self) -> None:
         self.view.clear_selection()
         if self.scene is not None:
