@@ -126,3 +126,55 @@ def test_an_implicit_step_at_the_same_load_stays_at_the_steady_state(write_layou
         np.testing.assert_allclose(model.state.t_src, before.t_src, atol=3e-3)
         assert abs(res.heat_stored_w) < 1e-4 * 36e3
         assert res.supply_mean_c == pytest.approx(steady.supply_mean_c, abs=3e-3)
+
+
+def _small_unit_room(write_layout):
+    """The plenum room with C3 a 0.9 m3/s unit rated 1 kW: it runs at its capacity."""
+    text = _plenum_room().replace(
+        "supply_c: 20, airflow_m3s: 4.0}", "supply_c: 20, airflow_m3s: 0.9, capacity_kw: 1}"
+    )
+    return write_layout(text)
+
+
+def test_both_transient_steps_at_the_same_load_keep_a_unit_at_its_capacity(write_layout):
+    """The steady state is a fixed point of the explicit and of the implicit step alike, also
+    for a unit of less than 1 m3/s held at its capacity (its supply from its own return)."""
+    fac = _small_unit_room(write_layout)
+    model = ThermalModel(fac, cell_m=CELL_M)
+    steady = model.solve()
+    assert list(steady.air_unit_at_capacity) == [False, False, True]
+    assert steady.air_unit_supply_c[2] > 20.0
+    before = model.state
+    res = model.step(5.0)  # explicit, sub-stepped
+    np.testing.assert_allclose(model.state.t_cells, before.t_cells, atol=3e-3)
+    assert res.air_unit_supply_c[2] == pytest.approx(steady.air_unit_supply_c[2], abs=3e-3)
+
+
+def test_a_step_longer_than_the_stable_step_is_sub_stepped(write_layout):
+    """One explicit step of 1.5 stable steps is two sub-steps of 0.75: the same as two steps
+    of 0.75 (from air not at its steady state, so the steps move it)."""
+    fac = _small_unit_room(write_layout)
+    heat = ThermalModel(fac, cell_m=CELL_M).heat
+    air_w = fac.air_heat_w(fac.rack_power_w)
+    t0 = np.full(heat.n, 20.0)
+    h = heat.dt_stable
+    one = heat.step(t0, air_w, 1.5 * h)
+    two = heat.step(heat.step(t0, air_w, 0.75 * h), air_w, 0.75 * h)
+    assert np.abs(one - t0).max() > 1e-3  # the step moved the air
+    np.testing.assert_allclose(one, two, rtol=0, atol=1e-12)
+
+
+def test_the_implicit_step_follows_a_new_set_of_units_at_capacity(write_layout):
+    """After a steady solve at another load changes which units run at capacity, the implicit
+    step uses the new system: from the new steady state it stays there."""
+    fac = _small_unit_room(write_layout)
+    model = ThermalModel(fac, cell_m=CELL_M)
+    model.solve()
+    model.follow(60.0)  # the implicit step's solver, built for C3 at capacity
+    light = fac.rack_power_w * 0.02  # 0.7 kW in all: no unit at capacity
+    steady = model.solve(light)
+    assert not steady.air_unit_at_capacity.any()
+    before = model.state
+    model.follow(60.0, light)
+    np.testing.assert_allclose(model.state.t_cells, before.t_cells, atol=3e-3)
+    np.testing.assert_allclose(model.state.t_src, before.t_src, atol=3e-3)
