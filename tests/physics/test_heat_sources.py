@@ -20,10 +20,10 @@ CELL_M = 0.25
 RHO_CP = 1.19 * 1005  # the layouts' default air (density 1.19 kg/m3, cp 1005 J/kgK)
 
 
-def _plenum_room(scale: float = 1.0) -> str:
+def _plenum_room(scale: float = 1.0, more_units: tuple[str, ...] = ()) -> str:
     """Two rows of three 6 kW racks round a cold aisle of tiles that have no temperature of
     their own: three underfloor CRAHs of different flows and set points feed them. ``scale``
-    multiplies every flow and power."""
+    multiplies every flow and power; ``more_units`` are further air_units entries."""
     lines = [
         "format: twin-layout/1",
         "name: plenum room",
@@ -46,6 +46,7 @@ def _plenum_room(scale: float = 1.0) -> str:
         f" supply_c: 18, airflow_m3s: {3.0 * scale:g}}}",
         "    - {id: C3, type: crah-77kw, hall: H, position_m: [4.2, 6.75], supply_c: 20,"
         f" airflow_m3s: {4.0 * scale:g}}}",
+        *(f"    - {u}" for u in more_units),
         "  supplies:",
         "    - {id: T, hall: H, rect_m: [3.3, 3.0, 5.1, 4.2], open_fraction: 0.5}",
         "  returns:",
@@ -217,3 +218,18 @@ def test_the_heat_solve_on_its_own_gives_the_models_temperatures(write_layout):
     assert not at_cap.any() and not overloaded
     np.testing.assert_allclose(state.t_cells, model.state.t_cells, atol=3e-3)
     assert state.t_cells.min() > 15.9  # nothing below the coldest set point
+
+
+def test_a_front_discharge_unit_stays_out_of_the_plenum_mix(write_layout):
+    """A fourth unit blowing 24 C air out of its front into the room: the tiles still get
+    the flow-weighted mean of the three underfloor units only."""
+    c4 = (
+        "{id: C4, type: crah-77kw, hall: H, position_m: [7.8, 3.6], rotation_deg: 90,"
+        " discharge: front, supply_c: 24, airflow_m3s: 1.0}"
+    )
+    fac = write_layout(_plenum_room(more_units=(c4,)))
+    model = ThermalModel(fac, cell_m=CELL_M)
+    res = model.solve()
+    assert not res.air_unit_at_capacity.any()
+    plenum = model.state.t_src[model.heat.plenum]
+    assert plenum == pytest.approx((2 * 16 + 3 * 18 + 4 * 20) / 9, abs=1e-5)
