@@ -107,12 +107,12 @@ MAX_GPU_LINES = 8
 
 
 #: Line dashes (``Line.style``): one item's several lines on a shared chart tell apart by
-#: dash while its colour names the item; the legend draws the same dash.
+#: dash while its colour names the item; the legend (HTML) draws the same dash.
 LINE_STYLES = {
-    "solid": (Qt.PenStyle.SolidLine, "━"),
-    "dash": (Qt.PenStyle.DashLine, "╍"),
-    "dot": (Qt.PenStyle.DotLine, "┉"),
-    "dashdot": (Qt.PenStyle.DashDotLine, "━┉"),
+    "solid": (Qt.PenStyle.SolidLine, "━━"),
+    "dash": (Qt.PenStyle.DashLine, "━&nbsp;━"),
+    "dot": (Qt.PenStyle.DotLine, "·&nbsp;·&nbsp;·"),
+    "dashdot": (Qt.PenStyle.DashDotLine, "━&nbsp;·"),
 }
 
 
@@ -433,7 +433,9 @@ class ChartPanel(QWidget):
         for plot in self.plots:
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(pos):
-                self.readout.setText(self.readout_at(float(vb.mapSceneToView(pos).x())))
+                text = self.readout_at(float(vb.mapSceneToView(pos).x()))
+                self.readout.setText(text)
+                self.readout.setToolTip(text)  # the whole line when the dock is narrower
                 return
 
     def set_cursor(self, t: float) -> None:
@@ -452,7 +454,8 @@ class ChartPanel(QWidget):
         for plot in self.plots:
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(event.scenePos()):
-                if event.double():
+                if event.double():  # the whole span again (here, and for whoever binds it)
+                    self.set_time_range(None)
                     self.fit_requested.emit()
                 else:
                     self.seek_requested.emit(float(vb.mapSceneToView(event.scenePos()).x()))
