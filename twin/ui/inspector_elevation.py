@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 
 from twin.model.metrics import gpu_metric
 from twin.model.worst import gpu_values
+from twin.ui.worst_dock import clock
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
 SIZE_PX = (380, 300)
 #: The least room it asks of the inspector (px): none, so showing it never grows the dock
 #: (and moves the 3D view under the mouse); a small dock scales the drawing down.
-MIN_PX = (0, 0)
+MIN_PX = (1, 1)  # (0, 0) would mean "unset": the pixmap's own size
 #: Drawings kept (per rack, metric and frame).
 CACHE_SIZE = 16
 
@@ -62,7 +63,8 @@ class FittedImage(QLabel):
         self.original: QPixmap | None = None
         self.setAlignment(Qt.AlignmentFlag.AlignCenter)
         self.setMinimumSize(*MIN_PX)
-        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+        # any width; as tall as the inspector can spare (a share of it, not a minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
 
     def set_image(self, pix: QPixmap) -> None:
         self.original = pix
@@ -176,7 +178,7 @@ class InspectorElevation(QObject):
         frame = w.last_frame
         metric = gpu_metric(w.view.gpu_metric).scale(w.facility).legend_title
         rid = w.facility.rack_ids[self.rack]
-        when = "no telemetry yet" if frame is None else f"{metric} at t = {frame.time_s:.0f} s"
+        when = "no telemetry yet" if frame is None else f"{metric} at {clock(frame.time_s)}"
         self.caption.setText(f"Rack {rid}, front and rear: {when}")
         self.panel.setVisible(True)
 
