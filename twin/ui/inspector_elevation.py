@@ -13,9 +13,16 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, Qt, QTimer
-from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
+from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from twin.model.metrics import gpu_metric
 from twin.model.worst import gpu_values
@@ -28,6 +35,7 @@ if TYPE_CHECKING:
 SIZE_PX = (380, 300)
 #: Drawings kept (per rack, metric and frame).
 CACHE_SIZE = 16
+PLACEHOLDER = "Select a rack, server or GPU to see the rack's front and rear."
 
 
 def rack_of(f: Facility, kind: str, index: int) -> int | None:
@@ -41,6 +49,36 @@ def rack_of(f: Facility, kind: str, index: int) -> int | None:
     if kind == "gpu":
         return int(f.gpu_rack[index])
     return None
+
+
+class FittedImage(QLabel):
+    """The drawing scaled to the room the inspector has: it never asks the dock for more
+    space. ``pixmap()`` is the drawing as made."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
+
+    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
+        return QSize(SIZE_PX[0] // 2, SIZE_PX[1] // 2)
+
+    def minimumSizeHint(self) -> QSize:  # noqa: N802
+        return QSize(0, 0)
+
+    def paintEvent(self, _event) -> None:  # noqa: N802
+        pix = self.pixmap()
+        if pix is None or pix.isNull():
+            return
+        fitted = pix.scaled(
+            self.size(),
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        painter = QPainter(self)
+        painter.drawPixmap(
+            (self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2, fitted
+        )
+        painter.end()
 
 
 class InspectorElevation(QObject):
@@ -70,36 +108,48 @@ class InspectorElevation(QObject):
         head = QHBoxLayout()
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
+        # its text changes with each rack: it must not drive the inspector dock's width
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         head.addWidget(self.caption, 1)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Draw the rack again from the latest frame")
         self.refresh_button.clicked.connect(self.refresh)
         head.addWidget(self.refresh_button)
         lay.addLayout(head)
-        self.image = QLabel()
+        self.image = FittedImage()
         self.image.setObjectName("inspector_elevation")
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(*SIZE_PX)
-        lay.addWidget(self.image)
-        self.panel.setVisible(False)
+        lay.addWidget(self.image, 1)
         self.window.inspector.add_panel(self.panel)
+        self.clear()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.painter.close()
         return False
 
+    @property
+    def showing(self) -> bool:
+        """Whether a rack's elevation is on show (the panel itself always keeps its room)."""
+        pix = self.image.pixmap()
+        return self.rack is not None and pix is not None and not pix.isNull()
+
+    def clear(self) -> None:
+        """No rack: the panel keeps its place (so the docks never resize on a selection)."""
+        self.image.setPixmap(QPixmap())
+        self.caption.setText(PLACEHOLDER)
+        self.refresh_button.setEnabled(False)
+
     def _on_layout(self, _facility) -> None:
         self.cache.clear()
         self.rack = None
-        self.panel.setVisible(False)
+        self.clear()
 
     def _on_selection(self, kind: str, index: int) -> None:
         f = self.window.facility
         rack = rack_of(f, kind, index) if f is not None and kind else None
         if rack is None:
             self.rack = None
-            self.panel.setVisible(False)
+            self.clear()
             return
         if rack != self.rack:
             self.rack = rack
@@ -134,7 +184,8 @@ class InspectorElevation(QObject):
         rid = w.facility.rack_ids[self.rack]
         when = "no telemetry yet" if frame is None else f"{metric} at t = {frame.time_s:.0f} s"
         self.caption.setText(f"Rack {rid}, front and rear: {when}")
-        self.panel.setVisible(True)
+        self.refresh_button.setEnabled(True)
+        self.image.update()
 
     def _draw(self, f: Facility, rack: int) -> QPixmap:
         w = self.window
