@@ -21,7 +21,8 @@ def test_bench_json(capsys):
     names = {r["name"]: r for r in results}
     load = names["layout.load_100k_s"]
     assert load["unit"] == "s" and load["value"] > 0
-    # the baseline is the YAML parse alone, a part of the whole load: smaller, ratio above 1
+    # the baseline is libyaml's parse events alone, a part of the whole load: smaller, ratio
+    # above 1
     assert 0 < load["baseline"] < load["value"] and load["ratio"] > 1
     assert all(r["name"].startswith("layout.") for r in results)
 

@@ -1,9 +1,12 @@
 """Live sources against servers that misbehave: never answer, answer too slowly, answer with
-HTTP errors or garbage, want credentials. The source must back off, report, and never hang."""
+HTTP errors or garbage, want credentials. The source must back off, report, and never hang.
+Also the Prometheus client's pieces that need no server: durations, range chunking, ready()."""
 
 from __future__ import annotations
 
 import json
+import re
+import socket
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -14,8 +17,19 @@ import pytest
 from dcgm_exporter import Exporter, ExporterState, Host, temp_of
 from live_support import wait_until
 
-from twin.telemetry.live_http import Credentials, HttpClient, LiveError, split_url
-from twin.telemetry.prometheus import PrometheusSource
+from twin.model.frame import THROTTLE_SW_THERMAL
+from twin.telemetry.dcgm import ResponseError
+from twin.telemetry.live_base import PollResult
+from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError, split_url
+from twin.telemetry.prometheus import (
+    PrometheusClient,
+    PrometheusQueries,
+    PrometheusSource,
+    _parallel,
+    fetch_instant,
+    fetch_range,
+    parse_duration,
+)
 from twin.telemetry.scrape import ScrapeSource
 from twin.telemetry.source import SourceState
 
@@ -28,14 +42,25 @@ class FakePrometheus:
         self.respond = respond
         self.release = threading.Event()
         self.requests = 0
+        self.forms: list[dict] = []  # every request's form fields
+        self.in_flight = self.max_in_flight = 0
+        self._lock = threading.Lock()
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):  # noqa: N802
                 n = int(self.headers.get("Content-Length", 0))
                 form = parse_qs(self.rfile.read(n).decode())
-                fake.requests += 1
-                out = fake.respond(form.get("query", [""])[0], self.headers)
+                with fake._lock:
+                    fake.requests += 1
+                    fake.forms.append(form)
+                    fake.in_flight += 1
+                    fake.max_in_flight = max(fake.max_in_flight, fake.in_flight)
+                try:
+                    out = fake.respond(form.get("query", [""])[0], self.headers)
+                finally:
+                    with fake._lock:
+                        fake.in_flight -= 1
                 if out == "hang":
                     fake.release.wait(30)
                     return
@@ -300,3 +325,263 @@ def test_scrape_rejects_promql_overrides(tmp_path):
     fac = facility_from_text(text)
     with pytest.raises(ValueError, match="plain metric names"):
         ScrapeSource(fac, "127.0.0.1:9400")
+
+
+# ---- the client's pieces that need no server: bad durations, how a range is cut into
+# queries (the spans asked for, counted by hand), ready() where nothing listens
+
+
+@pytest.mark.parametrize(
+    ("text", "seconds"),
+    [
+        ("250ms", 0.25),
+        ("15s", 15.0),
+        ("1m", 60.0),
+        ("1.5m", 90.0),
+        ("2h", 7200.0),
+        ("1d", 86400.0),
+        ("1w", 7 * 86400.0),
+        (" 30 ", 30.0),
+        ("42", 42.0),
+        (7, 7.0),
+        (2.5, 2.5),
+    ],
+)
+def test_parse_duration(text, seconds):
+    assert parse_duration(text) == seconds
+
+
+@pytest.mark.parametrize("bad", ["", "m", "5x", "1.2.3s", "s5"])
+def test_a_bad_duration_says_what_it_wants(bad):
+    want = rf"^not a duration: {re.escape(repr(bad))} \(want e\.g\. 15s, 1m, 2h\)$"
+    with pytest.raises(ValueError, match=want):
+        parse_duration(bad)
+
+
+class RangeServer:
+    """Answers ``query_range`` like Prometheus for one series (A01-01, gpu 0) with a sample
+    at every step of the span asked for, and keeps the spans."""
+
+    def __init__(self):
+        self.spans: list[tuple[float, float, float]] = []
+
+    def query_range(self, expr: str, start: float, end: float, step_s: float) -> bytes:
+        self.spans.append((start, end, step_s))
+        n = int(round((end - start) / step_s)) + 1
+        values = [[start + k * step_s, "50"] for k in range(n)]
+        result = [{"metric": {"Hostname": "A01-01", "gpu": "0"}, "values": values}]
+        body = {"status": "success", "data": {"resultType": "matrix", "result": result}}
+        return json.dumps(body).encode()
+
+
+@pytest.mark.parametrize(
+    ("points", "chunks"),
+    [
+        # 3 steps per chunk: 100-102, then the last step alone
+        (3, [(100.0, 102.0), (103.0, 103.0)]),
+        # 1 step per chunk (less than one sample per GPU per chunk still makes progress)
+        (1, [(100.0, 100.0), (101.0, 101.0), (102.0, 102.0), (103.0, 103.0)]),
+        # 2 steps per chunk
+        (2, [(100.0, 101.0), (102.0, 103.0)]),
+    ],
+)
+def test_range_is_cut_into_chunks_of_whole_steps(facility, points, chunks):
+    server = RangeServer()
+    queries = PrometheusQueries(facility)
+    per_chunk = points * facility.n_gpus if points > 1 else facility.n_gpus - 1
+    frames = list(
+        fetch_range(server, queries, 100.0, 103.0, 1.0, samples_per_chunk=per_chunk, events=False)
+    )
+    assert [f.time_s for f in frames] == [100.0, 101.0, 102.0, 103.0]
+    # every metric and violation counter is asked for each chunk, over the same spans
+    per_query = len(queries.metrics) + len(queries.violations)
+    assert len(server.spans) == per_query * len(chunks)
+    assert sorted(set(server.spans)) == [(a, b, 1.0) for a, b in chunks]
+    gpu0 = facility.gpu_of("A01-01", 0)
+    for f in frames:
+        assert f.gpu["temp_c"][gpu0] == 50.0
+        assert np.isnan(np.delete(f.gpu["temp_c"], gpu0)).all()
+
+
+def test_ready_is_false_where_nothing_listens():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    client = PrometheusClient.connect(f"http://127.0.0.1:{port}", env={}, timeout_s=2.0)
+    assert client.ready() is False
+
+
+def test_an_impossible_evaluation_time_is_refused_and_named(facility, fake):
+    def epoch_one(query, headers):  # every answer evaluated at 1970-01-01T00:00:01
+        if "DCGM_FI_DEV_GPU_TEMP" in query and not query.startswith("max(timestamp("):
+            return 200, vector([{"metric": {"Hostname": "A01-01", "gpu": "0"}, "value": [1, "50"]}])
+        return good_answer(query, headers)
+
+    server = fake(epoch_one)
+    client = PrometheusClient.connect(server.url, env={})
+    with pytest.raises(ResponseError, match=r"^server sent an impossible evaluation time \(1"):
+        fetch_instant(client, PrometheusQueries(facility), workers=1)
+
+
+def test_parallel_calls_keep_each_answer_or_exception_in_its_slot():
+    seen = []
+
+    def ok(v):
+        def call():
+            seen.append(threading.current_thread().daemon)
+            return v
+
+        return call
+
+    def bad():
+        raise LiveError("rejected", status=400)  # client side: the others carry on
+
+    out = _parallel([ok(1), bad, ok(3), ok(4)], workers=2)
+    assert out[0] == 1 and out[2] == 3 and out[3] == 4
+    assert isinstance(out[1], LiveError) and str(out[1]) == "rejected"
+    assert seen == [True, True, True]  # on daemon threads: a hung request never holds up exit
+    one = _parallel([bad, ok(2)], workers=1)  # one at a time, on the caller's thread
+    assert isinstance(one[0], LiveError) and one[1] == 2 and seen[-1] is False
+
+
+def test_a_server_error_fails_the_queries_still_waiting():
+    """Two workers: the first call finds the server down while the second is still busy; the
+    two queued calls are not sent and get the same error."""
+    called = []
+    down = LiveError("connection refused")
+
+    def fail():
+        time.sleep(0.05)
+        raise down
+
+    def slow():
+        time.sleep(0.5)
+        return "slow"
+
+    def queued(k):
+        return lambda: called.append(k) or k
+
+    out = _parallel([fail, slow, queued(2), queued(3)], workers=2)
+    assert out[0] is down and out[2] is down and out[3] is down
+    assert out[1] in ("slow", down) and called == []
+
+
+def test_range_arguments_are_checked(facility):
+    queries = PrometheusQueries(facility)
+    with pytest.raises(ValueError, match="^step must be positive$"):
+        list(fetch_range(RangeServer(), queries, 100.0, 103.0, 0.0))
+    with pytest.raises(ValueError, match="^end is before start$"):
+        list(fetch_range(RangeServer(), queries, 103.0, 100.0, 1.0))
+
+
+def _backfill_source(facility, backfill_s: float) -> PrometheusSource:
+    source = PrometheusSource(
+        facility, "http://127.0.0.1:9", backfill_s=backfill_s, backfill_step_s=1.0, env={}
+    )
+    source.client = RangeServer()  # only range queries are asked for here
+    return source
+
+
+def _polled(sample_time_s: float) -> PollResult:
+    return PollResult(frame=None, stats=None, gpus_with_data=1, sample_time_s=sample_time_s)
+
+
+def test_reconnecting_fills_the_gap_one_step_inside_each_end(facility):
+    end = float(round(time.time()))
+    source = _backfill_source(facility, backfill_s=3.0)
+    source._reconnected(end - 10.0, _polled(end))  # an outage since 10 s before the newest
+    times = [f.time_s for f in source.drain_backfill()]
+    assert times == [end - 9.0 + k for k in range(9)]
+    assert {(a, b) for a, b, _ in source.client.spans} == {(end - 9.0, end - 1.0)}
+    assert source.status().last_error == ""
+
+
+def test_backfill_at_start_reaches_back_backfill_s(facility):
+    end = time.time()
+    source = _backfill_source(facility, backfill_s=5.0)
+    source._reconnected(None, _polled(end))
+    times = [f.time_s for f in source.drain_backfill()]
+    assert len(times) in (3, 4) and times[0] == pytest.approx(end - 4.0, abs=0.5)
+    # without a back-fill window a first connection fetches nothing
+    source = _backfill_source(facility, backfill_s=0.0)
+    source._reconnected(None, _polled(end))
+    assert source.client.spans == [] and source.drain_backfill() == []
+
+
+def test_a_gap_shorter_than_two_steps_is_not_fetched(facility):
+    end = time.time()
+    source = _backfill_source(facility, backfill_s=3.0)
+    source._reconnected(end - 1.5, _polled(end))
+    assert source.client.spans == [] and source.drain_backfill() == []
+    assert source.status().last_error == ""
+
+
+def test_a_failed_backfill_is_counted_with_its_reason(facility):
+    class Down:
+        def query_range(self, *args):
+            raise LiveError("connection refused")
+
+    source = _backfill_source(facility, backfill_s=3.0)
+    source.client = Down()
+    source._reconnected(time.time() - 10.0, _polled(time.time()))
+    assert source.status().last_error == "back-fill failed: connection refused"
+
+
+def test_a_query_at_a_time_sends_it_to_the_millisecond(facility, fake):
+    server = fake(good_answer)
+    client = PrometheusClient.connect(server.url, env={})
+    client.query("up", at=1_700_000_000.12345)
+    client.query("up")
+    assert server.forms[0] == {"query": ["up"], "time": ["1700000000.123"]}
+    assert server.forms[1] == {"query": ["up"]}  # no time: the server's now
+
+
+def test_the_answers_of_one_poll_share_one_byte_budget(facility, fake):
+    server = fake(good_answer)
+    client = PrometheusClient.connect(server.url, env={})
+    size = len(good_answer("DCGM_FI_DEV_GPU_TEMP", {})[1])
+    budget = ByteBudget(limit=int(1.5 * size))
+    client.query("DCGM_FI_DEV_GPU_TEMP", budget=budget)  # one answer fits
+    with pytest.raises(LiveError, match=r"larger than .* MiB in total for one poll"):
+        client.query("DCGM_FI_DEV_GPU_TEMP", budget=budget)  # two do not
+
+
+def test_a_source_polls_with_its_number_of_workers(facility, fake):
+    def slow(query, headers):
+        time.sleep(0.05)
+        return good_answer(query, headers)
+
+    for workers, most in ((1, 1), (3, 3)):
+        server = fake(slow)
+        source = PrometheusSource(facility, server.url, workers=workers, env={})
+        source.poll_once()
+        assert server.max_in_flight == most, workers
+
+
+def test_queries_keep_only_the_mapping_labels(facility):
+    """Each metric is wrapped in max by (host labels, gpu label, UUID label): the server drops
+    every other label and merges duplicate series; the throttle reasons under either name."""
+    by = "max by (Hostname, hostname, gpu, UUID) "
+    q = PrometheusQueries(facility)
+    assert q.metrics["temp_c"] == by + "(DCGM_FI_DEV_GPU_TEMP)"
+    assert q.metrics["throttle"] == (
+        by + '({__name__=~"DCGM_FI_DEV_CLOCK_THROTTLE_REASONS|DCGM_FI_DEV_CLOCKS_EVENT_REASONS"})'
+    )
+    assert q.violations[THROTTLE_SW_THERMAL] == by + "(rate(DCGM_FI_DEV_THERMAL_VIOLATION[2m]))"
+    assert q.newest_sample == "max(timestamp(DCGM_FI_DEV_GPU_TEMP))"
+    plain = PrometheusQueries(facility, aggregate=False, violation_window="5m")
+    assert plain.metrics["temp_c"] == "DCGM_FI_DEV_GPU_TEMP"
+    assert plain.violations[THROTTLE_SW_THERMAL] == "rate(DCGM_FI_DEV_THERMAL_VIOLATION[5m])"
+
+
+def test_the_url_comes_from_the_environment_when_not_given():
+    client = PrometheusClient.connect(env={"TWIN_PROMETHEUS_URL": "http://prom.example:9090"})
+    assert client.url == "http://prom.example:9090"
+    given = PrometheusClient.connect(
+        "http://other:9090", env={"TWIN_PROMETHEUS_URL": "http://prom.example:9090"}
+    )
+    assert given.url == "http://other:9090"
+    with pytest.raises(
+        ValueError, match="^no Prometheus URL: pass one or set TWIN_PROMETHEUS_URL$"
+    ):
+        PrometheusClient.connect(env={})

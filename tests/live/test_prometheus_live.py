@@ -31,6 +31,13 @@ def wait_frame(source, timeout_s=10.0, after: float | None = None):
     return wait_until(newer, timeout_s, "a frame from the source", step_s=0.05)
 
 
+def wait_for_history(prometheus) -> None:
+    """Wait until every GPU has 5 s of scraped samples (1 s apart): the fixture hands over a
+    server only two scrapes old, and tests that look back over the last seconds may run
+    first in the module."""
+    prometheus.wait_for_samples("count_over_time(DCGM_FI_DEV_GPU_TEMP[6s]) >= 5", count=32)
+
+
 def check_values(facility, frame, power_tol=0.0):
     """Values the exporter serves; recordings round power to 1 W (``power_tol``)."""
     gpu = frame.gpu
@@ -96,6 +103,7 @@ def test_record_history_and_replay(facility, prometheus, tmp_path):
     layout = tmp_path / "live.yaml"
     layout.write_text(layout_text())
     out = tmp_path / "incident.h5"
+    wait_for_history(prometheus)  # the recording spans the last 4 s
     end = time.time() - 1
     start = end - 4
     rc = main(
@@ -170,6 +178,7 @@ def test_watch_record_and_replay_through_a_session(facility, prometheus, tmp_pat
 
 
 def test_backfill_at_start_fetches_recent_history(facility, prometheus):
+    wait_for_history(prometheus)  # the back-fill reaches 3 s back
     source = PrometheusSource(
         facility, prometheus.url, interval_s=0.3, backfill_s=3.0, backfill_step_s=0.5
     )
@@ -191,6 +200,7 @@ def test_range_queries_in_chunks_give_the_same_frames(facility, prometheus):
 
     client = PrometheusClient.connect(prometheus.url, env={})
     queries = PrometheusQueries(facility)
+    wait_for_history(prometheus)  # the queries span the last 4 s
     end = time.time() - 1
     start = end - 3
     whole = list(fetch_range(client, queries, start, end, 1.0))

@@ -9,7 +9,6 @@ import pytest
 
 from tests.physics.conftest import aisle_room
 from twin.physics import ThermalModel
-from twin.physics.model import FOLLOW_EXPLICIT_MAX_STEPS
 
 RHO_CP = 1.19 * 1005.0  # the layout's air (aisle_room keeps the defaults)
 
@@ -24,7 +23,9 @@ def model(request, write_layout):
 
 def _implicit_dt(model) -> float:
     """A frame long enough for ``follow`` to take one implicit step."""
-    return 2.0 * FOLLOW_EXPLICIT_MAX_STEPS * model.heat.dt_stable
+    dt = 1000.0 * model.heat.dt_stable
+    assert model.follow_implicit(dt)
+    return dt
 
 
 def test_steady_state_is_a_fixed_point(model):
@@ -59,6 +60,7 @@ def test_each_step_stores_what_comes_in_less_what_goes_out(model):
 def test_short_frames_take_explicit_sub_steps(model):
     """Below a few stability limits ``follow`` is ``step``: the same numbers."""
     dt = 2 * model.heat.dt_stable
+    assert not model.follow_implicit(dt)
     p2 = 1.2 * model.facility.rack_power_w
     start = model.state
     a = model.follow(dt, p2).rack_inlet_mean_c

@@ -29,6 +29,9 @@ def recording(small_layout, tmp_path):
 @pytest.fixture
 def replaying(opened, qtbot, recording):
     rp = opened.extensions["replay"]
+    # room for the plots: the zoom and drag below land in a plot's data area
+    opened.resize(1400, 1000)
+    opened.resizeDocks([rp.charts_dock], [480], Qt.Orientation.Vertical)
     assert rp.open_recording(recording, autoplay=False)
     rec = opened.source.recording
     qtbot.waitUntil(lambda: opened.last_frame is not None, timeout=5000)
@@ -113,6 +116,9 @@ def test_chart_zoom_and_pan_stay_in_step_with_the_timeline(replaying, qtbot):
     charts, scrub, view = rp.charts, rp.timeline.scrubber, win.view
     win.select_id("A01")
     qtbot.waitUntil(lambda: charts.n_points() > 0, timeout=5000)
+    qtbot.waitUntil(
+        lambda: charts.plots[0].getViewBox().sceneBoundingRect().height() > 40, timeout=3000
+    )
     assert view.time_range is None and scrub.band is None
     # nothing zoomed: the chart shows the whole recording
     _shows_whole_span(charts, rec, qtbot)
@@ -279,3 +285,59 @@ def test_pinned_racks_chart_live_frames(opened, qtbot):
         np.testing.assert_array_equal(inlet[name].times, [f.time_s for f in frames])
         np.testing.assert_allclose(inlet[name].values, [f.rack["inlet_c"][rack] for f in frames])
     assert "last frames" in rp.charts.title.text()
+
+
+def test_two_units_tell_items_by_colour_and_lines_by_dash(small_layout):
+    """An air unit has supply and return on one panel: merged, each unit keeps one colour
+    for both and each metric one dash for both units."""
+    from twin.model.loader import load_layout
+    from twin.ui.chart_items import merge_items
+    from twin.ui.charts import panels_for
+
+    fac = load_layout(small_layout)
+    times = np.arange(5.0)
+
+    def fetch(kind, index, metrics):
+        return times, {m: np.full(5, 10.0 * index + k) for k, m in enumerate(metrics)}
+
+    items = [(f"U{i}", panels_for(fac, "air_unit", i, fetch)) for i in (0, 1)]
+    air = merge_items(items)[0]
+    assert air.title == "Air temperature"
+    assert [line.label for line in air.lines] == [
+        "U0 Supply",
+        "U0 Return",
+        "U1 Supply",
+        "U1 Return",
+    ]
+    colours = [line.colour for line in air.lines]
+    assert colours[0] == colours[1] != colours[2] == colours[3]
+    assert [line.style for line in air.lines] == ["solid", "dash", "solid", "dash"]
+    # each line keeps its own item's values (supply is the first metric asked: k = 0)
+    np.testing.assert_array_equal(air.lines[2].values, np.full(5, 10.0))
+    np.testing.assert_array_equal(air.lines[3].values, np.full(5, 11.0))
+
+
+def test_ctrl_click_in_3d_adds_racks_to_the_chart(replaying, qtbot):
+    win, rp, rec = replaying
+    fac = win.facility
+    win.scene.view_iso()
+    win.plotter.render()
+
+    def click(rack_id: str, mods) -> None:
+        r = fac.rack_index[rack_id]
+        top = fac.rack_center_m[r] + [0, 0, fac.rack_size_m[r, 2]]
+        x, y = win.scene.world_to_display(top)
+        ratio = win.plotter.devicePixelRatioF()
+        pos = QPoint(round(x / ratio), round(win.plotter.height() - y / ratio))
+        QTest.mouseClick(win.plotter, Qt.MouseButton.LeftButton, mods, pos)
+        qtbot.wait(20)
+        assert win.selection == ("rack", r)
+
+    click("A01", Qt.KeyboardModifier.NoModifier)
+    assert rp.feed.pinned == []
+    click("A03", Qt.KeyboardModifier.ControlModifier)
+    a01, a03 = fac.rack_index["A01"], fac.rack_index["A03"]
+    assert rp.feed.pinned == [("rack", a01), ("rack", a03)]
+    inlet = _lines(rp.charts, "Inlet")
+    assert list(inlet) == ["A01", "A03"]
+    np.testing.assert_allclose(inlet["A03"].values, _rack_history(rec, a03, "inlet_c"))

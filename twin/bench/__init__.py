@@ -13,7 +13,9 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 #: Benchmark modules, in run order.
-MODULES = ("layout", "scene", "physics", "cfd", "replay", "live", "edit", "energy", "whatif")
+MODULES = (
+    "layout", "scene", "physics", "cfd", "replay", "live", "edit", "energy", "whatif", "worst"
+)  # fmt: skip
 
 
 @dataclass

@@ -26,7 +26,7 @@ from twin.model.errors import EditError, LayoutError, field_path
 from twin.model.facility import Facility
 from twin.model.geometry import front_vectors
 from twin.model.history import UndoStack
-from twin.model.loader import check_before_build, facility_from_text, parse_layout
+from twin.model.loader import check_before_build, facility_from_text, parse_layout_placed
 from twin.model.schema import Layout, Rack
 
 #: Collections of id'd items that edits can add to, remove from and change, by layout path.
@@ -155,14 +155,13 @@ class LayoutDocument:
         if strict:
             fac = facility_from_text(text, path, catalog)
             return cls(fac.layout, catalog, path, text)
-        layout = parse_layout(text, path)
+        layout, place = parse_layout_placed(text, path)
         doc_catalog = catalog or shipped_catalog()
         problems = check_before_build(layout, doc_catalog.with_items(layout.catalog))
         if problems:
             from twin.model.errors import Problem
-            from twin.model.yamlpos import lines_of
 
-            lines = lines_of(text, [loc for loc, _ in problems])
+            lines = place([loc for loc, _ in problems])
             raise LayoutError(
                 [
                     Problem(msg, field_path(loc), line, str(path) if path else None)

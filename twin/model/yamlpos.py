@@ -149,7 +149,7 @@ class Lines:
         return [self.line_of(loc) for loc in locs]
 
 
-_RESOLVERS = yaml.resolver.Resolver.yaml_implicit_resolvers
+_RESOLVERS = _Loader.yaml_implicit_resolvers  # the safe loader's own table
 _STR = "tag:yaml.org,2002:str"
 _SLOW_TAGS = {"tag:yaml.org,2002:bool", "tag:yaml.org,2002:null", "tag:yaml.org,2002:timestamp"}
 
@@ -165,7 +165,7 @@ class _Scalars:
 
     def plain(self, value: str) -> Any:
         tag = _STR
-        for t, regexp in _RESOLVERS.get(value[:1], ()):
+        for t, regexp in (*_RESOLVERS.get(value[:1], ()), *_RESOLVERS.get(None, ())):
             if regexp.match(value):
                 tag = t
                 break

@@ -64,6 +64,27 @@ def _solve(job: HallJob, summarise: Callable[[Any, Any], Any]) -> tuple[str, Any
     return hid, summarise(fac, res), None
 
 
+def hall_brief(facility, res) -> dict:
+    """A hall's answer in a few figures (what a progress list shows): its racks' hottest
+    inlet, how many are outside the ASHRAE A1 allowable range, RCI_HI and the solve time."""
+    import numpy as np
+
+    from twin.physics.metrics import A1_ALLOWABLE_C
+
+    inlets = np.asarray(res.rack_inlet_max_c, dtype=float)[np.asarray(res.grid.rack_ids, int)]
+    inlets = inlets[np.isfinite(inlets)]
+    lo, hi = A1_ALLOWABLE_C
+    return {
+        "hall": facility.hall_ids[res.grid.hall],
+        "cell_m": float(res.grid.cell_m),
+        "racks": int(inlets.size),
+        "inlet_max_c": float(inlets.max()) if inlets.size else None,
+        "outside_a1": int(((inlets < lo) | (inlets > hi)).sum()),
+        "rci_hi": res.metrics.get("rci_hi"),
+        "seconds": float(res.seconds),
+    }
+
+
 def plan(
     facility,
     cell_m: float | None,
@@ -112,6 +133,10 @@ def solve_halls(
     ctx = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(workers, ctx, initializer=_load, initargs=(str(layout_path),)) as ex:
         futures = {ex.submit(_solve, job, summarise): job for job in jobs}
-        for fut in as_completed(futures):
-            hid, summary, error = fut.result()
-            yield HallDone(futures[fut], hid, summary, error)
+        try:
+            for fut in as_completed(futures):
+                hid, summary, error = fut.result()
+                yield HallDone(futures[fut], hid, summary, error)
+        finally:  # a caller that stops early (cancelled) leaves no queued hall to run
+            for fut in futures:
+                fut.cancel()

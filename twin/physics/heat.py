@@ -34,6 +34,7 @@ import scipy.sparse.linalg as spla
 from twin.model.facility import Facility
 from twin.physics.airflow import Flow
 from twin.physics.amg import preconditioner, sa_hierarchy
+from twin.physics.frame_step import FrameSolver
 from twin.physics.grid import GRILLE, RACK_FRONT, RACK_REAR, SUPPLY, UNIT_IN, UNIT_OUT, Grid
 
 PR_T = 0.9  # turbulent Prandtl number
@@ -97,6 +98,8 @@ class HeatModel:
         self._ml = None
         self._lu = None
         self._aug_key = None
+        self._stepper: FrameSolver | None = None
+        self._stepper_key = None
 
     def _transport(self, flow: Flow, pr_t: float) -> tuple[list, list, list, np.ndarray]:
         """Upwind advection and turbulent diffusion between air cells: the off-diagonal
@@ -299,14 +302,19 @@ class HeatModel:
             at_cap = new
         return HeatState(x[: self.n], x[self.n :]), at_cap, overloaded
 
-    def _solve_aug(self, at_cap: np.ndarray, dT: np.ndarray, x0, tol: float):
-        key = at_cap.tobytes()
+    def use_active_set(self, at_cap: np.ndarray) -> None:
+        """The steady matrix for these units at capacity (rebuilt only when they change; its
+        multigrid hierarchy is set up on the next solve that needs one)."""
+        key = np.asarray(at_cap, dtype=bool).tobytes()
         if key != self._aug_key:
             self._M = self._augmented(at_cap)
             self._aug_key = key
             self._ml = None
             self._lu = None
-        M = self._M
+
+    def _steady_rhs(self, at_cap: np.ndarray, dT: np.ndarray) -> np.ndarray:
+        """Right-hand side of the steady system: known inflows, rack rises, unit set points
+        (or capacity terms) and the plenum's row."""
         Rh = len(dT)
         rhs = np.zeros(self.n + self.n_src)
         rhs[: self.n] = self.b_known
@@ -316,6 +324,12 @@ class HeatModel:
         rhs[self.n + Rh : self.n + self.plenum] = np.where(at_cap, cap_rhs, self.set_c)
         if not self.has_plenum:
             rhs[-1] = float(np.mean(self.set_c)) if len(self.set_c) else 0.0
+        return rhs
+
+    def _solve_aug(self, at_cap: np.ndarray, dT: np.ndarray, x0, tol: float):
+        self.use_active_set(at_cap)
+        M = self._M
+        rhs = self._steady_rhs(at_cap, dT)
         if M.shape[0] <= DIRECT_MAX:
             if self._lu is None:
                 self._lu = spla.splu(M.tocsc())
@@ -361,46 +375,52 @@ class HeatModel:
         """Heat the air took up over ``dt`` seconds (negative: released), W."""
         return float(self.rho_cp * self.volume * (t_after - t_before).sum() / dt)
 
-    def step_implicit(self, x: HeatState, rack_air_w: np.ndarray, dt: float, tol: float = 1e-8):
+    def step_implicit(
+        self,
+        x: HeatState,
+        rack_air_w: np.ndarray,
+        dt: float,
+        tol: float = 1e-8,
+        steady_tol: float | None = None,
+    ) -> HeatState:
         """Advance by ``dt`` seconds in one backward-Euler step: the steady system with the
-        cells' heat capacity ``V / dt`` added to its diagonal, solved with the steady solve's
-        multigrid as preconditioner (the added diagonal only helps it). Unconditionally
-        stable and conservative, so one telemetry frame costs one linear solve however long
-        it is, where ``step`` takes ``dt / dt_stable`` explicit sub-steps; first-order in
-        time, so it lags a fast transient by up to ``dt``. Needs a steady solve first (its
-        active set of units at capacity is kept)."""
+        cells' heat capacity ``V / dt`` added to its diagonal (see ``frame_step``).
+        Unconditionally stable and conservative, so one telemetry frame costs one linear
+        solve however long it is, where ``step`` takes ``dt / dt_stable`` explicit sub-steps;
+        first-order in time, so it lags a fast transient by up to ``dt``. Needs a steady solve
+        first (its active set of units at capacity is kept).
+
+        Tolerance: the right-hand side is the steady one plus the cells' stored heat
+        ``V / dt * T``; the residual may be ``steady_tol`` (default ``tol``) of the first and
+        ``tol`` of the second. One relative residual on the sum would loosen the steady
+        part's accuracy on short frames, where the stored heat dominates the norm."""
+        stepper = self.implicit_stepper()
+        at_cap = np.frombuffer(self._aug_key, dtype=bool)
+        rhs = self._steady_rhs(at_cap, self.rack_dt(rack_air_w))
+        stored = self.volume / dt * x.t_cells
+        atol = (tol if steady_tol is None else steady_tol) * np.linalg.norm(rhs)
+        atol += tol * np.linalg.norm(stored)
+        rhs[: self.n] += stored
+        x0 = np.concatenate([x.t_cells, x.t_src])
+        try:
+            out = stepper.solve(rhs, x0, float(dt), atol)
+        except ArithmeticError as exc:
+            raise ThermalError(str(exc)) from exc
+        return HeatState(out[: self.n], out[self.n :])
+
+    def implicit_stepper(self) -> FrameSolver:
+        """The backward-Euler solver of the current steady matrix (built on first use and
+        again after a steady solve changed the units at capacity)."""
         if self._aug_key is None:
             raise ThermalError("step_implicit needs a steady solve of this model first")
-        at_cap = np.frombuffer(self._aug_key, dtype=bool)
-        key = round(float(dt), 9)
-        if getattr(self, "_dt_key", None) != (key, self._aug_key):
-            mass = np.zeros(self.n + self.n_src)
-            mass[: self.n] = self.volume / dt
-            self._M_dt = (self._M + sp.diags(mass)).tocsr()
-            self._dt_key = (key, self._aug_key)
-            self._lu_dt = None
-        dT = self.rack_dt(rack_air_w)
-        Rh = len(dT)
-        rhs = np.zeros(self.n + self.n_src)
-        rhs[: self.n] = self.b_known + self.volume / dt * x.t_cells
-        rhs[self.n : self.n + Rh] = dT
-        with np.errstate(divide="ignore", invalid="ignore"):
-            cap_rhs = -self.cap_w / (self.rho_cp * self.unit_flow)
-        rhs[self.n + Rh : self.n + self.plenum] = np.where(at_cap, cap_rhs, self.set_c)
-        if not self.has_plenum:
-            rhs[-1] = float(np.mean(self.set_c)) if len(self.set_c) else 0.0
-        x0 = np.concatenate([x.t_cells, x.t_src])
-        if self._ml is None:  # a small system: factorised directly
-            if self._lu_dt is None:
-                self._lu_dt = spla.splu(self._M_dt.tocsc())
-            out = self._lu_dt.solve(rhs)
-        else:
-            out, info = spla.bicgstab(
-                self._M_dt, rhs, x0=x0, rtol=tol, atol=0.0, M=preconditioner(self._ml), maxiter=100
-            )
-            if info != 0 or not np.all(np.isfinite(out)):
-                raise ThermalError(f"implicit heat step did not converge (info {info})")
-        return HeatState(out[: self.n], out[self.n :])
+        if self._ml is None and self._M.shape[0] > DIRECT_MAX:
+            self._ml = sa_hierarchy(self._M, symmetric=False, smooth=None)
+        if self._stepper is None or self._stepper_key != self._aug_key:
+            inflow = -np.asarray(self.B.sum(axis=0)).ravel()  # B holds -q of inflow ports
+            conserved = np.concatenate([np.ones(self.n), inflow])
+            self._stepper = FrameSolver(self._M, self.n, self.volume, self._ml, conserved)
+            self._stepper_key = self._aug_key
+        return self._stepper
 
     # ------------------------------------------------------------------ balance
     def port_temps(self, t_cells: np.ndarray, t_src: np.ndarray) -> np.ndarray:

@@ -15,6 +15,7 @@ from twin.model.facility import Facility
 from twin.physics import devices, metrics, results
 from twin.physics.airflow import Flow, FlowModel, prolong
 from twin.physics.cells import DEFAULT_CELL_M
+from twin.physics.frame_step import explicit_work
 from twin.physics.grid import Grid, build_grid
 from twin.physics.heat import HeatModel, HeatState
 from twin.physics.params import PhysicsParams
@@ -24,10 +25,16 @@ from twin.physics.threads import single_blas_thread
 FLOW_CELL_M = 0.25
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
-#: ``follow`` takes explicit sub-steps up to this many, one implicit step beyond: the implicit
-#: solve needs 7-30 multigrid-preconditioned iterations, each costing about as much as a few
-#: dozen explicit sub-steps, so it pays off only for long frames (gaps, fast replays)
-FOLLOW_EXPLICIT_MAX_STEPS = 256
+#: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
+#: on the 1M-cell bench hall the cells end within 0.01 K of a converged step (a tenth of the
+#: display's resolution, a hundredth of the step's own first-order lag: about a kelvin in the
+#: rack plumes of a 1 s frame), where 5e-5 bought 0.005 K for half an iteration more. Energy
+#: balances to round-off whatever the tolerance (``FrameSolver._conserve``).
+FOLLOW_TOL = 1e-4
+#: ... and on the steady part of its right-hand side (rack rises, set points), which is all
+#: that is left of it on long frames: a very long frame lands on the steady state as closely
+#: as a steady solve does.
+FOLLOW_STEADY_TOL = 1e-7
 
 
 @dataclass
@@ -384,22 +391,29 @@ class ThermalModel:
         rack_power_w: np.ndarray | None = None,
         gpu_power_w: np.ndarray | None = None,
     ) -> ThermalResult:
-        """One telemetry frame of ``dt`` seconds in a single implicit step (see
-        ``HeatModel.step_implicit``): its cost does not grow with the frame's length or the
-        grid's fineness, where ``step`` sub-steps at the explicit stability limit. Falls back
-        to ``step`` where the hall has no steady state (no supply) or the frame is shorter
-        than a few explicit sub-steps."""
+        """One telemetry frame of ``dt`` seconds, by whichever costs less (``follow_implicit``):
+        explicit sub-steps at the stability limit (``step``), or one implicit step (see
+        ``HeatModel.step_implicit``), whose cost does not grow with the frame's length or the
+        grid's fineness. Explicit where the hall has no steady state (no supply)."""
         if not dt > 0:
             raise ValueError(f"dt must be positive, got {dt}")
         p = self.facility.rack_power_w if rack_power_w is None else np.asarray(rack_power_w, float)
         self._check(p, self.facility.n_racks, "rack_power_w")
-        if not self.heat.has_supply or dt < FOLLOW_EXPLICIT_MAX_STEPS * self.heat.dt_stable:
+        if self.state is None and self.heat.has_supply:
+            self.solve(p, gpu_power_w)
+        elif self.heat.has_supply and self.heat._aug_key is None:
+            # new fans kept the temperatures (set_failed): the steady matrix for the units
+            # now at capacity, without jumping to the steady state
+            Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
+            sup = self.state.t_src[Rh : Rh + Ah]
+            self.heat.use_active_set((sup > self.heat.set_c + 1e-9) & (self.heat.unit_flow > 0))
+        if not self.follow_implicit(dt):
             return self.step(dt, p, gpu_power_w)
         t0 = time.perf_counter()
-        if self.state is None or self.heat._aug_key is None:
-            self.solve(p, gpu_power_w)
         t_before = self.state.t_cells
-        state = self.heat.step_implicit(self.state, self.facility.air_heat_w(p), dt)
+        state = self.heat.step_implicit(
+            self.state, self.facility.air_heat_w(p), dt, FOLLOW_TOL, FOLLOW_STEADY_TOL
+        )
         self.state = state
         Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
         at_cap = state.t_src[Rh : Rh + Ah] > self.heat.set_c + 1e-9
@@ -407,6 +421,16 @@ class ThermalModel:
         # backward Euler: the end-of-step outflow is the step's
         res.heat_stored_w = self.heat.stored_w(t_before, state.t_cells, dt)
         return res
+
+    def follow_implicit(self, dt: float) -> bool:
+        """Whether ``follow`` takes a frame of ``dt`` seconds in one implicit step: where the
+        hall has a steady state and the step's estimated cost (its solver's iterations of
+        multigrid-preconditioned BiCGSTAB) is below that of the explicit sub-steps. Both
+        estimates count the nonzeros each reads (``frame_step``)."""
+        heat = self.heat
+        if not heat.has_supply or heat._aug_key is None:
+            return False
+        return heat.implicit_stepper().work() < explicit_work(heat, dt)
 
     @staticmethod
     def _check(a: np.ndarray, n: int, name: str) -> None:

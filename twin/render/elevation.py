@@ -137,6 +137,7 @@ def draw_elevation(
     title: str = "",
     clim: tuple[float, float] | None = None,
     cmap=style.CMAP_TEMPERATURE,
+    font_scale: float = 1.0,
 ) -> None:
     """Add the elevation to ``plotter`` (GPUs coloured from ``gpu_values``, one per facility
     GPU, NaN neutral) and look at it straight on."""
@@ -149,6 +150,8 @@ def draw_elevation(
             edge_color=style.RACK_EDGE, name="elevation_servers",
         )  # fmt: skip
     v = None if gpu_values is None else np.asarray(gpu_values, dtype=float)[e.gpus]
+    # the bar's labels need about 80 px right of it, whatever the image's width
+    bar_x = min(0.86, 1.0 - 80.0 / max(plotter.window_size[0], 160))
     for part, name in ((e.gpu_front, "front"), (e.gpu_rear, "rear")):
         if not part.n_cells:
             continue
@@ -160,14 +163,15 @@ def draw_elevation(
             kw = {
                 "scalars": "value", "cmap": cmap, "clim": lim, "nan_color": style.GPU,
                 "show_scalar_bar": name == "front",
-                "scalar_bar_args": {"title": title, "vertical": True, "position_x": 0.86,
+                "scalar_bar_args": {"title": title, "vertical": True, "position_x": bar_x,
                                     "position_y": 0.1, "height": 0.7, "width": 0.06,
-                                    "color": style.LABEL_TEXT, "fmt": "%.4g"},
+                                    "color": style.LABEL_TEXT, "fmt": "%.4g", "n_labels": 4},
             }  # fmt: skip
         plotter.add_mesh(part, lighting=False, name=f"elevation_gpus_{name}", **kw)
     pts = np.array([p for p, _ in e.labels])
     plotter.add_point_labels(
-        pts, [t for _, t in e.labels], font_size=11 if len(pts) < 24 else 9,
+        pts, [t for _, t in e.labels],
+        font_size=max(6, round((11 if len(pts) < 24 else 9) * font_scale)),
         text_color=style.LABEL_TEXT, shape_color=style.RACK_LABEL_BG, shape_opacity=0.8,
         show_points=False, always_visible=True, name="elevation_labels",
     )  # fmt: skip
@@ -181,6 +185,40 @@ def draw_elevation(
     span_w = (e.width_m + LABEL_W_M) * 1.45  # the host labels on the left, the legend right
     cam.parallel_scale = 0.56 * max(e.height_m + 0.3, span_w * h / max(w, 1))
     plotter.renderer.ResetCameraClippingRange()
+
+
+class ElevationPainter:
+    """Draws elevations off screen into images, keeping one render window between drawings
+    (making one costs as much as drawing). ``close()`` when done; the next drawing opens a
+    new one."""
+
+    def __init__(self, size: tuple[int, int] = (360, 300), font_scale: float = 1.0) -> None:
+        self.size = size
+        self.font_scale = font_scale
+        self._plotter: pv.Plotter | None = None
+
+    def image(
+        self,
+        facility: Facility,
+        rack: int,
+        gpu_values: np.ndarray | None = None,
+        title: str = "",
+        clim: tuple[float, float] | None = None,
+        cmap=style.CMAP_TEMPERATURE,
+    ) -> np.ndarray:
+        """The elevation of rack index ``rack`` as an (h, w, 3) uint8 image."""
+        e = build_elevation(facility, rack)
+        if self._plotter is None:
+            self._plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
+        p = self._plotter
+        p.clear()
+        draw_elevation(p, e, gpu_values, title, clim, cmap, font_scale=self.font_scale)
+        return np.asarray(p.screenshot(return_img=True))[..., :3].copy()
+
+    def close(self) -> None:
+        if self._plotter is not None:
+            self._plotter.close()
+            self._plotter = None
 
 
 def elevation_png(

@@ -86,7 +86,9 @@ class PhysicsAir:
 class PhysicsFill:
     """The session's physics for live sources: fills what telemetry does not measure (rack
     inlet and exhaust, air-unit supply, return and load) from the airflow model, stepped by
-    the frames' own time. Measured values are never overwritten."""
+    the frames' own time. Measured values are never overwritten. Air units the frames report
+    off stop their fans in the model: that hall's airflow is re-solved then (and only then),
+    its air temperatures kept, so the following frames show the hall warming."""
 
     def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         self.facility = facility
@@ -111,10 +113,28 @@ class PhysicsFill:
             p = np.where(np.isfinite(measured), measured, p)
         return p
 
+    def failed_units(self, frame) -> list[str] | None:
+        """Air units the frame reports off (``state`` below 0.5), or None where it reports no
+        states; a unit with no reading keeps the state the model has."""
+        state = frame.air_unit.get("state")
+        ids = self.facility.air_unit_ids
+        if state is None or len(state) != len(ids):
+            return None
+        state = np.asarray(state, float)
+        known_off = {u for h in self.air.models.values() for u in h.failed}
+        return [
+            u
+            for u, st in zip(ids, state, strict=True)
+            if (st < 0.5 if np.isfinite(st) else u in known_off)
+        ]
+
     def update(self, frame) -> None:
         dt = 1.0 if self._last_t is None else frame.time_s - self._last_t
         self._last_t = frame.time_s
         dt = float(min(max(dt, 0.1), 60.0))  # a seek or a stall: one bounded step
+        failed = self.failed_units(frame)
+        if failed is not None:  # a hall's airflow is re-solved only when its fans changed
+            self.air.set_failed(failed)
         fac = self.facility
         air = self.air.step(dt, self.rack_power_w(frame))
         for kind, names, n in (

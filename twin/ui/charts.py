@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from twin.model.facility import Facility
 
@@ -107,12 +107,12 @@ MAX_GPU_LINES = 8
 
 
 #: Line dashes (``Line.style``): one item's several lines on a shared chart tell apart by
-#: dash while its colour names the item; the legend draws the same dash.
+#: dash while its colour names the item; the legend (HTML) draws the same dash.
 LINE_STYLES = {
-    "solid": (Qt.PenStyle.SolidLine, "━"),
-    "dash": (Qt.PenStyle.DashLine, "╍"),
-    "dot": (Qt.PenStyle.DotLine, "┉"),
-    "dashdot": (Qt.PenStyle.DashDotLine, "━┉"),
+    "solid": (Qt.PenStyle.SolidLine, "━━"),
+    "dash": (Qt.PenStyle.DashLine, "━&nbsp;━"),
+    "dot": (Qt.PenStyle.DotLine, "·&nbsp;·&nbsp;·"),
+    "dashdot": (Qt.PenStyle.DashDotLine, "━&nbsp;·"),
 }
 
 
@@ -217,6 +217,10 @@ class ChartPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel("Select a GPU, server, rack or unit to plot its history", self)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
+        # a narrow dock wraps it rather than widening (a dock that widens on a selection
+        # moves the 3D view under the mouse)
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.ci.setSpacing(2)
         lay = QVBoxLayout(self)
@@ -429,7 +433,9 @@ class ChartPanel(QWidget):
         for plot in self.plots:
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(pos):
-                self.readout.setText(self.readout_at(float(vb.mapSceneToView(pos).x())))
+                text = self.readout_at(float(vb.mapSceneToView(pos).x()))
+                self.readout.setText(text)
+                self.readout.setToolTip(text)  # the whole line when the dock is narrower
                 return
 
     def set_cursor(self, t: float) -> None:
@@ -448,7 +454,8 @@ class ChartPanel(QWidget):
         for plot in self.plots:
             vb = plot.getViewBox()
             if vb.sceneBoundingRect().contains(event.scenePos()):
-                if event.double():
+                if event.double():  # the whole span again (here, and for whoever binds it)
+                    self.set_time_range(None)
                     self.fit_requested.emit()
                 else:
                     self.seek_requested.emit(float(vb.mapSceneToView(event.scenePos()).x()))

@@ -29,6 +29,9 @@ EXTENSIONS = (
     "twin.ui.export_actions",
     "twin.ui.whatif_dock",
     "twin.ui.worst_dock",
+    "twin.ui.inspector_elevation",
+    "twin.ui.all_halls",
+    "twin.ui.legend_actions",
 )
 
 

@@ -36,7 +36,8 @@ class Inspector(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(6, 6, 6, 6)
         layout.addWidget(self.title)
-        layout.addWidget(self.tree)
+        layout.addWidget(self.tree, 1)
+        self._layout = layout
         self.kind: str | None = None
         self.index: int = -1
 
@@ -59,6 +60,11 @@ class Inspector(QWidget):
         for section, rows in [*lead, *describe(f, kind, index, loads)]:
             self.add_section(section, rows)
         self.tree.resizeColumnToContents(0)
+
+    def add_panel(self, widget: QWidget) -> None:
+        """Show ``widget`` under the properties (e.g. the selected rack's elevation), sharing
+        the height with them."""
+        self._layout.addWidget(widget, 1)
 
     def add_section(self, title: str, rows) -> None:
         bold = QFont(self.tree.font())

@@ -402,6 +402,7 @@ class ReplayController(QObject):
             session.status.connect(lambda _st: self.tick())
         self.live_alarms = {}
         self.feed.reset()
+        self.chart_controls.refresh()  # the feed dropped its pins
         self.time_range.fit()
 
 

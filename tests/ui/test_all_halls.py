@@ -1,0 +1,79 @@
+"""Thermal > Solve All Halls: every hall solved in worker processes on the window's solver,
+a row per hall showing waiting, solving and done in N s (or failed)."""
+
+from __future__ import annotations
+
+import pytest
+
+from twin.model.generate import ai_factory
+
+
+@pytest.fixture
+def two_halls(tmp_path):
+    path = tmp_path / "factory.yaml"
+    path.write_text(
+        ai_factory(
+            liquid_halls=1, racks_per_row=4, rows_per_hall=2, air_hall_rows=2, air_racks_per_row=3
+        )
+    )
+    return path
+
+
+def test_solve_all_halls_shows_progress_per_hall(window, qtbot, two_halls):
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    f = window.facility
+    assert len(f.hall_ids) == 2
+    panel.workers, panel.cell_m, panel.coarse_cell_m = 1, 0.5, 1.0
+    window.action_registry.trigger("view.thermal.all_halls")
+    assert panel.dock.isVisible()
+    first = panel.jobs[0]
+    # one worker: the first job solves, every other waits
+    assert panel.states[(first.hall, first.stage)] == "solving"
+    assert sorted(panel.states.values()).count("waiting") == len(panel.jobs) - 1
+    assert panel.table.item(first.hall, 1).text() == "solving…"
+    with qtbot.waitSignal(window.solver.done, timeout=240000):
+        pass
+    qtbot.waitUntil(lambda: panel.solve_button.isEnabled(), timeout=5000)
+    assert set(panel.states.values()) == {"done"}
+    assert [panel.table.item(h, 0).text() for h in range(2)] == f.hall_ids
+    for h in range(2):
+        for c in (1, 2):
+            text = panel.table.item(h, c).text()
+            assert text.startswith("done in ") and "hottest inlet" in text, text
+    assert "All halls solved (4 solves)" in panel.caption.text()
+
+
+def test_unsaved_layout_is_refused(window):
+    panel = window.extensions["all_halls"]
+    assert panel.solve() is False
+    assert "saved layout" in panel.caption.text()
+
+
+def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
+    import twin.ui.all_halls as all_halls
+    from twin.physics.factory import HallDone
+
+    def fake_solve(path, jobs, summarise, workers):
+        for k, job in enumerate(jobs):
+            if k == 0:
+                yield HallDone(job, "X", error="grid too large")
+            else:
+                yield HallDone(job, "X", {"seconds": 1.25, "inlet_max_c": 24.0, "outside_a1": 0})
+
+    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    panel.workers = 2
+    panel.solve()
+    assert list(panel.states.values()).count("solving") == 2
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    first = panel.jobs[0]
+    assert panel.states[(first.hall, first.stage)] == "failed"
+    assert panel.table.item(first.hall, 1).text() == "failed: grid too large"
+    assert list(panel.states.values()).count("done") == len(panel.jobs) - 1
+    assert "done in 1.2 s · hottest inlet 24.0 °C" in panel.table.item(first.hall, 2).text()
+    assert "1 failed" in panel.caption.text()

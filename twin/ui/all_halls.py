@@ -1,0 +1,217 @@
+"""Thermal for every hall from the window: "Solve All Halls" runs the factory solve
+(``twin.physics.factory``: one worker process per core, every hall on a coarse grid first)
+as one job on the window's solver service and lists each hall's progress: waiting, solving,
+done in N s with its hottest inlet, or failed with the reason.
+
+The workers load the layout file, so the halls solved are the layout as saved. The process
+pool takes jobs in plan order, so the first ``workers`` jobs not yet finished are the ones
+solving.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from PySide6.QtCore import QObject, Qt, Signal
+from PySide6.QtWidgets import (
+    QAbstractItemView,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
+
+from twin.physics.factory import COARSE_CELL_M, HallDone, HallJob, hall_brief, plan, solve_halls
+
+if TYPE_CHECKING:
+    from twin.ui.main_window import MainWindow
+
+KEY = "thermal.all_halls"
+STAGES = ("coarse", "fine")
+
+
+def done_text(done: HallDone) -> str:
+    """What a finished job's cell says."""
+    if done.error:
+        return f"failed: {done.error}"
+    s = done.summary
+    hot = "—" if s["inlet_max_c"] is None else f"{s['inlet_max_c']:.1f} °C"
+    return f"done in {s['seconds']:.1f} s · hottest inlet {hot} · {s['outside_a1']} outside A1"
+
+
+class AllHalls(QObject):
+    """The All Halls panel (``window.extensions["all_halls"]``)."""
+
+    arrived = Signal(object)  # HallDone, emitted on the solver's worker thread
+
+    def __init__(self, window: MainWindow, workers: int | None = None):
+        super().__init__(window)
+        self.window = window
+        #: worker processes (None: one per core)
+        self.workers = workers
+        #: the fine pass's cell (None: each hall's by the cell policy) and the coarse pass's
+        self.cell_m: float | None = None
+        self.coarse_cell_m: float | None = COARSE_CELL_M
+        self.jobs: list[HallJob] = []
+        self.states: dict[tuple[int, str], str] = {}
+        self._next = 0
+        self._build()
+        self.arrived.connect(self._on_done, Qt.ConnectionType.QueuedConnection)
+        window.solver.done.connect(self._on_finished)
+        window.layout_loaded.connect(self._on_layout)
+
+    def _build(self) -> None:
+        w = QWidget()
+        lay = QVBoxLayout(w)
+        lay.setContentsMargins(4, 4, 4, 4)
+        row = QHBoxLayout()
+        self.solve_button = QPushButton("Solve All Halls")
+        self.solve_button.setToolTip(
+            "Solve every hall's airflow and heat in parallel processes, a coarse grid first"
+        )
+        self.solve_button.clicked.connect(self.solve)
+        self.cancel_button = QPushButton("Cancel")
+        self.cancel_button.setEnabled(False)
+        self.cancel_button.clicked.connect(self.cancel)
+        row.addWidget(self.solve_button)
+        row.addWidget(self.cancel_button)
+        row.addStretch(1)
+        lay.addLayout(row)
+        self.caption = QLabel("Solves the layout file as saved; each hall on its own core.")
+        self.caption.setWordWrap(True)
+        lay.addWidget(self.caption)
+        self.table = QTableWidget(0, 3)
+        self.table.setObjectName("all_halls_progress")
+        self.table.setHorizontalHeaderLabels(["Hall", "Coarse pass", "Fine pass"])
+        self.table.verticalHeader().setVisible(False)
+        self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
+        self.table.setWordWrap(True)
+        self.table.horizontalHeader().setStretchLastSection(True)
+        lay.addWidget(self.table, 1)
+        win = self.window
+        self.dock = win.add_dock(w, "All Halls", Qt.DockWidgetArea.RightDockWidgetArea, "all_halls")
+        if "thermal" in win.docks:
+            win.tabifyDockWidget(win.docks["thermal"], self.dock)
+        self.dock.hide()
+        from twin.ui.actions import Action
+
+        menu = "View/Thermal" if "View/Thermal" in win.menus else "Tools"
+        win.action_registry.add(
+            Action(
+                "view.thermal.all_halls",
+                "Solve &All Halls",
+                menu,
+                "8_all_halls",
+                0,
+                self.solve,
+                tip="Solve every hall in parallel processes and show each one's progress",
+            )
+        )
+
+    def _on_layout(self, facility) -> None:
+        if self.window.solver.busy(KEY):
+            self.cancel()
+        self.jobs, self.states = [], {}
+        self._fill_rows(facility)
+
+    def _fill_rows(self, facility) -> None:
+        self.table.setRowCount(len(facility.hall_ids))
+        for h, hid in enumerate(facility.hall_ids):
+            self.table.setItem(h, 0, QTableWidgetItem(hid))
+            for c in (1, 2):
+                self.table.setItem(h, c, QTableWidgetItem(""))
+
+    # ------------------------------------------------------------------ running
+    def solve(self) -> bool:
+        """Start solving every hall of the open layout; False (and why, in the caption) when
+        there is no saved layout."""
+        w = self.window
+        self.dock.show()
+        self.dock.raise_()
+        f = w.facility
+        if f is None or f.path is None:
+            self.caption.setText("Open a saved layout first: the workers load its file.")
+            return False
+        self.jobs = plan(f, self.cell_m, self.coarse_cell_m)
+        self.states = {(j.hall, j.stage): "waiting" for j in self.jobs}
+        self._fill_rows(f)
+        for h in range(len(f.hall_ids)):
+            ran = {j.stage for j in self.jobs if j.hall == h}
+            for c, stage in enumerate(STAGES, 1):
+                self.table.item(h, c).setText("waiting" if stage in ran else "not needed")
+        from twin.physics.factory import default_jobs
+
+        workers = max(1, min(self.workers or default_jobs(), len(self.jobs)))
+        self._next = 0
+        for _ in range(workers):
+            self._start_next()
+        path, jobs = str(f.path), list(self.jobs)
+
+        def run(token) -> int:
+            n = 0
+            for done in solve_halls(path, jobs, hall_brief, workers):
+                if token.cancelled:
+                    break
+                self.arrived.emit(done)
+                n += 1
+            return n
+
+        w.solver.submit(KEY, run, tag="all_halls")
+        self.solve_button.setEnabled(False)
+        self.cancel_button.setEnabled(True)
+        self.caption.setText(f"Solving {len(f.hall_ids)} halls in {workers} processes…")
+        return True
+
+    def _set(self, job: HallJob, text: str, state: str) -> None:
+        self.states[(job.hall, job.stage)] = state
+        item = self.table.item(job.hall, 1 + STAGES.index(job.stage))
+        if item is not None:
+            item.setText(text)
+            item.setToolTip(text)
+
+    def _start_next(self) -> None:
+        if self._next < len(self.jobs):
+            self._set(self.jobs[self._next], "solving…", "solving")
+            self._next += 1
+
+    def _on_done(self, done: HallDone) -> None:
+        if (done.job.hall, done.job.stage) not in self.states:
+            return  # from a layout replaced since
+        self._set(done.job, done_text(done), "failed" if done.error else "done")
+        self.table.resizeRowsToContents()
+        self._start_next()
+
+    def _on_finished(self, outcome) -> None:
+        if outcome.job.key != KEY:
+            return
+        self.solve_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        if outcome.error:
+            self.caption.setText(f"Solving all halls failed: {outcome.error}")
+            for job in self.jobs:
+                if self.states.get((job.hall, job.stage)) in ("waiting", "solving"):
+                    self._set(job, "failed", "failed")
+            return
+        failed = sum(1 for s in self.states.values() if s == "failed")
+        self.caption.setText(
+            f"All halls solved ({len(self.jobs)} solves"
+            + (f", {failed} failed)" if failed else ")")
+        )
+
+    def cancel(self) -> None:
+        """Stop after the solves now running (queued halls do not start)."""
+        self.window.solver.cancel(KEY)
+        for job in self.jobs:
+            if self.states.get((job.hall, job.stage)) in ("waiting", "solving"):
+                self._set(job, "cancelled", "cancelled")
+        self.solve_button.setEnabled(True)
+        self.cancel_button.setEnabled(False)
+        self.caption.setText("Cancelled.")
+
+
+def install(window: MainWindow) -> AllHalls:
+    """Add the All Halls panel (``twin.ui.extensions``)."""
+    return AllHalls(window)
