@@ -94,3 +94,15 @@ def test_problems_wrap_long_messages(qtbot):
         tree.columnWidth(0) + tree.columnWidth(1) + tree.columnWidth(2)
         <= tree.viewport().width() + 1
     )
+
+
+def test_show_all_legends_is_a_remembered_view_choice(opened, settings):
+    from twin.render.legend_layout import DEFAULT_LIMIT
+
+    win = opened
+    assert win.scene.labels.legend_limit == DEFAULT_LIMIT == 2
+    win.action_registry.trigger("view.all_legends")
+    assert win.scene.labels.legend_limit > 4
+    assert settings.value("view/all_legends") == "true"
+    win.action_registry.trigger("view.all_legends")
+    assert win.scene.labels.legend_limit == DEFAULT_LIMIT

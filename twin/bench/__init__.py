@@ -14,17 +14,9 @@ from dataclasses import asdict, dataclass
 
 #: Benchmark modules, in run order.
 MODULES = (
-    "layout",
-    "scene",
-    "scene_thermal",
-    "physics",
-    "cfd",
-    "replay",
-    "live",
-    "edit",
-    "energy",
-    "whatif",
-)
+    "layout", "scene", "scene_thermal", "physics", "cfd", "replay", "live", "edit", "energy",
+    "whatif", "worst",
+)  # fmt: skip
 
 
 @dataclass
