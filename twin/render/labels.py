@@ -138,11 +138,17 @@ class SceneLabels:
         )
 
     def label_lod(self, *_args) -> None:
-        """Before each render: hide labels that would overlap at the current zoom."""
+        """Before each render: hide labels that would overlap at the current zoom, and row and
+        rack labels while the camera moves (placing them is a per-frame cost)."""
         ppm = self.scene.pixels_per_m()
+        lod = getattr(self.scene, "lod", None)
+        still = not (lod is not None and lod.state.interacting)
         for name, ok in (
-            ("row_labels", ppm * self._row_label_pitch_m >= 22),
-            ("rack_labels", ppm * getattr(self, "_rack_pitch_m", 0.0) >= 0.8 * self._rack_label_px),
+            ("row_labels", still and ppm * self._row_label_pitch_m >= 22),
+            (
+                "rack_labels",
+                still and ppm * getattr(self, "_rack_pitch_m", 0.0) >= 0.8 * self._rack_label_px,
+            ),
         ):
             lay = self.scene.layers.get(name)
             if lay is not None:
