@@ -134,3 +134,28 @@ def test_default_view_looks_down_the_aisles():
     assert abs(dx) > 2 * abs(dy) and dz > 0
     dx, dy, dz = iso_direction(np.array([[1.0, 0.0], [-1.0, 0.0]]))  # rows along y
     assert abs(dy) > 2 * abs(dx) and dz > 0
+
+
+def test_moving_camera_hides_containment_and_labels_until_it_stops(plotter):
+    from pathlib import Path
+
+    from twin.model.loader import load_layout
+
+    pod = load_layout(Path(__file__).parents[2] / "layouts" / "gb200-pod.yaml")  # contained
+    scene = Scene(pod, plotter, rack_labels=True)
+    scene.look_at("rack", [0])  # close enough for rack labels
+    plotter.ren_win.Render()
+    panels = scene.layers["containment"].actors
+    labels = scene.layers["rack_labels"].actors
+    assert panels and labels
+    assert all(a.GetVisibility() for a in panels + labels)
+    scene.lod.set_interacting(True)
+    plotter.ren_win.Render()
+    assert not any(a.GetVisibility() for a in panels + labels)
+    scene.lod.set_interacting(False)
+    plotter.ren_win.Render()
+    assert all(a.GetVisibility() for a in panels + labels)
+    scene.set_visible("containment", False)  # the user's choice holds after a move
+    scene.lod.set_interacting(True)
+    scene.lod.set_interacting(False)
+    assert not any(a.GetVisibility() for a in panels)

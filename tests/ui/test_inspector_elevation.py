@@ -8,7 +8,8 @@ from matplotlib import colormaps
 
 
 def _pixels(label) -> np.ndarray:
-    img = label.pixmap().toImage().convertToFormat(label.pixmap().toImage().Format.Format_RGB888)
+    """The drawing at its own size (the label may show it scaled down)."""
+    img = label.original.toImage().convertToFormat(label.original.toImage().Format.Format_RGB888)
     w, h = img.width(), img.height()
     buf = np.frombuffer(img.constBits(), np.uint8, count=img.bytesPerLine() * h)
     px = buf.reshape(h, img.bytesPerLine())[:, : 3 * w].reshape(h, w, 3).astype(int)

@@ -37,7 +37,7 @@ def test_worst_rows_follow_each_frame(opened, qtbot, frame_of):
         order = np.argsort(np.where(np.isnan(t), -np.inf, t))[::-1][:5]  # independent ranking
         assert [r[0] for r in worst.rows("gpu")] == [f.gpu_label(int(g)) for g in order]
         assert [float(r[1].split()[0]) for r in worst.rows("gpu")] == pytest.approx(
-            t[order], abs=0.01
+            t[order], abs=0.051
         )
         rack_max = {r: np.nanmax(t[f.gpu_rack == r]) for r in set(f.gpu_rack.tolist())}
         by_value = sorted(rack_max, key=lambda r: -rack_max[r])  # racks without GPUs: unlisted

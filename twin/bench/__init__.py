@@ -13,7 +13,10 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 #: Benchmark modules, in run order.
-MODULES = ("layout", "scene", "physics", "cfd", "replay", "live", "edit", "energy", "whatif")
+MODULES = (
+    "layout", "scene", "scene_thermal", "physics", "cfd", "replay", "live", "edit", "energy",
+    "whatif", "worst",
+)  # fmt: skip
 
 
 @dataclass

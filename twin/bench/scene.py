@@ -26,7 +26,10 @@ def bench_scene() -> list[Result]:
     fac = load_layout(factory_path())
     rng = np.random.default_rng(0)
     frames = [rng.uniform(25.0, 90.0, fac.n_gpus).astype(np.float32) for _ in range(8)]
+    from twin.render.antialias import use_interactive_antialiasing
+
     plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
+    use_interactive_antialiasing(plotter)  # draw as the window does
     try:
         scene, build = _build(fac, plotter)
         update_ms, aggregate_ms = _update_ms(scene, frames)
@@ -119,8 +122,10 @@ def _draw_results(plotter, scene, values) -> list[Result]:
             ratio=draws["far"] / draws["near"],
             note=f"median of 3 off-screen draws of the whole site (iso view, far level: one "
             f"shape per rack) at {WINDOW[0]}x{WINDOW[1]} on {gl}; baseline: the same view "
-            f"with every GPU and server drawn (near level); an empty scene draws in "
-            f"{draws['empty']:.0f} ms here",
+            f"with every GPU and server drawn (near level); with 4x multisampling (the "
+            f"window's former setting) the far view draws in {draws['far_msaa4']:.0f} ms; "
+            f"an empty scene draws in {draws['empty']:.0f} ms, a blank frame in "
+            f"{draws['blank']:.0f} ms",
         ),
         Result(
             "scene.interactive_100k_ms",
@@ -147,8 +152,6 @@ def _draws(plotter, scene, values) -> dict[str, float]:
     """Draw times (ms): the site at the far level (what the default view shows), the same
     with the near level forced, a frame while the camera moves over one hall, and an empty
     scene of the same size (the GL's fixed cost per frame)."""
-    import pyvista as pv
-
     from twin.render import lod
 
     out = {}
@@ -156,6 +159,7 @@ def _draws(plotter, scene, values) -> dict[str, float]:
     plotter.screenshot(return_img=True)  # first draw opens the context, uploads meshes
     scene.set_gpu_values(values, TITLE, CLIM)
     out["far"] = _median_draw_ms(plotter)
+    out["far_msaa4"] = _msaa_draw_ms(plotter, 4)
     saved = lod.FAR_PX, lod.NEAR_PX
     try:
         lod.FAR_PX = lod.NEAR_PX = 0.0  # never far
@@ -168,14 +172,39 @@ def _draws(plotter, scene, values) -> dict[str, float]:
     scene.lod.set_interacting(True)
     out["moving"] = _median_draw_ms(plotter)
     scene.lod.set_interacting(False)
+    out["empty"], out["blank"] = _fixed_cost_ms()
+    return out
+
+
+def _msaa_draw_ms(plotter, samples: int) -> float:
+    """The median draw with ``samples`` per pixel, the plotter's own setting put back after."""
+    before = plotter.ren_win.GetMultiSamples()
+    plotter.ren_win.SetMultiSamples(samples)
+    try:
+        plotter.ren_win.Render()  # reallocates the frame buffers
+        return _median_draw_ms(plotter)
+    finally:
+        plotter.ren_win.SetMultiSamples(before)
+        plotter.ren_win.Render()
+
+
+def _fixed_cost_ms() -> tuple[float, float]:
+    """The GL's cost per frame at this size, drawn as the window draws: a cube (the default
+    view fills much of the frame with it), and a blank frame (the background alone)."""
+    import pyvista as pv
+
+    from twin.render.antialias import use_interactive_antialiasing
+
     empty = pv.Plotter(off_screen=True, window_size=list(WINDOW))
     try:
-        empty.add_mesh(pv.Cube())
+        use_interactive_antialiasing(empty)
+        cube = empty.add_mesh(pv.Cube())
         empty.screenshot(return_img=True)
-        out["empty"] = _median_draw_ms(empty)
+        cube_ms = _median_draw_ms(empty)
+        cube.SetVisibility(False)
+        return cube_ms, _median_draw_ms(empty)
     finally:
         empty.close()
-    return out
 
 
 BENCHMARKS = [("scene", bench_scene)]

@@ -42,7 +42,8 @@ def largest(values: np.ndarray, n: int) -> np.ndarray:
     k = min(int(n), v.size)
     if k <= 0:
         return np.zeros(0, dtype=np.int64)
-    idx = np.argpartition(-v, k - 1)[:k] if k < v.size else np.arange(v.size)
+    # the k largest end up last: select them there
+    idx = np.argpartition(v, v.size - k)[v.size - k :] if k < v.size else np.arange(v.size)
     idx = idx[np.lexsort((idx, -v[idx]))]
     return idx[np.isfinite(v[idx])]
 
@@ -54,8 +55,9 @@ def rack_max(gpu_values: np.ndarray, gpu_rack: np.ndarray, n_racks: int) -> np.n
     v = np.asarray(gpu_values, dtype=float)
     if v.size == 0:
         return out
-    racks, starts = np.unique(np.asarray(gpu_rack), return_index=True)
-    out[racks] = np.fmax.reduceat(v, starts)  # fmax skips NaN unless all are NaN
+    gpu_rack = np.asarray(gpu_rack)
+    starts = np.flatnonzero(np.r_[True, gpu_rack[1:] != gpu_rack[:-1]])  # sorted: no sort
+    out[gpu_rack[starts]] = np.fmax.reduceat(v, starts)  # fmax skips NaN unless all are NaN
     return out
 
 

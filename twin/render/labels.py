@@ -6,11 +6,13 @@ from __future__ import annotations
 import numpy as np
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 
-from twin.render import legend_fit, style
+from twin.render import legend_fit, legend_layout, style
 from twin.render.scene_types import Layer
 
 #: Racks beyond this count get no per-rack labels (the row labels still show).
 RACK_LABEL_LIMIT = 3000
+#: The scene's bars among all legends (``legend_layout``): the GPU metric first.
+LEGEND_PRIORITY = {"GPU": 0.0, "Rack": 2.0}
 
 
 class SceneLabels:
@@ -19,14 +21,19 @@ class SceneLabels:
 
     def __init__(self, scene, rack_labels: bool | None) -> None:
         self.scene = scene
-        self._lod_observer = self._legend_observer = None
+        self._lod_observer = self._legend_observer = self._legend_restore = None
+        self._suppressed: list = []
+        self.legends_drawn: list = []
+        #: colour bars shown at once (``legend_layout``); View › Show All Legends raises it
+        self.legend_limit = legend_layout.DEFAULT_LIMIT
+        self._key_entries = 0
         self.build_labels(rack_labels)
         self.build_legends()
 
     def detach(self) -> None:
         """Stop following the renderer (before the scene's actors go)."""
         renderer = self.scene.plotter.renderer
-        for name in ("_lod_observer", "_legend_observer"):
+        for name in ("_lod_observer", "_legend_observer", "_legend_restore"):
             tag = getattr(self, name)
             if tag is not None:
                 renderer.RemoveObserver(tag)
@@ -48,9 +55,22 @@ class SceneLabels:
         self._rack_labels(want)
         renderer = self.scene.plotter.renderer
         self._lod_observer = renderer.AddObserver("StartEvent", self.label_lod)
-        self._legend_observer = renderer.AddObserver(
-            "StartEvent", lambda *_: legend_fit.fit_bar_titles(renderer)
-        )
+        self._legend_observer = renderer.AddObserver("StartEvent", self.place_legends)
+        self._legend_restore = renderer.AddObserver("EndEvent", self._restore_legends)
+
+    def place_legends(self, *_args) -> None:
+        """Before each render: at most ``legend_limit`` bars, stacked without overlap, titles
+        inside the view."""
+        renderer = self.scene.plotter.renderer
+        self._suppressed = legend_layout.arrange(renderer, self.legend_limit, self._key_entries)
+        self.legends_drawn = [
+            b for b in legend_layout.registered(renderer) if b.GetVisibility()
+        ]  # what the last render showed
+        legend_fit.fit_bar_titles(renderer)
+
+    def _restore_legends(self, *_args) -> None:
+        legend_layout.restore(self._suppressed)
+        self._suppressed = []
 
     def _row_labels(self) -> None:
         """A badge just past the first rack of each row, along the row, and the median
@@ -118,11 +138,17 @@ class SceneLabels:
         )
 
     def label_lod(self, *_args) -> None:
-        """Before each render: hide labels that would overlap at the current zoom."""
+        """Before each render: hide labels that would overlap at the current zoom, and row and
+        rack labels while the camera moves (placing them is a per-frame cost)."""
         ppm = self.scene.pixels_per_m()
+        lod = getattr(self.scene, "lod", None)
+        still = not (lod is not None and lod.state.interacting)
         for name, ok in (
-            ("row_labels", ppm * self._row_label_pitch_m >= 22),
-            ("rack_labels", ppm * getattr(self, "_rack_pitch_m", 0.0) >= 0.8 * self._rack_label_px),
+            ("row_labels", still and ppm * self._row_label_pitch_m >= 22),
+            (
+                "rack_labels",
+                still and ppm * getattr(self, "_rack_pitch_m", 0.0) >= 0.8 * self._rack_label_px,
+            ),
         ):
             lay = self.scene.layers.get(name)
             if lay is not None:
@@ -145,6 +171,7 @@ class SceneLabels:
         bar.SetTextPositionToPrecedeScalarBar()
         style.style_bar_text(bar)
         bar.SetVisibility(False)
+        legend_layout.register(bar, LEGEND_PRIORITY[title], "right")
         self.scene.plotter.add_actor(bar, reset_camera=False, name=f"legend_{title}")
         return bar
 
@@ -182,6 +209,7 @@ class SceneLabels:
             self.set_link_key(entries)
 
     def set_link_key(self, entries) -> None:
+        self._key_entries = len(entries)
         if entries:
             self.scene.plotter.add_legend(
                 entries,

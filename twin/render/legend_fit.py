@@ -60,4 +60,4 @@ def fit_bar_titles(renderer: vtkRenderer) -> None:
         frame_px = min(bar.GetWidth() * width, bar.GetMaximumWidthInPixels())
         x = fitted_x(home[0], frame_px, title_width_px(bar, dpi), width)
         if abs(x - bar.GetPosition()[0]) > 1e-6:
-            bar.SetPosition(x, home[1])
+            bar.SetPosition(x, bar.GetPosition()[1])  # its height is legend_layout's

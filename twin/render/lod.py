@@ -27,6 +27,9 @@ AGGREGATES = ("max", "mean")
 #: comes back only above ``NEAR_PX`` (hysteresis).
 FAR_PX = 6.0
 NEAR_PX = 9.0
+#: Layers hidden while the camera moves: translucent panels cost a blended pass over every
+#: pixel they cover, and a moving frame needs the racks, not the aisle containment.
+MOVING_HIDDEN = ("containment",)
 #: How far the coloured faces stand proud of the cabinet (m), so they never fight its faces.
 PROUD_M = 0.004
 
@@ -230,7 +233,8 @@ class RackLod:
             self.refresh()
 
     def set_interacting(self, on: bool) -> None:
-        """While the camera moves the far level is drawn (cheap frames during a drag)."""
+        """While the camera moves the far level is drawn, without the ``MOVING_HIDDEN``
+        layers and the row and rack labels (cheap frames during a drag)."""
         if on != self.state.interacting:
             self.state.interacting = on
             self.apply()
@@ -254,3 +258,8 @@ class RackLod:
             if lay is not None:
                 for a in lay.actors:
                     a.SetVisibility(bool(lay.visible and not self.far))
+        for name in MOVING_HIDDEN:
+            lay = layers.get(name)
+            if lay is not None:
+                for a in lay.actors:
+                    a.SetVisibility(bool(lay.visible and not self.state.interacting))

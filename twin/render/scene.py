@@ -33,7 +33,7 @@ from twin.render.equipment import (
     gpu_box_size_m,
 )
 from twin.render.labels import RACK_LABEL_LIMIT, SceneLabels
-from twin.render.lod import RackLod
+from twin.render.lod import MOVING_HIDDEN, RackLod
 from twin.render.picking import PICKABLE_LAYERS, ScenePicker
 from twin.render.scene_types import Colouring, Layer, Picked
 from twin.render.selection import SelectionView
@@ -123,7 +123,7 @@ class Scene:
             a.SetVisibility(lay.visible)
         if layer in ("power_links", "cooling_links") and hasattr(self, "labels"):
             self.labels.update_link_key()
-        if layer in ("gpus", "servers", "rack_heat") and hasattr(self, "lod"):
+        if layer in ("gpus", "servers", "rack_heat", *MOVING_HIDDEN) and hasattr(self, "lod"):
             self.lod.apply()
 
     def is_visible(self, layer: str) -> bool:

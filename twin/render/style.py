@@ -59,6 +59,9 @@ CMAP_DEFAULT = "viridis"
 CMAP_CATEGORY = "tab20"
 
 
+LEGEND_BG_OPACITY = 0.82
+
+
 def hex_rgb(color: str) -> tuple[int, int, int]:
     """'#rrggbb' -> (r, g, b) in 0..255."""
     c = color.lstrip("#")
@@ -75,3 +78,10 @@ def style_bar_text(bar) -> None:
         prop.SetFontFamilyToArial()
     bar.GetTitleTextProperty().BoldOn()
     bar.GetLabelTextProperty().BoldOff()
+    # a box behind the bar and its text, so it reads over racks and slices alike
+    bar.DrawBackgroundOn()
+    bg = bar.GetBackgroundProperty()
+    bg.SetColor(*(c / 255 for c in hex_rgb(BACKGROUND_BOTTOM)))
+    bg.SetOpacity(LEGEND_BG_OPACITY)
+    bar.DrawFrameOn()
+    bar.GetFrameProperty().SetColor(*(c / 255 for c in hex_rgb(RACK_EDGE)))

@@ -15,7 +15,7 @@ import numpy as np
 import pyvista as pv
 from vtkmodules.util.numpy_support import vtk_to_numpy
 
-from twin.render import style, thermal_legend
+from twin.render import legend_layout, style, thermal_legend
 from twin.render.scene import Scene
 from twin.render.thermal_arrows import (
     ARROW_MAX_SCALE,
@@ -403,6 +403,9 @@ class ThermalLayer:
         air_lut = self.slice_actor.mapper.lookup_table
         self.air_bar = thermal_legend.scalar_bar(air_lut, "Air temperature (°C)", (0.015, 0.52), 7)
         self.inlet_bar = thermal_legend.inlet_bar()
+        # after the GPU metric, the air slice (the largest picture) and then the inlets
+        legend_layout.register(self.air_bar, 1.0, "left")
+        legend_layout.register(self.inlet_bar, 1.5, "left")
         self.arrow_note = thermal_legend.caption_actor()
         actors = [self.air_bar, self.inlet_bar, self.arrow_note]
         for a in actors:

@@ -64,6 +64,10 @@ def caption_actor() -> vtkTextActor:
     note.GetTextProperty().SetFontSize(13)
     note.GetTextProperty().SetColor(0.95, 0.96, 0.97)
     note.GetTextProperty().SetFontFamilyToArial()
+    note.GetTextProperty().SetBackgroundColor(
+        *(c / 255 for c in style.hex_rgb(style.BACKGROUND_BOTTOM))
+    )
+    note.GetTextProperty().SetBackgroundOpacity(style.LEGEND_BG_OPACITY)
     note.GetPositionCoordinate().SetCoordinateSystemToNormalizedViewport()
     note.SetPosition(0.015, 0.955)
     return note

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyqtgraph as pg
 from PySide6.QtCore import Qt, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from twin.model.facility import Facility
 
@@ -217,6 +217,10 @@ class ChartPanel(QWidget):
         super().__init__(parent)
         self.title = QLabel("Select a GPU, server, rack or unit to plot its history", self)
         self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
+        # a narrow dock wraps it rather than widening (a dock that widens on a selection
+        # moves the 3D view under the mouse)
+        self.title.setWordWrap(True)
+        self.title.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         self.graphics = pg.GraphicsLayoutWidget(self)
         self.graphics.ci.setSpacing(2)
         lay = QVBoxLayout(self)

@@ -31,6 +31,7 @@ EXTENSIONS = (
     "twin.ui.worst_dock",
     "twin.ui.inspector_elevation",
     "twin.ui.all_halls",
+    "twin.ui.legend_actions",
 )
 
 

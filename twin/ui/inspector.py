@@ -62,8 +62,9 @@ class Inspector(QWidget):
         self.tree.resizeColumnToContents(0)
 
     def add_panel(self, widget: QWidget) -> None:
-        """Show ``widget`` under the properties (e.g. the selected rack's elevation)."""
-        self._layout.addWidget(widget)
+        """Show ``widget`` under the properties (e.g. the selected rack's elevation), sharing
+        the height with them."""
+        self._layout.addWidget(widget, 1)
 
     def add_section(self, title: str, rows) -> None:
         bold = QFont(self.tree.font())

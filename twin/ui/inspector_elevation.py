@@ -15,10 +15,18 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QEvent, QObject, Qt, QTimer
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 from twin.model.metrics import gpu_metric
 from twin.model.worst import gpu_values
+from twin.ui.worst_dock import clock
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -26,6 +34,9 @@ if TYPE_CHECKING:
 
 #: Size of the drawing (px); small so a selection does not wait on it.
 SIZE_PX = (380, 300)
+#: The least room it asks of the inspector (px): none, so showing it never grows the dock
+#: (and moves the 3D view under the mouse); a small dock scales the drawing down.
+MIN_PX = (1, 1)  # (0, 0) would mean "unset": the pixmap's own size
 #: Drawings kept (per rack, metric and frame).
 CACHE_SIZE = 16
 
@@ -41,6 +52,42 @@ def rack_of(f: Facility, kind: str, index: int) -> int | None:
     if kind == "gpu":
         return int(f.gpu_rack[index])
     return None
+
+
+class FittedImage(QLabel):
+    """A picture scaled to the space the inspector gives it (never widening the dock, which
+    would move the 3D view under the user's mouse)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.original: QPixmap | None = None
+        self.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self.setMinimumSize(*MIN_PX)
+        # any width; as tall as the inspector can spare (a share of it, not a minimum)
+        self.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Expanding)
+
+    def set_image(self, pix: QPixmap) -> None:
+        self.original = pix
+        self._fit()
+
+    def resizeEvent(self, event) -> None:  # noqa: N802 (Qt name)
+        super().resizeEvent(event)
+        self._fit()
+
+    def _fit(self) -> None:
+        if self.original is None:
+            return
+        size = self.size()
+        if size.width() >= self.original.width() and size.height() >= self.original.height():
+            self.setPixmap(self.original)
+        else:
+            self.setPixmap(
+                self.original.scaled(
+                    size,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+            )
 
 
 class InspectorElevation(QObject):
@@ -70,17 +117,16 @@ class InspectorElevation(QObject):
         head = QHBoxLayout()
         self.caption = QLabel("")
         self.caption.setWordWrap(True)
+        self.caption.setSizePolicy(QSizePolicy.Policy.Ignored, QSizePolicy.Policy.Preferred)
         head.addWidget(self.caption, 1)
         self.refresh_button = QPushButton("Refresh")
         self.refresh_button.setToolTip("Draw the rack again from the latest frame")
         self.refresh_button.clicked.connect(self.refresh)
         head.addWidget(self.refresh_button)
         lay.addLayout(head)
-        self.image = QLabel()
+        self.image = FittedImage()
         self.image.setObjectName("inspector_elevation")
-        self.image.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self.image.setMinimumSize(*SIZE_PX)
-        lay.addWidget(self.image)
+        lay.addWidget(self.image, 1)
         self.panel.setVisible(False)
         self.window.inspector.add_panel(self.panel)
 
@@ -128,11 +174,11 @@ class InspectorElevation(QObject):
             while len(self.cache) > CACHE_SIZE:
                 self.cache.popitem(last=False)
         self.cache.move_to_end(key)
-        self.image.setPixmap(pix)
+        self.image.set_image(pix)
         frame = w.last_frame
         metric = gpu_metric(w.view.gpu_metric).scale(w.facility).legend_title
         rid = w.facility.rack_ids[self.rack]
-        when = "no telemetry yet" if frame is None else f"{metric} at t = {frame.time_s:.0f} s"
+        when = "no telemetry yet" if frame is None else f"{metric} at {clock(frame.time_s)}"
         self.caption.setText(f"Rack {rid}, front and rear: {when}")
         self.panel.setVisible(True)
 

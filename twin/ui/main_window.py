@@ -16,13 +16,15 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 from pyvistaqt import QtInteractor
 
 from twin.model.facility import Facility
+from twin.render.antialias import use_interactive_antialiasing
 from twin.render.colour_modes import apply_mode
 from twin.render.navigation import Navigation
 from twin.render.scene import Scene
 from twin.session import Session
-from twin.ui import window_actions
+from twin.ui import dock_layout, window_actions
 from twin.ui.actions import ActionRegistry
 from twin.ui.describe import Loads, live_rows
+from twin.ui.dock_layout import DEFAULT_SIZE_PX
 from twin.ui.inspector import Inspector
 from twin.ui.loading import LayoutLoader
 from twin.ui.recent import RecentFiles
@@ -43,7 +45,8 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self.settings = settings or QSettings("Twin", "Twin")
         self.setWindowTitle("Twin")
         self.setAcceptDrops(True)
-        self.resize(1500, 950)
+        self.resize(*DEFAULT_SIZE_PX)
+        self.setDockNestingEnabled(True)
         self.facility: Facility | None = None
         self.loads: Loads | None = None
         self.scene: Scene | None = None
@@ -76,13 +79,17 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         #: the one background solver of this window (thermal view, editor, what-if)
         self.solver = SolverRelay(self)
         self.extensions = install_extensions(self)
+        dock_layout.arrange_default(self)
+        #: whether the user's own arrangement was put back (else the default is sized on show)
+        self.restored_layout = dock_layout.restore(self)
+        self._sized = self.restored_layout
 
     def _build_view(self) -> None:
         """The 3D view in the middle and how the mouse moves its camera."""
         # no periodic redraw: the scene renders after each change, and a 5 Hz redraw of a large
         # hall under software OpenGL starves the background thermal solve of CPU
         self.plotter = QtInteractor(self, auto_update=False)
-        self.plotter.enable_anti_aliasing("fxaa")
+        use_interactive_antialiasing(self.plotter)
         self.setCentralWidget(self.plotter)
         # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
         # scene draws its far level while the camera moves; a click picks, a double click
@@ -108,9 +115,6 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self.add_dock(self.tree, "Facility", Qt.DockWidgetArea.LeftDockWidgetArea, "facility")
         self.add_dock(
             self.inspector, "Inspector", Qt.DockWidgetArea.RightDockWidgetArea, "inspector"
-        )
-        self.resizeDocks(
-            [self.docks["facility"], self.docks["inspector"]], [300, 420], Qt.Orientation.Horizontal
         )
 
     # ------------------------------------------------------------------ extension API
@@ -338,7 +342,14 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         a["playback.pause"].setEnabled(live)
         a["playback.disconnect"].setEnabled(live)
 
+    def showEvent(self, event) -> None:  # noqa: N802
+        super().showEvent(event)
+        if not self._sized:
+            self._sized = True
+            QTimer.singleShot(0, lambda: dock_layout.size_default(self))
+
     def closeEvent(self, event) -> None:  # noqa: N802
+        dock_layout.save(self)
         self._tick_timer.stop()
         if self.session is not None:
             self.session.close(timeout_s=0)

@@ -3,9 +3,17 @@ Clicking a row selects its item in the window (and all its racks in the editor).
 
 from __future__ import annotations
 
-from PySide6.QtCore import Qt, Signal
+from PySide6.QtCore import QRect, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor
-from PySide6.QtWidgets import QLabel, QTreeWidget, QTreeWidgetItem, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QHeaderView,
+    QLabel,
+    QStyledItemDelegate,
+    QTreeWidget,
+    QTreeWidgetItem,
+    QVBoxLayout,
+    QWidget,
+)
 
 from twin.model.constraints import Violation
 
@@ -13,6 +21,24 @@ from twin.model.constraints import Violation
 MAX_ROWS = 2000
 SEVERITY_COLOURS = {"error": "#e63946", "warning": "#ffb020"}
 ITEMS_ROLE = Qt.ItemDataRole.UserRole + 1
+
+
+class WrappingDelegate(QStyledItemDelegate):
+    """Rows as tall as their text wrapped to the column's width (a tree view sizes rows by
+    one line otherwise, and paints the rest of a long message nowhere)."""
+
+    def __init__(self, tree: QTreeWidget):
+        super().__init__(tree)
+        self.tree = tree
+
+    def sizeHint(self, option, index) -> QSize:  # noqa: N802 (Qt name)
+        size = super().sizeHint(option, index)
+        width = max(self.tree.columnWidth(index.column()) - 8, 40)
+        text = str(index.data() or "")
+        box = option.fontMetrics.boundingRect(
+            QRect(0, 0, width, 1_000_000), int(Qt.TextFlag.TextWordWrap), text
+        )
+        return QSize(size.width(), max(size.height(), box.height() + 4))
 
 
 class ProblemsPanel(QWidget):
@@ -27,10 +53,22 @@ class ProblemsPanel(QWidget):
         self.tree.setColumnCount(3)
         self.tree.setHeaderLabels(["Severity", "Problem", "Items"])
         self.tree.setRootIsDecorated(False)
-        self.tree.setUniformRowHeights(True)
         self.tree.setAlternatingRowColors(True)
-        self.tree.setColumnWidth(0, 80)
-        self.tree.setColumnWidth(1, 420)
+        # a long message wraps onto more lines in the width there is, never cut off
+        self.tree.setWordWrap(True)
+        self.tree.setUniformRowHeights(False)
+        self.tree.setTextElideMode(Qt.TextElideMode.ElideNone)
+        header = self.tree.header()
+        header.setStretchLastSection(False)
+        header.setSectionResizeMode(0, QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(1, QHeaderView.ResizeMode.Stretch)
+        header.setSectionResizeMode(2, QHeaderView.ResizeMode.Interactive)
+        self.tree.setColumnWidth(2, 160)
+        self._wrap = WrappingDelegate(self.tree)
+        self.tree.setItemDelegateForColumn(1, self._wrap)
+        self.tree.setItemDelegateForColumn(2, self._wrap)
+        # row heights follow the column's width as the dock is resized
+        header.sectionResized.connect(lambda *_: self.tree.scheduleDelayedItemsLayout())
         self.tree.itemClicked.connect(self._on_clicked)
         self.tree.itemActivated.connect(self._on_clicked)
         layout = QVBoxLayout(self)

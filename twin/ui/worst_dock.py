@@ -8,6 +8,7 @@ GPUs); the tables hold at most N rows each, so a frame costs a handful of cell u
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from PySide6.QtCore import QObject, Qt
@@ -29,6 +30,12 @@ from twin.model.worst import AIR_UNIT_METRIC, KINDS, Worst, worst_items
 
 if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
+
+
+def clock(time_s: float) -> str:
+    """A frame's time as the timeline shows it (UTC)."""
+    return datetime.fromtimestamp(time_s, UTC).strftime("%H:%M:%S UTC")
+
 
 DEFAULT_N = 10
 MAX_N = 200
@@ -77,7 +84,10 @@ class WorstDock(QObject):
             t.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
             t.setSelectionBehavior(QAbstractItemView.SelectionBehavior.SelectRows)
             t.setSelectionMode(QAbstractItemView.SelectionMode.SingleSelection)
-            t.horizontalHeader().setStretchLastSection(True)
+            head = t.horizontalHeader()
+            head.setSectionResizeMode(0, head.ResizeMode.ResizeToContents)
+            head.setSectionResizeMode(1, head.ResizeMode.Stretch)
+            head.setSectionResizeMode(2, head.ResizeMode.ResizeToContents)
             t.setObjectName(f"worst_{kind}")
             t.cellClicked.connect(lambda r, _c, k=kind: self.select_row(k, r))
             t.cellDoubleClicked.connect(lambda r, _c, k=kind: self.select_row(k, r, fly=True))
@@ -129,7 +139,7 @@ class WorstDock(QObject):
         else:
             self.caption.setText(
                 f"GPUs by {scale.title}; racks by their worst GPU; air units by "
-                f"{AIR_UNIT_METRIC.replace('_c', ' temperature')} (t = {w.last_frame.time_s:.0f} s)"
+                f"{AIR_UNIT_METRIC.replace('_c', ' temperature')} at {clock(w.last_frame.time_s)}"
             )
 
     def _fill(self, table: QTableWidget, worst: Worst, unit: str) -> None:
@@ -141,7 +151,7 @@ class WorstDock(QObject):
             table.setRowCount(len(worst.indices))
             for r, (i, v) in enumerate(zip(worst.indices, worst.values, strict=True)):
                 name = f.gpu_label(int(i)) if ids is None else ids[int(i)]
-                for c, text in enumerate((str(r + 1), name, f"{v:.4g}{unit}")):
+                for c, text in enumerate((str(r + 1), name, f"{v:.1f}{unit}")):
                     it = table.item(r, c)
                     if it is None:
                         it = QTableWidgetItem()
