@@ -14,9 +14,14 @@ from twin.telemetry.dcgm import (
     FrameBuilder,
     GpuMapper,
     MapStats,
+    ResponseError,
+    check_time,
     clean_values,
     is_plain_name,
     metric_names,
+    parse_matrix,
+    parse_scalar,
+    parse_vector,
     series_values,
 )
 
@@ -323,3 +328,41 @@ def test_text_label_escapes():
     assert got == {"a": "x\ny", "b": 'q"r', "c": "s\\t"}
     with pytest.raises(ValueError, match="; nothing recorded from this answer$"):
         check_time(1.0)
+
+
+def test_known_uuids_are_the_layouts_table_and_those_learned(fac):
+    m = GpuMapper(fac, fac.layout.telemetry)
+    first = fac.gpu_of("A01-01", 0)
+    assert first == 0  # the facility's first GPU: index 0 must count as known
+    assert m.resolve(("A01-01", "0", "GPU-learned-0")) == first  # learned from a series
+    known = m.known_uuids()
+    assert known["GPU-learned-0"] == 0
+    for g in range(8):  # the layout's table: A01-03's GPUs by UUID
+        assert known[f"GPU-{MYSTERY}-{g:04d}"] == fac.gpu_of("A01-03", g)
+    assert len(known) == 9
+
+
+def test_an_impossible_time_is_named_a_sample_time_by_default():
+    with pytest.raises(ResponseError, match=r"^server sent an impossible sample time \(5\.0"):
+        check_time(5.0)
+
+
+def test_a_malformed_scalar_says_so():
+    body = b'{"status":"success","data":{"resultType":"scalar","result":[1700000000,"x"]}}'
+    with pytest.raises(ResponseError, match=r"^malformed scalar result: ValueError\("):
+        parse_scalar(body)
+
+
+@pytest.mark.parametrize("kind", ["vector", "matrix"])
+def test_a_truncated_answer_is_an_error_not_fewer_series(kind):
+    """An answer cut off after its last complete series (a dropped connection) must not
+    read as the series it has: it does not end the JSON."""
+    point = '"value":[1700000000,"50"]' if kind == "vector" else '"values":[[1700000000,"50"]]'
+    series = ",".join(
+        '{"metric":{"Hostname":"A01-01","gpu":"' + str(g) + '"},' + point + "}" for g in range(3)
+    )
+    body = '{"status":"success","data":{"resultType":"' + kind + '","result":[' + series + "]}}"
+    parse = parse_vector if kind == "vector" else parse_matrix
+    assert len(parse(body.encode())) == 3
+    with pytest.raises(ResponseError):
+        parse(body[:-2].encode())  # "...}]" without its closing "}}"
