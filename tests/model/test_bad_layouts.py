@@ -36,16 +36,40 @@ def test_bad_layout_names_file_line_and_field(path: Path):
     assert str(path) in str(info.value)
 
 
+def _only_problem(info, path) -> tuple:
+    """The one problem of a file that could not be read at all: no field, no line."""
+    [p] = info.value.problems
+    assert info.value.path == str(path) and str(path) in str(info.value)
+    return p.field, p.line, p.file, p.message
+
+
 def test_missing_file_is_a_layout_error(tmp_path):
-    with pytest.raises(LayoutError, match="cannot read"):
-        load_layout(tmp_path / "nope.yaml")
+    path = tmp_path / "nope.yaml"
+    with pytest.raises(LayoutError, match="cannot read") as info:
+        load_layout(path)
+    msg = "cannot read file: No such file or directory"
+    assert _only_problem(info, path) == ("", None, str(path), msg)
 
 
 def test_binary_file_is_a_layout_error(tmp_path):
     p = tmp_path / "bin.yaml"
     p.write_bytes(b"\xff\xfe\x00garbage")
-    with pytest.raises(LayoutError, match="UTF-8"):
+    with pytest.raises(LayoutError, match="UTF-8") as info:
         load_layout(p)
+    msg = "not UTF-8 text (invalid start byte at byte 0)"
+    assert _only_problem(info, p) == ("", None, str(p), msg)
+
+
+def test_a_file_over_the_size_limit_is_refused_unread(tmp_path, monkeypatch):
+    import twin.model.loader as loader
+
+    p = tmp_path / "big.yaml"
+    p.write_text(BASE)
+    monkeypatch.setattr(loader, "MAX_LAYOUT_BYTES", 100)
+    with pytest.raises(LayoutError) as info:
+        load_layout(p)
+    msg = f"file too large: {len(BASE.encode()):,} bytes (at most 100)"
+    assert _only_problem(info, p) == ("", None, str(p), msg)
 
 
 def test_every_problem_is_reported_at_once(tmp_path):
@@ -58,3 +82,70 @@ def test_every_problem_is_reported_at_once(tmp_path):
         load_layout(p)
     fields = {pr.field for pr in info.value.problems}
     assert {"rows[0].racks[0].feeds.b", "rows[1].hall"} <= fields
+
+
+BASE = """\
+format: twin-layout/1
+name: refs
+halls: [{id: H, size_m: [10, 8, 3]}]
+rows:
+  - id: A
+    hall: H
+    racks:
+      - {id: A01, position_m: [2, 2], servers: [{type: dgx-h100, count: 1}], feeds: {a: PDU-A}}
+power:
+  - {id: UTIL, type: utility-feed-5mva}
+  - {id: PDU-A, type: pdu-300kva, upstream: UTIL, hall: H, position_m: [8, 1]}
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5, 7]}]
+"""
+
+#: (what changes in BASE, the line that names the problem, its field, its message)
+REFERENCE_CASES = {
+    "duplicate-hall": (
+        ("halls: [{id: H, size_m: [10, 8, 3]}]", "halls: [{id: H, size_m: [10, 8, 3]}, {id: H, size_m: [5, 5, 3]}]"),
+        3, "halls[1].id", "duplicate id 'H' (first used at halls[0])",
+    ),
+    "duplicate-power-id": (
+        ("  - {id: PDU-A,", "  - {id: UTIL, type: pdu-300kva, hall: H, position_m: [8, 3]}\n  - {id: PDU-A,"),
+        11, "power[1].id", "duplicate id 'UTIL' (first used at power[0])",
+    ),
+    "unknown-power-type": (
+        ("type: pdu-300kva", "type: pdu-nope"),
+        11, "power[1].type", "unknown type 'pdu-nope': not in the catalog",
+    ),
+    "unknown-upstream": (
+        ("upstream: UTIL", "upstream: NOPE"),
+        11, "power[1].upstream", "unknown power device 'NOPE'",
+    ),
+    "sensor-in-unknown-hall": (
+        ("cooling:", "sensors:\n  - {id: S1, hall: H9, position_m: [1, 1, 1]}\ncooling:"),
+        13, "sensors[0].hall", "unknown hall 'H9'",
+    ),
+    "unit-outside-hall": (
+        ("position_m: [5, 7]}]", "position_m: [15, 7]}]"),
+        13, "cooling.air_units[0].position_m", "'C1' lies outside hall 'H'",
+    ),
+    "duplicate-plant": (
+        ("cooling:", "energy:\n  plants:\n  - {id: P, serves: [air]}\n  - {id: P, serves: [liquid, H, C1]}\ncooling:"),
+        15, "energy.plants[1].id", "duplicate plant id 'P'",
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("case", sorted(REFERENCE_CASES))
+def test_a_bad_reference_is_reported_at_its_field(tmp_path, case):
+    (old, new), line, field, msg = REFERENCE_CASES[case]
+    assert old in BASE
+    path = tmp_path / f"{case}.yaml"
+    path.write_text(BASE.replace(old, new, 1))
+    with pytest.raises(LayoutError) as info:
+        load_layout(path)
+    got = [(p.line, p.field, p.message) for p in info.value.problems]
+    assert got == [(line, field, msg)], got  # that one problem only ('air', 'liquid' known)
+
+
+def test_the_base_of_the_reference_cases_loads(tmp_path):
+    path = tmp_path / "base.yaml"
+    path.write_text(BASE)
+    assert load_layout(path).n_racks == 1
