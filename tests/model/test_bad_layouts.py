@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from twin.model.errors import LayoutError
-from twin.model.loader import load_layout
+from twin.model.loader import facility_from_text, load_layout
 
 CORPUS = sorted((Path(__file__).parent / "bad_layouts").glob("*.yaml"))
 
@@ -126,6 +126,10 @@ REFERENCE_CASES = {
         ("position_m: [5, 7]}]", "position_m: [15, 7]}]"),
         13, "cooling.air_units[0].position_m", "'C1' lies outside hall 'H'",
     ),
+    "unknown-chiller": (
+        ("cooling:", "energy:\n  plants:\n  - {id: P, chiller: chiller-nope}\ncooling:"),
+        14, "energy.plants[0].chiller", "unknown type 'chiller-nope': not in the catalog",
+    ),
     "duplicate-plant": (
         ("cooling:", "energy:\n  plants:\n  - {id: P, serves: [air]}\n  - {id: P, serves: [liquid, H, C1]}\ncooling:"),
         15, "energy.plants[1].id", "duplicate plant id 'P'",
@@ -149,3 +153,44 @@ def test_the_base_of_the_reference_cases_loads(tmp_path):
     path = tmp_path / "base.yaml"
     path.write_text(BASE)
     assert load_layout(path).n_racks == 1
+
+
+def _problems(text: str) -> list[tuple]:
+    with pytest.raises(LayoutError) as info:
+        facility_from_text(text)
+    assert info.value.path is None
+    return [(p.message, p.field, p.line, p.file) for p in info.value.problems]
+
+
+def test_text_over_the_size_limit_is_refused_at_the_limit_not_before(monkeypatch):
+    import twin.model.loader as loader
+
+    monkeypatch.setattr(loader, "MAX_LAYOUT_BYTES", len(BASE))
+    assert facility_from_text(BASE).n_racks == 1  # exactly at the limit: read
+    monkeypatch.setattr(loader, "MAX_LAYOUT_BYTES", len(BASE) - 1)
+    msg = f"file too large: {len(BASE):,} characters (at most {len(BASE) - 1:,})"
+    assert _problems(BASE) == [(msg, "", None, "<layout>")]
+
+
+def test_aliases_that_expand_to_millions_of_values_are_refused():
+    text = "format: twin-layout/1\nname: bomb\n"
+    text += "a: &a [1, 1, 1, 1, 1, 1, 1, 1, 1, 1]\n"
+    for prev, cur in zip("abcde", "bcdef", strict=True):
+        text += f"{cur}: &{cur} [" + ", ".join([f"*{prev}"] * 10) + "]\n"
+    [(msg, field, line, file)] = _problems(text)
+    budget = 100_000 + len(text)
+    assert msg == (
+        f"too many items: more than {budget:,} values once YAML aliases (*name) are "
+        f"expanded, in {len(text):,} characters (the limit of a layout)"
+    )
+    assert (field, line, file) == ("", None, "<layout>")
+
+
+def test_past_the_problem_limit_the_rest_are_counted(monkeypatch):
+    import twin.model.loader as loader
+
+    monkeypatch.setattr(loader, "MAX_PROBLEMS", 1)
+    text = BASE.replace("upstream: UTIL", "upstream: NOPE").replace("a: PDU-A", "a: NOPE")
+    got = _problems(text)
+    assert len(got) == 2
+    assert got[1] == ("... and 1 more problems", "", None, "<layout>")
