@@ -31,6 +31,7 @@ def replaying(opened, qtbot, recording):
     rp = opened.extensions["replay"]
     # room for the plots: the zoom and drag below land in a plot's data area
     opened.resize(1400, 1000)
+    rp.charts_dock.raise_()  # the Charts tab in front of the Inspector and Events tabs
     opened.resizeDocks([rp.charts_dock], [480], Qt.Orientation.Vertical)
     assert rp.open_recording(recording, autoplay=False)
     rec = opened.source.recording

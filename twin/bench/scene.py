@@ -27,9 +27,11 @@ def bench_scene() -> list[Result]:
     rng = np.random.default_rng(0)
     frames = [rng.uniform(25.0, 90.0, fac.n_gpus).astype(np.float32) for _ in range(8)]
     from twin.render.antialias import use_interactive_antialiasing
+    from twin.render.lighting import use_headlight
 
     plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
-    use_interactive_antialiasing(plotter)  # draw as the window does
+    use_interactive_antialiasing(plotter)
+    use_headlight(plotter)  # draw as the window does
     try:
         scene, build = _build(fac, plotter)
         update_ms, aggregate_ms = _update_ms(scene, frames)

@@ -23,6 +23,7 @@ def bench_demo_thermal() -> list[Result]:
     from twin.model.loader import load_layout
     from twin.physics import choose_cell_m, solve_steady
     from twin.render.antialias import use_interactive_antialiasing
+    from twin.render.lighting import use_headlight
     from twin.render.scene import Scene
     from twin.render.thermal_layer import overlay_decorator
 
@@ -30,6 +31,7 @@ def bench_demo_thermal() -> list[Result]:
     result = solve_steady(fac, 0, choose_cell_m(fac, 0))
     plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
     use_interactive_antialiasing(plotter)
+    use_headlight(plotter)
     try:
         scene = Scene(fac, plotter)
         temps = np.random.default_rng(0).uniform(25.0, 90.0, fac.n_gpus)
