@@ -6,6 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.test_energy_cli import ROOMY
 from twin.physics.energy import EnergyModel
 from twin.ui.energy_dock import OPTIMISE_KEY
 
@@ -38,32 +39,10 @@ def test_frames_are_charted(opened):
     )
 
 
-ROOM = """\
-format: twin-layout/1
-name: roomy hall
-halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
-rows:
-  - id: A
-    hall: H
-    racks:
-      - {id: A1, position_m: [3.0, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
-      - {id: A2, position_m: [3.6, 2.1], rotation_deg: 180, load: {power_kw: 10, airflow_m3s: 0.7}}
-  - id: B
-    hall: H
-    racks:
-      - {id: B1, position_m: [3.0, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
-      - {id: B2, position_m: [3.6, 3.9], load: {power_kw: 10, airflow_m3s: 0.7}}
-cooling:
-  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5.8, 0.45], rotation_deg: 180}]
-  supplies: [{id: T, hall: H, rect_m: [2.4, 2.7, 4.2, 3.3], open_fraction: 0.5}]
-  returns: [{id: R, hall: H, rect_m: [2.4, 5.0, 4.2, 5.6]}]
-"""
-
-
 @pytest.mark.slow
 def test_optimise_then_apply_and_undo(window, qtbot, tmp_path):
     path = tmp_path / "roomy.yaml"
-    path.write_text(ROOM)
+    path.write_text(ROOMY)
     with qtbot.waitSignal(window.layout_loaded, timeout=30000):
         window.open_layout(path)
     opened = window
