@@ -174,7 +174,7 @@ def _pyyaml_only(monkeypatch) -> None:
     def refuse(text: str):
         raise Fallback("test")
 
-    monkeypatch.setattr(loader, "load_with_lines", refuse)
+    monkeypatch.setattr(loader, "load_with_lines_parallel", refuse)
 
 
 def _rack_at(text: str, line: int) -> tuple[int, int]:
