@@ -90,6 +90,7 @@ TEXTS = {
     "plain scalar over lines": HEAD + "rows:\n- one\n  two\n- three\n",
     "empty items": HEAD + "rows:\n-\n- \n-\n",
     "rows with no items": HEAD + "rows:\nother:\n- a\n- b\n",
+    "dates in a later part": HEAD + "rows:\n- a\n- 2024-01-02\n- {at: 2024-01-02 03:04:05}\n",
 }
 
 
@@ -128,10 +129,13 @@ def test_cuts_fall_on_row_items_in_equal_shares():
     cuts = cut_points(text, 4)
     assert len(cuts) == 3
     rows_at = text.index("\nrows:\n") + 7
-    for k, cut in enumerate(cuts, start=1):
+    extra = yamlsplit.FIRST_PART_EXTRA
+    shares = [(1 + extra) / (4 + extra), 1 / (4 + extra), 1 / (4 + extra)]
+    target = rows_at
+    for cut, share in zip(cuts, shares, strict=True):
         assert text.startswith("- id: H", cut) and text[cut - 1] == "\n"
-        target = rows_at + (len(text) - rows_at) * k // 4  # the first row at or after it
-        assert cut == text.index("\n- id: H", target) + 1
+        target += share * (len(text) - rows_at)
+        assert cut == text.index("\n- id: H", int(target)) + 1  # the first row at or after
 
 
 SHIPPED = {"ai-factory-100k.yaml": 3, "demo-air-hall.yaml": 2}  # name: parts (2 rows: 2)
@@ -145,6 +149,18 @@ def test_shipped_layouts_read_the_same_in_processes(name):
     joined = yamlsplit._read_in_parts(text, cuts)
     assert joined is not None, "the parts were read by other processes and joined"
     assert _same_outcome(_outcome(lambda: joined), _outcome(lambda: load_with_lines(text)))
+
+
+def test_replies_cross_with_shared_containers_and_dates():
+    for name, way in (("plain", b"M"), ("dates in a later part", b"P")):
+        text = TEXTS[name]
+        reply = read_part(later_parts(text, _item_starts(text)[-1:])[0])
+        sent = yamlsplit._encode(reply)
+        assert sent[:1] == way  # marshal, or pickle for what marshal cannot hold
+        back = yamlsplit._decode(sent)
+        assert back[0] == "ok" and _same(back[1], reply[1]) and back[3] == reply[3]
+        assert back[2][0][0] is back[1] and back[2][1][0] is back[1]["rows"]
+        assert [lines for _, lines in back[2]] == [lines for _, lines in reply[2]]
 
 
 def test_a_failing_worker_leaves_the_text_to_one_process(monkeypatch):
