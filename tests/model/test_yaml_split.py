@@ -190,8 +190,8 @@ def _in_parts(monkeypatch, parts: int) -> list:
     joined: list = []
     read = yamlsplit._read_in_parts
 
-    def spy(text: str, cuts: list[int]):
-        joined.append(read(text, cuts))
+    def spy(text: str, cuts: list[int], meanwhile=None):
+        joined.append(read(text, cuts, meanwhile))
         return joined[-1]
 
     monkeypatch.setattr(yamlsplit, "_cores", lambda: parts)
@@ -215,6 +215,15 @@ def test_big_faults_give_the_same_messages_in_parts(fault, monkeypatch):
     serial = _messages(text, monkeypatch, 1)
     assert _messages(text, monkeypatch, 2) == serial
     assert len(serial) == 1 and serial[0].startswith("big.yaml:")
+    # more faults, one in the rows read (and validated) while the other part is read
+    early = text.replace(
+        "    rotation_deg: 180.0\n", "    rotation_deg: 180.0\n    colour: red\n", 1
+    )
+    early = early.replace("- id: H000-R003-007\n", "- id: H000-R003-006\n", 1)
+    early = early.replace("    rotation_deg: 0.0\n", "    rotation_deg: -1e999\n", 1)
+    serial = _messages(early, monkeypatch, 1)
+    assert _messages(early, monkeypatch, 2) == serial
+    assert len(serial) == 2 + (fault == "unknown-key")
 
 
 def test_a_big_good_layout_builds_the_same_facility_in_parts(monkeypatch):

@@ -29,7 +29,7 @@ from twin.model.sanity import (
     check_totals,
     count_nodes,
 )
-from twin.model.schema import FORMAT, Layout
+from twin.model.schema import FORMAT, Layout, Row
 from twin.model.yamlpos import Fallback, gc_paused, lines_of, load_fast
 from twin.model.yamlsplit import load_with_lines_parallel
 
@@ -45,17 +45,47 @@ def parse_layout(text: str, path: str | Path | None = None) -> Layout:
     return parse_layout_placed(text, path)[0]
 
 
-def _load_yaml(text: str) -> tuple[Any, Placer, int | None]:
-    """The data, where its fields stand, and its value count when known without aliases.
+def _load_yaml(text: str) -> tuple[Any, Placer, int | None, _RowsAhead]:
+    """The data, where its fields stand, its value count when known without aliases, and
+    rows validated while other processes read the rest of a big text.
 
     The lean one-pass loader covers what layouts use (a big text's parts read in parallel);
     aliases, tags and the like go through PyYAML's own constructor, and their lines through a
     second pass over the text."""
+    ahead = _RowsAhead()
     try:
-        data, lines, nodes = load_with_lines_parallel(text)
-        return data, lines.lines_of, nodes
+        data, lines, nodes = load_with_lines_parallel(text, meanwhile=ahead.validate)
+        return data, lines.lines_of, nodes, ahead
     except Fallback:
-        return load_fast(text), partial(lines_of, text), None
+        return load_fast(text), partial(lines_of, text), None, _RowsAhead()
+
+
+class _RowsAhead:
+    """The first part's rows, validated while the other parts of a big text are still being
+    read: the layout's validation takes a valid ``Row`` as it is (the model it would make of
+    the same data), so it then validates only the rest. A row that fails stays as read, for
+    the layout's validation to report and place its problems as always."""
+
+    def __init__(self) -> None:
+        self.source: list | None = None
+        self.rows: list = []
+
+    def validate(self, data: Any) -> None:
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            return
+        self.source, self.rows = rows, []
+        for row in rows:
+            try:
+                self.rows.append(Row.model_validate(row))
+            except (ValidationError, RecursionError):
+                self.rows.append(row)
+
+    def merged(self, data: Any) -> Any:
+        """``data`` with the rows validated ahead in place of their raw form (a copy)."""
+        if not self.rows or not isinstance(data, dict) or data.get("rows") is not self.source:
+            return data
+        return {**data, "rows": self.rows + data["rows"][len(self.rows) :]}
 
 
 @contextmanager
@@ -83,7 +113,7 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
         msg = f"file too large: {len(text):,} characters (at most {MAX_LAYOUT_BYTES:,})"
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        data, place, nodes = _load_yaml(text)
+        data, place, nodes, ahead = _load_yaml(text)
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except yaml.YAMLError as exc:
@@ -112,7 +142,7 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
         )
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        return Layout.model_validate(data), place
+        return Layout.model_validate(ahead.merged(data)), place
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except ValidationError as exc:

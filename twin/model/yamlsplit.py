@@ -33,6 +33,7 @@ import re
 import subprocess
 import sys
 import threading
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,10 @@ MIN_SPLIT_CHARS = 2 * 2**20
 #: Processes at most (this one included).
 MAX_PARTS = 4
 #: The first part's extra share: its reader starts at once and sends nothing back, the
-#: others start a Python and send their data back.
+#: others start a Python and send their data back...
 FIRST_PART_EXTRA = 0.1
+#: ... unless it has work to do meanwhile (a loader validating the first part's rows).
+FIRST_PART_EXTRA_BUSY = -0.1
 
 _ROWS_LINE = re.compile(r"rows:[ \t]*(?:#[^\n]*)?\r?(?:\n|\Z)")
 _BLANK_OR_COMMENT = re.compile(r"(?:[ \t]*(?:#[^\n]*)?\r?\n)*")
@@ -57,15 +60,21 @@ _ODD_BREAKS = ("\x85", "\u2028", "\u2029")  # line breaks to libyaml, not to str
 Loaded = tuple[Any, Lines, int]
 
 
-def load_with_lines_parallel(text: str, parts: int | None = None) -> Loaded:
+def load_with_lines_parallel(
+    text: str, parts: int | None = None, meanwhile: Callable[[Any], None] | None = None
+) -> Loaded:
     """``load_with_lines(text)``, read in ``parts`` processes (by default one per core, at most
-    ``MAX_PARTS``) when the text is big and can be cut safely; raises as it does."""
+    ``MAX_PARTS``) when the text is big and can be cut safely; raises as it does.
+
+    ``meanwhile`` is given the first part's data (a prefix of the whole's, ending in some of
+    its rows) to work on while the other parts are read; the first part is then smaller."""
     if parts is None:
         parts = _cores() if len(text) >= MIN_SPLIT_CHARS else 1
-    cuts = cut_points(text, parts) if parts > 1 else []
+    extra = FIRST_PART_EXTRA if meanwhile is None else FIRST_PART_EXTRA_BUSY
+    cuts = cut_points(text, parts, extra) if parts > 1 else []
     if not cuts:
         return load_with_lines(text)
-    joined = _read_in_parts(text, cuts)
+    joined = _read_in_parts(text, cuts, meanwhile)
     return joined if joined is not None else load_with_lines(text)
 
 
@@ -79,7 +88,7 @@ def _cores() -> int:
     return min(n, MAX_PARTS)
 
 
-def cut_points(text: str, parts: int) -> list[int]:
+def cut_points(text: str, parts: int, first_extra: float = FIRST_PART_EXTRA) -> list[int]:
     """Offsets of the line starts where parts 2.. begin: the first top-level ``rows`` item at
     or after each part's share of the ``rows`` block (equal shares, the first part's a little
     bigger); none when the text cannot be cut."""
@@ -89,7 +98,7 @@ def cut_points(text: str, parts: int) -> list[int]:
     start, stop = block
     cuts: list[int] = []
     for k in range(1, parts):
-        at = start + int((stop - start) * (k + FIRST_PART_EXTRA) / (parts + FIRST_PART_EXTRA))
+        at = start + int((stop - start) * (k + first_extra) / (parts + first_extra))
         while True:
             at = text.find("\n-", at, stop)
             if at < 0 or text.startswith(_ITEM_START, at + 1):
@@ -144,7 +153,9 @@ def _first_item(text: str, key: int) -> int | None:
     return start if text.startswith(_ITEM_START, start) else None
 
 
-def _read_in_parts(text: str, cuts: list[int]) -> Loaded | None:
+def _read_in_parts(
+    text: str, cuts: list[int], meanwhile: Callable[[Any], None] | None = None
+) -> Loaded | None:
     """The parts read at once (this process the first), joined; None when they cannot be."""
     workers = []
     try:
@@ -154,6 +165,8 @@ def _read_in_parts(text: str, cuts: list[int]) -> Loaded | None:
             first = load_with_lines(text[: cuts[0]])
         except (Fallback, yaml.YAMLError, RecursionError):
             return None  # the whole text says what and where, in one process
+        if meanwhile is not None:
+            meanwhile(first[0])
         replies = [w.reply() for w in workers]
     finally:
         for w in workers:
