@@ -95,7 +95,7 @@ class PhysicsFill:
     inlet and exhaust, air-unit supply, return and load) from the airflow model, stepped by
     the frames' own time. Measured values are never overwritten. Air units the frames report
     off stop their fans in the model: that hall's airflow is re-solved then (and only then),
-        its air temperatures kept, so the following frames show the hall warming. Measured fan
+    its air temperatures kept, so the following frames show the hall warming. Measured fan
     flows (``flow_m3s``) set the units' fan speeds in the model the same way, when they move
     by more than ``fan_follow.FLOW_RESOLVE_FRACTION`` of rated."""
 
