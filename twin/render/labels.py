@@ -43,6 +43,7 @@ class SceneLabels:
     def detach(self) -> None:
         """Stop following the renderer (before the scene's actors go)."""
         renderer = self.scene.plotter.renderer
+        self.backdrop.remove(renderer)
         for name in ("_lod_observer", "_legend_observer", "_legend_restore"):
             tag = getattr(self, name)
             if tag is not None:

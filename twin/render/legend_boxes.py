@@ -109,6 +109,11 @@ class LegendBackdrop:
         #: the boxes drawn by the last ``draw``
         self.boxes: list[Box] = []
 
+    def remove(self, renderer: vtkRenderer) -> None:
+        """Take the backdrop out of ``renderer`` (its scene is going)."""
+        for a in (self.fill, self.edge):
+            renderer.RemoveViewProp(a)
+
     @staticmethod
     def _actor(colour: str, opacity: float) -> vtkActor2D:
         actor = vtkActor2D()
