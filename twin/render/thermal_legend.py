@@ -55,6 +55,7 @@ def inlet_bar() -> vtkScalarBarActor:
     prop.SetFontFamilyToArial()
     prop.ShadowOff()
     prop.ItalicOff()
+    prop.SetJustificationToLeft()  # the notes start at the strip (see overlays._annotate)
     return bar
 
 
