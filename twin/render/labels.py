@@ -212,8 +212,10 @@ class SceneLabels:
         bar.SetPosition(0.84, y)
         bar.SetWidth(0.1)
         bar.SetHeight(0.38)
-        bar.SetBarRatio(0.25)
-        bar.SetMaximumWidthInPixels(160)
+        # the strip 40 px wide and room for five-figure tick labels beside it: VTK leaves
+        # what is wider empty, and the backdrop covers the whole frame
+        bar.SetBarRatio(1 / 3)
+        bar.SetMaximumWidthInPixels(120)
         bar.UnconstrainedFontSizeOn()
         bar.SetTextPositionToPrecedeScalarBar()
         style.style_bar_text(bar)
