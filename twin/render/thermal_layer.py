@@ -28,6 +28,7 @@ from twin.render.thermal_arrows import (
     write_arrows,
 )
 from twin.render.thermal_inlets import InletBands, inlet_lookup_table
+from twin.render.translucency import draw_as_opaque
 
 __all__ = [  # what the window, twin render and the tests use from here
     "ARROWS",
@@ -245,7 +246,7 @@ class ThermalLayer:
         self._build_legend()
 
     def _add_air(self, mesh, name: str):
-        return self.plotter.add_mesh(
+        actor = self.plotter.add_mesh(
             mesh,
             scalars="air_c",
             preference="cell",
@@ -258,6 +259,10 @@ class ThermalLayer:
             reset_camera=False,
             name=name,
         )
+        # opaque but for the cells inside racks (NaN: zero opacity, discarded): drawn in the
+        # opaque pass, the slices hide each other and the racks exactly
+        draw_as_opaque(actor)
+        return actor
 
     def _build_vslice(self) -> None:
         lay = self.scene.layers[VSLICE]

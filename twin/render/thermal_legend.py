@@ -26,8 +26,8 @@ def scalar_bar(lut, title: str, pos: tuple[float, float], labels: int) -> vtkSca
     bar.SetPosition(*pos)
     bar.SetWidth(0.12)
     bar.SetHeight(0.38)
-    bar.SetBarRatio(0.22)
-    bar.SetMaximumWidthInPixels(190)
+    bar.SetBarRatio(0.32)  # a 40 px strip and its labels; wider frames are left empty
+    bar.SetMaximumWidthInPixels(130)
     bar.UnconstrainedFontSizeOn()
     bar.SetTextPositionToSucceedScalarBar()
     style.style_bar_text(bar)
@@ -55,6 +55,7 @@ def inlet_bar() -> vtkScalarBarActor:
     prop.SetFontFamilyToArial()
     prop.ShadowOff()
     prop.ItalicOff()
+    prop.SetJustificationToLeft()  # the notes start at the strip (see overlays._annotate)
     return bar
 
 
