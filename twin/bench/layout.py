@@ -78,7 +78,8 @@ def bench_big_error() -> list[Result]:
     from twin.model.errors import LayoutError
     from twin.model.loader import facility_from_text
 
-    out = []
+    out: list[Result] = []
+    events_s = 0.0
     for fault, figure, says in BIG_FAULTS:
         text = big_layout_text(20 * 2**20, fault=fault)
 
@@ -96,7 +97,8 @@ def bench_big_error() -> list[Result]:
         cpu = time.process_time() - cpu
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         helper = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
-        events_s = _best(lambda text=text: _events_only(text), repeat=1)
+        if not events_s:  # the two texts differ by a line
+            events_s = _best(lambda text=text: _events_only(text), repeat=1)
         out.append(
             Result(
                 figure,
