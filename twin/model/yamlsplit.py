@@ -239,8 +239,13 @@ class _Worker:
     that this process reads its own part meanwhile."""
 
     def __init__(self, part: str) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # this very twin, whatever sys.path
-        code = f"import sys; sys.path.insert(0, {root!r}); from twin.model.yamlsplit import serve; serve()"
+        # this very twin, whatever this process's sys.path (pytest's, an editable install's);
+        # an installed one's directory (site-packages) is on the child's path already
+        root = str(Path(__file__).resolve().parents[2])
+        code = (
+            f"import sys; r = {root!r}; r in sys.path or sys.path.insert(0, r); "
+            "from twin.model.yamlsplit import serve; serve()"
+        )
         self.proc = subprocess.Popen(  # noqa: S603 - this Python, this module
             [sys.executable, "-c", code],
             stdin=subprocess.PIPE,
