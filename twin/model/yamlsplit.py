@@ -157,10 +157,13 @@ def _read_in_parts(
     text: str, cuts: list[int], meanwhile: Callable[[Any], None] | None = None
 ) -> Loaded | None:
     """The parts read at once (this process the first), joined; None when they cannot be."""
-    workers = []
+    workers: list[_Worker] = []
     try:
-        for part in later_parts(text, cuts):
-            workers.append(_Worker(part))
+        try:
+            for part in later_parts(text, cuts):
+                workers.append(_Worker(part))
+        except (OSError, RuntimeError, UnicodeError):  # no Python to start, no thread, a
+            return None  # lone surrogate: one process reads it (and says what is wrong)
         try:
             first = load_with_lines(text[: cuts[0]])
         except (Fallback, yaml.YAMLError, RecursionError):
