@@ -341,3 +341,202 @@ def test_shipped_demo_hall_is_clean():
     doc = LayoutDocument.open(path)
     c = ConstraintChecker(doc.facility)
     assert [v for v in c.problems if v.severity == "error"] == []
+
+
+# ---------------------------------------------------------------------- details the summaries miss
+def test_worst_failure_named_for_each_side():
+    # 5 x 60 kW on A+B. UPS-A itself is overloaded only when side B fails: by UPS-B or PDU-B
+    # (300 / 0.98 = 306.1 kW each), never by its own failure, which leaves it carrying nothing.
+    c = make(POWER.format(racks=racks(5, 60)))
+    fo = {v.items[0]: v for v in of(c, "power-failover")}
+    assert fo["UPS-A"].items[1] == "UPS-B" and "306.1 kW if 'UPS-B' failed" in fo["UPS-A"].message
+    assert fo["PDU-A"].items[1] in ("UPS-B", "PDU-B") and "carry 300.0 kW" in fo["PDU-A"].message
+
+
+FIRST = """\
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - {id: R0, position_m: [2, 3], load: {power_kw: 100, delta_t_k: 12}, feeds: {a: P0, b: P1}}
+power:
+  - {id: P0, type: pdu-300kva, capacity_kw: 80}
+  - {id: P1, type: pdu-300kva, capacity_kw: 80}
+"""
+
+
+def test_the_first_listed_device_counts_like_any_other():
+    # a 100 kW rack on two 80 kW PDUs, the first listed power device (index 0) being feed A:
+    # each side alone is too small, and each PDU carries 100 kW when the other fails
+    c = make(FIRST)
+    feeds = {v.field: v.message for v in of(c, "feed")}
+    assert set(feeds) == {"rows[0].racks[0].feeds.a", "rows[0].racks[0].feeds.b"}
+    assert (
+        "feed A of rack 'R0' ('P0', 80.0 kW) cannot carry its full 100.0 kW alone"
+        in (feeds["rows[0].racks[0].feeds.a"])
+    )
+    fo = sorted(v.items for v in of(c, "power-failover"))
+    assert fo == [("P0", "P1"), ("P1", "P0")]
+    loads, alive = failure_loads(c.fac, np.array([0, 1]))
+    np.testing.assert_array_equal(loads, [[0.0, 100e3], [100e3, 0.0]])
+    np.testing.assert_array_equal(alive, [[False, True], [True, False]])
+
+
+CDU_OFF = """\
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - {{id: L1, position_m: [2, 3], load: {{power_kw: {kw}, delta_t_k: 12, liquid_fraction: 0.5}}, cdu: CDU-1}}
+cooling:
+  air_units: [{{id: C1, type: fanwall-300kw, hall: H1, position_m: [18, 10]}}]
+  cdus: [{{id: CDU-1, type: cdu-inrow-250kw, hall: H1, position_m: [10, 10], state: off}}]
+"""
+
+
+@pytest.mark.parametrize("kw", [10, 0.001])  # 5 kW of liquid heat; 0.5 W is still some heat
+def test_cdu_switched_off_while_cooling_racks(kw):
+    cdu = of(make(CDU_OFF.format(kw=kw)), "cdu")
+    assert [(v.items, v.severity, v.field) for v in cdu] == [
+        (("CDU-1",), "error", "cooling.cdus[0].state")
+    ]
+    assert cdu[0].message == "CDU 'CDU-1' is off but cools racks"
+
+
+def test_cdu_overload_is_an_error_at_the_capacity_field():
+    body = CDU_OFF.format(kw=600).replace(", state: off", "")  # 300 kW liquid on 250 kW
+    cdu = of(make(body), "cdu")
+    assert [(v.items, v.severity, v.field) for v in cdu] == [
+        (("CDU-1",), "error", "cooling.cdus[0].capacity_kw")
+    ]
+
+
+def test_air_problem_names_its_hall():
+    air = of(make(AIR.format(dt=12), red="N", cool="N+1"), "air")
+    assert [(v.items, v.field) for v in air] == [(("H1",), "cooling.air_units")]
+
+
+def test_plant_supply_adds_airflow_and_brings_its_own_capacity():
+    # one 77 kW CRAH (4.7 m3/s) and a plant-fed floor region of 10 m3/s: 14.7 m3/s against the
+    # 16.7 m3/s that 100 kW at dT 5 K draws. The plant carries its own capacity, so the 100 kW
+    # over the CRAH's 77 kW is no error.
+    body = """\
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - {id: R1, position_m: [2, 3], load: {power_kw: 100, delta_t_k: 5}}
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H1, position_m: [10, 10]}]
+  supplies: [{id: T, hall: H1, rect_m: [1, 1, 4, 2], flow_m3s: 10.0, supply_c: 18}]
+"""
+    air = of(make(body, red="N"), "air")
+    assert [(v.severity, v.items, v.field) for v in air] == [
+        ("warning", ("H1",), "cooling.air_units")
+    ]
+    assert "16.7 m3/s" in air[0].message and "supplies 14.7 m3/s" in air[0].message
+
+
+def test_rear_clearance_into_the_wall_counts_the_rear_zone_only():
+    # hall 12 m deep; a rack facing -y at y = 10.4 has its rear face at 11.0: its 0.9 m rear
+    # zone ends at 11.9 (inside), though the 2.4 m aisle behind it would reach 13.4
+    assert of(geo(rack("R1", 2, 10.4)), "clearance") == []
+    # at y = 10.9 the rear zone reaches 12.4
+    wall = of(geo(rack("R1", 2, 10.9)), "clearance", "warning")
+    assert [v.items for v in wall] == [("R1",)]
+    assert "rear service clearance (0.90 m) of rack 'R1' runs into the hall wall" in wall[0].message
+
+
+def test_findings_point_at_the_field_to_fix():
+    c = geo("\n".join([rack("R1", 2, 3), rack("R2", 2, 5.4)]))
+    assert [v.field for v in of(c, "orientation", "error")] == ["rows[0].racks[0].rotation_deg"]
+    assert [v.field for v in of(geo(rack("R1", 0.2, 3)), "outside")] == [
+        "rows[0].racks[0].position_m"
+    ]
+    # a CDU 0.6 wide centred 0.1 m from the wall reaches past it
+    c = make(
+        "cooling:\n  cdus: [{id: K1, type: cdu-inrow-250kw, hall: H1, position_m: [0.1, 6]}]\n",
+        red="N",
+    )
+    assert [(v.items, v.field) for v in of(c, "outside")] == [
+        (("K1",), "cooling.cdus[0].position_m")
+    ]
+
+
+def test_orientation_off_skips_containment_too():
+    cont = "[{id: CA, hall: H1, kind: cold-aisle, rect_m: [1.7, 1.2, 3.5, 2.4], height_m: 2.4}]"
+    body = f"""\
+rows:
+  - id: A
+    hall: H1
+    racks:
+{rack("R1", 2, 3, 180)}
+cooling:
+  containment: {cont}
+"""
+    doc = LayoutDocument.from_text(HEAD.format(red="N", cool="N", floor=2000) + body, strict=False)
+    on = ConstraintChecker(doc.facility)
+    assert [v.items for v in on.problems if v.kind == "orientation"] == [("R1", "CA")]
+    off = ConstraintChecker(doc.facility, CheckOptions(orientation=False))
+    assert [v for v in off.problems if v.kind == "orientation"] == []
+
+
+def test_row_along_y_with_one_rack_turned_round():
+    # racks turned 90 degrees face +x; the row runs along y; R2 at 270 faces -x
+    rows = [rack(f"R{i}", 3, 2 + 0.6 * i, 90) for i in range(5)]
+    rows[2] = rack("R2", 3, 3.2, 270)
+    ori = of(geo("\n".join(rows)), "orientation", "warning")
+    assert [v.items for v in ori] == [("R2",)]
+
+
+def test_racks_exactly_60_degrees_apart_do_not_face_the_same_way():
+    # "the same way" means fronts less than 60 degrees apart (a dot product over 0.5). At
+    # 0.1 and 60.1 degrees the fronts' dot product is exactly 0.5 in floating point.
+    from twin.model.geometry import front_vectors
+
+    f = front_vectors(np.array([0.1, 60.1]))
+    assert float(f[0] @ f[1]) == 0.5
+    for rot, facing in ((60.1, False), (59.1, True)):
+        c = geo("\n".join([rack("R1", 5, 3, 0.1), rack("R2", 5, 5.4, rot)]))
+        ori = [v.items for v in of(c, "orientation", "error")]
+        assert ori == ([("R1", "R2")] if facing else [])
+
+
+def test_a_long_unit_reaches_into_a_deep_clearance_from_afar():
+    # front clearance 2.0 m: a rack at (5, 6) facing -y keeps y 3.4-5.4 clear. A fan wall
+    # turned 90 degrees is 3.0 m long along y: centred at y = 2.0 it reaches 3.5, 0.1 m into
+    # the zone, with its centre 4.0 m from the rack's; centred at 1.85 it reaches 3.35.
+    def checker(y: float) -> ConstraintChecker:
+        body = f"""\
+rows:
+  - id: A
+    hall: H1
+    racks:
+{rack("R1", 5, 6)}
+cooling:
+  air_units: [{{id: C1, type: fanwall-300kw, hall: H1, position_m: [5, {y}], rotation_deg: 90}}]
+"""
+        doc = LayoutDocument.from_text(
+            HEAD.format(red="N", cool="N", floor=2000) + body, strict=False
+        )
+        return ConstraintChecker(doc.facility, CheckOptions(clearance_front_m=2.0))
+
+    cl = of(checker(2.0), "clearance", "error")
+    assert [v.items for v in cl] == [("R1", "C1")]
+    assert "front service clearance (2.00 m)" in cl[0].message
+    assert of(checker(1.85), "clearance", "error") == []
+
+
+@pytest.mark.parametrize("rot", [90.0, 45.0])
+def test_front_clearance_of_a_turned_rack(rot):
+    # R2 stands on R1's front direction f = (sin, -cos), turned to face it. R1's 1.2 m front
+    # zone ends 0.6 + 1.2 = 1.8 m from its centre; R2's face, 0.6 m from its own centre,
+    # touches that end with the centres 2.4 m apart and stands 1 cm inside at 2.39 m.
+    f = np.array([np.sin(np.radians(rot)), -np.cos(np.radians(rot))])
+    c1 = np.array([8.0, 6.0])
+    for d, blocked in ((2.4, False), (2.39, True)):
+        x, y = c1 + d * f
+        c = geo("\n".join([rack("R1", *c1, rot), rack("R2", f"{x:.15f}", f"{y:.15f}", rot + 180)]))
+        cl = [v for v in of(c, "clearance", "error") if v.items == ("R1", "R2")]
+        assert bool(cl) == blocked, (rot, d)
+        assert not of(c, "overlap")

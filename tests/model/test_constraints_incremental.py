@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from twin.model import edits as E
-from twin.model.constraints import ConstraintChecker
+from twin.model.constraints import CheckOptions, ConstraintChecker
 from twin.model.document import LayoutDocument
 
 
@@ -109,3 +109,96 @@ def test_incremental_follows_power_cooling_and_structure_changes():
         assert as_set(live.problems) == as_set(ConstraintChecker(doc.facility).problems)
     assert seen  # listeners heard about every change
     live.detach()
+
+
+AIR = """\
+format: twin-layout/1
+name: air
+power_redundancy: N
+halls: [{id: H1, size_m: [20, 12, 4]}]
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - {id: R1, position_m: [2, 3], load: {power_kw: 100, delta_t_k: 5}, feeds: {a: P}}
+power:
+  - {id: P, type: pdu-300kva}
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H1, position_m: [10, 10]}]
+  cdus: [{id: K1, type: cdu-inrow-250kw, hall: H1, position_m: [6, 10]}]
+  supplies: [{id: T, hall: H1, rect_m: [1, 1, 4, 2]}]
+"""
+
+
+def kinds(checker):
+    return sorted((v.kind, v.severity) for v in checker.problems)
+
+
+def test_a_supply_given_its_own_flow_is_rechecked():
+    # 100 kW at dT 5 K on one 77 kW CRAH (4.7 m3/s): over capacity and short of air (16.7 m3/s).
+    # Giving the tiles 15 m3/s of plant air (19.7 m3/s in all) and their own capacity clears both.
+    doc = LayoutDocument.from_text(AIR, strict=False)
+    live = ConstraintChecker(doc.facility).attach(doc)
+    assert kinds(live) == [("air", "error"), ("air", "warning")]
+    doc.history.push(E.ChangeItem("supplies", "T", flow_m3s=15.0, supply_c=18.0))
+    assert kinds(live) == [] == kinds(ConstraintChecker(doc.facility))
+    doc.history.undo()
+    assert kinds(live) == [("air", "error"), ("air", "warning")]
+
+
+def test_attach_checks_the_documents_facility():
+    clean = LayoutDocument.from_text(dense_layout(1, 2), strict=False)
+    doc = LayoutDocument.from_text(AIR, strict=False)
+    checker = ConstraintChecker(clean.facility)
+    assert kinds(checker) == []
+    checker.attach(doc)
+    assert kinds(checker) == [("air", "error"), ("air", "warning")]
+
+
+def test_detaching_one_checker_leaves_the_others_following():
+    doc = LayoutDocument.from_text(dense_layout(1, 4), strict=False)
+    a = ConstraintChecker(doc.facility).attach(doc)
+    b = ConstraintChecker(doc.facility).attach(doc)
+    a.detach()
+    doc.history.push(E.MoveRacks(["R0-1"], np.array([doc.rack("R0-0").position_m])))
+    assert ("overlap", "error") in kinds(b)
+    assert ("overlap", "error") not in kinds(a)
+
+
+def test_nothing_or_empty_lists_moved_changes_nothing():
+    doc = LayoutDocument.from_text(dense_layout(2, 6), strict=False)
+    c = ConstraintChecker(doc.facility)
+    before = as_set(c.problems)
+    assert before
+    assert as_set(c.update_geometry()) == before
+    assert as_set(c.update_geometry(racks=[], air_units=[], cdus=[])) == before
+    assert as_set(c.update_geometry(racks=[0], air_units=[], cdus=[])) == before
+    assert as_set(c.update_geometry(racks=[], air_units=[0], cdus=[1])) == before
+
+
+def test_each_family_can_be_switched_off():
+    text = (
+        dense_layout(2, 6)
+        .replace("cdu: CDU-1", "cdu: null")  # liquid racks without a CDU
+        .replace("size_m: [12, 16, 4]", "size_m: [12, 16, 4], floor_load_kg_m2: 100")
+        .replace("feeds: {a: PDU-B1, b: PDU-B2}", "feeds: {a: PDU-B1}")  # single-corded
+        .replace("R0-3, position_m: [3.3, 2.0], rotation_deg: 180", "R0-3, position_m: [3.3, 2.0]")
+        .replace(
+            "CDU-0, type: cdu-inrow-250kw, hall: H1, position_m: [8.0, 2.0]",
+            "CDU-0, type: cdu-inrow-250kw, hall: H1, position_m: [1.5, 0.6]",
+        )
+    )
+    fac = LayoutDocument.from_text(text, strict=False).facility
+    every = {v.kind for v in ConstraintChecker(fac).problems}
+    assert {"cdu", "feed", "floor-load", "clearance", "orientation"} <= every, every
+    off = {
+        "cooling": {"cdu", "air"},
+        "power": {"power", "power-failover", "feed"},
+        "floor_load": {"floor-load"},
+        "clearance": {"clearance"},
+        "orientation": {"orientation"},
+    }
+    for option, families in off.items():
+        got = {v.kind for v in ConstraintChecker(fac, CheckOptions(**{option: False})).problems}
+        assert not got & families, option
+        assert got == every - families, option

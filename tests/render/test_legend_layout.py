@@ -49,8 +49,9 @@ def test_two_legends_by_default_with_backgrounds_apart(busy, plotter):
     drawn = scene.labels.legends_drawn
     assert drawn == [scene.gpu_bar, lay.air_bar]  # the GPU metric and the air slice
     assert all(b.GetVisibility() for b in bars)  # what each overlay wants is kept
-    for b in bars:
-        assert b.GetDrawBackground() and b.GetBackgroundProperty().GetOpacity() > 0.5
+    # one background per legend shown, drawn by the scene's backdrop (notes included)
+    assert len(scene.labels.backdrop.boxes) == len(drawn)
+    assert scene.labels.backdrop.fill.GetProperty().GetOpacity() > 0.5
     boxes = [_box_px(b, plotter.renderer) for b in drawn]
     assert not _meet(*boxes)
     # the background is drawn: a strip inside the box, left of the labels, is the legend's

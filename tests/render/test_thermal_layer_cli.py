@@ -70,3 +70,20 @@ def test_parsers():
         parse_vslice("x:middle")
     with pytest.raises(ValueError):
         parse_overlays("")
+
+
+def test_render_a_recorded_instant_with_thermal_overlays(small_layout, tmp_path, capsys):
+    """``--recording`` and ``--thermal`` together: the GPUs as recorded and the air slice."""
+    rec = tmp_path / "run.h5"
+    args = ["simulate", str(small_layout), "--duration", "4s", "-o", str(rec), "-q"]
+    assert main(args) == 0
+    common = ["render", str(small_layout), "--recording", str(rec), "--size", "360", "240"]
+    common += ["--view", "top"]
+    plain, hot = tmp_path / "plain.png", tmp_path / "thermal.png"
+    assert main([*common, "-o", str(plain)]) == 0
+    rc = main([*common, "-o", str(hot), "--thermal", "slice", "--slice-z", "1.0", "--cell", "0.5"])
+    out = capsys.readouterr()
+    assert rc == 0, out.err
+    assert "thermal: H1 24x20x8 cells of 0.5 m" in out.out and "temp_c at +0:00:00" in out.out
+    changed = np.abs(_png(plain) - _png(hot)).sum(axis=1) > 40
+    assert changed.mean() > 0.2  # the slice covers most of the floor seen from above

@@ -42,3 +42,45 @@ def test_a_unit_reported_off_stops_its_fans_and_the_hall_warms(small_facility):
     assert np.nanmean(later.rack["inlet_c"]) > np.nanmean(first.rack["inlet_c"])
     fill.update(_frame(fac, 31.0, [1.0, 1.0]))
     assert model.failed == () and model.flow is not flow_off
+
+
+def _flow_frame(fac, t: float, flow_m3s) -> Frame:
+    f = _frame(fac, t, [1.0, 1.0])
+    f.air_unit["flow_m3s"] = np.asarray(flow_m3s, np.float32)
+    return f
+
+
+@pytest.mark.slow
+def test_measured_fan_flows_move_the_model_fans_beyond_the_threshold_only(small_facility):
+    """A live source's ``flow_m3s``: a 2 % wobble steps the heat only; CRAH-1 measured at
+    60 % of rated re-solves the hall's field once, and the followed inlets settle on a
+    separate steady solve with that fan speed."""
+    from twin.physics.model import solve_steady
+    from twin.telemetry.physics_air import PhysicsFill
+
+    fac = small_facility
+    rated = fac.air_unit_airflow_m3s.astype(float)
+    fill = PhysicsFill(fac)
+    ((hall, model),) = fill.air.models.items()
+    fill.update(_flow_frame(fac, 0.0, rated))
+    assert model.flow_solves == 1 and model.unit_flow_scale is None
+    for k in range(1, 4):
+        fill.update(_flow_frame(fac, 20.0 * k, rated * (1 + 0.02 * (-1) ** k)))
+    assert model.flow_solves == 1  # wobbling: the same field
+    steady = _flow_frame(fac, 100.0, rated)
+    fill.update(steady)
+    scale = np.array([0.6, 1.0])
+    frames = [_flow_frame(fac, 100.0 + 60.0 * k, rated * scale) for k in range(1, 40)]
+    for f in frames:
+        fill.update(f)
+    assert model.flow_solves == 2
+    np.testing.assert_allclose(model.unit_flow_scale, scale, rtol=1e-6)
+    target = solve_steady(
+        fac, hall, model.cell_m, rack_power_w=fill.rack_power_w(frames[-1]), unit_flow_scale=scale
+    )
+    racks = fac.rack_hall == hall
+    want = target.rack_inlet_mean_c[racks]
+    got = frames[-1].rack["inlet_c"][racks]
+    np.testing.assert_allclose(got, want, atol=0.05)
+    # less air from CRAH-1: the racks it feeds take in warmer air, by more than a kelvin
+    assert (got - steady.rack["inlet_c"][racks]).max() > 1.0

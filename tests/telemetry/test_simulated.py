@@ -243,3 +243,253 @@ def test_physics_drives_rack_inlets(small_facility):
     # the workload is the same; only the air model differs
     np.testing.assert_array_equal(a[-1].gpu["util_pct"], b[-1].gpu["util_pct"])
     assert EventKind.UNIT_FAILED in [e.kind for f in a for e in f.events]
+
+
+# ---------------------------------------------------------------------- details of the simulator
+def test_rate_sets_the_sample_period(small_facility):
+    with pytest.raises(ValueError, match="rate_hz must be positive"):
+        Simulator(small_facility, rate_hz=0)
+    sim = Simulator(small_facility, rate_hz=4, start_s=100.0)
+    assert [sim.step().time_s for _ in range(3)] == [100.0, 100.25, 100.5]
+
+
+def test_a_normal_day_raises_and_clears_no_unit_alarm(small_facility):
+    # the CDU returns well under 45 degC on a normal day: nothing to raise, nothing to clear
+    _, frames = run(small_facility, "normal", 30)
+    cdu = [e for e in events_of(frames) if e.item == "CDU-1"]
+    assert cdu == []
+
+
+def throttle_story_ok(frames) -> None:
+    """Per item, throttling events alternate start, stop, start... beginning with a start."""
+    last: dict[str, EventKind] = {}
+    for e in events_of(frames):
+        if e.kind in (EventKind.THROTTLE_START, EventKind.THROTTLE_END):
+            prev = last.get(e.item, EventKind.THROTTLE_END)
+            assert e.kind != prev, f"{e.item}: {e.kind} twice"
+            verb = "started" if e.kind == EventKind.THROTTLE_START else "stopped"
+            assert f" {verb} throttling" in e.message
+            last[e.item] = e.kind
+
+
+def test_throttle_events_pair_up(small_facility):
+    _, frames = run(small_facility, "cdu-pump-failure", 200, fail_at_s=20, recover_at_s=150)
+    assert events_of(frames, EventKind.THROTTLE_START)
+    throttle_story_ok(frames)
+    _, frames = run(small_facility, "normal", 60)
+    throttle_story_ok(frames)
+
+
+@pytest.mark.parametrize("above_k", [0.0, 0.5])
+def test_a_gpu_at_slowdown_is_braked_at_once(small_facility, above_k):
+    # a GPU reported at (or just over) its 89 degC slowdown on cool air: the integral governor
+    # alone would take 1 % per kelvin and second off its clock factor (to 0.99 or 0.985); the
+    # hardware brake takes it to 0.97 at once
+    fac = small_facility
+    sim = Simulator(fac, "normal", seed=1, start_s=0)
+    sim.step()
+    sim.gpu_temp_c[:] = np.float32(fac.gpu_slowdown_c[0] + above_k)
+    sim.step()
+    f = sim.thermal_factor
+    np.testing.assert_allclose(f, 0.97, rtol=1e-6)
+
+
+def test_power_cap_slows_the_clock_by_the_root_of_the_cap(small_facility):
+    # on one power path the GPUs are capped at 75 % of TDP: a capped GPU's clock is the boost
+    # clock times sqrt(clock factor) times sqrt(cap / demand), below sqrt(f) x boost and (its
+    # demand being at most its TDP) at least sqrt(0.75 f) x boost
+    fac = small_facility
+    sim, frames = run(fac, "ups-failover", 40, fail_at_s=20, recover_at_s=None)
+    g = frames[-1].gpu
+    capped = (g["throttle"].astype(int) & THROTTLE_SW_POWER_CAP) != 0
+    assert capped.sum() > 0.3 * fac.n_gpus
+    f = sim.thermal_factor[capped]
+    clock = g["sm_clock_mhz"][capped]
+    assert np.all(clock <= 1980.0 * np.sqrt(f) - 1.0)
+    assert np.all(clock >= 1980.0 * np.sqrt(0.75 * f) - 0.5)
+
+
+def test_a_rack_on_one_path_goes_dark_and_comes_back(small_layout_file):
+    # A03 on PDU-A alone: when UPS-A (above PDU-A, feeding all eight racks) fails, A03 has no
+    # power and its 32 GPUs report nothing; the seven dual-fed racks (5 x 32 + 2 x 72 = 304
+    # GPUs) move to PDU-B, capped
+    text = small_layout_file.read_text().replace(
+        "id: A03, position_m: [4.2, 4], servers: [{type: dgx-h100, count: 4}], "
+        "feeds: {a: PDU-A, b: PDU-B}",
+        "id: A03, position_m: [4.2, 4], servers: [{type: dgx-h100, count: 4}], feeds: {a: PDU-A}",
+    )
+    # PDU-A now carries A03 whole: 274.8 kW, over its 270 kW catalog rating
+    text = text.replace(
+        "{id: PDU-A, type: pdu-300kva,", "{id: PDU-A, type: pdu-300kva, capacity_kw: 300,"
+    )
+    fac = facility_from_text(text, "one-cord.yaml")
+    _, frames = run(fac, "ups-failover", 60, fail_at_s=20, recover_at_s=40)
+    msgs = [(e.kind, e.item, e.message) for e in events_of(frames) if e.item == "UPS-A"]
+    assert msgs == [
+        (EventKind.UNIT_FAILED, "UPS-A", "UPS-A failed"),
+        (EventKind.FAILOVER, "UPS-A", "7 racks transferred to their other feed"),
+        (EventKind.ALARM, "UPS-A", "single power path: 304 GPUs capped at 75 % of TDP"),
+        (EventKind.UNIT_RECOVERED, "UPS-A", "UPS-A back online, both feeds restored"),
+        (EventKind.ALARM_CLEARED, "UPS-A", "power caps lifted"),
+    ]
+    dark = fac.gpu_rack == fac.rack_index["A03"]
+    assert dark.sum() == 32
+    names = ("temp_c", "mem_temp_c", "power_w", "util_pct", "sm_clock_mhz", "throttle")
+    for i, lit in ((10, True), (30, False), (50, True)):
+        g = frames[i].gpu
+        for name in names:
+            assert np.all(np.isnan(g[name][dark]) != lit), (i, name)
+            assert np.all(np.isfinite(g[name][~dark])), (i, name)
+
+
+class _StandInAir:
+    """An airflow model with known answers: 30 degC inlets and 45 degC exhausts for every rack
+    but the first (not modelled: NaN), and air units supplying 17 degC plus one kelvin per
+    unit it was told is off, returning 33 degC with 50 kW each."""
+
+    problems = ["H9: ValueError: no grid"]
+
+    def __init__(self, fac):
+        self.n_rack, self.n_unit = fac.n_racks, len(fac.air_unit_ids)
+        self.off: list[str] = []
+
+    def set_failed(self, ids):
+        self.off = list(ids)
+
+    def step(self, dt_s, rack_power_w):
+        inlet, exhaust = np.full(self.n_rack, 30.0), np.full(self.n_rack, 45.0)
+        inlet[0] = exhaust[0] = np.nan
+        return {
+            "rack_inlet_c": inlet,
+            "rack_exhaust_c": exhaust,
+            "air_unit_supply_c": np.full(self.n_unit, 17.0 + len(self.off)),
+            "air_unit_return_c": np.full(self.n_unit, 33.0),
+            "air_unit_load_w": np.full(self.n_unit, 50e3),
+        }
+
+
+def _physics_notes(frame):
+    return [(e.item, e.message, e.severity) for e in frame.events if e.kind == EventKind.NOTE]
+
+
+def test_physics_values_replace_the_heat_balance_where_modelled(small_facility, monkeypatch):
+    from twin.telemetry import physics_air
+
+    monkeypatch.setattr(physics_air, "PhysicsAir", _StandInAir)
+    fac = small_facility
+    sc = Scenario("crah-trip", fail_at_s=3, recover_at_s=None)
+    sim = Simulator(fac, sc, seed=5, start_s=0, physics=True)
+    plain = Simulator(fac, sc, seed=5, start_s=0)
+    a = [sim.step() for _ in range(6)]
+    b0 = plain.step()
+    assert _physics_notes(a[0]) == [("physics", "heat balance for H9: ValueError: no grid", 0)]
+    assert all(_physics_notes(f) == [] for f in a[1:])
+    # the unmodelled rack keeps the heat balance's value, the others take the model's
+    assert a[0].rack["inlet_c"][0] == b0.rack["inlet_c"][0]
+    for f in a:
+        assert np.all(f.rack["inlet_c"][1:] == 30.0) and np.all(f.rack["exhaust_c"][1:] == 45.0)
+        assert np.isfinite(f.rack["inlet_c"][0]) and f.rack["inlet_c"][0] != 30.0
+    # before the trip both units take the model's values; after it the tripped unit (its fans
+    # stopped, which the model was told: 18 degC) keeps the heat balance's
+    (failed,) = events_of(a, EventKind.UNIT_FAILED)
+    k = fac.air_unit_index[failed.item]
+    assert np.all(a[2].air_unit["supply_c"] == 17.0) and np.all(a[2].air_unit["load_w"] == 50e3)
+    on = np.arange(len(fac.air_unit_ids)) != k
+    assert np.all(a[-1].air_unit["supply_c"][on] == 18.0)
+    assert np.all(a[-1].air_unit["return_c"][on] == 33.0)
+    assert a[-1].air_unit["load_w"][k] != 50e3 and a[-1].air_unit["supply_c"][k] != 18.0
+
+
+def test_a_misplaced_rack_keeps_the_heat_balance_inlet(small_facility, monkeypatch):
+    # hot-spot: the turned rack and its row neighbours breathe recirculated air that the
+    # grid (which has the rack facing the right way) does not see
+    from twin.telemetry import physics_air
+
+    monkeypatch.setattr(physics_air, "PhysicsAir", _StandInAir)
+    fac = small_facility
+    sim = Simulator(fac, "hot-spot", seed=5, start_s=0, physics=True)
+    frame = sim.step()
+    kept = sim.heat.extra_recirc > 0
+    kept[0] = True  # the stand-in does not model rack 0
+    assert kept.sum() >= 2
+    inlet = frame.rack["inlet_c"]
+    assert np.all(inlet[~kept] == 30.0) and np.all(inlet[kept] != 30.0)
+
+
+def test_without_an_airflow_model_the_heat_balance_carries_on(small_facility, monkeypatch):
+    from twin.telemetry import physics_air
+
+    def broken(fac):
+        raise RuntimeError("no grid here")
+
+    monkeypatch.setattr(physics_air, "PhysicsAir", broken)
+    sim = Simulator(small_facility, "normal", seed=5, start_s=0, physics=True)
+    plain = Simulator(small_facility, "normal", seed=5, start_s=0)
+    a = [sim.step() for _ in range(3)]
+    b = [plain.step() for _ in range(3)]
+    assert _physics_notes(a[0]) == [("physics", "airflow model unavailable: no grid here", 0)]
+    assert _physics_notes(a[1]) == [] and not sim.physics_wanted
+    for fa, fb in zip(a, b, strict=True):
+        np.testing.assert_array_equal(fa.rack["inlet_c"], fb.rack["inlet_c"])
+
+
+class _ScriptedInlets(_StandInAir):
+    """The stand-in model with every modelled rack's inlet following a script, one value a
+    step."""
+
+    script = (27.0, 26.6, 26.4, 32.0, 31.6, 31.4, 32.5, 26.0)
+
+    def __init__(self, fac):
+        super().__init__(fac)
+        self.steps = 0
+
+    def step(self, dt_s, rack_power_w):
+        out = super().step(dt_s, rack_power_w)
+        out["rack_inlet_c"][1:] = self.script[self.steps]
+        self.steps += 1
+        return out
+
+
+def test_inlet_alarms_at_the_ashrae_limits_with_half_a_kelvin_of_hysteresis(
+    small_facility, monkeypatch
+):
+    # 27 degC (recommended) and 32 degC (allowable) raise the alarm when reached; an alarm
+    # clears only 0.5 K below its limit. Step by step for one rack:
+    # 27.0 warn | 26.6 still warn | 26.4 clear | 32.0 critical | 31.6 still critical |
+    # 31.4 down to warn (no event) | 32.5 critical again | 26.0 clear
+    from twin.telemetry import physics_air
+
+    monkeypatch.setattr(physics_air, "PhysicsAir", _ScriptedInlets)
+    sim = Simulator(small_facility, "normal", seed=5, start_s=0, physics=True)
+    frames = [sim.step() for _ in range(len(_ScriptedInlets.script))]
+    rid = small_facility.rack_ids[1]
+    got = [
+        (i, e.kind, e.severity, e.message)
+        for i, f in enumerate(frames)
+        for e in f.events
+        if e.item == rid
+    ]
+    assert got == [
+        (0, EventKind.ALARM, 1, f"{rid} inlet 27.0 degC above 27 degC"),
+        (2, EventKind.ALARM_CLEARED, 0, f"{rid} inlet back to 26.4 degC"),
+        (3, EventKind.ALARM, 2, f"{rid} inlet 32.0 degC above 32 degC"),
+        (6, EventKind.ALARM, 2, f"{rid} inlet 32.5 degC above 32 degC"),
+        (7, EventKind.ALARM_CLEARED, 0, f"{rid} inlet back to 26.0 degC"),
+    ]
+
+
+def test_cdu_return_alarm_with_a_kelvin_of_hysteresis(small_facility):
+    # the alarm is raised in the first frame whose return reaches 45 degC and cleared in the
+    # first frame after it whose return is under 44 degC, both read from the frames
+    _, frames = run(small_facility, "cdu-pump-failure", 260, fail_at_s=20, recover_at_s=150)
+    ret = np.array([f.cdu["return_c"][0] for f in frames], dtype=float)
+    raised = int(np.argmax(ret >= 45.0))
+    assert ret[raised] >= 45.0
+    cleared = raised + int(np.argmax(ret[raised:] < 44.0))
+    assert ret[cleared] < 44.0 and cleared > raised
+    got = [(i, e.kind, e.item, e.message) for i, f in enumerate(frames) for e in f.events]
+    cdu = [g for g in got if g[1] in (EventKind.ALARM, EventKind.ALARM_CLEARED) and "CDU" in g[3]]
+    assert cdu == [
+        (raised, EventKind.ALARM, "CDU-1", f"CDU-1 return {ret[raised]:.1f} degC above 45 degC"),
+        (cleared, EventKind.ALARM_CLEARED, "CDU-1", "CDU-1 return temperature normal"),
+    ]

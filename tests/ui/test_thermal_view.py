@@ -269,7 +269,23 @@ def test_replay_frames_step_the_air_in_place(thermal, qtbot):
         Frame(time_s=1200.0, rack={"power_w": hot.astype(np.float32)}, air_unit={"state": state})
     )
     qtbot.waitUntil(lambda: bool(results) and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
-    assert win.solver.jobs.solver.model.failed == ("CRAH-2",)
+    solver = win.solver.jobs.solver
+    assert solver.model.failed == ("CRAH-2",)
+    # CRAH-1's fans measured at 60 % of rated: the flow is re-solved with them, once
+    solves = solver.flow_solves
+    flows = (f.air_unit_airflow_m3s * np.array([0.6, 0.0])).astype(np.float32)
+    for k in range(2):
+        results.clear()
+        win.show_frame(
+            Frame(
+                time_s=1230.0 + 30 * k,
+                rack={"power_w": hot.astype(np.float32)},
+                air_unit={"state": state, "flow_m3s": flows * (1 + 0.02 * k)},
+            )
+        )
+        qtbot.waitUntil(lambda: bool(results) and not view.busy_solving, timeout=SOLVE_TIMEOUT_MS)
+    assert solver.flow_solves == solves + 1  # the 2 % change of the second frame: a step only
+    assert solver.model.unit_flow_scale[0] == pytest.approx(0.6, rel=1e-6)
 
 
 def test_closing_during_a_solve_does_not_wait_for_it(thermal, qtbot):

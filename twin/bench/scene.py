@@ -26,12 +26,10 @@ def bench_scene() -> list[Result]:
     fac = load_layout(factory_path())
     rng = np.random.default_rng(0)
     frames = [rng.uniform(25.0, 90.0, fac.n_gpus).astype(np.float32) for _ in range(8)]
-    from twin.render.antialias import use_interactive_antialiasing
-    from twin.render.lighting import use_headlight
+    from twin.render.interactive import use_interactive_rendering
 
     plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
-    use_interactive_antialiasing(plotter)
-    use_headlight(plotter)  # draw as the window does
+    use_interactive_rendering(plotter)  # draw as the window does
     try:
         scene, build = _build(fac, plotter)
         update_ms, aggregate_ms = _update_ms(scene, frames)
@@ -122,12 +120,12 @@ def _draw_results(plotter, scene, values) -> list[Result]:
             "ms",
             baseline=draws["near"],
             ratio=draws["far"] / draws["near"],
-            note=f"median of 3 off-screen draws of the whole site (iso view, far level: one "
+            note=f"median of 5 off-screen draws of the whole site (iso view, far level: one "
             f"shape per rack) at {WINDOW[0]}x{WINDOW[1]} on {gl}; baseline: the same view "
             f"with every GPU and server drawn (near level); with 4x multisampling (the "
             f"window's former setting) the far view draws in {draws['far_msaa4']:.0f} ms; "
             f"an empty scene draws in {draws['empty']:.0f} ms, a blank frame in "
-            f"{draws['blank']:.0f} ms",
+            f"{draws['blank']:.0f} ms; process CPU per draw {draws['far_cpu']:.0f} ms",
         ),
         Result(
             "scene.interactive_100k_ms",
@@ -135,19 +133,28 @@ def _draw_results(plotter, scene, values) -> list[Result]:
             "ms",
             baseline=draws["near"],
             ratio=draws["moving"] / draws["near"],
-            note="median of 3 draws while the camera moves (far level forced), from a hall "
-            "seen close up; baseline: the site with every GPU drawn",
+            note="median of 5 draws while the camera moves (far level forced), from a hall "
+            f"seen close up; process CPU per draw {draws['moving_cpu']:.0f} ms; baseline: the "
+            "site with every GPU drawn",
         ),
     ]
 
 
 def _median_draw_ms(plotter, repeats: int = 3) -> float:
-    times = []
+    return median_draw_times(plotter, repeats)[0]
+
+
+def median_draw_times(plotter, repeats: int = 3) -> tuple[float, float]:
+    """Median wall time and median process CPU time (ms) of ``repeats`` draws. The CPU time
+    includes llvmpipe's rasteriser threads; unlike the wall time it hardly grows when other
+    jobs share the machine's cores."""
+    walls, cpus = [], []
     for _ in range(repeats):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.process_time()
         plotter.ren_win.Render()
-        times.append(time.perf_counter() - t)
-    return statistics.median(times) * 1e3
+        walls.append(time.perf_counter() - t)
+        cpus.append(time.process_time() - c)
+    return statistics.median(walls) * 1e3, statistics.median(cpus) * 1e3
 
 
 def _draws(plotter, scene, values) -> dict[str, float]:
@@ -160,7 +167,7 @@ def _draws(plotter, scene, values) -> dict[str, float]:
     scene.view_iso()
     plotter.screenshot(return_img=True)  # first draw opens the context, uploads meshes
     scene.set_gpu_values(values, TITLE, CLIM)
-    out["far"] = _median_draw_ms(plotter)
+    out["far"], out["far_cpu"] = median_draw_times(plotter, repeats=5)
     out["far_msaa4"] = _msaa_draw_ms(plotter, 4)
     saved = lod.FAR_PX, lod.NEAR_PX
     try:
@@ -172,7 +179,7 @@ def _draws(plotter, scene, values) -> dict[str, float]:
         lod.FAR_PX, lod.NEAR_PX = saved
     scene.look_at("hall", [0])
     scene.lod.set_interacting(True)
-    out["moving"] = _median_draw_ms(plotter)
+    out["moving"], out["moving_cpu"] = median_draw_times(plotter, repeats=5)
     scene.lod.set_interacting(False)
     out["empty"], out["blank"] = _fixed_cost_ms()
     return out
@@ -195,11 +202,11 @@ def _fixed_cost_ms() -> tuple[float, float]:
     view fills much of the frame with it), and a blank frame (the background alone)."""
     import pyvista as pv
 
-    from twin.render.antialias import use_interactive_antialiasing
+    from twin.render.interactive import use_interactive_rendering
 
     empty = pv.Plotter(off_screen=True, window_size=list(WINDOW))
     try:
-        use_interactive_antialiasing(empty)
+        use_interactive_rendering(empty)
         cube = empty.add_mesh(pv.Cube())
         empty.screenshot(return_img=True)
         cube_ms = _median_draw_ms(empty)

@@ -149,8 +149,11 @@ def _recorded_instant(args: argparse.Namespace, facility):
     return frame, alarmed, offset, when, title
 
 
-def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) -> int:
-    """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``."""
+def render_recording(
+    args: argparse.Namespace, facility, size: tuple[int, int], decorate=None
+) -> int:
+    """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``
+    (``decorate``: the ``--thermal`` overlays, drawn over it)."""
     import sys
 
     from twin.model.metrics import GPU_METRICS
@@ -184,6 +187,7 @@ def render_recording(args: argparse.Namespace, facility, size: tuple[int, int]) 
             view=args.view,
             title=title,
             colour_mode=None if args.color in ("none", *DESIGN_COLOURINGS) else args.color,
+            decorate=decorate,
         ),
     )
     if out is None:
@@ -264,17 +268,17 @@ def run(args: argparse.Namespace) -> int:
         if (problem := render_memory_problem(facility, (w, h))) is not None:
             print(f"twin render: {problem}", file=sys.stderr)
             return 2
-    if args.recording:
-        return render_recording(args, facility, (w, h))
-    if args.view.startswith("rack:"):
+    if args.view.startswith("rack:") and not args.recording:
         return render_elevation(args, facility, (w, h), *_design_gpu_values(facility, args.color))
-    from twin.render.offscreen import render_png
-
     decorate = None
-    if args.thermal:
+    if args.thermal and not args.view.startswith("rack:"):
         decorate = thermal_overlays(args, facility)
         if isinstance(decorate, int):
             return decorate
+    if args.recording:
+        return render_recording(args, facility, (w, h), decorate)
+    from twin.render.offscreen import render_png
+
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731
     out, status = write_png(
         args.output,

@@ -182,3 +182,5 @@ class ConstraintChecker:
             self.update_cooling()
         elif change.kind == "layout" and change.collection == "containment":
             self.check_all()
+        elif change.kind == "layout" and change.collection == "supplies":
+            self.update_cooling()  # a supply with its own flow adds airflow and capacity

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from twin.physics.cells import choose_cell_m
+from twin.physics.fan_follow import followed_flow_scale
 from twin.physics.solver_service import CancelToken, Job, SolverService
 
 if TYPE_CHECKING:
@@ -56,7 +57,9 @@ class Snapshot:
 class ThermalRequest:
     """The state to solve. ``facility`` is the window's (not being edited) or a ``Snapshot``;
     ``warm``: an edit of the layout solved last, so the heat solve starts from that answer;
-    ``time_s`` with ``rack_power_w``: a frame, stepped from the previous frame when close."""
+    ``time_s`` with ``rack_power_w``: a frame, stepped from the previous frame when close;
+    ``unit_flow_scale``: the fan speeds a frame measured (``fan_follow.measured_flow_scale``),
+    which re-solve the airflow only when they moved beyond ``FLOW_RESOLVE_FRACTION``."""
 
     facility: Facility | Snapshot
     hall: int
@@ -65,6 +68,7 @@ class ThermalRequest:
     warm: bool = False
     rack_power_w: np.ndarray | None = None
     time_s: float | None = None
+    unit_flow_scale: np.ndarray | None = None
 
     @property
     def source(self) -> Facility:
@@ -102,13 +106,17 @@ class HallSolver:
         self.frame_time_s: float | None = None  # time of the last frame solved or stepped
         self.steady_solves = 0
         self.steps = 0
+        #: airflow fields solved (new models, failed units, fans measured to have moved)
+        self.flow_solves = 0
 
     def run(self, req: ThermalRequest, token: CancelToken, key: str = "") -> ThermalAnswer:
         t0 = time.perf_counter()
         fac = req.facility.facility() if isinstance(req.facility, Snapshot) else req.facility
         token.check()
+        solved_before = self.model.flow_solves if self.model is not None else 0
         new_model = self._ensure_model(fac, req)
         model = self.model
+        self.flow_solves += model.flow_solves - (0 if new_model else solved_before)
         dt_s = None
         if req.time_s is not None and self.frame_time_s is not None and not new_model:
             dt_s = req.time_s - self.frame_time_s
@@ -132,14 +140,24 @@ class HallSolver:
         from twin.physics.model import ThermalModel
 
         key = (id(fac), req.hall, req.cell_m)
+        units = np.flatnonzero(fac.air_unit_hall == req.hall)
         if self.model is not None and self.key == key and self.model.facility is fac:
+            scale, fans_moved = followed_flow_scale(
+                self.model.unit_flow_scale, req.unit_flow_scale, units
+            )
             if tuple(self.model.failed) != tuple(req.failed):
-                self.model.set_failed(req.failed)
+                self.model.set_failed(req.failed, scale)
                 self.frame_time_s = None  # new flow: the next frame is a steady state
+            elif fans_moved:
+                # the air keeps its temperatures and the next frame steps through the new field
+                self.model.set_failed(req.failed, scale)
             return False
         warm = self.warm if req.warm else None
+        scale, _ = followed_flow_scale(None, req.unit_flow_scale, units)
         self.model = self.warm = None  # free the old grid first: big halls hold 100s of MB
-        self.model = ThermalModel(fac, req.hall, req.cell_m, req.failed, warm_start=warm)
+        self.model = ThermalModel(
+            fac, req.hall, req.cell_m, req.failed, warm_start=warm, unit_flow_scale=scale
+        )
         self.key = key
         self.frame_time_s = None
         return True

@@ -195,6 +195,9 @@ class ThermalModel:
         self.flow_model: FlowModel | None = None  # built by _solve_flow
         self.state: HeatState | None = None
         self.gpu_temp_c: np.ndarray | None = None
+        #: airflow fields solved so far (this one, and one per fan change): what following
+        #: telemetry costs beyond its heat steps
+        self.flow_solves = 0
         self._warm_air = None if self._warm is None else self._warm.air_c
         self._solve_flow()
         self.setup_seconds = time.perf_counter() - t0
@@ -207,6 +210,7 @@ class ThermalModel:
 
     def _solve_flow(self) -> None:
         fac = self.facility
+        self.flow_solves += 1
         if self.flow_cell_m > self.cell_m * 1.001:
             pending = None
             if self.flow_model is None:

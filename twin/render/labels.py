@@ -1,12 +1,16 @@
 """Labels and legends of a scene: hall, row and rack labels shown only when they would not
-overlap, the GPU and rack colour bars, and the key of the power and cooling links."""
+overlap each other or a legend, the GPU and rack colour bars on one backdrop with every
+other legend, and the key of the power and cooling links."""
 
 from __future__ import annotations
 
 import numpy as np
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
+from vtkmodules.vtkRenderingCore import vtkTextActor
 
 from twin.render import legend_fit, legend_layout, style
+from twin.render.label_cull import CulledLabels
+from twin.render.legend_boxes import LegendBackdrop, bar_box, overlap, text_actor_box
 from twin.render.scene_types import Layer
 
 #: Racks beyond this count get no per-rack labels (the row labels still show).
@@ -27,12 +31,19 @@ class SceneLabels:
         #: colour bars shown at once (``legend_layout``); View › Show All Legends raises it
         self.legend_limit = legend_layout.DEFAULT_LIMIT
         self._key_entries = 0
+        #: every legend's background: added first, so that it lies under them all
+        self.backdrop = LegendBackdrop(scene.plotter.renderer)
+        #: the label actors that leave out labels under a legend, by layer
+        self.culled: dict[str, CulledLabels] = {}
+        #: screen boxes (display px) of the legends and captions of the last render
+        self.legend_boxes: list = []
         self.build_labels(rack_labels)
         self.build_legends()
 
     def detach(self) -> None:
         """Stop following the renderer (before the scene's actors go)."""
         renderer = self.scene.plotter.renderer
+        self.backdrop.remove(renderer)
         for name in ("_lod_observer", "_legend_observer", "_legend_restore"):
             tag = getattr(self, name)
             if tag is not None:
@@ -60,13 +71,46 @@ class SceneLabels:
 
     def place_legends(self, *_args) -> None:
         """Before each render: at most ``legend_limit`` bars, stacked without overlap, titles
-        inside the view."""
+        inside the view, each on a background that holds its notes too; a bar whose box
+        would still meet another's (a very narrow view) waits; labels under any legend or
+        caption are left out."""
         renderer = self.scene.plotter.renderer
         self._suppressed = legend_layout.arrange(renderer, self.legend_limit, self._key_entries)
-        self.legends_drawn = [
-            b for b in legend_layout.registered(renderer) if b.GetVisibility()
-        ]  # what the last render showed
         legend_fit.fit_bar_titles(renderer)
+        dpi = self._dpi()
+        shown, boxes = [], []
+        for bar in legend_layout.registered(renderer):  # in priority order
+            if not bar.GetVisibility():
+                continue
+            box = bar_box(bar, renderer, dpi)
+            if any(overlap(box, b) for b in boxes):
+                bar.SetVisibility(False)
+                self._suppressed.append(bar)
+                continue
+            shown.append(bar)
+            boxes.append(box)
+        self.legends_drawn = shown  # what the last render showed
+        self.backdrop.draw(boxes)
+        captions = [b for b in (text_actor_box(t, renderer, dpi) for t in self._texts()) if b]
+        self.legend_boxes = boxes + captions
+        for culled in self.culled.values():
+            if culled.actor.GetVisibility():
+                culled.cull(renderer, self.legend_boxes)
+
+    def _dpi(self) -> int:
+        window = self.scene.plotter.renderer.GetRenderWindow()
+        return int(window.GetDPI()) if window is not None else 72
+
+    def _texts(self) -> list:
+        """The visible caption lines (text actors) of the view."""
+        props = self.scene.plotter.renderer.GetViewProps()
+        props.InitTraversal()
+        out = []
+        for _ in range(props.GetNumberOfItems()):
+            p = props.GetNextProp()
+            if isinstance(p, vtkTextActor) and p.GetVisibility():
+                out.append(p)
+        return out
 
     def _restore_legends(self, *_args) -> None:
         legend_layout.restore(self._suppressed)
@@ -118,11 +162,12 @@ class SceneLabels:
             shape_color=style.RACK_LABEL_BG, shape_opacity=0.75, show_points=False,
             always_visible=True, reset_camera=False, name="rack_labels",
         )  # fmt: skip
+        self.cull("rack_labels", actor, pts, names)
         self.scene.add_layer("rack_labels", [actor])
 
     def badges(self, points, texts: list[str], font_size: int, background: str, name: str):
         """Always-readable rounded labels (rows, halls) as one actor."""
-        return self.scene.plotter.add_point_labels(
+        actor = self.scene.plotter.add_point_labels(
             points,
             texts,
             font_size=font_size,
@@ -136,6 +181,17 @@ class SceneLabels:
             reset_camera=False,
             name=name,
         )
+        self.cull(name, actor, points, texts)
+        return actor
+
+    def cull(self, name: str, actor, points, texts: list[str]) -> None:
+        """Leave ``actor``'s labels (``add_point_labels`` of ``points`` and ``texts``) out
+        where they would fall on a legend, as the scene's own; ``forget(name)`` when the
+        actor goes."""
+        self.culled[name] = CulledLabels(actor, points, texts, self._dpi())
+
+    def forget(self, name: str) -> None:
+        self.culled.pop(name, None)
 
     def label_lod(self, *_args) -> None:
         """Before each render: hide labels that would overlap at the current zoom, and row and
@@ -165,8 +221,10 @@ class SceneLabels:
         bar.SetPosition(0.84, y)
         bar.SetWidth(0.1)
         bar.SetHeight(0.38)
-        bar.SetBarRatio(0.25)
-        bar.SetMaximumWidthInPixels(160)
+        # the strip 40 px wide and room for five-figure tick labels beside it: VTK leaves
+        # what is wider empty, and the backdrop covers the whole frame
+        bar.SetBarRatio(1 / 3)
+        bar.SetMaximumWidthInPixels(120)
         bar.UnconstrainedFontSizeOn()
         bar.SetTextPositionToPrecedeScalarBar()
         style.style_bar_text(bar)

@@ -39,6 +39,9 @@ def register(bar: vtkScalarBarActor, priority: float, side: str) -> vtkScalarBar
     if side not in ("left", "right"):
         raise ValueError(f"side must be 'left' or 'right', not {side!r}")
     setattr(bar, _ATTR, (float(priority), side, float(bar.GetHeight())))
+    # the scene's backdrop (``legend_boxes``) draws its background, notes and title included
+    bar.DrawBackgroundOff()
+    bar.DrawFrameOff()
     return bar
 
 

@@ -19,6 +19,7 @@ from vtkmodules.util.numpy_support import vtk_to_numpy
 
 from twin.render import geometry as geo
 from twin.render import style
+from twin.render.motion import MotionStyle
 
 #: How a rack's GPU values become one: the hottest GPU, the mean, or the worst state (the
 #: largest value, for metrics where larger is worse, e.g. a throttle count).
@@ -85,6 +86,7 @@ class RackLod:
         self.n = f.n_racks
         self.aggregate = "max"
         self.state = LevelState()
+        self.motion = MotionStyle(scene)
         self._values = np.full(self.n, np.nan)
         self._pending: np.ndarray | None = None  # GPU values not yet aggregated
         self._groups = rack_groups(f.gpu_rack)
@@ -234,10 +236,15 @@ class RackLod:
 
     def set_interacting(self, on: bool) -> None:
         """While the camera moves the far level is drawn, without the ``MOVING_HIDDEN``
-        layers and the row and rack labels (cheap frames during a drag)."""
+        layers, the row and rack labels and the outlines, and unlit (``motion``): cheap
+        frames during a drag."""
         if on != self.state.interacting:
             self.state.interacting = on
             self.apply()
+            if on:
+                self.motion.start()
+            else:
+                self.motion.stop()
 
     @property
     def far(self) -> bool:

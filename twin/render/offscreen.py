@@ -64,10 +64,13 @@ def render_frame_png(
     view: str = "iso",
     title: str = "",
     colour_mode: str | None = None,
+    decorate: Callable[[Scene], None] | None = None,
 ) -> Path:
     """Render ``facility`` as it was in ``frame``: GPUs coloured by ``metric`` over its fixed
     scale (or by a colour mode that reads the frame), throttling GPUs and alarmed items
-    outlined, ``title`` in the top-left corner."""
+    outlined, ``title`` in the top-left corner; ``decorate(scene)`` adds more overlays
+    (the thermal ones)."""
+    more = decorate
 
     def decorate(scene) -> None:
         scene.gpu_metric = metric
@@ -76,6 +79,8 @@ def render_frame_png(
         elif not colour_gpus(scene, frame, metric):
             raise ValueError(f"the recording has no GPU metric {metric!r}")
         AlertLayer(scene).update(throttling(frame), alarmed or {})
+        if more is not None:
+            more(scene)
         if title:
             scene.plotter.add_text(
                 title, position="upper_left", font_size=11, color=style.LABEL_TEXT

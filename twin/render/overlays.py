@@ -119,6 +119,9 @@ def _annotate(scene, sc: MetricScale, labels: dict[float, str] | None = None) ->
         bar.SetTextPositionToPrecedeScalarBar()
     bar.GetAnnotationTextProperty().ItalicOff()
     bar.GetAnnotationTextProperty().SetFontSize(12)
+    # notes on the left end at the strip; VTK leaves the justification to the text property,
+    # and once the view's point labels have drawn, a left-justified note runs over the strip
+    bar.GetAnnotationTextProperty().SetJustificationToRight()
     bar.GetAnnotationTextProperty().SetColor(0.95, 0.96, 0.97)
 
 

@@ -32,6 +32,7 @@ from twin.render.equipment import (
     build_trays,
     gpu_box_size_m,
 )
+from twin.render.interactive import paint_background
 from twin.render.labels import RACK_LABEL_LIMIT, SceneLabels
 from twin.render.lod import MOVING_HIDDEN, RackLod
 from twin.render.picking import PICKABLE_LAYERS, ScenePicker
@@ -77,7 +78,7 @@ class Scene:
         self.rack_center = f.rack_center_m + origin[f.rack_hall]
         self.gpu_center = f.gpu_position_m + origin[f.gpu_hall]
         with self.quiet():  # one draw at the end, not one per actor added
-            plotter.set_background(style.BACKGROUND_BOTTOM, top=style.BACKGROUND_TOP)
+            paint_background(plotter)
             build_site(self)
             build_racks(self)
             build_gpus(self)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 BACKGROUND_BOTTOM = "#15191e"
 BACKGROUND_TOP = "#39414d"
+BACKGROUND = "#272d35"  # the gradient's middle: the interactive view's plain background
 
 FLOOR = "#4a525c"
 FLOOR_GRID = "#5b6470"

@@ -28,6 +28,7 @@ from twin.render.thermal_arrows import (
     write_arrows,
 )
 from twin.render.thermal_inlets import InletBands, inlet_lookup_table
+from twin.render.translucency import draw_as_opaque
 
 __all__ = [  # what the window, twin render and the tests use from here
     "ARROWS",
@@ -181,6 +182,7 @@ class ThermalLayer:
             return
         self.failed_units = idx
         lay = self.scene.layers[FAILED]
+        self.scene.labels.forget("failed_unit_tags")
         with self.scene.quiet():
             for a in lay.actors:
                 self.plotter.remove_actor(a, reset_camera=False, render=False)
@@ -245,7 +247,7 @@ class ThermalLayer:
         self._build_legend()
 
     def _add_air(self, mesh, name: str):
-        return self.plotter.add_mesh(
+        actor = self.plotter.add_mesh(
             mesh,
             scalars="air_c",
             preference="cell",
@@ -258,6 +260,10 @@ class ThermalLayer:
             reset_camera=False,
             name=name,
         )
+        # opaque but for the cells inside racks (NaN: zero opacity, discarded): drawn in the
+        # opaque pass, the slices hide each other and the racks exactly
+        draw_as_opaque(actor)
+        return actor
 
     def _build_vslice(self) -> None:
         lay = self.scene.layers[VSLICE]

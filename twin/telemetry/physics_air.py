@@ -48,8 +48,13 @@ class PhysicsAir:
     def halls(self) -> list[int]:
         return list(self.models)
 
-    def set_failed(self, failed: Iterable[str]) -> None:
-        """Air units that are off (fans stopped): new flow fields for their halls."""
+    def set_failed(self, failed: Iterable[str], flow_scale: np.ndarray | None = None) -> None:
+        """Air units that are off (fans stopped), and the fan speeds measured
+        (``fan_follow.measured_flow_scale``, None when not measured): a hall's flow field is
+        re-solved when its failed units change or one of its fans moved by more than
+        ``FLOW_RESOLVE_FRACTION`` of its rated flow, and kept otherwise."""
+        from twin.physics.fan_follow import followed_flow_scale
+
         failed = set(failed)
         fac = self.facility
         for h, model in self.models.items():
@@ -58,8 +63,10 @@ class PhysicsAir:
                 for u in failed
                 if u in fac.air_unit_index and fac.air_unit_hall[fac.air_unit_index[u]] == h
             ]
-            if tuple(sorted(ids)) != tuple(sorted(model.failed)):
-                model.set_failed(ids)
+            units = np.flatnonzero(fac.air_unit_hall == h)
+            scale, moved = followed_flow_scale(model.unit_flow_scale, flow_scale, units)
+            if moved or tuple(sorted(ids)) != tuple(sorted(model.failed)):
+                model.set_failed(ids, scale)
 
     def step(self, dt_s: float, rack_power_w: np.ndarray) -> dict[str, np.ndarray]:
         fac = self.facility
@@ -88,7 +95,9 @@ class PhysicsFill:
     inlet and exhaust, air-unit supply, return and load) from the airflow model, stepped by
     the frames' own time. Measured values are never overwritten. Air units the frames report
     off stop their fans in the model: that hall's airflow is re-solved then (and only then),
-    its air temperatures kept, so the following frames show the hall warming."""
+    its air temperatures kept, so the following frames show the hall warming. Measured fan
+    flows (``flow_m3s``) set the units' fan speeds in the model the same way, when they move
+    by more than ``fan_follow.FLOW_RESOLVE_FRACTION`` of rated."""
 
     def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         self.facility = facility
@@ -128,13 +137,23 @@ class PhysicsFill:
             if (st < 0.5 if np.isfinite(st) else u in known_off)
         ]
 
+    def measured_fans(self, frame) -> np.ndarray | None:
+        """The air units' fan speeds the frame measured (share of rated flow, NaN where a
+        unit has no reading), or None where it reports no flows."""
+        from twin.physics.fan_follow import measured_flow_scale
+
+        return measured_flow_scale(self.facility, frame.air_unit.get("flow_m3s"))
+
     def update(self, frame) -> None:
         dt = 1.0 if self._last_t is None else frame.time_s - self._last_t
         self._last_t = frame.time_s
         dt = float(min(max(dt, 0.1), 60.0))  # a seek or a stall: one bounded step
         failed = self.failed_units(frame)
-        if failed is not None:  # a hall's airflow is re-solved only when its fans changed
-            self.air.set_failed(failed)
+        fans = self.measured_fans(frame)
+        if failed is not None or fans is not None:
+            # a hall's airflow is re-solved only when its fans changed beyond the threshold
+            known_off = [u for m in self.air.models.values() for u in m.failed]
+            self.air.set_failed(known_off if failed is None else failed, fans)
         fac = self.facility
         air = self.air.step(dt, self.rack_power_w(frame))
         for kind, names, n in (

@@ -16,9 +16,8 @@ from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
 from pyvistaqt import QtInteractor
 
 from twin.model.facility import Facility
-from twin.render.antialias import use_interactive_antialiasing
 from twin.render.colour_modes import apply_mode
-from twin.render.lighting import use_headlight
+from twin.render.interactive import use_interactive_rendering
 from twin.render.navigation import Navigation
 from twin.render.scene import Scene
 from twin.session import Session
@@ -90,8 +89,7 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         # no periodic redraw: the scene renders after each change, and a 5 Hz redraw of a large
         # hall under software OpenGL starves the background thermal solve of CPU
         self.plotter = QtInteractor(self, auto_update=False)
-        use_interactive_antialiasing(self.plotter)
-        use_headlight(self.plotter)
+        use_interactive_rendering(self.plotter)
         self.setCentralWidget(self.plotter)
         # a hall engineer's camera (turntable, zoom to the cursor, pan along the floor); the
         # scene draws its far level while the camera moves; a click picks, a double click

@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 
+from twin.physics.fan_follow import measured_flow_scale
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 from twin.ui.actions import Action, Submenu
@@ -57,9 +58,12 @@ def hall_of(facility: Facility, kind: str, index: int) -> int | None:
     return None
 
 
-def frame_inputs(facility: Facility, hall: int, frame) -> tuple[np.ndarray, set[str]] | None:
-    """A frame's rack powers (nominal where missing) and the air units of ``hall`` it reports
-    off; None when the frame has no rack powers for this layout."""
+def frame_inputs(
+    facility: Facility, hall: int, frame
+) -> tuple[np.ndarray, set[str], np.ndarray | None] | None:
+    """A frame's rack powers (nominal where missing), the air units of ``hall`` it reports
+    off, and the fan speeds it measured (``measured_flow_scale``: None without flows); None
+    when the frame has no rack powers for this layout."""
     f = facility
     p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
     if p is None or len(p) != f.n_racks:
@@ -72,7 +76,7 @@ def frame_inputs(facility: Facility, hall: int, frame) -> tuple[np.ndarray, set[
         st = np.asarray(state, float)
         down = np.isfinite(st) & (st < 0.5) & (f.air_unit_hall == hall)
         off = {f.air_unit_ids[a] for a in np.flatnonzero(down)}
-    return p, off
+    return p, off, measured_flow_scale(f, frame.air_unit.get("flow_m3s"))
 
 
 class ThermalView(QObject):
@@ -297,7 +301,7 @@ class ThermalView(QObject):
         inputs = frame_inputs(f, self.hall, frame)
         if inputs is None:
             return
-        power, off = inputs
+        power, off, fans = inputs
         self.relay.request(
             f,
             self.hall,
@@ -305,6 +309,7 @@ class ThermalView(QObject):
             rack_power_w=power,
             time_s=float(frame.time_s),
             more_failed=off,
+            unit_flow_scale=fans,
         )
         if not self.relay.busy(STEADY):
             self.progress.start(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
