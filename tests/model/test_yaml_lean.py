@@ -171,10 +171,10 @@ def _messages(text: str, name: str) -> list[str]:
 def _pyyaml_only(monkeypatch) -> None:
     """Send every text down PyYAML's constructor and the second pass over the text."""
 
-    def refuse(text: str):
+    def refuse(text: str, **how):
         raise Fallback("test")
 
-    monkeypatch.setattr(loader, "load_with_lines", refuse)
+    monkeypatch.setattr(loader, "load_with_lines_parallel", refuse)
 
 
 def _rack_at(text: str, line: int) -> tuple[int, int]:

@@ -6,7 +6,9 @@ naming the file, line and field; no partly built facility escapes.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import traceback
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from functools import partial
 from pathlib import Path
 from typing import Any
@@ -27,8 +29,9 @@ from twin.model.sanity import (
     check_totals,
     count_nodes,
 )
-from twin.model.schema import FORMAT, Layout
-from twin.model.yamlpos import Fallback, gc_paused, lines_of, load_fast, load_with_lines
+from twin.model.schema import FORMAT, Layout, Row
+from twin.model.yamlpos import Fallback, gc_paused, lines_of, load_fast
+from twin.model.yamlsplit import load_with_lines_parallel
 
 Loc = tuple
 #: Lines of many field paths at once (``yamlpos.lines_of`` for one text).
@@ -42,21 +45,65 @@ def parse_layout(text: str, path: str | Path | None = None) -> Layout:
     return parse_layout_placed(text, path)[0]
 
 
-def _load_yaml(text: str) -> tuple[Any, Placer, int | None]:
-    """The data, where its fields stand, and its value count when known without aliases.
+def _load_yaml(text: str) -> tuple[Any, Placer, int | None, _RowsAhead]:
+    """The data, where its fields stand, its value count when known without aliases, and
+    rows validated while other processes read the rest of a big text.
 
-    The lean one-pass loader covers what layouts use; aliases, tags and the like go through
-    PyYAML's own constructor, and their lines through a second pass over the text."""
+    The lean one-pass loader covers what layouts use (a big text's parts read in parallel);
+    aliases, tags and the like go through PyYAML's own constructor, and their lines through a
+    second pass over the text."""
+    ahead = _RowsAhead()
     try:
-        data, lines, nodes = load_with_lines(text)
-        return data, lines.lines_of, nodes
+        data, lines, nodes = load_with_lines_parallel(text, meanwhile=ahead.validate)
+        return data, lines.lines_of, nodes, ahead
     except Fallback:
-        return load_fast(text), partial(lines_of, text), None
+        return load_fast(text), partial(lines_of, text), None, _RowsAhead()
+
+
+class _RowsAhead:
+    """The first part's rows, validated while the other parts of a big text are still being
+    read: the layout's validation takes a valid ``Row`` as it is (the model it would make of
+    the same data), so it then validates only the rest. A row that fails stays as read, for
+    the layout's validation to report and place its problems as always."""
+
+    def __init__(self) -> None:
+        self.source: list | None = None
+        self.rows: list = []
+
+    def validate(self, data: Any) -> None:
+        rows = data.get("rows") if isinstance(data, dict) else None
+        if not isinstance(rows, list):
+            return
+        self.source, self.rows = rows, []
+        for row in rows:
+            try:
+                self.rows.append(Row.model_validate(row))
+            except (ValidationError, RecursionError):
+                self.rows.append(row)
+
+    def merged(self, data: Any) -> Any:
+        """``data`` with the rows validated ahead in place of their raw form (a copy)."""
+        if not self.rows or not isinstance(data, dict) or data.get("rows") is not self.source:
+            return data
+        return {**data, "rows": self.rows + data["rows"][len(self.rows) :]}
+
+
+@contextmanager
+def _collector_paused() -> Iterator[None]:
+    """``gc_paused``; a ``LayoutError`` leaves it with the frames it came through cleared, so
+    the data they held (millions of values for a big file) is freed by reference counting
+    before the collector resumes, instead of walked by its first collection."""
+    with gc_paused():
+        try:
+            yield
+        except LayoutError as exc:
+            traceback.clear_frames(exc.__traceback__)
+            raise
 
 
 def parse_layout_placed(text: str, path: str | Path | None = None) -> tuple[Layout, Placer]:
     """``parse_layout``, and where each field of the text stands (for later problems)."""
-    with gc_paused():
+    with _collector_paused():
         return _parse_placed(text, path)
 
 
@@ -66,7 +113,7 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
         msg = f"file too large: {len(text):,} characters (at most {MAX_LAYOUT_BYTES:,})"
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        data, place, nodes = _load_yaml(text)
+        data, place, nodes, ahead = _load_yaml(text)
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except yaml.YAMLError as exc:
@@ -95,7 +142,7 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
         )
         raise LayoutError([Problem(msg, "", None, name)], path)
     try:
-        return Layout.model_validate(data), place
+        return Layout.model_validate(ahead.merged(data)), place
     except RecursionError:
         raise LayoutError([Problem("YAML nested too deeply", "", None, name)], path) from None
     except ValidationError as exc:
@@ -164,6 +211,9 @@ class _References:
             self.halls.add(h.id)
         self.power_ids = {d.id for d in layout.power}
         self.cdu_ids = {c.id for c in layout.cooling.cdus}
+        # what is wrong with a type (None: nothing), once per type: 140,000 racks share a few
+        self._type_problems: dict[tuple[str, tuple[str, ...]], str | None] = {}
+        self._server_types: dict[str, tuple[str | None, str | None, int, int]] = {}
 
     def unique(self, item_id: str, loc: Loc) -> None:
         if item_id in self.seen:
@@ -173,17 +223,22 @@ class _References:
             self.seen[item_id] = loc
 
     def typed(self, type_id: str, kinds: tuple[str, ...], loc: Loc) -> bool:
-        item = self.catalog.get(type_id)
-        if item is None:
-            self.out.append((loc + ("type",), f"unknown type {type_id!r}: not in the catalog"))
-            return False
-        if item.kind not in kinds:
-            expected = " or ".join(kinds)
-            self.out.append(
-                (loc + ("type",), f"type {type_id!r} is a {item.kind}, expected {expected}")
-            )
-            return False
-        return True
+        problem = self.type_problem(type_id, kinds)
+        if problem is not None:
+            self.out.append((loc + ("type",), problem))
+        return problem is None
+
+    def type_problem(self, type_id: str, kinds: tuple[str, ...]) -> str | None:
+        key = (type_id, kinds)
+        if key not in self._type_problems:
+            item = self.catalog.get(type_id)
+            problem = None
+            if item is None:
+                problem = f"unknown type {type_id!r}: not in the catalog"
+            elif item.kind not in kinds:
+                problem = f"type {type_id!r} is a {item.kind}, expected {' or '.join(kinds)}"
+            self._type_problems[key] = problem
+        return self._type_problems[key]
 
     def in_hall(self, hall: str, loc: Loc) -> None:
         if hall not in self.halls:
@@ -201,9 +256,9 @@ class _References:
     def rack(self, rack, loc: Loc) -> None:
         self.unique(rack.id, loc)
         rack_ok = self.typed(rack.type, ("rack",), loc)
-        used_u = sum(
-            self.server_group(grp, loc + ("servers", si)) for si, grp in enumerate(rack.servers)
-        )
+        used_u = 0
+        for si, grp in enumerate(rack.servers):
+            used_u += self.server_group(grp, loc, si)
         if rack_ok and used_u > self.catalog[rack.type].u:
             have = self.catalog[rack.type].u
             self.out.append(
@@ -218,17 +273,28 @@ class _References:
         if rack.cdu is not None and rack.cdu not in self.cdu_ids:
             self.out.append((loc + ("cdu",), f"unknown CDU {rack.cdu!r}"))
 
-    def server_group(self, grp, sloc: Loc) -> int:
+    def server_type(self, type_id: str) -> tuple[str | None, str | None, int, int]:
+        """(what is wrong with it as a server type, with its GPU, its U, its hosts)."""
+        if type_id not in self._server_types:
+            problem, gpu_problem, u, hosts = self.type_problem(type_id, ("server",)), None, 0, 0
+            if problem is None:
+                st = self.catalog[type_id]
+                if st.gpu and self.catalog.get(st.gpu) is None:
+                    gpu_problem = f"server type {type_id!r} names unknown GPU {st.gpu!r}"
+                u, hosts = st.u, st.hosts
+            self._server_types[type_id] = (problem, gpu_problem, u, hosts)
+        return self._server_types[type_id]
+
+    def server_group(self, grp, rack_loc: Loc, si: int) -> int:
         """Check one server group; the rack units it takes (0 when its type is unknown)."""
-        if not self.typed(grp.type, ("server",), sloc):
+        problem, gpu_problem, u, hosts = self.server_type(grp.type)
+        if problem is not None or gpu_problem is not None:
+            self.out.append((rack_loc + ("servers", si, "type"), problem or gpu_problem))
+        if problem is not None:
             return 0
-        st = self.catalog[grp.type]
-        if st.gpu and self.catalog.get(st.gpu) is None:
-            self.out.append(
-                (sloc + ("type",), f"server type {grp.type!r} names unknown GPU {st.gpu!r}")
-            )
         if grp.hosts is not None:
-            want = grp.count * st.hosts
+            sloc = rack_loc + ("servers", si)
+            want = grp.count * hosts
             if len(grp.hosts) != want:
                 self.out.append(
                     (sloc + ("hosts",), f"{len(grp.hosts)} host names given, {want} needed")
@@ -240,7 +306,7 @@ class _References:
                         (sloc + ("hosts", hn), f"host {hname!r} already used at {first}")
                     )
                 self.hosts[hname] = sloc + ("hosts", hn)
-        return st.u * grp.count
+        return u * grp.count
 
     # ------------------------------------------------------------------ power
     def power(self) -> None:
@@ -393,7 +459,7 @@ def facility_from_text(
     text: str, path: str | Path | None = None, catalog: Catalog | None = None
 ) -> Facility:
     """Validate text fully and build its Facility, or raise ``LayoutError``."""
-    with gc_paused():
+    with _collector_paused():
         return _facility_from_text(text, path, catalog)
 
 

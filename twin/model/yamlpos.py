@@ -120,9 +120,19 @@ class Lines:
     sequence the first line of each item; answers as ``lines_of`` without reading the text
     again."""
 
-    def __init__(self, data: Any, root_line: int, by_id: dict[int, list[int]]) -> None:
-        self.data, self.root_line, self._by_id = data, root_line, by_id
+    def __init__(self, data: Any, root_line: int, owned: list[tuple[Any, list[int]]]) -> None:
+        #: (container, its lines) for every mapping and sequence of ``data``, in text order;
+        #: kept as pairs (not by ``id``) so that they survive pickling with the data
+        self.data, self.root_line, self.owned = data, root_line, owned
+        self._by_id_made: dict[int, list[int]] | None = None
         self._key_index: dict[int, dict] = {}
+
+    @property
+    def _by_id(self) -> dict[int, list[int]]:
+        """Lines by container ``id``, made on the first question: most loads never ask."""
+        if self._by_id_made is None:
+            self._by_id_made = {id(c): lines for c, lines in self.owned}
+        return self._by_id_made
 
     def line_of(self, loc: tuple) -> int:
         """1-based line of the deepest part of ``loc`` that exists."""
@@ -238,7 +248,7 @@ def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C90
     Scalar, MapStart, SeqStart = yaml.ScalarEvent, yaml.MappingStartEvent, yaml.SequenceStartEvent
     MapEnd, SeqEnd = yaml.MappingEndEvent, yaml.SequenceEndEvent
     cache, plain = scalars.cache, scalars.plain
-    by_id: dict[int, list[int]] = {}
+    owned: list[tuple[Any, list[int]]] = []
     nodes = 0
     holder, holder_lines = [], []  # type: ignore[var-annotated]
     stack: list[tuple[Any, list[int], bool]] = []  # (container, its lines, is a mapping)
@@ -278,7 +288,7 @@ def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C90
                 top[key] = new
             stack.append((top, lines, is_map))
             top, lines, is_map, key = new, [], kind is MapStart, _KEY
-            by_id[id(new)] = lines
+            owned.append((new, lines))
         elif kind is MapEnd or kind is SeqEnd:
             if is_map and len(top) != len(lines):
                 raise Fallback("duplicate key")  # which line a repeated key names: PyYAML's way
@@ -289,4 +299,4 @@ def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C90
         else:  # aliases
             raise Fallback(kind.__name__)
     root = holder[0] if holder else None
-    return root, Lines(root, holder_lines[0] if holder_lines else 1, by_id), nodes
+    return root, Lines(root, holder_lines[0] if holder_lines else 1, owned), nodes

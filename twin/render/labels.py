@@ -162,7 +162,7 @@ class SceneLabels:
             shape_color=style.RACK_LABEL_BG, shape_opacity=0.75, show_points=False,
             always_visible=True, reset_camera=False, name="rack_labels",
         )  # fmt: skip
-        self.culled["rack_labels"] = CulledLabels(actor, pts, names, self._dpi())
+        self.cull("rack_labels", actor, pts, names)
         self.scene.add_layer("rack_labels", [actor])
 
     def badges(self, points, texts: list[str], font_size: int, background: str, name: str):
@@ -181,8 +181,17 @@ class SceneLabels:
             reset_camera=False,
             name=name,
         )
-        self.culled[name] = CulledLabels(actor, points, texts, self._dpi())
+        self.cull(name, actor, points, texts)
         return actor
+
+    def cull(self, name: str, actor, points, texts: list[str]) -> None:
+        """Leave ``actor``'s labels (``add_point_labels`` of ``points`` and ``texts``) out
+        where they would fall on a legend, as the scene's own; ``forget(name)`` when the
+        actor goes."""
+        self.culled[name] = CulledLabels(actor, points, texts, self._dpi())
+
+    def forget(self, name: str) -> None:
+        self.culled.pop(name, None)
 
     def label_lod(self, *_args) -> None:
         """Before each render: hide labels that would overlap at the current zoom, and row and

@@ -129,6 +129,8 @@ class LegendBackdrop:
 
     def draw(self, boxes: list[Box]) -> None:
         """Backgrounds for ``boxes`` (display pixels) and nothing else."""
+        if list(boxes) == self.boxes and self.fill.GetMapper().GetInput().GetNumberOfPoints():
+            return  # the same as drawn: nothing to send again
         self.boxes = list(boxes)
         corners = np.array(
             [[(b[0], b[1], 0), (b[2], b[1], 0), (b[2], b[3], 0), (b[0], b[3], 0)] for b in boxes],

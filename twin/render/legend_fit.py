@@ -48,10 +48,10 @@ def fit_bar_titles(renderer: vtkRenderer) -> None:
     if width <= 0 or window is None:
         return
     dpi = window.GetDPI()
-    actors = renderer.GetActors2D()
-    actors.InitTraversal()
-    for _ in range(actors.GetNumberOfItems()):
-        bar = actors.GetNextActor2D()
+    props = renderer.GetViewProps()
+    props.InitTraversal()
+    for _ in range(props.GetNumberOfItems()):
+        bar = props.GetNextProp()
         if not isinstance(bar, vtkScalarBarActor) or not bar.GetVisibility():
             continue
         home = getattr(bar, "_twin_home", None)

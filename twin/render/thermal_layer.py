@@ -182,6 +182,7 @@ class ThermalLayer:
             return
         self.failed_units = idx
         lay = self.scene.layers[FAILED]
+        self.scene.labels.forget("failed_unit_tags")
         with self.scene.quiet():
             for a in lay.actors:
                 self.plotter.remove_actor(a, reset_camera=False, render=False)

@@ -48,6 +48,9 @@ def inlet_bar() -> vtkScalarBarActor:
     bar.SetDrawAnnotations(True)
     bar.SetAnnotationTextScaling(False)
     bar.SetDrawTickLabels(False)
+    # no tick labels: a frame just wider than the strip, the notes beside it on the backdrop
+    bar.SetMaximumWidthInPixels(60)
+    bar.SetBarRatio(0.7)
     bar.SetTextPositionToPrecedeScalarBar()  # annotations go opposite: right
     prop = bar.GetAnnotationTextProperty()
     prop.SetColor(0.95, 0.96, 0.97)
@@ -94,9 +97,10 @@ def failed_unit_actors(scene, units: list[int]) -> list:
     top = c.copy()
     top[:, 2] = size[:, 2] + 0.25
     ids = scene.facility.air_unit_ids
+    texts = [f"{ids[i]} FAILED" for i in units]
     tags = plotter.add_point_labels(
         top,
-        [f"{ids[i]} FAILED" for i in units],
+        texts,
         font_size=12,
         text_color="#ffffff",
         shape_color=FAILED_COLOUR,
@@ -108,4 +112,5 @@ def failed_unit_actors(scene, units: list[int]) -> list:
         reset_camera=False,
         name="failed_unit_tags",
     )
+    scene.labels.cull("failed_unit_tags", tags, top, texts)  # never under a legend
     return [edges, tags]
