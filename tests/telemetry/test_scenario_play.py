@@ -179,8 +179,9 @@ power:
 @pytest.mark.parametrize("busy", ["A", "B"])
 def test_ups_failure_caps_the_dual_fed_and_darkens_the_single_fed(first, busy):
     # D (one DGX H100: 8 GPUs) is fed by both PDUs; S1 and S2 only by the PDU on the busy
-    # side, whose UPS therefore feeds the most racks and fails. Either PDU may be the first
-    # power device (index 0).
+    # side, whose UPS therefore feeds the most racks and fails; O (8 GPUs) only by the other
+    # side's PDU, so it neither transfers nor is capped. Either PDU may be the first power
+    # device (index 0).
     other = "B" if busy == "A" else "A"
     pdu = {s: f"  - {{id: PDU-{s}, type: pdu-300kva, upstream: UPS-{s}}}" for s in "AB"}
     second = "B" if first == "A" else "A"
@@ -189,6 +190,8 @@ def test_ups_failure_caps_the_dual_fed_and_darkens_the_single_fed(first, busy):
         "feeds: {a: PDU-A, b: PDU-B}}",
         rack("S1", 2.6, 2, 10, extra=f", feeds: {{{busy.lower()}: PDU-{busy}}}"),
         rack("S2", 3.2, 2, 10, extra=f", feeds: {{{busy.lower()}: PDU-{busy}}}"),
+        "      - {id: O, position_m: [3.8, 2], servers: [{type: dgx-h100, count: 1}], "
+        f"feeds: {{{other.lower()}: PDU-{other}}}}}",
     ]
     text = HEAD + "rows:\n" + row("R", racks) + POWER.format(first=pdu[first], second=pdu[second])
     fac = facility_from_text(text, "ups.yaml")
@@ -203,12 +206,13 @@ def test_ups_failure_caps_the_dual_fed_and_darkens_the_single_fed(first, busy):
         Event(1010.0, EventKind.ALARM, ups, "single power path: 8 GPUs capped at 75 % of TDP", 1),
     ]
     assert p.failed_power == {ups}
-    np.testing.assert_array_equal(p.rack_dark, [False, True, True])
-    np.testing.assert_array_equal(p.gpu_cap_w, 0.75 * tdp)  # all 8 GPUs are D's
+    np.testing.assert_array_equal(p.rack_dark, [False, True, True, False])
+    d = fac.gpu_rack == fac.rack_index["D"]
+    assert d.sum() == 8 and len(d) == 16
+    np.testing.assert_array_equal(p.gpu_cap_w, np.where(d, 0.75 * tdp, tdp))
     assert play(p, [20.0]) == [
         Event(1020.0, EventKind.UNIT_RECOVERED, ups, f"{ups} back online, both feeds restored", 0),
         Event(1020.0, EventKind.ALARM_CLEARED, ups, "power caps lifted", 0),
     ]
     assert p.failed_power == set() and not p.rack_dark.any()
     np.testing.assert_array_equal(p.gpu_cap_w, tdp)
-    assert f"PDU-{other}" in fac.power_ids
