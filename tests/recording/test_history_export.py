@@ -80,3 +80,34 @@ def test_unknown_suffix_is_refused_and_the_old_file_kept(table, tmp_path):
         write_history(tab, out)
     assert out.read_text() == "keep me"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["h.xlsx", "run.h5"]
+
+
+def test_csv_text_of_a_hand_made_table():
+    """Each row: the UTC time, seconds from the start to the ms, each value or an empty cell;
+    lines end in a bare newline."""
+    from twin.recording.history_export import HistoryTable, csv_text
+
+    start = 1_767_225_600.0  # 2026-01-01T00:00:00Z
+    tab = HistoryTable(
+        "rack",
+        "A01",
+        np.array([start, start + 0.5, start + 61.0004]),
+        start,
+        {"inlet_c": np.array([21.5, np.nan, 22.0]), "power_w": np.array([1000.0, 1001.0, np.inf])},
+        {"inlet_c": "degC", "power_w": "W"},
+    )
+    assert csv_text(tab) == (
+        "time_utc,t_s,inlet_c,power_w\n"
+        "2026-01-01T00:00:00+00:00,0.0,21.5,1000.0\n"
+        "2026-01-01T00:00:00.500000+00:00,0.5,,1001.0\n"
+        "2026-01-01T00:01:01.000400+00:00,61.0,22.0,\n"
+    )
+
+
+def test_parquet_names_the_layout_and_recording(table, tmp_path):
+    tab, _ = table
+    write_history(tab, tmp_path / "h.parquet")
+    meta = pq.read_table(tmp_path / "h.parquet").schema.metadata
+    assert meta[b"twin.layout"] == b"small test hall"
+    assert meta[b"twin.recording"] == str(tmp_path / "run.h5").encode()
+    assert tab.kind == "gpu" and tab.start_s == T0 and len(tab) == N_FRAMES

@@ -172,3 +172,65 @@ def test_sigkilled_writer_that_never_flushes_keeps_all_but_its_last_second(
         np.testing.assert_array_equal(times, 2000.0 + np.arange(rec.n_frames))
         want = 20 + np.arange(rec.n_frames) * 0.1
         assert np.abs(h["inlet_c"] - want).max() < 0.05 + 1e-9  # 0.1 °C resolution
+
+
+# A writer that holds its recording open (in SWMR mode) until it is killed.
+HOLDING_WRITER = textwrap.dedent(
+    """
+    import sys, time
+    from twin.model.loader import load_layout
+    from twin.recording import Recorder
+    from twin.model.frame import Frame
+
+    fac = load_layout(sys.argv[1])
+    rec = Recorder(sys.argv[2], fac)
+    for i in range(3):
+        rec.append(Frame.empty(3000.0 + i, fac.counts()))
+    rec.flush()
+    print("ready", flush=True)
+    time.sleep(120)
+    """
+)
+
+
+def test_a_file_held_by_a_writer_is_read_with_capped_metadata_retries(tmp_path, small_layout_file):
+    """The reader opens a file another process writes in SWMR mode with its own access list:
+    metadata read attempts capped at SWMR_READ_ATTEMPTS (HDF5's default of 100 with back-off
+    makes a damaged file hang) and a strong close, so closing releases the file at once."""
+    import ctypes
+
+    import h5py
+
+    from twin.recording import hdf5_capi
+    from twin.recording.reader import SWMR_READ_ATTEMPTS
+
+    lib = hdf5_capi._library()
+    if lib is None:
+        pytest.skip("the HDF5 library h5py loaded cannot be found")
+    get_attempts = lib.H5Pget_metadata_read_attempts
+    get_attempts.argtypes = (ctypes.c_int64, ctypes.POINTER(ctypes.c_uint))
+    get_attempts.restype = ctypes.c_int
+    script = tmp_path / "holding_writer.py"
+    script.write_text(HOLDING_WRITER)
+    out = tmp_path / "held.h5"
+    proc = subprocess.Popen(
+        [sys.executable, str(script), str(small_layout_file), str(out)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout.readline().strip() == "ready", proc.stderr.read()
+        with open_recording(out) as rec:
+            assert rec.n_frames == 3 and rec.start_s == 3000.0
+            assert rec._file.swmr_mode
+            fapl = rec._file.id.get_access_plist()
+            attempts = ctypes.c_uint(0)
+            assert get_attempts(fapl.id, ctypes.byref(attempts)) >= 0
+            assert attempts.value == SWMR_READ_ATTEMPTS == 4
+            assert fapl.get_fclose_degree() == h5py.h5f.CLOSE_STRONG
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()
+        proc.stderr.close()
