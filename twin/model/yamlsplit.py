@@ -326,3 +326,6 @@ def serve() -> None:
         reply = _encode(read_part(text))
     sys.stdout.buffer.write(reply)
     sys.stdout.buffer.flush()
+    # the reply is out: freeing millions of values at exit would only delay the end of file
+    # the other process waits for
+    os._exit(0)
