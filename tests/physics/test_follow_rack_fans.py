@@ -80,7 +80,7 @@ def test_a_power_wobble_steps_the_heat_and_a_load_step_resolves_once(write_layou
 def test_following_the_simulated_demo_hall_at_part_load_is_not_hotter_than_at_rated():
     """The simulator drives its CRAHs at 1.1 x the racks' load-following fan demand; the
     followed racks now pull that reduced air too, so the hall reads like a steady solve with
-    both fan speeds, and close to the hall at rated (it read ~3 K hotter with rated racks)."""
+    both fan speeds, and close to the hall at rated (it read 1.2 K hotter with rated racks)."""
     from twin.model.loader import load_layout
     from twin.telemetry.simulator import Simulator
 
@@ -117,7 +117,7 @@ def test_following_the_simulated_demo_hall_at_part_load_is_not_hotter_than_at_ra
     )
     np.testing.assert_allclose(got, same.rack_inlet_mean_c, atol=0.05)
     rated = solve_steady(fac, 0, cell)
-    assert got.max() < rated.rack_inlet_mean_c.max() + 0.5  # rated racks read +1.1 K
+    assert got.max() < rated.rack_inlet_mean_c.max() + 0.5  # rated racks read +1.2 K
 
 
 def _sim_request(fac, cell: float, t: float, power: np.ndarray, units) -> ThermalRequest:
