@@ -109,9 +109,21 @@ m.store_lines_covered_by_tests(); m.create_mutants(1)
 """
 
 
+def stale(work: Path, module: str) -> bool:
+    """True when a source file of the module changed after mutmut last wrote its mutants'
+    records: their names (numbered per function) may no longer be the code's."""
+    src = ROOT / module
+    for path in [src] if src.is_file() else sorted(src.rglob("*.py")):
+        meta = work / "mutants" / path.relative_to(ROOT).with_name(path.name + ".meta")
+        if meta.exists() and meta.stat().st_mtime < path.stat().st_mtime:
+            return True
+    return False
+
+
 def mutant_names(work: Path, module: str) -> list[str]:
-    """Every mutant of the module, generating them first when mutmut has not yet."""
-    if not any(k.startswith("twin." + slug(module)) for k in results(work)):
+    """Every mutant of the module, generating them first when mutmut has not yet or when the
+    module changed since (a sample drawn from stale names would miss the new mutants)."""
+    if stale(work, module) or not any(k.startswith("twin." + slug(module)) for k in results(work)):
         env = dict(os.environ, PYTHONPATH="", PYTHONDONTWRITEBYTECODE="1")
         python = str(Path(mutmut_exe()).with_name("python"))
         subprocess.run([python, "-c", GENERATE], cwd=work, env=env, check=True)

@@ -96,3 +96,33 @@ def test_from_points_converts_kelvin():
     out = field.from_points(pts, np.array([300.15, 310.15]), g)
     vals = out[np.isfinite(out)]
     assert set(np.round(vals, 6)) == {27.0, 37.0}
+
+
+def _ref(fine: list[float], check: list[float]) -> dict:
+    ids = [f"R{i}" for i in range(len(fine))]
+    return {
+        "racks": [{"id": i, "inlet_mean_c": t} for i, t in zip(ids, fine, strict=True)],
+        "mesh_check": {
+            "racks": [{"id": i, "inlet_mean_c": t} for i, t in zip(ids, check, strict=True)]
+        },
+    }
+
+
+def test_reference_ceiling_is_the_two_meshes_ranking_and_the_inlet_spread():
+    from twin.cfd import scores
+
+    # the check mesh swaps the two middle racks: 1 - 6 * 2 / (4 * 15) = 0.8; spread: the
+    # population standard deviation of 18, 20, 22, 24 is sqrt(5)
+    c = scores.reference_ceiling(_ref([18.0, 20.0, 22.0, 24.0], [18.0, 22.0, 20.0, 24.0]))
+    assert c["mesh_rank_corr"] == pytest.approx(0.8)
+    assert c["inlet_spread_k"] == pytest.approx(np.sqrt(5.0))
+    # a ranking the check mesh does not reproduce cannot be tested for, nor can one of
+    # inlets that spread less than the meshes disagree
+    assert not scores.rank_testable({**c, "mesh_rms_k": 0.5})
+    same = scores.reference_ceiling(_ref([18.0, 20.0, 22.0, 24.0], [18.1, 20.2, 21.9, 24.3]))
+    assert same["mesh_rank_corr"] == pytest.approx(1.0)
+    assert scores.rank_testable({**same, "mesh_rms_k": 0.2})
+    assert not scores.rank_testable({**same, "mesh_rms_k": 2.5})
+    assert (
+        scores.reference_ceiling({"racks": _ref([18.0], [18.0])["racks"]})["mesh_rank_corr"] is None
+    )

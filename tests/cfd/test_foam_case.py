@@ -54,6 +54,54 @@ def test_mesh_is_closed_hexahedra_of_the_air_cells(room):
     assert all(a + n == b for a, n, b in zip(starts, sizes, starts[1:], strict=False))
 
 
+def _open_panel_faces(grid, mesh_open_axis: int):
+    """(panel faces, faces left open) of one axis, as the mesh builder sees them."""
+    from twin.cfd.foam_mesh import _panel_open
+
+    a = mesh_open_axis
+    g = (grid.gx, grid.gy, grid.gz)[a]
+    lo = np.zeros(g.shape, bool)
+    hi = np.zeros(g.shape, bool)
+    sl_lo, sl_hi = [slice(None)] * 3, [slice(None)] * 3
+    sl_lo[a], sl_hi[a] = slice(1, None), slice(0, -1)
+    lo[tuple(sl_lo)] = grid.fluid
+    hi[tuple(sl_hi)] = grid.fluid
+    panel = lo & hi & (g > 0) & (g < 1)
+    return panel, _panel_open(g, lo & hi, a)
+
+
+@pytest.mark.parametrize("cell_m", [0.15, 0.2])
+def test_panel_leaks_are_spread_evenly_over_each_panel(cell_m):
+    # the leaky room's cold aisle (x 1.8-4.8, y 2.4-3.6, 2.2 m high): two doors normal to x
+    # and a roof normal to z, 2 % open
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    grid = build_grid(fac, 0, cell_m)
+    for a in (0, 2):
+        panel, open_ = _open_panel_faces(grid, a)
+        assert open_.sum() and not (open_ & ~panel).any()
+        for k in np.unique(np.nonzero(panel)[a]):
+            sl = [slice(None)] * 3
+            sl[a] = k
+            p, o = panel[tuple(sl)], open_[tuple(sl)]
+            # its share of the plane's faces, to the nearest whole face
+            assert o.sum() == round(0.02 * p.sum()) >= 1
+            # each slot at the centre of its own stratum: no slot on the panel's edge, and
+            # no two slots closer than the spacing an even spread gives
+            pu, pv = np.nonzero(p)
+            ou, ov = np.nonzero(o)
+            assert (ou > pu.min()).all() and (ou < pu.max()).all()
+            assert (ov > pv.min()).all() and (ov < pv.max()).all()
+            if len(ou) > 1:
+                d = np.hypot(ou[:, None] - ou[None, :], ov[:, None] - ov[None, :])
+                spacing = np.sqrt(p.sum() / len(ou))
+                assert d[~np.eye(len(ou), dtype=bool)].min() >= 0.7 * spacing
+    # both doors of the aisle leak alike (the room is symmetric end to end)
+    panel, open_ = _open_panel_faces(grid, 0)
+    doors = np.unique(np.nonzero(panel)[0])
+    assert len(doors) == 2
+    assert (open_[doors[0]] == open_[doors[1]]).all()
+
+
 def test_port_patches_carry_the_model_flows_and_heat(tmp_path):
     fac = load_layout(ROOMS / "open-aisle-85.yaml")
     desc = write_case(fac, tmp_path / "case", cell_m=0.3, max_iter=100)

@@ -167,6 +167,8 @@ def test_a_failing_worker_leaves_the_text_to_one_process(monkeypatch):
     text = big_layout_text(100_000)
     monkeypatch.setattr(sys, "executable", "/bin/false")
     assert yamlsplit._read_in_parts(text, cut_points(text, 2)) is None
+    monkeypatch.setattr(sys, "executable", "/nonexistent/python")
+    assert yamlsplit._read_in_parts(text, cut_points(text, 2)) is None
     got = yamlsplit.load_with_lines_parallel(text, parts=2)
     assert _same_outcome(_outcome(lambda: got), _outcome(lambda: load_with_lines(text)))
 

@@ -9,7 +9,8 @@ front or rear, a supply region, an air unit's discharge or intake, a return gril
 
 Containment panels close faces between two air cells. Twin gives them a conductance of
 ``PANEL_LEAK`` of an open face; here the same share of each panel's faces is left open
-(evenly spread slots) and the rest become baffles (a wall face on each side).
+(slots spread evenly over the panel's plane) and the rest become baffles (a wall face on
+each side).
 """
 
 from __future__ import annotations
@@ -74,18 +75,64 @@ def _quad(a: int, lat: tuple[int, int, int], i, j, k) -> np.ndarray:
     return np.stack([L(i, j, k), L(i + 1, j, k), L(i + 1, j + 1, k), L(i, j + 1, k)], 1)
 
 
-def _panel_open(g: np.ndarray, both: np.ndarray) -> np.ndarray:
-    """Which panel faces (0 < g < 1 between two air cells) stay open as leaks: an evenly
-    spread share g of them, so the panel's open area matches its conductance."""
+def _spread_targets(n: int, w: float, h: float) -> np.ndarray:
+    """``n`` points spread evenly over a ``w`` by ``h`` rectangle: near-square strata in rows
+    (row counts differing by at most one), each point at its stratum's centre."""
+    nu = min(max(int(round(np.sqrt(n * w / h))), 1), n)
+    nv = -(-n // nu)
+    counts = np.full(nv, n // nv) + (np.arange(nv) < n % nv)
+    return np.array(
+        [
+            ((c + 0.5) * w / cnt, (r + 0.5) * h / nv)
+            for r, cnt in enumerate(counts)
+            for c in range(cnt)
+        ]
+    )
+
+
+def _panel_open(g: np.ndarray, both: np.ndarray, a: int) -> np.ndarray:
+    """Which panel faces (0 < g < 1 between two air cells, normal to axis ``a``) stay open
+    as leaks: in each panel plane a share g of its faces (the panel's conductance, rounded
+    to whole faces so that both doors of an aisle leak alike), spread evenly in space over
+    the plane (at the centres of equal strata), as Twin spreads the same leak over every
+    panel face."""
     panel = both & (g > 0) & (g < 1)
     out = np.zeros_like(panel)
-    idx = np.flatnonzero(panel.ravel())
-    if len(idx):
-        share = float(np.mean(g.ravel()[idx]))
-        n_open = max(int(round(share * len(idx))), 1)
-        pick = idx[np.round(np.linspace(0, len(idx) - 1, n_open)).astype(np.int64)]
-        out.ravel()[pick] = True
+    ijk = np.nonzero(panel)
+    if not len(ijk[0]):
+        return out
+    uv_axes = [b for b in range(3) if b != a]
+    layers = np.unique(ijk[a])
+    quota = [float(np.sum(g[panel & _layer_mask(panel.shape, a, k)])) for k in layers]
+    n_open = np.rint(quota).astype(int)
+    if n_open.sum() == 0:
+        n_open[int(np.argmax(quota))] = 1
+    for k, n in zip(layers, n_open, strict=True):
+        m = ijk[a] == k
+        u, v = (ijk[b][m] for b in uv_axes)
+        if n == 0:
+            continue
+        u0, v0 = u.min(), v.min()
+        targets = _spread_targets(int(n), u.max() - u0 + 1, v.max() - v0 + 1)
+        d2 = (u[None, :] + 0.5 - u0 - targets[:, :1]) ** 2
+        d2 = d2 + (v[None, :] + 0.5 - v0 - targets[:, 1:]) ** 2
+        free = np.ones(len(u), bool)
+        for row in d2:  # one face per target (n is a handful per panel)
+            f = int(np.argmin(np.where(free, row, np.inf)))
+            free[f] = False
+            sel = [0, 0, 0]
+            sel[a], sel[uv_axes[0]], sel[uv_axes[1]] = k, u[f], v[f]
+            out[tuple(sel)] = True
     return out
+
+
+def _layer_mask(shape: tuple[int, ...], a: int, k: int) -> np.ndarray:
+    """Faces in plane ``k`` along axis ``a``."""
+    m = np.zeros(shape, bool)
+    sl = [slice(None)] * 3
+    sl[a] = k
+    m[tuple(sl)] = True
+    return m
 
 
 def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
@@ -147,7 +194,7 @@ class _Faces:
         is_port.ravel()[p.face[sel]] = True
         both = lo & hi & ~is_port
         open_ = both & (g >= 1)
-        open_ |= _panel_open(g, both)
+        open_ |= _panel_open(g, both, a)
         fi, fj, fk = np.nonzero(open_)
         lo_ijk = [fi, fj, fk]
         lo_ijk[a] = lo_ijk[a] - 1

@@ -157,10 +157,13 @@ def _read_in_parts(
     text: str, cuts: list[int], meanwhile: Callable[[Any], None] | None = None
 ) -> Loaded | None:
     """The parts read at once (this process the first), joined; None when they cannot be."""
-    workers = []
+    workers: list[_Worker] = []
     try:
-        for part in later_parts(text, cuts):
-            workers.append(_Worker(part))
+        try:
+            for part in later_parts(text, cuts):
+                workers.append(_Worker(part))
+        except (OSError, RuntimeError, UnicodeError):  # no Python to start, no thread, a
+            return None  # lone surrogate: one process reads it (and says what is wrong)
         try:
             first = load_with_lines(text[: cuts[0]])
         except (Fallback, yaml.YAMLError, RecursionError):
@@ -239,8 +242,13 @@ class _Worker:
     that this process reads its own part meanwhile."""
 
     def __init__(self, part: str) -> None:
-        root = str(Path(__file__).resolve().parents[2])  # this very twin, whatever sys.path
-        code = f"import sys; sys.path.insert(0, {root!r}); from twin.model.yamlsplit import serve; serve()"
+        # this very twin, whatever this process's sys.path (pytest's, an editable install's);
+        # an installed one's directory (site-packages) is on the child's path already
+        root = str(Path(__file__).resolve().parents[2])
+        code = (
+            f"import sys; r = {root!r}; r in sys.path or sys.path.insert(0, r); "
+            "from twin.model.yamlsplit import serve; serve()"
+        )
         self.proc = subprocess.Popen(  # noqa: S603 - this Python, this module
             [sys.executable, "-c", code],
             stdin=subprocess.PIPE,

@@ -179,6 +179,54 @@ def _at_faces(c: np.ndarray, a: int) -> np.ndarray:
     return out
 
 
+@dataclass
+class SlipFaces:
+    """Closed faces of one axis inside solids (solid on both sides) with open faces of the
+    same axis beside them (across the other two axes): each takes the mean of those, so that
+    the eddy diffusion and the semi-Lagrangian trace see no velocity jump at a rack's or a
+    unit's side (free slip) instead of a no-slip wall the coarse grid cannot resolve."""
+
+    faces: np.ndarray  # (M,) flat face indices
+    neighbours: np.ndarray  # (M, 4) flat indices of the open neighbours (0 where none)
+    weights: np.ndarray  # (M, 4) 1 / (open neighbours) or 0
+
+    @classmethod
+    def of(cls, grid: Grid, open_: tuple, a: int) -> SlipFaces:
+        shape = grid.face_shape(a)
+        fl = grid.fluid
+        lo = np.zeros(shape, bool)
+        hi = np.zeros(shape, bool)
+        sl_lo, sl_hi = [slice(None)] * 3, [slice(None)] * 3
+        sl_lo[a], sl_hi[a] = slice(1, None), slice(0, -1)
+        lo[tuple(sl_lo)] = fl  # the cell below the face is air
+        hi[tuple(sl_hi)] = fl  # the cell above the face is air
+        inside = np.flatnonzero(~lo & ~hi)
+        ijk = np.array(np.unravel_index(inside, shape))
+        nb = np.zeros((len(inside), 4), np.int64)
+        ok = np.zeros((len(inside), 4), bool)
+        col = 0
+        for b in range(3):
+            if b == a:
+                continue
+            for d in (1, -1):
+                q = ijk.copy()
+                q[b] += d
+                inb = (q[b] >= 0) & (q[b] < shape[b])
+                flat = np.ravel_multi_index(tuple(np.where(inb, q, ijk)), shape)
+                ok[:, col] = inb & (open_[a].ravel()[flat] > 0)
+                nb[:, col] = np.where(ok[:, col], flat, 0)
+                col += 1
+        n = ok.sum(1)
+        keep = n > 0
+        wts = ok[keep] / n[keep, None]
+        return cls(inside[keep], nb[keep], wts)
+
+    def fill(self, comp: np.ndarray) -> None:
+        """Set the faces to the mean of their open neighbours (in place)."""
+        f = comp.ravel()
+        f[self.faces] = (f[self.neighbours] * self.weights).sum(1)
+
+
 def divergence(grid: Grid, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(nx, ny, nz) net volume flow out of each cell, m3/s."""
     h2 = grid.cell_m**2
@@ -198,6 +246,7 @@ class FlowModel:
         pad = np.pad(fl, 1, constant_values=False)
         self.wall_m = distance_transform_edt(pad)[1:-1, 1:-1, 1:-1] * grid.cell_m
         self.open = tuple((g >= 1.0).astype(float) for g in (grid.gx, grid.gy, grid.gz))
+        self.slip = [SlipFaces.of(grid, self.open, a) for a in range(3)]
 
     # ---------------------------------------------------------------- steps
     def project(self, u, v, w, tol: float, maxiter: int = 60) -> None:
@@ -236,6 +285,17 @@ class FlowModel:
             return out
 
         return one(0, u), one(1, v), one(2, w)
+
+    def _fill_solids(self, u, v, w) -> None:
+        """What the step should see inside solids: the sides of solids free-slip (see
+        ``SlipFaces``)."""
+        for comp, slip in zip((u, v, w), self.slip, strict=True):
+            slip.fill(comp)
+
+    def _clear_solids(self, u, v, w) -> None:
+        """Back to zero inside solids (the field's own state)."""
+        for comp, slip in zip((u, v, w), self.slip, strict=True):
+            comp.ravel()[slip.faces] = 0.0
 
     def eddy_viscosity(self, u, v, w) -> np.ndarray:
         uc = 0.5 * (u[1:] + u[:-1])
@@ -326,7 +386,10 @@ class FlowModel:
         n_mean = 0
         done = 0
         for done in range(1, iterations + 1):  # noqa: B007
-            u1, v1, w1 = self._momentum(u, v, w, self.eddy_viscosity(u, v, w), dt)
+            nu = self.eddy_viscosity(u, v, w)
+            self._fill_solids(u, v, w)
+            u1, v1, w1 = self._momentum(u, v, w, nu, dt)
+            self._clear_solids(u, v, w)
             if buoy is not None:
                 w1[:, :, 1:-1] += buoy
             u1 *= self.open[0]

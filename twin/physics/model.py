@@ -23,6 +23,17 @@ from twin.physics.threads import single_blas_thread
 
 #: Default cell of the momentum grid (m): finer grids take their flow from it.
 FLOW_CELL_M = 0.25
+#: Momentum pseudo-steps of a steady solve before buoyancy (a third as many follow under
+#: it). Not a developed field (see ``WarmStart``); longer marches (200 + 66 steps) halve the
+#: over-supplied validation room's error but cost 4x the time and worsen the hot-aisle and
+#: wall-CRAH rooms by ~0.3 K (README, "Accuracy against CFD").
+FLOW_ITERATIONS = 24
+#: Buoyant pseudo-steps per heat solve: the march under buoyancy re-solves the temperatures
+#: that drive it this often. A force frozen from the first heat solve, held over a long march
+#: (100 steps: 33 buoyant), turned the test aisle's hot row ends into a hot middle (4.6 K RMS
+#: from its CFD); re-solved every 8 steps the same march keeps the CFD's pattern (1.5 K).
+#: The default march's 8 buoyant steps are one chunk.
+BUOYANCY_CHUNK = 8
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
@@ -148,11 +159,12 @@ class ThermalModel:
         hall: int = 0,
         cell_m: float = DEFAULT_CELL_M,
         failed: Iterable[str] = (),
-        flow_iterations: int = 24,
+        flow_iterations: int = FLOW_ITERATIONS,
         buoyancy: bool = True,
         rack_airflow_m3s: np.ndarray | None = None,
         flow_cell_m: float | None = None,
         unit_flow_scale: np.ndarray | None = None,
+        rack_flow_scale: np.ndarray | None = None,
         warm_start: ThermalResult | WarmStart | None = None,
         params: PhysicsParams | None = None,
     ):
@@ -161,7 +173,9 @@ class ThermalModel:
         buoyancy and the fine one) start from its temperatures; the flow is marched as cold
         (see ``WarmStart``), so the answer is a cold solve's to solver tolerance. Ignored when
         the grids differ or the air moved changed (``WarmStart.fits``). ``params``: the
-        model's free parameters (by default the layout's ``physics:`` block, else defaults)."""
+        model's free parameters (by default the layout's ``physics:`` block, else defaults).
+        ``rack_flow_scale``: per rack (facility order), its server fans' speed as a share of
+        its airflow (``rack_airflow_m3s`` or rated; NaN or None: that airflow)."""
         t0 = time.perf_counter()
         self.params = PhysicsParams.of(facility.layout) if params is None else params
         self.facility = facility
@@ -171,6 +185,7 @@ class ThermalModel:
         self.buoyancy = buoyancy
         self.rack_airflow = rack_airflow_m3s
         self.unit_flow_scale = unit_flow_scale
+        self.rack_flow_scale = rack_flow_scale
         self.failed = tuple(failed)
         #: momentum is marched on a grid of this cell size (>= cell_m), then prolonged and
         #: projected on the fine grid: see airflow's docstring for why
@@ -198,8 +213,17 @@ class ThermalModel:
     # ---------------------------------------------------------------- flow
     def _grid(self, cell_m: float) -> Grid:
         return build_grid(
-            self.facility, self.hall, cell_m, self.failed, self.rack_airflow, self.unit_flow_scale
+            self.facility, self.hall, cell_m, self.failed, self.rack_flows(), self.unit_flow_scale
         )
+
+    def rack_flows(self) -> np.ndarray | None:
+        """The racks' airflow the field is solved with (facility order; None: rated)."""
+        scale = self.rack_flow_scale
+        if scale is None:
+            return self.rack_airflow
+        base = self.facility.rack_airflow_m3s if self.rack_airflow is None else self.rack_airflow
+        base = np.asarray(base, float)
+        return np.where(np.isfinite(scale), base * scale, base)
 
     def _solve_flow(self) -> None:
         fac = self.facility
@@ -250,47 +274,69 @@ class ThermalModel:
         (a coarse field is projected again on the fine grid, so it can be loose);
         ``final_projection=False``: the last march's mean is left unprojected (see
         ``FlowModel.solve``)."""
-        fac = self.facility
         buoyant = self.buoyancy and fm.grid.ports.q.size and self.flow_iterations > 0
         # the heat solve that drives buoyancy needs a divergence-free field
         flow = fm.solve(
             iterations=self.flow_iterations, tol=tol, final_projection=final_projection or buoyant
         )
-        done = flow.iterations
         if buoyant:
-            heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
-            if not heat.has_supply:
-                return flow
-            x0 = None
-            if self._warm is not None:  # the old temperatures: fewer iterations, same answer
-                old = _resample(self._warm.air_c, self._warm.cell_m, fm.grid).ravel()
-                t = old[heat.cells]
-                t = np.where(np.isfinite(t), t, np.nanmean(t))
-                x0 = HeatState(t, heat.sources(t, heat.rack_dt(fac.air_heat_w())))
-            state, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=1e-4)  # drives buoyancy
+            flow = self._buoyant_march(fm, flow, tol, final_projection)
+        return flow
+
+    def _buoyant_march(self, fm: FlowModel, flow: Flow, tol: float, final_projection: bool):
+        """The march under buoyancy, in chunks of ``BUOYANCY_CHUNK`` steps, each under the
+        Boussinesq force of a heat solve of the flow the last chunk left (the flow as it is
+        where the hall has no supply, hence no steady temperatures)."""
+        fac = self.facility
+        total = max(self.flow_iterations // 3, 1)
+        done, marched = 0, flow.iterations
+        heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
+        if not heat.has_supply:
+            return flow
+        x0 = None
+        if self._warm is not None:  # the old temperatures: fewer iterations, same answer
+            old = _resample(self._warm.air_c, self._warm.cell_m, fm.grid).ravel()
+            t = old[heat.cells]
+            t = np.where(np.isfinite(t), t, np.nanmean(t))
+            x0 = HeatState(t, heat.sources(t, heat.rack_dt(fac.air_heat_w())))
+        while done < total:
+            x0, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=1e-4)  # drives buoyancy
             air = np.full(fm.grid.n_cells, np.nan)
-            air[heat.cells] = state.t_cells
+            air[heat.cells] = x0.t_cells
             air = air.reshape(fm.grid.shape)
             t_ref = float(np.nanmean(air)) if np.isfinite(air).any() else 20.0
+            n = min(BUOYANCY_CHUNK, total - done)
+            done += n
             flow = fm.solve(
                 temp_c=air,
                 t_ref_c=t_ref,
-                iterations=max(self.flow_iterations // 3, 1),
+                iterations=n,
                 start=flow,
                 tol=tol,
-                final_projection=final_projection,
+                # the next chunk's heat solve needs a divergence-free field
+                final_projection=final_projection or done < total,
             )
-            flow.iterations += done
+            marched += flow.iterations
+            if done < total:
+                heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
+        flow.iterations = marched
         return flow
 
     @single_blas_thread()
-    def set_failed(self, failed: Iterable[str], unit_flow_scale: np.ndarray | None = None) -> None:
-        """Change the fan states (failed air units, fan speeds per unit): new port flows and
+    def set_failed(
+        self,
+        failed: Iterable[str],
+        unit_flow_scale: np.ndarray | None = None,
+        rack_flow_scale: np.ndarray | None = None,
+    ) -> None:
+        """Change the fan states (failed air units, fan speeds per unit and per rack as
+        ``__init__`` takes them; None: rated): new port flows and
         a new field; the pressure AMG hierarchies depend on geometry only and are kept. The
         air temperatures are kept too, so ``step`` shows the transient that follows (a CRAH
         trip warming the hall); ``solve`` gives the new steady state."""
         self.failed = tuple(failed)
         self.unit_flow_scale = unit_flow_scale
+        self.rack_flow_scale = rack_flow_scale
         grid = self._grid(self.cell_m)
         self.grid = grid
         self.flow_model.grid = grid

@@ -15,6 +15,9 @@ from twin.render.antialias import use_interactive_antialiasing
 from twin.render.lighting import use_headlight
 from twin.render.translucency import use_ordered_translucency
 
+#: Set on a plotter whose scenes clear to one colour.
+_PLAIN = "_twin_plain_background"
+
 
 def use_interactive_rendering(plotter) -> None:
     """Set ``plotter`` (a ``pv.Plotter`` or Qt interactor) to draw as the window draws.
@@ -24,10 +27,6 @@ def use_interactive_rendering(plotter) -> None:
     use_ordered_translucency(plotter)
     setattr(plotter, _PLAIN, True)
     paint_background(plotter)
-
-
-#: Set on a plotter whose scenes clear to one colour.
-_PLAIN = "_twin_plain_background"
 
 
 def paint_background(plotter) -> None:

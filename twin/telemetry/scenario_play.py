@@ -147,7 +147,9 @@ class ScenarioPlayer:
         a, b = fac.rack_feed_a, fac.rack_feed_b
         a_ok = (a >= 0) & alive[np.maximum(a, 0)]
         b_ok = (b >= 0) & alive[np.maximum(b, 0)]
-        single = a_ok ^ b_ok
+        # racks fed A and B left with one live path; a rack single-fed by design on the
+        # surviving side keeps its power and transfers nothing
+        single = (a >= 0) & (b >= 0) & (a_ok ^ b_ok)
         dark = ~(a_ok | b_ok) & ((a >= 0) | (b >= 0))
         tdp = fac.gpu_tdp_w.astype(np.float32)
         capped = single[fac.gpu_rack]
