@@ -105,7 +105,18 @@ def test_a_bad_resolution_is_named_with_its_file_and_dataset(edited):
     message = str(err.value)
     head = f"{path}: damaged attribute: /frames/rack/inlet_c resolution is "
     assert message.startswith(head) and message.endswith(", expected a positive number")
-    assert "0.0" in message[len(head) :]
+    assert message[len(head) :] == "0.0, expected a positive number"
+
+
+def test_a_damaged_count_is_shown_as_written_not_as_numpy_repr(edited):
+    def fractional(f):
+        f.attrs["block_frames"] = np.int64(-3)
+
+    path = edited(fractional)
+    with pytest.raises(RecordingError) as err:
+        open_recording(path)
+    assert "attribute block_frames is -3, expected a whole number from" in str(err.value)
+    assert "np." not in str(err.value)
 
 
 def test_missing_history_is_named(edited):
