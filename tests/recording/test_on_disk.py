@@ -107,3 +107,51 @@ def test_time_axis_is_written_last_and_whole(tmp_path, small_facility):
         np.testing.assert_array_equal(f["time_s"][()], T0 + np.arange(70))
         assert f["frames/gpu/power_w"].shape == (70, small_facility.n_gpus)
         assert f["history/gpu"].shape == (small_facility.n_gpus, 128)  # two blocks, one padded
+
+
+def test_layout_hash_ignores_the_order_of_a_mapping(small_facility):
+    """The hash is of the validated layout, not its formatting: the same exporter-metric
+    overrides written in another order hash the same; another override does not."""
+    from tests.conftest import TELEMETRY_LAYOUT
+    from twin.model.loader import facility_from_text
+
+    def with_metrics(text: str):
+        return facility_from_text(
+            TELEMETRY_LAYOUT + f"telemetry: {{metrics: {{{text}}}}}\n", "t.yaml"
+        )
+
+    a = with_metrics("temp_c: GPU_TEMP, power_w: GPU_POWER")
+    b = with_metrics("power_w: GPU_POWER, temp_c: GPU_TEMP")
+    c = with_metrics("power_w: GPU_POWER, temp_c: GPU_TEMP_2")
+    assert fmt.layout_hash(a) == fmt.layout_hash(b) != fmt.layout_hash(c)
+    assert fmt.layout_hash(a) != fmt.layout_hash(small_facility)
+
+
+def test_a_replaced_recording_is_made_durable_in_its_own_folder(tmp_path, monkeypatch):
+    """After the rename, the folder holding the target (not the working directory) is
+    fsynced, so the new name survives a power cut."""
+    import os
+
+    from twin.recording import safe_output
+
+    target_dir = tmp_path / "out"
+    target_dir.mkdir()
+    target = target_dir / "run.h5"
+    with h5py.File(target, "w"):
+        pass
+    if not os.path.isdir("/proc/self/fd"):
+        pytest.skip("needs /proc to name an open descriptor's path")
+    synced = []
+    real_fsync = os.fsync
+
+    def spy(fd):
+        synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real_fsync(fd)
+
+    monkeypatch.chdir(tmp_path)
+    out = safe_output.SafeOutput(target, force=True)
+    with h5py.File(out.path, "w") as f:
+        f.attrs["tag"] = "new"
+    monkeypatch.setattr(safe_output.os, "fsync", spy)
+    assert out.finish(3) == f"replaced {target}"
+    assert synced == [str(target_dir)]

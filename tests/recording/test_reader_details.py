@@ -105,7 +105,18 @@ def test_a_bad_resolution_is_named_with_its_file_and_dataset(edited):
     message = str(err.value)
     head = f"{path}: damaged attribute: /frames/rack/inlet_c resolution is "
     assert message.startswith(head) and message.endswith(", expected a positive number")
-    assert "0.0" in message[len(head) :]
+    assert message[len(head) :] == "0.0, expected a positive number"
+
+
+def test_a_damaged_count_is_shown_as_written_not_as_numpy_repr(edited):
+    def fractional(f):
+        f.attrs["block_frames"] = np.int64(-3)
+
+    path = edited(fractional)
+    with pytest.raises(RecordingError) as err:
+        open_recording(path)
+    assert "attribute block_frames is -3, expected a whole number from" in str(err.value)
+    assert "np." not in str(err.value)
 
 
 def test_missing_history_is_named(edited):
@@ -162,3 +173,82 @@ def test_events_read_back_with_their_kind_item_and_severity(good, frames):
         assert got == want
         assert [e.message for e in rec.frame(7).events] == ["alarm 7"]
         assert rec.frame(8).events == [] and rec.frame(0).events == []
+
+
+def test_event_text_that_is_not_utf8_reads_with_replacement_characters(edited):
+    def garble(f):
+        ev = f["events"][()]
+        ev["message"][0] = b"fan \xff\xfe failed"
+        ev["item"][0] = b"A0\xe2"  # a character cut in half
+        f["events"][...] = ev
+
+    with open_recording(edited(garble)) as rec:
+        first = rec.events[0]
+        assert first.message == "fan \ufffd\ufffd failed" and first.item == "A0\ufffd"
+        assert rec.warnings == []
+
+
+def test_a_metric_without_a_units_attribute_takes_the_metrics_unit(edited):
+    def strip(f):
+        del f["frames/gpu/temp_c"].attrs["units"]
+        del f["frames/rack/power_w"].attrs["units"]
+
+    with open_recording(edited(strip)) as rec:
+        assert rec.units("gpu", "temp_c") == "degC" and rec.units("rack", "power_w") == "W"
+
+
+def test_an_event_at_the_first_frame_belongs_to_it(tmp_path, small_facility):
+    """Frame 0 carries every event up to its time; frame i those after frame i - 1."""
+    from twin.model.frame import Event, EventKind
+
+    path = tmp_path / "ev.h5"
+    with Recorder(path, small_facility) as rec:
+        for i in range(3):
+            f = Frame.empty(T0 + i, small_facility.counts())
+            f.events.append(Event(T0 + i, EventKind.NOTE, "A01", f"at {i}"))
+            rec.append(f)
+    with open_recording(path) as rec:
+        assert [[e.message for e in rec.frame(i).events] for i in range(3)] == [
+            ["at 0"],
+            ["at 1"],
+            ["at 2"],
+        ]
+
+
+def test_an_item_out_of_range_says_how_many_there_are(good, small_facility):
+    n = small_facility.n_gpus
+    with open_recording(good) as rec, pytest.raises(IndexError) as err:
+        rec.history("gpu", n)
+    assert str(err.value) == f"gpu {n} out of range ({n} items)"
+
+
+def test_one_frame_blocks_are_a_valid_recording(tmp_path, small_facility, frames):
+    """block_frames = 1 (the smallest the header allows): every frame is its own history
+    block."""
+    path = tmp_path / "b1.h5"
+    with Recorder(path, small_facility, block_frames=1) as rec:
+        for f in frames[:5]:
+            rec.append(f)
+    with open_recording(path) as rec:
+        assert rec.block_frames == 1 and rec.n_frames == 5
+        _, h = rec.history("rack", 1, ["power_w"])
+        want = [f.rack["power_w"][1] for f in frames[:5]]
+        assert np.abs(h["power_w"] - want).max() <= 0.5 + 1e-3
+
+
+def test_history_blocks_written_in_item_slices_read_back(tmp_path, small_facility, frames,
+                                                          monkeypatch):  # fmt: skip
+    """A history block is written in slices of items (bounding the temporary array); slices
+    of 5 items over 64 GPUs (the last one short) give the same history as one slice."""
+    from twin.recording import recorder as recorder_module
+
+    monkeypatch.setattr(recorder_module, "_WRITE_SLICE", 5)
+    path = tmp_path / "sliced.h5"
+    with Recorder(path, small_facility) as rec:
+        for f in frames:
+            rec.append(f)
+    with open_recording(path) as rec:
+        for g in (0, 4, 5, 33, small_facility.n_gpus - 1):
+            _, h = rec.history("gpu", g, ["power_w"])
+            want = [f.gpu["power_w"][g] for f in frames]
+            assert np.abs(h["power_w"] - want).max() <= 0.5 + 1e-3, g

@@ -234,3 +234,30 @@ def test_a_file_held_by_a_writer_is_read_with_capped_metadata_retries(tmp_path, 
         proc.wait(10)
         proc.stdout.close()
         proc.stderr.close()
+
+
+def test_a_file_left_open_by_a_killed_non_swmr_writer_says_so(tmp_path):
+    """HDF5 marks a file open for write; a writer killed outside SWMR mode leaves it marked,
+    and the reader's SWMR attempt must then name the file and the reason."""
+    script = tmp_path / "plain_writer.py"
+    script.write_text(
+        "import sys, time, h5py\n"
+        "f = h5py.File(sys.argv[1], 'w', libver='latest')\n"
+        "f['x'] = [1, 2, 3]\n"
+        "f.flush()\n"
+        "print('ready', flush=True)\n"
+        "time.sleep(120)\n"
+    )
+    out = tmp_path / "plain.h5"
+    proc = subprocess.Popen([sys.executable, str(script), str(out)], stdout=subprocess.PIPE,
+                            text=True)  # fmt: skip
+    try:
+        assert proc.stdout.readline().strip() == "ready"
+    finally:
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+        proc.stdout.close()
+    with pytest.raises(RecordingError) as err:
+        open_recording(out)
+    assert str(err.value).startswith(f"{out}: cannot open the recording while it is written: ")
+    assert "not already open for SWMR writing" in str(err.value)

@@ -45,7 +45,9 @@ def test_a_unit_reported_off_stops_its_fans_and_the_hall_warms(small_facility):
 
 
 def _flow_frame(fac, t: float, flow_m3s) -> Frame:
+    """Racks at nominal power (their server fans at rated), air units at ``flow_m3s``."""
     f = _frame(fac, t, [1.0, 1.0])
+    f.rack["power_w"] = fac.rack_power_w.astype(np.float32)
     f.air_unit["flow_m3s"] = np.asarray(flow_m3s, np.float32)
     return f
 
@@ -84,3 +86,34 @@ def test_measured_fan_flows_move_the_model_fans_beyond_the_threshold_only(small_
     np.testing.assert_allclose(got, want, atol=0.05)
     # less air from CRAH-1: the racks it feeds take in warmer air, by more than a kelvin
     assert (got - steady.rack["inlet_c"][racks]).max() > 1.0
+
+
+def _power_frame(fac, t: float, rack_power_w) -> Frame:
+    f = _frame(fac, t, [1.0, 1.0])
+    f.rack["power_w"] = np.asarray(rack_power_w, np.float32)
+    return f
+
+
+@pytest.mark.slow
+def test_the_racks_fans_follow_their_power_beyond_the_threshold_only(small_facility):
+    """The racks' server fans follow their measured powers (rated x (0.4 + 0.6 x load)): a
+    +-6 % power wobble (3.6 % of rated flow) steps the heat only; the hall dropping to 40 %
+    load re-solves its field once, with the racks at 64 % of their rated airflow."""
+    from twin.telemetry.physics_air import PhysicsFill
+
+    fac = small_facility
+    nominal = fac.rack_power_w.astype(float)
+    fill = PhysicsFill(fac)
+    ((hall, model),) = fill.air.models.items()
+    fill.update(_power_frame(fac, 0.0, nominal))
+    assert model.flow_solves == 1 and model.rack_flow_scale is None  # nominal: rated
+    for k in range(1, 4):
+        fill.update(_power_frame(fac, 20.0 * k, nominal * (1 + 0.06 * (-1) ** k)))
+    assert model.flow_solves == 1
+    low = [_power_frame(fac, 100.0 + 30.0 * k, nominal * 0.4) for k in range(5)]
+    for f in low:
+        fill.update(f)
+    assert model.flow_solves == 2
+    racks = fac.rack_hall == hall
+    airflow = fac.rack_airflow_m3s[racks] * 0.64
+    np.testing.assert_allclose(model.rack_flows()[racks], airflow, rtol=1e-6)

@@ -149,6 +149,23 @@ def test_cell_choice_and_hall_of(facility_small):
     assert hall_of(f, "power", 0) is None
 
 
+def test_a_frame_gives_the_racks_fan_speeds_from_power_or_measured_flow(facility_small):
+    """``frame_inputs``: each rack's server-fan speed, rated x (0.4 + 0.6 x load) from its
+    power, its measured ``flow_m3s`` over rated where the frame has one."""
+    from twin.model.frame import Frame
+    from twin.ui.thermal_view import frame_inputs
+
+    f = facility_small
+    power = (f.rack_power_w * 0.5).astype(np.float32)
+    flow = np.full(f.n_racks, np.nan, np.float32)
+    flow[0] = 0.9 * f.rack_airflow_m3s[0]
+    frame = Frame(time_s=0.0, rack={"power_w": power, "flow_m3s": flow})
+    _, _, fans, racks = frame_inputs(f, 0, frame)
+    assert fans is None  # no air-unit flows measured
+    assert racks[0] == pytest.approx(0.9, rel=1e-6)
+    np.testing.assert_allclose(racks[1:], 0.7, rtol=1e-6)
+
+
 @pytest.fixture
 def facility_small(small_layout):
     from twin.model.loader import load_layout

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 import numpy as np
 
 from twin.physics.cells import choose_cell_m
-from twin.physics.fan_follow import followed_flow_scale
+from twin.physics.fan_follow import followed_fans, followed_flow_scale
 from twin.physics.solver_service import CancelToken, Job, SolverService
 
 if TYPE_CHECKING:
@@ -59,6 +59,7 @@ class ThermalRequest:
     ``warm``: an edit of the layout solved last, so the heat solve starts from that answer;
     ``time_s`` with ``rack_power_w``: a frame, stepped from the previous frame when close;
     ``unit_flow_scale``: the fan speeds a frame measured (``fan_follow.measured_flow_scale``),
+    and ``rack_flow_scale``: the racks' server-fan speeds (``fan_follow.rack_flow_scale``),
     which re-solve the airflow only when they moved beyond ``FLOW_RESOLVE_FRACTION``."""
 
     facility: Facility | Snapshot
@@ -69,6 +70,7 @@ class ThermalRequest:
     rack_power_w: np.ndarray | None = None
     time_s: float | None = None
     unit_flow_scale: np.ndarray | None = None
+    rack_flow_scale: np.ndarray | None = None
 
     @property
     def source(self) -> Facility:
@@ -140,23 +142,30 @@ class HallSolver:
         from twin.physics.model import ThermalModel
 
         key = (id(fac), req.hall, req.cell_m)
-        units = np.flatnonzero(fac.air_unit_hall == req.hall)
         if self.model is not None and self.key == key and self.model.facility is fac:
-            scale, fans_moved = followed_flow_scale(
-                self.model.unit_flow_scale, req.unit_flow_scale, units
+            units, racks, fans_moved = followed_fans(
+                self.model, req.unit_flow_scale, req.rack_flow_scale
             )
             if tuple(self.model.failed) != tuple(req.failed):
-                self.model.set_failed(req.failed, scale)
+                self.model.set_failed(req.failed, units, racks)
                 self.frame_time_s = None  # new flow: the next frame is a steady state
             elif fans_moved:
                 # the air keeps its temperatures and the next frame steps through the new field
-                self.model.set_failed(req.failed, scale)
+                self.model.set_failed(req.failed, units, racks)
             return False
         warm = self.warm if req.warm else None
-        scale, _ = followed_flow_scale(None, req.unit_flow_scale, units)
+        in_hall = (fac.air_unit_hall == req.hall, fac.rack_hall == req.hall)
+        units, _ = followed_flow_scale(None, req.unit_flow_scale, np.flatnonzero(in_hall[0]))
+        racks, _ = followed_flow_scale(None, req.rack_flow_scale, np.flatnonzero(in_hall[1]))
         self.model = self.warm = None  # free the old grid first: big halls hold 100s of MB
         self.model = ThermalModel(
-            fac, req.hall, req.cell_m, req.failed, warm_start=warm, unit_flow_scale=scale
+            fac,
+            req.hall,
+            req.cell_m,
+            req.failed,
+            warm_start=warm,
+            unit_flow_scale=units,
+            rack_flow_scale=racks,
         )
         self.key = key
         self.frame_time_s = None

@@ -164,6 +164,7 @@ class ThermalModel:
         rack_airflow_m3s: np.ndarray | None = None,
         flow_cell_m: float | None = None,
         unit_flow_scale: np.ndarray | None = None,
+        rack_flow_scale: np.ndarray | None = None,
         warm_start: ThermalResult | WarmStart | None = None,
         params: PhysicsParams | None = None,
     ):
@@ -172,7 +173,9 @@ class ThermalModel:
         buoyancy and the fine one) start from its temperatures; the flow is marched as cold
         (see ``WarmStart``), so the answer is a cold solve's to solver tolerance. Ignored when
         the grids differ or the air moved changed (``WarmStart.fits``). ``params``: the
-        model's free parameters (by default the layout's ``physics:`` block, else defaults)."""
+        model's free parameters (by default the layout's ``physics:`` block, else defaults).
+        ``rack_flow_scale``: per rack (facility order), its server fans' speed as a share of
+        its airflow (``rack_airflow_m3s`` or rated; NaN or None: that airflow)."""
         t0 = time.perf_counter()
         self.params = PhysicsParams.of(facility.layout) if params is None else params
         self.facility = facility
@@ -182,6 +185,7 @@ class ThermalModel:
         self.buoyancy = buoyancy
         self.rack_airflow = rack_airflow_m3s
         self.unit_flow_scale = unit_flow_scale
+        self.rack_flow_scale = rack_flow_scale
         self.failed = tuple(failed)
         #: momentum is marched on a grid of this cell size (>= cell_m), then prolonged and
         #: projected on the fine grid: see airflow's docstring for why
@@ -209,8 +213,17 @@ class ThermalModel:
     # ---------------------------------------------------------------- flow
     def _grid(self, cell_m: float) -> Grid:
         return build_grid(
-            self.facility, self.hall, cell_m, self.failed, self.rack_airflow, self.unit_flow_scale
+            self.facility, self.hall, cell_m, self.failed, self.rack_flows(), self.unit_flow_scale
         )
+
+    def rack_flows(self) -> np.ndarray | None:
+        """The racks' airflow the field is solved with (facility order; None: rated)."""
+        scale = self.rack_flow_scale
+        if scale is None:
+            return self.rack_airflow
+        base = self.facility.rack_airflow_m3s if self.rack_airflow is None else self.rack_airflow
+        base = np.asarray(base, float)
+        return np.where(np.isfinite(scale), base * scale, base)
 
     def _solve_flow(self) -> None:
         fac = self.facility
@@ -310,13 +323,20 @@ class ThermalModel:
         return flow
 
     @single_blas_thread()
-    def set_failed(self, failed: Iterable[str], unit_flow_scale: np.ndarray | None = None) -> None:
-        """Change the fan states (failed air units, fan speeds per unit): new port flows and
+    def set_failed(
+        self,
+        failed: Iterable[str],
+        unit_flow_scale: np.ndarray | None = None,
+        rack_flow_scale: np.ndarray | None = None,
+    ) -> None:
+        """Change the fan states (failed air units, fan speeds per unit and per rack as
+        ``__init__`` takes them; None: rated): new port flows and
         a new field; the pressure AMG hierarchies depend on geometry only and are kept. The
         air temperatures are kept too, so ``step`` shows the transient that follows (a CRAH
         trip warming the hall); ``solve`` gives the new steady state."""
         self.failed = tuple(failed)
         self.unit_flow_scale = unit_flow_scale
+        self.rack_flow_scale = rack_flow_scale
         grid = self._grid(self.cell_m)
         self.grid = grid
         self.flow_model.grid = grid

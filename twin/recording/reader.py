@@ -461,6 +461,18 @@ def _event(row) -> Event | None:
     )
 
 
+def _shown(value) -> str:
+    """A stored value as a user would write it: 0.0, not numpy's np.float64(0.0)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    elif isinstance(value, np.ndarray):
+        value = value.tolist()
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
+
+
 def _whole(value, lo: int, hi: int, path: Path, name: str) -> int:
     """An integer attribute within [lo, hi], or a clear error naming it."""
     try:
@@ -470,7 +482,7 @@ def _whole(value, lo: int, hi: int, path: Path, name: str) -> int:
         ok = False
     if not ok:
         raise RecordingError(
-            f"{path}: damaged header: attribute {name} is {value!r}, expected a whole number "
+            f"{path}: damaged header: attribute {name} is {_shown(value)}, expected a whole number "
             f"from {lo} to {hi}"
         )
     return int(number)
@@ -503,7 +515,7 @@ def _resolution(value, path: Path, key: str) -> float:
         res = float("nan")
     if not (np.isfinite(res) and res > 0):
         raise RecordingError(
-            f"{path}: damaged attribute: /frames/{key} resolution is {value!r}, "
+            f"{path}: damaged attribute: /frames/{key} resolution is {_shown(value)}, "
             "expected a positive number"
         )
     return res

@@ -48,12 +48,18 @@ class PhysicsAir:
     def halls(self) -> list[int]:
         return list(self.models)
 
-    def set_failed(self, failed: Iterable[str], flow_scale: np.ndarray | None = None) -> None:
-        """Air units that are off (fans stopped), and the fan speeds measured
-        (``fan_follow.measured_flow_scale``, None when not measured): a hall's flow field is
-        re-solved when its failed units change or one of its fans moved by more than
-        ``FLOW_RESOLVE_FRACTION`` of its rated flow, and kept otherwise."""
-        from twin.physics.fan_follow import followed_flow_scale
+    def set_failed(
+        self,
+        failed: Iterable[str],
+        flow_scale: np.ndarray | None = None,
+        rack_scale: np.ndarray | None = None,
+    ) -> None:
+        """Air units that are off (fans stopped), the air units' fan speeds measured
+        (``fan_follow.measured_flow_scale``) and the racks' server-fan speeds
+        (``fan_follow.rack_flow_scale``), each None when not known: a hall's flow field is
+        re-solved when its failed units change or one of its air units or racks moved by
+        more than ``FLOW_RESOLVE_FRACTION`` of its rated flow, and kept otherwise."""
+        from twin.physics.fan_follow import followed_fans
 
         failed = set(failed)
         fac = self.facility
@@ -63,10 +69,9 @@ class PhysicsAir:
                 for u in failed
                 if u in fac.air_unit_index and fac.air_unit_hall[fac.air_unit_index[u]] == h
             ]
-            units = np.flatnonzero(fac.air_unit_hall == h)
-            scale, moved = followed_flow_scale(model.unit_flow_scale, flow_scale, units)
+            units, racks, moved = followed_fans(model, flow_scale, rack_scale)
             if moved or tuple(sorted(ids)) != tuple(sorted(model.failed)):
-                model.set_failed(ids, scale)
+                model.set_failed(ids, units, racks)
 
     def step(self, dt_s: float, rack_power_w: np.ndarray) -> dict[str, np.ndarray]:
         fac = self.facility
@@ -97,7 +102,8 @@ class PhysicsFill:
     off stop their fans in the model: that hall's airflow is re-solved then (and only then),
     its air temperatures kept, so the following frames show the hall warming. Measured fan
     flows (``flow_m3s``) set the units' fan speeds in the model the same way, when they move
-    by more than ``fan_follow.FLOW_RESOLVE_FRACTION`` of rated."""
+    by more than ``fan_follow.FLOW_RESOLVE_FRACTION`` of rated, and so do the racks' server
+    fans, following the racks' powers (or their measured ``flow_m3s``)."""
 
     def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         self.facility = facility
@@ -145,17 +151,21 @@ class PhysicsFill:
         return measured_flow_scale(self.facility, frame.air_unit.get("flow_m3s"))
 
     def update(self, frame) -> None:
+        from twin.physics.fan_follow import rack_flow_scale
+
         dt = 1.0 if self._last_t is None else frame.time_s - self._last_t
         self._last_t = frame.time_s
         dt = float(min(max(dt, 0.1), 60.0))  # a seek or a stall: one bounded step
         failed = self.failed_units(frame)
-        fans = self.measured_fans(frame)
-        if failed is not None or fans is not None:
-            # a hall's airflow is re-solved only when its fans changed beyond the threshold
-            known_off = [u for m in self.air.models.values() for u in m.failed]
-            self.air.set_failed(known_off if failed is None else failed, fans)
+        power = self.rack_power_w(frame)
+        racks = rack_flow_scale(self.facility, power, frame.rack.get("flow_m3s"))
+        # a hall's airflow is re-solved only when its fans changed beyond the threshold
+        known_off = [u for m in self.air.models.values() for u in m.failed]
+        self.air.set_failed(
+            known_off if failed is None else failed, self.measured_fans(frame), racks
+        )
         fac = self.facility
-        air = self.air.step(dt, self.rack_power_w(frame))
+        air = self.air.step(dt, power)
         for kind, names, n in (
             ("rack", ("inlet_c", "exhaust_c"), fac.n_racks),
             ("air_unit", ("supply_c", "return_c", "load_w"), len(fac.air_unit_ids)),

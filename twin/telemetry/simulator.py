@@ -24,6 +24,7 @@ from twin.model.frame import (
     EventKind,
     Frame,
 )
+from twin.model.server_fans import rack_load_fraction
 from twin.telemetry.scenario_play import ScenarioPlayer
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.thermal import HeatBalance
@@ -97,7 +98,7 @@ class Simulator:
         events.extend(job_events)
         power, capped, f = self._gpu_power(demand_w, dt)
         rack_power = self._rack_power(power, util)
-        load_frac = rack_power / np.maximum(fac.rack_power_w, 1.0)
+        load_frac = rack_load_fraction(fac.rack_power_w, rack_power)
         th = self.heat.step(dt, rack_power, load_frac)
         if self.physics_wanted:
             events.extend(self._physics_air(t, dt, rack_power, th))

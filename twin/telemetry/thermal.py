@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.server_fans import fan_flow_fraction
 
 #: Water at 25-35 degC (technology cooling loop).
 WATER_RHO_KG_M3 = 997.0
@@ -136,7 +137,7 @@ class HeatBalance:
             dt_s, self._first = 1e6, False
         n_h = self.n_halls
         air_heat = rack_power_w * (1.0 - fac.rack_liquid_fraction)
-        rack_flow = fac.rack_airflow_m3s * (0.4 + 0.6 * np.clip(rack_load_frac, 0, 1.5))
+        rack_flow = fac.rack_airflow_m3s * fan_flow_fraction(rack_load_frac)  # fans follow load
         q_h = np.bincount(fac.rack_hall, air_heat, minlength=n_h)
         demand_h = np.bincount(fac.rack_hall, rack_flow, minlength=n_h)
         flow, flow_h, load, supply, hall_supply = self._air_units(dt_s, q_h, demand_h)

@@ -14,7 +14,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 
-from twin.physics.fan_follow import measured_flow_scale
+from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 from twin.ui.actions import Action, Submenu
@@ -60,10 +60,11 @@ def hall_of(facility: Facility, kind: str, index: int) -> int | None:
 
 def frame_inputs(
     facility: Facility, hall: int, frame
-) -> tuple[np.ndarray, set[str], np.ndarray | None] | None:
+) -> tuple[np.ndarray, set[str], np.ndarray | None, np.ndarray] | None:
     """A frame's rack powers (nominal where missing), the air units of ``hall`` it reports
-    off, and the fan speeds it measured (``measured_flow_scale``: None without flows); None
-    when the frame has no rack powers for this layout."""
+    off, the fan speeds it measured (``measured_flow_scale``: None without flows), and the
+    racks' server-fan speeds (``rack_flow_scale``: their measured flows, else their powers');
+    None when the frame has no rack powers for this layout."""
     f = facility
     p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
     if p is None or len(p) != f.n_racks:
@@ -76,7 +77,8 @@ def frame_inputs(
         st = np.asarray(state, float)
         down = np.isfinite(st) & (st < 0.5) & (f.air_unit_hall == hall)
         off = {f.air_unit_ids[a] for a in np.flatnonzero(down)}
-    return p, off, measured_flow_scale(f, frame.air_unit.get("flow_m3s"))
+    fans = measured_flow_scale(f, frame.air_unit.get("flow_m3s"))
+    return p, off, fans, rack_flow_scale(f, p, frame.rack.get("flow_m3s"))
 
 
 class ThermalView(QObject):
@@ -301,7 +303,7 @@ class ThermalView(QObject):
         inputs = frame_inputs(f, self.hall, frame)
         if inputs is None:
             return
-        power, off, fans = inputs
+        power, off, fans, racks = inputs
         self.relay.request(
             f,
             self.hall,
@@ -310,6 +312,7 @@ class ThermalView(QObject):
             time_s=float(frame.time_s),
             more_failed=off,
             unit_flow_scale=fans,
+            rack_flow_scale=racks,
         )
         if not self.relay.busy(STEADY):
             self.progress.start(f"Thermal: {f.hall_ids[self.hall]} following telemetry…")
