@@ -83,6 +83,16 @@ def test_record_errors_are_clear(layout, tmp_path, capsys, args, message):
     assert message in capsys.readouterr().err
 
 
+def test_live_record_from_a_dead_server_says_why_and_not_that_it_retries(layout, tmp_path, capsys):
+    out = tmp_path / "x.h5"
+    rc = main(["record", "--prometheus", "http://127.0.0.1:1", "--duration", "1", "-o", str(out),
+               str(layout)])  # fmt: skip
+    err = capsys.readouterr().err
+    assert rc == 2 and not out.exists()
+    assert "no DCGM data recorded: cannot reach http://127.0.0.1:1: connection refused" in err
+    assert "retrying" not in err  # the command has given up: it must not promise a retry
+
+
 ROOT = Path(__file__).resolve().parents[2]
 TWIN = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 

@@ -220,8 +220,9 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
         frames = session.recorded
         session.recorder = None  # the caller closes the recorder it made
         source.stop()
-    if frames == 0 and st.message:  # say why: 401, no answer, a broken answer...
-        raise LiveError(f"no DCGM data recorded: {st.message}")
+    why = st.last_error or st.message  # the failure itself, not "...; retrying in 15 s"
+    if frames == 0 and why:  # say why: 401, no answer, a broken answer...
+        raise LiveError(f"no DCGM data recorded: {why}")
     if frames and not st.gpus_with_data:  # frames came, but none for this layout's GPUs
         seen = ", ".join(st.unmatched_examples) or "none"
         raise LiveError(

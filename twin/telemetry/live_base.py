@@ -68,8 +68,9 @@ class LiveSource(ThreadedSource):
     def _reconnected(self, gap_from: float | None, result: PollResult) -> None:
         """Called on the first good poll after a failure (or at start); default: nothing."""
 
-    def _set_state(self, state: SourceState, message: str = "") -> None:
-        super()._set_state(state, redact_url(message))  # no password typed into a URL shows
+    def _set_state(self, state: SourceState, message: str = "", error: str = "") -> None:
+        # no password typed into a URL shows
+        super()._set_state(state, redact_url(message), redact_url(error))
 
     def _count_error(self, message: str) -> None:
         super()._count_error(redact_url(message))
@@ -98,7 +99,9 @@ class LiveSource(ThreadedSource):
                 with self._info_lock:
                     self._retry_at = time.monotonic() + delay
                 self._count_error(str(exc))
-                self._set_state(SourceState.DISCONNECTED, f"{exc}; retrying in {delay:.1f} s")
+                self._set_state(
+                    SourceState.DISCONNECTED, f"{exc}; retrying in {delay:.1f} s", error=str(exc)
+                )
                 reconnecting = True
                 if self._sleep(delay):
                     break

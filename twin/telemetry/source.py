@@ -211,12 +211,14 @@ class ThreadedSource:
         """Wait up to ``seconds``; True if the source was asked to stop meanwhile."""
         return self._stopping.wait(max(0.0, seconds))
 
-    def _set_state(self, state: SourceState, message: str = "") -> None:
+    def _set_state(self, state: SourceState, message: str = "", error: str = "") -> None:
+        """``error``: the failure itself, kept as ``last_error`` when ``message`` says more
+        (such as when the next try comes)."""
         with self._state_lock:
             self._state = state
             self._message = message
-            if state in (SourceState.ERROR, SourceState.DISCONNECTED) and message:
-                self._last_error = message
+            if state in (SourceState.ERROR, SourceState.DISCONNECTED) and (error or message):
+                self._last_error = error or message
 
     def _count_error(self, message: str) -> None:
         with self._state_lock:
