@@ -42,11 +42,16 @@ def measured_flow_scale(facility: Facility, flow_m3s) -> np.ndarray | None:
     rated = np.asarray(facility.air_unit_airflow_m3s, float)
     if flow_m3s is None or len(flow_m3s) != len(rated):
         return None
+    return _share_of_rated(flow_m3s, rated)
+
+
+def _share_of_rated(flow_m3s, rated_m3s: np.ndarray) -> np.ndarray:
+    """Measured flow over rated flow, clipped to 0..``MAX_FLOW_SCALE``; NaN where there is no
+    reading or no rated flow."""
     flow = np.asarray(flow_m3s, float)
-    ok = np.isfinite(flow) & (rated > 0)
-    scale = np.full(len(rated), np.nan)
-    scale[ok] = np.clip(flow[ok] / rated[ok], 0.0, MAX_FLOW_SCALE)
-    return scale
+    ok = np.isfinite(flow) & (rated_m3s > 0)
+    share = np.clip(flow / np.where(rated_m3s > 0, rated_m3s, 1.0), 0.0, MAX_FLOW_SCALE)
+    return np.where(ok, share, np.nan)
 
 
 def followed_flow_scale(
@@ -82,10 +87,8 @@ def rack_flow_scale(
     power = np.asarray(rack_power_w, float)
     scale = fan_flow_fraction(rack_load_fraction(facility.rack_power_w, power))
     if measured_flow_m3s is not None and len(measured_flow_m3s) == len(rated):
-        flow = np.asarray(measured_flow_m3s, float)
-        have = np.isfinite(flow) & (rated > 0)
-        ratio = np.clip(flow / np.where(rated > 0, rated, 1.0), 0.0, MAX_FLOW_SCALE)
-        scale = np.where(have, ratio, scale)
+        measured = _share_of_rated(measured_flow_m3s, rated)
+        scale = np.where(np.isfinite(measured), measured, scale)
     return np.where(rated > 0, scale, np.nan)
 
 
