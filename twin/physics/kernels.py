@@ -3,10 +3,10 @@ order, and MacCormack's second-order correction of it), the inflow ports' wash a
 diffusion of one MAC face component.
 
 Why compiled: in numpy each of these is ~50 whole-array passes (departure points, clamping,
-eight gathers, seven lerps), and the march runs them 3 x 32 times per solve; one fused loop
+eight gathers, seven lerps), and the march runs them 3 x 64 times per solve; one fused loop
 per face does the same arithmetic in the same order (results identical to the last bit, see
 tests/physics/test_kernels.py) about 3x faster, which is what brings the 200k-cell steady
-solve under its 2 s budget. The loops release the GIL, so a solve on a background thread
+solve under its 3 s budget. The loops release the GIL, so a solve on a background thread
 leaves the interface thread free to run.
 
 They compile on first use (~2 s) and are kept in numba's on-disk cache; a process then pays

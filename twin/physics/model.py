@@ -56,12 +56,12 @@ class WarmStart:
     of the last steady solve (and its fields, for callers). Used only where the grids match
     (same hall size, cell and momentum cell); cells an edit opened take the mean.
 
-    The flow is marched afresh, exactly as a cold solve: the march stops short of a fully
-    developed field (the row-end recirculation still grows after 32 iterations), so a march
-    continued from the old field lands elsewhere. Continuing 8 iterations moved the demo
-    hall's moved-rack inlet change from +2.5 K (cold) to +1.2 K, and resetting the flow round
-    the edit or resuming the old march part-way left it anywhere from -1.4 to +4.6 K. Only
-    the heat solves start from the old temperatures (same answer to their tolerance)."""
+    The flow is marched afresh, exactly as a cold solve: the march's field still flaps (its
+    answer is the mean of the march's second half), so a march continued from the old field
+    lands elsewhere (with the first-order march, continuing 8 iterations moved the demo hall's
+    moved-rack inlet change from +2.5 K to +1.2 K, and resuming the old march part-way left
+    it anywhere from -1.4 to +4.6 K). Only the heat solves start from the old temperatures
+    (same answer to their tolerance)."""
 
     hall: int
     cell_m: float
