@@ -48,6 +48,47 @@ def _cell_frac(c, n):
     return i, c - i
 
 
+@nb.njit(**_OPTS, inline="always")
+def _offset(comp_own, a, il, ih, jl, jh, kl, kh, s, cx, cy, cz):
+    """The departure offsets (cells) of one face: its own velocity along its normal, the
+    two neighbouring cells' mean across it."""
+    own = s * comp_own
+    ox = own if a == 0 else (cx[il, jl, kl] + cx[ih, jh, kh]) * 0.5
+    oy = own if a == 1 else (cy[il, jl, kl] + cy[ih, jh, kh]) * 0.5
+    oz = own if a == 2 else (cz[il, jl, kl] + cz[ih, jh, kh]) * 0.5
+    return ox, oy, oz
+
+
+@nb.njit(**_OPTS, inline="always")
+def _sample(src, x, y, z):
+    """``src`` at fractional index (x, y, z), trilinear and clamped to the array, with the
+    smallest and largest of the eight values it was interpolated from."""
+    nx, ny, nz = src.shape
+    i0, fx = _cell_frac(x, nx)
+    j0, fy = _cell_frac(y, ny)
+    k0, fz = _cell_frac(z, nz)
+    i1 = i0 + 1 if nx > 1 else i0
+    j1 = j0 + 1 if ny > 1 else j0
+    k1 = k0 + 1 if nz > 1 else k0
+    a000 = src[i0, j0, k0]
+    a001 = src[i0, j0, k1]
+    a010 = src[i0, j1, k0]
+    a011 = src[i0, j1, k1]
+    a100 = src[i1, j0, k0]
+    a101 = src[i1, j0, k1]
+    a110 = src[i1, j1, k0]
+    a111 = src[i1, j1, k1]
+    z00 = a000 + fz * (a001 - a000)
+    z01 = a010 + fz * (a011 - a010)
+    c0 = z00 + fy * (z01 - z00)
+    z10 = a100 + fz * (a101 - a100)
+    z11 = a110 + fz * (a111 - a110)
+    c1 = z10 + fy * (z11 - z10)
+    lo = min(min(min(a000, a001), min(a010, a011)), min(min(a100, a101), min(a110, a111)))
+    hi = max(max(max(a000, a001), max(a010, a011)), max(max(a100, a101), max(a110, a111)))
+    return c0 + fx * (c1 - c0), lo, hi
+
+
 @nb.njit(**_OPTS)
 def advect_component(comp, a, s, cx, cy, cz, out):
     """Semi-Lagrangian advection of ``comp``, the faces normal to axis ``a``: each face is
@@ -62,37 +103,8 @@ def advect_component(comp, a, s, cx, cy, cz, out):
             jl, jh = _face_cells(j, my, a == 1)
             for k in range(nz):
                 kl, kh = _face_cells(k, mz, a == 2)
-                own = s * comp[i, j, k]
-                ox = own if a == 0 else (cx[il, jl, kl] + cx[ih, jh, kh]) * 0.5
-                oy = own if a == 1 else (cy[il, jl, kl] + cy[ih, jh, kh]) * 0.5
-                oz = own if a == 2 else (cz[il, jl, kl] + cz[ih, jh, kh]) * 0.5
-                i0, fx = _cell_frac(i - ox, nx)
-                j0, fy = _cell_frac(j - oy, ny)
-                k0, fz = _cell_frac(k - oz, nz)
-                i1 = i0 + 1 if nx > 1 else i0
-                j1 = j0 + 1 if ny > 1 else j0
-                k1 = k0 + 1 if nz > 1 else k0
-                lo = comp[i0, j0, k0]
-                z00 = lo + fz * (comp[i0, j0, k1] - lo)
-                lo = comp[i0, j1, k0]
-                z01 = lo + fz * (comp[i0, j1, k1] - lo)
-                c0 = z00 + fy * (z01 - z00)
-                lo = comp[i1, j0, k0]
-                z10 = lo + fz * (comp[i1, j0, k1] - lo)
-                lo = comp[i1, j1, k0]
-                z11 = lo + fz * (comp[i1, j1, k1] - lo)
-                c1 = z10 + fy * (z11 - z10)
-                out[i, j, k] = c0 + fx * (c1 - c0)
-
-
-@nb.njit(**_OPTS, inline="always")
-def _offset(comp_own, a, il, ih, jl, jh, kl, kh, s, cx, cy, cz):
-    """The departure offsets (cells) of one face, as in ``advect_component``."""
-    own = s * comp_own
-    ox = own if a == 0 else (cx[il, jl, kl] + cx[ih, jh, kh]) * 0.5
-    oy = own if a == 1 else (cy[il, jl, kl] + cy[ih, jh, kh]) * 0.5
-    oz = own if a == 2 else (cz[il, jl, kl] + cz[ih, jh, kh]) * 0.5
-    return ox, oy, oz
+                ox, oy, oz = _offset(comp[i, j, k], a, il, ih, jl, jh, kl, kh, s, cx, cy, cz)
+                out[i, j, k] = _sample(comp, i - ox, j - oy, k - oz)[0]
 
 
 @nb.njit(**_OPTS)
@@ -118,37 +130,11 @@ def advect_maccormack(comp, a, s, cx, cy, cz, out, fwd, lo, hi):
                 for k in range(nz):
                     kl, kh = _face_cells(k, mz, a == 2)
                     ox, oy, oz = _offset(comp[i, j, k], a, il, ih, jl, jh, kl, kh, s, cx, cy, cz)
-                    i0, fx = _cell_frac(i - sign * ox, nx)
-                    j0, fy = _cell_frac(j - sign * oy, ny)
-                    k0, fz = _cell_frac(k - sign * oz, nz)
-                    i1 = i0 + 1 if nx > 1 else i0
-                    j1 = j0 + 1 if ny > 1 else j0
-                    k1 = k0 + 1 if nz > 1 else k0
-                    a000 = src[i0, j0, k0]
-                    a001 = src[i0, j0, k1]
-                    a010 = src[i0, j1, k0]
-                    a011 = src[i0, j1, k1]
-                    a100 = src[i1, j0, k0]
-                    a101 = src[i1, j0, k1]
-                    a110 = src[i1, j1, k0]
-                    a111 = src[i1, j1, k1]
-                    z00 = a000 + fz * (a001 - a000)
-                    z01 = a010 + fz * (a011 - a010)
-                    c0 = z00 + fy * (z01 - z00)
-                    z10 = a100 + fz * (a101 - a100)
-                    z11 = a110 + fz * (a111 - a110)
-                    c1 = z10 + fy * (z11 - z10)
-                    v = c0 + fx * (c1 - c0)
+                    v, v_lo, v_hi = _sample(src, i - sign * ox, j - sign * oy, k - sign * oz)
                     if sweep == 0:
                         fwd[i, j, k] = v
-                        lo[i, j, k] = min(
-                            min(min(a000, a001), min(a010, a011)),
-                            min(min(a100, a101), min(a110, a111)),
-                        )
-                        hi[i, j, k] = max(
-                            max(max(a000, a001), max(a010, a011)),
-                            max(max(a100, a101), max(a110, a111)),
-                        )
+                        lo[i, j, k] = v_lo
+                        hi[i, j, k] = v_hi
                     else:
                         v = fwd[i, j, k] + 0.5 * (comp[i, j, k] - v)
                         out[i, j, k] = min(max(v, lo[i, j, k]), hi[i, j, k])
