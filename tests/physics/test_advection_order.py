@@ -159,7 +159,7 @@ def test_wash_zeroes_what_departs_from_beyond_an_inflow_port(write_layout):
     assert (w == 1.0).all()
 
 
-def test_wash_leaves_outflows_and_slow_traces_alone(write_layout):
+def test_wash_leaves_outflows_and_traces_towards_a_port_alone(write_layout):
     fac = write_layout(_floor_supply_room())
     grid = build_grid(fac, 0, 0.3)
     wash = InflowWash.of(grid)

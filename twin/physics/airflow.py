@@ -272,12 +272,9 @@ class InflowWash:
                     q = ijk.copy()
                     q[a] += side
                     face = np.ravel_multi_index(tuple(q), grid.face_shape(a))
-                    parts.append((face, flat, axis[ok][air], sign[ok][air], np.full(len(flat), n)))
-            entries.append(
-                tuple(np.concatenate([pt[i] for pt in parts]).astype(np.int64) for i in range(5))
-                if parts
-                else tuple(np.zeros(0, np.int64) for _ in range(5))
-            )
+                    depth = np.full(len(flat), n, np.int64)
+                    parts.append((face, flat, axis[ok][air], sign[ok][air], depth))
+            entries.append(tuple(np.concatenate([pt[i] for pt in parts]) for i in range(5)))
         return cls(entries, [int(np.prod(grid.face_shape(a))) for a in range(3)])
 
     def apply(self, adv: np.ndarray, a: int, cen: tuple[np.ndarray, ...]) -> None:
