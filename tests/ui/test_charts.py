@@ -57,3 +57,5 @@ def test_rack_charts(qtbot, small_layout):
     assert "Exhaust 39.0 °C" in text
     # zoom and pan move time only
     assert chart.plots[0].getViewBox().state["mouseEnabled"] == [True, False]
+    # no pyqtgraph context menu (the chart has its own): none is ever made
+    assert all(p.getViewBox().menu is None and not p.menuEnabled() for p in chart.plots)

@@ -277,7 +277,10 @@ class ChartPanel(QWidget):
         """An empty plot for ``panel`` in row ``row``; only the bottom one labels its times."""
         axis = ClockAxis(orientation="bottom")
         axis.origin_s = self.time_origin_s
-        plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis})
+        # no context menu: made without one, because creating a ViewBox's menu
+        # and then dropping it (setMenuEnabled(False)) reparents a fresh top-level
+        # QMenu, which crashed the process once under Xvfb (CI, stop 21)
+        plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis}, enableMenu=False)
         # zoom and pan the time range (wheel, drag); the value axis follows the data
         plot.getViewBox().setMouseEnabled(x=True, y=False)
         plot.getViewBox().setDefaultPadding(0.08)  # limit labels stay inside
@@ -285,7 +288,6 @@ class ChartPanel(QWidget):
         plot.setLabel("left", panel.unit, **{"font-size": "8pt"})
         plot.getAxis("left").setWidth(52)
         plot.setLimits(minYRange=MIN_Y_RANGE.get(panel.unit, 1.0))
-        plot.setMenuEnabled(False)
         plot.hideButtons()
         if not bottom:
             plot.getAxis("bottom").setStyle(showValues=False)
