@@ -44,9 +44,12 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
+# pytest workers (pytest-xdist; each starts its own Xvfb): CI has two cores
+TEST_WORKERS ?= 2
+
 test: system-deps $(STAMP)
 	$(MAKE) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
 
 bench: $(STAMP)
 	$(BIN)/twin bench
