@@ -58,3 +58,21 @@ def test_twin_no_worse_than_recorded(path):
     assert s["rms_k"] <= rec["rms_k"] + RMS_SLACK_K, (
         f"{path.stem}: rack mean-inlet RMS {s['rms_k']:.2f} K, recorded {rec['rms_k']:.2f} K"
     )
+
+
+def test_the_readme_publishes_the_recorded_table():
+    """The README's table is the record: after ``score_twin.py --write`` its rows must be
+    pasted too (a stale table once published the errors of a model no longer shipped)."""
+    readme = (HERE.parents[1] / "README.md").read_text()
+    rows = {}
+    for line in readme.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if line.startswith("| `") and len(cells) == 10:
+            rows[cells[0].split("`")[1]] = cells[1:5]
+    assert sorted(rows) == sorted(RECORDED)
+    for room, (rms, mx, rank, ret) in rows.items():
+        rec = RECORDED[room]
+        published = (float(rms.split()[0]), float(mx.split()[0]), float(rank.split()[0]))
+        recorded = (rec["rms_k"], rec["max_k"], rec["rank_corr"])
+        assert published == pytest.approx(recorded, abs=0.0051), room
+        assert float(ret.split()[0]) == pytest.approx(rec["return_error_k"], abs=0.0051), room
