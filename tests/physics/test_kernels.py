@@ -116,3 +116,49 @@ def test_same_hall_same_answer(small_facility):
     b = solve_steady(small_facility, cell_m=0.25)
     assert np.array_equal(a.air_c, b.air_c, equal_nan=True)
     assert np.array_equal(a.flow.u, b.flow.u)
+
+
+def test_the_side_thread_changes_nothing_but_the_time(small_facility, monkeypatch):
+    """The x faces' momentum on a second thread: the same march bit for bit as all three
+    components on one (a swapped or stale component would differ)."""
+    from twin.physics import airflow
+    from twin.physics.airflow import FlowModel
+    from twin.physics.grid import build_grid
+
+    grid = build_grid(small_facility, 0, 0.25)
+    fields = {}
+    for side in (False, True):
+        monkeypatch.setattr(airflow, "MOMENTUM_SIDE_THREAD", side)
+        flow = FlowModel(grid).solve(iterations=12)
+        fields[side] = (flow.u, flow.v, flow.w)
+    assert all(np.array_equal(a, b) for a, b in zip(fields[False], fields[True], strict=True))
+    assert np.abs(fields[True][0]).max() > 0.1  # the x faces did move
+
+
+def _march_in_child(grid, out) -> None:
+    from twin.physics.airflow import FlowModel
+
+    out.put(float(np.abs(FlowModel(grid).solve(iterations=4).u).max()))
+
+
+def test_a_forked_child_marches_with_its_own_side_thread(small_facility):
+    """A child forked after the parent's side thread exists has no copy of that thread: it
+    must make its own, not queue its steps for a worker that is not there (a hang)."""
+    import multiprocessing
+
+    from twin.physics.airflow import FlowModel, _side_thread
+    from twin.physics.grid import build_grid
+
+    grid = build_grid(small_facility, 0, 0.25)
+    parent = float(np.abs(FlowModel(grid).solve(iterations=4).u).max())
+    assert _side_thread() is not None  # made by the parent's march
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    child = ctx.Process(target=_march_in_child, args=(grid, out))
+    child.start()
+    child.join(60)
+    hung = child.is_alive()
+    if hung:
+        child.kill()
+    assert not hung, "the forked child's march hung"
+    assert out.get(timeout=5) == parent
