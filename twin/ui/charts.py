@@ -277,9 +277,9 @@ class ChartPanel(QWidget):
         """An empty plot for ``panel`` in row ``row``; only the bottom one labels its times."""
         axis = ClockAxis(orientation="bottom")
         axis.origin_s = self.time_origin_s
-        # no context menu: made without one, because creating a ViewBox's menu
-        # and then dropping it (setMenuEnabled(False)) reparents a fresh top-level
-        # QMenu, which crashed the process once under Xvfb (CI, stop 21)
+        # no pyqtgraph context menu: made without one, because making a ViewBox's menu
+        # and then dropping it (setMenuEnabled(False)) reparents a fresh top-level QMenu,
+        # which segfaulted a CI run under Xvfb
         plot = self.graphics.addPlot(row=row, col=0, axisItems={"bottom": axis}, enableMenu=False)
         # zoom and pan the time range (wheel, drag); the value axis follows the data
         plot.getViewBox().setMouseEnabled(x=True, y=False)
