@@ -110,3 +110,26 @@ def test_camera_bookmarks_are_kept_in_the_view_state(opened):
     assert tuple(win.plotter.renderer.camera.position) != pytest.approx(top)
     reg.trigger("view.bookmark.0")  # View › Bookmarks › View 1
     assert tuple(win.plotter.renderer.camera.position) == pytest.approx(top)
+
+
+def test_hand_added_actions_survive_relayouts_and_separators_do_not_pile_up(qtbot):
+    from PySide6.QtGui import QAction
+
+    win = QMainWindow()
+    qtbot.addWidget(win)
+    reg = ActionRegistry(win)
+    reg.add(Action("f.open", "Open", "File", "1_open", 0))
+    menu = reg.menus["File"]
+    menu.addAction("By hand")  # owned by the menu, as QMenu.addAction(text) makes it
+    for i in range(5):  # each declaration lays the menu out again
+        reg.add(Action(f"f.g{i}", f"G{i}", "File", f"{i + 2}_group", 0))
+    assert _texts(menu) == ["Open", "---", "G0", "---", "G1", "---", "G2", "---", "G3"] + [
+        "---",
+        "G4",
+        "---",
+        "By hand",
+    ]
+    hand = next(a for a in menu.actions() if a.text() == "By hand")
+    hand.trigger()  # still a live action after five relayouts
+    separators = [a for a in menu.findChildren(QAction) if a.isSeparator()]
+    assert len(separators) == 6  # the ones shown, not every one each layout made

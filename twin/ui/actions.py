@@ -158,9 +158,11 @@ class ActionRegistry(QObject):
         menu = self.menus[path]
         ours = set(self.actions.values()) | {m.menuAction() for m in self.menus.values()}
         # actions a widget put there by hand (not declared) keep their place after ours
-        foreign = [a for a in menu.actions() if a not in ours and not a.isSeparator()]
-        for act in menu.actions():
-            menu.removeAction(act)
+        foreign = [a for a in _live_actions(menu) if a not in ours and not a.isSeparator()]
+        for act in foreign:
+            if act.parent() is menu:  # clear() deletes the actions the menu owns
+                act.setParent(self.window)
+        menu.clear()  # our separators go (deleted, not left to pile up as the menu's children)
         last_group = None
         for group, _order, _title, item in self._entries(path):
             if last_group is not None and group != last_group:
@@ -186,10 +188,10 @@ class ActionRegistry(QObject):
     def _layout_toolbar(self, name: str) -> None:
         bar = self.toolbar(name)
         ids = sorted((s.toolbar_order, s.id) for s in self.specs.values() if s.toolbar == name)
-        for act in bar.actions():
+        for act in _live_actions(bar):
             if act.objectName() in self.actions:
                 bar.removeAction(act)
-        widgets_first = bar.actions()  # widgets an extension put there stay after the actions
+        widgets_first = _live_actions(bar)  # widgets an extension put there stay after ours
         anchor = widgets_first[0] if widgets_first else None
         for _order, aid in ids:
             if anchor is not None:
@@ -205,3 +207,10 @@ class ActionRegistry(QObject):
             if not seq.isEmpty():
                 out.append((spec.title.replace("&", ""), seq.toString()))
         return out
+
+
+def _live_actions(widget) -> list[QAction]:
+    """A widget's actions, less any entry that comes back as another type: shiboken hands back
+    a stale wrapper of a deleted non-QObject (a GL surface, say) for an object Qt has since
+    allocated at its address, and such an entry can be asked nothing."""
+    return [a for a in widget.actions() if isinstance(a, QAction)]

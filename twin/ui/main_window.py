@@ -26,6 +26,7 @@ from twin.ui.actions import ActionRegistry
 from twin.ui.describe import Loads, live_rows
 from twin.ui.dock_layout import DEFAULT_SIZE_PX
 from twin.ui.inspector import Inspector
+from twin.ui.interactor import close_interactor
 from twin.ui.loading import LayoutLoader
 from twin.ui.recent import RecentFiles
 from twin.ui.tree import FacilityTree
@@ -346,7 +347,8 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         super().showEvent(event)
         if not self._sized:
             self._sized = True
-            QTimer.singleShot(0, lambda: dock_layout.size_default(self))
+            # with the window as context: a window closed and deleted first is not sized
+            QTimer.singleShot(0, self, lambda: dock_layout.size_default(self))
 
     def closeEvent(self, event) -> None:  # noqa: N802
         dock_layout.save(self)
@@ -358,5 +360,5 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         if self.scene is not None:
             self.scene.remove()
             self.scene = None
-        self.plotter.close()
+        close_interactor(self.plotter)
         super().closeEvent(event)

@@ -413,6 +413,8 @@ def _titles(menu, group: str) -> None:
     """Name each plugin's action by its title once the menu opens (the plugin loads then);
     one that fails to load keeps its name, greyed, with the error as its tooltip."""
     for action in menu.actions():
+        if not isinstance(action, QAction):  # a stale wrapper at a reused address (actions.py)
+            continue
         name = action.objectName().rsplit(".", 1)[-1]
         if name not in plugins.names(group):
             continue

@@ -247,7 +247,7 @@ class ReplayController(QObject):
             path = self.dropped_recording(event.mimeData())
             if path:
                 event.acceptProposedAction()
-                QTimer.singleShot(0, lambda p=path: self.open_recording(p))
+                QTimer.singleShot(0, self, lambda p=path: self.open_recording(p))
                 return True
         return False
 
@@ -429,7 +429,7 @@ def run_replay_app(
     win.show()
     controller: ReplayController = win.extensions["replay"]
     if recording is not None and layout is None:
-        QTimer.singleShot(0, lambda: controller.open_recording(recording))
+        QTimer.singleShot(0, controller, lambda: controller.open_recording(recording))
     elif layout is not None:
         if recording is not None or source is not None:
 

@@ -9,6 +9,7 @@ from PySide6.QtWidgets import QLabel, QMainWindow, QVBoxLayout, QWidget
 from pyvistaqt import QtInteractor
 
 from twin.render.compare_view import Side, draw_side_by_side, shared_clim
+from twin.ui.interactor import close_interactor
 from twin.whatif.compare import BASELINE, PEAK, gpu_view
 
 
@@ -49,5 +50,5 @@ class CompareWindow(QMainWindow):
         self.resize(1200, 560)
 
     def closeEvent(self, event) -> None:  # noqa: N802
-        self.plotter.close()
+        close_interactor(self.plotter)
         super().closeEvent(event)
