@@ -136,3 +136,47 @@ def test_port_patches_carry_the_model_flows_and_heat(tmp_path):
     # a 0.6 x 2.2 m rack face at 0.3 m cells: 2 x 7 faces (2.2 m rounds to 7 cells)
     assert int(n_faces["rf_0"]) == 14
     assert json.loads((case / "twin_case.json").read_text())["n_cells"] == desc["n_cells"]
+
+
+def test_porous_panels_leave_every_panel_face_open_and_resist_along_its_normal(tmp_path):
+    from twin.cfd.foam_case import panel_forchheimer_per_m
+    from twin.cfd.foam_mesh import panel_axes
+
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    grid = build_grid(fac, 0, 0.15)
+    porous, slots = mesh_from_grid(grid, "porous"), mesh_from_grid(grid, "slots")
+    cid = np.full(grid.n_cells, -1)
+    cid[porous.cell_flat] = np.arange(porous.n_cells)
+    touched = {a: set() for a in range(3)}
+    n_panel = n_slot = 0
+    for a in (0, 1, 2):
+        panel, open_ = _open_panel_faces(grid, a)
+        n_panel, n_slot = n_panel + panel.sum(), n_slot + open_.sum()
+        fi, fj, fk = np.nonzero(panel)
+        lo = [fi, fj, fk]
+        lo[a] = lo[a] - 1
+        for ijk in (tuple(lo), (fi, fj, fk)):
+            touched[a] |= set(cid[np.ravel_multi_index(ijk, grid.shape)].tolist())
+    assert n_panel > 300 and n_slot < 0.03 * n_panel
+    # every panel face is an internal face: each closed one was two wall faces with slots
+    assert len(porous.neighbour) - len(slots.neighbour) == n_panel - n_slot
+    assert len(slots.faces) - len(porous.faces) == n_panel - n_slot
+    # the zones: the cells either side of a panel face, disjoint, named by the normals
+    zones = {k: set(v.tolist()) for k, v in porous.zones.items() if k.startswith("panel_")}
+    assert sorted(zones) == ["panel_x", "panel_xz", "panel_z"]
+    assert sum(map(len, zones.values())) == len(set().union(*zones.values()))
+    for a in (0, 1, 2):
+        assert touched[a] == set().union(*(z for k, z in zones.items() if a in panel_axes(k)))
+    # fvOptions: a Forchheimer resistance along each zone's normals only
+    write_case(fac, tmp_path / "case", cell_m=0.15, max_iter=10)
+    opts = (tmp_path / "case" / "constant" / "fvOptions").read_text()
+    f = panel_forchheimer_per_m(0.15)
+    for name in zones:
+        block = re.search(name + r"\s*\{.*?f\s+\(([^)]*)\);", opts, re.S).group(1)
+        want = [f if a in panel_axes(name) else 0.0 for a in range(3)]
+        assert [float(x) for x in block.split()] == pytest.approx(want, rel=1e-7)
+    # the two cells drop, at 0.25 m/s through the panel, what a 2 % open sharp-edged orifice
+    # plate drops (K = 1 / (0.61 x 0.02)^2, 210 m2/s2: 250 Pa)
+    u = 0.25
+    assert 0.5 * f * u * u * (2 * 0.15) == pytest.approx(0.5 * u * u / (0.61 * 0.02) ** 2)
+    assert 0.5 * f * u * u * (2 * 0.15) == pytest.approx(209.96, abs=0.01)

@@ -21,10 +21,27 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.cfd.foam_mesh import WALL, FoamMesh, foam_header, mesh_from_grid, write_polymesh
+from twin.cfd.foam_mesh import (
+    WALL,
+    FoamMesh,
+    foam_header,
+    mesh_from_grid,
+    panel_axes,
+    write_polymesh,
+)
 from twin.model.facility import Facility
-from twin.physics.grid import RACK_FRONT, RACK_REAR, SUPPLY, UNIT_IN, UNIT_OUT, build_grid
+from twin.physics.grid import (
+    PANEL_LEAK,
+    RACK_FRONT,
+    RACK_REAR,
+    SUPPLY,
+    UNIT_IN,
+    UNIT_OUT,
+    build_grid,
+)
 
+#: Discharge coefficient of a thin sharp-edged orifice (a panel's seams and cut-outs).
+ORIFICE_CD = 0.61
 #: Turbulence at the inflows: intensity and mixing length (m) of tile and rack jets.
 INLET_INTENSITY = 0.05
 INLET_MIXING_M = 0.1
@@ -279,9 +296,37 @@ def _monitors(ports: list[PortPatch]) -> str:
     return "functions\n{\n" + "".join(out) + "}\n"
 
 
-def _write_sources(case: Path, ports: list[PortPatch]) -> None:
-    """constant/fvOptions: each rack's air-side heat (K m3/s) in its exhaust cells."""
-    body = []
+def panel_forchheimer_per_m(cell_m: float, open_fraction: float = PANEL_LEAK) -> float:
+    """The Forchheimer coefficient f (1/m) of a porous panel layer (two cells, one either side
+    of the panel) that drops what a thin plate ``open_fraction`` open drops: the pressure
+    loss K (1/2) rho u^2 of a sharp-edged orifice, K = 1 / (Cd phi)^2 with Cd = 0.61
+    (Idelchik's thin-plate orifice), over 2 h of (1/2) rho f |u| u: f = K / (2 h)."""
+    k = 1.0 / (ORIFICE_CD * open_fraction) ** 2
+    return k / (2.0 * cell_m)
+
+
+def _porosity(zone: str, f_per_m: float) -> str:
+    """A DarcyForchheimer porosity on ``zone`` resisting flow along its panels' normals only
+    (air moves freely along a panel: into a rack's top servers under a roof, say)."""
+    f = [f_per_m if a in panel_axes(zone) else 0.0 for a in range(3)]
+    return (
+        f"{zone}\n{{\n    type            explicitPorositySource;\n    active          true;\n"
+        "    explicitPorositySourceCoeffs\n    {\n        selectionMode   cellZone;\n"
+        f"        cellZone        {zone};\n        type            DarcyForchheimer;\n"
+        "        d   (0 0 0);\n"
+        f"        f   ({f[0]:.8g} {f[1]:.8g} {f[2]:.8g});\n"
+        "        coordinateSystem\n        {\n            origin  (0 0 0);\n"
+        "            rotation\n            {\n                type    none;\n            }\n"
+        "        }\n    }\n}\n"
+    )
+
+
+def _write_sources(
+    case: Path, ports: list[PortPatch], zones: tuple[str, ...] = (), cell_m: float = 0.15
+) -> None:
+    """constant/fvOptions: each rack's air-side heat (K m3/s) in its exhaust cells, and the
+    porous panel layers' resistance (``zones``: the mesh's ``panel_*`` cell zones)."""
+    body = [_porosity(z, panel_forchheimer_per_m(cell_m)) for z in zones]
     for pp in ports:
         if pp.kind != "rack_rear" or not pp.flow_m3s > 0:
             continue
@@ -374,13 +419,19 @@ def _write_system(case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: fl
 
 
 def write_case(
-    fac: Facility, case: str | Path, hall: int = 0, cell_m: float = 0.15, max_iter: int = 6000
+    fac: Facility,
+    case: str | Path,
+    hall: int = 0,
+    cell_m: float = 0.15,
+    max_iter: int = 6000,
+    panels: str = "porous",
 ) -> dict:
     """Generate the OpenFOAM case for one hall at ``cell_m`` and return its description
-    (also written to ``twin_case.json``)."""
+    (also written to ``twin_case.json``); ``panels``: how containment panels leak, "porous"
+    or "slots" (see ``foam_mesh``)."""
     case = Path(case)
     grid = build_grid(fac, hall, cell_m)
-    mesh = mesh_from_grid(grid)
+    mesh = mesh_from_grid(grid, panels=panels)
     ports = port_patches(fac, hall, grid, mesh)
     write_polymesh(mesh, case)
     sup = [pp for pp in ports if pp.temp_c is not None]
@@ -393,7 +444,8 @@ def write_case(
     t_ret = t_sup + heat_w / (air.density_kg_m3 * air.cp_j_kgk * max(q_sup, 1e-12))
     _write_fields(case, ports, 0.5 * (t_sup + t_ret))
     _write_system(case, ports, max_iter, t_sup)
-    _write_sources(case, ports)
+    panel_zones = tuple(z for z in mesh.zones if z.startswith("panel_"))
+    _write_sources(case, ports, panel_zones, cell_m)
     desc = {
         "format": "twin-cfd-case/1",
         "layout": fac.layout.name,
@@ -404,6 +456,8 @@ def write_case(
         "heat_w": heat_w,
         "rho_cp": air.density_kg_m3 * air.cp_j_kgk,
         "supply_mean_c": t_sup,
+        "panels": panels,
+        "panel_forchheimer_per_m": panel_forchheimer_per_m(cell_m) if panel_zones else None,
         "patches": [pp.__dict__ for pp in ports],
     }
     (case / "twin_case.json").write_text(json.dumps(desc, indent=1))

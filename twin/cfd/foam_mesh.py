@@ -8,9 +8,20 @@ air meets a solid or a wall a boundary face, grouped into patches by what it is 
 front or rear, a supply region, an air unit's discharge or intake, a return grille, or wall).
 
 Containment panels close faces between two air cells. Twin gives them a conductance of
-``PANEL_LEAK`` of an open face; here the same share of each panel's faces is left open
-(slots spread evenly over the panel's plane) and the rest become baffles (a wall face on
-each side).
+``PANEL_LEAK`` of an open face. The mesh models them one of two ways:
+
+- ``panels="porous"`` (the references'): every panel face stays open and the cells on both
+  sides of it form a porous layer (cell zones ``panel_x``, ``panel_z``, ``panel_xz``... by
+  the normals of the panel faces they touch) that resists flow along those normals only, as
+  a plate that is ``PANEL_LEAK`` open does (``foam_case`` writes the resistance). A real
+  panel leaks through door seams, joints and cut-outs a few millimetres wide, spread over
+  it and spent within centimetres: evenly per unit area, because the panel's resistance
+  (~160 Pa at a contained aisle's leak) dwarfs the few pascals the air inside varies by.
+- ``panels="slots"``: the same share of each panel's faces is left open (slots spread evenly
+  over the panel's plane) and the rest become baffles (a wall face on each side). A slot is
+  a whole mesh face: its jet (~10 m/s through a 0.15 m face) reaches metres into the aisle,
+  and where the slots fall decides which racks it reaches. The contained room's two meshes
+  ranked its racks at 0.12 against each other that way.
 """
 
 from __future__ import annotations
@@ -152,6 +163,24 @@ def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
     return {f"heat_{int(r)}": np.unique(cid[use[own == r]]) for r in np.unique(own)}
 
 
+def _panel_zones(panel_cells: list[np.ndarray], cid: np.ndarray) -> dict[str, np.ndarray]:
+    """Porous-panel cell zones by the normals of the panel faces their cells touch (a cell in
+    a door's corner under the roof touches two): ``panel_x``, ``panel_z``, ``panel_xz``..."""
+    mask = np.zeros(len(cid), np.int64)
+    for a, cells in enumerate(panel_cells):
+        mask[cells] |= 1 << a
+    zones = {}
+    for m in np.unique(mask[mask > 0]):
+        name = "panel_" + "".join(c for a, c in enumerate("xyz") if m >> a & 1)
+        zones[name] = np.sort(cid[np.flatnonzero(mask == m)])
+    return zones
+
+
+def panel_axes(zone: str) -> list[int]:
+    """The axes a porous panel zone resists flow along (``panel_xz`` -> [0, 2])."""
+    return ["xyz".index(c) for c in zone.removeprefix("panel_")]
+
+
 def _port_patches(grid: Grid) -> tuple[list[str], dict[str, int], np.ndarray]:
     """(port patch names in order, patch index by name with the wall first, patch index of
     each port face)."""
@@ -175,9 +204,13 @@ class _Faces:
         self.b_quad: list[np.ndarray] = []
         self.b_pid: list[np.ndarray] = []
 
-    def add_axis(self, grid: Grid, cid: np.ndarray, a: int, port_pid: np.ndarray) -> None:
+    def add_axis(
+        self, grid: Grid, cid: np.ndarray, a: int, port_pid: np.ndarray, porous: bool = False
+    ) -> np.ndarray:
         """The faces normal to axis ``a``: open faces between two air cells, walls (air on one
-        side only, or a closed panel), and ports."""
+        side only, or a closed panel), and ports. ``porous``: panel faces stay open (see the
+        module docstring). Returns the flat grid indices of the cells either side of a panel
+        face."""
         g = (grid.gx, grid.gy, grid.gz)[a]
         fluid, p = grid.fluid, grid.ports
         lat = tuple(n + 1 for n in grid.shape)
@@ -194,7 +227,17 @@ class _Faces:
         is_port.ravel()[p.face[sel]] = True
         both = lo & hi & ~is_port
         open_ = both & (g >= 1)
-        open_ |= _panel_open(g, both, a)
+        panel = both & (g > 0) & (g < 1)
+        open_ |= panel if porous else _panel_open(g, both, a)
+        pi_, pj_, pk_ = np.nonzero(panel)
+        below = [pi_, pj_, pk_]
+        below[a] = below[a] - 1
+        panel_cells = np.concatenate(
+            [
+                np.ravel_multi_index(tuple(below), grid.shape),
+                np.ravel_multi_index((pi_, pj_, pk_), grid.shape),
+            ]
+        )
         fi, fj, fk = np.nonzero(open_)
         lo_ijk = [fi, fj, fk]
         lo_ijk[a] = lo_ijk[a] - 1
@@ -220,6 +263,7 @@ class _Faces:
         self.b_cell.append(cid[p.cell[sel]])
         self.b_quad.append(np.where(below[:, None], q, q[:, ::-1]))
         self.b_pid.append(port_pid[sel])
+        return panel_cells if porous else np.zeros(0, np.int64)
 
     def ordered(self):
         """(interior owner, neighbour, quads) sorted by owner then neighbour; (boundary cells,
@@ -236,8 +280,11 @@ class _Faces:
         return (own, nb, quad), (bc[order], bq[order], bp[order])
 
 
-def mesh_from_grid(grid: Grid) -> FoamMesh:
-    """Build the polyMesh of a grid's air cells (see the module docstring)."""
+def mesh_from_grid(grid: Grid, panels: str = "porous") -> FoamMesh:
+    """Build the polyMesh of a grid's air cells (see the module docstring for ``panels``,
+    "porous" or "slots")."""
+    if panels not in ("porous", "slots"):
+        raise ValueError(f"panels must be 'porous' or 'slots', not {panels!r}")
     nx, ny, nz = grid.shape
     h = grid.cell_m
     cid = np.full(grid.n_cells, -1, np.int64)
@@ -247,8 +294,9 @@ def mesh_from_grid(grid: Grid) -> FoamMesh:
     p = grid.ports
     names, patch_index, port_pid = _port_patches(grid)
     collected = _Faces()
-    for a in range(3):
-        collected.add_axis(grid, cid, a, port_pid)
+    panel_cells = [
+        collected.add_axis(grid, cid, a, port_pid, porous=panels == "porous") for a in range(3)
+    ]
     (own, nb, quad), (bc, bq, bp) = collected.ordered()
     faces = np.concatenate([quad, bq])
     used, faces = np.unique(faces.ravel(), return_inverse=True)
@@ -265,7 +313,7 @@ def mesh_from_grid(grid: Grid) -> FoamMesh:
     for n in names:
         i = patch_index[n]
         patches.append((n, "patch", int(counts[i]), int(start[i])))
-    zones = _heat_zones(grid, cid)
+    zones = _heat_zones(grid, cid) | _panel_zones(panel_cells, cid)
     return FoamMesh(
         zones=zones,
         points=points,

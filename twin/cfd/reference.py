@@ -127,6 +127,12 @@ def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
         **{k: v for k, v in fine.items() if not k.startswith("_")},
         "_planes": _planes(fine),
     }
+    desc = json.loads((Path(fine_case) / "twin_case.json").read_text())
+    if desc.get("panel_forchheimer_per_m"):  # containment panels: how the CFD let them leak
+        ref["panels"] = {
+            "model": desc["panels"],
+            "forchheimer_per_m": round(desc["panel_forchheimer_per_m"], 1),
+        }
     ref["planes"] = {
         "file": f"{ref['room']}.npz",
         "horizontal_z_m": float(ref["_planes"]["horizontal_z_m"]),
