@@ -16,7 +16,8 @@ Containment panels close faces between two air cells. Twin gives them a conducta
   a plate that is ``PANEL_LEAK`` open does (``foam_case`` writes the resistance). A real
   panel leaks through door seams, joints and cut-outs a few millimetres wide, spread over
   it and spent within centimetres: evenly per unit area, because the panel's resistance
-  (~160 Pa at a contained aisle's leak) dwarfs the few pascals the air inside varies by.
+  (the contained room's aisle sits 90 Pa below the room) dwarfs the few pascals the air
+  inside the aisle varies by.
 - ``panels="slots"``: the same share of each panel's faces is left open (slots spread evenly
   over the panel's plane) and the rest become baffles (a wall face on each side). A slot is
   a whole mesh face: its jet (~10 m/s through a 0.15 m face) reaches metres into the aisle,

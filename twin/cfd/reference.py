@@ -128,11 +128,8 @@ def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
         "_planes": _planes(fine),
     }
     desc = json.loads((Path(fine_case) / "twin_case.json").read_text())
-    if desc.get("panel_forchheimer_per_m"):  # containment panels: how the CFD let them leak
-        ref["panels"] = {
-            "model": desc["panels"],
-            "forchheimer_per_m": round(desc["panel_forchheimer_per_m"], 1),
-        }
+    if desc.get("panel_darcy_per_m2"):  # containment panels: how the CFD let them leak
+        ref["panels"] = {"model": desc["panels"], "darcy_per_m2": float(desc["panel_darcy_per_m2"])}
     ref["planes"] = {
         "file": f"{ref['room']}.npz",
         "horizontal_z_m": float(ref["_planes"]["horizontal_z_m"]),
