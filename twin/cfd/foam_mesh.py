@@ -230,15 +230,12 @@ class _Faces:
         open_ = both & (g >= 1)
         panel = both & (g > 0) & (g < 1)
         open_ |= panel if porous else _panel_open(g, both, a)
-        pi_, pj_, pk_ = np.nonzero(panel)
-        below = [pi_, pj_, pk_]
-        below[a] = below[a] - 1
-        panel_cells = np.concatenate(
-            [
-                np.ravel_multi_index(tuple(below), grid.shape),
-                np.ravel_multi_index((pi_, pj_, pk_), grid.shape),
-            ]
-        )
+        panel_cells = np.zeros(0, np.int64)
+        if porous:
+            upper = np.nonzero(panel)
+            lower = list(upper)
+            lower[a] = lower[a] - 1
+            panel_cells = np.ravel_multi_index(tuple(np.hstack([lower, upper])), grid.shape)
         fi, fj, fk = np.nonzero(open_)
         lo_ijk = [fi, fj, fk]
         lo_ijk[a] = lo_ijk[a] - 1
@@ -264,7 +261,7 @@ class _Faces:
         self.b_cell.append(cid[p.cell[sel]])
         self.b_quad.append(np.where(below[:, None], q, q[:, ::-1]))
         self.b_pid.append(port_pid[sel])
-        return panel_cells if porous else np.zeros(0, np.int64)
+        return panel_cells
 
     def ordered(self):
         """(interior owner, neighbour, quads) sorted by owner then neighbour; (boundary cells,

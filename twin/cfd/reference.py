@@ -99,6 +99,7 @@ def read_run(layout: Path, case: Path) -> dict:
         "balance": round(heat_out / desc["heat_w"] - 1.0, 5),
         "_field": field,
         "_grid": grid,
+        "_desc": desc,
     }
 
 
@@ -127,7 +128,7 @@ def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
         **{k: v for k, v in fine.items() if not k.startswith("_")},
         "_planes": _planes(fine),
     }
-    desc = json.loads((Path(fine_case) / "twin_case.json").read_text())
+    desc = fine["_desc"]
     if desc.get("panel_darcy_per_m2"):  # containment panels: how the CFD let them leak
         ref["panels"] = {"model": desc["panels"], "darcy_per_m2": float(desc["panel_darcy_per_m2"])}
     ref["planes"] = {

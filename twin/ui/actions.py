@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from PySide6.QtCore import QObject
 from PySide6.QtGui import QAction, QActionGroup, QKeySequence
-from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar
+from PySide6.QtWidgets import QMainWindow, QMenu, QToolBar, QWidget
 
 #: Top-level menus, in menu-bar order.
 MENUS = ("File", "Edit", "View", "Playback", "Tools", "Help")
@@ -158,7 +158,7 @@ class ActionRegistry(QObject):
         menu = self.menus[path]
         ours = set(self.actions.values()) | {m.menuAction() for m in self.menus.values()}
         # actions a widget put there by hand (not declared) keep their place after ours
-        foreign = [a for a in _live_actions(menu) if a not in ours and not a.isSeparator()]
+        foreign = [a for a in live_actions(menu) if a not in ours and not a.isSeparator()]
         for act in foreign:
             if act.parent() is menu:  # clear() deletes the actions the menu owns
                 act.setParent(self.window)
@@ -188,10 +188,10 @@ class ActionRegistry(QObject):
     def _layout_toolbar(self, name: str) -> None:
         bar = self.toolbar(name)
         ids = sorted((s.toolbar_order, s.id) for s in self.specs.values() if s.toolbar == name)
-        for act in _live_actions(bar):
+        for act in live_actions(bar):
             if act.objectName() in self.actions:
                 bar.removeAction(act)
-        widgets_first = _live_actions(bar)  # widgets an extension put there stay after ours
+        widgets_first = live_actions(bar)  # widgets an extension put there stay after ours
         anchor = widgets_first[0] if widgets_first else None
         for _order, aid in ids:
             if anchor is not None:
@@ -209,7 +209,7 @@ class ActionRegistry(QObject):
         return out
 
 
-def _live_actions(widget) -> list[QAction]:
+def live_actions(widget: QWidget) -> list[QAction]:
     """A widget's actions, less any entry that comes back as another type: shiboken hands back
     a stale wrapper of a deleted non-QObject (a GL surface, say) for an object Qt has since
     allocated at its address, and such an entry can be asked nothing."""

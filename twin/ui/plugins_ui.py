@@ -31,7 +31,7 @@ from PySide6.QtWidgets import (
 
 from twin import plugins
 from twin.render import colour_modes
-from twin.ui.actions import Action, Submenu
+from twin.ui.actions import Action, Submenu, live_actions
 
 if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
@@ -412,9 +412,7 @@ class PluginsExtension:
 def _titles(menu, group: str) -> None:
     """Name each plugin's action by its title once the menu opens (the plugin loads then);
     one that fails to load keeps its name, greyed, with the error as its tooltip."""
-    for action in menu.actions():
-        if not isinstance(action, QAction):  # a stale wrapper at a reused address (actions.py)
-            continue
+    for action in live_actions(menu):
         name = action.objectName().rsplit(".", 1)[-1]
         if name not in plugins.names(group):
             continue
