@@ -56,3 +56,73 @@ def test_a_bad_file_is_reported_not_raised(window, qtbot, tmp_path):
     ext.compare(str(bad))
     qtbot.waitUntil(lambda: ext.error is not None, timeout=90_000)
     assert "broken.vtu" in ext.error and ext.dialog is None
+
+
+def test_arrows_point_where_the_air_goes(qapp):
+    from PySide6.QtGui import QColor
+
+    from twin.ui.cfd_compare import draw_arrows, slice_image
+
+    field = np.full((12, 12), 20.0)
+    img = slice_image(field, 15.0, 25.0, "inferno", width_px=240)  # 20 px a cell
+    vel = np.zeros((12, 12, 2))
+    vel[..., 0] = 1.0  # +x everywhere
+    out = draw_arrows(img, vel, 1.0)  # 1 m/s spans one spacing
+
+    def cyan(x, y):
+        c = QColor(out.pixel(x, y))
+        return c.blue() > 150 and c.green() > 150 and c.red() < 120
+
+    # the arrow from the centre of cell (0, 11) (top left: y up) runs right, not left
+    y = 10
+    assert any(cyan(x, y) for x in range(12, 28)) and not any(cyan(x, y) for x in range(0, 8))
+    # air straight down (-y) draws below the cell centre on the image
+    vel[..., 0], vel[..., 1] = 0.0, -1.0
+    out = draw_arrows(img, vel, 1.0)
+    assert any(cyan(10, yy) for yy in range(12, 28)) and not any(cyan(10, yy) for yy in range(0, 8))
+
+
+def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp_path):
+    pv = pytest.importorskip("pyvista")
+    from PySide6.QtWidgets import QLabel
+
+    from twin.cfd.velocity import twin_velocity
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+    from twin.ui.cfd_compare import slice_image
+
+    res = solve_steady(load_layout(ROOM), 0, 0.3)
+    g = res.grid
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = res.air_c[g.fluid]
+    cloud.point_data["U"] = twin_velocity(res)[g.fluid]
+    src = tmp_path / "cfd.vtu"
+    cloud.cast_to_unstructured_grid().save(str(src))
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    ext = window.extensions["cfd_compare"]
+    ext.compare(str(src))
+    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
+    assert ext.error is None
+    dlg = ext.dialog
+    text = dlg.velocity_summary.text()
+    assert "RMS difference 0.00 m/s" in text and "in 100 % of the cells" in text
+    # arrows on the Twin and CFD slices, none on the difference
+    k = min(int(1.2 / 0.3), g.shape[2] - 1)
+    plain = slice_image(res.air_c[:, :, k], 0, 1, "inferno").size()
+    for col, arrows in ((0, True), (1, True), (2, False)):
+        pix = dlg.findChild(QLabel, f"cfd_slice_{col}").pixmap().toImage()
+        assert pix.size() == plain
+        colours = {
+            pix.pixel(x, y) for x in range(0, pix.width(), 2) for y in range(0, pix.height(), 2)
+        }
+        assert (
+            any(
+                (c & 0xFF) > 200 and ((c >> 8) & 0xFF) > 180 and ((c >> 16) & 0xFF) < 60
+                for c in colours
+            )
+            is arrows
+        )
+    dlg.close()

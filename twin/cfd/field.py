@@ -1,5 +1,5 @@
-"""A CFD temperature field brought onto Twin's grid, and the rack and return figures read
-from it exactly as Twin reads its own (front port cells, return port cells)."""
+"""A CFD temperature (and velocity) field brought onto Twin's grid, and the rack and return
+figures read from it exactly as Twin reads its own (front port cells, return port cells)."""
 
 from __future__ import annotations
 
@@ -29,6 +29,31 @@ def from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray:
     return on_grid(t, own.cell_m, grid)
 
 
+def velocity_from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray | None:
+    """The U of a ``twin.cfd.foam_case`` case at the time its T is read from, on ``grid``
+    (nx, ny, nz, 3), m/s, NaN in solids; None when that time holds no U."""
+    from twin.cfd import foam_read
+    from twin.physics.grid import build_grid
+
+    case = Path(case)
+    t_dir = foam_read.latest_time(case, "T")
+    if not (t_dir / "U").exists():
+        return None
+    desc = json.loads((case / "twin_case.json").read_text())
+    own = build_grid(fac, grid.hall, desc["cell_m"])
+    cells = np.load(case / "twin_cells.npy")
+    vals = foam_read.read_internal_field(t_dir / "U", len(cells))
+    if vals.ndim != 2 or vals.shape[1] != 3:
+        raise foam_read.FoamReadError(f"{t_dir / 'U'}: not a vector field")
+    full = np.full((own.n_cells, 3), np.nan)
+    full[cells] = vals
+    full = full.reshape(*own.shape, 3)
+    if own.shape == grid.shape:
+        full[~grid.fluid] = np.nan
+        return full
+    return np.stack([on_grid(full[..., a], own.cell_m, grid) for a in range(3)], -1)
+
+
 def on_grid(air: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:
     """Resample a cell-centred field of another cell size onto ``grid``'s air cells."""
     pts = _centres(grid)
@@ -46,18 +71,31 @@ def _centres(grid: Grid) -> np.ndarray:
 def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarray:
     """Scattered CFD cell values (hall-local points) onto ``grid``'s air cells by nearest
     CFD cell; kelvin fields are turned into Celsius."""
-    from scipy.spatial import cKDTree
-
     temp = np.asarray(temp, float)
     if np.nanmedian(temp) > KELVIN_ABOVE:
         temp = temp - 273.15
+    return _nearest(points_m, temp, grid)
+
+
+def vectors_from_points(points_m: np.ndarray, vectors: np.ndarray, grid: Grid) -> np.ndarray:
+    """Scattered CFD velocities (N, 3) onto ``grid``'s air cells (nx, ny, nz, 3) by nearest
+    CFD cell."""
+    vectors = np.asarray(vectors, float)
+    if vectors.ndim != 2 or vectors.shape[1] != 3:
+        raise ValueError(f"velocity must be (N, 3), not {vectors.shape}")
+    return _nearest(points_m, vectors, grid)
+
+
+def _nearest(points_m: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray:
+    from scipy.spatial import cKDTree
+
     tree = cKDTree(np.asarray(points_m, float))
     pts = _centres(grid)
     fl = grid.fluid.ravel()
     _, idx = tree.query(pts[fl])
-    out = np.full(grid.n_cells, np.nan)
-    out[fl] = temp[idx]
-    return out.reshape(grid.shape)
+    out = np.full((grid.n_cells,) + values.shape[1:], np.nan)
+    out[fl] = values[idx]
+    return out.reshape(grid.shape + values.shape[1:])
 
 
 def rack_figures(grid: Grid, field: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:

@@ -1,6 +1,7 @@
 """Compare Twin's steady solution of a layout with a CFD source of any kind: a stored
 reference (``.json``), a case written by ``twin.cfd.foam_case``, any other OpenFOAM case or
-a VTK file (read through ``twin.render.cfd_import``)."""
+a VTK file (read through ``twin.render.cfd_import``). Temperatures always; air velocities
+too where the source has them (a stored reference holds only its planes' temperatures)."""
 
 from __future__ import annotations
 
@@ -9,30 +10,53 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.cfd import compare, field
+from twin.cfd import compare, field, velocity
+
+
+@dataclass
+class CfdPoints:
+    """What a reader found in a foreign CFD file: the temperature at its points (cell centres
+    or mesh points, in the file's metres) and, when the file has one, the air velocity."""
+
+    points_m: np.ndarray  # (N, 3)
+    temp: np.ndarray  # (N,), Celsius or kelvin
+    name: str
+    velocity_points_m: np.ndarray | None = None  # (M, 3)
+    velocity_ms: np.ndarray | None = None  # (M, 3)
+    velocity_name: str | None = None
 
 
 @dataclass
 class CfdField:
-    """A CFD temperature field on a Twin grid (NaN in solids) and where it came from."""
+    """A CFD temperature field on a Twin grid (NaN in solids), its air velocity where the
+    source has one (nx, ny, nz, 3), and where it came from."""
 
     air_c: np.ndarray
     source: str
     kind: str  # "twin-case" | "openfoam" | "vtk"
+    velocity_ms: np.ndarray | None = None
 
 
-def load_field(path: str | Path, fac, grid, read_points=None) -> CfdField:
-    """Bring a CFD source onto ``grid``. ``read_points(path) -> (points, values, name)``
-    reads foreign files (the render layer's PyVista reader; passed in so that this module
-    stays free of VTK)."""
+def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
+    """Bring a CFD source onto ``grid``. ``reader(path) -> CfdPoints`` reads foreign files
+    (the render layer's PyVista reader, ``read_cfd``; passed in so that this module stays
+    free of VTK)."""
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
-        return CfdField(field.from_twin_case(path, fac, grid), str(path), "twin-case")
-    if read_points is None:
+        return CfdField(
+            field.from_twin_case(path, fac, grid),
+            str(path),
+            "twin-case",
+            field.velocity_from_twin_case(path, fac, grid),
+        )
+    if reader is None:
         raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
-    pts, vals, _name = read_points(path)
+    got = reader(path)
     kind = "openfoam" if path.is_dir() else "vtk"
-    return CfdField(field.from_points(pts, vals, grid), str(path), kind)
+    vel = None
+    if got.velocity_ms is not None:
+        vel = field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
+    return CfdField(field.from_points(got.points_m, got.temp, grid), str(path), kind, vel)
 
 
 def compare_field(fac, res, cfd: CfdField) -> dict:
@@ -49,6 +73,8 @@ def compare_field(fac, res, cfd: CfdField) -> dict:
     both = np.isfinite(res.air_c) & np.isfinite(cfd.air_c)
     d = (res.air_c - cfd.air_c)[both]
     out["field_rms_k"] = float(np.sqrt(np.mean(d**2))) if d.size else float("nan")
+    if cfd.velocity_ms is not None:
+        out["velocity"] = velocity.figures(velocity.twin_velocity(res), cfd.velocity_ms)
     out["cfd_return_c"] = ret
     out["rows"] = [
         {
@@ -64,10 +90,10 @@ def compare_field(fac, res, cfd: CfdField) -> dict:
     return out
 
 
-def compare_source(fac, hall: int, cell_m: float, path, read_points=None, res=None):
+def compare_source(fac, hall: int, cell_m: float, path, reader=None, res=None):
     """Solve (unless ``res`` is given) and compare with any CFD source; returns (figures,
-    Twin's result, the CFD field on Twin's grid or None for a stored reference, which holds
-    only its planes)."""
+    Twin's result, the ``CfdField`` on Twin's grid or None for a stored reference, which
+    holds only its planes)."""
     from twin.cfd import compare, reference
 
     if res is None:
@@ -79,7 +105,7 @@ def compare_source(fac, hall: int, cell_m: float, path, read_points=None, res=No
         out = compare.compare_reference(fac, res, reference.load(path))
         out["source"] = {"path": str(path), "kind": "reference"}
         return out, res, None
-    cfd = load_field(path, fac, res.grid, read_points)
+    cfd = load_field(path, fac, res.grid, reader)
     out = compare_field(fac, res, cfd)
     out["source"] = {"path": cfd.source, "kind": cfd.kind}
-    return out, res, cfd.air_c
+    return out, res, cfd

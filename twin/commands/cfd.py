@@ -67,13 +67,22 @@ def compare_figures(layout: str, source: str, cell_m: float = 0.2, hall: str = "
 
     fac = load_layout(layout)
     h = _hall(fac, hall)
-    from twin.render.cfd_import import read_points
+    from twin.render.cfd_import import read_cfd
 
-    out, res, _ = compare_source(fac, h, cell_m, Path(source), read_points)
+    out, res, _ = compare_source(fac, h, cell_m, Path(source), read_cfd)
     out["twin"] = {"cell_m": cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}
-    return {
-        k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in out.items()
-    }
+
+    def finite(d: dict) -> dict:  # JSON has no NaN
+        return {
+            k: finite(v)
+            if isinstance(v, dict)
+            else None
+            if isinstance(v, float) and not math.isfinite(v)
+            else v
+            for k, v in d.items()
+        }
+
+    return finite(out)
 
 
 def run_compare(args) -> int:
@@ -107,6 +116,12 @@ def run_compare(args) -> int:
     )
     if "field_rms_k" in out:
         print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
+    if "velocity" in out:
+        from twin.cfd.velocity import summary_text
+
+        print(
+            summary_text({k: float("nan") if v is None else v for k, v in out["velocity"].items()})
+        )
     return 0
 
 
@@ -128,10 +143,10 @@ def _targets(fac, h: int, cell_m: float, args):
             return calibrate.targets_from_recording(rec, fac, t0, t1)
     from twin.cfd.source import load_field
     from twin.physics.grid import build_grid
-    from twin.render.cfd_import import read_points
+    from twin.render.cfd_import import read_cfd
 
     grid = build_grid(fac, h, cell_m)
-    cfd = load_field(path, fac, grid, read_points)
+    cfd = load_field(path, fac, grid, read_cfd)
     return calibrate.targets_from_field(fac, grid, cfd.air_c, source=str(path))
 
 

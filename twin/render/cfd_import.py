@@ -1,6 +1,6 @@
-"""Read a CFD temperature field from an OpenFOAM case (its latest time) or a VTK file
-(.vtk, .vtu, .vtp, .vti, .vtm) through PyVista: cell centres and values, for
-``twin.cfd.field.from_points`` to bring onto Twin's grid."""
+"""Read a CFD temperature field, and its air velocity when it has one, from an OpenFOAM case
+(its latest time) or a VTK file (.vtk, .vtu, .vtp, .vti, .vtm) through PyVista: cell
+centres and values, for ``twin.cfd.field`` to bring onto Twin's grid."""
 
 from __future__ import annotations
 
@@ -8,8 +8,12 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.cfd.source import CfdPoints
+
 #: Names a temperature field commonly has, tried in order.
 FIELD_NAMES = ("T", "TMean", "temperature", "Temperature", "T_c", "air_c")
+#: ... and a velocity field.
+VELOCITY_NAMES = ("U", "UMean", "velocity", "Velocity", "U_ms", "air_velocity_ms")
 
 
 class CfdImportError(ValueError):
@@ -37,36 +41,56 @@ def _openfoam_block(case: Path):
     return block
 
 
-def read_points(path: str | Path, field: str | None = None) -> tuple[np.ndarray, np.ndarray, str]:
-    """(points (N, 3) in the file's metres, values (N,), field name) of a CFD temperature."""
+def _mesh(path: Path):
     import pyvista as pv
 
-    path = Path(path)
     if not path.exists():
         raise CfdImportError(f"{path}: no such file or case")
     if path.is_dir():
-        mesh = _openfoam_block(path)
-    else:
-        try:
-            mesh = pv.read(str(path))
-        except Exception as e:  # VTK raises many kinds of errors for a bad file
-            raise CfdImportError(f"{path}: cannot be read as VTK ({e})") from e
-        if isinstance(mesh, pv.MultiBlock):
-            mesh = mesh.combine()
-    names = (field,) if field else FIELD_NAMES
+        return _openfoam_block(path)
+    try:
+        mesh = pv.read(str(path))
+    except Exception as e:  # VTK raises many kinds of errors for a bad file
+        raise CfdImportError(f"{path}: cannot be read as VTK ({e})") from e
+    if isinstance(mesh, pv.MultiBlock):
+        mesh = mesh.combine()
+    return mesh
+
+
+def _array(mesh, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(points, values, name) of the first of ``names`` the mesh holds, cell data first."""
     name = _pick(mesh.cell_data, names)
     if name is not None:
-        pts = np.asarray(mesh.cell_centers().points, float)
-        vals = np.asarray(mesh.cell_data[name], float)
-    else:
-        name = _pick(mesh.point_data, names)
-        if name is None:
-            have = sorted(set(mesh.cell_data.keys()) | set(mesh.point_data.keys()))
-            raise CfdImportError(
-                f"{path}: no temperature field ({', '.join(names)}); it has: {', '.join(have)}"
-            )
-        pts = np.asarray(mesh.points, float)
-        vals = np.asarray(mesh.point_data[name], float)
+        return (
+            np.asarray(mesh.cell_centers().points, float),
+            np.asarray(mesh.cell_data[name], float),
+            name,
+        )
+    name = _pick(mesh.point_data, names)
+    if name is not None:
+        return np.asarray(mesh.points, float), np.asarray(mesh.point_data[name], float), name
+    return None
+
+
+def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
+    """A CFD file's temperature (``field``, else the first of ``FIELD_NAMES``) and, when it
+    has one, its air velocity (the first of ``VELOCITY_NAMES`` that is a 3-vector)."""
+    path = Path(path)
+    mesh = _mesh(path)
+    names = (field,) if field else FIELD_NAMES
+    got = _array(mesh, names)
+    if got is None:
+        have = sorted(set(mesh.cell_data.keys()) | set(mesh.point_data.keys()))
+        raise CfdImportError(
+            f"{path}: no temperature field ({', '.join(names)}); it has: {', '.join(have)}"
+        )
+    pts, vals, name = got
     if vals.ndim != 1:
         raise CfdImportError(f"{path}: field {name} is not a scalar")
-    return pts, vals, name
+    out = CfdPoints(pts, vals, name)
+    vel = _array(mesh, VELOCITY_NAMES)
+    if vel is not None:
+        if vel[1].ndim != 2 or vel[1].shape[1] != 3:
+            raise CfdImportError(f"{path}: field {vel[2]} is not a velocity (3 components)")
+        out.velocity_points_m, out.velocity_ms, out.velocity_name = vel
+    return out

@@ -1,7 +1,8 @@
 """Thermal dock › Compare with CFD…: Twin's solution of the open hall against an OpenFOAM
 case or a VTK/VTU file (or a stored reference), as three horizontal slices (Twin, CFD,
-difference) at the dock's slice height and a per-rack error table. The solve and the import
-run off the GUI thread."""
+difference) at the dock's slice height and a per-rack error table. Where the CFD has an air
+velocity, both models' air is drawn as arrows on their slices and the summary says how far
+the flows agree. The solve and the import run off the GUI thread."""
 
 from __future__ import annotations
 
@@ -9,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QImage, QPixmap
+from PySide6.QtCore import QObject, QPointF
+from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QFileDialog,
@@ -22,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
 
 #: The comparison's key on the window's solver (a newer comparison supersedes an older one).
@@ -52,6 +54,46 @@ def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, width_px: in
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
 
 
+#: Arrows drawn across a slice's longer side (one per this many cells at most).
+ARROWS_ACROSS = 24
+
+
+def draw_arrows(img: QImage, vel_xy: np.ndarray, speed_scale_ms: float) -> QImage:
+    """The horizontal air velocity of a slice (nx, ny, 2; NaN in solids) as arrows on its
+    image (from ``slice_image``); an arrow of ``speed_scale_ms`` spans its spacing."""
+    nx, ny = vel_xy.shape[:2]
+    px = img.width() / max(nx, 1)
+    stride = max(int(np.ceil(max(nx, ny) / ARROWS_ACROSS)), 1)
+    length_px = stride * px / max(speed_scale_ms, 1e-9)
+    out = img.copy()
+    p = QPainter(out)
+    p.setRenderHint(QPainter.RenderHint.Antialiasing)
+    p.setPen(QPen(QColor(0, 220, 255), max(px / 6, 1.0)))
+    ii, jj = np.meshgrid(np.arange(stride // 2, nx, stride), np.arange(stride // 2, ny, stride))
+    u, v = vel_xy[ii, jj, 0], vel_xy[ii, jj, 1]
+    ok = np.isfinite(u) & np.isfinite(v)
+    x0 = (ii[ok] + 0.5) * px
+    y0 = (ny - jj[ok] - 0.5) * px  # rows run from the top: y up
+    dx, dy = u[ok] * length_px, -v[ok] * length_px
+    head = 0.3 * np.hypot(dx, dy)
+    ang = np.arctan2(dy, dx)
+    for a, b, c, d, hl, an in zip(x0, y0, dx, dy, head, ang, strict=True):
+        tip = QPointF(a + c, b + d)
+        p.drawLine(QPointF(a, b), tip)
+        for side in (-0.5, 0.5):
+            p.drawLine(tip, tip - QPointF(hl * np.cos(an + side), hl * np.sin(an + side)))
+    p.end()
+    return out
+
+
+def arrow_scale_ms(cfd_vel: np.ndarray) -> float:
+    """The speed an arrow spanning its spacing stands for: the CFD's 90th-percentile
+    horizontal speed on the slice, so that most arrows stay within their own spacing."""
+    sp = np.hypot(cfd_vel[..., 0], cfd_vel[..., 1])
+    sp = sp[np.isfinite(sp)]
+    return float(np.percentile(sp, 90)) if sp.size and sp.max() > 0 else 1.0
+
+
 def _summary_text(fig: dict) -> str:
     rc = fig.get("rank_corr")
     return (
@@ -62,13 +104,24 @@ def _summary_text(fig: dict) -> str:
     )
 
 
-def _slices_grid(twin_slice: np.ndarray, cfd_slice: np.ndarray, z_m: float) -> QGridLayout:
-    """Twin and CFD on one temperature scale, and their difference on a symmetric one."""
+def _slices_grid(
+    twin_slice: np.ndarray,
+    cfd_slice: np.ndarray,
+    z_m: float,
+    twin_vel: np.ndarray | None = None,
+    cfd_vel: np.ndarray | None = None,
+    speed_scale_ms: float = 1.0,
+) -> QGridLayout:
+    """Twin and CFD on one temperature scale, and their difference on a symmetric one; the
+    two models' air velocities (when given) as arrows on one speed scale."""
     grid = QGridLayout()
     both = np.concatenate([twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]])
     lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
     diff = twin_slice - cfd_slice
     d = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
+    vels = (None, None, None)
+    if twin_vel is not None and cfd_vel is not None:
+        vels = (twin_vel, cfd_vel, None)
     for col, (title, f, a, b, cmap) in enumerate(
         (
             (f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)", twin_slice, lo, hi, "inferno"),
@@ -76,10 +129,13 @@ def _slices_grid(twin_slice: np.ndarray, cfd_slice: np.ndarray, z_m: float) -> Q
             (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
         )
     ):
+        image = slice_image(f, a, b, cmap)
+        if vels[col] is not None:
+            image = draw_arrows(image, vels[col], speed_scale_ms)
         grid.addWidget(QLabel(title), 0, col)
         img = QLabel()
         img.setObjectName(f"cfd_slice_{col}")
-        img.setPixmap(QPixmap.fromImage(slice_image(f, a, b, cmap)))
+        img.setPixmap(QPixmap.fromImage(image))
         grid.addWidget(img, 1, col)
     return grid
 
@@ -109,7 +165,9 @@ def _rack_table(rows: list[dict]) -> QTableWidget:
 class CompareDialog(QDialog):
     """The figures, the three slices and the per-rack table of one comparison."""
 
-    def __init__(self, parent, fig: dict, twin_slice, cfd_slice, z_m: float):
+    def __init__(
+        self, parent, fig: dict, twin_slice, cfd_slice, z_m: float, twin_vel=None, cfd_vel=None
+    ):
         super().__init__(parent)
         self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
         self.setObjectName("cfd_compare_dialog")
@@ -118,8 +176,19 @@ class CompareDialog(QDialog):
         self.summary.setObjectName("cfd_compare_summary")
         self.summary.setWordWrap(True)
         box.addWidget(self.summary)
+        self.velocity_summary = None
+        scale = 1.0
+        if "velocity" in fig:
+            text = velocity_summary(fig["velocity"])
+            if twin_vel is not None and cfd_vel is not None:
+                scale = arrow_scale_ms(cfd_vel)
+                text += f". Arrows: the air across each slice; one spacing long is {scale:.1f} m/s"
+            self.velocity_summary = QLabel(text)
+            self.velocity_summary.setObjectName("cfd_compare_velocity")
+            self.velocity_summary.setWordWrap(True)
+            box.addWidget(self.velocity_summary)
         if twin_slice is not None and cfd_slice is not None:
-            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m))
+            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale))
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
 
@@ -189,25 +258,31 @@ class CfdCompare(QObject):
             self.error = outcome.error.split(": ", 1)[-1]
             self.window.statusBar().showMessage(f"CFD comparison failed: {self.error}")
             return
-        fig, tw, cf, z = outcome.value
+        fig, tw, cf, z, tw_vel, cf_vel = outcome.value
         self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = CompareDialog(self.window, fig, tw, cf, z)
+        self.dialog = CompareDialog(self.window, fig, tw, cf, z, tw_vel, cf_vel)
         self.dialog.show()
 
 
 def _job(fac, hall: int, cell: float, path: Path, z_m: float):
-    """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m``."""
+    """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m`` (and the
+    two horizontal velocity slices, where the CFD has a velocity)."""
     from twin.cfd.compare import sample_cells
     from twin.cfd.source import compare_source
-    from twin.render.cfd_import import read_points
+    from twin.cfd.velocity import twin_velocity
+    from twin.render.cfd_import import read_cfd
 
-    fig, res, cfd = compare_source(fac, hall, cell, path, read_points)
+    fig, res, cfd = compare_source(fac, hall, cell, path, read_cfd)
     k = min(int(z_m / res.cell_m), res.air_c.shape[2] - 1)
     tw = res.air_c[:, :, k]
+    tw_vel = cf_vel = None
+    if cfd is not None and cfd.velocity_ms is not None:
+        tw_vel = twin_velocity(res)[:, :, k, :2]
+        cf_vel = cfd.velocity_ms[:, :, k, :2]
     if cfd is not None:
-        cf = cfd[:, :, k]
+        cf = cfd.air_c[:, :, k]
     else:  # a stored reference: its horizontal plane, and Twin sampled on it
         pl = np.load(path.with_suffix(".npz"))
         cf = pl["horizontal_c"].astype(float)
@@ -219,7 +294,7 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float):
         tw = sample_cells(res, pts.reshape(-1, 3)).reshape(cf.shape)
         tw[~np.isfinite(cf)] = np.nan
         z_m = float(pl["horizontal_z_m"])
-    return fig, tw, cf, z_m
+    return fig, tw, cf, z_m, tw_vel, cf_vel
 
 
 def install(window: MainWindow) -> CfdCompare:

@@ -1,0 +1,167 @@
+"""Air velocity, Twin against CFD: the figures on fields of known difference, and a CFD case's
+U read back onto Twin's grid (same cell and resampled) through `twin cfd compare`."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import velocity
+from twin.cfd.source import load_field
+from twin.model.loader import load_layout
+from twin.physics import solve_steady
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+
+
+@pytest.fixture(scope="module")
+def solved():
+    fac = load_layout(ROOM)
+    return fac, solve_steady(fac, 0, 0.3)
+
+
+def _turned(vel: np.ndarray, deg: float) -> np.ndarray:
+    """``vel`` turned by ``deg`` about the vertical."""
+    a = np.radians(deg)
+    out = vel.copy()
+    out[..., 0] = np.cos(a) * vel[..., 0] - np.sin(a) * vel[..., 1]
+    out[..., 1] = np.sin(a) * vel[..., 0] + np.cos(a) * vel[..., 1]
+    return out
+
+
+def test_figures_of_fields_of_known_difference():
+    cfd = np.zeros((4, 1, 1, 3))
+    cfd[:, 0, 0, 0] = [1.0, 0.5, 0.1, np.nan]  # the last cell is a solid
+    same = velocity.figures(cfd.copy(), cfd)
+    assert same["velocity_rms_ms"] == 0.0
+    assert same["direction_agreement"] == 1.0
+    assert same["moving_cells"] == 2  # 0.1 m/s is below the 0.2 m/s that counts as moving
+    assert same["cfd_speed_mean_ms"] == pytest.approx((1.0 + 0.5 + 0.1) / 3)
+    # turned 44 degrees: still within 45; 46: not; |a - R a| = 2 |a| sin(theta / 2)
+    for deg, agree in ((44.0, 1.0), (46.0, 0.0)):
+        f = velocity.figures(_turned(cfd, deg), cfd)
+        assert f["direction_agreement"] == agree
+        chord = 2 * np.sin(np.radians(deg) / 2)
+        assert f["velocity_rms_ms"] == pytest.approx(chord * np.sqrt((1 + 0.25 + 0.01) / 3))
+    # Twin's still air where the CFD's moves is a disagreement, not a skipped cell
+    still = velocity.figures(np.zeros_like(cfd), cfd)
+    assert still["direction_agreement"] == 0.0 and still["twin_speed_mean_ms"] == 0.0
+    # nothing in common: no figures
+    assert np.isnan(velocity.figures(np.full_like(cfd, np.nan), cfd)["velocity_rms_ms"])
+
+
+def test_twin_velocity_is_the_face_mean_and_nan_in_solids(solved):
+    _, res = solved
+    v = velocity.twin_velocity(res)
+    assert np.isnan(v[~res.grid.fluid]).all() and np.isfinite(v[res.grid.fluid]).all()
+    i, j, k = np.argwhere(res.grid.fluid)[len(np.argwhere(res.grid.fluid)) // 2]
+    f = res.flow
+    assert v[i, j, k, 0] == pytest.approx(0.5 * (f.u[i, j, k] + f.u[i + 1, j, k]))
+    assert v[i, j, k, 2] == pytest.approx(0.5 * (f.w[i, j, k] + f.w[i, j, k + 1]))
+
+
+def _write_case(path: Path, res, air: np.ndarray, vel: np.ndarray) -> Path:
+    """A case as ``twin.cfd.foam_case`` leaves it, reduced to what is read back: its cell
+    map, description and one time with T and U."""
+    from twin.cfd.foam_mesh import foam_header
+
+    g = res.grid
+    cells = np.flatnonzero(g.fluid.ravel())
+    path.mkdir()
+    np.save(path / "twin_cells.npy", cells)
+    (path / "twin_case.json").write_text(json.dumps({"cell_m": g.cell_m, "hall": "ROOM"}))
+    t = path / "500"
+    t.mkdir()
+    tv = air.ravel()[cells]
+    uv = vel.reshape(-1, 3)[cells]
+    (t / "T").write_text(
+        foam_header("volScalarField", "T", "500")
+        + f"internalField nonuniform List<scalar> {len(tv)}(\n"
+        + "\n".join(f"{x:.9g}" for x in tv)
+        + "\n);\n"
+    )
+    (t / "U").write_text(
+        foam_header("volVectorField", "U", "500")
+        + f"internalField nonuniform List<vector> {len(uv)}(\n"
+        + "\n".join(f"({a:.9g} {b:.9g} {c:.9g})" for a, b, c in uv)
+        + "\n);\n"
+    )
+    return path
+
+
+def test_compare_reads_a_cases_velocity(solved, tmp_path, capsys):
+    from twin.cli import main
+
+    fac, res = solved
+    tw = velocity.twin_velocity(res)
+    # the CFD's air: Twin's own turned a right angle: no moving cell agrees, and the vector
+    # difference is sqrt(2) times the horizontal speed
+    case = _write_case(tmp_path / "case", res, res.air_c, _turned(tw, 90.0))
+    assert main(["cfd", "compare", str(ROOM), str(case), "--cell", "0.3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["source"]["kind"] == "twin-case"
+    assert out["rms_k"] == pytest.approx(0.0, abs=1e-6)
+    v = out["velocity"]
+    fl = res.grid.fluid
+    horiz = tw[fl][:, 0] ** 2 + tw[fl][:, 1] ** 2
+    assert v["velocity_rms_ms"] == pytest.approx(np.sqrt(2 * horiz.mean()), rel=1e-6)
+    moving = np.linalg.norm(_turned(tw, 90.0)[fl], axis=1) >= velocity.MOVING_MS
+    assert v["moving_cells"] == int(moving.sum()) > 100
+    # turned a right angle about the vertical, a vector a keeps cos = w^2 / |a|^2 with itself:
+    # within 45 degrees only where the air rises or falls steeply enough
+    a = tw[fl][moving]
+    cos = a[:, 2] ** 2 / (a**2).sum(1)
+    assert v["direction_agreement"] == pytest.approx(np.mean(cos >= np.cos(np.radians(45))))
+
+
+def test_a_cases_velocity_resampled_on_a_finer_grid(solved, tmp_path):
+    from twin.physics.grid import build_grid
+
+    fac, res = solved
+    uniform = np.zeros(res.grid.shape + (3,))
+    uniform[...] = (0.3, -0.2, 0.1)
+    case = _write_case(tmp_path / "case", res, res.air_c, uniform)
+    fine = build_grid(fac, 0, 0.2)
+    got = load_field(case, fac, fine)
+    assert got.kind == "twin-case" and got.velocity_ms.shape == fine.shape + (3,)
+    air = got.velocity_ms[fine.fluid]
+    ok = np.isfinite(air).all(1)
+    assert ok.mean() > 0.99  # cells with an air neighbour on the coarse grid
+    assert air[ok] == pytest.approx(np.tile([0.3, -0.2, 0.1], (ok.sum(), 1)), abs=1e-9)
+    assert np.isnan(got.velocity_ms[~fine.fluid]).all()
+
+
+def test_a_case_without_velocity_compares_temperatures_only(solved, tmp_path):
+    fac, res = solved
+    case = _write_case(tmp_path / "case", res, res.air_c, velocity.twin_velocity(res))
+    (case / "500" / "U").unlink()
+    got = load_field(case, fac, res.grid)
+    assert got.velocity_ms is None and np.isfinite(got.air_c[res.grid.fluid]).all()
+
+
+def test_vtk_velocity_reversed_and_a_scalar_u_refused(solved, tmp_path, capsys):
+    pv = pytest.importorskip("pyvista")
+    from twin.cli import main
+
+    fac, res = solved
+    g = res.grid
+    tw = velocity.twin_velocity(res)[g.fluid]
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = res.air_c[g.fluid]
+    cloud.point_data["U"] = -tw  # every moving cell points the other way
+    path = tmp_path / "cfd.vtp"
+    cloud.save(str(path))
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3", "--json"]) == 0
+    v = json.loads(capsys.readouterr().out)["velocity"]
+    assert v["direction_agreement"] == 0.0
+    assert v["velocity_rms_ms"] == pytest.approx(2 * np.sqrt((tw**2).sum(1).mean()), rel=1e-9)
+    # the text report says it in words
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3"]) == 0
+    assert "direction within 45° of the CFD's in 0 % of the cells" in capsys.readouterr().out
+    cloud.point_data["U"] = np.linalg.norm(tw, axis=1)
+    cloud.save(str(path))
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3"]) == 1
+    assert "field U is not a velocity" in capsys.readouterr().err
