@@ -4,6 +4,7 @@ steady within 0.1 K over the last 300 iterations and the energy balance within 0
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,3 +91,76 @@ def test_read_internal_fields(tmp_path):
     (tmp_path / "bad").write_text("internalField   nonuniform List<scalar> 3(1 2);\n")
     with pytest.raises(foam_read.FoamReadError, match="bad"):
         foam_read.read_internal_field(tmp_path / "bad")
+
+
+FAKE_SOLVER = r'''#!/usr/bin/env python3
+"""Stands in for buoyantBoussinesqSimpleFoam: from the latest time to endTime, one iteration
+at a time, it notes which schemes are in place, writes the monitors (steady inlets, a closed
+balance), writes times at writeInterval and on writeNow, and reports its CPU time."""
+import json, re, sys, time
+from pathlib import Path
+case = Path(sys.argv[sys.argv.index("-case") + 1])
+desc = json.loads((case / "twin_case.json").read_text())
+def control(key):
+    return re.search(rf"^{key}\s+(\S+);", (case / "system" / "controlDict").read_text(), re.M).group(1)
+start = max([int(d.name) for d in case.iterdir() if d.name.isdigit()], default=0)
+end, every = int(control("endTime")), int(control("writeInterval"))
+files = {}
+for p in desc["patches"]:
+    d = case / "postProcessing" / f"mon_{p['name']}" / str(start)
+    d.mkdir(parents=True, exist_ok=True)
+    files[p["name"]] = open(d / "surfaceFieldValue.dat", "a")
+out_q = desc["heat_w"] / desc["rho_cp"]
+first_out = next(p["name"] for p in desc["patches"] if not p["kind"].startswith("rack"))
+trace = open(case / "schemes.trace", "a")
+it = start
+while it < end:
+    it += 1
+    schemes = (case / "system" / "fvSchemes").read_text()
+    trace.write(f"{it} {'second' if 'linearUpwind' in schemes else 'first'}\n")
+    for name, f in files.items():
+        v = 20.0 if name.startswith("rf") else (out_q if name == first_out else 0.0)
+        f.write(f"{it}\t{v}\n")
+        f.flush()
+    print(f"Time = {it}\nExecutionTime = {0.01 * (it - start):.2f} s", flush=True)
+    stop = control("stopAt") == "writeNow"
+    if it % every == 0 or it == end or stop:
+        (case / str(it)).mkdir(exist_ok=True)
+    if stop:
+        break
+    time.sleep(0.002)
+'''
+
+
+def test_the_schemes_switch_on_the_same_iteration_however_slow_the_polls(tmp_path, monkeypatch):
+    """A first-order start-up of exactly STARTUP_IT iterations, as a run of its own; the
+    second run carries on from its last time; the CPU time is both runs'."""
+    from twin.cfd import foam_case, foam_run
+    from twin.model.loader import load_layout
+
+    fac = load_layout(
+        Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+    )
+    case = tmp_path / "case"
+    desc = foam_case.write_case(fac, case, cell_m=0.3, max_iter=1500)
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / foam_run.SOLVER
+    fake.write_text(FAKE_SOLVER)
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    monkeypatch.setenv("WM_PROJECT_DIR", str(tmp_path))  # no OpenFOAM environment to source
+    info = foam_run.run(case, desc, poll_s=0.4, nice=0, log=lambda _m: None)
+    trace = [line.split() for line in (case / "schemes.trace").read_text().splitlines()]
+    its = [int(i) for i, _ in trace]
+    assert its == list(range(1, len(its) + 1))  # every iteration once: phase 2 resumed at 201
+    phase = {int(i): p for i, p in trace}
+    assert {phase[i] for i in range(1, foam_run.STARTUP_IT + 1)} == {"first"}
+    assert {phase[i] for i in range(foam_run.STARTUP_IT + 1, its[-1] + 1)} == {"second"}
+    # steady inlets and a closed balance: converged once it may be judged, and stopped
+    assert info["converged"] and foam_run.MIN_IT <= info["iterations"] < 1500
+    # CPU: 0.01 s an iteration in each run, both runs counted
+    assert info["cpu_s"] == pytest.approx(0.01 * info["iterations"], abs=0.011)
+    # the case's own end time and write interval are back for later runs
+    text = (case / "system" / "controlDict").read_text()
+    assert "endTime         1500;" in text and "writeInterval   500;" in text
