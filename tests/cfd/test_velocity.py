@@ -165,3 +165,36 @@ def test_vtk_velocity_reversed_and_a_scalar_u_refused(solved, tmp_path, capsys):
     cloud.save(str(path))
     assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3"]) == 1
     assert "field U is not a velocity" in capsys.readouterr().err
+
+
+def test_a_references_planes_compare_their_velocity(solved):
+    """Planes cut from Twin's own cells (on its grid, so sampling is exact) agree fully;
+    turned a right angle about the vertical, only the steeply rising or falling air agrees."""
+    from twin.cfd import compare
+
+    _, res = solved
+    g, h = res.grid, res.cell_m
+    tw = velocity.twin_velocity(res)
+    k, i = g.shape[2] // 2, g.shape[0] // 2
+    planes = {
+        "cell_m": np.array(h),
+        "horizontal_z_m": np.array((k + 0.5) * h),
+        "horizontal_c": res.air_c[:, :, k],
+        "vertical_x_m": np.array((i + 0.5) * h),
+        "vertical_c": res.air_c[i],
+        "horizontal_u": tw[:, :, k],
+        "vertical_u": tw[i],
+    }
+    same = compare.plane_velocity(res, planes)
+    assert same["velocity_rms_ms"] == pytest.approx(0.0, abs=1e-12)
+    assert same["direction_agreement"] == 1.0
+    cut = np.concatenate([tw[:, :, k][g.fluid[:, :, k]], tw[i][g.fluid[i]]])
+    assert same["moving_cells"] == int((np.linalg.norm(cut, axis=1) >= velocity.MOVING_MS).sum())
+    planes["horizontal_u"], planes["vertical_u"] = _turned(tw[:, :, k], 90), _turned(tw[i], 90)
+    turned = compare.plane_velocity(res, planes)
+    moving = cut[np.linalg.norm(cut, axis=1) >= velocity.MOVING_MS]
+    cos = moving[:, 2] ** 2 / (moving**2).sum(1)
+    assert turned["direction_agreement"] == pytest.approx(np.mean(cos >= np.cos(np.radians(45))))
+    # a reference stored before the planes kept a velocity: temperatures only
+    del planes["horizontal_u"], planes["vertical_u"]
+    assert compare.plane_velocity(res, planes) is None

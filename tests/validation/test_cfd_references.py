@@ -1,5 +1,6 @@
 """Twin against every stored OpenFOAM reference (tests/validation/references/): a room fails
-when Twin's rack mean-inlet RMS error grows by more than 0.3 K over its recorded value
+when Twin's rack mean-inlet RMS error grows by more than 0.3 K over its recorded value, or
+its air's direction agrees with the CFD's on the planes in 5 points fewer of the moving cells
 (twin_scores.json), and every reference must itself be sound."""
 
 from __future__ import annotations
@@ -7,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from twin.cfd import reference, scores
@@ -20,6 +22,7 @@ RECORDED = (
 )
 #: How much worse than its record a room may get before the test fails.
 RMS_SLACK_K = 0.3
+FLOW_SLACK = 0.05
 
 
 def test_every_room_has_a_reference_and_a_record():
@@ -48,6 +51,21 @@ def test_reference_is_sound(path):
     for name in ("horizontal_c", "vertical_c"):
         v = planes[name]
         assert v[v == v].min() > 17.5 and v[v == v].max() < hot
+    # ... and the air velocity on the same cells, wherever the temperature is, and no more
+    # than twice as fast as the fastest port face blows (air squeezed between jets speeds up:
+    # the contained aisle's reaches 1.8 times its fastest port; a diverged run, or one in the
+    # wrong units, goes far beyond)
+    from twin.model.loader import load_layout
+    from twin.physics.grid import build_grid
+
+    grid = build_grid(load_layout(HERE / ref["layout"]), 0, ref["cell_m"])
+    port_ms = np.abs(grid.ports.q).max() / grid.cell_m**2
+    for name in ("horizontal", "vertical"):
+        u, c = planes[f"{name}_u"], planes[f"{name}_c"]
+        assert u.shape == c.shape + (3,)
+        air = np.isfinite(c)
+        assert np.isfinite(u[air]).all() and np.isnan(u[~air]).all()
+        assert np.linalg.norm(u[air], axis=1).max() < 2 * port_ms
     assert ref["mesh_check"]["cell_m"] > ref["cell_m"]
     # containment panels leak evenly, as porous layers (slots made the contained room's own
     # two meshes rank its racks at 0.12 against each other)
@@ -63,6 +81,11 @@ def test_twin_no_worse_than_recorded(path):
     assert s["rms_k"] <= rec["rms_k"] + RMS_SLACK_K, (
         f"{path.stem}: rack mean-inlet RMS {s['rms_k']:.2f} K, recorded {rec['rms_k']:.2f} K"
     )
+    flow = s["plane_velocity"]["direction_agreement"]
+    assert flow >= rec["flow_agreement"] - FLOW_SLACK, (
+        f"{path.stem}: air within 45 degrees of the CFD's in {flow:.0%} of the moving plane "
+        f"cells, recorded {rec['flow_agreement']:.0%}"
+    )
 
 
 def test_the_readme_publishes_the_recorded_table():
@@ -72,15 +95,16 @@ def test_the_readme_publishes_the_recorded_table():
     rows = {}
     for line in readme.splitlines():
         cells = [c.strip() for c in line.strip("|").split("|")]
-        if line.startswith("| `") and len(cells) == 10:
-            rows[cells[0].split("`")[1]] = cells[1:5]
+        if line.startswith("| `") and len(cells) == 11:
+            rows[cells[0].split("`")[1]] = cells[1:5] + cells[10:11]
     assert sorted(rows) == sorted(RECORDED)
-    for room, (rms, mx, rank, ret) in rows.items():
+    for room, (rms, mx, rank, ret, flow) in rows.items():
         rec = RECORDED[room]
         published = (float(rms.split()[0]), float(mx.split()[0]), float(rank.split()[0]))
         recorded = (rec["rms_k"], rec["max_k"], rec["rank_corr"])
         assert published == pytest.approx(recorded, abs=0.0051), room
         assert float(ret.split()[0]) == pytest.approx(rec["return_error_k"], abs=0.0051), room
+        assert float(flow.split()[0]) == pytest.approx(100 * rec["flow_agreement"], abs=0.51)
 
 
 def test_twins_time_is_the_median_of_the_warm_solves(monkeypatch):

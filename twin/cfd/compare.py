@@ -91,26 +91,38 @@ def sample_field(air: np.ndarray, h: float, points_m: np.ndarray) -> np.ndarray:
         return np.where(den > 1e-9, num / den, np.nan)
 
 
-def plane_points(planes: dict) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-    """{'horizontal' | 'vertical': (points (N, 3), CFD values (N,))} of a reference's planes,
-    air cells only."""
+def plane_points(planes: dict, kind: str = "c") -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """{'horizontal' | 'vertical': (points (N, 3), CFD values)} of a reference's planes, air
+    cells only: temperatures (N,) (``kind`` "c"), or velocities (N, 3) (``kind`` "u"; {}
+    when the reference has none)."""
     h = float(planes["cell_m"])
     out = {}
-    hz = planes["horizontal_c"]
-    i, j = np.nonzero(np.isfinite(hz))
+    if f"horizontal_{kind}" not in planes:
+        return out
+    hz = np.asarray(planes[f"horizontal_{kind}"], float)
+    i, j = np.nonzero(np.isfinite(hz.reshape(hz.shape[:2] + (-1,))).all(-1))
     z = float(planes["horizontal_z_m"])
-    out["horizontal"] = (
-        np.stack([(i + 0.5) * h, (j + 0.5) * h, np.full(len(i), z)], 1),
-        hz[i, j].astype(float),
-    )
-    vt = planes["vertical_c"]
-    j, k = np.nonzero(np.isfinite(vt))
+    out["horizontal"] = (np.stack([(i + 0.5) * h, (j + 0.5) * h, np.full(len(i), z)], 1), hz[i, j])
+    vt = np.asarray(planes[f"vertical_{kind}"], float)
+    j, k = np.nonzero(np.isfinite(vt.reshape(vt.shape[:2] + (-1,))).all(-1))
     x = float(planes["vertical_x_m"])
-    out["vertical"] = (
-        np.stack([np.full(len(j), x), (j + 0.5) * h, (k + 0.5) * h], 1),
-        vt[j, k].astype(float),
-    )
+    out["vertical"] = (np.stack([np.full(len(j), x), (j + 0.5) * h, (k + 0.5) * h], 1), vt[j, k])
     return out
+
+
+def plane_velocity(res, planes: dict) -> dict | None:
+    """Twin's air velocity against the reference's on both its planes together (Twin sampled
+    at the CFD's cell centres; ``velocity.figures``), or None for a reference without."""
+    from twin.cfd import velocity
+
+    got = plane_points(planes, "u")
+    if not got:
+        return None
+    pts = np.concatenate([p for p, _ in got.values()])
+    cfd = np.concatenate([v for _, v in got.values()])
+    tw_cells = velocity.twin_velocity(res)
+    tw = np.stack([sample_field(tw_cells[..., a], res.cell_m, pts) for a in range(3)], 1)
+    return velocity.figures(tw, cfd)
 
 
 def summary(rows: list[RackRow], twin_return_c: float, cfd_return_c: float) -> dict:
@@ -137,6 +149,9 @@ def compare_reference(fac, res, ref: dict) -> dict:
             tw = sample_cells(res, pts)
             ok = np.isfinite(tw)
             out[f"{name}_plane_rms_k"] = float(np.sqrt(np.mean((tw[ok] - cfd[ok]) ** 2)))
+        flow = plane_velocity(res, planes)
+        if flow is not None:
+            out["plane_velocity"] = flow
     out["rows"] = [
         {
             "id": r.id,

@@ -287,14 +287,18 @@ def _monitors(ports: list[PortPatch]) -> str:
             f"        regionType      patch;\n        name            {pp.name};\n"
             f"        operation       {op};\n{extra}        fields          (T);\n    }}\n"
         )
+    mean = (
+        "            {\n                mean on;\n"
+        "                prime2Mean off;\n                base iteration;\n"
+        f"                window {2 * WINDOW_IT};\n                windowType approximate;\n"
+        "            }\n"
+    )
+    # running means of T and U (TMean, UMean): the reference of a room that never settles
     out.append(
         "    TMean\n    {\n        type            fieldAverage;\n"
         '        libs            ("libfieldFunctionObjects.so");\n'
         "        writeControl    writeTime;\n"
-        "        fields\n        (\n            T\n            {\n                mean on;\n"
-        "                prime2Mean off;\n                base iteration;\n"
-        f"                window {2 * WINDOW_IT};\n                windowType approximate;\n"
-        "            }\n        );\n    }\n"
+        f"        fields\n        (\n            T\n{mean}            U\n{mean}        );\n    }}\n"
     )
     return "functions\n{\n" + "".join(out) + "}\n"
 

@@ -5,8 +5,9 @@ planes beside it in a ``.npz``.
 Rack inlet means, the mean return and the balance come from the per-iteration monitors,
 averaged over the run's last window (``WINDOW_IT`` iterations when it converged,
 ``AVERAGE_IT`` when it never settled); each rack's swing over that window is kept as the
-reference's own uncertainty. Inlet maxima and planes come from the field (the latest
-iterate when converged, else its running mean ``TMean``).
+reference's own uncertainty. Inlet maxima and the planes (temperature, and the air velocity
+where the case kept one) come from the fields (the latest iterate when converged, else the
+running means ``TMean`` and ``UMean``).
 """
 
 from __future__ import annotations
@@ -40,12 +41,13 @@ def _window_mean(series: np.ndarray, window: int) -> tuple[float, float]:
 
 
 def field_on_grid(case: Path, grid, name: str) -> np.ndarray:
-    """A case's latest scalar field on the full voxel grid (NaN in solids)."""
+    """A case's latest field on the full voxel grid (NaN in solids): (nx, ny, nz) for a
+    scalar, (nx, ny, nz, 3) for a vector."""
     cells = np.load(case / "twin_cells.npy")
     vals = foam_read.read_internal_field(foam_read.latest_time(case, name) / name, len(cells))
-    out = np.full(grid.n_cells, np.nan)
+    out = np.full((grid.n_cells,) + vals.shape[1:], np.nan)
     out[cells] = vals
-    return out.reshape(grid.shape)
+    return out.reshape(grid.shape + vals.shape[1:])
 
 
 def read_run(layout: Path, case: Path) -> dict:
@@ -57,6 +59,11 @@ def read_run(layout: Path, case: Path) -> dict:
     grid = build_grid(fac, hall, desc["cell_m"])
     window = WINDOW_IT if run["converged"] else AVERAGE_IT
     field = field_on_grid(case, grid, "T" if run["converged"] else "TMean")
+    u_name = "U" if run["converged"] else "UMean"
+    try:  # cases written before the running mean of U was kept have none
+        velocity = field_on_grid(case, grid, u_name)
+    except foam_read.FoamReadError:
+        velocity = None
     p = grid.ports
     racks = []
     for pp in desc["patches"]:
@@ -98,6 +105,7 @@ def read_run(layout: Path, case: Path) -> dict:
         "heat_out_w": round(heat_out, 1),
         "balance": round(heat_out / desc["heat_w"] - 1.0, 5),
         "_field": field,
+        "_velocity": velocity,
         "_grid": grid,
         "_desc": desc,
     }
@@ -108,13 +116,18 @@ def _planes(fine: dict) -> dict[str, np.ndarray]:
     h = grid.cell_m
     k = min(int(PLANE_Z_M / h), grid.shape[2] - 1)
     i = min(int(grid.shape[0] * h / 2 / h), grid.shape[0] - 1)
-    return {
+    out = {
         "cell_m": np.array(h),
         "horizontal_z_m": np.array((k + 0.5) * h),
         "horizontal_c": field[:, :, k].astype(np.float32),
         "vertical_x_m": np.array((i + 0.5) * h),
         "vertical_c": field[i, :, :].astype(np.float32),
     }
+    vel = fine.get("_velocity")
+    if vel is not None:  # the air velocity on the same planes, m/s (nx, ny, 3), (ny, nz, 3)
+        out["horizontal_u"] = vel[:, :, k].astype(np.float32)
+        out["vertical_u"] = vel[i, :, :].astype(np.float32)
+    return out
 
 
 def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:

@@ -82,18 +82,20 @@ def table(scores: list[dict]) -> str:
     """The README's markdown table."""
     lines = [
         "| room | RMS | max | rank corr. | return error | Twin | OpenFOAM (CPU) "
-        "| CFD mesh check | CFD mesh rank corr. | inlet spread |",
-        "|---|---|---|---|---|---|---|---|---|---|",
+        "| CFD mesh check | CFD mesh rank corr. | inlet spread | flow within 45° |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for s in scores:
         mesh = "—" if s["mesh_rms_k"] is None else f"{s['mesh_rms_k']:.2f} K"
         mrank = "—" if s.get("mesh_rank_corr") is None else f"{s['mesh_rank_corr']:.2f}"
         settled = "" if s["cfd_converged"] else " (long-window mean)"
         untestable = "" if rank_testable(s) else " (not testable)"
+        flow = (s.get("plane_velocity") or {}).get("direction_agreement")
+        flow_text = "—" if flow is None else f"{100 * flow:.0f} %"
         lines.append(
             f"| `{s['room']}`{settled} | {s['rms_k']:.2f} K | {s['max_k']:.2f} K | "
             f"{s['rank_corr']:.2f}{untestable} | {s['return_error_k']:+.2f} K | "
             f"{s['twin_s']:.1f} s | {s['cfd_cpu_s']:.0f} s | {mesh} | {mrank} | "
-            f"{s['inlet_spread_k']:.2f} K |"
+            f"{s['inlet_spread_k']:.2f} K | {flow_text} |"
         )
     return "\n".join(lines)
