@@ -4,6 +4,7 @@ centres and values, for ``twin.cfd.field`` to bring onto Twin's grid."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import numpy as np
@@ -57,15 +58,12 @@ def _mesh(path: Path):
     return mesh
 
 
-def _array(mesh, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, str] | None:
-    """(points, values, name) of the first of ``names`` the mesh holds, cell data first."""
+def _array(mesh, names: tuple[str, ...], centres) -> tuple[np.ndarray, np.ndarray, str] | None:
+    """(points, values, name) of the first of ``names`` the mesh holds, cell data (at
+    ``centres()``) first."""
     name = _pick(mesh.cell_data, names)
     if name is not None:
-        return (
-            np.asarray(mesh.cell_centers().points, float),
-            np.asarray(mesh.cell_data[name], float),
-            name,
-        )
+        return centres(), np.asarray(mesh.cell_data[name], float), name
     name = _pick(mesh.point_data, names)
     if name is not None:
         return np.asarray(mesh.points, float), np.asarray(mesh.point_data[name], float), name
@@ -74,11 +72,13 @@ def _array(mesh, names: tuple[str, ...]) -> tuple[np.ndarray, np.ndarray, str] |
 
 def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     """A CFD file's temperature (``field``, else the first of ``FIELD_NAMES``) and, when it
-    has one, its air velocity (the first of ``VELOCITY_NAMES`` that is a 3-vector)."""
+    has one, its air velocity (the first of ``VELOCITY_NAMES`` it holds, refused with its name
+    if that is not a 3-vector)."""
     path = Path(path)
     mesh = _mesh(path)
+    centres = functools.cache(lambda: np.asarray(mesh.cell_centers().points, float))
     names = (field,) if field else FIELD_NAMES
-    got = _array(mesh, names)
+    got = _array(mesh, names, centres)
     if got is None:
         have = sorted(set(mesh.cell_data.keys()) | set(mesh.point_data.keys()))
         raise CfdImportError(
@@ -88,7 +88,7 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     if vals.ndim != 1:
         raise CfdImportError(f"{path}: field {name} is not a scalar")
     out = CfdPoints(pts, vals, name)
-    vel = _array(mesh, VELOCITY_NAMES)
+    vel = _array(mesh, VELOCITY_NAMES, centres)
     if vel is not None:
         if vel[1].ndim != 2 or vel[1].shape[1] != 3:
             raise CfdImportError(f"{path}: field {vel[2]} is not a velocity (3 components)")
