@@ -97,7 +97,7 @@ FAKE_SOLVER = r'''#!/usr/bin/env python3
 """Stands in for buoyantBoussinesqSimpleFoam: from the latest time to endTime, one iteration
 at a time, it notes which schemes are in place, writes the monitors (steady inlets, a closed
 balance), writes times at writeInterval and on writeNow, and reports its CPU time."""
-import json, re, sys, time
+import json, os, re, sys, time
 from pathlib import Path
 case = Path(sys.argv[sys.argv.index("-case") + 1])
 desc = json.loads((case / "twin_case.json").read_text())
@@ -113,13 +113,15 @@ for p in desc["patches"]:
 out_q = desc["heat_w"] / desc["rho_cp"]
 first_out = next(p["name"] for p in desc["patches"] if not p["kind"].startswith("rack"))
 trace = open(case / "schemes.trace", "a")
+settle = int(os.environ.get("FAKE_SETTLE_IT", "0"))  # the inlets swing by 0.5 K until then
 it = start
 while it < end:
     it += 1
     schemes = (case / "system" / "fvSchemes").read_text()
     trace.write(f"{it} {'second' if 'linearUpwind' in schemes else 'first'}\n")
     for name, f in files.items():
-        v = 20.0 if name.startswith("rf") else (out_q if name == first_out else 0.0)
+        swing = 0.5 * (it % 2) if it <= settle else 0.0
+        v = 20.0 + swing if name.startswith("rf") else (out_q if name == first_out else 0.0)
         f.write(f"{it}\t{v}\n")
         f.flush()
     print(f"Time = {it}\nExecutionTime = {0.01 * (it - start):.2f} s", flush=True)
@@ -132,17 +134,14 @@ while it < end:
 '''
 
 
-def test_the_schemes_switch_on_the_same_iteration_however_slow_the_polls(tmp_path, monkeypatch):
-    """A first-order start-up of exactly STARTUP_IT iterations, as a run of its own; the
-    second run carries on from its last time; the CPU time is both runs'."""
+def _fake_run(tmp_path, monkeypatch, max_iter: int, settle_it: int = 0):
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
 
-    fac = load_layout(
-        Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
-    )
+    rooms = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+    fac = load_layout(rooms / "open-aisle-85.yaml")
     case = tmp_path / "case"
-    desc = foam_case.write_case(fac, case, cell_m=0.3, max_iter=1500)
+    desc = foam_case.write_case(fac, case, cell_m=0.3, max_iter=max_iter)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / foam_run.SOLVER
@@ -150,17 +149,43 @@ def test_the_schemes_switch_on_the_same_iteration_however_slow_the_polls(tmp_pat
     fake.chmod(0o755)
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("WM_PROJECT_DIR", str(tmp_path))  # no OpenFOAM environment to source
-    info = foam_run.run(case, desc, poll_s=0.4, nice=0, log=lambda _m: None)
+    monkeypatch.setenv("FAKE_SETTLE_IT", str(settle_it))
+    return case, foam_run.run(case, desc, poll_s=0.4, nice=0, log=lambda _m: None)
+
+
+def test_the_schemes_switch_on_the_same_iteration_however_slow_the_polls(tmp_path, monkeypatch):
+    """A first-order start-up of exactly STARTUP_IT iterations, as a run of its own; the
+    second run carries on from its last time, and stops on the first CHECK_IT-th iteration
+    that passes the convergence test, whenever a poll sees it; the CPU time is both runs'."""
+    from twin.cfd import foam_read, foam_run
+    from twin.cfd.foam_case import CHECK_IT
+
+    case, info = _fake_run(tmp_path, monkeypatch, 1500)
     trace = [line.split() for line in (case / "schemes.trace").read_text().splitlines()]
     its = [int(i) for i, _ in trace]
     assert its == list(range(1, len(its) + 1))  # every iteration once: phase 2 resumed at 201
     phase = {int(i): p for i, p in trace}
     assert {phase[i] for i in range(1, foam_run.STARTUP_IT + 1)} == {"first"}
     assert {phase[i] for i in range(foam_run.STARTUP_IT + 1, its[-1] + 1)} == {"second"}
-    # steady inlets and a closed balance: converged once it may be judged, and stopped
-    assert info["converged"] and foam_run.MIN_IT <= info["iterations"] < 1500
-    # CPU: 0.01 s an iteration in each run, both runs counted
-    assert info["cpu_s"] == pytest.approx(0.01 * info["iterations"], abs=0.011)
+    # steady inlets and a closed balance: converged on the first iteration that may be
+    # judged, though the solver ran on until the next poll and the stop took
+    assert info["converged"] and info["iterations"] == foam_run.MIN_IT == 800
+    assert its[-1] > 800
+    assert max(t for t, _ in foam_read.time_dirs(case)) == 800
+    # CPU: 0.01 s an iteration in each run, both counted up to the iteration it stops on
+    assert info["cpu_s"] == pytest.approx(0.01 * 800, abs=1e-9)
     # the case's own end time and write interval are back for later runs
     text = (case / "system" / "controlDict").read_text()
-    assert "endTime         1500;" in text and "writeInterval   500;" in text
+    assert "endTime         1500;" in text and f"writeInterval   {CHECK_IT};" in text
+
+
+def test_a_run_stops_on_the_first_check_after_its_inlets_settle(tmp_path, monkeypatch):
+    """Swinging until iteration 1,150: the window ending at 1,200 still holds the swing, the
+    one ending at 1,500 (300 iterations) is the first to pass; only that time's fields are
+    kept beside the start-up's."""
+    from twin.cfd import foam_read
+
+    case, info = _fake_run(tmp_path, monkeypatch, 3000, settle_it=1150)
+    assert info["converged"] and info["iterations"] == 1500
+    assert [t for t, _ in foam_read.time_dirs(case)] == [0, 200, 1500]
+    assert info["swing_k"] == 0.0

@@ -96,11 +96,18 @@ def read_monitor(case: str | Path, name: str) -> np.ndarray:
     return np.stack([it, np.array([rows[i] for i in it])], 1)
 
 
-def execution_time_s(log: str | Path) -> float:
-    """The solver's last reported CPU time (ExecutionTime) in a log, or NaN."""
+def execution_time_s(log: str | Path, iteration: int | None = None) -> float:
+    """The solver's CPU time (ExecutionTime) in a log: the last it reported, or the one it
+    reported at the end of ``iteration``; NaN when there is none."""
     try:
         text = Path(log).read_text()
     except OSError:
         return float("nan")
+    if iteration is not None:
+        at = text.rfind(f"\nTime = {int(iteration)}\n")
+        if at < 0:
+            return float("nan")
+        m = re.search(r"ExecutionTime = (" + _NUM + ") s", text[at:])
+        return float(m.group(1)) if m else float("nan")
     m = re.findall(r"ExecutionTime = (" + _NUM + ") s", text)
     return float(m[-1]) if m else float("nan")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import time
@@ -20,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from twin.cfd import foam_read
-from twin.cfd.foam_case import BALANCE_TOL, STEADY_K, WINDOW_IT
+from twin.cfd.foam_case import BALANCE_TOL, CHECK_IT, STEADY_K, WINDOW_IT
 
 SOLVER = "buoyantBoussinesqSimpleFoam"
 #: OpenFOAM's environment script (Debian's package), sourced when the caller has not.
@@ -66,15 +67,19 @@ def heat_out_series(case: Path, desc: dict) -> tuple[np.ndarray, np.ndarray]:
     return series[0][:n, 0], desc["rho_cp"] * total
 
 
-def progress(case: str | Path, desc: dict) -> Progress:
-    """Judge the run so far (see the module docstring)."""
+def progress(case: str | Path, desc: dict, upto: int | None = None) -> Progress:
+    """Judge the run so far, or as it stood at the end of iteration ``upto`` (see the module
+    docstring)."""
     case = Path(case)
     it, fr = _front_series(case, desc)
+    hit, hout = heat_out_series(case, desc)
+    if upto is not None:
+        it, fr = it[it <= upto], fr[it <= upto]
+        hout = hout[hit <= upto]
     if len(it) == 0:
         return Progress(0, float("nan"), float("nan"), False)
     win = fr[it > it[-1] - WINDOW_IT]
     swing = float((win.max(0) - win.min(0)).max()) if len(win) else float("nan")
-    hit, hout = heat_out_series(case, desc)
     bal = abs(hout[-1] - desc["heat_w"]) / max(desc["heat_w"], 1e-12) if len(hout) else np.nan
     enough = it[-1] >= max(MIN_IT, STARTUP_IT + 2 * WINDOW_IT)
     ok = bool(enough and swing <= STEADY_K and bal <= BALANCE_TOL)
@@ -119,9 +124,31 @@ def _control(case: Path, **entries: int) -> dict[str, int]:
     return old
 
 
-def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, stop: bool) -> None:
-    """One solver run from the case's latest time to its end time (``stop``: or until the
-    convergence test passes)."""
+class _Judge:
+    """Judges a run at every ``CHECK_IT``-th iteration once the monitors have passed it, and
+    stops it at the first that passes the convergence test (``stop_at``); the fields written
+    at the iterations that failed it are deleted as they go."""
+
+    def __init__(self, case: Path, desc: dict, start_it: int):
+        self.case, self.desc = case, desc
+        self.next = (start_it // CHECK_IT + 1) * CHECK_IT
+        self.stop_at: int | None = None
+
+    def __call__(self, last_it: int, final: bool = False) -> bool:
+        """Judge what ``last_it`` (the monitors' last iteration) allows; True: stop."""
+        while self.stop_at is None and (self.next < last_it or (final and self.next <= last_it)):
+            if progress(self.case, self.desc, upto=self.next).converged:
+                self.stop_at = self.next
+                return True
+            if self.next < last_it:
+                shutil.rmtree(self.case / str(self.next), ignore_errors=True)
+            self.next += CHECK_IT
+        return self.stop_at is not None
+
+
+def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, judge=None) -> None:
+    """One solver run from the case's latest time to its end time, or until ``judge``
+    (given each poll's last iteration) asks it to stop."""
     with open(case / "log.solver", "a") as out:
         cmd = f"exec nice -n {int(nice)} {SOLVER} -case '{case}'"
         if "WM_PROJECT_DIR" not in os.environ:
@@ -132,7 +159,7 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, stop: bool) ->
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-    converged = False
+    stopping = False
     try:
         while proc.poll() is None:
             time.sleep(poll_s)
@@ -141,8 +168,8 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, stop: bool) ->
                 f"{case.name}: it {pr.iteration} swing {pr.swing_k:.3f} K "
                 f"balance {100 * pr.balance:.3f} %"
             )
-            if stop and pr.converged and not converged:
-                converged = True
+            if judge is not None and not stopping and judge(pr.iteration):
+                stopping = True
                 _stop_now(case)
         proc.wait()
     except BaseException:
@@ -154,7 +181,10 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, stop: bool) ->
 
 def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=print) -> dict:
     """Run the solver in ``case`` (niced) until it converges or reaches its end time; return
-    {converged, iterations, cpu_s, wall_s}. When the case has them, the first ``STARTUP_IT``
+    {converged, iterations, cpu_s, wall_s}. A run that converges ends on the first
+    ``CHECK_IT``-th iteration that passes the test (its fields, figures and CPU time are
+    that iteration's; what the solver ran past it before the stop took is dropped), so that
+    the end does not fall wherever a poll did. When the case has them, the first ``STARTUP_IT``
     iterations run as a run of their own with the first-order schemes and stronger
     under-relaxation (``*.startup``), the rest from its last time with the case's own: the
     switch falls on the same iteration whenever the solver runs, so a rerun reproduces a
@@ -172,18 +202,26 @@ def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=
         if not done or max(done) < STARTUP_IT:
             _use(case, "startup")
             old = _control(case, endTime=STARTUP_IT, writeInterval=STARTUP_IT)
-            _solve(case, desc, poll_s, nice, log, stop=False)
+            _solve(case, desc, poll_s, nice, log)
             startup_cpu_s = foam_read.execution_time_s(case / "log.solver")
             _control(case, **old)
         _use(case, "second")
         log(f"{case.name}: second-order schemes from iteration {STARTUP_IT}")
-    _solve(case, desc, poll_s, nice, log, stop=True)
-    pr = progress(case, desc)
+    start = max((int(t) for t, _ in foam_read.time_dirs(case)), default=0)
+    judge = _Judge(case, desc, start)
+    _solve(case, desc, poll_s, nice, log, judge)
+    last = progress(case, desc).iteration
+    judge(last, final=True)
+    end = judge.stop_at if judge.stop_at is not None else last
+    for t, d in foam_read.time_dirs(case):  # the solver ran past the iteration it stops on
+        if t > end:
+            shutil.rmtree(d)
+    pr = progress(case, desc, upto=end)
     return {
         "converged": bool(pr.converged),
         "iterations": pr.iteration,
         "swing_k": pr.swing_k,
         "balance": pr.balance,
-        "cpu_s": startup_cpu_s + foam_read.execution_time_s(case / "log.solver"),
+        "cpu_s": startup_cpu_s + foam_read.execution_time_s(case / "log.solver", end),
         "wall_s": time.time() - t0,
     }

@@ -33,10 +33,11 @@ SOLVER_TEXT = (
 )
 
 
-def _window_mean(series: np.ndarray, window: int) -> tuple[float, float]:
-    """(mean, max - min) of a monitor's values over its last ``window`` iterations."""
+def _window_mean(series: np.ndarray, window: int, upto: int) -> tuple[float, float]:
+    """(mean, max - min) of a monitor's values over the ``window`` iterations that end with
+    iteration ``upto`` (where the run stopped: the solver may have run a little past it)."""
     it, v = series[:, 0], series[:, 1]
-    w = v[it > it[-1] - window]
+    w = v[(it > upto - window) & (it <= upto)]
     return float(w.mean()), float(w.max() - w.min())
 
 
@@ -58,6 +59,7 @@ def read_run(layout: Path, case: Path) -> dict:
     hall = fac.hall_ids.index(desc["hall"])
     grid = build_grid(fac, hall, desc["cell_m"])
     window = WINDOW_IT if run["converged"] else AVERAGE_IT
+    end = int(run["iterations"])
     field = field_on_grid(case, grid, "T" if run["converged"] else "TMean")
     u_name = "U" if run["converged"] else "UMean"
     try:  # cases written before the running mean of U was kept have none
@@ -70,7 +72,7 @@ def read_run(layout: Path, case: Path) -> dict:
         if pp["kind"] != "rack_front":
             continue
         r = fac.rack_index[pp["owner_id"]]
-        mean, swing = _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window)
+        mean, swing = _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window, end)
         cells = p.cell[(p.kind == RACK_FRONT) & (p.owner == r)]
         rise = next(
             q["rise_k"] for q in desc["patches"] if q["name"] == pp["name"].replace("rf_", "rr_")
@@ -88,10 +90,10 @@ def read_run(layout: Path, case: Path) -> dict:
     for pp in desc["patches"]:
         if pp["kind"].startswith("rack") or pp["flow_m3s"] >= 0:
             continue
-        ws += _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window)[0]
+        ws += _window_mean(foam_read.read_monitor(case, f"mon_{pp['name']}"), window, end)[0]
         q += -pp["flow_m3s"]
     it, hout = heat_out_series(case, desc)
-    heat_out = float(hout[it > it[-1] - window].mean())
+    heat_out = float(hout[(it > end - window) & (it <= end)].mean())
     return {
         "cell_m": desc["cell_m"],
         "n_cells": desc["n_cells"],
