@@ -198,3 +198,15 @@ def test_a_references_planes_compare_their_velocity(solved):
     # a reference stored before the planes kept a velocity: temperatures only
     del planes["horizontal_u"], planes["vertical_u"]
     assert compare.plane_velocity(res, planes) is None
+
+
+def test_cli_on_a_stored_reference_reports_its_planes_flow(capsys):
+    from twin.cli import main
+
+    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    assert main(["cfd", "compare", str(ROOM), str(ref), "--cell", "0.3"]) == 0
+    out = capsys.readouterr().out
+    assert "Air velocity: RMS difference" in out and "(on the reference's two planes)" in out
+    assert main(["cfd", "compare", str(ROOM), str(ref), "--cell", "0.3", "--json"]) == 0
+    flow = json.loads(capsys.readouterr().out)["plane_velocity"]
+    assert 0.0 <= flow["direction_agreement"] <= 1.0 and flow["moving_cells"] > 100

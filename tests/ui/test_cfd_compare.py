@@ -126,3 +126,33 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
             is arrows
         )
     dlg.close()
+
+
+def test_a_stored_reference_shows_its_planes_air(window, qtbot):
+    """A reference holds planes only: the dialog's slices are its horizontal plane, with the
+    reference's stored air and Twin's sampled on it as arrows."""
+    from PySide6.QtWidgets import QLabel
+
+    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    ext = window.extensions["cfd_compare"]
+    ext.compare(str(ref))
+    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
+    assert ext.error is None
+    dlg = ext.dialog
+    text = dlg.velocity_summary.text()
+    assert "(on the reference's two planes)" in text and "within 45°" in text
+    for col, arrows in ((0, True), (1, True), (2, False)):
+        pix = dlg.findChild(QLabel, f"cfd_slice_{col}").pixmap().toImage()
+        colours = {
+            pix.pixel(x, y) for x in range(0, pix.width(), 2) for y in range(0, pix.height(), 2)
+        }
+        assert (
+            any(
+                (c & 0xFF) > 200 and ((c >> 8) & 0xFF) > 180 and ((c >> 16) & 0xFF) < 60
+                for c in colours
+            )
+            is arrows
+        )
+    dlg.close()

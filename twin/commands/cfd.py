@@ -116,12 +116,12 @@ def run_compare(args) -> int:
     )
     if "field_rms_k" in out:
         print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
-    if "velocity" in out:
+    flow = out.get("velocity") or out.get("plane_velocity")
+    if flow is not None:
         from twin.cfd.velocity import summary_text
 
-        print(
-            summary_text({k: float("nan") if v is None else v for k, v in out["velocity"].items()})
-        )
+        where = "" if "velocity" in out else " (on the reference's two planes)"
+        print(summary_text({k: float("nan") if v is None else v for k, v in flow.items()}) + where)
     return 0
 
 

@@ -178,8 +178,11 @@ class CompareDialog(QDialog):
         box.addWidget(self.summary)
         self.velocity_summary = None
         scale = 1.0
-        if "velocity" in fig:
-            text = velocity_summary(fig["velocity"])
+        flow = fig.get("velocity") or fig.get("plane_velocity")
+        if flow is not None:
+            text = velocity_summary(flow)
+            if "velocity" not in fig:
+                text += " (on the reference's two planes)"
             if twin_vel is not None and cfd_vel is not None:
                 scale = arrow_scale_ms(cfd_vel)
                 text += f". Arrows: the air across each slice; one spacing long is {scale:.1f} m/s"
@@ -269,7 +272,7 @@ class CfdCompare(QObject):
 def _job(fac, hall: int, cell: float, path: Path, z_m: float):
     """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m`` (and the
     two horizontal velocity slices, where the CFD has a velocity)."""
-    from twin.cfd.compare import sample_cells
+    from twin.cfd.compare import sample_cells, sample_field
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
     from twin.render.cfd_import import read_cfd
@@ -294,6 +297,15 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float):
         tw = sample_cells(res, pts.reshape(-1, 3)).reshape(cf.shape)
         tw[~np.isfinite(cf)] = np.nan
         z_m = float(pl["horizontal_z_m"])
+        if "horizontal_u" in pl.files:  # the reference's air on that plane, Twin's sampled
+            cf_vel = pl["horizontal_u"][..., :2].astype(float)
+            vel = twin_velocity(res)
+            flat = pts.reshape(-1, 3)
+            tw_vel = np.stack(
+                [sample_field(vel[..., a], res.cell_m, flat).reshape(cf.shape) for a in range(2)],
+                -1,
+            )
+            tw_vel[~np.isfinite(cf)] = np.nan
     return fig, tw, cf, z_m, tw_vel, cf_vel
 
 
