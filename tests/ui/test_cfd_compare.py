@@ -58,6 +58,18 @@ def test_a_bad_file_is_reported_not_raised(window, qtbot, tmp_path):
     assert "broken.vtu" in ext.error and ext.dialog is None
 
 
+def _dialog(window, qtbot, source: Path):
+    """The open-aisle room at 0.3 m compared with ``source``: the dialog, once it is up."""
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    ext = window.extensions["cfd_compare"]
+    ext.compare(str(source))
+    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
+    assert ext.error is None
+    return ext.dialog
+
+
 def _has_arrows(image) -> bool:
     """Whether an image holds the arrows' cyan (0, 220, 255), which neither the temperature
     map (inferno) nor the difference map (coolwarm) nor the solids' grey has."""
@@ -112,14 +124,7 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     src = tmp_path / "cfd.vtu"
     cloud.cast_to_unstructured_grid().save(str(src))
 
-    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
-        window.open_layout(ROOM)
-    window.extensions["thermal_view"].cell_m = 0.3
-    ext = window.extensions["cfd_compare"]
-    ext.compare(str(src))
-    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
-    assert ext.error is None
-    dlg = ext.dialog
+    dlg = _dialog(window, qtbot, src)
     text = dlg.velocity_summary.text()
     assert "RMS difference 0.00 m/s" in text and "in 100 % of the cells" in text
     # arrows on the Twin and CFD slices, none on the difference
@@ -137,14 +142,7 @@ def test_a_stored_reference_shows_its_planes_air(window, qtbot):
     reference's stored air and Twin's sampled on it as arrows."""
     from PySide6.QtWidgets import QLabel
 
-    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
-    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
-        window.open_layout(ROOM)
-    ext = window.extensions["cfd_compare"]
-    ext.compare(str(ref))
-    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
-    assert ext.error is None
-    dlg = ext.dialog
+    dlg = _dialog(window, qtbot, ROOM.parents[1] / "references" / "open-aisle-85.json")
     text = dlg.velocity_summary.text()
     assert "(on the reference's two planes)" in text and "within 45°" in text
     for col, arrows in ((0, True), (1, True), (2, False)):
