@@ -120,9 +120,15 @@ def plane_velocity(res, planes: dict) -> dict | None:
         return None
     pts = np.concatenate([p for p, _ in got.values()])
     cfd = np.concatenate([v for _, v in got.values()])
-    tw_cells = velocity.twin_velocity(res)
-    tw = np.stack([sample_field(tw_cells[..., a], res.cell_m, pts) for a in range(3)], 1)
-    return velocity.figures(tw, cfd)
+    return velocity.figures(sample_velocity(res, pts), cfd)
+
+
+def sample_velocity(res, points_m: np.ndarray) -> np.ndarray:
+    """Twin's air velocity (N, 3), m/s, at hall-local points (see :func:`sample_field`)."""
+    from twin.cfd import velocity
+
+    vel = velocity.twin_velocity(res)
+    return np.stack([sample_field(vel[..., a], res.cell_m, points_m) for a in range(3)], -1)
 
 
 def summary(rows: list[RackRow], twin_return_c: float, cfd_return_c: float) -> dict:

@@ -15,8 +15,10 @@ from twin.physics.grid import GRILLE, RACK_FRONT, UNIT_IN, Grid
 KELVIN_ABOVE = 150.0
 
 
-def from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray:
-    """The latest T of a case that ``twin.cfd.foam_case`` wrote, on ``grid`` (any cell)."""
+def from_twin_case(case: str | Path, fac, grid: Grid) -> tuple[np.ndarray, np.ndarray | None]:
+    """The latest T of a case that ``twin.cfd.foam_case`` wrote, and its U at that time
+    when it has one ((nx, ny, nz, 3), m/s), on ``grid`` (any cell; NaN in solids)."""
+    from twin.cfd import foam_read
     from twin.cfd.reference import field_on_grid
     from twin.physics.grid import build_grid
 
@@ -24,34 +26,23 @@ def from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray:
     desc = json.loads((case / "twin_case.json").read_text())
     own = build_grid(fac, grid.hall, desc["cell_m"])
     t = field_on_grid(case, own, "T")
+    u = None
+    if (foam_read.latest_time(case, "T") / "U").exists():
+        u = field_on_grid(case, own, "U")
+        if u.ndim != 4 or u.shape[-1] != 3:
+            raise foam_read.FoamReadError(f"{case}: its U is not a vector field")
+    return _onto(t, own, grid), None if u is None else _onto(u, own, grid)
+
+
+def _onto(values: np.ndarray, own: Grid, grid: Grid) -> np.ndarray:
+    """A field on the case's own grid (scalar, or vector in its last axis) onto ``grid``."""
     if own.shape == grid.shape:
-        return np.where(grid.fluid, t, np.nan)
-    return on_grid(t, own.cell_m, grid)
-
-
-def velocity_from_twin_case(case: str | Path, fac, grid: Grid) -> np.ndarray | None:
-    """The U of a ``twin.cfd.foam_case`` case at the time its T is read from, on ``grid``
-    (nx, ny, nz, 3), m/s, NaN in solids; None when that time holds no U."""
-    from twin.cfd import foam_read
-    from twin.physics.grid import build_grid
-
-    case = Path(case)
-    t_dir = foam_read.latest_time(case, "T")
-    if not (t_dir / "U").exists():
-        return None
-    desc = json.loads((case / "twin_case.json").read_text())
-    own = build_grid(fac, grid.hall, desc["cell_m"])
-    cells = np.load(case / "twin_cells.npy")
-    vals = foam_read.read_internal_field(t_dir / "U", len(cells))
-    if vals.ndim != 2 or vals.shape[1] != 3:
-        raise foam_read.FoamReadError(f"{t_dir / 'U'}: not a vector field")
-    full = np.full((own.n_cells, 3), np.nan)
-    full[cells] = vals
-    full = full.reshape(*own.shape, 3)
-    if own.shape == grid.shape:
-        full[~grid.fluid] = np.nan
-        return full
-    return np.stack([on_grid(full[..., a], own.cell_m, grid) for a in range(3)], -1)
+        out = values.copy()
+        out[~grid.fluid] = np.nan
+        return out
+    if values.ndim == 4:
+        return np.stack([on_grid(values[..., a], own.cell_m, grid) for a in range(3)], -1)
+    return on_grid(values, own.cell_m, grid)
 
 
 def on_grid(air: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:

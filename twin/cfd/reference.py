@@ -60,12 +60,11 @@ def read_run(layout: Path, case: Path) -> dict:
     grid = build_grid(fac, hall, desc["cell_m"])
     window = WINDOW_IT if run["converged"] else AVERAGE_IT
     end = int(run["iterations"])
-    field = field_on_grid(case, grid, "T" if run["converged"] else "TMean")
-    u_name = "U" if run["converged"] else "UMean"
-    try:  # cases written before the running mean of U was kept have none
-        velocity = field_on_grid(case, grid, u_name)
-    except foam_read.FoamReadError:
-        velocity = None
+    t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")
+    field = field_on_grid(case, grid, t_name)
+    # cases written before the running mean of U was kept have none
+    has_u = (foam_read.latest_time(case, t_name) / u_name).exists()
+    velocity = field_on_grid(case, grid, u_name) if has_u else None
     p = grid.ports
     racks = []
     for pp in desc["patches"]:

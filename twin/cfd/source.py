@@ -23,7 +23,6 @@ class CfdPoints:
     name: str
     velocity_points_m: np.ndarray | None = None  # (M, 3)
     velocity_ms: np.ndarray | None = None  # (M, 3)
-    velocity_name: str | None = None
 
 
 @dataclass
@@ -43,12 +42,8 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
     free of VTK)."""
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
-        return CfdField(
-            field.from_twin_case(path, fac, grid),
-            str(path),
-            "twin-case",
-            field.velocity_from_twin_case(path, fac, grid),
-        )
+        air_c, vel = field.from_twin_case(path, fac, grid)
+        return CfdField(air_c, str(path), "twin-case", vel)
     if reader is None:
         raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
     got = reader(path)

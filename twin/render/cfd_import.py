@@ -92,5 +92,5 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     if vel is not None:
         if vel[1].ndim != 2 or vel[1].shape[1] != 3:
             raise CfdImportError(f"{path}: field {vel[2]} is not a velocity (3 components)")
-        out.velocity_points_m, out.velocity_ms, out.velocity_name = vel
+        out.velocity_points_m, out.velocity_ms = vel[0], vel[1]
     return out

@@ -272,7 +272,7 @@ class CfdCompare(QObject):
 def _job(fac, hall: int, cell: float, path: Path, z_m: float):
     """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m`` (and the
     two horizontal velocity slices, where the CFD has a velocity)."""
-    from twin.cfd.compare import sample_cells, sample_field
+    from twin.cfd.compare import sample_cells, sample_velocity
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
     from twin.render.cfd_import import read_cfd
@@ -299,12 +299,7 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float):
         z_m = float(pl["horizontal_z_m"])
         if "horizontal_u" in pl.files:  # the reference's air on that plane, Twin's sampled
             cf_vel = pl["horizontal_u"][..., :2].astype(float)
-            vel = twin_velocity(res)
-            flat = pts.reshape(-1, 3)
-            tw_vel = np.stack(
-                [sample_field(vel[..., a], res.cell_m, flat).reshape(cf.shape) for a in range(2)],
-                -1,
-            )
+            tw_vel = sample_velocity(res, pts.reshape(-1, 3))[:, :2].reshape(cf_vel.shape)
             tw_vel[~np.isfinite(cf)] = np.nan
     return fig, tw, cf, z_m, tw_vel, cf_vel
 
