@@ -41,6 +41,8 @@ PR_T = 0.9  # turbulent Prandtl number
 KAPPA_AIR = 2.2e-5  # molecular thermal diffusivity of air, m2/s
 #: Largest system solved directly (sparse LU); above it, AMG-preconditioned GMRES.
 DIRECT_MAX = 2_000
+#: Solves per steady solve (or per followed frame) that may change which units run at capacity.
+ACTIVE_SET_PASSES = 6
 
 
 class ThermalError(ValueError):
@@ -53,6 +55,36 @@ class HeatState:
 
     t_cells: np.ndarray  # (N,) air cells, in the order of HeatModel.cells
     t_src: np.ndarray  # (S,) rack exhausts, unit supplies, plenum
+
+
+def transport_entries(
+    grid: Grid, cell_id: np.ndarray, flow: Flow, pr_t: float
+) -> tuple[list, list, list, np.ndarray]:
+    """Upwind advection and turbulent diffusion between air cells (``cell_id``: each grid
+    cell's air-cell index, -1 in solids): the off-diagonal entries (rows, cols, vals) and the
+    diagonal so far."""
+    n, h = int(cell_id.max()) + 1, grid.cell_m
+    idx = cell_id.reshape(grid.shape)
+    kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
+    rows, cols, vals = [], [], []
+    diag = np.zeros(n)
+    for a, (g, vel) in enumerate(((grid.gx, flow.u), (grid.gy, flow.v), (grid.gz, flow.w))):
+        lo = [slice(None)] * 3
+        hi = [slice(None)] * 3
+        inner = [slice(None)] * 3
+        lo[a], hi[a], inner[a] = slice(0, -1), slice(1, None), slice(1, -1)
+        gi = g[tuple(inner)]
+        m = gi > 0
+        il, ih = idx[tuple(lo)][m], idx[tuple(hi)][m]
+        q = vel[tuple(inner)][m] * h * h
+        k_face = 0.5 * (kappa[tuple(lo)][m] + kappa[tuple(hi)][m])
+        d = np.where(gi[m] >= 1.0, k_face * h, 0.0)
+        qp, qn = np.maximum(q, 0.0), np.maximum(-q, 0.0)
+        diag += np.bincount(il, qp + d, minlength=n) + np.bincount(ih, qn + d, minlength=n)
+        rows += [il, ih]
+        cols += [ih, il]
+        vals += [-(qn + d), -(qp + d)]
+    return rows, cols, vals, diag
 
 
 class HeatModel:
@@ -71,7 +103,7 @@ class HeatModel:
         cid = np.full(grid.n_cells, -1, dtype=np.int64)
         cid[self.cells] = np.arange(n)
         self.cell_id = cid
-        rows, cols, vals, diag = self._transport(flow, pr_t)
+        rows, cols, vals, diag = transport_entries(grid, cid, flow, pr_t)
         self._port_maps()
         p = grid.ports
         pc = cid[p.cell]
@@ -100,32 +132,6 @@ class HeatModel:
         self._aug_key = None
         self._stepper: FrameSolver | None = None
         self._stepper_key = None
-
-    def _transport(self, flow: Flow, pr_t: float) -> tuple[list, list, list, np.ndarray]:
-        """Upwind advection and turbulent diffusion between air cells: the off-diagonal
-        entries (rows, cols, vals) and the diagonal so far."""
-        grid, n, h = self.grid, self.n, self.grid.cell_m
-        idx = self.cell_id.reshape(grid.shape)
-        kappa = np.where(grid.fluid, flow.nu_t / pr_t + KAPPA_AIR, 0.0)
-        rows, cols, vals = [], [], []
-        diag = np.zeros(n)
-        for a, (g, vel) in enumerate(((grid.gx, flow.u), (grid.gy, flow.v), (grid.gz, flow.w))):
-            lo = [slice(None)] * 3
-            hi = [slice(None)] * 3
-            inner = [slice(None)] * 3
-            lo[a], hi[a], inner[a] = slice(0, -1), slice(1, None), slice(1, -1)
-            gi = g[tuple(inner)]
-            m = gi > 0
-            il, ih = idx[tuple(lo)][m], idx[tuple(hi)][m]
-            q = vel[tuple(inner)][m] * h * h
-            k_face = 0.5 * (kappa[tuple(lo)][m] + kappa[tuple(hi)][m])
-            d = np.where(gi[m] >= 1.0, k_face * h, 0.0)
-            qp, qn = np.maximum(q, 0.0), np.maximum(-q, 0.0)
-            diag += np.bincount(il, qp + d, minlength=n) + np.bincount(ih, qn + d, minlength=n)
-            rows += [il, ih]
-            cols += [ih, il]
-            vals += [-(qn + d), -(qp + d)]
-        return rows, cols, vals, diag
 
     def _port_maps(self) -> None:
         """Facility rack and unit indices -> this hall's (source columns: racks, units,
@@ -286,21 +292,27 @@ class HeatModel:
         fixed_in = self.known_in.any()
         overloaded = bool(run.any() and not fixed_in and heat > self.cap_w[run].sum())
         x = None if x0 is None else np.concatenate([x0.t_cells, x0.t_src])
-        for _ in range(6):
+        for _ in range(ACTIVE_SET_PASSES):
             x = self._solve_aug(at_cap, dT, x, tol)
             if overloaded:
                 break
-            t = x[: self.n]
-            s = x[self.n :]
-            ret = self.W_ret @ t
-            Rh = len(dT)
-            sup = s[Rh : self.plenum]
-            load = self.rho_cp * self.unit_flow * (ret - self.set_c)
-            new = run & ((load > self.cap_w * (1 + 1e-9)) | (at_cap & (sup > self.set_c)))
+            new = self.next_active_set(HeatState(x[: self.n], x[self.n :]), at_cap)
             if np.array_equal(new, at_cap):
                 break
             at_cap = new
         return HeatState(x[: self.n], x[self.n :]), at_cap, overloaded
+
+    def next_active_set(self, x: HeatState, at_cap: np.ndarray) -> np.ndarray:
+        """Units at capacity after ``x`` (solved with ``at_cap``): held at its set point but
+        loaded past its capacity, or at capacity and still supplying above its set point."""
+        sup = x.t_src[len(self.grid.rack_ids) : self.plenum]
+        load = self.rho_cp * self.unit_flow * (self.W_ret @ x.t_cells - self.set_c)
+        over = (load > self.cap_w * (1 + 1e-9)) | (at_cap & (sup > self.set_c))
+        return (self.unit_flow > 0) & over
+
+    def active_set(self) -> np.ndarray:
+        """The units at capacity the steady matrix holds (after a solve or use_active_set)."""
+        return np.frombuffer(self._aug_key, dtype=bool).copy()
 
     def use_active_set(self, at_cap: np.ndarray) -> None:
         """The steady matrix for these units at capacity (rebuilt only when they change; its
@@ -395,7 +407,7 @@ class HeatModel:
         ``tol`` of the second. One relative residual on the sum would loosen the steady
         part's accuracy on short frames, where the stored heat dominates the norm."""
         stepper = self.implicit_stepper()
-        at_cap = np.frombuffer(self._aug_key, dtype=bool)
+        at_cap = self.active_set()
         rhs = self._steady_rhs(at_cap, self.rack_dt(rack_air_w))
         stored = self.volume / dt * x.t_cells
         atol = (tol if steady_tol is None else steady_tol) * np.linalg.norm(rhs)

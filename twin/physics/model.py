@@ -17,7 +17,7 @@ from twin.physics.airflow import Flow, FlowModel, prolong
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.frame_step import explicit_work
 from twin.physics.grid import Grid, build_grid
-from twin.physics.heat import HeatModel, HeatState
+from twin.physics.heat import ACTIVE_SET_PASSES, HeatModel, HeatState
 from twin.physics.params import PhysicsParams
 from twin.physics.threads import single_blas_thread
 
@@ -463,9 +463,7 @@ class ThermalModel:
             return self.step(dt, p, gpu_power_w)
         t0 = time.perf_counter()
         t_before = self.state.t_cells
-        state = self.heat.step_implicit(
-            self.state, self.facility.air_heat_w(p), dt, FOLLOW_TOL, FOLLOW_STEADY_TOL
-        )
+        state = self._implicit_frame(self.facility.air_heat_w(p), dt)
         self.state = state
         Rh, Ah = len(self.grid.rack_ids), len(self.grid.unit_ids)
         at_cap = state.t_src[Rh : Rh + Ah] > self.heat.set_c + 1e-9
@@ -473,6 +471,24 @@ class ThermalModel:
         # backward Euler: the end-of-step outflow is the step's
         res.heat_stored_w = self.heat.stored_w(t_before, state.t_cells, dt)
         return res
+
+    def _implicit_frame(self, air_w: np.ndarray, dt: float) -> HeatState:
+        """One backward-Euler frame from ``self.state``, its units at capacity revisited as
+        the steady solve does: a unit whose return warmed past what its capacity cools is
+        put at capacity, one at capacity that now supplies below its set point goes back to
+        it, and the frame is solved again. The set chosen when the fans changed used to be
+        kept for good, so a transient could settle off the steady state it leads to (a CRAH
+        held at capacity after the hall cooled supplied below its set point)."""
+        heat = self.heat
+        at_cap = heat.active_set()
+        for n in range(ACTIVE_SET_PASSES):
+            state = heat.step_implicit(self.state, air_w, dt, FOLLOW_TOL, FOLLOW_STEADY_TOL)
+            new = heat.next_active_set(state, at_cap)
+            if np.array_equal(new, at_cap) or n == ACTIVE_SET_PASSES - 1:
+                break
+            at_cap = new
+            heat.use_active_set(at_cap)
+        return state
 
     def follow_implicit(self, dt: float) -> bool:
         """Whether ``follow`` takes a frame of ``dt`` seconds in one implicit step: where the
