@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.cfd.cases import write_case
 from twin.cfd import velocity
 from twin.cfd.source import load_field
 from twin.model.loader import load_layout
@@ -63,35 +64,6 @@ def test_twin_velocity_is_the_face_mean_and_nan_in_solids(solved):
     assert v[i, j, k, 2] == pytest.approx(0.5 * (f.w[i, j, k] + f.w[i, j, k + 1]))
 
 
-def _write_case(path: Path, res, air: np.ndarray, vel: np.ndarray) -> Path:
-    """A case as ``twin.cfd.foam_case`` leaves it, reduced to what is read back: its cell
-    map, description and one time with T and U."""
-    from twin.cfd.foam_mesh import foam_header
-
-    g = res.grid
-    cells = np.flatnonzero(g.fluid.ravel())
-    path.mkdir()
-    np.save(path / "twin_cells.npy", cells)
-    (path / "twin_case.json").write_text(json.dumps({"cell_m": g.cell_m, "hall": "ROOM"}))
-    t = path / "500"
-    t.mkdir()
-    tv = air.ravel()[cells]
-    uv = vel.reshape(-1, 3)[cells]
-    (t / "T").write_text(
-        foam_header("volScalarField", "T", "500")
-        + f"internalField nonuniform List<scalar> {len(tv)}(\n"
-        + "\n".join(f"{x:.9g}" for x in tv)
-        + "\n);\n"
-    )
-    (t / "U").write_text(
-        foam_header("volVectorField", "U", "500")
-        + f"internalField nonuniform List<vector> {len(uv)}(\n"
-        + "\n".join(f"({a:.9g} {b:.9g} {c:.9g})" for a, b, c in uv)
-        + "\n);\n"
-    )
-    return path
-
-
 def test_compare_reads_a_cases_velocity(solved, tmp_path, capsys):
     from twin.cli import main
 
@@ -99,7 +71,7 @@ def test_compare_reads_a_cases_velocity(solved, tmp_path, capsys):
     tw = velocity.twin_velocity(res)
     # the CFD's air: Twin's own turned a right angle: no moving cell agrees, and the vector
     # difference is sqrt(2) times the horizontal speed
-    case = _write_case(tmp_path / "case", res, res.air_c, _turned(tw, 90.0))
+    case = write_case(tmp_path / "case", res, res.air_c, _turned(tw, 90.0))
     assert main(["cfd", "compare", str(ROOM), str(case), "--cell", "0.3", "--json"]) == 0
     out = json.loads(capsys.readouterr().out)
     assert out["source"]["kind"] == "twin-case"
@@ -123,7 +95,7 @@ def test_a_cases_velocity_resampled_on_a_finer_grid(solved, tmp_path):
     fac, res = solved
     uniform = np.zeros(res.grid.shape + (3,))
     uniform[...] = (0.3, -0.2, 0.1)
-    case = _write_case(tmp_path / "case", res, res.air_c, uniform)
+    case = write_case(tmp_path / "case", res, res.air_c, uniform)
     fine = build_grid(fac, 0, 0.2)
     got = load_field(case, fac, fine)
     assert got.kind == "twin-case" and got.velocity_ms.shape == fine.shape + (3,)
@@ -136,7 +108,7 @@ def test_a_cases_velocity_resampled_on_a_finer_grid(solved, tmp_path):
 
 def test_a_case_without_velocity_compares_temperatures_only(solved, tmp_path):
     fac, res = solved
-    case = _write_case(tmp_path / "case", res, res.air_c, velocity.twin_velocity(res))
+    case = write_case(tmp_path / "case", res, res.air_c, velocity.twin_velocity(res))
     (case / "500" / "U").unlink()
     got = load_field(case, fac, res.grid)
     assert got.velocity_ms is None and np.isfinite(got.air_c[res.grid.fluid]).all()

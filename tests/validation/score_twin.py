@@ -1,11 +1,15 @@
 """Score Twin against every stored CFD reference and print the README's table.
 
-    python tests/validation/score_twin.py [--write] [--json]
+    python tests/validation/score_twin.py [--write] [--json] [--cases DIR]
 
 ``--write`` records each room's figures in ``twin_scores.json``, the values the regression
 tests hold Twin to (a room fails when its RMS grows by more than 0.3 K over its record, or
 its air agrees in direction with the CFD's on the planes in 5 points fewer of the cells).
 Record only after a change that the table justifies.
+
+``--cases DIR``: where ``run_cfd.py --work DIR`` left the OpenFOAM cases; adds a second
+table, Twin's heat solved on each case's own air velocity (``twin.cfd.flow_split``): the
+error its heat transport leaves, the rest of the first table's being its airflow's.
 """
 
 from __future__ import annotations
@@ -25,13 +29,23 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="record the figures")
     ap.add_argument("--json", action="store_true", help="print the figures as JSON")
+    ap.add_argument("--cases", type=Path, metavar="DIR", help="the references' OpenFOAM cases")
     a = ap.parse_args(argv)
     refs = sorted((HERE / "references").glob("*.json"))
     rows = [scores.score_room(r, timed=True) for r in refs]
+    split = {}
+    if a.cases is not None:
+        for r, s in zip(refs, rows, strict=True):
+            case = a.cases / f"{s['room']}-{round(1000 * s['cfd_cell_m'])}mm"
+            if (case / "run.json").exists():  # a finished run
+                split[s["room"]] = scores.score_on_cfd_flow(r, case)
     if a.json:
-        print(json.dumps(rows, indent=1))
+        print(json.dumps({"rooms": rows, "on_cfd_flow": split} if split else rows, indent=1))
     else:
         print(scores.table(rows))
+        if split:
+            print()
+            print(scores.split_table(rows, split))
     if a.write:
         keys = ("rms_k", "max_k", "rank_corr", "return_error_k", "twin_s", "cfd_cpu_s")
         rec = {

@@ -99,3 +99,48 @@ def table(scores: list[dict]) -> str:
             f"{s['inlet_spread_k']:.2f} K | {flow_text} |"
         )
     return "\n".join(lines)
+
+
+def score_on_cfd_flow(ref_path: str | Path, case: str | Path, cell_m: float = SCORE_CELL_M) -> dict:
+    """Twin's heat solved on the air velocity of the reference's own OpenFOAM case (its
+    window mean where the reference is one), scored against the reference like
+    ``score_room``: the error Twin's heat transport leaves on the CFD's flow (see
+    ``twin.cfd.flow_split``). The case is the one ``tests/validation/run_cfd.py`` ran; the
+    repository keeps only its small results."""
+    from twin.cfd.field import _onto
+    from twin.cfd.flow_split import heat_on_flow
+    from twin.model.loader import load_layout
+    from twin.physics.grid import build_grid
+
+    ref_path = Path(ref_path)
+    ref = reference.load(ref_path)
+    layout = ref_path.parent.parent / ref["layout"]
+    fac = load_layout(layout)
+    run = reference.read_run(layout, Path(case))
+    if run["_velocity"] is None:
+        raise ValueError(f"{case}: the case kept no air velocity")
+    hall = fac.hall_ids.index(run["_desc"]["hall"])
+    grid = build_grid(fac, hall, cell_m)
+    vel = _onto(run["_velocity"], run["_grid"], grid)
+    res = heat_on_flow(fac, hall, cell_m, vel)
+    out = compare.compare_reference(fac, res, ref)
+    out["room"] = ref["room"]
+    return out
+
+
+def split_table(scores: list[dict], split: dict[str, dict]) -> str:
+    """Markdown: each room's rack mean-inlet error with Twin's own airflow and with Twin's
+    heat on the CFD's air (rooms without a case left out)."""
+    lines = [
+        "| room | Twin: RMS / max / rank | Twin's heat on the CFD's air: RMS / max / rank |",
+        "|---|---|---|",
+    ]
+    for s in scores:
+        o = split.get(s["room"])
+        if o is None:
+            continue
+        lines.append(
+            f"| `{s['room']}` | {s['rms_k']:.2f} K / {s['max_k']:.2f} K / {s['rank_corr']:.2f} "
+            f"| {o['rms_k']:.2f} K / {o['max_k']:.2f} K / {o['rank_corr']:.2f} |"
+        )
+    return "\n".join(lines)

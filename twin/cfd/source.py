@@ -54,8 +54,10 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
     return CfdField(field.from_points(got.points_m, got.temp, grid), str(path), kind, vel)
 
 
-def compare_field(fac, res, cfd: CfdField) -> dict:
-    """Per-rack table and figures of Twin's result against a CFD field on the same grid."""
+def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
+    """Per-rack table and figures of Twin's result against a CFD field on the same grid.
+    ``on_cfd_flow``: also the figures of Twin's heat solved on the CFD's air velocity
+    (``on_cfd_flow`` in the result; see ``twin.cfd.flow_split``)."""
     grid = res.grid
     mean, mx, ret = field.rack_figures(grid, cfd.air_c)
     racks = [
@@ -71,6 +73,8 @@ def compare_field(fac, res, cfd: CfdField) -> dict:
     if cfd.velocity_ms is not None:
         out["velocity"] = velocity.figures(velocity.twin_velocity(res), cfd.velocity_ms)
     out["cfd_return_c"] = ret
+    if on_cfd_flow:
+        out["on_cfd_flow"] = _on_cfd_flow(fac, res, cfd, racks, ret)
     out["rows"] = [
         {
             "id": r.id,
@@ -85,22 +89,46 @@ def compare_field(fac, res, cfd: CfdField) -> dict:
     return out
 
 
-def compare_source(fac, hall: int, cell_m: float, path, reader=None, res=None):
+def _on_cfd_flow(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float) -> dict:
+    """Figures of Twin's heat on the CFD's air against the same CFD racks."""
+    from twin.cfd.flow_split import heat_on_flow
+
+    if cfd.velocity_ms is None:
+        raise ValueError(
+            f"{cfd.source}: has no air velocity (U), so Twin's heat cannot be solved on the "
+            "CFD's flow"
+        )
+    split = heat_on_flow(fac, res.grid.hall, res.cell_m, cfd.velocity_ms)
+    rows = compare.rack_rows(fac, split, racks)
+    out = compare.summary(rows, split.return_mean_c, cfd_return_c)
+    out["rows"] = [{"id": r.id, "error_k": round(r.error_k, 2)} for r in rows]
+    return out
+
+
+def compare_source(
+    fac, hall: int, cell_m: float, path, reader=None, res=None, on_cfd_flow: bool = False
+):
     """Solve (unless ``res`` is given) and compare with any CFD source; returns (figures,
     Twin's result, the ``CfdField`` on Twin's grid or None for a stored reference, which
-    holds only its planes)."""
+    holds only its planes). ``on_cfd_flow``: add Twin's heat on the CFD's air (a case or a
+    VTK file with a velocity; see ``compare_field``)."""
     from twin.cfd import compare, reference
 
+    path = Path(path)
+    if on_cfd_flow and path.suffix == ".json":
+        raise ValueError(
+            f"{path}: a stored reference keeps its air velocity on two planes only; solving "
+            "Twin's heat on the CFD's flow needs the case or a VTK file with U"
+        )
     if res is None:
         from twin.physics import solve_steady
 
         res = solve_steady(fac, hall, cell_m)
-    path = Path(path)
     if path.suffix == ".json":
         out = compare.compare_reference(fac, res, reference.load(path))
         out["source"] = {"path": str(path), "kind": "reference"}
         return out, res, None
     cfd = load_field(path, fac, res.grid, reader)
-    out = compare_field(fac, res, cfd)
+    out = compare_field(fac, res, cfd, on_cfd_flow)
     out["source"] = {"path": cfd.source, "kind": cfd.kind}
     return out, res, cfd

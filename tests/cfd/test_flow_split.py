@@ -1,0 +1,102 @@
+"""Twin's heat solved on a CFD's air velocity (``twin.cfd.flow_split``, ``twin cfd compare
+--on-cfd-flow``): Twin's own flow handed back gives Twin's own answer, another flow gives
+another, and sources without a whole velocity field are refused by name."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.cfd.cases import write_case
+from twin.cfd.flow_split import faces_from_cells, heat_on_flow
+from twin.cfd.velocity import figures, twin_velocity
+from twin.model.loader import load_layout
+from twin.physics import solve_steady
+
+ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+ROOM = ROOMS / "open-aisle-85.yaml"
+CELL_M = 0.3
+
+
+@pytest.fixture(scope="module")
+def solved():
+    fac = load_layout(ROOM)
+    return fac, solve_steady(fac, 0, CELL_M)
+
+
+def test_faces_take_the_mean_of_their_two_cells(solved):
+    fac, res = solved
+    g = res.grid
+    vel = np.zeros(g.shape + (3,))
+    vel[...] = (0.3, -0.2, 0.1)
+    vel[~g.fluid] = np.nan  # what a CFD field holds in solids
+    u, v, w = faces_from_cells(vel, g)
+    assert u.shape == g.face_shape(0) and w.shape == g.face_shape(2)
+    both = g.fluid[1:] & g.fluid[:-1]  # x faces between two air cells
+    assert np.allclose(u[1:-1][both], 0.3)
+    one = g.fluid[1:] ^ g.fluid[:-1]  # air on one side, a solid on the other
+    assert np.allclose(u[1:-1][one], 0.15)
+    assert np.allclose(u[0][g.fluid[0]], 0.15)  # the hall's wall counts as still air
+    assert np.allclose(v[:, 1:-1][g.fluid[:, 1:] & g.fluid[:, :-1]], -0.2)
+    assert np.allclose(w[:, :, 1:-1][g.fluid[:, :, 1:] & g.fluid[:, :, :-1]], 0.1)
+
+
+def test_twins_own_flow_handed_back_gives_its_own_inlets(solved):
+    """Through the cell centres and back a face is smoothed over a cell, so the inlets come
+    back within a quarter of a kelvin (0.26 K at worst here), not exactly; a flow turned a
+    right angle, or still air, moves them by kelvins."""
+    fac, res = solved
+    own = twin_velocity(res)
+    back = heat_on_flow(fac, 0, CELL_M, own)
+    d = back.rack_inlet_mean_c - res.rack_inlet_mean_c
+    assert np.abs(d).max() < 0.3
+    assert back.energy_error < 1e-5  # projected divergence-free: the heat still balances
+    # the result carries the flow it was solved on
+    assert figures(twin_velocity(back), own)["direction_agreement"] > 0.95
+    turned = np.stack([-own[..., 1], own[..., 0], own[..., 2]], -1)
+    for other in (turned, np.zeros_like(own)):
+        d = heat_on_flow(fac, 0, CELL_M, other).rack_inlet_mean_c - res.rack_inlet_mean_c
+        assert np.abs(d).max() > 2.0
+
+
+def test_a_velocity_on_another_grid_is_refused(solved):
+    fac, res = solved
+    with pytest.raises(ValueError, match="grid"):
+        heat_on_flow(fac, 0, CELL_M, np.zeros((3, 3, 3, 3)))
+
+
+def test_cli_reports_twins_heat_on_the_cases_air(solved, tmp_path, capsys):
+    from twin.cli import main
+
+    fac, res = solved
+    case = write_case(tmp_path / "case", res, res.air_c, twin_velocity(res))
+    args = ["cfd", "compare", str(ROOM), str(case), "--cell", str(CELL_M)]
+    assert main([*args, "--on-cfd-flow", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    split = out["on_cfd_flow"]
+    assert out["rms_k"] == pytest.approx(0.0, abs=1e-6)  # the case is Twin's own solution
+    assert 0.0 < split["rms_k"] < 0.3 and split["max_k"] < 0.3
+    assert [r["id"] for r in split["rows"]] == [r["id"] for r in out["rows"]]
+    assert main([*args, "--on-cfd-flow"]) == 0
+    assert "Twin's heat on the CFD's air: RMS" in capsys.readouterr().out
+    assert main([*args, "--json"]) == 0  # not asked: not solved
+    assert "on_cfd_flow" not in json.loads(capsys.readouterr().out)
+
+
+def test_cli_refuses_a_source_without_a_velocity_field(solved, tmp_path, capsys):
+    from twin.cli import main
+
+    fac, res = solved
+    case = write_case(tmp_path / "case", res, res.air_c, twin_velocity(res))
+    (case / "500" / "U").unlink()
+    args = ["cfd", "compare", str(ROOM), str(case), "--cell", str(CELL_M), "--on-cfd-flow"]
+    assert main(args) == 1
+    err = capsys.readouterr().err
+    assert str(case) in err and "no air velocity" in err
+    ref = ROOMS.parent / "references" / "open-aisle-85.json"
+    assert main(["cfd", "compare", str(ROOM), str(ref), "--on-cfd-flow"]) == 1
+    err = capsys.readouterr().err
+    assert str(ref) in err and "two planes only" in err
