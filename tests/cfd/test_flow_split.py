@@ -100,3 +100,34 @@ def test_cli_refuses_a_source_without_a_velocity_field(solved, tmp_path, capsys)
     assert main(["cfd", "compare", str(ROOM), str(ref), "--on-cfd-flow"]) == 1
     err = capsys.readouterr().err
     assert str(ref) in err and "two planes only" in err
+
+
+def test_a_cfds_leakage_through_containment_panels_is_kept():
+    """A panel leaks what the projection's pressure drives through it in Twin's own march;
+    handed a CFD's field, the split keeps the CFD's leakage where it comes in. Twin's own
+    contained aisle with half its roof's leakage moved to the doors: kept, the roof passes
+    the half it was given; projected as in the march, it takes back its own share."""
+    from twin.physics.model import ThermalModel
+
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    m = ThermalModel(fac, 0, CELL_M)
+    g, f = m.grid, m.flow
+    h2 = g.cell_m**2
+    panel = [(c > 0) & (c < 1) for c in (g.gx, g.gy, g.gz)]
+    assert panel[0].any() and panel[2].any()  # doors across x, the roof
+
+    def roof_m3s(flow):
+        return np.abs(flow.w[panel[2]]).sum() * h2
+
+    def doors_m3s(flow):
+        return np.abs(flow.u[panel[0]]).sum() * h2
+
+    roof, doors = roof_m3s(f), doors_m3s(f)
+    w = np.where(panel[2], 0.5 * f.w, f.w)
+    u = np.where(panel[0], f.u * (1 + 0.5 * roof / doors), f.u)
+    kept = m.flow_model.from_velocity(u, f.v, w, keep_panels=True)
+    assert roof_m3s(kept) == pytest.approx(0.5 * roof, rel=0.1)
+    assert doors_m3s(kept) == pytest.approx(doors + 0.5 * roof, rel=0.05)
+    assert kept.div_rel < 1e-6
+    marched = m.flow_model.from_velocity(u, f.v, w)
+    assert roof_m3s(marched) > 0.9 * roof

@@ -11,8 +11,13 @@ the turbulent Prandtl number can only mend the part its model owns.
 The CFD's velocity arrives cell-centred on Twin's grid (``CfdField.velocity_ms``); each face
 takes the mean of its two cells, and the field is then projected divergence-free with the
 ports' own flows set (``FlowModel.from_velocity``), so the heat solve conserves energy as an
-ordinary one does. Twin's own flow passed through its cell centres and back comes out within
-about 0.1-0.25 K of its own rack inlets (a face mean smooths the field by a cell).
+ordinary one does; the flow through containment panels is the CFD's, not redistributed by
+the projection as Twin's march does. How far to trust the split: Twin's own flow passed
+through its cell centres and back comes out within about 0.1-0.25 K of its own rack inlets,
+and a CFD's face means are far from divergence-free next to ports and solids (the
+projection moves the faces by 0.2-0.5 m/s RMS in the validation rooms), so the split's
+figures move by up to 0.45 K between a 0.15 m and a 0.2 m grid. Read a difference of more
+than about half a kelvin between the two comparisons as the airflow's.
 """
 
 from __future__ import annotations
@@ -54,7 +59,7 @@ def heat_on_flow(fac, hall: int, cell_m: float, velocity_ms: np.ndarray, params=
         raise ValueError(
             f"the CFD's velocity is on a {velocity_ms.shape[:-1]} grid, Twin's is {grid.shape}"
         )
-    flow = model.flow_model.from_velocity(*faces_from_cells(velocity_ms, grid))
+    flow = model.flow_model.from_velocity(*faces_from_cells(velocity_ms, grid), keep_panels=True)
     model.flow = flow
     model.heat = HeatModel(fac, grid, flow, model.params.turbulent_prandtl)
     model.state = None

@@ -390,13 +390,20 @@ class FlowModel:
         speed = np.sqrt(uc * uc + vc * vc + wc * wc)
         return (CHEN_XU * self.nu_scale) * speed * self.wall_m
 
-    def from_velocity(self, u, v, w, tol: float = 1e-5) -> Flow:
+    def from_velocity(self, u, v, w, tol: float = 1e-5, keep_panels: bool = False) -> Flow:
         """A flow from given face velocities (e.g. prolonged from a coarser grid): ports set,
         closed faces zeroed, projected divergence-free (``tol`` 1e-5: a mass error of ~2e-5,
         far inside the 1 % the heat balance needs; on the 200k-cell bench hall rack inlets
-        within 4e-5 K of a 1e-6 projection, two CG iterations and ~50 ms fewer)."""
+        within 4e-5 K of a 1e-6 projection, two CG iterations and ~50 ms fewer).
+        Containment panels (partly open faces) are closed too and leak only what the
+        projection's pressure drives through them, as in the march; ``keep_panels`` keeps
+        the given flow through them instead (a CFD's own leakage)."""
         grid = self.grid
-        u, v, w = u * self.open[0], v * self.open[1], w * self.open[2]
+        if keep_panels:
+            gs = (grid.gx, grid.gy, grid.gz)
+            u, v, w = (c * (g > 0) for c, g in zip((u, v, w), gs, strict=True))
+        else:
+            u, v, w = u * self.open[0], v * self.open[1], w * self.open[2]
         _set_ports(grid, (u, v, w))
         self.project(u, v, w, tol=tol, maxiter=100)
         return self._finish(u, v, w, 0)
