@@ -139,6 +139,55 @@ def test_vtk_velocity_reversed_and_a_scalar_u_refused(solved, tmp_path, capsys):
     assert "field U is not a velocity" in capsys.readouterr().err
 
 
+def test_values_that_cannot_be_room_air_are_left_out_and_counted(solved, tmp_path, capsys):
+    """A file holding 1e30, inf and a 2,000 C cell among Twin's own values compares as if
+    those cells were missing: zero error on the rest, and their count reported."""
+    pv = pytest.importorskip("pyvista")
+    from twin.cli import main
+
+    fac, res = solved
+    g = res.grid
+    tw = velocity.twin_velocity(res)[g.fluid]
+    temp = res.air_c[g.fluid].copy()
+    bad_u = np.zeros(len(tw), dtype=bool)
+    bad_u[::40] = True
+    tw[::80] = 1e30
+    tw[40::80, 1] = np.inf
+    temp[7::90] = 2000.0  # a kelvin field's fill value, or a diverged cell
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = temp
+    cloud.point_data["U"] = tw
+    path = tmp_path / "cfd.vtp"
+    cloud.save(str(path))
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    bad_t = np.zeros(len(tw), dtype=bool)
+    bad_t[7::90] = True
+    assert out["source"]["implausible_cells"] == int((bad_u | bad_t).sum())
+    assert out["field_rms_k"] == pytest.approx(0.0, abs=1e-9)
+    v = out["velocity"]
+    assert v["velocity_rms_ms"] == pytest.approx(0.0, abs=1e-9)
+    assert v["direction_agreement"] == 1.0
+    assert main(["cfd", "compare", str(ROOM), str(path), "--cell", "0.3"]) == 0
+    assert "cells hold values that cannot be room air" in capsys.readouterr().out
+
+
+def test_the_bounds_of_room_air():
+    from twin.cfd.field import drop_implausible
+
+    air = np.array([-49.0, -51.0, 149.0, 151.0, np.nan, 20.0])
+    vel = np.zeros((6, 3))
+    vel[0] = (0.0, 0.0, 99.0)  # fast, but air
+    vel[1] = (60.0, 60.0, 60.0)  # 104 m/s
+    vel[4] = np.nan  # a solid: no value, not counted
+    vel[5, 2] = -np.inf
+    a, v, n = drop_implausible(air, vel)
+    assert np.isnan(a).tolist() == [False, True, False, True, True, False]
+    assert np.isnan(v).all(1).tolist() == [False, True, False, False, True, True]
+    assert n == 3  # cells 1, 3 and 5
+    assert v[0, 2] == 99.0 and air[1] == -51.0  # the inputs are left as they were
+
+
 def test_a_references_planes_compare_their_velocity(solved):
     """Planes cut from Twin's own cells (on its grid, so sampling is exact) agree fully;
     turned a right angle about the vertical, only the steeply rising or falling air agrees."""

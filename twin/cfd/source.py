@@ -34,6 +34,8 @@ class CfdField:
     source: str
     kind: str  # "twin-case" | "openfoam" | "vtk"
     velocity_ms: np.ndarray | None = None
+    #: cells whose value could not be room air, taken as missing (``field.drop_implausible``)
+    implausible_cells: int = 0
 
 
 def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
@@ -43,15 +45,18 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
         air_c, vel = field.from_twin_case(path, fac, grid)
-        return CfdField(air_c, str(path), "twin-case", vel)
-    if reader is None:
-        raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
-    got = reader(path)
-    kind = "openfoam" if path.is_dir() else "vtk"
-    vel = None
-    if got.velocity_ms is not None:
-        vel = field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
-    return CfdField(field.from_points(got.points_m, got.temp, grid), str(path), kind, vel)
+        kind = "twin-case"
+    else:
+        if reader is None:
+            raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
+        got = reader(path)
+        kind = "openfoam" if path.is_dir() else "vtk"
+        vel = None
+        if got.velocity_ms is not None:
+            vel = field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
+        air_c = field.from_points(got.points_m, got.temp, grid)
+    air_c, vel, dropped = field.drop_implausible(air_c, vel)
+    return CfdField(air_c, str(path), kind, vel, dropped)
 
 
 def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
@@ -130,5 +135,9 @@ def compare_source(
         return out, res, None
     cfd = load_field(path, fac, res.grid, reader)
     out = compare_field(fac, res, cfd, on_cfd_flow)
-    out["source"] = {"path": cfd.source, "kind": cfd.kind}
+    out["source"] = {
+        "path": cfd.source,
+        "kind": cfd.kind,
+        "implausible_cells": cfd.implausible_cells,
+    }
     return out, res, cfd

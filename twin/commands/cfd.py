@@ -107,6 +107,13 @@ def run_compare(args) -> int:
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
+    dropped = out["source"].get("implausible_cells", 0)
+    if dropped:
+        print(
+            f"{out['source']['path']}: {dropped} cells hold values that cannot be room air "
+            "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
+            "compared without them"
+        )
     print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
     for r in out["rows"]:
         print(
