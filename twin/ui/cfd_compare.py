@@ -96,11 +96,14 @@ def arrow_scale_ms(cfd_vel: np.ndarray) -> float:
 
 def _summary_text(fig: dict) -> str:
     rc = fig.get("rank_corr")
+    dropped = (fig.get("source") or {}).get("implausible_cells", 0)
+    cells = "cell" if dropped == 1 else "cells"
+    left_out = f"; {dropped} CFD {cells} left out (not room air values)" if dropped else ""
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
         f"{fig['bias_k']:+.2f} K, rank correlation "
         f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
-        f"{fig['return_error_k']:+.2f} K"
+        f"{fig['return_error_k']:+.2f} K{left_out}"
     )
 
 
