@@ -5,6 +5,7 @@ another, and sources without a whole velocity field are refused by name."""
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -32,7 +33,7 @@ def test_faces_take_the_mean_of_their_two_cells(solved):
     g = res.grid
     vel = np.zeros(g.shape + (3,))
     vel[...] = (0.3, -0.2, 0.1)
-    vel[~g.fluid] = np.nan  # what a CFD field holds in solids
+    vel[~g.fluid] = 5.0  # a CFD's values inside what Twin takes for solids do not count
     u, v, w = faces_from_cells(vel, g)
     assert u.shape == g.face_shape(0) and w.shape == g.face_shape(2)
     both = g.fluid[1:] & g.fluid[:-1]  # x faces between two air cells
@@ -64,8 +65,21 @@ def test_twins_own_flow_handed_back_gives_its_own_inlets(solved):
 
 def test_a_velocity_on_another_grid_is_refused(solved):
     fac, res = solved
-    with pytest.raises(ValueError, match="grid"):
-        heat_on_flow(fac, 0, CELL_M, np.zeros((3, 3, 3, 3)))
+    want = f"on a (3, 3, 4) grid, Twin's is {res.grid.shape}"
+    with pytest.raises(ValueError, match=re.escape(want)):
+        heat_on_flow(fac, 0, CELL_M, np.zeros((3, 3, 4, 3)))
+
+
+def test_the_models_parameters_are_used(solved):
+    """A calibrated layout's turbulent Prandtl number (or one passed in) sets how fast the
+    heat mixes on the CFD's air as it does on Twin's own."""
+    from twin.physics.params import PhysicsParams
+
+    fac, res = solved
+    own = twin_velocity(res)
+    base = heat_on_flow(fac, 0, CELL_M, own).rack_inlet_mean_c
+    mixed = heat_on_flow(fac, 0, CELL_M, own, PhysicsParams(1.0, 0.1)).rack_inlet_mean_c
+    assert np.abs(mixed - base).max() > 0.1
 
 
 def test_cli_reports_twins_heat_on_the_cases_air(solved, tmp_path, capsys):
@@ -131,3 +145,12 @@ def test_a_cfds_leakage_through_containment_panels_is_kept():
     assert kept.div_rel < 1e-6
     marched = m.flow_model.from_velocity(u, f.v, w)
     assert roof_m3s(marched) > 0.9 * roof
+    # the split solves on the kept field
+    cells = twin_velocity(m.solve())
+    split = heat_on_flow(fac, 0, CELL_M, cells)
+    kept = m.flow_model.from_velocity(*faces_from_cells(cells, g), keep_panels=True)
+    assert np.allclose(split.flow.w[panel[2]], kept.w[panel[2]])
+    assert not np.allclose(
+        split.flow.w[panel[2]],
+        m.flow_model.from_velocity(*faces_from_cells(cells, g)).w[panel[2]],
+    )
