@@ -4,6 +4,7 @@ U read back onto Twin's grid (same cell and resampled) through `twin cfd compare
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -175,17 +176,20 @@ def test_values_that_cannot_be_room_air_are_left_out_and_counted(solved, tmp_pat
 def test_the_bounds_of_room_air():
     from twin.cfd.field import drop_implausible
 
-    air = np.array([-49.0, -51.0, 149.0, 151.0, np.nan, 20.0])
-    vel = np.zeros((6, 3))
-    vel[0] = (0.0, 0.0, 99.0)  # fast, but air
+    air = np.array([-50.0, -51.0, 150.0, 151.0, np.nan, 20.0, 20.0])
+    vel = np.zeros((7, 3))
+    vel[0] = (0.0, 0.0, 100.0)  # fast, but air
     vel[1] = (60.0, 60.0, 60.0)  # 104 m/s
     vel[4] = np.nan  # a solid: no value, not counted
     vel[5, 2] = -np.inf
-    a, v, n = drop_implausible(air, vel)
-    assert np.isnan(a).tolist() == [False, True, False, True, True, False]
-    assert np.isnan(v).all(1).tolist() == [False, True, False, False, True, True]
-    assert n == 3  # cells 1, 3 and 5
-    assert v[0, 2] == 99.0 and air[1] == -51.0  # the inputs are left as they were
+    vel[6, 0] = 1e300  # its square overflows
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # quietly
+        a, v, n = drop_implausible(air, vel)
+    assert np.isnan(a).tolist() == [False, True, False, True, True, False, False]
+    assert np.isnan(v).all(1).tolist() == [False, True, False, False, True, True, True]
+    assert n == 4  # cells 1, 3, 5 and 6
+    assert v[0, 2] == 100.0 and air[1] == -51.0  # the inputs are left as they were
 
 
 def test_a_references_planes_compare_their_velocity(solved):
