@@ -22,9 +22,16 @@ than about half a kelvin between the two comparisons as the airflow's.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
 
 from twin.physics.grid import Grid
+
+if TYPE_CHECKING:
+    from twin.model.facility import Facility
+    from twin.physics.model import ThermalResult
+    from twin.physics.params import PhysicsParams
 
 
 def faces_from_cells(velocity_ms: np.ndarray, grid: Grid) -> tuple[np.ndarray, ...]:
@@ -44,7 +51,13 @@ def faces_from_cells(velocity_ms: np.ndarray, grid: Grid) -> tuple[np.ndarray, .
     return tuple(out)
 
 
-def heat_on_flow(fac, hall: int, cell_m: float, velocity_ms: np.ndarray, params=None):
+def heat_on_flow(
+    fac: Facility,
+    hall: int,
+    cell_m: float,
+    velocity_ms: np.ndarray,
+    params: PhysicsParams | None = None,
+) -> ThermalResult:
     """Twin's steady result with its heat solved on ``velocity_ms`` (cell-centred on the
     grid of ``cell_m``, as ``twin.cfd.source.load_field`` gives it) instead of on its own
     airflow. Everything else (ports, sources, units at capacity, the eddy diffusivity's
