@@ -300,7 +300,7 @@ def wall_distance_m(grid: Grid) -> np.ndarray:
     The Euclidean distance transform measures to the nearest solid cell's *centre*, half a
     cell beyond its face: a cell against a wall read h, not h/2, which doubled the eddy
     viscosity in the layer by every wall and rack face. Taking the half cell off makes it
-    exact for a plane wall (within 0.4 h of the true distance at a solid.s corner). Against the five CFD
+    exact for a plane wall (within 0.4 h of the true distance at a solid's corner). Against the five CFD
     references (``tests/validation/score_twin.py``): the open aisle's RMS 0.65 -> 0.51 K and
     max 1.27 -> 0.98 K, the contained aisle's rank correlation 0.51 -> 0.77, the wall-CRAH
     room 1.49 -> 1.44 K; the others within 0.01 K RMS."""
