@@ -53,7 +53,7 @@ def test_dense_indices(fac):
     assert fac.find("gpu-node-7/gpu3") == ("gpu", 19)
     assert fac.find("A02") == ("rack", 1)
     assert fac.find("CDU-1") == ("cdu", 0)
-    assert fac.counts() == {"gpu": 24, "rack": 3, "air_unit": 2, "cdu": 1, "power": 6}
+    assert fac.counts() == {"gpu": 24, "rack": 3, "air_unit": 2, "cdu": 1, "power": 6, "sensor": 0}
     # GPU positions lie inside their rack's footprint and below its top
     pos, r = fac.gpu_position_m, fac.gpu_rack
     assert np.all(np.abs(pos[:, 0] - fac.rack_center_m[r, 0]) < fac.rack_size_m[r, 0] / 2)

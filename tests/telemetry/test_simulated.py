@@ -351,6 +351,7 @@ class _StandInAir:
 
     def __init__(self, fac):
         self.n_rack, self.n_unit = fac.n_racks, len(fac.air_unit_ids)
+        self.n_sensor = len(fac.sensor_ids)
         self.off: list[str] = []
 
     def set_failed(self, ids):
@@ -365,6 +366,7 @@ class _StandInAir:
             "air_unit_supply_c": np.full(self.n_unit, 17.0 + len(self.off)),
             "air_unit_return_c": np.full(self.n_unit, 33.0),
             "air_unit_load_w": np.full(self.n_unit, 50e3),
+            "sensor_temp_c": np.full(self.n_sensor, 24.0),
         }
 
 

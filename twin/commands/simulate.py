@@ -53,7 +53,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--physics",
         action="store_true",
-        help="rack inlets from the airflow physics (slower: a field step per frame)",
+        help="rack inlets and point sensors from the airflow physics (slower: a field step "
+        "per frame)",
     )
     p.add_argument("-o", "--output", required=True, metavar="FILE.h5")
     p.add_argument(

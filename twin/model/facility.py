@@ -59,6 +59,7 @@ class Facility:
             "air_unit": len(self.air_unit_ids),
             "cdu": len(self.cdu_ids),
             "power": len(self.power_ids),
+            "sensor": len(self.sensor_ids),
         }
 
     def ids_of(self, kind: str) -> list[str]:
@@ -73,6 +74,7 @@ class Facility:
             "air_unit": self.air_unit_ids,
             "cdu": self.cdu_ids,
             "power": self.power_ids,
+            "sensor": self.sensor_ids,
             "hall": self.hall_ids,
             "row": self.row_ids,
             "host": self.host_names,

@@ -326,9 +326,19 @@ def _index_power(fac: Facility) -> None:
             fac.rack_feed_b[i] = fac.power_index[rack.feeds.b]
 
 
+def _index_sensors(fac: Facility) -> None:
+    """Point sensors (the layout's ``sensors:``): ids, halls and hall-local positions."""
+    sensors = fac.layout.sensors
+    fac.sensor_ids = [s.id for s in sensors]
+    fac.sensor_index = {s: i for i, s in enumerate(fac.sensor_ids)}
+    fac.sensor_hall = np.array([fac.hall_index[s.hall] for s in sensors], dtype=np.int32)
+    fac.sensor_position_m = np.array([s.position_m for s in sensors], dtype=float).reshape(-1, 3)
+
+
 def build_index(fac: Facility) -> None:
     """Fill ``fac``'s index arrays from ``fac.layout`` and ``fac.catalog``."""
     _index_halls(fac)
     _index_racks(fac)
     _index_units(fac)
     _index_power(fac)
+    _index_sensors(fac)

@@ -46,6 +46,8 @@ POWER_METRICS: tuple[tuple[str, str, float], ...] = (
     ("load_w", "W", 100.0),
     ("state", "on=1", 1.0),
 )
+#: Point sensors (the layout's ``sensors:``): what a site measures between the racks.
+SENSOR_METRICS: tuple[tuple[str, str, float], ...] = (("temp_c", "degC", 0.1),)
 
 METRICS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "gpu": GPU_METRICS,
@@ -53,6 +55,7 @@ METRICS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "air_unit": AIR_UNIT_METRICS,
     "cdu": CDU_METRICS,
     "power": POWER_METRICS,
+    "sensor": SENSOR_METRICS,
 }
 
 # NVML clocks-event (throttle) reason bits, as DCGM_FI_DEV_CLOCK_THROTTLE_REASONS reports them.
@@ -100,9 +103,11 @@ class Event:
 class Frame:
     """One instant. ``time_s`` is seconds since the Unix epoch (UTC).
 
-    ``gpu``, ``rack``, ``air_unit``, ``cdu`` and ``power`` map metric names (see ``METRICS``)
-    to float arrays of the facility's GPU, rack, air-unit, CDU and power-device counts.
-    A metric a source does not know is absent or all NaN.
+    ``gpu``, ``rack``, ``air_unit``, ``cdu``, ``power`` and ``sensor`` map metric names (see
+    ``METRICS``) to float arrays of the facility's GPU, rack, air-unit, CDU, power-device and
+    point-sensor counts. A metric a source does not know is absent or all NaN. Sensor values
+    are measurements only: nothing in Twin fills them from its own model, so a recording's
+    sensors can calibrate that model.
     """
 
     time_s: float
@@ -111,6 +116,7 @@ class Frame:
     air_unit: dict[str, np.ndarray] = field(default_factory=dict)
     cdu: dict[str, np.ndarray] = field(default_factory=dict)
     power: dict[str, np.ndarray] = field(default_factory=dict)
+    sensor: dict[str, np.ndarray] = field(default_factory=dict)
     events: list[Event] = field(default_factory=list)
 
     def group(self, kind: str) -> dict[str, np.ndarray]:

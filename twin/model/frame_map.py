@@ -56,6 +56,7 @@ class FrameMap:
             "air_unit": _match(old.air_unit_ids, new.air_unit_ids),
             "cdu": _match(old.cdu_ids, new.cdu_ids),
             "power": _match(old.power_ids, new.power_ids),
+            "sensor": _match(old.sensor_ids, new.sensor_ids),
         }
         same_hosts = old.host_names == new.host_names and np.array_equal(
             old.host_gpu_count, new.host_gpu_count

@@ -1,7 +1,8 @@
 """The on-disk layout of ``twin-recording/1`` (HDF5), shared by the recorder and the reader.
 
     /                 attrs: format, layout_name, layout_hash, items_hash, created_utc,
-                             writer, block_frames, counts_json
+                             writer, block_frames, counts_json; sensors_hash (only with
+                             point sensors, which files before them lack)
     /layout           the layout file's text (scalar string)
     /time_s           (T,) float64 seconds since the epoch, the time axis
     /events           (E,) table: time_s, kind, item, message, severity
@@ -132,3 +133,9 @@ def items_hash(facility: Facility) -> str:
         h.update("\0".join(facility.ids_of(kind)).encode())
     h.update(np.ascontiguousarray(facility.host_gpu_count, dtype=np.int32).tobytes())
     return h.hexdigest()
+
+
+def sensors_hash(facility: Facility) -> str:
+    """Hash of the point sensors' ids in index order. Apart from ``items_hash`` so that the
+    recordings made before sensors were recorded still match their layouts."""
+    return hashlib.sha256("\0".join(facility.ids_of("sensor")).encode()).hexdigest()

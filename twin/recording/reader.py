@@ -58,6 +58,7 @@ class Recording:
         self.layout_name = str(f.attrs.get("layout_name", ""))
         self.layout_hash = str(f.attrs.get("layout_hash", ""))
         self.items_hash = str(f.attrs.get("items_hash", ""))
+        self.sensors_hash = str(f.attrs.get("sensors_hash", ""))
         self.created_utc = str(f.attrs.get("created_utc", ""))
         #: Damage that does not stop reading (dropped events, impossible times), for the user.
         self.warnings: list[str] = []
@@ -254,8 +255,11 @@ class Recording:
         return facility_from_text(self.layout_text, f"{self.path}:/layout", catalog)
 
     def matches(self, facility: Facility) -> bool:
-        """True when the recording's items line up with ``facility``'s index order."""
-        return fmt.items_hash(facility) == self.items_hash
+        """True when the recording's items line up with ``facility``'s index order (its point
+        sensors too, where it holds any)."""
+        if fmt.items_hash(facility) != self.items_hash:
+            return False
+        return not self.counts.get("sensor", 0) or fmt.sensors_hash(facility) == self.sensors_hash
 
     def check_layout(self, facility: Facility) -> None:
         """Raise ``LayoutMismatch`` if the recording was made for a different layout."""

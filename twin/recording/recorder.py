@@ -119,6 +119,8 @@ class Recorder:
         f.attrs["writer"] = "twin"
         f.attrs["block_frames"] = self.block_frames
         f.attrs["counts_json"] = json.dumps(self.counts)
+        if self.counts.get("sensor", 0):
+            f.attrs["sensors_hash"] = fmt.sensors_hash(fac)
         text = fac.source_text
         if text is None:
             import yaml

@@ -10,6 +10,7 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.physics.cells import DEFAULT_CELL_M
+from twin.physics.sample import sample_field
 
 #: Halls above this many racks use the heat balance: a field solve per frame would not keep
 #: up with a live 1 Hz source.
@@ -81,6 +82,7 @@ class PhysicsAir:
             "air_unit_supply_c": np.full(len(fac.air_unit_ids), np.nan),
             "air_unit_return_c": np.full(len(fac.air_unit_ids), np.nan),
             "air_unit_load_w": np.full(len(fac.air_unit_ids), np.nan),
+            "sensor_temp_c": np.full(len(fac.sensor_ids), np.nan),
         }
         p = np.maximum(np.nan_to_num(rack_power_w), 0.0)
         for h, model in self.models.items():
@@ -92,6 +94,11 @@ class PhysicsAir:
             out["air_unit_supply_c"][units] = res.air_unit_supply_c[units]
             out["air_unit_return_c"][units] = res.air_unit_return_c[units]
             out["air_unit_load_w"][units] = res.air_unit_load_w[units]
+            sensors = fac.sensor_hall == h
+            if sensors.any():
+                out["sensor_temp_c"][sensors] = sample_field(
+                    res.air_c, res.cell_m, fac.sensor_position_m[sensors]
+                )
         return out
 
 

@@ -87,6 +87,9 @@ class Simulator:
         #: thread when a source runs us); None: the per-rack heat balance alone
         self.physics_wanted = physics
         self.physics = None
+        #: the point sensors' readings: the physics' air at their positions (NaN without it:
+        #: the heat balance knows no air between the racks)
+        self.sensor_c = np.full(len(fac.sensor_ids), np.nan)
 
     # ------------------------------------------------------------------ stepping
     def step(self) -> Frame:
@@ -209,6 +212,7 @@ class Simulator:
                 "load_w": fac.power_load_w(rack_power, self.play.failed_power).astype(np.float32),
                 "state": fac.power_alive(self.play.failed_power).astype(np.float32),
             },
+            sensor={"temp_c": self.sensor_c.astype(np.float32)},
             events=events,
         )
 
@@ -264,6 +268,7 @@ class Simulator:
         for name in ("air_unit_supply_c", "air_unit_return_c", "air_unit_load_w"):
             v = air[name]
             setattr(th, name, np.where(np.isfinite(v) & on, v, getattr(th, name)))
+        self.sensor_c = air["sensor_temp_c"]
         return out
 
     # ------------------------------------------------------------------ events
