@@ -1,6 +1,6 @@
 """Calibration: the fit finds parameters that reproduce a field made with known ones, the
 CLI stores them in the layout with their provenance, the calibrated layout solves with them,
-and the same fit runs from a recording's rack inlet sensors."""
+and the same fit runs from a recording's rack inlet sensors or its point sensors alone."""
 
 from __future__ import annotations
 
@@ -97,3 +97,49 @@ def test_layout_physics_block_is_validated(tmp_path):
     p.write_text(bad)
     with pytest.raises(LayoutError, match="physics.eddy_viscosity_scale"):
         load_layout(p)
+
+
+def test_fit_from_a_recordings_point_sensors(fac, truth, tmp_path):
+    """The layout's ``sensors:`` alone (no rack inlet in the recording) calibrate the model."""
+    from twin.model.frame import Frame
+    from twin.model.loader import load_layout
+    from twin.physics.sample import sample_field
+    from twin.recording.reader import open_recording
+    from twin.recording.recorder import Recorder
+
+    g = truth.grid
+    rng = np.random.default_rng(7)
+    # 24 points between air cell centres, from floor to ceiling, all over the room
+    air = np.argwhere(np.isfinite(truth.air_c))
+    pts = air[rng.choice(len(air), 24, replace=False)] + 0.5 + rng.uniform(-0.4, 0.4, (24, 3))
+    pts *= g.cell_m
+    lines = ["sensors:"] + [
+        f"  - {{id: S{i}, hall: {fac.hall_ids[0]}, position_m: [{x:.3f}, {y:.3f}, {z:.3f}]}}"
+        for i, (x, y, z) in enumerate(pts)
+    ]
+    path = tmp_path / "room.yaml"
+    path.write_text(ROOM.read_text() + "\n".join(lines) + "\n")
+    site = load_layout(path)
+    true_c = sample_field(truth.air_c, g.cell_m, site.sensor_position_m)
+    assert np.isfinite(true_c).all()
+    with Recorder(tmp_path / "site.h5", site) as rec:
+        for i in range(12):  # a steady hour, sensors with 0.1 K noise, no rack inlets
+            fr = Frame.empty(1.8e9 + 300 * i, site.counts())
+            fr.sensor["temp_c"][:] = true_c + rng.normal(0, 0.1, len(true_c))
+            rec.append(fr)
+    with open_recording(tmp_path / "site.h5") as rec:
+        t = calibrate.targets_from_recording(rec, site)
+    assert len(t.rack_c) == 0 and len(t.point_c) == 24
+    assert t.points_m == pytest.approx(site.sensor_position_m)
+    assert np.abs(t.point_c - true_c).max() < 0.15
+    f = calibrate.fit(site, 0, CELL, t)
+    assert f.before["point_rms_k"] > 0.4
+    assert f.after["point_rms_k"] < 0.15
+    assert f.params.eddy_viscosity_scale == pytest.approx(2.5, rel=0.15)
+    assert f.params.turbulent_prandtl == pytest.approx(0.5, rel=0.15)
+    # the racks, which the fit never saw, land on the truth's too
+    res = ThermalModel(site, 0, CELL, params=f.params).solve()
+    base = ThermalModel(site, 0, CELL).solve()
+    err_after = np.abs(res.rack_inlet_mean_c - truth.rack_inlet_mean_c).max()
+    err_before = np.abs(base.rack_inlet_mean_c - truth.rack_inlet_mean_c).max()
+    assert err_after < err_before / 3

@@ -162,33 +162,59 @@ def targets_from_field(fac, grid, air_c: np.ndarray, z_m: float = 1.2, source: s
     return Targets(grid.rack_ids[ok], mean[ok], pts, air_c[sel], source=source)
 
 
-def targets_from_recording(rec, fac, t0: float | None = None, t1: float | None = None) -> Targets:
-    """Mean rack inlet temperatures (the racks' inlet sensors) and rack powers over a span of
-    a recording, for a hall that held steady over it."""
+def targets_from_recording(
+    rec, fac, t0: float | None = None, t1: float | None = None, hall: int = 0
+) -> Targets:
+    """Mean rack inlet temperatures (the racks' inlet sensors), the hall's point sensors (the
+    layout's ``sensors:``) and rack powers over a span of a recording, for a hall that held
+    steady over it. A sensor or rack with no reading in the span is left out."""
     times = rec.times
     lo = times[0] if t0 is None else t0
     hi = times[-1] if t1 is None else t1
     idx = np.flatnonzero((times >= lo) & (times <= hi))
     if len(idx) == 0:
         raise ValueError("the recording has no frame in the span asked for")
-    inlet = np.zeros(fac.n_racks)
-    power = np.zeros(fac.n_racks)
-    n_in = np.zeros(fac.n_racks)
-    n_p = np.zeros(fac.n_racks)
+    sums = {
+        ("rack", "inlet_c"): _Mean(fac.n_racks),
+        ("rack", "power_w"): _Mean(fac.n_racks),
+        ("sensor", "temp_c"): _Mean(len(fac.sensor_ids)),
+    }
     for i in idx:
-        fr = rec.frame(int(i), kinds=("rack",))
-        a = np.asarray(fr.rack["inlet_c"], float)
-        p = np.asarray(fr.rack["power_w"], float)
-        ok = np.isfinite(a)
-        inlet[ok] += a[ok]
-        n_in[ok] += 1
-        ok = np.isfinite(p)
-        power[ok] += p[ok]
-        n_p[ok] += 1
-    have = n_in > 0
-    if not have.any():
-        raise ValueError("the recording holds no rack inlet temperature in that span")
-    with np.errstate(invalid="ignore", divide="ignore"):
-        pw = np.where(n_p > 0, power / np.maximum(n_p, 1), fac.rack_power_w)
-    r = np.flatnonzero(have)
-    return Targets(r, inlet[r] / n_in[r], rack_power_w=pw, source=str(getattr(rec, "path", "")))
+        fr = rec.frame(int(i), kinds=("rack", "sensor"))
+        for (kind, name), m in sums.items():
+            m.add(fr.group(kind).get(name))
+    inlet, power, sensor = (m.mean() for m in sums.values())
+    here = np.flatnonzero(np.isfinite(sensor) & (fac.sensor_hall == hall))
+    r = np.flatnonzero(np.isfinite(inlet))
+    if not len(r) and not len(here):
+        raise ValueError(
+            "the recording holds no rack inlet or point sensor temperature in that span"
+        )
+    return Targets(
+        r,
+        inlet[r],
+        fac.sensor_position_m[here],
+        sensor[here],
+        rack_power_w=np.where(np.isfinite(power), power, fac.rack_power_w),
+        source=str(getattr(rec, "path", "")),
+    )
+
+
+class _Mean:
+    """A per-item mean over frames that skips missing (NaN) readings."""
+
+    def __init__(self, n: int):
+        self.total = np.zeros(n)
+        self.count = np.zeros(n)
+
+    def add(self, values) -> None:
+        if values is None or len(values) != len(self.total):
+            return
+        v = np.asarray(values, float)
+        ok = np.isfinite(v)
+        self.total[ok] += v[ok]
+        self.count[ok] += 1
+
+    def mean(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.total / np.maximum(self.count, 1), np.nan)

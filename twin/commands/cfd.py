@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k = cs.add_parser(
         "calibrate",
         help="fit the model's free parameters (eddy-viscosity scale, turbulent Prandtl number) "
-        "to a CFD field or a recording's rack inlet sensors; store them in the layout",
+        "to a CFD field or a recording's rack inlet and point sensors; store them in the layout",
     )
     k.add_argument("layout", metavar="LAYOUT")
     k.add_argument(
@@ -162,7 +162,7 @@ def _targets(fac, h: int, cell_m: float, args):
             rec.check_layout(fac)
             t0 = rec.parse_time(args.t_from) if args.t_from else None
             t1 = rec.parse_time(args.t_to) if args.t_to else None
-            return calibrate.targets_from_recording(rec, fac, t0, t1)
+            return calibrate.targets_from_recording(rec, fac, t0, t1, hall=h)
     from twin.cfd.source import load_field
     from twin.physics.grid import build_grid
     from twin.render.cfd_import import read_cfd
@@ -203,12 +203,18 @@ def calibrate_layout(args) -> dict:
             "source": t.source or str(args.source),
             "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
             "samples": t.n,
-            "rms_before_k": round(f.before["rack_rms_k"], 3),
-            "rms_after_k": round(f.after["rack_rms_k"], 3),
+            "rms_before_k": round(_headline_rms(f.before, t), 3),
+            "rms_after_k": round(_headline_rms(f.after, t), 3),
             "cell_m": args.cell,
         }
         out["written"] = str(store_physics(args.layout, args.output, out["params"], prov))
     return out
+
+
+def _headline_rms(err: dict, t) -> float:
+    """The RMS a calibration's provenance keeps: the racks', or the points' where the source
+    held no rack inlets (a recording of point sensors only)."""
+    return err["rack_rms_k"] if len(t.rack_c) else err["point_rms_k"]
 
 
 def run_calibrate(args) -> int:
@@ -233,9 +239,11 @@ def run_calibrate(args) -> int:
         f"({out['racks']} racks, {out['points']} points, {out['evaluations']} solves, "
         f"{out['seconds']:.1f} s)"
     )
-    print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
+    if out["racks"]:
+        print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
     if out["points"]:
-        print(f"slice RMS      {b['point_rms_k']:.2f} K -> {a['point_rms_k']:.2f} K")
+        # a CFD field's slices, or a recording's point sensors
+        print(f"point RMS      {b['point_rms_k']:.2f} K -> {a['point_rms_k']:.2f} K")
     if out["written"]:
         print(f"wrote {out['written']}")
     return 0
