@@ -43,6 +43,15 @@ def exporter():
         "DCGM_FI_DEV_XID_ERRORS": "79",
     }
     state.violating.add(("A01-02", 3))
+    # point sensors: two readings (one from an HA pair of exporters, merged by max), a probe's
+    # fault code, a sensor the layout does not know; T-SILENT has no series
+    state.sensors = {
+        'sensor="T-IN",instance="env-a"': "23.5",
+        'sensor="T-IN",instance="env-b"': "23.25",
+        'sensor="T-OUT"': "31.75",
+        'sensor="T-DEAD"': "-999",
+        'sensor="T-UNKNOWN"': "40",
+    }
     exp = Exporter(state).start()
     yield exp
     exp.stop()

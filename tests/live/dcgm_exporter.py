@@ -41,6 +41,9 @@ class ExporterState:
     overrides: dict[tuple[str, int], dict[str, str]] = field(default_factory=dict)
     #: (host name, gpu) with a DCGM_FI_DEV_THERMAL_VIOLATION counter growing each scrape.
     violating: set[tuple[str, int]] = field(default_factory=set)
+    #: point sensors served beside the GPUs, as an environment exporter would: the series'
+    #: label set (as text) -> raw value text
+    sensors: dict[str, str] = field(default_factory=dict)
     scrapes: int = 0
 
 
@@ -71,6 +74,10 @@ def render(state: ExporterState) -> str:
             for g in range(h.gpus):
                 grows = (h.name, g) in state.violating
                 lines.append(f"{name}{{{_labels(h, g)}}} {n * 250000 if grows else 0}")
+    if state.sensors:
+        name = "twin_sensor_temperature_celsius"
+        lines.append(f"# TYPE {name} gauge")
+        lines.extend(f"{name}{{{labels}}} {v}" for labels, v in state.sensors.items())
     return "\n".join(lines) + "\n"
 
 

@@ -35,6 +35,11 @@ rows:
     hall: H1
     racks:
       - {id: A01, position_m: [2, 3], servers: [{type: dgx-h100, count: 3}]}
+sensors:
+  - {id: T-IN, hall: H1, position_m: [2, 1.5, 1.2]}
+  - {id: T-OUT, hall: H1, position_m: [2, 4.5, 1.8]}
+  - {id: T-DEAD, hall: H1, position_m: [5, 1.5, 1.2]}
+  - {id: T-SILENT, hall: H1, position_m: [5, 4.5, 1.2]}
 telemetry:
   gpu_uuids:
 UUIDS

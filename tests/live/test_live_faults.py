@@ -393,8 +393,10 @@ def test_range_is_cut_into_chunks_of_whole_steps(facility, points, chunks):
         fetch_range(server, queries, 100.0, 103.0, 1.0, samples_per_chunk=per_chunk, events=False)
     )
     assert [f.time_s for f in frames] == [100.0, 101.0, 102.0, 103.0]
-    # every metric and violation counter is asked for each chunk, over the same spans
-    per_query = len(queries.metrics) + len(queries.violations)
+    # every metric, violation counter and the sensors are asked for each chunk, over the
+    # same spans
+    assert queries.sensors is not None
+    per_query = len(queries.metrics) + len(queries.violations) + 1
     assert len(server.spans) == per_query * len(chunks)
     assert sorted(set(server.spans)) == [(a, b, 1.0) for a, b in chunks]
     gpu0 = facility.gpu_of("A01-01", 0)

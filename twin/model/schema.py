@@ -250,7 +250,8 @@ class Sensor(_Strict):
 
 
 class TelemetryMapping(_Strict):
-    """How exporter series map to GPUs: host label + GPU index, or the GPU UUID."""
+    """How exporter series map to GPUs (host label + GPU index, or the GPU UUID) and to the
+    layout's point sensors (a label holding the sensor's id)."""
 
     host_labels: list[ShortText] = Field(["Hostname", "hostname"], max_length=L.MAX_SMALL_LIST)
     gpu_label: ShortText = "gpu"
@@ -266,6 +267,14 @@ class TelemetryMapping(_Strict):
         max_length=L.MAX_MAP_ITEMS,
         description="GPU UUID -> 'host/gpuN', for series whose host label is missing or does not "
         "match the layout's host names.",
+    )
+    sensor_query: Text = Field(
+        "twin_sensor_temperature_celsius",
+        description="PromQL giving one series per point sensor (the layout's sensors:), in "
+        "degrees C, e.g. an SNMP or Redfish exporter's inlet probes.",
+    )
+    sensor_label: ShortText = Field(
+        "sensor", description="The label of sensor_query's series that holds the sensor's id."
     )
 
 

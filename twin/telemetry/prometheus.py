@@ -5,7 +5,8 @@ One instant query per metric, not one regex query for all of them: each query is
 driver version, pod, instance...) and merges duplicate series from HA exporter pairs, which
 makes a 100,000-GPU response about three times smaller; a metric a site does not export (the
 violation counters are off by default) or an override that is a bad expression fails alone
-instead of failing the whole frame; and a site override may be any PromQL expression.
+instead of failing the whole frame; and a site override may be any PromQL expression. The
+layout's point sensors, where it has any, are one more query (``sensor_series``).
 """
 
 from __future__ import annotations
@@ -45,6 +46,7 @@ from twin.telemetry.live_http import (
     HttpClient,
     LiveError,
 )
+from twin.telemetry.sensor_series import sensor_expr, sensor_grid, sensor_values
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -99,6 +101,16 @@ class PrometheusQueries:
             for name, bit in VIOLATION_METRICS.values()
         }
         self.newest_sample = f"max(timestamp({_selector(metric_names(mapping)['temp_c'])}))"
+        #: the layout's point sensors (None without any): their own exporters, their own query
+        self.sensors = sensor_expr(facility)
+
+    def poll_exprs(self) -> list[str]:
+        """One poll's queries in order: the metrics, the violation counters, the sensors
+        (where the layout has any), and last the newest sample's time."""
+        exprs = [*self.metrics.values(), *self.violations.values()]
+        if self.sensors:
+            exprs.append(self.sensors)
+        return [*exprs, self.newest_sample]
 
     def _wrap(self, expr: str) -> str:
         return f"max by ({self.by}) ({expr})" if self.aggregate else expr
@@ -221,10 +233,8 @@ def fetch_instant(
     """One frame from instant queries, sent ``workers`` at a time. A connection failure
     raises ``LiveError``; a query the server rejects (a bad override) only leaves its metric
     empty and is reported."""
-    names = list(queries.metrics)
-    exprs = [queries.metrics[n] for n in names]
-    bits = list(queries.violations)
-    exprs += [queries.violations[b] for b in bits] + [queries.newest_sample]
+    names, bits = list(queries.metrics), list(queries.violations)
+    exprs = queries.poll_exprs()
     budget = ByteBudget()  # the answers of one poll together
     answers = _parallel([lambda e=e: client.query(e, at, budget) for e in exprs], workers)
     for answer in answers:  # the server is down or broken: the whole poll failed
@@ -244,15 +254,7 @@ def fetch_instant(
         if len(vec) == 0:
             missing.append(name)
         builder.add_vector(name, vec)
-    rates = {}
-    for bit, body in zip(bits, answers[len(names) :], strict=False):
-        if isinstance(body, LiveError):
-            continue
-        vec = parse_vector(body)
-        if len(vec):
-            scratch = FrameBuilder(queries.mapper)
-            scratch.add_vector("rate", vec)
-            rates[bit] = scratch.gpu["rate"]
+    rates = _violation_rates(queries, bits, answers[len(names) :])
     with_data = builder.gpus_with_data()  # from the gauges, before the rates join in
     builder.fold_violations(rates)
     last = answers[-1]
@@ -261,14 +263,43 @@ def fetch_instant(
     sample_time = check_time(parse_scalar(last), "newest sample time")
     time_s = sample_time or eval_time or (at if at is not None else time.time())
     errors += builder.rejected_notes()
+    frame = builder.frame(time_s)
+    if queries.sensors:  # the answer before the newest sample's
+        _read_sensors(frame, answers[-2], queries.facility, missing, errors)
     return PollResult(
-        frame=builder.frame(time_s),
+        frame=frame,
         stats=builder.stats,
         gpus_with_data=with_data,
         sample_time_s=sample_time,
         metrics_missing=tuple(missing),
         warnings=tuple(errors),
     )
+
+
+def _violation_rates(queries: PrometheusQueries, bits: list[int], bodies: list) -> dict:
+    """Per violation-counter bit, its rate per GPU (bits whose query failed or had no data are
+    left out)."""
+    rates = {}
+    for bit, body in zip(bits, bodies, strict=False):
+        if isinstance(body, LiveError):
+            continue
+        vec = parse_vector(body)
+        if len(vec):
+            scratch = FrameBuilder(queries.mapper)
+            scratch.add_vector("rate", vec)
+            rates[bit] = scratch.gpu["rate"]
+    return rates
+
+
+def _read_sensors(frame: Frame, body, facility, missing: list, errors: list) -> None:
+    """The point sensors' answer into ``frame``; a rejected query or no reading at all is
+    reported, not raised (the GPUs' frame stands without them)."""
+    if isinstance(body, LiveError):
+        errors.append(f"sensors: {body}")
+        return
+    frame.sensor["temp_c"] = sensor_values(parse_vector(body), facility)
+    if not np.isfinite(frame.sensor["temp_c"]).any():
+        missing.append("sensor temp_c")
 
 
 def fetch_range(
@@ -305,6 +336,10 @@ def fetch_range(
             bit: _range_grid(client, queries, expr, t0, t1, step_s, k, n)
             for bit, expr in queries.violations.items()
         }
+        sensors = None
+        if queries.sensors:
+            body = client.query_range(queries.sensors, t0, t1, step_s)
+            sensors = sensor_grid(parse_matrix(body), queries.facility, t0, step_s, k)
         for j in range(k):
             builder = FrameBuilder(queries.mapper)
             for name, grid in grids.items():
@@ -314,6 +349,8 @@ def fetch_range(
             if builder.gpus_with_data():
                 builder.fold_violations({b: g[j] for b, g in rates.items()})
                 frame = builder.frame(t0 + j * step_s)
+                if sensors is not None:
+                    frame.sensor["temp_c"] = sensors[j]
                 if tracker is not None:
                     frame.events.extend(tracker(frame.time_s, frame.gpu))
                 yield frame
