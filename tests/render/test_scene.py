@@ -3,10 +3,13 @@ picking and highlight find the right items."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
 from twin.model.frame import Frame
+from twin.model.loader import load_layout
 from twin.render.scene import GPU_FACES, RACK_FACES, Scene
 
 
@@ -222,3 +225,30 @@ def test_legend_layer_shows_only_active_bars_and_look_at_frames(facility, plotte
     centre = facility.rack_center_m[r] + [0, 0, facility.rack_size_m[r, 2] / 2]
     assert np.allclose(cam.focal_point, centre)
     assert np.linalg.norm(np.subtract(cam.position, cam.focal_point)) < 15
+
+
+def test_frame_update_colours_the_sensors_by_their_ashrae_band(tmp_path, plotter):
+    from twin.render.style import SENSOR, hex_rgb
+    from twin.render.thermal_inlets import INLET_COLOURS
+
+    room = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+    p = tmp_path / "room.yaml"
+    p.write_text(
+        room.read_text()
+        + "sensors:\n"
+        + "".join(
+            f"  - {{id: S{i}, hall: ROOM, position_m: [{1 + i}, 0.5, 1.2]}}\n" for i in range(4)
+        )
+    )
+    fac = load_layout(p)
+    scene = Scene(fac, plotter)
+    frame = Frame.empty(0.0, fac.counts())
+    frame.sensor["temp_c"][:] = [22.0, 29.0, 35.0, np.nan]
+    assert scene.update(frame)
+    mesh = scene.sensor_mesh
+    assert mesh.points[:, :2] == pytest.approx(fac.sensor_position_m[:, :2])
+    lut = scene.layers["sensors"].actors[0].mapper.lookup_table
+    rgb = [tuple(round(255 * c) for c in lut.map_value(v)[:3]) for v in mesh["temp_c"]]
+    # recommended (green), allowable (amber), outside allowable (red), no reading (grey)
+    want = [INLET_COLOURS[2][1], INLET_COLOURS[3][1], INLET_COLOURS[4][1], SENSOR]
+    assert rgb == [hex_rgb(c) for c in want]

@@ -237,18 +237,34 @@ def build_cooling_extras(scene) -> None:
     if panels:
         actors += containment(scene, panels, style.WALL_EDGE, "panel")
     scene.add_layer("containment", actors)
-    if f.layout.sensors:
-        pts = np.array([np.add(s.position_m, o[f.hall_index[s.hall]]) for s in f.layout.sensors])
-        actor = scene._add(
-            pv.PolyData(pts),
-            color=style.SENSOR,
-            point_size=6,
-            render_points_as_spheres=True,
-            name="sensors",
-        )
-        scene.add_layer("sensors", [actor])
-    else:
-        scene.add_layer("sensors", [])
+    scene.add_layer("sensors", sensors(scene, f, o))
+
+
+def sensors(scene, f, origins) -> list:
+    """The point sensors as spheres coloured by their reading in the rack inlets' ASHRAE A1
+    bands (``thermal_inlets``); light grey until a frame brings one (``Scene.update``)."""
+    from twin.render.thermal_inlets import INLET_TABLE_C, inlet_lookup_table
+
+    if not f.sensor_ids:
+        scene.sensor_mesh = None
+        return []
+    mesh = pv.PolyData(f.sensor_position_m + origins[f.sensor_hall])
+    mesh.point_data["temp_c"] = np.full(len(f.sensor_ids), np.nan)
+    actor = scene._add(
+        mesh,
+        scalars="temp_c",
+        clim=INLET_TABLE_C,
+        show_scalar_bar=False,
+        point_size=9,
+        render_points_as_spheres=True,
+        name="sensors",
+    )
+    lut = actor.mapper.lookup_table
+    lut.DeepCopy(inlet_lookup_table())
+    lut.SetNanColor(*(c / 255 for c in style.hex_rgb(style.SENSOR)), 1.0)
+    actor.mapper.scalar_range = INLET_TABLE_C
+    scene.sensor_mesh = mesh
+    return [actor]
 
 
 def rect_outline(scene, rects, z, color, name):

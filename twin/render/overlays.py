@@ -77,6 +77,19 @@ def colour_gpus(scene, frame: Frame, metric: str) -> bool:
     return True
 
 
+def colour_sensors(scene, frame: Frame) -> bool:
+    """Write the frame's point-sensor readings into the sensor spheres' array, in place.
+    False when the frame has none or they do not fit the scene's sensors."""
+    mesh = getattr(scene, "sensor_mesh", None)
+    values = frame.sensor.get("temp_c")
+    if mesh is None or values is None or len(values) != mesh.n_points:
+        return False
+    arr = mesh.GetPointData().GetArray("temp_c")
+    mesh.point_data["temp_c"][:] = values
+    arr.Modified()
+    return True
+
+
 def job_labels(job: np.ndarray, top: int = 10) -> dict[float, str]:
     """Legend labels for the largest jobs running: colour slot -> 'job ID (N GPUs)'."""
     j = np.asarray(job, dtype=np.float64)

@@ -68,6 +68,8 @@ class Scene:
         self.gpu_colouring = Colouring(cmap=style.CMAP_TEMPERATURE)
         self.rack_colouring = Colouring(cmap=style.CMAP_POWER)
         self.gpu_metric = "temp_c"
+        #: the point sensors' spheres (``builders.sensors``; None without sensors)
+        self.sensor_mesh: pv.PolyData | None = None
         self.picker = ScenePicker(self)
         self.cameras = SceneCamera(self)
         f = facility
@@ -237,11 +239,12 @@ class Scene:
 
     def update(self, frame) -> bool:
         """Apply one telemetry ``Frame``: colour GPUs by ``frame.gpu[self.gpu_metric]`` over
-        the metric's fixed scale (``twin.model.metrics``) when the frame has it. Returns
-        whether anything changed."""
-        from twin.render.overlays import colour_gpus
+        the metric's fixed scale (``twin.model.metrics``) when the frame has it, and the point
+        sensors by their readings. Returns whether anything changed."""
+        from twin.render.overlays import colour_gpus, colour_sensors
 
-        return colour_gpus(self, frame, self.gpu_metric)
+        sensors = colour_sensors(self, frame)
+        return colour_gpus(self, frame, self.gpu_metric) or sensors
 
     # ------------------------------------------------------------------ collaborators
     @property
