@@ -255,7 +255,7 @@ def sensors(scene, f, origins) -> list:
         scalars="temp_c",
         clim=INLET_TABLE_C,
         show_scalar_bar=False,
-        point_size=9,
+        point_size=20,
         render_points_as_spheres=True,
         name="sensors",
     )

@@ -11,7 +11,7 @@ from twin.model.facility import Facility
 from twin.model.frame import Frame
 from twin.render import style
 from twin.render.colour_modes import apply_mode
-from twin.render.overlays import AlertLayer, colour_gpus, throttling
+from twin.render.overlays import AlertLayer, colour_gpus, colour_sensors, throttling
 from twin.render.scene import Scene
 
 
@@ -78,6 +78,7 @@ def render_frame_png(
             apply_mode(scene, colour_mode, frame)
         elif not colour_gpus(scene, frame, metric):
             raise ValueError(f"the recording has no GPU metric {metric!r}")
+        colour_sensors(scene, frame)
         AlertLayer(scene).update(throttling(frame), alarmed or {})
         if more is not None:
             more(scene)
