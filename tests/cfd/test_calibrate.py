@@ -143,3 +143,25 @@ def test_fit_from_a_recordings_point_sensors(fac, truth, tmp_path):
     err_after = np.abs(res.rack_inlet_mean_c - truth.rack_inlet_mean_c).max()
     err_before = np.abs(base.rack_inlet_mean_c - truth.rack_inlet_mean_c).max()
     assert err_after < err_before / 3
+
+
+def test_readings_no_room_air_can_take_are_left_out_of_the_targets(fac, tmp_path):
+    """A recording another tool wrote may hold a probe's fault code (-999 C) or a reading in
+    tenths of a degree (235 for 23.5 C): the mean is taken over the room-air readings only."""
+    from twin.model.frame import Frame
+    from twin.recording.reader import open_recording
+    from twin.recording.recorder import Recorder
+
+    text = ROOM.read_text() + "sensors:\n  - {id: S1, hall: ROOM, position_m: [3.9, 3.0, 1.2]}\n"
+    (tmp_path / "room.yaml").write_text(text)
+    site = load_layout(tmp_path / "room.yaml")
+    with Recorder(tmp_path / "site.h5", site) as rec:
+        for i, (inlet, probe) in enumerate([(22.0, 24.0), (-999.0, 26.0), (24.0, 235.0)]):
+            fr = Frame.empty(1.8e9 + 60 * i, site.counts())
+            fr.rack["inlet_c"][:] = inlet
+            fr.sensor["temp_c"][:] = probe
+            rec.append(fr)
+    with open_recording(tmp_path / "site.h5") as rec:
+        t = calibrate.targets_from_recording(rec, site)
+    assert t.rack_c == pytest.approx(np.full(site.n_racks, 23.0), abs=0.05)
+    assert t.point_c == pytest.approx([25.0], abs=0.05)

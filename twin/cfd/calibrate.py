@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.cfd.compare import sample_cells
+from twin.model.frame import AIR_READING_C
 from twin.physics.params import PhysicsParams
 
 
@@ -175,9 +176,9 @@ def targets_from_recording(
     if len(idx) == 0:
         raise ValueError("the recording has no frame in the span asked for")
     sums = {
-        ("rack", "inlet_c"): _Mean(fac.n_racks),
+        ("rack", "inlet_c"): _Mean(fac.n_racks, AIR_READING_C),
         ("rack", "power_w"): _Mean(fac.n_racks),
-        ("sensor", "temp_c"): _Mean(len(fac.sensor_ids)),
+        ("sensor", "temp_c"): _Mean(len(fac.sensor_ids), AIR_READING_C),
     }
     for i in idx:
         fr = rec.frame(int(i), kinds=("rack", "sensor"))
@@ -201,17 +202,21 @@ def targets_from_recording(
 
 
 class _Mean:
-    """A per-item mean over frames that skips missing (NaN) readings."""
+    """A per-item mean over frames that skips missing (NaN) readings and, given ``valid``,
+    readings outside it (a recording written by another tool may hold a probe's fault code:
+    recordings clip, so -999 C is stored as -999 C)."""
 
-    def __init__(self, n: int):
+    def __init__(self, n: int, valid: tuple[float, float] = (-np.inf, np.inf)):
         self.total = np.zeros(n)
         self.count = np.zeros(n)
+        self.valid = valid
 
     def add(self, values) -> None:
         if values is None or len(values) != len(self.total):
             return
         v = np.asarray(values, float)
-        ok = np.isfinite(v)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(v) & (v >= self.valid[0]) & (v <= self.valid[1])
         self.total[ok] += v[ok]
         self.count[ok] += 1
 

@@ -9,13 +9,14 @@ from pathlib import Path
 import numpy as np
 
 from twin.cfd.compare import sample_field
+from twin.model.frame import AIR_READING_C
 from twin.physics.grid import GRILLE, RACK_FRONT, UNIT_IN, Grid
 
 #: Temperatures above this are taken to be kelvin (CFD fields often are).
 KELVIN_ABOVE = 150.0
 #: Air temperatures outside this range (C) are not room air: a fill value, a unit mix-up or a
-#: diverged cell. Taken as missing.
-AIR_RANGE_C = (-50.0, 150.0)
+#: diverged cell. Taken as missing (the band sensor readings are held to as well).
+AIR_RANGE_C = AIR_READING_C
 #: Air faster than this (m/s) is not room air (floor tiles and supply grilles blow 2-10 m/s,
 #: a duct's jet 30): taken as missing, as a non-finite value is.
 MAX_AIR_SPEED_MS = 100.0

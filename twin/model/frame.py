@@ -46,6 +46,10 @@ POWER_METRICS: tuple[tuple[str, str, float], ...] = (
     ("load_w", "W", 100.0),
     ("state", "on=1", 1.0),
 )
+#: Readings room air can take (degC): outside it a probe's fault code, a unit mistake or a
+#: file's fill value, never air. Sensor readings and CFD fields outside it are left out.
+AIR_READING_C = (-50.0, 150.0)
+
 #: Point sensors (the layout's ``sensors:``): what a site measures between the racks.
 SENSOR_METRICS: tuple[tuple[str, str, float], ...] = (("temp_c", "degC", 0.1),)
 

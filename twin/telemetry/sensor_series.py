@@ -8,11 +8,12 @@ from __future__ import annotations
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.frame import AIR_READING_C
 from twin.telemetry.dcgm import Matrix, Vector, decode_json_labels
 
 #: Readings outside this band (degrees C) are no room air: a probe's fault code or a unit
 #: mistake (tenths of a degree, Fahrenheit) is left out rather than calibrated to.
-PLAUSIBLE_C = (-50.0, 150.0)
+PLAUSIBLE_C = AIR_READING_C
 
 
 def sensor_expr(facility: Facility) -> str | None:
