@@ -36,9 +36,10 @@ class PhysicsAir:
         counts = np.bincount(fac.rack_hall, minlength=len(fac.hall_ids))
         self.models = {}
         self.problems: list[str] = []
+        supplied = {s.hall for s in fac.layout.cooling.supplies}
         for h in np.flatnonzero((counts > 0) & (counts <= MAX_RACKS_PER_HALL)):
-            has_units = np.any(fac.air_unit_hall == h)
-            if not has_units:
+            # air units, or supplies of their own flow (a plenum the layout does not model)
+            if not (np.any(fac.air_unit_hall == h) or fac.hall_ids[h] in supplied):
                 continue
             try:
                 self.models[int(h)] = ThermalModel(fac, hall=int(h), cell_m=cell_m)

@@ -70,6 +70,7 @@ class HeatBalance:
         #: share of a rack's own exhaust that comes back to its intake
         self.self_recirc = np.zeros(n_r)
         self.air_unit_on = fac.air_unit_on.copy()
+        self.fixed_flow_h, self.fixed_supply_c_h = self._fixed_supplies()
         self.cdu_pump_frac = np.where(fac.cdu_on, 1.0, 0.0)
         self._weights_for = None
         self._update_weights()
@@ -94,8 +95,31 @@ class HeatBalance:
         self._first = True
 
     def _hall_setpoint(self) -> np.ndarray:
-        fac = self.fac
-        n_h = self.n_halls
+        """Per hall, its air units' mean set point; where it has none, its own supplies'."""
+        has_units = np.bincount(self.fac.air_unit_hall, minlength=self.n_halls) > 0
+        return np.where(has_units, self._units_setpoint(), self.fixed_supply_c_h)
+
+    def _fixed_supplies(self) -> tuple[np.ndarray, np.ndarray]:
+        """Per hall, the flow (m3/s) of the supplies that state their own (tiles fed from a
+        plenum or a duct the layout does not model) and its mixed temperature (their
+        ``supply_c``, else the hall's units' set point, else 20 C). Without them a hall cooled
+        only that way had no air at all: a 40 C supply and 165 C rack inlets."""
+        fac, n_h = self.fac, self.n_halls
+        flow = np.zeros(n_h)
+        heat = np.zeros(n_h)
+        units = self._units_setpoint()
+        for s in fac.layout.cooling.supplies:  # a handful per hall, not per rack
+            if s.flow_m3s is None or s.hall not in fac.hall_index:
+                continue
+            h = fac.hall_index[s.hall]
+            t = s.supply_c if s.supply_c is not None else units[h]
+            flow[h] += s.flow_m3s
+            heat[h] += s.flow_m3s * t
+        return flow, np.where(flow > 0, heat / np.maximum(flow, 1e-12), units)
+
+    def _units_setpoint(self) -> np.ndarray:
+        """Per hall, its air units' mean set point (20 C where it has none)."""
+        fac, n_h = self.fac, self.n_halls
         w = np.bincount(fac.air_unit_hall, minlength=n_h).astype(float)
         s = np.bincount(fac.air_unit_hall, fac.air_unit_supply_c, minlength=n_h)
         return np.where(w > 0, s / np.maximum(w, 1), 20.0)
@@ -175,13 +199,15 @@ class HeatBalance:
         target = np.minimum(max_flow, 1.1 * demand_h[hall] * share) * on
         # a stopped unit's fans stop within seconds; running ones ramp with inertia
         flow = np.where(on, _lag(st.air_unit_flow_m3s, target, dt_s, TAU_AIR_UNIT_FLOW_S), 0.0)
-        flow_h = np.bincount(hall, flow, minlength=n_h)
+        # the supplies with a flow of their own add theirs (their heat leaves by the returns)
+        flow_h = np.bincount(hall, flow, minlength=n_h) + self.fixed_flow_h
         load = q_h[hall] * np.where(flow_h[hall] > 0, flow / np.maximum(flow_h[hall], 1e-9), 0)
         over = np.maximum(load - fac.air_unit_capacity_w, 0.0)
         supply_t = fac.air_unit_supply_c + over / (self.rho_cp * np.maximum(flow, 1e-3))
         supply = _lag(st.air_unit_supply_c, np.minimum(supply_t, 45.0), dt_s, TAU_SUPPLY_S)
         supply = np.where(on, supply, np.nan)
         sup_h = np.bincount(hall, np.nan_to_num(supply) * flow, minlength=n_h)
+        sup_h = sup_h + self.fixed_flow_h * self.fixed_supply_c_h
         no_air = flow_h <= 1e-6
         hall_supply = np.where(no_air, 40.0, sup_h / np.maximum(flow_h, 1e-9))
         return flow, flow_h, load, supply, hall_supply
