@@ -28,11 +28,11 @@ def _rows(labels_or_blocks, facility: Facility, raw: bool) -> np.ndarray:
     """Each series' sensor index (-1 where its label names no sensor of the layout)."""
     label = facility.layout.telemetry.sensor_label
     index = facility.sensor_index
-    rows = np.full(len(labels_or_blocks), -1, np.int64)
-    for s, lab in enumerate(labels_or_blocks):  # one per sensor series, not per GPU
-        d = decode_json_labels(lab) if raw else lab
-        rows[s] = index.get(str(d.get(label, "")), -1)
-    return rows
+    decoded = (decode_json_labels(b) for b in labels_or_blocks) if raw else labels_or_blocks
+    # one per sensor series (the query is max by the label), not per GPU; a label value that
+    # is no string (a hostile answer's list) names no sensor
+    names = (d.get(label) for d in decoded)
+    return np.array([index.get(n, -1) if isinstance(n, str) else -1 for n in names], np.int64)
 
 
 def _series_rows(result: Vector | Matrix, facility: Facility) -> np.ndarray:
