@@ -59,7 +59,7 @@ def test_every_kind_describes_and_names(fac):
     assert item_id(fac, "server", 1) == "A01/s2"
     assert item_id(fac, "gpu", 9) == fac.gpu_label(9)
     with pytest.raises(KeyError):
-        describe(fac, "sensor", 0)
+        describe(fac, "pipe", 0)
 
 
 def test_live_rows_show_values_and_missing(fac):

@@ -10,6 +10,9 @@ from twin.render import geometry as geo
 from twin.render import style
 from twin.render.scene_types import Layer
 
+#: Edge of the box a selected point sensor is outlined with (m).
+SENSOR_BOX_M = 0.3
+
 
 class SelectionView:
     """Owned by ``Scene`` (``scene.selection_view``): ``outline_mesh``/``outline_actor`` and
@@ -48,6 +51,9 @@ class SelectionView:
                 self.scene.gpu_box_size_m()[idx],
                 f.rack_rotation_deg[f.gpu_rack[idx]],
             )
+        if kind == "sensor":  # a point: a small cube round it, where it is (not on the floor)
+            c = f.sensor_position_m[idx] + o[f.sensor_hall[idx]]
+            return c, np.full((len(idx), 3), SENSOR_BOX_M), np.zeros(len(idx))
         table = {
             "air_unit": (
                 f.air_unit_center_m,

@@ -100,13 +100,13 @@ class ChartFeed:
         self.item = None
         self.pinned = []
         self.live_frames.clear()
-        self.charts.clear("Select a GPU, server, rack or unit to plot its history")
+        self.charts.clear("Select a GPU, server, rack, unit or sensor to plot its history")
 
     def buffer(self, frame) -> None:
         """Keep recent live frames (as many as fit ``LIVE_BUFFER_BYTES``) for the charts."""
         per_frame = sum(
             v.nbytes
-            for k in ("gpu", "rack", "air_unit", "cdu", "power")
+            for k in ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
             for v in frame.group(k).values()
         )
         cap = int(min(max(LIVE_BUFFER_BYTES // max(per_frame, 1), 30), LIVE_BUFFER_MAX_FRAMES))
@@ -117,6 +117,8 @@ class ChartFeed:
     def _fetch_recording(self, kind: str, index: int, metrics: list[str]):
         rec = self._replay().recording
         avail = {m for m, _, _ in rec.metrics.get(kind, [])}
+        if not avail:  # e.g. point sensors in a recording made before they were recorded
+            return np.zeros(0), {}
         return rec.history(kind, index, [m for m in metrics if m in avail])
 
     def _fetch_live(self, kind: str, index: int, metrics: list[str]):
@@ -135,7 +137,7 @@ class ChartFeed:
         w = self.window
         items = self.charted() if w.facility is not None else []
         if not items:
-            self.charts.clear("Select a GPU, server, rack or unit to plot its history")
+            self.charts.clear("Select a GPU, server, rack, unit or sensor to plot its history")
             return
         kind = items[0][0]
         name = f"{kind.replace('_', ' ')} {', '.join(self.name(it) for it in items)}"

@@ -35,6 +35,8 @@ CHART_SPECS: dict[str, list[tuple[str, str, list[tuple[str, str, str, float]]]]]
         ("Utilisation", "%", [("util_pct", "Utilisation", "#66bb6a", 1.0)]),
         ("SM clock", "MHz", [("sm_clock_mhz", "SM clock", "#ab47bc", 1.0)]),
     ],
+    # a point sensor reads room air: held to the same A1 limits as a rack's inlet
+    "sensor": [("Air temperature", "°C", [("temp_c", "Sensor", "#4fc3f7", 1.0)])],
     "rack": [
         # the A1 limits apply to the inlet only: the exhaust gets its own axis
         ("Inlet", "°C", [("inlet_c", "Inlet", "#4fc3f7", 1.0)]),
@@ -195,9 +197,9 @@ def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[
         for p in panels:
             if p.title == "Power":
                 p.refs.append((float(f.gpu_tdp_w[index]), "TDP", "#9aa4b0"))
-    if kind == "rack":
+    if kind in ("rack", "sensor"):
         for p in panels:
-            if p.title == "Inlet":
+            if p.title in ("Inlet", "Air temperature"):
                 p.refs.append((ASHRAE_A1_REC_MAX_C, "A1 recommended", "#ffb000"))
                 p.refs.append((ASHRAE_A1_ALLOWABLE_MAX_C, "A1 allowable", "#ff3b3b"))
     return panels

@@ -95,7 +95,7 @@ def _served(f: Facility, device: str) -> list[Row]:
 
 def describe(f: Facility, kind: str, index: int, loads: Loads | None = None) -> list[Section]:
     """Inspector sections for one item (``rack``, ``gpu``, ``server``, ``host``, ``row``,
-    ``hall``, ``air_unit``, ``cdu``, ``power``)."""
+    ``hall``, ``air_unit``, ``cdu``, ``power``, ``sensor``)."""
     loads = loads or Loads.of(f)
     fn = _DESCRIBERS.get(kind)
     if fn is None:
@@ -310,7 +310,22 @@ def _power(f: Facility, i: int, loads: Loads) -> list[Section]:
     ]
 
 
+def _sensor(f: Facility, i: int, loads: Loads) -> list[Section]:
+    s = f.layout.sensors[i]
+    x, y, z = f.sensor_position_m[i]
+    rows: list[Row] = [
+        ("Sensor", s.id, None),
+        ("Kind", s.kind, None),
+        ("Hall", s.hall, s.hall),
+        ("Position", f"x {x:.2f} m, y {y:.2f} m, height {z:.2f} m", None),
+    ]
+    if s.label:
+        rows.append(("Label", s.label, None))
+    return [("Point sensor", rows)]
+
+
 _DESCRIBERS = {
+    "sensor": _sensor,
     "rack": _rack,
     "gpu": _gpu,
     "server": _server,
@@ -390,7 +405,7 @@ def _capacity_w(f: Facility | None, kind: str, index: int) -> float:
 def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[Row]:
     """What the item is doing now, in words and units, state first (a tripped unit reads
     TRIPPED); [] without a frame or for kinds a frame does not carry."""
-    if frame is None or kind not in ("gpu", "rack", "air_unit", "cdu", "power"):
+    if frame is None or kind not in ("gpu", "rack", "air_unit", "cdu", "power", "sensor"):
         return []
     data = frame.group(kind)
 

@@ -8,7 +8,7 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-HISTORY_KINDS = ("gpu", "rack", "air_unit", "cdu", "power")
+HISTORY_KINDS = ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
 
 
 class Exports:
@@ -98,7 +98,9 @@ class Exports:
             return
         if sel is None or sel[0] not in HISTORY_KINDS:
             QMessageBox.information(
-                self.window, "Export", "Select a GPU, rack, air unit, CDU or power device first."
+                self.window,
+                "Export",
+                "Select a GPU, rack, air unit, CDU, power device or sensor first.",
             )
             return
         from twin.ui.describe import item_id

@@ -160,6 +160,13 @@ class FacilityTree(QWidget):
             for i, c in enumerate(f.cdu_ids):
                 cap = f.cdu_capacity_w[i] / 1e3
                 cool[0].appendRow(self._item(c, "cdu", i, f"CDU, {cap:.0f} kW"))
+        if f.sensor_ids:
+            sensors = self._group("Sensors")
+            root.appendRow(sensors)
+            for i, sensor in enumerate(f.layout.sensors):
+                z = f.sensor_position_m[i, 2]
+                detail = f"{sensor.label}, {z:.1f} m" if sensor.label else f"{z:.1f} m high"
+                sensors[0].appendRow(self._item(sensor.id, "sensor", i, detail))
         if f.power_ids:
             power = self._group("Power")
             root.appendRow(power)
