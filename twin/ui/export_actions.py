@@ -118,7 +118,7 @@ class Exports:
             path += next((s for s, f in FORMATS.items() if chosen.startswith(f)), ".csv")
         try:
             self.export_history(path)
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, KeyError) as exc:  # KeyError: not in this recording
             QMessageBox.warning(self.window, "Export Selection History", str(exc))
 
     def export_history(self, path: str | Path) -> int:
