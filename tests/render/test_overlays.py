@@ -152,3 +152,31 @@ def test_job_legend_names_the_largest_jobs():
 
     labels = job_labels(np.array([0, 5, 5, 25, 7, np.nan]))
     assert labels == {5.0: "job 5 (2 GPUs)", 7.0: "job 7 (1 GPUs)"}  # job 25 shares slot 5
+
+
+def test_render_recording_of_a_layout_without_gpus(tmp_path, capsys):
+    """Racks given by load (layouts/test-room.yaml) have no GPUs to colour: the recorded
+    instant still renders, its point sensors coloured by their readings."""
+    from pathlib import Path
+
+    import pyvista as pv
+
+    room = Path(__file__).resolve().parents[2] / "layouts" / "test-room.yaml"
+    layout = tmp_path / "room.yaml"
+    layout.write_text(
+        room.read_text() + "sensors:\n  - {id: T-1, hall: ROOM, position_m: [6.0, 4.5, 1.2]}\n"
+    )
+    rec = tmp_path / "run.h5"
+    assert (
+        main(["simulate", str(layout), "--duration", "3s", "--physics", "-o", str(rec), "-q"]) == 0
+    )
+    out = tmp_path / "shot.png"
+    common = ["render", str(layout), "--size", "320", "240", "--view", "top"]
+    assert main([*common, "--recording", str(rec), "--at", "0:02", "-o", str(out)]) == 0
+    plain = tmp_path / "plain.png"
+    assert main([*common, "-o", str(plain)]) == 0
+    capsys.readouterr()
+    shot = np.asarray(pv.read(out).point_data["PNGImage"])[:, :3].astype(int)
+    before = np.asarray(pv.read(plain).point_data["PNGImage"])[:, :3].astype(int)
+    # the sensor's sphere took its reading's band colour (green: 18-27 C): some pixels differ
+    assert (shot != before).any(axis=1).sum() > 20

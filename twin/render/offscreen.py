@@ -76,7 +76,9 @@ def render_frame_png(
         scene.gpu_metric = metric
         if colour_mode is not None:
             apply_mode(scene, colour_mode, frame)
-        elif not colour_gpus(scene, frame, metric):
+        elif facility.n_gpus and not colour_gpus(scene, frame, metric):
+            # a layout of racks given by load has no GPUs to colour: its sensors and alarms
+            # still show the instant
             raise ValueError(f"the recording has no GPU metric {metric!r}")
         colour_sensors(scene, frame)
         AlertLayer(scene).update(throttling(frame), alarmed or {})
