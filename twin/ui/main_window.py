@@ -8,6 +8,7 @@ The window ticks its session on a timer and shows the frames the session emits; 
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from pathlib import Path
 
@@ -326,8 +327,23 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
             return
         # what the item is doing now leads; the design figures follow
         live = live_rows(self.last_frame, sel.kind, sel.index, self.facility)
+        if sel.kind == "sensor":
+            live += self._sensor_model_rows(sel.index)
         lead = [("Now", live)] if live else []
         self.inspector.show_item(self.facility, sel.kind, sel.index, self.loads, lead=lead)
+
+    def _sensor_model_rows(self, index: int) -> list:
+        """The thermal view's air at a point sensor, and the reading's difference from it:
+        how far the twin is from what the site measures there."""
+        view = self.extensions.get("thermal_view")
+        model = view.model_at_sensor(index) if view is not None else None
+        if model is None:
+            return []
+        rows = [("Model (thermal view)", f"{model:.1f} °C", None)]
+        temps = self.last_frame.sensor.get("temp_c") if self.last_frame is not None else None
+        if temps is not None and index < len(temps) and math.isfinite(temps[index]):
+            rows.append(("Reading − model", f"{float(temps[index]) - model:+.1f} K", None))
+        return rows
 
     # ------------------------------------------------------------------ enabling and closing
     def _update_actions(self) -> None:

@@ -53,6 +53,8 @@ def hall_of(facility: Facility, kind: str, index: int) -> int | None:
             return int(f.air_unit_hall[index])
         if kind == "cdu":
             return int(f.cdu_hall[index])
+        if kind == "sensor":
+            return int(f.sensor_hall[index])
     except (IndexError, AttributeError):
         return None
     return None
@@ -462,6 +464,19 @@ class ThermalView(QObject):
         hall = hall_of(f, kind, index)
         if hall is not None and hall != self.hall:
             self.set_hall(hall)
+
+    def model_at_sensor(self, index: int) -> float | None:
+        """The thermal result's air temperature at point sensor ``index`` (None without a
+        result of the sensor's hall, or where the point lies in no air)."""
+        f, res = self.window.facility, self.result
+        if f is None or res is None or int(f.sensor_hall[index]) != self.hall:
+            return None
+        if getattr(res, "air_c", None) is None:
+            return None
+        from twin.physics.sample import sample_field
+
+        v = float(sample_field(res.air_c, res.cell_m, f.sensor_position_m[index : index + 1])[0])
+        return v if np.isfinite(v) else None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if obj is self.window and event.type() == QEvent.Type.Close:
