@@ -8,6 +8,20 @@ from pyvista.plotting.plotter import _ALL_PLOTTERS
 
 
 @pytest.fixture(autouse=True)
+def gc_on_the_main_thread():
+    """No cyclic garbage collection while a GUI test runs, one on the main thread after its
+    windows are closed: what ``twin.ui.gui_gc`` does in the app. Garbage of an earlier test's
+    plotters, collected by a worker thread of a later one while the main thread rendered,
+    deadlocked a CI run (VTK's collector lock against the GIL)."""
+    import gc
+
+    gc.disable()
+    yield
+    gc.enable()
+    gc.collect()
+
+
+@pytest.fixture(autouse=True)
 def no_leaked_windows(request):
     """Runs before qtbot (so its teardown runs after qtbot has closed registered widgets)."""
     if "qtbot" not in request.fixturenames:

@@ -71,4 +71,7 @@ def application():
         app.setDesktopFileName("twin")  # matches the installed twin.desktop (taskbar icon)
         _set_icon(app)
         apply_style(app)
+        from twin.ui.gui_gc import collect_on_gui_thread
+
+        collect_on_gui_thread(app)  # the app Twin starts: collect garbage on its thread only
     return app
