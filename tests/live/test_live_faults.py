@@ -216,6 +216,25 @@ def test_rejected_query_leaves_only_its_metric_empty(facility, fake):
     assert result.gpus_with_data == 16
 
 
+def test_a_rejected_sensor_query_leaves_the_gpus_and_says_so(facility, fake):
+    """A bad ``telemetry.sensor_query`` (the server answers 400) costs the sensors alone;
+    a sensors' answer with no series is named as missing."""
+
+    def answer(query, headers):
+        if "twin_sensor_temperature_celsius" in query:
+            return 400, b'{"status":"error","errorType":"bad_data","error":"parse error"}'
+        return good_answer(query, headers)
+
+    result = fast_source(facility, fake(answer).url).poll_once()
+    assert [w for w in result.warnings if w.startswith("sensors:")] != []
+    assert "parse error" in next(w for w in result.warnings if w.startswith("sensors:"))
+    assert np.isnan(result.frame.sensor["temp_c"]).all() and result.gpus_with_data == 16
+    quiet = fast_source(facility, fake(good_answer).url).poll_once()  # no sensor series
+    assert "sensor temp_c" in quiet.metrics_missing and not any(
+        w.startswith("sensors:") for w in quiet.warnings
+    )
+
+
 def test_lagging_when_newest_sample_is_old(facility, fake):
     def answer(query, headers):
         if query.startswith("max(timestamp("):
