@@ -335,8 +335,10 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
     def _sensor_model_rows(self, index: int) -> list:
         """The thermal view's air at a point sensor, and the reading's difference from it:
         how far the twin is from what the site measures there."""
+        from twin.ui.thermal_view import air_at_sensor
+
         view = self.extensions.get("thermal_view")
-        model = view.model_at_sensor(index) if view is not None else None
+        model = air_at_sensor(view, index) if view is not None else None
         if model is None:
             return []
         rows = [("Model (thermal view)", f"{model:.1f} °C", None)]

@@ -60,6 +60,20 @@ def hall_of(facility: Facility, kind: str, index: int) -> int | None:
     return None
 
 
+def air_at_sensor(view: ThermalView, index: int) -> float | None:
+    """The thermal view's air temperature at point sensor ``index`` (None without a result
+    of the sensor's hall, or where the point lies in no air)."""
+    f, res = view.window.facility, view.result
+    if f is None or res is None or int(f.sensor_hall[index]) != view.hall:
+        return None
+    if getattr(res, "air_c", None) is None:
+        return None
+    from twin.physics.sample import sample_field
+
+    v = float(sample_field(res.air_c, res.cell_m, f.sensor_position_m[index : index + 1])[0])
+    return v if np.isfinite(v) else None
+
+
 def frame_inputs(
     facility: Facility, hall: int, frame
 ) -> tuple[np.ndarray, set[str], np.ndarray | None, np.ndarray] | None:
@@ -464,19 +478,6 @@ class ThermalView(QObject):
         hall = hall_of(f, kind, index)
         if hall is not None and hall != self.hall:
             self.set_hall(hall)
-
-    def model_at_sensor(self, index: int) -> float | None:
-        """The thermal result's air temperature at point sensor ``index`` (None without a
-        result of the sensor's hall, or where the point lies in no air)."""
-        f, res = self.window.facility, self.result
-        if f is None or res is None or int(f.sensor_hall[index]) != self.hall:
-            return None
-        if getattr(res, "air_c", None) is None:
-            return None
-        from twin.physics.sample import sample_field
-
-        v = float(sample_field(res.air_c, res.cell_m, f.sensor_position_m[index : index + 1])[0])
-        return v if np.isfinite(v) else None
 
     def eventFilter(self, obj, event) -> bool:  # noqa: N802
         if obj is self.window and event.type() == QEvent.Type.Close:
