@@ -246,7 +246,6 @@ def sensors(scene, f, origins) -> list:
     from twin.render.thermal_inlets import INLET_TABLE_C, inlet_lookup_table
 
     if not f.sensor_ids:
-        scene.sensor_mesh = None
         return []
     mesh = pv.PolyData(f.sensor_position_m + origins[f.sensor_hall])
     mesh.point_data["temp_c"] = np.full(len(f.sensor_ids), np.nan)

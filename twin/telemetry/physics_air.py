@@ -36,7 +36,7 @@ class PhysicsAir:
         counts = np.bincount(fac.rack_hall, minlength=len(fac.hall_ids))
         self.models = {}
         self.problems: list[str] = []
-        supplied = {s.hall for s in fac.layout.cooling.supplies}
+        supplied = {s.hall for s in fac.layout.cooling.supplies if s.flow_m3s is not None}
         for h in np.flatnonzero((counts > 0) & (counts <= MAX_RACKS_PER_HALL)):
             # air units, or supplies of their own flow (a plenum the layout does not model)
             if not (np.any(fac.air_unit_hall == h) or fac.hall_ids[h] in supplied):

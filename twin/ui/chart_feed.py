@@ -11,6 +11,7 @@ from collections.abc import Callable
 
 import numpy as np
 
+from twin.model.frame import METRICS
 from twin.recording import RecordingError
 from twin.ui.chart_items import MAX_CHART_ITEMS, merge_items
 from twin.ui.charts import ChartPanel, panels_for
@@ -104,11 +105,7 @@ class ChartFeed:
 
     def buffer(self, frame) -> None:
         """Keep recent live frames (as many as fit ``LIVE_BUFFER_BYTES``) for the charts."""
-        per_frame = sum(
-            v.nbytes
-            for k in ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
-            for v in frame.group(k).values()
-        )
+        per_frame = sum(v.nbytes for k in METRICS for v in frame.group(k).values())
         cap = int(min(max(LIVE_BUFFER_BYTES // max(per_frame, 1), 30), LIVE_BUFFER_MAX_FRAMES))
         if self.live_frames.maxlen != cap:
             self.live_frames = deque(self.live_frames, maxlen=cap)

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.frame import METRICS
 from twin.model.units import load_text, power_text
 
 #: One inspector row: label, text, and the id of another item it names (or None).
@@ -405,7 +406,7 @@ def _capacity_w(f: Facility | None, kind: str, index: int) -> float:
 def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[Row]:
     """What the item is doing now, in words and units, state first (a tripped unit reads
     TRIPPED); [] without a frame or for kinds a frame does not carry."""
-    if frame is None or kind not in ("gpu", "rack", "air_unit", "cdu", "power", "sensor"):
+    if frame is None or kind not in METRICS:
         return []
     data = frame.group(kind)
 

@@ -8,7 +8,10 @@ from pathlib import Path
 from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
-HISTORY_KINDS = ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
+from twin.model.frame import METRICS
+
+#: every kind a recording keeps a history of
+HISTORY_KINDS = tuple(METRICS)
 
 
 class Exports:
