@@ -165,3 +165,27 @@ def test_readings_no_room_air_can_take_are_left_out_of_the_targets(fac, tmp_path
         t = calibrate.targets_from_recording(rec, site)
     assert t.rack_c == pytest.approx(np.full(site.n_racks, 23.0), abs=0.05)
     assert t.point_c == pytest.approx([25.0], abs=0.05)
+
+
+@pytest.mark.parametrize("what", ["garbage", "missing", "other layout"])
+def test_a_bad_recording_is_refused_by_name(tmp_path, capsys, what):
+    """Not HDF5, no file, or a recording of another layout: one line naming the file, exit
+    1, and the layout untouched (it raised a RecordingError with a traceback)."""
+    from twin.cli import main
+    from twin.model.frame import Frame
+    from twin.recording.recorder import Recorder
+
+    src = tmp_path / "site.h5"
+    if what == "garbage":
+        src.write_bytes(b"\x89HDF\r\n" + bytes(range(256)) * 8)
+    elif what == "other layout":
+        other = load_layout(Path(__file__).resolve().parents[2] / "layouts" / "test-room.yaml")
+        with Recorder(src, other) as rec:
+            rec.append(Frame.empty(1.8e9, other.counts()))
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    before = layout.read_text()
+    assert main(["cfd", "calibrate", str(layout), str(src), "--cell", str(CELL)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("twin cfd calibrate: ") and str(src) in err and "Traceback" not in err
+    assert layout.read_text() == before

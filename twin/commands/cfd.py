@@ -223,10 +223,11 @@ def run_calibrate(args) -> int:
 
     from twin.model.errors import LayoutError
     from twin.model.save import SaveError
+    from twin.recording.errors import RecordingError
 
     try:
         out = calibrate_layout(args)
-    except (LayoutError, SaveError, ValueError, OSError) as e:
+    except (LayoutError, SaveError, RecordingError, ValueError, OSError) as e:
         print(f"twin cfd calibrate: {e}", file=sys.stderr)
         return 1
     if args.json:
