@@ -9,7 +9,9 @@ Record only after a change that the table justifies.
 
 ``--cases DIR``: where ``run_cfd.py --work DIR`` left the OpenFOAM cases; adds a second
 table, Twin's heat solved on each case's own air velocity (``twin.cfd.flow_split``): the
-error its heat transport leaves, the rest of the first table's being its airflow's.
+error its heat transport leaves, the rest of the first table's being its airflow's; and a
+third column, the same on the CFD's air held on Twin's momentum grid first: what that grid
+alone costs.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ SCORES = HERE / "twin_scores.json"
 
 def main(argv: list[str] | None = None) -> int:
     from twin.cfd import scores
+    from twin.physics.model import FLOW_CELL_M
 
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--write", action="store_true", help="record the figures")
@@ -33,19 +36,22 @@ def main(argv: list[str] | None = None) -> int:
     a = ap.parse_args(argv)
     refs = sorted((HERE / "references").glob("*.json"))
     rows = [scores.score_room(r, timed=True) for r in refs]
-    split = {}
+    split, held = {}, {}
     if a.cases is not None:
         for r, s in zip(refs, rows, strict=True):
             case = a.cases / f"{s['room']}-{round(1000 * s['cfd_cell_m'])}mm"
             if (case / "run.json").exists():  # a finished run
                 split[s["room"]] = scores.score_on_cfd_flow(r, case)
+                held[s["room"]] = scores.score_on_cfd_flow(r, case, through_m=FLOW_CELL_M)
+                held[s["room"]]["through_m"] = FLOW_CELL_M
     if a.json:
-        print(json.dumps({"rooms": rows, "on_cfd_flow": split} if split else rows, indent=1))
+        out = {"rooms": rows, "on_cfd_flow": split, "on_cfd_flow_held": held}
+        print(json.dumps(out if split else rows, indent=1))
     else:
         print(scores.table(rows))
         if split:
             print()
-            print(scores.split_table(rows, split))
+            print(scores.split_table(rows, split, held))
     if a.write:
         keys = ("rms_k", "max_k", "rank_corr", "return_error_k", "twin_s", "cfd_cpu_s")
         rec = {

@@ -18,6 +18,13 @@ and a CFD's face means are far from divergence-free next to ports and solids (th
 projection moves the faces by 0.2-0.5 m/s RMS in the validation rooms), so the split's
 figures move by up to 0.45 K between a 0.15 m and a 0.2 m grid. Read a difference of more
 than about half a kelvin between the two comparisons as the airflow's.
+
+``through_m`` splits the airflow's share once more. Twin marches the momentum on a coarser
+grid (``model.FLOW_CELL_M``) and prolongs it onto the heat grid; handed the CFD's velocity
+held on that grid instead (each coarse face the mean of its two cells, projected there,
+prolonged and projected again, as the march's field is), the heat shows what the momentum
+grid alone costs: no march on that grid can do better than its best field, and the CFD's
+mean field is as good a candidate as any.
 """
 
 from __future__ import annotations
@@ -57,22 +64,32 @@ def heat_on_flow(
     cell_m: float,
     velocity_ms: np.ndarray,
     params: PhysicsParams | None = None,
+    through_m: float | None = None,
 ) -> ThermalResult:
     """Twin's steady result with its heat solved on ``velocity_ms`` (cell-centred on the
     grid of ``cell_m``, as ``twin.cfd.source.load_field`` gives it) instead of on its own
     airflow. Everything else (ports, sources, units at capacity, the eddy diffusivity's
-    formula, evaluated on that velocity) is Twin's."""
+    formula, evaluated on that velocity) is Twin's. ``through_m``: ``velocity_ms`` is on the
+    grid of that cell instead, and reaches the heat grid as Twin's momentum field does
+    (``prolong``; see the module's docstring)."""
+    from twin.physics.airflow import FlowModel, prolong
+    from twin.physics.grid import build_grid
     from twin.physics.heat import HeatModel
     from twin.physics.model import ThermalModel
 
     # no momentum march: its field is replaced
     model = ThermalModel(fac, hall, cell_m, flow_iterations=0, params=params)
     grid = model.grid
-    if velocity_ms.shape != grid.shape + (3,):
+    held = grid if through_m is None else build_grid(fac, hall, through_m)
+    if velocity_ms.shape != held.shape + (3,):
         raise ValueError(
-            f"the CFD's velocity is on a {velocity_ms.shape[:-1]} grid, Twin's is {grid.shape}"
+            f"the CFD's velocity is on a {velocity_ms.shape[:-1]} grid, Twin's is {held.shape}"
         )
-    flow = model.flow_model.from_velocity(*faces_from_cells(velocity_ms, grid), keep_panels=True)
+    faces = faces_from_cells(velocity_ms, held)
+    if through_m is not None:
+        coarse = FlowModel(held).from_velocity(*faces, keep_panels=True)
+        faces = prolong(held, coarse, grid)
+    flow = model.flow_model.from_velocity(*faces, keep_panels=True)
     model.flow = flow
     model.heat = HeatModel(fac, grid, flow, model.params.turbulent_prandtl)
     model.state = None

@@ -101,12 +101,18 @@ def table(scores: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def score_on_cfd_flow(ref_path: str | Path, case: str | Path, cell_m: float = SCORE_CELL_M) -> dict:
+def score_on_cfd_flow(
+    ref_path: str | Path,
+    case: str | Path,
+    cell_m: float = SCORE_CELL_M,
+    through_m: float | None = None,
+) -> dict:
     """Twin's heat solved on the air velocity of the reference's own OpenFOAM case (its
     window mean where the reference is one), scored against the reference like
     ``score_room``: the error Twin's heat transport leaves on the CFD's flow (see
-    ``twin.cfd.flow_split``). The case is the one ``tests/validation/run_cfd.py`` ran; the
-    repository keeps only its small results."""
+    ``twin.cfd.flow_split``; ``through_m``: the flow held on a momentum grid of that cell
+    first, as Twin's march holds its own). The case is the one
+    ``tests/validation/run_cfd.py`` ran; the repository keeps only its small results."""
     from twin.cfd.field import _onto
     from twin.cfd.flow_split import heat_on_flow
     from twin.model.loader import load_layout
@@ -120,27 +126,38 @@ def score_on_cfd_flow(ref_path: str | Path, case: str | Path, cell_m: float = SC
     if run["_velocity"] is None:
         raise ValueError(f"{case}: the case kept no air velocity")
     hall = fac.hall_ids.index(run["_desc"]["hall"])
-    grid = build_grid(fac, hall, cell_m)
+    grid = build_grid(fac, hall, cell_m if through_m is None else through_m)
     vel = _onto(run["_velocity"], run["_grid"], grid)
-    res = heat_on_flow(fac, hall, cell_m, vel)
+    res = heat_on_flow(fac, hall, cell_m, vel, through_m=through_m)
     out = compare.compare_reference(fac, res, ref)
     out["room"] = ref["room"]
     return out
 
 
-def split_table(scores: list[dict], split: dict[str, dict]) -> str:
-    """Markdown: each room's rack mean-inlet error with Twin's own airflow and with Twin's
-    heat on the CFD's air (rooms without a case left out)."""
-    lines = [
-        "| room | Twin: RMS / max / rank | Twin's heat on the CFD's air: RMS / max / rank |",
-        "|---|---|---|",
-    ]
+def split_table(
+    scores: list[dict], split: dict[str, dict], held: dict[str, dict] | None = None
+) -> str:
+    """Markdown: each room's rack mean-inlet error with Twin's own airflow, with Twin's heat
+    on the CFD's air and (``held``, with its cell in each row's ``"through_m"``) on the
+    CFD's air held on Twin's momentum grid first (rooms without a case left out)."""
+    held = held or {}
+    cell = next((o["through_m"] for o in held.values()), None)
+    head = "| room | Twin: RMS / max / rank | Twin's heat on the CFD's air: RMS / max / rank |"
+    rule = "|---|---|---|"
+    if held:
+        head += f" ... held on a {cell:g} m momentum grid: RMS / max / rank |"
+        rule += "---|"
+    lines = [head, rule]
     for s in scores:
         o = split.get(s["room"])
         if o is None:
             continue
-        lines.append(
-            f"| `{s['room']}` | {s['rms_k']:.2f} K / {s['max_k']:.2f} K / {s['rank_corr']:.2f} "
-            f"| {o['rms_k']:.2f} K / {o['max_k']:.2f} K / {o['rank_corr']:.2f} |"
-        )
+        row = f"| `{s['room']}` | {_triple(s)} | {_triple(o)} |"
+        if s["room"] in held:
+            row += f" {_triple(held[s['room']])} |"
+        lines.append(row)
     return "\n".join(lines)
+
+
+def _triple(score: dict) -> str:
+    return f"{score['rms_k']:.2f} K / {score['max_k']:.2f} K / {score['rank_corr']:.2f}"
