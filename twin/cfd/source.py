@@ -107,6 +107,23 @@ def _on_cfd_flow(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float
     rows = compare.rack_rows(fac, split, racks)
     out = compare.summary(rows, split.return_mean_c, cfd_return_c)
     out["rows"] = [{"id": r.id, "error_k": round(r.error_k, 2)} for r in rows]
+    flow_cell_m = res.warm.flow_cell_m if res.warm is not None else res.cell_m
+    if flow_cell_m > res.cell_m * 1.001:  # the momentum is marched on a coarser grid
+        out["held_on_momentum_grid"] = _held(fac, res, cfd, racks, cfd_return_c, flow_cell_m)
+    return out
+
+
+def _held(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float, cell_m: float):
+    """The same on the CFD's air held on Twin's momentum grid first: the best its march
+    could do (``twin.cfd.flow_split``)."""
+    from twin.cfd.flow_split import heat_on_flow
+    from twin.physics.grid import build_grid
+
+    hall = res.grid.hall
+    held = field._onto(cfd.velocity_ms, res.grid, build_grid(fac, hall, cell_m))
+    split = heat_on_flow(fac, hall, res.cell_m, held, through_m=cell_m)
+    out = compare.summary(compare.rack_rows(fac, split, racks), split.return_mean_c, cfd_return_c)
+    out["cell_m"] = cell_m
     return out
 
 

@@ -144,6 +144,13 @@ def run_compare(args) -> int:
             f"{f(split['max_k'], '.2f')} K, rank correlation {f(split['rank_corr'], '.2f')}; "
             "what it leaves is the heat transport's error, the rest the airflow's"
         )
+        held = split.get("held_on_momentum_grid")
+        if held is not None:
+            print(
+                f"... held on Twin's {held['cell_m']:g} m momentum grid first: RMS "
+                f"{f(held['rms_k'], '.2f')} K, max {f(held['max_k'], '.2f')} K, rank "
+                f"correlation {f(held['rank_corr'], '.2f')}; the best that grid's march can do"
+            )
     return 0
 
 
