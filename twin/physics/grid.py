@@ -27,6 +27,14 @@ from twin.physics.cells import DEFAULT_CELL_M, cell_problem, grid_shape
 
 #: Relative conductance of a containment panel (share of an open face's): real panels leak.
 PANEL_LEAK = 0.02
+#: A cell belongs to a rack, unit, tile or vent when its centre, moved this far up the x and
+#: y axes, lies inside the footprint: a footprint covers the cells of the half-open span
+#: [x0, x1) whatever its rotation, and a panel standing at x closes the face before the first
+#: cell past x (``first_cell_from``). Where edges fall on cell centres (a 0.6 m rack at
+#: x = 1.5-2.1 m in 0.2 m cells) they used to count as inside at both ends, so a rack took
+#: four cells (0.8 m), a 2.4 m tile run thirteen, and a containment door, placed by rounding
+#: half to even, stood one cell inside the racks' row at one end and at its end at the other.
+EDGE_NUDGE_M = 1e-7
 
 # port kinds
 RACK_FRONT, RACK_REAR, SUPPLY, UNIT_OUT, UNIT_IN, GRILLE = range(6)
@@ -133,11 +141,11 @@ def _boxes(
         k1 = min(max(int(round(s[2] / h)), 1), nz)
         if i1 <= i0 or j1 <= j0:
             continue
-        xs = (np.arange(i0, i1) + 0.5) * h - c[0]
-        ys = (np.arange(j0, j1) + 0.5) * h - c[1]
+        xs = (np.arange(i0, i1) + 0.5) * h + EDGE_NUDGE_M - c[0]
+        ys = (np.arange(j0, j1) + 0.5) * h + EDGE_NUDGE_M - c[1]
         lx = xs[:, None] * ct + ys[None, :] * st
         ly = -xs[:, None] * st + ys[None, :] * ct
-        inside = (np.abs(lx) <= hw + 1e-9) & (np.abs(ly) <= hd + 1e-9)
+        inside = (np.abs(lx) < hw) & (np.abs(ly) < hd)
         if not inside.any():  # smaller than a cell: keep the cell holding its centre
             ii = min(max(int(c[0] / h), 0), nx - 1)
             jj = min(max(int(c[1] / h), 0), ny - 1)
@@ -210,15 +218,22 @@ def _air_beside(owner: np.ndarray, solid: np.ndarray, a: int, s: int) -> np.ndar
     return np.flatnonzero((nb & (owner < 0)).ravel())
 
 
+def first_cell_from(x_m: float, h: float) -> int:
+    """Index of the first cell whose centre lies past ``x_m`` by the rasterising rule (see
+    ``EDGE_NUDGE_M``): the face a panel standing at ``x_m`` closes, the same face that ends
+    or starts a rack or tile row standing there."""
+    return int(np.floor((x_m - EDGE_NUDGE_M) / h - 0.5)) + 1
+
+
 def _rect_cells(h: float, shape, rect) -> tuple[np.ndarray, np.ndarray]:
     """(i, j) index ranges of the cells whose centres fall in a floor rectangle."""
     x0, y0, x1, y1 = rect
     i = np.arange(shape[0])
     j = np.arange(shape[1])
-    xi = (i + 0.5) * h
-    yj = (j + 0.5) * h
-    ii = i[(xi >= x0) & (xi <= x1)]
-    jj = j[(yj >= y0) & (yj <= y1)]
+    xi = (i + 0.5) * h + EDGE_NUDGE_M
+    yj = (j + 0.5) * h + EDGE_NUDGE_M
+    ii = i[(xi > x0) & (xi < x1)]
+    jj = j[(yj > y0) & (yj < y1)]
     if len(ii) == 0:  # narrower than a cell: the nearest column
         ii = np.array([min(max(int((x0 + x1) / 2 / h), 0), shape[0] - 1)])
     if len(jj) == 0:
@@ -602,8 +617,8 @@ def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> 
                 # walls reach the ceiling, open at the top to the grille
                 kz, roof = nz, False
 
-        i0, i1 = int(round(x0 / h)), int(round(x1 / h))
-        j0, j1 = int(round(y0 / h)), int(round(y1 / h))
+        i0, i1 = first_cell_from(x0, h), first_cell_from(x1, h)
+        j0, j1 = first_cell_from(y0, h), first_cell_from(y1, h)
         i0, i1 = np.clip([i0, i1], 0, nx)
         j0, j1 = np.clip([j0, j1], 0, ny)
         long_x = (x1 - x0) >= (y1 - y0)
