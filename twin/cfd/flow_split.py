@@ -77,8 +77,8 @@ def heat_on_flow(
     from twin.physics.heat import HeatModel
     from twin.physics.model import ThermalModel
 
-    # no momentum march: its field is replaced
-    model = ThermalModel(fac, hall, cell_m, flow_iterations=0, params=params)
+    # no momentum march, nor a coarse grid to march it on: its field is replaced
+    model = ThermalModel(fac, hall, cell_m, flow_iterations=0, params=params, flow_cell_m=cell_m)
     grid = model.grid
     held = grid if through_m is None else build_grid(fac, hall, through_m)
     if velocity_ms.shape != held.shape + (3,):
