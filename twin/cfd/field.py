@@ -20,6 +20,20 @@ AIR_RANGE_C = AIR_READING_C
 #: Air faster than this (m/s) is not room air (floor tiles and supply grilles blow 2-10 m/s,
 #: a duct's jet 30): taken as missing, as a non-finite value is.
 MAX_AIR_SPEED_MS = 100.0
+#: A Twin cell takes its nearest CFD value only when that lies within this many of the
+#: coarser spacing (Twin's cell or the CFD's own point spacing). Inside the CFD's domain the
+#: nearest point is within a spacing (half a cell's diagonal, plus half a cell where the two
+#: meshes draw a solid's edge differently); beyond that the field is simply not there, and a
+#: file in millimetres, in site axes or covering half the hall was read as if it filled it.
+REACH_SPACINGS = 1.5
+#: How many CFD points ``point_spacing_m`` measures (evenly through the file).
+SPACING_SAMPLE = 4096
+#: ... and the most a CFD's spacing counts for there (m): no CFD of a data hall is coarser,
+#: and a file in millimetres has a "spacing" of hundreds.
+MAX_CFD_SPACING_M = 1.0
+#: A rack's inlet (or the return) is read from a field only where the cells with a value
+#: carry at least this share of its flow.
+MIN_READ_SHARE = 0.5
 
 
 def from_twin_case(case: str | Path, fac, grid: Grid) -> tuple[np.ndarray, np.ndarray | None]:
@@ -68,7 +82,8 @@ def _centres(grid: Grid) -> np.ndarray:
 
 def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarray:
     """Scattered CFD cell values (hall-local points) onto ``grid``'s air cells by nearest
-    CFD cell; kelvin fields are turned into Celsius."""
+    CFD cell, NaN where none is within reach (``REACH_SPACINGS``); kelvin fields are turned
+    into Celsius."""
     temp = np.asarray(temp, float)
     if np.nanmedian(temp) > KELVIN_ABOVE:
         temp = temp - 273.15
@@ -77,11 +92,25 @@ def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarra
 
 def vectors_from_points(points_m: np.ndarray, vectors: np.ndarray, grid: Grid) -> np.ndarray:
     """Scattered CFD velocities (N, 3) onto ``grid``'s air cells (nx, ny, nz, 3) by nearest
-    CFD cell."""
+    CFD cell, NaN where none is within reach."""
     vectors = np.asarray(vectors, float)
     if vectors.ndim != 2 or vectors.shape[1] != 3:
         raise ValueError(f"velocity must be (N, 3), not {vectors.shape}")
     return _nearest(points_m, vectors, grid)
+
+
+def point_spacing_m(points_m: np.ndarray) -> float:
+    """The CFD's own spacing: the median distance from a point to its nearest other point
+    (over ``SPACING_SAMPLE`` points taken evenly through the file); 0 for fewer than two."""
+    from scipy.spatial import cKDTree
+
+    pts = np.asarray(points_m, float)
+    if len(pts) < 2:
+        return 0.0
+    tree = cKDTree(pts)
+    sample = pts[:: max(len(pts) // SPACING_SAMPLE, 1)]
+    d, _ = tree.query(sample, k=2)
+    return float(np.median(d[:, 1]))
 
 
 def drop_implausible(
@@ -109,18 +138,23 @@ def drop_implausible(
 def _nearest(points_m: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray:
     from scipy.spatial import cKDTree
 
-    tree = cKDTree(np.asarray(points_m, float))
+    points_m = np.asarray(points_m, float)
+    reach_m = REACH_SPACINGS * max(grid.cell_m, min(point_spacing_m(points_m), MAX_CFD_SPACING_M))
+    tree = cKDTree(points_m)
     pts = _centres(grid)
-    fl = grid.fluid.ravel()
-    _, idx = tree.query(pts[fl])
+    fl = np.flatnonzero(grid.fluid.ravel())
+    d, idx = tree.query(pts[fl], distance_upper_bound=reach_m)
+    near = np.isfinite(d)
     out = np.full((grid.n_cells,) + values.shape[1:], np.nan)
-    out[fl] = values[idx]
+    out[fl[near]] = values[idx[near]]
     return out.reshape(grid.shape + values.shape[1:])
 
 
 def rack_figures(grid: Grid, field: np.ndarray) -> tuple[np.ndarray, np.ndarray, float]:
     """(inlet mean per hall rack, inlet max per hall rack, flow-weighted mean return) of a
-    field on ``grid``, read at the same port cells Twin uses."""
+    field on ``grid``, read at the same port cells Twin uses. A rack (or the return) whose
+    cells with a value carry less than ``MIN_READ_SHARE`` of its flow is NaN: a CFD field
+    that ends across its face does not say what it breathes."""
     p = grid.ports
     t = field.ravel()
     racks = grid.rack_ids
@@ -133,14 +167,16 @@ def rack_figures(grid: Grid, field: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     ok = np.isfinite(tc)
     num = np.bincount(rl[ok], w[ok] * tc[ok], minlength=len(racks))
     den = np.bincount(rl[ok], w[ok], minlength=len(racks))
+    read = (den > 0) & (den >= MIN_READ_SHARE * np.bincount(rl, w, minlength=len(racks)))
     mx = np.full(len(racks), -np.inf)
     np.maximum.at(mx, rl[ok], tc[ok])
     with np.errstate(invalid="ignore", divide="ignore"):
-        mean = np.where(den > 0, num / den, np.nan)
-    mx[~np.isfinite(mx)] = np.nan
+        mean = np.where(read, num / den, np.nan)
+    mx[~(np.isfinite(mx) & read)] = np.nan
     rt = (p.kind == GRILLE) | (p.kind == UNIT_IN)
     tr = t[p.cell[rt]]
     qr = -p.q[rt]
     ok = np.isfinite(tr)
-    ret = float((qr[ok] * tr[ok]).sum() / qr[ok].sum()) if ok.any() and qr[ok].sum() > 0 else np.nan
+    read = qr[ok].sum() > 0 and qr[ok].sum() >= MIN_READ_SHARE * qr.sum()
+    ret = float((qr[ok] * tr[ok]).sum() / qr[ok].sum()) if read else np.nan
     return mean, mx, ret

@@ -5,12 +5,13 @@ too where the source has them (a stored reference holds only its planes' tempera
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from twin.cfd import compare, field, velocity
+from twin.cfd import compare, velocity
+from twin.cfd import field as cfd_field
 
 
 @dataclass
@@ -36,6 +37,15 @@ class CfdField:
     velocity_ms: np.ndarray | None = None
     #: cells whose value could not be room air, taken as missing (``field.drop_implausible``)
     implausible_cells: int = 0
+    #: share of the hall's air cells the source gives a value (``field.REACH_SPACINGS``)
+    coverage: float = 1.0
+    #: the hall's racks whose inlet it does not reach (``field.rack_figures``), left out
+    racks_outside: list[str] = field(default_factory=list)
+
+
+class CfdCoverageError(ValueError):
+    """A CFD source that reaches none of the hall's rack inlets (named, with where its points
+    lie against the hall: millimetres or another origin are the usual causes)."""
 
 
 def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
@@ -44,8 +54,8 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
     free of VTK)."""
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
-        air_c, vel = field.from_twin_case(path, fac, grid)
-        kind = "twin-case"
+        air_c, vel = cfd_field.from_twin_case(path, fac, grid)
+        kind, points_m = "twin-case", None
     else:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
@@ -53,10 +63,49 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
         kind = "openfoam" if path.is_dir() else "vtk"
         vel = None
         if got.velocity_ms is not None:
-            vel = field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
-        air_c = field.from_points(got.points_m, got.temp, grid)
-    air_c, vel, dropped = field.drop_implausible(air_c, vel)
-    return CfdField(air_c, str(path), kind, vel, dropped)
+            vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
+        air_c = cfd_field.from_points(got.points_m, got.temp, grid)
+        points_m = got.points_m
+    air = grid.fluid & np.isfinite(air_c)
+    coverage = float(air.sum() / max(grid.fluid.sum(), 1))
+    mean, _, _ = cfd_field.rack_figures(grid, air_c)
+    if not air.any() or (mean.size and not np.isfinite(mean).any()):
+        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
+    outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
+    air_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
+    return CfdField(air_c, str(path), kind, vel, dropped, coverage, outside)
+
+
+def _misplaced(path: Path, fac, grid, coverage: float, points_m: np.ndarray | None) -> str:
+    """Why a source reaches no rack: where its points lie against the hall's air, and the
+    likely cause when the two differ by a factor of about 1000 or an offset."""
+    head = (
+        f"{path}: its field reaches no rack inlet of hall {fac.hall_ids[grid.hall]} (it gives "
+        f"{100 * coverage:.1f} % of the hall's air a value)."
+    )
+    if points_m is None or len(points_m) == 0:
+        return head
+    lo_h = np.asarray(grid.origin_m, float)
+    hi_h = lo_h + np.asarray(grid.shape) * grid.cell_m
+    pts = np.asarray(points_m, float)
+    lo_p, hi_p = pts.min(0), pts.max(0)
+
+    def span(lo, hi) -> str:
+        return ", ".join(f"{a} {x:.2f}..{y:.2f}" for a, x, y in zip("xyz", lo, hi, strict=True))
+
+    msg = (
+        f"{head} Its points span {span(lo_p, hi_p)} m; the hall's air {span(lo_h, hi_h)} m, in "
+        "the hall's own axes (from its corner, on the floor)."
+    )
+    ratio = float(np.median((hi_p - lo_p) / (hi_h - lo_h)))
+    if 100 <= ratio <= 10_000:
+        msg += f" It is {ratio:.0f} times the hall's size: is it in millimetres? Give it in metres."
+    elif 0.5 <= ratio <= 2:
+        off = ", ".join(f"{d:+.2f}" for d in lo_p - lo_h)
+        msg += (
+            f" It is about the hall's size but lies ({off}) m from it: give it in the hall's axes."
+        )
+    return msg
 
 
 def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
@@ -64,7 +113,7 @@ def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
     ``on_cfd_flow``: also the figures of Twin's heat solved on the CFD's air velocity
     (``on_cfd_flow`` in the result; see ``twin.cfd.flow_split``)."""
     grid = res.grid
-    mean, mx, ret = field.rack_figures(grid, cfd.air_c)
+    mean, mx, ret = cfd_field.rack_figures(grid, cfd.air_c)
     racks = [
         {"id": fac.rack_ids[r], "inlet_mean_c": float(mean[i]), "inlet_max_c": float(mx[i])}
         for i, r in enumerate(grid.rack_ids)
@@ -120,7 +169,7 @@ def _held(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float, cell_
     from twin.physics.grid import build_grid
 
     hall = res.grid.hall
-    held = field._onto(cfd.velocity_ms, res.grid, build_grid(fac, hall, cell_m))
+    held = cfd_field._onto(cfd.velocity_ms, res.grid, build_grid(fac, hall, cell_m))
     split = heat_on_flow(fac, hall, res.cell_m, held, through_m=cell_m)
     out = compare.summary(compare.rack_rows(fac, split, racks), split.return_mean_c, cfd_return_c)
     out["cell_m"] = cell_m
@@ -156,5 +205,7 @@ def compare_source(
         "path": cfd.source,
         "kind": cfd.kind,
         "implausible_cells": cfd.implausible_cells,
+        "coverage": round(cfd.coverage, 4),
+        "racks_outside": cfd.racks_outside,
     }
     return out, res, cfd

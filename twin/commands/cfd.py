@@ -114,6 +114,13 @@ def run_compare(args) -> int:
             "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
             "compared without them"
         )
+    outside = out["source"].get("racks_outside") or []
+    if outside or out["source"].get("coverage", 1.0) < 0.995:
+        print(
+            f"{out['source']['path']}: the field covers {100 * out['source']['coverage']:.0f} % "
+            f"of the hall's air; {len(outside)} racks it does not reach are left out"
+            + (f" ({', '.join(outside)})" if outside else "")
+        )
     print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
     for r in out["rows"]:
         print(

@@ -99,6 +99,9 @@ def _summary_text(fig: dict) -> str:
     dropped = (fig.get("source") or {}).get("implausible_cells", 0)
     cells = "cell" if dropped == 1 else "cells"
     left_out = f"; {dropped} CFD {cells} left out (not room air values)" if dropped else ""
+    outside = (fig.get("source") or {}).get("racks_outside") or []
+    if outside:
+        left_out += f"; {len(outside)} racks outside the CFD field left out"
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
         f"{fig['bias_k']:+.2f} K, rank correlation "

@@ -1,0 +1,174 @@
+"""A CFD field that does not cover the hall: Twin compares only where it has values. A file in
+millimetres or in another origin's axes is refused with where its points lie (it used to be
+read as if it filled the hall: every rack 8-17 K off, rc 0), and a field over part of the
+hall leaves out the racks it does not reach instead of lending them its edge's values."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import field
+from twin.model.loader import load_layout
+from twin.physics import solve_steady
+from twin.physics.grid import GRILLE, RACK_FRONT
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+CELL_M = 0.3
+
+
+@pytest.fixture(scope="module")
+def solved():
+    fac = load_layout(ROOM)
+    return fac, solve_steady(fac, 0, CELL_M)
+
+
+def _cloud(res, tmp_path: Path, name: str, scale: float = 1.0, shift=(0.0, 0.0, 0.0), keep=None):
+    """Twin's own field 1.5 K warmer as a kelvin point cloud at its cell centres, moved and
+    scaled as a foreign exporter might, ``keep`` (mask over points) cut from it."""
+    pv = pytest.importorskip("pyvista")
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    t = res.air_c[g.fluid] + 1.5 + 273.15
+    if keep is not None:
+        m = keep(pts)
+        pts, t = pts[m], t[m]
+    cloud = pv.PolyData(pts * scale + np.asarray(shift))
+    cloud.point_data["T"] = t
+    path = tmp_path / f"{name}.vtp"
+    cloud.save(str(path))
+    return path
+
+
+def _compare(path: Path, capsys, json_out: bool = True):
+    from twin.cli import main
+
+    args = ["cfd", "compare", str(ROOM), str(path), "--cell", str(CELL_M)]
+    rc = main(args + (["--json"] if json_out else []))
+    return rc, capsys.readouterr()
+
+
+def test_a_field_in_millimetres_is_refused_and_says_so(solved, tmp_path, capsys):
+    _, res = solved
+    path = _cloud(res, tmp_path, "mm", scale=1000.0)
+    rc, out = _compare(path, capsys)
+    assert rc == 1 and out.out == ""
+    assert str(path) in out.err and "reaches no rack inlet of hall ROOM" in out.err
+    assert "millimetres" in out.err
+    # where its points lie: the first cell centre, 0.15 m, in millimetres
+    assert "x 150.00.." in out.err and "the hall's air x 0.00..7.20" in out.err
+
+
+def test_a_field_in_other_axes_is_refused_with_its_offset(solved, tmp_path, capsys):
+    _, res = solved
+    path = _cloud(res, tmp_path, "site", shift=(100.0, 50.0, 0.0))
+    rc, out = _compare(path, capsys)
+    assert rc == 1 and out.out == ""
+    # the cloud's first centre is half a cell from the hall's corner, then shifted
+    assert "lies (+100.15, +50.15, +0.15) m from it" in out.err
+    assert "millimetres" not in out.err
+
+
+def test_a_field_over_part_of_the_hall_leaves_out_the_racks_it_does_not_reach(
+    solved, tmp_path, capsys
+):
+    fac, res = solved
+    # the CFD ends at x = 3.0 m, between A2/B2 (1.8-3.0 m) and A3/B3 (3.0-3.6 m)
+    path = _cloud(res, tmp_path, "half", keep=lambda p: p[:, 0] < 3.0)
+    rc, out = _compare(path, capsys)
+    assert rc == 0
+    got = json.loads(out.out)
+    rows = {r["id"]: r for r in got["rows"]}
+    outside = set(got["source"]["racks_outside"])
+    assert set(rows) | outside == set(fac.rack_ids) and not set(rows) & outside
+    # racks wholly inside read the field exactly; those 0.6 m or more beyond its last
+    # point (farther than the reach, 1.5 x 0.3 m) are left out, not lent its edge
+    for rid in ("A1", "A2", "B1", "B2"):
+        assert rows[rid]["error_k"] == pytest.approx(-1.5, abs=0.005)
+    assert {"A4", "A5", "B4", "B5"} <= outside
+    fluid_x = (np.argwhere(res.grid.fluid)[:, 0] + 0.5) * CELL_M
+    inside = float(np.mean(fluid_x < 3.0))
+    # the cells within the reach past the edge (one column of 0.3 m) count as covered
+    one_more = float(np.mean(fluid_x < 3.3))
+    assert inside <= got["source"]["coverage"] <= one_more + 1e-4
+    # the table's text says what was left out
+    rc, out = _compare(path, capsys, json_out=False)
+    assert rc == 0
+    assert f"{len(outside)} racks it does not reach are left out" in out.out
+    assert "A5" in out.out.splitlines()[0]
+
+
+def test_the_cfd_spacing_is_its_points_nearest_neighbour_distance():
+    ax = np.arange(6) * 0.15
+    lattice = np.stack(np.meshgrid(ax, ax, ax, indexing="ij"), -1).reshape(-1, 3)
+    assert field.point_spacing_m(lattice) == pytest.approx(0.15)
+    assert field.point_spacing_m(lattice[:1]) == 0.0
+
+
+def test_a_rack_is_read_only_where_half_its_inlet_flow_has_values(solved):
+    fac, res = solved
+    g = res.grid
+    p = g.ports
+    a1 = fac.rack_index["A1"]
+    fr = np.flatnonzero((p.kind == RACK_FRONT) & (p.owner == a1))
+    w = -p.q[fr]
+    air = res.air_c.copy()
+    flat = air.reshape(-1)
+    # one front cell missing: the flow-weighted mean of the others, by hand
+    flat[p.cell[fr[0]]] = np.nan
+    local = list(g.rack_ids).index(a1)
+    mean, mx, _ = field.rack_figures(g, air)
+    t = res.air_c.reshape(-1)[p.cell[fr[1:]]]
+    assert mean[local] == pytest.approx((w[1:] * t).sum() / w[1:].sum(), abs=1e-9)
+    assert mx[local] == pytest.approx(t.max())
+    # all but one missing: that one carries under half the rack's flow, so no reading
+    assert w[-1] < 0.5 * w.sum()
+    flat[p.cell[fr[:-1]]] = np.nan
+    mean, mx, _ = field.rack_figures(g, air)
+    assert np.isnan(mean[local]) and np.isnan(mx[local])
+    others = np.arange(len(mean)) != local
+    assert np.isfinite(mean[others]).all()
+
+
+def test_the_dialog_summary_names_the_racks_left_out():
+    from twin.ui.cfd_compare import _summary_text
+
+    fig = {"rms_k": 1.5, "max_k": 1.5, "bias_k": -1.5, "rank_corr": 1.0, "return_error_k": -1.5}
+    assert "outside" not in _summary_text(fig)
+    fig["source"] = {"racks_outside": ["A4", "A5"]}
+    assert "2 racks outside the CFD field left out" in _summary_text(fig)
+
+
+def test_the_return_is_read_only_where_half_its_flow_has_values(solved):
+    _, res = solved
+    p = res.grid.ports
+    rt = np.flatnonzero(p.kind == GRILLE)
+    q = -p.q[rt]
+    air = res.air_c.copy()
+    flat = air.reshape(-1)
+    flat[p.cell[rt[0]]] = np.nan
+    t = res.air_c.reshape(-1)[p.cell[rt[1:]]]
+    assert field.rack_figures(res.grid, air)[2] == pytest.approx((q[1:] * t).sum() / q[1:].sum())
+    keep = rt[np.argmax(q)]  # the strongest grille cell alone still carries under half
+    assert q.max() < 0.5 * q.sum()
+    flat[p.cell[rt[rt != keep]]] = np.nan
+    assert np.isnan(field.rack_figures(res.grid, air)[2])
+
+
+def test_values_at_a_meshs_vertices_cover_every_cell_between_them(solved):
+    """Point data on a mesh whose vertices are Twin's cell corners: each cell's nearest value
+    is a corner, half a cell's diagonal (0.26 m) away, and every air cell takes one."""
+    _, res = solved
+    g = res.grid
+    axes = [np.arange(n + 1) * g.cell_m + o for n, o in zip(g.shape, g.origin_m, strict=True)]
+    vx = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    t = 20.0 + vx[:, 0] + 2.0 * vx[:, 1] + 0.5 * vx[:, 2]
+    out = field.from_points(vx, t, g)
+    assert np.isfinite(out[g.fluid]).all() and np.isnan(out[~g.fluid]).all()
+    # each cell took one of its own eight corners: within half a cell of its centre's value
+    c = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    at_centre = 20.0 + c[:, 0] + 2.0 * c[:, 1] + 0.5 * c[:, 2]
+    assert np.abs(out[g.fluid] - at_centre).max() <= 0.5 * g.cell_m * 3.5 + 1e-9
