@@ -31,15 +31,34 @@ def _openfoam_block(case: Path):
     control = case / "system" / "controlDict"
     if not control.exists():
         raise CfdImportError(f"{case}: not an OpenFOAM case (no system/controlDict)")
-    reader = pv.OpenFOAMReader(str(control))
-    times = [t for t in reader.time_values if t > 0] or list(reader.time_values)
-    if not times:
-        raise CfdImportError(f"{case}: the case has no time directory with fields")
-    reader.set_active_time_value(times[-1])
-    reader.enable_all_cell_arrays()
-    mesh = reader.read()
+    with pv.VtkErrorCatcher(send_to_logging=False) as caught:
+        reader = pv.OpenFOAMReader(str(control))
+        times = [t for t in reader.time_values if t > 0] or list(reader.time_values)
+        if not times:
+            raise CfdImportError(f"{case}: the case has no time directory with fields")
+        reader.set_active_time_value(times[-1])
+        reader.enable_all_cell_arrays()
+        mesh = reader.read()
     block = mesh["internalMesh"] if "internalMesh" in mesh.keys() else mesh[0]
+    # a field file cut short (a run still writing it) is otherwise left out in silence, and
+    # the next name on the list (TMean for T) compared in its place
+    lost = [f for f in _field_files(case, times[-1]) if f.name not in block.cell_data.keys()]
+    if lost or caught.error_events:
+        why = caught.error_events[0].alert if caught.error_events else "cut short or damaged?"
+        what = ", ".join(str(f) for f in lost) or "its latest time"
+        raise CfdImportError(f"{case}: the case cannot be read: {what} ({why})")
     return block
+
+
+def _field_files(case: Path, time: float) -> list[Path]:
+    """The temperature and velocity field files of a case's time directory."""
+    for d in case.iterdir():
+        try:
+            if d.is_dir() and abs(float(d.name) - time) <= 1e-9 * max(abs(time), 1.0):
+                return [d / n for n in FIELD_NAMES + VELOCITY_NAMES if (d / n).is_file()]
+        except ValueError:  # constant, system, ...
+            continue
+    return []
 
 
 def _mesh(path: Path):
@@ -50,9 +69,13 @@ def _mesh(path: Path):
     if path.is_dir():
         return _openfoam_block(path)
     try:
-        mesh = pv.read(str(path))
+        with pv.VtkErrorCatcher(send_to_logging=False) as caught:
+            mesh = pv.read(str(path))
     except Exception as e:  # VTK raises many kinds of errors for a bad file
         raise CfdImportError(f"{path}: cannot be read as VTK ({e})") from e
+    if mesh.n_points == 0:  # a file cut short reads as an empty mesh, its error only logged
+        why = caught.error_events[0].alert if caught.error_events else "it holds no points"
+        raise CfdImportError(f"{path}: cannot be read as VTK ({why})")
     if isinstance(mesh, pv.MultiBlock):
         mesh = mesh.combine()
     return mesh

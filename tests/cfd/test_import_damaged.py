@@ -1,0 +1,84 @@
+"""Foreign CFD files read through VTK (``twin.render.cfd_import``), whole and cut short: a
+run's field file half written, or a VTU copy that stopped, is refused with VTK's reason and
+the file, not read as another field (TMean for T) or as an empty mesh "with no temperature
+field"."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd.foam_case import write_case
+from twin.cfd.foam_mesh import foam_header
+from twin.model.loader import load_layout
+
+pv = pytest.importorskip("pyvista")
+from twin.render.cfd_import import CfdImportError, read_cfd  # noqa: E402
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+
+
+def _scalar(path: Path, name: str, values: np.ndarray) -> None:
+    path.write_text(
+        foam_header("volScalarField", name, path.parent.name)
+        + "dimensions [0 0 0 1 0 0 0];\n"
+        + f"internalField nonuniform List<scalar> {len(values)}(\n"
+        + "\n".join(f"{x:.9g}" for x in values)
+        + '\n);\nboundaryField\n{\n    ".*" { type zeroGradient; }\n}\n'
+    )
+
+
+@pytest.fixture
+def case(tmp_path) -> tuple[Path, np.ndarray]:
+    """A case ``twin.cfd.foam_case`` wrote (0.3 m mesh), with a time 100 holding T and TMean
+    as a foreign run leaves them (no ``twin_case.json``, so VTK reads it)."""
+    fac = load_layout(ROOM)
+    path = tmp_path / "case"
+    write_case(fac, path, cell_m=0.3, max_iter=10)
+    (path / "twin_case.json").unlink()
+    n = len(np.load(path / "twin_cells.npy"))
+    t = 300.0 + np.arange(n) % 17  # kelvin, a pattern with no two neighbours alike
+    (path / "100").mkdir()
+    _scalar(path / "100" / "T", "T", t)
+    _scalar(path / "100" / "TMean", "TMean", t - 5.0)
+    return path, t
+
+
+def test_a_case_is_read_at_its_latest_time(case):
+    path, t = case
+    got = read_cfd(path)
+    assert got.name == "T"
+    np.testing.assert_allclose(np.sort(got.temp), np.sort(t))
+    assert got.points_m.shape == (len(t), 3)
+
+
+def test_a_field_file_cut_short_is_refused_not_swapped_for_another(case):
+    path, _ = case
+    f = path / "100" / "T"
+    text = f.read_text()
+    f.write_text(text[: len(text) // 2])
+    with pytest.raises(CfdImportError) as e:
+        read_cfd(path)
+    msg = str(e.value)
+    assert msg.startswith(f"{path}: the case cannot be read")
+    assert str(f) in msg  # VTK's reason names the file (and the line it stopped at)
+
+
+def test_a_vtk_file_cut_short_is_refused_with_vtks_reason(tmp_path):
+    grid = pv.ImageData(
+        dimensions=(30, 20, 10), spacing=(0.2, 0.2, 0.2)
+    ).cast_to_unstructured_grid()
+    grid.cell_data["T"] = np.linspace(18.0, 35.0, grid.n_cells)
+    whole = tmp_path / "cfd.vtu"
+    grid.save(str(whole), binary=False)
+    assert read_cfd(whole).temp.size == grid.n_cells
+    data = whole.read_bytes()
+    cut = tmp_path / "cut.vtu"
+    cut.write_bytes(data[: int(len(data) * 0.6)])
+    with pytest.raises(CfdImportError) as e:
+        read_cfd(cut)
+    msg = str(e.value)
+    assert msg.startswith(f"{cut}: cannot be read as VTK (")
+    assert "no temperature field" not in msg and "XML" in msg
