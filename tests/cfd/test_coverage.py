@@ -133,15 +133,6 @@ def test_a_rack_is_read_only_where_half_its_inlet_flow_has_values(solved):
     assert np.isfinite(mean[others]).all()
 
 
-def test_the_dialog_summary_names_the_racks_left_out():
-    from twin.ui.cfd_compare import _summary_text
-
-    fig = {"rms_k": 1.5, "max_k": 1.5, "bias_k": -1.5, "rank_corr": 1.0, "return_error_k": -1.5}
-    assert "outside" not in _summary_text(fig)
-    fig["source"] = {"racks_outside": ["A4", "A5"]}
-    assert "2 racks outside the CFD field left out" in _summary_text(fig)
-
-
 def test_the_return_is_read_only_where_half_its_flow_has_values(solved):
     _, res = solved
     p = res.grid.ports

@@ -153,3 +153,30 @@ def test_a_stored_reference_shows_its_planes_air(window, qtbot):
         pix = dlg.findChild(QLabel, f"cfd_slice_{col}").pixmap().toImage()
         assert _has_arrows(pix) is arrows
     dlg.close()
+
+
+def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
+    from twin.ui.cfd_compare import _summary_text
+
+    fig = {"rms_k": 1.5, "max_k": 1.5, "bias_k": -1.5, "rank_corr": 1.0, "return_error_k": -1.5}
+    assert "outside" not in _summary_text(fig) and "return error -1.50 K" in _summary_text(fig)
+    fig["source"] = {"racks_outside": ["A4", "A5"]}
+    fig["return_error_k"] = None  # the field does not reach the return (JSON has no NaN)
+    text = _summary_text(fig)
+    assert "2 racks outside the CFD field left out" in text and "return error n/a" in text
+
+
+def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):
+    from twin.ui.cfd_compare import NO_DATA_GREY, SOLID_GREY, slice_image
+
+    f = np.full((4, 3), 20.0)
+    f[0, 0] = np.nan  # a solid
+    no_data = np.zeros((4, 3), bool)
+    no_data[3, 2] = True  # air the CFD does not reach (x = 3, top row: y = 2)
+    img = slice_image(
+        np.where(no_data, np.nan, f), 15.0, 25.0, "inferno", width_px=4, no_data=no_data
+    )
+    assert (img.width(), img.height()) == (4, 3)
+    assert img.pixelColor(0, 2).red() == SOLID_GREY  # x = 0, y = 0 is the bottom row
+    assert img.pixelColor(3, 0).red() == NO_DATA_GREY
+    assert img.pixelColor(1, 1).getRgb()[:3] != (NO_DATA_GREY,) * 3

@@ -128,13 +128,13 @@ def run_compare(args) -> int:
             f"{r['twin_max_c']:>10.2f}{r['cfd_max_c']:>9.2f}"
         )
 
-    def f(x, fmt):
-        return "n/a" if x is None else format(x, fmt)
+    def f(x, fmt, unit=""):
+        return "n/a" if x is None else format(x, fmt) + unit
 
     print(
         f"rack mean inlet: RMS {f(out['rms_k'], '.2f')} K, max {f(out['max_k'], '.2f')} K, "
         f"bias {f(out['bias_k'], '+.2f')} K, rank correlation {f(out['rank_corr'], '.2f')}; "
-        f"return error {f(out['return_error_k'], '+.2f')} K"
+        f"return error {f(out['return_error_k'], '+.2f', ' K')}"
     )
     if "field_rms_k" in out:
         print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")

@@ -39,16 +39,29 @@ FILTERS = (
 )
 
 
-def slice_image(field: np.ndarray, lo: float, hi: float, cmap: str, width_px: int = 300) -> QImage:
+#: Grey of solids on a slice, and of air the CFD field does not reach.
+SOLID_GREY, NO_DATA_GREY = 90, 200
+
+
+def slice_image(
+    field: np.ndarray,
+    lo: float,
+    hi: float,
+    cmap: str,
+    width_px: int = 300,
+    no_data: np.ndarray | None = None,
+) -> QImage:
     """A (nx, ny) slice as an image about ``width_px`` wide, x to the right and y up; NaN
-    (solids) grey."""
+    (solids) dark grey, and ``no_data`` cells (air without a value) light grey."""
     from matplotlib import colormaps
 
     scale = max(width_px // max(field.shape[0], 1), 1)
     f = np.asarray(field, float).T[::-1]  # rows: y from the top
     norm = np.clip((f - lo) / max(hi - lo, 1e-9), 0, 1)
     rgb = (colormaps[cmap](np.nan_to_num(norm))[..., :3] * 255).astype(np.uint8)
-    rgb[~np.isfinite(f)] = 90
+    rgb[~np.isfinite(f)] = SOLID_GREY
+    if no_data is not None:
+        rgb[np.asarray(no_data, bool).T[::-1]] = NO_DATA_GREY
     rgb = np.ascontiguousarray(np.repeat(np.repeat(rgb, scale, 0), scale, 1))
     h, w, _ = rgb.shape
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
@@ -102,11 +115,12 @@ def _summary_text(fig: dict) -> str:
     outside = (fig.get("source") or {}).get("racks_outside") or []
     if outside:
         left_out += f"; {len(outside)} racks outside the CFD field left out"
+    re = fig.get("return_error_k")
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
         f"{fig['bias_k']:+.2f} K, rank correlation "
         f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
-        f"{fig['return_error_k']:+.2f} K{left_out}"
+        f"{'n/a' if re is None or re != re else f'{re:+.2f} K'}{left_out}"
     )
 
 
@@ -128,14 +142,16 @@ def _slices_grid(
     vels = (None, None, None)
     if twin_vel is not None and cfd_vel is not None:
         vels = (twin_vel, cfd_vel, None)
+    no_data = np.isfinite(twin_slice) & ~np.isfinite(cfd_slice)
+    cfd_title = "CFD (light grey: beyond its field)" if no_data.any() else "CFD"
     for col, (title, f, a, b, cmap) in enumerate(
         (
             (f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)", twin_slice, lo, hi, "inferno"),
-            ("CFD", cfd_slice, lo, hi, "inferno"),
+            (cfd_title, cfd_slice, lo, hi, "inferno"),
             (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
         )
     ):
-        image = slice_image(f, a, b, cmap)
+        image = slice_image(f, a, b, cmap, no_data=no_data if col else None)
         if vels[col] is not None:
             image = draw_arrows(image, vels[col], speed_scale_ms)
         grid.addWidget(QLabel(title), 0, col)
