@@ -187,3 +187,29 @@ def test_porous_panels_leave_every_panel_face_open_and_resist_along_its_normal(t
     for u, loss in ((0.2, 134.37), (0.1, 67.19)):
         assert nu * d * u * (2 * 0.15) == pytest.approx(loss, abs=0.01)
     assert nu * d * 0.2 * (2 * 0.15) == pytest.approx(0.5 * 0.2**2 / (0.61 * 0.02) ** 2)
+
+
+def test_a_case_can_be_written_for_k_omega_sst(tmp_path):
+    """The same room with the k-omega SST model: omega with inlet values where air blows in
+    and wall functions on the walls, its transport scheme and the wall distance SST needs;
+    the k-epsilon case (the references') has none of them."""
+    fac = load_layout(ROOMS / "open-aisle-85.yaml")
+    ke = write_case(fac, tmp_path / "ke", cell_m=0.3, max_iter=10)
+    sst = write_case(fac, tmp_path / "sst", cell_m=0.3, max_iter=10, turbulence="kOmegaSST")
+    assert (ke["turbulence"], sst["turbulence"]) == ("kEpsilon", "kOmegaSST")
+    assert not (tmp_path / "ke" / "0" / "omega").exists()
+    assert "div(phi,omega)" not in (tmp_path / "ke" / "system" / "fvSchemes").read_text()
+    turb = (tmp_path / "sst" / "constant" / "turbulenceProperties").read_text()
+    assert re.search(r"RASModel\s+kOmegaSST;", turb)
+    omega = (tmp_path / "sst" / "0" / "omega").read_text()
+    assert re.search(r"sup_0\s*\{\s*type\s+turbulentMixingLengthFrequencyInlet;", omega)
+    assert re.search(r"rr_0\s*\{\s*type\s+turbulentMixingLengthFrequencyInlet;", omega)
+    assert re.search(r"rf_0\s*\{\s*type\s+zeroGradient;", omega)  # air leaves there
+    assert re.search(r"\bwall\s*\{\s*type\s+omegaWallFunction;", omega)
+    for name in ("fvSchemes", "fvSchemes.startup"):
+        schemes = (tmp_path / "sst" / "system" / name).read_text()
+        assert "div(phi,omega)" in schemes and "wallDist { method meshWave; }" in schemes
+    sol = (tmp_path / "sst" / "system" / "fvSolution").read_text()
+    assert '"(U|T|k|epsilon|omega)"' in sol and '"(k|epsilon|omega)"' in sol
+    with pytest.raises(ValueError, match="turbulence model 'kOmega'"):
+        write_case(fac, tmp_path / "bad", cell_m=0.3, turbulence="kOmega")

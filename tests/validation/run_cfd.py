@@ -1,7 +1,7 @@
 """Generate, run and store the OpenFOAM references of the validation rooms.
 
     python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
-        [--max-iter 4000] [--only-extract]
+        [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR]
 
 For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
 case at the reference cell and at the coarser mesh-check cell under ``--work``
@@ -10,6 +10,9 @@ converges or reaches ``--max-iter``, and writes ``references/ROOM.json`` and
 ``references/ROOM.npz`` (per-rack inlet mean and max, exhaust, mean return, two planes, the
 mesh check and the run's figures). Needs Debian's ``openfoam`` package; ``make
 validate-cfd`` runs it. Not part of the test suite: the stored references are.
+``--turbulence kOmegaSST`` runs the rooms with the k-omega SST model instead of k-epsilon
+(cases named ``...-sst``), to see how far a reference depends on its turbulence model; give
+it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
 """
 
 from __future__ import annotations
@@ -30,18 +33,30 @@ def _log(msg: str) -> None:
     print(time.strftime("%H:%M:%S"), msg, flush=True)
 
 
-def run_one(room: str, cell_m: float, work: Path, max_iter: int, extract_only: bool) -> dict:
+def case_dir(work: Path, room: str, cell_m: float, turbulence: str = "kEpsilon") -> Path:
+    sst = "" if turbulence == "kEpsilon" else "-sst"
+    return work / f"{room}-{int(round(cell_m * 1000)):03d}mm{sst}"
+
+
+def run_one(
+    room: str,
+    cell_m: float,
+    work: Path,
+    max_iter: int,
+    extract_only: bool,
+    turbulence: str = "kEpsilon",
+) -> dict:
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
 
     fac = load_layout(ROOMS / f"{room}.yaml")
-    case = work / f"{room}-{int(round(cell_m * 1000)):03d}mm"
+    case = case_dir(work, room, cell_m, turbulence)
     info_path = case / "run.json"
     if extract_only:
         return json.loads(info_path.read_text())
     if case.exists():
         shutil.rmtree(case)
-    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=max_iter)
+    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=max_iter, turbulence=turbulence)
     _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
     info = foam_run.run(case, desc, log=_log)
     info_path.write_text(json.dumps(info, indent=1))
@@ -58,21 +73,26 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--max-iter", type=int, default=4000, help="iteration limit per run")
     ap.add_argument("--only-extract", action="store_true", help="re-read finished runs")
     ap.add_argument("--mesh", choices=["both", "fine", "coarse"], default="both")
+    ap.add_argument("--turbulence", choices=["kEpsilon", "kOmegaSST"], default="kEpsilon")
+    ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")
     a = ap.parse_args(argv)
+    if a.turbulence != "kEpsilon" and a.refs.resolve() == REFS.resolve() and not a.only_extract:
+        ap.error("--turbulence other than kEpsilon needs --refs elsewhere")
     rooms = a.rooms or sorted(p.stem for p in ROOMS.glob("*.yaml"))
     for room in rooms:
         cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
         for c in cells:
             if c > 0:
-                run_one(room, c, a.work, a.max_iter, a.only_extract)
-        fine = a.work / f"{room}-{int(round(a.cell * 1000)):03d}mm"
-        coarse = a.work / f"{room}-{int(round(a.coarse * 1000)):03d}mm" if a.coarse > 0 else None
+                run_one(room, c, a.work, a.max_iter, a.only_extract, a.turbulence)
+        fine = case_dir(a.work, room, a.cell, a.turbulence)
+        coarse = case_dir(a.work, room, a.coarse, a.turbulence) if a.coarse > 0 else None
         if (fine / "run.json").exists():
             from twin.cfd import reference
 
             try:
                 ref = reference.build(ROOMS / f"{room}.yaml", fine, coarse)
-                reference.save(ref, REFS / room)
+                a.refs.mkdir(parents=True, exist_ok=True)
+                reference.save(ref, a.refs / room)
                 _log(f"{room}: reference written")
             except Exception as e:  # keep the other rooms running; --only-extract retries
                 _log(f"{room}: reference not written: {e!r}")

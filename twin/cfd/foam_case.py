@@ -144,6 +144,10 @@ def _field(path: Path, cls: str, dims: str, internal: str, bf: str) -> None:
 
 #: initial turbulence: kinetic energy (m2/s2) and its dissipation rate (m2/s3)
 _K0, _EPS0 = 1e-3, 2e-5
+_OMEGA0 = _EPS0 / (0.09 * _K0)
+#: RANS models a case can be written for: k-epsilon (the references), or k-omega SST to see
+#: how far the answer depends on the turbulence model (the issue allows either).
+TURBULENCE_MODELS = ("kEpsilon", "kOmegaSST")
 _ZERO_GRADIENT = "        type            zeroGradient;\n"
 _CALCULATED = "        type            calculated;\n        value           uniform 0;\n"
 
@@ -188,12 +192,35 @@ def _e_port(pp: PortPatch) -> str:
     return _ZERO_GRADIENT
 
 
-def _write_fields(case: Path, ports: list[PortPatch], t0_c: float) -> None:
+def _o_port(pp: PortPatch) -> str:
+    if pp.flow_m3s > 0:
+        return (
+            "        type            turbulentMixingLengthFrequencyInlet;\n"
+            f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {_OMEGA0};\n"
+        )
+    return _ZERO_GRADIENT
+
+
+def _write_fields(
+    case: Path, ports: list[PortPatch], t0_c: float, turbulence: str = "kEpsilon"
+) -> None:
     """The initial and boundary fields in ``0/``: flow and temperature, then turbulence."""
     z = Path(case) / "0"
     z.mkdir(parents=True, exist_ok=True)
     _write_flow_fields(z, ports, t0_c)
     _write_turbulence_fields(z, ports)
+    if turbulence == "kOmegaSST":
+        _field(
+            z / "omega",
+            "volScalarField",
+            "[0 0 -1 0 0 0 0]",
+            f"{_OMEGA0}",
+            _bc(
+                ports,
+                f"        type            omegaWallFunction;\n        value           uniform {_OMEGA0};\n",
+                _o_port,
+            ),
+        )
 
 
 def _write_flow_fields(z: Path, ports: list[PortPatch], t0_c: float) -> None:
@@ -357,9 +384,11 @@ def _write_sources(
     _dict(Path(case) / "constant" / "fvOptions", "fvOptions", "".join(body), "constant")
 
 
-def _schemes(order: str) -> str:
+def _schemes(order: str, turbulence: str = "kEpsilon") -> str:
     """fvSchemes: second-order (linearUpwind) convection of U and T; ``first`` (upwind) is
-    the start-up variant a run begins with where jets are strong (see ``foam_run``)."""
+    the start-up variant a run begins with where jets are strong (see ``foam_run``);
+    k-omega SST adds omega's convection and the wall distance it needs."""
+    sst = turbulence == "kOmegaSST"
     conv = {
         "second": ("bounded Gauss linearUpwind grad(U)", "bounded Gauss linearUpwind grad(T)"),
         "first": ("bounded Gauss upwind", "bounded Gauss upwind"),
@@ -374,15 +403,22 @@ def _schemes(order: str) -> str:
         f"    div(phi,T)      {conv[1]};\n"
         "    div(phi,k)      bounded Gauss limitedLinear 1;\n"
         "    div(phi,epsilon) bounded Gauss limitedLinear 1;\n"
-        "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
+        + ("    div(phi,omega)  bounded Gauss limitedLinear 1;\n" if sst else "")
+        + "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
         "laplacianSchemes { default Gauss linear corrected; }\n"
         "interpolationSchemes { default linear; }\n"
         "snGradSchemes { default corrected; }\n"
+        + ("wallDist { method meshWave; }\n" if sst else "")
     )
 
 
 def _write_system(
-    case: Path, ports: list[PortPatch], max_iter: int, t_ref_c: float, porous: bool = False
+    case: Path,
+    ports: list[PortPatch],
+    max_iter: int,
+    t_ref_c: float,
+    porous: bool = False,
+    turbulence: str = "kEpsilon",
 ) -> None:
     """controlDict, schemes and solution settings. ``porous`` (the case has porous panels):
     plain SIMPLE with the pressure relaxed harder, 0.2 / 0.3 (SIMPLEC's consistent
@@ -401,7 +437,7 @@ def _write_system(
         "system",
     )
     for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
-        _dict(c / "system" / name, "fvSchemes", _schemes(order), "system")
+        _dict(c / "system" / name, "fvSchemes", _schemes(order, turbulence), "system")
     relax = {
         "fvSolution": (0.3, 0.7, 0.7) if porous else (0.7, 0.7, 0.7),
         "fvSolution.startup": (0.2, 0.5, 0.5) if porous else (0.3, 0.5, 0.5),
@@ -412,13 +448,13 @@ def _write_system(
             "fvSolution",
             "solvers\n{\n    p_rgh\n    {\n        solver GAMG;\n        smoother GaussSeidel;\n"
             "        tolerance 1e-7;\n        relTol 0.05;\n    }\n"
-            '    "(U|T|k|epsilon)"\n    {\n        solver smoothSolver;\n'
+            '    "(U|T|k|epsilon|omega)"\n    {\n        solver smoothSolver;\n'
             "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
             "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n"
             f"    consistent {'no' if porous else 'yes'};\n"
             "    pRefCell 0;\n    pRefValue 0;\n}\n"
             f"relaxationFactors\n{{\n    fields {{ p_rgh {p_rgh}; }}\n"
-            f'    equations {{ U {u}; T 0.7; "(k|epsilon)" {ke}; }}\n}}\n',
+            f'    equations {{ U {u}; T 0.7; "(k|epsilon|omega)" {ke}; }}\n}}\n',
             "system",
         )
     _dict(
@@ -431,7 +467,7 @@ def _write_system(
     _dict(
         c / "constant" / "turbulenceProperties",
         "turbulenceProperties",
-        "simulationType RAS;\nRAS\n{\n    RASModel        kEpsilon;\n    turbulence      on;\n"
+        f"simulationType RAS;\nRAS\n{{\n    RASModel        {turbulence};\n    turbulence      on;\n"
         "    printCoeffs     on;\n}\n",
         "constant",
     )
@@ -448,10 +484,13 @@ def write_case(
     cell_m: float = 0.15,
     max_iter: int = 6000,
     panels: str = "porous",
+    turbulence: str = "kEpsilon",
 ) -> dict:
     """Generate the OpenFOAM case for one hall at ``cell_m`` and return its description
     (also written to ``twin_case.json``); ``panels``: how containment panels leak, "porous"
-    or "slots" (see ``foam_mesh``)."""
+    or "slots" (see ``foam_mesh``); ``turbulence``: one of ``TURBULENCE_MODELS``."""
+    if turbulence not in TURBULENCE_MODELS:
+        raise ValueError(f"turbulence model {turbulence!r}: one of {', '.join(TURBULENCE_MODELS)}")
     case = Path(case)
     grid = build_grid(fac, hall, cell_m)
     mesh = mesh_from_grid(grid, panels=panels)
@@ -465,9 +504,9 @@ def write_case(
     heat_w = float(fac.air_heat_w()[grid.rack_ids].sum())
     q_sup = float(sum(pp.flow_m3s for pp in sup))
     t_ret = t_sup + heat_w / (air.density_kg_m3 * air.cp_j_kgk * max(q_sup, 1e-12))
-    _write_fields(case, ports, 0.5 * (t_sup + t_ret))
+    _write_fields(case, ports, 0.5 * (t_sup + t_ret), turbulence)
     panel_zones = tuple(z for z in mesh.zones if z.startswith("panel_"))
-    _write_system(case, ports, max_iter, t_sup, porous=bool(panel_zones))
+    _write_system(case, ports, max_iter, t_sup, porous=bool(panel_zones), turbulence=turbulence)
     _write_sources(case, ports, panel_zones, cell_m)
     desc = {
         "format": "twin-cfd-case/1",
@@ -480,6 +519,7 @@ def write_case(
         "rho_cp": air.density_kg_m3 * air.cp_j_kgk,
         "supply_mean_c": t_sup,
         "panels": panels,
+        "turbulence": turbulence,
         "panel_darcy_per_m2": panel_darcy_per_m2(cell_m) if panel_zones else None,
         "patches": [pp.__dict__ for pp in ports],
     }
