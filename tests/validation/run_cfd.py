@@ -1,7 +1,7 @@
 """Generate, run and store the OpenFOAM references of the validation rooms.
 
     python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
-        [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR]
+        [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR] [--room-dir DIR]
 
 For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
 case at the reference cell and at the coarser mesh-check cell under ``--work``
@@ -13,6 +13,8 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 ``--turbulence kOmegaSST`` runs the rooms with the k-omega SST model instead of k-epsilon
 (cases named ``...-sst``), to see how far a reference depends on its turbulence model; give
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
+The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
+tests/validation/holdout/references --mesh fine --coarse 0`` (no mesh check).
 """
 
 from __future__ import annotations
@@ -45,11 +47,12 @@ def run_one(
     max_iter: int,
     extract_only: bool,
     turbulence: str = "kEpsilon",
+    room_dir: Path = ROOMS,
 ) -> dict:
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
 
-    fac = load_layout(ROOMS / f"{room}.yaml")
+    fac = load_layout(room_dir / f"{room}.yaml")
     case = case_dir(work, room, cell_m, turbulence)
     info_path = case / "run.json"
     if extract_only:
@@ -75,22 +78,23 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--mesh", choices=["both", "fine", "coarse"], default="both")
     ap.add_argument("--turbulence", choices=["kEpsilon", "kOmegaSST"], default="kEpsilon")
     ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")
+    ap.add_argument("--room-dir", type=Path, default=ROOMS, help="where the room layouts are")
     a = ap.parse_args(argv)
     if a.turbulence != "kEpsilon" and a.refs.resolve() == REFS.resolve() and not a.only_extract:
         ap.error("--turbulence other than kEpsilon needs --refs elsewhere")
-    rooms = a.rooms or sorted(p.stem for p in ROOMS.glob("*.yaml"))
+    rooms = a.rooms or sorted(p.stem for p in a.room_dir.glob("*.yaml"))
     for room in rooms:
         cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
         for c in cells:
             if c > 0:
-                run_one(room, c, a.work, a.max_iter, a.only_extract, a.turbulence)
+                run_one(room, c, a.work, a.max_iter, a.only_extract, a.turbulence, a.room_dir)
         fine = case_dir(a.work, room, a.cell, a.turbulence)
         coarse = case_dir(a.work, room, a.coarse, a.turbulence) if a.coarse > 0 else None
         if (fine / "run.json").exists():
             from twin.cfd import reference
 
             try:
-                ref = reference.build(ROOMS / f"{room}.yaml", fine, coarse)
+                ref = reference.build(a.room_dir / f"{room}.yaml", fine, coarse)
                 a.refs.mkdir(parents=True, exist_ok=True)
                 reference.save(ref, a.refs / room)
                 _log(f"{room}: reference written")

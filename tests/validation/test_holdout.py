@@ -1,0 +1,45 @@
+"""Rooms no model decision used (tests/validation/holdout/): OpenFOAM references of three
+more under- and over-supplied open aisles, kept out of every choice of the model's
+constants and schemes so that they say how Twin does on a room it was not fitted to. Held
+to the issue's accuracy limits themselves (rack mean-inlet RMS within 1 K, max within 2 K,
+mean return within 0.3 K), not to a record: a change that takes one of them past a limit
+fits the five rooms at the expense of rooms like these."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from twin.cfd import reference, scores
+
+HERE = Path(__file__).resolve().parent / "holdout"
+REFS = sorted((HERE / "references").glob("*.json"))
+RMS_LIMIT_K, MAX_LIMIT_K, RETURN_LIMIT_K = 1.0, 2.0, 0.3
+
+
+def test_the_held_out_rooms_are_references_of_their_own():
+    rooms = sorted(p.stem for p in (HERE / "rooms").glob("*.yaml"))
+    assert len(rooms) >= 3 and [p.stem for p in REFS] == rooms
+    fitted = {p.stem for p in (HERE.parent / "rooms").glob("*.yaml")}
+    assert not fitted & set(rooms)
+
+
+@pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
+def test_held_out_reference_is_sound(path):
+    ref = reference.load(path)
+    assert ref["layout"] == f"rooms/{path.stem}.yaml"
+    assert ref["racks"] and len({r["id"] for r in ref["racks"]}) == len(ref["racks"])
+    assert abs(ref["balance"]) <= (0.005 if ref["converged"] else 0.02)
+    if not ref["converged"]:  # a long-window mean, as the fitted rooms' unsettled ones
+        assert ref["window_it"] >= 1000 and ref["iterations"] >= 2 * ref["window_it"]
+
+
+@pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
+def test_twin_within_the_accuracy_limits_on_a_room_it_was_not_fitted_to(path):
+    s = scores.score_room(path)
+    assert s["rms_k"] <= RMS_LIMIT_K, f"{path.stem}: RMS {s['rms_k']:.2f} K"
+    assert s["max_k"] <= MAX_LIMIT_K, f"{path.stem}: max {s['max_k']:.2f} K"
+    assert abs(s["return_error_k"]) <= RETURN_LIMIT_K, (
+        f"{path.stem}: return {s['return_error_k']:+.2f} K"
+    )
