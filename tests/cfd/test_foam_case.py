@@ -210,6 +210,6 @@ def test_a_case_can_be_written_for_k_omega_sst(tmp_path):
         schemes = (tmp_path / "sst" / "system" / name).read_text()
         assert "div(phi,omega)" in schemes and "wallDist { method meshWave; }" in schemes
     sol = (tmp_path / "sst" / "system" / "fvSolution").read_text()
-    assert '"(U|T|k|epsilon|omega)"' in sol and '"(k|epsilon|omega)"' in sol
+    assert '"(U|T|k|omega)"' in sol and '"(k|omega)"' in sol
     with pytest.raises(ValueError, match="turbulence model 'kOmega'"):
         write_case(fac, tmp_path / "bad", cell_m=0.3, turbulence="kOmega")

@@ -183,22 +183,23 @@ def _k_port(pp: PortPatch) -> str:
     return _ZERO_GRADIENT
 
 
-def _e_port(pp: PortPatch) -> str:
-    if pp.flow_m3s > 0:
-        return (
-            "        type            turbulentMixingLengthDissipationRateInlet;\n"
-            f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {_EPS0};\n"
-        )
-    return _ZERO_GRADIENT
+def _mixing_length_inlet(bc: str, value: float):
+    """A port condition for epsilon or omega: set from the inlet mixing length where air
+    blows in, zero gradient where it leaves."""
+
+    def port(pp: PortPatch) -> str:
+        if pp.flow_m3s > 0:
+            return (
+                f"        type            {bc};\n"
+                f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {value};\n"
+            )
+        return _ZERO_GRADIENT
+
+    return port
 
 
-def _o_port(pp: PortPatch) -> str:
-    if pp.flow_m3s > 0:
-        return (
-            "        type            turbulentMixingLengthFrequencyInlet;\n"
-            f"        mixingLength    {INLET_MIXING_M};\n        value           uniform {_OMEGA0};\n"
-        )
-    return _ZERO_GRADIENT
+_e_port = _mixing_length_inlet("turbulentMixingLengthDissipationRateInlet", _EPS0)
+_o_port = _mixing_length_inlet("turbulentMixingLengthFrequencyInlet", _OMEGA0)
 
 
 def _write_fields(
@@ -436,6 +437,7 @@ def _write_system(
         "runTimeModifiable true;\n\n" + _monitors(ports),
         "system",
     )
+    turb = "k|omega" if turbulence == "kOmegaSST" else "k|epsilon"
     for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
         _dict(c / "system" / name, "fvSchemes", _schemes(order, turbulence), "system")
     relax = {
@@ -448,13 +450,13 @@ def _write_system(
             "fvSolution",
             "solvers\n{\n    p_rgh\n    {\n        solver GAMG;\n        smoother GaussSeidel;\n"
             "        tolerance 1e-7;\n        relTol 0.05;\n    }\n"
-            '    "(U|T|k|epsilon|omega)"\n    {\n        solver smoothSolver;\n'
+            f'    "(U|T|{turb})"\n    {{\n        solver smoothSolver;\n'
             "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
             "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n"
             f"    consistent {'no' if porous else 'yes'};\n"
             "    pRefCell 0;\n    pRefValue 0;\n}\n"
             f"relaxationFactors\n{{\n    fields {{ p_rgh {p_rgh}; }}\n"
-            f'    equations {{ U {u}; T 0.7; "(k|epsilon|omega)" {ke}; }}\n}}\n',
+            f'    equations {{ U {u}; T 0.7; "({turb})" {ke}; }}\n}}\n',
             "system",
         )
     _dict(
