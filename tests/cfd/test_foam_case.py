@@ -209,7 +209,16 @@ def test_a_case_can_be_written_for_k_omega_sst(tmp_path):
     for name in ("fvSchemes", "fvSchemes.startup"):
         schemes = (tmp_path / "sst" / "system" / name).read_text()
         assert "div(phi,omega)" in schemes and "wallDist { method meshWave; }" in schemes
-    sol = (tmp_path / "sst" / "system" / "fvSolution").read_text()
-    assert '"(U|T|k|omega)"' in sol and '"(k|omega)"' in sol
+    for name in ("fvSolution", "fvSolution.startup"):
+        sol = (tmp_path / "sst" / "system" / name).read_text()
+        assert '"(U|T|k|omega)"' in sol and "consistent no;" in sol
+        # relaxed harder than k-epsilon: it diverged at k-epsilon's factors
+        assert 'equations { U 0.3; T 0.5; "(k|omega)" 0.3; }' in sol and "p_rgh 0.2;" in sol
+        assert (
+            "div(phi,omega)  bounded Gauss upwind;"
+            in (tmp_path / "sst" / "system" / name.replace("fvSolution", "fvSchemes")).read_text()
+        )
+    ke_sol = (tmp_path / "ke" / "system" / "fvSolution").read_text()
+    assert 'equations { U 0.7; T 0.7; "(k|epsilon)" 0.7; }' in ke_sol
     with pytest.raises(ValueError, match="turbulence model 'kOmega'"):
         write_case(fac, tmp_path / "bad", cell_m=0.3, turbulence="kOmega")

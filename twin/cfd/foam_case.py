@@ -390,6 +390,8 @@ def _schemes(order: str, turbulence: str = "kEpsilon") -> str:
     the start-up variant a run begins with where jets are strong (see ``foam_run``);
     k-omega SST adds omega's convection and the wall distance it needs."""
     sst = turbulence == "kOmegaSST"
+    # SST's k and omega upwind: with limitedLinear they fed the wall-CRAH room's divergence
+    turb_conv = "upwind" if sst else "limitedLinear 1"
     conv = {
         "second": ("bounded Gauss linearUpwind grad(U)", "bounded Gauss linearUpwind grad(T)"),
         "first": ("bounded Gauss upwind", "bounded Gauss upwind"),
@@ -402,9 +404,9 @@ def _schemes(order: str, turbulence: str = "kEpsilon") -> str:
         "divSchemes\n{\n    default         none;\n"
         f"    div(phi,U)      {conv[0]};\n"
         f"    div(phi,T)      {conv[1]};\n"
-        "    div(phi,k)      bounded Gauss limitedLinear 1;\n"
+        f"    div(phi,k)      bounded Gauss {turb_conv};\n"
         "    div(phi,epsilon) bounded Gauss limitedLinear 1;\n"
-        + ("    div(phi,omega)  bounded Gauss limitedLinear 1;\n" if sst else "")
+        + (f"    div(phi,omega)  bounded Gauss {turb_conv};\n" if sst else "")
         + "    div((nuEff*dev2(T(grad(U))))) Gauss linear;\n}\n"
         "laplacianSchemes { default Gauss linear corrected; }\n"
         "interpolationSchemes { default linear; }\n"
@@ -421,10 +423,7 @@ def _write_system(
     porous: bool = False,
     turbulence: str = "kEpsilon",
 ) -> None:
-    """controlDict, schemes and solution settings. ``porous`` (the case has porous panels):
-    plain SIMPLE with the pressure relaxed harder, 0.2 / 0.3 (SIMPLEC's consistent
-    correction diverged within 25 iterations on the ducted hot aisle's panels: their
-    resistance, ~2,200 1/s, dwarfs the momentum equation's own diagonal)."""
+    """controlDict, schemes and solution settings, and the constant properties."""
     c = Path(case)
     _dict(
         c / "system" / "controlDict",
@@ -437,14 +436,32 @@ def _write_system(
         "runTimeModifiable true;\n\n" + _monitors(ports),
         "system",
     )
-    turb = "k|omega" if turbulence == "kOmegaSST" else "k|epsilon"
     for name, order in (("fvSchemes", "second"), ("fvSchemes.startup", "first")):
         _dict(c / "system" / name, "fvSchemes", _schemes(order, turbulence), "system")
-    relax = {
-        "fvSolution": (0.3, 0.7, 0.7) if porous else (0.7, 0.7, 0.7),
-        "fvSolution.startup": (0.2, 0.5, 0.5) if porous else (0.3, 0.5, 0.5),
-    }
-    for name, (p_rgh, u, ke) in relax.items():
+    _write_solution(c, porous, turbulence)
+    _write_constants(c, t_ref_c, turbulence)
+
+
+#: Under-relaxation (p_rgh, U, T, turbulence) of the second-order phase and of the start-up.
+#: Porous panels: plain SIMPLE with the pressure relaxed harder (SIMPLEC's consistent
+#: correction diverged within 25 iterations on the ducted hot aisle's panels: their
+#: resistance, ~2,200 1/s, dwarfs the momentum equation's own diagonal). k-omega SST: plain
+#: SIMPLE relaxed harder still in both phases (with SIMPLEC at k-epsilon's factors, and
+#: with U 0.5, the wall-CRAH room diverged at iterations 458 and 1,065).
+RELAXATION = {
+    "kEpsilon": ((0.7, 0.7, 0.7, 0.7), (0.3, 0.5, 0.7, 0.5)),
+    "porous": ((0.3, 0.7, 0.7, 0.7), (0.2, 0.5, 0.7, 0.5)),
+    "kOmegaSST": ((0.2, 0.3, 0.5, 0.3), (0.2, 0.3, 0.5, 0.3)),
+}
+
+
+def _write_solution(c: Path, porous: bool, turbulence: str) -> None:
+    """fvSolution for both phases (see ``RELAXATION``)."""
+    turb = "k|omega" if turbulence == "kOmegaSST" else "k|epsilon"
+    key = turbulence if turbulence != "kEpsilon" else ("porous" if porous else "kEpsilon")
+    simplec = key == "kEpsilon"
+    phases = zip(("fvSolution", "fvSolution.startup"), RELAXATION[key], strict=True)
+    for name, (p_rgh, u, t, ke) in phases:
         _dict(
             c / "system" / name,
             "fvSolution",
@@ -453,12 +470,16 @@ def _write_system(
             f'    "(U|T|{turb})"\n    {{\n        solver smoothSolver;\n'
             "        smoother symGaussSeidel;\n        tolerance 1e-8;\n        relTol 0.1;\n    }\n}\n"
             "SIMPLE\n{\n    nNonOrthogonalCorrectors 0;\n"
-            f"    consistent {'no' if porous else 'yes'};\n"
+            f"    consistent {'yes' if simplec else 'no'};\n"
             "    pRefCell 0;\n    pRefValue 0;\n}\n"
             f"relaxationFactors\n{{\n    fields {{ p_rgh {p_rgh}; }}\n"
-            f'    equations {{ U {u}; T 0.7; "({turb})" {ke}; }}\n}}\n',
+            f'    equations {{ U {u}; T {t}; "({turb})" {ke}; }}\n}}\n',
             "system",
         )
+
+
+def _write_constants(c: Path, t_ref_c: float, turbulence: str) -> None:
+    """Transport and turbulence properties, and gravity."""
     _dict(
         c / "constant" / "transportProperties",
         "transportProperties",

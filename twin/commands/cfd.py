@@ -93,6 +93,25 @@ def compare_figures(
     return finite(out)
 
 
+def _print_source_notes(source: dict) -> None:
+    """What of the CFD source was left out: values that cannot be room air, and the air and
+    racks its field does not reach."""
+    dropped = source.get("implausible_cells", 0)
+    if dropped:
+        print(
+            f"{source['path']}: {dropped} cells hold values that cannot be room air "
+            "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
+            "compared without them"
+        )
+    outside = source.get("racks_outside") or []
+    if outside or source.get("coverage", 1.0) < 0.995:
+        print(
+            f"{source['path']}: the field covers {100 * source['coverage']:.0f} % "
+            f"of the hall's air; {len(outside)} racks it does not reach are left out"
+            + (f" ({', '.join(outside)})" if outside else "")
+        )
+
+
 def run_compare(args) -> int:
     import json
     import sys
@@ -107,20 +126,7 @@ def run_compare(args) -> int:
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
-    dropped = out["source"].get("implausible_cells", 0)
-    if dropped:
-        print(
-            f"{out['source']['path']}: {dropped} cells hold values that cannot be room air "
-            "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
-            "compared without them"
-        )
-    outside = out["source"].get("racks_outside") or []
-    if outside or out["source"].get("coverage", 1.0) < 0.995:
-        print(
-            f"{out['source']['path']}: the field covers {100 * out['source']['coverage']:.0f} % "
-            f"of the hall's air; {len(outside)} racks it does not reach are left out"
-            + (f" ({', '.join(outside)})" if outside else "")
-        )
+    _print_source_notes(out["source"])
     print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
     for r in out["rows"]:
         print(
