@@ -13,6 +13,8 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 ``--turbulence kOmegaSST`` runs the rooms with the k-omega SST model instead of k-epsilon
 (cases named ``...-sst``), to see how far a reference depends on its turbulence model; give
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
+``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
+``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
 tests/validation/holdout/references --mesh fine --coarse 0`` (no mesh check).
 """
@@ -67,6 +69,23 @@ def run_one(
     return info
 
 
+def fold_model_checks(rooms: list[str], other: Path, refs: Path) -> int:
+    """Store each room's reference from ``other`` (another turbulence model) in its own
+    reference as ``model_check`` (the JSON only: its planes are left as they are)."""
+    from twin.cfd import reference
+
+    for room in rooms:
+        if not (other / f"{room}.json").exists():
+            _log(f"{room}: no model check in {other}")
+            continue
+        ref = reference.load(refs / f"{room}.json")
+        ref.pop("_planes", None)
+        ref["model_check"] = reference.model_check(ref, reference.load(other / f"{room}.json"))
+        reference.save(ref, refs / room)
+        _log(f"{room}: model check {ref['model_check']['inlet_rms_diff_k']:.2f} K RMS")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("rooms", nargs="*", help="room names (all by default)")
@@ -79,10 +98,13 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turbulence", choices=["kEpsilon", "kOmegaSST"], default="kEpsilon")
     ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")
     ap.add_argument("--room-dir", type=Path, default=ROOMS, help="where the room layouts are")
+    ap.add_argument("--model-check", type=Path, metavar="DIR", help="fold DIR's references in")
     a = ap.parse_args(argv)
     if a.turbulence != "kEpsilon" and a.refs.resolve() == REFS.resolve() and not a.only_extract:
         ap.error("--turbulence other than kEpsilon needs --refs elsewhere")
     rooms = a.rooms or sorted(p.stem for p in a.room_dir.glob("*.yaml"))
+    if a.model_check is not None:
+        return fold_model_checks(rooms, a.model_check, a.refs)
     for room in rooms:
         cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
         for c in cells:

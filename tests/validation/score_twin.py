@@ -13,6 +13,10 @@ error its heat transport leaves, the rest of the first table's being its airflow
 third column, the same on the CFD's air held on Twin's momentum grid first: what that grid
 alone costs.
 
+Rooms whose reference has a ``model_check`` (the room under k-omega SST, folded in by
+``run_cfd.py --model-check DIR``) get a second table: how far the two turbulence models lie
+apart, and Twin from each.
+
 ``--holdout``: also the table of the held-out rooms (``holdout/``), which no model decision
 uses and ``test_holdout.py`` holds to the issue's accuracy limits.
 """
@@ -54,6 +58,9 @@ def main(argv: list[str] | None = None) -> int:
         print(json.dumps(out if split else rows, indent=1))
     else:
         print(scores.table(rows))
+        if any("against_model_check" in r for r in rows):
+            print()
+            print(scores.model_table(rows))
         if split:
             print()
             print(scores.split_table(rows, split, held))

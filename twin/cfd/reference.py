@@ -31,6 +31,11 @@ SOLVER_TEXT = (
     "OpenFOAM v1912 buoyantBoussinesqSimpleFoam, steady RANS, k-epsilon with wall functions, "
     "linearUpwind U and T, limitedLinear k and epsilon"
 )
+#: ... of a case run with k-omega SST (``foam_case.TURBULENCE_MODELS``)
+SOLVER_TEXT_SST = (
+    "OpenFOAM v1912 buoyantBoussinesqSimpleFoam, steady RANS, k-omega SST with wall "
+    "functions, linearUpwind U and T, upwind k and omega"
+)
 
 
 def _window_mean(series: np.ndarray, window: int, upto: int) -> tuple[float, float]:
@@ -134,11 +139,13 @@ def _planes(fine: dict) -> dict[str, np.ndarray]:
 def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
     """The reference of a room from its fine run and (when given) its mesh-check run."""
     fine = read_run(layout, fine_case)
+    turbulence = fine["_desc"].get("turbulence", "kEpsilon")
     ref = {
         "format": FORMAT,
         "room": Path(layout).stem,
         "layout": f"rooms/{Path(layout).name}",
-        "solver": SOLVER_TEXT,
+        "solver": SOLVER_TEXT_SST if turbulence == "kOmegaSST" else SOLVER_TEXT,
+        "turbulence": turbulence,
         **{k: v for k, v in fine.items() if not k.startswith("_")},
         "_planes": _planes(fine),
     }
@@ -161,6 +168,32 @@ def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
             "return_diff_k": round(c["return_mean_c"] - fine["return_mean_c"], 3),
         }
     return ref
+
+
+def model_check(ref: dict, other: dict) -> dict:
+    """How far the same room solved with another turbulence model (``other``, a reference
+    of the same racks) moves the rack inlets: the spread of the answer a RANS model owes to
+    its closure, beside ``mesh_check``'s that it owes to its mesh."""
+    from twin.cfd.compare import rank_correlation
+
+    if other.get("room") != ref.get("room"):
+        raise ValueError(f"model check of {other.get('room')!r} given for {ref.get('room')!r}")
+    theirs = {r["id"]: r["inlet_mean_c"] for r in other["racks"]}
+    if set(theirs) != {r["id"] for r in ref["racks"]}:
+        raise ValueError(f"{ref['room']}: the model check's racks are not the reference's")
+    a = np.array([r["inlet_mean_c"] for r in ref["racks"]])
+    b = np.array([theirs[r["id"]] for r in ref["racks"]])
+    keys = ("solver", "turbulence", "cell_m", "converged", "iterations", "window_it", "cpu_s")
+    return {
+        **{k: other.get(k) for k in keys},
+        "balance": other["balance"],
+        "return_mean_c": other["return_mean_c"],
+        "racks": [{"id": r["id"], "inlet_mean_c": theirs[r["id"]]} for r in ref["racks"]],
+        "inlet_rms_diff_k": round(float(np.sqrt(np.mean((a - b) ** 2))), 3),
+        "inlet_max_diff_k": round(float(np.abs(a - b).max()), 3),
+        "rank_corr": round(float(rank_correlation(a, b)), 3),
+        "return_diff_k": round(other["return_mean_c"] - ref["return_mean_c"], 3),
+    }
 
 
 def save(ref: dict, stem: Path) -> None:

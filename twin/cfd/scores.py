@@ -40,6 +40,10 @@ def score_room(
         times.append(time.perf_counter() - t0)
     twin_s = float(np.median(times))
     out = compare.compare_reference(fac, res, ref)
+    mc = ref.get("model_check")
+    if mc is not None:  # Twin against the same room under the other turbulence model
+        rows = compare.rack_rows(fac, res, mc["racks"])
+        out["against_model_check"] = compare.summary(rows, res.return_mean_c, mc["return_mean_c"])
     out.update(
         room=ref["room"],
         twin_s=twin_s,
@@ -67,15 +71,50 @@ def reference_ceiling(ref: dict) -> dict:
         if len(ids) >= 3
         else None
     )
-    return {"mesh_rank_corr": rank, "inlet_spread_k": spread}
+    mc = ref.get("model_check") or {}
+    return {
+        "mesh_rank_corr": rank,
+        "inlet_spread_k": spread,
+        "model_rms_k": mc.get("inlet_rms_diff_k"),
+        "model_max_k": mc.get("inlet_max_diff_k"),
+        "model_rank_corr": mc.get("rank_corr"),
+    }
 
 
 def rank_testable(score: dict) -> bool:
     """Whether rank correlation >= 0.9 is a property the reference can test: its own two
-    meshes rank the racks alike (>= 0.9) and its inlets spread wider than the mesh moves
-    them."""
+    meshes rank the racks alike (>= 0.9), and so do its two turbulence models where it has
+    a model check, and its inlets spread wider than the mesh moves them."""
     rank, mesh = score.get("mesh_rank_corr"), score.get("mesh_rms_k")
-    return rank is not None and rank >= 0.9 and mesh is not None and score["inlet_spread_k"] > mesh
+    model = score.get("model_rank_corr")
+    return (
+        rank is not None
+        and rank >= 0.9
+        and (model is None or model >= 0.9)
+        and mesh is not None
+        and score["inlet_spread_k"] > mesh
+    )
+
+
+def model_table(scores: list[dict]) -> str:
+    """The turbulence-model check of the references that have one: how far the same room
+    under k-omega SST lies from the k-epsilon reference, and Twin from each."""
+    lines = [
+        "| room | k-omega SST against k-epsilon (RMS / max / rank) | Twin against k-epsilon "
+        "| Twin against k-omega SST |",
+        "|---|---|---|---|",
+    ]
+    for s in scores:
+        other = s.get("against_model_check")
+        if other is None:
+            continue
+        lines.append(
+            f"| `{s['room']}` | {s['model_rms_k']:.2f} K / {s['model_max_k']:.2f} K / "
+            f"{s['model_rank_corr']:.2f} | {s['rms_k']:.2f} K / {s['max_k']:.2f} K / "
+            f"{s['rank_corr']:.2f} | {other['rms_k']:.2f} K / {other['max_k']:.2f} K / "
+            f"{other['rank_corr']:.2f} |"
+        )
+    return "\n".join(lines)
 
 
 def table(scores: list[dict]) -> str:
