@@ -10,7 +10,8 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus \
 	libxtst6
 
-.PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd
+.PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd \
+	validate-cfd-model
 
 # first-party plugins (plugins/*): installed with Twin so their tests and the import contract run
 PLUGINS := plugins/twin-nvml 'plugins/twin-racklist[xlsx]' plugins/twin-usd plugins/twin-margin \
@@ -60,6 +61,16 @@ validate-cfd: $(STAMP)
 	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
 		echo "validate-cfd needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
 	$(BIN)/python tests/validation/run_cfd.py $(ROOMS)
+	$(BIN)/python tests/validation/score_twin.py
+
+# The references' turbulence-model check: the rooms again under k-omega SST (0.15 m, about
+# 50 minutes of CPU), folded into the stored references as their model_check.
+validate-cfd-model: $(STAMP)
+	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
+		echo "validate-cfd-model needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) --mesh fine --coarse 0 \
+		--turbulence kOmegaSST --work build/cfd-sst --refs build/cfd-sst/references
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) --model-check build/cfd-sst/references
 	$(BIN)/python tests/validation/score_twin.py
 
 # Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
