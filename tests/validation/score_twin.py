@@ -66,7 +66,12 @@ def main(argv: list[str] | None = None) -> int:
             print(scores.split_table(rows, split, held))
     if a.holdout:
         out = [scores.score_room(r, timed=True) for r in sorted(HOLDOUT.glob("*.json"))]
-        print(json.dumps(out, indent=1) if a.json else "\nHeld out:\n" + scores.table(out))
+        if a.json:
+            print(json.dumps(out, indent=1))
+        else:
+            print("\nHeld out:\n" + scores.table(out))
+            if any("against_model_check" in r for r in out):
+                print("\n" + scores.model_table(out))
     if a.write:
         keys = ("rms_k", "max_k", "rank_corr", "return_error_k", "twin_s", "cfd_cpu_s")
         rec = {

@@ -33,6 +33,11 @@ def test_held_out_reference_is_sound(path):
     assert abs(ref["balance"]) <= (0.005 if ref["converged"] else 0.02)
     if not ref["converged"]:  # a long-window mean, as the fitted rooms' unsettled ones
         assert ref["window_it"] >= 1000 and ref["iterations"] >= 2 * ref["window_it"]
+    mc = ref.get("model_check")
+    if mc is not None:  # the same room under k-omega SST, on the same mesh
+        assert mc["turbulence"] == "kOmegaSST" and mc["cell_m"] == ref["cell_m"]
+        assert [r["id"] for r in mc["racks"]] == [r["id"] for r in ref["racks"]]
+        assert abs(mc["balance"]) <= 0.03
 
 
 @pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
