@@ -99,15 +99,16 @@ def vectors_from_points(points_m: np.ndarray, vectors: np.ndarray, grid: Grid) -
     return _nearest(points_m, vectors, grid)
 
 
-def point_spacing_m(points_m: np.ndarray) -> float:
+def point_spacing_m(points_m: np.ndarray, tree=None) -> float:
     """The CFD's own spacing: the median distance from a point to its nearest other point
-    (over ``SPACING_SAMPLE`` points taken evenly through the file); 0 for fewer than two."""
+    (over ``SPACING_SAMPLE`` points taken evenly through the file); 0 for fewer than two.
+    ``tree``: the points' cKDTree when the caller has built one already."""
     from scipy.spatial import cKDTree
 
     pts = np.asarray(points_m, float)
     if len(pts) < 2:
         return 0.0
-    tree = cKDTree(pts)
+    tree = cKDTree(pts) if tree is None else tree
     sample = pts[:: max(len(pts) // SPACING_SAMPLE, 1)]
     d, _ = tree.query(sample, k=2)
     return float(np.median(d[:, 1]))
@@ -139,8 +140,9 @@ def _nearest(points_m: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray
     from scipy.spatial import cKDTree
 
     points_m = np.asarray(points_m, float)
-    reach_m = REACH_SPACINGS * max(grid.cell_m, min(point_spacing_m(points_m), MAX_CFD_SPACING_M))
-    tree = cKDTree(points_m)
+    tree = cKDTree(points_m)  # built once: the spacing and the lookup share it
+    spacing_m = min(point_spacing_m(points_m, tree), MAX_CFD_SPACING_M)
+    reach_m = REACH_SPACINGS * max(grid.cell_m, spacing_m)
     pts = _centres(grid)
     fl = np.flatnonzero(grid.fluid.ravel())
     d, idx = tree.query(pts[fl], distance_upper_bound=reach_m)
