@@ -3,6 +3,7 @@ steady within 0.1 K over the last 300 iterations and the energy balance within 0
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
 
@@ -114,9 +115,13 @@ out_q = desc["heat_w"] / desc["rho_cp"]
 first_out = next(p["name"] for p in desc["patches"] if not p["kind"].startswith("rack"))
 trace = open(case / "schemes.trace", "a")
 settle = int(os.environ.get("FAKE_SETTLE_IT", "0"))  # the inlets swing by 0.5 K until then
+diverge = int(os.environ.get("FAKE_DIVERGE_IT", "0"))  # SIMPLEC blows up there
 it = start
 while it < end:
     it += 1
+    if it == diverge and "consistent yes" in (case / "system" / "fvSolution").read_text():
+        print("Floating point exception", flush=True)
+        sys.exit(1)
     schemes = (case / "system" / "fvSchemes").read_text()
     trace.write(f"{it} {'second' if 'linearUpwind' in schemes else 'first'}\n")
     for name, f in files.items():
@@ -134,14 +139,9 @@ while it < end:
 '''
 
 
-def _fake_run(tmp_path, monkeypatch, max_iter: int, settle_it: int = 0):
-    from twin.cfd import foam_case, foam_run
-    from twin.model.loader import load_layout
+def _fake_solver(tmp_path, monkeypatch, settle_it: int = 0, diverge_it: int = 0) -> None:
+    from twin.cfd import foam_run
 
-    rooms = Path(__file__).resolve().parents[1] / "validation" / "rooms"
-    fac = load_layout(rooms / "open-aisle-85.yaml")
-    case = tmp_path / "case"
-    desc = foam_case.write_case(fac, case, cell_m=0.3, max_iter=max_iter)
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     fake = bin_dir / foam_run.SOLVER
@@ -150,6 +150,18 @@ def _fake_run(tmp_path, monkeypatch, max_iter: int, settle_it: int = 0):
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     monkeypatch.setenv("WM_PROJECT_DIR", str(tmp_path))  # no OpenFOAM environment to source
     monkeypatch.setenv("FAKE_SETTLE_IT", str(settle_it))
+    monkeypatch.setenv("FAKE_DIVERGE_IT", str(diverge_it))
+
+
+def _fake_run(tmp_path, monkeypatch, max_iter: int, settle_it: int = 0):
+    from twin.cfd import foam_case, foam_run
+    from twin.model.loader import load_layout
+
+    rooms = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+    fac = load_layout(rooms / "open-aisle-85.yaml")
+    case = tmp_path / "case"
+    desc = foam_case.write_case(fac, case, cell_m=0.3, max_iter=max_iter)
+    _fake_solver(tmp_path, monkeypatch, settle_it)
     return case, foam_run.run(case, desc, poll_s=0.4, nice=0, log=lambda _m: None)
 
 
@@ -189,3 +201,46 @@ def test_a_run_stops_on_the_first_check_after_its_inlets_settle(tmp_path, monkey
     assert info["converged"] and info["iterations"] == 1500
     assert [t for t, _ in foam_read.time_dirs(case)] == [0, 200, 1500]
     assert info["swing_k"] == 0.0
+
+
+@pytest.mark.parametrize("diverge_it", [22, 300])
+def test_a_start_up_that_diverges_is_run_again_gently_and_said_so(
+    tmp_path, monkeypatch, diverge_it
+):
+    """The wall-CRAH perimeter room's 0.2 m mesh diverged at iteration 22 under SIMPLEC:
+    ``run_cfd`` writes the case again with ``foam_case.GENTLE_START`` (plain SIMPLE, p_rgh
+    0.2) and says so in run.json and twin_case.json. A run that fails after its start-up is
+    not retried: a gentler start would not change it."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "validation"))
+    import run_cfd
+
+    from twin.cfd import foam_run
+
+    monkeypatch.setattr(foam_run, "_solve", _polling(foam_run._solve))
+    monkeypatch.setattr(run_cfd, "_log", lambda _m: None)
+    _fake_solver(tmp_path, monkeypatch, diverge_it=diverge_it)
+    work = tmp_path / "work"
+    if diverge_it > foam_run.STARTUP_IT:
+        with pytest.raises(RuntimeError, match="failed"):
+            run_cfd.run_one("open-aisle-85", 0.3, work, 1500, False)
+        assert "consistent yes" in (work / "open-aisle-85-300mm/system/fvSolution").read_text()
+        return
+    info = run_cfd.run_one("open-aisle-85", 0.3, work, 1500, False)
+    case = work / "open-aisle-85-300mm"
+    assert info["gentle_start"] and info["converged"]
+    assert json.loads((case / "run.json").read_text())["gentle_start"]
+    assert json.loads((case / "twin_case.json").read_text())["gentle_start"]
+    start = (case / "system" / "fvSolution.startup").read_text()
+    assert "consistent no;" in start and "p_rgh 0.2;" in start
+    assert 'equations { U 0.5; T 0.7; "(k|epsilon)" 0.5; }' in start
+    # the second-order phase is the usual one
+    assert "consistent yes;" in (case / "system" / "fvSolution.second").read_text()
+
+
+def _polling(solve):
+    """``foam_run._solve`` polling every 0.4 s (the tests' fake solver is quick)."""
+
+    def fast(case, desc, poll_s, nice, log, judge=None):
+        return solve(case, desc, 0.4, 0, log, judge)
+
+    return fast

@@ -13,6 +13,8 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 ``--turbulence kOmegaSST`` runs the rooms with the k-omega SST model instead of k-epsilon
 (cases named ``...-sst``), to see how far a reference depends on its turbulence model; give
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
+A case whose start-up diverges is written and run once more with a gentler start-up
+(``foam_case.GENTLE_START``; its run.json and its reference say so).
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
@@ -42,6 +44,13 @@ def case_dir(work: Path, room: str, cell_m: float, turbulence: str = "kEpsilon")
     return work / f"{room}-{int(round(cell_m * 1000)):03d}mm{sst}"
 
 
+def _diverged_in_startup(case: Path) -> bool:
+    """Whether the solver in ``case`` stopped before the start-up's last iteration."""
+    from twin.cfd import foam_read, foam_run
+
+    return max((t for t, _ in foam_read.time_dirs(case)), default=0) < foam_run.STARTUP_IT
+
+
 def run_one(
     room: str,
     cell_m: float,
@@ -59,11 +68,21 @@ def run_one(
     info_path = case / "run.json"
     if extract_only:
         return json.loads(info_path.read_text())
-    if case.exists():
-        shutil.rmtree(case)
-    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=max_iter, turbulence=turbulence)
-    _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
-    info = foam_run.run(case, desc, log=_log)
+    for gentle in (False, True):  # a start-up that diverges gets one more, gentler, try
+        if case.exists():
+            shutil.rmtree(case)
+        desc = foam_case.write_case(
+            fac, case, cell_m=cell_m, max_iter=max_iter, turbulence=turbulence, gentle_start=gentle
+        )
+        _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
+        try:
+            info = foam_run.run(case, desc, log=_log)
+            break
+        except RuntimeError as e:
+            if gentle or not _diverged_in_startup(case):
+                raise
+            _log(f"{case.name}: {e}; again with the gentle start-up")
+    info["gentle_start"] = gentle
     info_path.write_text(json.dumps(info, indent=1))
     _log(f"{case.name}: done {info}")
     return info

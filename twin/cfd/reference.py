@@ -98,7 +98,9 @@ def read_run(layout: Path, case: Path) -> dict:
         q += -pp["flow_m3s"]
     it, hout = heat_out_series(case, desc)
     heat_out = float(hout[(it > end - window) & (it <= end)].mean())
+    gentle = {"gentle_start": True} if desc.get("gentle_start") else {}
     return {
+        **gentle,  # started with foam_case.GENTLE_START after the usual start-up diverged
         "cell_m": desc["cell_m"],
         "n_cells": desc["n_cells"],
         "converged": run["converged"],
