@@ -31,6 +31,20 @@ def test_rank_correlation_known_values():
     assert np.isnan(compare.rank_correlation([1, 2], [2, 1]))
 
 
+def test_resolved_pairs_count_only_what_the_cfd_tells_apart():
+    ids = ["a", "b", "c", "d"]
+    cfd = np.array([20.0, 20.01, 22.0, 25.0])
+    u = np.array([0.1, 0.1, 0.2, 0.2])  # a and b: 0.01 K apart, within 0.2 K together
+    good = compare.resolved_pairs(ids, np.array([21.0, 20.5, 21.5, 24.0]), cfd, u)
+    assert good == {"resolved": 5, "ordered": 5, "misordered": []}
+    # a over c is the wrong way round; b over a (unresolved) counts for nothing
+    bad = compare.resolved_pairs(ids, np.array([21.0, 20.5, 20.8, 24.0]), cfd, u)
+    assert bad == {"resolved": 5, "ordered": 4, "misordered": [["a", "c"]]}
+    # ten times the uncertainty: only d against a and b (5 K apart, against 3 K) is resolved
+    wide = compare.resolved_pairs(ids, np.array([21.0, 20.5, 20.8, 24.0]), cfd, u * 10)
+    assert wide == {"resolved": 2, "ordered": 2, "misordered": []}
+
+
 def test_sample_field_is_exact_on_a_linear_field_and_skips_solids():
     h = 0.2
     n = (6, 5, 4)

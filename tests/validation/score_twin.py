@@ -78,6 +78,7 @@ def main(argv: list[str] | None = None) -> int:
             r["room"]: {
                 **{k: round(r[k], 3) for k in keys},
                 "flow_agreement": round(r["plane_velocity"]["direction_agreement"], 3),
+                "misordered_pairs": len(r["pairs"]["misordered"]),
             }
             for r in rows
         }

@@ -108,6 +108,27 @@ def sample_velocity(res, points_m: np.ndarray) -> np.ndarray:
     return np.stack([sample_field(vel[..., a], res.cell_m, points_m) for a in range(3)], -1)
 
 
+def resolved_pairs(
+    ids: list[str], twin_c: np.ndarray, cfd_c: np.ndarray, uncertainty_k: np.ndarray
+) -> dict:
+    """How Twin orders the pairs of racks the CFD itself tells apart: those whose inlets
+    differ by more than both racks' uncertainty together (a rack's swing over the averaging
+    window, or how far the mesh check moves it). Spearman's rank correlation counts every
+    pair alike, so two racks the CFD puts 0.01 K apart, below its own resolution, weigh as
+    much as two it puts 3 K apart. Returns the number resolved, how many of them Twin
+    orders as the CFD does, and the pairs it orders the other way."""
+    twin_c, cfd_c = np.asarray(twin_c, float), np.asarray(cfd_c, float)
+    i, j = np.triu_indices(len(cfd_c), 1)
+    resolved = np.abs(cfd_c[i] - cfd_c[j]) > uncertainty_k[i] + uncertainty_k[j]
+    alike = np.sign(cfd_c[i] - cfd_c[j]) == np.sign(twin_c[i] - twin_c[j])
+    wrong = resolved & ~alike
+    return {
+        "resolved": int(resolved.sum()),
+        "ordered": int((resolved & alike).sum()),
+        "misordered": [[ids[a], ids[b]] for a, b in zip(i[wrong], j[wrong], strict=True)],
+    }
+
+
 def summary(rows: list[RackRow], twin_return_c: float, cfd_return_c: float) -> dict:
     """The table's figures from paired racks and the mean returns."""
     err = np.array([r.error_k for r in rows])

@@ -40,6 +40,7 @@ def score_room(
         times.append(time.perf_counter() - t0)
     twin_s = float(np.median(times))
     out = compare.compare_reference(fac, res, ref)
+    out["pairs"] = _pairs(out["rows"], ref)
     mc = ref.get("model_check")
     if mc is not None:  # Twin against the same room under the other turbulence model
         rows = compare.rack_rows(fac, res, mc["racks"])
@@ -54,6 +55,17 @@ def score_room(
         **reference_ceiling(ref),
     )
     return out
+
+
+def _pairs(rows: list[dict], ref: dict) -> dict:
+    """``compare.resolved_pairs`` with each rack's uncertainty the larger of its swing and
+    how far the reference's mesh check moves it."""
+    check = {r["id"]: r["inlet_mean_c"] for r in (ref.get("mesh_check") or {}).get("racks", [])}
+    cfd = np.array([r["cfd_mean_c"] for r in rows])
+    moved = np.array([abs(check.get(r["id"], r["cfd_mean_c"]) - r["cfd_mean_c"]) for r in rows])
+    u = np.maximum(np.array([r["cfd_swing_k"] for r in rows]), moved)
+    twin = np.array([r["twin_mean_c"] for r in rows])
+    return compare.resolved_pairs([r["id"] for r in rows], twin, cfd, u)
 
 
 def reference_ceiling(ref: dict) -> dict:
@@ -128,12 +140,15 @@ def table(scores: list[dict]) -> str:
         mesh = "—" if s["mesh_rms_k"] is None else f"{s['mesh_rms_k']:.2f} K"
         mrank = "—" if s.get("mesh_rank_corr") is None else f"{s['mesh_rank_corr']:.2f}"
         settled = "" if s["cfd_converged"] else " (long-window mean)"
-        untestable = "" if rank_testable(s) else " (not testable)"
+        untestable = "" if rank_testable(s) else " not testable;"
+        pairs = s.get("pairs")
+        ordered = "" if pairs is None else f" {pairs['ordered']}/{pairs['resolved']} pairs"
+        note = f" ({(untestable + ordered).strip()})" if untestable or ordered else ""
         flow = (s.get("plane_velocity") or {}).get("direction_agreement")
         flow_text = "—" if flow is None else f"{100 * flow:.0f} %"
         lines.append(
             f"| `{s['room']}`{settled} | {s['rms_k']:.2f} K | {s['max_k']:.2f} K | "
-            f"{s['rank_corr']:.2f}{untestable} | {s['return_error_k']:+.2f} K | "
+            f"{s['rank_corr']:.2f}{note} | {s['return_error_k']:+.2f} K | "
             f"{s['twin_s']:.1f} s | {s['cfd_cpu_s']:.0f} s | {mesh} | {mrank} | "
             f"{s['inlet_spread_k']:.2f} K | {flow_text} |"
         )
