@@ -56,20 +56,9 @@ def field_on_grid(case: Path, grid, name: str) -> np.ndarray:
     return out.reshape(grid.shape + vals.shape[1:])
 
 
-def read_run(layout: Path, case: Path) -> dict:
-    """The figures of one finished run, keyed as in the stored reference."""
-    fac = load_layout(layout)
-    desc = json.loads((case / "twin_case.json").read_text())
-    run = json.loads((case / "run.json").read_text())
-    hall = fac.hall_ids.index(desc["hall"])
-    grid = build_grid(fac, hall, desc["cell_m"])
-    window = WINDOW_IT if run["converged"] else AVERAGE_IT
-    end = int(run["iterations"])
-    t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")
-    field = field_on_grid(case, grid, t_name)
-    # cases written before the running mean of U was kept have none
-    has_u = (foam_read.latest_time(case, t_name) / u_name).exists()
-    velocity = field_on_grid(case, grid, u_name) if has_u else None
+def _rack_figures(case: Path, desc: dict, fac, grid, field, window: int, end: int) -> list:
+    """Each rack's inlet mean and swing over the window (from its monitor), its hottest
+    inlet cell and its exhaust."""
     p = grid.ports
     racks = []
     for pp in desc["patches"]:
@@ -90,6 +79,24 @@ def read_run(layout: Path, case: Path) -> dict:
                 "swing_k": round(swing, 3),
             }
         )
+    return racks
+
+
+def read_run(layout: Path, case: Path) -> dict:
+    """The figures of one finished run, keyed as in the stored reference."""
+    fac = load_layout(layout)
+    desc = json.loads((case / "twin_case.json").read_text())
+    run = json.loads((case / "run.json").read_text())
+    hall = fac.hall_ids.index(desc["hall"])
+    grid = build_grid(fac, hall, desc["cell_m"])
+    window = WINDOW_IT if run["converged"] else AVERAGE_IT
+    end = int(run["iterations"])
+    t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")
+    field = field_on_grid(case, grid, t_name)
+    # cases written before the running mean of U was kept have none
+    has_u = (foam_read.latest_time(case, t_name) / u_name).exists()
+    velocity = field_on_grid(case, grid, u_name) if has_u else None
+    racks = _rack_figures(case, desc, fac, grid, field, window, end)
     ws, q = 0.0, 0.0
     for pp in desc["patches"]:
         if pp["kind"].startswith("rack") or pp["flow_m3s"] >= 0:
