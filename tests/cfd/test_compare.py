@@ -140,3 +140,42 @@ def test_reference_ceiling_is_the_two_meshes_ranking_and_the_inlet_spread():
     assert (
         scores.reference_ceiling({"racks": _ref([18.0], [18.0])["racks"]})["mesh_rank_corr"] is None
     )
+
+
+def test_cli_on_a_stored_reference_orders_the_pairs_it_resolves(capsys):
+    """``twin cfd compare`` on the perimeter room's reference: the pairs counted are those
+    whose inlets differ by more than both racks' swing or mesh-check move, and the ones Twin
+    misorders are exactly those it puts the other way round (checked from the rows)."""
+    from twin.cfd import reference
+    from twin.cli import main
+
+    validation = Path(__file__).resolve().parents[1] / "validation"
+    room = validation / "rooms" / "wall-crah-perimeter.yaml"
+    ref_path = validation / "references" / "wall-crah-perimeter.json"
+    assert main(["cfd", "compare", str(room), str(ref_path), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    ref = reference.load(ref_path)
+    check = {r["id"]: r["inlet_mean_c"] for r in ref["mesh_check"]["racks"]}
+    rows = {r["id"]: r for r in out["rows"]}
+    u = {
+        k: max(r["cfd_swing_k"], abs(check[k] - r["cfd_mean_c"]) if k in check else 0.0)
+        for k, r in rows.items()
+    }
+    resolved, wrong = 0, []
+    ids = list(rows)
+    for n, a in enumerate(ids):
+        for b in ids[n + 1 :]:
+            d_cfd = rows[a]["cfd_mean_c"] - rows[b]["cfd_mean_c"]
+            if abs(d_cfd) > u[a] + u[b]:
+                resolved += 1
+                if d_cfd * (rows[a]["twin_mean_c"] - rows[b]["twin_mean_c"]) < 0:
+                    wrong.append([a, b])
+    assert resolved > len(ids)  # most pairs are resolved in this room
+    assert out["pairs"] == {
+        "resolved": resolved,
+        "ordered": resolved - len(wrong),
+        "misordered": wrong,
+    }
+    assert main(["cfd", "compare", str(room), str(ref_path)]) == 0
+    text = capsys.readouterr().out
+    assert f"{resolved - len(wrong)} of {resolved} ordered as the CFD's" in text

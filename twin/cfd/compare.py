@@ -143,6 +143,17 @@ def summary(rows: list[RackRow], twin_return_c: float, cfd_return_c: float) -> d
     }
 
 
+def reference_pairs(rows: list[dict], ref: dict) -> dict:
+    """``resolved_pairs`` of a stored reference, with each rack's uncertainty the larger of
+    its swing and how far the reference's mesh check moves it."""
+    check = {r["id"]: r["inlet_mean_c"] for r in (ref.get("mesh_check") or {}).get("racks", [])}
+    cfd = np.array([r["cfd_mean_c"] for r in rows])
+    moved = np.array([abs(check.get(r["id"], r["cfd_mean_c"]) - r["cfd_mean_c"]) for r in rows])
+    u = np.maximum(np.array([r["cfd_swing_k"] for r in rows]), moved)
+    twin = np.array([r["twin_mean_c"] for r in rows])
+    return resolved_pairs([r["id"] for r in rows], twin, cfd, u)
+
+
 def compare_reference(fac, res, ref: dict) -> dict:
     """Everything Twin's result ``res`` gets right and wrong against a stored reference."""
     rows = rack_rows(fac, res, ref["racks"])
@@ -168,4 +179,5 @@ def compare_reference(fac, res, ref: dict) -> dict:
         }
         for r in rows
     ]
+    out["pairs"] = reference_pairs(out["rows"], ref)
     return out

@@ -40,7 +40,6 @@ def score_room(
         times.append(time.perf_counter() - t0)
     twin_s = float(np.median(times))
     out = compare.compare_reference(fac, res, ref)
-    out["pairs"] = _pairs(out["rows"], ref)
     mc = ref.get("model_check")
     if mc is not None:  # Twin against the same room under the other turbulence model
         rows = compare.rack_rows(fac, res, mc["racks"])
@@ -55,17 +54,6 @@ def score_room(
         **reference_ceiling(ref),
     )
     return out
-
-
-def _pairs(rows: list[dict], ref: dict) -> dict:
-    """``compare.resolved_pairs`` with each rack's uncertainty the larger of its swing and
-    how far the reference's mesh check moves it."""
-    check = {r["id"]: r["inlet_mean_c"] for r in (ref.get("mesh_check") or {}).get("racks", [])}
-    cfd = np.array([r["cfd_mean_c"] for r in rows])
-    moved = np.array([abs(check.get(r["id"], r["cfd_mean_c"]) - r["cfd_mean_c"]) for r in rows])
-    u = np.maximum(np.array([r["cfd_swing_k"] for r in rows]), moved)
-    twin = np.array([r["twin_mean_c"] for r in rows])
-    return compare.resolved_pairs([r["id"] for r in rows], twin, cfd, u)
 
 
 def reference_ceiling(ref: dict) -> dict:

@@ -142,6 +142,13 @@ def run_compare(args) -> int:
         f"bias {f(out['bias_k'], '+.2f')} K, rank correlation {f(out['rank_corr'], '.2f')}; "
         f"return error {f(out['return_error_k'], '+.2f', ' K')}"
     )
+    pairs = out.get("pairs")
+    if pairs is not None:
+        wrong = ", ".join("/".join(pair) for pair in pairs["misordered"]) or "none"
+        print(
+            f"pairs of racks the reference tells apart (beyond their swing and mesh check): "
+            f"{pairs['ordered']} of {pairs['resolved']} ordered as the CFD's; misordered: {wrong}"
+        )
     if "field_rms_k" in out:
         print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
     flow = out.get("velocity") or out.get("plane_velocity")
