@@ -466,12 +466,15 @@ def _write_solution(c: Path, porous: bool, turbulence: str, gentle_start: bool =
     turb = "k|omega" if turbulence == "kOmegaSST" else "k|epsilon"
     key = turbulence if turbulence != "kEpsilon" else ("porous" if porous else "kEpsilon")
     main, start = RELAXATION[key]
+    simplec = key == "kEpsilon"
     phases = (
-        ("fvSolution", main, key == "kEpsilon"),
-        ("fvSolution.startup", start, key == "kEpsilon"),
+        ("fvSolution", main, simplec),
+        (
+            "fvSolution.startup",
+            GENTLE_START if gentle_start else start,
+            simplec and not gentle_start,
+        ),
     )
-    if gentle_start:
-        phases = (phases[0], ("fvSolution.startup", GENTLE_START, False))
     for name, (p_rgh, u, t, ke), simplec in phases:
         _dict(
             c / "system" / name,

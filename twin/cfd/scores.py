@@ -128,10 +128,11 @@ def table(scores: list[dict]) -> str:
         mesh = "—" if s["mesh_rms_k"] is None else f"{s['mesh_rms_k']:.2f} K"
         mrank = "—" if s.get("mesh_rank_corr") is None else f"{s['mesh_rank_corr']:.2f}"
         settled = "" if s["cfd_converged"] else " (long-window mean)"
-        untestable = "" if rank_testable(s) else " not testable;"
         pairs = s.get("pairs")
-        ordered = "" if pairs is None else f" {pairs['ordered']}/{pairs['resolved']} pairs"
-        note = f" ({(untestable + ordered).strip()})" if untestable or ordered else ""
+        notes = [] if rank_testable(s) else ["not testable"]
+        if pairs is not None:
+            notes.append(f"{pairs['ordered']}/{pairs['resolved']} pairs")
+        note = f" ({'; '.join(notes)})" if notes else ""
         flow = (s.get("plane_velocity") or {}).get("direction_agreement")
         flow_text = "—" if flow is None else f"{100 * flow:.0f} %"
         lines.append(
