@@ -179,3 +179,24 @@ def test_cli_on_a_stored_reference_orders_the_pairs_it_resolves(capsys):
     assert main(["cfd", "compare", str(room), str(ref_path)]) == 0
     text = capsys.readouterr().out
     assert f"{resolved - len(wrong)} of {resolved} ordered as the CFD's" in text
+
+
+def test_a_reference_of_another_room_or_with_a_null_figure_is_refused(tmp_path, capsys):
+    """Racks are paired by id, so a reference of another room compared silently (the
+    perimeter room's against the contained room: "RMS 1.05 K"); a null swing crashed."""
+    from twin.cli import main
+
+    validation = Path(__file__).resolve().parents[1] / "validation"
+    ref = validation / "references" / "wall-crah-perimeter.json"
+    other = validation / "rooms" / "cold-containment-leaky.yaml"
+    assert main(["cfd", "compare", str(other), str(ref)]) != 0
+    err = capsys.readouterr().err
+    assert (
+        "a reference of room 'wall-crah-perimeter', not of layout 'cold-containment-leaky'" in err
+    )
+    bad = json.loads(ref.read_text())
+    bad["racks"][2]["swing_k"] = None
+    (tmp_path / "bad.json").write_text(json.dumps(bad))
+    room = validation / "rooms" / "wall-crah-perimeter.yaml"
+    assert main(["cfd", "compare", str(room), str(tmp_path / "bad.json")]) != 0
+    assert "racks[2] (A4).swing_k is None, not a number" in capsys.readouterr().err

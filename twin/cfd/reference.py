@@ -220,6 +220,25 @@ def save(ref: dict, stem: Path) -> None:
         os.replace(tmpz, stem.with_suffix(".npz"))
 
 
+#: rack fields a reference must give as numbers (the first) or may give (the rest)
+RACK_NUMBERS = ("inlet_mean_c", "inlet_max_c", "exhaust_c", "swing_k")
+
+
+def _check_racks(path: Path, ref: dict) -> None:
+    """Refuse a reference whose racks are not a list of ids with numeric figures (a hand-edited
+    file once put ``null`` in a swing and the comparison died on it)."""
+    racks = ref.get("racks")
+    if not isinstance(racks, list) or not racks:
+        raise ValueError(f"{path}: 'racks' must be a non-empty list")
+    for n, r in enumerate(racks):
+        if not isinstance(r, dict) or not isinstance(r.get("id"), str):
+            raise ValueError(f"{path}: racks[{n}] needs an 'id'")
+        for key in RACK_NUMBERS:
+            v = r.get(key, 0.0 if key != "inlet_mean_c" else None)
+            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+                raise ValueError(f"{path}: racks[{n}] ({r['id']}).{key} is {v!r}, not a number")
+
+
 def load(path: str | Path) -> dict:
     """A stored reference (``.json``), with its planes under ``"_planes"`` when present."""
     path = Path(path)
@@ -229,6 +248,7 @@ def load(path: str | Path) -> dict:
         raise ValueError(f"{path}: not a readable CFD reference ({e})") from e
     if ref.get("format") != FORMAT:
         raise ValueError(f"{path}: format is {ref.get('format')!r}, expected {FORMAT!r}")
+    _check_racks(path, ref)
     npz = path.with_suffix(".npz")
     if npz.exists():
         with np.load(npz) as z:

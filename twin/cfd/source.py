@@ -191,12 +191,18 @@ def compare_source(
             f"{path}: a stored reference keeps its air velocity on two planes only; solving "
             "Twin's heat on the CFD's flow needs the case or a VTK file with U"
         )
+    ref = reference.load(path) if path.suffix == ".json" else None
+    if ref is not None and ref.get("room") not in (None, fac.layout.name):
+        # refused before the solve: racks paired by id across rooms compare nothing
+        raise ValueError(
+            f"{path}: a reference of room {ref['room']!r}, not of layout {fac.layout.name!r}"
+        )
     if res is None:
         from twin.physics import solve_steady
 
         res = solve_steady(fac, hall, cell_m)
-    if path.suffix == ".json":
-        out = compare.compare_reference(fac, res, reference.load(path))
+    if ref is not None:
+        out = compare.compare_reference(fac, res, ref)
         out["source"] = {"path": str(path), "kind": "reference"}
         return out, res, None
     cfd = load_field(path, fac, res.grid, reader)
