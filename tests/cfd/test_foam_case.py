@@ -222,3 +222,35 @@ def test_a_case_can_be_written_for_k_omega_sst(tmp_path):
     assert 'equations { U 0.7; T 0.7; "(k|epsilon)" 0.7; }' in ke_sol
     with pytest.raises(ValueError, match="turbulence model 'kOmega'"):
         write_case(fac, tmp_path / "bad", cell_m=0.3, turbulence="kOmega")
+
+
+@pytest.mark.parametrize("turbulence", ["kEpsilon", "kOmegaSST"])
+def test_porous_panels_hold_still_air_so_no_eddy_carries_heat_through_them(tmp_path, turbulence):
+    """Every porous panel layer holds its turbulence at rest (OpenFOAM's
+    scalarFixedValueConstraint): the eddy viscosity the model derives there, and so the
+    turbulent diffusivity that mixed heat straight through the panels, is negligible beside
+    the air's own viscosity; no other cell zone is touched."""
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    write_case(fac, tmp_path / "case", cell_m=0.3, max_iter=10, turbulence=turbulence)
+    opts = (tmp_path / "case" / "constant" / "fvOptions").read_text()
+    cell_zones = (tmp_path / "case" / "constant" / "polyMesh" / "cellZones").read_text()
+    zones = re.findall(r"^(\w+)\s*\{\s*type cellZone;", cell_zones, re.M)
+    panels = [z for z in zones if z.startswith("panel_")]
+    assert panels and len(panels) < len(zones)  # the racks' heat zones are the others
+    held = re.findall(
+        r"(\w+)_still\s*\{\s*type\s+scalarFixedValueConstraint;.*?cellZone\s+(\w+);\s*"
+        r"fieldValues\s*\{\s*k\s+([-0-9.e+]+);\s*(\w+)\s+([-0-9.e+]+);\s*\}",
+        opts,
+        re.S,
+    )
+    assert sorted(z for z, _, _, _, _ in held) == sorted(panels)
+    for name, zone, k, second, value in held:
+        assert name == zone
+        k, value = float(k), float(value)
+        if turbulence == "kEpsilon":
+            assert second == "epsilon"
+            nu_t = 0.09 * k * k / value
+        else:
+            assert second == "omega"
+            nu_t = k / value
+        assert 0.0 <= nu_t < 1e-6 * 1.5e-5

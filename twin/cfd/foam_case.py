@@ -364,12 +364,44 @@ def _porosity(zone: str, d_per_m2: float) -> str:
     )
 
 
+#: Turbulence held in a porous panel layer (k, m2/s2, and its dissipation, m2/s3): still air.
+#: A porous layer stands for a panel, but the turbulence model saw open air there and mixed
+#: heat straight through it: in the contained room's reference (alphat 0.05-0.07 m2/s in the
+#: layers) the doors and roof let 12.2 K m3/s into the aisle by turbulent diffusion beside the
+#: 11.9 the leaking air carried, and the hot aisle's panels shed 11.7 K m3/s against 2.2
+#: carried. A solid panel, 2 % open, passes no eddies (Twin's panel faces diffuse nothing);
+#: held at these values the layer's eddy viscosity is ~1e-11 m2/s and its heat crosses only
+#: with the air that leaks.
+PANEL_K, PANEL_EPSILON = 1e-8, 1e-6
+
+
+def _panel_still_air(zone: str, turbulence: str) -> str:
+    """A constraint holding ``zone``'s turbulence at ``PANEL_K`` (and its dissipation, or
+    the matching specific dissipation for k-omega SST): no eddy mixing through a panel."""
+    if turbulence == "kOmegaSST":
+        second = f"omega {PANEL_EPSILON / (0.09 * PANEL_K):.8g};"
+    else:
+        second = f"epsilon {PANEL_EPSILON:.8g};"
+    return (
+        f"{zone}_still\n{{\n    type            scalarFixedValueConstraint;\n"
+        "    active          true;\n    selectionMode   cellZone;\n"
+        f"    cellZone        {zone};\n"
+        f"    fieldValues\n    {{\n        k {PANEL_K:.8g};\n        {second}\n    }}\n}}\n"
+    )
+
+
 def _write_sources(
-    case: Path, ports: list[PortPatch], zones: tuple[str, ...] = (), cell_m: float = 0.15
+    case: Path,
+    ports: list[PortPatch],
+    zones: tuple[str, ...] = (),
+    cell_m: float = 0.15,
+    turbulence: str = "kEpsilon",
 ) -> None:
     """constant/fvOptions: each rack's air-side heat (K m3/s) in its exhaust cells, and the
-    porous panel layers' resistance (``zones``: the mesh's ``panel_*`` cell zones)."""
+    porous panel layers' resistance and still air (``zones``: the mesh's ``panel_*`` cell
+    zones)."""
     body = [_porosity(z, panel_darcy_per_m2(cell_m)) for z in zones]
+    body += [_panel_still_air(z, turbulence) for z in zones]
     for pp in ports:
         if pp.kind != "rack_rear" or not pp.flow_m3s > 0:
             continue
@@ -546,7 +578,7 @@ def write_case(
     _write_fields(case, ports, 0.5 * (t_sup + t_ret), turbulence)
     panel_zones = tuple(z for z in mesh.zones if z.startswith("panel_"))
     _write_system(case, ports, max_iter, t_sup, bool(panel_zones), turbulence, gentle_start)
-    _write_sources(case, ports, panel_zones, cell_m)
+    _write_sources(case, ports, panel_zones, cell_m, turbulence)
     desc = {
         "format": "twin-cfd-case/1",
         "layout": fac.layout.name,
@@ -561,6 +593,7 @@ def write_case(
         "turbulence": turbulence,
         "gentle_start": gentle_start,
         "panel_darcy_per_m2": panel_darcy_per_m2(cell_m) if panel_zones else None,
+        "panel_still_k": PANEL_K if panel_zones else None,
         "patches": [pp.__dict__ for pp in ports],
     }
     (case / "twin_case.json").write_text(json.dumps(desc, indent=1))

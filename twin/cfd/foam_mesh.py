@@ -13,7 +13,8 @@ Containment panels close faces between two air cells. Twin gives them a conducta
 - ``panels="porous"`` (the references'): every panel face stays open and the cells on both
   sides of it form a porous layer (cell zones ``panel_x``, ``panel_z``, ``panel_xz``... by
   the normals of the panel faces they touch) that resists flow along those normals only, as
-  a plate that is ``PANEL_LEAK`` open does (``foam_case`` writes the resistance). A real
+  a plate that is ``PANEL_LEAK`` open does (``foam_case`` writes the resistance, and holds
+  the layers' turbulence still so that no eddy mixes heat through them: ``PANEL_K``). A real
   panel leaks through door seams, joints and cut-outs a few millimetres wide, spread over
   it and spent within centimetres: evenly per unit area, because the panel's resistance
   (the contained room's aisle sits 90 Pa below the room) dwarfs the few pascals the air

@@ -160,7 +160,12 @@ def build(layout: Path, fine_case: Path, coarse_case: Path | None) -> dict:
     }
     desc = fine["_desc"]
     if desc.get("panel_darcy_per_m2"):  # containment panels: how the CFD let them leak
-        ref["panels"] = {"model": desc["panels"], "darcy_per_m2": float(desc["panel_darcy_per_m2"])}
+        ref["panels"] = {
+            "model": desc["panels"],
+            "darcy_per_m2": float(desc["panel_darcy_per_m2"]),
+            # the turbulence its porous layers were held at (None: mixed as open air)
+            "still_k": desc.get("panel_still_k"),
+        }
     ref["planes"] = {
         "file": f"{ref['room']}.npz",
         "horizontal_z_m": float(ref["_planes"]["horizontal_z_m"]),
