@@ -79,6 +79,9 @@ def test_reference_is_sound(path):
     layout = (HERE / ref["layout"]).read_text()
     if "containment:" in layout:
         assert ref["panels"]["model"] == "porous"
+        # ... whose layers hold still air: mixed as open air, they let as much heat through
+        # by turbulent diffusion as the leaking air carried (foam_case.PANEL_K)
+        assert 0 < ref["panels"]["still_k"] <= 1e-6
 
 
 @pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
