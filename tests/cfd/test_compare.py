@@ -200,3 +200,41 @@ def test_a_reference_of_another_room_or_with_a_null_figure_is_refused(tmp_path, 
     room = validation / "rooms" / "wall-crah-perimeter.yaml"
     assert main(["cfd", "compare", str(room), str(tmp_path / "bad.json")]) != 0
     assert "racks[2] (A4).swing_k is None, not a number" in capsys.readouterr().err
+
+
+def test_a_unit_twin_runs_out_of_capacity_is_named_beside_the_comparison(tmp_path, capsys):
+    """A CFD holds every supply at its set point; where Twin runs a unit out of capacity its
+    supply rises, and the two no longer model the same room. The held-out wall-CRAH room at
+    its CRAH type's own 77 kW (the room gives them 100): CRAH-2 is named, its supply the
+    return less what 77 kW can take out of its flow, and at 100 kW nothing is named."""
+    import yaml
+
+    from twin.cli import main
+
+    holdout = Path(__file__).resolve().parents[1] / "validation" / "holdout"
+    ref = holdout / "references" / "wall-crah-six-racks.json"
+    text = (holdout / "rooms" / "wall-crah-six-racks.yaml").read_text()
+    assert text.count(", capacity_kw: 100}") == 2
+    small = tmp_path / "wall-crah-six-racks.yaml"
+    small.write_text(text.replace(", capacity_kw: 100}", "}"))
+    assert main(["cfd", "compare", str(small), str(ref), "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    [unit] = out["units_at_capacity"]
+    fac = load_layout(small)
+    res = solve_steady(fac, 0, 0.2)
+    i = fac.air_unit_ids.index(unit["id"])
+    air = yaml.safe_load(text)["air"]
+    flow_m3s = float(res.grid.unit_flow_m3s[list(res.grid.unit_ids).index(i)])
+    supply_c = res.air_unit_return_c[i] - 77_000 / (
+        air["density_kg_m3"] * air["cp_j_kgk"] * flow_m3s
+    )
+    assert unit["id"] == "CRAH-2" and unit["set_c"] == 18.0
+    assert unit["supply_c"] == pytest.approx(supply_c, abs=0.01)
+    assert unit["supply_c"] > 18.3
+    assert main(["cfd", "compare", str(small), str(ref)]) == 0
+    assert (
+        f"CRAH-2 runs out of capacity in Twin: it supplies {unit['supply_c']:.2f} C, not its "
+        "set point of 18.00 C" in capsys.readouterr().out
+    )
+    assert main(["cfd", "compare", str(holdout / "rooms" / small.name), str(ref), "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["units_at_capacity"] == []

@@ -164,6 +164,11 @@ def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
     fig["return_error_k"] = None  # the field does not reach the return (JSON has no NaN)
     text = _summary_text(fig)
     assert "2 racks outside the CFD field left out" in text and "return error n/a" in text
+    assert "capacity" not in text
+    fig["units_at_capacity"] = [{"id": "CRAH-2", "supply_c": 18.7, "set_c": 18.0}]
+    assert "CRAH-2 out of capacity in Twin (supply 18.70 C, set point 18.00 C)" in (
+        _summary_text(fig)
+    )
 
 
 def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):

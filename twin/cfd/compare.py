@@ -154,6 +154,21 @@ def reference_pairs(rows: list[dict], ref: dict) -> dict:
     return resolved_pairs([r["id"] for r in rows], twin, cfd, u)
 
 
+def units_at_capacity(fac, res) -> list[dict]:
+    """The air units Twin runs out of capacity, their supply above its set point: a CFD run
+    with every supply at its set point (as ``foam_case`` writes it, and as most CFD studies
+    set it) is not of the same room, and its comparison carries that difference."""
+    ids = fac.air_unit_ids
+    return [
+        {
+            "id": ids[i],
+            "supply_c": round(float(res.air_unit_supply_c[i]), 2),
+            "set_c": round(float(fac.air_unit_supply_c[i]), 2),
+        }
+        for i in np.flatnonzero(res.air_unit_at_capacity)
+    ]
+
+
 def compare_reference(fac, res, ref: dict) -> dict:
     """Everything Twin's result ``res`` gets right and wrong against a stored reference."""
     rows = rack_rows(fac, res, ref["racks"])
@@ -180,4 +195,5 @@ def compare_reference(fac, res, ref: dict) -> dict:
         for r in rows
     ]
     out["pairs"] = reference_pairs(out["rows"], ref)
+    out["units_at_capacity"] = units_at_capacity(fac, res)
     return out

@@ -207,6 +207,7 @@ def compare_source(
         return out, res, None
     cfd = load_field(path, fac, res.grid, reader)
     out = compare_field(fac, res, cfd, on_cfd_flow)
+    out["units_at_capacity"] = compare.units_at_capacity(fac, res)
     out["source"] = {
         "path": cfd.source,
         "kind": cfd.kind,

@@ -127,6 +127,12 @@ def run_compare(args) -> int:
         print(json.dumps(out, indent=1))
         return 0
     _print_source_notes(out["source"])
+    for u in out.get("units_at_capacity", []):
+        print(
+            f"{u['id']} runs out of capacity in Twin: it supplies {u['supply_c']:.2f} C, not "
+            f"its set point of {u['set_c']:.2f} C; a CFD that holds the set point differs "
+            "from Twin there, not only in its air"
+        )
     print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
     for r in out["rows"]:
         print(

@@ -115,6 +115,11 @@ def _summary_text(fig: dict) -> str:
     outside = (fig.get("source") or {}).get("racks_outside") or []
     if outside:
         left_out += f"; {len(outside)} racks outside the CFD field left out"
+    for u in fig.get("units_at_capacity") or []:
+        left_out += (
+            f"; {u['id']} out of capacity in Twin (supply {u['supply_c']:.2f} C, set point "
+            f"{u['set_c']:.2f} C): not the CFD's room there"
+        )
     re = fig.get("return_error_k")
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
