@@ -112,6 +112,18 @@ def _print_source_notes(source: dict) -> None:
         )
 
 
+def _print_notes(out: dict) -> None:
+    """What of the source was left out, and the air units Twin runs out of capacity
+    (``compare.units_at_capacity``)."""
+    _print_source_notes(out["source"])
+    for u in out.get("units_at_capacity", []):
+        print(
+            f"{u['id']} runs out of capacity in Twin: it supplies {u['supply_c']:.2f} C, not "
+            f"its set point of {u['set_c']:.2f} C; a CFD that holds the set point differs "
+            "from Twin there, not only in its air"
+        )
+
+
 def run_compare(args) -> int:
     import json
     import sys
@@ -126,13 +138,7 @@ def run_compare(args) -> int:
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
-    _print_source_notes(out["source"])
-    for u in out.get("units_at_capacity", []):
-        print(
-            f"{u['id']} runs out of capacity in Twin: it supplies {u['supply_c']:.2f} C, not "
-            f"its set point of {u['set_c']:.2f} C; a CFD that holds the set point differs "
-            "from Twin there, not only in its air"
-        )
+    _print_notes(out)
     print(f"{'rack':<10}{'Twin':>8}{'CFD':>8}{'error':>8}{'Twin max':>10}{'CFD max':>9}  (C, K)")
     for r in out["rows"]:
         print(
