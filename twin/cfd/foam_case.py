@@ -32,19 +32,16 @@ from twin.cfd.foam_mesh import (
 from twin.model.facility import Facility
 from twin.physics.grid import (
     PANEL_LEAK,
+    PANEL_U_REF_MS,
     RACK_FRONT,
     RACK_REAR,
     SUPPLY,
     UNIT_IN,
     UNIT_OUT,
     build_grid,
+    panel_loss_k,
 )
 
-#: Discharge coefficient of a thin sharp-edged orifice (a panel's seams and cut-outs).
-ORIFICE_CD = 0.61
-#: Velocity through a panel at which its linear resistance matches the orifice's loss
-#: (a contained aisle's leak: 1.7 m3/s through 9 m2 of doors and roof is 0.19 m/s).
-PANEL_U_REF_MS = 0.2
 #: Turbulence at the inflows: intensity and mixing length (m) of tile and rack jets.
 INLET_INTENSITY = 0.05
 INLET_MIXING_M = 0.1
@@ -344,8 +341,7 @@ def panel_darcy_per_m2(cell_m: float, open_fraction: float = PANEL_LEAK) -> floa
     (Forchheimer) term multiplies by the air's whole speed, along the panel too: inside a
     contained aisle, where the racks pull air along the doors and the roof, that made the
     panels several times stiffer than the plate's own loss where the air ran along them."""
-    k = 1.0 / (ORIFICE_CD * open_fraction) ** 2
-    return k * PANEL_U_REF_MS / (4.0 * cell_m * NU_M2S)
+    return float(panel_loss_k(open_fraction)) * PANEL_U_REF_MS / (4.0 * cell_m * NU_M2S)
 
 
 def _porosity(zone: str, d_per_m2: float) -> str:

@@ -22,7 +22,8 @@ The flow depends only on geometry and fan states: a new layout geometry needs a 
 Racks in other halls, GPUs of other halls, etc. come back NaN; pick the hall by index.
 
 How it works: ``grid`` voxelises the hall (racks and units solid, ports where air enters and
-leaves; containment panels close faces but leak 2 %; a roofed hot aisle returns through its
+leaves; containment panels close faces but leak as a plate 2 % open does, whatever the
+march's step; a roofed hot aisle returns through its
 roof when the hall has no grilles, or through the ceiling grille above it); ``airflow`` marches a fast-fluid-dynamics projection method (semi-Lagrangian momentum,
 Chen-Xu eddy viscosity, Boussinesq buoyancy, AMG pressure projection) to a steady,
 divergence-free field (momentum is marched on a grid of at least 0.25 m and projected onto

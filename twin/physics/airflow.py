@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from twin.physics import kernels
 from twin.physics.amg import preconditioner, sa_hierarchy, v_cycle
-from twin.physics.grid import Grid
+from twin.physics.grid import PANEL_U_REF_MS, Grid, panel_loss_k
 
 G = 9.81
 #: Chen & Xu (1998) zero-equation model constant.
@@ -74,7 +74,9 @@ class Flow:
 class PressureSolver:
     """The projection's Poisson problem for one geometry: matrix and AMG hierarchy, built once."""
 
-    def __init__(self, grid: Grid):
+    def __init__(self, grid: Grid, conductance: tuple[np.ndarray, ...] | None = None):
+        """``conductance``: the faces' (gx, gy, gz) as the projection uses them (the grid's
+        own by default; see ``march_conductance``)."""
         self.grid = grid
         fluid = grid.fluid.ravel()
         n = int(fluid.sum())
@@ -83,7 +85,8 @@ class PressureSolver:
         self.fluid_cells = np.flatnonzero(fluid)
         idx = self.cell_id.reshape(grid.shape)
         rows, cols, vals = [], [], []
-        for a, g in enumerate((grid.gx, grid.gy, grid.gz)):
+        gs = conductance if conductance is not None else (grid.gx, grid.gy, grid.gz)
+        for a, g in enumerate(gs):
             lo = [slice(None)] * 3
             hi = [slice(None)] * 3
             inner = [slice(None)] * 3
@@ -316,11 +319,24 @@ class FlowModel:
         ``physics.eddy_viscosity_scale``)."""
         self.grid = grid
         self.nu_scale = float(nu_scale)
-        self.pressure = PressureSolver(grid)
+        self.g = march_conductance(grid)
+        self.pressure = PressureSolver(grid, self.g)
         self.wall_m = wall_distance_m(grid)
         self.open = tuple((g >= 1.0).astype(float) for g in (grid.gx, grid.gy, grid.gz))
         self.slip = [SlipFaces.of(grid, self.open, a) for a in range(3)]
         self.wash = InflowWash.of(grid)
+
+    def use_grid(self, grid: Grid) -> None:
+        """The same geometry with new fans (``ThermalModel.set_failed``): the pressure
+        hierarchy is kept, unless the panels' march conductance moved with the march's step
+        (the fastest inflow's velocity; see ``march_conductance``)."""
+        self.grid = grid
+        g = march_conductance(grid)
+        if all(np.array_equal(a, b) for a, b in zip(g, self.g, strict=True)):
+            self.pressure.grid = grid
+        else:
+            self.g = g
+            self.pressure = PressureSolver(grid, g)
 
     # ---------------------------------------------------------------- steps
     def project(self, u, v, w, tol: float, maxiter: int = 60) -> None:
@@ -332,9 +348,10 @@ class FlowModel:
         p = np.zeros(grid.n_cells)
         p[self.pressure.fluid_cells] = p_f
         p = p.reshape(grid.shape)
-        u[1:-1] -= grid.gx[1:-1] * (p[1:] - p[:-1]) / h2
-        v[:, 1:-1] -= grid.gy[:, 1:-1] * (p[:, 1:] - p[:, :-1]) / h2
-        w[:, :, 1:-1] -= grid.gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
+        gx, gy, gz = self.g
+        u[1:-1] -= gx[1:-1] * (p[1:] - p[:-1]) / h2
+        v[:, 1:-1] -= gy[:, 1:-1] * (p[:, 1:] - p[:, :-1]) / h2
+        w[:, :, 1:-1] -= gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
 
     def _momentum(self, u, v, w, nu: np.ndarray, dt: float):
         """Advect (semi-Lagrangian with MacCormack's correction, washed at inflow ports) then
@@ -525,6 +542,38 @@ def _forget_side_thread() -> None:
 os.register_at_fork(after_in_child=_forget_side_thread)
 
 
+#: The step velocity below which a panel's march conductance is not lowered further: a hall
+#: whose fans stand still moves no air, and its panels must still join the air either side.
+PANEL_MIN_STEP_MS = 0.1
+
+
+def march_conductance(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The faces' conductances as the march projects with them: open faces 1, closed 0, and
+    a containment panel the conductance that gives it the resistance of a thin plate its
+    ``grid`` conductance open (``panel_loss_k``, linearised as the CFD references' porous
+    panels are).
+
+    A panel face has no momentum of its own: the march zeroes it before each projection and
+    the projection's pressure drives the leak, ``g dp / h^2``. On open faces that same
+    pressure supplies what the step's momentum lacks, so in a settled march dp = dt h P / rho
+    with P the air's pressure: a panel of conductance g passes g dt P / (rho h), which
+    depended on the step (dt = CFL h / u_step), not on the panel. Given g = 2 u_step / (CFL K
+    u_ref) instead, it passes P / (rho K u_ref / 2), the plate's own linearised loss. With the
+    grid's 2 % (about 0.02 where a 2 %-open plate, at the ducted hot aisle's 4.2 m/s tile
+    step, wants 0.002) the hot aisle's doors at 0.15 m leaked 0.65 m3/s each, seven times the
+    CFD's 0.09, and its end racks ran 1.5 K hot."""
+    u_step = max(step_velocity(grid), PANEL_MIN_STEP_MS)
+    out = []
+    for g in (grid.gx, grid.gy, grid.gz):
+        panel = (g > 0) & (g < 1)
+        gm = g.copy()
+        gm[panel] = np.minimum(
+            2.0 * u_step / (CFL * panel_loss_k(g[panel]) * PANEL_U_REF_MS), g[panel]
+        )
+        out.append(gm)
+    return out[0], out[1], out[2]
+
+
 def step_velocity(grid: Grid) -> float:
     """The velocity (m/s) that sets the march's step: the fastest inflow port's (see ``CFL``);
     the fastest port's where nothing blows in."""
@@ -532,6 +581,37 @@ def step_velocity(grid: Grid) -> float:
     inflow = q[q > 0]
     fastest = inflow.max() if inflow.size else np.abs(q).max(initial=0.0)
     return float(fastest) / grid.cell_m**2
+
+
+def carry_panel_flow(coarse: Grid, flow: Flow, fine: Grid, faces: tuple) -> tuple:
+    """``faces`` (prolonged onto ``fine``) with each containment panel face holding the
+    velocity of the nearest panel face of the same axis in the coarse ``flow``: the leak the
+    march's pressure drove through the panel (see ``march_conductance``). Interpolated,
+    a fine panel face took the open air's velocity beside it; zeroed and left to the fine
+    grid's projection, it leaked what the prolonged field's divergence happened to need (the
+    ducted hot aisle's doors a tenth of the CFD's leak)."""
+    from scipy.spatial import cKDTree
+
+    out = []
+    for a, comp in enumerate(faces):
+        gf, gc = (fine.gx, fine.gy, fine.gz)[a], (coarse.gx, coarse.gy, coarse.gz)[a]
+        pf, pc = (gf > 0) & (gf < 1), (gc > 0) & (gc < 1)
+        comp = comp.copy()
+        if pf.any():
+            if pc.any():
+                _, near = cKDTree(_face_centres(coarse, a, pc)).query(_face_centres(fine, a, pf))
+                comp[pf] = (flow.u, flow.v, flow.w)[a][pc][near]
+            else:
+                comp[pf] = 0.0
+        out.append(comp)
+    return tuple(out)
+
+
+def _face_centres(grid: Grid, a: int, mask: np.ndarray) -> np.ndarray:
+    """(n, 3) centres (m) of the faces normal to axis ``a`` where ``mask`` is set."""
+    ijk = np.array(np.nonzero(mask), dtype=float).T
+    ijk[:, [b for b in range(3) if b != a]] += 0.5
+    return ijk * grid.cell_m + np.asarray(grid.origin_m, dtype=float)
 
 
 def prolong(coarse: Grid, flow: Flow, fine: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

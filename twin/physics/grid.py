@@ -27,6 +27,20 @@ from twin.physics.cells import DEFAULT_CELL_M, cell_problem, grid_shape
 
 #: Relative conductance of a containment panel (share of an open face's): real panels leak.
 PANEL_LEAK = 0.02
+#: Discharge coefficient of a thin sharp-edged orifice (a panel's seams and cut-outs).
+ORIFICE_CD = 0.61
+#: Velocity through a panel at which its linear resistance matches the orifice's loss
+#: (a contained aisle's leak: 1.7 m3/s through 9 m2 of doors and roof is 0.19 m/s).
+PANEL_U_REF_MS = 0.2
+
+
+def panel_loss_k(open_fraction: float | np.ndarray = PANEL_LEAK) -> float | np.ndarray:
+    """The loss coefficient K of a thin plate ``open_fraction`` open (a sharp-edged orifice):
+    it drops K (1/2) u^2 (kinematic) at u through the plate, linearised at ``PANEL_U_REF_MS``
+    to K u_ref u / 2. The CFD references' porous panels and Twin's march both use it."""
+    return 1.0 / (ORIFICE_CD * np.asarray(open_fraction, dtype=float)) ** 2
+
+
 #: A cell belongs to a rack, unit, tile or vent when its centre, moved this far up the x and
 #: y axes, lies inside the footprint: a footprint covers the cells of the half-open span
 #: [x0, x1) whatever its rotation, and a panel standing at x closes the face before the first

@@ -13,7 +13,7 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.physics import devices, metrics, results
-from twin.physics.airflow import Flow, FlowModel, prolong
+from twin.physics.airflow import Flow, FlowModel, carry_panel_flow, prolong
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.frame_step import explicit_work
 from twin.physics.grid import Grid, build_grid
@@ -244,7 +244,7 @@ class ThermalModel:
                 if cfm is None:
                     cfm = self._coarse_fm = FlowModel(coarse, self.params.eddy_viscosity_scale)
                 else:  # same geometry, new fans: keep the coarse AMG hierarchy too
-                    cfm.grid = cfm.pressure.grid = coarse
+                    cfm.use_grid(coarse)
                 # its last projection is the fine grid's: a coarse one first changes nothing
                 cflow = self._march(cfm, tol=1e-4, final_projection=False)
             finally:
@@ -255,8 +255,8 @@ class ThermalModel:
             if self.flow_model is None:
                 self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.coarse_flow = cflow
-            u, v, w = prolong(coarse, cflow, self.grid)
-            self.flow = self.flow_model.from_velocity(u, v, w)
+            u, v, w = carry_panel_flow(coarse, cflow, self.grid, prolong(coarse, cflow, self.grid))
+            self.flow = self.flow_model.from_velocity(u, v, w, keep_panels=True)
             self.flow.iterations = cflow.iterations
         else:
             if self.flow_model is None:
@@ -341,8 +341,7 @@ class ThermalModel:
         self.rack_flow_scale = rack_flow_scale
         grid = self._grid(self.cell_m)
         self.grid = grid
-        self.flow_model.grid = grid
-        self.flow_model.pressure.grid = grid
+        self.flow_model.use_grid(grid)
         keep = self.state
         self._solve_flow()
         if keep is not None:  # same cells: a replay carries on warming from where it was
