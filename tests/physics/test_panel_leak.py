@@ -115,3 +115,42 @@ def test_the_pressure_hierarchy_keeps_the_two_sides_of_a_panel_apart():
     assert len(ps.ml.levels) == len(default.levels)
     for a, b in zip(ps.ml.levels[:-1], default.levels[:-1], strict=True):
         assert (a.P != b.P).nnz == 0
+
+
+def test_each_fine_panel_face_carries_its_nearest_coarse_panel_faces_leak():
+    """The default path marches on 0.25 m and solves the heat on 0.2 m: a fine panel face takes
+    the velocity of the nearest coarse panel face of its own axis (found here by brute force
+    over every pair; any one of several equally near), whatever the interpolation put there;
+    a fine panel with no coarse panel of its axis (the coarse sides taken out) carries no
+    leak, and open faces keep theirs."""
+    from twin.physics.airflow import Flow, carry_panel_flow
+
+    fac = load_layout(ROOM)
+    coarse, fine = build_grid(fac, 0, 0.25), build_grid(fac, 0, 0.2)
+    coarse.gy[(coarse.gy > 0) & (coarse.gy < 1)] = 0.0  # no coarse side panels
+    rng = np.random.default_rng(3)
+    vel = [rng.standard_normal(coarse.face_shape(a)) for a in range(3)]
+    flow = Flow(*vel, nu_t=np.zeros(coarse.shape), div_rel=0.0, iterations=0)
+    given = tuple(rng.standard_normal(fine.face_shape(a)) for a in range(3))
+    out = carry_panel_flow(coarse, flow, fine, given)
+
+    def centres(grid, a, mask):
+        ijk = np.array(np.nonzero(mask), float).T
+        ijk[:, [b for b in range(3) if b != a]] += 0.5
+        return ijk * grid.cell_m
+
+    for a, (gf, gc) in enumerate(
+        zip((fine.gx, fine.gy, fine.gz), (coarse.gx, coarse.gy, coarse.gz), strict=True)
+    ):
+        pf, pc = (gf > 0) & (gf < 1), (gc > 0) & (gc < 1)
+        assert np.array_equal(out[a][~pf], given[a][~pf])
+        if not pf.any():
+            continue
+        if not pc.any():
+            assert a == 1 and (out[a][pf] == 0).all()
+            continue
+        d = np.linalg.norm(centres(fine, a, pf)[:, None] - centres(coarse, a, pc)[None], axis=2)
+        nearest = d <= d.min(axis=1, keepdims=True) + 1e-9  # ties: any of them
+        took = out[a][pf][:, None] == vel[a][pc][None]
+        assert (took & nearest).any(axis=1).all()
+    assert ((fine.gy > 0) & (fine.gy < 1)).any() and ((fine.gx > 0) & (fine.gx < 1)).any()
