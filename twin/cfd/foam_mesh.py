@@ -41,6 +41,7 @@ from twin.physics.grid import (
     UNIT_IN,
     UNIT_OUT,
     Grid,
+    panel_faces,
 )
 
 #: Patch-name prefix per port kind (index = port kind).
@@ -109,7 +110,7 @@ def _panel_open(g: np.ndarray, both: np.ndarray, a: int) -> np.ndarray:
     to whole faces so that both doors of an aisle leak alike), spread evenly in space over
     the plane (at the centres of equal strata), as Twin spreads the same leak over every
     panel face."""
-    panel = both & (g > 0) & (g < 1)
+    panel = both & panel_faces(g)
     out = np.zeros_like(panel)
     ijk = np.nonzero(panel)
     if not len(ijk[0]):
@@ -229,7 +230,7 @@ class _Faces:
         is_port.ravel()[p.face[sel]] = True
         both = lo & hi & ~is_port
         open_ = both & (g >= 1)
-        panel = both & (g > 0) & (g < 1)
+        panel = both & panel_faces(g)
         open_ |= panel if porous else _panel_open(g, both, a)
         panel_cells = np.zeros(0, np.int64)
         if porous:

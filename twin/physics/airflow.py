@@ -40,7 +40,7 @@ from scipy.sparse.csgraph import connected_components
 
 from twin.physics import kernels
 from twin.physics.amg import preconditioner, sa_hierarchy, v_cycle
-from twin.physics.grid import PANEL_U_REF_MS, Grid, panel_loss_k
+from twin.physics.grid import PANEL_U_REF_MS, Grid, panel_faces, panel_loss_k
 
 G = 9.81
 #: Chen & Xu (1998) zero-equation model constant.
@@ -112,7 +112,7 @@ class PressureSolver:
         # panels and CG's tight projections of the factory's contained halls took twice the
         # iterations; counted weak, each side gets its own coarse pressure. Halls without
         # panels keep the default, so their marches are unchanged.
-        weak = any(((g > 0) & (g < 1)).any() for g in gs)
+        weak = any(panel_faces(g).any() for g in gs)
         self.ml = sa_hierarchy(self.L, symmetric=True, **(PANEL_STRENGTH if weak else {}))
         self.p = np.zeros(n)
 
@@ -574,7 +574,7 @@ def march_conductance(grid: Grid) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     u_step = max(step_velocity(grid), PANEL_MIN_STEP_MS)
     out = []
     for g in (grid.gx, grid.gy, grid.gz):
-        panel = (g > 0) & (g < 1)
+        panel = panel_faces(g)
         gm = g.copy()
         gm[panel] = np.minimum(
             2.0 * u_step / (CFL * panel_loss_k(g[panel]) * PANEL_U_REF_MS), g[panel]
@@ -604,7 +604,7 @@ def carry_panel_flow(coarse: Grid, flow: Flow, fine: Grid, faces: tuple) -> tupl
     out = []
     for a, comp in enumerate(faces):
         gf, gc = (fine.gx, fine.gy, fine.gz)[a], (coarse.gx, coarse.gy, coarse.gz)[a]
-        pf, pc = (gf > 0) & (gf < 1), (gc > 0) & (gc < 1)
+        pf, pc = panel_faces(gf), panel_faces(gc)
         comp = comp.copy()
         if pf.any():
             if pc.any():

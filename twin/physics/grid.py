@@ -34,6 +34,12 @@ ORIFICE_CD = 0.61
 PANEL_U_REF_MS = 0.2
 
 
+def panel_faces(conductance: np.ndarray) -> np.ndarray:
+    """Which faces of one axis' conductances (``Grid.gx`` and kin) are containment panels:
+    partly open (0 < g < 1), where open faces are 1 and closed ones 0."""
+    return (conductance > 0) & (conductance < 1)
+
+
 def panel_loss_k(open_fraction: float | np.ndarray = PANEL_LEAK) -> float | np.ndarray:
     """The loss coefficient K of a thin plate ``open_fraction`` open (a sharp-edged orifice):
     it drops K (1/2) u^2 (kinematic) at u through the plate, linearised at ``PANEL_U_REF_MS``
