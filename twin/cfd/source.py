@@ -10,7 +10,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.cfd import compare, velocity
+from twin.cfd import aisles, compare, velocity
 from twin.cfd import field as cfd_field
 
 
@@ -126,6 +126,7 @@ def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
     out["field_rms_k"] = float(np.sqrt(np.mean(d**2))) if d.size else float("nan")
     if cfd.velocity_ms is not None:
         out["velocity"] = velocity.figures(velocity.twin_velocity(res), cfd.velocity_ms)
+        out["aisles"] = aisles.compare(fac, res, cfd.velocity_ms, cfd.air_c)
     out["cfd_return_c"] = ret
     if on_cfd_flow:
         out["on_cfd_flow"] = _on_cfd_flow(fac, res, cfd, racks, ret)

@@ -163,12 +163,26 @@ def run_compare(args) -> int:
         )
     if "field_rms_k" in out:
         print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
+    _print_air(out)
+    return 0
+
+
+def _print_air(out: dict) -> None:
+    """The flow comparison, each cold aisle's air budget and the heat-on-CFD-flow split."""
+
+    def f(x, fmt):
+        return "n/a" if x is None else format(x, fmt)
+
     flow = out.get("velocity") or out.get("plane_velocity")
     if flow is not None:
         from twin.cfd.velocity import summary_text
 
         where = "" if "velocity" in out else " (on the reference's two planes)"
         print(summary_text({k: float("nan") if v is None else v for k, v in flow.items()}) + where)
+    if out.get("aisles"):
+        from twin.cfd.aisles import text_lines
+
+        print("\n".join(text_lines(out["aisles"])))
     split = out.get("on_cfd_flow")
     if split is not None:
         print(
@@ -183,7 +197,6 @@ def run_compare(args) -> int:
                 f"{f(held['rms_k'], '.2f')} K, max {f(held['max_k'], '.2f')} K, rank "
                 f"correlation {f(held['rank_corr'], '.2f')}; the best that grid's march can do"
             )
-    return 0
 
 
 def _targets(fac, h: int, cell_m: float, args):

@@ -1,0 +1,160 @@
+"""Where each cold aisle's air comes from and where it goes, in Twin and in a CFD field.
+
+Two airflow models put different temperatures at the same rack inlets mostly because the
+aisle in front of the racks trades air with the room differently: how much warm air comes
+in at its open ends and through gaps in its rows, and how much of the tiles' air spills
+over the racks' tops instead of entering them. Each floor supply region gets a box: its
+cells (as the grid's supply ports place them), up to the top of the tallest rack beside
+it. On each of the box's five sides (two ends, two row sides, the top) the air crossing
+between two air cells is summed inwards and outwards, with the flow-weighted temperature
+of what comes in. Faces into racks, units and tiles are left out: their flows are the
+layout's, the same in both models; containment panels are kept (their leak is the point).
+
+A CFD field comes as cell-centred velocities, so each face takes the mean of its two cells
+(``flow_split.faces_from_cells``). Twin's face velocities are read the same way, through its
+own cell centres, so that both are smoothed alike and the comparison is like for like: the
+round trip moves a side's flow by up to a fifth where the air through it varies sharply
+(Twin's own faces in the validation rooms: the perimeter room's west end 1.01 -> 0.84 m3/s,
+the contained room's roof 0.67 -> 0.42 m3/s; most sides within 0.1 m3/s).
+``side_flows`` itself takes any face velocities as they are."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.physics.grid import SUPPLY, Grid
+
+#: side names by (axis, which end of the box)
+_SIDES = ((0, 0, "x"), (0, 1, "x"), (1, 0, "y"), (1, 1, "y"), (2, 1, "z"))
+
+
+@dataclass(frozen=True)
+class AisleBox:
+    """One supply region's aisle on a grid: cells ``lo`` (inclusive) to ``hi`` (exclusive)."""
+
+    supply_id: str
+    lo: tuple[int, int, int]
+    hi: tuple[int, int, int]
+
+
+def aisle_boxes(fac, grid: Grid) -> list[AisleBox]:
+    """A box per floor supply region of the grid's hall that has racks beside it (see the
+    module docstring)."""
+    hid = fac.hall_ids[grid.hall]
+    supplies = [s for s in fac.layout.cooling.supplies if s.hall == hid]
+    p = grid.ports
+    boxes = []
+    for n, s in enumerate(supplies):
+        sel = (p.kind == SUPPLY) & (p.owner == n)
+        if s.kind != "floor" or not sel.any():
+            continue
+        i, j, _ = np.unravel_index(p.cell[sel], grid.shape)
+        lo = (int(i.min()), int(j.min()), 0)
+        top = _rack_top(grid, lo, (int(i.max()) + 1, int(j.max()) + 1))
+        if top > 0:
+            boxes.append(AisleBox(s.id, lo, (int(i.max()) + 1, int(j.max()) + 1, top)))
+    return boxes
+
+
+def _rack_top(grid: Grid, lo: tuple[int, ...], hi: tuple[int, int]) -> int:
+    """One past the highest layer holding a rack within a cell of the rectangle (0: none)."""
+    nx, ny, _ = grid.shape
+    ring = grid.owner[
+        max(lo[0] - 1, 0) : min(hi[0] + 1, nx), max(lo[1] - 1, 0) : min(hi[1] + 1, ny)
+    ]
+    rack = (ring >= 0) & (ring < grid.n_racks)
+    layers = np.flatnonzero(rack.any(axis=(0, 1)))
+    return int(layers[-1]) + 1 if layers.size else 0
+
+
+def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> list[dict]:
+    """Air through each side of ``box`` between air cells: ``in_m3s``, ``out_m3s`` and
+    ``in_c`` (the flow-weighted temperature of the cells it comes from; None when nothing
+    comes in or their temperature is unknown). ``faces``: (u, v, w) face velocities, m/s."""
+    h = grid.cell_m
+    out = []
+    for axis, end, name in _SIDES:
+        at = (box.lo, box.hi)[end][axis]
+        side = {"plane": name, "at_m": round(at * h, 4), "in_m3s": 0.0, "out_m3s": 0.0}
+        side["in_c"] = None
+        out.append(side)
+        if at == 0 or at == grid.shape[axis]:  # the hall's own wall, floor or ceiling
+            continue
+        sl = [slice(box.lo[a], box.hi[a]) for a in range(3)]
+        below, above = list(sl), list(sl)
+        sl[axis], below[axis], above[axis] = at, at - 1, at
+        both = grid.fluid[tuple(below)] & grid.fluid[tuple(above)]
+        q = faces[axis][tuple(sl)] * h * h * both
+        inward = q if end == 0 else -q  # positive into the box
+        t_out = air_c[tuple(below)] if end == 0 else air_c[tuple(above)]
+        q_in = np.clip(inward, 0.0, None)
+        side["in_m3s"] = float(q_in.sum())
+        side["out_m3s"] = float(np.clip(-inward, 0.0, None).sum())
+        known = q_in > 0
+        known &= np.isfinite(t_out)
+        if q_in[known].sum() > 0:
+            side["in_c"] = float((q_in[known] * t_out[known]).sum() / q_in[known].sum())
+    return out
+
+
+def compare(fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray) -> list[dict]:
+    """Each aisle's sides in Twin and in the CFD field (cell-centred velocity and
+    temperature on ``res.grid``, as ``twin.cfd.source.load_field`` gives them), both read
+    through cell centres (see the module docstring)."""
+    from twin.cfd.flow_split import faces_from_cells
+
+    grid = res.grid
+    twin_faces = faces_from_cells(np.stack(res.flow.cell_velocity(), -1), grid)
+    cfd_faces = faces_from_cells(cfd_velocity_ms, grid)
+    h = grid.cell_m
+    out = []
+    for box in aisle_boxes(fac, grid):
+        twin = side_flows(grid, box, twin_faces, res.air_c)
+        cfd = side_flows(grid, box, cfd_faces, cfd_air_c)
+        sides = [
+            {"plane": t["plane"], "at_m": t["at_m"], "twin": _figs(t), "cfd": _figs(c)}
+            for t, c in zip(twin, cfd, strict=True)
+        ]
+        box_m = [round(v * h, 4) for v in (*box.lo[:2], *box.hi)]
+        out.append({"supply": box.supply_id, "box_m": box_m, "sides": sides})
+    return out
+
+
+def _figs(side: dict) -> dict:
+    return {k: side[k] for k in ("in_m3s", "out_m3s", "in_c")}
+
+
+def text_lines(aisles: list[dict]) -> list[str]:
+    """The aisles as ``twin cfd compare`` prints them."""
+    lines = []
+    for a in aisles:
+        x0, y0, x1, y1, top = a["box_m"]
+        lines.append(
+            f"aisle over {a['supply']} (x {x0:.2f}-{x1:.2f} m, y {y0:.2f}-{y1:.2f} m, up to "
+            f"{top:.2f} m): air between air cells, m3/s in / out (C of what comes in), "
+            "Twin | CFD"
+        )
+        for s in a["sides"]:
+            lines.append(
+                f"  {s['plane']} = {s['at_m']:5.2f} m  {_cell(s['twin'])} | {_cell(s['cfd'])}"
+            )
+    return lines
+
+
+def _cell(f: dict) -> str:
+    t = "  -  " if f["in_c"] is None else f"{f['in_c']:5.1f}"
+    return f"{f['in_m3s']:5.2f} / {f['out_m3s']:5.2f} ({t})"
+
+
+def summary_line(aisle: dict) -> str:
+    """One aisle in a sentence: the air coming in at its ends and through its rows' gaps,
+    and the air spilling over its top, Twin's against the CFD's."""
+    sides, top = aisle["sides"][:-1], aisle["sides"][-1]
+    t_in, c_in = (sum(s[m]["in_m3s"] for s in sides) for m in ("twin", "cfd"))
+    return (
+        f"Aisle over {aisle['supply']}: room air in at its ends and row gaps Twin {t_in:.2f}, "
+        f"CFD {c_in:.2f} m3/s; over its top Twin {top['twin']['out_m3s']:.2f}, CFD "
+        f"{top['cfd']['out_m3s']:.2f} m3/s"
+    )
