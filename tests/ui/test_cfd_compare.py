@@ -169,6 +169,15 @@ def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
     assert "CRAH-2 out of capacity in Twin (supply 18.70 C, set point 18.00 C)" in (
         _summary_text(fig)
     )
+    assert "Aisle" not in _summary_text(fig)
+    side = {"in_m3s": 0.5, "out_m3s": 0.25, "in_c": 25.0}
+    sides = [{"twin": side, "cfd": {**side, "in_m3s": 1.0}} for _ in range(4)]
+    sides.append({"twin": {**side, "out_m3s": 3.5}, "cfd": {**side, "out_m3s": 4.75}})
+    fig["aisles"] = [{"supply": "TILES", "sides": sides}]
+    assert _summary_text(fig).splitlines()[-1] == (
+        "Aisle over TILES: room air in at its ends and row gaps Twin 2.00, CFD 4.00 m3/s; "
+        "over its top Twin 3.50, CFD 4.75 m3/s"
+    )
 
 
 def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):

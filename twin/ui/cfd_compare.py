@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QVBoxLayout,
 )
 
+from twin.cfd.aisles import summary_line
 from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
 
@@ -121,11 +122,12 @@ def _summary_text(fig: dict) -> str:
             f"{u['set_c']:.2f} C): not the CFD's room there"
         )
     re = fig.get("return_error_k")
+    aisles = "".join("\n" + summary_line(a) for a in fig.get("aisles") or [])
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
         f"{fig['bias_k']:+.2f} K, rank correlation "
         f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
-        f"{'n/a' if re is None or re != re else f'{re:+.2f} K'}{left_out}"
+        f"{'n/a' if re is None or re != re else f'{re:+.2f} K'}{left_out}{aisles}"
     )
 
 
