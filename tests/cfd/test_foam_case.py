@@ -254,3 +254,33 @@ def test_porous_panels_hold_still_air_so_no_eddy_carries_heat_through_them(tmp_p
             assert second == "omega"
             nu_t = k / value
         assert 0.0 <= nu_t < 1e-6 * 1.5e-5
+
+
+def _u_patches(case: Path) -> dict[str, str]:
+    """Each patch's velocity condition in 0/U, as written."""
+    u = (case / "0" / "U").read_text()
+    return dict(re.findall(r"^    (\w+)\n    \{\n(.*?)^    \}\n", u, re.S | re.M))
+
+
+def test_outflows_can_leave_with_their_own_momentum(tmp_path):
+    """``outflow="extrapolated"``: every port air leaves through (rack fronts, grilles) takes
+    the cell's velocity scaled to its flow, every inflow keeps its fixed flow, and the case
+    says which it was; the default is the fixed velocity the references were run with."""
+    fac = load_layout(ROOMS / "open-aisle-85.yaml")
+    fixed = write_case(fac, tmp_path / "fixed", cell_m=0.3, max_iter=10)
+    ext = write_case(fac, tmp_path / "ext", cell_m=0.3, max_iter=10, outflow="extrapolated")
+    assert (fixed["outflow_u"], ext["outflow_u"]) == ("fixed", "extrapolated")
+    before, after = _u_patches(tmp_path / "fixed"), _u_patches(tmp_path / "ext")
+    outflows = [p for p in ext["patches"] if p["flow_m3s"] < 0]
+    assert {p["name"][:3] for p in outflows} == {"rf_", "gr_"}
+    for p in ext["patches"]:
+        if p["flow_m3s"] < 0:
+            assert "type            flowRateOutletVelocity;" in after[p["name"]]
+            rate = re.search(r"volumetricFlowRate constant ([0-9.e+-]+);", after[p["name"]])
+            assert float(rate.group(1)) == pytest.approx(-p["flow_m3s"])
+        else:
+            assert after[p["name"]] == before[p["name"]]
+        assert "flowRateInletVelocity" in before[p["name"]]
+    assert after["wall"] == before["wall"]
+    with pytest.raises(ValueError, match="outflow"):
+        write_case(fac, tmp_path / "bad", cell_m=0.3, outflow="sliding")

@@ -2,6 +2,7 @@
 
     python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
         [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR] [--room-dir DIR]
+        [--outflow extrapolated]
 
 For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
 case at the reference cell and at the coarser mesh-check cell under ``--work``
@@ -15,6 +16,8 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
 A case whose start-up diverges is written and run once more with a gentler start-up
 (``foam_case.GENTLE_START``; its run.json and its reference say so).
+``--outflow extrapolated`` lets the air leave through rack fronts, intakes and grilles with
+its own momentum (``foam_case.OUTFLOW_MODES``; the stored references were run ``fixed``).
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
@@ -59,6 +62,7 @@ def run_one(
     extract_only: bool,
     turbulence: str = "kEpsilon",
     room_dir: Path = ROOMS,
+    outflow: str = "fixed",
 ) -> dict:
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
@@ -72,7 +76,13 @@ def run_one(
         if case.exists():
             shutil.rmtree(case)
         desc = foam_case.write_case(
-            fac, case, cell_m=cell_m, max_iter=max_iter, turbulence=turbulence, gentle_start=gentle
+            fac,
+            case,
+            cell_m=cell_m,
+            max_iter=max_iter,
+            turbulence=turbulence,
+            gentle_start=gentle,
+            outflow=outflow,
         )
         _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
         try:
@@ -115,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--only-extract", action="store_true", help="re-read finished runs")
     ap.add_argument("--mesh", choices=["both", "fine", "coarse"], default="both")
     ap.add_argument("--turbulence", choices=["kEpsilon", "kOmegaSST"], default="kEpsilon")
+    ap.add_argument(
+        "--outflow",
+        choices=["fixed", "extrapolated"],
+        default="fixed",
+        help="foam_case.OUTFLOW_MODES",
+    )
     ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")
     ap.add_argument("--room-dir", type=Path, default=ROOMS, help="where the room layouts are")
     ap.add_argument("--model-check", type=Path, metavar="DIR", help="fold DIR's references in")
@@ -128,7 +144,9 @@ def main(argv: list[str] | None = None) -> int:
         cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
         for c in cells:
             if c > 0:
-                run_one(room, c, a.work, a.max_iter, a.only_extract, a.turbulence, a.room_dir)
+                run_one(
+                    room, c, a.work, a.max_iter, a.only_extract, a.turbulence, a.room_dir, a.outflow
+                )
         fine = case_dir(a.work, room, a.cell, a.turbulence)
         coarse = case_dir(a.work, room, a.coarse, a.turbulence) if a.coarse > 0 else None
         if (fine / "run.json").exists():
