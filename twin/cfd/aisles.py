@@ -51,10 +51,10 @@ def aisle_boxes(fac, grid: Grid) -> list[AisleBox]:
         if s.kind != "floor" or not sel.any():
             continue
         i, j, _ = np.unravel_index(p.cell[sel], grid.shape)
-        lo = (int(i.min()), int(j.min()), 0)
-        top = _rack_top(grid, lo, (int(i.max()) + 1, int(j.max()) + 1))
+        lo, hi = (int(i.min()), int(j.min()), 0), (int(i.max()) + 1, int(j.max()) + 1)
+        top = _rack_top(grid, lo, hi)
         if top > 0:
-            boxes.append(AisleBox(s.id, lo, (int(i.max()) + 1, int(j.max()) + 1, top)))
+            boxes.append(AisleBox(s.id, lo, (*hi, top)))
     return boxes
 
 
@@ -77,8 +77,13 @@ def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> li
     out = []
     for axis, end, name in _SIDES:
         at = (box.lo, box.hi)[end][axis]
-        side = {"plane": name, "at_m": round(at * h, 4), "in_m3s": 0.0, "out_m3s": 0.0}
-        side["in_c"] = None
+        side = {
+            "plane": name,
+            "at_m": round(at * h, 4),
+            "in_m3s": 0.0,
+            "out_m3s": 0.0,
+            "in_c": None,
+        }
         out.append(side)
         if at == 0 or at == grid.shape[axis]:  # the hall's own wall, floor or ceiling
             continue
@@ -92,8 +97,7 @@ def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> li
         q_in = np.clip(inward, 0.0, None)
         side["in_m3s"] = float(q_in.sum())
         side["out_m3s"] = float(np.clip(-inward, 0.0, None).sum())
-        known = q_in > 0
-        known &= np.isfinite(t_out)
+        known = (q_in > 0) & np.isfinite(t_out)
         if q_in[known].sum() > 0:
             side["in_c"] = float((q_in[known] * t_out[known]).sum() / q_in[known].sum())
     return out
@@ -104,9 +108,10 @@ def compare(fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray) -> lis
     temperature on ``res.grid``, as ``twin.cfd.source.load_field`` gives them), both read
     through cell centres (see the module docstring)."""
     from twin.cfd.flow_split import faces_from_cells
+    from twin.cfd.velocity import twin_velocity
 
     grid = res.grid
-    twin_faces = faces_from_cells(np.stack(res.flow.cell_velocity(), -1), grid)
+    twin_faces = faces_from_cells(twin_velocity(res), grid)
     cfd_faces = faces_from_cells(cfd_velocity_ms, grid)
     h = grid.cell_m
     out = []

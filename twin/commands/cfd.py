@@ -112,6 +112,11 @@ def _print_source_notes(source: dict) -> None:
         )
 
 
+def _fig(x, fmt: str, unit: str = "") -> str:
+    """A figure for the report, or n/a where the comparison has none (JSON has no NaN)."""
+    return "n/a" if x is None else format(x, fmt) + unit
+
+
 def _print_notes(out: dict) -> None:
     """What of the source was left out, and the air units Twin runs out of capacity
     (``compare.units_at_capacity``)."""
@@ -146,13 +151,10 @@ def run_compare(args) -> int:
             f"{r['twin_max_c']:>10.2f}{r['cfd_max_c']:>9.2f}"
         )
 
-    def f(x, fmt, unit=""):
-        return "n/a" if x is None else format(x, fmt) + unit
-
     print(
-        f"rack mean inlet: RMS {f(out['rms_k'], '.2f')} K, max {f(out['max_k'], '.2f')} K, "
-        f"bias {f(out['bias_k'], '+.2f')} K, rank correlation {f(out['rank_corr'], '.2f')}; "
-        f"return error {f(out['return_error_k'], '+.2f', ' K')}"
+        f"rack mean inlet: RMS {_fig(out['rms_k'], '.2f')} K, max {_fig(out['max_k'], '.2f')} K, "
+        f"bias {_fig(out['bias_k'], '+.2f')} K, rank correlation {_fig(out['rank_corr'], '.2f')}; "
+        f"return error {_fig(out['return_error_k'], '+.2f', ' K')}"
     )
     pairs = out.get("pairs")
     if pairs is not None:
@@ -162,16 +164,13 @@ def run_compare(args) -> int:
             f"{pairs['ordered']} of {pairs['resolved']} ordered as the CFD's; misordered: {wrong}"
         )
     if "field_rms_k" in out:
-        print(f"air field RMS difference {f(out['field_rms_k'], '.2f')} K")
+        print(f"air field RMS difference {_fig(out['field_rms_k'], '.2f')} K")
     _print_air(out)
     return 0
 
 
 def _print_air(out: dict) -> None:
     """The flow comparison, each cold aisle's air budget and the heat-on-CFD-flow split."""
-
-    def f(x, fmt):
-        return "n/a" if x is None else format(x, fmt)
 
     flow = out.get("velocity") or out.get("plane_velocity")
     if flow is not None:
@@ -186,16 +185,16 @@ def _print_air(out: dict) -> None:
     split = out.get("on_cfd_flow")
     if split is not None:
         print(
-            f"Twin's heat on the CFD's air: RMS {f(split['rms_k'], '.2f')} K, max "
-            f"{f(split['max_k'], '.2f')} K, rank correlation {f(split['rank_corr'], '.2f')}; "
+            f"Twin's heat on the CFD's air: RMS {_fig(split['rms_k'], '.2f')} K, max "
+            f"{_fig(split['max_k'], '.2f')} K, rank correlation {_fig(split['rank_corr'], '.2f')}; "
             "what it leaves is the heat transport's error, the rest the airflow's"
         )
         held = split.get("held_on_momentum_grid")
         if held is not None:
             print(
                 f"... held on Twin's {held['cell_m']:g} m momentum grid first: RMS "
-                f"{f(held['rms_k'], '.2f')} K, max {f(held['max_k'], '.2f')} K, rank "
-                f"correlation {f(held['rank_corr'], '.2f')}; the best that grid's march can do"
+                f"{_fig(held['rms_k'], '.2f')} K, max {_fig(held['max_k'], '.2f')} K, rank "
+                f"correlation {_fig(held['rank_corr'], '.2f')}; the best that grid's march can do"
             )
 
 
