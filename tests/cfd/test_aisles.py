@@ -85,6 +85,29 @@ def test_twin_and_cfd_are_read_alike(perimeter):
     assert a["sides"][0]["twin"]["in_m3s"] > 0.5  # the west end takes room air in
 
 
+def test_where_the_cfd_has_no_air_neither_side_is_read(perimeter):
+    """A damaged CFD file (every other x-slab's velocity left out as not room air) must not
+    read as still air: Twin and the CFD are read on the same faces only, and each side says
+    what share of its open faces that was (counted here from the grid and the mask)."""
+    fac, res = perimeter
+    g = res.grid
+    vel = np.stack(res.flow.cell_velocity(), -1)
+    vel[::2] = np.nan
+    (a,) = aisles.compare(fac, res, vel, res.air_c)
+    (box,) = aisles.aisle_boxes(fac, g)
+    (i0, j0, _), (i1, j1, k1) = box.lo, box.hi
+    known = g.fluid & np.isfinite(vel).all(-1)
+    top = g.fluid[i0:i1, j0:j1, k1 - 1] & g.fluid[i0:i1, j0:j1, k1]
+    top_read = top & known[i0:i1, j0:j1, k1 - 1] & known[i0:i1, j0:j1, k1]
+    west, _, _, _, up = a["sides"]
+    assert west["read"] == 0.0 and west["cfd"]["in_m3s"] == west["twin"]["in_m3s"] == 0.0
+    assert up["read"] == pytest.approx(top_read.sum() / top.sum()) and 0 < up["read"] < 1
+    for s in a["sides"]:
+        assert s["twin"] == s["cfd"]  # the same air, read on the same faces
+    assert "(where the CFD has the air)" in aisles.summary_line(a)
+    assert "% of it)" in aisles.text_lines([a])[1]
+
+
 def test_compare_prints_the_aisle(perimeter, tmp_path, capsys):
     from twin.cli import main
 

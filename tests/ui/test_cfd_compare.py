@@ -171,8 +171,8 @@ def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
     )
     assert "Aisle" not in _summary_text(fig)
     side = {"in_m3s": 0.5, "out_m3s": 0.25, "in_c": 25.0}
-    sides = [{"twin": side, "cfd": {**side, "in_m3s": 1.0}} for _ in range(4)]
-    sides.append({"twin": {**side, "out_m3s": 3.5}, "cfd": {**side, "out_m3s": 4.75}})
+    sides = [{"twin": side, "cfd": {**side, "in_m3s": 1.0}, "read": 1.0} for _ in range(4)]
+    sides.append({"twin": {**side, "out_m3s": 3.5}, "cfd": {**side, "out_m3s": 4.75}, "read": 1.0})
     fig["aisles"] = [{"supply": "TILES", "sides": sides}]
     assert _summary_text(fig).splitlines()[-1] == (
         "Aisle over TILES: room air in at its ends and row gaps Twin 2.00, CFD 4.00 m3/s; "

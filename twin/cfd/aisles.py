@@ -69,11 +69,16 @@ def _rack_top(grid: Grid, lo: tuple[int, ...], hi: tuple[int, int]) -> int:
     return int(layers[-1]) + 1 if layers.size else 0
 
 
-def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> list[dict]:
+def side_flows(
+    grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray, known: np.ndarray | None = None
+) -> list[dict]:
     """Air through each side of ``box`` between air cells: ``in_m3s``, ``out_m3s`` and
     ``in_c`` (the flow-weighted temperature of the cells it comes from; None when nothing
-    comes in or their temperature is unknown). ``faces``: (u, v, w) face velocities, m/s."""
+    comes in or their temperature is unknown). ``faces``: (u, v, w) face velocities, m/s.
+    ``known``: the cells whose velocity is known (all air cells by default); a face is read
+    only between two of them, and ``read`` is the share of the side's open faces that were."""
     h = grid.cell_m
+    known = grid.fluid if known is None else grid.fluid & known
     out = []
     for axis, end, name in _SIDES:
         at = (box.lo, box.hi)[end][axis]
@@ -83,6 +88,7 @@ def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> li
             "in_m3s": 0.0,
             "out_m3s": 0.0,
             "in_c": None,
+            "read": 1.0,
         }
         out.append(side)
         if at == 0 or at == grid.shape[axis]:  # the hall's own wall, floor or ceiling
@@ -91,15 +97,17 @@ def side_flows(grid: Grid, box: AisleBox, faces: tuple, air_c: np.ndarray) -> li
         below, above = list(sl), list(sl)
         sl[axis], below[axis], above[axis] = at, at - 1, at
         both = grid.fluid[tuple(below)] & grid.fluid[tuple(above)]
-        q = faces[axis][tuple(sl)] * h * h * both
+        read = both & known[tuple(below)] & known[tuple(above)]
+        side["read"] = float(read.sum() / both.sum()) if both.any() else 1.0
+        q = faces[axis][tuple(sl)] * h * h * read
         inward = q if end == 0 else -q  # positive into the box
         t_out = air_c[tuple(below)] if end == 0 else air_c[tuple(above)]
         q_in = np.clip(inward, 0.0, None)
         side["in_m3s"] = float(q_in.sum())
         side["out_m3s"] = float(np.clip(-inward, 0.0, None).sum())
-        known = (q_in > 0) & np.isfinite(t_out)
-        if q_in[known].sum() > 0:
-            side["in_c"] = float((q_in[known] * t_out[known]).sum() / q_in[known].sum())
+        comes_in = (q_in > 0) & np.isfinite(t_out)
+        if q_in[comes_in].sum() > 0:
+            side["in_c"] = float((q_in[comes_in] * t_out[comes_in]).sum() / q_in[comes_in].sum())
     return out
 
 
@@ -113,13 +121,17 @@ def compare(fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray) -> lis
     grid = res.grid
     twin_faces = faces_from_cells(twin_velocity(res), grid)
     cfd_faces = faces_from_cells(cfd_velocity_ms, grid)
+    # where the CFD has no velocity (beyond its field, or values left out as not room air)
+    # neither model's side is read: a damaged file must not read as still air
+    known = np.isfinite(cfd_velocity_ms).all(-1)
     h = grid.cell_m
     out = []
     for box in aisle_boxes(fac, grid):
-        twin = side_flows(grid, box, twin_faces, res.air_c)
-        cfd = side_flows(grid, box, cfd_faces, cfd_air_c)
+        twin = side_flows(grid, box, twin_faces, res.air_c, known)
+        cfd = side_flows(grid, box, cfd_faces, cfd_air_c, known)
         sides = [
-            {"plane": t["plane"], "at_m": t["at_m"], "twin": _figs(t), "cfd": _figs(c)}
+            {"plane": t["plane"], "at_m": t["at_m"], "read": c["read"]}
+            | {"twin": _figs(t), "cfd": _figs(c)}
             for t, c in zip(twin, cfd, strict=True)
         ]
         box_m = [round(v * h, 4) for v in (*box.lo[:2], *box.hi)]
@@ -142,9 +154,9 @@ def text_lines(aisles: list[dict]) -> list[str]:
             "Twin | CFD"
         )
         for s in a["sides"]:
-            lines.append(
-                f"  {s['plane']} = {s['at_m']:5.2f} m  {_cell(s['twin'])} | {_cell(s['cfd'])}"
-            )
+            part = "" if s["read"] >= 0.995 else f"  (the CFD has {100 * s['read']:.0f} % of it)"
+            lines.append(f"  {s['plane']} = {s['at_m']:5.2f} m  {_cell(s['twin'])} | ")
+            lines[-1] += _cell(s["cfd"]) + part
     return lines
 
 
@@ -158,8 +170,9 @@ def summary_line(aisle: dict) -> str:
     and the air spilling over its top, Twin's against the CFD's."""
     sides, top = aisle["sides"][:-1], aisle["sides"][-1]
     t_in, c_in = (sum(s[m]["in_m3s"] for s in sides) for m in ("twin", "cfd"))
+    part = min(s["read"] for s in aisle["sides"]) < 0.995
     return (
         f"Aisle over {aisle['supply']}: room air in at its ends and row gaps Twin {t_in:.2f}, "
         f"CFD {c_in:.2f} m3/s; over its top Twin {top['twin']['out_m3s']:.2f}, CFD "
-        f"{top['cfd']['out_m3s']:.2f} m3/s"
+        f"{top['cfd']['out_m3s']:.2f} m3/s" + (" (where the CFD has the air)" if part else "")
     )
