@@ -262,13 +262,13 @@ def _u_patches(case: Path) -> dict[str, str]:
     return dict(re.findall(r"^    (\w+)\n    \{\n(.*?)^    \}\n", u, re.S | re.M))
 
 
-def test_outflows_can_leave_with_their_own_momentum(tmp_path):
-    """``outflow="extrapolated"``: every port air leaves through (rack fronts, grilles) takes
-    the cell's velocity scaled to its flow, every inflow keeps its fixed flow, and the case
-    says which it was; the default is the fixed velocity the references were run with."""
+def test_outflows_leave_with_their_own_momentum(tmp_path):
+    """By default every port air leaves through (rack fronts, grilles) takes the cell's
+    velocity scaled to its flow, every inflow keeps its fixed flow, and the case says which it
+    was; ``outflow="fixed"`` fixes the whole velocity, as the older references were run."""
     fac = load_layout(ROOMS / "open-aisle-85.yaml")
-    fixed = write_case(fac, tmp_path / "fixed", cell_m=0.3, max_iter=10)
-    ext = write_case(fac, tmp_path / "ext", cell_m=0.3, max_iter=10, outflow="extrapolated")
+    fixed = write_case(fac, tmp_path / "fixed", cell_m=0.3, max_iter=10, outflow="fixed")
+    ext = write_case(fac, tmp_path / "ext", cell_m=0.3, max_iter=10)
     assert (fixed["outflow_u"], ext["outflow_u"]) == ("fixed", "extrapolated")
     before, after = _u_patches(tmp_path / "fixed"), _u_patches(tmp_path / "ext")
     outflows = [p for p in ext["patches"] if p["flow_m3s"] < 0]

@@ -2,7 +2,7 @@
 
     python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
         [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR] [--room-dir DIR]
-        [--outflow extrapolated]
+        [--outflow fixed]
 
 For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
 case at the reference cell and at the coarser mesh-check cell under ``--work``
@@ -16,8 +16,9 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
 A case whose start-up diverges is written and run once more with a gentler start-up
 (``foam_case.GENTLE_START``; its run.json and its reference say so).
-``--outflow extrapolated`` lets the air leave through rack fronts, intakes and grilles with
-its own momentum (``foam_case.OUTFLOW_MODES``; the stored references were run ``fixed``).
+The air leaves through rack fronts, intakes and grilles with its own momentum (``--outflow
+extrapolated``, the default: ``foam_case.OUTFLOW_MODES``); ``--outflow fixed`` runs the
+condition the references before December 2026 were run with.
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
@@ -62,7 +63,7 @@ def run_one(
     extract_only: bool,
     turbulence: str = "kEpsilon",
     room_dir: Path = ROOMS,
-    outflow: str = "fixed",
+    outflow: str = "extrapolated",
 ) -> dict:
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
@@ -127,8 +128,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--turbulence", choices=["kEpsilon", "kOmegaSST"], default="kEpsilon")
     ap.add_argument(
         "--outflow",
-        choices=["fixed", "extrapolated"],
-        default="fixed",
+        choices=["extrapolated", "fixed"],
+        default="extrapolated",
         help="foam_case.OUTFLOW_MODES",
     )
     ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")

@@ -8,7 +8,8 @@ and the rack's air-side heat is added one cell further into the air (a
 offset; see ``foam_mesh._heat_zones`` for why not in the cell at the patch), so the exhaust
 leaves those cells P / (rho cp Q) warmer; supply regions and air-unit
 discharges blow a fixed flow at the supply temperature; air-unit intakes and return grilles
-take a fixed flow back; walls are adiabatic with wall functions. Every flow is fixed, so the
+take a fixed flow back. Air leaves (rack fronts, intakes, grilles) with its own velocity
+(``OUTFLOW_MODES``). Walls are adiabatic with wall functions. Every flow is fixed, so the
 pressure level is set by a reference cell. ``twin_case.json`` in the case records what each
 patch is, so that the results can be read back onto the layout.
 """
@@ -150,22 +151,24 @@ _CALCULATED = "        type            calculated;\n        value           unif
 
 
 #: How the velocity of an outflow port (rack fronts, unit intakes, return grilles) is set.
-#: "fixed": the whole vector, the flow's normal velocity and none along the face. The air
-#: leaving then takes none of its momentum along the face with it, so the air it leaves
-#: behind speeds up: the tiles' jets run up the rack fronts faster than they left the tiles
-#: (4.0 m/s at 1.2-1.5 m against 2.6 m/s at the tiles, in the perimeter room). The stored
-#: references were run so. "extrapolated": ``flowRateOutletVelocity``, the cell's velocity
-#: scaled to the port's flow; the air leaves with its own momentum, but the draw is no
-#: longer uniform over the face (it follows the air arriving). ``fixedNormalSlip`` (the
-#: flow drawn uniformly, the velocity along the face carried from the cell: a rack's fans
-#: behind its door) diverged within 20 iterations from rest in the perimeter room, with and
-#: without the gentle start, and again when switched to after the 200-iteration start-up;
-#: switched to from the extrapolated run's 4,000th iteration it ran, and put the racks
-#: within 0.26 K RMS (0.60 K max) of the extrapolated run's, 1.5 K from the fixed one's.
-OUTFLOW_MODES = ("fixed", "extrapolated")
+#: "extrapolated" (the default, and the references'): ``flowRateOutletVelocity``, the cell's
+#: velocity scaled to the port's flow, so the air leaves with its own momentum, as a rack's
+#: door takes it in; the draw is not uniform over the face (it follows the air arriving).
+#: "fixed": the whole vector, the flow's normal velocity and none along the face, as the
+#: references before December 2026 were run. The air leaving then takes none of its momentum
+#: along the face with it, so the air it leaves behind speeds up: the tiles' jets ran up the
+#: rack fronts faster than they left the tiles (4.0 m/s at 1.2-1.5 m against 2.6 m/s at the
+#: tiles, in the perimeter room), carried tile air over the racks and drew warm air in at
+#: the aisle's ends (the end racks 1.5-2.8 K warmer). ``fixedNormalSlip`` (the flow drawn
+#: uniformly, the velocity along the face carried from the cell: a rack's fans behind its
+#: door) diverged within 20 iterations from rest in the perimeter room, with and without the
+#: gentle start, and again when switched to after the 200-iteration start-up; switched to
+#: from the extrapolated run's 4,000th iteration it ran, and put the racks within 0.26 K RMS
+#: (0.60 K max) of the extrapolated run's: less than that room's mesh check moves them.
+OUTFLOW_MODES = ("extrapolated", "fixed")
 
 
-def _u_port(pp: PortPatch, outflow: str = "fixed") -> str:
+def _u_port(pp: PortPatch, outflow: str = "extrapolated") -> str:
     if outflow == "extrapolated" and pp.flow_m3s < 0:
         return (
             "        type            flowRateOutletVelocity;\n"
@@ -226,7 +229,7 @@ def _write_fields(
     ports: list[PortPatch],
     t0_c: float,
     turbulence: str = "kEpsilon",
-    outflow: str = "fixed",
+    outflow: str = "extrapolated",
 ) -> None:
     """The initial and boundary fields in ``0/``: flow and temperature, then turbulence."""
     z = Path(case) / "0"
@@ -578,7 +581,7 @@ def write_case(
     panels: str = "porous",
     turbulence: str = "kEpsilon",
     gentle_start: bool = False,
-    outflow: str = "fixed",
+    outflow: str = "extrapolated",
 ) -> dict:
     """Generate the OpenFOAM case for one hall at ``cell_m`` and return its description
     (also written to ``twin_case.json``); ``panels``: how containment panels leak, "porous"

@@ -109,6 +109,8 @@ def read_run(layout: Path, case: Path) -> dict:
     return {
         **gentle,  # started with foam_case.GENTLE_START after the usual start-up diverged
         "cell_m": desc["cell_m"],
+        # how air left through outflow ports (foam_case.OUTFLOW_MODES; older cases: fixed)
+        "outflow": desc.get("outflow_u", "fixed"),
         "n_cells": desc["n_cells"],
         "converged": run["converged"],
         "iterations": run["iterations"],
@@ -197,7 +199,16 @@ def model_check(ref: dict, other: dict) -> dict:
         raise ValueError(f"{ref['room']}: the model check's racks are not the reference's")
     a = np.array([r["inlet_mean_c"] for r in ref["racks"]])
     b = np.array([theirs[r["id"]] for r in ref["racks"]])
-    keys = ("solver", "turbulence", "cell_m", "converged", "iterations", "window_it", "cpu_s")
+    keys = (
+        "solver",
+        "turbulence",
+        "cell_m",
+        "outflow",
+        "converged",
+        "iterations",
+        "window_it",
+        "cpu_s",
+    )
     return {
         **{k: other.get(k) for k in keys},
         "balance": other["balance"],
