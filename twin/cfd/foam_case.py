@@ -71,6 +71,8 @@ class PortPatch:
     temp_c: float | None = None
     rise_k: float | None = None
     front: str | None = None
+    #: the air's velocity through the patch, m/s (x, y, z), were it drawn evenly over it
+    even_ms: tuple[float, float, float] | None = None
 
 
 def _supply_temps(fac: Facility, hall: int, grid) -> tuple[np.ndarray, np.ndarray]:
@@ -103,6 +105,13 @@ def port_patches(fac: Facility, hall: int, grid, mesh: FoamMesh) -> list[PortPat
     flows: dict[tuple[int, int], float] = {}
     for k, o, q in zip(p.kind, p.owner, p.q, strict=True):
         flows[(int(k), int(o))] = flows.get((int(k), int(o)), 0.0) + float(q)
+    # each patch's velocity vector, its flow spread evenly over its faces
+    velocity = np.zeros((len(p.q), 3))
+    velocity[np.arange(len(p.q)), p.axis] = p.sign * p.q / grid.cell_m**2
+    even: dict[tuple[int, int], tuple[float, float, float]] = {}
+    for key in flows:
+        sel = (p.kind == key[0]) & (p.owner == key[1])
+        even[key] = tuple(float(x) for x in velocity[sel].mean(0))
     out = []
     for name, (k, o) in mesh.patch_ports.items():
         q = flows[(k, o)]
@@ -122,6 +131,7 @@ def port_patches(fac: Facility, hall: int, grid, mesh: FoamMesh) -> list[PortPat
         else:
             gid = grilles[o].id if o < len(grilles) else f"roof-{o}"
             pp = PortPatch(name, "grille", gid, q)
+        pp.even_ms = even[(k, o)]
         out.append(pp)
     return out
 
@@ -165,10 +175,16 @@ _CALCULATED = "        type            calculated;\n        value           unif
 #: gentle start, and again when switched to after the 200-iteration start-up; switched to
 #: from the extrapolated run's 4,000th iteration it ran, and put the racks within 0.26 K RMS
 #: (0.60 K max) of the extrapolated run's: less than that room's mesh check moves them.
-OUTFLOW_MODES = ("extrapolated", "fixed")
+OUTFLOW_MODES = ("extrapolated", "fixed", "even")
 
 
 def _u_port(pp: PortPatch, outflow: str = "extrapolated") -> str:
+    if outflow == "even" and pp.flow_m3s < 0:
+        v = " ".join(f"{x:.8g}" for x in pp.even_ms)
+        return (
+            "        type            fixedNormalSlip;\n"
+            f"        fixedValue      uniform ({v});\n        value           uniform ({v});\n"
+        )
     if outflow == "extrapolated" and pp.flow_m3s < 0:
         return (
             "        type            flowRateOutletVelocity;\n"
