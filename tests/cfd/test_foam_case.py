@@ -284,3 +284,33 @@ def test_outflows_leave_with_their_own_momentum(tmp_path):
     assert after["wall"] == before["wall"]
     with pytest.raises(ValueError, match="outflow"):
         write_case(fac, tmp_path / "bad", cell_m=0.3, outflow="sliding")
+
+
+def test_even_outflows_draw_their_flow_evenly_across_the_face(tmp_path):
+    """``outflow="even"``: each outflow port fixes the velocity across it (its flow over its
+    area, pointing out of the room: into row A's racks at -y, row B's at +y, up through the
+    ceiling grilles) and leaves the velocity along it to the air (``fixedNormalSlip``)."""
+    fac = load_layout(ROOMS / "open-aisle-85.yaml")
+    h = 0.3
+    desc = write_case(fac, tmp_path / "even", cell_m=h, max_iter=10, outflow="even")
+    u = _u_patches(tmp_path / "even")
+    boundary = (tmp_path / "even" / "constant" / "polyMesh" / "boundary").read_text()
+    n_faces = {n: int(c) for n, c in re.findall(r"(\w+)\n\s*\{[^}]*?nFaces\s+(\d+);", boundary)}
+    out = {"A": (0, -1, 0), "B": (0, 1, 0), "GRILLE": (0, 0, 1)}
+    seen = set()
+    for p in desc["patches"]:
+        if p["flow_m3s"] >= 0:
+            assert "fixedNormalSlip" not in u[p["name"]]
+            continue
+        assert "type            fixedNormalSlip;" in u[p["name"]]
+        v = np.array(
+            [
+                float(x)
+                for x in re.search(r"fixedValue +uniform \((.*?)\);", u[p["name"]]).group(1).split()
+            ]
+        )
+        direction = out[p["owner_id"][0] if p["kind"] == "rack_front" else "GRILLE"]
+        speed = -p["flow_m3s"] / (n_faces[p["name"]] * h * h)
+        assert v == pytest.approx(speed * np.array(direction), abs=1e-6)
+        seen.add(p["name"][:3])
+    assert seen == {"rf_", "gr_"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -97,8 +98,9 @@ def test_read_internal_fields(tmp_path):
 FAKE_SOLVER = r'''#!/usr/bin/env python3
 """Stands in for buoyantBoussinesqSimpleFoam: from the latest time to endTime, one iteration
 at a time, it notes which schemes are in place, writes the monitors (steady inlets, a closed
-balance), writes times at writeInterval and on writeNow, and reports its CPU time."""
-import json, os, re, sys, time
+balance), writes times (the fields it started from) at writeInterval and on writeNow, and
+reports its CPU time."""
+import json, os, re, shutil, sys, time
 from pathlib import Path
 case = Path(sys.argv[sys.argv.index("-case") + 1])
 desc = json.loads((case / "twin_case.json").read_text())
@@ -133,6 +135,8 @@ while it < end:
     stop = control("stopAt") == "writeNow"
     if it % every == 0 or it == end or stop:
         (case / str(it)).mkdir(exist_ok=True)
+        for f in (case / "0").iterdir():
+            shutil.copy(f, case / str(it) / f.name)
     if stop:
         break
     time.sleep(0.002)
@@ -222,10 +226,10 @@ def test_a_start_up_that_diverges_is_run_again_gently_and_said_so(
     work = tmp_path / "work"
     if diverge_it > foam_run.STARTUP_IT:
         with pytest.raises(RuntimeError, match="failed"):
-            run_cfd.run_one("open-aisle-85", 0.3, work, 300, False)
+            run_cfd.run_one("open-aisle-85", 0.3, work, 300, False, outflow="extrapolated")
         assert "consistent yes" in (work / "open-aisle-85-300mm/system/fvSolution").read_text()
         return
-    info = run_cfd.run_one("open-aisle-85", 0.3, work, 300, False)
+    info = run_cfd.run_one("open-aisle-85", 0.3, work, 300, False, outflow="extrapolated")
     case = work / "open-aisle-85-300mm"
     assert info["gentle_start"] and info["iterations"] == 300  # ran on to its end
     assert json.loads((case / "run.json").read_text())["gentle_start"]
@@ -235,6 +239,70 @@ def test_a_start_up_that_diverges_is_run_again_gently_and_said_so(
     assert 'equations { U 0.5; T 0.7; "(k|epsilon)" 0.5; }' in start
     # the second-order phase is the usual one
     assert "consistent yes;" in (case / "system" / "fvSolution.second").read_text()
+
+
+def test_an_even_draw_run_continues_from_its_extrapolated_seed(tmp_path, monkeypatch):
+    """``run_cfd``'s even draw: the room run first with the extrapolated outflow (kept as
+    ``...-seed``), then from that run's last fields, second-order from its first iteration,
+    with every outflow's velocity fixed across it and free along it, and the seed's other
+    boundary values kept; its CPU time is both runs'. A finished seed is used again."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "validation"))
+    import run_cfd
+
+    from twin.cfd import foam_read, foam_run
+
+    monkeypatch.setattr(foam_run, "_solve", _polling(foam_run._solve))
+    monkeypatch.setattr(run_cfd, "_log", lambda _m: None)
+    monkeypatch.setattr(run_cfd, "EVEN_IT", 900)
+    _fake_solver(tmp_path, monkeypatch)
+    work = tmp_path / "work"
+    info = run_cfd.run_one("open-aisle-85", 0.3, work, 1500, False)
+    case, seed = work / "open-aisle-85-300mm", work / "open-aisle-85-300mm-seed"
+    first = json.loads((seed / "run.json").read_text())
+    assert first["iterations"] == 800 and info["seed"]["iterations"] == 800
+    assert info["iterations"] == 800 and info["cpu_s"] == pytest.approx(8.0 + 8.0, abs=1e-9)
+    assert json.loads((case / "run.json").read_text())["seed"] == info["seed"]
+    trace = (case / "schemes.trace").read_text().split()
+    assert set(trace[1::2]) == {"second"} and len(trace) >= 2 * 800
+    assert not (case / "system" / "fvSchemes.startup").exists()
+    u = (case / "0" / "U").read_text()
+    blocks = dict(re.findall(r"^    (\w+)\n    \{\n(.*?)^    \}\n", u, re.S | re.M))
+    seed_u = (max(foam_read.time_dirs(seed))[1] / "U").read_text()
+    seed_blocks = dict(re.findall(r"^    (\w+)\n    \{\n(.*?)^    \}\n", seed_u, re.S | re.M))
+    desc = json.loads((case / "twin_case.json").read_text())
+    assert desc["outflow_u"] == "even"
+    for p in desc["patches"]:
+        if p["flow_m3s"] < 0:
+            assert "flowRateOutletVelocity" in seed_blocks[p["name"]]
+            assert "type            fixedNormalSlip;" in blocks[p["name"]]
+        else:
+            assert blocks[p["name"]] == seed_blocks[p["name"]]
+    # again: the finished seed is not run a second time, and its last fields are the start
+    before = (seed / "schemes.trace").read_text()
+    last = max(foam_read.time_dirs(seed))[1]
+    for name, value in (("T", "24.5"), ("U", "(0.1 0.2 0.3)"), ("k", "0.0123")):
+        text = (last / name).read_text()
+        (last / name).write_text(
+            re.sub(r"internalField +uniform [^;]*;", f"internalField   uniform {value};", text)
+        )
+    # ... the seed's own boundary values too (a rack's exhaust as the seed left it)
+    seeded_u = (
+        (last / "U")
+        .read_text()
+        .replace(
+            "constant 1;\n        extrapolateProfile no;\n        value           uniform (0 0 0);",
+            "constant 1;\n        extrapolateProfile no;\n        value           uniform (0 -1.5 0);",
+        )
+    )
+    assert seeded_u.count("uniform (0 -1.5 0)") >= 5
+    (last / "U").write_text(seeded_u)
+    run_cfd.run_one("open-aisle-85", 0.3, work, 1500, False)
+    assert (seed / "schemes.trace").read_text() == before
+    for name, value in (("T", "24.5"), ("U", "(0.1 0.2 0.3)"), ("k", "0.0123")):
+        assert f"internalField   uniform {value};" in (case / "0" / name).read_text()
+    u = (case / "0" / "U").read_text()
+    assert u.count("uniform (0 -1.5 0)") == seeded_u.count("uniform (0 -1.5 0)")
+    assert u.count("fixedNormalSlip") == sum(p["flow_m3s"] < 0 for p in desc["patches"])
 
 
 def _polling(solve):
