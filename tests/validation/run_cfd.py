@@ -2,7 +2,7 @@
 
     python tests/validation/run_cfd.py [ROOM ...] [--cell 0.15] [--coarse 0.2] [--work DIR]
         [--max-iter 4000] [--only-extract] [--turbulence kOmegaSST --refs DIR] [--room-dir DIR]
-        [--outflow fixed]
+        [--outflow even|extrapolated|fixed]
 
 For each room (``tests/validation/rooms/ROOM.yaml``; all of them by default) this writes the
 case at the reference cell and at the coarser mesh-check cell under ``--work``
@@ -16,9 +16,12 @@ validate-cfd`` runs it. Not part of the test suite: the stored references are.
 it ``--refs`` elsewhere, so that the stored k-epsilon references stay as they are.
 A case whose start-up diverges is written and run once more with a gentler start-up
 (``foam_case.GENTLE_START``; its run.json and its reference say so).
-The air leaves through rack fronts, intakes and grilles with its own momentum (``--outflow
-extrapolated``, the default: ``foam_case.OUTFLOW_MODES``); ``--outflow fixed`` runs the
-condition the references before December 2026 were run with.
+The air leaves through rack fronts, intakes and grilles drawn evenly over each face, with its
+own velocity along it (``--outflow even``, the default: ``foam_case.OUTFLOW_MODES``). That
+condition diverges from rest, so each room is run with ``--outflow extrapolated`` first (its
+case kept beside as ``...-seed``, and reused when it has finished) and continued from its last
+field for ``EVEN_IT`` iterations; the reference's CPU time is both runs'. ``--outflow fixed``
+runs the condition the references before December 2026 were run with.
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs

@@ -161,20 +161,22 @@ _CALCULATED = "        type            calculated;\n        value           unif
 
 
 #: How the velocity of an outflow port (rack fronts, unit intakes, return grilles) is set.
-#: "extrapolated" (the default, and the references'): ``flowRateOutletVelocity``, the cell's
-#: velocity scaled to the port's flow, so the air leaves with its own momentum, as a rack's
-#: door takes it in; the draw is not uniform over the face (it follows the air arriving).
+#: "even" (the references'): ``fixedNormalSlip``, the port's flow drawn evenly over its face
+#: and the air's own velocity along it, as a rack's fans draw through its door. It diverges
+#: from a field at rest (within 20 iterations in the perimeter room, with and without the
+#: gentle start, and when switched to after the 200-iteration start-up), so a reference is
+#: run "extrapolated" first and continued "even" from its last field
+#: (``foam_run.seed_from``; ``run_cfd.py``). "extrapolated" (the default of a case written
+#: on its own): ``flowRateOutletVelocity``, the cell's velocity scaled to the port's flow;
+#: the air leaves with its own momentum, but the draw follows the air arriving (its
+#: coefficient of variation over a rack face 0.4-0.85 in the open aisle), so the face's mean
+#: temperature and that of the air the rack takes in differ by up to 3 K at the row ends.
 #: "fixed": the whole vector, the flow's normal velocity and none along the face, as the
-#: references before December 2026 were run. The air leaving then takes none of its momentum
-#: along the face with it, so the air it leaves behind speeds up: the tiles' jets ran up the
-#: rack fronts faster than they left the tiles (4.0 m/s at 1.2-1.5 m against 2.6 m/s at the
-#: tiles, in the perimeter room), carried tile air over the racks and drew warm air in at
-#: the aisle's ends (the end racks 1.5-2.8 K warmer). ``fixedNormalSlip`` (the flow drawn
-#: uniformly, the velocity along the face carried from the cell: a rack's fans behind its
-#: door) diverged within 20 iterations from rest in the perimeter room, with and without the
-#: gentle start, and again when switched to after the 200-iteration start-up; switched to
-#: from the extrapolated run's 4,000th iteration it ran, and put the racks within 0.26 K RMS
-#: (0.60 K max) of the extrapolated run's: less than that room's mesh check moves them.
+#: references before December 2026 were run. The air leaving then takes none of its
+#: momentum along the face with it, so the air it leaves behind speeds up: the tiles' jets
+#: ran up the rack fronts faster than they left the tiles (4.0 m/s at 1.2-1.5 m against
+#: 2.6 m/s at the tiles, in the perimeter room), carried tile air over the racks and drew
+#: warm air in at the aisle's ends (the end racks 1.5-2.8 K warmer).
 OUTFLOW_MODES = ("extrapolated", "fixed", "even")
 
 
