@@ -241,6 +241,29 @@ def test_a_start_up_that_diverges_is_run_again_gently_and_said_so(
     assert "consistent yes;" in (case / "system" / "fvSolution.second").read_text()
 
 
+def test_an_even_draw_run_that_diverges_goes_again_through_the_gentle_start_up(
+    tmp_path, monkeypatch
+):
+    """The held-out test aisle's even run diverged at iteration 21 from its seed's field:
+    it runs again from the same field through the gentle start-up, and says so."""
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "validation"))
+    import run_cfd
+
+    from twin.cfd import foam_run
+
+    monkeypatch.setattr(foam_run, "_solve", _polling(foam_run._solve))
+    monkeypatch.setattr(run_cfd, "_log", lambda _m: None)
+    _fake_solver(tmp_path, monkeypatch, diverge_it=21)
+    work = tmp_path / "work"
+    info = run_cfd.run_one("open-aisle-85", 0.3, work, 900, False)
+    case = work / "open-aisle-85-300mm"
+    assert info["gentle_start"] and info["iterations"] == 800
+    assert "consistent no;" in (case / "system" / "fvSolution.startup").read_text()
+    trace = [line.split() for line in (case / "schemes.trace").read_text().splitlines()]
+    assert {p for i, p in trace if int(i) <= foam_run.STARTUP_IT} == {"first"}
+    assert json.loads((case / "twin_case.json").read_text())["outflow_u"] == "even"
+
+
 def test_an_even_draw_run_continues_from_its_extrapolated_seed(tmp_path, monkeypatch):
     """``run_cfd``'s even draw: the room run first with the extrapolated outflow (kept as
     ``...-seed``), then from that run's last fields, second-order from its first iteration,

@@ -127,17 +127,32 @@ def _run_even(
         shutil.rmtree(seed, ignore_errors=True)
         case_dir(seed_room, room, cell_m, turbulence).rename(seed)
     first = json.loads((seed / "run.json").read_text())
-    if case.exists():
-        shutil.rmtree(case)
-    desc = foam_case.write_case(
-        fac, case, cell_m=cell_m, max_iter=EVEN_IT, turbulence=turbulence, outflow="even"
-    )
-    seeded_at = foam_run.seed_from(case, seed)
-    _log(f"{case.name}: even draw from the extrapolated run's iteration {seeded_at}")
-    info = foam_run.run(case, desc, log=_log)
-    info["seed"] = {k: first[k] for k in ("converged", "iterations", "cpu_s")}
+    # a seeded run that diverges runs again through the gentle start-up (first-order
+    # schemes, plain SIMPLE, strong under-relaxation for its first STARTUP_IT iterations)
+    for gentle in (False, True):
+        if case.exists():
+            shutil.rmtree(case)
+        desc = foam_case.write_case(
+            fac,
+            case,
+            cell_m=cell_m,
+            max_iter=EVEN_IT,
+            turbulence=turbulence,
+            gentle_start=gentle,
+            outflow="even",
+        )
+        seeded_at = foam_run.seed_from(case, seed, start_up=gentle)
+        _log(f"{case.name}: even draw from the extrapolated run's iteration {seeded_at}")
+        try:
+            info = foam_run.run(case, desc, log=_log)
+            break
+        except RuntimeError as e:
+            if gentle:
+                raise
+            _log(f"{case.name}: {e}; again through the gentle start-up")
+    info["gentle_start"] = gentle
+    info["seed"] = {k: first[k] for k in ("converged", "iterations", "cpu_s", "gentle_start")}
     info["cpu_s"] = first["cpu_s"] + info["cpu_s"]
-    info["gentle_start"] = bool(first.get("gentle_start", False))
     (case / "run.json").write_text(json.dumps(info, indent=1))
     _log(f"{case.name}: done {info}")
     return info

@@ -204,11 +204,12 @@ def _with_own_conditions(seed_text: str, own_text: str) -> str:
     return seed_text[:cut] + _PATCH.sub(pick, seed_text[cut:])
 
 
-def seed_from(case: str | Path, seed: str | Path) -> int:
+def seed_from(case: str | Path, seed: str | Path, start_up: bool = False) -> int:
     """Start ``case`` from the latest fields of ``seed`` (a finished run of the same case but
     for its velocity's boundary conditions): every field in ``case/0`` becomes the seed's, the
     velocity keeps the case's own boundary conditions, and the case runs its second-order
-    schemes from its first iteration (no start-up phase). Returns the seed's iteration. Why:
+    schemes from its first iteration (no start-up phase; ``start_up``: its start-up phase
+    kept, for a case that diverged without). Returns the seed's iteration. Why:
     a condition that diverges from a field at rest (``foam_case`` "even" outflow) runs from
     a developed field. The seed's boundary values are kept too: the wall functions' values
     left at their initial uniform ones blew k-epsilon up within 25 iterations."""
@@ -223,7 +224,8 @@ def seed_from(case: str | Path, seed: str | Path) -> int:
             src = _with_own_conditions(src, mine.read_text())
         mine.write_text(src)
     for d in ("fvSchemes", "fvSolution"):
-        (case / "system" / f"{d}.startup").unlink(missing_ok=True)
+        if not start_up:
+            (case / "system" / f"{d}.startup").unlink(missing_ok=True)
     return int(it)
 
 

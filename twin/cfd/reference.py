@@ -106,8 +106,11 @@ def read_run(layout: Path, case: Path) -> dict:
     it, hout = heat_out_series(case, desc)
     heat_out = float(hout[(it > end - window) & (it <= end)].mean())
     gentle = {"gentle_start": True} if desc.get("gentle_start") else {}
+    # a run continued from another's field (run_cfd's even draw): that run's figures
+    seed = {"seed": run["seed"]} if "seed" in run else {}
     return {
         **gentle,  # started with foam_case.GENTLE_START after the usual start-up diverged
+        **seed,
         "cell_m": desc["cell_m"],
         # how air left through outflow ports (foam_case.OUTFLOW_MODES; older cases: fixed)
         "outflow": desc.get("outflow_u", "fixed"),
