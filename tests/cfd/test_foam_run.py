@@ -335,3 +335,39 @@ def _polling(solve):
         return solve(case, desc, 0.4, 0, log, judge)
 
     return fast
+
+
+def _with_internal(path: Path, values: np.ndarray) -> None:
+    text = path.read_text()
+    body = "\n".join(f"{x:.8g}" for x in values)
+    field = f"internalField   nonuniform List<scalar> \n{len(values)}\n(\n{body}\n)\n;\n\n"
+    path.write_text(
+        text[: text.index("internalField")] + field + text[text.index("boundaryField") :]
+    )
+
+
+def test_a_k_omega_case_seeded_from_k_epsilon_takes_omega_from_epsilon_and_k(tmp_path):
+    """The model check (k-omega SST) run from the k-epsilon reference's last field: omega =
+    epsilon / (C_mu k) cell by cell, k itself the seed's, omega's own wall conditions kept."""
+    from twin.cfd import foam_case, foam_read, foam_run
+    from twin.model.loader import load_layout
+
+    fac = load_layout(Path(__file__).resolve().parents[1] / "validation/rooms/open-aisle-85.yaml")
+    seed, case = tmp_path / "seed", tmp_path / "sst"
+    desc = foam_case.write_case(fac, seed, cell_m=0.3, max_iter=10)
+    n = desc["n_cells"]
+    last = seed / "1200"
+    last.mkdir()
+    for f in (seed / "0").iterdir():
+        (last / f.name).write_text(f.read_text())
+    rng = np.random.default_rng(3)
+    k, eps = rng.uniform(1e-3, 0.1, n), rng.uniform(1e-4, 0.05, n)
+    _with_internal(last / "k", k)
+    _with_internal(last / "epsilon", eps)
+    foam_case.write_case(fac, case, cell_m=0.3, max_iter=10, turbulence="kOmegaSST", outflow="even")
+    walls = re.search(r"boundaryField.*", (case / "0" / "omega").read_text(), re.S).group(0)
+    assert foam_run.seed_from(case, seed) == 1200
+    omega = foam_read.read_internal_field(case / "0" / "omega")
+    assert omega == pytest.approx(eps / (0.09 * k), rel=1e-6)
+    assert foam_read.read_internal_field(case / "0" / "k") == pytest.approx(k, rel=1e-6)
+    assert re.search(r"boundaryField.*", (case / "0" / "omega").read_text(), re.S).group(0) == walls

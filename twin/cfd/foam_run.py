@@ -204,6 +204,25 @@ def _with_own_conditions(seed_text: str, own_text: str) -> str:
     return seed_text[:cut] + _PATCH.sub(pick, seed_text[cut:])
 
 
+#: k-epsilon's C_mu: omega = epsilon / (C_mu k).
+C_MU = 0.09
+
+
+def _omega_from_epsilon(case: Path, latest: Path) -> None:
+    """A k-omega case seeded from a k-epsilon run: its omega's internal values from the
+    seed's epsilon and k (omega = epsilon / (C_mu k)), its own boundary conditions kept."""
+    mine = case / "0" / "omega"
+    if not mine.exists() or (latest / "omega").exists() or not (latest / "epsilon").exists():
+        return
+    eps = foam_read.read_internal_field(latest / "epsilon")
+    k = foam_read.read_internal_field(latest / "k", n_cells=len(eps))
+    omega = eps / (C_MU * np.maximum(k, 1e-12))
+    own = mine.read_text()
+    body = "\n".join(f"{x:.8g}" for x in omega)
+    field = f"internalField   nonuniform List<scalar> \n{len(omega)}\n(\n{body}\n)\n;\n\n"
+    mine.write_text(own[: own.index("internalField")] + field + own[own.index("boundaryField") :])
+
+
 def seed_from(case: str | Path, seed: str | Path, start_up: bool = False) -> int:
     """Start ``case`` from the latest fields of ``seed`` (a finished run of the same case but
     for its velocity's boundary conditions): every field in ``case/0`` becomes the seed's, the
@@ -212,9 +231,12 @@ def seed_from(case: str | Path, seed: str | Path, start_up: bool = False) -> int
     kept, for a case that diverged without). Returns the seed's iteration. Why:
     a condition that diverges from a field at rest (``foam_case`` "even" outflow) runs from
     a developed field. The seed's boundary values are kept too: the wall functions' values
-    left at their initial uniform ones blew k-epsilon up within 25 iterations."""
+    left at their initial uniform ones blew k-epsilon up within 25 iterations. A k-omega SST
+    case may be seeded from a k-epsilon run: its omega is then derived from the seed's
+    epsilon and k (its model check run from the k-epsilon reference's field, not from rest)."""
     case, seed = Path(case), Path(seed)
     it, latest = max(foam_read.time_dirs(seed))
+    _omega_from_epsilon(case, latest)
     for name in SEED_FIELDS:
         mine, theirs = case / "0" / name, latest / name
         if not (mine.exists() and theirs.exists()):
