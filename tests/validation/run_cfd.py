@@ -142,7 +142,7 @@ def _run_even(
             outflow="even",
         )
         seeded_at = foam_run.seed_from(case, seed, start_up=gentle)
-        _log(f"{case.name}: even draw from the extrapolated run's iteration {seeded_at}")
+        _log(f"{case.name}: even draw from its seed's iteration {seeded_at}")
         try:
             info = foam_run.run(case, desc, log=_log)
             break
