@@ -26,7 +26,7 @@ leaves; containment panels close faces but leak as a plate 2 % open does, whatev
 march's step; a roofed hot aisle returns through its
 roof when the hall has no grilles, or through the ceiling grille above it); ``airflow`` marches a fast-fluid-dynamics projection method (semi-Lagrangian momentum,
 Chen-Xu eddy viscosity, Boussinesq buoyancy, AMG pressure projection) to a steady,
-divergence-free field (momentum is marched on a grid of at least 0.25 m and projected onto
+divergence-free field (momentum is marched on a grid of at least 0.2 m and projected onto
 finer ones); ``heat`` carries temperature with conservative upwind advection and
 turbulent diffusion (steady: one sparse solve; transient: explicit steps at the stability
 limit); ``devices`` gives GPU and CDU temperatures; ``metrics`` the ASHRAE/RCI/RTI/SHI figures.

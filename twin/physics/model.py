@@ -21,8 +21,16 @@ from twin.physics.heat import ACTIVE_SET_PASSES, HeatModel, HeatState
 from twin.physics.params import PhysicsParams
 from twin.physics.threads import single_blas_thread
 
-#: Default cell of the momentum grid (m): finer grids take their flow from it.
-FLOW_CELL_M = 0.25
+#: Default cell of the momentum grid (m): finer grids take their flow from it. 0.2 m, the
+#: default heat cell, so that at the default cell the momentum is marched where the racks
+#: are: the rooms are laid out on the 0.6 m tile pitch, which 0.25 m divides none of, and a
+#: 0.25 m grid put every rack face 0.05-0.1 m off. Against the references with the air
+#: drawn evenly into the racks (December 2026) the 0.25 m march read 0.05 / 0.11 / 0.89 /
+#: 0.94 / 1.36 K RMS (contained, hot aisle, open aisle, perimeter, room 5; max 3.26 K) and
+#: this one 0.04 / 0.12 / 0.44 / 0.79 / 0.72 K (max 1.57 K), for about half as much time
+#: again (README, "Accuracy against CFD"). Against the older references, whose rack fronts
+#: drew warm air round the row ends, it had read worse in room 5, and was not shipped then.
+FLOW_CELL_M = 0.2
 #: Momentum pseudo-steps of a steady solve before buoyancy (a third as many follow under
 #: it). With the second-order, inflow-washed advection (``airflow``) the validation rooms'
 #: rack inlets settle by about 40 + 13 steps: from 42 to 60 steps no room's RMS against its
