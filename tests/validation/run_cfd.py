@@ -22,6 +22,8 @@ condition diverges from rest, so each room is run with ``--outflow extrapolated`
 case kept beside as ``...-seed``, and reused when it has finished) and continued from its last
 field for ``EVEN_IT`` iterations; the reference's CPU time is both runs'. ``--outflow fixed``
 runs the condition the references before December 2026 were run with.
+``--seed-dir DIR`` continues each room from the finished k-epsilon run in DIR instead of an
+extrapolated run of its own (the SST checks: omega from that run's epsilon and k).
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
 The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
@@ -67,6 +69,7 @@ def run_one(
     turbulence: str = "kEpsilon",
     room_dir: Path = ROOMS,
     outflow: str = "even",
+    seed_dir: Path | None = None,
 ) -> dict:
     from twin.cfd import foam_case, foam_run
     from twin.model.loader import load_layout
@@ -77,7 +80,7 @@ def run_one(
     if extract_only:
         return json.loads(info_path.read_text())
     if outflow == "even":
-        return _run_even(fac, room, cell_m, work, max_iter, turbulence, room_dir)
+        return _run_even(fac, room, cell_m, work, max_iter, turbulence, room_dir, seed_dir)
     for gentle in (False, True):  # a start-up that diverges gets one more, gentler, try
         if case.exists():
             shutil.rmtree(case)
@@ -110,17 +113,29 @@ EVEN_IT = 1500
 
 
 def _run_even(
-    fac, room: str, cell_m: float, work: Path, max_iter: int, turbulence: str, room_dir: Path
+    fac,
+    room: str,
+    cell_m: float,
+    work: Path,
+    max_iter: int,
+    turbulence: str,
+    room_dir: Path,
+    seed_dir: Path | None = None,
 ) -> dict:
     """The even-draw run (``foam_case.OUTFLOW_MODES``): it diverges from rest, so the room is
     run first with the extrapolated outflow (its case kept as ``...-seed``; a finished one is
     reused) and continued from that run's last field for ``EVEN_IT`` iterations. Its CPU
-    time is both runs'."""
+    time is both runs'. ``seed_dir``: continue from the finished k-epsilon run there instead
+    (the model checks, from their reference's field)."""
     from twin.cfd import foam_case, foam_run
 
     case = case_dir(work, room, cell_m, turbulence)
     seed = case.with_name(case.name + "-seed")
-    if not (seed / "run.json").exists():
+    if seed_dir is not None:
+        seed = case_dir(seed_dir, room, cell_m)
+        if not (seed / "run.json").exists():
+            raise FileNotFoundError(f"{seed}: no finished run to continue from")
+    elif not (seed / "run.json").exists():
         seed_room = work / "_seeding"
         seed_room.mkdir(parents=True, exist_ok=True)
         run_one(room, cell_m, seed_room, max_iter, False, turbulence, room_dir, "extrapolated")
@@ -194,6 +209,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--refs", type=Path, default=REFS, help="where references are written")
     ap.add_argument("--room-dir", type=Path, default=ROOMS, help="where the room layouts are")
     ap.add_argument("--model-check", type=Path, metavar="DIR", help="fold DIR's references in")
+    ap.add_argument(
+        "--seed-dir", type=Path, metavar="DIR", help="continue from the k-epsilon runs in DIR"
+    )
     a = ap.parse_args(argv)
     if a.turbulence != "kEpsilon" and a.refs.resolve() == REFS.resolve() and not a.only_extract:
         ap.error("--turbulence other than kEpsilon needs --refs elsewhere")
@@ -205,7 +223,15 @@ def main(argv: list[str] | None = None) -> int:
         for c in cells:
             if c > 0:
                 run_one(
-                    room, c, a.work, a.max_iter, a.only_extract, a.turbulence, a.room_dir, a.outflow
+                    room,
+                    c,
+                    a.work,
+                    a.max_iter,
+                    a.only_extract,
+                    a.turbulence,
+                    a.room_dir,
+                    a.outflow,
+                    a.seed_dir,
                 )
         fine = case_dir(a.work, room, a.cell, a.turbulence)
         coarse = case_dir(a.work, room, a.coarse, a.turbulence) if a.coarse > 0 else None
