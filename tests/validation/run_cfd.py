@@ -60,28 +60,16 @@ def _diverged_in_startup(case: Path) -> bool:
     return max((t for t, _ in foam_read.time_dirs(case)), default=0) < foam_run.STARTUP_IT
 
 
-def run_one(
-    room: str,
-    cell_m: float,
-    work: Path,
-    max_iter: int,
-    extract_only: bool,
-    turbulence: str = "kEpsilon",
-    room_dir: Path = ROOMS,
-    outflow: str = "even",
-    seed_dir: Path | None = None,
+def _write_and_run(
+    fac, case: Path, cell_m: float, max_iter: int, turbulence: str, outflow: str, seed=None
 ) -> dict:
+    """Write the case and run it (from ``seed``'s last field when given). A start-up that
+    diverges, or a seeded run that does, is written and run once more with the gentle
+    start-up (first-order schemes, plain SIMPLE, strong under-relaxation for its first
+    ``STARTUP_IT`` iterations); ``gentle_start`` in the result says which ran."""
     from twin.cfd import foam_case, foam_run
-    from twin.model.loader import load_layout
 
-    fac = load_layout(room_dir / f"{room}.yaml")
-    case = case_dir(work, room, cell_m, turbulence)
-    info_path = case / "run.json"
-    if extract_only:
-        return json.loads(info_path.read_text())
-    if outflow == "even":
-        return _run_even(fac, room, cell_m, work, max_iter, turbulence, room_dir, seed_dir)
-    for gentle in (False, True):  # a start-up that diverges gets one more, gentler, try
+    for gentle in (False, True):
         if case.exists():
             shutil.rmtree(case)
         desc = foam_case.write_case(
@@ -93,15 +81,43 @@ def run_one(
             gentle_start=gentle,
             outflow=outflow,
         )
-        _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
+        if seed is not None:
+            at = foam_run.seed_from(case, seed, start_up=gentle)
+            _log(f"{case.name}: even draw from its seed's iteration {at}")
+        else:
+            _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
         try:
             info = foam_run.run(case, desc, log=_log)
             break
         except RuntimeError as e:
-            if gentle or not _diverged_in_startup(case):
+            if gentle or (seed is None and not _diverged_in_startup(case)):
                 raise
             _log(f"{case.name}: {e}; again with the gentle start-up")
     info["gentle_start"] = gentle
+    return info
+
+
+def run_one(
+    room: str,
+    cell_m: float,
+    work: Path,
+    max_iter: int,
+    extract_only: bool,
+    turbulence: str = "kEpsilon",
+    room_dir: Path = ROOMS,
+    outflow: str = "even",
+    seed_dir: Path | None = None,
+) -> dict:
+    from twin.model.loader import load_layout
+
+    fac = load_layout(room_dir / f"{room}.yaml")
+    case = case_dir(work, room, cell_m, turbulence)
+    info_path = case / "run.json"
+    if extract_only:
+        return json.loads(info_path.read_text())
+    if outflow == "even":
+        return _run_even(fac, room, cell_m, work, max_iter, turbulence, room_dir, seed_dir)
+    info = _write_and_run(fac, case, cell_m, max_iter, turbulence, outflow)
     info_path.write_text(json.dumps(info, indent=1))
     _log(f"{case.name}: done {info}")
     return info
@@ -127,7 +143,6 @@ def _run_even(
     reused) and continued from that run's last field for ``EVEN_IT`` iterations. Its CPU
     time is both runs'. ``seed_dir``: continue from the finished k-epsilon run there instead
     (the model checks, from their reference's field)."""
-    from twin.cfd import foam_case, foam_run
 
     case = case_dir(work, room, cell_m, turbulence)
     seed = case.with_name(case.name + "-seed")
@@ -142,31 +157,8 @@ def _run_even(
         shutil.rmtree(seed, ignore_errors=True)
         case_dir(seed_room, room, cell_m, turbulence).rename(seed)
     first = json.loads((seed / "run.json").read_text())
-    # a seeded run that diverges runs again through the gentle start-up (first-order
-    # schemes, plain SIMPLE, strong under-relaxation for its first STARTUP_IT iterations)
-    for gentle in (False, True):
-        if case.exists():
-            shutil.rmtree(case)
-        desc = foam_case.write_case(
-            fac,
-            case,
-            cell_m=cell_m,
-            max_iter=EVEN_IT,
-            turbulence=turbulence,
-            gentle_start=gentle,
-            outflow="even",
-        )
-        seeded_at = foam_run.seed_from(case, seed, start_up=gentle)
-        _log(f"{case.name}: even draw from its seed's iteration {seeded_at}")
-        try:
-            info = foam_run.run(case, desc, log=_log)
-            break
-        except RuntimeError as e:
-            if gentle:
-                raise
-            _log(f"{case.name}: {e}; again through the gentle start-up")
-    info["gentle_start"] = gentle
-    info["seed"] = {k: first[k] for k in ("converged", "iterations", "cpu_s", "gentle_start")}
+    info = _write_and_run(fac, case, cell_m, EVEN_IT, turbulence, "even", seed)
+    info["seed"] = {k: first.get(k) for k in ("converged", "iterations", "cpu_s", "gentle_start")}
     info["cpu_s"] = first["cpu_s"] + info["cpu_s"]
     (case / "run.json").write_text(json.dumps(info, indent=1))
     _log(f"{case.name}: done {info}")
