@@ -102,16 +102,19 @@ def port_patches(fac: Facility, hall: int, grid, mesh: FoamMesh) -> list[PortPat
     air = fac.layout.air
     rho_cp = air.density_kg_m3 * air.cp_j_kgk
     heat = fac.air_heat_w()
-    flows: dict[tuple[int, int], float] = {}
-    for k, o, q in zip(p.kind, p.owner, p.q, strict=True):
-        flows[(int(k), int(o))] = flows.get((int(k), int(o)), 0.0) + float(q)
-    # each patch's velocity vector, its flow spread evenly over its faces
+    # per port (kind, owner): its net flow, and its velocity were it spread evenly over faces
+    keys, of = np.unique(np.stack([p.kind, p.owner], 1), axis=0, return_inverse=True)
+    of = of.ravel()
     velocity = np.zeros((len(p.q), 3))
     velocity[np.arange(len(p.q)), p.axis] = p.sign * p.q / grid.cell_m**2
-    even: dict[tuple[int, int], tuple[float, float, float]] = {}
-    for key in flows:
-        sel = (p.kind == key[0]) & (p.owner == key[1])
-        even[key] = tuple(float(x) for x in velocity[sel].mean(0))
+    faces = np.bincount(of, minlength=len(keys))
+    mean_v = np.stack([np.bincount(of, velocity[:, a], len(keys)) for a in range(3)], 1)
+    mean_v /= faces[:, None]
+    flow_sum = np.bincount(of, p.q, len(keys))
+    flows = {(int(k), int(o)): float(q) for (k, o), q in zip(keys, flow_sum, strict=True)}
+    even = {
+        (int(k), int(o)): tuple(float(x) for x in v) for (k, o), v in zip(keys, mean_v, strict=True)
+    }
     out = []
     for name, (k, o) in mesh.patch_ports.items():
         q = flows[(k, o)]

@@ -235,7 +235,10 @@ def seed_from(case: str | Path, seed: str | Path, start_up: bool = False) -> int
     case may be seeded from a k-epsilon run: its omega is then derived from the seed's
     epsilon and k (its model check run from the k-epsilon reference's field, not from rest)."""
     case, seed = Path(case), Path(seed)
-    it, latest = max(foam_read.time_dirs(seed))
+    times = foam_read.time_dirs(seed)
+    if not times:
+        raise ValueError(f"{seed}: no time directory to seed {case} from")
+    it, latest = max(times)
     _omega_from_epsilon(case, latest)
     for name in SEED_FIELDS:
         mine, theirs = case / "0" / name, latest / name
