@@ -36,7 +36,7 @@ FLOW_CELL_M = 0.2
 #: rack inlets settle by about 40 + 13 steps: from 42 to 60 steps no room's RMS against its
 #: CFD moves by more than the field's own flapping (0.1 K; 0.45 K in the hot-aisle room,
 #: whose reference was then itself uncertain by 1.7 K), where 24 + 8 left the open aisle 0.35 K
-#: and the over-supplied room 0.5 K short (README, "Accuracy against CFD").
+#: and the over-supplied room 0.5 K short (tests/validation/HISTORY.md).
 FLOW_ITERATIONS = 48
 #: Buoyant pseudo-steps per heat solve: the march under buoyancy re-solves the temperatures
 #: that drive it this often. A force frozen from the first heat solve, held over a long march
