@@ -73,3 +73,44 @@ def test_build_grid_uses_the_policy(write_layout):
     assert g.shape == cells.grid_shape(fac.hall_size_m[0], 0.25)
     with pytest.raises(GridError, match="outside 0.05-1 m"):
         build_grid(fac, 0, 0.02)
+
+
+@pytest.mark.parametrize(
+    ("cell_m", "nests"),
+    [
+        (0.2, True),
+        (0.1, True),
+        (0.05, True),
+        (0.25, True),
+        (0.4, True),
+        (0.15, False),
+        (0.125, False),
+        (0.17, False),
+    ],
+)
+def test_a_heat_cell_that_does_not_nest_in_the_momentum_grid_is_named(cell_m, nests):
+    """0.2 m momentum: 0.1 and 0.05 m split its cells; 0.25 and 0.4 m march on their own grid
+    (a coarser heat cell is its own momentum cell); 0.15, 0.125 and 0.17 m (the bench hall's)
+    take the flow through an interpolation, and the note says which cells would nest."""
+    from twin.physics.cells import momentum_note
+
+    note = momentum_note(cell_m, max(cell_m, 0.2))
+    assert (note is None) == nests
+    if not nests:
+        assert f"{cell_m:g} m cells do not nest in the 0.2 m momentum grid" in note
+        assert "0.1 m or 0.2 m cells nest" in note
+
+
+def test_the_cli_says_when_the_cell_does_not_nest(capsys):
+    """The table prints the note and --json carries it with the momentum cell; a cell that
+    nests prints none."""
+    import json
+
+    from twin.cli import main
+
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.3"]) == 0
+    assert "note:" not in capsys.readouterr().out
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.15", "--json"]) == 0
+    grid = json.loads(capsys.readouterr().out)["grid"]
+    assert grid["cell_m"] == 0.15 and grid["momentum_cell_m"] == 0.2
+    assert grid["note"].startswith("0.15 m cells do not nest in the 0.2 m momentum grid")

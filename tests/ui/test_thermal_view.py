@@ -149,6 +149,19 @@ def test_cell_choice_and_hall_of(facility_small):
     assert hall_of(f, "power", 0) is None
 
 
+def test_the_dock_summary_warns_of_a_cell_that_does_not_nest(facility_small):
+    """The dock's summary of a 0.15 m solve (momentum marched at 0.2 m) says so in its warning
+    colour; a 0.1 m solve's does not."""
+    from twin.physics import solve_steady
+    from twin.ui.thermal_panel import summarise
+
+    text = summarise(facility_small, solve_steady(facility_small, 0, 0.15), set())
+    assert "0.15 m cells do not nest in the 0.2 m momentum grid" in text
+    assert "color:#e0603a'>0.15 m cells do not nest" in text
+    text = summarise(facility_small, solve_steady(facility_small, 0, 0.1), set())
+    assert "nest" not in text
+
+
 def test_a_frame_gives_the_racks_fan_speeds_from_power_or_measured_flow(facility_small):
     """``frame_inputs``: each rack's server-fan speed, rated x (0.4 + 0.6 x load) from its
     power, its measured ``flow_m3s`` over rated where the frame has one."""

@@ -104,8 +104,20 @@ def result_dict(fac, res) -> dict:
         ],
         "gpus": _gpus(fac, res),
         "overloaded": bool(res.overloaded),
-        "grid": {"shape": list(res.grid.shape), "cell_m": res.grid.cell_m},
+        "grid": _grid(res),
         "seconds": _num(res.seconds, 3),
+    }
+
+
+def _grid(res) -> dict:
+    """The grid's figures, and a note where the cell does not nest in the momentum grid."""
+    from twin.physics.cells import momentum_note
+
+    return {
+        "shape": list(res.grid.shape),
+        "cell_m": res.grid.cell_m,
+        "momentum_cell_m": res.flow_cell_m,
+        "note": momentum_note(res.grid.cell_m, res.flow_cell_m),
     }
 
 
@@ -176,6 +188,8 @@ def _print_table(d: dict) -> None:
         f"hall {d['hall']}: grid {d['grid']['shape']} at {d['grid']['cell_m']} m, "
         f"{d['seconds']:.2f} s"
     )
+    if d["grid"]["note"]:
+        print(f"note: {d['grid']['note']}")
     print(f"{'rack':16s} {'kW':>7s} {'m3/s':>7s} {'inlet':>7s} {'in max':>7s} {'exhaust':>7s}  A1")
     for r in d["racks"]:
         cls = ""

@@ -130,6 +130,8 @@ class ThermalResult:
     heat_stored_w: float = 0.0
     #: pass as ``warm_start`` to re-solve the hall after a small edit (steady solves only)
     warm: WarmStart | None = None
+    #: the cell the momentum was marched on (``ThermalModel.flow_cell_m``; 0: not known)
+    flow_cell_m: float = 0.0
 
     @property
     def energy_error(self) -> float:
@@ -547,6 +549,7 @@ class ThermalModel:
             cdu_return_c=cdu_ret,
             overloaded=overloaded,
             seconds=seconds,
+            flow_cell_m=self.flow_cell_m,
             **hall,
         )
 

@@ -23,6 +23,8 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twin.physics.cells import momentum_note
+
 if TYPE_CHECKING:
     from twin.model.facility import Facility
 
@@ -191,4 +193,7 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
         lines.append(f"<span style='color:#e0603a'>At capacity: {names}</span>")
     if failed:
         lines.append("Failed: " + ", ".join(sorted(failed)))
+    note = momentum_note(res.cell_m, getattr(res, "flow_cell_m", 0.0))
+    if note:
+        lines.append(f"<span style='color:#e0603a'>{note[0].upper()}{note[1:]}</span>")
     return "<br>".join(lines)
