@@ -4,7 +4,8 @@ one calibration of the demo hall.
 - ``physics.fidelity_rms_k``: the worst room's rack mean-inlet RMS error (the best room's
   beside it as the baseline).
 - ``physics.cfd_speed_ratio``: OpenFOAM's CPU time over Twin's solve time on the same room,
-  the smallest over the rooms (from the references' stored run times).
+  the smallest over the rooms (from the references' stored run times, which are the
+  machine's that last ran them: a faster machine reads the ratio high).
 - ``physics.calibrate_s``: ``twin cfd calibrate``'s fit on the demo hall against a field
   made by the model itself at known parameters (eddy-viscosity scale 1.6, turbulent Prandtl
   number 0.6); the note says how close the fit came.
@@ -47,7 +48,9 @@ def _fidelity() -> list[Result]:
             "physics.cfd_speed_ratio",
             low[0],
             "x",
-            note=f"smallest on {low[1]}; OpenFOAM CPU time over Twin's warm solve",
+            note=f"smallest on {low[1]}; OpenFOAM CPU time over Twin's warm solve (OpenFOAM's "
+            "as its reference stores it, from the machine that last ran it: compare on one "
+            "machine, make validate-cfd)",
         ),
     ]
 
