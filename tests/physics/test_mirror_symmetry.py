@@ -2,13 +2,15 @@
 the same inlets, each at its mirrored place.
 
 Nothing in the physics has a preferred direction along the floor, so a rack's inlet may not
-depend on which end of the hall the row starts from. The one thing that does is numerical:
-the march projects each pseudo-step with a single V-cycle, whose aggregates and sweeps follow
-the cells' index order. Measured on the validation rooms (December 2026): the x-mirrored
-contained room's racks differ from the room's by up to 0.040 K (0.022 K RMS) and the open
-aisle's by up to 0.036 K; its facing rows (a mirror in y) by 0.010 and 0.057 K. With each
-step's projection converged (three CG iterations) all four are within 0.004 K. A wrong index along one axis (an advection trace, a slip face, an inflow
-wash, a rasterised edge) moves the row-end racks by tenths of a kelvin."""
+depend on which end of the hall the row starts from. What does is numerical: a V-cycle's
+aggregates and sweeps follow the cells' index order. The march projects its first two thirds
+with one V-cycle a step and its buoyant third to convergence (``airflow.BUOYANT_PROJECTION_CG``).
+Measured on the validation rooms (December 2026): the contained room, whose air settles, and
+its x-mirror image agree within 0.002 K rack by rack, and its facing rows (a mirror in y)
+within 0.002 K (0.040 and 0.010 K with one V-cycle a step throughout). The open aisle's air
+never settles; its march's flapping keeps 0.034 K between the mirror images and 0.056 K
+between its facing rows. A wrong index along one axis (an advection trace, a slip face, an
+inflow wash, a rasterised edge) moves the row-end racks by tenths of a kelvin."""
 
 from __future__ import annotations
 
@@ -24,8 +26,9 @@ from twin.physics import solve_steady
 from twin.physics.grid import build_grid
 
 ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
-#: the loose per-step projection's own asymmetry (0.057 K at most, module docstring)
-MIRROR_TOL_K = 0.08
+#: each room's own asymmetry, with room to spare (module docstring): the settled contained room
+#: 0.002 K, the open aisle's flapping march 0.056 K
+MIRROR_TOL_K = {"cold-containment-leaky": 0.01, "open-aisle-85": 0.08}
 
 
 def _mirrored_x(src: Path, dst: Path) -> Path:
@@ -48,12 +51,13 @@ def _mirrored_x(src: Path, dst: Path) -> Path:
 @pytest.fixture(params=["cold-containment-leaky", "open-aisle-85"])
 def room_pair(request, tmp_path):
     src = ROOMS / f"{request.param}.yaml"
-    return load_layout(src), load_layout(_mirrored_x(src, tmp_path / "mirror.yaml"))
+    mirror = load_layout(_mirrored_x(src, tmp_path / "mirror.yaml"))
+    return load_layout(src), mirror, MIRROR_TOL_K[request.param]
 
 
 def test_the_grid_of_a_mirrored_room_is_the_mirror_image_of_its_grid(room_pair):
     """Exactly: solids, face conductances (panels included) and every port's flow."""
-    fac, mirror = room_pair
+    fac, mirror, _ = room_pair
     g, m = build_grid(fac, 0, 0.2), build_grid(mirror, 0, 0.2)
     assert g.shape == m.shape
     # the same solid in each cell (both layouts list racks and units in the same order)
@@ -83,23 +87,23 @@ def test_each_rack_reads_the_inlet_of_its_mirror_image(room_pair):
     """Rack by rack, the mirrored room's inlets are the room's within the march's own
     asymmetry; and the row ends, which differ from the middle by about 2 K, are not
     confused with each other (the comparison is by rack, not by sorted values)."""
-    fac, mirror = room_pair
+    fac, mirror, tol_k = room_pair
     res, res_m = solve_steady(fac, 0, 0.2), solve_steady(mirror, 0, 0.2)
     a = dict(zip(fac.rack_ids, res.rack_inlet_mean_c, strict=True))
     b = dict(zip(mirror.rack_ids, res_m.rack_inlet_mean_c, strict=True))
     diff = np.array([a[i] - b[i] for i in a])
-    assert np.abs(diff).max() <= MIRROR_TOL_K
+    assert np.abs(diff).max() <= tol_k
     # the room's racks are not all alike: the test could tell a swap of the rows' ends
     ends = np.array([a[f"A{n}"] for n in (1, 5)])
-    assert np.abs(ends - a["A3"]).min() > 10 * MIRROR_TOL_K
+    assert np.abs(ends - a["A3"]).min() > 1.0
     assert abs(res.return_mean_c - res_m.return_mean_c) < 0.01
 
 
 def test_the_two_rows_facing_across_the_aisle_read_alike(room_pair):
     """Both rooms are symmetric about the aisle's middle too (row B is row A turned to face
-    it): rack A_i reads B_i (measured: within 0.010 and 0.057 K), a check of the other floor axis."""
-    fac, _ = room_pair
+    it): rack A_i reads B_i (measured: within 0.002 and 0.056 K), a check of the other floor axis."""
+    fac, _, tol_k = room_pair
     res = solve_steady(fac, 0, 0.2)
     a = dict(zip(fac.rack_ids, res.rack_inlet_mean_c, strict=True))
     diff = np.array([a[f"A{n}"] - a[f"B{n}"] for n in range(1, 6)])
-    assert np.abs(diff).max() <= MIRROR_TOL_K
+    assert np.abs(diff).max() <= tol_k

@@ -46,6 +46,12 @@ FLOW_ITERATIONS = 48
 BUOYANCY_CHUNK = 8
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
+#: ... and of the heat solves whose temperatures drive the buoyant march. The buoyant steps'
+#: converged projections (``airflow.BUOYANT_PROJECTION_CG``) let the flow answer small changes
+#: of that force: at 1e-4 a re-solve warm-started from the temperatures before an edit read a
+#: rack's maximum inlet 0.20 K off the cold solve's (0.0056 K with one V-cycle a step); at
+#: 1e-5 within 0.0005 K, so the answer does not depend on where the solve started.
+BUOYANCY_HEAT_TOL = 1e-5
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
 #: on the 1M-cell bench hall the cells end within 0.01 K of a converged step (a tenth of the
 #: display's resolution, a hundredth of the step's own first-order lag: about a kelvin in the
@@ -312,7 +318,7 @@ class ThermalModel:
             t = np.where(np.isfinite(t), t, np.nanmean(t))
             x0 = HeatState(t, heat.sources(t, heat.rack_dt(fac.air_heat_w())))
         while done < total:
-            x0, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=1e-4)  # drives buoyancy
+            x0, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=BUOYANCY_HEAT_TOL)  # buoyancy
             air = np.full(fm.grid.n_cells, np.nan)
             air[heat.cells] = x0.t_cells
             air = air.reshape(fm.grid.shape)
