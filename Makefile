@@ -11,7 +11,7 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxtst6
 
 .PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd \
-	validate-cfd-model
+	validate-cfd-model validate-cfd-holdout
 
 # first-party plugins (plugins/*): installed with Twin so their tests and the import contract run
 PLUGINS := plugins/twin-nvml 'plugins/twin-racklist[xlsx]' plugins/twin-usd plugins/twin-margin \
@@ -76,6 +76,21 @@ validate-cfd-model: $(STAMP)
 		--refs build/cfd-sst/references
 	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) --model-check build/cfd-sst/references
 	$(BIN)/python tests/validation/score_twin.py
+
+# The held-out rooms' references (tests/validation/holdout/), each with its 0.2 m mesh check
+# and its k-omega SST check (about 70 minutes of CPU on the 2026-12-05 machine).
+HOLDOUT := --room-dir tests/validation/holdout/rooms
+validate-cfd-holdout: $(STAMP)
+	@command -v buoyantBoussinesqSimpleFoam >/dev/null || { \
+		echo "validate-cfd-holdout needs OpenFOAM: apt-get install -y openfoam"; exit 1; }
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) $(HOLDOUT) \
+		--refs tests/validation/holdout/references --work build/cfd-holdout
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) $(HOLDOUT) --mesh fine --coarse 0 \
+		--turbulence kOmegaSST --seed-dir build/cfd-holdout --work build/cfd-holdout-sst \
+		--refs build/cfd-holdout-sst/references
+	$(BIN)/python tests/validation/run_cfd.py $(ROOMS) $(HOLDOUT) \
+		--refs tests/validation/holdout/references --model-check build/cfd-holdout-sst/references
+	$(BIN)/python tests/validation/score_twin.py --holdout
 
 # Mutation score per core module (tools/mutate.py, configuration in pyproject.toml). Slow, so
 # not part of `make test`: ONLY=loader limits it to the modules whose path contains the word.

@@ -26,8 +26,9 @@ runs the condition the references before December 2026 were run with.
 extrapolated run of its own (the SST checks: omega from that run's epsilon and k).
 ``--model-check DIR`` runs nothing: it folds the references in DIR (the same rooms run with
 ``--turbulence kOmegaSST --refs DIR``) into the stored ones as their ``model_check``.
-The held-out rooms were run with ``--room-dir tests/validation/holdout/rooms --refs
-tests/validation/holdout/references --mesh fine --coarse 0`` (no mesh check).
+The held-out rooms are run with ``--room-dir tests/validation/holdout/rooms --refs
+tests/validation/holdout/references`` (both meshes) and their SST checks as the fitted
+rooms' are: ``make validate-cfd-holdout``.
 """
 
 from __future__ import annotations

@@ -2,7 +2,8 @@
 more under- and over-supplied open aisles and a wall-CRAH room, kept out of every choice of
 the model's constants and schemes so that they say how Twin does on a room it was not
 fitted to. Held to the issue's accuracy limits themselves (rack mean-inlet RMS within 1 K,
-max within 2 K, mean return within 0.3 K), not to a record: a change that takes one of them
+max within 2 K, mean return within 0.3 K, rank correlation at least 0.9 where the reference's
+own mesh check can test one), not to a record: a change that takes one of them
 past a limit fits the suite's rooms at the expense of rooms like these."""
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from twin.cfd import reference, scores
 
 HERE = Path(__file__).resolve().parent / "holdout"
 REFS = sorted((HERE / "references").glob("*.json"))
-RMS_LIMIT_K, MAX_LIMIT_K, RETURN_LIMIT_K = 1.0, 2.0, 0.3
+RMS_LIMIT_K, MAX_LIMIT_K, RETURN_LIMIT_K, RANK_LIMIT = 1.0, 2.0, 0.3, 0.9
 
 
 def test_the_held_out_rooms_are_references_of_their_own():
@@ -38,6 +39,11 @@ def test_held_out_reference_is_sound(path):
     # the air leaves every port drawn evenly, with its own velocity along it, as in the
     # fitted rooms' references (foam_case.OUTFLOW_MODES)
     assert ref["outflow"] == "even" and ref["seed"]["iterations"] >= 800
+    # the same room on a coarser mesh: how far the reference itself moves
+    check = ref["mesh_check"]
+    assert check["cell_m"] > ref["cell_m"] and check["outflow"] == ref["outflow"]
+    assert [r["id"] for r in check["racks"]] == [r["id"] for r in ref["racks"]]
+    assert abs(check["balance"]) <= 0.02
     mc = ref.get("model_check")
     if mc is not None:  # the same room under k-omega SST, on the same mesh
         assert mc["turbulence"] == "kOmegaSST" and mc["cell_m"] == ref["cell_m"]
@@ -49,8 +55,12 @@ def test_held_out_reference_is_sound(path):
 @pytest.mark.parametrize("path", REFS, ids=[p.stem for p in REFS])
 def test_twin_within_the_accuracy_limits_on_a_room_it_was_not_fitted_to(path):
     """A room whose two turbulence models are further apart than the limits cannot test
-    them (``wall-crah-six-racks``: 1.97 K RMS, 4.23 K max); there Twin must be no further
-    from the k-epsilon reference than k-omega SST is."""
+    them (``wall-crah-six-racks``'s were, 1.97 K RMS and 4.23 K max, against its reference
+    before the even draw; now 0.42 / 0.74 K); there Twin must be no further from the
+    k-epsilon reference than k-omega SST is. The ranking is held to 0.9 where the reference
+    can test one (``scores.rank_testable``: in December 2026 the 20 kW aisle and the wall-CRAH
+    room; the 16 kW aisle's closures rank its racks at 0.88 against each other, the test
+    aisle's at 0.81)."""
     s = scores.score_room(path)
     # the CFD holds every supply at its set point: Twin must too, or the two rooms differ
     assert s["units_at_capacity"] == [], f"{path.stem}: Twin runs {s['units_at_capacity']}"
@@ -62,3 +72,7 @@ def test_twin_within_the_accuracy_limits_on_a_room_it_was_not_fitted_to(path):
     assert abs(s["return_error_k"]) <= RETURN_LIMIT_K, (
         f"{path.stem}: return {s['return_error_k']:+.2f} K"
     )
+    # the ranking, where the reference can test one: its two meshes (and its two turbulence
+    # models) rank the racks alike and its racks spread wider than the meshes move them
+    if scores.rank_testable(s):
+        assert s["rank_corr"] >= RANK_LIMIT, f"{path.stem}: rank {s['rank_corr']:.2f}"
