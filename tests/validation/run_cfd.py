@@ -215,17 +215,8 @@ def main(argv: list[str] | None = None) -> int:
         cells = {"both": [a.cell, a.coarse], "fine": [a.cell], "coarse": [a.coarse]}[a.mesh]
         for c in cells:
             if c > 0:
-                run_one(
-                    room,
-                    c,
-                    a.work,
-                    a.max_iter,
-                    a.only_extract,
-                    a.turbulence,
-                    a.room_dir,
-                    a.outflow,
-                    a.seed_dir,
-                )
+                run_one(room, c, a.work, a.max_iter, a.only_extract, turbulence=a.turbulence,
+                        room_dir=a.room_dir, outflow=a.outflow, seed_dir=a.seed_dir)  # fmt: skip
         fine = case_dir(a.work, room, a.cell, a.turbulence)
         coarse = case_dir(a.work, room, a.coarse, a.turbulence) if a.coarse > 0 else None
         if (fine / "run.json").exists():

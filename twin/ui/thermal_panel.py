@@ -193,7 +193,7 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
         lines.append(f"<span style='color:#e0603a'>At capacity: {names}</span>")
     if failed:
         lines.append("Failed: " + ", ".join(sorted(failed)))
-    note = momentum_note(res.cell_m, getattr(res, "flow_cell_m", 0.0))
+    note = momentum_note(res.cell_m, res.flow_cell_m)
     if note:
         lines.append(f"<span style='color:#e0603a'>{note[0].upper()}{note[1:]}</span>")
     return "<br>".join(lines)
