@@ -39,3 +39,31 @@ def test_sa_hierarchy_has_csr_levels_and_solves_a_poisson_problem():
     from pyamg.util.linalg import approximate_spectral_radius
 
     assert smooth.approximate_spectral_radius is approximate_spectral_radius
+
+
+def test_pressure_solve_from_zero_reaches_the_same_pressure_in_fewer_iterations(monkeypatch):
+    # a march's mean field is nearly divergence-free: its projection starts from zero, not
+    # from the last step's pressure (which solved a far larger right-hand side)
+    import pyamg
+
+    from twin.model.loader import load_layout
+    from twin.physics import airflow
+    from twin.physics.airflow import PressureSolver
+    from twin.physics.grid import build_grid
+
+    fac = load_layout("tests/validation/rooms/cold-containment-leaky.yaml")
+    solver = PressureSolver(build_grid(fac, 0, 0.2))
+    rng = np.random.default_rng(1)
+    step_rhs = rng.standard_normal(solver.L.shape[0])
+    small_rhs = 1e-3 * rng.standard_normal(solver.L.shape[0])
+    found: list[float] = []
+    cg = pyamg.krylov.cg
+    monkeypatch.setattr(airflow.pyamg.krylov, "cg", lambda *a, **k: cg(*a, residuals=found, **k))
+    counts = {}
+    for warm in (True, False):
+        solver.p = solver.solve(step_rhs, 1e-10, 200)  # the march's last step's pressure
+        found.clear()
+        p = solver.solve(small_rhs, 1e-7, 100, warm=warm)
+        counts[warm] = len(found) - 1
+        assert np.linalg.norm(solver.L @ p - small_rhs) <= 1.01e-7 * np.linalg.norm(small_rhs)
+    assert counts[False] < counts[True], counts
