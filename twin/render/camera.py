@@ -6,6 +6,11 @@ from __future__ import annotations
 import numpy as np
 
 VIEW_ANGLE_DEG = 30.0
+#: Pixels a preset view keeps between the site and a legend column (and the view's edge).
+CLEAR_PX = 12
+#: A preset view fits the site between the legend columns only while they leave this share
+#: of the view's width free (a narrower view hides legends that would not fit anyway).
+MIN_FREE_SHARE = 0.4
 ROW_VIEW_ANGLE_DEG = 60.0  # eye level inside an aisle needs a wide lens
 
 
@@ -22,6 +27,9 @@ class SceneCamera:
 
     def __init__(self, scene) -> None:
         self.scene = scene
+        #: the last preset, the legend columns it framed round and where it left the camera
+        #: (``follow_legends``); None once the user has moved the camera
+        self._preset: tuple[str, tuple[float, float], tuple] | None = None
 
     def camera(self):
         """The renderer's camera, marked as placed (so PyVista does not reset it and redraw
@@ -71,6 +79,7 @@ class SceneCamera:
         w, h = (max(int(v), 1) for v in self.scene.plotter.window_size)
         dx, dy = b[3] - b[0], b[4] - b[1]
         self.camera().parallel_scale = 0.54 * max(dy, dx * h / w)  # the site, with a margin
+        self.clear_legends()
 
     def view_iso(self) -> None:
         """Three-quarter view from a row end, looking down the aisles: the cold aisles show
@@ -79,6 +88,63 @@ class SceneCamera:
         focal = (b[:3] + b[3:]) / 2
         focal[2] = 0.6
         self.frame(focal, iso_direction(self.scene.facility.rack_front_xy), (0, 0, 1), zoom=1.25)
+        self.clear_legends()
+
+    def clear_legends(self) -> None:
+        """Fit the site, across the view, between the legend columns that show now: shrink
+        it to the width they leave free and centre it there. Without this the site is
+        centred on the whole view and a hall at its edge (the factory's air hall, left of
+        its liquid halls) lay under the thermal legends. The legends are placed once the
+        view is set, so a preset chosen after an overlay is turned on frames round it."""
+        labels = getattr(self.scene, "labels", None)
+        if labels is None:
+            return
+        left, right = labels.legend_columns_px()
+        w, h = (max(int(v), 1) for v in self.scene.plotter.window_size)
+        free = w - left - right - 2 * CLEAR_PX
+        if (left <= 0 and right <= 0) or free < MIN_FREE_SHARE * w:
+            return
+        cam = self.camera()
+        x0, x1 = self.site_span_px()
+        if x1 - x0 > free:
+            if cam.parallel_projection:
+                cam.parallel_scale *= (x1 - x0) / free
+            else:
+                cam.Dolly(free / (x1 - x0))
+            x0, x1 = self.site_span_px()
+        shift_px = left + CLEAR_PX + free / 2 - (x0 + x1) / 2
+        self.pan_px(shift_px)
+        self.scene.plotter.renderer.ResetCameraClippingRange()
+
+    def site_span_px(self) -> tuple[float, float]:
+        """Leftmost and rightmost display x (px) of the site's bounding box's corners."""
+        renderer = self.scene.plotter.renderer
+        b = self.site_bounds()
+        xs = []
+        for x in (b[0], b[3]):
+            for y in (b[1], b[4]):
+                for z in (b[2], b[5]):
+                    renderer.SetWorldPoint(x, y, z, 1.0)
+                    renderer.WorldToDisplay()
+                    xs.append(renderer.GetDisplayPoint()[0])
+        return min(xs), max(xs)
+
+    def pan_px(self, dx_px: float) -> None:
+        """Move what the view shows ``dx_px`` pixels to the right (as measured at the focal
+        point), keeping the direction: camera and focal point move the other way."""
+        cam = self.camera()
+        h = max(int(self.scene.plotter.window_size[1]), 1)
+        pos, focal = np.array(cam.position), np.array(cam.focal_point)
+        if cam.parallel_projection:
+            half_h = cam.parallel_scale
+        else:
+            half_h = float(np.linalg.norm(pos - focal)) * np.tan(np.deg2rad(cam.view_angle) / 2)
+        look = (focal - pos) / max(float(np.linalg.norm(focal - pos)), 1e-12)
+        right = np.cross(look, np.asarray(cam.up, float))
+        right /= max(float(np.linalg.norm(right)), 1e-12)
+        move = -right * dx_px * 2 * half_h / h
+        cam.position = tuple(pos + move)
+        cam.focal_point = tuple(focal + move)
 
     def view_along_row(self, row: str | int) -> None:
         """Eye-level view down the cold aisle in front of a row, from its first rack."""
@@ -126,12 +192,35 @@ class SceneCamera:
             cam.parallel_scale = max(radius, 0.3) * 1.6
         self.scene.plotter.renderer.ResetCameraClippingRange()
 
+    def _state(self) -> tuple:
+        cam = self.camera()
+        return (
+            tuple(cam.position), tuple(cam.focal_point), tuple(cam.up), cam.view_angle,
+            cam.parallel_scale, cam.parallel_projection,
+        )  # fmt: skip
+
+    def _columns(self) -> tuple[float, float]:
+        labels = getattr(self.scene, "labels", None)
+        return (0.0, 0.0) if labels is None else labels.legend_columns_px()
+
+    def follow_legends(self) -> None:
+        """Frame the last preset again when the legend columns changed under it (an overlay
+        turned on, the window resized) while the camera is still where the preset put it;
+        once the user has moved the camera, the view is theirs and stays."""
+        if self._preset is None:
+            return
+        view, columns, state = self._preset
+        if self._state() != state:
+            self._preset = None
+        elif max(abs(a - b) for a, b in zip(self._columns(), columns, strict=True)) > CLEAR_PX:
+            # (a title moved a pixel or two into the view by ``legend_fit`` is not a change)
+            self.set_view(view)
+
     def set_view(self, view: str) -> None:
         """``top``, ``iso`` or ``row:ID``."""
-        if view == "top":
-            self.view_top()
-        elif view == "iso":
-            self.view_iso()
+        if view in ("top", "iso"):
+            (self.view_top if view == "top" else self.view_iso)()
+            self._preset = (view, self._columns(), self._state())
         elif view.startswith("row:"):
             row = view[4:]
             if row not in self.scene.facility.row_index:

@@ -75,7 +75,11 @@ class SceneLabels:
         would still meet another's (a very narrow view) waits; labels under any legend or
         caption are left out."""
         renderer = self.scene.plotter.renderer
-        self._suppressed = legend_layout.arrange(renderer, self.legend_limit, self._key_entries)
+        self.scene.cameras.follow_legends()
+        # which labels show at this zoom, decided here too: the culling below skips hidden
+        # label actors, and this may run before the LOD's own observer (or move the camera)
+        self.label_lod()
+        self._suppressed = legend_layout.arrange(renderer, self.shown_limit(), self._key_entries)
         legend_fit.fit_bar_titles(renderer)
         dpi = self._dpi()
         shown, boxes = [], []
@@ -96,6 +100,28 @@ class SceneLabels:
         for culled in self.culled.values():
             if culled.actor.GetVisibility():
                 culled.cull(renderer, self.legend_boxes)
+
+    def shown_limit(self) -> int:
+        """Bars shown at most now: ``legend_limit``, none while the legend layer is hidden
+        (an overlay's own bars too, which keep their visibility for when it shows again)."""
+        legend = self.scene.layers.get("legend")
+        return self.legend_limit if legend is None or legend.visible else 0
+
+    def legend_columns_px(self) -> tuple[float, float]:
+        """(left, right): how far into the view the legends that show now reach from its left
+        and right edges, in pixels (0 where none shows): what a preset view keeps clear."""
+        renderer = self.scene.plotter.renderer
+        width = renderer.GetSize()[0]
+        dpi = self._dpi()
+        legend_fit.fit_bar_titles(renderer)  # where the render will draw them
+        left = right = 0.0
+        for bar in legend_layout.to_show(renderer, self.shown_limit()):
+            x0, _, x1, _ = bar_box(bar, renderer, dpi)
+            if legend_layout.side(bar) == "left":
+                left = max(left, x1)
+            else:
+                right = max(right, width - x0)
+        return left, right
 
     def _dpi(self) -> int:
         window = self.scene.plotter.renderer.GetRenderWindow()

@@ -57,6 +57,16 @@ def registered(renderer: vtkRenderer) -> list[vtkScalarBarActor]:
     return sorted(out, key=lambda b: getattr(b, _ATTR)[0])
 
 
+def side(bar: vtkScalarBarActor) -> str:
+    """The side a registered bar stands on ("left" or "right")."""
+    return getattr(bar, _ATTR)[1]
+
+
+def to_show(renderer: vtkRenderer, limit: int = DEFAULT_LIMIT) -> list[vtkScalarBarActor]:
+    """The bars ``arrange`` will show: the first ``limit`` visible ones by priority."""
+    return [b for b in registered(renderer) if b.GetVisibility()][:limit]
+
+
 def stack(
     n: int, top: float, bottom: float, tallest: list[float], gap: float = GAP
 ) -> list[tuple[float, float]]:
@@ -79,11 +89,10 @@ def arrange(
     lines of the link key at the bottom left, 0 when it is not shown). Returns the bars it
     hid: ``restore`` shows them again after the render, so what each overlay wants shown
     stays its own business."""
-    shown = [b for b in registered(renderer) if b.GetVisibility()]
-    hidden = shown[limit:]
+    visible = [b for b in registered(renderer) if b.GetVisibility()]
+    shown, hidden = visible[:limit], visible[limit:]
     for bar in hidden:
         bar.SetVisibility(False)
-    shown = shown[:limit]
     height_px = max(renderer.GetSize()[1], 1)
     title = TITLE_PX / height_px
     for side in ("left", "right"):

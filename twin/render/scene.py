@@ -295,11 +295,11 @@ class Scene:
 
     def view_top(self) -> None:
         """Plan view of the whole site."""
-        self.cameras.view_top()
+        self.cameras.set_view("top")
 
     def view_iso(self) -> None:
         """Three-quarter view of the whole site, down the aisles."""
-        self.cameras.view_iso()
+        self.cameras.set_view("iso")
 
     def view_along_row(self, row: str | int) -> None:
         """Eye-level view down a row's cold aisle."""
