@@ -13,8 +13,10 @@ from __future__ import annotations
 from vtkmodules.vtkRenderingAnnotation import vtkScalarBarActor
 from vtkmodules.vtkRenderingCore import vtkRenderer, vtkTextRenderer
 
-#: Gap kept between a title and the view's edge, in pixels.
-MARGIN_PX = 6
+#: Gap kept between a title and the view's edge, in pixels: the legend's backdrop pads the
+#: title by 6 px (``legend_boxes.PAD_PX``), and 6 px of air are left beyond it (at 6 the
+#: inlet legend's backdrop met the view's left edge).
+MARGIN_PX = 12
 
 
 def title_width_px(bar: vtkScalarBarActor, dpi: int) -> int:
