@@ -87,6 +87,13 @@ def transport_entries(
     return rows, cols, vals, diag
 
 
+def supplies_air(grid: Grid) -> bool:
+    """Whether air is supplied to the hall (a running unit or a supply region with flow):
+    without it the hall has no steady temperatures."""
+    p = grid.ports
+    return bool((p.q[(p.kind == SUPPLY) | (p.kind == UNIT_OUT)] > 0).any())
+
+
 class HeatModel:
     """The heat operator for one grid and one flow field; reused for any rack powers."""
 
@@ -124,8 +131,7 @@ class HeatModel:
         self.out_ports = out & (p.kind != RACK_FRONT)
         self.in_ports = (p.q > 0) & (p.kind != RACK_REAR)
         self.volume = grid.cell_m**3
-        supply_kinds = (p.kind == SUPPLY) | (p.kind == UNIT_OUT)
-        self.has_supply = bool((p.q[supply_kinds] > 0).any())
+        self.has_supply = supplies_air(grid)
         self.dt_stable = 0.9 * self.volume / max(diag.max(initial=0.0), 1e-300)
         self._ml = None
         self._lu = None
