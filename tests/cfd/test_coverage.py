@@ -163,3 +163,31 @@ def test_values_at_a_meshs_vertices_cover_every_cell_between_them(solved):
     c = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
     at_centre = 20.0 + c[:, 0] + 2.0 * c[:, 1] + 0.5 * c[:, 2]
     assert np.abs(out[g.fluid] - at_centre).max() <= 0.5 * g.cell_m * 3.5 + 1e-9
+
+
+def test_a_field_of_no_finite_value_is_refused_as_such(solved, tmp_path, capsys):
+    # an exporter that wrote NaN everywhere: said so, not blamed on where the points lie
+    _, res = solved
+    path = _cloud(res, tmp_path, "nan")
+    pv = pytest.importorskip("pyvista")
+    cloud = pv.read(str(path))
+    cloud.point_data["T"] = np.full(cloud.n_points, np.nan)
+    cloud.save(str(path))
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # (numpy's "All-NaN slice" warning no more)
+        rc, out = _compare(path, capsys)
+    assert rc == 1 and out.out == ""
+    assert f"{path}: its temperature field 'T' has no finite value" in out.err
+    assert "lies" not in out.err
+
+
+def test_a_field_in_the_halls_axes_is_not_said_to_lie_elsewhere(solved, tmp_path, capsys):
+    # the hall's own place and size, but no rack reached (its values only on the floor):
+    # no offset to blame, so none is suggested
+    _, res = solved
+    path = _cloud(res, tmp_path, "floor", keep=lambda p: p[:, 2] < 0.2)
+    rc, out = _compare(path, capsys)
+    assert rc == 1 and "reaches no rack inlet" in out.err
+    assert "lies (" not in out.err

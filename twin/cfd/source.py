@@ -60,6 +60,11 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
         got = reader(path)
+        if not np.isfinite(np.asarray(got.temp, float)).any():
+            raise CfdCoverageError(
+                f"{path}: its temperature field {got.name!r} has no finite value "
+                f"({len(got.temp)} points, all NaN or infinite)"
+            )
         kind = "openfoam" if path.is_dir() else "vtk"
         vel = None
         if got.velocity_ms is not None:
@@ -100,7 +105,7 @@ def _misplaced(path: Path, fac, grid, coverage: float, points_m: np.ndarray | No
     ratio = float(np.median((hi_p - lo_p) / (hi_h - lo_h)))
     if 100 <= ratio <= 10_000:
         msg += f" It is {ratio:.0f} times the hall's size: is it in millimetres? Give it in metres."
-    elif 0.5 <= ratio <= 2:
+    elif 0.5 <= ratio <= 2 and np.abs(lo_p - lo_h).max() > 2 * grid.cell_m:
         off = ", ".join(f"{d:+.2f}" for d in lo_p - lo_h)
         msg += (
             f" It is about the hall's size but lies ({off}) m from it: give it in the hall's axes."
