@@ -8,6 +8,7 @@ import pytest
 from tests.physics.conftest import ENERGY_TOL, MASS_TOL, aisle_room
 from twin.model.loader import load_layout
 from twin.physics import GridError, ThermalModel, solve_steady
+from twin.physics.model import start_air
 
 
 def test_test_room_balances_mass_and_energy():
@@ -291,11 +292,11 @@ def test_steady_heat_solve_starts_near_the_answer_and_ends_at_a_cold_starts(writ
     fac = write_layout(aisle_room(tile_flow=6.8))
     for cell_m in (0.2, 0.1):  # marched on the heat grid; marched at 0.2 m and prolonged
         model = ThermalModel(fac, cell_m=cell_m)
-        start = model._start_air()
+        start = start_air(model._warm_air, model._march_air, model.grid)
         assert start is not None and start.shape == model.grid.shape
         warm = model.solve()
         model.state = model._march_air = None  # the same solve from nothing
-        assert model._start_air() is None
+        assert start_air(model._warm_air, model._march_air, model.grid) is None
         cold = model.solve()
         air = cold.air_c[model.grid.fluid]
         # a uniform start at the mean would be 2.3 K off on average; this one is 0.5-1.0 K

@@ -232,7 +232,7 @@ class ThermalModel:
         #: telemetry costs beyond its heat steps
         self.flow_solves = 0
         self._warm_air = None if self._warm is None else self._warm.air_c
-        #: the temperatures that drove the march's buoyancy, and their cell (``_start_air``)
+        #: the temperatures that drove the march's buoyancy, and their cell (``start_air``)
         self._march_air: tuple[np.ndarray, float] | None = None
         self._solve_flow()
         self.setup_seconds = time.perf_counter() - t0
@@ -402,9 +402,9 @@ class ThermalModel:
         self._check(p, fac.n_racks, "rack_power_w")
         air_w = fac.air_heat_w(p)
         x0 = self.state
-        start_air = self._start_air() if x0 is None else None
-        if start_air is not None:
-            x0 = self._x0_from(start_air, air_w)
+        start = start_air(self._warm_air, self._march_air, self.grid) if x0 is None else None
+        if start is not None:
+            x0 = self._x0_from(start, air_w)
         self._warm_air = self._march_air = None
 
         # 1e-6: temperatures within ~4e-4 K of a 1e-7 solve and an energy error ~1e-6, for two
@@ -424,19 +424,6 @@ class ThermalModel:
             float(self.grid.ports.q[self.grid.ports.q > 0].sum()),
         )
         return res
-
-    def _start_air(self) -> np.ndarray | None:
-        """Where the first steady heat solve starts (None: from nothing): a warm start's
-        temperatures, else those of the last heat solve that drove the march's buoyancy. That
-        flow is the one now solved but for its last chunk, so its temperatures are nearly the
-        answer: a validation room's steady solve takes 2-3 BiCGSTAB iterations instead of 6
-        (the same answer to the solver's tolerance)."""
-        if self._warm_air is not None:
-            return self._warm_air
-        if self._march_air is None:
-            return None
-        air, cell_m = self._march_air
-        return air if air.shape == self.grid.shape else _resample(air, cell_m, self.grid)
 
     def _x0_from(self, air_c: np.ndarray, air_w: np.ndarray) -> HeatState:
         """A heat solve's starting point from a previous field of this grid (cells an edit
@@ -605,6 +592,23 @@ def solve_steady(
     res.seconds = time.perf_counter() - t0
     check_result(res, facility.hall_ids[hall])
     return res
+
+
+def start_air(
+    warm_air: np.ndarray | None, march_air: tuple[np.ndarray, float] | None, grid: Grid
+) -> np.ndarray | None:
+    """Where a model's first steady heat solve starts on ``grid`` (None: from nothing): a
+    warm start's temperatures, else those of the last heat solve that drove the march's
+    buoyancy (``march_air``: the field and its cell). That flow is the one now solved but for
+    its last chunk, so its temperatures are nearly the answer: a validation room's steady
+    solve takes 2-3 BiCGSTAB iterations instead of 6 (the same answer to the solver's
+    tolerance)."""
+    if warm_air is not None:
+        return warm_air
+    if march_air is None:
+        return None
+    air, cell_m = march_air
+    return air if air.shape == grid.shape else _resample(air, cell_m, grid)
 
 
 def _resample(air_c: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:
