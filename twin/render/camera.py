@@ -96,11 +96,8 @@ class SceneCamera:
         centred on the whole view and a hall at its edge (the factory's air hall, left of
         its liquid halls) lay under the thermal legends. The legends are placed once the
         view is set, so a preset chosen after an overlay is turned on frames round it."""
-        labels = getattr(self.scene, "labels", None)
-        if labels is None:
-            return
-        left, right = labels.legend_columns_px()
-        w, h = (max(int(v), 1) for v in self.scene.plotter.window_size)
+        left, right = self._columns()
+        w = max(int(self.scene.plotter.window_size[0]), 1)
         free = w - left - right - 2 * CLEAR_PX
         if (left <= 0 and right <= 0) or free < MIN_FREE_SHARE * w:
             return

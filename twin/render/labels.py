@@ -25,7 +25,7 @@ class SceneLabels:
 
     def __init__(self, scene, rack_labels: bool | None) -> None:
         self.scene = scene
-        self._lod_observer = self._legend_observer = self._legend_restore = None
+        self._legend_observer = self._legend_restore = None
         self._suppressed: list = []
         self.legends_drawn: list = []
         #: colour bars shown at once (``legend_layout``); View › Show All Legends raises it
@@ -44,7 +44,7 @@ class SceneLabels:
         """Stop following the renderer (before the scene's actors go)."""
         renderer = self.scene.plotter.renderer
         self.backdrop.remove(renderer)
-        for name in ("_lod_observer", "_legend_observer", "_legend_restore"):
+        for name in ("_legend_observer", "_legend_restore"):
             tag = getattr(self, name)
             if tag is not None:
                 renderer.RemoveObserver(tag)
@@ -65,7 +65,7 @@ class SceneLabels:
         want = rack_labels if rack_labels is not None else f.n_racks <= RACK_LABEL_LIMIT
         self._rack_labels(want)
         renderer = self.scene.plotter.renderer
-        self._lod_observer = renderer.AddObserver("StartEvent", self.label_lod)
+        # one observer before each render: the camera preset, the label LOD, the legends
         self._legend_observer = renderer.AddObserver("StartEvent", self.place_legends)
         self._legend_restore = renderer.AddObserver("EndEvent", self._restore_legends)
 
@@ -76,8 +76,8 @@ class SceneLabels:
         caption are left out."""
         renderer = self.scene.plotter.renderer
         self.scene.cameras.follow_legends()
-        # which labels show at this zoom, decided here too: the culling below skips hidden
-        # label actors, and this may run before the LOD's own observer (or move the camera)
+        # which labels show at this zoom (after the preset may have moved the camera), before
+        # the culling below, which skips hidden label actors
         self.label_lod()
         self._suppressed = legend_layout.arrange(renderer, self.shown_limit(), self._key_entries)
         legend_fit.fit_bar_titles(renderer)

@@ -62,9 +62,13 @@ def side(bar: vtkScalarBarActor) -> str:
     return getattr(bar, _ATTR)[1]
 
 
+def _visible(renderer: vtkRenderer) -> list[vtkScalarBarActor]:
+    return [b for b in registered(renderer) if b.GetVisibility()]
+
+
 def to_show(renderer: vtkRenderer, limit: int = DEFAULT_LIMIT) -> list[vtkScalarBarActor]:
     """The bars ``arrange`` will show: the first ``limit`` visible ones by priority."""
-    return [b for b in registered(renderer) if b.GetVisibility()][:limit]
+    return _visible(renderer)[:limit]
 
 
 def stack(
@@ -89,7 +93,7 @@ def arrange(
     lines of the link key at the bottom left, 0 when it is not shown). Returns the bars it
     hid: ``restore`` shows them again after the render, so what each overlay wants shown
     stays its own business."""
-    visible = [b for b in registered(renderer) if b.GetVisibility()]
+    visible = _visible(renderer)
     shown, hidden = visible[:limit], visible[limit:]
     for bar in hidden:
         bar.SetVisibility(False)
