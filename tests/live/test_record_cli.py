@@ -99,7 +99,8 @@ TWIN = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
 
 def twin_process(*args: str, **kw) -> subprocess.Popen:
     """``twin ARGS`` in a child process running this checkout's code."""
-    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # a child that hangs is sent SIGABRT, and faulthandler prints where each thread stood
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONFAULTHANDLER="1")
     return subprocess.Popen(
         [sys.executable, "-c", TWIN, *args],
         cwd=ROOT,
@@ -150,7 +151,12 @@ def test_ctrl_c_keeps_what_was_recorded(layout, tmp_path):
         assert frames >= 3, "recorder too slow"
         t0 = time.monotonic()
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=30)
+        try:
+            _, err = proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.send_signal(signal.SIGABRT)
+            _, err = proc.communicate(timeout=30)
+            pytest.fail(f"the recorder did not stop 30 s after Ctrl-C:\n{err}")
         assert time.monotonic() - t0 < 10  # stops at once, not at the end of --duration
     finally:
         exp.stop()

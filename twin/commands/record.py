@@ -104,6 +104,7 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
+    from twin.commands.interrupt import graceful_interrupt
     from twin.model.loader import LayoutError, load_layout
     from twin.recording import Recorder, RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
@@ -131,16 +132,22 @@ def run(args: argparse.Namespace) -> int:
         return _fail(str(exc))
     frames = 0
     error = None
+    interrupted = False
     try:
-        if history:
-            frames = _record_history(args, facility, recorder, t0, t1, step, auth)
-        else:
-            frames = _record_live(args, facility, recorder, duration, step, auth)
+        # the first Ctrl-C ends the recording between frames (see graceful_interrupt)
+        with graceful_interrupt() as stop:
+            if history:
+                frames = _record_history(args, facility, recorder, t0, t1, step, auth, stop)
+            else:
+                frames = _record_live(args, facility, recorder, duration, step, auth, stop)
+            interrupted = stop.is_set()
     except (LiveError, ValueError) as exc:
         error = str(exc)
-    except KeyboardInterrupt:
-        print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
+    except KeyboardInterrupt:  # a second Ctrl-C
+        interrupted = True
     finally:
+        if interrupted:
+            print("twin record: interrupted; keeping what was recorded", file=sys.stderr)
         recorder.close()
         # counted by the recorder: an interrupt leaves the local count unassigned
         frames = recorder.n_frames
@@ -169,7 +176,7 @@ def _auth(args: argparse.Namespace) -> dict:
     return auth
 
 
-def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
+def _record_history(args, facility, recorder, t0, t1, step, auth, stop) -> int:
     import sys
 
     from twin.telemetry.dcgm import ResponseError
@@ -182,6 +189,8 @@ def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
         for frame in fetch_range(client, queries, t0, t1, step):
             recorder.append(frame)
             frames += 1
+            if stop.is_set():
+                break
             if frames % 500 == 0:
                 print(f"  {frames} frames", file=sys.stderr, flush=True)
     except ResponseError as exc:
@@ -189,7 +198,7 @@ def _record_history(args, facility, recorder, t0, t1, step, auth) -> int:
     return frames
 
 
-def _record_live(args, facility, recorder, duration, step, auth) -> int:
+def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
     import sys
 
     from twin.telemetry.live_http import LiveError
@@ -213,7 +222,7 @@ def _record_live(args, facility, recorder, duration, step, auth) -> int:
     session.record(args.output, recorder=recorder)
     session.start()
     try:
-        session.run_for(duration, interval_s=min(0.2, step / 4))
+        session.run_for(duration, interval_s=min(0.2, step / 4), should_stop=stop.is_set)
         st = session.source_status()
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
