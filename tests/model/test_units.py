@@ -16,3 +16,13 @@ def test_load_text_uses_one_unit():
     assert load_text(6_930_000.0, 7_800_000.0) == "6,930.0 / 7,800 kW (89 %)"
     assert load_text(27_720_000.0, 60_000_000.0) == "27.7 / 60 MW (46 %)"
     assert load_text(5_000.0, 0.0) == "5.0 kW"
+
+
+def test_count_text_puts_the_noun_in_the_right_number():
+    from twin.model.units import count_text
+
+    assert count_text(1, "hall") == "1 hall"
+    assert count_text(0, "rack") == "0 racks"
+    assert count_text(1400, "rack") == "1,400 racks"
+    assert count_text(102848, "GPU") == "102,848 GPUs"
+    assert count_text(2, "process") == "2 processes"

@@ -25,7 +25,7 @@ def _click_3d(window, qtbot, world_point):
 def test_click_rack_in_3d_selects_it_everywhere(opened, qtbot):
     win = opened
     f = win.facility
-    assert win.scene is not None and "5 racks" in win.status_layout.text()
+    assert win.scene is not None and "|   1 hall · 2 rows · 5 racks · " in win.status_layout.text()
     win.scene.view_top()
     win.plotter.render()
     r = f.rack_index["A02"]

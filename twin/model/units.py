@@ -23,3 +23,13 @@ def load_text(load_w: float, capacity_w: float) -> str:
         f"{load_w / scale:,.1f} / {capacity_w / scale:,.0f} {unit} "
         f"({100 * load_w / capacity_w:.0f} %)"
     )
+
+
+def count_text(n: int, noun: str) -> str:
+    """``1 hall``, ``2 halls``, ``1,400 racks``, ``2 processes``: a count with its noun in
+    the right number (English's regular plurals)."""
+    n = int(n)
+    if n == 1:
+        return f"1 {noun}"
+    suffix = "es" if noun.endswith(("s", "x", "ch", "sh")) else "s"
+    return f"{n:,} {noun}{suffix}"

@@ -24,6 +24,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twin.model.units import count_text
 from twin.physics.factory import COARSE_CELL_M, HallDone, HallJob, hall_brief, plan, solve_halls
 
 if TYPE_CHECKING:
@@ -162,7 +163,9 @@ class AllHalls(QObject):
         w.solver.submit(KEY, run, tag="all_halls")
         self.solve_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
-        self.caption.setText(f"Solving {len(f.hall_ids)} halls in {workers} processes…")
+        self.caption.setText(
+            f"Solving {count_text(len(f.hall_ids), 'hall')} in {count_text(workers, 'process')}…"
+        )
         return True
 
     def _set(self, job: HallJob, text: str, state: str) -> None:
@@ -197,7 +200,7 @@ class AllHalls(QObject):
             return
         failed = sum(1 for s in self.states.values() if s == "failed")
         self.caption.setText(
-            f"All halls solved ({len(self.jobs)} solves"
+            f"All halls solved ({count_text(len(self.jobs), 'solve')}"
             + (f", {failed} failed)" if failed else ")")
         )
 

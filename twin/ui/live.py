@@ -16,6 +16,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QTimer
 from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 
+from twin.model.units import count_text
 from twin.ui.actions import Action
 from twin.ui.connect_dialog import ConnectDialog, ConnectError, ConnectionSpec
 from twin.ui.status_widgets import RecordingIndicator, SourceStatusWidget, describe_status
@@ -322,7 +323,9 @@ class LiveExtension(QObject):
             if "layout changed" not in reason:
                 QMessageBox.warning(self.window, "Recording stopped", f"{path}: {reason}")
             return
-        self.window.statusBar().showMessage(f"Recorded {frames:,} frames to {path}", 6000)
+        self.window.statusBar().showMessage(
+            f"Recorded {count_text(frames, 'frame')} to {path}", 6000
+        )
 
     def _show_recording(self) -> None:
         rec = self.recorder

@@ -10,6 +10,8 @@ from PySide6.QtCore import QSize, Qt
 from PySide6.QtGui import QColor, QPainter
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QWidget
 
+from twin.model.units import count_text
+
 #: State -> light colour. Unknown states are grey.
 STATE_COLOURS = {
     "connected": "#3ecf5a",
@@ -213,5 +215,5 @@ class RecordingIndicator(QLabel):
             else f"{s // 3600}:{s % 3600 // 60:02d}:{s % 60:02d}"
         )
         self.setText(f"● REC {clock}")
-        self.setToolTip(f"Recording to {path}\n{frames:,} frames written")
+        self.setToolTip(f"Recording to {path}\n{count_text(frames, 'frame')} written")
         self.setVisible(True)

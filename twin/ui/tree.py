@@ -21,6 +21,7 @@ from PySide6.QtWidgets import (
 
 from twin.model.facility import Facility
 from twin.model.gpu_search import find_gpus
+from twin.model.units import count_text
 
 KIND_ROLE = Qt.ItemDataRole.UserRole + 1
 #: What the search matches: the item's text and, for a server, its host names.
@@ -129,12 +130,12 @@ class FacilityTree(QWidget):
         halls = []
         for h, hall in enumerate(f.hall_ids):
             racks_in = int((f.rack_hall == h).sum())
-            row = self._item(hall, "hall", h, f"{racks_in} racks")
+            row = self._item(hall, "hall", h, count_text(racks_in, "rack"))
             root.appendRow(row)
             halls.append(row[0])
         for i, row_id in enumerate(f.row_ids):
             racks = np.flatnonzero(f.rack_row == i)
-            row = self._item(f"Row {row_id}", "row", i, f"{len(racks)} racks")
+            row = self._item(f"Row {row_id}", "row", i, count_text(len(racks), "rack"))
             halls[f.row_hall[i]].appendRow(row)
             for r in racks:
                 kw = f.rack_power_w[r] / 1e3

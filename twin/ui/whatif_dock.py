@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twin.model.units import count_text
 from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
 
 COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
@@ -208,9 +209,11 @@ class WhatIfDock(QWidget):
         )
         over = ", ".join(o["id"] for o in s["overloaded"]) or "none"
         self.summary.setText(
-            f"{' + '.join(s['failed'])}: {s['racks_dark']} racks / {s['gpus_dark']} GPUs dark, "
-            f"{s['gpus_throttled']} GPUs reach slowdown (first after {ride}), "
-            f"{s['racks_outside_allowable']} racks leave A1 allowable; overloaded: {over}"
+            f"{' + '.join(s['failed'])}: {count_text(s['racks_dark'], 'rack')} / "
+            f"{count_text(s['gpus_dark'], 'GPU')} dark, "
+            f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown (first after {ride}), "
+            f"{count_text(s['racks_outside_allowable'], 'rack')} leave A1 allowable; "
+            f"overloaded: {over}"
         )
         self._fill_table()
         self.compare_button.setEnabled(True)

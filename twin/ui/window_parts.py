@@ -13,6 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QP
 
 from twin import __version__
 from twin.model.facility import Facility
+from twin.model.units import count_text
 from twin.ui.actions import Action
 from twin.ui.describe import Loads, item_id
 
@@ -317,9 +318,17 @@ class DialogsMixin:
             return
         from twin.model.units import power_text
 
+        counts = " · ".join(
+            count_text(n, noun)
+            for n, noun in (
+                (len(f.hall_ids), "hall"),
+                (len(f.row_ids), "row"),
+                (f.n_racks, "rack"),
+                (f.n_gpus, "GPU"),
+            )
+        )
         self.status_layout.setText(
-            f"{f.layout.name}   |   {len(f.hall_ids)} halls · {len(f.row_ids)} rows · "
-            f"{f.n_racks:,} racks · {f.n_gpus:,} GPUs · {power_text(f.rack_power_w.sum())} IT"
+            f"{f.layout.name}   |   {counts} · {power_text(f.rack_power_w.sum())} IT"
         )
 
     def export_image(self) -> None:
@@ -342,7 +351,8 @@ class DialogsMixin:
         QMessageBox.information(
             self,
             "Layout valid",
-            f"{self.facility.path.name} is valid: {f.n_racks} racks, {f.n_gpus} GPUs.",
+            f"{self.facility.path.name} is valid: {count_text(f.n_racks, 'rack')}, "
+            f"{count_text(f.n_gpus, 'GPU')}.",
         )
 
     def show_shortcuts(self) -> None:
