@@ -189,3 +189,33 @@ def test_a_bad_recording_is_refused_by_name(tmp_path, capsys, what):
     err = capsys.readouterr().err
     assert err.startswith("twin cfd calibrate: ") and str(src) in err and "Traceback" not in err
     assert layout.read_text() == before
+
+
+@pytest.mark.parametrize("budget", ["0", "-5", "nan", "inf", "soon"])
+def test_a_budget_that_is_not_a_positive_time_is_refused(tmp_path, capsys, budget):
+    """A budget of 0, -5 or nan was taken and the fit ran anyway: now argparse refuses it
+    (exit 2) before anything is read, naming the option."""
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    with pytest.raises(SystemExit) as exc:
+        main(["cfd", "calibrate", str(layout), str(ref), "--budget", budget])
+    assert exc.value.code == 2
+    assert "argument --budget" in capsys.readouterr().err
+
+
+def test_a_recording_span_given_for_a_cfd_field_is_refused(tmp_path, capsys):
+    """--from/--to only pick a recording's span: given with a CFD source they were ignored
+    without a word; now the fit is refused and the layout left as it was."""
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    before = layout.read_text()
+    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    assert main(["cfd", "calibrate", str(layout), str(ref), "--from=-1h"]) == 1
+    err = capsys.readouterr().err
+    assert "--from/--to pick a span of a recording" in err and str(ref) in err
+    assert layout.read_text() == before

@@ -49,9 +49,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
     k.add_argument("--from", dest="t_from", metavar="TIME", help="recording: span start")
     k.add_argument("--to", dest="t_to", metavar="TIME", help="recording: span end")
-    k.add_argument("--budget", type=float, default=50.0, metavar="S", help="time for the fit")
+    k.add_argument(
+        "--budget", type=_seconds, default=50.0, metavar="S", help="time for the fit (50)"
+    )
     k.set_defaults(func=run_calibrate)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
+
+
+def _seconds(text: str) -> float:
+    """A positive, finite number of seconds (argparse type): a budget of 0, -5 or nan was
+    taken and the fit ran anyway."""
+    import math
+
+    try:
+        s = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not (math.isfinite(s) and s > 0):
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
+    return s
 
 
 def _hall(fac, text: str) -> int:
@@ -204,9 +220,12 @@ def _targets(fac, h: int, cell_m: float, args):
     from twin.cfd import calibrate, reference
 
     path = Path(args.source)
+    recording = path.suffix in (".h5", ".hdf5")
+    if not recording and (args.t_from or args.t_to):
+        raise ValueError(f"--from/--to pick a span of a recording (.h5); {path} is not one")
     if path.suffix == ".json":
         return calibrate.targets_from_reference(fac, reference.load(path))
-    if path.suffix in (".h5", ".hdf5"):
+    if recording:
         from twin.recording.reader import open_recording
 
         with open_recording(path) as rec:
