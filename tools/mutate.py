@@ -120,6 +120,22 @@ def stale(work: Path, module: str) -> bool:
     return False
 
 
+def tests_changed(work: Path, tests: list[str], root: Path = ROOT) -> bool:
+    """True when a test file of the module changed after mutmut last recorded a verdict:
+    mutmut retests only mutants of changed code, so a survivor that a new test kills would
+    stay a survivor."""
+    metas = list((work / "mutants").rglob("*.py.meta"))
+    if not metas:
+        return False
+    oldest = min(m.stat().st_mtime for m in metas)
+    for test in tests:
+        path = root / test
+        files = [path] if path.is_file() else path.rglob("*.py")
+        if any(f.stat().st_mtime > oldest for f in files):
+            return True
+    return False
+
+
 def mutant_names(work: Path, module: str) -> list[str]:
     """Every mutant of the module, generating them first when mutmut has not yet or when the
     module changed since (a sample drawn from stale names would miss the new mutants)."""
@@ -217,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
     below = 0
     for module, tests in modules.items():
         work = prepare(module, tests, config)
+        if not args.report and tests_changed(work, tests):
+            shutil.rmtree(work / "mutants")  # every mutant retested against the new tests
         names = sample(work, module, args.sample) if args.sample else None
         if not args.report:
             print(f"# mutate {module} ...", file=sys.stderr, flush=True)
