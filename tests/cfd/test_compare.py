@@ -4,6 +4,7 @@ OpenFOAM-like VTK file whose answer is known."""
 from __future__ import annotations
 
 import json
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -43,6 +44,205 @@ def test_resolved_pairs_count_only_what_the_cfd_tells_apart():
     # ten times the uncertainty: only d against a and b (5 K apart, against 3 K) is resolved
     wide = compare.resolved_pairs(ids, np.array([21.0, 20.5, 20.8, 24.0]), cfd, u * 10)
     assert wide == {"resolved": 2, "ordered": 2, "misordered": []}
+
+
+def test_a_pair_exactly_as_far_apart_as_its_uncertainty_is_not_resolved():
+    """Resolved means further apart than both racks' uncertainty together, strictly."""
+    out = compare.resolved_pairs(["a", "b"], [21.0, 20.0], [20.0, 21.0], np.array([0.5, 0.5]))
+    assert out == {"resolved": 0, "ordered": 0, "misordered": []}
+    out = compare.resolved_pairs(["a", "b"], [21.0, 20.0], [20.0, 21.0], np.array([0.5, 0.25]))
+    assert out == {"resolved": 1, "ordered": 0, "misordered": [["a", "b"]]}
+
+
+def test_rank_correlation_from_three_racks_with_ties_at_their_average_rank():
+    assert compare.rank_correlation([20.0, 21.0, 23.0], [18.0, 19.0, 30.0]) == pytest.approx(1.0)
+    assert compare.rank_correlation([20.0, 21.0, 23.0], [3.0, 2.0, 1.0]) == pytest.approx(-1.0)
+    # ranks (1.5, 1.5, 3, 4) against (1, 2, 3, 4): 4.5 / sqrt(4.5 * 5), worked by hand
+    got = compare.rank_correlation([20.0, 20.0, 21.0, 22.0], [1.0, 2.0, 3.0, 4.0])
+    assert got == pytest.approx(4.5 / np.sqrt(4.5 * 5.0), abs=1e-12)
+    # one side with every rack alike orders nothing (and says so without a numpy warning)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(compare.rank_correlation([20.0, 20.0, 20.0], [1.0, 2.0, 3.0]))
+        assert np.isnan(compare.rank_correlation([1.0, 2.0, 3.0], [5.0, 5.0, 5.0]))
+
+
+def test_rank_correlation_with_ranks_whose_spread_is_one():
+    """Ranks (1.5, 1.5, 3.5, 3.5) have a standard deviation of exactly 1, a perfectly good
+    ranking: 4 / sqrt(4 * 5) against (1, 2, 3, 4), worked by hand, on either side."""
+    tied, plain = [20.0, 20.0, 21.0, 21.0], [1.0, 2.0, 3.0, 4.0]
+    assert compare.rank_correlation(tied, plain) == pytest.approx(4.0 / np.sqrt(20.0))
+    assert compare.rank_correlation(plain, tied) == pytest.approx(4.0 / np.sqrt(20.0))
+
+
+def test_plane_points_are_the_cfd_cells_centres_where_it_has_air():
+    """A reference's planes: cell (i, j) of the horizontal plane is at ((i + 1/2) h,
+    (j + 1/2) h, z), cell (j, k) of the vertical one at (x, (j + 1/2) h, (k + 1/2) h); NaN
+    cells (solids) are left out, and a velocity cell with any NaN component too."""
+    nan = np.nan
+    planes = {
+        "cell_m": 0.5,
+        "horizontal_z_m": 1.25,
+        "vertical_x_m": 3.0,
+        "horizontal_c": [[20.0, nan, 22.0], [23.0, 24.0, nan]],
+        "vertical_c": [[30.0, 31.0], [nan, 33.0]],
+        "horizontal_u": [[[1.0, 0.0, 0.0], [nan, 0.0, 0.0]], [[0.0, 2.0, 0.0], [0.0, 0.0, 3.0]]],
+        "vertical_u": [[[0.5, 0.5, 0.5], [1.0, 1.0, nan]], [[2.0, 0.0, 0.0], [0.0, 2.0, 0.0]]],
+    }
+    got = compare.plane_points(planes)
+    assert set(got) == {"horizontal", "vertical"}
+    pts, vals = got["horizontal"]
+    np.testing.assert_array_equal(
+        pts, [[0.25, 0.25, 1.25], [0.25, 1.25, 1.25], [0.75, 0.25, 1.25], [0.75, 0.75, 1.25]]
+    )
+    np.testing.assert_array_equal(vals, [20.0, 22.0, 23.0, 24.0])
+    pts, vals = got["vertical"]
+    np.testing.assert_array_equal(pts, [[3.0, 0.25, 0.25], [3.0, 0.25, 0.75], [3.0, 0.75, 0.75]])
+    np.testing.assert_array_equal(vals, [30.0, 31.0, 33.0])
+    u = compare.plane_points(planes, "u")
+    pts, vals = u["horizontal"]
+    np.testing.assert_array_equal(pts[:, :2], [[0.25, 0.25], [0.75, 0.25], [0.75, 0.75]])
+    np.testing.assert_array_equal(vals, [[1.0, 0.0, 0.0], [0.0, 2.0, 0.0], [0.0, 0.0, 3.0]])
+    pts, vals = u["vertical"]
+    np.testing.assert_array_equal(pts[:, 1:], [[0.25, 0.25], [0.75, 0.25], [0.75, 0.75]])
+    np.testing.assert_array_equal(vals, [[0.5, 0.5, 0.5], [2.0, 0.0, 0.0], [0.0, 2.0, 0.0]])
+    # a reference without velocity planes
+    assert compare.plane_points({k: v for k, v in planes.items() if "_u" not in k}, "u") == {}
+
+
+def test_summary_figures_worked_by_hand():
+    rows = [
+        compare.RackRow("a", 21.0, 20.0, 22.0, 21.0, 0.1),
+        compare.RackRow("b", 19.0, 21.0, 20.0, 22.0, 0.4),
+        compare.RackRow("c", 23.5, 23.0, 24.0, 24.0, 0.2),
+    ]
+    s = compare.summary(rows, twin_return_c=30.25, cfd_return_c=30.0)
+    assert set(s) == {
+        "racks", "rms_k", "max_k", "bias_k", "rank_corr", "return_error_k", "cfd_swing_k"
+    }  # fmt: skip
+    # errors +1, -2, +0.5
+    assert s["racks"] == 3
+    assert s["rms_k"] == pytest.approx(np.sqrt((1.0 + 4.0 + 0.25) / 3.0), abs=1e-12)
+    assert s["max_k"] == pytest.approx(2.0)
+    assert s["bias_k"] == pytest.approx(-0.5 / 3.0)
+    # Twin orders (b, a, c), the CFD (a, b, c): ranks (2, 1, 3) against (1, 2, 3)
+    assert s["rank_corr"] == pytest.approx(0.5)
+    assert s["return_error_k"] == pytest.approx(0.25)
+    assert s["cfd_swing_k"] == pytest.approx(0.4)
+
+
+def test_summary_of_no_rack_is_nan_not_an_error():
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "mean of empty slice" on the console
+        s = compare.summary([], twin_return_c=30.0, cfd_return_c=29.5)
+    assert s["racks"] == 0
+    assert all(np.isnan(s[k]) for k in ("rms_k", "max_k", "bias_k", "rank_corr"))
+    assert s["return_error_k"] == pytest.approx(0.5) and s["cfd_swing_k"] == 0.0
+
+
+def test_compare_reference_against_a_reference_made_from_twins_own_answer(solved):
+    """A reference built from Twin's own result with known offsets: the first rack's inlet
+    1.2345 K warmer than Twin's, the others 0.4321 K cooler, each swinging 0.0678 K; the
+    return 0.25 K cooler; the horizontal plane 1 K cooler and the vertical one 2 K warmer
+    than Twin's air at the CFD cells' centres, plus one CFD air cell where Twin has a rack
+    (left out); the velocity planes Twin's own."""
+    from twin.cfd import velocity
+
+    fac, res = solved
+    offset = np.where(np.arange(fac.n_racks) == 0, 1.2345, -0.4321)
+    racks = [
+        {
+            "id": rid,
+            "inlet_mean_c": float(res.rack_inlet_mean_c[r] + offset[r]),
+            "inlet_max_c": float(res.rack_inlet_max_c[r]),
+            "swing_k": 0.0678,
+        }
+        for r, rid in enumerate(fac.rack_ids)
+    ]
+    h = res.cell_m  # the CFD's planes on Twin's own cells (NaN in solids: left out)
+    nx, ny, nz = res.grid.shape
+    ii, jj = np.meshgrid(np.arange(nx), np.arange(ny), indexing="ij")
+    z, x = 1.05, 2.85
+    hz_pts = np.stack([(ii.ravel() + 0.5) * h, (jj.ravel() + 0.5) * h, np.full(ii.size, z)], 1)
+    jv, kv = np.meshgrid(np.arange(ny), np.arange(nz), indexing="ij")
+    vt_pts = np.stack([np.full(jv.size, x), (jv.ravel() + 0.5) * h, (kv.ravel() + 0.5) * h], 1)
+    hz = compare.sample_cells(res, hz_pts) - 1.0
+    solid = np.flatnonzero(np.isnan(hz))
+    assert solid.size  # the plane cuts the racks
+    hz[solid[0]] = 99.0  # air in the CFD where Twin has a rack: no figure of Twin's there
+    planes = {
+        "cell_m": h,
+        "horizontal_z_m": z,
+        "vertical_x_m": x,
+        "horizontal_c": hz.reshape(nx, ny),
+        "vertical_c": (compare.sample_cells(res, vt_pts) + 2.0).reshape(ny, nz),
+        "horizontal_u": compare.sample_velocity(res, hz_pts).reshape(nx, ny, 3),
+        "vertical_u": compare.sample_velocity(res, vt_pts).reshape(ny, nz, 3),
+    }
+    ref = {"racks": racks, "return_mean_c": res.return_mean_c - 0.25, "_planes": planes}
+    out = compare.compare_reference(fac, res, ref)
+    errors = -offset
+    assert out["racks"] == fac.n_racks
+    assert out["rms_k"] == pytest.approx(np.sqrt(np.mean(errors**2)), abs=1e-9)
+    assert out["max_k"] == pytest.approx(1.2345, abs=1e-9)
+    assert out["bias_k"] == pytest.approx(errors.mean(), abs=1e-9)
+    assert out["return_error_k"] == pytest.approx(0.25, abs=1e-12)
+    assert out["horizontal_plane_rms_k"] == pytest.approx(1.0, abs=1e-9)
+    assert out["vertical_plane_rms_k"] == pytest.approx(2.0, abs=1e-9)
+    pts = np.concatenate([hz_pts, vt_pts])
+    own = compare.sample_velocity(res, pts)
+    own = own[np.isfinite(own).all(1)]
+    assert out["plane_velocity"] == velocity.figures(own, own)
+    for r, row in enumerate(out["rows"]):
+        assert row == {
+            "id": fac.rack_ids[r],
+            "twin_mean_c": round(float(res.rack_inlet_mean_c[r]), 2),
+            "cfd_mean_c": round(float(res.rack_inlet_mean_c[r] + offset[r]), 2),
+            "error_k": round(float(-offset[r]), 2),
+            "twin_max_c": round(float(res.rack_inlet_max_c[r]), 2),
+            "cfd_max_c": round(float(res.rack_inlet_max_c[r]), 2),
+            "cfd_swing_k": 0.07,
+        }
+    assert out["pairs"] == compare.reference_pairs(out["rows"], ref)
+    assert out["units_at_capacity"] == []
+
+
+def test_units_at_capacity_name_the_unit_with_its_supply_and_set_point_to_the_hundredth():
+    from types import SimpleNamespace
+
+    fac = SimpleNamespace(air_unit_ids=["U1", "U2", "U3"], air_unit_supply_c=[18.004, 20.0, 17.5])
+    res = SimpleNamespace(
+        air_unit_supply_c=np.array([19.4567, 20.0, 18.1234]),
+        air_unit_at_capacity=np.array([True, False, True]),
+    )
+    assert compare.units_at_capacity(fac, res) == [
+        {"id": "U1", "supply_c": 19.46, "set_c": 18.0},
+        {"id": "U3", "supply_c": 18.12, "set_c": 17.5},
+    ]
+
+
+def test_rack_rows_pair_by_id_and_skip_what_twin_cannot_read():
+    """A CFD rack the layout lacks, or one Twin has no inlet for, is left out; the rest keep
+    the CFD's order, max and swing (NaN and 0 where the CFD gave none)."""
+    from types import SimpleNamespace
+
+    fac = SimpleNamespace(rack_index={"a": 0, "b": 1, "c": 2})
+    res = SimpleNamespace(
+        rack_inlet_mean_c=np.array([21.0, np.nan, 23.0]),
+        rack_inlet_max_c=np.array([22.0, np.nan, 24.5]),
+    )
+    cfd = [
+        {"id": "zz", "inlet_mean_c": 1.0},
+        {"id": "c", "inlet_mean_c": 22.5, "inlet_max_c": 24.0, "swing_k": 0.3},
+        {"id": "b", "inlet_mean_c": 20.0},
+        {"id": "a", "inlet_mean_c": 20.5},
+    ]
+    rows = compare.rack_rows(fac, res, cfd)
+    assert [r.id for r in rows] == ["c", "a"]
+    assert rows[0] == compare.RackRow("c", 23.0, 22.5, 24.5, 24.0, 0.3)
+    a = rows[1]
+    assert (a.twin_mean_c, a.cfd_mean_c, a.twin_max_c, a.cfd_swing_k) == (21.0, 20.5, 22.0, 0.0)
+    assert np.isnan(a.cfd_max_c)
 
 
 def test_sample_field_is_exact_on_a_linear_field_and_skips_solids():
@@ -230,6 +430,7 @@ def test_a_unit_twin_runs_out_of_capacity_is_named_beside_the_comparison(tmp_pat
     )
     assert unit["id"] == "CRAH-2" and unit["set_c"] == 18.0
     assert unit["supply_c"] == pytest.approx(supply_c, abs=0.01)
+    assert unit["supply_c"] == round(float(res.air_unit_supply_c[i]), 2)  # as printed
     assert unit["supply_c"] > 18.3
     assert main(["cfd", "compare", str(small), str(ref)]) == 0
     assert (
