@@ -29,7 +29,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 #: Paths the tests read beside the package, linked into every scratch directory.
-LINKED = ("twin", "tests", "layouts", "assets", "plugins")
+LINKED = ("twin", "tests", "layouts", "assets", "plugins", "README.md")
 #: mutmut's exit codes per verdict (mutmut/stats.py, status_by_exit_code).
 KILLED_CODES = {1, 3, -11, -9}  # a test failed, pytest errored, or the mutant crashed it
 TIMEOUT_CODES = {36, 24, -24, 152, 255}  # the mutant made the tests run past their limit

@@ -158,6 +158,22 @@ def score_on_cfd_flow(
     ``twin.cfd.flow_split``; ``through_m``: the flow held on a momentum grid of that cell
     first, as Twin's march holds its own). The case is the one
     ``tests/validation/run_cfd.py`` ran; the repository keeps only its small results."""
+    ref_path = Path(ref_path)
+    layout = ref_path.parent.parent / reference.load(ref_path)["layout"]
+    run = reference.read_run(layout, Path(case))
+    return score_on_run(ref_path, run, cell_m, through_m, source=str(case))
+
+
+def score_on_run(
+    ref_path: str | Path,
+    run: dict,
+    cell_m: float = SCORE_CELL_M,
+    through_m: float | None = None,
+    source: str = "",
+) -> dict:
+    """``score_on_cfd_flow`` of a run already read (``reference.read_run``: its velocity
+    ``_velocity`` on the case's grid ``_grid``, its hall in ``_desc``; ``source`` names it
+    in a refusal)."""
     from twin.cfd.field import _onto
     from twin.cfd.flow_split import heat_on_flow
     from twin.model.loader import load_layout
@@ -165,11 +181,9 @@ def score_on_cfd_flow(
 
     ref_path = Path(ref_path)
     ref = reference.load(ref_path)
-    layout = ref_path.parent.parent / ref["layout"]
-    fac = load_layout(layout)
-    run = reference.read_run(layout, Path(case))
+    fac = load_layout(ref_path.parent.parent / ref["layout"])
     if run["_velocity"] is None:
-        raise ValueError(f"{case}: the case kept no air velocity")
+        raise ValueError(f"{source or ref['room']}: the case kept no air velocity")
     hall = fac.hall_ids.index(run["_desc"]["hall"])
     grid = build_grid(fac, hall, cell_m if through_m is None else through_m)
     vel = _onto(run["_velocity"], run["_grid"], grid)
