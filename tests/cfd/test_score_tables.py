@@ -24,7 +24,11 @@ ROOM = {
 
 def test_the_main_table_row():
     head, rule, row = scores.table([ROOM]).splitlines()
-    assert head.count("|") == rule.count("|") == row.count("|") == 12
+    assert head == (
+        "| room | RMS | max | rank corr. | return error | Twin | OpenFOAM (CPU) | CFD mesh check "
+        "| CFD mesh rank corr. | inlet spread | flow within 45° |"
+    )
+    assert rule == "|---|---|---|---|---|---|---|---|---|---|---|"
     assert row == (
         "| `r1` | 0.12 K | 0.46 K | 0.90 (35/36 pairs) | -0.01 K | 0.3 s | 151 s | 0.02 K | "
         "0.97 | 1.09 K | 91 % |"
@@ -63,6 +67,11 @@ def test_the_model_table_lists_only_rooms_with_a_model_check():
         "against_model_check": {"rms_k": 0.021, "max_k": 0.039, "rank_corr": 0.958},
     }
     lines = scores.model_table([ROOM, checked]).splitlines()
+    assert lines[:2] == [
+        "| room | k-omega SST against k-epsilon (RMS / max / rank) | Twin against k-epsilon "
+        "| Twin against k-omega SST |",
+        "|---|---|---|---|",
+    ]
     assert len(lines) == 3
     assert lines[2] == (
         "| `r1` | 0.04 K / 0.08 K / 0.97 | 0.12 K / 0.46 K / 0.90 | 0.02 K / 0.04 K / 0.96 |"
@@ -72,14 +81,14 @@ def test_the_model_table_lists_only_rooms_with_a_model_check():
 def test_the_split_table_with_and_without_the_held_column():
     split = {"r1": {"rms_k": 0.224, "max_k": 0.311, "rank_corr": 0.981}}
     held = {"r1": {"rms_k": 0.5, "max_k": 1.0, "rank_corr": 0.5, "through_m": 0.25}}
-    other = {**ROOM, "room": "r2"}  # no case: left out
-    lines = scores.split_table([ROOM, other], split).splitlines()
+    other = {**ROOM, "room": "r2"}  # no case: left out, and the rooms after it kept
+    lines = scores.split_table([other, ROOM], split).splitlines()
     assert lines == [
         "| room | Twin: RMS / max / rank | Twin's heat on the CFD's air: RMS / max / rank |",
         "|---|---|---|",
         "| `r1` | 0.12 K / 0.46 K / 0.90 | 0.22 K / 0.31 K / 0.98 |",
     ]
-    lines = scores.split_table([ROOM, other], split, held).splitlines()
+    lines = scores.split_table([other, ROOM], split, held).splitlines()
     assert lines[0].endswith("| ... held on a 0.25 m momentum grid: RMS / max / rank |")
     assert lines[1] == "|---|---|---|---|"
     assert lines[2] == (
@@ -122,3 +131,26 @@ def test_twins_heat_on_its_own_air_handed_in_as_the_cfds_lands_near_its_own_answ
     assert np.isfinite(out["horizontal_plane_rms_k"])
     with pytest.raises(ValueError, match="case-x: the case kept no air velocity"):
         scores.score_on_run(ref, {**run, "_velocity": None}, source="case-x")
+    with pytest.raises(ValueError, match="^wall-crah-perimeter: the case kept no air velocity"):
+        scores.score_on_run(ref, {**run, "_velocity": None})
+
+
+def test_a_ranking_the_meshes_agree_on_at_0_9_is_testable():
+    room = {**ROOM, "mesh_rank_corr": 0.9}
+    assert scores.rank_testable(room)
+    assert not scores.rank_testable({**room, "mesh_rank_corr": 0.899})
+
+
+def test_score_room_passes_its_options_to_the_solve_and_says_whether_the_cfd_settled():
+    from pathlib import Path
+
+    import pytest
+
+    from twin.physics.params import PhysicsParams
+
+    ref = Path(__file__).resolve().parents[1] / "validation" / "references"
+    base = scores.score_room(ref / "cold-containment-leaky.json")
+    assert base["cfd_converged"] is True
+    assert scores.score_room(ref / "open-aisle-85.json")["cfd_converged"] is False
+    mixed = scores.score_room(ref / "cold-containment-leaky.json", params=PhysicsParams(5.0, 0.3))
+    assert mixed["rms_k"] != pytest.approx(base["rms_k"], abs=1e-3)
