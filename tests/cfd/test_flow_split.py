@@ -248,3 +248,30 @@ def test_cli_reports_the_momentum_grids_best(tmp_path, capsys):
     assert f"held on Twin's {m.flow_cell_m:g} m momentum grid first: RMS" in capsys.readouterr().out
     assert main([*args[:-2], "--cell", "0.3", "--json"]) == 0
     assert "held_on_momentum_grid" not in json.loads(capsys.readouterr().out)["on_cfd_flow"]
+
+
+def test_compare_reads_the_field_asked_for_from_a_twin_case(tmp_path):
+    """A Twin-written case whose latest time keeps a running mean (TMean, here Twin's air
+    plus 1 K) beside T (Twin's air): `twin cfd compare` compares T by default and names
+    TMean; with --field TMean every rack reads 1 K cooler in Twin than in the CFD; a field
+    the case lacks is refused with the ones it has, and --field with a stored reference too."""
+    import shutil
+
+    from twin.commands.cfd import compare_figures
+
+    fac = load_layout(ROOM)
+    res = solve_steady(fac, 0, 0.3)
+    case = write_case(tmp_path / "case", res, res.air_c, twin_velocity(res))
+    warm = write_case(tmp_path / "warm", res, res.air_c + 1.0, twin_velocity(res))
+    shutil.copy(warm / "500" / "T", case / "500" / "TMean")
+    plain = compare_figures(str(ROOM), str(case), 0.3)
+    assert (plain["source"]["field"], plain["source"]["other_fields"]) == ("T", ["TMean"])
+    assert plain["max_k"] < 0.01
+    mean = compare_figures(str(ROOM), str(case), 0.3, field="TMean")
+    assert (mean["source"]["field"], mean["source"]["other_fields"]) == ("TMean", ["T"])
+    assert [r["error_k"] for r in mean["rows"]] == pytest.approx([-1.0] * fac.n_racks, abs=0.011)
+    with pytest.raises(ValueError, match="has no field 'Q'; it has T, TMean"):
+        compare_figures(str(ROOM), str(case), 0.3, field="Q")
+    ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    with pytest.raises(ValueError, match="--field picks a temperature field of a case"):
+        compare_figures(str(ROOM), str(ref), 0.3, field="TMean")

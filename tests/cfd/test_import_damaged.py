@@ -82,3 +82,14 @@ def test_a_vtk_file_cut_short_is_refused_with_vtks_reason(tmp_path):
     msg = str(e.value)
     assert msg.startswith(f"{cut}: cannot be read as VTK (")
     assert "no temperature field" not in msg and "XML" in msg
+
+
+def test_a_case_names_its_other_temperature_fields_and_reads_the_one_asked_for(case):
+    """A case that keeps a running mean (TMean) beside T: T is read by default and TMean is
+    named as the alternative; asked for, TMean is read and T named."""
+    path, t = case
+    got = read_cfd(path)
+    assert (got.name, got.others) == ("T", ("TMean",))
+    mean = read_cfd(path, "TMean")
+    assert (mean.name, mean.others) == ("TMean", ("T",))
+    np.testing.assert_allclose(np.sort(mean.temp), np.sort(t - 5.0))

@@ -36,8 +36,11 @@ MAX_CFD_SPACING_M = 1.0
 MIN_READ_SHARE = 0.5
 
 
-def from_twin_case(case: str | Path, fac, grid: Grid) -> tuple[np.ndarray, np.ndarray | None]:
-    """The latest T of a case that ``twin.cfd.foam_case`` wrote, and its U at that time
+def from_twin_case(
+    case: str | Path, fac, grid: Grid, field: str = "T"
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """The latest ``field`` (T, or TMean: the running mean a case that never settles keeps)
+    of a case that ``twin.cfd.foam_case`` wrote, and its U (UMean beside TMean) at that time
     when it has one ((nx, ny, nz, 3), m/s), on ``grid`` (any cell; NaN in solids)."""
     from twin.cfd import foam_read
     from twin.cfd.reference import field_on_grid
@@ -46,13 +49,30 @@ def from_twin_case(case: str | Path, fac, grid: Grid) -> tuple[np.ndarray, np.nd
     case = Path(case)
     desc = json.loads((case / "twin_case.json").read_text())
     own = build_grid(fac, grid.hall, desc["cell_m"])
-    t = field_on_grid(case, own, "T")
+    latest = foam_read.latest_time(case, "T")
+    if not (latest / field).is_file():
+        have = sorted(n for n in ("T", "TMean") if (latest / n).is_file())
+        raise foam_read.FoamReadError(
+            f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
+            f"{', '.join(have) or 'no temperature'}"
+        )
+    t = field_on_grid(case, own, field)
     u = None
-    if (foam_read.latest_time(case, "T") / "U").exists():
-        u = field_on_grid(case, own, "U")
+    u_name = "UMean" if field.endswith("Mean") and (latest / "UMean").exists() else "U"
+    if (latest / u_name).exists():
+        u = field_on_grid(case, own, u_name)
         if u.ndim != 4 or u.shape[-1] != 3:
-            raise foam_read.FoamReadError(f"{case}: its U is not a vector field")
+            raise foam_read.FoamReadError(f"{case}: its {u_name} is not a vector field")
     return _onto(t, own, grid), None if u is None else _onto(u, own, grid)
+
+
+def twin_case_fields(case: str | Path) -> tuple[str, ...]:
+    """The temperature fields at a Twin-written case's latest time (T, and TMean where it
+    keeps a running mean)."""
+    from twin.cfd import foam_read
+
+    latest = foam_read.latest_time(Path(case), "T")
+    return tuple(n for n in ("T", "TMean") if (latest / n).is_file())
 
 
 def _onto(values: np.ndarray, own: Grid, grid: Grid) -> np.ndarray:

@@ -24,6 +24,8 @@ class CfdPoints:
     name: str
     velocity_points_m: np.ndarray | None = None  # (M, 3)
     velocity_ms: np.ndarray | None = None  # (M, 3)
+    #: the file's other temperature fields (e.g. TMean, a running mean, beside T)
+    others: tuple[str, ...] = ()
 
 
 @dataclass
@@ -41,6 +43,9 @@ class CfdField:
     coverage: float = 1.0
     #: the hall's racks whose inlet it does not reach (``field.rack_figures``), left out
     racks_outside: list[str] = field(default_factory=list)
+    #: the temperature field compared, and the source's others
+    field_name: str = "T"
+    other_fields: tuple[str, ...] = ()
 
 
 class CfdCoverageError(ValueError):
@@ -48,18 +53,21 @@ class CfdCoverageError(ValueError):
     lie against the hall: millimetres or another origin are the usual causes)."""
 
 
-def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
-    """Bring a CFD source onto ``grid``. ``reader(path) -> CfdPoints`` reads foreign files
-    (the render layer's PyVista reader, ``read_cfd``; passed in so that this module stays
-    free of VTK)."""
+def load_field(path: str | Path, fac, grid, reader=None, field: str | None = None) -> CfdField:
+    """Bring a CFD source onto ``grid``. ``reader(path, field) -> CfdPoints`` reads foreign
+    files (the render layer's PyVista reader, ``read_cfd``; passed in so that this module
+    stays free of VTK). ``field``: the temperature field to read (by default T, or the
+    reader's first)."""
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
-        air_c, vel = cfd_field.from_twin_case(path, fac, grid)
+        name = field or "T"
+        air_c, vel = cfd_field.from_twin_case(path, fac, grid, name)
+        others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
         kind, points_m = "twin-case", None
     else:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
-        got = reader(path)
+        got = reader(path, field) if field else reader(path)
         if not np.isfinite(np.asarray(got.temp, float)).any():
             raise CfdCoverageError(
                 f"{path}: its temperature field {got.name!r} has no finite value "
@@ -70,7 +78,7 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
         if got.velocity_ms is not None:
             vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
         air_c = cfd_field.from_points(got.points_m, got.temp, grid)
-        points_m = got.points_m
+        points_m, name, others = got.points_m, got.name, tuple(got.others)
     air = grid.fluid & np.isfinite(air_c)
     coverage = float(air.sum() / max(grid.fluid.sum(), 1))
     mean, _, _ = cfd_field.rack_figures(grid, air_c)
@@ -78,7 +86,7 @@ def load_field(path: str | Path, fac, grid, reader=None) -> CfdField:
         raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
     air_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
-    return CfdField(air_c, str(path), kind, vel, dropped, coverage, outside)
+    return CfdField(air_c, str(path), kind, vel, dropped, coverage, outside, name, others)
 
 
 def _misplaced(path: Path, fac, grid, coverage: float, points_m: np.ndarray | None) -> str:
@@ -183,15 +191,28 @@ def _held(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float, cell_
 
 
 def compare_source(
-    fac, hall: int, cell_m: float, path, reader=None, res=None, on_cfd_flow: bool = False
+    fac,
+    hall: int,
+    cell_m: float,
+    path,
+    reader=None,
+    res=None,
+    on_cfd_flow: bool = False,
+    field: str | None = None,
 ):
     """Solve (unless ``res`` is given) and compare with any CFD source; returns (figures,
     Twin's result, the ``CfdField`` on Twin's grid or None for a stored reference, which
     holds only its planes). ``on_cfd_flow``: add Twin's heat on the CFD's air (a case or a
-    VTK file with a velocity; see ``compare_field``)."""
+    VTK file with a velocity; see ``compare_field``); ``field``: the CFD's temperature field
+    (see ``load_field``)."""
     from twin.cfd import compare, reference
 
     path = Path(path)
+    if field and path.suffix == ".json":
+        raise ValueError(
+            f"{path}: a stored reference keeps its own figures; --field picks a temperature "
+            "field of a case or a VTK file"
+        )
     if on_cfd_flow and path.suffix == ".json":
         raise ValueError(
             f"{path}: a stored reference keeps its air velocity on two planes only; solving "
@@ -211,7 +232,7 @@ def compare_source(
         out = compare.compare_reference(fac, res, ref)
         out["source"] = {"path": str(path), "kind": "reference"}
         return out, res, None
-    cfd = load_field(path, fac, res.grid, reader)
+    cfd = load_field(path, fac, res.grid, reader, field)
     out = compare_field(fac, res, cfd, on_cfd_flow)
     out["units_at_capacity"] = compare.units_at_capacity(fac, res)
     out["source"] = {
@@ -220,5 +241,7 @@ def compare_source(
         "implausible_cells": cfd.implausible_cells,
         "coverage": round(cfd.coverage, 4),
         "racks_outside": cfd.racks_outside,
+        "field": cfd.field_name,
+        "other_fields": list(cfd.other_fields),
     }
     return out, res, cfd

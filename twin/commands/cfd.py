@@ -20,6 +20,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     c.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
     c.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
     c.add_argument(
+        "--field",
+        metavar="NAME",
+        help="the CFD's temperature field to compare (default: the first of T, TMean, "
+        "temperature, ... it holds; TMean is a case's running mean)",
+    )
+    c.add_argument(
         "--on-cfd-flow",
         action="store_true",
         help="also solve Twin's heat on the CFD's own air velocity (a case or VTK file with "
@@ -80,9 +86,15 @@ def _hall(fac, text: str) -> int:
 
 
 def compare_figures(
-    layout: str, source: str, cell_m: float = 0.2, hall: str = "0", on_cfd_flow: bool = False
+    layout: str,
+    source: str,
+    cell_m: float = 0.2,
+    hall: str = "0",
+    on_cfd_flow: bool = False,
+    field: str | None = None,
 ) -> dict:
-    """What ``twin cfd compare --json`` prints."""
+    """What ``twin cfd compare --json`` prints (``field``: the CFD's temperature field, by
+    default the first of ``cfd_import.FIELD_NAMES`` it holds)."""
     import math
     from pathlib import Path
 
@@ -93,7 +105,9 @@ def compare_figures(
     h = _hall(fac, hall)
     from twin.render.cfd_import import read_cfd
 
-    out, res, _ = compare_source(fac, h, cell_m, Path(source), read_cfd, on_cfd_flow=on_cfd_flow)
+    out, res, _ = compare_source(
+        fac, h, cell_m, Path(source), read_cfd, on_cfd_flow=on_cfd_flow, field=field
+    )
     out["twin"] = {"cell_m": cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}
 
     def finite(d: dict) -> dict:  # JSON has no NaN
@@ -110,8 +124,15 @@ def compare_figures(
 
 
 def _print_source_notes(source: dict) -> None:
-    """What of the CFD source was left out: values that cannot be room air, and the air and
-    racks its field does not reach."""
+    """Which of the source's temperature fields was compared, and what of the CFD source was
+    left out: values that cannot be room air, and the air and racks its field does not
+    reach."""
+    others = source.get("other_fields") or []
+    if others:
+        print(
+            f"{source['path']}: compared its {source['field']}; it also holds "
+            f"{', '.join(others)} (--field {others[0]} compares that instead)"
+        )
     dropped = source.get("implausible_cells", 0)
     if dropped:
         print(
@@ -152,7 +173,9 @@ def run_compare(args) -> int:
     from twin.model.errors import LayoutError
 
     try:
-        out = compare_figures(args.layout, args.source, args.cell, args.hall, args.on_cfd_flow)
+        out = compare_figures(
+            args.layout, args.source, args.cell, args.hall, args.on_cfd_flow, args.field
+        )
     except (LayoutError, ValueError, OSError) as e:
         print(f"twin cfd compare: {e}", file=sys.stderr)
         return 1

@@ -110,7 +110,10 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     pts, vals, name = got
     if vals.ndim != 1:
         raise CfdImportError(f"{path}: field {name} is not a scalar")
-    out = CfdPoints(pts, vals, name)
+    have = set(mesh.cell_data.keys()) | set(mesh.point_data.keys())
+    out = CfdPoints(
+        pts, vals, name, others=tuple(n for n in FIELD_NAMES if n in have and n != name)
+    )
     vel = _array(mesh, VELOCITY_NAMES, centres)
     if vel is not None:
         if vel[1].ndim != 2 or vel[1].shape[1] != 3:
