@@ -51,10 +51,9 @@ def from_twin_case(
     own = build_grid(fac, grid.hall, desc["cell_m"])
     latest = foam_read.latest_time(case, "T")
     if not (latest / field).is_file():
-        have = sorted(n for n in ("T", "TMean") if (latest / n).is_file())
         raise foam_read.FoamReadError(
             f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
-            f"{', '.join(have) or 'no temperature'}"
+            f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
         )
     t = field_on_grid(case, own, field)
     u = None

@@ -159,9 +159,9 @@ def score_on_cfd_flow(
     first, as Twin's march holds its own). The case is the one
     ``tests/validation/run_cfd.py`` ran; the repository keeps only its small results."""
     ref_path = Path(ref_path)
-    layout = ref_path.parent.parent / reference.load(ref_path)["layout"]
-    run = reference.read_run(layout, Path(case))
-    return score_on_run(ref_path, run, cell_m, through_m, source=str(case))
+    ref = reference.load(ref_path)
+    run = reference.read_run(ref_path.parent.parent / ref["layout"], Path(case))
+    return score_on_run(ref_path, run, cell_m, through_m, source=str(case), ref=ref)
 
 
 def score_on_run(
@@ -170,17 +170,18 @@ def score_on_run(
     cell_m: float = SCORE_CELL_M,
     through_m: float | None = None,
     source: str = "",
+    ref: dict | None = None,
 ) -> dict:
     """``score_on_cfd_flow`` of a run already read (``reference.read_run``: its velocity
     ``_velocity`` on the case's grid ``_grid``, its hall in ``_desc``; ``source`` names it
-    in a refusal)."""
+    in a refusal; ``ref``: the reference at ``ref_path`` when already loaded)."""
     from twin.cfd.field import _onto
     from twin.cfd.flow_split import heat_on_flow
     from twin.model.loader import load_layout
     from twin.physics.grid import build_grid
 
     ref_path = Path(ref_path)
-    ref = reference.load(ref_path)
+    ref = reference.load(ref_path) if ref is None else ref
     fac = load_layout(ref_path.parent.parent / ref["layout"])
     if run["_velocity"] is None:
         raise ValueError(f"{source or ref['room']}: the case kept no air velocity")

@@ -56,8 +56,8 @@ class CfdCoverageError(ValueError):
 def load_field(path: str | Path, fac, grid, reader=None, field: str | None = None) -> CfdField:
     """Bring a CFD source onto ``grid``. ``reader(path, field) -> CfdPoints`` reads foreign
     files (the render layer's PyVista reader, ``read_cfd``; passed in so that this module
-    stays free of VTK). ``field``: the temperature field to read (by default T, or the
-    reader's first)."""
+    stays free of VTK). ``field``: the temperature field to read (None: T, or the reader's
+    first)."""
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
         name = field or "T"
@@ -67,7 +67,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     else:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
-        got = reader(path, field) if field else reader(path)
+        got = reader(path, field)
         if not np.isfinite(np.asarray(got.temp, float)).any():
             raise CfdCoverageError(
                 f"{path}: its temperature field {got.name!r} has no finite value "

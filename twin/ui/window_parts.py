@@ -13,7 +13,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QLabel, QMessageBox, QP
 
 from twin import __version__
 from twin.model.facility import Facility
-from twin.model.units import count_text
+from twin.model.units import count_text, power_text
 from twin.ui.actions import Action
 from twin.ui.describe import Loads, item_id
 
@@ -316,8 +316,6 @@ class DialogsMixin:
         if f is None:
             self.status_layout.setText("No layout — File › Open or drop a layout here")
             return
-        from twin.model.units import power_text
-
         counts = " · ".join(
             count_text(n, noun)
             for n, noun in (
