@@ -144,12 +144,20 @@ def targets_from_reference(fac, ref: dict) -> Targets:
     return Targets(idx, vals, pts, pc, source=ref.get("room", ""))
 
 
-def targets_from_field(fac, grid, air_c: np.ndarray, z_m: float = 1.2, source: str = "") -> Targets:
-    """Rack inlets read from a CFD field on Twin's grid, and its horizontal slice at ``z_m``
-    and vertical slice through the hall's middle."""
+def targets_from_field(
+    fac,
+    grid,
+    air_c: np.ndarray,
+    z_m: float = 1.2,
+    source: str = "",
+    rack_mean_c: np.ndarray | None = None,
+) -> Targets:
+    """Rack inlets read from a CFD field on Twin's grid (or given: ``rack_mean_c``, in the
+    grid's rack order, as ``CfdField.figures`` reads them at the CFD's own cell), and its
+    horizontal slice at ``z_m`` and vertical slice through the hall's middle."""
     from twin.cfd.field import rack_figures
 
-    mean, _, _ = rack_figures(grid, air_c)
+    mean = rack_figures(grid, air_c)[0] if rack_mean_c is None else np.asarray(rack_mean_c)
     ok = np.isfinite(mean)
     h = grid.cell_m
     k = min(int(z_m / h), grid.shape[2] - 1)

@@ -26,6 +26,9 @@ MAX_AIR_SPEED_MS = 100.0
 #: meshes draw a solid's edge differently); beyond that the field is simply not there, and a
 #: file in millimetres, in site axes or covering half the hall was read as if it filled it.
 REACH_SPACINGS = 1.5
+#: The finest cell a foreign CFD's rack inlets and return are read at (m; see
+#: ``read_figures``): a 0.05 m grid of a data hall already has millions of cells.
+MIN_READ_CELL_M = 0.05
 #: How many CFD points ``point_spacing_m`` measures (evenly through the file).
 SPACING_SAMPLE = 4096
 #: ... and the most a CFD's spacing counts for there (m): no CFD of a data hall is coarser,
@@ -42,13 +45,22 @@ def from_twin_case(
     """The latest ``field`` (T, or TMean: the running mean a case that never settles keeps)
     of a case that ``twin.cfd.foam_case`` wrote, and its U (UMean beside TMean) at that time
     when it has one ((nx, ny, nz, 3), m/s), on ``grid`` (any cell; NaN in solids)."""
+    own, t, u = read_twin_case(case, fac, grid.hall, field)
+    return _onto(t, own, grid), None if u is None else _onto(u, own, grid)
+
+
+def read_twin_case(
+    case: str | Path, fac, hall: int, field: str = "T"
+) -> tuple[Grid, np.ndarray, np.ndarray | None]:
+    """``from_twin_case`` on the case's own grid (the one its mesh was written from): that
+    grid, the temperature field and the velocity (or None) on it."""
     from twin.cfd import foam_read
     from twin.cfd.reference import field_on_grid
     from twin.physics.grid import build_grid
 
     case = Path(case)
     desc = json.loads((case / "twin_case.json").read_text())
-    own = build_grid(fac, grid.hall, desc["cell_m"])
+    own = build_grid(fac, hall, desc["cell_m"])
     latest = foam_read.latest_time(case, "T")
     if not (latest / field).is_file():
         raise foam_read.FoamReadError(
@@ -62,7 +74,7 @@ def from_twin_case(
         u = field_on_grid(case, own, u_name)
         if u.ndim != 4 or u.shape[-1] != 3:
             raise foam_read.FoamReadError(f"{case}: its {u_name} is not a vector field")
-    return _onto(t, own, grid), None if u is None else _onto(u, own, grid)
+    return own, t, u
 
 
 def twin_case_fields(case: str | Path) -> tuple[str, ...]:
@@ -103,10 +115,12 @@ def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarra
     """Scattered CFD cell values (hall-local points) onto ``grid``'s air cells by nearest
     CFD cell, NaN where none is within reach (``REACH_SPACINGS``); kelvin fields are turned
     into Celsius."""
+    return _nearest(points_m, _celsius(temp), grid)
+
+
+def _celsius(temp: np.ndarray) -> np.ndarray:
     temp = np.asarray(temp, float)
-    if np.nanmedian(temp) > KELVIN_ABOVE:
-        temp = temp - 273.15
-    return _nearest(points_m, temp, grid)
+    return temp - 273.15 if np.nanmedian(temp) > KELVIN_ABOVE else temp
 
 
 def vectors_from_points(points_m: np.ndarray, vectors: np.ndarray, grid: Grid) -> np.ndarray:
@@ -155,16 +169,22 @@ def drop_implausible(
     return air, vel, int(bad.sum())
 
 
-def _nearest(points_m: np.ndarray, values: np.ndarray, grid: Grid) -> np.ndarray:
+def _nearest(
+    points_m: np.ndarray, values: np.ndarray, grid: Grid, cells: np.ndarray | None = None
+) -> np.ndarray:
+    """``values`` of the nearest point within reach at ``grid``'s air cells (``cells``: only
+    these flat cell indices; the others NaN)."""
     from scipy.spatial import cKDTree
 
     points_m = np.asarray(points_m, float)
     tree = cKDTree(points_m)  # built once: the spacing and the lookup share it
     spacing_m = min(point_spacing_m(points_m, tree), MAX_CFD_SPACING_M)
     reach_m = REACH_SPACINGS * max(grid.cell_m, spacing_m)
-    pts = _centres(grid)
     fl = np.flatnonzero(grid.fluid.ravel())
-    d, idx = tree.query(pts[fl], distance_upper_bound=reach_m)
+    if cells is not None:
+        fl = np.intersect1d(fl, cells)
+    pts = _centres(grid)[fl]
+    d, idx = tree.query(pts, distance_upper_bound=reach_m)
     near = np.isfinite(d)
     out = np.full((grid.n_cells,) + values.shape[1:], np.nan)
     out[fl[near]] = values[idx[near]]
@@ -201,3 +221,54 @@ def rack_figures(grid: Grid, field: np.ndarray) -> tuple[np.ndarray, np.ndarray,
     read = qr[ok].sum() > 0 and qr[ok].sum() >= MIN_READ_SHARE * qr.sum()
     ret = float((qr[ok] * tr[ok]).sum() / qr[ok].sum()) if read else np.nan
     return mean, mx, ret
+
+
+# ------------------------------------------------------------- figures at the CFD's cells
+def port_cells(grid: Grid) -> np.ndarray:
+    """The flat cells ``rack_figures`` reads: rack fronts and return ports."""
+    p = grid.ports
+    return np.unique(p.cell[(p.kind == RACK_FRONT) | (p.kind == GRILLE) | (p.kind == UNIT_IN)])
+
+
+def figures_on_own_grid(
+    own: Grid, air_own: np.ndarray, grid: Grid
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """``rack_figures`` of a CFD field read on ``own``, the grid at the CFD's own cell, with
+    the racks in ``grid``'s order (NaN for one ``own`` lacks).
+
+    Why not read them on Twin's grid: a port there lies where Twin's cell snaps it, up to half
+    a cell from where the CFD's mesh put it. The ducted hot-aisle room's return grille at
+    0.2 m takes in a 0.1 m strip that the 0.15 m CFD has outside its duct, at room air: read
+    on Twin's 0.2 m grid its CFD return was 29.75 C, against 30.52 C through the CFD's own
+    grille (its monitors, the stored reference's figure), and Twin's return error +0.79 K
+    instead of +0.02 K."""
+    air = drop_implausible(air_own, None)[0]
+    mean, mx, ret = rack_figures(own, air)
+    n = int(max(own.rack_ids.max(initial=-1), grid.rack_ids.max(initial=-1))) + 1
+    by_rack = np.full((2, n), np.nan)
+    by_rack[0, own.rack_ids] = mean
+    by_rack[1, own.rack_ids] = mx
+    return by_rack[0, grid.rack_ids], by_rack[1, grid.rack_ids], ret
+
+
+def read_cell_m(points_m: np.ndarray, grid: Grid) -> float:
+    """The cell a foreign CFD's figures are read at: its own point spacing (to 0.1 mm: a
+    float32 file's 0.14999998 m would snap its ports apart from 0.15 m's), where that is finer
+    than ``grid``'s cell (not finer than ``MIN_READ_CELL_M``); else ``grid``'s."""
+    spacing = round(point_spacing_m(points_m), 4)
+    if not 0 < spacing < grid.cell_m - 1e-9:
+        return grid.cell_m
+    return max(spacing, MIN_READ_CELL_M)
+
+
+def figures_from_points(
+    points_m: np.ndarray, temp: np.ndarray, fac, grid: Grid, cell_m: float
+) -> tuple[np.ndarray, np.ndarray, float]:
+    """A foreign CFD's rack inlets and return read on the hall's grid at ``cell_m`` (its own
+    spacing: ``read_cell_m``), by the nearest CFD value at that grid's port cells only (see
+    ``figures_on_own_grid`` for why)."""
+    from twin.physics.grid import build_grid
+
+    own = build_grid(fac, grid.hall, cell_m)
+    air = _nearest(points_m, _celsius(temp), own, port_cells(own))
+    return figures_on_own_grid(own, air, grid)

@@ -46,6 +46,20 @@ class CfdField:
     #: the temperature field compared, and the source's others
     field_name: str = "T"
     other_fields: tuple[str, ...] = ()
+    #: the CFD's rack inlets (mean, max; in the grid's rack order, NaN where it does not
+    #: reach) and flow-weighted return, read at ports rasterised at ``read_cell_m``, the
+    #: CFD's own cell (``field.figures_on_own_grid``); None: read from ``air_c``
+    rack_mean_c: np.ndarray | None = None
+    rack_max_c: np.ndarray | None = None
+    return_c: float = float("nan")
+    read_cell_m: float | None = None
+
+    def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
+        """(rack inlet means, maxima, return, the cell they were read at) of this field."""
+        if self.rack_mean_c is not None:
+            return self.rack_mean_c, self.rack_max_c, self.return_c, self.read_cell_m
+        mean, mx, ret = cfd_field.rack_figures(grid, self.air_c)
+        return mean, mx, ret, grid.cell_m
 
 
 class CfdCoverageError(ValueError):
@@ -61,9 +75,13 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     path = Path(path)
     if path.is_dir() and (path / "twin_case.json").exists():
         name = field or "T"
-        air_c, vel = cfd_field.from_twin_case(path, fac, grid, name)
+        own, t_own, u_own = cfd_field.read_twin_case(path, fac, grid.hall, name)
+        air_c = cfd_field._onto(t_own, own, grid)
+        vel = None if u_own is None else cfd_field._onto(u_own, own, grid)
         others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
         kind, points_m = "twin-case", None
+        mean, mx, ret = cfd_field.figures_on_own_grid(own, t_own, grid)
+        read_m = own.cell_m
     else:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
@@ -79,14 +97,20 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
             vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
         air_c = cfd_field.from_points(got.points_m, got.temp, grid)
         points_m, name, others = got.points_m, got.name, tuple(got.others)
+        read_m = cfd_field.read_cell_m(points_m, grid)
+        if read_m < grid.cell_m:
+            mean, mx, ret = cfd_field.figures_from_points(points_m, got.temp, fac, grid, read_m)
+        else:
+            mean, mx, ret = cfd_field.rack_figures(grid, cfd_field.drop_implausible(air_c, None)[0])
     air = grid.fluid & np.isfinite(air_c)
     coverage = float(air.sum() / max(grid.fluid.sum(), 1))
-    mean, _, _ = cfd_field.rack_figures(grid, air_c)
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
         raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
     air_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
-    return CfdField(air_c, str(path), kind, vel, dropped, coverage, outside, name, others)
+    return CfdField(
+        air_c, str(path), kind, vel, dropped, coverage, outside, name, others, mean, mx, ret, read_m
+    )
 
 
 def _misplaced(path: Path, fac, grid, coverage: float, points_m: np.ndarray | None) -> str:
@@ -126,7 +150,7 @@ def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
     ``on_cfd_flow``: also the figures of Twin's heat solved on the CFD's air velocity
     (``on_cfd_flow`` in the result; see ``twin.cfd.flow_split``)."""
     grid = res.grid
-    mean, mx, ret = cfd_field.rack_figures(grid, cfd.air_c)
+    mean, mx, ret, _ = cfd.figures(grid)
     racks = [
         {"id": fac.rack_ids[r], "inlet_mean_c": float(mean[i]), "inlet_max_c": float(mx[i])}
         for i, r in enumerate(grid.rack_ids)
@@ -243,5 +267,6 @@ def compare_source(
         "racks_outside": cfd.racks_outside,
         "field": cfd.field_name,
         "other_fields": list(cfd.other_fields),
+        "read_cell_m": cfd.read_cell_m,
     }
     return out, res, cfd

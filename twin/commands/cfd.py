@@ -155,9 +155,17 @@ def _fig(x, fmt: str, unit: str = "") -> str:
 
 
 def _print_notes(out: dict) -> None:
-    """What of the source was left out, and the air units Twin runs out of capacity
-    (``compare.units_at_capacity``)."""
-    _print_source_notes(out["source"])
+    """What of the source was left out, where its racks and return were read, and the air
+    units Twin runs out of capacity (``compare.units_at_capacity``)."""
+    source = out["source"]
+    _print_source_notes(source)
+    read_m, cell_m = source.get("read_cell_m"), (out.get("twin") or {}).get("cell_m")
+    if read_m is not None and cell_m is not None and abs(read_m - cell_m) > 1e-6:
+        print(
+            f"{source['path']}: its rack inlets and return are read at its own {read_m:g} m "
+            f"cells, where its mesh puts the rack fronts and returns; the air field is compared "
+            f"on Twin's {cell_m:g} m grid"
+        )
     for u in out.get("units_at_capacity", []):
         print(
             f"{u['id']} runs out of capacity in Twin: it supplies {u['supply_c']:.2f} C, not "
@@ -262,7 +270,9 @@ def _targets(fac, h: int, cell_m: float, args):
 
     grid = build_grid(fac, h, cell_m)
     cfd = load_field(path, fac, grid, read_cfd)
-    return calibrate.targets_from_field(fac, grid, cfd.air_c, source=str(path))
+    return calibrate.targets_from_field(
+        fac, grid, cfd.air_c, source=str(path), rack_mean_c=cfd.figures(grid)[0]
+    )
 
 
 def calibrate_layout(args) -> dict:
