@@ -194,3 +194,46 @@ def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):
     assert img.pixelColor(0, 2).red() == SOLID_GREY  # x = 0, y = 0 is the bottom row
     assert img.pixelColor(3, 0).red() == NO_DATA_GREY
     assert img.pixelColor(1, 1).getRgb()[:3] != (NO_DATA_GREY,) * 3
+
+
+def test_a_case_with_a_running_mean_offers_it_and_compares_it(window, qtbot, tmp_path):
+    """A Twin-written case whose latest time holds T (Twin's air) and TMean (Twin's air + 1 K):
+    the dialog compares T and offers TMean; picked, every rack reads 1 K cooler in Twin."""
+    import shutil
+
+    from PySide6.QtWidgets import QComboBox
+
+    from tests.cfd.cases import write_case
+    from twin.cfd.velocity import twin_velocity
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+
+    res = solve_steady(load_layout(ROOM), 0, 0.3)
+    case = write_case(tmp_path / "case", res, res.air_c, twin_velocity(res))
+    warm = write_case(tmp_path / "warm", res, res.air_c + 1.0, twin_velocity(res))
+    shutil.copy(warm / "500" / "T", case / "500" / "TMean")
+    dlg = _dialog(window, qtbot, case)
+    combo = dlg.findChild(QComboBox, "cfd_compare_field")
+    assert [combo.itemText(i) for i in range(combo.count())] == ["T", "TMean"]
+    assert "RMS 0.00 K" in dlg.summary.text()
+    ext = window.extensions["cfd_compare"]
+    combo.setCurrentText("TMean")
+    qtbot.waitUntil(lambda: ext.dialog is not dlg or ext.error is not None, timeout=90_000)
+    assert ext.error is None
+    after = ext.dialog
+    assert "RMS 1.00 K" in after.summary.text() and "bias -1.00 K" in after.summary.text()
+    assert after.findChild(QComboBox, "cfd_compare_field").currentText() == "TMean"
+    assert {after.table.item(i, 3).text() for i in range(10)} == {"-1.00"}
+    after.close()
+
+
+def test_a_single_field_source_has_no_chooser_and_names_where_racks_were_read():
+    from twin.ui.cfd_compare import _field_row, _summary_text
+
+    fig = {"rms_k": 0.1, "max_k": 0.2, "bias_k": 0.0, "rank_corr": 1.0, "return_error_k": 0.0}
+    fig["source"] = {"field": "T", "other_fields": [], "read_cell_m": 0.3}
+    fig["twin"] = {"cell_m": 0.3}
+    assert _field_row(fig, print) == (None, None)
+    assert "own" not in _summary_text(fig)
+    fig["source"]["read_cell_m"] = 0.15
+    assert "the CFD's racks and return read at its own 0.15 m cells" in _summary_text(fig)

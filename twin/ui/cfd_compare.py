@@ -13,9 +13,11 @@ import numpy as np
 from PySide6.QtCore import QObject, QPointF
 from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
 from PySide6.QtWidgets import (
+    QComboBox,
     QDialog,
     QFileDialog,
     QGridLayout,
+    QHBoxLayout,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -121,6 +123,10 @@ def _summary_text(fig: dict) -> str:
             f"; {u['id']} out of capacity in Twin (supply {u['supply_c']:.2f} C, set point "
             f"{u['set_c']:.2f} C): not the CFD's room there"
         )
+    read_m = (fig.get("source") or {}).get("read_cell_m")
+    cell_m = (fig.get("twin") or {}).get("cell_m")
+    if read_m is not None and cell_m is not None and abs(read_m - cell_m) > 1e-6:
+        left_out += f"; the CFD's racks and return read at its own {read_m:g} m cells"
     re = fig.get("return_error_k")
     aisles = "".join("\n" + summary_line(a) for a in fig.get("aisles") or [])
     return (
@@ -191,16 +197,57 @@ def _rack_table(rows: list[dict]) -> QTableWidget:
     return table
 
 
+def _field_row(fig: dict, on_field) -> tuple[QHBoxLayout | None, QComboBox | None]:
+    """A "Temperature field" chooser where the source holds more than one (a run that never
+    settles keeps its running mean, TMean, beside the last iteration's T): picking another
+    calls ``on_field(name)``, which compares that one."""
+    source = fig.get("source") or {}
+    others = list(source.get("other_fields") or [])
+    if not others or on_field is None:
+        return None, None
+    row = QHBoxLayout()
+    row.addWidget(QLabel("Temperature field:"))
+    combo = QComboBox()
+    combo.setObjectName("cfd_compare_field")
+    current = source.get("field", "T")
+    combo.addItems([current, *others])
+    combo.setToolTip(
+        "TMean: the running mean a run that never settles keeps, the field to hold a steady "
+        "model to; T: its last iteration"
+    )
+
+    def picked(name: str) -> None:
+        if name != current:
+            on_field(name)
+
+    combo.currentTextChanged.connect(picked)
+    row.addWidget(combo)
+    row.addStretch(1)
+    return row, combo
+
+
 class CompareDialog(QDialog):
-    """The figures, the three slices and the per-rack table of one comparison."""
+    """The figures, the three slices and the per-rack table of one comparison; a chooser of
+    the source's temperature field where it holds several."""
 
     def __init__(
-        self, parent, fig: dict, twin_slice, cfd_slice, z_m: float, twin_vel=None, cfd_vel=None
+        self,
+        parent,
+        fig: dict,
+        twin_slice,
+        cfd_slice,
+        z_m: float,
+        twin_vel=None,
+        cfd_vel=None,
+        on_field=None,
     ):
         super().__init__(parent)
         self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
         self.setObjectName("cfd_compare_dialog")
         box = QVBoxLayout(self)
+        row, self.field_choice = _field_row(fig, on_field)
+        if row is not None:
+            box.addLayout(row)
         self.summary = QLabel(_summary_text(fig))
         self.summary.setObjectName("cfd_compare_summary")
         self.summary.setWordWrap(True)
@@ -267,9 +314,10 @@ class CfdCompare(QObject):
         z = tv.panel.slider_m(tv.height_slider) if tv is not None else 1.2
         return hall, cell, z
 
-    def compare(self, path: str):
+    def compare(self, path: str, field: str | None = None):
         """Start a comparison with ``path`` (a case's controlDict or folder, a VTK file or a
-        reference) on the window's solver; the dialog opens when it is done."""
+        reference) on the window's solver; the dialog opens when it is done. ``field``: the
+        source's temperature field (None: T, or its first)."""
         p = Path(path)
         if p.name == "controlDict":
             p = p.parent.parent
@@ -277,7 +325,7 @@ class CfdCompare(QObject):
         hall, cell, z = self._hall_cell()
         self.error = None
         self._job = self.window.solver.submit(
-            COMPARE_KEY, lambda _token: _job(fac, hall, cell, p, z)
+            COMPARE_KEY, lambda _token: _job(fac, hall, cell, p, z, field)
         )
         self.window.statusBar().showMessage(f"Comparing with {p.name}…")
         return self._job
@@ -294,19 +342,23 @@ class CfdCompare(QObject):
         self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
         if self.dialog is not None:
             self.dialog.close()
-        self.dialog = CompareDialog(self.window, fig, tw, cf, z, tw_vel, cf_vel)
+        path = fig["source"]["path"]
+        self.dialog = CompareDialog(
+            self.window, fig, tw, cf, z, tw_vel, cf_vel, on_field=lambda f: self.compare(path, f)
+        )
         self.dialog.show()
 
 
-def _job(fac, hall: int, cell: float, path: Path, z_m: float):
-    """Off the GUI thread: solve, import, compare, cut the two slices at ``z_m`` (and the
-    two horizontal velocity slices, where the CFD has a velocity)."""
+def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None = None):
+    """Off the GUI thread: solve, import, compare (the source's temperature ``field``), cut
+    the two slices at ``z_m`` (and the two horizontal velocity slices, where the CFD has a
+    velocity)."""
     from twin.cfd.compare import sample_cells, sample_velocity
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
     from twin.render.cfd_import import read_cfd
 
-    fig, res, cfd = compare_source(fac, hall, cell, path, read_cfd)
+    fig, res, cfd = compare_source(fac, hall, cell, path, read_cfd, field=field)
     k = min(int(z_m / res.cell_m), res.air_c.shape[2] - 1)
     tw = res.air_c[:, :, k]
     tw_vel = cf_vel = None
