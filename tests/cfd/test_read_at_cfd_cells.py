@@ -149,3 +149,18 @@ def test_calibration_targets_take_the_inlets_read_at_the_cfds_cells(room, tmp_pa
     t = _targets(fac, 0, TWIN_CELL_M, args)
     assert len(t.rack_index) == fac.n_racks
     assert t.rack_c == pytest.approx(np.full(fac.n_racks, FRONT_C), rel=1e-12)
+
+
+def test_a_fine_cfd_of_a_large_hall_is_read_on_a_grid_of_bounded_size(room, monkeypatch):
+    """A 0.01 m CFD of a factory hall would ask for a grid that does not fit in memory: the
+    read grid is held to ``MAX_READ_CELLS``."""
+    fac, _, _ = room
+    grid = build_grid(fac, 0, TWIN_CELL_M)
+    volume_m3 = float(np.prod(np.asarray(grid.shape) * grid.cell_m))
+    monkeypatch.setattr(field, "MAX_READ_CELLS", int(volume_m3 / 0.1**3))
+    pts = np.stack(np.meshgrid(*(np.arange(4) * 0.01,) * 3, indexing="ij"), -1).reshape(-1, 3)
+    cell = field.read_cell_m(pts, grid)
+    assert cell == pytest.approx(0.1, rel=1e-5)
+    assert np.prod(np.asarray(grid.shape) * grid.cell_m / cell) <= field.MAX_READ_CELLS * 1.0001
+    monkeypatch.setattr(field, "MAX_READ_CELLS", int(volume_m3 / 0.25**3))
+    assert field.read_cell_m(pts, grid) == TWIN_CELL_M  # no finer than Twin's: Twin's grid
