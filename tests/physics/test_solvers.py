@@ -44,8 +44,6 @@ def test_sa_hierarchy_has_csr_levels_and_solves_a_poisson_problem():
 def test_pressure_solve_from_zero_reaches_the_same_pressure_in_fewer_iterations(monkeypatch):
     # a march's mean field is nearly divergence-free: its projection starts from zero, not
     # from the last step's pressure (which solved a far larger right-hand side)
-    import pyamg
-
     from twin.model.loader import load_layout
     from twin.physics import airflow
     from twin.physics.airflow import PressureSolver
@@ -56,14 +54,60 @@ def test_pressure_solve_from_zero_reaches_the_same_pressure_in_fewer_iterations(
     rng = np.random.default_rng(1)
     step_rhs = rng.standard_normal(solver.L.shape[0])
     small_rhs = 1e-3 * rng.standard_normal(solver.L.shape[0])
-    found: list[float] = []
-    cg = pyamg.krylov.cg
-    monkeypatch.setattr(airflow.pyamg.krylov, "cg", lambda *a, **k: cg(*a, residuals=found, **k))
+    taken: list[int] = []
+    cg = airflow.amg_cg
+
+    def counted(*a, **k):
+        x, it = cg(*a, **k)
+        taken.append(it)
+        return x, it
+
+    monkeypatch.setattr(airflow, "amg_cg", counted)
     counts = {}
     for warm in (True, False):
         solver.p = solver.solve(step_rhs, 1e-10, 200)  # the march's last step's pressure
-        found.clear()
         p = solver.solve(small_rhs, 1e-7, 100, warm=warm)
-        counts[warm] = len(found) - 1
+        counts[warm] = taken[-1]
         assert np.linalg.norm(solver.L @ p - small_rhs) <= 1.01e-7 * np.linalg.norm(small_rhs)
-    assert counts[False] < counts[True], counts
+    assert 0 < counts[False] < counts[True], counts
+
+
+def test_cg_gives_pyamgs_iterates_with_one_v_cycle_fewer(monkeypatch):
+    """``amg.cg`` against ``pyamg.krylov.cg`` with the same preconditioner: the same answer
+    bit for bit, converged or stopped at ``maxiter`` (across the eighth iteration, where the
+    residual is recomputed), in one V-cycle fewer."""
+    import pyamg
+
+    from twin.model.loader import load_layout
+    from twin.physics import amg
+    from twin.physics.airflow import PressureSolver
+    from twin.physics.grid import build_grid
+
+    fac = load_layout("tests/validation/rooms/cold-containment-leaky.yaml")
+    solver = PressureSolver(build_grid(fac, 0, 0.2))
+    rng = np.random.default_rng(3)
+    b = rng.standard_normal(solver.L.shape[0])
+    x0 = rng.standard_normal(len(b))
+    cycles = [0]
+    v_cycle = amg.v_cycle
+
+    def counted(*a):
+        cycles[0] += 1
+        return v_cycle(*a)
+
+    monkeypatch.setattr(amg, "v_cycle", counted)
+    for tol, maxiter in ((1e-12, 3), (1e-12, 1), (1e-12, 9), (1e-7, 100), (1e-4, 100)):
+        cycles[0] = 0
+        want = pyamg.krylov.cg(
+            solver.L, b, x0=x0.copy(), tol=tol, maxiter=maxiter, M=amg.preconditioner(solver.ml)
+        )[0]
+        theirs = cycles[0]
+        cycles[0] = 0
+        got, it = amg.cg(solver.L, b, x0, solver.ml, tol, maxiter)
+        assert np.array_equal(got, want), (tol, maxiter)
+        assert cycles[0] == theirs - 1 == it, (tol, maxiter, cycles[0], theirs, it)
+    assert it == 6  # converged to 1e-4 before its maxiter
+    # already converged at the start: nothing done, x0 returned
+    cycles[0] = 0
+    x, it = amg.cg(solver.L, solver.L @ x0, x0, solver.ml, 1e-6, 10)
+    assert it == 0 and cycles[0] == 0 and np.array_equal(x, x0)

@@ -33,13 +33,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
-import pyamg.krylov
 import scipy.sparse as sp
 from scipy.ndimage import distance_transform_edt
 from scipy.sparse.csgraph import connected_components
 
 from twin.physics import kernels
-from twin.physics.amg import preconditioner, sa_hierarchy, v_cycle
+from twin.physics.amg import cg as amg_cg
+from twin.physics.amg import sa_hierarchy, v_cycle
 from twin.physics.grid import PANEL_U_REF_MS, Grid, panel_faces, panel_loss_k
 
 G = 9.81
@@ -143,10 +143,9 @@ class PressureSolver:
             # the V-cycle alone: ml.solve would add convergence checks one cycle never uses
             self.p = v_cycle(self.ml, np.asarray(rhs, dtype=float), self.p.copy())
             return self.p
-        # what ml.solve(accel="cg") runs, with the check-free V-cycle as preconditioner
-        self.p, _ = pyamg.krylov.cg(
-            self.L, rhs, x0=self.p, tol=tol, maxiter=maxiter, M=preconditioner(self.ml)
-        )
+        # what ml.solve(accel="cg") runs, with the check-free V-cycle as preconditioner and
+        # without pyamg's last, unused one (``amg.cg``)
+        self.p, _ = amg_cg(self.L, rhs, self.p, self.ml, tol, maxiter)
         return self.p
 
 

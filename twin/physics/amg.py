@@ -108,6 +108,56 @@ def preconditioner(ml: pyamg.MultilevelSolver) -> LinearOperator:
     return LinearOperator(A.shape, matvec, dtype=A.dtype)
 
 
+def cg(
+    A: sp.csr_matrix,
+    b: np.ndarray,
+    x0: np.ndarray,
+    ml: pyamg.MultilevelSolver,
+    tol: float,
+    maxiter: int,
+) -> tuple[np.ndarray, int]:
+    """``pyamg.krylov.cg(A, b, x0, tol, maxiter=maxiter, M=preconditioner(ml))``: the same
+    iterates bit for bit (criterion ``rr``, the residual recomputed every eighth iteration),
+    returning (x, iterations taken), less one V-cycle. pyamg preconditions the residual again
+    after its last iteration and throws that away; this stops first. The march's buoyant
+    steps project with three iterations, so that was a quarter of their V-cycles (about
+    10 ms of a validation room's 0.29 s solve)."""
+    x = np.array(x0, dtype=float)
+    b = np.ravel(np.asarray(b, dtype=float))
+    r = b - A @ x
+    normr = np.linalg.norm(r)
+    normb = np.sqrt(np.inner(b, b))
+    rtol = tol * (normb if normb != 0.0 else 1.0)
+    if normr < rtol:
+        return x, 0
+    z = v_cycle(ml, r, np.zeros_like(r))
+    p = z.copy()
+    rz = np.inner(r, z)
+    it = 0
+    while True:
+        Ap = A @ p
+        rz_old = rz
+        pAp = np.inner(Ap, p)
+        if pAp < 0.0:  # not positive definite: pyamg gives up here too
+            return x, it
+        alpha = rz / pAp
+        x += alpha * p
+        if it % 8 and it > 0:
+            r -= alpha * Ap
+        else:
+            r = b - A @ x
+        it += 1
+        if np.linalg.norm(r) < rtol or it == maxiter:
+            return x, it
+        z = v_cycle(ml, r, np.zeros_like(r))
+        rz = np.inner(r, z)
+        if rz < 0.0:
+            return x, it
+        beta = rz / rz_old
+        p *= beta
+        p += z
+
+
 def shifted(ml: pyamg.MultilevelSolver, fine_A: sp.csr_matrix, shift: np.ndarray):
     """The hierarchy of ``fine_A = A + diag(shift)`` (``A`` being ``ml``'s operator) with
     ``ml``'s aggregates: each coarse operator is its Galerkin product ``R (A + D) P``, i.e.
