@@ -18,7 +18,7 @@ from tests.cfd.cases import write_case
 from twin.cfd import field
 from twin.cfd.source import CfdPoints, load_field
 from twin.model.loader import load_layout
-from twin.physics.grid import GRILLE, RACK_FRONT, UNIT_IN, build_grid
+from twin.physics.grid import GRILLE, RACK_FRONT, RACK_REAR, UNIT_IN, build_grid
 
 ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "hot-aisle-ducted-45kw.yaml"
 CFD_CELL_M = 0.15
@@ -164,3 +164,160 @@ def test_a_fine_cfd_of_a_large_hall_is_read_on_a_grid_of_bounded_size(room, monk
     assert np.prod(np.asarray(grid.shape) * grid.cell_m / cell) <= field.MAX_READ_CELLS * 1.0001
     monkeypatch.setattr(field, "MAX_READ_CELLS", int(volume_m3 / 0.25**3))
     assert field.read_cell_m(pts, grid) == TWIN_CELL_M  # no finer than Twin's: Twin's grid
+
+
+def _ports_grid(kinds, owners, cells, q, rack_ids):
+    """A stand-in grid holding only what ``rack_figures`` reads: its ports and racks."""
+    from twin.physics.grid import Ports
+
+    z = np.zeros(len(kinds), np.int64)
+    ports = Ports(z, z, np.asarray(cells), z, np.asarray(kinds), np.asarray(owners), np.asarray(q))
+    return types.SimpleNamespace(ports=ports, rack_ids=np.asarray(rack_ids, np.int64))
+
+
+def test_rack_figures_worked_by_hand():
+    """Racks 3 and 7 (facility indices), rack 11 whose front draws nothing and rack 9 with
+    no front port; two grilles. Rack 3
+    reads exactly half its flow (read: the share is at least a half), rack 7 reads 40 % (not
+    read); the return reads 0.6 of 1.0 m3/s. No numpy warning for the racks it cannot read."""
+    import warnings
+
+    nan = np.nan
+    air = np.array([20.0, nan, 22.0, 30.0, nan, nan, 26.0, 34.0])
+    grid = _ports_grid(
+        kinds=[RACK_FRONT] * 6 + [GRILLE] * 3 + [RACK_REAR, RACK_FRONT],
+        owners=[3, 3, 7, 7, 7, 3, 0, 1, 1, 9, 11],
+        cells=[0, 1, 2, 4, 5, 5, 6, 7, 5, 3, 3],
+        q=[-0.25, -0.25, -0.2, -0.1, -0.2, 0.0, -0.3, -0.3, -0.4, 0.5, 0.0],
+        rack_ids=[3, 7, 11, 9],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        mean, mx, ret = field.rack_figures(grid, air)
+    # rack 3: cells 0 (20 C, 0.25) and 1 (no value, 0.25), a port of no flow at cell 5
+    # rack 7: cell 2 (22 C, 0.2 of 0.5 m3/s) only
+    # rack 11: a front of no flow (30 C there, but it draws nothing); rack 9: no front port
+    np.testing.assert_array_equal(mean, [20.0, nan, nan, nan])
+    np.testing.assert_array_equal(mx, [20.0, nan, nan, nan])
+    assert ret == pytest.approx((0.3 * 26.0 + 0.3 * 34.0) / 0.6, rel=1e-15)
+
+
+def test_rack_figures_return_read_only_from_half_its_flow_and_some_flow():
+    nan = np.nan
+    air = np.array([20.0, 30.0, nan])
+    kinds = [RACK_FRONT, GRILLE, GRILLE]
+    # exactly half the return flow read: read
+    grid = _ports_grid(kinds, [0, 0, 1], [0, 1, 2], [-0.5, -0.2, -0.2], [0])
+    assert field.rack_figures(grid, air)[2] == 30.0
+    # less than half: not read
+    grid = _ports_grid(kinds, [0, 0, 1], [0, 1, 2], [-0.5, -0.2, -0.21], [0])
+    assert np.isnan(field.rack_figures(grid, air)[2])
+    # returns that draw nothing (their units stopped): no return, and no warning
+    import warnings
+
+    grid = _ports_grid(kinds, [0, 0, 1], [0, 1, 2], [-0.5, 0.0, 0.0], [0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert np.isnan(field.rack_figures(grid, air)[2])
+
+
+def test_a_spacing_is_read_to_a_tenth_of_a_millimetre_and_one_point_has_none(room):
+    fac, _, _ = room
+    grid = build_grid(fac, 0, TWIN_CELL_M)
+    pts = np.stack(np.meshgrid(*(np.arange(4) * 0.14996,) * 3, indexing="ij"), -1).reshape(-1, 3)
+    assert field.read_cell_m(pts, grid) == 0.15
+    assert field.read_cell_m(np.zeros((1, 3)), grid) == TWIN_CELL_M  # no spacing: Twin's cell
+
+
+def _mean_case(tmp_path: Path):
+    """The open-aisle room solved at 0.3 m, written as a Twin case whose latest time holds T
+    and U (Twin's) and TMean and UMean (the same temperatures, half the air speed)."""
+    import shutil
+
+    from twin.cfd.velocity import twin_velocity
+    from twin.physics import solve_steady
+
+    room = ROOM.parent / "open-aisle-85.yaml"
+    fac = load_layout(room)
+    res = solve_steady(fac, 0, 0.3)
+    vel = twin_velocity(res)
+    case = write_case(tmp_path / "case", res, res.air_c, vel)
+    half = write_case(tmp_path / "half", res, res.air_c, 0.5 * vel)
+    shutil.copy(case / "500" / "T", case / "500" / "TMean")
+    shutil.copy(half / "500" / "U", case / "500" / "UMean")
+    return room, fac, res, case
+
+
+def test_a_running_mean_is_compared_with_the_running_mean_air(tmp_path):
+    """--field TMean takes UMean as the CFD's air, T takes U."""
+    from twin.commands.cfd import compare_figures
+
+    room, _, _, case = _mean_case(tmp_path)
+    plain = compare_figures(str(room), str(case), 0.3)["velocity"]
+    mean = compare_figures(str(room), str(case), 0.3, field="TMean")["velocity"]
+    assert plain["velocity_rms_ms"] < 1e-6  # Twin's own air
+    assert mean["cfd_speed_mean_ms"] == pytest.approx(0.5 * plain["cfd_speed_mean_ms"], rel=1e-6)
+    assert plain["cfd_speed_mean_ms"] > 0.1
+
+
+def test_a_case_read_without_naming_a_field_reads_t(tmp_path):
+    room, fac, res, case = _mean_case(tmp_path)
+    (case / "500" / "T").write_text((case / "500" / "T").read_text())
+    own, t, u = field.read_twin_case(case, fac, 0)
+    assert own.cell_m == 0.3 and u.shape == own.shape + (3,)
+    np.testing.assert_allclose(t[own.fluid], res.air_c[own.fluid], rtol=1e-8)
+
+
+def test_a_velocity_that_is_not_a_vector_field_is_refused(tmp_path):
+    """A U written as a scalar field is refused, naming it."""
+    from twin.cfd.foam_mesh import foam_header
+    from twin.cfd.foam_read import FoamReadError
+
+    room, fac, res, case = _mean_case(tmp_path)
+    n = len(np.load(case / "twin_cells.npy"))
+    (case / "500" / "U").write_text(
+        foam_header("volScalarField", "U", "500")
+        + f"internalField nonuniform List<scalar> {n}(\n"
+        + "\n".join("1.5" for _ in range(n))
+        + "\n);\n"
+    )
+    with pytest.raises(FoamReadError, match=r"case: its U is not a vector field"):
+        field.read_twin_case(case, fac, 0)
+
+
+def test_vectors_of_two_components_are_refused():
+    grid = types.SimpleNamespace()
+    with pytest.raises(ValueError, match=r"velocity must be \(N, 3\), not \(4, 2\)"):
+        field.vectors_from_points(np.zeros((4, 3)), np.zeros((4, 2)), grid)
+
+
+def test_two_points_have_a_spacing(room):
+    fac, _, _ = room
+    grid = build_grid(fac, 0, TWIN_CELL_M)
+    assert field.read_cell_m(np.array([[0.0, 0.0, 0.0], [0.1, 0.0, 0.0]]), grid) == 0.1
+
+
+def test_a_hall_without_racks_still_has_a_return():
+    air = np.array([24.0, 26.0])
+    grid = _ports_grid([GRILLE, GRILLE], [0, 1], [0, 1], [-1.0, -3.0], [])
+    mean, mx, ret = field.rack_figures(grid, air)
+    assert mean.size == 0 and mx.size == 0 and ret == pytest.approx(25.5, rel=1e-15)
+    mean, mx, ret = field.figures_on_own_grid(grid, air, grid)
+    assert mean.size == 0 and ret == pytest.approx(25.5, rel=1e-15)
+
+
+def test_a_foreign_field_of_a_room_with_wall_units_reads_their_intakes():
+    """The perimeter room returns through its CRAHs' intakes (not grilles): read at the
+    field's own 0.15 m cells too."""
+    fac = load_layout(ROOM.parent / "wall-crah-perimeter.yaml")
+    own = build_grid(fac, 0, CFD_CELL_M)
+    p = own.ports
+    assert (p.kind == UNIT_IN).any() and not (p.kind == GRILLE).any()
+    air = np.where(own.fluid, ROOM_C, np.nan).ravel()
+    air[p.cell[p.kind == UNIT_IN]] = RETURN_C
+    pts = (np.argwhere(own.fluid) + 0.5) * CFD_CELL_M + own.origin_m
+    temp = air.reshape(own.shape)[own.fluid]
+    grid = build_grid(fac, 0, TWIN_CELL_M)
+    cfd = load_field(Path("cfd.vtu"), fac, grid, lambda path, name: CfdPoints(pts, temp, "T"))
+    assert cfd.read_cell_m == CFD_CELL_M
+    assert cfd.return_c == pytest.approx(RETURN_C, rel=1e-12)

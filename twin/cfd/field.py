@@ -42,21 +42,14 @@ MAX_CFD_SPACING_M = 1.0
 MIN_READ_SHARE = 0.5
 
 
-def from_twin_case(
-    case: str | Path, fac, grid: Grid, field: str = "T"
-) -> tuple[np.ndarray, np.ndarray | None]:
-    """The latest ``field`` (T, or TMean: the running mean a case that never settles keeps)
-    of a case that ``twin.cfd.foam_case`` wrote, and its U (UMean beside TMean) at that time
-    when it has one ((nx, ny, nz, 3), m/s), on ``grid`` (any cell; NaN in solids)."""
-    own, t, u = read_twin_case(case, fac, grid.hall, field)
-    return _onto(t, own, grid), None if u is None else _onto(u, own, grid)
-
-
 def read_twin_case(
     case: str | Path, fac, hall: int, field: str = "T"
 ) -> tuple[Grid, np.ndarray, np.ndarray | None]:
-    """``from_twin_case`` on the case's own grid (the one its mesh was written from): that
-    grid, the temperature field and the velocity (or None) on it."""
+    """The latest ``field`` (T, or TMean: the running mean a case that never settles keeps)
+    of a case that ``twin.cfd.foam_case`` wrote, on the case's own grid (the one its mesh
+    was written from), and its U (UMean beside TMean) at that time when it has one ((nx, ny,
+    nz, 3), m/s): (that grid, temperature, velocity or None), NaN in solids. ``_onto`` brings
+    either onto another grid."""
     from twin.cfd import foam_read
     from twin.cfd.reference import field_on_grid
     from twin.physics.grid import build_grid
