@@ -236,4 +236,14 @@ def test_a_single_field_source_has_no_chooser_and_names_where_racks_were_read():
     assert _field_row(fig, print) == (None, None)
     assert "own" not in _summary_text(fig)
     fig["source"]["read_cell_m"] = 0.15
-    assert "the CFD's racks and return read at its own 0.15 m cells" in _summary_text(fig)
+    assert _summary_text(fig).endswith(
+        "; its rack inlets and return are read at its own 0.15 m cells, where its mesh puts "
+        "the rack fronts and returns; the air field is compared on Twin's 0.3 m grid"
+    )
+    fig["source"]["spacing_m"] = 0.086
+    fig["source"]["read_cell_m"] = 0.158
+    assert _summary_text(fig).endswith(
+        "; its rack inlets and return are read on a 0.158 m grid (its own 0.086 m spacing "
+        "would give the hall more than 2,000,000 cells); the air field is compared on Twin's "
+        "0.3 m grid"
+    )

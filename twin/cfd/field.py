@@ -254,7 +254,10 @@ def read_cell_m(points_m: np.ndarray, grid: Grid) -> float:
     than ``MAX_READ_CELLS`` cells."""
     spacing = round(point_spacing_m(points_m), 4)
     volume_m3 = float(np.prod(np.asarray(grid.shape) * grid.cell_m))
-    floor_m = max(MIN_READ_CELL_M, (volume_m3 / MAX_READ_CELLS) ** (1 / 3))
+    # the cap rounded up to the millimetre (a report reads 0.158 m, not 0.157378 m; a cube
+    # root a few ulps over a whole millimetre is that millimetre)
+    cap_m = (volume_m3 / MAX_READ_CELLS) ** (1 / 3)
+    floor_m = max(MIN_READ_CELL_M, np.ceil(1000 * cap_m - 1e-6) / 1000)
     cell = max(spacing, floor_m)
     return cell if 0 < spacing and cell < grid.cell_m - 1e-9 else grid.cell_m
 

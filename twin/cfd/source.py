@@ -53,6 +53,8 @@ class CfdField:
     rack_max_c: np.ndarray | None = None
     return_c: float = float("nan")
     read_cell_m: float | None = None
+    #: the CFD's own spacing (a Twin case's cell; a file's median point spacing)
+    spacing_m: float | None = None
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -81,7 +83,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
         kind, points_m = "twin-case", None
         mean, mx, ret = cfd_field.figures_on_own_grid(own, t_own, grid)
-        read_m = own.cell_m
+        read_m = spacing_m = own.cell_m
     else:
         if reader is None:
             raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
@@ -98,6 +100,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         air_c = cfd_field.from_points(got.points_m, got.temp, grid)
         points_m, name, others = got.points_m, got.name, tuple(got.others)
         read_m = cfd_field.read_cell_m(points_m, grid)
+        spacing_m = cfd_field.point_spacing_m(points_m)
         if read_m < grid.cell_m:
             mean, mx, ret = cfd_field.figures_from_points(points_m, got.temp, fac, grid, read_m)
         else:
@@ -109,7 +112,35 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
     air_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
     return CfdField(
-        air_c, str(path), kind, vel, dropped, coverage, outside, name, others, mean, mx, ret, read_m
+        air_c,
+        str(path),
+        kind,
+        vel,
+        dropped,
+        coverage,
+        outside,
+        name,
+        others,
+        mean,
+        mx,
+        ret,
+        read_m,
+        spacing_m,
+    )
+
+
+def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
+    """Where a CFD's rack inlets and return were read (``field.read_cell_m``), and why."""
+    if spacing_m is None or abs(read_m - spacing_m) < 5e-4:
+        where = f"at its own {read_m:g} m cells, where its mesh puts the rack fronts and returns"
+    else:
+        where = (
+            f"on a {read_m:g} m grid (its own {spacing_m:.3g} m spacing would give the hall "
+            f"more than {cfd_field.MAX_READ_CELLS:,} cells)"
+        )
+    return (
+        f"its rack inlets and return are read {where}; the air field is compared on Twin's "
+        f"{cell_m:g} m grid"
     )
 
 
@@ -268,5 +299,6 @@ def compare_source(
         "field": cfd.field_name,
         "other_fields": list(cfd.other_fields),
         "read_cell_m": cfd.read_cell_m,
+        "spacing_m": None if cfd.spacing_m is None else round(cfd.spacing_m, 4),
     }
     return out, res, cfd

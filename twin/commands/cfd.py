@@ -161,11 +161,9 @@ def _print_notes(out: dict) -> None:
     _print_source_notes(source)
     read_m, cell_m = source.get("read_cell_m"), (out.get("twin") or {}).get("cell_m")
     if read_m is not None and cell_m is not None and abs(read_m - cell_m) > 1e-6:
-        print(
-            f"{source['path']}: its rack inlets and return are read at its own {read_m:g} m "
-            f"cells, where its mesh puts the rack fronts and returns; the air field is compared "
-            f"on Twin's {cell_m:g} m grid"
-        )
+        from twin.cfd.source import read_at_text
+
+        print(f"{source['path']}: {read_at_text(read_m, source.get('spacing_m'), cell_m)}")
     for u in out.get("units_at_capacity", []):
         print(
             f"{u['id']} runs out of capacity in Twin: it supplies {u['supply_c']:.2f} C, not "

@@ -26,6 +26,7 @@ from PySide6.QtWidgets import (
 )
 
 from twin.cfd.aisles import summary_line
+from twin.cfd.source import read_at_text
 from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
 
@@ -126,7 +127,7 @@ def _summary_text(fig: dict) -> str:
     read_m = (fig.get("source") or {}).get("read_cell_m")
     cell_m = (fig.get("twin") or {}).get("cell_m")
     if read_m is not None and cell_m is not None and abs(read_m - cell_m) > 1e-6:
-        left_out += f"; the CFD's racks and return read at its own {read_m:g} m cells"
+        left_out += f"; {read_at_text(read_m, fig['source'].get('spacing_m'), cell_m)}"
     re = fig.get("return_error_k")
     aisles = "".join("\n" + summary_line(a) for a in fig.get("aisles") or [])
     return (
