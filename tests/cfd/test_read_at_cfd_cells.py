@@ -322,3 +322,94 @@ def test_a_foreign_field_of_a_room_with_wall_units_reads_their_intakes():
     cfd = load_field(Path("cfd.vtu"), fac, grid, lambda path, name: CfdPoints(pts, temp, "T"))
     assert cfd.read_cell_m == CFD_CELL_M
     assert cfd.return_c == pytest.approx(RETURN_C, rel=1e-12)
+
+
+# ------------------------------------------------------------- the comparison's figures
+@pytest.fixture(scope="module")
+def solved_room():
+    """The hot-aisle room solved at Twin's cell, and Twin's own air as CFD points at its
+    cells, 1.5 K warmer (``cloud``)."""
+    from twin.physics import solve_steady
+
+    fac = load_layout(ROOM)
+    res = solve_steady(fac, 0, TWIN_CELL_M)
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    return fac, res, pts, res.air_c[g.fluid] + 1.5
+
+
+def test_compare_rounds_each_row_to_the_hundredth_and_measures_the_air(solved_room):
+    from twin.cfd.source import compare_source
+
+    fac, res, pts, warm = solved_room
+    asked = []
+
+    def reader(path, name):
+        asked.append(name)
+        return CfdPoints(pts, warm, "T")
+
+    out, _, cfd = compare_source(fac, 0, TWIN_CELL_M, Path("cfd.vtu"), reader, res=res)
+    assert asked == [None] and cfd.kind == "vtk"
+    assert out["field_rms_k"] == pytest.approx(1.5, abs=1e-9)
+    assert "units_at_capacity" in out and out["source"]["spacing_m"] == TWIN_CELL_M
+    for row in out["rows"]:
+        r = fac.rack_index[row["id"]]
+        assert row["twin_mean_c"] == round(float(res.rack_inlet_mean_c[r]), 2)
+        assert row["twin_max_c"] == round(float(res.rack_inlet_max_c[r]), 2)
+        assert row["cfd_mean_c"] == round(float(res.rack_inlet_mean_c[r]) + 1.5, 2)
+        assert row["cfd_max_c"] == round(float(res.rack_inlet_max_c[r]) + 1.5, 2)
+        assert row["error_k"] == -1.5
+    # a field asked for by name reaches the reader
+    compare_source(fac, 0, TWIN_CELL_M, Path("cfd.vtu"), reader, res=res, field="TMean")
+    assert asked[-1] == "TMean"
+
+
+def test_compare_without_the_cfds_air_does_not_solve_on_it_unless_asked(solved_room):
+    from twin.cfd.source import compare_source
+
+    fac, res, pts, warm = solved_room
+
+    def reader(path, name):
+        return CfdPoints(pts, warm, "T")
+
+    out, _, _ = compare_source(fac, 0, TWIN_CELL_M, Path("cfd.vtu"), reader, res=res)
+    assert "on_cfd_flow" not in out
+    with pytest.raises(ValueError, match=r"cfd.vtu: has no air velocity \(U\), so Twin's heat "):
+        compare_source(fac, 0, TWIN_CELL_M, Path("cfd.vtu"), reader, res=res, on_cfd_flow=True)
+
+
+def test_a_foreign_file_needs_a_reader(room):
+    fac, _, _ = room
+    grid = build_grid(fac, 0, TWIN_CELL_M)
+    with pytest.raises(ValueError, match=r"cfd.vtu: reading this kind of CFD source needs a VTK"):
+        load_field(Path("cfd.vtu"), fac, grid)
+
+
+def test_a_stored_reference_is_named_as_one(solved_room):
+    from twin.cfd.source import compare_source
+
+    fac, res, _, _ = solved_room
+    ref = ROOM.parents[1] / "references" / "hot-aisle-ducted-45kw.json"
+    out, _, cfd = compare_source(fac, 0, TWIN_CELL_M, ref, res=res)
+    assert cfd is None and out["source"] == {"path": str(ref), "kind": "reference"}
+    with pytest.raises(ValueError, match=r"Twin's heat on the CFD's flow needs the case or a VTK"):
+        compare_source(fac, 0, TWIN_CELL_M, ref, res=res, on_cfd_flow=True)
+    with pytest.raises(ValueError, match=r"--field picks a temperature field of a case or a VTK"):
+        compare_source(fac, 0, TWIN_CELL_M, ref, res=res, field="TMean")
+
+
+def test_where_the_racks_were_read_is_said_in_words():
+    from twin.cfd.source import read_at_text
+
+    own = read_at_text(0.15, 0.15, 0.2)
+    assert own == (
+        "its rack inlets and return are read at its own 0.15 m cells, where its mesh puts the "
+        "rack fronts and returns; the air field is compared on Twin's 0.2 m grid"
+    )
+    assert read_at_text(0.15, None, 0.2) == own  # a Twin case's own cell
+    assert read_at_text(0.15, 0.1496, 0.2) == own  # a spacing within half a millimetre
+    capped = read_at_text(0.158, 0.0853, 0.2)
+    assert capped.startswith(
+        "its rack inlets and return are read on a 0.158 m grid (its own 0.0853 m spacing would "
+        "give the hall more than 2,000,000 cells)"
+    )
