@@ -107,11 +107,11 @@ def _centres(grid: Grid) -> np.ndarray:
     return (np.stack([ii, jj, kk], -1).reshape(-1, 3) + 0.5) * grid.cell_m + grid.origin_m
 
 
-def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid) -> np.ndarray:
+def from_points(points_m: np.ndarray, temp: np.ndarray, grid: Grid, tree=None) -> np.ndarray:
     """Scattered CFD cell values (hall-local points) onto ``grid``'s air cells by nearest
     CFD cell, NaN where none is within reach (``REACH_SPACINGS``); kelvin fields are turned
-    into Celsius."""
-    return _nearest(points_m, _celsius(temp), grid)
+    into Celsius. ``tree``: the points' cKDTree when the caller has built one already."""
+    return _nearest(points_m, _celsius(temp), grid, tree=tree)
 
 
 def _celsius(temp: np.ndarray) -> np.ndarray:
@@ -166,14 +166,19 @@ def drop_implausible(
 
 
 def _nearest(
-    points_m: np.ndarray, values: np.ndarray, grid: Grid, cells: np.ndarray | None = None
+    points_m: np.ndarray,
+    values: np.ndarray,
+    grid: Grid,
+    cells: np.ndarray | None = None,
+    tree=None,
 ) -> np.ndarray:
     """``values`` of the nearest point within reach at ``grid``'s air cells (``cells``: only
-    these flat cell indices; the others NaN)."""
+    these flat cell indices; the others NaN; ``tree``: the points' cKDTree, if built)."""
     from scipy.spatial import cKDTree
 
     points_m = np.asarray(points_m, float)
-    tree = cKDTree(points_m)  # built once: the spacing and the lookup share it
+    if tree is None:  # built once: the spacing and the lookup share it
+        tree = cKDTree(points_m)
     spacing_m = min(point_spacing_m(points_m, tree), MAX_CFD_SPACING_M)
     reach_m = REACH_SPACINGS * max(grid.cell_m, spacing_m)
     fl = np.flatnonzero(grid.fluid.ravel())
@@ -247,12 +252,12 @@ def figures_on_own_grid(
     return by_rack[0, grid.rack_ids], by_rack[1, grid.rack_ids], ret
 
 
-def read_cell_m(points_m: np.ndarray, grid: Grid) -> float:
+def read_cell_m(points_m: np.ndarray, grid: Grid, spacing_m: float | None = None) -> float:
     """The cell a foreign CFD's figures are read at: its own point spacing (to 0.1 mm: a
     float32 file's 0.14999998 m would snap its ports apart from 0.15 m's), where that is finer
     than ``grid``'s cell; not finer than ``MIN_READ_CELL_M``, nor than gives the hall more
-    than ``MAX_READ_CELLS`` cells."""
-    spacing = round(point_spacing_m(points_m), 4)
+    than ``MAX_READ_CELLS`` cells. ``spacing_m``: ``point_spacing_m``, when measured already."""
+    spacing = round(point_spacing_m(points_m) if spacing_m is None else spacing_m, 4)
     volume_m3 = float(np.prod(np.asarray(grid.shape) * grid.cell_m))
     # the cap rounded up to the millimetre (a report reads 0.158 m, not 0.157378 m; a cube
     # root a few ulps over a whole millimetre is that millimetre)
@@ -263,13 +268,13 @@ def read_cell_m(points_m: np.ndarray, grid: Grid) -> float:
 
 
 def figures_from_points(
-    points_m: np.ndarray, temp: np.ndarray, fac, grid: Grid, cell_m: float
+    points_m: np.ndarray, temp: np.ndarray, fac, grid: Grid, cell_m: float, tree=None
 ) -> tuple[np.ndarray, np.ndarray, float]:
     """A foreign CFD's rack inlets and return read on the hall's grid at ``cell_m`` (its own
     spacing: ``read_cell_m``), by the nearest CFD value at that grid's port cells only (see
-    ``figures_on_own_grid`` for why)."""
+    ``figures_on_own_grid`` for why; ``tree``: the points' cKDTree, if built)."""
     from twin.physics.grid import build_grid
 
     own = build_grid(fac, grid.hall, cell_m)
-    air = _nearest(points_m, _celsius(temp), own, port_cells(own))
+    air = _nearest(points_m, _celsius(temp), own, port_cells(own), tree)
     return figures_on_own_grid(own, air, grid)

@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
+from scipy.spatial import cKDTree
 
 from twin.cfd import aisles, compare, velocity
 from twin.cfd import field as cfd_field
@@ -97,20 +98,26 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         vel = None
         if got.velocity_ms is not None:
             vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
-        air_c = cfd_field.from_points(got.points_m, got.temp, grid)
-        points_m, name, others = got.points_m, got.name, tuple(got.others)
-        read_m = cfd_field.read_cell_m(points_m, grid)
-        spacing_m = cfd_field.point_spacing_m(points_m)
+        points_m, name, others = np.asarray(got.points_m, float), got.name, tuple(got.others)
+        # one tree over the file's points: its spacing, the field and the racks' cells
+        tree = cKDTree(points_m)
+        air_c = cfd_field.from_points(points_m, got.temp, grid, tree)
+        spacing_m = cfd_field.point_spacing_m(points_m, tree)
+        read_m = cfd_field.read_cell_m(points_m, grid, spacing_m)
+        mean = mx = ret = None  # read on Twin's grid below, unless the file is finer
         if read_m < grid.cell_m:
-            mean, mx, ret = cfd_field.figures_from_points(points_m, got.temp, fac, grid, read_m)
-        else:
-            mean, mx, ret = cfd_field.rack_figures(grid, cfd_field.drop_implausible(air_c, None)[0])
+            mean, mx, ret = cfd_field.figures_from_points(
+                points_m, got.temp, fac, grid, read_m, tree
+            )
+    clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
+    if mean is None:
+        mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
     air = grid.fluid & np.isfinite(air_c)
     coverage = float(air.sum() / max(grid.fluid.sum(), 1))
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
         raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
-    air_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
+    air_c = clean_c
     return CfdField(
         air_c,
         str(path),
