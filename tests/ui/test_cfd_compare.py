@@ -247,3 +247,26 @@ def test_a_single_field_source_has_no_chooser_and_names_where_racks_were_read():
         "would give the hall more than 2,000,000 cells); the air field is compared on Twin's "
         "0.3 m grid"
     )
+
+
+def test_the_window_says_where_a_finer_cases_racks_were_read(window, qtbot, tmp_path):
+    """A Twin case written at 0.15 m, compared in the window at 0.3 m: the summary says the
+    CFD's racks and return were read at its own 0.15 m cells."""
+    import types
+
+    from tests.cfd.cases import write_case
+    from twin.model.loader import load_layout
+    from twin.physics.grid import build_grid
+
+    own = build_grid(load_layout(ROOM), 0, 0.15)
+    air = np.where(own.fluid, 25.0, np.nan)
+    case = write_case(
+        tmp_path / "case", types.SimpleNamespace(grid=own), air, np.zeros(own.shape + (3,))
+    )
+    dlg = _dialog(window, qtbot, case)
+    text = dlg.summary.text()
+    dlg.close()
+    assert (
+        "; its rack inlets and return are read at its own 0.15 m cells, where its mesh puts "
+        "the rack fronts and returns; the air field is compared on Twin's 0.3 m grid"
+    ) in text

@@ -293,6 +293,7 @@ def compare_source(
     if ref is not None:
         out = compare.compare_reference(fac, res, ref)
         out["source"] = {"path": str(path), "kind": "reference"}
+        out["twin"] = _twin_figures(res)
         return out, res, None
     cfd = load_field(path, fac, res.grid, reader, field)
     out = compare_field(fac, res, cfd, on_cfd_flow)
@@ -308,4 +309,11 @@ def compare_source(
         "read_cell_m": cfd.read_cell_m,
         "spacing_m": None if cfd.spacing_m is None else round(cfd.spacing_m, 4),
     }
+    out["twin"] = _twin_figures(res)
     return out, res, cfd
+
+
+def _twin_figures(res) -> dict:
+    """Twin's side of a comparison: its cell (which the report and the window's summary
+    set the CFD's read cell against), solve time and return."""
+    return {"cell_m": res.cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}

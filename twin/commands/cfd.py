@@ -105,10 +105,9 @@ def compare_figures(
     h = _hall(fac, hall)
     from twin.render.cfd_import import read_cfd
 
-    out, res, _ = compare_source(
+    out = compare_source(
         fac, h, cell_m, Path(source), read_cfd, on_cfd_flow=on_cfd_flow, field=field
-    )
-    out["twin"] = {"cell_m": cell_m, "seconds": res.seconds, "return_mean_c": res.return_mean_c}
+    )[0]
 
     def finite(d: dict) -> dict:  # JSON has no NaN
         return {
