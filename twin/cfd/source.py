@@ -86,29 +86,10 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         mean, mx, ret = cfd_field.figures_on_own_grid(own, t_own, grid)
         read_m = spacing_m = own.cell_m
     else:
-        if reader is None:
-            raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
-        got = reader(path, field)
-        if not np.isfinite(np.asarray(got.temp, float)).any():
-            raise CfdCoverageError(
-                f"{path}: its temperature field {got.name!r} has no finite value "
-                f"({len(got.temp)} points, all NaN or infinite)"
-            )
-        kind = "openfoam" if path.is_dir() else "vtk"
-        vel = None
-        if got.velocity_ms is not None:
-            vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
-        points_m, name, others = np.asarray(got.points_m, float), got.name, tuple(got.others)
-        # one tree over the file's points: its spacing, the field and the racks' cells
-        tree = cKDTree(points_m)
-        air_c = cfd_field.from_points(points_m, got.temp, grid, tree)
-        spacing_m = cfd_field.point_spacing_m(points_m, tree)
-        read_m = cfd_field.read_cell_m(points_m, grid, spacing_m)
-        mean = mx = ret = None  # read on Twin's grid below, unless the file is finer
-        if read_m < grid.cell_m:
-            mean, mx, ret = cfd_field.figures_from_points(
-                points_m, got.temp, fac, grid, read_m, tree
-            )
+        air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m = _read_points(
+            path, fac, grid, reader, field
+        )
+        mean, mx, ret = figures
     clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
     if mean is None:
         mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
@@ -134,6 +115,34 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         read_m,
         spacing_m,
     )
+
+
+def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
+    """``load_field`` of a foreign file: (air, velocity, field name, other fields, kind,
+    points, (rack means, maxima, return) read at the file's spacing or (None, None, None)
+    where that is not finer than ``grid``'s cell, the read cell, the spacing)."""
+    if reader is None:
+        raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
+    got = reader(path, field)
+    if not np.isfinite(np.asarray(got.temp, float)).any():
+        raise CfdCoverageError(
+            f"{path}: its temperature field {got.name!r} has no finite value "
+            f"({len(got.temp)} points, all NaN or infinite)"
+        )
+    vel = None
+    if got.velocity_ms is not None:
+        vel = cfd_field.vectors_from_points(got.velocity_points_m, got.velocity_ms, grid)
+    points_m = np.asarray(got.points_m, float)
+    # one tree over the file's points: its spacing, the field and the racks' cells
+    tree = cKDTree(points_m)
+    air_c = cfd_field.from_points(points_m, got.temp, grid, tree)
+    spacing_m = cfd_field.point_spacing_m(points_m, tree)
+    read_m = cfd_field.read_cell_m(points_m, grid, spacing_m)
+    figures = (None, None, None)  # read on Twin's grid by load_field, unless the file is finer
+    if read_m < grid.cell_m:
+        figures = cfd_field.figures_from_points(points_m, got.temp, fac, grid, read_m, tree)
+    kind = "openfoam" if path.is_dir() else "vtk"
+    return air_c, vel, got.name, tuple(got.others), kind, points_m, figures, read_m, spacing_m
 
 
 def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
