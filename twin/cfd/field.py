@@ -58,15 +58,15 @@ def read_twin_case(
     desc = json.loads((case / "twin_case.json").read_text())
     own = build_grid(fac, hall, desc["cell_m"])
     latest = foam_read.latest_time(case, "T")
-    if not (latest / field).is_file():
+    if not latest.has(field):
         raise foam_read.FoamReadError(
             f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
             f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
         )
     t = field_on_grid(case, own, field)
     u = None
-    u_name = "UMean" if field.endswith("Mean") and (latest / "UMean").exists() else "U"
-    if (latest / u_name).exists():
+    u_name = "UMean" if field.endswith("Mean") and latest.has("UMean") else "U"
+    if latest.has(u_name):
         u = field_on_grid(case, own, u_name)
         if u.ndim != 4 or u.shape[-1] != 3:
             raise foam_read.FoamReadError(f"{case}: its {u_name} is not a vector field")
@@ -79,7 +79,7 @@ def twin_case_fields(case: str | Path) -> tuple[str, ...]:
     from twin.cfd import foam_read
 
     latest = foam_read.latest_time(Path(case), "T")
-    return tuple(n for n in ("T", "TMean") if (latest / n).is_file())
+    return tuple(n for n in ("T", "TMean") if latest.has(n))
 
 
 def _onto(values: np.ndarray, own: Grid, grid: Grid) -> np.ndarray:

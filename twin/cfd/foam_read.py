@@ -1,9 +1,13 @@
-"""Read what an OpenFOAM run leaves behind: ASCII fields of the latest time, and the
-per-iteration monitor files of ``surfaceFieldValue`` function objects."""
+"""Read what an OpenFOAM run leaves behind: the fields of its latest time (ASCII or binary,
+plain or gzip-compressed, from a serial run's time directories or reassembled from a
+decomposed run's processor directories), and the per-iteration monitor files of
+``surfaceFieldValue`` function objects."""
 
 from __future__ import annotations
 
+import gzip
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,42 +29,173 @@ def time_dirs(case: str | Path) -> list[tuple[float, Path]]:
     return sorted(out)
 
 
-def latest_time(case: str | Path, field: str = "T") -> Path:
-    """The newest time directory holding ``field`` (0 excluded unless it is the only one)."""
-    dirs = [d for t, d in time_dirs(case) if (d / field).exists()]
-    if not dirs:
-        raise FoamReadError(f"{case}: no time directory holds a field '{field}'")
-    return dirs[-1]
+def field_path(time_dir: Path, name: str) -> Path | None:
+    """Field ``name`` of a time directory, as written plain or compressed
+    (``writeCompression on`` writes ``T.gz``); None when it has neither."""
+    for p in (time_dir / name, time_dir / f"{name}.gz"):
+        if p.is_file():
+            return p
+    return None
+
+
+def processor_dirs(case: str | Path) -> list[Path]:
+    """A decomposed run's ``processorN`` directories, in N's order."""
+    found = [(d.name[9:], d) for d in Path(case).glob("processor*") if d.is_dir()]
+    return [d for n, d in sorted((int(n), d) for n, d in found if n.isdigit())]
+
+
+@dataclass(frozen=True)
+class Results:
+    """Where a case's newest results are: one time directory (a serial or reconstructed
+    run), or that time's directory in each processor directory (a decomposed run)."""
+
+    time: float
+    dirs: tuple[Path, ...]
+
+    @property
+    def name(self) -> str:
+        return self.dirs[0].name
+
+    @property
+    def decomposed(self) -> bool:
+        return self.dirs[0].parent.name.startswith("processor")
+
+    def has(self, name: str) -> bool:
+        return all(field_path(d, name) is not None for d in self.dirs)
+
+    def files(self, name: str) -> list[Path]:
+        """The files field ``name`` is kept in (one per processor when decomposed)."""
+        return [p for d in self.dirs if (p := field_path(d, name)) is not None]
+
+    def read(self, name: str, n_cells: int | None = None) -> np.ndarray:
+        """Field ``name``'s internal values in the whole mesh's cell order."""
+        if not self.decomposed:
+            return read_internal_field(self.files(name)[0], n_cells)
+        parts = []
+        for d in self.dirs:
+            poly = d.parent / "constant" / "polyMesh"
+            at = field_path(poly, "cellProcAddressing")
+            if at is None:
+                raise FoamReadError(f"{poly}: no cellProcAddressing to reassemble {name} from")
+            addr = read_label_list(at)
+            parts.append((addr, read_internal_field(field_path(d, name), len(addr))))
+        addr = np.concatenate([a for a, _ in parts])
+        n = len(addr)
+        if n_cells is not None and n != n_cells:
+            raise FoamReadError(
+                f"{self.dirs[0].parent.parent}: its processor directories hold {n} cells of "
+                f"{name}, the mesh has {n_cells}"
+            )
+        if not np.array_equal(np.sort(addr), np.arange(n)):
+            raise FoamReadError(
+                f"{self.dirs[0].parent.parent}: its processors' cellProcAddressing do not "
+                f"cover the mesh's {n} cells once each"
+            )
+        out = np.empty((n,) + parts[0][1].shape[1:])
+        for a, vals in parts:
+            out[a] = vals
+        return out
+
+
+def latest_time(case: str | Path, field: str | None = "T") -> Results:
+    """The newest results holding ``field`` (None: any field), from the case's own time
+    directories or, when they are newer, its processor directories (a decomposed run not
+    reconstructed). Refused when that is only the initial time 0: the run has written
+    nothing yet, and the initial field (often seeded from another run) would be read as
+    if it were the answer."""
+    case = Path(case)
+
+    def holds(d: Path) -> bool:
+        if field is None:
+            return any(p.is_file() for p in d.iterdir())
+        return field_path(d, field) is not None
+
+    found = [(t, True, (d,)) for t, d in time_dirs(case) if holds(d)]
+    procs = processor_dirs(case)
+    if procs:
+        each = [{t: d for t, d in time_dirs(p) if holds(d)} for p in procs]
+        common = set(each[0]).intersection(*each[1:])
+        found += [(t, False, tuple(e[t] for e in each)) for t in common]
+    what = f"a field '{field}'" if field else "a field"
+    if not found:
+        raise FoamReadError(f"{case}: no time directory holds {what}")
+    t, _, dirs = max(found)  # a time in both: the reconstructed one
+    if t <= 0:
+        raise FoamReadError(
+            f"{case}: only its initial time {dirs[0].name} holds {what}: the run has written "
+            "no result yet"
+        )
+    return Results(t, dirs)
 
 
 _NUM = r"[-+0-9.eE]+"
 
 
-def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndarray:
-    """The internalField of an ASCII volScalarField (n,) or volVectorField (n, 3)."""
-    path = Path(path)
+def _read_bytes(path: Path) -> bytes:
     try:
-        text = path.read_text()
-    except OSError as e:
-        raise FoamReadError(f"{path}: {e.strerror}") from e
-    m = re.search(r"internalField\s+(uniform|nonuniform)\s*", text)
+        if path.suffix == ".gz":
+            with gzip.open(path) as f:
+                return f.read()
+        return path.read_bytes()
+    except (OSError, EOFError) as e:
+        raise FoamReadError(f"{path}: {getattr(e, 'strerror', None) or e}") from e
+
+
+def _binary_types(data: bytes, path: Path) -> tuple[np.dtype, np.dtype] | None:
+    """(scalar, label) dtypes of a binary file (from its header's ``arch``), or None when the
+    file is ASCII."""
+    head = data[: data.find(b"}")]
+    if not re.search(rb"format\s+binary\s*;", head):
+        return None
+    arch = re.search(rb'arch\s+"([^"]*)"', head)
+    arch_s = arch.group(1).decode("ascii", "replace") if arch else "LSB;label=32;scalar=64"
+    bits = dict(re.findall(r"(label|scalar)=(\d+)", arch_s))
+    end = ">" if "MSB" in arch_s else "<"
+    try:
+        scalar = np.dtype({"64": "f8", "32": "f4"}[bits.get("scalar", "64")]).newbyteorder(end)
+        label = np.dtype({"64": "i8", "32": "i4"}[bits.get("label", "32")]).newbyteorder(end)
+    except KeyError:
+        raise FoamReadError(f"{path}: binary with an unknown word size ({arch_s})") from None
+    return scalar, label
+
+
+def _binary_list(body: bytes, n: int, dtype: np.dtype, width: int, path: Path) -> np.ndarray:
+    """``n`` items of ``width`` values of ``dtype`` at the start of ``body`` (just past the
+    list's opening parenthesis), checked for the closing one."""
+    size = n * width * dtype.itemsize
+    if len(body) < size + 1 or body[size : size + 1] != b")":
+        raise FoamReadError(f"{path}: its binary list of {n} values is cut short or damaged")
+    arr = np.frombuffer(body[:size], dtype).astype(float)
+    return arr.reshape(-1, 3) if width == 3 else arr
+
+
+def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndarray:
+    """The internalField of a volScalarField (n,) or volVectorField (n, 3): ASCII or binary,
+    plain or gzip-compressed."""
+    path = Path(path)
+    data = _read_bytes(path)
+    types = _binary_types(data, path)
+    m = re.search(rb"internalField\s+(uniform|nonuniform)\s*", data)
     if not m:
-        raise FoamReadError(f"{path}: no internalField (is the field written in binary?)")
-    rest = text[m.end() :]
-    if m.group(1) == "uniform":
-        v = re.match(r"\(?\s*([^;)]*)\)?\s*;", rest)
-        vals = np.array([float(x) for x in v.group(1).split()]) if v else np.array([])
+        raise FoamReadError(f"{path}: no internalField")
+    rest = data[m.end() :]
+    if m.group(1) == b"uniform":
+        v = re.match(rb"\(?\s*([^;)]*)\)?\s*;", rest)
+        vals = np.array(v.group(1).split(), float) if v else np.array([])
         if n_cells is None:
             raise FoamReadError(f"{path}: a uniform field needs the cell count")
         return np.tile(vals, (n_cells, 1)).squeeze()
-    hdr = re.match(r"List<(scalar|vector)>\s*(\d+)\s*\(", rest)
+    hdr = re.match(rb"List<(scalar|vector)>\s*(\d+)\s*\(", rest)
     if not hdr:
         raise FoamReadError(f"{path}: internalField is not a List<scalar> or List<vector>")
     n = int(hdr.group(2))
-    body = rest[hdr.end() :]
+    width = 1 if hdr.group(1) == b"scalar" else 3
+    if types is not None:
+        return _binary_list(rest[hdr.end() :], n, types[0], width, path)
+    body = rest[hdr.end() :].decode("latin-1")
     # large lists are one value per line, small ones inline: "3(1 2 3)", "2((0 0 1) (1 0 0))"
     try:
-        if hdr.group(1) == "scalar":
+        if width == 1:
             arr = np.array(body[: body.index(")")].split(), float)
         else:
             vecs = re.findall(r"\(([^()]*)\)", body[: body.index("\n)") if "\n)" in body else None])
@@ -69,6 +204,34 @@ def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndar
         raise FoamReadError(f"{path}: internalField does not parse ({e})") from e
     if len(arr) != n:
         raise FoamReadError(f"{path}: internalField has {len(arr)} values, header says {n}")
+    return arr
+
+
+def read_label_list(path: str | Path) -> np.ndarray:
+    """A labelList file (a decomposed mesh's ``cellProcAddressing``): ASCII or binary, plain
+    or gzip-compressed."""
+    path = Path(path)
+    data = _read_bytes(path)
+    types = _binary_types(data, path)
+    start = data.find(b"}", data.find(b"FoamFile")) + 1
+    # past the header and the comment lines after it: the count and the opening parenthesis
+    hdr = re.compile(rb"(?:\s|//[^\n]*)*(\d+)\s*\(").match(data, start)
+    if not start or not hdr:
+        raise FoamReadError(f"{path}: not a labelList")
+    n = int(hdr.group(1))
+    body = data[hdr.end() :]
+    if types is not None:
+        size = n * types[1].itemsize
+        if len(body) < size + 1 or body[size : size + 1] != b")":
+            raise FoamReadError(f"{path}: its binary list of {n} labels is cut short or damaged")
+        return np.frombuffer(body[:size], types[1]).astype(np.int64)
+    text = body.decode("latin-1")
+    try:
+        arr = np.array(text[: text.index(")")].split(), np.int64)
+    except ValueError as e:
+        raise FoamReadError(f"{path}: its labels do not parse ({e})") from e
+    if len(arr) != n:
+        raise FoamReadError(f"{path}: it has {len(arr)} labels, its header says {n}")
     return arr
 
 

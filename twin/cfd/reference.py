@@ -50,7 +50,7 @@ def field_on_grid(case: Path, grid, name: str) -> np.ndarray:
     """A case's latest field on the full voxel grid (NaN in solids): (nx, ny, nz) for a
     scalar, (nx, ny, nz, 3) for a vector."""
     cells = np.load(case / "twin_cells.npy")
-    vals = foam_read.read_internal_field(foam_read.latest_time(case, name) / name, len(cells))
+    vals = foam_read.latest_time(case, name).read(name, len(cells))
     out = np.full((grid.n_cells,) + vals.shape[1:], np.nan)
     out[cells] = vals
     return out.reshape(grid.shape + vals.shape[1:])
@@ -94,7 +94,7 @@ def read_run(layout: Path, case: Path) -> dict:
     t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")
     field = field_on_grid(case, grid, t_name)
     # cases written before the running mean of U was kept have none
-    has_u = (foam_read.latest_time(case, t_name) / u_name).exists()
+    has_u = foam_read.latest_time(case, t_name).has(u_name)
     velocity = field_on_grid(case, grid, u_name) if has_u else None
     racks = _rack_figures(case, desc, fac, grid, field, window, end)
     ws, q = 0.0, 0.0

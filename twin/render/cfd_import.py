@@ -28,37 +28,32 @@ def _pick(data, names: tuple[str, ...]) -> str | None:
 def _openfoam_block(case: Path):
     import pyvista as pv
 
+    from twin.cfd import foam_read
+
     control = case / "system" / "controlDict"
     if not control.exists():
         raise CfdImportError(f"{case}: not an OpenFOAM case (no system/controlDict)")
+    try:  # the newest results: a serial run's, or a decomposed run's not reconstructed
+        latest = foam_read.latest_time(case, None)
+    except foam_read.FoamReadError as e:
+        raise CfdImportError(str(e)) from e
     with pv.VtkErrorCatcher(send_to_logging=False) as caught:
-        reader = pv.OpenFOAMReader(str(control))
-        times = [t for t in reader.time_values if t > 0] or list(reader.time_values)
-        if not times:
-            raise CfdImportError(f"{case}: the case has no time directory with fields")
-        reader.set_active_time_value(times[-1])
+        reader = pv.POpenFOAMReader(str(control))
+        if latest.decomposed:
+            reader.case_type = "decomposed"
+        reader.set_active_time_value(latest.time)
         reader.enable_all_cell_arrays()
         mesh = reader.read()
     block = mesh["internalMesh"] if "internalMesh" in mesh.keys() else mesh[0]
     # a field file cut short (a run still writing it) is otherwise left out in silence, and
     # the next name on the list (TMean for T) compared in its place
-    lost = [f for f in _field_files(case, times[-1]) if f.name not in block.cell_data.keys()]
+    names = [n for n in FIELD_NAMES + VELOCITY_NAMES if latest.files(n)]
+    lost = [f for n in names if n not in block.cell_data.keys() for f in latest.files(n)]
     if lost or caught.error_events:
         why = caught.error_events[0].alert if caught.error_events else "cut short or damaged?"
         what = ", ".join(str(f) for f in lost) or "its latest time"
         raise CfdImportError(f"{case}: the case cannot be read: {what} ({why})")
     return block
-
-
-def _field_files(case: Path, time: float) -> list[Path]:
-    """The temperature and velocity field files of a case's time directory."""
-    for d in case.iterdir():
-        try:
-            if d.is_dir() and abs(float(d.name) - time) <= 1e-9 * max(abs(time), 1.0):
-                return [d / n for n in FIELD_NAMES + VELOCITY_NAMES if (d / n).is_file()]
-        except ValueError:  # constant, system, ...
-            continue
-    return []
 
 
 def _mesh(path: Path):
