@@ -221,3 +221,53 @@ def test_a_twin_case_that_has_not_run_is_refused(room, tmp_path):
     (case / "500").rename(case / "0")
     with pytest.raises(FoamReadError, match="only its initial time 0 holds a field 'T'"):
         load_field(case, fac, grid)
+
+
+# ---------------------------------------------------------------- foamToVTK's multi-block file
+
+VTM = Path(__file__).parent / "data" / "foamToVTK" / "v_0.vtm"
+
+
+def test_vtk_reads_the_air_of_foam_to_vtks_multi_block_file():
+    """``foamToVTK`` (of the case above, at time 1) writes the internal mesh beside each
+    patch's faces: the air is the internal mesh's 12 cells, not the 32 wall faces too
+    (whose values are the boundary condition's, and whose centres, half a cell from the
+    cells', would halve the spacing the racks are read at). It stopped on an
+    AttributeError before."""
+    pytest.importorskip("pyvista")
+    from twin.render.cfd_import import read_cfd
+
+    got = read_cfd(VTM)
+    assert len(got.temp) == N
+    ijk = np.floor(got.points_m * [3, 2, 2]).astype(int)
+    assert got.temp.tolist() == T_K[ijk @ [1, 3, 6]].tolist()
+    assert got.velocity_ms.tolist() == U_MS[ijk @ [1, 3, 6]].tolist()
+
+
+def test_a_multi_block_point_cloud_keeps_every_block(tmp_path):
+    """Blocks without volume cells (points, as a probe export writes them) are all air."""
+    pv = pytest.importorskip("pyvista")
+    from twin.render.cfd_import import read_cfd
+
+    blocks = pv.MultiBlock()
+    for z in (0.5, 1.5):
+        pts = pv.PolyData(np.array([[1.0, 1.0, z], [2.0, 1.0, z]]))
+        pts.point_data["T"] = np.array([20.0, 21.0]) + z
+        blocks.append(pts)
+    path = tmp_path / "probes.vtm"
+    blocks.save(str(path))
+    got = read_cfd(path)
+    assert sorted(got.temp.tolist()) == [20.5, 21.5, 21.5, 22.5]
+
+
+def test_a_multi_block_file_missing_its_internal_mesh_is_refused(tmp_path):
+    pytest.importorskip("pyvista")
+    from twin.render.cfd_import import CfdImportError, read_cfd
+
+    copy = shutil.copytree(VTM.parent, tmp_path / "vtk")
+    (copy / "v_0" / "internal.vtu").unlink()  # its walls' faces left: not the air
+    with pytest.raises(CfdImportError) as e:
+        read_cfd(copy / "v_0.vtm")
+    msg = str(e.value)
+    assert msg.startswith(f"{copy / 'v_0.vtm'}: cannot be read as VTK (")
+    assert "internal.vtu" in msg

@@ -68,12 +68,29 @@ def _mesh(path: Path):
             mesh = pv.read(str(path))
     except Exception as e:  # VTK raises many kinds of errors for a bad file
         raise CfdImportError(f"{path}: cannot be read as VTK ({e})") from e
-    if mesh.n_points == 0:  # a file cut short reads as an empty mesh, its error only logged
+    if isinstance(mesh, pv.MultiBlock):
+        mesh = _volume(mesh)
+    # a file cut short reads as an empty mesh, a multi-block file missing a block as the rest
+    # of it: VTK only logs why
+    if mesh.n_points == 0 or caught.error_events:
         why = caught.error_events[0].alert if caught.error_events else "it holds no points"
         raise CfdImportError(f"{path}: cannot be read as VTK ({why})")
-    if isinstance(mesh, pv.MultiBlock):
-        mesh = mesh.combine()
     return mesh
+
+
+def _volume(blocks):
+    """The air of a multi-block file as one mesh: its blocks of volume cells (``foamToVTK``
+    writes the internal mesh beside each boundary patch's faces, whose values are the
+    boundary conditions', not the air's), or every block where none has volume cells (a
+    point cloud in blocks)."""
+    import pyvista as pv
+
+    leaves = [b for b in blocks.recursive_iterator() if b is not None and b.n_points > 0]
+    solid = [b for b in leaves if b.GetMaxSpatialDimension() == 3]
+    keep = solid or leaves
+    if not keep:
+        return pv.PolyData()
+    return keep[0] if len(keep) == 1 else pv.MultiBlock(keep).combine()
 
 
 def _array(mesh, names: tuple[str, ...], centres) -> tuple[np.ndarray, np.ndarray, str] | None:
