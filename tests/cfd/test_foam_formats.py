@@ -271,3 +271,17 @@ def test_a_multi_block_file_missing_its_internal_mesh_is_refused(tmp_path):
     msg = str(e.value)
     assert msg.startswith(f"{copy / 'v_0.vtm'}: cannot be read as VTK (")
     assert "internal.vtu" in msg
+
+
+def test_vtk_reads_an_ensight_gold_export():
+    """EnSight Gold, as ``foamToEnsight`` (and Fluent, STAR-CCM+ and CFX) export it: the
+    internal mesh and the wall patch are two parts of unstructured cells, the wall's 32
+    faces not air."""
+    pytest.importorskip("pyvista")
+    from twin.render.cfd_import import read_cfd
+
+    got = read_cfd(Path(__file__).parent / "data" / "ensight" / "e.case")
+    assert len(got.temp) == N
+    ijk = np.floor(got.points_m * [3, 2, 2]).astype(int)
+    assert got.temp.tolist() == T_K[ijk @ [1, 3, 6]].tolist()
+    assert got.velocity_ms.tolist() == U_MS[ijk @ [1, 3, 6]].tolist()
