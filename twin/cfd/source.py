@@ -13,6 +13,7 @@ from scipy.spatial import cKDTree
 
 from twin.cfd import aisles, compare, velocity
 from twin.cfd import field as cfd_field
+from twin.cfd.csv_points import TABLE_SUFFIXES
 
 
 @dataclass
@@ -36,7 +37,7 @@ class CfdField:
 
     air_c: np.ndarray
     source: str
-    kind: str  # "twin-case" | "openfoam" | "vtk"
+    kind: str  # "twin-case" | "openfoam" | "vtk" | "table" (``csv_points``)
     velocity_ms: np.ndarray | None = None
     #: cells whose value could not be room air, taken as missing (``field.drop_implausible``)
     implausible_cells: int = 0
@@ -142,6 +143,8 @@ def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     if read_m < grid.cell_m:
         figures = cfd_field.figures_from_points(points_m, got.temp, fac, grid, read_m, tree)
     kind = "openfoam" if path.is_dir() else "vtk"
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        kind = "table"
     return air_c, vel, got.name, tuple(got.others), kind, points_m, figures, read_m, spacing_m
 
 

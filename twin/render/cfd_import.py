@@ -9,6 +9,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.cfd.csv_points import TABLE_SUFFIXES
 from twin.cfd.source import CfdPoints
 
 #: Names a temperature field commonly has, tried in order.
@@ -110,6 +111,8 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     has one, its air velocity (the first of ``VELOCITY_NAMES`` it holds, refused with its name
     if that is not a 3-vector)."""
     path = Path(path)
+    if path.suffix.lower() in TABLE_SUFFIXES:
+        return _table(path, field)
     mesh = _mesh(path)
     centres = functools.cache(lambda: np.asarray(mesh.cell_centers().points, float))
     names = (field,) if field else FIELD_NAMES
@@ -132,3 +135,24 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
             raise CfdImportError(f"{path}: field {vel[2]} is not a velocity (3 components)")
         out.velocity_points_m, out.velocity_ms = vel[0], vel[1]
     return out
+
+
+def _table(path: Path, field: str | None) -> CfdPoints:
+    """A table of points (``twin.cfd.csv_points``)."""
+    from twin.cfd.csv_points import CsvPointsError, read_csv_points
+
+    if not path.exists():
+        raise CfdImportError(f"{path}: no such file or case")
+    try:
+        got = read_csv_points(path, field)
+    except CsvPointsError as e:
+        raise CfdImportError(str(e)) from None
+    vel = got["velocity_ms"]
+    return CfdPoints(
+        got["points_m"],
+        got["temp"],
+        got["name"],
+        velocity_points_m=None if vel is None else got["points_m"],
+        velocity_ms=vel,
+        others=got["others"],
+    )

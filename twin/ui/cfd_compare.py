@@ -37,9 +37,9 @@ if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
 
 FILTERS = (
-    "CFD results (controlDict *.vtk *.vtu *.vtp *.vti *.vtm *.json);;"
-    "OpenFOAM case (controlDict);;VTK (*.vtk *.vtu *.vtp *.vti *.vtm);;"
-    "Twin CFD reference (*.json)"
+    "CFD results (controlDict *.vtk *.vtu *.vtp *.vti *.vtm *.case *.csv *.tsv *.txt *.json);;"
+    "OpenFOAM case (controlDict);;VTK (*.vtk *.vtu *.vtp *.vti *.vtm);;EnSight Gold (*.case);;"
+    "Table of points (*.csv *.tsv *.txt);;Twin CFD reference (*.json)"
 )
 
 

@@ -1,0 +1,169 @@
+"""A CFD field exported as a table of points (``twin.cfd.csv_points``): ParaView's "Save
+Data" CSV, Fluent's whitespace ASCII export, a data-centre tool's semicolon CSV; and the
+tables that cannot be read, each refused with its file, line and column."""
+
+from __future__ import annotations
+
+import json
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from tests.cfd.cases import write_case
+from twin.cfd.csv_points import CsvPointsError, normalise, read_csv_points
+from twin.cfd.source import load_field
+from twin.model.loader import load_layout
+from twin.physics.grid import RACK_FRONT, build_grid
+
+POINTS = np.array([[0.1, 0.2, 0.3], [1.5, 2.5, 0.5], [3.25, 0.75, 2.0]])
+T_C = np.array([18.5, 24.25, 31.0])
+U_MS = np.array([[0.5, -0.25, 1.0], [0.0, 0.125, -2.0], [3.0, 0.0, 0.0]])
+
+
+def _write(path: Path, text: str) -> Path:
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_paraviews_csv_any_column_order(tmp_path):
+    rows = [
+        f"{t},{t + 1},{u[0]},{u[1]},{u[2]},{p[0]},{p[1]},{p[2]}"
+        for p, t, u in zip(POINTS, T_C, U_MS, strict=True)
+    ]
+    head = '"T","TMean","U:0","U:1","U:2","Points:0","Points:1","Points:2"\n'
+    got = read_csv_points(_write(tmp_path / "pv.csv", head + "\n".join(rows) + "\n"))
+    assert got["points_m"].tolist() == POINTS.tolist()
+    assert got["temp"].tolist() == T_C.tolist()
+    assert got["velocity_ms"].tolist() == U_MS.tolist()
+    assert (got["name"], got["others"]) == ("T", ("TMean",))
+    mean = read_csv_points(tmp_path / "pv.csv", field="TMean")
+    assert mean["temp"].tolist() == (T_C + 1).tolist()
+    assert (mean["name"], mean["others"]) == ("TMean", ("T",))
+
+
+def test_fluents_ascii_export(tmp_path):
+    head = "cellnumber x-coordinate y-coordinate z-coordinate temperature x-velocity y-velocity z-velocity\n"
+    rows = [
+        f"{i + 1:8d} {p[0]:14.6e} {p[1]:14.6e} {p[2]:14.6e} {t + 273.15:14.8e}  {u[0]:.6e} {u[1]:.6e} {u[2]:.6e}"
+        for i, (p, t, u) in enumerate(zip(POINTS, T_C, U_MS, strict=True))
+    ]
+    got = read_csv_points(_write(tmp_path / "fluent.txt", head + "\n".join(rows) + "\n"))
+    np.testing.assert_allclose(got["points_m"], POINTS, rtol=1e-6)
+    np.testing.assert_allclose(got["temp"], T_C + 273.15, rtol=1e-9)
+    np.testing.assert_allclose(got["velocity_ms"], U_MS, rtol=1e-6)
+    assert got["name"] == "temperature"
+
+
+def test_a_semicolon_table_with_units_a_bom_and_comments(tmp_path):
+    text = (
+        "\ufeff# exported by a room CFD tool\n\n"
+        "X [m];Y [m];Z [m];Temperature (C);Vx;Vy;Vz\n"
+        + "\n".join(
+            ";".join(map(str, [*p, t, *u])) for p, t, u in zip(POINTS, T_C, U_MS, strict=True)
+        )
+        + "\n# end\n"
+    )
+    got = read_csv_points(_write(tmp_path / "room.csv", text))
+    assert got["points_m"].tolist() == POINTS.tolist()
+    assert got["temp"].tolist() == T_C.tolist()
+    assert got["velocity_ms"].tolist() == U_MS.tolist()
+    assert got["name"] == "Temperature (C)"
+
+
+def test_a_table_without_velocity_has_none(tmp_path):
+    text = "x,y,z,T\n" + "\n".join(
+        f"{p[0]},{p[1]},{p[2]},{t}" for p, t in zip(POINTS, T_C, strict=True)
+    )
+    got = read_csv_points(_write(tmp_path / "t.csv", text))
+    assert got["velocity_ms"] is None and got["others"] == ()
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("X [m]", "x"),
+        ('"x-coordinate"', "x coordinate"),
+        ("Static_Temperature (K)", "static temperature"),
+        ("  Points:0 ", "points:0"),
+        ("T", "t"),
+    ],
+)
+def test_column_names_are_matched_without_case_units_or_separators(name, expected):
+    assert normalise(name) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "x,y,T\n1,2,3\n",
+            "no z coordinate column (such as z, Points:2 or z-coordinate); its columns: x, y, T",
+        ),
+        (
+            "x,y,z,p\n1,2,3,4\n",
+            "no temperature column (t, tmean, temperature, static temperature, t c, air c); its columns: x, y, z, p",
+        ),
+        ("x,y,z,T\n1,2,3,20\n1,2,3,abc\n", "line 3, column 'T': 'abc' is not a number"),
+        ("x,y,z,T\n1,2,3,20\n\n# note\n1,2,3\n", "line 5 has 3 columns, its header 4"),
+        ("x,y,z,T\n", "no data rows after its header (line 1)"),
+        ("# only a comment\n\n", "no header row (an empty table)"),
+    ],
+)
+def test_a_table_that_cannot_be_read_is_refused_with_where(tmp_path, text, message):
+    path = _write(tmp_path / "bad.csv", text)
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(path)
+    assert str(e.value) == f"{path}: {message}"
+
+
+def test_a_field_asked_for_that_the_table_lacks(tmp_path):
+    path = _write(tmp_path / "t.csv", "x,y,z,T\n1,2,3,20\n")
+    with pytest.raises(
+        CsvPointsError, match=r"no temperature column \(TMean\); its columns: x, y, z, T"
+    ):
+        read_csv_points(path, field="TMean")
+
+
+def test_compare_reads_a_table_as_the_same_field(tmp_path, capsys):
+    """The contained room at 0.3 m: its field as a Twin case and as a CSV of the same cells'
+    centres give the same comparison, and the table's kind is said."""
+    pytest.importorskip("pyvista")
+    from twin.cli import main
+
+    room = Path(__file__).parents[1] / "validation/rooms/cold-containment-leaky.yaml"
+    fac = load_layout(room)
+    grid = build_grid(fac, 0, 0.3)
+    air = np.where(grid.fluid.ravel(), 18.0 + np.arange(grid.n_cells) % 7, np.nan)
+    air[grid.ports.cell[grid.ports.kind == RACK_FRONT]] = 30.0
+    air = air.reshape(grid.shape)
+    case = write_case(
+        tmp_path / "c", types.SimpleNamespace(grid=grid), air, np.zeros(grid.shape + (3,))
+    )
+    ii, jj, kk = np.nonzero(grid.fluid)
+    centres = (np.stack([ii, jj, kk], 1) + 0.5) * grid.cell_m
+    table = tmp_path / "field.csv"
+    table.write_text(
+        "x,y,z,T\n"
+        + "\n".join(
+            f"{x:.6f},{y:.6f},{z:.6f},{t:.6f}"
+            for (x, y, z), t in zip(centres, air[grid.fluid], strict=True)
+        )
+    )
+    a, b = load_field(case, fac, grid), load_field(table, fac, grid, _reader())
+    np.testing.assert_array_equal(a.air_c, b.air_c)
+    assert b.kind == "table"
+    outs = []
+    for source in (case, table):
+        assert main(["cfd", "compare", str(room), str(source), "--cell", "0.3", "--json"]) == 0
+        outs.append(json.loads(capsys.readouterr().out))
+    assert outs[1]["source"]["kind"] == "table"
+    assert [r["cfd_mean_c"] for r in outs[1]["rows"]] == [r["cfd_mean_c"] for r in outs[0]["rows"]]
+    assert outs[1]["rms_k"] == outs[0]["rms_k"]
+
+
+def _reader():
+    from twin.render.cfd_import import read_cfd
+
+    return read_cfd

@@ -1,0 +1,163 @@
+"""Read a CFD field exported as a table of points: a header row naming the columns, then one
+row per cell or node with its coordinates and temperature (and air velocity), as ParaView's
+"Save Data" writes it (``Points:0``, ``T``, ``U:0``), Fluent's ASCII export (``x-coordinate``,
+``temperature``, ``x-velocity``) or a data-centre CFD tool's CSV. Why: not every CFD tool
+writes VTK or an OpenFOAM case, and every one of them writes a table."""
+
+from __future__ import annotations
+
+import csv
+import re
+import warnings
+from pathlib import Path
+
+import numpy as np
+
+#: File suffixes read as a table (by ``twin.render.cfd_import.read_cfd``).
+TABLE_SUFFIXES = (".csv", ".tsv", ".txt")
+#: Temperature columns tried in order (normalised: lower case, units, quotes, '-' and '_'
+#: dropped), unless one is asked for.
+TEMPERATURE_NAMES = ("t", "tmean", "temperature", "static temperature", "t c", "air c")
+#: Each axis's coordinate column, as different tools name it.
+COORDINATE_NAMES = tuple(
+    {
+        a,
+        f"points:{i}",
+        f"{a} coordinate",
+        f"coordinate {a}",
+        f"coordinates:{i}",
+        f"position {a}",
+        f"centroid {a}",
+        f"cell centers:{i}",
+        f"cellcenters:{i}",
+    }
+    for i, a in enumerate("xyz")
+)
+#: Velocity columns, x y z, tried in order.
+VELOCITY_NAMES = (
+    ("u:0", "u:1", "u:2"),
+    ("umean:0", "umean:1", "umean:2"),
+    ("velocity:0", "velocity:1", "velocity:2"),
+    ("x velocity", "y velocity", "z velocity"),
+    ("velocity x", "velocity y", "velocity z"),
+    ("velocity[i]", "velocity[j]", "velocity[k]"),
+    ("vx", "vy", "vz"),
+    ("u", "v", "w"),
+)
+
+
+class CsvPointsError(ValueError):
+    """A table that cannot be read as a CFD field (the file, line and column named)."""
+
+
+def normalise(name: str) -> str:
+    """A column name as matched: 'X [m]' -> 'x', 'x-coordinate' -> 'x coordinate',
+    '"Temperature (K)"' -> 'temperature'."""
+    name = name.strip().strip("\"'").strip()
+    name = re.sub(r"\s*[\[(][^\])]*[\])]\s*$", "", name)  # a trailing unit
+    return re.sub(r"[\s_-]+", " ", name.lower()).strip()
+
+
+def _header(path: Path) -> tuple[int, list[str], str | None]:
+    """(line number of the header, 1-based; its columns; the delimiter, None for spaces)."""
+    try:
+        with path.open(encoding="utf-8-sig", errors="replace") as f:
+            for number, line in enumerate(f, 1):  # noqa: B007 (the header's, after the loop)
+                if line.strip() and not line.lstrip().startswith("#"):
+                    break
+            else:
+                raise CsvPointsError(f"{path}: no header row (an empty table)")
+    except OSError as e:
+        raise CsvPointsError(f"{path}: {e.strerror}") from e
+    delim = next((d for d in (",", ";", "\t") if d in line), None)
+    return number, _row(line, delim), delim
+
+
+def _find(names: list[str], wanted) -> int | None:
+    return next((i for i, n in enumerate(names) if n in wanted), None)
+
+
+def _columns(path: Path, cols: list[str], field: str | None):
+    """The indices of the coordinates, the temperature and the velocity (or None) columns,
+    the temperature's name and the other temperature columns'."""
+    norm = [normalise(c) for c in cols]
+    xyz = [_find(norm, names) for names in COORDINATE_NAMES]
+    if None in xyz:
+        missing = "xyz"[xyz.index(None)]
+        raise CsvPointsError(
+            f"{path}: no {missing} coordinate column (such as {missing}, Points:"
+            f"{'xyz'.index(missing)} or {missing}-coordinate); its columns: {', '.join(cols)}"
+        )
+    wanted = (normalise(field),) if field else TEMPERATURE_NAMES
+    t = next((i for w in wanted for i, n in enumerate(norm) if n == w), None)
+    if t is None:
+        raise CsvPointsError(
+            f"{path}: no temperature column ({field or ', '.join(TEMPERATURE_NAMES)}); its "
+            f"columns: {', '.join(cols)}"
+        )
+    vel = None
+    for names in VELOCITY_NAMES:
+        found = [_find(norm, (n,)) for n in names]
+        if None not in found:
+            vel = found
+            break
+    others = tuple(cols[i] for i, n in enumerate(norm) if n in TEMPERATURE_NAMES and i != t)
+    return xyz, t, vel, cols[t], others
+
+
+def read_csv_points(path: str | Path, field: str | None = None) -> dict:
+    """The table's points (N, 3), temperatures (N,) and velocities (N, 3) or None, the
+    temperature column's name and the other temperature columns' names."""
+    path = Path(path)
+    header_line, cols, delim = _header(path)
+    xyz, t, vel, name, others = _columns(path, cols, field)
+    use = xyz + [t] + (vel or [])
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # "no data": said below
+            data = np.loadtxt(
+                path,
+                delimiter=delim,
+                skiprows=header_line,
+                usecols=use,
+                ndmin=2,
+                comments="#",
+                quotechar='"',
+                encoding="utf-8-sig",
+            )
+    except ValueError as e:
+        why = _first_bad(path, header_line, delim, use, cols) or str(e)
+        raise CsvPointsError(f"{path}: {why}") from None
+    if len(data) == 0:
+        raise CsvPointsError(f"{path}: no data rows after its header (line {header_line})")
+    velocity = data[:, 4:7] if vel else None
+    return {
+        "points_m": data[:, :3],
+        "temp": data[:, 3],
+        "velocity_ms": velocity,
+        "name": name,
+        "others": others,
+    }
+
+
+def _row(line: str, delim: str | None) -> list[str]:
+    row = next(csv.reader([line.strip()], delimiter=delim or " ", skipinitialspace=True))
+    return row if delim else [c for c in row if c]
+
+
+def _first_bad(path: Path, header_line: int, delim: str | None, use: list[int], cols) -> str:
+    """Where the table stops being numbers: the first data line with too few columns, or a
+    value in a column read that is not a number ('' when none is found)."""
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        for number, line in enumerate(f, 1):
+            if number <= header_line or not line.strip() or line.lstrip().startswith("#"):
+                continue
+            row = _row(line, delim)
+            for i in use:
+                if i >= len(row):
+                    return f"line {number} has {len(row)} columns, its header {len(cols)}"
+                try:
+                    float(row[i])
+                except ValueError:
+                    return f"line {number}, column {cols[i]!r}: {row[i]!r} is not a number"
+    return ""
