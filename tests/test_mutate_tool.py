@@ -37,3 +37,19 @@ def test_a_test_file_newer_than_the_verdicts_marks_them_stale(tmp_path):
 def test_no_verdicts_yet_is_not_stale(tmp_path):
     _touch(tmp_path / "repo" / "tests" / "test_a.py", 5000.0)
     assert not mutate.tests_changed(tmp_path / "work", ["tests/test_a.py"], tmp_path / "repo")
+
+
+def test_a_module_changed_since_its_run_is_retested_whole(tmp_path):
+    """mutmut keeps its first run's record of which tests reach which function: a function
+    split out of another since then was counted as reached by none (80 mutants of
+    cfd/source.py), so a changed module starts afresh too."""
+    work, root = tmp_path / "work", tmp_path / "repo"
+    _touch(work / "mutants" / "twin" / "m.py.meta", 1000.0)
+    _touch(root / "twin" / "m.py", 900.0)
+    _touch(root / "tests" / "test_m.py", 900.0)
+    assert not mutate.retest_all(work, "twin/m.py", ["tests/test_m.py"], root)
+    _touch(root / "twin" / "m.py", 1100.0)
+    assert mutate.retest_all(work, "twin/m.py", ["tests/test_m.py"], root)
+    _touch(root / "twin" / "m.py", 900.0)
+    _touch(root / "tests" / "test_m.py", 1100.0)
+    assert mutate.retest_all(work, "twin/m.py", ["tests/test_m.py"], root)
