@@ -93,6 +93,27 @@ def test_a_case_with_only_its_initial_time_is_refused(case):
     )
 
 
+def test_results_in_the_collated_format_are_refused_naming_it(case):
+    """``decomposePar -fileHandler collated`` writes every processor's fields into one file
+    under ``processors2/`` (VTK cannot read it either): said, not read past."""
+    for p in ("processor0", "processor1"):
+        shutil.rmtree(case / p)
+    (case / "processors2" / "0.5").mkdir(parents=True)
+    (case / "processors2" / "0.5" / "T").write_text("older")
+    assert foam_read.latest_time(case, "T").time == 1.0  # older than the case's own: read
+    (case / "processors2" / "2").mkdir()
+    (case / "processors2" / "2" / "T").write_text("newer")
+    with pytest.raises(FoamReadError) as e:
+        foam_read.latest_time(case, "T")
+    assert str(e.value) == (
+        f"{case}: its newest results (time 2) are in processors2, OpenFOAM's collated format, "
+        "which Twin cannot read: run `reconstructPar` first"
+    )
+    shutil.rmtree(case / "1")
+    with pytest.raises(FoamReadError, match="newest results .time 2. are in processors2"):
+        foam_read.latest_time(case, None)
+
+
 def test_a_binary_field_cut_short_is_refused_with_its_file(case):
     f = case / "processor0" / "1" / "T"
     data = f.read_bytes()

@@ -117,15 +117,32 @@ def latest_time(case: str | Path, field: str | None = "T") -> Results:
         common = set(each[0]).intersection(*each[1:])
         found += [(t, False, tuple(e[t] for e in each)) for t in common]
     what = f"a field '{field}'" if field else "a field"
+    t, _, dirs = max(found, default=(float("-inf"), True, ()))  # a tie: the reconstructed one
+    collated = _collated_newer(case, t)
+    if collated:
+        raise FoamReadError(
+            f"{case}: its newest results (time {collated[0]}) are in {collated[1]}, "
+            "OpenFOAM's collated format, which Twin cannot read: run `reconstructPar` first"
+        )
     if not found:
         raise FoamReadError(f"{case}: no time directory holds {what}")
-    t, _, dirs = max(found)  # a time in both: the reconstructed one
     if t <= 0:
         raise FoamReadError(
             f"{case}: only its initial time {dirs[0].name} holds {what}: the run has written "
             "no result yet"
         )
     return Results(t, dirs)
+
+
+def _collated_newer(case: Path, than: float) -> tuple[str, str] | None:
+    """(time, directory) of results newer than ``than`` in a ``processorsN`` directory (a
+    run decomposed with ``-fileHandler collated``, all processors' fields in one file)."""
+    for d in sorted(case.glob("processors*")):
+        if d.is_dir() and d.name[10:].isdigit():
+            times = [(t, p) for t, p in time_dirs(d) if any(f.is_file() for f in p.iterdir())]
+            if times and max(times)[0] > max(than, 0.0):
+                return max(times)[1].name, d.name
+    return None
 
 
 _NUM = r"[-+0-9.eE]+"
