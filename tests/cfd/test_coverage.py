@@ -191,3 +191,72 @@ def test_a_field_in_the_halls_axes_is_not_said_to_lie_elsewhere(solved, tmp_path
     rc, out = _compare(path, capsys)
     assert rc == 1 and "reaches no rack inlet" in out.err
     assert "lies (" not in out.err
+
+
+def _hall():
+    """A stand-in hall of 10 x 10 x 5 m in 1 m cells, from the origin."""
+    import types
+
+    grid = types.SimpleNamespace(origin_m=(0.0, 0.0, 0.0), shape=(10, 10, 5), cell_m=1.0, hall=0)
+    return types.SimpleNamespace(hall_ids=["H"]), grid
+
+
+def _span(scale: float, shift: float = 0.0) -> np.ndarray:
+    """Two points at the hall's corners, scaled, then shifted along every axis."""
+    return np.array([[0.0, 0.0, 0.0], [10.0, 10.0, 5.0]]) * scale + shift
+
+
+@pytest.mark.parametrize(
+    ("scale", "hint"),
+    [(1000.0, True), (100.0, True), (99.9, False), (10_000.0, True), (10_001.0, False)],
+)
+def test_the_millimetre_hint_is_given_from_100_to_10000_times_the_halls_size(scale, hint):
+    from twin.cfd.source import _misplaced
+
+    fac, grid = _hall()
+    msg = _misplaced(Path("f.vtp"), fac, grid, 0.0, _span(scale))
+    assert (f"It is {scale:.0f} times the hall's size: is it in millimetres?" in msg) is hint
+    assert "in the hall's own axes" in msg and "lies (" not in msg
+
+
+@pytest.mark.parametrize(
+    ("scale", "shift", "hint"),
+    [
+        (1.0, 2.5, True),
+        (0.5, 2.5, True),
+        (2.0, 2.5, True),
+        (0.49, 2.5, False),  # not about the hall's size
+        (2.01, 2.5, False),
+        (1.0, 2.0, False),  # two cells off: not said to lie elsewhere
+        (1.0, -2.5, True),
+    ],
+)
+def test_the_other_axes_hint_is_given_for_about_the_halls_size_more_than_two_cells_off(
+    scale, shift, hint
+):
+    from twin.cfd.source import _misplaced
+
+    fac, grid = _hall()
+    msg = _misplaced(Path("f.vtp"), fac, grid, 0.0, _span(scale, shift))
+    off = f"{shift:+.2f}"
+    assert (f"lies ({off}, {off}, {off}) m from it: give it in the hall's axes." in msg) is hint
+    assert "millimetres" not in msg
+
+
+def test_a_misplaced_files_message_in_full():
+    from twin.cfd.source import _misplaced
+
+    fac, grid = _hall()
+    msg = _misplaced(Path("f.vtp"), fac, grid, 0.0123, _span(1.0, 20.0))
+    assert msg == (
+        "f.vtp: its field reaches no rack inlet of hall H (it gives 1.2 % of the hall's air a "
+        "value). Its points span x 20.00..30.00, y 20.00..30.00, z 20.00..25.00 m; the hall's "
+        "air x 0.00..10.00, y 0.00..10.00, z 0.00..5.00 m, in the hall's own axes (from its "
+        "corner, on the floor). It is about the hall's size but lies (+20.00, +20.00, +20.00) m "
+        "from it: give it in the hall's axes."
+    )
+    assert _misplaced(Path("f.vtp"), fac, grid, 0.0, None) == (
+        "f.vtp: its field reaches no rack inlet of hall H (it gives 0.0 % of the hall's air a "
+        "value)."
+    )
+    assert _misplaced(Path("f.vtp"), fac, grid, 0.0, np.zeros((0, 3))).endswith("a value).")
