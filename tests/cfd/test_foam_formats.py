@@ -306,3 +306,18 @@ def test_vtk_reads_an_ensight_gold_export():
     ijk = np.floor(got.points_m * [3, 2, 2]).astype(int)
     assert got.temp.tolist() == T_K[ijk @ [1, 3, 6]].tolist()
     assert got.velocity_ms.tolist() == U_MS[ijk @ [1, 3, 6]].tolist()
+
+
+def test_a_twin_case_is_read_at_the_newest_time_holding_t(room, tmp_path):
+    """A newer time directory without T (a run stopped while writing it: its U written, its
+    T not yet) does not hide the last whole one."""
+    fac, grid, air = room
+    case = write_case(
+        tmp_path / "c", types.SimpleNamespace(grid=grid), air, np.zeros(grid.shape + (3,))
+    )
+    (case / "600").mkdir()
+    shutil.copy(case / "500" / "U", case / "600" / "U")
+    from twin.cfd.field import twin_case_fields
+
+    assert twin_case_fields(case) == ("T",)
+    np.testing.assert_array_equal(load_field(case, fac, grid).air_c[grid.fluid], air[grid.fluid])
