@@ -260,3 +260,13 @@ def test_a_misplaced_files_message_in_full():
         "value)."
     )
     assert _misplaced(Path("f.vtp"), fac, grid, 0.0, np.zeros((0, 3))).endswith("a value).")
+
+
+def test_a_field_short_of_the_ceiling_reaches_every_rack_and_says_so(solved, tmp_path, capsys):
+    _, res = solved
+    path = _cloud(res, tmp_path, "low", keep=lambda p: p[:, 2] < 2.4)
+    rc, out = _compare(path, capsys, json_out=False)
+    assert rc == 0
+    line = next(ln for ln in out.out.splitlines() if "the field covers" in ln)
+    assert line.endswith("of the hall's air; it reaches every rack's inlet")
+    assert " 0 racks" not in out.out

@@ -141,10 +141,14 @@ def _print_source_notes(source: dict) -> None:
         )
     outside = source.get("racks_outside") or []
     if outside or source.get("coverage", 1.0) < 0.995:
+        racks = (
+            f"{len(outside)} racks it does not reach are left out ({', '.join(outside)})"
+            if outside
+            else "it reaches every rack's inlet"
+        )
         print(
             f"{source['path']}: the field covers {100 * source['coverage']:.0f} % "
-            f"of the hall's air; {len(outside)} racks it does not reach are left out"
-            + (f" ({', '.join(outside)})" if outside else "")
+            f"of the hall's air; {racks}"
         )
 
 
