@@ -1,9 +1,17 @@
-"""``twin cfd compare|calibrate``: Twin against a CFD field (OpenFOAM case, VTK file or a
-stored reference), and the model's free parameters fitted to one."""
+"""``twin cfd compare|calibrate``: Twin against a CFD field (OpenFOAM case, VTK or EnSight file,
+a table of points or a stored reference), and the model's free parameters fitted to one."""
 
 from __future__ import annotations
 
 import argparse
+
+#: What a CFD source may be (``source.load_field``, ``render.cfd_import.read_cfd``).
+SOURCE_HELP = (
+    "an OpenFOAM case directory (its latest time: ASCII or binary, plain or compressed, "
+    "decomposed or not), a VTK file (.vtk .vtu .vtp .vti .vtm), an EnSight Gold case (.case), "
+    "a table of points (.csv .tsv .txt: x, y, z and T columns by name) or a stored reference "
+    "(.json)"
+)
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -11,11 +19,12 @@ def register(sub: argparse._SubParsersAction) -> None:
     cs = p.add_subparsers(dest="cfd_command", metavar="ACTION")
     c = cs.add_parser(
         "compare",
-        help="Twin's steady solution against an OpenFOAM case (latest time), a VTK/VTU file "
-        "or a stored reference (.json): per-rack inlet errors and summary figures",
+        help="Twin's steady solution against an OpenFOAM case (latest time), a VTK or "
+        "EnSight file, a table of points (.csv) or a stored reference (.json): per-rack "
+        "inlet errors and summary figures",
     )
     c.add_argument("layout", metavar="LAYOUT")
-    c.add_argument("source", metavar="CASE_OR_FILE")
+    c.add_argument("source", metavar="CASE_OR_FILE", help=SOURCE_HELP)
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
     c.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
@@ -41,7 +50,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument(
         "source",
         metavar="CASE_OR_FILE",
-        help="OpenFOAM case, VTK file, stored reference (.json) or recording (.h5)",
+        help=SOURCE_HELP.replace(" or a stored", ", a stored") + " or a recording (.h5)",
     )
     k.add_argument(
         "-o",
