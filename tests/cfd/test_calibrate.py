@@ -219,3 +219,89 @@ def test_a_recording_span_given_for_a_cfd_field_is_refused(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "--from/--to pick a span of a recording" in err and str(ref) in err
     assert layout.read_text() == before
+
+
+class _Landscape:
+    """A stand-in model whose rack inlets are the targets plus 0.3 K less ``dip_k`` times a
+    bump centred on an eddy-viscosity scale of 3 and a Prandtl number of 2: a source the
+    layout's parameters (1.0 / 0.9) miss by 0.3 K, and that other parameters match only
+    ``dip_k`` better."""
+
+    def __init__(self, dip_k: float, nu: float, pr: float = 0.9):
+        self.dip_k, self.nu, self.pr = dip_k, nu, pr
+
+    def solve(self, power=None):
+        import types
+
+        bump = np.exp(-(np.log(self.nu / 3.0) ** 2) - (np.log(self.pr / 2.0) ** 2))
+        return types.SimpleNamespace(rack_inlet_mean_c=np.full(4, 20.3 - self.dip_k * bump))
+
+
+@pytest.mark.parametrize(("dip_k", "kept"), [(0.005, True), (0.05, False)])
+def test_a_fit_that_barely_helps_keeps_the_layouts_parameters(fac, monkeypatch, dip_k, kept):
+    monkeypatch.setattr(
+        calibrate,
+        "_model",
+        lambda f, h, c, p: _Landscape(dip_k, p.eddy_viscosity_scale, p.turbulent_prandtl),
+    )
+    monkeypatch.setattr(
+        calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(dip_k, m.nu, pr).solve()
+    )
+    t = calibrate.Targets(np.arange(4), np.full(4, 20.0))
+    f = calibrate.fit(fac, 0, CELL, t)
+    start = PhysicsParams.of(fac.layout)
+    assert f.kept is kept
+    best = f.best[0] if kept else f.params
+    # the search found the bump either way: near 3 / 2
+    assert best.eddy_viscosity_scale == pytest.approx(3.0, rel=0.15)
+    assert best.turbulent_prandtl == pytest.approx(2.0, rel=0.15)
+    if kept:
+        assert f.params == start and f.after == f.before
+        assert f.best[1]["rack_rms_k"] == pytest.approx(0.3 - dip_k, abs=5e-4)
+    else:
+        assert f.after["rack_rms_k"] == pytest.approx(0.3 - dip_k, abs=5e-3)
+    assert calibrate.gain_k(f.before, f.best[1] if kept else f.after) == pytest.approx(
+        f.before["rack_rms_k"] - (f.best[1] if kept else f.after)["rack_rms_k"]
+    )
+
+
+def test_the_cli_says_a_kept_fit_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    before = layout.read_bytes()
+    monkeypatch.setattr(
+        calibrate,
+        "_model",
+        lambda f, h, c, p: _Landscape(0.005, p.eddy_viscosity_scale, p.turbulent_prandtl),
+    )
+    monkeypatch.setattr(
+        calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(0.005, m.nu, pr).solve()
+    )
+    ref = tmp_path / "ref.json"
+    ref.write_text(
+        json.dumps(
+            {
+                "room": "r",
+                "racks": [{"id": r, "inlet_mean_c": 20.0} for r in ("A1", "A2", "B1", "B2")],
+            }
+        )
+    )
+    monkeypatch.setattr(
+        "twin.commands.cfd._targets",
+        lambda fac, h, cell, args: calibrate.Targets(np.arange(4), np.full(4, 20.0), source="ref"),
+    )
+    assert main(["cfd", "calibrate", str(layout), str(ref), "--cell", str(CELL), "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    assert rep["kept"] is True and rep["written"] is None
+    assert rep["params"] == {"eddy_viscosity_scale": 1.0, "turbulent_prandtl": 0.9}
+    assert rep["best"]["params"]["eddy_viscosity_scale"] == pytest.approx(3.0, rel=0.15)
+    assert layout.read_bytes() == before
+    assert main(["cfd", "calibrate", str(layout), str(ref), "--cell", str(CELL)]) == 0
+    text = capsys.readouterr().out
+    assert text.startswith("kept eddy_viscosity_scale 1.000, turbulent_prandtl 0.900 (4 racks")
+    # from 0.2992 K at the layout's own (the bump's tail reaches it) to 0.2950 K
+    assert "(2.995 / 1.999) moves the rack RMS by -0.004 K: it lowers neither by 0.01 K" in text
+    assert "(nothing written)" in text and "wrote" not in text
+    assert layout.read_bytes() == before

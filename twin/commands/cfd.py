@@ -297,10 +297,7 @@ def calibrate_layout(args) -> dict:
     t = _targets(fac, h, args.cell, args)
     f = calibrate.fit(fac, h, args.cell, t, budget_s=args.budget)
     out = {
-        "params": {
-            "eddy_viscosity_scale": round(f.params.eddy_viscosity_scale, 4),
-            "turbulent_prandtl": round(f.params.turbulent_prandtl, 4),
-        },
+        "params": _params(f.params),
         "before": f.before,
         "after": f.after,
         "racks": int(len(t.rack_c)),
@@ -309,7 +306,10 @@ def calibrate_layout(args) -> dict:
         "seconds": f.seconds,
         "written": None,
     }
-    if not args.dry_run:
+    if f.kept:  # the source does not pin the parameters down: the layout keeps its own
+        out["kept"] = True
+        out["best"] = {"params": _params(f.best[0]), "after": f.best[1]}
+    if not args.dry_run and not f.kept:
         from twin.cfd.store import store_physics
 
         prov = {
@@ -322,6 +322,13 @@ def calibrate_layout(args) -> dict:
         }
         out["written"] = str(store_physics(args.layout, args.output, out["params"], prov))
     return out
+
+
+def _params(p) -> dict:
+    return {
+        "eddy_viscosity_scale": round(p.eddy_viscosity_scale, 4),
+        "turbulent_prandtl": round(p.turbulent_prandtl, 4),
+    }
 
 
 def _headline_rms(err: dict, t) -> float:
@@ -348,11 +355,13 @@ def run_calibrate(args) -> int:
         return 0
     p, b, a = out["params"], out["before"], out["after"]
     print(
-        f"fitted eddy_viscosity_scale {p['eddy_viscosity_scale']:.3f}, "
-        f"turbulent_prandtl {p['turbulent_prandtl']:.3f} "
+        f"{'kept' if out.get('kept') else 'fitted'} eddy_viscosity_scale "
+        f"{p['eddy_viscosity_scale']:.3f}, turbulent_prandtl {p['turbulent_prandtl']:.3f} "
         f"({out['racks']} racks, {out['points']} points, {out['evaluations']} solves, "
         f"{out['seconds']:.1f} s)"
     )
+    if out.get("kept"):
+        _print_kept(out["best"], b)
     if out["racks"]:
         print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
     if out["points"]:
@@ -361,3 +370,20 @@ def run_calibrate(args) -> int:
     if out["written"]:
         print(f"wrote {out['written']}")
     return 0
+
+
+def _print_kept(best: dict, before: dict) -> None:
+    """Why a fit left the layout's parameters as they were."""
+    from twin.cfd.calibrate import MIN_GAIN_K
+
+    p, a = best["params"], best["after"]
+    moves = [
+        f"the {what} RMS by {a[k] - before[k]:+.3f} K"
+        for what, k in (("rack", "rack_rms_k"), ("point", "point_rms_k"))
+        if a[k] == a[k]
+    ]
+    print(
+        f"  the best fit found ({p['eddy_viscosity_scale']:.3f} / {p['turbulent_prandtl']:.3f}) "
+        f"moves {' and '.join(moves)}: it lowers neither by {MIN_GAIN_K} K, so the source "
+        "does not pin the parameters down and the layout keeps its own (nothing written)"
+    )
