@@ -194,10 +194,10 @@ def test_a_field_in_the_halls_axes_is_not_said_to_lie_elsewhere(solved, tmp_path
 
 
 def _hall():
-    """A stand-in hall of 10 x 10 x 5 m in 1 m cells, from the origin."""
+    """A stand-in hall of 10 x 10 x 5 m in 0.5 m cells, from the origin."""
     import types
 
-    grid = types.SimpleNamespace(origin_m=(0.0, 0.0, 0.0), shape=(10, 10, 5), cell_m=1.0, hall=0)
+    grid = types.SimpleNamespace(origin_m=(0.0, 0.0, 0.0), shape=(20, 20, 10), cell_m=0.5, hall=0)
     return types.SimpleNamespace(hall_ids=["H"]), grid
 
 
@@ -227,7 +227,8 @@ def test_the_millimetre_hint_is_given_from_100_to_10000_times_the_halls_size(sca
         (2.0, 2.5, True),
         (0.49, 2.5, False),  # not about the hall's size
         (2.01, 2.5, False),
-        (1.0, 2.0, False),  # two cells off: not said to lie elsewhere
+        (1.0, 1.0, False),  # two cells off: not said to lie elsewhere
+        (1.0, 1.5, True),
         (1.0, -2.5, True),
     ],
 )
@@ -247,9 +248,9 @@ def test_a_misplaced_files_message_in_full():
     from twin.cfd.source import _misplaced
 
     fac, grid = _hall()
-    msg = _misplaced(Path("f.vtp"), fac, grid, 0.0123, _span(1.0, 20.0))
+    msg = _misplaced(Path("f.vtp"), fac, grid, 0.5, _span(1.0, 20.0))
     assert msg == (
-        "f.vtp: its field reaches no rack inlet of hall H (it gives 1.2 % of the hall's air a "
+        "f.vtp: its field reaches no rack inlet of hall H (it gives 50.0 % of the hall's air a "
         "value). Its points span x 20.00..30.00, y 20.00..30.00, z 20.00..25.00 m; the hall's "
         "air x 0.00..10.00, y 0.00..10.00, z 0.00..5.00 m, in the hall's own axes (from its "
         "corner, on the floor). It is about the hall's size but lies (+20.00, +20.00, +20.00) m "
@@ -270,3 +271,18 @@ def test_a_field_short_of_the_ceiling_reaches_every_rack_and_says_so(solved, tmp
     line = next(ln for ln in out.out.splitlines() if "the field covers" in ln)
     assert line.endswith("of the hall's air; it reaches every rack's inlet")
     assert " 0 racks" not in out.out
+
+
+def test_the_sources_coverage_and_spacing_are_given_to_the_tenth_of_a_millimetre(
+    solved, tmp_path, capsys
+):
+    """A cloud 0.01 % larger than the hall's cells (spacing 0.30003 m), over part of it."""
+    _, res = solved
+    path = _cloud(res, tmp_path, "wide", scale=1.0001, keep=lambda p: p[:, 0] < 3.0)
+    rc, out = _compare(path, capsys)
+    assert rc == 0
+    src = json.loads(out.out)["source"]
+    assert src["spacing_m"] == 0.3
+    raw = float(np.mean((np.argwhere(res.grid.fluid)[:, 0] + 0.5) * CELL_M < 3.3))
+    assert src["coverage"] == round(src["coverage"], 4) and abs(src["coverage"] - raw) < 0.01
+    assert round(src["coverage"], 3) != src["coverage"]

@@ -275,3 +275,53 @@ def test_compare_reads_the_field_asked_for_from_a_twin_case(tmp_path):
     ref = ROOM.parents[1] / "references" / "open-aisle-85.json"
     with pytest.raises(ValueError, match="--field picks a temperature field of a case"):
         compare_figures(str(ROOM), str(ref), 0.3, field="TMean")
+
+
+def test_the_reports_rows_are_the_figures_to_the_hundredth(solved, tmp_path):
+    """A case of Twin's own air 1.234 K warmer, on its own flow: every rack's error is
+    -1.234 K (to the hundredth, -1.23), and on the CFD's air Twin's heat gives what
+    ``heat_on_flow`` gives on that flow, less the same CFD racks. Twin's side carries its
+    cell, time and return."""
+    from twin.cfd.source import compare_source
+
+    fac, res = solved
+    own = twin_velocity(res)
+    case = write_case(tmp_path / "case", res, res.air_c + 1.234, own)
+    out, _, cfd = compare_source(fac, 0, CELL_M, case, res=res, on_cfd_flow=True)
+    assert [r["error_k"] for r in out["rows"]] == [-1.23] * fac.n_racks
+    cfd_mean = res.rack_inlet_mean_c + 1.234
+    back = heat_on_flow(fac, 0, CELL_M, cfd.velocity_ms).rack_inlet_mean_c
+    want = {fac.rack_ids[r]: round(back[r] - cfd_mean[r], 2) for r in res.grid.rack_ids}
+    got = {r["id"]: r["error_k"] for r in out["on_cfd_flow"]["rows"]}
+    assert got == want
+    assert len({round(v, 1) for v in want.values()}) > 1  # not all the same figure
+    assert out["twin"] == {
+        "cell_m": CELL_M,
+        "seconds": res.seconds,
+        "return_mean_c": res.return_mean_c,
+    }
+
+
+def test_a_file_without_a_velocity_is_refused_for_the_cfds_flow(solved, tmp_path, capsys):
+    from twin.cli import main
+
+    pv = pytest.importorskip("pyvista")
+    fac, res = solved
+    g = res.grid
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = res.air_c[g.fluid]
+    path = tmp_path / "t_only.vtp"
+    cloud.save(str(path))
+    assert (
+        main(["cfd", "compare", str(ROOM), str(path), "--cell", str(CELL_M), "--on-cfd-flow"]) == 1
+    )
+    assert capsys.readouterr().err == (
+        f"twin cfd compare: {path}: has no air velocity (U), so Twin's heat cannot be solved "
+        "on the CFD's flow\n"
+    )
+    ref = ROOMS.parent / "references" / "open-aisle-85.json"
+    assert main(["cfd", "compare", str(ROOM), str(ref), "--on-cfd-flow"]) == 1
+    assert capsys.readouterr().err == (
+        f"twin cfd compare: {ref}: a stored reference keeps its air velocity on two planes "
+        "only; solving Twin's heat on the CFD's flow needs the case or a VTK file with U\n"
+    )

@@ -93,3 +93,18 @@ def test_a_case_names_its_other_temperature_fields_and_reads_the_one_asked_for(c
     mean = read_cfd(path, "TMean")
     assert (mean.name, mean.others) == ("TMean", ("T",))
     np.testing.assert_allclose(np.sort(mean.temp), np.sort(t - 5.0))
+
+
+def test_a_foreign_case_loads_as_openfoam_read_through_vtk(case):
+    """No ``twin_case.json``: the case is read through VTK at its cell centres (kelvin to
+    Celsius), not taken for a Twin-written one."""
+    from twin.cfd.source import load_field
+    from twin.physics.grid import build_grid
+
+    path, t = case
+    fac = load_layout(ROOM)
+    grid = build_grid(fac, 0, 0.3)
+    got = load_field(path, fac, grid, read_cfd)
+    assert (got.kind, got.field_name, got.other_fields) == ("openfoam", "T", ("TMean",))
+    cells = np.load(path / "twin_cells.npy")
+    np.testing.assert_allclose(got.air_c.ravel()[cells], t - 273.15, atol=1e-9)
