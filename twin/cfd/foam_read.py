@@ -198,7 +198,12 @@ def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndar
     rest = data[m.end() :]
     if m.group(1) == b"uniform":
         v = re.match(rb"\(?\s*([^;)]*)\)?\s*;", rest)
-        vals = np.array(v.group(1).split(), float) if v else np.array([])
+        if not v or not v.group(1).split():
+            raise FoamReadError(f"{path}: its uniform internalField has no value")
+        try:
+            vals = np.array(v.group(1).split(), float)
+        except ValueError as e:
+            raise FoamReadError(f"{path}: its uniform internalField does not parse ({e})") from e
         if n_cells is None:
             raise FoamReadError(f"{path}: a uniform field needs the cell count")
         return np.tile(vals, (n_cells, 1)).squeeze()
