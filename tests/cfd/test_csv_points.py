@@ -167,3 +167,53 @@ def _reader():
     from twin.render.cfd_import import read_cfd
 
     return read_cfd
+
+
+def _bytes(path: Path, data: bytes) -> Path:
+    path.write_bytes(data)
+    return path
+
+
+def test_a_windows_code_page_header_is_read(tmp_path):
+    """A Windows tool's 'Temperature (°C)' in cp1252 (byte 0xB0), not UTF-8: it stopped on
+    "'utf-8' codec can't decode byte 0xb0" before."""
+    f = _bytes(tmp_path / "cp.csv", b"x\ty\tz\tTemperature (\xb0C)\n1\t2\t3\t20.5\n4\t5\t6\t21\n")
+    got = read_csv_points(f)
+    assert got["name"] == "Temperature (°C)"
+    assert got["temp"].tolist() == [20.5, 21.0]
+    assert got["points_m"].tolist() == [[1, 2, 3], [4, 5, 6]]
+
+
+def test_quoted_values_one_row_and_an_unnamed_index_column(tmp_path):
+    quoted = _write(tmp_path / "q.csv", '"x","y","z","T"\n"1","2","3","20.5"\n')
+    got = read_csv_points(quoted)
+    assert got["points_m"].tolist() == [[1, 2, 3]] and got["temp"].tolist() == [20.5]
+    # a table written with its row index first, that column unnamed
+    idx = _write(tmp_path / "i.csv", ",x,y,z,T\n0,1,2,3,20\n1,4,5,6,21\n")
+    got = read_csv_points(idx)
+    assert got["points_m"].tolist() == [[1, 2, 3], [4, 5, 6]]
+    assert got["temp"].tolist() == [20.0, 21.0]
+
+
+def test_indented_comments_are_comments(tmp_path):
+    f = _write(tmp_path / "c.csv", "  # exported\nx,y,z,T\n1,2,3,20\n   # a note\n1,2,3,abc\n")
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(f)
+    assert str(e.value) == f"{f}: line 5, column 'T': 'abc' is not a number"
+
+
+@pytest.mark.parametrize("value", ["1_000", "\u0661\u0662"])
+def test_what_numpy_does_not_take_for_a_number_is_named(tmp_path, value):
+    """Python's float takes '1_000' and Arabic-Indic digits; numpy's reader does not."""
+    f = _write(tmp_path / "n.csv", f"x,y,z,T\n1,2,3,20\n1,2,3,{value}\n")
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(f)
+    assert str(e.value) == f"{f}: line 3, column 'T': {value!r} is not a number"
+
+
+def test_a_directory_is_refused_saying_so(tmp_path):
+    d = tmp_path / "d.csv"
+    d.mkdir()
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(d)
+    assert str(e.value) == f"{d}: Is a directory"

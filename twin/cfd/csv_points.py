@@ -58,11 +58,21 @@ def normalise(name: str) -> str:
     return re.sub(r"[\s_-]+", " ", name.lower()).strip()
 
 
+def _text(raw: bytes) -> str:
+    """A line as UTF-8 (its byte-order mark dropped), or, where it is not, as Latin-1: a
+    Windows tool's "Temperature (°C)" in its own code page."""
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return raw.decode("latin-1")
+
+
 def _header(path: Path) -> tuple[int, list[str], str | None]:
     """(line number of the header, 1-based; its columns; the delimiter, None for spaces)."""
     try:
-        with path.open(encoding="utf-8-sig", errors="replace") as f:
-            for number, line in enumerate(f, 1):  # noqa: B007 (the header's, after the loop)
+        with path.open("rb") as f:
+            for number, raw in enumerate(f, 1):  # noqa: B007 (the header's, after the loop)
+                line = _text(raw)
                 if line.strip() and not line.lstrip().startswith("#"):
                     break
             else:
@@ -123,7 +133,9 @@ def read_csv_points(path: str | Path, field: str | None = None) -> dict:
                 ndmin=2,
                 comments="#",
                 quotechar='"',
-                encoding="utf-8-sig",
+                # the numbers are ASCII; any byte decodes, so a header or a text column
+                # in another code page (a Windows tool's "Temperature (°C)") reads too
+                encoding="latin-1",
             )
     except ValueError as e:
         why = _first_bad(path, header_line, delim, use, cols) or str(e)
@@ -148,15 +160,18 @@ def _row(line: str, delim: str | None) -> list[str]:
 def _first_bad(path: Path, header_line: int, delim: str | None, use: list[int], cols) -> str:
     """Where the table stops being numbers: the first data line with too few columns, or a
     value in a column read that is not a number ('' when none is found)."""
-    with path.open(encoding="utf-8-sig", errors="replace") as f:
-        for number, line in enumerate(f, 1):
+    with path.open("rb") as f:
+        for number, raw in enumerate(f, 1):
+            line = _text(raw)
             if number <= header_line or not line.strip() or line.lstrip().startswith("#"):
                 continue
             row = _row(line, delim)
             for i in use:
                 if i >= len(row):
                     return f"line {number} has {len(row)} columns, its header {len(cols)}"
-                try:
+                try:  # as numpy reads numbers: ASCII, no '_' (Python's float takes both)
+                    if "_" in row[i] or not row[i].isascii():
+                        raise ValueError(row[i])
                     float(row[i])
                 except ValueError:
                     return f"line {number}, column {cols[i]!r}: {row[i]!r} is not a number"
