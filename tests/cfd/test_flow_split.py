@@ -325,3 +325,17 @@ def test_a_file_without_a_velocity_is_refused_for_the_cfds_flow(solved, tmp_path
         f"twin cfd compare: {ref}: a stored reference keeps its air velocity on two planes "
         "only; solving Twin's heat on the CFD's flow needs the case or a VTK file with U\n"
     )
+
+
+def test_a_stored_reference_gives_twins_side_too(solved):
+    from twin.cfd.source import compare_source
+
+    fac, res = solved
+    ref = ROOMS.parent / "references" / "open-aisle-85.json"
+    out, _, cfd = compare_source(fac, 0, CELL_M, ref, res=res)
+    assert cfd is None and out["source"] == {"path": str(ref), "kind": "reference"}
+    assert out["twin"] == {
+        "cell_m": CELL_M,
+        "seconds": res.seconds,
+        "return_mean_c": res.return_mean_c,
+    }
