@@ -88,6 +88,13 @@ def test_a_binary_label_list_is_read_in_its_arch(tmp_path, arch, dtype):
     assert got.tolist() == labels and got.dtype == np.int64
 
 
+def test_an_arch_that_leaves_a_size_out_takes_openfoams_default_for_it(tmp_path):
+    f = _field(tmp_path / "T", VALUES, ">f8", "MSB;label=64")  # scalars 64-bit
+    assert foam_read.read_internal_field(f).tolist() == VALUES.tolist()
+    a = _labels(tmp_path / "a", [7, 125, 3], ">i4", "MSB;scalar=32")  # labels 32-bit
+    assert foam_read.read_label_list(a).tolist() == [7, 125, 3]
+
+
 def test_an_arch_with_a_byte_that_is_not_ascii_is_still_read(tmp_path):
     f = _field(tmp_path / "T", VALUES, "<f8", "LSB;label=32;scalar=64;\xe9")
     assert foam_read.read_internal_field(f).tolist() == VALUES.tolist()
@@ -145,6 +152,9 @@ def test_ascii_fields_and_their_refusals(tmp_path):
     refusals = {
         "internalField uniform 21.5;\n": "a uniform field needs the cell count",
         "internalField uniform\n": "its uniform internalField has no value",
+        "internalField uniform warm;\n": (
+            "its uniform internalField does not parse (could not convert string to float: 'warm')"
+        ),
         "dimensions [0 0 0 1 0 0 0];\n": "no internalField",
         "internalField nonuniform List<tensor> 1((1 2 3 4 5 6 7 8 9));\n": (
             "internalField is not a List<scalar> or List<vector>"
@@ -325,3 +335,24 @@ def test_the_execution_time_at_an_iteration_and_the_last(tmp_path):
     first = tmp_path / "first"
     first.write_text("\nTime = 1\n\nExecutionTime = 0.75 s\n")
     assert foam_read.execution_time_s(first, 1) == 0.75
+
+
+def test_a_run_decomposed_for_one_processor(case):
+    """processor0 alone holds the results (a one-processor decomposition, here its six
+    cells; its addressing names cells 0-5 of a mesh of six)."""
+    shutil.rmtree(case / "1")
+    shutil.rmtree(case / "processor1")
+    a = case / "processor0" / "constant" / "polyMesh" / "cellProcAddressing"
+    own = foam_read.read_label_list(a)
+    vals = foam_read.read_internal_field(case / "processor0" / "1" / "T")
+    latest = foam_read.latest_time(case, "T")
+    with pytest.raises(FoamReadError) as e:
+        latest.read("T")
+    assert str(e.value) == (
+        f"{case}: its processors' cellProcAddressing do not cover the mesh's 6 cells once each"
+    )
+    _labels(a, np.argsort(own), "<i4", None)  # renumbered 0-5 in the same order
+    assert latest.read("T").tolist() == vals[np.argsort(np.argsort(own))].tolist()
+    with pytest.raises(FoamReadError) as e:
+        latest.read("T", 12)
+    assert str(e.value) == f"{case}: its processor directories hold 6 cells of T, the mesh has 12"

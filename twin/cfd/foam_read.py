@@ -201,7 +201,7 @@ def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndar
         if not v or not v.group(1).split():
             raise FoamReadError(f"{path}: its uniform internalField has no value")
         try:
-            vals = np.array(v.group(1).split(), float)
+            vals = np.array(v.group(1).decode("latin-1").split(), float)
         except ValueError as e:
             raise FoamReadError(f"{path}: its uniform internalField does not parse ({e})") from e
         if n_cells is None:
