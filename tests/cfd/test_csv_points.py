@@ -217,3 +217,36 @@ def test_a_directory_is_refused_saying_so(tmp_path):
     with pytest.raises(CsvPointsError) as e:
         read_csv_points(d)
     assert str(e.value) == f"{d}: Is a directory"
+
+
+def test_units_in_the_column_names_are_honoured(tmp_path):
+    """A US tool's table in feet, Fahrenheit and feet per minute reads as the metric one
+    (1 ft = 0.3048 m, 1 fpm = 0.00508 m/s, C = (F - 32) 5/9); a column in kelvin too."""
+    rows = []
+    for p, t, u in zip(POINTS, T_C, U_MS, strict=True):
+        ft, f, fpm = p / 0.3048, t * 9 / 5 + 32, u / 0.00508
+        rows.append(",".join(repr(float(v)) for v in [*ft, f, *fpm]))
+    head = "X (ft),Y (ft),Z (ft),Temperature (°F),Vx (fpm),Vy (ft/min),Vz (fpm)\n"
+    got = read_csv_points(_write(tmp_path / "us.csv", head + "\n".join(rows) + "\n"))
+    np.testing.assert_allclose(got["points_m"], POINTS, rtol=1e-12)
+    np.testing.assert_allclose(got["temp"], T_C, rtol=1e-12)
+    np.testing.assert_allclose(got["velocity_ms"], U_MS, rtol=1e-12, atol=1e-15)
+    mixed = "x [mm],y [cm],z [m],T [K]\n" + "\n".join(
+        f"{float(p[0]) * 1000!r},{float(p[1]) * 100!r},{float(p[2])!r},{float(t) + 273.15!r}"
+        for p, t in zip(POINTS, T_C, strict=True)
+    )
+    got = read_csv_points(_write(tmp_path / "mixed.csv", mixed))
+    np.testing.assert_allclose(got["points_m"], POINTS, rtol=1e-12)
+    np.testing.assert_allclose(got["temp"], T_C, rtol=1e-12)
+
+
+def test_a_unit_not_known_for_its_column_is_refused(tmp_path):
+    f = _write(tmp_path / "u.csv", "x [m],y [m],z [furlong],T (C)\n1,2,3,20\n")
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(f)
+    assert str(e.value) == (
+        f"{f}: column 'z [furlong]': its unit 'furlong' is not one of m, mm, cm, in, ft"
+    )
+    f = _write(tmp_path / "t.csv", "x,y,z,Temperature (m/s)\n1,2,3,20\n")
+    with pytest.raises(CsvPointsError, match=r"its unit 'm/s' is not one of c, k, f$"):
+        read_csv_points(f)

@@ -46,6 +46,14 @@ VELOCITY_NAMES = (
 )
 
 
+#: Units a column's name may give in a trailing bracket ('X [mm]', 'Vx (ft/min)'), to
+#: metres and metres per second; temperatures to Celsius as (scale, offset). A table in a
+#: US tool's units (feet, fpm, Fahrenheit) would otherwise be read as metres and Celsius.
+LENGTH_M = {"m": 1.0, "mm": 1e-3, "cm": 1e-2, "in": 0.0254, "ft": 0.3048}
+SPEED_MS = {"m/s": 1.0, "mm/s": 1e-3, "ft/s": 0.3048, "ft/min": 0.00508, "fpm": 0.00508}
+TEMPERATURE_C = {"c": (1.0, 0.0), "k": (1.0, -273.15), "f": (5.0 / 9.0, -160.0 / 9.0)}
+
+
 class CsvPointsError(ValueError):
     """A table that cannot be read as a CFD field (the file, line and column named)."""
 
@@ -56,6 +64,32 @@ def normalise(name: str) -> str:
     name = name.strip().strip("\"'").strip()
     name = re.sub(r"\s*[\[(][^\])]*[\])]\s*$", "", name)  # a trailing unit
     return re.sub(r"[\s_-]+", " ", name.lower()).strip()
+
+
+def unit(name: str) -> str | None:
+    """The unit a column's name gives in a trailing bracket, as the tables above key it
+    ('X [mm]' -> 'mm', 'Temperature (°F)' -> 'f', 'Vx [ft/min]' -> 'ft/min'); None when it
+    gives none."""
+    m = re.search(r"[\[(]([^\])]*)[\])]\s*$", name.strip().strip("\"'").strip())
+    if not m:
+        return None
+    return re.sub(r"\s+|°|deg(rees?)?", "", m.group(1).lower()) or None
+
+
+def _factors(path: Path, cols: list[str], use: list[int]) -> list[tuple[float, float]]:
+    """(scale, offset) per column read (x, y, z, T, then the velocity's), from the units
+    their names give; a unit that is not known for its column is refused, naming both."""
+    tables = [LENGTH_M] * 3 + [TEMPERATURE_C] + [SPEED_MS] * (len(use) - 4)
+    out = []
+    for i, table in zip(use, tables, strict=True):
+        u = unit(cols[i])
+        if u is not None and u not in table:
+            raise CsvPointsError(
+                f"{path}: column {cols[i]!r}: its unit {u!r} is not one of {', '.join(table)}"
+            )
+        f = table.get(u, 1.0) if u is not None else 1.0
+        out.append(f if isinstance(f, tuple) else (f, 0.0))
+    return out
 
 
 def _text(raw: bytes) -> str:
@@ -122,6 +156,7 @@ def read_csv_points(path: str | Path, field: str | None = None) -> dict:
     header_line, cols, delim = _header(path)
     xyz, t, vel, name, others = _columns(path, cols, field)
     use = xyz + [t] + (vel or [])
+    factors = _factors(path, cols, use)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", UserWarning)  # "no data": said below
@@ -142,6 +177,9 @@ def read_csv_points(path: str | Path, field: str | None = None) -> dict:
         raise CsvPointsError(f"{path}: {why}") from None
     if len(data) == 0:
         raise CsvPointsError(f"{path}: no data rows after its header (line {header_line})")
+    scale, offset = np.array(factors).T
+    if np.any(scale != 1.0) or np.any(offset != 0.0):
+        data = data * scale + offset
     velocity = data[:, 4:7] if vel else None
     return {
         "points_m": data[:, :3],
