@@ -231,6 +231,10 @@ def test_units_in_the_column_names_are_honoured(tmp_path):
     np.testing.assert_allclose(got["points_m"], POINTS, rtol=1e-12)
     np.testing.assert_allclose(got["temp"], T_C, rtol=1e-12)
     np.testing.assert_allclose(got["velocity_ms"], U_MS, rtol=1e-12, atol=1e-15)
+    for spelt in ("deg F", "degF", "degrees F"):
+        named = head.replace("°F", spelt)
+        again = read_csv_points(_write(tmp_path / "f.csv", named + "\n".join(rows) + "\n"))
+        np.testing.assert_allclose(again["temp"], T_C, rtol=1e-12)
     mixed = "x [mm],y [cm],z [m],T [K]\n" + "\n".join(
         f"{float(p[0]) * 1000!r},{float(p[1]) * 100!r},{float(p[2])!r},{float(t) + 273.15!r}"
         for p, t in zip(POINTS, T_C, strict=True)

@@ -70,7 +70,7 @@ def unit(name: str) -> str | None:
     """The unit a column's name gives in a trailing bracket, as the tables above key it
     ('X [mm]' -> 'mm', 'Temperature (°F)' -> 'f', 'Vx [ft/min]' -> 'ft/min'); None when it
     gives none."""
-    m = re.search(r"[\[(]([^\])]*)[\])]\s*$", name.strip().strip("\"'").strip())
+    m = re.search(r"[\[(]([^\])]*)[\])]\s*$", name)
     if not m:
         return None
     return re.sub(r"\s+|°|deg(rees?)?", "", m.group(1).lower()) or None
@@ -87,7 +87,7 @@ def _factors(path: Path, cols: list[str], use: list[int]) -> list[tuple[float, f
             raise CsvPointsError(
                 f"{path}: column {cols[i]!r}: its unit {u!r} is not one of {', '.join(table)}"
             )
-        f = table.get(u, 1.0) if u is not None else 1.0
+        f = 1.0 if u is None else table[u]
         out.append(f if isinstance(f, tuple) else (f, 0.0))
     return out
 
@@ -178,8 +178,7 @@ def read_csv_points(path: str | Path, field: str | None = None) -> dict:
     if len(data) == 0:
         raise CsvPointsError(f"{path}: no data rows after its header (line {header_line})")
     scale, offset = np.array(factors).T
-    if np.any(scale != 1.0) or np.any(offset != 0.0):
-        data = data * scale + offset
+    data = data * scale + offset  # x * 1.0 + 0.0 is x: a table in SI units reads as written
     velocity = data[:, 4:7] if vel else None
     return {
         "points_m": data[:, :3],
