@@ -308,7 +308,7 @@ def test_vtk_reads_an_ensight_gold_export():
     assert got.velocity_ms.tolist() == U_MS[ijk @ [1, 3, 6]].tolist()
 
 
-def test_a_twin_case_is_read_at_the_newest_time_holding_t(room, tmp_path):
+def test_a_twin_case_is_read_at_the_newest_time_holding_t(room, tmp_path, capsys):
     """A newer time directory without T (a run stopped while writing it: its U written, its
     T not yet) does not hide the last whole one."""
     fac, grid, air = room
@@ -320,4 +320,18 @@ def test_a_twin_case_is_read_at_the_newest_time_holding_t(room, tmp_path):
     from twin.cfd.field import twin_case_fields
 
     assert twin_case_fields(case) == ("T",)
-    np.testing.assert_array_equal(load_field(case, fac, grid).air_c[grid.fluid], air[grid.fluid])
+    cfd = load_field(case, fac, grid)
+    np.testing.assert_array_equal(cfd.air_c[grid.fluid], air[grid.fluid])
+    # and says so: in the report, its JSON and the window's summary
+    note = "its time 600 has no T (a run still writing it?): read at time 500"
+    assert cfd.note == note
+    from twin.cfd.source import _source_figures
+    from twin.commands.cfd import _print_source_notes
+
+    assert _source_figures(cfd)["note"] == note
+    _print_source_notes(_source_figures(cfd))
+    assert f"{case}: {note}\n" in capsys.readouterr().out
+    (case / "600" / "U").unlink()
+    (case / "600").rmdir()
+    assert load_field(case, fac, grid).note == ""
+    assert "note" not in _source_figures(load_field(case, fac, grid))

@@ -356,3 +356,27 @@ def test_a_run_decomposed_for_one_processor(case):
     with pytest.raises(FoamReadError) as e:
         latest.read("T", 12)
     assert str(e.value) == f"{case}: its processor directories hold 6 cells of T, the mesh has 12"
+
+
+def test_newer_results_left_out_are_said(case):
+    assert foam_read.latest_time(case, "T").skipped == ""
+    (case / "2").mkdir()
+    (case / "2" / "U").write_text("x")  # its U written, its T not yet
+    assert foam_read.latest_time(case, "T").skipped == (
+        "its time 2 has no T (a run still writing it?): read at time 1"
+    )
+    assert foam_read.latest_time(case, None).skipped == ""  # it holds a field
+    (case / "2" / "U").unlink()
+    assert foam_read.latest_time(case, None).skipped == (
+        "its time 2 has no field (a run still writing it?): read at time 1"
+    )
+    shutil.rmtree(case / "1")
+    shutil.rmtree(case / "2")
+    (case / "processor1" / "3").mkdir()
+    (case / "processor1" / "3" / "T").write_text("x")
+    latest = foam_read.latest_time(case, "T")
+    assert (latest.time, latest.decomposed) == (1.0, True)
+    assert latest.skipped == (
+        "its time 3 is in 1 of its 2 processor directories (a run still writing it?): "
+        "read at time 1"
+    )

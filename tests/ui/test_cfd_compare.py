@@ -270,3 +270,13 @@ def test_the_window_says_where_a_finer_cases_racks_were_read(window, qtbot, tmp_
         "; its rack inlets and return are read at its own 0.15 m cells, where its mesh puts "
         "the rack fronts and returns; the air field is compared on Twin's 0.3 m grid"
     ) in text
+
+
+def test_the_dialog_summary_says_newer_results_were_left_out():
+    from twin.ui.cfd_compare import _summary_text
+
+    fig = {"rms_k": 0.1, "max_k": 0.2, "bias_k": 0.0, "rank_corr": 1.0, "return_error_k": 0.0}
+    assert "still writing" not in _summary_text(fig)
+    note = "its time 1200 is in 1 of its 2 processor directories (a run still writing it?): read at time 1100"
+    fig["source"] = {"note": note}
+    assert _summary_text(fig).endswith(f"return error +0.00 K; {note}")

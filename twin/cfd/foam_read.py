@@ -51,6 +51,8 @@ class Results:
 
     time: float
     dirs: tuple[Path, ...]
+    #: why a newer time was not read (a run still writing it), or ""
+    skipped: str = ""
 
     @property
     def name(self) -> str:
@@ -131,7 +133,24 @@ def latest_time(case: str | Path, field: str | None = "T") -> Results:
             f"{case}: only its initial time {dirs[0].name} holds {what}: the run has written "
             "no result yet"
         )
-    return Results(t, dirs)
+    return Results(t, dirs, _skipped(case, field, t, dirs[0].name, procs))
+
+
+def _skipped(case: Path, field: str | None, t: float, read: str, procs: list[Path]) -> str:
+    """Why results newer than time ``t`` were not read: the newest such time, without
+    ``field`` or not in every processor directory (a run still writing it), or ""."""
+    newer = [(s, d.name, "top") for s, d in time_dirs(case) if s > t]
+    for p in procs:
+        newer += [(s, d.name, p.name) for s, d in time_dirs(p) if s > t]
+    if not newer:
+        return ""
+    s, name, _ = max(newer)
+    where = sorted({w for x, _, w in newer if x == s} - {"top"})
+    if where:
+        why = f"is in {len(where)} of its {len(procs)} processor directories"
+    else:
+        why = f"has no {field}" if field else "has no field"
+    return f"its time {name} {why} (a run still writing it?): read at time {read}"
 
 
 def _collated_newer(case: Path, than: float) -> tuple[str, str] | None:

@@ -57,6 +57,8 @@ class CfdField:
     read_cell_m: float | None = None
     #: the CFD's own spacing (a Twin case's cell; a file's median point spacing)
     spacing_m: float | None = None
+    #: why an OpenFOAM case's newer results were not read (``foam_read.Results.skipped``)
+    note: str = ""
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -77,20 +79,12 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     stays free of VTK). ``field``: the temperature field to read (None: T, or the reader's
     first)."""
     path = Path(path)
-    if path.is_dir() and (path / "twin_case.json").exists():
-        name = field or "T"
-        own, t_own, u_own = cfd_field.read_twin_case(path, fac, grid.hall, name)
-        air_c = cfd_field._onto(t_own, own, grid)
-        vel = None if u_own is None else cfd_field._onto(u_own, own, grid)
-        others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
-        kind, points_m = "twin-case", None
-        mean, mx, ret = cfd_field.figures_on_own_grid(own, t_own, grid)
-        read_m = spacing_m = own.cell_m
-    else:
-        air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m = _read_points(
-            path, fac, grid, reader, field
-        )
-        mean, mx, ret = figures
+    twin_case = path.is_dir() and (path / "twin_case.json").exists()
+    read = _read_twin_case if twin_case else _read_points
+    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m = read(
+        path, fac, grid, reader, field
+    )
+    mean, mx, ret = figures
     clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
     if mean is None:
         mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
@@ -115,7 +109,30 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         ret,
         read_m,
         spacing_m,
+        _results_note(path, name if twin_case else None),
     )
+
+
+def _results_note(path: Path, field: str | None) -> str:
+    """Of an OpenFOAM case: why its newest results were not the ones read (a run still
+    writing them; ``foam_read.Results.skipped``), or ""."""
+    if not path.is_dir():
+        return ""
+    from twin.cfd.foam_read import latest_time
+
+    return latest_time(path, field).skipped
+
+
+def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> tuple:
+    """``load_field`` of a case ``twin.cfd.foam_case`` wrote, in ``_read_points``' order: read
+    on its own grid, its racks and return read there (``field.figures_on_own_grid``)."""
+    name = field or "T"
+    own, t_own, u_own = cfd_field.read_twin_case(path, fac, grid.hall, name)
+    air_c = cfd_field._onto(t_own, own, grid)
+    vel = None if u_own is None else cfd_field._onto(u_own, own, grid)
+    others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
+    figures = cfd_field.figures_on_own_grid(own, t_own, grid)
+    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m
 
 
 def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
@@ -310,7 +327,14 @@ def compare_source(
     cfd = load_field(path, fac, res.grid, reader, field)
     out = compare_field(fac, res, cfd, on_cfd_flow)
     out["units_at_capacity"] = compare.units_at_capacity(fac, res)
-    out["source"] = {
+    out["source"] = _source_figures(cfd)
+    out["twin"] = _twin_figures(res)
+    return out, res, cfd
+
+
+def _source_figures(cfd: CfdField) -> dict:
+    """What the comparison says of its source (``source`` in ``--json``)."""
+    out = {
         "path": cfd.source,
         "kind": cfd.kind,
         "implausible_cells": cfd.implausible_cells,
@@ -321,8 +345,9 @@ def compare_source(
         "read_cell_m": cfd.read_cell_m,
         "spacing_m": None if cfd.spacing_m is None else round(cfd.spacing_m, 4),
     }
-    out["twin"] = _twin_figures(res)
-    return out, res, cfd
+    if cfd.note:
+        out["note"] = cfd.note
+    return out
 
 
 def _twin_figures(res) -> dict:

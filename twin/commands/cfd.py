@@ -135,6 +135,8 @@ def _print_source_notes(source: dict) -> None:
     """Which of the source's temperature fields was compared, and what of the CFD source was
     left out: values that cannot be room air, and the air and racks its field does not
     reach."""
+    if source.get("note"):
+        print(f"{source['path']}: {source['note']}")
     others = source.get("other_fields") or []
     if others:
         print(

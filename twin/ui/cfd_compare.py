@@ -116,6 +116,8 @@ def _summary_text(fig: dict) -> str:
     dropped = (fig.get("source") or {}).get("implausible_cells", 0)
     cells = "cell" if dropped == 1 else "cells"
     left_out = f"; {dropped} CFD {cells} left out (not room air values)" if dropped else ""
+    if (fig.get("source") or {}).get("note"):
+        left_out += f"; {fig['source']['note']}"
     outside = (fig.get("source") or {}).get("racks_outside") or []
     if outside:
         left_out += f"; {len(outside)} racks outside the CFD field left out"
