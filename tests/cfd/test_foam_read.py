@@ -380,3 +380,16 @@ def test_newer_results_left_out_are_said(case):
         "its time 3 is in 1 of its 2 processor directories (a run still writing it?): "
         "read at time 1"
     )
+
+
+def test_the_newest_time_holding_any_of_several_fields(case):
+    (case / "2").mkdir()
+    (case / "2" / "TMean").write_text("x")
+    (case / "3").mkdir()
+    (case / "3" / "U").write_text("x")
+    latest = foam_read.latest_time(case, ("T", "TMean"))
+    assert latest.time == 2.0
+    assert (
+        latest.skipped == "its time 3 has no T or TMean (a run still writing it?): read at time 2"
+    )
+    assert foam_read.latest_time(case, ("T",)).time == 1.0

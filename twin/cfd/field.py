@@ -59,15 +59,18 @@ def read_twin_case(
     own = build_grid(fac, hall, desc["cell_m"])
     latest = foam_read.latest_time(case, "T")
     if not latest.has(field):
-        raise foam_read.FoamReadError(
-            f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
-            f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
-        )
-    t = field_on_grid(case, own, field)
+        try:  # the newest time that has it (a run still writing the newest; said by its note)
+            latest = foam_read.latest_time(case, field)
+        except foam_read.FoamReadError:
+            raise foam_read.FoamReadError(
+                f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
+                f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
+            ) from None
+    t = field_on_grid(case, own, field, latest)
     u = None
     u_name = "UMean" if field.endswith("Mean") and latest.has("UMean") else "U"
     if latest.has(u_name):
-        u = field_on_grid(case, own, u_name)
+        u = field_on_grid(case, own, u_name, latest)
         if u.ndim != 4 or u.shape[-1] != 3:
             raise foam_read.FoamReadError(f"{case}: its {u_name} is not a vector field")
     return own, t, u

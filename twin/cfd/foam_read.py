@@ -99,18 +99,21 @@ class Results:
         return out
 
 
-def latest_time(case: str | Path, field: str | None = "T") -> Results:
-    """The newest results holding ``field`` (None: any field), from the case's own time
+def latest_time(case: str | Path, field: str | tuple[str, ...] | None = "T") -> Results:
+    """The newest results holding ``field`` (one of them, given several; None: any field),
+    from the case's own time
     directories or, when they are newer, its processor directories (a decomposed run not
     reconstructed). Refused when that is only the initial time 0: the run has written
     nothing yet, and the initial field (often seeded from another run) would be read as
     if it were the answer."""
     case = Path(case)
 
+    names = (field,) if isinstance(field, str) else field
+
     def holds(d: Path) -> bool:
-        if field is None:
+        if names is None:
             return any(p.is_file() for p in d.iterdir())
-        return field_path(d, field) is not None
+        return any(field_path(d, n) is not None for n in names)
 
     found = [(t, True, (d,)) for t, d in time_dirs(case) if holds(d)]
     procs = processor_dirs(case)
@@ -118,7 +121,9 @@ def latest_time(case: str | Path, field: str | None = "T") -> Results:
         each = [{t: d for t, d in time_dirs(p) if holds(d)} for p in procs]
         common = set(each[0]).intersection(*each[1:])
         found += [(t, False, tuple(e[t] for e in each)) for t in common]
-    what = f"a field '{field}'" if field else "a field"
+    what = "a field"
+    if names:
+        what = f"a field {names[0]!r}" if len(names) == 1 else f"any of {', '.join(names)}"
     t, _, dirs = max(found, default=(float("-inf"), True, ()))  # a tie: the reconstructed one
     collated = _collated_newer(case, t)
     if collated:
@@ -133,10 +138,10 @@ def latest_time(case: str | Path, field: str | None = "T") -> Results:
             f"{case}: only its initial time {dirs[0].name} holds {what}: the run has written "
             "no result yet"
         )
-    return Results(t, dirs, _skipped(case, field, t, dirs[0].name, procs))
+    return Results(t, dirs, _skipped(case, names, t, dirs[0].name, procs))
 
 
-def _skipped(case: Path, field: str | None, t: float, read: str, procs: list[Path]) -> str:
+def _skipped(case: Path, names, t: float, read: str, procs: list[Path]) -> str:
     """Why results newer than time ``t`` were not read: the newest such time, without
     ``field`` or not in every processor directory (a run still writing it), or ""."""
     newer = [(s, d.name, "top") for s, d in time_dirs(case) if s > t]
@@ -149,7 +154,7 @@ def _skipped(case: Path, field: str | None, t: float, read: str, procs: list[Pat
     if where:
         why = f"is in {len(where)} of its {len(procs)} processor directories"
     else:
-        why = f"has no {field}" if field else "has no field"
+        why = f"has no {' or '.join(names)}" if names else "has no field"
     return f"its time {name} {why} (a run still writing it?): read at time {read}"
 
 

@@ -46,11 +46,12 @@ def _window_mean(series: np.ndarray, window: int, upto: int) -> tuple[float, flo
     return float(w.mean()), float(w.max() - w.min())
 
 
-def field_on_grid(case: Path, grid, name: str) -> np.ndarray:
-    """A case's latest field on the full voxel grid (NaN in solids): (nx, ny, nz) for a
-    scalar, (nx, ny, nz, 3) for a vector."""
+def field_on_grid(case: Path, grid, name: str, at=None) -> np.ndarray:
+    """A case's latest field (or at ``at``, a ``foam_read.Results``) on the full voxel grid
+    (NaN in solids): (nx, ny, nz) for a scalar, (nx, ny, nz, 3) for a vector."""
     cells = np.load(case / "twin_cells.npy")
-    vals = foam_read.latest_time(case, name).read(name, len(cells))
+    at = foam_read.latest_time(case, name) if at is None else at
+    vals = at.read(name, len(cells))
     out = np.full((grid.n_cells,) + vals.shape[1:], np.nan)
     out[cells] = vals
     return out.reshape(grid.shape + vals.shape[1:])

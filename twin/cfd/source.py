@@ -109,13 +109,14 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         ret,
         read_m,
         spacing_m,
-        _results_note(path, name if twin_case else None),
+        _results_note(path, name),
     )
 
 
-def _results_note(path: Path, field: str | None) -> str:
-    """Of an OpenFOAM case: why its newest results were not the ones read (a run still
-    writing them; ``foam_read.Results.skipped``), or ""."""
+def _results_note(path: Path, field: str) -> str:
+    """Of an OpenFOAM case: why its newest results were not the ones its temperature field
+    ``field`` was read from (a run still writing them; ``foam_read.Results.skipped``), or
+    ""."""
     if not path.is_dir():
         return ""
     from twin.cfd.foam_read import latest_time

@@ -26,7 +26,7 @@ def _pick(data, names: tuple[str, ...]) -> str | None:
     return next((n for n in names if n in data.keys()), None)
 
 
-def _openfoam_block(case: Path):
+def _openfoam_block(case: Path, names: tuple[str, ...]):
     import pyvista as pv
 
     from twin.cfd import foam_read
@@ -35,7 +35,7 @@ def _openfoam_block(case: Path):
     if not control.exists():
         raise CfdImportError(f"{case}: not an OpenFOAM case (no system/controlDict)")
     try:  # the newest results: a serial run's, or a decomposed run's not reconstructed
-        latest = foam_read.latest_time(case, None)
+        latest = foam_read.latest_time(case, names)
     except foam_read.FoamReadError as e:
         raise CfdImportError(str(e)) from e
     with pv.VtkErrorCatcher(send_to_logging=False) as caught:
@@ -57,13 +57,13 @@ def _openfoam_block(case: Path):
     return block
 
 
-def _mesh(path: Path):
+def _mesh(path: Path, names: tuple[str, ...] = FIELD_NAMES):
     import pyvista as pv
 
     if not path.exists():
         raise CfdImportError(f"{path}: no such file or case")
     if path.is_dir():
-        return _openfoam_block(path)
+        return _openfoam_block(path, names)
     try:
         with pv.VtkErrorCatcher(send_to_logging=False) as caught:
             mesh = pv.read(str(path))
@@ -113,9 +113,9 @@ def read_cfd(path: str | Path, field: str | None = None) -> CfdPoints:
     path = Path(path)
     if path.suffix.lower() in TABLE_SUFFIXES:
         return _table(path, field)
-    mesh = _mesh(path)
-    centres = functools.cache(lambda: np.asarray(mesh.cell_centers().points, float))
     names = (field,) if field else FIELD_NAMES
+    mesh = _mesh(path, names)
+    centres = functools.cache(lambda: np.asarray(mesh.cell_centers().points, float))
     got = _array(mesh, names, centres)
     if got is None:
         have = sorted(set(mesh.cell_data.keys()) | set(mesh.point_data.keys()))
