@@ -393,3 +393,18 @@ def test_the_newest_time_holding_any_of_several_fields(case):
         latest.skipped == "its time 3 has no T or TMean (a run still writing it?): read at time 2"
     )
     assert foam_read.latest_time(case, ("T",)).time == 1.0
+
+
+def test_any_field_in_the_refusals_words(case):
+    for d in ("processor0", "processor1"):
+        shutil.rmtree(case / d)
+    (case / "1").rename(case / "0")
+    with pytest.raises(FoamReadError) as e:
+        foam_read.latest_time(case, None)
+    assert str(e.value) == (
+        f"{case}: only its initial time 0 holds a field: the run has written no result yet"
+    )
+    shutil.rmtree(case / "0")
+    with pytest.raises(FoamReadError) as e:
+        foam_read.latest_time(case, None)
+    assert str(e.value) == f"{case}: no time directory holds a field"
