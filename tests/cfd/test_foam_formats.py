@@ -320,12 +320,14 @@ def test_a_twin_case_is_read_at_the_newest_time_holding_t(room, tmp_path, capsys
         tmp_path / "c", types.SimpleNamespace(grid=grid), air, np.zeros(grid.shape + (3,))
     )
     (case / "600").mkdir()
-    shutil.copy(case / "500" / "U", case / "600" / "U")
+    u600 = (case / "500" / "U").read_text().replace("(0 0 0)", "(9 9 9)")
+    (case / "600" / "U").write_text(u600)  # another velocity, at the time not read
     from twin.cfd.field import twin_case_fields
 
     assert twin_case_fields(case) == ("T",)
     cfd = load_field(case, fac, grid)
     np.testing.assert_array_equal(cfd.air_c[grid.fluid], air[grid.fluid])
+    assert np.all(cfd.velocity_ms[grid.fluid] == 0.0)  # U of the time read, 500
     # and says so: in the report, its JSON and the window's summary
     note = "its time 600 has no T (a run still writing it?): read at time 500"
     assert cfd.note == note
