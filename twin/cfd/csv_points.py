@@ -54,6 +54,10 @@ SPEED_MS = {"m/s": 1.0, "mm/s": 1e-3, "ft/s": 0.3048, "ft/min": 0.00508, "fpm": 
 TEMPERATURE_C = {"c": (1.0, 0.0), "k": (1.0, -273.15), "f": (5.0 / 9.0, -160.0 / 9.0)}
 
 
+#: A unit in a trailing bracket of a column's name: 'X [mm]', 'Temperature (°C)'.
+_UNIT = re.compile(r"\s*[\[(]([^\])]*)[\])]\s*$")
+
+
 class CsvPointsError(ValueError):
     """A table that cannot be read as a CFD field (the file, line and column named)."""
 
@@ -62,7 +66,7 @@ def normalise(name: str) -> str:
     """A column name as matched: 'X [m]' -> 'x', 'x-coordinate' -> 'x coordinate',
     '"Temperature (K)"' -> 'temperature'."""
     name = name.strip().strip("\"'").strip()
-    name = re.sub(r"\s*[\[(][^\])]*[\])]\s*$", "", name)  # a trailing unit
+    name = _UNIT.sub("", name)  # a trailing unit
     return re.sub(r"[\s_-]+", " ", name.lower()).strip()
 
 
@@ -70,7 +74,7 @@ def unit(name: str) -> str | None:
     """The unit a column's name gives in a trailing bracket, as the tables above key it
     ('X [mm]' -> 'mm', 'Temperature (°F)' -> 'f', 'Vx [ft/min]' -> 'ft/min'); None when it
     gives none."""
-    m = re.search(r"[\[(]([^\])]*)[\])]\s*$", name)
+    m = _UNIT.search(name)
     if not m:
         return None
     return re.sub(r"\s+|°|deg(rees?)?", "", m.group(1).lower()) or None

@@ -200,13 +200,16 @@ def _binary_types(data: bytes, path: Path) -> tuple[np.dtype, np.dtype] | None:
     return scalar, label
 
 
-def _binary_list(body: bytes, n: int, dtype: np.dtype, width: int, path: Path) -> np.ndarray:
+def _binary_list(
+    body: bytes, n: int, dtype: np.dtype, path: Path, width: int = 1, what: str = "values"
+) -> np.ndarray:
     """``n`` items of ``width`` values of ``dtype`` at the start of ``body`` (just past the
-    list's opening parenthesis), checked for the closing one."""
+    list's opening parenthesis), checked for the closing one; ``what`` they are, for the
+    refusal."""
     size = n * width * dtype.itemsize
     if len(body) < size + 1 or body[size : size + 1] != b")":
-        raise FoamReadError(f"{path}: its binary list of {n} values is cut short or damaged")
-    arr = np.frombuffer(body[:size], dtype).astype(float)
+        raise FoamReadError(f"{path}: its binary list of {n} {what} is cut short or damaged")
+    arr = np.frombuffer(body[:size], dtype)
     return arr.reshape(-1, 3) if width == 3 else arr
 
 
@@ -237,7 +240,7 @@ def read_internal_field(path: str | Path, n_cells: int | None = None) -> np.ndar
     n = int(hdr.group(2))
     width = 1 if hdr.group(1) == b"scalar" else 3
     if types is not None:
-        return _binary_list(rest[hdr.end() :], n, types[0], width, path)
+        return _binary_list(rest[hdr.end() :], n, types[0], path, width).astype(float)
     body = rest[hdr.end() :].decode("latin-1")
     # large lists are one value per line, small ones inline: "3(1 2 3)", "2((0 0 1) (1 0 0))"
     try:
@@ -267,10 +270,7 @@ def read_label_list(path: str | Path) -> np.ndarray:
     n = int(hdr.group(1))
     body = data[hdr.end() :]
     if types is not None:
-        size = n * types[1].itemsize
-        if len(body) < size + 1 or body[size : size + 1] != b")":
-            raise FoamReadError(f"{path}: its binary list of {n} labels is cut short or damaged")
-        return np.frombuffer(body[:size], types[1]).astype(np.int64)
+        return _binary_list(body, n, types[1], path, what="labels").astype(np.int64)
     text = body.decode("latin-1")
     try:
         arr = np.array(text[: text.index(")")].split(), np.int64)

@@ -6,12 +6,18 @@ from __future__ import annotations
 import argparse
 
 #: What a CFD source may be (``source.load_field``, ``render.cfd_import.read_cfd``).
-SOURCE_HELP = (
+SOURCE_KINDS = (
     "an OpenFOAM case directory (its latest time: ASCII or binary, plain or compressed, "
-    "decomposed or not), a VTK file (.vtk .vtu .vtp .vti .vtm), an EnSight Gold case (.case), "
-    "a table of points (.csv .tsv .txt: x, y, z and T columns by name) or a stored reference "
-    "(.json)"
+    "decomposed or not)",
+    "a VTK file (.vtk .vtu .vtp .vti .vtm)",
+    "an EnSight Gold case (.case)",
+    "a table of points (.csv .tsv .txt: x, y, z and T columns by name)",
+    "a stored reference (.json)",
 )
+
+
+def _either(kinds: tuple[str, ...]) -> str:
+    return ", ".join(kinds[:-1]) + " or " + kinds[-1]
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,7 +30,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "inlet errors and summary figures",
     )
     c.add_argument("layout", metavar="LAYOUT")
-    c.add_argument("source", metavar="CASE_OR_FILE", help=SOURCE_HELP)
+    c.add_argument("source", metavar="CASE_OR_FILE", help=_either(SOURCE_KINDS))
     c.add_argument("--json", action="store_true", help="print one JSON object")
     c.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
     c.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
@@ -50,7 +56,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument(
         "source",
         metavar="CASE_OR_FILE",
-        help=SOURCE_HELP.replace(" or a stored", ", a stored") + " or a recording (.h5)",
+        help=_either((*SOURCE_KINDS, "a recording (.h5)")),
     )
     k.add_argument(
         "-o",
