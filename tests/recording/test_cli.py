@@ -98,9 +98,17 @@ def test_simulate_physics_records_the_airflow_models_inlets(tmp_path, small_layo
         # ... with other air temperatures, those of the airflow model stepped by those powers
         assert not np.allclose(fa.rack["inlet_c"], fb.rack["inlet_c"], atol=0.05)
         from twin.model.loader import load_layout
+        from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
         from twin.telemetry.physics_air import PhysicsAir
 
-        air = PhysicsAir(load_layout(small_layout_file))
-        for i in range(4):
-            want = air.step(1.0, b.frame(i).rack["power_w"].astype(np.float64))
-        np.testing.assert_allclose(fb.rack["inlet_c"], want["rack_inlet_c"], atol=0.06)
+        fac = load_layout(small_layout_file)
+        air = PhysicsAir(fac)
+        for i in range(4):  # as a replay: the frame's powers and fan speeds
+            fr = b.frame(i)
+            power = fr.rack["power_w"].astype(np.float64)
+            fans = measured_flow_scale(fac, fr.air_unit["flow_m3s"])
+            air.set_failed([], fans, rack_flow_scale(fac, power))
+            want = air.step(1.0, power)
+        # the inlets are stored to 0.1 K and the fans' flows to 0.01 m3/s: a field re-solved
+        # at a fan flow 0.1 % off the simulator's moves this room's inlets by up to 0.10 K
+        np.testing.assert_allclose(fb.rack["inlet_c"], want["rack_inlet_c"], atol=0.16)

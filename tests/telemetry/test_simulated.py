@@ -230,15 +230,20 @@ def test_physics_drives_rack_inlets(small_facility):
     assert with_physics.physics is not None and with_physics.physics.halls == [0]
     inlet = a[-1].rack["inlet_c"]
     assert not np.allclose(inlet, b[-1].rack["inlet_c"])
-    # the inlets are the airflow model's, fed the frames' rack powers and failed units
+    # the inlets are the airflow model's, fed the frames' rack powers, failed units and fan
+    # speeds (the units' as recorded, the racks' following their power): what a replay runs
+    from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
     from twin.telemetry.physics_air import PhysicsAir
 
     air = PhysicsAir(fac)
     failed: list[str] = []
     for f in a:
         failed += [e.item for e in f.events if e.kind == EventKind.UNIT_FAILED]
-        air.set_failed(failed)
-        want = air.step(1.0, f.rack["power_w"].astype(np.float64))
+        power = f.rack["power_w"].astype(np.float64)
+        fans = measured_flow_scale(fac, f.air_unit["flow_m3s"])
+        air.set_failed(failed, fans, rack_flow_scale(fac, power))
+        want = air.step(1.0, power)
+    assert fans is not None and np.nanmax(np.abs(fans - 1.0)) > 0.05  # not at rated
     np.testing.assert_allclose(inlet, want["rack_inlet_c"], atol=1e-3)
     # the workload is the same; only the air model differs
     np.testing.assert_array_equal(a[-1].gpu["util_pct"], b[-1].gpu["util_pct"])
@@ -354,7 +359,7 @@ class _StandInAir:
         self.n_sensor = len(fac.sensor_ids)
         self.off: list[str] = []
 
-    def set_failed(self, ids):
+    def set_failed(self, ids, unit_scale=None, rack_scale=None):
         self.off = list(ids)
 
     def step(self, dt_s, rack_power_w):

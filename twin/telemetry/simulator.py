@@ -256,9 +256,19 @@ class Simulator:
                 return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
             for problem in self.physics.problems:
                 out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
+        from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
+
         fac = self.facility
         off = [fac.air_unit_ids[i] for i in np.flatnonzero(~self.heat.air_unit_on)]
-        self.physics.set_failed(off)
+        # the air moves as the fans this frame records do (the units' as stored, the racks'
+        # following the power stored), as a replay of the recording re-solves it: at rated
+        # fans the recording's temperatures and its fan speeds told two stories (the demo
+        # hall's inlets 0.6 K RMS apart)
+        self.physics.set_failed(
+            off,
+            measured_flow_scale(fac, th.air_unit_flow_m3s.astype(np.float32)),
+            rack_flow_scale(fac, rack_power.astype(np.float32)),
+        )
         air = self.physics.step(dt, rack_power)
         keep = self.heat.extra_recirc > 0
         for name in ("rack_inlet_c", "rack_exhaust_c"):
