@@ -156,7 +156,8 @@ def test_readings_no_room_air_can_take_are_left_out_of_the_targets(fac, tmp_path
     (tmp_path / "room.yaml").write_text(text)
     site = load_layout(tmp_path / "room.yaml")
     with Recorder(tmp_path / "site.h5", site) as rec:
-        for i, (inlet, probe) in enumerate([(22.0, 24.0), (-999.0, 26.0), (24.0, 235.0)]):
+        readings = [(22.0, 24.0), (24.0, 26.0), (-999.0, 25.0), (23.0, 235.0), (22, 24), (24, 26)]
+        for i, (inlet, probe) in enumerate(readings):  # a steady hall: 23 C and 25 C
             fr = Frame.empty(1.8e9 + 60 * i, site.counts())
             fr.rack["inlet_c"][:] = inlet
             fr.sensor["temp_c"][:] = probe
@@ -237,17 +238,24 @@ class _Landscape:
         return types.SimpleNamespace(rack_inlet_mean_c=np.full(4, 20.3 - self.dip_k * bump))
 
 
-@pytest.mark.parametrize(("dip_k", "kept"), [(0.005, True), (0.05, False)])
-def test_a_fit_that_barely_helps_keeps_the_layouts_parameters(fac, monkeypatch, dip_k, kept):
+@pytest.mark.parametrize(
+    ("dip_k", "min_gain_k", "kept"),
+    [(0.005, calibrate.MIN_GAIN_K, True), (0.05, calibrate.MIN_GAIN_K, False), (0.05, 0.06, True)],
+)
+def test_a_fit_that_barely_helps_keeps_the_layouts_parameters(
+    fac, monkeypatch, dip_k, min_gain_k, kept
+):
+    """A fit must lower an RMS by the targets' ``min_gain_k`` (a recording's: half its
+    resolution) to replace the layout's parameters."""
     monkeypatch.setattr(
         calibrate,
         "_model",
-        lambda f, h, c, p: _Landscape(dip_k, p.eddy_viscosity_scale, p.turbulent_prandtl),
+        lambda f, h, c, p, t: _Landscape(dip_k, p.eddy_viscosity_scale, p.turbulent_prandtl),
     )
     monkeypatch.setattr(
         calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(dip_k, m.nu, pr).solve()
     )
-    t = calibrate.Targets(np.arange(4), np.full(4, 20.0))
+    t = calibrate.Targets(np.arange(4), np.full(4, 20.0), min_gain_k=min_gain_k)
     f = calibrate.fit(fac, 0, CELL, t)
     start = PhysicsParams.of(fac.layout)
     assert f.kept is kept
@@ -274,7 +282,7 @@ def test_the_cli_says_a_kept_fit_and_writes_nothing(tmp_path, monkeypatch, capsy
     monkeypatch.setattr(
         calibrate,
         "_model",
-        lambda f, h, c, p: _Landscape(0.005, p.eddy_viscosity_scale, p.turbulent_prandtl),
+        lambda f, h, c, p, t: _Landscape(0.005, p.eddy_viscosity_scale, p.turbulent_prandtl),
     )
     monkeypatch.setattr(
         calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(0.005, m.nu, pr).solve()

@@ -18,8 +18,15 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.cfd.compare import sample_cells
-from twin.model.frame import AIR_READING_C
+from twin.cfd.recorded_hall import HallConditions
 from twin.physics.params import PhysicsParams
+
+#: The least a fit must lower the rack or the point RMS by (K) for its parameters to replace
+#: the layout's: the resolution of the report. Where Twin already matches the source, the
+#: cost is nearly flat: against the ducted hot-aisle room's own CFD case (rack RMS 0.12 K)
+#: the search wandered to an eddy viscosity x2.2 and a Prandtl number of 2.96, at the bound,
+#: for a point RMS 0.007 K lower and racks 0.002 K worse, and stored that in the layout.
+MIN_GAIN_K = 0.01
 
 
 @dataclass
@@ -34,18 +41,14 @@ class Targets:
     point_c: np.ndarray = field(default_factory=lambda: np.zeros(0))
     rack_power_w: np.ndarray | None = None
     source: str = ""
+    #: the state the solves run under (a recording's; None: the layout's nominal one)
+    conditions: HallConditions | None = None
+    #: the least a fit must lower an RMS by to be kept (K; see ``MIN_GAIN_K``)
+    min_gain_k: float = MIN_GAIN_K
 
     @property
     def n(self) -> int:
         return len(self.rack_c) + len(self.point_c)
-
-
-#: The least a fit must lower the rack or the point RMS by (K) for its parameters to replace
-#: the layout's: the resolution of the report. Where Twin already matches the source, the
-#: cost is nearly flat: against the ducted hot-aisle room's own CFD case (rack RMS 0.12 K)
-#: the search wandered to an eddy viscosity x2.2 and a Prandtl number of 2.96, at the bound,
-#: for a point RMS 0.007 K lower and racks 0.002 K worse, and stored that in the layout.
-MIN_GAIN_K = 0.01
 
 
 @dataclass
@@ -78,10 +81,12 @@ def errors(res, t: Targets) -> dict:
     }
 
 
-def _model(fac, hall, cell_m, params):
+def _model(fac, hall, cell_m, params, t: Targets):
+    """The hall solved as the targets were taken (``Targets.conditions``)."""
     from twin.physics import ThermalModel
 
-    return ThermalModel(fac, hall, cell_m, params=params)
+    options = t.conditions.model_options() if t.conditions is not None else {}
+    return ThermalModel(fac, hall, cell_m, params=params, **options)
 
 
 def _with_prandtl(model, pr_t: float, power):
@@ -100,7 +105,9 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fi
     start = PhysicsParams.of(fac.layout)
     (nu_lo, nu_hi), (pr_lo, pr_hi) = PhysicsParams.BOUNDS
     history: list[tuple[float, float, float]] = []
-    base = _model(fac, hall, cell_m, start)
+    if t.conditions is not None:  # the supply temperatures measured
+        fac = t.conditions.facility(fac)
+    base = _model(fac, hall, cell_m, start, t)
     before = errors(base.solve(t.rack_power_w), t)
     best = {"cost": before["cost"], "params": start}
 
@@ -127,7 +134,7 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fi
         nu = math.exp(log_nu)
         # the march's buoyancy uses a heat field: take the best Prandtl number so far
         pr = best["params"].turbulent_prandtl
-        return inner(_model(fac, hall, cell_m, PhysicsParams(nu, pr)), nu)
+        return inner(_model(fac, hall, cell_m, PhysicsParams(nu, pr), t), nu)
 
     inner(base, start.eddy_viscosity_scale)
     minimize_scalar(
@@ -137,10 +144,10 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fi
         options={"xatol": 0.08, "maxiter": 8},
     )
     params = best["params"]
-    after = errors(_model(fac, hall, cell_m, params).solve(t.rack_power_w), t)
+    after = errors(_model(fac, hall, cell_m, params, t).solve(t.rack_power_w), t)
     n, seconds = len(history) + 2, time.perf_counter() - t0
     if params != start and not (
-        after["cost"] < before["cost"] and gain_k(before, after) >= MIN_GAIN_K
+        after["cost"] < before["cost"] and gain_k(before, after) >= t.min_gain_k
     ):
         return Fit(start, before, before, n, seconds, history, kept=True, best=(params, after))
     return Fit(params, before, after, n, seconds, history)
@@ -200,59 +207,52 @@ def targets_from_recording(
     rec, fac, t0: float | None = None, t1: float | None = None, hall: int = 0
 ) -> Targets:
     """Mean rack inlet temperatures (the racks' inlet sensors), the hall's point sensors (the
-    layout's ``sensors:``) and rack powers over a span of a recording, for a hall that held
-    steady over it. A sensor or rack with no reading in the span is left out."""
+    layout's ``sensors:``) and rack powers over a span of a recording, with the state the
+    hall ran under (``Targets.conditions``). A sensor or rack with no reading in the span is
+    left out. A span over which the hall did not hold steady is refused, naming what moved
+    (``recorded_hall.unsteady``)."""
+    from twin.cfd import recorded_hall as rh
+
     times = rec.times
     lo = times[0] if t0 is None else t0
     hi = times[-1] if t1 is None else t1
     idx = np.flatnonzero((times >= lo) & (times <= hi))
     if len(idx) == 0:
         raise ValueError("the recording has no frame in the span asked for")
-    sums = {
-        ("rack", "inlet_c"): _Mean(fac.n_racks, AIR_READING_C),
-        ("rack", "power_w"): _Mean(fac.n_racks),
-        ("sensor", "temp_c"): _Mean(len(fac.sensor_ids), AIR_READING_C),
-    }
+    span = rh.SpanReadings(fac, len(idx))
     for i in idx:
-        fr = rec.frame(int(i), kinds=("rack", "sensor"))
-        for (kind, name), m in sums.items():
-            m.add(fr.group(kind).get(name))
-    inlet, power, sensor = (m.mean() for m in sums.values())
+        span.add(rec.frame(int(i), kinds=("rack", "sensor", "air_unit")))
+    inlet, sensor = span.mean("rack", "inlet_c"), span.mean("sensor", "temp_c")
     here = np.flatnonzero(np.isfinite(sensor) & (fac.sensor_hall == hall))
-    r = np.flatnonzero(np.isfinite(inlet))
+    r = np.flatnonzero(np.isfinite(inlet) & (fac.rack_hall == hall))
     if not len(r) and not len(here):
         raise ValueError(
             "the recording holds no rack inlet or point sensor temperature in that span"
         )
+    start = float(times[0])
+    moved = rh.unsteady(span, hall, start)
+    if moved:
+        raise ValueError(
+            f"the hall did not hold steady from {rh.clock(times[idx[0]] - start)} to "
+            f"{rh.clock(times[idx[-1]] - start)}, so its mean readings are no steady state to "
+            f"fit: {'; '.join(moved)}. Pick a span where it held, with --from and --to"
+        )
+    power = span.mean("rack", "power_w")
+    # a fit must beat the readings' rounding: half the coarsest temperature resolution stored
+    # (0.1 K in Twin's recordings) is the most rounding moves a reading by
+    res = [
+        rec.resolution(kind, name)
+        for kind, name, used in (("rack", "inlet_c", len(r)), ("sensor", "temp_c", len(here)))
+        if used
+    ]
     return Targets(
         r,
         inlet[r],
         fac.sensor_position_m[here],
         sensor[here],
         rack_power_w=np.where(np.isfinite(power), power, fac.rack_power_w),
-        source=str(getattr(rec, "path", "")),
+        source=f"{getattr(rec, 'path', '')} {rh.clock(times[idx[0]] - start)}-"
+        f"{rh.clock(times[idx[-1]] - start)}",
+        conditions=rh.conditions(span, hall),
+        min_gain_k=max([MIN_GAIN_K] + [0.5 * x for x in res]),
     )
-
-
-class _Mean:
-    """A per-item mean over frames that skips missing (NaN) readings and, given ``valid``,
-    readings outside it (a recording written by another tool may hold a probe's fault code:
-    recordings clip, so -999 C is stored as -999 C)."""
-
-    def __init__(self, n: int, valid: tuple[float, float] = (-np.inf, np.inf)):
-        self.total = np.zeros(n)
-        self.count = np.zeros(n)
-        self.valid = valid
-
-    def add(self, values) -> None:
-        if values is None or len(values) != len(self.total):
-            return
-        v = np.asarray(values, float)
-        with np.errstate(invalid="ignore"):
-            ok = np.isfinite(v) & (v >= self.valid[0]) & (v <= self.valid[1])
-        self.total[ok] += v[ok]
-        self.count[ok] += 1
-
-    def mean(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.count > 0, self.total / np.maximum(self.count, 1), np.nan)

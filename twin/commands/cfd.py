@@ -314,9 +314,13 @@ def calibrate_layout(args) -> dict:
         "seconds": f.seconds,
         "written": None,
     }
+    if t.conditions is not None:  # a recording's: what the solves ran under
+        out["conditions"] = t.conditions.as_dict()
+        out["conditions"]["summary"] = t.conditions.describe(fac)
     if f.kept:  # the source does not pin the parameters down: the layout keeps its own
         out["kept"] = True
         out["best"] = {"params": _params(f.best[0]), "after": f.best[1]}
+        out["min_gain_k"] = t.min_gain_k
     if not args.dry_run and not f.kept:
         from twin.cfd.store import store_physics
 
@@ -368,8 +372,10 @@ def run_calibrate(args) -> int:
         f"({out['racks']} racks, {out['points']} points, {out['evaluations']} solves, "
         f"{out['seconds']:.1f} s)"
     )
+    if "conditions" in out:
+        print(f"  solved as the recording ran: {out['conditions']['summary']}")
     if out.get("kept"):
-        _print_kept(out["best"], b)
+        _print_kept(out["best"], b, out["min_gain_k"])
     if out["racks"]:
         print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
     if out["points"]:
@@ -380,10 +386,9 @@ def run_calibrate(args) -> int:
     return 0
 
 
-def _print_kept(best: dict, before: dict) -> None:
-    """Why a fit left the layout's parameters as they were."""
-    from twin.cfd.calibrate import MIN_GAIN_K
-
+def _print_kept(best: dict, before: dict, min_gain_k: float) -> None:
+    """Why a fit left the layout's parameters as they were (``min_gain_k``: the least it had
+    to lower an RMS by: ``calibrate.MIN_GAIN_K``, or half a recording's resolution)."""
     p, a = best["params"], best["after"]
     moves = [
         f"the {what} RMS by {a[k] - before[k]:+.3f} K"
@@ -392,6 +397,6 @@ def _print_kept(best: dict, before: dict) -> None:
     ]
     print(
         f"  the best fit found ({p['eddy_viscosity_scale']:.3f} / {p['turbulent_prandtl']:.3f}) "
-        f"moves {' and '.join(moves)}: it lowers neither by {MIN_GAIN_K} K, so the source "
+        f"moves {' and '.join(moves)}: it lowers neither by {min_gain_k:g} K, so the source "
         "does not pin the parameters down and the layout keeps its own (nothing written)"
     )

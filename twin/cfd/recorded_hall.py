@@ -1,0 +1,260 @@
+"""What a recording says one hall ran under over a span, and whether it held steady there.
+
+A fit to a recording's sensors compares their means with a steady solve. That is only a fit
+of the model's mixing where the solve runs as the hall did: with the air units that were off
+left off, the fans at the speeds they ran, the supply air at the temperature measured, and
+the racks' server fans following their load, as the replay's physics does
+(``twin.physics.fan_follow``). Solved at the layout's nominal state against a recording of a
+CRAH trip, the fit took the trip's hot racks for too little mixing and moved the eddy
+viscosity to x3.4 and the turbulent Prandtl number to 2.96, at its bound.
+
+And the means are a steady state only if the hall held one: a span over which a unit went
+off, or its fans ramped, or the readings still drifted, has no steady state to fit, so it is
+refused, naming what moved and when, for the user to pick a span where the hall held.
+No Qt, no VTK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from twin.model.facility import Facility
+from twin.model.frame import AIR_READING_C
+
+#: Most a rack inlet, a point sensor or a unit's supply may move between the span's first
+#: third and its last (K) for the span to count as steady: above the recordings' 0.1 K
+#: resolution and the wobble of a hall holding steady under changing jobs (at most 0.09 K in
+#: the demo hall's simulated run), below the 1-5 K by which a CRAH trip moves the racks near it.
+STEADY_DRIFT_K = 0.5
+#: Most an air unit's fan flow may range over the span, as a share of its rated flow: the
+#: replay's own threshold for a fan that moved (``fan_follow.FLOW_RESOLVE_FRACTION``).
+STEADY_FLOW_FRACTION = 0.05
+#: Offenders named per kind in a refusal (the largest first).
+NAMED = 3
+
+
+@dataclass
+class HallConditions:
+    """The state a hall held over a span: ``failed`` its air units that were off;
+    ``unit_flow_scale`` and ``rack_flow_scale`` its fans' speeds as ``ThermalModel`` takes
+    them (None: rated); ``supply_c`` each running unit's mean measured supply temperature."""
+
+    hall: int = 0
+    failed: tuple[str, ...] = ()
+    unit_flow_scale: np.ndarray | None = None
+    rack_flow_scale: np.ndarray | None = None
+    supply_c: dict[str, float] | None = None
+
+    def facility(self, fac: Facility) -> Facility:
+        """``fac`` with the supply temperatures measured (itself where none was)."""
+        if not self.supply_c:
+            return fac
+        from twin.physics.setpoints import with_set_points
+
+        return with_set_points(fac, air_supply_c=self.supply_c)
+
+    def model_options(self) -> dict:
+        """``ThermalModel`` keyword arguments for this state."""
+        return {
+            "failed": self.failed,
+            "unit_flow_scale": self.unit_flow_scale,
+            "rack_flow_scale": self.rack_flow_scale,
+        }
+
+    def describe(self, fac: Facility) -> str:
+        """One line for the report: what the solves ran under."""
+        parts = [f"{', '.join(self.failed)} off" if self.failed else "every air unit on"]
+        on = [
+            i
+            for i, u in enumerate(fac.air_unit_ids)
+            if fac.air_unit_hall[i] == self.hall and u not in self.failed
+        ]
+        if self.unit_flow_scale is not None and on:
+            share = self.unit_flow_scale[on]
+            parts.append(f"fans at {share.min():.0%}-{share.max():.0%} of rated")
+        if self.supply_c:
+            s = np.array(list(self.supply_c.values()))
+            parts.append(f"supply {s.min():.1f}-{s.max():.1f} C")
+        return "; ".join(parts)
+
+    def as_dict(self) -> dict:
+        return {
+            "failed": list(self.failed),
+            "unit_flow_scale": _listed(self.unit_flow_scale),
+            "rack_flow_scale": _listed(self.rack_flow_scale),
+            "supply_c": {k: round(v, 2) for k, v in (self.supply_c or {}).items()},
+        }
+
+
+def _listed(a: np.ndarray | None) -> list | None:
+    return None if a is None else [round(float(x), 4) for x in a]
+
+
+class SpanReadings:
+    """Readings of a span of frames, fed one frame at a time: means per third of the span (a
+    drift is the last third's mean less the first's), the air units' states and flows."""
+
+    def __init__(self, fac: Facility, n_frames: int):
+        self.fac = fac
+        self.n_frames = n_frames
+        n_units = len(fac.air_unit_ids)
+        self.thirds = {
+            ("rack", "inlet_c"): [_Mean(fac.n_racks, AIR_READING_C) for _ in range(3)],
+            ("rack", "power_w"): [_Mean(fac.n_racks) for _ in range(3)],
+            ("rack", "flow_m3s"): [_Mean(fac.n_racks) for _ in range(3)],
+            ("sensor", "temp_c"): [_Mean(len(fac.sensor_ids), AIR_READING_C) for _ in range(3)],
+            ("air_unit", "supply_c"): [_Mean(n_units, AIR_READING_C) for _ in range(3)],
+            ("air_unit", "flow_m3s"): [_Mean(n_units) for _ in range(3)],
+        }
+        self.flow_lo = np.full(n_units, np.inf)
+        self.flow_hi = np.full(n_units, -np.inf)
+        self.state_first = np.full(n_units, np.nan)  # the first state read in the span
+        self.state_change_s = np.full(n_units, np.nan)  # when it first read otherwise
+        self.state_on = np.zeros(n_units, bool)  # on in some frame of the span
+        self.count = 0
+
+    def add(self, frame) -> None:
+        third = min(3 * self.count // max(self.n_frames, 1), 2)
+        self.count += 1
+        for (kind, name), means in self.thirds.items():
+            values = frame.group(kind).get(name)
+            means[third].add(values)
+            if (kind, name) == ("air_unit", "flow_m3s") and _fits(values, self.flow_lo):
+                v = np.asarray(values, float)
+                with np.errstate(invalid="ignore"):
+                    self.flow_lo = np.fmin(self.flow_lo, v)
+                    self.flow_hi = np.fmax(self.flow_hi, v)
+        state = frame.group("air_unit").get("state")
+        if _fits(state, self.state_first):
+            on = np.asarray(state, float) >= 0.5
+            known = np.isfinite(np.asarray(state, float))
+            first = np.isnan(self.state_first) & known
+            self.state_first[first] = on[first]
+            flip = known & ~first & (on != (self.state_first == 1)) & np.isnan(self.state_change_s)
+            self.state_change_s[flip] = frame.time_s
+            self.state_on |= known & on
+
+    def mean(self, kind: str, name: str) -> np.ndarray:
+        """The mean over the whole span (NaN where nothing was read)."""
+        means = self.thirds[(kind, name)]
+        total = sum(m.total for m in means)
+        count = sum(m.count for m in means)
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+
+    def drift(self, kind: str, name: str) -> np.ndarray:
+        """The last third's mean less the first third's (NaN where either read nothing)."""
+        means = self.thirds[(kind, name)]
+        return means[2].mean() - means[0].mean()
+
+
+def _fits(values, like: np.ndarray) -> bool:
+    return values is not None and len(values) == len(like)
+
+
+def conditions(span: SpanReadings, hall: int) -> HallConditions:
+    """The state the hall held over the span (see ``HallConditions``)."""
+    from twin.physics.fan_follow import (
+        followed_flow_scale,
+        measured_flow_scale,
+        rack_flow_scale,
+    )
+
+    fac = span.fac
+    units = np.flatnonzero(fac.air_unit_hall == hall)
+    off = [u for u in units if np.isfinite(span.state_first[u]) and not span.state_on[u]]
+    running = [u for u in units if u not in off]
+    supply = span.mean("air_unit", "supply_c")
+    measured = measured_flow_scale(fac, span.mean("air_unit", "flow_m3s"))
+    fans, _ = followed_flow_scale(None, measured, units)
+    power = span.mean("rack", "power_w")
+    power = np.where(np.isfinite(power), power, fac.rack_power_w)
+    racks = rack_flow_scale(fac, power, span.mean("rack", "flow_m3s"))
+    racks, _ = followed_flow_scale(None, racks, np.flatnonzero(fac.rack_hall == hall))
+    return HallConditions(
+        hall=hall,
+        failed=tuple(fac.air_unit_ids[u] for u in off),
+        unit_flow_scale=fans,
+        rack_flow_scale=racks,
+        supply_c={fac.air_unit_ids[u]: float(supply[u]) for u in running if np.isfinite(supply[u])},
+    )
+
+
+def unsteady(span: SpanReadings, hall: int, start_s: float) -> list[str]:
+    """What moved over the span in ``hall`` (empty: it held steady), each as a phrase naming
+    the unit, rack or sensor, how much and (for a unit going on or off) when, as m:ss into
+    the recording (``start_s``: its first frame's time)."""
+    fac = span.fac
+    units = np.flatnonzero(fac.air_unit_hall == hall)
+    moved = [
+        f"{fac.air_unit_ids[u]} went {'on' if span.state_first[u] == 0 else 'off'} at "
+        f"{clock(span.state_change_s[u] - start_s)}"
+        for u in units
+        if np.isfinite(span.state_change_s[u])
+    ]
+    # a unit named going on or off is not named again for its fans and supply, nor is the
+    # "supply" of a unit that was off throughout (the return air passing through it)
+    held = units[np.isnan(span.state_change_s[units])]
+    running = held[span.state_on[held] | np.isnan(span.state_first[held])]
+    rated = np.asarray(fac.air_unit_airflow_m3s, float)
+    with np.errstate(invalid="ignore"):
+        ranged = (span.flow_hi - span.flow_lo) / np.where(rated > 0, rated, np.inf)
+    moved += [
+        f"{fac.air_unit_ids[u]}'s fans ran {span.flow_lo[u]:.2f}-{span.flow_hi[u]:.2f} m3/s "
+        f"({ranged[u]:.0%} of rated)"
+        for u in _worst(ranged, held, STEADY_FLOW_FRACTION)
+    ]
+    checks = (
+        ("air_unit", "supply_c", fac.air_unit_ids, "{}'s supply", running),
+        ("rack", "inlet_c", fac.rack_ids, "rack {}'s inlet", np.flatnonzero(fac.rack_hall == hall)),
+        ("sensor", "temp_c", fac.sensor_ids, "sensor {}", np.flatnonzero(fac.sensor_hall == hall)),
+    )
+    for kind, name, ids, what, among in checks:
+        d = span.drift(kind, name)
+        moved += [f"{what.format(ids[i])} moved {d[i]:+.1f} K" for i in _worst(np.abs(d), among, 0)]
+    return moved
+
+
+def _worst(value: np.ndarray, among: np.ndarray, floor: float) -> list[int]:
+    """Up to ``NAMED`` of ``among`` whose ``value`` exceeds its limit, largest first (the
+    limit: ``floor``, or ``STEADY_DRIFT_K`` where ``floor`` is 0)."""
+    limit = floor if floor > 0 else STEADY_DRIFT_K
+    among = np.asarray(among, dtype=np.int64)
+    v = value[among]
+    with np.errstate(invalid="ignore"):
+        over = among[np.isfinite(v) & (v > limit)]
+    return [int(i) for i in over[np.argsort(-value[over], kind="stable")][:NAMED]]
+
+
+def clock(seconds: float) -> str:
+    """Seconds into a recording as ``--from`` reads them: m:ss, or h:mm:ss."""
+    s = int(round(seconds))
+    h, rest = divmod(s, 3600)
+    m, s = divmod(rest, 60)
+    return f"{h}:{m:02d}:{s:02d}" if h else f"{m}:{s:02d}"
+
+
+class _Mean:
+    """A per-item mean over frames that skips missing (NaN) readings and, given ``valid``,
+    readings outside it (a recording written by another tool may hold a probe's fault code:
+    recordings clip, so -999 C is stored as -999 C)."""
+
+    def __init__(self, n: int, valid: tuple[float, float] = (-np.inf, np.inf)):
+        self.total = np.zeros(n)
+        self.count = np.zeros(n)
+        self.valid = valid
+
+    def add(self, values) -> None:
+        if values is None or len(values) != len(self.total):
+            return
+        v = np.asarray(values, float)
+        with np.errstate(invalid="ignore"):
+            ok = np.isfinite(v) & (v >= self.valid[0]) & (v <= self.valid[1])
+        self.total[ok] += v[ok]
+        self.count[ok] += 1
+
+    def mean(self) -> np.ndarray:
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return np.where(self.count > 0, self.total / np.maximum(self.count, 1), np.nan)
