@@ -358,6 +358,32 @@ def test_a_field_compared_is_said_missing_from_a_newer_time(room, tmp_path):
     )
 
 
+def test_a_field_compared_is_read_at_the_newest_time_that_holds_it(room, tmp_path):
+    """--field TMean of a case whose newest time holds TMean but not T (its T written at an
+    earlier time only): the newest TMean is read, and no note says otherwise (it read the
+    TMean of the newest time holding T, 500, and said nothing)."""
+    fac, grid, air = room
+    case = write_case(
+        tmp_path / "c", types.SimpleNamespace(grid=grid), air, np.zeros(grid.shape + (3,))
+    )
+    shutil.copy(case / "500" / "T", case / "500" / "TMean")
+    (case / "600").mkdir()
+    mean = (case / "500" / "T").read_text()
+    warmer = air + 1.0
+    write_case(
+        tmp_path / "w", types.SimpleNamespace(grid=grid), warmer, np.zeros(grid.shape + (3,))
+    )
+    (case / "600" / "TMean").write_text((tmp_path / "w" / "500" / "T").read_text())
+    assert mean != (case / "600" / "TMean").read_text()
+    cfd = load_field(case, fac, grid, field="TMean")
+    np.testing.assert_allclose(cfd.air_c[grid.fluid], warmer[grid.fluid], atol=1e-9)
+    assert cfd.note == ""
+    # T itself is still read at the newest time holding it, and says what it left out
+    assert load_field(case, fac, grid).note == (
+        "its time 600 has no T (a run still writing it?): read at time 500"
+    )
+
+
 def test_vtk_reads_a_running_case_at_its_last_whole_time(case):
     """A foreign run whose newest time holds U but not yet T is read at the time before."""
     pytest.importorskip("pyvista")

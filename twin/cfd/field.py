@@ -57,15 +57,14 @@ def read_twin_case(
     case = Path(case)
     desc = json.loads((case / "twin_case.json").read_text())
     own = build_grid(fac, hall, desc["cell_m"])
-    latest = foam_read.latest_time(case, "T")
-    if not latest.has(field):
-        try:  # the newest time that has it (a run still writing the newest; said by its note)
-            latest = foam_read.latest_time(case, field)
-        except foam_read.FoamReadError:
-            raise foam_read.FoamReadError(
-                f"{case}: its latest time ({latest.name}) has no field {field!r}; it has "
-                f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
-            ) from None
+    try:  # the newest time that has it (a run still writing the newest: said by its note)
+        latest = foam_read.latest_time(case, field)
+    except foam_read.FoamReadError:
+        newest = foam_read.latest_time(case, "T")  # refuses an unrun case in its own words
+        raise foam_read.FoamReadError(
+            f"{case}: its latest time ({newest.name}) has no field {field!r}; it has "
+            f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
+        ) from None
     t = field_on_grid(case, own, field, latest)
     u = None
     u_name = "UMean" if field.endswith("Mean") and latest.has("UMean") else "U"
