@@ -112,7 +112,8 @@ def test_a_span_the_hall_did_not_hold_is_refused_naming_what_moved(fac, tmp_path
         _targets(path, fac)
     msg = str(err.value)
     assert msg.startswith("the hall did not hold steady from 0:00 to 1:55, so its mean")
-    assert "CRAH-1 went off at 0:30; CRAH-2's fans ran 2.83-4.01 m3/s (25% of rated); " in msg
+    # CRAH-2's first third: six frames at 2.83 m3/s, then 3.03 and 3.23 (stored to 0.01)
+    assert "CRAH-1 went off at 0:30; CRAH-2's fans moved 2.90 -> 4.01 m3/s (23% of rated); " in msg
     assert "rack A1's inlet moved +1.9 K. Pick a span where it held" in msg
     assert "B1" not in msg and "supply" not in msg  # under 0.5 K; supplies steady
     t = _targets(path, fac, "1:00")
@@ -128,13 +129,13 @@ def test_a_span_the_hall_did_not_hold_is_refused_naming_what_moved(fac, tmp_path
         (0.4, 0.04, -0.4, []),
         (0.6, 0.0, 0.0, ["rack A1's inlet moved +0.6 K"]),
         (-0.6, 0.0, 0.0, ["rack A1's inlet moved -0.6 K"]),
-        (0.0, 0.07, 0.0, ["CRAH-2's fans ran 3.78-4.11 m3/s (7% of rated)"]),
+        (0.0, 0.07, 0.0, ["CRAH-2's fans moved 3.78 -> 4.11 m3/s (7% of rated)"]),
         (0.0, 0.0, -0.6, ["CRAH-2's supply moved -0.6 K"]),
     ],
 )
 def test_what_counts_as_moved(fac, tmp_path, inlet_k, flow_share, supply_k, named):
-    """Drift is the last third's mean less the first's, against ``STEADY_DRIFT_K``; a fan's
-    flow its range over the span, against ``STEADY_FLOW_FRACTION`` of rated."""
+    """Drift is the last third's mean less the first's, against ``STEADY_DRIFT_K`` for
+    temperatures and ``STEADY_FLOW_FRACTION`` of rated for a fan's flow."""
     base = _steady(fac, 22.0, fac.rack_power_w)
     rated = fac.air_unit_airflow_m3s[1]
 
@@ -143,13 +144,27 @@ def test_what_counts_as_moved(fac, tmp_path, inlet_k, flow_share, supply_k, name
         last = 1.0 if i >= 6 else 0.0  # thirds of nine frames: 0-2, 3-5, 6-8
         fr.rack["inlet_c"][fac.rack_index["A1"]] += inlet_k * last
         fr.air_unit["supply_c"][1] += supply_k * last
-        fr.air_unit["flow_m3s"][1] = (0.8 + flow_share * (i == 4)) * rated
+        fr.air_unit["flow_m3s"][1] = (0.8 + flow_share * last) * rated
 
     with open_recording(_record(tmp_path / "r.h5", fac, 9, fill)) as rec:
         span = recorded_hall.SpanReadings(fac, 9)
         for i in range(9):
             span.add(rec.frame(i))
     assert recorded_hall.unsteady(span, 0, T0) == named
+
+
+def test_fans_that_wander_about_a_steady_flow_are_steady(fac, tmp_path):
+    """Fans following the load swing (here 60 % and 100 % of rated, frame by frame) about a
+    mean that holds: the air's steady state is the mean's, and the fit solves at 80 %."""
+    base = _steady(fac, 22.0, fac.rack_power_w)
+    rated = np.asarray(fac.air_unit_airflow_m3s)
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.air_unit["flow_m3s"][:] = (0.6 if i % 2 else 1.0) * rated
+
+    t = _targets(_record(tmp_path / "r.h5", fac, 12, fill), fac)
+    assert t.conditions.unit_flow_scale == pytest.approx([0.8, 0.8], abs=1.1e-3)
 
 
 def test_the_largest_movers_are_named_first_and_only_three(fac, tmp_path):
