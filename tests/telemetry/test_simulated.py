@@ -250,6 +250,22 @@ def test_physics_drives_rack_inlets(small_facility):
     assert EventKind.UNIT_FAILED in [e.kind for f in a for e in f.events]
 
 
+@pytest.mark.slow
+def test_the_physics_starts_at_the_fans_the_first_frame_records(small_facility):
+    """The first frame's fans are not at rated (the units follow the load): the hall's field
+    is solved once, at them, not at rated and again (a steady solve each)."""
+    pytest.importorskip("twin.physics")
+    from twin.physics.fan_follow import measured_flow_scale
+
+    sim = Simulator(small_facility, "normal", seed=5, start_s=0, physics=True)
+    frames = [sim.step() for _ in range(3)]
+    model = sim.physics.models[0]
+    fans = measured_flow_scale(small_facility, frames[0].air_unit["flow_m3s"])
+    assert np.abs(fans - 1.0).max() > 0.05
+    assert model.flow_solves == 1
+    assert model.unit_flow_scale == pytest.approx(fans, abs=1e-6)
+
+
 # ---------------------------------------------------------------------- details of the simulator
 def test_rate_sets_the_sample_period(small_facility):
     with pytest.raises(ValueError, match="rate_hz must be positive"):
@@ -354,7 +370,7 @@ class _StandInAir:
 
     problems = ["H9: ValueError: no grid"]
 
-    def __init__(self, fac):
+    def __init__(self, fac, flow_scale=None, rack_scale=None):
         self.n_rack, self.n_unit = fac.n_racks, len(fac.air_unit_ids)
         self.n_sensor = len(fac.sensor_ids)
         self.off: list[str] = []
@@ -426,7 +442,7 @@ def test_a_misplaced_rack_keeps_the_heat_balance_inlet(small_facility, monkeypat
 def test_without_an_airflow_model_the_heat_balance_carries_on(small_facility, monkeypatch):
     from twin.telemetry import physics_air
 
-    def broken(fac):
+    def broken(fac, **fans):
         raise RuntimeError("no grid here")
 
     monkeypatch.setattr(physics_air, "PhysicsAir", broken)
@@ -446,8 +462,8 @@ class _ScriptedInlets(_StandInAir):
 
     script = (27.0, 26.6, 26.4, 32.0, 31.6, 31.4, 32.5, 26.0)
 
-    def __init__(self, fac):
-        super().__init__(fac)
+    def __init__(self, fac, **fans):
+        super().__init__(fac, **fans)
         self.steps = 0
 
     def step(self, dt_s, rack_power_w):

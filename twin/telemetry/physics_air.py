@@ -29,8 +29,18 @@ class PhysicsAir:
     """Steps the hall air with ``twin.physics`` and reports per-rack and per-unit values in
     facility order (NaN for racks and units it does not model)."""
 
-    def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
+    def __init__(
+        self,
+        facility: Facility,
+        cell_m: float = DEFAULT_CELL_M,
+        flow_scale: np.ndarray | None = None,
+        rack_scale: np.ndarray | None = None,
+    ) -> None:
+        """``flow_scale`` and ``rack_scale``: the fan speeds to solve the first fields at, as
+        ``set_failed`` takes them (None: rated), so that a source whose first frame's fans
+        are not at rated solves each hall once, not at rated and again at its fans."""
         from twin.physics import ThermalModel
+        from twin.physics.fan_follow import followed_flow_scale
 
         fac = self.facility = facility
         counts = np.bincount(fac.rack_hall, minlength=len(fac.hall_ids))
@@ -41,8 +51,12 @@ class PhysicsAir:
             # air units, or supplies of their own flow (a plenum the layout does not model)
             if not (np.any(fac.air_unit_hall == h) or fac.hall_ids[h] in supplied):
                 continue
+            units, _ = followed_flow_scale(None, flow_scale, np.flatnonzero(fac.air_unit_hall == h))
+            racks, _ = followed_flow_scale(None, rack_scale, np.flatnonzero(fac.rack_hall == h))
             try:
-                self.models[int(h)] = ThermalModel(fac, hall=int(h), cell_m=cell_m)
+                self.models[int(h)] = ThermalModel(
+                    fac, hall=int(h), cell_m=cell_m, unit_flow_scale=units, rack_flow_scale=racks
+                )
             except Exception as exc:  # a hall the grid cannot model: heat balance instead
                 self.problems.append(f"{fac.hall_ids[h]}: {type(exc).__name__}: {exc}")
 

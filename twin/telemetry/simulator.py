@@ -245,30 +245,28 @@ class Simulator:
         """Replace the heat balance's air temperatures by the physics' where it models them
         (a rack a scenario misplaces keeps the heat balance's value: the grid has it facing
         the right way)."""
-        out: list[Event] = []
-        if self.physics is None:
-            from twin.telemetry.physics_air import PhysicsAir
-
-            try:
-                self.physics = PhysicsAir(self.facility)
-            except Exception as exc:  # physics missing or failing: keep the heat balance
-                self.physics_wanted = False
-                return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
-            for problem in self.physics.problems:
-                out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
         from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
 
+        out: list[Event] = []
         fac = self.facility
         off = [fac.air_unit_ids[i] for i in np.flatnonzero(~self.heat.air_unit_on)]
         # the air moves as the fans this frame records do (the units' as stored, the racks'
         # following the power stored), as a replay of the recording re-solves it: at rated
         # fans the recording's temperatures and its fan speeds told two stories (the demo
         # hall's inlets 0.6 K RMS apart)
-        self.physics.set_failed(
-            off,
-            measured_flow_scale(fac, th.air_unit_flow_m3s.astype(np.float32)),
-            rack_flow_scale(fac, rack_power.astype(np.float32)),
-        )
+        fans = measured_flow_scale(fac, th.air_unit_flow_m3s.astype(np.float32))
+        racks = rack_flow_scale(fac, rack_power.astype(np.float32))
+        if self.physics is None:
+            from twin.telemetry.physics_air import PhysicsAir
+
+            try:
+                self.physics = PhysicsAir(fac, flow_scale=fans, rack_scale=racks)
+            except Exception as exc:  # physics missing or failing: keep the heat balance
+                self.physics_wanted = False
+                return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
+            for problem in self.physics.problems:
+                out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
+        self.physics.set_failed(off, fans, racks)
         air = self.physics.step(dt, rack_power)
         keep = self.heat.extra_recirc > 0
         for name in ("rack_inlet_c", "rack_exhaust_c"):
