@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from twin.cfd import calibrate, recorded_hall
-from twin.model.frame import Frame
+from twin.model.frame import AIR_READING_C, Frame
 from twin.model.loader import load_layout
 from twin.physics import ThermalModel
 from twin.physics.fan_follow import rack_flow_scale
@@ -64,9 +64,9 @@ def test_the_fit_solves_the_hall_as_the_recording_ran(fac, tmp_path):
     recording rounding only, where a solve at the layout's nominal state is kelvins off."""
     power = 0.6 * fac.rack_power_w
     racks = rack_flow_scale(fac, power)
-    warm = calibrate.HallConditions(hall=0, supply_c={"CRAH-2": 19.0}).facility(
-        fac
-    )  # the supply measured
+    from twin.physics.setpoints import with_set_points
+
+    warm = with_set_points(fac, air_supply_c={"CRAH-2": 19.0})  # the supply measured
     truth = ThermalModel(
         warm,
         0,
@@ -78,7 +78,8 @@ def test_the_fit_solves_the_hall_as_the_recording_ran(fac, tmp_path):
     fill = _steady(fac, truth.rack_inlet_mean_c, power, (0, 1), (0.0, 0.9), (31.0, 19.0))
     t = _targets(_record(tmp_path / "site.h5", fac, 12, fill), fac)
     c = t.conditions
-    assert c.failed == ("CRAH-1",)
+    assert c.failed == ("CRAH-1",) and c.running == ("CRAH-2",)
+    assert c.facility(fac).air_unit_supply_c.tolist() == [18.0, 19.0]  # the layout's: 18 C
     assert c.unit_flow_scale == pytest.approx([0.0, 0.9], abs=1.1e-3)  # flows to 0.01 m3/s
     assert c.rack_flow_scale == pytest.approx(racks, abs=1e-4)
     assert c.supply_c == pytest.approx({"CRAH-2": 19.0})  # not the off unit's return air
@@ -214,3 +215,103 @@ def test_the_cli_reports_the_state_it_solved_under(fac, tmp_path, capsys):
     assert rep["conditions"]["unit_flow_scale"] == pytest.approx([0.8, 0.8], abs=1.1e-3)
     assert rep["conditions"]["supply_c"] == {"CRAH-1": 19.0}
     assert rep["conditions"]["summary"].startswith("CRAH-2 off")
+
+
+def _sited(tmp_path) -> tuple:
+    """The room with two point sensors, S1 and S2."""
+    text = ROOM.read_text() + (
+        "sensors:\n  - {id: S1, hall: ROOM, position_m: [3.0, 3.0, 1.2]}\n"
+        "  - {id: S2, hall: ROOM, position_m: [5.0, 3.0, 1.2]}\n"
+    )
+    (tmp_path / "sited.yaml").write_text(text)
+    return load_layout(tmp_path / "sited.yaml")
+
+
+def test_sensors_that_drift_are_named(tmp_path):
+    site = _sited(tmp_path)
+    base = _steady(site, 22.0, site.rack_power_w)
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.sensor["temp_c"][:] = [24.0 + 0.6 * (i >= 6), 25.0]
+
+    with pytest.raises(ValueError, match=r"fit: sensor S1 moved \+0.6 K. Pick a span"):
+        _targets(_record(tmp_path / "r.h5", site, 9, fill), site)
+
+
+def test_what_is_read_from_each_span(fac, tmp_path):
+    """Readings outside what room air can take are skipped, the bounds themselves kept; a
+    rack that read nothing is left out; a unit whose state is missing from some frames keeps
+    the state read."""
+    base = _steady(fac, 22.0, fac.rack_power_w)
+    lo, hi = AIR_READING_C
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.rack["inlet_c"][0] = np.nan  # a rack with no inlet sensor
+        fr.rack["inlet_c"][1] = (lo, hi, lo, hi, lo, hi)[i]
+        fr.air_unit["supply_c"][0] = -999.0 if i == 3 else 19.0  # a probe's fault code
+        fr.air_unit["state"][:] = [np.nan if i == 5 else 1.0, 1.0]
+
+    t = _targets(_record(tmp_path / "r.h5", fac, 6, fill), fac)
+    assert 0 not in t.rack_index and t.rack_c[list(t.rack_index).index(1)] == 50.0
+    c = t.conditions
+    assert c.failed == () and c.running == ("CRAH-1", "CRAH-2")
+    assert c.supply_c == {"CRAH-1": 19.0, "CRAH-2": 19.0}
+
+
+def test_a_span_of_one_frame_gives_its_readings(fac, tmp_path):
+    base = _steady(fac, 22.0, fac.rack_power_w)
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.rack["inlet_c"][:] += i  # not steady over the whole recording
+
+    t = _targets(_record(tmp_path / "r.h5", fac, 4, fill), fac, "0:15")
+    assert t.rack_c == pytest.approx(np.full(fac.n_racks, 25.0))
+
+
+def test_a_drift_of_exactly_the_limit_is_steady(fac, tmp_path):
+    base = _steady(fac, 22.0, fac.rack_power_w)
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.rack["inlet_c"][:] += 0.5 * (i == 2)  # 22.5 C: exact in float32
+
+    assert len(_targets(_record(tmp_path / "r.h5", fac, 3, fill), fac).rack_c) == fac.n_racks
+
+
+def test_the_report_of_a_state(fac):
+    c = calibrate.HallConditions(
+        running=("CRAH-2",),
+        failed=("CRAH-1",),
+        unit_flow_scale=np.array([0.0, 0.912345678]),
+        rack_flow_scale=np.linspace(0.5, 0.9, fac.n_racks),
+        supply_c={"CRAH-2": 18.987654},
+    )
+    assert c.as_dict() == {
+        "failed": ["CRAH-1"],
+        "unit_flow_scale": [0.0, 0.9123],
+        "rack_flow_scale": [round(x, 4) for x in np.linspace(0.5, 0.9, fac.n_racks)],
+        "supply_c": {"CRAH-2": 18.99},
+    }
+    assert c.describe(fac) == "CRAH-1 off; fans at 91%-91% of rated; supply 19.0-19.0 C"
+    both = calibrate.HallConditions(running=(), failed=("CRAH-1", "CRAH-2"))
+    assert both.describe(fac) == "CRAH-1, CRAH-2 off"
+    assert both.facility(fac) is fac  # no supply measured: the layout's set points
+    rated = calibrate.HallConditions(running=("CRAH-1", "CRAH-2"), supply_c={"CRAH-1": 17.5})
+    assert rated.describe(fac) == "every air unit on; supply 17.5-17.5 C"
+    assert rated.model_options() == {
+        "failed": (),
+        "unit_flow_scale": None,
+        "rack_flow_scale": None,
+    }
+
+
+def test_a_state_of_one_half_is_on_as_a_replay_reads_it(fac):
+    span = recorded_hall.SpanReadings(fac, 2)
+    for i in range(2):
+        fr = Frame.empty(T0 + i, fac.counts())
+        fr.air_unit["state"][:] = [0.5, 0.49]
+        span.add(fr)
+    assert recorded_hall.conditions(span, 0).failed == ("CRAH-2",)

@@ -40,11 +40,12 @@ NAMED = 3
 
 @dataclass
 class HallConditions:
-    """The state a hall held over a span: ``failed`` its air units that were off;
-    ``unit_flow_scale`` and ``rack_flow_scale`` its fans' speeds as ``ThermalModel`` takes
-    them (None: rated); ``supply_c`` each running unit's mean measured supply temperature."""
+    """The state a hall held over a span: ``failed`` its air units that were off, ``running``
+    the others; ``unit_flow_scale`` and ``rack_flow_scale`` its fans' speeds as
+    ``ThermalModel`` takes them (None: rated); ``supply_c`` each running unit's mean measured
+    supply temperature."""
 
-    hall: int = 0
+    running: tuple[str, ...]
     failed: tuple[str, ...] = ()
     unit_flow_scale: np.ndarray | None = None
     rack_flow_scale: np.ndarray | None = None
@@ -69,13 +70,8 @@ class HallConditions:
     def describe(self, fac: Facility) -> str:
         """One line for the report: what the solves ran under."""
         parts = [f"{', '.join(self.failed)} off" if self.failed else "every air unit on"]
-        on = [
-            i
-            for i, u in enumerate(fac.air_unit_ids)
-            if fac.air_unit_hall[i] == self.hall and u not in self.failed
-        ]
-        if self.unit_flow_scale is not None and on:
-            share = self.unit_flow_scale[on]
+        if self.unit_flow_scale is not None and self.running:
+            share = self.unit_flow_scale[[fac.air_unit_index[u] for u in self.running]]
             parts.append(f"fans at {share.min():.0%}-{share.max():.0%} of rated")
         if self.supply_c:
             s = np.array(list(self.supply_c.values()))
@@ -103,13 +99,13 @@ class SpanReadings:
         self.fac = fac
         self.n_frames = n_frames
         n_units = len(fac.air_unit_ids)
+        air = AIR_READING_C
         self.thirds = {
-            ("rack", "inlet_c"): [_Mean(fac.n_racks, AIR_READING_C) for _ in range(3)],
-            ("rack", "power_w"): [_Mean(fac.n_racks) for _ in range(3)],
-            ("rack", "flow_m3s"): [_Mean(fac.n_racks) for _ in range(3)],
-            ("sensor", "temp_c"): [_Mean(len(fac.sensor_ids), AIR_READING_C) for _ in range(3)],
-            ("air_unit", "supply_c"): [_Mean(n_units, AIR_READING_C) for _ in range(3)],
-            ("air_unit", "flow_m3s"): [_Mean(n_units) for _ in range(3)],
+            ("rack", "inlet_c"): _thirds(fac.n_racks, air),
+            ("rack", "power_w"): _thirds(fac.n_racks),
+            ("sensor", "temp_c"): _thirds(len(fac.sensor_ids), air),
+            ("air_unit", "supply_c"): _thirds(n_units, air),
+            ("air_unit", "flow_m3s"): _thirds(n_units),
         }
         self.state_first = np.full(n_units, np.nan)  # the first state read in the span
         self.state_change_s = np.full(n_units, np.nan)  # when it first read otherwise
@@ -117,14 +113,16 @@ class SpanReadings:
         self.count = 0
 
     def add(self, frame) -> None:
-        third = min(3 * self.count // max(self.n_frames, 1), 2)
+        """Frame number ``count`` of the ``n_frames`` declared (no more)."""
+        third = 3 * self.count // self.n_frames
         self.count += 1
         for (kind, name), means in self.thirds.items():
             means[third].add(frame.group(kind).get(name))
         state = frame.group("air_unit").get("state")
         if _fits(state, self.state_first):
-            on = np.asarray(state, float) >= 0.5
-            known = np.isfinite(np.asarray(state, float))
+            state = np.asarray(state)
+            on = state >= 0.5  # as a replay reads it (``thermal_view.frame_inputs``)
+            known = np.isfinite(state)
             first = np.isnan(self.state_first) & known
             self.state_first[first] = on[first]
             flip = known & ~first & (on != (self.state_first == 1)) & np.isnan(self.state_change_s)
@@ -136,13 +134,16 @@ class SpanReadings:
         means = self.thirds[(kind, name)]
         total = sum(m.total for m in means)
         count = sum(m.count for m in means)
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(count > 0, total / np.maximum(count, 1), np.nan)
+        return np.where(count > 0, total / np.maximum(count, 1), np.nan)
 
     def drift(self, kind: str, name: str) -> np.ndarray:
         """The last third's mean less the first third's (NaN where either read nothing)."""
         means = self.thirds[(kind, name)]
         return means[2].mean() - means[0].mean()
+
+
+def _thirds(n: int, valid: tuple[float, float] = (-np.inf, np.inf)) -> list[_Mean]:
+    return [_Mean(n, valid) for _ in range(3)]
 
 
 def _fits(values, like: np.ndarray) -> bool:
@@ -164,12 +165,12 @@ def conditions(span: SpanReadings, hall: int) -> HallConditions:
     supply = span.mean("air_unit", "supply_c")
     measured = measured_flow_scale(fac, span.mean("air_unit", "flow_m3s"))
     fans, _ = followed_flow_scale(None, measured, units)
-    power = span.mean("rack", "power_w")
-    power = np.where(np.isfinite(power), power, fac.rack_power_w)
-    racks = rack_flow_scale(fac, power, span.mean("rack", "flow_m3s"))
+    # the server fans follow the power (recordings hold no rack airflow); a rack with no
+    # power reading gets NaN: it keeps its rated fans
+    racks = rack_flow_scale(fac, span.mean("rack", "power_w"))
     racks, _ = followed_flow_scale(None, racks, np.flatnonzero(fac.rack_hall == hall))
     return HallConditions(
-        hall=hall,
+        running=tuple(fac.air_unit_ids[u] for u in running),
         failed=tuple(fac.air_unit_ids[u] for u in off),
         unit_flow_scale=fans,
         rack_flow_scale=racks,
@@ -195,9 +196,7 @@ def unsteady(span: SpanReadings, hall: int, start_s: float) -> list[str]:
     running = held[span.state_on[held] | np.isnan(span.state_first[held])]
     flows = span.thirds[("air_unit", "flow_m3s")]
     first, last = flows[0].mean(), flows[2].mean()
-    rated = np.asarray(fac.air_unit_airflow_m3s, float)
-    with np.errstate(invalid="ignore"):
-        share = np.abs(last - first) / np.where(rated > 0, rated, np.inf)
+    share = np.abs(last - first) / fac.air_unit_airflow_m3s  # rated: positive by schema
     moved += [
         f"{fac.air_unit_ids[u]}'s fans moved {first[u]:.2f} -> {last[u]:.2f} m3/s "
         f"({share[u]:.0%} of rated)"
@@ -218,11 +217,8 @@ def _worst(value: np.ndarray, among: np.ndarray, floor: float) -> list[int]:
     """Up to ``NAMED`` of ``among`` whose ``value`` exceeds its limit, largest first (the
     limit: ``floor``, or ``STEADY_DRIFT_K`` where ``floor`` is 0)."""
     limit = floor if floor > 0 else STEADY_DRIFT_K
-    among = np.asarray(among, dtype=np.int64)
-    v = value[among]
-    with np.errstate(invalid="ignore"):
-        over = among[np.isfinite(v) & (v > limit)]
-    return [int(i) for i in over[np.argsort(-value[over], kind="stable")][:NAMED]]
+    over = [int(i) for i in among if value[i] > limit]  # NaN: never over
+    return sorted(over, key=lambda i: -value[i])[:NAMED]  # a tie: facility order
 
 
 def clock(seconds: float) -> str:
@@ -246,12 +242,10 @@ class _Mean:
     def add(self, values) -> None:
         if values is None or len(values) != len(self.total):
             return
-        v = np.asarray(values, float)
-        with np.errstate(invalid="ignore"):
-            ok = np.isfinite(v) & (v >= self.valid[0]) & (v <= self.valid[1])
+        v = np.asarray(values)
+        ok = np.isfinite(v) & (v >= self.valid[0]) & (v <= self.valid[1])
         self.total[ok] += v[ok]
         self.count[ok] += 1
 
     def mean(self) -> np.ndarray:
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return np.where(self.count > 0, self.total / np.maximum(self.count, 1), np.nan)
+        return np.where(self.count > 0, self.total / np.maximum(self.count, 1), np.nan)
