@@ -68,13 +68,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     k.add_argument("--json", action="store_true", help="print one JSON object")
     k.add_argument("--cell", type=float, default=0.2, metavar="M", help="Twin's cell (0.2)")
     k.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
-    k.add_argument(
-        "--from",
-        dest="t_from",
-        metavar="TIME",
-        help="recording: span start (m:ss into it, 5m, or ISO 8601); the hall must hold "
-        "steady over the span, and is solved as it ran (units off, fan speeds, supply)",
-    )
+    k.add_argument("--from", dest="t_from", metavar="TIME", help=_FROM_HELP)
     k.add_argument("--to", dest="t_to", metavar="TIME", help="recording: span end")
     k.add_argument(
         "--budget", type=_seconds, default=50.0, metavar="S", help="time for the fit (50)"
@@ -267,6 +261,12 @@ def _print_air(out: dict) -> None:
                 f"{_fig(held['rms_k'], '.2f')} K, max {_fig(held['max_k'], '.2f')} K, rank "
                 f"correlation {_fig(held['rank_corr'], '.2f')}; the best that grid's march can do"
             )
+
+
+_FROM_HELP = (
+    "recording: span start (m:ss into it, 5m, or ISO 8601); the hall must hold steady over "
+    "the span, and is solved as it ran (units off, fan speeds, supply)"
+)
 
 
 def _targets(fac, h: int, cell_m: float, args):
