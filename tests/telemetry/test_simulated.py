@@ -406,6 +406,7 @@ def test_physics_values_replace_the_heat_balance_where_modelled(small_facility, 
     a = [sim.step() for _ in range(6)]
     b0 = plain.step()
     assert _physics_notes(a[0]) == [("physics", "heat balance for H9: ValueError: no grid", 0)]
+    assert all(e.time_s == a[0].time_s for e in a[0].events)
     assert all(_physics_notes(f) == [] for f in a[1:])
     # the unmodelled rack keeps the heat balance's value, the others take the model's
     assert a[0].rack["inlet_c"][0] == b0.rack["inlet_c"][0]
