@@ -83,7 +83,7 @@ def test_the_fit_solves_the_hall_as_the_recording_ran(fac, tmp_path):
     assert c.unit_flow_scale == pytest.approx([0.0, 0.9], abs=1.1e-3)  # flows to 0.01 m3/s
     assert c.rack_flow_scale == pytest.approx(racks, abs=1e-4)
     assert c.supply_c == pytest.approx({"CRAH-2": 19.0})  # not the off unit's return air
-    assert c.describe(fac) == "CRAH-1 off; fans at 90%-90% of rated; supply 19.0-19.0 C"
+    assert c.describe(fac) == "CRAH-1 off; fans at 90% of rated; supply 19.0 C"
     assert t.min_gain_k == pytest.approx(0.05)  # half the inlets' 0.1 K resolution
     assert t.source.endswith("site.h5 0:00-0:55")
     f = calibrate.fit(fac, 0, CELL, t, budget_s=3)
@@ -208,7 +208,7 @@ def test_the_cli_reports_the_state_it_solved_under(fac, tmp_path, capsys):
     args = ["cfd", "calibrate", str(layout), str(path), "--cell", "0.4", "--budget", "1"]
     assert main([*args, "--dry-run"]) == 0
     out = capsys.readouterr().out
-    assert "  solved as the recording ran: CRAH-2 off; fans at 80%-80% of rated; supply" in out
+    assert "  solved as the recording ran: CRAH-2 off; fans at 80% of rated; supply 19.0 C\n" in out
     assert main([*args, "--dry-run", "--json"]) == 0
     rep = json.loads(capsys.readouterr().out)
     assert rep["conditions"]["failed"] == ["CRAH-2"]
@@ -295,12 +295,18 @@ def test_the_report_of_a_state(fac):
         "rack_flow_scale": [round(x, 4) for x in np.linspace(0.5, 0.9, fac.n_racks)],
         "supply_c": {"CRAH-2": 18.99},
     }
-    assert c.describe(fac) == "CRAH-1 off; fans at 91%-91% of rated; supply 19.0-19.0 C"
+    assert c.describe(fac) == "CRAH-1 off; fans at 91% of rated; supply 19.0 C"
     both = calibrate.HallConditions(running=(), failed=("CRAH-1", "CRAH-2"))
     assert both.describe(fac) == "CRAH-1, CRAH-2 off"
     assert both.facility(fac) is fac  # no supply measured: the layout's set points
-    rated = calibrate.HallConditions(running=("CRAH-1", "CRAH-2"), supply_c={"CRAH-1": 17.5})
-    assert rated.describe(fac) == "every air unit on; supply 17.5-17.5 C"
+    rated = calibrate.HallConditions(
+        running=("CRAH-1", "CRAH-2"), supply_c={"CRAH-1": 17.5, "CRAH-2": 18.04}
+    )
+    assert rated.describe(fac) == "every air unit on; supply 17.5-18.0 C"
+    spread = calibrate.HallConditions(
+        running=("CRAH-1", "CRAH-2"), unit_flow_scale=np.array([0.854, 0.912])
+    )
+    assert spread.describe(fac) == "every air unit on; fans at 85%-91% of rated"
     assert rated.model_options() == {
         "failed": (),
         "unit_flow_scale": None,

@@ -72,10 +72,9 @@ class HallConditions:
         parts = [f"{', '.join(self.failed)} off" if self.failed else "every air unit on"]
         if self.unit_flow_scale is not None and self.running:
             share = self.unit_flow_scale[[fac.air_unit_index[u] for u in self.running]]
-            parts.append(f"fans at {share.min():.0%}-{share.max():.0%} of rated")
+            parts.append(f"fans at {_span_of(share, '{:.0%}')} of rated")
         if self.supply_c:
-            s = np.array(list(self.supply_c.values()))
-            parts.append(f"supply {s.min():.1f}-{s.max():.1f} C")
+            parts.append(f"supply {_span_of(list(self.supply_c.values()), '{:.1f}')} C")
         return "; ".join(parts)
 
     def as_dict(self) -> dict:
@@ -85,6 +84,12 @@ class HallConditions:
             "rack_flow_scale": _listed(self.rack_flow_scale),
             "supply_c": {k: round(v, 2) for k, v in (self.supply_c or {}).items()},
         }
+
+
+def _span_of(values, fmt: str) -> str:
+    """``lo-hi`` of ``values`` as ``fmt`` writes them; one value where both read alike."""
+    lo, hi = fmt.format(min(values)), fmt.format(max(values))
+    return lo if lo == hi else f"{lo}-{hi}"
 
 
 def _listed(a: np.ndarray | None) -> list | None:
