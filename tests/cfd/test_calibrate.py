@@ -66,6 +66,38 @@ def test_cli_stores_the_fit_and_the_layout_solves_with_it(fac, truth, tmp_path, 
     explicit = ThermalModel(fac, 0, CELL, params=PhysicsParams.of(cal.layout)).solve()
     assert np.array_equal(res.rack_inlet_mean_c, explicit.rack_inlet_mean_c)
     assert np.abs(res.rack_inlet_mean_c - truth.rack_inlet_mean_c).max() < 0.2
+    # and says so wherever its air temperatures are read: twin thermal, its JSON
+    p = rep["params"]
+    line = (
+        f"model calibrated to {src} on {ph.calibration.fitted_at[:10]}: eddy viscosity "
+        f"x{p['eddy_viscosity_scale']:.2f}, turbulent Prandtl number "
+        f"{p['turbulent_prandtl']:.2f}; RMS {ph.calibration.rms_before_k:.2f} -> "
+        f"{ph.calibration.rms_after_k:.2f} K"
+    )
+    assert main(["thermal", str(out), "--cell", str(CELL)]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == line
+    assert main(["thermal", str(out), "--cell", str(CELL), "--json"]) == 0
+    phj = json.loads(capsys.readouterr().out)["physics"]
+    assert phj["note"] == line and phj["calibration"]["source"] == str(src)
+    assert phj["eddy_viscosity_scale"] == pytest.approx(p["eddy_viscosity_scale"], abs=1e-4)
+
+
+def test_a_layout_without_a_physics_block_says_nothing_of_one(tmp_path, capsys):
+    from twin.cli import main
+
+    assert main(["thermal", str(ROOM), "--cell", "0.4", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["physics"] == {
+        "eddy_viscosity_scale": 1.0,
+        "turbulent_prandtl": 0.9,
+        "calibration": None,
+        "note": None,
+    }
+    hand = tmp_path / "hand.yaml"
+    hand.write_text(ROOM.read_text() + "physics: {eddy_viscosity_scale: 2, turbulent_prandtl: 1}\n")
+    assert main(["thermal", str(hand), "--cell", "0.4"]) == 0
+    assert capsys.readouterr().out.splitlines()[1] == (
+        "model parameters set in the layout: eddy viscosity x2.00, turbulent Prandtl number 1.00"
+    )
 
 
 def test_fit_from_a_recordings_rack_inlet_sensors(fac, truth, tmp_path):

@@ -162,6 +162,30 @@ def test_the_dock_summary_warns_of_a_cell_that_does_not_nest(facility_small):
     assert "nest" not in text
 
 
+def test_the_dock_summary_says_where_a_calibrated_models_parameters_came_from(small_layout):
+    """A layout's ``physics:`` block fitted to a site: the summary names the fit (escaped:
+    a source is a user's text), where a layout with the published defaults says nothing."""
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+    from twin.ui.thermal_panel import summarise
+
+    plain = load_layout(small_layout)
+    res = solve_steady(plain, 0, 0.4)
+    assert "calibrated" not in summarise(plain, res, set())
+    cal = small_layout.with_name("cal.yaml")
+    cal.write_text(
+        small_layout.read_text()
+        + "physics:\n  eddy_viscosity_scale: 1.5\n  turbulent_prandtl: 0.7\n  calibration:"
+        + " {source: <site>.h5 0:00-1:59, fitted_at: '2026-12-05T19:40:00+00:00',"
+        + " rms_before_k: 0.61, rms_after_k: 0.2}\n"
+    )
+    text = summarise(load_layout(cal), res, set())
+    assert text.endswith(
+        "<br>Model calibrated to &lt;site&gt;.h5 0:00-1:59 on 2026-12-05: eddy viscosity x1.50,"
+        " turbulent Prandtl number 0.70; RMS 0.61 -&gt; 0.20 K"
+    )
+
+
 def test_a_frame_gives_the_racks_fan_speeds_from_power_or_measured_flow(facility_small):
     """``frame_inputs``: each rack's server-fan speed, rated x (0.4 + 0.6 x load) from its
     power, its measured ``flow_m3s`` over rated where the frame has one."""

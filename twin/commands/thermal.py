@@ -105,7 +105,24 @@ def result_dict(fac, res) -> dict:
         "gpus": _gpus(fac, res),
         "overloaded": bool(res.overloaded),
         "grid": _grid(res),
+        "physics": _physics(fac),
         "seconds": _num(res.seconds, 3),
+    }
+
+
+def _physics(fac) -> dict:
+    """The model's parameters, and where they came from (``calibration``: None where they
+    are the published defaults or set by hand)."""
+    from twin.physics.params import PhysicsParams, provenance_line
+
+    p = PhysicsParams.of(fac.layout)
+    ph = getattr(fac.layout, "physics", None)
+    cal = ph.calibration if ph is not None else None
+    return {
+        "eddy_viscosity_scale": p.eddy_viscosity_scale,
+        "turbulent_prandtl": p.turbulent_prandtl,
+        "calibration": cal.model_dump() if cal is not None else None,
+        "note": provenance_line(fac.layout),
     }
 
 
@@ -190,6 +207,8 @@ def _print_table(d: dict) -> None:
     )
     if d["grid"]["note"]:
         print(f"note: {d['grid']['note']}")
+    if d["physics"]["note"]:
+        print(d["physics"]["note"])
     print(f"{'rack':16s} {'kW':>7s} {'m3/s':>7s} {'inlet':>7s} {'in max':>7s} {'exhaust':>7s}  A1")
     for r in d["racks"]:
         cls = ""

@@ -31,3 +31,24 @@ class PhysicsParams:
 
     def as_tuple(self) -> tuple[float, float]:
         return (self.eddy_viscosity_scale, self.turbulent_prandtl)
+
+
+def provenance_line(layout) -> str | None:
+    """One line saying the model runs with a layout's own parameters and where they came
+    from (its ``physics:`` block and its ``calibration``), or None where the layout keeps the
+    published defaults: a user reading air temperatures should know they come from a model
+    fitted to a site, and to what."""
+    ph = getattr(layout, "physics", None)
+    if ph is None:
+        return None
+    values = (
+        f"eddy viscosity x{ph.eddy_viscosity_scale:.2f}, turbulent Prandtl number "
+        f"{ph.turbulent_prandtl:.2f}"
+    )
+    cal = ph.calibration
+    if cal is None:
+        return f"model parameters set in the layout: {values}"
+    rms = ""
+    if cal.rms_before_k is not None and cal.rms_after_k is not None:
+        rms = f"; RMS {cal.rms_before_k:.2f} -> {cal.rms_after_k:.2f} K"
+    return f"model calibrated to {cal.source} on {cal.fitted_at[:10]}: {values}{rms}"

@@ -4,6 +4,7 @@ reads values; ``ThermalView`` decides what they do."""
 
 from __future__ import annotations
 
+import html
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -24,6 +25,7 @@ from PySide6.QtWidgets import (
 )
 
 from twin.physics.cells import momentum_note
+from twin.physics.params import provenance_line
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -196,4 +198,7 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
     note = momentum_note(res.cell_m, res.flow_cell_m)
     if note:
         lines.append(f"<span style='color:#e0603a'>{note[0].upper()}{note[1:]}</span>")
+    model = provenance_line(f.layout)
+    if model:
+        lines.append(html.escape(model[0].upper() + model[1:]))
     return "<br>".join(lines)
