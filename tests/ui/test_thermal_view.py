@@ -186,6 +186,19 @@ def test_the_dock_summary_says_where_a_calibrated_models_parameters_came_from(sm
     )
 
 
+def test_the_dock_summary_says_when_the_air_had_not_settled(facility_small):
+    from twin.physics import solve_steady
+    from twin.ui.thermal_panel import summarise
+
+    res = solve_steady(facility_small, 0, 0.4)
+    res.march_change_k = 0.26
+    assert "<br>Air not settled: rack inlets still moved by up to 0.3 K over the march's" in (
+        summarise(facility_small, res, set())
+    )
+    res.march_change_k = 0.09
+    assert "settled" not in summarise(facility_small, res, set())
+
+
 def test_a_frame_gives_the_racks_fan_speeds_from_power_or_measured_flow(facility_small):
     """``frame_inputs``: each rack's server-fan speed, rated x (0.4 + 0.6 x load) from its
     power, its measured ``flow_m3s`` over rated where the frame has one."""

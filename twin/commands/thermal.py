@@ -106,6 +106,7 @@ def result_dict(fac, res) -> dict:
         "overloaded": bool(res.overloaded),
         "grid": _grid(res),
         "physics": _physics(fac),
+        "march_change_k": _num(res.march_change_k, 3),
         "seconds": _num(res.seconds, 3),
     }
 
@@ -207,8 +208,7 @@ def _print_table(d: dict) -> None:
     )
     if d["grid"]["note"]:
         print(f"note: {d['grid']['note']}")
-    if d["physics"]["note"]:
-        print(d["physics"]["note"])
+    _print_model_notes(d)
     print(f"{'rack':16s} {'kW':>7s} {'m3/s':>7s} {'inlet':>7s} {'in max':>7s} {'exhaust':>7s}  A1")
     for r in d["racks"]:
         cls = ""
@@ -254,6 +254,17 @@ def _print_table(d: dict) -> None:
             "WARNING: the hall's heat exceeds its running air units' capacity: no steady "
             "state exists; set points kept"
         )
+
+
+def _print_model_notes(d: dict) -> None:
+    """Where the model's parameters came from, and whether its air had settled."""
+    from twin.physics.model import unsettled_note
+
+    if d["physics"]["note"]:
+        print(d["physics"]["note"])
+    unsettled = unsettled_note(d["march_change_k"])
+    if unsettled:
+        print(f"note: {unsettled}")
 
 
 def _run_all(args: argparse.Namespace, fac) -> int:

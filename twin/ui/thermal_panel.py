@@ -198,6 +198,11 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
     note = momentum_note(res.cell_m, res.flow_cell_m)
     if note:
         lines.append(f"<span style='color:#e0603a'>{note[0].upper()}{note[1:]}</span>")
+    from twin.physics.model import unsettled_note  # the solver's module: loaded by then
+
+    unsettled = unsettled_note(getattr(res, "march_change_k", None))
+    if unsettled:
+        lines.append(unsettled[0].upper() + unsettled[1:])
     model = provenance_line(f.layout)
     if model:
         lines.append(html.escape(model[0].upper() + model[1:]))
