@@ -70,6 +70,28 @@ def test_all_halls_match_single_solves(small_factory, capsys):
             [r["inlet_max_c"] for r in got["racks"]], res.rack_inlet_max_c[sel], atol=0.006
         )
         assert got["balance"]["heat_in_kw"] == pytest.approx(res.heat_in_w / 1e3, abs=1e-3)
+        assert got["march_change_k"] == pytest.approx(res.march_change_k, abs=0.006)
+
+
+@pytest.mark.parametrize(
+    ("change", "tail"), [(None, ""), (0.09, ""), (0.34, ", air unsettled (0.3 K)")]
+)
+def test_a_hall_line_says_when_its_air_had_not_settled(change, tail):
+    from twin.commands.thermal import hall_line
+
+    d = {
+        "hall": "H1",
+        "grid": {"cell_m": 0.2},
+        "racks": [{"inlet_max_c": 24.0}, {"inlet_max_c": 33.5}],
+        "metrics": {"rci_hi": 98.0},
+        "balance": {"heat_in_kw": 1500.0},
+        "seconds": 2.5,
+        "march_change_k": change,
+    }
+    assert hall_line(d) == (
+        "hall H1     at 0.2 m: 2 racks, hottest inlet  33.5 C, 1 outside A1 allowable, "
+        f"RCI_HI  98.0 %, heat 1.50 MW, 2.5 s{tail}"
+    )
 
 
 def test_unknown_failed_unit_is_refused(small_factory, capsys):

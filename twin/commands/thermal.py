@@ -317,10 +317,14 @@ def hall_line(d: dict) -> str:
     t = _inlets(d)
     hot = max(t) if t else float("nan")
     outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
+    from twin.physics.model import UNSETTLED_K
+
+    change = d.get("march_change_k")
+    unsettled = f", air unsettled ({change:.1f} K)" if change and change >= UNSETTLED_K else ""
     return (
         f"hall {d['hall']:6s} at {d['grid']['cell_m']} m: {len(d['racks'])} racks, hottest "
         f"inlet {hot:5.1f} C, {outside} outside A1 allowable, RCI_HI {d['metrics']['rci_hi']:5.1f} "
-        f"%, heat {d['balance']['heat_in_kw'] / 1e3:.2f} MW, {d['seconds']:.1f} s"
+        f"%, heat {d['balance']['heat_in_kw'] / 1e3:.2f} MW, {d['seconds']:.1f} s{unsettled}"
     )
 
 
