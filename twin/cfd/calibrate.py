@@ -230,12 +230,13 @@ def targets_from_recording(
             "the recording holds no rack inlet or point sensor temperature in that span"
         )
     start = float(times[0])
+    first, last = (rh.clock(times[i] - start) for i in (idx[0], idx[-1]))
     moved = rh.unsteady(span, hall, start)
     if moved:
         raise ValueError(
-            f"the hall did not hold steady from {rh.clock(times[idx[0]] - start)} to "
-            f"{rh.clock(times[idx[-1]] - start)}, so its mean readings are no steady state to "
-            f"fit: {'; '.join(moved)}. Pick a span where it held, with --from and --to"
+            f"the hall did not hold steady from {first} to {last}, so its mean readings are "
+            f"no steady state to fit: {'; '.join(moved)}. Pick a span where it held, with "
+            "--from and --to"
         )
     power = span.mean("rack", "power_w")
     # a fit must beat the readings' rounding: half the coarsest temperature resolution stored
@@ -251,8 +252,7 @@ def targets_from_recording(
         fac.sensor_position_m[here],
         sensor[here],
         rack_power_w=np.where(np.isfinite(power), power, fac.rack_power_w),
-        source=f"{getattr(rec, 'path', '')} {rh.clock(times[idx[0]] - start)}-"
-        f"{rh.clock(times[idx[-1]] - start)}",
+        source=f"{getattr(rec, 'path', '')} {first}-{last}",
         conditions=rh.conditions(span, hall),
         min_gain_k=max([MIN_GAIN_K] + [0.5 * x for x in res]),
     )

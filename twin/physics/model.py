@@ -438,7 +438,7 @@ class ThermalModel:
         state, at_cap, over = self.heat.solve(air_w, x0=x0, tol=HEAT_TOL)
         self.state = state
         res = self._result(state, p, gpu_power_w, at_cap, over, None, time.perf_counter() - t0)
-        res.march_change_k = results.march_change(self, res, air_w)
+        res.march_change_k = results.march_change(self, res, air_w, self._march_inlets)
         self.gpu_temp_c = res.gpu_temp_c.copy()
         res.warm = WarmStart(
             self.hall,

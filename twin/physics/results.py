@@ -135,13 +135,12 @@ def hall_values(model, state, rack_power_w, rk: dict) -> dict:
     }
 
 
-def march_change(model, res, air_w: np.ndarray) -> float | None:
+def march_change(model, res, air_w: np.ndarray, before: np.ndarray | None) -> float | None:
     """How far the racks' mean inlets moved over the march's last chunk (K, the largest):
-    ``res``, a solve at heat ``air_w``, against the heat solve that drove that chunk
-    (``model._march_inlets``: grid rack order, NaN without front flow). None where the solve
-    is at other than nominal heat (the two would differ by the load, not the march), the
-    march had no buoyant chunk, or it ran on a coarser grid."""
-    before = model._march_inlets
+    ``res``, a solve at heat ``air_w``, against ``before``, the rack inlets (grid rack order,
+    NaN without front flow) of the heat solve that drove that chunk. None where the solve is
+    at other than nominal heat (the two would differ by the load, not the march), or there
+    is no ``before`` (no buoyant chunk, or a march on a coarser grid)."""
     if before is None or not np.array_equal(air_w, model.facility.air_heat_w()):
         return None
     change = np.abs(res.rack_inlet_mean_c[model.grid.rack_ids] - before)
