@@ -321,3 +321,22 @@ def test_a_state_of_one_half_is_on_as_a_replay_reads_it(fac):
         fr.air_unit["state"][:] = [0.5, 0.49]
         span.add(fr)
     assert recorded_hall.conditions(span, 0).failed == ("CRAH-2",)
+
+
+def test_a_span_outside_the_recording_says_what_it_holds(fac, tmp_path):
+    path = _record(tmp_path / "r.h5", fac, 12, _steady(fac, 22.0, fac.rack_power_w))
+    with pytest.raises(ValueError) as err:
+        _targets(path, fac, "30:00")
+    assert str(err.value) == (
+        "the recording has no frame in the span asked for (it runs from 0:00 to 0:55)"
+    )
+
+
+def test_a_recording_with_no_frames_is_refused(fac, tmp_path, capsys):
+    """It stopped on an IndexError."""
+    from twin.cli import main
+
+    Recorder(tmp_path / "empty.h5", fac).close()
+    args = ["cfd", "calibrate", str(ROOM), str(tmp_path / "empty.h5"), "--dry-run"]
+    assert main(args) == 1
+    assert capsys.readouterr().err == "twin cfd calibrate: the recording has no frames yet\n"

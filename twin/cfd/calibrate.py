@@ -214,11 +214,16 @@ def targets_from_recording(
     from twin.cfd import recorded_hall as rh
 
     times = rec.times
+    if not len(times):
+        raise ValueError("the recording has no frames yet")
     lo = times[0] if t0 is None else t0
     hi = times[-1] if t1 is None else t1
     idx = np.flatnonzero((times >= lo) & (times <= hi))
     if len(idx) == 0:
-        raise ValueError("the recording has no frame in the span asked for")
+        raise ValueError(
+            "the recording has no frame in the span asked for (it runs from 0:00 to "
+            f"{rh.clock(times[-1] - times[0])})"
+        )
     span = rh.SpanReadings(fac, len(idx))
     for i in idx:
         span.add(rec.frame(int(i), kinds=("rack", "sensor", "air_unit")))
