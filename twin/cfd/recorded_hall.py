@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.model.frame import AIR_READING_C
+from twin.model.frame import AIR_READING_C, reads_off
 
 #: Most a rack inlet, a point sensor or a unit's supply may move between the span's first
 #: third and its last (K) for the span to count as steady: above the recordings' 0.1 K
@@ -126,8 +126,8 @@ class SpanReadings:
         state = frame.group("air_unit").get("state")
         if _fits(state, self.state_first):
             state = np.asarray(state)
-            on = state >= 0.5  # as a replay reads it (``thermal_view.frame_inputs``)
             known = np.isfinite(state)
+            on = ~reads_off(state)  # as a replay reads it; used where known only
             first = np.isnan(self.state_first) & known
             self.state_first[first] = on[first]
             flip = known & ~first & (on != (self.state_first == 1)) & np.isnan(self.state_change_s)

@@ -46,6 +46,7 @@ POWER_METRICS: tuple[tuple[str, str, float], ...] = (
     ("load_w", "W", 100.0),
     ("state", "on=1", 1.0),
 )
+
 #: Readings room air can take (degC): outside it a probe's fault code, a unit mistake or a
 #: file's fill value, never air. Sensor readings and CFD fields outside it are left out.
 AIR_READING_C = (-50.0, 150.0)
@@ -61,6 +62,16 @@ METRICS: dict[str, tuple[tuple[str, str, float], ...]] = {
     "power": POWER_METRICS,
     "sensor": SENSOR_METRICS,
 }
+
+
+def reads_off(state) -> np.ndarray:
+    """Where a device's ``state`` reading says it is off: below 0.5 (``on=1``, stored at a
+    resolution of 1, so anything a source rounds or averages toward 0). NaN (no reading) is
+    neither on nor off: False here, and ``~reads_off`` is not "on" for it either."""
+    st = np.asarray(state, float)
+    with np.errstate(invalid="ignore"):
+        return st < 0.5
+
 
 # NVML clocks-event (throttle) reason bits, as DCGM_FI_DEV_CLOCK_THROTTLE_REASONS reports them.
 THROTTLE_GPU_IDLE = 0x1

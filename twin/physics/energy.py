@@ -27,6 +27,7 @@ import numpy as np
 
 from twin.model.catalog_schema import ChillerType, HeatRejectionType
 from twin.model.facility import Facility
+from twin.model.frame import reads_off
 from twin.model.schema import CoolingPlant, Energy, is_time_of_day, outdoor_time_s
 from twin.physics.plant import PlantPower, affinity_power_w, plant_power
 
@@ -269,9 +270,10 @@ class EnergyModel:
             return np.where(np.isfinite(vals), vals, fallback)
 
         fac = self.facility
-        au_on = pick(frame.air_unit, "state", fac.air_unit_on.astype(float)) > 0.5
-        cdu_on = pick(frame.cdu, "state", fac.cdu_on.astype(float)) > 0.5
-        p_on = pick(frame.power, "state", fac.power_on.astype(float)) > 0.5
+        # NaN states took the layout's above, so "not off" is on
+        au_on = ~reads_off(pick(frame.air_unit, "state", fac.air_unit_on.astype(float)))
+        cdu_on = ~reads_off(pick(frame.cdu, "state", fac.cdu_on.astype(float)))
+        p_on = ~reads_off(pick(frame.power, "state", fac.power_on.astype(float)))
         return replace(
             base,
             rack_power_w=np.maximum(pick(frame.rack, "power_w", base.rack_power_w), 0.0),

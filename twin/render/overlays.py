@@ -12,7 +12,7 @@ import numpy as np
 import pyvista as pv
 
 from twin.model.facility import Facility
-from twin.model.frame import THROTTLE_SLOWDOWN_MASK, Event, EventKind, Frame
+from twin.model.frame import THROTTLE_SLOWDOWN_MASK, Event, EventKind, Frame, reads_off
 from twin.model.metrics import JOB_COLOURS, MetricScale, gpu_metric
 from twin.render import geometry as geo
 
@@ -168,14 +168,15 @@ def alarm_levels(facility: Facility, events: Iterable[Event], levels: dict | Non
 
 
 def failed_units(frame: Frame | None) -> dict[str, np.ndarray]:
-    """Indices of air units, CDUs and power devices whose state reads off (0) in a frame."""
+    """Indices of air units, CDUs and power devices whose state reads off in a frame (below
+    0.5, as the physics and the inspector read it: ``twin.model.frame.reads_off``)."""
     out: dict[str, np.ndarray] = {}
     if frame is None:
         return out
     for kind in ("air_unit", "cdu", "power"):
         state = frame.group(kind).get("state")
         if state is not None and len(state):
-            out[kind] = np.flatnonzero(np.asarray(state) == 0)
+            out[kind] = np.flatnonzero(reads_off(state))
     return out
 
 

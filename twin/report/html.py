@@ -16,7 +16,7 @@ import numpy as np
 
 from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
-from twin.model.frame import EventKind
+from twin.model.frame import EventKind, reads_off
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.recording.reader import Recording, open_recording
 from twin.report.incident import Incident, gather
@@ -356,7 +356,7 @@ def _heat(fac: Facility, inc: Incident) -> str:
     for k, u in enumerate(fac.air_unit_ids):
         e = float(inc.unit_energy_kwh[k])
         peak = float(np.nanmax(inc.units["load_w"][:, k])) / 1e3 if len(inc.t) else 0.0
-        off = int(np.sum(inc.units["state"][:, k] < 0.5)) * inc.dt_s
+        off = int(np.sum(reads_off(inc.units["state"][:, k]))) * inc.dt_s
         rows.append(
             f'<tr><td>{escape(u)}</td><td class="n">{e:.1f}</td><td class="n">{100 * e / total if total else 0:.0f} %</td>'
             f'<td class="n">{peak:.0f} / {fac.air_unit_capacity_w[k] / 1e3:.0f}</td><td class="n">{mmss(off)}</td></tr>'

@@ -9,6 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.frame import reads_off
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.sample import sample_field
 
@@ -161,8 +162,8 @@ class PhysicsFill:
         known_off = {u for h in self.air.models.values() for u in h.failed}
         return [
             u
-            for u, st in zip(ids, state, strict=True)
-            if (st < 0.5 if np.isfinite(st) else u in known_off)
+            for u, st, off in zip(ids, state, reads_off(state), strict=True)
+            if (off if np.isfinite(st) else u in known_off)
         ]
 
     def measured_fans(self, frame) -> np.ndarray | None:

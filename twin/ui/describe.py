@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.model.frame import METRICS
+from twin.model.frame import METRICS, reads_off
 from twin.model.units import load_text, power_text
 
 #: One inspector row: label, text, and the id of another item it names (or None).
@@ -380,7 +380,7 @@ def _state_word(kind: str, design_on: bool, v: float) -> str:
     """Live state in words: a unit the layout has on but the frame reports off has TRIPPED."""
     if not np.isfinite(v):
         return "no data"
-    if v >= 0.5:
+    if not reads_off(v):
         return "running" if kind != "power" else "energised"
     return "TRIPPED" if design_on else "off (as designed)"
 

@@ -14,6 +14,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 
+from twin.model.frame import reads_off
 from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
@@ -90,8 +91,7 @@ def frame_inputs(
     off: set[str] = set()
     state = frame.air_unit.get("state")
     if state is not None and len(state) == len(f.air_unit_ids):
-        st = np.asarray(state, float)
-        down = np.isfinite(st) & (st < 0.5) & (f.air_unit_hall == hall)
+        down = reads_off(state) & (f.air_unit_hall == hall)
         off = {f.air_unit_ids[a] for a in np.flatnonzero(down)}
     fans = measured_flow_scale(f, frame.air_unit.get("flow_m3s"))
     return p, off, fans, rack_flow_scale(f, p, frame.rack.get("flow_m3s"))

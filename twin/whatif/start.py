@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.frame import reads_off
 from twin.physics.devices import gpu_power_from_racks
 
 
@@ -57,7 +58,7 @@ class StartState:
             ("power", fac.power_ids),
         ):
             st = take(frame.group(kind), "state", len(ids))
-            off += [ids[i] for i in np.flatnonzero(np.isfinite(st) & (st < 0.5))]
+            off += [ids[i] for i in np.flatnonzero(reads_off(st))]
         return cls(
             label,
             float(frame.time_s),
