@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import argparse
 
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -24,7 +26,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--cell", type=float, default=0.25, metavar="M", help="optimiser grid cell (0.25 m)"
     )
     p.add_argument(
-        "--inlet-max", type=float, default=27.0, metavar="C", help="rack inlet limit (A1: 27 C)"
+        "--inlet-max",
+        type=float,
+        default=A1_RECOMMENDED_C[1],
+        metavar="C",
+        help="rack inlet limit (A1 recommended: 27 C)",
     )
     p.add_argument(
         "--gpu-margin", type=float, default=5.0, metavar="K", help="GPU margin below max operating"
@@ -32,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--failure-inlet-max",
         type=float,
-        default=32.0,
+        default=A1_ALLOWABLE_C[1],
         metavar="C",
         help="rack inlet limit with one air unit failed (A1 allowable: 32 C)",
     )

@@ -312,11 +312,19 @@ def _inlets(d: dict) -> list[float]:
     return [r["inlet_max_c"] for r in d["racks"] if r["inlet_max_c"] is not None]
 
 
+def _outside_a1(inlets_c: list[float]) -> int:
+    """How many of these inlets lie outside ASHRAE A1's allowable band."""
+    from twin.physics.metrics import A1_ALLOWABLE_C
+
+    lo, hi = A1_ALLOWABLE_C
+    return sum(1 for x in inlets_c if not lo <= x <= hi)
+
+
 def hall_line(d: dict) -> str:
     """One hall's result in a line: hottest inlet, racks outside A1 allowable, RCI_HI."""
     t = _inlets(d)
     hot = max(t) if t else float("nan")
-    outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
+    outside = _outside_a1(t)
     from twin.physics.model import UNSETTLED_K
 
     change = d.get("march_change_k")
@@ -331,7 +339,7 @@ def hall_line(d: dict) -> str:
 def site_line(halls: list[dict], seconds: float) -> str:
     """The whole site at the finest pass."""
     t = [x for d in halls for x in _inlets(d)]
-    outside = sum(1 for x in t if not 15.0 <= x <= 32.0)
+    outside = _outside_a1(t)
     heat_mw = sum(d["balance"]["heat_in_kw"] for d in halls) / 1e3
     return (
         f"site: {len(halls)} halls, {len(t)} racks, hottest inlet "

@@ -13,11 +13,9 @@ import pyvista as pv
 from vtkmodules.util.numpy_support import vtk_to_numpy
 from vtkmodules.vtkCommonCore import vtkLookupTable
 
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C  # noqa: F401 (re-exported)
 from twin.render import style
 
-#: ASHRAE A1 inlet bands (C): recommended 18-27, allowable 15-32 (REFERENCE.md).
-A1_ALLOWABLE_C = (15.0, 32.0)
-A1_RECOMMENDED_C = (18.0, 27.0)
 INLET_CLIM_C = (10.0, 40.0)
 #: The table range drawn: shifted by 0.05 K so a value that rounds to a band edge (17.99 ->
 #: 18.0) takes the band above it.

@@ -25,6 +25,7 @@ from twin.model.frame import (
     Frame,
 )
 from twin.model.server_fans import rack_load_fraction
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.telemetry.scenario_play import ScenarioPlayer
 from twin.telemetry.scenarios import Scenario
 from twin.telemetry.thermal import HeatBalance
@@ -33,8 +34,8 @@ from twin.telemetry.workload import Workload
 BOOST_CLOCK_MHZ = 1980.0  # H100 SXM maximum SM clock
 IDLE_CLOCK_MHZ = 345.0
 #: ASHRAE A1 recommended and allowable maximum inlet temperatures (REFERENCE.md)
-INLET_WARN_C = 27.0
-INLET_CRIT_C = 32.0
+INLET_WARN_C = A1_RECOMMENDED_C[1]
+INLET_CRIT_C = A1_ALLOWABLE_C[1]
 CDU_RETURN_WARN_C = 45.0
 #: Throttle reasons that raise events: heat and power brakes. Power capping alone (a GPU at
 #: its power limit) is routine and shows in the bit mask, not in the event list.

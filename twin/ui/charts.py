@@ -14,14 +14,13 @@ from PySide6.QtCore import Qt, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QSizePolicy, QVBoxLayout, QWidget
 
 from twin.model.facility import Facility
+from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 
 pg.setConfigOptions(antialias=True, background="#1f2329", foreground="#c9d1d9")
 
 #: fetch(kind, index, metrics) -> (times, {metric: values})
 Fetch = Callable[[str, int, list[str]], tuple[np.ndarray, dict[str, np.ndarray]]]
 
-ASHRAE_A1_REC_MAX_C = 27.0
-ASHRAE_A1_ALLOWABLE_MAX_C = 32.0
 
 #: kind -> panels: (title, unit, [(metric, label, colour, scale)])
 CHART_SPECS: dict[str, list[tuple[str, str, list[tuple[str, str, str, float]]]]] = {
@@ -200,8 +199,8 @@ def panels_for(facility: Facility, kind: str, index: int, fetch: Fetch) -> list[
     if kind in ("rack", "sensor"):
         for p in panels:
             if p.title in ("Inlet", "Air temperature"):
-                p.refs.append((ASHRAE_A1_REC_MAX_C, "A1 recommended", "#ffb000"))
-                p.refs.append((ASHRAE_A1_ALLOWABLE_MAX_C, "A1 allowable", "#ff3b3b"))
+                p.refs.append((A1_RECOMMENDED_C[1], "A1 recommended", "#ffb000"))
+                p.refs.append((A1_ALLOWABLE_C[1], "A1 allowable", "#ff3b3b"))
     return panels
 
 
