@@ -1,0 +1,93 @@
+"""Calibration against a stored CFD reference (``twin cfd calibrate LAYOUT REFERENCE.json``):
+what it fits to is the reference's racks, matched by id, and both of its planes at the CFD's
+own cell centres; and the error it starts from is the one the validation table publishes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import calibrate
+from twin.model.loader import load_layout
+
+VALIDATION = Path(__file__).resolve().parents[1] / "validation"
+ROOM = VALIDATION / "rooms" / "open-aisle-85.yaml"
+REF = VALIDATION / "references" / "open-aisle-85.json"
+
+
+@pytest.fixture(scope="module")
+def fac():
+    return load_layout(ROOM)
+
+
+def _planes() -> dict:
+    """Two planes at a 0.5 m CFD cell: horizontal 3 x 2 at z 1.25 m with one solid cell (NaN),
+    vertical 2 x 2 at x 3.25 m."""
+    return {
+        "cell_m": np.array(0.5),
+        "horizontal_z_m": np.array(1.25),
+        "horizontal_c": np.array([[20.0, 21.0], [np.nan, 23.0], [24.0, 25.0]], np.float32),
+        "vertical_x_m": np.array(3.25),
+        "vertical_c": np.array([[30.0, 31.0], [32.0, 33.0]], np.float32),
+    }
+
+
+def test_the_racks_are_matched_by_id_and_the_planes_read_at_their_cell_centres(fac):
+    ids = list(fac.rack_ids)
+    racks = [
+        {"id": ids[3], "inlet_mean_c": 24.5},
+        {"id": "NOT-IN-THIS-LAYOUT", "inlet_mean_c": 99.0},
+        {"id": ids[0], "inlet_mean_c": 21.25},
+    ]
+    t = calibrate.targets_from_reference(
+        fac, {"room": "hand", "racks": racks, "_planes": _planes()}
+    )
+    assert t.rack_index.tolist() == [3, 0]
+    assert t.rack_c.tolist() == [24.5, 21.25]
+    assert t.source == "hand" and t.conditions is None and t.rack_power_w is None
+    expected = {  # (x, y, z) m -> C, written out from the planes above
+        (0.25, 0.25, 1.25): 20.0,
+        (0.25, 0.75, 1.25): 21.0,
+        (0.75, 0.75, 1.25): 23.0,
+        (1.25, 0.25, 1.25): 24.0,
+        (1.25, 0.75, 1.25): 25.0,
+        (3.25, 0.25, 0.25): 30.0,
+        (3.25, 0.25, 0.75): 31.0,
+        (3.25, 0.75, 0.25): 32.0,
+        (3.25, 0.75, 0.75): 33.0,
+    }
+    got = {tuple(np.round(p, 6)): float(c) for p, c in zip(t.points_m, t.point_c, strict=True)}
+    assert got == expected and len(t.point_c) == len(expected)
+
+
+def test_a_reference_without_planes_gives_racks_only(fac):
+    ids = list(fac.rack_ids)
+    t = calibrate.targets_from_reference(
+        fac, {"room": "r", "racks": [{"id": ids[1], "inlet_mean_c": 22.0}]}
+    )
+    assert t.rack_index.tolist() == [1] and t.rack_c.tolist() == [22.0]
+    assert t.points_m.shape == (0, 3) and t.point_c.shape == (0,)
+
+
+def test_the_cli_starts_from_the_error_the_validation_table_publishes(tmp_path, capsys):
+    """The fit's starting rack RMS is the room's recorded score (``twin_scores.json``, made
+    by the validation scoring, not by calibration), over every rack of the reference and
+    every air cell of its two stored planes; a dry run writes nothing."""
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    before = layout.read_bytes()
+    argv = ["cfd", "calibrate", str(layout), str(REF), "--dry-run", "--budget", "0.001"]
+    assert main([*argv, "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    scores = json.loads((VALIDATION / "twin_scores.json").read_text())["open-aisle-85"]
+    assert rep["before"]["rack_rms_k"] == pytest.approx(scores["rms_k"], abs=6e-4)
+    ref = json.loads(REF.read_text())
+    planes = np.load(REF.with_suffix(".npz"))
+    n_air = sum(int(np.isfinite(planes[k]).sum()) for k in ("horizontal_c", "vertical_c"))
+    assert rep["racks"] == len(ref["racks"]) and rep["points"] == n_air > 1000
+    assert rep["written"] is None and layout.read_bytes() == before
