@@ -257,7 +257,7 @@ def targets_from_recording(
         fac.sensor_position_m[here],
         sensor[here],
         rack_power_w=np.where(np.isfinite(power), power, fac.rack_power_w),
-        source=f"{getattr(rec, 'path', '')} {first}-{last}",
+        source=f"{rec.path} {first}-{last}",
         conditions=rh.conditions(span, hall),
         min_gain_k=max([MIN_GAIN_K] + [0.5 * x for x in res]),
     )
