@@ -42,12 +42,11 @@ def test_the_racks_are_matched_by_id_and_the_planes_read_at_their_cell_centres(f
         {"id": "NOT-IN-THIS-LAYOUT", "inlet_mean_c": 99.0},
         {"id": ids[0], "inlet_mean_c": 21.25},
     ]
-    t = calibrate.targets_from_reference(
-        fac, {"room": "hand", "racks": racks, "_planes": _planes()}
-    )
+    ref = {"room": fac.layout.name, "racks": racks, "_planes": _planes()}
+    t = calibrate.targets_from_reference(fac, ref, source="hand.json")
     assert t.rack_index.tolist() == [3, 0]
     assert t.rack_c.tolist() == [24.5, 21.25]
-    assert t.source == "hand" and t.conditions is None and t.rack_power_w is None
+    assert t.source == "hand.json" and t.conditions is None and t.rack_power_w is None
     expected = {  # (x, y, z) m -> C, written out from the planes above
         (0.25, 0.25, 1.25): 20.0,
         (0.25, 0.75, 1.25): 21.0,
@@ -70,6 +69,19 @@ def test_a_reference_without_planes_gives_racks_only(fac):
     )
     assert t.rack_index.tolist() == [1] and t.rack_c.tolist() == [22.0]
     assert t.points_m.shape == (0, 3) and t.point_c.shape == (0,)
+    assert t.source == "" and t.rack_index.dtype == np.int64
+
+
+def test_a_reference_none_of_whose_racks_is_the_layouts_is_refused(fac):
+    racks = [{"id": f"Z{i}", "inlet_mean_c": 20.0} for i in range(5)]
+    with pytest.raises(ValueError) as exc:
+        calibrate.targets_from_reference(fac, {"room": fac.layout.name, "racks": racks})
+    assert str(exc.value) == (
+        "none of the reference's racks (Z0, Z1, Z2 and 2 more) is a rack of the layout: is it "
+        "of another room, or were the layout's racks renamed?"
+    )
+    with pytest.raises(ValueError, match=r"racks \(Z0\) is a rack"):
+        calibrate.targets_from_reference(fac, {"racks": racks[:1]})
 
 
 def test_the_cli_starts_from_the_error_the_validation_table_publishes(tmp_path, capsys):
@@ -91,3 +103,63 @@ def test_the_cli_starts_from_the_error_the_validation_table_publishes(tmp_path, 
     n_air = sum(int(np.isfinite(planes[k]).sum()) for k in ("horizontal_c", "vertical_c"))
     assert rep["racks"] == len(ref["racks"]) and rep["points"] == n_air > 1000
     assert rep["written"] is None and layout.read_bytes() == before
+
+
+def _hand_made(tmp_path, **change) -> Path:
+    """The stored reference with ``change`` applied to its first rack (``return_mean_c``: to
+    the reference itself; None: the key removed); its planes left behind."""
+    ref = json.loads(REF.read_text())
+    for key, value in change.items():
+        where = ref if key in ("return_mean_c", "room") else ref["racks"][0]
+        if value is None:
+            del where[key]
+        else:
+            where[key] = value
+    path = tmp_path / "hand.json"
+    path.write_text(json.dumps(ref))
+    return path
+
+
+@pytest.mark.parametrize(
+    ("change", "words"),
+    [
+        (
+            {"inlet_mean_c": 1e9},
+            "racks[0] (A1).inlet_mean_c is 1e+09, outside what room air can take (-50 to 150)",
+        ),
+        ({"exhaust_c": -60.0}, "racks[0] (A1).exhaust_c is -60, outside what room air can take"),
+        (
+            {"swing_k": -0.5},
+            "racks[0] (A1).swing_k is -0.5, outside what room air can swing by (0 to 200)",
+        ),
+        ({"inlet_mean_c": None}, "racks[0] (A1) has no inlet_mean_c"),
+        ({"return_mean_c": None}, "it has no return_mean_c (the CFD's mean return temperature)"),
+        ({"return_mean_c": "warm"}, "return_mean_c is 'warm', not a number"),
+        (
+            {"room": "another-room"},
+            "a reference of room 'another-room', not of layout 'open-aisle-85'",
+        ),
+    ],
+)
+def test_a_reference_no_cfd_could_have_written_is_refused_naming_the_field(
+    tmp_path, capsys, change, words
+):
+    """A hand-edited reference with a fill value or a unit mistake was compared and fitted to
+    (an inlet of 1e9 C gave "rack inlet RMS 999999972.90 K"); the layout is left alone."""
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    before = layout.read_bytes()
+    path = _hand_made(tmp_path, **change)
+    for command in (["calibrate"], ["compare"]):
+        assert main(["cfd", *command, str(layout), str(path)]) == 1
+        assert f"{path}: {words}" in capsys.readouterr().err
+    assert layout.read_bytes() == before
+
+
+def test_the_edges_of_room_air_are_readings(tmp_path):
+    from twin.cfd import reference
+
+    ref = reference.load(_hand_made(tmp_path, inlet_mean_c=150.0, exhaust_c=-50.0, swing_k=200.0))
+    assert ref["racks"][0]["inlet_mean_c"] == 150.0

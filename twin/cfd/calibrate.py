@@ -161,11 +161,19 @@ def gain_k(before: dict, after: dict) -> float:
 
 
 # ------------------------------------------------------------------------ targets
-def targets_from_reference(fac, ref: dict) -> Targets:
-    """Rack inlets and both planes of a stored CFD reference."""
+def targets_from_reference(fac, ref: dict, source: str = "") -> Targets:
+    """Rack inlets and both planes of a stored CFD reference (``reference.load_for``: of this
+    layout's room), its racks matched by id; refused when none of them is the layout's."""
     from twin.cfd.compare import plane_points
 
     ids = [r["id"] for r in ref["racks"] if r["id"] in fac.rack_index]
+    if not ids:
+        named = ", ".join(r["id"] for r in ref["racks"][:3])
+        more = f" and {len(ref['racks']) - 3} more" if len(ref["racks"]) > 3 else ""
+        raise ValueError(
+            f"none of the reference's racks ({named}{more}) is a rack of the layout: is it "
+            "of another room, or were the layout's racks renamed?"
+        )
     idx = np.array([fac.rack_index[i] for i in ids], np.int64)
     vals = np.array([r["inlet_mean_c"] for r in ref["racks"] if r["id"] in fac.rack_index])
     pts, pc = np.zeros((0, 3)), np.zeros(0)
@@ -173,7 +181,7 @@ def targets_from_reference(fac, ref: dict) -> Targets:
         pl = plane_points(ref["_planes"])
         pts = np.concatenate([pl[k][0] for k in pl])
         pc = np.concatenate([pl[k][1] for k in pl])
-    return Targets(idx, vals, pts, pc, source=ref.get("room", ""))
+    return Targets(idx, vals, pts, pc, source=source)
 
 
 def targets_from_field(

@@ -21,6 +21,7 @@ import numpy as np
 from twin.cfd import foam_read
 from twin.cfd.foam_case import WINDOW_IT
 from twin.cfd.foam_run import AVERAGE_IT, heat_out_series
+from twin.model.frame import AIR_READING_C
 from twin.model.loader import load_layout
 from twin.physics.grid import RACK_FRONT, build_grid
 
@@ -253,10 +254,26 @@ def _check_racks(path: Path, ref: dict) -> None:
     for n, r in enumerate(racks):
         if not isinstance(r, dict) or not isinstance(r.get("id"), str):
             raise ValueError(f"{path}: racks[{n}] needs an 'id'")
+        if "inlet_mean_c" not in r:
+            raise ValueError(f"{path}: racks[{n}] ({r['id']}) has no inlet_mean_c")
         for key in RACK_NUMBERS:
-            v = r.get(key, 0.0 if key != "inlet_mean_c" else None)
-            if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
-                raise ValueError(f"{path}: racks[{n}] ({r['id']}).{key} is {v!r}, not a number")
+            if key in r:
+                _check_air(path, f"racks[{n}] ({r['id']}).{key}", r[key], swing=key == "swing_k")
+
+
+def _check_air(path: Path, what: str, v, swing: bool = False) -> None:
+    """A number room air can take (``AIR_READING_C``; a swing: 0 up to that range's width):
+    a fill value or a unit mistake in a hand-made reference is refused, not compared."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        raise ValueError(f"{path}: {what} is {v!r}, not a number")
+    lo, hi = AIR_READING_C
+    if swing:
+        lo, hi = 0.0, hi - lo
+    if not lo <= v <= hi:
+        verb = "swing by" if swing else "take"
+        raise ValueError(
+            f"{path}: {what} is {v:g}, outside what room air can {verb} ({lo:g} to {hi:g})"
+        )
 
 
 def load(path: str | Path) -> dict:
@@ -269,8 +286,22 @@ def load(path: str | Path) -> dict:
     if ref.get("format") != FORMAT:
         raise ValueError(f"{path}: format is {ref.get('format')!r}, expected {FORMAT!r}")
     _check_racks(path, ref)
+    if "return_mean_c" not in ref:
+        raise ValueError(f"{path}: it has no return_mean_c (the CFD's mean return temperature)")
+    _check_air(path, "return_mean_c", ref["return_mean_c"])
     npz = path.with_suffix(".npz")
     if npz.exists():
         with np.load(npz) as z:
             ref["_planes"] = {k: z[k] for k in z.files}
+    return ref
+
+
+def load_for(path: str | Path, layout_name: str) -> dict:
+    """``load``, refused when the reference is of another room than the layout (its racks
+    would be paired by id across rooms; ``room`` absent: taken as the layout's)."""
+    ref = load(path)
+    if ref.get("room") not in (None, layout_name):
+        raise ValueError(
+            f"{path}: a reference of room {ref['room']!r}, not of layout {layout_name!r}"
+        )
     return ref

@@ -310,12 +310,8 @@ def compare_source(
             f"{path}: a stored reference keeps its air velocity on two planes only; solving "
             "Twin's heat on the CFD's flow needs the case or a VTK file with U"
         )
-    ref = reference.load(path) if path.suffix == ".json" else None
-    if ref is not None and ref.get("room") not in (None, fac.layout.name):
-        # refused before the solve: racks paired by id across rooms compare nothing
-        raise ValueError(
-            f"{path}: a reference of room {ref['room']!r}, not of layout {fac.layout.name!r}"
-        )
+    # refused before the solve when of another room: racks paired by id compare nothing
+    ref = reference.load_for(path, fac.layout.name) if path.suffix == ".json" else None
     if res is None:
         from twin.physics import solve_steady
 

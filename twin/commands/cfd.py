@@ -279,7 +279,8 @@ def _targets(fac, h: int, cell_m: float, args):
     if not recording and (args.t_from or args.t_to):
         raise ValueError(f"--from/--to pick a span of a recording (.h5); {path} is not one")
     if path.suffix == ".json":
-        return calibrate.targets_from_reference(fac, reference.load(path))
+        ref = reference.load_for(path, fac.layout.name)
+        return calibrate.targets_from_reference(fac, ref, source=str(path))
     if recording:
         from twin.recording.reader import open_recording
 
