@@ -235,3 +235,46 @@ def test_cli_on_a_stored_reference_reports_its_planes_flow(capsys):
     assert main(["cfd", "compare", str(ROOM), str(ref), "--cell", "0.3", "--json"]) == 0
     flow = json.loads(capsys.readouterr().out)["plane_velocity"]
     assert 0.0 <= flow["direction_agreement"] <= 1.0 and flow["moving_cells"] > 100
+
+
+def test_nothing_in_common_gives_no_figures():
+    nan3 = np.full((2, 3), np.nan)
+    got = velocity.figures(nan3, np.ones((2, 3)))
+    assert set(got) == {
+        "velocity_rms_ms",
+        "twin_speed_mean_ms",
+        "cfd_speed_mean_ms",
+        "direction_agreement",
+        "moving_cells",
+    }
+    assert got["moving_cells"] == 0
+    assert all(np.isnan(v) for k, v in got.items() if k != "moving_cells")
+
+
+def test_air_at_the_moving_threshold_moves_and_still_air_gives_no_share():
+    """A CFD cell at exactly 0.2 m/s counts as moving; where nothing moves the share is not
+    a number, with no warning on the way (the CLI prints warnings)."""
+    twin = np.array([[0.2, 0.0, 0.0], [0.0, 0.1, 0.0]])
+    cfd = np.array([[0.2, 0.0, 0.0], [0.0, 0.19, 0.0]])
+    assert velocity.figures(twin, cfd)["moving_cells"] == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        still = velocity.figures(twin, cfd * 0.5)
+    assert still["moving_cells"] == 0 and np.isnan(still["direction_agreement"])
+
+
+def test_the_summary_line():
+    v = {
+        "velocity_rms_ms": 0.314,
+        "twin_speed_mean_ms": 0.5,
+        "cfd_speed_mean_ms": 0.625,
+        "direction_agreement": 0.914,
+        "moving_cells": 12,
+    }
+    assert velocity.summary_text(v) == (
+        "Air velocity: RMS difference 0.31 m/s (mean speed Twin 0.50, CFD 0.62 m/s); Twin's "
+        "direction within 45° of the CFD's in 91 % of the cells where the CFD's air moves "
+        "faster than 0.2 m/s"
+    )
+    v["direction_agreement"] = float("nan")
+    assert "in n/a of the cells" in velocity.summary_text(v)
