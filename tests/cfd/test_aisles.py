@@ -123,3 +123,169 @@ def test_compare_prints_the_aisle(perimeter, tmp_path, capsys):
     assert west[0].split()[:2] == ["x", "="] and float(west[1].split()[0]) > float(
         west[0].split()[4]
     )
+
+
+# ------------------------------------------------------------------ the box's height
+def _ring_grid(owner_at: tuple[int, int, int], owner: int):
+    """A stand-in grid of 6 x 8 x 6 cells, 2 racks (owners 0 and 1; 2 and up are units),
+    one solid cell ``owner_at`` owned by ``owner``, air elsewhere."""
+    import types
+
+    own = np.full((6, 8, 6), -1)
+    own[owner_at] = owner
+    return types.SimpleNamespace(owner=own, shape=own.shape, n_racks=2)
+
+
+@pytest.mark.parametrize(
+    ("lo", "hi", "cell", "owner", "top"),
+    [
+        ((1, 2, 0), (3, 5), (0, 1, 3), 0, 4),  # a rack at the ring's low corner counts
+        ((1, 1, 0), (3, 5), (0, 0, 3), 1, 4),  # the other rack, at the grid's corner
+        ((1, 2, 0), (3, 5), (3, 5, 2), 0, 3),  # the ring's high corner
+        ((1, 2, 0), (3, 5), (4, 3, 2), 0, 0),  # two cells beyond the rectangle in x
+        ((1, 2, 0), (3, 5), (2, 6, 2), 0, 0),  # two cells beyond in y
+        ((2, 3, 0), (4, 5), (0, 3, 2), 0, 0),  # two cells before it in x
+        ((2, 2, 0), (4, 5), (2, 0, 2), 0, 0),  # two cells before it in y
+        ((1, 2, 0), (3, 5), (0, 1, 4), 2, 0),  # an air unit beside the tiles is no rack
+        ((1, 2, 0), (3, 5), (2, 3, 0), -1, 0),  # no rack at all
+    ],
+)
+def test_the_box_reaches_the_top_of_the_racks_within_a_cell_of_the_tiles(lo, hi, cell, owner, top):
+    assert aisles._rack_top(_ring_grid(cell, owner), lo, hi) == top
+
+
+def test_only_floor_tiles_with_racks_beside_them_get_a_box(tmp_path):
+    """Ceiling diffusers (listed first) and floor tiles in an empty corner get none."""
+    text = (
+        (ROOMS / "wall-crah-perimeter.yaml")
+        .read_text()
+        .replace(
+            "  supplies:\n",
+            "  supplies:\n"
+            "    - {id: DIFFUSER, hall: ROOM, rect_m: [2.4, 3.0, 5.4, 4.2], kind: ceiling, "
+            "flow_m3s: 1.0, supply_c: 18}\n"
+            "    - {id: CORNER, hall: ROOM, rect_m: [0.0, 5.4, 1.2, 6.0], kind: floor}\n",
+        )
+    )
+    (tmp_path / "room.yaml").write_text(text)
+    fac = load_layout(tmp_path / "room.yaml")
+    from twin.physics.grid import build_grid
+
+    boxes = aisles.aisle_boxes(fac, build_grid(fac, 0, 0.2))
+    assert [b.supply_id for b in boxes] == ["TILES"]
+
+
+# ------------------------------------------------------------------ the sides
+def _draft(res, u_ms: float, air=None):
+    """Air moving ``u_ms`` along x everywhere, at a temperature equal to x (m) unless given."""
+    g = res.grid
+    vel = np.zeros((*g.shape, 3))
+    vel[..., 0] = np.where(g.fluid, u_ms, np.nan)
+    if air is None:
+        air = np.where(g.fluid, g.centers(0)[:, None, None] + 0.0 * g.fluid, np.nan)
+    return vel, air
+
+
+def test_air_coming_in_at_the_far_end_has_the_temperature_beyond_it(perimeter):
+    """A slow draft westwards (0.1 m/s: under a cubic metre a second) comes in at the east
+    end at the temperature of the cells east of the box; cells of unknown temperature
+    beyond the west end carry no temperature into it."""
+    fac, res = perimeter
+    g = res.grid
+    (box,) = aisles.aisle_boxes(fac, g)
+    (_, j0, _), (i1, j1, k1) = box.lo, box.hi
+    vel, air = _draft(res, -0.1)
+    (a,) = aisles.compare(fac, res, vel, air)
+    west, east = a["sides"][0]["cfd"], a["sides"][1]["cfd"]
+    assert 0 < east["in_m3s"] < 1.0 and east["out_m3s"] == 0
+    assert east["in_c"] == pytest.approx((i1 + 0.5) * g.cell_m)
+    assert west["out_m3s"] > 0 and west["in_m3s"] == 0 and west["in_c"] is None
+    # half the cells beyond the east end of unknown temperature: the rest set in_c
+    air[i1, :, : k1 // 2] = np.nan
+    hot = air.copy()
+    hot[i1, j0:j1, k1 // 2 : k1] += 10.0
+    (a,) = aisles.compare(fac, res, vel, hot)
+    assert a["sides"][1]["cfd"]["in_c"] == pytest.approx((i1 + 0.5) * g.cell_m + 10.0)
+
+
+def test_a_side_against_the_halls_wall_passes_nothing(perimeter, tmp_path):
+    """Tiles reaching the west wall: that end is the wall (no air beyond it), read whole,
+    and the sides after it are still read."""
+    text = (
+        (ROOMS / "wall-crah-perimeter.yaml")
+        .read_text()
+        .replace("rect_m: [2.4, 3.0, 5.4, 4.2]", "rect_m: [0.0, 3.0, 5.4, 4.2]")
+    )
+    (tmp_path / "room.yaml").write_text(text)
+    fac = load_layout(tmp_path / "room.yaml")
+    res = solve_steady(fac, 0, 0.4)
+    vel = np.stack(res.flow.cell_velocity(), -1)
+    (a,) = aisles.compare(fac, res, vel, res.air_c)
+    west = a["sides"][0]
+    assert west["at_m"] == 0.0 and west["read"] == 1.0
+    assert west["twin"] == west["cfd"] == {"in_m3s": 0.0, "out_m3s": 0.0, "in_c": None}
+    assert a["sides"][1]["twin"]["in_m3s"] + a["sides"][1]["twin"]["out_m3s"] > 0.05
+    assert a["sides"][4]["twin"]["out_m3s"] > 0.05  # over the top
+
+
+def test_every_side_of_a_field_known_everywhere_is_read_whole(perimeter):
+    """Faces between an air cell and a rack or a tile are no side's: a row side against
+    whole racks has nothing to read and still counts as read."""
+    fac, res = perimeter
+    vel = np.stack(res.flow.cell_velocity(), -1)
+    (a,) = aisles.compare(fac, res, vel, res.air_c)
+    assert [s["read"] for s in a["sides"]] == [1.0] * 5
+    assert [s["at_m"] for s in a["sides"]] == [2.4, 5.4, 3.0, 4.2, 2.2]
+
+
+# ------------------------------------------------------------------ the words
+def _aisle(read=(1.0, 1.0, 1.0, 1.0, 1.0)):
+    def figs(i, o, c):
+        return {"in_m3s": i, "out_m3s": o, "in_c": c}
+
+    sides = [
+        {"plane": p, "at_m": at, "read": r, "twin": figs(*tw), "cfd": figs(*cf)}
+        for p, at, r, tw, cf in zip(
+            "xxyyz",
+            (2.4, 5.4, 3.0, 4.2, 2.2),
+            read,
+            (
+                (0.5, 0.0, 24.25),
+                (0.0, 0.25, None),
+                (0.1, 0.0, 30.0),
+                (0.0, 0.0, None),
+                (0, 1.5, None),
+            ),
+            (
+                (0.75, 0.0, 26.5),
+                (0.0, 0.5, None),
+                (0.0, 0.0, None),
+                (0.2, 0.0, 31.0),
+                (0, 1.25, None),
+            ),
+            strict=True,
+        )
+    ]
+    return {"supply": "TILES", "box_m": [2.4, 3.0, 5.4, 4.2, 2.2], "sides": sides}
+
+
+def test_the_aisle_as_compare_prints_it():
+    lines = aisles.text_lines([_aisle(read=(1.0, 0.995, 0.5, 1.0, 1.0))])
+    assert lines == [
+        "aisle over TILES (x 2.40-5.40 m, y 3.00-4.20 m, up to 2.20 m): air between air "
+        "cells, m3/s in / out (C of what comes in), Twin | CFD",
+        "  x =  2.40 m   0.50 /  0.00 ( 24.2) |  0.75 /  0.00 ( 26.5)",
+        "  x =  5.40 m   0.00 /  0.25 (  -  ) |  0.00 /  0.50 (  -  )",
+        "  y =  3.00 m   0.10 /  0.00 ( 30.0) |  0.00 /  0.00 (  -  )  (the CFD has 50 % of it)",
+        "  y =  4.20 m   0.00 /  0.00 (  -  ) |  0.20 /  0.00 ( 31.0)",
+        "  z =  2.20 m   0.00 /  1.50 (  -  ) |  0.00 /  1.25 (  -  )",
+    ]
+
+
+def test_the_aisle_in_a_sentence():
+    whole = "Aisle over TILES: room air in at its ends and row gaps Twin 0.60, CFD 0.95 m3/s; "
+    whole += "over its top Twin 1.50, CFD 1.25 m3/s"
+    assert aisles.summary_line(_aisle()) == whole
+    assert aisles.summary_line(_aisle(read=(1.0, 0.995, 1.0, 1.0, 1.0))) == whole
+    part = aisles.summary_line(_aisle(read=(1.0, 1.0, 1.0, 1.0, 0.99)))
+    assert part == whole + " (where the CFD has the air)"
