@@ -11,27 +11,41 @@ import numpy as np
 def write_case(path: Path, res, air: np.ndarray, vel: np.ndarray) -> Path:
     """A case as ``twin.cfd.foam_case`` leaves it, reduced to what is read back: its cell
     map, description and one time with T and U."""
-    from twin.cfd.foam_mesh import foam_header
-
     g = res.grid
     cells = np.flatnonzero(g.fluid.ravel())
     path.mkdir()
     np.save(path / "twin_cells.npy", cells)
     (path / "twin_case.json").write_text(json.dumps({"cell_m": g.cell_m, "hall": "ROOM"}))
-    t = path / "500"
-    t.mkdir()
-    tv = air.ravel()[cells]
-    uv = vel.reshape(-1, 3)[cells]
-    (t / "T").write_text(
-        foam_header("volScalarField", "T", "500")
-        + f"internalField nonuniform List<scalar> {len(tv)}(\n"
-        + "\n".join(f"{x:.9g}" for x in tv)
-        + "\n);\n"
-    )
-    (t / "U").write_text(
-        foam_header("volVectorField", "U", "500")
-        + f"internalField nonuniform List<vector> {len(uv)}(\n"
-        + "\n".join(f"({a:.9g} {b:.9g} {c:.9g})" for a, b, c in uv)
-        + "\n);\n"
-    )
+    write_fields(path, "500", {"T": air.ravel()[cells], "U": vel.reshape(-1, 3)[cells]})
     return path
+
+
+def write_fields(case: Path, time: str, fields: dict[str, np.ndarray]) -> None:
+    """Cell fields (N,) scalars or (N, 3) vectors into time directory ``time``, as the
+    solver writes them (ASCII internalField lists)."""
+    from twin.cfd.foam_mesh import foam_header
+
+    t = case / time
+    t.mkdir(exist_ok=True)
+    for name, vals in fields.items():
+        vals = np.asarray(vals, float)
+        if vals.ndim == 1:
+            kind, rows = "Scalar", (f"{x:.9g}" for x in vals)
+        else:
+            kind, rows = "Vector", (f"({a:.9g} {b:.9g} {c:.9g})" for a, b, c in vals)
+        (t / name).write_text(
+            foam_header(f"vol{kind}Field", name, time)
+            + f"internalField nonuniform List<{kind.lower()}> {len(vals)}(\n"
+            + "\n".join(rows)
+            + "\n);\n"
+        )
+
+
+def write_monitor(case: Path, name: str, it: np.ndarray, vals: np.ndarray) -> None:
+    """A surfaceFieldValue monitor ``name`` (``mon_<patch>``) as the solver writes it."""
+    d = case / "postProcessing" / name / "0"
+    d.mkdir(parents=True, exist_ok=True)
+    rows = "\n".join(f"{i}\t{v:.10e}" for i, v in zip(it, vals, strict=True))
+    (d / "surfaceFieldValue.dat").write_text(
+        f"# Region type : patch {name}\n# Time\tvalue\n{rows}\n"
+    )
