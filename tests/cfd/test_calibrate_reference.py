@@ -82,6 +82,10 @@ def test_a_reference_none_of_whose_racks_is_the_layouts_is_refused(fac):
     )
     with pytest.raises(ValueError, match=r"racks \(Z0\) is a rack"):
         calibrate.targets_from_reference(fac, {"racks": racks[:1]})
+    with pytest.raises(ValueError, match=r"racks \(Z0, Z1, Z2\) is a rack"):
+        calibrate.targets_from_reference(fac, {"racks": racks[:3]})
+    with pytest.raises(ValueError, match=r"racks \(Z0, Z1, Z2 and 1 more\) is a rack"):
+        calibrate.targets_from_reference(fac, {"racks": racks[:4]})
 
 
 def test_the_cli_starts_from_the_error_the_validation_table_publishes(tmp_path, capsys):
