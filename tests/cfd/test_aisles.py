@@ -154,6 +154,26 @@ def test_the_box_reaches_the_top_of_the_racks_within_a_cell_of_the_tiles(lo, hi,
     assert aisles._rack_top(_ring_grid(cell, owner), lo, hi) == top
 
 
+def test_racks_one_layer_high_still_get_their_aisle_a_box():
+    """A half-height rack at a coarse cell fills one layer: its tiles' box is that layer."""
+    import types
+
+    from twin.physics.grid import SUPPLY
+
+    grid = _ring_grid((0, 1, 0), 0)  # the rack's one cell, beside the tile at (1, 2)
+    tile = np.ravel_multi_index((1, 2, 0), grid.shape)
+    grid.hall = 0
+    grid.ports = types.SimpleNamespace(
+        kind=np.array([SUPPLY]), owner=np.array([0]), cell=np.array([tile])
+    )
+    supply = types.SimpleNamespace(id="T", hall="H", kind="floor")
+    fac = types.SimpleNamespace(
+        hall_ids=["H"],
+        layout=types.SimpleNamespace(cooling=types.SimpleNamespace(supplies=[supply])),
+    )
+    assert aisles.aisle_boxes(fac, grid) == [aisles.AisleBox("T", (1, 2, 0), (2, 3, 1))]
+
+
 def test_only_floor_tiles_with_racks_beside_them_get_a_box(tmp_path):
     """Ceiling diffusers (listed first) and floor tiles in an empty corner get none."""
     text = (
@@ -270,13 +290,13 @@ def _aisle(read=(1.0, 1.0, 1.0, 1.0, 1.0)):
 
 
 def test_the_aisle_as_compare_prints_it():
-    lines = aisles.text_lines([_aisle(read=(1.0, 0.995, 0.5, 1.0, 1.0))])
+    lines = aisles.text_lines([_aisle(read=(1.0, 0.995, 0.7, 1.0, 1.0))])
     assert lines == [
         "aisle over TILES (x 2.40-5.40 m, y 3.00-4.20 m, up to 2.20 m): air between air "
         "cells, m3/s in / out (C of what comes in), Twin | CFD",
         "  x =  2.40 m   0.50 /  0.00 ( 24.2) |  0.75 /  0.00 ( 26.5)",
         "  x =  5.40 m   0.00 /  0.25 (  -  ) |  0.00 /  0.50 (  -  )",
-        "  y =  3.00 m   0.10 /  0.00 ( 30.0) |  0.00 /  0.00 (  -  )  (the CFD has 50 % of it)",
+        "  y =  3.00 m   0.10 /  0.00 ( 30.0) |  0.00 /  0.00 (  -  )  (the CFD has 70 % of it)",
         "  y =  4.20 m   0.00 /  0.00 (  -  ) |  0.20 /  0.00 ( 31.0)",
         "  z =  2.20 m   0.00 /  1.50 (  -  ) |  0.00 /  1.25 (  -  )",
     ]
