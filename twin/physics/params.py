@@ -21,7 +21,7 @@ class PhysicsParams:
     @classmethod
     def of(cls, layout) -> PhysicsParams:
         """A layout's parameters (its ``physics:`` block, else the defaults)."""
-        ph = getattr(layout, "physics", None)
+        ph = layout.physics
         if ph is None:
             return cls()
         return cls(float(ph.eddy_viscosity_scale), float(ph.turbulent_prandtl))
@@ -38,7 +38,7 @@ def provenance_line(layout) -> str | None:
     from (its ``physics:`` block and its ``calibration``), or None where the layout keeps the
     published defaults: a user reading air temperatures should know they come from a model
     fitted to a site, and to what."""
-    ph = getattr(layout, "physics", None)
+    ph = layout.physics
     if ph is None:
         return None
     values = (
