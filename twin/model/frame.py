@@ -67,7 +67,8 @@ METRICS: dict[str, tuple[tuple[str, str, float], ...]] = {
 def reads_off(state) -> np.ndarray:
     """Where a device's ``state`` reading says it is off: below 0.5 (``on=1``, stored at a
     resolution of 1, so anything a source rounds or averages toward 0). NaN (no reading) is
-    neither on nor off: False here, and ``~reads_off`` is not "on" for it either."""
+    not off, but not on either: ``~reads_off`` is True for it too, so a caller that needs
+    "on" masks with ``np.isfinite`` (or fills missing states first)."""
     st = np.asarray(state, float)
     with np.errstate(invalid="ignore"):
         return st < 0.5
