@@ -167,3 +167,27 @@ def test_the_edges_of_room_air_are_readings(tmp_path):
 
     ref = reference.load(_hand_made(tmp_path, inlet_mean_c=150.0, exhaust_c=-50.0, swing_k=200.0))
     assert ref["racks"][0]["inlet_mean_c"] == 150.0
+
+
+def test_planes_holding_a_fill_value_are_refused(tmp_path, capsys):
+    """A converter that wrote -1e30 into the solids instead of NaN: refused, naming it."""
+    from twin.cli import main
+
+    path = tmp_path / "hand.json"
+    path.write_text(REF.read_text())
+    with np.load(REF.with_suffix(".npz")) as z:
+        planes = {k: z[k] for k in z.files}
+    hz = planes["horizontal_c"]
+    hz[~np.isfinite(hz)] = -1e30
+    np.savez(path.with_suffix(".npz"), **planes)
+    n = int((hz == -1e30).sum())
+    assert n > 10
+    assert main(["cfd", "compare", str(ROOM), str(path)]) == 1
+    assert (
+        capsys.readouterr()
+        .err.strip()
+        .endswith(
+            f"hand.npz: its horizontal_c plane holds {n} values outside what room air can take "
+            "(-50 to 150), e.g. -1e+30; cells without air must be NaN"
+        )
+    )

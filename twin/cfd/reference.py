@@ -293,7 +293,24 @@ def load(path: str | Path) -> dict:
     if npz.exists():
         with np.load(npz) as z:
             ref["_planes"] = {k: z[k] for k in z.files}
+        _check_planes(npz, ref["_planes"])
     return ref
+
+
+def _check_planes(npz: Path, planes: dict) -> None:
+    """Refuse planes whose temperatures hold values room air cannot take (a solver's or a
+    converter's fill value in the solids, which must be NaN there)."""
+    lo, hi = AIR_READING_C
+    for key in ("horizontal_c", "vertical_c"):
+        if key not in planes:
+            continue
+        vals = np.asarray(planes[key], float)
+        bad = vals[np.isfinite(vals) & ((vals < lo) | (vals > hi))]
+        if len(bad):
+            raise ValueError(
+                f"{npz}: its {key} plane holds {len(bad)} values outside what room air can "
+                f"take ({lo:g} to {hi:g}), e.g. {bad[0]:g}; cells without air must be NaN"
+            )
 
 
 def load_for(path: str | Path, layout_name: str) -> dict:
