@@ -3,14 +3,16 @@ mean of its monitor over the run's last window (300 iterations of a run that set
 of one that did not, none after the iteration it stopped at), its swing over that window,
 its hottest front cell from the field, its exhaust that mean plus the rise the case gave
 it, the return flow-weighted over the return monitors, the heat out from all the room's own
-ports, the planes from the field (the running mean where the run did not settle), and the
-mesh check from a second run. The run here is the case ``foam_case.write_case`` generates
-for the open-aisle room, with its solver output written by hand (``make validate-cfd``
-writes it with OpenFOAM, which CI does not have)."""
+ports, the planes from the field (the running means where the run did not settle), and the
+mesh check from a second run. The runs here are the cases ``foam_case.write_case``
+generates, with their solver output written by hand (``make validate-cfd`` writes it with
+OpenFOAM, which CI does not have). Values are not round, so that every figure's rounding
+shows."""
 
 from __future__ import annotations
 
 import json
+import types
 from pathlib import Path
 
 import numpy as np
@@ -21,48 +23,61 @@ from twin.cfd import foam_case, reference
 from twin.model.loader import load_layout
 from twin.physics.grid import RACK_FRONT, build_grid
 
-ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
-#: The returns' temperatures (C) by patch name, and the supply's.
-RETURN_C = {"gr_0": 30.0, "gr_1": 34.0}
-SUPPLY_C = 18.0
+ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+SUPPLY_C = 18.00013
+U_MS = (0.5, -0.25, 0.125)
 
 
 def _inlet_c(r: int) -> float:
-    return 20.0 + 0.5 * r
+    return 20.00037 + 0.5 * r
 
 
 def _swing_k(r: int) -> float:
-    return 0.02 * (r + 1)
+    return 0.02 * (r + 1) + 0.00046
+
+
+def _return_c(k: int) -> float:
+    """The temperature of the k-th return patch (in the case's patch order)."""
+    return 30.00041 + 4.0 * k
 
 
 def _field_c(xyz: np.ndarray) -> np.ndarray:
     x, y, z = xyz.T
-    return 20.0 + x + 0.5 * y + 10.0 * z
+    return 20.000123 + x + 0.5 * y + 10.0 * z
+
+
+def _returns(desc: dict) -> list[dict]:
+    return [p for p in desc["patches"] if not p["kind"].startswith("rack") and p["flow_m3s"] < 0]
 
 
 def _finished_run(
-    tmp_path: Path, name: str, cell_m: float, converged: bool, end: int, shift_k=0.0
+    tmp_path: Path, room: str, name: str, cell_m: float, converged: bool, end: int, **options
 ) -> tuple[Path, dict]:
-    """The room's case at ``cell_m`` with a run stopped at iteration ``end``: rack r's
-    monitor at its inlet +5 K before the window, alternating inlet +- half its swing in it,
-    and +50 K after ``end``; returns and supply steady at their temperatures in the window;
-    the temperature field ``_field_c`` (as TMean, with a T 7 K off beside it, where the run
-    did not settle)."""
-    fac = load_layout(ROOM)
+    """A room's case at ``cell_m`` (``options`` to ``write_case``) with a run stopped at
+    iteration ``end``: rack r's monitor at its inlet +5 K before the window, alternating
+    inlet +- half its swing in it (moved by ``shift_k`` times (r % 3 - 1)), +50 K after
+    ``end``; returns and supplies steady at their temperatures in the window (phi T summed
+    over each patch); the temperature field ``_field_c`` and the velocity ``U_MS`` (as
+    TMean and UMean, with a T 7 K off beside them, where the run did not settle)."""
+    shift_k = options.pop("shift_k", 0.0)
+    with_u = options.pop("with_u", True)
+    fac = load_layout(ROOMS / f"{room}.yaml")
     case = tmp_path / name
-    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=end)
+    desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=end, **options)
     window = foam_case.WINDOW_IT if converged else reference.AVERAGE_IT
     it = np.arange(1, end + 11)
     in_window = (it > end - window) & (it <= end)
+    returns = [p["name"] for p in _returns(desc)]
     for p in desc["patches"]:
         if p["kind"] == "rack_front":
             r = fac.rack_index[p["owner_id"]]
             c = _inlet_c(r) + shift_k * (r % 3 - 1)
             vals = np.where(in_window, c + _swing_k(r) / 2 * np.where(it % 2, 1, -1), c + 5.0)
             vals[it > end] = c + 50.0
-        elif p["kind"] == "grille":  # phi T summed over the patch, out of the room
-            vals = np.where(in_window, -p["flow_m3s"] * RETURN_C[p["name"]], 0.0)
-        elif p["kind"] == "supply":
+        elif p["name"] in returns:
+            t = _return_c(returns.index(p["name"]))
+            vals = np.where(in_window, -p["flow_m3s"] * t, 0.0)
+        elif p["kind"] != "rack_rear":
             vals = np.full(len(it), -p["flow_m3s"] * SUPPLY_C)
         else:
             continue
@@ -74,88 +89,210 @@ def _finished_run(
     grid = build_grid(fac, 0, cell_m)
     cells = np.load(case / "twin_cells.npy")
     xyz = (np.stack(np.unravel_index(cells, grid.shape), 1) + 0.5) * cell_m
-    t, u = _field_c(xyz), np.tile([0.5, -0.25, 0.125], (len(cells), 1))
+    t, u = _field_c(xyz), np.tile(U_MS, (len(cells), 1))
     if converged:
-        write_fields(case, str(end), {"T": t, "U": u})
+        write_fields(case, str(end), {"T": t, "U": u} if with_u else {"T": t})
     else:
         write_fields(case, str(end), {"T": t + 7.0, "TMean": t, "UMean": u})
+        write_fields(case, str(end + 10), {"T": t - 7.0})  # written later, without the means
     return case, desc
 
 
-@pytest.fixture(scope="module")
-def fac():
-    return load_layout(ROOM)
-
-
-def test_a_settled_runs_reference(tmp_path, fac):
-    case, desc = _finished_run(tmp_path, "fine", 0.4, converged=True, end=1000)
-    ref = reference.build(ROOM, case, None)
-    grid = build_grid(fac, 0, 0.4)
-    assert ref["room"] == "open-aisle-85" and ref["format"] == reference.FORMAT
-    assert ref["converged"] is True and ref["iterations"] == 1000 and ref["window_it"] == 300
-    assert ref["cpu_s"] == 123.5 and ref["cell_m"] == 0.4 and ref["n_cells"] == desc["n_cells"]
+def _expected_racks(fac, desc: dict, cell_m: float, shift_k: float = 0.0) -> list[dict]:
+    grid = build_grid(fac, 0, cell_m)
     rises = {p["owner_id"]: p["rise_k"] for p in desc["patches"] if p["kind"] == "rack_rear"}
-    assert [r["id"] for r in ref["racks"]] == list(fac.rack_ids)
-    for r, got in enumerate(ref["racks"]):
+    out = []
+    for r, rid in enumerate(fac.rack_ids):
         fronts = grid.ports.cell[(grid.ports.kind == RACK_FRONT) & (grid.ports.owner == r)]
-        xyz = (np.stack(np.unravel_index(fronts, grid.shape), 1) + 0.5) * 0.4
-        assert got["inlet_mean_c"] == pytest.approx(_inlet_c(r), abs=5e-4)
-        assert got["swing_k"] == pytest.approx(_swing_k(r), abs=5e-4)
-        assert got["exhaust_c"] == pytest.approx(_inlet_c(r) + rises[got["id"]], abs=5e-4)
-        assert got["inlet_max_c"] == pytest.approx(_field_c(xyz).max(), abs=5e-4)
-    assert ref["return_mean_c"] == pytest.approx(32.0)  # two equal returns at 30 and 34 C
-    out_w = desc["rho_cp"] * (8.5 * 32.0 - 8.5 * SUPPLY_C)
-    assert ref["heat_out_w"] == pytest.approx(out_w, abs=0.05)
-    assert ref["balance"] == pytest.approx(out_w / 150_000.0 - 1.0, abs=5e-6)
-    assert "seed" not in ref and "mesh_check" not in ref
+        xyz = (np.stack(np.unravel_index(fronts, grid.shape), 1) + 0.5) * cell_m
+        mean = _inlet_c(r) + shift_k * (r % 3 - 1)
+        out.append(
+            {
+                "id": rid,
+                "inlet_mean_c": round(mean, 3),
+                "inlet_max_c": round(float(_field_c(xyz).max()), 3),
+                "exhaust_c": round(mean + rises[rid], 3),
+                "swing_k": round(_swing_k(r), 3),
+            }
+        )
+    return out
 
 
-def test_its_planes_are_the_fields_at_1_2_m_and_across_the_middle(tmp_path, fac):
-    case, _ = _finished_run(tmp_path, "fine", 0.4, converged=True, end=1000)
-    ref = reference.build(ROOM, case, None)
-    planes = ref["_planes"]
+def _return_mean(desc: dict) -> float:
+    ret = _returns(desc)
+    q = sum(-p["flow_m3s"] for p in ret)
+    return sum(-p["flow_m3s"] * _return_c(k) for k, p in enumerate(ret)) / q
+
+
+def _heat_out_w(desc: dict) -> float:
+    q_in = sum(
+        p["flow_m3s"]
+        for p in desc["patches"]
+        if not p["kind"].startswith("rack") and p["flow_m3s"] > 0
+    )
+    ret = _returns(desc)
+    return desc["rho_cp"] * (
+        sum(-p["flow_m3s"] * _return_c(k) for k, p in enumerate(ret)) - q_in * SUPPLY_C
+    )
+
+
+def test_a_settled_contained_rooms_reference_whole(tmp_path):
+    """Every figure of the JSON the reference stores, derived here from what was written."""
+    room = "cold-containment-leaky"
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    opts = {"turbulence": "kOmegaSST", "gentle_start": True, "outflow": "even"}
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000, **opts)
+    coarse, cdesc = _finished_run(tmp_path, room, "coarse", 0.6, True, 900, shift_k=0.3, **opts)
+    ref = reference.build(ROOMS / f"{room}.yaml", case, coarse)
+    body = {k: v for k, v in ref.items() if not k.startswith("_")}
+    heat_out = _heat_out_w(desc)
+    moved = np.array([0.3 * (r % 3 - 1) for r in range(fac.n_racks)])
+    c_heat_out = _heat_out_w(cdesc)
+    # 1.2 m is a face of the 0.4 m grid; 1.2 / 0.4 computes just under 3: the layer below it
+    z = 1.0
+    nx = build_grid(fac, 0, 0.4).shape[0]
+    assert body == {
+        "format": "twin-cfd-reference/1",
+        "room": room,
+        "layout": f"rooms/{room}.yaml",
+        "solver": reference.SOLVER_TEXT_SST,
+        "turbulence": "kOmegaSST",
+        "gentle_start": True,
+        "cell_m": 0.4,
+        "outflow": "even",
+        "n_cells": desc["n_cells"],
+        "converged": True,
+        "iterations": 1000,
+        "window_it": 300,
+        "cpu_s": 123.5,
+        "racks": _expected_racks(fac, desc, 0.4),
+        "return_mean_c": round(_return_mean(desc), 3),
+        "heat_in_w": 250000.0,
+        "heat_out_w": round(heat_out, 1),
+        "balance": round(heat_out / 250000.0 - 1.0, 5),
+        "panels": {
+            "model": "porous",
+            "darcy_per_m2": desc["panel_darcy_per_m2"],
+            "still_k": desc["panel_still_k"],
+        },
+        "planes": {
+            "file": f"{room}.npz",
+            "horizontal_z_m": pytest.approx(z),
+            "vertical_x_m": pytest.approx((nx // 2 + 0.5) * 0.4),
+        },
+        "mesh_check": {
+            "gentle_start": True,
+            "cell_m": 0.6,
+            "outflow": "even",
+            "n_cells": cdesc["n_cells"],
+            "converged": True,
+            "iterations": 900,
+            "window_it": 300,
+            "cpu_s": 123.5,
+            "racks": _expected_racks(fac, cdesc, 0.6, shift_k=0.3),
+            "return_mean_c": round(_return_mean(cdesc), 3),
+            "heat_in_w": 250000.0,
+            "heat_out_w": round(c_heat_out, 1),
+            "balance": round(c_heat_out / 250000.0 - 1.0, 5),
+            "inlet_rms_diff_k": round(float(np.sqrt(np.mean(moved**2))), 3),
+            "inlet_max_diff_k": 0.3,
+            "return_diff_k": 0.0,
+        },
+    }
+    assert desc["panel_darcy_per_m2"] > 0 and len(_returns(desc)) == 2
+
+
+def test_returns_after_the_racks_in_the_case_are_read(tmp_path):
+    """The perimeter room's CRAH intakes come after its racks among the case's patches."""
+    room = "wall-crah-perimeter"
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    kinds = [p["kind"] for p in desc["patches"]]
+    assert kinds.index("rack_front") < min(kinds.index(p["kind"]) for p in _returns(desc))
+    ref = reference.build(ROOMS / f"{room}.yaml", case, None)
+    assert ref["return_mean_c"] == round(_return_mean(desc), 3)
+    assert ref["solver"] == reference.SOLVER_TEXT and ref["turbulence"] == "kEpsilon"
+    assert "panels" not in ref and "gentle_start" not in ref and "mesh_check" not in ref
+    assert ref["outflow"] == "extrapolated"
+
+
+def test_planes_and_their_velocities(tmp_path):
+    room = "open-aisle-85"
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    case, _ = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    planes = reference.build(ROOMS / f"{room}.yaml", case, None)["_planes"]
     grid = build_grid(fac, 0, 0.4)
     nx, ny, nz = grid.shape
     z, x = float(planes["horizontal_z_m"]), float(planes["vertical_x_m"])
-    assert abs(z - 1.2) <= 0.2 + 1e-9 and x == pytest.approx((nx // 2 + 0.5) * 0.4)
-    assert ref["planes"] == {"file": "open-aisle-85.npz", "horizontal_z_m": z, "vertical_x_m": x}
+    assert float(planes["cell_m"]) == 0.4
     xs, ys, zs = ((np.arange(n) + 0.5) * 0.4 for n in (nx, ny, nz))
-    hz = planes["horizontal_c"]
-    air = np.isfinite(hz)
+    for key, want_shape in (("horizontal", (nx, ny)), ("vertical", (ny, nz))):
+        assert planes[f"{key}_c"].dtype == np.float32 and planes[f"{key}_c"].shape == want_shape
+        assert planes[f"{key}_u"].dtype == np.float32
+        assert planes[f"{key}_u"].shape == (*want_shape, 3)
+        u = planes[f"{key}_u"][np.isfinite(planes[f"{key}_u"]).all(-1)]
+        assert len(u) > 30 and np.allclose(u, U_MS)
+    hz, vt = planes["horizontal_c"], planes["vertical_c"]
     gx, gy = np.meshgrid(xs, ys, indexing="ij")
+    air = np.isfinite(hz)
     want = _field_c(np.stack([gx[air], gy[air], np.full(air.sum(), z)], 1))
     assert air.sum() > 100 and np.allclose(hz[air], want, atol=1e-4)
-    vt = planes["vertical_c"]
-    air = np.isfinite(vt)
     gy, gz = np.meshgrid(ys, zs, indexing="ij")
+    air = np.isfinite(vt)
     want = _field_c(np.stack([np.full(air.sum(), x), gy[air], gz[air]], 1))
     assert air.sum() > 30 and np.allclose(vt[air], want, atol=1e-4)
-    u = planes["horizontal_u"][np.isfinite(planes["horizontal_u"]).all(-1)]
-    assert np.allclose(u, [0.5, -0.25, 0.125])
 
 
-def test_an_unsettled_runs_reference_is_its_long_window_mean(tmp_path, fac):
-    """1,000 iterations of monitor and the running mean of the field (TMean, not T)."""
-    case, _ = _finished_run(tmp_path, "fine", 0.4, converged=False, end=1500)
-    ref = reference.build(ROOM, case, None)
+def test_a_case_without_velocity_stores_temperature_planes_only(tmp_path):
+    room = "open-aisle-85"
+    case, _ = _finished_run(tmp_path, room, "fine", 0.4, True, 1000, with_u=False)
+    planes = reference.build(ROOMS / f"{room}.yaml", case, None)["_planes"]
+    assert sorted(planes) == [
+        "cell_m",
+        "horizontal_c",
+        "horizontal_z_m",
+        "vertical_c",
+        "vertical_x_m",
+    ]
+
+
+def test_an_unsettled_runs_reference_is_its_long_window_mean(tmp_path):
+    """1,000 iterations of monitor, and the running means of the field (TMean and UMean,
+    not T) at the newest time that holds them, not a later time that holds T alone."""
+    room = "open-aisle-85"
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, False, 1500)
+    ref = reference.build(ROOMS / f"{room}.yaml", case, None)
     assert ref["converged"] is False and ref["window_it"] == 1000
     assert ref["seed"] == {"converged": False, "iterations": 4000, "cpu_s": 99.0}
-    for r, got in enumerate(ref["racks"]):
-        assert got["inlet_mean_c"] == pytest.approx(_inlet_c(r), abs=5e-4)
-    hz = ref["_planes"]["horizontal_c"]
-    z = float(ref["_planes"]["horizontal_z_m"])
-    assert np.nanmin(hz) == pytest.approx(20.0 + 0.2 + 0.5 * 0.2 + 10.0 * z, abs=1e-4)
+    assert ref["racks"] == _expected_racks(fac, desc, 0.4)
+    u = ref["_planes"]["horizontal_u"]
+    assert np.allclose(u[np.isfinite(u).all(-1)], U_MS)
 
 
-def test_the_mesh_check_is_how_far_a_second_run_moves_the_racks(tmp_path, fac):
-    fine, _ = _finished_run(tmp_path, "fine", 0.4, converged=True, end=1000)
-    coarse, _ = _finished_run(tmp_path, "coarse", 0.6, converged=True, end=1000, shift_k=0.3)
-    ref = reference.build(ROOM, fine, coarse)
-    mc = ref["mesh_check"]
-    moved = np.array([0.3 * (r % 3 - 1) for r in range(fac.n_racks)])
-    assert mc["inlet_rms_diff_k"] == pytest.approx(np.sqrt(np.mean(moved**2)), abs=5e-4)
-    assert mc["inlet_max_diff_k"] == pytest.approx(0.3, abs=5e-4)
-    assert mc["return_diff_k"] == 0.0 and mc["cell_m"] == 0.6
-    assert [r["inlet_mean_c"] for r in mc["racks"]] == pytest.approx(
-        [_inlet_c(r) + moved[r] for r in range(fac.n_racks)], abs=5e-4
-    )
+def test_the_planes_at_the_edges_of_a_narrow_low_grid():
+    """1.2 m above a two-layer grid of 0.5 m cells is its top layer; the vertical plane is
+    the middle of the long side (x), not of the short one."""
+    grid = types.SimpleNamespace(cell_m=0.5, shape=(40, 6, 2))
+    field = np.arange(40 * 6 * 2, dtype=float).reshape(40, 6, 2)
+    planes = reference._planes({"_grid": grid, "_field": field})
+    assert float(planes["horizontal_z_m"]) == 0.75
+    assert np.array_equal(planes["horizontal_c"], field[:, :, 1])
+    assert float(planes["vertical_x_m"]) == 10.25
+    assert np.array_equal(planes["vertical_c"], field[20])
+
+
+def test_a_saved_reference_loads_back_and_leaves_no_temporary_file(tmp_path):
+    room = "open-aisle-85"
+    case, _ = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    ref = reference.build(ROOMS / f"{room}.yaml", case, None)
+    stem = tmp_path / "refs" / room
+    reference.save(ref, stem)
+    assert sorted(p.name for p in stem.parent.iterdir()) == [f"{room}.json", f"{room}.npz"]
+    back = reference.load(stem.with_suffix(".json"))
+    assert {k: v for k, v in back.items() if k != "_planes"} == {
+        k: v for k, v in ref.items() if not k.startswith("_")
+    }
+    assert sorted(back["_planes"]) == sorted(ref["_planes"])
+    for k, v in ref["_planes"].items():
+        assert np.array_equal(back["_planes"][k], v, equal_nan=True)
+    assert stem.with_suffix(".json").read_text().startswith('{\n "format"')
