@@ -1,0 +1,123 @@
+"""A stored reference read back: what is refused, in which words; and the turbulence-model
+check's record, figure by figure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.cfd import reference
+
+REFS = Path(__file__).resolve().parents[1] / "validation" / "references"
+
+
+def _write(tmp_path, body) -> Path:
+    path = tmp_path / "r.json"
+    path.write_text(body if isinstance(body, str) else json.dumps(body))
+    return path
+
+
+def _minimal(**change) -> dict:
+    ref = {
+        "format": "twin-cfd-reference/1",
+        "room": "r",
+        "racks": [{"id": "A1", "inlet_mean_c": 20.5}],
+        "return_mean_c": 30.25,
+    }
+    ref.update(change)
+    return ref
+
+
+@pytest.mark.parametrize(
+    ("body", "words"),
+    [
+        (
+            "{not json",
+            "not a readable CFD reference (Expecting property name enclosed in double quotes: line 1 column 2 (char 1))",
+        ),
+        (
+            _minimal(format="twin-cfd-reference/2"),
+            "format is 'twin-cfd-reference/2', expected 'twin-cfd-reference/1'",
+        ),
+        (_minimal(racks="A1"), "'racks' must be a non-empty list"),
+        (_minimal(racks=[]), "'racks' must be a non-empty list"),
+        (_minimal(racks=["A1"]), "racks[0] needs an 'id'"),
+        (_minimal(racks=[{"id": 7, "inlet_mean_c": 20.0}]), "racks[0] needs an 'id'"),
+    ],
+)
+def test_what_is_refused_and_how_it_is_said(tmp_path, body, words):
+    path = _write(tmp_path, body)
+    with pytest.raises(ValueError) as exc:
+        reference.load(path)
+    assert str(exc.value) == f"{path}: {words}"
+
+
+def test_a_cold_return_is_a_reading():
+    """A return below 0 C is room air (a cold store); only a swing must be positive."""
+    assert reference._check_air(Path("r.json"), "return_mean_c", -10.0) is None
+    with pytest.raises(ValueError, match="swing by"):
+        reference._check_air(Path("r.json"), "swing_k", -10.0, swing=True)
+
+
+def test_the_model_check_record_figure_by_figure():
+    ref = {
+        "room": "r",
+        "return_mean_c": 30.0,
+        "racks": [{"id": i, "inlet_mean_c": t} for i, t in (("A", 20.0), ("B", 21.0), ("C", 22.5))],
+    }
+    other = {
+        "room": "r",
+        "solver": "SST text",
+        "turbulence": "kOmegaSST",
+        "cell_m": 0.15,
+        "outflow": "even",
+        "converged": False,
+        "iterations": 1500,
+        "window_it": 1000,
+        "cpu_s": 321.5,
+        "balance": -0.00123,
+        "return_mean_c": 30.43217,
+        # listed in another order: matched by id
+        "racks": [
+            {"id": i, "inlet_mean_c": t} for i, t in (("C", 22.1234), ("A", 20.5678), ("B", 20.9))
+        ],
+    }
+    d = np.array([0.5678, -0.1, -0.3766])
+    assert reference.model_check(ref, other) == {
+        "solver": "SST text",
+        "turbulence": "kOmegaSST",
+        "cell_m": 0.15,
+        "outflow": "even",
+        "converged": False,
+        "iterations": 1500,
+        "window_it": 1000,
+        "cpu_s": 321.5,
+        "balance": -0.00123,
+        "return_mean_c": 30.43217,
+        "racks": [
+            {"id": "A", "inlet_mean_c": 20.5678},
+            {"id": "B", "inlet_mean_c": 20.9},
+            {"id": "C", "inlet_mean_c": 22.1234},
+        ],
+        "inlet_rms_diff_k": round(float(np.sqrt(np.mean(d**2))), 3),
+        "inlet_max_diff_k": 0.568,
+        "rank_corr": 1.0,
+        "return_diff_k": 0.432,
+    }
+    # B and A swapped: a rank correlation of 0.5 (ranks 1 2 3 against 2 1 3)
+    racks = [{"id": i, "inlet_mean_c": t} for i, t in (("A", 21.2345), ("B", 20.9), ("C", 22.1))]
+    swapped = {**other, "racks": racks}
+    got = reference.model_check(ref, swapped)["rank_corr"]
+    assert got == 0.5
+    with pytest.raises(ValueError) as exc:
+        reference.model_check(ref, {**other, "room": "x"})
+    assert str(exc.value) == "model check of 'x' given for 'r'"
+
+
+def test_every_stored_reference_loads():
+    for path in sorted(REFS.glob("*.json")):
+        ref = reference.load(path)
+        assert ref["racks"] and "_planes" in ref
