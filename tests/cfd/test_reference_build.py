@@ -37,8 +37,8 @@ def _swing_k(r: int) -> float:
 
 
 def _return_c(k: int) -> float:
-    """The temperature of the k-th return patch (in the case's patch order)."""
-    return 30.00041 + 4.0 * k
+    """The mean temperature of the k-th return patch (in the case's patch order)."""
+    return 30.25041 + 4.0 * k
 
 
 def _field_c(xyz: np.ndarray) -> np.ndarray:
@@ -60,8 +60,10 @@ def _finished_run(
     over each patch); the temperature field ``_field_c`` and the velocity ``U_MS`` (as
     TMean and UMean, with a T 7 K off beside them, where the run did not settle)."""
     shift_k = options.pop("shift_k", 0.0)
+    return_k = options.pop("return_k", 0.0)
     with_u = options.pop("with_u", True)
-    fac = load_layout(ROOMS / f"{room}.yaml")
+    layout = options.pop("layout", ROOMS / f"{room}.yaml")
+    fac = load_layout(layout)
     case = tmp_path / name
     desc = foam_case.write_case(fac, case, cell_m=cell_m, max_iter=end, **options)
     window = foam_case.WINDOW_IT if converged else reference.AVERAGE_IT
@@ -74,8 +76,8 @@ def _finished_run(
             c = _inlet_c(r) + shift_k * (r % 3 - 1)
             vals = np.where(in_window, c + _swing_k(r) / 2 * np.where(it % 2, 1, -1), c + 5.0)
             vals[it > end] = c + 50.0
-        elif p["name"] in returns:
-            t = _return_c(returns.index(p["name"]))
+        elif p["name"] in returns:  # +-0.01 K about its mean, even in number
+            t = _return_c(returns.index(p["name"])) + return_k + 0.01 * np.where(it % 2, 1, -1)
             vals = np.where(in_window, -p["flow_m3s"] * t, 0.0)
         elif p["kind"] != "rack_rear":
             vals = np.full(len(it), -p["flow_m3s"] * SUPPLY_C)
@@ -124,7 +126,7 @@ def _return_mean(desc: dict) -> float:
     return sum(-p["flow_m3s"] * _return_c(k) for k, p in enumerate(ret)) / q
 
 
-def _heat_out_w(desc: dict) -> float:
+def _heat_out_w(desc: dict, return_k: float = 0.0) -> float:
     q_in = sum(
         p["flow_m3s"]
         for p in desc["patches"]
@@ -132,25 +134,38 @@ def _heat_out_w(desc: dict) -> float:
     )
     ret = _returns(desc)
     return desc["rho_cp"] * (
-        sum(-p["flow_m3s"] * _return_c(k) for k, p in enumerate(ret)) - q_in * SUPPLY_C
+        sum(-p["flow_m3s"] * (_return_c(k) + return_k) for k, p in enumerate(ret)) - q_in * SUPPLY_C
     )
 
 
 def test_a_settled_contained_rooms_reference_whole(tmp_path):
-    """Every figure of the JSON the reference stores, derived here from what was written."""
+    """Every figure of the JSON the reference stores, derived here from what was written;
+    rack A1 draws 25.12345 kW, so that the heat has decimals to round too."""
     room = "cold-containment-leaky"
-    fac = load_layout(ROOMS / f"{room}.yaml")
-    opts = {"turbulence": "kOmegaSST", "gentle_start": True, "outflow": "even"}
+    layout = tmp_path / "rooms" / f"{room}.yaml"
+    layout.parent.mkdir()
+    layout.write_text(
+        (ROOMS / f"{room}.yaml").read_text().replace("power_kw: 25,", "power_kw: 25.12345,", 1)
+    )
+    fac = load_layout(layout)
+    opts = {"turbulence": "kOmegaSST", "gentle_start": True, "outflow": "even", "layout": layout}
     case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000, **opts)
-    coarse, cdesc = _finished_run(tmp_path, room, "coarse", 0.6, True, 900, shift_k=0.3, **opts)
-    ref = reference.build(ROOMS / f"{room}.yaml", case, coarse)
-    body = {k: v for k, v in ref.items() if not k.startswith("_")}
+    coarse, cdesc = _finished_run(
+        tmp_path, room, "coarse", 0.6, True, 900, shift_k=0.30037, return_k=0.12345, **opts
+    )
+    ref = reference.build(layout, case, coarse)
+    assert [k for k in ref if k.startswith("_")] == ["_planes"]
+    body = {k: v for k, v in ref.items() if k != "_planes"}
+    heat_w = 250_123.45
     heat_out = _heat_out_w(desc)
-    moved = np.array([0.3 * (r % 3 - 1) for r in range(fac.n_racks)])
-    c_heat_out = _heat_out_w(cdesc)
+    fine_c = [r["inlet_mean_c"] for r in _expected_racks(fac, desc, 0.4)]
+    coarse_c = [r["inlet_mean_c"] for r in _expected_racks(fac, cdesc, 0.6, shift_k=0.30037)]
+    moved = np.array(coarse_c) - np.array(fine_c)  # of the figures as stored
+    c_heat_out = _heat_out_w(cdesc, return_k=0.12345)
     # 1.2 m is a face of the 0.4 m grid; 1.2 / 0.4 computes just under 3: the layer below it
     z = 1.0
     nx = build_grid(fac, 0, 0.4).shape[0]
+    assert desc["heat_w"] == pytest.approx(heat_w)
     assert body == {
         "format": "twin-cfd-reference/1",
         "room": room,
@@ -167,9 +182,9 @@ def test_a_settled_contained_rooms_reference_whole(tmp_path):
         "cpu_s": 123.5,
         "racks": _expected_racks(fac, desc, 0.4),
         "return_mean_c": round(_return_mean(desc), 3),
-        "heat_in_w": 250000.0,
+        "heat_in_w": round(heat_w, 1),
         "heat_out_w": round(heat_out, 1),
-        "balance": round(heat_out / 250000.0 - 1.0, 5),
+        "balance": round(heat_out / heat_w - 1.0, 5),
         "panels": {
             "model": "porous",
             "darcy_per_m2": desc["panel_darcy_per_m2"],
@@ -189,17 +204,21 @@ def test_a_settled_contained_rooms_reference_whole(tmp_path):
             "iterations": 900,
             "window_it": 300,
             "cpu_s": 123.5,
-            "racks": _expected_racks(fac, cdesc, 0.6, shift_k=0.3),
-            "return_mean_c": round(_return_mean(cdesc), 3),
-            "heat_in_w": 250000.0,
+            "racks": _expected_racks(fac, cdesc, 0.6, shift_k=0.30037),
+            "return_mean_c": round(_return_mean(cdesc) + 0.12345, 3),
+            "heat_in_w": round(heat_w, 1),
             "heat_out_w": round(c_heat_out, 1),
-            "balance": round(c_heat_out / 250000.0 - 1.0, 5),
+            "balance": round(c_heat_out / heat_w - 1.0, 5),
             "inlet_rms_diff_k": round(float(np.sqrt(np.mean(moved**2))), 3),
-            "inlet_max_diff_k": 0.3,
-            "return_diff_k": 0.0,
+            "inlet_max_diff_k": round(float(np.abs(moved).max()), 3),
+            "return_diff_k": round(
+                round(_return_mean(cdesc) + 0.12345, 3) - round(_return_mean(desc), 3), 3
+            ),
         },
     }
     assert desc["panel_darcy_per_m2"] > 0 and len(_returns(desc)) == 2
+    # each figure has decimals past the ones kept, so that a rounding changed shows
+    assert round(heat_w, 1) != round(heat_w, 2) and round(_return_mean(desc), 3) % 1 > 0.2
 
 
 def test_returns_after_the_racks_in_the_case_are_read(tmp_path):
@@ -296,3 +315,38 @@ def test_a_saved_reference_loads_back_and_leaves_no_temporary_file(tmp_path):
     for k, v in ref["_planes"].items():
         assert np.array_equal(back["_planes"][k], v, equal_nan=True)
     assert stem.with_suffix(".json").read_text().startswith('{\n "format"')
+
+
+def test_an_older_case_without_its_outflow_or_turbulence_recorded(tmp_path):
+    """Cases written before the outflow modes and the turbulence choice were recorded ran
+    fixed outflows and k-epsilon."""
+    room = "open-aisle-85"
+    case, _ = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    desc = json.loads((case / "twin_case.json").read_text())
+    del desc["outflow_u"], desc["turbulence"]
+    (case / "twin_case.json").write_text(json.dumps(desc))
+    ref = reference.build(ROOMS / f"{room}.yaml", case, None)
+    assert ref["outflow"] == "fixed"
+    assert ref["turbulence"] == "kEpsilon" and ref["solver"] == reference.SOLVER_TEXT
+
+
+def test_a_small_supply_is_no_return(tmp_path):
+    """Tiles giving 0.8 m3/s (under one) still bring air in: only patches drawing air out
+    make the return."""
+    room = "open-aisle-85"
+    layout = tmp_path / f"{room}.yaml"
+    text = (ROOMS / f"{room}.yaml").read_text()
+    assert "flow_m3s: 8.5" in text
+    layout.write_text(text.replace("flow_m3s: 8.5", "flow_m3s: 0.8", 1))
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000, layout=layout)
+    assert [p["flow_m3s"] for p in desc["patches"] if p["kind"] == "supply"] == [pytest.approx(0.8)]
+    ref = reference.build(layout, case, None)
+    assert ref["return_mean_c"] == round(_return_mean(desc), 3)
+
+
+def test_a_reference_is_saved_where_no_folder_was(tmp_path):
+    room = "open-aisle-85"
+    case, _ = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    stem = tmp_path / "new" / "refs" / room
+    reference.save(reference.build(ROOMS / f"{room}.yaml", case, None), stem)
+    assert stem.with_suffix(".json").exists() and stem.with_suffix(".npz").exists()

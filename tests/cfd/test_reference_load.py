@@ -121,3 +121,37 @@ def test_every_stored_reference_loads():
     for path in sorted(REFS.glob("*.json")):
         ref = reference.load(path)
         assert ref["racks"] and "_planes" in ref
+
+
+def _with_planes(tmp_path, **planes) -> Path:
+    path = _write(tmp_path, _minimal())
+    np.savez(path.with_suffix(".npz"), cell_m=np.array(0.5), **planes)
+    return path
+
+
+def test_planes_are_checked_each_and_name_the_first_value_out_of_range(tmp_path):
+    fill = np.array([[20.0, np.nan], [-1e30, 999.0]], np.float32)
+    path = _with_planes(tmp_path, vertical_c=fill)  # no horizontal plane at all
+    with pytest.raises(ValueError) as exc:
+        reference.load(path)
+    assert str(exc.value) == (
+        f"{path.with_suffix('.npz')}: its vertical_c plane holds 2 values outside what room "
+        "air can take (-50 to 150), e.g. -1e+30; cells without air must be NaN"
+    )
+
+
+def test_planes_at_the_edges_of_room_air_load(tmp_path):
+    edges = np.array([[-50.0, 150.0], [np.nan, 21.5]])
+    ref = reference.load(_with_planes(tmp_path, horizontal_c=edges, vertical_c=edges))
+    assert np.array_equal(ref["_planes"]["vertical_c"], edges, equal_nan=True)
+
+
+def test_the_model_checks_rank_correlation_is_kept_to_three_places():
+    """Six racks, two pairs swapped: 1 - 6 * 4 / 210 = 0.885714..."""
+    ids = "ABCDEF"
+    ref = {"room": "r", "return_mean_c": 30.0}
+    ref["racks"] = [{"id": i, "inlet_mean_c": 20.0 + k} for k, i in enumerate(ids)]
+    order = [1, 0, 3, 2, 4, 5]
+    other = {**ref, "balance": 0.0}
+    other["racks"] = [{"id": i, "inlet_mean_c": 20.0 + order[k]} for k, i in enumerate(ids)]
+    assert reference.model_check(ref, other)["rank_corr"] == 0.886
