@@ -288,6 +288,24 @@ def test_an_unsettled_runs_reference_is_its_long_window_mean(tmp_path):
     assert np.allclose(u[np.isfinite(u).all(-1)], U_MS)
 
 
+def test_a_field_of_another_mesh_is_refused_naming_it(tmp_path):
+    """A time directory left from another mesh (or a field cut short) once stopped on
+    numpy's "shape mismatch"; ``twin cfd compare`` goes through the same read."""
+    from twin.cfd.foam_read import FoamReadError
+
+    room = "open-aisle-85"
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    n = desc["n_cells"]
+    write_fields(case, "1000", {"T": np.full(n - 5, 20.0)})
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    with pytest.raises(FoamReadError) as exc:
+        reference.field_on_grid(case, build_grid(fac, 0, 0.4), "T")
+    assert str(exc.value) == (
+        f"{case / '1000' / 'T'}: T holds {n - 5} values, but the case's mesh has {n} cells "
+        "(a field from another mesh?)"
+    )
+
+
 def test_the_planes_at_the_edges_of_a_narrow_low_grid():
     """1.2 m above a two-layer grid of 0.5 m cells is its top layer; the vertical plane is
     the middle of the long side (x), not of the short one."""
@@ -298,6 +316,9 @@ def test_the_planes_at_the_edges_of_a_narrow_low_grid():
     assert np.array_equal(planes["horizontal_c"], field[:, :, 1])
     assert float(planes["vertical_x_m"]) == 10.25
     assert np.array_equal(planes["vertical_c"], field[20])
+    two = types.SimpleNamespace(cell_m=0.5, shape=(2, 3, 2))  # two columns: the second
+    planes = reference._planes({"_grid": two, "_field": field[:2, :3]})
+    assert float(planes["vertical_x_m"]) == 0.75
 
 
 def test_a_saved_reference_loads_back_and_leaves_no_temporary_file(tmp_path):

@@ -53,6 +53,11 @@ def field_on_grid(case: Path, grid, name: str, at=None) -> np.ndarray:
     cells = np.load(case / "twin_cells.npy")
     at = foam_read.latest_time(case, name) if at is None else at
     vals = at.read(name, len(cells))
+    if len(vals) != len(cells):  # a field left from another mesh, or cut short
+        raise foam_read.FoamReadError(
+            f"{at.files(name)[0]}: {name} holds {len(vals)} values, but the case's mesh has {len(cells)} "
+            "cells (a field from another mesh?)"
+        )
     out = np.full((grid.n_cells,) + vals.shape[1:], np.nan)
     out[cells] = vals
     return out.reshape(grid.shape + vals.shape[1:])
