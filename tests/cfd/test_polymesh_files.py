@@ -119,3 +119,34 @@ def test_each_cell_zone_reads_back(written):
         cells = np.array(labels.split(), dtype=int)
         assert int(n) == len(cells) and np.array_equal(cells, mesh.zones[name])
     assert text.rstrip().endswith(")")
+
+
+def test_a_racks_heat_goes_one_cell_beyond_its_rear_even_against_the_wall():
+    """Rack 0 blows -x from cell (1, 1, 0) into (0, 1, 0), the hall's first column; rack 1
+    from (0, 2, 1), where the wall leaves its port cell; rack 2 from (2, 0, 1) +x towards a
+    solid (3, 0, 1), which leaves its port cell too."""
+    import types
+
+    from twin.cfd.foam_mesh import _heat_zones
+    from twin.physics.grid import RACK_FRONT, RACK_REAR
+
+    shape = (4, 3, 2)
+    fluid = np.ones(shape, bool)
+    fluid[3, 0, 1] = False
+    cells = [(1, 1, 0), (0, 2, 1), (2, 0, 1), (3, 2, 0)]
+    ports = types.SimpleNamespace(
+        kind=np.array([RACK_REAR, RACK_REAR, RACK_REAR, RACK_FRONT]),
+        cell=np.array([np.ravel_multi_index(c, shape) for c in cells]),
+        axis=np.array([0, 0, 0, 0]),
+        sign=np.array([-1, -1, 1, 1]),
+        owner=np.array([0, 1, 2, 0]),
+    )
+    grid = types.SimpleNamespace(ports=ports, shape=shape, fluid=fluid)
+    cid = np.arange(np.prod(shape)) + 100  # OpenFOAM's cell labels, offset to tell apart
+    zones = _heat_zones(grid, cid)
+    at = {c: int(np.ravel_multi_index(c, shape)) + 100 for c in [(0, 1, 0), (0, 2, 1), (2, 0, 1)]}
+    assert {k: v.tolist() for k, v in zones.items()} == {
+        "heat_0": [at[(0, 1, 0)]],
+        "heat_1": [at[(0, 2, 1)]],
+        "heat_2": [at[(2, 0, 1)]],
+    }
