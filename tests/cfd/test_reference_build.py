@@ -306,6 +306,23 @@ def test_a_field_of_another_mesh_is_refused_naming_it(tmp_path):
     )
 
 
+def test_a_uniform_field_fills_every_air_cell(tmp_path):
+    """OpenFOAM writes a field that is the same everywhere as ``uniform``: one value for
+    all the mesh's cells."""
+    from twin.cfd.foam_mesh import foam_header
+
+    room = "open-aisle-85"
+    case, desc = _finished_run(tmp_path, room, "fine", 0.4, True, 1000)
+    (case / "1000" / "T").write_text(
+        foam_header("volScalarField", "T", "1000") + "internalField   uniform 21.5;\n"
+    )
+    fac = load_layout(ROOMS / f"{room}.yaml")
+    grid = build_grid(fac, 0, 0.4)
+    t = reference.field_on_grid(case, grid, "T")
+    assert np.all(t[grid.fluid] == 21.5) and np.all(np.isnan(t[~grid.fluid]))
+    assert int(grid.fluid.sum()) == desc["n_cells"]
+
+
 def test_the_planes_at_the_edges_of_a_narrow_low_grid():
     """1.2 m above a two-layer grid of 0.5 m cells is its top layer; the vertical plane is
     the middle of the long side (x), not of the short one."""
