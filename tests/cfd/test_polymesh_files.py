@@ -37,7 +37,9 @@ def _list(text: str) -> list[str]:
     return rows
 
 
-@pytest.fixture(scope="module", params=["cold-containment-leaky", "wall-crah-perimeter"])
+# written afresh for each test (not once per module): mutation testing attributes a call to
+# the test that made it, so a module-wide fixture credited every read-back to the first test
+@pytest.fixture(params=["cold-containment-leaky", "wall-crah-perimeter"])
 def written(request, tmp_path_factory):
     fac = load_layout(ROOMS / f"{request.param}.yaml")
     mesh = mesh_from_grid(build_grid(fac, 0, 0.4))
