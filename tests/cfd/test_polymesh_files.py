@@ -105,6 +105,7 @@ def test_the_boundary_lists_every_patch_in_order(written):
     ends = [s + n for _, _, n, s in mesh.patches]
     assert starts[0] == len(mesh.neighbour) and starts[1:] == ends[:-1]
     assert ends[-1] == len(mesh.faces)
+    assert text.rstrip().endswith("}\n)")
 
 
 def test_each_cell_zone_reads_back(written):
