@@ -153,3 +153,32 @@ def test_a_racks_heat_goes_one_cell_beyond_its_rear_even_against_the_wall():
         "heat_1": [at[(0, 2, 1)]],
         "heat_2": [at[(2, 0, 1)]],
     }
+
+
+def test_a_case_of_one_hall_has_its_own_ports_and_a_room_units_supply(tmp_path):
+    """A fan wall blowing into the room (no raised floor to feed) brings its set point in
+    through its patch; another hall's return grille is no port of this hall's case."""
+    from twin.cfd.foam_case import port_patches
+
+    text = (ROOMS / "open-aisle-85.yaml").read_text()
+    text = text.replace("    floor: raised\n    plenum_m: 0.6\n", "    floor: slab\n", 1)
+    text = text.replace(
+        "halls:\n",
+        "halls:\n  - id: OTHER\n    origin_m: [20.0, 0.0]\n    size_m: [6.0, 6.0, 3.0]\n",
+        1,
+    )
+    text = text.replace(
+        "  returns:\n",
+        "  air_units:\n    - {id: FW-1, hall: ROOM, type: fanwall-300kw, position_m: [6.4, 3.0],"
+        " rotation_deg: 90, supply_c: 19.5, discharge: front}\n"
+        "  returns:\n    - {id: GRILLE-X, hall: OTHER, rect_m: [1.0, 1.0, 2.0, 2.0], kind: ceiling}\n",
+        1,
+    )
+    (tmp_path / "two.yaml").write_text(text)
+    fac = load_layout(tmp_path / "two.yaml")
+    hall = fac.hall_ids.index("ROOM")
+    grid = build_grid(fac, hall, 0.4)
+    ports = port_patches(fac, hall, grid, mesh_from_grid(grid))
+    outs = [(p.owner_id, p.temp_c) for p in ports if p.kind == "unit_out"]
+    assert outs == [("FW-1", 19.5)]
+    assert sorted(p.owner_id for p in ports if p.kind == "grille") == ["GRILLE-A", "GRILLE-B"]
