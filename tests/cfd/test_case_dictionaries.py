@@ -51,7 +51,8 @@ def parse(text: str) -> dict:
     return d
 
 
-@pytest.fixture(scope="module", params=["kEpsilon", "kOmegaSST"])
+# per test, not per module: mutation testing credits a fixture's call to the first test only
+@pytest.fixture(params=["kEpsilon", "kOmegaSST"])
 def case(request, tmp_path_factory):
     fac = load_layout(ROOMS / "open-aisle-85.yaml")
     path = tmp_path_factory.mktemp(request.param)
