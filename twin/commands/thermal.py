@@ -117,7 +117,7 @@ def _physics(fac) -> dict:
     from twin.physics.params import PhysicsParams, provenance_line
 
     p = PhysicsParams.of(fac.layout)
-    ph = getattr(fac.layout, "physics", None)
+    ph = fac.layout.physics
     cal = ph.calibration if ph is not None else None
     return {
         "eddy_viscosity_scale": p.eddy_viscosity_scale,
@@ -314,10 +314,9 @@ def _inlets(d: dict) -> list[float]:
 
 def _outside_a1(inlets_c: list[float]) -> int:
     """How many of these inlets lie outside ASHRAE A1's allowable band."""
-    from twin.physics.metrics import A1_ALLOWABLE_C
+    from twin.physics.metrics import ashrae_a1
 
-    lo, hi = A1_ALLOWABLE_C
-    return sum(1 for x in inlets_c if not lo <= x <= hi)
+    return int((ashrae_a1(inlets_c) == 2).sum())
 
 
 def hall_line(d: dict) -> str:

@@ -32,7 +32,9 @@ def ashrae_a1(inlet_c: np.ndarray) -> np.ndarray:
 ASHRAE_LABELS = ("recommended", "allowable", "outside")
 
 
-def rci_hi(inlet_c: np.ndarray, t_rec: float = 27.0, t_all: float = 32.0) -> float:
+def rci_hi(
+    inlet_c: np.ndarray, t_rec: float = A1_RECOMMENDED_C[1], t_all: float = A1_ALLOWABLE_C[1]
+) -> float:
     """RCI_HI in percent (Herrlin); NaN for no inlets."""
     t = np.asarray(inlet_c, float)
     t = t[np.isfinite(t)]
@@ -42,7 +44,9 @@ def rci_hi(inlet_c: np.ndarray, t_rec: float = 27.0, t_all: float = 32.0) -> flo
     return float((1.0 - over / ((t_all - t_rec) * len(t))) * 100.0)
 
 
-def rci_lo(inlet_c: np.ndarray, t_rec: float = 18.0, t_all: float = 15.0) -> float:
+def rci_lo(
+    inlet_c: np.ndarray, t_rec: float = A1_RECOMMENDED_C[0], t_all: float = A1_ALLOWABLE_C[0]
+) -> float:
     """RCI_LO in percent (Herrlin); NaN for no inlets."""
     t = np.asarray(inlet_c, float)
     t = t[np.isfinite(t)]
