@@ -9,6 +9,9 @@ SYSTEM_PACKAGES := xvfb xauth libgl1-mesa-dri libegl1 libxkbcommon-x11-0 libxcb-
 	libxcb-icccm4 libxcb-keysyms1 libxcb-image0 libxcb-render-util0 libxcb-xinerama0 \
 	libxcb-shape0 libxcb-randr0 libxcb-xfixes0 libxcb-xkb1 libdbus-1-3 libfontconfig1 prometheus \
 	libxtst6
+# OpenFOAM for the test that runs a Twin-written case (tests/cfd/test_openfoam_run.py), without
+# its recommended examples (36 MB the tests never read)
+SYSTEM_PACKAGES_LEAN := openfoam
 
 .PHONY: run test system-deps venv lint clean bench mutate package package-test validate-cfd \
 	validate-cfd-model validate-cfd-holdout
@@ -27,14 +30,20 @@ $(STAMP): pyproject.toml $(wildcard plugins/*/pyproject.toml)
 
 venv: $(STAMP)
 
-# Installs the Debian packages the GUI tests and the live-telemetry tests need, when missing.
+# Installs the Debian packages the GUI, live-telemetry and OpenFOAM tests need, when missing.
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
 		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
-	if [ -n "$$missing" ]; then \
-		echo "Installing system packages:$$missing"; \
+	lean=""; for p in $(SYSTEM_PACKAGES_LEAN); do \
+		dpkg -s $$p >/dev/null 2>&1 || lean="$$lean $$p"; done; \
+	if [ -n "$$missing$$lean" ]; then \
+		echo "Installing system packages:$$missing$$lean"; \
 		SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
-		$$SUDO apt-get update -q && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -q $$missing; \
+		$$SUDO apt-get update -q || exit 1; \
+		if [ -n "$$missing" ]; then DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -q $$missing || exit 1; fi; \
+		if [ -n "$$lean" ]; then DEBIAN_FRONTEND=noninteractive \
+			$$SUDO apt-get install -y -q --no-install-recommends $$lean || exit 1; fi; \
 	fi
 
 run: $(STAMP)

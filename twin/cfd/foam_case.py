@@ -30,6 +30,7 @@ from twin.cfd.foam_mesh import (
     panel_axes,
     write_polymesh,
 )
+from twin.cfd.turbulence import TURBULENCE_MODELS
 from twin.model.facility import Facility
 from twin.physics.grid import (
     PANEL_LEAK,
@@ -156,9 +157,6 @@ def _field(path: Path, cls: str, dims: str, internal: str, bf: str) -> None:
 #: initial turbulence: kinetic energy (m2/s2) and its dissipation rate (m2/s3)
 _K0, _EPS0 = 1e-3, 2e-5
 _OMEGA0 = _EPS0 / (0.09 * _K0)
-#: RANS models a case can be written for: k-epsilon (the references), or k-omega SST to see
-#: how far the answer depends on the turbulence model (the issue allows either).
-TURBULENCE_MODELS = ("kEpsilon", "kOmegaSST")
 _ZERO_GRADIENT = "        type            zeroGradient;\n"
 _CALCULATED = "        type            calculated;\n        value           uniform 0;\n"
 

@@ -1,9 +1,12 @@
-"""``twin cfd compare|calibrate``: Twin against a CFD field (OpenFOAM case, VTK or EnSight file,
-a table of points or a stored reference), and the model's free parameters fitted to one."""
+"""``twin cfd compare|calibrate|case``: Twin against a CFD field (OpenFOAM case, VTK or EnSight
+file, a table of points or a stored reference), the model's free parameters fitted to one,
+and the OpenFOAM case of a hall to make one (``cfd_case``)."""
 
 from __future__ import annotations
 
 import argparse
+
+from twin.commands.cfd_hall import hall_index as _hall
 
 #: What a CFD source may be (``source.load_field``, ``render.cfd_import.read_cfd``).
 SOURCE_KINDS = (
@@ -74,6 +77,9 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--budget", type=_seconds, default=50.0, metavar="S", help="time for the fit (50)"
     )
     k.set_defaults(func=run_calibrate)
+    from twin.commands import cfd_case
+
+    cfd_case.register(cs)
     p.set_defaults(func=lambda a: (p.print_help(), 2)[1])
 
 
@@ -89,15 +95,6 @@ def _seconds(text: str) -> float:
     if not (math.isfinite(s) and s > 0):
         raise argparse.ArgumentTypeError(f"must be a positive number of seconds, not {text!r}")
     return s
-
-
-def _hall(fac, text: str) -> int:
-    if text in fac.hall_ids:
-        return fac.hall_ids.index(text)
-    try:
-        return int(text)
-    except ValueError:
-        raise SystemExit(f"twin cfd: no hall {text!r} (halls: {', '.join(fac.hall_ids)})") from None
 
 
 def compare_figures(

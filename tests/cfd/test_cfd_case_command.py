@@ -1,0 +1,129 @@
+"""``twin cfd case``: the OpenFOAM case of a layout's hall, written whole or not at all. What
+OpenFOAM makes of it is ``test_openfoam_run.py``'s."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from twin.cfd import foam_run
+from twin.cli import main
+
+ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+ROOM = ROOMS / "cold-containment-leaky.yaml"
+
+
+def _files(case: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(case)): p.read_bytes() for p in case.rglob("*") if p.is_file()}
+
+
+def test_the_case_is_the_layouts_hall(tmp_path, capsys):
+    case = tmp_path / "case"
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.3"]) == 0
+    out = capsys.readouterr().out
+    desc = json.loads((case / "twin_case.json").read_text())
+    # the room's own figures, read from its YAML: ten 25 kW racks in a 7.2 x 6.0 x 3.0 m hall
+    room = yaml.safe_load(ROOM.read_text())
+    racks = [r for row in room["rows"] for r in row["racks"]]
+    heat_w = 1e3 * sum(r["load"]["power_kw"] for r in racks)
+    assert desc["heat_w"] == pytest.approx(heat_w)
+    assert desc["shape"] == [24, 20, 10]  # 7.2, 6.0 and 3.0 m in 0.3 m cells
+    assert desc["cell_m"] == 0.3 and desc["turbulence"] == "kEpsilon"
+    fronts = [p["owner_id"] for p in desc["patches"] if p["kind"] == "rack_front"]
+    assert sorted(fronts) == sorted(r["id"] for r in racks)
+    assert (case / "system" / "controlDict").read_text().count("endTime         4000;") == 1
+    first = out.splitlines()[0]
+    assert first == (
+        f"{case}: OpenFOAM case of hall ROOM of cold-containment-leaky, "
+        f"{desc['n_cells']:,} cells of 0.3 m (24 x 20 x 10), 10 racks (250.0 kW into the air), "
+        "3 supply and return patches, buoyantBoussinesqSimpleFoam with kEpsilon"
+    )
+    assert f"twin cfd compare {ROOM} {case}" in out
+
+
+def test_its_options_reach_the_case(tmp_path):
+    case = tmp_path / "sst"
+    args = ["--cell", "0.4", "--turbulence", "kOmegaSST", "--max-iter", "1200"]
+    assert main(["cfd", "case", str(ROOM), str(case), *args]) == 0
+    desc = json.loads((case / "twin_case.json").read_text())
+    assert (desc["cell_m"], desc["turbulence"]) == (0.4, "kOmegaSST")
+    assert "RASModel        kOmegaSST;" in (case / "constant" / "turbulenceProperties").read_text()
+    assert (case / "0" / "omega").exists()
+    assert "endTime         1200;" in (case / "system" / "controlDict").read_text()
+
+
+def test_a_case_already_there_is_kept_unless_forced(tmp_path, capsys):
+    case = tmp_path / "case"
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.3"]) == 0
+    before = _files(case)
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.4"]) == 2
+    err = capsys.readouterr().err
+    assert err.strip() == (
+        f"twin cfd case: {case} exists and is not empty: give a new directory, "
+        "or --force to replace it"
+    )
+    assert _files(case) == before
+    # a layout the grid refuses leaves the old case whole, even when forced
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "3", "--force"]) == 1
+    assert "cell size 3.0 m is outside 0.05-1 m" in capsys.readouterr().err
+    assert _files(case) == before
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.4", "--force"]) == 0
+    assert json.loads((case / "twin_case.json").read_text())["cell_m"] == 0.4
+    # nothing of the writes is left beside it
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["case"]
+
+
+def test_an_empty_directory_is_written_into(tmp_path):
+    case = tmp_path / "empty"
+    case.mkdir()
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.4"]) == 0
+    assert (case / "constant" / "polyMesh" / "owner").exists()
+
+
+def test_a_file_is_not_a_case(tmp_path, capsys):
+    f = tmp_path / "notes.txt"
+    f.write_text("mine")
+    assert main(["cfd", "case", str(ROOM), str(f), "--force"]) == 2
+    assert capsys.readouterr().err.strip() == f"twin cfd case: {f} is a file, not a directory"
+    assert f.read_text() == "mine"
+
+
+def test_bad_hall_and_layout_are_named(tmp_path, capsys):
+    with pytest.raises(SystemExit) as e:  # as compare and calibrate say it
+        main(["cfd", "case", str(ROOM), str(tmp_path / "a"), "--hall", "HALL-9"])
+    assert e.value.code == "twin cfd: no hall 'HALL-9' (halls: ROOM)"
+    assert main(["cfd", "case", str(tmp_path / "none.yaml"), str(tmp_path / "b")]) == 1
+    assert "none.yaml" in capsys.readouterr().err
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+@pytest.mark.parametrize(
+    ("option", "words"),
+    [
+        (["--max-iter", "500"], "500 iterations: a run is judged from iteration 800 on"),
+        (["--max-iter", "many"], "not a whole number of iterations: 'many'"),
+        (["--cell", "nan"], "not a cell size in metres: 'nan'"),
+        (["--turbulence", "laminar"], "invalid choice: 'laminar'"),
+    ],
+)
+def test_options_out_of_reach_are_refused(tmp_path, capsys, option, words):
+    with pytest.raises(SystemExit) as e:
+        main(["cfd", "case", str(ROOM), str(tmp_path / "c"), *option])
+    assert e.value.code == 2
+    assert words in capsys.readouterr().err
+    assert not (tmp_path / "c").exists()
+
+
+def test_run_without_openfoam_says_so_and_writes_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("PATH", str(tmp_path / "bin"))
+    monkeypatch.setattr(foam_run, "FOAM_BASHRC", str(tmp_path / "no-openfoam" / "bashrc"))
+    case = tmp_path / "case"
+    assert main(["cfd", "case", str(ROOM), str(case), "--run"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "twin cfd case: --run needs OpenFOAM's buoyantBoussinesqSimpleFoam "
+        "(Debian: apt-get install -y openfoam); nothing written"
+    )
+    assert not case.exists()

@@ -1,0 +1,218 @@
+"""``twin cfd case``: the OpenFOAM case of a layout's hall, written as the validation suite's
+cases are (``twin.cfd.foam_case``), and with ``--run`` run by OpenFOAM until it settles or
+reaches its iteration limit (``twin.cfd.foam_run``).
+
+Why: checking Twin against a CFD of one's own hall otherwise needs the hall drawn again in a
+CFD tool, where its racks, tiles and ports never quite match the layout's. This case is
+meshed from Twin's own grid, so `twin cfd compare` and `twin cfd calibrate` then measure the
+air model, not two geometries."""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shutil
+import sys
+from pathlib import Path
+
+#: Defaults as `make validate-cfd` runs its rooms (0.2 m is its mesh check's cell).
+DEFAULT_CELL_M = 0.2
+DEFAULT_MAX_ITER = 4000
+#: Fewest iterations a run may be given: the first-order start-up and two settling windows
+#: (``foam_run.MIN_IT``), before which convergence is not judged.
+MIN_MAX_ITER = 800
+
+
+def _iterations(text: str) -> int:
+    """A whole number of iterations no smaller than ``MIN_MAX_ITER`` (argparse type)."""
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number of iterations: {text!r}") from None
+    if n < MIN_MAX_ITER:
+        raise argparse.ArgumentTypeError(
+            f"{n} iterations: a run is judged from iteration {MIN_MAX_ITER} on "
+            f"(the start-up and two settling windows), so give at least {MIN_MAX_ITER}"
+        )
+    return n
+
+
+def _cell(text: str) -> float:
+    """A finite number of metres (argparse type; its range is the grid's to judge)."""
+    try:
+        cell_m = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a cell size in metres: {text!r}") from None
+    if not math.isfinite(cell_m):
+        raise argparse.ArgumentTypeError(f"not a cell size in metres: {text!r}")
+    return cell_m
+
+
+def register(cs: argparse._SubParsersAction) -> None:
+    """Add ``case`` to ``twin cfd``'s actions."""
+    from twin.cfd.turbulence import TURBULENCE_MODELS
+
+    k = cs.add_parser(
+        "case",
+        help="write the OpenFOAM case of a hall (meshed from Twin's grid: the same racks, "
+        "tiles and ports) and, with --run, run it with OpenFOAM",
+    )
+    k.add_argument("layout", metavar="LAYOUT")
+    k.add_argument("case", metavar="CASE_DIR", help="where to write the case (a new directory)")
+    k.add_argument("--hall", default="0", help="hall id or index (first hall by default)")
+    k.add_argument(
+        "--cell",
+        type=_cell,
+        default=DEFAULT_CELL_M,
+        metavar="M",
+        help=f"the CFD's cell ({DEFAULT_CELL_M}; the suite's references use 0.15)",
+    )
+    k.add_argument(
+        "--turbulence",
+        choices=TURBULENCE_MODELS,
+        default=TURBULENCE_MODELS[0],
+        help=f"RANS model ({TURBULENCE_MODELS[0]})",
+    )
+    k.add_argument(
+        "--max-iter",
+        type=_iterations,
+        default=DEFAULT_MAX_ITER,
+        metavar="N",
+        help=f"iteration limit of a run that does not settle ({DEFAULT_MAX_ITER})",
+    )
+    k.add_argument(
+        "--run",
+        action="store_true",
+        help="run it (buoyantBoussinesqSimpleFoam, Debian's openfoam package) until the "
+        "rack inlets settle and the heat balances, or the iteration limit",
+    )
+    k.add_argument(
+        "--force", action="store_true", help="replace CASE_DIR when it exists and is not empty"
+    )
+    k.set_defaults(func=run_case)
+
+
+def _refuse_existing(case: Path, force: bool) -> str | None:
+    """Why ``case`` may not be written, or None: a file, or a directory with something in it
+    (a case of another run, or anything else), is never replaced without ``--force``."""
+    if case.is_file() or case.is_symlink():
+        return f"{case} is a file, not a directory"
+    if case.is_dir() and any(case.iterdir()) and not force:
+        return f"{case} exists and is not empty: give a new directory, or --force to replace it"
+    return None
+
+
+def solver_available() -> bool:
+    """Whether OpenFOAM's solver can be started here (on the PATH, or Debian's install)."""
+    from twin.cfd import foam_run
+
+    return shutil.which(foam_run.SOLVER) is not None or Path(foam_run.FOAM_BASHRC).exists()
+
+
+def describe(desc: dict, case: Path) -> str:
+    """What was written: the mesh, the ports, the heat and the model."""
+    kinds: dict[str, int] = {}
+    for p in desc["patches"]:
+        kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
+    racks = kinds.get("rack_front", 0)
+    ports = sum(n for kind, n in kinds.items() if not kind.startswith("rack"))
+    return (
+        f"{case}: OpenFOAM case of hall {desc['hall']} of {desc['layout']}, "
+        f"{desc['n_cells']:,} cells of {desc['cell_m']:g} m ({' x '.join(map(str, desc['shape']))}), "
+        f"{racks} racks ({desc['heat_w'] / 1e3:,.1f} kW into the air), {ports} supply and "
+        f"return patches, buoyantBoussinesqSimpleFoam with {desc['turbulence']}"
+    )
+
+
+def run_case(args) -> int:
+    from twin.commands.cfd_hall import hall_index
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+
+    case = Path(args.case)
+    refused = _refuse_existing(case, args.force)
+    if refused:
+        print(f"twin cfd case: {refused}", file=sys.stderr)
+        return 2
+    if args.run and not solver_available():
+        print(
+            "twin cfd case: --run needs OpenFOAM's buoyantBoussinesqSimpleFoam "
+            "(Debian: apt-get install -y openfoam); nothing written",
+            file=sys.stderr,
+        )
+        return 2
+    try:
+        fac = load_layout(args.layout)
+        desc = _write(fac, hall_index(fac, args.hall), case, args)
+    except (LayoutError, ValueError, OSError) as e:
+        print(f"twin cfd case: {e}", file=sys.stderr)
+        return 1
+    print(describe(desc, case))
+    compare = f"twin cfd compare {args.layout} {case}"
+    if not args.run:
+        print(
+            f"run it with --run (its first {_startup_it()} iterations first-order, as the "
+            f"validation rooms' runs), then: {compare}"
+        )
+        return 0
+    return _run(case, desc, compare)
+
+
+def _write(fac, hall: int, case: Path, args) -> dict:
+    """Write the case beside ``case`` and move it into place whole: a layout the grid
+    refuses, or a write that fails, leaves what was there (``--force``) as it was."""
+    import tempfile
+
+    from twin.cfd import foam_case
+
+    case.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{case.name}.", dir=case.parent))
+    try:
+        desc = foam_case.write_case(
+            fac, tmp, hall, args.cell, max_iter=args.max_iter, turbulence=args.turbulence
+        )
+        if case.exists():
+            shutil.rmtree(case)
+        tmp.rename(case)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return desc
+
+
+def _startup_it() -> int:
+    from twin.cfd.foam_run import STARTUP_IT
+
+    return STARTUP_IT
+
+
+def _run(case: Path, desc: dict, compare: str) -> int:
+    """Run the case to convergence or its limit, print how it ended and what to do next."""
+    import json
+
+    from twin.cfd import foam_run
+    from twin.cfd.foam_case import WINDOW_IT
+
+    try:
+        info = foam_run.run(case, desc, poll_s=5.0, nice=10, log=print)
+    except KeyboardInterrupt:
+        print(f"twin cfd case: stopped; {case} keeps the fields last written", file=sys.stderr)
+        return 130
+    except RuntimeError as e:
+        print(f"twin cfd case: {e}", file=sys.stderr)
+        return 1
+    (case / "run.json").write_text(json.dumps(info, indent=1))
+    cpu = f"{info['cpu_s']:.0f} s of CPU"
+    if info["converged"]:
+        print(
+            f"{case}: settled at iteration {info['iterations']} (rack inlets within "
+            f"{info['swing_k']:.3f} K over the last {WINDOW_IT} iterations, heat "
+            f"balance {100 * info['balance']:.2f} %), {cpu}; compare: {compare}"
+        )
+    else:
+        print(
+            f"{case}: did not settle in {info['iterations']} iterations (rack inlets swing "
+            f"by up to {info['swing_k']:.2f} K over the last {WINDOW_IT}, heat "
+            f"balance {100 * info['balance']:.2f} %), {cpu}; compare its running mean: "
+            f"{compare} --field TMean"
+        )
+    return 0
