@@ -127,3 +127,46 @@ def test_run_without_openfoam_says_so_and_writes_nothing(tmp_path, capsys, monke
         "(Debian: apt-get install -y openfoam); nothing written"
     )
     assert not case.exists()
+
+
+NO_SUPPLY = """\
+format: twin-layout/1
+name: no-supply
+halls:
+  - id: ROOM
+    size_m: [6.0, 6.0, 3.0]
+rows:
+  - id: A
+    hall: ROOM
+    racks:
+      - {id: A1, position_m: [2.1, 1.8], load: {power_kw: 10, airflow_m3s: 0.8}}
+"""
+
+
+def test_a_hall_supplied_no_air_is_refused(tmp_path, capsys):
+    # its case started the air at 4e12 C: the heat over no supply flow
+    layout = tmp_path / "no-supply.yaml"
+    layout.write_text(NO_SUPPLY)
+    assert main(["cfd", "case", str(layout), str(tmp_path / "c"), "--cell", "0.3"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        "twin cfd case: hall ROOM of no-supply is supplied no air (no tiles, diffusers or "
+        "running air units blow into it): its racks' heat has nowhere to go, so a CFD of its "
+        "air has no steady state to find"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["no-supply.yaml"]
+
+
+def test_one_rack_is_said_so(tmp_path, capsys):
+    one = NO_SUPPLY.replace("name: no-supply", "name: one-tile") + (
+        "cooling:\n  supplies:\n    - {id: T, hall: ROOM, rect_m: [2.4, 3.0, 3.0, 3.6], "
+        "kind: floor, open_fraction: 0.25, flow_m3s: 0.8, supply_c: 18.0}\n"
+        "  returns:\n    - {id: G, hall: ROOM, rect_m: [2.4, 4.8, 3.0, 5.4], kind: ceiling}\n"
+    )
+    layout = tmp_path / "one.yaml"
+    layout.write_text(one)
+    assert main(["cfd", "case", str(layout), str(tmp_path / "c"), "--cell", "0.3"]) == 0
+    first = capsys.readouterr().out.splitlines()[0]
+    assert first.endswith(
+        "cells of 0.3 m (20 x 20 x 10), 1 rack (10.0 kW into the air), 2 supply and return "
+        "patches, buoyantBoussinesqSimpleFoam with kEpsilon"
+    )

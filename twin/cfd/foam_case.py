@@ -43,6 +43,7 @@ from twin.physics.grid import (
     build_grid,
     panel_loss_k,
 )
+from twin.physics.heat import supplies_air
 
 #: Turbulence at the inflows: intensity and mixing length (m) of tile and rack jets.
 INLET_INTENSITY = 0.05
@@ -613,6 +614,12 @@ def write_case(
         raise ValueError(f"turbulence model {turbulence!r}: one of {', '.join(TURBULENCE_MODELS)}")
     case = Path(case)
     grid = build_grid(fac, hall, cell_m)
+    if not supplies_air(grid):
+        raise ValueError(
+            f"hall {fac.hall_ids[hall]} of {fac.layout.name} is supplied no air (no tiles, "
+            "diffusers or running air units blow into it): its racks' heat has nowhere to go, "
+            "so a CFD of its air has no steady state to find"
+        )
     mesh = mesh_from_grid(grid, panels=panels)
     ports = port_patches(fac, hall, grid, mesh)
     write_polymesh(mesh, case)

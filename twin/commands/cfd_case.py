@@ -119,8 +119,9 @@ def describe(desc: dict, case: Path) -> str:
     return (
         f"{case}: OpenFOAM case of hall {desc['hall']} of {desc['layout']}, "
         f"{desc['n_cells']:,} cells of {desc['cell_m']:g} m ({' x '.join(map(str, desc['shape']))}), "
-        f"{racks} racks ({desc['heat_w'] / 1e3:,.1f} kW into the air), {ports} supply and "
-        f"return patches, buoyantBoussinesqSimpleFoam with {desc['turbulence']}"
+        f"{racks} rack{'' if racks == 1 else 's'} ({desc['heat_w'] / 1e3:,.1f} kW into the "
+        f"air), {ports} supply and return patches, "
+        f"buoyantBoussinesqSimpleFoam with {desc['turbulence']}"
     )
 
 
