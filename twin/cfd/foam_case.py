@@ -592,6 +592,17 @@ def _write_constants(c: Path, t_ref_c: float, turbulence: str) -> None:
     )
 
 
+def _check_supplied(fac: Facility, hall: int, grid) -> None:
+    """Refuse a hall no air is supplied to: its case would start the air at the racks' heat
+    over no flow (4e12 C), and a CFD of it has no steady state to find."""
+    if not supplies_air(grid):
+        raise ValueError(
+            f"hall {fac.hall_ids[hall]} of {fac.layout.name} is supplied no air (no tiles, "
+            "diffusers or running air units blow into it): its racks' heat has nowhere to go, "
+            "so a CFD of its air has no steady state to find"
+        )
+
+
 def write_case(
     fac: Facility,
     case: str | Path,
@@ -614,12 +625,7 @@ def write_case(
         raise ValueError(f"turbulence model {turbulence!r}: one of {', '.join(TURBULENCE_MODELS)}")
     case = Path(case)
     grid = build_grid(fac, hall, cell_m)
-    if not supplies_air(grid):
-        raise ValueError(
-            f"hall {fac.hall_ids[hall]} of {fac.layout.name} is supplied no air (no tiles, "
-            "diffusers or running air units blow into it): its racks' heat has nowhere to go, "
-            "so a CFD of its air has no steady state to find"
-        )
+    _check_supplied(fac, hall, grid)
     mesh = mesh_from_grid(grid, panels=panels)
     ports = port_patches(fac, hall, grid, mesh)
     write_polymesh(mesh, case)
