@@ -89,6 +89,86 @@ def test_diffusion_kernel_conserves_a_uniform_field():
     assert np.array_equal(out, c)
 
 
+def _grid_case(shape, rng):
+    """Face velocities, a wall distance with solids (0) and a fluid mask, like a hall's."""
+    u, v, w = _faces(shape, rng, 1.5)
+    fluid = rng.random(shape) > 0.2
+    wall_m = np.where(fluid, rng.random(shape) * 2.0, 0.0)
+    return u, v, w, wall_m, fluid
+
+
+@pytest.mark.parametrize("shape", [(9, 7, 5), (12, 1, 6), (1, 4, 3)])
+def test_step_bookkeeping_kernels_are_the_numpy_they_replace_bit_for_bit(shape):
+    rng = np.random.default_rng(sum(shape) + 3)
+    u, v, w, wall_m, fluid = _grid_case(shape, rng)
+    k_nu, dt, h = 0.03874 * 1.3, 0.21, 0.2
+    # FlowModel.eddy_viscosity and the step's cap as they were in numpy
+    uc, vc, wc = (
+        0.5 * (u[1:] + u[:-1]),
+        0.5 * (v[:, 1:] + v[:, :-1]),
+        0.5 * (w[:, :, 1:] + w[:, :, :-1]),
+    )
+    nu = k_nu * np.sqrt(uc * uc + vc * vc + wc * wc) * wall_m
+    want = np.minimum(nu * dt / h**2, 1.0 / 7.0)
+    assert 0 < (want == 1.0 / 7.0).sum() < want.size  # some cells capped, some not
+    got = np.empty(shape)
+    kernels.march_diffusivity(u, v, w, k_nu, wall_m, dt, h**2, 1.0 / 7.0, got)
+    assert np.array_equal(got, want)
+    s = dt / h
+    cen = tuple(np.empty(shape) for _ in range(3))
+    kernels.cell_offsets(u, v, w, 0.5 * s, *cen)
+    for got_c, want_c in zip(
+        cen,
+        (
+            (0.5 * s) * (u[1:] + u[:-1]),
+            (0.5 * s) * (v[:, 1:] + v[:, :-1]),
+            (0.5 * s) * (w[:, :, 1:] + w[:, :, :-1]),
+        ),
+        strict=True,
+    ):
+        assert np.array_equal(got_c, want_c)
+
+
+@pytest.mark.parametrize("shape", [(9, 7, 5), (12, 1, 6), (1, 4, 3)])
+def test_projection_kernels_are_the_numpy_they_replace_bit_for_bit(shape):
+    from twin.physics.airflow import divergence
+
+    class _Grid:
+        cell_m = 0.2
+
+    rng = np.random.default_rng(sum(shape) + 5)
+    u, v, w, _, fluid = _grid_case(shape, rng)
+    h2 = 0.2**2
+    cells = np.flatnonzero(fluid.ravel())
+    rhs = np.empty(cells.size)
+    kernels.divergence_rhs(u, v, w, h2, cells, rhs)
+    assert np.array_equal(rhs, -divergence(_Grid, u, v, w).ravel()[cells])
+    # the pressure's gradient off the interior faces, 0 in solids
+    cell_id = np.full(fluid.size, -1, np.int64)
+    cell_id[cells] = np.arange(cells.size)
+    p_air = rng.standard_normal(cells.size)
+    gx, gy, gz = (rng.random(c.shape) for c in (u, v, w))
+    p = np.zeros(fluid.size)
+    p[cells] = p_air
+    p = p.reshape(shape)
+    want = [u.copy(), v.copy(), w.copy()]
+    want[0][1:-1] -= gx[1:-1] * (p[1:] - p[:-1]) / h2
+    want[1][:, 1:-1] -= gy[:, 1:-1] * (p[:, 1:] - p[:, :-1]) / h2
+    want[2][:, :, 1:-1] -= gz[:, :, 1:-1] * (p[:, :, 1:] - p[:, :, :-1]) / h2
+    kernels.subtract_gradient(u, v, w, gx, gy, gz, p_air, cell_id, h2)
+    for got_c, want_c in zip((u, v, w), want, strict=True):
+        assert np.array_equal(got_c, want_c)
+
+
+def test_largest_change_is_numpys_maximum_and_keeps_a_nan():
+    rng = np.random.default_rng(11)
+    a, b = rng.standard_normal((5, 4, 3)), rng.standard_normal((5, 4, 3))
+    assert kernels.largest_change(a, b) == np.abs(a - b).max()
+    assert kernels.largest_change(a, a) == 0.0
+    a[2, 1, 0] = np.nan
+    assert np.isnan(kernels.largest_change(a, b))
+
+
 def test_warm_up_compiles_the_kernels_and_reports_its_time():
     import time
 
@@ -102,6 +182,11 @@ def test_warm_up_compiles_the_kernels_and_reports_its_time():
         kernels.advect_maccormack,
         kernels.wash_inflow,
         kernels.diffuse_component,
+        kernels.march_diffusivity,
+        kernels.cell_offsets,
+        kernels.divergence_rhs,
+        kernels.subtract_gradient,
+        kernels.largest_change,
     )
     for kernel in every:
         assert any("float64" in str(sig) for sig in kernel.signatures), kernel

@@ -1,6 +1,10 @@
 """Compiled inner loops of the momentum march (numba): semi-Lagrangian advection (first
 order, and MacCormack's second-order correction of it), the inflow ports' wash and eddy
-diffusion of one MAC face component.
+diffusion of one MAC face component; and the step's bookkeeping around them (the eddy
+diffusion numbers, the departure offsets, the projection's divergence and pressure
+gradient, the step's largest change), each once a dozen numpy passes over the grid: one
+pass each, bit for bit the same, took the contained validation room's solve from 0.281 to
+0.267 s (medians of 9, three alternated runs).
 
 Why compiled: in numpy each of these is ~50 whole-array passes (departure points, clamping,
 eight gathers, seven lerps), and the march runs them 3 x 64 times per solve; one fused loop
@@ -196,6 +200,91 @@ def diffuse_component(c, a, alpha_c, out):
                 out[i, j, k] = v + alpha * (acc - 6.0 * v)
 
 
+@nb.njit(**_OPTS)
+def march_diffusivity(u, v, w, k_nu, wall_m, dt, h2, cap, out):
+    """Each cell's eddy diffusion number for a step: the Chen-Xu viscosity ``k_nu * |u| *
+    wall_m`` times dt / h^2, capped at ``cap``. What ``FlowModel.eddy_viscosity`` and the
+    step's cap computed in a dozen numpy passes, in one, with the same arithmetic in the
+    same order: bit for bit."""
+    nx, ny, nz = out.shape
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                uc = 0.5 * (u[i + 1, j, k] + u[i, j, k])
+                vc = 0.5 * (v[i, j + 1, k] + v[i, j, k])
+                wc = 0.5 * (w[i, j, k + 1] + w[i, j, k])
+                nu = k_nu * np.sqrt(uc * uc + vc * vc + wc * wc) * wall_m[i, j, k]
+                a = nu * dt / h2
+                out[i, j, k] = a if a < cap or a != a else cap
+
+
+@nb.njit(**_OPTS)
+def cell_offsets(u, v, w, half_s, cx, cy, cz):
+    """The cell-centred velocities scaled by dt / h (``half_s`` = dt / 2h): the departure
+    offsets, in cells, the step traces with."""
+    nx, ny, nz = cx.shape
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                cx[i, j, k] = half_s * (u[i + 1, j, k] + u[i, j, k])
+                cy[i, j, k] = half_s * (v[i, j + 1, k] + v[i, j, k])
+                cz[i, j, k] = half_s * (w[i, j, k + 1] + w[i, j, k])
+
+
+@nb.njit(**_OPTS)
+def divergence_rhs(u, v, w, h2, cells, out):
+    """The projection's right-hand side: minus the net flow out of each air cell (flat
+    indices ``cells``), ((du + dv) + dw) * h^2 as ``airflow.divergence`` sums it."""
+    ny, nz = v.shape[1] - 1, w.shape[2] - 1
+    for n in range(cells.size):
+        c = cells[n]
+        k = c % nz
+        j = (c // nz) % ny
+        i = c // (ny * nz)
+        d = (u[i + 1, j, k] - u[i, j, k]) + (v[i, j + 1, k] - v[i, j, k])
+        d = d + (w[i, j, k + 1] - w[i, j, k])
+        out[n] = -(d * h2)
+
+
+@nb.njit(**_OPTS)
+def subtract_gradient(u, v, w, gx, gy, gz, p_air, cell_id, h2):
+    """Take the pressure's gradient off the interior faces, in place: each face by its
+    conductance times the difference of its two cells' pressures (0 in a solid) over h^2, as
+    ``FlowModel.project`` did it in numpy (same operations, same order)."""
+    nx, ny, nz = u.shape[0] - 1, v.shape[1] - 1, w.shape[2] - 1
+    for i in range(nx):
+        for j in range(ny):
+            for k in range(nz):
+                c = (i * ny + j) * nz + k
+                pc = p_air[cell_id[c]] if cell_id[c] >= 0 else 0.0
+                if i > 0:
+                    b = c - ny * nz
+                    pb = p_air[cell_id[b]] if cell_id[b] >= 0 else 0.0
+                    u[i, j, k] -= gx[i, j, k] * (pc - pb) / h2
+                if j > 0:
+                    b = c - nz
+                    pb = p_air[cell_id[b]] if cell_id[b] >= 0 else 0.0
+                    v[i, j, k] -= gy[i, j, k] * (pc - pb) / h2
+                if k > 0:
+                    b = c - 1
+                    pb = p_air[cell_id[b]] if cell_id[b] >= 0 else 0.0
+                    w[i, j, k] -= gz[i, j, k] * (pc - pb) / h2
+
+
+@nb.njit(**_OPTS)
+def largest_change(new, old):
+    """max |new - old| over the array (exact: the same maximum numpy finds)."""
+    a, b = new.ravel(), old.ravel()
+    m = 0.0
+    for n in range(a.size):
+        d = abs(a[n] - b[n])
+        if d > m or d != d:  # a NaN wins, as in numpy's max
+            m = d
+            if d != d:
+                return d
+    return m
+
+
 def warm_up() -> float:
     """Compile or load the kernels now (seconds taken): once per process."""
     import time
@@ -209,4 +298,10 @@ def warm_up() -> float:
         diffuse_component(c, a, c, out)
     i = np.zeros(1, np.int64)
     wash_inflow(out, i, i, i, i, i, c, c, c, np.empty(c.size))
+    u, v, w = np.zeros((4, 3, 3)), np.zeros((3, 4, 3)), np.zeros((3, 3, 4))
+    march_diffusivity(u, v, w, 0.04, c, 0.1, 0.04, 1.0 / 7.0, out)
+    cell_offsets(u, v, w, 0.5, c, c.copy(), c.copy())
+    divergence_rhs(u, v, w, 0.04, i, np.empty(1))
+    subtract_gradient(u, v, w, u, v, w, np.zeros(1), np.zeros(27, np.int64), 0.04)
+    largest_change(c, out)
     return time.perf_counter() - t0
