@@ -143,3 +143,41 @@ def test_twins_heat_on_this_cfds_own_air(ran, tmp_path):
     # balance's whatever the air does (-0.002 K)
     assert out["rms_k"] <= 0.2 and out["max_k"] <= 0.35
     assert abs(out["return_error_k"]) <= 0.01
+
+
+def test_ctrl_c_stops_the_run_and_leaves_no_solver_behind(tmp_path):
+    """A user's Ctrl-C (SIGINT to the command) stops OpenFOAM too: no solver left running
+    on the machine, a clear line, exit status 130, and the case with what it had written."""
+    import os
+    import signal
+    import sys
+    import time
+
+    case = tmp_path / "stopped"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "twin.cli", "cfd", "case", str(ROOM), str(case), "--cell", "0.3"]
+        + ["--run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    solver = None
+    deadline = time.monotonic() + 60
+    while solver is None and time.monotonic() < deadline:  # until OpenFOAM is running
+        time.sleep(0.2)
+        ps = subprocess.run(
+            ["pgrep", "-f", f"{foam_run.SOLVER} -case '?{case}"], capture_output=True, text=True
+        )
+        solver = int(ps.stdout.split()[0]) if ps.stdout.split() else None
+    assert solver is not None, "the solver never started"
+    os.kill(proc.pid, signal.SIGINT)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 130, err
+    assert err.strip().endswith(f"twin cfd case: stopped; {case} keeps the fields last written")
+    time.sleep(0.5)
+    with pytest.raises(ProcessLookupError):
+        os.kill(solver, 0)
+    assert (case / "constant" / "polyMesh" / "owner").exists() and (case / "0" / "T").exists()
+    # stopped in its first-order start-up, the case keeps its own run length and writes
+    control = (case / "system" / "controlDict").read_text()
+    assert "endTime         4000;" in control and "writeInterval   100;" in control

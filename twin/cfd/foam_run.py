@@ -172,11 +172,25 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, judge=None) ->
                 stopping = True
                 _stop_now(case)
         proc.wait()
-    except BaseException:
-        os.killpg(proc.pid, signal.SIGTERM)
+    except BaseException:  # Ctrl-C, or the caller's error: the solver must not run on
+        _stop_solver(proc)
         raise
     if proc.returncode != 0:
         raise RuntimeError(f"{SOLVER} failed in {case} (see {case / 'log.solver'})")
+
+
+def _stop_solver(proc: subprocess.Popen) -> None:
+    """End the solver's process group and reap it: SIGTERM, then SIGKILL if it has not gone
+    in 10 s. Unreaped, it stayed a zombie after the caller exited, wherever the machine's
+    first process does not reap orphans (a container's)."""
+    try:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    except ProcessLookupError:  # it had already gone
+        proc.wait()
 
 
 #: Fields a seeded case takes from its seed (whichever of them the seed has).
@@ -277,9 +291,11 @@ def run(case: str | Path, desc: dict, poll_s: float = 15.0, nice: int = 19, log=
         if not done or max(done) < STARTUP_IT:
             _use(case, "startup")
             old = _control(case, endTime=STARTUP_IT, writeInterval=STARTUP_IT)
-            _solve(case, desc, poll_s, nice, log)
+            try:
+                _solve(case, desc, poll_s, nice, log)
+            finally:  # a start-up stopped short leaves the case's own run length
+                _control(case, **old)
             startup_cpu_s = foam_read.execution_time_s(case / "log.solver")
-            _control(case, **old)
         _use(case, "second")
         log(f"{case.name}: second-order schemes from iteration {STARTUP_IT}")
     start = max((int(t) for t, _ in foam_read.time_dirs(case)), default=0)
