@@ -371,3 +371,22 @@ def test_a_k_omega_case_seeded_from_k_epsilon_takes_omega_from_epsilon_and_k(tmp
     assert omega == pytest.approx(eps / (0.09 * k), rel=1e-6)
     assert foam_read.read_internal_field(case / "0" / "k") == pytest.approx(k, rel=1e-6)
     assert re.search(r"boundaryField.*", (case / "0" / "omega").read_text(), re.S).group(0) == walls
+
+
+def test_openfoams_reason_for_stopping_is_read_from_its_log(tmp_path):
+    from twin.cfd.foam_run import fatal_error
+
+    log = tmp_path / "log.solver"
+    log.write_text(
+        "Time = 1\n\n--> FOAM FATAL IO ERROR: \nkeyword type is undefined in dictionary "
+        '"0/U.boundaryField.rf_0"\n\nfile: 0/U at line 30.\n\n'
+        "Time = 2\n--> FOAM FATAL ERROR: \nMaximum number of iterations exceeded\n"
+        "    in solver p_rgh\n\n    From function ...\n\nFOAM exiting\n"
+    )
+    # the last error, its lines up to the first blank one, on one line
+    assert fatal_error(log) == (
+        "FOAM FATAL ERROR: Maximum number of iterations exceeded in solver p_rgh"
+    )
+    log.write_text("Time = 1\nsmoothSolver: Solving for Ux\nEnd\n")
+    assert fatal_error(log) == ""
+    assert fatal_error(tmp_path / "missing.log") == ""

@@ -181,3 +181,23 @@ def test_ctrl_c_stops_the_run_and_leaves_no_solver_behind(tmp_path):
     # stopped in its first-order start-up, the case keeps its own run length and writes
     control = (case / "system" / "controlDict").read_text()
     assert "endTime         4000;" in control and "writeInterval   100;" in control
+
+
+def test_a_case_openfoam_refuses_is_reported_in_its_own_words(tmp_path, monkeypatch, capsys):
+    from twin.cfd import foam_case
+
+    write = foam_case.write_case
+
+    def without_t(fac, case, *args, **kwargs):  # a case damaged after it was written
+        desc = write(fac, case, *args, **kwargs)
+        (Path(case) / "0" / "T").unlink()
+        return desc
+
+    monkeypatch.setattr(foam_case, "write_case", without_t)
+    case = tmp_path / "damaged"
+    assert main(["cfd", "case", str(ROOM), str(case), "--cell", "0.3", "--run"]) == 1
+    assert capsys.readouterr().err.strip() == (
+        f"twin cfd case: buoyantBoussinesqSimpleFoam failed in {case}: FOAM FATAL ERROR: "
+        f'cannot find file "{case}/0/T" (see {case}/log.solver)'
+    )
+    assert not (case / "run.json").exists()

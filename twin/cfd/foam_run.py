@@ -176,7 +176,29 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, judge=None) ->
         _stop_solver(proc)
         raise
     if proc.returncode != 0:
-        raise RuntimeError(f"{SOLVER} failed in {case} (see {case / 'log.solver'})")
+        reason = fatal_error(case / "log.solver")
+        raise RuntimeError(
+            f"{SOLVER} failed in {case}{': ' + reason if reason else ''} "
+            f"(see {case / 'log.solver'})"
+        )
+
+
+def fatal_error(log: Path) -> str:
+    """OpenFOAM's own words for why it stopped: the last ``FOAM FATAL ... ERROR`` of the log
+    and the lines after it up to the first blank one, on one line ("" when it gave none)."""
+    try:
+        lines = log.read_text(errors="replace").splitlines()
+    except OSError:
+        return ""
+    starts = [n for n, ln in enumerate(lines) if "FOAM FATAL" in ln]
+    if not starts:
+        return ""
+    words = [lines[starts[-1]].replace("-->", "").strip()]
+    for ln in lines[starts[-1] + 1 :]:
+        if not ln.strip():
+            break
+        words.append(ln.strip())
+    return " ".join(w for w in words if w)
 
 
 def _stop_solver(proc: subprocess.Popen) -> None:
