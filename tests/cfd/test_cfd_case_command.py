@@ -117,6 +117,20 @@ def test_options_out_of_reach_are_refused(tmp_path, capsys, option, words):
     assert not (tmp_path / "c").exists()
 
 
+def test_an_even_draw_is_only_run_not_written_to_start_from_rest(tmp_path, capsys):
+    case = tmp_path / "case"
+    assert main(["cfd", "case", str(ROOM), str(case), "--outflow", "even"]) == 2
+    assert capsys.readouterr().err.strip() == (
+        "twin cfd case: an even draw diverges from air at rest: --run starts it from an "
+        "extrapolated run's field (the case written without --run is extrapolated)"
+    )
+    assert not case.exists()
+    # written without --run, the case is the one a run starts from
+    assert main(["cfd", "case", str(ROOM), str(case), "--outflow", "extrapolated"]) == 0
+    desc = json.loads((case / "twin_case.json").read_text())
+    assert desc["outflow_u"] == "extrapolated"
+
+
 def test_run_without_openfoam_says_so_and_writes_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("PATH", str(tmp_path / "bin"))
     monkeypatch.setattr(foam_run, "FOAM_BASHRC", str(tmp_path / "no-openfoam" / "bashrc"))

@@ -35,7 +35,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import shutil
 import sys
 import time
 from pathlib import Path
@@ -54,48 +53,13 @@ def case_dir(work: Path, room: str, cell_m: float, turbulence: str = "kEpsilon")
     return work / f"{room}-{int(round(cell_m * 1000)):03d}mm{sst}"
 
 
-def _diverged_in_startup(case: Path) -> bool:
-    """Whether the solver in ``case`` stopped before the start-up's last iteration."""
-    from twin.cfd import foam_read, foam_run
-
-    return max((t for t, _ in foam_read.time_dirs(case)), default=0) < foam_run.STARTUP_IT
-
-
 def _write_and_run(
     fac, case: Path, cell_m: float, max_iter: int, turbulence: str, outflow: str, seed=None
 ) -> dict:
-    """Write the case and run it (from ``seed``'s last field when given). A start-up that
-    diverges, or a seeded run that does, is written and run once more with the gentle
-    start-up (first-order schemes, plain SIMPLE, strong under-relaxation for its first
-    ``STARTUP_IT`` iterations); ``gentle_start`` in the result says which ran."""
-    from twin.cfd import foam_case, foam_run
+    """``foam_even.write_and_run``, logged with the time of day."""
+    from twin.cfd import foam_even
 
-    for gentle in (False, True):
-        if case.exists():
-            shutil.rmtree(case)
-        desc = foam_case.write_case(
-            fac,
-            case,
-            cell_m=cell_m,
-            max_iter=max_iter,
-            turbulence=turbulence,
-            gentle_start=gentle,
-            outflow=outflow,
-        )
-        if seed is not None:
-            at = foam_run.seed_from(case, seed, start_up=gentle)
-            _log(f"{case.name}: even draw from its seed's iteration {at}")
-        else:
-            _log(f"{case.name}: {desc['n_cells']} cells, {len(desc['patches'])} ports")
-        try:
-            info = foam_run.run(case, desc, log=_log)
-            break
-        except RuntimeError as e:
-            if gentle or (seed is None and not _diverged_in_startup(case)):
-                raise
-            _log(f"{case.name}: {e}; again with the gentle start-up")
-    info["gentle_start"] = gentle
-    return info
+    return foam_even.write_and_run(fac, case, cell_m, max_iter, turbulence, outflow, seed, log=_log)
 
 
 def run_one(
@@ -124,8 +88,7 @@ def run_one(
     return info
 
 
-#: Iterations an even-draw run continues from its extrapolated seed (the perimeter room's
-#: racks settled within 0.2 K over its last 1,000 of 1,500).
+#: Iterations an even-draw run continues from its extrapolated seed (``foam_even.EVEN_IT``).
 EVEN_IT = 1500
 
 
@@ -139,11 +102,10 @@ def _run_even(
     room_dir: Path,
     seed_dir: Path | None = None,
 ) -> dict:
-    """The even-draw run (``foam_case.OUTFLOW_MODES``): it diverges from rest, so the room is
-    run first with the extrapolated outflow (its case kept as ``...-seed``; a finished one is
-    reused) and continued from that run's last field for ``EVEN_IT`` iterations. Its CPU
-    time is both runs'. ``seed_dir``: continue from the finished k-epsilon run there instead
-    (the model checks, from their reference's field)."""
+    """The even-draw run (``foam_even.run_even``), its extrapolated seed kept beside the
+    case as ``...-seed`` (a finished one is reused). ``seed_dir``: continue from the
+    finished k-epsilon run there instead (the model checks, from their reference's field)."""
+    from twin.cfd import foam_even
 
     case = case_dir(work, room, cell_m, turbulence)
     seed = case.with_name(case.name + "-seed")
@@ -151,16 +113,9 @@ def _run_even(
         seed = case_dir(seed_dir, room, cell_m)
         if not (seed / "run.json").exists():
             raise FileNotFoundError(f"{seed}: no finished run to continue from")
-    elif not (seed / "run.json").exists():
-        seed_room = work / "_seeding"
-        seed_room.mkdir(parents=True, exist_ok=True)
-        run_one(room, cell_m, seed_room, max_iter, False, turbulence, room_dir, "extrapolated")
-        shutil.rmtree(seed, ignore_errors=True)
-        case_dir(seed_room, room, cell_m, turbulence).rename(seed)
-    first = json.loads((seed / "run.json").read_text())
-    info = _write_and_run(fac, case, cell_m, EVEN_IT, turbulence, "even", seed)
-    info["seed"] = {k: first.get(k) for k in ("converged", "iterations", "cpu_s", "gentle_start")}
-    info["cpu_s"] = first["cpu_s"] + info["cpu_s"]
+    info = foam_even.run_even(
+        fac, case, seed, cell_m, max_iter, turbulence, log=_log, even_it=EVEN_IT
+    )
     (case / "run.json").write_text(json.dumps(info, indent=1))
     _log(f"{case.name}: done {info}")
     return info

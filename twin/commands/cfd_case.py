@@ -78,7 +78,16 @@ def register(cs: argparse._SubParsersAction) -> None:
         type=_iterations,
         default=DEFAULT_MAX_ITER,
         metavar="N",
-        help=f"iteration limit of a run that does not settle ({DEFAULT_MAX_ITER})",
+        help=f"iteration limit of a run that does not settle ({DEFAULT_MAX_ITER}; the even "
+        "draw then runs at most 1,500 more from its field)",
+    )
+    k.add_argument(
+        "--outflow",
+        choices=("even", "extrapolated"),
+        default=None,
+        help="how air leaves through rack fronts, unit intakes and grilles in a --run: "
+        "'even' (the default, as the validation references: drawn evenly over each face, "
+        "continued from a run of 'extrapolated', the only draw a run can start from rest)",
     )
     k.add_argument(
         "--run",
@@ -135,6 +144,13 @@ def run_case(args) -> int:
     if refused:
         print(f"twin cfd case: {refused}", file=sys.stderr)
         return 2
+    if args.outflow == "even" and not args.run:
+        print(
+            "twin cfd case: an even draw diverges from air at rest: --run starts it from an "
+            "extrapolated run's field (the case written without --run is extrapolated)",
+            file=sys.stderr,
+        )
+        return 2
     if args.run and not solver_available():
         print(
             "twin cfd case: --run needs OpenFOAM's buoyantBoussinesqSimpleFoam "
@@ -144,7 +160,8 @@ def run_case(args) -> int:
         return 2
     try:
         fac = load_layout(args.layout)
-        desc = _write(fac, hall_index(fac, args.hall), case, args)
+        hall = hall_index(fac, args.hall)
+        desc = _write(fac, hall, case, args)
     except (LayoutError, ValueError, OSError) as e:
         print(f"twin cfd case: {e}", file=sys.stderr)
         return 1
@@ -152,11 +169,11 @@ def run_case(args) -> int:
     compare = f"twin cfd compare {args.layout} {case}"
     if not args.run:
         print(
-            f"run it with --run (its first {_startup_it()} iterations first-order, as the "
-            f"validation rooms' runs), then: {compare}"
+            f"run it with --run (its first {_startup_it()} iterations first-order, then the "
+            f"even draw from its field, as the validation rooms' runs), then: {compare}"
         )
         return 0
-    return _run(case, desc, compare)
+    return _run(fac, hall, case, args, compare)
 
 
 def _write(fac, hall: int, case: Path, args) -> dict:
@@ -186,34 +203,74 @@ def _startup_it() -> int:
     return STARTUP_IT
 
 
-def _run(case: Path, desc: dict, compare: str) -> int:
-    """Run the case to convergence or its limit, print how it ended and what to do next."""
+def _run(fac, hall: int, case: Path, args, compare: str) -> int:
+    """Run the case (``foam_even``: the even draw from an extrapolated run's field unless
+    ``--outflow extrapolated``) to convergence or its limit; print how it ended and what to
+    do next."""
     import json
+    import tempfile
 
-    from twin.cfd import foam_run
-    from twin.cfd.foam_case import WINDOW_IT
+    from twin.cfd import foam_even
 
+    opts = {"hall": hall, "log": print, "poll_s": POLL_S, "nice": 10}
+    even = args.outflow != "extrapolated"
+    seed_dir = (
+        Path(tempfile.mkdtemp(prefix=f".{case.name}.seed-", dir=case.parent)) if even else None
+    )
     try:
-        info = foam_run.run(case, desc, poll_s=5.0, nice=10, log=print)
+        if even:  # the seed runs beside and is removed after: only its field is needed
+            info = foam_even.run_even(
+                fac,
+                case,
+                seed_dir / f"{case.name}-seed",
+                args.cell,
+                args.max_iter,
+                args.turbulence,
+                **opts,
+            )
+        else:
+            info = foam_even.write_and_run(
+                fac, case, args.cell, args.max_iter, args.turbulence, "extrapolated", **opts
+            )
     except KeyboardInterrupt:
         print(f"twin cfd case: stopped; {case} keeps the fields last written", file=sys.stderr)
         return 130
-    except RuntimeError as e:
+    except (RuntimeError, ValueError) as e:
         print(f"twin cfd case: {e}", file=sys.stderr)
         return 1
+    finally:
+        if seed_dir is not None:
+            shutil.rmtree(seed_dir, ignore_errors=True)
     (case / "run.json").write_text(json.dumps(info, indent=1))
+    print(ending(case, info, compare))
+    return 0
+
+
+#: How often a run's monitors are read (its progress printed, its convergence judged).
+POLL_S = 2.0
+
+
+def ending(case: Path, info: dict, compare: str) -> str:
+    """How a run ended, and the comparison to run next."""
+    from twin.cfd.foam_case import WINDOW_IT
+
+    seed = info.get("seed")
+    draw = (
+        f" of the even draw, continued from an extrapolated run that "
+        f"{'settled' if seed['converged'] else 'stopped'} at {seed['iterations']}"
+        if seed
+        else ""
+    )
     cpu = f"{info['cpu_s']:.0f} s of CPU"
     if info["converged"]:
-        print(
-            f"{case}: settled at iteration {info['iterations']} (rack inlets within "
-            f"{info['swing_k']:.3f} K over the last {WINDOW_IT} iterations, heat "
-            f"balance {100 * info['balance']:.2f} %), {cpu}; compare: {compare}"
+        return (
+            f"{case}: settled at iteration {info['iterations']}{draw} (rack inlets within "
+            f"{info['swing_k']:.3f} K over the last {WINDOW_IT} iterations, heat balance "
+            f"{100 * info['balance']:.2f} %), {cpu}; compare: {compare}"
         )
-    else:
-        print(
-            f"{case}: did not settle in {info['iterations']} iterations (rack inlets swing "
-            f"by up to {info['swing_k']:.2f} K over the last {WINDOW_IT}, heat "
-            f"balance {100 * info['balance']:.2f} %), {cpu}; compare its running mean: "
-            f"{compare} --field TMean"
-        )
-    return 0
+    return (
+        f"{case}: did not settle in {info['iterations']} iterations{draw} (rack inlets swing "
+        f"by up to {info['swing_k']:.2f} K over the last {WINDOW_IT}, heat balance "
+        f"{100 * info['balance']:.2f} %), {cpu}; compare its running mean: {compare} "
+        "--field TMean"
+    )
