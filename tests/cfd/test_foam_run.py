@@ -390,3 +390,19 @@ def test_openfoams_reason_for_stopping_is_read_from_its_log(tmp_path):
     log.write_text("Time = 1\nsmoothSolver: Solving for Ux\nEnd\n")
     assert fatal_error(log) == ""
     assert fatal_error(tmp_path / "missing.log") == ""
+
+
+def test_a_run_its_floating_point_trap_ended_is_said_to_have_diverged(tmp_path):
+    """The contained room at 0.35 m blows up at iteration 14: OpenFOAM prints a stack from
+    its SIGFPE handler and no FATAL ERROR."""
+    from twin.cfd.foam_run import fatal_error
+
+    log = tmp_path / "log.solver"
+    log.write_text(
+        "Time = 13\n\nbounding k, min: -3.7e+120 max: 3.7e+122\nExecutionTime = 0.15 s\n\n"
+        "Time = 14\n\n#0  Foam::error::printStack(Foam::Ostream&) at ??:?\n"
+        "#1  Foam::sigFpe::sigHandler(int) at ??:?\n#2  ? in /lib/x86_64-linux-gnu/libc.so.6\n"
+    )
+    assert fatal_error(log) == (
+        "the solution diverged at iteration 14 (OpenFOAM's floating-point trap stopped it)"
+    )

@@ -71,7 +71,9 @@ def write_and_run(
             info = foam_run.run(case, desc, poll_s=poll_s, nice=nice, log=log)
             break
         except RuntimeError as e:
-            if gentle or (seed is None and not diverged_in_startup(case)):
+            if gentle:
+                raise RuntimeError(f"{e}; also with the gentle start-up") from e
+            if seed is None and not diverged_in_startup(case):
                 raise
             log(f"{case.name}: {e}; again with the gentle start-up")
     info["gentle_start"] = gentle

@@ -183,16 +183,27 @@ def _solve(case: Path, desc: dict, poll_s: float, nice: int, log, judge=None) ->
         )
 
 
+def _diverged(lines: list[str]) -> str:
+    """A run OpenFOAM's floating-point trap ended (it prints a stack, no FATAL ERROR): the
+    solution blew up; at which iteration, from the log's last ``Time =``."""
+    if not any("sigFpe" in ln or "Floating point exception" in ln for ln in lines[-60:]):
+        return ""
+    times = [ln.split("=", 1)[1].strip() for ln in lines if ln.startswith("Time = ")]
+    at = f" at iteration {times[-1]}" if times else ""
+    return f"the solution diverged{at} (OpenFOAM's floating-point trap stopped it)"
+
+
 def fatal_error(log: Path) -> str:
     """OpenFOAM's own words for why it stopped: the last ``FOAM FATAL ... ERROR`` of the log
-    and the lines after it up to the first blank one, on one line ("" when it gave none)."""
+    and the lines after it up to the first blank one, on one line; or that the solution
+    diverged, where its floating-point trap ended the run ("" when the log says neither)."""
     try:
         lines = log.read_text(errors="replace").splitlines()
     except OSError:
         return ""
     starts = [n for n, ln in enumerate(lines) if "FOAM FATAL" in ln]
     if not starts:
-        return ""
+        return _diverged(lines)
     words = [lines[starts[-1]].replace("-->", "").strip()]
     for ln in lines[starts[-1] + 1 :]:
         if not ln.strip():

@@ -236,7 +236,8 @@ def _run(fac, hall: int, case: Path, args, compare: str) -> int:
         print(f"twin cfd case: stopped; {case} keeps the fields last written", file=sys.stderr)
         return 130
     except (RuntimeError, ValueError) as e:
-        print(f"twin cfd case: {e}", file=sys.stderr)
+        hint = " (another --cell may run: the validation rooms run at 0.15 and 0.2 m)"
+        print(f"twin cfd case: {e}{hint if 'diverged' in str(e) else ''}", file=sys.stderr)
         return 1
     finally:
         if seed_dir is not None:
