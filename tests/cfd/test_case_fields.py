@@ -218,3 +218,106 @@ def test_the_pressures(case):
             "value": "uniform 0",
         }, name
         assert p["boundaryField"][name] == {"type": "calculated", "value": "uniform 0"}, name
+
+
+def _header(path: Path) -> dict:
+    """A file's FoamFile header (OpenFOAM picks its reader by the class)."""
+    block = re.search(r"FoamFile\s*\{(.*?)\}", path.read_text(), re.S).group(1)
+    return dict(re.findall(r"^\s*(\w+)\s+\"?([^\";]*)\"?;", block, re.M))
+
+
+def test_each_field_file_says_what_it_holds(case):
+    _, path, turbulence, _, _ = case
+    dims = {  # SI exponents: kg m s K mol A cd
+        "U": "[0 1 -1 0 0 0 0]",
+        "T": "[0 0 0 1 0 0 0]",
+        "p_rgh": "[0 2 -2 0 0 0 0]",
+        "p": "[0 2 -2 0 0 0 0]",
+        "k": "[0 2 -2 0 0 0 0]",
+        "epsilon": "[0 2 -3 0 0 0 0]",
+        "omega": "[0 0 -1 0 0 0 0]",
+        "nut": "[0 2 -1 0 0 0 0]",
+        "alphat": "[0 2 -1 0 0 0 0]",
+    }
+    for f in (path / "0").iterdir():
+        h = _header(f)
+        cls = "volVectorField" if f.name == "U" else "volScalarField"
+        assert (h["class"], h["object"], h["location"], h["format"]) == (cls, f.name, "0", "ascii")
+        d = _field(path, f.name)
+        assert d["dimensions"] == dims[f.name], f.name
+        value = d["internalField"].split(None, 1)
+        assert value[0] == "uniform", f.name
+        if f.name in ("p_rgh", "p", "nut", "alphat"):
+            assert value[1] == "0", f.name  # pressures and eddy viscosities start at zero
+
+
+def test_each_racks_heat_enters_in_a_zone_of_its_own(case):
+    """fvOptions puts each rack's heat (its power over the air's rho cp, K m3/s) into a cell
+    zone the mesh has, one per rack."""
+    fac, path, _, _, owners = case
+    sources = parse((path / "constant" / "fvOptions").read_text())
+    zones = set(
+        re.findall(
+            r"^(\w+)\n\{\n\s+type cellZone;",
+            (path / "constant/polyMesh/cellZones").read_text(),
+            re.M,
+        )
+    )
+    power = dict(zip(fac.rack_ids, fac.air_heat_w(), strict=True))
+    heat = {n: s for n, s in sources.items() if s["type"] == "scalarSemiImplicitSource"}
+    rears = {n: owner for n, (kind, owner) in owners.items() if kind == "rack_rear"}
+    assert len(heat) == len(rears)
+    for name, owner in rears.items():
+        zone = name.replace("rr_", "heat_")
+        coeffs = heat[zone]["scalarSemiImplicitSourceCoeffs"]
+        assert coeffs["cellZone"] == zone and zone in zones
+        assert (coeffs["selectionMode"], coeffs["volumeMode"]) == ("cellZone", "absolute")
+        su, sp = coeffs["injectionRateSuSp"]["T"].strip("()").split()
+        assert float(su) == pytest.approx(power[owner] / RHO_CP, rel=1e-7) and float(sp) == 0
+
+
+def test_every_dictionary_says_what_it_holds(case):
+    """Each file of system/ and constant/ names its class, itself and its directory as
+    OpenFOAM looks them up (a start-up variant, swapped in for the first iterations, names
+    the file it stands in for); the run writes ASCII fields at full precision, uncompressed,
+    and keeps every written time."""
+    _, path, turbulence, _, _ = case
+    files = [
+        *(path / "system").iterdir(),
+        *(p for p in (path / "constant").iterdir() if p.is_file()),
+    ]
+    assert sorted(f.name for f in files) == sorted(
+        ["controlDict", "fvSchemes", "fvSolution", "fvSchemes.startup", "fvSolution.startup"]
+        + ["fvOptions", "g", "transportProperties", "turbulenceProperties"]
+    )
+    for f in files:
+        h = _header(f)
+        cls = "uniformDimensionedVectorField" if f.name == "g" else "dictionary"
+        assert (h["class"], h["object"], h["location"]) == (
+            cls,
+            f.name.split(".")[0],
+            f.parent.name,
+        ), f.name
+    control = parse((path / "system" / "controlDict").read_text())
+    assert {k: control[k] for k in ("purgeWrite", "writeCompression", "timeFormat")} == {
+        "purgeWrite": "0",
+        "writeCompression": "off",
+        "timeFormat": "general",
+    }
+    assert control["writePrecision"] == control["timePrecision"] == "8"
+    schemes = parse((path / "system" / "fvSchemes").read_text())["divSchemes"]
+    turb = "omega" if turbulence == "kOmegaSST" else "epsilon"
+    assert schemes[f"div(phi,{turb})"] == schemes["div(phi,k)"]
+    assert ("div(phi,omega)" in schemes) is (turbulence == "kOmegaSST")
+
+
+def test_a_case_written_with_the_defaults_is_the_references_mesh_started_from_rest(tmp_path):
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    desc = foam_case.write_case(fac, tmp_path)
+    assert (desc["cell_m"], desc["turbulence"], desc["outflow_u"]) == (
+        0.15,
+        "kEpsilon",
+        "extrapolated",
+    )
+    assert desc["shape"] == [48, 40, 20]  # 7.2 x 6.0 x 3.0 m in 0.15 m cells
+    assert "endTime         6000;" in (tmp_path / "system" / "controlDict").read_text()
