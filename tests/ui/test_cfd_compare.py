@@ -280,3 +280,51 @@ def test_the_dialog_summary_says_newer_results_were_left_out():
     note = "its time 1200 is in 1 of its 2 processor directories (a run still writing it?): read at time 1100"
     fig["source"] = {"note": note}
     assert _summary_text(fig).endswith(f"return error +0.00 K; {note}")
+
+
+def test_write_openfoam_case_writes_the_open_hall_at_the_docks_cell(window, qtbot, tmp_path):
+    import json
+
+    from PySide6.QtWidgets import QApplication
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    view = window.extensions["thermal_view"]
+    view.cell_m = 0.3
+    ext = window.extensions["cfd_case_action"]
+    assert ext.action in view.menu.actions()
+    case = tmp_path / "case"
+    ext.write(case)
+    qtbot.waitUntil(lambda: ext.message is not None or ext.error is not None, timeout=60_000)
+    assert ext.error is None
+    desc = json.loads((case / "twin_case.json").read_text())
+    assert (desc["cell_m"], desc["hall"], desc["shape"]) == (0.3, "ROOM", [24, 20, 10])
+    assert ext.message.startswith(f"{case}: OpenFOAM case of hall ROOM of open-aisle-85, ")
+    command = f"twin cfd case {ROOM} {case} --cell 0.3 --force --run"
+    assert ext.command == command and ext.message.endswith(f"Run it: {command}")
+    assert QApplication.clipboard().text() == command
+    assert window.statusBar().currentMessage() == (
+        f"OpenFOAM case written: {case}, {desc['n_cells']:,} cells of 0.3 m; the command that "
+        "runs it is on the clipboard, then Compare with CFD…"
+    )
+    # a folder holding something is not written into unless the user said replace
+    before = sorted(p.name for p in case.iterdir())
+    assert ext.write(case) is None
+    assert ext.error == f"{case} exists and is not empty: give a new directory"
+    assert sorted(p.name for p in case.iterdir()) == before
+    ext.write(case, force=True)
+    qtbot.waitUntil(lambda: ext.message is not None or ext.error is not None, timeout=60_000)
+    assert ext.error is None
+    assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".case")]  # no leftovers
+
+
+def test_a_case_the_layout_cannot_give_is_reported_not_raised(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    ext = window.extensions["cfd_case_action"]
+    f = tmp_path / "notes.txt"
+    f.write_text("mine")
+    assert ext.write(f, force=True) is None
+    assert ext.error == f"{f} is a file, not a directory" and f.read_text() == "mine"
+    assert window.statusBar().currentMessage() == f"OpenFOAM case not written: {ext.error}"

@@ -101,16 +101,6 @@ def register(cs: argparse._SubParsersAction) -> None:
     k.set_defaults(func=run_case)
 
 
-def _refuse_existing(case: Path, force: bool) -> str | None:
-    """Why ``case`` may not be written, or None: a file, or a directory with something in it
-    (a case of another run, or anything else), is never replaced without ``--force``."""
-    if case.is_file() or case.is_symlink():
-        return f"{case} is a file, not a directory"
-    if case.is_dir() and any(case.iterdir()) and not force:
-        return f"{case} exists and is not empty: give a new directory, or --force to replace it"
-    return None
-
-
 def solver_available() -> bool:
     """Whether OpenFOAM's solver can be started here (on the PATH, or Debian's install)."""
     from twin.cfd import foam_run
@@ -118,29 +108,14 @@ def solver_available() -> bool:
     return shutil.which(foam_run.SOLVER) is not None or Path(foam_run.FOAM_BASHRC).exists()
 
 
-def describe(desc: dict, case: Path) -> str:
-    """What was written: the mesh, the ports, the heat and the model."""
-    kinds: dict[str, int] = {}
-    for p in desc["patches"]:
-        kinds[p["kind"]] = kinds.get(p["kind"], 0) + 1
-    racks = kinds.get("rack_front", 0)
-    ports = sum(n for kind, n in kinds.items() if not kind.startswith("rack"))
-    return (
-        f"{case}: OpenFOAM case of hall {desc['hall']} of {desc['layout']}, "
-        f"{desc['n_cells']:,} cells of {desc['cell_m']:g} m ({' x '.join(map(str, desc['shape']))}), "
-        f"{racks} rack{'' if racks == 1 else 's'} ({desc['heat_w'] / 1e3:,.1f} kW into the "
-        f"air), {ports} supply and return patches, "
-        f"buoyantBoussinesqSimpleFoam with {desc['turbulence']}"
-    )
-
-
 def run_case(args) -> int:
+    from twin.cfd.case_dir import describe, refuse_existing, write_whole
     from twin.commands.cfd_hall import hall_index
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
     case = Path(args.case)
-    refused = _refuse_existing(case, args.force)
+    refused = refuse_existing(case, args.force)
     if refused:
         print(f"twin cfd case: {refused}", file=sys.stderr)
         return 2
@@ -161,7 +136,9 @@ def run_case(args) -> int:
     try:
         fac = load_layout(args.layout)
         hall = hall_index(fac, args.hall)
-        desc = _write(fac, hall, case, args)
+        desc = write_whole(
+            fac, hall, case, args.cell, max_iter=args.max_iter, turbulence=args.turbulence
+        )
     except (LayoutError, ValueError, OSError) as e:
         print(f"twin cfd case: {e}", file=sys.stderr)
         return 1
@@ -174,27 +151,6 @@ def run_case(args) -> int:
         )
         return 0
     return _run(fac, hall, case, args, compare)
-
-
-def _write(fac, hall: int, case: Path, args) -> dict:
-    """Write the case beside ``case`` and move it into place whole: a layout the grid
-    refuses, or a write that fails, leaves what was there (``--force``) as it was."""
-    import tempfile
-
-    from twin.cfd import foam_case
-
-    case.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{case.name}.", dir=case.parent))
-    try:
-        desc = foam_case.write_case(
-            fac, tmp, hall, args.cell, max_iter=args.max_iter, turbulence=args.turbulence
-        )
-        if case.exists():
-            shutil.rmtree(case)
-        tmp.rename(case)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return desc
 
 
 def _startup_it() -> int:

@@ -22,6 +22,7 @@ EXTENSIONS = (
     "twin.ui.replay",
     "twin.ui.thermal_view",
     "twin.ui.cfd_compare",
+    "twin.ui.cfd_case_action",
     "twin.ui.editor",
     "twin.ui.live",
     "twin.ui.plugins_ui",
