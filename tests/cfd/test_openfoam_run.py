@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -73,6 +74,13 @@ def test_the_run_settles_by_the_suites_test(ran):
     )
     log = (case / "log.solver").read_text()
     assert "FOAM FATAL" not in log and log.rstrip().endswith("End")
+    # each run stopped soon after the check it passed, the seed's too (its controlDict was
+    # rewritten just before its second-order phase: a stop asked within OpenFOAM's 10 s
+    # file-modification skew went unseen, and it ran on to its 4,000th iteration)
+    seen = [int(m) for m in re.findall(r"-seed\.running: it (\d+) ", out)]
+    assert seen and max(seen) < 1200, max(seen)
+    last = max(int(t) for t in re.findall(r"^Time = (\d+)$", log, re.M))
+    assert 800 <= last < 1200
     # second-order from the seed's field, no start-up; the fields written past the
     # iteration it stopped on are gone, and the seed run is not left beside the case
     assert sorted(int(d.name) for d in case.iterdir() if d.name.isdigit()) == [0, 800]

@@ -32,6 +32,12 @@ def diverged_in_startup(case: Path) -> bool:
     return max((t for t, _ in foam_read.time_dirs(case)), default=0) < foam_run.STARTUP_IT
 
 
+def _refused(case: Path) -> bool:
+    """Whether OpenFOAM refused the case (a FATAL ERROR: a file missing or malformed) rather
+    than its solution diverging: a gentler start-up does not change that."""
+    return foam_run.fatal_error(case / "log.solver").startswith("FOAM FATAL")
+
+
 def write_and_run(
     fac,
     case: Path,
@@ -73,7 +79,7 @@ def write_and_run(
         except RuntimeError as e:
             if gentle:
                 raise RuntimeError(f"{e}; also with the gentle start-up") from e
-            if seed is None and not diverged_in_startup(case):
+            if (seed is None and not diverged_in_startup(case)) or _refused(case):
                 raise
             log(f"{case.name}: {e}; again with the gentle start-up")
     info["gentle_start"] = gentle
