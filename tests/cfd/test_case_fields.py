@@ -321,3 +321,21 @@ def test_a_case_written_with_the_defaults_is_the_references_mesh_started_from_re
     )
     assert desc["shape"] == [48, 40, 20]  # 7.2 x 6.0 x 3.0 m in 0.15 m cells
     assert "endTime         6000;" in (tmp_path / "system" / "controlDict").read_text()
+
+
+def test_a_roofed_hot_aisle_without_grilles_returns_through_its_roof(tmp_path):
+    """A hall with no return grilles whose hot aisle is roofed returns its air through the
+    roof (ducted to the units, as Twin's grid has it): the case's one return patch takes the
+    tiles' whole flow back."""
+    text = (ROOMS / "hot-aisle-ducted-45kw.yaml").read_text()
+    start = text.index("  returns:")
+    end = text.index("  containment:")
+    layout = tmp_path / "roofed.yaml"
+    layout.write_text(text[:start] + text[end:])
+    fac = load_layout(layout)
+    assert not fac.layout.cooling.returns and fac.layout.cooling.containment[0].roof
+    desc = foam_case.write_case(fac, tmp_path / "case", cell_m=CELL_M)
+    returns = [p for p in desc["patches"] if p["kind"] == "grille"]
+    assert [p["owner_id"] for p in returns] == ["roof-0"]
+    supplied = sum(s.flow_m3s for s in fac.layout.cooling.supplies)  # 2 x 12 m3/s
+    assert -returns[0]["flow_m3s"] == pytest.approx(supplied, rel=1e-9)
