@@ -318,7 +318,7 @@ def test_write_openfoam_case_writes_the_open_hall_at_the_docks_cell(window, qtbo
     assert not [p.name for p in tmp_path.iterdir() if p.name.startswith(".case")]  # no leftovers
 
 
-def test_a_case_the_layout_cannot_give_is_reported_not_raised(window, qtbot, tmp_path):
+def test_a_file_is_never_written_over_with_a_case(window, qtbot, tmp_path):
     with qtbot.waitSignal(window.layout_loaded, timeout=30000):
         window.open_layout(ROOM)
     window.extensions["thermal_view"].cell_m = 0.3
