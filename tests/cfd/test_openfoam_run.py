@@ -177,6 +177,8 @@ def test_ctrl_c_stops_the_run_and_leaves_no_solver_behind(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # as from a terminal: a pytest-xdist worker ignores SIGINT, and a child inherits that
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     solver = None
     deadline = time.monotonic() + 60
