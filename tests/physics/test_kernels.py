@@ -114,6 +114,8 @@ def test_step_bookkeeping_kernels_are_the_numpy_they_replace_bit_for_bit(shape):
     got = np.empty(shape)
     kernels.march_diffusivity(u, v, w, k_nu, wall_m, dt, h**2, 1.0 / 7.0, got)
     assert np.array_equal(got, want)
+    kernels.eddy_viscosity(u, v, w, k_nu, wall_m, got)
+    assert np.array_equal(got, nu)
     s = dt / h
     cen = tuple(np.empty(shape) for _ in range(3))
     kernels.cell_offsets(u, v, w, 0.5 * s, *cen)
@@ -183,6 +185,7 @@ def test_warm_up_compiles_the_kernels_and_reports_its_time():
         kernels.wash_inflow,
         kernels.diffuse_component,
         kernels.march_diffusivity,
+        kernels.eddy_viscosity,
         kernels.cell_offsets,
         kernels.divergence_rhs,
         kernels.subtract_gradient,

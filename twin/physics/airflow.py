@@ -426,11 +426,10 @@ class FlowModel:
             comp.ravel()[slip.faces] = 0.0
 
     def eddy_viscosity(self, u, v, w) -> np.ndarray:
-        uc = 0.5 * (u[1:] + u[:-1])
-        vc = 0.5 * (v[:, 1:] + v[:, :-1])
-        wc = 0.5 * (w[:, :, 1:] + w[:, :, :-1])
-        speed = np.sqrt(uc * uc + vc * vc + wc * wc)
-        return (CHEN_XU * self.nu_scale) * speed * self.wall_m
+        """Each cell's Chen-Xu eddy viscosity, m2/s (``kernels.eddy_viscosity``)."""
+        nu = np.empty(self.grid.shape)
+        kernels.eddy_viscosity(u, v, w, CHEN_XU * self.nu_scale, self.wall_m, nu)
+        return nu
 
     def from_velocity(self, u, v, w, tol: float = 1e-5, keep_panels: bool = False) -> Flow:
         """A flow from given face velocities (e.g. prolonged from a coarser grid): ports set,
