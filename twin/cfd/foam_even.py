@@ -50,24 +50,29 @@ def write_and_run(
     log: Log = print,
     poll_s: float = 15.0,
     nice: int = 19,
+    written: dict | None = None,
 ) -> dict:
     """Write the case and run it (from ``seed``'s last field when given); once more with
-    the gentle start-up when its start-up, or a seeded run, diverges. Returns the run's
-    figures (``foam_run.run``) with ``gentle_start`` saying which ran."""
+    the gentle start-up when its start-up, or a seeded run, diverges. ``written``: the
+    description of the case as already written at ``case`` with these options (its first
+    run takes it as it is). Returns the run's figures (``foam_run.run``) with
+    ``gentle_start`` saying which ran."""
     case = Path(case)
     for gentle in (False, True):
-        if case.exists():
-            shutil.rmtree(case)
-        desc = foam_case.write_case(
-            fac,
-            case,
-            hall=hall,
-            cell_m=cell_m,
-            max_iter=max_iter,
-            turbulence=turbulence,
-            gentle_start=gentle,
-            outflow=outflow,
-        )
+        if gentle or written is None:
+            if case.exists():
+                shutil.rmtree(case)
+            written = foam_case.write_case(
+                fac,
+                case,
+                hall=hall,
+                cell_m=cell_m,
+                max_iter=max_iter,
+                turbulence=turbulence,
+                gentle_start=gentle,
+                outflow=outflow,
+            )
+        desc = written
         if seed is not None:
             at = foam_run.seed_from(case, seed, start_up=gentle)
             log(f"{case.name}: even draw from its seed's iteration {at}")
@@ -98,12 +103,14 @@ def run_even(
     poll_s: float = 15.0,
     nice: int = 19,
     even_it: int = EVEN_IT,
+    written: dict | None = None,
 ) -> dict:
     """The even-draw run of the hall in ``case``, continued from the extrapolated run at
     ``seed``: one that has finished (its ``run.json``) is used as it is, else it is run
     first (up to ``max_iter``; beside ``seed`` and moved into place when done, so that a
     half-run seed is never taken for a finished one). The figures are the even run's, with
-    both runs' CPU time and the seed's own under ``seed``."""
+    both runs' CPU time and the seed's own under ``seed``. ``written``: the even-draw case
+    as already written at ``case`` (``even_it`` iterations; ``write_and_run``)."""
     case, seed = Path(case), Path(seed)
     if not (seed / "run.json").exists():
         running = seed.with_name(seed.name + ".running")
@@ -116,7 +123,7 @@ def run_even(
         running.rename(seed)
     first = json.loads((seed / "run.json").read_text())
     info = write_and_run(
-        fac, case, cell_m, even_it, turbulence, "even", seed, hall, log, poll_s, nice
+        fac, case, cell_m, even_it, turbulence, "even", seed, hall, log, poll_s, nice, written
     )
     info["seed"] = {k: first.get(k) for k in ("converged", "iterations", "cpu_s", "gentle_start")}
     info["cpu_s"] = first["cpu_s"] + info["cpu_s"]

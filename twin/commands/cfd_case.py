@@ -110,6 +110,7 @@ def solver_available() -> bool:
 
 def run_case(args) -> int:
     from twin.cfd.case_dir import describe, refuse_existing, write_whole
+    from twin.cfd.foam_even import EVEN_IT
     from twin.commands.cfd_hall import hall_index
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
@@ -133,11 +134,19 @@ def run_case(args) -> int:
             file=sys.stderr,
         )
         return 2
+    # with --run and the even draw, the case is the even-draw run's, continued from a seed
+    even = args.run and args.outflow != "extrapolated"
     try:
         fac = load_layout(args.layout)
         hall = hall_index(fac, args.hall)
         desc = write_whole(
-            fac, hall, case, args.cell, max_iter=args.max_iter, turbulence=args.turbulence
+            fac,
+            hall,
+            case,
+            args.cell,
+            max_iter=EVEN_IT if even else args.max_iter,
+            turbulence=args.turbulence,
+            outflow="even" if even else "extrapolated",
         )
     except (LayoutError, ValueError, OSError) as e:
         print(f"twin cfd case: {e}", file=sys.stderr)
@@ -145,21 +154,17 @@ def run_case(args) -> int:
     print(describe(desc, case))
     compare = f"twin cfd compare {args.layout} {case}"
     if not args.run:
+        from twin.cfd.foam_run import STARTUP_IT
+
         print(
-            f"run it with --run (its first {_startup_it()} iterations first-order, then the "
+            f"run it with --run (its first {STARTUP_IT} iterations first-order, then the "
             f"even draw from its field, as the validation rooms' runs), then: {compare}"
         )
         return 0
-    return _run(fac, hall, case, args, compare)
+    return _run(fac, hall, case, desc, args, compare)
 
 
-def _startup_it() -> int:
-    from twin.cfd.foam_run import STARTUP_IT
-
-    return STARTUP_IT
-
-
-def _run(fac, hall: int, case: Path, args, compare: str) -> int:
+def _run(fac, hall: int, case: Path, written: dict, args, compare: str) -> int:
     """Run the case (``foam_even``: the even draw from an extrapolated run's field unless
     ``--outflow extrapolated``) to convergence or its limit; print how it ended and what to
     do next."""
@@ -168,7 +173,7 @@ def _run(fac, hall: int, case: Path, args, compare: str) -> int:
 
     from twin.cfd import foam_even
 
-    opts = {"hall": hall, "log": print, "poll_s": POLL_S, "nice": 10}
+    opts = {"hall": hall, "log": print, "poll_s": POLL_S, "nice": 10, "written": written}
     even = args.outflow != "extrapolated"
     seed_dir = (
         Path(tempfile.mkdtemp(prefix=f".{case.name}.seed-", dir=case.parent)) if even else None
