@@ -10,14 +10,15 @@ import tempfile
 from pathlib import Path
 
 
-def refuse_existing(case: Path, force: bool) -> str | None:
+def refuse_existing(case: Path, force: bool, advice: str = "give a new directory") -> str | None:
     """Why ``case`` may not be written, or None: a file is never replaced, a folder with
-    something in it (a case of another run, or anything else) only when ``force``."""
+    something in it (a case of another run, or anything else) only when ``force``; the
+    latter's reason ends with ``advice`` (how the caller's user may go on)."""
     case = Path(case)
     if case.is_file() or case.is_symlink():
         return f"{case} is a file, not a directory"
     if case.is_dir() and any(case.iterdir()) and not force:
-        return f"{case} exists and is not empty: give a new directory, or --force to replace it"
+        return f"{case} exists and is not empty: {advice}"
     return None
 
 

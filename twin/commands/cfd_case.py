@@ -116,7 +116,7 @@ def run_case(args) -> int:
     from twin.model.loader import load_layout
 
     case = Path(args.case)
-    refused = refuse_existing(case, args.force)
+    refused = refuse_existing(case, args.force, "give a new directory, or --force to replace it")
     if refused:
         print(f"twin cfd case: {refused}", file=sys.stderr)
         return 2

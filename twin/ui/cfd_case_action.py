@@ -83,7 +83,7 @@ class CfdCaseWriter(QObject):
         self.message = self.error = None
         refused = refuse_existing(path, force)
         if refused:
-            self.error = refused.replace(", or --force to replace it", "")
+            self.error = refused
             self.window.statusBar().showMessage(f"OpenFOAM case not written: {self.error}")
             return None
         fac = self.window.facility
