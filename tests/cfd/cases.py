@@ -20,6 +20,17 @@ def write_case(path: Path, res, air: np.ndarray, vel: np.ndarray) -> Path:
     return path
 
 
+def read_back(grid) -> np.ndarray:
+    """The air cells whose temperature a Twin-written case on ``grid`` is read back at: all
+    but those behind the rack rears that the case holds at the rack's inlet
+    (``foam_mesh.held_at_inlet``)."""
+    from twin.cfd.foam_mesh import held_at_inlet
+
+    kept = grid.fluid.copy()
+    kept.reshape(-1)[held_at_inlet(grid)] = False
+    return kept
+
+
 def write_fields(case: Path, time: str, fields: dict[str, np.ndarray]) -> None:
     """Cell fields (N,) scalars or (N, 3) vectors into time directory ``time``, as the
     solver writes them (ASCII internalField lists)."""

@@ -51,7 +51,7 @@ def read_twin_case(
     nz, 3), m/s): (that grid, temperature, velocity or None), NaN in solids. ``_onto`` brings
     either onto another grid."""
     from twin.cfd import foam_read
-    from twin.cfd.reference import field_on_grid
+    from twin.cfd.reference import field_on_grid, temperature_on_grid
     from twin.physics.grid import build_grid
 
     case = Path(case)
@@ -65,7 +65,7 @@ def read_twin_case(
             f"{case}: its latest time ({newest.name}) has no field {field!r}; it has "
             f"{', '.join(twin_case_fields(case)) or 'no temperature'}"
         ) from None
-    t = field_on_grid(case, own, field, latest)
+    t = temperature_on_grid(case, own, field, latest)
     u = None
     u_name = "UMean" if field.endswith("Mean") and latest.has("UMean") else "U"
     if latest.has(u_name):
@@ -93,6 +93,17 @@ def _onto(values: np.ndarray, own: Grid, grid: Grid) -> np.ndarray:
     if values.ndim == 4:
         return np.stack([on_grid(values[..., a], own.cell_m, grid) for a in range(3)], -1)
     return on_grid(values, own.cell_m, grid)
+
+
+def held_left_out(own: Grid, grid: Grid) -> np.ndarray:
+    """``grid``'s air cells that get no value from a Twin-written case only because the
+    cells the case holds at its rack's inlet are left out (``foam_mesh.held_at_inlet``)."""
+    from twin.cfd.foam_mesh import held_at_inlet
+
+    air = np.where(own.fluid, 0.0, np.nan)
+    kept = air.copy()
+    kept.reshape(-1)[held_at_inlet(own)] = np.nan
+    return grid.fluid & np.isfinite(_onto(air, own, grid)) & np.isnan(_onto(kept, own, grid))
 
 
 def on_grid(air: np.ndarray, cell_m: float, grid: Grid) -> np.ndarray:

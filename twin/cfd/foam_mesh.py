@@ -149,11 +149,9 @@ def _layer_mask(shape: tuple[int, ...], a: int, k: int) -> np.ndarray:
     return m
 
 
-def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
-    """Each rack's heat goes into the air one cell beyond the cells its rear opens into (the
-    port cell where that one is not air): the port cell then stays at the inflow
-    temperature, so the eddy diffusion across the fixed-temperature patch carries no heat
-    back into the rack."""
+def _heat_cells(grid: Grid) -> tuple[np.ndarray, np.ndarray]:
+    """(index of each rack-rear port, flat cell its rack's heat goes into): one cell beyond
+    the cell the rear opens into (the port cell itself where that one is not air)."""
     p = grid.ports
     rear = np.flatnonzero(p.kind == RACK_REAR)
     ijk = np.array(np.unravel_index(p.cell[rear], grid.shape))
@@ -161,9 +159,31 @@ def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
     nxt[p.axis[rear], np.arange(len(rear))] += p.sign[rear]
     inside = np.all((nxt >= 0) & (nxt < np.array(grid.shape)[:, None]), axis=0)
     nxt_flat = np.ravel_multi_index(tuple(np.where(inside, nxt, ijk)), grid.shape)
-    use = np.where(inside & grid.fluid.ravel()[nxt_flat], nxt_flat, p.cell[rear])
-    own = p.owner[rear]
+    return rear, np.where(inside & grid.fluid.ravel()[nxt_flat], nxt_flat, p.cell[rear])
+
+
+def _heat_zones(grid: Grid, cid: np.ndarray) -> dict[str, np.ndarray]:
+    """Each rack's heat goes into the air one cell beyond the cells its rear opens into (the
+    port cell where that one is not air): the port cell then stays at the inflow
+    temperature, so the eddy diffusion across the fixed-temperature patch carries no heat
+    back into the rack."""
+    rear, use = _heat_cells(grid)
+    own = grid.ports.owner[rear]
     return {f"heat_{int(r)}": np.unique(cid[use[own == r]]) for r in np.unique(own)}
+
+
+def held_at_inlet(grid: Grid) -> np.ndarray:
+    """Flat cells of ``grid`` (the case's own) whose temperature a case of this mesh holds
+    at its rack's inlet by construction: the cells the rack rears open into, their heat
+    added one cell further (``_heat_zones``). The room's air there is the rack's exhaust, so
+    the case's value is no temperature a model or a room has, up to 13 K below both: read
+    back, these cells are left out (the cells a rack inlet or a return is read from are
+    kept)."""
+    p = grid.ports
+    rear, use = _heat_cells(grid)
+    held = np.unique(p.cell[rear][use != p.cell[rear]])
+    read = (p.kind == RACK_FRONT) | (p.kind == GRILLE) | (p.kind == UNIT_IN)
+    return np.setdiff1d(held, p.cell[read])
 
 
 def _panel_zones(panel_cells: list[np.ndarray], cid: np.ndarray) -> dict[str, np.ndarray]:

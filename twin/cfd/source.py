@@ -59,6 +59,9 @@ class CfdField:
     spacing_m: float | None = None
     #: why an OpenFOAM case's newer results were not read (``foam_read.Results.skipped``)
     note: str = ""
+    #: the grid's air cells left out behind the rack rears of a Twin-written case, which
+    #: holds them at the rack's inlet (``foam_mesh.held_at_inlet``); not counted in coverage
+    held_cells: int = 0
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -81,7 +84,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     path = Path(path)
     twin_case = path.is_dir() and (path / "twin_case.json").exists()
     read = _read_twin_case if twin_case else _read_points
-    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m = read(
+    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held = read(
         path, fac, grid, reader, field
     )
     mean, mx, ret = figures
@@ -89,7 +92,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     if mean is None:
         mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
     air = grid.fluid & np.isfinite(air_c)
-    coverage = float(air.sum() / max(grid.fluid.sum(), 1))
+    coverage = float(air.sum() / max(grid.fluid.sum() - held, 1))
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
         raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
@@ -110,6 +113,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         read_m,
         spacing_m,
         _results_note(path, name),
+        held,
     )
 
 
@@ -133,13 +137,15 @@ def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> tuple:
     vel = None if u_own is None else cfd_field._onto(u_own, own, grid)
     others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
     figures = cfd_field.figures_on_own_grid(own, t_own, grid)
-    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m
+    held = int(cfd_field.held_left_out(own, grid).sum())
+    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held
 
 
 def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     """``load_field`` of a foreign file: (air, velocity, field name, other fields, kind,
     points, (rack means, maxima, return) read at the file's spacing or (None, None, None)
-    where that is not finer than ``grid``'s cell, the read cell, the spacing)."""
+    where that is not finer than ``grid``'s cell, the read cell, the spacing, 0: no cell is
+    held by construction as a Twin-written case's are)."""
     if reader is None:
         raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
     got = reader(path, field)
@@ -163,7 +169,7 @@ def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     kind = "openfoam" if path.is_dir() else "vtk"
     if path.suffix.lower() in TABLE_SUFFIXES:
         kind = "table"
-    return air_c, vel, got.name, tuple(got.others), kind, points_m, figures, read_m, spacing_m
+    return air_c, vel, got.name, tuple(got.others), kind, points_m, figures, read_m, spacing_m, 0
 
 
 def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
@@ -341,6 +347,7 @@ def _source_figures(cfd: CfdField) -> dict:
         "other_fields": list(cfd.other_fields),
         "read_cell_m": cfd.read_cell_m,
         "spacing_m": None if cfd.spacing_m is None else round(cfd.spacing_m, 4),
+        "held_at_inlet_cells": cfd.held_cells,
     }
     if cfd.note:
         out["note"] = cfd.note

@@ -153,6 +153,13 @@ def _print_source_notes(source: dict) -> None:
             "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
             "compared without them"
         )
+    held = source.get("held_at_inlet_cells", 0)
+    if held:
+        print(
+            f"{source['path']}: {held} air cells behind the rack rears are left out: the case "
+            "holds them at the rack's inlet temperature (the rack's heat goes in one cell "
+            "further), where the room has the rack's exhaust"
+        )
     outside = source.get("racks_outside") or []
     if outside or source.get("coverage", 1.0) < 0.995:
         racks = (

@@ -116,6 +116,12 @@ def _summary_text(fig: dict) -> str:
     dropped = (fig.get("source") or {}).get("implausible_cells", 0)
     cells = "cell" if dropped == 1 else "cells"
     left_out = f"; {dropped} CFD {cells} left out (not room air values)" if dropped else ""
+    held = (fig.get("source") or {}).get("held_at_inlet_cells", 0)
+    if held:
+        left_out += (
+            f"; {held} cells behind the rack rears left out (the case holds them at the "
+            "rack's inlet temperature)"
+        )
     if (fig.get("source") or {}).get("note"):
         left_out += f"; {fig['source']['note']}"
     outside = (fig.get("source") or {}).get("racks_outside") or []
@@ -147,9 +153,11 @@ def _slices_grid(
     twin_vel: np.ndarray | None = None,
     cfd_vel: np.ndarray | None = None,
     speed_scale_ms: float = 1.0,
+    held: bool = False,
 ) -> QGridLayout:
     """Twin and CFD on one temperature scale, and their difference on a symmetric one; the
-    two models' air velocities (when given) as arrows on one speed scale."""
+    two models' air velocities (when given) as arrows on one speed scale. ``held``: the
+    source left cells out behind the rack rears (``CfdField.held_cells``)."""
     grid = QGridLayout()
     both = np.concatenate([twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]])
     lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
@@ -159,7 +167,8 @@ def _slices_grid(
     if twin_vel is not None and cfd_vel is not None:
         vels = (twin_vel, cfd_vel, None)
     no_data = np.isfinite(twin_slice) & ~np.isfinite(cfd_slice)
-    cfd_title = "CFD (light grey: beyond its field)" if no_data.any() else "CFD"
+    grey = "beyond its field, or behind a rack rear" if held else "beyond its field"
+    cfd_title = f"CFD (light grey: {grey})" if no_data.any() else "CFD"
     for col, (title, f, a, b, cmap) in enumerate(
         (
             (f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)", twin_slice, lo, hi, "inferno"),
@@ -270,7 +279,8 @@ class CompareDialog(QDialog):
             self.velocity_summary.setWordWrap(True)
             box.addWidget(self.velocity_summary)
         if twin_slice is not None and cfd_slice is not None:
-            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale))
+            held = bool((fig.get("source") or {}).get("held_at_inlet_cells"))
+            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale, held))
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
 
