@@ -155,6 +155,29 @@ def test_a_stored_reference_shows_its_planes_air(window, qtbot):
     dlg.close()
 
 
+def test_a_references_plane_shows_twins_air_behind_the_rack_rears():
+    """A reference's plane leaves out the cells behind the rack rears (its case held them at
+    the rack's inlet): drawn beyond the CFD's field (light grey), with Twin's air beside
+    them, not as solids (the racks drawn a cell deeper in all three slices before)."""
+    from twin.cfd.foam_mesh import held_at_inlet
+    from twin.model.loader import load_layout
+    from twin.physics.grid import build_grid
+    from twin.ui.cfd_compare import _job, _summary_text
+
+    path = ROOM.parents[1] / "references" / "open-aisle-85.json"
+    fac = load_layout(ROOM)
+    fig, tw, cf, z_m, _, _ = _job(fac, 0, 0.2, path, 1.2)
+    own = build_grid(fac, 0, 0.15)
+    k = round(z_m / 0.15 - 0.5)
+    held = np.zeros(own.n_cells, bool)
+    held[held_at_inlet(own)] = True
+    held = held.reshape(own.shape)[:, :, k]
+    assert held.sum() == fig["source"]["held_at_inlet_cells"] == 40  # 10 racks, 4 cells wide
+    assert np.isnan(cf[held]).all() and np.isfinite(tw[held]).all()
+    assert (np.isfinite(tw) == own.fluid[:, :, k]).all()  # Twin's air wherever there is air
+    assert "40 cells behind the rack rears left out" in _summary_text(fig)
+
+
 def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
     from twin.ui.cfd_compare import _summary_text
 

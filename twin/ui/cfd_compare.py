@@ -366,7 +366,6 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None 
     """Off the GUI thread: solve, import, compare (the source's temperature ``field``), cut
     the two slices at ``z_m`` (and the two horizontal velocity slices, where the CFD has a
     velocity)."""
-    from twin.cfd.compare import sample_cells, sample_velocity
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
     from twin.render.cfd_import import read_cfd
@@ -379,23 +378,36 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None 
         tw_vel = twin_velocity(res)[:, :, k, :2]
         cf_vel = cfd.velocity_ms[:, :, k, :2]
     if cfd is not None:
-        cf = cfd.air_c[:, :, k]
-    else:  # a stored reference: its horizontal plane, and Twin sampled on it
-        pl = np.load(path.with_suffix(".npz"))
-        cf = pl["horizontal_c"].astype(float)
-        h = float(pl["cell_m"])
-        ii, jj = np.meshgrid(*(np.arange(n) for n in cf.shape), indexing="ij")
-        pts = np.stack(
-            [(ii + 0.5) * h, (jj + 0.5) * h, np.full(ii.shape, float(pl["horizontal_z_m"]))], -1
-        )
-        tw = sample_cells(res, pts.reshape(-1, 3)).reshape(cf.shape)
-        tw[~np.isfinite(cf)] = np.nan
-        z_m = float(pl["horizontal_z_m"])
-        if "horizontal_u" in pl.files:  # the reference's air on that plane, Twin's sampled
-            cf_vel = pl["horizontal_u"][..., :2].astype(float)
-            tw_vel = sample_velocity(res, pts.reshape(-1, 3))[:, :2].reshape(cf_vel.shape)
-            tw_vel[~np.isfinite(cf)] = np.nan
+        return fig, tw, cfd.air_c[:, :, k], z_m, tw_vel, cf_vel
+    tw, cf, z_m, tw_vel, cf_vel, held = _reference_plane(fac, hall, res, path)
+    fig["source"]["held_at_inlet_cells"] = held
     return fig, tw, cf, z_m, tw_vel, cf_vel
+
+
+def _reference_plane(fac, hall: int, res, path: Path) -> tuple:
+    """(Twin sampled on a stored reference's horizontal plane, the plane, its height, the two
+    air velocities on it or None, the plane's air cells without a value). Those (behind the
+    rack rears, which its case held at the rack's inlet) show as beyond the CFD's field, not
+    as solids: Twin's air is drawn there."""
+    from twin.cfd.compare import sample_cells, sample_velocity
+    from twin.physics.grid import build_grid
+
+    pl = np.load(path.with_suffix(".npz"))
+    cf = pl["horizontal_c"].astype(float)
+    h, z_m = float(pl["cell_m"]), float(pl["horizontal_z_m"])
+    ii, jj = np.meshgrid(*(np.arange(n) for n in cf.shape), indexing="ij")
+    pts = np.stack([(ii + 0.5) * h, (jj + 0.5) * h, np.full(ii.shape, z_m)], -1).reshape(-1, 3)
+    own = build_grid(fac, hall, h)
+    k = min(max(int(round(z_m / h - 0.5)), 0), own.shape[2] - 1)
+    air = own.fluid[:, :, k] if own.shape[:2] == cf.shape else np.isfinite(cf)
+    tw = sample_cells(res, pts).reshape(cf.shape)
+    tw[~air] = np.nan
+    tw_vel = cf_vel = None
+    if "horizontal_u" in pl.files:  # the reference's air on that plane, Twin's sampled
+        cf_vel = pl["horizontal_u"][..., :2].astype(float)
+        tw_vel = sample_velocity(res, pts)[:, :2].reshape(cf_vel.shape)
+        tw_vel[~air] = np.nan
+    return tw, cf, z_m, tw_vel, cf_vel, int((air & ~np.isfinite(cf)).sum())
 
 
 def install(window: MainWindow) -> CfdCompare:
