@@ -3,7 +3,6 @@ figures read from it exactly as Twin reads its own (front port cells, return por
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -50,13 +49,11 @@ def read_twin_case(
     was written from), and its U (UMean beside TMean) at that time when it has one ((nx, ny,
     nz, 3), m/s): (that grid, temperature, velocity or None), NaN in solids. ``_onto`` brings
     either onto another grid."""
-    from twin.cfd import foam_read
+    from twin.cfd import case_files, foam_read
     from twin.cfd.reference import field_on_grid, temperature_on_grid
-    from twin.physics.grid import build_grid
 
     case = Path(case)
-    desc = json.loads((case / "twin_case.json").read_text())
-    own = build_grid(fac, hall, desc["cell_m"])
+    own = case_files.checked(case, fac, hall)[1]
     try:  # the newest time that has it (a run still writing the newest: said by its note)
         latest = foam_read.latest_time(case, field)
     except foam_read.FoamReadError:

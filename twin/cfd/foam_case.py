@@ -22,6 +22,7 @@ from pathlib import Path
 
 import numpy as np
 
+from twin.cfd import case_files
 from twin.cfd.foam_mesh import (
     WALL,
     FoamMesh,
@@ -603,6 +604,18 @@ def _check_supplied(fac: Facility, hall: int, grid) -> None:
         )
 
 
+def _supply_return_c(fac: Facility, grid, ports: list[PortPatch]) -> tuple[float, float, float]:
+    """(flow-weighted supply temperature, the return it mixes to with the racks' heat, that
+    heat in W)."""
+    sup = [pp for pp in ports if pp.temp_c is not None]
+    q_sup = float(sum(pp.flow_m3s for pp in sup))
+    t_sup = float(sum(pp.flow_m3s * pp.temp_c for pp in sup) / max(q_sup, 1e-12))
+    air = fac.layout.air
+    heat_w = float(fac.air_heat_w()[grid.rack_ids].sum())
+    t_ret = t_sup + heat_w / (air.density_kg_m3 * air.cp_j_kgk * max(q_sup, 1e-12))
+    return t_sup, t_ret, heat_w
+
+
 def write_case(
     fac: Facility,
     case: str | Path,
@@ -629,14 +642,8 @@ def write_case(
     mesh = mesh_from_grid(grid, panels=panels)
     ports = port_patches(fac, hall, grid, mesh)
     write_polymesh(mesh, case)
-    sup = [pp for pp in ports if pp.temp_c is not None]
-    t_sup = float(
-        sum(pp.flow_m3s * pp.temp_c for pp in sup) / max(sum(pp.flow_m3s for pp in sup), 1e-12)
-    )
+    t_sup, t_ret, heat_w = _supply_return_c(fac, grid, ports)
     air = fac.layout.air
-    heat_w = float(fac.air_heat_w()[grid.rack_ids].sum())
-    q_sup = float(sum(pp.flow_m3s for pp in sup))
-    t_ret = t_sup + heat_w / (air.density_kg_m3 * air.cp_j_kgk * max(q_sup, 1e-12))
     _write_fields(case, ports, 0.5 * (t_sup + t_ret), turbulence, outflow)
     panel_zones = tuple(z for z in mesh.zones if z.startswith("panel_"))
     _write_system(case, ports, max_iter, t_sup, bool(panel_zones), turbulence, gentle_start)
@@ -658,6 +665,8 @@ def write_case(
         "panel_darcy_per_m2": panel_darcy_per_m2(cell_m) if panel_zones else None,
         "panel_still_k": PANEL_K if panel_zones else None,
         "patches": [pp.__dict__ for pp in ports],
+        # where the ports are: a case read back onto a layout whose ports moved is refused
+        "port_digest": case_files.port_digest(grid),
     }
     (case / "twin_case.json").write_text(json.dumps(desc, indent=1))
     np.save(case / "twin_cells.npy", mesh.cell_flat.astype(np.int64))

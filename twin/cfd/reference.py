@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 
-from twin.cfd import foam_read
+from twin.cfd import case_files, foam_read
 from twin.cfd.foam_case import WINDOW_IT
 from twin.cfd.foam_mesh import held_at_inlet
 from twin.cfd.foam_run import AVERAGE_IT, heat_out_series
@@ -51,7 +51,7 @@ def _window_mean(series: np.ndarray, window: int, upto: int) -> tuple[float, flo
 def field_on_grid(case: Path, grid, name: str, at=None) -> np.ndarray:
     """A case's latest field (or at ``at``, a ``foam_read.Results``) on the full voxel grid
     (NaN in solids): (nx, ny, nz) for a scalar, (nx, ny, nz, 3) for a vector."""
-    cells = np.load(case / "twin_cells.npy")
+    cells = case_files.cell_map(case, grid)
     at = foam_read.latest_time(case, name) if at is None else at
     vals = at.read(name, len(cells))
     if len(vals) != len(cells):  # a field left from another mesh, or cut short
@@ -102,10 +102,13 @@ def _rack_figures(case: Path, desc: dict, fac, grid, field, window: int, end: in
 def read_run(layout: Path, case: Path) -> dict:
     """The figures of one finished run, keyed as in the stored reference."""
     fac = load_layout(layout)
-    desc = json.loads((case / "twin_case.json").read_text())
+    desc = case_files.description(case)
     run = json.loads((case / "run.json").read_text())
+    if desc["hall"] not in fac.hall_ids:
+        case_files.check_hall(case, desc, fac.hall_ids, 0)  # names the layout's halls
     hall = fac.hall_ids.index(desc["hall"])
     grid = build_grid(fac, hall, desc["cell_m"])
+    case_files.check_room(case, desc, case_files.cell_map(case, grid), grid, desc["hall"])
     window = WINDOW_IT if run["converged"] else AVERAGE_IT
     end = int(run["iterations"])
     t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")

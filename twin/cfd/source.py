@@ -303,7 +303,7 @@ def compare_source(
     holds only its planes). ``on_cfd_flow``: add Twin's heat on the CFD's air (a case or a
     VTK file with a velocity; see ``compare_field``); ``field``: the CFD's temperature field
     (see ``load_field``)."""
-    from twin.cfd import compare, reference
+    from twin.cfd import case_files, compare, reference
 
     path = Path(path)
     if field and path.suffix == ".json":
@@ -318,6 +318,8 @@ def compare_source(
         )
     # refused before the solve when of another room: racks paired by id compare nothing
     ref = reference.load_for(path, fac.layout.name) if path.suffix == ".json" else None
+    if res is None and path.is_dir() and (path / case_files.DESCRIPTION).exists():
+        case_files.checked(path, fac, hall)  # a case of another hall or layout: before the solve
     if res is None:
         from twin.physics import solve_steady
 
