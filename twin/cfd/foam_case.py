@@ -78,7 +78,7 @@ class PortPatch:
     even_ms: tuple[float, float, float] | None = None
 
 
-def _supply_temps(fac: Facility, hall: int, grid) -> tuple[np.ndarray, np.ndarray]:
+def supply_temps(fac: Facility, hall: int, grid) -> tuple[np.ndarray, np.ndarray]:
     """Supply temperature of each supply region and each air unit of the hall (set points;
     an underfloor-fed region gets the flow-weighted mean of the underfloor units' set points)."""
     hid = fac.hall_ids[hall]
@@ -101,7 +101,7 @@ def port_patches(fac: Facility, hall: int, grid, mesh: FoamMesh) -> list[PortPat
     p = grid.ports
     sup = [s for s in fac.layout.cooling.supplies if s.hall == hid]
     grilles = [g for g in fac.layout.cooling.returns if g.hall == hid]
-    s_c, u_c = _supply_temps(fac, hall, grid)
+    s_c, u_c = supply_temps(fac, hall, grid)
     air = fac.layout.air
     rho_cp = air.density_kg_m3 * air.cp_j_kgk
     heat = fac.air_heat_w()

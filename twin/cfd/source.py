@@ -62,6 +62,9 @@ class CfdField:
     #: the grid's air cells left out behind the rack rears of a Twin-written case, which
     #: holds them at the rack's inlet (``foam_mesh.held_at_inlet``); not counted in coverage
     held_cells: int = 0
+    #: what a Twin-written case was run with that Twin does not solve with now
+    #: (``case_loads.changes``), or ""
+    load_changes: str = ""
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -114,7 +117,15 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         spacing_m,
         _results_note(path, name),
         held,
+        _load_changes(path, fac, grid) if twin_case else "",
     )
+
+
+def _load_changes(path: Path, fac, grid) -> str:
+    """``case_loads.changes`` of a Twin-written case against Twin's grid of the hall."""
+    from twin.cfd import case_files, case_loads
+
+    return case_loads.changes(case_files.description(path), fac, grid.hall, grid)
 
 
 def _results_note(path: Path, field: str) -> str:
@@ -351,6 +362,8 @@ def _source_figures(cfd: CfdField) -> dict:
         "spacing_m": None if cfd.spacing_m is None else round(cfd.spacing_m, 4),
         "held_at_inlet_cells": cfd.held_cells,
     }
+    if cfd.load_changes:
+        out["load_changes"] = cfd.load_changes
     if cfd.note:
         out["note"] = cfd.note
     return out

@@ -153,6 +153,12 @@ def _print_source_notes(source: dict) -> None:
             "(temperature outside -50..150 C, or velocity not finite or over 100 m/s); "
             "compared without them"
         )
+    if source.get("load_changes"):
+        print(
+            f"{source['path']}: was run with other loads than Twin solves the hall with now: "
+            f"{source['load_changes']}. Every figure differs by that too; write and run its "
+            "case again to compare like with like"
+        )
     held = source.get("held_at_inlet_cells", 0)
     if held:
         print(

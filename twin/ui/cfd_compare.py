@@ -116,6 +116,9 @@ def _summary_text(fig: dict) -> str:
     dropped = (fig.get("source") or {}).get("implausible_cells", 0)
     cells = "cell" if dropped == 1 else "cells"
     left_out = f"; {dropped} CFD {cells} left out (not room air values)" if dropped else ""
+    changed = (fig.get("source") or {}).get("load_changes")
+    if changed:
+        left_out += f"; the case was run with other loads than Twin's now ({changed})"
     held = (fig.get("source") or {}).get("held_at_inlet_cells", 0)
     if held:
         left_out += (
