@@ -123,3 +123,57 @@ def test_compare_says_the_case_was_run_with_other_loads(desc, tmp_path, capsys):
     ) in capsys.readouterr().out
     assert main(["cfd", "compare", str(ROOM), str(case), "--json"]) == 0
     assert "load_changes" not in json.loads(capsys.readouterr().out)["source"]
+
+
+def _power(text: str, rack: str, kw: str) -> str:
+    """``text`` with rack ``rack`` (row A, turned) at ``kw``."""
+    n = int(rack[1:])
+    old = f"{{id: {rack}, position_m: [{1.5 + 0.6 * n:.1f}, 1.8], rotation_deg: 180, load: {{power_kw: 25"
+    assert old in text
+    return text.replace(old, old.replace("power_kw: 25", f"power_kw: {kw}"))
+
+
+def test_three_racks_changed_are_all_named_and_none_counted(desc, tmp_path):
+    text = ROOM.read_text()
+    for rack in ("A1", "A2", "A3"):
+        text = _power(text, rack, "30")
+    assert _changes(desc, text, tmp_path) == (
+        "the racks' heat 250.00 -> 265.00 kW (A1 25.00 -> 30.00 kW, A2 25.00 -> 30.00 kW, "
+        "A3 25.00 -> 30.00 kW)"
+    )
+
+
+def test_a_rack_switched_on_from_nothing_is_a_change_past_the_last_digit(tmp_path):
+    """A rack at 0 kW in the case: 20 W now is a change (the report's last digit is 10 W),
+    5 W is not."""
+    off = _power(ROOM.read_text(), "A4", "0")
+    layout = tmp_path / "off.yaml"
+    layout.write_text(off)
+    desc = write_case(load_layout(layout), tmp_path / "case", cell_m=0.3)
+    assert _changes(desc, _power(ROOM.read_text(), "A4", "0.02"), tmp_path) == (
+        "the racks' heat 225.00 -> 225.02 kW (A4 0.00 -> 0.02 kW)"
+    )
+    assert _changes(desc, _power(ROOM.read_text(), "A4", "0.005"), tmp_path) == ""
+
+
+def test_every_unit_off_in_twin_leaves_no_air_supplied_and_no_supply_temperature(tmp_path):
+    """The GB200 pod's three fan walls discharge into the room (unit_out patches): with all
+    of them failed Twin supplies nothing, so there is no supply temperature to set against
+    the case's."""
+    pod = Path(__file__).resolve().parents[2] / "layouts" / "gb200-pod.yaml"
+    fac = load_layout(pod)
+    desc = write_case(fac, tmp_path / "case", cell_m=0.3)
+    kinds = {p["kind"] for p in desc["patches"]}
+    assert "unit_out" in kinds and "supply" not in kinds
+    assert _changes(desc, pod.read_text(), tmp_path) == ""  # its fan walls' air counted
+    was = sum(p["flow_m3s"] for p in desc["patches"] if p["kind"] == "unit_out")
+    assert _changes(desc, pod.read_text(), tmp_path, failed=tuple(fac.air_unit_ids)) == (
+        f"the air supplied {was:.2f} -> 0.00 m3/s"
+    )
+
+
+def test_a_description_without_patches_says_nothing(tmp_path):
+    """As the tests' hand-written cases hold: no rack to set against."""
+    fac = load_layout(ROOM)
+    grid = build_grid(fac, 0, 0.3)
+    assert case_loads.changes({"cell_m": 0.3, "hall": "ROOM"}, fac, 0, grid) == ""

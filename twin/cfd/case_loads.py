@@ -12,15 +12,17 @@ import numpy as np
 
 from twin.physics.grid import RACK_REAR, SUPPLY, UNIT_OUT, Grid
 
-#: a change smaller than this is the case's own rounding, not a change of load
+#: a change smaller than this share, or than the report's last digit (0.01 kW or m3/s), is
+#: the case's own rounding, not a change of load
 REL_CHANGE = 0.005
+LEAST_CHANGE = 0.01
 SUPPLY_K = 0.05
 #: racks named in a note (the rest counted)
 NAMED = 3
 
 
 def _racks_text(what: str, unit: str, ids: list[str], was: np.ndarray, now: np.ndarray) -> str:
-    moved = np.flatnonzero(np.abs(now - was) > REL_CHANGE * np.maximum(np.abs(was), 1e-9))
+    moved = np.flatnonzero(np.abs(now - was) > np.maximum(REL_CHANGE * np.abs(was), LEAST_CHANGE))
     if not len(moved):
         return ""
     named = ", ".join(f"{ids[i]} {was[i]:.2f} -> {now[i]:.2f} {unit}" for i in moved[:NAMED])
@@ -63,7 +65,7 @@ def changes(desc: dict, fac, hall: int, grid: Grid) -> str:
     ]
     sup_was = sum(p["flow_m3s"] for p in patches if p["kind"] in ("supply", "unit_out"))
     sup_now, t_now = _supply_now(fac, hall, grid)
-    if abs(sup_now - sup_was) > REL_CHANGE * max(abs(sup_was), 1e-9):
+    if abs(sup_now - sup_was) > max(REL_CHANGE * abs(sup_was), LEAST_CHANGE):
         parts.append(f"the air supplied {sup_was:.2f} -> {sup_now:.2f} m3/s")
     t_was = desc.get("supply_mean_c")
     if t_was is not None and np.isfinite(t_now) and abs(t_now - t_was) > SUPPLY_K:
