@@ -28,9 +28,8 @@ class CaseFilesError(ValueError):
     compared with."""
 
 
-def _again(case: Path, cell_m: float | None = None) -> str:
-    cell = f" --cell {cell_m:g}" if cell_m else ""
-    return f"write its case again (twin cfd case LAYOUT {case}{cell} --run --force)"
+def _again(case: Path, cell_m: float) -> str:
+    return f"write its case again (twin cfd case LAYOUT {case} --cell {cell_m:g} --run --force)"
 
 
 def description(case: str | Path) -> dict:
