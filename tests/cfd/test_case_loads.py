@@ -73,12 +73,29 @@ def test_airflow_of_many_racks_is_counted_past_the_first_three(desc, tmp_path):
 
 
 def test_a_change_within_the_cases_rounding_is_none(desc, tmp_path):
-    """0.4 % more power on one rack (the note's threshold is 0.5 %): not a change."""
-    text = ROOM.read_text().replace(
-        "{id: A2, position_m: [2.7, 1.8], rotation_deg: 180, load: {power_kw: 25",
-        "{id: A2, position_m: [2.7, 1.8], rotation_deg: 180, load: {power_kw: 25.1",
+    """0.4 % more power on one rack and 0.3 % more air from the tiles (0.05 of 15.3 m3/s;
+    the note's threshold is 0.5 %, at least the last digit): not a change."""
+    text = (
+        ROOM.read_text()
+        .replace(
+            "{id: A2, position_m: [2.7, 1.8], rotation_deg: 180, load: {power_kw: 25",
+            "{id: A2, position_m: [2.7, 1.8], rotation_deg: 180, load: {power_kw: 25.1",
+        )
+        .replace("flow_m3s: 15.3, supply_c: 18.0", "flow_m3s: 15.35, supply_c: 18.0")
     )
     assert _changes(desc, text, tmp_path) == ""
+
+
+def test_a_small_supply_changed_in_temperature_is_named(tmp_path):
+    """Tiles supplying 0.8 m3/s (under 1 m3/s) at 18 C, now 19 C."""
+    small = ROOM.read_text().replace(
+        "flow_m3s: 15.3, supply_c: 18.0", "flow_m3s: 0.8, supply_c: 18.0"
+    )
+    layout = tmp_path / "small.yaml"
+    layout.write_text(small)
+    desc = write_case(load_layout(layout), tmp_path / "case", cell_m=0.3)
+    warmer = small.replace("flow_m3s: 0.8, supply_c: 18.0", "flow_m3s: 0.8, supply_c: 19.0")
+    assert _changes(desc, warmer, tmp_path) == "its supply temperature 18.00 -> 19.00 C"
 
 
 def test_an_air_unit_off_in_twin_is_a_change_of_the_air_supplied(tmp_path):
