@@ -39,15 +39,38 @@ pytestmark = [
 ]
 
 
+@contextlib.contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock on ``path`` (created) for the block."""
+    import fcntl
+
+    with open(path, "w") as f:
+        fcntl.flock(f, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(f, fcntl.LOCK_UN)
+
+
 @pytest.fixture(scope="module")
-def ran(tmp_path_factory) -> tuple[Path, str]:
-    """The room's case, written and run to convergence by the command a user runs."""
-    case = tmp_path_factory.mktemp("openfoam") / "contained"
-    out = io.StringIO()  # the even draw (the references'), from an extrapolated run's field
-    with contextlib.redirect_stdout(out):
-        rc = main(["cfd", "case", str(ROOM), str(case), "--cell", str(CELL_M), "--run"])
-    assert rc == 0, out.getvalue()
-    return case, out.getvalue()
+def ran(tmp_path_factory, worker_id, testrun_uid) -> tuple[Path, str]:
+    """The room's case, written and run to convergence by the command a user runs; once a
+    test session: pytest-xdist's workers each ran it before (twice the CPU on CI's two
+    cores), now the first to get here runs it and the others read it."""
+    root = tmp_path_factory.getbasetemp()
+    shared = (root.parent if worker_id != "master" else root) / f"openfoam-{testrun_uid}"
+    shared.mkdir(exist_ok=True)
+    case, said = shared / "run" / "contained", shared / "out.txt"
+    with _locked(shared / "lock"):
+        if not said.exists():
+            shutil.rmtree(case.parent, ignore_errors=True)  # a worker's run that failed
+            case.parent.mkdir()
+            out = io.StringIO()  # the even draw (the references'), from an extrapolated run
+            with contextlib.redirect_stdout(out):
+                rc = main(["cfd", "case", str(ROOM), str(case), "--cell", str(CELL_M), "--run"])
+            assert rc == 0, out.getvalue()
+            said.write_text(out.getvalue())
+    return case, said.read_text()
 
 
 def _room() -> dict:
