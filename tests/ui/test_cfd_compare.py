@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twin.ui.slice_views import SliceView
+
 pytestmark = pytest.mark.gui
 
 ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
@@ -46,7 +48,7 @@ def test_compare_with_a_vtk_field_two_kelvin_warmer(window, qtbot, tmp_path):
     assert t.rowCount() == 10
     assert {t.item(i, 3).text() for i in range(10)} == {"-2.00"}
     for col in range(3):
-        assert not dlg.findChild(type(dlg.summary), f"cfd_slice_{col}").pixmap().isNull()
+        assert not dlg.findChild(SliceView, f"cfd_slice_{col}").image().isNull()
     dlg.close()
 
 
@@ -113,8 +115,6 @@ def test_arrows_point_where_the_air_goes(qapp):
 
 def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp_path):
     pv = pytest.importorskip("pyvista")
-    from PySide6.QtWidgets import QLabel
-
     from twin.cfd.velocity import twin_velocity
     from twin.model.loader import load_layout
     from twin.physics import solve_steady
@@ -135,7 +135,7 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     k = min(int(1.2 / 0.3), g.shape[2] - 1)
     plain = slice_image(res.air_c[:, :, k], 0, 1, "inferno").size()
     for col, arrows in ((0, True), (1, True), (2, False)):
-        pix = dlg.findChild(QLabel, f"cfd_slice_{col}").pixmap().toImage()
+        pix = dlg.findChild(SliceView, f"cfd_slice_{col}").image()
         assert pix.size() == plain
         assert _has_arrows(pix) is arrows
     dlg.close()
@@ -144,13 +144,11 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
 def test_a_stored_reference_shows_its_planes_air(window, qtbot):
     """A reference holds planes only: the dialog's slices are its horizontal plane, with the
     reference's stored air and Twin's sampled on it as arrows."""
-    from PySide6.QtWidgets import QLabel
-
     dlg = _dialog(window, qtbot, ROOM.parents[1] / "references" / "open-aisle-85.json")
     text = dlg.velocity_summary.text()
     assert "(on the reference's two planes)" in text and "within 45°" in text
     for col, arrows in ((0, True), (1, True), (2, False)):
-        pix = dlg.findChild(QLabel, f"cfd_slice_{col}").pixmap().toImage()
+        pix = dlg.findChild(SliceView, f"cfd_slice_{col}").image()
         assert _has_arrows(pix) is arrows
     dlg.close()
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, QPointF
-from PySide6.QtGui import QColor, QImage, QPainter, QPen, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPen
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -29,6 +29,7 @@ from twin.cfd.aisles import summary_line
 from twin.cfd.source import read_at_text
 from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
+from twin.ui.slice_views import SliceView, link
 
 #: The comparison's key on the window's solver (a newer comparison supersedes an older one).
 COMPARE_KEY = "cfd.compare"
@@ -45,6 +46,9 @@ FILTERS = (
 
 #: Grey of solids on a slice, and of air the CFD field does not reach.
 SOLID_GREY, NO_DATA_GREY = 90, 200
+#: A slice image's width (px): at least SLICE_PX, CELL_PX a cell (a factory hall's 213
+#: cells: 852 px, to zoom into; ``slice_views``), at most MAX_SLICE_PX.
+SLICE_PX, CELL_PX, MAX_SLICE_PX = 300, 4, 2400
 
 
 def slice_image(
@@ -170,6 +174,7 @@ def _slices_grid(
     if twin_vel is not None and cfd_vel is not None:
         vels = (twin_vel, cfd_vel, None)
     no_data = np.isfinite(twin_slice) & ~np.isfinite(cfd_slice)
+    views: list[SliceView] = []
     grey = "beyond its field, or behind a rack rear" if held else "beyond its field"
     cfd_title = f"CFD (light grey: {grey})" if no_data.any() else "CFD"
     for col, (title, f, a, b, cmap) in enumerate(
@@ -179,14 +184,17 @@ def _slices_grid(
             (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
         )
     ):
-        image = slice_image(f, a, b, cmap, no_data=no_data if col else None)
+        width_px = min(max(SLICE_PX, CELL_PX * f.shape[0]), MAX_SLICE_PX)
+        image = slice_image(f, a, b, cmap, width_px, no_data=no_data if col else None)
         if vels[col] is not None:
             image = draw_arrows(image, vels[col], speed_scale_ms)
         grid.addWidget(QLabel(title), 0, col)
-        img = QLabel()
-        img.setObjectName(f"cfd_slice_{col}")
-        img.setPixmap(QPixmap.fromImage(image))
-        grid.addWidget(img, 1, col)
+        view = SliceView(image)
+        view.setObjectName(f"cfd_slice_{col}")
+        views.append(view)
+        grid.addWidget(view, 1, col)
+    link(views)
+    grid.setRowStretch(1, 1)
     return grid
 
 
@@ -283,7 +291,8 @@ class CompareDialog(QDialog):
             box.addWidget(self.velocity_summary)
         if twin_slice is not None and cfd_slice is not None:
             held = bool((fig.get("source") or {}).get("held_at_inlet_cells"))
-            box.addLayout(_slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale, held))
+            slices = _slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale, held)
+            box.addLayout(slices, 2)  # the slices take two thirds of the height
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
 
