@@ -107,7 +107,8 @@ def test_each_march_uses_the_best_prandtl_number_found_so_far(fac, monkeypatch):
 
 def test_it_reports_every_evaluation_it_made(fac, monkeypatch):
     """``history`` holds each Prandtl evaluation (nu, Pr, its cost, as errors() scores the
-    stand-in); ``evaluations`` counts them and the two full solves (start and check)."""
+    stand-in against the errors it started from); ``evaluations`` counts them and the two
+    full solves (start and check)."""
     _search(monkeypatch, at_loads=(2.0, 0.5))
     t = _targets()
     t0 = time.perf_counter()
@@ -115,7 +116,8 @@ def test_it_reports_every_evaluation_it_made(fac, monkeypatch):
     wall = time.perf_counter() - t0
     assert f.evaluations == len(f.history) + 2 and len(f.history) > 20
     for nu, pr, cost in f.history:
-        assert cost == pytest.approx(calibrate.errors(Bowl(nu, pr, (2.0, 0.5)).solve(), t)["cost"])
+        got = calibrate.errors(Bowl(nu, pr, (2.0, 0.5)).solve(), t, f.before)["cost"]
+        assert cost == pytest.approx(got)
     assert 0.0 <= f.seconds <= wall
     # each eddy viscosity gets at most 12 Prandtl evaluations, and at most 1 + 8 are tried
     per_nu = {nu: sum(1 for h in f.history if h[0] == nu) for nu, _, _ in f.history}
@@ -137,3 +139,51 @@ def test_the_search_runs_without_warnings(fac, monkeypatch):
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         calibrate.fit(fac, 0, CELL, _targets())
+
+
+class Tug:
+    """Rack inlets best at the start (nu 1): 0.1 K off there, 0.02 K more per unit of
+    |log nu|; points 1 K off at the start and exact at (3, 0.5). The fit's cost falls towards
+    (3, 0.5) though the racks read worse there."""
+
+    def __init__(self, nu, pr):
+        self.nu, self.pr = nu, pr
+
+    def solve(self, power=None):
+        rack_off = 0.1 + 0.02 * abs(math.log(self.nu))
+        bump = math.exp(-(math.log(self.nu / 3.0) ** 2) - math.log(self.pr / 0.5) ** 2)
+        return types.SimpleNamespace(
+            rack_inlet_mean_c=np.full(N_RACKS, TARGET_C + rack_off),
+            points=np.full(3, TARGET_C + 1.0 - bump),
+        )
+
+
+def test_a_fit_that_reads_the_racks_worse_is_not_kept(fac, monkeypatch, capsys):
+    """Whatever it gains at the points: the layout keeps its own parameters, and the report
+    says why."""
+    from twin.commands.cfd import _print_kept
+
+    monkeypatch.setattr(calibrate, "_model", lambda f, h, c, p, t: Tug(*p.as_tuple()))
+    monkeypatch.setattr(calibrate, "_with_prandtl", lambda m, pr, power: Tug(m.nu, pr).solve())
+    monkeypatch.setattr(calibrate, "sample_cells", lambda res, pts: res.points)
+    t = calibrate.Targets(
+        np.arange(N_RACKS), np.full(N_RACKS, TARGET_C), np.zeros((3, 3)), np.full(3, TARGET_C)
+    )
+    f = calibrate.fit(fac, 0, CELL, t)
+    params, after = f.best
+    assert f.kept and f.params == PhysicsParams.of(fac.layout)
+    assert f.after == f.before
+    assert after["point_rms_k"] < 0.5 * f.before["point_rms_k"]  # what it would have gained
+    assert after["rack_rms_k"] > f.before["rack_rms_k"] + calibrate.MIN_GAIN_K
+    assert calibrate.racks_worse(f.before, after)
+    _print_kept({"params": params.__dict__, "after": after}, f.before, calibrate.MIN_GAIN_K)
+    out = capsys.readouterr().out
+    assert "it reads the racks' inlets worse, which are what Twin's figures are read from, " in out
+    assert "so the layout keeps its own (nothing written)" in out
+
+
+def test_racks_read_worse_only_past_the_resolution():
+    before = {"rack_rms_k": 0.5}
+    assert not calibrate.racks_worse(before, {"rack_rms_k": 0.509})
+    assert calibrate.racks_worse(before, {"rack_rms_k": 0.512})
+    assert not calibrate.racks_worse(before, {"rack_rms_k": float("nan")})  # no racks

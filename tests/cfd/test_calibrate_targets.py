@@ -64,6 +64,23 @@ def test_points_alone_or_racks_alone_count_as_they_are(fac, solved):
     assert e["cost"] == pytest.approx(0.25, abs=1e-9) and math.isnan(e["point_rms_k"])
 
 
+def test_from_its_start_each_set_counts_by_its_own_error_there(fac, solved):
+    """The fit's cost: each set's mean square over its own at the start, so a tenth off the
+    racks counts as much as a tenth off the points (racks 0.125 / 0.25, points 2.5 / 4)."""
+    t = _offsets_targets(fac, solved, [0.3, 0.4], [1.0, -2.0])
+    start = {"rack_rms_k": 0.5, "point_rms_k": 2.0}
+    assert calibrate.errors(solved, t, start)["cost"] == pytest.approx(0.5 + 0.625, abs=1e-12)
+    # a start already exact counts from the report's resolution, not from zero
+    exact = {"rack_rms_k": 0.0, "point_rms_k": 2.0}
+    assert calibrate.errors(solved, t, exact)["cost"] == pytest.approx(
+        0.125 / calibrate.MIN_GAIN_K**2 + 0.625, rel=1e-12
+    )
+    racks_only = _offsets_targets(fac, solved, [0.3, 0.4], [])
+    assert calibrate.errors(solved, racks_only, start)["cost"] == pytest.approx(0.5, abs=1e-12)
+    points_only = _offsets_targets(fac, solved, [], [1.0, -2.0])
+    assert calibrate.errors(solved, points_only, start)["cost"] == pytest.approx(0.625, abs=1e-12)
+
+
 def test_the_gain_is_the_larger_fall_and_unknown_without_one():
     nan = float("nan")
     assert calibrate.gain_k(

@@ -412,8 +412,17 @@ def _print_kept(best: dict, before: dict, min_gain_k: float) -> None:
         for what, k in (("rack", "rack_rms_k"), ("point", "point_rms_k"))
         if a[k] == a[k]
     ]
+    found = f"  the best fit found ({p['eddy_viscosity_scale']:.3f} / {p['turbulent_prandtl']:.3f})"
+    from twin.cfd.calibrate import racks_worse
+
+    if racks_worse(before, a, min_gain_k):
+        print(
+            f"{found} moves {' and '.join(moves)}: it reads the racks' inlets worse, which "
+            "are what Twin's figures are read from, so the layout keeps its own (nothing "
+            "written)"
+        )
+        return
     print(
-        f"  the best fit found ({p['eddy_viscosity_scale']:.3f} / {p['turbulent_prandtl']:.3f}) "
-        f"moves {' and '.join(moves)}: it lowers neither by {min_gain_k:g} K, so the source "
-        "does not pin the parameters down and the layout keeps its own (nothing written)"
+        f"{found} moves {' and '.join(moves)}: it lowers neither by {min_gain_k:g} K, so the "
+        "source does not pin the parameters down and the layout keeps its own (nothing written)"
     )
