@@ -1,0 +1,50 @@
+"""The buoyant march stops when a chunk moved no rack's mean inlet by ``SETTLED_K``
+(0.02 K): the two contained validation rooms' first chunk moves them by 0.011-0.015 K,
+the 100k-GPU factory's liquid-cooled hall's and the GB200 pod's by 0.002 K, and the
+remaining chunk then buys nothing; every room whose air wanders moves 0.68-5.3 K and is
+marched whole."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.model.loader import load_layout
+from twin.physics import ThermalModel, model
+from twin.physics.model import BUOYANCY_CHUNK, FLOW_ITERATIONS, SETTLED_K
+
+ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
+LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
+WHOLE = FLOW_ITERATIONS + FLOW_ITERATIONS // 3  # 48 plain steps, then 16 buoyant
+
+
+@pytest.mark.parametrize(
+    ("layout", "steps"),
+    [
+        (ROOMS / "cold-containment-leaky.yaml", FLOW_ITERATIONS + BUOYANCY_CHUNK),
+        (ROOMS / "hot-aisle-ducted-45kw.yaml", FLOW_ITERATIONS + BUOYANCY_CHUNK),
+        (LAYOUTS / "gb200-pod.yaml", FLOW_ITERATIONS + BUOYANCY_CHUNK),
+        (ROOMS / "open-aisle-85.yaml", WHOLE),
+        (ROOMS / "wall-crah-perimeter.yaml", WHOLE),
+    ],
+)
+def test_a_settled_march_stops_after_its_first_buoyant_chunk(layout, steps):
+    res = ThermalModel(load_layout(layout), 0, 0.2).solve()
+    assert res.flow.iterations == steps
+    if steps < WHOLE:
+        assert res.march_change_k < SETTLED_K
+
+
+def test_the_chunk_it_saves_would_move_no_inlet_by_more(monkeypatch):
+    """The contained room marched whole (no stop) and stopped: every rack's mean inlet
+    within SETTLED_K (0.011 K at most measured), the flow divergence-free to the same
+    tolerance."""
+    fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
+    stopped = ThermalModel(fac, 0, 0.2).solve()
+    monkeypatch.setattr(model, "SETTLED_K", -1.0)  # never settled: every chunk marched
+    whole = ThermalModel(fac, 0, 0.2).solve()
+    assert whole.flow.iterations == WHOLE > stopped.flow.iterations
+    assert np.nanmax(np.abs(stopped.rack_inlet_mean_c - whole.rack_inlet_mean_c)) < SETTLED_K
+    assert stopped.flow.div_rel < 1e-5 and whole.flow.div_rel < 1e-5
