@@ -182,6 +182,22 @@ def test_a_fit_that_reads_the_racks_worse_is_not_kept(fac, monkeypatch, capsys):
     assert "so the layout keeps its own (nothing written)" in out
 
 
+def test_a_recordings_coarser_resolution_lets_the_racks_move_within_it(fac, monkeypatch):
+    """A recording's fit must gain half its 0.1 K resolution (``min_gain_k`` 0.05), and a
+    rise of the racks' RMS within that is its readings' rounding: the same tug (racks
+    0.022 K worse, points near exact) is kept, not refused."""
+    monkeypatch.setattr(calibrate, "_model", lambda f, h, c, p, t: Tug(*p.as_tuple()))
+    monkeypatch.setattr(calibrate, "_with_prandtl", lambda m, pr, power: Tug(m.nu, pr).solve())
+    monkeypatch.setattr(calibrate, "sample_cells", lambda res, pts: res.points)
+    t = calibrate.Targets(
+        np.arange(N_RACKS), np.full(N_RACKS, TARGET_C), np.zeros((3, 3)), np.full(3, TARGET_C)
+    )
+    t.min_gain_k = 0.05
+    f = calibrate.fit(fac, 0, CELL, t)
+    assert not f.kept and f.params != PhysicsParams.of(fac.layout)
+    assert 0.01 < f.after["rack_rms_k"] - f.before["rack_rms_k"] < 0.05
+
+
 def test_racks_read_worse_only_past_the_resolution():
     before = {"rack_rms_k": 0.5}
     assert not calibrate.racks_worse(before, {"rack_rms_k": 0.509})
