@@ -76,41 +76,26 @@ def _dialog(window, qtbot, source: Path):
     return ext.dialog
 
 
-def _has_arrows(image) -> bool:
-    """Whether an image holds the arrows' cyan (0, 220, 255), which neither the temperature
-    map (inferno) nor the difference map (coolwarm) nor the solids' grey has."""
-    return any(
-        (c & 0xFF) > 200 and ((c >> 8) & 0xFF) > 180 and ((c >> 16) & 0xFF) < 60
-        for c in {
-            image.pixel(x, y)
-            for x in range(0, image.width(), 2)
-            for y in range(0, image.height(), 2)
-        }
-    )
+def test_arrows_point_where_the_air_goes():
+    from twin.ui.slice_views import arrow_segments
 
-
-def test_arrows_point_where_the_air_goes(qapp):
-    from PySide6.QtGui import QColor
-
-    from twin.ui.cfd_compare import draw_arrows, slice_image
-
-    field = np.full((12, 12), 20.0)
-    img = slice_image(field, 15.0, 25.0, "inferno", width_px=240)  # 20 px a cell
     vel = np.zeros((12, 12, 2))
     vel[..., 0] = 1.0  # +x everywhere
-    out = draw_arrows(img, vel, 1.0)  # 1 m/s spans one spacing
-
-    def cyan(x, y):
-        c = QColor(out.pixel(x, y))
-        return c.blue() > 150 and c.green() > 150 and c.red() < 120
-
-    # the arrow from the centre of cell (0, 11) (top left: y up) runs right, not left
-    y = 10
-    assert any(cyan(x, y) for x in range(12, 28)) and not any(cyan(x, y) for x in range(0, 8))
-    # air straight down (-y) draws below the cell centre on the image
+    # 20 px a cell, an arrow every cell, 1 m/s spans one spacing
+    lines = arrow_segments(vel, 20.0, 1.0, 1)
+    assert lines.shape == (3 * 144, 2, 2)
+    shafts = lines[:144]
+    # the arrow from the centre of cell (0, 11) (top left: y up) runs right by one spacing
+    first = shafts[np.argmin(shafts[:, 0, 0] + shafts[:, 0, 1])]
+    assert first.tolist() == [[10.0, 10.0], [30.0, 10.0]]
+    # air straight down (-y) draws below the cell centre on the image (rows from the top)
     vel[..., 0], vel[..., 1] = 0.0, -1.0
-    out = draw_arrows(img, vel, 1.0)
-    assert any(cyan(10, yy) for yy in range(12, 28)) and not any(cyan(10, yy) for yy in range(0, 8))
+    shafts = arrow_segments(vel, 20.0, 1.0, 1)[:144]
+    assert np.allclose(shafts[:, 1, 1] - shafts[:, 0, 1], 20.0)
+    assert np.allclose(shafts[:, 1, 0], shafts[:, 0, 0])
+    # no arrow in a solid (NaN)
+    vel[3, 4] = np.nan
+    assert len(arrow_segments(vel, 20.0, 1.0, 1)) == 3 * 143
 
 
 def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp_path):
@@ -135,9 +120,9 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     k = min(int(1.2 / 0.3), g.shape[2] - 1)
     plain = slice_image(res.air_c[:, :, k], 0, 1, "inferno").size()
     for col, arrows in ((0, True), (1, True), (2, False)):
-        pix = dlg.findChild(SliceView, f"cfd_slice_{col}").image()
-        assert pix.size() == plain
-        assert _has_arrows(pix) is arrows
+        view = dlg.findChild(SliceView, f"cfd_slice_{col}")
+        assert view.image().size() == plain
+        assert (len(view.arrow_lines()) > 0) is arrows
     dlg.close()
 
 
@@ -148,8 +133,8 @@ def test_a_stored_reference_shows_its_planes_air(window, qtbot):
     text = dlg.velocity_summary.text()
     assert "(on the reference's two planes)" in text and "within 45°" in text
     for col, arrows in ((0, True), (1, True), (2, False)):
-        pix = dlg.findChild(SliceView, f"cfd_slice_{col}").image()
-        assert _has_arrows(pix) is arrows
+        view = dlg.findChild(SliceView, f"cfd_slice_{col}")
+        assert (len(view.arrow_lines()) > 0) is arrows
     dlg.close()
 
 

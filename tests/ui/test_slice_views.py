@@ -144,3 +144,36 @@ def test_dragging_one_pans_all(qtbot):
     (h0, v0), (h1, v1) = before[0], after[0]
     assert (h1 - h0, v1 - v0) == (60, 30)
     assert views[0].horizontalScrollBarPolicy() == Qt.ScrollBarPolicy.ScrollBarAlwaysOff
+
+
+def test_zoomed_in_the_arrows_are_as_many_across_what_the_view_shows(qtbot):
+    """A factory-sized slice (213 x 183 cells, 4 px a cell): at the whole view an arrow
+    every 9 cells (24 across), zoomed 8 times one every cell or two over the part shown,
+    on the same lattice; the difference slice has none."""
+    from twin.ui.cfd_compare import _slices_grid
+    from twin.ui.slice_views import arrow_stride
+
+    vel = np.zeros((213, 183, 2))
+    vel[..., 0] = 1.0
+    twin = np.full((213, 183), 25.0)
+    grid = _slices_grid(twin, twin + 0.5, 1.2, vel, vel, 1.0)
+    host = QWidget()
+    qtbot.addWidget(host)
+    host.setLayout(grid)
+    host.resize(1300, 500)
+    host.show()
+    qtbot.waitExposed(host)
+    views = sorted(host.findChildren(SliceView), key=lambda v: v.objectName())
+    twin_view, _, diff_view = views
+    whole = twin_view.arrow_lines()
+    assert arrow_stride(213, 1.0) == 9
+    assert len(whole) == 3 * len(range(4, 213, 9)) * len(range(4, 183, 9))
+    assert len(diff_view.arrow_lines()) == 0
+    twin_view.set_zoom(8.0)
+    near = twin_view.arrow_lines()[: len(twin_view.arrow_lines()) // 3]
+    xs = np.unique(near[:, 0, 0])
+    assert 4.0 <= np.diff(xs).min() <= 8.0  # an arrow every cell or two (4 px a cell)
+    # only what the view shows: far fewer than one a cell over the whole slice
+    assert len(near) < 213 * 183 / 10
+    shown = twin_view.mapToScene(twin_view.viewport().rect()).boundingRect()
+    assert shown.left() - 8 <= xs.min() and xs.max() <= shown.right() + 8

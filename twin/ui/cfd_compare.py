@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject, QPointF
-from PySide6.QtGui import QColor, QImage, QPainter, QPen
+from PySide6.QtCore import QObject
+from PySide6.QtGui import QImage
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
@@ -73,38 +73,6 @@ def slice_image(
     rgb = np.ascontiguousarray(np.repeat(np.repeat(rgb, scale, 0), scale, 1))
     h, w, _ = rgb.shape
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-#: Arrows drawn across a slice's longer side (one per this many cells at most).
-ARROWS_ACROSS = 24
-
-
-def draw_arrows(img: QImage, vel_xy: np.ndarray, speed_scale_ms: float) -> QImage:
-    """The horizontal air velocity of a slice (nx, ny, 2; NaN in solids) as arrows on its
-    image (from ``slice_image``); an arrow of ``speed_scale_ms`` spans its spacing."""
-    nx, ny = vel_xy.shape[:2]
-    px = img.width() / max(nx, 1)
-    stride = max(int(np.ceil(max(nx, ny) / ARROWS_ACROSS)), 1)
-    length_px = stride * px / max(speed_scale_ms, 1e-9)
-    out = img.copy()
-    p = QPainter(out)
-    p.setRenderHint(QPainter.RenderHint.Antialiasing)
-    p.setPen(QPen(QColor(0, 220, 255), max(px / 6, 1.0)))
-    ii, jj = np.meshgrid(np.arange(stride // 2, nx, stride), np.arange(stride // 2, ny, stride))
-    u, v = vel_xy[ii, jj, 0], vel_xy[ii, jj, 1]
-    ok = np.isfinite(u) & np.isfinite(v)
-    x0 = (ii[ok] + 0.5) * px
-    y0 = (ny - jj[ok] - 0.5) * px  # rows run from the top: y up
-    dx, dy = u[ok] * length_px, -v[ok] * length_px
-    head = 0.3 * np.hypot(dx, dy)
-    ang = np.arctan2(dy, dx)
-    for a, b, c, d, hl, an in zip(x0, y0, dx, dy, head, ang, strict=True):
-        tip = QPointF(a + c, b + d)
-        p.drawLine(QPointF(a, b), tip)
-        for side in (-0.5, 0.5):
-            p.drawLine(tip, tip - QPointF(hl * np.cos(an + side), hl * np.sin(an + side)))
-    p.end()
-    return out
 
 
 def arrow_scale_ms(cfd_vel: np.ndarray) -> float:
@@ -186,11 +154,11 @@ def _slices_grid(
     ):
         width_px = min(max(SLICE_PX, CELL_PX * f.shape[0]), MAX_SLICE_PX)
         image = slice_image(f, a, b, cmap, width_px, no_data=no_data if col else None)
-        if vels[col] is not None:
-            image = draw_arrows(image, vels[col], speed_scale_ms)
         grid.addWidget(QLabel(title), 0, col)
         view = SliceView(image)
         view.setObjectName(f"cfd_slice_{col}")
+        if vels[col] is not None:
+            view.set_arrows(vels[col], image.width() / f.shape[0], speed_scale_ms)
         views.append(view)
         grid.addWidget(view, 1, col)
     link(views)
