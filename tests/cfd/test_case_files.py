@@ -218,3 +218,41 @@ def test_the_port_fingerprint_is_kept_from_version_to_version_and_ignores_port_o
     for name in ("kind", "owner", "cell", "axis", "sign", "q"):
         setattr(p, name, getattr(p, name)[order])
     assert case_files.port_digest(grid) == "521b873211f7dbc4"
+
+
+@pytest.mark.parametrize(
+    ("damage", "why"),
+    [
+        (lambda d: d.update(patches="x"), "its patches are str, not a list"),
+        (lambda d: d.update(patches=[1, 2]), "patches[0] is 1, not a patch"),
+        (lambda d: d["patches"][0].pop("kind"), "patches[0].kind is None, not a name"),
+        (lambda d: d["patches"][12].pop("rise_k"), "patches[12].rise_k (A1) is None, not a number"),
+        (
+            lambda d: d["patches"][12].update(flow_m3s="a"),
+            "patches[12].flow_m3s (A1) is 'a', not a number",
+        ),
+        (lambda d: d.pop("rho_cp"), "its rho_cp is None, not a number"),
+        (lambda d: d.update(supply_mean_c="hot"), "its supply_mean_c is 'hot', not a number"),
+    ],
+)
+def test_a_damaged_patch_list_is_named_with_what_is_wrong(tmp_path, capsys, damage, why):
+    """The patches are what a case's loads are read from (``case_loads``): a hand-edited
+    list ended compare in a TypeError or KeyError."""
+    case = tmp_path / "written"
+    write_foam_case(load_layout(ROOM), case, cell_m=CELL_M)
+    desc = json.loads((case / "twin_case.json").read_text())
+    # two grilles, ten rack fronts, then rack A1's rear
+    assert desc["patches"][12]["kind"] == "rack_rear" and desc["patches"][12]["owner_id"] == "A1"
+    damage(desc)
+    (case / "twin_case.json").write_text(json.dumps(desc))
+    assert _compare(ROOM, case, capsys) == f"twin cfd compare: {case / 'twin_case.json'}: {why}"
+
+
+def test_a_description_without_a_mean_supply_is_read(tmp_path):
+    """Cases written before it was kept have none: nothing to set Twin's supply against."""
+    case = tmp_path / "written"
+    write_foam_case(load_layout(ROOM), case, cell_m=CELL_M)
+    desc = json.loads((case / "twin_case.json").read_text())
+    del desc["supply_mean_c"]
+    (case / "twin_case.json").write_text(json.dumps(desc))
+    assert "supply_mean_c" not in case_files.description(case)

@@ -52,7 +52,42 @@ def description(case: str | Path) -> dict:
         )
     if not isinstance(desc.get("hall"), str):
         raise CaseFilesError(f"{path}: its hall is {desc.get('hall')!r}, not a hall id")
+    _check_patches(path, desc)
     return desc
+
+
+def _number(v) -> bool:
+    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+
+
+def _check_patches(path: Path, desc: dict) -> None:
+    """The patch list (what the loads are read from, ``case_loads``): objects with a kind
+    and an owner (strings) and a flow (a number), a rack rear's rise too, and the air's
+    rho cp a number where there are patches (cases the tests write by hand have none); the
+    mean supply, where given, a number."""
+    patches = desc.get("patches")
+    if patches is None:
+        return
+    if not isinstance(patches, list):
+        raise CaseFilesError(f"{path}: its patches are {type(patches).__name__}, not a list")
+    for n, pp in enumerate(patches):
+        if not isinstance(pp, dict):
+            raise CaseFilesError(f"{path}: patches[{n}] is {pp!r}, not a patch")
+        for key in ("kind", "owner_id"):
+            if not isinstance(pp.get(key), str):
+                raise CaseFilesError(f"{path}: patches[{n}].{key} is {pp.get(key)!r}, not a name")
+        keys = ("flow_m3s", "rise_k") if pp["kind"] == "rack_rear" else ("flow_m3s",)
+        for key in keys:
+            if not _number(pp.get(key)):
+                raise CaseFilesError(
+                    f"{path}: patches[{n}].{key} ({pp['owner_id']}) is {pp.get(key)!r}, not a number"
+                )
+    if patches and not _number(desc.get("rho_cp")):
+        raise CaseFilesError(f"{path}: its rho_cp is {desc.get('rho_cp')!r}, not a number")
+    if desc.get("supply_mean_c") is not None and not _number(desc["supply_mean_c"]):
+        raise CaseFilesError(
+            f"{path}: its supply_mean_c is {desc['supply_mean_c']!r}, not a number"
+        )
 
 
 def check_hall(case: str | Path, desc: dict, hall_ids: list[str], hall: int) -> None:
