@@ -225,13 +225,14 @@ def test_the_port_fingerprint_is_kept_from_version_to_version_and_ignores_port_o
     [
         (lambda d: d.update(patches="x"), "its patches are str, not a list"),
         (lambda d: d.update(patches=[1, 2]), "patches[0] is 1, not a patch"),
-        (lambda d: d["patches"][0].pop("kind"), "patches[0].kind is None, not a name"),
+        (lambda d: d["patches"][0].update(kind=3), "patches[0].kind is 3, not a name"),
+        (lambda d: d["patches"][0].pop("owner_id"), "patches[0].owner_id is None, not a name"),
         (lambda d: d["patches"][12].pop("rise_k"), "patches[12].rise_k (A1) is None, not a number"),
         (
             lambda d: d["patches"][12].update(flow_m3s="a"),
             "patches[12].flow_m3s (A1) is 'a', not a number",
         ),
-        (lambda d: d.pop("rho_cp"), "its rho_cp is None, not a number"),
+        (lambda d: d.update(rho_cp="x"), "its rho_cp is 'x', not a number"),
         (lambda d: d.update(supply_mean_c="hot"), "its supply_mean_c is 'hot', not a number"),
     ],
 )
