@@ -90,11 +90,12 @@ def _check_patches(path: Path, desc: dict) -> None:
         )
 
 
-def check_hall(case: str | Path, desc: dict, hall_ids: list[str], hall: int) -> None:
-    """Refuse a case of another hall than ``hall`` (its index in ``hall_ids``)."""
+def check_hall(case: str | Path, desc: dict, hall_ids: list[str], hall: int | None) -> int:
+    """The index in ``hall_ids`` of the case's hall; refused when it is another than
+    ``hall`` (None: any of the layout's)."""
     have = desc["hall"]
-    if have == hall_ids[hall]:
-        return
+    if have in hall_ids and (hall is None or have == hall_ids[hall]):
+        return hall_ids.index(have)
     if have in hall_ids:
         raise CaseFilesError(
             f"{case} is a case of hall {have}, not {hall_ids[hall]}: compare it with --hall {have}"
@@ -158,13 +159,14 @@ def check_room(case: str | Path, desc: dict, cells: np.ndarray, grid: Grid, hall
         )
 
 
-def checked(case: str | Path, fac, hall: int) -> tuple[dict, Grid, np.ndarray]:
+def checked(case: str | Path, fac, hall: int | None = None) -> tuple[dict, Grid, np.ndarray]:
     """(description, the hall's grid at the case's cell, the cell map) of a Twin-written case
-    that is of ``fac``'s hall ``hall`` as the layout is now; refused otherwise."""
+    that is of ``fac``'s hall ``hall`` (None: its own hall, which the layout must have) as
+    the layout is now; refused otherwise."""
     from twin.physics.grid import build_grid
 
     desc = description(case)
-    check_hall(case, desc, fac.hall_ids, hall)
+    hall = check_hall(case, desc, fac.hall_ids, hall)
     own = build_grid(fac, hall, desc["cell_m"])
     cells = cell_map(case, own)
     check_room(case, desc, cells, own, fac.hall_ids[hall])

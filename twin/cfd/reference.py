@@ -24,7 +24,7 @@ from twin.cfd.foam_mesh import held_at_inlet
 from twin.cfd.foam_run import AVERAGE_IT, heat_out_series
 from twin.model.frame import AIR_READING_C
 from twin.model.loader import load_layout
-from twin.physics.grid import RACK_FRONT, build_grid
+from twin.physics.grid import RACK_FRONT
 
 FORMAT = "twin-cfd-reference/1"
 #: Height of the stored horizontal plane, m (mid-height of the servers' intakes).
@@ -102,13 +102,8 @@ def _rack_figures(case: Path, desc: dict, fac, grid, field, window: int, end: in
 def read_run(layout: Path, case: Path) -> dict:
     """The figures of one finished run, keyed as in the stored reference."""
     fac = load_layout(layout)
-    desc = case_files.description(case)
+    desc, grid, _ = case_files.checked(case, fac)  # of its own hall, as the layout is now
     run = json.loads((case / "run.json").read_text())
-    if desc["hall"] not in fac.hall_ids:
-        case_files.check_hall(case, desc, fac.hall_ids, 0)  # names the layout's halls
-    hall = fac.hall_ids.index(desc["hall"])
-    grid = build_grid(fac, hall, desc["cell_m"])
-    case_files.check_room(case, desc, case_files.cell_map(case, grid), grid, desc["hall"])
     window = WINDOW_IT if run["converged"] else AVERAGE_IT
     end = int(run["iterations"])
     t_name, u_name = ("T", "U") if run["converged"] else ("TMean", "UMean")
