@@ -66,11 +66,12 @@ HEAT_TOL = 1e-6
 #: 1e-5 within 0.0005 K, so the answer does not depend on where the solve started.
 BUOYANCY_HEAT_TOL = 1e-5
 #: Relative residual of the projections whose field only feeds a buoyancy heat solve (the
-#: mean of the march before buoyancy, of each buoyant chunk but the last): at 1e-5, the
-#: heat solve's own tolerance, instead of the final field's 1e-7, those three projections
-#: (the march's first one is ten times looser) take 6 + 7 + 7 CG iterations instead of
-#: 9 + 10 + 10, and no rack inlet of the ten validation rooms or the demo hall moves by
-#: more than 0.0002 K.
+#: mean of the march before buoyancy; a coarse march's buoyant chunks; a fine march's chunks
+#: are projected to the finished field's tolerance, as any of them may turn out the last
+#: when the heat solve after it finds the march settled, ``SETTLED_K``): at 1e-5, the
+#: heat solve's own tolerance, instead of the final field's 1e-7, such a projection takes 6-7
+#: CG iterations instead of 9-10, and no rack inlet of the ten validation rooms or the demo
+#: hall moved by more than 0.0002 K.
 BUOYANCY_PROJECTION_TOL = 1e-5
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
 #: on the 1M-cell bench hall the cells end within 0.01 K of a converged step (a tenth of the
@@ -127,12 +128,6 @@ def _air_field(heat: HeatModel, x: HeatState, grid: Grid) -> tuple[np.ndarray, f
     air[heat.cells] = x.t_cells
     air = air.reshape(grid.shape)
     return air, float(np.nanmean(air)) if np.isfinite(air).any() else 20.0
-
-
-def _finished(fm: FlowModel, flow: Flow, tol: float, final_projection: bool) -> Flow:
-    """A march stopped between chunks: its flow as the last chunk left it, projected as a
-    finished march's is (to ``tol``, unless ``final_projection`` is False)."""
-    return fm.solve(start=flow, iterations=0, tol=tol, final_projection=final_projection)
 
 
 def _largest_change(a: np.ndarray, b: np.ndarray) -> float:
@@ -306,6 +301,7 @@ class ThermalModel:
         fac = self.facility
         self.flow_solves += 1
         self._march_inlets = None
+        self._march_heat = None  # (heat model, its flow) of a march that settled
         if self.flow_cell_m > self.cell_m * 1.001:
             pending = None
             if self.flow_model is None:
@@ -338,7 +334,10 @@ class ThermalModel:
             if self.flow_model is None:
                 self.flow_model = FlowModel(self.grid, self.params.eddy_viscosity_scale)
             self.flow = self._march(self.flow_model)
-        self.heat = HeatModel(fac, self.grid, self.flow, self.params.turbulent_prandtl)
+        heat, flow = self._march_heat or (None, None)
+        if flow is not self.flow:
+            heat = HeatModel(fac, self.grid, self.flow, self.params.turbulent_prandtl)
+        self.heat, self._march_heat = heat, None
         self.state = None
         self._warm = None  # a fan change afterwards marches cold
 
@@ -384,8 +383,12 @@ class ThermalModel:
             x0, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=BUOYANCY_HEAT_TOL)  # buoyancy
             inlets = np.where(heat.front_flow > 0, heat.W_rack @ x0.t_cells, np.nan)
             if before is not None and _largest_change(inlets, before) < SETTLED_K:
-                # the last chunk moved no rack inlet by SETTLED_K: the rest would not either
-                flow, inlets = _finished(fm, flow, tol, final_projection), before
+                # the last chunk moved no rack inlet by SETTLED_K: the rest would not either.
+                # Its flow was projected as a finished march's, so this heat solve's model
+                # (and its hierarchy) and temperatures serve the steady solve that follows
+                inlets = before
+                air = _air_field(heat, x0, fm.grid)[0]
+                self._march_heat = (heat, flow)
                 break
             before = inlets
             air, t_ref = _air_field(heat, x0, fm.grid)
@@ -396,7 +399,10 @@ class ThermalModel:
                 t_ref_c=t_ref,
                 iterations=n,
                 start=flow,
-                tol=tol if done >= total else max(tol, BUOYANCY_PROJECTION_TOL),
+                # a chunk's flow may be the last (when the next heat solve finds it settled):
+                # projected as tightly as the march's end; a coarse march's (not projected at
+                # its end) only as the next heat solve needs
+                tol=tol if final_projection else max(tol, BUOYANCY_PROJECTION_TOL),
                 # the next chunk's heat solve needs a divergence-free field
                 final_projection=final_projection or done < total,
             )
