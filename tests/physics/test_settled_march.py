@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 
 from twin.model.loader import load_layout
-from twin.physics import ThermalModel, model
+from twin.physics import ThermalModel, buoyant_march
+from twin.physics.buoyant_march import BUOYANCY_CHUNK, SETTLED_K
 from twin.physics.heat import HeatModel
-from twin.physics.model import BUOYANCY_CHUNK, FLOW_ITERATIONS, SETTLED_K
+from twin.physics.model import FLOW_ITERATIONS
 
 ROOMS = Path(__file__).resolve().parents[1] / "validation" / "rooms"
 LAYOUTS = Path(__file__).resolve().parents[2] / "layouts"
@@ -44,7 +45,7 @@ def test_the_chunk_it_saves_would_move_no_inlet_by_more(monkeypatch):
     tolerance."""
     fac = load_layout(ROOMS / "cold-containment-leaky.yaml")
     stopped = ThermalModel(fac, 0, 0.2).solve()
-    monkeypatch.setattr(model, "SETTLED_K", -1.0)  # never settled: every chunk marched
+    monkeypatch.setattr(buoyant_march, "SETTLED_K", -1.0)  # never settled: every chunk marched
     whole = ThermalModel(fac, 0, 0.2).solve()
     assert whole.flow.iterations == WHOLE > stopped.flow.iterations
     assert np.nanmax(np.abs(stopped.rack_inlet_mean_c - whole.rack_inlet_mean_c)) < SETTLED_K

@@ -12,8 +12,9 @@ from functools import cached_property
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.physics import devices, metrics, results
+from twin.physics import buoyant_march, devices, metrics, results
 from twin.physics.airflow import Flow, FlowModel, carry_panel_flow, prolong
+from twin.physics.buoyant_march import BUOYANCY_CHUNK, BUOYANCY_PROJECTION_TOL, x0_from
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.frame_step import explicit_work
 from twin.physics.grid import Grid, build_grid
@@ -38,12 +39,6 @@ FLOW_CELL_M = 0.2
 #: whose reference was then itself uncertain by 1.7 K), where 24 + 8 left the open aisle 0.35 K
 #: and the over-supplied room 0.5 K short (tests/validation/HISTORY.md).
 FLOW_ITERATIONS = 48
-#: Buoyant pseudo-steps per heat solve: the march under buoyancy re-solves the temperatures
-#: that drive it this often. A force frozen from the first heat solve, held over a long march
-#: (100 steps: 33 buoyant), turned the test aisle's hot row ends into a hot middle (4.6 K RMS
-#: from its CFD); re-solved every 8 steps the same march keeps the CFD's pattern (1.5 K).
-#: The default march's 8 buoyant steps are one chunk.
-BUOYANCY_CHUNK = 8
 #: The largest change of a rack's mean inlet over the march's last chunk (between the heat
 #: solve that drove it and the steady solve of the flow it left) from which a report says
 #: the air had not settled: the 0.1 K the CFD references were stopped by (every inlet within
@@ -51,28 +46,8 @@ BUOYANCY_CHUNK = 8
 #: 0.006-0.011 K, the other eight 0.18-1.18 K, the demo hall 0.33 K; marched longer the change
 #: does not shrink (tests/validation/HISTORY.md): their air wanders, as their CFD does.
 UNSETTLED_K = 0.1
-#: The buoyant march stops when a chunk moved no rack's mean inlet by this much (between the
-#: heat solves before and after it): a fifth of the CFD's own 0.1 K, past the 0.011-0.015 K
-#: the two contained validation rooms' first chunk moves them by (0.002 K in the 100k-GPU
-#: factory's liquid-cooled hall and the GB200 pod), well short of the 0.68-5.3 K of every
-#: room whose air wanders. The chunks it saves would move their inlets by as little.
-SETTLED_K = 0.02
 #: Relative residual of the steady heat solve.
 HEAT_TOL = 1e-6
-#: ... and of the heat solves whose temperatures drive the buoyant march. The buoyant steps'
-#: converged projections (``airflow.BUOYANT_PROJECTION_CG``) let the flow answer small changes
-#: of that force: at 1e-4 a re-solve warm-started from the temperatures before an edit read a
-#: rack's maximum inlet 0.20 K off the cold solve's (0.0056 K with one V-cycle a step); at
-#: 1e-5 within 0.0005 K, so the answer does not depend on where the solve started.
-BUOYANCY_HEAT_TOL = 1e-5
-#: Relative residual of the projections whose field only feeds a buoyancy heat solve (the
-#: mean of the march before buoyancy; a coarse march's buoyant chunks; a fine march's chunks
-#: are projected to the finished field's tolerance, as any of them may turn out the last
-#: when the heat solve after it finds the march settled, ``SETTLED_K``): at 1e-5, the
-#: heat solve's own tolerance, instead of the final field's 1e-7, such a projection takes 6-7
-#: CG iterations instead of 9-10, and no rack inlet of the ten validation rooms or the demo
-#: hall moved by more than 0.0002 K.
-BUOYANCY_PROJECTION_TOL = 1e-5
 #: Relative residual of ``follow``'s implicit step on the heat the cells store over the frame:
 #: on the 1M-cell bench hall the cells end within 0.01 K of a converged step (a tenth of the
 #: display's resolution, a hundredth of the step's own first-order lag: about a kelvin in the
@@ -119,21 +94,6 @@ class WarmStart:
             and tuple(self.shape) == tuple(grid.shape)
             and abs(supply - self.supply_m3s) <= 0.01 * max(self.supply_m3s, 1e-9)
         )
-
-
-def _air_field(heat: HeatModel, x: HeatState, grid: Grid) -> tuple[np.ndarray, float]:
-    """The air temperatures of a heat solve on the march's grid (NaN in solids), and their
-    mean, the Boussinesq force's reference."""
-    air = np.full(grid.n_cells, np.nan)
-    air[heat.cells] = x.t_cells
-    air = air.reshape(grid.shape)
-    return air, float(np.nanmean(air)) if np.isfinite(air).any() else 20.0
-
-
-def _largest_change(a: np.ndarray, b: np.ndarray) -> float:
-    """The largest |a - b| where both are numbers (inf where none is: not settled)."""
-    d = np.abs(a - b)
-    return float(np.nanmax(d)) if np.isfinite(d).any() else float("inf")
 
 
 def unsettled_note(change_k: float | None) -> str | None:
@@ -363,57 +323,25 @@ class ThermalModel:
         return flow
 
     def _buoyant_march(self, fm: FlowModel, flow: Flow, tol: float, final_projection: bool):
-        """The march under buoyancy, in chunks of ``BUOYANCY_CHUNK`` steps, each under the
-        Boussinesq force of a heat solve of the flow the last chunk left (the flow as it is
-        where the hall has no supply, hence no steady temperatures)."""
-        fac = self.facility
-        total = max(self.flow_iterations // 3, 1)
-        done, marched = 0, flow.iterations
-        heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
-        if not heat.has_supply:
+        """``buoyant_march.march`` after the march without buoyancy, its first heat solve
+        started from a warm start's temperatures (fewer iterations, the same answer); keeps
+        what the steady solve starts from."""
+        start = None
+        if self._warm is not None:
+            start = _resample(self._warm.air_c, self._warm.cell_m, fm.grid)
+        steps = max(self.flow_iterations // 3, 1)
+        pr_t = self.params.turbulent_prandtl
+        end = buoyant_march.march(
+            self.facility, fm, flow, steps, pr_t, start, tol, final_projection
+        )
+        if end is None:
             return flow
-        x0 = None
-        if self._warm is not None:  # the old temperatures: fewer iterations, same answer
-            old = _resample(self._warm.air_c, self._warm.cell_m, fm.grid).ravel()
-            t = old[heat.cells]
-            t = np.where(np.isfinite(t), t, np.nanmean(t))
-            x0 = HeatState(t, heat.sources(t, heat.rack_dt(fac.air_heat_w())))
-        before = None  # the rack inlets of the heat solve that drove the last chunk
-        while done < total:
-            x0, _, _ = heat.solve(fac.air_heat_w(), x0=x0, tol=BUOYANCY_HEAT_TOL)  # buoyancy
-            inlets = np.where(heat.front_flow > 0, heat.W_rack @ x0.t_cells, np.nan)
-            if before is not None and _largest_change(inlets, before) < SETTLED_K:
-                # the last chunk moved no rack inlet by SETTLED_K: the rest would not either.
-                # Its flow was projected as a finished march's, so this heat solve's model
-                # (and its hierarchy) and temperatures serve the steady solve that follows
-                inlets = before
-                air = _air_field(heat, x0, fm.grid)[0]
-                self._march_heat = (heat, flow)
-                break
-            before = inlets
-            air, t_ref = _air_field(heat, x0, fm.grid)
-            n = min(BUOYANCY_CHUNK, total - done)
-            done += n
-            flow = fm.solve(
-                temp_c=air,
-                t_ref_c=t_ref,
-                iterations=n,
-                start=flow,
-                # a chunk's flow may be the last (when the next heat solve finds it settled):
-                # projected as tightly as the march's end; a coarse march's (not projected at
-                # its end) only as the next heat solve needs
-                tol=tol if final_projection else max(tol, BUOYANCY_PROJECTION_TOL),
-                # the next chunk's heat solve needs a divergence-free field
-                final_projection=final_projection or done < total,
-            )
-            marched += flow.iterations
-            if done < total:
-                heat = HeatModel(fac, fm.grid, flow, self.params.turbulent_prandtl)
-        self._march_air = (air, fm.grid.cell_m)
+        self._march_air = (end.air_c, fm.grid.cell_m)
         if fm.grid.cell_m == self.cell_m:  # not a coarse march: the same racks' fronts
-            self._march_inlets = inlets
-        flow.iterations = marched
-        return flow
+            self._march_inlets = end.inlets
+        if end.settled is not None:
+            self._march_heat = (end.settled, end.flow)
+        return end.flow
 
     @single_blas_thread()
     def set_failed(
@@ -647,16 +575,6 @@ def solve_steady(
     res.seconds = time.perf_counter() - t0
     check_result(res, facility.hall_ids[hall])
     return res
-
-
-def x0_from(heat: HeatModel, air_c: np.ndarray, air_w: np.ndarray) -> HeatState:
-    """A heat solve's starting point from a previous field of ``heat``'s grid (cells an edit
-    opened take the mean)."""
-    t = air_c.ravel()[heat.cells]
-    bad = ~np.isfinite(t)
-    if bad.any():
-        t = np.where(bad, np.nanmean(t) if (~bad).any() else 20.0, t)
-    return HeatState(t, heat.sources(t, heat.rack_dt(air_w)))
 
 
 def start_air(
