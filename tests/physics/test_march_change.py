@@ -34,13 +34,17 @@ def heat_solves(monkeypatch):
 
 @pytest.mark.parametrize(
     ("which", "last_driver", "lo", "hi"),
-    [("small", 1, 5.0, 20.0), ("cold-containment-leaky", 0, 0.0, 0.05)],
+    [
+        ("small", 1, 5.0, 20.0),
+        ("cold-containment-leaky", 0, 0.0, 0.05),
+        ("open-aisle-85", 1, 0.3, 3.0),  # racks of 1.0 m3/s: every one counts
+    ],
 )
 def test_the_change_is_the_last_chunks(heat_solves, small_facility, which, last_driver, lo, hi):
     """The tests' small hall (two 10 m3/s CRAHs for eight racks) never settles: its inlets
-    move by about 10 K per chunk, and both chunks are marched. The contained room's first
-    chunk moves them by about 0.01 K, under ``SETTLED_K``: the march stops there, and its
-    last chunk is the first."""
+    move by about 10 K per chunk, and both chunks are marched; so does the open aisle's
+    (0.9 K). The contained room's first chunk moves them by about 0.01 K, under
+    ``SETTLED_K``: the march stops there, and its last chunk is the first."""
     fac = small_facility if which == "small" else load_layout(ROOMS / f"{which}.yaml")
     res = ThermalModel(fac, 0, 0.2).solve()
     # three heat solves: before buoyancy, the one after the first chunk (which drove the
