@@ -62,7 +62,8 @@ def test_the_steady_solve_is_the_heat_of_the_flow_it_reports(room, pr_t):
     instead of building them again: the answer is still the heat of the returned flow,
     within the steady solve's tolerance (HEAT_TOL 1e-6: a few 1e-4 K) of a fresh, tight
     solve of it, where the chunk before (the flow that drove it) is 0.011 K off; the
-    flow projected as a finished march's. With a calibrated turbulent Prandtl number
+    flow divergence-free to the buoyancy projections' 1e-5 (a mass error of about 1e-8
+    of the air moved). With a calibrated turbulent Prandtl number
     (a layout's ``physics:`` block) that heat model mixes as the layout says."""
     fac = load_layout(ROOMS / f"{room}.yaml")
     tm = ThermalModel(fac, 0, 0.2, params=PhysicsParams(turbulent_prandtl=pr_t))
