@@ -46,7 +46,8 @@ them as they are, no copy needed):
   ``rack_inlet_max_c``, ``rack_exhaust_c``, ``rack_airflow_m3s``, ``rack_ashrae``
   (0 A1 recommended, 1 allowable, 2 outside).
 - per GPU (facility GPU order): ``gpu_temp_c``, ``gpu_coolant_c`` (inlet air at the GPU's
-  height, or CDU supply for liquid-cooled GPUs), ``gpu_throttled`` (bool).
+  height plus its rack's air shortfall, ``results.air_shortfall_k``, infinite in a rack that
+  moves no air; or CDU supply for liquid-cooled GPUs), ``gpu_throttled`` (bool).
 - per air unit: ``air_unit_supply_c``, ``air_unit_return_c``, ``air_unit_load_w``,
   ``air_unit_capacity_w``, ``air_unit_at_capacity``; per CDU: ``cdu_load_w``,
   ``cdu_supply_c``, ``cdu_return_c``.

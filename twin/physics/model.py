@@ -525,7 +525,7 @@ class ThermalModel:
         air[hm.cells] = state.t_cells
         rk = results.rack_values(self, state)
         cdu_load, cdu_sup, cdu_ret = devices.cdu_temps(fac, rack_power_w)
-        coolant = results.coolant(self, state, rk["tin"], cdu_sup)
+        coolant = results.coolant(self, state, rk["tin"], cdu_sup, rack_power_w)
         gtemp, thr = results.gpu_temps(self, coolant, rack_power_w, gpu_power_w, dt)
         sup, ret, load, capf = results.unit_values(self, state, at_cap)
         hall = results.hall_values(self, state, rack_power_w, rk)

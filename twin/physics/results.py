@@ -38,8 +38,32 @@ def rack_values(model, state) -> dict[str, np.ndarray]:
     }
 
 
-def coolant(model, state, tin: np.ndarray, cdu_sup: np.ndarray) -> np.ndarray:
-    """Each GPU's coolant: the inlet air at its height, or its CDU's supply when liquid."""
+def air_shortfall_k(model, rack_power_w: np.ndarray) -> np.ndarray:
+    """(Rh,) how much hotter than its nominal rise the air leaves each rack of the hall: the
+    air its fans move falls short of what its heat needs (a failed or throttled fan reading,
+    a blocked front, a load past nominal at a fixed flow), so the air inside reaches its GPUs
+    that much warmer. The rack's whole extra rise, an upper bound for any one GPU. Infinite
+    where a rack with air-side heat moves no air at all; 0 at or under its nominal rise (a
+    rack's nominal rise, its nominal air-side heat over its rated flow, is what the GPUs'
+    r_th is rated with: REFERENCE.md's 10-15 K; above about 14 K a rack is starved)."""
+    fac, hm = model.facility, model.heat
+    racks = model.grid.rack_ids
+    q = fac.air_heat_w(rack_power_w)[racks]
+    rated = fac.rack_airflow_m3s[racks]
+    q_nominal = fac.air_heat_w()[racks]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rise = q / (hm.rho_cp * hm.rear_flow)
+        nominal = np.where(rated > 0, q_nominal / (hm.rho_cp * rated), np.inf)
+    short = np.where(hm.rear_flow > 0, np.maximum(rise - nominal, 0.0), np.inf)
+    return np.where(q > 0, short, 0.0)
+
+
+def coolant(
+    model, state, tin: np.ndarray, cdu_sup: np.ndarray, rack_power_w: np.ndarray
+) -> np.ndarray:
+    """Each GPU's coolant: the inlet air at its height, warmer by its rack's air shortfall
+    (``air_shortfall_k``; infinite in a rack that moves no air), or its CDU's supply when
+    liquid."""
     fac, grid, hm = model.facility, model.grid, model.heat
     coolant = np.full(fac.n_gpus, np.nan)
     gsel = np.flatnonzero(fac.gpu_hall == grid.hall)
@@ -55,6 +79,7 @@ def coolant(model, state, tin: np.ndarray, cdu_sup: np.ndarray) -> np.ndarray:
     key = rl * nz + kg
     with np.errstate(invalid="ignore", divide="ignore"):
         layer = np.where(den[key] > 0, num[key] / den[key], tin[rl])
+    layer = layer + air_shortfall_k(model, rack_power_w)[rl]
     cdu = fac.rack_cdu[fac.gpu_rack[gsel]]
     liquid = fac.gpu_liquid[gsel] & (cdu >= 0)
     loop = cdu_sup[np.maximum(cdu, 0)] if len(cdu_sup) else np.full(len(cdu), np.nan)
@@ -77,6 +102,10 @@ def gpu_temps(model, coolant, rack_power_w, gpu_power_w, dt):
         gtemp, thr = devices.gpu_steady_c(fac, coolant, gpw)
     else:
         gtemp, thr = devices.gpu_step_c(fac, model.gpu_temp_c, coolant, gpw, dt)
+    # no air through its rack: nothing holds it, and at shutdown a GPU switches itself off
+    starved = np.isposinf(coolant)
+    gtemp = np.where(starved, fac.gpu_shutdown_c, gtemp)
+    thr = thr | starved
     model.gpu_temp_c = gtemp.copy()
     return gtemp, thr
 

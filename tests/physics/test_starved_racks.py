@@ -1,0 +1,68 @@
+"""A rack whose fans move less air than its heat needs (a failed fan reading, a blocked
+front) sends hotter air past its GPUs: the rise above its nominal one reaches them. One that
+moves no air at all cannot cool them: they end throttled, at their shutdown temperature.
+Before, a rack at 5 % of its airflow had an exhaust of 259 C and GPUs at 65 C, and one whose
+fans stopped read 45 C, the coolest GPUs of the hall (cooled by 0 C air)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.model.loader import load_layout
+from twin.physics import ThermalModel
+
+DEMO = Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml"
+
+
+@pytest.fixture(scope="module")
+def demo():
+    return load_layout(DEMO)
+
+
+def _solve(fac, share: float):
+    scale = np.full(fac.n_racks, np.nan)
+    scale[0] = share  # A01's server fans at this share of its rated airflow
+    return ThermalModel(fac, 0, 0.25, rack_flow_scale=scale).solve()
+
+
+def test_a_rack_that_moves_no_air_leaves_its_gpus_at_shutdown(demo):
+    res = _solve(demo, 0.0)
+    mine = demo.gpu_rack == 0
+    assert mine.sum() == 32
+    assert np.array_equal(res.gpu_temp_c[mine], demo.gpu_shutdown_c[mine])
+    assert res.gpu_throttled[mine].all()
+    others = (demo.gpu_rack != 0) & (demo.gpu_hall == 0)
+    assert np.nanmax(res.gpu_temp_c[others]) < demo.gpu_shutdown_c[others].min()
+
+
+def test_a_starved_rack_s_extra_rise_reaches_its_gpus(demo):
+    """At 5 % of its airflow A01's 40.8 kW heat its air by 20 times its nominal 12.1 K: the
+    228 K beyond it is added to the air its GPUs see, derived here from the energy balance
+    (exhaust minus inlet) and the catalog's rating."""
+    res = _solve(demo, 0.05)
+    air = demo.layout.air
+    rho_cp = air.density_kg_m3 * air.cp_j_kgk
+    nominal_k = demo.air_heat_w()[0] / (rho_cp * demo.rack_airflow_m3s[0])
+    rise_k = res.rack_exhaust_c[0] - res.rack_inlet_mean_c[0]
+    assert rise_k == pytest.approx(nominal_k / 0.05, rel=1e-6)
+    mine = demo.gpu_rack == 0
+    inlet = res.gpu_coolant_c[mine] - (rise_k - nominal_k)
+    # what is left is the inlet air at each GPU's height: supply or warmer, not past the
+    # rack's warmest inlet cell
+    assert inlet.min() >= res.supply_mean_c - 1e-6
+    assert inlet.max() <= res.rack_inlet_max_c[0] + 1e-9
+    assert res.gpu_throttled[mine].all()
+
+
+def test_racks_at_their_nominal_rise_see_their_inlet_air(demo):
+    """At rated flows and nominal powers no rack falls short: every GPU's coolant is its
+    inlet air, between the supply and its rack's warmest inlet cell."""
+    res = ThermalModel(demo, 0, 0.25).solve()
+    inside = demo.gpu_hall == 0
+    rack = demo.gpu_rack[inside]
+    coolant = res.gpu_coolant_c[inside]
+    assert (coolant <= res.rack_inlet_max_c[rack] + 1e-9).all()
+    assert (coolant >= res.supply_mean_c - 1e-6).all()
