@@ -107,7 +107,19 @@ def result_dict(fac, res) -> dict:
         "grid": _grid(res),
         "physics": _physics(fac),
         "march_change_k": _num(res.march_change_k, 3),
+        **_airless(fac, res),
         "seconds": _num(res.seconds, 3),
+    }
+
+
+def _airless(fac, res) -> dict:
+    """The racks that move no air (``results.racks_without_air``), and what to say of them."""
+    from twin.physics.results import airless_note, racks_without_air
+
+    note = airless_note(fac, res)
+    return {
+        "racks_without_air": [fac.rack_ids[i] for i in racks_without_air(fac, res)],
+        "notes": [note] if note else [],
     }
 
 
@@ -265,6 +277,8 @@ def _print_model_notes(d: dict) -> None:
     unsettled = unsettled_note(d["march_change_k"])
     if unsettled:
         print(f"note: {unsettled}")
+    for note in d["notes"]:
+        print(f"note: {note}")
 
 
 def _run_all(args: argparse.Namespace, fac) -> int:

@@ -385,7 +385,10 @@ class _GridBuilder:
         _containment(self.f, self.hall, self.h, shape, gx, gy, gz)
 
     def rack_ports(self, rack_airflow_m3s) -> None:
-        """Each rack draws its flow through its front face and returns it at its rear."""
+        """Each rack draws its flow through its front face and returns it at its rear. A rack
+        whose front or rear meets no air (flush against a wall, or past the hall's edge) moves
+        none: its rear used to blow the air its front could not draw, out of nothing (the
+        solve then failed its own mass balance)."""
         f, nR = self.f, self.nR
         flow_r = (
             f.rack_airflow_m3s if rack_airflow_m3s is None else np.asarray(rack_airflow_m3s, float)
@@ -393,10 +396,13 @@ class _GridBuilder:
         fr = f.rack_front_xy[self.racks]
         a_f, s_f = _dominant(fr[:, 0], fr[:, 1])
         rz = np.maximum(np.round(f.rack_size_m[:, 2] / self.h).astype(np.int64), 1)
+        sides = []
         for kind, sgn in ((RACK_FRONT, 1), (RACK_REAR, -1)):
             a, fc, c, s, b = _face_ports(self.owner, self.racks, a_f, sgn * s_f, 0, rz)
-            cnt = np.bincount(b, minlength=nR).astype(float)
-            q = np.where(cnt[b] > 0, flow_r[b] / np.maximum(cnt[b], 1), 0.0)
+            sides.append((kind, a, fc, c, s, b, np.bincount(b, minlength=nR).astype(float)))
+        moves = (sides[0][-1] > 0) & (sides[1][-1] > 0)
+        for kind, a, fc, c, s, b, cnt in sides:
+            q = np.where(moves[b], flow_r[b] / np.maximum(cnt[b], 1), 0.0)
             self.ports.add(a, fc, c, s, kind, b, q if kind == RACK_REAR else -q)
 
     def unit_flows(self, failed: Iterable[str], unit_flow_scale) -> None:

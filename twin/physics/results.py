@@ -58,6 +58,35 @@ def air_shortfall_k(model, rack_power_w: np.ndarray) -> np.ndarray:
     return np.where(q > 0, short, 0.0)
 
 
+def racks_without_air(facility, res) -> np.ndarray:
+    """Racks (facility order) of ``res``'s hall that have heat for the air but move none (fans
+    stopped or read at zero, or a front or rear that meets no air): the air model has nowhere
+    to put their heat, and their GPUs read held at shutdown (``gpu_temps``)."""
+    heat_w = facility.air_heat_w(res.rack_power_w)
+    return np.flatnonzero((res.rack_airflow_m3s == 0) & (heat_w > 0))
+
+
+def airless_note(facility, res, shown: int = 6) -> str | None:
+    """What a report says of ``racks_without_air`` (None when there are none)."""
+    idx = racks_without_air(facility, res)
+    if not idx.size:
+        return None
+    heat_w = facility.air_heat_w(res.rack_power_w)[idx]
+    names = ", ".join(
+        f"{facility.rack_ids[i]} ({w / 1e3:.1f} kW)"
+        for i, w in zip(idx[:shown], heat_w[:shown], strict=True)
+    )
+    if idx.size > shown:
+        names += f" and {idx.size - shown} more"
+    one = idx.size == 1
+    whose = "its" if one else "their"
+    return (
+        f"{names} {'moves' if one else 'move'} no air (fans stopped, or a front or rear against "
+        f"a wall): any GPUs in {'it' if one else 'them'} read at shutdown, and {whose} "
+        f"{heat_w.sum() / 1e3:.1f} kW is not in the air's heat balance"
+    )
+
+
 def coolant(
     model, state, tin: np.ndarray, cdu_sup: np.ndarray, rack_power_w: np.ndarray
 ) -> np.ndarray:

@@ -203,6 +203,11 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
     unsettled = unsettled_note(getattr(res, "march_change_k", None))
     if unsettled:
         lines.append(unsettled[0].upper() + unsettled[1:])
+    from twin.physics.results import airless_note
+
+    airless = airless_note(f, res)
+    if airless:
+        lines.append(f"<span style='color:#e0603a'>{html.escape(airless)}</span>")
     model = provenance_line(f.layout)
     if model:
         lines.append(html.escape(model[0].upper() + model[1:]))
