@@ -80,3 +80,14 @@ def test_several_racks_are_named_together(write_layout):
         "balance"
     )
     assert airless_note(fac, res, shown=1).startswith("A1 (20.0 kW) and 1 more move no air")
+
+
+def test_the_dock_counts_it_apart_and_says_why(write_layout):
+    """The Thermal dock's A1 classes count the racks that draw air; the one against the wall
+    is counted apart, and the line below names it (it used to count as "outside")."""
+    from twin.ui.thermal_panel import summarise
+
+    fac = write_layout(ROOM)
+    text = summarise(fac, ThermalModel(fac, 0, 0.2).solve(), set())
+    assert "A1 recommended 1, allowable 0, outside 0 racks, 1 drawing no air" in text
+    assert "A1 (20.0 kW) moves no air" in text

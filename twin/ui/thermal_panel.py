@@ -171,11 +171,14 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
     lines = [f"<b>{f.hall_ids[res.grid.hall]}</b>: {nx}×{ny}×{nz} cells of {res.cell_m:g} m"]
     if racks.size and np.isfinite(res.rack_inlet_max_c[racks]).any():
         worst = racks[int(np.nanargmax(res.rack_inlet_max_c[racks]))]
-        classes = res.rack_ashrae[racks]
+        # a rack that draws no air has no inlet to class (``airless_note`` says why)
+        drawn = np.isfinite(res.rack_inlet_max_c[racks])
+        classes = res.rack_ashrae[racks][drawn]
+        none = f", {int((~drawn).sum())} drawing no air" if not drawn.all() else ""
         lines.append(
             f"Hottest inlet {res.rack_inlet_max_c[worst]:.1f} °C at {f.rack_ids[worst]}; "
             f"A1 recommended {int((classes == 0).sum())}, allowable "
-            f"{int((classes == 1).sum())}, outside {int((classes == 2).sum())} racks"
+            f"{int((classes == 1).sum())}, outside {int((classes == 2).sum())} racks{none}"
         )
     m = res.metrics
     lines.append(
