@@ -66,3 +66,25 @@ def test_racks_at_their_nominal_rise_see_their_inlet_air(demo):
     coolant = res.gpu_coolant_c[inside]
     assert (coolant <= res.rack_inlet_max_c[rack] + 1e-9).all()
     assert (coolant >= res.supply_mean_c - 1e-6).all()
+
+
+def test_gpus_whose_rack_stops_moving_air_warm_at_their_own_heat_capacity(demo):
+    """In a transient they do not jump to shutdown: A01's fans stop (a reading of zero) and
+    its GPUs' heat goes into their own capacity, tau / r_th, at full power below slowdown
+    (an H100: 700 W into 25 s / 0.065 K/W = 385 J/K, 1.8 K a second; from the catalog
+    here), then at idle past it (70 W: 0.18 K a second), up to shutdown within a minute."""
+    model = ThermalModel(demo, 0, 0.25)
+    before = model.solve().gpu_temp_c.copy()
+    mine = demo.gpu_rack == 0
+    stopped = np.full(demo.n_racks, np.nan)
+    stopped[0] = 0.0
+    model.set_failed((), rack_flow_scale=stopped)
+    capacity_j_k = demo.gpu_tau_s[mine] / demo.gpu_r_th_k_per_w[mine]
+    after = model.step(2.0)
+    want = before[mine] + demo.gpu_tdp_w[mine] * 2.0 / capacity_j_k
+    assert (want < demo.gpu_slowdown_c[mine]).all()
+    assert after.gpu_temp_c[mine] == pytest.approx(want, rel=1e-12)
+    assert not after.gpu_throttled[mine].any()
+    later = model.step(60.0)
+    assert np.array_equal(later.gpu_temp_c[mine], demo.gpu_shutdown_c[mine])
+    assert later.gpu_throttled[mine].all()

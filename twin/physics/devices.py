@@ -56,6 +56,22 @@ def gpu_step_c(
     return temp_c + (target - temp_c) * a, thr | (temp_c >= facility.gpu_slowdown_c)
 
 
+def gpu_uncooled_c(
+    facility: Facility, temp_c: np.ndarray, power_w: np.ndarray, dt: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """(temperature after dt, throttled flag) of GPUs that nothing cools (their rack moves no
+    air): their heat goes into their own heat capacity, tau / r_th (J/K), at their power until
+    slowdown and at idle past it (throttling cannot hold them there), up to shutdown, where
+    a GPU switches itself off."""
+    capacity_j_k = np.maximum(facility.gpu_tau_s, 1e-9) / np.maximum(
+        facility.gpu_r_th_k_per_w, 1e-12
+    )
+    hot = temp_c >= facility.gpu_slowdown_c
+    p = np.where(hot, np.minimum(power_w, facility.gpu_idle_w), power_w)
+    warmed = np.minimum(temp_c + p * dt / capacity_j_k, facility.gpu_shutdown_c)
+    return warmed, warmed >= facility.gpu_slowdown_c
+
+
 def cdu_temps(
     facility: Facility, rack_power_w: np.ndarray, on: np.ndarray | None = None
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:

@@ -127,14 +127,17 @@ def gpu_temps(model, coolant, rack_power_w, gpu_power_w, dt):
     )
     if gpw.shape != (g_all,):
         raise ValueError(f"gpu_power_w must have shape ({g_all},), got {gpw.shape}")
+    # no air through its rack: nothing cools it (at shutdown a GPU switches itself off)
+    starved = np.isposinf(coolant)
     if dt is None or model.gpu_temp_c is None:
         gtemp, thr = devices.gpu_steady_c(fac, coolant, gpw)
+        gtemp = np.where(starved, fac.gpu_shutdown_c, gtemp)
+        thr = thr | starved
     else:
         gtemp, thr = devices.gpu_step_c(fac, model.gpu_temp_c, coolant, gpw, dt)
-    # no air through its rack: nothing holds it, and at shutdown a GPU switches itself off
-    starved = np.isposinf(coolant)
-    gtemp = np.where(starved, fac.gpu_shutdown_c, gtemp)
-    thr = thr | starved
+        if starved.any():
+            warm, warm_thr = devices.gpu_uncooled_c(fac, model.gpu_temp_c, gpw, dt)
+            gtemp, thr = np.where(starved, warm, gtemp), np.where(starved, warm_thr, thr)
     model.gpu_temp_c = gtemp.copy()
     return gtemp, thr
 
