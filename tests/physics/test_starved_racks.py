@@ -13,6 +13,7 @@ import pytest
 
 from twin.model.loader import load_layout
 from twin.physics import ThermalModel
+from twin.physics.devices import gpu_uncooled_c
 
 DEMO = Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml"
 
@@ -88,3 +89,18 @@ def test_gpus_whose_rack_stops_moving_air_warm_at_their_own_heat_capacity(demo):
     later = model.step(60.0)
     assert np.array_equal(later.gpu_temp_c[mine], demo.gpu_shutdown_c[mine])
     assert later.gpu_throttled[mine].all()
+
+
+def test_an_uncooled_gpu_past_slowdown_warms_at_idle(demo):
+    """Throttling cannot hold a GPU that nothing cools: from slowdown up (89 C for an H100,
+    the threshold itself included) it draws idle power (70 W) and warms at that rate; below
+    it, at its power."""
+    g = np.flatnonzero(demo.gpu_rack == 0)[:3]  # one GPU each below, at and past slowdown
+    capacity_j_k = demo.gpu_tau_s[g] / demo.gpu_r_th_k_per_w[g]
+    slow = demo.gpu_slowdown_c[g]
+    temp = demo.gpu_slowdown_c - 5.0
+    temp[g] = [slow[0] - 5.0, slow[1], slow[2] + 1.0]
+    warmed, throttled = gpu_uncooled_c(demo, temp, demo.gpu_tdp_w, 1.0)
+    power = np.array([demo.gpu_tdp_w[g[0]], demo.gpu_idle_w[g[1]], demo.gpu_idle_w[g[2]]])
+    assert warmed[g] == pytest.approx(temp[g] + power / capacity_j_k, rel=1e-12)
+    assert throttled[g].tolist() == [False, True, True]
