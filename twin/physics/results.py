@@ -48,12 +48,12 @@ def air_shortfall_k(model, rack_power_w: np.ndarray) -> np.ndarray:
     r_th is rated with: REFERENCE.md's 10-15 K; above about 14 K a rack is starved)."""
     fac, hm = model.facility, model.heat
     racks = model.grid.rack_ids
-    q = fac.air_heat_w(rack_power_w)[racks]
+    air_w = fac.air_heat_w(rack_power_w)
+    q = air_w[racks]
     rated = fac.rack_airflow_m3s[racks]
-    q_nominal = fac.air_heat_w()[racks]
     with np.errstate(divide="ignore", invalid="ignore"):
-        rise = q / (hm.rho_cp * hm.rear_flow)
-        nominal = np.where(rated > 0, q_nominal / (hm.rho_cp * rated), np.inf)
+        nominal = np.where(rated > 0, fac.air_heat_w()[racks] / (hm.rho_cp * rated), np.inf)
+    rise = hm.rack_dt(air_w)  # the exhaust rise the heat solve uses (0 without flow)
     short = np.where(hm.rear_flow > 0, np.maximum(rise - nominal, 0.0), np.inf)
     return np.where(q > 0, short, 0.0)
 
