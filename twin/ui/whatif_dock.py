@@ -25,6 +25,7 @@ from PySide6.QtWidgets import (
 
 from twin.model.units import count_text
 from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
+from twin.whatif.export import before_line
 
 COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
 
@@ -208,12 +209,13 @@ class WhatIfDock(QWidget):
             else f"{s['ride_through_min']:.1f} min"
         )
         over = ", ".join(o["id"] for o in s["overloaded"]) or "none"
+        before = before_line(s)
         self.summary.setText(
             f"{' + '.join(s['failed'])}: {count_text(s['racks_dark'], 'rack')} / "
             f"{count_text(s['gpus_dark'], 'GPU')} dark, "
             f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown (first after {ride}), "
             f"{count_text(s['racks_outside_allowable'], 'rack')} leave A1 allowable; "
-            f"overloaded: {over}"
+            f"overloaded: {over}" + (f"\n{before[0].upper()}{before[1:]}" if before else "")
         )
         self._fill_table()
         self.compare_button.setEnabled(True)

@@ -137,10 +137,13 @@ class SweepPanel(QWidget):
             for c, text in enumerate(case_cells(case)):
                 self.table.setItem(k, c, QTableWidgetItem(text))
         self.table.resizeColumnsToContents()
+        from twin.whatif.export import before_line
+
         worst = case_cells(self.cases[0])[0] if self.cases else "—"
+        before = before_line(self.cases[0]) if self.cases else None
         self.status.setText(
             f"{len(self.cases)} cases in {res.seconds:.0f} s on {res.workers} {res.where}; "
-            f"worst: {worst}"
+            f"worst: {worst}" + (f"\n{before[0].upper()}{before[1:]}" if before else "")
         )
         self.finished.emit(res)
 

@@ -125,6 +125,7 @@ def run_whatif(
         baseline = Baseline(fac, start, hall, cell)
     gpu_dark = power.rack_dark[fac.gpu_rack]
     res = WhatIfResult.empty(fac, failures.ids, start.label, hall, opts, power, gpu_dark)
+    _mark_start(fac, baseline, gpu_dark, res)
     in_hall_units = [
         u for u in failures.air_units if fac.air_unit_hall[fac.air_unit_index[u]] == hall
     ]
@@ -139,6 +140,19 @@ def run_whatif(
         _unchanged(fac, baseline, gpu_dark, res)
     res.seconds = time.perf_counter() - t0
     return res
+
+
+def _mark_start(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: WhatIfResult) -> None:
+    """What was past its limit before the failure, in the start state (GPUs at slowdown or
+    shutdown, racks whose hottest inlet is past A1 allowable): the result counts it apart."""
+    b = baseline.result
+    gpus = np.flatnonzero((fac.gpu_hall == baseline.hall) & ~gpu_dark)
+    t = baseline.gpu_temp_c[gpus]
+    res.gpu_slow_at_start[gpus] = (t >= fac.gpu_slowdown_c[gpus] - 1e-6) | b.gpu_throttled[gpus]
+    res.gpu_shut_at_start[gpus] = t >= fac.gpu_shutdown_c[gpus]
+    racks = b.grid.rack_ids
+    with np.errstate(invalid="ignore"):
+        res.rack_outside_at_start[racks] = b.rack_inlet_max_c[racks] > A1_ALLOWABLE_C[1]
 
 
 def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: WhatIfResult) -> None:

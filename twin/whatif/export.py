@@ -37,6 +37,9 @@ def whatif_text(res) -> str:
         f"  racks leaving A1 allowable (32 C): {s['racks_outside_allowable']} (first after "
         f"{_min(s['first_rack_outside_allowable_min'])})",
     ]
+    before = before_line(s)
+    if before:
+        lines.append(f"  {before}")
     for o in s["overloaded"]:
         lines.append(
             f"  OVERLOAD {o['id']} ({o['kind']}): {o['load_kw']:.1f} kW on a "
@@ -45,7 +48,7 @@ def whatif_text(res) -> str:
     if not s["overloaded"]:
         lines.append("  no power device over its rating after failover")
     lines.append(
-        f"{'rack':12s} {'state':10s} {'GPUs':>5s} {'thr':>5s} {'slowdown':>10s} "
+        f"{'rack':12s} {'state':10s} {'GPUs':>5s} {'thr':>5s} {'before':>6s} {'slowdown':>10s} "
         f"{'>27 C':>10s} {'>32 C':>10s} {'peak in':>8s}"
     )
     for r in res.racks_ranked()[:20]:
@@ -53,17 +56,33 @@ def whatif_text(res) -> str:
         peak = "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f}"
         lines.append(
             f"{r['id']:12s} {state:10s} {r['gpus']:5d} {r['gpus_throttled']:5d} "
-            f"{_min(r['first_slowdown_min']):>10s} {_min(r['outside_recommended_min']):>10s} "
+            f"{r['gpus_throttled_at_start']:6d} {_min(r['first_slowdown_min']):>10s} {_min(r['outside_recommended_min']):>10s} "
             f"{_min(r['outside_allowable_min']):>10s} {peak:>8s}"
         )
     return "\n".join(lines)
 
 
+def before_line(summary: dict) -> str | None:
+    """What was past its limits before any failure, which the counts leave out (None: nothing
+    was)."""
+    slow = summary.get("gpus_throttled_at_start", 0)
+    shut = summary.get("gpus_shut_down_at_start", 0)
+    racks = summary.get("racks_outside_allowable_at_start", 0)
+    if not (slow or shut or racks):
+        return None
+    return (
+        f"before the failure: {slow} GPUs at slowdown ({shut} at shutdown), {racks} racks past "
+        "A1 allowable; not counted as the failure's"
+    )
+
+
 def sweep_text(sweep) -> str:
     """The ranked N-1 table."""
+    before = before_line(sweep.cases[0]) if sweep.cases else None
     lines = [
         f"N-1 sweep: {len(sweep.cases)} cases on {sweep.where} ({sweep.workers} workers), "
         f"{sweep.seconds:.1f} s",
+        *([before] if before else []),
         f"{'failed':20s} {'GPUs dark':>9s} {'throttled':>9s} {'ride-through':>13s} "
         f"{'racks >32 C':>11s}  overloads",
     ]

@@ -21,7 +21,12 @@ def _num(x, nd: int = 2):
 @dataclass
 class WhatIfResult:
     """Times are seconds after the failure: 0 already past the limit at the start, inf never
-    within ``duration_s``, NaN not followed (other hall, dark). Arrays are in facility order."""
+    within ``duration_s``, NaN not followed (other hall, dark). Arrays are in facility order.
+
+    What was past its limit before the failure (``gpu_slow_at_start``, ``gpu_shut_at_start``,
+    ``rack_outside_at_start``: a rack that moves no air, a hall already too hot) is counted
+    apart: the summary's counts and ride-through, and with them a sweep's ranking, are what
+    the failure did. Counted in, every case of a sweep read "ride-through 0.0 min"."""
 
     facility: Facility
     failed: tuple[str, ...]
@@ -43,6 +48,21 @@ class WhatIfResult:
     #: time series: times (T,), hall racks' max inlet (T, Rh), GPUs throttling and shut
     #: down (T,), air units' load (T, Ah)
     series: dict[str, np.ndarray] = field(default_factory=dict)
+    #: per GPU: at slowdown (or shutdown) in the start state; per rack: its hottest inlet
+    #: past A1 allowable there (all False until ``mark_start``)
+    gpu_slow_at_start: np.ndarray | None = None
+    gpu_shut_at_start: np.ndarray | None = None
+    rack_outside_at_start: np.ndarray | None = None
+
+    def __post_init__(self) -> None:
+        g, r = self.facility.n_gpus, self.facility.n_racks
+        for name, n in (
+            ("gpu_slow_at_start", g),
+            ("gpu_shut_at_start", g),
+            ("rack_outside_at_start", r),
+        ):
+            if getattr(self, name) is None:
+                setattr(self, name, np.zeros(n, dtype=bool))
 
     @classmethod
     def empty(cls, fac: Facility, failed, label, hall, opts, power, gpu_dark) -> WhatIfResult:
@@ -79,20 +99,30 @@ class WhatIfResult:
     def gpus_dark(self) -> int:
         return int(self.gpu_dark.sum())
 
+    def _slowed(self) -> np.ndarray:
+        """GPUs the failure brought to slowdown within the duration."""
+        return np.isfinite(self.gpu_slowdown_s) & ~self.gpu_slow_at_start
+
     @property
     def gpus_throttled(self) -> int:
-        """GPUs that reach slowdown within the duration (those at it from the start too)."""
-        return int(np.isfinite(self.gpu_slowdown_s).sum())
+        """GPUs that reach slowdown within the duration (not those at it from the start)."""
+        return int(self._slowed().sum())
 
     @property
     def gpus_shut_down(self) -> int:
-        return int(np.isfinite(self.gpu_shutdown_s).sum())
+        """GPUs shut down by heat within the duration (not those off from the start)."""
+        return int((np.isfinite(self.gpu_shutdown_s) & ~self.gpu_shut_at_start).sum())
 
     @property
     def ride_through_s(self) -> float:
-        """Time until the first GPU reaches slowdown; inf when none does within the duration."""
-        t = self.gpu_slowdown_s[np.isfinite(self.gpu_slowdown_s)]
+        """Time until the first GPU not at slowdown at the start reaches it; inf when none does
+        within the duration."""
+        t = self.gpu_slowdown_s[self._slowed()]
         return float(t.min()) if len(t) else math.inf
+
+    def _left_allowable(self) -> np.ndarray:
+        """Racks whose hottest inlet the failure took past A1 allowable."""
+        return np.isfinite(self.rack_allowable_s) & ~self.rack_outside_at_start
 
     def rank_key(self) -> tuple:
         """Worst first: more GPUs dark, then more throttled, then less ride-through."""
@@ -101,7 +131,7 @@ class WhatIfResult:
     def summary(self) -> dict:
         """The figures a sweep ranks and a person reads first."""
         fac = self.facility
-        allow = self.rack_allowable_s[np.isfinite(self.rack_allowable_s)]
+        allow = self.rack_allowable_s[self._left_allowable()]
         rt = self.ride_through_s
         return {
             "failed": list(self.failed),
@@ -114,6 +144,10 @@ class WhatIfResult:
             "ride_through_min": _num(rt / 60.0) if math.isfinite(rt) else None,
             "first_rack_outside_allowable_min": _num(allow.min() / 60.0) if len(allow) else None,
             "racks_outside_allowable": int(len(allow)),
+            # already past the limits before the failure: not in the counts above
+            "gpus_throttled_at_start": int(self.gpu_slow_at_start.sum()),
+            "gpus_shut_down_at_start": int(self.gpu_shut_at_start.sum()),
+            "racks_outside_allowable_at_start": int(self.rack_outside_at_start.sum()),
             "overloaded": self.power.overloads(fac),
             "duration_min": _num(self.duration_s / 60.0),
         }
@@ -123,9 +157,10 @@ class WhatIfResult:
         fac = self.facility
         rows = []
         slow_by_rack = np.full(fac.n_racks, np.inf)
-        ok = np.isfinite(self.gpu_slowdown_s)
+        ok = self._slowed()
         np.minimum.at(slow_by_rack, fac.gpu_rack[ok], self.gpu_slowdown_s[ok])
         thr = np.bincount(fac.gpu_rack[ok], minlength=fac.n_racks)
+        thr_before = np.bincount(fac.gpu_rack[self.gpu_slow_at_start], minlength=fac.n_racks)
         show = (fac.rack_hall == self.hall) | self.power.rack_dark
         for r in np.flatnonzero(show):
             rows.append(
@@ -135,6 +170,8 @@ class WhatIfResult:
                     "single_fed": bool(self.power.rack_single_fed[r]),
                     "gpus": int(fac.rack_gpu_count[r]),
                     "gpus_throttled": int(thr[r]),
+                    "gpus_throttled_at_start": int(thr_before[r]),
+                    "outside_at_start": bool(self.rack_outside_at_start[r]),
                     "first_slowdown_min": _min(slow_by_rack[r]),
                     "outside_recommended_min": _min(self.rack_recommended_s[r]),
                     "outside_allowable_min": _min(self.rack_allowable_s[r]),
@@ -144,19 +181,20 @@ class WhatIfResult:
 
         def key(row):
             big = 1e9
+            left = row["outside_allowable_min"]
             return (
                 not row["dark"],
                 row["first_slowdown_min"] if row["first_slowdown_min"] is not None else big,
-                row["outside_allowable_min"] if row["outside_allowable_min"] is not None else big,
+                left if left is not None and not row["outside_at_start"] else big,
                 -(row["peak_inlet_c"] or 0.0),
             )
 
         return sorted(rows, key=key)
 
     def gpus_ranked(self, limit: int = 50) -> list[dict]:
-        """GPUs that reach slowdown, soonest first (at most ``limit``)."""
+        """GPUs the failure brings to slowdown, soonest first (at most ``limit``)."""
         fac = self.facility
-        idx = np.flatnonzero(np.isfinite(self.gpu_slowdown_s))
+        idx = np.flatnonzero(self._slowed())
         idx = idx[np.argsort(self.gpu_slowdown_s[idx], kind="stable")][:limit]
         return [
             {
