@@ -64,7 +64,11 @@ def test_twin_thermal_solves_it_and_says_so(write_layout, tmp_path, capsys):
     assert d["racks_without_air"] == ["A1"]
     assert len(d["notes"]) == 1 and d["notes"][0].startswith("A1 (20.0 kW) moves no air")
     assert main(["thermal", str(path), "--cell", "0.2"]) == 0
-    assert "note: A1 (20.0 kW) moves no air" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "note: A1 (20.0 kW) moves no air" in out
+    rows = {line.split()[0]: line.split() for line in out.splitlines()}
+    assert rows["A1"][-1] == "air" and rows["A1"][-2] == "no"  # the table's A1 column
+    assert rows["A2"][-1] == "ok"
 
 
 def test_several_racks_are_named_together(write_layout):

@@ -222,8 +222,9 @@ def _print_table(d: dict) -> None:
         print(f"note: {d['grid']['note']}")
     _print_model_notes(d)
     print(f"{'rack':16s} {'kW':>7s} {'m3/s':>7s} {'inlet':>7s} {'in max':>7s} {'exhaust':>7s}  A1")
+    airless = set(d["racks_without_air"])
     for r in d["racks"]:
-        cls = ""
+        cls = "no air" if r["id"] in airless else ""
         if r["inlet_max_c"] is not None:
             t = r["inlet_max_c"]
             cls = "ok" if 18 <= t <= 27 else ("allowable" if 15 <= t <= 32 else "OUTSIDE")
