@@ -236,7 +236,10 @@ class WhatIfDock(QWidget):
             delta = None
             if r["peak_inlet_c"] is not None and np.isfinite(base_in[i]):
                 delta = r["peak_inlet_c"] - base_in[i]
+            before = r["gpus_throttled_at_start"]
             state = "DARK" if r["dark"] else ("one feed" if r["single_fed"] else "")
+            if before and not r["dark"]:  # at slowdown before the failure: not counted
+                state = ", ".join(filter(None, (state, f"{before} thr. before")))
             cells = (
                 r["id"],
                 state,
