@@ -55,7 +55,6 @@ double_quoted: "1.5"
 int: 42
 zero: 0
 negative: -7
-octal: 010
 hex: 0x1F
 binary: 0b101
 underscored: 1_000
@@ -67,8 +66,6 @@ trailing_dot: 3.
 inf: .inf
 neg_inf: -.Inf
 nan: .NaN
-sexagesimal: 1:30
-float_sexagesimal: 1:30.5
 yes_word: yes
 no_word: No
 on_word: on
@@ -113,6 +110,16 @@ def test_scalars_and_collections_match_pyyaml():
     data, _, nodes = load_with_lines(SCALARS)
     assert _same(data, yaml.safe_load(SCALARS))
     assert nodes == len(_paths(data)) + sum(len(d) for d in _walk_dicts(data))
+
+
+@pytest.mark.parametrize("written", ["010", "-07", "1:30", "1:30.5", "9" * 401])
+def test_numbers_yaml_versions_read_apart_are_refused_with_their_line(written):
+    """PyYAML (YAML 1.1) reads 010 as 8 and 1:30 as 90; YAML 1.2 as 10 and text. The lean
+    path refuses them where they stand (``bad_layouts/`` has them in layouts), and integers
+    too long to be numbers."""
+    with pytest.raises(yaml.constructor.ConstructorError) as info:
+        load_with_lines(f"a: 1\nb:\n  - 2\n  - {written}\n")
+    assert info.value.problem_mark.line + 1 == 4
 
 
 def _walk_dicts(data: object) -> list[dict]:

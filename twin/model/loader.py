@@ -119,7 +119,12 @@ def _parse_placed(text: str, path: str | Path | None) -> tuple[Layout, Placer]:
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
-        msg = f"YAML syntax error: {getattr(exc, 'problem', None) or exc}"
+        what = (
+            "YAML error"
+            if isinstance(exc, yaml.constructor.ConstructorError)
+            else "YAML syntax error"
+        )
+        msg = f"{what}: {getattr(exc, 'problem', None) or exc}"
         raise LayoutError([Problem(msg, "", line, name)], path) from None
     if not isinstance(data, dict):
         raise LayoutError(

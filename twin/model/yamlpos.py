@@ -7,6 +7,7 @@ re-compose the text to find line numbers (``line_of``), so big layouts load at f
 from __future__ import annotations
 
 import gc
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -14,9 +15,75 @@ from typing import Any
 import yaml
 
 try:
-    _Loader = yaml.CSafeLoader
+    _Base = yaml.CSafeLoader
 except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader = yaml.SafeLoader
+    _Base = yaml.SafeLoader
+
+_INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
+#: Numbers YAML 1.1 (PyYAML) and YAML 1.2 read differently: an integer with a leading zero
+#: (``045``: octal 37 in 1.1, 45 in 1.2) and base 60 (``1:20``: 80 in 1.1, a string in 1.2).
+#: A layout that means 45 degrees and gets 37 is wrong without a word, so they are refused.
+_OCTAL = re.compile(r"[-+]?0[0-9_]+$")
+#: Longest integer read (Python refuses to convert past 4,300 digits anyway).
+MAX_INT_DIGITS = 400
+
+
+def check_number(tag: str, value: str) -> None:
+    """Refuse a plain number whose value depends on the YAML version, or too long to read
+    (``yaml.constructor.ConstructorError``; the caller adds where it stands)."""
+    if tag == _INT and len(value) > MAX_INT_DIGITS:
+        problem = f"an integer of {len(value):,} digits is too long to be a number"
+    elif ":" in value or (tag == _INT and _OCTAL.match(value) and value.strip("-+0_")):
+        meaning = "base 60" if ":" in value else "octal"
+        problem = (
+            f"{value!r} is read as {meaning} by YAML 1.1 and otherwise by YAML 1.2: write the "
+            "number without a leading zero or colons (or quote it, for text)"
+        )
+    else:
+        return
+    raise yaml.constructor.ConstructorError(None, None, problem, None)
+
+
+class _Loader(_Base):
+    """PyYAML's safe loader, strict where YAML 1.1 surprises: numbers whose value depends on
+    the YAML version (``check_number``) and a key given twice in one mapping (PyYAML keeps
+    the last without a word) are errors with their line."""
+
+    def construct_yaml_int(self, node: yaml.ScalarNode) -> int:
+        return self._number(node, super().construct_yaml_int)
+
+    def construct_yaml_float(self, node: yaml.ScalarNode) -> float:
+        return self._number(node, super().construct_yaml_float)
+
+    def _number(self, node: yaml.ScalarNode, construct) -> Any:
+        try:
+            check_number(node.tag, node.value)
+        except yaml.constructor.ConstructorError as exc:
+            exc.problem_mark = node.start_mark
+            raise
+        return construct(node)
+
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict:
+        seen: dict[str, int] = {}
+        for key_node, _ in node.value:
+            if isinstance(key_node, yaml.ScalarNode) and key_node.tag != _MERGE:
+                line = key_node.start_mark.line + 1
+                if key_node.value in seen:
+                    raise yaml.constructor.ConstructorError(
+                        None,
+                        None,
+                        f"key {key_node.value!r} given twice in one mapping (first on line "
+                        f"{seen[key_node.value]})",
+                        key_node.start_mark,
+                    )
+                seen[key_node.value] = line
+        return super().construct_mapping(node, deep)
+
+
+_MERGE = "tag:yaml.org,2002:merge"
+_Loader.add_constructor(_INT, _Loader.construct_yaml_int)
+_Loader.add_constructor(_FLOAT, _Loader.construct_yaml_float)
 
 
 def load_fast(text: str) -> Any:
@@ -182,10 +249,11 @@ class _Scalars:
         if tag == _STR:
             out: Any = value
         elif (
-            tag == "tag:yaml.org,2002:int"
+            tag == _INT
             and value.isascii()
             and value.isdigit()
             and (value[0] != "0" or value == "0")
+            and len(value) <= MAX_INT_DIGITS
         ):
             out = int(value)
         elif tag == "tag:yaml.org,2002:float" and "_" not in value and ":" not in value:
@@ -201,6 +269,8 @@ class _Scalars:
         return out
 
     def slow(self, tag: str, value: str) -> Any:
+        if tag in (_INT, _FLOAT):
+            check_number(tag, value)
         node = yaml.ScalarNode(tag, value)
         return self.constructor.yaml_constructors[tag](self.constructor, node)
 
@@ -263,7 +333,11 @@ def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C90
             value = ev.value
             node = cache.get(value, _KEY) if ev.implicit[0] else value  # quoted: a string
             if node is _KEY:
-                node = plain(value)
+                try:
+                    node = plain(value)
+                except yaml.constructor.ConstructorError as exc:
+                    exc.problem_mark = ev.start_mark
+                    raise
             nodes += 1
             if not is_map:
                 top.append(node)
