@@ -109,6 +109,14 @@ def test_column_names_are_matched_without_case_units_or_separators(name, expecte
         ("x,y,z,T\n1,2,3,20\n1,2,3,abc\n", "line 3, column 'T': 'abc' is not a number"),
         ("x,y,z,T\n1,2,3,20\n\n# note\n1,2,3\n", "line 5 has 3 columns, its header 4"),
         ("x,y,z,T\n", "no data rows after its header (line 1)"),
+        (
+            "x,y,z,T\n1,2,3,20\n1,2\r,3,21\n",
+            "line 3: not a table row (a carriage return inside it)",
+        ),
+        (
+            "x,y\r,z,T\n1,2,3,20\n",
+            "line 1 (the header): not a table row (a carriage return inside it)",
+        ),
         ("# only a comment\n\n", "no header row (an empty table)"),
     ],
 )

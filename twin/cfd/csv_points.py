@@ -118,7 +118,10 @@ def _header(path: Path) -> tuple[int, list[str], str | None]:
     except OSError as e:
         raise CsvPointsError(f"{path}: {e.strerror}") from e
     delim = next((d for d in (",", ";", "\t") if d in line), None)
-    return number, _row(line, delim), delim
+    try:
+        return number, _row(line, delim), delim
+    except ValueError as e:
+        raise CsvPointsError(f"{path}: line {number} (the header): {e}") from None
 
 
 def _find(names: list[str], wanted) -> int | None:
@@ -194,7 +197,13 @@ def read_csv_points(path: str | Path, field: str | None = None) -> dict:
 
 
 def _row(line: str, delim: str | None) -> list[str]:
-    row = next(csv.reader([line.strip()], delimiter=delim or " ", skipinitialspace=True))
+    """One line's cells (ValueError for a line the csv module cannot split, such as a
+    carriage return inside it)."""
+    try:
+        row = next(csv.reader([line.strip()], delimiter=delim or " ", skipinitialspace=True))
+    except csv.Error as e:
+        why = "a carriage return inside it" if "\r" in line.strip() else str(e)
+        raise ValueError(f"not a table row ({why})") from None
     return row if delim else [c for c in row if c]
 
 
@@ -206,7 +215,10 @@ def _first_bad(path: Path, header_line: int, delim: str | None, use: list[int], 
             line = _text(raw)
             if number <= header_line or not line.strip() or line.lstrip().startswith("#"):
                 continue
-            row = _row(line, delim)
+            try:
+                row = _row(line, delim)
+            except ValueError as e:
+                return f"line {number}: {e}"
             for i in use:
                 if i >= len(row):
                     return f"line {number} has {len(row)} columns, its header {len(cols)}"
