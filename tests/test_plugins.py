@@ -138,3 +138,43 @@ def test_plugins_command_lists_every_group():
     expected = {(i.group, i.name) for i in plugins.PluginRegistry().infos()}
     assert listed == expected  # every group's plugins, each on its own line
     assert "not loaded" in done.stdout  # listing imports nothing
+
+
+class _HalfExporter:
+    """Writes part of its file, then dies: the target must keep what it held."""
+
+    name, title, takes_frames = "half", "Half", False
+
+    def write(self, facility, path, frames=None, **options):
+        path.write_text("PARTIAL OUTPUT " * 100)
+        raise RuntimeError("died midway")
+
+
+class _WholeExporter:
+    name, title, takes_frames = "whole", "Whole", False
+
+    def write(self, facility, path, frames=None, **options):
+        path.write_text(f"{facility.n_racks} racks\n")
+
+
+def test_an_exporter_that_fails_leaves_the_old_file_whole(fresh, monkeypatch, tmp_path, capsys):
+    from pathlib import Path
+
+    from twin.cli import main
+
+    reg, found = fresh
+    _module(monkeypatch, "twin_test_export", HALF=_HalfExporter(), WHOLE=_WholeExporter())
+    found[plugins.EXPORTERS] = [
+        EntryPoint("half", "twin_test_export:HALF", plugins.EXPORTERS),
+        EntryPoint("whole", "twin_test_export:WHOLE", plugins.EXPORTERS),
+    ]
+    layout = Path(__file__).parent / "whatif" / "small-hall.yaml"
+    out = tmp_path / "hall.out"
+    out.write_text("the file that was there\n")
+    assert main(["export", "half", str(layout), "-o", str(out)]) == 1
+    assert "the half exporter failed: RuntimeError: died midway" in capsys.readouterr().err
+    assert out.read_text() == "the file that was there\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.out"]  # no part left over
+    assert main(["export", "whole", str(layout), "-o", str(out)]) == 0
+    assert out.read_text() == "6 racks\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.out"]

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 
@@ -102,8 +103,17 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, RecordingError) as exc:
             return fail(str(exc), 2)
     out = Path(args.output)
+    if out.is_dir():
+        return fail(f"cannot write {out}: it is a directory", 2)
+    # the exporter writes beside the target (same suffix, which may choose its format) and
+    # the file replaces the target only once it is whole: an exporter that fails half-way
+    # leaves the file that was there as it was
+    part = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
     try:
-        exporter.write(facility, out, frames, **options)
+        exporter.write(facility, part, frames, **options)
+        if not part.is_file():
+            raise OSError(f"the {args.format} exporter wrote no file")
+        os.replace(part, out)
     except (ValueError, TypeError) as exc:
         return fail(str(exc), 2)
     except OSError as exc:
@@ -111,6 +121,8 @@ def run(args: argparse.Namespace) -> int:
     except Exception as exc:  # noqa: BLE001 - a plugin's crash is reported, and recorded
         plugins.registry.record_failure(plugins.EXPORTERS, args.format, exc)
         return fail(f"the {args.format} exporter failed: {type(exc).__name__}: {exc}")
+    finally:
+        part.unlink(missing_ok=True)
     what = f", {len(frames)} frame(s)" if frames else ""
     size = out.stat().st_size if out.exists() else math.nan
     print(f"wrote {out} ({exporter.title}: {facility.n_racks} racks{what}, {size:,} bytes)")
