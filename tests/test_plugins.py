@@ -178,3 +178,42 @@ def test_an_exporter_that_fails_leaves_the_old_file_whole(fresh, monkeypatch, tm
     assert main(["export", "whole", str(layout), "-o", str(out)]) == 0
     assert out.read_text() == "6 racks\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.out"]
+
+
+def test_a_plugin_whose_import_hangs_is_given_up_and_the_rest_load(fresh, monkeypatch):
+    """A plugin that never finished importing hung every command that looked through its
+    group (``twin import`` of a CSV another importer reads)."""
+    import threading
+    import time
+
+    reg, found = fresh
+    release = threading.Event()
+
+    class Hangs(EntryPoint):
+        def load(self):
+            release.wait(30)
+            return object()
+
+    class Fine:
+        extensions = (".csv",)
+
+    _module(monkeypatch, "twin_test_fine", Fine=Fine)
+    found[plugins.IMPORTERS] = [
+        Hangs("hangs", "twin_test_hangs:X", plugins.IMPORTERS),
+        EntryPoint("fine", "twin_test_fine:Fine", plugins.IMPORTERS),
+        EntryPoint("blank", "", plugins.IMPORTERS),
+    ]
+    monkeypatch.setenv("TWIN_PLUGIN_IMPORT_S", "0.3")
+    try:
+        t0 = time.perf_counter()
+        with pytest.raises(plugins.PluginError, match=r"did not finish within 0\.3 s"):
+            reg.load(plugins.IMPORTERS, "hangs")
+        assert time.perf_counter() - t0 < 5.0
+        assert reg.info(plugins.IMPORTERS, "hangs").status == plugins.FAILED
+        t0 = time.perf_counter()  # a second ask does not wait again for the same import
+        assert reg.load_all(plugins.IMPORTERS) == {"fine": Fine}
+        assert time.perf_counter() - t0 < 0.25
+        with pytest.raises(plugins.PluginError, match="is not 'module:object'"):
+            reg.load(plugins.IMPORTERS, "blank")
+    finally:
+        release.set()

@@ -38,6 +38,13 @@ BUILTIN: dict[str, dict[str, str]] = {
     },
 }
 
+#: How long a plugin's import may take before it is given up as hung (seconds;
+#: ``TWIN_PLUGIN_IMPORT_S`` sets it). A plugin whose import never returned hung every command
+#: that looked through its group (``twin import`` of an ordinary CSV, ``twin plugins
+#: --check``, Help › Plugins' check): it is now recorded as failed and the rest carries on.
+#: Its thread cannot be stopped; it is a daemon, so it does not keep Twin from exiting.
+IMPORT_TIMEOUT_S = 30.0
+
 NOT_LOADED = "not loaded"
 LOADED = "loaded"
 FAILED = "failed"
@@ -77,6 +84,8 @@ class PluginRegistry:
         self._lock = threading.RLock()
         self._infos: dict[tuple[str, str], PluginInfo] | None = None
         self._loaded: dict[tuple[str, str], Any] = {}
+        #: plugins whose import did not return in time (and may still be running)
+        self._hung: set[tuple[str, str]] = set()
         #: Problems found while reading the metadata itself (a broken ``.dist-info``).
         self.discovery_errors: list[str] = []
 
@@ -149,12 +158,16 @@ class PluginRegistry:
             if key in self._loaded:
                 return self._loaded[key]
             info = self.info(group, name)
+            if key in self._hung:  # its import is still running: do not start another
+                raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}")
             try:
                 assert info.entry_point is not None
-                obj = info.entry_point.load()
+                obj = _load_in_time(info.entry_point, _import_timeout_s())
             except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin is a failure too
                 if isinstance(exc, KeyboardInterrupt):
                     raise
+                if isinstance(exc, _Hung):
+                    self._hung.add(key)
                 self.record_failure(group, name, exc)
                 raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}") from exc
             info.status, info.error, info.details = LOADED, "", ""
@@ -180,6 +193,42 @@ class PluginRegistry:
             except PluginError:
                 continue
         return out
+
+
+class _Hung(TimeoutError):
+    """A plugin's import that had not returned in time."""
+
+
+def _import_timeout_s() -> float:
+    import os
+
+    try:
+        return max(float(os.environ.get("TWIN_PLUGIN_IMPORT_S", IMPORT_TIMEOUT_S)), 0.1)
+    except ValueError:
+        return IMPORT_TIMEOUT_S
+
+
+def _load_in_time(entry_point: EntryPoint, timeout_s: float) -> Any:
+    """``entry_point.load()`` on a daemon thread, waited for at most ``timeout_s``: its result,
+    or what it raised, or ``TimeoutError`` when it has not returned by then."""
+    if entry_point.pattern.match(entry_point.value) is None:
+        raise ValueError(f"its entry point {entry_point.value!r} is not 'module:object'")
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["obj"] = entry_point.load()
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller
+            box["exc"] = exc
+
+    worker = threading.Thread(target=run, name=f"plugin import {entry_point.value}", daemon=True)
+    worker.start()
+    worker.join(timeout_s)
+    if worker.is_alive():
+        raise _Hung(f"its import did not finish within {timeout_s:g} s (hung?)")
+    if "exc" in box:
+        raise box["exc"]
+    return box["obj"]
 
 
 def _noun(group: str) -> str:
