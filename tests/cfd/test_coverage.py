@@ -286,3 +286,51 @@ def test_the_sources_coverage_and_spacing_are_given_to_the_tenth_of_a_millimetre
     raw = float(np.mean((np.argwhere(res.grid.fluid)[:, 0] + 0.5) * CELL_M < 3.3))
     assert src["coverage"] == round(src["coverage"], 4) and abs(src["coverage"] - raw) < 0.01
     assert round(src["coverage"], 3) != src["coverage"]
+
+
+@pytest.mark.parametrize(("shift_m", "warned"), [(0.0, False), (0.2, False), (0.4, True)])
+def test_a_field_moved_by_more_than_a_cell_and_a_half_is_warned_of(
+    solved, tmp_path, capsys, shift_m, warned
+):
+    """Moved 3 m a field still reached the racks and was compared (13 K RMS, rank -0.55)
+    with only a coverage note. Its points are cell centres, half a cell (0.15 m) inside the
+    walls: moved 0.2 m they reach 0.05 m past the far wall, within half a cell; moved 0.4 m,
+    0.25 m past it."""
+    _, res = solved
+    path = _cloud(res, tmp_path, "moved", shift=(shift_m, 0.0, 0.0))
+    rc, out = _compare(path, capsys)
+    assert rc == 0
+    source = json.loads(out.out)["source"]
+    assert ("placement" in source) == warned and "cold_air" not in source
+    if warned:
+        wall = res.grid.shape[0] * CELL_M
+        past = shift_m - 0.5 * CELL_M
+        assert (
+            f"they reach {past:.2f} m past the hall's wall at x = {wall:.2f} m"
+            in (source["placement"])
+        )
+        rc, out = _compare(path, capsys, json_out=False)
+        assert f"{path}: WARNING: its points span x {0.5 * CELL_M + shift_m:.2f}.." in out.out
+
+
+def test_a_field_in_fahrenheit_is_warned_of_and_not_calibrated_to(solved, tmp_path, capsys):
+    from twin.cli import main
+
+    fac, res = solved
+    pv = pytest.importorskip("pyvista")
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    cloud = pv.PolyData(pts)
+    cloud.point_data["T"] = res.air_c[g.fluid] * 9.0 / 5.0 + 32.0
+    path = tmp_path / "fahrenheit.vtp"
+    cloud.save(str(path))
+    rc, out = _compare(path, capsys)
+    assert rc == 0
+    note = json.loads(out.out)["source"]["cold_air"]
+    cold_f = np.percentile(res.air_c[g.fluid] * 9.0 / 5.0 + 32.0, 1)
+    supply = min(u.supply_c for u in fac.layout.cooling.supplies if u.supply_c is not None)
+    assert note.startswith(f"its coldest air reads {cold_f:.1f} C, the hall's coldest ")
+    assert f"set to {supply:.1f} C" in note
+    rc = main(["cfd", "calibrate", str(ROOM), str(path), "--cell", str(CELL_M), "--dry-run"])
+    err = capsys.readouterr().err
+    assert rc != 0 and f"{path}: not calibrated to: its coldest air reads" in err

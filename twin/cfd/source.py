@@ -11,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from scipy.spatial import cKDTree
 
-from twin.cfd import aisles, compare, velocity
+from twin.cfd import aisles, compare, placement, velocity
 from twin.cfd import field as cfd_field
 from twin.cfd.csv_points import TABLE_SUFFIXES
 
@@ -65,6 +65,10 @@ class CfdField:
     #: what a Twin-written case was run with that Twin does not solve with now
     #: (``case_loads.changes``), or ""
     load_changes: str = ""
+    #: a foreign field's points against the hall's air (``placement.extent_note``), and its
+    #: coldest air against the hall's supply (``placement.cold_air_note``): "" when in place
+    placement: str = ""
+    cold_air: str = ""
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -97,7 +101,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     air = grid.fluid & np.isfinite(air_c)
     coverage = float(air.sum() / max(grid.fluid.sum() - held, 1))
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
-        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m))
+        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m, dropped))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
     air_c = clean_c
     return CfdField(
@@ -118,6 +122,8 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         _results_note(path, name),
         held,
         _load_changes(path, fac, grid) if twin_case else "",
+        placement.extent_note(points_m, grid, spacing_m),
+        placement.cold_air_note(clean_c, grid.fluid, placement.hall_supply_c(fac, grid)),
     )
 
 
@@ -198,13 +204,22 @@ def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
     )
 
 
-def _misplaced(path: Path, fac, grid, coverage: float, points_m: np.ndarray | None) -> str:
+def _misplaced(
+    path: Path, fac, grid, coverage: float, points_m: np.ndarray | None, dropped: int = 0
+) -> str:
     """Why a source reaches no rack: where its points lie against the hall's air, and the
-    likely cause when the two differ by a factor of about 1000 or an offset."""
+    likely cause when the two differ by a factor of about 1000 or an offset; or that its
+    values there cannot be room air."""
     head = (
         f"{path}: its field reaches no rack inlet of hall {fac.hall_ids[grid.hall]} (it gives "
         f"{100 * coverage:.1f} % of the hall's air a value)."
     )
+    if dropped:
+        head += (
+            f" {dropped:,} of its cells in the hall hold values that cannot be room air "
+            "(temperature outside -50..150 C: kelvin read as Celsius, or Fahrenheit? or not "
+            "finite)."
+        )
     if points_m is None or len(points_m) == 0:
         return head
     lo_h = np.asarray(grid.origin_m, float)
@@ -366,6 +381,9 @@ def _source_figures(cfd: CfdField) -> dict:
         out["load_changes"] = cfd.load_changes
     if cfd.note:
         out["note"] = cfd.note
+    for key in ("placement", "cold_air"):
+        if getattr(cfd, key):
+            out[key] = getattr(cfd, key)
     return out
 
 

@@ -140,6 +140,9 @@ def _print_source_notes(source: dict) -> None:
     reach."""
     if source.get("note"):
         print(f"{source['path']}: {source['note']}")
+    for key in ("placement", "cold_air"):
+        if source.get(key):
+            print(f"{source['path']}: WARNING: {source[key]}")
     others = source.get("other_fields") or []
     if others:
         print(
@@ -305,6 +308,9 @@ def _targets(fac, h: int, cell_m: float, args):
 
     grid = build_grid(fac, h, cell_m)
     cfd = load_field(path, fac, grid, read_cfd)
+    wrong = "; ".join(n for n in (cfd.placement, cfd.cold_air) if n)
+    if wrong:  # a fit would tune the model to a field that is not this hall's
+        raise ValueError(f"{path}: not calibrated to: {wrong}")
     return calibrate.targets_from_field(
         fac, grid, cfd.air_c, source=str(path), rack_mean_c=cfd.figures(grid)[0]
     )

@@ -99,6 +99,9 @@ def _summary_text(fig: dict) -> str:
         )
     if (fig.get("source") or {}).get("note"):
         left_out += f"; {fig['source']['note']}"
+    for key in ("placement", "cold_air"):  # a field out of place or in other units
+        if (fig.get("source") or {}).get(key):
+            left_out += f"; WARNING: {fig['source'][key]}"
     outside = (fig.get("source") or {}).get("racks_outside") or []
     if outside:
         left_out += f"; {len(outside)} racks outside the CFD field left out"
