@@ -168,6 +168,9 @@ def test_slow_dribbling_server_hits_the_deadline(facility, fake):
     assert time.monotonic() - t < 2.0
 
 
+NOW = time.time()  # a plausible evaluation time for the answers below
+
+
 @pytest.mark.parametrize(
     ("answer", "message"),
     [
@@ -176,6 +179,7 @@ def test_slow_dribbling_server_hits_the_deadline(facility, fake):
         ((200, b"<html>not the API</html>"), "not JSON"),
         ((200, b'{"status":"success","data":{"resultType":"matrix","result":[]}}'), "matrix"),
         ((401, b""), "TWIN_PROMETHEUS_TOKEN"),
+        ((200, b"[" * 100_000 + b"]" * 100_000), "JSON nested too deeply"),
     ],
 )
 def test_errors_disconnect_then_recover(facility, fake, answer, message):
@@ -606,3 +610,50 @@ def test_the_url_comes_from_the_environment_when_not_given():
         ValueError, match="^no Prometheus URL: pass one or set TWIN_PROMETHEUS_URL$"
     ):
         PrometheusClient.connect(env={})
+
+
+def test_an_answer_no_parser_foresaw_is_retried_not_the_end(facility, fake):
+    """Whatever a poll raises, the source backs off and tries again: a server's odd answer
+    used to stop it for good at the first exception that was not a ResponseError."""
+    source = fast_source(facility, fake(good_answer).url)
+    real = source.poll_once
+    calls = []
+
+    def odd_once():
+        calls.append(1)
+        if len(calls) == 1:
+            raise AttributeError("'int' object has no attribute 'isdigit'")
+        return real()
+
+    source.poll_once = odd_once
+    source.start()
+    try:
+        down = status_when(source, SourceState.DISCONNECTED)
+        assert "unexpected answer (AttributeError: 'int' object has no attribute" in down.message
+        up = status_when(source, SourceState.CONNECTED)
+        assert up.gpus_with_data == 16 and source.poll() is not None
+    finally:
+        source.stop()
+
+
+def test_a_series_with_a_label_that_is_no_string_matches_nothing(facility, fake):
+    """Labels are strings: an integer (``"gpu": 0``) or a list ended the source for good
+    (AttributeError on 'isdigit', an unhashable list). Now such a series names no GPU and
+    the others are read."""
+
+    def answer(query, headers):
+        code, body = good_answer(query, headers)
+        if "DCGM_FI_DEV_GPU_TEMP" not in query or query.startswith("max(timestamp("):
+            return code, body
+        doc = json.loads(body)
+        doc["data"]["result"][0]["metric"]["gpu"] = 0  # A01-01's GPU 0
+        doc["data"]["result"][1]["metric"]["Hostname"] = ["A01-01"]  # its GPU 1
+        return code, json.dumps(doc, separators=(",", ":")).encode()
+
+    source = fast_source(facility, fake(answer).url)
+    result = source.poll_once()
+    assert result.stats.matched == 14 and len(result.stats.unmatched) == 2
+    a = facility.gpu_of("A01-01", 0)
+    temps = result.frame.gpu["temp_c"][a : a + 8]
+    assert np.isnan(temps[:2]).all()
+    np.testing.assert_array_equal(temps[2:], [temp_of(0, g) for g in range(2, 8)])

@@ -318,11 +318,29 @@ def parse_vector(body: bytes) -> Vector:
     return _parse_vector_json(body)
 
 
+def _string_labels(labels: list) -> list[dict]:
+    """Prometheus labels are string to string. A label whose value is anything else (``"gpu":
+    0``, a list) is dropped, so that its series names no GPU or sensor by it (counted among
+    the series that match none) instead of ending the source with an AttributeError."""
+    out = []
+    for m in labels:
+        if not isinstance(m, dict):
+            raise ResponseError("malformed series in result: metric is not an object")
+        out.append(m if all(isinstance(v, str) for v in m.values()) else _strings_of(m))
+    return out
+
+
+def _strings_of(m: dict) -> dict:
+    return {k: v for k, v in m.items() if isinstance(v, str)}
+
+
 def _api_data(body: bytes) -> dict:
     try:
         doc = json.loads(body)
     except (ValueError, UnicodeDecodeError) as exc:
         raise ResponseError(f"response is not JSON: {exc}") from None
+    except RecursionError:
+        raise ResponseError("response is not a Prometheus answer: JSON nested too deeply") from None
     if not isinstance(doc, dict):
         raise ResponseError("response is not a JSON object")
     if doc.get("status") != "success":
@@ -348,9 +366,7 @@ def _parse_vector_json(body: bytes) -> Vector:
         t = float(result[0]["value"][0]) if result else None
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ResponseError(f"malformed series in result: {exc!r}") from None
-    if not all(isinstance(m, dict) for m in labels):
-        raise ResponseError("malformed series in result: metric is not an object")
-    return Vector(values=values, labels=labels, time_s=t)
+    return Vector(values=values, labels=_string_labels(labels), time_s=t)
 
 
 def parse_scalar(body: bytes) -> float | None:
@@ -426,7 +442,7 @@ def parse_matrix(body: bytes) -> Matrix:
             lens.append(len(pts))
             times.extend(p[0] for p in pts)
             values.extend(p[1] for p in pts)
-        return Matrix(
+        out = Matrix(
             lens=np.array(lens, dtype=np.int64),
             times=np.array(times, dtype=np.float64),
             values=np.array(values, dtype=np.float64),
@@ -434,6 +450,8 @@ def parse_matrix(body: bytes) -> Matrix:
         )
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ResponseError(f"malformed series in range result: {exc!r}") from None
+    out.labels = _string_labels(labels)
+    return out
 
 
 def decode_json_labels(block: bytes) -> dict:
@@ -443,7 +461,7 @@ def decode_json_labels(block: bytes) -> dict:
         raise ResponseError(f"malformed series labels: {exc}") from None
     if not isinstance(labels, dict):
         raise ResponseError("series labels are not an object")
-    return labels
+    return _string_labels([labels])[0]
 
 
 # ---------------------------------------------------------------------------- text format

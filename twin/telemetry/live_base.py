@@ -91,7 +91,14 @@ class LiveSource(ThreadedSource):
         reconnecting = True
         while not self._stopping.is_set():
             try:
-                result = self.poll_once()
+                try:
+                    result = self.poll_once()
+                except (LiveError, ResponseError):
+                    raise
+                except Exception as exc:  # noqa: BLE001 - an answer no parser foresaw
+                    # a server's odd answer must not stop the source for good (an integer
+                    # label once ended it with an AttributeError): retried like a bad one
+                    raise ResponseError(f"unexpected answer ({type(exc).__name__}: {exc})") from exc
             except (LiveError, ResponseError) as exc:
                 failures += 1
                 delay = min(self.backoff_max_s, self.interval_s * 2 ** (failures - 1))
