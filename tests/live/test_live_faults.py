@@ -18,7 +18,7 @@ from dcgm_exporter import Exporter, ExporterState, Host, temp_of
 from live_support import wait_until
 
 from twin.model.frame import THROTTLE_SW_THERMAL
-from twin.telemetry.dcgm import ResponseError
+from twin.telemetry.dcgm import ResponseError, parse_vector
 from twin.telemetry.live_base import PollResult
 from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError, split_url
 from twin.telemetry.prometheus import (
@@ -36,7 +36,8 @@ from twin.telemetry.source import SourceState
 
 class FakePrometheus:
     """Answers /api/v1/query with whatever ``respond(query, headers)`` returns:
-    ``(status, body bytes)``, or ``"hang"`` (never answers) or ``"dribble"`` (1 byte / 50 ms)."""
+    ``(status, body bytes)``, ``(status, body, n)`` (its first n bytes, then the connection
+    closes), or ``"hang"`` (never answers) or ``"dribble"`` (1 byte / 50 ms)."""
 
     def __init__(self, respond):
         self.respond = respond
@@ -73,12 +74,15 @@ class FakePrometheus:
                         self.wfile.flush()
                         time.sleep(0.05)
                     return
-                status, body = out
+                status, body, *cut = out  # (status, body, bytes sent): cut off there
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
-                self.wfile.write(body)
+                self.wfile.write(body[: cut[0]] if cut else body)
+                if cut:
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
 
             do_GET = do_POST  # noqa: N815
 
@@ -657,3 +661,35 @@ def test_a_series_with_a_label_that_is_no_string_matches_nothing(facility, fake)
     temps = result.frame.gpu["temp_c"][a : a + 8]
     assert np.isnan(temps[:2]).all()
     np.testing.assert_array_equal(temps[2:], [temp_of(0, g) for g in range(2, 8)])
+
+
+def test_an_answer_cut_short_of_its_content_length_is_refused(facility, fake):
+    """A connection that closed mid-answer was read as the whole answer: a scrape cut inside
+    '55' recorded 5 C, a compact JSON answer cut after a series' brace recorded the series
+    before it and left the rest NaN."""
+
+    def answer(query, headers):
+        code, body = good_answer(query, headers)
+        if "DCGM_FI_DEV_GPU_TEMP" not in query or query.startswith("max(timestamp("):
+            return code, body
+        cut = 0
+        for _ in range(4):  # after the 4th series' closing brace
+            cut = body.index(b'"]}', cut) + 3
+        return code, body, cut
+
+    source = fast_source(facility, fake(answer).url)
+    with pytest.raises(LiveError, match=r"ended early: the connection closed \d+ bytes short"):
+        source.poll_once()
+
+
+def test_a_compact_answer_that_does_not_end_whole_is_read_as_json():
+    """Without a Content-Length the cut above is the body; the fast scan takes only an
+    answer whose result list, data and document all end, and the JSON parser refuses the
+    rest."""
+    whole = vector([{"metric": {"gpu": str(g)}, "value": [NOW, str(g)]} for g in range(6)])
+    assert len(parse_vector(whole).values) == 6
+    cut = 0
+    for _ in range(4):
+        cut = whole.index(b'"]}', cut) + 3
+    with pytest.raises(ResponseError, match="not JSON"):
+        parse_vector(whole[:cut])

@@ -301,7 +301,9 @@ def parse_vector(body: bytes) -> Vector:
     ``"metric":`` key, otherwise (odd label values, pretty-printed JSON, an error) the body is
     parsed as ordinary JSON and checked field by field.
     """
-    if _HEAD_RE.match(body) and body.rstrip().endswith(b"}"):
+    # a whole compact answer ends its result list, data and document together: one cut
+    # after a series' closing brace (a connection that closed early) ends in "]}" only
+    if _HEAD_RE.match(body) and body.rstrip().endswith(b"]}}"):
         blocks = _LABELS_RE.findall(body)
         raw = _VALUES_RE.findall(body)
         n = body.count(b'"metric":')
@@ -414,7 +416,7 @@ def parse_matrix(body: bytes) -> Matrix:
     faster than ``json.loads`` on a 100,000-series answer) and accepted only when every count
     agrees; anything else goes through the JSON parser and is checked field by field.
     """
-    if _MATRIX_HEAD_RE.match(body) and body.rstrip().endswith(b"}"):
+    if _MATRIX_HEAD_RE.match(body) and body.rstrip().endswith(b"]}}"):  # as parse_vector
         n = body.count(b'"metric":')
         blocks = _M_LABELS_RE.findall(body)
         points = _M_POINTS_RE.findall(body)

@@ -271,6 +271,12 @@ class HttpClient:
                 )
             budget.take(len(chunk), self.url)
             out.append(chunk)
+        left = getattr(resp, "length", None)  # of a Content-Length, what never came
+        if left:
+            raise LiveError(
+                f"answer from {self.url} ended early: the connection closed {left:,} bytes "
+                "short of its Content-Length; nothing recorded from it"
+            )
         if inflate is not None and not inflate.eof:
             raise LiveError(f"{self.url}: bad gzip body: it ends before the compressed data")
         return b"".join(out)
