@@ -29,6 +29,13 @@ _READ_ERRORS = (OSError, KeyError, ValueError, TypeError, RuntimeError)
 SWMR_READ_ATTEMPTS = 4
 
 
+#: The dates a recording's frames may carry (seconds since 1970): 1900 to 2200. Times past
+#: them (a damaged /time_s: 1e300, -1e12) ended commands in OverflowError or "year -29719"
+#: tracebacks where they became dates, and a gap of 1e11 s a report in MemoryError.
+EARLIEST_S = -2_208_988_800.0
+LATEST_S = 7_258_118_400.0
+
+
 def open_recording(path: str | Path) -> Recording:
     """Open a recording for reading, or raise ``RecordingError`` saying why not."""
     return Recording(path)
@@ -171,7 +178,21 @@ class Recording:
             tail = np.asarray(self._time_ds[old:n], dtype=np.float64)
             ok = np.isfinite(tail)
             if not ok.all():  # a row resized but never written: stop before it
-                tail = tail[: int(np.argmin(ok))]
+                first = int(np.argmin(ok))
+                if ok[first:].any():  # but a row with no time between written ones is damage
+                    raise RecordingError(
+                        f"{self.path}: damaged time axis (/time_s): frame {old + first} has no "
+                        f"time ({tail[first]}) but frame {old + first + int(np.argmax(ok[first:]))} "
+                        "after it has one"
+                    )
+                tail = tail[:first]
+            outside = np.flatnonzero((tail < EARLIEST_S) | (tail > LATEST_S))
+            if len(outside):
+                k = int(outside[0])
+                raise RecordingError(
+                    f"{self.path}: damaged time axis (/time_s): frame {old + k} is at "
+                    f"{tail[k]:.6g} s, not a date between 1900 and 2200"
+                )
             joined = np.concatenate([self._times[-1:], tail])
             back = np.flatnonzero(np.diff(joined) < 0)
             if len(back):

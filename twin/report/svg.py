@@ -69,7 +69,13 @@ def _time_step(span_s: float, n: int) -> float:
     for s in _TIME_STEPS_S:
         if span_s / s <= n:
             return float(s)
-    return float(_TIME_STEPS_S[-1])
+    # past n days: whole days by 1, 2, 5 x 10^k, so that a span of years (a recording with a
+    # gap of decades) still gets at most n ticks, not one per day (38 MB of SVG, then
+    # MemoryError for a gap of 1e11 s)
+    days = span_s / 86400.0 / n
+    mag = 10.0 ** math.floor(math.log10(days)) if days > 0 and math.isfinite(days) else 1.0
+    nice = next((m * mag for m in (1, 2, 5, 10) if m * mag >= days), 10 * mag)
+    return float(86400.0 * max(nice, 1.0))
 
 
 def _y_range(series: list[Series], limits, y_min_span: float) -> tuple[float, float]:
