@@ -169,6 +169,12 @@ ERRORS = [
         _frames_replace(lambda f, n: f.create_dataset(n, data=np.zeros((80, 3), "i2"))),
         "items, header says",
     ),
+    (
+        "block-frames-32",
+        _attr("block_frames", 32),
+        "blocks of 64 frames, the header's block_frames says 32",
+    ),
+    ("block-frames-1", _attr("block_frames", 1), "block_frames says 1"),
     ("history-missing", _replace("history/gpu", lambda f, n: None), "missing dataset /history"),
     ("history-group", _replace("history/gpu", lambda f, n: f.create_group(n)), "history table"),
 ]

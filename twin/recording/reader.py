@@ -133,6 +133,14 @@ class Recording:
                 raise RecordingError(
                     f"{self.path}: /history/{kind} has shape {history.shape}, header says {n} items"
                 )
+            chunks = history.chunks
+            if chunks is not None and chunks[1] != self.block_frames:
+                # the deltas are decoded per block: another block length reads every item's
+                # history wrong (58 K off) without an error
+                raise RecordingError(
+                    f"{self.path}: /history/{kind} is stored in blocks of {chunks[1]} frames, "
+                    f"the header's block_frames says {self.block_frames}"
+                )
             self._hist[kind] = (history, order)
             for name, unit, res in metrics:
                 key = f"{kind}/{name}"
