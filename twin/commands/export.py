@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+#: Most time samples --step may ask for (a step of a microsecond over five minutes asked
+#: for 3e8 and took 2.4 GB before a single frame was read).
+MAX_SAMPLES = 1_000_000
+
+
 def recorded_frames(args: argparse.Namespace, facility) -> list:
     """The frames ``--at`` or ``--from/--to/--step`` ask for; ValueError/RecordingError."""
     import numpy as np
@@ -60,6 +65,13 @@ def recorded_frames(args: argparse.Namespace, facility) -> list:
         times = rec.times
         if args.step:
             step = parse_duration(args.step)
+            samples = (t1 - t0) / step + 1 if step > 0 else math.inf
+            if samples > MAX_SAMPLES:  # np.arange would fill memory before index_at ran
+                raise ValueError(
+                    f"--step {args.step} gives {samples:,.0f} samples between --from and --to, "
+                    f"more than {MAX_SAMPLES:,} (the recording has {rec.n_frames:,} frames; "
+                    "without --step every frame is one)"
+                )
             wanted = np.arange(t0, t1 + 1e-9, step)
             index = sorted({rec.index_at(float(t)) for t in wanted})
         else:

@@ -180,6 +180,20 @@ def test_twin_export_with_a_recording(tmp_path, demo):
     assert bad.returncode == 2 and "--recording" in bad.stderr
     late = run("-o", str(tmp_path / "x.usda"), "--recording", str(rec), "--at", "10:00")
     assert late.returncode == 2 and "outside the recording" in late.stderr
+    # a step of a microsecond over 30 s: 3e7 samples asked for (it filled memory first)
+    tiny = run(
+        "-o",
+        str(tmp_path / "x.usda"),
+        "--recording",
+        str(rec),
+        "--step",
+        "0.000001s",
+        "--from",
+        "0:00",
+    )
+    assert tiny.returncode == 2
+    assert "--step 0.000001s gives 30,000,001 samples" in tiny.stderr
+    assert "more than 1,000,000 (the recording has 4 frames;" in tiny.stderr
 
 
 def test_cat_prints_the_stage_as_usdcat_does(tmp_path, demo, capsys):
