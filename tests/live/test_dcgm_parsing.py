@@ -100,6 +100,14 @@ def test_errors_are_response_errors():
         parse_vector(b'{"status":"success","data":{"resultType":"vector","result":[{"x":1}]}}')
     with pytest.raises(ResponseError, match="data.result"):
         parse_vector(b'{"status":"success","data":{}}')
+    # cheap bytes, dear objects: 2,000,004 containers are refused before parsing (60 MB
+    # of them took 1.7 GB); two million containers are read
+    head = b'{"status":"success","data":{"resultType":"vector","result":['
+    bomb = head + b"{}," * 2_000_000 + b"{}]}}"
+    with pytest.raises(ResponseError, match=r"holds 2,000,004 JSON objects and arrays, more than"):
+        parse_vector(bomb)
+    with pytest.raises(ResponseError, match="malformed series"):
+        parse_vector(head + b"{}," * 1_999_996 + b"{}]}}")  # read, and found no series
     assert parse_scalar(body([series({}, "12.5")])) == 12.5
     assert parse_scalar(body([])) is None
     matrix = {
