@@ -190,6 +190,12 @@ def test_metric_formulas():
     assert metrics.rti(30.0, 18.0, [20, 20], [32, 32], [1, 1]) == pytest.approx(100.0)
     shi, rhi = metrics.shi_rhi(18.0, [20, 22], [30, 34], [1.0, 1.0])
     assert shi == pytest.approx(6 / 28) and rhi == pytest.approx(22 / 28)
+    # racks that add no heat (a hall at zero power): undefined, not ratios of round-off
+    for rise in (0.0, 1e-9, 9e-4):
+        shi, rhi = metrics.shi_rhi(18.0, [18.0 + 1e-12, 18.0], [18.0 + rise, 18.0 + rise], [1, 1])
+        assert np.isnan(shi) and np.isnan(rhi)
+    shi, rhi = metrics.shi_rhi(18.0, [18.0, 18.0], [18.0011, 18.0011], [1.0, 1.0])
+    assert shi == pytest.approx(0.0) and rhi == pytest.approx(1.0)
 
 
 def test_cli_json(capsys):

@@ -67,6 +67,10 @@ def rti(return_c: float, supply_c: float, inlet_c, exhaust_c, flow_m3s) -> float
     return float((return_c - supply_c) / d_eq * 100.0) if d_eq > 0 else float("nan")
 
 
+#: SHI and RHI are undefined below this flow-weighted mean rack rise (K).
+MIN_MEAN_RISE_K = 1e-3
+
+
 def shi_rhi(supply_c: float, inlet_c, exhaust_c, flow_m3s) -> tuple[float, float]:
     """(SHI, RHI) as fractions (Sharma, Bash, Patel 2002)."""
     f = np.asarray(flow_m3s, float)
@@ -75,6 +79,8 @@ def shi_rhi(supply_c: float, inlet_c, exhaust_c, flow_m3s) -> tuple[float, float
     ok = np.isfinite(tin) & np.isfinite(tout) & (f > 0)
     dq = float((f[ok] * (tin[ok] - supply_c)).sum())
     q = float((f[ok] * (tout[ok] - tin[ok])).sum())
-    if q + dq <= 0:
+    # racks that add (next to) no heat: both indices are ratios of solver round-off (a hall
+    # at zero power read SHI 1.554, RHI -0.554)
+    if q <= MIN_MEAN_RISE_K * float(f[ok].sum()) or q + dq <= 0:
         return float("nan"), float("nan")
     return dq / (q + dq), q / (q + dq)
