@@ -334,3 +334,24 @@ def test_a_field_in_fahrenheit_is_warned_of_and_not_calibrated_to(solved, tmp_pa
     rc = main(["cfd", "calibrate", str(ROOM), str(path), "--cell", str(CELL_M), "--dry-run"])
     err = capsys.readouterr().err
     assert rc != 0 and f"{path}: not calibrated to: its coldest air reads" in err
+
+
+def test_a_velocity_that_holds_no_number_is_not_compared(solved, tmp_path, capsys):
+    """Every U value NaN printed 'RMS difference nan m/s (mean speed Twin nan, CFD nan)'."""
+    pv = pytest.importorskip("pyvista")
+    _, res = solved
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    cloud = pv.PolyData(pts)
+    cloud.point_data["T"] = res.air_c[g.fluid]
+    cloud.point_data["U"] = np.full((len(pts), 3), np.nan)
+    path = tmp_path / "u-nan.vtp"
+    cloud.save(str(path))
+    rc, out = _compare(path, capsys)
+    assert rc == 0
+    got = json.loads(out.out)
+    assert "velocity" not in got and "aisles" not in got
+    assert got["source"]["note"] == "its velocity holds no number: not compared"
+    assert got["rms_k"] == pytest.approx(0.0, abs=1e-9)
+    rc, out = _compare(path, capsys, json_out=False)
+    assert "nan m/s" not in out.out and f"{path}: its velocity holds no number" in out.out

@@ -96,6 +96,11 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     )
     mean, mx, ret = figures
     clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
+    note = _results_note(path, name)
+    if vel is not None and not np.isfinite(vel).all(-1).any():
+        # every velocity NaN (or dropped): "RMS difference nan m/s" was printed as a figure
+        vel = None
+        note = "; ".join(filter(None, (note, "its velocity holds no number: not compared")))
     if mean is None:
         mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
     air = grid.fluid & np.isfinite(air_c)
@@ -119,7 +124,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         ret,
         read_m,
         spacing_m,
-        _results_note(path, name),
+        note,
         held,
         _load_changes(path, fac, grid) if twin_case else "",
         placement.extent_note(points_m, grid, spacing_m),
