@@ -108,3 +108,28 @@ def test_a_foreign_case_loads_as_openfoam_read_through_vtk(case):
     assert (got.kind, got.field_name, got.other_fields) == ("openfoam", "T", ("TMean",))
     cells = np.load(path / "twin_cells.npy")
     np.testing.assert_allclose(got.air_c.ravel()[cells], t - 273.15, atol=1e-9)
+
+
+def test_a_twin_case_whose_temperature_holds_vectors_is_refused_naming_it(tmp_path):
+    """A Twin-written case whose T file holds a vector per cell ended in numpy's 'operands
+    could not be broadcast together with shapes (40,30,12,3) (40,30,12)'."""
+    from twin.cfd.foam_read import FoamReadError
+    from twin.cfd.source import load_field
+    from twin.physics.grid import build_grid
+
+    fac = load_layout(ROOM)
+    path = tmp_path / "case"
+    write_case(fac, path, cell_m=0.3, max_iter=10)
+    n = len(np.load(path / "twin_cells.npy"))
+    (path / "100").mkdir()
+    (path / "100" / "T").write_text(
+        foam_header("volVectorField", "T", "100")
+        + "dimensions [0 0 0 1 0 0 0];\n"
+        + f"internalField nonuniform List<vector> {n}(\n"
+        + "\n".join("(300 301 302)" for _ in range(n))
+        + '\n);\nboundaryField\n{\n    ".*" { type zeroGradient; }\n}\n'
+    )
+    grid = build_grid(fac, 0, 0.3)
+    with pytest.raises(FoamReadError) as e:
+        load_field(path, fac, grid, read_cfd)
+    assert str(e.value) == f"{path}: its T is not a scalar field (values of shape (3,) per cell)"

@@ -69,6 +69,12 @@ def temperature_on_grid(case: Path, grid, name: str = "T", at=None) -> np.ndarra
     cells the case holds at its rack's inlet by construction left out (NaN; see
     ``foam_mesh.held_at_inlet``): up to 13 K below the exhaust that is there."""
     t = np.ascontiguousarray(field_on_grid(case, grid, name, at))
+    if t.shape != tuple(grid.shape):  # a vector field under a temperature's name
+        from twin.cfd.foam_read import FoamReadError
+
+        raise FoamReadError(
+            f"{case}: its {name} is not a scalar field (values of shape {t.shape[3:]} per cell)"
+        )
     t.reshape(-1)[held_at_inlet(grid)] = np.nan
     return t
 
