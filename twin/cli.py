@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import signal
 import sys
 
 from twin import __version__
@@ -97,12 +98,38 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
+    before = _term_as_interrupt(args)
     try:
         return int(args.func(args) or 0)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
         return 0
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
+
+
+def _term_as_interrupt(args):
+    """SIGTERM (kill, a service stopping) ends a command line command as Ctrl-C does, so its
+    cleanup runs: ``twin simulate --force`` killed so left a 19 MB partial file beside the
+    old one. Not for the window (Qt's loop handles its own shutdown) or off the main thread.
+    Returns the handler it replaced (None: none replaced)."""
+    import threading
+
+    if getattr(args, "command", None) == "run" or threading.current_thread() is not (
+        threading.main_thread()
+    ):
+        return None
+    before = signal.getsignal(signal.SIGTERM)
+    if before is not signal.SIG_DFL:
+        return None
+
+    def interrupt(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, interrupt)
+    return before
 
 
 if __name__ == "__main__":

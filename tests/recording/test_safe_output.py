@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import h5py
 import pytest
@@ -133,3 +134,27 @@ def test_record_that_cannot_connect_keeps_the_old_recording(small_layout_file, t
     new = tmp_path / "new.h5"
     args[-1] = str(new)
     assert main(args) == 2 and not new.exists()
+
+
+def test_a_terminated_simulate_keeps_the_old_recording_and_leaves_no_partial(tmp_path):
+    """SIGTERM (kill, a service stopping) ends a command as Ctrl-C does: killed so, 'twin
+    simulate --force' left a 19 MB partial file beside the recording it was to replace."""
+    import signal
+    import time
+
+    demo = Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml"
+    old = tmp_path / "run.h5"
+    cmd = [sys.executable, "-m", "twin.cli", "simulate", str(demo), "-o", str(old)]
+    assert (
+        subprocess.run([*cmd, "--duration", "1m"], capture_output=True, timeout=120).returncode == 0
+    )
+    before = old.read_bytes()
+    proc = subprocess.Popen([*cmd, "--duration", "12h", "--force"], stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while not list(tmp_path.glob(".run.h5.*.partial")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert list(tmp_path.glob(".run.h5.*.partial")), "the run never started writing"
+    proc.send_signal(signal.SIGTERM)
+    assert proc.wait(timeout=60) == 130
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["run.h5"]
+    assert old.read_bytes() == before
