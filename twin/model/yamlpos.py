@@ -240,7 +240,8 @@ class _Scalars:
         self.cache: dict[str, Any] = {}
         self.constructor = yaml.constructor.SafeConstructor()
 
-    def plain(self, value: str) -> Any:
+    def plain(self, value: str, mark=None) -> Any:
+        """``value``'s data (``mark``: where it stands, for the error of a refused number)."""
         tag = _STR
         for t, regexp in (*_RESOLVERS.get(value[:1], ()), *_RESOLVERS.get(None, ())):
             if regexp.match(value):
@@ -262,15 +263,19 @@ class _Scalars:
             except ValueError:  # .inf, .nan and their spellings
                 out = self.slow(tag, value)
         elif tag in _SLOW_TAGS or tag.endswith((":int", ":float")):
-            out = self.slow(tag, value)
+            out = self.slow(tag, value, mark)
         else:  # merge keys (<<), '=', '!': PyYAML's rules or errors
             raise Fallback(tag)
         self.cache[value] = out
         return out
 
-    def slow(self, tag: str, value: str) -> Any:
+    def slow(self, tag: str, value: str, mark=None) -> Any:
         if tag in (_INT, _FLOAT):
-            check_number(tag, value)
+            try:
+                check_number(tag, value)
+            except yaml.constructor.ConstructorError as exc:
+                exc.problem_mark = mark  # where it stands: the lean path's event mark
+                raise
         node = yaml.ScalarNode(tag, value)
         return self.constructor.yaml_constructors[tag](self.constructor, node)
 
@@ -333,11 +338,7 @@ def _build(get_event, scalars: _Scalars) -> tuple[Any, Lines, int]:  # noqa: C90
             value = ev.value
             node = cache.get(value, _KEY) if ev.implicit[0] else value  # quoted: a string
             if node is _KEY:
-                try:
-                    node = plain(value)
-                except yaml.constructor.ConstructorError as exc:
-                    exc.problem_mark = ev.start_mark
-                    raise
+                node = plain(value, ev.start_mark)
             nodes += 1
             if not is_map:
                 top.append(node)
