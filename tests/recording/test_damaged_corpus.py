@@ -246,3 +246,33 @@ def test_recorder_refuses_a_frame_without_a_time(tmp_path, small_facility):
         rec.append(sim.step())
     with open_recording(tmp_path / "r.h5") as rec:
         assert rec.n_frames == 2  # the frames after the refused one are all there
+
+
+@pytest.mark.timeout(30, method="thread")  # HDF5 loops in C, deaf to the signal method
+@pytest.mark.parametrize("obj", [0, 1])
+def test_a_global_heap_hdf5_would_loop_on_is_refused_at_once(good, tmp_path, obj, capsys):
+    """Sixteen zero bytes over an object header in the first global heap collection (where
+    the string attributes live) made HDF5 loop for ever on the first attribute read, at full
+    CPU and deaf to Ctrl-C: every command that opened the recording hung."""
+    data = bytearray(good.read_bytes())
+    at = data.find(b"GCOL")
+    assert at >= 0
+    offset = 16  # the collection's header, then each object's: 16 bytes, its data by 8
+    for _ in range(obj):
+        offset += (
+            16 + (int.from_bytes(data[at + offset + 8 : at + offset + 16], "little") + 7) // 8 * 8
+        )
+    data[at + offset : at + offset + 16] = bytes(16)
+    path = tmp_path / "heap.h5"
+    path.write_bytes(bytes(data))
+    with pytest.raises(RecordingError, match=r"global heap object at byte \d+ has no size"):
+        open_recording(path)
+    assert main(["info", str(path)]) == 1
+    assert str(path) in capsys.readouterr().err
+
+
+def test_the_heap_walk_passes_every_recording_this_suite_writes(good):
+    from twin.recording.heap_check import looping_heap_at
+
+    assert looping_heap_at(good) is None
+    assert b"GCOL" in good.read_bytes()  # the walk has something to walk

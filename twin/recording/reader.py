@@ -16,7 +16,7 @@ import numpy as np
 
 from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.recording import format as fmt
-from twin.recording import hdf5_capi
+from twin.recording import hdf5_capi, heap_check
 from twin.recording.errors import LayoutMismatch, RecordingError, RecordingFormatError
 
 if TYPE_CHECKING:
@@ -440,7 +440,17 @@ def _open_hdf5(path: Path) -> h5py.File:
     """Open for reading: normally when the file was closed cleanly (HDF5 then checks its
     length, so a truncated copy fails at once), in SWMR mode when a writer has it open or
     died with it open. SWMR readers retry unreadable metadata, by default for minutes; we
-    cap the retries so a damaged file fails fast instead of hanging."""
+    cap the retries so a damaged file fails fast instead of hanging; and a global heap HDF5
+    would loop on for ever is refused before HDF5 sees it (``heap_check``)."""
+    try:
+        at = heap_check.looping_heap_at(path)
+    except OSError as exc:
+        raise RecordingError(f"{path}: cannot read: {exc.strerror or exc}") from None
+    if at is not None:
+        raise RecordingError(
+            f"{path}: damaged: the HDF5 global heap object at byte {at} has no size (HDF5 "
+            "would read it for ever); the file cannot be opened"
+        )
     try:
         return h5py.File(path, "r", rdcc_nbytes=8 << 20)
     except _READ_ERRORS as exc:
