@@ -179,3 +179,26 @@ def test_history_replaced_by_a_group(good, tmp_path):
         f.create_group("history/gpu")
     with pytest.raises(RecordingError, match="not a history table"):
         open_recording(dst)
+
+
+@pytest.mark.parametrize("kind", ["folder", "pipe", "loop", "missing"])
+def test_what_is_not_a_recording_file_is_named_for_what_it_is(tmp_path, kind):
+    """A folder, a named pipe and a symbolic link loop all read "no such recording file"."""
+    import os
+
+    path = tmp_path / "run.h5"
+    expected = {
+        "folder": "is a folder, not a recording file",
+        "pipe": "is a named pipe, not a recording file",
+        "loop": "cannot read: Too many levels of symbolic links",
+        "missing": "no such recording file",
+    }[kind]
+    if kind == "folder":
+        path.mkdir()
+    elif kind == "pipe":
+        os.mkfifo(path)
+    elif kind == "loop":
+        path.symlink_to(path)
+    with pytest.raises(RecordingError) as e:
+        open_recording(path)
+    assert str(e.value) == f"{path}: {expected}"

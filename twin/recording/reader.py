@@ -47,7 +47,7 @@ class Recording:
     def __init__(self, path: str | Path) -> None:
         self.path = Path(path)
         if not self.path.is_file():
-            raise RecordingError(f"{self.path}: no such recording file")
+            raise RecordingError(f"{self.path}: {_not_a_file(self.path)}")
         self._file = _open_hdf5(self.path)
         try:
             self._read_header()
@@ -434,6 +434,27 @@ class Recording:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+def _not_a_file(path: Path) -> str:
+    """Why ``path`` is no recording file to open: missing, a folder, or another kind of node."""
+    try:
+        st = path.stat()
+    except OSError as exc:  # missing, a symbolic link loop, no permission on a folder above
+        return "no such recording file" if not path.is_symlink() else f"cannot read: {exc.strerror}"
+    if path.is_dir():
+        return "is a folder, not a recording file"
+    import stat
+
+    kind = next(
+        (
+            name
+            for test, name in ((stat.S_ISFIFO, "a named pipe"), (stat.S_ISSOCK, "a socket"))
+            if test(st.st_mode)
+        ),
+        "a device",
+    )
+    return f"is {kind}, not a recording file"
 
 
 def _open_hdf5(path: Path) -> h5py.File:
