@@ -217,3 +217,25 @@ def test_a_plugin_whose_import_hangs_is_given_up_and_the_rest_load(fresh, monkey
             reg.load(plugins.IMPORTERS, "blank")
     finally:
         release.set()
+
+
+def test_a_plugin_command_named_as_twins_own_is_reported_shadowed(fresh, monkeypatch, capsys):
+    """It was listed as loaded, yet 'twin thermal' always runs Twin's own command."""
+    from twin.cli import main
+
+    reg, found = fresh
+
+    class Shadow:
+        help = "never runs"
+
+    _module(monkeypatch, "twin_test_shadow", Shadow=Shadow)
+    found[plugins.COMMANDS] = [
+        EntryPoint("thermal", "twin_test_shadow:Shadow", plugins.COMMANDS),
+        EntryPoint("mine", "twin_test_shadow:Shadow", plugins.COMMANDS),
+    ]
+    assert main(["plugins", "--check"]) == 1
+    out = capsys.readouterr().out
+    line = next(x for x in out.splitlines() if x.startswith("twin.commands") and " thermal " in x)
+    assert line.endswith("failed: shadowed: Twin's own 'thermal' command runs instead; rename it")
+    mine = next(x for x in out.splitlines() if " mine " in x)
+    assert mine.endswith("loaded")

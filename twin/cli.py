@@ -9,27 +9,7 @@ import signal
 import sys
 
 from twin import __version__
-
-#: Subcommand modules, in the order ``--help`` lists them.
-COMMANDS = (
-    "run",
-    "render",
-    "validate",
-    "schema",
-    "generate",
-    "thermal",
-    "energy",
-    "simulate",
-    "info",
-    "record",
-    "whatif",
-    "report",
-    "bench",
-    "cfd",
-    "import",
-    "export",
-    "plugins",
-)
+from twin.commands import NAMES as COMMANDS  # the subcommands, in --help order
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -21,12 +21,17 @@ def run(args: argparse.Namespace) -> int:
     import json
 
     from twin import plugins
+    from twin.commands import NAMES as COMMANDS
 
     reg = plugins.registry
     if args.check:
         for group in plugins.GROUPS:
             reg.load_all(group)
     rows = reg.infos()
+    for i in rows:  # listed, even loaded, but the command line never reaches it
+        if i.group == plugins.COMMANDS and i.name in COMMANDS and i.distribution != "twin":
+            i.status = plugins.FAILED
+            i.error = f"shadowed: Twin's own {i.name!r} command runs instead; rename it"
     if args.json:
         for i in rows:
             print(
