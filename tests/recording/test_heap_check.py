@@ -102,3 +102,33 @@ def test_an_object_header_needs_its_whole_sixteen_bytes(tmp_path):
     data = b"GCOL" + bytes([1, 0, 0, 0]) + struct.pack("<Q", 4096) + _obj(1, payload) + bytes(8)
     assert len(data) == 4096
     assert looping_heap_at(_file(tmp_path, data)) is None
+
+
+def test_the_first_damaged_collection_is_named_however_many_follow(tmp_path):
+    good, bad = gcol(), gcol(free=0)
+    path = _file(tmp_path, bad, good, bad)
+    assert looping_heap_at(path) == 2048 + _free_at()
+    path = _file(tmp_path, good, bad, good)  # the middle one of three
+    assert looping_heap_at(path) == 2048 + 4096 + _free_at()
+
+
+def test_a_collection_at_the_files_first_byte_is_walked(tmp_path):
+    assert looping_heap_at(_file(tmp_path, gcol(free=0), lead=0)) == _free_at()
+
+
+def test_a_signature_too_near_the_end_of_what_is_read_is_left(tmp_path):
+    path = _file(tmp_path, gcol(free=0))
+    assert looping_heap_at(path, head_bytes=2048 + 15) is None  # no whole header read
+
+
+def test_object_data_is_aligned_to_eight_bytes(tmp_path):
+    payloads = (b"z" * 80, b"w" * 13)  # 80 stays 80, 13 takes 16
+    assert looping_heap_at(_file(tmp_path, gcol(payloads=payloads, free=0))) == (
+        2048 + 16 + (16 + 80) + (16 + 16)
+    )
+
+
+def test_a_free_space_larger_than_any_file_ends_the_walk(tmp_path):
+    """A length with its top bit set is a huge unsigned size (HDF5 reads lengths unsigned):
+    past the collection, not a step back to where the walk was."""
+    assert looping_heap_at(_file(tmp_path, gcol(free=2**64 - 16))) is None
