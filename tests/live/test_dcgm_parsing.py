@@ -230,3 +230,20 @@ def test_throttle_and_xid_events(facility, monkeypatch):
         (EventKind.THROTTLE_START, "A01", f"{n} GPUs in A01 started throttling"),
         (EventKind.ALARM, "A01", f"{n} GPUs in A01 reported an XID"),
     ]
+
+
+def test_a_value_that_is_no_string_is_no_value():
+    """Prometheus writes values as strings; a JSON true was recorded as 1.0 C."""
+    doc = {
+        "status": "success",
+        "data": {
+            "resultType": "vector",
+            "result": [
+                {"metric": {"gpu": "0"}, "value": [1.7e9, True]},
+                {"metric": {"gpu": "1"}, "value": [1.7e9, "21.5"]},
+                {"metric": {"gpu": "2"}, "value": [1.7e9, 22]},
+            ],
+        },
+    }
+    vec = parse_vector(json.dumps(doc, indent=1).encode())
+    np.testing.assert_array_equal(vec.values, [np.nan, 21.5, np.nan])

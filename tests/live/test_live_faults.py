@@ -693,3 +693,27 @@ def test_a_compact_answer_that_does_not_end_whole_is_read_as_json():
         cut = whole.index(b'"]}', cut) + 3
     with pytest.raises(ResponseError, match="not JSON"):
         parse_vector(whole[:cut])
+
+
+def test_a_scrape_of_a_page_that_is_not_prometheus_text_says_so(facility, fake):
+    """An HTML login page (or garbage) read '0 series match no GPU; check the host names'."""
+    page = fake(lambda q, h: (200, b"<html><body><h1>Login</h1></body></html>"))
+    lone = ScrapeSource(facility, page.url, interval_s=0.1, timeout_s=0.5, backoff_max_s=0.3)
+    with pytest.raises(LiveError) as e:
+        lone.poll_once()
+    assert str(e.value) == (
+        f"{page.url}/metrics: the answer is not Prometheus text: '<html><body><h1>Login</h1></body></html>'"
+    )
+    exp = Exporter(exporter_state()).start()
+    try:  # beside a good exporter it is one that failed, not a reason to stop
+        both = ScrapeSource(facility, [exp.url, page.url], interval_s=0.1, timeout_s=0.5)
+        result = both.poll_once()
+        assert result.gpus_with_data == 16
+        assert "1 of 2 exporters failed" in result.warnings[-1]
+        assert "not Prometheus text" in result.warnings[-1]
+        # an empty answer is an exporter with nothing to say yet, not garbage
+        empty = fake(lambda q, h: (200, b""))
+        quiet = ScrapeSource(facility, [exp.url, empty.url], interval_s=0.1, timeout_s=0.5)
+        assert not any("failed" in w for w in quiet.poll_once().warnings)
+    finally:
+        exp.stop()

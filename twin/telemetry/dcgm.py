@@ -376,7 +376,10 @@ def _parse_vector_json(body: bytes) -> Vector:
         raise ResponseError(f"expected an instant vector, got resultType {kind!r}")
     try:
         labels = [s["metric"] for s in result]
-        values = np.array([s["value"][1] for s in result], dtype=np.float64)
+        # Prometheus writes every value as a string: anything else (true read as 1.0 C) is
+        # a value the series does not have
+        raw = [s["value"][1] for s in result]
+        values = np.array([v if isinstance(v, str) else "NaN" for v in raw], dtype=np.float64)
         t = float(result[0]["value"][0]) if result else None
     except (KeyError, IndexError, TypeError, ValueError) as exc:
         raise ResponseError(f"malformed series in result: {exc!r}") from None
@@ -520,6 +523,11 @@ def parse_exposition(text: str, wanted: Iterable[str] | None = None) -> dict[str
         s.blocks.append(m.group(2) or "{}")
         s.raw.append(m.group(3))
     return out
+
+
+def looks_like_exposition(text: str) -> bool:
+    """Whether ``text`` holds at least one sample line of the Prometheus text format."""
+    return _SAMPLE_RE.search(text) is not None
 
 
 def series_values(raw: list[str]) -> np.ndarray:

@@ -17,12 +17,13 @@ from twin.telemetry.dcgm import (
     clean_values,
     decode_text_labels,
     is_plain_name,
+    looks_like_exposition,
     metric_names,
     parse_exposition,
     series_values,
 )
 from twin.telemetry.live_base import LiveSource, PollResult
-from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError
+from twin.telemetry.live_http import ByteBudget, Credentials, HttpClient, LiveError, redact_url
 
 if TYPE_CHECKING:
     from twin.model.facility import Facility
@@ -95,7 +96,15 @@ class ScrapeSource(LiveSource):
             except LiveError as exc:
                 failed.append(str(exc))
                 continue
-            for name, series in parse_exposition(text, self._wanted).items():
+            found = parse_exposition(text, self._wanted)
+            if not found and text.strip() and not looks_like_exposition(text):
+                # an HTML login page or garbage read "0 series match no GPU; check the host
+                # names", which sent people to the wrong place
+                failed.append(
+                    f"{redact_url(client.url)}: the answer is not Prometheus text: {text[:40]!r}"
+                )
+                continue
+            for name, series in found.items():
                 into = merged.setdefault(name, TextSeries())
                 into.blocks.extend(series.blocks)
                 into.raw.extend(series.raw)
