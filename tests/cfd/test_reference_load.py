@@ -46,6 +46,16 @@ def _minimal(**change) -> dict:
         (_minimal(racks=[]), "'racks' must be a non-empty list"),
         (_minimal(racks=["A1"]), "racks[0] needs an 'id'"),
         (_minimal(racks=[{"id": 7, "inlet_mean_c": 20.0}]), "racks[0] needs an 'id'"),
+        (  # compared as two racks, with twice one rack's weight
+            _minimal(
+                racks=[
+                    {"id": "A1", "inlet_mean_c": 20.7},
+                    {"id": "A2", "inlet_mean_c": 21.0},
+                    {"id": "A1", "inlet_mean_c": 40.0},
+                ]
+            ),
+            "racks[2] is A1 again (racks[0])",
+        ),
     ],
 )
 def test_what_is_refused_and_how_it_is_said(tmp_path, body, words):
@@ -144,3 +154,23 @@ def test_the_model_checks_rank_correlation_is_kept_to_three_places():
     other = {**ref, "balance": 0.0}
     other["racks"] = [{"id": i, "inlet_mean_c": 20.0 + order[k]} for k, i in enumerate(ids)]
     assert reference.model_check(ref, other)["rank_corr"] == 0.886
+
+
+@pytest.mark.parametrize(
+    ("planes", "why"),
+    [
+        (b"not a zip file at all", "not an .npz of arrays: numpy would have to unpickle it"),
+        (None, "not an .npz of arrays: numpy would have to unpickle it, which is never done"),
+    ],
+)
+def test_planes_that_cannot_be_read_are_refused_naming_the_file(tmp_path, planes, why):
+    path = _write(tmp_path, _minimal())
+    npz = path.with_suffix(".npz")
+    if planes is None:  # arrays of Python objects need pickle, which is never loaded
+        np.savez(npz, horizontal_c=np.array([{"x": 1}], dtype=object))
+    else:
+        npz.write_bytes(planes)
+    with pytest.raises(ValueError) as exc:
+        reference.load(path)
+    msg = str(exc.value)
+    assert msg.startswith(f"{npz}: not readable planes of a CFD reference (") and why in msg

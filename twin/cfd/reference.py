@@ -270,9 +270,13 @@ def _check_racks(path: Path, ref: dict) -> None:
     racks = ref.get("racks")
     if not isinstance(racks, list) or not racks:
         raise ValueError(f"{path}: 'racks' must be a non-empty list")
+    seen: dict[str, int] = {}
     for n, r in enumerate(racks):
         if not isinstance(r, dict) or not isinstance(r.get("id"), str):
             raise ValueError(f"{path}: racks[{n}] needs an 'id'")
+        if r["id"] in seen:  # compared as two racks, twice the weight of one
+            raise ValueError(f"{path}: racks[{n}] is {r['id']} again (racks[{seen[r['id']]}])")
+        seen[r["id"]] = n
         if "inlet_mean_c" not in r:
             raise ValueError(f"{path}: racks[{n}] ({r['id']}) has no inlet_mean_c")
         for key in RACK_NUMBERS:
@@ -310,8 +314,13 @@ def load(path: str | Path) -> dict:
     _check_air(path, "return_mean_c", ref["return_mean_c"])
     npz = path.with_suffix(".npz")
     if npz.exists():
-        with np.load(npz) as z:
-            ref["_planes"] = {k: z[k] for k in z.files}
+        try:
+            with np.load(npz) as z:
+                ref["_planes"] = {k: z[k] for k in z.files}
+        except (OSError, ValueError, EOFError) as e:  # not an .npz, or one of pickled objects
+            why = "not an .npz of arrays: numpy would have to unpickle it, which is never done"
+            why = why if "pickle" in str(e) else e
+            raise ValueError(f"{npz}: not readable planes of a CFD reference ({why})") from None
         _check_planes(npz, ref["_planes"])
     return ref
 
