@@ -3,6 +3,8 @@ overlay names, slices, halls and units are refused with a message."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import pyvista as pv
@@ -87,3 +89,17 @@ def test_render_a_recorded_instant_with_thermal_overlays(small_layout, tmp_path,
     assert "thermal: H1 24x20x8 cells of 0.5 m" in out.out and "temp_c at +0:00:00" in out.out
     changed = np.abs(_png(plain) - _png(hot)).sum(axis=1) > 40
     assert changed.mean() > 0.2  # the slice covers most of the floor seen from above
+
+
+@pytest.mark.parametrize("z", ["100", "nan", "-1"])
+def test_a_slice_height_outside_the_hall_is_refused_before_the_solve(tmp_path, capsys, z):
+    """--slice-z 100 rendered silently (a slice nowhere); nan ended in 'cannot convert float
+    NaN to integer'."""
+    out = tmp_path / "s.png"
+    layout = Path(__file__).resolve().parents[2] / "layouts" / "test-room.yaml"
+    args = ["render", str(layout), "-o", str(out), "--thermal", "slice", "--slice-z", z]
+    assert main(args) == 2
+    assert capsys.readouterr().err == (
+        f"twin render: --slice-z {float(z):g} m is not inside hall ROOM (0 to 3.5 m)\n"
+    )
+    assert not out.exists()

@@ -227,6 +227,14 @@ def thermal_overlays(args: argparse.Namespace, facility):
             )
             return 2
         hall = facility.hall_index[args.hall]
+    height_m = float(facility.layout.halls[hall].size_m[2])
+    if "air_slice" in overlays and not 0.0 <= args.slice_z <= height_m:  # NaN fails too
+        print(
+            f"twin render: --slice-z {args.slice_z:g} m is not inside hall "
+            f"{facility.hall_ids[hall]} (0 to {height_m:g} m)",
+            file=sys.stderr,
+        )
+        return 2
     cell = args.cell if args.cell is not None else choose_cell_m(facility, hall)
     try:
         res = solve_steady(facility, hall, cell, failed=args.fail)
