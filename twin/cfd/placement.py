@@ -14,6 +14,17 @@ import numpy as np
 COLD_AIR_TOLERANCE_K = 5.0
 
 
+def hall_air_box(grid) -> tuple[np.ndarray, np.ndarray]:
+    """The corners (m, the hall's own axes) of the box the grid's cells fill."""
+    lo = np.asarray(grid.origin_m, float)
+    return lo, lo + np.asarray(grid.shape) * grid.cell_m
+
+
+def span_text(lo, hi) -> str:
+    """``x 0.00..12.00, y ..., z ...``: a box as the messages write it."""
+    return ", ".join(f"{a} {x:.2f}..{y:.2f}" for a, x, y in zip("xyz", lo, hi, strict=True))
+
+
 def extent_note(points_m: np.ndarray | None, grid, spacing_m: float | None) -> str:
     """Where a foreign field's points reach past the hall's walls (x, y) by more than half its
     own spacing or Twin's cell, with both spans, or "". A field over part of the hall stops
@@ -23,8 +34,7 @@ def extent_note(points_m: np.ndarray | None, grid, spacing_m: float | None) -> s
         return ""
     pts = np.asarray(points_m, float)
     lo_p, hi_p = pts.min(0), pts.max(0)
-    lo_h = np.asarray(grid.origin_m, float)
-    hi_h = lo_h + np.asarray(grid.shape) * grid.cell_m
+    lo_h, hi_h = hall_air_box(grid)
     # mesh points lie on the walls, cell centres half a cell inside them
     tol = 0.5 * max(spacing_m or 0.0, grid.cell_m)
     beyond = np.array([lo_h[0] - lo_p[0], lo_h[1] - lo_p[1], hi_p[0] - hi_h[0], hi_p[1] - hi_h[1]])
@@ -32,12 +42,8 @@ def extent_note(points_m: np.ndarray | None, grid, spacing_m: float | None) -> s
     if beyond[k] <= tol:
         return ""
     wall = (lo_h[0], lo_h[1], hi_h[0], hi_h[1])[k]
-
-    def span(lo, hi) -> str:
-        return ", ".join(f"{a} {x:.2f}..{y:.2f}" for a, x, y in zip("xyz", lo, hi, strict=True))
-
     return (
-        f"its points span {span(lo_p, hi_p)} m, the hall's air {span(lo_h, hi_h)} m (its own "
+        f"its points span {span_text(lo_p, hi_p)} m, the hall's air {span_text(lo_h, hi_h)} m (its own "
         f"axes, from its corner on the floor): they reach {beyond[k]:.2f} m past the hall's "
         f"wall at {'xy'[k % 2]} = {wall:.2f} m. A field moved, of another room or in other "
         "axes is compared as if in place"

@@ -227,14 +227,10 @@ def _misplaced(
         )
     if points_m is None or len(points_m) == 0:
         return head
-    lo_h = np.asarray(grid.origin_m, float)
-    hi_h = lo_h + np.asarray(grid.shape) * grid.cell_m
+    lo_h, hi_h = placement.hall_air_box(grid)
     pts = np.asarray(points_m, float)
     lo_p, hi_p = pts.min(0), pts.max(0)
-
-    def span(lo, hi) -> str:
-        return ", ".join(f"{a} {x:.2f}..{y:.2f}" for a, x, y in zip("xyz", lo, hi, strict=True))
-
+    span = placement.span_text
     msg = (
         f"{head} Its points span {span(lo_p, hi_p)} m; the hall's air {span(lo_h, hi_h)} m, in "
         "the hall's own axes (from its corner, on the floor)."
