@@ -170,6 +170,15 @@ def test_other_layout_asks_and_bad_files_explain(opened, qtbot, tmp_path, monkey
     rp.error_box.close()
     assert isinstance(win.source, ReplaySource)
 
+    # a table cut short after the file was closed: replayed, and the status bar says what is lost
+    short = tmp_path / "short.h5"
+    short.write_bytes(path.read_bytes())
+    with h5py.File(short, "a") as f:
+        f["frames/gpu/temp_c"].resize(3, axis=0)
+    assert rp.open_recording(short)
+    shown = win.statusBar().currentMessage()
+    assert "damaged: cut short" in shown and "/frames/gpu/temp_c 3 rows" in shown
+
 
 @pytest.mark.gui
 def test_dropping_a_recording_opens_it(window, qtbot, recording):

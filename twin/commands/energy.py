@@ -127,11 +127,13 @@ def _recording(args: argparse.Namespace, fac) -> int:
     import json
     import sys
 
+    from twin.commands.recording_notes import warn_damage
     from twin.recording import RecordingError, open_recording
 
     try:
         with open_recording(args.recording) as rec:
             rec.check_layout(fac)
+            warn_damage(rec, "energy")
             series = recording_energy(rec, fac)
     except RecordingError as exc:
         print(f"twin energy: {exc}", file=sys.stderr)

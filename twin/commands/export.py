@@ -40,6 +40,7 @@ def recorded_frames(args: argparse.Namespace, facility) -> list:
     """The frames ``--at`` or ``--from/--to/--step`` ask for; ValueError/RecordingError."""
     import numpy as np
 
+    from twin.commands.recording_notes import warn_damage
     from twin.recording import open_recording
     from twin.recording.times import parse_duration
 
@@ -49,6 +50,7 @@ def recorded_frames(args: argparse.Namespace, facility) -> list:
         raise ValueError("--recording needs --at T (a snapshot) or --from T0 --to T1 (samples)")
     with open_recording(args.recording) as rec:
         rec.check_layout(facility)
+        warn_damage(rec, "export")
         if rec.n_frames == 0:
             raise ValueError(f"{rec.path}: the recording has no frames")
         if args.at:

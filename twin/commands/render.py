@@ -109,6 +109,7 @@ def _recorded_instant(args: argparse.Namespace, facility):
     import math
     import sys
 
+    from twin.commands.recording_notes import warn_damage
     from twin.recording import LayoutMismatch, RecordingError, open_recording
     from twin.render.overlays import alarm_levels
 
@@ -120,6 +121,7 @@ def _recorded_instant(args: argparse.Namespace, facility):
     with rec:
         try:
             rec.check_layout(facility)
+            warn_damage(rec, "render")
             if rec.n_frames == 0:
                 raise RecordingError(f"{rec.path}: the recording has no frames")
             t = rec.parse_time(args.at)

@@ -38,6 +38,8 @@ def run(args: argparse.Namespace) -> int:
     except (RecordingError, ValueError, OSError) as exc:
         print(f"twin report: {exc}", file=sys.stderr)
         return 1
+    for note in info.warnings:
+        print(f"twin report: warning: {args.recording}: {note}", file=sys.stderr)
     print(
         f"{info.path}: {info.bytes / 1e6:.2f} MB, {info.snapshots} snapshots, {info.seconds:.1f} s"
     )

@@ -2,7 +2,9 @@
 
     /                 attrs: format, layout_name, layout_hash, items_hash, created_utc,
                              writer, block_frames, counts_json; sensors_hash (only with
-                             point sensors, which files before them lack)
+                             point sensors, which files before them lack),
+                             frames_closed (-1 until the recorder closes the file, then its
+                             frame count; files before it lack it)
     /layout           the layout file's text (scalar string)
     /time_s           (T,) float64 seconds since the epoch, the time axis
     /events           (E,) table: time_s, kind, item, message, severity
@@ -43,6 +45,9 @@ FRAME_CHUNK_ITEMS = 8192
 #: Items per history chunk (each chunk holds BLOCK_FRAMES samples of this many items).
 HISTORY_CHUNK_ITEMS = 8
 TIME_CHUNK = 4096
+#: Root attribute: -1 while the recorder has the file open, its frame count once closed. A
+#: closed file whose time axis or a metric table holds fewer rows was cut short afterwards.
+CLOSED_FRAMES = "frames_closed"
 
 EVENT_DTYPE = np.dtype(
     [("time_s", "<f8"), ("kind", "S24"), ("item", "S96"), ("message", "S256"), ("severity", "i1")]

@@ -73,6 +73,9 @@ class Recording:
             f.attrs.get("block_frames", fmt.BLOCK_FRAMES), 1, 1 << 20, self.path, "block_frames"
         )
         self.counts = _counts(f.attrs.get("counts_json"), self.path)
+        #: the frame count the recorder closed the file with (None: still open, killed, or
+        #: written before the attribute): tables shorter than it were cut short afterwards
+        self.closed_frames = _closed_frames(f.attrs.get(fmt.CLOSED_FRAMES), self.path)
         for name in ("layout", "time_s", "events"):
             if name not in f:
                 raise RecordingError(f"{self.path}: missing dataset /{name}")
@@ -182,6 +185,10 @@ class Recording:
         n = self._time_ds.shape[0]
         for frames, *_ in self._ds.values():
             n = min(n, frames.shape[0])
+        if old == 0 and self.closed_frames is not None and n < self.closed_frames:
+            tables = [("/time_s", self._time_ds)]
+            tables += [(f"/frames/{k}/{m}", ds) for (k, m), (ds, *_) in self._ds.items()]
+            self.warnings.append(_cut_note(tables, self.closed_frames, n))
         if n > old:
             tail = np.asarray(self._time_ds[old:n], dtype=np.float64)
             ok = np.isfinite(tail)
@@ -550,6 +557,24 @@ def _whole(value, lo: int, hi: int, path: Path, name: str) -> int:
             f"from {lo} to {hi}"
         )
     return int(number)
+
+
+def _cut_note(tables: list[tuple[str, h5py.Dataset]], closed: int, n: int) -> str:
+    """What a closed file's short tables lost, naming them: the frames they all hold are
+    read, so a cut file still shows what is left."""
+    short = [f"{name} {ds.shape[0]:,}" for name, ds in tables if ds.shape[0] < closed]
+    return (
+        f"cut short: the file was closed with {closed:,} frames but {'; '.join(short)} rows "
+        f"are left; only the first {n:,} frames are read"
+    )
+
+
+def _closed_frames(raw, path: Path) -> int | None:
+    """``frames_closed``: None while open (-1) or absent, else the whole frame count."""
+    if raw is None:
+        return None
+    n = _whole(raw, -1, 1 << 62, path, fmt.CLOSED_FRAMES)
+    return None if n < 0 else n
 
 
 def _counts(raw, path: Path) -> dict[str, int]:

@@ -119,6 +119,8 @@ class Recorder:
         f.attrs["writer"] = "twin"
         f.attrs["block_frames"] = self.block_frames
         f.attrs["counts_json"] = json.dumps(self.counts)
+        # made now (SWMR allows a new value, not a new attribute), set by ``close``
+        f.attrs[fmt.CLOSED_FRAMES] = np.int64(-1)
         if self.counts.get("sensor", 0):
             f.attrs["sensors_hash"] = fmt.sensors_hash(fac)
         text = fac.source_text
@@ -270,6 +272,8 @@ class Recorder:
             if self.n_frames % self.block_frames:
                 self._write_blocks()  # the last, partial block: history reads skip /frames
             self.flush()
+            # last: a file whose tables are cut short afterwards reads as damaged, not short
+            self._file.attrs[fmt.CLOSED_FRAMES] = np.int64(self.n_frames)
         finally:
             self._file.close()
             self._file = None

@@ -52,6 +52,8 @@ class ReportInfo:
     seconds: float
     snapshots: int
     bytes: int
+    #: damage the reader read past (``Recording.warnings``), also shown in the report
+    warnings: tuple[str, ...] = ()
 
 
 def build_report(
@@ -86,7 +88,9 @@ def build_report(
         + f'<p class="muted">Written by twin report from {escape(inc.path)}.</p></body></html>'
     )
     write_text_atomic(out, html)
-    return ReportInfo(Path(out), time.perf_counter() - t0, len(snaps), len(html.encode()))
+    return ReportInfo(
+        Path(out), time.perf_counter() - t0, len(snaps), len(html.encode()), tuple(inc.warnings)
+    )
 
 
 def _read(rec: Recording, snapshot: Snapshot | None, facility: Facility | None):
@@ -137,6 +141,7 @@ def _summary(fac: Facility, inc: Incident) -> str:
         if en["pue"] is not None:
             kpis.append(("PUE", f"{en['pue']:.3f}"))
     k = "".join(f'<span class="kpi"><b>{escape(v)}</b>{escape(n)}</span>' for n, v in kpis)
+    k += "".join(f'<p class="sev-warning">Damaged recording: {escape(w)}</p>' for w in inc.warnings)
     return (
         f"<h2>Summary</h2><p>Layout <b>{escape(inc.layout_name)}</b>, {_utc(inc.start_s)} to "
         f"{_utc(inc.end_s)} ({inc.n_frames:,} frames). What failed: {what}.</p>{k}"

@@ -60,6 +60,8 @@ class Incident:
     gpu_peak_c: np.ndarray | None = None
     rack_peak_c: np.ndarray | None = None
     energy: EnergySeries | None = None  # facility power per row (twin.physics.energy)
+    #: damage the reader read past (``Recording.warnings``): the report covers less
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Event]:
@@ -91,6 +93,7 @@ def gather(rec: Recording, fac: Facility) -> Incident:
         rec.events,
         times - rec.start_s,
         dt,
+        warnings=list(rec.warnings),
     )
     if "gpu" in rec.metrics:
         _gpus(rec, fac, inc)

@@ -174,6 +174,7 @@ class ReplayController(QObject):
                 except Exception as exc:  # LayoutError or a damaged layout dataset
                     return self._fail(path, f"the layout embedded in the recording: {exc}")
                 w.set_facility(embedded)
+            notes = list(rec.warnings)  # damage read past: said, so the replay is not trusted blind
         finally:
             rec.close()
         try:
@@ -184,7 +185,10 @@ class ReplayController(QObject):
             return self._fail(path, f"{path}: unreadable recording ({type(exc).__name__}: {exc})")
         w.set_source(source)
         w.session.tick()
-        w.statusBar().showMessage(f"Replaying {path}", 4000)
+        if notes:
+            w.statusBar().showMessage(f"Replaying {path} — damaged: {'; '.join(notes)}", 30000)
+        else:
+            w.statusBar().showMessage(f"Replaying {path}", 4000)
         return True
 
     def start_source(self, name: str, **options) -> bool:
