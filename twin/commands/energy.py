@@ -128,6 +128,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
     import sys
 
     from twin.commands.recording_notes import warn_damage
+    from twin.physics.energy import gap_note
     from twin.recording import RecordingError, open_recording
 
     try:
@@ -162,7 +163,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
     print(f"{args.recording}: {summary['frames']} frames of {fac.layout.name}")
     print(
         f"  IT {summary['it_kwh']:,.1f} kWh, facility {summary['facility_kwh']:,.1f} kWh, "
-        f"cooling {summary['cooling_kwh']:,.1f} kWh; PUE {summary['pue']}"
+        f"cooling {summary['cooling_kwh']:,.1f} kWh; PUE {summary['pue']}{gap_note(summary)}"
     )
     print(
         f"  PUE from {summary['pue_min']} ({when(summary['pue_min_time_s'])}) "

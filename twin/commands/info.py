@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from twin.physics.energy import gap_note
     from twin.recording import RecordingError, open_recording
 
     try:
@@ -105,7 +106,7 @@ def run(args: argparse.Namespace) -> int:
         en = info["energy"]
         print(
             f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
-            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
+            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']}){gap_note(en)}"
         )
     for w in info["warnings"]:
         print(f"  warning  {w}")

@@ -431,6 +431,13 @@ class _OutdoorSeries:
         return dry, wet
 
 
+#: An interval between a series' frames this many times its median interval, and at least
+#: ``GAP_MIN_S``, is a gap in the data (``EnergySeries.gaps``): a 1 Hz recording that stops
+#: for a minute, a 15 s poll for two and a half.
+GAP_FACTOR = 10.0
+GAP_MIN_S = 60.0
+
+
 @dataclass
 class EnergySeries:
     """Facility power over time (one value per frame; W, C)."""
@@ -454,12 +461,22 @@ class EnergySeries:
     def cooling_w(self) -> np.ndarray:
         return self.fans_w + self.pumps_w + self.chillers_w + self.heat_rejection_w
 
+    def gaps(self) -> np.ndarray:
+        """Which intervals between frames are gaps in the data (``GAP_FACTOR`` times the
+        median interval and at least ``GAP_MIN_S``): a recorder that was off, not a power
+        held steady, so no energy is counted across them."""
+        dt = np.diff(self.time_s)
+        if len(dt) == 0:
+            return np.zeros(0, bool)
+        return dt > max(GAP_FACTOR * float(np.median(dt)), GAP_MIN_S)
+
     def energy_kwh(self, power_w: np.ndarray) -> float:
-        """Energy over the span (trapezoid rule); one frame alone counts no time."""
+        """Energy over the span (trapezoid rule) but its gaps; one frame alone counts no time."""
         if len(self.time_s) < 2:
             return 0.0
         t, p = self.time_s, power_w
-        return float(np.sum(0.5 * (p[1:] + p[:-1]) * np.diff(t))) / 3.6e6
+        dt = np.where(self.gaps(), 0.0, np.diff(t))
+        return float(np.sum(0.5 * (p[1:] + p[:-1]) * dt)) / 3.6e6
 
     def summary(self) -> dict:
         """Energies over the span, the energy-weighted PUE and where PUE peaked."""
@@ -468,8 +485,12 @@ class EnergySeries:
         ok = np.isfinite(pue)
         hi = int(np.nanargmax(np.where(ok, pue, -np.inf))) if ok.any() else -1
         lo = int(np.nanargmin(np.where(ok, pue, np.inf))) if ok.any() else -1
+        gaps = self.gaps()
         return {
             "frames": int(len(self.time_s)),
+            # intervals left out of the energies (``gaps``) and the time they span
+            "gaps": int(gaps.sum()),
+            "gap_s": float(np.diff(self.time_s)[gaps].sum()),
             "it_kwh": round(it_kwh, 3),
             "facility_kwh": round(total_kwh, 3),
             "cooling_kwh": round(self.energy_kwh(self.cooling_w), 3),
@@ -485,6 +506,21 @@ class EnergySeries:
             if len(self.total_w)
             else None,
         }
+
+
+def gap_note(summary: dict) -> str:
+    """The energies' caveat for an ``EnergySeries.summary`` with gaps ("" without): what
+    time they leave out, so a total is not read as the whole span's."""
+    n, s = summary.get("gaps", 0), summary.get("gap_s", 0.0)
+    if not n:
+        return ""
+    for unit, size in (("days", 86_400.0), ("h", 3_600.0), ("min", 60.0)):
+        if s >= size:
+            span = f"{s / size:,.1f} {unit}"
+            break
+    else:  # pragma: no cover - a gap is at least GAP_MIN_S
+        span = f"{s:.0f} s"
+    return f" (not counted: {n} gap{'s' if n > 1 else ''} in the data, {span})"
 
 
 def energy_series(model: EnergyModel, frames) -> EnergySeries:

@@ -17,6 +17,7 @@ import numpy as np
 from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
 from twin.model.frame import EventKind, reads_off
+from twin.physics.energy import gap_note
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.recording.reader import Recording, open_recording
 from twin.report.incident import Incident, gather
@@ -327,7 +328,7 @@ def _energy(inc: Incident) -> str:
             "<h2>Energy</h2>",
             f"<p>IT {s['it_kwh']:,.1f} kWh, facility {s['facility_kwh']:,.1f} kWh, cooling "
             f"{s['cooling_kwh']:,.1f} kWh: PUE {s['pue']} over the span, from {s['pue_min']} "
-            f"to {s['pue_max']} frame by frame.</p>",
+            f"to {s['pue_max']} frame by frame{escape(gap_note(s))}.</p>",
             line_chart(
                 t,
                 [Series("PUE", en.pue)],
