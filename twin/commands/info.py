@@ -66,7 +66,7 @@ def run(args: argparse.Namespace) -> int:
     try:
         with open_recording(args.recording) as rec:
             info = summary(rec)
-            info["energy"] = _energy(rec)
+            info["energy"] = _energy(rec, info["warnings"])
             events = rec.events if args.events else []
     except RecordingError as exc:
         print(f"twin info: {exc}", file=sys.stderr)
@@ -116,18 +116,22 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _energy(rec) -> dict | None:
+def _energy(rec, warnings: list[str]) -> dict | None:
     """The facility energy over the recording (up to 240 frames spread over it), or None
-    when its embedded layout does not load."""
+    when its embedded layout does not load (a recorded layout that does not line up with
+    the data is said in ``warnings``)."""
     from twin.commands.energy import recording_energy
     from twin.model.errors import LayoutError
 
     if rec.n_frames == 0:
         return None
-    from twin.recording import RecordingError
+    from twin.recording import LayoutMismatch, RecordingError
 
     try:
         return recording_energy(rec, max_frames=240).summary()
+    except LayoutMismatch as exc:
+        warnings.append(f"no energy: {str(exc).removeprefix(f'{rec.path}: ')}")
+        return None
     except (LayoutError, ValueError, RecordingError, ArithmeticError):
         return None  # a damaged recording still gets its summary, without energy
 

@@ -285,10 +285,20 @@ class Recording:
 
     # ------------------------------------------------------------------ layout
     def facility(self, catalog: Catalog | None = None) -> Facility:
-        """The layout embedded in the recording, loaded and validated."""
+        """The layout embedded in the recording, loaded and validated; ``LayoutMismatch``
+        when its items do not line up with the recorded ones (a /layout swapped or edited
+        after recording: its arrays would be read against the wrong racks and GPUs)."""
         from twin.model.loader import facility_from_text
 
-        return facility_from_text(self.layout_text, f"{self.path}:/layout", catalog)
+        fac = facility_from_text(self.layout_text, f"{self.path}:/layout", catalog)
+        if self.items_hash and not self.matches(fac):
+            raise LayoutMismatch(
+                f"{self.path}: the layout embedded in the recording ({fac.layout.name!r}) "
+                "does not line up with the recorded data: its racks, units, GPUs or sensors "
+                "differ from those the header's hashes name (an edited or swapped /layout); "
+                "give the layout it was recorded with"
+            )
+        return fac
 
     def matches(self, facility: Facility) -> bool:
         """True when the recording's items line up with ``facility``'s index order (its point
