@@ -95,6 +95,42 @@ def test_a_kind_left_out_of_the_counts_has_no_items(edited, small_facility):
             rec.history("cdu", 0)
 
 
+@pytest.mark.parametrize(("value", "lo", "hi"), [(1e30, "0.0001", "100"), (1e-5, "0.0001", "100")])
+def test_an_implausible_resolution_is_damage(edited, value, lo, hi):
+    def set_it(f):
+        f["frames/rack/inlet_c"].attrs["resolution"] = value
+
+    path = edited(set_it)
+    with pytest.raises(RecordingError) as err:
+        open_recording(path)
+    assert str(err.value) == (
+        f"{path}: damaged attribute: /frames/rack/inlet_c resolution is {value:g}, expected a "
+        f"step from {lo} to {hi} (Twin writes 0.1)"
+    )
+
+
+def test_a_resolution_at_the_ends_of_the_range_reads(edited):
+    for value in (0.1 / 1000, 0.1 * 1000):
+
+        def set_it(f, value=value):
+            f["frames/rack/inlet_c"].attrs["resolution"] = value
+
+        with open_recording(edited(set_it)) as rec:
+            assert rec.resolution("rack", "inlet_c") == value
+
+
+def test_saturated_codes_read_as_no_reading(edited):
+    def saturate(f):
+        ds = f["frames/gpu/temp_c"]
+        row = ds[0]
+        row[:3] = [32767, -32767, 32766]
+        ds[0] = row
+
+    with open_recording(edited(saturate)) as rec:
+        t = rec.frame(0).gpu["temp_c"]
+        assert np.isnan(t[:2]).all() and t[2] == pytest.approx(3276.6)
+
+
 def test_a_bad_resolution_is_named_with_its_file_and_dataset(edited):
     def zero(f):
         f["frames/rack/inlet_c"].attrs["resolution"] = 0.0

@@ -182,7 +182,22 @@ def test_encoding_helpers_wrap_exactly():
     enc = fmt.encode(v, 0.1, np.dtype(np.int16))
     dec = fmt.decode(enc, 0.1)
     assert dec[0] == pytest.approx(1.0) and np.isnan(dec[1]) and dec[2] == pytest.approx(-3.1)
-    assert dec[3] == pytest.approx(3276.7)  # clipped to the type, not wrapped
+    assert enc[3] == 32767 and np.isnan(dec[3])  # clipped to the type, read as no reading
+
+
+@pytest.mark.parametrize(
+    ("dtype", "res", "edge"),
+    [(np.int16, 0.1, 32767), (np.int8, 1.0, 127), (np.int32, 100.0, 2**31 - 1)],
+)
+def test_values_past_the_type_read_as_no_reading_and_the_last_steps_inside_as_themselves(
+    dtype, res, edge
+):
+    v = np.array([(edge - 1) * res, -(edge - 1) * res, edge * res * 10, -edge * res * 10])
+    enc = fmt.encode(v, res, np.dtype(dtype))
+    assert enc.tolist() == [edge - 1, -(edge - 1), edge, -edge]  # -edge: the type's min + 1
+    dec = fmt.decode(enc, res, np.float64)
+    np.testing.assert_allclose(dec[:2], v[:2], rtol=1e-12)
+    assert np.isnan(dec[2:]).all()
 
 
 def test_parse_time_forms(recorded):

@@ -19,7 +19,9 @@
                       after its last whole block are read from /frames.
 
 Values are stored as ``round(value / resolution)`` in the dataset's integer type; the
-dataset's ``missing`` attr (the type's minimum) marks NaN. ``resolution`` and ``units`` are
+dataset's ``missing`` attr (the type's minimum) marks NaN. A value past the type's range is
+clipped to its ends, which read back as NaN: such a value (a GPU at 1e9 degC) is no reading,
+and its clipped code (3276.7 degC in int16 at 0.1) would be shown as one. ``resolution`` and ``units`` are
 attributes of every metric dataset.
 """
 
@@ -94,11 +96,12 @@ def encode(values: np.ndarray, resolution: float, dtype: np.dtype) -> np.ndarray
 
 
 def decode(raw: np.ndarray, resolution: float, out_dtype=np.float32) -> np.ndarray:
-    """Scaled integers -> floats with NaN where missing."""
+    """Scaled integers -> floats with NaN where missing or clipped (see the module's
+    docstring)."""
     info = np.iinfo(raw.dtype)
     out = raw.astype(out_dtype)
     out *= out_dtype(resolution)
-    out[raw == info.min] = np.nan
+    out[(raw <= info.min + 1) | (raw == info.max)] = np.nan
     return out
 
 

@@ -150,7 +150,7 @@ class Recording:
                 if f"frames/{key}" not in f or name not in order:
                     raise RecordingError(f"{self.path}: missing dataset for metric {key}")
                 frames = self._frames_table(key, n)
-                res = _resolution(frames.attrs.get("resolution", res), self.path, key)
+                res = _resolution(frames.attrs.get("resolution", res), self.path, key, res)
                 unit = str(frames.attrs.get("units", unit))
                 self._ds[(kind, name)] = (frames, res, unit)
                 self.metrics.setdefault(kind, []).append((name, unit, res))
@@ -607,7 +607,14 @@ def _table(obj, path: Path, name: str, ndim: int) -> h5py.Dataset:
     return obj
 
 
-def _resolution(value, path: Path, key: str) -> float:
+#: How far a dataset's resolution may lie from the step Twin writes the metric at, either
+#: way: a writer may choose finer or coarser steps, but 1e30 degC is damage, not a choice.
+RESOLUTION_RANGE = 1000.0
+
+
+def _resolution(value, path: Path, key: str, usual: float) -> float:
+    """A metric's stored step, checked: positive, and within ``RESOLUTION_RANGE`` of the
+    ``usual`` one."""
     try:
         res = float(value)
     except (TypeError, ValueError):
@@ -616,5 +623,11 @@ def _resolution(value, path: Path, key: str) -> float:
         raise RecordingError(
             f"{path}: damaged attribute: /frames/{key} resolution is {_shown(value)}, "
             "expected a positive number"
+        )
+    if not usual / RESOLUTION_RANGE <= res <= usual * RESOLUTION_RANGE:
+        raise RecordingError(
+            f"{path}: damaged attribute: /frames/{key} resolution is {_shown(value)}, "
+            f"expected a step from {usual / RESOLUTION_RANGE:g} to "
+            f"{usual * RESOLUTION_RANGE:g} (Twin writes {usual:g})"
         )
     return res
