@@ -269,3 +269,31 @@ def test_a_unit_not_known_for_its_column_is_refused(tmp_path):
     f = _write(tmp_path / "t.csv", "x,y,z,Temperature (m/s)\n1,2,3,20\n")
     with pytest.raises(CsvPointsError, match=r"its unit 'm/s' is not one of c, k, f$"):
         read_csv_points(f)
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "n", "head"),
+    [
+        ("x,y,z,T\n1,2,3,20\n1,2,3,21,99\n1,2,3,22\n", 3, 5, 4),  # one more: 99 was lost
+        ("x,y,z,T,p\n1,2,3,20,0\n1,2,3,21\n", 3, 4, 5),  # short of a column it does not read
+        ("x,y,z,T\n# a note\n\n1,2,3,20\n1,2 # ,3,4\n", 5, 2, 4),  # a comment hides none
+        ('x,y,z,T,name\n1,2,3,20,"A,1"\n1,2,3,21,"B,2",7\n', 3, 6, 5),  # quoted delimiters
+        ("x y z T\n1 2  3 20\n1 2 3 21 5\n", 3, 5, 4),  # whitespace-separated
+        ("x,y,z,T\n1,2,3,20,5\n1,2,3,abc\n", 2, 5, 4),  # the first fault, before a bad number
+    ],
+)
+def test_a_row_of_another_count_of_columns_than_the_header_is_refused(
+    tmp_path, text, line, n, head
+):
+    """A ragged row was read as far as its columns went: an extra column dropped in silence,
+    the table's columns possibly shifted. Refused with its line and both counts."""
+    path = _write(tmp_path / "ragged.csv", text)
+    with pytest.raises(CsvPointsError) as e:
+        read_csv_points(path)
+    assert str(e.value) == f"{path}: line {line} has {n} columns, its header {head}"
+
+
+def test_rows_as_wide_as_the_header_with_comments_and_quotes_are_read(tmp_path):
+    text = 'x,y,z,T,name\n1,2,3,20,"A,1" # first\n\n# a, b, c\n4,5,6,21,"B # 2"\n'
+    got = read_csv_points(_write(tmp_path / "ok.csv", text))
+    assert got["points_m"].tolist() == [[1, 2, 3], [4, 5, 6]] and got["temp"].tolist() == [20, 21]
