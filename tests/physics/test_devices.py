@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import re
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -196,6 +198,12 @@ def test_metric_formulas():
         assert np.isnan(shi) and np.isnan(rhi)
     shi, rhi = metrics.shi_rhi(18.0, [18.0, 18.0], [18.0011, 18.0011], [1.0, 1.0])
     assert shi == pytest.approx(0.0) and rhi == pytest.approx(1.0)
+    # RTI likewise (a hall at zero power read 336 %): n/a below a 1 mK mean rise
+    for rise in (0.0, 1e-9, 9e-4):
+        assert np.isnan(metrics.rti(18.0 + 3e-6, 18.0, [18.0, 18.0], [18 + rise] * 2, [1, 1]))
+    assert metrics.rti(18.0011, 18.0, [18.0, 18.0], [18.0011, 18.0011], [1, 1]) == pytest.approx(
+        100.0
+    )
 
 
 def test_cli_json(capsys):
@@ -215,6 +223,23 @@ def test_cli_json(capsys):
     assert data["balance"]["error"] < 0.01
     assert set(data["metrics"]) == {"rci_hi", "rci_lo", "rti", "shi", "rhi"}
     assert data["grid"]["shape"] == [48, 36, 14] and data["grid"]["cell_m"] == 0.25
+
+
+def test_cli_at_zero_heat_says_so_instead_of_a_share(capsys, tmp_path):
+    """A hall whose racks draw no power: the balance error is watts against nothing, and
+    RTI, SHI and RHI are undefined (they read 1.85e-02, 336 %, 1.554 and -0.554)."""
+    room = Path("layouts/test-room.yaml").read_text().replace("power_kw: 20", "power_kw: 0")
+    path = tmp_path / "cold.yaml"
+    path.write_text(room)
+    assert main(["thermal", str(path), "--cell", "0.25"]) == 0
+    out = capsys.readouterr().out
+    balance = next(line for line in out.splitlines() if "heat in" in line)
+    assert re.fullmatch(r".*heat in 0\.0 kW, out 0\.0 kW \(no heat: [0-9.e+-]+ W\)", balance)
+    assert "RTI     n/a %  SHI     n/a  RHI     n/a" in out
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 0
+    assert re.search(
+        r"heat in 240\.0 kW, out 240\.0 kW \(error \d\.\d\de-\d\d\)", capsys.readouterr().out
+    )
 
 
 def test_cli_table_and_errors(capsys, tmp_path):

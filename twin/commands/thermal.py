@@ -249,9 +249,12 @@ def _print_table(d: dict) -> None:
             f"{g['throttled']} throttling"
         )
     b, m = d["balance"], d["metrics"]
+    # the error is relative to the heat in, or to 1 W in a hall without heat: then it is
+    # watts, and a share would read as a fault
+    error = f"error {b['error']:.2e}" if b["heat_in_kw"] >= 1e-3 else f"no heat: {b['error']:.2g} W"
     print(
         f"supply {f(d['supply_mean_c'])} C, return {f(d['return_mean_c'])} C; heat in "
-        f"{b['heat_in_kw']:.1f} kW, out {b['heat_out_kw']:.1f} kW (error {b['error']:.2e})"
+        f"{b['heat_in_kw'] + 0.0:.1f} kW, out {round(b['heat_out_kw'], 1) + 0.0:.1f} kW ({error})"
     )
     print(
         "RCI_HI {} %  RCI_LO {} %  RTI {} %  SHI {}  RHI {}".format(

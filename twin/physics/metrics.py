@@ -56,6 +56,10 @@ def rci_lo(
     return float((1.0 - under / ((t_rec - t_all) * len(t))) * 100.0)
 
 
+#: RTI, SHI and RHI are undefined below this flow-weighted mean rack rise (K).
+MIN_MEAN_RISE_K = 1e-3
+
+
 def rti(return_c: float, supply_c: float, inlet_c, exhaust_c, flow_m3s) -> float:
     """Return Temperature Index in percent."""
     f = np.asarray(flow_m3s, float)
@@ -64,11 +68,8 @@ def rti(return_c: float, supply_c: float, inlet_c, exhaust_c, flow_m3s) -> float
     if not ok.any():
         return float("nan")
     d_eq = float((f[ok] * rise[ok]).sum() / f[ok].sum())
-    return float((return_c - supply_c) / d_eq * 100.0) if d_eq > 0 else float("nan")
-
-
-#: SHI and RHI are undefined below this flow-weighted mean rack rise (K).
-MIN_MEAN_RISE_K = 1e-3
+    # racks that add (next to) no heat: a ratio of round-off (a hall at zero power read 336 %)
+    return float((return_c - supply_c) / d_eq * 100.0) if d_eq > MIN_MEAN_RISE_K else float("nan")
 
 
 def shi_rhi(supply_c: float, inlet_c, exhaust_c, flow_m3s) -> tuple[float, float]:
