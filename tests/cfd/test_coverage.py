@@ -355,3 +355,54 @@ def test_a_velocity_that_holds_no_number_is_not_compared(solved, tmp_path, capsy
     assert got["rms_k"] == pytest.approx(0.0, abs=1e-9)
     rc, out = _compare(path, capsys, json_out=False)
     assert "nan m/s" not in out.out and f"{path}: its velocity holds no number" in out.out
+
+
+def _points_reader(points_m: np.ndarray, temp: np.ndarray):
+    """A reader (``load_field``'s) that gives these points and temperatures, as a file's."""
+    from twin.cfd.source import CfdPoints
+
+    return lambda path, name: CfdPoints(points_m, temp, "T")
+
+
+def test_a_field_of_nan_and_of_no_room_air_says_how_many_values_are_nan(solved):
+    """NaN above the floor, 1000 C on it: the refusal counted the cells that cannot be room
+    air but said nothing of NaN, so a file of NaNs read as one in the wrong place."""
+    from twin.cfd.source import CfdCoverageError, load_field
+
+    fac, res = solved
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    floor = pts[:, 2] < 0.2
+    t = np.where(floor, 1000.0, np.nan)
+    t[np.flatnonzero(floor)[:3]] = np.inf
+    n_nan = int(np.isnan(t).sum())
+    with pytest.raises(CfdCoverageError) as e:
+        load_field(Path("f.csv"), fac, g, _points_reader(pts, t))
+    msg = str(e.value)
+    assert msg.startswith("f.csv: its field reaches no rack inlet of hall ROOM")
+    assert (
+        f"a value). Of its {len(t):,} temperature values, {n_nan:,} are NaN (not a number) "
+        "and 3 are infinite. "
+    ) in msg
+    hot = int(floor.sum()) - 3
+    assert f" {hot:,} of its cells in the hall hold values that cannot be room air" in msg
+
+
+def test_a_twin_case_all_nan_says_so_and_one_in_kelvin_says_no_nan(solved, tmp_path):
+    """A Twin-written case: its values counted over the cells it gives a value (those it
+    holds at the rack's inlet are left out by construction, not NaN in the file)."""
+    from tests.cfd.cases import read_back, write_case
+    from twin.cfd.source import CfdCoverageError, load_field
+
+    fac, res = solved
+    g = res.grid
+    still = np.zeros(g.shape + (3,))
+    nan_case = write_case(tmp_path / "nan", res, np.full(g.shape, np.nan), still)
+    with pytest.raises(CfdCoverageError) as e:
+        load_field(nan_case, fac, g)
+    n = int(read_back(g).sum())
+    assert f"Of its {n:,} temperature values, {n:,} are NaN (not a number)." in str(e.value)
+    kelvin = write_case(tmp_path / "k", res, res.air_c + 273.15, still)
+    with pytest.raises(CfdCoverageError) as e:
+        load_field(kelvin, fac, g)
+    assert "cannot be room air" in str(e.value) and "NaN" not in str(e.value)

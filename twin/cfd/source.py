@@ -14,6 +14,7 @@ from scipy.spatial import cKDTree
 from twin.cfd import aisles, compare, placement, velocity
 from twin.cfd import field as cfd_field
 from twin.cfd.csv_points import TABLE_SUFFIXES
+from twin.cfd.foam_mesh import held_at_inlet
 
 
 @dataclass
@@ -91,7 +92,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     path = Path(path)
     twin_case = path.is_dir() and (path / "twin_case.json").exists()
     read = _read_twin_case if twin_case else _read_points
-    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held = read(
+    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held, nan = read(
         path, fac, grid, reader, field
     )
     mean, mx, ret = figures
@@ -106,7 +107,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     air = grid.fluid & np.isfinite(air_c)
     coverage = float(air.sum() / max(grid.fluid.sum() - held, 1))
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
-        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m, dropped))
+        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m, dropped, nan))
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
     air_c = clean_c
     return CfdField(
@@ -160,21 +161,24 @@ def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> tuple:
     others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
     figures = cfd_field.figures_on_own_grid(own, t_own, grid)
     held = int(cfd_field.held_left_out(own, grid).sum())
-    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held
+    given = own.fluid.copy()  # not those it holds at the rack's inlet: NaN by construction
+    given.reshape(-1)[held_at_inlet(own)] = False
+    nan = nan_text(t_own[given])
+    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held, nan
 
 
 def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     """``load_field`` of a foreign file: (air, velocity, field name, other fields, kind,
     points, (rack means, maxima, return) read at the file's spacing or (None, None, None)
     where that is not finer than ``grid``'s cell, the read cell, the spacing, 0: no cell is
-    held by construction as a Twin-written case's are)."""
+    held by construction as a Twin-written case's are, ``nan_text`` of its values)."""
     if reader is None:
         raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
     got = reader(path, field)
+    nan = nan_text(got.temp)
     if not np.isfinite(np.asarray(got.temp, float)).any():
         raise CfdCoverageError(
-            f"{path}: its temperature field {got.name!r} has no finite value "
-            f"({len(got.temp)} points, all NaN or infinite)"
+            f"{path}: its temperature field {got.name!r} has no finite value. {nan}"
         )
     vel = None
     if got.velocity_ms is not None:
@@ -191,7 +195,21 @@ def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     kind = "openfoam" if path.is_dir() else "vtk"
     if path.suffix.lower() in TABLE_SUFFIXES:
         kind = "table"
-    return air_c, vel, got.name, tuple(got.others), kind, points_m, figures, read_m, spacing_m, 0
+    others = tuple(got.others)
+    return air_c, vel, got.name, others, kind, points_m, figures, read_m, spacing_m, 0, nan
+
+
+def nan_text(temp: np.ndarray) -> str:
+    """How many of a source's temperature values are NaN (not a number) and infinite, or ''
+    when none is. Why: they give no value, and a refusal that counted only the values that
+    cannot be room air left a file of NaNs looking like one in the wrong place."""
+    t = np.asarray(temp, float)
+    parts = [
+        f"{n:,} are {what}"
+        for n, what in ((np.isnan(t).sum(), "NaN (not a number)"), (np.isinf(t).sum(), "infinite"))
+        if n
+    ]
+    return f"Of its {t.size:,} temperature values, {' and '.join(parts)}." if parts else ""
 
 
 def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
@@ -210,20 +228,28 @@ def read_at_text(read_m: float, spacing_m: float | None, cell_m: float) -> str:
 
 
 def _misplaced(
-    path: Path, fac, grid, coverage: float, points_m: np.ndarray | None, dropped: int = 0
+    path: Path,
+    fac,
+    grid,
+    coverage: float,
+    points_m: np.ndarray | None,
+    dropped: int = 0,
+    nan: str = "",
 ) -> str:
     """Why a source reaches no rack: where its points lie against the hall's air, and the
     likely cause when the two differ by a factor of about 1000 or an offset; or that its
-    values there cannot be room air."""
+    values are NaN (``nan``: ``nan_text``) or there cannot be room air."""
     head = (
         f"{path}: its field reaches no rack inlet of hall {fac.hall_ids[grid.hall]} (it gives "
         f"{100 * coverage:.1f} % of the hall's air a value)."
     )
+    if nan:
+        head += f" {nan}"
     if dropped:
         head += (
             f" {dropped:,} of its cells in the hall hold values that cannot be room air "
-            "(temperature outside -50..150 C: kelvin read as Celsius, or Fahrenheit? or not "
-            "finite)."
+            "(temperature outside -50..150 C: kelvin read as Celsius, or Fahrenheit? or "
+            "velocity not finite or over 100 m/s)."
         )
     if points_m is None or len(points_m) == 0:
         return head
