@@ -50,7 +50,8 @@ def test_load_once_and_status(fresh, monkeypatch):
     calls = []
 
     class Thing:
-        pass
+        def read(self, path):
+            return {}
 
     _module(monkeypatch, "twin_test_good", Thing=Thing)
     found[plugins.IMPORTERS] = [EntryPoint("good", "twin_test_good:Thing", plugins.IMPORTERS)]
@@ -63,7 +64,8 @@ def test_load_once_and_status(fresh, monkeypatch):
 def test_broken_plugins_are_recorded_not_raised_into_twin(fresh, monkeypatch):
     reg, found = fresh
     source = "raise RuntimeError('licence server unreachable')"
-    _module(monkeypatch, "twin_test_ok", mode=object())
+    mode = types.SimpleNamespace(values=lambda facility, frame: [], clim=lambda facility: None)
+    _module(monkeypatch, "twin_test_ok", mode=mode)
     found[plugins.COLOUR_MODES] = [
         EntryPoint("missing", "twin_test_no_such_module:mode", plugins.COLOUR_MODES),
         EntryPoint("crashing", "twin_test_crashing:mode", plugins.COLOUR_MODES),
@@ -197,6 +199,9 @@ def test_a_plugin_whose_import_hangs_is_given_up_and_the_rest_load(fresh, monkey
     class Fine:
         extensions = (".csv",)
 
+        def read(self, path):
+            return {}
+
     _module(monkeypatch, "twin_test_fine", Fine=Fine)
     found[plugins.IMPORTERS] = [
         Hangs("hangs", "twin_test_hangs:X", plugins.IMPORTERS),
@@ -228,6 +233,12 @@ def test_a_plugin_command_named_as_twins_own_is_reported_shadowed(fresh, monkeyp
     class Shadow:
         help = "never runs"
 
+        def register(self, parser):
+            pass
+
+        def run(self, args):
+            return 0
+
     _module(monkeypatch, "twin_test_shadow", Shadow=Shadow)
     found[plugins.COMMANDS] = [
         EntryPoint("thermal", "twin_test_shadow:Shadow", plugins.COMMANDS),
@@ -239,3 +250,91 @@ def test_a_plugin_command_named_as_twins_own_is_reported_shadowed(fresh, monkeyp
     assert line.endswith("failed: shadowed: Twin's own 'thermal' command runs instead; rename it")
     mine = next(x for x in out.splitlines() if " mine " in x)
     assert mine.endswith("loaded")
+
+
+def _dist(root, name: str, entry_points_txt: str):
+    """An installed distribution ``name`` 0.1 under ``root`` (a folder on ``sys.path``) with
+    this ``entry_points.txt``; the file's path."""
+    info = root / f"{name.replace('-', '_')}-0.1.dist-info"
+    info.mkdir()
+    (info / "METADATA").write_text(f"Metadata-Version: 2.1\nName: {name}\nVersion: 0.1\n")
+    (info / "entry_points.txt").write_text(entry_points_txt)
+    return info / "entry_points.txt"
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        (  # importlib.metadata raised on it, and every group's lookup with it: none listed
+            "[twin.exporters]\nmine = twin_test_mine_exp:exporter\njustaname\n",
+            "line 3: 'justaname' is not 'name = module:object': none of its entry points can "
+            "be read",
+        ),
+        (  # importlib.metadata dropped the lines before a [group] line in silence
+            "[twin.exporters\nmine = twin_test_mine_exp:exporter\n",
+            "line 1: '[twin.exporters' comes before any [group] line: it and the lines after it "
+            "up to one are ignored",
+        ),
+    ],
+)
+def test_a_distribution_whose_entry_points_txt_is_malformed_is_reported(
+    monkeypatch, tmp_path, capsys, text, why
+):
+    from twin.cli import main
+
+    path = _dist(tmp_path, "twin-test-broken", text)
+    _dist(tmp_path, "twin-test-fine", "[twin.exporters]\nfine = twin_test_fine_exp:exporter\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
+    assert main(["plugins"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    broken = [x for x in lines if "twin-test-broken" in x]
+    assert len(broken) == 1 and broken[0].endswith(f"failed: {path}: {why}")
+    # the other distributions' plugins are still listed
+    assert any(" fine " in x and "twin-test-fine" in x for x in lines)
+
+
+@pytest.mark.parametrize(
+    ("group", "expects"),
+    [
+        (plugins.SOURCES, "a class (or factory) to call with the facility"),
+        (plugins.IMPORTERS, "an Importer (twin.api): an object with a read method"),
+        (plugins.EXPORTERS, "an Exporter (twin.api): an object with a write method"),
+        (plugins.COLOUR_MODES, "a ColourMode (twin.api): an object with values, clim methods"),
+        (plugins.COMMANDS, "a Command (twin.api): an object with register, run methods"),
+    ],
+)
+def test_an_entry_point_to_an_object_of_the_wrong_kind_is_failed(
+    fresh, monkeypatch, group, expects
+):
+    """An int was listed as loaded, and failed only where Twin first used it."""
+    reg, found = fresh
+    _module(monkeypatch, "twin_test_kinds", NUMBER=5)
+    found[group] = [EntryPoint("five", "twin_test_kinds:NUMBER", group)]
+    assert "five" not in reg.load_all(group)
+    info = reg.info(group, "five")
+    assert info.status == plugins.FAILED
+    assert info.error == (
+        f"TypeError: its entry point five = twin_test_kinds:NUMBER gave int 5; {group} "
+        f"expects {expects}"
+    )
+
+
+def test_an_object_without_one_of_its_groups_methods_is_failed(fresh, monkeypatch):
+    reg, found = fresh
+
+    class RunsOnly:
+        help = "no register"
+
+        def run(self, args):
+            return 0
+
+    _module(monkeypatch, "twin_test_kinds", command=RunsOnly())
+    found[plugins.COMMANDS] = [EntryPoint("half", "twin_test_kinds:command", plugins.COMMANDS)]
+    with pytest.raises(plugins.PluginError, match=r"command 'half' \(twin_test_kinds:command\)"):
+        reg.load(plugins.COMMANDS, "half")
+    assert reg.info(plugins.COMMANDS, "half").error.startswith(
+        "TypeError: its entry point half = twin_test_kinds:command gave "
+        "test_an_object_without_one_of_its_groups_methods_is_failed.<locals>.RunsOnly object "
+        "(no register method); twin.commands expects a Command (twin.api)"
+    )

@@ -1,6 +1,8 @@
 """Plugins: found through entry-point groups, imported only when used, and never allowed to
-stop Twin. A plugin that fails to import or to build is recorded with its error (Help ›
-Plugins and ``twin plugins`` show it) and the rest of Twin carries on without it.
+stop Twin. A plugin that fails to import or to build, or whose object is not of its group's
+kind (``KINDS``), is recorded with its error (Help › Plugins and ``twin plugins`` show it) and
+the rest of Twin carries on without it; so is a distribution whose ``entry_points.txt`` is
+malformed (group ``METADATA``).
 
 A third party adds to Twin by declaring an entry point naming ``module:object`` in one of
 ``GROUPS``, in its own package's ``pyproject.toml``:
@@ -13,10 +15,11 @@ What the object must be in each group is in ``twin.api`` (the only module a plug
 
 from __future__ import annotations
 
+import reprlib
 import threading
 import traceback
 from dataclasses import dataclass, field
-from importlib.metadata import EntryPoint, entry_points
+from importlib.metadata import EntryPoint, distributions, entry_points
 from typing import Any
 
 SOURCES = "twin.sources"
@@ -25,6 +28,20 @@ EXPORTERS = "twin.exporters"
 COLOUR_MODES = "twin.colour_modes"
 COMMANDS = "twin.commands"
 GROUPS = (SOURCES, IMPORTERS, EXPORTERS, COLOUR_MODES, COMMANDS)
+#: Not a group: where a distribution whose ``entry_points.txt`` is malformed is listed, failed
+#: (``broken_distributions``), named by the distribution.
+METADATA = "metadata"
+
+#: What each group's entry point must give (``twin.api`` has it in full): its description and
+#: the methods Twin calls on it (none: the object itself is called). An int listed as loaded
+#: failed only where Twin first used it.
+KINDS: dict[str, tuple[str, tuple[str, ...]]] = {
+    SOURCES: ("a class (or factory) to call with the facility", ()),
+    IMPORTERS: ("an Importer (twin.api)", ("read",)),
+    EXPORTERS: ("an Exporter (twin.api)", ("write",)),
+    COLOUR_MODES: ("a ColourMode (twin.api)", ("values", "clim")),
+    COMMANDS: ("a Command (twin.api)", ("register", "run")),
+}
 
 #: Plugins that ship inside Twin, used when the package metadata is missing (a checkout that
 #: was never installed, or a frozen bundle without ``.dist-info``). An installed entry point
@@ -104,13 +121,9 @@ class PluginRegistry:
                     infos[(group, name)] = PluginInfo(
                         name, group, value, "twin", version, entry_point=ep
                     )
+            broken = self._broken(infos)
             for group in GROUPS:
-                try:
-                    found = list(entry_points(group=group))
-                except Exception as exc:  # noqa: BLE001 - a broken .dist-info must not stop Twin
-                    self.discovery_errors.append(f"{group}: {type(exc).__name__}: {exc}")
-                    continue
-                for ep in found:
+                for ep in self._installed(group, broken):
                     dist = getattr(ep, "dist", None)
                     infos[(group, ep.name)] = PluginInfo(
                         ep.name,
@@ -122,6 +135,36 @@ class PluginRegistry:
                     )
             self._infos = infos
             return infos
+
+    def _broken(self, infos: dict[tuple[str, str], PluginInfo]) -> set[str]:
+        """List each distribution whose ``entry_points.txt`` is malformed as failed (group
+        ``METADATA``); their names."""
+        try:
+            broken = broken_distributions()
+        except Exception as exc:  # noqa: BLE001 - a broken .dist-info must not stop Twin
+            self.discovery_errors.append(f"{METADATA}: {type(exc).__name__}: {exc}")
+            return set()
+        for name, version, why in broken:
+            infos[(METADATA, name)] = PluginInfo(
+                name, METADATA, "entry_points.txt", name, version, FAILED, why
+            )
+        return {name for name, _, _ in broken}
+
+    def _installed(self, group: str, broken: set[str]) -> list[EntryPoint]:
+        """The group's installed entry points. importlib.metadata's lookup raises for all
+        when one distribution's ``entry_points.txt`` has a line it cannot split: then those
+        of the others, read one by one."""
+        try:
+            return list(entry_points(group=group))
+        except Exception as exc:  # noqa: BLE001 - a broken .dist-info must not stop Twin
+            error = exc
+        if broken:
+            try:
+                return _entry_points_of_others(group, broken)
+            except Exception as exc:  # noqa: BLE001
+                error = exc
+        self.discovery_errors.append(f"{group}: {type(error).__name__}: {error}")
+        return []
 
     def refresh(self) -> None:
         """Forget what was discovered (not what was loaded), e.g. after a ``pip install``."""
@@ -163,6 +206,9 @@ class PluginRegistry:
             try:
                 assert info.entry_point is not None
                 obj = _load_in_time(info.entry_point, _import_timeout_s())
+                wrong = wrong_kind(group, obj)
+                if wrong:
+                    raise TypeError(f"its entry point {name} = {info.value} gave {wrong}")
             except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin is a failure too
                 if isinstance(exc, KeyboardInterrupt):
                     raise
@@ -229,6 +275,100 @@ def _load_in_time(entry_point: EntryPoint, timeout_s: float) -> Any:
     if "exc" in box:
         raise box["exc"]
     return box["obj"]
+
+
+def wrong_kind(group: str, obj: Any) -> str:
+    """What ``obj`` is and what ``group`` expects (``KINDS``), or '' when it is of that kind
+    (a group not in ``KINDS`` takes anything)."""
+    if group not in KINDS:
+        return ""
+    what, methods = KINDS[group]
+    if not methods:
+        if callable(obj):
+            return ""
+        expects, lack = what, "not callable"
+    else:
+        missing = [m for m in methods if not callable(getattr(obj, m, None))]
+        if not missing:
+            return ""
+        expects = f"{what}: an object with {_methods(methods)}"
+        lack = f"no {', '.join(missing)} method" + "s" * (len(missing) > 1)
+    if isinstance(obj, type):
+        gave = f"class {obj.__qualname__} ({lack})"
+    elif type(obj).__module__ == "builtins":
+        gave = f"{type(obj).__name__} {reprlib.repr(obj)}"
+    else:
+        gave = f"{type(obj).__qualname__} object ({lack})"
+    return f"{gave}; {group} expects {expects}"
+
+
+def _methods(names) -> str:
+    """'a read method', 'register, run methods'."""
+    return f"a {names[0]} method" if len(names) == 1 else f"{', '.join(names)} methods"
+
+
+def broken_distributions() -> list[tuple[str, str, str]]:
+    """(name, version, why) of each installed distribution (the first of a name on the path,
+    as importlib.metadata takes) whose ``entry_points.txt`` cannot be read or holds a line
+    importlib.metadata drops in silence or fails every lookup on; ``why`` names the file."""
+    out = []
+    for dist in _unique_distributions():
+        where = getattr(dist, "_path", None)
+        where = f"{where}/entry_points.txt" if where else "its entry_points.txt"
+        try:
+            why = _entry_points_problem(dist.read_text("entry_points.txt") or "")
+        except Exception as exc:  # noqa: BLE001 - undecodable, unreadable
+            why = f"cannot be read ({type(exc).__name__}: {exc}): none of its entry points can be"
+        if why:
+            name, version = getattr(dist, "name", None) or "?", getattr(dist, "version", None)
+            out.append((name, version or "?", f"{where}: {why}"))
+    return out
+
+
+def _unique_distributions():
+    """The installed distributions, the first of each name on the path (as importlib.metadata's
+    ``entry_points`` takes them): named from their folder where it can (no METADATA read)."""
+    import re
+
+    seen = set()
+    for dist in distributions():
+        key = getattr(dist, "_normalized_name", None) or getattr(dist, "name", None) or "?"
+        key = re.sub(r"[-_.]+", "-", key).lower()
+        if key not in seen:
+            seen.add(key)
+            yield dist
+
+
+def _entry_points_problem(text: str) -> str:
+    """The first line of an ``entry_points.txt`` that importlib.metadata (its ``Sectioned``
+    parser) drops in silence (one before any ``[group]`` line) or cannot split (no '=': it
+    then raises for every lookup), or ''."""
+    group = False
+    for number, line in enumerate(map(str.strip, text.splitlines()), 1):
+        if not line or line.startswith("#"):
+            continue
+        if line.startswith("[") and line.endswith("]"):
+            group = True
+        elif not group:
+            return (
+                f"line {number}: {line!r} comes before any [group] line: it and the lines "
+                "after it up to one are ignored"
+            )
+        elif "=" not in line:
+            return (
+                f"line {number}: {line!r} is not 'name = module:object': none of its entry "
+                "points can be read"
+            )
+    return ""
+
+
+def _entry_points_of_others(group: str, broken: set[str]) -> list[EntryPoint]:
+    """The group's entry points of every installed distribution but the ``broken`` ones."""
+    out = []
+    for dist in _unique_distributions():
+        if getattr(dist, "name", None) not in broken:
+            out.extend(dist.entry_points.select(group=group))
+    return out
 
 
 def _noun(group: str) -> str:
