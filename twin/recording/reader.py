@@ -149,26 +149,11 @@ class Recording:
                 key = f"{kind}/{name}"
                 if f"frames/{key}" not in f or name not in order:
                     raise RecordingError(f"{self.path}: missing dataset for metric {key}")
-                frames = self._frames_table(key, n)
+                frames = _frames_table(f, self.path, key, n)
                 res = _resolution(frames.attrs.get("resolution", res), self.path, key, res)
                 unit = str(frames.attrs.get("units", unit))
                 self._ds[(kind, name)] = (frames, res, unit)
                 self.metrics.setdefault(kind, []).append((name, unit, res))
-
-    def _frames_table(self, key: str, n: int) -> h5py.Dataset:
-        """``/frames/<kind>/<metric>``: a (time x item) table of ``n`` items, scaled integers."""
-        frames = self._file[f"frames/{key}"]
-        if not isinstance(frames, h5py.Dataset) or frames.ndim != 2:
-            raise RecordingError(f"{self.path}: /frames/{key} is not a (time x item) table")
-        if frames.shape[1] != n:
-            raise RecordingError(
-                f"{self.path}: dataset {key} has {frames.shape[1]} items, header says {n}"
-            )
-        if frames.dtype.kind not in "iu":
-            raise RecordingError(
-                f"{self.path}: /frames/{key} holds {frames.dtype}, not scaled integers"
-            )
-        return frames
 
     # ------------------------------------------------------------------ growth
     def refresh(self) -> int:
@@ -599,6 +584,18 @@ def _counts(raw, path: Path) -> dict[str, int]:
     return {
         str(k): _whole(v, 0, 100_000_000, path, f"counts_json[{k!r}]") for k, v in counts.items()
     }
+
+
+def _frames_table(file: h5py.File, path: Path, key: str, n: int) -> h5py.Dataset:
+    """``/frames/<kind>/<metric>``: a (time x item) table of ``n`` items, scaled integers."""
+    frames = file[f"frames/{key}"]
+    if not isinstance(frames, h5py.Dataset) or frames.ndim != 2:
+        raise RecordingError(f"{path}: /frames/{key} is not a (time x item) table")
+    if frames.shape[1] != n:
+        raise RecordingError(f"{path}: dataset {key} has {frames.shape[1]} items, header says {n}")
+    if frames.dtype.kind not in "iu":
+        raise RecordingError(f"{path}: /frames/{key} holds {frames.dtype}, not scaled integers")
+    return frames
 
 
 def _table(obj, path: Path, name: str, ndim: int) -> h5py.Dataset:
