@@ -15,27 +15,11 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from twin.model.atomic import process_alive
-
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
-_USERBLOCK_OFFSETS = (0, 512, 1024, 2048, 4096)
+from twin.model.atomic import is_hdf5, process_alive
 
 
 class OutputRefused(Exception):
     """The output may not be written where asked; the message says why and what to do."""
-
-
-def is_hdf5(path: Path) -> bool:
-    """HDF5's signature at the start or after a user block (where the library looks for it)."""
-    try:
-        with open(path, "rb") as f:
-            for off in _USERBLOCK_OFFSETS:
-                f.seek(off)
-                if f.read(8) == HDF5_SIGNATURE:
-                    return True
-    except OSError:
-        return False
-    return False
 
 
 class SafeOutput:
