@@ -82,6 +82,15 @@ def test_report_cli_and_errors(trip, tmp_path, capsys):
     assert "0 snapshots" in capsys.readouterr().out and out.stat().st_size > 10_000
     assert main(["report", str(tmp_path / "none.h5"), "-o", str(out)]) == 1
     assert "no such recording" in capsys.readouterr().err
+    # the report never lands on its own recording (it was replaced by HTML), nor a folder
+    data = trip.read_bytes()
+    assert main(["report", str(trip), "-o", str(trip), "--no-snapshots"]) == 2
+    assert capsys.readouterr().err == (
+        f"twin report: {trip} is also an input of this command; choose another output file\n"
+    )
+    assert trip.read_bytes() == data
+    assert main(["report", str(trip), "-o", str(tmp_path), "--no-snapshots"]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
 
 
 @pytest.mark.slow

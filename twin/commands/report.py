@@ -17,10 +17,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from twin.model.atomic import OutputError, check_target
     from twin.model.errors import LayoutError
     from twin.recording import RecordingError
     from twin.report import build_report
 
+    try:  # before reading anything: the report must not land on its recording or layout
+        check_target(args.output, inputs=[args.recording, args.layout])
+    except OutputError as exc:
+        print(f"twin report: {exc}", file=sys.stderr)
+        return 2
     try:
         fac = None
         if args.layout:
