@@ -343,11 +343,16 @@ def write_png(output: str, draw):
     status: (path, 0) on success, (None, 2) for a bad option, (None, 1) when it cannot write."""
     import sys
 
+    from twin.model.atomic import OutputError
+
     try:
         return draw(), 0
     except ValueError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
         return None, 2
+    except OutputError as exc:  # names the output itself
+        print(f"twin render: {exc}", file=sys.stderr)
+        return None, 1
     except OSError as exc:
         print(f"twin render: cannot write {output}: {exc.strerror or exc}", file=sys.stderr)
         return None, 1

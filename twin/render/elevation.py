@@ -17,6 +17,7 @@ import pyvista as pv
 
 from twin.model.facility import RACK_BASE_M, U_M, Facility
 from twin.render import style
+from twin.render.png import save_png
 
 #: Width of the 19-inch mounting space inside a cabinet's width (m), and the gap between the
 #: front and rear drawings (a share of the rack's width).
@@ -240,9 +241,6 @@ def elevation_png(
     plotter = pv.Plotter(off_screen=True, window_size=list(size))
     try:
         draw_elevation(plotter, e, gpu_values, title, clim, cmap)
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        plotter.screenshot(str(out))
-        return out
+        return save_png(plotter, out)
     finally:
         plotter.close()

@@ -12,6 +12,7 @@ from twin.model.frame import Frame
 from twin.render import style
 from twin.render.colour_modes import apply_mode
 from twin.render.overlays import AlertLayer, colour_gpus, colour_sensors, throttling
+from twin.render.png import save_png
 from twin.render.scene import Scene
 
 
@@ -44,10 +45,7 @@ def render_png(
             decorate(scene)
         scene.set_view(view)
         plotter.enable_anti_aliasing("ssaa")
-        out = Path(out)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        plotter.screenshot(str(out))
-        return out
+        return save_png(plotter, out)
     finally:
         plotter.close()
 

@@ -11,6 +11,8 @@ No Qt here: the window (``twin.ui.thermal_view``) and ``twin render --thermal`` 
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pyvista as pv
 from vtkmodules.util.numpy_support import vtk_to_numpy
@@ -481,9 +483,12 @@ def parse_vslice(text: str) -> tuple[str, float | None]:
     if axis not in ("x", "y"):
         raise ValueError(f"vertical slice must be x[:POS] or y[:POS], got {text!r}")
     try:
-        return axis, float(pos) if pos.strip() else None
+        at = float(pos) if pos.strip() else None
     except ValueError:
         raise ValueError(f"vertical slice position must be metres, got {pos!r}") from None
+    if at is not None and not math.isfinite(at):
+        raise ValueError(f"vertical slice position must be a finite number of metres, got {pos!r}")
+    return axis, at
 
 
 def overlay_decorator(
