@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 import numpy as np
 
 from twin import __version__
-from twin.model.atomic import write_text_atomic
+from twin.model.atomic import write_bytes_atomic, write_text_atomic
 from twin.model.catalog import Catalog, shipped_catalog
 from twin.model.errors import LayoutError, Problem
 from twin.model.facility import RACK_BASE_M, Facility
@@ -115,6 +115,7 @@ __all__ = [
     "load_layout",
     "open_recording",
     "shipped_catalog",
+    "write_bytes_atomic",
     "write_text_atomic",
 ]
 

@@ -14,7 +14,7 @@ pxr = pytest.importorskip("pxr")
 from pxr import Usd, UsdGeom  # noqa: E402
 from twin_usd.exporter import exporter  # noqa: E402
 
-from twin.api import Frame, load_layout  # noqa: E402
+from twin.api import Frame, facility_from_text, load_layout  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[3]
 DEMO = ROOT / "layouts" / "demo-air-hall.yaml"
@@ -148,6 +148,41 @@ def test_wrong_suffix_and_options_are_refused(tmp_path, demo):
     with pytest.raises(ValueError, match="no options"):
         exporter.write(demo, tmp_path / "hall.usda", colour="red")
     assert not list(tmp_path.iterdir())  # nothing half-written
+
+
+def test_a_hall_named_power_keeps_its_own_prim(tmp_path):
+    """A hall with id Power took the exporter's /Twin/Power scope: it lost its transform and
+    every UPS and PDU was nested in it."""
+    text = DEMO.read_text().replace("HALL-1", "Power")
+    fac = facility_from_text(text, "power-hall.yaml")
+    out = tmp_path / "hall.usda"
+    exporter.write(fac, out)
+    stage = _open(out)
+    halls = _by_id(stage, "hall")
+    assert list(halls) == ["Power"]
+    hall = halls["Power"]
+    assert hall.GetPath() == "/Twin/Power_2" and hall.GetTypeName() == "Xform"
+    assert stage.GetPrimAtPath("/Twin/Power").GetTypeName() == "Scope"
+    for pid, prim in {**_by_id(stage, "pdu"), **_by_id(stage, "ups")}.items():
+        assert prim.GetPath().GetParentPath() == "/Twin/Power", pid
+    assert stage.GetPrimAtPath("/Twin/Power_2/Rows/A/A01").IsValid()
+
+
+def test_a_binary_stage_gets_the_umask_mode_and_replaces_atomically(tmp_path, demo):
+    import os
+
+    out = tmp_path / "hall.usdc"
+    umask = os.umask(0o022)
+    try:
+        exporter.write(demo, out)
+    finally:
+        os.umask(umask)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o644)  # was 0600, mkstemp's
+    assert _by_id(_open(out), "rack").keys() == set(demo.rack_ids)
+    out.chmod(0o640)  # an existing file keeps its mode
+    exporter.write(demo, out)
+    assert oct(out.stat().st_mode & 0o777) == oct(0o640)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.usdc"]
 
 
 def test_twin_export_with_a_recording(tmp_path, demo):

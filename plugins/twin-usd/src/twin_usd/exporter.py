@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twin.api import Facility, Frame, write_text_atomic
+from twin.api import Facility, Frame, write_bytes_atomic, write_text_atomic
 
 SUFFIXES = (".usda", ".usdc", ".usd")
 
@@ -44,19 +44,20 @@ class UsdExporter:
         if path.suffix.lower() == ".usda":
             write_text_atomic(path, layer.ExportToString())
             return
-        # binary crate: export beside the target (same file system), then rename over it
-        fd, tmp = tempfile.mkstemp(
-            prefix=f".{path.name}.", suffix=path.suffix, dir=path.resolve().parent
-        )
-        os.close(fd)
-        try:
-            if not layer.Export(tmp):
-                raise OSError(f"USD could not write {tmp}")
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        # binary crate: exported to a temp folder, then put in place as every output is
+        # (atomically, with the umask's mode: mkstemp's 0600 stayed on the file; a device
+        # written through; never over a recording)
+        with tempfile.TemporaryDirectory(prefix="twin-usd-") as folder:
+            tmp = os.path.join(folder, "stage" + path.suffix)
+            try:
+                ok = layer.Export(tmp)
+            except Exception as exc:  # pxr's ErrorException: C++ lines; the first says why
+                why = str(exc).strip().splitlines()
+                raise OSError(f"USD could not write {path}: {why[-1] if why else exc}") from None
+            if not ok:
+                raise OSError(f"USD could not write {path}")
+            data = Path(tmp).read_bytes()
+        write_bytes_atomic(path, data)
 
 
 #: What the ``twin.exporters`` entry point names.

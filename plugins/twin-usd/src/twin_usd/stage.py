@@ -43,6 +43,12 @@ class _Names:
     def __init__(self) -> None:
         self._used: set[tuple[str, str]] = set()
 
+    def reserve(self, parent: Sdf.Path, name: str) -> Sdf.Path:
+        """Keep ``name`` for a prim of the exporter's own (``/Twin/Power``): an item with that
+        id is named apart (a hall called Power became the power scope, its racks inside it)."""
+        self._used.add((str(parent), name))
+        return parent.AppendChild(name)
+
     def __call__(self, parent: Sdf.Path, item_id: str) -> Sdf.Path:
         base = Tf.MakeValidIdentifier(item_id)
         name, k = base, 1
@@ -132,11 +138,12 @@ class StageBuilder:
             "twin:exportedBy": f"Twin {__version__}",
             "twin:conventions": "aif:core/aif:spec after SimReady AIF metadata; twin:* are Twin's",
         }
+        power = self.names.reserve(root.GetPath(), "Power")
         halls = [self._hall(h) for h in range(len(f.hall_ids))]
         self._racks(halls)
         self._air_units(halls)
         self._cdus(halls)
-        self._power(root.GetPath())
+        self._power(power)
         return stage
 
     # ------------------------------------------------------------------ halls and racks
@@ -268,9 +275,8 @@ class StageBuilder:
             prims.append(prim)
         self.prims["cdu"] = prims
 
-    def _power(self, root: Sdf.Path) -> None:
+    def _power(self, scope: Sdf.Path) -> None:
         f, V = self.f, Sdf.ValueTypeNames
-        scope = root.AppendChild("Power")
         UsdGeom.Scope.Define(self.stage, scope)
         prims = []
         for i, pid in enumerate(f.power_ids):
