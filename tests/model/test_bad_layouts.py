@@ -51,6 +51,28 @@ def test_missing_file_is_a_layout_error(tmp_path):
     assert _only_problem(info, path) == ("", None, str(path), msg)
 
 
+@pytest.mark.timeout(20)
+def test_a_fifo_or_a_device_is_refused_without_reading_it(tmp_path):
+    """`twin validate hall.yaml fifo.yaml` blocked for ever; /dev/zero would fill memory."""
+    import os
+
+    fifo = tmp_path / "fifo.yaml"
+    os.mkfifo(fifo)
+    with pytest.raises(LayoutError) as info:
+        load_layout(fifo)
+    assert _only_problem(info, fifo) == (
+        "",
+        None,
+        str(fifo),
+        f"not a layout file: {fifo} is a FIFO",
+    )
+    zero = Path("/dev/zero")
+    with pytest.raises(LayoutError) as info:
+        load_layout(zero)
+    msg = "not a layout file: /dev/zero is a device or socket"
+    assert _only_problem(info, zero) == ("", None, str(zero), msg)
+
+
 def test_binary_file_is_a_layout_error(tmp_path):
     p = tmp_path / "bin.yaml"
     p.write_bytes(b"\xff\xfe\x00garbage")

@@ -6,6 +6,7 @@ naming the file, line and field; no partly built facility escapes.
 
 from __future__ import annotations
 
+import stat
 import traceback
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -502,7 +503,13 @@ def load_layout(path: str | Path, catalog: Catalog | None = None) -> Facility:
     """Load and fully validate a layout file into a ``Facility``, or raise ``LayoutError``."""
     path = Path(path)
     try:
-        size = path.stat().st_size
+        st = path.stat()
+        size = st.st_size
+        if not (stat.S_ISREG(st.st_mode) or stat.S_ISDIR(st.st_mode)):
+            # a FIFO blocked for ever, /dev/zero would fill the memory
+            what = "a FIFO" if stat.S_ISFIFO(st.st_mode) else "a device or socket"
+            msg = f"not a layout file: {path} is {what}"
+            raise LayoutError([Problem(msg, "", None, str(path))], path)
         if size > MAX_LAYOUT_BYTES:
             msg = f"file too large: {size:,} bytes (at most {MAX_LAYOUT_BYTES:,})"
             raise LayoutError([Problem(msg, "", None, str(path))], path)
