@@ -232,3 +232,25 @@ def test_unwritable_folder_is_a_clear_error(tmp_path):
     doc = LayoutDocument.from_text(TEXT)
     with pytest.raises(S.SaveError, match="could not write"):
         S.save(doc, tmp_path / "missing" / "x.yaml")
+
+
+def test_a_tab_the_loader_accepts_but_the_round_trip_refuses_is_named(tmp_path):
+    """`supply_c:<TAB>18.0` loads (PyYAML), but ruamel.yaml, which keeps the comments, refuses
+    it: the save said 'could not write the layout as YAML' over four lines naming
+    '<unicode string>'. It now names the file, line and column, and the file is untouched."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml").read_text()
+    text = text.replace("    supply_c: 18.0\n", "    supply_c:\t18.0\n", 1)
+    path = tmp_path / "tabs.yaml"
+    path.write_text(text)
+    doc = LayoutDocument.open(path)
+    doc.update_item("air_units", doc.facility.air_unit_ids[0], supply_c=17.0)
+    with pytest.raises(S.SaveError) as err:
+        S.save(doc)
+    assert str(err.value) == (
+        f"not saved: {path} cannot be written keeping its comments; the YAML reader that keeps "
+        f"them refuses {path}, line 190, column 14: found character '\\t' that cannot start any "
+        "token (a tab where YAML wants spaces: replace it)"
+    )
+    assert path.read_text() == text

@@ -527,6 +527,23 @@ def _check_unchanged_on_disk(doc: LayoutDocument, target: Path) -> None:
         )
 
 
+def _unkeepable(doc: LayoutDocument, target: Path, exc: Exception) -> str:
+    """Why a layout the loader read cannot be saved with its comments kept: the round-trip
+    reader (ruamel.yaml) refuses what PyYAML let through (a tab after a colon), in one line
+    naming the file, line and column."""
+    mark, problem = getattr(exc, "problem_mark", None), getattr(exc, "problem", None)
+    source = doc.path or target
+    if mark is not None and problem:
+        where = f"{source}, line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    else:
+        where = f"{source}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+    tab = " (a tab where YAML wants spaces: replace it)" if "'\\t'" in str(problem) else ""
+    return (
+        f"not saved: {target} cannot be written keeping its comments; the YAML reader that "
+        f"keeps them refuses {where}{tab}"
+    )
+
+
 def save(
     doc: LayoutDocument, path: str | Path | None = None, *, overwrite_changed: bool = False
 ) -> Path:
@@ -573,7 +590,7 @@ def save(
             text = roundtrip_text(doc)
         except Exception as exc:  # a tree we cannot sync must not become a half-right file
             doc.roundtrip_tree = None
-            raise SaveError(f"could not write the layout as YAML: {exc}") from exc
+            raise SaveError(_unkeepable(doc, target, exc)) from exc
         try:
             atomic_write(target, text, verify)
         except OSError as exc:
