@@ -65,10 +65,15 @@ def run(args: argparse.Namespace) -> int:
 
     from twin import plugins
     from twin.commands.run import source_options
-    from twin.model.atomic import write_text_atomic
+    from twin.model.atomic import OutputError, check_target, write_text_atomic
     from twin.model.errors import LayoutError
 
     src, out = Path(args.file), Path(args.output)
+    try:  # before any work, whatever --force says: never over the rack list it reads
+        check_target(out, inputs=(src,))
+    except OutputError as exc:
+        print(f"twin import: {exc}", file=sys.stderr)
+        return 2
     if not src.is_file():
         print(f"twin import: no such file: {src}", file=sys.stderr)
         return 2
