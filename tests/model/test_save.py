@@ -254,3 +254,28 @@ def test_a_tab_the_loader_accepts_but_the_round_trip_refuses_is_named(tmp_path):
         "token (a tab where YAML wants spaces: replace it)"
     )
     assert path.read_text() == text
+
+
+def test_a_crlf_layout_keeps_crlf_on_every_line_it_saves(tmp_path):
+    """A layout written on Windows: the lines a save wrote came out LF among CRLF ones."""
+    from pathlib import Path
+
+    text = (Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml").read_text()
+    path = tmp_path / "crlf.yaml"
+    path.write_bytes(text.replace("\n", "\r\n").encode())
+    doc = LayoutDocument.open(path)
+    racks = list(doc.facility.rack_ids[:2])
+    doc.set_rack_poses(racks, rotations_deg=[0.0, 0.0])
+    doc.update_item("air_units", doc.facility.air_unit_ids[0], supply_c=17.0)
+    S.save(doc)
+    raw = path.read_bytes()
+    assert raw != text.replace("\n", "\r\n").encode()  # the edits were written
+    assert raw.count(b"\n") == raw.count(b"\r\n") > 200  # every line CRLF
+    assert b"supply_c: 17.0\r\n" in raw
+    load_layout(path)  # and it loads
+    unchanged = tmp_path / "lf.yaml"
+    unchanged.write_text(text)
+    doc = LayoutDocument.open(unchanged)
+    doc.update_item("air_units", doc.facility.air_unit_ids[0], supply_c=17.0)
+    S.save(doc)
+    assert b"\r" not in unchanged.read_bytes()  # an LF file stays LF

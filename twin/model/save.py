@@ -527,6 +527,14 @@ def _check_unchanged_on_disk(doc: LayoutDocument, target: Path) -> None:
         )
 
 
+def _endings_like(source: str | None, text: str) -> str:
+    """``text`` with the source's line endings: a file written on Windows (CRLF) kept its
+    endings on the lines a save left alone and got LF on the lines it wrote."""
+    if not source or source.count("\r\n") * 2 <= source.count("\n"):
+        return text
+    return text.replace("\r\n", "\n").replace("\n", "\r\n")
+
+
 def _unkeepable(doc: LayoutDocument, target: Path, exc: Exception) -> str:
     """Why a layout the loader read cannot be saved with its comments kept: the round-trip
     reader (ruamel.yaml) refuses what PyYAML let through (a tab after a colon), in one line
@@ -579,6 +587,8 @@ def save(
 
     text = spliced_text(doc) if doc.roundtrip_tree is None else None
     if text is not None:
+        text = _endings_like(doc.source_text, text)
+    if text is not None:
         try:
             atomic_write(target, text, verify)
         except SaveError:
@@ -587,7 +597,7 @@ def save(
             raise SaveError(f"could not write {target}: {exc.strerror or exc}") from None
     if text is None:
         try:
-            text = roundtrip_text(doc)
+            text = _endings_like(doc.source_text, roundtrip_text(doc))
         except Exception as exc:  # a tree we cannot sync must not become a half-right file
             doc.roundtrip_tree = None
             raise SaveError(_unkeepable(doc, target, exc)) from exc
