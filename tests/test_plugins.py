@@ -182,6 +182,42 @@ def test_an_exporter_that_fails_leaves_the_old_file_whole(fresh, monkeypatch, tm
     assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.out"]
 
 
+def test_an_export_goes_through_a_fifo_and_never_over_its_inputs(
+    fresh, monkeypatch, tmp_path, capsys
+):
+    """As root, '-o /dev/null' replaced the device with the exported file (os.replace)."""
+    import os
+    import shutil
+    import stat
+    import threading
+    from pathlib import Path
+
+    from twin.cli import main
+
+    reg, found = fresh
+    _module(monkeypatch, "twin_test_export2", WHOLE=_WholeExporter())
+    found[plugins.EXPORTERS] = [EntryPoint("whole", "twin_test_export2:WHOLE", plugins.EXPORTERS)]
+    layout = tmp_path / "hall.yaml"
+    shutil.copy(Path(__file__).parent / "whatif" / "small-hall.yaml", layout)
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    got = []
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader.start()
+    assert main(["export", "whole", str(layout), "-o", str(fifo)]) == 0
+    reader.join(10)
+    assert got == ["6 racks\n"] and stat.S_ISFIFO(os.stat(fifo).st_mode)
+    text = layout.read_text()
+    assert main(["export", "whole", str(layout), "-o", str(layout)]) == 2
+    assert capsys.readouterr().err.endswith(
+        f"twin export: {layout} is also an input of this command; choose another output file\n"
+    )
+    assert layout.read_text() == text
+    assert main(["export", "whole", str(layout), "-o", str(tmp_path)]) == 2
+    assert f"{tmp_path} is a folder" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["hall.yaml", "pipe"]
+
+
 def test_a_plugin_whose_import_hangs_is_given_up_and_the_rest_load(fresh, monkeypatch):
     """A plugin that never finished importing hung every command that looked through its
     group (``twin import`` of a CSV another importer reads)."""

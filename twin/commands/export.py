@@ -88,6 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from twin import plugins
     from twin.commands.run import source_options
+    from twin.model.atomic import OutputError, check_target, is_stream, write_bytes_atomic
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
@@ -101,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
         return fail(str(exc), 2)
     if (args.at or args.t_from or args.t_to) and not args.recording:
         return fail("--at/--from/--to need --recording FILE.h5", 2)
+    try:  # not over a folder, a recording or the command's own inputs
+        check_target(args.output, inputs=[args.layout, args.recording])
+    except OutputError as exc:
+        return fail(str(exc), 2)
     try:
         options = source_options(args.option)
         facility = load_layout(args.layout)
@@ -117,8 +122,6 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, RecordingError) as exc:
             return fail(str(exc), 2)
     out = Path(args.output)
-    if out.is_dir():
-        return fail(f"cannot write {out}: it is a directory", 2)
     # the exporter writes beside the target (same suffix, which may choose its format) and
     # the file replaces the target only once it is whole: an exporter that fails half-way
     # leaves the file that was there as it was
@@ -127,7 +130,10 @@ def run(args: argparse.Namespace) -> int:
         exporter.write(facility, part, frames, **options)
         if not part.is_file():
             raise OSError(f"the {args.format} exporter wrote no file")
-        os.replace(part, out)
+        if is_stream(out):  # /dev/null, a pipe: written through, never replaced by a file
+            write_bytes_atomic(out, part.read_bytes())
+        else:
+            os.replace(part, out)
     except (ValueError, TypeError) as exc:
         return fail(str(exc), 2)
     except OSError as exc:
