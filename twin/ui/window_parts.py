@@ -332,8 +332,20 @@ class DialogsMixin:
     def export_image(self) -> None:
         path, _ = QFileDialog.getSaveFileName(self, "Export Image", "twin.png", "PNG (*.png)")
         if path:
-            self.plotter.screenshot(path)
-            self.statusBar().showMessage(f"Saved {path}", 4000)
+            self.save_image(path)
+
+    def save_image(self, path: str) -> bool:
+        """The view as a PNG at ``path``, atomically (``render.png.save_png``); a failure (a
+        full disk, a recording chosen by mistake) is said in the status bar, the old file kept."""
+        from twin.render.png import save_png
+
+        try:
+            save_png(self.plotter, path)
+        except OSError as exc:
+            self.statusBar().showMessage(f"Image not saved: {exc.strerror or exc}", 8000)
+            return False
+        self.statusBar().showMessage(f"Saved {path}", 4000)
+        return True
 
     def validate_layout(self) -> None:
         if self.facility is None or self.facility.path is None:
