@@ -56,8 +56,19 @@ def import_file(path: Path, fmt: str | None = None, **options) -> tuple[str, obj
     from twin.api import facility_from_data
 
     name, importer = importer_for(path, fmt)
+    read_layout = getattr(importer, "read_layout", None)
+    if callable(read_layout):  # validates itself, placing problems in its own file
+        return read_layout(path, **options)
     data = importer.read(path, **options)
     return facility_from_data(data, f"{path} (imported by {name})")
+
+
+def problem_text(exc: Exception) -> str:
+    """One problem on one line (``racks.csv:2: rack: ...``); several under a heading."""
+    problems = getattr(exc, "problems", None)
+    if problems is not None and len(problems) == 1:
+        return str(problems[0])
+    return str(exc)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -84,7 +95,7 @@ def run(args: argparse.Namespace) -> int:
         options = source_options(args.option)
         text, facility = import_file(src, args.format, **options)
     except (ValueError, plugins.PluginError, LayoutError) as exc:
-        print(f"twin import: {exc}", file=sys.stderr)
+        print(f"twin import: {problem_text(exc)}", file=sys.stderr)
         return 1
     header = f"# Imported from {src.name} by `twin import`.\n"
     try:

@@ -4,10 +4,13 @@ layout that always loads."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
+from twin_racklist.importer import importer
 
+from twin.api import LayoutError
 from twin.cli import main
 
 CSV = "rack,row,position,servers,feeds\nA01,A,1,4x dgx-h100,P1/P2\nA02,A,2,4x dgx-h100,P1/P2\n"
@@ -50,3 +53,60 @@ def test_import_refuses_an_output_it_cannot_or_must_not_write(tmp_path, capsys, 
     rc, _, err = _twin(capsys, "import", src, "-o", tmp_path / target, "--force")
     assert rc == 2 and err.startswith("twin import: ") and says in err, err
     assert (tmp_path / "run.h5").read_bytes().startswith(b"\x89HDF")
+
+
+# ------------------------------------------------------------------------------ error positions
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (  # a space in a rack id, the commonest case: the row and column, and what is wrong
+            "rack,row,position\nA 01,A,1\nA02,A,2\n",
+            [r"racks\.csv:2: rack: rack id 'A 01' holds a space, which an id may not"],
+        ),
+        ("Rack,Row,Position\nA01,Row A,1\n", [r"racks\.csv:2: Row: row id 'Row A' holds a space"]),
+        (
+            "rack,row,position,hall\nA01,A,1,Hall #2\n",
+            [r"racks\.csv:2: hall: hall id 'Hall #2' holds a space and '#'"],
+        ),
+        (  # a position far along the row: the rack's own line, and the hall it would need
+            "rack,row,position\nA01,A,1\nA02,A,100000\n",
+            [
+                r"racks\.csv:3: position: hall HALL-1 would be [\d.]+ m wide \(rack A02 at "
+                r"x = [\d.]+ m plus 3 m margin\): .*2000",
+                r"racks\.csv:3: position: rack A02 would stand at x = [\d.]+ m .*10000",
+            ],
+        ),
+        (
+            "rack,row,x (m),y (m)\nA01,A,4,20000\n",
+            [r"racks\.csv:2: y \(m\): rack A01: .*10000", r"racks\.csv:2: y \(m\): hall .* deep"],
+        ),
+        (  # two racks given the same spot
+            "rack,row,x,y\nA01,A,4,4\nA02,A,4,4\n",
+            [r"racks\.csv:[23]: x: .*(overlap|A01|A02)"],
+        ),
+    ],
+)
+def test_layout_errors_name_the_rack_lists_row_and_column(tmp_path, capsys, text, expected):
+    src = _write(tmp_path, text)
+    rc, _, err = _twin(capsys, "import", src, "-o", tmp_path / "out.yaml")
+    assert rc == 1 and not (tmp_path / "out.yaml").exists()
+    assert "imported by" not in err, err
+    problems = [line.strip() for line in err.splitlines() if re.search(r"racks\.csv:\d", line)]
+    assert len(problems) == len(expected), err
+    for problem, pattern in zip(sorted(problems), sorted(expected), strict=True):
+        assert re.search(pattern, problem), (pattern, err)
+
+
+def test_one_problem_is_one_line(tmp_path, capsys):
+    src = _write(tmp_path, "rack,row,position\nA 01,A,1\n")
+    rc, _, err = _twin(capsys, "import", src, "-o", tmp_path / "out.yaml")
+    assert rc == 1 and err.count("\n") == 1
+    assert err.startswith(f"twin import: {src}:2: rack: rack id 'A 01' holds a space"), err
+
+
+def test_the_importer_places_its_problems_for_any_caller(tmp_path):
+    src = _write(tmp_path, "rack,row,position\nA01,A,1\nA 02,A,2\n")
+    with pytest.raises(LayoutError) as caught:
+        importer.read_layout(src)
+    (problem,) = caught.value.problems
+    assert (problem.file, problem.line, problem.field) == (str(src), 3, "rack")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from twin.api import InputError, shipped_catalog
+from twin.api import Facility, InputError, LayoutError, facility_from_data, shipped_catalog
 from twin_racklist.layout import (
     DEFAULT_PDU_TYPE,
     DEFAULT_RACK_TYPE,
@@ -13,6 +13,7 @@ from twin_racklist.layout import (
     build_layout,
     read_racks,
 )
+from twin_racklist.origins import Origins
 from twin_racklist.table import read_csv, read_xlsx
 
 
@@ -25,7 +26,23 @@ class RackListImporter:
     title = "Rack list (CSV, Excel)"
     extensions = (".csv", ".xlsx")
 
-    def read(
+    def read(self, path: Path, **options: Any) -> dict:
+        """The layout data (``read_layout`` also validates it, errors at the list's rows)."""
+        return self.read_traced(path, **options)[0]
+
+    def read_layout(self, path: Path, **options: Any) -> tuple[str, Facility]:
+        """(YAML text, validated Facility). What only the layout's validation finds (an id
+        with a space, a rack too far along its row) is raised as ``LayoutError`` at the rack
+        list's line and column, not at a line of YAML nobody sees. ``twin import`` and File ›
+        Import use this when an importer has it."""
+        path = Path(path)
+        data, origins = self.read_traced(path, **options)
+        try:
+            return facility_from_data(data, f"{path} (imported by {self.name})")
+        except LayoutError as exc:
+            raise LayoutError(origins.problems(exc.problems), path) from None
+
+    def read_traced(
         self,
         path: Path,
         name: str | None = None,
@@ -37,7 +54,8 @@ class RackListImporter:
         margin_m: float = 3.0,
         height_m: float = 4.0,
         **unknown: Any,
-    ) -> dict:
+    ) -> tuple[dict, Origins]:
+        """The layout data and where each of its racks, rows, halls and feeds came from."""
         path = Path(path)
         if unknown:
             raise InputError(path, None, "", f"unknown importer option(s): {', '.join(unknown)}")
@@ -58,7 +76,8 @@ class RackListImporter:
             margin_m=float(margin_m),
             height_m=float(height_m),
         )
-        return build_layout(racks, catalog, str(name or path.stem), geometry, pdu_type)
+        data = build_layout(racks, catalog, str(name or path.stem), geometry, pdu_type)
+        return data, Origins(table, racks, data, geometry)
 
 
 #: What the ``twin.importers`` entry point names.
