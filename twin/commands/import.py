@@ -52,15 +52,45 @@ def importer_for(path: Path, fmt: str | None):
 
 
 def import_file(path: Path, fmt: str | None = None, **options) -> tuple[str, object]:
-    """(YAML text, Facility) of an imported file; raises ValueError/PluginError/LayoutError."""
+    """(YAML text, Facility) of an imported file; raises ValueError/PluginError/LayoutError,
+    and ``ImporterCrash`` (naming the importer) for anything else the importer raises."""
+    from twin import plugins
     from twin.api import facility_from_data
+    from twin.model.errors import LayoutError
 
     name, importer = importer_for(path, fmt)
     read_layout = getattr(importer, "read_layout", None)
-    if callable(read_layout):  # validates itself, placing problems in its own file
-        return read_layout(path, **options)
-    data = importer.read(path, **options)
+    try:
+        if callable(read_layout):  # validates itself, placing problems in its own file
+            return read_layout(path, **options)
+        data = importer.read(path, **options)
+    except (ValueError, LayoutError):
+        raise
+    except Exception as exc:  # a plugin's crash: reported in a line, and recorded
+        plugins.registry.record_failure(plugins.IMPORTERS, name, exc)
+        raise ImporterCrash(f"the {name} importer failed: {type(exc).__name__}: {exc}") from exc
     return facility_from_data(data, f"{path} (imported by {name})")
+
+
+class ImporterCrash(Exception):
+    """An importer raised something other than the ``InputError`` it should: its bug, said
+    in one line rather than a traceback (``twin plugins`` lists it failed)."""
+
+
+def import_options(pairs: list[str]) -> dict[str, str]:
+    """``["name=Hall 2", "margin_m=2"]`` -> ``{"name": "Hall 2", "margin_m": "2"}``: values
+    stay text (a hall named ``2e5`` stays so); the importer converts and names a bad one."""
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip().isidentifier():
+            raise UsageError(f"--option wants KEY=VALUE, got {pair!r}")
+        out[key.strip()] = value
+    return out
+
+
+class UsageError(ValueError):
+    """A command line that cannot be read (exit 2, as argparse's own)."""
 
 
 def problem_text(exc: Exception) -> str:
@@ -75,7 +105,6 @@ def run(args: argparse.Namespace) -> int:
     import sys
 
     from twin import plugins
-    from twin.commands.run import source_options
     from twin.model.atomic import OutputError, check_target, write_text_atomic
     from twin.model.errors import LayoutError
 
@@ -92,9 +121,12 @@ def run(args: argparse.Namespace) -> int:
         print(f"twin import: {out} exists; use --force to overwrite it", file=sys.stderr)
         return 2
     try:
-        options = source_options(args.option)
+        options = import_options(args.option)
         text, facility = import_file(src, args.format, **options)
-    except (ValueError, plugins.PluginError, LayoutError) as exc:
+    except UsageError as exc:
+        print(f"twin import: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, plugins.PluginError, LayoutError, ImporterCrash) as exc:
         print(f"twin import: {problem_text(exc)}", file=sys.stderr)
         return 1
     header = f"# Imported from {src.name} by `twin import`.\n"

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from twin_racklist.importer import importer
 
+from twin import plugins
 from twin.api import LayoutError
 from twin.cli import main
 
@@ -68,18 +69,18 @@ def test_import_refuses_an_output_it_cannot_or_must_not_write(tmp_path, capsys, 
             "rack,row,position,hall\nA01,A,1,Hall #2\n",
             [r"racks\.csv:2: hall: hall id 'Hall #2' holds a space and '#'"],
         ),
-        (  # a position far along the row: the rack's own line, and the hall it would need
+        (  # a position far along the row: the rack's own line (the hall's size follows)
             "rack,row,position\nA01,A,1\nA02,A,100000\n",
+            [r"racks\.csv:3: position: rack A02 would stand at x = [\d.]+ m .*10000"],
+        ),
+        (  # a rack the layout could hold, in a hall bigger than a hall may be
+            "rack,row,position\nA01,A,1\nA02,A,5000\nA03,A,2\n",
             [
                 r"racks\.csv:3: position: hall HALL-1 would be [\d.]+ m wide \(rack A02 at "
                 r"x = [\d.]+ m plus 3 m margin\): .*2000",
-                r"racks\.csv:3: position: rack A02 would stand at x = [\d.]+ m .*10000",
             ],
         ),
-        (
-            "rack,row,x (m),y (m)\nA01,A,4,20000\n",
-            [r"racks\.csv:2: y \(m\): rack A01: .*10000", r"racks\.csv:2: y \(m\): hall .* deep"],
-        ),
+        ("rack,row,x (m),y (m)\nA01,A,4,20000\n", [r"racks\.csv:2: y \(m\): rack A01: .*10000"]),
         (  # two racks given the same spot
             "rack,row,x,y\nA01,A,4,4\nA02,A,4,4\n",
             [r"racks\.csv:[23]: x: .*(overlap|A01|A02)"],
@@ -110,3 +111,65 @@ def test_the_importer_places_its_problems_for_any_caller(tmp_path):
         importer.read_layout(src)
     (problem,) = caught.value.problems
     assert (problem.file, problem.line, problem.field) == (str(src), 3, "rack")
+
+
+# ------------------------------------------------------------------------------ no tracebacks
+OK = "rack,row,position\nA01,A,1\nA02,A,2\n"
+
+
+@pytest.mark.parametrize(
+    ("text", "extra", "rc", "message"),
+    [
+        ("rack,row,position\nA01,A,inf\n", [], 1, r"racks\.csv:2: position: 'inf' is not a finite"),
+        ("rack,row,position\nA01,A,1e400\n", [], 1, r"racks\.csv:2: position: '1e400' is not a fi"),
+        ("rack,row,position\nA01,A,1\nA02,A,-inf\n", [], 1, r"racks\.csv:3: position: '-inf' is"),
+        ("rack,row,position\nA01,A,nan\n", [], 1, r"racks\.csv:2: position: 'nan' is not a finite"),
+        ("rack,row,x,y\nA01,A,1.7e308,1\n", [], 1, r"racks\.csv:2: x: rack A01: .*10000"),
+        (OK, ["--option", "margin_m=1e308"], 1, r"racks\.csv: option margin_m: 1e\+308 m is not"),
+        (OK, ["--option", "hot_aisle_m=-1"], 1, r"racks\.csv: option hot_aisle_m: -1 m is not"),
+        (OK, ["--option", "cold_aisle_m=abc"], 1, r"racks\.csv: option cold_aisle_m: 'abc' is not"),
+        (OK, ["--option", "height_m=nan"], 1, r"racks\.csv: option height_m: 'nan' is not a fin"),
+        (OK, ["--option", "noequals"], 2, r"--option wants KEY=VALUE, got 'noequals'"),
+        (OK, ["--option", "3x=1"], 2, r"--option wants KEY=VALUE, got '3x=1'"),
+        (OK, ["--option", "colour=red"], 1, r"racks\.csv: unknown importer option\(s\): colour"),
+        (  # a cell over the csv module's 128 KB field limit
+            'rack,row,position\nA01,A,1\nA02,A,"' + "1" * 200_000 + '"\n',
+            [],
+            1,
+            r"racks\.csv:3: a cell of over 131,072 characters",
+        ),
+        ("rack,row,position\nA01,A,1\nA02\0,A,2\n", [], 1, r"racks\.csv:3: rack: .*'\\x00'"),
+    ],
+)
+def test_bad_input_is_one_line_naming_the_file_and_row_or_option(
+    tmp_path, capsys, text, extra, rc, message
+):
+    src = _write(tmp_path, text)
+    got, _, err = _twin(capsys, "import", src, "-o", tmp_path / "out.yaml", *extra)
+    assert got == rc, err
+    assert err.startswith("twin import: ") and err.count("\n") == 1, err
+    assert re.search(message, err), err
+    assert not (tmp_path / "out.yaml").exists()
+
+
+def test_option_values_stay_text_until_the_importer_reads_them(tmp_path, capsys):
+    src = _write(tmp_path, OK)
+    out = tmp_path / "out.yaml"
+    rc, _, err = _twin(capsys, "import", src, "-o", out, "--option", "name=2e5")
+    assert rc == 0, err
+    assert "\nname: 2e5\n" in out.read_text(encoding="utf-8") or "name: '2e5'" in out.read_text()
+
+
+def test_an_importer_crash_is_one_line_naming_the_importer(tmp_path, capsys, monkeypatch):
+    def crash(*args, **kwargs):
+        raise OverflowError("cannot convert float infinity to integer")
+
+    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())  # it records the crash
+    monkeypatch.setattr(importer, "read_traced", crash)
+    src = _write(tmp_path, OK)
+    rc, _, err = _twin(capsys, "import", src, "-o", tmp_path / "out.yaml")
+    assert rc == 1 and err.count("\n") == 1, err
+    assert plugins.registry.info(plugins.IMPORTERS, "racklist").status == plugins.FAILED
+    assert err == "twin import: the racklist importer failed: OverflowError: cannot convert " + (
+        "float infinity to integer\n"
+    )

@@ -9,8 +9,8 @@ from twin.api import Facility, InputError, LayoutError, facility_from_data, ship
 from twin_racklist.layout import (
     DEFAULT_PDU_TYPE,
     DEFAULT_RACK_TYPE,
-    Geometry,
     build_layout,
+    geometry_from_options,
     read_racks,
 )
 from twin_racklist.origins import Origins
@@ -49,10 +49,10 @@ class RackListImporter:
         sheet: str | None = None,
         rack_type: str = DEFAULT_RACK_TYPE,
         pdu_type: str = DEFAULT_PDU_TYPE,
-        cold_aisle_m: float = 1.8,
-        hot_aisle_m: float = 1.2,
-        margin_m: float = 3.0,
-        height_m: float = 4.0,
+        cold_aisle_m: float | str = 1.8,
+        hot_aisle_m: float | str = 1.2,
+        margin_m: float | str = 3.0,
+        height_m: float | str = 4.0,
         **unknown: Any,
     ) -> tuple[dict, Origins]:
         """The layout data and where each of its racks, rows, halls and feeds came from."""
@@ -70,11 +70,12 @@ class RackListImporter:
             )
         catalog = shipped_catalog()
         racks = read_racks(table, catalog, rack_type)
-        geometry = Geometry(
-            cold_aisle_m=float(cold_aisle_m),
-            hot_aisle_m=float(hot_aisle_m),
-            margin_m=float(margin_m),
-            height_m=float(height_m),
+        geometry = geometry_from_options(
+            path,
+            cold_aisle_m=cold_aisle_m,
+            hot_aisle_m=hot_aisle_m,
+            margin_m=margin_m,
+            height_m=height_m,
         )
         data = build_layout(racks, catalog, str(name or path.stem), geometry, pdu_type)
         return data, Origins(table, racks, data, geometry)

@@ -14,8 +14,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
+from pathlib import Path
 
-from twin.api import LAYOUT_FORMAT, Catalog
+from twin.api import LAYOUT_FORMAT, Catalog, InputError
 from twin_racklist.table import Table
 
 DEFAULT_RACK_TYPE = "rack-600x1200-48u"
@@ -52,15 +53,45 @@ class _Rack:
 
 
 def _number(table: Table, line: int, column: str, text: str, kind=float):
+    """A cell as a finite number (``inf``, ``1e400`` and ``nan`` are refused by name, before
+    ``int()`` could overflow on them)."""
     try:
-        value = kind(float(text)) if kind is int else float(text)
+        value = float(text)
     except ValueError:
         raise table.error(line, column, f"{text!r} is not a number") from None
-    if kind is int and float(text) != int(float(text)):
-        raise table.error(line, column, f"{text!r} is not a whole number")
     if not math.isfinite(value):
         raise table.error(line, column, f"{text!r} is not a finite number")
+    if kind is int:
+        if not value.is_integer():
+            raise table.error(line, column, f"{text!r} is not a whole number")
+        return int(value)
     return value
+
+
+#: The largest aisle, margin or hall height an option may give: far beyond any hall, and small
+#: enough that sums of them stay finite (the layout's own limits then say what is too big).
+MAX_OPTION_M = 1000.0
+
+
+def geometry_from_options(path: Path, **options: object) -> Geometry:
+    """``Geometry`` from importer options (text from ``--option``, or numbers), each checked
+    and, when bad, named: ``racks.csv: option margin_m: 'abc' is not a number``."""
+    values = {}
+    for name, given in options.items():
+        where = f"option {name}"
+        try:
+            value = float(given)  # type: ignore[arg-type]
+        except (TypeError, ValueError):
+            raise InputError(path, None, where, f"{given!r} is not a number") from None
+        if not math.isfinite(value):
+            raise InputError(path, None, where, f"{given!r} is not a finite number")
+        low = 0.0 if name != "height_m" else math.ulp(0.0)
+        if not low <= value <= MAX_OPTION_M:
+            raise InputError(
+                path, None, where, f"{value:g} m is not between 0 and {MAX_OPTION_M:g} m"
+            )
+        values[name] = value
+    return Geometry(**values)
 
 
 def _servers(table: Table, line: int, text: str, catalog: Catalog) -> list[dict]:
@@ -168,7 +199,12 @@ def read_racks(table: Table, catalog: Catalog, default_rack_type: str) -> list[_
 
 
 def _ceil_tiles(x: float, tile: float) -> float:
-    return round(math.ceil(x / tile - 1e-9) * tile, 3)
+    """``x`` up to whole tiles; a size too big for that is left as it is for the layout's
+    limits to refuse (``math.ceil`` of infinity raises)."""
+    tiles = x / tile - 1e-9
+    if not math.isfinite(tiles):
+        return x
+    return round(math.ceil(tiles) * tile, 3)
 
 
 def build_layout(

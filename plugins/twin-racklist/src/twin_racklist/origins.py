@@ -67,21 +67,29 @@ class Origins:
         self.table, self.data, self.geometry = table, data, geometry
         self.by_id = {r.id: r for r in racks}
         self.racks = racks
+        self._consequence = False  # set by place(): a problem that follows from another
 
     def problems(self, problems: list[Problem]) -> list[Problem]:
-        """The problems placed in the rack list, repeats (a bad hall id is found at the hall
-        and again at each row in it) said once, in the list's order."""
+        """The problems placed in the rack list, in the list's order; repeats (a bad hall id
+        is found at the hall and at each row in it) said once, and a hall too big left out
+        where the rack that made it so is itself refused (too far along its row)."""
         placed: dict[tuple[int | None, str, str], Problem] = {}
+        consequences: set[tuple[int | None, str, str]] = set()
         for p in problems:
+            self._consequence = False
             line, column, message = (
                 self.place(p.field, p.message) if p.field else (None, "", p.message)
             )
             heading = self.table.headings.get(column, column)
+            key = (line, heading, message)
             placed.setdefault(
-                (line, heading, message),
-                Problem(message, heading, line, str(self.table.path), p.severity),
+                key, Problem(message, heading, line, str(self.table.path), p.severity)
             )
-        return sorted(placed.values(), key=lambda p: (p.line is None, p.line or 0))
+            if self._consequence:
+                consequences.add(key)
+        causes = {key[:2] for key in placed if key not in consequences}
+        kept = [p for key, p in placed.items() if key not in consequences or key[:2] not in causes]
+        return sorted(kept, key=lambda p: (p.line is None, p.line or 0))
 
     def place(self, field: str, message: str) -> Place:
         """(line, column, message) of a problem the validation found at ``field``."""
@@ -164,6 +172,7 @@ class Origins:
         if rack is None:
             return None, "hall", f"hall {hid}: {message}"
         column = "position" if rack.xy is None else ("x_m", "y_m")[axis]
+        self._consequence = True
         return (
             rack.line,
             column,

@@ -92,15 +92,27 @@ def read_csv(path: Path) -> Table:
         dialect = csv.excel
     reader = csv.reader(text.splitlines(), dialect)
     table: Table | None = None
-    for cells in reader:
-        if table is None:
-            if any(c.strip() for c in cells):
-                table = Table(path, cells, reader.line_num)
-            continue
-        table.add(reader.line_num, cells)
+    try:
+        for cells in reader:
+            if table is None:
+                if any(c.strip() for c in cells):
+                    table = Table(path, cells, reader.line_num)
+                continue
+            table.add(reader.line_num, cells)
+    except csv.Error as exc:  # a cell over the field limit, a stray quote: at its line
+        raise InputError(path, reader.line_num, "", _csv_problem(exc)) from None
     if table is None:
         raise InputError(path, None, "", "the file is empty")
     return table
+
+
+def _csv_problem(exc: csv.Error) -> str:
+    if "field larger than field limit" in str(exc):
+        return (
+            f"a cell of over {csv.field_size_limit():,} characters: not a rack list "
+            "(or a quote left open)"
+        )
+    return f"cannot read the CSV here: {exc}"
 
 
 def read_xlsx(path: Path, sheet: str | None = None) -> Table:
