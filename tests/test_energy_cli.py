@@ -89,3 +89,110 @@ def test_optimise_writes_the_layout(tmp_path, capsys):
     assert saved.air_unit_supply_c.tolist() == hall["supply_after_c"]
     assert saved.air_unit_airflow_m3s.tolist() == hall["flow_after_m3s"]
     assert "a comment the saved layout keeps" in out.read_text()
+
+
+@pytest.fixture
+def no_solving(monkeypatch):
+    """Any optimisation that starts fails the test: refusals must come before solving."""
+    from twin.physics import setpoints
+
+    def solve(self, halls=None):
+        raise AssertionError("the optimisation started")
+
+    monkeypatch.setattr(setpoints.SetPointOptimiser, "run", solve)
+
+
+@pytest.mark.parametrize(
+    ("option", "value", "allowed"),
+    [
+        ("--failure-inlet-max", "nan", "from 15 to 45 C"),
+        ("--failure-inlet-max", "inf", "from 15 to 45 C"),
+        ("--inlet-max", "-100", "from 15 to 45 C"),
+        ("--inlet-max", "99", "from 15 to 45 C"),
+        ("--gpu-margin", "-50", "from 0 to 40 K"),
+        ("--gpu-margin", "nan", "from 0 to 40 K"),
+        ("--cell", "nan", "from 0.05 to 1 m"),
+        ("--cell", "0", "from 0.05 to 1 m"),
+        ("--cell", "-1", "from 0.05 to 1 m"),
+    ],
+)
+def test_bad_limits_are_refused_before_solving(no_solving, capsys, option, value, allowed):
+    """A NaN limit switched the failure check off (every margin NaN, exit 0); ``--cell 0``
+    solved at the finest cell for a minute; ``--cell nan`` was a traceback."""
+    rc = main(["energy", DEMO, "--optimise", "--cell", "0.5", option, value])
+    err = capsys.readouterr().err
+    assert rc == 2
+    assert err.count("\n") == 1 and err.startswith(f"twin energy: {option} must be")
+    assert allowed in err
+
+
+def test_out_goes_with_optimise(capsys):
+    assert main(["energy", DEMO, "-o", "x.yaml"]) == 2
+    assert "-o" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("target", ["nodir/x.yaml", "ro.yaml", "folder"])
+def test_an_unwritable_output_is_refused_before_solving(no_solving, tmp_path, capsys, target):
+    """``-o`` into a missing folder, over a read-only file or a folder: refused at once, not
+    a ``SaveError`` traceback after the whole optimisation."""
+    import os
+
+    (tmp_path / "ro.yaml").write_text("x: 1\n")
+    os.chmod(tmp_path / "ro.yaml", 0o444)
+    (tmp_path / "folder").mkdir()
+    if os.access(tmp_path / "ro.yaml", os.W_OK) and target == "ro.yaml":
+        pytest.skip("running as a user who may write read-only files")
+    rc = main(["energy", DEMO, "--optimise", "-o", str(tmp_path / target)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.startswith("twin energy: ") and err.count("\n") == 1
+    assert target.split("/")[0] in err
+
+
+def _roomy(tmp_path):
+    src = tmp_path / "roomy.yaml"
+    src.write_text(ROOMY)
+    return src
+
+
+def test_a_layout_edited_during_the_run_is_not_overwritten(tmp_path, monkeypatch, capsys):
+    """``-o LAYOUT`` writes the set points into the file it read; a colleague's edit made
+    while it solved is kept (the command refuses), not silently replaced."""
+    from twin.physics import setpoints
+
+    src = _roomy(tmp_path)
+    edited = ROOMY.replace("roomy hall", "roomy hall, edited meanwhile")
+    solve = setpoints.SetPointOptimiser.run
+
+    def edit_then_solve(self, halls=None):
+        src.write_text(edited)
+        return solve(self, halls)
+
+    monkeypatch.setattr(setpoints.SetPointOptimiser, "run", edit_then_solve)
+    rc = main(["energy", str(src), "--optimise", "--cell", "0.5", "-o", str(src)])
+    err = capsys.readouterr().err
+    assert rc == 1 and src.read_text() == edited
+    assert "changed on disk" in err and "-o" in err
+    # the same run written elsewhere is the optimised version of what was read at the start
+    other = tmp_path / "other.yaml"
+    src.write_text(ROOMY)
+    assert main(["energy", str(src), "--optimise", "--cell", "0.5", "-o", str(other)]) == 0
+    assert "roomy hall  # a comment" in other.read_text()
+
+
+def test_a_write_that_fails_at_the_end_is_one_line(tmp_path, monkeypatch, capsys):
+    """A disk that fills during the run: one line naming the file, exit 1, no traceback."""
+    import errno
+
+    from twin.model import save
+
+    def full(path, text, verify=None):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(save, "atomic_write", full)
+    src = _roomy(tmp_path)
+    out = tmp_path / "out.yaml"
+    rc = main(["energy", str(src), "--optimise", "--json", "--cell", "0.5", "-o", str(out)])
+    err = capsys.readouterr().err  # --json: no progress lines
+    assert rc == 1 and not out.exists()
+    assert err.startswith("twin energy: ") and "out.yaml" in err and "No space" in err
+    assert err.count("\n") == 1

@@ -7,6 +7,13 @@ import argparse
 
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 
+#: Rack inlet limits the optimiser takes (C): from A1's allowable low end to the warmest inlet
+#: any ASHRAE air-cooled class allows (A4, 45 C); past it no catalog server is rated.
+INLET_LIMIT_C = (A1_ALLOWABLE_C[0], 45.0)
+#: GPU margins below max operating (K): 40 K under an H100's 87 C is 47 C, about what a GPU
+#: runs at on the coldest recommended inlet, so a wider margin leaves no set point to find.
+GPU_MARGIN_K = (0.0, 40.0)
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -23,24 +30,32 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--hall", action="append", default=[], help="hall id or index to optimise")
     p.add_argument(
-        "--cell", type=float, default=0.25, metavar="M", help="optimiser grid cell (0.25 m)"
+        "--cell",
+        type=float,
+        default=0.25,
+        metavar="M",
+        help="optimiser grid cell (0.25 m; 0.05-1 m)",
     )
     p.add_argument(
         "--inlet-max",
         type=float,
         default=A1_RECOMMENDED_C[1],
         metavar="C",
-        help="rack inlet limit (A1 recommended: 27 C)",
+        help="rack inlet limit (A1 recommended: 27 C; 15-45 C)",
     )
     p.add_argument(
-        "--gpu-margin", type=float, default=5.0, metavar="K", help="GPU margin below max operating"
+        "--gpu-margin",
+        type=float,
+        default=5.0,
+        metavar="K",
+        help="GPU margin below max operating (5 K; 0-40 K)",
     )
     p.add_argument(
         "--failure-inlet-max",
         type=float,
         default=A1_ALLOWABLE_C[1],
         metavar="C",
-        help="rack inlet limit with one air unit failed (A1 allowable: 32 C)",
+        help="rack inlet limit with one air unit failed (A1 allowable: 32 C; 15-45 C)",
     )
     p.add_argument("-o", "--out", metavar="LAYOUT", help="write the optimised layout here")
     p.set_defaults(func=run)
@@ -50,10 +65,16 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from twin.commands.argtypes import OptionError, refuse
+    from twin.model.atomic import OutputError
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.physics.energy import EnergyModel
 
+    try:
+        check_options(args)
+    except (OptionError, OutputError) as exc:
+        return refuse("energy", exc)
     try:
         fac = load_layout(args.layout)
     except (LayoutError, OSError) as exc:
@@ -69,6 +90,29 @@ def run(args: argparse.Namespace) -> int:
         return 0
     print_breakdown(fac.layout.name, b)
     return 0
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before anything is read or solved, a limit that is no number or no sensible
+    one (a NaN limit made every margin NaN and so switched its check off) and an output that
+    cannot be written (it failed only after the whole optimisation). Raises ``OptionError``
+    or ``OutputError``."""
+    from twin.commands import argtypes
+    from twin.model.atomic import check_target
+
+    argtypes.cell("--cell", args.cell)
+    for option, value in (
+        ("--inlet-max", args.inlet_max),
+        ("--failure-inlet-max", args.failure_inlet_max),
+    ):
+        argtypes.number(option, value, *INLET_LIMIT_C, "C", why="ASHRAE A1 to A4")
+    argtypes.number("--gpu-margin", args.gpu_margin, *GPU_MARGIN_K, "K")
+    if args.out and not args.optimise:
+        raise argtypes.OptionError("-o writes the optimised layout: it goes with --optimise")
+    if args.out:
+        # the input layout may be the output (the set points written back into it, guarded by
+        # the check that it did not change meanwhile); a recording never
+        check_target(args.out, inputs=[args.recording])
 
 
 def print_breakdown(name: str, b) -> None:
@@ -195,18 +239,14 @@ def _optimise(args: argparse.Namespace, fac) -> int:
         if not args.json:
             print(f"  solving {text}", file=sys.stderr, flush=True)
 
+    doc = _document(args, fac)
     opt = SetPointOptimiser(fac, cell_m=args.cell, limits=limits, progress=progress)
     result = opt.run(halls or None)
-    if args.out:
-        from twin.model.document import LayoutDocument
-        from twin.model.save import save
-        from twin.physics.setpoints import as_edit
-
-        doc = LayoutDocument.open(args.layout)
-        edit = as_edit(result)
-        if edit is not None:
-            doc.history.push(edit)
-        save(doc, args.out)
+    if doc is not None:
+        error = _save(doc, result, args.out)
+        if error:
+            print(f"twin energy: {error}", file=sys.stderr)
+            return 1
     if args.json:
         print(json.dumps(optimisation_dict(result), indent=2))
         return 0
@@ -214,6 +254,37 @@ def _optimise(args: argparse.Namespace, fac) -> int:
     if args.out:
         print(f"wrote {args.out}")
     return 0
+
+
+def _document(args: argparse.Namespace, fac):
+    """The layout as read at the start, to write the set points into with its comments kept
+    (None without ``-o``). Built from the very text the optimiser solved, not the file read
+    again afterwards: an edit made on disk meanwhile is then seen, not silently lost."""
+    if not args.out:
+        return None
+    from twin.model.document import LayoutDocument
+
+    return LayoutDocument.from_text(fac.source_text, args.layout)
+
+
+def _save(doc, result, out: str) -> str | None:
+    """Write the optimised ``doc`` to ``out``; the reason it was not written, or None."""
+    from twin.model.save import ChangedOnDisk, SaveError, save
+    from twin.physics.setpoints import as_edit
+
+    edit = as_edit(result)
+    if edit is not None:
+        doc.history.push(edit)
+    try:
+        save(doc, out)
+    except ChangedOnDisk:
+        return (
+            f"{out} was changed on disk during the optimisation; not overwritten (run again, "
+            "or write the result elsewhere with -o OTHER.yaml)"
+        )
+    except SaveError as exc:
+        return str(exc).replace("\n", ";")
+    return None
 
 
 def _stats(values) -> dict:
