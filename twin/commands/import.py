@@ -4,6 +4,7 @@ validated layout file."""
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
 from pathlib import Path
 
 
@@ -89,6 +90,37 @@ def import_options(pairs: list[str]) -> dict[str, str]:
     return out
 
 
+def layout_header(src: Path) -> str:
+    """The comment line a written layout starts with. A file name is anyone's text: one with
+    a line break in it (``'nl\\nformat: x\\n#.csv'``) would write YAML of its own into the
+    layout, so a name with anything unprintable is written escaped, in quotes."""
+    name = src.name if src.name.isprintable() else ascii(src.name)
+    return f"# Imported from {name} by `twin import`.\n"
+
+
+def verify_written(out: Path, facility) -> Callable[[Path], None]:
+    """A check for ``write_text_atomic``: the text written must load back as the layout just
+    validated (same racks), or ``NotWritten`` and the old file stays."""
+    from twin.model.errors import LayoutError
+    from twin.model.loader import facility_from_text
+
+    def verify(tmp: Path) -> None:
+        try:
+            back = facility_from_text(tmp.read_bytes().decode("utf-8"), out)
+        except (LayoutError, UnicodeDecodeError) as exc:
+            raise NotWritten(
+                f"not written: {out} would not load back: {problem_text(exc)}"
+            ) from None
+        if back.rack_ids != facility.rack_ids:
+            raise NotWritten(f"not written: {out} would load back with other racks")
+
+    return verify
+
+
+class NotWritten(Exception):
+    """What import would write does not load back as the layout it made."""
+
+
 class UsageError(ValueError):
     """A command line that cannot be read (exit 2, as argparse's own)."""
 
@@ -129,9 +161,11 @@ def run(args: argparse.Namespace) -> int:
     except (ValueError, plugins.PluginError, LayoutError, ImporterCrash) as exc:
         print(f"twin import: {problem_text(exc)}", file=sys.stderr)
         return 1
-    header = f"# Imported from {src.name} by `twin import`.\n"
     try:
-        write_text_atomic(out, header + text)
+        write_text_atomic(out, layout_header(src) + text, verify_written(out, facility))
+    except NotWritten as exc:
+        print(f"twin import: {exc}", file=sys.stderr)
+        return 1
     except OSError as exc:
         print(f"twin import: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
         return 1

@@ -4,6 +4,7 @@ layout that always loads."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ import pytest
 from twin_racklist.importer import importer
 
 from twin import plugins
-from twin.api import LayoutError
+from twin.api import LayoutError, load_layout
 from twin.cli import main
 
 CSV = "rack,row,position,servers,feeds\nA01,A,1,4x dgx-h100,P1/P2\nA02,A,2,4x dgx-h100,P1/P2\n"
@@ -173,3 +174,31 @@ def test_an_importer_crash_is_one_line_naming_the_importer(tmp_path, capsys, mon
     assert err == "twin import: the racklist importer failed: OverflowError: cannot convert " + (
         "float infinity to integer\n"
     )
+
+
+# ------------------------------------------------------------------------------ what is written
+def test_a_file_name_with_line_breaks_cannot_write_yaml_into_the_header(tmp_path, capsys):
+    src = _write(tmp_path, OK, "nl\nname: evil\nformat: x\n#\u2028\x85.csv")
+    out = tmp_path / "out.yaml"
+    rc, _, err = _twin(capsys, "import", src, "-o", out)
+    assert rc == 0, err
+    first, second = out.read_text(encoding="utf-8").splitlines()[:2]
+    assert first.startswith("# Imported from 'nl\\nname: evil\\nformat: x\\n#")
+    assert second == "format: twin-layout/1"
+    back = load_layout(out)
+    assert back.rack_ids == ["A01", "A02"]
+    assert back.layout.name == "nl name: evil format: x #"  # the default name, on one line
+
+
+def test_what_would_not_load_back_is_not_written(tmp_path, capsys, monkeypatch):
+    command = importlib.import_module("twin.commands.import")
+    monkeypatch.setattr(command, "layout_header", lambda src: "format: twin-layout/1\n")
+    src = _write(tmp_path, OK)
+    out = tmp_path / "out.yaml"
+    out.write_text("the layout that was there\n", encoding="utf-8")
+    rc, _, err = _twin(capsys, "import", src, "-o", out, "--force")
+    assert rc == 1, err
+    assert err.startswith(f"twin import: not written: {out} would not load back: ")
+    assert "given twice" in err and err.count("\n") == 1, err
+    assert out.read_text(encoding="utf-8") == "the layout that was there\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml", "racks.csv"]  # no temp

@@ -77,8 +77,14 @@ class RackListImporter:
             margin_m=margin_m,
             height_m=height_m,
         )
-        data = build_layout(racks, catalog, str(name or path.stem), geometry, pdu_type)
+        title = str(name) if name else _printable(path.stem) or "imported rack list"
+        data = build_layout(racks, catalog, title, geometry, pdu_type)
         return data, Origins(table, racks, data, geometry)
+
+
+def _printable(text: str) -> str:
+    """A file name as a layout name: line breaks and other unprintables made spaces."""
+    return " ".join("".join(c if c.isprintable() else " " for c in text).split())
 
 
 #: What the ``twin.importers`` entry point names.
