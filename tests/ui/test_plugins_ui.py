@@ -128,6 +128,29 @@ def test_import_a_rack_list_opens_the_new_layout(ext, qtbot, tmp_path):
     assert ext.window.facility.rack_ids == ["R1", "R2"]
 
 
+def test_import_from_the_window_checks_as_twin_import_does(ext, qtbot, tmp_path, monkeypatch):
+    """Never over the rack list it reads; problems at the list's own row; a file name with a
+    line break escaped in the header, and the layout written loads."""
+    pytest.importorskip("twin_racklist")
+    from PySide6.QtWidgets import QMessageBox
+
+    said: list[str] = []
+    monkeypatch.setattr(QMessageBox, "warning", lambda parent, title, text: said.append(text))
+    src = tmp_path / "racks.csv"
+    src.write_text("Rack,Row,Position\nA 01,A,1\n")
+    assert ext.import_file("racklist", src, src) is None
+    assert "also an input" in said[-1] and src.read_text().startswith("Rack,Row")
+    assert ext.import_file("racklist", src, tmp_path / "out.yaml") is None
+    assert f"{src}:2: Rack: rack id 'A 01' holds a space" in said[-1]
+    odd = tmp_path / "nl\nformat: x\n#.csv"
+    odd.write_text("Rack,Row,Position\nR1,A,1\n")
+    with qtbot.waitSignal(ext.window.layout_loaded, timeout=30000):
+        out = ext.import_file("racklist", odd, tmp_path / "odd.yaml")
+    assert out is not None, said
+    assert out.read_text().splitlines()[0] == "# Imported from 'nl\\nformat: x\\n#.csv' by Twin."
+    assert ext.window.facility.rack_ids == ["R1"]
+
+
 def test_colour_mode_plugin_follows_the_frames(ext):
     pytest.importorskip("twin_margin")
     w = ext.window

@@ -332,16 +332,29 @@ class PluginsExtension:
         return self.import_file(name, Path(src), Path(out)) if out else None
 
     def import_file(self, name: str, src: Path, out: Path) -> Path | None:
-        """Import ``src`` with importer ``name``, write the layout to ``out`` and open it."""
-        from twin.api import facility_from_data
-        from twin.model.atomic import write_text_atomic
+        """Import ``src`` with importer ``name``, write the layout to ``out`` and open it. As
+        ``twin import``: never over ``src``; problems at the list's own rows when the importer
+        places them (``read_layout``); the file name escaped in the header (a name with a line
+        break would write YAML of its own); written only if the text loads back."""
+        from twin.api import facility_from_data, facility_from_text
+        from twin.model.atomic import check_target, write_text_atomic
         from twin.model.errors import LayoutError
 
         w = self.window
+
+        def verify(tmp: Path) -> None:
+            facility_from_text(tmp.read_bytes().decode("utf-8"), out)
+
         try:
-            data = plugins.load(plugins.IMPORTERS, name).read(src)
-            text, _ = facility_from_data(data, f"{src} (imported by {name})")
-            write_text_atomic(out, f"# Imported from {src.name} by Twin.\n" + text)
+            check_target(out, inputs=(src,))
+            importer = plugins.load(plugins.IMPORTERS, name)
+            read_layout = getattr(importer, "read_layout", None)
+            if callable(read_layout):
+                text, _ = read_layout(src)
+            else:
+                text, _ = facility_from_data(importer.read(src), f"{src} (imported by {name})")
+            shown = src.name if src.name.isprintable() else ascii(src.name)
+            write_text_atomic(out, f"# Imported from {shown} by Twin.\n" + text, verify)
         except (ValueError, LayoutError, OSError, plugins.PluginError) as exc:
             QMessageBox.warning(w, "Import", f"Cannot import {src.name}:\n{exc}")
             return None
