@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import json
 
+import pytest
+
 from twin.cli import main
 
 from .conftest import HALL
@@ -61,3 +63,59 @@ def test_from_an_instant_of_a_recording(tmp_path, capsys):
     assert max(abs(a - b) for a, b in zip(inlet[0], inlet[-1], strict=True)) < 0.5
     assert main([*args, "--at", "9:00"]) == 1
     assert "outside the recording" in capsys.readouterr().err
+
+
+@pytest.fixture
+def no_solving(monkeypatch):
+    """Any what-if or sweep that starts fails the test: refusals come before solving."""
+    import twin.whatif
+    import twin.whatif.sweep
+
+    def solve(*args, **kwargs):
+        raise AssertionError("the what-if started")
+
+    monkeypatch.setattr(twin.whatif, "run_whatif", solve)
+    monkeypatch.setattr(twin.whatif.sweep, "run_sweep", solve)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--dt", "1e-9", "--duration", "1m"], "60,000,000,000 steps"),
+        (["--dt", "0.001", "--duration", "1m"], "60,000 steps"),
+        (["--duration", "100000h"], "--duration must be"),
+        (["--dt", "1e308"], "--dt must be"),
+        (["--dt", "nan"], "--dt must be"),
+        (["--dt", "0"], "--dt must be"),
+        (["--dt", "-1"], "--dt must be"),
+        (["--duration", "nan"], "--duration must be"),
+        (["--duration", "soon"], "--duration: not a duration"),
+        (["--cell", "nan"], "--cell must be"),
+        (["--cell", "0"], "--cell must be"),
+    ],
+)
+def test_bad_steps_are_refused_before_solving(no_solving, capsys, args, says):
+    """``--dt 1e-9`` allocated 447 GiB, ``--dt 0.001`` ran for minutes, ``--dt 1e308`` was an
+    IndexError: the step count is bounded up front, one line, exit 2."""
+    assert main(["whatif", str(HALL), "--fail", "CRAH-1", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin whatif: ") and err.count("\n") == 1 and says in err
+
+
+@pytest.mark.parametrize("workers", ["0", "-2", "100000"])
+def test_workers_below_one_are_refused_as_thermal_refuses_jobs(no_solving, capsys, workers):
+    args = ["whatif", str(HALL), "--all-single-failures", "--workers", workers]
+    assert main(args) == 2
+    assert "--workers must be a whole number from 1" in capsys.readouterr().err
+
+
+def test_csv_onto_the_layout_is_refused_before_solving(no_solving, tmp_path, capsys):
+    """``--csv LAYOUT`` replaced the layout it had read with CSV."""
+    layout = tmp_path / "wl.yaml"
+    layout.write_text(HALL.read_text())
+    assert main(["whatif", str(layout), "--fail", "CRAH-1", "--csv", str(layout)]) == 2
+    err = capsys.readouterr().err
+    assert "also an input" in err and err.count("\n") == 1
+    assert layout.read_text() == HALL.read_text()
+    assert main(["whatif", str(layout), "--fail", "CRAH-1", "--csv", str(tmp_path / "no/x")]) == 2
+    assert "no folder" in capsys.readouterr().err

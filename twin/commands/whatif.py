@@ -3,6 +3,16 @@
 from __future__ import annotations
 
 import argparse
+import math
+
+#: Time steps a what-if may take. The engine's default follows 30 min in 10 s steps (180);
+#: 3600 is 20 times that (10 h at the default step, or the default half hour at 0.5 s): more
+#: than a failure's transient needs (the air settles in minutes, a GPU's die in seconds), and
+#: at a few ms a step on a hall the size of the demo's still well under a minute. Every
+#: step keeps a row of rack inlets, so an unbounded count could also exhaust the memory.
+MAX_STEPS = 3600
+#: The longest transient followed (s): a failure has settled, or been acted on, within a day.
+MAX_DURATION_S = 24 * 3600.0
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,8 +37,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--at", metavar="T", help="time in the recording (mm:ss, 5m, ISO; default: its end)"
     )
-    p.add_argument("--duration", default="30m", help="how long to follow the transient (30m)")
-    p.add_argument("--dt", type=float, default=10.0, metavar="S", help="time step in seconds (10)")
+    p.add_argument(
+        "--duration", default="30m", help="how long to follow the transient (30m; at most 24h)"
+    )
+    p.add_argument(
+        "--dt",
+        type=float,
+        default=10.0,
+        metavar="S",
+        help=f"time step in seconds (10; at most the duration and {MAX_STEPS:,} steps)",
+    )
     p.add_argument(
         "--cell",
         type=float,
@@ -41,7 +59,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument(
         "--dask", metavar="ADDR", help="run the sweep on a Dask cluster (tcp://HOST:8786)"
     )
-    p.add_argument("--workers", type=int, default=None, help="local worker processes for a sweep")
+    p.add_argument(
+        "--workers", type=int, default=None, help="local worker processes for a sweep (1 or more)"
+    )
     p.set_defaults(func=run)
 
 
@@ -50,6 +70,34 @@ def _fail(msg: str, code: int = 1) -> int:
 
     print(f"twin whatif: {msg}", file=sys.stderr)
     return code
+
+
+def check_options(args: argparse.Namespace) -> float:
+    """The duration in seconds, once every numeric option is a finite value in range and the
+    step count is bounded (``--dt 1e-9`` over a minute allocated 447 GiB). Raises
+    ``OptionError``, or ``OutputError`` for a ``--csv`` that must not be written (the layout
+    itself, a recording)."""
+    from twin.commands import argtypes
+    from twin.model.atomic import check_target
+    from twin.recording.times import parse_duration
+
+    try:
+        duration = parse_duration(args.duration)
+    except ValueError as exc:
+        raise argtypes.OptionError(f"--duration: {exc}") from None
+    argtypes.number("--duration", duration, 0.0, MAX_DURATION_S, "s", lo_open=True, why="24h")
+    argtypes.number("--dt", args.dt, 0.0, duration, "s", lo_open=True, why="the --duration")
+    steps = duration / args.dt  # as the engine counts them; a float, as 60 / 5e-324 is inf
+    if math.ceil(min(steps, 1e18) - 1e-9) > MAX_STEPS:
+        raise argtypes.OptionError(
+            f"--duration {args.duration} at --dt {args.dt:g} s is {steps:,.0f} steps; at most "
+            f"{MAX_STEPS:,}: give a larger --dt or a shorter --duration"
+        )
+    argtypes.cell("--cell", args.cell)
+    argtypes.workers("--workers", args.workers)
+    if args.csv:
+        check_target(args.csv, inputs=[args.layout, args.recording])
+    return duration
 
 
 def _hall(fac, text: str | None) -> int | None:
@@ -88,13 +136,18 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from twin.commands.argtypes import OptionError, refuse
+    from twin.model.atomic import OutputError
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.physics import GridError, ThermalError
     from twin.recording import RecordingError
-    from twin.recording.times import parse_duration
     from twin.whatif import WhatIfError, WhatIfOptions
 
+    try:
+        duration = check_options(args)
+    except (OptionError, OutputError) as exc:
+        return refuse("whatif", exc)
     try:
         fac = load_layout(args.layout)
     except LayoutError as exc:
@@ -104,9 +157,7 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.fail) == bool(args.all_single_failures):
         return _fail("give --fail ID (repeatable) or --all-single-failures", 2)
     try:
-        opts = WhatIfOptions(
-            parse_duration(args.duration), args.dt, args.cell, _hall(fac, args.hall)
-        )
+        opts = WhatIfOptions(duration, args.dt, args.cell, _hall(fac, args.hall))
         if args.all_single_failures:
             if args.recording:
                 raise ValueError("the sweep starts from nominal load; drop --recording")
