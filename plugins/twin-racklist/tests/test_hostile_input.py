@@ -202,3 +202,34 @@ def test_what_would_not_load_back_is_not_written(tmp_path, capsys, monkeypatch):
     assert "given twice" in err and err.count("\n") == 1, err
     assert out.read_text(encoding="utf-8") == "the layout that was there\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out.yaml", "racks.csv"]  # no temp
+
+
+# ------------------------------------------------------------------------------ speed
+def test_xlsx_rows_are_read_no_wider_than_the_headings(tmp_path, monkeypatch):
+    """A sheet whose used range runs to the last column (XFD, 16,384) is read only as wide as
+    its headings: 200,000 such rows took 18 s, every row built 16,384 cells wide."""
+    openpyxl = pytest.importorskip("openpyxl")
+    from twin_racklist import table as table_module
+
+    book = openpyxl.Workbook()
+    ws = book.active
+    for col, heading in enumerate(["rack", "row", "position"], start=1):
+        ws.cell(row=2, column=col, value=heading)  # row 1 left empty
+    ws.cell(row=2, column=16384, value="notes")  # a heading no column is named by
+    for n in range(1, 41):
+        for col, value in enumerate([f"A{n:02d}", "A", n], start=1):
+            ws.cell(row=n + 2, column=col, value=value)
+        ws.cell(row=n + 2, column=16384, value=1)
+    path = tmp_path / "wide.xlsx"
+    book.save(path)
+    widths: list[int] = []
+    add = table_module.Table.add
+    monkeypatch.setattr(
+        table_module.Table,
+        "add",
+        lambda self, line, cells: (widths.append(len(cells)), add(self, line, cells))[1],
+    )
+    table = table_module.read_xlsx(path)
+    assert [line for line, _ in table.rows] == list(range(3, 43))
+    assert table.rows[-1][1] == {"rack": "A40", "row": "A", "position": "40"}
+    assert max(widths) <= 3
