@@ -29,14 +29,18 @@ def number(
     why: str = "",
 ) -> float | None:
     """``value`` when it is a finite number from ``lo`` to ``hi`` (above ``lo`` with
-    ``lo_open``); None passes (an option not given). ``why`` follows the range in the message."""
+    ``lo_open``; no upper end with ``hi`` infinite); None passes (an option not given).
+    ``why`` follows the range in the message."""
     if value is None:
         return None
     above = lo < value if lo_open else lo <= value
     if math.isfinite(value) and above and value <= hi:
         return value
     unit = f" {unit}" if unit else ""
-    span = f"above {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
+    if math.isinf(hi):
+        span = f"above {lo:g}" if lo_open else f"at least {lo:g}"
+    else:
+        span = f"above {lo:g} and at most {hi:g}" if lo_open else f"from {lo:g} to {hi:g}"
     why = f" ({why})" if why else ""
     raise OptionError(f"{option} must be a number {span}{unit}{why}, not {value:g}")
 

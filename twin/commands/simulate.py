@@ -4,6 +4,21 @@ scenario flat out and write it as a recording."""
 from __future__ import annotations
 
 import argparse
+import math
+
+#: Samples per second: telemetry arrives every 30 s by default (dcgm-exporter), and faster
+#: than 100 a second the recording only repeats itself.
+MAX_RATE_HZ = 100.0
+#: Frames one recording may hold: 11.6 days at one a second. The simulator makes about a
+#: thousand frames a second on the demo hall, so this is a run of a quarter of an hour there.
+MAX_FRAMES = 1_000_000
+#: What one recording may take before compression (GB): every sample is stored twice (the
+#: frames and the per-item history); compression takes it to about a third on disk.
+MAX_RECORDING_GB = 50.0
+#: The latest --start: the end of the year 9999, the last a datetime holds.
+MAX_START_S = 253_402_300_799.0
+#: Scenarios that fail nothing (``ScenarioPlayer.events``): --fail-at means nothing to them.
+NO_FAILURE = ("normal", "hot-spot")
 
 
 def parse_duration(text: str) -> float:
@@ -45,10 +60,14 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("layout", metavar="LAYOUT")
     p.add_argument("--scenario", default="normal", choices=list(SCENARIOS))
     p.add_argument("--duration", type=parse_duration, default=1800.0, help="e.g. 30m (default)")
-    p.add_argument("--rate", type=float, default=1.0, help="samples per second (default 1)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--rate", type=float, default=1.0, help="samples per second (default 1; at most 100)"
+    )
+    p.add_argument("--seed", type=int, default=0, help="random seed (0 or more)")
     p.add_argument("--start", type=parse_time, help="start time, ISO 8601 UTC (default now)")
-    p.add_argument("--fail-at", type=parse_duration, help="failure time after the start")
+    p.add_argument(
+        "--fail-at", type=parse_duration, help="failure time after the start (within the run)"
+    )
     p.add_argument("--recover-at", type=parse_duration, help="recovery time after the start")
     p.add_argument(
         "--physics",
@@ -64,6 +83,104 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("-q", "--quiet", action="store_true")
     p.set_defaults(func=run)
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before the layout is read, a value that is no finite number in range (``--rate
+    1e308`` was a traceback at the frame count) and a run shorter than one frame (reported as
+    10^9 s simulated). Raises ``OptionError``."""
+    from twin.commands.argtypes import OptionError, number, whole
+
+    number("--duration", args.duration, 0.0, math.inf, "s", lo_open=True)
+    number("--rate", args.rate, 0.0, MAX_RATE_HZ, "samples per second", lo_open=True)
+    if args.duration * args.rate < 1:
+        raise OptionError(
+            f"--duration {args.duration:g} s is shorter than one frame at --rate {args.rate:g} "
+            f"(a frame every {1 / args.rate:g} s): give a longer --duration or a higher --rate"
+        )
+    whole("--seed", args.seed, 0, 2**32 - 1)
+    number("--start", args.start, 0.0, MAX_START_S, "s since the epoch", why="1970 to 9999")
+    for option, value in (("--fail-at", args.fail_at), ("--recover-at", args.recover_at)):
+        number(option, value, 0.0, math.inf, "s")
+        if value is not None and args.scenario in NO_FAILURE:
+            raise OptionError(
+                f"{option} goes with a failure scenario ({args.scenario} fails nothing)"
+            )
+
+
+def recording_bytes_per_frame(fac) -> int:
+    """What one frame of this layout takes in a recording before compression: every metric
+    of every item in its integer type, twice (the frames and the history)."""
+    from twin.model.frame import METRICS
+    from twin.recording.format import storage_dtype
+
+    counts = fac.counts()
+    return 2 * sum(
+        counts.get(kind, 0) * sum(storage_dtype(kind, *m).itemsize for m in metrics)
+        for kind, metrics in METRICS.items()
+    )
+
+
+def frame_count(args: argparse.Namespace, fac) -> int:
+    """The frames to simulate, once they fit ``MAX_FRAMES`` and ``MAX_RECORDING_GB`` for this
+    layout and the failure comes within them. Raises ``OptionError``."""
+    from twin.commands.argtypes import OptionError
+
+    frames = args.duration * args.rate  # a float: 1e308 s at 100 a second is inf
+    per_frame = recording_bytes_per_frame(fac)
+    by_size = int(MAX_RECORDING_GB * 1e9 // per_frame) if per_frame else MAX_FRAMES
+    limit = max(1, min(MAX_FRAMES, by_size))
+    if frames >= limit + 0.5:
+        raise OptionError(
+            f"--duration {_count(args.duration)} s at --rate {args.rate:g} is {_count(frames)} "
+            f"frames: {_count(frames * per_frame / 1e9)} GB of recording before compression "
+            f"for this layout's {sum(fac.counts().values()):,} items ({per_frame / 1e3:,.1f} kB a "
+            f"frame); at most {limit:,} frames: a shorter --duration or a lower --rate"
+        )
+    n = max(1, int(round(frames)))
+    _check_failure_time(args, (n - 1) / args.rate)
+    return n
+
+
+def _count(x: float) -> str:
+    """A large number as people read it: with thousands separators up to 10^15, then as a
+    power of ten."""
+    if not math.isfinite(x):
+        return "more than 1e308"
+    return f"{x:,.0f}" if x < 1e15 else f"{x:.3g}"
+
+
+def _check_failure_time(args: argparse.Namespace, last_s: float) -> None:
+    """A failure after the last frame records none: refused when asked for, noted when it is
+    the scenario's default; a recovery must come after the failure."""
+    import sys
+
+    from twin.commands.argtypes import OptionError
+    from twin.telemetry.scenarios import Scenario
+
+    if args.scenario in NO_FAILURE:
+        return
+    default = Scenario(args.scenario)
+    fail = default.fail_at_s if args.fail_at is None else args.fail_at
+    recover = default.recover_at_s if args.recover_at is None else args.recover_at
+    if recover is not None and recover <= fail:
+        told = "" if args.recover_at is not None else " (the default)"
+        raise OptionError(
+            f"--recover-at must come after --fail-at ({fail:g} s), not {recover:g} s{told}"
+        )
+    if fail <= last_s:
+        return
+    where = f"after the run's last frame at {last_s:g} s (--duration {args.duration:g} s)"
+    if args.fail_at is not None:
+        raise OptionError(
+            f"--fail-at {fail:g} s is {where}: no failure would be recorded; give an earlier "
+            "--fail-at or a longer --duration"
+        )
+    print(
+        f"twin simulate: note: {args.scenario} fails at {fail:g} s (the default --fail-at), "
+        f"{where}: the recording holds no failure",
+        file=sys.stderr,
+    )
 
 
 def _simulator(args: argparse.Namespace, fac):
@@ -122,26 +239,27 @@ def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
+    from twin.commands.argtypes import OptionError, refuse
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.recording.safe_output import OutputRefused, SafeOutput
     from twin.session import Session
     from twin.telemetry.simulated import SteppedSource
 
-    if args.rate <= 0 or args.duration <= 0:
-        print("twin simulate: --rate and --duration must be positive", file=sys.stderr)
-        return 2
+    try:
+        check_options(args)
+    except OptionError as exc:
+        return refuse("simulate", exc)
     try:
         fac = load_layout(args.layout)
     except LayoutError as exc:
         print(exc, file=sys.stderr)
         return 2
     try:
+        n = frame_count(args, fac)
         sim = _simulator(args, fac)
-    except ValueError as exc:
-        print(f"twin simulate: {exc}", file=sys.stderr)
-        return 2
-    n = max(1, int(round(args.duration * args.rate)))
+    except ValueError as exc:  # OptionError among them
+        return refuse("simulate", exc)
     t0 = time.perf_counter()
     events: list = []
     session = Session(fac, SteppedSource(sim, n))
