@@ -88,7 +88,7 @@ def run(args: argparse.Namespace) -> int:
 
     from twin import plugins
     from twin.commands.run import source_options
-    from twin.model.atomic import OutputError, check_target, is_stream, write_bytes_atomic
+    from twin.model.atomic import OutputError, check_target
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
@@ -122,14 +122,27 @@ def run(args: argparse.Namespace) -> int:
         except (ValueError, RecordingError) as exc:
             return fail(str(exc), 2)
     out = Path(args.output)
-    # the exporter writes beside the target (same suffix, which may choose its format) and
-    # the file replaces the target only once it is whole: an exporter that fails half-way
-    # leaves the file that was there as it was
+    failed = _write(exporter, facility, out, frames, options, args.format, fail)
+    if failed is not None:
+        return failed
+    what = f", {len(frames)} frame(s)" if frames else ""
+    size = out.stat().st_size if out.exists() else math.nan
+    print(f"wrote {out} ({exporter.title}: {facility.n_racks} racks{what}, {size:,} bytes)")
+    return 0
+
+
+def _write(exporter, facility, out: Path, frames: list, options: dict, name: str, fail):
+    """Run the exporter into a file beside ``out`` (same suffix, which may choose its format)
+    and put it in place only once it is whole: an exporter that fails half-way leaves the file
+    that was there as it was. None when written, else ``fail``'s exit status."""
+    from twin import plugins
+    from twin.model.atomic import is_stream, write_bytes_atomic
+
     part = out.with_name(f".{out.stem}.partial-{os.getpid()}{out.suffix}")
     try:
         exporter.write(facility, part, frames, **options)
         if not part.is_file():
-            raise OSError(f"the {args.format} exporter wrote no file")
+            raise OSError(f"the {name} exporter wrote no file")
         if is_stream(out):  # /dev/null, a pipe: written through, never replaced by a file
             write_bytes_atomic(out, part.read_bytes())
         else:
@@ -139,11 +152,8 @@ def run(args: argparse.Namespace) -> int:
     except OSError as exc:
         return fail(f"cannot write {out}: {exc.strerror or exc}")
     except Exception as exc:  # noqa: BLE001 - a plugin's crash is reported, and recorded
-        plugins.registry.record_failure(plugins.EXPORTERS, args.format, exc)
-        return fail(f"the {args.format} exporter failed: {type(exc).__name__}: {exc}")
+        plugins.registry.record_failure(plugins.EXPORTERS, name, exc)
+        return fail(f"the {name} exporter failed: {type(exc).__name__}: {exc}")
     finally:
         part.unlink(missing_ok=True)
-    what = f", {len(frames)} frame(s)" if frames else ""
-    size = out.stat().st_size if out.exists() else math.nan
-    print(f"wrote {out} ({exporter.title}: {facility.n_racks} racks{what}, {size:,} bytes)")
-    return 0
+    return None
