@@ -157,7 +157,12 @@ def facility_from_data(data: dict, name: str = "<imported>") -> tuple[str, Facil
 
 @runtime_checkable
 class Importer(Protocol):
-    """Reads a file into ``twin-layout/1`` data (a dict ready for ``dump_layout``)."""
+    """Reads a file into ``twin-layout/1`` data (a dict ready for ``dump_layout``).
+
+    Optional: ``read_layout(path, **options) -> (YAML text, Facility)``, validating the layout
+    itself and raising ``LayoutError`` with each problem placed in the importer's own file
+    (its row and column), not at a line of the generated YAML nobody sees. ``twin import``
+    and File › Import use it when an importer has it (``twin-racklist`` does)."""
 
     name: str
     title: str  # for a file dialog: "Rack list (CSV, Excel)"
