@@ -248,7 +248,45 @@ def test_cli_table_and_errors(capsys, tmp_path):
     assert main(["thermal", str(path), "--cell", "0.25", "--hall", "H"]) == 0
     out = capsys.readouterr().out
     assert "DGX" in out and "RCI_HI" in out and "CDU CDU1" in out
-    assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 1
-    assert "unknown unit" in capsys.readouterr().err
+    assert main(["thermal", "layouts/test-room.yaml", "--fail", "CRAH-9"]) == 2  # a bad option
+    assert "--fail: no air unit or CDU CRAH-9" in capsys.readouterr().err
     assert main(["thermal", "layouts/test-room.yaml", "--hall", "NOPE"]) == 2
     assert main(["thermal", str(tmp_path / "missing.yaml")]) == 2
+
+
+@pytest.fixture
+def no_solving(monkeypatch):
+    """Any solve that starts fails the test: bad options are refused first."""
+    import twin.physics
+    import twin.physics.factory
+
+    def solve(*args, **kwargs):
+        raise AssertionError("a solve started")
+
+    monkeypatch.setattr(twin.physics, "solve_steady", solve)
+    monkeypatch.setattr(twin.physics.factory, "solve_halls", solve)
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--cell", "nan"], "--cell must be a number from 0.05 to 1 m"),
+        (["--cell", "0"], "--cell must be a number from 0.05 to 1 m"),
+        (["--cell", "5"], "--cell must be a number from 0.05 to 1 m"),
+        (["--fail", "CRAH-9"], "--fail: no air unit or CDU CRAH-9"),
+        (["--all", "--jobs", "0"], "--jobs must be a whole number from 1"),
+        (["--all", "--jobs", "-3"], "--jobs must be a whole number from 1"),
+        (["--all", "--coarse", "nan"], "--coarse must be a number from 0.05 to 1 m"),
+        (["--all", "--coarse", "0.01"], "--coarse must be a number from 0.05 to 1 m"),
+        (["--all", "--coarse", "0.1"], "no hall's cell is finer than --coarse 0.1"),
+        (["--all", "--cell", "0.5", "--coarse", "0.4"], "no hall's cell is finer"),
+        (["--jobs", "4"], "--jobs goes with --all"),
+        (["--coarse", "0.5"], "--coarse goes with --all"),
+    ],
+)
+def test_cli_refuses_bad_options_with_exit_2(no_solving, capsys, args, says):
+    """``--all --jobs 0`` was taken, ``--coarse nan`` or ``0.01`` skipped the first pass
+    without a word, and a bad ``--cell`` exited 1 like a failed solve."""
+    assert main(["thermal", "layouts/test-room.yaml", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin thermal: ") and err.count("\n") == 1 and says in err

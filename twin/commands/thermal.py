@@ -171,10 +171,15 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from twin.commands.argtypes import OptionError, refuse
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
     from twin.physics import GridError, ThermalError, choose_cell_m, solve_steady
 
+    try:
+        check_options(args)
+    except OptionError as exc:
+        return refuse("thermal", exc)
     try:
         fac = load_layout(args.layout)
     except LayoutError as exc:
@@ -196,8 +201,12 @@ def run(args: argparse.Namespace) -> int:
                 file=sys.stderr,
             )
             return 2
+    cell = args.cell if args.cell is not None else choose_cell_m(fac, hall)
     try:
-        cell = args.cell if args.cell is not None else choose_cell_m(fac, hall)
+        check_layout_options(args, fac, [(hall, cell, "--cell")])
+    except OptionError as exc:
+        return refuse("thermal", exc)
+    try:
         res = solve_steady(fac, hall=hall, cell_m=cell, failed=args.fail)
     except (GridError, ThermalError, ValueError) as exc:
         print(f"twin thermal: {exc}", file=sys.stderr)
@@ -208,6 +217,36 @@ def run(args: argparse.Namespace) -> int:
         return 0
     _print_table(data)
     return 0
+
+
+def check_options(args: argparse.Namespace) -> None:
+    """Refuse, before the layout is read, a cell that is no grid's (``--cell nan`` exited 1
+    like a failed solve; ``--coarse nan`` skipped the first pass without a word), fewer than
+    one worker, and an ``--all`` option without ``--all``. Raises ``OptionError``."""
+    from twin.commands import argtypes
+
+    argtypes.cell("--cell", args.cell)
+    for option, value in (("--coarse", args.coarse), ("--jobs", args.jobs)):
+        if value is not None and not args.all:
+            raise argtypes.OptionError(f"{option} goes with --all")
+    argtypes.cell("--coarse", args.coarse)
+    argtypes.workers("--jobs", args.jobs)
+
+
+def check_layout_options(args: argparse.Namespace, fac, grids) -> None:
+    """What the options ask of this layout: the units to fail exist, and each ``(hall, cell,
+    option)`` of ``grids`` can be built (not too many cells, not more memory than a solve
+    may take). Raises ``OptionError`` naming the option."""
+    from twin.commands.argtypes import OptionError
+    from twin.physics.cells import cell_problem
+
+    unknown = sorted(set(args.fail) - set(fac.air_unit_ids) - set(fac.cdu_ids))
+    if unknown:
+        raise OptionError(f"--fail: no air unit or CDU {', '.join(unknown)} in the layout")
+    for hall, cell, option in grids:
+        problem = cell_problem(fac, hall, cell)
+        if problem is not None:
+            raise OptionError(f"{option} {cell:g}: {problem}")
 
 
 def _print_table(d: dict) -> None:
@@ -291,17 +330,15 @@ def _run_all(args: argparse.Namespace, fac) -> int:
     import sys
     import time
 
+    from twin.commands.argtypes import OptionError, refuse
     from twin.physics.factory import COARSE_CELL_M, plan, solve_halls
 
     coarse = COARSE_CELL_M if args.coarse is None else args.coarse
-    if (args.cell is not None and args.cell <= 0) or coarse <= 0 or (args.jobs or 1) < 1:
-        print("twin thermal: --cell, --coarse and --jobs must be positive", file=sys.stderr)
-        return 2
-    unknown = sorted(set(args.fail) - set(fac.air_unit_ids))
-    if unknown:
-        print(f"twin thermal: no air unit {', '.join(unknown)}", file=sys.stderr)
-        return 2
     jobs = plan(fac, args.cell, coarse, args.fail)
+    try:
+        _check_plan(args, fac, jobs)
+    except OptionError as exc:
+        return refuse("thermal", exc)
     t0 = time.perf_counter()
     passes: dict[str, list] = {}
     status = 0
@@ -324,6 +361,22 @@ def _run_all(args: argparse.Namespace, fac) -> int:
     elif out:
         print(site_line(out[-1]["halls"], seconds))
     return status
+
+
+def _check_plan(args: argparse.Namespace, fac, jobs) -> None:
+    """The plan's grids can all be built, and a ``--coarse`` given has a hall to pass over
+    first (one as fine as every hall's cell was skipped without a word). Raises
+    ``OptionError``."""
+    from twin.commands.argtypes import OptionError
+
+    stages = {"coarse": "--coarse", "fine": "--cell"}
+    check_layout_options(args, fac, [(j.hall, j.cell_m, stages[j.stage]) for j in jobs])
+    if args.coarse is not None and len(fac.hall_ids) and not any(j.stage == "coarse" for j in jobs):
+        finest = min(j.cell_m for j in jobs)
+        raise OptionError(
+            f"no hall's cell is finer than --coarse {args.coarse:g} m (the finest is "
+            f"{finest:g} m): no first pass would run; give a coarser --coarse or drop it"
+        )
 
 
 def _inlets(d: dict) -> list[float]:
