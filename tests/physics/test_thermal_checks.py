@@ -74,3 +74,12 @@ def test_gpus_at_slowdown_at_nominal_load(rule):
     gpu = [v for v in found if v.kind == rule]
     assert gpu and all("reach slowdown at nominal load" in v.message for v in gpu)
     assert {v.items[0] for v in gpu} <= set(fac.rack_ids)
+
+
+@pytest.mark.parametrize("cell", ["nan", "0", "-1", "2"])
+def test_validate_refuses_a_bad_cell_before_solving(cell, capsys):
+    """``validate --design --thermal --cell nan`` was a GridError traceback."""
+    args = ["validate", "--design", "--thermal", "--cell", cell, "layouts/test-room.yaml"]
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("twin validate: --cell must be") and err.count("\n") == 1

@@ -23,7 +23,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "each air unit",
     )
     p.add_argument(
-        "--cell", type=float, default=0.25, metavar="M", help="thermal grid cell (0.25 m)"
+        "--cell",
+        type=float,
+        default=0.25,
+        metavar="M",
+        help="thermal grid cell (0.25 m; 0.05-1 m)",
     )
     p.set_defaults(func=run)
 
@@ -31,9 +35,17 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from twin.commands.argtypes import OptionError, cell, refuse
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
+    if args.thermal and not args.design:
+        print("twin validate: --thermal goes with --design", file=sys.stderr)
+        return 2
+    try:
+        cell("--cell", args.cell)  # --cell nan was a GridError traceback mid-solve
+    except OptionError as exc:
+        return refuse("validate", exc)
     status = 0
     for path in args.layouts:
         try:
@@ -43,22 +55,13 @@ def run(args: argparse.Namespace) -> int:
             for problem in exc.problems:
                 print(problem, file=sys.stderr)
             continue
-        if args.thermal and not args.design:
-            print("twin validate: --thermal goes with --design", file=sys.stderr)
-            return 2
+        problem = _grid_problem(fac, args.cell) if args.thermal else None
+        if problem:  # a cell too fine for this layout's halls: refused before any solve
+            print(f"twin validate: {path}: --cell {args.cell:g}: {problem}", file=sys.stderr)
+            status = 2
+            continue
         if args.design:
-            from twin.model.constraints import ConstraintChecker
-            from twin.model.yamlpos import lines_of
-
-            found = ConstraintChecker(fac).problems
-            if args.thermal:
-                found = found + _thermal(fac, args.cell)
-            lines = lines_of(fac.source_text or "", [_loc(v.field) for v in found])
-            for v, line in zip(found, lines, strict=True):
-                where = f"{path}:{line}" if line else path
-                print(f"{where}: {v.field}: {v.severity}: {v.message}", file=sys.stderr)
-            if any(v.severity == "error" for v in found):
-                status = max(status, 1)
+            status = max(status, _design(fac, path, args))
         if not args.quiet:
             print(
                 f"{path}: ok: {fac.layout.name!r}: {len(fac.hall_ids)} hall(s), {fac.n_racks} racks, "
@@ -66,6 +69,38 @@ def run(args: argparse.Namespace) -> int:
                 f"{len(fac.air_unit_ids)} air units, {len(fac.cdu_ids)} CDUs, {len(fac.power_ids)} power devices"
             )
     return status
+
+
+def _design(fac, path: str, args: argparse.Namespace) -> int:
+    """Print the design checks' findings (and the thermal ones with ``--thermal``); 1 when
+    any is an error, else 0."""
+    import sys
+
+    from twin.model.constraints import ConstraintChecker
+    from twin.model.yamlpos import lines_of
+
+    found = ConstraintChecker(fac).problems
+    if args.thermal:
+        found = found + _thermal(fac, args.cell)
+    lines = lines_of(fac.source_text or "", [_loc(v.field) for v in found])
+    for v, line in zip(found, lines, strict=True):
+        where = f"{path}:{line}" if line else path
+        print(f"{where}: {v.field}: {v.severity}: {v.message}", file=sys.stderr)
+    return 1 if any(v.severity == "error" for v in found) else 0
+
+
+def _grid_problem(fac, cell_m: float) -> str | None:
+    """Why a hall of this layout cannot be solved at ``cell_m`` (too many cells, too much
+    memory), found before any solve; None when every hall can."""
+    import numpy as np
+
+    from twin.physics.cells import cell_problem
+
+    for hall in np.unique(fac.rack_hall):
+        problem = cell_problem(fac, int(hall), cell_m)
+        if problem:
+            return problem
+    return None
 
 
 def _thermal(fac, cell_m: float) -> list:
