@@ -70,7 +70,7 @@ def workers(option: str, value: int | None) -> int | None:
     return whole(option, value, 1, MAX_WORKERS)
 
 
-def refuse(command: str, exc: BaseException, code: int = 2) -> int:
+def refuse(command: str, exc: BaseException | str, code: int = 2) -> int:
     """Print ``twin COMMAND: message`` on stderr and return ``code`` (2: a bad option)."""
     print(f"twin {command}: {exc}", file=sys.stderr)
     return code
