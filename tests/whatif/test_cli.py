@@ -119,3 +119,19 @@ def test_csv_onto_the_layout_is_refused_before_solving(no_solving, tmp_path, cap
     assert layout.read_text() == HALL.read_text()
     assert main(["whatif", str(layout), "--fail", "CRAH-1", "--csv", str(tmp_path / "no/x")]) == 2
     assert "no folder" in capsys.readouterr().err
+
+
+def test_a_csv_that_cannot_be_written_at_the_end_is_one_line(tmp_path, monkeypatch, capsys):
+    """A disk that fills during the run: one line naming the file, exit 1, no traceback."""
+    import errno
+
+    from twin.model import atomic
+
+    def full(path, data, verify=None):
+        raise atomic.OutputError(errno.ENOSPC, f"cannot write {path}: disk full", str(path))
+
+    monkeypatch.setattr(atomic, "write_bytes_atomic", full)
+    out = tmp_path / "racks.csv"
+    assert main(["whatif", str(HALL), "--fail", "CRAH-2", "--csv", str(out), *FAST]) == 1
+    err = capsys.readouterr().err
+    assert err == f"twin whatif: cannot write {out}: disk full\n"

@@ -171,7 +171,10 @@ def run(args: argparse.Namespace) -> int:
     if args.csv:
         from twin.whatif.export import write_csv
 
-        write_csv(args.csv, data["rows"])
+        try:
+            write_csv(args.csv, data["rows"])
+        except OSError as exc:  # the disk filled, the folder went away during the run
+            return _fail(str(exc) if str(args.csv) in str(exc) else f"{args.csv}: {exc}")
     if args.json:
         print(json.dumps(data["json"], indent=2))
     else:
