@@ -57,5 +57,6 @@ def test_memory_estimate_refuses_before_allocating(room, monkeypatch, capsys):
     monkeypatch.setenv("TWIN_MAX_SOLVE_GB", "0.01")  # 10 MB: 10,000 cells at 1 kB each
     with pytest.raises(GridError, match=r"needs about 0\.\d GB, more than the 0\.0 GB"):
         solve_steady(fac, cell_m=0.25)  # 48 x 36 x 14 = 24,192 cells
-    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 1
+    # a --cell too fine for the memory is refused as a bad option, before any solving
+    assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 2
     assert "TWIN_MAX_SOLVE_GB" in capsys.readouterr().err
