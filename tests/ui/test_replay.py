@@ -178,6 +178,11 @@ def test_other_layout_asks_and_bad_files_explain(opened, qtbot, tmp_path, monkey
     assert rp.open_recording(short)
     shown = win.statusBar().currentMessage()
     assert "damaged: cut short" in shown and "/frames/gpu/temp_c 3 rows" in shown
+    # and it stays in sight while the replay runs, where the status bar's note does not
+    assert win.extensions["replay"].timeline_dock.windowTitle() == (
+        "Timeline — short.h5 — damaged: see tooltip"
+    )
+    assert "/frames/gpu/temp_c 3 rows" in rp.timeline_dock.toolTip()
 
 
 @pytest.mark.gui

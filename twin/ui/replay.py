@@ -348,7 +348,11 @@ class ReplayController(QObject):
             self.timeline.set_speed(self.replay.speed)
             self._load_events()
             self.charts.set_time_origin(rec.start_s)  # mm:ss, as the timeline and events
-            self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}")
+            # damage read past stays in sight while the replay runs (the status bar's note
+            # is gone in 30 s); its whole text in the tooltip
+            damaged = " — damaged: see tooltip" if rec.warnings else ""
+            self.timeline_dock.setWindowTitle(f"Timeline — {rec.path.name}{damaged}")
+            self.timeline_dock.setToolTip("\n".join(rec.warnings))
         else:
             self.timeline.set_live(True if source is not None else None)
             self.timeline.scrubber.set_events([], [], [])
@@ -357,6 +361,7 @@ class ReplayController(QObject):
             self.charts.set_time_origin(None)
             self.charts.set_events([], [])
             self.timeline_dock.setWindowTitle("Timeline")
+            self.timeline_dock.setToolTip("")
         self.feed.reload()
 
     def _load_events(self) -> None:
