@@ -202,7 +202,7 @@ def test_an_export_goes_through_a_fifo_and_never_over_its_inputs(
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
     reader.start()
     assert main(["export", "whole", str(layout), "-o", str(fifo)]) == 0
     reader.join(10)

@@ -33,7 +33,7 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)
     got = []
-    reader = threading.Thread(target=lambda: got.append(fifo.read_text()))
+    reader = threading.Thread(target=lambda: got.append(fifo.read_text()), daemon=True)
     reader.start()
     write_text_atomic(fifo, "hello\n")
     reader.join(10)
@@ -43,11 +43,19 @@ def test_a_fifo_is_written_through_and_stays_a_fifo(tmp_path):
     assert list(tmp_path.iterdir()) == [fifo]  # no temp file left beside it
 
 
-def test_dev_null_is_written_through(tmp_path):
-    before = os.stat("/dev/null")
-    write_text_atomic("/dev/null", "discarded")
-    after = os.stat("/dev/null")
-    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == before.st_rdev
+def test_a_device_is_written_through(tmp_path):
+    """On a private twin of /dev/null (never the real one: a mutant of this module, run as
+    root by `make mutate`, replaced the machine's /dev/null with a file)."""
+    null = tmp_path / "null"
+    try:
+        os.mknod(null, 0o666 | stat.S_IFCHR, os.makedev(1, 3))
+    except PermissionError:
+        pytest.skip("making a device node needs root (CI runs as root)")
+    write_text_atomic(null, "discarded")
+    after = os.stat(null)
+    assert stat.S_ISCHR(after.st_mode) and after.st_rdev == os.makedev(1, 3)
+    assert check_target(null) == null
+    assert list(tmp_path.iterdir()) == [null]
 
 
 def test_a_recording_is_not_replaced_by_text(tmp_path):
@@ -93,9 +101,11 @@ def test_check_target_refuses_inputs_recordings_and_read_only_places(tmp_path, m
     ro.mkdir()
     ro.chmod(0o555)
     real = os.access
-    if os.geteuid() == 0:
+    if os.geteuid() == 0:  # writing asked of a place without write bits: refused, as for a user
         monkeypatch.setattr(
-            os, "access", lambda p, m: not os.stat(p).st_mode & 0o222 == 0 and real(p, m)
+            os,
+            "access",
+            lambda p, m: (not m & os.W_OK or os.stat(p).st_mode & 0o222 != 0) and real(p, m),
         )
     try:
         with pytest.raises(OutputError, match=f"^{layout} is read-only$"):
@@ -104,3 +114,121 @@ def test_check_target_refuses_inputs_recordings_and_read_only_places(tmp_path, m
             check_target(ro / "x.yaml")
     finally:
         ro.chmod(0o755)
+
+
+def _refusal(call, *args, **kw) -> tuple:
+    with pytest.raises(OutputError) as err:
+        call(*args, **kw)
+    e = err.value
+    return e.errno, e.filename, str(e)
+
+
+def test_each_refusal_carries_its_errno_and_the_target(tmp_path):
+    import errno
+    import socket
+
+    target = tmp_path / "nodir" / "x.yaml"
+    assert _refusal(check_target, target) == (
+        errno.ENOENT,
+        str(target),
+        f"{target}: no folder {target.parent}",
+    )
+    assert _refusal(check_target, tmp_path) == (
+        errno.EISDIR,
+        str(tmp_path),
+        f"{tmp_path} is a folder; give a file name",
+    )
+    assert _refusal(write_text_atomic, tmp_path, "x") == _refusal(check_target, tmp_path)
+    layout = tmp_path / "a.yaml"
+    layout.write_text("x")
+    assert _refusal(check_target, layout, [layout])[:2] == (errno.EEXIST, str(layout))
+    rec = _recording(tmp_path / "r.h5")
+    assert _refusal(check_target, rec)[:2] == (errno.EEXIST, str(rec))
+    assert _refusal(write_text_atomic, rec, "x")[:2] == (errno.EEXIST, str(rec))
+    sock_path = tmp_path / "s.sock"  # exists, not a file, not a stream
+    with socket.socket(socket.AF_UNIX) as s:
+        s.bind(str(sock_path))
+        assert _refusal(check_target, sock_path) == (
+            errno.EEXIST,
+            str(sock_path),
+            f"{sock_path} exists and is not a file",
+        )
+    why = _refusal(write_text_atomic, target, "x")
+    assert why == (errno.ENOENT, str(target), f"cannot write {target}: No such file or directory")
+
+
+def test_read_only_refusals_carry_eacces(tmp_path, monkeypatch):
+    import errno
+
+    real = os.access
+    monkeypatch.setattr(os, "access", lambda p, m: False if m & os.W_OK else real(p, m))
+    layout = tmp_path / "a.yaml"
+    layout.write_text("x")
+    assert _refusal(check_target, layout) == (errno.EACCES, str(layout), f"{layout} is read-only")
+    new = tmp_path / "b.yaml"
+    assert _refusal(check_target, new) == (
+        errno.EACCES,
+        str(new),
+        f"{new}: cannot write in folder {tmp_path}",
+    )
+
+
+def test_the_temp_file_is_named_for_its_target_and_writer(tmp_path):
+    """``clean_stale_temps`` finds a killed writer's temp file by this name."""
+    import re
+
+    seen = []
+    write_text_atomic(tmp_path / "hall.yaml", "x", verify=seen.append)
+    assert re.fullmatch(rf"\.hall\.yaml\.{os.getpid()}\.[^./]+\.tmp", seen[0].name)
+    assert seen[0].parent == tmp_path
+
+
+@pytest.mark.parametrize(("umask", "mode"), [(0o022, 0o644), (0o027, 0o640), (0o077, 0o600)])
+def test_a_new_file_gets_the_umasks_mode_and_an_old_one_keeps_its_own(tmp_path, umask, mode):
+    out = tmp_path / "x.yaml"
+    old = os.umask(umask)
+    try:
+        write_text_atomic(out, "a")
+        assert stat.S_IMODE(out.stat().st_mode) == mode
+        out.chmod(0o604)
+        write_text_atomic(out, "b")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(out.stat().st_mode) == 0o604 and out.read_text() == "b"
+
+
+def test_a_killed_writers_temp_is_cleaned_even_with_glob_characters_in_the_name(tmp_path):
+    import subprocess
+    import sys
+
+    from twin.model.atomic import clean_stale_temps
+
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], text=True,
+                          capture_output=True, check=True)  # fmt: skip
+    dead = int(done.stdout)
+    out = tmp_path / "hall[1]*?.yaml"
+    stale = tmp_path / f".hall[1]*?.yaml.{dead}.abc123.tmp"
+    live = tmp_path / f".hall[1]*?.yaml.{os.getpid()}.def456.tmp"  # a writer still running
+    other = tmp_path / f".hall1x.yaml.{dead}.abc123.tmp"  # another file's, whatever [1]* match
+    for p in (stale, live, other):
+        p.write_text("half")
+    assert clean_stale_temps(out) == [stale]
+    write_text_atomic(out, "whole")
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted([out.name, live.name, other.name])
+
+
+def test_is_hdf5_is_false_for_what_cannot_be_read(tmp_path):
+    assert not is_hdf5(tmp_path)  # a folder
+    assert not is_hdf5(tmp_path / "missing.h5")
+    assert is_hdf5(_recording(tmp_path / "r.h5"))
+
+
+def test_a_process_we_may_not_signal_counts_as_running(monkeypatch):
+    from twin.model.atomic import process_alive
+
+    def denied(pid, sig):
+        assert sig == 0  # only asks; never sends a signal
+        raise PermissionError
+
+    monkeypatch.setattr(os, "kill", denied)
+    assert process_alive(1)

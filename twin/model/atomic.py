@@ -54,7 +54,7 @@ def check_target(path: str | Path, inputs: Iterable[str | Path | None] = ()) -> 
         return path
     if path.is_dir():
         raise OutputError(errno.EISDIR, f"{path} is a folder; give a file name", str(path))
-    folder = path.parent if str(path.parent) else Path(".")
+    folder = path.parent  # Path("x").parent is "."
     if not folder.is_dir():
         raise OutputError(errno.ENOENT, f"{path}: no folder {folder}", str(path))
     resolved = path.resolve()
