@@ -336,26 +336,26 @@ class PluginsExtension:
         ``twin import``: never over ``src``; problems at the list's own rows when the importer
         places them (``read_layout``); the file name escaped in the header (a name with a line
         break would write YAML of its own); written only if the text loads back."""
-        from twin.api import facility_from_data, facility_from_text
+        from twin.importing import (
+            ImporterCrash,
+            NotWritten,
+            import_file,
+            layout_header,
+            verify_written,
+        )
         from twin.model.atomic import check_target, write_text_atomic
         from twin.model.errors import LayoutError
 
         w = self.window
-
-        def verify(tmp: Path) -> None:
-            facility_from_text(tmp.read_bytes().decode("utf-8"), out)
-
         try:
             check_target(out, inputs=(src,))
-            importer = plugins.load(plugins.IMPORTERS, name)
-            read_layout = getattr(importer, "read_layout", None)
-            if callable(read_layout):
-                text, _ = read_layout(src)
-            else:
-                text, _ = facility_from_data(importer.read(src), f"{src} (imported by {name})")
-            shown = src.name if src.name.isprintable() else ascii(src.name)
-            write_text_atomic(out, f"# Imported from {shown} by Twin.\n" + text, verify)
-        except (ValueError, LayoutError, OSError, plugins.PluginError) as exc:
+            text, facility = import_file(src, name)
+            write_text_atomic(
+                out, layout_header(src, by="Twin") + text, verify_written(out, facility)
+            )
+        except (
+            ValueError, LayoutError, OSError, plugins.PluginError, ImporterCrash, NotWritten
+        ) as exc:  # fmt: skip
             QMessageBox.warning(w, "Import", f"Cannot import {src.name}:\n{exc}")
             return None
         w.open_layout(out)
