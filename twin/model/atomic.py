@@ -102,10 +102,10 @@ def write_bytes_atomic(
         with open(given, "wb") as f:
             f.write(data)
         return
-    if given.is_dir():
-        raise OutputError(errno.EISDIR, f"{given} is a folder; give a file name", str(given))
-    if given.is_file() and is_hdf5(given) and not data.startswith(HDF5_SIGNATURE):
-        check_target(given)  # raises, naming it
+    if given.is_dir() or (
+        given.is_file() and is_hdf5(given) and not data.startswith(HDF5_SIGNATURE)
+    ):
+        check_target(given)  # raises, naming it (a folder; a recording)
     path = given.resolve()
     folder = path.parent
     clean_stale_temps(path)

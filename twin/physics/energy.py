@@ -514,12 +514,9 @@ def gap_note(summary: dict) -> str:
     n, s = summary.get("gaps", 0), summary.get("gap_s", 0.0)
     if not n:
         return ""
-    for unit, size in (("days", 86_400.0), ("h", 3_600.0), ("min", 60.0)):
-        if s >= size:
-            span = f"{s / size:,.1f} {unit}"
-            break
-    else:  # pragma: no cover - a gap is at least GAP_MIN_S
-        span = f"{s:.0f} s"
+    units = (("days", 86_400.0), ("h", 3_600.0), ("min", 60.0), ("s", 1.0))
+    unit, size = next((u, v) for u, v in units if s >= v or u == "s")
+    span = f"{s / size:,.1f} {unit}"
     return f" (not counted: {n} gap{'s' if n > 1 else ''} in the data, {span})"
 
 
