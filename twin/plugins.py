@@ -2,7 +2,9 @@
 stop Twin. A plugin that fails to import or to build, or whose object is not of its group's
 kind (``KINDS``), is recorded with its error (Help › Plugins and ``twin plugins`` show it) and
 the rest of Twin carries on without it; so is a distribution whose ``entry_points.txt`` is
-malformed (group ``METADATA``).
+malformed (group ``METADATA``). What no ``except`` catches (an import that calls ``os._exit``
+or crashes the interpreter) still ends the process that imports it: ``twin plugins --check``
+therefore imports each plugin in a child process (``twin.plugin_check``).
 
 A third party adds to Twin by declaring an entry point naming ``module:object`` in one of
 ``GROUPS``, in its own package's ``pyproject.toml``:
@@ -205,10 +207,7 @@ class PluginRegistry:
                 raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}")
             try:
                 assert info.entry_point is not None
-                obj = _load_in_time(info.entry_point, _import_timeout_s())
-                wrong = wrong_kind(group, obj)
-                if wrong:
-                    raise TypeError(f"its entry point {name} = {info.value} gave {wrong}")
+                obj = import_checked(info.entry_point, import_timeout_s())
             except BaseException as exc:  # noqa: BLE001 - SystemExit from a plugin is a failure too
                 if isinstance(exc, KeyboardInterrupt):
                     raise
@@ -225,10 +224,7 @@ class PluginRegistry:
         whose constructor raised, an exporter that crashed)."""
         info = self.info(group, name)
         info.status = FAILED
-        info.error = (
-            f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
-        )
-        info.details = "".join(traceback.format_exception(exc))
+        info.error, info.details = describe(exc)
 
     def load_all(self, group: str) -> dict[str, Any]:
         """Every plugin of a group that loads; the others are recorded as failed and skipped."""
@@ -245,7 +241,9 @@ class _Hung(TimeoutError):
     """A plugin's import that had not returned in time."""
 
 
-def _import_timeout_s() -> float:
+def import_timeout_s() -> float:
+    """How long one plugin's import may take: ``TWIN_PLUGIN_IMPORT_S``, else
+    ``IMPORT_TIMEOUT_S`` (``twin plugins --check`` waits as long for its child)."""
     import os
 
     try:
@@ -254,9 +252,28 @@ def _import_timeout_s() -> float:
         return IMPORT_TIMEOUT_S
 
 
-def _load_in_time(entry_point: EntryPoint, timeout_s: float) -> Any:
-    """``entry_point.load()`` on a daemon thread, waited for at most ``timeout_s``: its result,
-    or what it raised, or ``TimeoutError`` when it has not returned by then."""
+def describe(exc: BaseException) -> tuple[str, str]:
+    """A plugin's failure as Help › Plugins and ``twin plugins`` show it: one line (the
+    exception's type and first line), and its traceback for ``--verbose`` or a tooltip."""
+    line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    return line, "".join(traceback.format_exception(exc))
+
+
+def import_checked(entry_point: EntryPoint, timeout_s: float | None) -> Any:
+    """The entry point's object, imported as ``_load_in_time`` does, or ``TypeError`` when it
+    is not of its group's kind (``wrong_kind``). ``twin plugins --check`` runs this in a child
+    process (``twin.plugin_check``), the app in its own."""
+    obj = _load_in_time(entry_point, timeout_s)
+    wrong = wrong_kind(entry_point.group, obj)
+    if wrong:
+        raise TypeError(f"its entry point {entry_point.name} = {entry_point.value} gave {wrong}")
+    return obj
+
+
+def _load_in_time(entry_point: EntryPoint, timeout_s: float | None) -> Any:
+    """``entry_point.load()`` on a daemon thread, waited for at most ``timeout_s`` (None: for
+    as long as it takes): its result, or what it raised, or ``TimeoutError`` when it has not
+    returned by then."""
     if entry_point.pattern.match(entry_point.value) is None:
         raise ValueError(f"its entry point {entry_point.value!r} is not 'module:object'")
     box: dict[str, Any] = {}
