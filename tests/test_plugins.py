@@ -260,22 +260,23 @@ def test_a_plugin_whose_import_hangs_is_given_up_and_the_rest_load(fresh, monkey
         release.set()
 
 
-def test_a_plugin_command_named_as_twins_own_is_reported_shadowed(fresh, monkeypatch, capsys):
+def test_a_plugin_command_named_as_twins_own_is_reported_shadowed(
+    fresh, monkeypatch, capsys, tmp_path
+):
     """It was listed as loaded, yet 'twin thermal' always runs Twin's own command."""
     from twin.cli import main
 
     reg, found = fresh
-
-    class Shadow:
-        help = "never runs"
-
-        def register(self, parser):
-            pass
-
-        def run(self, args):
-            return 0
-
-    _module(monkeypatch, "twin_test_shadow", Shadow=Shadow)
+    # a module file on the path: --check imports it in a child process
+    (tmp_path / "twin_test_shadow.py").write_text(
+        "class Shadow:\n"
+        "    help = 'never runs'\n\n"
+        "    def register(self, parser):\n"
+        "        pass\n\n"
+        "    def run(self, args):\n"
+        "        return 0\n"
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
     found[plugins.COMMANDS] = [
         EntryPoint("thermal", "twin_test_shadow:Shadow", plugins.COMMANDS),
         EntryPoint("mine", "twin_test_shadow:Shadow", plugins.COMMANDS),

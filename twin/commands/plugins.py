@@ -1,5 +1,6 @@
 """``twin plugins``: every installed plugin with its group, version and status; ``--check``
-imports each one to find the broken ones (Help › Plugins shows the same table)."""
+imports each one, in a child process (``twin.plugin_check``), to find the broken ones, even
+one whose import ends or crashes its process (Help › Plugins shows the same table)."""
 
 from __future__ import annotations
 
@@ -19,14 +20,16 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
-    from twin import plugins
+    from twin import plugin_check, plugins
     from twin.commands import NAMES as COMMANDS
 
     reg = plugins.registry
-    if args.check:
-        for group in plugins.GROUPS:
-            reg.load_all(group)
+    if args.check:  # each plugin imported in a child process: one may end it
+        note = plugin_check.check(reg)
+        if note:
+            print(f"twin plugins: {note}", file=sys.stderr)
     rows = reg.infos()
     for i in rows:  # listed, even loaded, but the command line never reaches it
         if i.group == plugins.COMMANDS and i.name in COMMANDS and i.distribution != "twin":
