@@ -140,19 +140,48 @@ def read_xlsx(path: Path, sheet: str | None = None) -> Table:
     return table
 
 
+#: How far down a sheet its heading row (the first row with anything in it) is looked for.
+#: An export may have a few hundred blank, formatted rows above its headings; a sheet blank
+#: for its first 10,000 rows is not a rack list (or not the sheet meant), and is said so in
+#: about a second, not after parsing a million formatted-but-empty rows (100,000 took 11 s).
+MAX_HEADING_ROW = 10_000
+
+
 def _xlsx_rows(path: Path, ws) -> Table | None:
-    """The headings (the first row with anything in it), then the rows below read only as
-    wide as the last column a heading names: a sheet whose used range claims every column
-    (XFD) made each row 16,384 cells, 18 s for 200,000 rows."""
-    number = 0
-    for number, cells in enumerate(ws.iter_rows(values_only=True), start=1):
-        if any(c not in (None, "") for c in cells):
-            table = Table(path, list(cells), number)
-            break
-    else:
+    """The headings, then the rows below read only as wide as the last column a heading
+    names: a sheet whose used range claims every column (XFD) made each row 16,384 cells,
+    18 s for 200,000 rows. None when the sheet ends before anything is in it."""
+    last = ws.max_row  # as the sheet's <dimension> claims; None when it does not say
+    ws.reset_dimensions()  # from here rows are only as wide as their own cells
+    found = _heading_row(path, ws, last)
+    if found is None:
         return None
+    number, headings = found
+    table = Table(path, headings, number)
     width = max(table.columns) + 1  # Table refuses headings without a rack and a row column
-    below = ws.iter_rows(min_row=number + 1, max_col=width, values_only=True)
+    below = ws.iter_rows(min_row=number + 1, max_row=last, max_col=width, values_only=True)
     for line, cells in enumerate(below, start=number + 1):
         table.add(line, list(cells))
     return table
+
+
+def _heading_row(path: Path, ws, last: int | None) -> tuple[int, list[object]] | None:
+    """(row number, cells) of the first row with anything in it, looked for in the first
+    ``MAX_HEADING_ROW`` rows only (and not past the last row the sheet claims, as before).
+    Blank rows are cheap: a missing one comes as no cells, a formatted one only as wide as
+    its formatted cells, not as wide as the used range claims (16,384 cells for XFD)."""
+    limit = MAX_HEADING_ROW if last is None else min(last, MAX_HEADING_ROW)
+    number = 0
+    for number, cells in enumerate(ws.iter_rows(max_row=limit, values_only=True), start=1):
+        if any(c not in (None, "") for c in cells):
+            return number, list(cells)
+    if number < MAX_HEADING_ROW:
+        return None  # the sheet ended first: it is empty
+    raise InputError(
+        path,
+        None,
+        "",
+        f"sheet {ws.title!r} has no headings in its first {MAX_HEADING_ROW:,} rows (all "
+        "blank), which is as far as a rack list's headings are looked for: delete the blank "
+        "rows above them",
+    )
