@@ -6,5 +6,7 @@ import sys
 from twin.cli import main
 
 if __name__ == "__main__":
-    multiprocessing.freeze_support()  # Dask/multiprocessing workers re-enter through here
+    # spawned children re-enter through here (Dask/multiprocessing workers, the process
+    # twin plugins --check imports plugins in): freeze_support runs them, not main()
+    multiprocessing.freeze_support()
     sys.exit(main())
