@@ -255,7 +255,10 @@ def import_timeout_s() -> float:
 def describe(exc: BaseException) -> tuple[str, str]:
     """A plugin's failure as Help › Plugins and ``twin plugins`` show it: one line (the
     exception's type and first line), and its traceback for ``--verbose`` or a tooltip."""
-    line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
+    if isinstance(exc, _Hung):  # our own words, as ``twin plugins --check`` says them
+        line = str(exc)
+    else:
+        line = f"{type(exc).__name__}: {exc}".splitlines()[0] if str(exc) else type(exc).__name__
     return line, "".join(traceback.format_exception(exc))
 
 
