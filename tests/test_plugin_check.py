@@ -202,3 +202,14 @@ def test_a_child_that_ends_before_it_is_ready_falls_back_to_checking_here(
     assert note.startswith("could not start a process to check plugins in (it ended before it")
     assert "exit code 1" in note
     assert reg.info(plugins.EXPORTERS, "good").status == plugins.LOADED
+
+
+def test_the_window_s_check_imports_nothing_here_when_no_child_starts(one_good_plugin, monkeypatch):
+    """Help › Plugins holds unsaved work: with no child to check in, it says so and imports
+    nothing into its own process (where a plugin that ends it would end the window)."""
+    reg = one_good_plugin
+    monkeypatch.setattr(plugin_check, "_child", os._exit)
+    note = plugin_check.check(reg, timeout_s=5, fallback=False)
+    assert note.startswith("could not start a process to check plugins in (it ended before it")
+    assert note.endswith("): not checked")
+    assert reg.info(plugins.EXPORTERS, "good").status == plugins.NOT_LOADED

@@ -45,12 +45,17 @@ class _NoChild(RuntimeError):
     """No child process could be started, or it ended before it was ready."""
 
 
-def check(reg: plugins.PluginRegistry | None = None, timeout_s: float | None = None) -> str:
+def check(
+    reg: plugins.PluginRegistry | None = None,
+    timeout_s: float | None = None,
+    fallback: bool = True,
+) -> str:
     """Import every plugin of every group in child processes and record each one's status on
     ``reg`` (this process's registry by default) as ``load`` would: LOADED, or FAILED with its
     error and traceback. ``timeout_s`` defaults to ``TWIN_PLUGIN_IMPORT_S``. Returns '' or,
-    where no child could be started at all, a note saying the plugins were imported in this
-    process instead (the old way, which a plugin that ends its process still stops)."""
+    where no child could be started at all, a note saying so: the plugins were then imported
+    in this process instead (the old way, which a plugin that ends its process still stops),
+    or, with ``fallback=False`` (the window, holding unsaved work), not checked."""
     reg = plugins.registry if reg is None else reg
     timeout = plugins.import_timeout_s() if timeout_s is None else timeout_s
     todo = [(i.group, i.name, i.value) for i in reg.infos() if i.group in plugins.GROUPS]
@@ -62,6 +67,8 @@ def check(reg: plugins.PluginRegistry | None = None, timeout_s: float | None = N
                 raise _NoChild("it stopped before it imported any plugin")
             start = after
     except _NoChild as exc:
+        if not fallback:
+            return f"could not start a process to check plugins in ({exc}): not checked"
         for group, name, _ in todo[start:]:
             try:
                 reg.load(group, name)
@@ -138,7 +145,7 @@ def _follow(child: _Child, reg: plugins.PluginRegistry, todo: Todo, timeout: flo
             return len(todo)
         if message is None or message == ("died",):
             if busy:
-                _record(reg, todo[at], plugins.FAILED, *_what_happened(child, message, timeout))
+                reg.record_deadly(*todo[at][:2], *_what_happened(child, message, timeout))
             return at + 1 if busy else at
         if message[0] == "start":
             at, busy = message[1], True

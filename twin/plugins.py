@@ -4,7 +4,8 @@ kind (``KINDS``), is recorded with its error (Help › Plugins and ``twin plugin
 the rest of Twin carries on without it; so is a distribution whose ``entry_points.txt`` is
 malformed (group ``METADATA``). What no ``except`` catches (an import that calls ``os._exit``
 or crashes the interpreter) still ends the process that imports it: ``twin plugins --check``
-therefore imports each plugin in a child process (``twin.plugin_check``).
+and Help › Plugins › Check All therefore import each plugin in a child process
+(``twin.plugin_check``), and a plugin found ending it is never imported here after that.
 
 A third party adds to Twin by declaring an entry point naming ``module:object`` in one of
 ``GROUPS``, in its own package's ``pyproject.toml``:
@@ -105,6 +106,9 @@ class PluginRegistry:
         self._loaded: dict[tuple[str, str], Any] = {}
         #: plugins whose import did not return in time (and may still be running)
         self._hung: set[tuple[str, str]] = set()
+        #: plugins whose import ended, crashed or hung a process that checked them
+        #: (``twin.plugin_check``): never imported into this one
+        self._deadly: set[tuple[str, str]] = set()
         #: Problems found while reading the metadata itself (a broken ``.dist-info``).
         self.discovery_errors: list[str] = []
 
@@ -203,7 +207,7 @@ class PluginRegistry:
             if key in self._loaded:
                 return self._loaded[key]
             info = self.info(group, name)
-            if key in self._hung:  # its import is still running: do not start another
+            if key in self._hung or key in self._deadly:  # still running, or it kills Twin
                 raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}")
             try:
                 assert info.entry_point is not None
@@ -225,6 +229,26 @@ class PluginRegistry:
         info = self.info(group, name)
         info.status = FAILED
         info.error, info.details = describe(exc)
+
+    def record_deadly(self, group: str, name: str, why: str, details: str) -> None:
+        """Mark a plugin failed because its import ended, crashed or hung the process that
+        checked it: ``load`` refuses it from now on, so using it cannot take Twin down."""
+        info = self.info(group, name)
+        info.status, info.error, info.details = FAILED, why, details
+        self._deadly.add((group, name))
+
+    def adopt(self, checked: PluginRegistry) -> None:
+        """Take the statuses another registry found (Help › Plugins' check, run in a child
+        process against a fresh registry), except for plugins already loaded here."""
+        mine = self._discover()
+        with self._lock:
+            for key, info in checked._discover().items():
+                if key not in mine or key in self._loaded or info.status == NOT_LOADED:
+                    continue
+                mine[key].status, mine[key].error = info.status, info.error
+                mine[key].details = info.details
+                if key in checked._deadly:
+                    self._deadly.add(key)
 
     def load_all(self, group: str) -> dict[str, Any]:
         """Every plugin of a group that loads; the others are recorded as failed and skipped."""

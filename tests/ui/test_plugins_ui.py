@@ -37,16 +37,34 @@ class CountingSource(BackgroundSource):
                 break
 
 
+#: What Help › Plugins' check imports in its child process, which cannot see this module's
+#: in-memory plugins: the same names, in a real file on sys.path.
+ON_DISK = """\
+from twin.api import BackgroundSource
+
+
+class CountingSource(BackgroundSource):
+    def __init__(self, facility, base_c=30.0, every_s=0.05, label="lab"):
+        super().__init__(facility)
+"""
+KILLER = "import os\nos._exit(3)\n"
+
+
 @pytest.fixture
-def test_plugins(monkeypatch):
-    """The real installed plugins plus a working source and a broken exporter."""
+def test_plugins(monkeypatch, tmp_path):
+    """The real installed plugins plus a working source, a broken exporter and one whose
+    import ends its process (in memory here; on disk for a check's child process)."""
     mod = types.ModuleType("twin_test_ui_plugins")
     mod.CountingSource = CountingSource
     monkeypatch.setitem(sys.modules, "twin_test_ui_plugins", mod)
+    (tmp_path / "twin_test_ui_plugins.py").write_text(ON_DISK)
+    (tmp_path / "twin_test_ui_killer.py").write_text(KILLER)
+    monkeypatch.syspath_prepend(str(tmp_path))
     real = plugins.entry_points
     extra = [
         EntryPoint("counting", "twin_test_ui_plugins:CountingSource", plugins.SOURCES),
         EntryPoint("broken", "twin_test_ui_no_such_module:exporter", plugins.EXPORTERS),
+        EntryPoint("killer", "twin_test_ui_killer:exporter", plugins.EXPORTERS),
     ]
     monkeypatch.setattr(
         plugins,
@@ -61,7 +79,7 @@ def ext(test_plugins, opened):
     return opened.extensions["plugins_ui"]
 
 
-def test_help_plugins_lists_name_version_group_status_and_error(ext, qtbot):
+def test_help_plugins_lists_name_version_group_status_and_error(ext, qtbot, tmp_path):
     dialog = ext.show_plugins()
     qtbot.addWidget(dialog)
     rows = {(r[0], r[2]): r for r in dialog.rows()}
@@ -71,12 +89,49 @@ def test_help_plugins_lists_name_version_group_status_and_error(ext, qtbot):
         plugins.NOT_LOADED,
     )
     assert ("broken", plugins.EXPORTERS) in rows
-    dialog.check_all()  # imports every plugin: the broken one fails, the window does not
+    # imports every plugin in a child process, off the GUI thread: the broken one fails, the
+    # one that ends its process is listed with what it did, and the window lives on
+    dialog.check_all()
+    assert not dialog.check_button.isEnabled()
+    qtbot.waitUntil(dialog.check_button.isEnabled, timeout=60_000)
     rows = {(r[0], r[2]): r for r in dialog.rows()}
     name, version, group, status, error = rows[("broken", plugins.EXPORTERS)]
     assert status == plugins.FAILED and "ModuleNotFoundError" in error
+    assert rows[("killer", plugins.EXPORTERS)][3:] == (
+        plugins.FAILED,
+        "its import ended the process (exit code 3)",
+    )
     assert rows[("counting", plugins.SOURCES)][3] == plugins.LOADED
+    assert rows[("simulated", plugins.SOURCES)][3] == plugins.LOADED
+    assert dialog.note.text() == ""  # checked in a child, not in the window's own process
+    # from now on the window refuses to import it, instead of ending with it (made harmless
+    # on disk first, so that a window that did import it fails this test rather than ends)
+    (tmp_path / "twin_test_ui_killer.py").write_text("raise RuntimeError('imported')\n")
+    with pytest.raises(plugins.PluginError, match=r"'killer'.*ended the process \(exit code 3\)"):
+        plugins.registry.load(plugins.EXPORTERS, "killer")
+    assert ext.window.isVisible()
     dialog.close()
+
+
+def test_a_check_keeps_what_the_window_already_loaded(ext, qtbot):
+    """A plugin loaded in the window stays loaded whatever a fresh process says of it (this
+    one's module exists only in the window's memory)."""
+    plugins.registry.load(plugins.SOURCES, "counting")
+    probe = plugins.PluginRegistry()
+    probe.record_failure(plugins.SOURCES, "counting", ModuleNotFoundError("not in the child"))
+    probe.record_deadly(
+        plugins.EXPORTERS, "broken", "its import ended the process (exit code 9)", ""
+    )
+    plugins.registry.adopt(probe)
+    assert plugins.registry.info(plugins.SOURCES, "counting").status == plugins.LOADED
+    assert plugins.registry.load(plugins.SOURCES, "counting") is CountingSource
+    broken = plugins.registry.info(plugins.EXPORTERS, "broken")
+    assert (broken.status, broken.error) == (
+        plugins.FAILED,
+        "its import ended the process (exit code 9)",
+    )
+    with pytest.raises(plugins.PluginError, match="exit code 9"):
+        plugins.registry.load(plugins.EXPORTERS, "broken")
 
 
 def test_connect_to_a_source_plugin_with_typed_options(ext, qtbot):

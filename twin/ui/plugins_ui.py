@@ -7,10 +7,11 @@ that fails says why in a message box and in Help › Plugins, and the window car
 from __future__ import annotations
 
 import inspect
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from PySide6.QtCore import Qt
+from PySide6.QtCore import Qt, Signal
 from PySide6.QtGui import QAction
 from PySide6.QtWidgets import (
     QComboBox,
@@ -29,7 +30,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from twin import plugins
+from twin import plugin_check, plugins
 from twin.render import colour_modes
 from twin.ui.actions import Action, Submenu, live_actions
 
@@ -44,6 +45,9 @@ COLUMNS = ("Name", "Version", "Group", "Status", "Last error")
 class PluginsDialog(QDialog):
     """Help › Plugins: one row per plugin; the full traceback of a failure in its tooltip."""
 
+    #: a check finished: the registry it filled, and a note ('' or why it ran in-process)
+    checked = Signal(object, str)
+
     def __init__(self, parent: QWidget | None = None):
         super().__init__(parent)
         self.setWindowTitle("Plugins")
@@ -54,15 +58,22 @@ class PluginsDialog(QDialog):
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.horizontalHeader().setSectionResizeMode(4, QHeaderView.ResizeMode.Stretch)
-        check = QPushButton("Check All", self)
-        check.setToolTip("Import every plugin now and show which fail")
-        check.clicked.connect(self.check_all)
+        self.check_button = QPushButton("Check All", self)
+        self.check_button.setToolTip(
+            "Import every plugin in a separate process and show which fail (one that ends or "
+            "crashes its process is refused here from then on)"
+        )
+        self.check_button.clicked.connect(self.check_all)
+        self.checked.connect(self._on_checked)
+        self.note = QLabel("", self)
+        self.note.setWordWrap(True)
         buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Close, self)
-        buttons.addButton(check, QDialogButtonBox.ButtonRole.ActionRole)
+        buttons.addButton(self.check_button, QDialogButtonBox.ButtonRole.ActionRole)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)
         layout.addWidget(QLabel("Installed plugins (loaded when first used):", self))
         layout.addWidget(self.table)
+        layout.addWidget(self.note)
         layout.addWidget(buttons)
         self.refresh()
 
@@ -87,9 +98,32 @@ class PluginsDialog(QDialog):
         self.table.resizeColumnsToContents()
 
     def check_all(self) -> None:
-        for group in plugins.GROUPS:
-            plugins.registry.load_all(group)
+        """Import every plugin in a child process (``twin.plugin_check``), on a worker thread
+        so the window stays live however long an import takes: a plugin whose import ends
+        or crashes its process, or hangs, is listed failed and never imported into the
+        window, instead of taking it (and unsaved work) down."""
+        if not self.check_button.isEnabled():
+            return
+        self.check_button.setEnabled(False)
+        self.check_button.setText("Checking…")
+        self.note.setText("Importing every plugin in a separate process…")
+        probe = plugins.PluginRegistry()
+
+        def run() -> None:
+            note = plugin_check.check(probe, fallback=False)
+            try:
+                self.checked.emit(probe, note)
+            except RuntimeError:  # the dialog was closed meanwhile: nobody to tell
+                pass
+
+        threading.Thread(target=run, name="Help › Plugins check", daemon=True).start()
+
+    def _on_checked(self, probe: plugins.PluginRegistry, note: str) -> None:
+        plugins.registry.adopt(probe)
         self.refresh()
+        self.note.setText(note)
+        self.check_button.setText("Check All")
+        self.check_button.setEnabled(True)
 
     def rows(self) -> list[tuple[str, ...]]:
         """The table's text, row by row (what a user reads)."""
