@@ -345,3 +345,18 @@ def test_the_cli_says_a_kept_fit_and_writes_nothing(tmp_path, monkeypatch, capsy
     assert "(2.995 / 1.999) moves the rack RMS by -0.004 K: it lowers neither by 0.01 K" in text
     assert "(nothing written)" in text and "wrote" not in text
     assert layout.read_bytes() == before
+
+
+def test_cli_never_writes_the_calibrated_layout_over_its_field(tmp_path, capsys):
+    """`-o` naming the CFD file it fits to was found only after the fit, and a VTK file was
+    replaced with YAML; now refused first (exit 2), whatever the file holds."""
+    from twin.cli import main
+
+    src = tmp_path / "cfd.vtu"
+    src.write_bytes(b"a CFD field")
+    argv = ["cfd", "calibrate", str(ROOM), str(src), "-o", str(src), "--cell", str(CELL)]
+    assert main(argv) == 2
+    assert capsys.readouterr().err == (
+        f"twin cfd calibrate: {src} is also an input of this command; choose another output file\n"
+    )
+    assert src.read_bytes() == b"a CFD field"

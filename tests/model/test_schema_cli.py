@@ -23,6 +23,15 @@ def test_schema_validates_shipped_layouts(tmp_path, capsys):
         jsonschema.validate(yaml.safe_load((LAYOUTS / f"{name}.yaml").read_text()), schema)
 
 
+def test_schema_to_a_place_it_cannot_write_is_one_line(tmp_path, capsys):
+    """`-o nodir/x.json` was a traceback (the OutputError was not caught)."""
+    missing = tmp_path / "nodir" / "schema.json"
+    assert main(["schema", "-o", str(missing)]) == 1
+    assert capsys.readouterr().err == f"twin schema: {missing}: no folder {missing.parent}\n"
+    assert main(["schema", "-o", str(tmp_path)]) == 1
+    assert capsys.readouterr().err == (f"twin schema: {tmp_path} is a folder; give a file name\n")
+
+
 def test_validate_reports_ok_and_problems(capsys):
     assert main(["validate", str(LAYOUTS / "demo-air-hall.yaml")]) == 0
     assert "512 GPUs" in capsys.readouterr().out

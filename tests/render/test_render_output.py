@@ -32,12 +32,32 @@ def test_a_recording_is_not_written_over(small_layout, tmp_path, capsys):
     with h5py.File(rec, "w") as f:
         f["x"] = [1]
     data = rec.read_bytes()
-    assert _render(small_layout, rec) == 1
+    assert _render(small_layout, rec) == 2  # refused before any work, as a bad option
     assert capsys.readouterr().err == (
         f"twin render: {rec} is an HDF5 file (a recording?); it is not written over: choose "
         "another output file\n"
     )
     assert rec.read_bytes() == data
+
+
+def test_its_own_layout_or_recording_is_never_the_output(small_layout, tmp_path, capsys):
+    """`-o` naming the layout drawn (or the recording replayed) replaced it with a PNG."""
+    text = small_layout.read_bytes()
+    assert _render(small_layout, small_layout) == 2
+    assert capsys.readouterr().err == (
+        f"twin render: {small_layout} is also an input of this command; choose another output "
+        "file\n"
+    )
+    assert small_layout.read_bytes() == text
+    rec = tmp_path / "run.h5"  # refused as the recording, before it is opened
+    rec.write_bytes(b"not even HDF5")
+    assert _render(small_layout, rec, "--recording", str(rec)) == 2
+    assert "is also an input of this command" in capsys.readouterr().err
+    assert rec.read_bytes() == b"not even HDF5"
+    missing = tmp_path / "no-such-folder" / "hall.png"
+    assert _render(small_layout, missing) == 2
+    assert capsys.readouterr().err == f"twin render: {missing}: no folder {missing.parent}\n"
+    assert not missing.parent.exists()
 
 
 def test_a_failed_render_leaves_the_old_picture(small_layout, tmp_path, monkeypatch, capsys):

@@ -376,10 +376,17 @@ def run_calibrate(args) -> int:
     import json
     import sys
 
+    from twin.model.atomic import OutputError, check_target
     from twin.model.errors import LayoutError
     from twin.model.save import SaveError
     from twin.recording.errors import RecordingError
 
+    if args.output is not None and not args.dry_run:
+        try:  # before a fit of up to a minute: never over the field it fits to
+            check_target(args.output, inputs=[args.source])
+        except OutputError as exc:
+            print(f"twin cfd calibrate: {exc}", file=sys.stderr)
+            return 2
     try:
         out = calibrate_layout(args)
     except (LayoutError, SaveError, RecordingError, ValueError, OSError) as e:

@@ -258,9 +258,15 @@ def thermal_overlays(args: argparse.Namespace, facility):
 def run(args: argparse.Namespace) -> int:
     import sys
 
+    from twin.model.atomic import OutputError, check_target
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
+    try:  # before any work: a picture must not land on its layout or recording
+        check_target(args.output, inputs=[args.layout, args.recording])
+    except OutputError as exc:
+        print(f"twin render: {exc}", file=sys.stderr)
+        return 2
     w, h = args.size
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
         print(

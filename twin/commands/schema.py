@@ -13,13 +13,23 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     import json
+    import sys
 
-    from twin.model.atomic import write_text_atomic
+    from twin.model.atomic import OutputError, check_target, write_text_atomic
     from twin.model.schema import json_schema
 
     text = json.dumps(json_schema(), indent=2) + "\n"
     if args.output:
-        write_text_atomic(args.output, text)
+        try:
+            write_text_atomic(check_target(args.output), text)
+        except OutputError as exc:  # a folder, a missing folder, a recording: named
+            print(f"twin schema: {exc}", file=sys.stderr)
+            return 1
+        except OSError as exc:
+            print(
+                f"twin schema: cannot write {args.output}: {exc.strerror or exc}", file=sys.stderr
+            )
+            return 1
     else:
         print(text, end="")
     return 0
