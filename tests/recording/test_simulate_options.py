@@ -43,6 +43,8 @@ def _run(layout, tmp_path, *args):
         (["--scenario", "crah-trip", "--recover-at", "1m"], "--recover-at must come after"),
         (["--fail-at", "1m"], "--fail-at goes with"),
         (["--start", "nan"], "--start must be"),
+        (["--start", "2300-01-01T00:00:00Z"], "--start must be a number from 0 to"),
+        (["--start", "2199-12-31T23:59:30Z", "--duration", "1m"], "ends after 2200-01-01"),
         (["--duration", "100000h"], "360,000,000 frames"),
     ],
 )

@@ -15,8 +15,6 @@ MAX_FRAMES = 1_000_000
 #: What one recording may take before compression (GB): every sample is stored twice (the
 #: frames and the per-item history); compression takes it to about a third on disk.
 MAX_RECORDING_GB = 50.0
-#: The latest --start: the end of the year 9999, the last a datetime holds.
-MAX_START_S = 253_402_300_799.0
 #: Scenarios that fail nothing (``ScenarioPlayer.events``): --fail-at means nothing to them.
 NO_FAILURE = ("normal", "hot-spot")
 
@@ -99,7 +97,7 @@ def check_options(args: argparse.Namespace) -> None:
             f"(a frame every {1 / args.rate:g} s): give a longer --duration or a higher --rate"
         )
     whole("--seed", args.seed, 0, 2**32 - 1)
-    number("--start", args.start, 0.0, MAX_START_S, "s since the epoch", why="1970 to 9999")
+    _check_start(args.start, args.duration)
     for option, value in (("--fail-at", args.fail_at), ("--recover-at", args.recover_at)):
         number(option, value, 0.0, math.inf, "s")
         if value is not None and args.scenario in NO_FAILURE:
@@ -148,6 +146,20 @@ def _count(x: float) -> str:
     if not math.isfinite(x):
         return "more than 1e308"
     return f"{x:,.0f}" if x < 1e15 else f"{x:.3g}"
+
+
+def _check_start(start_s: float | None, duration_s: float) -> None:
+    """The run must end by 2200, the last date a recording holds (``reader.LATEST_S``): past
+    it every frame was dropped and the recording read as 0 frames without a word."""
+    from twin.commands.argtypes import OptionError, number
+    from twin.recording.reader import LATEST_S
+
+    number("--start", start_s, 0.0, LATEST_S, "s since the epoch", why="1970 to 2200")
+    if start_s is not None and start_s + duration_s > LATEST_S:
+        raise OptionError(
+            f"--start: a run of {duration_s:g} s from then ends after 2200-01-01, the last date "
+            "a recording holds; give an earlier --start"
+        )
 
 
 def _check_failure_time(args: argparse.Namespace, last_s: float) -> None:
