@@ -1,9 +1,12 @@
 """The one frame pump: source -> frame map -> physics fill -> recorder -> listeners.
 
-Only the session polls a source. The window ticks it from a timer, ``twin record`` and
-``twin simulate`` from a loop, tests by hand; everything that shows frames (the 3D view, the
-replay controls, the live status, charts, the thermal view) listens to its psygnal signals.
-No Qt, no VTK.
+Only the session polls a source, and only through a ``SourceGuard``
+(``twin.telemetry.guard``): a source plugin that raises, blocks or hands over a malformed
+frame is put in ``ERROR`` or has the frame dropped, said in one line that names it
+(``take_source_problem``), and never raises out of ``tick``; listeners and a recording see
+checked frames only. The window ticks it from a timer, ``twin record`` and ``twin simulate``
+from a loop, tests by hand; everything that shows frames (the 3D view, the replay controls,
+the live status, charts, the thermal view) listens to its psygnal signals. No Qt, no VTK.
 
 The session outlives layout changes: when the facility is edited (racks added, deleted,
 duplicated) the source keeps running and its frames are carried into the new index order by
@@ -23,6 +26,7 @@ from twin.model.facility import Facility
 from twin.model.frame import Frame
 from twin.model.frame_map import FrameMap
 from twin.recording import Recorder, RecordingError
+from twin.telemetry.guard import SourceGuard
 from twin.telemetry.source import Source, SourceStatus
 
 #: A recording is made durable at least this often, even when frames come slowly.
@@ -77,6 +81,9 @@ class Session:
         self.skipped_records = 0  # frames not recorded: time did not move forward (a seek)
         self.record_error = ""  # why the last recording stopped on its own ("" if it did not)
         self._map: FrameMap | None = None
+        #: How the session calls ``source`` (None without one).
+        self.source_guard: SourceGuard | None = None
+        self._problems_taken = 0
         self._last_flush = time.monotonic()
         self._unflushed = 0
         if source is not None:
@@ -111,23 +118,33 @@ class Session:
         return session
 
     # ------------------------------------------------------------------ source
-    def set_source(self, source: Source | None, *, start: bool = True) -> None:
+    def set_source(
+        self, source: Source | None, *, start: bool = True, name: str | None = None
+    ) -> None:
         """Replace the source. The old one is told to stop without waiting (its thread ends
-        on its own), so a source stuck on a dead server never freezes the caller."""
-        old = self.source
-        if old is not None and old is not source:
-            old.stop(timeout_s=0)
+        on its own), so a source stuck on a dead server never freezes the caller. ``name``:
+        what messages call it (by default its registry name). A source whose ``start``
+        raises is attached in ``ERROR``, its message shown like any other status."""
+        old, guard = self.source, self.source_guard
+        if old is not None and old is not source and guard is not None:
+            guard.stop(timeout_s=0)
+        if source is None:
+            self.source_guard = None
+        elif source is not old or guard is None:
+            self.source_guard = SourceGuard(source, self.facility, name=name)
+        if self.source_guard is not guard:
+            self._problems_taken = 0
         self.source = source
         self.last_frame = None
         self._remap()
-        if source is not None and start:
-            source.start()
+        if self.source_guard is not None and start:
+            self.source_guard.start()
         self.source_changed.emit(source)
         self.status.emit(self.source_status())
 
     def start(self) -> None:
-        if self.source is not None:
-            self.source.start()
+        if self.source_guard is not None:
+            self.source_guard.start()
 
     def stop_source(self) -> None:
         """Detach the source (not waiting for it) and finish any recording."""
@@ -135,7 +152,22 @@ class Session:
         self.set_source(None)
 
     def source_status(self) -> SourceStatus | None:
-        return self.source.status() if self.source is not None else None
+        """The source's status (``ERROR`` with why, once it failed); None without one."""
+        return self.source_guard.status() if self.source_guard is not None else None
+
+    @property
+    def source_failure(self) -> str:
+        """Why the source was stopped (it raised, blocked, answered wrongly); '' if not."""
+        return self.source_guard.failure if self.source_guard is not None else ""
+
+    def take_source_problem(self) -> str:
+        """The newest problem with the source (a failure, a frame dropped, a metric left
+        out) not taken before, or ''; for a status bar, which shows each once."""
+        guard = self.source_guard
+        if guard is None or guard.problems == self._problems_taken:
+            return ""
+        self._problems_taken = guard.problems
+        return guard.problem
 
     # ------------------------------------------------------------------ facility
     def set_facility(self, facility: Facility) -> None:
@@ -153,11 +185,11 @@ class Session:
         self.facility_changed.emit(facility)
 
     def _remap(self) -> None:
-        src = self.source
-        if src is None or src.facility is self.facility:
+        guard = self.source_guard
+        if guard is None or guard.facility is self.facility:
             self._map = None
             return
-        fmap = FrameMap.between(src.facility, self.facility)
+        fmap = FrameMap.between(guard.facility, self.facility)
         self._map = None if fmap.identity else fmap
 
     # ------------------------------------------------------------------ recording
@@ -165,8 +197,8 @@ class Session:
         """Record every frame from now on to ``path`` (history a source fetched before now
         is not part of it). RecordingError if the file cannot be made."""
         self.stop_recording()
-        if self.source is not None:
-            self.source.drain_backfill()
+        if self.source_guard is not None:
+            self.source_guard.discard_backfill()
         self.recorder = recorder or Recorder(path, self.facility)
         self.recorded = 0
         self.skipped_records = 0
@@ -192,8 +224,8 @@ class Session:
         if rec is None:
             return
         try:
-            if self.source is not None:
-                for gap in self.source.drain_backfill():
+            if self.source_guard is not None:
+                for gap in self.source_guard.backfill():  # checked, oldest first
                     if gap.time_s < frame.time_s:  # history never overtakes the live frame
                         self._append(rec, self._mapped(gap))
             self._append(rec, frame)
@@ -226,10 +258,10 @@ class Session:
     def tick(self) -> Frame | None:
         """Pull the newest frame, map it, fill it in, record it, emit it; None if nothing
         new arrived (a slow recording is still flushed within ``flush_interval_s``)."""
-        src = self.source
-        frame = src.poll() if src is not None else None
-        if self.recorder is None and src is not None:
-            src.drain_backfill()  # gap frames are for a recording; unrecorded they pile up
+        guard = self.source_guard
+        frame = guard.poll() if guard is not None else None  # checked; never raises
+        if self.recorder is None and guard is not None:
+            guard.discard_backfill()  # gap frames are for a recording; unrecorded they pile up
         if frame is not None:
             frame = self._mapped(frame)
             if self.physics is not None:
@@ -242,7 +274,10 @@ class Session:
                 self.events.emit(list(frame.events))
         elif self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
             self.flush()
-        self.status.emit(self.source_status())
+        status = self.source_status()
+        if guard is not None and guard.failure and self.recorder is not None:
+            self.stop_recording(reason=f"recording stopped: {guard.failure}")
+        self.status.emit(status)
         return frame
 
     def run_for(self, seconds: float, *, interval_s: float = 0.2, should_stop=None) -> int:
@@ -259,9 +294,9 @@ class Session:
     def close(self, timeout_s: float = 5.0) -> None:
         """Finish the recording and stop the source (waiting at most ``timeout_s`` for it)."""
         self.stop_recording()
-        if self.source is not None:
-            self.source.stop(timeout_s=timeout_s)
-            self.source = None
+        if self.source_guard is not None:
+            self.source_guard.stop(timeout_s=timeout_s)
+        self.source = self.source_guard = None
 
     def __enter__(self) -> Session:
         return self
