@@ -201,3 +201,11 @@ def test_a_write_that_fails_at_the_end_is_one_line(tmp_path, monkeypatch, capsys
     assert rc == 1 and not out.exists()
     assert err.startswith("twin energy: ") and "out.yaml" in err and "No space" in err
     assert err.count("\n") == 1
+
+
+def test_an_all_liquid_hall_has_no_gpu_margin_to_print(capsys):
+    """Every GPU of the pod is liquid-cooled: its air GPU margin is none, not 'nan K'."""
+    pod = str(assets_dir().parent / "layouts" / "gb200-pod.yaml")
+    assert main(["energy", pod, "--optimise", "--cell", "0.5"]) == 0
+    checks = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  check ")]
+    assert checks and all(ln.endswith("GPU margin n/a (no air-cooled GPUs)") for ln in checks)

@@ -32,6 +32,20 @@ def test_text_names_dark_racks(capsys):
     assert main(["whatif", str(HALL), "--fail", "PDU-A", "--fail", "PDU-B", *FAST]) == 0
     text = capsys.readouterr().out
     assert "dark: 6 racks, 192 GPUs" in text and "DARK" in text
+    # nothing reached slowdown: no "(first after never)"
+    assert "  GPUs reaching slowdown: 0; shut down by heat: 0\n" in text
+    assert "  racks leaving A1 allowable (32 C): 0\n" in text
+
+
+def test_text_says_when_the_first_gpu_slowed_down(capsys):
+    assert main(["whatif", str(HALL), "--fail", "CRAH-2", "--json", *FAST]) == 0
+    s = json.loads(capsys.readouterr().out)["summary"]
+    assert main(["whatif", str(HALL), "--fail", "CRAH-2", *FAST]) == 0
+    line = capsys.readouterr().out.splitlines()[2]
+    assert line == (
+        f"  GPUs reaching slowdown: {s['gpus_throttled']} (first after "
+        f"{s['ride_through_min']:.1f} min); shut down by heat: {s['gpus_shut_down']}"
+    )
 
 
 def test_refusals(capsys):

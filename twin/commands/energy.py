@@ -381,10 +381,8 @@ def print_optimisation(result) -> None:
                 )
         print(f"  hottest GPU {h.gpu_max_before_c:.1f} -> {h.gpu_max_after_c:.1f} C")
         for m in h.checks:
-            print(
-                f"  check {m.case:24s} inlet margin {m.inlet_k:6.2f} K, GPU margin "
-                f"{m.gpu_k if m.gpu_k != float('inf') else float('nan'):6.2f} K"
-            )
+            gpu = f"{m.gpu_k:6.2f} K" if m.gpu_k != float("inf") else "n/a (no air-cooled GPUs)"
+            print(f"  check {m.case:24s} inlet margin {m.inlet_k:6.2f} K, GPU margin {gpu}")
     b, a = result.before, result.after
     print(
         f"saved {result.saved_w / 1e3:,.1f} kW: facility {b.total_w / 1e3:,.1f} -> "

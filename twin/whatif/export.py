@@ -24,6 +24,12 @@ def _min(x) -> str:
     return "never" if x is None else f"{x:.1f} min"
 
 
+def _first(x) -> str:
+    """ " (first after 6.3 min)", or nothing when none did within the run ("first after never"
+    read as a broken sentence)."""
+    return "" if x is None else f" (first after {x:.1f} min)"
+
+
 def whatif_text(res) -> str:
     """Summary, overloads, the racks soonest in trouble and the first GPUs to slow down."""
     s = res.summary()
@@ -32,10 +38,10 @@ def whatif_text(res) -> str:
         f"followed {s['duration_min']:.0f} min in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
         f"  dark: {s['racks_dark']} racks, {s['gpus_dark']} GPUs; on one feed: "
         f"{s['racks_single_fed']} racks",
-        f"  GPUs reaching slowdown: {s['gpus_throttled']} (first after "
-        f"{_min(s['ride_through_min'])}); shut down by heat: {s['gpus_shut_down']}",
-        f"  racks leaving A1 allowable (32 C): {s['racks_outside_allowable']} (first after "
-        f"{_min(s['first_rack_outside_allowable_min'])})",
+        f"  GPUs reaching slowdown: {s['gpus_throttled']}{_first(s['ride_through_min'])}; "
+        f"shut down by heat: {s['gpus_shut_down']}",
+        f"  racks leaving A1 allowable (32 C): {s['racks_outside_allowable']}"
+        f"{_first(s['first_rack_outside_allowable_min'])}",
     ]
     before = before_line(s)
     if before:
