@@ -209,3 +209,9 @@ def test_an_all_liquid_hall_has_no_gpu_margin_to_print(capsys):
     assert main(["energy", pod, "--optimise", "--cell", "0.5"]) == 0
     checks = [ln for ln in capsys.readouterr().out.splitlines() if ln.startswith("  check ")]
     assert checks and all(ln.endswith("GPU margin n/a (no air-cooled GPUs)") for ln in checks)
+
+
+def test_a_refused_layout_exits_2_naming_the_problem(capsys):
+    bad = assets_dir().parent / "tests" / "model" / "bad_layouts" / "overlap.yaml"
+    assert main(["energy", str(bad)]) == 2
+    assert f"{bad}:18: rows[0].racks[1].position_m:" in capsys.readouterr().err

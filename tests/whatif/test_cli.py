@@ -48,6 +48,12 @@ def test_text_says_when_the_first_gpu_slowed_down(capsys):
     )
 
 
+def test_a_refused_layout_exits_2_naming_the_problem(capsys):
+    bad = HALL.parents[1] / "model" / "bad_layouts" / "overlap.yaml"
+    assert main(["whatif", str(bad), "--fail", "CRAH-1", *FAST]) == 2
+    assert f"{bad}:18: rows[0].racks[1].position_m:" in capsys.readouterr().err
+
+
 def test_refusals(capsys):
     assert main(["whatif", str(HALL), *FAST]) == 2
     assert "--fail ID" in capsys.readouterr().err

@@ -79,7 +79,7 @@ def run(args: argparse.Namespace) -> int:
         fac = load_layout(args.layout)
     except (LayoutError, OSError) as exc:
         print(f"twin energy: {exc}", file=sys.stderr)
-        return 1
+        return 2  # a refused layout, as for validate, thermal, render and simulate
     if args.recording:
         return _recording(args, fac)
     if args.optimise:

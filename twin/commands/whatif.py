@@ -153,7 +153,7 @@ def run(args: argparse.Namespace) -> int:
     except LayoutError as exc:
         for problem in exc.problems:
             print(problem, file=sys.stderr)
-        return 1
+        return 2  # a refused layout, as for validate, thermal, render and simulate
     if bool(args.fail) == bool(args.all_single_failures):
         return _fail("give --fail ID (repeatable) or --all-single-failures", 2)
     try:
