@@ -85,3 +85,22 @@ def test_a_vertical_slice_not_at_a_number_of_metres_is_refused(small_layout, tmp
         f"twin render: vertical slice position must be a finite number of metres, got {pos!r}\n"
     )
     assert not out.exists()
+
+
+def test_without_a_display_nothing_but_the_result_is_printed(small_layout, tmp_path):
+    """With no DISPLAY, VTK tried an X window first and printed a coloured 'bad X server
+    connection' WARN line before drawing with EGL anyway: read as the failure."""
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "VTK_DEFAULT_OPENGL_WINDOW")}
+    out = tmp_path / "hall.png"
+    argv = ["render", str(small_layout), "--size", "160", "120", "-o", str(out)]
+    code = "import sys; from twin.cli import main; sys.exit(main(sys.argv[1:]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code, *argv], env=env, capture_output=True, text=True, timeout=120
+    )
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith(f"wrote {out} (160x120")
+    assert out.read_bytes().startswith(PNG)

@@ -1,0 +1,19 @@
+"""Off-screen pictures on a machine with no display go straight to EGL.
+
+With no ``DISPLAY``, VTK's factory tries an X window first and prints "bad X server
+connection" (a coloured WARN line on every ``twin render``) before it falls back to EGL, which
+then draws the picture anyway: a user reads the warning as the failure. Naming EGL first skips
+the try. A variable the user set is kept."""
+
+from __future__ import annotations
+
+import os
+
+#: VTK's own switch for which OpenGL window class it makes first (VTK >= 9.4).
+VARIABLE = "VTK_DEFAULT_OPENGL_WINDOW"
+
+
+def prefer_egl_without_display() -> None:
+    """Before an off-screen plotter is made: EGL first when there is no X display."""
+    if not os.environ.get("DISPLAY") and VARIABLE not in os.environ:
+        os.environ[VARIABLE] = "vtkEGLRenderWindow"
