@@ -280,8 +280,15 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         self._update_actions()
 
     def _tick(self) -> None:
-        if self.session is not None:
-            self.session.tick()
+        session = self.session
+        if session is None:
+            return
+        session.tick()
+        # a source's failure or dropped frame, said once (the session never raises them);
+        # a failure stays until the next message, as the source stays stopped
+        problem = session.take_source_problem()
+        if problem:
+            self.statusBar().showMessage(problem, 0 if session.source_failure else 15000)
 
     def toggle_pause(self) -> None:
         for handler in self.pause_handlers:
