@@ -243,3 +243,29 @@ def test_layout_change_keeps_the_source_and_maps_frames_by_id(tmp_path, fac):
     np.testing.assert_array_equal(out.gpu["temp_c"][new_a02], old_a02.astype(np.float32))
     assert np.all(np.isnan(out.gpu["temp_c"][edited.gpu_rack == b01]))
     assert out.gpu["temp_c"].shape == (edited.n_gpus,)
+
+
+def test_run_for_ends_when_the_source_fails(fac):
+    """``twin record``'s loop: a source that failed gives nothing more, so the loop ends
+    instead of waiting out ``--duration`` (and it never raises)."""
+
+    class Broken(ListSource):
+        def poll(self):
+            raise OSError("device gone")
+
+    s = Session(fac, Broken(fac, []))
+    t0 = time.monotonic()
+    assert s.run_for(30.0, interval_s=0.01) == 0
+    assert time.monotonic() - t0 < 10
+    assert s.source_failure == "source 'Broken': poll() raised OSError: device gone: stopped"
+    assert s.source_status().state == SourceState.ERROR
+
+
+def test_a_problem_is_said_once_naming_the_source_as_given(fac):
+    s = Session(fac)
+    s.set_source(ListSource(fac, [Frame.empty(float("nan"), fac.counts())]), name="bench-7")
+    assert s.take_source_problem() == "" and s.tick() is None
+    assert s.take_source_problem() == (
+        "source 'bench-7': a frame: its time is nan, not a number of seconds: frame dropped"
+    )
+    assert s.take_source_problem() == ""  # said once

@@ -281,12 +281,15 @@ class Session:
         return frame
 
     def run_for(self, seconds: float, *, interval_s: float = 0.2, should_stop=None) -> int:
-        """Tick until ``seconds`` have passed (or ``should_stop()`` is true); the frames
-        emitted. For scripts and ``twin record``: one loop, the same pump as the window."""
+        """Tick until ``seconds`` have passed (or ``should_stop()`` is true, or the source
+        failed: nothing more will come); the frames emitted. For scripts and ``twin record``:
+        one loop, the same pump as the window."""
         end = time.monotonic() + seconds
         start_frames = self.frames
         while time.monotonic() < end and not (should_stop is not None and should_stop()):
             self.tick()
+            if self.source_failure:
+                break
             time.sleep(max(0.0, min(interval_s, end - time.monotonic())))
         return self.frames - start_frames
 

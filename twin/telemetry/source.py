@@ -74,7 +74,12 @@ class SourceStatus:
 
 @runtime_checkable
 class Source(Protocol):
-    """A producer of ``Frame`` objects for one facility."""
+    """A producer of ``Frame`` objects for one facility.
+
+    Twin calls it only through ``twin.telemetry.guard.SourceGuard``: a method that raises,
+    answers with the wrong type or (a plugin's) takes over a second puts the source in
+    ``ERROR`` and it is not called again; a frame not of float arrays sized by the facility's
+    counts, or without a time in seconds since 1970, is dropped; each said in one line."""
 
     facility: Facility
 
