@@ -78,6 +78,8 @@ class Acme:
         return _spoil(f, self.case, self.facility.n_gpus) if self.k == BAD_AT else f
 
     def status(self):
+        if self.case == "status-none":
+            return None
         return SourceStatus(SourceState.PLAYING, frames=self.k)
 
     def drain_backfill(self):
@@ -169,3 +171,17 @@ def test_a_stop_that_raises_does_not_escape_disconnect(acme, opened, qtbot):
     _shows_frame(w, qtbot, 2)
     w.stop_source()  # raised ValueError out of the window's Disconnect before
     assert w.source is None
+
+
+def test_a_status_that_is_none_is_said_in_the_status_light(acme, opened, qtbot):
+    """The status light asked the plugin itself every 500 ms, past the session's guard: a
+    status() of None was an AttributeError out of the timer's slot each time."""
+    w = opened
+    _connect(w, "status-none")
+    said = "source 'acme': status() gave None, not a SourceStatus: stopped"
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == said, timeout=10000)
+    light = w.extensions["live"].status_widget
+    qtbot.waitUntil(lambda: f"Last error: {said}" in light.toolTip(), timeout=5000)
+    assert light.text.startswith("error · ")
+    assert w.session.source_status().state == SourceState.ERROR
+    w.stop_source()

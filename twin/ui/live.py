@@ -181,10 +181,10 @@ class LiveExtension(QObject):
             self.status_widget.show_view(None)
             self._set_stale(False)
             return
-        try:
-            status = source.status()
-        except Exception as exc:  # a third-party source failing its status: say so, go on
-            self.status_widget.label.setText(f"status unavailable: {exc}")
+        # through the session's guard: a source plugin whose status() raises or answers
+        # with something else reads as failed (ERROR, with why), never as a traceback
+        status = w.session.source_status()
+        if status is None:
             return
         if source is not self._last_error_source:
             self._last_error_source, self.last_error = source, ""
