@@ -353,6 +353,26 @@ def test_events_that_are_not_events(acme, small_facility, tmp_path):
     assert [(e.kind, e.item) for e in events] == [(EventKind.NOTE, "A01"), (EventKind.ALARM, "A02")]
 
 
+def test_an_event_with_numbers_for_text_is_recorded_as_text(acme, small_facility, tmp_path):
+    """Kind and time right, item and message numbers: the recorder raised AttributeError on
+    them at close (a file of 0 frames never closed) until the guard checked every field."""
+    SPOIL["numbers-for-text"] = lambda f, n: (
+        setattr(f, "events", [Event(T0 + 2, EventKind.ALARM, 7, 42, 2)]),
+        f,
+    )[1]
+    try:
+        s, emitted, problems = _run(small_facility, tmp_path / "r.h5", "numbers-for-text")
+    finally:
+        del SPOIL["numbers-for-text"]
+    assert len(emitted) == 4 and problems == []
+    s.close()
+    times, _, events = _recorded(tmp_path / "r.h5")
+    assert times == [1.0, 2.0, 3.0, 4.0]
+    assert [(e.kind, e.item, e.message, e.severity) for e in events] == [
+        (EventKind.ALARM, "7", "42", 2)
+    ]
+
+
 def test_twin_info_reads_a_recording_of_a_source_that_sent_1e300(acme, small_facility, tmp_path):
     path = tmp_path / "r.h5"
     s, _, _ = _run(small_facility, path, "time-1e300")

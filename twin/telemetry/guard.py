@@ -159,7 +159,9 @@ def _coerce(values: Any, n: int, where: str, kind: str) -> np.ndarray:
 
 def _check_events(events: Any, t: float, notes: list[str]) -> list[Event]:
     """The frame's events that are ``Event`` objects; kinds Twin does not know become notes
-    (kept, the kind in the message), times that are no date the frame's own."""
+    (kept, the kind in the message), times that are no date the frame's own, an item or
+    message that is not text its text, a severity clamped to 0-2 (as the recorder writes
+    them). The list is kept as given only when every event is right already."""
     if events is None:
         return []
     if not isinstance(events, list | tuple):
@@ -167,7 +169,13 @@ def _check_events(events: Any, t: float, notes: list[str]) -> list[Event]:
         return []
     if (
         all(
-            type(e) is Event and type(e.kind) is EventKind and type(e.time_s) is float
+            type(e) is Event
+            and type(e.kind) is EventKind
+            and type(e.time_s) is float
+            and type(e.item) is str
+            and type(e.message) is str
+            and type(e.severity) is int
+            and 0 <= e.severity <= 2
             for e in events[:MAX_EVENTS]
         )
         and len(events) <= MAX_EVENTS
