@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import subprocess
 import sys
+import threading
 import time
 import types
 from importlib.metadata import EntryPoint
@@ -37,6 +38,8 @@ class Acme:
         self.k = 0
         self.calls: dict[str, int] = {}
         self.backfill: list = []
+        self.released = threading.Event()
+        self.stopped_on: list[str] = []  # the threads stop() was called on
 
     def _enter(self, method: str) -> None:
         self.calls[method] = self.calls.get(method, 0) + 1
@@ -49,7 +52,9 @@ class Acme:
     def poll(self):
         self._enter("poll")
         if self.case == "block" and self.k + 1 == self.bad_at:
-            time.sleep(0.3)
+            time.sleep(2.0)  # slow, but it would return
+        if self.case == "hang" and self.k + 1 == self.bad_at:
+            self.released.wait(20)  # until stop(): a read without a timeout (20 s: a test ends)
         self.k += 1
         f = Frame.empty(T0 + self.k, self.facility.counts())
         f.gpu["temp_c"][:] = 40.0 + self.k
@@ -71,6 +76,8 @@ class Acme:
         return out
 
     def stop(self, timeout_s=5.0):
+        self.stopped_on.append(threading.current_thread().name)
+        self.released.set()
         self._enter("stop")
 
 
@@ -280,16 +287,38 @@ def test_stop_that_raises_does_not_stop_close(acme, small_facility, tmp_path):
     assert _recorded(tmp_path / "r.h5")[0] == [1.0, 2.0, 3.0, 4.0]
 
 
+BLOCKED = (
+    "source 'acme': poll() has not returned after 0.2 s; a source must never block (the "
+    "window would have waited for it): stopped"
+)
+
+
 def test_a_poll_that_blocks_stops_the_source(acme, small_facility, tmp_path, monkeypatch):
     monkeypatch.setattr(guard, "BLOCKING_S", 0.2)  # the window's limit, made short
+    t0 = time.perf_counter()
     s, emitted, problems = _run(small_facility, tmp_path / "r.h5", "block")
-    assert [f.time_s - T0 for f in emitted] == [1.0, 2.0]  # the slow poll's frame is good
-    assert len(problems) == 1 and problems[0].startswith("source 'acme': poll() took 0.")
-    assert problems[0].endswith(
-        "a source must never block (it held up the window that long): stopped"
-    )
+    assert time.perf_counter() - t0 < 1.5  # the 2 s poll was not waited out
+    assert [f.time_s - T0 for f in emitted] == [1.0]
+    assert problems == [BLOCKED]
     assert s.source_status().state == SourceState.ERROR and s.recorder is None
-    assert _recorded(tmp_path / "r.h5")[0] == [1.0, 2.0]
+    assert _recorded(tmp_path / "r.h5")[0] == [1.0]
+
+
+def test_a_poll_that_never_returns_is_given_up_and_stopped_on_another_thread(
+    acme, small_facility, tmp_path, monkeypatch
+):
+    """It froze the window for good: the guard only timed calls that came back."""
+    monkeypatch.setattr(guard, "BLOCKING_S", 0.2)
+    t0 = time.perf_counter()
+    s, emitted, problems = _run(small_facility, tmp_path / "r.h5", "hang")
+    assert time.perf_counter() - t0 < 5.0
+    assert [f.time_s - T0 for f in emitted] == [1.0] and problems == [BLOCKED]
+    src = s.source
+    # its stop ran beside the stuck poll (which it released), not behind it
+    assert src.stopped_on == ["source plugin acme stop"]
+    assert src.calls["poll"] == 2  # never called again
+    s.close()
+    assert _recorded(tmp_path / "r.h5")[0] == [1.0]
 
 
 def test_back_fill_out_of_order_is_recorded_in_order(acme, small_facility, tmp_path):

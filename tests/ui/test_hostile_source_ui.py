@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 import types
 from importlib.metadata import EntryPoint
 
@@ -62,6 +63,7 @@ class Acme:
     def __init__(self, facility, case: str = ""):
         self.facility, self.case, self.k = facility, case, 0
         self.polls = 0
+        self.released = threading.Event()
 
     def start(self):
         if self.case == "raise:start":
@@ -71,6 +73,8 @@ class Acme:
         self.polls += 1
         if self.case == "raise:poll" and self.k >= 1:
             raise ValueError("socket closed")
+        if self.case == "hang" and self.k >= 1:
+            self.released.wait(20)  # a read with no timeout: until stop() (20 s: a test ends)
         self.k += 1
         f = Frame.empty(T0 + self.k, self.facility.counts())
         f.gpu["temp_c"][:] = 30.0 + self.k
@@ -86,6 +90,7 @@ class Acme:
         return []
 
     def stop(self, timeout_s=5.0):
+        self.released.set()
         if self.case == "raise:stop":
             raise ValueError("already closed")
 
@@ -184,4 +189,22 @@ def test_a_status_that_is_none_is_said_in_the_status_light(acme, opened, qtbot):
     qtbot.waitUntil(lambda: f"Last error: {said}" in light.toolTip(), timeout=5000)
     assert light.text.startswith("error · ")
     assert w.session.source_status().state == SourceState.ERROR
+    w.stop_source()
+
+
+def test_a_poll_that_never_returns_does_not_freeze_the_window(acme, opened, qtbot, monkeypatch):
+    """It froze the window for good (the guard timed only calls that came back)."""
+    from twin.telemetry import guard
+
+    monkeypatch.setattr(guard, "BLOCKING_S", 0.2)
+    w = opened
+    src = _connect(w, "hang")
+    said = (
+        "source 'acme': poll() has not returned after 0.2 s; a source must never block (the "
+        "window would have waited for it): stopped"
+    )
+    qtbot.waitUntil(lambda: w.statusBar().currentMessage() == said, timeout=10000)
+    assert src.released.is_set()  # its stop was called, beside the stuck poll
+    _connect(w, "")  # and the window goes on with another source
+    _shows_frame(w, qtbot, 3)
     w.stop_source()

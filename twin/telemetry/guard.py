@@ -25,6 +25,7 @@ import numpy as np
 from twin import plugins
 from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.recording.reader import EARLIEST_S, LATEST_S
+from twin.telemetry.plugin_calls import CallResult, PluginCaller
 from twin.telemetry.source import SourceState, SourceStatus
 
 if TYPE_CHECKING:
@@ -221,7 +222,11 @@ class SourceGuard:
     wrong type, or (for a source that is not Twin's own) holds the caller up longer than
     ``BLOCKING_S`` puts the source in ``ERROR``: it is asked to stop and never called again
     but for ``stop``. A frame that cannot be used is dropped and counted. Each such problem is
-    one line naming the source (``problem``; ``problems`` counts them), for a status bar."""
+    one line naming the source (``problem``; ``problems`` counts them), for a status bar.
+
+    A source that is not Twin's own is called on a thread of its own (``PluginCaller``), so a
+    call that never returns is given up after ``BLOCKING_S`` too, where it froze the window
+    for good; its ``stop`` then goes on a fresh thread (it may be what unblocks the call)."""
 
     def __init__(self, source: Any, facility: Facility, *, name: str | None = None) -> None:
         self.source = source
@@ -243,17 +248,36 @@ class SourceGuard:
         self.dropped = 0  # frames dropped as unusable
         self._notes: set[str] = set()
         self._status: SourceStatus | None = None
+        self._caller = None if self.trusted else PluginCaller(self.name)
 
     # ------------------------------------------------------------------ calls
     def _call(self, method: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-        """(True, what ``source.method(...)`` returned), or (False, None) when it raised (the
-        source then failed)."""
+        """(True, what ``source.method(...)`` returned), or (False, None) when it raised or
+        did not return in time (the source then failed)."""
+        return self._run(method, lambda: getattr(self.source, method)(*args, **kwargs))
+
+    def _run(self, method: str, fn: Any) -> tuple[bool, Any]:
+        """``_call`` of any function that calls the source (``fn()``): inline for Twin's own
+        sources, on the plugin's thread for the others, waited for ``BLOCKING_S`` at most."""
         t0 = time.perf_counter()
-        try:
-            out = getattr(self.source, method)(*args, **kwargs)
-        except Exception as exc:  # noqa: BLE001 - a plugin's failure is reported, not raised
-            self.fail(f"{method}() raised {_error(exc)}")
-            return False, None
+        if self._caller is None:
+            try:
+                out = fn()
+            except Exception as exc:  # noqa: BLE001 - a plugin's failure is reported, not raised
+                self.fail(f"{method}() raised {_error(exc)}")
+                return False, None
+        else:
+            res = self._caller.call(fn, BLOCKING_S)
+            if not res.done:
+                self.fail(
+                    f"{method}() has not returned after {BLOCKING_S:g} s; a source must never "
+                    "block (the window would have waited for it)"
+                )
+                return False, None
+            if res.error is not None:
+                self.fail(f"{method}() raised {_error(res.error)}")
+                return False, None
+            out = res.value
         self._timed(method, t0)
         return True, out
 
@@ -271,10 +295,21 @@ class SourceGuard:
             return
         self.failure = f"source '{self.name}': {why}: stopped"
         self._problem(self.failure)
-        try:
-            self.source.stop(timeout_s=0)
-        except Exception:  # noqa: BLE001 - it failed already; that is what is said
-            pass
+        self._stop(0.0, BLOCKING_S)  # it failed already: what its stop does is not said
+
+    def _stop(self, timeout_s: float, wait_s: float) -> CallResult:
+        """``source.stop(timeout_s)``: inline for Twin's own sources; for the others on the
+        plugin's thread, or on a fresh one when a call there has not returned (stop may be
+        what ends it), waited for ``wait_s`` at most."""
+        call = lambda: self.source.stop(timeout_s=timeout_s)  # noqa: E731
+        if self._caller is None:
+            try:
+                call()
+            except Exception as exc:  # noqa: BLE001
+                return CallResult(True, error=exc)
+            return CallResult(True)
+        caller = self._caller if not self._caller.stuck else PluginCaller(f"{self.name} stop")
+        return caller.call(call, wait_s)
 
     def _problem(self, text: str) -> None:
         self.problem = text
@@ -323,22 +358,12 @@ class SourceGuard:
         if self.failure:
             return []
         t0 = time.perf_counter()
-        ok, got = self._call("drain_backfill")
-        if not ok or got is None:
+        ok, taken = self._run("drain_backfill", lambda: self._take_backfill(t0))
+        if not ok:
             return []
-        items = []
-        try:
-            for item in got:
-                items.append(item)
-                if len(items) > MAX_BACKFILL:
-                    self.fail(f"drain_backfill() gave more than {MAX_BACKFILL:,} frames at once")
-                    return []
-                if not self.trusted and time.perf_counter() - t0 > BLOCKING_S:
-                    break
-        except Exception as exc:  # noqa: BLE001 - not iterable, or a generator that raised
-            self.fail(f"drain_backfill() gave {_what(got)} that raised {_error(exc)}")
-            return []
-        self._timed("drain_backfill", t0)
+        items, why = taken
+        if why:
+            self.fail(why)
         if self.failure:
             return []
         frames = [f for f in map(self.check, items) if f is not None]
@@ -346,6 +371,24 @@ class SourceGuard:
             frames.sort(key=lambda f: f.time_s)
             self._note("drain_backfill()", "back-filled frames came out of order (sorted)")
         return frames
+
+    def _take_backfill(self, t0: float) -> tuple[list[Any], str]:
+        """(the items ``drain_backfill()`` gave, '') or ([], why the source fails): run on the
+        plugin's thread with the call, so a generator that blocks cannot hold the window."""
+        got = self.source.drain_backfill()
+        if got is None:
+            return [], ""
+        items = []
+        try:
+            for item in got:
+                items.append(item)
+                if len(items) > MAX_BACKFILL:
+                    return [], f"drain_backfill() gave more than {MAX_BACKFILL:,} frames at once"
+                if not self.trusted and time.perf_counter() - t0 > BLOCKING_S:
+                    break
+        except Exception as exc:  # noqa: BLE001 - not iterable, or a generator that raised
+            return [], f"drain_backfill() gave {_what(got)} that raised {_error(exc)}"
+        return items, ""
 
     def discard_backfill(self) -> None:
         """Let the source drop its back-fill (nothing records it)."""
@@ -376,14 +419,18 @@ class SourceGuard:
         return st
 
     def stop(self, timeout_s: float = 5.0) -> None:
-        """Stop the source (a source that raises here is only noted: it is going anyway)."""
+        """Stop the source (a source that raises here is only noted: it is going anyway);
+        a plugin's stop is waited for ``timeout_s`` and ``BLOCKING_S`` more at most."""
         t0 = time.perf_counter()
-        try:
-            self.source.stop(timeout_s=timeout_s)
-        except Exception as exc:  # noqa: BLE001
-            self._problem(f"source '{self.name}': stop() raised {_error(exc)}")
-            return
-        if not self.trusted and time.perf_counter() - t0 > max(timeout_s, 0) + BLOCKING_S:
+        wait_s = max(timeout_s, 0) + BLOCKING_S
+        res = self._stop(timeout_s, wait_s)
+        if self._caller is not None:
+            self._caller.close()  # its thread ends after what it runs now, if that ends
+        if res.error is not None:
+            self._problem(f"source '{self.name}': stop() raised {_error(res.error)}")
+        elif not res.done:
+            self._problem(f"source '{self.name}': stop() has not returned after {wait_s:g} s")
+        elif not self.trusted and time.perf_counter() - t0 > wait_s:
             self._problem(f"source '{self.name}': stop() took {time.perf_counter() - t0:.1f} s")
 
 
