@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
+import threading
 import time
 import types
 import warnings
@@ -552,3 +553,106 @@ def test_a_source_without_an_entry_point_is_named_by_its_name(registered, name, 
     cls, _ = registered
     cls.name = name
     assert source_name(cls()) == said
+
+
+# ---------------------------------------------------------------------- threads
+class Threads(Plugin):
+    """A plugin that notes the thread each call runs on; ``hang`` names a call that waits
+    (up to 20 s, so a test always ends) for ``release``."""
+
+    def __init__(self, *args, hang: str = "", raises: str = "", **kwargs):
+        super().__init__(*args, **kwargs)
+        self.on: list[tuple[str, str]] = []
+        self.hang, self.raises = hang, raises
+        self.release = threading.Event()
+
+    def _note(self, method: str) -> None:
+        self.on.append((method, threading.current_thread().name))
+        if method == self.raises:
+            raise ValueError(f"{method} boom")
+        if method == self.hang:
+            self.release.wait(20)
+
+    def poll(self):
+        self._note("poll")
+        return super().poll()
+
+    def drain_backfill(self):
+        self._note("drain_backfill")
+        return super().drain_backfill()
+
+    def stop(self, timeout_s=5.0):
+        self._note("stop")
+        super().stop(timeout_s)
+
+
+class OwnThreads(Threads):
+    """Twin's own, noting threads."""
+
+
+OwnThreads.__module__ = "twin.telemetry.own"
+
+
+def test_a_plugin_is_called_on_its_own_thread_and_twins_own_inline(monkeypatch):
+    monkeypatch.setattr(guard, "BLOCKING_S", 0.05)
+    plugin, own = Threads([gpus()]), OwnThreads([gpus()])
+    plugin.takes = own.takes = 0.0
+    for src in (plugin, own):
+        g = guarded(src)
+        assert g.poll() is not None
+        g.stop()
+    here = threading.current_thread().name
+    assert plugin.on == [("poll", "source plugin acme"), ("stop", "source plugin acme")]
+    assert own.on == [("poll", here), ("stop", here)]
+    slow = OwnThreads([gpus()], hang="poll")  # Twin's own, slower than a plugin may be
+    threading.Timer(0.2, slow.release.set).start()
+    g = guarded(slow)
+    assert g.poll() is not None and not g.failure
+
+
+@pytest.mark.parametrize("cls", [Threads, OwnThreads])
+def test_a_call_that_raises_is_said_whichever_thread_runs_it(cls):
+    g = guarded(cls([gpus()], raises="poll"))
+    assert g.poll() is None
+    assert g.failure == "source 'acme': poll() raised ValueError: poll boom: stopped"
+    g = guarded(cls(backfill=[gpus()], raises="drain_backfill"))
+    assert g.backfill() == []
+    assert g.failure == (
+        "source 'acme': drain_backfill() raised ValueError: drain_backfill boom: stopped"
+    )
+
+
+def test_stop_of_twins_own_that_raises_is_said():
+    src = OwnThreads(raises="stop")
+    g = guarded(src)
+    g.stop()
+    assert g.problem == "source 'acme': stop() raised ValueError: stop boom" and g.problems == 1
+
+
+def test_a_stop_that_never_returns_is_given_up(monkeypatch):
+    monkeypatch.setattr(guard, "BLOCKING_S", 0.1)
+    src = Threads(hang="stop")
+    g = guarded(src)
+    t0 = time.perf_counter()
+    g.stop(timeout_s=0.1)
+    assert 0.2 <= time.perf_counter() - t0 < 5.0
+    assert g.problem == "source 'acme': stop() has not returned after 0.2 s"
+    src.release.set()
+    failing = Threads([gpus()], raises="poll", hang="stop")  # fails, and its stop hangs
+    g = guarded(failing)
+    t0 = time.perf_counter()
+    assert g.poll() is None and g.failure
+    assert time.perf_counter() - t0 < 5.0  # fail() waited for stop no longer than the limit
+    failing.release.set()
+
+
+def test_a_back_fill_that_never_returns_is_given_up(monkeypatch):
+    monkeypatch.setattr(guard, "BLOCKING_S", 0.1)
+    src = Threads(backfill=[gpus()], hang="drain_backfill")
+    g = guarded(src)
+    assert g.backfill() == []
+    assert g.failure == (
+        "source 'acme': drain_backfill() has not returned after 0.1 s; a source must never "
+        "block (the window would have waited for it): stopped"
+    )
+    src.release.set()

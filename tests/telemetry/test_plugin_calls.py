@@ -34,15 +34,16 @@ def test_values_and_errors_come_back_from_one_thread_in_order():
 
 def test_a_call_that_does_not_return_is_given_up_and_nothing_follows_it():
     caller = PluginCaller("acme")
+    assert caller.stuck is False and caller.closed is False
     release, ran = threading.Event(), []
     t0 = time.perf_counter()
     res = caller.call(release.wait, 0.2)
     waited = time.perf_counter() - t0
-    assert not res.done and res.value is None and res.error is None
+    assert res.done is False and res.value is None and res.error is None
     assert 0.2 <= waited < 2.0
-    assert caller.stuck
+    assert caller.stuck is True
     later = caller.call(lambda: ran.append(1), 5.0)  # not sent: it would wait behind
-    assert not later.done
+    assert later.done is False
     release.set()
     time.sleep(0.1)
     assert ran == [] and not caller.call(lambda: ran.append(2), 5.0).done and ran == []
@@ -55,6 +56,10 @@ def test_the_thread_is_a_daemon_and_ends_when_closed():
     (thread,) = names
     assert thread.daemon and thread.name == "source plugin acme"
     caller.close()
+    assert caller.closed is True
     thread.join(5.0)
     assert not thread.is_alive()
-    assert not caller.call(lambda: 1, 5.0).done  # closed: nothing more is run
+    ran = []
+    t0 = time.perf_counter()
+    res = caller.call(lambda: ran.append(1), 5.0)  # closed: nothing more is run, no wait
+    assert res.done is False and ran == [] and time.perf_counter() - t0 < 1.0

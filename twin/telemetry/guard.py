@@ -251,10 +251,10 @@ class SourceGuard:
         self._caller = None if self.trusted else PluginCaller(self.name)
 
     # ------------------------------------------------------------------ calls
-    def _call(self, method: str, *args: Any, **kwargs: Any) -> tuple[bool, Any]:
-        """(True, what ``source.method(...)`` returned), or (False, None) when it raised or
-        did not return in time (the source then failed)."""
-        return self._run(method, lambda: getattr(self.source, method)(*args, **kwargs))
+    def _call(self, method: str) -> tuple[bool, Any]:
+        """(True, what ``source.method()`` returned), or (False, None) when it raised or did
+        not return in time (the source then failed)."""
+        return self._run(method, getattr(self.source, method))
 
     def _run(self, method: str, fn: Any) -> tuple[bool, Any]:
         """``_call`` of any function that calls the source (``fn()``): inline for Twin's own
