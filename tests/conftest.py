@@ -110,3 +110,30 @@ def small_layout_file(tmp_path):
     path = tmp_path / "small.yaml"
     path.write_text(TELEMETRY_LAYOUT)
     return path
+
+
+@pytest.fixture
+def add_plugins(monkeypatch):
+    """``add_plugins(entry_points, modules={})``: the installed plugins plus these entry
+    points, their modules (name -> {attribute: object}) put in ``sys.modules`` so nothing is
+    imported from disk, and a fresh registry that finds them."""
+    import sys
+    import types
+
+    from twin import plugins
+
+    real = plugins.entry_points
+
+    def add(entry_points: list, modules: dict[str, dict] | None = None) -> None:
+        for name, attrs in (modules or {}).items():
+            module = types.ModuleType(name)
+            module.__dict__.update(attrs)
+            monkeypatch.setitem(sys.modules, name, module)
+        monkeypatch.setattr(
+            plugins,
+            "entry_points",
+            lambda group: [*real(group=group), *[e for e in entry_points if e.group == group]],
+        )
+        monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
+
+    return add

@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-import types
 from importlib.metadata import EntryPoint
 
 import numpy as np
@@ -133,19 +132,12 @@ SAID = {
 
 
 @pytest.fixture
-def acme(monkeypatch):
+def acme(add_plugins):
     """``Acme`` installed as the source plugin ``acme`` (an entry point of twin.sources)."""
-    mod = types.ModuleType("twin_test_acme")
-    mod.Acme = Acme
-    monkeypatch.setitem(sys.modules, "twin_test_acme", mod)
-    real = plugins.entry_points
-    extra = [EntryPoint("acme", "twin_test_acme:Acme", plugins.SOURCES)]
-    monkeypatch.setattr(
-        plugins,
-        "entry_points",
-        lambda group: [*real(group=group), *[e for e in extra if e.group == group]],
+    add_plugins(
+        [EntryPoint("acme", "twin_test_acme:Acme", plugins.SOURCES)],
+        {"twin_test_acme": {"Acme": Acme}},
     )
-    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
 
 
 def _run(facility, path, case, ticks=4, **options):

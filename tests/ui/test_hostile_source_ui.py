@@ -7,9 +7,7 @@ frame whose time was text ended the window in a segmentation fault inside the ch
 from __future__ import annotations
 
 import datetime as dt
-import sys
 import threading
-import types
 from importlib.metadata import EntryPoint
 
 import numpy as np
@@ -96,19 +94,12 @@ class Acme:
 
 
 @pytest.fixture
-def acme(monkeypatch):
+def acme(add_plugins):
     """``Acme`` installed as the source plugin ``acme``."""
-    mod = types.ModuleType("twin_test_ui_acme")
-    mod.Acme = Acme
-    monkeypatch.setitem(sys.modules, "twin_test_ui_acme", mod)
-    real = plugins.entry_points
-    extra = [EntryPoint("acme", "twin_test_ui_acme:Acme", plugins.SOURCES)]
-    monkeypatch.setattr(
-        plugins,
-        "entry_points",
-        lambda group: [*real(group=group), *[e for e in extra if e.group == group]],
+    add_plugins(
+        [EntryPoint("acme", "twin_test_ui_acme:Acme", plugins.SOURCES)],
+        {"twin_test_ui_acme": {"Acme": Acme}},
     )
-    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
 
 
 def _connect(window, case: str) -> Acme:

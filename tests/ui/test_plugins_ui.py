@@ -3,8 +3,6 @@ from its constructor, import and export through plugins, and colour-mode plugins
 
 from __future__ import annotations
 
-import sys
-import types
 from importlib.metadata import EntryPoint
 
 import numpy as np
@@ -51,27 +49,20 @@ KILLER = "import os\nos._exit(3)\n"
 
 
 @pytest.fixture
-def test_plugins(monkeypatch, tmp_path):
+def test_plugins(monkeypatch, tmp_path, add_plugins):
     """The real installed plugins plus a working source, a broken exporter and one whose
     import ends its process (in memory here; on disk for a check's child process)."""
-    mod = types.ModuleType("twin_test_ui_plugins")
-    mod.CountingSource = CountingSource
-    monkeypatch.setitem(sys.modules, "twin_test_ui_plugins", mod)
     (tmp_path / "twin_test_ui_plugins.py").write_text(ON_DISK)
     (tmp_path / "twin_test_ui_killer.py").write_text(KILLER)
     monkeypatch.syspath_prepend(str(tmp_path))
-    real = plugins.entry_points
-    extra = [
-        EntryPoint("counting", "twin_test_ui_plugins:CountingSource", plugins.SOURCES),
-        EntryPoint("broken", "twin_test_ui_no_such_module:exporter", plugins.EXPORTERS),
-        EntryPoint("killer", "twin_test_ui_killer:exporter", plugins.EXPORTERS),
-    ]
-    monkeypatch.setattr(
-        plugins,
-        "entry_points",
-        lambda group: [*real(group=group), *[e for e in extra if e.group == group]],
+    add_plugins(
+        [
+            EntryPoint("counting", "twin_test_ui_plugins:CountingSource", plugins.SOURCES),
+            EntryPoint("broken", "twin_test_ui_no_such_module:exporter", plugins.EXPORTERS),
+            EntryPoint("killer", "twin_test_ui_killer:exporter", plugins.EXPORTERS),
+        ],
+        {"twin_test_ui_plugins": {"CountingSource": CountingSource}},
     )
-    monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
 
 
 @pytest.fixture
