@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+from pathlib import Path
 
 from twin.model.metrics import DESIGN_COLOURINGS
 
@@ -262,8 +263,10 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
-    try:  # before any work: a picture must not land on its layout or recording
-        check_target(args.output, inputs=[args.layout, args.recording])
+    try:  # before any work: a picture must not land on its layout or recording (a folder
+        # not there yet cannot hold either: it is made, as `-o shots/hall.png` expects)
+        if Path(args.output).parent.is_dir():
+            check_target(args.output, inputs=[args.layout, args.recording])
     except OutputError as exc:
         print(f"twin render: {exc}", file=sys.stderr)
         return 2
