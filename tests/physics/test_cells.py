@@ -65,6 +65,20 @@ def test_problems_name_the_limit_and_a_cell_that_works_not_a_flag(monkeypatch):
     assert "outside" in cell_problem(hall, 0, 1.5)
 
 
+def test_a_refusal_offers_the_finest_cell_that_fits_not_the_default(monkeypatch):
+    """60 x 60 x 5 m: 43.2 M cells at 0.05 m (over 30 M), 5.4 M at 0.1 m. The refusal said
+    'at least 0.2 m' (the automatic choice's floor) where 0.1 m is accepted."""
+    monkeypatch.setenv("TWIN_MAX_SOLVE_GB", "100")
+    hall = _hall(60.0, 60.0, 5.0)
+    assert hall_cells(hall, 0, 0.05) == 1200 * 1200 * 100 > MAX_CELLS
+    assert cell_problem(hall, 0, 0.05).endswith("choose a coarser cell, at least 0.1 m")
+    assert cell_problem(hall, 0, 0.1) is None
+    monkeypatch.setenv("TWIN_MAX_SOLVE_GB", "6")  # about 6 M cells of 1 kB
+    msg = cell_problem(hall, 0, 0.1)  # 600 x 600 x 50 = 18 M cells, 18 GB
+    assert msg.endswith("choose a coarser cell, at least 0.15 m")  # 400 x 400 x 33 = 5.3 M
+    assert hall_cells(hall, 0, 0.15) == 400 * 400 * 33
+
+
 def test_build_grid_uses_the_policy(write_layout):
     from tests.physics.conftest import aisle_room
 

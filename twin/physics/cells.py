@@ -74,7 +74,7 @@ def cell_problem(facility: Facility, hall: int, cell_m: float) -> str | None:
         return (
             f"hall {facility.hall_ids[hall]} at {cell_m} m cells is {n:,} cells "
             f"(limit {MAX_CELLS:,}); choose a coarser cell, at least "
-            f"{choose_cell_m(facility, hall, MAX_CELLS):g} m"
+            f"{coarser_cell_m(facility, hall, MAX_CELLS, cell_m):g} m"
         )
     budget = solve_memory_budget_bytes()
     if n * BYTES_PER_CELL > budget:  # estimated before anything is allocated
@@ -83,9 +83,21 @@ def cell_problem(facility: Facility, hall: int, cell_m: float) -> str | None:
             f"hall {facility.hall_ids[hall]} at {cell_m} m cells ({n:,} cells) needs about "
             f"{n * BYTES_PER_CELL / 1e9:.1f} GB, more than the {budget / 1e9:.1f} GB a solve may "
             f"use ({ENV_MAX_SOLVE_GB}); choose a coarser cell, at least "
-            f"{choose_cell_m(facility, hall, fits):g} m"
+            f"{coarser_cell_m(facility, hall, fits, cell_m):g} m"
         )
     return None
+
+
+def coarser_cell_m(facility: Facility, hall: int, max_cells: int, than_m: float) -> float:
+    """The finest cell coarser than ``than_m``, in ``CELL_STEP_M`` steps, whose grid of the
+    hall has at most ``max_cells`` cells: what a refusal offers (``choose_cell_m`` starts at
+    the default 0.2 m, so a hall too big at 0.05 m was told 0.2 m where 0.1 m would do)."""
+    w, d, h = (float(v) for v in facility.hall_size_m[hall])
+    cell = max(than_m, (w * d * h / max_cells) ** (1 / 3))
+    cell = round(math.ceil(cell / CELL_STEP_M - 1e-9) * CELL_STEP_M, 3)
+    while hall_cells(facility, hall, cell) > max_cells and cell < MAX_CELL_M:
+        cell = round(cell + CELL_STEP_M, 3)  # the volume estimate ignores per-axis rounding
+    return cell
 
 
 def choose_cell_m(facility: Facility, hall: int, max_cells: int = VIEW_MAX_CELLS) -> float:
