@@ -167,3 +167,19 @@ def test_ctrl_c_keeps_what_was_recorded(layout, tmp_path):
         assert f"wrote {rec.n_frames} frames" in err
         a = rec.frame(rec.n_frames - 1).gpu["temp_c"]
         np.testing.assert_allclose(a[:8], [temp_of(0, g) for g in range(8)])
+
+
+def test_record_takes_the_prometheus_url_from_the_environment(
+    layout, tmp_path, capsys, monkeypatch
+):
+    out = tmp_path / "x.h5"
+    monkeypatch.delenv("TWIN_PROMETHEUS_URL", raising=False)
+    assert main(["record", "--duration", "1", "-o", str(out), str(layout)]) == 2
+    assert capsys.readouterr().err == (
+        "twin record: give --prometheus URL or --scrape URL (or set TWIN_PROMETHEUS_URL)\n"
+    )
+    monkeypatch.setenv("TWIN_PROMETHEUS_URL", "http://127.0.0.1:1")
+    assert main(["record", "--duration", "1", "-o", str(out), str(layout)]) == 2
+    err = capsys.readouterr().err
+    assert "no DCGM data recorded: cannot reach http://127.0.0.1:1: connection refused" in err
+    assert not out.exists()

@@ -17,8 +17,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         "never written to the recording.",
     )
     p.add_argument("layout", help="layout YAML the telemetry maps onto")
-    src = p.add_mutually_exclusive_group(required=True)
-    src.add_argument("--prometheus", metavar="URL", help="Prometheus (or compatible) base URL")
+    src = p.add_mutually_exclusive_group()
+    src.add_argument(
+        "--prometheus",
+        metavar="URL",
+        help="Prometheus (or compatible) base URL (default: TWIN_PROMETHEUS_URL when set)",
+    )
     src.add_argument(
         "--scrape", metavar="URL", nargs="+", help="dcgm-exporter /metrics URLs (live only)"
     )
@@ -101,6 +105,7 @@ def _plan(args: argparse.Namespace, now: float):
 
 
 def run(args: argparse.Namespace) -> int:
+    import os
     import sys
     import time
 
@@ -108,8 +113,12 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.loader import LayoutError, load_layout
     from twin.recording import Recorder, RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
-    from twin.telemetry.live_http import LiveError
+    from twin.telemetry.live_http import ENV_URL, LiveError
 
+    if not (args.prometheus or args.scrape):
+        if not (url := os.environ.get(ENV_URL, "").strip()):
+            return _fail(f"give --prometheus URL or --scrape URL (or set {ENV_URL})")
+        args.prometheus = url
     try:
         facility = load_layout(args.layout)
     except LayoutError as exc:

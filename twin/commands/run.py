@@ -86,13 +86,30 @@ def telemetry_choice(args: argparse.Namespace) -> tuple[str | None, str | None]:
         return None, None
     if source == "replay":
         return None, "--source replay needs --recording FILE.h5"
-    if source in ("prometheus", "scrape"):
-        return None, f"a {source} source needs its URL: use --{source} URL"
+    if source == "prometheus":
+        return (
+            None,
+            "a prometheus source needs its URL: use --prometheus URL (or set TWIN_PROMETHEUS_URL)",
+        )
+    if source == "scrape":
+        return None, "a scrape source needs its URL: use --scrape URL"
     if source not in available():
         return None, f"no telemetry source {source!r}; available: none, {', '.join(available())}"
     if source == "simulated" and args.scenario not in SCENARIOS:
         return None, f"unknown scenario {args.scenario!r}; choose from: {', '.join(SCENARIOS)}"
     return source, None
+
+
+def _prometheus_from_env(args: argparse.Namespace) -> None:
+    """``--source prometheus`` without ``--prometheus URL``: the URL TWIN_PROMETHEUS_URL names
+    (as ``PrometheusSource`` reads it from Python), if set."""
+    import os
+
+    from twin.telemetry.live_http import ENV_URL
+
+    url = os.environ.get(ENV_URL, "").strip()
+    if getattr(args, "source", None) == "prometheus" and not args.prometheus and url:
+        args.prometheus, args.source = url, None
 
 
 def live_spec(args: argparse.Namespace):
@@ -135,6 +152,7 @@ def run(args: argparse.Namespace) -> int:
     if layout is not None and not layout.exists():
         print(f"twin run: no such layout file: {layout}", file=sys.stderr)
         return 2
+    _prometheus_from_env(args)
     try:
         spec = live_spec(args)
     except ValueError as exc:
