@@ -207,6 +207,9 @@ class ReplayController(QObject):
             QMessageBox.warning(w, "Cannot start telemetry", f"{name}: {exc}")
             return False
         w.set_source(source)
+        if w.session.source_failure:  # its start() failed: say that, not that it runs
+            w.statusBar().showMessage(w.session.source_failure)
+            return True
         w.statusBar().showMessage(
             f"Telemetry: {name}"
             + (f", scenario {options['scenario']}" if "scenario" in options else ""),
