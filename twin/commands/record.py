@@ -83,6 +83,8 @@ def _plan(args: argparse.Namespace, now: float):
     ``t0`` to ``t1``, or ``duration`` seconds live; ``ValueError`` for a bad combination."""
     from twin.telemetry.prometheus import parse_duration
 
+    if not (args.prometheus or args.scrape or _prometheus_from_env(args)):
+        raise ValueError("give --prometheus URL or --scrape URL (or set TWIN_PROMETHEUS_URL)")
     t0 = t1 = duration = None
     history = args.start is not None or args.end is not None
     step = parse_duration(args.step)
@@ -104,8 +106,17 @@ def _plan(args: argparse.Namespace, now: float):
     return history, step, t0, t1, duration
 
 
-def run(args: argparse.Namespace) -> int:
+def _prometheus_from_env(args: argparse.Namespace) -> bool:
+    """Neither --prometheus nor --scrape: the URL TWIN_PROMETHEUS_URL names, if set."""
     import os
+
+    from twin.telemetry.live_http import ENV_URL
+
+    args.prometheus = os.environ.get(ENV_URL, "").strip() or None
+    return args.prometheus is not None
+
+
+def run(args: argparse.Namespace) -> int:
     import sys
     import time
 
@@ -113,12 +124,8 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.loader import LayoutError, load_layout
     from twin.recording import Recorder, RecordingError
     from twin.recording.safe_output import OutputRefused, SafeOutput
-    from twin.telemetry.live_http import ENV_URL, LiveError
+    from twin.telemetry.live_http import LiveError
 
-    if not (args.prometheus or args.scrape):
-        if not (url := os.environ.get(ENV_URL, "").strip()):
-            return _fail(f"give --prometheus URL or --scrape URL (or set {ENV_URL})")
-        args.prometheus = url
     try:
         facility = load_layout(args.layout)
     except LayoutError as exc:
