@@ -19,16 +19,15 @@ TITLE, CLIM = "GPU temperature (°C)", (25.0, 90.0)
 
 
 def bench_scene() -> list[Result]:
-    import pyvista as pv
-
     from twin.model.loader import load_layout
+    from twin.render.headless import offscreen_plotter
 
     fac = load_layout(factory_path())
     rng = np.random.default_rng(0)
     frames = [rng.uniform(25.0, 90.0, fac.n_gpus).astype(np.float32) for _ in range(8)]
     from twin.render.interactive import use_interactive_rendering
 
-    plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
+    plotter = offscreen_plotter(WINDOW)
     use_interactive_rendering(plotter)  # draw as the window does
     try:
         scene, build = _build(fac, plotter)
@@ -202,9 +201,10 @@ def _fixed_cost_ms() -> tuple[float, float]:
     view fills much of the frame with it), and a blank frame (the background alone)."""
     import pyvista as pv
 
+    from twin.render.headless import offscreen_plotter
     from twin.render.interactive import use_interactive_rendering
 
-    empty = pv.Plotter(off_screen=True, window_size=list(WINDOW))
+    empty = offscreen_plotter(WINDOW)
     try:
         use_interactive_rendering(empty)
         cube = empty.add_mesh(pv.Cube())

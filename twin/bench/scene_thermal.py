@@ -18,17 +18,16 @@ def demo_path():
 
 
 def bench_demo_thermal() -> list[Result]:
-    import pyvista as pv
-
     from twin.model.loader import load_layout
     from twin.physics import choose_cell_m, solve_steady
+    from twin.render.headless import offscreen_plotter
     from twin.render.interactive import use_interactive_rendering
     from twin.render.scene import Scene
     from twin.render.thermal_layer import overlay_decorator
 
     fac = load_layout(demo_path())
     result = solve_steady(fac, 0, choose_cell_m(fac, 0))
-    plotter = pv.Plotter(off_screen=True, window_size=list(WINDOW))
+    plotter = offscreen_plotter(WINDOW)
     use_interactive_rendering(plotter)
     try:
         scene = Scene(fac, plotter)

@@ -17,7 +17,7 @@ import pyvista as pv
 
 from twin.model.facility import RACK_BASE_M, U_M, Facility
 from twin.render import style
-from twin.render.headless import prefer_egl_without_display
+from twin.render.headless import offscreen_plotter
 from twin.render.png import save_png
 
 #: Width of the 19-inch mounting space inside a cabinet's width (m), and the gap between the
@@ -211,8 +211,7 @@ class ElevationPainter:
         """The elevation of rack index ``rack`` as an (h, w, 3) uint8 image."""
         e = build_elevation(facility, rack)
         if self._plotter is None:
-            prefer_egl_without_display()
-            self._plotter = pv.Plotter(off_screen=True, window_size=list(self.size))
+            self._plotter = offscreen_plotter(self.size)
         p = self._plotter
         p.clear()
         draw_elevation(p, e, gpu_values, title, clim, cmap, font_scale=self.font_scale)
@@ -240,8 +239,7 @@ def elevation_png(
     if rack not in facility.rack_index:
         raise ValueError(f"unknown rack {rack!r}")
     e = build_elevation(facility, facility.rack_index[rack])
-    prefer_egl_without_display()
-    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    plotter = offscreen_plotter(size)
     try:
         draw_elevation(plotter, e, gpu_values, title, clim, cmap)
         return save_png(plotter, out)

@@ -5,13 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from pathlib import Path
 
-import pyvista as pv
-
 from twin.model.facility import Facility
 from twin.model.frame import Frame
 from twin.render import style
 from twin.render.colour_modes import apply_mode
-from twin.render.headless import prefer_egl_without_display
+from twin.render.headless import offscreen_plotter
 from twin.render.overlays import AlertLayer, colour_gpus, colour_sensors, throttling
 from twin.render.png import save_png
 from twin.render.scene import Scene
@@ -31,8 +29,7 @@ def render_png(
     """Render ``facility`` to ``out`` (PNG) and return its path. ``show``/``hide`` name scene
     layers (e.g. ``power_links``); ``decorate(scene)`` adds overlays (e.g. thermal slices)
     before the camera is placed. Raises ValueError for an unknown view, colouring or layer."""
-    prefer_egl_without_display()
-    plotter = pv.Plotter(off_screen=True, window_size=list(size))
+    plotter = offscreen_plotter(size)
     try:
         scene = Scene(facility, plotter)
         for name in list(show) + list(hide):
