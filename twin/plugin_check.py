@@ -150,7 +150,7 @@ def _follow(child: _Child, reg: plugins.PluginRegistry, todo: Todo, timeout: flo
         if message[0] == "start":
             at, busy = message[1], True
         else:  # ("done", index, status, error, details)
-            _record(reg, todo[at], *message[2:])
+            reg.record(*todo[at][:2], *message[2:])
             at, busy = at + 1, False
 
 
@@ -184,14 +184,6 @@ def _death(code: int | None) -> str:
             name = str(-code)
         return f"its import crashed the process (signal {name})"
     return f"its import ended the process (exit code {code})"
-
-
-def _record(
-    reg: plugins.PluginRegistry, todo: tuple[str, str, str], status: str, error: str, details: str
-) -> None:
-    """Set a plugin's status on the registry, as ``PluginRegistry.load`` would have."""
-    info = reg.info(todo[0], todo[1])
-    info.status, info.error, info.details = status, error, details
 
 
 def _child(conn: Connection, todo: Todo, dump: str, timeout: float) -> None:

@@ -219,22 +219,26 @@ class PluginRegistry:
                     self._hung.add(key)
                 self.record_failure(group, name, exc)
                 raise PluginError(f"{_noun(group)} {name!r} ({info.value}): {info.error}") from exc
-            info.status, info.error, info.details = LOADED, "", ""
+            self.record(group, name, LOADED)
             self._loaded[key] = obj
             return obj
+
+    def record(
+        self, group: str, name: str, status: str, error: str = "", details: str = ""
+    ) -> None:
+        """Set a plugin's status, its error in one line and the traceback behind it."""
+        info = self.info(group, name)
+        info.status, info.error, info.details = status, error, details
 
     def record_failure(self, group: str, name: str, exc: BaseException) -> None:
         """Mark a plugin failed: at import, or later when Twin used what it gave (a source
         whose constructor raised, an exporter that crashed)."""
-        info = self.info(group, name)
-        info.status = FAILED
-        info.error, info.details = describe(exc)
+        self.record(group, name, FAILED, *describe(exc))
 
     def record_deadly(self, group: str, name: str, why: str, details: str) -> None:
         """Mark a plugin failed because its import ended, crashed or hung the process that
         checked it: ``load`` refuses it from now on, so using it cannot take Twin down."""
-        info = self.info(group, name)
-        info.status, info.error, info.details = FAILED, why, details
+        self.record(group, name, FAILED, why, details)
         self._deadly.add((group, name))
 
     def adopt(self, checked: PluginRegistry) -> None:
@@ -245,8 +249,7 @@ class PluginRegistry:
             for key, info in checked._discover().items():
                 if key not in mine or key in self._loaded or info.status == NOT_LOADED:
                     continue
-                mine[key].status, mine[key].error = info.status, info.error
-                mine[key].details = info.details
+                self.record(*key, info.status, info.error, info.details)
                 if key in checked._deadly:
                     self._deadly.add(key)
 
