@@ -92,19 +92,23 @@ def coarser_cell_m(facility: Facility, hall: int, max_cells: int, than_m: float)
     """The finest cell coarser than ``than_m``, in ``CELL_STEP_M`` steps, whose grid of the
     hall has at most ``max_cells`` cells: what a refusal offers (``choose_cell_m`` starts at
     the default 0.2 m, so a hall too big at 0.05 m was told 0.2 m where 0.1 m would do)."""
-    w, d, h = (float(v) for v in facility.hall_size_m[hall])
-    cell = max(than_m, (w * d * h / max_cells) ** (1 / 3))
-    cell = round(math.ceil(cell / CELL_STEP_M - 1e-9) * CELL_STEP_M, 3)
+    cell = choose_cell_m(facility, hall, max_cells, from_m=than_m)
     while hall_cells(facility, hall, cell) > max_cells and cell < MAX_CELL_M:
         cell = round(cell + CELL_STEP_M, 3)  # the volume estimate ignores per-axis rounding
     return cell
 
 
-def choose_cell_m(facility: Facility, hall: int, max_cells: int = VIEW_MAX_CELLS) -> float:
-    """The finest cell, in ``CELL_STEP_M`` steps from ``DEFAULT_CELL_M``, that keeps the hall's
-    grid within ``max_cells`` (a 43 x 36 x 5 m hall of the 100k factory stays at 0.2 m, ~1 M)."""
+def choose_cell_m(
+    facility: Facility,
+    hall: int,
+    max_cells: int = VIEW_MAX_CELLS,
+    from_m: float = DEFAULT_CELL_M,
+) -> float:
+    """The finest cell, in ``CELL_STEP_M`` steps from ``from_m`` (``DEFAULT_CELL_M``), that
+    keeps the hall's grid within ``max_cells`` by its volume (a 43 x 36 x 5 m hall of the 100k
+    factory stays at 0.2 m, ~1 M)."""
     w, d, h = (float(v) for v in facility.hall_size_m[hall])
-    cell = max(DEFAULT_CELL_M, (w * d * h / max_cells) ** (1 / 3))
+    cell = max(from_m, (w * d * h / max_cells) ** (1 / 3))
     return round(math.ceil(cell / CELL_STEP_M - 1e-9) * CELL_STEP_M, 3)
 
 
