@@ -64,6 +64,31 @@ def test_a_bad_file_is_reported_not_raised(window, qtbot, tmp_path):
     assert "broken.vtu" in ext.error and ext.dialog is None
 
 
+def test_a_file_that_crashes_vtks_reader_is_reported_and_the_window_lives_on(
+    window, qtbot, tmp_path
+):
+    """A cell naming a point the file does not hold segfaults VTK's reader: read in the
+    window's own process, it ended the window and its unsaved work (exit code 139)."""
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    ext = window.extensions["cfd_compare"]
+    bad = tmp_path / "oob.vtk"
+    bad.write_text(
+        "# vtk DataFile Version 3.0\nhostile\nASCII\nDATASET UNSTRUCTURED_GRID\n"
+        "POINTS 2 float\n0 0 0 1 1 1\nCELLS 1 9\n8 0 1 2000000000 5 6 7 8 9\n"
+        "CELL_TYPES 1\n12\nCELL_DATA 1\nSCALARS T float 1\nLOOKUP_TABLE default\n300\n"
+    )
+    ext.compare(str(bad))
+    qtbot.waitUntil(lambda: ext.error is not None, timeout=90_000)
+    assert ext.error.startswith(
+        f"{bad}: cannot be read as VTK: VTK's reader crashed (signal SIGSEGV)"
+    )
+    assert ext.dialog is None
+    assert window.statusBar().currentMessage() == f"CFD comparison failed: {ext.error}"
+    assert window.isVisible()
+
+
 def _dialog(window, qtbot, source: Path):
     """The open-aisle room at 0.3 m compared with ``source``: the dialog, once it is up."""
     with qtbot.waitSignal(window.layout_loaded, timeout=30000):

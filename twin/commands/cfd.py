@@ -115,10 +115,10 @@ def compare_figures(
 
     fac = load_layout(layout)
     h = _hall(fac, hall)
-    from twin.render.cfd_import import read_cfd
+    from twin.render.cfd_child import read_cfd_isolated
 
     out = compare_source(
-        fac, h, cell_m, Path(source), read_cfd, on_cfd_flow=on_cfd_flow, field=field
+        fac, h, cell_m, Path(source), read_cfd_isolated, on_cfd_flow=on_cfd_flow, field=field
     )[0]
 
     def finite(d: dict) -> dict:  # JSON has no NaN
@@ -304,10 +304,10 @@ def _targets(fac, h: int, cell_m: float, args):
             return calibrate.targets_from_recording(rec, fac, t0, t1, hall=h)
     from twin.cfd.source import load_field
     from twin.physics.grid import build_grid
-    from twin.render.cfd_import import read_cfd
+    from twin.render.cfd_child import read_cfd_isolated
 
     grid = build_grid(fac, h, cell_m)
-    cfd = load_field(path, fac, grid, read_cfd)
+    cfd = load_field(path, fac, grid, read_cfd_isolated)
     wrong = "; ".join(n for n in (cfd.placement, cfd.cold_air) if n)
     if wrong:  # a fit would tune the model to a field that is not this hall's
         raise ValueError(f"{path}: not calibrated to: {wrong}")

@@ -321,7 +321,7 @@ class CfdCompare(QObject):
         hall, cell, z = self._hall_cell()
         self.error = None
         self._job = self.window.solver.submit(
-            COMPARE_KEY, lambda _token: _job(fac, hall, cell, p, z, field)
+            COMPARE_KEY, lambda token: _job(fac, hall, cell, p, z, field, token)
         )
         self.window.statusBar().showMessage(f"Comparing with {p.name}…")
         return self._job
@@ -345,15 +345,16 @@ class CfdCompare(QObject):
         self.dialog.show()
 
 
-def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None = None):
+def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None = None, token=None):
     """Off the GUI thread: solve, import, compare (the source's temperature ``field``), cut
     the two slices at ``z_m`` (and the two horizontal velocity slices, where the CFD has a
-    velocity)."""
+    velocity). A file is read in a child process (``cfd_child``: a damaged one can crash
+    VTK's reader), killed when ``token`` is cancelled (a newer comparison, the window
+    closing)."""
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
-    from twin.render.cfd_import import read_cfd
 
-    fig, res, cfd = compare_source(fac, hall, cell, path, read_cfd, field=field)
+    fig, res, cfd = compare_source(fac, hall, cell, path, _reader(token), field=field)
     k = min(int(z_m / res.cell_m), res.air_c.shape[2] - 1)
     tw = res.air_c[:, :, k]
     tw_vel = cf_vel = None
@@ -365,6 +366,23 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None 
     tw, cf, z_m, tw_vel, cf_vel, held = _reference_plane(fac, hall, res, path)
     fig["source"]["held_at_inlet_cells"] = held
     return fig, tw, cf, z_m, tw_vel, cf_vel
+
+
+def _reader(token):
+    """``read_cfd_isolated`` whose child is killed when ``token`` (a ``CancelToken``, or
+    None) is cancelled, the job then dropped as the solver drops a superseded one."""
+    from twin.physics.solver_service import Cancelled
+    from twin.render.cfd_child import ReadCancelled, read_cfd_isolated
+
+    def read(path: Path, field: str | None):
+        try:
+            return read_cfd_isolated(
+                path, field, None if token is None else lambda: token.cancelled
+            )
+        except ReadCancelled:
+            raise Cancelled from None
+
+    return read
 
 
 def _reference_plane(fac, hall: int, res, path: Path) -> tuple:
