@@ -80,14 +80,18 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     before = _term_as_interrupt(args)
     try:
-        return int(args.func(args) or 0)
+        code = int(args.func(args) or 0)
     except KeyboardInterrupt:
-        return 130
+        code = 130
     except BrokenPipeError:
-        return 0
+        code = 0
     finally:
         if before is not None:
             signal.signal(signal.SIGTERM, before)
+    from twin.recording.recorder import end_past_failed_writes
+
+    end_past_failed_writes(code)  # a recording whose write failed: HDF5 would crash at exit
+    return code
 
 
 def _term_as_interrupt(args):

@@ -232,8 +232,16 @@ class Session:
             if self._unflushed and time.monotonic() - self._last_flush >= self.flush_interval_s:
                 self.flush()
         except (RecordingError, OSError) as exc:
-            self.record_error = str(exc)
-            self.stop_recording(reason=f"recording stopped: {exc}")
+            self._recording_failed(exc)
+
+    def _recording_failed(self, exc: Exception) -> None:
+        """Stop the recording with ``exc`` as the reason (its file's path, which the
+        ``recording_stopped`` signal carries, taken off the front)."""
+        self.record_error = str(exc)
+        why = str(exc)
+        if self.recorder is not None:
+            why = why.removeprefix(f"{self.recorder.path}: ")
+        self.stop_recording(reason=f"recording stopped: {why}")
 
     def _append(self, rec: Recorder, frame: Frame) -> None:
         last = rec.last_time_s
@@ -247,7 +255,10 @@ class Session:
     def flush(self) -> None:
         """Make every recorded frame durable now."""
         if self.recorder is not None and self._unflushed:
-            self.recorder.flush()
+            try:
+                self.recorder.flush()
+            except (RecordingError, OSError) as exc:  # a full disk: the recorder closed it
+                self._recording_failed(exc)
         self._unflushed = 0
         self._last_flush = time.monotonic()
 

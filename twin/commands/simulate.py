@@ -229,6 +229,8 @@ def _record(session, out, n: int, quiet: bool) -> str | None:
         session.start()
         for i in range(n):
             session.tick()
+            if session.recorder is None:  # stopped (a full disk): nothing left to make
+                break
             if not quiet and sys.stderr.isatty() and i % 50 == 0:
                 print(f"\r{i / n:6.1%}", end="", file=sys.stderr, flush=True)
         stopped = session.record_error

@@ -5,6 +5,17 @@ that the recorder only resizes, writes and flushes, so a reader can watch the fi
 writer killed mid-run leaves a file readable up to its last flush. Appended frames are written
 and flushed together at least every ``flush_interval_s`` of wall time (0.5 s by default, so a
 1 Hz source is durable within a second of each sample).
+
+A full disk. HDF5 cannot survive a failed write: the file can then be neither closed nor let
+go (its metadata cache is flushed again on close, on garbage collection or when the process
+exits, and the process ends with a segmentation fault: ``twin simulate`` onto a full disk
+exited 139). So the recorder stops first: before each batch of writes it checks that its
+disk has room for them, for the close and ``SPARE_BYTES`` more, and when it has not, closes
+the file whole (every frame appended so far) and raises ``RecordingError``. A write that
+fails anyway (another program filled the disk, a quota, a 4 GB file-size limit) is a
+``RecordingError`` too; that file is kept open and never touched again, and
+``end_past_failed_writes`` (which ``twin``'s entry point calls) ends the process without
+HDF5's own clean-up. Its frames up to the last flush are on disk.
 """
 
 from __future__ import annotations
@@ -12,7 +23,13 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import math
+import os
+import re
+import shutil
+import struct
+import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,6 +57,25 @@ class _Metric:
 
 #: Items per slice when a history block is written (bounds the temporary array).
 _WRITE_SLICE = 16_384
+#: Room left on a recording's disk beyond what its next writes and its close take (HDF5's
+#: metadata, the events, other programs' next writes).
+SPARE_BYTES = 8 << 20
+#: Files whose write failed, with their datasets: held open, unused, until the process ends
+#: (HDF5 crashes closing them; see the module docstring).
+_FAILED: list[tuple] = []
+
+
+def end_past_failed_writes(code: int) -> None:
+    """End the process now with ``code`` if a recording's write failed in it (and so cannot
+    be closed: HDF5's clean-up at exit would end it with a segmentation fault instead, after
+    the failure was reported). The standard streams are flushed first. Otherwise returns."""
+    if _FAILED:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except (OSError, ValueError):
+                pass
+        os._exit(code)
 
 
 class Recorder:
@@ -69,6 +105,7 @@ class Recorder:
         self._last_flush = time.monotonic()
         self._last_time: float | None = None
         self._written = 0  # frames written to the file (the rest wait in the block buffers)
+        self._flushed = 0  # frames flushed to disk
         self._times: list[float] = []
         self._events: list[Event] = []
         try:
@@ -81,6 +118,11 @@ class Recorder:
         except Exception:
             self._file.close()
             raise
+        short = self._short_of_room()
+        if short:  # not a recording of no frames left behind
+            self.close()
+            self.path.unlink(missing_ok=True)
+            raise RecordingError(f"cannot record to {self.path}: {short}")
 
     # ------------------------------------------------------------------ creation
     def _create(self, compression: str, history_compression: str) -> None:
@@ -201,10 +243,15 @@ class Recorder:
         self._events.extend(frame.events)
         self.n_frames += 1
         self._last_time = t
-        if slot == self.block_frames - 1:
-            self._write_pending()
-            self._write_blocks()
-        if time.monotonic() - self._last_flush >= self.flush_interval_s:
+        block_full = slot == self.block_frames - 1
+        flush_due = time.monotonic() - self._last_flush >= self.flush_interval_s
+        if block_full or flush_due:
+            self._stop_if_short_of_room()
+        if block_full:
+            with self._writing():
+                self._write_pending()
+                self._write_blocks()
+        if flush_due:
             self.flush()
 
     def _write_pending(self) -> None:
@@ -261,28 +308,151 @@ class Recorder:
     def flush(self) -> None:
         """Write every appended frame and make it durable and visible to SWMR readers."""
         if self._file is not None:
+            self._stop_if_short_of_room()
+            self._flush()
+        self._last_flush = time.monotonic()
+
+    def _flush(self) -> None:
+        with self._writing():
             self._write_pending()
             self._file.flush()
-        self._last_flush = time.monotonic()
+        self._flushed = self._written
 
     def close(self) -> None:
         if self._file is None:
             return
-        try:
+        with self._writing():
             if self.n_frames % self.block_frames:
                 self._write_blocks()  # the last, partial block: history reads skip /frames
-            self.flush()
+        self._flush()
+        with self._writing():
             # last: a file whose tables are cut short afterwards reads as damaged, not short
             self._file.attrs[fmt.CLOSED_FRAMES] = np.int64(self.n_frames)
-        finally:
             self._file.close()
+        self._file = None
+
+    # ------------------------------------------------------------------ a full disk
+    def _next_writes_bytes(self) -> int:
+        """At most what the next batch of writes and the close write, uncompressed: the
+        frames not yet written, one history block, the pending events."""
+        rows = self.n_frames - self._written
+        frame_bytes = sum(m.block.shape[1] * m.block.itemsize for m in self._metrics)
+        block = sum(
+            h.shape[0] * self.block_frames * h.dtype.itemsize for h, _ in self._history.values()
+        )
+        return rows * frame_bytes + block + len(self._events) * fmt.EVENT_DTYPE.itemsize
+
+    def _short_of_room(self) -> str:
+        """Why the file cannot take the next writes and the close: its disk too full, or a
+        limit on its size too near ("": it can, or neither can be read)."""
+        need = self._next_writes_bytes() + SPARE_BYTES
+        try:
+            free = shutil.disk_usage(self.path.parent).free
+            size = self.path.stat().st_size
+        except OSError:
+            return ""
+        if free < need:
+            return (
+                f"only {_mb(free)} free on its disk, less than the {_mb(need)} its next "
+                "writes and closing need"
+            )
+        limit, what = file_size_limit(self.path)
+        if limit is not None and size + need > limit:
+            return (
+                f"it is {_mb(size)}, its next writes and closing may add {_mb(need)}, and it "
+                f"may not grow past {_mb(limit)} ({what})"
+            )
+        return ""
+
+    def _stop_if_short_of_room(self) -> None:
+        """Close the file whole and raise ``RecordingError`` when its disk is nearly full."""
+        short = self._short_of_room()
+        if short:
+            self.close()
+            raise RecordingError(
+                f"{self.path}: {short}; the recording was closed with its {self.n_frames} frames"
+            )
+
+    @contextmanager
+    def _writing(self):
+        """HDF5 writes: one that fails leaves the file unclosable (module docstring), so the
+        file is set aside for good and the failure raised as ``RecordingError``."""
+        try:
+            yield
+        except (OSError, RuntimeError) as exc:
+            _FAILED.append((self._file, self._metrics, self._history))
             self._file = None
+            extend_to_stored_eof(self.path)
+            raise RecordingError(
+                f"writing {self.path} failed ({_why(exc)}); its first {self._flushed} frames "
+                "(to the last flush) are on disk"
+            ) from None
 
     def __enter__(self) -> Recorder:
         return self
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+#: HDF5's signature, and where a version 2 or 3 superblock (``libver="latest"``) keeps its
+#: end-of-file address (8 bytes, little-endian, after the base and extension addresses).
+_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+_EOF_AT = 28
+
+
+def extend_to_stored_eof(path: Path) -> None:
+    """Lengthen a file whose write failed to the end its superblock records. The superblock
+    of its last flush may record space that the failed write never filled, and HDF5 refuses
+    to open a file shorter than that ("truncated file"): lengthened (a sparse hole, no disk
+    space taken), the file reads to its last flush. Best effort: anything odd is left alone."""
+    try:
+        with open(path, "r+b") as f:
+            head = f.read(_EOF_AT + 8)
+            if head[:8] != _HDF5_SIGNATURE or head[8] not in (2, 3) or head[9] != 8:
+                return
+            (stored,) = struct.unpack_from("<Q", head, _EOF_AT)
+            size = f.seek(0, os.SEEK_END)
+            if size < stored <= size + (1 << 30):
+                f.truncate(stored)
+    except OSError:
+        pass
+
+
+def file_size_limit(path: Path) -> tuple[int | None, str]:
+    """The largest a file at ``path`` may grow, and why: the process's file-size limit
+    (``ulimit -f``; a write past it fails, EFBIG) or its file system's (FAT32: 4 GiB). (None,
+    "") when neither limits it below what a 64-bit offset holds."""
+    limits = []
+    try:
+        import resource
+
+        soft = resource.getrlimit(resource.RLIMIT_FSIZE)[0]
+        if soft != resource.RLIM_INFINITY:
+            limits.append((soft, "the file-size limit of this process, ulimit -f"))
+    except (ImportError, OSError, ValueError):  # no resource module (Windows)
+        pass
+    try:
+        bits = os.pathconf(path.parent, "PC_FILESIZEBITS")
+    except (OSError, ValueError, AttributeError):
+        bits = 64
+    if 0 < bits < 64:
+        limits.append(((1 << bits) - 1, "the largest file its file system holds"))
+    return min(limits) if limits else (None, "")
+
+
+def _mb(n: int) -> str:
+    return f"{n / 2**20:,.1f} MB"
+
+
+def _why(exc: BaseException) -> str:
+    """The reason in HDF5's long write error ("error message = 'No space left on device'"),
+    else the error's first line."""
+    text = str(exc)
+    found = re.search(r"error message = '([^']*)'", text)
+    if found:
+        return found.group(1)
+    return text.splitlines()[0][:200] if text.strip() else type(exc).__name__
 
 
 def _filters(name: str) -> dict:

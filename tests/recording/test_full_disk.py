@@ -1,0 +1,298 @@
+"""A recording whose disk fills, or whose file reaches a size limit, stops whole and says why.
+
+HDF5 cannot survive a failed write: ``twin simulate`` onto a full disk (a 600 kB tmpfs)
+ended with a segmentation fault (exit 139) after pages of h5py tracebacks, and so would the
+window. Now the recorder looks before each batch of writes and closes the file while it
+still can; a write that fails anyway is a ``RecordingError``, its file is never touched
+again, and ``twin`` ends with its own exit code instead of HDF5's crash at exit. Runs that
+would leave HDF5 so are made in child processes (``RLIMIT_FSIZE``: a write past it fails
+with EFBIG as a full disk's does with ENOSPC, with no file system to fill)."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import subprocess
+import sys
+import textwrap
+from collections import namedtuple
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.recording import Recorder, RecordingError, open_recording
+from twin.recording import recorder as recorder_module
+from twin.recording.format import EVENT_DTYPE
+from twin.session import Session
+from twin.telemetry.simulator import Simulator
+
+pytestmark = pytest.mark.timeout(120)
+
+ROOT = Path(__file__).resolve().parents[2]
+DEMO = ROOT / "layouts" / "demo-air-hall.yaml"
+Usage = namedtuple("Usage", "total used free")
+MB = 2**20
+
+
+class Disk:
+    """``shutil.disk_usage`` of a disk with ``free`` bytes, set by the test as it goes."""
+
+    def __init__(self, free: int):
+        self.free = free
+
+    def __call__(self, _path):
+        return Usage(1 << 40, (1 << 40) - self.free, self.free)
+
+
+def _need_bytes(rec: Recorder, pending: int, events: int = 0) -> int:
+    """What the recorder must find free before it writes ``pending`` frames and ``events``:
+    those frames, one history block and the spare, counted from the layout's items."""
+    frame_row = sum(m.block.shape[1] * m.block.dtype.itemsize for m in rec._metrics)
+    block = sum(
+        rec.counts[kind] * rec.block_frames * h.dtype.itemsize
+        for kind, (h, _) in rec._history.items()
+    )
+    event_bytes = events * EVENT_DTYPE.itemsize
+    return pending * frame_row + block + event_bytes + recorder_module.SPARE_BYTES
+
+
+def test_a_recording_stops_whole_when_its_disk_is_nearly_full(
+    tmp_path, small_facility, monkeypatch
+):
+    disk = Disk(1 << 40)
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk)
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    path = tmp_path / "r.h5"
+    rec = Recorder(path, small_facility, flush_interval_s=0.0)
+    kept = [sim.step() for _ in range(30)]
+    for f in kept:
+        rec.append(f)
+    last = sim.step()
+    disk.free = _need_bytes(rec, 1, len(last.events)) - 1  # one byte short
+    with pytest.raises(RecordingError) as e:
+        rec.append(last)
+    kept.append(last)
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: only [\d.]+ MB free on its disk, less than the [\d.]+ MB "
+        r"its next writes and closing need; the recording was closed with its 31 frames",
+        str(e.value),
+    )
+    with pytest.raises(RecordingError, match="is closed"):
+        rec.append(sim.step())
+    rec.close()  # already closed: nothing to do
+    with open_recording(path) as r:
+        assert r.n_frames == 31 and r.closed_frames == 31
+        assert r.times.tolist() == [f.time_s for f in kept]
+        np.testing.assert_allclose(
+            r.frame(30).gpu["temp_c"], kept[30].gpu["temp_c"], atol=0.05 + 1e-6
+        )
+
+
+def test_one_byte_more_and_it_goes_on(tmp_path, small_facility, monkeypatch):
+    disk = Disk(1 << 40)
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk)
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    with Recorder(tmp_path / "r.h5", small_facility, flush_interval_s=0.0) as rec:
+        for _ in range(30):
+            rec.append(sim.step())
+        last = sim.step()
+        disk.free = _need_bytes(rec, 1, len(last.events))
+        rec.append(last)
+    with open_recording(tmp_path / "r.h5") as r:
+        assert r.n_frames == 31
+
+
+def test_a_disk_without_room_for_one_block_is_refused_and_no_file_is_left(
+    tmp_path, small_facility, monkeypatch
+):
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", Disk(3 * MB))
+    path = tmp_path / "r.h5"
+    with pytest.raises(RecordingError) as e:
+        Recorder(path, small_facility)
+    assert re.fullmatch(
+        rf"cannot record to {re.escape(str(path))}: only 3.0 MB free on its disk, less than the "
+        r"[\d.]+ MB its next writes and closing need",
+        str(e.value),
+    )
+    assert not path.exists()
+
+
+def test_a_session_whose_disk_fills_stops_recording_and_goes_on(
+    tmp_path, small_facility, monkeypatch
+):
+    """The window's pump: the recording stops with the reason, the frames keep coming, and
+    nothing is raised out of ``tick`` (its flush between frames included)."""
+    disk = Disk(1 << 40)
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk)
+    sim = Simulator(small_facility, "normal", seed=5, start_s=1_800_000_000.0)
+
+    class Source:
+        def __init__(self):
+            self.frames = [sim.step() for _ in range(12)]
+
+        def start(self): ...
+
+        def stop(self, timeout_s=5.0): ...
+
+        def status(self):
+            from twin.telemetry.source import SourceState, SourceStatus
+
+            return SourceStatus(SourceState.PLAYING)
+
+        def poll(self):
+            return self.frames.pop(0) if self.frames else None
+
+        def drain_backfill(self):
+            return []
+
+    s = Session(small_facility, Source())
+    stopped = []
+    s.recording_stopped.connect(lambda p, n, why: stopped.append((n, why)))
+    s.record(tmp_path / "r.h5")
+    s.flush_interval_s = 0.0
+    for _ in range(5):
+        s.tick()
+    disk.free = 1 * MB
+    for _ in range(10):
+        s.tick()
+    assert s.recorder is None and s.frames == 12
+    assert len(stopped) == 1
+    n, why = stopped[0]
+    assert why.startswith("recording stopped: only 1.0 MB free on its disk, less than the ")
+    assert why.endswith("; the recording was closed with its 6 frames")
+    with open_recording(tmp_path / "r.h5") as r:
+        assert r.n_frames == r.closed_frames == 6 == n
+
+
+def test_the_size_limits_a_file_can_reach(monkeypatch, tmp_path):
+    """ulimit -f, and a file system that holds files up to 2^bits - 1 bytes (FAT32: 32)."""
+    import resource
+
+    monkeypatch.setattr(resource, "getrlimit", lambda _r: (resource.RLIM_INFINITY,) * 2)
+    monkeypatch.setattr(os, "pathconf", lambda _p, _n: 64)
+    assert recorder_module.file_size_limit(tmp_path / "r.h5") == (None, "")
+    monkeypatch.setattr(os, "pathconf", lambda _p, _n: 32)
+    assert recorder_module.file_size_limit(tmp_path / "r.h5") == (
+        2**32 - 1,
+        "the largest file its file system holds",
+    )
+    monkeypatch.setattr(resource, "getrlimit", lambda _r: (20 * MB, resource.RLIM_INFINITY))
+    assert recorder_module.file_size_limit(tmp_path / "r.h5") == (
+        20 * MB,
+        "the file-size limit of this process, ulimit -f",
+    )
+
+
+def _limited(limit_bytes: int):
+    import resource
+
+    def set_limit():
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit_bytes, resource.RLIM_INFINITY))
+
+    return set_limit
+
+
+def _twin(args: list[str], limit_bytes: int, prelude: str = "") -> subprocess.CompletedProcess:
+    """``twin ARGS`` in a child whose files may grow to ``limit_bytes``, after ``prelude``."""
+    code = prelude + "\nimport sys\nfrom twin.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+        preexec_fn=_limited(limit_bytes),
+    )
+
+
+def test_a_file_size_limit_stops_twin_simulate_with_a_whole_recording(tmp_path):
+    out = tmp_path / "r.h5"
+    run = _twin(["simulate", str(DEMO), "--duration", "24h", "-o", str(out), "-q"], 20 * MB)
+    assert run.returncode == 1, run.stderr
+    m = re.fullmatch(
+        rf"twin simulate: {re.escape(str(out))}: it is [\d.]+ MB, its next writes and "
+        r"closing may add [\d.]+ MB, and it may not grow past 20.0 MB \(the file-size limit "
+        r"of this process, ulimit -f\); the recording was closed with its (\d+) frames\n",
+        run.stderr,
+    )
+    assert m, run.stderr
+    assert out.stat().st_size < 20 * MB
+    with open_recording(out) as r:
+        assert r.n_frames == r.closed_frames == int(m.group(1)) > 1000
+
+
+#: The room check switched off: the child's writes run into the limit, as when another
+#: program fills the disk between two checks.
+NO_LOOKING = (
+    "from twin.recording.recorder import Recorder\nRecorder._short_of_room = lambda self: ''\n"
+)
+
+
+def test_a_write_that_fails_anyway_ends_twin_with_its_own_code_not_a_crash(tmp_path):
+    out = tmp_path / "r.h5"
+    run = _twin(
+        ["simulate", str(DEMO), "--duration", "24h", "-o", str(out), "-q"], 3 * MB, NO_LOOKING
+    )
+    assert run.returncode == 1 != -signal.SIGSEGV, run.stderr
+    assert run.stderr.startswith(
+        f"twin simulate: writing {out} failed (File too large); its first "
+    )
+    assert "Fatal Python error" not in run.stderr and "Traceback" not in run.stderr
+
+
+def test_the_frames_to_the_last_flush_can_be_read_after_a_failed_write(tmp_path):
+    """A full disk fails a write as the file-size limit does, but the file may still be
+    lengthened (a hole takes no space): its superblock's end is restored and it reads to its
+    last flush, every value as recorded. Here the limit is lifted just before that."""
+    out = tmp_path / "r.h5"
+    script = textwrap.dedent(f"""
+        import resource, sys
+        {NO_LOOKING.strip().replace(chr(10), chr(10) + "        ")}
+        from twin.model.loader import load_layout
+        from twin.recording import RecordingError, recorder
+        from twin.telemetry.simulator import Simulator
+        extend = recorder.extend_to_stored_eof
+        def lift_then_extend(path):
+            resource.setrlimit(resource.RLIMIT_FSIZE, (resource.RLIM_INFINITY,) * 2)
+            extend(path)
+        recorder.extend_to_stored_eof = lift_then_extend
+        fac = load_layout({str(DEMO)!r})
+        sim = Simulator(fac, "normal", seed=1, start_s=1.8e9)
+        rec = recorder.Recorder({str(out)!r}, fac, flush_interval_s=0.0)
+        try:
+            while True:
+                rec.append(sim.step())
+        except RecordingError as e:
+            print(e)
+        recorder.end_past_failed_writes(7)
+    """)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+        preexec_fn=_limited(2 * MB),
+    )
+    assert run.returncode == 7, run.stderr
+    m = re.fullmatch(
+        rf"writing {re.escape(str(out))} failed \(File too large\); its first (\d+) frames "
+        r"\(to the last flush\) are on disk\n",
+        run.stdout,
+    )
+    assert m, run.stdout + run.stderr
+    flushed = int(m.group(1))
+    from twin.model.loader import load_layout
+
+    sim = Simulator(load_layout(DEMO), "normal", seed=1, start_s=1.8e9)
+    expected = [sim.step() for _ in range(flushed)]
+    with open_recording(out) as r:
+        assert r.n_frames >= flushed > 100
+        assert r.closed_frames is None  # never closed: read as a file its writer left
+        for i in (0, flushed // 2, flushed - 1):
+            assert r.times[i] == expected[i].time_s
+            np.testing.assert_allclose(
+                r.frame(i).gpu["power_w"], expected[i].gpu["power_w"], atol=0.5 + 1e-6
+            )
