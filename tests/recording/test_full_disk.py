@@ -75,7 +75,7 @@ def test_a_recording_stops_whole_when_its_disk_is_nearly_full(
         rec.append(last)
     kept.append(last)
     assert re.fullmatch(
-        rf"{re.escape(str(path))}: only [\d.]+ MB free on its disk, less than the [\d.]+ MB "
+        rf"{re.escape(str(path))}: only [\d,]+ kB free on its disk, less than the [\d,]+ kB "
         r"its next writes and closing need; the recording was closed with its 31 frames",
         str(e.value),
     )

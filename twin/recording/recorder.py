@@ -352,10 +352,8 @@ class Recorder:
         except OSError:
             return ""
         if free < need:
-            return (
-                f"only {_mb(free)} free on its disk, less than the {_mb(need)} its next "
-                "writes and closing need"
-            )
+            have, want = _sizes(free, need)
+            return f"only {have} free on its disk, less than the {want} its next writes and closing need"
         limit, what = file_size_limit(self.path)
         if limit is not None and size + need > limit:
             return (
@@ -443,6 +441,13 @@ def file_size_limit(path: Path) -> tuple[int | None, str]:
 
 def _mb(n: int) -> str:
     return f"{n / 2**20:,.1f} MB"
+
+
+def _sizes(a: int, b: int) -> tuple[str, str]:
+    """Two sizes in MB, or in kB where MB to one decimal would show them alike."""
+    if _mb(a) != _mb(b):
+        return _mb(a), _mb(b)
+    return f"{a / 1024:,.0f} kB", f"{b / 1024:,.0f} kB"
 
 
 def _why(exc: BaseException) -> str:
