@@ -58,6 +58,15 @@ def _need_bytes(rec: Recorder, pending: int, events: int = 0) -> int:
     return pending * frame_row + block + event_bytes + recorder_module.SPARE_BYTES
 
 
+def _with_events(frame):
+    """``frame`` with three more alarms (their rows count in the room needed)."""
+    from twin.model.frame import Event, EventKind
+
+    for i in range(3):
+        frame.events.append(Event(frame.time_s, EventKind.ALARM, f"A0{i}", "hot", 2))
+    return frame
+
+
 def test_a_recording_stops_whole_when_its_disk_is_nearly_full(
     tmp_path, small_facility, monkeypatch
 ):
@@ -69,7 +78,7 @@ def test_a_recording_stops_whole_when_its_disk_is_nearly_full(
     kept = [sim.step() for _ in range(30)]
     for f in kept:
         rec.append(f)
-    last = sim.step()
+    last = _with_events(sim.step())
     disk.free = _need_bytes(rec, 1, len(last.events)) - 1  # one byte short
     with pytest.raises(RecordingError) as e:
         rec.append(last)
@@ -97,7 +106,7 @@ def test_one_byte_more_and_it_goes_on(tmp_path, small_facility, monkeypatch):
     with Recorder(tmp_path / "r.h5", small_facility, flush_interval_s=0.0) as rec:
         for _ in range(30):
             rec.append(sim.step())
-        last = sim.step()
+        last = _with_events(sim.step())
         disk.free = _need_bytes(rec, 1, len(last.events))
         rec.append(last)
     with open_recording(tmp_path / "r.h5") as r:
@@ -296,3 +305,119 @@ def test_the_frames_to_the_last_flush_can_be_read_after_a_failed_write(tmp_path)
             np.testing.assert_allclose(
                 r.frame(i).gpu["power_w"], expected[i].gpu["power_w"], atol=0.5 + 1e-6
             )
+
+
+# ---------------------------------------------------------------- the same paths in-process
+
+
+def test_hdf5s_reason_is_read_out_of_its_long_message():
+    long = OSError(
+        "[Errno 28] Driver write request failed (file write failed: time = Sun Dec  6 "
+        "15:14:21 2026\n, filename = '/mnt/r.h5', file descriptor = 3, errno = 28, error "
+        "message = 'No space left on device', buf = 0x5647c0e0d460, total write size = 83)"
+    )
+    assert recorder_module._why(long) == "No space left on device"
+    assert recorder_module._why(RuntimeError("Can't write data\nmore")) == "Can't write data"
+    assert recorder_module._why(OSError()) == "OSError"
+
+
+def test_a_file_is_lengthened_to_the_end_its_superblock_records(tmp_path, small_facility):
+    path = tmp_path / "r.h5"
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    with Recorder(path, small_facility) as rec:
+        for _ in range(5):
+            rec.append(sim.step())
+    whole = path.stat().st_size
+    with open(path, "r+b") as f:  # the end its last flush recorded, never written
+        f.truncate(whole - 100)
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == whole
+    recorder_module.extend_to_stored_eof(path)  # already as long: left alone
+    assert path.stat().st_size == whole
+    with open(path, "r+b") as f:  # an end more than 1 GiB away is not believed
+        f.seek(recorder_module._EOF_AT)
+        f.write(np.uint64(whole + (1 << 30) + 1).tobytes())
+        f.truncate(whole - 100)
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == whole - 100
+    other = tmp_path / "notes.txt"  # not HDF5: never touched
+    other.write_bytes(b"x" * 64)
+    recorder_module.extend_to_stored_eof(other)
+    assert other.read_bytes() == b"x" * 64
+
+
+def test_a_file_system_size_limit_stops_it_whole(tmp_path, small_facility, monkeypatch):
+    """A file system whose files hold 2^20 bytes (1 MiB), no spare: the recording stops when
+    the file and its next writes would pass that, closed whole below it."""
+    path = tmp_path / "r.h5"
+    monkeypatch.setattr(recorder_module, "SPARE_BYTES", 0)
+    real = os.pathconf
+    monkeypatch.setattr(os, "pathconf", lambda p, n: 20 if Path(p) == tmp_path else real(p, n))
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    rec = Recorder(path, small_facility, flush_interval_s=0.0)
+    sizes = []
+    with pytest.raises(RecordingError) as e:
+        for _ in range(5000):
+            sizes.append(path.stat().st_size)
+            rec.append(sim.step())
+    n = len(sizes)
+    assert 10 < n < 5000
+    assert re.fullmatch(
+        rf"{re.escape(str(path))}: it is [\d.]+ MB, its next writes and closing may add "
+        r"[\d.]+ MB, and it may not grow past 1.0 MB \(the largest file its file system "
+        rf"holds\); the recording was closed with its {n} frames",
+        str(e.value),
+    )
+    assert path.stat().st_size < 2**20
+    with open_recording(path) as r:
+        assert r.n_frames == r.closed_frames == n
+
+
+class _Exit(Exception):
+    pass
+
+
+def test_a_failed_write_sets_the_file_aside_and_the_process_ends_with_its_code(
+    tmp_path, small_facility, monkeypatch
+):
+    """A write that fails (here one made to fail, on a healthy file, so that this test's
+    process can close it afterwards): ``RecordingError`` with HDF5's reason and the frames
+    flushed, the file never touched again, and ``end_past_failed_writes`` ends the process
+    with the code given, its streams flushed."""
+    path = tmp_path / "r.h5"
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    rec = Recorder(path, small_facility, flush_interval_s=0.0)
+    for _ in range(10):
+        rec.append(sim.step())
+    h5 = rec._file
+
+    def fail():
+        raise OSError("Driver write request failed (error message = 'No space left on device')")
+
+    monkeypatch.setattr(rec, "_write_pending", fail)
+    exits = []
+
+    def fake_exit(code):
+        exits.append(code)
+        raise _Exit
+
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    recorder_module.end_past_failed_writes(3)  # nothing failed yet: returns
+    try:
+        with pytest.raises(RecordingError) as e:
+            rec.append(sim.step())
+        assert str(e.value) == (
+            f"writing {path} failed (No space left on device); its first 10 frames (to the "
+            "last flush) are on disk"
+        )
+        assert rec._file is None and recorder_module._FAILED[-1][0] is h5
+        with pytest.raises(RecordingError, match="is closed"):
+            rec.append(sim.step())
+        rec.close()  # set aside: not closed here
+        assert h5.id.valid
+        with pytest.raises(_Exit):
+            recorder_module.end_past_failed_writes(3)
+        assert exits == [3]
+    finally:
+        recorder_module._FAILED.clear()
+        h5.close()
