@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 
 import numpy as np
@@ -286,3 +287,45 @@ def test_promql_metric_overrides_and_relabelled_hosts(prometheus):
         np.testing.assert_allclose(power[g : g + 8], [power_of(h, k) for k in range(8)])
     g = fac.gpu_of("A01-02", 0)
     assert np.isnan(power[g : g + 8]).all() and np.isnan(frame.gpu["temp_c"][g : g + 8]).all()
+
+
+def test_record_history_onto_a_disk_that_fills_keeps_what_fitted(
+    facility, prometheus, tmp_path, monkeypatch, capsys
+):
+    """History is written faster than a live feed: the disk is found full at the first look
+    after the file was made (a block of 64 frames, or a flush), and ``twin record`` says so
+    (exit 2, as for its other failures) with a closed recording of what fitted, where a
+    RecordingError used to escape as a traceback."""
+    from collections import namedtuple
+
+    from twin.cli import main
+    from twin.recording import recorder as recorder_module
+
+    Usage = namedtuple("Usage", "total used free")
+    looks = []
+
+    def disk_usage(_path):
+        looks.append(1)
+        free = 1 << 40 if len(looks) == 1 else 1 << 20  # room to make it, then 1 MB
+        return Usage(1 << 41, (1 << 41) - free, free)
+
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk_usage)
+    layout = tmp_path / "live.yaml"
+    layout.write_text(layout_text())
+    out = tmp_path / "incident.h5"
+    wait_for_history(prometheus)
+    end = time.time() - 1
+    args = ["record", "--prometheus", prometheus.url, "--start", f"{end - 4:.3f}"]
+    args += ["--end", f"{end:.3f}", "--step", "0.025s", "-o", str(out), str(layout)]
+    assert main(args) == 2
+    err = capsys.readouterr().err.splitlines()
+    n = int(err[-1].rsplit("closed with its ", 1)[1].split()[0])
+    assert err[-2] == f"wrote {n} frames to {out}"
+    assert re.fullmatch(
+        rf"twin record: {re.escape(str(out))}: only 1.0 MB free on its disk, less than the "
+        rf"[\d.]+ MB its next writes and closing need; the recording was closed with its {n} "
+        "frames",
+        err[-1],
+    )
+    with open_recording(out) as rec:
+        assert rec.n_frames == rec.closed_frames == n >= 1

@@ -183,3 +183,43 @@ def test_record_takes_the_prometheus_url_from_the_environment(
     err = capsys.readouterr().err
     assert "no DCGM data recorded: cannot reach http://127.0.0.1:1: connection refused" in err
     assert not out.exists()
+
+
+def test_a_full_disk_stops_a_live_recording_whole_and_says_so(
+    layout, tmp_path, capsys, monkeypatch
+):
+    """The disk fills after a few frames: ``twin record`` stops there (not at the end of its
+    minute), keeps a closed recording of every frame so far and exits 2 saying why."""
+    from collections import namedtuple
+
+    from twin.recording import open_recording
+    from twin.recording import recorder as recorder_module
+
+    Usage = namedtuple("Usage", "total used free")
+    checks = []
+
+    def disk_usage(_path):
+        checks.append(1)
+        free = 1 << 40 if len(checks) <= 4 else 1 << 20  # the fifth look finds 1 MB
+        return Usage(1 << 41, (1 << 41) - free, free)
+
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk_usage)
+    exp = Exporter(ExporterState(hosts=[Host("A01-01", 0), Host("A01-02", 1)])).start()
+    out = tmp_path / "lab.h5"
+    t0 = time.monotonic()
+    try:
+        rc = main(
+            [
+                "record", "--scrape", exp.url, "--duration", "60s", "--step", "0.2s",
+                "-o", str(out), str(layout),
+            ]
+        )  # fmt: skip
+    finally:
+        exp.stop()
+    assert rc == 2 and time.monotonic() - t0 < 30  # 2: as record says any failure
+    err = capsys.readouterr().err.splitlines()
+    n = int(err[-1].rsplit("closed with its ", 1)[1].split()[0])
+    assert err[-2] == f"wrote {n} frames to {out}"
+    assert err[-1].startswith(f"twin record: {out}: only 1.0 MB free on its disk, less than ")
+    with open_recording(out) as rec:
+        assert rec.n_frames == rec.closed_frames == n >= 3

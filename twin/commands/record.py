@@ -157,7 +157,7 @@ def run(args: argparse.Namespace) -> int:
             else:
                 frames = _record_live(args, facility, recorder, duration, step, auth, stop)
             interrupted = stop.is_set()
-    except (LiveError, ValueError) as exc:
+    except (LiveError, ValueError, RecordingError) as exc:  # RecordingError: a full disk
         error = str(exc)
     except KeyboardInterrupt:  # a second Ctrl-C
         interrupted = True
@@ -231,6 +231,7 @@ def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
         source = ScrapeSource(
             facility, args.scrape, interval_s=step, timeout_s=args.timeout, **auth
         )
+    from twin.recording import RecordingError
     from twin.session import Session
 
     # the same pump as the window: de-duplication, back-fill and the 1 s flush live there
@@ -238,13 +239,17 @@ def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
     session.record(args.output, recorder=recorder)
     session.start()
     try:
-        session.run_for(duration, interval_s=min(0.2, step / 4), should_stop=stop.is_set)
+        # the recording stops itself on a full disk: nothing is left to do then
+        ended = lambda: stop.is_set() or session.recorder is None  # noqa: E731
+        session.run_for(duration, interval_s=min(0.2, step / 4), should_stop=ended)
         st = session.source_status()
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)
     finally:
         frames = session.recorded
         session.recorder = None  # the caller closes the recorder it made
         source.stop()
+    if session.record_error:
+        raise RecordingError(session.record_error)
     why = st.last_error or st.message  # the failure itself, not "...; retrying in 15 s"
     if frames == 0 and why:  # say why: 401, no answer, a broken answer...
         raise LiveError(f"no DCGM data recorded: {why}")

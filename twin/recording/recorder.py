@@ -10,10 +10,10 @@ A full disk. HDF5 cannot survive a failed write: the file can then be neither cl
 go (its metadata cache is flushed again on close, on garbage collection or when the process
 exits, and the process ends with a segmentation fault: ``twin simulate`` onto a full disk
 exited 139). So the recorder stops first: before each batch of writes it checks that its
-disk has room for them, for the close and ``SPARE_BYTES`` more, and when it has not, closes
-the file whole (every frame appended so far) and raises ``RecordingError``. A write that
-fails anyway (another program filled the disk, a quota, a 4 GB file-size limit) is a
-``RecordingError`` too; that file is kept open and never touched again, and
+disk has room for them, for the close and ``SPARE_BYTES`` more, and that the file may grow
+that far (``ulimit -f``, FAT32's 4 GiB), and when not, closes the file whole (every frame
+appended so far) and raises ``RecordingError``. A write that fails anyway (another program
+filled the disk between two checks, a disk quota) is a ``RecordingError`` too; that file is kept open and never touched again, and
 ``end_past_failed_writes`` (which ``twin``'s entry point calls) ends the process without
 HDF5's own clean-up. Its frames up to the last flush are on disk.
 """
