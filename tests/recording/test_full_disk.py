@@ -79,14 +79,15 @@ def test_a_recording_stops_whole_when_its_disk_is_nearly_full(
     for f in kept:
         rec.append(f)
     last = _with_events(sim.step())
-    disk.free = _need_bytes(rec, 1, len(last.events)) - 1  # one byte short
+    need = _need_bytes(rec, 1, len(last.events))
+    disk.free = need - 1  # one byte short: alike in MB, so said in kB
     with pytest.raises(RecordingError) as e:
         rec.append(last)
     kept.append(last)
-    assert re.fullmatch(
-        rf"{re.escape(str(path))}: only [\d,]+ kB free on its disk, less than the [\d,]+ kB "
-        r"its next writes and closing need; the recording was closed with its 31 frames",
-        str(e.value),
+    assert str(e.value) == (
+        f"{path}: only {(need - 1) / 1024:,.0f} kB free on its disk, less than the "
+        f"{need / 1024:,.0f} kB its next writes and closing need; the recording was closed "
+        "with its 31 frames"
     )
     with pytest.raises(RecordingError, match="is closed"):
         rec.append(sim.step())
@@ -111,6 +112,61 @@ def test_one_byte_more_and_it_goes_on(tmp_path, small_facility, monkeypatch):
         rec.append(last)
     with open_recording(tmp_path / "r.h5") as r:
         assert r.n_frames == 31
+
+
+def test_a_full_block_is_looked_before_as_a_flush_is(tmp_path, small_facility, monkeypatch):
+    """No flush due (an hour's interval): the block of 64 frames that fills is the next
+    write, and the disk is looked at before it."""
+    disk = Disk(1 << 40)
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", disk)
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    path = tmp_path / "r.h5"
+    rec = Recorder(path, small_facility, flush_interval_s=3600.0)
+    disk.free = 1 * MB
+    with pytest.raises(RecordingError, match="closed with its 64 frames$"):
+        for _ in range(200):
+            rec.append(sim.step())
+    with open_recording(path) as r:
+        assert r.n_frames == r.closed_frames == 64
+
+
+def test_a_disk_that_cannot_be_looked_at_is_recorded_to(tmp_path, small_facility, monkeypatch):
+    def no_answer(_path):
+        raise OSError("statvfs failed")
+
+    monkeypatch.setattr(recorder_module.shutil, "disk_usage", no_answer)
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    with Recorder(tmp_path / "r.h5", small_facility, flush_interval_s=0.0) as rec:
+        for _ in range(5):
+            rec.append(sim.step())
+    with open_recording(tmp_path / "r.h5") as r:
+        assert r.n_frames == 5
+
+
+def test_a_size_limit_reached_exactly_is_room_enough(tmp_path, small_facility, monkeypatch):
+    """The file, its next writes and the spare may end exactly at the limit; a byte less
+    stops it."""
+    sim = Simulator(small_facility, "normal", seed=4, start_s=1_800_000_000.0)
+    path = tmp_path / "r.h5"
+    limit = {"bytes": None}
+    monkeypatch.setattr(recorder_module, "file_size_limit", lambda _p: (limit["bytes"], "why"))
+    rec = Recorder(path, small_facility, flush_interval_s=0.0)
+    for _ in range(10):
+        rec.append(sim.step())
+    frame = sim.step()
+    limit["bytes"] = path.stat().st_size + _need_bytes(rec, 1, len(frame.events))
+    rec.append(frame)
+    frame = sim.step()
+    size = path.stat().st_size
+    need = _need_bytes(rec, 1, len(frame.events))
+    limit["bytes"] = size + need - 1
+    with pytest.raises(RecordingError) as e:
+        rec.append(frame)
+    assert str(e.value) == (
+        f"{path}: it is {size / MB:,.1f} MB, its next writes and closing may add "
+        f"{need / MB:,.1f} MB, and it may not grow past {(size + need - 1) / MB:,.1f} MB "
+        "(why); the recording was closed with its 12 frames"
+    )
 
 
 def test_a_disk_without_room_for_one_block_is_refused_and_no_file_is_left(
@@ -179,14 +235,26 @@ def test_the_size_limits_a_file_can_reach(monkeypatch, tmp_path):
     """ulimit -f, and a file system that holds files up to 2^bits - 1 bytes (FAT32: 32)."""
     import resource
 
+    bits = {"n": 64}
+
+    def pathconf(p, name):
+        assert Path(p) == tmp_path and name == "PC_FILESIZEBITS"
+        if isinstance(bits["n"], Exception):
+            raise bits["n"]
+        return bits["n"]
+
     monkeypatch.setattr(resource, "getrlimit", lambda _r: (resource.RLIM_INFINITY,) * 2)
-    monkeypatch.setattr(os, "pathconf", lambda _p, _n: 64)
-    assert recorder_module.file_size_limit(tmp_path / "r.h5") == (None, "")
-    monkeypatch.setattr(os, "pathconf", lambda _p, _n: 32)
-    assert recorder_module.file_size_limit(tmp_path / "r.h5") == (
-        2**32 - 1,
-        "the largest file its file system holds",
-    )
+    monkeypatch.setattr(os, "pathconf", pathconf)
+    for n in (64, 0, -1, OSError(22, "Invalid argument")):  # -1: no limit it knows of
+        bits["n"] = n
+        assert recorder_module.file_size_limit(tmp_path / "r.h5") == (None, "")
+    for n in (32, 1):
+        bits["n"] = n
+        assert recorder_module.file_size_limit(tmp_path / "r.h5") == (
+            2**n - 1,
+            "the largest file its file system holds",
+        )
+    bits["n"] = 32
     monkeypatch.setattr(resource, "getrlimit", lambda _r: (20 * MB, resource.RLIM_INFINITY))
     assert recorder_module.file_size_limit(tmp_path / "r.h5") == (
         20 * MB,
@@ -319,6 +387,7 @@ def test_hdf5s_reason_is_read_out_of_its_long_message():
     assert recorder_module._why(long) == "No space left on device"
     assert recorder_module._why(RuntimeError("Can't write data\nmore")) == "Can't write data"
     assert recorder_module._why(OSError()) == "OSError"
+    assert recorder_module._why(OSError("x" * 300 + "\nmore")) == "x" * 200
 
 
 def test_a_file_is_lengthened_to_the_end_its_superblock_records(tmp_path, small_facility):
@@ -334,16 +403,55 @@ def test_a_file_is_lengthened_to_the_end_its_superblock_records(tmp_path, small_
     assert path.stat().st_size == whole
     recorder_module.extend_to_stored_eof(path)  # already as long: left alone
     assert path.stat().st_size == whole
+    with open(path, "ab") as f:  # longer than it records: never shortened
+        f.write(b"\0" * 10)
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == whole + 10
+    with open(path, "r+b") as f:  # one byte short
+        f.truncate(whole - 1)
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == whole
     with open(path, "r+b") as f:  # an end more than 1 GiB away is not believed
         f.seek(recorder_module._EOF_AT)
         f.write(np.uint64(whole + (1 << 30) + 1).tobytes())
         f.truncate(whole - 100)
     recorder_module.extend_to_stored_eof(path)
     assert path.stat().st_size == whole - 100
+    with open(path, "r+b") as f:  # 1 GiB away exactly: believed (a hole, no space taken)
+        f.seek(recorder_module._EOF_AT)
+        f.write(np.uint64(whole - 100 + (1 << 30)).tobytes())
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == whole - 100 + (1 << 30)
     other = tmp_path / "notes.txt"  # not HDF5: never touched
     other.write_bytes(b"x" * 64)
     recorder_module.extend_to_stored_eof(other)
     assert other.read_bytes() == b"x" * 64
+
+
+def _superblock(signature: bytes, version: int, offsets: int, lengths: int, eof: int) -> bytes:
+    """The first bytes of a version 2/3 superblock, its end-of-file address ``eof``."""
+    head = signature + bytes([version, offsets, lengths, 0]) + bytes(16)
+    return head + eof.to_bytes(8, "little") + bytes(28)
+
+
+@pytest.mark.parametrize(
+    ("signature", "version", "offsets", "lengths", "lengthened"),
+    [
+        (recorder_module._HDF5_SIGNATURE, 2, 8, 8, True),
+        (recorder_module._HDF5_SIGNATURE, 3, 8, 4, True),  # only the offsets' size is read
+        (recorder_module._HDF5_SIGNATURE, 0, 8, 8, False),  # a superblock laid out otherwise
+        (recorder_module._HDF5_SIGNATURE, 3, 4, 8, False),  # 4-byte addresses
+        (b"\x89HDF\r\n\x1a\x00", 3, 8, 8, False),  # not HDF5
+    ],
+)
+def test_only_a_superblock_read_as_written_is_lengthened(
+    tmp_path, signature, version, offsets, lengths, lengthened
+):
+    path = tmp_path / "x.h5"
+    head = _superblock(signature, version, offsets, lengths, 4096)
+    path.write_bytes(head)
+    recorder_module.extend_to_stored_eof(path)
+    assert path.stat().st_size == (4096 if lengthened else len(head))
 
 
 def test_a_file_system_size_limit_stops_it_whole(tmp_path, small_facility, monkeypatch):
@@ -403,7 +511,18 @@ def test_a_failed_write_sets_the_file_aside_and_the_process_ends_with_its_code(
 
     monkeypatch.setattr(os, "_exit", fake_exit)
     recorder_module.end_past_failed_writes(3)  # nothing failed yet: returns
+    early = Recorder(tmp_path / "early.h5", small_facility, flush_interval_s=3600.0)
+    early_h5 = early._file
+    for _ in range(3):
+        early.append(sim.step())
+    monkeypatch.setattr(early, "_write_pending", fail)
     try:
+        with pytest.raises(RecordingError) as e:
+            early.flush()  # before any flush: none of its frames is on disk
+        assert str(e.value) == (
+            f"writing {tmp_path / 'early.h5'} failed (No space left on device); its first 0 "
+            "frames (to the last flush) are on disk"
+        )
         with pytest.raises(RecordingError) as e:
             rec.append(sim.step())
         assert str(e.value) == (
@@ -421,3 +540,4 @@ def test_a_failed_write_sets_the_file_aside_and_the_process_ends_with_its_code(
     finally:
         recorder_module._FAILED.clear()
         h5.close()
+        early_h5.close()
