@@ -9,6 +9,7 @@ exit code 134 or 139 and no word, the window with its unsaved work."""
 from __future__ import annotations
 
 import multiprocessing
+import os
 import signal
 import struct
 import subprocess
@@ -187,3 +188,94 @@ def test_the_reasons_a_child_can_end(tmp_path):
     )
     assert "crashed (signal SIGKILL)." in cfd_child._died(f, -9, tmp_path / "none.txt")
     assert "crashed (signal 99)" in cfd_child._died(f, -99, tmp_path / "none.txt")
+
+
+# ------------------------------------------------------- the child's side, run in this process
+
+
+@pytest.fixture
+def stderr_kept():
+    """The child's function points fd 2 at a file; put this process's back afterwards."""
+    saved = os.dup(2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+
+
+def _run_child(path, field, folder: Path) -> dict:
+    receive, send = multiprocessing.Pipe(duplex=False)
+    cfd_child._child(send, str(path), field, str(folder))
+    try:
+        return receive.recv()
+    finally:
+        receive.close()
+
+
+def test_the_child_saves_each_array_and_replies_with_the_names(tmp_path, stderr_kept):
+    grid = pv.ImageData(dimensions=(4, 3, 3), spacing=(0.3, 0.3, 0.3))
+    grid = grid.cast_to_unstructured_grid()
+    grid.cell_data["T"] = np.arange(grid.n_cells, dtype=float) + 290.0
+    grid.cell_data["TMean"] = np.arange(grid.n_cells, dtype=float) + 280.0
+    path = tmp_path / "cfd.vtu"
+    grid.save(str(path))
+    out = tmp_path / "out"
+    out.mkdir()
+    assert _run_child(path, None, out) == {"name": "T", "others": ["TMean"]}
+    here = read_cfd(path)
+    np.testing.assert_array_equal(np.load(out / "temp.npy"), here.temp)
+    np.testing.assert_array_equal(np.load(out / "points_m.npy"), here.points_m)
+    # no velocity in the file: no file for it, and it reads back as none
+    assert sorted(p.name for p in out.glob("*.npy")) == ["points_m.npy", "temp.npy"]
+    assert read_cfd_isolated(path).velocity_ms is None
+
+
+def test_the_child_replies_a_refusal_and_any_other_failure_in_words(
+    tmp_path, stderr_kept, monkeypatch
+):
+    out = tmp_path / "out"
+    out.mkdir()
+    bad = tmp_path / "broken.vtu"
+    bad.write_text("not vtk")
+    with pytest.raises(CfdImportError) as here:
+        read_cfd(bad)
+    assert _run_child(bad, None, out) == {"error": str(here.value)}
+
+    def boom(path, field):
+        os.write(2, b"a line of the reader's own\n")
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cfd_child, "read_cfd", boom)
+    assert _run_child(bad, None, out) == {
+        "error": f"{bad}: cannot be read as CFD (RuntimeError: boom)"
+    }
+    assert (out / "stderr.txt").read_text() == "a line of the reader's own\n"
+
+
+def test_a_table_is_read_with_the_field_asked_for(tmp_path):
+    table = tmp_path / "points.csv"
+    table.write_text("x,y,z,T,T2\n0,0,0,20,30\n1,0,0,21,31\n0,1,0,22,32\n")
+    got = read_cfd_isolated(table, "T2")
+    assert got.name == "T2" and got.temp.tolist() == [30.0, 31.0, 32.0]
+
+
+def test_a_cancelled_read_says_so(tmp_path):
+    path = names_a_point_it_lacks(tmp_path / "oob.vtk")
+    with pytest.raises(ReadCancelled) as e:
+        read_cfd_isolated(path, cancelled=lambda: True)
+    assert str(e.value) == "the CFD file's read was cancelled"
+
+
+def test_vtks_last_error_line_is_read_whatever_else_the_child_wrote(tmp_path):
+    err = tmp_path / "stderr.txt"
+    long = "Unable to read " + "x" * 400 + "."
+    err.write_bytes(
+        b"\xff\xfe not UTF-8\n"
+        + b"... ERR| vtkXMLReader (0x1f): first error\n"
+        + f"... ERR| vtkXMLReader (0x2f): {long}\n".encode()
+    )
+    assert cfd_child._last_vtk_error(err) == long[:300]
+    err.write_text("... ERR| vtkXMLReader (0x1f): Cannot read cell X.\n")
+    assert cfd_child._last_vtk_error(err) == "Cannot read cell X"
+    assert "exit code 0)" in cfd_child._died(Path("f.vtu"), 0, tmp_path / "none.txt")
