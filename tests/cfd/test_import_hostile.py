@@ -222,6 +222,8 @@ def test_the_child_saves_each_array_and_replies_with_the_names(tmp_path, stderr_
     grid.save(str(path))
     out = tmp_path / "out"
     out.mkdir()
+    assert _run_child(path, "TMean", out) == {"name": "TMean", "others": ["T"]}
+    np.testing.assert_array_equal(np.load(out / "temp.npy"), read_cfd(path, "TMean").temp)
     assert _run_child(path, None, out) == {"name": "T", "others": ["TMean"]}
     here = read_cfd(path)
     np.testing.assert_array_equal(np.load(out / "temp.npy"), here.temp)
