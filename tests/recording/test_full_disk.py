@@ -319,6 +319,40 @@ def test_a_write_that_fails_anyway_ends_twin_with_its_own_code_not_a_crash(tmp_p
     assert "Fatal Python error" not in run.stderr and "Traceback" not in run.stderr
 
 
+def test_a_script_recording_on_its_own_ends_with_status_1_not_a_crash(tmp_path):
+    """No ``twin`` entry point: a script that records through a ``Session`` of its own and
+    carries on after the failed write ends with status 1 at its exit (HDF5 crashed it)."""
+    out = tmp_path / "r.h5"
+    script = textwrap.dedent(f"""
+        {NO_LOOKING.strip().replace(chr(10), chr(10) + "        ")}
+        import logging
+        from twin.model.loader import load_layout
+        from twin.session import Session
+        from twin.telemetry.simulated import SteppedSource
+        from twin.telemetry.simulator import Simulator
+        logging.basicConfig(filename={str(tmp_path / "script.log")!r})
+        fac = load_layout({str(DEMO)!r})
+        s = Session(fac, SteppedSource(Simulator(fac, "normal", seed=1, start_s=1.8e9), 5000))
+        s.record({str(out)!r})
+        s.start()
+        while s.recorder is not None:
+            s.tick()
+        print("stopped:", s.record_error, flush=True)
+        logging.getLogger("script").warning("carried on")
+    """)
+    run = subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        timeout=110,
+        cwd=ROOT,
+        preexec_fn=_limited(2 * MB),
+    )
+    assert run.returncode == 1, run.stderr
+    assert run.stdout.startswith(f"stopped: writing {out} failed (File too large); its first ")
+    assert "carried on" in (tmp_path / "script.log").read_text()
+
+
 def test_the_frames_to_the_last_flush_can_be_read_after_a_failed_write(tmp_path):
     """A full disk fails a write as the file-size limit does, but the file may still be
     lengthened (a hole takes no space): its superblock's end is restored and it reads to its
@@ -511,6 +545,7 @@ def test_a_failed_write_sets_the_file_aside_and_the_process_ends_with_its_code(
 
     monkeypatch.setattr(os, "_exit", fake_exit)
     recorder_module.end_past_failed_writes(3)  # nothing failed yet: returns
+    recorder_module._end_at_exit()
     early = Recorder(tmp_path / "early.h5", small_facility, flush_interval_s=3600.0)
     early_h5 = early._file
     for _ in range(3):
@@ -536,7 +571,9 @@ def test_a_failed_write_sets_the_file_aside_and_the_process_ends_with_its_code(
         assert h5.id.valid
         with pytest.raises(_Exit):
             recorder_module.end_past_failed_writes(3)
-        assert exits == [3]
+        with pytest.raises(_Exit):  # a script's exit: status 1
+            recorder_module._end_at_exit()
+        assert exits == [3, 1]
     finally:
         recorder_module._FAILED.clear()
         h5.close()

@@ -14,12 +14,14 @@ disk has room for them, for the close and ``SPARE_BYTES`` more, and that the fil
 that far (``ulimit -f``, FAT32's 4 GiB), and when not, closes the file whole (every frame
 appended so far) and raises ``RecordingError``. A write that fails anyway (another program
 filled the disk between two checks, a disk quota) is a ``RecordingError`` too; that file is kept open and never touched again, and
-``end_past_failed_writes`` (which ``twin``'s entry point calls) ends the process without
-HDF5's own clean-up. Its frames up to the last flush are on disk.
+``end_past_failed_writes`` (which ``twin``'s entry point calls; a script's exit does, with
+status 1) ends the process without HDF5's own clean-up. Its frames up to the last flush are
+on disk.
 """
 
 from __future__ import annotations
 
+import atexit
 import datetime as _dt
 import json
 import math
@@ -76,6 +78,17 @@ def end_past_failed_writes(code: int) -> None:
             except (OSError, ValueError):
                 pass
         os._exit(code)
+
+
+def _end_at_exit() -> None:
+    """For a script that records without ``twin``'s entry point (a ``Session`` of its own):
+    at its exit, past a failed write, end it with status 1 rather than in HDF5's crash. Its
+    log is flushed first; the atexit handlers registered before the failure are skipped."""
+    if _FAILED:
+        import logging
+
+        logging.shutdown()
+        end_past_failed_writes(1)
 
 
 class Recorder:
@@ -378,6 +391,8 @@ class Recorder:
         try:
             yield
         except (OSError, RuntimeError) as exc:
+            if not _FAILED:
+                atexit.register(_end_at_exit)
             _FAILED.append((self._file, self._metrics, self._history))
             self._file = None
             extend_to_stored_eof(self.path)
