@@ -271,9 +271,8 @@ def _limited(limit_bytes: int):
     return set_limit
 
 
-def _twin(args: list[str], limit_bytes: int, prelude: str = "") -> subprocess.CompletedProcess:
-    """``twin ARGS`` in a child whose files may grow to ``limit_bytes``, after ``prelude``."""
-    code = prelude + "\nimport sys\nfrom twin.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+def _python(code: str, args: list[str], limit_bytes: int) -> subprocess.CompletedProcess:
+    """``python -c CODE ARGS`` in a child whose files may grow to ``limit_bytes``."""
     return subprocess.run(
         [sys.executable, "-c", code, *args],
         capture_output=True,
@@ -282,6 +281,12 @@ def _twin(args: list[str], limit_bytes: int, prelude: str = "") -> subprocess.Co
         cwd=ROOT,
         preexec_fn=_limited(limit_bytes),
     )
+
+
+def _twin(args: list[str], limit_bytes: int, prelude: str = "") -> subprocess.CompletedProcess:
+    """``twin ARGS`` in a child whose files may grow to ``limit_bytes``, after ``prelude``."""
+    code = prelude + "\nimport sys\nfrom twin.cli import main\nsys.exit(main(sys.argv[1:]))\n"
+    return _python(code, args, limit_bytes)
 
 
 def test_a_file_size_limit_stops_twin_simulate_with_a_whole_recording(tmp_path):
@@ -340,14 +345,7 @@ def test_a_script_recording_on_its_own_ends_with_status_1_not_a_crash(tmp_path):
         print("stopped:", s.record_error, flush=True)
         logging.getLogger("script").warning("carried on")
     """)
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=110,
-        cwd=ROOT,
-        preexec_fn=_limited(2 * MB),
-    )
+    run = _python(script, [], 2 * MB)
     assert run.returncode == 1, run.stderr
     assert run.stdout.startswith(f"stopped: writing {out} failed (File too large); its first ")
     assert "carried on" in (tmp_path / "script.log").read_text()
@@ -379,14 +377,7 @@ def test_the_frames_to_the_last_flush_can_be_read_after_a_failed_write(tmp_path)
             print(e)
         recorder.end_past_failed_writes(7)
     """)
-    run = subprocess.run(
-        [sys.executable, "-c", script],
-        capture_output=True,
-        text=True,
-        timeout=110,
-        cwd=ROOT,
-        preexec_fn=_limited(2 * MB),
-    )
+    run = _python(script, [], 2 * MB)
     assert run.returncode == 7, run.stderr
     m = re.fullmatch(
         rf"writing {re.escape(str(out))} failed \(File too large\); its first (\d+) frames "
