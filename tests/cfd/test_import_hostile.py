@@ -205,9 +205,11 @@ def stderr_kept():
 
 
 def _run_child(path, field, folder: Path) -> dict:
+    """What the child's function replies, after its word that it began."""
     receive, send = multiprocessing.Pipe(duplex=False)
     cfd_child._child(send, str(path), field, str(folder))
     try:
+        assert receive.recv() == cfd_child.BEGAN
         return receive.recv()
     finally:
         receive.close()
@@ -281,3 +283,20 @@ def test_vtks_last_error_line_is_read_whatever_else_the_child_wrote(tmp_path):
     err.write_text("... ERR| vtkXMLReader (0x1f): Cannot read cell X.\n")
     assert cfd_child._last_vtk_error(err) == "Cannot read cell X"
     assert "exit code 0)" in cfd_child._died(Path("f.vtu"), 0, tmp_path / "none.txt")
+
+
+def test_a_child_that_ends_before_it_begins_is_not_blamed_on_the_file(tmp_path, monkeypatch):
+    """A child process that never ran Twin's code (here /bin/true in place of Python; a
+    broken installation, a script without a main guard) is no verdict on the file."""
+    import multiprocessing.spawn
+
+    grid = pv.ImageData(dimensions=(3, 3, 3)).cast_to_unstructured_grid()
+    grid.cell_data["T"] = np.full(grid.n_cells, 300.0)
+    path = tmp_path / "fine.vtu"
+    grid.save(str(path))
+    monkeypatch.setattr(multiprocessing.spawn, "_python_exe", b"/bin/true")
+    with pytest.raises(CfdImportError) as e:
+        read_cfd_isolated(path)
+    assert str(e.value) == (
+        f"{path}: not read: the process Twin reads CFD files in ended before it began (exit code 0)"
+    )

@@ -62,6 +62,12 @@ def test_a_bad_file_is_reported_not_raised(window, qtbot, tmp_path):
     ext.compare(str(bad))
     qtbot.waitUntil(lambda: ext.error is not None, timeout=90_000)
     assert "broken.vtu" in ext.error and ext.dialog is None
+    first = ext.error_box
+    assert first.isVisible() and first.text() == ext.error
+    ext.compare(str(bad))  # again: the one box, not two
+    qtbot.waitUntil(lambda: ext.error_box is not first, timeout=90_000)
+    assert not first.isVisible() and ext.error_box.isVisible()
+    ext.error_box.close()
 
 
 def test_a_file_that_crashes_vtks_reader_is_reported_and_the_window_lives_on(
@@ -86,7 +92,13 @@ def test_a_file_that_crashes_vtks_reader_is_reported_and_the_window_lives_on(
     )
     assert ext.dialog is None
     assert window.statusBar().currentMessage() == f"CFD comparison failed: {ext.error}"
+    # the whole reason in a box (the status bar cuts it at the window's width), which does
+    # not block the window
+    box = ext.error_box
+    assert box.isVisible() and box.windowTitle() == "CFD comparison failed"
+    assert box.text() == ext.error
     assert window.isVisible()
+    box.close()
 
 
 def _dialog(window, qtbot, source: Path):

@@ -37,6 +37,8 @@ ARRAYS = ("points_m", "temp", "velocity_points_m", "velocity_ms")
 POLL_S = 0.2
 #: The child's name (multiprocessing's: in its repr and in logs).
 NAME = "twin CFD reader"
+#: What the child says first, once it is running Twin's code, before it reads the file.
+BEGAN = "began"
 #: VTK's error lines: "... vtkGenericDataArray.txx:457 ERR| vtkTypeFloat32Array (0x55..):
 #: Unable to allocate ...", coloured on a terminal.
 _VTK_ERROR = re.compile(r"ERR\|\s*(?:\S+ \(0x[0-9a-fA-F]+\):\s*)?(.*)")
@@ -71,15 +73,16 @@ def _read_in_child(
         child.start()
     finally:
         send.close()  # the child's end: once the child is gone, reading ours gives EOFError
+    began = []
     try:
-        reply = _wait(child, receive, cancelled)
+        reply = _wait(child, receive, cancelled, began)
     finally:
         receive.close()
         if child.is_alive():
             child.kill()
         child.join(5)
     if reply is None:
-        raise CfdImportError(_died(path, child.exitcode, folder / "stderr.txt"))
+        raise CfdImportError(_died(path, child.exitcode, folder / "stderr.txt", bool(began)))
     if "error" in reply:
         raise CfdImportError(reply["error"])
     arrays = {
@@ -91,22 +94,30 @@ def _read_in_child(
     return CfdPoints(name=reply["name"], others=tuple(reply["others"]), **arrays)
 
 
-def _wait(child, conn: Connection, cancelled: Callable[[], bool] | None) -> dict | None:
-    """The child's reply, or None when it ended without one."""
+def _wait(
+    child, conn: Connection, cancelled: Callable[[], bool] | None, began: list
+) -> dict | None:
+    """The child's reply, or None when it ended without one; ``began`` gets its word that
+    it began reading (``BEGAN``)."""
     while True:
         if cancelled is not None and cancelled():
             raise ReadCancelled("the CFD file's read was cancelled")
         if conn.poll(POLL_S):
             try:
-                return conn.recv()
+                got = conn.recv()
             except EOFError:  # it ended between saying nothing and closing its end
                 return None
+            if got != BEGAN:
+                return got
+            began.append(got)
+            continue
         if not child.is_alive() and not conn.poll(0):
             return None
 
 
-def _died(path: Path, exitcode: int | None, stderr: Path) -> str:
-    """Why the child ended without a reply, in a user's words, with VTK's last error."""
+def _died(path: Path, exitcode: int | None, stderr: Path, began: bool = True) -> str:
+    """Why the child ended without a reply, in a user's words, with VTK's last error
+    (``began``: it had said it began reading; else the file was never read)."""
     if exitcode is not None and exitcode < 0:
         try:
             how = f"signal {signal.Signals(-exitcode).name}"
@@ -114,7 +125,12 @@ def _died(path: Path, exitcode: int | None, stderr: Path) -> str:
             how = f"signal {-exitcode}"
         ended = f"VTK's reader crashed ({how})"
     else:
-        ended = f"VTK's reader ended its process (exit code {exitcode})"
+        how = f"exit code {exitcode}"
+        ended = f"VTK's reader ended its process ({how})"
+    if not began:
+        return (
+            f"{path}: not read: the process Twin reads CFD files in ended before it began ({how})"
+        )
     last = _last_vtk_error(stderr)
     said = f"; its last error: {last}" if last else ""
     return f"{path}: cannot be read as VTK: {ended}{said}. The file is damaged or not what it says it holds."
@@ -137,6 +153,7 @@ def _child(conn: Connection, path: str, field: str | None, folder: str) -> None:
     fd = os.open(os.path.join(folder, "stderr.txt"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
     os.dup2(fd, 2)
     os.close(fd)
+    conn.send(BEGAN)
     try:
         got = read_cfd(path, field)
         for k in ARRAYS:

@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QGridLayout,
     QHBoxLayout,
     QLabel,
+    QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -276,6 +277,7 @@ class CfdCompare(QObject):
         self.window = window
         self.dialog: CompareDialog | None = None
         self.error: str | None = None
+        self.error_box: QMessageBox | None = None
         self._job = None
         window.solver.done.connect(self._check)
         self.action = window.action_registry.add(
@@ -326,6 +328,18 @@ class CfdCompare(QObject):
         self.window.statusBar().showMessage(f"Comparing with {p.name}…")
         return self._job
 
+    def _show_error(self, text: str) -> None:
+        """The whole reason, in a box that does not block (the status bar cuts a long one
+        off at the window's width: what was wrong with the file came last)."""
+        if self.error_box is not None:
+            self.error_box.close()
+        box = QMessageBox(
+            QMessageBox.Icon.Warning, "CFD comparison failed", text, parent=self.window
+        )
+        box.setObjectName("cfd_compare_error")
+        box.open()
+        self.error_box = box
+
     def _check(self, outcome) -> None:
         if outcome.key != COMPARE_KEY or outcome.job is not self._job:
             return
@@ -333,6 +347,7 @@ class CfdCompare(QObject):
         if outcome.error:  # shown, not raised: a bad file is the user's to fix
             self.error = outcome.error.split(": ", 1)[-1]
             self.window.statusBar().showMessage(f"CFD comparison failed: {self.error}")
+            self._show_error(self.error)
             return
         fig, tw, cf, z, tw_vel, cf_vel = outcome.value
         self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
