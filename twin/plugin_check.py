@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import faulthandler
 import os
-import signal
 import sys
 import tempfile
 import time
@@ -30,6 +29,7 @@ from multiprocessing.process import BaseProcess
 from pathlib import Path
 
 from twin import plugins
+from twin.child_exit import exit_text
 
 #: How long a child may take to start and say it is ready (a fresh interpreter importing
 #: ``twin.plugins``: a fraction of a second, longer from a cold frozen bundle).
@@ -178,12 +178,8 @@ def _death(code: int | None) -> str:
     if code is None:
         return "its import closed the check's connection to its process"
     if code < 0:
-        try:
-            name = signal.Signals(-code).name
-        except ValueError:
-            name = str(-code)
-        return f"its import crashed the process (signal {name})"
-    return f"its import ended the process (exit code {code})"
+        return f"its import crashed the process ({exit_text(code)})"
+    return f"its import ended the process ({exit_text(code)})"
 
 
 def _child(conn: Connection, todo: Todo, dump: str, timeout: float) -> None:

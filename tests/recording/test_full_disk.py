@@ -22,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from twin.model.atomic import HDF5_SIGNATURE
 from twin.recording import Recorder, RecordingError, open_recording
 from twin.recording import recorder as recorder_module
 from twin.recording.format import EVENT_DTYPE
@@ -462,10 +463,10 @@ def _superblock(signature: bytes, version: int, offsets: int, lengths: int, eof:
 @pytest.mark.parametrize(
     ("signature", "version", "offsets", "lengths", "lengthened"),
     [
-        (recorder_module._HDF5_SIGNATURE, 2, 8, 8, True),
-        (recorder_module._HDF5_SIGNATURE, 3, 8, 4, True),  # only the offsets' size is read
-        (recorder_module._HDF5_SIGNATURE, 0, 8, 8, False),  # a superblock laid out otherwise
-        (recorder_module._HDF5_SIGNATURE, 3, 4, 8, False),  # 4-byte addresses
+        (HDF5_SIGNATURE, 2, 8, 8, True),
+        (HDF5_SIGNATURE, 3, 8, 4, True),  # only the offsets' size is read
+        (HDF5_SIGNATURE, 0, 8, 8, False),  # a superblock laid out otherwise
+        (HDF5_SIGNATURE, 3, 4, 8, False),  # 4-byte addresses
         (b"\x89HDF\r\n\x1a\x00", 3, 8, 8, False),  # not HDF5
     ],
 )

@@ -238,9 +238,11 @@ def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
     session = Session(facility, source)
     session.record(args.output, recorder=recorder)
     session.start()
+
+    def ended() -> bool:  # the recording stops itself on a full disk: nothing left to do
+        return stop.is_set() or session.recorder is None
+
     try:
-        # the recording stops itself on a full disk: nothing is left to do then
-        ended = lambda: stop.is_set() or session.recorder is None  # noqa: E731
         session.run_for(duration, interval_s=min(0.2, step / 4), should_stop=ended)
         st = session.source_status()
         print(f"  {st.state}: {st.gpus_with_data}/{st.gpus_total} GPUs", file=sys.stderr)

@@ -38,6 +38,7 @@ from typing import TYPE_CHECKING
 import h5py
 import numpy as np
 
+from twin.model.atomic import HDF5_SIGNATURE
 from twin.model.frame import METRICS, Event, Frame
 from twin.recording import format as fmt
 from twin.recording.errors import RecordingError
@@ -408,9 +409,8 @@ class Recorder:
         self.close()
 
 
-#: HDF5's signature, and where a version 2 or 3 superblock (``libver="latest"``) keeps its
-#: end-of-file address (8 bytes, little-endian, after the base and extension addresses).
-_HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+#: Where a version 2 or 3 superblock (``libver="latest"``) keeps its end-of-file address
+#: (8 bytes, little-endian, after the base and extension addresses).
 _EOF_AT = 28
 
 
@@ -422,7 +422,7 @@ def extend_to_stored_eof(path: Path) -> None:
     try:
         with open(path, "r+b") as f:
             head = f.read(_EOF_AT + 8)
-            if head[:8] != _HDF5_SIGNATURE or head[8] not in (2, 3) or head[9] != 8:
+            if head[:8] != HDF5_SIGNATURE or head[8] not in (2, 3) or head[9] != 8:
                 return
             (stored,) = struct.unpack_from("<Q", head, _EOF_AT)
             size = f.seek(0, os.SEEK_END)

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import re
-import signal
 import tempfile
 import traceback
 from collections.abc import Callable
@@ -29,6 +28,7 @@ import numpy as np
 
 from twin.cfd.csv_points import TABLE_SUFFIXES
 from twin.cfd.source import CfdPoints
+from twin.child_exit import exit_text
 from twin.render.cfd_import import CfdImportError, read_cfd
 
 #: The arrays of a ``CfdPoints`` that travel as files (the rest goes through the pipe).
@@ -118,15 +118,9 @@ def _wait(
 def _died(path: Path, exitcode: int | None, stderr: Path, began: bool = True) -> str:
     """Why the child ended without a reply, in a user's words, with VTK's last error
     (``began``: it had said it began reading; else the file was never read)."""
-    if exitcode is not None and exitcode < 0:
-        try:
-            how = f"signal {signal.Signals(-exitcode).name}"
-        except ValueError:
-            how = f"signal {-exitcode}"
-        ended = f"VTK's reader crashed ({how})"
-    else:
-        how = f"exit code {exitcode}"
-        ended = f"VTK's reader ended its process ({how})"
+    how = exit_text(exitcode)
+    crashed = exitcode is not None and exitcode < 0
+    ended = f"VTK's reader {'crashed' if crashed else 'ended its process'} ({how})"
     if not began:
         return (
             f"{path}: not read: the process Twin reads CFD files in ended before it began ({how})"
