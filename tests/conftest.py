@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
 
 import pytest
 
@@ -137,3 +138,24 @@ def add_plugins(monkeypatch):
         monkeypatch.setattr(plugins, "registry", plugins.PluginRegistry())
 
     return add
+
+
+@pytest.fixture
+def spawned_children():
+    """A function: the pids of this process's spawned Python children still running
+    (``multiprocessing``'s spawn, whichever pool started them), read from /proc."""
+    me = str(os.getpid())
+
+    def running() -> list[int]:
+        out = []
+        for stat in Path("/proc").glob("[0-9]*/stat"):
+            try:
+                fields = stat.read_text().rsplit(") ", 1)[1].split()
+                cmd = (stat.parent / "cmdline").read_bytes()
+            except (OSError, IndexError):
+                continue  # gone meanwhile
+            if fields[1] == me and fields[0] != "Z" and b"spawn_main" in cmd:
+                out.append(int(stat.parent.name))
+        return out
+
+    return running

@@ -73,6 +73,65 @@ def test_all_halls_match_single_solves(small_factory, capsys):
         assert got["march_change_k"] == pytest.approx(res.march_change_k, abs=0.006)
 
 
+def test_a_hall_whose_worker_is_killed_fails_alone_and_the_others_answer(
+    small_factory, monkeypatch
+):
+    """A worker the out-of-memory killer ends (SIGKILL) fails its hall, after one more try
+    alone; the other halls' answers come as before (``ProcessPoolExecutor`` broke whole)."""
+    from pathlib import Path
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import pool_jobs
+
+    from twin.physics.factory import hall_brief, solve_halls
+    from twin.worker_pool import KILLED_TEXT
+
+    fac = load_layout(small_factory)
+    jobs = plan(fac, 0.8, None)
+    done = {d.hall_id: d for d in solve_halls(str(small_factory), jobs, pool_jobs.brief_or_die, 2)}
+    assert sorted(done) == sorted(fac.hall_ids)
+    air = next(h for h in fac.hall_ids if h.startswith("AH"))
+    assert done[air].error == KILLED_TEXT and done[air].retried and done[air].summary is None
+    for hid, d in done.items():
+        if hid != air:
+            assert d.error is None and not d.retried
+            alone = hall_brief(fac, solve_steady(fac, hall=fac.hall_index[hid], cell_m=0.8))
+            assert d.summary.pop("seconds") > 0 and alone.pop("seconds") > 0
+            assert d.summary == alone and alone["racks"] > 0
+
+
+def test_a_cancel_stops_every_hall_at_once(small_factory):
+    """The window's Cancel: the solves running are killed, not waited for."""
+    import time
+
+    from twin.physics.factory import hall_brief, solve_halls
+
+    fac = load_layout(small_factory)
+    t0 = time.monotonic()
+    got = list(solve_halls(str(small_factory), plan(fac, 0.1, None), hall_brief, 2, lambda: True))
+    assert got == [] and time.monotonic() - t0 < 5
+
+
+def test_a_hall_solved_again_alone_says_so(small_factory, monkeypatch, capsys):
+    import twin.physics.factory as factory
+
+    def solve(path, jobs, summarise, workers, cancelled=None):
+        fac = load_layout(path)
+        for job in jobs:
+            res = solve_steady(fac, hall=job.hall, cell_m=job.cell_m)
+            yield factory.HallDone(job, job.hall_id, summarise(fac, res), None, job.hall == 0)
+
+    monkeypatch.setattr(factory, "solve_halls", solve)
+    assert main(["thermal", str(small_factory), "--all", "--cell", "0.8"]) == 0
+    out = capsys.readouterr().out
+    fac = load_layout(small_factory)
+    note = f"note: hall {fac.hall_ids[0]}: {factory.RETRIED_NOTE}"
+    assert out.count(note) == 1 and f"note: hall {fac.hall_ids[1]}" not in out
+    assert main(["thermal", str(small_factory), "--all", "--cell", "0.8", "--json"]) == 0
+    halls = json.loads(capsys.readouterr().out)["passes"][0]["halls"]
+    assert [h["retried_alone"] for h in halls] == [True, False]
+
+
 @pytest.mark.parametrize(
     ("change", "tail"), [(None, ""), (0.09, ""), (0.34, ", air unsettled (0.3 K)")]
 )

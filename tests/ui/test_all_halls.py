@@ -55,7 +55,7 @@ def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
     import twin.ui.all_halls as all_halls
     from twin.physics.factory import HallDone
 
-    def fake_solve(path, jobs, summarise, workers):
+    def fake_solve(path, jobs, summarise, workers, cancelled=None):
         for k, job in enumerate(jobs):
             if k == 0:
                 yield HallDone(job, "X", error="grid too large")
@@ -77,3 +77,48 @@ def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
     assert list(panel.states.values()).count("done") == len(panel.jobs) - 1
     assert "done in 1.2 s · hottest inlet 24.0 °C" in panel.table.item(first.hall, 2).text()
     assert "1 failed" in panel.caption.text()
+
+
+def test_cancel_kills_the_solves_running_and_frees_the_solver(
+    window, qtbot, two_halls, spawned_children
+):
+    """Cancel used to let the solves running finish (the window's solver thread waited for
+    them, and every other solve behind it)."""
+    import time
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    panel.workers, panel.cell_m, panel.coarse_cell_m = 2, 0.1, None  # minutes a hall
+    assert panel.solve()
+    qtbot.waitUntil(lambda: len(spawned_children()) == 2, timeout=30000)
+    time.sleep(1.0)  # both are solving
+    t0 = time.monotonic()
+    panel.cancel()
+    qtbot.waitUntil(lambda: spawned_children() == [], timeout=10000)
+    assert time.monotonic() - t0 < 3  # a solve at 0.1 m takes minutes
+    qtbot.waitUntil(lambda: not window.solver.busy(), timeout=5000)
+    assert set(panel.states.values()) == {"cancelled"}
+    assert panel.caption.text() == "Cancelled."
+
+
+def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls, monkeypatch):
+    import twin.ui.all_halls as all_halls
+    from twin.physics.factory import RETRIED_NOTE, HallDone
+
+    def fake_solve(path, jobs, summarise, workers, cancelled=None):
+        for k, job in enumerate(jobs):
+            s = {"seconds": 2.0, "inlet_max_c": 25.0, "outside_a1": 0}
+            yield HallDone(job, job.hall_id, s, retried=k == 0)
+
+    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    panel.solve()
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    first, second = panel.jobs[0], panel.jobs[1]
+    text = panel.table.item(first.hall, 1).text()
+    assert text == f"done in 2.0 s · hottest inlet 25.0 °C · 0 outside A1 · {RETRIED_NOTE}"
+    assert RETRIED_NOTE not in panel.table.item(second.hall, 1).text()

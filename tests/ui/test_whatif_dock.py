@@ -130,3 +130,25 @@ def test_n_minus_1_sweep_in_the_window_ranks_the_crahs_first(window, qtbot):
     assert "worst: CRAH-" in sweep.status.text()
     sweep._choose(0, 0)  # a double-click on the worst case ticks it for a detailed run
     assert dock.checked() == [cells[0][0]]
+
+
+def test_a_sweep_cleared_by_a_new_layout_stops_its_workers(window, qtbot, spawned_children):
+    """Opening another layout clears the N-1 tab; its sweep's worker processes used to run
+    every case to the end, the window's solver waiting for them."""
+    import time
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(HALL)
+    dock = window.extensions["whatif_dock"]
+    dock.minutes.setValue(600)
+    dock.cell.setValue(0.2)
+    sweep = dock.sweep
+    assert sweep.run()
+    qtbot.waitUntil(lambda: len(spawned_children()) >= 1, timeout=30000)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    sweep.clear()
+    qtbot.waitUntil(lambda: spawned_children() == [], timeout=10000)
+    assert time.monotonic() - t0 < 3
+    qtbot.waitUntil(lambda: not sweep.busy, timeout=5000)
+    assert sweep.button.isEnabled() and sweep.table.rowCount() == 0

@@ -155,3 +155,20 @@ def test_a_csv_that_cannot_be_written_at_the_end_is_one_line(tmp_path, monkeypat
     assert main(["whatif", str(HALL), "--fail", "CRAH-2", "--csv", str(out), *FAST]) == 1
     err = capsys.readouterr().err
     assert err == f"twin whatif: cannot write {out}: disk full\n"
+
+
+def test_a_sweep_stopped_by_a_dead_worker_says_which_case_on_a_line_of_its_own(monkeypatch, capsys):
+    """The progress line is ended before the reason (it ran on: "18/20 casestwin whatif:")."""
+    import twin.whatif.sweep
+    from twin.whatif import WhatIfError
+
+    def sweep(fac, cases, opts, progress=None, **kwargs):
+        progress(1, len(cases))
+        raise WhatIfError(f"case {cases[1]}: the worker process running it ended (signal SIGSEGV)")
+
+    monkeypatch.setattr(twin.whatif.sweep, "run_sweep", sweep)
+    assert main(["whatif", str(HALL), "--all-single-failures"]) == 1
+    lines = capsys.readouterr().err.split("\n")
+    assert lines[0].startswith("\r1/") and lines[0].endswith(" cases")
+    assert lines[1].startswith("twin whatif: case ") and lines[1].endswith("(signal SIGSEGV)")
+    assert lines[2:] == [""]

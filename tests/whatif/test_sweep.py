@@ -106,3 +106,35 @@ def test_local_and_dask_sweeps_agree(fac, dask_cluster):
     assert all(c["gpus_throttled"] == 0 and c["gpus_dark"] == 0 for c in local.cases[2:])
     # the cases ran on both workers
     assert len({c["worker_pid"] for c in remote.cases}) == 2
+
+
+def test_a_case_whose_worker_crashes_fails_the_sweep_naming_it(fac, monkeypatch):
+    """Before, ``ProcessPoolExecutor`` raised ``BrokenProcessPool`` (a traceback at the
+    command line) and said no case."""
+    import twin.whatif.sweep as sweep
+    from twin.whatif import WhatIfError
+
+    monkeypatch.syspath_prepend(str(Path(__file__).parents[1]))
+    import pool_jobs
+
+    monkeypatch.setattr(sweep, "run_case", pool_jobs.case_or_die)
+    cases = single_failures(fac, 0)
+    assert "CRAH-1" in cases
+    with pytest.raises(WhatIfError) as err:
+        run_sweep(fac, cases, OPTS, workers=2)
+    assert str(err.value) == "case CRAH-1: the worker process running it ended (signal SIGSEGV)"
+
+
+def test_a_cancelled_sweep_stops_at_once(fac):
+    from twin.physics.solver_service import Cancelled
+
+    calls = []
+
+    def cancelled() -> bool:
+        calls.append(1)
+        return len(calls) > 1
+
+    t0 = time.perf_counter()
+    with pytest.raises(Cancelled):
+        run_sweep(fac, single_failures(fac, 0), OPTS, workers=2, cancelled=cancelled)
+    assert time.perf_counter() - t0 < 10

@@ -331,7 +331,7 @@ def _run_all(args: argparse.Namespace, fac) -> int:
     import time
 
     from twin.commands.argtypes import OptionError, refuse
-    from twin.physics.factory import COARSE_CELL_M, plan, solve_halls
+    from twin.physics.factory import COARSE_CELL_M, RETRIED_NOTE, plan, solve_halls
 
     coarse = COARSE_CELL_M if args.coarse is None else args.coarse
     jobs = plan(fac, args.cell, coarse, args.fail)
@@ -347,9 +347,12 @@ def _run_all(args: argparse.Namespace, fac) -> int:
             status = 1
             print(f"twin thermal: hall {done.hall_id}: {done.error}", file=sys.stderr)
             continue
+        done.summary["retried_alone"] = done.retried
         passes.setdefault(done.job.stage, []).append(done.summary)
         if not args.json:
             print(hall_line(done.summary), flush=True)
+            if done.retried:
+                print(f"note: hall {done.hall_id}: {RETRIED_NOTE}", flush=True)
     seconds = time.perf_counter() - t0
     out = [
         {"stage": stage, "halls": sorted(passes[stage], key=lambda d: fac.hall_index[d["hall"]])}

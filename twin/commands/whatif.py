@@ -204,9 +204,11 @@ def _sweep(fac, opts, args) -> dict:
         if not args.json:
             print(f"\r{done}/{total} cases", end="", file=sys.stderr, flush=True)
 
-    res = run_sweep(fac, cases, opts, dask=args.dask, workers=args.workers, progress=progress)
-    if not args.json:
-        print(file=sys.stderr)
+    try:
+        res = run_sweep(fac, cases, opts, dask=args.dask, workers=args.workers, progress=progress)
+    finally:  # the progress line ends before the table, or before why the sweep stopped
+        if not args.json:
+            print(file=sys.stderr)
     rows = [
         {k: (v if not isinstance(v, list) else "; ".join(map(str, v))) for k, v in c.items()}
         for c in res.cases

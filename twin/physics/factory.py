@@ -2,24 +2,28 @@
 
 A factory's halls share no air, so each is an independent steady solve. The solvers are
 single-threaded sparse work (see ``threads``), so processes, not threads, use the cores.
-Every worker loads the layout once and then solves the halls it is handed; each result is
-reduced in the worker by ``summarise`` (a picklable top-level function of ``(facility,
-result)``), so only small summaries cross process boundaries. All halls are solved on the
+Every worker loads the layout once and then solves the halls it is handed, one at a time
+(``twin.worker_pool``: a worker that dies, as to the out-of-memory killer at factory scale,
+fails only its hall); each result is reduced in the worker by ``summarise`` (a picklable
+top-level function of ``(facility, result)``), so only small summaries cross process
+boundaries. All halls are solved on the
 coarse grid before any on the fine one: a whole-site answer arrives early and the fine pass
 refines it.
 """
 
 from __future__ import annotations
 
-import multiprocessing
 import os
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import closing
 from dataclasses import dataclass
 from typing import Any
 
 #: cell of the first, whole-site pass (m): ~8x fewer cells than the 0.2 m default
 COARSE_CELL_M = 0.4
+#: what a hall's answer adds when its worker was killed beside the others (the system's
+#: out-of-memory killer) and it was solved again alone
+RETRIED_NOTE = "solved again alone: its worker was killed while others ran, as when memory runs out"
 
 _FACILITY = None
 
@@ -32,6 +36,8 @@ class HallJob:
     cell_m: float
     failed: tuple[str, ...] = ()
     stage: str = "fine"  # or "coarse": the first, whole-site pass
+    #: the hall's id (what a job that lost its worker is reported under)
+    hall_id: str = ""
 
 
 @dataclass
@@ -42,6 +48,8 @@ class HallDone:
     hall_id: str
     summary: Any = None
     error: str | None = None
+    #: its worker was killed while others ran, and it was solved again alone
+    retried: bool = False
 
 
 def _load(layout_path: str) -> None:
@@ -104,11 +112,11 @@ def plan(
     jobs = []
     if coarse_cell_m is not None:
         jobs += [
-            HallJob(h, coarse_cell_m, tuple(failed), "coarse")
+            HallJob(h, coarse_cell_m, tuple(failed), "coarse", facility.hall_ids[h])
             for h in order
             if coarse_cell_m > fine[h] * 1.001
         ]
-    return jobs + [HallJob(h, fine[h], tuple(failed)) for h in order]
+    return jobs + [HallJob(h, fine[h], tuple(failed), "fine", facility.hall_ids[h]) for h in order]
 
 
 def default_jobs() -> int:
@@ -124,19 +132,27 @@ def solve_halls(
     jobs: Iterable[HallJob],
     summarise: Callable[[Any, Any], Any],
     workers: int | None = None,
+    cancelled: Callable[[], bool] | None = None,
 ) -> Iterator[HallDone]:
-    """Solve ``jobs`` in ``workers`` processes (fresh interpreters: the physics' compiled
-    kernels and BLAS are not fork-safe), yielding each as it finishes. A job that fails
-    yields its error; the others carry on."""
+    """Solve ``jobs`` in ``workers`` processes (``twin.worker_pool``), yielding each as it
+    finishes. A job that fails, or whose worker dies, yields its error; the others carry on.
+    Stops, killing the solves still running, when ``cancelled()`` turns true or the caller
+    stops reading."""
+    from twin.worker_pool import run_jobs
+
     jobs = list(jobs)
     workers = max(1, min(workers or default_jobs(), len(jobs)))
-    ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(workers, ctx, initializer=_load, initargs=(str(layout_path),)) as ex:
-        futures = {ex.submit(_solve, job, summarise): job for job in jobs}
-        try:
-            for fut in as_completed(futures):
-                hid, summary, error = fut.result()
-                yield HallDone(futures[fut], hid, summary, error)
-        finally:  # a caller that stops early (cancelled) leaves no queued hall to run
-            for fut in futures:
-                fut.cancel()
+    args = [(job, summarise) for job in jobs]
+    pool = run_jobs(
+        _solve, args, workers, initializer=_load, initargs=(str(layout_path),), cancelled=cancelled
+    )
+    with closing(pool):
+        for done in pool:
+            job = jobs[done.index]
+            if done.error is not None:
+                yield HallDone(
+                    job, job.hall_id or str(job.hall), error=done.error, retried=done.retried
+                )
+                continue
+            hid, summary, error = done.value
+            yield HallDone(job, hid, summary, error, done.retried)

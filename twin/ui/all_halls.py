@@ -25,7 +25,15 @@ from PySide6.QtWidgets import (
 )
 
 from twin.model.units import count_text
-from twin.physics.factory import COARSE_CELL_M, HallDone, HallJob, hall_brief, plan, solve_halls
+from twin.physics.factory import (
+    COARSE_CELL_M,
+    RETRIED_NOTE,
+    HallDone,
+    HallJob,
+    hall_brief,
+    plan,
+    solve_halls,
+)
 
 if TYPE_CHECKING:
     from twin.ui.main_window import MainWindow
@@ -40,7 +48,8 @@ def done_text(done: HallDone) -> str:
         return f"failed: {done.error}"
     s = done.summary
     hot = "—" if s["inlet_max_c"] is None else f"{s['inlet_max_c']:.1f} °C"
-    return f"done in {s['seconds']:.1f} s · hottest inlet {hot} · {s['outside_a1']} outside A1"
+    text = f"done in {s['seconds']:.1f} s · hottest inlet {hot} · {s['outside_a1']} outside A1"
+    return text + (f" · {RETRIED_NOTE}" if done.retried else "")
 
 
 class AllHalls(QObject):
@@ -153,7 +162,9 @@ class AllHalls(QObject):
 
         def run(token) -> int:
             n = 0
-            for done in solve_halls(path, jobs, hall_brief, workers):
+            for done in solve_halls(
+                path, jobs, hall_brief, workers, cancelled=lambda: token.cancelled
+            ):
                 if token.cancelled:
                     break
                 self.arrived.emit(done)
@@ -205,7 +216,8 @@ class AllHalls(QObject):
         )
 
     def cancel(self) -> None:
-        """Stop after the solves now running (queued halls do not start)."""
+        """Stop now: the solves running are killed (their workers with them), queued halls
+        do not start."""
         self.window.solver.cancel(KEY)
         for job in self.jobs:
             if self.states.get((job.hall, job.stage)) in ("waiting", "solving"):

@@ -98,7 +98,7 @@ class SweepPanel(QWidget):
                     self._progress = (done, total)
 
             token.check()
-            return run_sweep(fac, cases, opts, progress=progress)
+            return run_sweep(fac, cases, opts, progress=progress, cancelled=lambda: token.cancelled)
 
         if self.relay.submit(SWEEP_KEY, sweep, tag=fac) is None:
             return False

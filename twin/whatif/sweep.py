@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import os
 import time
-from concurrent.futures import ProcessPoolExecutor
+from contextlib import closing
 from dataclasses import asdict, dataclass, field
-from multiprocessing import get_context
 
 import numpy as np
 
 from twin.model.facility import Facility
 from twin.whatif.engine import Baseline, WhatIfOptions, run_whatif, whatif_hall
+from twin.whatif.failures import WhatIfError
 from twin.whatif.start import StartState
 
 
@@ -107,12 +107,15 @@ def run_sweep(
     dask: str | None = None,
     workers: int | None = None,
     progress=None,
+    cancelled=None,
 ) -> SweepResult:
     """Run every case (a device id, or a tuple of ids failed together) and rank them.
 
     ``dask``: a scheduler address (``tcp://host:8786``) or a ``distributed.Client``; without
     it, ``workers`` local processes (default: the CPUs, at most the cases). ``progress``:
-    called with (done, total) as cases finish."""
+    called with (done, total) as cases finish. ``cancelled``: asked as the local processes run
+    (``physics.solver_service.Cancelled`` when it turns true). A case that fails, or whose
+    worker dies, is a ``WhatIfError`` naming it."""
     t0 = time.perf_counter()
     opts = options or WhatIfOptions()
     text = facility.source_text
@@ -125,22 +128,32 @@ def run_sweep(
         results, where, n = _on_dask(dask, text, path, todo, odict, progress)
     else:
         n = max(1, min(workers or os.cpu_count() or 1, len(todo)))
-        results, where = _on_processes(n, text, path, todo, odict, progress), "local processes"
+        results = _on_processes(n, text, path, todo, odict, progress, cancelled)
+        where = "local processes"
     results.sort(key=_rank)
     for r in results:
         r.pop("_rank", None)
     return SweepResult(results, where, n, time.perf_counter() - t0, odict)
 
 
-def _on_processes(n, text, path, todo, odict, progress) -> list[dict]:
-    # spawn: a fresh interpreter per worker (no forked BLAS/numba threads or open HDF5 files)
-    with ProcessPoolExecutor(n, mp_context=get_context("spawn")) as pool:
-        futs = [pool.submit(run_case, text, path, c, odict) for c in todo]
-        out = []
-        for k, f in enumerate(futs, 1):
-            out.append(f.result())
+def _on_processes(n, text, path, todo, odict, progress, cancelled) -> list[dict]:
+    """The cases in ``n`` local worker processes (``twin.worker_pool``: a fresh interpreter
+    each, no forked BLAS or numba threads). A case that fails, or whose worker dies, fails the
+    sweep with its words; a cancel stops the workers at once."""
+    from twin.physics.solver_service import Cancelled
+    from twin.worker_pool import run_jobs
+
+    out = []
+    jobs = [(text, path, c, odict) for c in todo]
+    with closing(run_jobs(run_case, jobs, n, cancelled=cancelled)) as pool:
+        for done in pool:
+            if done.error is not None:
+                raise WhatIfError(f"case {'+'.join(todo[done.index])}: {done.error}")
+            out.append(done.value)
             if progress:
-                progress(k, len(todo))
+                progress(len(out), len(todo))
+    if len(out) < len(todo):
+        raise Cancelled
     return out
 
 
