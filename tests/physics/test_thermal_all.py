@@ -132,6 +132,35 @@ def test_a_hall_solved_again_alone_says_so(small_factory, monkeypatch, capsys):
     assert [h["retried_alone"] for h in halls] == [True, False]
 
 
+def test_halls_without_an_answer_are_counted_and_listed(small_factory, monkeypatch, capsys):
+    """A hall that failed (here: as a worker out of memory fails) is a line on stderr, a
+    ``failed`` entry of its pass in the JSON, and missing from the site's count."""
+    import twin.physics.factory as factory
+
+    fac = load_layout(small_factory)
+    first = fac.hall_ids[0]
+    why = "MemoryError: Unable to allocate 44.7 MiB for an array"
+
+    def solve(path, jobs, summarise, workers, cancelled=None):
+        for job in jobs:
+            if job.hall == 0:
+                yield factory.HallDone(job, job.hall_id, error=why, retried=True)
+            else:
+                res = solve_steady(fac, hall=job.hall, cell_m=job.cell_m)
+                yield factory.HallDone(job, job.hall_id, summarise(fac, res))
+
+    monkeypatch.setattr(factory, "solve_halls", solve)
+    assert main(["thermal", str(small_factory), "--all", "--cell", "0.8"]) == 1
+    out, err = capsys.readouterr()
+    assert err == f"twin thermal: hall {first}: {why}\n"
+    site = out.strip().split("\n")[-1]
+    assert site.startswith("site: 1 of 2 halls (1 failed, said above), ")
+    assert main(["thermal", str(small_factory), "--all", "--cell", "0.8", "--json"]) == 1
+    (p,) = json.loads(capsys.readouterr().out)["passes"]
+    assert p["stage"] == "fine" and [h["hall"] for h in p["halls"]] == [fac.hall_ids[1]]
+    assert p["failed"] == [{"hall": first, "error": why, "retried_alone": True}]
+
+
 @pytest.mark.parametrize(
     ("change", "tail"), [(None, ""), (0.09, ""), (0.34, ", air unsettled (0.3 K)")]
 )

@@ -341,10 +341,12 @@ def _run_all(args: argparse.Namespace, fac) -> int:
         return refuse("thermal", exc)
     t0 = time.perf_counter()
     passes: dict[str, list] = {}
-    status = 0
+    failed: dict[str, list] = {}
     for done in solve_halls(args.layout, jobs, result_dict, args.jobs):
         if done.error:
-            status = 1
+            failed.setdefault(done.job.stage, []).append(
+                {"hall": done.hall_id, "error": done.error, "retried_alone": done.retried}
+            )
             print(f"twin thermal: hall {done.hall_id}: {done.error}", file=sys.stderr)
             continue
         done.summary["retried_alone"] = done.retried
@@ -354,16 +356,21 @@ def _run_all(args: argparse.Namespace, fac) -> int:
             if done.retried:
                 print(f"note: hall {done.hall_id}: {RETRIED_NOTE}", flush=True)
     seconds = time.perf_counter() - t0
+    order = fac.hall_index.__getitem__
     out = [
-        {"stage": stage, "halls": sorted(passes[stage], key=lambda d: fac.hall_index[d["hall"]])}
+        {
+            "stage": stage,
+            "halls": sorted(passes.get(stage, []), key=lambda d: order(d["hall"])),
+            "failed": sorted(failed.get(stage, []), key=lambda d: order(d["hall"])),
+        }
         for stage in ("coarse", "fine")
-        if stage in passes
+        if stage in passes or stage in failed
     ]
     if args.json:
         print(json.dumps({"passes": out, "seconds": round(seconds, 3)}, indent=2))
     elif out:
-        print(site_line(out[-1]["halls"], seconds))
-    return status
+        print(site_line(out[-1]["halls"], seconds, len(out[-1]["failed"])))
+    return 1 if failed else 0
 
 
 def _check_plan(args: argparse.Namespace, fac, jobs) -> None:
@@ -409,13 +416,18 @@ def hall_line(d: dict) -> str:
     )
 
 
-def site_line(halls: list[dict], seconds: float) -> str:
-    """The whole site at the finest pass."""
+def site_line(halls: list[dict], seconds: float, failed: int = 0) -> str:
+    """The whole site at the finest pass (``failed`` halls of it had no answer)."""
     t = [x for d in halls for x in _inlets(d)]
     outside = _outside_a1(t)
     heat_mw = sum(d["balance"]["heat_in_kw"] for d in halls) / 1e3
+    count = (
+        f"{len(halls)} of {len(halls) + failed} halls ({failed} failed, said above)"
+        if failed
+        else f"{len(halls)} halls"
+    )
     return (
-        f"site: {len(halls)} halls, {len(t)} racks, hottest inlet "
+        f"site: {count}, {len(t)} racks, hottest inlet "
         f"{max(t) if t else float('nan'):.1f} C, {outside} outside A1 allowable, air-side heat "
         f"{heat_mw:.2f} MW; {seconds:.1f} s wall"
     )
