@@ -119,6 +119,14 @@ def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls,
     with qtbot.waitSignal(window.solver.done, timeout=30000):
         pass
     first, second = panel.jobs[0], panel.jobs[1]
-    text = panel.table.item(first.hall, 1).text()
-    assert text == f"done in 2.0 s · hottest inlet 25.0 °C · 0 outside A1 · {RETRIED_NOTE}"
-    assert RETRIED_NOTE not in panel.table.item(second.hall, 1).text()
+    cell = panel.table.item(first.hall, 1)
+    assert (
+        cell.text() == "done in 2.0 s · hottest inlet 25.0 °C · 0 outside A1 · solved again alone"
+    )
+    assert cell.toolTip() == (
+        f"{cell.text()}\nSolved again alone: its worker was killed while others ran, as when "
+        "memory runs out."
+    )
+    assert RETRIED_NOTE.startswith("solved again alone: its worker was killed")
+    other = panel.table.item(second.hall, 1)
+    assert "again" not in other.text() and "again" not in other.toolTip()

@@ -49,7 +49,7 @@ def done_text(done: HallDone) -> str:
     s = done.summary
     hot = "—" if s["inlet_max_c"] is None else f"{s['inlet_max_c']:.1f} °C"
     text = f"done in {s['seconds']:.1f} s · hottest inlet {hot} · {s['outside_a1']} outside A1"
-    return text + (f" · {RETRIED_NOTE}" if done.retried else "")
+    return text + (" · solved again alone" if done.retried else "")
 
 
 class AllHalls(QObject):
@@ -195,6 +195,9 @@ class AllHalls(QObject):
         if (done.job.hall, done.job.stage) not in self.states:
             return  # from a layout replaced since
         self._set(done.job, done_text(done), "failed" if done.error else "done")
+        if done.retried:  # the short cell, and why in its tooltip
+            item = self.table.item(done.job.hall, 1 + STAGES.index(done.job.stage))
+            item.setToolTip(f"{item.text()}\n{RETRIED_NOTE[0].upper()}{RETRIED_NOTE[1:]}.")
         self.table.resizeRowsToContents()
         self._start_next()
 
