@@ -210,3 +210,68 @@ def test_a_worker_ignores_ctrl_c_which_its_parent_answers():
     # SIGINT ignored: the job slept on and answered nothing but its own end
     assert done[0].error is None
     assert sys.platform.startswith("linux")
+
+
+@pytest.fixture
+def sigint_restored():
+    handler = signal.getsignal(signal.SIGINT)
+    yield
+    signal.signal(signal.SIGINT, handler)
+
+
+def _serve_here(jobs: list, fn, initializer=None, initargs=(), stop=True) -> list:
+    """``worker_pool._serve`` run in this process (mutation testing follows no child): the
+    jobs queued on its pipe first, then what it answered."""
+    from multiprocessing import Pipe
+
+    parent, child = Pipe()
+    for job in jobs:
+        parent.send(job)
+    if stop:
+        parent.send(None)
+    else:
+        parent.close()  # the parent gone: the pipe ends
+    worker_pool._serve(child, fn, initializer, initargs)
+    out = []
+    if stop:
+        while parent.poll():
+            out.append(parent.recv())
+    return out
+
+
+def test_a_worker_says_it_began_then_answers_each_job_in_turn(sigint_restored):
+    import pool_jobs
+
+    said = _serve_here([(3, (4,)), (5, (6,))], pool_jobs.square, pool_jobs.load, ("W",))
+    me = os.getpid()
+    assert said == [
+        ("began", None, None, None),
+        ("done", 3, (16, me, "W"), None),
+        ("done", 5, (36, me, "W"), None),
+    ]
+    assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+
+
+def test_a_worker_reports_a_failing_job_and_serves_the_next(sigint_restored):
+    import pool_jobs
+
+    said = _serve_here([(0, ("x", ())), (1, ("square", (2,)))], pool_jobs.call, None)
+    assert said[1] == ("done", 0, None, "KeyError: 'x'")
+    assert said[2][:2] == ("done", 1) and said[2][3] is None
+
+
+def test_a_worker_whose_initializer_fails_says_why_and_runs_no_job(sigint_restored):
+    import pool_jobs
+
+    said = _serve_here([(0, (2,))], pool_jobs.square, pool_jobs.refuse_to_load, ("/x.yaml",))
+    assert said == [
+        ("began", None, None, None),
+        ("failed", None, None, "FileNotFoundError: /x.yaml: no such layout"),
+    ]
+
+
+def test_a_worker_whose_parent_is_gone_ends_quietly(sigint_restored, capfd):
+    import pool_jobs
+
+    assert _serve_here([(0, (2,))], pool_jobs.square, stop=False) == []
+    assert capfd.readouterr().err == ""

@@ -250,26 +250,24 @@ class _Pool:
 
 
 def _serve(conn: Connection, fn, initializer, initargs) -> None:
-    """A worker: ``initializer`` once, then jobs until told to stop (None) or the pipe goes.
-    Ctrl-C in a terminal reaches the whole process group: the parent answers it (and stops
-    the workers), so a worker ignores it rather than print a traceback mid-job."""
+    """A worker: ``initializer`` once, then jobs until told to stop (None) or the pipe goes
+    (a parent gone ends it quietly). Ctrl-C in a terminal reaches the whole process group: the
+    parent answers it (and stops the workers), so a worker ignores it rather than print a
+    traceback mid-job."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
-    conn.send(("began", None, None, None))
     try:
-        if initializer is not None:
-            initializer(*initargs)
-    except Exception as exc:  # noqa: BLE001 (reported to the parent, which stops the pool)
-        conn.send(("failed", None, None, f"{type(exc).__name__}: {exc}"))
+        conn.send(("began", None, None, None))
+        try:
+            if initializer is not None:
+                initializer(*initargs)
+        except Exception as exc:  # noqa: BLE001 (reported to the parent, which stops the pool)
+            conn.send(("failed", None, None, f"{type(exc).__name__}: {exc}"))
+            return
+        while (msg := conn.recv()) is not None:
+            index, args = msg
+            try:
+                conn.send(("done", index, fn(*args), None))
+            except Exception as exc:  # noqa: BLE001 (the job's error; the worker serves on)
+                conn.send(("done", index, None, f"{type(exc).__name__}: {exc}"))
+    except (EOFError, OSError):  # the parent is gone: nobody to answer
         return
-    while True:
-        try:
-            msg = conn.recv()
-        except (EOFError, OSError):
-            return
-        if msg is None:
-            return
-        index, args = msg
-        try:
-            conn.send(("done", index, fn(*args), None))
-        except Exception as exc:  # noqa: BLE001 (the job's error; the worker serves on)
-            conn.send(("done", index, None, f"{type(exc).__name__}: {exc}"))
