@@ -106,6 +106,14 @@ def test_local_and_dask_sweeps_agree(fac, dask_cluster):
     assert all(c["gpus_throttled"] == 0 and c["gpus_dark"] == 0 for c in local.cases[2:])
     # the cases ran on both workers
     assert len({c["worker_pid"] for c in remote.cases}) == 2
+    # a case that fails names itself, on a cluster as on local processes (the cluster's own
+    # exception came through bare before)
+    from twin.whatif import WhatIfError
+
+    for where in ({"dask": dask_cluster}, {"workers": 2}):
+        with pytest.raises(WhatIfError) as err:
+            run_sweep(fac, ["CRAH-2", "NOPE"], OPTS, **where)
+        assert str(err.value).startswith("case NOPE: WhatIfError: cannot fail 'NOPE' (not in")
 
 
 def test_a_case_whose_worker_crashes_fails_the_sweep_naming_it(fac, monkeypatch):

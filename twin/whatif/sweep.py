@@ -174,9 +174,15 @@ def _on_dask(address, text, path, todo, odict, progress) -> tuple[list[dict], st
             client.submit(run_case, text_f, path, c, odict, pure=False, key=f"whatif-{'+'.join(c)}")
             for c in todo
         ]
+        case = {f.key: c for f, c in zip(futs, todo, strict=True)}
         out = []
         for k, f in enumerate(as_completed(futs), 1):
-            out.append(f.result())
+            try:
+                out.append(f.result())
+            except Exception as exc:  # noqa: BLE001 (the case's own error, or its workers died)
+                raise WhatIfError(
+                    f"case {'+'.join(case[f.key])}: {type(exc).__name__}: {exc}"
+                ) from exc
             if progress:
                 progress(k, len(todo))
         return out, f"dask {client.scheduler.address}", n
