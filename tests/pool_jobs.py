@@ -85,3 +85,22 @@ def case_or_die(text: str, path: str | None, fail: tuple[str, ...], options: dic
     if fail == ("CRAH-1",):
         die(11)
     return run_case(text, path, fail, options)
+
+
+def _linger(seconds: float) -> None:
+    """A thread that keeps its process from ending for ``seconds`` (not a daemon)."""
+    import threading
+
+    threading.Thread(target=time.sleep, args=(seconds,), daemon=False).start()
+
+
+def linger(seconds: float) -> int:
+    """A job that leaves a thread behind: its worker cannot end until the thread does."""
+    _linger(seconds)
+    return os.getpid()
+
+
+def refuse_and_linger(seconds: float) -> None:
+    """An initializer that fails after leaving a thread behind."""
+    _linger(seconds)
+    raise RuntimeError("the layout could not be read")

@@ -275,3 +275,184 @@ def test_a_worker_whose_parent_is_gone_ends_quietly(sigint_restored, capfd):
 
     assert _serve_here([(0, (2,))], pool_jobs.square, stop=False) == []
     assert capfd.readouterr().err == ""
+
+
+def test_a_worker_that_died_idle_is_replaced_and_its_next_job_runs_elsewhere():
+    """Killed between two jobs (as the out-of-memory killer may pick an idle worker): the
+    job handed to it next goes to a fresh worker instead of failing."""
+    import pool_jobs
+
+    pool = run_jobs(pool_jobs.call, [("span", (0.0,)), ("span", (0.0,))], 1)
+    first = next(pool)
+    os.kill(first.value[0], signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while not _gone(first.value[0]) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    second = next(pool)
+    assert second.error is None and not second.retried
+    assert second.value[0] != first.value[0]
+    assert list(pool) == []
+
+
+def test_a_cancel_while_every_job_runs_stops_within_the_poll():
+    import pool_jobs
+
+    t0 = time.monotonic()
+    pool = run_jobs(
+        pool_jobs.call,
+        [("span", (60.0,))] * 2,
+        2,
+        cancelled=lambda: time.monotonic() > t0 + 2.0,
+    )
+    assert list(pool) == []
+    assert time.monotonic() - t0 < 2.0 + 2 * worker_pool.POLL_S + worker_pool.STOP_WAIT_S + 1
+
+
+def test_a_process_that_exits_while_its_pool_runs_leaves_no_worker_behind(tmp_path):
+    """The window quits with a hall still solving on its (daemon) solver thread: the pool's
+    ``finally`` never runs, and a worker must not outlive the process, nor hold its exit."""
+    import subprocess
+
+    pidfile = tmp_path / "pids"
+    script = tmp_path / "quit.py"
+    script.write_text(
+        f"""
+import sys, threading, time
+sys.path[:0] = {[str(Path(__file__).parent), str(Path(__file__).parents[1])]!r}
+import pool_jobs
+from twin.worker_pool import run_jobs
+
+def run():
+    for d in run_jobs(pool_jobs.call, [("span", (0.0,)), ("span", (60.0,))], 1):
+        if d.value is not None:  # the first; the second ends with this process
+            open({str(pidfile)!r}, "a").write(f"{{d.value[0]}}\\n")
+
+if __name__ == "__main__":
+    threading.Thread(target=run, daemon=True).start()
+    time.sleep(3)
+"""
+    )
+    t0 = time.monotonic()
+    subprocess.run([sys.executable, str(script)], check=True, timeout=60)
+    assert time.monotonic() - t0 < 20
+    (pid,) = map(int, pidfile.read_text().split())
+    deadline = time.monotonic() + 5
+    while not _gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert _gone(pid)
+
+
+def test_a_worker_that_cannot_end_is_killed_after_a_bounded_wait():
+    """A job (or a failed initializer) that left a thread running keeps its worker from
+    ending when told to: the pool kills it after ``STOP_WAIT_S`` instead of waiting."""
+    import pool_jobs
+
+    t0 = time.monotonic()
+    (done,) = run_jobs(pool_jobs.linger, [(60.0,)], 1)
+    assert done.error is None
+    assert time.monotonic() - t0 < 10
+    assert _gone(done.value)
+    t0 = time.monotonic()
+    done = _all(
+        pool_jobs.square, [(1,), (2,)], 1, initializer=pool_jobs.refuse_and_linger, initargs=(60.0,)
+    )
+    assert {d.error for d in done.values()} == {"RuntimeError: the layout could not be read"}
+    assert time.monotonic() - t0 < 10
+
+
+def _started(pool, conn_ready: bool = True):
+    w = pool._start()
+    if conn_ready:
+        assert w.conn.poll(30)  # it said that it began (not yet read)
+    return w
+
+
+def test_a_job_handed_to_a_worker_that_died_idle_stays_queued_for_a_new_one():
+    """The hand-over fails (the worker's pipe is gone): the job is not blamed on it."""
+    from collections import deque
+
+    import pool_jobs
+
+    pool = worker_pool._Pool(pool_jobs.square, None, ())
+    try:
+        dead = _started(pool)
+        dead.process.kill()
+        dead.process.join()
+        todo = deque([(0, False)])
+        pool.dispatch(todo, [(3,)], 1)
+        assert pool.broken is None and not todo
+        (w,) = pool.workers
+        assert w is not dead and w.job == 0
+        got, deadline = [], time.monotonic() + 30
+        while not got and time.monotonic() < deadline:
+            got = pool.collect()
+        ((done, crowded),) = got
+        assert done.value[0] == 9 and done.error is None and not crowded
+    finally:
+        pool.close()
+
+
+def test_an_initializer_that_failed_before_the_hand_over_breaks_the_pool_with_its_words():
+    from collections import deque
+
+    import pool_jobs
+
+    pool = worker_pool._Pool(pool_jobs.square, pool_jobs.refuse_to_load, ("/x.yaml",))
+    try:
+        w = _started(pool)
+        w.process.join(30)
+        todo = deque([(0, False)])
+        pool.dispatch(todo, [(3,)], 1)
+        assert pool.broken == "FileNotFoundError: /x.yaml: no such layout"
+        assert list(todo) == [(0, False)] and pool.workers == []
+    finally:
+        pool.close()
+
+
+def test_closing_tells_idle_workers_to_end_and_kills_busy_ones():
+    from collections import deque
+
+    import pool_jobs
+
+    pool = worker_pool._Pool(pool_jobs.call, None, ())
+    todo = deque([(0, False)])
+    pool.dispatch(todo, [("span", (60.0,))], 2)
+    idle = pool._start()
+    busy = next(w for w in pool.workers if w.job == 0)
+    time.sleep(0.5)
+    pool.close()
+    assert pool.workers == []
+    assert idle.process.exitcode == 0  # it ended on its own
+    assert busy.process.exitcode == -signal.SIGKILL
+
+
+def test_every_job_of_a_batch_is_answered_when_one_of_them_is_run_again(monkeypatch):
+    """Two jobs may end in the same wait: a killed one queued again must not drop the
+    other's answer."""
+    from twin.worker_pool import JobDone
+
+    class Batch:
+        def __init__(self, *args):
+            self.broken, self.running, self.rounds = None, [], 0
+
+        def busy(self):
+            return bool(self.running)
+
+        def dispatch(self, todo, jobs, limit):
+            while todo:
+                self.running.append(todo.popleft())
+
+        def collect(self):
+            self.rounds += 1
+            ran, self.running = self.running, []
+            if self.rounds == 1:
+                return [(JobDone(0, error=KILLED_TEXT), True), (JobDone(1, "b"), True)]
+            return [(JobDone(k, "again"), False) for k, _ in ran]
+
+        def close(self):
+            pass
+
+    monkeypatch.setattr(worker_pool, "_Pool", Batch)
+    done = _all(None, [(), ()], 2)
+    assert done[1].value == "b" and not done[1].retried
+    assert done[0].value == "again" and done[0].retried

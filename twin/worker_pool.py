@@ -172,22 +172,20 @@ class _Pool:
                 kind, index, value, error = w.conn.recv()
                 if kind == "began":
                     w.began = True
-                    continue
-                job, w.job, w.alone = w.job, None, False
-                if kind == "done":
+                elif kind == "done":
+                    w.job, w.alone = None, False
                     return JobDone(index, value, error)
-                w.failed, self.broken = True, error  # its initializer failed; it has exited
-                self._end(w)
-                return JobDone(job, error=error)
+                else:  # its initializer failed: it is ending
+                    w.failed, self.broken = True, error
+                    break
         except (EOFError, OSError):
             pass
-        if w.process.is_alive():  # it only said that it began
+        if w.process.is_alive() and not w.failed:  # it only said that it began
             return None
-        job, w.job, w.alone = w.job, None, False
         self._reap(w)
         if not w.began or w.failed:
-            return JobDone(job, error=self.broken)
-        return JobDone(job, error=death_text(w.process.exitcode))
+            return JobDone(w.job, error=self.broken)
+        return JobDone(w.job, error=death_text(w.process.exitcode))
 
     def _reap(self, w: _Worker) -> None:
         """Take a dead worker out of the pool; one that died before it began breaks it: no
