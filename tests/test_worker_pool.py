@@ -318,7 +318,7 @@ def test_a_process_that_exits_while_its_pool_runs_leaves_no_worker_behind(tmp_pa
     script.write_text(
         f"""
 import sys, threading, time
-sys.path[:0] = {[str(Path(__file__).parent), str(Path(__file__).parents[1])]!r}
+sys.path[:0] = {[str(Path(__file__).parent), *sys.path]!r}
 import pool_jobs
 from twin.worker_pool import run_jobs
 

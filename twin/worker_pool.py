@@ -196,7 +196,7 @@ class _Pool:
                 kind, _, _, error = w.conn.recv()
                 w.began = True
                 if kind == "failed":
-                    w.failed, self.broken = True, error
+                    self.broken = error
         except (EOFError, OSError):
             pass
         self._end(w)
