@@ -313,6 +313,11 @@ def test_a_process_that_exits_while_its_pool_runs_leaves_no_worker_behind(tmp_pa
     ``finally`` never runs, and a worker must not outlive the process, nor hold its exit."""
     import subprocess
 
+    import pool_jobs
+
+    # the same pool answers here first: mutation testing runs a test for the code it calls in
+    # this process, and the script below calls it in another
+    assert [d.value for d in run_jobs(pool_jobs.square, [(2,)], 1)][0][0] == 4
     pidfile = tmp_path / "pids"
     script = tmp_path / "quit.py"
     script.write_text(
