@@ -38,10 +38,16 @@ def test_solve_all_halls_shows_progress_per_hall(window, qtbot, two_halls):
     qtbot.waitUntil(lambda: panel.solve_button.isEnabled(), timeout=5000)
     assert set(panel.states.values()) == {"done"}
     assert [panel.table.item(h, 0).text() for h in range(2)] == f.hall_ids
+    cell = panel.table.item
     for h in range(2):
         for c in (1, 2):
-            text = panel.table.item(h, c).text()
-            assert text.startswith("done in ") and "hottest inlet" in text, text
+            text = cell(h, c).text()
+            assert text.endswith(" s") and float(text[:-2]) > 0, text
+        # the answer columns hold the fine pass's: its hottest inlet, its racks outside A1
+        racks = int((f.rack_hall == h).sum())
+        assert cell(h, 3).text().endswith(" °C") and 15 < float(cell(h, 3).text()[:-3]) < 60
+        assert cell(h, 4).text().endswith(f" of {racks}")
+        assert cell(h, 3).toolTip().startswith("From the fine pass, 0.5 m cells: hottest")
     assert "All halls solved (4 solves)" in panel.caption.text()
 
 
@@ -60,7 +66,8 @@ def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
             if k == 0:
                 yield HallDone(job, "X", error="grid too large")
             else:
-                yield HallDone(job, "X", {"seconds": 1.25, "inlet_max_c": 24.0, "outside_a1": 0})
+                s = {"seconds": 1.25, "inlet_max_c": 24.0, "outside_a1": 1, "racks": 8}
+                yield HallDone(job, "X", {**s, "cell_m": job.cell_m})
 
     monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
     with qtbot.waitSignal(window.layout_loaded, timeout=60000):
@@ -75,7 +82,10 @@ def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
     assert panel.states[(first.hall, first.stage)] == "failed"
     assert panel.table.item(first.hall, 1).text() == "failed: grid too large"
     assert list(panel.states.values()).count("done") == len(panel.jobs) - 1
-    assert "done in 1.2 s · hottest inlet 24.0 °C" in panel.table.item(first.hall, 2).text()
+    assert panel.table.item(first.hall, 2).text() == "1.2 s"
+    # the failed coarse pass left no answer; the fine pass's is there
+    assert panel.table.item(first.hall, 3).text() == "24.0 °C"
+    assert panel.table.item(first.hall, 4).text() == "1 of 8"
     assert "1 failed" in panel.caption.text()
 
 
@@ -108,8 +118,8 @@ def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls,
 
     def fake_solve(path, jobs, summarise, workers, cancelled=None):
         for k, job in enumerate(jobs):
-            s = {"seconds": 2.0, "inlet_max_c": 25.0, "outside_a1": 0}
-            yield HallDone(job, job.hall_id, s, retried=k == 0)
+            s = {"seconds": 2.0, "inlet_max_c": 25.0, "outside_a1": 0, "racks": 3}
+            yield HallDone(job, job.hall_id, {**s, "cell_m": job.cell_m}, retried=k == 0)
 
     monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
     with qtbot.waitSignal(window.layout_loaded, timeout=60000):
@@ -120,9 +130,7 @@ def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls,
         pass
     first, second = panel.jobs[0], panel.jobs[1]
     cell = panel.table.item(first.hall, 1)
-    assert (
-        cell.text() == "done in 2.0 s · hottest inlet 25.0 °C · 0 outside A1 · solved again alone"
-    )
+    assert cell.text() == "2.0 s, again alone"
     assert cell.toolTip() == (
         f"{cell.text()}\nSolved again alone: its worker was killed while others ran, as when "
         "memory runs out."
@@ -130,3 +138,64 @@ def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls,
     assert RETRIED_NOTE.startswith("solved again alone: its worker was killed")
     other = panel.table.item(second.hall, 1)
     assert "again" not in other.text() and "again" not in other.toolTip()
+
+
+def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
+    window, qtbot, two_halls, monkeypatch
+):
+    """With several workers a hall's fine pass can end before its coarse one: the answer
+    columns keep the finer answer, and say which pass gave what they show."""
+    import twin.ui.all_halls as all_halls
+    from twin.physics.factory import HallDone
+
+    def fake_solve(path, jobs, summarise, workers, cancelled=None):
+        hot = {"coarse": 30.0, "fine": 27.5}
+        for job in sorted(jobs, key=lambda j: j.stage != "fine"):  # every fine pass first
+            s = {"seconds": 1.0, "inlet_max_c": hot[job.stage], "outside_a1": 2, "racks": 9}
+            yield HallDone(job, job.hall_id, {**s, "cell_m": job.cell_m})
+
+    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    panel.cell_m, panel.coarse_cell_m = 0.5, 1.0
+    panel.solve()
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    for h in range(2):
+        assert panel.table.item(h, 1).text() == panel.table.item(h, 2).text() == "1.0 s"
+        assert panel.table.item(h, 3).text() == "27.5 °C"
+        assert panel.table.item(h, 4).text() == "2 of 9"
+        tip = panel.table.item(h, 3).toolTip()
+        assert tip == (
+            "From the fine pass, 0.5 m cells: hottest rack inlet 27.5 °C, 2 of 9 racks outside "
+            "ASHRAE A1."
+        )
+
+
+def test_a_coarse_answer_says_the_fine_pass_replaces_it(window, qtbot, two_halls, monkeypatch):
+    import twin.ui.all_halls as all_halls
+    from twin.physics.factory import HallDone
+
+    def fake_solve(path, jobs, summarise, workers, cancelled=None):
+        for job in jobs:
+            if job.stage == "coarse":
+                s = {"seconds": 1.0, "inlet_max_c": 30.0, "outside_a1": 0, "racks": 9}
+                yield HallDone(job, job.hall_id, {**s, "cell_m": job.cell_m})
+            else:
+                yield HallDone(job, job.hall_id, error="MemoryError")
+
+    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(two_halls)
+    panel = window.extensions["all_halls"]
+    panel.cell_m, panel.coarse_cell_m = 0.5, 1.0
+    panel.solve()
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    assert panel.table.item(0, 2).text() == "failed: MemoryError"
+    assert panel.table.item(0, 3).text() == "30.0 °C"
+    assert panel.table.item(0, 3).toolTip() == (
+        "From the coarse pass, 1 m cells: hottest rack inlet 30.0 °C, 0 of 9 racks outside "
+        "ASHRAE A1 (a finished fine pass replaces it)."
+    )

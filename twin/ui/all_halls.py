@@ -1,7 +1,9 @@
 """Thermal for every hall from the window: "Solve All Halls" runs the factory solve
 (``twin.physics.factory``: one worker process per core, every hall on a coarse grid first)
-as one job on the window's solver service and lists each hall's progress: waiting, solving,
-done in N s with its hottest inlet, or failed with the reason.
+as one job on the window's solver service and lists each hall's progress, a column per pass
+(waiting, solving, N s, or failed with the reason), and its latest answer in columns of their
+own (hottest inlet, racks outside ASHRAE A1), so that the table stays narrow enough to read
+beside the 3D view at a factory's five halls.
 
 The workers load the layout file, so the halls solved are the layout as saved. The process
 pool takes jobs in plan order, so the first ``workers`` jobs not yet finished are the ones
@@ -16,6 +18,7 @@ from PySide6.QtCore import QObject, Qt, Signal
 from PySide6.QtWidgets import (
     QAbstractItemView,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QPushButton,
     QTableWidget,
@@ -42,14 +45,29 @@ KEY = "thermal.all_halls"
 STAGES = ("coarse", "fine")
 
 
+#: the table's columns: the hall, a column per pass, then the latest pass's answer
+COLUMNS = ("Hall", "Coarse pass", "Fine pass", "Hottest inlet", "Outside A1")
+HOT_COL, A1_COL = 3, 4
+
+
 def done_text(done: HallDone) -> str:
-    """What a finished job's cell says."""
+    """What a finished job's pass cell says: its time, or why it failed."""
     if done.error:
         return f"failed: {done.error}"
+    text = f"{done.summary['seconds']:.1f} s"
+    return text + (", again alone" if done.retried else "")
+
+
+def answer_texts(done: HallDone) -> tuple[str, str, str]:
+    """A finished job's answer cells (hottest inlet, racks outside A1) and their tooltip."""
     s = done.summary
     hot = "—" if s["inlet_max_c"] is None else f"{s['inlet_max_c']:.1f} °C"
-    text = f"done in {s['seconds']:.1f} s · hottest inlet {hot} · {s['outside_a1']} outside A1"
-    return text + (" · solved again alone" if done.retried else "")
+    outside = f"{s['outside_a1']} of {s['racks']}"
+    where = f"{done.job.stage} pass, {s['cell_m']:g} m cells"
+    tip = f"From the {where}: hottest rack inlet {hot}, {outside} racks outside ASHRAE A1"
+    if done.job.stage == "coarse":
+        tip += " (a finished fine pass replaces it)"
+    return hot, outside, tip + "."
 
 
 class AllHalls(QObject):
@@ -93,13 +111,15 @@ class AllHalls(QObject):
         self.caption = QLabel("Solves the layout file as saved; each hall on its own core.")
         self.caption.setWordWrap(True)
         lay.addWidget(self.caption)
-        self.table = QTableWidget(0, 3)
+        self.table = QTableWidget(0, len(COLUMNS))
         self.table.setObjectName("all_halls_progress")
-        self.table.setHorizontalHeaderLabels(["Hall", "Coarse pass", "Fine pass"])
+        self.table.setHorizontalHeaderLabels(list(COLUMNS))
         self.table.verticalHeader().setVisible(False)
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setStretchLastSection(True)
         lay.addWidget(self.table, 1)
         win = self.window
         self.dock = win.add_dock(w, "All Halls", Qt.DockWidgetArea.RightDockWidgetArea, "all_halls")
@@ -131,7 +151,7 @@ class AllHalls(QObject):
         self.table.setRowCount(len(facility.hall_ids))
         for h, hid in enumerate(facility.hall_ids):
             self.table.setItem(h, 0, QTableWidgetItem(hid))
-            for c in (1, 2):
+            for c in range(1, len(COLUMNS)):
                 self.table.setItem(h, c, QTableWidgetItem(""))
 
     # ------------------------------------------------------------------ running
@@ -187,9 +207,18 @@ class AllHalls(QObject):
             item.setToolTip(text)
 
     def _start_next(self) -> None:
-        if self._next < len(self.jobs):
-            self._set(self.jobs[self._next], "solving…", "solving")
+        """Mark the next job the pool takes (in plan order) as solving; one that has
+        already answered (a retried job's place) is passed over, not marked again."""
+        jobs = self.jobs
+        while self._next < len(jobs) and self.states.get(self._key(jobs[self._next])) != "waiting":
             self._next += 1
+        if self._next < len(jobs):
+            self._set(jobs[self._next], "solving…", "solving")
+            self._next += 1
+
+    @staticmethod
+    def _key(job: HallJob) -> tuple[int, str]:
+        return job.hall, job.stage
 
     def _on_done(self, done: HallDone) -> None:
         if (done.job.hall, done.job.stage) not in self.states:
@@ -198,8 +227,19 @@ class AllHalls(QObject):
         if done.retried:  # the short cell, and why in its tooltip
             item = self.table.item(done.job.hall, 1 + STAGES.index(done.job.stage))
             item.setToolTip(f"{item.text()}\n{RETRIED_NOTE[0].upper()}{RETRIED_NOTE[1:]}.")
+        if not done.error and self._latest(done):
+            hot, outside, tip = answer_texts(done)
+            for c, text in ((HOT_COL, hot), (A1_COL, outside)):
+                item = self.table.item(done.job.hall, c)
+                item.setText(text)
+                item.setToolTip(tip)
         self.table.resizeRowsToContents()
         self._start_next()
+
+    def _latest(self, done: HallDone) -> bool:
+        """Whether ``done`` is its hall's latest answer: a coarse pass that ends after its
+        hall's fine pass (another worker ran it) does not replace the finer answer."""
+        return done.job.stage == "fine" or self.states.get((done.job.hall, "fine")) != "done"
 
     def _on_finished(self, outcome) -> None:
         if outcome.job.key != KEY:
