@@ -6,6 +6,9 @@ from __future__ import annotations
 import pytest
 
 from twin.model.generate import ai_factory
+from twin.ui.all_halls import A1_COL, HOT_COL, PASS_COL
+
+COARSE, FINE = PASS_COL["coarse"], PASS_COL["fine"]
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ def test_solve_all_halls_shows_progress_per_hall(window, qtbot, two_halls):
     # one worker: the first job solves, every other waits
     assert panel.states[(first.hall, first.stage)] == "solving"
     assert sorted(panel.states.values()).count("waiting") == len(panel.jobs) - 1
-    assert panel.table.item(first.hall, 1).text() == "solving…"
+    assert panel.table.item(first.hall, COARSE).text() == "solving…"
     with qtbot.waitSignal(window.solver.done, timeout=240000):
         pass
     qtbot.waitUntil(lambda: panel.solve_button.isEnabled(), timeout=5000)
@@ -40,14 +43,15 @@ def test_solve_all_halls_shows_progress_per_hall(window, qtbot, two_halls):
     assert [panel.table.item(h, 0).text() for h in range(2)] == f.hall_ids
     cell = panel.table.item
     for h in range(2):
-        for c in (1, 2):
-            text = cell(h, c).text()
-            assert text.endswith(" s") and float(text[:-2]) > 0, text
+        for c in (COARSE, FINE):
+            value, unit = cell(h, c).text().split(" ")
+            assert unit in ("s", "ms") and float(value) > 0, cell(h, c).text()
         # the answer columns hold the fine pass's: its hottest inlet, its racks outside A1
         racks = int((f.rack_hall == h).sum())
-        assert cell(h, 3).text().endswith(" °C") and 15 < float(cell(h, 3).text()[:-3]) < 60
-        assert cell(h, 4).text().endswith(f" of {racks}")
-        assert cell(h, 3).toolTip().startswith("From the fine pass, 0.5 m cells: hottest")
+        hot = cell(h, HOT_COL).text()
+        assert hot.endswith(" °C") and 15 < float(hot[:-3]) < 60
+        assert cell(h, A1_COL).text().endswith(f" of {racks}")
+        assert cell(h, HOT_COL).toolTip().startswith("From the fine pass, 0.5 m cells: hottest")
     assert "All halls solved (4 solves)" in panel.caption.text()
 
 
@@ -80,12 +84,12 @@ def test_a_failing_hall_says_why(window, qtbot, two_halls, monkeypatch):
         pass
     first = panel.jobs[0]
     assert panel.states[(first.hall, first.stage)] == "failed"
-    assert panel.table.item(first.hall, 1).text() == "failed: grid too large"
+    assert panel.table.item(first.hall, COARSE).text() == "failed: grid too large"
     assert list(panel.states.values()).count("done") == len(panel.jobs) - 1
-    assert panel.table.item(first.hall, 2).text() == "1.2 s"
+    assert panel.table.item(first.hall, FINE).text() == "1.2 s"
     # the failed coarse pass left no answer; the fine pass's is there
-    assert panel.table.item(first.hall, 3).text() == "24.0 °C"
-    assert panel.table.item(first.hall, 4).text() == "1 of 8"
+    assert panel.table.item(first.hall, HOT_COL).text() == "24.0 °C"
+    assert panel.table.item(first.hall, A1_COL).text() == "1 of 8"
     assert "1 failed" in panel.caption.text()
 
 
@@ -129,15 +133,23 @@ def test_a_hall_solved_again_alone_says_so_in_its_cell(window, qtbot, two_halls,
     with qtbot.waitSignal(window.solver.done, timeout=30000):
         pass
     first, second = panel.jobs[0], panel.jobs[1]
-    cell = panel.table.item(first.hall, 1)
+    cell = panel.table.item(first.hall, COARSE)
     assert cell.text() == "2.0 s, again alone"
     assert cell.toolTip() == (
         f"{cell.text()}\nSolved again alone: its worker was killed while others ran, as when "
         "memory runs out."
     )
     assert RETRIED_NOTE.startswith("solved again alone: its worker was killed")
-    other = panel.table.item(second.hall, 1)
+    other = panel.table.item(second.hall, COARSE)
     assert "again" not in other.text() and "again" not in other.toolTip()
+    # the dock widened to show the whole table (it opened narrower than its columns), up to
+    # its share of the window
+    window.resize(1600, 1000)
+    panel.solve()
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    qtbot.waitUntil(lambda: not panel.table.horizontalScrollBar().isVisible(), timeout=5000)
+    assert panel.dock.width() <= window.width() * all_halls.MAX_DOCK_SHARE + 1
 
 
 def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
@@ -163,10 +175,10 @@ def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
     with qtbot.waitSignal(window.solver.done, timeout=30000):
         pass
     for h in range(2):
-        assert panel.table.item(h, 1).text() == panel.table.item(h, 2).text() == "1.0 s"
-        assert panel.table.item(h, 3).text() == "27.5 °C"
-        assert panel.table.item(h, 4).text() == "2 of 9"
-        tip = panel.table.item(h, 3).toolTip()
+        assert panel.table.item(h, COARSE).text() == panel.table.item(h, FINE).text() == "1.0 s"
+        assert panel.table.item(h, HOT_COL).text() == "27.5 °C"
+        assert panel.table.item(h, A1_COL).text() == "2 of 9"
+        tip = panel.table.item(h, HOT_COL).toolTip()
         assert tip == (
             "From the fine pass, 0.5 m cells: hottest rack inlet 27.5 °C, 2 of 9 racks outside "
             "ASHRAE A1."
@@ -193,9 +205,9 @@ def test_a_coarse_answer_says_the_fine_pass_replaces_it(window, qtbot, two_halls
     panel.solve()
     with qtbot.waitSignal(window.solver.done, timeout=30000):
         pass
-    assert panel.table.item(0, 2).text() == "failed: MemoryError"
-    assert panel.table.item(0, 3).text() == "30.0 °C"
-    assert panel.table.item(0, 3).toolTip() == (
+    assert panel.table.item(0, FINE).text() == "failed: MemoryError"
+    assert panel.table.item(0, HOT_COL).text() == "30.0 °C"
+    assert panel.table.item(0, HOT_COL).toolTip() == (
         "From the coarse pass, 1 m cells: hottest rack inlet 30.0 °C, 0 of 9 racks outside "
         "ASHRAE A1 (a finished fine pass replaces it)."
     )

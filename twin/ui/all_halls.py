@@ -45,16 +45,21 @@ KEY = "thermal.all_halls"
 STAGES = ("coarse", "fine")
 
 
-#: the table's columns: the hall, a column per pass, then the latest pass's answer
-COLUMNS = ("Hall", "Coarse pass", "Fine pass", "Hottest inlet", "Outside A1")
-HOT_COL, A1_COL = 3, 4
+#: the table's columns: the hall, its latest answer, then a column per pass (the answer
+#: first: a dock narrower than the table shows what a user opened it for)
+COLUMNS = ("Hall", "Hottest inlet", "Outside A1", "Coarse", "Fine")
+HOT_COL, A1_COL = 1, 2
+PASS_COL = {"coarse": 3, "fine": 4}
+#: the widest share of the window the dock takes to show its whole table
+MAX_DOCK_SHARE = 0.4
 
 
 def done_text(done: HallDone) -> str:
     """What a finished job's pass cell says: its time, or why it failed."""
     if done.error:
         return f"failed: {done.error}"
-    text = f"{done.summary['seconds']:.1f} s"
+    t = done.summary["seconds"]
+    text = f"{t:.1f} s" if t >= 0.1 else f"{t * 1e3:.0f} ms"  # a small hall's coarse pass
     return text + (", again alone" if done.retried else "")
 
 
@@ -118,8 +123,9 @@ class AllHalls(QObject):
         self.table.setEditTriggers(QAbstractItemView.EditTrigger.NoEditTriggers)
         self.table.setWordWrap(True)
         header = self.table.horizontalHeader()
+        # each column as wide as its text (a stretched last column is at least the default
+        # section's 100 px, and pushed the table past a dock that had room for its text)
         header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
-        header.setStretchLastSection(True)
         lay.addWidget(self.table, 1)
         win = self.window
         self.dock = win.add_dock(w, "All Halls", Qt.DockWidgetArea.RightDockWidgetArea, "all_halls")
@@ -170,8 +176,9 @@ class AllHalls(QObject):
         self._fill_rows(f)
         for h in range(len(f.hall_ids)):
             ran = {j.stage for j in self.jobs if j.hall == h}
-            for c, stage in enumerate(STAGES, 1):
-                self.table.item(h, c).setText("waiting" if stage in ran else "not needed")
+            for stage in STAGES:
+                text = "waiting" if stage in ran else "not needed"
+                self.table.item(h, PASS_COL[stage]).setText(text)
         from twin.physics.factory import default_jobs
 
         workers = max(1, min(self.workers or default_jobs(), len(self.jobs)))
@@ -197,11 +204,12 @@ class AllHalls(QObject):
         self.caption.setText(
             f"Solving {count_text(len(f.hall_ids), 'hall')} in {count_text(workers, 'process')}…"
         )
+        self._fit_width()
         return True
 
     def _set(self, job: HallJob, text: str, state: str) -> None:
         self.states[(job.hall, job.stage)] = state
-        item = self.table.item(job.hall, 1 + STAGES.index(job.stage))
+        item = self.table.item(job.hall, PASS_COL[job.stage])
         if item is not None:
             item.setText(text)
             item.setToolTip(text)
@@ -225,7 +233,7 @@ class AllHalls(QObject):
             return  # from a layout replaced since
         self._set(done.job, done_text(done), "failed" if done.error else "done")
         if done.retried:  # the short cell, and why in its tooltip
-            item = self.table.item(done.job.hall, 1 + STAGES.index(done.job.stage))
+            item = self.table.item(done.job.hall, PASS_COL[done.job.stage])
             item.setToolTip(f"{item.text()}\n{RETRIED_NOTE[0].upper()}{RETRIED_NOTE[1:]}.")
         if not done.error and self._latest(done):
             hot, outside, tip = answer_texts(done)
@@ -234,7 +242,18 @@ class AllHalls(QObject):
                 item.setText(text)
                 item.setToolTip(tip)
         self.table.resizeRowsToContents()
+        self._fit_width()
         self._start_next()
+
+    def _fit_width(self) -> None:
+        """Widen the dock to show the whole table (up to ``MAX_DOCK_SHARE`` of the window)
+        where its columns have grown past it; never narrow it (the user may have widened it)."""
+        t = self.table
+        need = sum(t.columnWidth(c) for c in range(t.columnCount())) + 2 * t.frameWidth()
+        need += t.verticalScrollBar().sizeHint().width() + 16  # the dock's margins
+        width = min(need, int(self.window.width() * MAX_DOCK_SHARE))
+        if width > self.dock.width():
+            self.window.resizeDocks([self.dock], [width], Qt.Orientation.Horizontal)
 
     def _latest(self, done: HallDone) -> bool:
         """Whether ``done`` is its hall's latest answer: a coarse pass that ends after its
