@@ -123,8 +123,9 @@ def _run_even(
 
 
 #: The mesh check's cell where a room's 0.2 m mesh cannot be run: ``fan-wall-hac-slab``'s
-#: diverges in its first 25 iterations under both start-ups (k and epsilon blow up from
-#: iteration 6; the 0.15 m and 0.25 m meshes run), so its check is the 0.25 m mesh.
+#: diverges in its first 25 iterations under both start-ups (the air in the dead-end pocket
+#: between fan-wall section FW-1 and the side wall, four cells by three, reaches 45 m/s by
+#: iteration 4; the 0.15 m and 0.25 m meshes run), so its check is the 0.25 m mesh.
 COARSE_CELL_M = {"fan-wall-hac-slab": 0.25}
 
 
