@@ -50,3 +50,22 @@ def test_off_the_main_thread_it_installs_nothing():
     t.start()
     t.join()
     assert seen == {"handler": before, "set": False}
+
+
+def test_the_second_ctrl_c_goes_through_the_handler_it_replaced():
+    """Under the command line that is ``twin.interrupts``' handler, which survives an
+    interrupt Python drops in a callback; the default one would not."""
+    from twin import interrupts
+
+    restore = interrupts.install()
+    try:
+        mine = signal.getsignal(signal.SIGINT)
+        with pytest.raises(KeyboardInterrupt), graceful_interrupt() as stop:
+            _ctrl_c()
+            assert stop.is_set()
+            assert signal.getsignal(signal.SIGINT) is mine
+            _ctrl_c()
+            pytest.fail("the second Ctrl-C did not interrupt")
+        assert signal.getsignal(signal.SIGINT) is mine
+    finally:
+        restore()

@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import signal
 import sys
 
-from twin import __version__
+from twin import __version__, interrupts
 from twin.commands import NAMES as COMMANDS  # the subcommands, in --help order
 
 
@@ -78,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "func", None):
         parser.print_help()
         return 2
-    before = _term_as_interrupt(args)
+    # SIGTERM (kill, a service stopping) ends a command as Ctrl-C does, so its cleanup runs
+    # (``twin simulate --force`` killed so left a 19 MB partial file beside the old one), and
+    # neither is lost where Python drops an interrupt (``twin.interrupts``); not for the
+    # window, whose Qt loop handles its own shutdown
+    restore = (lambda: None) if args.command == "run" else interrupts.install()
     try:
         code = int(args.func(args) or 0)
     except KeyboardInterrupt:
@@ -86,34 +89,11 @@ def main(argv: list[str] | None = None) -> int:
     except BrokenPipeError:
         code = 0
     finally:
-        if before is not None:
-            signal.signal(signal.SIGTERM, before)
+        restore()
     recorder = sys.modules.get("twin.recording.recorder")  # not imported: nothing recorded
     if recorder is not None:  # a recording whose write failed: HDF5 would crash at exit
         recorder.end_past_failed_writes(code)
     return code
-
-
-def _term_as_interrupt(args):
-    """SIGTERM (kill, a service stopping) ends a command line command as Ctrl-C does, so its
-    cleanup runs: ``twin simulate --force`` killed so left a 19 MB partial file beside the
-    old one. Not for the window (Qt's loop handles its own shutdown) or off the main thread.
-    Returns the handler it replaced (None: none replaced)."""
-    import threading
-
-    if getattr(args, "command", None) == "run" or threading.current_thread() is not (
-        threading.main_thread()
-    ):
-        return None
-    before = signal.getsignal(signal.SIGTERM)
-    if before is not signal.SIG_DFL:
-        return None
-
-    def interrupt(signum, frame):
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, interrupt)
-    return before
 
 
 if __name__ == "__main__":

@@ -23,7 +23,9 @@ def graceful_interrupt() -> Iterator[threading.Event]:
 
     def first(signum, frame) -> None:
         stop.set()
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        # the second raises: through the handler this one replaced where it raises (the
+        # command line's, ``twin.interrupts``, which also survives a dropped interrupt)
+        signal.signal(signal.SIGINT, old if callable(old) else signal.default_int_handler)
 
     old = signal.signal(signal.SIGINT, first)
     try:
