@@ -22,6 +22,22 @@ def two_halls(tmp_path):
     return path
 
 
+def _solve_with(window, qtbot, monkeypatch, layout, fake_solve, cells=(0.5, 1.0)):
+    """Open ``layout`` and Solve All Halls with ``fake_solve`` in place of the worker pool
+    (fine and coarse cells ``cells``); the panel once every job has answered."""
+    import twin.ui.all_halls as all_halls
+
+    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(layout)
+    panel = window.extensions["all_halls"]
+    panel.cell_m, panel.coarse_cell_m = cells
+    panel.solve()
+    with qtbot.waitSignal(window.solver.done, timeout=30000):
+        pass
+    return panel
+
+
 def test_solve_all_halls_shows_progress_per_hall(window, qtbot, two_halls):
     with qtbot.waitSignal(window.layout_loaded, timeout=60000):
         window.open_layout(two_halls)
@@ -157,7 +173,6 @@ def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
 ):
     """With several workers a hall's fine pass can end before its coarse one: the answer
     columns keep the finer answer, and say which pass gave what they show."""
-    import twin.ui.all_halls as all_halls
     from twin.physics.factory import HallDone
 
     def fake_solve(path, jobs, summarise, workers, cancelled=None):
@@ -166,14 +181,7 @@ def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
             s = {"seconds": 1.0, "inlet_max_c": hot[job.stage], "outside_a1": 2, "racks": 9}
             yield HallDone(job, job.hall_id, {**s, "cell_m": job.cell_m})
 
-    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
-    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
-        window.open_layout(two_halls)
-    panel = window.extensions["all_halls"]
-    panel.cell_m, panel.coarse_cell_m = 0.5, 1.0
-    panel.solve()
-    with qtbot.waitSignal(window.solver.done, timeout=30000):
-        pass
+    panel = _solve_with(window, qtbot, monkeypatch, two_halls, fake_solve)
     for h in range(2):
         assert panel.table.item(h, COARSE).text() == panel.table.item(h, FINE).text() == "1.0 s"
         assert panel.table.item(h, HOT_COL).text() == "27.5 °C"
@@ -186,7 +194,6 @@ def test_a_coarse_answer_arriving_late_does_not_replace_the_fine_one(
 
 
 def test_a_coarse_answer_says_the_fine_pass_replaces_it(window, qtbot, two_halls, monkeypatch):
-    import twin.ui.all_halls as all_halls
     from twin.physics.factory import HallDone
 
     def fake_solve(path, jobs, summarise, workers, cancelled=None):
@@ -197,14 +204,7 @@ def test_a_coarse_answer_says_the_fine_pass_replaces_it(window, qtbot, two_halls
             else:
                 yield HallDone(job, job.hall_id, error="MemoryError")
 
-    monkeypatch.setattr(all_halls, "solve_halls", fake_solve)
-    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
-        window.open_layout(two_halls)
-    panel = window.extensions["all_halls"]
-    panel.cell_m, panel.coarse_cell_m = 0.5, 1.0
-    panel.solve()
-    with qtbot.waitSignal(window.solver.done, timeout=30000):
-        pass
+    panel = _solve_with(window, qtbot, monkeypatch, two_halls, fake_solve)
     assert panel.table.item(0, FINE).text() == "failed: MemoryError"
     assert panel.table.item(0, HOT_COL).text() == "30.0 °C"
     assert panel.table.item(0, HOT_COL).toolTip() == (
