@@ -57,6 +57,7 @@ def test_the_second_ctrl_c_goes_through_the_handler_it_replaced():
     interrupt Python drops in a callback; the default one would not."""
     from twin import interrupts
 
+    before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal
     restore = interrupts.install()
     try:
         mine = signal.getsignal(signal.SIGINT)
@@ -69,3 +70,4 @@ def test_the_second_ctrl_c_goes_through_the_handler_it_replaced():
         assert signal.getsignal(signal.SIGINT) is mine
     finally:
         restore()
+        signal.signal(signal.SIGINT, before)

@@ -20,6 +20,8 @@ CHILD = """
 import os, signal, sys, time, weakref
 sys.path.insert(0, {root!r})
 from twin import interrupts
+# as from a terminal: a test run started in the background inherits Ctrl-C ignored
+signal.signal(signal.SIGINT, signal.default_int_handler)
 restore = interrupts.install() if {install} else (lambda: None)
 class Thing: pass
 def callback(_ref):
@@ -69,15 +71,21 @@ def test_install_takes_only_default_handlers_and_restore_puts_them_back():
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     hook = sys.unraisablehook
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # e.g. started with nohup: stays ignored
+    signal.signal(signal.SIGINT, signal.default_int_handler)  # Python's own: taken
     try:
         restore = interrupts.install()
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
-        if before[signal.SIGINT] is signal.default_int_handler:
-            assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
+        assert signal.getsignal(signal.SIGINT) is not signal.default_int_handler
         assert sys.unraisablehook is not hook
         restore()
         assert signal.getsignal(signal.SIGTERM) is signal.SIG_IGN
-        assert signal.getsignal(signal.SIGINT) is before[signal.SIGINT]
+        assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
         assert sys.unraisablehook is hook
+        # Ctrl-C ignored (a job started in the background) stays ignored
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        restore = interrupts.install()
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+        restore()
     finally:
-        signal.signal(signal.SIGTERM, before[signal.SIGTERM])
+        for signum, handler in before.items():
+            signal.signal(signum, handler)
