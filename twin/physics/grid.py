@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.sparse.csgraph import connected_components
 
+from twin.model.containment import ducted_to_ceiling
 from twin.model.facility import Facility
 from twin.physics.cells import DEFAULT_CELL_M, cell_problem, grid_shape
 
@@ -633,20 +634,16 @@ def _containment(facility: Facility, hall: int, h: float, shape, gx, gy, gz) -> 
     the return (see ``build_grid``)."""
     hid = facility.hall_ids[hall]
     nx, ny, nz = shape
-    grilles = [
-        g.rect_m for g in facility.layout.cooling.returns if g.hall == hid and g.kind == "ceiling"
-    ]
+    returns = facility.layout.cooling.returns
     for c in facility.layout.cooling.containment:
         if c.hall != hid:
             continue
         x0, y0, x1, y1 = c.rect_m
         kz = min(max(int(round(c.height_m / h)), 1), nz)
         roof = c.roof
-        if c.kind == "hot-aisle" and roof:
-            if any(g[0] < x1 and g[2] > x0 and g[1] < y1 and g[3] > y0 for g in grilles):
-                # a roofed hot aisle under a ceiling return is ducted to it: a chimney whose
-                # walls reach the ceiling, open at the top to the grille
-                kz, roof = nz, False
+        if ducted_to_ceiling(c, returns):
+            # a chimney whose walls reach the ceiling, open at the top to the grille
+            kz, roof = nz, False
 
         i0, i1 = first_cell_from(x0, h), first_cell_from(x1, h)
         j0, j1 = first_cell_from(y0, h), first_cell_from(y1, h)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pyvista as pv
 
+from twin.model.containment import ducted_to_ceiling
 from twin.render import geometry as geo
 from twin.render import style
 
@@ -288,23 +289,40 @@ def rect_outline(scene, rects, z, color, name):
 
 
 def containment(scene, items, color, name) -> list:
+    """Each containment's panels, as the airflow grid closes them: the short ends (doors) and
+    the roof; a roofed hot aisle ducted to a ceiling return (``ducted_to_ceiling``) has no
+    roof, and its doors and long sides rise above the racks to the ceiling."""
     o, f = scene._origin, scene.facility
+    returns = f.layout.cooling.returns
     solid, edges = [], []
+
+    def box(x0, y0, x1, y1, z0, z1):
+        return np.array([[(x0 + x1) / 2, (y0 + y1) / 2, (z0 + z1) / 2]]), np.array(
+            [[x1 - x0, y1 - y0, z1 - z0]]
+        )
+
     for c in items:
         ox, oy = o[f.hall_index[c.hall], :2]
         x0, y0, x1, y1 = c.rect_m[0] + ox, c.rect_m[1] + oy, c.rect_m[2] + ox, c.rect_m[3] + oy
-        center = np.array([[(x0 + x1) / 2, (y0 + y1) / 2, c.height_m / 2]])
-        size = np.array([[x1 - x0, y1 - y0, c.height_m]])
+        along_x = (x1 - x0) >= (y1 - y0)
+        ends, sides = (["left", "right"], ["front", "rear"])[:: 1 if along_x else -1]
+        chimney = ducted_to_ceiling(c, returns)
+        top = float(f.hall_size_m[f.hall_index[c.hall], 2]) if chimney else c.height_m
+        center, size = box(x0, y0, x1, y1, 0.0, c.height_m)
         faces: list[str] = []
         if c.kind == "panel":
             faces = list(geo.ALL_FACES)
         else:
-            if c.roof:
+            if c.roof and not chimney:
                 faces.append("top")
             if c.doors:  # the short ends of the aisle
-                faces += ["left", "right"] if (x1 - x0) >= (y1 - y0) else ["front", "rear"]
+                faces += ends
         if faces:
             solid.append(geo.boxes(center, size, np.zeros(1), tuple(faces)))
+        if top > c.height_m:  # the chimney's walls above the racks, all four of them
+            up_center, up_size = box(x0, y0, x1, y1, c.height_m, top)
+            solid.append(geo.boxes(up_center, up_size, np.zeros(1), tuple(ends + sides)))
+            center, size = box(x0, y0, x1, y1, 0.0, top)
         edges.append(geo.box_edges(center, size, np.zeros(1)))
     actors = []
     if solid:
