@@ -89,3 +89,43 @@ def test_install_takes_only_default_handlers_and_restore_puts_them_back():
     finally:
         for signum, handler in before.items():
             signal.signal(signum, handler)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_in_this_process_too(sig):
+    """The child's case run here (so that mutation testing, which follows only what runs in
+    its own process, sees it): the signal lands in a weakref callback, is dropped, and
+    arrives again in the code after it."""
+    import os
+    import time
+    import weakref
+
+    from twin import interrupts
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    restore = interrupts.install()
+
+    class Thing:
+        pass
+
+    def callback(_ref):
+        os.kill(os.getpid(), sig)
+        for _ in range(10000):  # the handler runs here, inside the callback
+            pass
+
+    thing = Thing()
+    ref = weakref.ref(thing, callback)  # noqa: F841 - kept alive so that its callback runs
+    t0 = time.monotonic()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            del thing
+            while time.monotonic() - t0 < 5:
+                pass
+        assert time.monotonic() - t0 < 0.5
+    finally:
+        restore()
+        for signum, handler in before.items():
+            signal.signal(signum, handler)

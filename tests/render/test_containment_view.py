@@ -68,8 +68,23 @@ def test_which_containment_is_ducted():
     assert ducted_to_ceiling(hac, returns)
     assert not ducted_to_ceiling(hac.model_copy(update={"roof": False}), returns)
     assert not ducted_to_ceiling(hac.model_copy(update={"kind": "cold-aisle"}), returns)
-    away = [g.model_copy(update={"rect_m": [6.0, 3.0, 7.0, 4.2]}) for g in returns]  # beside it
-    assert not ducted_to_ceiling(hac, away)
+    # a grille beside the aisle (its rect is x 3.0-6.0, y 3.0-4.2 m), touching one edge, is not
+    # over it; one reaching a cell into it is
+    for beside in (
+        [6.0, 3.0, 7.0, 4.2],
+        [1.0, 3.0, 3.0, 4.2],
+        [3.0, 2.0, 6.0, 3.0],
+        [3.0, 4.2, 6.0, 5.0],
+    ):
+        away = [g.model_copy(update={"rect_m": beside}) for g in returns]
+        assert not ducted_to_ceiling(hac, away), beside
+    for over in (
+        [5.8, 3.0, 7.0, 4.2],
+        [1.0, 3.0, 3.2, 4.2],
+        [3.0, 2.0, 6.0, 3.2],
+        [3.0, 4.0, 6.0, 5.0],
+    ):
+        assert ducted_to_ceiling(hac, [g.model_copy(update={"rect_m": over}) for g in returns])
     on_wall = [g.model_copy(update={"kind": "wall"}) for g in returns]
     assert not ducted_to_ceiling(hac, on_wall)
     elsewhere = [g.model_copy(update={"hall": "OTHER"}) for g in returns]
