@@ -6,14 +6,34 @@ tests/recording/test_safe_output.py)."""
 
 from __future__ import annotations
 
+import contextlib
+import os
 import signal
 import subprocess
 import sys
+import time
+import weakref
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+
+
+def no_stray_interrupt(test):
+    """A KeyboardInterrupt escaping a test ends the whole pytest run as interrupted (exit 2),
+    which mutation testing does not count as a failure: here it is one."""
+    import functools
+
+    @functools.wraps(test)
+    def run(*args, **kwargs):
+        try:
+            return test(*args, **kwargs)
+        except KeyboardInterrupt:
+            pytest.fail("an interrupt arrived that nothing should have sent")
+
+    return run
+
 
 #: a child that gets the signal inside a weakref callback, then runs on for 5 s
 CHILD = """
@@ -65,6 +85,7 @@ def test_the_premise_python_drops_it_on_its_own():
     assert "KeyboardInterrupt" in done.stderr
 
 
+@no_stray_interrupt
 def test_install_takes_only_default_handlers_and_restore_puts_them_back():
     from twin import interrupts
 
@@ -91,41 +112,120 @@ def test_install_takes_only_default_handlers_and_restore_puts_them_back():
             signal.signal(signum, handler)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
-@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
-def test_in_this_process_too(sig):
-    """The child's case run here (so that mutation testing, which follows only what runs in
-    its own process, sees it): the signal lands in a weakref callback, is dropped, and
-    arrives again in the code after it."""
-    import os
-    import time
-    import weakref
-
+@contextlib.contextmanager
+def installed(sigint=signal.default_int_handler):
+    """``interrupts.install`` with SIGTERM at its default and SIGINT at ``sigint``; checks on
+    leaving that everything it took is back (a restore that left the hook behind would hide
+    the next test's check), then puts this process's own handlers back."""
     from twin import interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGINT, sigint)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    hook = sys.unraisablehook
     restore = interrupts.install()
+    try:
+        # taken, or a SIGTERM sent below would end pytest itself
+        assert signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL
+        yield
+    finally:
+        restore()
+        try:
+            assert sys.unraisablehook is hook
+            assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+            assert signal.getsignal(signal.SIGINT) is sigint
+        finally:
+            for signum, handler in before.items():
+                signal.signal(signum, handler)
+
+
+def _drop_in_callback(signum: int) -> None:
+    """Send ``signum`` to this process from inside a weakref callback (where Python drops
+    the KeyboardInterrupt its handler raises)."""
 
     class Thing:
         pass
 
     def callback(_ref):
-        os.kill(os.getpid(), sig)
+        os.kill(os.getpid(), signum)
         for _ in range(10000):  # the handler runs here, inside the callback
             pass
 
     thing = Thing()
     ref = weakref.ref(thing, callback)  # noqa: F841 - kept alive so that its callback runs
+    del thing
+
+
+def _spin(seconds: float) -> None:
     t0 = time.monotonic()
-    try:
+    while time.monotonic() - t0 < seconds:
+        pass
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+@no_stray_interrupt
+def test_in_this_process_too(sig):
+    """The child's case run here (so that mutation testing, which follows only what runs in
+    its own process, sees it): the signal lands in a weakref callback, is dropped, and
+    arrives again in the code after it."""
+    with installed():
+        t0 = time.monotonic()
         with pytest.raises(KeyboardInterrupt):
-            del thing
-            while time.monotonic() - t0 < 5:
-                pass
+            _drop_in_callback(sig)
+            _spin(5)
         assert time.monotonic() - t0 < 0.5
-    finally:
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@no_stray_interrupt
+def test_sigterm_comes_again_as_sigterm_when_ctrl_c_is_ignored():
+    """A background job ignores Ctrl-C: SIGTERM dropped in a callback must come again as
+    SIGTERM (Ctrl-C, the default a re-sent interrupt would take, does nothing there)."""
+    with installed(sigint=signal.SIG_IGN), pytest.raises(KeyboardInterrupt):
+        _drop_in_callback(signal.SIGTERM)
+        _spin(2)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@no_stray_interrupt
+def test_an_other_error_dropped_in_a_callback_sends_nothing():
+    """After an interrupt has been delivered, a callback's own error (not an interrupt) is
+    only reported, as Python does: it must not interrupt the command once more."""
+    with installed():
+        with pytest.raises(KeyboardInterrupt):  # delivered where it can be raised
+            os.kill(os.getpid(), signal.SIGTERM)
+            _spin(2)
+
+        class Thing:
+            pass
+
+        def broken(_ref):
+            raise ValueError("a callback's own error")
+
+        thing = Thing()
+        ref = weakref.ref(thing, broken)  # noqa: F841
+        del thing  # reported by Python, dropped
+        _spin(0.3)  # no interrupt arrives
+
+
+@no_stray_interrupt
+def test_off_the_main_thread_install_changes_nothing():
+    import threading
+
+    from twin import interrupts
+
+    before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
+    hook = sys.unraisablehook
+    seen = {}
+
+    def body() -> None:
+        restore = interrupts.install()
+        seen["handlers"] = {s: signal.getsignal(s) for s in before}
+        seen["hook"] = sys.unraisablehook
         restore()
-        for signum, handler in before.items():
-            signal.signal(signum, handler)
+
+    t = threading.Thread(target=body)
+    t.start()
+    t.join()
+    assert seen == {"handlers": before, "hook": hook}
