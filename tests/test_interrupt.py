@@ -53,9 +53,9 @@ def test_off_the_main_thread_it_installs_nothing():
 
 
 def test_the_second_ctrl_c_goes_through_the_handler_it_replaced():
-    """Under the command line that is ``twin.interrupts``' handler, which survives an
+    """Under the command line that is ``twin.commands.interrupt.install``' handler, which survives an
     interrupt Python drops in a callback; the default one would not."""
-    from twin import interrupts
+    from twin.commands import interrupt as interrupts
 
     before = signal.signal(signal.SIGINT, signal.default_int_handler)  # as from a terminal
     restore = interrupts.install()

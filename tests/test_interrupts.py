@@ -39,7 +39,7 @@ def no_stray_interrupt(test):
 CHILD = """
 import os, signal, sys, time, weakref
 sys.path.insert(0, {root!r})
-from twin import interrupts
+from twin.commands import interrupt as interrupts
 # as from a terminal: a test run started in the background inherits Ctrl-C ignored
 signal.signal(signal.SIGINT, signal.default_int_handler)
 restore = interrupts.install() if {install} else (lambda: None)
@@ -79,7 +79,7 @@ def test_an_interrupt_dropped_in_a_callback_is_raised_again(sig):
 
 def test_the_premise_python_drops_it_on_its_own():
     """Without ``install`` the same child runs on after Ctrl-C: when this fails, Python no
-    longer drops such interrupts and ``twin.interrupts`` can go."""
+    longer drops such interrupts and ``twin.commands.interrupt.install`` can go."""
     done = _run("SIGINT", install=False)
     assert done.stdout.strip() == "ran on", done.stdout + done.stderr
     assert "KeyboardInterrupt" in done.stderr
@@ -87,7 +87,7 @@ def test_the_premise_python_drops_it_on_its_own():
 
 @no_stray_interrupt
 def test_install_takes_only_default_handlers_and_restore_puts_them_back():
-    from twin import interrupts
+    from twin.commands import interrupt as interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     hook = sys.unraisablehook
@@ -117,7 +117,7 @@ def installed(sigint=signal.default_int_handler):
     """``interrupts.install`` with SIGTERM at its default and SIGINT at ``sigint``; checks on
     leaving that everything it took is back (a restore that left the hook behind would hide
     the next test's check), then puts this process's own handlers back."""
-    from twin import interrupts
+    from twin.commands import interrupt as interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     signal.signal(signal.SIGINT, sigint)
@@ -213,7 +213,7 @@ def test_an_other_error_dropped_in_a_callback_sends_nothing():
 def test_off_the_main_thread_install_changes_nothing():
     import threading
 
-    from twin import interrupts
+    from twin.commands import interrupt as interrupts
 
     before = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT)}
     hook = sys.unraisablehook

@@ -7,8 +7,9 @@ import argparse
 import importlib
 import sys
 
-from twin import __version__, interrupts
+from twin import __version__
 from twin.commands import NAMES as COMMANDS  # the subcommands, in --help order
+from twin.commands import interrupt
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -79,9 +80,9 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     # SIGTERM (kill, a service stopping) ends a command as Ctrl-C does, so its cleanup runs
     # (``twin simulate --force`` killed so left a 19 MB partial file beside the old one), and
-    # neither is lost where Python drops an interrupt (``twin.interrupts``); not for the
+    # neither is lost where Python drops an interrupt (``twin.commands.interrupt``); not for the
     # window, whose Qt loop handles its own shutdown
-    restore = (lambda: None) if args.command == "run" else interrupts.install()
+    restore = (lambda: None) if args.command == "run" else interrupt.install()
     try:
         code = int(args.func(args) or 0)
     except KeyboardInterrupt:

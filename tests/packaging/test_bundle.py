@@ -106,36 +106,14 @@ def test_version_validate_thermal_render_from_the_bundle(installed):
 def test_worker_processes_run_in_the_bundle(installed):
     """``twin thermal --all`` and the N-1 sweep spawn workers: the frozen executable must
     run them (``freeze_support``) and its pool must answer every job."""
-    halls = _twin(
-        installed,
-        "thermal",
-        "demo-air-hall.yaml",
-        "--all",
-        "--cell",
-        "0.5",
-        "--coarse",
-        "1.0",
-        "--jobs",
-        "2",
-        "--json",
-    )
+    args = "demo-air-hall.yaml --all --cell 0.5 --coarse 1.0 --jobs 2 --json"
+    halls = _twin(installed, "thermal", *args.split())
     assert halls.returncode == 0, halls.stderr
     passes = json.loads(halls.stdout)["passes"]
     assert [p["stage"] for p in passes] == ["coarse", "fine"]
     assert all(p["halls"] and p["failed"] == [] for p in passes)
-    sweep = _twin(
-        installed,
-        "whatif",
-        "demo-air-hall.yaml",
-        "--all-single-failures",
-        "--cell",
-        "0.5",
-        "--duration",
-        "5m",
-        "--workers",
-        "2",
-        "--json",
-    )
+    args = "demo-air-hall.yaml --all-single-failures --cell 0.5 --duration 5m --workers 2 --json"
+    sweep = _twin(installed, "whatif", *args.split())
     assert sweep.returncode == 0, sweep.stderr
     cases = json.loads(sweep.stdout)["cases"]
     assert len(cases) == 20 and len({c["worker_pid"] for c in cases}) == 2

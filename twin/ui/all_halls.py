@@ -63,6 +63,11 @@ def done_text(done: HallDone) -> str:
     return text + (", again alone" if done.retried else "")
 
 
+def _key(job: HallJob) -> tuple[int, str]:
+    """A job's key in ``AllHalls.states``: its hall and pass."""
+    return job.hall, job.stage
+
+
 def answer_texts(done: HallDone) -> tuple[str, str, str]:
     """A finished job's answer cells (hottest inlet, racks outside A1) and their tooltip."""
     s = done.summary
@@ -172,7 +177,7 @@ class AllHalls(QObject):
             self.caption.setText("Open a saved layout first: the workers load its file.")
             return False
         self.jobs = plan(f, self.cell_m, self.coarse_cell_m)
-        self.states = {(j.hall, j.stage): "waiting" for j in self.jobs}
+        self.states = {_key(j): "waiting" for j in self.jobs}
         self._fill_rows(f)
         for h in range(len(f.hall_ids)):
             ran = {j.stage for j in self.jobs if j.hall == h}
@@ -208,7 +213,7 @@ class AllHalls(QObject):
         return True
 
     def _set(self, job: HallJob, text: str, state: str) -> None:
-        self.states[(job.hall, job.stage)] = state
+        self.states[_key(job)] = state
         item = self.table.item(job.hall, PASS_COL[job.stage])
         if item is not None:
             item.setText(text)
@@ -218,18 +223,14 @@ class AllHalls(QObject):
         """Mark the next job the pool takes (in plan order) as solving; one that has
         already answered (a retried job's place) is passed over, not marked again."""
         jobs = self.jobs
-        while self._next < len(jobs) and self.states.get(self._key(jobs[self._next])) != "waiting":
+        while self._next < len(jobs) and self.states.get(_key(jobs[self._next])) != "waiting":
             self._next += 1
         if self._next < len(jobs):
             self._set(jobs[self._next], "solving…", "solving")
             self._next += 1
 
-    @staticmethod
-    def _key(job: HallJob) -> tuple[int, str]:
-        return job.hall, job.stage
-
     def _on_done(self, done: HallDone) -> None:
-        if (done.job.hall, done.job.stage) not in self.states:
+        if _key(done.job) not in self.states:
             return  # from a layout replaced since
         self._set(done.job, done_text(done), "failed" if done.error else "done")
         if done.retried:  # the short cell, and why in its tooltip
@@ -268,7 +269,7 @@ class AllHalls(QObject):
         if outcome.error:
             self.caption.setText(f"Solving all halls failed: {outcome.error}")
             for job in self.jobs:
-                if self.states.get((job.hall, job.stage)) in ("waiting", "solving"):
+                if self.states.get(_key(job)) in ("waiting", "solving"):
                     self._set(job, "failed", "failed")
             return
         failed = sum(1 for s in self.states.values() if s == "failed")
@@ -282,7 +283,7 @@ class AllHalls(QObject):
         do not start."""
         self.window.solver.cancel(KEY)
         for job in self.jobs:
-            if self.states.get((job.hall, job.stage)) in ("waiting", "solving"):
+            if self.states.get(_key(job)) in ("waiting", "solving"):
                 self._set(job, "cancelled", "cancelled")
         self.solve_button.setEnabled(True)
         self.cancel_button.setEnabled(False)
