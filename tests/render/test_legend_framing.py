@@ -75,7 +75,7 @@ def test_a_preset_fits_the_site_between_the_legends(solved, wide, view):  # noqa
     w = wide.renderer.GetSize()[0]
     assert x0 >= left + CLEAR_PX - 1.5 and x1 <= w - right - CLEAR_PX + 1.5, (x0, x1, left, right)
     # centred between them, not just inside
-    assert (x0 + x1) / 2 == pytest.approx((left + w - right) / 2, abs=3)
+    assert (x0 + x1) / 2 == pytest.approx((left + w - right) / 2, abs=0.5)
     # the same view without the legends frames the site on the whole view as before
     scene.set_visible("legend", False)
     scene.set_view(view)
@@ -102,6 +102,36 @@ def test_a_preset_follows_the_legends_until_the_camera_moves(solved, wide):  # n
     _draw(wide)
     moved = wide.camera_position
     lay.show(SLICE, False)
+    _draw(wide)
+    assert wide.camera_position == moved
+
+
+@pytest.mark.parametrize("legend", [False, True])
+def test_a_preset_follows_the_views_size_until_the_camera_moves(solved, wide, legend):  # noqa: F811
+    """A dock widened beside the view (the All Halls table) narrows it: an untouched preset
+    fits the site to the narrower view, with or without a legend column beside it; a view
+    the user moved stays as they left it."""
+    if legend:
+        scene, _ = _scene(solved, wide)
+    else:
+        scene = Scene(solved[0], wide)
+    scene.set_view("iso")
+    _draw(wide)
+    x0, x1 = _site_x_px(scene)
+    wide.window_size = [500, 560]
+    _draw(wide)
+    narrow = _site_x_px(scene)
+    w = wide.renderer.GetSize()[0]
+    assert w == 500 and x1 - x0 > w  # (the site would not fit as it was framed)
+    _, right = _columns_drawn(scene)
+    assert (right > 100) == legend
+    assert narrow[0] >= CLEAR_PX - 1.5 and narrow[1] <= w - right - CLEAR_PX + 1.5, (narrow, right)
+    cam = wide.camera
+    cam.position = tuple(np.add(cam.position, (0.5, 0.0, 0.0)))
+    cam.focal_point = tuple(np.add(cam.focal_point, (0.5, 0.0, 0.0)))
+    _draw(wide)
+    moved = wide.camera_position
+    wide.window_size = [900, 560]
     _draw(wide)
     assert wide.camera_position == moved
 

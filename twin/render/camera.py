@@ -11,6 +11,8 @@ CLEAR_PX = 12
 #: A preset view fits the site between the legend columns only while they leave this share
 #: of the view's width free (a narrower view hides legends that would not fit anyway).
 MIN_FREE_SHARE = 0.4
+#: Dolly-and-pan passes that fit the site between the legends (a third moves it by under 0.3 px).
+FIT_PASSES = 3
 ROW_VIEW_ANGLE_DEG = 60.0  # eye level inside an aisle needs a wide lens
 
 
@@ -27,9 +29,9 @@ class SceneCamera:
 
     def __init__(self, scene) -> None:
         self.scene = scene
-        #: the last preset, the legend columns it framed round and where it left the camera
-        #: (``follow_legends``); None once the user has moved the camera
-        self._preset: tuple[str, tuple[float, float], tuple] | None = None
+        #: the last preset, the legend columns and view size it framed for and where it left
+        #: the camera (``follow_legends``); None once the user has moved the camera
+        self._preset: tuple[str, tuple[float, float], tuple[int, int], tuple] | None = None
 
     def camera(self):
         """The renderer's camera, marked as placed (so PyVista does not reset it and redraw
@@ -95,22 +97,28 @@ class SceneCamera:
         it to the width they leave free and centre it there. Without this the site is
         centred on the whole view and a hall at its edge (the factory's air hall, left of
         its liquid halls) lay under the thermal legends. The legends are placed once the
-        view is set, so a preset chosen after an overlay is turned on frames round it."""
+        view is set, so a preset chosen after an overlay is turned on frames round it.
+        Without legends a site that fits the view's width is left as framed; one wider than
+        a narrow view (a dock beside it) is shrunk to fit, as VTK fits only the height."""
         left, right = self._columns()
         w = max(int(self.scene.plotter.window_size[0]), 1)
         free = w - left - right - 2 * CLEAR_PX
-        if (left <= 0 and right <= 0) or free < MIN_FREE_SHARE * w:
+        if free < MIN_FREE_SHARE * w:
             return
-        cam = self.camera()
-        x0, x1 = self.site_span_px()
-        if x1 - x0 > free:
-            if cam.parallel_projection:
-                cam.parallel_scale *= (x1 - x0) / free
-            else:
-                cam.Dolly(free / (x1 - x0))
+        if left <= 0 and right <= 0:
             x0, x1 = self.site_span_px()
-        shift_px = left + CLEAR_PX + free / 2 - (x0 + x1) / 2
-        self.pan_px(shift_px)
+            if x0 >= CLEAR_PX and x1 <= w - CLEAR_PX:
+                return
+        cam = self.camera()
+        for _ in range(FIT_PASSES):  # in perspective a dolly and a pan each move the other
+            x0, x1 = self.site_span_px()
+            if x1 - x0 > free:
+                if cam.parallel_projection:
+                    cam.parallel_scale *= (x1 - x0) / free
+                else:
+                    cam.Dolly(free / (x1 - x0))
+                x0, x1 = self.site_span_px()
+            self.pan_px(left + CLEAR_PX + free / 2 - (x0 + x1) / 2)
         self.scene.plotter.renderer.ResetCameraClippingRange()
 
     def site_span_px(self) -> tuple[float, float]:
@@ -196,28 +204,35 @@ class SceneCamera:
             cam.parallel_scale, cam.parallel_projection,
         )  # fmt: skip
 
+    def _size(self) -> tuple[int, int]:
+        w, h = self.scene.plotter.window_size
+        return int(w), int(h)
+
     def _columns(self) -> tuple[float, float]:
         labels = getattr(self.scene, "labels", None)
         return (0.0, 0.0) if labels is None else labels.legend_columns_px()
 
     def follow_legends(self) -> None:
-        """Frame the last preset again when the legend columns changed under it (an overlay
-        turned on, the window resized) while the camera is still where the preset put it;
-        once the user has moved the camera, the view is theirs and stays."""
+        """Frame the last preset again when the legend columns or the view's size changed
+        under it (an overlay turned on, the window resized, a dock widened beside the view)
+        while the camera is still where the preset put it; once the user has moved the
+        camera, the view is theirs and stays. Without the size a dock that took a third of
+        the window's width left the factory's outer halls outside the view."""
         if self._preset is None:
             return
-        view, columns, state = self._preset
+        view, columns, size, state = self._preset
         if self._state() != state:
             self._preset = None
-        elif max(abs(a - b) for a, b in zip(self._columns(), columns, strict=True)) > CLEAR_PX:
-            # (a title moved a pixel or two into the view by ``legend_fit`` is not a change)
+        elif self._size() != size or (
+            max(abs(a - b) for a, b in zip(self._columns(), columns, strict=True)) > CLEAR_PX
+        ):  # (a title moved a pixel or two into the view by ``legend_fit`` is not a change)
             self.set_view(view)
 
     def set_view(self, view: str) -> None:
         """``top``, ``iso`` or ``row:ID``."""
         if view in ("top", "iso"):
             (self.view_top if view == "top" else self.view_iso)()
-            self._preset = (view, self._columns(), self._state())
+            self._preset = (view, self._columns(), self._size(), self._state())
         elif view.startswith("row:"):
             row = view[4:]
             if row not in self.scene.facility.row_index:
