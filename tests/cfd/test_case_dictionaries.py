@@ -94,7 +94,7 @@ def test_the_solver_and_its_run(case):
         "{ mean on ; prime2Mean off ; base iteration ; "
         f"window {2 * foam_case.WINDOW_IT} ; windowType approximate ; }}"
     )
-    assert means["fields"] == f"( T {each} U {each} )"
+    assert means["fields"] == f"( T {each} U {each} phi {each} )"  # phi: aisles' exact budget
 
 
 def test_second_order_convection_after_an_upwind_start_up(case):

@@ -10,13 +10,18 @@ between two air cells is summed inwards and outwards, with the flow-weighted tem
 of what comes in. Faces into racks, units and tiles are left out: their flows are the
 layout's, the same in both models; containment panels are kept (their leak is the point).
 
-A CFD field comes as cell-centred velocities, so each face takes the mean of its two cells
-(``flow_split.faces_from_cells``). Twin's face velocities are read the same way, through its
-own cell centres, so that both are smoothed alike and the comparison is like for like: the
-round trip moves a side's flow by up to a fifth where the air through it varies sharply
-(Twin's own faces in the validation rooms: the perimeter room's west end 1.01 -> 0.84 m3/s,
-the contained room's roof 0.67 -> 0.42 m3/s; most sides within 0.1 m3/s).
-``side_flows`` itself takes any face velocities as they are."""
+A case Twin wrote keeps its solver's face flux (``phi``, and ``phiMean`` beside the running
+means): its aisles are read from it on the case's own grid, and Twin's from its own faces,
+both exactly (``case_faces``). Read through cell centres instead, the contained rooms' porous
+panels pass 40-60 % of what they carry (``twin.cfd.case_faces``), and the CFD seemed to leak
+less than Twin through the doors where the two agree within 0.02 m3/s. Any other CFD field
+comes as cell-centred velocities, so each face takes the mean of its two cells
+(``flow_split.faces_from_cells``), and Twin's face velocities are read the same way, through
+its own cell centres, so that both are smoothed alike: the round trip moves a side's flow by
+up to a fifth where the air through it varies sharply (Twin's own faces in the validation
+rooms: the perimeter room's west end 1.01 -> 0.84 m3/s, the contained room's roof 0.67 ->
+0.42 m3/s; most sides within 0.1 m3/s). ``side_flows`` itself takes any face velocities as
+they are."""
 
 from __future__ import annotations
 
@@ -28,6 +33,36 @@ from twin.physics.grid import SUPPLY, Grid
 
 #: side names by (axis, which end of the box)
 _SIDES = ((0, 0, "x"), (0, 1, "x"), (1, 0, "y"), (1, 1, "y"), (2, 1, "z"))
+
+
+@dataclass(frozen=True)
+class CaseFaces:
+    """A Twin-written case's face velocities (``case_faces.face_velocities``) on the grid its
+    mesh was written from, its temperature there, and the flux they came from."""
+
+    grid: Grid
+    faces: tuple
+    air_c: np.ndarray
+    flux: str
+
+
+def case_faces(case, own: Grid, air_c: np.ndarray, field: str) -> tuple[CaseFaces | None, str]:
+    """The case's face flux that goes with temperature ``field`` (``case_faces.flux_name``)
+    at the time that field was read, and a note: (None, "") where it has none (a case from
+    before cases averaged ``phi``, a decomposed one), (None, why) where it cannot be read
+    (the aisles are then read through cell centres, as any other CFD field's)."""
+    from twin.cfd import case_faces as cf
+    from twin.cfd import foam_read
+
+    name = cf.flux_name(field)
+    results = foam_read.latest_time(case, field)
+    try:
+        faces = cf.face_velocities(case, own, results, name)
+    except cf.NoFaceFlux:
+        return None, ""
+    except foam_read.FoamReadError as e:
+        return None, f"{e}: the aisles are read through cell centres"
+    return CaseFaces(own, faces, air_c, name), ""
 
 
 @dataclass(frozen=True)
@@ -111,13 +146,18 @@ def side_flows(
     return out
 
 
-def compare(fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray) -> list[dict]:
+def compare(
+    fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray, exact: CaseFaces | None = None
+) -> list[dict]:
     """Each aisle's sides in Twin and in the CFD field (cell-centred velocity and
     temperature on ``res.grid``, as ``twin.cfd.source.load_field`` gives them), both read
-    through cell centres (see the module docstring)."""
+    through cell centres; or, given the case's own faces (``exact``), both read on their
+    faces (see the module docstring)."""
     from twin.cfd.flow_split import faces_from_cells
     from twin.cfd.velocity import twin_velocity
 
+    if exact is not None:
+        return _compare_faces(fac, res, exact)
     grid = res.grid
     twin_faces = faces_from_cells(twin_velocity(res), grid)
     cfd_faces = faces_from_cells(cfd_velocity_ms, grid)
@@ -139,6 +179,32 @@ def compare(fac, res, cfd_velocity_ms: np.ndarray, cfd_air_c: np.ndarray) -> lis
     return out
 
 
+def _compare_faces(fac, res, exact: CaseFaces) -> list[dict]:
+    """``compare`` read on faces: Twin's box on its grid, the CFD's on the case's own (its
+    top where that grid's layers put the racks' top), matched by supply."""
+    grid, h = res.grid, res.grid.cell_m
+    cfd_boxes = {b.supply_id: b for b in aisle_boxes(fac, exact.grid)}
+    pairs = [
+        (b, cfd_boxes[b.supply_id]) for b in aisle_boxes(fac, grid) if b.supply_id in cfd_boxes
+    ]
+    out = []
+    for box, other in pairs:
+        twin = side_flows(grid, box, (res.flow.u, res.flow.v, res.flow.w), res.air_c)
+        cfd = side_flows(exact.grid, other, exact.faces, exact.air_c)
+        sides = [
+            {"plane": t["plane"], "at_m": t["at_m"], "read": 1.0}
+            | {"twin": _figs(t), "cfd": _figs(c)}
+            for t, c in zip(twin, cfd, strict=True)
+        ]
+        box_m = [round(v * h, 4) for v in (*box.lo[:2], *box.hi)]
+        cfd_top_m = round(other.hi[2] * exact.grid.cell_m, 4)
+        out.append(
+            {"supply": box.supply_id, "box_m": box_m, "sides": sides}
+            | {"faces": exact.flux, "cfd_top_m": cfd_top_m}
+        )
+    return out
+
+
 def _figs(side: dict) -> dict:
     return {k: side[k] for k in ("in_m3s", "out_m3s", "in_c")}
 
@@ -148,10 +214,14 @@ def text_lines(aisles: list[dict]) -> list[str]:
     lines = []
     for a in aisles:
         x0, y0, x1, y1, top = a["box_m"]
+        how, up = "air between air cells", f"{top:.2f} m"
+        if "faces" in a:  # read on the faces of a case's own grid
+            how = f"air through the faces (the case's {a['faces']}, Twin's own)"
+            if a["cfd_top_m"] != top:
+                up += f", the CFD's cells to {a['cfd_top_m']:.2f} m"
         lines.append(
             f"aisle over {a['supply']} (x {x0:.2f}-{x1:.2f} m, y {y0:.2f}-{y1:.2f} m, up to "
-            f"{top:.2f} m): air between air cells, m3/s in / out (C of what comes in), "
-            "Twin | CFD"
+            f"{up}): {how}, m3/s in / out (C of what comes in), Twin | CFD"
         )
         for s in a["sides"]:
             part = "" if s["read"] >= 0.995 else f"  (the CFD has {100 * s['read']:.0f} % of it)"

@@ -372,12 +372,15 @@ def _monitors(ports: list[PortPatch]) -> str:
         f"                window {2 * WINDOW_IT};\n                windowType approximate;\n"
         "            }\n"
     )
-    # running means of T and U (TMean, UMean): the reference of a room that never settles
+    # running means of T and U (TMean, UMean): the reference of a room that never settles;
+    # and of the face flux (phiMean), which an aisle's air budget is read from exactly
+    # (``twin.cfd.case_faces``: cell-centred U under-reads a porous panel's leak)
+    fields = "".join(f"            {name}\n{mean}" for name in ("T", "U", "phi"))
     out.append(
         "    TMean\n    {\n        type            fieldAverage;\n"
         '        libs            ("libfieldFunctionObjects.so");\n'
         "        writeControl    writeTime;\n"
-        f"        fields\n        (\n            T\n{mean}            U\n{mean}        );\n    }}\n"
+        f"        fields\n        (\n{fields}        );\n    }}\n"
     )
     return "functions\n{\n" + "".join(out) + "}\n"
 

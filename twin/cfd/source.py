@@ -70,6 +70,9 @@ class CfdField:
     #: coldest air against the hall's supply (``placement.cold_air_note``): "" when in place
     placement: str = ""
     cold_air: str = ""
+    #: a Twin-written case's aisles read from its face flux (``aisles.case_sides``: the
+    #: case's own grid and faces), or None: read through the cell-centred velocity
+    aisle_faces: aisles.CaseFaces | None = None
 
     def figures(self, grid) -> tuple[np.ndarray, np.ndarray, float, float]:
         """(rack inlet means, maxima, return, the cell they were read at) of this field."""
@@ -92,12 +95,13 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     path = Path(path)
     twin_case = path.is_dir() and (path / "twin_case.json").exists()
     read = _read_twin_case if twin_case else _read_points
-    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held, nan = read(
+    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held, nan, faces = read(
         path, fac, grid, reader, field
     )
     mean, mx, ret = figures
     clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
-    note = _results_note(path, name)
+    faces, no_faces = faces
+    note = "; ".join(filter(None, (_results_note(path, name), no_faces)))
     if vel is not None and not np.isfinite(vel).all(-1).any():
         # every velocity NaN (or dropped): "RMS difference nan m/s" was printed as a figure
         vel = None
@@ -130,6 +134,7 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
         _load_changes(path, fac, grid) if twin_case else "",
         placement.extent_note(points_m, grid, spacing_m),
         placement.cold_air_note(clean_c, grid.fluid, placement.hall_supply_c(fac, grid)),
+        faces,
     )
 
 
@@ -164,7 +169,11 @@ def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> tuple:
     given = own.fluid.copy()  # not those it holds at the rack's inlet: NaN by construction
     given.reshape(-1)[held_at_inlet(own)] = False
     nan = nan_text(t_own[given])
-    return air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held, nan
+    faces = aisles.case_faces(path, own, t_own, name)  # (faces or None, why not)
+    return (
+        air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held, nan,
+        faces,
+    )  # fmt: skip
 
 
 def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
@@ -196,7 +205,8 @@ def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     if path.suffix.lower() in TABLE_SUFFIXES:
         kind = "table"
     others = tuple(got.others)
-    return air_c, vel, got.name, others, kind, points_m, figures, read_m, spacing_m, 0, nan
+    faces = (None, "")  # cell-centred velocities only
+    return air_c, vel, got.name, others, kind, points_m, figures, read_m, spacing_m, 0, nan, faces
 
 
 def nan_text(temp: np.ndarray) -> str:
@@ -290,7 +300,7 @@ def compare_field(fac, res, cfd: CfdField, on_cfd_flow: bool = False) -> dict:
     out["field_rms_k"] = float(np.sqrt(np.mean(d**2))) if d.size else float("nan")
     if cfd.velocity_ms is not None:
         out["velocity"] = velocity.figures(velocity.twin_velocity(res), cfd.velocity_ms)
-        out["aisles"] = aisles.compare(fac, res, cfd.velocity_ms, cfd.air_c)
+        out["aisles"] = aisles.compare(fac, res, cfd.velocity_ms, cfd.air_c, cfd.aisle_faces)
     out["cfd_return_c"] = ret
     if on_cfd_flow:
         out["on_cfd_flow"] = _on_cfd_flow(fac, res, cfd, racks, ret)
