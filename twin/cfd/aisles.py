@@ -164,45 +164,39 @@ def compare(
     # where the CFD has no velocity (beyond its field, or values left out as not room air)
     # neither model's side is read: a damaged file must not read as still air
     known = np.isfinite(cfd_velocity_ms).all(-1)
-    h = grid.cell_m
-    out = []
-    for box in aisle_boxes(fac, grid):
-        twin = side_flows(grid, box, twin_faces, res.air_c, known)
-        cfd = side_flows(grid, box, cfd_faces, cfd_air_c, known)
-        sides = [
-            {"plane": t["plane"], "at_m": t["at_m"], "read": c["read"]}
-            | {"twin": _figs(t), "cfd": _figs(c)}
-            for t, c in zip(twin, cfd, strict=True)
-        ]
-        box_m = [round(v * h, 4) for v in (*box.lo[:2], *box.hi)]
-        out.append({"supply": box.supply_id, "box_m": box_m, "sides": sides})
-    return out
+    return [
+        _aisle(box, grid, side_flows(grid, box, twin_faces, res.air_c, known),
+               side_flows(grid, box, cfd_faces, cfd_air_c, known))
+        for box in aisle_boxes(fac, grid)
+    ]  # fmt: skip
 
 
 def _compare_faces(fac, res, exact: CaseFaces) -> list[dict]:
     """``compare`` read on faces: Twin's box on its grid, the CFD's on the case's own (its
     top where that grid's layers put the racks' top), matched by supply."""
-    grid, h = res.grid, res.grid.cell_m
+    grid = res.grid
     cfd_boxes = {b.supply_id: b for b in aisle_boxes(fac, exact.grid)}
     pairs = [
         (b, cfd_boxes[b.supply_id]) for b in aisle_boxes(fac, grid) if b.supply_id in cfd_boxes
     ]
-    out = []
-    for box, other in pairs:
-        twin = side_flows(grid, box, (res.flow.u, res.flow.v, res.flow.w), res.air_c)
-        cfd = side_flows(exact.grid, other, exact.faces, exact.air_c)
-        sides = [
-            {"plane": t["plane"], "at_m": t["at_m"], "read": 1.0}
-            | {"twin": _figs(t), "cfd": _figs(c)}
-            for t, c in zip(twin, cfd, strict=True)
-        ]
-        box_m = [round(v * h, 4) for v in (*box.lo[:2], *box.hi)]
-        cfd_top_m = round(other.hi[2] * exact.grid.cell_m, 4)
-        out.append(
-            {"supply": box.supply_id, "box_m": box_m, "sides": sides}
-            | {"faces": exact.flux, "cfd_top_m": cfd_top_m}
-        )
-    return out
+    return [
+        _aisle(box, grid, side_flows(grid, box, (res.flow.u, res.flow.v, res.flow.w), res.air_c),
+               side_flows(exact.grid, other, exact.faces, exact.air_c))
+        | {"faces": exact.flux, "cfd_top_m": round(other.hi[2] * exact.grid.cell_m, 4)}
+        for box, other in pairs
+    ]  # fmt: skip
+
+
+def _aisle(box: AisleBox, grid: Grid, twin: list[dict], cfd: list[dict]) -> dict:
+    """One aisle's entry: its box (m, on Twin's grid) and each side's Twin and CFD figures,
+    with the share of the side the CFD gave (``read``)."""
+    sides = [
+        {"plane": t["plane"], "at_m": t["at_m"], "read": c["read"]}
+        | {"twin": _figs(t), "cfd": _figs(c)}
+        for t, c in zip(twin, cfd, strict=True)
+    ]
+    box_m = [round(v * grid.cell_m, 4) for v in (*box.lo[:2], *box.hi)]
+    return {"supply": box.supply_id, "box_m": box_m, "sides": sides}
 
 
 def _figs(side: dict) -> dict:
