@@ -264,8 +264,9 @@ def test_a_running_mean_is_compared_with_the_running_mean_air(tmp_path):
 def test_a_case_read_without_naming_a_field_reads_t(tmp_path):
     room, fac, res, case = _mean_case(tmp_path)
     (case / "500" / "T").write_text((case / "500" / "T").read_text())
-    own, t, u = field.read_twin_case(case, fac, 0)
+    own, t, u, results = field.read_twin_case(case, fac, 0)
     assert own.cell_m == 0.3 and u.shape == own.shape + (3,)
+    assert results.name == "500" and results.has("T")
     kept = read_back(own)
     np.testing.assert_allclose(t[kept], res.air_c[kept], rtol=1e-8)
     assert np.isnan(t[own.fluid & ~kept]).all() and (own.fluid & ~kept).any()

@@ -26,10 +26,14 @@ they are."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from twin.physics.grid import SUPPLY, Grid
+
+if TYPE_CHECKING:
+    from twin.cfd.foam_read import Results
 
 #: side names by (axis, which end of the box)
 _SIDES = ((0, 0, "x"), (0, 1, "x"), (1, 0, "y"), (1, 1, "y"), (2, 1, "z"))
@@ -46,16 +50,18 @@ class CaseFaces:
     flux: str
 
 
-def case_faces(case, own: Grid, air_c: np.ndarray, field: str) -> tuple[CaseFaces | None, str]:
+def case_faces(
+    case, own: Grid, air_c: np.ndarray, field: str, results: Results
+) -> tuple[CaseFaces | None, str]:
     """The case's face flux that goes with temperature ``field`` (``case_faces.flux_name``)
-    at the time that field was read, and a note: (None, "") where it has none (a case from
-    before cases averaged ``phi``, a decomposed one), (None, why) where it cannot be read
-    (the aisles are then read through cell centres, as any other CFD field's)."""
+    at ``results``, the time that field was read (``field.read_twin_case``), and a note:
+    (None, "") where it has none (a case from before cases averaged ``phi``, a decomposed
+    one), (None, why) where it cannot be read (the aisles are then read through cell
+    centres, as any other CFD field's)."""
     from twin.cfd import case_faces as cf
     from twin.cfd import foam_read
 
     name = cf.flux_name(field)
-    results = foam_read.latest_time(case, field)
     try:
         faces = cf.face_velocities(case, own, results, name)
     except cf.NoFaceFlux:

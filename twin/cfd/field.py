@@ -4,12 +4,16 @@ figures read from it exactly as Twin reads its own (front port cells, return por
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING, NamedTuple
 
 import numpy as np
 
 from twin.cfd.compare import sample_field
 from twin.model.frame import AIR_READING_C
 from twin.physics.grid import GRILLE, RACK_FRONT, UNIT_IN, Grid
+
+if TYPE_CHECKING:
+    from twin.cfd.foam_read import Results
 
 #: Temperatures above this are taken to be kelvin (CFD fields often are).
 KELVIN_ABOVE = 150.0
@@ -41,14 +45,22 @@ MAX_CFD_SPACING_M = 1.0
 MIN_READ_SHARE = 0.5
 
 
-def read_twin_case(
-    case: str | Path, fac, hall: int, field: str = "T"
-) -> tuple[Grid, np.ndarray, np.ndarray | None]:
+class TwinCaseField(NamedTuple):
+    """A Twin-written case's field on its own grid (``read_twin_case``)."""
+
+    grid: Grid  # the grid its mesh was written from
+    temp_c: np.ndarray  # the temperature field, NaN in solids
+    velocity_ms: np.ndarray | None  # (nx, ny, nz, 3) at the same time, or None
+    results: Results  # the time read (``foam_read.Results``): its face flux is read there too
+
+
+def read_twin_case(case: str | Path, fac, hall: int, field: str = "T") -> TwinCaseField:
     """The latest ``field`` (T, or TMean: the running mean a case that never settles keeps)
     of a case that ``twin.cfd.foam_case`` wrote, on the case's own grid (the one its mesh
-    was written from), and its U (UMean beside TMean) at that time when it has one ((nx, ny,
-    nz, 3), m/s): (that grid, temperature, velocity or None), NaN in solids. ``_onto`` brings
-    either onto another grid."""
+    was written from), and its U (UMean beside TMean) at that time when it has one, NaN in
+    solids. ``_onto`` brings either onto another grid; what else is read of the case (its
+    face flux) is read at the same ``results``, so a run still writing cannot pair two
+    times."""
     from twin.cfd import case_files, foam_read
     from twin.cfd.reference import field_on_grid, temperature_on_grid
 
@@ -69,7 +81,7 @@ def read_twin_case(
         u = field_on_grid(case, own, u_name, latest)
         if u.ndim != 4 or u.shape[-1] != 3:
             raise foam_read.FoamReadError(f"{case}: its {u_name} is not a vector field")
-    return own, t, u
+    return TwinCaseField(own, t, u, latest)
 
 
 def twin_case_fields(case: str | Path) -> tuple[str, ...]:

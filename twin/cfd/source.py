@@ -87,6 +87,32 @@ class CfdCoverageError(ValueError):
     lie against the hall: millimetres or another origin are the usual causes)."""
 
 
+@dataclass
+class _Read:
+    """What a reader found, before ``load_field`` checks it and builds the ``CfdField``."""
+
+    air_c: np.ndarray  # on Twin's grid, NaN where the source has no value
+    velocity_ms: np.ndarray | None
+    name: str  # the temperature field read
+    others: tuple[str, ...]
+    kind: str
+    #: a foreign file's points (for saying where they lie when they miss the hall), or None
+    points_m: np.ndarray | None
+    #: the CFD's rack inlet means, maxima and return read on its own cell, or None: read
+    #: from ``air_c`` by ``load_field``
+    rack_mean_c: np.ndarray | None
+    rack_max_c: np.ndarray | None
+    return_c: float | None
+    read_m: float
+    spacing_m: float
+    held: int  # air cells a Twin-written case holds at a rack's inlet (left out)
+    nan: str  # ``nan_text`` of the source's own values
+    #: why its newest results were not read (``foam_read.Results.skipped``), or ""
+    results_note: str = ""
+    faces: aisles.CaseFaces | None = None
+    no_faces: str = ""  # why a case's face flux could not be read, or ""
+
+
 def load_field(path: str | Path, fac, grid, reader=None, field: str | None = None) -> CfdField:
     """Bring a CFD source onto ``grid``. ``reader(path, field) -> CfdPoints`` reads foreign
     files (the render layer's PyVista reader, ``read_cfd``; passed in so that this module
@@ -94,14 +120,11 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     first)."""
     path = Path(path)
     twin_case = path.is_dir() and (path / "twin_case.json").exists()
-    read = _read_twin_case if twin_case else _read_points
-    air_c, vel, name, others, kind, points_m, figures, read_m, spacing_m, held, nan, faces = read(
-        path, fac, grid, reader, field
-    )
-    mean, mx, ret = figures
+    got = (_read_twin_case if twin_case else _read_points)(path, fac, grid, reader, field)
+    air_c, vel = got.air_c, got.velocity_ms
+    mean, mx, ret = got.rack_mean_c, got.rack_max_c, got.return_c
     clean_c, vel, dropped = cfd_field.drop_implausible(air_c, vel)
-    faces, no_faces = faces
-    note = "; ".join(filter(None, (_results_note(path, name), no_faces)))
+    note = "; ".join(filter(None, (got.results_note, got.no_faces)))
     if vel is not None and not np.isfinite(vel).all(-1).any():
         # every velocity NaN (or dropped): "RMS difference nan m/s" was printed as a figure
         vel = None
@@ -109,32 +132,33 @@ def load_field(path: str | Path, fac, grid, reader=None, field: str | None = Non
     if mean is None:
         mean, mx, ret = cfd_field.rack_figures(grid, clean_c)
     air = grid.fluid & np.isfinite(air_c)
-    coverage = float(air.sum() / max(grid.fluid.sum() - held, 1))
+    coverage = float(air.sum() / max(grid.fluid.sum() - got.held, 1))
     if not air.any() or (mean.size and not np.isfinite(mean).any()):
-        raise CfdCoverageError(_misplaced(path, fac, grid, coverage, points_m, dropped, nan))
+        raise CfdCoverageError(
+            _misplaced(path, fac, grid, coverage, got.points_m, dropped, got.nan)
+        )
     outside = [fac.rack_ids[r] for r, m in zip(grid.rack_ids, mean, strict=True) if m != m]
-    air_c = clean_c
     return CfdField(
-        air_c,
+        clean_c,
         str(path),
-        kind,
+        got.kind,
         vel,
         dropped,
         coverage,
         outside,
-        name,
-        others,
+        got.name,
+        got.others,
         mean,
         mx,
         ret,
-        read_m,
-        spacing_m,
+        got.read_m,
+        got.spacing_m,
         note,
-        held,
+        got.held,
         _load_changes(path, fac, grid) if twin_case else "",
-        placement.extent_note(points_m, grid, spacing_m),
+        placement.extent_note(got.points_m, grid, got.spacing_m),
         placement.cold_air_note(clean_c, grid.fluid, placement.hall_supply_c(fac, grid)),
-        faces,
+        got.faces,
     )
 
 
@@ -156,31 +180,39 @@ def _results_note(path: Path, field: str) -> str:
     return latest_time(path, field).skipped
 
 
-def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> tuple:
-    """``load_field`` of a case ``twin.cfd.foam_case`` wrote, in ``_read_points``' order: read
-    on its own grid, its racks and return read there (``field.figures_on_own_grid``)."""
+def _read_twin_case(path: Path, fac, grid, reader, field: str | None) -> _Read:
+    """``load_field`` of a case ``twin.cfd.foam_case`` wrote: read on its own grid, its racks
+    and return read there (``field.figures_on_own_grid``), its aisles from its face flux at
+    the same time."""
     name = field or "T"
-    own, t_own, u_own = cfd_field.read_twin_case(path, fac, grid.hall, name)
-    air_c = cfd_field._onto(t_own, own, grid)
-    vel = None if u_own is None else cfd_field._onto(u_own, own, grid)
-    others = tuple(n for n in cfd_field.twin_case_fields(path) if n != name)
-    figures = cfd_field.figures_on_own_grid(own, t_own, grid)
-    held = int(cfd_field.held_left_out(own, grid).sum())
+    case = cfd_field.read_twin_case(path, fac, grid.hall, name)
+    own, t_own = case.grid, case.temp_c
+    vel = None if case.velocity_ms is None else cfd_field._onto(case.velocity_ms, own, grid)
     given = own.fluid.copy()  # not those it holds at the rack's inlet: NaN by construction
     given.reshape(-1)[held_at_inlet(own)] = False
-    nan = nan_text(t_own[given])
-    faces = aisles.case_faces(path, own, t_own, name)  # (faces or None, why not)
-    return (
-        air_c, vel, name, others, "twin-case", None, figures, own.cell_m, own.cell_m, held, nan,
+    faces, no_faces = aisles.case_faces(path, own, t_own, name, case.results)
+    return _Read(
+        cfd_field._onto(t_own, own, grid),
+        vel,
+        name,
+        tuple(n for n in cfd_field.twin_case_fields(path) if n != name),
+        "twin-case",
+        None,
+        *cfd_field.figures_on_own_grid(own, t_own, grid),
+        own.cell_m,
+        own.cell_m,
+        int(cfd_field.held_left_out(own, grid).sum()),
+        nan_text(t_own[given]),
+        case.results.skipped,
         faces,
-    )  # fmt: skip
+        no_faces,
+    )
 
 
-def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
-    """``load_field`` of a foreign file: (air, velocity, field name, other fields, kind,
-    points, (rack means, maxima, return) read at the file's spacing or (None, None, None)
-    where that is not finer than ``grid``'s cell, the read cell, the spacing, 0: no cell is
-    held by construction as a Twin-written case's are, ``nan_text`` of its values)."""
+def _read_points(path: Path, fac, grid, reader, field: str | None) -> _Read:
+    """``load_field`` of a foreign file: its rack inlets and return read at the file's own
+    spacing where that is finer than ``grid``'s cell (else left to ``load_field``), no cell
+    held as a Twin-written case's are, velocities at cell centres only."""
     if reader is None:
         raise ValueError(f"{path}: reading this kind of CFD source needs a VTK reader")
     got = reader(path, field)
@@ -204,9 +236,20 @@ def _read_points(path: Path, fac, grid, reader, field: str | None) -> tuple:
     kind = "openfoam" if path.is_dir() else "vtk"
     if path.suffix.lower() in TABLE_SUFFIXES:
         kind = "table"
-    others = tuple(got.others)
-    faces = (None, "")  # cell-centred velocities only
-    return air_c, vel, got.name, others, kind, points_m, figures, read_m, spacing_m, 0, nan, faces
+    return _Read(
+        air_c,
+        vel,
+        got.name,
+        tuple(got.others),
+        kind,
+        points_m,
+        *figures,
+        read_m,
+        spacing_m,
+        0,
+        nan,
+        _results_note(path, got.name),
+    )
 
 
 def nan_text(temp: np.ndarray) -> str:
