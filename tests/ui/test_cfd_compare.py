@@ -371,3 +371,76 @@ def test_a_file_is_never_written_over_with_a_case(window, qtbot, tmp_path):
     assert ext.write(f, force=True) is None
     assert ext.error == f"{f} is a file, not a directory" and f.read_text() == "mine"
     assert window.statusBar().currentMessage() == f"OpenFOAM case not written: {ext.error}"
+
+
+def test_each_slice_has_a_colour_bar_on_its_own_scale(qapp):
+    """Twin and the CFD share one temperature scale (the two slices' range), the difference
+    a symmetric one (its largest magnitude); each bar's ends are its map's ends."""
+    from matplotlib import colormaps
+    from PySide6.QtWidgets import QLabel, QWidget
+
+    from twin.ui.cfd_compare import BAR_PX, _slices_grid, bar_image
+
+    twin = np.array([[18.0, 20.0, np.nan], [22.0, 30.0, 24.0]])
+    cfd = np.array([[19.0, 21.0, np.nan], [22.0, 36.5, 23.0]])  # Twin - CFD: -6.5 at most
+    host = QWidget()
+    host.setLayout(_slices_grid(twin, cfd, 1.2))
+    expected = (["18.0 °C", "27.2 °C", "36.5 °C"],) * 2 + (["-6.5 K", "+0.0 K", "+6.5 K"],)
+    for col, (ticks, cmap) in enumerate(
+        zip(expected, ("inferno", "inferno", "coolwarm"), strict=True)
+    ):
+        bar = host.findChild(QWidget, f"cfd_colour_bar_{col}")
+        labels = [
+            w.text() for w in bar.findChildren(QLabel) if w.objectName() != "colour_bar_strip"
+        ]
+        assert labels == ticks
+        # the strip shown: its map's two ends (within what a 16-bit screen rounds off) ...
+        shown = bar.findChild(QLabel, "colour_bar_strip").pixmap().toImage()
+        for x, at in ((0, 0.0), (shown.width() - 1, 1.0)):
+            want = np.array(colormaps[cmap](at)[:3]) * 255
+            assert np.abs(np.array(shown.pixelColor(x, 0).getRgb()[:3]) - want).max() <= 8
+        # ... and the image it is made from, exactly as slice_image colours a slice
+        strip = bar_image(cmap, 5)
+        assert strip.height() == BAR_PX
+        for x, at in enumerate(np.linspace(0.0, 1.0, 5)):
+            want = tuple(int(c * 255) for c in colormaps[cmap](at)[:3])
+            assert strip.pixelColor(x, BAR_PX - 1).getRgb()[:3] == want
+
+
+def test_the_rack_table_sorts_by_value_and_marks_racks_past_the_limits(qapp):
+    """The racks come in the hall's order; a header click sorts by value (a text sort puts
+    "10.50" before "9.00"); errors past 1 K are amber, past 2 K red."""
+    from PySide6.QtCore import Qt
+
+    from twin.ui.cfd_compare import BAD_RGB, WARN_RGB, _rack_table
+
+    errors = {"A1": 0.3, "A2": -1.5, "A10": 10.5, "B1": 9.0, "B2": -2.5, "B3": 1.0}
+    rows = [
+        {"id": i, "twin_mean_c": 20 + e, "cfd_mean_c": 20.0, "error_k": e, "twin_max_c": 25.0,
+         "cfd_max_c": 26.0}
+        for i, e in errors.items()
+    ]  # fmt: skip
+    table = _rack_table(rows)
+    assert [table.item(i, 0).text() for i in range(6)] == list(errors)
+    table.sortByColumn(3, Qt.SortOrder.AscendingOrder)
+    assert [table.item(i, 0).text() for i in range(6)] == ["B2", "A2", "A1", "B3", "B1", "A10"]
+    assert [table.item(i, 3).text() for i in range(6)] == [
+        "-2.50", "-1.50", "0.30", "1.00", "9.00", "10.50"
+    ]  # fmt: skip
+    marks = [table.item(i, 3).background() for i in range(6)]
+    rgb = [m.color().getRgb()[:3] if m.style() != Qt.BrushStyle.NoBrush else None for m in marks]
+    assert rgb == [BAD_RGB, WARN_RGB, None, None, BAD_RGB, BAD_RGB]
+    table.sortByColumn(1, Qt.SortOrder.DescendingOrder)  # Twin's mean: the same as error here
+    assert table.item(0, 0).text() == "A10"
+
+
+def test_the_dialog_opens_at_most_of_its_windows_size():
+    from types import SimpleNamespace
+
+    from twin.ui.cfd_compare import DIALOG_MIN_PX, dialog_size
+
+    big = SimpleNamespace(width=lambda: 2000, height=lambda: 1200)
+    assert dialog_size(big) == (1700, 1020)
+    small = SimpleNamespace(width=lambda: 800, height=lambda: 600)
+    assert dialog_size(small) == DIALOG_MIN_PX == (900, 700)
+    assert dialog_size(None) == DIALOG_MIN_PX

@@ -10,20 +10,22 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
-from PySide6.QtCore import QObject
-from PySide6.QtGui import QImage
+from PySide6.QtCore import QObject, Qt
+from PySide6.QtGui import QColor, QImage, QPixmap
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
     QFileDialog,
     QGridLayout,
     QHBoxLayout,
+    QHeaderView,
     QLabel,
     QMessageBox,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
+    QWidget,
 )
 
 from twin.cfd.aisles import summary_line
@@ -74,6 +76,47 @@ def slice_image(
     rgb = np.ascontiguousarray(np.repeat(np.repeat(rgb, scale, 0), scale, 1))
     h, w, _ = rgb.shape
     return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
+
+
+#: A colour bar's height (px) under its slice.
+BAR_PX = 12
+
+
+def bar_image(cmap: str, width_px: int = 256) -> QImage:
+    """Colour map ``cmap`` from 0 (left) to 1 (right), ``BAR_PX`` high, as ``slice_image``
+    colours a slice."""
+    from matplotlib import colormaps
+
+    strip = (colormaps[cmap](np.linspace(0.0, 1.0, width_px))[:, :3] * 255).astype(np.uint8)
+    rgb = np.ascontiguousarray(np.repeat(strip[None], BAR_PX, 0))
+    return QImage(rgb.data, width_px, BAR_PX, 3 * width_px, QImage.Format.Format_RGB888).copy()
+
+
+def colour_bar(lo: float, hi: float, cmap: str, unit: str) -> QWidget:
+    """The scale a slice is coloured on: the colour map from ``lo`` (left) to ``hi`` (right)
+    as a strip the slice's width, its two ends and middle labelled in ``unit``. The titles
+    gave only the range; a colour between them could not be read as a temperature."""
+    bar = QLabel()
+    bar.setObjectName("colour_bar_strip")
+    bar.setPixmap(QPixmap.fromImage(bar_image(cmap)))
+    bar.setScaledContents(True)
+    bar.setFixedHeight(BAR_PX)
+    widget = QWidget()
+    box = QVBoxLayout(widget)
+    box.setContentsMargins(0, 0, 0, 0)
+    box.setSpacing(1)
+    box.addWidget(bar)
+    ticks = QHBoxLayout()
+    for value, align in (
+        (lo, Qt.AlignmentFlag.AlignLeft),
+        (0.5 * (lo + hi), Qt.AlignmentFlag.AlignHCenter),
+        (hi, Qt.AlignmentFlag.AlignRight),
+    ):
+        label = QLabel(f"{value:+.1f} {unit}" if unit == "K" else f"{value:.1f} {unit}")
+        label.setAlignment(align)
+        ticks.addWidget(label, 1)
+    box.addLayout(ticks)
+    return widget
 
 
 def arrow_scale_ms(cfd_vel: np.ndarray) -> float:
@@ -149,11 +192,11 @@ def _slices_grid(
     views: list[SliceView] = []
     grey = "beyond its field, or behind a rack rear" if held else "beyond its field"
     cfd_title = f"CFD (light grey: {grey})" if no_data.any() else "CFD"
-    for col, (title, f, a, b, cmap) in enumerate(
+    for col, (title, f, a, b, cmap, unit) in enumerate(
         (
-            (f"Twin, z = {z_m:.2f} m ({lo:.1f}–{hi:.1f} °C)", twin_slice, lo, hi, "inferno"),
-            (cfd_title, cfd_slice, lo, hi, "inferno"),
-            (f"Twin − CFD (±{d:.1f} K)", diff, -d, d, "coolwarm"),
+            (f"Twin, z = {z_m:.2f} m", twin_slice, lo, hi, "inferno", "°C"),
+            (cfd_title, cfd_slice, lo, hi, "inferno", "°C"),
+            ("Twin − CFD", diff, -d, d, "coolwarm", "K"),
         )
     ):
         width_px = min(max(SLICE_PX, CELL_PX * f.shape[0]), MAX_SLICE_PX)
@@ -165,17 +208,46 @@ def _slices_grid(
             view.set_arrows(vels[col], image.width() / f.shape[0], speed_scale_ms)
         views.append(view)
         grid.addWidget(view, 1, col)
+        bar = colour_bar(a, b, cmap, unit)
+        bar.setObjectName(f"cfd_colour_bar_{col}")
+        grid.addWidget(bar, 2, col)
     link(views)
     grid.setRowStretch(1, 1)
     return grid
 
 
+#: A rack's error (K) past which its row is marked: the validation's limits on a room's
+#: RMS (amber) and on its worst rack (red).
+ERROR_WARN_K, ERROR_BAD_K = 1.0, 2.0
+WARN_RGB, BAD_RGB = (255, 224, 160), (255, 170, 160)
+
+
+class _NumberItem(QTableWidgetItem):
+    """A figure shown to two decimals that sorts by its value ("-1.16" before "-0.75",
+    "10.50" after "9.00"), not by its text."""
+
+    def __init__(self, value: float):
+        super().__init__(f"{value:.2f}")
+        self.value = value
+
+    def __lt__(self, other: QTableWidgetItem) -> bool:
+        if isinstance(other, _NumberItem):
+            return self.value < other.value
+        return super().__lt__(other)
+
+
 def _rack_table(rows: list[dict]) -> QTableWidget:
-    """One row per rack: mean and max inlet of Twin and CFD, and the error of the means."""
+    """One row per rack: mean and max inlet of Twin and CFD, and the error of the means;
+    sorted by any column on a click of its header (numbers as numbers), racks past
+    ``ERROR_WARN_K`` and ``ERROR_BAD_K`` marked."""
     table = QTableWidget(len(rows), 6)
     table.setObjectName("cfd_compare_table")
     table.setHorizontalHeaderLabels(
         ["rack", "Twin °C", "CFD °C", "error K", "Twin max °C", "CFD max °C"]
+    )
+    table.horizontalHeaderItem(3).setToolTip(
+        f"Twin's mean inlet less the CFD's; amber past {ERROR_WARN_K:.0f} K, red past "
+        f"{ERROR_BAD_K:.0f} K (the validation suite's limits on a room's RMS and worst rack)"
     )
     for i, r in enumerate(rows):
         vals = [
@@ -187,8 +259,16 @@ def _rack_table(rows: list[dict]) -> QTableWidget:
             r["cfd_max_c"],
         ]
         for j, v in enumerate(vals):
-            table.setItem(i, j, QTableWidgetItem(v if j == 0 else f"{v:.2f}"))
+            table.setItem(i, j, QTableWidgetItem(v) if j == 0 else _NumberItem(float(v)))
+        err = abs(float(r["error_k"]))
+        rgb = BAD_RGB if err > ERROR_BAD_K else WARN_RGB if err > ERROR_WARN_K else None
+        if rgb is not None:
+            table.item(i, 3).setBackground(QColor(*rgb))
+    # no column sorted yet: the rows stay in the hall's rack order until a header is clicked
+    table.horizontalHeader().setSortIndicator(-1, Qt.SortOrder.AscendingOrder)
+    table.setSortingEnabled(True)
     table.resizeColumnsToContents()
+    table.horizontalHeader().setSectionResizeMode(QHeaderView.ResizeMode.Stretch)
     return table
 
 
@@ -267,6 +347,25 @@ class CompareDialog(QDialog):
             box.addLayout(slices, 2)  # the slices take two thirds of the height
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
+        self.resize(*dialog_size(parent))
+
+
+#: The dialog's size against its window's: it opened at its layout's minimum, slices a
+#: third of the screen and four of the table's rows in view.
+DIALOG_SHARE = 0.85
+DIALOG_MIN_PX = (900, 700)
+
+
+def dialog_size(parent) -> tuple[int, int]:
+    """Width and height to open the dialog at: ``DIALOG_SHARE`` of the window's, no less
+    than ``DIALOG_MIN_PX`` (nor more than the window's own where that is smaller)."""
+    if parent is None:
+        return DIALOG_MIN_PX
+    w, h = parent.width(), parent.height()
+    return (
+        min(max(int(DIALOG_SHARE * w), DIALOG_MIN_PX[0]), max(w, DIALOG_MIN_PX[0])),
+        min(max(int(DIALOG_SHARE * h), DIALOG_MIN_PX[1]), max(h, DIALOG_MIN_PX[1])),
+    )
 
 
 class CfdCompare(QObject):
