@@ -140,7 +140,7 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     from twin.cfd.velocity import twin_velocity
     from twin.model.loader import load_layout
     from twin.physics import solve_steady
-    from twin.ui.cfd_compare import slice_image
+    from twin.ui.compare_slices import slice_image
 
     res = solve_steady(load_layout(ROOM), 0, 0.3)
     g = res.grid
@@ -186,7 +186,9 @@ def test_a_references_plane_shows_twins_air_behind_the_rack_rears():
 
     path = ROOM.parents[1] / "references" / "open-aisle-85.json"
     fac = load_layout(ROOM)
-    fig, tw, cf, z_m, _, _ = _job(fac, 0, 0.2, path, 1.2)
+    fig, cuts = _job(fac, 0, 0.2, path, 1.2)
+    assert cuts.heights_m is None  # one plane: no height to choose
+    tw, cf, z_m, _, _ = cuts.at(0.3)
     own = build_grid(fac, 0, 0.15)
     k = round(z_m / 0.15 - 0.5)
     held = np.zeros(own.n_cells, bool)
@@ -224,7 +226,7 @@ def test_the_dialog_summary_names_the_racks_left_out_and_a_missing_return():
 
 
 def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):
-    from twin.ui.cfd_compare import NO_DATA_GREY, SOLID_GREY, slice_image
+    from twin.ui.compare_slices import NO_DATA_GREY, SOLID_GREY, slice_image
 
     f = np.full((4, 3), 20.0)
     f[0, 0] = np.nan  # a solid
@@ -379,12 +381,12 @@ def test_each_slice_has_a_colour_bar_on_its_own_scale(qapp):
     from matplotlib import colormaps
     from PySide6.QtWidgets import QLabel, QWidget
 
-    from twin.ui.cfd_compare import BAR_PX, _slices_grid, bar_image
+    from twin.ui.compare_slices import BAR_PX, SlicePanel, bar_image
 
     twin = np.array([[18.0, 20.0, np.nan], [22.0, 30.0, 24.0]])
     cfd = np.array([[19.0, 21.0, np.nan], [22.0, 36.5, 23.0]])  # Twin - CFD: -6.5 at most
-    host = QWidget()
-    host.setLayout(_slices_grid(twin, cfd, 1.2))
+    host = SlicePanel()
+    host.show_cut(twin, cfd, 1.2)
     expected = (["18.0 °C", "27.2 °C", "36.5 °C"],) * 2 + (["-6.5 K", "+0.0 K", "+6.5 K"],)
     for col, (ticks, cmap) in enumerate(
         zip(expected, ("inferno", "inferno", "coolwarm"), strict=True)
@@ -444,3 +446,71 @@ def test_the_dialog_opens_at_most_of_its_windows_size():
     small = SimpleNamespace(width=lambda: 800, height=lambda: 600)
     assert dialog_size(small) == DIALOG_MIN_PX == (900, 700)
     assert dialog_size(None) == DIALOG_MIN_PX
+
+
+def test_another_height_is_cut_from_the_fields_compared_keeping_the_zoom(qtbot):
+    """The slices at 0.45 m are the layer that holds it (cell 1 of 0.3 m), on that layer's
+    own scale, arrows and all; the zoom stays where the user put it."""
+    from twin.ui.compare_slices import Cuts, SlicePanel, slice_image
+
+    rng = np.random.default_rng(1)
+    twin = 20.0 + np.arange(5)[None, None, :] + rng.random((8, 6, 5))  # warmer going up
+    twin[2:4, 2:4, :] = np.nan  # a rack
+    cfd = twin + 0.25
+    vel = np.zeros((8, 6, 5, 3))
+    vel[..., 1] = np.arange(5)[None, None, :]  # the air along y, as fast as the layer's index
+    cuts = Cuts(twin, cfd, 0.3, 1.2, vel, vel * 2)
+    assert cuts.heights_m == pytest.approx((0.15, 1.35))
+    panel = SlicePanel(1.0)
+    qtbot.addWidget(panel)
+    panel.resize(900, 400)
+    panel.show_cut(*cuts.at(cuts.z_m))
+    panel.show()
+    qtbot.waitExposed(panel)
+    assert panel.titles[0].text() == "Twin, z = 1.20 m"
+    panel.views[1].set_zoom(3.0)
+
+    panel.show_cut(*cuts.at(0.45))
+    layer = twin[:, :, 1]
+    lo, hi = np.nanmin(layer), np.nanmax(layer) + 0.25
+    assert panel.titles[0].text() == "Twin, z = 0.45 m"
+    assert panel.bars[0].labels() == [f"{lo:.1f} °C", f"{(lo + hi) / 2:.1f} °C", f"{hi:.1f} °C"]
+    assert panel.bars[2].labels() == ["-0.2 K", "+0.0 K", "+0.2 K"]  # 0.25 K everywhere
+    want = slice_image(layer, lo, hi, "inferno", 300)
+    assert panel.views[0].image() == want
+    assert [v.zoom() for v in panel.views] == [3.0, 3.0, 3.0]
+    # Twin's arrows at that layer: speed 1 along +y (up the image), one spacing long
+    panel.views[0].set_zoom(1.0)
+    shafts = panel.views[0].arrow_lines()[: len(panel.views[0].arrow_lines()) // 3]
+    cell_px = want.width() / 8
+    np.testing.assert_allclose(shafts[:, 1, 1] - shafts[:, 0, 1], -cell_px)
+    np.testing.assert_allclose(shafts[:, 1, 0], shafts[:, 0, 0])
+    assert len(panel.views[2].arrow_lines()) == 0
+
+
+def test_the_dialog_recuts_at_the_height_chosen_without_a_new_solve(window, qtbot, tmp_path):
+    """The height box spans the hall's cell centres; a new height shows at once, cut from
+    the fields the comparison brought back."""
+    pv = pytest.importorskip("pyvista")
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+    from twin.ui.compare_slices import slice_image
+
+    res = solve_steady(load_layout(ROOM), 0, 0.3)
+    g = res.grid
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = res.air_c[g.fluid] + 1.0
+    src = tmp_path / "cfd.vtp"
+    cloud.save(str(src))
+    dlg = _dialog(window, qtbot, src)
+    box = dlg.height
+    assert (box.minimum(), box.maximum()) == pytest.approx((0.15, (g.shape[2] - 0.5) * 0.3))
+    assert box.value() == pytest.approx(1.2)
+    box.setValue(0.45)  # the second layer of cells
+    assert dlg.slices.titles[0].text() == "Twin, z = 0.45 m"
+    layer = res.air_c[:, :, 1]
+    lo, hi = np.nanmin(layer), np.nanmax(layer) + 1.0
+    view = dlg.findChild(SliceView, "cfd_slice_0")
+    assert view.image() == slice_image(layer, lo, hi, "inferno", 300)
+    assert dlg.slices.bars[2].labels() == ["-1.0 K", "+0.0 K", "+1.0 K"]
+    dlg.close()

@@ -93,14 +93,13 @@ def test_a_double_click_shows_the_whole_slice_again(qtbot):
 
 def test_a_factory_halls_slice_is_drawn_four_pixels_a_cell(qtbot):
     """213 x 183 cells (the 100k-GPU factory's LH1 at 0.2 m): 852 pixels across, not 213."""
-    from twin.ui.cfd_compare import _slices_grid
+    from twin.ui.compare_slices import SlicePanel
 
     rng = np.random.default_rng(0)
     twin = 25.0 + rng.standard_normal((213, 183))
-    grid = _slices_grid(twin, twin + 0.5, 1.2)
-    host = QWidget()
+    host = SlicePanel()
     qtbot.addWidget(host)
-    host.setLayout(grid)
+    host.show_cut(twin, twin + 0.5, 1.2)
     views = host.findChildren(SliceView)
     assert len(views) == 3
     assert {(v.image().width(), v.image().height()) for v in views} == {(852, 732)}
@@ -150,16 +149,15 @@ def test_zoomed_in_the_arrows_are_as_many_across_what_the_view_shows(qtbot):
     """A factory-sized slice (213 x 183 cells, 4 px a cell): at the whole view an arrow
     every 9 cells (24 across), zoomed 8 times one every cell or two over the part shown,
     on the same lattice; the difference slice has none."""
-    from twin.ui.cfd_compare import _slices_grid
+    from twin.ui.compare_slices import SlicePanel
     from twin.ui.slice_views import arrow_stride
 
     vel = np.zeros((213, 183, 2))
     vel[..., 0] = 1.0
     twin = np.full((213, 183), 25.0)
-    grid = _slices_grid(twin, twin + 0.5, 1.2, vel, vel, 1.0)
-    host = QWidget()
+    host = SlicePanel(1.0)
     qtbot.addWidget(host)
-    host.setLayout(grid)
+    host.show_cut(twin, twin + 0.5, 1.2, vel, vel)
     host.resize(1300, 500)
     host.show()
     qtbot.waitExposed(host)

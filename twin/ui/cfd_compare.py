@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt
-from PySide6.QtGui import QColor, QImage, QPixmap
+from PySide6.QtGui import QColor
 from PySide6.QtWidgets import (
     QComboBox,
     QDialog,
+    QDoubleSpinBox,
     QFileDialog,
-    QGridLayout,
     QHBoxLayout,
     QHeaderView,
     QLabel,
@@ -25,14 +25,13 @@ from PySide6.QtWidgets import (
     QTableWidget,
     QTableWidgetItem,
     QVBoxLayout,
-    QWidget,
 )
 
 from twin.cfd.aisles import summary_line
 from twin.cfd.source import read_at_text
 from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
-from twin.ui.slice_views import SliceView, link
+from twin.ui.compare_slices import Cuts, SlicePanel
 
 #: The comparison's key on the window's solver (a newer comparison supersedes an older one).
 COMPARE_KEY = "cfd.compare"
@@ -45,78 +44,6 @@ FILTERS = (
     "OpenFOAM case (controlDict);;VTK (*.vtk *.vtu *.vtp *.vti *.vtm);;EnSight Gold (*.case);;"
     "Table of points (*.csv *.tsv *.txt);;Twin CFD reference (*.json)"
 )
-
-
-#: Grey of solids on a slice, and of air the CFD field does not reach.
-SOLID_GREY, NO_DATA_GREY = 90, 200
-#: A slice image's width (px): at least SLICE_PX, CELL_PX a cell (a factory hall's 213
-#: cells: 852 px, to zoom into; ``slice_views``), at most MAX_SLICE_PX.
-SLICE_PX, CELL_PX, MAX_SLICE_PX = 300, 4, 2400
-
-
-def slice_image(
-    field: np.ndarray,
-    lo: float,
-    hi: float,
-    cmap: str,
-    width_px: int = 300,
-    no_data: np.ndarray | None = None,
-) -> QImage:
-    """A (nx, ny) slice as an image about ``width_px`` wide, x to the right and y up; NaN
-    (solids) dark grey, and ``no_data`` cells (air without a value) light grey."""
-    from matplotlib import colormaps
-
-    scale = max(width_px // max(field.shape[0], 1), 1)
-    f = np.asarray(field, float).T[::-1]  # rows: y from the top
-    norm = np.clip((f - lo) / max(hi - lo, 1e-9), 0, 1)
-    rgb = (colormaps[cmap](np.nan_to_num(norm))[..., :3] * 255).astype(np.uint8)
-    rgb[~np.isfinite(f)] = SOLID_GREY
-    if no_data is not None:
-        rgb[np.asarray(no_data, bool).T[::-1]] = NO_DATA_GREY
-    rgb = np.ascontiguousarray(np.repeat(np.repeat(rgb, scale, 0), scale, 1))
-    h, w, _ = rgb.shape
-    return QImage(rgb.data, w, h, 3 * w, QImage.Format.Format_RGB888).copy()
-
-
-#: A colour bar's height (px) under its slice.
-BAR_PX = 12
-
-
-def bar_image(cmap: str, width_px: int = 256) -> QImage:
-    """Colour map ``cmap`` from 0 (left) to 1 (right), ``BAR_PX`` high, as ``slice_image``
-    colours a slice."""
-    from matplotlib import colormaps
-
-    strip = (colormaps[cmap](np.linspace(0.0, 1.0, width_px))[:, :3] * 255).astype(np.uint8)
-    rgb = np.ascontiguousarray(np.repeat(strip[None], BAR_PX, 0))
-    return QImage(rgb.data, width_px, BAR_PX, 3 * width_px, QImage.Format.Format_RGB888).copy()
-
-
-def colour_bar(lo: float, hi: float, cmap: str, unit: str) -> QWidget:
-    """The scale a slice is coloured on: the colour map from ``lo`` (left) to ``hi`` (right)
-    as a strip the slice's width, its two ends and middle labelled in ``unit``. The titles
-    gave only the range; a colour between them could not be read as a temperature."""
-    bar = QLabel()
-    bar.setObjectName("colour_bar_strip")
-    bar.setPixmap(QPixmap.fromImage(bar_image(cmap)))
-    bar.setScaledContents(True)
-    bar.setFixedHeight(BAR_PX)
-    widget = QWidget()
-    box = QVBoxLayout(widget)
-    box.setContentsMargins(0, 0, 0, 0)
-    box.setSpacing(1)
-    box.addWidget(bar)
-    ticks = QHBoxLayout()
-    for value, align in (
-        (lo, Qt.AlignmentFlag.AlignLeft),
-        (0.5 * (lo + hi), Qt.AlignmentFlag.AlignHCenter),
-        (hi, Qt.AlignmentFlag.AlignRight),
-    ):
-        label = QLabel(f"{value:+.1f} {unit}" if unit == "K" else f"{value:.1f} {unit}")
-        label.setAlignment(align)
-        ticks.addWidget(label, 1)
-    box.addLayout(ticks)
-    return widget
 
 
 def arrow_scale_ms(cfd_vel: np.ndarray) -> float:
@@ -166,54 +93,6 @@ def _summary_text(fig: dict) -> str:
         f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
         f"{'n/a' if re is None or re != re else f'{re:+.2f} K'}{left_out}{aisles}"
     )
-
-
-def _slices_grid(
-    twin_slice: np.ndarray,
-    cfd_slice: np.ndarray,
-    z_m: float,
-    twin_vel: np.ndarray | None = None,
-    cfd_vel: np.ndarray | None = None,
-    speed_scale_ms: float = 1.0,
-    held: bool = False,
-) -> QGridLayout:
-    """Twin and CFD on one temperature scale, and their difference on a symmetric one; the
-    two models' air velocities (when given) as arrows on one speed scale. ``held``: the
-    source left cells out behind the rack rears (``CfdField.held_cells``)."""
-    grid = QGridLayout()
-    both = np.concatenate([twin_slice[np.isfinite(twin_slice)], cfd_slice[np.isfinite(cfd_slice)]])
-    lo, hi = (float(both.min()), float(both.max())) if both.size else (15.0, 45.0)
-    diff = twin_slice - cfd_slice
-    d = float(np.nanmax(np.abs(diff))) if np.isfinite(diff).any() else 1.0
-    vels = (None, None, None)
-    if twin_vel is not None and cfd_vel is not None:
-        vels = (twin_vel, cfd_vel, None)
-    no_data = np.isfinite(twin_slice) & ~np.isfinite(cfd_slice)
-    views: list[SliceView] = []
-    grey = "beyond its field, or behind a rack rear" if held else "beyond its field"
-    cfd_title = f"CFD (light grey: {grey})" if no_data.any() else "CFD"
-    for col, (title, f, a, b, cmap, unit) in enumerate(
-        (
-            (f"Twin, z = {z_m:.2f} m", twin_slice, lo, hi, "inferno", "°C"),
-            (cfd_title, cfd_slice, lo, hi, "inferno", "°C"),
-            ("Twin − CFD", diff, -d, d, "coolwarm", "K"),
-        )
-    ):
-        width_px = min(max(SLICE_PX, CELL_PX * f.shape[0]), MAX_SLICE_PX)
-        image = slice_image(f, a, b, cmap, width_px, no_data=no_data if col else None)
-        grid.addWidget(QLabel(title), 0, col)
-        view = SliceView(image)
-        view.setObjectName(f"cfd_slice_{col}")
-        if vels[col] is not None:
-            view.set_arrows(vels[col], image.width() / f.shape[0], speed_scale_ms)
-        views.append(view)
-        grid.addWidget(view, 1, col)
-        bar = colour_bar(a, b, cmap, unit)
-        bar.setObjectName(f"cfd_colour_bar_{col}")
-        grid.addWidget(bar, 2, col)
-    link(views)
-    grid.setRowStretch(1, 1)
-    return grid
 
 
 #: A rack's error (K) past which its row is marked: the validation's limits on a room's
@@ -303,22 +182,14 @@ def _field_row(fig: dict, on_field) -> tuple[QHBoxLayout | None, QComboBox | Non
 
 class CompareDialog(QDialog):
     """The figures, the three slices and the per-rack table of one comparison; a chooser of
-    the source's temperature field where it holds several."""
+    the source's temperature field where it holds several, and of the slices' height where
+    the source is a field (a stored reference has one plane)."""
 
-    def __init__(
-        self,
-        parent,
-        fig: dict,
-        twin_slice,
-        cfd_slice,
-        z_m: float,
-        twin_vel=None,
-        cfd_vel=None,
-        on_field=None,
-    ):
+    def __init__(self, parent, fig: dict, cuts: Cuts | None, on_field=None):
         super().__init__(parent)
         self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
         self.setObjectName("cfd_compare_dialog")
+        self.cuts = cuts
         box = QVBoxLayout(self)
         row, self.field_choice = _field_row(fig, on_field)
         if row is not None:
@@ -327,6 +198,7 @@ class CompareDialog(QDialog):
         self.summary.setObjectName("cfd_compare_summary")
         self.summary.setWordWrap(True)
         box.addWidget(self.summary)
+        first = cuts.at(cuts.z_m) if cuts is not None else None
         self.velocity_summary = None
         scale = 1.0
         flow = fig.get("velocity") or fig.get("plane_velocity")
@@ -334,20 +206,53 @@ class CompareDialog(QDialog):
             text = velocity_summary(flow)
             if "velocity" not in fig:
                 text += " (on the reference's two planes)"
-            if twin_vel is not None and cfd_vel is not None:
-                scale = arrow_scale_ms(cfd_vel)
+            if first is not None and first[3] is not None and first[4] is not None:
+                scale = arrow_scale_ms(first[4])
                 text += f". Arrows: the air across each slice; one spacing long is {scale:.1f} m/s"
             self.velocity_summary = QLabel(text)
             self.velocity_summary.setObjectName("cfd_compare_velocity")
             self.velocity_summary.setWordWrap(True)
             box.addWidget(self.velocity_summary)
-        if twin_slice is not None and cfd_slice is not None:
+        self.height = None
+        self.slices = None
+        if first is not None:
             held = bool((fig.get("source") or {}).get("held_at_inlet_cells"))
-            slices = _slices_grid(twin_slice, cfd_slice, z_m, twin_vel, cfd_vel, scale, held)
-            box.addLayout(slices, 2)  # the slices take two thirds of the height
+            self.height = _height_box(cuts)
+            if self.height is not None:
+                hrow = QHBoxLayout()
+                hrow.addWidget(QLabel("Slice height:"))
+                hrow.addWidget(self.height)
+                hrow.addStretch(1)
+                box.addLayout(hrow)
+                self.height.valueChanged.connect(self.cut_at)
+            self.slices = SlicePanel(scale, held)
+            self.slices.show_cut(*first)
+            box.addWidget(self.slices, 2)  # the slices take two thirds of the height
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
         self.resize(*dialog_size(parent))
+
+    def cut_at(self, z_m: float) -> None:
+        """Show the slices at height ``z_m`` (m), cut from the fields already compared."""
+        self.slices.show_cut(*self.cuts.at(z_m))
+
+
+def _height_box(cuts: Cuts) -> QDoubleSpinBox | None:
+    """The slices' height, a cell a step between the lowest and highest cell centres, or
+    None where the source has one plane."""
+    span = cuts.heights_m
+    if span is None:
+        return None
+    box = QDoubleSpinBox()
+    box.setObjectName("cfd_compare_height")
+    box.setDecimals(2)
+    box.setSuffix(" m")
+    box.setRange(*span)
+    box.setSingleStep(cuts.cell_m)
+    box.setValue(min(max(cuts.z_m, span[0]), span[1]))
+    box.setKeyboardTracking(False)  # typing "1.5" cuts once, at 1.5, not at 1 first
+    box.setToolTip("Height of the three slices above the floor (the Thermal dock's at first)")
+    return box
 
 
 #: The dialog's size against its window's: it opened at its layout's minimum, slices a
@@ -448,38 +353,40 @@ class CfdCompare(QObject):
             self.window.statusBar().showMessage(f"CFD comparison failed: {self.error}")
             self._show_error(self.error)
             return
-        fig, tw, cf, z, tw_vel, cf_vel = outcome.value
+        fig, cuts = outcome.value
         self.window.statusBar().showMessage(f"CFD comparison: rack RMS {fig['rms_k']:.2f} K")
         if self.dialog is not None:
             self.dialog.close()
         path = fig["source"]["path"]
         self.dialog = CompareDialog(
-            self.window, fig, tw, cf, z, tw_vel, cf_vel, on_field=lambda f: self.compare(path, f)
+            self.window, fig, cuts, on_field=lambda f: self.compare(path, f)
         )
         self.dialog.show()
 
 
 def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None = None, token=None):
-    """Off the GUI thread: solve, import, compare (the source's temperature ``field``), cut
-    the two slices at ``z_m`` (and the two horizontal velocity slices, where the CFD has a
-    velocity). A file is read in a child process (``cfd_child``: a damaged one can crash
-    VTK's reader), killed when ``token`` is cancelled (a newer comparison, the window
-    closing)."""
+    """Off the GUI thread: solve, import, compare (the source's temperature ``field``); (the
+    figures, the ``Cuts`` the slices are cut from, first at ``z_m``). A file is read in a
+    child process (``cfd_child``: a damaged one can crash VTK's reader), killed when
+    ``token`` is cancelled (a newer comparison, the window closing)."""
     from twin.cfd.source import compare_source
     from twin.cfd.velocity import twin_velocity
 
     fig, res, cfd = compare_source(fac, hall, cell, path, _reader(token), field=field)
-    k = min(int(z_m / res.cell_m), res.air_c.shape[2] - 1)
-    tw = res.air_c[:, :, k]
-    tw_vel = cf_vel = None
-    if cfd is not None and cfd.velocity_ms is not None:
-        tw_vel = twin_velocity(res)[:, :, k, :2]
-        cf_vel = cfd.velocity_ms[:, :, k, :2]
     if cfd is not None:
-        return fig, tw, cfd.air_c[:, :, k], z_m, tw_vel, cf_vel
+        vel = cfd.velocity_ms is not None
+        cuts = Cuts(
+            res.air_c,
+            cfd.air_c,
+            res.cell_m,
+            z_m,
+            twin_velocity(res) if vel else None,
+            cfd.velocity_ms if vel else None,
+        )
+        return fig, cuts
     tw, cf, z_m, tw_vel, cf_vel, held = _reference_plane(fac, hall, res, path)
     fig["source"]["held_at_inlet_cells"] = held
-    return fig, tw, cf, z_m, tw_vel, cf_vel
+    return fig, Cuts(tw, cf, res.cell_m, z_m, tw_vel, cf_vel)
 
 
 def _reader(token):

@@ -103,6 +103,20 @@ class SliceView(QGraphicsView):
         """The slice's image (its colours), at its own pixel size."""
         return self._image
 
+    def set_image(self, image: QImage) -> None:
+        """Show another slice of the same field (the same size): the zoom and the part of
+        it in view are kept."""
+        self._image = image
+        self._item.setPixmap(QPixmap.fromImage(image))
+        self.scene().setSceneRect(QRectF(self._item.boundingRect()))
+        self._apply()
+
+    def clear_arrows(self) -> None:
+        """Draw no arrows (a slice where one of the two models has no air velocity)."""
+        self._arrows = None
+        self._arrow_lines = np.zeros((0, 2, 2))
+        self._arrow_item.setPath(QPainterPath())
+
     def set_arrows(self, vel_xy: np.ndarray, cell_px: float, speed_scale_ms: float) -> None:
         """Draw the slice's horizontal air (nx, ny, 2) as arrows over it (``arrow_segments``)."""
         self._arrows = (np.asarray(vel_xy, float), float(cell_px), float(speed_scale_ms))
