@@ -111,8 +111,11 @@ def _with_prandtl(model, pr_t: float, power):
     return model.solve(power)
 
 
-def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fit:
-    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds."""
+def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0, check=None) -> Fit:
+    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds. ``check()`` is
+    called before each solve and may raise to stop the fit (a window's superseded job:
+    ``CancelToken.check``)."""
+    check = check or (lambda: None)
     from scipy.optimize import minimize_scalar
 
     t0 = time.perf_counter()
@@ -129,6 +132,7 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fi
 
     def inner(model, nu: float) -> float:
         def cost_pr(log_pr: float) -> float:
+            check()
             pr = math.exp(log_pr)
             c = errors(_with_prandtl(model, pr, t.rack_power_w), t, before)["cost"]
             history.append((nu, pr, c))
@@ -147,6 +151,7 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0) -> Fi
     def outer(log_nu: float) -> float:
         if time.perf_counter() - t0 > budget_s:
             return math.inf
+        check()
         nu = math.exp(log_nu)
         # the march's buoyancy uses a heat field: take the best Prandtl number so far
         pr = best["params"].turbulent_prandtl
@@ -293,3 +298,56 @@ def targets_from_recording(
         conditions=rh.conditions(span, hall),
         min_gain_k=max([MIN_GAIN_K] + [0.5 * x for x in res]),
     )
+
+
+def targets_from_source(
+    fac, hall: int, cell_m: float, path, reader, field: str | None = None
+) -> Targets:
+    """The targets a CFD source gives (a stored reference's racks and planes, or a case's or
+    file's temperature ``field`` on Twin's grid at ``cell_m``; ``reader`` reads foreign
+    files, as ``source.load_field`` takes it). A field out of the hall's place or in other
+    units is refused: a fit would tune the model to a room that is not this hall."""
+    from pathlib import Path
+
+    from twin.cfd import reference
+    from twin.cfd.source import load_field
+    from twin.physics.grid import build_grid
+
+    path = Path(path)
+    if path.suffix == ".json":
+        ref = reference.load_for(path, fac.layout.name)
+        return targets_from_reference(fac, ref, source=str(path))
+    grid = build_grid(fac, hall, cell_m)
+    cfd = load_field(path, fac, grid, reader, field)
+    wrong = "; ".join(n for n in (cfd.placement, cfd.cold_air) if n)
+    if wrong:
+        raise ValueError(f"{path}: not calibrated to: {wrong}")
+    return targets_from_field(
+        fac, grid, cfd.air_c, source=str(path), rack_mean_c=cfd.figures(grid)[0]
+    )
+
+
+def provenance(f: Fit, t: Targets, cell_m: float, source: str = "") -> dict:
+    """What a layout's ``physics.calibration`` keeps of a fit: its source, when, how many
+    samples, and the RMS before and after (the racks', or the points' where the source held
+    no rack inlets: a recording of point sensors only)."""
+    import datetime as dt
+
+    key = "rack_rms_k" if len(t.rack_c) else "point_rms_k"
+    return {
+        "source": t.source or source,
+        "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "samples": t.n,
+        "rms_before_k": round(f.before[key], 3),
+        "rms_after_k": round(f.after[key], 3),
+        "cell_m": cell_m,
+    }
+
+
+def stored_params(p: PhysicsParams) -> dict:
+    """The parameters as a layout's ``physics:`` block holds them (four decimals: the fit's
+    own tolerance is coarser)."""
+    return {
+        "eddy_viscosity_scale": round(p.eddy_viscosity_scale, 4),
+        "turbulent_prandtl": round(p.turbulent_prandtl, 4),
+    }

@@ -285,15 +285,12 @@ _FROM_HELP = (
 def _targets(fac, h: int, cell_m: float, args):
     from pathlib import Path
 
-    from twin.cfd import calibrate, reference
+    from twin.cfd import calibrate
 
     path = Path(args.source)
     recording = path.suffix in (".h5", ".hdf5")
     if not recording and (args.t_from or args.t_to):
         raise ValueError(f"--from/--to pick a span of a recording (.h5); {path} is not one")
-    if path.suffix == ".json":
-        ref = reference.load_for(path, fac.layout.name)
-        return calibrate.targets_from_reference(fac, ref, source=str(path))
     if recording:
         from twin.recording.reader import open_recording
 
@@ -302,24 +299,13 @@ def _targets(fac, h: int, cell_m: float, args):
             t0 = rec.parse_time(args.t_from) if args.t_from else None
             t1 = rec.parse_time(args.t_to) if args.t_to else None
             return calibrate.targets_from_recording(rec, fac, t0, t1, hall=h)
-    from twin.cfd.source import load_field
-    from twin.physics.grid import build_grid
     from twin.render.cfd_child import read_cfd_isolated
 
-    grid = build_grid(fac, h, cell_m)
-    cfd = load_field(path, fac, grid, read_cfd_isolated)
-    wrong = "; ".join(n for n in (cfd.placement, cfd.cold_air) if n)
-    if wrong:  # a fit would tune the model to a field that is not this hall's
-        raise ValueError(f"{path}: not calibrated to: {wrong}")
-    return calibrate.targets_from_field(
-        fac, grid, cfd.air_c, source=str(path), rack_mean_c=cfd.figures(grid)[0]
-    )
+    return calibrate.targets_from_source(fac, h, cell_m, path, read_cfd_isolated)
 
 
 def calibrate_layout(args) -> dict:
     """Fit, and (unless a dry run) write the layout with its ``physics:`` block."""
-    import datetime as dt
-
     from twin.cfd import calibrate
     from twin.model.loader import load_layout
 
@@ -328,7 +314,7 @@ def calibrate_layout(args) -> dict:
     t = _targets(fac, h, args.cell, args)
     f = calibrate.fit(fac, h, args.cell, t, budget_s=args.budget)
     out = {
-        "params": _params(f.params),
+        "params": calibrate.stored_params(f.params),
         "before": f.before,
         "after": f.after,
         "racks": int(len(t.rack_c)),
@@ -342,34 +328,14 @@ def calibrate_layout(args) -> dict:
         out["conditions"]["summary"] = t.conditions.describe(fac)
     if f.kept:  # the source does not pin the parameters down: the layout keeps its own
         out["kept"] = True
-        out["best"] = {"params": _params(f.best[0]), "after": f.best[1]}
+        out["best"] = {"params": calibrate.stored_params(f.best[0]), "after": f.best[1]}
         out["min_gain_k"] = t.min_gain_k
     if not args.dry_run and not f.kept:
         from twin.cfd.store import store_physics
 
-        prov = {
-            "source": t.source or str(args.source),
-            "fitted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-            "samples": t.n,
-            "rms_before_k": round(_headline_rms(f.before, t), 3),
-            "rms_after_k": round(_headline_rms(f.after, t), 3),
-            "cell_m": args.cell,
-        }
+        prov = calibrate.provenance(f, t, args.cell, str(args.source))
         out["written"] = str(store_physics(args.layout, args.output, out["params"], prov))
     return out
-
-
-def _params(p) -> dict:
-    return {
-        "eddy_viscosity_scale": round(p.eddy_viscosity_scale, 4),
-        "turbulent_prandtl": round(p.turbulent_prandtl, 4),
-    }
-
-
-def _headline_rms(err: dict, t) -> float:
-    """The RMS a calibration's provenance keeps: the racks', or the points' where the source
-    held no rack inlets (a recording of point sensors only)."""
-    return err["rack_rms_k"] if len(t.rack_c) else err["point_rms_k"]
 
 
 def run_calibrate(args) -> int:

@@ -418,6 +418,28 @@ class LayoutDocument:
         item = self.items(collection)[self.item_index(collection, item_id)]
         return self._update(item, values, collection=collection)
 
+    # ------------------------------------------------------------------ primitives: physics
+    def set_physics(self, physics: Any) -> Any:
+        """Set the layout's ``physics:`` block (a ``schema.Physics``, or None: the model's
+        defaults); returns the old one for undo. The facility is rebuilt (a structure change):
+        every solve after it runs with the new parameters."""
+        old = self.layout.physics
+        if physics is old:
+            return old
+
+        def put(value):
+            def apply():
+                self.layout.physics = value
+
+            return apply
+
+        try:
+            self._guarded(put(physics), put(old))
+        except ValidationError as exc:  # refused before anything was set
+            err = exc.errors()[0]
+            raise EditError(f"{field_path(tuple(err['loc']))}: {err['msg']}") from None
+        return old
+
     # ------------------------------------------------------------------ shared update
     def _update(
         self,

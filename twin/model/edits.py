@@ -441,6 +441,22 @@ class ChangeItem(Command):
         return True
 
 
+class SetPhysics(Command):
+    """Set (or clear: None) the layout's calibrated airflow parameters, its ``physics:``
+    block (``schema.Physics``), as a fit in the window found them."""
+
+    def __init__(self, physics: Any):
+        self.physics = physics
+        self.old: Any = None
+        self.text = "Calibrate the airflow model" if physics is not None else "Clear calibration"
+
+    def _do(self, doc):
+        self.old = doc.set_physics(copy.deepcopy(self.physics))
+
+    def _undo(self, doc):
+        doc.set_physics(self.old)
+
+
 class Macro(Command):
     """Several commands as one undo step (e.g. align a selection into a row)."""
 

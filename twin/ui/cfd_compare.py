@@ -31,6 +31,7 @@ from twin.cfd.aisles import summary_line
 from twin.cfd.source import read_at_text
 from twin.cfd.velocity import summary_text as velocity_summary
 from twin.ui.actions import Action
+from twin.ui.cfd_calibrate import CfdCalibrate
 from twin.ui.compare_slices import Cuts, SlicePanel
 
 #: The comparison's key on the window's solver (a newer comparison supersedes an older one).
@@ -185,7 +186,7 @@ class CompareDialog(QDialog):
     the source's temperature field where it holds several, and of the slices' height where
     the source is a field (a stored reference has one plane)."""
 
-    def __init__(self, parent, fig: dict, cuts: Cuts | None, on_field=None):
+    def __init__(self, parent, fig: dict, cuts: Cuts | None, on_field=None, on_calibrate=None):
         super().__init__(parent)
         self.setWindowTitle(f"Twin against CFD — {Path(fig['source']['path']).name}")
         self.setObjectName("cfd_compare_dialog")
@@ -230,6 +231,20 @@ class CompareDialog(QDialog):
             box.addWidget(self.slices, 2)  # the slices take two thirds of the height
         self.table = _rack_table(fig["rows"])
         box.addWidget(self.table, 1)
+        self.calibrate_button = None
+        if on_calibrate is not None:
+            self.calibrate_button = QPushButton("Calibrate to This CFD…")
+            self.calibrate_button.setObjectName("cfd_calibrate_button")
+            self.calibrate_button.setToolTip(
+                "Fit the airflow model's eddy-viscosity scale and turbulent Prandtl number to "
+                "this source's rack inlets and slices (as twin cfd calibrate does), then "
+                "offer to store them in the layout"
+            )
+            self.calibrate_button.clicked.connect(on_calibrate)
+            foot = QHBoxLayout()
+            foot.addStretch(1)
+            foot.addWidget(self.calibrate_button)
+            box.addLayout(foot)
         self.resize(*dialog_size(parent))
 
     def cut_at(self, z_m: float) -> None:
@@ -303,6 +318,7 @@ class CfdCompare(QObject):
             self.button.clicked.connect(self.action.trigger)
             tv.panel.layout().addWidget(self.button)
         self.thermal = tv
+        self.calibration = CfdCalibrate(window, self._hall_cell, _reader)
 
     def choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Compare with CFD", "", FILTERS)
@@ -359,7 +375,11 @@ class CfdCompare(QObject):
             self.dialog.close()
         path = fig["source"]["path"]
         self.dialog = CompareDialog(
-            self.window, fig, cuts, on_field=lambda f: self.compare(path, f)
+            self.window,
+            fig,
+            cuts,
+            on_field=lambda f: self.compare(path, f),
+            on_calibrate=lambda: self.calibration.start(path, fig["source"].get("field")),
         )
         self.dialog.show()
 

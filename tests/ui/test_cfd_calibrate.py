@@ -1,0 +1,143 @@
+"""Compare with CFD › Calibrate to This CFD…: a field Twin itself solved with other
+parameters is fitted back in the background, the result box says how far the errors fell,
+and Apply stores the fit in the layout as one undoable edit (Xvfb)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from twin.physics.params import PhysicsParams
+
+pytestmark = pytest.mark.gui
+
+ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+
+
+def _field(tmp_path: Path, params: PhysicsParams | None) -> Path:
+    """The room's air at 0.3 m as Twin solves it with ``params``, as a VTK point cloud."""
+    pv = pytest.importorskip("pyvista")
+    from twin.model.loader import load_layout
+    from twin.physics import solve_steady
+
+    res = solve_steady(load_layout(ROOM), 0, 0.3, params=params)
+    g = res.grid
+    cloud = pv.PolyData((np.argwhere(g.fluid) + 0.5) * g.cell_m)
+    cloud.point_data["T"] = res.air_c[g.fluid]
+    path = tmp_path / "cfd.vtp"
+    cloud.save(str(path))
+    return path
+
+
+def _compared(window, qtbot, src: Path):
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    ext = window.extensions["cfd_compare"]
+    ext.compare(str(src))
+    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
+    assert ext.error is None
+    return ext
+
+
+def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(window, qtbot, tmp_path):
+    src = _field(tmp_path, PhysicsParams(2.0, 0.5))
+    ext = _compared(window, qtbot, src)
+    cal = ext.calibration
+    ext.dialog.calibrate_button.click()  # the dialog's button starts a fit of the source ...
+    first = cal._job
+    assert first is not None
+    assert cal.start(str(src), budget_s=30.0) is not first  # ... which a newer one supersedes
+    qtbot.waitUntil(lambda: cal.result is not None or cal.error is not None, timeout=120_000)
+    assert cal.error is None
+    fit, targets, cell_m, _ = cal.result
+    assert cell_m == 0.3 and not fit.kept
+    assert fit.params.eddy_viscosity_scale == pytest.approx(2.0, rel=0.08)
+    assert fit.params.turbulent_prandtl == pytest.approx(0.5, rel=0.08)
+    assert fit.after["rack_rms_k"] < 0.1 * fit.before["rack_rms_k"]
+    text = cal.box.text()
+    assert text.startswith("Fitted: eddy-viscosity scale ")
+    assert f"Rack inlet RMS {fit.before['rack_rms_k']:.2f} → {fit.after['rack_rms_k']:.2f} K" in (
+        text
+    )
+    assert cal.box.isVisible() and cal.apply_button is not None
+
+    cal.apply_button.click()
+    ph = window.facility.layout.physics
+    assert (ph.eddy_viscosity_scale, ph.turbulent_prandtl) == (
+        round(fit.params.eddy_viscosity_scale, 4),
+        round(fit.params.turbulent_prandtl, 4),
+    )
+    assert ph.calibration.source == str(src) and ph.calibration.cell_m == 0.3
+    assert ph.calibration.rms_after_k == round(fit.after["rack_rms_k"], 3)
+    editor = window.extensions["editor"]
+    assert editor.active and editor.doc.dirty
+    assert not cal.apply(), "the same fit is applied once"
+    editor.doc.history.undo()
+    assert window.facility.layout.physics is None
+    cal.box.close()
+    ext.dialog.close()
+
+
+def test_a_fit_of_the_layouts_own_air_offers_nothing_to_apply(window, qtbot, tmp_path):
+    """Twin's own air at its own parameters: nothing fits better than those."""
+    src = _field(tmp_path, None)
+    ext = _compared(window, qtbot, src)
+    cal = ext.calibration
+    cal.start(str(src), budget_s=10.0)
+    qtbot.waitUntil(lambda: cal.result is not None or cal.error is not None, timeout=120_000)
+    fit = cal.result[0]
+    assert fit.params == PhysicsParams() and fit.before["rack_rms_k"] < 1e-9
+    assert cal.apply_button is None
+    assert cal.box.text().endswith("The layout's own parameters fit best: nothing to apply.")
+    assert not cal.apply() and window.facility.layout.physics is None
+    cal.box.close()
+    ext.dialog.close()
+
+
+def test_a_fit_the_source_does_not_pin_down_is_shown_and_not_applied(window, qtbot):
+    """A fit whose best lowers neither RMS by ``min_gain_k`` (``Fit.kept``): the box names
+    the best found and why the layout keeps its own."""
+    from types import SimpleNamespace
+
+    from twin.cfd.calibrate import Fit, Targets
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    cal = window.extensions["cfd_compare"].calibration
+    before = {"rack_rms_k": 0.30, "point_rms_k": 0.90, "cost": 2.0}
+    best = {"rack_rms_k": 0.296, "point_rms_k": 0.895, "cost": 1.97}
+    fit = Fit(PhysicsParams(), before, before, 40, 3.2, [], kept=True,
+              best=(PhysicsParams(1.8, 0.7), best))  # fmt: skip
+    targets = Targets(np.arange(10), np.zeros(10), np.zeros((5, 3)), np.zeros(5))
+    cal._job = job = object()
+    cal._check(SimpleNamespace(key="cfd.calibrate", job=job, error=None,
+                               value=(fit, targets, 0.3, window.facility)))  # fmt: skip
+    assert cal.box.text().splitlines() == [
+        "Best fit found: eddy-viscosity scale 1.800, turbulent Prandtl number 0.700 (40 solves, "
+        "3.2 s).",
+        "Rack inlet RMS 0.30 → 0.30 K (10)",
+        "Slice points RMS 0.90 → 0.90 K (5)",
+        "It does not lower the rack or the point RMS by 0.01 K without reading the racks "
+        "worse, so the layout keeps its own parameters: nothing to apply.",
+    ]
+    assert cal.apply_button is None and not cal.apply()
+    assert window.facility.layout.physics is None
+    cal.box.close()
+
+
+def test_a_source_that_cannot_be_read_is_reported(window, qtbot, tmp_path):
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    window.extensions["thermal_view"].cell_m = 0.3
+    cal = window.extensions["cfd_compare"].calibration
+    bad = tmp_path / "broken.vtu"
+    bad.write_text("not vtk")
+    cal.start(str(bad))
+    qtbot.waitUntil(lambda: cal.error is not None, timeout=90_000)
+    assert "broken.vtu" in cal.error and cal.result is None
+    assert cal.box.isVisible() and cal.box.windowTitle() == "Calibration failed"
+    assert cal.apply_button is None
+    cal.box.close()
