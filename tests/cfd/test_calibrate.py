@@ -360,3 +360,71 @@ def test_cli_never_writes_the_calibrated_layout_over_its_field(tmp_path, capsys)
         f"twin cfd calibrate: {src} is also an input of this command; choose another output file\n"
     )
     assert src.read_bytes() == b"a CFD field"
+
+
+def test_a_fit_stops_at_the_first_solve_its_check_refuses(fac, truth):
+    """A window's superseded fit: ``check`` raises before the fourth solve of the search, and
+    nothing more is solved (the first solve, at the layout's parameters, is not a search
+    step)."""
+    t = calibrate.targets_from_field(fac, truth.grid, truth.air_c, source="synthetic")
+    calls = []
+
+    def check():
+        calls.append(1)
+        if len(calls) == 4:
+            raise InterruptedError("superseded")
+
+    with pytest.raises(InterruptedError, match="superseded"):
+        calibrate.fit(fac, 0, CELL, t, check=check)
+    assert len(calls) == 4
+
+
+def test_provenance_and_stored_params_are_what_the_layout_keeps(fac, truth):
+    """The racks' RMS heads the provenance; a source of point sensors alone, the points'."""
+    t = calibrate.targets_from_field(fac, truth.grid, truth.air_c, source="case/T")
+    before = {"rack_rms_k": 0.81234, "point_rms_k": 1.5, "cost": 2.0}
+    after = {"rack_rms_k": 0.20456, "point_rms_k": 0.9, "cost": 0.4}
+    f = calibrate.Fit(PhysicsParams(1.234567, 0.654321), before, after, 9, 1.0, [])
+    prov = calibrate.provenance(f, t, 0.3, "elsewhere")
+    assert {k: prov[k] for k in ("source", "samples", "rms_before_k", "rms_after_k", "cell_m")} == {
+        "source": "case/T", "samples": t.n, "rms_before_k": 0.812, "rms_after_k": 0.205,
+        "cell_m": 0.3,
+    }  # fmt: skip
+    import datetime as dt
+
+    age = dt.datetime.now(dt.UTC) - dt.datetime.fromisoformat(prov["fitted_at"])
+    assert dt.timedelta(0) <= age < dt.timedelta(seconds=5)
+    points = calibrate.Targets(np.zeros(0, np.int64), np.zeros(0), t.points_m, t.point_c)
+    prov = calibrate.provenance(f, points, 0.2, "elsewhere")
+    assert (prov["source"], prov["rms_before_k"], prov["rms_after_k"]) == ("elsewhere", 1.5, 0.9)
+    assert calibrate.stored_params(f.params) == {
+        "eddy_viscosity_scale": 1.2346, "turbulent_prandtl": 0.6543,
+    }  # fmt: skip
+
+
+def test_targets_from_a_source_read_the_field_it_is_asked_for(fac, truth, tmp_path):
+    """A reader's field name reaches it, and a field out of the hall's place is refused."""
+    from twin.cfd.source import CfdPoints
+
+    g = truth.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m
+    asked = []
+
+    def reader(path, field):
+        asked.append(field)
+        temp = truth.air_c[g.fluid] + (1.0 if field == "TMean" else 0.0)
+        return CfdPoints(pts, temp, field or "T", others=("TMean",))
+
+    src = tmp_path / "cfd.vtu"
+    src.write_text("")
+    plain = calibrate.targets_from_source(fac, 0, CELL, src, reader)
+    mean = calibrate.targets_from_source(fac, 0, CELL, src, reader, "TMean")
+    assert asked == [None, "TMean"] and plain.source == str(src)
+    np.testing.assert_allclose(mean.rack_c, plain.rack_c + 1.0, atol=1e-9)
+    np.testing.assert_allclose(mean.point_c, plain.point_c + 1.0, atol=1e-9)
+
+    def in_fahrenheit(path, field):
+        return CfdPoints(pts, truth.air_c[g.fluid] * 1.8 + 32.0, "T")
+
+    with pytest.raises(ValueError, match=r"cfd\.vtu: not calibrated to: its coldest air reads"):
+        calibrate.targets_from_source(fac, 0, CELL, src, in_fahrenheit)
