@@ -64,6 +64,7 @@ def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(window, qt
     )
     assert cal.box.isVisible() and cal.apply_button is not None
 
+    old_dialog = ext.dialog
     cal.apply_button.click()
     ph = window.facility.layout.physics
     assert (ph.eddy_viscosity_scale, ph.turbulent_prandtl) == (
@@ -75,6 +76,9 @@ def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(window, qt
     editor = window.extensions["editor"]
     assert editor.active and editor.doc.dirty
     assert not cal.apply(), "the same fit is applied once"
+    # the comparison is made again, with the calibrated model: its figures are the fit's
+    qtbot.waitUntil(lambda: ext.dialog is not old_dialog and ext.dialog is not None, timeout=90_000)
+    assert f"RMS {fit.after['rack_rms_k']:.2f} K" in ext.dialog.summary.text()
     editor.doc.history.undo()
     assert window.facility.layout.physics is None
     cal.box.close()

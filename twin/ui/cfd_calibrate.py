@@ -25,13 +25,17 @@ BUDGET_S = 50.0
 class CfdCalibrate(QObject):
     """The background fit and its result box."""
 
-    def __init__(self, window: MainWindow, hall_cell, reader_for):
+    def __init__(self, window: MainWindow, hall_cell, reader_for, on_applied=None):
         """``hall_cell()``: (hall, cell, z) the comparison was made at; ``reader_for(token)``:
-        the foreign-file reader a job whose ``token`` is cancelled stops (``CfdCompare``'s)."""
+        the foreign-file reader a job whose ``token`` is cancelled stops (``CfdCompare``'s);
+        ``on_applied(path, field)``: called once a fit of that source is in the layout (the
+        comparison is made again, so that its figures are the calibrated model's)."""
         super().__init__(window)
         self.window = window
         self.hall_cell = hall_cell
         self.reader_for = reader_for
+        self.on_applied = on_applied
+        self._source: tuple[str, str | None] | None = None
         self.error: str | None = None
         self.result = None  # (fit, targets, cell_m, facility) of the last fit
         self.box: QMessageBox | None = None
@@ -44,6 +48,7 @@ class CfdCalibrate(QObject):
         fac = self.window.facility
         hall, cell, _ = self.hall_cell()
         self.error, self.result = None, None
+        self._source = (path, field)
         self._job = self.window.solver.submit(
             CALIBRATE_KEY,
             lambda token: _fit(
@@ -114,6 +119,8 @@ class CfdCalibrate(QObject):
             "Calibrated: the layout's physics block holds the fit (Save keeps it; Undo takes it "
             "back)"
         )
+        if self.on_applied is not None and self._source is not None:
+            self.on_applied(*self._source)
         return True
 
 

@@ -318,7 +318,7 @@ class CfdCompare(QObject):
             self.button.clicked.connect(self.action.trigger)
             tv.panel.layout().addWidget(self.button)
         self.thermal = tv
-        self.calibration = CfdCalibrate(window, self._hall_cell, _reader)
+        self.calibration = CfdCalibrate(window, self._hall_cell, _reader, self.compare)
 
     def choose(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self.window, "Compare with CFD", "", FILTERS)
