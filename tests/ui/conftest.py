@@ -3,6 +3,8 @@ leaves a top-level window or a plotter behind (like napari's leak checks)."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from pyvista.plotting.plotter import _ALL_PLOTTERS
 
@@ -76,3 +78,25 @@ def opened(window, qtbot, small_layout):
         assert window.progress.isVisible() and not window.action_registry["file.open"].isEnabled()
     assert not window.progress.isVisible() and window.action_registry["file.open"].isEnabled()
     return window
+
+
+#: The validation room the compare and calibrate tests compare with CFD sources.
+CFD_ROOM = Path(__file__).resolve().parents[1] / "validation" / "rooms" / "open-aisle-85.yaml"
+
+
+@pytest.fixture
+def compared(window, qtbot):
+    """``compared(source, cell_m=0.3)``: the open-aisle validation room opened in the window
+    and compared with ``source``; the compare extension, its dialog up."""
+
+    def compare(source, cell_m: float = 0.3):
+        with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+            window.open_layout(CFD_ROOM)
+        window.extensions["thermal_view"].cell_m = cell_m
+        ext = window.extensions["cfd_compare"]
+        ext.compare(str(source))
+        qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
+        assert ext.error is None
+        return ext
+
+    return compare

@@ -31,20 +31,11 @@ def _field(tmp_path: Path, params: PhysicsParams | None) -> Path:
     return path
 
 
-def _compared(window, qtbot, src: Path):
-    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
-        window.open_layout(ROOM)
-    window.extensions["thermal_view"].cell_m = 0.3
-    ext = window.extensions["cfd_compare"]
-    ext.compare(str(src))
-    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
-    assert ext.error is None
-    return ext
-
-
-def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(window, qtbot, tmp_path):
+def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(
+    window, qtbot, tmp_path, compared
+):
     src = _field(tmp_path, PhysicsParams(2.0, 0.5))
-    ext = _compared(window, qtbot, src)
+    ext = compared(src)
     cal = ext.calibration
     ext.dialog.calibrate_button.click()  # the dialog's button starts a fit of the source ...
     first = cal._job
@@ -85,10 +76,10 @@ def test_a_fit_recovers_the_parameters_and_apply_stores_them_undoably(window, qt
     ext.dialog.close()
 
 
-def test_a_fit_of_the_layouts_own_air_offers_nothing_to_apply(window, qtbot, tmp_path):
+def test_a_fit_of_the_layouts_own_air_offers_nothing_to_apply(window, qtbot, tmp_path, compared):
     """Twin's own air at its own parameters: nothing fits better than those."""
     src = _field(tmp_path, None)
-    ext = _compared(window, qtbot, src)
+    ext = compared(src)
     cal = ext.calibration
     cal.start(str(src), budget_s=10.0)
     qtbot.waitUntil(lambda: cal.result is not None or cal.error is not None, timeout=120_000)

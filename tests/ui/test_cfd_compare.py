@@ -101,18 +101,6 @@ def test_a_file_that_crashes_vtks_reader_is_reported_and_the_window_lives_on(
     box.close()
 
 
-def _dialog(window, qtbot, source: Path):
-    """The open-aisle room at 0.3 m compared with ``source``: the dialog, once it is up."""
-    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
-        window.open_layout(ROOM)
-    window.extensions["thermal_view"].cell_m = 0.3
-    ext = window.extensions["cfd_compare"]
-    ext.compare(str(source))
-    qtbot.waitUntil(lambda: ext.dialog is not None or ext.error is not None, timeout=90_000)
-    assert ext.error is None
-    return ext.dialog
-
-
 def test_arrows_point_where_the_air_goes():
     from twin.ui.slice_views import arrow_segments
 
@@ -135,7 +123,7 @@ def test_arrows_point_where_the_air_goes():
     assert len(arrow_segments(vel, 20.0, 1.0, 1)) == 3 * 143
 
 
-def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp_path):
+def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp_path, compared):
     pv = pytest.importorskip("pyvista")
     from twin.cfd.velocity import twin_velocity
     from twin.model.loader import load_layout
@@ -150,7 +138,7 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     src = tmp_path / "cfd.vtu"
     cloud.cast_to_unstructured_grid().save(str(src))
 
-    dlg = _dialog(window, qtbot, src)
+    dlg = compared(src).dialog
     text = dlg.velocity_summary.text()
     assert "RMS difference 0.00 m/s" in text and "in 100 % of the cells" in text
     # arrows on the Twin and CFD slices, none on the difference
@@ -163,10 +151,10 @@ def test_compare_shows_both_flows_when_the_cfd_has_a_velocity(window, qtbot, tmp
     dlg.close()
 
 
-def test_a_stored_reference_shows_its_planes_air(window, qtbot):
+def test_a_stored_reference_shows_its_planes_air(window, qtbot, compared):
     """A reference holds planes only: the dialog's slices are its horizontal plane, with the
     reference's stored air and Twin's sampled on it as arrows."""
-    dlg = _dialog(window, qtbot, ROOM.parents[1] / "references" / "open-aisle-85.json")
+    dlg = compared(ROOM.parents[1] / "references" / "open-aisle-85.json").dialog
     text = dlg.velocity_summary.text()
     assert "(on the reference's two planes)" in text and "within 45°" in text
     for col, arrows in ((0, True), (1, True), (2, False)):
@@ -241,7 +229,7 @@ def test_air_beyond_the_cfd_field_is_light_grey_and_solids_dark(qapp):
     assert img.pixelColor(1, 1).getRgb()[:3] != (NO_DATA_GREY,) * 3
 
 
-def test_a_case_with_a_running_mean_offers_it_and_compares_it(window, qtbot, tmp_path):
+def test_a_case_with_a_running_mean_offers_it_and_compares_it(window, qtbot, tmp_path, compared):
     """A Twin-written case whose latest time holds T (Twin's air) and TMean (Twin's air + 1 K):
     the dialog compares T and offers TMean; picked, every rack reads 1 K cooler in Twin."""
     import shutil
@@ -257,7 +245,7 @@ def test_a_case_with_a_running_mean_offers_it_and_compares_it(window, qtbot, tmp
     case = write_case(tmp_path / "case", res, res.air_c, twin_velocity(res))
     warm = write_case(tmp_path / "warm", res, res.air_c + 1.0, twin_velocity(res))
     shutil.copy(warm / "500" / "T", case / "500" / "TMean")
-    dlg = _dialog(window, qtbot, case)
+    dlg = compared(case).dialog
     combo = dlg.findChild(QComboBox, "cfd_compare_field")
     assert [combo.itemText(i) for i in range(combo.count())] == ["T", "TMean"]
     assert "RMS 0.00 K" in dlg.summary.text()
@@ -294,7 +282,7 @@ def test_a_single_field_source_has_no_chooser_and_names_where_racks_were_read():
     )
 
 
-def test_the_window_says_where_a_finer_cases_racks_were_read(window, qtbot, tmp_path):
+def test_the_window_says_where_a_finer_cases_racks_were_read(window, qtbot, tmp_path, compared):
     """A Twin case written at 0.15 m, compared in the window at 0.3 m: the summary says the
     CFD's racks and return were read at its own 0.15 m cells."""
     import types
@@ -308,7 +296,7 @@ def test_the_window_says_where_a_finer_cases_racks_were_read(window, qtbot, tmp_
     case = write_case(
         tmp_path / "case", types.SimpleNamespace(grid=own), air, np.zeros(own.shape + (3,))
     )
-    dlg = _dialog(window, qtbot, case)
+    dlg = compared(case).dialog
     text = dlg.summary.text()
     dlg.close()
     assert (
@@ -488,7 +476,9 @@ def test_another_height_is_cut_from_the_fields_compared_keeping_the_zoom(qtbot):
     assert len(panel.views[2].arrow_lines()) == 0
 
 
-def test_the_dialog_recuts_at_the_height_chosen_without_a_new_solve(window, qtbot, tmp_path):
+def test_the_dialog_recuts_at_the_height_chosen_without_a_new_solve(
+    window, qtbot, tmp_path, compared
+):
     """The height box spans the hall's cell centres; a new height shows at once, cut from
     the fields the comparison brought back."""
     pv = pytest.importorskip("pyvista")
@@ -502,7 +492,7 @@ def test_the_dialog_recuts_at_the_height_chosen_without_a_new_solve(window, qtbo
     cloud.point_data["T"] = res.air_c[g.fluid] + 1.0
     src = tmp_path / "cfd.vtp"
     cloud.save(str(src))
-    dlg = _dialog(window, qtbot, src)
+    dlg = compared(src).dialog
     box = dlg.height
     assert (box.minimum(), box.maximum()) == pytest.approx((0.15, (g.shape[2] - 0.5) * 0.3))
     assert box.value() == pytest.approx(1.2)
