@@ -136,3 +136,32 @@ def test_a_source_that_cannot_be_read_is_reported(window, qtbot, tmp_path):
     assert cal.box.isVisible() and cal.box.windowTitle() == "Calibration failed"
     assert cal.apply_button is None
     cal.box.close()
+
+
+def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot):
+    """The layout was edited (or another opened) while the fit ran: the box says so and
+    offers nothing to apply, which would put parameters fitted to another hall in this one."""
+    from types import SimpleNamespace
+
+    from twin.cfd.calibrate import Fit, Targets
+    from twin.model.loader import load_layout
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(ROOM)
+    cal = window.extensions["cfd_compare"].calibration
+    assert cal.apply_button is None
+    before = {"rack_rms_k": 0.30, "point_rms_k": 0.90, "cost": 2.0}
+    after = {"rack_rms_k": 0.10, "point_rms_k": 0.50, "cost": 0.5}
+    fit = Fit(PhysicsParams(1.8, 0.7), before, after, 40, 3.2, [])
+    targets = Targets(np.arange(10), np.zeros(10))
+    other = load_layout(ROOM)  # the facility the fit ran on: not the window's now
+    cal._job = job = object()
+    cal._check(SimpleNamespace(key="cfd.calibrate", job=job, error=None,
+                               value=(fit, targets, 0.3, other)))  # fmt: skip
+    assert cal.box.text().startswith("Fitted: eddy-viscosity scale 1.800")
+    assert cal.box.text().endswith(
+        "The layout changed while the fit ran: compare and calibrate again."
+    )
+    assert cal.apply_button is None and not cal.apply()
+    assert window.facility.layout.physics is None
+    cal.box.close()

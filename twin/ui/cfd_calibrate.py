@@ -39,6 +39,7 @@ class CfdCalibrate(QObject):
         self.error: str | None = None
         self.result = None  # (fit, targets, cell_m, facility) of the last fit
         self.box: QMessageBox | None = None
+        self.apply_button = None  # the result box's, where a fit can be applied
         self._job = None
         window.solver.done.connect(self._check)
 
