@@ -254,3 +254,24 @@ def test_each_side_is_read_on_its_own_grid(contained, tmp_path):
         "aisle over TILES (x 1.80-4.80 m, y 2.40-3.60 m, up to 2.20 m, the CFD's cells to "
         "2.10 m): air through the faces (the case's phi, Twin's own)"
     )
+
+
+def test_every_reason_a_case_was_read_otherwise_is_said_in_turn(contained, tmp_path):
+    """A run still writing time 600, a flux cut short, then a velocity of NaN: each reason,
+    in that order, one after the other."""
+    fac, res, mesh = contained
+    case = _case(tmp_path, contained, u_scale=1.0)
+    _write_flux(case, "500", "phi", np.zeros(5))
+    n = len(mesh.cell_flat)
+    write_fields(case, "600", {"U": np.zeros((n, 3))})
+    running = "its time 600 has no T (a run still writing it?): read at time 500; "
+    cfd = source.load_field(case, fac, res.grid)
+    flux = f"{case}: its phi at time 500 holds 5 values, its mesh {len(mesh.neighbour):,} "
+    assert cfd.note == running + flux + "internal faces: the aisles are read through cell centres"
+    assert cfd.velocity_ms is not None
+    write_fields(case, "500", {"U": np.full((n, 3), np.nan)})
+    cfd = source.load_field(case, fac, res.grid)
+    assert cfd.velocity_ms is None and cfd.note.startswith(running)
+    assert cfd.note.endswith(
+        "the aisles are read through cell centres; its velocity holds no number: not compared"
+    )

@@ -257,3 +257,43 @@ def test_a_description_without_a_mean_supply_is_read(tmp_path):
     del desc["supply_mean_c"]
     (case / "twin_case.json").write_text(json.dumps(desc))
     assert "supply_mean_c" not in case_files.description(case)
+
+
+def _two_halls(tmp_path: Path) -> Path:
+    text = ROOM.read_text().replace(
+        "halls:\n", "halls:\n  - id: ANNEX\n    size_m: [7.2, 6.0, 3.0]\n    floor: slab\n", 1
+    )
+    layout = tmp_path / "two-halls.yaml"
+    layout.write_text(text)
+    return layout
+
+
+def test_a_case_of_another_hall_is_refused_before_twin_solves(case, tmp_path, capsys, monkeypatch):
+    """The refusal comes first: a factory hall's solve takes seconds, and its answer would be
+    thrown away with the case."""
+    import twin.physics
+
+    def solve(*args, **kwargs):
+        raise AssertionError("solved before the case was checked")
+
+    monkeypatch.setattr(twin.physics, "solve_steady", solve)
+    assert _compare(_two_halls(tmp_path), case, capsys, "--hall", "ANNEX") == (
+        f"twin cfd compare: {case} is a case of hall ROOM, not ANNEX: compare it with --hall ROOM"
+    )
+
+
+def test_a_case_of_another_hall_is_refused_where_read_without_a_comparison(case, tmp_path):
+    """``load_field`` (which calibration reads its targets with, no comparison before it)
+    reads a case only onto the hall it was written of."""
+    from twin.cfd.calibrate import targets_from_source
+    from twin.cfd.source import load_field
+
+    fac = load_layout(_two_halls(tmp_path))
+    annex = build_grid(fac, fac.hall_ids.index("ANNEX"), CELL_M)
+    with pytest.raises(case_files.CaseFilesError, match=r"is a case of hall ROOM, not ANNEX"):
+        load_field(case, fac, annex)
+    with pytest.raises(case_files.CaseFilesError, match=r"is a case of hall ROOM, not ANNEX"):
+        targets_from_source(fac, annex.hall, CELL_M, case, None)
+    room = build_grid(fac, fac.hall_ids.index("ROOM"), CELL_M)
+    cfd = load_field(case, fac, room)
+    assert cfd.read_cell_m == cfd.spacing_m == CELL_M  # its own cell, where it was read

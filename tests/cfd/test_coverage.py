@@ -405,4 +405,67 @@ def test_a_twin_case_all_nan_says_so_and_one_in_kelvin_says_no_nan(solved, tmp_p
     kelvin = write_case(tmp_path / "k", res, res.air_c + 273.15, still)
     with pytest.raises(CfdCoverageError) as e:
         load_field(kelvin, fac, g)
-    assert "cannot be room air" in str(e.value) and "NaN" not in str(e.value)
+    assert "Of its" not in str(e.value)  # no value is NaN or infinite: nothing said of them
+    assert str(e.value).endswith(
+        " of its cells in the hall hold values that cannot be room air (temperature outside "
+        "-50..150 C: kelvin read as Celsius, or Fahrenheit? or velocity not finite or over "
+        "100 m/s)."
+    )
+
+
+def test_a_velocity_given_at_a_few_points_is_compared_where_it_is(solved):
+    """A file whose U covers a few cells of one layer (a probe line, a partial export): the
+    cells near them have a velocity and are compared; it is not 'a velocity of no number'."""
+    from twin.cfd.source import CfdPoints, load_field
+
+    fac, res = solved
+    g = res.grid
+    pts = (np.argwhere(g.fluid) + 0.5) * g.cell_m + g.origin_m
+    at = pts[(pts[:, 2] == pts[0, 2]) & (pts[:, 1] == pts[0, 1])][:5]  # five cells in a row
+    vel = np.tile([0.5, 0.0, 0.0], (len(at), 1))
+
+    def reader(path, name):
+        return CfdPoints(pts, res.air_c[g.fluid], "T", velocity_points_m=at, velocity_ms=vel)
+
+    cfd = load_field(Path("probe.vtu"), fac, g, reader)
+    assert cfd.note == "" and cfd.velocity_ms is not None
+    given = np.isfinite(cfd.velocity_ms).all(-1)
+    assert 5 <= given.sum() < 0.05 * g.fluid.sum()
+    np.testing.assert_array_equal(
+        cfd.velocity_ms[given], np.tile([0.5, 0.0, 0.0], (given.sum(), 1))
+    )
+
+
+def test_nan_text_counts_nan_and_infinite_values_and_says_nothing_of_none():
+    from twin.cfd.source import nan_text
+
+    assert nan_text(np.array([20.0, 21.5])) == ""
+    assert nan_text(np.array([20.0, np.nan, np.inf, -np.inf, np.nan], np.float32)) == (
+        "Of its 5 temperature values, 2 are NaN (not a number) and 2 are infinite."
+    )
+
+
+@pytest.mark.parametrize("past_m, warned", [(0.28, False), (0.34, True)])
+def test_a_coarser_fields_points_may_reach_past_the_walls_by_half_its_own_spacing(
+    solved, past_m, warned
+):
+    """A 0.6 m CFD's points past the hall's walls by up to 0.3 m (half its spacing, more
+    than half Twin's 0.3 m cell) are where its cell centres are, not a field out of place."""
+    from twin.cfd.source import CfdPoints, load_field
+
+    fac, res = solved
+    g = res.grid
+    size = np.asarray(g.shape) * g.cell_m
+    axes = [np.arange(-past_m, size[a] + past_m + 1e-9, 0.6) for a in range(2)]
+    axes.append(np.arange(0.3, size[2], 0.6))
+    pts = np.stack(np.meshgrid(*axes, indexing="ij"), -1).reshape(-1, 3)
+    temp = np.full(len(pts), 20.0)
+
+    def reader(path, name):
+        return CfdPoints(pts, temp, "T")
+
+    cfd = load_field(Path("coarse.vtu"), fac, g, reader)
+    assert cfd.spacing_m == pytest.approx(0.6)
+    assert (cfd.placement != "") == warned
+    if warned:
+        assert f"they reach {past_m:.2f} m past the hall's wall at x = 0.00 m" in cfd.placement

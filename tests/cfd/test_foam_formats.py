@@ -396,3 +396,25 @@ def test_vtk_reads_a_running_case_at_its_last_whole_time(case):
     got = read_cfd(case)
     ijk = np.floor(got.points_m * [3, 2, 2]).astype(int)
     assert got.name == "T" and got.temp.tolist() == T_K[ijk @ [1, 3, 6]].tolist()
+
+
+def test_a_foreign_case_says_when_its_newest_time_lacks_the_field_compared(case, room):
+    """A run that writes TMean beside T, stopped while writing time 2 (T there, no TMean):
+    its TMean is the one at time 1, and the comparison says why."""
+    from twin.cfd.source import CfdPoints
+
+    fac, grid, air = room
+    shutil.copy(case / "1" / "T.gz", case / "1" / "TMean.gz")
+    (case / "2").mkdir()
+    shutil.copy(case / "1" / "T.gz", case / "2" / "T.gz")
+    pts = (np.argwhere(grid.fluid) + 0.5) * grid.cell_m + grid.origin_m
+    asked = []
+
+    def reader(path, name):  # the room's air, as VTK's reader would give the case's
+        asked.append(name)
+        return CfdPoints(pts, air[grid.fluid], name or "T")
+
+    cfd = load_field(case, fac, grid, reader, field="TMean")
+    assert asked == ["TMean"] and cfd.kind == "openfoam" and cfd.field_name == "TMean"
+    assert cfd.note == "its time 2 has no TMean (a run still writing it?): read at time 1"
+    assert load_field(case, fac, grid, reader).note == ""  # its T is at time 2
