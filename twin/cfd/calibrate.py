@@ -112,9 +112,8 @@ def _with_prandtl(model, pr_t: float, power):
 
 
 def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0, check=None) -> Fit:
-    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds. ``check()`` is
-    called before each solve and may raise to stop the fit (a window's superseded job:
-    ``CancelToken.check``)."""
+    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds; ``check()``, called
+    before each solve, may raise to stop it (a window's superseded job's ``CancelToken``)."""
     check = check or (lambda: None)
     from scipy.optimize import minimize_scalar
 
@@ -126,8 +125,7 @@ def fit(fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0, check
         fac = t.conditions.facility(fac)
     base = _model(fac, hall, cell_m, start, t)
     first = base.solve(t.rack_power_w)
-    before = errors(first, t)
-    before = errors(first, t, before)
+    before = errors(first, t, errors(first, t))  # its cost against its own start
     best = {"cost": before["cost"], "params": start}
 
     def inner(model, nu: float) -> float:

@@ -423,18 +423,12 @@ class LayoutDocument:
         """Set the layout's ``physics:`` block (a ``schema.Physics``, or None: the model's
         defaults); returns the old one for undo. The facility is rebuilt (a structure change):
         every solve after it runs with the new parameters."""
-        old = self.layout.physics
-        if physics is old:
-            return old
-
-        def put(value):
-            def apply():
-                self.layout.physics = value
-
-            return apply
-
+        layout, old = self.layout, self.layout.physics
         try:
-            self._guarded(put(physics), put(old))
+            self._guarded(
+                lambda: setattr(layout, "physics", physics),
+                lambda: setattr(layout, "physics", old),
+            )
         except ValidationError as exc:  # refused before anything was set
             err = exc.errors()[0]
             raise EditError(f"{field_path(tuple(err['loc']))}: {err['msg']}") from None
