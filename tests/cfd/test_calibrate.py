@@ -423,6 +423,28 @@ def test_targets_from_a_source_read_the_field_it_is_asked_for(fac, truth, tmp_pa
     np.testing.assert_allclose(mean.rack_c, plain.rack_c + 1.0, atol=1e-9)
     np.testing.assert_allclose(mean.point_c, plain.point_c + 1.0, atol=1e-9)
 
+    # a finer field (0.1 m) whose air warms along y, across the rows: its racks are read at
+    # its own cell, where its mesh puts the fronts, as the comparison reads them, not on
+    # Twin's 0.3 m grid
+    size = np.asarray(g.shape) * g.cell_m
+    fine = np.stack(
+        np.meshgrid(*(np.arange(0.05, size[a], 0.1) for a in range(3)), indexing="ij"), -1
+    ).reshape(-1, 3)
+
+    def finer(path, field):
+        return CfdPoints(fine, 18.0 + 2.0 * fine[:, 1], "T")
+
+    from twin.cfd.field import rack_figures
+    from twin.cfd.source import load_field
+    from twin.physics.grid import build_grid
+
+    grid = build_grid(fac, 0, CELL)
+    own = load_field(src, fac, grid, finer).figures(grid)[0]
+    t = calibrate.targets_from_source(fac, 0, CELL, src, finer)
+    np.testing.assert_array_equal(t.rack_c, own[np.isfinite(own)])
+    on_twins = rack_figures(grid, load_field(src, fac, grid, finer).air_c)[0]
+    assert np.abs(t.rack_c - on_twins[np.isfinite(own)]).max() > 0.01
+
     def in_fahrenheit(path, field):
         return CfdPoints(pts, truth.air_c[g.fluid] * 1.8 + 32.0, "T")
 
