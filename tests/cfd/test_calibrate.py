@@ -5,6 +5,7 @@ and the same fit runs from a recording's rack inlet sensors or its point sensors
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -397,6 +398,8 @@ def test_provenance_and_stored_params_are_what_the_layout_keeps(fac, truth):
     points = calibrate.Targets(np.zeros(0, np.int64), np.zeros(0), t.points_m, t.point_c)
     prov = calibrate.provenance(f, points, 0.2, "elsewhere")
     assert (prov["source"], prov["rms_before_k"], prov["rms_after_k"]) == ("elsewhere", 1.5, 0.9)
+    nameless = calibrate.Targets(t.rack_index, t.rack_c)  # no source named anywhere
+    assert calibrate.provenance(f, nameless, 0.2)["source"] == ""
     assert calibrate.stored_params(f.params) == {
         "eddy_viscosity_scale": 1.2346, "turbulent_prandtl": 0.6543,
     }  # fmt: skip
@@ -450,3 +453,11 @@ def test_targets_from_a_source_read_the_field_it_is_asked_for(fac, truth, tmp_pa
 
     with pytest.raises(ValueError, match=r"cfd\.vtu: not calibrated to: its coldest air reads"):
         calibrate.targets_from_source(fac, 0, CELL, src, in_fahrenheit)
+
+    def moved_and_in_fahrenheit(path, field):  # both notes, one after the other
+        return CfdPoints(pts + [2.0, 0.0, 0.0], truth.air_c[g.fluid] * 1.8 + 32.0, "T")
+
+    with pytest.raises(ValueError) as e:
+        calibrate.targets_from_source(fac, 0, CELL, src, moved_and_in_fahrenheit)
+    assert re.search(r"not calibrated to: its points span .* axes is compared as if in place; "
+                     r"its coldest air reads", str(e.value))  # fmt: skip

@@ -210,3 +210,15 @@ def test_a_fit_to_a_rooms_cfd_reads_its_racks_better_not_worse(tmp_path, capsys)
     assert b["rack_rms_k"] == pytest.approx(0.77, abs=0.01)
     assert a["rack_rms_k"] <= b["rack_rms_k"] - 0.05
     assert a["point_rms_k"] <= b["point_rms_k"] - 0.15
+
+
+def test_a_reference_read_as_any_source_names_itself_as_the_fit_s_source(fac):
+    """The window calibrates to whatever it compared (``targets_from_source``): a stored
+    reference's targets are its own, named by its path for the layout's provenance."""
+    from twin.cfd import reference
+
+    t = calibrate.targets_from_source(fac, 0, 0.3, REF, None)
+    own = calibrate.targets_from_reference(fac, reference.load_for(REF, fac.layout.name))
+    assert t.source == str(REF)
+    np.testing.assert_array_equal(t.rack_c, own.rack_c)
+    np.testing.assert_array_equal(t.point_c, own.point_c)
