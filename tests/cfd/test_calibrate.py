@@ -461,3 +461,18 @@ def test_targets_from_a_source_read_the_field_it_is_asked_for(fac, truth, tmp_pa
         calibrate.targets_from_source(fac, 0, CELL, src, moved_and_in_fahrenheit)
     assert re.search(r"not calibrated to: its points span .* axes is compared as if in place; "
                      r"its coldest air reads", str(e.value))  # fmt: skip
+
+
+def test_the_budget_is_read_on_the_clock_given(fac, truth):
+    """A window's fit runs as a background job, held at its checks while the view solves:
+    its budget is read on the job's ``working_s`` clock, which stands still while it is
+    held. A clock past the budget after the first search step stops the search there; one
+    that stands still lets it run as far as the plain one does."""
+    t = calibrate.targets_from_field(fac, truth.grid, truth.air_c, source="synthetic")
+    full = calibrate.fit(fac, 0, CELL, t, budget_s=50.0, clock=lambda: 0.0)
+    ticks = iter([0.0])
+    late = calibrate.fit(fac, 0, CELL, t, budget_s=50.0, clock=lambda: next(ticks, 1e9))
+    nus = {round(h[0], 9) for h in late.history}
+    assert len(nus) == 1  # only the Prandtl search at the layout's own eddy viscosity
+    assert len({round(h[0], 9) for h in full.history}) > 1
+    assert late.evaluations < full.evaluations

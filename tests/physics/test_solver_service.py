@@ -97,3 +97,103 @@ def test_cancel_and_shutdown(service):
     assert [g[2] for g in service.got] == ["after cancel"]
     service.shutdown()
     assert service.submit("edit", lambda _t: "late") is None
+
+
+def _background_loop(progress: list, stop: threading.Event):
+    """A long job that does one 'solve' (a tick) between its checks, until ``stop``."""
+
+    def run(token):
+        while not stop.is_set():
+            token.check()
+            progress.append(time.monotonic())
+            time.sleep(0.005)
+        return len(progress)
+
+    return run
+
+
+def test_a_foreground_job_does_not_wait_behind_a_background_one(service):
+    """The re-solve after an edit waited for a whole N-1 sweep on one worker thread: now a
+    long job on the background lane leaves the foreground lane free, and is held at its
+    checks while a foreground job runs."""
+    progress, stop = [], threading.Event()
+    inside, release = threading.Event(), threading.Event()
+    long_job = service.submit("sweep", _background_loop(progress, stop), background=True)
+    while len(progress) < 3:
+        time.sleep(0.005)
+
+    def edit(_t):
+        inside.set()
+        release.wait(5)
+        return "edit solved"
+
+    service.submit("edit", edit)
+    assert inside.wait(5)  # the foreground ran while the long job had not finished
+    held = len(progress)
+    time.sleep(0.3)  # unheld, the long job would tick about 50 times
+    assert len(progress) - held <= 1  # held at its next check (one tick may have been under way)
+    release.set()
+    deadline = time.monotonic() + 5
+    while len(progress) == held and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert len(progress) > held  # and it goes on once the foreground is done
+    token = long_job.token
+    assert 0.25 <= token.held_s < 5  # the time it was held: a budget's clock leaves it out
+    assert time.perf_counter() - token.working_s() == pytest.approx(token.held_s, abs=1e-3)
+    assert service.busy("sweep") and not long_job.token.cancelled
+    stop.set()
+    assert service.wait(10)
+    kinds = [(g[0], g[1]) for g in service.got]
+    assert kinds == [("ok", "edit"), ("ok", "sweep")]
+    threads = {g[1]: g[3] for g in service.got}
+    assert threads["edit"] is not threads["sweep"]  # one lane each
+
+
+def test_a_background_job_runs_on_while_foreground_jobs_only_wait_to_be_due(service):
+    """A debounced foreground job (an edit burst's delay) holds no one until it is due."""
+    progress, stop = [], threading.Event()
+    service.submit("sweep", _background_loop(progress, stop), background=True)
+    service.submit("edit", lambda _t: "edit", delay_s=0.5)
+    time.sleep(0.2)
+    n = len(progress)
+    time.sleep(0.1)
+    assert len(progress) > n
+    stop.set()
+    assert service.wait(10)
+
+
+def test_a_held_background_job_is_cancelled_at_once(service):
+    progress, stop = [], threading.Event()
+    release = threading.Event()
+    long_job = service.submit("sweep", _background_loop(progress, stop), background=True)
+    while not progress:
+        time.sleep(0.005)
+    service.submit("edit", lambda _t: release.wait(5))
+    time.sleep(0.05)
+    t0 = time.monotonic()
+    service.cancel("sweep")
+    while service._running[True] is not None and time.monotonic() - t0 < 2:
+        time.sleep(0.005)
+    assert service._running[True] is None  # it left its wait without the foreground ending
+    assert long_job.token.cancelled and not service.busy("sweep")
+    release.set()
+    assert service.wait(10)
+    assert [g[1] for g in service.got] == ["edit"]
+
+
+def test_the_background_thread_runs_at_a_lower_priority(service):
+    import os
+    import sys
+
+    from twin.physics.solver_service import BACKGROUND_NICE
+
+    seen = {}
+    service.submit("fg", lambda _t: seen.setdefault("fg", os.nice(0)))
+    service.submit("bg", lambda _t: seen.setdefault("bg", os.nice(0)), background=True)
+    assert service.wait(10)
+    base = os.nice(0)
+    assert seen["fg"] == base
+    if sys.platform.startswith("linux"):
+        assert seen["bg"] == min(base + BACKGROUND_NICE, 19)
+    else:
+        assert seen["bg"] == base

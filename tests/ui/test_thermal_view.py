@@ -403,3 +403,45 @@ def test_dock_and_view_state_stay_in_step(thermal, qtbot):
     job = win.solver.request(win.facility, 0)
     assert job.tag.cell_m == 0.5 and job.tag.failed == ("CRAH-1",)
     win.solver.cancel()
+
+
+def test_a_solve_does_not_wait_behind_a_sweep_or_an_optimisation(thermal, qtbot, monkeypatch):
+    """The window's long jobs used to share its one solver thread with the thermal view: on
+    the demo hall the re-solve asked 3 s into an N-1 sweep came when the sweep ended, 37 s
+    later. Each long job stands here as one that runs until the test lets it end, and the
+    view's solve must come while both still run."""
+    import twin.physics.setpoints as setpoints
+    import twin.whatif.sweep as sweep_mod
+
+    view, win = thermal, thermal.window
+    release = threading.Event()
+
+    def endless_sweep(fac, cases, opts, progress=None, cancelled=None):
+        while not release.wait(0.01) and not cancelled():
+            pass
+
+    class EndlessOptimiser:
+        def __init__(self, fac, progress=None):
+            self.progress = progress
+
+        def run(self, halls):
+            while not release.wait(0.01):
+                self.progress("a case")  # checks its token, as the real one does per solve
+
+    monkeypatch.setattr(sweep_mod, "run_sweep", endless_sweep)
+    monkeypatch.setattr(setpoints, "SetPointOptimiser", EndlessOptimiser)
+    from twin.ui.energy_dock import OPTIMISE_KEY
+    from twin.ui.whatif_sweep import SWEEP_KEY
+
+    assert win.extensions["whatif_dock"].sweep.run()
+    win.extensions["energy_dock"].optimise()
+    qtbot.waitUntil(lambda: win.solver.busy(SWEEP_KEY) and win.solver.busy(OPTIMISE_KEY))
+    try:
+        view.request_solve()
+        qtbot.waitUntil(lambda: view.result is not None, timeout=SOLVE_TIMEOUT_MS)
+        assert win.solver.busy(SWEEP_KEY) and win.solver.busy(OPTIMISE_KEY)
+    finally:  # both stop at their next look at the token, and their outcomes are dropped
+        win.solver.cancel(SWEEP_KEY)
+        win.solver.cancel(OPTIMISE_KEY)
+    qtbot.waitUntil(lambda: not win.solver.service.busy(), timeout=10000)
+    release.set()

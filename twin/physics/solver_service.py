@@ -7,12 +7,22 @@ A job may wait ``delay_s`` before it runs (debounce: a burst of edits costs one 
 new job of the key restarts the wait). One worker thread runs the jobs one at a time, soonest
 due first; it is a daemon, so quitting never waits for a long solve.
 
+Long jobs (an N-1 sweep, a set-point search, a calibration, every hall of a factory) are
+submitted ``background=True`` and run on a second worker thread, so that the re-solve after an
+edit or the next replay frame does not wait behind them (it waited for the whole of a 45 s
+sweep of the demo hall). While a foreground job waits or runs, a background job's
+``CancelToken.check`` holds it at its next check (between its solves), so the foreground solve
+has the machine; on Linux the background thread also runs at a lower priority
+(``BACKGROUND_NICE``), which the worker processes it starts inherit.
+
 Results come back as psygnal signals emitted on the worker thread (``finished``, ``failed``);
 a Qt window relays them to its GUI thread (``twin.ui.solver_relay``). No Qt here.
 """
 
 from __future__ import annotations
 
+import os
+import sys
 import threading
 import time
 from collections.abc import Callable, Hashable
@@ -21,16 +31,31 @@ from typing import Any
 
 from psygnal import Signal
 
+#: How much lower the background worker thread runs (Linux's nice values are per thread, and
+#: a process spawned from the thread starts with its value; elsewhere a nice would lower the
+#: whole window, so only the pauses at ``CancelToken.check`` apply).
+BACKGROUND_NICE = 10
+#: How often a paused background job looks again (s); a foreground job's end wakes it sooner.
+PAUSE_POLL_S = 0.1
+
 
 class Cancelled(Exception):
     """Raised by ``CancelToken.check`` in a job that a newer one superseded."""
 
 
 class CancelToken:
-    """Asked by a long job between its stages: stop when superseded."""
+    """Asked by a long job between its stages: stop when superseded (and, for a background
+    job, wait there while a foreground job has the solver: ``wait_turn``)."""
 
-    def __init__(self) -> None:
+    def __init__(self, wait_turn: Callable[[CancelToken], None] | None = None) -> None:
         self._event = threading.Event()
+        self._wait_turn = wait_turn
+        #: seconds it was held at its checks for a foreground job
+        self.held_s = 0.0
+
+    def working_s(self) -> float:
+        """A clock that stands still while the job is held: a time budget counts its work."""
+        return time.perf_counter() - self.held_s
 
     @property
     def cancelled(self) -> bool:
@@ -42,6 +67,10 @@ class CancelToken:
     def check(self) -> None:
         if self._event.is_set():
             raise Cancelled
+        if self._wait_turn is not None:
+            self._wait_turn(self)
+            if self._event.is_set():
+                raise Cancelled
 
 
 @dataclass(eq=False)
@@ -57,6 +86,8 @@ class Job:
     #: frames: each step is worth drawing, and dropping them all would starve the view)
     keep_running: bool = False
     token: CancelToken = field(default_factory=CancelToken)
+    #: runs on the background thread and gives way to foreground jobs at its checks
+    background: bool = False
 
 
 @dataclass(eq=False)
@@ -88,11 +119,12 @@ class SolverService:
         self.name = name
         self._lock = threading.Condition()
         self._waiting: dict[Hashable, Job] = {}
-        self._running: Job | None = None
+        #: the job each lane runs (False: foreground, True: background)
+        self._running: dict[bool, Job | None] = {False: None, True: None}
         self._latest: dict[Hashable, int] = {}
         self._seq = 0
         self._closed = False
-        self._thread: threading.Thread | None = None
+        self._threads: dict[bool, threading.Thread] = {}
         #: jobs run to the end (counted on the worker: superseded waiting jobs never count)
         self.runs = 0
 
@@ -105,20 +137,23 @@ class SolverService:
         delay_s: float = 0.0,
         tag: Any = None,
         keep_running: bool = False,
+        background: bool = False,
     ) -> Job | None:
-        """Queue ``fn`` under ``key``, superseding the key's older job (None once shut down)."""
+        """Queue ``fn`` under ``key``, superseding the key's older job (None once shut down);
+        ``background``: a long job that gives way to the others (the module docstring)."""
         with self._lock:
             if self._closed:
                 return None
             self._seq += 1
             due = time.monotonic() + max(float(delay_s), 0.0)
-            job = Job(key, fn, self._seq, due, tag, keep_running)
+            token = CancelToken(self._wait_turn if background else None)
+            job = Job(key, fn, self._seq, due, tag, keep_running, token, background)
             self._latest[key] = job.seq
             self._waiting[key] = job
-            run = self._running
-            if run is not None and run.key == key and not run.keep_running:
-                run.token.cancel()
-            self._start_worker()
+            for run in self._running.values():
+                if run is not None and run.key == key and not run.keep_running:
+                    run.token.cancel()
+            self._start_worker(background)
             self._lock.notify_all()
         return job
 
@@ -128,9 +163,9 @@ class SolverService:
             keys = list(self._waiting) if key is None else [key]
             for k in keys:
                 self._waiting.pop(k, None)
-            run = self._running
-            if run is not None and (key is None or run.key == key):
-                run.token.cancel()
+            for run in self._running.values():
+                if run is not None and (key is None or run.key == key):
+                    run.token.cancel()
             for k in keys if key is not None else list(self._latest):
                 self._latest[k] = -1  # anything submitted so far is stale
             self._lock.notify_all()
@@ -143,16 +178,16 @@ class SolverService:
     def busy(self, key: Hashable | None = None) -> bool:
         """Whether a job (of ``key``) waits or runs."""
         with self._lock:
-            run = self._running
+            running = [j for j in self._running.values() if j is not None]
             if key is None:
-                return bool(self._waiting) or run is not None
-            return key in self._waiting or (run is not None and run.key == key)
+                return bool(self._waiting) or bool(running)
+            return key in self._waiting or any(j.key == key for j in running)
 
     def wait(self, timeout_s: float = 60.0) -> bool:
         """Block until no job waits or runs (tests, the command line); False on timeout."""
         end = time.monotonic() + timeout_s
         with self._lock:
-            while self._waiting or self._running is not None:
+            while self._waiting or any(j is not None for j in self._running.values()):
                 left = end - time.monotonic()
                 if left <= 0:
                     return False
@@ -166,36 +201,59 @@ class SolverService:
         self.cancel()
 
     # ------------------------------------------------------------------ worker
-    def _start_worker(self) -> None:
-        if self._thread is None or not self._thread.is_alive():
-            self._thread = threading.Thread(target=self._work, name=self.name, daemon=True)
-            self._thread.start()
+    def _start_worker(self, background: bool) -> None:
+        thread = self._threads.get(background)
+        if thread is None or not thread.is_alive():
+            name = f"{self.name}-background" if background else self.name
+            thread = threading.Thread(target=self._work, args=(background,), name=name, daemon=True)
+            self._threads[background] = thread
+            thread.start()
 
-    def _next(self) -> Job | None:
-        """The soonest due job, once it is due (None when shut down); holds the lock."""
+    def _foreground_due(self) -> bool:
+        """A foreground job runs, or waits and is due (holds the lock)."""
+        if self._running[False] is not None:
+            return True
+        now = time.monotonic()
+        return any(not j.background and j.due_s <= now for j in self._waiting.values())
+
+    def _wait_turn(self, token: CancelToken) -> None:
+        """A background job's check: wait while a foreground job has the solver."""
+        t0 = time.perf_counter()
+        with self._lock:
+            while not token.cancelled and not self._closed and self._foreground_due():
+                self._lock.wait(PAUSE_POLL_S)
+        token.held_s += time.perf_counter() - t0
+
+    def _next(self, background: bool) -> Job | None:
+        """The lane's soonest due job, once it is due (None when shut down); holds the lock."""
         while not self._closed:
-            if not self._waiting:
+            mine = [j for j in self._waiting.values() if j.background == background]
+            if not mine:
                 self._lock.wait()
                 continue
-            job = min(self._waiting.values(), key=lambda j: (j.due_s, j.seq))
+            job = min(mine, key=lambda j: (j.due_s, j.seq))
             left = job.due_s - time.monotonic()
             if left > 0:
                 self._lock.wait(left)
                 continue
             del self._waiting[job.key]
-            self._running = job
+            self._running[background] = job
+            if not background:
+                self._lock.notify_all()  # a background job waiting for its turn looks again
             return job
         return None
 
-    def _work(self) -> None:
+    def _work(self, background: bool) -> None:
+        if background:
+            lower_thread_priority(BACKGROUND_NICE)
         while True:
             with self._lock:
-                job = self._next()
+                job = self._next(background)
             if job is None:
                 return
             self._run(job)
             with self._lock:
-                self._running = None
+                self._running[background] = None
                 self._lock.notify_all()
 
     def _run(self, job: Job) -> None:
@@ -214,3 +272,15 @@ class SolverService:
         if job.token.cancelled:
             return  # superseded while it ran: a newer job of the key is on its way
         (self.failed if outcome.error else self.finished).emit(outcome)
+
+
+def lower_thread_priority(by: int) -> bool:
+    """Nice the calling thread by ``by`` where that touches only the thread (Linux); True if
+    it did. Elsewhere ``os.nice`` would lower the whole process, the window included."""
+    if not sys.platform.startswith("linux") or by <= 0:
+        return False
+    try:
+        os.nice(by)
+    except OSError:
+        return False
+    return True

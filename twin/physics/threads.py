@@ -6,6 +6,10 @@ we measured a multigrid solve 10x slower with the default thread count on a shar
 box. Sparse work gains nothing from BLAS threads, so the physics pins OpenBLAS (numpy's and
 scipy's copies) to one thread while it runs and restores the previous count after. Without
 threadpoolctl we reach OpenBLAS through ctypes; where it cannot be found this does nothing.
+
+OpenBLAS's count is the process's, and two solves may overlap (the window's foreground and
+background solver threads): the count is held at one while any solve is inside, and the
+count from before the first is restored when the last leaves.
 """
 
 from __future__ import annotations
@@ -13,9 +17,14 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import re
+import threading
 from collections.abc import Iterator
 
 _FUNCS: list[tuple] | None = None
+_LOCK = threading.Lock()
+#: solves inside ``single_blas_thread`` now, and the counts from before the first of them
+_INSIDE = 0
+_BEFORE: list[int] = []
 
 
 def _find() -> list[tuple]:
@@ -52,13 +61,21 @@ def _find() -> list[tuple]:
 
 @contextlib.contextmanager
 def single_blas_thread() -> Iterator[None]:
-    """Inside the block OpenBLAS uses one thread; the previous counts come back after."""
+    """Inside the block OpenBLAS uses one thread; the previous counts come back once no
+    block (of any thread) is inside."""
+    global _INSIDE, _BEFORE
     funcs = _find()
-    before = [get() for _, get in funcs]
-    for set_, _ in funcs:
-        set_(1)
+    with _LOCK:
+        if _INSIDE == 0:
+            _BEFORE = [get() for _, get in funcs]
+            for set_, _ in funcs:
+                set_(1)
+        _INSIDE += 1
     try:
         yield
     finally:
-        for (set_, _), n in zip(funcs, before, strict=True):
-            set_(int(n))
+        with _LOCK:
+            _INSIDE -= 1
+            if _INSIDE == 0:
+                for (set_, _), n in zip(funcs, _BEFORE, strict=True):
+                    set_(int(n))

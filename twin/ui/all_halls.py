@@ -203,7 +203,7 @@ class AllHalls(QObject):
                 n += 1
             return n
 
-        w.solver.submit(KEY, run, tag="all_halls")
+        w.solver.submit(KEY, run, tag="all_halls", background=True)
         self.solve_button.setEnabled(False)
         self.cancel_button.setEnabled(True)
         self.caption.setText(

@@ -55,6 +55,7 @@ class CfdCalibrate(QObject):
             lambda token: _fit(
                 fac, hall, cell, Path(path), field, budget_s, self.reader_for, token
             ),
+            background=True,  # the thermal view's and the editor's solves go first
         )
         self.window.statusBar().showMessage(
             f"Calibrating the airflow model to {Path(path).name} (up to {budget_s:.0f} s)…"
@@ -167,4 +168,6 @@ def _fit(fac, hall: int, cell_m: float, path: Path, field, budget_s: float, read
     read = reader_for(token)
     targets = calibrate.targets_from_source(fac, hall, cell_m, path, read, field)
     check = token.check if token is not None else None
-    return calibrate.fit(fac, hall, cell_m, targets, budget_s, check), targets, cell_m, fac
+    clock = token.working_s if token is not None else None  # held at its checks: not counted
+    fit = calibrate.fit(fac, hall, cell_m, targets, budget_s, check, clock)
+    return fit, targets, cell_m, fac

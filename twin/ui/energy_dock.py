@@ -210,7 +210,7 @@ class EnergyDock(QObject):
 
             return SetPointOptimiser(fac, progress=progress).run([hall])
 
-        if self.relay.submit(OPTIMISE_KEY, search, tag=fac) is None:
+        if self.relay.submit(OPTIMISE_KEY, search, tag=fac, background=True) is None:
             return
         self.optimise_button.setEnabled(False)
         self.apply_button.setEnabled(False)

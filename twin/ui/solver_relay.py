@@ -42,9 +42,15 @@ class SolverRelay(QObject):
         """``HallJobs.request``, remembered until its answer is delivered."""
         return self._track(self.jobs.request(facility, hall, **options))
 
-    def submit(self, key: Any, fn, *, delay_s: float = 0.0, tag: Any = None) -> Job | None:
-        """Any job ``fn(token)`` on the window's solver; its ``Outcome`` comes in ``done``."""
-        return self._track(self.service.submit(key, fn, delay_s=delay_s, tag=tag))
+    def submit(
+        self, key: Any, fn, *, delay_s: float = 0.0, tag: Any = None, background: bool = False
+    ) -> Job | None:
+        """Any job ``fn(token)`` on the window's solver; its ``Outcome`` comes in ``done``.
+        ``background``: a long job (a sweep, a search, a fit) that the thermal view's and the
+        editor's solves do not wait behind (``SolverService``)."""
+        return self._track(
+            self.service.submit(key, fn, delay_s=delay_s, tag=tag, background=background)
+        )
 
     def _track(self, job: Job | None) -> Job | None:
         if job is not None:

@@ -100,7 +100,7 @@ class SweepPanel(QWidget):
             token.check()
             return run_sweep(fac, cases, opts, progress=progress, cancelled=lambda: token.cancelled)
 
-        if self.relay.submit(SWEEP_KEY, sweep, tag=fac) is None:
+        if self.relay.submit(SWEEP_KEY, sweep, tag=fac, background=True) is None:
             return False
         self._progress = (0, len(cases))
         self.button.setEnabled(False)
