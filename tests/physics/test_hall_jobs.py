@@ -4,6 +4,8 @@ in time; every solve is counted."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -94,3 +96,28 @@ def test_frames_step_when_close_and_solve_after_a_gap(jobs, write_layout):
     off = _one(jobs, fac, key=FRAME, rack_power_w=hot, time_s=60.0, more_failed=["CRAH-2"])
     assert off.request.failed == ("CRAH-2",) and not off.stepped  # new flow: steady
     assert jobs.solver.steady_solves == 5
+
+
+def test_a_snapshot_keeps_the_layout_as_asked_while_the_live_one_is_edited(tmp_path):
+    """``Snapshot.of`` copies the layout on the asking thread: a job that builds its facility
+    later sees the rack where it stood, and ``layout_state`` tells the edit."""
+    from twin.model import edits as E
+    from twin.model.document import LayoutDocument
+    from twin.model.loader import load_layout
+    from twin.physics.hall_jobs import Snapshot, layout_state
+
+    fac = load_layout(Path(__file__).parents[2] / "layouts" / "demo-air-hall.yaml")
+    doc = LayoutDocument(fac.layout, path=fac.path, source_text=fac.source_text)
+    doc.facility = live = fac
+    asked, snap = layout_state(live), Snapshot.of(live)
+    assert snap.facility().source_text == fac.source_text  # unedited: the file's text
+    x0 = live.rack_center_m[0].copy()
+    E.translate(doc, [live.rack_ids[0]], (0.0, 0.6)).do(doc)
+    assert live.rack_center_m[0, 1] == pytest.approx(x0[1] + 0.6)
+    copy = Snapshot(snap.layout, snap.catalog, path=snap.path).facility()
+    assert copy.rack_center_m[0].tolist() == x0.tolist()  # where it stood when asked
+    assert copy.path == live.path
+    assert layout_state(live) != asked and layout_state(live) == (live, 1)
+    edited = Snapshot.of(live)
+    assert edited.facility().source_text is None  # the file's text is no longer the layout
+    assert edited.facility().rack_center_m[0].tolist() == live.rack_center_m[0].tolist()

@@ -100,3 +100,14 @@ def compared(window, qtbot):
         return ext
 
     return compare
+
+
+@pytest.fixture
+def editor(window):
+    """The window's editor, switched on, whose edits are discarded at close (the unsaved
+    changes prompt would wait for ever under the test)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    ed = window.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    return ed

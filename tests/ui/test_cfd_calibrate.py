@@ -107,7 +107,7 @@ def test_a_fit_the_source_does_not_pin_down_is_shown_and_not_applied(window, qtb
     fit = Fit(PhysicsParams(), before, before, 40, 3.2, [], kept=True,
               best=(PhysicsParams(1.8, 0.7), best))  # fmt: skip
     targets = Targets(np.arange(10), np.zeros(10), np.zeros((5, 3)), np.zeros(5))
-    cal._job = job = object()
+    cal._job, cal._asked = (job := object()), (window.facility, window.facility.edits)
     cal._check(SimpleNamespace(key="cfd.calibrate", job=job, error=None,
                                value=(fit, targets, 0.3, window.facility)))  # fmt: skip
     assert cal.box.text().splitlines() == [
@@ -138,7 +138,7 @@ def test_a_source_that_cannot_be_read_is_reported(window, qtbot, tmp_path):
     cal.box.close()
 
 
-def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot):
+def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot, editor):
     """The layout was edited (or another opened) while the fit ran: the box says so and
     offers nothing to apply, which would put parameters fitted to another hall in this one."""
     from types import SimpleNamespace
@@ -154,8 +154,8 @@ def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot):
     after = {"rack_rms_k": 0.10, "point_rms_k": 0.50, "cost": 0.5}
     fit = Fit(PhysicsParams(1.8, 0.7), before, after, 40, 3.2, [])
     targets = Targets(np.arange(10), np.zeros(10))
-    other = load_layout(ROOM)  # the facility the fit ran on: not the window's now
-    cal._job = job = object()
+    other = load_layout(ROOM)  # the facility the fit was asked of: not the window's now
+    cal._job, cal._asked = (job := object()), (other, 0)
     cal._check(SimpleNamespace(key="cfd.calibrate", job=job, error=None,
                                value=(fit, targets, 0.3, other)))  # fmt: skip
     assert cal.box.text().startswith("Fitted: eddy-viscosity scale 1.800")
@@ -164,4 +164,19 @@ def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot):
     )
     assert cal.apply_button is None and not cal.apply()
     assert window.facility.layout.physics is None
+    cal.box.close()
+    # the window's own facility, a rack moved in place while the fit ran (the same object)
+    from twin.model import edits as E
+
+    fac = window.facility
+    cal._job, cal._asked = (job := object()), (fac, fac.edits)
+    editor.set_active(True)
+    assert editor.push(E.translate(editor.doc, [fac.rack_ids[0]], (0.0, 0.3)))
+    assert window.facility is fac
+    cal._check(SimpleNamespace(key="cfd.calibrate", job=job, error=None,
+                               value=(fit, targets, 0.3, other)))  # fmt: skip
+    assert cal.box.text().endswith(
+        "The layout changed while the fit ran: compare and calibrate again."
+    )
+    assert cal.apply_button is None
     cal.box.close()

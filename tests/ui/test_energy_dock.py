@@ -65,3 +65,29 @@ def test_optimise_then_apply_and_undo(window, qtbot, tmp_path):
     editor = opened.extensions["editor"]
     editor.undo.stack.undo()
     assert opened.facility.air_unit_supply_c.tolist() == before.tolist()
+
+
+def test_a_search_of_a_layout_edited_while_it_ran_is_shown_and_not_applied(
+    window, qtbot, tmp_path, editor
+):
+    """The search held the window's facility, which the editor patches in place: a rack
+    moved mid-search failed it ("matmul: dimension mismatch") on the demo hall. It now runs
+    on a copy taken when asked, finishes, and says its set points are of the layout before
+    the edit, offering nothing to apply."""
+    from twin.model import edits as E
+
+    path = tmp_path / "roomy.yaml"
+    path.write_text(ROOMY)
+    with qtbot.waitSignal(window.layout_loaded, timeout=30000):
+        window.open_layout(path)
+    dock = window.extensions["energy_dock"]
+    fac = window.facility
+    with qtbot.waitSignal(dock.optimised, timeout=240_000):
+        dock.optimise()
+        editor.set_active(True)
+        assert editor.push(E.translate(editor.doc, [fac.rack_ids[0]], (0.0, 0.3)))
+        assert window.facility is fac and dock.busy
+    assert "Cannot optimise" not in dock.result_label.text()
+    assert "edited while the search ran: optimise again" in dock.result_label.text()
+    assert not dock.apply_button.isEnabled() and not dock.apply()
+    assert dock.result is None

@@ -416,7 +416,7 @@ def test_a_solve_does_not_wait_behind_a_sweep_or_an_optimisation(thermal, qtbot,
     view, win = thermal, thermal.window
     release = threading.Event()
 
-    def endless_sweep(fac, cases, opts, progress=None, cancelled=None):
+    def endless_sweep(fac, cases, opts, progress=None, cancelled=None, **_kw):
         while not release.wait(0.01) and not cancelled():
             pass
 

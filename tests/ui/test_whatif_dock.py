@@ -152,3 +152,36 @@ def test_a_sweep_cleared_by_a_new_layout_stops_its_workers(window, qtbot, spawne
     assert time.monotonic() - t0 < 3
     qtbot.waitUntil(lambda: not sweep.busy, timeout=5000)
     assert sweep.button.isEnabled() and sweep.table.rowCount() == 0
+
+
+def test_a_sweep_after_an_edit_sends_the_layout_as_edited(window, qtbot, monkeypatch, editor):
+    """The sweep's workers load the layout from text: it sent the file as opened, so a sweep
+    after a rack was moved ran the rack where it stood before (and after an edit that
+    rebuilds the facility there was no text at all). It sends the document written out now."""
+    import twin.whatif.sweep as sweep_mod
+    from twin.model import edits as E
+    from twin.model.loader import facility_from_text
+    from twin.ui.whatif_sweep import layout_text
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(HALL)
+    fac = window.facility
+    assert layout_text(window, fac) == HALL.read_text()
+    sent = []
+
+    def capture(fac, cases, opts, text=None, **_kw):
+        sent.append(text)
+        raise RuntimeError("captured")
+
+    monkeypatch.setattr(sweep_mod, "run_sweep", capture)
+    editor.set_active(True)
+    rack = fac.rack_ids[0]
+    y0 = float(fac.rack_center_m[0, 1])
+    assert editor.push(E.translate(editor.doc, [rack], (0.0, 0.6)))
+    sweep = window.extensions["whatif_dock"].sweep
+    assert sweep.run()
+    qtbot.waitUntil(lambda: "Sweep failed" in sweep.status.text(), timeout=30000)
+    (text,) = sent
+    loaded = facility_from_text(text, str(HALL))
+    assert float(loaded.rack_center_m[loaded.rack_index[rack], 1]) == pytest.approx(y0 + 0.6)
+    assert "Sweep failed: RuntimeError: captured" in sweep.status.text()

@@ -21,6 +21,7 @@ import time
 from dataclasses import dataclass, field
 
 import numpy as np
+from scipy.optimize import minimize_scalar
 
 from twin.cfd.compare import sample_cells
 from twin.cfd.recorded_hall import HallConditions
@@ -114,12 +115,9 @@ def _with_prandtl(model, pr_t: float, power):
 def fit(
     fac, hall: int, cell_m: float, t: Targets, budget_s: float = 50.0, check=None, clock=None
 ) -> Fit:
-    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds of ``clock()`` (default
-    ``time.perf_counter``); ``check()``, called before each solve, may raise to stop it (a
-    window's superseded job's ``CancelToken``) or hold it (a background job's turn)."""
+    """Fit ``PhysicsParams`` to ``t`` within about ``budget_s`` seconds of ``clock()``; ``check()``
+    before each solve may raise to stop it, or hold it (a window job's ``CancelToken``)."""
     check, clock = check or (lambda: None), clock or time.perf_counter
-    from scipy.optimize import minimize_scalar
-
     t0 = clock()
     start = PhysicsParams.of(fac.layout)
     (nu_lo, nu_hi), (pr_lo, pr_hi) = PhysicsParams.BOUNDS
@@ -167,7 +165,7 @@ def fit(
     )
     params = best["params"]
     after = errors(_model(fac, hall, cell_m, params, t).solve(t.rack_power_w), t, before)
-    n, seconds = len(history) + 2, time.perf_counter() - t0
+    n, seconds = len(history) + 2, clock() - t0
     if params != start and (
         not (after["cost"] < before["cost"] and gain_k(before, after) >= t.min_gain_k)
         or racks_worse(before, after, t.min_gain_k)

@@ -215,6 +215,7 @@ class LayoutDocument:
 
     def _emit(self, change: Change) -> None:
         self.revision += 1
+        self.facility.edits += 1
         self.changed.emit(change)
 
     # ------------------------------------------------------------------ lookups

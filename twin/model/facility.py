@@ -40,6 +40,9 @@ class Facility:
         self.catalog = catalog
         self.path = Path(path) if path is not None else None
         self.source_text: str | None = None
+        #: edits made to it in place since it was built (``LayoutDocument`` counts them): a
+        #: job that holds it tells a layout changed under it by this (``layout_state``)
+        self.edits = 0
         build_index(self)
 
     # ------------------------------------------------------------------ sizes

@@ -39,18 +39,40 @@ class Snapshot:
     """A layout copied on the GUI thread while it is being edited; the worker builds its
     ``Facility`` once, so the GUI can go on editing the original."""
 
-    def __init__(self, layout: Any, catalog: Any, source: Facility | None = None) -> None:
-        self.layout, self.catalog = layout, catalog
+    def __init__(
+        self, layout: Any, catalog: Any, source: Facility | None = None, path: Any = None
+    ) -> None:
+        self.layout, self.catalog, self.path = layout, catalog, path
         #: the live facility copied (listeners tell answers of this layout by it)
         self.source = source
+        #: the layout's text where the copy is of the file as loaded (no edit since)
+        self.source_text: str | None = None
         self._facility: Facility | None = None
+
+    @classmethod
+    def of(cls, facility: Facility) -> Snapshot:
+        """A copy of ``facility``'s layout as it is now (on the GUI thread), for a job that
+        runs while the editor may patch the live one in place: an optimisation that read a
+        rack moved mid-search failed with "matmul: dimension mismatch"."""
+        layout = facility.layout.model_copy(deep=True)
+        snap = cls(layout, facility.catalog, source=facility, path=facility.path)
+        if facility.edits == 0:
+            snap.source_text = facility.source_text
+        return snap
 
     def facility(self) -> Facility:
         if self._facility is None:
             from twin.model.facility import Facility
 
-            self._facility = Facility(self.layout, self.catalog)
+            self._facility = Facility(self.layout, self.catalog, self.path)
+            self._facility.source_text = self.source_text
         return self._facility
+
+
+def layout_state(facility: Facility) -> tuple[Facility, int]:
+    """What a long job was asked of: the facility and its in-place edits so far. The job's
+    answer is of the layout as it is while ``layout_state(window.facility)`` is the same."""
+    return facility, facility.edits
 
 
 @dataclass(frozen=True, eq=False)

@@ -41,19 +41,24 @@ class CfdCalibrate(QObject):
         self.box: QMessageBox | None = None
         self.apply_button = None  # the result box's, where a fit can be applied
         self._job = None
+        self._asked = None  # layout_state of the facility the running fit was asked of
         window.solver.done.connect(self._check)
 
     def start(self, path: str, field: str | None = None, budget_s: float = BUDGET_S):
         """Fit to ``path`` (the compared source; its temperature ``field``, None: T or its
         first) on the window's solver."""
+        from twin.physics.hall_jobs import Snapshot, layout_state
+
         fac = self.window.facility
         hall, cell, _ = self.hall_cell()
         self.error, self.result = None, None
         self._source = (path, field)
+        self._asked = layout_state(fac)
+        snap = Snapshot.of(fac)  # the editor may patch ``fac`` in place while it fits
         self._job = self.window.solver.submit(
             CALIBRATE_KEY,
             lambda token: _fit(
-                fac, hall, cell, Path(path), field, budget_s, self.reader_for, token
+                snap.facility(), hall, cell, Path(path), field, budget_s, self.reader_for, token
             ),
             background=True,  # the thermal view's and the editor's solves go first
         )
@@ -71,10 +76,14 @@ class CfdCalibrate(QObject):
             self.window.statusBar().showMessage(f"Calibration failed: {self.error}")
             self._show(QMessageBox.Icon.Warning, "Calibration failed", self.error, False)
             return
-        fit, targets, cell_m, fac = outcome.value
+        from twin.physics.hall_jobs import layout_state
+
+        fit, targets, cell_m, _copy = outcome.value
+        fac = self._asked[0]  # the live facility it was asked of (the fit ran on a copy)
         self.result = (fit, targets, cell_m, fac)
         self.window.statusBar().showMessage("Calibration done")
-        stale = fac is not self.window.facility  # the layout changed while it ran
+        # the layout replaced, or edited in place, while it ran
+        stale = self.window.facility is None or layout_state(self.window.facility) != self._asked
         can_apply = _changes(fit, fac) and not stale
         text = describe(fit, targets, fac)
         if stale:

@@ -96,8 +96,7 @@ class EditThermal(QObject):
         if doc is None or facility is not doc.facility:
             return None
         if self._snapshot is None:
-            layout = doc.layout.model_copy(deep=True)
-            self._snapshot = Snapshot(layout, doc.catalog, source=doc.facility)
+            self._snapshot = Snapshot.of(doc.facility)
         return self._snapshot
 
     # ------------------------------------------------------------------ asking

@@ -195,12 +195,14 @@ class EnergyDock(QObject):
 
     def optimise(self) -> None:
         """Search the viewed hall's set points on the solver service."""
+        from twin.physics.hall_jobs import Snapshot, layout_state
         from twin.physics.setpoints import SetPointOptimiser
 
         fac = self.window.facility
         if fac is None or self.busy:
             return
         hall = self.hall()
+        snap = Snapshot.of(fac)  # the editor may patch ``fac`` in place while it searches
 
         def search(token):
             def progress(text: str) -> None:
@@ -208,9 +210,10 @@ class EnergyDock(QObject):
                 with self._lock:
                     self._progress = text
 
-            return SetPointOptimiser(fac, progress=progress).run([hall])
+            return SetPointOptimiser(snap.facility(), progress=progress).run([hall])
 
-        if self.relay.submit(OPTIMISE_KEY, search, tag=fac, background=True) is None:
+        tag = layout_state(fac)
+        if self.relay.submit(OPTIMISE_KEY, search, tag=tag, background=True) is None:
             return
         self.optimise_button.setEnabled(False)
         self.apply_button.setEnabled(False)
@@ -240,12 +243,20 @@ class EnergyDock(QObject):
         if outcome.error:  # the window must survive a solver failure: report it
             self.result_label.setText(f"<b>Cannot optimise:</b> {outcome.error}")
             return
-        if self.model is None or outcome.tag is not self.model.facility:
+        if self.model is None or outcome.tag[0] is not self.model.facility:
             return  # of a layout since replaced
+        from twin.physics.hall_jobs import layout_state
+
         result = outcome.value
-        self.result = result
-        self.apply_button.setEnabled(bool(result.changes()))
-        self.result_label.setText(describe(result))
+        edited = layout_state(self.model.facility) != outcome.tag
+        self.result = None if edited else result
+        self.apply_button.setEnabled(not edited and bool(result.changes()))
+        text = describe(result)
+        if edited:
+            text += (
+                "<br><i>The layout was edited while the search ran: optimise again to apply.</i>"
+            )
+        self.result_label.setText(text)
         self.optimised.emit(result)
 
     def apply(self) -> bool:

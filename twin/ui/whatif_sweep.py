@@ -80,6 +80,7 @@ class SweepPanel(QWidget):
 
     def run(self) -> bool:
         """Sweep the hall the thermal view shows, on the solver service."""
+        from twin.physics.hall_jobs import layout_state
         from twin.whatif.sweep import run_sweep, single_failures
 
         fac = self.window.facility
@@ -87,6 +88,7 @@ class SweepPanel(QWidget):
             return False
         hall = int(self.window.view.thermal.hall)
         cases = single_failures(fac, hall)
+        text = layout_text(self.window, fac)  # what the workers load: the layout as it is now
         if not cases:
             self.status.setText(f"{fac.hall_ids[hall]} has no device to fail.")
             return False
@@ -98,9 +100,11 @@ class SweepPanel(QWidget):
                     self._progress = (done, total)
 
             token.check()
-            return run_sweep(fac, cases, opts, progress=progress, cancelled=lambda: token.cancelled)
+            return run_sweep(
+                fac, cases, opts, text=text, progress=progress, cancelled=lambda: token.cancelled
+            )
 
-        if self.relay.submit(SWEEP_KEY, sweep, tag=fac, background=True) is None:
+        if self.relay.submit(SWEEP_KEY, sweep, tag=layout_state(fac), background=True) is None:
             return False
         self._progress = (0, len(cases))
         self.button.setEnabled(False)
@@ -128,8 +132,11 @@ class SweepPanel(QWidget):
         if outcome.error:
             self.status.setText(f"Sweep failed: {outcome.error}")
             return
-        if outcome.tag is not self.window.facility:
+        if outcome.tag[0] is not self.window.facility:
             return  # of a layout since replaced
+        from twin.physics.hall_jobs import layout_state
+
+        edited = layout_state(self.window.facility) != outcome.tag
         res = outcome.value
         self.cases = res.cases
         self.table.setRowCount(len(self.cases))
@@ -143,7 +150,9 @@ class SweepPanel(QWidget):
         before = before_line(self.cases[0]) if self.cases else None
         self.status.setText(
             f"{len(self.cases)} cases in {res.seconds:.0f} s on {res.workers} {res.where}; "
-            f"worst: {worst}" + (f"\n{before[0].upper()}{before[1:]}" if before else "")
+            f"worst: {worst}"
+            + (f"\n{before[0].upper()}{before[1:]}" if before else "")
+            + ("\nOf the layout before the edits made while it ran: sweep again." if edited else "")
         )
         self.finished.emit(res)
 
@@ -157,3 +166,18 @@ class SweepPanel(QWidget):
         self.cases = []
         self.table.setRowCount(0)
         self.status.setText("N-1: each device of the hall failed alone.")
+
+
+def layout_text(window, fac) -> str | None:
+    """The layout as it is now, as the workers load it: the file's text until it is edited,
+    then the editor's document written out (its comments kept). Sweeps sent the file's text,
+    so a sweep after a rack was moved ran the layout as opened."""
+    if fac.edits == 0:
+        return fac.source_text
+    editor = window.extensions.get("editor")
+    doc = getattr(editor, "doc", None)
+    if doc is None or doc.facility is not fac:
+        return None
+    from twin.model.save import roundtrip_text
+
+    return roundtrip_text(doc)

@@ -108,17 +108,19 @@ def run_sweep(
     workers: int | None = None,
     progress=None,
     cancelled=None,
+    text: str | None = None,
 ) -> SweepResult:
     """Run every case (a device id, or a tuple of ids failed together) and rank them.
 
     ``dask``: a scheduler address (``tcp://host:8786``) or a ``distributed.Client``; without
     it, ``workers`` local processes (default: the CPUs, at most the cases). ``progress``:
     called with (done, total) as cases finish. ``cancelled``: asked as the local processes run
-    (``physics.solver_service.Cancelled`` when it turns true). A case that fails, or whose
-    worker dies, is a ``WhatIfError`` naming it."""
+    (``physics.solver_service.Cancelled`` when it turns true). ``text``: the layout the
+    workers load (default the facility's file as loaded; a window passes its edited one). A
+    case that fails, or whose worker dies, is a ``WhatIfError`` naming it."""
     t0 = time.perf_counter()
     opts = options or WhatIfOptions()
-    text = facility.source_text
+    text = text if text is not None else facility.source_text
     if text is None:
         raise ValueError("the facility has no layout text to send to workers (load it from a file)")
     path = str(facility.path) if facility.path is not None else None
