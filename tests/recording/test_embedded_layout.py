@@ -53,3 +53,29 @@ def test_a_swapped_layout_is_refused_by_name(recording, text, capsys):
     assert "energy   IT" not in out
     assert main(["report", str(recording), "-o", str(recording.with_suffix(".html"))]) == 1
     assert "does not line up with the recorded data" in capsys.readouterr().err
+
+
+def test_a_layout_edited_in_the_window_is_recorded_as_edited(tmp_path, small_facility):
+    """The editor patches the window's facility in place and leaves the file's text on it:
+    a recording started after a rack was moved embedded the file as opened, which its own
+    layout hash (of the layout as edited) then refused."""
+    import copy
+
+    from twin.model import edits as E
+    from twin.model.document import LayoutDocument
+
+    fac = copy.deepcopy(small_facility)
+    doc = LayoutDocument(fac.layout, path=fac.path, source_text=fac.source_text)
+    doc.facility = fac
+    rack = fac.rack_ids[0]
+    y0 = float(fac.rack_center_m[0, 1])
+    E.translate(doc, [rack], (0.0, 0.6)).do(doc)
+    assert fac.source_text is not None and fac.edits == 1
+    path = tmp_path / "edited.h5"
+    sim = Simulator(fac, "normal", seed=4, start_s=1_800_000_000.0)
+    with Recorder(path, fac) as rec:
+        for _ in range(3):
+            rec.append(sim.step())
+    with open_recording(path) as rec:
+        got = rec.facility()
+    assert float(got.rack_center_m[got.rack_index[rack], 1]) == pytest.approx(y0 + 0.6)

@@ -179,7 +179,8 @@ class Recorder:
         f.attrs[fmt.CLOSED_FRAMES] = np.int64(-1)
         if self.counts.get("sensor", 0):
             f.attrs["sensors_hash"] = fmt.sensors_hash(fac)
-        text = fac.source_text
+        # the file's text until the window's editor patched the facility (``edits``)
+        text = fac.source_text if fac.edits == 0 else None
         if text is None:
             import yaml
 
