@@ -185,3 +185,31 @@ def test_a_sweep_after_an_edit_sends_the_layout_as_edited(window, qtbot, monkeyp
     loaded = facility_from_text(text, str(HALL))
     assert float(loaded.rack_center_m[loaded.rack_index[rack], 1]) == pytest.approx(y0 + 0.6)
     assert "Sweep failed: RuntimeError: captured" in sweep.status.text()
+
+
+def test_a_whatif_of_a_layout_edited_while_it_ran_says_so(window, qtbot, editor):
+    """The what-if held the window's facility, which the editor patches in place; it now
+    runs on a copy taken when asked, and its summary says it is of the layout before an
+    edit made while it ran."""
+    from twin.model import edits as E
+
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(HALL)
+    dock = window.extensions["whatif_dock"]
+    dock.set_checked(["CRAH-1"])
+    dock.minutes.setValue(2)
+    dock.cell.setValue(0.5)
+    fac = window.facility
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+        editor.set_active(True)
+        assert editor.push(E.translate(editor.doc, [fac.rack_ids[0]], (0.0, 0.3)))
+        assert dock.busy
+    assert "CRAH-1:" in dock.summary.text()
+    assert dock.summary.text().endswith(
+        "Of the layout before the edits made while it ran: run it again."
+    )
+    # the next run, of the layout as edited, says nothing of the sort
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    assert "before the edits" not in dock.summary.text()

@@ -168,7 +168,9 @@ class WhatIfDock(QWidget):
         return WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
 
     def run(self) -> bool:
-        """Start the what-if of the ticked devices in the background."""
+        """Start the what-if of the ticked devices in the background (on a copy of the
+        layout: the editor may patch the window's in place while it runs)."""
+        from twin.physics.hall_jobs import Snapshot, layout_state
         from twin.whatif import StartState
 
         fac = self.window.facility
@@ -183,8 +185,12 @@ class WhatIfDock(QWidget):
             start = StartState.nominal(fac)
         opts = self.options()
         self.summary.setText(f"Running: {' + '.join(fail)} from {start.label}…")
+        snap = Snapshot.of(fac)
         job = self.relay.submit(
-            WHATIF_KEY, lambda token: _run(fac, fail, start, opts, token), tag=fac
+            WHATIF_KEY,
+            lambda token: _run(snap.facility(), fail, start, opts, token),
+            tag=layout_state(fac),
+            background=True,  # the thermal view's and the editor's solves go first
         )
         return job is not None
 
@@ -199,8 +205,11 @@ class WhatIfDock(QWidget):
         if outcome.error:
             self.summary.setText(f"What-if failed: {outcome.error}")
             return
-        if outcome.tag is not self.window.facility:
+        if outcome.tag[0] is not self.window.facility:
             return  # of a layout since replaced
+        from twin.physics.hall_jobs import layout_state
+
+        edited = layout_state(self.window.facility) != outcome.tag
         self.result, self.baseline = outcome.value
         s = self.result.summary()
         ride = (
@@ -215,7 +224,13 @@ class WhatIfDock(QWidget):
             f"{count_text(s['gpus_dark'], 'GPU')} dark, "
             f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown (first after {ride}), "
             f"{count_text(s['racks_outside_allowable'], 'rack')} leave A1 allowable; "
-            f"overloaded: {over}" + (f"\n{before[0].upper()}{before[1:]}" if before else "")
+            f"overloaded: {over}"
+            + (f"\n{before[0].upper()}{before[1:]}" if before else "")
+            + (
+                "\nOf the layout before the edits made while it ran: run it again."
+                if edited
+                else ""
+            )
         )
         self._fill_table()
         self.compare_button.setEnabled(True)
