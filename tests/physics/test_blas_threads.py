@@ -70,3 +70,30 @@ def test_a_solve_that_raises_still_restores(blas):
     with threads.single_blas_thread():
         assert blas.n == 1
     assert blas.n == 4
+
+
+def _numpy_blas() -> str:
+    import numpy as np
+
+    try:
+        return np.__config__.CONFIG["Build Dependencies"]["blas"]["name"].lower()
+    except (AttributeError, KeyError, TypeError):
+        return ""
+
+
+@pytest.mark.skipif("openblas" not in _numpy_blas(), reason="numpy is not built on OpenBLAS")
+def test_the_process_openblas_is_found_and_pinned(monkeypatch):
+    """The ctypes search finds numpy's own OpenBLAS (a wheel's ``scipy_openblas64_``), and
+    the block holds its real thread count at one."""
+    monkeypatch.setattr(threads, "_FUNCS", None)
+    funcs = threads._find()
+    assert funcs and threads._find() is funcs  # found once, then kept
+    set_, get = funcs[0]
+    before = get()
+    set_(2)
+    try:
+        with threads.single_blas_thread():
+            assert all(g() == 1 for _, g in funcs)
+        assert get() == 2
+    finally:
+        set_(before)

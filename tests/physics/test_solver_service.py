@@ -197,3 +197,78 @@ def test_the_background_thread_runs_at_a_lower_priority(service):
         assert seen["bg"] == min(base + BACKGROUND_NICE, 19)
     else:
         assert seen["bg"] == base
+
+
+def test_cancel_without_a_key_drops_every_waiting_job_and_stops_the_running_ones(service):
+    started, release = threading.Event(), threading.Event()
+    running = service.submit("solve", lambda t: started.set() or release.wait(5) or "late")
+    long_job = service.submit("fit", lambda t: release.wait(5) or "late", background=True)
+    assert started.wait(5)
+    waiting = [service.submit(k, lambda _t: "never", delay_s=0.3) for k in ("a", "b")]
+    service.cancel()
+    assert running.token.cancelled and long_job.token.cancelled
+    assert not any(service.is_current(j) for j in [running, long_job, *waiting])
+    assert not service.busy("a") and not service.busy("b")
+    release.set()
+    assert service.wait(5) and service.got == []
+
+
+def test_cancel_of_one_key_leaves_the_others(service):
+    kept = service.submit("kept", lambda _t: "kept", delay_s=0.2)
+    dropped = service.submit("dropped", lambda _t: "dropped", delay_s=0.2)
+    service.cancel("dropped")
+    assert service.is_current(kept) and not service.is_current(dropped)
+    assert service.busy("kept") and not service.busy("dropped")
+    assert service.wait(5)
+    assert [(g[1], g[2]) for g in service.got] == [("kept", "kept")]
+
+
+def test_outcomes_carry_the_jobs_tag_time_and_thread(service):
+    started, outcomes = [], []
+    service.started.connect(started.append)
+    service.finished.connect(outcomes.append)
+    fg = service.submit("fg", lambda t: t.check() or time.sleep(0.05) or "fg", tag="mine")
+    assert service.wait(5)  # (a foreground job's own check never holds it)
+    bg = service.submit("bg", lambda t: t.check() or "bg", tag=("state", 1), background=True)
+    assert service.wait(5)
+    assert set(started) == {fg, bg}
+    by_key = {o.key: o for o in outcomes}
+    assert by_key["fg"].tag == "mine" and by_key["bg"].tag == ("state", 1)
+    assert 0.05 <= by_key["fg"].seconds < 2 and by_key["fg"].value == "fg"
+    names = {g[1]: g[3].name for g in service.got}
+    assert names == {"fg": "test-solver", "bg": "test-solver-background"}
+    assert bg.token.held_s == 0.0  # never held: nothing ran beside it for long
+
+
+def test_two_long_jobs_run_one_after_the_other_without_holding_each_other(service):
+    """A background job waiting for the lane does not hold the one running at its checks."""
+    ticks = []
+
+    def long(name):
+        def run(token):
+            for _ in range(20):
+                token.check()
+                ticks.append(name)
+                time.sleep(0.002)
+            return name
+
+        return run
+
+    service.submit("first", long("first"), background=True)
+    service.submit("second", long("second"), background=True)
+    assert service.wait(10)
+    assert ticks == ["first"] * 20 + ["second"] * 20
+
+
+def test_busy_and_wait_while_a_job_runs(service):
+    release = threading.Event()
+    service.submit("solve", lambda _t: release.wait(5))
+    deadline = time.monotonic() + 5
+    while service._waiting and time.monotonic() < deadline:
+        time.sleep(0.005)
+    assert service.busy() and service.busy("solve")  # running, nothing waiting
+    t0 = time.monotonic()
+    assert service.wait(0.2) is False
+    assert time.monotonic() - t0 < 1.0
+    release.set()
+    assert service.wait(5) and not service.busy()

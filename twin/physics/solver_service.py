@@ -218,11 +218,14 @@ class SolverService:
 
     def _wait_turn(self, token: CancelToken) -> None:
         """A background job's check: wait while a foreground job has the solver."""
-        t0 = time.perf_counter()
         with self._lock:
+            t0 = time.perf_counter()
+            held = False
             while not token.cancelled and not self._closed and self._foreground_due():
+                held = True
                 self._lock.wait(PAUSE_POLL_S)
-        token.held_s += time.perf_counter() - t0
+            if held:
+                token.held_s += time.perf_counter() - t0
 
     def _next(self, background: bool) -> Job | None:
         """The lane's soonest due job, once it is due (None when shut down); holds the lock."""
