@@ -97,3 +97,63 @@ def test_the_process_openblas_is_found_and_pinned(monkeypatch):
         assert get() == 2
     finally:
         set_(before)
+
+
+class _Fn:
+    restype = None
+
+    def __call__(self, *args):
+        return 1
+
+
+def test_the_search_takes_any_openblas_build_and_skips_what_it_cannot_use(monkeypatch):
+    """A system OpenBLAS (``openblas_set_num_threads``) and a wheel's 64-bit one
+    (``scipy_openblas_set_num_threads64_``) are both pinned; a library that will not load or
+    has neither call is passed over, and the search goes on to the next."""
+    import io
+
+    maps = (
+        "7f00 r-xp 00 08:01 1 /a/libopenblas_symbols_gone.so\n"
+        "7f01 r-xp 00 08:01 2 /b/libopenblas_broken.so.0\n"
+        "7f02 r-xp 00 08:01 3 /usr/lib/libopenblas.so.0\n"
+        "7f03 r-xp 00 08:01 4 /x/libscipy_openblas64_-ff.so\n"
+    )
+    libs = {
+        "/a/libopenblas_symbols_gone.so": [],
+        "/usr/lib/libopenblas.so.0": ["openblas_set_num_threads", "openblas_get_num_threads"],
+        "/x/libscipy_openblas64_-ff.so": [
+            "scipy_openblas_set_num_threads64_", "scipy_openblas_get_num_threads64_",
+        ],
+    }  # fmt: skip
+    made = {}
+
+    def cdll(path):
+        if path not in libs:
+            raise OSError(f"{path}: cannot open shared object file")
+        lib = type("Lib", (), {})()
+        for name in libs[path]:
+            setattr(lib, name, _Fn())
+        made[path] = lib
+        return lib
+
+    monkeypatch.setattr(threads, "open", lambda *a, **k: io.StringIO(maps), raising=False)
+    monkeypatch.setattr(threads.ctypes, "CDLL", cdll)
+    monkeypatch.setattr(threads, "_FUNCS", None)
+    found = threads._find()
+    system, wheel = made["/usr/lib/libopenblas.so.0"], made["/x/libscipy_openblas64_-ff.so"]
+    assert found == [
+        (system.openblas_set_num_threads, system.openblas_get_num_threads),
+        (wheel.scipy_openblas_set_num_threads64_, wheel.scipy_openblas_get_num_threads64_),
+    ]
+    assert all(get.restype is threads.ctypes.c_int for _, get in found)
+
+
+def test_no_process_map_means_nothing_to_pin(monkeypatch):
+    def unreadable(*_a, **_k):
+        raise OSError("no /proc here")
+
+    monkeypatch.setattr(threads, "open", unreadable, raising=False)
+    monkeypatch.setattr(threads, "_FUNCS", None)
+    assert threads._find() == []
+    with threads.single_blas_thread():
+        pass
