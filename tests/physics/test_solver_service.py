@@ -153,11 +153,11 @@ def test_a_background_job_runs_on_while_foreground_jobs_only_wait_to_be_due(serv
     """A debounced foreground job (an edit burst's delay) holds no one until it is due."""
     progress, stop = [], threading.Event()
     service.submit("sweep", _background_loop(progress, stop), background=True)
-    service.submit("edit", lambda _t: "edit", delay_s=0.5)
+    service.submit("edit", lambda _t: "edit", delay_s=1.5)
     time.sleep(0.2)
     n = len(progress)
-    time.sleep(0.1)
-    assert len(progress) > n
+    time.sleep(0.6)  # well inside the delay; ~100 ticks unheld, none held
+    assert service.busy("edit") and len(progress) > n + 5
     stop.set()
     assert service.wait(10)
 
