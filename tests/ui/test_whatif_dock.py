@@ -161,12 +161,12 @@ def test_a_sweep_after_an_edit_sends_the_layout_as_edited(window, qtbot, monkeyp
     import twin.whatif.sweep as sweep_mod
     from twin.model import edits as E
     from twin.model.loader import facility_from_text
-    from twin.ui.whatif_sweep import layout_text
+    from twin.physics.hall_jobs import Snapshot
 
     with qtbot.waitSignal(window.layout_loaded, timeout=60000):
         window.open_layout(HALL)
     fac = window.facility
-    assert layout_text(window, fac) == HALL.read_text()
+    assert Snapshot.of(fac).text() == HALL.read_text()
     sent = []
 
     def capture(fac, cases, opts, text=None, **_kw):

@@ -27,6 +27,13 @@ if TYPE_CHECKING:  # networkx is imported when a graph is first wanted
     import networkx as nx
 
 
+def layout_yaml(layout: Layout) -> str:
+    """A validated layout as plain YAML (no comments): what a worker or a recording loads."""
+    import yaml
+
+    return yaml.safe_dump(layout.model_dump(mode="json", exclude_none=True))
+
+
 class Facility:
     """A validated layout turned into index arrays, a topology graph and engineering queries.
 
@@ -44,6 +51,13 @@ class Facility:
         #: job that holds it tells a layout changed under it by this (``layout_state``)
         self.edits = 0
         build_index(self)
+
+    def current_text(self) -> str:
+        """The layout as it is now, as YAML: the file's text until an edit patched this
+        facility in place (``edits``), then the layout written out."""
+        if self.edits == 0 and self.source_text is not None:
+            return self.source_text
+        return layout_yaml(self.layout)
 
     # ------------------------------------------------------------------ sizes
     @property

@@ -179,12 +179,7 @@ class Recorder:
         f.attrs[fmt.CLOSED_FRAMES] = np.int64(-1)
         if self.counts.get("sensor", 0):
             f.attrs["sensors_hash"] = fmt.sensors_hash(fac)
-        # the file's text until the window's editor patched the facility (``edits``)
-        text = fac.source_text if fac.edits == 0 else None
-        if text is None:
-            import yaml
-
-            text = yaml.safe_dump(fac.layout.model_dump(mode="json", exclude_none=True))
+        text = fac.current_text()  # as edited in the window, not the file as opened
         f.create_dataset("layout", data=text, dtype=h5py.string_dtype("utf-8"))
         f.create_dataset(
             "time_s",

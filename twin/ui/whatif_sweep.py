@@ -80,7 +80,7 @@ class SweepPanel(QWidget):
 
     def run(self) -> bool:
         """Sweep the hall the thermal view shows, on the solver service."""
-        from twin.physics.hall_jobs import layout_state
+        from twin.physics.hall_jobs import Snapshot, layout_state
         from twin.whatif.sweep import run_sweep, single_failures
 
         fac = self.window.facility
@@ -88,7 +88,7 @@ class SweepPanel(QWidget):
             return False
         hall = int(self.window.view.thermal.hall)
         cases = single_failures(fac, hall)
-        text = layout_text(self.window, fac)  # what the workers load: the layout as it is now
+        snap = Snapshot.of(fac)  # what the workers load: the layout as it is now, edits included
         if not cases:
             self.status.setText(f"{fac.hall_ids[hall]} has no device to fail.")
             return False
@@ -101,7 +101,12 @@ class SweepPanel(QWidget):
 
             token.check()
             return run_sweep(
-                fac, cases, opts, text=text, progress=progress, cancelled=lambda: token.cancelled
+                fac,
+                cases,
+                opts,
+                text=snap.text(),
+                progress=progress,
+                cancelled=lambda: token.cancelled,
             )
 
         if self.relay.submit(SWEEP_KEY, sweep, tag=layout_state(fac), background=True) is None:
@@ -166,18 +171,3 @@ class SweepPanel(QWidget):
         self.cases = []
         self.table.setRowCount(0)
         self.status.setText("N-1: each device of the hall failed alone.")
-
-
-def layout_text(window, fac) -> str | None:
-    """The layout as it is now, as the workers load it: the file's text until it is edited,
-    then the editor's document written out (its comments kept). Sweeps sent the file's text,
-    so a sweep after a rack was moved ran the layout as opened."""
-    if fac.edits == 0:
-        return fac.source_text
-    editor = window.extensions.get("editor")
-    doc = getattr(editor, "doc", None)
-    if doc is None or doc.facility is not fac:
-        return None
-    from twin.model.save import roundtrip_text
-
-    return roundtrip_text(doc)
