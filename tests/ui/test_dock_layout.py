@@ -106,3 +106,32 @@ def test_show_all_legends_is_a_remembered_view_choice(opened, settings):
     assert settings.value("view/all_legends") == "true"
     win.action_registry.trigger("view.all_legends")
     assert win.scene.labels.legend_limit == DEFAULT_LIMIT
+
+
+def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(fresh, qtbot, small_layout):
+    """Edit mode's History and Edit docks share one tab group on the right, as tall as the
+    Edit panel, so a dock opened on demand beside them keeps the column: the Energy dock's
+    breakdown is not cut off and its chart is shown at its full height (they were squeezed
+    to a strip, the breakdown's last rows cut off)."""
+    from PySide6.QtWidgets import QMessageBox
+
+    from twin.ui.energy_dock import CHART_HEIGHT_PX
+
+    win = fresh()
+    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
+        win.open_layout(small_layout)
+    ed = win.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    ed.set_active(True)
+    energy = win.extensions["energy_dock"]
+    energy.dock.show()
+    qtbot.wait(200)
+    d = win.docks
+    assert d["history"] in win.tabifiedDockWidgets(d["edit"])
+    assert d["edit"].isVisible() and not d["history"].visibleRegion().boundingRect().height()
+    panel = ed.docks.panel
+    assert panel.height() == panel.sizeHint().height()  # the Edit panel whole, no taller
+    summary = energy.summary
+    assert summary.height() >= summary.heightForWidth(summary.width())  # no row cut off
+    shown = energy.chart.visibleRegion().boundingRect().height()
+    assert energy.chart.height() == CHART_HEIGHT_PX and shown >= 0.9 * CHART_HEIGHT_PX

@@ -31,7 +31,7 @@ INSPECTOR_H_PX = 520
 UNDER_TREE = ("inspector", "charts", "events")
 #: Opened on demand, tabbed together on the right, in this order.
 ON_DEMAND = ("thermal", "all_halls", "worst", "energy", "whatif", "cfd_compare")
-STATE_VERSION = 2
+STATE_VERSION = 3
 STATE_KEY = "window/state"
 GEOMETRY_KEY = "window/geometry"
 

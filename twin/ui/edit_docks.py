@@ -29,6 +29,9 @@ class EditDocks:
         self.palette_dock = w.add_dock(self.palette, "Catalog", area.LeftDockWidgetArea)
         self.panel = EditPanel(w)
         self.panel_dock = w.add_dock(self.panel, "Edit", area.RightDockWidgetArea)
+        # one tab group on the right: split three ways with a dock opened on demand (Energy,
+        # Thermal), each part was too short for its figures
+        w.tabifyDockWidget(self.panel_dock, self.history_dock)
         self._sized = False
         self._wire_panel()
         for dock in self.docks:
@@ -48,11 +51,13 @@ class EditDocks:
         return (self.problems_dock, self.history_dock, self.palette_dock, self.panel_dock)
 
     def show(self, on: bool) -> None:
-        """Show or hide every dock; Problems gets a sensible height the first time."""
+        """Show or hide every dock; the first time, Problems gets a sensible height and the
+        Edit panel is the tab shown over History."""
         for dock in self.docks:
             dock.setVisible(on)
         if on and not self._sized:
             self._sized = True
+            self.panel_dock.raise_()
             self.editor.window.resizeDocks([self.problems_dock], [150], Qt.Orientation.Vertical)
 
     def show_pitch(self, pitch_m: float) -> None:

@@ -4,7 +4,14 @@ thermal consequence of the last edit."""
 from __future__ import annotations
 
 from PySide6.QtCore import Qt
-from PySide6.QtWidgets import QDoubleSpinBox, QFormLayout, QLabel, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QDoubleSpinBox,
+    QFormLayout,
+    QLabel,
+    QSizePolicy,
+    QVBoxLayout,
+    QWidget,
+)
 
 
 class EditPanel(QWidget):
@@ -35,6 +42,8 @@ class EditPanel(QWidget):
         layout.addWidget(QLabel("<b>Thermal</b>", self))
         layout.addWidget(self.thermal)
         layout.addStretch(1)
+        # as tall as its contents, no taller: the docks opened beside it get the column
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Fixed)
 
     def _spin(self, lo: float, hi: float, step: float, suffix: str) -> QDoubleSpinBox:
         s = QDoubleSpinBox(self)

@@ -13,7 +13,15 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
+from PySide6.QtWidgets import (
+    QFrame,
+    QHBoxLayout,
+    QLabel,
+    QPushButton,
+    QScrollArea,
+    QVBoxLayout,
+    QWidget,
+)
 
 from twin.ui.charts import ChartPanel, Line, Panel
 
@@ -27,6 +35,8 @@ CHART_STEP_S = 1.0
 OPTIMISE_KEY = "energy.optimise"
 #: Points kept on the chart (a day at one a minute, an hour at one a second, ...).
 CHART_POINTS = 3600
+#: The chart's least height: two panels, their legends and a time axis readable at once.
+CHART_HEIGHT_PX = 260
 
 
 class EnergyDock(QObject):
@@ -66,7 +76,7 @@ class EnergyDock(QObject):
         self.summary.setObjectName("energy_summary")
         lay.addWidget(self.summary)
         self.chart = ChartPanel(w)
-        self.chart.setMinimumHeight(180)
+        self.chart.setMinimumHeight(CHART_HEIGHT_PX)
         lay.addWidget(self.chart, 1)
         row = QHBoxLayout()
         self.optimise_button = QPushButton("Optimise Set Points")
@@ -88,7 +98,13 @@ class EnergyDock(QObject):
         self.result_label.setObjectName("energy_result")
         lay.addWidget(self.result_label)
         self.widget = w
-        self.dock = self.window.add_dock(w, "Energy", Qt.DockWidgetArea.RightDockWidgetArea)
+        # scrolled, not squeezed, when the dock shares a short column: the breakdown's rows
+        # and the chart keep their heights
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(w)
+        self.dock = self.window.add_dock(scroll, "Energy", Qt.DockWidgetArea.RightDockWidgetArea)
         self.dock.hide()
 
     def _declare_actions(self) -> None:
