@@ -192,7 +192,14 @@ def test_splice_declines_what_it_cannot_do(path):
     doc = LayoutDocument.open(path)
     doc.history.push(E.ChangeItem("halls", "H1", size_m=(15, 10, 4)))
     assert S.spliced_text(doc) is not None
-    doc.layout.name = "renamed"  # a changed top-level scalar: the whole tree is written
+    doc.layout.name = "renamed"  # a changed top-level scalar: edited where it stands
+    new = S.spliced_text(doc).splitlines()
+    changed = [(a, b) for a, b in zip(TEXT.splitlines(), new, strict=True) if a != b]
+    assert changed == [
+        ("name: save test", "name: renamed"),
+        ("    size_m: [14, 10, 4]", "    size_m: [15.0, 10, 4]"),
+    ]
+    doc.layout.power.reverse()  # reordered items: the whole tree is written
     assert S.spliced_text(doc) is None
     S.save(doc)
     assert "name: renamed" in path.read_text() and "# the only hall" in path.read_text()
@@ -237,7 +244,8 @@ def test_unwritable_folder_is_a_clear_error(tmp_path):
 def test_a_tab_the_loader_accepts_but_the_round_trip_refuses_is_named(tmp_path):
     """`supply_c:<TAB>18.0` loads (PyYAML), but ruamel.yaml, which keeps the comments, refuses
     it: the save said 'could not write the layout as YAML' over four lines naming
-    '<unicode string>'. It now names the file, line and column, and the file is untouched."""
+    '<unicode string>'. A value edited where it stands keeps the author's tab; a save that
+    needs the whole tree names the file, line and column, and the file is untouched."""
     from pathlib import Path
 
     text = (Path(__file__).resolve().parents[2] / "layouts" / "demo-air-hall.yaml").read_text()
@@ -246,6 +254,9 @@ def test_a_tab_the_loader_accepts_but_the_round_trip_refuses_is_named(tmp_path):
     path.write_text(text)
     doc = LayoutDocument.open(path)
     doc.update_item("air_units", doc.facility.air_unit_ids[0], supply_c=17.0)
+    S.save(doc)
+    assert path.read_text() == text.replace("supply_c:\t18.0", "supply_c:\t17.0", 1)
+    doc.update_item("air_units", doc.facility.air_unit_ids[0], capacity_kw=120.0)
     with pytest.raises(S.SaveError) as err:
         S.save(doc)
     assert str(err.value) == (
@@ -253,7 +264,7 @@ def test_a_tab_the_loader_accepts_but_the_round_trip_refuses_is_named(tmp_path):
         f"them refuses {path}, line 190, column 14: found character '\\t' that cannot start any "
         "token (a tab where YAML wants spaces: replace it)"
     )
-    assert path.read_text() == text
+    assert path.read_text() == text.replace("supply_c:\t18.0", "supply_c:\t17.0", 1)
 
 
 def test_a_crlf_layout_keeps_crlf_on_every_line_it_saves(tmp_path):

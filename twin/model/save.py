@@ -29,6 +29,12 @@ from twin.model.atomic import write_text_atomic as atomic_write
 from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
+from twin.model.splice_tokens import Unsplicable as _Unsplicable
+from twin.model.splice_tokens import at_default, model_tokens, own, token_edit, value_tokens
+from twin.model.splice_tokens import is_scalar as _is_scalar
+from twin.model.splice_tokens import same as _same
+from twin.model.splice_tokens import same_scalar as _same_scalar
+from twin.model.splice_tokens import written as _written
 from twin.model.yamlpos import load_fast
 
 if TYPE_CHECKING:
@@ -86,20 +92,6 @@ def _yaml(text: str | None = None) -> YAML:
 
 
 # ---------------------------------------------------------------------- syncing the tree
-def _is_scalar(value: Any) -> bool:
-    return value is None or isinstance(value, (str, int, float, bool))
-
-
-def _same_scalar(node: Any, value: Any) -> bool:
-    if isinstance(value, bool) or isinstance(node, bool):
-        return isinstance(node, bool) and isinstance(value, bool) and node == value
-    if value is None or node is None:
-        return node is None and value is None
-    if isinstance(value, str) != isinstance(node, str):
-        return False
-    return node == value
-
-
 def _new_node(value: Any, flow: bool, like: Any = None) -> Any:
     """A fresh YAML node for a value nobody wrote yet, styled like ``like`` (a sibling item)
     where there is one: flow maps and lists where the author used them."""
@@ -149,15 +141,6 @@ def _sync(node: Any, value: Any) -> Any:
                 node[key] = new
         return node
     return node if _same_scalar(node, value) else value
-
-
-def _written(model: BaseModel, name: str) -> bool:
-    """Whether a field belongs in the file: set explicitly, or (lists filled in place by edits
-    leave no mark) different from its default."""
-    if name in model.model_fields_set:
-        return True
-    info = type(model).model_fields[name]
-    return info.is_required() or getattr(model, name) != info.get_default(call_default_factory=True)
 
 
 def _sync_model(node: CommentedMap, model: BaseModel) -> None:
@@ -244,41 +227,6 @@ _DASH_LINE = re.compile(r"^( *)-( |$)")
 _BLANK = re.compile(r"^\s*(#.*)?$")
 
 
-class _Unsplicable(Exception):
-    pass
-
-
-def _same(raw: Any, value: Any) -> bool:
-    """Whether plain data read from the file already says what the model value says."""
-    if isinstance(value, BaseModel):
-        if not isinstance(raw, dict):
-            return False
-        fields = type(value).model_fields
-        if any(k not in fields for k in raw):
-            return False
-        for name in fields:
-            v = getattr(value, name)
-            if name in raw:
-                if not _same(raw[name], v):
-                    return False
-            elif _written(value, name):
-                return False
-        return True
-    if isinstance(value, (list, tuple)):
-        return (
-            isinstance(raw, list)
-            and len(raw) == len(value)
-            and all(_same(a, b) for a, b in zip(raw, value, strict=True))
-        )
-    if isinstance(value, dict):
-        return (
-            isinstance(raw, dict)
-            and raw.keys() == value.keys()
-            and all(_same(raw[k], value[k]) for k in raw)
-        )
-    return _same_scalar(raw, value)
-
-
 def _child(node: Any, key: str) -> Any:
     for k, v in node.value:
         if getattr(k, "value", None) == key:
@@ -332,10 +280,18 @@ class _Splicer:
         self.lines = text.splitlines(keepends=True)
         self.y = _yaml(text)
         self.edits: list[tuple[int, int, list[str]]] = []
+        self.root: Any = None
 
     # -------------------------------------------------------------- mappings
-    def mapping(self, node: Any, raw: Any, model: BaseModel) -> None:
-        if not isinstance(node, yaml.MappingNode) or node.flow_style or not isinstance(raw, dict):
+    def mapping(self, node: Any, raw: Any, model: BaseModel, top: bool = False) -> None:
+        """Edits that make a mapping say what ``model`` says; ``top``: the document's root,
+        where a key can be added at the end or removed whole."""
+        if isinstance(node, yaml.MappingNode) and node.flow_style and isinstance(raw, dict):
+            tokens = model_tokens(node, raw, model)
+            if tokens:
+                self.edits.append(token_edit(self.lines, tokens))
+            return
+        if not isinstance(node, yaml.MappingNode) or not isinstance(raw, dict):
             raise _Unsplicable
         fields = type(model).model_fields
         if any(k not in fields for k in raw):
@@ -343,18 +299,56 @@ class _Splicer:
         for name in fields:
             value = getattr(model, name)
             if name not in raw:
-                if _written(model, name):
-                    raise _Unsplicable  # a new key: let ruamel place it
-                continue
-            if _same(raw[name], value):
-                continue
-            child = _child(node, name)
-            if isinstance(value, BaseModel):
-                self.mapping(child, raw[name], value)
-            elif isinstance(value, list) and value and all(hasattr(v, "id") for v in value):
-                self.sequence(child, raw[name], value)
-            else:
-                raise _Unsplicable
+                if not _written(model, name) or at_default(model, name):
+                    continue
+                if not top:
+                    raise _Unsplicable  # a new key inside a block: let ruamel place it
+                self.append_key(name, value)
+            elif not _same(raw[name], value):
+                key, child = next((k, v) for k, v in node.value if k.value == name)
+                self._changed(child, raw[name], model, name, top, key.end_mark)
+
+    def _changed(
+        self, child: Any, raw: Any, model: BaseModel, name: str, top: bool, after: Any
+    ) -> None:
+        value = getattr(model, name)
+        own(child, after)  # not an alias of an anchor elsewhere
+        cleared = value is None and at_default(model, name)  # e.g. a calibration cleared
+        if top and (cleared or not _written(model, name)):  # the key goes
+            self.drop_key(child)
+        elif not _written(model, name):
+            raise _Unsplicable
+        elif isinstance(value, BaseModel):
+            self.mapping(child, raw, value)
+        elif isinstance(value, list) and value and all(hasattr(v, "id") for v in value):
+            self.sequence(child, raw, value)
+        else:
+            self.edits.append(token_edit(self.lines, value_tokens(child, raw, value, after)))
+
+    # -------------------------------------------------------------- top-level keys
+    def append_key(self, name: str, value: Any) -> None:
+        """A key the file did not have (e.g. a calibration's ``physics:``), written at its end
+        as ruamel would have placed it."""
+        node = CommentedMap()
+        node[name] = _new_node(value, False)
+        out = io.StringIO()
+        self.y.dump(node, out)
+        lines = out.getvalue().splitlines(keepends=True)
+        if self.lines and not self.lines[-1].endswith("\n"):
+            lines[0] = "\n" + lines[0]
+        self.edits.append((len(self.lines), len(self.lines), lines))
+
+    def drop_key(self, value_node: Any) -> None:
+        """Remove a top-level key whose value is now unwritten (a calibration cleared): from
+        its key's line to its value's last, comments after it kept for what follows."""
+        key = next((k for k, v in self.root.value if v is value_node), None)
+        if key is None or key.start_mark.column != 0:
+            raise _Unsplicable
+        end = value_node.end_mark.line + (1 if value_node.end_mark.column > 0 else 0)
+        end = min(end, len(self.lines))
+        while end > key.start_mark.line + 1 and _BLANK.match(self.lines[end - 1]):
+            end -= 1
+        self.edits.append((key.start_mark.line, end, []))
 
     # -------------------------------------------------------------- id'd lists
     def _span(self, items: list, k: int, seq_end: int, col: int) -> tuple[int, int, int]:
@@ -469,7 +463,8 @@ def spliced_text(doc: LayoutDocument) -> str | None:
         raw = load_fast(text)
         root = yaml.compose(text, Loader=_ComposeLoader)
         sp = _Splicer(text)
-        sp.mapping(root, raw, doc.layout)
+        sp.root = root
+        sp.mapping(root, raw, doc.layout, top=True)
         return sp.apply()
     except Exception:  # noqa: BLE001 - anything unexpected: the whole-tree writer takes over
         return None

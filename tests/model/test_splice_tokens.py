@@ -1,0 +1,153 @@
+"""A save changes only the characters of the values that changed: a wrapped flow mapping stays
+wrapped, the author's numbers and comment columns stay, and a calibration's ``physics:`` block
+is added at the end (and removed again) without touching any other line."""
+
+from __future__ import annotations
+
+import difflib
+
+import pytest
+
+from twin.model import edits as E
+from twin.model import save as S
+from twin.model.document import LayoutDocument
+from twin.model.loader import facility_from_text
+from twin.model.schema import Physics
+
+TEXT = """\
+format: twin-layout/1
+name: wrapped   # a hand-written room
+halls:
+  - id: ROOM
+    size_m: [7.2, 6.0, 3.0]
+rows:
+  - id: A
+    hall: ROOM
+    racks:
+      - {id: A1, position_m: [2, 1.8], rotation_deg: 180, load: {power_kw: 15, airflow_m3s: 1.0}}
+      - {id: A2, position_m: [2.6, 1.8], rotation_deg: 180,
+         load: {power_kw: 15, airflow_m3s: 1.0}}   # wrapped by hand
+cooling:
+  supplies:
+    - {id: TILES, hall: ROOM, rect_m: [1.8, 2.4, 4.8, 3.6], kind: floor, open_fraction: 0.4,
+       flow_m3s: 4.0, supply_c: 18.0}
+  returns:
+    - {id: GRILLE, hall: ROOM, rect_m: [1.8, 0.0, 4.8, 1.2], kind: ceiling}  # over the hot aisle
+"""
+
+
+@pytest.fixture
+def path(tmp_path):
+    p = tmp_path / "wrapped.yaml"
+    p.write_text(TEXT)
+    return p
+
+
+def _changes(path) -> list[str]:
+    diff = difflib.unified_diff(TEXT.splitlines(), path.read_text().splitlines(), n=0)
+    return [d for d in diff if d[:1] in "+-" and d[:3] not in ("+++", "---")]
+
+
+def test_a_wrapped_flow_mapping_stays_wrapped(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeItem("supplies", "TILES", supply_c=19.5))
+    S.save(doc)
+    assert _changes(path) == [
+        "-       flow_m3s: 4.0, supply_c: 18.0}",
+        "+       flow_m3s: 4.0, supply_c: 19.5}",
+    ]
+    assert facility_from_text(path.read_text(), path).layout == doc.layout
+
+
+def test_a_nested_value_of_a_wrapped_item_keeps_its_comment_column(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeRack("A2", load={"power_kw": 7.5, "airflow_m3s": 1.0}))
+    S.save(doc)
+    # the value grew by a character: the comment keeps its column, a blank fewer
+    assert _changes(path) == [
+        "-         load: {power_kw: 15, airflow_m3s: 1.0}}   # wrapped by hand",
+        "+         load: {power_kw: 7.5, airflow_m3s: 1.0}}  # wrapped by hand",
+    ]
+    line = path.read_text().splitlines()[11]
+    assert line.index("#") == TEXT.splitlines()[11].index("#")
+
+
+def test_only_the_list_items_that_changed_are_written(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.MoveRacks(["A1"], [[2.0, 1.5]]))
+    S.save(doc)
+    assert _changes(path) == [
+        "-      - {id: A1, position_m: [2, 1.8], rotation_deg: 180, load: {power_kw: 15, "
+        "airflow_m3s: 1.0}}",
+        "+      - {id: A1, position_m: [2, 1.5], rotation_deg: 180, load: {power_kw: 15, "
+        "airflow_m3s: 1.0}}",
+    ]  # the author's "2" stays
+
+
+def test_a_new_key_goes_before_the_closing_brace(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeRack("A1", label="spare"))
+    doc.history.push(E.ChangeItem("returns", "GRILLE", rect_m=(1.8, 0.0, 4.8, 1.5)))
+    S.save(doc)
+    assert _changes(path) == [
+        "-      - {id: A1, position_m: [2, 1.8], rotation_deg: 180, load: {power_kw: 15, "
+        "airflow_m3s: 1.0}}",
+        "+      - {id: A1, position_m: [2, 1.8], rotation_deg: 180, load: {power_kw: 15, "
+        "airflow_m3s: 1.0}, label: spare}",
+        "-    - {id: GRILLE, hall: ROOM, rect_m: [1.8, 0.0, 4.8, 1.2], kind: ceiling}  # over the "
+        "hot aisle",
+        "+    - {id: GRILLE, hall: ROOM, rect_m: [1.8, 0.0, 4.8, 1.5], kind: ceiling}  # over the "
+        "hot aisle",
+    ]
+    assert facility_from_text(path.read_text(), path).layout == doc.layout
+
+
+def test_a_calibration_is_added_at_the_end_and_cleared_to_the_original_text(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.SetPhysics(Physics(eddy_viscosity_scale=1.3, turbulent_prandtl=0.7)))
+    S.save(doc)
+    assert _changes(path) == [
+        "+physics:",
+        "+  eddy_viscosity_scale: 1.3",
+        "+  turbulent_prandtl: 0.7",
+    ]
+    again = LayoutDocument.open(path)
+    assert again.layout.physics.eddy_viscosity_scale == 1.3
+    again.history.push(E.SetPhysics(None))
+    S.save(again)
+    assert path.read_text() == TEXT
+
+
+def test_a_file_without_a_final_newline_gets_the_block_on_its_own_line(tmp_path):
+    p = tmp_path / "nonl.yaml"
+    p.write_text(TEXT.rstrip("\n"))
+    doc = LayoutDocument.open(p)
+    doc.history.push(E.SetPhysics(Physics(eddy_viscosity_scale=2.0)))
+    S.save(doc)
+    assert p.read_text() == TEXT + "physics:\n  eddy_viscosity_scale: 2.0\n"
+
+
+def test_a_renamed_layout_keeps_its_comment(path):
+    doc = LayoutDocument.open(path)
+    doc.layout.name = "renamed room"
+    S.save(doc)
+    assert _changes(path) == [
+        "-name: wrapped   # a hand-written room",
+        "+name: renamed room # a hand-written room",
+    ]
+
+
+def test_an_alias_is_not_edited_at_its_anchor(path):
+    """``load: *std`` is composed as the anchored node, whose text stands in another rack:
+    editing it there would change both racks. The splice declines; an edit elsewhere in
+    the same file is still made in place."""
+    text = TEXT.replace("load: {power_kw: 15, airflow_m3s: 1.0}}\n", "load: &std {power_kw: 15, "
+                        "airflow_m3s: 1.0}}\n", 1)  # fmt: skip
+    text = text.replace("load: {power_kw: 15, airflow_m3s: 1.0}}   #", "load: *std}   #")
+    path.write_text(text)
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeRack("A2", load={"power_kw": 20, "airflow_m3s": 1.0}))
+    assert S.spliced_text(doc) is None
+    other = LayoutDocument.open(path)
+    other.history.push(E.ChangeItem("supplies", "TILES", supply_c=19.5))
+    assert S.spliced_text(other) == text.replace("supply_c: 18.0}", "supply_c: 19.5}")
