@@ -151,3 +151,22 @@ def test_an_alias_is_not_edited_at_its_anchor(path):
     other = LayoutDocument.open(path)
     other.history.push(E.ChangeItem("supplies", "TILES", supply_c=19.5))
     assert S.spliced_text(other) == text.replace("supply_c: 18.0}", "supply_c: 19.5}")
+
+
+def test_a_byte_order_mark_stays_and_does_not_shift_the_first_line(tmp_path):
+    """YAML's marks do not count a leading BOM: an edit of the first line landed a column
+    off ("name:renamedy"), and the whole-tree writer that took over dropped the BOM."""
+    text = "\ufeff" + TEXT.replace("format: twin-layout/1\nname: wrapped", "name: wrapped", 1)
+    text = text.replace(
+        "   # a hand-written room\n", "   # a hand-written room\nformat: twin-layout/1\n"
+    )
+    p = tmp_path / "bom.yaml"
+    p.write_bytes(text.encode("utf-8"))
+    doc = LayoutDocument.open(p)
+    doc.layout.name = "renamed"
+    assert S.spliced_text(doc) == text.replace("name: wrapped", "name: renamed", 1)
+    S.save(doc)
+    assert p.read_bytes().decode("utf-8") == text.replace("name: wrapped", "name: renamed", 1)
+    doc.layout.rows[0].racks.reverse()  # reordered: the whole tree is written
+    S.save(doc)
+    assert p.read_bytes().startswith("\ufeff".encode())

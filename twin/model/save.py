@@ -223,6 +223,7 @@ def roundtrip_text(doc: LayoutDocument) -> str:
 # (reordered items, flow-style lists, changed top-level scalars) returns None: the caller then
 # uses ``roundtrip_text``. Either way the save is verified through the loader.
 
+_BOM = "\ufeff"
 _DASH_LINE = re.compile(r"^( *)-( |$)")
 _BLANK = re.compile(r"^\s*(#.*)?$")
 
@@ -459,13 +460,15 @@ def spliced_text(doc: LayoutDocument) -> str | None:
     text = doc.source_text
     if not text:
         return None
+    bom = _BOM if text.startswith(_BOM) else ""  # YAML's marks do not count it
+    text = text[len(bom) :]
     try:
         raw = load_fast(text)
         root = yaml.compose(text, Loader=_ComposeLoader)
         sp = _Splicer(text)
         sp.root = root
         sp.mapping(root, raw, doc.layout, top=True)
-        return sp.apply()
+        return bom + sp.apply()
     except Exception:  # noqa: BLE001 - anything unexpected: the whole-tree writer takes over
         return None
 
@@ -523,8 +526,11 @@ def _check_unchanged_on_disk(doc: LayoutDocument, target: Path) -> None:
 
 
 def _endings_like(source: str | None, text: str) -> str:
-    """``text`` with the source's line endings: a file written on Windows (CRLF) kept its
-    endings on the lines a save left alone and got LF on the lines it wrote."""
+    """``text`` with the source's line endings and byte-order mark: a file written on Windows
+    (CRLF) kept its endings on the lines a save left alone and got LF on the lines it wrote;
+    the whole-tree writer dropped a leading BOM."""
+    if source and source.startswith(_BOM) and not text.startswith(_BOM):
+        text = _BOM + text
     if not source or source.count("\r\n") * 2 <= source.count("\n"):
         return text
     return text.replace("\r\n", "\n").replace("\n", "\r\n")
