@@ -39,6 +39,31 @@ def test_frames_are_charted(opened):
     )
 
 
+def test_a_facility_of_megawatts_is_shown_in_megawatts(opened, monkeypatch):
+    """A factory's figures in MW throughout the dock ("Facility 90,399.9 kW" was hard to
+    read), a hall's in kW; the chart's power panel in the same unit."""
+    import twin.ui.energy_dock as energy_dock
+    from twin.model.frame import Frame
+
+    dock = opened.extensions["energy_dock"]
+    b = EnergyModel(opened.facility).breakdown()
+    assert f"Facility {b.total_w / 1e3:,.1f} kW for {b.it_w / 1e3:,.1f} kW of IT" in (
+        dock.summary.text()
+    )
+    assert dock.chart.panels[1].unit == "kW"
+    monkeypatch.setattr(energy_dock, "MW_FROM_W", b.total_w / 2)  # this hall counts as large
+    dock._on_layout(opened.facility)
+    text = dock.summary.text()
+    assert f"Facility {b.total_w / 1e6:,.2f} MW for {b.it_w / 1e6:,.2f} MW of IT" in text
+    assert f"{b.fans_w / 1e6:,.2f} MW" in text and " kW</td>" not in text
+    assert dock.chart.panels[1].unit == "MW"
+    frame = Frame.empty(1.8e9, opened.facility.counts())
+    frame.rack["power_w"][:] = opened.facility.rack_power_w
+    opened.frame_shown.emit(frame)
+    it_line = dock.chart.panels[1].lines[0]
+    np.testing.assert_allclose(it_line.values, [opened.facility.rack_power_w.sum() / 1e6])
+
+
 @pytest.mark.slow
 def test_optimise_then_apply_and_undo(window, qtbot, tmp_path):
     path = tmp_path / "roomy.yaml"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twin.model.units import MW_FROM_W
 from twin.ui.charts import ChartPanel, Line, Panel
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class EnergyDock(QObject):
         self._progress = ""
         self._lock = threading.Lock()
         self._last_t: float | None = None
+        self._scale, self._unit = 1e3, "kW"  # the dock's power unit (MW for a factory)
         self._build()
         self._declare_actions()
         self._poll = QTimer(self, interval=200)
@@ -138,13 +140,16 @@ class EnergyDock(QObject):
         self.apply_button.setEnabled(False)
         self.result_label.setText("")
         self._last_t = None
+        nominal = self.model.breakdown()
+        # one unit for the whole dock, chosen by the facility's size (a factory in MW)
+        self._scale, self._unit = (1e6, "MW") if nominal.total_w >= MW_FROM_W else (1e3, "kW")
         self.chart.show_panels(
             "Facility power over time",
             [
                 Panel("PUE", "PUE", [Line("PUE", "#ffb000", np.zeros(0), np.zeros(0))]),
                 Panel(
                     "Power",
-                    "kW",
+                    self._unit,
                     [
                         Line("IT", "#4aa3ff", np.zeros(0), np.zeros(0)),
                         Line("facility", "#e9eef3", np.zeros(0), np.zeros(0)),
@@ -153,7 +158,7 @@ class EnergyDock(QObject):
                 ),
             ],
         )
-        self._show(self.model.breakdown(), "at nominal load")
+        self._show(nominal, "at nominal load")
 
     def _on_frame(self, frame) -> None:
         if self.model is None:
@@ -166,7 +171,8 @@ class EnergyDock(QObject):
         if self._last_t is not None and t < self._last_t:  # a seek back: start again
             self._on_layout(self.model.facility)
         self._last_t = t
-        self.chart.append(t, [[b.pue], [b.it_w / 1e3, b.total_w / 1e3, b.cooling_w / 1e3]])
+        k = self._scale
+        self.chart.append(t, [[b.pue], [b.it_w / k, b.total_w / k, b.cooling_w / k]])
         self.chart.set_cursor(t)
         panel = self.chart.panels[0] if self.chart.panels else None
         if panel is not None and len(panel.lines[0].times) > CHART_POINTS:
@@ -184,8 +190,11 @@ class EnergyDock(QObject):
             ("Lighting", b.lighting_w),
             ("Fixed loads", b.fixed_w),
         ]
+        k, unit = self._scale, self._unit
+        digits = 2 if unit == "MW" else 1
         table = "".join(
-            f"<tr><td>{name}</td><td align='right'>{w / 1e3:,.1f} kW</td></tr>" for name, w in rows
+            f"<tr><td>{name}</td><td align='right'>{w / k:,.{digits}f} {unit}</td></tr>"
+            for name, w in rows
         )
         halls = ", ".join(
             f"{h} {pp:.3f}"
@@ -194,7 +203,8 @@ class EnergyDock(QObject):
         )
         self.summary.setText(
             f"<b>PUE {b.pue:.3f}</b> ({when}, outdoor {b.dry_bulb_c:.1f} °C)<br>"
-            f"Facility {b.total_w / 1e3:,.1f} kW for {b.it_w / 1e3:,.1f} kW of IT; "
+            f"Facility {b.total_w / k:,.{digits}f} {unit} for {b.it_w / k:,.{digits}f} {unit} "
+            "of IT; "
             f"cooling {b.cooling_per_it:.3f} kW per IT kW<br>"
             f"<table>{table}</table>Partial PUE: {halls}"
             + "".join(f"<br><i>{n}</i>" for n in b.notes)
