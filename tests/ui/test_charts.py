@@ -59,3 +59,16 @@ def test_rack_charts(qtbot, small_layout):
     assert chart.plots[0].getViewBox().state["mouseEnabled"] == [True, False]
     # no pyqtgraph context menu (the chart has its own): none is ever made
     assert all(p.getViewBox().menu is None and not p.menuEnabled() for p in chart.plots)
+
+
+def test_time_ticks_are_never_closer_than_a_second(qtbot):
+    """The labels are whole seconds: an empty chart (0-1 s) had a dozen "00:00:00" labels
+    run together; a minute still gets its ticks."""
+    from twin.ui.charts import ClockAxis
+
+    axis = ClockAxis(orientation="bottom")
+    assert axis.tickValues(1.8e9, 1.8e9 + 1.0, 300) == []
+    minute = axis.tickValues(1.8e9, 1.8e9 + 60.0, 300)
+    assert minute and all(spacing >= 1.0 for spacing, _ in minute)
+    values = [v for _, vals in minute for v in vals]
+    assert len(set(axis.tickStrings(values, 1.0, 10.0))) == len(values)  # no label twice

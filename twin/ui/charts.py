@@ -85,6 +85,12 @@ class ClockAxis(pg.AxisItem):
         super().__init__(*args, **kwargs)
         self.origin_s: float | None = None
 
+    def tickValues(self, minVal, maxVal, size):  # noqa: N802 (pyqtgraph's names)
+        """pyqtgraph's ticks, none closer than a second: the labels are whole seconds, and
+        an empty chart's 0-1 s range was labelled "00:00:00" a dozen times over."""
+        levels = super().tickValues(minVal, maxVal, size)
+        return [(spacing, values) for spacing, values in levels if spacing >= 1.0]
+
     def tickStrings(self, values, scale, spacing):  # noqa: N802 (pyqtgraph's name)
         import datetime as dt
 
