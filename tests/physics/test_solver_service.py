@@ -316,3 +316,60 @@ def test_a_job_held_twice_counts_both_holds(service):
     assert long_job.token.held_s >= 0.45  # two holds of about 0.3 s each
     stop.set()
     assert service.wait(10)
+
+
+def test_foreground_work_that_never_stops_does_not_starve_a_background_job(service):
+    """A replay at full speed with the thermal view following it keeps a foreground job due
+    all the time: a set-point search started then was held for as long as the replay ran.
+    Now it is held at most MAX_HELD_S in a row, then runs as long beside the foreground."""
+    from twin.physics.solver_service import MAX_HELD_S
+
+    progress, stop, busy = [], threading.Event(), threading.Event()
+    long_job = service.submit("search", _background_loop(progress, stop), background=True)
+    while not progress:
+        time.sleep(0.005)
+
+    def frames():  # a new frame's step is always waiting while one runs
+        while not busy.is_set():
+            service.submit("frame", lambda _t: time.sleep(0.05), keep_running=True)
+            time.sleep(0.02)
+
+    feeder = threading.Thread(target=frames)
+    feeder.start()
+    try:
+        t0 = time.monotonic()
+        time.sleep(0.2)
+        n0 = len(progress)
+        time.sleep(MAX_HELD_S - 0.6)
+        assert len(progress) - n0 <= 1  # held: the foreground comes first
+        time.sleep(MAX_HELD_S + 1.0)  # past the longest hold and into the job's turn
+        ticks = [t for t in progress if t > t0 + MAX_HELD_S + 0.2]
+        assert len(ticks) > 20  # it ran (about 0.005 s a tick) while frames kept coming
+        assert service.busy("frame")
+        assert long_job.token.held_s >= MAX_HELD_S - 0.1
+    finally:
+        busy.set()
+        feeder.join()
+        stop.set()
+    assert service.wait(10)
+
+
+def test_a_long_foreground_job_holds_a_background_one_for_max_held_s_only(service):
+    """One long foreground solve (a factory hall's, minutes) sends no wake-ups while it runs:
+    the held job looks again every PAUSE_POLL_S and takes its turn after MAX_HELD_S."""
+    from twin.physics.solver_service import MAX_HELD_S
+
+    progress, stop, release = [], threading.Event(), threading.Event()
+    service.submit("search", _background_loop(progress, stop), background=True)
+    while not progress:
+        time.sleep(0.005)
+    service.submit("hall", lambda _t: release.wait(10))
+    time.sleep(0.2)
+    n0 = len(progress)
+    time.sleep(MAX_HELD_S - 0.6)
+    assert len(progress) - n0 <= 1  # held
+    time.sleep(1.2)  # past MAX_HELD_S, the hall still solving
+    assert service.busy("hall") and len(progress) - n0 > 2
+    release.set()
+    stop.set()
+    assert service.wait(10)
