@@ -319,9 +319,9 @@ def test_a_job_held_twice_counts_both_holds(service):
 
 
 def test_foreground_work_that_never_stops_does_not_starve_a_background_job(service):
-    """A replay at full speed with the thermal view following it keeps a foreground job due
-    all the time: a set-point search started then was held for as long as the replay ran.
-    Now it is held at most MAX_HELD_S in a row, then runs as long beside the foreground."""
+    """Foreground jobs that keep coming (here a new frame's step always waiting while one
+    runs) held a background job for as long as they came. Now it is held at most MAX_HELD_S
+    in a row, then runs as long beside the foreground."""
     from twin.physics.solver_service import MAX_HELD_S
 
     progress, stop, busy = [], threading.Event(), threading.Event()
