@@ -135,3 +135,26 @@ def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(fresh, qtbot, sma
     assert summary.height() >= summary.heightForWidth(summary.width())  # no row cut off
     shown = energy.chart.visibleRegion().boundingRect().height()
     assert energy.chart.height() == CHART_HEIGHT_PX and shown >= 0.9 * CHART_HEIGHT_PX
+
+
+def test_the_thermal_dock_beside_edit_mode_scrolls_instead_of_cutting_its_summary(
+    fresh, qtbot, small_layout
+):
+    """The Thermal dock's summary (heat balance, the march's settling note) was cut off
+    above the Compare button when edit mode's docks shared the column."""
+    from PySide6.QtWidgets import QMessageBox, QScrollArea
+
+    win = fresh()
+    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
+        win.open_layout(small_layout)
+    ed = win.extensions["editor"]
+    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
+    ed.set_active(True)
+    tv = win.extensions["thermal_view"]
+    with qtbot.waitSignal(tv.solved, timeout=60000):
+        tv.set_overlay("air_slice", True)
+    qtbot.wait(200)
+    assert isinstance(win.docks["thermal"].widget(), QScrollArea)
+    summary = tv.summary
+    assert summary.text().count("<br>") + summary.text().count("\n") >= 3  # a long summary
+    assert summary.height() >= summary.heightForWidth(summary.width())

@@ -13,15 +13,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
-from PySide6.QtWidgets import (
-    QFrame,
-    QHBoxLayout,
-    QLabel,
-    QPushButton,
-    QScrollArea,
-    QVBoxLayout,
-    QWidget,
-)
+from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
 from twin.model.units import MW_FROM_W
 from twin.ui.charts import ChartPanel, Line, Panel
@@ -102,11 +94,9 @@ class EnergyDock(QObject):
         self.widget = w
         # scrolled, not squeezed, when the dock shares a short column: the breakdown's rows
         # and the chart keep their heights
-        scroll = QScrollArea()
-        scroll.setWidgetResizable(True)
-        scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(w)
-        self.dock = self.window.add_dock(scroll, "Energy", Qt.DockWidgetArea.RightDockWidgetArea)
+        self.dock = self.window.add_dock(
+            w, "Energy", Qt.DockWidgetArea.RightDockWidgetArea, scroll=True
+        )
         self.dock.hide()
 
     def _declare_actions(self) -> None:

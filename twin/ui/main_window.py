@@ -13,7 +13,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from PySide6.QtCore import QSettings, Qt, QTimer, Signal
-from PySide6.QtWidgets import QDockWidget, QMainWindow, QToolBar, QWidget
+from PySide6.QtWidgets import (
+    QDockWidget,
+    QFrame,
+    QMainWindow,
+    QScrollArea,
+    QToolBar,
+    QWidget,
+)
 from pyvistaqt import QtInteractor
 
 from twin.model.facility import Facility
@@ -126,11 +133,23 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         title: str,
         area: Qt.DockWidgetArea = Qt.DockWidgetArea.RightDockWidgetArea,
         name: str | None = None,
+        scroll: bool = False,
     ) -> QDockWidget:
-        """Put a widget in a dock and list it under View › Panels."""
+        """Put a widget in a dock and list it under View › Panels. ``scroll``: in a scroll
+        area, so that a dock sharing a short column scrolls instead of cutting its text off."""
         name = name or title.lower().replace(" ", "_")
         dock = QDockWidget(title, self)
         dock.setObjectName(f"dock_{name}")
+        if scroll:
+            box = QScrollArea()
+            box.setWidgetResizable(True)
+            box.setFrameShape(QFrame.Shape.NoFrame)
+            box.setWidget(widget)
+            # up and down only: as wide as the contents need, so text wraps to what shows
+            box.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+            bar = box.verticalScrollBar().sizeHint().width()
+            box.setMinimumWidth(widget.minimumSizeHint().width() + bar)
+            widget = box
         dock.setWidget(widget)
         self.addDockWidget(area, dock)
         self.docks[name] = dock

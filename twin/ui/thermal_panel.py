@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (
     QLabel,
     QListWidget,
     QListWidgetItem,
+    QSizePolicy,
     QSlider,
     QVBoxLayout,
     QWidget,
@@ -48,6 +49,9 @@ class ThermalPanel(QWidget):
         self.units_list = QListWidget()
         self.units_list.setObjectName("thermal_failed_units")
         self.units_list.setMinimumHeight(110)
+        # it takes the room left over, and gives it up first when the dock is short: the
+        # summary below it stays in view (its own rows scroll)
+        self.units_list.setSizePolicy(QSizePolicy.Policy.Expanding, QSizePolicy.Policy.Ignored)
         gl.addWidget(self.units_list)
         box.addWidget(group, 1)
         self.follow = QCheckBox("Follow replay / live rack power (transient steps)")

@@ -189,7 +189,7 @@ class ThermalView(QObject):
         self.height_label, self.pos_label = p.height_label, p.pos_label
         self.units_list, self.follow, self.summary = p.units_list, p.follow, p.summary
         self.dock = self.window.add_dock(
-            p, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal"
+            p, "Thermal", Qt.DockWidgetArea.RightDockWidgetArea, "thermal", scroll=True
         )
         self.dock.hide()
 
