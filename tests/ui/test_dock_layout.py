@@ -108,14 +108,11 @@ def test_show_all_legends_is_a_remembered_view_choice(opened, settings):
     assert win.scene.labels.legend_limit == DEFAULT_LIMIT
 
 
-def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(fresh, qtbot, small_layout):
-    """Edit mode's History and Edit docks share one tab group on the right, as tall as the
-    Edit panel, so a dock opened on demand beside them keeps the column: the Energy dock's
-    breakdown is not cut off and its chart is shown at its full height (they were squeezed
-    to a strip, the breakdown's last rows cut off)."""
+@pytest.fixture
+def editing(fresh, qtbot, small_layout):
+    """A default window with the small layout open in edit mode (its edits discarded at
+    close)."""
     from PySide6.QtWidgets import QMessageBox
-
-    from twin.ui.energy_dock import CHART_HEIGHT_PX
 
     win = fresh()
     with qtbot.waitSignal(win.layout_loaded, timeout=30000):
@@ -123,6 +120,18 @@ def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(fresh, qtbot, sma
     ed = win.extensions["editor"]
     ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
     ed.set_active(True)
+    return win
+
+
+def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(editing, qtbot):
+    """Edit mode's History and Edit docks share one tab group on the right, as tall as the
+    Edit panel, so a dock opened on demand beside them keeps the column: the Energy dock's
+    breakdown is not cut off and its chart is shown at its full height (they were squeezed
+    to a strip, the breakdown's last rows cut off)."""
+    from twin.ui.energy_dock import CHART_HEIGHT_PX
+
+    win = editing
+    ed = win.extensions["editor"]
     energy = win.extensions["energy_dock"]
     energy.dock.show()
     qtbot.wait(200)
@@ -137,19 +146,12 @@ def test_edit_mode_leaves_the_energy_dock_room_for_its_figures(fresh, qtbot, sma
     assert energy.chart.height() == CHART_HEIGHT_PX and shown >= 0.9 * CHART_HEIGHT_PX
 
 
-def test_the_thermal_dock_beside_edit_mode_scrolls_instead_of_cutting_its_summary(
-    fresh, qtbot, small_layout
-):
+def test_the_thermal_dock_beside_edit_mode_scrolls_instead_of_cutting_its_summary(editing, qtbot):
     """The Thermal dock's summary (heat balance, the march's settling note) was cut off
     above the Compare button when edit mode's docks shared the column."""
-    from PySide6.QtWidgets import QMessageBox, QScrollArea
+    from PySide6.QtWidgets import QScrollArea
 
-    win = fresh()
-    with qtbot.waitSignal(win.layout_loaded, timeout=30000):
-        win.open_layout(small_layout)
-    ed = win.extensions["editor"]
-    ed.ask_unsaved = lambda: QMessageBox.StandardButton.Discard
-    ed.set_active(True)
+    win = editing
     tv = win.extensions["thermal_view"]
     with qtbot.waitSignal(tv.solved, timeout=60000):
         tv.set_overlay("air_slice", True)
