@@ -167,6 +167,86 @@ def test_a_byte_order_mark_stays_and_does_not_shift_the_first_line(tmp_path):
     assert S.spliced_text(doc) == text.replace("name: wrapped", "name: renamed", 1)
     S.save(doc)
     assert p.read_bytes().decode("utf-8") == text.replace("name: wrapped", "name: renamed", 1)
-    doc.layout.rows[0].racks.reverse()  # reordered: the whole tree is written
+    doc.layout.rows[0].racks.reverse()  # reordered in an item: that item is re-rendered
     S.save(doc)
     assert p.read_bytes().startswith("\ufeff".encode())
+    doc.layout.rows.append(doc.layout.rows[0].model_copy(update={"id": "B", "racks": []}))
+    S.save(doc)
+    doc.layout.rows.reverse()  # reordered at the top: the whole tree is written
+    assert S.spliced_text(doc) is None
+    S.save(doc)
+    assert p.read_bytes().startswith("\ufeff".encode())
+
+
+def test_a_cleared_block_in_the_middle_goes_with_its_lines_only(path):
+    """The block's own lines go; the blank line and the next key's comment stay."""
+    text = TEXT.replace(
+        "halls:\n",
+        "physics:\n  eddy_viscosity_scale: 2.0   # fitted last spring\n  turbulent_prandtl: 0.8\n"
+        "\n# the one room\nhalls:\n",
+        1,
+    )
+    path.write_text(text)
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.SetPhysics(None))
+    assert S.spliced_text(doc) == text.replace(
+        "physics:\n  eddy_viscosity_scale: 2.0   # fitted last spring\n  turbulent_prandtl: 0.8\n",
+        "",
+    )
+    last = TEXT + "physics:\n  eddy_viscosity_scale: 2.0\n\n\n"  # the last key, blanks after
+    path.write_text(last)
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.SetPhysics(None))
+    assert S.spliced_text(doc) == TEXT + "\n\n"
+
+
+def test_a_top_level_value_set_to_its_default_is_written_not_dropped(path):
+    """Only a value cleared to None takes its key out: ``power_redundancy: N`` set to 2N
+    (the default) says 2N where it stands; a default set where the file has no key adds
+    nothing."""
+    path.write_text(TEXT.replace("halls:\n", "power_redundancy: N\nhalls:\n", 1))
+    doc = LayoutDocument.open(path)
+    doc.layout.power_redundancy = "2N"
+    doc.layout.cooling_redundancy = "N"  # set, at its default, not in the file
+    assert S.spliced_text(doc) == TEXT.replace("halls:\n", "power_redundancy: 2N\nhalls:\n", 1)
+
+
+def test_an_alias_at_the_top_level_is_not_edited_at_its_anchor(path):
+    text = TEXT.replace(
+        "name: wrapped   # a hand-written room\n",
+        "name: &n wrapped   # a hand-written room\ndescription: *n\n",
+        1,
+    )
+    path.write_text(text)
+    doc = LayoutDocument.open(path)
+    doc.layout.description = "another room"
+    assert S.spliced_text(doc) is None  # the name would have changed with it
+
+
+@pytest.mark.parametrize(
+    ("crlf_share", "expect_crlf"), [(1.0, True), (0.5, False), (0.4, False), (0.55, True)]
+)
+def test_a_whole_tree_save_takes_the_files_line_endings(tmp_path, crlf_share, expect_crlf):
+    """ruamel writes LF: the file is written back CRLF when more than half its lines were."""
+    text = TEXT + "  - {id: B, hall: ROOM}\n"  # a second row, to reorder the rows
+    text = text.replace("rows:\n  - id: A\n", "rows:\n  - id: A\n", 1)
+    lines = text.splitlines(keepends=True)
+    lines[-1:] = []  # the row B line goes under rows: below
+    lines.insert(lines.index("cooling:\n"), "  - {id: B, hall: ROOM}\n")
+    lines.append("# twenty lines\n")
+    n_crlf = round(crlf_share * len(lines))
+    if crlf_share == 0.5:
+        assert 2 * n_crlf == len(lines)  # exactly half
+    lines = [ln.replace("\n", "\r\n") if i < n_crlf else ln for i, ln in enumerate(lines)]
+    p = tmp_path / "endings.yaml"
+    p.write_bytes("".join(lines).encode("utf-8"))
+    doc = LayoutDocument.open(p)
+    doc.layout.rows.reverse()
+    assert S.spliced_text(doc) is None  # the whole tree is written
+    S.save(doc)
+    out = p.read_bytes()
+    crlf, lf = out.count(b"\r\n"), out.count(b"\n")
+    if expect_crlf:
+        assert crlf == lf
+    else:  # LF, but for a comment ruamel keeps as it read it (its CR with it)
+        assert crlf <= 1 < lf
