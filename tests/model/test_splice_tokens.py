@@ -183,7 +183,7 @@ def test_a_cleared_block_in_the_middle_goes_with_its_lines_only(path):
     text = TEXT.replace(
         "halls:\n",
         "physics:\n  eddy_viscosity_scale: 2.0   # fitted last spring\n  turbulent_prandtl: 0.8\n"
-        "\n# the one room\nhalls:\n",
+        "\n# the one room\n# and its walls\nhalls:\n",
         1,
     )
     path.write_text(text)
@@ -193,6 +193,11 @@ def test_a_cleared_block_in_the_middle_goes_with_its_lines_only(path):
         "physics:\n  eddy_viscosity_scale: 2.0   # fitted last spring\n  turbulent_prandtl: 0.8\n",
         "",
     )
+    flow = TEXT.replace("halls:\n", "physics: {eddy_viscosity_scale: 2.0}  # fitted\nhalls:\n", 1)
+    path.write_text(flow)  # in flow style: its line ends mid-line
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.SetPhysics(None))
+    assert S.spliced_text(doc) == TEXT
     last = TEXT + "physics:\n  eddy_viscosity_scale: 2.0\n\n\n"  # the last key, blanks after
     path.write_text(last)
     doc = LayoutDocument.open(path)
@@ -250,3 +255,14 @@ def test_a_whole_tree_save_takes_the_files_line_endings(tmp_path, crlf_share, ex
         assert crlf == lf
     else:  # LF, but for a comment ruamel keeps as it read it (its CR with it)
         assert crlf <= 1 < lf
+
+
+def test_a_new_key_inside_a_nested_block_is_placed_in_it(path):
+    """Not at the end of the file, where a top-level key goes: the splice declines and the
+    whole-tree writer puts it in its block."""
+    path.write_text(TEXT + "air:\n  density_kg_m3: 1.19\n")
+    doc = LayoutDocument.open(path)
+    doc.layout.air.cp_j_kgk = 1010.0
+    assert S.spliced_text(doc) is None
+    S.save(doc)
+    assert path.read_text().endswith("air:\n  density_kg_m3: 1.19\n  cp_j_kgk: 1010.0\n")

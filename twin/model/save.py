@@ -324,7 +324,7 @@ class _Splicer:
         elif isinstance(value, list) and value and all(hasattr(v, "id") for v in value):
             self.sequence(child, raw, value)
         else:
-            self.edits.append(token_edit(self.lines, value_tokens(child, raw, value, after)))
+            self.edits.append(token_edit(self.lines, value_tokens(child, raw, value)))
 
     # -------------------------------------------------------------- top-level keys
     def append_key(self, name: str, value: Any) -> None:
