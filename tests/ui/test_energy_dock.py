@@ -42,7 +42,7 @@ def test_frames_are_charted(opened):
 def test_a_facility_of_megawatts_is_shown_in_megawatts(opened, monkeypatch):
     """A factory's figures in MW throughout the dock ("Facility 90,399.9 kW" was hard to
     read), a hall's in kW; the chart's power panel in the same unit."""
-    import twin.ui.energy_dock as energy_dock
+    from twin.model import units
     from twin.model.frame import Frame
 
     dock = opened.extensions["energy_dock"]
@@ -51,7 +51,7 @@ def test_a_facility_of_megawatts_is_shown_in_megawatts(opened, monkeypatch):
         dock.summary.text()
     )
     assert dock.chart.panels[1].unit == "kW"
-    monkeypatch.setattr(energy_dock, "MW_FROM_W", b.total_w / 2)  # this hall counts as large
+    monkeypatch.setattr(units, "MW_FROM_W", b.total_w / 2)  # this hall counts as large
     dock._on_layout(opened.facility)
     text = dock.summary.text()
     assert f"Facility {b.total_w / 1e6:,.2f} MW for {b.it_w / 1e6:,.2f} MW of IT" in text

@@ -30,7 +30,14 @@ from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
 from twin.model.splice_tokens import Unsplicable as _Unsplicable
-from twin.model.splice_tokens import at_default, model_tokens, own, token_edit, value_tokens
+from twin.model.splice_tokens import (
+    at_default,
+    known_fields,
+    model_tokens,
+    own,
+    token_edit,
+    value_tokens,
+)
 from twin.model.splice_tokens import is_scalar as _is_scalar
 from twin.model.splice_tokens import same as _same
 from twin.model.splice_tokens import same_scalar as _same_scalar
@@ -294,10 +301,7 @@ class _Splicer:
             return
         if not isinstance(node, yaml.MappingNode) or not isinstance(raw, dict):
             raise _Unsplicable
-        fields = type(model).model_fields
-        if any(k not in fields for k in raw):
-            raise _Unsplicable
-        for name in fields:
+        for name in known_fields(model, raw):
             value = getattr(model, name)
             if name not in raw:
                 if not _written(model, name) or at_default(model, name):

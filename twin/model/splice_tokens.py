@@ -58,6 +58,15 @@ def at_default(model: BaseModel, name: str) -> bool:
     return not info.is_required() and getattr(model, name) == default
 
 
+def known_fields(model: BaseModel, raw: dict) -> dict:
+    """The model's fields, where every key the file wrote is one of them; else
+    ``Unsplicable`` (a key the model does not know: the whole-tree writer drops it)."""
+    fields = type(model).model_fields
+    if any(k not in fields for k in raw):
+        raise Unsplicable
+    return fields
+
+
 def same(raw: Any, value: Any) -> bool:
     """Whether plain data read from the file already says what the model value says."""
     if isinstance(value, BaseModel):
@@ -165,9 +174,9 @@ def _list_tokens(node: Any, raw: list, value: list) -> list:
 def model_tokens(node: Any, raw: dict, model: BaseModel) -> list:
     """Token edits that make a flow mapping say what ``model`` says, by the whole-tree
     writer's rules for keys (see the module docstring)."""
-    fields = type(model).model_fields
-    if not isinstance(node, yaml.MappingNode) or any(k not in fields for k in raw):
+    if not isinstance(node, yaml.MappingNode):
         raise Unsplicable
+    fields = known_fields(model, raw)
     out: list = []
     pairs = node.value
     for i, (key, _val) in enumerate(pairs):

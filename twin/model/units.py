@@ -7,18 +7,23 @@ from __future__ import annotations
 MW_FROM_W = 10e6
 
 
+def power_unit(power_w: float) -> tuple[float, str]:
+    """(watts per unit, unit) to write ``power_w`` and powers beside it in: MW from
+    ``MW_FROM_W``, kW below."""
+    return (1e6, "MW") if abs(power_w) >= MW_FROM_W else (1e3, "kW")
+
+
 def power_text(power_w: float, digits: int = 1) -> str:
     """``power_w`` in kW, or in MW from ``MW_FROM_W``; ``digits`` after the point."""
-    if abs(power_w) >= MW_FROM_W:
-        return f"{power_w / 1e6:,.{digits}f} MW"
-    return f"{power_w / 1e3:,.{digits}f} kW"
+    scale, unit = power_unit(power_w)
+    return f"{power_w / scale:,.{digits}f} {unit}"
 
 
 def load_text(load_w: float, capacity_w: float) -> str:
     """``load / capacity unit (share %)`` in one unit, chosen by the larger of the two."""
     if capacity_w <= 0:
         return power_text(load_w)
-    scale, unit = (1e6, "MW") if max(load_w, capacity_w) >= MW_FROM_W else (1e3, "kW")
+    scale, unit = power_unit(max(load_w, capacity_w))
     return (
         f"{load_w / scale:,.1f} / {capacity_w / scale:,.0f} {unit} "
         f"({100 * load_w / capacity_w:.0f} %)"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -76,10 +76,22 @@ class Snapshot:
         return self.source_text if self.source_text is not None else layout_yaml(self.layout)
 
 
-def layout_state(facility: Facility) -> tuple[Facility, int]:
-    """What a long job was asked of: the facility and its in-place edits so far. The job's
-    answer is of the layout as it is while ``layout_state(window.facility)`` is the same."""
-    return facility, facility.edits
+class LayoutState(NamedTuple):
+    """What a long job was asked of: the facility and its in-place edits so far."""
+
+    facility: Facility
+    edits: int
+
+    def edited(self) -> bool:
+        """Whether the facility was edited in place since (its answer is of the layout
+        before those edits)."""
+        return self.facility.edits != self.edits
+
+
+def layout_state(facility: Facility) -> LayoutState:
+    """The facility as it stands now, for a long job's tag; the job's answer is of the layout
+    as it is while the window shows that facility and ``edited()`` is false."""
+    return LayoutState(facility, facility.edits)
 
 
 @dataclass(frozen=True, eq=False)

@@ -76,14 +76,12 @@ class CfdCalibrate(QObject):
             self.window.statusBar().showMessage(f"Calibration failed: {self.error}")
             self._show(QMessageBox.Icon.Warning, "Calibration failed", self.error, False)
             return
-        from twin.physics.hall_jobs import layout_state
-
         fit, targets, cell_m, _copy = outcome.value
-        fac = self._asked[0]  # the live facility it was asked of (the fit ran on a copy)
+        fac, edits = self._asked  # the live facility it was asked of (the fit ran on a copy)
         self.result = (fit, targets, cell_m, fac)
         self.window.statusBar().showMessage("Calibration done")
         # the layout replaced, or edited in place, while it ran
-        stale = self.window.facility is None or layout_state(self.window.facility) != self._asked
+        stale = fac is not self.window.facility or fac.edits != edits
         can_apply = _changes(fit, fac) and not stale
         text = describe(fit, targets, fac)
         if stale:

@@ -15,7 +15,7 @@ import numpy as np
 from PySide6.QtCore import QObject, Qt, QTimer, Signal
 from PySide6.QtWidgets import QHBoxLayout, QLabel, QPushButton, QVBoxLayout, QWidget
 
-from twin.model.units import MW_FROM_W
+from twin.model import units
 from twin.ui.charts import ChartPanel, Line, Panel
 
 if TYPE_CHECKING:
@@ -132,7 +132,7 @@ class EnergyDock(QObject):
         self._last_t = None
         nominal = self.model.breakdown()
         # one unit for the whole dock, chosen by the facility's size (a factory in MW)
-        self._scale, self._unit = (1e6, "MW") if nominal.total_w >= MW_FROM_W else (1e3, "kW")
+        self._scale, self._unit = units.power_unit(nominal.total_w)
         self.chart.show_panels(
             "Facility power over time",
             [
@@ -259,12 +259,10 @@ class EnergyDock(QObject):
         if outcome.error:  # the window must survive a solver failure: report it
             self.result_label.setText(f"<b>Cannot optimise:</b> {outcome.error}")
             return
-        if self.model is None or outcome.tag[0] is not self.model.facility:
+        if self.model is None or outcome.tag.facility is not self.model.facility:
             return  # of a layout since replaced
-        from twin.physics.hall_jobs import layout_state
-
         result = outcome.value
-        edited = layout_state(self.model.facility) != outcome.tag
+        edited = outcome.tag.edited()
         self.result = None if edited else result
         self.apply_button.setEnabled(not edited and bool(result.changes()))
         text = describe(result)

@@ -205,11 +205,9 @@ class WhatIfDock(QWidget):
         if outcome.error:
             self.summary.setText(f"What-if failed: {outcome.error}")
             return
-        if outcome.tag[0] is not self.window.facility:
+        if outcome.tag.facility is not self.window.facility:
             return  # of a layout since replaced
-        from twin.physics.hall_jobs import layout_state
-
-        edited = layout_state(self.window.facility) != outcome.tag
+        edited = outcome.tag.edited()
         self.result, self.baseline = outcome.value
         s = self.result.summary()
         ride = (

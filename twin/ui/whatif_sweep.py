@@ -137,11 +137,9 @@ class SweepPanel(QWidget):
         if outcome.error:
             self.status.setText(f"Sweep failed: {outcome.error}")
             return
-        if outcome.tag[0] is not self.window.facility:
+        if outcome.tag.facility is not self.window.facility:
             return  # of a layout since replaced
-        from twin.physics.hall_jobs import layout_state
-
-        edited = layout_state(self.window.facility) != outcome.tag
+        edited = outcome.tag.edited()
         res = outcome.value
         self.cases = res.cases
         self.table.setRowCount(len(self.cases))
