@@ -24,6 +24,7 @@ import yaml
 from pydantic import BaseModel
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.scalarstring import SingleQuotedScalarString
 
 from twin.model.atomic import write_text_atomic as atomic_write
 from twin.model.errors import LayoutError, Problem, field_path
@@ -99,6 +100,19 @@ def _yaml(text: str | None = None) -> YAML:
 
 
 # ---------------------------------------------------------------------- syncing the tree
+_YAML11 = yaml.resolver.Resolver()  # how the loader (PyYAML: YAML 1.1) reads a plain scalar
+_STR = "tag:yaml.org,2002:str"
+
+
+def _text(value: Any) -> Any:
+    """``value``, quoted where it is a string the loader would not read back as one: ruamel
+    writes YAML 1.2, where ``12:00`` and ``no`` are text, and wrote them plain; PyYAML (YAML
+    1.1) reads them as 720 and False, so the save was refused."""
+    if isinstance(value, str) and _YAML11.resolve(yaml.ScalarNode, value, (True, False)) != _STR:
+        return SingleQuotedScalarString(value)
+    return value
+
+
 def _new_node(value: Any, flow: bool, like: Any = None) -> Any:
     """A fresh YAML node for a value nobody wrote yet, styled like ``like`` (a sibling item)
     where there is one: flow maps and lists where the author used them."""
@@ -118,7 +132,7 @@ def _new_node(value: Any, flow: bool, like: Any = None) -> Any:
         if flow or _flow(like) or all(_is_scalar(v) for v in value):
             s.fa.set_flow_style()
         return s
-    return value
+    return _text(value)
 
 
 def _flow(node: Any) -> bool:
@@ -147,7 +161,7 @@ def _sync(node: Any, value: Any) -> Any:
             if key not in node or new is not node[key]:
                 node[key] = new
         return node
-    return node if _same_scalar(node, value) else value
+    return node if _same_scalar(node, value) else _text(value)
 
 
 def _sync_model(node: CommentedMap, model: BaseModel) -> None:
