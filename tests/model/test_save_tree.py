@@ -10,7 +10,7 @@ import pytest
 
 from twin.model import save as S
 from twin.model.document import LayoutDocument
-from twin.model.schema import OutdoorPoint, PowerDevice, Rack, ServerGroup
+from twin.model.schema import OutdoorPoint, Physics, PowerDevice, Rack, Row, Sensor, ServerGroup
 
 HEAD = """\
 format: twin-layout/1
@@ -187,3 +187,110 @@ def test_a_time_of_day_and_a_no_are_written_quoted(tmp_path):
     expected = expected.replace("'06:00'", "'07:00'")
     assert path.read_text() == expected + "    - at: '12:00'\n      dry_bulb_c: 25.0\n"
     assert LayoutDocument.open(path).layout == doc.layout
+
+
+# ---------------------------------------------------------------------- kept, moved, gone
+def test_a_moved_rack_keeps_its_comment_and_numbers_and_the_last_one_can_go():
+    """Items are matched by id: the moved rack carries its comment and the author's ``3``
+    with it (matched by place, its comment stayed first and styles crossed over); the last
+    rack deleted is gone; a first sensor goes into the author's empty list."""
+    doc = LayoutDocument.from_text(RACKS + "sensors: []\n")
+    racks = doc.layout.rows[0].racks
+    racks[0], racks[1] = racks[1], racks[0]
+    doc.remove_rack("A03")
+    doc.insert_item("sensors", None, Sensor(id="S1", hall="H1", position_m=(1, 1, 1)))
+    assert S.roundtrip_text(doc) == (
+        HEAD
+        + """\
+rows:
+  - id: A
+    hall: H1
+    racks:
+      - id: A02
+        position_m: [2.6, 3]
+        servers:
+          - type: network-switch-1u
+            count: 1
+      - id: A01    # flow servers
+        position_m: [2, 3]
+        servers:
+          - {type: network-switch-1u, count: 1}
+sensors:
+  - id: S1
+    hall: H1
+    position_m: [1.0, 1.0, 1.0]
+"""
+    )
+
+
+def test_a_mapping_of_names_is_synced_key_by_key():
+    """``telemetry.metrics`` is a plain mapping: a kept key keeps its quotes and comment, a
+    changed one is written where it stands, a dropped one goes, a new one is added last."""
+    text = (
+        HEAD
+        + """\
+telemetry:
+  metrics:    # exporter names
+    temp_c: 'DCGM_FI_DEV_GPU_TEMP'   # quoted by hand
+    power_w: DCGM_FI_DEV_POWER_USAGE
+    mem_c: DCGM_FI_DEV_MEMORY_TEMP
+"""
+    )
+    doc = LayoutDocument.from_text(text)
+    doc.layout.telemetry.metrics = {
+        "temp_c": "DCGM_FI_DEV_GPU_TEMP",
+        "mem_c": "DCGM_MEM",
+        "util": "DCGM_FI_DEV_GPU_UTIL",
+    }
+    assert S.roundtrip_text(doc) == (
+        HEAD
+        + """\
+telemetry:
+  metrics:    # exporter names
+    temp_c: 'DCGM_FI_DEV_GPU_TEMP'   # quoted by hand
+    mem_c: DCGM_MEM
+    util: DCGM_FI_DEV_GPU_UTIL
+"""
+    )
+
+
+def test_a_value_the_author_left_empty_is_filled_in_where_it_stands():
+    """``physics:`` and ``hosts:`` written without a value (null): the block and the list are
+    written there, block and flow as a new one would be."""
+    text = (
+        RACKS.replace("            count: 2\n", "            count: 2\n            hosts:\n")
+        + "physics:\n"
+    )
+    doc = LayoutDocument.from_text(text)
+    group = ServerGroup(type="network-switch-1u", count=2, hosts=["sw-1", "sw-2"])
+    doc.update_rack("A03", servers=[group])
+    doc.set_physics(Physics(eddy_viscosity_scale=1.3))
+    assert S.roundtrip_text(doc) == text.replace(
+        "            hosts:\n", "            hosts: [sw-1, sw-2]\n"
+    ).replace("physics:\n", "physics:\n  eddy_viscosity_scale: 1.3\n")
+
+
+def test_values_set_to_their_defaults_add_no_keys():
+    """Set by an edit to its default, a field the file does not have stays out (a list's
+    default made by its factory too), and the fields after it are still written."""
+    doc = LayoutDocument.from_text(RACKS)
+    doc.layout.cooling_redundancy = "N"
+    doc.layout.sensors = []
+    doc.set_rack_poses(["A03"], [(3.2, 5.0)])
+    assert S.roundtrip_text(doc) == RACKS.replace("[3.2, 3]", "[3.2, 5.0]")
+
+
+def test_a_list_emptied_in_place_leaves_the_tree_of_an_earlier_save():
+    """The whole tree is kept between saves: a new row's racks (added in place, so written
+    because not empty) are in it after one save; all removed again, the row is written
+    without them, as the file never had them."""
+    doc = LayoutDocument.from_text(RACKS)
+    doc.insert_item("rows", None, Row(id="B", hall="H1"))
+    doc.insert_rack("B", None, Rack(id="B01", position_m=(2, 6), servers=SWITCHES))
+    row_b = "  - id: B\n    hall: H1\n"
+    assert S.roundtrip_text(doc) == RACKS + row_b + (
+        "    racks:\n      - id: B01\n        position_m: [2.0, 6.0]\n        servers:\n"
+        "          - {type: network-switch-1u, count: 3}\n"
+    )  # styled like the first rack of the row before it
+    doc.remove_rack("B01")
+    assert S.roundtrip_text(doc) == RACKS + row_b
