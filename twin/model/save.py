@@ -249,13 +249,6 @@ _DASH_LINE = re.compile(r"^( *)-( |$)")
 _BLANK = re.compile(r"^\s*(#.*)?$")
 
 
-def _child(node: Any, key: str) -> Any:
-    for k, v in node.value:
-        if getattr(k, "value", None) == key:
-            return v
-    return None
-
-
 def _kept_order_ids(node: Any, raw: Any, values: list) -> list:
     """Ids of a block sequence's items in the file, when the new values keep their order (items
     may be added or removed, not reordered) and every id is unique; else ``_Unsplicable``."""
