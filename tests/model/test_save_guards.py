@@ -11,7 +11,7 @@ import pytest
 from twin.model import save as S
 from twin.model.document import LayoutDocument
 from twin.model.errors import Problem
-from twin.model.schema import PowerDevice, Rack, RackLoad, Sensor
+from twin.model.schema import Physics, PowerDevice, Rack, RackLoad, Row, Sensor
 
 SPLICE = """\
 format: twin-layout/1
@@ -78,6 +78,13 @@ A03 = """\
 LOAD = RackLoad(power_kw=10, delta_t_k=10)
 
 
+@pytest.fixture
+def path(tmp_path):
+    p = tmp_path / "hall.yaml"
+    p.write_text(SPLICE)
+    return p
+
+
 def _new_rack(rack_id: str, x: float, block: bool) -> str:
     """The lines of a new rack at (x, 3) with LOAD, its load in block or flow style."""
     load = (
@@ -124,6 +131,55 @@ def test_new_racks_go_after_the_rack_before_them_styled_like_it():
     )
     expected = expected.replace(A03, A03 + _new_rack("N2", 7, True) + _new_rack("N3", 8, True))
     assert S.spliced_text(doc) == expected
+
+
+def test_a_new_rack_at_the_end_of_a_row_stays_before_a_new_row(path):
+    """Row A ends with its racks: a rack added after A03 and a new row B are both inserted at
+    the line after A03. The rack (made first) went after the row, under it; the load-back
+    refused that splice and the whole tree was written instead (re-indenting the file)."""
+    text = SPLICE.replace("  - id: A\n    racks:\n", "  - id: A\n    hall: H1\n    racks:\n")
+    text = text.replace("          delta_t_k: 12\n    hall: H1\n", "          delta_t_k: 12\n")
+    path.write_text(text)
+    doc = LayoutDocument.open(path)
+    doc.insert_rack("A", None, Rack(id="N4", position_m=(8, 3), load=LOAD))
+    doc.insert_item("rows", None, Row(id="B", hall="H1"))
+    expected = text.replace(A03, A03 + _new_rack("N4", 8, True) + "  - id: B\n    hall: H1\n")
+    assert S.spliced_text(doc) == expected
+    S.save(doc)
+    assert path.read_text() == expected and doc.roundtrip_tree is None
+
+
+SENSORS = "sensors:\n  - {id: S1, hall: H1, position_m: [1, 1, 1]}\n"
+CATALOG = (
+    "catalog:\n  - {id: r1, kind: rack, name: r1, size_m: [0.6, 1.2, 2.0], u: 42, "
+    "weight_kg: 150, max_load_kg: 1200}\n"
+)
+
+
+@pytest.mark.parametrize("last", [SENSORS, CATALOG], ids=["sensors", "catalog"])
+def test_new_top_level_keys_go_after_an_item_added_to_the_last_list(path, last):
+    """The file ends with a list (``sensors:`` before ``physics:`` in the layout's order,
+    ``catalog:`` after it): an item added to it goes at its end, and a new ``physics:``
+    block after that (it went between the sensors and their new item)."""
+    from twin.model.catalog_schema import RackType
+
+    path.write_text(SPLICE + last)
+    doc = LayoutDocument.open(path)
+    if last == SENSORS:
+        doc.insert_item("sensors", None, Sensor(id="S2", hall="H1", position_m=(2, 2, 1)))
+        item = "  - {id: S2, hall: H1, position_m: [2.0, 2.0, 1.0]}\n"
+    else:
+        kind = {"kind": "rack", "size_m": (0.6, 1.2, 2.0), "u": 42, "weight_kg": 150}
+        doc.layout.catalog.append(RackType(id="r2", name="r2", max_load_kg=1200, **kind))
+        item = (  # in the model's field order, flow as r1 is
+            "  - {id: r2, name: r2, kind: rack, size_m: [0.6, 1.2, 2.0], u: 42, "
+            "weight_kg: 150.0, max_load_kg: 1200.0}\n"
+        )
+    doc.set_physics(Physics(eddy_viscosity_scale=1.3))
+    expected = SPLICE + last + item + "physics:\n  eddy_viscosity_scale: 1.3\n"
+    assert S.spliced_text(doc) == expected
+    S.save(doc)
+    assert path.read_text() == expected and doc.roundtrip_tree is None
 
 
 def test_a_new_device_after_a_block_one_is_block_style():
@@ -193,13 +249,6 @@ def test_layout_differences_stop_at_ten_or_at_the_limit():
 
 
 # ---------------------------------------------------------------------- refused saves
-@pytest.fixture
-def path(tmp_path):
-    p = tmp_path / "hall.yaml"
-    p.write_text(SPLICE)
-    return p
-
-
 def test_a_layout_with_no_file_asks_for_one():
     doc = LayoutDocument.from_text(SPLICE)
     with pytest.raises(S.SaveError) as err:

@@ -295,6 +295,7 @@ class _Splicer:
         self.lines = text.splitlines(keepends=True)
         self.y = _yaml(text)
         self.edits: list[tuple[int, int, list[str]]] = []
+        self.tail: list[str] = []  # new top-level keys, after everything else
         self.root: Any = None
 
     # -------------------------------------------------------------- mappings
@@ -348,7 +349,7 @@ class _Splicer:
         lines = out.getvalue().splitlines(keepends=True)
         if self.lines and not self.lines[-1].endswith("\n"):
             lines[0] = "\n" + lines[0]
-        self.edits.append((len(self.lines), len(self.lines), lines))
+        self.tail += lines
 
     def drop_key(self, value_node: Any) -> None:
         """Remove a top-level key whose value is now unwritten (a calibration cleared): from
@@ -459,10 +460,14 @@ class _Splicer:
         return [pad + line[shift:] if line.strip() else line for line in body]
 
     def apply(self) -> str:
+        """The edits from the last line up; of two at one line, the one made later goes after
+        (a rack added at the end of a row, then a row added after it), and new top-level keys
+        after everything (an item added to a list that ends the file belongs to that list)."""
         lines = list(self.lines)
-        for start, end, new in sorted(self.edits, key=lambda e: (e[0], e[1]), reverse=True):
+        edits = sorted(enumerate(self.edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True)
+        for _, (start, end, new) in edits:
             lines[start:end] = new
-        return "".join(lines)
+        return "".join(lines + self.tail)
 
 
 def spliced_text(doc: LayoutDocument) -> str | None:
