@@ -6,12 +6,16 @@ tests look at the text itself)."""
 
 from __future__ import annotations
 
+import os
+import stat
+
 import pytest
+from ruamel.yaml.constructor import ConstructorError
 
 from twin.model import save as S
 from twin.model.document import LayoutDocument
 from twin.model.errors import Problem
-from twin.model.schema import Physics, PowerDevice, Rack, RackLoad, Row, Sensor
+from twin.model.schema import Energy, Physics, PowerDevice, Rack, RackLoad, Row, Sensor
 
 SPLICE = """\
 format: twin-layout/1
@@ -115,6 +119,17 @@ def test_block_items_are_deleted_and_re_rendered_with_their_own_lines_only():
     assert S.spliced_text(doc) == expected
 
 
+def test_a_blank_line_of_spaces_in_a_re_rendered_rack_stays_blank():
+    """ruamel keeps an empty line inside an item, but dropped one holding the item's
+    indentation: the splice hands it over empty (and writes it so)."""
+    text = SPLICE.replace(
+        "        position_m: [2, 3]\n\n", "        position_m: [2, 3]\n        \n"
+    )
+    doc = LayoutDocument.from_text(text)
+    doc.update_rack("A01", label="spare")
+    assert S.spliced_text(doc) == SPLICE.replace(A01, A01 + "        label: spare\n")
+
+
 def test_new_racks_go_after_the_rack_before_them_styled_like_it():
     """A new first rack goes before the first (styled like it); one after A01 goes right
     after A01's lines, before the comment that belongs to A02, even when A01 itself is
@@ -180,6 +195,37 @@ def test_new_top_level_keys_go_after_an_item_added_to_the_last_list(path, last):
     assert S.spliced_text(doc) == expected
     S.save(doc)
     assert path.read_text() == expected and doc.roundtrip_tree is None
+
+
+def test_a_re_rendered_rack_keeps_its_lists_indented_as_the_file_is():
+    """The file indents a list's dashes by 2 under its key: a rack re-rendered through ruamel
+    keeps its server list so (ruamel's default is no indent)."""
+    servers = "        servers:\n          - type: network-switch-1u\n            count: 2\n"
+    text = SPLICE.replace(A03, A03.split("        load:")[0] + servers)
+    doc = LayoutDocument.from_text(text)
+    doc.update_rack("A03", label="spare")
+    assert S.spliced_text(doc) == text.replace(servers, servers + "        label: spare\n")
+
+
+def test_an_odd_dash_in_a_rows_racks_re_renders_that_row_only():
+    """``-   id: A01`` inside row A: the racks cannot be spliced, so row A is re-rendered
+    whole through ruamel; everything after it stays as written."""
+    text = SPLICE.replace(A01, A01.replace("      - id", "      -   id").replace("\n  ", "\n    "))
+    doc = LayoutDocument.from_text(text)
+    doc.update_rack("A01", label="spare")
+    out = S.spliced_text(doc)
+    assert out is not None and out.startswith(text.split("    racks:")[0])
+    assert out.split("power:\n")[1] == text.split("power:\n")[1]
+    assert LayoutDocument.from_text(out).layout == doc.layout
+
+
+def test_two_new_top_level_keys_are_both_added_in_the_layouts_order():
+    doc = LayoutDocument.from_text(SPLICE)
+    doc.set_physics(Physics(eddy_viscosity_scale=1.3))
+    doc.layout.energy = Energy(outdoor_c=25)
+    assert S.spliced_text(doc) == SPLICE + (
+        "energy:\n  outdoor_c: 25.0\nphysics:\n  eddy_viscosity_scale: 1.3\n"
+    )
 
 
 def test_a_new_device_after_a_block_one_is_block_style():
@@ -361,6 +407,25 @@ def test_a_crlf_file_gets_crlf_on_the_lines_the_splice_re_rendered(path):
     assert doc.roundtrip_tree is None  # spliced, not the whole tree
 
 
+def test_a_full_disk_is_named_by_its_reason_by_either_writer(tmp_path):
+    """A private twin of /dev/full (every write fails with ENOSPC): the message gives the
+    reason, not the OSError's ``[Errno 28]`` form."""
+    full = tmp_path / "full"
+    try:
+        os.mknod(full, 0o666 | stat.S_IFCHR, os.makedev(1, 7))
+    except PermissionError:
+        pytest.skip("making a device node needs root (CI runs as root)")
+    doc = LayoutDocument.from_text(SPLICE)
+    with pytest.raises(S.SaveError) as err:
+        S.save(doc, full)  # nothing changed: spliced
+    assert str(err.value) == f"could not write {full}: No space left on device"
+    doc.layout.cooling.air_units.reverse()  # reordered: the whole tree
+    with pytest.raises(S.SaveError) as err:
+        S.save(doc, full)
+    assert doc.roundtrip_tree is not None
+    assert str(err.value) == f"could not write {full}: No space left on device"
+
+
 def test_a_folder_that_is_not_there_is_named_by_either_writer(tmp_path):
     """The write's own reason (``cannot write ...: No such file or directory``), not the
     OSError's repr, after the target."""
@@ -407,13 +472,14 @@ def test_a_tab_names_the_file_read_and_a_later_splice_still_saves(path, tmp_path
         (RecursionError("maximum recursion depth exceeded\nwhile calling a Python object"),
          "maximum recursion depth exceeded"),
         (MemoryError(), "MemoryError"),
+        (ConstructorError(None, None, "found unhashable key", None), "found unhashable key"),
     ],
 )  # fmt: skip
 def test_a_writer_error_without_a_yaml_mark_is_named_by_its_first_line(
     tmp_path, monkeypatch, error, said
 ):
-    """An error that is not the YAML reader's (no line, no column): its message's first line,
-    or its kind where it has none, after the file; no tab hint."""
+    """An error without a place (not the YAML reader's, or the reader's without a mark): its
+    message's first line, or its kind where it has none, after the file; no tab hint."""
 
     def fail(doc):
         raise error

@@ -224,8 +224,9 @@ sensors:
 
 
 def test_a_mapping_of_names_is_synced_key_by_key():
-    """``telemetry.metrics`` is a plain mapping: a kept key keeps its quotes and comment, a
-    changed one is written where it stands, a dropped one goes, a new one is added last."""
+    """``telemetry.metrics`` is a plain mapping: a kept key keeps its quotes (single or
+    double, though ``on`` needs some) and comment, a changed one is written where it stands,
+    a dropped one goes, a new one is added last."""
     text = (
         HEAD
         + """\
@@ -234,6 +235,7 @@ telemetry:
     temp_c: 'DCGM_FI_DEV_GPU_TEMP'   # quoted by hand
     power_w: DCGM_FI_DEV_POWER_USAGE
     mem_c: DCGM_FI_DEV_MEMORY_TEMP
+    fan: "on"
 """
     )
     doc = LayoutDocument.from_text(text)
@@ -241,6 +243,7 @@ telemetry:
         "temp_c": "DCGM_FI_DEV_GPU_TEMP",
         "mem_c": "DCGM_MEM",
         "util": "DCGM_FI_DEV_GPU_UTIL",
+        "fan": "on",
     }
     assert S.roundtrip_text(doc) == (
         HEAD
@@ -249,6 +252,7 @@ telemetry:
   metrics:    # exporter names
     temp_c: 'DCGM_FI_DEV_GPU_TEMP'   # quoted by hand
     mem_c: DCGM_MEM
+    fan: "on"
     util: DCGM_FI_DEV_GPU_UTIL
 """
     )
@@ -294,3 +298,16 @@ def test_a_list_emptied_in_place_leaves_the_tree_of_an_earlier_save():
     )  # styled like the first rack of the row before it
     doc.remove_rack("B01")
     assert S.roundtrip_text(doc) == RACKS + row_b
+
+
+def test_a_long_description_is_folded_only_past_4096_columns():
+    """The writer's width is 4096, not ruamel's 80: a long text the author wrote on one line
+    stays on one line; one longer than that is folded after the first space past it."""
+    doc = LayoutDocument.from_text(HEAD)
+    doc.layout.description = "a" * 4000
+    assert S.roundtrip_text(doc) == HEAD + "description: " + "a" * 4000 + "\n"
+    value = "ab" + " a" * 2100  # spaces at odd columns after "description: "
+    doc.layout.description = value
+    assert S.roundtrip_text(doc) == (
+        HEAD + "description: " + value[:4083] + "\n  " + value[4083:] + "\n"
+    )  # the first line 4096 columns, ending on the space at column 4095
