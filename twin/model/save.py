@@ -15,8 +15,10 @@ the document's ``Layout``; only if it is equal (nothing silently dropped or chan
 
 from __future__ import annotations
 
+import copy
 import io
 import re
+from contextvars import ContextVar
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +32,7 @@ from twin.model.atomic import write_text_atomic as atomic_write
 from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
+from twin.model.shared_nodes import plain, shared_nodes
 from twin.model.splice_tokens import Unsplicable as _Unsplicable
 from twin.model.splice_tokens import (
     at_default,
@@ -139,8 +142,22 @@ def _flow(node: Any) -> bool:
     return bool(getattr(getattr(node, "fa", None), "flow_style", lambda: False)())
 
 
+#: The nodes of the tree being synced that stand at more than one place (aliases, merges).
+_SHARED: ContextVar[frozenset[int]] = ContextVar("shared_nodes", default=frozenset())
+
+
 def _sync(node: Any, value: Any) -> Any:
-    """``node`` updated to hold ``value``; the same object where it can be kept."""
+    """``node`` updated to hold ``value``; the same object where it can be kept. A node that
+    stands at other places too (an alias) is never changed in place: where this place's value
+    differs, it gets its own copy and the others keep theirs (the copy keeps the anchor's
+    name, which ruamel writes only for a node it meets at two places)."""
+    if id(node) in _SHARED.get():
+        new = _sync_own(copy.deepcopy(node), value)
+        return node if plain(new) == plain(node) else new
+    return _sync_own(node, value)
+
+
+def _sync_own(node: Any, value: Any) -> Any:
     if isinstance(value, BaseModel):
         if not isinstance(node, CommentedMap):
             return _new_node(value, False)
@@ -231,7 +248,11 @@ def roundtrip_text(doc: LayoutDocument) -> str:
     if doc.roundtrip_tree is None:
         tree = y.load(doc.source_text) if doc.source_text else None
         doc.roundtrip_tree = tree if isinstance(tree, CommentedMap) else CommentedMap()
-    _sync_model(doc.roundtrip_tree, doc.layout)
+    shared = _SHARED.set(shared_nodes(doc.roundtrip_tree))
+    try:
+        _sync_model(doc.roundtrip_tree, doc.layout)
+    finally:
+        _SHARED.reset(shared)
     out = io.StringIO()
     y.dump(doc.roundtrip_tree, out)
     return out.getvalue()
