@@ -407,6 +407,25 @@ def test_a_crlf_file_gets_crlf_on_the_lines_the_splice_re_rendered(path):
     assert doc.roundtrip_tree is None  # spliced, not the whole tree
 
 
+@pytest.mark.parametrize("writer", ["splice", "whole tree"])
+def test_a_crlf_file_saves_as_its_lf_twin_does_blank_lines_kept(tmp_path, writer):
+    """ruamel, given CRLF text, dropped the blank line inside a block item it re-wrote (A01's
+    here, re-rendered for its new label, or written by the whole-tree writer for a reorder)."""
+    saved = {}
+    for name, endings in (("lf", "\n"), ("crlf", "\r\n")):
+        path = tmp_path / f"{name}.yaml"
+        path.write_bytes(SPLICE.replace("\n", endings).encode())
+        doc = LayoutDocument.open(path)
+        doc.update_rack("A01", label="spare")
+        if writer == "whole tree":
+            doc.layout.power.reverse()
+        S.save(doc)
+        assert (doc.roundtrip_tree is None) == (writer == "splice")
+        saved[name] = path.read_bytes()
+    assert b"        position_m: [2, 3]\n\n        load:" in saved["lf"]
+    assert saved["crlf"] == saved["lf"].replace(b"\n", b"\r\n")
+
+
 def test_a_full_disk_is_named_by_its_reason_by_either_writer(tmp_path):
     """A private twin of /dev/full (every write fails with ENOSPC): the message gives the
     reason, not the OSError's ``[Errno 28]`` form."""

@@ -102,6 +102,13 @@ def _yaml(text: str | None = None) -> YAML:
     return y
 
 
+def _lf(text: str) -> str:
+    """ruamel.yaml reads CRLF text but drops a blank line inside a block it re-writes, and
+    keeps a CR in a comment: it is given LF text, and ``_endings_like`` puts the file's endings
+    back on what it wrote."""
+    return text.replace("\r\n", "\n")
+
+
 # ---------------------------------------------------------------------- syncing the tree
 _YAML11 = yaml.resolver.Resolver()  # how the loader (PyYAML: YAML 1.1) reads a plain scalar
 _STR = "tag:yaml.org,2002:str"
@@ -246,7 +253,7 @@ def roundtrip_text(doc: LayoutDocument) -> str:
     (the whole file through one ruamel.yaml round-trip tree)."""
     y = _yaml(doc.source_text)
     if doc.roundtrip_tree is None:
-        tree = y.load(doc.source_text) if doc.source_text else None
+        tree = y.load(_lf(doc.source_text)) if doc.source_text else None
         doc.roundtrip_tree = tree if isinstance(tree, CommentedMap) else CommentedMap()
     shared = _SHARED.set(shared_nodes(doc.roundtrip_tree))
     try:
@@ -460,7 +467,7 @@ class _Splicer:
             if line.strip() and not line.startswith(" " * col):
                 raise _Unsplicable
             snippet.append(line[col:] if line.strip() else line.lstrip(" "))
-        seq = self.y.load("".join(snippet))
+        seq = self.y.load(_lf("".join(snippet)))
         if not isinstance(seq, CommentedSeq) or len(seq) != 1:
             raise _Unsplicable
         if new:
