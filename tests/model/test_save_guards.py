@@ -550,3 +550,42 @@ def test_a_file_that_cannot_be_read_back_for_the_check_is_named(path):
     with pytest.raises(S.SaveError) as err:
         S.save(doc)
     assert str(err.value) == f"could not check {path}: Is a directory"
+
+
+@pytest.mark.parametrize("rack", ["A01", "A02"])
+def test_a_value_set_then_cleared_leaves_the_file_as_it_was(path, rack):
+    """A label set and saved, then cleared: ``label: null`` was written back (it loads the
+    same, but the author never wrote it). Its line goes, and only its line."""
+    doc = LayoutDocument.open(path)
+    doc.update_rack(rack, label="spare")
+    S.save(doc)
+    with_label = path.read_text().splitlines(keepends=True)
+    assert with_label.count("        label: spare\n") == 1
+    doc = LayoutDocument.open(path)  # A02's label went in through the whole tree
+    doc.update_rack(rack, label=None)
+    S.save(doc)
+    assert path.read_text() == "".join(ln for ln in with_label if "label" not in ln)
+    assert doc.roundtrip_tree is None  # spliced
+    if rack == "A01":  # its re-render for the label kept every line; A02 went whole-tree
+        assert path.read_text() == SPLICE
+
+
+def test_the_whole_tree_writer_takes_a_cleared_value_out_too(path):
+    doc = LayoutDocument.open(path)
+    doc.update_rack("A02", label="spare")
+    S.save(doc)
+    doc.update_rack("A02", label=None)
+    doc.layout.power.reverse()  # the whole tree is written
+    S.save(doc)
+    assert doc.roundtrip_tree is not None
+    assert "label" not in path.read_text()
+
+
+def test_an_authors_own_null_stays_when_another_value_changes(path):
+    path.write_text(SPLICE.replace("      - id: A02\n", "      - id: A02\n        label: null\n"))
+    doc = LayoutDocument.open(path)
+    doc.set_rack_poses(["A02"], [(2.6, 5.0)])
+    S.save(doc)
+    assert path.read_text() == SPLICE.replace(
+        "      - id: A02\n", "      - id: A02\n        label: null\n"
+    ).replace("[2.6, 3]", "[2.6, 5.0]")

@@ -266,3 +266,15 @@ def test_a_new_key_inside_a_nested_block_is_placed_in_it(path):
     assert S.spliced_text(doc) is None
     S.save(doc)
     assert path.read_text().endswith("air:\n  density_kg_m3: 1.19\n  cp_j_kgk: 1010.0\n")
+
+
+def test_a_label_set_then_cleared_in_a_flow_item_leaves_the_file_as_it_was(path):
+    doc = LayoutDocument.open(path)
+    doc.history.push(E.ChangeRack("A2", label="spare"))
+    S.save(doc)
+    assert _changes(path) == ["-         load: {power_kw: 15, airflow_m3s: 1.0}}   # wrapped by hand",
+                              "+         load: {power_kw: 15, airflow_m3s: 1.0}, label: spare} # wrapped by hand"]  # fmt: skip
+    doc.history.push(E.ChangeRack("A2", label=None))
+    S.save(doc)  # the comment keeps the column it had: ruamel's rule, and the splice's
+    assert _changes(path) == ["-         load: {power_kw: 15, airflow_m3s: 1.0}}   # wrapped by hand",
+                              "+         load: {power_kw: 15, airflow_m3s: 1.0}}               # wrapped by hand"]  # fmt: skip

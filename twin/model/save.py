@@ -36,6 +36,7 @@ from twin.model.shared_nodes import plain, shared_nodes
 from twin.model.splice_tokens import Unsplicable as _Unsplicable
 from twin.model.splice_tokens import (
     at_default,
+    key_goes,
     known_fields,
     model_tokens,
     own,
@@ -190,8 +191,8 @@ def _sync_own(node: Any, value: Any) -> Any:
 
 def _sync_model(node: CommentedMap, model: BaseModel) -> None:
     fields = type(model).model_fields
-    for key in [k for k in node if k not in fields or not _written(model, k)]:
-        del node[key]  # unknown to the model, or reset: its default applies
+    for key in [k for k in node if k not in fields or key_goes(model, k, node[k])]:
+        del node[key]  # unknown to the model, reset or cleared: its default applies
     for name, info in fields.items():
         if not _written(model, name):
             continue
@@ -324,12 +325,11 @@ class _Splicer:
         self.y = _yaml(text)
         self.edits: list[tuple[int, int, list[str]]] = []
         self.tail: list[str] = []  # new top-level keys, after everything else
-        self.root: Any = None
 
     # -------------------------------------------------------------- mappings
     def mapping(self, node: Any, raw: Any, model: BaseModel, top: bool = False) -> None:
         """Edits that make a mapping say what ``model`` says; ``top``: the document's root,
-        where a key can be added at the end or removed whole."""
+        where a new key can be added (at the end)."""
         if isinstance(node, yaml.MappingNode) and node.flow_style and isinstance(raw, dict):
             tokens = model_tokens(node, raw, model)
             if tokens:
@@ -347,18 +347,13 @@ class _Splicer:
                 self.append_key(name, value)
             elif not _same(raw[name], value):
                 key, child = next((k, v) for k, v in node.value if k.value == name)
-                self._changed(child, raw[name], model, name, top, key.end_mark)
+                self._changed(key, child, raw[name], model, name)
 
-    def _changed(
-        self, child: Any, raw: Any, model: BaseModel, name: str, top: bool, after: Any
-    ) -> None:
+    def _changed(self, key: Any, child: Any, raw: Any, model: BaseModel, name: str) -> None:
         value = getattr(model, name)
-        own(child, after)  # not an alias of an anchor elsewhere
-        cleared = value is None and at_default(model, name)  # e.g. a calibration cleared
-        if top and (cleared or not _written(model, name)):  # the key goes
-            self.drop_key(child)
-        elif not _written(model, name):
-            raise _Unsplicable
+        own(child, key.end_mark)  # not an alias of an anchor elsewhere
+        if key_goes(model, name, raw):  # reset, or cleared (a calibration, a label)
+            self.drop_key(key, child)
         elif isinstance(value, BaseModel):
             self.mapping(child, raw, value)
         elif isinstance(value, list) and value and all(hasattr(v, "id") for v in value):
@@ -379,11 +374,11 @@ class _Splicer:
             lines[0] = "\n" + lines[0]
         self.tail += lines
 
-    def drop_key(self, value_node: Any) -> None:
-        """Remove a top-level key whose value is now unwritten (a calibration cleared): from
-        its key's line to its value's last, comments after it kept for what follows."""
-        key = next((k for k, v in self.root.value if v is value_node), None)
-        if key is None or key.start_mark.column != 0:
+    def drop_key(self, key: Any, value_node: Any) -> None:
+        """Remove a block mapping's key whose value is now unwritten (a calibration or a label
+        cleared): from its key's line to its value's last, comments after it kept for what
+        follows. A key that shares its line with a dash or another key is not removed here."""
+        if self.lines[key.start_mark.line][: key.start_mark.column].strip():
             raise _Unsplicable
         end = value_node.end_mark.line + (1 if value_node.end_mark.column > 0 else 0)
         end = min(end, len(self.lines))
@@ -510,7 +505,6 @@ def spliced_text(doc: LayoutDocument) -> str | None:
         raw = load_fast(text)
         root = yaml.compose(text, Loader=_ComposeLoader)
         sp = _Splicer(text)
-        sp.root = root
         sp.mapping(root, raw, doc.layout, top=True)
         return bom + sp.apply()
     except Exception:  # noqa: BLE001 - anything unexpected: the whole-tree writer takes over

@@ -7,7 +7,8 @@ wrapped over two lines came back as one 130-character line, and the author's num
 (``2`` for ``2.0``) could change. A token edit replaces only the characters of the values
 that changed, keeps a trailing comment at its column where there is room (as ruamel does),
 and follows the rules of the whole-tree writer (``save._sync_model``) for keys: a key the
-model no longer writes is removed, a new key is added only when its value is not the default.
+model no longer writes, or a value cleared to its default of None, is removed, a new key is
+added only when its value is not the default.
 
 A token edit is ``((line, col), (line, col), text)`` on the source's lines (PyYAML's marks);
 ``token_edit`` turns the edits of one item into one line edit for the splicer.
@@ -56,6 +57,15 @@ def at_default(model: BaseModel, name: str) -> bool:
     info = type(model).model_fields[name]
     default = info.get_default(call_default_factory=True)
     return not info.is_required() and getattr(model, name) == default
+
+
+def key_goes(model: BaseModel, name: str, raw: Any) -> bool:
+    """Whether a key the file has (holding ``raw``) leaves it: reset to its default, or
+    cleared to a default of None where the file said something else (a label set, then
+    cleared: ``label: null`` would be noise; an author's own ``null`` stays)."""
+    if not written(model, name):
+        return True
+    return raw is not None and getattr(model, name) is None and at_default(model, name)
 
 
 def known_fields(model: BaseModel, raw: dict) -> dict:
@@ -180,11 +190,11 @@ def model_tokens(node: Any, raw: dict, model: BaseModel) -> list:
     out: list = []
     pairs = node.value
     for i, (key, _val) in enumerate(pairs):
-        if not written(model, key.value):  # reset to its default: the key goes
+        if key_goes(model, key.value, raw[key.value]):
             out.append(_removal(node, i))
     for name in fields:
         value = getattr(model, name)
-        if not written(model, name):
+        if not written(model, name) or (name in raw and key_goes(model, name, raw[name])):
             continue
         if name in raw:
             if not same(raw[name], value):
