@@ -12,6 +12,7 @@ from twin.model import edits as E
 from twin.model import save as S
 from twin.model.document import LayoutDocument
 from twin.model.loader import facility_from_text
+from twin.model.schema import ServerGroup
 
 HEAD = """\
 format: twin-layout/1
@@ -187,3 +188,24 @@ def test_an_aliased_list_changed_at_one_place_is_saved_for_that_place_only(tmp_p
     assert facility_from_text(path.read_text(), path).layout == doc.layout
     no_alias_left = BLOCK.replace("&size ", "")
     assert path.read_text() == no_alias_left.replace("size_m: *size", "size_m: [9.0, 6.0, 3.0]")
+
+
+def test_an_aliased_list_of_mappings_changed_inside_is_saved_for_that_place_only(tmp_path):
+    """Two racks sharing one ``servers:`` list: a count changed in one rack's group is a
+    change inside a mapping inside the shared list, which must be copied whole."""
+    servers = "servers: [{type: network-switch-1u, count: 3}]"
+    text = (
+        HEAD
+        + (A1 % STD).replace(f"load: {STD}", servers.replace(": [", ": &sv [", 1))
+        + (A2 % STD).replace(f"load: {STD}", "servers: *sv")
+        + TAIL
+    )
+    doc, path = _open(tmp_path, text)
+    doc.update_rack("A2", servers=[ServerGroup(type="network-switch-1u", count=2)])
+    S.save(doc)
+    layout = facility_from_text(path.read_text(), path).layout
+    assert layout == doc.layout
+    assert [g.count for r in layout.rows[0].racks for g in r.servers] == [3, 2]
+    assert path.read_text() == text.replace("&sv ", "").replace(
+        "servers: *sv", servers.replace("count: 3", "count: 2")
+    )

@@ -320,7 +320,6 @@ def _new_item_groups(values: list, where: dict) -> list[tuple[int | None, list]]
 
 class _Splicer:
     def __init__(self, text: str):
-        self.text = text
         self.lines = text.splitlines(keepends=True)
         self.y = _yaml(text)
         self.edits: list[tuple[int, int, list[str]]] = []
