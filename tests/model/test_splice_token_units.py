@@ -118,6 +118,36 @@ def test_model_edits(text, model, out):
     assert got == out
 
 
+class Feeds(BaseModel):
+    a: str | None = None
+    b: str | None = None
+    c: str | None = None
+
+
+@pytest.mark.parametrize(
+    ("text", "model", "out"),
+    [
+        # values cleared to None go with their separators, in any combination
+        ("x: {a: P, b: Q, c: R}\n", Feeds(a=None, b=None, c="R"), "x: {c: R}\n"),
+        ("x: {a: P, b: Q, c: R}\n", Feeds(a=None, b="Q", c=None), "x: {b: Q}\n"),
+        ("x: {a: P, b: Q, c: R}\n", Feeds(a="P", b=None, c=None), "x: {a: P}\n"),
+        ("x: {a: P, b: Q, c: R}\n", Feeds(a=None, b="Q", c="R"), "x: {b: Q, c: R}\n"),
+        ("x: {a: P, b: Q, c: R}\n", Feeds(a=None, b=None, c=None), "x: {}\n"),
+        # the only key cleared and another set: no separator left before it
+        ("x: {a: P}\n", Feeds(a=None, b="P"), "x: {b: P}\n"),
+        ("x: {a: P, c: R}\n", Feeds(a=None, b="Q", c=None), "x: {b: Q}\n"),
+        ("x: {a: P, c: R}\n", Feeds(a=None, b="Q", c="R"), "x: {c: R, b: Q}\n"),
+        # an author's own null stays
+        ("x: {a: null, b: Q}\n", Feeds(a=None, b="R"), "x: {a: null, b: R}\n"),
+    ],
+)
+def test_cleared_values_leave_a_flow_mapping(text, model, out):
+    """A feed set to None was written ``a: null``; since it is taken out instead, a mapping
+    that loses its only key and gains another came out ``{, b: P}`` (found by the stateful
+    edit test)."""
+    assert edit_model(text, model) == out
+
+
 def test_the_only_field_removed_leaves_braces():
     node, raw = _node("x: {size: 3}\n", ("x",))
 

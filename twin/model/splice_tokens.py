@@ -187,11 +187,10 @@ def model_tokens(node: Any, raw: dict, model: BaseModel) -> list:
     if not isinstance(node, yaml.MappingNode):
         raise Unsplicable
     fields = known_fields(model, raw)
-    out: list = []
     pairs = node.value
-    for i, (key, _val) in enumerate(pairs):
-        if key_goes(model, key.value, raw[key.value]):
-            out.append(_removal(node, i))
+    gone = {i for i, (key, _val) in enumerate(pairs) if key_goes(model, key.value, raw[key.value])}
+    out: list = _removals(node, gone)
+    kept = len(pairs) > len(gone)
     for name in fields:
         value = getattr(model, name)
         if not written(model, name) or (name in raw and key_goes(model, name, raw[name])):
@@ -202,19 +201,26 @@ def model_tokens(node: Any, raw: dict, model: BaseModel) -> list:
                 out += value_tokens(val, raw[name], value, key.end_mark)
         elif not at_default(model, name):
             close = (node.end_mark.line, node.end_mark.column - 1)
-            sep = ", " if pairs else ""
+            sep = ", " if kept else ""
             out.append((close, close, f"{sep}{name}: {inline(value)}"))
     return out
 
 
-def _removal(node: Any, i: int) -> tuple:
-    """The token edit that removes the i-th key of a flow mapping with its separator."""
+def _removals(node: Any, gone: set[int]) -> list:
+    """Token edits that remove the keys ``gone`` of a flow mapping with their separators: a
+    key after another goes with the separator before it; leading keys go with the separator
+    after them, up to the first key that stays (or all of them, where none stays)."""
     pairs = node.value
-    if i > 0:
-        return (_mark(pairs[i - 1][1].end_mark), _mark(pairs[i][1].end_mark), "")
-    if len(pairs) > 1:
-        return (_mark(pairs[0][0].start_mark), _mark(pairs[1][0].start_mark), "")
-    return (_mark(pairs[0][0].start_mark), _mark(pairs[0][1].end_mark), "")
+    kept = [i for i in range(len(pairs)) if i not in gone]
+    out = []
+    lead = kept[0] if kept else len(pairs)
+    if lead > 0:
+        end = pairs[lead][0].start_mark if kept else pairs[-1][1].end_mark
+        out.append((_mark(pairs[0][0].start_mark), _mark(end), ""))
+    for i in sorted(gone):
+        if i > lead:
+            out.append((_mark(pairs[i - 1][1].end_mark), _mark(pairs[i][1].end_mark), ""))
+    return out
 
 
 def token_edit(lines: list[str], tokens: list) -> tuple[int, int, list[str]]:
