@@ -64,11 +64,13 @@ feeds = st.sampled_from([None, "PDU-A", "PDU-B", "UPS"])
 
 
 class EditMachine(RuleBasedStateMachine):
+    text = TEXT
+
     def __init__(self):
         super().__init__()
         self.dir = Path(tempfile.mkdtemp(prefix="twin-stateful-"))
         self.path = self.dir / "hall.yaml"
-        self.path.write_text(TEXT)
+        self.path.write_text(self.text)
         self.doc = LayoutDocument.open(self.path)
         self.original = self.doc.layout.model_copy(deep=True)
         self.checker = ConstraintChecker(self.doc.facility).attach(self.doc)
@@ -242,3 +244,23 @@ TestEdits.settings = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
+
+
+class AliasedEditMachine(EditMachine):
+    """The same hall written with YAML anchors, aliases and a merge key, as a hand-written
+    layout may be: every save must still succeed where the loader accepts the layout (an
+    edit at one place of an alias was refused as 'would load back different')."""
+
+    text = (
+        TEXT.replace("feeds: {a: PDU-A, b: PDU-B}}", "feeds: &ab {a: PDU-A, b: PDU-B}}")
+        .replace("load: {power_kw: 20, delta_t_k: 12}, feeds: {a: PDU-A}}",
+                 "load: &std {power_kw: 20, delta_t_k: 12}, feeds: *ab}")
+        .replace("- {id: B01, position_m: [3, 7], rotation_deg: 180, load: {power_kw: 30, "
+                 "delta_t_k: 10, liquid_fraction: 0.5}, cdu: CDU-1}",
+                 "- {id: B01, position_m: [3, 7], rotation_deg: 180, load: {<<: *std, "
+                 "liquid_fraction: 0.5}, cdu: CDU-1}")
+    )  # fmt: skip
+
+
+TestAliasedEdits = AliasedEditMachine.TestCase
+TestAliasedEdits.settings = TestEdits.settings

@@ -32,14 +32,13 @@ from twin.model.atomic import write_text_atomic as atomic_write
 from twin.model.errors import LayoutError, Problem, field_path
 from twin.model.loader import check_geometry, check_references, facility_from_text
 from twin.model.schema import Layout
-from twin.model.shared_nodes import plain, shared_nodes
+from twin.model.shared_nodes import has_aliases, plain, shared_nodes
 from twin.model.splice_tokens import Unsplicable as _Unsplicable
 from twin.model.splice_tokens import (
     at_default,
     key_goes,
     known_fields,
     model_tokens,
-    own,
     token_edit,
     value_tokens,
 )
@@ -350,7 +349,6 @@ class _Splicer:
 
     def _changed(self, key: Any, child: Any, raw: Any, model: BaseModel, name: str) -> None:
         value = getattr(model, name)
-        own(child, key.end_mark)  # not an alias of an anchor elsewhere
         if key_goes(model, name, raw):  # reset, or cleared (a calibration, a label)
             self.drop_key(key, child)
         elif isinstance(value, BaseModel):
@@ -503,6 +501,8 @@ def spliced_text(doc: LayoutDocument) -> str | None:
     try:
         raw = load_fast(text)
         root = yaml.compose(text, Loader=_ComposeLoader)
+        if has_aliases(root):  # an edit at an anchor would change its aliases too
+            return None
         sp = _Splicer(text)
         sp.mapping(root, raw, doc.layout, top=True)
         return bom + sp.apply()
