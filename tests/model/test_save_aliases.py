@@ -7,12 +7,14 @@ edit of such a rack at all. Now only the place that changed gets its own copy.""
 from __future__ import annotations
 
 import pytest
+import yaml
 
 from twin.model import edits as E
 from twin.model import save as S
 from twin.model.document import LayoutDocument
 from twin.model.loader import facility_from_text
 from twin.model.schema import ServerGroup
+from twin.model.shared_nodes import has_aliases
 
 HEAD = """\
 format: twin-layout/1
@@ -209,3 +211,28 @@ def test_an_aliased_list_of_mappings_changed_inside_is_saved_for_that_place_only
     assert path.read_text() == text.replace("&sv ", "").replace(
         "servers: *sv", servers.replace("count: 3", "count: 2")
     )
+
+
+@pytest.mark.parametrize(
+    ("text", "aliased"),
+    [
+        ("a: {p: 1}\nb: {p: 1}\n", False),  # equal values, written twice: not shared
+        ("a: &x {p: 1}\nb: 2\n", False),  # an anchor nothing names
+        ("a: &x {p: 1}\nb: *x\n", True),
+        ("a: &x [1, 2]\nb: [3, *x]\n", True),  # in a list
+        ("a: &x 1\nb: *x\n", True),  # a scalar
+        ("a: &x {p: 1}\nb: {<<: *x, q: 2}\n", True),  # a merge key
+        ("a: [{p: &x 1}]\nb: {q: [*x]}\n", True),  # deep on both sides
+    ],
+)
+def test_has_aliases_finds_a_node_the_composer_put_at_two_places(text, aliased):
+    assert has_aliases(yaml.compose(text)) is aliased
+
+
+def test_a_file_with_aliases_goes_to_the_whole_tree_writer(tmp_path):
+    doc, _ = _open(tmp_path, ALIASED)
+    doc.history.push(E.ChangeItem("supplies", "TILES", flow_m3s=4.5))
+    assert S.spliced_text(doc) is None
+    plain, _ = _open(tmp_path, ALIASED.replace("&std ", "").replace("*std", STD))
+    plain.history.push(E.ChangeItem("supplies", "TILES", flow_m3s=4.5))
+    assert S.spliced_text(plain) is not None
