@@ -495,7 +495,7 @@ def _breakdown() -> EnergyBreakdown:
                     3456.7891, 2e6, 0.0)  # fmt: skip
     free = PlantPower(1000.0, 25.0, 31.0, 10.0, 18.0, 1.0, math.nan, 0.0, 20.0, 5.0, 999.0, 0.0)
     return EnergyBreakdown(
-        it_w=100_000.0, chain_loss_w=1234.5678, fans_w=2000.0, pumps_w=3000.4, chillers_w=4000.0,
+        it_w=100_000.0, chain_loss_w=1234.5678, fans_w=2000.0, pumps_w=3012.3, chillers_w=4000.0,
         heat_rejection_w=500.0, lighting_w=250.0, fixed_w=5000.0, hall_ids=["H1", "H2"],
         hall_it_w=np.array([60e3, 40e3]), hall_total_w=np.array([70_123.4, 45_000.0]),
         air_unit_fan_w=np.zeros(0), cdu_pump_w=np.zeros(0), plant_ids=["CHW", "TCW"],
@@ -505,20 +505,20 @@ def _breakdown() -> EnergyBreakdown:
 
 def test_as_dict_in_kilowatts_rounded():
     b = _breakdown()
-    cooling = 2000.0 + 3000.4 + 4000.0 + 500.0
+    cooling = 2000.0 + 3012.3 + 4000.0 + 500.0
     total = 100e3 + 1234.5678 + cooling + 250.0 + 5000.0
     assert b.cooling_w == pytest.approx(cooling, rel=1e-15)
     assert b.total_w == pytest.approx(total, rel=1e-15)
     d = b.as_dict()
     assert d["it_kw"] == 100.0
-    assert d["total_kw"] == 115.985  # 115,984.9678 W
-    assert d["pue"] == 1.1598  # 1.159849678
-    assert d["cooling_kw_per_it_kw"] == 0.095  # 0.095004
+    assert d["total_kw"] == 115.997  # 115,996.8678 W
+    assert d["pue"] == 1.16  # 1.159968678
+    assert d["cooling_kw_per_it_kw"] == 0.0951  # 0.095123
     assert d["breakdown_kw"] == {
         "it": 100.0,
         "power_chain_losses": 1.235,
         "fans": 2.0,
-        "pumps": 3.0,
+        "pumps": 3.012,
         "chillers": 4.0,
         "heat_rejection": 0.5,
         "lighting": 0.25,
@@ -570,21 +570,34 @@ def _series(t, it_w, total_w, cooling=(1.0, 2.0, 3.0, 4.0)) -> EnergySeries:
 
 
 def test_series_pue_and_its_extremes():
-    s = _series([0, 3600, 7200, 10800], [1e6, 0.0, 2e6, 1e6], [1.5e6, 1e5, 2.2e6, 1.3e6])
-    assert s.pue[0] == 1.5 and math.isnan(s.pue[1]) and s.pue[2] == pytest.approx(1.1)
+    # PUE 1.3, none (no IT), 1.1, 1.5 an hour apart
+    s = _series([0, 3600, 7200, 10800], [1e6, 0.0, 2e6, 1e6], [1.3e6, 1e5, 2.2e6, 1.5e6])
+    assert s.pue[0] == 1.3 and math.isnan(s.pue[1]) and s.pue[3] == 1.5
+    assert s.pue[2] == pytest.approx(1.1, rel=1e-15)
     assert s.cooling_w.tolist() == [10.0] * 4
     out = s.summary()
     it_kwh = (0.5e6 + 1e6 + 1.5e6) * 3600 / 3.6e6
-    total_kwh = (0.8e6 + 1.15e6 + 1.75e6) * 3600 / 3.6e6
+    total_kwh = (0.7e6 + 1.15e6 + 1.85e6) * 3600 / 3.6e6
     assert out["frames"] == 4 and out["gaps"] == 0 and out["gap_s"] == 0.0
     assert out["it_kwh"] == pytest.approx(it_kwh, abs=5e-4)
     assert out["facility_kwh"] == pytest.approx(total_kwh, abs=5e-4)
     assert out["cooling_kwh"] == pytest.approx(10.0 * 3 * 3600 / 3.6e6, abs=5e-4)
-    assert out["pue"] == round(total_kwh / it_kwh, 4)
+    assert out["pue"] == round(total_kwh / it_kwh, 4) == 1.2333
     assert (out["pue_min"], out["pue_min_time_s"]) == (1.1, 7200.0)
-    assert (out["pue_max"], out["pue_max_time_s"]) == (1.5, 0.0)
+    assert (out["pue_max"], out["pue_max_time_s"]) == (1.5, 10800.0)
     assert out["mean_it_kw"] == 1000.0
-    assert out["mean_total_kw"] == 1275.0  # (1.5 + 0.1 + 2.2 + 1.3) MW / 4
+    assert out["mean_total_kw"] == 1275.0  # (1.3 + 0.1 + 2.2 + 1.5) MW / 4
+
+
+def test_series_energies_rounded_to_watt_hours_and_pue_weighted_by_energy():
+    # one second: 2 MW of IT on average, 2.5 MW in all, 400 kW of cooling
+    s = _series([0.0, 1.0], [1e6, 3e6], [2e6, 3e6], cooling=(1e5, 1e5, 1e5, 1e5))
+    out = s.summary()
+    assert out["it_kwh"] == 0.556  # 2e6 / 3.6e6 = 0.5556
+    assert out["facility_kwh"] == 0.694  # 2.5e6 / 3.6e6 = 0.69444
+    assert out["cooling_kwh"] == 0.111  # 4e5 / 3.6e6 = 0.1111
+    # the frames' PUEs are 2 and 1; over the second, 2.5 / 2
+    assert out["pue"] == 1.25
 
 
 def test_series_without_it_energy():
@@ -659,3 +672,47 @@ def test_energy_series_of_frames_row_by_row(hall2):
     assert s.it_w.tolist() == [130e3, 150e3]
     none = energy_series(model, [])
     assert none.time_s.shape == (0,) and none.total_w.shape == (0,)
+
+
+def test_a_negative_airflow_reading_counts_as_none(hall2):
+    # C2 reads -1 m3/s (a bad sensor): it moves no air, so C1's 3 m3/s carries all of H1
+    # (not 3 / (3 - 1) = 150 % of it, as a share of a hall total with the negative in it)
+    model = EnergyModel(hall2())
+    cond = model.from_frame(Frame(air_unit={"flow_m3s": np.array([3.0, -1.0, np.nan])}))
+    assert cond.air_unit_flow_m3s.tolist() == [3.0, 0.0, 4.72]
+    chw = model.breakdown(cond).plants[0]
+    h1 = 100e3 + 7300 * 0.3**3 + 800
+    assert chw.load_w == pytest.approx(h1 + 13.7e3, rel=1e-12)
+
+
+def test_halls_without_racks_or_air_units(tmp_path: Path):
+    # H2 (last) has an air unit but no racks; H3 (last) has neither
+    text = (
+        "format: twin-layout/1\nname: empty halls\n"
+        "halls: [{id: H1, size_m: [6, 6, 3]}, {id: H2, origin_m: [10, 0], size_m: [5, 4, 3]}]\n"
+        "rows: [{id: R, hall: H1, racks: [{id: R1, position_m: [3, 3], "
+        "load: {power_kw: 40, airflow_m3s: 3}}]}]\n"
+        "cooling:\n  air_units:\n"
+        "    - {id: C1, type: crah-150kw, hall: H1, position_m: [3, 0.45], discharge: front}\n"
+        "    - {id: C2, type: crah-77kw, hall: H2, position_m: [2, 0.45], discharge: front}\n"
+        "energy: {lighting_w_m2: 10, plants: [{id: P, chiller: chiller-wc-1750kw}]}\n"
+    )
+    path = tmp_path / "empty.yaml"
+    path.write_text(text)
+    b = EnergyModel(load_layout(path)).breakdown()
+    assert b.hall_it_w.tolist() == [40e3, 0.0]
+    # C2 hands over its own fan and H2's light, none of H1's rack heat
+    assert b.plants[0].load_w == pytest.approx(40e3 + 7300 + 360 + 3400 + 200, rel=1e-12)
+    share2 = b.plants[0].total_w * (3400 + 200) / b.plants[0].load_w
+    assert b.hall_total_w[1] == pytest.approx(3400 + 200 + share2, rel=1e-12)
+    assert math.isnan(b.hall_ppue[1])
+    # no air unit in the last hall: its fans are none
+    path.write_text(
+        text.replace(
+            "    - {id: C2, type: crah-77kw, hall: H2, position_m: [2, 0.45], discharge: front}\n",
+            "",
+        )
+    )
+    b = EnergyModel(load_layout(path)).breakdown()
+    assert b.hall_total_w[1] == pytest.approx(200.0, rel=1e-12)
+    assert b.plants[0].load_w == pytest.approx(40e3 + 7300 + 360, rel=1e-12)

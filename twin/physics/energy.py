@@ -277,7 +277,12 @@ class EnergyModel:
         return replace(
             base,
             rack_power_w=np.maximum(pick(frame.rack, "power_w", base.rack_power_w), 0.0),
-            air_unit_flow_m3s=pick(frame.air_unit, "flow_m3s", fac.air_unit_airflow_m3s) * au_on,
+            # a negative reading moves no air (as the physics clips it); left in, it would
+            # hand the other units of its hall more than their hall's heat
+            air_unit_flow_m3s=np.maximum(
+                pick(frame.air_unit, "flow_m3s", fac.air_unit_airflow_m3s), 0.0
+            )
+            * au_on,
             air_unit_supply_c=pick(frame.air_unit, "supply_c", base.air_unit_supply_c),
             cdu_flow_lps=pick(frame.cdu, "flow_lps", fac.cdu_flow_lps) * cdu_on,
             cdu_supply_c=pick(frame.cdu, "supply_c", base.cdu_supply_c),
