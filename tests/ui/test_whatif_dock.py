@@ -213,3 +213,23 @@ def test_a_whatif_of_a_layout_edited_while_it_ran_says_so(window, qtbot, editor)
     with qtbot.waitSignal(dock.finished, timeout=300000):
         assert dock.run()
     assert "before the edits" not in dock.summary.text()
+
+
+def test_a_run_stopped_at_the_air_limit_says_so(window, qtbot):
+    """Both CRAHs lost: the hall's air passes 150 °C within the five minutes and the dock
+    says where the run stopped and why, beneath the counts."""
+    win = window
+    with qtbot.waitSignal(win.layout_loaded, timeout=60000):
+        win.open_layout(HALL)
+    dock = win.extensions["whatif_dock"]
+    win.action_registry["tools.whatif"].trigger()
+    dock.set_checked(["CRAH-1", "CRAH-2"])
+    dock.minutes.setValue(5)
+    dock.cell.setValue(0.4)
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    past = dock.result.summary()["air_past_limit_min"]
+    assert past is not None and past < 5
+    lines = dock.summary.text().splitlines()
+    assert lines[0].startswith("CRAH-1 + CRAH-2: ")
+    assert lines[1].startswith(f"Stopped at {past:.1f} min: the hall's air passed 150 C, ")

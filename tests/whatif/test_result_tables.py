@@ -92,8 +92,18 @@ def test_the_summary_counts_what_the_failure_did(fac, res):
         "racks_outside_allowable_at_start": 1,
         "overloaded": [{"id": "UPS-B", "kind": "ups", "load_kw": 612.345, "capacity_kw": 500.0}],
         "duration_min": 10.0,
+        "air_past_limit_min": None,  # followed for the whole ten minutes
     }
     assert res.rank_key() == (-32, -64, 90.0, ("CRAH-1",))
+    assert res.followed_s == 600.0
+
+
+def test_a_run_stopped_where_its_air_passed_the_limit_says_when(fac, res):
+    res.air_past_limit_s = 367.0
+    assert res.followed_s == 367.0
+    s = res.summary()
+    assert s["air_past_limit_min"] == 6.12 and s["duration_min"] == 10.0
+    assert res.to_dict()["summary"]["air_past_limit_min"] == 6.12
 
 
 def test_a_result_with_nothing_reached_says_never(fac, res):

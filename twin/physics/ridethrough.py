@@ -18,7 +18,7 @@ limit, so "time to slowdown" is the moment throttling starts.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -52,6 +52,13 @@ class GpuGovernor:
     idle_w: np.ndarray
     temp_c: np.ndarray
     off: np.ndarray  # shut down by heat
+    #: the hottest each die has been (°C), within steps too: a GPU shut down at 92 °C whose
+    #: air then cools ends below 92, and its end temperature is not its peak
+    peak_c: np.ndarray | None = field(default=None)
+
+    def __post_init__(self) -> None:
+        if self.peak_c is None:
+            self.peak_c = np.asarray(self.temp_c, float).copy()
 
     @classmethod
     def for_gpus(cls, facility: Facility, gpus: np.ndarray, temp_c: np.ndarray) -> GpuGovernor:
@@ -103,6 +110,11 @@ class GpuGovernor:
         t_end = np.where(dies, _relax(shut, coolant_c, tau, after), t_end)
         off_now = self.off | dies
         t_end = np.where(self.off, _relax(t0, coolant_c, tau, dt), t_end)
+        # each phase relaxes one way, so a step's hottest is at its start, its end or a
+        # limit it reached on the way (slowdown, then shutdown)
+        peak = np.maximum(self.peak_c, t_end)
+        peak = np.where(reach, np.maximum(peak, slow), peak)
+        self.peak_c = np.where(dies, np.maximum(peak, shut), peak)
         self.temp_c = t_end
         self.off = off_now
         power = np.where(off_now, 0.0, np.where(gov, hold, demand))

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from twin.model.units import count_text
 from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
-from twin.whatif.export import before_line
+from twin.whatif.export import air_limit_line, before_line
 
 COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
 
@@ -217,13 +217,15 @@ class WhatIfDock(QWidget):
         )
         over = ", ".join(o["id"] for o in s["overloaded"]) or "none"
         before = before_line(s)
+        stopped = s["air_past_limit_min"] is not None
         self.summary.setText(
             f"{' + '.join(s['failed'])}: {count_text(s['racks_dark'], 'rack')} / "
             f"{count_text(s['gpus_dark'], 'GPU')} dark, "
             f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown (first after {ride}), "
             f"{count_text(s['racks_outside_allowable'], 'rack')} leave A1 allowable; "
             f"overloaded: {over}"
-            + (f"\n{before[0].upper()}{before[1:]}" if before else "")
+            + (_sentence(before) if before else "")
+            + (_sentence(air_limit_line(s["air_past_limit_min"])) if stopped else "")
             + (
                 "\nOf the layout before the edits made while it ran: run it again."
                 if edited
@@ -343,3 +345,8 @@ def install(window) -> WhatIfDock:
     )
     dock_widget.dock = dock
     return dock_widget
+
+
+def _sentence(line: str) -> str:
+    """A line of the report as a new line of the summary, capitalised."""
+    return f"\n{line[0].upper()}{line[1:]}"

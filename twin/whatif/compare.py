@@ -37,9 +37,10 @@ def _finite_range(v: np.ndarray, fallback: tuple[float, float]) -> tuple[float, 
 
 
 def countdown_min(res: WhatIfResult) -> np.ndarray:
-    """Minutes to slowdown: dark GPUs 0, never within the run its length, NaN not followed."""
+    """Minutes to slowdown: dark GPUs 0, never within the run the time it was followed, NaN
+    not followed."""
     m = res.gpu_slowdown_s / 60.0
-    m = np.where(np.isinf(m), res.duration_s / 60.0, m)
+    m = np.where(np.isinf(m), res.followed_s / 60.0, m)
     return np.where(res.gpu_dark, 0.0, m)
 
 
@@ -49,7 +50,7 @@ def gpu_view(res: WhatIfResult, baseline_gpu_c: np.ndarray, name: str) -> GpuVie
     base = np.asarray(baseline_gpu_c, float)
     followed = np.isfinite(res.gpu_peak_c) | res.gpu_dark
     if name == COUNTDOWN:
-        return GpuView(name, countdown_min(res), "min", (0.0, res.duration_s / 60.0), "RdYlGn")
+        return GpuView(name, countdown_min(res), "min", (0.0, res.followed_s / 60.0), "RdYlGn")
     if name == PEAK:
         v = np.where(res.gpu_dark, np.nan, res.gpu_peak_c)
         return GpuView(name, v, "°C", _finite_range(v, (20.0, 90.0)), "inferno")

@@ -25,6 +25,7 @@ from twin.physics import ThermalModel
 from twin.physics.devices import cdu_temps
 from twin.physics.heat import HeatState
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
+from twin.physics.plausible import AIR_C
 from twin.physics.ridethrough import GpuGovernor, InletProbe
 from twin.physics.transient import ImplicitStepper
 from twin.whatif.failures import Failures, power_outcome
@@ -33,6 +34,11 @@ from twin.whatif.start import StartState
 
 #: The what-if grid: the momentum grid's cell, so the flow needs no finer projection.
 WHATIF_CELL_M = 0.25
+#: Air no data hall reaches (°C, ``plausible.AIR_C``): its equipment trips and its walls and
+#: floor take up heat first, and the model has neither (its thermal mass is the air's, its
+#: only trips the GPUs'). A transient stops at the step its air passes this: with every
+#: cooling unit lost, the small test hall's air read 845 °C after 30 minutes.
+AIR_LIMIT_C = AIR_C[1]
 
 
 def whatif_cell_m(facility: Facility, hall: int) -> float:
@@ -282,6 +288,12 @@ def _transient(
         throttling[k] = hall.throttling()
         shut[k] = int((gov.off & live).sum())
         unit_load[k] = hall.unit_load_w()
+        if hall.state.t_cells.max() > AIR_LIMIT_C:
+            res.air_past_limit_s = float(times[k])
+            times, inlet_series, throttling, shut, unit_load = (
+                a[: k + 1] for a in (times, inlet_series, throttling, shut, unit_load)
+            )
+            break
     _gpu_results(res, hall, baseline, slow_at, shut_at)
     res.rack_recommended_s[racks] = _first_above(times, inlet_series, A1_RECOMMENDED_C[1])
     res.rack_allowable_s[racks] = _first_above(times, inlet_series, A1_ALLOWABLE_C[1])
@@ -305,7 +317,7 @@ def _gpu_results(
     res.gpu_slowdown_s[gpus] = np.where(live, slow_at, np.nan)
     res.gpu_shutdown_s[gpus] = np.where(live, shut_at, np.nan)
     res.gpu_final_c[gpus] = gov.temp_c
-    res.gpu_peak_c[gpus] = np.maximum(gov.temp_c, baseline.gpu_temp_c[gpus])
+    res.gpu_peak_c[gpus] = gov.peak_c
 
 
 def _first_above(times: np.ndarray, series: np.ndarray, limit: float) -> np.ndarray:

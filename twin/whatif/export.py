@@ -33,9 +33,16 @@ def _first(x) -> str:
 def whatif_text(res) -> str:
     """Summary, overloads, the racks soonest in trouble and the first GPUs to slow down."""
     s = res.summary()
+    past = s["air_past_limit_min"]
+    followed = (
+        f"{s['duration_min']:.0f} min"
+        if past is None
+        else (f"{past:.1f} of {s['duration_min']:.0f} min")
+    )
     lines = [
         f"what if {' + '.join(s['failed'])} fail ({res.start_label}), hall {s['hall']}, "
-        f"followed {s['duration_min']:.0f} min in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
+        f"followed {followed} in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
+        *([f"  {air_limit_line(past)}"] if past is not None else []),
         f"  dark: {s['racks_dark']} racks, {s['gpus_dark']} GPUs; on one feed: "
         f"{s['racks_single_fed']} racks",
         f"  GPUs reaching slowdown: {s['gpus_throttled']}{_first(s['ride_through_min'])}; "
@@ -66,6 +73,17 @@ def whatif_text(res) -> str:
             f"{_min(r['outside_allowable_min']):>10s} {peak:>8s}"
         )
     return "\n".join(lines)
+
+
+def air_limit_line(past_min: float) -> str:
+    """Why a transient stopped early: its air left what the model (and any hall) holds."""
+    from twin.whatif.engine import AIR_LIMIT_C
+
+    return (
+        f"stopped at {past_min:.1f} min: the hall's air passed {AIR_LIMIT_C:.0f} C, which no "
+        "data hall reaches (its equipment trips and its walls take up heat first; the model "
+        "has neither): what comes later is not followed"
+    )
 
 
 def before_line(summary: dict) -> str | None:

@@ -21,7 +21,9 @@ def _num(x, nd: int = 2):
 @dataclass
 class WhatIfResult:
     """Times are seconds after the failure: 0 already past the limit at the start, inf never
-    within ``duration_s``, NaN not followed (other hall, dark). Arrays are in facility order.
+    within the time followed (``duration_s``, or less where the air passed
+    ``engine.AIR_LIMIT_C``: ``air_past_limit_s``), NaN not followed (other hall, dark). Arrays
+    are in facility order.
 
     What was past its limit before the failure (``gpu_slow_at_start``, ``gpu_shut_at_start``,
     ``rack_outside_at_start``: a rack that moves no air, a hall already too hot) is counted
@@ -53,6 +55,9 @@ class WhatIfResult:
     gpu_slow_at_start: np.ndarray | None = None
     gpu_shut_at_start: np.ndarray | None = None
     rack_outside_at_start: np.ndarray | None = None
+    #: when the hall's air passed what any data hall reaches and the transient stopped there
+    #: (None: followed for the whole ``duration_s``)
+    air_past_limit_s: float | None = None
 
     def __post_init__(self) -> None:
         g, r = self.facility.n_gpus, self.facility.n_racks
@@ -93,6 +98,12 @@ class WhatIfResult:
             "gpus_shut_down": np.asarray(shut_down),
             "air_unit_load_w": np.asarray(unit_load_w, float),
         }
+
+    @property
+    def followed_s(self) -> float:
+        """How long the transient was followed: ``duration_s``, or until its air passed
+        ``engine.AIR_LIMIT_C``."""
+        return self.duration_s if self.air_past_limit_s is None else self.air_past_limit_s
 
     # ------------------------------------------------------------------ summary
     @property
@@ -150,6 +161,7 @@ class WhatIfResult:
             "racks_outside_allowable_at_start": int(self.rack_outside_at_start.sum()),
             "overloaded": self.power.overloads(fac),
             "duration_min": _num(self.duration_s / 60.0),
+            "air_past_limit_min": _min(self.air_past_limit_s),
         }
 
     def racks_ranked(self) -> list[dict]:
@@ -237,6 +249,6 @@ class WhatIfResult:
         }
 
 
-def _min(seconds: float):
-    """Minutes for a time in seconds; None for never (inf) or not followed (NaN)."""
-    return _num(seconds / 60.0) if math.isfinite(seconds) else None
+def _min(seconds: float | None):
+    """Minutes for a time in seconds; None for never (inf or None) or not followed (NaN)."""
+    return _num(seconds / 60.0) if seconds is not None and math.isfinite(seconds) else None
