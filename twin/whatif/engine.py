@@ -168,10 +168,9 @@ def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: Wha
     racks = b.grid.rack_ids
     gpus = np.flatnonzero((fac.gpu_hall == baseline.hall) & ~gpu_dark)
     at_slow = baseline.gpu_temp_c[gpus] >= fac.gpu_slowdown_c[gpus] - 1e-6
+    at_shut = baseline.gpu_temp_c[gpus] >= fac.gpu_shutdown_c[gpus]
     res.gpu_slowdown_s[gpus] = np.where(at_slow | b.gpu_throttled[gpus], 0.0, np.inf)
-    res.gpu_shutdown_s[gpus] = np.where(
-        baseline.gpu_temp_c[gpus] >= fac.gpu_shutdown_c[gpus], 0.0, np.inf
-    )
+    res.gpu_shutdown_s[gpus] = np.where(at_shut, 0.0, np.inf)
     res.gpu_peak_c[gpus] = baseline.gpu_temp_c[gpus]
     mx = b.rack_inlet_max_c[racks]
     res.rack_recommended_s[racks] = np.where(mx > A1_RECOMMENDED_C[1], 0.0, np.inf)
@@ -180,8 +179,8 @@ def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: Wha
     res.set_series(
         np.array([0.0, res.duration_s]),
         np.stack([mx, mx]),
-        np.array([int(at_slow.sum())] * 2),
-        np.zeros(2, dtype=int),
+        np.array([int((at_slow & ~at_shut).sum())] * 2),  # at shutdown: off, not throttling
+        np.array([int(at_shut.sum())] * 2),
         np.stack([b.air_unit_load_w[b.grid.unit_ids]] * 2),
     )
 
@@ -277,7 +276,9 @@ def _transient(
     unit_load[0] = baseline.result.air_unit_load_w[hall.hm.grid.unit_ids]
     slow_at = np.where(live & (gov.temp_c >= gov.slowdown_c - 1e-6), 0.0, np.inf)
     shut_at = np.full(len(hall.gpus), np.inf)
-    throttling[0] = int((slow_at == 0).sum())
+    at_shut = live & (gov.temp_c >= gov.shutdown_c)  # switched off in the first step, at 0 s
+    throttling[0] = int(((slow_at == 0) & ~at_shut).sum())
+    shut[0] = int(at_shut.sum())
     drawn = hall.demand.copy()
     for k in range(1, n_steps + 1):
         mx, drawn, t_slow, t_shut = hall.step(drawn, opts.dt_s)

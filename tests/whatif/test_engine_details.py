@@ -1,0 +1,221 @@
+"""The what-if engine's choices and bookkeeping, each against figures set or derived by hand:
+which hall and cell it follows, what a hall whose cooling and racks did not change reports,
+what counts as past a limit at the start, and when a series first passes a limit."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+from twin.model.loader import load_layout
+from twin.physics.cells import CELL_STEP_M, VIEW_MAX_CELLS
+from twin.whatif import Baseline, StartState, WhatIfOptions, run_whatif
+from twin.whatif.engine import WHATIF_CELL_M, _first_above, whatif_cell_m, whatif_hall
+
+from .conftest import FAST, HALL
+
+INF = math.inf
+
+
+def _rack(rid: str, x: float) -> str:
+    return (
+        f"  - id: {rid}\n    type: rack-600x1200-48u\n    position_m: [{x}, 2.4]\n"
+        "    rotation_deg: 180.0\n    servers:\n    - {type: dgx-h100, count: 4}\n"
+        "    feeds: {a: PDU-C, b: PDU-D}\n"
+    )
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
+    """The small hall, and a second hall beside it: row C (C1, C2) fed by PDU-C and PDU-D,
+    its own CRAH-3 and a CDU."""
+    t = HALL.read_text()
+    t = t.replace(
+        "rows:\n",
+        "- {id: HALL-2, origin_m: [20.0, 0.0], size_m: [9.0, 7.2, 3.5], floor: raised, "
+        "tile_m: 0.6, floor_load_kg_m2: 1465.0}\nrows:\n",
+        1,
+    )
+    t = t.replace(
+        "power:\n",
+        "- id: C\n  hall: HALL-2\n  racks:\n" + _rack("C1", 3.9) + _rack("C2", 4.5) + "power:\n",
+        1,
+    )
+    t = t.replace(
+        "- {id: PDU-B, type: pdu-300kva, upstream: UPS-B}\n",
+        "- {id: PDU-B, type: pdu-300kva, upstream: UPS-B}\n"
+        "- {id: PDU-C, type: pdu-300kva, upstream: UPS-A}\n"
+        "- {id: PDU-D, type: pdu-300kva, upstream: UPS-B}\n",
+    )
+    t = t.replace(
+        "  supplies:\n",
+        "  - {id: CRAH-3, type: crah-150kw, hall: HALL-2, position_m: [4.5, 0.45], "
+        "rotation_deg: 180.0, supply_c: 18.0, discharge: underfloor, intake: top}\n"
+        "  cdus:\n  - {id: CDU-3, type: cdu-row-1300kw, hall: HALL-2, position_m: [7.0, 6.0]}\n"
+        "  supplies:\n  - {id: TILES-2, hall: HALL-2, rect_m: [3.6, 3.0, 5.4, 4.2], "
+        "open_fraction: 0.56}\n",
+    )
+    path = tmp_path_factory.mktemp("two") / "two.yaml"
+    path.write_text(t)
+    fac = load_layout(path)
+    assert fac.hall_ids == ["HALL-1", "HALL-2"]
+    return fac
+
+
+@pytest.mark.parametrize(
+    ("fail", "hall"),
+    [
+        ([], 0),  # nothing thermal: the first hall
+        (["UPS-A"], 0),  # every rack keeps a feed
+        (["PDU-C", "PDU-D"], 1),  # row C dark
+        (["PDU-A", "PDU-B"], 0),  # six racks dark in HALL-1
+        (["CRAH-3"], 1),
+        (["CDU-3"], 1),
+        (["CRAH-1", "CDU-3"], 0),  # an air unit first
+        (["CDU-3", "PDU-A", "PDU-B"], 1),  # a CDU before dark racks
+        (["CRAH-3", "PDU-A", "PDU-B"], 1),  # an air unit before dark racks
+        (["PDU-A", "PDU-B", "PDU-C", "PDU-D"], 0),  # six dark against two
+    ],
+)
+def test_the_hall_followed(two, fail, hall):
+    assert whatif_hall(two, fail) == hall
+    assert whatif_hall(two, fail, options=WhatIfOptions()) == hall
+
+
+def test_the_hall_asked_for_is_taken_as_it_is(two):
+    # named devices are not even read: an unknown one would be refused otherwise
+    assert whatif_hall(two, ["NO-SUCH"], options=WhatIfOptions(hall=1)) == 1
+    assert whatif_hall(two, ["CRAH-3"], options=WhatIfOptions(hall=0)) == 0
+
+
+def test_devices_off_at_the_start_count_with_those_failed(two):
+    start = dataclasses.replace(StartState.nominal(two), off=("PDU-C",))
+    assert whatif_hall(two, ["PDU-D"]) == 0  # row C keeps PDU-C
+    assert whatif_hall(two, ["PDU-D"], start) == 1  # PDU-C already off: row C dark
+
+
+def test_run_whatif_follows_the_hall_chosen(two):
+    opts = WhatIfOptions(duration_s=20.0, dt_s=10.0, cell_m=0.4)
+    res = run_whatif(two, ["CRAH-3"], options=opts)
+    assert res.hall == 1 and res.summary()["hall"] == "HALL-2"
+    assert np.isnan(res.gpu_slowdown_s[two.gpu_hall == 0]).all()  # the other hall: not followed
+    assert np.isfinite(res.gpu_peak_c[two.gpu_hall == 1]).all()
+
+
+def test_the_cell_is_the_momentum_grids_or_the_views_where_coarser(fac):
+    assert whatif_cell_m(fac, 0) == WHATIF_CELL_M == 0.25
+    assert WhatIfOptions().cell_for(fac, 0) == 0.25
+    assert WhatIfOptions(cell_m=0.4).cell_for(fac, 0) == 0.4
+    saved = fac.hall_size_m.copy()
+    try:
+        fac.hall_size_m[0] = (200.0, 150.0, 10.0)  # 300,000 m3
+        edge = (300_000.0 / VIEW_MAX_CELLS) ** (1 / 3)
+        want = round(math.ceil(edge / CELL_STEP_M) * CELL_STEP_M, 3)
+        assert want > 0.25
+        assert whatif_cell_m(fac, 0) == pytest.approx(want, abs=1e-12)
+        assert WhatIfOptions().cell_for(fac, 0) == pytest.approx(want, abs=1e-12)
+    finally:
+        fac.hall_size_m[:] = saved
+
+
+def _start_at(fac, temps: dict[int, float]) -> StartState:
+    start = StartState.nominal(fac)
+    for g, t in temps.items():
+        start.gpu_temp_c[g] = t
+    return start
+
+
+def test_an_unchanged_hall_holds_its_start_state(fac):
+    """A UPS lost behind 2N changes nothing thermal: every figure is the baseline's, GPUs
+    already at slowdown (to within a micro-kelvin) count from time 0, the rest never."""
+    slow, shut = float(fac.gpu_slowdown_c[0]), float(fac.gpu_shutdown_c[0])
+    temps = {0: slow, 1: slow - 0.5e-6, 2: slow - 0.5, 3: shut, 4: shut - 0.5}
+    start = _start_at(fac, temps)
+    base = Baseline(fac, start, 0, FAST.cell_m)
+    res = run_whatif(fac, ["UPS-A"], start, FAST, base)
+    assert not res.thermal_run
+    g = np.arange(fac.n_gpus)
+    hot = np.isin(g, [0, 1, 3, 4])  # 4 sits past slowdown, below shutdown
+    assert res.gpu_slowdown_s.tolist() == np.where(hot, 0.0, INF).tolist()
+    assert res.gpu_shutdown_s.tolist() == np.where(g == 3, 0.0, INF).tolist()
+    np.testing.assert_array_equal(res.gpu_peak_c, base.gpu_temp_c)
+    assert res.gpu_peak_c[2] == slow - 0.5
+    # counted apart as the start's, so the failure itself throttled none
+    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 1, 3, 4]
+    assert np.flatnonzero(res.gpu_shut_at_start).tolist() == [3]
+    assert res.summary()["gpus_throttled"] == 0
+    b = base.result
+    racks = b.grid.rack_ids
+    np.testing.assert_array_equal(res.rack_peak_inlet_c[racks], b.rack_inlet_max_c[racks])
+    assert (b.rack_inlet_max_c[racks] < 27.0).all()
+    assert (res.rack_recommended_s[racks] == INF).all()
+    assert (res.rack_allowable_s[racks] == INF).all()
+    s = res.series
+    assert s["time_s"].tolist() == [0.0, FAST.duration_s]
+    np.testing.assert_array_equal(s["rack_inlet_max_c"], [b.rack_inlet_max_c[racks]] * 2)
+    assert s["gpus_throttling"].tolist() == [3, 3]  # 0, 1, 4: 3 is at shutdown, so off
+    assert s["gpus_shut_down"].tolist() == [1, 1]
+    np.testing.assert_array_equal(s["air_unit_load_w"], [b.air_unit_load_w[b.grid.unit_ids]] * 2)
+
+
+def test_an_unchanged_hall_past_its_limits_reads_so_from_the_start(fac):
+    base = Baseline(fac, StartState.nominal(fac), 0, FAST.cell_m)
+    b = base.result
+    racks = b.grid.rack_ids
+    saved = b.rack_inlet_max_c.copy()
+    try:  # one rack between A1 recommended and allowable, one past allowable
+        b.rack_inlet_max_c[racks[0]] = 27.5
+        b.rack_inlet_max_c[racks[1]] = 32.5
+        res = run_whatif(fac, ["UPS-A"], options=FAST, baseline=base)
+    finally:
+        b.rack_inlet_max_c[:] = saved
+    assert res.rack_recommended_s[racks[:3]].tolist() == [0.0, 0.0, INF]
+    assert res.rack_allowable_s[racks[:3]].tolist() == [INF, 0.0, INF]
+    assert np.flatnonzero(res.rack_outside_at_start).tolist() == [racks[1]]
+
+
+def test_a_transient_marks_what_was_past_its_limit_at_the_start(fac):
+    slow, shut = float(fac.gpu_slowdown_c[0]), float(fac.gpu_shutdown_c[0])
+    start = _start_at(fac, {0: slow - 0.5e-6, 1: slow - 0.5, 2: shut, 3: shut - 0.5})
+    base = Baseline(fac, start, 0, FAST.cell_m)
+    res = run_whatif(fac, ["CRAH-1"], start, dataclasses.replace(FAST, duration_s=20.0), base)
+    assert res.thermal_run
+    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 2, 3]
+    assert np.flatnonzero(res.gpu_shut_at_start).tolist() == [2]
+    # GPUs at slowdown when the failure comes are throttling from time 0; one at shutdown
+    # is off from time 0, as the unchanged hall counts it
+    assert res.series["gpus_throttling"][0] == 2
+    assert res.series["gpus_shut_down"][0] == 1
+    assert res.gpu_shutdown_s[2] == 0.0
+    assert res.gpu_slowdown_s[0] == 0.0 and res.gpu_slowdown_s[1] > 0.0
+
+
+def test_first_above_by_hand():
+    times = np.array([0.0, 10.0, 20.0, 30.0])
+    series = np.array(
+        [
+            [20.0, 33.0, 20.0, np.nan, 31.0],
+            [30.0, 34.0, 25.0, np.nan, 32.0],
+            [36.0, 35.0, 31.0, np.nan, 40.0],
+            [40.0, 36.0, 31.9, np.nan, 30.0],
+        ]
+    )
+    got = _first_above(times, series, 32.0)
+    # column 0 passes 32 between 10 s (30) and 20 s (36): a third of the way
+    assert got[0] == pytest.approx(10.0 + 10.0 * 2.0 / 6.0, abs=1e-12)
+    assert got[1] == 0.0  # above from the start
+    assert got[2] == INF  # never above
+    assert np.isnan(got[3])  # never read
+    assert got[4] == pytest.approx(10.0, abs=1e-12)  # at 32 at 10 s and above right after
+    # a limit met exactly is not passed
+    assert _first_above(times, series, 40.0).tolist()[0] == INF
+
+
+def test_first_above_a_column_starting_unread():
+    times = np.array([0.0, 10.0, 20.0])
+    series = np.array([[np.nan], [30.0], [34.0]])
+    got = _first_above(times, series, 32.0)
+    assert got[0] == pytest.approx(15.0, abs=1e-12)
