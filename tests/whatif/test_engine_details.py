@@ -132,19 +132,19 @@ def test_an_unchanged_hall_holds_its_start_state(fac):
     """A UPS lost behind 2N changes nothing thermal: every figure is the baseline's, GPUs
     already at slowdown (to within a micro-kelvin) count from time 0, the rest never."""
     slow, shut = float(fac.gpu_slowdown_c[0]), float(fac.gpu_shutdown_c[0])
-    temps = {0: slow, 1: slow - 0.5e-6, 2: slow - 0.5, 3: shut, 4: shut - 0.5}
+    temps = {0: slow, 1: slow - 0.5e-6, 2: slow - 0.5, 3: shut, 4: shut - 0.5, 5: slow - 1e-6}
     start = _start_at(fac, temps)
     base = Baseline(fac, start, 0, FAST.cell_m)
     res = run_whatif(fac, ["UPS-A"], start, FAST, base)
     assert not res.thermal_run
     g = np.arange(fac.n_gpus)
-    hot = np.isin(g, [0, 1, 3, 4])  # 4 sits past slowdown, below shutdown
+    hot = np.isin(g, [0, 1, 3, 4, 5])  # 4 sits past slowdown, below shutdown
     assert res.gpu_slowdown_s.tolist() == np.where(hot, 0.0, INF).tolist()
     assert res.gpu_shutdown_s.tolist() == np.where(g == 3, 0.0, INF).tolist()
     np.testing.assert_array_equal(res.gpu_peak_c, base.gpu_temp_c)
     assert res.gpu_peak_c[2] == slow - 0.5
     # counted apart as the start's, so the failure itself throttled none
-    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 1, 3, 4]
+    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 1, 3, 4, 5]
     assert np.flatnonzero(res.gpu_shut_at_start).tolist() == [3]
     assert res.summary()["gpus_throttled"] == 0
     b = base.result
@@ -156,7 +156,7 @@ def test_an_unchanged_hall_holds_its_start_state(fac):
     s = res.series
     assert s["time_s"].tolist() == [0.0, FAST.duration_s]
     np.testing.assert_array_equal(s["rack_inlet_max_c"], [b.rack_inlet_max_c[racks]] * 2)
-    assert s["gpus_throttling"].tolist() == [3, 3]  # 0, 1, 4: 3 is at shutdown, so off
+    assert s["gpus_throttling"].tolist() == [4, 4]  # 0, 1, 4, 5: 3 is at shutdown, so off
     assert s["gpus_shut_down"].tolist() == [1, 1]
     np.testing.assert_array_equal(s["air_unit_load_w"], [b.air_unit_load_w[b.grid.unit_ids]] * 2)
 
@@ -169,28 +169,41 @@ def test_an_unchanged_hall_past_its_limits_reads_so_from_the_start(fac):
     try:  # one rack between A1 recommended and allowable, one past allowable
         b.rack_inlet_max_c[racks[0]] = 27.5
         b.rack_inlet_max_c[racks[1]] = 32.5
+        b.rack_inlet_max_c[racks[2]] = 27.0  # at a limit is within it
+        b.rack_inlet_max_c[racks[3]] = 32.0
         res = run_whatif(fac, ["UPS-A"], options=FAST, baseline=base)
     finally:
         b.rack_inlet_max_c[:] = saved
-    assert res.rack_recommended_s[racks[:3]].tolist() == [0.0, 0.0, INF]
-    assert res.rack_allowable_s[racks[:3]].tolist() == [INF, 0.0, INF]
+    assert res.rack_recommended_s[racks[:5]].tolist() == [0.0, 0.0, INF, 0.0, INF]
+    assert res.rack_allowable_s[racks[:5]].tolist() == [INF, 0.0, INF, INF, INF]
     assert np.flatnonzero(res.rack_outside_at_start).tolist() == [racks[1]]
 
 
 def test_a_transient_marks_what_was_past_its_limit_at_the_start(fac):
     slow, shut = float(fac.gpu_slowdown_c[0]), float(fac.gpu_shutdown_c[0])
-    start = _start_at(fac, {0: slow - 0.5e-6, 1: slow - 0.5, 2: shut, 3: shut - 0.5})
+    start = _start_at(
+        fac, {0: slow - 0.5e-6, 1: slow - 0.5, 2: shut, 3: shut - 0.5, 4: slow - 1e-6}
+    )
     base = Baseline(fac, start, 0, FAST.cell_m)
-    res = run_whatif(fac, ["CRAH-1"], start, dataclasses.replace(FAST, duration_s=20.0), base)
+    res = run_whatif(fac, ["CRAH-1"], start, FAST, base)
     assert res.thermal_run
-    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 2, 3]
+    assert np.flatnonzero(res.gpu_slow_at_start).tolist() == [0, 2, 3, 4]
     assert np.flatnonzero(res.gpu_shut_at_start).tolist() == [2]
     # GPUs at slowdown when the failure comes are throttling from time 0; one at shutdown
     # is off from time 0, as the unchanged hall counts it
-    assert res.series["gpus_throttling"][0] == 2
+    assert res.series["gpus_throttling"][0] == 3
     assert res.series["gpus_shut_down"][0] == 1
     assert res.gpu_shutdown_s[2] == 0.0
     assert res.gpu_slowdown_s[0] == 0.0 and res.gpu_slowdown_s[1] > 0.0
+
+
+def test_the_gpus_throttling_at_each_step_are_those_that_reached_slowdown(fac, baseline):
+    # one CRAH lost from nominal: the air only warms within the five minutes, so no GPU
+    # falls back below slowdown once it is there
+    res = run_whatif(fac, ["CRAH-1"], options=FAST, baseline=baseline)
+    for k, t in enumerate(res.series["time_s"]):
+        assert res.series["gpus_throttling"][k] == (res.gpu_slowdown_s <= t).sum()
+    assert res.series["gpus_throttling"][0] == 0 and res.series["gpus_throttling"][-1] == 192
 
 
 def test_first_above_by_hand():
@@ -219,3 +232,58 @@ def test_first_above_a_column_starting_unread():
     series = np.array([[np.nan], [30.0], [34.0]])
     got = _first_above(times, series, 32.0)
     assert got[0] == pytest.approx(15.0, abs=1e-12)
+
+
+def test_gpus_on_a_lost_cdu_settle_at_its_warmed_supply(tmp_path):
+    """The GB200 pod's GPUs are liquid-cooled: with CDU-SU1 lost, its loop's supply rises by
+    its load over the water's heat capacity (``devices``: nothing removes the heat), and each
+    of its GPUs settles at that supply plus r_th x power (300 s is 20 time constants); those
+    of CDU-SU2 stay at its 25 C set point plus the same."""
+    from twin.physics.devices import CP_W, RHO_W
+
+    pod = load_layout(HALL.parents[2] / "layouts" / "gb200-pod.yaml")
+    opts = WhatIfOptions(duration_s=300.0, dt_s=10.0, cell_m=0.4)
+    res = run_whatif(pod, ["CDU-SU1"], options=opts)
+    assert res.thermal_run and res.summary()["gpus_throttled"] == 0
+    lost = pod.cdu_index["CDU-SU1"]
+    load_w = pod.cdu_load_w(pod.rack_power_w)[lost]
+    rise_k = load_w / (RHO_W * CP_W * pod.cdu_flow_lps[lost] * 1e-3)
+    assert rise_k == pytest.approx(6.95, abs=0.01)  # 897.6 kW on its loop
+    g_cdu = pod.rack_cdu[pod.gpu_rack]
+    assert pod.gpu_liquid.all()
+    own = pod.gpu_r_th_k_per_w * pod.gpu_tdp_w  # 0.03 K/W x 1,200 W
+    on_lost = g_cdu == lost
+    assert on_lost.sum() == 576
+    np.testing.assert_allclose(
+        res.gpu_final_c[on_lost], pod.cdu_supply_c[lost] + rise_k + own[on_lost], atol=1e-6
+    )
+    other = g_cdu == pod.cdu_index["CDU-SU2"]
+    np.testing.assert_allclose(res.gpu_final_c[other], 25.0 + own[other], atol=1e-6)
+
+
+def test_an_unchanged_hall_leaves_the_other_halls_gpus_unfollowed(two):
+    opts = WhatIfOptions(duration_s=20.0, dt_s=10.0, cell_m=0.4, hall=0)
+    res = run_whatif(two, ["UPS-A"], options=opts)
+    assert not res.thermal_run
+    other = two.gpu_hall == 1
+    assert np.isnan(res.gpu_slowdown_s[other]).all() and np.isnan(res.gpu_peak_c[other]).all()
+    assert (res.gpu_slowdown_s[~other] == INF).all()
+
+
+def test_a_lost_unit_removes_nothing_and_the_other_runs_at_its_capacity(fac, baseline):
+    res = run_whatif(fac, ["CRAH-1"], options=FAST, baseline=baseline)
+    load = res.series["air_unit_load_w"]
+    assert fac.air_unit_ids == ["CRAH-1", "CRAH-2"]
+    assert np.abs(load[1:, 0]).max() < 1e-6
+    np.testing.assert_allclose(load[1:, 1], 150e3, atol=0.01)  # short of the 245 kW: full out
+
+
+def test_the_baseline_is_solved_at_the_start_gpu_powers(fac):
+    """Same rack powers, so the same air: each GPU's temperature moves by exactly r_th times
+    its power's change."""
+    half = StartState.nominal(fac)
+    half.gpu_power_w = half.gpu_power_w * 0.5
+    full = Baseline(fac, StartState.nominal(fac), 0, FAST.cell_m)
+    low = Baseline(fac, half, 0, FAST.cell_m)
+    drop = full.gpu_temp_c - low.gpu_temp_c
+    np.testing.assert_allclose(drop, fac.gpu_r_th_k_per_w * fac.gpu_tdp_w * 0.5, atol=1e-9)
