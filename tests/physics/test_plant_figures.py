@@ -60,6 +60,12 @@ def test_affinity_law_cubes_each_units_flow_ratio():
     assert got.tolist() == [7300.0 / 8, 8000.0, 0.0, 0.0]
 
 
+def test_affinity_law_on_small_rated_flows():
+    # an in-row CDU rated at 0.5 L/s run at 0.25: one eighth of its pump
+    got = affinity_power_w(np.array([800.0]), np.array([0.25]), np.array([0.5]))
+    assert got.tolist() == [100.0]
+
+
 def test_affinity_law_takes_a_scalar_rated_flow():
     got = affinity_power_w(np.array([100.0, 100.0]), np.array([1.0, 3.0]), 2.0)
     assert got == pytest.approx([100.0 / 8, 100.0 * 27 / 8], rel=1e-15)
@@ -108,6 +114,8 @@ def test_free_cooling_fraction_at_its_ends_and_between():
     assert free_cooling_fraction(20.0, 26.0, 24.5) == pytest.approx(1.5 / 6.0, rel=1e-15)
     assert free_cooling_fraction(20.0, 26.0, -5.0) == 1.0
     assert free_cooling_fraction(20.0, 26.0, 40.0) == 0.0
+    # a narrow loop of half a kelvin is still shared in proportion
+    assert free_cooling_fraction(20.0, 20.5, 20.25) == pytest.approx(0.5, rel=1e-15)
     assert isinstance(free_cooling_fraction(20.0, 26.0, 24.5), float)
 
 
@@ -235,6 +243,11 @@ def test_a_tiny_load_still_runs_the_chiller():
     cop = ETA_WC * (9 + K) / (29.4 + 8 - 9)
     assert pp.chiller_w == pytest.approx(0.5 / cop, rel=1e-12)
     assert pp.chiller_w > 0
+    # ... and sends its heat through the condenser pumps to the tower (30 C wet bulb: no free)
+    pp = plant(load_w=0.5, heat_rejection=TOWER, wet_bulb_c=30.0, condenser_pump_head_pa=150e3)
+    rejected = 0.5 + pp.chiller_w
+    assert rejected < 1.0
+    assert pp.pumps_w == pytest.approx(150e3 * rejected / (RHO_CP * 6.0) / 0.7, rel=1e-12)
 
 
 def test_no_load_costs_nothing_and_a_negative_one_is_none():
