@@ -20,18 +20,18 @@ from .conftest import FAST, HALL
 INF = math.inf
 
 
-def _rack(rid: str, x: float) -> str:
+def _rack(rid: str, x: float, feeds: str = "{a: PDU-C, b: PDU-D}") -> str:
     return (
         f"  - id: {rid}\n    type: rack-600x1200-48u\n    position_m: [{x}, 2.4]\n"
         "    rotation_deg: 180.0\n    servers:\n    - {type: dgx-h100, count: 4}\n"
-        "    feeds: {a: PDU-C, b: PDU-D}\n"
+        f"    feeds: {feeds}\n"
     )
 
 
 @pytest.fixture(scope="module")
 def two(tmp_path_factory):
-    """The small hall, and a second hall beside it: row C (C1, C2) fed by PDU-C and PDU-D,
-    its own CRAH-3 and a CDU."""
+    """The small hall, and a second hall beside it: row C (C1 and C2 fed by PDU-C and PDU-D,
+    C3 by the first hall's PDU-A and PDU-B), its own CRAH-3 and a CDU."""
     t = HALL.read_text()
     t = t.replace(
         "rows:\n",
@@ -41,7 +41,11 @@ def two(tmp_path_factory):
     )
     t = t.replace(
         "power:\n",
-        "- id: C\n  hall: HALL-2\n  racks:\n" + _rack("C1", 3.9) + _rack("C2", 4.5) + "power:\n",
+        "- id: C\n  hall: HALL-2\n  racks:\n"
+        + _rack("C1", 3.9)
+        + _rack("C2", 4.5)
+        + _rack("C3", 5.1, "{a: PDU-A, b: PDU-B}")
+        + "power:\n",
         1,
     )
     t = t.replace(
@@ -77,7 +81,8 @@ def two(tmp_path_factory):
         (["CRAH-1", "CDU-3"], 0),  # an air unit first
         (["CDU-3", "PDU-A", "PDU-B"], 1),  # a CDU before dark racks
         (["CRAH-3", "PDU-A", "PDU-B"], 1),  # an air unit before dark racks
-        (["PDU-A", "PDU-B", "PDU-C", "PDU-D"], 0),  # six dark against two
+        (["PDU-A", "PDU-B"], 0),  # six dark against C3
+        (["PDU-A", "PDU-B", "PDU-C", "PDU-D"], 0),  # six dark against three
     ],
 )
 def test_the_hall_followed(two, fail, hall):
@@ -287,3 +292,23 @@ def test_the_baseline_is_solved_at_the_start_gpu_powers(fac):
     low = Baseline(fac, half, 0, FAST.cell_m)
     drop = full.gpu_temp_c - low.gpu_temp_c
     np.testing.assert_allclose(drop, fac.gpu_r_th_k_per_w * fac.gpu_tdp_w * 0.5, atol=1e-9)
+
+
+def test_dark_racks_move_no_air_and_their_gpus_are_not_followed(two):
+    """Row C's C1 and C2 lose both feeds, C3 beside them keeps its: the dark racks' fans stop
+    (a rack moving no air has no inlet temperature), their GPUs are dark, C3's are followed."""
+    opts = WhatIfOptions(duration_s=60.0, dt_s=10.0, cell_m=0.4)
+    res = run_whatif(two, ["PDU-C", "PDU-D"], options=opts)
+    assert res.hall == 1 and res.thermal_run
+    c1, c2, c3 = (two.rack_index[r] for r in ("C1", "C2", "C3"))
+    assert res.power.rack_dark[[c1, c2, c3]].tolist() == [True, True, False]
+    assert np.isnan(res.rack_peak_inlet_c[[c1, c2]]).all()
+    assert 18.0 < res.rack_peak_inlet_c[c3] < 40.0
+    order = [two.rack_ids[r] for r in np.flatnonzero(two.rack_hall == 1)]
+    inlets = res.series["rack_inlet_max_c"]
+    assert np.isnan(inlets[:, [order.index("C1"), order.index("C2")]]).all()
+    assert np.isfinite(inlets[:, order.index("C3")]).all()
+    dark = np.isin(two.gpu_rack, [c1, c2])
+    assert np.isnan(res.gpu_slowdown_s[dark]).all() and np.isnan(res.gpu_peak_c[dark]).all()
+    live = two.gpu_rack == c3
+    assert (res.gpu_slowdown_s[live] == INF).all() and np.isfinite(res.gpu_peak_c[live]).all()
