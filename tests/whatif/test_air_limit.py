@@ -65,6 +65,8 @@ def test_what_came_before_the_stop_is_reported(lost):
     assert s["ride_through_min"] < s["air_past_limit_min"]
     shut = np.isfinite(lost.gpu_shutdown_s)
     assert (lost.gpu_shutdown_s[shut] <= lost.air_past_limit_s).all()
+    assert (lost.gpu_shutdown_s[shut] > lost.gpu_slowdown_s[shut]).all()
+    assert lost.series["gpus_shut_down"][-1] == 192 and lost.series["gpus_shut_down"][0] == 0
     # peaks are the hottest each die has been, at least its shutdown temperature
     assert (lost.gpu_peak_c[shut] >= lost.facility.gpu_shutdown_c[shut]).all()
     assert (lost.gpu_peak_c >= lost.gpu_final_c).all()

@@ -28,8 +28,7 @@ def _rack(rid: str, x: float, feeds: str = "{a: PDU-C, b: PDU-D}") -> str:
     )
 
 
-@pytest.fixture(scope="module")
-def two(tmp_path_factory):
+def two_halls_text() -> str:
     """The small hall, and a second hall beside it: row C (C1 and C2 fed by PDU-C and PDU-D,
     C3 by the first hall's PDU-A and PDU-B), its own CRAH-3 and a CDU."""
     t = HALL.read_text()
@@ -62,8 +61,13 @@ def two(tmp_path_factory):
         "  supplies:\n  - {id: TILES-2, hall: HALL-2, rect_m: [3.6, 3.0, 5.4, 4.2], "
         "open_fraction: 0.56}\n",
     )
+    return t
+
+
+@pytest.fixture(scope="module")
+def two(tmp_path_factory):
     path = tmp_path_factory.mktemp("two") / "two.yaml"
-    path.write_text(t)
+    path.write_text(two_halls_text())
     fac = load_layout(path)
     assert fac.hall_ids == ["HALL-1", "HALL-2"]
     return fac
@@ -232,6 +236,14 @@ def test_first_above_by_hand():
     assert _first_above(times, series, 40.0).tolist()[0] == INF
 
 
+def test_first_above_in_the_first_interval_and_above_before_a_gap():
+    times = np.array([0.0, 10.0, 20.0])
+    series = np.array([[30.0, 33.0], [34.0, np.nan], [36.0, 35.0]])
+    got = _first_above(times, series, 32.0)
+    assert got[0] == pytest.approx(5.0, abs=1e-12)  # halfway from 30 to 34
+    assert got[1] == 0.0  # above at the start, whatever follows
+
+
 def test_first_above_a_column_starting_unread():
     times = np.array([0.0, 10.0, 20.0])
     series = np.array([[np.nan], [30.0], [34.0]])
@@ -279,6 +291,11 @@ def test_a_lost_unit_removes_nothing_and_the_other_runs_at_its_capacity(fac, bas
     res = run_whatif(fac, ["CRAH-1"], options=FAST, baseline=baseline)
     load = res.series["air_unit_load_w"]
     assert fac.air_unit_ids == ["CRAH-1", "CRAH-2"]
+    b = baseline.result
+    np.testing.assert_array_equal(load[0], b.air_unit_load_w[b.grid.unit_ids])
+    n = len(res.series["time_s"])
+    assert n == 31 and all(len(v) == n for v in res.series.values())
+    assert res.series["gpus_shut_down"].tolist() == [0] * n  # none shuts down
     assert np.abs(load[1:, 0]).max() < 1e-6
     np.testing.assert_allclose(load[1:, 1], 150e3, atol=0.01)  # short of the 245 kW: full out
 
@@ -297,9 +314,13 @@ def test_the_baseline_is_solved_at_the_start_gpu_powers(fac):
 def test_dark_racks_move_no_air_and_their_gpus_are_not_followed(two):
     """Row C's C1 and C2 lose both feeds, C3 beside them keeps its: the dark racks' fans stop
     (a rack moving no air has no inlet temperature), their GPUs are dark, C3's are followed."""
-    opts = WhatIfOptions(duration_s=60.0, dt_s=10.0, cell_m=0.4)
+    opts = WhatIfOptions(duration_s=300.0, dt_s=10.0, cell_m=0.4)
     res = run_whatif(two, ["PDU-C", "PDU-D"], options=opts)
     assert res.hall == 1 and res.thermal_run
+    # their heat stops too: CRAH-3 went from the three racks' 122.4 kW to C3's 40.8 kW
+    load = res.series["air_unit_load_w"][:, 0]
+    assert load[0] == pytest.approx(3 * 40.8e3, abs=1.0)
+    assert load[-1] == pytest.approx(40.8e3, abs=1.0)
     c1, c2, c3 = (two.rack_index[r] for r in ("C1", "C2", "C3"))
     assert res.power.rack_dark[[c1, c2, c3]].tolist() == [True, True, False]
     assert np.isnan(res.rack_peak_inlet_c[[c1, c2]]).all()
@@ -312,3 +333,96 @@ def test_dark_racks_move_no_air_and_their_gpus_are_not_followed(two):
     assert np.isnan(res.gpu_slowdown_s[dark]).all() and np.isnan(res.gpu_peak_c[dark]).all()
     live = two.gpu_rack == c3
     assert (res.gpu_slowdown_s[live] == INF).all() and np.isfinite(res.gpu_peak_c[live]).all()
+
+
+@pytest.mark.parametrize(
+    ("duration_s", "dt_s"), [(0.0, 10.0), (-60.0, 10.0), (60.0, 0.0), (60.0, -1.0)]
+)
+def test_a_duration_or_step_not_positive_is_refused(fac, baseline, duration_s, dt_s):
+    opts = WhatIfOptions(duration_s=duration_s, dt_s=dt_s, cell_m=0.4, hall=0)
+    with pytest.raises(ValueError, match=r"^duration and time step must be positive$"):
+        run_whatif(fac, ["CRAH-1"], options=opts, baseline=baseline)
+
+
+def test_a_run_shorter_than_a_second_is_followed(fac, baseline):
+    opts = WhatIfOptions(duration_s=0.5, dt_s=0.5, cell_m=0.4, hall=0)
+    res = run_whatif(fac, ["CRAH-1"], options=opts, baseline=baseline)
+    assert res.series["time_s"].tolist() == [0.0, 0.5]
+    assert 0.0 < res.seconds < 60.0
+
+
+def test_power_devices_off_at_the_start_count_with_those_failed(fac, baseline):
+    start = dataclasses.replace(StartState.nominal(fac), off=("PDU-A",))
+    res = run_whatif(fac, ["PDU-B"], start, FAST, baseline)
+    assert res.summary()["racks_dark"] == 6
+    # an air unit off at the start is the hall's business, not the power's
+    start = dataclasses.replace(StartState.nominal(fac), off=("CRAH-2",))
+    res = run_whatif(fac, [], start, dataclasses.replace(FAST, duration_s=20.0))
+    assert res.summary()["racks_dark"] == 0 and res.thermal_run
+
+
+def test_overloads_are_at_the_start_loads(fac, baseline):
+    ups_b = fac.power_index["UPS-B"]
+    saved = fac.power_capacity_w.copy()
+    half = StartState.nominal(fac)
+    half.rack_power_w = half.rack_power_w * 0.5
+    try:
+        fac.power_capacity_w[ups_b] = 100e3
+        res = run_whatif(fac, ["UPS-A"], half, FAST, baseline)
+    finally:
+        fac.power_capacity_w[:] = saved
+    (over,) = res.summary()["overloaded"]
+    # the whole hall at half load through PDU-B (98 %): 6 x 20.4 kW / 0.98
+    assert over["id"] == "UPS-B" and over["load_kw"] == pytest.approx(6 * 20.4 / 0.98, rel=1e-6)
+
+
+def test_the_hall_asked_for_is_the_one_followed(two):
+    opts = WhatIfOptions(duration_s=20.0, dt_s=10.0, cell_m=0.4, hall=0)
+    res = run_whatif(two, ["CRAH-3"], options=opts)  # a unit of the other hall
+    assert res.hall == 0 and not res.thermal_run
+    res = run_whatif(two, ["PDU-C", "PDU-D"], options=opts)  # racks dark in the other hall
+    assert res.hall == 0 and not res.thermal_run
+    assert res.summary()["racks_dark"] == 2
+
+
+def test_a_transient_of_the_first_hall_leaves_the_second_unmarked(two):
+    """A hall-0 transient in a layout whose later racks are another hall's; a GPU of that
+    hall at slowdown is not the followed hall's at the start."""
+    start = StartState.nominal(two)
+    other = int(np.flatnonzero(two.gpu_hall == 1)[0])
+    start.gpu_temp_c[other] = two.gpu_slowdown_c[other]
+    opts = WhatIfOptions(duration_s=20.0, dt_s=10.0, cell_m=0.4)
+    res = run_whatif(two, ["CRAH-1"], start, opts)
+    assert res.hall == 0 and res.thermal_run
+    assert not res.gpu_slow_at_start[two.gpu_hall == 1].any()
+    assert np.isnan(res.gpu_slowdown_s[two.gpu_hall == 1]).all()
+    assert len(res.series["gpus_throttling"]) == 3
+
+
+def test_without_a_cell_the_what_if_grid_is_taken(fac, baseline):
+    """No cell given: the what-if's 0.25 m, not the 0.4 m baseline passed (re-solved)."""
+    opts = dataclasses.replace(FAST, duration_s=30.0, cell_m=None)
+    got = run_whatif(fac, ["CRAH-1"], options=opts, baseline=baseline)
+    at = run_whatif(fac, ["CRAH-1"], options=dataclasses.replace(opts, cell_m=0.25))
+    np.testing.assert_array_equal(got.series["rack_inlet_max_c"], at.series["rack_inlet_max_c"])
+    coarse = run_whatif(fac, ["CRAH-1"], options=dataclasses.replace(opts, cell_m=0.4))
+    assert not np.array_equal(got.series["rack_inlet_max_c"], coarse.series["rack_inlet_max_c"])
+
+
+def test_a_cdu_loop_warms_by_the_load_it_carries_at_the_start(tmp_path):
+    from twin.physics.devices import CP_W, RHO_W
+
+    pod = load_layout(HALL.parents[2] / "layouts" / "gb200-pod.yaml")
+    half = StartState.nominal(pod)
+    half.rack_power_w = half.rack_power_w * 0.5
+    half.gpu_power_w = half.gpu_power_w * 0.5
+    opts = WhatIfOptions(duration_s=300.0, dt_s=10.0, cell_m=0.4)
+    res = run_whatif(pod, ["CDU-SU1"], half, opts)
+    lost = pod.cdu_index["CDU-SU1"]
+    rise_k = pod.cdu_load_w(half.rack_power_w)[lost] / (
+        RHO_W * CP_W * pod.cdu_flow_lps[lost] * 1e-3
+    )
+    assert rise_k == pytest.approx(6.95 / 2, abs=0.01)
+    on_lost = pod.rack_cdu[pod.gpu_rack] == lost
+    want = pod.cdu_supply_c[lost] + rise_k + pod.gpu_r_th_k_per_w * 600.0
+    np.testing.assert_allclose(res.gpu_final_c[on_lost], want[on_lost], atol=1e-6)

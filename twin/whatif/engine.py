@@ -295,7 +295,7 @@ def _transient(
                 a[: k + 1] for a in (times, inlet_series, throttling, shut, unit_load)
             )
             break
-    _gpu_results(res, hall, baseline, slow_at, shut_at)
+    _gpu_results(res, hall, slow_at, shut_at)
     res.rack_recommended_s[racks] = _first_above(times, inlet_series, A1_RECOMMENDED_C[1])
     res.rack_allowable_s[racks] = _first_above(times, inlet_series, A1_ALLOWABLE_C[1])
     with np.errstate(invalid="ignore"):
@@ -306,11 +306,7 @@ def _transient(
 
 
 def _gpu_results(
-    res: WhatIfResult,
-    hall: _FailedHall,
-    baseline: Baseline,
-    slow_at: np.ndarray,
-    shut_at: np.ndarray,
+    res: WhatIfResult, hall: _FailedHall, slow_at: np.ndarray, shut_at: np.ndarray
 ) -> None:
     """Each followed GPU's slowdown and shutdown times (NaN for GPUs in dark racks), its final
     and peak temperatures."""
