@@ -71,7 +71,7 @@ cooling:
     - {{id: C3, type: crah-77kw, hall: H2, position_m: [3, 0.45], supply_c: 16, discharge: front}}
   cdus:
     - {{id: D1, type: {d1_type}, hall: H1, position_m: [8, 6], supply_c: 30}}
-    - {{id: D2, type: cdu-inrow-250kw, hall: H2, position_m: [5, 4], supply_c: 27}}
+    - {{id: D2, type: cdu-inrow-250kw, hall: H2, position_m: [5, 4], supply_c: 27, state: {d2}}}
 {energy}"""
 
 ENERGY = """\
@@ -100,11 +100,14 @@ def hall2(tmp_path: Path):
         c2_type: str = "crah-150kw",
         d1_type: str = "cdu-inrow-250kw",
         energy: str | None = None,
+        d2: str = "on",
     ):
         block = energy if energy is not None else ""
         if plants is not None and energy is None:
             block = ENERGY.format(plants=plants)
-        text = LAYOUT.format(pdu_b=pdu_b, c2=c2, c2_type=c2_type, d1_type=d1_type, energy=block)
+        text = LAYOUT.format(
+            pdu_b=pdu_b, c2=c2, c2_type=c2_type, d1_type=d1_type, energy=block, d2=d2
+        )
         path = tmp_path / f"two-{abs(hash(text))}.yaml"
         path.write_text(text)
         return load_layout(path)
@@ -282,18 +285,55 @@ def test_absolute_series_held_at_its_ends(hall2):
     assert model.outdoor_at(t0 + 86400 + 5 * 3600) == (10.0, None)
 
 
+def test_points_at_one_time_keep_the_files_order(hall2):
+    # nine hours, two points each (h C, then h + 0.5 C), listed latest hour first: sorted by
+    # time, each hour's pair stays in the file's order, so the line leaves an hour from its
+    # second point; 18 points, past where numpy's default sort stops being stable
+    lines = []
+    for h in range(8, -1, -1):
+        for dry in (h, h + 0.5):
+            lines.append(f"{{at: '2026-01-01T{h:02d}:00:00', dry_bulb_c: {dry}}}")
+    model = _model_with(hall2, "  outdoor_series: [" + ", ".join(lines) + "]\n")
+    t0 = 1767225600.0  # 2026-01-01T00:00:00Z
+    for h in range(8):
+        # half-way from h + 0.5 C to the next hour's first point, h + 1 C
+        assert model.outdoor_at(t0 + h * 3600 + 1800)[0] == pytest.approx(h + 0.75, rel=1e-12)
+
+
+def test_a_series_of_one_point_holds_all_day(hall2):
+    model = _model_with(hall2, "  outdoor_series: [{at: '06:00', dry_bulb_c: 15}]\n")
+    assert model.outdoor_at(1.8e9) == (15.0, None)
+    assert model.outdoor_at(None) == (15.0, None)
+
+
+def test_plants_without_serves_the_first_takes_the_rest(hall2):
+    assert _assigned(hall2, "    - {id: P0}\n    - {id: P1}\n") == ([0, 0, 0], [0, 0])
+    # a CDU named by an earlier plant stays with it when a later one takes its hall
+    assert _assigned(hall2, "    - {id: P0, serves: [D1, C1]}\n    - {id: P1, serves: [H1]}\n") == (
+        [0, 1, -1],
+        [0, -1],
+    )
+
+
+def test_a_cdu_types_own_pump_figure_wins(hall2):
+    # cdu-row-1300kw: 11.9 kW at 31 L/s (the 200 kPa / 0.6 default would be 10.33 kW)
+    model = EnergyModel(hall2(d1_type="cdu-row-1300kw"))
+    assert model.cdu_pump_rated_w.tolist() == [11.9e3, 2000.0]
+
+
 # ---------------------------------------------------------------- nominal and frames
 def test_nominal_conditions_follow_the_layout(hall2):
-    fac = hall2(pdu_b="off", c2="off")
+    fac = hall2(pdu_b="off", c2="off", d2="off")
     model = EnergyModel(fac)
     cond = model.nominal()
     assert cond.rack_power_w.tolist() == [100e3, 50e3]
     assert cond.air_unit_flow_m3s.tolist() == [6.0, 0.0, 4.72]
     assert cond.air_unit_supply_c.tolist() == [18.0, 18.0, 16.0]
-    assert cond.cdu_flow_lps.tolist() == [6.0, 6.0]
+    assert cond.cdu_flow_lps.tolist() == [6.0, 0.0]
     assert cond.cdu_supply_c.tolist() == [30.0, 27.0]
     assert cond.power_failed == ("PDU-B",)
     assert (cond.dry_bulb_c, cond.wet_bulb_c) == (10.0, 8.0)
+    assert model.breakdown().cdu_pump_w.tolist() == [2000.0, 0.0]
     cond.rack_power_w[:] = 0.0
     cond.air_unit_supply_c[:] = 0.0
     cond.cdu_supply_c[:] = 0.0
@@ -437,8 +477,19 @@ def test_units_off_hand_over_nothing(hall2):
     assert b.cdu_pump_w.tolist() == [2000.0, 0.0]
     # every CDU off: the warm-water plant makes nothing, at 20 C
     cond = model.from_frame(Frame(cdu={"state": np.array([0.0, 0.0])}))
-    tcw = model.breakdown(cond).plants[1]
+    b = model.breakdown(cond)
+    tcw = b.plants[1]
     assert (tcw.load_w, tcw.supply_c, tcw.total_w) == (0.0, 20.0, 0.0)
+    assert np.isfinite(b.hall_total_w).all()  # a plant with no load shares nothing
+    assert b.hall_total_w.sum() + 5e3 == pytest.approx(b.total_w, rel=1e-12)
+    # D1 alone at 0.1 L/s: a load of a few mW (its pump), and the plant's power for it
+    # still goes to H1 (so the halls add up to the site)
+    cond = model.from_frame(Frame(cdu={"flow_lps": np.array([0.1, 0.0])}))
+    b = model.breakdown(cond)
+    tcw = b.plants[1]
+    assert tcw.load_w == pytest.approx(2000 * (0.1 / 6) ** 3, rel=1e-12)
+    assert tcw.total_w > 1e-4
+    assert b.hall_total_w.sum() + 5e3 == pytest.approx(b.total_w, abs=1e-8)
 
 
 def test_a_hall_with_every_air_unit_off(hall2):
@@ -600,6 +651,14 @@ def test_series_energies_rounded_to_watt_hours_and_pue_weighted_by_energy():
     assert out["pue"] == 1.25
 
 
+def test_one_frame_in_kilowatts_and_pue_rounded():
+    # 1,000,123.456 W of IT, 1,234,567.891 W in all: PUE 1.23441549...
+    out = _series([7.0], [1_000_123.456], [1_234_567.891]).summary()
+    assert out["pue"] == 1.2344  # the frame's own, no energy counted
+    assert (out["pue_min"], out["pue_max"]) == (1.2344, 1.2344)
+    assert (out["mean_it_kw"], out["mean_total_kw"]) == (1000.123, 1234.568)
+
+
 def test_series_without_it_energy():
     one = _series([5.0], [2e6], [2.5e6]).summary()
     # one frame counts no time: its PUE is the frame's
@@ -716,3 +775,27 @@ def test_halls_without_racks_or_air_units(tmp_path: Path):
     b = EnergyModel(load_layout(path)).breakdown()
     assert b.hall_total_w[1] == pytest.approx(200.0, rel=1e-12)
     assert b.plants[0].load_w == pytest.approx(40e3 + 7300 + 360, rel=1e-12)
+
+
+def test_stopped_units_ask_nothing_of_the_plant(hall2):
+    # C3 (the coldest, 16 C) stopped: the chilled water follows C1 and C2 at 18 - 6 = 12 C
+    model = EnergyModel(hall2())
+    cond = model.from_frame(Frame(air_unit={"state": np.array([1.0, 1.0, 0.0])}))
+    chw = model.breakdown(cond).plants[0]
+    assert chw.supply_c == 12.0
+    assert chw.load_w == pytest.approx(100e3 + 7300 * (0.6**3 + 0.4**3) + 800, rel=1e-12)
+
+
+def test_slow_units_still_carry_their_heat(hall2):
+    # C1 alone at 0.6 m3/s (under 1 m3/s in its hall), D2 at 0.5 L/s: each still hands over
+    # its racks' heat, its own fan or pump, and (C1) its hall's light
+    model = EnergyModel(hall2())
+    cond = model.from_frame(
+        Frame(
+            air_unit={"flow_m3s": np.array([0.6, 0.0, 4.72])},
+            cdu={"flow_lps": np.array([6.0, 0.5])},
+        )
+    )
+    chw, tcw = model.breakdown(cond).plants
+    assert chw.load_w == pytest.approx(100e3 + 7300 * 0.06**3 + 800 + 13.7e3, rel=1e-12)
+    assert tcw.load_w == pytest.approx(2000 + 40e3 + 2000 * (0.5 / 6) ** 3, rel=1e-12)
