@@ -189,14 +189,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
             "layout": fac.layout.name,
             "recording": str(args.recording),
             **summary,
-            "series": {
-                "time_s": series.time_s.tolist(),
-                "it_kw": (series.it_w / 1e3).round(3).tolist(),
-                "total_kw": (series.total_w / 1e3).round(3).tolist(),
-                "cooling_kw": (series.cooling_w / 1e3).round(3).tolist(),
-                "pue": series.pue.round(4).tolist(),
-                "outdoor_c": series.outdoor_c.round(2).tolist(),
-            },
+            "series": series.as_lists(),
         }
         print(json.dumps(out, indent=2))
         return 0

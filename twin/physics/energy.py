@@ -98,7 +98,8 @@ class EnergyBreakdown:
             return np.where(self.hall_it_w > 0, self.hall_total_w / self.hall_it_w, np.nan)
 
     def as_dict(self) -> dict:
-        """Plain numbers (kW) for JSON."""
+        """Plain numbers (kW) for JSON; a ratio with no IT under it is None (JSON has no NaN:
+        ``json.dumps`` would write one that a strict reader refuses)."""
 
         def kw(w: float) -> float:
             return round(float(w) / 1e3, 3)
@@ -106,8 +107,8 @@ class EnergyBreakdown:
         return {
             "it_kw": kw(self.it_w),
             "total_kw": kw(self.total_w),
-            "pue": round(self.pue, 4),
-            "cooling_kw_per_it_kw": round(self.cooling_per_it, 4),
+            "pue": finite_or_none(self.pue, 4),
+            "cooling_kw_per_it_kw": finite_or_none(self.cooling_per_it, 4),
             "breakdown_kw": {
                 "it": kw(self.it_w),
                 "power_chain_losses": kw(self.chain_loss_w),
@@ -119,7 +120,7 @@ class EnergyBreakdown:
                 "fixed": kw(self.fixed_w),
             },
             "halls": [
-                {"id": h, "it_kw": kw(it), "total_kw": kw(tot), "ppue": round(float(pp), 4)}
+                {"id": h, "it_kw": kw(it), "total_kw": kw(tot), "ppue": finite_or_none(pp, 4)}
                 for h, it, tot, pp in zip(
                     self.hall_ids, self.hall_it_w, self.hall_total_w, self.hall_ppue, strict=True
                 )
@@ -466,6 +467,17 @@ class EnergySeries:
     def cooling_w(self) -> np.ndarray:
         return self.fans_w + self.pumps_w + self.chillers_w + self.heat_rejection_w
 
+    def as_lists(self) -> dict:
+        """The series for JSON: kW and °C rounded, a PUE with no IT under it None."""
+        return {
+            "time_s": self.time_s.tolist(),
+            "it_kw": (self.it_w / 1e3).round(3).tolist(),
+            "total_kw": (self.total_w / 1e3).round(3).tolist(),
+            "cooling_kw": (self.cooling_w / 1e3).round(3).tolist(),
+            "pue": [finite_or_none(v, 4) for v in self.pue],
+            "outdoor_c": [finite_or_none(v, 2) for v in self.outdoor_c],
+        }
+
     def gaps(self) -> np.ndarray:
         """Which intervals between frames are gaps in the data (``GAP_FACTOR`` times the
         median interval and at least ``GAP_MIN_S``): a recorder that was off, not a power
@@ -511,6 +523,12 @@ class EnergySeries:
             if len(self.total_w)
             else None,
         }
+
+
+def finite_or_none(x: float, nd: int) -> float | None:
+    """``x`` rounded to ``nd`` places, or None where it is NaN or infinite."""
+    x = float(x)
+    return round(x, nd) if math.isfinite(x) else None
 
 
 def gap_note(summary: dict) -> str:
