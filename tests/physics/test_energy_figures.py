@@ -272,6 +272,22 @@ def test_a_series_missing_a_wet_bulb_takes_the_constant_one(hall2):
     assert model.outdoor_at(None) == (20.0, 9.0)
 
 
+def test_a_constant_wet_bulb_is_capped_by_a_colder_series_point(hall2):
+    """18 C wet bulb beside a 25 C constant dry bulb is air at about half humidity, but the
+    night's 5 C air cannot have it: a wet bulb is at most the dry bulb."""
+    model = _model_with(
+        hall2,
+        "  outdoor_c: 25\n  outdoor_wet_bulb_c: 18\n"
+        "  outdoor_series: [{at: '00:00', dry_bulb_c: 5}, {at: '12:00', dry_bulb_c: 30}]\n",
+    )
+    day = 86400.0 * 20000
+    assert model.outdoor_at(day) == (5.0, 5.0)
+    assert model.outdoor_at(day + 3 * 3600) == (11.25, 11.25)
+    assert model.outdoor_at(day + 9 * 3600) == (23.75, 18.0)
+    assert model.outdoor_at(day + 12 * 3600) == (30.0, 18.0)
+    assert model.outdoor_at(None) == (17.5, 17.5)  # the points' mean
+
+
 def test_absolute_series_held_at_its_ends(hall2):
     model = _model_with(
         hall2,

@@ -421,6 +421,13 @@ class _OutdoorSeries:
         self.wet = None if any(w is None for w in wet) or not wet else np.array(wet, float)
 
     def at(self, time_s: float | None) -> tuple[float, float | None]:
+        """(dry bulb, wet bulb or None) at ``time_s``. The constant wet bulb is checked against
+        the constant dry bulb only; air is never wetter than saturated, so where a series
+        point is colder, it caps the wet bulb."""
+        dry, wet = self._at(time_s)
+        return dry, (None if wet is None else min(wet, dry))
+
+    def _at(self, time_s: float | None) -> tuple[float, float | None]:
         if not len(self.t) or time_s is None or not math.isfinite(time_s):
             if len(self.t) and (time_s is None or not math.isfinite(time_s)):
                 return float(self.dry.mean()), (
