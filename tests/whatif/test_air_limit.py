@@ -66,6 +66,9 @@ def test_what_came_before_the_stop_is_reported(lost):
     shut = np.isfinite(lost.gpu_shutdown_s)
     assert (lost.gpu_shutdown_s[shut] <= lost.air_past_limit_s).all()
     assert (lost.gpu_shutdown_s[shut] > lost.gpu_slowdown_s[shut]).all()
+    # each GPU's shutdown time falls within the step whose end first counts it off
+    for t, n in zip(lost.series["time_s"], lost.series["gpus_shut_down"], strict=True):
+        assert (lost.gpu_shutdown_s <= t).sum() == n
     assert lost.series["gpus_shut_down"][-1] == 192 and lost.series["gpus_shut_down"][0] == 0
     # peaks are the hottest each die has been, at least its shutdown temperature
     assert (lost.gpu_peak_c[shut] >= lost.facility.gpu_shutdown_c[shut]).all()

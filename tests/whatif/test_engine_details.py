@@ -20,17 +20,18 @@ from .conftest import FAST, HALL
 INF = math.inf
 
 
-def _rack(rid: str, x: float, feeds: str = "{a: PDU-C, b: PDU-D}") -> str:
+def _rack(rid: str, x: float, feeds: str = "{a: PDU-C, b: PDU-D}", more: str = "") -> str:
     return (
         f"  - id: {rid}\n    type: rack-600x1200-48u\n    position_m: [{x}, 2.4]\n"
         "    rotation_deg: 180.0\n    servers:\n    - {type: dgx-h100, count: 4}\n"
-        f"    feeds: {feeds}\n"
+        f"    feeds: {feeds}\n{more}"
     )
 
 
-def two_halls_text() -> str:
+def two_halls_text(c3_cdu: bool = True) -> str:
     """The small hall, and a second hall beside it: row C (C1 and C2 fed by PDU-C and PDU-D,
-    C3 by the first hall's PDU-A and PDU-B), its own CRAH-3 and a CDU."""
+    C3 by the first hall's PDU-A and PDU-B and naming CDU-3, though its servers are
+    air-cooled), its own CRAH-3 and CDU-3."""
     t = HALL.read_text()
     t = t.replace(
         "rows:\n",
@@ -43,7 +44,7 @@ def two_halls_text() -> str:
         "- id: C\n  hall: HALL-2\n  racks:\n"
         + _rack("C1", 3.9)
         + _rack("C2", 4.5)
-        + _rack("C3", 5.1, "{a: PDU-A, b: PDU-B}")
+        + _rack("C3", 5.1, "{a: PDU-A, b: PDU-B}", "    cdu: CDU-3\n" if c3_cdu else "")
         + "power:\n",
         1,
     )
@@ -426,3 +427,36 @@ def test_a_cdu_loop_warms_by_the_load_it_carries_at_the_start(tmp_path):
     on_lost = pod.rack_cdu[pod.gpu_rack] == lost
     want = pod.cdu_supply_c[lost] + rise_k + pod.gpu_r_th_k_per_w * 600.0
     np.testing.assert_allclose(res.gpu_final_c[on_lost], want[on_lost], atol=1e-6)
+
+
+def test_an_air_cooled_rack_naming_a_cdu_follows_its_air(two, tmp_path):
+    """C3's servers are air-cooled: the CDU it names carries none of their heat, so its GPUs
+    follow the hall's air as they would without it (with CRAH-3 lost, they warm)."""
+    path = tmp_path / "no-cdu.yaml"
+    path.write_text(two_halls_text(c3_cdu=False))
+    plain = load_layout(path)
+    c3 = two.rack_index["C3"]
+    assert two.rack_cdu[c3] == two.cdu_index["CDU-3"] and plain.rack_cdu[c3] == -1
+    opts = WhatIfOptions(duration_s=300.0, dt_s=10.0, cell_m=0.4, hall=1)
+    got = run_whatif(two, ["CRAH-3"], options=opts)
+    want = run_whatif(plain, ["CRAH-3"], options=opts)
+    g = two.gpu_rack == c3
+    np.testing.assert_array_equal(got.gpu_final_c[g], want.gpu_final_c[g])
+    assert (got.gpu_final_c[g] > got.gpu_peak_c[g] - 1e-9).all()  # still warming at the end
+    assert (got.gpu_final_c[g] > Baseline(two, StartState.nominal(two), 1, 0.4).gpu_temp_c[g]).all()
+
+
+def test_a_steady_start_with_a_unit_already_off_stays_where_it_is(fac):
+    """Half load with CRAH-2 off at the start: one 150 kW unit holds the 122 kW, so the
+    baseline is steady, and a what-if failing nothing more (followed, a unit being off) stays
+    at it: the first steps start from the start's own heat, not the layout's."""
+    half = dataclasses.replace(StartState.nominal(fac), off=("CRAH-2",))
+    half.rack_power_w = half.rack_power_w * 0.5
+    half.gpu_power_w = half.gpu_power_w * 0.5
+    opts = WhatIfOptions(duration_s=60.0, dt_s=10.0, cell_m=0.4, hall=0)
+    res = run_whatif(fac, [], half, opts)
+    assert res.thermal_run
+    inlets = res.series["rack_inlet_max_c"]
+    np.testing.assert_allclose(inlets, np.broadcast_to(inlets[0], inlets.shape), atol=0.01)
+    load = res.series["air_unit_load_w"]
+    np.testing.assert_allclose(load[1:, 0], 6 * 20.4e3, rtol=1e-3)
