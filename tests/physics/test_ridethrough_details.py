@@ -105,3 +105,35 @@ def test_the_governor_from_a_facility():
     assert gov.off.tolist() == [False, False]
     gov.temp_c[0] = 99.0
     assert temps == [40, 50]
+
+
+def test_slowdown_and_shutdown_within_one_step_are_timed_from_its_start():
+    # as above, with a 60 s step holding both crossings: off at t_slow + t_shut
+    gov = _gov(80.0)
+    t_slow = 25.0 * np.log(53.5 / 44.5)
+    t_shut = 25.0 * np.log(3.55 / 0.55)
+    power, slow, shut = gov.step(np.array([88.0]), np.array([700.0]), 60.0)
+    assert slow[0] == pytest.approx(t_slow, rel=1e-12)
+    assert shut[0] == pytest.approx(t_slow + t_shut, rel=1e-12) and shut[0] < 60.0
+    assert gov.off[0] and power[0] == 0.0 and gov.peak_c[0] == 92.0
+    end = 88.0 + 4.0 * np.exp(-(60.0 - t_slow - t_shut) / 25.0)
+    assert gov.temp_c[0] == pytest.approx(end, rel=1e-12)
+
+
+def test_an_off_gpu_above_slowdown_is_not_throttling():
+    gov = _gov(95.0)
+    gov.off[0] = True
+    _, slow, shut = gov.step(np.array([120.0]), np.array([700.0]), 10.0)
+    assert np.isinf(slow[0]) and np.isinf(shut[0])
+
+
+def test_a_rack_moving_little_air_still_has_inlets():
+    """Air racks of 5 kW move a few tenths of a m3/s: every rack moving any air is read."""
+    fac = load_layout(HALL)
+    low = fac.rack_airflow_m3s * 0.1  # 0.3 m3/s a rack
+    assert (low < 1.0).all()
+    heat = ThermalModel(fac, 0, 0.4, rack_airflow_m3s=low).heat
+    probe = InletProbe(fac, heat)
+    mean, top = probe.rack_inlets_c(np.full(heat.n, 20.0))
+    np.testing.assert_allclose(mean, 20.0, rtol=1e-12)
+    assert (top == 20.0).all()
