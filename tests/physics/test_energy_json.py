@@ -8,7 +8,6 @@ import json
 import math
 
 import numpy as np
-import pytest
 
 from twin.model.catalog import assets_dir
 from twin.model.loader import load_layout
@@ -46,16 +45,17 @@ def test_ratios_with_it_are_rounded_numbers():
 
 def test_a_blackout_frame_has_no_pue_in_the_series():
     t = np.array([0.0, 1.0, 2.0])
-    it = np.array([1e6, 0.0, 1e6])
-    total = np.array([1.25e6, 5e4, 1.2e6])
+    it = np.array([1.00000044e6, 0.0, 1e6])
+    total = np.array([1.25000044e6, 5.00004e4, 1.23456789e6])
     zero = np.zeros(3)
     outdoor = np.array([20.123, np.nan, 21.0])
     s = EnergySeries(t, it, total, zero, total - it, zero, zero, zero, outdoor)
     lists = s.as_lists()
     json.dumps(lists, allow_nan=False)
-    assert lists["pue"] == [1.25, None, 1.2]
+    # kW to the watt, PUE to four places, outdoor to two
+    assert lists["pue"] == [1.25, None, 1.2346]
     assert lists["outdoor_c"] == [20.12, None, 21.0]
     assert lists["time_s"] == [0.0, 1.0, 2.0]
     assert lists["it_kw"] == [1000.0, 0.0, 1000.0]
-    assert lists["total_kw"] == [1250.0, 50.0, 1200.0]
-    assert lists["cooling_kw"] == pytest.approx([250.0, 50.0, 200.0])
+    assert lists["total_kw"] == [1250.0, 50.0, 1234.568]
+    assert lists["cooling_kw"] == [250.0, 50.0, 234.568]
