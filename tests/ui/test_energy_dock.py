@@ -116,3 +116,18 @@ def test_a_search_of_a_layout_edited_while_it_ran_is_shown_and_not_applied(
     assert "edited while the search ran: optimise again" in dock.result_label.text()
     assert not dock.apply_button.isEnabled() and not dock.apply()
     assert dock.result is None
+
+
+def test_a_frame_with_no_it_load_reads_no_pue(opened):
+    """A recorded blackout: every rack at 0 W. The PUE has nothing to divide by, and the
+    dock says so rather than "PUE nan"."""
+    from twin.model.frame import Frame
+
+    dock = opened.extensions["energy_dock"]
+    frame = Frame.empty(1.8e9, opened.facility.counts())
+    frame.rack["power_w"][:] = 0.0
+    opened.frame_shown.emit(frame)
+    text = dock.summary.text()
+    assert "<b>PUE n/a, no IT load</b>" in text
+    assert "nan" not in text.lower()
+    assert "for 0.0 kW of IT; <br>" in text

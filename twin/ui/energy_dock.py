@@ -191,11 +191,13 @@ class EnergyDock(QObject):
             for h, pp in zip(b.hall_ids, b.hall_ppue, strict=True)
             if math.isfinite(pp)
         )
+        it = math.isfinite(b.pue)  # no IT load (a blackout frame): nothing to divide by
+        pue = f"{b.pue:.3f}" if it else "n/a, no IT load"
+        per_it = f"cooling {b.cooling_per_it:.3f} kW per IT kW" if it else ""
         self.summary.setText(
-            f"<b>PUE {b.pue:.3f}</b> ({when}, outdoor {b.dry_bulb_c:.1f} °C)<br>"
+            f"<b>PUE {pue}</b> ({when}, outdoor {b.dry_bulb_c:.1f} °C)<br>"
             f"Facility {b.total_w / k:,.{digits}f} {unit} for {b.it_w / k:,.{digits}f} {unit} "
-            "of IT; "
-            f"cooling {b.cooling_per_it:.3f} kW per IT kW<br>"
+            f"of IT; {per_it}<br>"
             f"<table>{table}</table>Partial PUE: {halls}"
             + "".join(f"<br><i>{n}</i>" for n in b.notes)
         )
