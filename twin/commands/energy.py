@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 
+from twin.model.units import finite_or_none
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 
 #: Rack inlet limits the optimiser takes (C): from A1's allowable low end to the warmest inlet
@@ -331,8 +332,8 @@ def optimisation_dict(result) -> dict:
                 "checks": [
                     {
                         "case": m.case,
-                        "inlet_margin_k": _fin(m.inlet_k),
-                        "gpu_margin_k": _fin(m.gpu_k),
+                        "inlet_margin_k": finite_or_none(m.inlet_k, 3),
+                        "gpu_margin_k": finite_or_none(m.gpu_k, 3),
                     }
                     for m in h.checks
                 ],
@@ -342,12 +343,6 @@ def optimisation_dict(result) -> dict:
         "before": result.before.as_dict(),
         "after": result.after.as_dict(),
     }
-
-
-def _fin(x: float) -> float | None:
-    import math
-
-    return round(x, 3) if math.isfinite(x) else None
 
 
 def print_optimisation(result) -> None:

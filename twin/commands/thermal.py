@@ -45,9 +45,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 
 def _num(x: float, nd: int = 3) -> float | None:
-    import math
+    from twin.model.units import finite_or_none
 
-    return None if x is None or not math.isfinite(x) else round(float(x), nd)
+    return finite_or_none(x, nd)
 
 
 def result_dict(fac, res) -> dict:

@@ -3,6 +3,8 @@ as 187.4 MW)."""
 
 from __future__ import annotations
 
+import math
+
 #: From this power up (W) a figure is written in MW.
 MW_FROM_W = 10e6
 
@@ -38,3 +40,11 @@ def count_text(n: int, noun: str) -> str:
         return f"1 {noun}"
     suffix = "es" if noun.endswith(("s", "x", "ch", "sh")) else "s"
     return f"{n:,} {noun}{suffix}"
+
+
+def finite_or_none(x: float | None, nd: int) -> float | None:
+    """``x`` rounded to ``nd`` places for JSON, or None where it is None, NaN or infinite
+    (JSON has no NaN: ``json.dumps`` writes one that strict readers refuse)."""
+    if x is None or not math.isfinite(x):
+        return None
+    return round(float(x), nd)

@@ -29,6 +29,7 @@ from twin.model.catalog_schema import ChillerType, HeatRejectionType
 from twin.model.facility import Facility
 from twin.model.frame import reads_off
 from twin.model.schema import CoolingPlant, Energy, is_time_of_day, outdoor_time_s
+from twin.model.units import finite_or_none
 from twin.physics.plant import PlantPower, affinity_power_w, plant_power
 
 #: Fan power of an air unit type without ``fan_kw``, per m3/s of rated flow (W).
@@ -530,12 +531,6 @@ class EnergySeries:
             if len(self.total_w)
             else None,
         }
-
-
-def finite_or_none(x: float, nd: int) -> float | None:
-    """``x`` rounded to ``nd`` places, or None where it is NaN or infinite."""
-    x = float(x)
-    return round(x, nd) if math.isfinite(x) else None
 
 
 def gap_note(summary: dict) -> str:

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.units import finite_or_none
 from twin.whatif.failures import PowerOutcome
 
 
 def _num(x, nd: int = 2):
     """JSON number: None for NaN/inf."""
-    x = float(x)
-    return round(x, nd) if math.isfinite(x) else None
+    return finite_or_none(x, nd)
 
 
 @dataclass
