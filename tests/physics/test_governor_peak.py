@@ -7,25 +7,13 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from tests.physics.governors import h100_governor
 from twin.physics.ridethrough import GpuGovernor
-
-
-def _gov(temp_c: list[float]) -> GpuGovernor:
-    n = len(temp_c)
-    return GpuGovernor(
-        tau_s=np.full(n, 25.0),
-        r_k_per_w=np.full(n, 0.065),
-        slowdown_c=np.full(n, 89.0),
-        shutdown_c=np.full(n, 92.0),
-        idle_w=np.full(n, 70.0),
-        temp_c=np.array(temp_c, float),
-        off=np.zeros(n, dtype=bool),
-    )
 
 
 def test_the_peak_starts_at_the_start_temperature_and_is_a_copy():
     temp = np.array([40.0, 55.0])
-    gov = _gov([40.0, 55.0])
+    gov = h100_governor([40.0, 55.0])
     assert gov.peak_c.tolist() == [40.0, 55.0]
     gov.temp_c[0] = 70.0
     assert gov.peak_c[0] == 40.0  # not the same array as the temperature
@@ -36,7 +24,7 @@ def test_the_peak_starts_at_the_start_temperature_and_is_a_copy():
 def test_a_gpu_shut_down_within_a_step_peaks_at_shutdown():
     # at slowdown, coolant 88 C: idle (70 W) aims at 88 + 4.55 = 92.55 C, past shutdown, which
     # it reaches after 25 ln(3.55 / 0.55) = 46.6 s; then it switches off and cools to 88 C
-    gov = _gov([89.0])
+    gov = h100_governor([89.0])
     gov.step(np.array([88.0]), np.array([700.0]), 60.0)
     assert gov.off[0]
     end = 88.0 + (92.0 - 88.0) * np.exp(-(60.0 - 25.0 * np.log(3.55 / 0.55)) / 25.0)
@@ -51,7 +39,7 @@ def test_a_gpu_shut_down_within_a_step_peaks_at_shutdown():
 def test_a_gpu_reaching_slowdown_then_cooling_peaks_at_slowdown():
     # full power 700 W over 45 C coolant aims at 90.5 C: slowdown 89 C is reached within the
     # 100 s step and held; a cooler step then lets the die fall well below it
-    gov = _gov([80.0])
+    gov = h100_governor([80.0])
     _, t_slow, _ = gov.step(np.array([45.0]), np.array([700.0]), 100.0)
     assert t_slow[0] < 100.0
     assert gov.peak_c[0] == 89.0
@@ -60,7 +48,7 @@ def test_a_gpu_reaching_slowdown_then_cooling_peaks_at_slowdown():
 
 
 def test_a_cooling_gpu_keeps_its_start_as_peak_and_a_warming_one_its_end():
-    gov = _gov([70.0, 30.0])
+    gov = h100_governor([70.0, 30.0])
     coolant, demand = np.array([20.0, 40.0]), np.array([200.0, 400.0])  # targets 33, 66 C
     gov.step(coolant, demand, 10.0)
     warm_end = 66.0 + (30.0 - 66.0) * np.exp(-10.0 / 25.0)
@@ -70,7 +58,7 @@ def test_a_cooling_gpu_keeps_its_start_as_peak_and_a_warming_one_its_end():
 
 def test_an_off_gpu_peaks_with_its_air():
     # already off: the die only follows its coolant, which may be hotter than it
-    gov = _gov([50.0])
+    gov = h100_governor([50.0])
     gov.off[0] = True
     gov.step(np.array([120.0]), np.array([700.0]), 25.0)
     assert gov.temp_c[0] == pytest.approx(120.0 - 70.0 * np.exp(-1.0), abs=1e-12)

@@ -10,23 +10,12 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.physics.governors import h100_governor
 from twin.model.loader import load_layout
 from twin.physics import ThermalModel
 from twin.physics.ridethrough import GpuGovernor, InletProbe
 
 HALL = Path(__file__).parents[1] / "whatif" / "small-hall.yaml"
-
-
-def _gov(temp_c: float) -> GpuGovernor:
-    return GpuGovernor(
-        tau_s=np.array([25.0]),
-        r_k_per_w=np.array([0.065]),
-        slowdown_c=np.array([89.0]),
-        shutdown_c=np.array([92.0]),
-        idle_w=np.array([70.0]),
-        temp_c=np.array([temp_c]),
-        off=np.zeros(1, dtype=bool),
-    )
 
 
 def test_gpus_read_the_air_at_their_own_height():
@@ -56,7 +45,7 @@ def test_gpus_read_the_air_at_their_own_height():
 def test_slowdown_reached_mid_step_is_governed_for_the_rest_of_it():
     # 80 C over 88 C coolant at 700 W (target 133.5 C): slowdown after 25 ln(53.5 / 44.5) s;
     # then idle (70 W) aims at 92.55 C, past shutdown, reached 25 ln(3.55 / 0.55) s later
-    gov = _gov(80.0)
+    gov = h100_governor([80.0])
     coolant, demand = np.array([88.0]), np.array([700.0])
     t_slow = 25.0 * np.log(53.5 / 44.5)
     t_shut = 25.0 * np.log(3.55 / 0.55)
@@ -71,7 +60,7 @@ def test_slowdown_reached_mid_step_is_governed_for_the_rest_of_it():
 
 
 def test_a_gpu_at_its_shutdown_temperature_shuts_down_at_once():
-    gov = _gov(92.0)
+    gov = h100_governor([92.0])
     power, slow, shut = gov.step(np.array([30.0]), np.array([700.0]), 10.0)
     # even though its cool coolant would let it hold: it has reached the threshold
     assert shut[0] == 0.0 and gov.off[0] and power[0] == 0.0
@@ -79,7 +68,7 @@ def test_a_gpu_at_its_shutdown_temperature_shuts_down_at_once():
 
 
 def test_a_gpu_already_off_crosses_nothing():
-    gov = _gov(60.0)
+    gov = h100_governor([60.0])
     gov.off[0] = True
     power, slow, shut = gov.step(np.array([120.0]), np.array([700.0]), 60.0)
     # it warms with its air past slowdown, but an off GPU neither throttles nor shuts down
@@ -109,7 +98,7 @@ def test_the_governor_from_a_facility():
 
 def test_slowdown_and_shutdown_within_one_step_are_timed_from_its_start():
     # as above, with a 60 s step holding both crossings: off at t_slow + t_shut
-    gov = _gov(80.0)
+    gov = h100_governor([80.0])
     t_slow = 25.0 * np.log(53.5 / 44.5)
     t_shut = 25.0 * np.log(3.55 / 0.55)
     power, slow, shut = gov.step(np.array([88.0]), np.array([700.0]), 60.0)
@@ -121,7 +110,7 @@ def test_slowdown_and_shutdown_within_one_step_are_timed_from_its_start():
 
 
 def test_an_off_gpu_above_slowdown_is_not_throttling():
-    gov = _gov(95.0)
+    gov = h100_governor([95.0])
     gov.off[0] = True
     _, slow, shut = gov.step(np.array([120.0]), np.array([700.0]), 10.0)
     assert np.isinf(slow[0]) and np.isinf(shut[0])

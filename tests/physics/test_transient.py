@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from tests.physics.governors import h100_governor
 from twin.model.loader import load_layout
 from twin.physics import ThermalModel
 from twin.physics.heat import HeatState
@@ -74,15 +75,7 @@ def test_no_change_stays_at_the_steady_state():
 
 
 def _gov(n: int, temp_c: float) -> GpuGovernor:
-    return GpuGovernor(
-        tau_s=np.full(n, 25.0),
-        r_k_per_w=np.full(n, 0.065),
-        slowdown_c=np.full(n, 89.0),
-        shutdown_c=np.full(n, 92.0),
-        idle_w=np.full(n, 70.0),
-        temp_c=np.full(n, temp_c),
-        off=np.zeros(n, dtype=bool),
-    )
+    return h100_governor([temp_c] * n)
 
 
 def test_governor_slowdown_time_is_the_closed_form():
