@@ -5,12 +5,13 @@ solves and then checked by solving the changed hall again.
 The limits (``Limits``):
 
 - normal operation: every rack's hottest inlet at or below ``inlet_max_c`` (ASHRAE A1
-  recommended, 27 C) and every GPU at least ``gpu_margin_k`` below its max operating
-  temperature (catalog);
+  recommended, 27 C), every GPU at least ``gpu_margin_k`` below its max operating
+  temperature (catalog) and no air unit at its capacity (the design check's errors);
 - the declared cooling failure (``cooling_redundancy`` N+1 or 2N: each running air unit of the
   hall failed in turn, the others' fans ramped to their rated flow, as a unit controller does
-  on a failure): every inlet at or below ``failure_inlet_max_c`` (A1 allowable, 32 C) and
-  every GPU at least ``failure_gpu_margin_k`` below max operating.
+  on a failure: ``unit_loss``, the design check's failure cases): every inlet at or below
+  ``failure_inlet_max_c`` (A1 allowable, 32 C), every GPU at least ``failure_gpu_margin_k``
+  below max operating, and a steady state.
 
 The search, per hall. With the airflow frozen, air temperatures move one for one with the
 units' supply temperature (temperature is linear in its sources and inflows; buoyancy acts on
@@ -43,6 +44,7 @@ from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
 from twin.physics.energy import EnergyBreakdown, EnergyModel
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
+from twin.physics.unit_loss import ramped_flow_scale
 
 
 @dataclass(frozen=True)
@@ -71,13 +73,18 @@ class Margin:
     inlet_k: float
     gpu_k: float  # air-cooled GPUs
     liquid_k: float = math.inf  # liquid-cooled GPUs (their CDU's supply sets them)
+    #: why the case fails whatever its supply (no steady state; in normal operation, an air
+    #: unit at its capacity, which the design check calls an error); "" when it does not
+    refused: str = ""
 
     @property
     def k(self) -> float:
-        return min(self.inlet_k, self.gpu_k)
+        return -math.inf if self.refused else min(self.inlet_k, self.gpu_k)
 
     @property
     def binding(self) -> str:
+        if self.refused:
+            return f"{self.case}: {self.refused}"
         return f"{self.case}: {'rack inlet' if self.inlet_k <= self.gpu_k else 'GPU temperature'}"
 
 
@@ -210,7 +217,7 @@ class SetPointOptimiser:
         head = fac.gpu_max_operating_c[g] - gpu_margin - res.gpu_temp_c[g]
         head = head[np.isfinite(head)]
         liquid_k = float(head.min()) if len(head) else math.inf
-        return Margin(case, inlet_k, gpu_k, liquid_k)
+        return Margin(case, inlet_k, gpu_k, liquid_k, _refused(res, fac, failure))
 
     def _flow_scale(self, units: np.ndarray, speed: float) -> np.ndarray:
         scale = np.ones(len(self.facility.air_unit_ids))
@@ -220,13 +227,12 @@ class SetPointOptimiser:
     def _failure_models(
         self, hall: int, units: np.ndarray
     ) -> list[tuple[str, ThermalModel, Margin]]:
-        """Each running unit of the hall failed in turn, the others at their rated flow."""
+        """Each running unit of the hall failed in turn, the others ramped to their rated flow
+        (``unit_loss``: the design check's failure cases)."""
         fac = self.facility
         if fac.layout.cooling_redundancy == "N" or len(units) < 2:
             return []
-        rated = self.energy.air_unit_rated_m3s
-        scale = np.ones(len(fac.air_unit_ids))
-        scale[units] = np.clip(rated[units] / fac.air_unit_airflow_m3s[units], 0.0, 1.5)
+        scale = ramped_flow_scale(fac, hall)
         out = []
         for u in units:
             uid = fac.air_unit_ids[u]
@@ -353,6 +359,7 @@ class SetPointOptimiser:
         while len(grid) > 1 and len(solved) < lim.speed_solves + 1:
             xs = np.array(sorted(solved))
             ys = np.array([solved[x].k for x in xs])
+            xs, ys = xs[np.isfinite(ys)], ys[np.isfinite(ys)]  # refused speeds: no headroom
             fit = np.polyfit(xs, ys, min(2, len(xs) - 1))
             predicted = np.polyval(fit, grid)
             best = min(grid, key=lambda s: score(s, predicted[np.searchsorted(grid, s)], "")[0])
@@ -406,7 +413,6 @@ class SetPointOptimiser:
         fac, lim = self.facility, self.limits
         ids = [fac.air_unit_ids[u] for u in units]
         cdus = [fac.cdu_ids[c] for c in np.flatnonzero(fac.cdu_hall == hall)]
-        rated = self.energy.air_unit_rated_m3s
         for _ in range(3):
             after = with_set_points(
                 fac,
@@ -418,8 +424,7 @@ class SetPointOptimiser:
                 ThermalModel(after, hall, self.cell_for(hall)), f"{fac.hall_ids[hall]}: check"
             )
             checks = [self._margin(res, after, hall, "normal", False)]
-            scale = np.ones(len(fac.air_unit_ids))
-            scale[units] = np.clip(rated[units] / after.air_unit_airflow_m3s[units], 0.0, 1.5)
+            scale = ramped_flow_scale(after, hall)
             rise = float(np.max(supply - fac.air_unit_supply_c[units]))
             checks += [self._check_failure(hall, after, f, rise, scale) for f in failures]
             worst = min(checks, key=lambda m: m.k)
@@ -491,6 +496,16 @@ class SetPointOptimiser:
             if rise > 0:
                 out[k] = min(out[k] + rise, max(lim.cdu_supply_max_c, out[k]))
         return out
+
+
+def _refused(res: ThermalResult, fac: Facility, failure: bool) -> str:
+    """What fails a case whatever its supply temperature (see ``Margin.refused``)."""
+    if res.overloaded:
+        return "no steady state (the running air units cannot remove the heat)"
+    if failure:
+        return ""  # a unit at capacity in a failure case: its warmer supply is in the inlets
+    full = [fac.air_unit_ids[a] for a in np.flatnonzero(res.air_unit_at_capacity)]
+    return f"{', '.join(full)} at capacity" if full else ""
 
 
 def _liquid_gpus(fac: Facility) -> np.ndarray:

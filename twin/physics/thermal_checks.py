@@ -8,8 +8,10 @@ From one steady solve of a hall:
   error;
 - GPUs that reach their slowdown temperature at nominal load are an error;
 and, for halls whose ``cooling_redundancy`` is N+1 or 2N, one more steady solve per running
-air unit with that unit failed: "does not survive the loss of unit X" when it leaves a rack
-outside A1 allowable, an air unit over capacity or GPUs at slowdown.
+air unit with that unit failed and the others at their rated flow: "does not survive the loss
+of unit X" when it leaves a rack outside A1 allowable, GPUs at slowdown or no steady state, and
+a warning when it survives with a unit driven to its capacity (``unit_loss``, the rule the
+set-point optimiser's failure cases keep too).
 
 CDU capacity is a static check (the liquid share of heat is known without the air), so it
 stays in ``model.constraints``.
@@ -26,6 +28,7 @@ from twin.model.errors import field_path
 from twin.model.facility import Facility
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
+from twin.physics.unit_loss import ramped_flow_scale, survival
 
 
 def _rack_field(fac: Facility, r: int) -> str:
@@ -101,32 +104,40 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
 def unit_loss_violations(
     fac: Facility, model: ThermalModel, progress: Callable[[int, int], None] | None = None
 ) -> list[Violation]:
-    """For an N+1 or 2N hall: fail each running air unit of ``model``'s hall in turn (steady
-    state); one error per unit whose loss the hall does not survive. ``model`` is left with
-    its original fan states."""
+    """For an N+1 or 2N hall: fail each running air unit of ``model``'s hall in turn, the
+    others ramped to their rated flow (steady state); an error per unit whose loss the hall
+    does not survive, a warning per loss it survives with a unit at its capacity. ``model``
+    is left with its original fan states."""
     if fac.layout.cooling_redundancy == "N":
         return []
     hall = model.hall
-    before = tuple(model.failed)
+    before = (tuple(model.failed), model.unit_flow_scale, model.rack_flow_scale)
     units = [
         i
         for i in np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
-        if fac.air_unit_ids[i] not in before
+        if fac.air_unit_ids[i] not in before[0]
     ]
+    ramped = ramped_flow_scale(fac, hall)
     out: list[Violation] = []
     try:
         for k, a in enumerate(units):
             uid = fac.air_unit_ids[a]
-            model.set_failed(before + (uid,))
-            res = model.solve()
-            why = _why_not_survived(fac, res)
-            if why:
+            model.set_failed(before[0] + (uid,), unit_flow_scale=ramped)
+            judged = survival(fac, model.solve())
+            loss = f"the loss of {uid!r} ({fac.layout.cooling_redundancy})"
+            if not judged.survives:
+                what, severity = f"does not survive {loss}: {'; '.join(judged.problems)}", "error"
+            elif judged.at_capacity:
+                what = f"survives {loss} with {'; '.join(judged.at_capacity)}"
+                severity = "warning"
+            else:
+                what = ""
+            if what:
                 out.append(
                     Violation(
                         "thermal-redundancy",
-                        "error",
-                        f"hall {fac.hall_ids[hall]!r} does not survive the loss of {uid!r} "
-                        f"({fac.layout.cooling_redundancy}): {why}",
+                        severity,
+                        f"hall {fac.hall_ids[hall]!r} {what}",
                         (uid,),
                         _unit_field(int(a)),
                     )
@@ -135,24 +146,5 @@ def unit_loss_violations(
                 progress(k + 1, len(units))
     finally:
         if units:
-            model.set_failed(before)
+            model.set_failed(before[0], unit_flow_scale=before[1], rack_flow_scale=before[2])
     return out
-
-
-def _why_not_survived(fac: Facility, res: ThermalResult) -> str:
-    racks = res.grid.rack_ids
-    mx = res.rack_inlet_max_c[racks]
-    hot = racks[mx > A1_ALLOWABLE_C[1]]
-    parts = []
-    if len(hot):
-        worst = racks[int(np.nanargmax(mx))]
-        parts.append(
-            f"{len(hot)} rack(s) above A1 allowable (worst {fac.rack_ids[worst]!r} "
-            f"{np.nanmax(mx):.1f} C)"
-        )
-    if res.overloaded or res.air_unit_at_capacity.any():
-        parts.append("air units over capacity")
-    n_thr = int(res.gpu_throttled[fac.gpu_hall == res.grid.hall].sum())
-    if n_thr:
-        parts.append(f"{n_thr} GPU(s) at slowdown")
-    return "; ".join(parts)
