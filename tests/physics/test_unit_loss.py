@@ -6,6 +6,7 @@ reaches slowdown or no steady state exists; a unit driven to its capacity is sai
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
@@ -15,7 +16,7 @@ from twin.model.loader import facility_from_text, load_layout
 from twin.physics import ThermalModel, solve_steady
 from twin.physics.setpoints import SetPointOptimiser
 from twin.physics.thermal_checks import thermal_violations, unit_loss_violations
-from twin.physics.unit_loss import ramped_flow_scale, rated_flow_m3s
+from twin.physics.unit_loss import ramped_flow_scale, rated_flow_m3s, survival
 
 CELL_M = 0.25
 RATED_77KW_M3S = 4.72  # assets/catalog/cooling.yaml, crah-77kw
@@ -54,10 +55,12 @@ def test_the_hall_s_running_units_ramp_to_their_rating_and_never_down():
     # C1 3.5 -> 4.72; C2 above its rating stays; C3 is off (no controller ramps it);
     # C4 1.0 -> 4.72 is past what a grid takes (1.5 x): 1.5; D1 is in the other hall
     assert scale == pytest.approx([RATED_77KW_M3S / 3.5, 1.0, 1.0, 1.5, 1.0], abs=1e-12)
-    set_flow = np.array([4.0, 6.0, 2.0, 1.2, 3.0])  # an optimiser's trial set points
+    set_flow = np.array([4.0, 5.0, 2.0, 1.2, 3.0])  # an optimiser's trial set points
     scale = ramped_flow_scale(fac, fac.hall_ids.index("G"), set_flow)
-    # over the layout's flow: H's units at their set flows, D1 3 -> 10 m3/s
-    assert scale == pytest.approx([4.0 / 3.5, 1.0, 1.0, 1.2, RATED_150KW_M3S / 8.0], abs=1e-12)
+    # over the layout's flow: H's units at their set flows (C2 slowed), D1 3 -> 10 m3/s
+    assert scale == pytest.approx(
+        [4.0 / 3.5, 5.0 / 6.0, 1.0, 1.2, RATED_150KW_M3S / 8.0], abs=1e-12
+    )
     set_flow[-1] = 11.0  # above its rating: kept
     scale = ramped_flow_scale(fac, fac.hall_ids.index("G"), set_flow)
     assert scale[-1] == pytest.approx(11.0 / 8.0, abs=1e-12)
@@ -149,3 +152,36 @@ def test_what_the_optimiser_writes_passes_the_design_check(tmp_path: Path):
     model = ThermalModel(after, 0, CELL_M)
     problems = thermal_violations(after, model.solve()) + unit_loss_violations(after, model)
     assert [v.message for v in problems if v.severity == "error"] == []
+
+
+def test_the_rule_reads_its_own_hall_s_gpus_and_passes_at_the_limit():
+    """A hand-made result: hall G's racks at exactly A1 allowable survive; GPUs at slowdown in
+    the other hall do not count; one unit at a 499.6 kW capacity is named with it rounded."""
+    text = two_halls().replace(
+        "load: {power_kw: 5, airflow_m3s: 0.4}", "servers: [{type: dgx-h100, count: 1}]"
+    )
+    fac = facility_from_text(text, "ramp.yaml")
+    g, b0 = fac.hall_ids.index("G"), fac.rack_index["B0"]
+    assert (fac.gpu_hall == g).sum() == 8 and (fac.gpu_hall != g).sum() == 8
+    inlet = np.full(fac.n_racks, np.nan)
+    inlet[b0] = 32.0
+    res = SimpleNamespace(
+        overloaded=False,
+        grid=SimpleNamespace(rack_ids=np.array([b0]), hall=g),
+        rack_inlet_max_c=inlet,
+        gpu_throttled=fac.gpu_hall != g,
+        air_unit_at_capacity=np.array([False, False, False, False, True]),
+        air_unit_capacity_w=np.full(5, 499_600.0),
+        air_unit_supply_c=np.full(5, 18.04),
+    )
+    judged = survival(fac, res)
+    assert judged.survives and judged.problems == []
+    assert judged.at_capacity == ["D1 at its 500 kW capacity (supply 18.0 C)"]
+    inlet[b0] = 32.01
+    res.gpu_throttled = fac.gpu_hall == g
+    res.overloaded = True
+    assert survival(fac, res).problems == [
+        "its running air units cannot remove the heat (no steady state)",
+        "1 rack(s) above A1 allowable (worst 'B0' 32.0 C)",
+        "8 GPU(s) at slowdown",
+    ]

@@ -45,7 +45,7 @@ def ramped_flow_scale(
     scale = flow / base
     units = np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
     scale[units] = np.maximum(flow[units], rated_flow_m3s(fac)[units]) / base[units]
-    return np.clip(scale, 0.0, MAX_FLOW_SCALE)
+    return np.minimum(scale, MAX_FLOW_SCALE)
 
 
 @dataclass
