@@ -503,6 +503,15 @@ class EnergySeries:
         dt = np.where(self.gaps(), 0.0, np.diff(t))
         return float(np.sum(0.5 * (p[1:] + p[:-1]) * dt)) / 3.6e6
 
+    def energy_kwh_each(self, power_w: np.ndarray) -> np.ndarray:
+        """``energy_kwh`` of each column of a (frames, n) array of powers (W): the heat each
+        air unit removed, by the rule the facility's energy is counted by."""
+        p = np.asarray(power_w, float)
+        if len(self.time_s) < 2:
+            return np.zeros(p.shape[1:])
+        dt = np.where(self.gaps(), 0.0, np.diff(self.time_s))
+        return dt @ (0.5 * (p[1:] + p[:-1])) / 3.6e6
+
     def summary(self) -> dict:
         """Energies over the span, the energy-weighted PUE and where PUE peaked."""
         pue = self.pue

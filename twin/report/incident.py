@@ -102,9 +102,11 @@ def gather(rec: Recording, fac: Facility) -> Incident:
     if "air_unit" in rec.metrics:
         for name in ("supply_c", "return_c", "load_w", "state"):
             inc.units[name] = rec.metric_rows("air_unit", name, step)[1]
-        load = np.nan_to_num(inc.units["load_w"])
-        inc.unit_energy_kwh = load.sum(axis=0) * dt / 3.6e6
     inc.energy = _energy(rec, fac, step)
+    # one rule for every energy of the report: the energy model's (trapezoid, none across a gap)
+    inc.it_energy_kwh = inc.energy.energy_kwh(inc.energy.it_w)
+    if "air_unit" in rec.metrics:
+        inc.unit_energy_kwh = inc.energy.energy_kwh_each(np.nan_to_num(inc.units["load_w"]))
     return inc
 
 
@@ -176,4 +178,3 @@ def _racks(rec: Recording, inc: Incident) -> None:
     inc.rack["inlet_c"] = inlet[:, inc.worst_racks]
     _, power = rec.metric_rows("rack", "power_w", step)
     inc.rack["power_w"] = power[:, inc.worst_racks]
-    inc.it_energy_kwh = float(np.nan_to_num(power).sum()) * inc.dt_s / 3.6e6
