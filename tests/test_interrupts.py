@@ -229,3 +229,93 @@ def test_off_the_main_thread_install_changes_nothing():
     t.start()
     t.join()
     assert seen == {"handlers": before, "hook": hook}
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@no_stray_interrupt
+def test_an_interrupt_sent_again_while_the_hook_still_reports_waits_for_it():
+    """Reporting the dropped interrupt can outlast the 10 ms before it is sent again (a CI
+    run: pytest's hook imported tracemalloc through PySide's import hook). Sent again inside
+    the hook, the handler's KeyboardInterrupt was lost there for good ("Exception ignored in
+    sys.unraisablehook") and the command ran on; it must wait for the hook to end, and come
+    once."""
+    from twin.commands import interrupt as interrupts
+
+    reported = []
+
+    def slow_report(unraisable):  # as a hook that takes 5 times the re-send delay
+        reported.append(type(unraisable.exc_value).__name__)
+        _spin(5 * interrupts.REDELIVER_S)
+
+    saved = sys.unraisablehook
+    sys.unraisablehook = slow_report
+    try:
+        with installed():
+            t0 = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                _drop_in_callback(signal.SIGTERM)
+                _spin(5)
+            assert time.monotonic() - t0 < 0.5
+            assert reported == ["KeyboardInterrupt"]  # none dropped in the hook itself
+            _spin(10 * interrupts.REDELIVER_S)  # no second one on its way
+    finally:
+        sys.unraisablehook = saved
+
+
+def _slow_hook_that_gets_a_signal(reported: list, signum: int, delays: float):
+    """A hook during which ``signum`` arrives (a user's Ctrl-C, say, while Python prints a
+    finalizer's error), and which reports for ``delays`` times the re-send delay after it."""
+    from twin.commands import interrupt as interrupts
+
+    def slow_report(unraisable):
+        reported.append(type(unraisable.exc_value).__name__)
+        if len(reported) == 1:
+            os.kill(os.getpid(), signum)
+        _spin(delays * interrupts.REDELIVER_S)
+
+    return slow_report
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+@pytest.mark.parametrize("dropped", ["ValueError", "KeyboardInterrupt"])
+@pytest.mark.parametrize("delays", [3.0, 0.3])
+@no_stray_interrupt
+def test_a_signal_that_comes_while_the_hook_reports_comes_once_after_it(
+    dropped, delays, monkeypatch
+):
+    """Raised inside the hook, the KeyboardInterrupt would be lost with no hook to see it: it
+    must come after the hook, once, whether the hook was reporting a callback's own error or
+    a dropped interrupt (which is sent again too: the two make one). A hook that reports for
+    3 re-send delays gets the signal again inside it; one that ends after 0.3 of a delay
+    leaves the signal's own re-send on its way, which the dropped interrupt's must not
+    double (they would come 0.3 of a delay apart). The delay is 50 ms here: two re-sends
+    15 ms apart stay two, which at 10 ms the interpreter's 5 ms thread switches can merge."""
+    from twin.commands import interrupt as interrupts
+
+    monkeypatch.setattr(interrupts, "REDELIVER_S", 0.05)
+
+    class Thing:
+        pass
+
+    def broken(_ref):
+        raise ValueError("a callback's own error")
+
+    reported: list = []
+    saved = sys.unraisablehook
+    sys.unraisablehook = _slow_hook_that_gets_a_signal(reported, signal.SIGTERM, delays)
+    try:
+        with installed():
+            t0 = time.monotonic()
+            with pytest.raises(KeyboardInterrupt):
+                if dropped == "ValueError":
+                    thing = Thing()
+                    ref = weakref.ref(thing, broken)  # noqa: F841
+                    del thing
+                else:
+                    _drop_in_callback(signal.SIGTERM)
+                _spin(5)
+            assert time.monotonic() - t0 < 0.5
+            assert reported == [dropped]
+            _spin(10 * interrupts.REDELIVER_S)  # and no second one on its way
+    finally:
+        sys.unraisablehook = saved

@@ -8,8 +8,10 @@ propagate: Python prints "Exception ignored in ..." and carries on, and the comm
 its end (``twin simulate --duration 12h`` killed within 50 ms of starting to write ran on in
 3 of 30 tries, and exited 0). ``install`` sends the signal again (from another thread, 10 ms
 later) whenever its KeyboardInterrupt was dropped so (``sys.unraisablehook`` sees it), so
-that it lands outside the callback. Not for the window, whose event loop handles its own
-shutdown.
+that it lands outside the callback; a signal that comes while that hook runs (reporting the
+drop can take longer than 10 ms: pytest's hook imported a module in a CI run) waits for the
+hook to end the same way, since raised there it would be lost for good. Not for the window,
+whose event loop handles its own shutdown.
 
 ``graceful_interrupt``: Ctrl-C as a request, not an exception: a long-running command checks
 ``stop.is_set()`` between units of work, so the interrupt never lands in the middle of one (a
@@ -39,9 +41,26 @@ def install() -> Callable[[], None]:
         return lambda: None
     taken: dict[int, object] = {}
     last: list[int] = []  # the signal whose KeyboardInterrupt is on its way
+    pending: list[bool] = [False]  # a re-sent signal is on its way
+    timers: list[threading.Timer] = []
+
+    def send_again() -> None:
+        if pending[0]:
+            return  # one is on its way: a second would interrupt the first's clean-up
+        pending[0] = True
+        timer = threading.Timer(REDELIVER_S, _thread.interrupt_main, (last[0],))
+        timer.daemon = True
+        timers.append(timer)
+        timer.start()
 
     def interrupt(signum: int, frame) -> None:
         last[:] = [signum]
+        pending[0] = False  # this one has come
+        if _within(frame, hook.__code__):
+            # raised in the hook it would be dropped with no hook to see it ("Exception
+            # ignored in sys.unraisablehook"): sent again once the hook is over
+            send_again()
+            return
         raise KeyboardInterrupt
 
     for signum, theirs in (
@@ -51,17 +70,15 @@ def install() -> Callable[[], None]:
         if signal.getsignal(signum) is theirs:  # not ignored, not someone else's
             taken[signum] = signal.signal(signum, interrupt)
     previous_hook = sys.unraisablehook
-    timers: list[threading.Timer] = []
 
     def hook(unraisable) -> None:
-        if last and isinstance(unraisable.exc_value, KeyboardInterrupt):
-            # dropped inside a callback: sent again from another thread once the callback
-            # is over (sent from here, the handler ran within this hook, and was dropped)
-            timer = threading.Timer(REDELIVER_S, _thread.interrupt_main, (last[0],))
-            timer.daemon = True
-            timers.append(timer)
-            timer.start()
-        previous_hook(unraisable)
+        try:
+            previous_hook(unraisable)
+        finally:
+            if last and isinstance(unraisable.exc_value, KeyboardInterrupt):
+                # dropped inside a callback: sent again from another thread once the
+                # callback is over (sent from here, the handler ran within this hook)
+                send_again()
 
     sys.unraisablehook = hook
 
@@ -74,6 +91,15 @@ def install() -> Callable[[], None]:
             sys.unraisablehook = previous_hook
 
     return uninstall
+
+
+def _within(frame, code) -> bool:
+    """Whether ``frame`` or one it was called from runs ``code``."""
+    while frame is not None:
+        if frame.f_code is code:
+            return True
+        frame = frame.f_back
+    return False
 
 
 @contextmanager
