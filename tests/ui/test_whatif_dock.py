@@ -233,3 +233,29 @@ def test_a_run_stopped_at_the_air_limit_says_so(window, qtbot):
     lines = dock.summary.text().splitlines()
     assert lines[0].startswith("CRAH-1 + CRAH-2: ")
     assert lines[1].startswith(f"Stopped at {past:.1f} min: the hall's air passed 150 C, ")
+
+
+def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path):
+    """Ticked, "Ramp fans" runs the lost unit's hall with its other units at their rated
+    flow, and the summary names them; the room's C2 and C3 are set at 3.0 of 4.72 m3/s."""
+    from tests.physics.test_unit_loss import top_intake_room
+
+    path = tmp_path / "room.yaml"
+    path.write_text(top_intake_room(tmp_path, 16.0))
+    win = window
+    with qtbot.waitSignal(win.layout_loaded, timeout=60000):
+        win.open_layout(path)
+    dock = win.extensions["whatif_dock"]
+    win.action_registry["tools.whatif"].trigger()
+    dock.set_checked(["C1"])
+    dock.minutes.setValue(2)
+    dock.cell.setValue(0.4)
+    assert not dock.ramp.isChecked() and dock.options().ramp is False
+    dock.ramp.setChecked(True)
+    assert dock.options().ramp is True
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    assert dock.result.ramped_units == ("C2", "C3")
+    assert dock.summary.text().splitlines()[-1] == (
+        "Ramped to their rated flow after the loss: C2, C3"
+    )

@@ -54,6 +54,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         metavar="M",
         help="grid cell in metres (default 0.25, coarser where the cell policy coarsens the hall)",
     )
+    p.add_argument(
+        "--ramp",
+        action="store_true",
+        help="a lost air unit's hall runs its other units at their rated flow, as their "
+        "controllers ramp them (the N+1 design check's assumption); default: as set",
+    )
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--csv", metavar="FILE", help="also write the ranked rows as CSV")
     p.add_argument(
@@ -157,7 +163,7 @@ def run(args: argparse.Namespace) -> int:
     if bool(args.fail) == bool(args.all_single_failures):
         return _fail("give --fail ID (repeatable) or --all-single-failures", 2)
     try:
-        opts = WhatIfOptions(duration, args.dt, args.cell, _hall(fac, args.hall))
+        opts = WhatIfOptions(duration, args.dt, args.cell, _hall(fac, args.hall), args.ramp)
         if args.all_single_failures:
             if args.recording:
                 raise ValueError("the sweep starts from nominal load; drop --recording")

@@ -25,7 +25,7 @@ from PySide6.QtWidgets import (
 
 from twin.model.units import count_text
 from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
-from twin.whatif.export import air_limit_line, before_line
+from twin.whatif.export import air_limit_line, before_line, ramp_line
 
 COLUMNS = ("Rack", "State", "GPUs thr.", "Slowdown (min)", ">32 °C (min)", "Peak inlet", "Δ inlet")
 
@@ -84,6 +84,12 @@ class WhatIfDock(QWidget):
         self.cell = QDoubleSpinBox(
             self, minimum=0.1, maximum=0.5, value=0.25, singleStep=0.05, suffix=" m"
         )
+        self.ramp = QCheckBox("Ramp fans", self)
+        self.ramp.setToolTip(
+            "When an air unit is lost, run the hall's other units at their rated flow, as "
+            "their controllers ramp them (what the N+1 design check assumes); unticked, they "
+            "keep their set flow"
+        )
         self.run_button = QPushButton("Run", self)
         self.run_button.clicked.connect(self.run)
 
@@ -108,7 +114,8 @@ class WhatIfDock(QWidget):
 
     def _lay_out(self) -> None:
         opts = QHBoxLayout()
-        for w in (QLabel("From", self), self.start, self.minutes, self.cell, self.run_button):
+        controls = (QLabel("From", self), self.start, self.minutes, self.cell, self.ramp)
+        for w in (*controls, self.run_button):
             opts.addWidget(w)
         lay = QVBoxLayout(self)
         lay.setContentsMargins(4, 4, 4, 4)
@@ -162,10 +169,15 @@ class WhatIfDock(QWidget):
             it.setCheckState(Qt.CheckState.Checked if on else Qt.CheckState.Unchecked)
 
     def options(self):
-        """The run's options from the dock: how long to follow, and the cell size."""
+        """The run's options from the dock: how long to follow, the cell size, whether the
+        fans ramp."""
         from twin.whatif import WhatIfOptions
 
-        return WhatIfOptions(duration_s=self.minutes.value() * 60.0, cell_m=self.cell.value())
+        return WhatIfOptions(
+            duration_s=self.minutes.value() * 60.0,
+            cell_m=self.cell.value(),
+            ramp=self.ramp.isChecked(),
+        )
 
     def run(self) -> bool:
         """Start the what-if of the ticked devices in the background (on a copy of the
@@ -226,6 +238,7 @@ class WhatIfDock(QWidget):
             f"overloaded: {over}"
             + (_sentence(before) if before else "")
             + (_sentence(air_limit_line(s["air_past_limit_min"])) if stopped else "")
+            + (_sentence(ramp_line(s["ramped_units"])) if s["ramped_units"] else "")
             + (
                 "\nOf the layout before the edits made while it ran: run it again."
                 if edited

@@ -28,6 +28,7 @@ from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.plausible import AIR_C
 from twin.physics.ridethrough import GpuGovernor, InletProbe
 from twin.physics.transient import ImplicitStepper
+from twin.physics.unit_loss import ramped_flow_scale
 from twin.whatif.failures import Failures, power_outcome
 from twin.whatif.result import WhatIfResult
 from twin.whatif.start import StartState
@@ -57,6 +58,11 @@ class WhatIfOptions:
     dt_s: float = 10.0
     cell_m: float | None = None  # None: whatif_cell_m
     hall: int | None = None
+    #: when an air unit of the followed hall is lost, its other running units go to their
+    #: rated flow at once, as their controllers ramp them (``unit_loss``, the assumption of
+    #: the N+1 design check and the optimiser); False: they keep their set flow (the
+    #: pessimistic end, and the default)
+    ramp: bool = False
 
     def cell_for(self, facility: Facility, hall: int) -> float:
         return self.cell_m if self.cell_m is not None else whatif_cell_m(facility, hall)
@@ -148,6 +154,20 @@ def run_whatif(
     return res
 
 
+def _ramp(
+    fac: Facility, hall: int, failed: tuple[str, ...], failures: Failures, ramp: bool
+) -> tuple[np.ndarray | None, tuple[str, ...]]:
+    """The fan speeds a lost air unit of ``hall`` leaves its other running units at (None:
+    as set) and the units whose flow that raises."""
+    lost = [u for u in failures.air_units if fac.air_unit_hall[fac.air_unit_index[u]] == hall]
+    if not ramp or not lost:
+        return None, ()
+    scale = ramped_flow_scale(fac, hall)
+    running = set(failed)
+    raised = [u for i, u in enumerate(fac.air_unit_ids) if scale[i] > 1.0 and u not in running]
+    return scale, tuple(raised)
+
+
 def _mark_start(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: WhatIfResult) -> None:
     """What was past its limit before the failure, in the start state (GPUs at slowdown or
     shutdown, racks whose hottest inlet is past A1 allowable): the result counts it apart."""
@@ -198,12 +218,19 @@ class _FailedHall:
         failures: Failures,
         rack_dark: np.ndarray,
         dt_s: float,
+        ramp: bool = False,
     ) -> None:
         self.fac = fac
         airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
         failed_units = baseline.off_units + failures.air_units
+        scale, self.ramped_units = _ramp(fac, baseline.hall, failed_units, failures, ramp)
         model = ThermalModel(
-            fac, baseline.hall, baseline.cell_m, failed=failed_units, rack_airflow_m3s=airflow
+            fac,
+            baseline.hall,
+            baseline.cell_m,
+            failed=failed_units,
+            rack_airflow_m3s=airflow,
+            unit_flow_scale=scale,
         )
         self.hm = hm = model.heat
         t_cells = baseline.result.air_c.ravel()[hm.cells]
@@ -263,7 +290,8 @@ def _transient(
 ) -> None:
     """Step the hall from the baseline with the failures applied, filling ``res``. Loops over
     time steps only; each step is vectorised over cells, racks and GPUs."""
-    hall = _FailedHall(fac, start, baseline, failures, rack_dark, opts.dt_s)
+    hall = _FailedHall(fac, start, baseline, failures, rack_dark, opts.dt_s, opts.ramp)
+    res.ramped_units = hall.ramped_units
     gov, live = hall.gov, hall.live
     n_steps = int(np.ceil(opts.duration_s / opts.dt_s - 1e-9))
     racks = hall.hm.grid.rack_ids

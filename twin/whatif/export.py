@@ -43,6 +43,7 @@ def whatif_text(res) -> str:
         f"what if {' + '.join(s['failed'])} fail ({res.start_label}), hall {s['hall']}, "
         f"followed {followed} in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
         *([f"  {air_limit_line(past)}"] if past is not None else []),
+        *([f"  {ramp_line(s['ramped_units'])}"] if s["ramped_units"] else []),
         f"  dark: {s['racks_dark']} racks, {s['gpus_dark']} GPUs; on one feed: "
         f"{s['racks_single_fed']} racks",
         f"  GPUs reaching slowdown: {s['gpus_throttled']}{_first(s['ride_through_min'])}; "
@@ -73,6 +74,11 @@ def whatif_text(res) -> str:
             f"{_min(r['outside_allowable_min']):>10s} {peak:>8s}"
         )
     return "\n".join(lines)
+
+
+def ramp_line(units: list[str]) -> str:
+    """Which units the what-if ran faster after the loss (``--ramp``)."""
+    return f"ramped to their rated flow after the loss: {', '.join(units)}"
 
 
 def air_limit_line(past_min: float) -> str:

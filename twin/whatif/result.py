@@ -58,6 +58,8 @@ class WhatIfResult:
     #: when the hall's air passed what any data hall reaches and the transient stopped there
     #: (None: followed for the whole ``duration_s``)
     air_past_limit_s: float | None = None
+    #: the hall's air units ramped to their rated flow after the loss (``WhatIfOptions.ramp``)
+    ramped_units: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         g, r = self.facility.n_gpus, self.facility.n_racks
@@ -162,6 +164,7 @@ class WhatIfResult:
             "overloaded": self.power.overloads(fac),
             "duration_min": _num(self.duration_s / 60.0),
             "air_past_limit_min": _min(self.air_past_limit_s),
+            "ramped_units": list(self.ramped_units),
         }
 
     def racks_ranked(self) -> list[dict]:
