@@ -256,6 +256,11 @@ def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path)
     with qtbot.waitSignal(dock.finished, timeout=300000):
         assert dock.run()
     assert dock.result.ramped_units == ("C2", "C3")
+    # no GPU slows down within the run: no "(first after ...)" to say
+    assert dock.summary.text().splitlines()[0] == (
+        "C1: 0 racks / 0 GPUs dark, 0 GPUs reach slowdown, 0 racks leave A1 allowable; "
+        "overloaded: none"
+    )
     assert dock.summary.text().splitlines()[-1] == (
         "Ramped to their rated flow after the loss: C2, C3"
     )

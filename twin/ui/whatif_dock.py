@@ -222,10 +222,10 @@ class WhatIfDock(QWidget):
         edited = outcome.tag.edited()
         self.result, self.baseline = outcome.value
         s = self.result.summary()
-        ride = (
-            "none within the run"
+        ride = (  # none within the run: no "(first after ...)" (the report's rule too)
+            ""
             if s["ride_through_min"] is None
-            else f"{s['ride_through_min']:.1f} min"
+            else f" (first after {s['ride_through_min']:.1f} min)"
         )
         over = ", ".join(o["id"] for o in s["overloaded"]) or "none"
         before = before_line(s)
@@ -233,7 +233,7 @@ class WhatIfDock(QWidget):
         self.summary.setText(
             f"{' + '.join(s['failed'])}: {count_text(s['racks_dark'], 'rack')} / "
             f"{count_text(s['gpus_dark'], 'GPU')} dark, "
-            f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown (first after {ride}), "
+            f"{count_text(s['gpus_throttled'], 'GPU')} reach slowdown{ride}, "
             f"{count_text(s['racks_outside_allowable'], 'rack')} leave A1 allowable; "
             f"overloaded: {over}"
             + (_sentence(before) if before else "")
