@@ -4,7 +4,9 @@ unit in an N+1 hall; and ``twin validate --design --thermal``."""
 from __future__ import annotations
 
 from pathlib import Path
+from types import SimpleNamespace
 
+import numpy as np
 import pytest
 
 from twin.cli import main
@@ -83,3 +85,177 @@ def test_validate_refuses_a_bad_cell_before_solving(cell, capsys):
     assert main(args) == 2
     err = capsys.readouterr().err
     assert err.startswith("twin validate: --cell must be") and err.count("\n") == 1
+
+
+def _four_racks():
+    """Four one-server DGX H100 racks in a row of hall H, a second hall G with one more, and
+    two air units; loaded without solving."""
+    racks = ", ".join(
+        f"{{id: R{i}, position_m: [{2.0 + 0.6 * i:.1f}, 2.4], servers: [{{type: dgx-h100, count: 1}}]}}"
+        for i in range(1, 5)
+    )
+    text = "\n".join(
+        [
+            "format: twin-layout/1",
+            "name: rules",
+            "halls: [{id: H, size_m: [8.4, 7.2, 3.0]}, {id: G, size_m: [8.4, 7.2, 3.0],"
+            " origin_m: [20, 0]}]",
+            "rows:",
+            f"  - {{id: A, hall: H, racks: [{racks}]}}",
+            "  - {id: B, hall: G, racks: [{id: G1, position_m: [3.3, 2.4],"
+            " servers: [{type: dgx-h100, count: 1}]}]}",
+            "cooling:",
+            "  air_units:",
+            "    - {id: U1, type: crah-77kw, hall: H, position_m: [1.5, 0.45]}",
+            "    - {id: U2, type: crah-77kw, hall: H, position_m: [6.9, 0.45]}",
+        ]
+    )
+    return facility_from_text(text, "rules.yaml")
+
+
+def _result(fac, inlets, *, at_capacity=(False, False), overloaded=False, hot_gpus=()):
+    """A hand-made steady result of hall H: the racks' hottest inlets, the units at their
+    capacity (499.6 kW, supply 18.04 C), GPUs at slowdown (facility indices, 90.25 C)."""
+    throttled = np.zeros(fac.n_gpus, bool)
+    throttled[list(hot_gpus)] = True
+    temp = np.where(throttled, 90.25, 60.0)
+    return SimpleNamespace(
+        grid=SimpleNamespace(rack_ids=np.flatnonzero(fac.rack_hall == 0), hall=0),
+        rack_inlet_max_c=np.append(np.asarray(inlets, float), 40.0),  # G1, not in the grid
+        air_unit_at_capacity=np.array(at_capacity),
+        air_unit_capacity_w=np.full(2, 499_600.0),
+        air_unit_supply_c=np.full(2, 18.04),
+        overloaded=overloaded,
+        gpu_throttled=throttled,
+        gpu_temp_c=temp,
+    )
+
+
+def test_each_rule_by_hand_at_its_bounds():
+    fac = _four_racks()
+    g = {r: np.flatnonzero(fac.gpu_rack == fac.rack_index[r]) for r in ("R2", "R4", "G1")}
+    hot = [g["R2"][0], g["R4"][1], g["R4"][5], g["G1"][0]]  # G1's is in the other hall
+    res = _result(fac, [27.0, 27.5, 32.0, 32.5], at_capacity=(False, True), hot_gpus=hot)
+    res.gpu_temp_c[g["R4"][5]] = 91.0
+    found = [
+        (v.kind, v.severity, v.message, v.items, v.field) for v in thermal_violations(fac, res)
+    ]
+    assert found == [
+        # 27.0 C is within A1 recommended; 32.0 C within allowable
+        ("thermal-inlet", "warning",
+         "inlet of rack 'R2' reaches 27.5 C, above ASHRAE A1 recommended (27 C)", ("R2",),
+         "rows[0].racks[1]"),
+        ("thermal-inlet", "warning",
+         "inlet of rack 'R3' reaches 32.0 C, above ASHRAE A1 recommended (27 C)", ("R3",),
+         "rows[0].racks[2]"),
+        ("thermal-inlet", "error",
+         "inlet of rack 'R4' reaches 32.5 C, above ASHRAE A1 allowable (32 C)", ("R4",),
+         "rows[0].racks[3]"),
+        ("thermal-air-unit", "error",
+         "air unit 'U2' runs at its 500 kW capacity: its supply warms to 18.0 C", ("U2",),
+         "cooling.air_units[1]"),
+        ("thermal-gpu", "error",
+         "1 GPU(s) of rack 'R2' reach slowdown at nominal load (hottest 90.2 C)", ("R2",),
+         "rows[0].racks[1]"),
+        ("thermal-gpu", "error",
+         "2 GPU(s) of rack 'R4' reach slowdown at nominal load (hottest 91.0 C)", ("R4",),
+         "rows[0].racks[3]"),
+    ]  # fmt: skip
+
+
+def test_no_steady_state_is_one_error_for_the_hall():
+    fac = _four_racks()
+    res = _result(fac, [np.nan] * 4, overloaded=True)
+    found = [
+        (v.kind, v.severity, v.message, v.items, v.field) for v in thermal_violations(fac, res)
+    ]
+    assert found == [
+        (
+            "thermal-air-unit",
+            "error",
+            "hall 'H': its racks send more heat to the air than its running air units can "
+            "remove; no steady state",
+            ("H",),
+            "cooling.air_units",
+        )
+    ]
+
+
+class _Model:
+    """Stands in for ``ThermalModel``: records the fan states it is given, and answers each
+    failure case with the hand-made result ``answers`` holds for the unit lost."""
+
+    def __init__(self, answers, unit_flow_scale=None, rack_flow_scale=None):
+        self.hall, self.failed = 0, ()
+        self.unit_flow_scale, self.rack_flow_scale = unit_flow_scale, rack_flow_scale
+        self.answers, self.calls = answers, []
+
+    def set_failed(self, failed, unit_flow_scale=None, rack_flow_scale=None):
+        self.failed = tuple(failed)
+        self.unit_flow_scale, self.rack_flow_scale = unit_flow_scale, rack_flow_scale
+        self.calls.append((self.failed, unit_flow_scale, rack_flow_scale))
+
+    def solve(self):
+        return self.answers[self.failed[-1]]
+
+
+def test_each_unit_lost_in_turn_with_the_others_ramped_and_the_fans_put_back():
+    """Three units in hall H (U3 off) and one in hall G: U1 and U2 are lost in turn, with
+    the hall's running units at their rating (4.72 / 3.0 of their set flow, past the 1.5 x a
+    grid takes); two problems and two units at capacity are listed whole; progress counts
+    the two; the model's own fan speeds come back."""
+    layout = (
+        "format: twin-layout/1\nname: lost\ncooling_redundancy: N+1\n"
+        "halls: [{id: H, size_m: [8.4, 7.2, 3.0]}, {id: G, size_m: [8.4, 7.2, 3.0],"
+        " origin_m: [20, 0]}]\n"
+        "rows:\n  - {id: A, hall: H, racks: [{id: R1, position_m: [3.3, 2.4],"
+        " load: {power_kw: 5, airflow_m3s: 0.4}}]}\n"
+        "cooling:\n  air_units:\n"
+        "    - {id: U1, type: crah-77kw, hall: H, position_m: [1.5, 0.45], airflow_m3s: 3.0}\n"
+        "    - {id: U2, type: crah-77kw, hall: H, position_m: [6.9, 0.45], airflow_m3s: 4.0}\n"
+        "    - {id: U3, type: crah-77kw, hall: H, position_m: [4.2, 6.75], state: off}\n"
+        "    - {id: V1, type: crah-77kw, hall: G, position_m: [1.5, 0.45]}\n"
+    )
+    fac = facility_from_text(layout, "lost.yaml")
+
+    def answer(inlet, overloaded=False, full=()):
+        gpu = np.zeros(fac.n_gpus, bool)
+        return SimpleNamespace(
+            grid=SimpleNamespace(rack_ids=np.array([0]), hall=0),
+            rack_inlet_max_c=np.array([inlet]),
+            overloaded=overloaded,
+            gpu_throttled=gpu,
+            air_unit_at_capacity=np.isin(np.arange(4), full),
+            air_unit_capacity_w=np.full(4, 77_000.0),
+            air_unit_supply_c=np.array([19.0, 19.5, 18.0, 18.0]),
+        )
+
+    answers = {"U1": answer(33.0, overloaded=True), "U2": answer(30.0, full=(0, 1))}
+    own_units, own_racks = np.array([0.9, 1.0, 1.0, 1.0]), np.array([0.8])
+    model = _Model(answers, own_units, own_racks)
+    progress = []
+    found = unit_loss_violations(fac, model, lambda k, n: progress.append((k, n)))
+    assert progress == [(1, 2), (2, 2)]
+    ramped = [1.5, 4.72 / 4.0, 1.0, 1.0]  # U1 3.0 -> 4.72 is 1.57 x: 1.5; U2 4.0 -> 4.72
+    assert [c[0] for c in model.calls] == [("U1",), ("U2",), ()]
+    for _, scale, racks in model.calls[:2]:
+        assert scale == pytest.approx(ramped, abs=1e-12) and racks is None
+    assert model.calls[2][1] is own_units and model.calls[2][2] is own_racks
+    assert model.unit_flow_scale is own_units and model.rack_flow_scale is own_racks
+    assert [(v.severity, v.message, v.items, v.field) for v in found] == [
+        (
+            "error",
+            "hall 'H' does not survive the loss of 'U1' (N+1): its running air units cannot "
+            "remove the heat (no steady state); 1 rack(s) above A1 allowable (worst 'R1' "
+            "33.0 C)",
+            ("U1",),
+            "cooling.air_units[0]",
+        ),
+        (
+            "warning",
+            "hall 'H' survives the loss of 'U2' (N+1) with U1 at its 77 kW capacity (supply "
+            "19.0 C); U2 at its 77 kW capacity (supply 19.5 C)",
+            ("U2",),
+            "cooling.air_units[1]",
+        ),
+    ]
