@@ -103,3 +103,21 @@ def test_energy_and_info_of_a_recording_with_a_gap(
     assert "(not counted: 1 gap in the data, 1.0 days)" in capsys.readouterr().out
     assert main(["info", str(path)]) == 0
     assert "not counted: 1 gap in the data" in capsys.readouterr().out
+
+
+def test_each_column_is_counted_by_the_same_rule():
+    """``energy_kwh_each`` (the report's heat per air unit): a trapezoid per column, nothing
+    across a gap, nothing for one frame alone; each column as ``energy_kwh`` counts it."""
+    t = np.array([0.0, 10.0, 20.0, 1e6, 1e6 + 10.0])  # a gap between 20 s and 1e6 s
+    power = np.array([[3.6e5, 0.0], [3.6e5, 7.2e5], [7.2e5, 7.2e5], [1e9, 1e9], [0.0, 3.6e5]])
+    s = _series(t)
+    # by hand, kWh: column 0: 3.6e5 x 10 + 5.4e5 x 10 + (gap) + 5e8 x 10, over 3.6e6
+    want = np.array([(3.6e6 + 5.4e6 + 5e9) / 3.6e6, (3.6e6 + 7.2e6 + 5.0018e9) / 3.6e6])
+    got = s.energy_kwh_each(power)
+    assert got.shape == (2,)
+    assert got == pytest.approx(want, rel=1e-12)
+    assert [s.energy_kwh(power[:, k]) for k in range(2)] == pytest.approx(got, rel=1e-12)
+    two = _series(t[:2]).energy_kwh_each(power[:2])  # two frames: one interval
+    assert two == pytest.approx([1.0, 1.0], rel=1e-12)
+    one = _series(t[:1]).energy_kwh_each(power[:1])
+    assert one.shape == (2,) and not one.any()
