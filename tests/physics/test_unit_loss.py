@@ -107,9 +107,11 @@ def test_the_design_check_ramps_the_survivors_and_names_a_unit_at_capacity(tmp_p
         assert v.severity == severity and v.kind == "thermal-redundancy"
         assert v.field == f"cooling.air_units[{fac.air_unit_ids.index(uid)}]"
         if severity == "warning":
+            assert v.items == (uid, *full)  # the units at capacity highlighted with it
             assert v.message.startswith(f"hall 'H' survives the loss of '{uid}' (N+1) with ")
             assert [f"{u} at its 77 kW capacity" in v.message for u in full] == [True] * len(full)
         else:
+            assert v.items == (uid,)
             assert v.message.startswith(f"hall 'H' does not survive the loss of '{uid}' (N+1): ")
             assert "2 rack(s) above A1 allowable (worst 'A3' " in v.message
 

@@ -125,11 +125,14 @@ def unit_loss_violations(
             model.set_failed(before[0] + (uid,), unit_flow_scale=ramped)
             judged = survival(fac, model.solve())
             loss = f"the loss of {uid!r} ({fac.layout.cooling_redundancy})"
+            items = (uid,)
             if not judged.survives:
                 what, severity = f"does not survive {loss}: {'; '.join(judged.problems)}", "error"
             elif judged.at_capacity:
                 what = f"survives {loss} with {'; '.join(judged.at_capacity)}"
                 severity = "warning"
+                # the units it strains are shown with it (Problems, the 3D highlight)
+                items += tuple(u for u in judged.full_units if u != uid)
             else:
                 what = ""
             if what:
@@ -138,7 +141,7 @@ def unit_loss_violations(
                         "thermal-redundancy",
                         severity,
                         f"hall {fac.hall_ids[hall]!r} {what}",
-                        (uid,),
+                        items,
                         _unit_field(int(a)),
                     )
                 )

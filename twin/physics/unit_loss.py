@@ -51,10 +51,12 @@ def ramped_flow_scale(
 @dataclass
 class Survival:
     """What one failure case's steady state did to the hall: ``problems`` (empty: it
-    survives) and ``at_capacity`` (units driven to their capacity, said beside the verdict)."""
+    survives) and ``at_capacity`` (units driven to their capacity, said beside the verdict;
+    their ids in ``full_units``)."""
 
     problems: list[str] = field(default_factory=list)
     at_capacity: list[str] = field(default_factory=list)
+    full_units: list[str] = field(default_factory=list)
 
     @property
     def survives(self) -> bool:
@@ -79,6 +81,7 @@ def survival(fac: Facility, res) -> Survival:
     if n_thr:
         out.problems.append(f"{n_thr} GPU(s) at slowdown")
     for a in np.flatnonzero(res.air_unit_at_capacity):
+        out.full_units.append(fac.air_unit_ids[a])
         out.at_capacity.append(
             f"{fac.air_unit_ids[a]} at its {res.air_unit_capacity_w[a] / 1e3:.0f} kW capacity "
             f"(supply {res.air_unit_supply_c[a]:.1f} C)"
