@@ -71,3 +71,21 @@ def test_nothing_ramps_without_a_lost_air_unit_or_below_the_rating(fac):
 def test_a_sweep_case_carries_the_option(room_text):
     opts = dataclasses.asdict(dataclasses.replace(FAST, ramp=True))
     assert run_case(room_text, None, ("C2",), opts)["ramped_units"] == ["C1", "C3"]
+
+
+def test_a_sweep_with_the_option_says_so_above_its_table(room_text):
+    from twin.whatif.export import sweep_text
+    from twin.whatif.sweep import run_sweep
+
+    fac = facility_from_text(room_text, "room.yaml")
+    opts = dataclasses.replace(FAST, ramp=True, duration_s=60.0)
+    sweep = run_sweep(fac, [("C1",), ("C2",)], opts, workers=1)
+    assert sweep.options["ramp"] is True
+    assert [c["ramped_units"] for c in sorted(sweep.cases, key=lambda c: c["failed"])] == [
+        ["C2", "C3"],
+        ["C1", "C3"],
+    ]
+    line = "an air unit's loss ramps the hall's other units to their rated flow (--ramp)"
+    assert sweep_text(sweep).splitlines()[1] == line
+    plain = run_sweep(fac, [("C1",)], dataclasses.replace(opts, ramp=False), workers=1)
+    assert line not in sweep_text(plain)

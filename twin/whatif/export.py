@@ -113,6 +113,11 @@ def sweep_text(sweep) -> str:
         f"N-1 sweep: {len(sweep.cases)} cases on {sweep.where} ({sweep.workers} workers), "
         f"{sweep.seconds:.1f} s",
         *([before] if before else []),
+        *(
+            ["an air unit's loss ramps the hall's other units to their rated flow (--ramp)"]
+            if sweep.options.get("ramp")
+            else []
+        ),
         f"{'failed':20s} {'GPUs dark':>9s} {'throttled':>9s} {'ride-through':>13s} "
         f"{'racks >32 C':>11s}  overloads",
     ]
