@@ -187,3 +187,22 @@ def test_the_rule_reads_its_own_hall_s_gpus_and_passes_at_the_limit():
         "1 rack(s) above A1 allowable (worst 'B0' 32.0 C)",
         "8 GPU(s) at slowdown",
     ]
+
+
+def test_losing_a_hall_s_only_unit_is_an_error_not_a_crash(tmp_path: Path, capsys):
+    """An N+1 hall with one air unit: its loss leaves no air supply, which the design check
+    reports as not survived (it raised ThermalError out of `twin validate` before)."""
+    from twin.cli import main
+
+    text = top_intake_room(tmp_path, 16.0)
+    path = tmp_path / "one.yaml"
+    path.write_text(
+        "\n".join(ln for ln in text.splitlines() if "id: C2" not in ln and "id: C3" not in ln)
+    )
+    assert main(["validate", "--design", "--thermal", "--cell", "0.4", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert (
+        "cooling.air_units[0]: error: hall 'H' does not survive the loss of 'C1' (N+1): "
+        "no air supply is left (no steady state)"
+    ) in err
+    assert "Traceback" not in err

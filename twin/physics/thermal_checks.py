@@ -26,9 +26,10 @@ import numpy as np
 from twin.model.constraints import Violation
 from twin.model.errors import field_path
 from twin.model.facility import Facility
+from twin.physics.heat import ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
-from twin.physics.unit_loss import ramped_flow_scale, survival
+from twin.physics.unit_loss import Survival, ramped_flow_scale, survival
 
 
 def _rack_field(fac: Facility, r: int) -> str:
@@ -123,7 +124,10 @@ def unit_loss_violations(
         for k, a in enumerate(units):
             uid = fac.air_unit_ids[a]
             model.set_failed(before[0] + (uid,), unit_flow_scale=ramped)
-            judged = survival(fac, model.solve())
+            try:
+                judged = survival(fac, model.solve())
+            except ThermalError:  # the hall's only running unit: nothing left to supply air
+                judged = Survival(problems=["no air supply is left (no steady state)"])
             loss = f"the loss of {uid!r} ({fac.layout.cooling_redundancy})"
             items = (uid,)
             if not judged.survives:
