@@ -16,7 +16,7 @@ from twin.model.loader import facility_from_text, load_layout
 from twin.physics import ThermalModel, solve_steady
 from twin.physics.setpoints import SetPointOptimiser
 from twin.physics.thermal_checks import thermal_violations, unit_loss_violations
-from twin.physics.unit_loss import ramped_flow_scale, rated_flow_m3s, survival
+from twin.physics.unit_loss import ramped_flow_scale, survival
 
 CELL_M = 0.25
 RATED_77KW_M3S = 4.72  # assets/catalog/cooling.yaml, crah-77kw
@@ -50,7 +50,7 @@ def two_halls() -> str:
 
 def test_the_hall_s_running_units_ramp_to_their_rating_and_never_down():
     fac = facility_from_text(two_halls(), "ramp.yaml")
-    assert rated_flow_m3s(fac).tolist() == [RATED_77KW_M3S] * 4 + [RATED_150KW_M3S]
+    assert fac.air_unit_rated_m3s.tolist() == [RATED_77KW_M3S] * 4 + [RATED_150KW_M3S]
     scale = ramped_flow_scale(fac, fac.hall_ids.index("H"))
     # C1 3.5 -> 4.72; C2 above its rating stays; C3 is off (no controller ramps it);
     # C4 1.0 -> 4.72 is past what a grid takes (1.5 x): 1.5; D1 is in the other hall

@@ -258,6 +258,8 @@ def _index_units(fac: Facility) -> None:
     fac.air_unit_airflow_m3s = np.array(
         [u.airflow_m3s or cat[u.type].airflow_m3s for u in au], dtype=float
     )
+    # the type's rating: what a unit's controller ramps to when another unit is lost
+    fac.air_unit_rated_m3s = np.array([cat[u.type].airflow_m3s for u in au], dtype=float)
     fac.air_unit_supply_c = np.array(
         [u.supply_c if u.supply_c is not None else cat[u.type].supply_c for u in au],
         dtype=float,

@@ -180,7 +180,7 @@ class EnergyModel:
     def _unit_constants(self) -> None:
         fac, cat, lay = self.facility, self.facility.catalog, self.facility.layout
         au = [cat[u.type] for u in lay.cooling.air_units]
-        self.air_unit_rated_m3s = np.array([t.airflow_m3s for t in au], dtype=float)
+        self.air_unit_rated_m3s = fac.air_unit_rated_m3s
         self.air_unit_fan_rated_w = np.array(
             [
                 t.fan_kw * 1e3 if t.fan_kw is not None else DEFAULT_FAN_W_PER_M3S * t.airflow_m3s

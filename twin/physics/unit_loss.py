@@ -27,12 +27,6 @@ from twin.physics.metrics import A1_ALLOWABLE_C
 MAX_FLOW_SCALE = 1.5
 
 
-def rated_flow_m3s(fac: Facility) -> np.ndarray:
-    """Each air unit's rated airflow (its catalog type's), in layout order."""
-    cat = fac.catalog
-    return np.array([cat[u.type].airflow_m3s for u in fac.layout.cooling.air_units], float)
-
-
 def ramped_flow_scale(
     fac: Facility, hall: int, set_flow_m3s: np.ndarray | None = None
 ) -> np.ndarray:
@@ -44,7 +38,7 @@ def ramped_flow_scale(
     flow = base if set_flow_m3s is None else np.asarray(set_flow_m3s, float)
     scale = flow / base
     units = np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
-    scale[units] = np.maximum(flow[units], rated_flow_m3s(fac)[units]) / base[units]
+    scale[units] = np.maximum(flow[units], fac.air_unit_rated_m3s[units]) / base[units]
     return np.minimum(scale, MAX_FLOW_SCALE)
 
 
