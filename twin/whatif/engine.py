@@ -163,8 +163,8 @@ def _ramp(
     if not ramp or not lost:
         return None, ()
     scale = ramped_flow_scale(fac, hall)
-    running = set(failed)
-    raised = [u for i, u in enumerate(fac.air_unit_ids) if scale[i] > 1.0 and u not in running]
+    stopped = set(failed)
+    raised = [u for i, u in enumerate(fac.air_unit_ids) if scale[i] > 1.0 and u not in stopped]
     return scale, tuple(raised)
 
 
