@@ -111,3 +111,20 @@ def write_layout(tmp_path: Path):
 ENERGY_TOL = 1e-5
 #: Mass balance: the last pressure projection's tolerance (1e-7) with a margin of ten.
 MASS_TOL = 1e-6
+
+
+def possible_figures(n_gpus: int) -> dict:
+    """The balances and temperatures a hand-made stand-in for a ``ThermalResult`` needs to
+    pass ``plausible.impossibilities`` (balanced, 20-35 C air, 60 C GPUs), for the rules
+    that judge a result only when its figures are possible."""
+    import numpy as np
+
+    return dict(
+        mass_error=0.0,
+        energy_error=0.0,
+        heat_in_w=1e5,
+        heat_out_w=1e5,
+        air_c=np.array([20.0, np.nan, 35.0]),
+        rack_exhaust_c=np.array([35.0]),
+        gpu_temp_c=np.full(n_gpus, 60.0),
+    )

@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.physics.conftest import possible_figures
 from twin.cli import main
 from twin.model.loader import facility_from_text
 from twin.physics import ThermalModel
@@ -120,6 +121,7 @@ def _result(fac, inlets, *, at_capacity=(False, False), overloaded=False, hot_gp
     throttled[list(hot_gpus)] = True
     temp = np.where(throttled, 90.25, 60.0)
     return SimpleNamespace(
+        **{**possible_figures(fac.n_gpus), "gpu_temp_c": temp},
         grid=SimpleNamespace(rack_ids=np.flatnonzero(fac.rack_hall == 0), hall=0),
         rack_inlet_max_c=np.append(np.asarray(inlets, float), 40.0),  # G1, not in the grid
         air_unit_at_capacity=np.array(at_capacity),
@@ -127,7 +129,6 @@ def _result(fac, inlets, *, at_capacity=(False, False), overloaded=False, hot_gp
         air_unit_supply_c=np.full(2, 18.04),
         overloaded=overloaded,
         gpu_throttled=throttled,
-        gpu_temp_c=temp,
     )
 
 
@@ -221,6 +222,7 @@ def test_each_unit_lost_in_turn_with_the_others_ramped_and_the_fans_put_back():
     def answer(inlet, overloaded=False, full=()):
         gpu = np.zeros(fac.n_gpus, bool)
         return SimpleNamespace(
+            **possible_figures(fac.n_gpus),
             grid=SimpleNamespace(rack_ids=np.array([0]), hall=0),
             rack_inlet_max_c=np.array([inlet]),
             overloaded=overloaded,

@@ -11,6 +11,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 
+from tests.physics.conftest import possible_figures
 from tests.physics.test_setpoints import room
 from twin.model.loader import facility_from_text, load_layout
 from twin.physics import ThermalModel, solve_steady
@@ -168,6 +169,7 @@ def test_the_rule_reads_its_own_hall_s_gpus_and_passes_at_the_limit():
     inlet = np.full(fac.n_racks, np.nan)
     inlet[b0] = 32.0
     res = SimpleNamespace(
+        **possible_figures(fac.n_gpus),
         overloaded=False,
         grid=SimpleNamespace(rack_ids=np.array([b0]), hall=g),
         rack_inlet_max_c=inlet,

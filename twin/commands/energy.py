@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 
 from twin.model.units import finite_or_none
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
@@ -327,8 +328,8 @@ def optimisation_dict(result) -> dict:
                 "cdu_supply_after_c": r(h.cdu_supply_after_c),
                 "inlet_before_c": _stats(h.inlet_before_c),
                 "inlet_after_c": _stats(h.inlet_after_c),
-                "gpu_max_before_c": round(h.gpu_max_before_c, 2),
-                "gpu_max_after_c": round(h.gpu_max_after_c, 2),
+                "gpu_max_before_c": finite_or_none(h.gpu_max_before_c, 2),
+                "gpu_max_after_c": finite_or_none(h.gpu_max_after_c, 2),
                 "checks": [
                     {
                         "case": m.case,
@@ -367,7 +368,8 @@ def print_optimisation(result) -> None:
                     f"  rack inlets {label:6s} min {s['min']:.1f}  median {s['median']:.1f}  "
                     f"p90 {s['p90']:.1f}  max {s['max']:.1f} C   per 1 K bin [{hist}]"
                 )
-        print(f"  hottest GPU {h.gpu_max_before_c:.1f} -> {h.gpu_max_after_c:.1f} C")
+        if math.isfinite(h.gpu_max_before_c) or math.isfinite(h.gpu_max_after_c):
+            print(f"  hottest GPU {h.gpu_max_before_c:.1f} -> {h.gpu_max_after_c:.1f} C")
         for m in h.checks:
             gpu = f"{m.gpu_k:6.2f} K" if m.gpu_k != float("inf") else "n/a (no air-cooled GPUs)"
             print(f"  check {m.case:24s} inlet margin {m.inlet_k:6.2f} K, GPU margin {gpu}")

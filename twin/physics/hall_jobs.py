@@ -153,6 +153,8 @@ class HallSolver:
         self.flow_solves = 0
 
     def run(self, req: ThermalRequest, token: CancelToken, key: str = "") -> ThermalAnswer:
+        from twin.physics.plausible import check_result
+
         t0 = time.perf_counter()
         fac = req.facility.facility() if isinstance(req.facility, Snapshot) else req.facility
         token.check()
@@ -172,6 +174,9 @@ class HallSolver:
         else:
             token.check()
             res = model.solve(req.rack_power_w)
+            # no figures from a solve that has none possible (as ``solve_steady``): the
+            # dock says why instead of a 100,000 C hall
+            check_result(res, fac.hall_ids[req.hall])
             self.warm = res.warm
             self.steady_solves += 1
         self.frame_time_s = req.time_s

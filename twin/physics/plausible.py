@@ -24,9 +24,10 @@ AIR_C = (-40.0, 150.0)
 DEVICE_C = (-40.0, 250.0)
 
 
-def check_result(res: ThermalResult, hall: str = "") -> None:
-    """Raise ``ThermalError`` naming what is impossible about a steady result."""
-    where = f"hall {hall}: " if hall else ""
+def impossibilities(res: ThermalResult) -> list[str]:
+    """What is impossible about a steady result: each broken balance or out-of-range
+    temperature as a phrase (empty when nothing is). The design check, the set-point optimiser
+    and the unit-loss rule judge such a hall by this, not by its figures."""
     problems = []
     if not np.isfinite(res.mass_error) or res.mass_error > MAX_BALANCE_ERROR:
         problems.append(f"mass balance off by {res.mass_error:.3g} (limit {MAX_BALANCE_ERROR:g})")
@@ -50,7 +51,26 @@ def check_result(res: ThermalResult, hall: str = "") -> None:
                 f"{name} temperatures from {v.min():.4g} to {v.max():.4g} °C, outside the "
                 f"physical range {lo:g}..{hi:g} °C"
             )
+    return problems
+
+
+def impossible(res: ThermalResult) -> str:
+    """The first of ``impossibilities`` for a verdict to name ("" when the result is possible):
+    "air temperatures from 1.02e+05 to ... °C, outside the physical range -40..150 °C"."""
+    problems = impossibilities(res)
+    return problems[0] if problems else ""
+
+
+def check_result(res: ThermalResult, hall: str = "") -> None:
+    """Raise ``ThermalError`` naming what is impossible about a steady result."""
+    problems = impossibilities(res)
     if problems:
+        where = f"hall {hall}: " if hall else ""
+        if res.overloaded:  # the cause, not only its symptom
+            where += (
+                "no steady state: its racks send more heat to the air than its running air "
+                "units can remove, and "
+            )
         raise ThermalError(
             f"{where}the solve gives impossible results, so none are shown: "
             + "; ".join(problems)

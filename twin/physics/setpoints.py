@@ -44,6 +44,7 @@ from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
 from twin.physics.energy import EnergyBreakdown, EnergyModel
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
+from twin.physics.plausible import impossible
 from twin.physics.unit_loss import ramped_flow_scale
 
 
@@ -273,7 +274,7 @@ class SetPointOptimiser:
         cdu_after = self._cdu_supply(base, cdus)
         supply = fac.air_unit_supply_c[units].copy()
         flow = fac.air_unit_airflow_m3s[units].copy()
-        inlet_after, gpu_after, binding, checks = base.rack_inlet_max_c[racks], base, "", []
+        inlet_after, gpu_after, binding, checks = _figures(base)[0][racks], base, "", []
         if len(units) and len(racks):
             normal = self._margin(base, fac, hall, "normal", False)
             failures = self._failure_models(hall, units)
@@ -308,10 +309,10 @@ class SetPointOptimiser:
             cdu_supply_before_c=fac.cdu_supply_c[cdus].copy(),
             cdu_supply_after_c=cdu_after,
             racks=[fac.rack_ids[r] for r in racks],
-            inlet_before_c=base.rack_inlet_max_c[racks].copy(),
+            inlet_before_c=_figures(base)[0][racks].copy(),
             inlet_after_c=np.asarray(inlet_after).copy(),
-            gpu_max_before_c=_hall_max(base.gpu_temp_c, fac.gpu_hall == hall),
-            gpu_max_after_c=_hall_max(gpu_after.gpu_temp_c, fac.gpu_hall == hall),
+            gpu_max_before_c=_hall_max(_figures(base)[1], fac.gpu_hall == hall),
+            gpu_max_after_c=_hall_max(_figures(gpu_after)[1], fac.gpu_hall == hall),
             binding=binding,
             checks=checks,
             solves=self.solves - start,
@@ -502,6 +503,9 @@ def _refused(res: ThermalResult, fac: Facility, failure: bool) -> str:
     """What fails a case whatever its supply temperature (see ``Margin.refused``)."""
     if res.overloaded:
         return "no steady state (the running air units cannot remove the heat)"
+    why = impossible(res)
+    if why:
+        return f"no possible steady state ({why})"
     if failure:
         return ""  # a unit at capacity in a failure case: its warmer supply is in the inlets
     full = [fac.air_unit_ids[a] for a in np.flatnonzero(res.air_unit_at_capacity)]
@@ -515,6 +519,14 @@ def _liquid_gpus(fac: Facility) -> np.ndarray:
 def _floor(x, step: float):
     """Round down to ``step`` (with a hair of slack for values already on the grid)."""
     return np.round(np.floor(np.asarray(x, float) / step + 1e-6) * step, 9)
+
+
+def _figures(res: ThermalResult) -> tuple[np.ndarray, np.ndarray]:
+    """A result's rack inlets (hottest) and GPU temperatures, NaN where its solve has no
+    possible figures (``plausible.impossible``): a report shows none rather than them."""
+    if impossible(res):
+        return np.full(res.rack_inlet_max_c.shape, np.nan), np.full(res.gpu_temp_c.shape, np.nan)
+    return res.rack_inlet_max_c, res.gpu_temp_c
 
 
 def _hall_max(values: np.ndarray, sel: np.ndarray) -> float:

@@ -29,6 +29,7 @@ from twin.model.facility import Facility
 from twin.physics.heat import ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
+from twin.physics.plausible import impossible
 from twin.physics.unit_loss import Survival, ramped_flow_scale, survival
 
 
@@ -43,7 +44,12 @@ def _unit_field(a: int) -> str:
 
 
 def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
-    """Inlet, air-unit capacity and GPU slowdown rules from one steady result."""
+    """Inlet, air-unit capacity and GPU slowdown rules from one steady result. A result with
+    impossible figures (``plausible.impossible``: a hall whose units move almost no air
+    reads 100,000 C) is one error for the hall, without them."""
+    why = impossible(res)
+    if why:
+        return [_hall_error(fac, res, why)]
     out: list[Violation] = []
     racks = res.grid.rack_ids
     mx = res.rack_inlet_max_c[racks]
@@ -73,17 +79,7 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
             )
         )
     if res.overloaded:
-        h = fac.hall_ids[res.grid.hall]
-        out.append(
-            Violation(
-                "thermal-air-unit",
-                "error",
-                f"hall {h!r}: its racks send more heat to the air than its running air units "
-                "can remove; no steady state",
-                (h,),
-                "cooling.air_units",
-            )
-        )
+        out.append(_hall_error(fac, res, ""))
     thr = np.flatnonzero(res.gpu_throttled & (fac.gpu_hall == res.grid.hall))
     if len(thr):
         by_rack = np.bincount(fac.gpu_rack[thr], minlength=fac.n_racks)
@@ -100,6 +96,17 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
                 )
             )
     return out
+
+
+def _hall_error(fac: Facility, res: ThermalResult, why: str) -> Violation:
+    """The hall's one error when it has no steady state or its solve no possible figures."""
+    h = fac.hall_ids[res.grid.hall]
+    if res.overloaded:
+        what = "its racks send more heat to the air than its running air units can remove"
+        message = f"hall {h!r}: {what}; no steady state"
+    else:
+        message = f"hall {h!r}: no possible steady state, so no figures ({why})"
+    return Violation("thermal-air-unit", "error", message, (h,), "cooling.air_units")
 
 
 def unit_loss_violations(

@@ -22,6 +22,7 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.physics.metrics import A1_ALLOWABLE_C
+from twin.physics.plausible import impossible
 
 #: the largest fan-speed scale a grid takes (``grid.unit_flows``)
 MAX_FLOW_SCALE = 1.5
@@ -62,6 +63,11 @@ def survival(fac: Facility, res) -> Survival:
     out = Survival()
     if res.overloaded:
         out.problems.append("its running air units cannot remove the heat (no steady state)")
+    why = impossible(res)
+    if why:  # its figures mean nothing (``plausible``): the verdict without them
+        if not res.overloaded:
+            out.problems.append(f"no possible steady state ({why})")
+        return out
     racks = res.grid.rack_ids
     inlet = res.rack_inlet_max_c[racks]
     hot = racks[inlet > A1_ALLOWABLE_C[1]]

@@ -1,0 +1,161 @@
+"""A hall whose solve has no possible figures (its one air unit moves 0.001 m3/s: the air
+reads 100,000 C) is judged without them: the design check gives one error for the hall, the
+N+1 rule and the set-point optimiser name why, and the window's solver says so rather than
+colouring a hall at 102,000 C. ``twin thermal`` refused such a solve already
+(``plausible.check_result``)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+
+from tests.physics.conftest import possible_figures
+from tests.physics.test_unit_loss import top_intake_room
+from twin.cli import main
+from twin.model.loader import facility_from_text, load_layout
+from twin.physics import ThermalError
+from twin.physics.hall_jobs import HallSolver, ThermalRequest
+from twin.physics.solver_service import CancelToken
+from twin.physics.thermal_checks import thermal_violations
+from twin.physics.unit_loss import survival
+
+pytestmark = pytest.mark.timeout(300)
+
+CELL_M = 0.4
+AIR = "air temperatures from 1.022e+05 to 1.022e+05 °C, outside the physical range -40..150 °C"
+
+
+def _one_unit(tmp_path: Path, capacity_kw: float | None) -> Path:
+    """The unit-loss tests' room with C1 alone, moving 0.001 m3/s (``capacity_kw``: none is
+    its 77 kW catalog rating, under the racks' 122 kW: overloaded)."""
+    text = top_intake_room(tmp_path, 16.0)
+    lines = [ln for ln in text.splitlines() if "id: C2" not in ln and "id: C3" not in ln]
+    text = "\n".join(lines).replace("airflow_m3s: 3.0", "airflow_m3s: 0.001")
+    if capacity_kw is not None:
+        text = text.replace("supply_c: 18.0,", f"supply_c: 18.0, capacity_kw: {capacity_kw},")
+    path = tmp_path / "starved.yaml"
+    path.write_text(text + "\n")
+    return path
+
+
+def _stand_in(fac, overloaded: bool, air_c: float):
+    """A hand-made result: every rack at 40 C (outside A1), the hall's air at ``air_c``."""
+    figures = possible_figures(fac.n_gpus)
+    figures["air_c"] = np.array([air_c])
+    return SimpleNamespace(
+        **figures,
+        grid=SimpleNamespace(rack_ids=np.arange(fac.n_racks), hall=0),
+        rack_inlet_max_c=np.full(fac.n_racks, 40.0),
+        overloaded=overloaded,
+        gpu_throttled=np.ones(fac.n_gpus, bool),
+        air_unit_at_capacity=np.ones(len(fac.air_unit_ids), bool),
+        air_unit_capacity_w=np.full(len(fac.air_unit_ids), 77_000.0),
+        air_unit_supply_c=np.full(len(fac.air_unit_ids), 25.0),
+    )
+
+
+@pytest.mark.parametrize(
+    ("overloaded", "air_c", "messages", "problems"),
+    [
+        (
+            False,
+            150.0,
+            None,
+            ["8 rack(s) above A1 allowable (worst 'A0' 40.0 C)", "8 GPU(s) at slowdown"],
+        ),
+        (
+            False,
+            150.5,
+            [
+                "hall 'H': no possible steady state, so no figures (air temperatures from 150.5 "
+                "to 150.5 °C, outside the physical range -40..150 °C)"
+            ],
+            [
+                "no possible steady state (air temperatures from 150.5 to 150.5 °C, outside "
+                "the physical range -40..150 °C)"
+            ],
+        ),
+        (
+            True,
+            150.5,
+            [
+                "hall 'H': its racks send more heat to the air than its running air units can "
+                "remove; no steady state"
+            ],
+            ["its running air units cannot remove the heat (no steady state)"],
+        ),
+    ],
+    ids=["at-the-bound", "past-it", "past-it-overloaded"],
+)
+def test_the_rules_judge_impossible_figures_without_them(
+    tmp_path: Path, overloaded, air_c, messages, problems
+):
+    fac = facility_from_text(top_intake_room(tmp_path, 16.0), "room.yaml")
+    res = _stand_in(fac, overloaded, air_c)
+    found = thermal_violations(fac, res)
+    if messages is None:  # 150 C is possible: every rule reads the figures
+        assert len(found) == 8 + 3 + 1  # racks past 32 C, units at capacity, GPU rack A0
+    else:
+        assert [(v.severity, v.message, v.items) for v in found] == [
+            ("error", m, ("H",)) for m in messages
+        ]
+    judged = survival(fac, res)
+    assert judged.problems == problems
+    assert judged.full_units == ([] if messages else ["C1", "C2", "C3"])
+
+
+def test_the_design_check_of_a_starved_hall_shows_no_figures(tmp_path: Path, capsys):
+    path = _one_unit(tmp_path, capacity_kw=500)
+    assert main(["validate", "--design", "--thermal", "--cell", str(CELL_M), str(path)]) == 1
+    err = capsys.readouterr().err
+    thermal = [ln for ln in err.splitlines() if "steady state" in ln]
+    assert thermal == [
+        f"{path}:21: cooling.air_units: error: hall 'H': no possible steady state, so no "
+        f"figures ({AIR.replace('1.022e+05 to', '1.02e+05 to')})",
+        f"{path}:22: cooling.air_units[0]: error: hall 'H' does not survive the loss of 'C1' "
+        "(N+1): no air supply is left (no steady state)",
+    ]
+    assert "reaches" not in err and "hottest" not in err  # no rack or GPU figure lines
+
+
+@pytest.mark.parametrize(
+    ("capacity_kw", "why"),
+    [
+        (500, f"no possible steady state ({AIR.replace('1.022e+05 to', '1.02e+05 to')})"),
+        (None, "no steady state (the running air units cannot remove the heat)"),
+    ],
+    ids=["impossible", "overloaded"],
+)
+def test_the_optimiser_names_why_and_prints_no_figures(tmp_path: Path, capsys, capacity_kw, why):
+    path = _one_unit(tmp_path, capacity_kw)
+    args = ["energy", "--optimise", "--cell", str(CELL_M), str(path)]
+    assert main([*args, "--json"]) == 0
+    hall = json.loads(capsys.readouterr().out)["halls"][0]
+    assert hall["limited_by"] == f"no headroom (normal: {why})"
+    assert hall["inlet_before_c"] == hall["inlet_after_c"] == {}
+    assert hall["gpu_max_before_c"] is hall["gpu_max_after_c"] is None
+    assert main(args) == 0
+    out = capsys.readouterr().out
+    assert "rack inlets" not in out and "hottest GPU" not in out
+    assert f"limited by no headroom (normal: {why})" in out
+
+
+def test_the_window_s_solver_refuses_impossible_figures(tmp_path: Path):
+    fac = load_layout(_one_unit(tmp_path, capacity_kw=500))
+    with pytest.raises(ThermalError, match=r"hall H: the solve gives impossible results, so none"):
+        HallSolver().run(ThermalRequest(fac, 0, CELL_M), CancelToken())
+
+
+def test_an_overloaded_hall_s_refusal_names_the_cause(tmp_path: Path):
+    fac = load_layout(_one_unit(tmp_path, capacity_kw=None))
+    with pytest.raises(ThermalError) as caught:
+        HallSolver().run(ThermalRequest(fac, 0, CELL_M), CancelToken())
+    assert str(caught.value).startswith(
+        "hall H: no steady state: its racks send more heat to the air than its running air "
+        "units can remove, and the solve gives impossible results, so none are shown: air "
+        "temperatures from 1.02e+05"
+    )
