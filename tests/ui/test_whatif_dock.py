@@ -264,3 +264,32 @@ def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path)
     assert dock.summary.text().splitlines()[-1] == (
         "Ramped to their rated flow after the loss: C2, C3"
     )
+
+
+def test_ramp_fans_says_so_when_no_unit_is_below_its_rating(window, qtbot, tmp_path):
+    """Ticked where the other units already run at their rating (4.72 m3/s), "Ramp fans"
+    ramps none and the summary says so, rather than leaving the ticked box unanswered."""
+    from tests.physics.test_unit_loss import top_intake_room
+
+    path = tmp_path / "room.yaml"
+    path.write_text(
+        top_intake_room(tmp_path, 16.0).replace("airflow_m3s: 3.0", "airflow_m3s: 4.72")
+    )
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(path)
+    dock = window.extensions["whatif_dock"]
+    window.action_registry["tools.whatif"].trigger()
+    dock.set_checked(["C1"])
+    dock.minutes.setValue(1)
+    dock.cell.setValue(0.4)
+    dock.ramp.setChecked(True)
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    assert dock.result.ramped_units == () and dock.result.ramp_applied
+    assert dock.summary.text().splitlines()[-1] == (
+        "Ramped none after the loss: the hall's other running units already run at their rated flow"
+    )
+    dock.ramp.setChecked(False)
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    assert "amped" not in dock.summary.text()

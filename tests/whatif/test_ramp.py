@@ -54,6 +54,7 @@ def test_the_other_units_ramp_and_the_hall_settles_where_the_design_check_looks(
     assert _end_inlets(ramped) == pytest.approx(want_rated, abs=0.02)
     assert _end_inlets(as_set) == pytest.approx(want_set, abs=0.02)
     assert ramped.summary()["ramped_units"] == ["C2", "C3"]
+    assert ramped.summary()["ramp_applied"] and not as_set.summary()["ramp_applied"]
     assert "  ramped to their rated flow after the loss: C2, C3\n" in whatif_text(ramped)
     assert "ramped" not in whatif_text(as_set)
 
@@ -62,10 +63,17 @@ def test_nothing_ramps_without_a_lost_air_unit_or_below_the_rating(fac):
     opts = dataclasses.replace(FAST, ramp=True)
     pdu = run_whatif(fac, ["PDU-A"], options=opts)  # power only: every rack on its B feed
     assert pdu.ramped_units == () and pdu.summary()["ramped_units"] == []
+    assert not pdu.summary()["ramp_applied"] and "ramped" not in whatif_text(pdu)
     at_rated = run_whatif(fac, ["CRAH-1"], options=opts)  # the shipped hall: CRAH-2 at 10 m3/s
     plain = run_whatif(fac, ["CRAH-1"], options=FAST)
     assert at_rated.ramped_units == ()
     assert np.array_equal(_end_inlets(at_rated), _end_inlets(plain))
+    # asked for and applicable, but nothing below its rating: said, not left out
+    assert at_rated.summary()["ramp_applied"]
+    assert (
+        "  ramped none after the loss: the hall's other running units already run at their "
+        "rated flow\n"
+    ) in whatif_text(at_rated)
 
 
 def test_a_sweep_case_carries_the_option(room_text):

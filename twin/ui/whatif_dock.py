@@ -238,7 +238,7 @@ class WhatIfDock(QWidget):
             f"overloaded: {over}"
             + (_sentence(before) if before else "")
             + (_sentence(air_limit_line(s["air_past_limit_min"])) if stopped else "")
-            + (_sentence(ramp_line(s["ramped_units"])) if s["ramped_units"] else "")
+            + (_sentence(ramp_line(s["ramped_units"])) if s["ramp_applied"] else "")
             + (
                 "\nOf the layout before the edits made while it ran: run it again."
                 if edited

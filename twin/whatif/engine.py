@@ -158,7 +158,8 @@ def _ramp(
     fac: Facility, hall: int, failed: tuple[str, ...], failures: Failures, ramp: bool
 ) -> tuple[np.ndarray | None, tuple[str, ...]]:
     """The fan speeds a lost air unit of ``hall`` leaves its other running units at (None:
-    as set) and the units whose flow that raises."""
+    as set, no ramp applies) and the units whose flow that raises (none where every other
+    unit already runs at its rating)."""
     lost = [u for u in failures.air_units if fac.air_unit_hall[fac.air_unit_index[u]] == hall]
     if not ramp or not lost:
         return None, ()
@@ -224,6 +225,7 @@ class _FailedHall:
         airflow = np.where(rack_dark, 0.0, fac.rack_airflow_m3s)
         failed_units = baseline.off_units + failures.air_units
         scale, self.ramped_units = _ramp(fac, baseline.hall, failed_units, failures, ramp)
+        self.ramp_applied = scale is not None
         model = ThermalModel(
             fac,
             baseline.hall,
@@ -291,7 +293,7 @@ def _transient(
     """Step the hall from the baseline with the failures applied, filling ``res``. Loops over
     time steps only; each step is vectorised over cells, racks and GPUs."""
     hall = _FailedHall(fac, start, baseline, failures, rack_dark, opts.dt_s, opts.ramp)
-    res.ramped_units = hall.ramped_units
+    res.ramped_units, res.ramp_applied = hall.ramped_units, hall.ramp_applied
     gov, live = hall.gov, hall.live
     n_steps = int(np.ceil(opts.duration_s / opts.dt_s - 1e-9))
     racks = hall.hm.grid.rack_ids

@@ -43,7 +43,7 @@ def whatif_text(res) -> str:
         f"what if {' + '.join(s['failed'])} fail ({res.start_label}), hall {s['hall']}, "
         f"followed {followed} in {res.dt_s:g} s steps ({res.seconds:.1f} s)",
         *([f"  {air_limit_line(past)}"] if past is not None else []),
-        *([f"  {ramp_line(s['ramped_units'])}"] if s["ramped_units"] else []),
+        *([f"  {ramp_line(s['ramped_units'])}"] if s["ramp_applied"] else []),
         f"  dark: {s['racks_dark']} racks, {s['gpus_dark']} GPUs; on one feed: "
         f"{s['racks_single_fed']} racks",
         f"  GPUs reaching slowdown: {s['gpus_throttled']}{_first(s['ride_through_min'])}; "
@@ -77,7 +77,11 @@ def whatif_text(res) -> str:
 
 
 def ramp_line(units: list[str]) -> str:
-    """Which units the what-if ran faster after the loss (``--ramp``)."""
+    """Which units the what-if ran faster after the loss (``--ramp``): none where every other
+    running unit of the hall already ran at its rating, which the line says rather than
+    leaving the asked-for ramp unmentioned."""
+    if not units:
+        return "ramped none after the loss: the hall's other running units already run at their rated flow"
     return f"ramped to their rated flow after the loss: {', '.join(units)}"
 
 

@@ -60,6 +60,9 @@ class WhatIfResult:
     air_past_limit_s: float | None = None
     #: the hall's air units ramped to their rated flow after the loss (``WhatIfOptions.ramp``)
     ramped_units: tuple[str, ...] = ()
+    #: the ramp was asked for and an air unit of the hall lost (with ``ramped_units`` empty:
+    #: every other running unit already ran at its rating)
+    ramp_applied: bool = False
 
     def __post_init__(self) -> None:
         g, r = self.facility.n_gpus, self.facility.n_racks
@@ -165,6 +168,7 @@ class WhatIfResult:
             "duration_min": _num(self.duration_s / 60.0),
             "air_past_limit_min": _min(self.air_past_limit_s),
             "ramped_units": list(self.ramped_units),
+            "ramp_applied": self.ramp_applied,
         }
 
     def racks_ranked(self) -> list[dict]:
