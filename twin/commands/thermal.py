@@ -54,6 +54,8 @@ def result_dict(fac, res) -> dict:
     """The JSON object ``twin thermal --json`` prints."""
     import numpy as np
 
+    from twin.physics.results import overload_note
+
     racks = []
     for r in res.grid.rack_ids:
         racks.append(
@@ -104,6 +106,7 @@ def result_dict(fac, res) -> dict:
         ],
         "gpus": _gpus(fac, res),
         "overloaded": bool(res.overloaded),
+        "overload_note": overload_note(fac, res),
         "grid": _grid(res),
         "physics": _physics(fac),
         "march_change_k": _num(res.march_change_k, 3),
@@ -304,11 +307,8 @@ def _print_table(d: dict) -> None:
             f(m["rhi"], "{:.3f}"),
         )
     )
-    if d["overloaded"]:
-        print(
-            "WARNING: the hall's heat exceeds its running air units' capacity: no steady "
-            "state exists; set points kept"
-        )
+    if d["overload_note"]:
+        print(f"WARNING: {d['overload_note']}")
 
 
 def _print_model_notes(d: dict) -> None:

@@ -87,6 +87,23 @@ def airless_note(facility, res, shown: int = 6) -> str | None:
     )
 
 
+def overload_note(facility, res) -> str | None:
+    """What a report says of an overloaded hall (``ThermalResult.overloaded``; None when it is
+    not): its figures hold every running unit at its set supply, which it cannot hold, so the
+    hall runs hotter than shown and keeps warming."""
+    if not res.overloaded:
+        return None
+    units = res.grid.unit_ids
+    running = units[res.grid.unit_flow_m3s[units] > 0]
+    cap_w = float(np.sum(res.air_unit_capacity_w[running]))
+    return (
+        f"no steady state: the racks send {res.heat_in_w / 1e3:,.1f} kW to the air and the "
+        f"running air units ({', '.join(facility.air_unit_ids[a] for a in running)}) can remove "
+        f"{cap_w / 1e3:,.1f} kW; the figures hold their set supply, which they cannot, so the "
+        "hall runs hotter than shown and keeps warming"
+    )
+
+
 def coolant(
     model, state, tin: np.ndarray, cdu_sup: np.ndarray, rack_power_w: np.ndarray
 ) -> np.ndarray:

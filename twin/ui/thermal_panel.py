@@ -196,6 +196,13 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
         f"+ stored in the air {stored / 1e3:+,.0f} kW (solver error "
         f"{100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
     )
+    from twin.physics.results import airless_note, overload_note
+
+    overload = overload_note(f, res)
+    if overload:
+        lines.append(
+            f"<span style='color:#e0603a'>{html.escape(overload[0].upper() + overload[1:])}</span>"
+        )
     at_cap = np.flatnonzero(res.air_unit_at_capacity)
     if at_cap.size:
         names = ", ".join(f.air_unit_ids[i] for i in at_cap[:6])
@@ -210,8 +217,6 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
     unsettled = unsettled_note(getattr(res, "march_change_k", None))
     if unsettled:
         lines.append(unsettled[0].upper() + unsettled[1:])
-    from twin.physics.results import airless_note
-
     airless = airless_note(f, res)
     if airless:
         lines.append(f"<span style='color:#e0603a'>{html.escape(airless)}</span>")
