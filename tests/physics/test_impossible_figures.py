@@ -159,3 +159,17 @@ def test_an_overloaded_hall_s_refusal_names_the_cause(tmp_path: Path):
         "units can remove, and the solve gives impossible results, so none are shown: air "
         "temperatures from 1.02e+05"
     )
+
+
+def test_a_what_if_does_not_start_from_an_impossible_state(tmp_path: Path, capsys):
+    """The what-if's start (the steady state before the failure) was the 102,000 C hall: its
+    table read 'peak 102199.2' and 'stopped at 0.2 min: the hall's air passed 150 C'."""
+    path = _one_unit(tmp_path, capacity_kw=500)
+    args = ["whatif", str(path), "--fail", "C1", "--cell", str(CELL_M), "--duration", "5m"]
+    assert main(args) == 1
+    captured = capsys.readouterr()
+    assert captured.err.startswith(
+        "twin whatif: before the failure: hall H: the solve gives impossible results, so none "
+        f"are shown: {AIR.replace('1.022e+05 to', '1.02e+05 to')}"
+    )
+    assert "102" not in captured.out

@@ -23,9 +23,9 @@ import numpy as np
 from twin.model.facility import Facility
 from twin.physics import ThermalModel
 from twin.physics.devices import cdu_temps
-from twin.physics.heat import HeatState
+from twin.physics.heat import HeatState, ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
-from twin.physics.plausible import AIR_C
+from twin.physics.plausible import AIR_C, check_result
 from twin.physics.ridethrough import GpuGovernor, InletProbe
 from twin.physics.transient import ImplicitStepper
 from twin.physics.unit_loss import ramped_flow_scale
@@ -79,6 +79,10 @@ class Baseline:
         self.off_units = tuple(u for u in start.off if u in fac.air_unit_index)
         self.model = ThermalModel(fac, hall, cell_m, failed=self.off_units)
         self.result = self.model.solve(start.rack_power_w, start.gpu_power_w)
+        try:  # a start state of 100,000 C air is nothing to follow a failure from
+            check_result(self.result, fac.hall_ids[hall])
+        except ThermalError as exc:
+            raise ThermalError(f"before the failure: {exc}") from None
         known = np.isfinite(start.gpu_temp_c)
         self.gpu_temp_c = np.where(known, start.gpu_temp_c, self.result.gpu_temp_c)
 
