@@ -173,3 +173,27 @@ def test_a_what_if_does_not_start_from_an_impossible_state(tmp_path: Path, capsy
         f"are shown: {AIR.replace('1.022e+05 to', '1.02e+05 to')}"
     )
     assert "102" not in captured.out
+
+
+def test_a_physics_simulation_keeps_the_heat_balance_for_an_impossible_hall(tmp_path: Path):
+    """`twin simulate --physics` recorded the 100,000 C hall's air (saturating the stored
+    int16 at 3276.7 C) without a word; the hall now keeps the heat balance, said as a note."""
+    from twin.model.frame import EventKind
+    from twin.telemetry.scenarios import Scenario
+    from twin.telemetry.simulator import Simulator
+
+    fac = load_layout(_one_unit(tmp_path, capacity_kw=500))
+    with_physics = Simulator(fac, Scenario("normal"), seed=3, start_s=0, physics=True)
+    plain = Simulator(fac, Scenario("normal"), seed=3, start_s=0)
+    for k in range(2):
+        a, b = with_physics.step(), plain.step()
+        notes = [e.message for e in a.events if e.kind == EventKind.NOTE]
+        if k == 0:  # at the simulated loads: another 100,000 C than the nominal solve's
+            (note,) = notes
+            assert note.startswith(
+                "heat balance for H: no possible steady state (air temperatures from "
+            )
+            assert note.endswith("°C, outside the physical range -40..150 °C)")
+        else:
+            assert notes == []
+        np.testing.assert_array_equal(a.rack["inlet_c"], b.rack["inlet_c"])

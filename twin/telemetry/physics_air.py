@@ -101,7 +101,9 @@ class PhysicsAir:
             "sensor_temp_c": np.full(len(fac.sensor_ids), np.nan),
         }
         p = np.maximum(np.nan_to_num(rack_power_w), 0.0)
-        for h, model in self.models.items():
+        for h, model in list(self.models.items()):
+            if not self._possible_start(h, model, p):
+                continue
             res = model.follow(dt_s, p)
             racks = fac.rack_hall == h
             units = fac.air_unit_hall == h
@@ -116,6 +118,21 @@ class PhysicsAir:
                     res.air_c, res.cell_m, fac.sensor_position_m[sensors]
                 )
         return out
+
+    def _possible_start(self, h: int, model, power_w: np.ndarray) -> bool:
+        """A hall's first frame starts from its steady state: where that has no possible
+        figures (``plausible``: air at 100,000 C in a hall its units hardly ventilate) the hall
+        goes back to the heat balance, said in ``problems``, rather than recording them."""
+        if model.state is not None or not model.heat.has_supply:
+            return True
+        from twin.physics.plausible import impossible
+
+        why = impossible(model.solve(power_w))
+        if not why:
+            return True
+        del self.models[h]
+        self.problems.append(f"{self.facility.hall_ids[h]}: no possible steady state ({why})")
+        return False
 
 
 class PhysicsFill:

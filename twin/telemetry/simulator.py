@@ -88,6 +88,7 @@ class Simulator:
         #: thread when a source runs us); None: the per-rack heat balance alone
         self.physics_wanted = physics
         self.physics = None
+        self._problems_told = 0  # physics problems already said as events
         #: the point sensors' readings: the physics' air at their positions (NaN without it:
         #: the heat balance knows no air between the racks)
         self.sensor_c = np.full(len(fac.sensor_ids), np.nan)
@@ -265,10 +266,11 @@ class Simulator:
             except Exception as exc:  # physics missing or failing: keep the heat balance
                 self.physics_wanted = False
                 return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
-            for problem in self.physics.problems:
-                out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
         self.physics.set_failed(off, fans, racks)
         air = self.physics.step(dt, rack_power)
+        for problem in self.physics.problems[self._problems_told :]:
+            out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
+        self._problems_told = len(self.physics.problems)
         keep = self.heat.extra_recirc > 0
         for name in ("rack_inlet_c", "rack_exhaust_c"):
             v = air[name]
