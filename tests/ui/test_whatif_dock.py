@@ -235,21 +235,28 @@ def test_a_run_stopped_at_the_air_limit_says_so(window, qtbot):
     assert lines[1].startswith(f"Stopped at {past:.1f} min: the hall's air passed 150 C, ")
 
 
-def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path):
-    """Ticked, "Ramp fans" runs the lost unit's hall with its other units at their rated
-    flow, and the summary names them; the room's C2 and C3 are set at 3.0 of 4.72 m3/s."""
+def _room_dock(window, qtbot, tmp_path, set_flow_m3s: float, minutes: int):
+    """The unit-loss tests' room (three 77 kW CRAHs of 4.72 m3/s rated, set at
+    ``set_flow_m3s``) open in the window, its What If dock asked to lose C1 for ``minutes``."""
     from tests.physics.test_unit_loss import top_intake_room
 
     path = tmp_path / "room.yaml"
-    path.write_text(top_intake_room(tmp_path, 16.0))
-    win = window
-    with qtbot.waitSignal(win.layout_loaded, timeout=60000):
-        win.open_layout(path)
-    dock = win.extensions["whatif_dock"]
-    win.action_registry["tools.whatif"].trigger()
+    text = top_intake_room(tmp_path, 16.0)
+    path.write_text(text.replace("airflow_m3s: 3.0", f"airflow_m3s: {set_flow_m3s}"))
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(path)
+    dock = window.extensions["whatif_dock"]
+    window.action_registry["tools.whatif"].trigger()
     dock.set_checked(["C1"])
-    dock.minutes.setValue(2)
+    dock.minutes.setValue(minutes)
     dock.cell.setValue(0.4)
+    return dock
+
+
+def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path):
+    """Ticked, "Ramp fans" runs the lost unit's hall with its other units at their rated
+    flow, and the summary names them; the room's C2 and C3 are set at 3.0 of 4.72 m3/s."""
+    dock = _room_dock(window, qtbot, tmp_path, 3.0, 2)
     assert not dock.ramp.isChecked() and dock.options().ramp is False
     dock.ramp.setChecked(True)
     assert dock.options().ramp is True
@@ -269,19 +276,7 @@ def test_ramp_fans_runs_the_other_units_at_their_rating(window, qtbot, tmp_path)
 def test_ramp_fans_says_so_when_no_unit_is_below_its_rating(window, qtbot, tmp_path):
     """Ticked where the other units already run at their rating (4.72 m3/s), "Ramp fans"
     ramps none and the summary says so, rather than leaving the ticked box unanswered."""
-    from tests.physics.test_unit_loss import top_intake_room
-
-    path = tmp_path / "room.yaml"
-    path.write_text(
-        top_intake_room(tmp_path, 16.0).replace("airflow_m3s: 3.0", "airflow_m3s: 4.72")
-    )
-    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
-        window.open_layout(path)
-    dock = window.extensions["whatif_dock"]
-    window.action_registry["tools.whatif"].trigger()
-    dock.set_checked(["C1"])
-    dock.minutes.setValue(1)
-    dock.cell.setValue(0.4)
+    dock = _room_dock(window, qtbot, tmp_path, 4.72, 1)
     dock.ramp.setChecked(True)
     with qtbot.waitSignal(dock.finished, timeout=300000):
         assert dock.run()
