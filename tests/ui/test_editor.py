@@ -281,6 +281,42 @@ def test_thermal_resolve_shows_the_inlet_change(editing, qtbot):
     assert "A01" in hot and shown == hot
 
 
+def test_a_failed_thermal_solve_replaces_the_last_answer_s_rules(editing, qtbot):
+    """An edit that leaves the hall no possible steady state (its one CRAH set to 0.001 m3/s:
+    100,000 C air) fails the re-solve; Problems then shows that failure for the hall instead
+    of the rules of the answer before, which no longer hold, and undo brings them back."""
+    from twin.model.edits import ChangeItem
+
+    win, ed = editing
+    th = ed.thermal
+    th.enabled = True
+    ed.set_active(False)
+    ed.set_selection(["A01"])
+    ed.set_active(True)
+    qtbot.waitUntil(lambda: th.after is not None and not th.busy, timeout=120000)
+
+    def thermal_rows():
+        rows = [ed.problems.row_text(i) for i in range(ed.problems.count())]
+        return [r for r in rows if "ASHRAE" in r[1] or "thermal" in r[1]]
+
+    before = thermal_rows()
+    assert before and all("ASHRAE" in msg for _, msg, _ in before)
+    ed.doc.history.push(ChangeItem("air_units", "CRAH-1", airflow_m3s=0.001))
+    qtbot.waitUntil(lambda: bool(th.error) and not th.busy, timeout=120000)
+    ((severity, msg, items),) = thermal_rows()
+    assert severity == "error" and items == "H1"
+    assert msg.startswith(
+        "hall 'H1': the thermal solve failed: ThermalError: hall H1: no steady state: its "
+        "racks send more heat to the air than its running air units can remove, and the "
+        "solve gives impossible results, so none are shown: air temperatures from "
+    )
+    assert th.rules[0].field == "halls[0]" and th.redundancy == []
+    assert ed.panel.thermal.text().startswith("Thermal solve failed: ThermalError: hall H1:")
+    ed.doc.history.undo()
+    qtbot.waitUntil(lambda: not th.error and th.after is not None and not th.busy, timeout=120000)
+    assert thermal_rows() == before
+
+
 def test_catalog_drop_in_edit_mode_keeps_the_telemetry(editing, qtbot):
     """A rack type dropped from the Catalog rebuilds the facility and the scene; the simulated
     telemetry keeps running (same source), frames keep colouring the existing GPUs, the new

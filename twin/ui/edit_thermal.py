@@ -217,6 +217,22 @@ class EditThermal(QObject):
     def _on_failure(self, outcome) -> None:
         if self.doc is not None and outcome.key in (STEADY, BASELINE):
             self.error = outcome.error
+            # the last answer's rules no longer hold: the failed solve is the hall's problem
+            # (a hall with no possible steady state, as the design check says it)
+            from twin.model.checks.base import Violation
+            from twin.model.errors import field_path
+
+            hall = self.doc.facility.hall_ids[self.hall]
+            self.rules = [
+                Violation(
+                    "thermal-solve",
+                    "error",
+                    f"hall {hall!r}: the thermal solve failed: {outcome.error}",
+                    (hall,),
+                    field_path(("halls", self.hall)),
+                )
+            ]
+            self.redundancy, self.redundancy_error = [], ""
             self.updated.emit(None)
 
     # ------------------------------------------------------------------ text
