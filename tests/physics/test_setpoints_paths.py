@@ -30,10 +30,12 @@ def liquid(tmp_path_factory) -> Path:
 
 def _cdu_limit_c(fac, limits: Limits) -> float:
     """CDU1's highest supply by hand: its liquid GPUs' smallest headroom to max operating less
-    the margin, rounded down to the step, added to its 25 C (capped at the limit)."""
+    the margin and the check's 0.01 K, rounded down to the step, added to its 25 C (capped at
+    the limit)."""
     base = solve_steady(fac, 0, CELL_M)
     head = (fac.gpu_max_operating_c - limits.gpu_margin_k - base.gpu_temp_c)[fac.gpu_liquid]
-    return min(25.0 + math.floor(float(head.min()) / 0.1 + 1e-6) * 0.1, limits.cdu_supply_max_c)
+    rise = math.floor((float(head.min()) - 0.01) / 0.1 + 1e-6) * 0.1
+    return min(25.0 + rise, limits.cdu_supply_max_c)
 
 
 @pytest.mark.slow
@@ -43,8 +45,10 @@ def test_cdus_move_when_the_air_has_no_headroom_and_the_edit_carries_them(liquid
     fac = load_layout(liquid)
     hottest = float(np.nanmax(solve_steady(fac, 0, CELL_M).rack_inlet_max_c))
     # the rack inlet limit just above today's hottest inlet: no air headroom
-    limits = Limits(inlet_max_c=hottest + 0.05)
+    # the CDU's own limit out of the way (45 C would cap it): its GPUs' headroom decides
+    limits = Limits(inlet_max_c=hottest + 0.05, cdu_supply_max_c=80.0)
     want = _cdu_limit_c(fac, limits)
+    assert want < 80.0
     result = SetPointOptimiser(fac, CELL_M, limits).run()
     hall = result.halls[0]
     assert hall.binding.startswith("no headroom (normal: rack inlet")
@@ -83,7 +87,8 @@ def _two_halls(hall_h_racks_m3s: float) -> str:
             "  air_units:",
             "    - {id: C1, type: crah-77kw, hall: H, position_m: [1.5, 0.45], airflow_m3s: 4.0}",
             "    - {id: C2, type: crah-77kw, hall: H, position_m: [6.9, 0.45], airflow_m3s: 4.0}",
-            "    - {id: D1, type: crah-150kw, hall: G, position_m: [1.5, 0.45], airflow_m3s: 10.0}",
+            "    - {id: D1, type: crah-150kw, hall: G, position_m: [1.5, 0.45], rotation_deg: 180,"
+            " airflow_m3s: 10.0}",
         ]
     )
 
@@ -322,3 +327,119 @@ def test_a_failure_case_s_check(monkeypatch, m0_k, kept_rise, want_k, fresh):
     m = opt._check_failure(h, after, ("C1", kept, m0), kept_rise, scale)
     assert m.case == "C1 failed" and m.inlet_k == pytest.approx(want_k, abs=1e-9)
     assert (len(_Case.made) == 2) is fresh  # the kept model, and a fresh one where solved
+
+
+TWO_CDUS = MIXED.replace(
+    "  - id: M\n",
+    "      - {id: L2, type: rack-nvl72, position_m: [2.1, 2.4], rotation_deg: 180,\n"
+    "         servers: [{type: gb200-nvl72, count: 1}], cdu: CDU2}\n  - id: M\n",
+).replace(
+    "  cdus: [",
+    "  cdus: [{id: CDU2, type: cdu-inrow-250kw, hall: H, position_m: [1.5, 2.4], "
+    "rotation_deg: 180, supply_c: 30},\n         ",
+)
+
+
+def test_each_cdu_rises_by_its_own_gpus_headroom():
+    """By hand: CDU2 (first in the layout) feeds L2 at 60 C, CDU1 feeds L1 at 70 C; the
+    air-cooled GPUs (85 C) are no CDU's; max operating 87 C less the 5 K margin."""
+    from types import SimpleNamespace
+
+    fac = facility_from_text(TWO_CDUS, "two.yaml")
+    assert fac.cdu_ids == ["CDU2", "CDU1"] and fac.cdu_supply_c.tolist() == [30.0, 25.0]
+    temp = np.where(fac.gpu_liquid, 0.0, 85.0)
+    temp[fac.gpu_rack == fac.rack_index["L2"]] = 60.0
+    temp[fac.gpu_rack == fac.rack_index["L1"]] = 70.0
+    opt = SetPointOptimiser(fac, CELL_M, Limits(cdu_supply_max_c=50.0))
+    out = opt._cdu_supply(SimpleNamespace(gpu_temp_c=temp), np.array([0, 1]))
+    # CDU2: 30 + (87 - 5 - 60 - 0.01, down to 21.9) = 51.9, capped at 50; CDU1: 25 + 11.9
+    assert out.tolist() == [50.0, pytest.approx(36.9, abs=1e-9)]
+    fac.cdu_on[0] = False  # a stopped CDU keeps its set point
+    assert opt._cdu_supply(SimpleNamespace(gpu_temp_c=temp), np.array([0, 1]))[0] == 30.0
+
+
+def test_units_at_capacity_are_named_together():
+    from types import SimpleNamespace
+
+    fac = facility_from_text(_two_halls(3.2), "floors.yaml")
+    res = SimpleNamespace(
+        **_result(fac, {}, 40.0, 40.0).__dict__,
+    )
+    res.air_unit_at_capacity = np.array([True, False, True])
+    assert setpoints._refused(res, fac, False) == "C1, D1 at capacity"
+    assert setpoints._refused(res, fac, True) == ""  # a failure case reads it in its inlets
+
+
+def test_the_cdu_check_keeps_a_supply_exactly_at_its_margin(scripted):
+    class _Points:
+        def set_set_points(self, after):
+            self.after = after
+
+    _, make = scripted
+    for liquid_k, want in ((0.01, 31.0), (0.0099, 25.0)):
+        opt = make([(5.0, liquid_k)])
+        _, checks, cdu = opt._check_cdus(_Points(), 0, np.array([0]), np.array([31.0]))
+        assert cdu.tolist() == [want] and [m.liquid_k for m in checks] == [liquid_k]
+
+
+@pytest.mark.slow
+def test_a_two_unit_n_plus_1_hall_checks_both_losses(tmp_path: Path):
+    text = room(tmp_path, rack_kw=4.0).read_text()
+    lines = [ln for ln in text.splitlines() if "id: C3," not in ln]
+    fac = facility_from_text("\n".join(lines), "two.yaml")
+    assert fac.air_unit_ids == ["C1", "C2"]
+    opt = SetPointOptimiser(fac, 0.4)
+    cases = opt._failure_models(0, np.array([0, 1]))
+    assert [uid for uid, _, _ in cases] == ["C1", "C2"]
+    assert [m.case for _, _, m in cases] == ["C1 failed", "C2 failed"]
+
+
+def test_one_hall_asked_is_the_one_solved():
+    fac = facility_from_text(_two_halls(3.2), "floors.yaml")
+    heard: list[str] = []
+    result = SetPointOptimiser(fac, 0.4, progress=heard.append).run([1])
+    assert [h.hall for h in result.halls] == ["G"]
+    assert heard and all(t.startswith("G: ") for t in heard)
+
+
+class _Searched(SetPointOptimiser):
+    """The optimiser with its search and check stood in for: the search answers ``found``,
+    the check ``checked`` (its supply as given when ``checked`` is "as found")."""
+
+    def __init__(self, fac, found, checked):
+        super().__init__(fac, 0.4)
+        self.found, self.checked = found, checked
+
+    def _best_speed(self, model, hall, units, normal, failures):
+        return self.found
+
+    def _check(self, hall, units, supply, flow, cdu_supply, failures):
+        if self.checked is None:
+            return None
+        return self.checked(supply, cdu_supply)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    ("found", "checked_rise", "binding"),
+    [
+        # the search's 0.5 K at 90 % fans fails its check even at today's supply
+        ((0.9, 0.5, "normal: rack inlet"), None, "no headroom (the check failed at fans 90%)"),
+        # the check takes the whole rise back at today's fans: nothing to save
+        ((1.0, 0.5, "normal: rack inlet"), 0.0, "no headroom (normal: rack inlet)"),
+        # ... but a rise it keeps, or slower fans, is a change
+        ((1.0, 0.5, "normal: rack inlet"), 0.1, "normal: rack inlet"),
+        ((0.9, 0.5, "normal: rack inlet"), 0.0, "normal: rack inlet"),
+    ],
+    ids=["check-failed", "rise-taken-back", "rise-kept", "fans-slower"],
+)
+def test_what_binds_after_the_check(tmp_path: Path, found, checked_rise, binding):
+    fac = load_layout(room(tmp_path, rack_kw=4.0))
+    today = fac.air_unit_supply_c.copy()
+
+    def checked(supply, cdu):
+        return _result(fac, {}, 40.0, 40.0), [], today + checked_rise, cdu
+
+    opt = _Searched(fac, found, None if checked_rise is None else checked)
+    hall = opt.run().halls[0]
+    assert hall.binding == binding

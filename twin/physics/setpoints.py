@@ -482,7 +482,9 @@ class SetPointOptimiser:
         return m
 
     def _cdu_supply(self, base: ThermalResult, cdus: np.ndarray) -> np.ndarray:
-        """Each CDU's highest supply: its hottest GPU at max operating - margin."""
+        """Each CDU's highest supply: its hottest GPU at max operating - margin, less the
+        check's own margin (a liquid GPU's temperature is its supply plus r_th P, so a rise
+        of the whole headroom leaves the check exactly 0 K and fails it)."""
         fac, lim = self.facility, self.limits
         out = fac.cdu_supply_c[cdus].copy()
         liquid = _liquid_gpus(fac)
@@ -493,7 +495,7 @@ class SetPointOptimiser:
             h = h[np.isfinite(h)]
             if not len(h) or not fac.cdu_on[c]:
                 continue
-            rise = _floor(float(h.min()), lim.supply_step_c)
+            rise = _floor(float(h.min()) - lim.check_margin_k, lim.supply_step_c)
             if rise > 0:
                 out[k] = min(out[k] + rise, max(lim.cdu_supply_max_c, out[k]))
         return out
