@@ -69,7 +69,7 @@ def test_cdus_move_when_the_air_has_no_headroom_and_the_edit_carries_them(liquid
 
 def _two_halls(hall_h_racks_m3s: float) -> str:
     """Hall H: two 77 kW CRAHs set at 4.0 m3/s, racks drawing ``hall_h_racks_m3s`` in all;
-    hall G: one 150 kW CRAH and racks drawing 9.0 m3/s."""
+    hall G: a 150 kW CRAH running, another stopped, and racks drawing 9.0 m3/s."""
     each = hall_h_racks_m3s / 2
     return "\n".join(
         [
@@ -89,6 +89,8 @@ def _two_halls(hall_h_racks_m3s: float) -> str:
             "    - {id: C2, type: crah-77kw, hall: H, position_m: [6.9, 0.45], airflow_m3s: 4.0}",
             "    - {id: D1, type: crah-150kw, hall: G, position_m: [1.5, 0.45], rotation_deg: 180,"
             " airflow_m3s: 10.0}",
+            "    - {id: D2, type: crah-150kw, hall: G, position_m: [5.5, 0.45], rotation_deg: 180,"
+            " airflow_m3s: 10.0, state: off}",
         ]
     )
 
@@ -365,7 +367,7 @@ def test_units_at_capacity_are_named_together():
     res = SimpleNamespace(
         **_result(fac, {}, 40.0, 40.0).__dict__,
     )
-    res.air_unit_at_capacity = np.array([True, False, True])
+    res.air_unit_at_capacity = np.array([True, False, True, False])
     assert setpoints._refused(res, fac, False) == "C1, D1 at capacity"
     assert setpoints._refused(res, fac, True) == ""  # a failure case reads it in its inlets
 
@@ -399,6 +401,7 @@ def test_one_hall_asked_is_the_one_solved():
     heard: list[str] = []
     result = SetPointOptimiser(fac, 0.4, progress=heard.append).run([1])
     assert [h.hall for h in result.halls] == ["G"]
+    assert result.halls[0].air_units == ["D1"]  # neither H's units nor G's stopped D2
     assert heard and all(t.startswith("G: ") for t in heard)
 
 
