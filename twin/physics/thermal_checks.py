@@ -48,8 +48,9 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
     impossible figures (``plausible.impossible``: a hall whose units move almost no air
     reads 100,000 C) is one error for the hall, without them."""
     why = impossible(res)
-    if why:
-        return [_hall_error(fac, res, why)]
+    if why:  # the figures mean nothing: the hall's one error, its cause where known
+        text = OVERLOADED if res.overloaded else f"no possible steady state, so no figures ({why})"
+        return [_hall_error(fac, res, text)]
     out: list[Violation] = []
     racks = res.grid.rack_ids
     mx = res.rack_inlet_max_c[racks]
@@ -79,7 +80,7 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
             )
         )
     if res.overloaded:
-        out.append(_hall_error(fac, res, ""))
+        out.append(_hall_error(fac, res, OVERLOADED))
     thr = np.flatnonzero(res.gpu_throttled & (fac.gpu_hall == res.grid.hall))
     if len(thr):
         by_rack = np.bincount(fac.gpu_rack[thr], minlength=fac.n_racks)
@@ -98,15 +99,16 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
     return out
 
 
-def _hall_error(fac: Facility, res: ThermalResult, why: str) -> Violation:
-    """The hall's one error when it has no steady state or its solve no possible figures."""
+#: what the design check says of a hall whose heat its running air units cannot remove
+OVERLOADED = (
+    "its racks send more heat to the air than its running air units can remove; no steady state"
+)
+
+
+def _hall_error(fac: Facility, res: ThermalResult, text: str) -> Violation:
+    """An error of the whole hall (no steady state, or no possible figures)."""
     h = fac.hall_ids[res.grid.hall]
-    if res.overloaded:
-        what = "its racks send more heat to the air than its running air units can remove"
-        message = f"hall {h!r}: {what}; no steady state"
-    else:
-        message = f"hall {h!r}: no possible steady state, so no figures ({why})"
-    return Violation("thermal-air-unit", "error", message, (h,), "cooling.air_units")
+    return Violation("thermal-air-unit", "error", f"hall {h!r}: {text}", (h,), "cooling.air_units")
 
 
 def unit_loss_violations(
