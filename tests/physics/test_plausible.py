@@ -12,7 +12,7 @@ import pytest
 from twin.cli import main
 from twin.model.loader import load_layout
 from twin.physics import GridError, ThermalError, solve_steady
-from twin.physics.plausible import check_result
+from twin.physics.plausible import check_result, impossibilities
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -60,3 +60,56 @@ def test_memory_estimate_refuses_before_allocating(room, monkeypatch, capsys):
     # a --cell too fine for the memory is refused as a bad option, before any solving
     assert main(["thermal", "layouts/test-room.yaml", "--cell", "0.25"]) == 2
     assert "TWIN_MAX_SOLVE_GB" in capsys.readouterr().err
+
+
+def _refusal(res, *hall: str) -> str:
+    with pytest.raises(ThermalError) as caught:
+        check_result(res, *hall)
+    return str(caught.value)
+
+
+def test_the_refusal_whole(room):
+    _, res = room
+    heat_kw = res.heat_in_w / 1e3
+    bad = dataclasses.replace(res, heat_out_w=res.heat_in_w * 0.98, overloaded=False)
+    assert _refusal(bad, "ROOM") == (
+        f"hall ROOM: the solve gives impossible results, so none are shown: energy balance off "
+        f"by 0.02 (heat in {heat_kw:.1f} kW, out {heat_kw * 0.98:.1f} kW; limit 0.01) (check "
+        "the layout's flows, powers and supply temperatures)"
+    )
+    # no hall named: no "hall" prefix; every problem, in order, joined by "; "
+    hot = np.where(np.isnan(res.air_c), np.nan, 300.0)
+    worse = dataclasses.replace(
+        bad,
+        air_c=hot,
+        rack_exhaust_c=res.rack_exhaust_c + 400.0,
+        gpu_temp_c=np.array([60.0, 251.0]),
+    )
+    lo, hi = np.nanmin(res.rack_exhaust_c) + 400.0, np.nanmax(res.rack_exhaust_c) + 400.0
+    assert _refusal(worse) == (
+        "the solve gives impossible results, so none are shown: energy balance off by 0.02 "
+        f"(heat in {heat_kw:.1f} kW, out {heat_kw * 0.98:.1f} kW; limit 0.01); air temperatures "
+        "from 300 to 300 °C, outside the physical range -40..150 °C; rack exhaust temperatures "
+        f"from {lo:.4g} to {hi:.4g} °C, outside the physical range -40..150 °C; GPU temperatures "
+        "from 60 to 251 °C, outside the physical range -40..250 °C (check the layout's flows, "
+        "powers and supply temperatures)"
+    )
+
+
+def test_the_bounds_themselves_pass(room):
+    """Exactly at each limit is possible: 1 % of mass or energy, -40 and 150 C of air, 250 C
+    of GPU; a hall with 1 W of heat or less has no energy balance to judge."""
+    _, res = room
+    air = np.where(np.isnan(res.air_c), np.nan, 20.0)
+    air.flat[np.flatnonzero(~np.isnan(air))[:2]] = (-40.0, 150.0)
+    at_bounds = dataclasses.replace(
+        res,
+        mass_error=0.01,
+        heat_out_w=res.heat_in_w * 0.99,
+        air_c=air,
+        gpu_temp_c=np.array([-40.0, 250.0]),  # the test room's racks hold no GPUs
+    )
+    assert impossibilities(at_bounds) == []
+    for heat_in_w, bad in ((1.0, False), (1.5, True)):  # 50 % off either way
+        r = dataclasses.replace(res, heat_in_w=heat_in_w, heat_out_w=heat_in_w / 2)
+        assert bool(impossibilities(r)) is bad
