@@ -54,8 +54,6 @@ def result_dict(fac, res) -> dict:
     """The JSON object ``twin thermal --json`` prints."""
     import numpy as np
 
-    from twin.physics.results import overload_note
-
     racks = []
     for r in res.grid.rack_ids:
         racks.append(
@@ -105,14 +103,20 @@ def result_dict(fac, res) -> dict:
             for c in cdus
         ],
         "gpus": _gpus(fac, res),
-        "overloaded": bool(res.overloaded),
-        "overload_note": overload_note(fac, res),
+        **_overload(fac, res),
         "grid": _grid(res),
         "physics": _physics(fac),
         "march_change_k": _num(res.march_change_k, 3),
         **_airless(fac, res),
         "seconds": _num(res.seconds, 3),
     }
+
+
+def _overload(fac, res) -> dict:
+    """Whether the hall has no steady state for want of capacity, and what to say of it."""
+    from twin.physics.results import overload_note
+
+    return {"overloaded": bool(res.overloaded), "overload_note": overload_note(fac, res)}
 
 
 def _airless(fac, res) -> dict:
