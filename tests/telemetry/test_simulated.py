@@ -517,3 +517,31 @@ def test_cdu_return_alarm_with_a_kelvin_of_hysteresis(small_facility):
         (raised, EventKind.ALARM, "CDU-1", f"CDU-1 return {ret[raised]:.1f} degC above 45 degC"),
         (cleared, EventKind.ALARM_CLEARED, "CDU-1", "CDU-1 return temperature normal"),
     ]
+
+
+def test_a_recording_says_when_its_air_passes_what_any_hall_reaches(tmp_path):
+    """The tests' N+1 room left with its one 77 kW CRAH for 122 kW of racks, then that CRAH
+    tripped: the heat balance's inlets climb past 150 C (no walls, nothing but the GPUs
+    tripping). The frame where the first rack passes it carries one note, and only that one."""
+    from tests.physics.test_unit_loss import top_intake_room
+
+    text = top_intake_room(tmp_path, 16.0)
+    one = "\n".join(ln for ln in text.splitlines() if "id: C2" not in ln and "id: C3" not in ln)
+    fac = facility_from_text(one, "one.yaml")
+    sc = Scenario("crah-trip", fail_at_s=10, recover_at_s=None)
+    sim = Simulator(fac, sc, seed=2, rate_hz=0.2, start_s=0)
+    notes, inlets = [], []
+    for _ in range(240):
+        frame = sim.step()
+        inlets.append(frame.rack["inlet_c"].astype(float))
+        notes += [(len(inlets) - 1, e) for e in frame.events if "no data hall" in e.message]
+    ((k, note),) = notes
+    hottest = [float(np.nanmax(v)) for v in inlets]
+    assert hottest[k] > 150.0 >= max(hottest[:k])
+    rid = fac.rack_ids[int(np.nanargmax(inlets[k]))]  # the hottest rack of that frame
+    assert note.kind == EventKind.NOTE and note.severity == 2 and note.item == rid
+    assert note.message == (
+        f"{rid} inlet {hottest[k]:.0f} degC, past the 150 degC no data hall reaches (its "
+        "equipment trips and its walls take up heat first; the model has neither): the "
+        "temperatures recorded from here on are not physical"
+    )

@@ -89,6 +89,7 @@ class Simulator:
         self.physics_wanted = physics
         self.physics = None
         self._problems_told = 0  # physics problems already said as events
+        self._air_limit_told = False  # the racks' air passed what any hall reaches
         #: the point sensors' readings: the physics' air at their positions (NaN without it:
         #: the heat balance knows no air between the racks)
         self.sensor_c = np.full(len(fac.sensor_ids), np.nan)
@@ -115,6 +116,7 @@ class Simulator:
         now = np.where(self.prev_throttle, (f < 0.995) | hard, (f < 0.95) | hard)
         events.extend(self._throttle_events(t, now))
         events.extend(self._alarm_events(t, th))
+        events.extend(self._air_limit_event(t, th))
         self._first = False
         gone = np.isnan(power)
         gpu = {
@@ -307,6 +309,28 @@ class Simulator:
                         Event(t, kind, rid, f"{per_rack[r]} GPUs in {rid} {verb} throttling", sev)
                     )
         return out
+
+    def _air_limit_event(self, t: float, th) -> list[Event]:
+        """Once a run: a rack's inlet passed the air no data hall reaches
+        (``plausible.AIR_C``). Neither air model holds past it (no walls taking up heat, no
+        equipment but the GPUs tripping), so what is recorded after it is not physical; the
+        what-if stops following there, a recording says so."""
+        if self._air_limit_told:
+            return []
+        from twin.physics.plausible import AIR_C
+
+        inlet = np.where(np.isfinite(th.rack_inlet_c), th.rack_inlet_c, -np.inf)
+        r = int(np.argmax(inlet)) if inlet.size else -1
+        if r < 0 or not inlet[r] > AIR_C[1]:
+            return []
+        self._air_limit_told = True
+        rid = self.facility.rack_ids[r]
+        msg = (
+            f"{rid} inlet {inlet[r]:.0f} degC, past the {AIR_C[1]:.0f} degC no data hall reaches "
+            "(its equipment trips and its walls take up heat first; the model has neither): "
+            "the temperatures recorded from here on are not physical"
+        )
+        return [Event(t, EventKind.NOTE, rid, msg, 2)]
 
     def _alarm_events(self, t: float, th) -> list[Event]:
         fac = self.facility
