@@ -162,9 +162,20 @@ def test_halls_without_an_answer_are_counted_and_listed(small_factory, monkeypat
 
 
 @pytest.mark.parametrize(
-    ("change", "tail"), [(None, ""), (0.09, ""), (0.34, ", air unsettled (0.3 K)")]
+    ("change", "overloaded", "tail"),
+    [
+        (None, False, ""),
+        (0.09, False, ""),
+        (0.34, False, ", air unsettled (0.3 K)"),
+        (None, True, ", NO STEADY STATE: its air units cannot remove its heat"),
+        (
+            0.34,
+            True,
+            ", air unsettled (0.3 K), NO STEADY STATE: its air units cannot remove its heat",
+        ),
+    ],
 )
-def test_a_hall_line_says_when_its_air_had_not_settled(change, tail):
+def test_a_hall_line_says_when_its_air_had_not_settled(change, overloaded, tail):
     from twin.commands.thermal import hall_line
 
     d = {
@@ -175,6 +186,7 @@ def test_a_hall_line_says_when_its_air_had_not_settled(change, tail):
         "balance": {"heat_in_kw": 1500.0},
         "seconds": 2.5,
         "march_change_k": change,
+        "overloaded": overloaded,
     }
     assert hall_line(d) == (
         "hall H1     at 0.2 m: 2 racks, hottest inlet  33.5 C, 1 outside A1 allowable, "

@@ -405,7 +405,8 @@ def _outside_a1(inlets_c: list[float]) -> int:
 
 
 def hall_line(d: dict) -> str:
-    """One hall's result in a line: hottest inlet, racks outside A1 allowable, RCI_HI."""
+    """One hall's result in a line: hottest inlet, racks outside A1 allowable, RCI_HI; and
+    whether its air had not settled, or has no steady state at all."""
     t = _inlets(d)
     hot = max(t) if t else float("nan")
     outside = _outside_a1(t)
@@ -413,6 +414,8 @@ def hall_line(d: dict) -> str:
 
     change = d.get("march_change_k")
     unsettled = f", air unsettled ({change:.1f} K)" if change and change >= UNSETTLED_K else ""
+    if d.get("overloaded"):  # its figures hold the units' set supply (``overload_note``)
+        unsettled += ", NO STEADY STATE: its air units cannot remove its heat"
     return (
         f"hall {d['hall']:6s} at {d['grid']['cell_m']} m: {len(d['racks'])} racks, hottest "
         f"inlet {hot:5.1f} C, {outside} outside A1 allowable, RCI_HI {d['metrics']['rci_hi']:5.1f} "
