@@ -545,3 +545,29 @@ def test_a_recording_says_when_its_air_passes_what_any_hall_reaches(tmp_path):
         "equipment trips and its walls take up heat first; the model has neither): the "
         "temperatures recorded from here on are not physical"
     )
+
+
+@pytest.mark.parametrize(
+    ("inlets", "said"),
+    [
+        ([151.0, 20.0, 30.0], "R0"),  # the first rack the hottest
+        ([20.0, 150.0, 30.0], None),  # at the bound, not past it
+        ([20.0, 150.5, np.nan], "R1"),
+        ([np.nan, 40.0, 30.0], None),  # a rack with no air reading is not the hottest
+        ([], None),  # no racks
+    ],
+    ids=["first-rack", "at-bound", "past", "nan", "none"],
+)
+def test_the_air_limit_note_by_hand(small_facility, inlets, said):
+    from types import SimpleNamespace
+
+    sim = Simulator(small_facility, seed=1, start_s=0)
+    sim.facility = SimpleNamespace(rack_ids=["R0", "R1", "R2"])  # the note reads only the ids
+    out = sim._air_limit_event(12.5, SimpleNamespace(rack_inlet_c=np.array(inlets, float)))
+    if said is None:
+        assert out == [] and not sim._air_limit_told
+        return
+    ((e,),) = (out,)
+    assert (e.time_s, e.kind, e.item, e.severity) == (12.5, EventKind.NOTE, said, 2)
+    assert e.message.startswith(f"{said} inlet {max(v for v in inlets if v == v):.0f} degC, past")
+    assert sim._air_limit_event(13.5, SimpleNamespace(rack_inlet_c=np.array(inlets))) == []
