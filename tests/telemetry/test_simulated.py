@@ -452,6 +452,7 @@ def test_without_an_airflow_model_the_heat_balance_carries_on(small_facility, mo
     a = [sim.step() for _ in range(3)]
     b = [plain.step() for _ in range(3)]
     assert _physics_notes(a[0]) == [("physics", "airflow model unavailable: no grid here", 0)]
+    assert [e.time_s for e in a[0].events if e.kind == EventKind.NOTE] == [a[0].time_s]
     assert _physics_notes(a[1]) == [] and not sim.physics_wanted
     for fa, fb in zip(a, b, strict=True):
         np.testing.assert_array_equal(fa.rack["inlet_c"], fb.rack["inlet_c"])
