@@ -541,8 +541,10 @@ def test_a_recording_says_when_its_air_passes_what_any_hall_reaches(tmp_path):
     assert hottest[k] > 150.0 >= max(hottest[:k])
     rid = fac.rack_ids[int(np.nanargmax(inlets[k]))]  # the hottest rack of that frame
     assert note.kind == EventKind.NOTE and note.severity == 2 and note.item == rid
+    said = float(note.message.split(" inlet ")[1].split(" degC")[0])
+    assert said == pytest.approx(hottest[k], abs=0.051)  # to 0.1 K (the frame holds float32)
     assert note.message == (
-        f"{rid} inlet {hottest[k]:.0f} degC, past the 150 degC no data hall reaches (its "
+        f"{rid} inlet {said:.1f} degC, past the 150 degC no data hall reaches (its "
         "equipment trips and its walls take up heat first; the model has neither): the "
         "temperatures recorded from here on are not physical"
     )
@@ -570,5 +572,5 @@ def test_the_air_limit_note_by_hand(small_facility, inlets, said):
         return
     ((e,),) = (out,)
     assert (e.time_s, e.kind, e.item, e.severity) == (12.5, EventKind.NOTE, said, 2)
-    assert e.message.startswith(f"{said} inlet {max(v for v in inlets if v == v):.0f} degC, past")
+    assert e.message.startswith(f"{said} inlet {max(v for v in inlets if v == v):.1f} degC, past")
     assert sim._air_limit_event(13.5, SimpleNamespace(rack_inlet_c=np.array(inlets))) == []

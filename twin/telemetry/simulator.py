@@ -326,7 +326,7 @@ class Simulator:
         self._air_limit_told = True
         rid = self.facility.rack_ids[r]
         msg = (
-            f"{rid} inlet {inlet[r]:.0f} degC, past the {AIR_C[1]:.0f} degC no data hall reaches "
+            f"{rid} inlet {inlet[r]:.1f} degC, past the {AIR_C[1]:.0f} degC no data hall reaches "
             "(its equipment trips and its walls take up heat first; the model has neither): "
             "the temperatures recorded from here on are not physical"
         )
