@@ -20,6 +20,8 @@ if TYPE_CHECKING:
 MAX_BALANCE_ERROR = 0.01
 #: Air anywhere in a hall (°C): below freezing-point supply, above a fire's onset.
 AIR_C = (-40.0, 150.0)
+#: Why nothing the model says of air past ``AIR_C`` holds (what a report says beside it).
+AIR_LIMIT_WHY = "(its equipment trips and its walls take up heat first; the model has neither)"
 #: A GPU's junction: below the coldest supply, above any shutdown threshold.
 DEVICE_C = (-40.0, 250.0)
 

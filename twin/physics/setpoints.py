@@ -274,7 +274,8 @@ class SetPointOptimiser:
         cdu_after = self._cdu_supply(base, cdus)
         supply = fac.air_unit_supply_c[units].copy()
         flow = fac.air_unit_airflow_m3s[units].copy()
-        inlet_after, gpu_after, binding, checks = _figures(base)[0][racks], base, "", []
+        base_inlet_c, base_gpu_c = _figures(base)
+        inlet_after, gpu_after, binding, checks = base_inlet_c[racks], base, "", []
         if len(units) and len(racks):
             normal = self._margin(base, fac, hall, "normal", False)
             failures = self._failure_models(hall, units)
@@ -309,9 +310,9 @@ class SetPointOptimiser:
             cdu_supply_before_c=fac.cdu_supply_c[cdus].copy(),
             cdu_supply_after_c=cdu_after,
             racks=[fac.rack_ids[r] for r in racks],
-            inlet_before_c=_figures(base)[0][racks].copy(),
+            inlet_before_c=base_inlet_c[racks].copy(),
             inlet_after_c=np.asarray(inlet_after).copy(),
-            gpu_max_before_c=_hall_max(_figures(base)[1], fac.gpu_hall == hall),
+            gpu_max_before_c=_hall_max(base_gpu_c, fac.gpu_hall == hall),
             gpu_max_after_c=_hall_max(_figures(gpu_after)[1], fac.gpu_hall == hall),
             binding=binding,
             checks=checks,

@@ -317,7 +317,7 @@ class Simulator:
         what-if stops following there, a recording says so."""
         if self._air_limit_told:
             return []
-        from twin.physics.plausible import AIR_C
+        from twin.physics.plausible import AIR_C, AIR_LIMIT_WHY
 
         inlet = np.where(np.isfinite(th.rack_inlet_c), th.rack_inlet_c, -np.inf)
         r = int(np.argmax(inlet)) if inlet.size else -1
@@ -327,8 +327,7 @@ class Simulator:
         rid = self.facility.rack_ids[r]
         msg = (
             f"{rid} inlet {inlet[r]:.1f} degC, past the {AIR_C[1]:.0f} degC no data hall reaches "
-            "(its equipment trips and its walls take up heat first; the model has neither): "
-            "the temperatures recorded from here on are not physical"
+            f"{AIR_LIMIT_WHY}: the temperatures recorded from here on are not physical"
         )
         return [Event(t, EventKind.NOTE, rid, msg, 2)]
 

@@ -87,12 +87,12 @@ def ramp_line(units: list[str]) -> str:
 
 def air_limit_line(past_min: float) -> str:
     """Why a transient stopped early: its air left what the model (and any hall) holds."""
+    from twin.physics.plausible import AIR_LIMIT_WHY
     from twin.whatif.engine import AIR_LIMIT_C
 
     return (
         f"stopped at {past_min:.1f} min: the hall's air passed {AIR_LIMIT_C:.0f} C, which no "
-        "data hall reaches (its equipment trips and its walls take up heat first; the model "
-        "has neither): what comes later is not followed"
+        f"data hall reaches {AIR_LIMIT_WHY}: what comes later is not followed"
     )
 
 
