@@ -197,3 +197,28 @@ def test_a_physics_simulation_keeps_the_heat_balance_for_an_impossible_hall(tmp_
         else:
             assert notes == []
         np.testing.assert_array_equal(a.rack["inlet_c"], b.rack["inlet_c"])
+
+
+def test_the_live_physics_fill_says_which_hall_it_leaves_unfilled(tmp_path: Path):
+    """A live session's physics (``Session.open(..., physics=True)``) dropped such a hall
+    without a word: its rack inlets stayed empty, read as missing sensors. The first frame
+    after now carries a note naming the hall and why, once."""
+    from tests.test_session import ListSource
+    from twin.model.frame import EventKind, Frame
+    from twin.session import Session
+    from twin.telemetry.physics_air import PhysicsFill
+
+    fac = load_layout(_one_unit(tmp_path, capacity_kw=500))
+    live = [Frame(time_s=t) for t in (100.0, 101.0)]
+    session = Session(fac, ListSource(fac, live), physics=PhysicsFill(fac, cell_m=CELL_M))
+    told: list = []
+    session.events.connect(told.append)
+    first, second = session.tick(), session.tick()
+    ((note,),) = told  # one event, in the first frame only
+    assert (note.kind, note.item, note.severity, note.time_s) == (EventKind.NOTE, "physics", 1, 100)
+    assert note.message.startswith(
+        "not filled from the airflow model: H: no possible steady state (air temperatures from "
+    )
+    assert note.message.endswith(" °C, outside the physical range -40..150 °C)")
+    assert second.events == []
+    assert np.isnan(first.rack["inlet_c"]).all() and np.isnan(second.rack["inlet_c"]).all()

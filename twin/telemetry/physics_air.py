@@ -9,7 +9,7 @@ from collections.abc import Iterable
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.model.frame import reads_off
+from twin.model.frame import Event, EventKind, reads_off
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.sample import sample_field
 
@@ -149,6 +149,7 @@ class PhysicsFill:
         self.facility = facility
         self.air = PhysicsAir(facility, cell_m)
         self._last_t: float | None = None
+        self._problems_told = 0
         fac = facility
         gpu_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
         self._other_w = np.maximum(fac.rack_power_w - gpu_tdp, 0.0)
@@ -217,3 +218,15 @@ class PhysicsFill:
                 if have is None or len(have) != n:
                     have = np.full(n, np.nan, dtype=np.float32)
                 group[name] = np.where(np.isfinite(have), have, model).astype(np.float32)
+        frame.events.extend(self._new_problems(frame.time_s))
+
+    def _new_problems(self, time_s: float) -> list[Event]:
+        """A note for each hall the model gave up since the last frame (the grid cannot model
+        it, or its air has no possible steady state): its gaps stay unfilled, and without a
+        word a user reads the missing inlets as missing sensors."""
+        new = self.air.problems[self._problems_told :]
+        self._problems_told = len(self.air.problems)
+        return [
+            Event(time_s, EventKind.NOTE, "physics", f"not filled from the airflow model: {p}", 1)
+            for p in new
+        ]
