@@ -122,7 +122,12 @@ def _result(fac, inlets, *, at_capacity=(False, False), overloaded=False, hot_gp
     temp = np.where(throttled, 90.25, 60.0)
     return SimpleNamespace(
         **{**possible_figures(fac.n_gpus), "gpu_temp_c": temp},
-        grid=SimpleNamespace(rack_ids=np.flatnonzero(fac.rack_hall == 0), hall=0),
+        grid=SimpleNamespace(
+            rack_ids=np.flatnonzero(fac.rack_hall == 0),
+            hall=0,
+            unit_ids=np.array([0, 1]),
+            unit_flow_m3s=np.array([0.0, 3.0]),  # U1 stopped
+        ),
         rack_inlet_max_c=np.append(np.asarray(inlets, float), 40.0),  # G1, not in the grid
         air_unit_at_capacity=np.array(at_capacity),
         air_unit_capacity_w=np.full(2, 499_600.0),
@@ -165,21 +170,35 @@ def test_each_rule_by_hand_at_its_bounds():
 
 
 def test_no_steady_state_is_one_error_for_the_hall():
+    """Its figures hold the units' set supply, which they cannot: the hall's error says so
+    with the heat and the running capacity, and each rack or GPU it lists runs hotter still."""
     fac = _four_racks()
     res = _result(fac, [np.nan] * 4, overloaded=True)
+    hall = (
+        "thermal-air-unit",
+        "error",
+        "hall 'H': no steady state: the racks send 100.0 kW to the air and the running air "
+        "units (U2) can remove 499.6 kW; the figures hold their set supply, which they cannot, "
+        "so the hall runs hotter than shown and keeps warming",
+        ("H",),
+        "cooling.air_units",
+    )
     found = [
         (v.kind, v.severity, v.message, v.items, v.field) for v in thermal_violations(fac, res)
     ]
+    assert found == [hall]
+    hot = np.flatnonzero(fac.gpu_rack == fac.rack_index["R2"])[:1]
+    res = _result(fac, [20.0, 27.5, 20.0, 33.0], overloaded=True, hot_gpus=hot)
+    found = [(v.severity, v.message) for v in thermal_violations(fac, res)]
     assert found == [
-        (
-            "thermal-air-unit",
-            "error",
-            "hall 'H': its racks send more heat to the air than its running air units can "
-            "remove; no steady state",
-            ("H",),
-            "cooling.air_units",
-        )
-    ]
+        ("warning", "inlet of rack 'R2' reaches 27.5 C or more (no steady state), above "
+         "ASHRAE A1 recommended (27 C)"),
+        ("error", "inlet of rack 'R4' reaches 33.0 C or more (no steady state), above "
+         "ASHRAE A1 allowable (32 C)"),
+        ("error", hall[2]),
+        ("error", "1 GPU(s) of rack 'R2' reach slowdown at nominal load (hottest 90.2 C or "
+         "more: no steady state)"),
+    ]  # fmt: skip
 
 
 class _Model:

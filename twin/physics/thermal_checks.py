@@ -30,6 +30,7 @@ from twin.physics.heat import ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
 from twin.physics.plausible import impossible
+from twin.physics.results import overload_note
 from twin.physics.unit_loss import Survival, ramped_flow_scale, survival
 
 
@@ -54,6 +55,9 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
     out: list[Violation] = []
     racks = res.grid.rack_ids
     mx = res.rack_inlet_max_c[racks]
+    # an overloaded hall's figures hold its units' set supply, which they cannot: its racks
+    # run hotter than shown (``results.overload_note``, the hall's error below)
+    hotter = res.overloaded
     for r, t in zip(racks, mx, strict=True):
         if not np.isfinite(t) or t <= A1_RECOMMENDED_C[1]:
             continue
@@ -63,7 +67,9 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
             Violation(
                 "thermal-inlet",
                 "error" if bad else "warning",
-                f"inlet of rack {fac.rack_ids[r]!r} reaches {t:.1f} C, above ASHRAE A1 {limit}",
+                f"inlet of rack {fac.rack_ids[r]!r} reaches {t:.1f} C"
+                f"{' or more (no steady state)' if hotter else ''}, above ASHRAE A1"
+                f" {limit}",
                 (fac.rack_ids[r],),
                 _rack_field(fac, int(r)),
             )
@@ -80,7 +86,7 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
             )
         )
     if res.overloaded:
-        out.append(_hall_error(fac, res, OVERLOADED))
+        out.append(_hall_error(fac, res, overload_note(fac, res)))
     thr = np.flatnonzero(res.gpu_throttled & (fac.gpu_hall == res.grid.hall))
     if len(thr):
         by_rack = np.bincount(fac.gpu_rack[thr], minlength=fac.n_racks)
@@ -91,7 +97,8 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
                     "thermal-gpu",
                     "error",
                     f"{by_rack[r]} GPU(s) of rack {fac.rack_ids[r]!r} reach slowdown at nominal "
-                    f"load (hottest {np.max(res.gpu_temp_c[g]):.1f} C)",
+                    f"load (hottest {np.max(res.gpu_temp_c[g]):.1f} C"
+                    f"{' or more: no steady state' if hotter else ''})",
                     (fac.rack_ids[r],),
                     _rack_field(fac, int(r)),
                 )
