@@ -266,6 +266,29 @@ def test_the_physics_starts_at_the_fans_the_first_frame_records(small_facility):
     assert model.unit_flow_scale == pytest.approx(fans, abs=1e-6)
 
 
+@pytest.mark.slow
+def test_the_physics_racks_move_the_air_their_recorded_power_says(small_facility):
+    """The racks' server fans follow the power each frame records (a rack's airflow share
+    0.4 + 0.6 x its load, ``server_fans``): as the day's jobs start, the model's racks speed up
+    with them, re-solved whenever one moved by more than ``FLOW_RESOLVE_FRACTION`` from the
+    speeds its field has, so the field's never trail a frame's by more than that."""
+    pytest.importorskip("twin.physics")
+    from twin.physics.fan_follow import FLOW_RESOLVE_FRACTION
+
+    fac = small_facility
+    racks = fac.rack_hall == 0
+    sim = Simulator(fac, "normal", seed=5, start_s=0, rate_hz=0.05, physics=True)
+    implied = []
+    for _ in range(5):
+        frame = sim.step()
+        load = frame.rack["power_w"].astype(np.float64) / fac.rack_power_w
+        implied.append((0.4 + 0.6 * np.clip(load, 0.0, 1.5))[racks])
+        field = np.asarray(sim.physics.models[0].rack_flow_scale)[racks]
+        assert np.abs(field - implied[-1]).max() <= FLOW_RESOLVE_FRACTION
+    assert np.abs(implied[-1] - implied[0]).max() > 0.15  # the jobs moved the fans
+    assert sim.physics.models[0].flow_solves >= 2
+
+
 # ---------------------------------------------------------------------- details of the simulator
 def test_rate_sets_the_sample_period(small_facility):
     with pytest.raises(ValueError, match="rate_hz must be positive"):
