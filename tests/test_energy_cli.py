@@ -215,3 +215,31 @@ def test_a_refused_layout_exits_2_naming_the_problem(capsys):
     bad = assets_dir().parent / "tests" / "model" / "bad_layouts" / "overlap.yaml"
     assert main(["energy", str(bad)]) == 2
     assert f"{bad}:18: rows[0].racks[1].position_m:" in capsys.readouterr().err
+
+
+def _strict_json(text: str) -> dict:
+    """JSON as a strict reader takes it: a bare NaN is refused."""
+
+    def refuse(constant):
+        raise ValueError(f"not JSON: {constant}")
+
+    return json.loads(text, parse_constant=refuse)
+
+
+def test_a_hall_with_no_it_load_reads_no_pue(tmp_path, capsys):
+    """Every rack at 0 kW (a hall built, not yet loaded): the PUE has nothing to divide by.
+    The breakdown printed "PUE nan", the optimiser "PUE nan -> nan" and a bare NaN in its
+    --json, which strict JSON readers refuse."""
+    src = tmp_path / "unloaded.yaml"
+    src.write_text(ROOMY.replace("power_kw: 10", "power_kw: 0"))
+    assert main(["energy", str(src)]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith("roomy hall: IT 0.0 kW, facility ")
+    assert out[0].endswith(" kW, PUE n/a (no IT load) (outdoor 20.0 C)")
+    assert out[9].endswith(", partial PUE n/a (no IT load)") and "nan" not in "".join(out)
+    assert main(["energy", str(src), "--optimise", "--cell", "0.5", "--json"]) == 0
+    found = _strict_json(capsys.readouterr().out)
+    assert found["pue_before"] is None and found["pue_after"] is None
+    assert main(["energy", str(src), "--optimise", "--cell", "0.5"]) == 0
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert " kW, PUE n/a (no IT load) (4 thermal solves, " in last and "nan" not in last

@@ -26,3 +26,16 @@ def test_count_text_puts_the_noun_in_the_right_number():
     assert count_text(1400, "rack") == "1,400 racks"
     assert count_text(102848, "GPU") == "102,848 GPUs"
     assert count_text(2, "process") == "2 processes"
+
+
+def test_a_ratio_over_no_it_load_reads_not_applicable():
+    from twin.model.units import ratio_change_text, ratio_text
+
+    nan = float("nan")
+    assert ratio_text(1.23456) == "1.235" and ratio_text(1.23456, 2) == "1.23"
+    assert ratio_text(nan) == "n/a (no IT load)"
+    assert ratio_change_text(1.3, 1.25) == "1.300 -> 1.250"
+    assert ratio_change_text(1.3, 1.25, "→") == "1.300 → 1.250"
+    assert ratio_change_text(nan, 1.25) == "n/a (no IT load) -> 1.250"
+    assert ratio_change_text(1.3, nan) == "1.300 -> n/a (no IT load)"
+    assert ratio_change_text(nan, nan) == "n/a (no IT load)"

@@ -128,6 +128,20 @@ def test_a_frame_with_no_it_load_reads_no_pue(opened):
     frame.rack["power_w"][:] = 0.0
     opened.frame_shown.emit(frame)
     text = dock.summary.text()
-    assert "<b>PUE n/a, no IT load</b>" in text
+    assert "<b>PUE n/a (no IT load)</b>" in text
     assert "nan" not in text.lower()
     assert "for 0.0 kW of IT; <br>" in text
+
+
+def test_an_optimised_hall_without_gpus_reads_no_gpu_figure():
+    """A hall of 0 kW racks with no GPU: the optimiser slows its fans, and the dock's text
+    said "hottest GPU nan → nan °C" and "PUE nan → nan"."""
+    from twin.model.loader import facility_from_text
+    from twin.physics.setpoints import SetPointOptimiser
+    from twin.ui.energy_dock import describe
+
+    fac = facility_from_text(ROOMY.replace("power_kw: 10", "power_kw: 0"), "unloaded.yaml")
+    result = SetPointOptimiser(fac, cell_m=0.5).run()
+    text = describe(result)
+    assert result.halls[0].changed and "nan" not in text
+    assert "°C; hottest GPU" not in text and text.endswith("</b>: PUE n/a (no IT load)")

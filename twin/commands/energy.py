@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import math
 
-from twin.model.units import finite_or_none
+from twin.model.units import finite_or_none, ratio_change_text, ratio_text
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 
 #: Rack inlet limits the optimiser takes (C): from A1's allowable low end to the warmest inlet
@@ -120,8 +120,10 @@ def check_options(args: argparse.Namespace) -> None:
 def print_breakdown(name: str, b) -> None:
     """The breakdown as a short table."""
     print(
-        f"{name}: IT {b.it_w / 1e3:,.1f} kW, facility {b.total_w / 1e3:,.1f} kW, PUE {b.pue:.3f}, "
-        f"cooling {b.cooling_per_it:.3f} kW per IT kW (outdoor {b.dry_bulb_c:.1f} C)"
+        f"{name}: IT {b.it_w / 1e3:,.1f} kW, facility {b.total_w / 1e3:,.1f} kW, PUE "
+        f"{ratio_text(b.pue)}"
+        + (f", cooling {b.cooling_per_it:.3f} kW per IT kW" if b.it_w > 0 else "")
+        + f" (outdoor {b.dry_bulb_c:.1f} C)"
     )
     for label, w in (
         ("IT", b.it_w),
@@ -136,7 +138,9 @@ def print_breakdown(name: str, b) -> None:
         share = 100 * w / b.total_w if b.total_w else 0.0
         print(f"  {label:20s} {w / 1e3:12,.1f} kW  {share:5.1f} %")
     for h, it, tot, pp in zip(b.hall_ids, b.hall_it_w, b.hall_total_w, b.hall_ppue, strict=True):
-        print(f"hall {h}: IT {it / 1e3:,.1f} kW, total {tot / 1e3:,.1f} kW, partial PUE {pp:.3f}")
+        print(
+            f"hall {h}: IT {it / 1e3:,.1f} kW, total {tot / 1e3:,.1f} kW, partial PUE {ratio_text(pp)}"
+        )
     for pid, p in zip(b.plant_ids, b.plants, strict=True):
         cop = "no chiller" if p.cop != p.cop else f"COP {p.cop:.2f}"
         print(
@@ -308,8 +312,8 @@ def optimisation_dict(result) -> dict:
 
     return {
         "saved_kw": round(result.saved_w / 1e3, 3),
-        "pue_before": round(result.before.pue, 4),
-        "pue_after": round(result.after.pue, 4),
+        "pue_before": finite_or_none(result.before.pue, 4),
+        "pue_after": finite_or_none(result.after.pue, 4),
         "solves": result.solves,
         "seconds": round(result.seconds, 2),
         "halls": [
@@ -376,6 +380,6 @@ def print_optimisation(result) -> None:
     b, a = result.before, result.after
     print(
         f"saved {result.saved_w / 1e3:,.1f} kW: facility {b.total_w / 1e3:,.1f} -> "
-        f"{a.total_w / 1e3:,.1f} kW, PUE {b.pue:.3f} -> {a.pue:.3f} "
+        f"{a.total_w / 1e3:,.1f} kW, PUE {ratio_change_text(b.pue, a.pue)} "
         f"({result.solves} thermal solves, {result.seconds:.1f} s)"
     )

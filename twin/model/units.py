@@ -48,3 +48,17 @@ def finite_or_none(x: float | None, nd: int) -> float | None:
     if x is None or not math.isfinite(x):
         return None
     return round(float(x), nd)
+
+
+def ratio_text(x: float, digits: int = 3) -> str:
+    """A PUE or another ratio over the IT load, or ``n/a (no IT load)`` where there is none
+    to divide by (NaN): a hall with its racks off, a blackout frame."""
+    return f"{x:.{digits}f}" if math.isfinite(x) else "n/a (no IT load)"
+
+
+def ratio_change_text(before: float, after: float, arrow: str = "->") -> str:
+    """``1.234 -> 1.201``, or one ``n/a (no IT load)`` where neither has an IT load to divide
+    by (the set-point optimiser changes no IT load)."""
+    if math.isfinite(before) or math.isfinite(after):
+        return f"{ratio_text(before)} {arrow} {ratio_text(after)}"
+    return ratio_text(before)

@@ -192,7 +192,7 @@ class EnergyDock(QObject):
             if math.isfinite(pp)
         )
         it = math.isfinite(b.pue)  # no IT load (a blackout frame): nothing to divide by
-        pue = f"{b.pue:.3f}" if it else "n/a, no IT load"
+        pue = units.ratio_text(b.pue)
         per_it = f"cooling {b.cooling_per_it:.3f} kW per IT kW" if it else ""
         self.summary.setText(
             f"<b>PUE {pue}</b> ({when}, outdoor {b.dry_bulb_c:.1f} °C)<br>"
@@ -318,15 +318,19 @@ def describe(result) -> str:
                 f"{h.cdu_supply_after_c.max():.1f} °C"
             )
         before, after = h.inlet_before_c, h.inlet_after_c
+        gpus = (
+            f"; hottest GPU {h.gpu_max_before_c:.1f} → {h.gpu_max_after_c:.1f} °C"
+            if np.isfinite(h.gpu_max_before_c) or np.isfinite(h.gpu_max_after_c)
+            else ""  # no GPU in the hall (or none it solves): nothing to say, not "nan"
+        )
         lines.append(
             f"rack inlets (max) {np.nanmin(before):.1f}–{np.nanmax(before):.1f} → "
-            f"{np.nanmin(after):.1f}–{np.nanmax(after):.1f} °C; hottest GPU "
-            f"{h.gpu_max_before_c:.1f} → {h.gpu_max_after_c:.1f} °C"
+            f"{np.nanmin(after):.1f}–{np.nanmax(after):.1f} °C{gpus}"
         )
         parts.append("<br>".join(lines))
     parts.append(
-        f"<b>Saves {result.saved_w / 1e3:,.1f} kW</b>: PUE {result.before.pue:.3f} → "
-        f"{result.after.pue:.3f}"
+        f"<b>Saves {result.saved_w / 1e3:,.1f} kW</b>: PUE "
+        f"{units.ratio_change_text(result.before.pue, result.after.pue, '→')}"
     )
     return "<br>".join(parts)
 
