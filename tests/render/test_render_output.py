@@ -102,3 +102,17 @@ def test_without_a_display_nothing_but_the_result_is_printed(small_layout, tmp_p
     assert (done.returncode, done.stderr) == (0, "")
     assert done.stdout.startswith(f"wrote {out} (160x120")
     assert out.read_bytes().startswith(PNG)
+
+
+@pytest.mark.parametrize("name", ["hall.jpg", "hall.JPEG", "hall.tif", "hall.svg", "hall.pdf"])
+def test_a_name_of_another_image_format_is_refused(small_layout, tmp_path, capsys, name):
+    """`-o hall.jpg` wrote PNG bytes under a JPEG name; now refused before any work, as a
+    bad option, and nothing is written."""
+    out = tmp_path / name
+    assert _render(small_layout, out) == 2
+    kind = out.suffix.lower()
+    assert capsys.readouterr().err == (
+        f"twin render: {out}: writes PNG images only, and a {kind} name would hold PNG bytes; "
+        "name the file .png\n"
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["small.yaml"]

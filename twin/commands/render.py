@@ -256,6 +256,13 @@ def thermal_overlays(args: argparse.Namespace, facility):
     )
 
 
+#: Names of other image formats: a PNG written under one is not what it says (a viewer that
+#: trusts the name, or a converter, misreads it). Any other name is written as asked.
+OTHER_IMAGE_SUFFIXES = frozenset(
+    (".jpg", ".jpeg", ".bmp", ".gif", ".tif", ".tiff", ".webp", ".svg", ".pdf", ".eps", ".ps")
+)
+
+
 def run(args: argparse.Namespace) -> int:
     import sys
 
@@ -263,6 +270,13 @@ def run(args: argparse.Namespace) -> int:
     from twin.model.errors import LayoutError
     from twin.model.loader import load_layout
 
+    if (kind := Path(args.output).suffix.lower()) in OTHER_IMAGE_SUFFIXES:
+        print(
+            f"twin render: {args.output}: writes PNG images only, and a {kind} name would "
+            "hold PNG bytes; name the file .png",
+            file=sys.stderr,
+        )
+        return 2
     try:  # before any work: a picture must not land on its layout or recording (a folder
         # not there yet cannot hold either: it is made, as `-o shots/hall.png` expects)
         if Path(args.output).parent.is_dir():
