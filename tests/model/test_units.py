@@ -39,3 +39,14 @@ def test_a_ratio_over_no_it_load_reads_not_applicable():
     assert ratio_change_text(nan, 1.25) == "n/a (no IT load) -> 1.250"
     assert ratio_change_text(1.3, nan) == "1.300 -> n/a (no IT load)"
     assert ratio_change_text(nan, nan) == "n/a (no IT load)"
+
+
+def test_a_value_just_above_a_limit_reads_above_it():
+    """A rack inlet of 32.04 C "reaches 32.0 C, above ASHRAE A1 allowable (32 C)": the digits
+    it takes to read above the limit, up to three."""
+    from twin.model.units import above_text
+
+    assert above_text(32.5, 32.0) == "32.5" and above_text(40.04, 32.0) == "40.0"
+    assert above_text(32.04, 32.0) == "32.04" and above_text(27.004, 27.0) == "27.004"
+    assert above_text(32.0004, 32.0) == "32.0"  # past three decimals: one, as before
+    assert above_text(31.96, 32.0) == "32.0"  # not above: as it rounds

@@ -169,6 +169,17 @@ def test_each_rule_by_hand_at_its_bounds():
     ]  # fmt: skip
 
 
+def test_an_inlet_just_above_a_limit_reads_above_it():
+    """The factory's AH1-A16 read "reaches 32.0 C, above ASHRAE A1 allowable (32 C)"."""
+    fac = _four_racks()
+    res = _result(fac, [27.004, 32.04, 32.5, 20.0])
+    assert [v.message for v in thermal_violations(fac, res)] == [
+        "inlet of rack 'R1' reaches 27.004 C, above ASHRAE A1 recommended (27 C)",
+        "inlet of rack 'R2' reaches 32.04 C, above ASHRAE A1 allowable (32 C)",
+        "inlet of rack 'R3' reaches 32.5 C, above ASHRAE A1 allowable (32 C)",
+    ]
+
+
 def test_no_steady_state_is_one_error_for_the_hall():
     """Its figures hold the units' set supply, which they cannot: the hall's error says so
     with the heat and the running capacity, and each rack or GPU it lists runs hotter still."""

@@ -263,33 +263,37 @@ OTHER_IMAGE_SUFFIXES = frozenset(
 )
 
 
-def run(args: argparse.Namespace) -> int:
-    import sys
-
+def _output_problem(args: argparse.Namespace) -> str:
+    """Why the picture asked for cannot be written, before any work ('' if it can)."""
     from twin.model.atomic import OutputError, check_target
-    from twin.model.errors import LayoutError
-    from twin.model.loader import load_layout
 
     if (kind := Path(args.output).suffix.lower()) in OTHER_IMAGE_SUFFIXES:
-        print(
-            f"twin render: {args.output}: writes PNG images only, and a {kind} name would "
-            "hold PNG bytes; name the file .png",
-            file=sys.stderr,
+        return (
+            f"{args.output}: writes PNG images only, and a {kind} name would hold PNG bytes; "
+            "name the file .png"
         )
-        return 2
-    try:  # before any work: a picture must not land on its layout or recording (a folder
-        # not there yet cannot hold either: it is made, as `-o shots/hall.png` expects)
+    try:  # a picture must not land on its layout or recording (a folder not there yet
+        # cannot hold either: it is made, as `-o shots/hall.png` expects)
         if Path(args.output).parent.is_dir():
             check_target(args.output, inputs=[args.layout, args.recording])
     except OutputError as exc:
-        print(f"twin render: {exc}", file=sys.stderr)
-        return 2
+        return str(exc)
     w, h = args.size
     if not (16 <= w <= 8192 and 16 <= h <= 8192):
-        print(
-            f"twin render: --size must be between 16 and 8192 pixels, got {w} {h}", file=sys.stderr
-        )
+        return f"--size must be between 16 and 8192 pixels, got {w} {h}"
+    return ""
+
+
+def run(args: argparse.Namespace) -> int:
+    import sys
+
+    from twin.model.errors import LayoutError
+    from twin.model.loader import load_layout
+
+    if problem := _output_problem(args):
+        print(f"twin render: {problem}", file=sys.stderr)
         return 2
+    w, h = args.size
     try:
         facility = load_layout(args.layout)
     except LayoutError as exc:

@@ -62,3 +62,13 @@ def ratio_change_text(before: float, after: float, arrow: str = "->") -> str:
     if math.isfinite(before) or math.isfinite(after):
         return f"{ratio_text(before)} {arrow} {ratio_text(after)}"
     return ratio_text(before)
+
+
+def above_text(value: float, limit: float) -> str:
+    """``value`` to one decimal, or to as many more (up to three) as it takes to read above
+    ``limit``: a rack inlet of 32.04 C "reaches 32.0 C, above 32 C" read as a contradiction."""
+    for digits in (1, 2, 3):
+        text = f"{value:.{digits}f}"
+        if float(text) > limit:
+            return text
+    return f"{value:.1f}"

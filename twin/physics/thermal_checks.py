@@ -26,6 +26,7 @@ import numpy as np
 from twin.model.constraints import Violation
 from twin.model.errors import field_path
 from twin.model.facility import Facility
+from twin.model.units import above_text
 from twin.physics.heat import ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
@@ -52,28 +53,10 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
     if why:  # the figures mean nothing: the hall's one error, its cause where known
         text = OVERLOADED if res.overloaded else f"no possible steady state, so no figures ({why})"
         return [_hall_error(fac, res, text)]
-    out: list[Violation] = []
-    racks = res.grid.rack_ids
-    mx = res.rack_inlet_max_c[racks]
     # an overloaded hall's figures hold its units' set supply, which they cannot: its racks
     # run hotter than shown (``results.overload_note``, the hall's error below)
     hotter = res.overloaded
-    for r, t in zip(racks, mx, strict=True):
-        if not np.isfinite(t) or t <= A1_RECOMMENDED_C[1]:
-            continue
-        bad = t > A1_ALLOWABLE_C[1]
-        limit = "allowable (32 C)" if bad else "recommended (27 C)"
-        out.append(
-            Violation(
-                "thermal-inlet",
-                "error" if bad else "warning",
-                f"inlet of rack {fac.rack_ids[r]!r} reaches {t:.1f} C"
-                f"{' or more (no steady state)' if hotter else ''}, above ASHRAE A1"
-                f" {limit}",
-                (fac.rack_ids[r],),
-                _rack_field(fac, int(r)),
-            )
-        )
+    out = _inlet_violations(fac, res, hotter)
     for a in np.flatnonzero(res.air_unit_at_capacity):
         out.append(
             Violation(
@@ -103,6 +86,32 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
                     _rack_field(fac, int(r)),
                 )
             )
+    return out
+
+
+def _inlet_violations(fac: Facility, res: ThermalResult, hotter: bool) -> list[Violation]:
+    """A rack whose hottest inlet is above ASHRAE A1 recommended (a warning) or allowable (an
+    error); ``hotter``: the figures understate the inlets (an overloaded hall)."""
+    out: list[Violation] = []
+    racks = res.grid.rack_ids
+    mx = res.rack_inlet_max_c[racks]
+    for r, t in zip(racks, mx, strict=True):
+        if not np.isfinite(t) or t <= A1_RECOMMENDED_C[1]:
+            continue
+        bad = t > A1_ALLOWABLE_C[1]
+        limit = "allowable (32 C)" if bad else "recommended (27 C)"
+        t_text = above_text(t, A1_ALLOWABLE_C[1] if bad else A1_RECOMMENDED_C[1])
+        out.append(
+            Violation(
+                "thermal-inlet",
+                "error" if bad else "warning",
+                f"inlet of rack {fac.rack_ids[r]!r} reaches {t_text} C"
+                f"{' or more (no steady state)' if hotter else ''}, above ASHRAE A1"
+                f" {limit}",
+                (fac.rack_ids[r],),
+                _rack_field(fac, int(r)),
+            )
+        )
     return out
 
 

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from twin.model.facility import Facility
+from twin.model.units import above_text
 from twin.physics.metrics import A1_ALLOWABLE_C
 from twin.physics.plausible import impossible
 
@@ -75,7 +76,7 @@ def survival(fac: Facility, res) -> Survival:
         worst = racks[int(np.nanargmax(inlet))]
         out.problems.append(
             f"{len(hot)} rack(s) above A1 allowable (worst {fac.rack_ids[worst]!r} "
-            f"{np.nanmax(inlet):.1f} C)"
+            f"{above_text(np.nanmax(inlet), A1_ALLOWABLE_C[1])} C)"
         )
     n_thr = int(res.gpu_throttled[fac.gpu_hall == res.grid.hall].sum())
     if n_thr:

@@ -25,6 +25,7 @@ from twin.model.frame import (
     Frame,
 )
 from twin.model.server_fans import rack_load_fraction
+from twin.model.units import above_text
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.telemetry.scenario_play import ScenarioPlayer
 from twin.telemetry.scenarios import Scenario
@@ -345,7 +346,7 @@ class Simulator:
             rid = fac.rack_ids[r]
             if level[r] > self.rack_alarm[r]:
                 limit = INLET_CRIT_C if level[r] == 2 else INLET_WARN_C
-                msg = f"{rid} inlet {inlet[r]:.1f} degC above {limit:.0f} degC"
+                msg = f"{rid} inlet {above_text(inlet[r], limit)} degC above {limit:.0f} degC"
                 out.append(Event(t, EventKind.ALARM, rid, msg, int(level[r])))
             elif level[r] == 0:
                 out.append(
@@ -364,7 +365,8 @@ class Simulator:
             cid = fac.cdu_ids[c]
             if hot[c]:
                 msg = (
-                    f"{cid} return {th.cdu_return_c[c]:.1f} degC above {CDU_RETURN_WARN_C:.0f} degC"
+                    f"{cid} return {above_text(th.cdu_return_c[c], CDU_RETURN_WARN_C)} degC above "
+                    f"{CDU_RETURN_WARN_C:.0f} degC"
                 )
                 out.append(Event(t, EventKind.ALARM, cid, msg, 2))
             else:
