@@ -57,6 +57,8 @@ class EditThermal(QObject):
         self.after: dict[str, float] | None = None
         self.error = ""
         self.off = ""
+        #: the latest answer's hall is overloaded: its inlets hold the units' set supply
+        self.overloaded = False
         #: thermal design rules of the latest answer (twin.physics.thermal_checks)
         self.rules: list = []
         #: the N+1 / 2N check of the latest answer: units whose loss the hall does not survive
@@ -182,6 +184,7 @@ class EditThermal(QObject):
         if self.after is not None:
             self.before = self.after
         self.after = inlet_max(answer)
+        self.overloaded = bool(answer.result.overloaded)
         self.rules = list(thermal_violations(answer.facility, answer.result))
         self.redundancy, self.redundancy_error = [], ""
         self._check_redundancy(answer)
@@ -257,6 +260,8 @@ class EditThermal(QObject):
         if after:
             hottest = max(after, key=after.get)
             lines.append(f"Hottest inlet: {hottest} {after[hottest]:.1f} °C")
+        if self.overloaded:  # the figures hold a supply the units cannot (Problems says why)
+            lines.append("No steady state: the inlets run hotter than shown")
         if self.busy:
             lines.append("Re-solving…")
         elif self.checking_redundancy:
@@ -273,4 +278,5 @@ class EditThermal(QObject):
         before = (self.before or {}).get(rack_id)
         if before is None:
             return f"{after:.1f} °C"
-        return f"{before:.1f} → {after:.1f} °C ({after - before:+.1f} K)"
+        change_k = round(after - before, 1) + 0.0  # + 0.0: a change under 0.05 K is +0.0
+        return f"{before:.1f} → {after:.1f} °C ({change_k:+.1f} K)"
