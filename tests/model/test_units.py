@@ -50,3 +50,11 @@ def test_a_value_just_above_a_limit_reads_above_it():
     assert above_text(32.04, 32.0) == "32.04" and above_text(27.004, 27.0) == "27.004"
     assert above_text(32.0004, 32.0) == "32.0"  # past three decimals: one, as before
     assert above_text(31.96, 32.0) == "32.0"  # not above: as it rounds
+
+
+def test_a_difference_that_rounds_to_zero_reads_plus_zero():
+    from twin.model.units import signed_text
+
+    assert signed_text(1.26) == "+1.3" and signed_text(-0.44) == "-0.4"
+    assert signed_text(-0.04) == "+0.0" and signed_text(-0.004, 2) == "+0.00"
+    assert signed_text(-0.006, 2) == "-0.01" and signed_text(0.0) == "+0.0"

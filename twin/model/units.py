@@ -64,6 +64,12 @@ def ratio_change_text(before: float, after: float, arrow: str = "->") -> str:
     return ratio_text(before)
 
 
+def signed_text(x: float, digits: int = 1) -> str:
+    """A difference with its sign, ``+1.3`` or ``-0.4``; one that rounds to zero is ``+0.0``
+    (Python writes -0.04 as "-0.0", a change that reads as a fall)."""
+    return f"{round(float(x), digits) + 0.0:+.{digits}f}"
+
+
 def above_text(value: float, limit: float) -> str:
     """``value`` to one decimal, or to as many more (up to three) as it takes to read above
     ``limit``: a rack inlet of 32.04 C "reaches 32.0 C, above 32 C" read as a contradiction."""

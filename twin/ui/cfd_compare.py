@@ -30,6 +30,7 @@ from PySide6.QtWidgets import (
 from twin.cfd.aisles import summary_line
 from twin.cfd.source import read_at_text
 from twin.cfd.velocity import summary_text as velocity_summary
+from twin.model import units
 from twin.ui.actions import Action
 from twin.ui.cfd_calibrate import CfdCalibrate
 from twin.ui.compare_slices import Cuts, SlicePanel
@@ -90,9 +91,9 @@ def _summary_text(fig: dict) -> str:
     aisles = "".join("\n" + summary_line(a) for a in fig.get("aisles") or [])
     return (
         f"Rack mean inlet: RMS {fig['rms_k']:.2f} K, max {fig['max_k']:.2f} K, bias "
-        f"{fig['bias_k']:+.2f} K, rank correlation "
+        f"{units.signed_text(fig['bias_k'], 2)} K, rank correlation "
         f"{'n/a' if rc is None or rc != rc else f'{rc:.2f}'}; return error "
-        f"{'n/a' if re is None or re != re else f'{re:+.2f} K'}{left_out}{aisles}"
+        f"{'n/a' if re is None or re != re else f'{units.signed_text(re, 2)} K'}{left_out}{aisles}"
     )
 
 

@@ -12,6 +12,7 @@ from PySide6.QtCore import Qt
 from PySide6.QtGui import QImage, QPixmap
 from PySide6.QtWidgets import QGridLayout, QHBoxLayout, QLabel, QVBoxLayout, QWidget
 
+from twin.model import units
 from twin.ui.slice_views import SliceView, link
 
 #: Grey of solids on a slice, and of air the CFD field does not reach.
@@ -91,7 +92,9 @@ class ColourBar(QWidget):
         """Label the ends ``lo`` and ``hi`` and the middle (a difference signed: +0.0 K)."""
         for label, value in zip(self.ticks, (lo, 0.5 * (lo + hi), hi), strict=True):
             label.setText(
-                f"{value:+.1f} {self.unit}" if self.unit == "K" else f"{value:.1f} {self.unit}"
+                f"{units.signed_text(value)} {self.unit}"
+                if self.unit == "K"
+                else f"{value:.1f} {self.unit}"
             )
 
     def labels(self) -> list[str]:

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 from PySide6.QtCore import QObject, Signal
 
+from twin.model import units
 from twin.physics import cells
 from twin.physics.hall_jobs import BASELINE, DEBOUNCE_S, STEADY, Snapshot, ThermalAnswer
 
@@ -278,5 +279,4 @@ class EditThermal(QObject):
         before = (self.before or {}).get(rack_id)
         if before is None:
             return f"{after:.1f} °C"
-        change_k = round(after - before, 1) + 0.0  # + 0.0: a change under 0.05 K is +0.0
-        return f"{before:.1f} → {after:.1f} °C ({change_k:+.1f} K)"
+        return f"{before:.1f} → {after:.1f} °C ({units.signed_text(after - before)} K)"

@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
 )
 from pyvistaqt import QtInteractor
 
+from twin.model import units
 from twin.model.facility import Facility
 from twin.render.colour_modes import apply_mode
 from twin.render.interactive import use_interactive_rendering
@@ -370,7 +371,8 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         rows = [("Model (thermal view)", f"{model:.1f} °C", None)]
         temps = self.last_frame.sensor.get("temp_c") if self.last_frame is not None else None
         if temps is not None and index < len(temps) and math.isfinite(temps[index]):
-            rows.append(("Reading − model", f"{float(temps[index]) - model:+.1f} K", None))
+            difference = units.signed_text(float(temps[index]) - model)
+            rows.append(("Reading − model", f"{difference} K", None))
         return rows
 
     # ------------------------------------------------------------------ enabling and closing

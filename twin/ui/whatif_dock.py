@@ -23,6 +23,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from twin.model import units
 from twin.model.units import count_text
 from twin.whatif.compare import GPU_VIEWS, countdown_min, gpu_view
 from twin.whatif.export import air_limit_line, before_line, ramp_line
@@ -275,7 +276,7 @@ class WhatIfDock(QWidget):
                 txt(r["first_slowdown_min"]),
                 txt(r["outside_allowable_min"]),
                 "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f} °C",
-                "" if delta is None else f"{delta:+.1f} K",
+                "" if delta is None else f"{units.signed_text(delta)} K",
             )
             for c, t in enumerate(cells):
                 self.table.setItem(k, c, QTableWidgetItem(t))
