@@ -1,4 +1,6 @@
-"""Large powers read in MW, smaller ones in kW."""
+"""Figures written for people: large powers in MW, smaller ones in kW; counts with their noun
+in the right number; ratios over no IT load, differences that round to zero and values just
+past a limit written so that they read as they are; JSON without NaN."""
 
 from __future__ import annotations
 
@@ -10,12 +12,14 @@ def test_power_text_switches_to_mw_for_large_powers():
     assert power_text(40_800.0) == "40.8 kW"
     assert power_text(9_999_000.0) == "9,999.0 kW"
     assert power_text(10_000_000.0) == "10.0 MW"
+    assert power_text(10_000_000.0, 6) == "10.000000 MW"  # exactly a million watts a MW
 
 
 def test_load_text_uses_one_unit():
     assert load_text(6_930_000.0, 7_800_000.0) == "6,930.0 / 7,800 kW (89 %)"
     assert load_text(27_720_000.0, 60_000_000.0) == "27.7 / 60 MW (46 %)"
     assert load_text(5_000.0, 0.0) == "5.0 kW"
+    assert load_text(0.5, 0.8) == "0.0 / 0 kW (62 %)"  # any capacity above none has a share
 
 
 def test_count_text_puts_the_noun_in_the_right_number():
@@ -26,6 +30,23 @@ def test_count_text_puts_the_noun_in_the_right_number():
     assert count_text(1400, "rack") == "1,400 racks"
     assert count_text(102848, "GPU") == "102,848 GPUs"
     assert count_text(2, "process") == "2 processes"
+    assert [count_text(2, n) for n in ("box", "switch", "mesh", "bus", "fan")] == [
+        "2 boxes",
+        "2 switches",
+        "2 meshes",
+        "2 buses",
+        "2 fans",
+    ]
+
+
+def test_json_gets_no_nan():
+    from twin.model.units import finite_or_none
+
+    assert [finite_or_none(x, 2) for x in (None, float("nan"), float("inf"), -float("inf"))] == [
+        None
+    ] * 4
+    assert finite_or_none(1.23456, 3) == 1.235 and finite_or_none(-7.0, 0) == -7.0
+    assert type(finite_or_none(3, 2)) is float  # a numpy or int value comes out a float
 
 
 def test_a_ratio_over_no_it_load_reads_not_applicable():
