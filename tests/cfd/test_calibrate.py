@@ -261,13 +261,16 @@ class _Landscape:
     layout's parameters (1.0 / 0.9) miss by 0.3 K, and that other parameters match only
     ``dip_k`` better."""
 
+    centre = (3.0, 2.0)
+
     def __init__(self, dip_k: float, nu: float, pr: float = 0.9):
         self.dip_k, self.nu, self.pr = dip_k, nu, pr
 
     def solve(self, power=None):
         import types
 
-        bump = np.exp(-(np.log(self.nu / 3.0) ** 2) - (np.log(self.pr / 2.0) ** 2))
+        nu0, pr0 = self.centre
+        bump = np.exp(-(np.log(self.nu / nu0) ** 2) - (np.log(self.pr / pr0) ** 2))
         return types.SimpleNamespace(rack_inlet_mean_c=np.full(4, 20.3 - self.dip_k * bump))
 
 
@@ -476,3 +479,67 @@ def test_the_budget_is_read_on_the_clock_given(fac, truth):
     assert len(nus) == 1  # only the Prandtl search at the layout's own eddy viscosity
     assert len({round(h[0], 9) for h in full.history}) > 1
     assert late.evaluations < full.evaluations
+
+
+def test_a_parameter_at_the_edge_of_its_range_is_a_warning():
+    """Each bound of ``PhysicsParams.BOUNDS``, and ``EDGE_RATIO`` inside it, is the edge."""
+    (nu_lo, nu_hi), (pr_lo, pr_hi) = PhysicsParams.BOUNDS
+    inside = 1.15 * 1.0001
+    assert calibrate.EDGE_RATIO == 1.15
+    assert calibrate.edge_note(PhysicsParams()) is None
+    assert calibrate.edge_note(PhysicsParams(nu_lo * inside, pr_hi / inside)) is None
+    assert calibrate.edge_note(PhysicsParams(nu_hi / inside, pr_lo * inside)) is None
+    assert calibrate.edge_note(PhysicsParams(nu_hi / 1.149, 0.9)) == (
+        "eddy_viscosity_scale 8.703 (range 0.1 to 10) at the edge of what a fit may take: the "
+        "source asks for more than the model's physics gives, which usually means it is not "
+        "this hall's air as the layout draws it (another hall, a heat-balance simulation, racks "
+        "or tiles elsewhere)"
+    )
+    both = calibrate.edge_note(PhysicsParams(nu_lo * 1.149, pr_lo))
+    assert both.startswith(
+        "eddy_viscosity_scale 0.115 (range 0.1 to 10) and turbulent_prandtl 0.200 (range 0.2 to 3)"
+        " at the edge"
+    )
+    assert calibrate.edge_note(PhysicsParams(1.0, pr_hi * 0.87)).startswith(
+        "turbulent_prandtl 2.610 (range 0.2 to 3) at the edge"
+    )
+
+
+class _EdgeLandscape(_Landscape):
+    """A source best matched at a Prandtl number of 0.21, by the bound: as the demo hall's
+    heat-balance simulation asked (its fit: x6.6 and 0.221)."""
+
+    centre = (3.0, 0.21)
+
+
+def test_the_cli_warns_of_a_fit_at_the_edge_of_its_range(tmp_path, monkeypatch, capsys):
+    from twin.cli import main
+
+    layout = tmp_path / "room.yaml"
+    layout.write_text(ROOM.read_text())
+    monkeypatch.setattr(
+        calibrate,
+        "_model",
+        lambda f, h, c, p, t: _EdgeLandscape(0.2, p.eddy_viscosity_scale, p.turbulent_prandtl),
+    )
+    monkeypatch.setattr(
+        calibrate, "_with_prandtl", lambda m, pr, power: _EdgeLandscape(0.2, m.nu, pr).solve()
+    )
+    monkeypatch.setattr(
+        "twin.commands.cfd._targets",
+        lambda fac, h, cell, args: calibrate.Targets(np.arange(4), np.full(4, 20.0), source="x"),
+    )
+    args = ["cfd", "calibrate", str(layout), str(ROOM), "--cell", str(CELL), "--dry-run"]
+    assert main([*args, "--json"]) == 0
+    rep = json.loads(capsys.readouterr().out)
+    pr = rep["params"]["turbulent_prandtl"]
+    assert pr == pytest.approx(0.21, rel=0.1) and "kept" not in rep
+    assert rep["edge_note"] == calibrate.edge_note(PhysicsParams(**rep["params"]))
+    assert rep["edge_note"].startswith(f"turbulent_prandtl {pr:.3f} (range 0.2 to 3) at the edge")
+    assert main(args) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[1] == f"  WARNING: {rep['edge_note']}"
+    # a fit inside the range says nothing of one
+    monkeypatch.setattr(_EdgeLandscape, "centre", (3.0, 2.0))
+    assert main([*args, "--json"]) == 0
+    assert json.loads(capsys.readouterr().out)["edge_note"] is None

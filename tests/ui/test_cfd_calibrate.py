@@ -180,3 +180,26 @@ def test_a_fit_of_a_layout_changed_while_it_ran_is_not_applied(window, qtbot, ed
     )
     assert cal.apply_button is None
     cal.box.close()
+
+
+def test_the_result_box_warns_of_a_fit_at_the_edge_of_its_range():
+    """The dock's text gives ``calibrate.edge_note`` after the RMS lines, and nothing of one
+    for a fit inside the range."""
+    from types import SimpleNamespace
+
+    from twin.cfd.calibrate import Fit, Targets, edge_note
+    from twin.ui.cfd_calibrate import describe
+
+    targets = Targets(np.arange(4), np.full(4, 20.0))
+    layout = SimpleNamespace(layout=SimpleNamespace(physics=None))
+    rms = {"rack_rms_k": 1.2, "point_rms_k": float("nan")}
+    edge = PhysicsParams(6.6, 0.221)
+    fit = Fit(edge, rms, {**rms, "rack_rms_k": 0.92}, 83, 58.0, [])
+    lines = describe(fit, targets, layout).splitlines()
+    assert lines[:2] == [
+        "Fitted: eddy-viscosity scale 6.600, turbulent Prandtl number 0.221 (83 solves, 58.0 s).",
+        "Rack inlet RMS 1.20 → 0.92 K (4)",
+    ]
+    assert lines[2] == f"Warning: {edge_note(edge)}." and len(lines) == 3
+    inside = Fit(PhysicsParams(2.0, 0.5), rms, {**rms, "rack_rms_k": 0.92}, 83, 58.0, [])
+    assert "Warning" not in describe(inside, targets, layout)

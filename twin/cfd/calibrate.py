@@ -174,6 +174,34 @@ def fit(
     return Fit(params, before, after, n, seconds, history)
 
 
+#: A fitted parameter this close to a bound of ``PhysicsParams.BOUNDS`` (as a ratio) is at the
+#: edge of the range a fit may take: the source asked for more than it allows.
+EDGE_RATIO = 1.15
+
+
+def edge_note(params: PhysicsParams) -> str | None:
+    """A warning when a fitted parameter lies at the edge of its range (within ``EDGE_RATIO``
+    of a bound), else None. The bounds are where the model stays physical; a source that
+    pushes a fit there is seldom this hall's air as the layout draws it (another hall, a
+    heat-balance simulation, racks or tiles not where the layout has them), and the fitted
+    values then make up for a difference they do not describe."""
+    names = ("eddy_viscosity_scale", "turbulent_prandtl")
+    edges = [
+        f"{name} {value:.3f} (range {lo:g} to {hi:g})"
+        for name, value, (lo, hi) in zip(
+            names, params.as_tuple(), PhysicsParams.BOUNDS, strict=True
+        )
+        if value < lo * EDGE_RATIO or value > hi / EDGE_RATIO
+    ]
+    if not edges:
+        return None
+    return (
+        f"{' and '.join(edges)} at the edge of what a fit may take: the source asks for more "
+        "than the model's physics gives, which usually means it is not this hall's air as the "
+        "layout draws it (another hall, a heat-balance simulation, racks or tiles elsewhere)"
+    )
+
+
 def racks_worse(before: dict, after: dict, min_gain_k: float = MIN_GAIN_K) -> bool:
     """Whether ``after`` reads the rack inlets worse than ``before`` by more than
     ``min_gain_k``: such a fit is not kept, whatever it gains at the points (the racks'

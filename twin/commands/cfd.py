@@ -308,6 +308,7 @@ def calibrate_layout(args) -> dict:
     """Fit, and (unless a dry run) write the layout with its ``physics:`` block."""
     from twin.cfd import calibrate
     from twin.model.loader import load_layout
+    from twin.physics.params import PhysicsParams
 
     fac = load_layout(args.layout)
     h = _hall(fac, args.hall)
@@ -326,6 +327,8 @@ def calibrate_layout(args) -> dict:
     if t.conditions is not None:  # a recording's: what the solves ran under
         out["conditions"] = t.conditions.as_dict()
         out["conditions"]["summary"] = t.conditions.describe(fac)
+    fitted = calibrate.stored_params(f.params if not f.kept else f.best[0])  # as printed
+    out["edge_note"] = calibrate.edge_note(PhysicsParams(**fitted))
     if f.kept:  # the source does not pin the parameters down: the layout keeps its own
         out["kept"] = True
         out["best"] = {"params": calibrate.stored_params(f.best[0]), "after": f.best[1]}
@@ -372,6 +375,8 @@ def run_calibrate(args) -> int:
         print(f"  solved as the recording ran: {out['conditions']['summary']}")
     if out.get("kept"):
         _print_kept(out["best"], b, out["min_gain_k"])
+    if out["edge_note"]:
+        print(f"  WARNING: {out['edge_note']}")
     if out["racks"]:
         print(f"rack inlet RMS {b['rack_rms_k']:.2f} K -> {a['rack_rms_k']:.2f} K")
     if out["points"]:

@@ -156,6 +156,10 @@ def describe(fit, targets, fac) -> str:
     ):
         if n:
             lines.append(f"{what} RMS {fit.before[key]:.2f} → {after[key]:.2f} K ({n})")
+    from twin.cfd.calibrate import edge_note
+
+    if note := edge_note(p):
+        lines.append(f"Warning: {note}.")
     if not fit.kept and not _changes(fit, fac):
         lines.append("The layout's own parameters fit best: nothing to apply.")
     if fit.kept:
