@@ -133,3 +133,54 @@ def test_a_twin_case_whose_temperature_holds_vectors_is_refused_naming_it(tmp_pa
     with pytest.raises(FoamReadError) as e:
         load_field(path, fac, grid, read_cfd)
     assert str(e.value) == f"{path}: its T is not a scalar field (values of shape (3,) per cell)"
+
+
+def test_a_twin_recording_is_refused_before_the_solve_saying_what_takes_one(
+    tmp_path, capsys, monkeypatch
+):
+    """`twin cfd compare LAYOUT run.h5` read the recording as a VTK file and answered "not a
+    CFF Fluent file", after the layout's solve. A recording is refused first, pointing to
+    calibrate; another HDF5 file (a Fluent CFF case is one) still goes to the reader."""
+    import h5py
+
+    from twin.cli import main
+    from twin.physics import model
+
+    def no_solve(*args, **kwargs):
+        raise AssertionError("solved before the refusal")
+
+    monkeypatch.setattr(model.ThermalModel, "solve", no_solve)
+    rec = tmp_path / "run.h5"
+    with h5py.File(rec, "w") as f:
+        f.attrs["format"] = "twin-recording/1"
+    assert main(["cfd", "compare", str(ROOM), str(rec)]) == 1
+    assert capsys.readouterr().err == (
+        f"twin cfd compare: {rec} is a Twin recording, not a CFD field (compare reads an "
+        "OpenFOAM case, a VTK or EnSight file, a table of points or a stored reference); to "
+        f"fit the model to a recording's sensors: twin cfd calibrate LAYOUT {rec}\n"
+    )
+    other = tmp_path / "case.cas.h5"
+    with h5py.File(other, "w") as f:
+        f.attrs["format"] = b"fluent"
+    with pytest.raises(AssertionError, match="solved before the refusal"):
+        main(["cfd", "compare", str(ROOM), str(other)])
+
+
+def test_what_counts_as_a_twin_recording(tmp_path):
+    import h5py
+
+    from twin.recording.format import is_twin_recording
+
+    made = {}
+    for name, tag in (("new", b"twin-recording/2"), ("none", None), ("other", "netcdf4")):
+        made[name] = tmp_path / f"{name}.h5"
+        with h5py.File(made[name], "w") as f:
+            if tag is not None:
+                f.attrs["format"] = tag
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 40)  # the signature, then nothing
+    text = tmp_path / "text.h5"
+    text.write_text("twin-recording/1")
+    assert is_twin_recording(made["new"]) and is_twin_recording(str(made["new"]))
+    for path in (made["none"], made["other"], cut, text, tmp_path, tmp_path / "absent.h5"):
+        assert not is_twin_recording(path), path

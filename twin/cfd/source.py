@@ -394,6 +394,16 @@ def _held(fac, res, cfd: CfdField, racks: list[dict], cfd_return_c: float, cell_
     return out
 
 
+def recording_refusal(path) -> str:
+    """Why a Twin recording given to compare is refused, and what takes one (the caller, above
+    the recording layer, tells ``recording.format.is_twin_recording``)."""
+    return (
+        f"{path} is a Twin recording, not a CFD field (compare reads an OpenFOAM case, a VTK "
+        "or EnSight file, a table of points or a stored reference); to fit the model to a "
+        f"recording's sensors: twin cfd calibrate LAYOUT {path}"
+    )
+
+
 def compare_source(
     fac,
     hall: int,

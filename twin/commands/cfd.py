@@ -110,9 +110,12 @@ def compare_figures(
     import math
     from pathlib import Path
 
-    from twin.cfd.source import compare_source
+    from twin.cfd.source import compare_source, recording_refusal
     from twin.model.loader import load_layout
+    from twin.recording.format import is_twin_recording
 
+    if is_twin_recording(source):  # before the layout's solve
+        raise ValueError(recording_refusal(source))
     fac = load_layout(layout)
     h = _hall(fac, hall)
     from twin.render.cfd_child import read_cfd_isolated

@@ -39,6 +39,33 @@ if TYPE_CHECKING:
 FORMAT = "twin-recording/1"
 FORMAT_NAME, _, _v = FORMAT.partition("/")
 FORMAT_VERSION = int(_v)
+#: The first bytes of an HDF5 file (with no user block).
+HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def is_twin_recording(path) -> bool:
+    """Whether ``path`` is an HDF5 file that Twin recorded (its ``format`` attribute): another
+    ``.h5`` may be a Fluent CFF case (a CFD field), so its name cannot say. False for what
+    cannot be read."""
+    from pathlib import Path
+
+    path = Path(path)
+    try:
+        if not path.is_file():
+            return False
+        with open(path, "rb") as f:
+            if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
+                return False
+        import h5py
+
+        with h5py.File(path, "r") as f:
+            tag = f.attrs.get("format")
+    except (OSError, ValueError):
+        return False
+    if isinstance(tag, bytes):
+        tag = tag.decode("utf-8", "replace")
+    return isinstance(tag, str) and tag.startswith(FORMAT_NAME + "/")
+
 
 #: Samples per history block: the history index lags the time axis by less than this.
 BLOCK_FRAMES = 64

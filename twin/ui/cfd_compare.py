@@ -390,9 +390,12 @@ def _job(fac, hall: int, cell: float, path: Path, z_m: float, field: str | None 
     figures, the ``Cuts`` the slices are cut from, first at ``z_m``). A file is read in a
     child process (``cfd_child``: a damaged one can crash VTK's reader), killed when
     ``token`` is cancelled (a newer comparison, the window closing)."""
-    from twin.cfd.source import compare_source
+    from twin.cfd.source import compare_source, recording_refusal
     from twin.cfd.velocity import twin_velocity
+    from twin.recording.format import is_twin_recording
 
+    if is_twin_recording(path):  # before the solve
+        raise ValueError(recording_refusal(path))
     fig, res, cfd = compare_source(fac, hall, cell, path, _reader(token), field=field)
     if cfd is not None:
         vel = cfd.velocity_ms is not None
