@@ -243,3 +243,21 @@ def test_a_hall_with_no_it_load_reads_no_pue(tmp_path, capsys):
     assert main(["energy", str(src), "--optimise", "--cell", "0.5"]) == 0
     last = capsys.readouterr().out.splitlines()[-1]
     assert " kW, PUE n/a (no IT load) (4 thermal solves, " in last and "nan" not in last
+
+
+def test_a_recording_with_no_it_load_reads_no_pue(tmp_path, capsys):
+    """A recording of racks at 0 W: `twin energy --recording`, `twin info` and the incident
+    report read "PUE None", "PUE from None (-) to None (-)" and "(frames None..None)"."""
+    src = tmp_path / "unloaded.yaml"
+    src.write_text(ROOMY.replace("power_kw: 10", "power_kw: 0"))
+    rec, html = tmp_path / "run.h5", tmp_path / "run.html"
+    assert main(["simulate", str(src), "--duration", "20s", "-o", str(rec), "-q"]) == 0
+    assert main(["energy", str(src), "--recording", str(rec)]) == 0
+    energy = capsys.readouterr().out.splitlines()
+    assert energy[1].endswith(" kWh; PUE n/a (no IT load)") and len(energy) == 2
+    assert main(["info", str(rec)]) == 0
+    (line,) = [ln for ln in capsys.readouterr().out.splitlines() if "energy" in ln]
+    assert line.startswith("  energy   IT 0.0 kWh, ") and line.endswith(", PUE n/a (no IT load)")
+    assert main(["report", str(rec), "-o", str(html), "--no-snapshots"]) == 0
+    text = html.read_text()
+    assert " kWh: PUE n/a (no IT load).</p>" in text and "None" not in text

@@ -204,14 +204,16 @@ def _recording(args: argparse.Namespace, fac) -> int:
         return dt.datetime.fromtimestamp(t, dt.UTC).strftime("%H:%M:%S") if t else "-"
 
     print(f"{args.recording}: {summary['frames']} frames of {fac.layout.name}")
+    pue = ratio_text(math.nan if summary["pue"] is None else summary["pue"], 4)
     print(
         f"  IT {summary['it_kwh']:,.1f} kWh, facility {summary['facility_kwh']:,.1f} kWh, "
-        f"cooling {summary['cooling_kwh']:,.1f} kWh; PUE {summary['pue']}{gap_note(summary)}"
+        f"cooling {summary['cooling_kwh']:,.1f} kWh; PUE {pue}{gap_note(summary)}"
     )
-    print(
-        f"  PUE from {summary['pue_min']} ({when(summary['pue_min_time_s'])}) "
-        f"to {summary['pue_max']} ({when(summary['pue_max_time_s'])})"
-    )
+    if summary["pue_min"] is not None:  # no frame with IT load: no range either
+        print(
+            f"  PUE from {summary['pue_min']} ({when(summary['pue_min_time_s'])}) "
+            f"to {summary['pue_max']} ({when(summary['pue_max_time_s'])})"
+        )
     return 0
 
 

@@ -60,6 +60,7 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
+    from twin.model.units import ratio_text
     from twin.physics.energy import gap_note
     from twin.recording import RecordingError, open_recording
 
@@ -104,9 +105,14 @@ def run(args: argparse.Namespace) -> int:
     )
     if info["energy"]:
         en = info["energy"]
+        pue = (
+            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
+            if en["pue"] is not None
+            else f"PUE {ratio_text(float('nan'))}"
+        )
         print(
             f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
-            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']}){gap_note(en)}"
+            f"{pue}{gap_note(en)}"
         )
     for w in info["warnings"]:
         print(f"  warning  {w}")

@@ -17,6 +17,7 @@ import numpy as np
 from twin.model.atomic import write_text_atomic
 from twin.model.facility import Facility
 from twin.model.frame import EventKind, reads_off
+from twin.model.units import ratio_text
 from twin.physics.energy import gap_note
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.recording.reader import Recording, open_recording
@@ -327,8 +328,7 @@ def _energy(inc: Incident) -> str:
         [
             "<h2>Energy</h2>",
             f"<p>IT {s['it_kwh']:,.1f} kWh, facility {s['facility_kwh']:,.1f} kWh, cooling "
-            f"{s['cooling_kwh']:,.1f} kWh: PUE {s['pue']} over the span, from {s['pue_min']} "
-            f"to {s['pue_max']} frame by frame{escape(gap_note(s))}.</p>",
+            f"{s['cooling_kwh']:,.1f} kWh: PUE {_pue_span(s)}{escape(gap_note(s))}.</p>",
             line_chart(
                 t,
                 [Series("PUE", en.pue)],
@@ -352,6 +352,14 @@ def _energy(inc: Incident) -> str:
             ),
         ]
     )
+
+
+def _pue_span(s: dict) -> str:
+    """The span's PUE and its range frame by frame, or that there is no IT load to divide by
+    (a recording of racks at 0 W read "PUE None over the span, from None to None")."""
+    if s["pue"] is None:
+        return ratio_text(float("nan"))
+    return f"{s['pue']} over the span, from {s['pue_min']} to {s['pue_max']} frame by frame"
 
 
 def _heat(fac: Facility, inc: Incident) -> str:
