@@ -152,7 +152,7 @@ def test_halls_without_an_answer_are_counted_and_listed(small_factory, monkeypat
     monkeypatch.setattr(factory, "solve_halls", solve)
     assert main(["thermal", str(small_factory), "--all", "--cell", "0.8"]) == 1
     out, err = capsys.readouterr()
-    assert err == f"twin thermal: hall {first}: {why}\n"
+    assert err == f"twin thermal: hall {first} at 0.8 m: {why}\n"
     site = out.strip().split("\n")[-1]
     assert site.startswith("site: 1 of 2 halls (1 failed, said above), ")
     assert main(["thermal", str(small_factory), "--all", "--cell", "0.8", "--json"]) == 1
@@ -197,3 +197,21 @@ def test_a_hall_line_says_when_its_air_had_not_settled(change, overloaded, tail)
 def test_unknown_failed_unit_is_refused(small_factory, capsys):
     assert main(["thermal", str(small_factory), "--all", "--fail", "NOPE"]) == 2
     assert "NOPE" in capsys.readouterr().err
+
+
+def test_a_hall_with_no_air_supply_is_said_once_a_pass_and_the_site_names_no_inlet(
+    tmp_path, capsys
+):
+    """ "twin thermal: hall H: hall H has no air supply ..." said the hall twice, and the site
+    line read "hottest inlet nan C"."""
+    from tests.physics.test_unsolvable_halls import NO_COOLING
+
+    path = tmp_path / "nocool.yaml"
+    path.write_text(NO_COOLING)
+    assert main(["thermal", str(path), "--all", "--cell", "0.4"]) == 1
+    out, err = capsys.readouterr()
+    assert err == (
+        "twin thermal: hall H at 0.4 m has no air supply (no running air unit, no supply "
+        "region with flow): it has no steady state, its air warms without end\n"
+    )
+    assert out.startswith("site: 0 of 1 halls (1 failed, said above), 0 racks, hottest inlet n/a, ")

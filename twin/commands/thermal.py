@@ -351,7 +351,13 @@ def _run_all(args: argparse.Namespace, fac) -> int:
             failed.setdefault(done.job.stage, []).append(
                 {"hall": done.hall_id, "error": done.error, "retried_alone": done.retried}
             )
-            print(f"twin thermal: hall {done.hall_id}: {done.error}", file=sys.stderr)
+            # each pass that failed, named by its cell (a coarse and a fine pass can both
+            # fail alike); the error names the hall already where it comes from the solve
+            named = f"hall {done.hall_id} "
+            why = done.error.removeprefix(named) if done.error.startswith(named) else None
+            where = f"hall {done.hall_id} at {done.job.cell_m:g} m"
+            said = f"{where} {why}" if why else f"{where}: {done.error}"
+            print(f"twin thermal: {said}", file=sys.stderr)
             continue
         done.summary["retried_alone"] = done.retried
         passes.setdefault(done.job.stage, []).append(done.summary)
@@ -433,8 +439,8 @@ def site_line(halls: list[dict], seconds: float, failed: int = 0) -> str:
         if failed
         else f"{len(halls)} halls"
     )
+    hottest = f"{max(t):.1f} C" if t else "n/a"  # no hall solved: no inlet to name
     return (
-        f"site: {count}, {len(t)} racks, hottest inlet "
-        f"{max(t) if t else float('nan'):.1f} C, {outside} outside A1 allowable, air-side heat "
-        f"{heat_mw:.2f} MW; {seconds:.1f} s wall"
+        f"site: {count}, {len(t)} racks, hottest inlet {hottest}, {outside} outside A1 "
+        f"allowable, air-side heat {heat_mw:.2f} MW; {seconds:.1f} s wall"
     )

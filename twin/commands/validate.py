@@ -108,13 +108,22 @@ def _thermal(fac, cell_m: float) -> list:
     per air unit for N+1/2N halls)."""
     import numpy as np
 
-    from twin.physics import ThermalModel
-    from twin.physics.thermal_checks import thermal_violations, unit_loss_violations
+    from twin.physics import ThermalError, ThermalModel
+    from twin.physics.thermal_checks import (
+        solve_failure,
+        thermal_violations,
+        unit_loss_violations,
+    )
 
     found = []
     for hall in np.unique(fac.rack_hall):
         model = ThermalModel(fac, int(hall), cell_m)
-        found += thermal_violations(fac, model.solve())
+        try:
+            res = model.solve()
+        except ThermalError as exc:  # no air supply: the hall's one error, not a traceback
+            found.append(solve_failure(fac, int(hall), exc))
+            continue
+        found += thermal_violations(fac, res)
         found += unit_loss_violations(fac, model)
     return found
 

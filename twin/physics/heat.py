@@ -287,8 +287,8 @@ class HeatModel:
         if not self.has_supply:
             raise ThermalError(
                 f"hall {self.facility.hall_ids[self.grid.hall]} has no air supply (no running "
-                "air unit, no supply region with flow): it has no steady state; step() shows "
-                "it warming"
+                "air unit, no supply region with flow): it has no steady state, its air warms "
+                "without end"
             )
         dT = self.rack_dt(rack_air_w)
         Ah = len(self.grid.unit_ids)

@@ -42,6 +42,7 @@ import numpy as np
 from twin.model.facility import Facility
 from twin.physics.cells import VIEW_MAX_CELLS, choose_cell_m
 from twin.physics.energy import EnergyBreakdown, EnergyModel
+from twin.physics.heat import ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.model import ThermalModel, ThermalResult
 from twin.physics.plausible import impossible
@@ -247,7 +248,7 @@ class SetPointOptimiser:
         t0 = time.perf_counter()
         fac = self.facility
         chosen = range(len(fac.hall_ids)) if halls is None else list(halls)
-        results = [self._hall(h) for h in chosen]
+        results = [self._hall_or_as_is(h) for h in chosen]
         air_supply, air_flow, cdu_supply = {}, {}, {}
         for r in results:
             air_supply.update(zip(r.air_units, r.supply_after_c.tolist(), strict=True))
@@ -261,6 +262,39 @@ class SetPointOptimiser:
             facility_after=after_fac,
             solves=self.solves,
             seconds=time.perf_counter() - t0,
+        )
+
+    def _hall_or_as_is(self, hall: int) -> HallSetPoints:
+        """``_hall``, or the hall as it is where nothing can be solved for it: no racks (no
+        inlet to keep within limits), or no air supply (no steady state to search from)."""
+        fac, start = self.facility, self.solves
+        why = "" if np.any(fac.rack_hall == hall) else "nothing to keep within limits: no racks"
+        if not why:
+            try:
+                return self._hall(hall)
+            except ThermalError as exc:
+                why = f"nothing solved: {exc}"
+        units = np.flatnonzero((fac.air_unit_hall == hall) & fac.air_unit_on)
+        racks = np.flatnonzero(fac.rack_hall == hall)
+        cdus = np.flatnonzero(fac.cdu_hall == hall)
+        nan = np.full(len(racks), np.nan)
+        return HallSetPoints(
+            hall=fac.hall_ids[hall],
+            air_units=[fac.air_unit_ids[u] for u in units],
+            supply_before_c=fac.air_unit_supply_c[units].copy(),
+            supply_after_c=fac.air_unit_supply_c[units].copy(),
+            flow_before_m3s=fac.air_unit_airflow_m3s[units].copy(),
+            flow_after_m3s=fac.air_unit_airflow_m3s[units].copy(),
+            cdus=[fac.cdu_ids[c] for c in cdus],
+            cdu_supply_before_c=fac.cdu_supply_c[cdus].copy(),
+            cdu_supply_after_c=fac.cdu_supply_c[cdus].copy(),
+            racks=[fac.rack_ids[r] for r in racks],
+            inlet_before_c=nan,
+            inlet_after_c=nan.copy(),
+            gpu_max_before_c=math.nan,
+            gpu_max_after_c=math.nan,
+            binding=why,
+            solves=self.solves - start,  # the one tried, where it failed
         )
 
     def _hall(self, hall: int) -> HallSetPoints:

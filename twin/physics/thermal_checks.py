@@ -121,6 +121,14 @@ OVERLOADED = (
 )
 
 
+def solve_failure(fac: Facility, hall: int, exc: Exception) -> Violation:
+    """The error of a hall whose steady solve failed (``ThermalError``: no air supply at all),
+    in the design check's words: the hall's one thermal problem."""
+    h = fac.hall_ids[hall]
+    why = str(exc).removeprefix(f"hall {h} ")
+    return Violation("thermal-air-unit", "error", f"hall {h!r} {why}", (h,), "cooling.air_units")
+
+
 def _hall_error(fac: Facility, res: ThermalResult, text: str) -> Violation:
     """An error of the whole hall (no steady state, or no possible figures)."""
     h = fac.hall_ids[res.grid.hall]

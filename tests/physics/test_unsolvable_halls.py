@@ -1,0 +1,51 @@
+"""Halls with nothing to solve: racks and no air supply at all (no air unit, no supply with a
+flow: no steady state), and a hall with no racks. The design check and the set-point
+optimiser met the first with a traceback (``ThermalError`` out of ``twin validate --design
+--thermal`` and ``twin energy --optimise``) and printed "limited by " for the second."""
+
+from __future__ import annotations
+
+import json
+
+from tests.test_energy_cli import ROOMY
+from twin.cli import main
+
+NO_COOLING = ROOMY.split("cooling:")[0]
+NO_RACKS = """\
+format: twin-layout/1
+name: empty hall
+halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
+rows: []
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5.8, 0.45], rotation_deg: 180}]
+"""
+NO_SUPPLY = (
+    "hall 'H' has no air supply (no running air unit, no supply region with flow): it has no "
+    "steady state, its air warms without end"
+)
+
+
+def test_the_design_check_gives_a_hall_with_no_air_supply_one_error(tmp_path, capsys):
+    path = tmp_path / "nocool.yaml"
+    path.write_text(NO_COOLING)
+    assert main(["validate", "--design", "--thermal", "--cell", "0.4", str(path)]) == 1
+    err = capsys.readouterr().err.splitlines()
+    assert f"{path}:1: cooling.air_units: error: {NO_SUPPLY}" in err
+    assert not any("Traceback" in line for line in err)
+
+
+def test_the_optimiser_leaves_a_hall_it_cannot_solve_as_it_is(tmp_path, capsys):
+    for name, text, why, solves in (
+        ("nocool", NO_COOLING, f"nothing solved: {NO_SUPPLY.replace(chr(39), '')}", 1),
+        ("empty", NO_RACKS, "nothing to keep within limits: no racks", 0),
+    ):
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        assert main(["energy", str(path), "--optimise", "--cell", "0.4", "--json"]) == 0
+        out = json.loads(capsys.readouterr().out)
+        (hall,) = out["halls"]
+        assert (hall["changed"], hall["limited_by"], hall["solves"]) == (False, why, solves)
+        assert out["saved_kw"] == 0.0 and out["solves"] == solves
+        assert main(["energy", str(path), "--optimise", "--cell", "0.4"]) == 0
+        text_out = capsys.readouterr().out
+        assert f"  limited by {why}\n" in text_out and "saved 0.0 kW" in text_out
