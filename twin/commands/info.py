@@ -60,8 +60,6 @@ def run(args: argparse.Namespace) -> int:
     import json
     import sys
 
-    from twin.model.units import ratio_text
-    from twin.physics.energy import gap_note
     from twin.recording import RecordingError, open_recording
 
     try:
@@ -104,22 +102,30 @@ def run(args: argparse.Namespace) -> int:
         f"{info['bytes_per_sample']:.3f} bytes per sample"
     )
     if info["energy"]:
-        en = info["energy"]
-        pue = (
-            f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
-            if en["pue"] is not None
-            else f"PUE {ratio_text(float('nan'))}"
-        )
-        print(
-            f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
-            f"{pue}{gap_note(en)}"
-        )
+        print(energy_line(info["energy"]))
     for w in info["warnings"]:
         print(f"  warning  {w}")
     for e in events:
         when = (iso(e.time_s) or "?").replace("T", " ").replace("+00:00", "")
         print(f"  {when}  {e.kind!s:15s} {e.item:24s} {e.message}")
     return 0
+
+
+def energy_line(en: dict) -> str:
+    """The recording's energy and PUE (its range frame by frame), or that it has no IT load
+    to divide by."""
+    from twin.model.units import ratio_text
+    from twin.physics.energy import gap_note
+
+    pue = (
+        f"PUE {en['pue']} (frames {en['pue_min']}..{en['pue_max']})"
+        if en["pue"] is not None
+        else f"PUE {ratio_text(float('nan'))}"
+    )
+    return (
+        f"  energy   IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh, "
+        f"{pue}{gap_note(en)}"
+    )
 
 
 def _energy(rec, warnings: list[str]) -> dict | None:
