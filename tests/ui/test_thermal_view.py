@@ -445,3 +445,41 @@ def test_a_solve_does_not_wait_behind_a_sweep_or_an_optimisation(thermal, qtbot,
         win.solver.cancel(OPTIMISE_KEY)
     qtbot.waitUntil(lambda: not win.solver.service.busy(), timeout=10000)
     release.set()
+
+
+def test_the_dock_s_heat_balance_in_a_hall_with_heat_and_in_one_without():
+    """A hall whose racks are all at 0 W read "Heat in 0 kW = out -0 kW + stored in the air
+    +0 kW (solver error 4.19 %)" and "RCI-HI nan %": its error is watts against 1 W there."""
+    from types import SimpleNamespace
+
+    from twin.ui.thermal_panel import _balance_text
+
+    def res(heat_in_w, heat_out_w, stored_w, error):
+        return SimpleNamespace(
+            heat_in_w=heat_in_w, heat_out_w=heat_out_w, heat_stored_w=stored_w, energy_error=error
+        )
+
+    assert _balance_text(res(402e3, 529e3, -127e3, 3.4e-5)) == (
+        "Heat in 402 kW = out 529 kW + stored in the air -127 kW (solver error 0.00 %)"
+    )
+    assert _balance_text(res(150e3, 148.4e3, 1.2e3, 2.7e-3)) == (
+        "Heat in 150 kW = out 148 kW + stored in the air +1 kW (solver error 0.27 %)"
+    )
+    assert _balance_text(res(0.0, -0.3, -0.2, 0.0419)) == (
+        "Heat in 0 kW = out 0 kW + stored in the air +0 kW (no heat to balance: 0.042 W)"
+    )
+    assert _balance_text(res(0.99, 0.0, 0.0, 0.99)).endswith("(no heat to balance: 0.99 W)")
+    assert _balance_text(res(1.0, 1.0, 0.0, 0.0)).endswith("(solver error 0.00 %)")
+
+
+def test_a_hall_without_heat_has_no_indices_to_show(tmp_path):
+    from tests.test_energy_cli import ROOMY
+    from twin.model.loader import facility_from_text
+    from twin.physics import solve_steady
+    from twin.ui.thermal_panel import summarise
+
+    fac = facility_from_text(ROOMY.replace("power_kw: 10", "power_kw: 0"), "unloaded.yaml")
+    text = summarise(fac, solve_steady(fac, 0, 0.4), set())
+    # every inlet at the supply: inside the recommended band (RCI 100 %), no rise (no RTI)
+    assert "RCI-HI 100 %, RCI-LO 100 %, RTI n/a<br>" in text and "nan" not in text
+    assert "(no heat to balance: " in text and "-0 kW" not in text

@@ -166,6 +166,26 @@ def _pair(slider: QSlider, label: QLabel) -> QWidget:
     return w
 
 
+def _balance_text(res) -> str:
+    """Heat in = out + stored, and the solver's error: a share of the heat in, or watts in a
+    hall without heat (its error is relative to 1 W there: "4.19 %" of nothing read as a
+    fault), as ``twin thermal`` says it."""
+    stored = getattr(res, "heat_stored_w", 0.0)
+
+    def kw(w: float, sign: str = "") -> str:
+        return f"{round(w / 1e3) + 0.0:{sign},.0f} kW"  # + 0.0: never "-0 kW"
+
+    error = (
+        f"solver error {100 * res.energy_error:.2f} %"
+        if res.heat_in_w >= 1.0
+        else f"no heat to balance: {res.energy_error:.2g} W"
+    )
+    return (
+        f"Heat in {kw(res.heat_in_w)} = out {kw(res.heat_out_w)} + stored in the air "
+        f"{kw(stored, '+')} ({error})"
+    )
+
+
 def summarise(facility: Facility, res, failed: set[str]) -> str:
     """The dock's rich-text summary of a result: grid, hottest inlet and ASHRAE classes,
     supply/return and RCI/RTI, heat balance, units at capacity, failed units."""
@@ -185,17 +205,16 @@ def summarise(facility: Facility, res, failed: set[str]) -> str:
             f"{int((classes == 1).sum())}, outside {int((classes == 2).sum())} racks{none}"
         )
     m = res.metrics
+
+    def pct(key: str) -> str:  # a hall without heat has no index: n/a, not "nan %"
+        v = m.get(key, float("nan"))
+        return f"{v:.0f} %" if np.isfinite(v) else "n/a"
+
     lines.append(
         f"Supply {res.supply_mean_c:.1f} °C, return {res.return_mean_c:.1f} °C; "
-        f"RCI-HI {m.get('rci_hi', float('nan')):.0f} %, RCI-LO "
-        f"{m.get('rci_lo', float('nan')):.0f} %, RTI {m.get('rti', float('nan')):.0f} %"
+        f"RCI-HI {pct('rci_hi')}, RCI-LO {pct('rci_lo')}, RTI {pct('rti')}"
     )
-    stored = getattr(res, "heat_stored_w", 0.0)
-    lines.append(
-        f"Heat in {res.heat_in_w / 1e3:,.0f} kW = out {res.heat_out_w / 1e3:,.0f} kW "
-        f"+ stored in the air {stored / 1e3:+,.0f} kW (solver error "
-        f"{100 * res.energy_error:.2f} %); solved in {res.seconds:.1f} s"
-    )
+    lines.append(f"{_balance_text(res)}; solved in {res.seconds:.1f} s")
     from twin.physics.results import airless_note, overload_note
 
     overload = overload_note(f, res)
