@@ -42,6 +42,28 @@ def test_the_case_is_the_layouts_hall(tmp_path, capsys):
         "3 supply and return patches, buoyantBoussinesqSimpleFoam with kEpsilon"
     )
     assert f"twin cfd compare {ROOM} {case}" in out
+    # 4,240 cells of air, 4,000 + 1,500 iterations at 2.5 us: 58 s, said as a minute
+    assert out.splitlines()[1] == (
+        f"a run costs at most about 1 CPU minutes (5,500 iterations of {desc['n_cells']:,} cells "
+        "at the 2.5 us per cell and iteration of the validation rooms' runs; one that settles "
+        "stops sooner)"
+    )
+
+
+def test_what_a_run_costs_is_said_in_minutes_or_hours():
+    """A factory hall meshes to 857,730 cells at 0.2 m: about 3.3 CPU hours, which a user
+    should know before ``--run``. The rate is the validation runs' (open-aisle-85: 33,600
+    cells, 4,000 + 1,500 iterations, 460 s of CPU: 2.49 us)."""
+    assert 460.3 / (33_600 * 5_500) == pytest.approx(foam_run.CPU_S_PER_CELL_ITERATION, rel=0.01)
+    hall = foam_run.cpu_estimate_text(857_730, 5_500)
+    assert hall.startswith("a run costs at most about 3.3 CPU hours (5,500 iterations of 857,730")
+    assert foam_run.cpu_estimate_text(33_600, 5_500).startswith(
+        "a run costs at most about 8 CPU minutes"
+    )
+    # from 1.5 hours up in hours; under a minute reads one minute
+    assert "about 90 CPU minutes" in foam_run.cpu_estimate_text(2_159_999, 1_000)
+    assert "about 1.5 CPU hours" in foam_run.cpu_estimate_text(2_160_000, 1_000)
+    assert "about 1 CPU minutes" in foam_run.cpu_estimate_text(10, 10)
 
 
 def test_its_options_reach_the_case(tmp_path):

@@ -33,6 +33,23 @@ AVERAGE_IT = 1000
 #: Iterations run first-order (upwind) and more under-relaxed before the second-order
 #: schemes take over: from a field at rest, jets of 2-4 m/s make k-epsilon blow up otherwise.
 STARTUP_IT = 200
+#: CPU seconds per cell and iteration of the solver (k-epsilon, second order, one core) in the
+#: validation rooms' runs (tests/validation/references: their ``cpu_s`` over cells times the
+#: seed's 4,000 iterations and the even draw's 1,500 gives 2.35-2.83 us, e.g. open-aisle-85,
+#: 33,600 cells, 460 s), on the machine that ran them: what a case's run costs, roughly.
+CPU_S_PER_CELL_ITERATION = 2.5e-6
+
+
+def cpu_estimate_text(n_cells: int, iterations: int) -> str:
+    """What a run of ``iterations`` at most costs on one core, in words: a hall of a factory
+    meshes to a million cells, hours of CPU that a user should know of before ``--run``."""
+    s = n_cells * iterations * CPU_S_PER_CELL_ITERATION
+    size = f"{s / 3600:,.1f} CPU hours" if s >= 5400 else f"{max(s / 60, 1):,.0f} CPU minutes"
+    return (
+        f"a run costs at most about {size} ({iterations:,} iterations of {n_cells:,} cells at "
+        f"the {CPU_S_PER_CELL_ITERATION * 1e6:g} us per cell and iteration of the validation "
+        "rooms' runs; one that settles stops sooner)"
+    )
 
 
 @dataclass

@@ -152,6 +152,11 @@ def run_case(args) -> int:
         print(f"twin cfd case: {e}", file=sys.stderr)
         return 1
     print(describe(desc, case))
+    from twin.cfd.foam_run import cpu_estimate_text
+
+    # --run (and the run suggested without it): the seed's iterations, then the even draw's
+    runs = args.max_iter + (EVEN_IT if even or not args.run else 0)
+    print(cpu_estimate_text(desc["n_cells"], runs))
     compare = f"twin cfd compare {args.layout} {case}"
     if not args.run:
         from twin.cfd.foam_run import STARTUP_IT
