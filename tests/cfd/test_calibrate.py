@@ -274,6 +274,18 @@ class _Landscape:
         return types.SimpleNamespace(rack_inlet_mean_c=np.full(4, 20.3 - self.dip_k * bump))
 
 
+def _solve_on(monkeypatch, landscape: type, dip_k: float) -> None:
+    """The fit's solves answered by ``landscape`` (its bump ``dip_k`` deep)."""
+    monkeypatch.setattr(
+        calibrate,
+        "_model",
+        lambda f, h, c, p, t: landscape(dip_k, p.eddy_viscosity_scale, p.turbulent_prandtl),
+    )
+    monkeypatch.setattr(
+        calibrate, "_with_prandtl", lambda m, pr, power: landscape(dip_k, m.nu, pr).solve()
+    )
+
+
 @pytest.mark.parametrize(
     ("dip_k", "min_gain_k", "kept"),
     [(0.005, calibrate.MIN_GAIN_K, True), (0.05, calibrate.MIN_GAIN_K, False), (0.05, 0.06, True)],
@@ -283,14 +295,7 @@ def test_a_fit_that_barely_helps_keeps_the_layouts_parameters(
 ):
     """A fit must lower an RMS by the targets' ``min_gain_k`` (a recording's: half its
     resolution) to replace the layout's parameters."""
-    monkeypatch.setattr(
-        calibrate,
-        "_model",
-        lambda f, h, c, p, t: _Landscape(dip_k, p.eddy_viscosity_scale, p.turbulent_prandtl),
-    )
-    monkeypatch.setattr(
-        calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(dip_k, m.nu, pr).solve()
-    )
+    _solve_on(monkeypatch, _Landscape, dip_k)
     t = calibrate.Targets(np.arange(4), np.full(4, 20.0), min_gain_k=min_gain_k)
     f = calibrate.fit(fac, 0, CELL, t)
     start = PhysicsParams.of(fac.layout)
@@ -315,14 +320,7 @@ def test_the_cli_says_a_kept_fit_and_writes_nothing(tmp_path, monkeypatch, capsy
     layout = tmp_path / "room.yaml"
     layout.write_text(ROOM.read_text())
     before = layout.read_bytes()
-    monkeypatch.setattr(
-        calibrate,
-        "_model",
-        lambda f, h, c, p, t: _Landscape(0.005, p.eddy_viscosity_scale, p.turbulent_prandtl),
-    )
-    monkeypatch.setattr(
-        calibrate, "_with_prandtl", lambda m, pr, power: _Landscape(0.005, m.nu, pr).solve()
-    )
+    _solve_on(monkeypatch, _Landscape, 0.005)
     ref = tmp_path / "ref.json"
     ref.write_text(
         json.dumps(
@@ -517,14 +515,7 @@ def test_the_cli_warns_of_a_fit_at_the_edge_of_its_range(tmp_path, monkeypatch, 
 
     layout = tmp_path / "room.yaml"
     layout.write_text(ROOM.read_text())
-    monkeypatch.setattr(
-        calibrate,
-        "_model",
-        lambda f, h, c, p, t: _EdgeLandscape(0.2, p.eddy_viscosity_scale, p.turbulent_prandtl),
-    )
-    monkeypatch.setattr(
-        calibrate, "_with_prandtl", lambda m, pr, power: _EdgeLandscape(0.2, m.nu, pr).solve()
-    )
+    _solve_on(monkeypatch, _EdgeLandscape, 0.2)
     monkeypatch.setattr(
         "twin.commands.cfd._targets",
         lambda fac, h, cell, args: calibrate.Targets(np.arange(4), np.full(4, 20.0), source="x"),

@@ -75,17 +75,12 @@ def thermal_violations(fac: Facility, res: ThermalResult) -> list[Violation]:
         by_rack = np.bincount(fac.gpu_rack[thr], minlength=fac.n_racks)
         for r in np.flatnonzero(by_rack):
             g = thr[fac.gpu_rack[thr] == r]
-            out.append(
-                Violation(
-                    "thermal-gpu",
-                    "error",
-                    f"{by_rack[r]} GPU(s) of rack {fac.rack_ids[r]!r} reach slowdown at nominal "
-                    f"load (hottest {np.max(res.gpu_temp_c[g]):.1f} C"
-                    f"{' or more: no steady state' if hotter else ''})",
-                    (fac.rack_ids[r],),
-                    _rack_field(fac, int(r)),
-                )
+            text = (
+                f"{by_rack[r]} GPU(s) of rack {fac.rack_ids[r]!r} reach slowdown at nominal load "
+                f"(hottest {np.max(res.gpu_temp_c[g]):.1f} C"
+                f"{' or more: no steady state' if hotter else ''})"
             )
+            out.append(_rack_violation(fac, int(r), "thermal-gpu", "error", text))
     return out
 
 
@@ -101,18 +96,19 @@ def _inlet_violations(fac: Facility, res: ThermalResult, hotter: bool) -> list[V
         bad = t > A1_ALLOWABLE_C[1]
         limit = "allowable (32 C)" if bad else "recommended (27 C)"
         t_text = above_text(t, A1_ALLOWABLE_C[1] if bad else A1_RECOMMENDED_C[1])
+        text = (
+            f"inlet of rack {fac.rack_ids[r]!r} reaches {t_text} C"
+            f"{' or more (no steady state)' if hotter else ''}, above ASHRAE A1 {limit}"
+        )
         out.append(
-            Violation(
-                "thermal-inlet",
-                "error" if bad else "warning",
-                f"inlet of rack {fac.rack_ids[r]!r} reaches {t_text} C"
-                f"{' or more (no steady state)' if hotter else ''}, above ASHRAE A1"
-                f" {limit}",
-                (fac.rack_ids[r],),
-                _rack_field(fac, int(r)),
-            )
+            _rack_violation(fac, int(r), "thermal-inlet", "error" if bad else "warning", text)
         )
     return out
+
+
+def _rack_violation(fac: Facility, r: int, kind: str, severity: str, text: str) -> Violation:
+    """A rule broken at one rack: the rack is its item and its layout entry its field."""
+    return Violation(kind, severity, text, (fac.rack_ids[r],), _rack_field(fac, r))
 
 
 #: what the design check says of a hall whose heat its running air units cannot remove
