@@ -202,3 +202,23 @@ def test_what_is_not_a_recording_file_is_named_for_what_it_is(tmp_path, kind):
     with pytest.raises(RecordingError) as e:
         open_recording(path)
     assert str(e.value) == f"{path}: {expected}"
+
+
+def test_what_counts_as_a_twin_recording(tmp_path):
+    import h5py
+
+    from twin.recording.format import is_twin_recording
+
+    made = {}
+    for name, tag in (("new", b"twin-recording/2"), ("none", None), ("other", "netcdf4")):
+        made[name] = tmp_path / f"{name}.h5"
+        with h5py.File(made[name], "w") as f:
+            if tag is not None:
+                f.attrs["format"] = tag
+    cut = tmp_path / "cut.h5"
+    cut.write_bytes(b"\x89HDF\r\n\x1a\n" + b"\0" * 40)  # the signature, then nothing
+    text = tmp_path / "text.h5"
+    text.write_text("twin-recording/1")
+    assert is_twin_recording(made["new"]) and is_twin_recording(str(made["new"]))
+    for path in (made["none"], made["other"], cut, text, tmp_path, tmp_path / "absent.h5"):
+        assert not is_twin_recording(path), path
