@@ -49,3 +49,23 @@ def test_the_optimiser_leaves_a_hall_it_cannot_solve_as_it_is(tmp_path, capsys):
         assert main(["energy", str(path), "--optimise", "--cell", "0.4"]) == 0
         text_out = capsys.readouterr().out
         assert f"  limited by {why}\n" in text_out and "saved 0.0 kW" in text_out
+
+
+def test_a_failed_solve_is_the_hall_s_one_violation():
+    """Its kind, items and field are those of the hall's other air-side errors, so Problems
+    and the 3D view highlight the hall and the editor jumps to its air units."""
+    from twin.model.loader import facility_from_text
+    from twin.physics import ThermalError
+    from twin.physics.thermal_checks import solve_failure
+
+    fac = facility_from_text(NO_COOLING, "nocool.yaml")
+    v = solve_failure(fac, 0, ThermalError("hall H has no air supply (...)"))
+    assert (v.kind, v.severity, v.message, v.items, v.field) == (
+        "thermal-air-unit",
+        "error",
+        "hall 'H' has no air supply (...)",
+        ("H",),
+        "cooling.air_units",
+    )
+    other = solve_failure(fac, 0, ThermalError("grid of 0 cells"))  # not naming the hall
+    assert other.message == "hall 'H': grid of 0 cells"

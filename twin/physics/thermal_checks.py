@@ -120,9 +120,13 @@ OVERLOADED = (
 def solve_failure(fac: Facility, hall: int, exc: Exception) -> Violation:
     """The error of a hall whose steady solve failed (``ThermalError``: no air supply at all),
     in the design check's words: the hall's one thermal problem."""
-    h = fac.hall_ids[hall]
-    why = str(exc).removeprefix(f"hall {h} ")
-    return Violation("thermal-air-unit", "error", f"hall {h!r} {why}", (h,), "cooling.air_units")
+    h, said = fac.hall_ids[hall], str(exc)
+    text = (
+        f"hall {h!r} {said[len(h) + 6 :]}"
+        if said.startswith(f"hall {h} ")
+        else f"hall {h!r}: {said}"
+    )
+    return Violation("thermal-air-unit", "error", text, (h,), "cooling.air_units")
 
 
 def _hall_error(fac: Facility, res: ThermalResult, text: str) -> Violation:
