@@ -121,9 +121,10 @@ def solve_failure(fac: Facility, hall: int, exc: Exception) -> Violation:
     """The error of a hall whose steady solve failed (``ThermalError``: no air supply at all),
     in the design check's words: the hall's one thermal problem."""
     h, said = fac.hall_ids[hall], str(exc)
+    named = f"hall {h} "  # the solver's own words name the hall: said once, quoted
     text = (
-        f"hall {h!r} {said[len(h) + 6 :]}"
-        if said.startswith(f"hall {h} ")
+        f"hall {h!r} {said.removeprefix(named)}"
+        if said.startswith(named)
         else f"hall {h!r}: {said}"
     )
     return Violation("thermal-air-unit", "error", text, (h,), "cooling.air_units")
