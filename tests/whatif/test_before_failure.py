@@ -75,3 +75,38 @@ def test_a_crah_failure_is_timed_from_the_gpus_it_heats(wall):
     text = sweep_text(sweep)
     assert "before the failure: 32 GPUs at slowdown" in text
     assert f"{s['ride_through_min']:.1f} min" in text
+
+
+def test_an_overloaded_start_is_said_before_the_failure(tmp_path):
+    """A hall whose one running CRAH cannot remove its racks' 150 kW: its steady figures
+    hold the CRAH's set supply, which it cannot (``results.overload_note``). The what-if
+    followed it from there without a word of it."""
+    from tests.physics.test_unit_loss import top_intake_room
+    from twin.physics.results import overload_note
+    from twin.whatif.export import before_line
+
+    text = top_intake_room(tmp_path, 20.0)
+    text = "\n".join(ln for ln in text.splitlines() if "id: C1" not in ln and "id: C2" not in ln)
+    path = tmp_path / "over.yaml"
+    path.write_text(text + "\n")
+    fac = load_layout(path)
+    base = Baseline(fac, StartState.nominal(fac), 0, FAST.cell_m)
+    note = overload_note(fac, base.result)
+    assert note.startswith("no steady state: the racks send 150.2 kW to the air and the running")
+    res = run_whatif(fac, ["C3"], options=FAST, baseline=base)
+    assert res.summary()["start_overload_note"] == note
+    assert f"; not counted as the failure's; and {note}, followed from there" in whatif_text(res)
+    # the line says it alone where nothing else was past its limits
+    assert before_line({"start_overload_note": "no steady state: X"}) == (
+        "before the failure: 0 GPUs at slowdown (0 at shutdown), 0 racks past A1 allowable; not "
+        "counted as the failure's; and no steady state: X, followed from there"
+    )
+    assert before_line({"start_overload_note": None}) is None
+
+
+def test_a_start_that_is_not_overloaded_has_no_such_note(wall):
+    fac, base = wall
+    assert (
+        run_whatif(fac, ["UPS-A"], options=FAST, baseline=base).summary()["start_overload_note"]
+        is None
+    )

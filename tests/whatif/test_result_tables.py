@@ -95,6 +95,7 @@ def test_the_summary_counts_what_the_failure_did(fac, res):
         "air_past_limit_min": None,  # followed for the whole ten minutes
         "ramped_units": [],  # no --ramp
         "ramp_applied": False,
+        "start_overload_note": None,  # the start was not overloaded
     }
     assert res.rank_key() == (-32, -64, 90.0, ("CRAH-1",))
     assert res.followed_s == 600.0

@@ -26,6 +26,7 @@ from twin.physics.devices import cdu_temps
 from twin.physics.heat import HeatState, ThermalError
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
 from twin.physics.plausible import AIR_C, check_result
+from twin.physics.results import overload_note
 from twin.physics.ridethrough import GpuGovernor, InletProbe
 from twin.physics.transient import ImplicitStepper
 from twin.physics.unit_loss import ramped_flow_scale
@@ -184,6 +185,7 @@ def _mark_start(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: Wh
     racks = b.grid.rack_ids
     with np.errstate(invalid="ignore"):
         res.rack_outside_at_start[racks] = b.rack_inlet_max_c[racks] > A1_ALLOWABLE_C[1]
+    res.start_overload_note = overload_note(fac, b)
 
 
 def _unchanged(fac: Facility, baseline: Baseline, gpu_dark: np.ndarray, res: WhatIfResult) -> None:

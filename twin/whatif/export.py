@@ -102,11 +102,14 @@ def before_line(summary: dict) -> str | None:
     slow = summary.get("gpus_throttled_at_start", 0)
     shut = summary.get("gpus_shut_down_at_start", 0)
     racks = summary.get("racks_outside_allowable_at_start", 0)
-    if not (slow or shut or racks):
+    # an overloaded start: its figures hold a supply its units cannot, and it warms anyway
+    over = summary.get("start_overload_note")
+    over = f"; and {over}, followed from there" if over else ""
+    if not (slow or shut or racks or over):
         return None
     return (
         f"before the failure: {slow} GPUs at slowdown ({shut} at shutdown), {racks} racks past "
-        "A1 allowable; not counted as the failure's"
+        f"A1 allowable; not counted as the failure's{over}"
     )
 
 

@@ -63,6 +63,9 @@ class WhatIfResult:
     #: the ramp was asked for and an air unit of the hall lost (with ``ramped_units`` empty:
     #: every other running unit already ran at its rating)
     ramp_applied: bool = False
+    #: the start state was overloaded (``results.overload_note``: its steady figures hold a
+    #: supply its units cannot; the transient is followed from them): None where it was not
+    start_overload_note: str | None = None
 
     def __post_init__(self) -> None:
         g, r = self.facility.n_gpus, self.facility.n_racks
@@ -169,6 +172,7 @@ class WhatIfResult:
             "air_past_limit_min": _min(self.air_past_limit_s),
             "ramped_units": list(self.ramped_units),
             "ramp_applied": self.ramp_applied,
+            "start_overload_note": self.start_overload_note,
         }
 
     def racks_ranked(self) -> list[dict]:
