@@ -58,6 +58,12 @@ def test_simulate_and_info_errors(tmp_path, small_layout_file, capsys):
         ["simulate", str(bare), "--scenario", "cdu-pump-failure", "-o", str(tmp_path / "x.h5")]
     )
     assert rc == 2 and "needs a layout with CDUs" in capsys.readouterr().err
+    # the refusal alone: no note first on when the failure would fall in a run it refuses
+    short = [*("simulate", str(bare), "--scenario", "cdu-pump-failure", "--duration", "30s")]
+    assert main([*short, "-o", str(tmp_path / "x.h5")]) == 2
+    assert capsys.readouterr().err == (
+        "twin simulate: scenario cdu-pump-failure needs a layout with CDUs\n"
+    )
     bad = tmp_path / "bad.yaml"
     bad.write_text("format: twin-layout/1\n")
     assert main(["simulate", str(bad), "-o", str(tmp_path / "y.h5")]) == 2

@@ -135,9 +135,7 @@ def frame_count(args: argparse.Namespace, fac) -> int:
             f"for this layout's {sum(fac.counts().values()):,} items ({per_frame / 1e3:,.1f} kB a "
             f"frame); at most {limit:,} frames: a shorter --duration or a lower --rate"
         )
-    n = max(1, int(round(frames)))
-    _check_failure_time(args, (n - 1) / args.rate)
-    return n
+    return max(1, int(round(frames)))
 
 
 def _count(x: float) -> str:
@@ -162,16 +160,15 @@ def _check_start(start_s: float | None, duration_s: float) -> None:
         )
 
 
-def _check_failure_time(args: argparse.Namespace, last_s: float) -> None:
-    """A failure after the last frame records none: refused when asked for, noted when it is
-    the scenario's default; a recovery must come after the failure."""
-    import sys
-
+def failure_time_note(args: argparse.Namespace, last_s: float) -> str | None:
+    """A failure after the last frame records none: refused when asked for (``OptionError``),
+    a note to print when it is the scenario's default (printed once the scenario is known to
+    play on the layout); a recovery must come after the failure."""
     from twin.commands.argtypes import OptionError
     from twin.telemetry.scenarios import Scenario
 
     if args.scenario in NO_FAILURE:
-        return
+        return None
     default = Scenario(args.scenario)
     fail = default.fail_at_s if args.fail_at is None else args.fail_at
     recover = default.recover_at_s if args.recover_at is None else args.recover_at
@@ -181,17 +178,16 @@ def _check_failure_time(args: argparse.Namespace, last_s: float) -> None:
             f"--recover-at must come after --fail-at ({fail:g} s), not {recover:g} s{told}"
         )
     if fail <= last_s:
-        return
+        return None
     where = f"after the run's last frame at {last_s:g} s (--duration {args.duration:g} s)"
     if args.fail_at is not None:
         raise OptionError(
             f"--fail-at {fail:g} s is {where}: no failure would be recorded; give an earlier "
             "--fail-at or a longer --duration"
         )
-    print(
-        f"twin simulate: note: {args.scenario} fails at {fail:g} s (the default --fail-at), "
-        f"{where}: the recording holds no failure",
-        file=sys.stderr,
+    return (
+        f"{args.scenario} fails at {fail:g} s (the default --fail-at), {where}: the recording "
+        "holds no failure"
     )
 
 
@@ -271,9 +267,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     try:
         n = frame_count(args, fac)
+        note = failure_time_note(args, (n - 1) / args.rate)
         sim = _simulator(args, fac)
     except ValueError as exc:  # OptionError among them
         return refuse("simulate", exc)
+    if note:  # after the scenario is known to play on the layout: moot otherwise
+        print(f"twin simulate: note: {note}", file=sys.stderr)
     t0 = time.perf_counter()
     events: list = []
     session = Session(fac, SteppedSource(sim, n))
