@@ -288,3 +288,33 @@ def test_ramp_fans_says_so_when_no_unit_is_below_its_rating(window, qtbot, tmp_p
     with qtbot.waitSignal(dock.finished, timeout=300000):
         assert dock.run()
     assert "amped" not in dock.summary.text()
+
+
+def test_an_overloaded_start_reads_before_in_the_table_and_the_summary(window, qtbot, tmp_path):
+    """The room left with C3 alone for its 150 kW: every rack is past 32 C before C3 is lost.
+    The table's ">32 °C" column read "0.0" for them, as if the loss had done it at once; it
+    reads "before", and the summary's "Before the failure" line gives the overload note."""
+    from tests.physics.test_unit_loss import top_intake_room
+
+    text = top_intake_room(tmp_path, 20.0)
+    text = "\n".join(ln for ln in text.splitlines() if "id: C1" not in ln and "id: C2" not in ln)
+    path = tmp_path / "over.yaml"
+    path.write_text(text + "\n")
+    with qtbot.waitSignal(window.layout_loaded, timeout=60000):
+        window.open_layout(path)
+    dock = window.extensions["whatif_dock"]
+    window.action_registry["tools.whatif"].trigger()
+    dock.set_checked(["C3"])
+    dock.minutes.setValue(1)
+    dock.cell.setValue(0.4)
+    with qtbot.waitSignal(dock.finished, timeout=300000):
+        assert dock.run()
+    rows = dock.result.racks_ranked()
+    assert len(rows) == 8 and all(r["outside_at_start"] for r in rows)
+    assert [dock.table.item(k, 4).text() for k in range(8)] == ["before"] * 8
+    (line,) = [ln for ln in dock.summary.text().splitlines() if ln.startswith("Before the")]
+    assert line.endswith(
+        "and no steady state: the racks send 150.2 kW to the air and the running air units (C3) "
+        "can remove 77.0 kW; the figures hold their set supply, which they cannot, so the hall "
+        "runs hotter than shown and keeps warming, followed from there"
+    )

@@ -95,7 +95,11 @@ def test_an_overloaded_start_is_said_before_the_failure(tmp_path):
     assert note.startswith("no steady state: the racks send 150.2 kW to the air and the running")
     res = run_whatif(fac, ["C3"], options=FAST, baseline=base)
     assert res.summary()["start_overload_note"] == note
-    assert f"; not counted as the failure's; and {note}, followed from there" in whatif_text(res)
+    text = whatif_text(res)
+    assert f"; not counted as the failure's; and {note}, followed from there" in text
+    # every rack was past 32 C before the failure: its columns say so, not "0.0 min"
+    rows = [ln.split() for ln in text.splitlines() if ln[:2] in ("A0", "B3")]
+    assert len(rows) == 2 and all(row[-3:-1] == ["before", "before"] for row in rows)
     # the line says it alone where nothing else was past its limits
     assert before_line({"start_overload_note": "no steady state: X"}) == (
         "before the failure: 0 GPUs at slowdown (0 at shutdown), 0 racks past A1 allowable; not "

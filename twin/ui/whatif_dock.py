@@ -274,7 +274,8 @@ class WhatIfDock(QWidget):
                 state,
                 str(r["gpus_throttled"]),
                 txt(r["first_slowdown_min"]),
-                txt(r["outside_allowable_min"]),
+                # past 32 C before the failure: not the failure's 0.0 min
+                "before" if r["outside_at_start"] else txt(r["outside_allowable_min"]),
                 "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f} °C",
                 "" if delta is None else f"{units.signed_text(delta)} K",
             )

@@ -68,10 +68,16 @@ def whatif_text(res) -> str:
     for r in res.racks_ranked()[:20]:
         state = "DARK" if r["dark"] else ("one feed" if r["single_fed"] else "")
         peak = "" if r["peak_inlet_c"] is None else f"{r['peak_inlet_c']:.1f}"
+        # past 32 C (so past 27 C) before the failure: not the failure's 0.0 min
+        rec, allow = (
+            ("before", "before")
+            if r["outside_at_start"]
+            else (_min(r["outside_recommended_min"]), _min(r["outside_allowable_min"]))
+        )
         lines.append(
             f"{r['id']:12s} {state:10s} {r['gpus']:5d} {r['gpus_throttled']:5d} "
-            f"{r['gpus_throttled_at_start']:6d} {_min(r['first_slowdown_min']):>10s} {_min(r['outside_recommended_min']):>10s} "
-            f"{_min(r['outside_allowable_min']):>10s} {peak:>8s}"
+            f"{r['gpus_throttled_at_start']:6d} {_min(r['first_slowdown_min']):>10s} {rec:>10s} "
+            f"{allow:>10s} {peak:>8s}"
         )
     return "\n".join(lines)
 
