@@ -487,6 +487,9 @@ def test_a_parameter_at_the_edge_of_its_range_is_a_warning():
     assert calibrate.edge_note(PhysicsParams()) is None
     assert calibrate.edge_note(PhysicsParams(nu_lo * inside, pr_hi / inside)) is None
     assert calibrate.edge_note(PhysicsParams(nu_hi / inside, pr_lo * inside)) is None
+    at = calibrate.EDGE_RATIO  # exactly that far from a bound: not yet the edge
+    assert calibrate.edge_note(PhysicsParams(nu_lo * at, pr_hi / at)) is None
+    assert calibrate.edge_note(PhysicsParams(nu_hi / at, pr_lo * at)) is None
     assert calibrate.edge_note(PhysicsParams(nu_hi / 1.149, 0.9)) == (
         "eddy_viscosity_scale 8.703 (range 0.1 to 10) at the edge of what a fit may take: the "
         "source asks for more than the model's physics gives, which usually means it is not "
