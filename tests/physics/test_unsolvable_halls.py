@@ -69,3 +69,53 @@ def test_a_failed_solve_is_the_hall_s_one_violation():
     )
     other = solve_failure(fac, 0, ThermalError("grid of 0 cells"))  # not naming the hall
     assert other.message == "hall 'H': grid of 0 cells"
+
+
+TWO_HALLS = """\
+format: twin-layout/1
+name: two halls
+halls:
+  - {id: H, size_m: [7.2, 6.0, 3.0]}
+  - {id: G, size_m: [7.2, 6.0, 3.0], origin_m: [20, 0]}
+rows:
+  - id: A
+    hall: H
+    racks:
+      - {id: A1, position_m: [3.0, 2.1], load: {power_kw: 10, airflow_m3s: 0.7}}
+      - {id: A2, position_m: [3.6, 2.1], load: {power_kw: 10, airflow_m3s: 0.7}}
+cooling:
+  air_units:
+    - {id: C-H, type: crah-77kw, hall: H, position_m: [5.8, 0.45], state: off}
+    - {id: C-G, type: crah-77kw, hall: G, position_m: [5.8, 0.45]}
+  cdus:
+    - {id: CDU-H, type: cdu-row-1300kw, hall: H, position_m: [0.6, 5.0]}
+"""
+
+
+def test_a_hall_left_as_it_is_reads_its_own_units_racks_and_set_points():
+    """H: racks, its one air unit off and a CDU (nothing solved); G: a running unit and no
+    racks (nothing to keep within limits). Each is reported with its own items, unchanged."""
+    import math
+
+    import numpy as np
+
+    from twin.model.loader import facility_from_text
+    from twin.physics.setpoints import SetPointOptimiser
+
+    fac = facility_from_text(TWO_HALLS, "two.yaml")
+    opt = SetPointOptimiser(fac, cell_m=0.4)
+    h, again, g = opt.run([0, 0, 1]).halls  # H twice: each reports its own one solve
+    assert (h.hall, h.air_units, h.racks, h.cdus) == ("H", [], ["A1", "A2"], ["CDU-H"])
+    assert h.binding.startswith("nothing solved: hall H has no air supply")
+    assert (h.solves, again.solves, opt.solves) == (1, 1, 2)
+    assert h.inlet_before_c.shape == h.inlet_after_c.shape == (2,)
+    assert np.isnan(h.inlet_before_c).all() and np.isnan(h.inlet_after_c).all()
+    assert math.isnan(h.gpu_max_before_c) and math.isnan(h.gpu_max_after_c)
+    cdu_c = fac.cdu_supply_c[fac.cdu_index["CDU-H"]]
+    assert h.cdu_supply_before_c.tolist() == h.cdu_supply_after_c.tolist() == [cdu_c]
+    assert not h.changed and h.inlet_after_c is not h.inlet_before_c
+    assert (g.hall, g.air_units, g.racks, g.cdus, g.solves) == ("G", ["C-G"], [], [], 0)
+    assert g.binding == "nothing to keep within limits: no racks"
+    c = fac.air_unit_index["C-G"]
+    assert g.supply_after_c.tolist() == [fac.air_unit_supply_c[c]]
+    assert g.flow_after_m3s.tolist() == [fac.air_unit_airflow_m3s[c]] and not g.changed
