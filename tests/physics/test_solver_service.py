@@ -377,3 +377,19 @@ def test_a_long_foreground_job_holds_a_background_one_for_max_held_s_only(servic
     release.set()
     stop.set()
     assert service.wait(10)
+
+
+def test_a_hall_the_physics_cannot_solve_is_said_in_its_own_words(service):
+    """The Thermal dock read "Cannot solve this hall: ThermalError: hall H has no air supply
+    ...": the class name is for faults; a ThermalError names the hall and why already."""
+    from twin.physics.heat import ThermalError
+    from twin.physics.solver_service import error_text
+
+    def no_supply(_token):
+        raise ThermalError("hall H has no air supply (...)")
+
+    service.submit("hall", no_supply)
+    assert service.wait(10)
+    (error,) = [g for g in service.got if g[0] == "error"]
+    assert error[1:3] == ("hall", "hall H has no air supply (...)")
+    assert error_text(ValueError("x")) == "ValueError: x"  # a fault keeps its type

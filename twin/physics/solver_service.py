@@ -279,7 +279,7 @@ class SolverService:
         except Cancelled:
             return
         except Exception as exc:  # noqa: BLE001 (reported to the caller, the worker lives on)
-            outcome = Outcome(job, error=f"{type(exc).__name__}: {exc}")
+            outcome = Outcome(job, error=error_text(exc))
         else:
             outcome = Outcome(job, value=value)
         outcome.seconds = time.perf_counter() - t0
@@ -299,3 +299,12 @@ def lower_thread_priority(by: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def error_text(exc: Exception) -> str:
+    """A failed job's error as a user reads it: a hall the physics cannot solve
+    (``ThermalError``: no air supply, no possible figures) in its own words, which name the
+    hall and why; anything else with its type, which is then a fault to report."""
+    from twin.physics.heat import ThermalError
+
+    return str(exc) if isinstance(exc, ThermalError) else f"{type(exc).__name__}: {exc}"
