@@ -69,6 +69,11 @@ def test_a_failed_solve_is_the_hall_s_one_violation():
     )
     other = solve_failure(fac, 0, ThermalError("grid of 0 cells"))  # not naming the hall
     assert other.message == "hall 'H': grid of 0 cells"
+    colon = solve_failure(fac, 0, ThermalError("hall H: no steady state: x"))
+    assert colon.message == "hall 'H': no steady state: x"
+    # another hall's name, or one this hall's begins with, is not this hall's
+    for said in ("hall HX has no air supply", "hall G: no steady state"):
+        assert solve_failure(fac, 0, ThermalError(said)).message == f"hall 'H': {said}"
 
 
 TWO_HALLS = """\

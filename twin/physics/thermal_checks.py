@@ -120,14 +120,19 @@ OVERLOADED = (
 def solve_failure(fac: Facility, hall: int, exc: Exception) -> Violation:
     """The error of a hall whose steady solve failed (``ThermalError``: no air supply at all),
     in the design check's words: the hall's one thermal problem."""
-    h, said = fac.hall_ids[hall], str(exc)
-    named = f"hall {h} "  # the solver's own words name the hall: said once, quoted
-    text = (
-        f"hall {h!r} {said.removeprefix(named)}"
-        if said.startswith(named)
-        else f"hall {h!r}: {said}"
-    )
+    h = fac.hall_ids[hall]
+    text = hall_said(h, str(exc)) or f"hall {h!r}: {exc}"
     return Violation("thermal-air-unit", "error", text, (h,), "cooling.air_units")
+
+
+def hall_said(hall_id: str, said: str) -> str | None:
+    """The solver's words about a hall ("hall H has no air supply ...", "hall H: no steady
+    state: ...") with the hall named once, quoted as the design check names it; None where
+    they do not begin with the hall (a fault's words, said as they are)."""
+    for named, joint in ((f"hall {hall_id} ", " "), (f"hall {hall_id}: ", ": ")):
+        if said.startswith(named):
+            return f"hall {hall_id!r}{joint}{said.removeprefix(named)}"
+    return None
 
 
 def _hall_error(fac: Facility, res: ThermalResult, text: str) -> Violation:

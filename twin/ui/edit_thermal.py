@@ -225,13 +225,15 @@ class EditThermal(QObject):
             # (a hall with no possible steady state, as the design check says it)
             from twin.model.checks.base import Violation
             from twin.model.errors import field_path
+            from twin.physics.thermal_checks import hall_said
 
             hall = self.doc.facility.hall_ids[self.hall]
+            said = hall_said(hall, outcome.error)  # the physics' own words name the hall
             self.rules = [
                 Violation(
                     "thermal-solve",
                     "error",
-                    f"hall {hall!r}: the thermal solve failed: {outcome.error}",
+                    said or f"hall {hall!r}: the thermal solve failed: {outcome.error}",
                     (hall,),
                     field_path(("halls", self.hall)),
                 )
