@@ -39,8 +39,16 @@ if TYPE_CHECKING:
 FORMAT = "twin-recording/1"
 FORMAT_NAME, _, _v = FORMAT.partition("/")
 FORMAT_VERSION = int(_v)
-#: The first bytes of an HDF5 file (with no user block).
-HDF5_SIGNATURE = b"\x89HDF\r\n\x1a\n"
+
+
+def format_tag(value) -> object:
+    """A file's ``format`` attribute as text (HDF5 may hand it back as bytes)."""
+    return value.decode("utf-8", "replace") if isinstance(value, bytes) else value
+
+
+def is_twin_tag(tag: object) -> bool:
+    """Whether a ``format`` tag (``format_tag``) names Twin's recording format, any version."""
+    return isinstance(tag, str) and tag.startswith(FORMAT_NAME + "/")
 
 
 def is_twin_recording(path) -> bool:
@@ -49,22 +57,17 @@ def is_twin_recording(path) -> bool:
     cannot be read."""
     from pathlib import Path
 
-    path = Path(path)
-    try:
-        if not path.is_file():
-            return False
-        with open(path, "rb") as f:
-            if f.read(len(HDF5_SIGNATURE)) != HDF5_SIGNATURE:
-                return False
-        import h5py
+    from twin.model.atomic import is_hdf5
 
+    if not Path(path).is_file() or not is_hdf5(path):
+        return False
+    import h5py
+
+    try:
         with h5py.File(path, "r") as f:
-            tag = f.attrs.get("format")
+            return is_twin_tag(format_tag(f.attrs.get("format")))
     except (OSError, ValueError):
         return False
-    if isinstance(tag, bytes):
-        tag = tag.decode("utf-8", "replace")
-    return isinstance(tag, str) and tag.startswith(FORMAT_NAME + "/")
 
 
 #: Samples per history block: the history index lags the time axis by less than this.

@@ -97,10 +97,8 @@ class Recording:
 
     def _format_tag(self) -> str:
         """The file's format tag, once it is known to be a Twin recording this Twin reads."""
-        tag = self._file.attrs.get("format")
-        if isinstance(tag, bytes):
-            tag = tag.decode("utf-8", "replace")
-        if not isinstance(tag, str) or not tag.startswith(fmt.FORMAT_NAME + "/"):
+        tag = fmt.format_tag(self._file.attrs.get("format"))
+        if not fmt.is_twin_tag(tag):
             raise RecordingFormatError(f"{self.path}: not a Twin recording (format {tag!r})")
         version = tag.partition("/")[2]
         if not version.isdigit():
