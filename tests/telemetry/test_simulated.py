@@ -392,6 +392,11 @@ class _StandInAir:
     unit it was told is off, returning 33 degC with 50 kW each."""
 
     problems = ["H9: ValueError: no grid"]
+    told = False
+
+    def take_problems(self):
+        new, self.told = ([] if self.told else list(self.problems)), True
+        return new
 
     def __init__(self, fac, flow_scale=None, rack_scale=None):
         self.n_rack, self.n_unit = fac.n_racks, len(fac.air_unit_ids)

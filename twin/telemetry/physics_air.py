@@ -47,6 +47,7 @@ class PhysicsAir:
         counts = np.bincount(fac.rack_hall, minlength=len(fac.hall_ids))
         self.models = {}
         self.problems: list[str] = []
+        self._problems_taken = 0
         supplied = {s.hall for s in fac.layout.cooling.supplies if s.flow_m3s is not None}
         for h in np.flatnonzero((counts > 0) & (counts <= MAX_RACKS_PER_HALL)):
             # air units, or supplies of their own flow (a plenum the layout does not model)
@@ -60,6 +61,12 @@ class PhysicsAir:
                 )
             except Exception as exc:  # a hall the grid cannot model: heat balance instead
                 self.problems.append(f"{fac.hall_ids[h]}: {type(exc).__name__}: {exc}")
+
+    def take_problems(self) -> list[str]:
+        """The problems not taken before (halls given up since): a caller says each once."""
+        new = self.problems[self._problems_taken :]
+        self._problems_taken = len(self.problems)
+        return new
 
     @property
     def halls(self) -> list[int]:
@@ -149,7 +156,6 @@ class PhysicsFill:
         self.facility = facility
         self.air = PhysicsAir(facility, cell_m)
         self._last_t: float | None = None
-        self._problems_told = 0
         fac = facility
         gpu_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
         self._other_w = np.maximum(fac.rack_power_w - gpu_tdp, 0.0)
@@ -224,9 +230,7 @@ class PhysicsFill:
         """A note for each hall the model gave up since the last frame (the grid cannot model
         it, or its air has no possible steady state): its gaps stay unfilled, and without a
         word a user reads the missing inlets as missing sensors."""
-        new = self.air.problems[self._problems_told :]
-        self._problems_told = len(self.air.problems)
         return [
             Event(time_s, EventKind.NOTE, "physics", f"not filled from the airflow model: {p}", 1)
-            for p in new
+            for p in self.air.take_problems()
         ]

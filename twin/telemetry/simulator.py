@@ -89,7 +89,6 @@ class Simulator:
         #: thread when a source runs us); None: the per-rack heat balance alone
         self.physics_wanted = physics
         self.physics = None
-        self._problems_told = 0  # physics problems already said as events
         self._air_limit_told = False  # the racks' air passed what any hall reaches
         #: the point sensors' readings: the physics' air at their positions (NaN without it:
         #: the heat balance knows no air between the racks)
@@ -271,9 +270,8 @@ class Simulator:
                 return [Event(t, EventKind.NOTE, "physics", f"airflow model unavailable: {exc}", 0)]
         self.physics.set_failed(off, fans, racks)
         air = self.physics.step(dt, rack_power)
-        for problem in self.physics.problems[self._problems_told :]:
+        for problem in self.physics.take_problems():
             out.append(Event(t, EventKind.NOTE, "physics", f"heat balance for {problem}", 0))
-        self._problems_told = len(self.physics.problems)
         keep = self.heat.extra_recirc > 0
         for name in ("rack_inlet_c", "rack_exhaust_c"):
             v = air[name]
