@@ -66,6 +66,26 @@ def test_what_a_run_costs_is_said_in_minutes_or_hours():
     assert "about 1 CPU minutes" in foam_run.cpu_estimate_text(10, 10)
 
 
+def test_the_rate_is_the_stored_validation_runs():
+    """Read from every stored reference, not typed: the rate lies within their spread and
+    within 5 % of their median (each run's CPU time over its cells and all its iterations)."""
+    import statistics
+
+    refs = [
+        *ROOMS.parent.glob("references/*.json"),
+        *ROOMS.parent.glob("holdout/references/*.json"),
+    ]
+    rates = []
+    for path in refs:
+        ref = json.loads(path.read_text())
+        iterations = ref["iterations"] + (ref.get("seed") or {}).get("iterations", 0)
+        rates.append(ref["cpu_s"] / (ref["n_cells"] * iterations))
+    assert len(rates) == 13
+    rate = foam_run.CPU_S_PER_CELL_ITERATION
+    assert min(rates) <= rate <= max(rates)
+    assert rate == pytest.approx(statistics.median(rates), rel=0.05)
+
+
 def test_its_options_reach_the_case(tmp_path):
     case = tmp_path / "sst"
     args = ["--cell", "0.4", "--turbulence", "kOmegaSST", "--max-iter", "1200"]

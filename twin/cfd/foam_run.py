@@ -34,9 +34,10 @@ AVERAGE_IT = 1000
 #: schemes take over: from a field at rest, jets of 2-4 m/s make k-epsilon blow up otherwise.
 STARTUP_IT = 200
 #: CPU seconds per cell and iteration of the solver (k-epsilon, second order, one core) in the
-#: validation rooms' runs (tests/validation/references: their ``cpu_s`` over cells times the
-#: seed's 4,000 iterations and the even draw's 1,500 gives 2.35-2.83 us, e.g. open-aisle-85,
-#: 33,600 cells, 460 s), on the machine that ran them: what a case's run costs, roughly.
+#: validation rooms' runs (tests/validation/references and holdout/: each ``cpu_s`` over its
+#: cells times its seed's and its even draw's iterations gives 2.29-2.83 us, median 2.41; e.g.
+#: open-aisle-85, 33,600 cells, 4,000 + 1,500 iterations, 460 s), on the machine that ran them:
+#: what a case's run costs, roughly.
 CPU_S_PER_CELL_ITERATION = 2.5e-6
 
 
