@@ -67,6 +67,8 @@ class ListSource:
 class AddOne:
     """A stand-in physics model: fills rack inlets from nothing."""
 
+    filled_by_model = ("rack/inlet_c",)
+
     def update(self, frame):
         frame.rack["inlet_c"] = np.full(2, 21.0, np.float32)
 
@@ -93,6 +95,8 @@ def test_tick_records_and_fills_in(tmp_path, fac):
     with open_recording(tmp_path / "s.h5") as r:
         assert list(r.times) == [10.0, 11.0, 12.0]
         assert np.all(r.frame(0).rack["inlet_c"] == pytest.approx(21.0))
+        # the file says which values may be the model's: a fit must not take them as read
+        assert r.filled_by_model == ("rack/inlet_c",)
 
 
 def test_open_with_simulated_source_and_recording(tmp_path, fac):

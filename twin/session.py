@@ -35,7 +35,10 @@ FLUSH_INTERVAL_S = 1.0
 
 class FramePhysics(Protocol):
     """What the session needs of a physics model: fill in what sensors do not measure
-    (air temperatures, rack inlets, GPU temperatures) in a frame, in place."""
+    (air temperatures, rack inlets, GPU temperatures) in a frame, in place, and name the
+    metrics it may write (``rack/inlet_c``, ...): a recording says so."""
+
+    filled_by_model: tuple[str, ...]
 
     def update(self, frame: Frame) -> None: ...
 
@@ -199,7 +202,9 @@ class Session:
         self.stop_recording()
         if self.source_guard is not None:
             self.source_guard.discard_backfill()
-        self.recorder = recorder or Recorder(path, self.facility)
+        if recorder is None:
+            recorder = Recorder(path, self.facility, filled_by_model=self._filled_by_model())
+        self.recorder = recorder
         self.recorded = 0
         self.skipped_records = 0
         self.record_error = ""
@@ -207,6 +212,10 @@ class Session:
         self._last_flush = time.monotonic()
         self.recording_started.emit(Path(path))
         return self.recorder
+
+    def _filled_by_model(self) -> tuple[str, ...]:
+        """The metrics this session's physics fill writes where the source measured none."""
+        return () if self.physics is None else tuple(self.physics.filled_by_model)
 
     def stop_recording(self, reason: str = "") -> None:
         rec = self.recorder

@@ -29,9 +29,9 @@ def fac():
     return load_layout(ROOM)
 
 
-def _record(path, fac, n, fill) -> Path:
+def _record(path, fac, n, fill, filled_by_model=()) -> Path:
     """A recording of ``n`` frames ``STEP_S`` apart; ``fill(i, frame)`` sets frame i."""
-    with Recorder(path, fac) as rec:
+    with Recorder(path, fac, filled_by_model=filled_by_model) as rec:
         for i in range(n):
             fr = Frame.empty(T0 + STEP_S * i, fac.counts())
             fill(i, fr)

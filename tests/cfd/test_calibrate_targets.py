@@ -183,6 +183,26 @@ def test_a_sensor_that_read_nothing_is_left_out(tmp_path):
     assert t.points_m.tolist() == [[5.0, 3.0, 1.2]]
 
 
+@pytest.mark.parametrize(
+    ("filled", "racks"), [(("rack/inlet_c",), 0), (("rack/exhaust_c", "air_unit/load_w"), 9)]
+)
+def test_rack_inlets_the_model_filled_are_left_out_and_the_sensors_kept(tmp_path, filled, racks):
+    """A live recording made with ``--physics``: its rack inlets may be the model's, so only
+    the sensors are fitted to, and the source says why the racks are not."""
+    site = _sited(tmp_path)
+    base = _steady(site, 22.0, site.rack_power_w)
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.sensor["temp_c"][:] = [24.0, 25.0]
+
+    t = _targets(_record(tmp_path / "r.h5", site, 6, fill, filled_by_model=filled), site)
+    assert len(t.rack_index) == len(t.rack_c) == racks and site.n_racks == 9
+    assert t.point_c.tolist() == [24.0, 25.0]
+    left_out = " (its rack inlets left out: the airflow model filled them)"
+    assert t.source.endswith("r.h5 0:00-0:25" + (left_out if racks == 0 else ""))
+
+
 def test_a_span_with_no_temperature_is_refused_in_words(fac, tmp_path):
     base = _steady(fac, np.nan, fac.rack_power_w)
     with pytest.raises(ValueError) as exc:

@@ -235,6 +235,39 @@ def test_damaged_event_is_skipped_with_a_warning(damaged, capsys):
     assert "warning" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    ("value", "filled"),
+    [
+        ('["rack/inlet_c", "gpu/no_such", "air_unit/load_w"]', ("rack/inlet_c", "air_unit/load_w")),
+        ("[rack/inlet_c", None),  # not JSON
+        ('{"rack": "inlet_c"}', None),  # not a list
+        ('["rack/inlet_c", 3]', None),  # not all names
+    ],
+    ids=["unknown-names-dropped", "not-json", "mapping", "not-names"],
+)
+def test_a_damaged_filled_by_model_counts_every_air_reading_as_the_model_s(
+    damaged, value, filled, capsys
+):
+    """Which readings a live session's physics filled: kept where a name is unknown (a newer
+    metric); damaged, every rack and air-unit metric is taken as possibly the model's, said as
+    a warning, as a fit to the model's figures taken for readings would fit it to itself."""
+    path = damaged(_attr("filled_by_model", value))
+    rec = _read_everything(path)
+    if filled is not None:
+        assert rec.filled_by_model == filled and rec.warnings == []
+        return
+    every = sorted(
+        f"{kind}/{name}" for kind in ("rack", "air_unit") for name, _, _ in rec.metrics[kind]
+    )
+    assert list(rec.filled_by_model) == every
+    assert rec.warnings == [
+        "damaged header: filled_by_model is not a list of metrics, so every rack and air-unit "
+        "reading is taken as possibly the airflow model's"
+    ]
+    assert main(["info", str(path)]) == 0
+    assert "  warning  damaged header: filled_by_model" in capsys.readouterr().out
+
+
 def test_recorder_refuses_a_frame_without_a_time(tmp_path, small_facility):
     sim = Simulator(small_facility, "normal", seed=1, start_s=1_800_000_000.0)
     with Recorder(tmp_path / "r.h5", small_facility) as rec:

@@ -267,6 +267,15 @@ def targets_from_field(
     return Targets(grid.rack_ids[ok], mean[ok], pts, air_c[sel], source=source)
 
 
+#: Why a recording's rack inlets are not fitted to when its live session filled them.
+MODELLED_INLETS_NOTE = (
+    "the recording's rack inlets may be the airflow model's own figures (recorded with "
+    "--physics, which fills the inlets the telemetry did not measure), and a fit to them fits "
+    "the model to itself; it holds no point sensor reading (the layout's sensors:) in that "
+    "hall and span to fit to instead"
+)
+
+
 def targets_from_recording(
     rec, fac, t0: float | None = None, t1: float | None = None, hall: int = 0
 ) -> Targets:
@@ -274,7 +283,8 @@ def targets_from_recording(
     layout's ``sensors:``) and rack powers over a span of a recording, with the state the
     hall ran under (``Targets.conditions``). A sensor or rack with no reading in the span is
     left out. A span over which the hall did not hold steady is refused, naming what moved
-    (``recorded_hall.unsteady``)."""
+    (``recorded_hall.unsteady``). Rack inlets a live session filled from the model
+    (``Recording.filled_by_model``) are left out: only the sensors are fitted to."""
     from twin.cfd import recorded_hall as rh
 
     times = rec.times
@@ -292,12 +302,8 @@ def targets_from_recording(
     for i in idx:
         span.add(rec.frame(int(i), kinds=("rack", "sensor", "air_unit")))
     inlet, sensor = span.mean("rack", "inlet_c"), span.mean("sensor", "temp_c")
-    here = np.flatnonzero(np.isfinite(sensor) & (fac.sensor_hall == hall))
-    r = np.flatnonzero(np.isfinite(inlet) & (fac.rack_hall == hall))
-    if not len(r) and not len(here):
-        raise ValueError(
-            "the recording holds no rack inlet or point sensor temperature in that span"
-        )
+    modelled = "rack/inlet_c" in rec.filled_by_model
+    r, here = _read_in_hall(fac, hall, inlet, sensor, modelled)
     start = float(times[0])
     first, last = (rh.clock(times[i] - start) for i in (idx[0], idx[-1]))
     moved = rh.unsteady(span, hall, start)
@@ -321,10 +327,25 @@ def targets_from_recording(
         fac.sensor_position_m[here],
         sensor[here],
         rack_power_w=np.where(np.isfinite(power), power, fac.rack_power_w),
-        source=f"{rec.path} {first}-{last}",
+        source=f"{rec.path} {first}-{last}"
+        + (" (its rack inlets left out: the airflow model filled them)" if modelled else ""),
         conditions=rh.conditions(span, hall),
         min_gain_k=max([MIN_GAIN_K] + [0.5 * x for x in res]),
     )
+
+
+def _read_in_hall(fac, hall: int, inlet, sensor, modelled: bool) -> tuple:
+    """The hall's racks whose mean inlet was read (none where the model may have filled them)
+    and its point sensors that read, or ValueError where neither did."""
+    here = np.flatnonzero(np.isfinite(sensor) & (fac.sensor_hall == hall))
+    r = np.flatnonzero(np.isfinite(inlet) & (fac.rack_hall == hall) & (not modelled))
+    if not len(r) and not len(here):
+        raise ValueError(
+            MODELLED_INLETS_NOTE
+            if modelled
+            else "the recording holds no rack inlet or point sensor temperature in that span"
+        )
+    return r, here
 
 
 def targets_from_source(

@@ -38,6 +38,7 @@ def summary(rec) -> dict:
         "size_bytes": rec.size_bytes,
         "samples": rec.n_samples,
         "bytes_per_sample": rec.bytes_per_sample,
+        "filled_by_model": list(rec.filled_by_model),
         "warnings": list(getattr(rec, "warnings", [])),
     }
 
@@ -101,6 +102,10 @@ def run(args: argparse.Namespace) -> int:
         f"  size     {info['size_bytes'] / 1e6:.2f} MB, {info['samples']:,} samples, "
         f"{info['bytes_per_sample']:.3f} bytes per sample"
     )
+    if info["filled_by_model"]:
+        from twin.recording.format import filled_text
+
+        print(f"  filled   {filled_text(info['filled_by_model'])}")
     if info["energy"]:
         print(energy_line(info["energy"]))
     for w in info["warnings"]:

@@ -44,6 +44,13 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--insecure", action="store_true", help="do not verify TLS certificates (not advised)"
     )
     p.add_argument("--timeout", type=float, default=30.0, help="seconds per request")
+    p.add_argument(
+        "--physics",
+        action="store_true",
+        help="fill rack inlets and exhausts and air-unit supply, return and load that the "
+        "telemetry does not measure from the airflow model, stepped by the frames' time (the "
+        "recording names them as the model's; halls of more than 200 racks are not filled)",
+    )
     p.set_defaults(func=run)
 
 
@@ -141,8 +148,9 @@ def run(args: argparse.Namespace) -> int:
         out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
     except OutputRefused as exc:
         return _fail(str(exc))
+    fill, filled = _physics_fill(facility) if args.physics else (None, ())
     try:
-        recorder = Recorder(out.path, facility)
+        recorder = Recorder(out.path, facility, filled_by_model=filled)
     except (RecordingError, OSError) as exc:
         out.finish(0)
         return _fail(str(exc))
@@ -153,9 +161,9 @@ def run(args: argparse.Namespace) -> int:
         # the first Ctrl-C ends the recording between frames (see graceful_interrupt)
         with graceful_interrupt() as stop:
             if history:
-                frames = _record_history(args, facility, recorder, t0, t1, step, auth, stop)
+                frames = _record_history(args, facility, recorder, (t0, t1, step), auth, stop, fill)
             else:
-                frames = _record_live(args, facility, recorder, duration, step, auth, stop)
+                frames = _record_live(args, facility, recorder, duration, step, auth, stop, fill)
             interrupted = stop.is_set()
     except (LiveError, ValueError, RecordingError) as exc:  # RecordingError: a full disk
         error = str(exc)
@@ -192,7 +200,28 @@ def _auth(args: argparse.Namespace) -> dict:
     return auth
 
 
-def _record_history(args, facility, recorder, t0, t1, step, auth, stop) -> int:
+def _physics_fill(facility):
+    """The airflow model that fills the frames' gaps, its halls solved now, with what it
+    leaves unfilled said once here (and in the recording's first frame), and the metrics it
+    fills, as the recording names them."""
+    import sys
+    import time
+
+    from twin.telemetry.physics_air import PhysicsFill
+
+    t = time.perf_counter()
+    fill = PhysicsFill(facility)
+    print(
+        f"physics: {len(fill.air.models)} of {len(facility.hall_ids)} halls' air from the "
+        f"airflow model ({time.perf_counter() - t:.1f} s)",
+        file=sys.stderr,
+    )
+    for why in fill.air.problems:
+        print(f"  not filled: {why}", file=sys.stderr)
+    return fill, fill.filled_by_model
+
+
+def _record_history(args, facility, recorder, span, auth, stop, fill=None) -> int:
     import sys
 
     from twin.telemetry.dcgm import ResponseError
@@ -202,7 +231,9 @@ def _record_history(args, facility, recorder, t0, t1, step, auth, stop) -> int:
     queries = PrometheusQueries(facility)
     frames = 0
     try:
-        for frame in fetch_range(client, queries, t0, t1, step):
+        for frame in fetch_range(client, queries, *span):
+            if fill is not None:
+                fill.update(frame)
             recorder.append(frame)
             frames += 1
             if stop.is_set():
@@ -214,7 +245,7 @@ def _record_history(args, facility, recorder, t0, t1, step, auth, stop) -> int:
     return frames
 
 
-def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
+def _record_live(args, facility, recorder, duration, step, auth, stop, fill=None) -> int:
     import sys
 
     from twin.telemetry.live_http import LiveError
@@ -235,7 +266,7 @@ def _record_live(args, facility, recorder, duration, step, auth, stop) -> int:
     from twin.session import Session
 
     # the same pump as the window: de-duplication, back-fill and the 1 s flush live there
-    session = Session(facility, source)
+    session = Session(facility, source, physics=fill)
     session.record(args.output, recorder=recorder)
     session.start()
 

@@ -4,7 +4,9 @@
                              writer, block_frames, counts_json; sensors_hash (only with
                              point sensors, which files before them lack),
                              frames_closed (-1 until the recorder closes the file, then its
-                             frame count; files before it lack it)
+                             frame count; files before it lack it), filled_by_model (only
+                             where a live session's physics filled gaps: a JSON list of
+                             "kind/metric")
     /layout           the layout file's text (scalar string)
     /time_s           (T,) float64 seconds since the epoch, the time axis
     /events           (E,) table: time_s, kind, item, message, severity
@@ -80,6 +82,22 @@ TIME_CHUNK = 4096
 #: Root attribute: -1 while the recorder has the file open, its frame count once closed. A
 #: closed file whose time axis or a metric table holds fewer rows was cut short afterwards.
 CLOSED_FRAMES = "frames_closed"
+#: Root attribute of a recording whose gaps a live session filled from the airflow model
+#: (``twin record --physics``): a JSON list of the metrics (``rack/inlet_c``, ...) whose
+#: values may be the model's where the source measured none. Absent: every value was read.
+FILLED_BY_MODEL = "filled_by_model"
+
+
+def filled_text(filled) -> str:
+    """What ``filled_by_model`` says, by kind as ``twin info`` lists metrics: ``rack inlet_c,
+    exhaust_c; air_unit supply_c: the airflow model's where the telemetry measured none``."""
+    kinds: dict[str, list[str]] = {}
+    for key in filled:
+        kind, _, name = key.partition("/")
+        kinds.setdefault(kind, []).append(name)
+    what = "; ".join(f"{kind} {', '.join(names)}" for kind, names in kinds.items())
+    return f"{what}: the airflow model's where the telemetry measured none"
+
 
 EVENT_DTYPE = np.dtype(
     [("time_s", "<f8"), ("kind", "S24"), ("item", "S96"), ("message", "S256"), ("severity", "i1")]

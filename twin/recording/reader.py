@@ -89,6 +89,10 @@ class Recording:
                 f"{self.path}: /events is not an events table (no {', '.join(sorted(missing))})"
             )
         self._open_metrics()
+        #: metrics ("rack/inlet_c", ...) whose gaps a physics fill wrote: not all measured
+        self.filled_by_model = _filled_by_model(
+            f.attrs.get(fmt.FILLED_BY_MODEL), self.metrics, self.warnings
+        )
         self._times = np.zeros(0)
         self._events: list[Event] = []
         self._event_times = np.zeros(0)
@@ -560,6 +564,26 @@ def _cut_note(tables: list[tuple[str, h5py.Dataset]], closed: int, n: int) -> st
         f"cut short: the file was closed with {closed:,} frames but {'; '.join(short)} rows "
         f"are left; only the first {n:,} frames are read"
     )
+
+
+def _filled_by_model(raw, metrics: dict, warnings: list[str]) -> tuple[str, ...]:
+    """The ``filled_by_model`` attribute's metrics (those the file has). Damaged, it is said
+    in ``warnings`` and every rack and air-unit metric counts as filled: a fit to the model's
+    own figures taken for measurements would fit the model to itself."""
+    if raw is None:
+        return ()
+    try:
+        names = json.loads(fmt.format_tag(raw))
+    except (TypeError, ValueError):
+        names = None
+    known = {f"{kind}/{m}" for kind, ms in metrics.items() for m, _, _ in ms}
+    if isinstance(names, list) and all(isinstance(n, str) for n in names):
+        return tuple(n for n in names if n in known)
+    warnings.append(
+        f"damaged header: {fmt.FILLED_BY_MODEL} is not a list of metrics, so every rack and "
+        "air-unit reading is taken as possibly the airflow model's"
+    )
+    return tuple(sorted(n for n in known if n.split("/")[0] in ("rack", "air_unit")))
 
 
 def _closed_frames(raw, path: Path) -> int | None:

@@ -108,8 +108,12 @@ class Recorder:
         compression: str = "gzip",
         history_compression: str = "lzf",
         block_frames: int = fmt.BLOCK_FRAMES,
+        filled_by_model: tuple[str, ...] = (),
     ) -> None:
+        """``filled_by_model``: metrics (``rack/inlet_c``, ...) whose gaps a physics fill
+        writes, named in the file so that no reader takes them for measurements."""
         self.path = Path(path)
+        self.filled_by_model = tuple(filled_by_model)
         self.facility = facility
         self.flush_interval_s = flush_interval_s
         self.block_frames = block_frames
@@ -179,6 +183,8 @@ class Recorder:
         f.attrs[fmt.CLOSED_FRAMES] = np.int64(-1)
         if self.counts.get("sensor", 0):
             f.attrs["sensors_hash"] = fmt.sensors_hash(fac)
+        if self.filled_by_model:
+            f.attrs[fmt.FILLED_BY_MODEL] = json.dumps(list(self.filled_by_model))
         text = fac.current_text()  # as edited in the window, not the file as opened
         f.create_dataset("layout", data=text, dtype=h5py.string_dtype("utf-8"))
         f.create_dataset(

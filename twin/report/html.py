@@ -20,6 +20,7 @@ from twin.model.frame import EventKind, reads_off
 from twin.model.units import ratio_text
 from twin.physics.energy import gap_note
 from twin.physics.metrics import A1_ALLOWABLE_C, A1_RECOMMENDED_C
+from twin.recording.format import filled_text
 from twin.recording.reader import Recording, open_recording
 from twin.report.incident import Incident, gather
 from twin.report.svg import Series, line_chart, mmss
@@ -144,6 +145,8 @@ def _summary(fac: Facility, inc: Incident) -> str:
             kpis.append(("PUE", f"{en['pue']:.3f}"))
     k = "".join(f'<span class="kpi"><b>{escape(v)}</b>{escape(n)}</span>' for n, v in kpis)
     k += "".join(f'<p class="sev-warning">Damaged recording: {escape(w)}</p>' for w in inc.warnings)
+    if inc.filled_by_model:
+        k += f'<p class="muted">Filled: {escape(filled_text(inc.filled_by_model))}.</p>'
     return (
         f"<h2>Summary</h2><p>Layout <b>{escape(inc.layout_name)}</b>, {_utc(inc.start_s)} to "
         f"{_utc(inc.end_s)} ({inc.n_frames:,} frames). What failed: {what}.</p>{k}"
@@ -210,6 +213,9 @@ def _worst(fac: Facility, inc: Incident) -> str:
         return line_chart(inc.t, series, events=marks, **kw)
 
     out = []
+    if inc.no_rack_inlets:
+        why = NOT_RECORDED.format(what="No rack inlet was")
+        out.append(f'<h2>Worst racks</h2><p class="muted">{escape(why)}.</p>')
     if inc.worst_racks:
         names = [fac.rack_ids[r] for r in inc.worst_racks]
         rows = "".join(
@@ -227,9 +233,10 @@ def _worst(fac: Facility, inc: Incident) -> str:
             chart(inc.rack["inlet_c"], names, title="Rack inlet (hottest point)", unit="°C",
                   limits=limits, y_min_span=4)
         )  # fmt: skip
-        out.append(
-            chart(inc.rack["power_w"], names, 1e3, title="Rack power", unit="kW", y_min_span=10)
-        )
+        if np.isfinite(inc.rack["power_w"]).any():  # live DCGM telemetry holds none
+            out.append(
+                chart(inc.rack["power_w"], names, 1e3, title="Rack power", unit="kW", y_min_span=10)
+            )
     if inc.worst_gpus:
         names = [fac.gpu_label(g) for g in inc.worst_gpus]
         slow = float(np.min(fac.gpu_slowdown_c[inc.worst_gpus]))
@@ -290,30 +297,29 @@ def _cooling(fac: Facility, inc: Incident) -> str:
         )
     if inc.units:
         ids = fac.air_unit_ids
-        out.append(
-            line_chart(
-                inc.t,
-                [Series(u, inc.units["return_c"][:, k]) for k, u in enumerate(ids)],
-                title="Air unit return",
-                unit="°C",
-                events=marks,
-                y_min_span=4,
-            )
-        )
         cap = float(np.max(fac.air_unit_capacity_w)) / 1e3 if len(ids) else 0.0
-        out.append(
-            line_chart(
-                inc.t,
-                [Series(u, inc.units["load_w"][:, k] / 1e3) for k, u in enumerate(ids)],
-                title="Air unit load",
-                unit="kW",
-                events=marks,
-                y_floor=0.0,
-                limits=[(cap, f"capacity {cap:.0f} kW", "#d62728")],
-                y_min_span=20,
-            )
-        )
+        charts = [
+            _units_chart(inc, ids, "return_c", 1.0, marks, title="Air unit return", unit="°C",
+                         y_min_span=4),
+            _units_chart(inc, ids, "load_w", 1e3, marks, title="Air unit load", unit="kW",
+                         y_floor=0.0, limits=[(cap, f"capacity {cap:.0f} kW", "#d62728")],
+                         y_min_span=20),
+        ]  # fmt: skip
+        if not any(charts):
+            why = NOT_RECORDED.format(what="No air unit's return or load was")
+            charts.append(f'<p class="muted">{escape(why)}.</p>')
+        out.extend(c for c in charts if c)
     return "\n".join(out)
+
+
+def _units_chart(inc: Incident, ids, name: str, per: float, marks, **kw) -> str:
+    """One line per air unit with a reading of ``name``, or "" where none has one (an empty
+    chart reads as a flat zero)."""
+    rows = inc.units[name]
+    series = [
+        Series(u, rows[:, k] / per) for k, u in enumerate(ids) if np.isfinite(rows[:, k]).any()
+    ]
+    return line_chart(inc.t, series, events=marks, **kw) if series else ""
 
 
 def _energy(inc: Incident) -> str:
@@ -362,24 +368,60 @@ def _pue_span(s: dict) -> str:
     return f"{s['pue']} over the span, from {s['pue_min']} to {s['pue_max']} frame by frame"
 
 
+#: What the report says where a recording holds no rack inlet, or no air unit's load: live
+#: DCGM telemetry is GPU readings only.
+NOT_RECORDED = (
+    "{what} recorded (dcgm-exporter serves GPU readings only; twin record --physics fills "
+    "the air from the airflow model)"
+)
+
+
 def _heat(fac: Facility, inc: Incident) -> str:
+    """Each air unit's heat removed, its share, peak load and time off; the rest of the IT
+    energy went to liquid loops or stayed in the room, said only where every unit's load was
+    recorded (a unit with no reading removed an unknown heat, not none)."""
     if inc.unit_energy_kwh is None:
         return ""
-    total = float(inc.unit_energy_kwh.sum())
-    rows = []
-    for k, u in enumerate(fac.air_unit_ids):
-        e = float(inc.unit_energy_kwh[k])
-        peak = float(np.nanmax(inc.units["load_w"][:, k])) / 1e3 if len(inc.t) else 0.0
-        off = int(np.sum(reads_off(inc.units["state"][:, k]))) * inc.dt_s
-        rows.append(
-            f'<tr><td>{escape(u)}</td><td class="n">{e:.1f}</td><td class="n">{100 * e / total if total else 0:.0f} %</td>'
-            f'<td class="n">{peak:.0f} / {fac.air_unit_capacity_w[k] / 1e3:.0f}</td><td class="n">{mmss(off)}</td></tr>'
+    head = "<h2>Where the heat went</h2>"
+    load = inc.units["load_w"]
+    seen = np.isfinite(load).any(axis=0)
+    if not seen.any():
+        why = NOT_RECORDED.format(what="No air unit's load was")
+        return f'{head}<p class="muted">{escape(why)}, so where the heat went is not known.</p>'
+    total = float(inc.unit_energy_kwh[seen].sum())
+    rows = [
+        _heat_row(fac, inc, k, total) if seen[k] else _unread_row(fac, k) for k in range(len(seen))
+    ]
+    table = (
+        f"{head}<table><tr><th>air unit</th><th>heat removed kWh</th><th>share</th>"
+        f"<th>peak load / capacity kW</th><th>time off</th></tr>{''.join(rows)}</table>"
+    )
+    if not seen.all():
+        return table + (
+            f"<p>IT energy {inc.it_energy_kwh:.1f} kWh; the air units whose load was recorded "
+            f"removed {total:.1f} kWh; {int((~seen).sum())} of {len(seen)} units' loads were not "
+            "recorded, so what went to liquid loops is not known.</p>"
         )
     gap = inc.it_energy_kwh - total
     gap = 0.0 if abs(gap) < 0.05 else gap
-    return (
-        "<h2>Where the heat went</h2><table><tr><th>air unit</th><th>heat removed kWh</th><th>share</th>"
-        f"<th>peak load / capacity kW</th><th>time off</th></tr>{''.join(rows)}</table>"
+    return table + (
         f"<p>IT energy {inc.it_energy_kwh:.1f} kWh; air units removed {total:.1f} kWh; the rest "
         f"({gap:.1f} kWh) went to liquid loops or stayed in the room.</p>"
+    )
+
+
+def _heat_row(fac: Facility, inc: Incident, k: int, total: float) -> str:
+    e = float(inc.unit_energy_kwh[k])
+    peak = float(np.nanmax(inc.units["load_w"][:, k])) / 1e3
+    off = int(np.sum(reads_off(inc.units["state"][:, k]))) * inc.dt_s
+    return (
+        f'<tr><td>{escape(fac.air_unit_ids[k])}</td><td class="n">{e:.1f}</td><td class="n">{100 * e / total if total else 0:.0f} %</td>'
+        f'<td class="n">{peak:.0f} / {fac.air_unit_capacity_w[k] / 1e3:.0f}</td><td class="n">{mmss(off)}</td></tr>'
+    )
+
+
+def _unread_row(fac: Facility, k: int) -> str:
+    return (
+        f'<tr><td>{escape(fac.air_unit_ids[k])}</td><td class="muted" colspan="3">load not '
+        'recorded</td><td class="n"></td></tr>'
     )

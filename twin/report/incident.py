@@ -50,6 +50,8 @@ class Incident:
     gpu: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, WORST)
     rack: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, WORST)
     units: dict[str, np.ndarray] = field(default_factory=dict)  # metric -> (T, A)
+    #: the recording has racks but no inlet reading of any (live GPU telemetry)
+    no_rack_inlets: bool = False
     hall_inlet_max_c: np.ndarray | None = None
     hall_inlet_mean_c: np.ndarray | None = None
     rci_hi_pct: np.ndarray | None = None
@@ -62,6 +64,9 @@ class Incident:
     energy: EnergySeries | None = None  # facility power per row (twin.physics.energy)
     #: damage the reader read past (``Recording.warnings``): the report covers less
     warnings: list[str] = field(default_factory=list)
+    #: metrics whose gaps the live session filled from the airflow model (``twin record
+    #: --physics``): the report's inlets may be the model's
+    filled_by_model: list[str] = field(default_factory=list)
 
     @property
     def failures(self) -> list[Event]:
@@ -94,6 +99,7 @@ def gather(rec: Recording, fac: Facility) -> Incident:
         times - rec.start_s,
         dt,
         warnings=list(rec.warnings),
+        filled_by_model=list(rec.filled_by_model),
     )
     if "gpu" in rec.metrics:
         _gpus(rec, fac, inc)
@@ -165,15 +171,23 @@ def _gpus(rec: Recording, fac: Facility, inc: Incident) -> None:
 
 
 def _racks(rec: Recording, inc: Incident) -> None:
+    """The racks' inlets: the hottest ranked among the racks with a reading. A recording with
+    none (live DCGM telemetry is GPU readings only) has no inlet figures at all, not NaN."""
     step = inc.step
     _, inlet = rec.metric_rows("rack", "inlet_c", step)
-    with np.errstate(invalid="ignore", all="ignore"):
-        peak = np.nanmax(np.where(np.isfinite(inlet), inlet, -np.inf), axis=0)
-        inc.rack_peak_c = np.where(np.isfinite(peak), peak, np.nan)
-        inc.hall_inlet_max_c = np.nanmax(np.where(np.isfinite(inlet), inlet, -np.inf), axis=1)
-        inc.hall_inlet_mean_c = np.nanmean(inlet, axis=1)
+    read = np.isfinite(inlet)
+    if not read.any():
+        inc.no_rack_inlets = True
+        return
+    worst = np.where(read, inlet, -np.inf)
+    peak = worst.max(axis=0)
+    inc.rack_peak_c = np.where(np.isfinite(peak), peak, np.nan)
+    inc.hall_inlet_max_c = worst.max(axis=1)  # -inf (no point drawn) in a frame without one
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inc.hall_inlet_mean_c = np.where(read, inlet, 0.0).sum(axis=1) / read.sum(axis=1)
     inc.rci_hi_pct = np.array([rci_hi(row) for row in inlet])
-    order = np.argsort(-np.nan_to_num(inc.rack_peak_c, nan=-np.inf), kind="stable")
+    ranked = np.flatnonzero(np.isfinite(peak))
+    order = ranked[np.argsort(-peak[ranked], kind="stable")]
     inc.worst_racks = [int(r) for r in order[:WORST]]
     inc.rack["inlet_c"] = inlet[:, inc.worst_racks]
     _, power = rec.metric_rows("rack", "power_w", step)

@@ -16,6 +16,18 @@ from twin.physics.sample import sample_field
 #: Halls above this many racks use the heat balance: a field solve per frame would not keep
 #: up with a live 1 Hz source.
 MAX_RACKS_PER_HALL = 200
+#: What ``PhysicsFill`` writes where a frame has no reading, per kind. A recording made with
+#: the fill names them (``Recorder(filled_by_model=...)``), so that no fit or comparison takes
+#: the model's own figures for measurements.
+FILLED: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("rack", ("inlet_c", "exhaust_c")),
+    ("air_unit", ("supply_c", "return_c", "load_w")),
+)
+
+
+def filled_metrics() -> tuple[str, ...]:
+    """``FILLED`` as the recording names metrics: ``rack/inlet_c``, ..."""
+    return tuple(f"{kind}/{name}" for kind, names in FILLED for name in names)
 
 
 def available() -> bool:
@@ -48,10 +60,17 @@ class PhysicsAir:
         self.models = {}
         self.problems: list[str] = []
         self._problems_taken = 0
+        #: halls with racks left to the caller's heat balance from the start, and why
+        self.unmodelled: dict[int, str] = {
+            int(h): f"{counts[h]} racks, more than the {MAX_RACKS_PER_HALL} whose air a field "
+            "solve per frame keeps up with"
+            for h in np.flatnonzero(counts > MAX_RACKS_PER_HALL)
+        }
         supplied = {s.hall for s in fac.layout.cooling.supplies if s.flow_m3s is not None}
         for h in np.flatnonzero((counts > 0) & (counts <= MAX_RACKS_PER_HALL)):
             # air units, or supplies of their own flow (a plenum the layout does not model)
             if not (np.any(fac.air_unit_hall == h) or fac.hall_ids[h] in supplied):
+                self.unmodelled[int(h)] = "no air unit and no supply of its own flow moves its air"
                 continue
             units, _ = followed_flow_scale(None, flow_scale, np.flatnonzero(fac.air_unit_hall == h))
             racks, _ = followed_flow_scale(None, rack_scale, np.flatnonzero(fac.rack_hall == h))
@@ -152,9 +171,16 @@ class PhysicsFill:
     by more than ``fan_follow.FLOW_RESOLVE_FRACTION`` of rated, and so do the racks' server
     fans, following the racks' powers (or their measured ``flow_m3s``)."""
 
+    #: the metrics it may write (``FILLED``), as a recording names them
+    filled_by_model: tuple[str, ...] = filled_metrics()
+
     def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
         self.facility = facility
         self.air = PhysicsAir(facility, cell_m)
+        # said with the first frame, as the halls given up later are
+        self.air.problems.extend(
+            f"{facility.hall_ids[h]}: {why}" for h, why in sorted(self.air.unmodelled.items())
+        )
         self._last_t: float | None = None
         fac = facility
         gpu_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
@@ -211,18 +237,14 @@ class PhysicsFill:
         self.air.set_failed(
             known_off if failed is None else failed, self.measured_fans(frame), racks
         )
-        fac = self.facility
         air = self.air.step(dt, power)
-        for kind, names, n in (
-            ("rack", ("inlet_c", "exhaust_c"), fac.n_racks),
-            ("air_unit", ("supply_c", "return_c", "load_w"), len(fac.air_unit_ids)),
-        ):
+        for kind, names in FILLED:
             group = frame.group(kind)
             for name in names:
                 model = air[f"{kind}_{name}"]
                 have = group.get(name)
-                if have is None or len(have) != n:
-                    have = np.full(n, np.nan, dtype=np.float32)
+                if have is None or len(have) != len(model):
+                    have = np.full(len(model), np.nan, dtype=np.float32)
                 group[name] = np.where(np.isfinite(have), have, model).astype(np.float32)
         frame.events.extend(self._new_problems(frame.time_s))
 
