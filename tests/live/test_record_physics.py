@@ -40,11 +40,15 @@ def cooled(tmp_path):
 
 
 def rack_heat_w(fac) -> float:
-    """The rack's heat as the fill reads it (``PhysicsFill.rack_power_w``): the GPUs' measured
-    power, the 16 that report, and 60 % of the rest of the rack's nominal power."""
-    gpus = sum(power_of(h.index, g) for h in HOSTS for g in range(8))
-    other = fac.rack_power_w[0] - fac.gpu_tdp_w.sum()
-    return gpus + 0.6 * other
+    """The rack's heat as read from its GPUs (``devices.rack_power_from_readings``): the 16
+    that report at their power, the 8 that do not at the same share of their TDP, and the rest
+    of the rack's nominal power at 40 % + 60 % of that share."""
+    read_w = sum(power_of(h.index, g) for h in HOSTS for g in range(8))
+    tdp = fac.gpu_tdp_w[0]
+    assert (fac.gpu_tdp_w == tdp).all() and fac.n_gpus == 24
+    load = read_w / (16 * tdp)
+    other = fac.rack_power_w[0] - 24 * tdp
+    return read_w + 8 * tdp * load + other * (0.4 + 0.6 * load)
 
 
 def test_a_live_recording_with_physics_fills_the_air_and_names_it(cooled, tmp_path, capsys):

@@ -175,6 +175,7 @@ def test_frames_override_the_layout(one_rack):
         def __init__(self, t, kw, state):
             self.time_s = t
             self.rack = {"power_w": np.array([kw * 1e3], np.float32)}
+            self.gpu = {}
             self.air_unit = {"flow_m3s": np.array([np.nan]), "state": np.array([state])}
             self.cdu = {}
             self.power = {}

@@ -121,6 +121,7 @@ class Frame:
 
     time_s: float = 0.0
     rack: dict = field(default_factory=dict)
+    gpu: dict = field(default_factory=dict)
     air_unit: dict = field(default_factory=dict)
     cdu: dict = field(default_factory=dict)
     power: dict = field(default_factory=dict)

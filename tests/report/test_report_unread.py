@@ -6,12 +6,14 @@ went to liquid loops", with three RuntimeWarnings on the terminal."""
 from __future__ import annotations
 
 import html
+import json
 import re
 import warnings
 from pathlib import Path
 
 import numpy as np
 
+from twin.cli import main
 from twin.model.loader import load_layout
 from twin.recording import Recorder
 from twin.report import build_report
@@ -47,8 +49,14 @@ def _gpus_only(frame) -> None:
             values[:] = np.nan
 
 
-def test_a_recording_of_gpu_readings_only_says_what_it_does_not_hold(tmp_path):
+def test_a_recording_of_gpu_readings_only_says_what_it_does_not_hold(tmp_path, capsys):
     text = _report(tmp_path, _gpus_only)
+    # its IT energy is the racks' as their GPUs read, as twin energy --recording counts it
+    assert main(["energy", str(HALL), "--recording", str(tmp_path / "r.h5"), "--json"]) == 0
+    en = json.loads(capsys.readouterr().out)
+    assert en["mean_it_kw"] < 0.9 * load_layout(HALL).rack_power_w.sum() / 1e3
+    assert f" {en['it_kwh']:,.1f} kWh IT energy " in text
+    assert f"PUE {en['pue']} over the span" in text
     assert "nan" not in text.lower()
     assert " n/a peak rack inlet " in text
     assert f" Worst racks No rack inlet was {WHY}. Worst GPUs " in text

@@ -26,6 +26,39 @@ def gpu_power_from_racks(facility: Facility, rack_power_w: np.ndarray) -> np.nda
     return facility.gpu_tdp_w * ratio[facility.gpu_rack]
 
 
+#: Share of a rack's non-GPU power (CPUs, memory, NICs, fans) drawn at idle; the rest rises
+#: with the GPUs' load, as the simulator draws it (``telemetry.simulator``).
+OTHER_IDLE_SHARE = 0.4
+
+
+def rack_power_from_readings(
+    facility: Facility, rack_w: np.ndarray | None = None, gpu_w: np.ndarray | None = None
+) -> np.ndarray:
+    """(R,) each rack's power as a frame tells it: its own reading where it has one (live
+    dcgm-exporter data has none); else, where some of its GPUs read, their power, those that
+    did not taken at the load (power over TDP) of those that did, plus its other power at 40 %
+    and 60 % x that load; else its nominal power. What needs every rack's power from
+    telemetry (the air's heat, the facility's energy, a what-if's start) reads it here."""
+    fac = facility
+    p = fac.rack_power_w.astype(float)
+    n = fac.n_racks
+    if gpu_w is not None and len(gpu_w) == fac.n_gpus:
+        g = np.asarray(gpu_w, float)
+        read = np.isfinite(g)
+        read_w = np.bincount(fac.gpu_rack, np.where(read, g, 0.0), minlength=n)
+        read_tdp = np.bincount(fac.gpu_rack, np.where(read, fac.gpu_tdp_w, 0.0), minlength=n)
+        all_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=n)
+        seen = read_tdp > 0
+        load = read_w / np.where(seen, read_tdp, 1.0)
+        other = np.maximum(fac.rack_power_w - all_tdp, 0.0)
+        share = OTHER_IDLE_SHARE + (1.0 - OTHER_IDLE_SHARE) * np.clip(load, 0.0, 1.0)
+        p = np.where(seen, read_w + (all_tdp - read_tdp) * load + other * share, p)
+    if rack_w is not None and len(rack_w) == n:
+        r = np.asarray(rack_w, float)
+        p = np.where(np.isfinite(r), r, p)
+    return p
+
+
 def throttled_power(
     facility: Facility, coolant_c: np.ndarray, power_w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -30,6 +30,7 @@ from twin.model.facility import Facility
 from twin.model.frame import reads_off
 from twin.model.schema import CoolingPlant, Energy, is_time_of_day, outdoor_time_s
 from twin.model.units import finite_or_none
+from twin.physics.devices import rack_power_from_readings
 from twin.physics.plant import PlantPower, affinity_power_w, plant_power
 
 #: Fan power of an air unit type without ``fan_kw``, per m3/s of rated flow (W).
@@ -260,7 +261,8 @@ class EnergyModel:
         )
 
     def from_frame(self, frame) -> Conditions:
-        """Conditions in a frame; NaN or missing values take the layout's."""
+        """Conditions in a frame; NaN or missing values take the layout's, but for a rack's
+        power, which its GPUs' readings give where it has none of its own."""
         base = self.nominal()
         dry, wet = self.outdoor_at(float(frame.time_s))
 
@@ -278,7 +280,11 @@ class EnergyModel:
         p_on = ~reads_off(pick(frame.power, "state", fac.power_on.astype(float)))
         return replace(
             base,
-            rack_power_w=np.maximum(pick(frame.rack, "power_w", base.rack_power_w), 0.0),
+            # a rack with no reading of its own: from its GPUs' (live DCGM data), else nominal
+            rack_power_w=np.maximum(
+                rack_power_from_readings(fac, frame.rack.get("power_w"), frame.gpu.get("power_w")),
+                0.0,
+            ),
             # a negative reading moves no air (as the physics clips it); left in, it would
             # hand the other units of its hall more than their hall's heat
             air_unit_flow_m3s=np.maximum(

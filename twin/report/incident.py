@@ -122,9 +122,14 @@ class _RowFrame:
     def __init__(self, time_s: float, groups: dict[str, dict[str, np.ndarray]]):
         self.time_s = time_s
         self.rack = groups.get("rack", {})
+        self.gpu = groups.get("gpu", {})
         self.air_unit = groups.get("air_unit", {})
         self.cdu = groups.get("cdu", {})
         self.power = groups.get("power", {})
+
+
+def _has(rec: Recording, kind: str, name: str) -> bool:
+    return any(m == name for m, _, _ in rec.metrics.get(kind, ()))
 
 
 def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
@@ -143,6 +148,10 @@ def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
         for name in names:
             if name in have:
                 times, rows.setdefault(kind, {})[name] = rec.metric_rows(kind, name, step)
+    if not np.isfinite(rows.get("rack", {}).get("power_w", np.nan)).all() and _has(
+        rec, "gpu", "power_w"
+    ):  # racks with no power reading (live DCGM data): from their GPUs'
+        rows.setdefault("gpu", {})["power_w"] = rec.metric_rows("gpu", "power_w", step)[1]
     frames = (
         _RowFrame(float(t), {k: {n: v[i] for n, v in g.items()} for k, g in rows.items()})
         for i, t in enumerate(times)

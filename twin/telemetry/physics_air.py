@@ -182,24 +182,15 @@ class PhysicsFill:
             f"{facility.hall_ids[h]}: {why}" for h, why in sorted(self.air.unmodelled.items())
         )
         self._last_t: float | None = None
-        fac = facility
-        gpu_tdp = np.bincount(fac.gpu_rack, fac.gpu_tdp_w, minlength=fac.n_racks)
-        self._other_w = np.maximum(fac.rack_power_w - gpu_tdp, 0.0)
 
     def rack_power_w(self, frame) -> np.ndarray:
-        """Measured rack power where there is one; else GPU power plus the rest of the rack
-        at its share; else the rack's nominal power."""
-        fac = self.facility
-        measured = frame.rack.get("power_w")
-        gpu_w = frame.gpu.get("power_w")
-        p = fac.rack_power_w.astype(float).copy()
-        if gpu_w is not None and len(gpu_w) == fac.n_gpus:
-            seen = np.bincount(fac.gpu_rack, np.isfinite(gpu_w), minlength=fac.n_racks) > 0
-            from_gpus = np.bincount(fac.gpu_rack, np.nan_to_num(gpu_w), minlength=fac.n_racks)
-            p = np.where(seen, from_gpus + 0.6 * self._other_w, p)
-        if measured is not None and len(measured) == fac.n_racks:
-            p = np.where(np.isfinite(measured), measured, p)
-        return p
+        """Measured rack power where there is one; else from the rack's GPU readings; else
+        the rack's nominal power (``devices.rack_power_from_readings``)."""
+        from twin.physics.devices import rack_power_from_readings
+
+        return rack_power_from_readings(
+            self.facility, frame.rack.get("power_w"), frame.gpu.get("power_w")
+        )
 
     def failed_units(self, frame) -> list[str] | None:
         """Air units the frame reports off (``state`` below 0.5), or None where it reports no

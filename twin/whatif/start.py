@@ -9,7 +9,7 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.model.frame import reads_off
-from twin.physics.devices import gpu_power_from_racks
+from twin.physics.devices import gpu_power_from_racks, rack_power_from_readings
 
 
 @dataclass
@@ -39,17 +39,17 @@ class StartState:
 
     @classmethod
     def from_frame(cls, facility: Facility, frame, label: str = "frame") -> StartState:
-        """From a ``Frame`` (replay or live): rack and GPU powers, GPU temperatures, and the
-        units and power devices the frame reports off (``state`` 0)."""
+        """From a ``Frame`` (replay or live): rack and GPU powers (a rack with no reading of
+        its own from its GPUs', as live DCGM data has), GPU temperatures, and the units and
+        power devices the frame reports off (``state`` 0)."""
         fac = facility
 
         def take(group: dict, name: str, n: int) -> np.ndarray:
             a = group.get(name)
             return np.full(n, np.nan) if a is None else np.asarray(a, float)
 
-        rp = take(frame.rack, "power_w", fac.n_racks)
-        rack_w = np.where(np.isfinite(rp), rp, fac.rack_power_w)
         gp = take(frame.gpu, "power_w", fac.n_gpus)
+        rack_w = rack_power_from_readings(fac, take(frame.rack, "power_w", fac.n_racks), gp)
         gpu_w = np.where(np.isfinite(gp), gp, gpu_power_from_racks(fac, rack_w))
         off = []
         for kind, ids in (
