@@ -203,6 +203,36 @@ def test_rack_inlets_the_model_filled_are_left_out_and_the_sensors_kept(tmp_path
     assert t.source.endswith("r.h5 0:00-0:25" + (left_out if racks == 0 else ""))
 
 
+def test_a_live_recording_s_racks_are_solved_at_their_gpus_power(tmp_path):
+    """Live DCGM data: GPU power, no rack power. The fit solves the hall at the racks' power
+    as their GPUs read it (``rack_power_from_readings``), not at their nameplate; a rack
+    whose GPUs never read keeps its nominal power."""
+    from pathlib import Path
+
+    from twin.physics.devices import rack_power_from_readings
+
+    hall = Path(__file__).parents[1] / "whatif" / "small-hall.yaml"
+    (tmp_path / "gpus.yaml").write_text(
+        hall.read_text()
+        + "sensors:\n  - {id: S1, hall: HALL-1, position_m: [3.0, 3.0, 1.2]}\n"
+        + "  - {id: S2, hall: HALL-1, position_m: [5.0, 3.0, 1.2]}\n"
+    )
+    site = load_layout(tmp_path / "gpus.yaml")
+    base = _steady(site, np.nan, np.nan)
+    gpu_w = np.where(site.gpu_rack == 0, np.nan, 0.4 * site.gpu_tdp_w)
+    gpu_w[site.gpu_rack == 1] = 0.9 * site.gpu_tdp_w[site.gpu_rack == 1]
+
+    def fill(i, fr):
+        base(i, fr)
+        fr.sensor["temp_c"][:] = [24.0, 25.0]
+        fr.gpu["power_w"][:] = gpu_w
+
+    t = _targets(_record(tmp_path / "r.h5", site, 6, fill), site)
+    want = rack_power_from_readings(site, None, gpu_w)
+    assert want[0] == site.rack_power_w[0] and (want[1:] < site.rack_power_w[1:]).all()
+    np.testing.assert_allclose(t.rack_power_w, want, rtol=1e-4)
+
+
 def test_a_span_with_no_temperature_is_refused_in_words(fac, tmp_path):
     base = _steady(fac, np.nan, fac.rack_power_w)
     with pytest.raises(ValueError) as exc:

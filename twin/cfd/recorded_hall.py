@@ -122,7 +122,7 @@ class SpanReadings:
         third = 3 * self.count // self.n_frames
         self.count += 1
         for (kind, name), means in self.thirds.items():
-            means[third].add(frame.group(kind).get(name))
+            means[third].add(self._reading(frame, kind, name))
         state = frame.group("air_unit").get("state")
         if _fits(state, self.state_first):
             state = np.asarray(state)
@@ -133,6 +133,21 @@ class SpanReadings:
             flip = known & ~first & (on != (self.state_first == 1)) & np.isnan(self.state_change_s)
             self.state_change_s[flip] = frame.time_s
             self.state_on |= known & on
+
+    def _reading(self, frame, kind: str, name: str):
+        """A frame's reading; a rack's power where it has none from its GPUs' power (live
+        DCGM data), NaN where neither read (``devices.rack_power_from_readings``)."""
+        values = frame.group(kind).get(name)
+        gpu_w = frame.group("gpu").get("power_w")
+        fac = self.fac
+        if (kind, name) != ("rack", "power_w") or not _fits(gpu_w, fac.gpu_rack):
+            return values
+        from twin.physics.devices import rack_power_from_readings
+
+        read = np.bincount(fac.gpu_rack, np.isfinite(gpu_w), minlength=fac.n_racks) > 0
+        if values is not None and len(values) == fac.n_racks:
+            read |= np.isfinite(values)
+        return np.where(read, rack_power_from_readings(fac, values, gpu_w), np.nan)
 
     def mean(self, kind: str, name: str) -> np.ndarray:
         """The mean over the whole span (NaN where nothing was read)."""

@@ -163,28 +163,15 @@ def recording_energy(rec, facility=None, max_frames: int | None = None):
     import numpy as np
 
     from twin.physics.energy import EnergyModel, energy_series
+    from twin.recording.unread import power_kinds
 
     fac = facility if facility is not None else rec.facility()
     n = rec.n_frames
     idx = np.arange(n)
     if max_frames is not None and n > max_frames:
         idx = np.unique(np.linspace(0, n - 1, max_frames).round().astype(int))
-    kinds = FRAME_KINDS + (("gpu",) if _racks_unread(rec) else ())
+    kinds = power_kinds(rec, FRAME_KINDS)
     return energy_series(EnergyModel(fac), (rec.frame(int(i), kinds) for i in idx))
-
-
-def _racks_unread(rec) -> bool:
-    """Whether racks go without a power reading (live dcgm-exporter data has none), so the
-    energy reads their GPUs' power too; a cheap read: the racks' power in 64 frames spread
-    over the recording."""
-    import numpy as np
-
-    if "gpu" not in rec.metrics or not rec.n_frames:
-        return False
-    if "rack" not in rec.metrics:
-        return True
-    step = max(1, rec.n_frames // 64)
-    return not np.isfinite(rec.metric_rows("rack", "power_w", step)[1]).all()
 
 
 def _recording(args: argparse.Namespace, fac) -> int:
