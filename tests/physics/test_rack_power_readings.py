@@ -111,3 +111,25 @@ def test_a_recording_of_gpu_readings_counts_their_power(fac, tmp_path, capsys):
     assert it_kw == pytest.approx(204.672) and fac.rack_power_w.sum() == 244_800.0
     assert out["mean_it_kw"] == pytest.approx(it_kw, abs=0.01)
     assert out["it_kwh"] == pytest.approx(it_kw * 120 / 3600, abs=0.002)
+
+
+def test_gpu_readings_are_read_only_where_racks_go_unread(fac, tmp_path):
+    """A simulated recording holds every rack's power: its GPUs (102,848 a frame in the
+    factory's) are not read for the energy; a live one's racks read nothing: they are."""
+    from twin.physics.devices import rack_power_kinds
+    from twin.recording import open_recording
+
+    kinds = ("rack", "air_unit")
+    for name, blank, want in (("sim", False, kinds), ("live", True, (*kinds, "gpu"))):
+        path = tmp_path / f"{name}.h5"
+        with Recorder(path, fac) as rec:
+            for i in range(130):
+                f = _frame(fac)
+                f.time_s += i
+                f.rack["power_w"][:] = np.nan if blank else 30_000.0
+                if i == 1 and not blank:
+                    f.rack["power_w"][0] = np.nan  # between the 64 frames sampled (every 2nd)
+                rec.append(f)
+        with open_recording(path) as rec:
+            assert rack_power_kinds(rec, kinds) == want
+            assert rack_power_kinds(rec, (*kinds, "gpu")) == (*kinds, "gpu")

@@ -286,7 +286,7 @@ def targets_from_recording(
     (``recorded_hall.unsteady``). Rack inlets a live session filled from the model
     (``Recording.filled_by_model``) are left out: only the sensors are fitted to."""
     from twin.cfd import recorded_hall as rh
-    from twin.recording.unread import power_kinds
+    from twin.physics.devices import rack_power_kinds
 
     times = rec.times
     if not len(times):
@@ -300,7 +300,7 @@ def targets_from_recording(
             f"{rh.clock(times[-1] - times[0])})"
         )
     span = rh.SpanReadings(fac, len(idx))
-    kinds = power_kinds(rec, ("rack", "sensor", "air_unit"))
+    kinds = rack_power_kinds(rec, ("rack", "sensor", "air_unit"))
     for i in idx:
         span.add(rec.frame(int(i), kinds=kinds))
     inlet, sensor = span.mean("rack", "inlet_c"), span.mean("sensor", "temp_c")

@@ -162,15 +162,15 @@ def recording_energy(rec, facility=None, max_frames: int | None = None):
     evenly over the span), with its embedded layout unless ``facility`` is given."""
     import numpy as np
 
+    from twin.physics.devices import rack_power_kinds
     from twin.physics.energy import EnergyModel, energy_series
-    from twin.recording.unread import power_kinds
 
     fac = facility if facility is not None else rec.facility()
     n = rec.n_frames
     idx = np.arange(n)
     if max_frames is not None and n > max_frames:
         idx = np.unique(np.linspace(0, n - 1, max_frames).round().astype(int))
-    kinds = power_kinds(rec, FRAME_KINDS)
+    kinds = rack_power_kinds(rec, FRAME_KINDS)
     return energy_series(EnergyModel(fac), (rec.frame(int(i), kinds) for i in idx))
 
 

@@ -59,6 +59,24 @@ def rack_power_from_readings(
     return p
 
 
+#: Frames spread over a recording whose rack powers ``rack_power_kinds`` looks at.
+SAMPLED_FRAMES = 64
+
+
+def rack_power_kinds(rec, kinds: tuple[str, ...]) -> tuple[str, ...]:
+    """The frame groups to read from recording ``rec`` for each rack's power: ``kinds`` with
+    "gpu" added where some rack goes without a power reading of its own in 64 frames spread
+    over it (live dcgm-exporter data), so that ``rack_power_from_readings`` has its GPUs';
+    a simulated recording (102,848 GPUs a frame in the factory's) reads no GPU."""
+    if "gpu" in kinds or "gpu" not in rec.metrics or not rec.n_frames:
+        return kinds
+    if "rack" in rec.metrics:
+        step = max(1, rec.n_frames // SAMPLED_FRAMES)
+        if np.isfinite(rec.metric_rows("rack", "power_w", step)[1]).all():
+            return kinds
+    return (*kinds, "gpu")
+
+
 def throttled_power(
     facility: Facility, coolant_c: np.ndarray, power_w: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:
