@@ -133,3 +133,66 @@ def test_gpu_readings_are_read_only_where_racks_go_unread(fac, tmp_path):
         with open_recording(path) as rec:
             assert rack_power_kinds(rec, kinds) == want
             assert rack_power_kinds(rec, (*kinds, "gpu")) == (*kinds, "gpu")
+
+
+def _stand_in(nominal_w, gpu_rack, tdp_w=700.0):
+    """What the rule reads of a facility: racks' nominal power, GPUs' racks and TDPs."""
+    from types import SimpleNamespace
+
+    gpu_rack = np.asarray(gpu_rack)
+    return SimpleNamespace(
+        rack_power_w=np.asarray(nominal_w, float),
+        n_racks=len(nominal_w),
+        n_gpus=len(gpu_rack),
+        gpu_rack=gpu_rack,
+        gpu_tdp_w=np.full(len(gpu_rack), tdp_w),
+    )
+
+
+def test_racks_without_gpus_after_the_last_that_has_some_keep_their_reading_or_nominal():
+    f = _stand_in([2000.0, 5000.0, 3000.0], [0, 0, 1])  # rack 1's GPU is silent, rack 2 has none
+    gpu = np.array([350.0, 350.0, np.nan])
+    got = rack_power_from_readings(f, np.array([np.nan, np.nan, 2500.0]), gpu)
+    np.testing.assert_allclose(got, [700.0 + 600.0 * (0.4 + 0.6 * 0.5), 5000.0, 2500.0])
+
+
+def test_a_rack_whose_gpus_alone_pass_its_nominal_has_no_other_power():
+    f = _stand_in([1000.0], [0, 0])  # two 700 W GPUs in a rack declared at 1 kW
+    assert rack_power_from_readings(f, None, np.array([700.0, 700.0]))[0] == 1400.0
+
+
+def test_a_reading_below_zero_does_not_take_the_rest_of_the_rack_below_idle():
+    f = _stand_in([2000.0], [0, 0])  # 600 W of other power
+    got = rack_power_from_readings(f, None, np.array([-70.0, -70.0]))[0]
+    assert got == pytest.approx(-140.0 + 600.0 * 0.4)
+
+
+def test_a_recording_without_gpus_is_read_as_it_is(tmp_path):
+    """A hall of racks given by their load: no GPU to read, whatever its racks hold."""
+    from twin.physics.devices import rack_power_kinds
+    from twin.recording import open_recording
+
+    room = load_layout(Path(__file__).parents[1] / "validation" / "rooms" / "open-aisle-85.yaml")
+    assert room.n_gpus == 0
+    with Recorder(tmp_path / "r.h5", room) as rec:
+        for i in range(3):
+            rec.append(Frame.empty(1_800_000_000.0 + i, room.counts()))  # racks read nothing
+    with open_recording(tmp_path / "r.h5") as rec:
+        assert rack_power_kinds(rec, ("rack",)) == ("rack",)
+
+
+def test_a_short_recording_is_looked_at_frame_by_frame(fac, tmp_path):
+    """Under 128 frames every frame's racks are looked at: one rack unread once is found."""
+    from twin.physics.devices import rack_power_kinds
+    from twin.recording import open_recording
+
+    with Recorder(tmp_path / "r.h5", fac) as rec:
+        for i in range(100):
+            f = _frame(fac)
+            f.time_s += i
+            f.rack["power_w"][:] = 30_000.0
+            if i == 1:
+                f.rack["power_w"][0] = np.nan
+            rec.append(f)
+    with open_recording(tmp_path / "r.h5") as rec:
+        assert rack_power_kinds(rec, ("rack",)) == ("rack", "gpu")
