@@ -110,7 +110,15 @@ def test_a_live_recording_without_physics_holds_no_air_and_no_mark(cooled, tmp_p
         assert rec.filled_by_model == ()
         assert np.isnan(rec.frame(rec.n_frames - 1).rack["inlet_c"]).all()
     assert main(["info", str(out)]) == 0
-    assert "filled" not in capsys.readouterr().out
+    info = capsys.readouterr().out
+    assert "filled" not in info
+    # its energy takes the racks from their GPUs and the CRAH from the layout: said so
+    assert info.endswith(
+        "  assumed  racks without a power reading of their own (1 of 1): from their GPUs' "
+        "readings, their nominal power where those are missing too\n"
+        "  assumed  air units without a state reading (1 of 1): taken as running\n"
+        "  assumed  air units without a flow reading (1 of 1): their fans at rated flow\n"
+    )
     build_report(out, tmp_path / "lab.html")
     assert "Filled:" not in (tmp_path / "lab.html").read_text()
 

@@ -27,6 +27,9 @@ def test_report_energy_matches_twin_energy(tmp_path, capsys):
     assert f"<b>{en['pue']:.3f}</b>PUE" in html
     assert f"IT {en['it_kwh']:,.1f} kWh, facility {en['facility_kwh']:,.1f} kWh" in html
     assert f"from {en['pue_min']} to {en['pue_max']}" in html
+    assert (
+        en["assumed"] == [] and "Assumed:" not in html
+    )  # the simulator records every rack and unit
 
 
 def test_every_energy_of_the_report_is_counted_one_way(tmp_path, capsys):

@@ -57,6 +57,15 @@ def test_a_recording_of_gpu_readings_only_says_what_it_does_not_hold(tmp_path, c
     assert en["mean_it_kw"] < 0.9 * load_layout(HALL).rack_power_w.sum() / 1e3
     assert f" {en['it_kwh']:,.1f} kWh IT energy " in text
     assert f"PUE {en['pue']} over the span" in text
+    # its cooling is the layout's, not a measurement: said beside the PUE, as twin energy does
+    assumed = [
+        "racks without a power reading of their own (6 of 6): from their GPUs' readings, their "
+        "nominal power where those are missing too",
+        "air units without a state reading (2 of 2): taken as running",
+        "air units without a flow reading (2 of 2): their fans at rated flow",
+    ]
+    assert en["assumed"] == assumed
+    assert " ".join(f"Assumed: {a}." for a in assumed) in text
     assert "nan" not in text.lower()
     assert " n/a peak rack inlet " in text
     assert f" Worst racks No rack inlet was {WHY}. Worst GPUs " in text

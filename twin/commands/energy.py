@@ -180,7 +180,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
     import sys
 
     from twin.commands.recording_notes import warn_damage
-    from twin.physics.energy import gap_note
+    from twin.physics.energy import assumed_readings, gap_note
     from twin.recording import RecordingError, open_recording
 
     try:
@@ -188,6 +188,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
             rec.check_layout(fac)
             warn_damage(rec, "energy")
             series = recording_energy(rec, fac)
+            assumed = assumed_readings(rec)
     except RecordingError as exc:
         print(f"twin energy: {exc}", file=sys.stderr)
         return 1
@@ -197,6 +198,7 @@ def _recording(args: argparse.Namespace, fac) -> int:
             "layout": fac.layout.name,
             "recording": str(args.recording),
             **summary,
+            "assumed": assumed,
             "series": series.as_lists(),
         }
         print(json.dumps(out, indent=2))
@@ -216,6 +218,8 @@ def _recording(args: argparse.Namespace, fac) -> int:
             f"  PUE from {summary['pue_min']} ({when(summary['pue_min_time_s'])}) "
             f"to {summary['pue_max']} ({when(summary['pue_max_time_s'])})"
         )
+    for what in assumed:
+        print(f"  assumed  {what}")
     return 0
 
 

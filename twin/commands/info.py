@@ -67,6 +67,7 @@ def run(args: argparse.Namespace) -> int:
         with open_recording(args.recording) as rec:
             info = summary(rec)
             info["energy"] = _energy(rec, info["warnings"])
+            info["assumed"] = _assumed(rec) if info["energy"] else []
             events = rec.events if args.events else []
     except RecordingError as exc:
         print(f"twin info: {exc}", file=sys.stderr)
@@ -108,6 +109,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"  filled   {filled_text(info['filled_by_model'])}")
     if info["energy"]:
         print(energy_line(info["energy"]))
+    for what in info["assumed"]:
+        print(f"  assumed  {what}")
     for w in info["warnings"]:
         print(f"  warning  {w}")
     for e in events:
@@ -151,6 +154,18 @@ def _energy(rec, warnings: list[str]) -> dict | None:
         return None
     except (LayoutError, ValueError, RecordingError, ArithmeticError):
         return None  # a damaged recording still gets its summary, without energy
+
+
+def _assumed(rec) -> list[str]:
+    """What the energy line takes from the layout for want of readings (``assumed_readings``);
+    nothing where the file cannot say (the energy read it; a damaged table is said above)."""
+    from twin.physics.energy import assumed_readings
+    from twin.recording import RecordingError
+
+    try:
+        return assumed_readings(rec)
+    except RecordingError:
+        return []
 
 
 def _hms(seconds: float) -> str:

@@ -560,6 +560,38 @@ def gap_note(summary: dict) -> str:
     return f" (not counted: {n} gap{'s' if n > 1 else ''} in the data, {span})"
 
 
+#: Frames spread over a recording that ``assumed_readings`` looks at.
+ASSUMED_SAMPLED_FRAMES = 64
+#: (kind, metric, items' name, what the energy takes without the reading)
+_ASSUMED = (
+    ("rack", "power_w", "racks without a power reading of their own",
+     "from their GPUs' readings, their nominal power where those are missing too"),
+    ("air_unit", "state", "air units without a state reading", "taken as running"),
+    ("air_unit", "flow_m3s", "air units without a flow reading", "their fans at rated flow"),
+    ("cdu", "state", "CDUs without a state reading", "taken as running"),
+    ("cdu", "flow_lps", "CDUs without a flow reading", "their pumps at rated flow"),
+)  # fmt: skip
+
+
+def assumed_readings(rec) -> list[str]:
+    """What a recording's energy takes from the layout rather than from readings, one phrase
+    per reading that items go without in 64 frames spread over it ("air units without a flow
+    reading (6 of 6): their fans at rated flow"): live dcgm-exporter data holds GPU readings only,
+    so its cooling power is the layout's, not a measurement, and a PUE from it says so."""
+    if not rec.n_frames:
+        return []
+    step = max(1, rec.n_frames // ASSUMED_SAMPLED_FRAMES)
+    out = []
+    for kind, name, which, how in _ASSUMED:
+        if not any(m == name for m, _, _ in rec.metrics.get(kind, ())):
+            continue
+        rows = rec.metric_rows(kind, name, step)[1]
+        unread = int((~np.isfinite(rows)).any(axis=0).sum())
+        if unread:
+            out.append(f"{which} ({unread} of {rows.shape[1]}): {how}")
+    return out
+
+
 def energy_series(model: EnergyModel, frames) -> EnergySeries:
     """Facility power for each frame of an iterable (e.g. a recording's frames)."""
     rows = []

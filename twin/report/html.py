@@ -335,6 +335,9 @@ def _energy(inc: Incident) -> str:
             "<h2>Energy</h2>",
             f"<p>IT {s['it_kwh']:,.1f} kWh, facility {s['facility_kwh']:,.1f} kWh, cooling "
             f"{s['cooling_kwh']:,.1f} kWh: PUE {_pue_span(s)}{escape(gap_note(s))}.</p>",
+            "".join(
+                f'<p class="muted">Assumed: {escape(what)}.</p>' for what in inc.energy_assumed
+            ),
             line_chart(
                 t,
                 [Series("PUE", en.pue)],

@@ -19,7 +19,7 @@ from twin.model.frame import (
     Event,
     EventKind,
 )
-from twin.physics.energy import EnergyModel, EnergySeries, energy_series
+from twin.physics.energy import EnergyModel, EnergySeries, assumed_readings, energy_series
 from twin.physics.metrics import rci_hi
 from twin.recording.reader import Recording
 
@@ -62,6 +62,8 @@ class Incident:
     gpu_peak_c: np.ndarray | None = None
     rack_peak_c: np.ndarray | None = None
     energy: EnergySeries | None = None  # facility power per row (twin.physics.energy)
+    #: what the energy took from the layout for want of readings (``assumed_readings``)
+    energy_assumed: list[str] = field(default_factory=list)
     #: damage the reader read past (``Recording.warnings``): the report covers less
     warnings: list[str] = field(default_factory=list)
     #: metrics whose gaps the live session filled from the airflow model (``twin record
@@ -109,6 +111,7 @@ def gather(rec: Recording, fac: Facility) -> Incident:
         for name in ("supply_c", "return_c", "load_w", "state"):
             inc.units[name] = rec.metric_rows("air_unit", name, step)[1]
     inc.energy = _energy(rec, fac, step)
+    inc.energy_assumed = assumed_readings(rec)
     # one rule for every energy of the report: the energy model's (trapezoid, none across a gap)
     inc.it_energy_kwh = inc.energy.energy_kwh(inc.energy.it_w)
     if "air_unit" in rec.metrics:
