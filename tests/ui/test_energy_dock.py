@@ -145,3 +145,34 @@ def test_an_optimised_hall_without_gpus_reads_no_gpu_figure():
     text = describe(result)
     assert result.halls[0].changed and "nan" not in text
     assert "°C; hottest GPU" not in text and text.endswith("</b>: PUE n/a (no IT load)")
+
+
+def test_a_live_frame_s_figures_say_what_the_layout_gave(opened):
+    """Live GPU telemetry: GPU power, no rack power, no air-unit reading. The dock's figures
+    take the racks from their GPUs and the units from the layout, and say so; a frame that
+    reads every rack and unit says nothing of it."""
+    from twin.model.frame import Frame
+
+    dock = opened.extensions["energy_dock"]
+    fac = opened.facility
+    n_racks, n_units = fac.n_racks, len(fac.air_unit_ids)
+    live = Frame.empty(1.8e9, fac.counts())
+    live.gpu["power_w"][:] = 0.5 * fac.gpu_tdp_w
+    opened.frame_shown.emit(live)
+    text = dock.summary.text()
+    assert (
+        f"<br><i>assumed: racks without a power reading of their own ({n_racks} of {n_racks}): "
+        "from their GPUs' readings, their nominal power where those are missing too</i>"
+    ) in text
+    assert (
+        f"<i>assumed: air units without a flow reading ({n_units} of {n_units}): their fans at rated flow</i>"
+        in text
+    )
+    read = Frame.empty(1.8e9 + 10, fac.counts())
+    read.rack["power_w"][:] = fac.rack_power_w
+    read.air_unit["state"][:] = 1.0
+    read.air_unit["flow_m3s"][:] = fac.air_unit_airflow_m3s
+    read.cdu["state"][:] = 1.0
+    read.cdu["flow_lps"][:] = fac.cdu_flow_lps
+    opened.frame_shown.emit(read)
+    assert "assumed" not in dock.summary.text()

@@ -54,6 +54,8 @@ class Conditions:
     power_failed: tuple[str, ...]
     dry_bulb_c: float
     wet_bulb_c: float | None
+    #: what a frame did not read and the layout gave (``frame_assumed``)
+    assumed: tuple[str, ...] = ()
 
 
 @dataclass
@@ -297,6 +299,7 @@ class EnergyModel:
             power_failed=tuple(np.asarray(fac.power_ids, dtype=object)[~p_on]),
             dry_bulb_c=dry,
             wet_bulb_c=wet,
+            assumed=tuple(frame_assumed(fac, frame)),
         )
 
     # ---------------------------------------------------------------- figures
@@ -351,6 +354,7 @@ class EnergyModel:
             for i, q in zip(self.plant_ids, plants, strict=True)
             if q.over_capacity
         ]
+        notes += [f"assumed: {what}" for what in cond.assumed]
         return EnergyBreakdown(
             it_w=float(p.sum()),
             chain_loss_w=float(losses.sum()),
@@ -589,6 +593,23 @@ def assumed_readings(rec) -> list[str]:
         unread = int((~np.isfinite(rows)).any(axis=0).sum())
         if unread:
             out.append(f"{which} ({unread} of {rows.shape[1]}): {how}")
+    return out
+
+
+def frame_assumed(facility: Facility, frame) -> list[str]:
+    """``assumed_readings`` of one frame (the Energy dock's live figures): what its items
+    did not read, by the same phrases."""
+    counts = facility.counts()
+    out = []
+    for kind, name, which, how in _ASSUMED:
+        n = counts.get(kind, 0)
+        if not n:
+            continue
+        values = getattr(frame, kind).get(name)  # frame.group(kind), as stand-ins offer it
+        fits = values is not None and len(values) == n
+        unread = int((~np.isfinite(np.asarray(values, float))).sum()) if fits else n
+        if unread:
+            out.append(f"{which} ({unread} of {n}): {how}")
     return out
 
 
