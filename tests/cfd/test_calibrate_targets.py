@@ -203,6 +203,14 @@ def test_rack_inlets_the_model_filled_are_left_out_and_the_sensors_kept(tmp_path
     assert t.source.endswith("r.h5 0:00-0:25" + (left_out if racks == 0 else ""))
 
 
+def test_modelled_inlets_and_no_sensor_is_refused_saying_why(fac, tmp_path):
+    base = _steady(fac, 22.0, fac.rack_power_w)
+    path = _record(tmp_path / "r.h5", fac, 4, base, filled_by_model=("rack/inlet_c",))
+    with pytest.raises(ValueError) as exc:
+        _targets(path, fac)
+    assert str(exc.value) == calibrate.MODELLED_INLETS_NOTE
+
+
 def test_a_live_recording_s_racks_are_solved_at_their_gpus_power(tmp_path):
     """Live DCGM data: GPU power, no rack power. The fit solves the hall at the racks' power
     as their GPUs read it (``rack_power_from_readings``), not at their nameplate; a rack

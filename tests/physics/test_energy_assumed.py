@@ -47,12 +47,43 @@ def test_a_frame_names_what_its_items_did_not_read():
 
 
 def test_a_recording_names_items_unread_in_any_frame_it_looks_at(tmp_path):
+    """Racks 2 and 5 unread once, in one frame: two racks (not one frame, nor "something");
+    in a long recording, a frame between the 64 looked at is not looked at."""
     fac = load_layout(HALL)
+    for n, unread_at, said in ((10, 7, [f"{RACKS} (2 of 6): {HOW}"]), (130, 1, [])):
+        path = tmp_path / f"r{n}.h5"
+        with Recorder(path, fac) as rec:
+            for i in range(n):
+                f = _read_all(fac, 1.8e9 + i)
+                if i == unread_at:
+                    f.rack["power_w"][[2, 5]] = np.nan
+                rec.append(f)
+        with open_recording(path) as rec:
+            assert assumed_readings(rec) == said
+
+
+NO_RACKS = """\
+format: twin-layout/1
+name: a hall not yet filled
+halls: [{id: H, size_m: [7.2, 6.0, 3.0]}]
+rows: []
+cooling:
+  air_units: [{id: C1, type: crah-77kw, hall: H, position_m: [5.8, 0.45], rotation_deg: 180}]
+"""
+
+
+def test_a_hall_with_no_racks_still_names_its_units(tmp_path):
+    """The racks' line is left out (none), not the lines after it."""
+    from twin.model.loader import facility_from_text
+
+    fac = facility_from_text(NO_RACKS)
+    frame = Frame.empty(1.8e9, fac.counts())
+    units = [
+        "air units without a state reading (1 of 1): taken as running",
+        "air units without a flow reading (1 of 1): their fans at rated flow",
+    ]
+    assert frame_assumed(fac, frame) == units
     with Recorder(tmp_path / "r.h5", fac) as rec:
-        for i in range(10):
-            f = _read_all(fac, 1.8e9 + i)
-            if i == 7:
-                f.rack["power_w"][5] = np.nan  # one rack, once
-            rec.append(f)
+        rec.append(frame)
     with open_recording(tmp_path / "r.h5") as rec:
-        assert assumed_readings(rec) == [f"{RACKS} (1 of 6): {HOW}"]
+        assert "rack" not in rec.metrics and assumed_readings(rec) == units

@@ -587,8 +587,8 @@ def assumed_readings(rec) -> list[str]:
     step = max(1, rec.n_frames // ASSUMED_SAMPLED_FRAMES)
     out = []
     for kind, name, which, how in _ASSUMED:
-        if not any(m == name for m, _, _ in rec.metrics.get(kind, ())):
-            continue
+        if name not in {m for m, _, _ in rec.metrics.get(kind, ())}:
+            continue  # a kind the layout has none of
         rows = rec.metric_rows(kind, name, step)[1]
         unread = int((~np.isfinite(rows)).any(axis=0).sum())
         if unread:
@@ -602,12 +602,12 @@ def frame_assumed(facility: Facility, frame) -> list[str]:
     counts = facility.counts()
     out = []
     for kind, name, which, how in _ASSUMED:
-        n = counts.get(kind, 0)
+        n = counts[kind]
         if not n:
             continue
         values = getattr(frame, kind).get(name)  # frame.group(kind), as stand-ins offer it
         fits = values is not None and len(values) == n
-        unread = int((~np.isfinite(np.asarray(values, float))).sum()) if fits else n
+        unread = int((~np.isfinite(values)).sum()) if fits else n
         if unread:
             out.append(f"{which} ({unread} of {n}): {how}")
     return out
