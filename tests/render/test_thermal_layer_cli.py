@@ -103,3 +103,50 @@ def test_a_slice_height_outside_the_hall_is_refused_before_the_solve(tmp_path, c
         f"twin render: --slice-z {float(z):g} m is not inside hall ROOM (0 to 3.5 m)\n"
     )
     assert not out.exists()
+
+
+def test_a_recorded_instant_s_overlays_are_that_instant_s_air(small_layout_file, tmp_path, capsys):
+    """After a CRAH trip the overlays are solved with it off, at the recorded powers and fans
+    (the steady state the window's Thermal dock shows when a replay is moved there). Before,
+    they were the layout's nominal air, with the tripped unit running, beside GPUs coloured
+    as recorded. (Its one survivor is solved, CRAH-2; with the only unit off, the small
+    test hall has no steady state and the render says so.)"""
+    import re
+
+    from twin.model.frame import EventKind
+    from twin.recording import open_recording
+
+    rec = tmp_path / "trip.h5"
+    args = ["simulate", str(small_layout_file), "--scenario", "crah-trip", "--duration", "8s"]
+    assert main([*args, "--fail-at", "2s", "-o", str(rec), "-q"]) == 0
+    with open_recording(rec) as r:
+        (trip,) = [e for e in r.events if e.kind == EventKind.UNIT_FAILED]
+    common = ["render", str(small_layout_file), "--size", "240", "160", "--view", "top"]
+    thermal = ["--thermal", "inlets", "--cell", "0.5"]
+    assert main([*common, *thermal, "-o", str(tmp_path / "nominal.png")]) == 0
+    nominal = capsys.readouterr().out
+    assert (
+        main(
+            [
+                *common,
+                *thermal,
+                "--recording",
+                str(rec),
+                "--at",
+                "0:06",
+                "-o",
+                str(tmp_path / "t.png"),
+            ]
+        )
+        == 0
+    )
+    instant = capsys.readouterr().out
+    assert (
+        f"solved at the recorded instant (its rack powers and fans, {trip.item} off) in " in instant
+    )
+    assert "solved at the recorded instant" not in nominal
+
+    def hottest(text: str) -> float:
+        return float(re.search(r"hottest inlet ([\d.]+) °C", text).group(1))
+
+    assert hottest(instant) > hottest(nominal) + 1.0  # the tripped unit's racks warm

@@ -216,6 +216,23 @@ def test_a_frame_gives_the_racks_fan_speeds_from_power_or_measured_flow(facility
     np.testing.assert_allclose(racks[1:], 0.7, rtol=1e-6)
 
 
+def test_a_live_frame_s_racks_follow_their_gpus_power(facility_small):
+    """Live DCGM data (GPU power, no rack power): the view follows the racks at their GPUs'
+    power, not their nameplate, as the energy and the what-if read them."""
+    from twin.model.frame import Frame
+    from twin.physics.devices import rack_power_from_readings
+    from twin.ui.thermal_view import frame_inputs
+
+    f = facility_small
+    frame = Frame.empty(0.0, f.counts())
+    frame.gpu["power_w"][:] = 0.3 * f.gpu_tdp_w
+    power, _, _, _ = frame_inputs(f, 0, frame)
+    want = rack_power_from_readings(f, None, frame.gpu["power_w"])
+    has_gpus = np.bincount(f.gpu_rack, minlength=f.n_racks) > 0
+    assert has_gpus.any() and (want[has_gpus] < 0.7 * f.rack_power_w[has_gpus]).all()
+    np.testing.assert_allclose(power, want, rtol=1e-6)
+
+
 @pytest.fixture
 def facility_small(small_layout):
     from twin.model.loader import load_layout

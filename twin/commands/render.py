@@ -153,10 +153,11 @@ def _recorded_instant(args: argparse.Namespace, facility):
 
 
 def render_recording(
-    args: argparse.Namespace, facility, size: tuple[int, int], decorate=None
+    args: argparse.Namespace, facility, size: tuple[int, int], decorate=None, instant=None
 ) -> int:
     """``--recording FILE --at T``: the recorded state at T, coloured by ``--metric``
-    (``decorate``: the ``--thermal`` overlays, drawn over it)."""
+    (``decorate``: the ``--thermal`` overlays, drawn over it; ``instant``: the instant
+    ``_recorded_instant`` read already)."""
     import sys
 
     from twin.model.metrics import GPU_METRICS
@@ -168,7 +169,7 @@ def render_recording(
             file=sys.stderr,
         )
         return 2
-    instant = _recorded_instant(args, facility)
+    instant = instant or _recorded_instant(args, facility)
     if isinstance(instant, int):
         return instant
     frame, alarmed, offset, when, title = instant
@@ -200,9 +201,11 @@ def render_recording(
     return 0
 
 
-def thermal_overlays(args: argparse.Namespace, facility):
+def thermal_overlays(args: argparse.Namespace, facility, frame=None):
     """``--thermal``: solve the hall and return a ``decorate(scene)`` for render_png, or an exit
-    code after printing what is wrong."""
+    code after printing what is wrong. With a recorded ``frame``, the steady state of that
+    instant: its rack powers, the units it reads off and its fans (as the window's Thermal
+    dock solves a replay it is moved to); else the layout's nominal state."""
     import sys
 
     from twin.physics import GridError, ThermalError, choose_cell_m, solve_steady
@@ -239,8 +242,9 @@ def thermal_overlays(args: argparse.Namespace, facility):
         )
         return 2
     cell = args.cell if args.cell is not None else choose_cell_m(facility, hall)
+    failed, options, at = instant_state(facility, hall, frame, args.fail)
     try:
-        res = solve_steady(facility, hall, cell, failed=args.fail)
+        res = solve_steady(facility, hall, cell, failed=failed, **options)
     except (GridError, ThermalError, ValueError) as exc:
         print(f"twin render: thermal solve failed: {exc}", file=sys.stderr)
         return 2
@@ -249,11 +253,32 @@ def thermal_overlays(args: argparse.Namespace, facility):
     worst = f", hottest inlet {max(hot):.1f} °C" if len(hot) and (hot == hot).any() else ""
     print(
         f"thermal: {facility.hall_ids[hall]} {'x'.join(map(str, res.grid.shape))} cells of "
-        f"{cell:g} m solved in {res.seconds:.1f} s{worst}"
+        f"{cell:g} m solved{at} in {res.seconds:.1f} s{worst}"
     )
     return overlay_decorator(
-        res, overlays, slice_height_m=args.slice_z, vertical=vertical, failed=tuple(args.fail)
+        res, overlays, slice_height_m=args.slice_z, vertical=vertical, failed=failed
     )
+
+
+def instant_state(facility, hall: int, frame, fail: list[str]) -> tuple[tuple, dict, str]:
+    """(failed units, ``solve_steady`` options, what the summary line adds) for the steady
+    solve of a recorded ``frame`` (``frame_inputs``), or of the layout's nominal state
+    without one; ``--fail`` units are failed either way."""
+    import numpy as np
+
+    from twin.physics.fan_follow import followed_flow_scale
+    from twin.physics.frame_inputs import frame_inputs
+
+    inputs = None if frame is None else frame_inputs(facility, hall, frame)
+    if inputs is None:
+        return tuple(fail), {}, ""
+    power, off, fans, racks = inputs
+    units, _ = followed_flow_scale(None, fans, np.flatnonzero(facility.air_unit_hall == hall))
+    racks, _ = followed_flow_scale(None, racks, np.flatnonzero(facility.rack_hall == hall))
+    failed = tuple(dict.fromkeys([*fail, *sorted(off)]))
+    options = {"rack_power_w": power, "unit_flow_scale": units, "rack_flow_scale": racks}
+    said = f", {', '.join(sorted(off))} off" if off else ""
+    return failed, options, f" at the recorded instant (its rack powers and fans{said})"
 
 
 #: Names of other image formats: a PNG written under one is not what it says (a viewer that
@@ -307,13 +332,17 @@ def run(args: argparse.Namespace) -> int:
             return 2
     if args.view.startswith("rack:") and not args.recording:
         return render_elevation(args, facility, (w, h), *_design_gpu_values(facility, args.color))
-    decorate = None
+    decorate, instant = None, None
     if args.thermal and not args.view.startswith("rack:"):
-        decorate = thermal_overlays(args, facility)
+        if args.recording:  # the overlays of the recorded instant
+            instant = _recorded_instant(args, facility)
+            if isinstance(instant, int):
+                return instant
+        decorate = thermal_overlays(args, facility, instant[0] if instant else None)
         if isinstance(decorate, int):
             return decorate
     if args.recording:
-        return render_recording(args, facility, (w, h), decorate)
+        return render_recording(args, facility, (w, h), decorate, instant)
     from twin.render.offscreen import render_png
 
     split = lambda s: [x.strip() for x in s.split(",") if x.strip()]  # noqa: E731

@@ -14,8 +14,7 @@ import numpy as np
 from PySide6.QtCore import QEvent, QObject, QSignalBlocker, Qt, QTimer, Signal
 from PySide6.QtGui import QAction
 
-from twin.model.frame import reads_off
-from twin.physics.fan_follow import measured_flow_scale, rack_flow_scale
+from twin.physics.frame_inputs import frame_inputs
 from twin.physics.hall_jobs import DEBOUNCE_S, FRAME, STEADY, ThermalAnswer
 from twin.render.thermal_layer import ARROWS, INLETS, SLICE, VSLICE, ThermalLayer
 from twin.ui.actions import Action, Submenu
@@ -73,28 +72,6 @@ def air_at_sensor(view: ThermalView, index: int) -> float | None:
 
     v = float(sample_field(res.air_c, res.cell_m, f.sensor_position_m[index : index + 1])[0])
     return v if np.isfinite(v) else None
-
-
-def frame_inputs(
-    facility: Facility, hall: int, frame
-) -> tuple[np.ndarray, set[str], np.ndarray | None, np.ndarray] | None:
-    """A frame's rack powers (nominal where missing), the air units of ``hall`` it reports
-    off, the fan speeds it measured (``measured_flow_scale``: None without flows), and the
-    racks' server-fan speeds (``rack_flow_scale``: their measured flows, else their powers');
-    None when the frame has no rack powers for this layout."""
-    f = facility
-    p = frame.rack.get("power_w") if hasattr(frame, "rack") else None
-    if p is None or len(p) != f.n_racks:
-        return None
-    p = np.asarray(p, float)
-    p = np.where(np.isfinite(p) & (p >= 0), p, f.rack_power_w)
-    off: set[str] = set()
-    state = frame.air_unit.get("state")
-    if state is not None and len(state) == len(f.air_unit_ids):
-        down = reads_off(state) & (f.air_unit_hall == hall)
-        off = {f.air_unit_ids[a] for a in np.flatnonzero(down)}
-    fans = measured_flow_scale(f, frame.air_unit.get("flow_m3s"))
-    return p, off, fans, rack_flow_scale(f, p, frame.rack.get("flow_m3s"))
 
 
 class ThermalView(QObject):
