@@ -30,7 +30,7 @@ from twin.model.facility import Facility
 from twin.model.frame import reads_off
 from twin.model.schema import CoolingPlant, Energy, is_time_of_day, outdoor_time_s
 from twin.model.units import finite_or_none
-from twin.physics.devices import rack_power_from_readings
+from twin.physics.devices import SAMPLED_FRAMES, rack_power_from_readings
 from twin.physics.plant import PlantPower, affinity_power_w, plant_power
 
 #: Fan power of an air unit type without ``fan_kw``, per m3/s of rated flow (W).
@@ -564,8 +564,6 @@ def gap_note(summary: dict) -> str:
     return f" (not counted: {n} gap{'s' if n > 1 else ''} in the data, {span})"
 
 
-#: Frames spread over a recording that ``assumed_readings`` looks at.
-ASSUMED_SAMPLED_FRAMES = 64
 #: (kind, metric, items' name, what the energy takes without the reading)
 _ASSUMED = (
     ("rack", "power_w", "racks without a power reading of their own",
@@ -584,7 +582,7 @@ def assumed_readings(rec) -> list[str]:
     so its cooling power is the layout's, not a measurement, and a PUE from it says so."""
     if not rec.n_frames:
         return []
-    step = max(1, rec.n_frames // ASSUMED_SAMPLED_FRAMES)
+    step = max(1, rec.n_frames // SAMPLED_FRAMES)  # as rack_power_kinds looks
     out = []
     for kind, name, which, how in _ASSUMED:
         if name not in {m for m, _, _ in rec.metrics.get(kind, ())}:
