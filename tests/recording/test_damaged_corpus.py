@@ -238,7 +238,10 @@ def test_damaged_event_is_skipped_with_a_warning(damaged, capsys):
 @pytest.mark.parametrize(
     ("value", "filled"),
     [
-        ('["rack/inlet_c", "gpu/no_such", "air_unit/load_w"]', ("rack/inlet_c", "air_unit/load_w")),
+        (
+            '["rack/inlet_c", "gpu/no_such", "air_unit/load_w", "rack/exhaust_c"]',
+            ("rack/inlet_c", "air_unit/load_w", "rack/exhaust_c"),
+        ),
         ("[rack/inlet_c", None),  # not JSON
         ('{"rack": "inlet_c"}', None),  # not a list
         ('["rack/inlet_c", 3]', None),  # not all names
@@ -255,6 +258,11 @@ def test_a_damaged_filled_by_model_counts_every_air_reading_as_the_model_s(
     rec = _read_everything(path)
     if filled is not None:
         assert rec.filled_by_model == filled and rec.warnings == []
+        assert main(["info", str(path)]) == 0
+        assert (
+            "\n  filled   rack inlet_c, exhaust_c; air_unit load_w: the airflow model's where the "
+            "telemetry measured none\n"
+        ) in capsys.readouterr().out
         return
     every = sorted(
         f"{kind}/{name}" for kind in ("rack", "air_unit") for name, _, _ in rec.metrics[kind]
