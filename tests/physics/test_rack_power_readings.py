@@ -70,6 +70,10 @@ def test_each_rack_from_its_own_reading_its_gpus_or_its_nominal(fac):
         rack_power_from_readings(fac, rack[:3], gpu[:10]), fac.rack_power_w
     )
     np.testing.assert_array_equal(rack_power_from_readings(fac), fac.rack_power_w)
+    # a caller that counts readings (a calibration's span means) asks NaN for a rack unread
+    want = expected(fac)
+    want[4:] = np.nan
+    np.testing.assert_allclose(rack_power_from_readings(fac, rack, gpu, np.nan), want, rtol=1e-12)
 
 
 def test_gpus_past_their_tdp_do_not_lift_the_rest_past_its_nominal(fac):

@@ -144,10 +144,7 @@ class SpanReadings:
             return values
         from twin.physics.devices import rack_power_from_readings
 
-        read = np.bincount(fac.gpu_rack, np.isfinite(gpu_w), minlength=fac.n_racks) > 0
-        if values is not None and len(values) == fac.n_racks:
-            read |= np.isfinite(values)
-        return np.where(read, rack_power_from_readings(fac, values, gpu_w), np.nan)
+        return rack_power_from_readings(fac, values, gpu_w, unread_w=np.nan)
 
     def mean(self, kind: str, name: str) -> np.ndarray:
         """The mean over the whole span (NaN where nothing was read)."""

@@ -32,15 +32,19 @@ OTHER_IDLE_SHARE = 0.4
 
 
 def rack_power_from_readings(
-    facility: Facility, rack_w: np.ndarray | None = None, gpu_w: np.ndarray | None = None
+    facility: Facility,
+    rack_w: np.ndarray | None = None,
+    gpu_w: np.ndarray | None = None,
+    unread_w: float | None = None,
 ) -> np.ndarray:
     """(R,) each rack's power as a frame tells it: its own reading where it has one (live
     dcgm-exporter data has none); else, where some of its GPUs read, their power, those that
     did not taken at the load (power over TDP) of those that did, plus its other power at 40 %
-    and 60 % x that load; else its nominal power. What needs every rack's power from
-    telemetry (the air's heat, the facility's energy, a what-if's start) reads it here."""
+    and 60 % x that load; else its nominal power (``unread_w`` instead, e.g. NaN, where given).
+    What needs every rack's power from telemetry (the air's heat, the facility's energy, a
+    what-if's start, a calibration's span) reads it here."""
     fac = facility
-    p = fac.rack_power_w.astype(float)
+    p = fac.rack_power_w.astype(float) if unread_w is None else np.full(fac.n_racks, unread_w)
     n = fac.n_racks
     if gpu_w is not None and len(gpu_w) == fac.n_gpus:
         g = np.asarray(gpu_w, float)

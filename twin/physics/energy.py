@@ -575,40 +575,47 @@ _ASSUMED = (
 )  # fmt: skip
 
 
-def assumed_readings(rec) -> list[str]:
-    """What a recording's energy takes from the layout rather than from readings, one phrase
-    per reading that items go without in 64 frames spread over it ("air units without a flow
-    reading (6 of 6): their fans at rated flow"): live dcgm-exporter data holds GPU readings only,
-    so its cooling power is the layout's, not a measurement, and a PUE from it says so."""
-    if not rec.n_frames:
-        return []
-    step = max(1, rec.n_frames // SAMPLED_FRAMES)  # as rack_power_kinds looks
+def assumed_in(rows) -> list[str]:
+    """What an energy takes from the layout rather than from readings, one phrase per
+    reading some items went without in ``rows`` ({(kind, metric): (frames, items) array},
+    the readings the energy read): "air units without a flow reading (6 of 6): their fans at
+    rated flow". Live dcgm-exporter data holds GPU readings only, so its cooling power is the
+    layout's, not a measurement, and a PUE from it says so."""
     out = []
     for kind, name, which, how in _ASSUMED:
-        if name not in {m for m, _, _ in rec.metrics.get(kind, ())}:
-            continue  # a kind the layout has none of
-        rows = rec.metric_rows(kind, name, step)[1]
-        unread = int((~np.isfinite(rows)).any(axis=0).sum())
+        values = rows.get((kind, name))
+        if values is None or not np.shape(values)[-1]:
+            continue  # not read, or a kind the layout has none of
+        unread = int((~np.isfinite(np.atleast_2d(values))).any(axis=0).sum())
         if unread:
-            out.append(f"{which} ({unread} of {rows.shape[1]}): {how}")
+            out.append(f"{which} ({unread} of {np.shape(values)[-1]}): {how}")
     return out
+
+
+def assumed_readings(rec) -> list[str]:
+    """``assumed_in`` a recording's frames: 64 spread over it, as ``rack_power_kinds`` looks."""
+    if not rec.n_frames:
+        return []
+    step = max(1, rec.n_frames // SAMPLED_FRAMES)
+    return assumed_in(
+        {
+            (kind, name): rec.metric_rows(kind, name, step)[1]
+            for kind, name, _, _ in _ASSUMED
+            if name in {m for m, _, _ in rec.metrics.get(kind, ())}
+        }
+    )
 
 
 def frame_assumed(facility: Facility, frame) -> list[str]:
-    """``assumed_readings`` of one frame (the Energy dock's live figures): what its items
-    did not read, by the same phrases."""
+    """``assumed_in`` one frame (the Energy dock's live figures): a reading absent or of the
+    wrong length is none for every item."""
     counts = facility.counts()
-    out = []
-    for kind, name, which, how in _ASSUMED:
-        n = counts[kind]
-        if not n:
-            continue
+    rows = {}
+    for kind, name, _, _ in _ASSUMED:
         values = getattr(frame, kind).get(name)  # frame.group(kind), as stand-ins offer it
-        fits = values is not None and len(values) == n
-        unread = int((~np.isfinite(values)).sum()) if fits else n
-        if unread:
-            out.append(f"{which} ({unread} of {n}): {how}")
-    return out
+        fits = values is not None and len(values) == counts[kind]
+        rows[(kind, name)] = values if fits else np.full(counts[kind], np.nan)
+    return assumed_in(rows)
 
 
 def energy_series(model: EnergyModel, frames) -> EnergySeries:

@@ -19,7 +19,7 @@ from twin.model.frame import (
     Event,
     EventKind,
 )
-from twin.physics.energy import EnergyModel, EnergySeries, assumed_readings, energy_series
+from twin.physics.energy import EnergyModel, EnergySeries, assumed_in, energy_series
 from twin.physics.metrics import rci_hi
 from twin.recording.reader import Recording
 
@@ -110,8 +110,7 @@ def gather(rec: Recording, fac: Facility) -> Incident:
     if "air_unit" in rec.metrics:
         for name in ("supply_c", "return_c", "load_w", "state"):
             inc.units[name] = rec.metric_rows("air_unit", name, step)[1]
-    inc.energy = _energy(rec, fac, step)
-    inc.energy_assumed = assumed_readings(rec)
+    inc.energy, inc.energy_assumed = _energy(rec, fac, step)
     # one rule for every energy of the report: the energy model's (trapezoid, none across a gap)
     inc.it_energy_kwh = inc.energy.energy_kwh(inc.energy.it_w)
     if "air_unit" in rec.metrics:
@@ -135,9 +134,10 @@ def _has(rec: Recording, kind: str, name: str) -> bool:
     return any(m == name for m, _, _ in rec.metrics.get(kind, ()))
 
 
-def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
+def _energy(rec: Recording, fac: Facility, step: int) -> tuple[EnergySeries, list[str]]:
     """Facility power (IT, losses, cooling, PUE) at every row, from the metrics the energy
-    model reads (those the recording lacks take the layout's values)."""
+    model reads (those the recording lacks take the layout's values), and what those rows
+    left it to assume (``assumed_in``)."""
     wanted = {
         "rack": ("power_w",),
         "air_unit": ("state", "flow_m3s", "supply_c"),
@@ -147,9 +147,8 @@ def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
     rows: dict[str, dict[str, np.ndarray]] = {}
     times = rec.times[::step]
     for kind, names in wanted.items():
-        have = {m for m, _, _ in rec.metrics.get(kind, ())}
         for name in names:
-            if name in have:
+            if _has(rec, kind, name):
                 times, rows.setdefault(kind, {})[name] = rec.metric_rows(kind, name, step)
     if not np.isfinite(rows.get("rack", {}).get("power_w", np.nan)).all() and _has(
         rec, "gpu", "power_w"
@@ -159,7 +158,8 @@ def _energy(rec: Recording, fac: Facility, step: int) -> EnergySeries:
         _RowFrame(float(t), {k: {n: v[i] for n, v in g.items()} for k, g in rows.items()})
         for i, t in enumerate(times)
     )
-    return energy_series(EnergyModel(fac), frames)
+    assumed = assumed_in({(k, n): v for k, g in rows.items() for n, v in g.items()})
+    return energy_series(EnergyModel(fac), frames), assumed
 
 
 def _gpus(rec: Recording, fac: Facility, inc: Incident) -> None:
@@ -172,7 +172,7 @@ def _gpus(rec: Recording, fac: Facility, inc: Incident) -> None:
     inc.worst_gpus = [int(g) for g in order[:WORST]]
     inc.gpu["temp_c"] = temp[:, inc.worst_gpus]
     for name in ("power_w", "throttle"):
-        if any(m == name for m, _, _ in rec.metrics["gpu"]):
+        if _has(rec, "gpu", name):
             rows = rec.metric_rows("gpu", name, step)[1]
             inc.gpu[name] = rows[:, inc.worst_gpus]
             if name == "throttle":
