@@ -187,6 +187,20 @@ class Session:
         self._remap()
         self.facility_changed.emit(facility)
 
+    def set_physics(self, physics: FramePhysics | None) -> None:
+        """Fill frames with ``physics`` from the next one on (None: no fill). A recording whose
+        file does not name what the new fill writes stops: a file names the metrics a model
+        may have written when it is made, and frames filled past that would read as
+        measured."""
+        rec = self.recorder
+        if rec is not None and physics is not None:
+            if set(physics.filled_by_model) - set(rec.filled_by_model):
+                self.stop_recording(
+                    reason="recording stopped: the air is filled from the airflow model from "
+                    "now on, which a recording names when it starts (start a new one)"
+                )
+        self.physics = physics
+
     def _remap(self) -> None:
         guard = self.source_guard
         if guard is None or guard.facility is self.facility:

@@ -7,7 +7,7 @@ import pytest
 
 from twin.model.frame import Frame
 from twin.model.loader import load_layout
-from twin.ui.describe import Loads, describe, item_id, live_rows
+from twin.ui.describe import Loads, describe, item_id, live_rows, modelled_here
 
 
 @pytest.fixture
@@ -93,3 +93,41 @@ def test_live_rows_lead_with_a_tripped_state_in_words(fac):
     frame.gpu["throttle"][2] = 0x40 | 0x04
     g = {k: v for k, v, _ in live_rows(frame, "gpu", 2, fac)}
     assert g["Throttling"] == "thermal slowdown (hardware), power cap"
+
+
+def test_the_models_figures_are_marked_not_readings(fac):
+    """A live fill's figures read "(model)" in the inspector; readings, and figures the model
+    has none for either, read as they are."""
+    from types import SimpleNamespace
+
+    frame = Frame.empty(0.0, fac.counts())
+    frame.rack["inlet_c"][:2] = (22.5, 24.0)
+    frame.rack["exhaust_c"][1] = 35.0
+    frame.air_unit["load_w"][0] = 40e3
+    mask = np.zeros(fac.n_racks, bool)
+    mask[1] = True
+    units = np.zeros(len(fac.air_unit_ids), bool)
+    units[0] = True
+    physics = SimpleNamespace(
+        filled={"rack/inlet_c": mask, "rack/exhaust_c": mask, "air_unit/load_w": units}
+    )
+    session = SimpleNamespace(physics=physics)
+    assert modelled_here(session, "rack", 1) == {"inlet_c", "exhaust_c"}
+    assert modelled_here(session, "rack", 0) == frozenset()
+    assert modelled_here(session, "air_unit", 0) == {"load_w"}
+    assert modelled_here(session, "gpu", 1) == frozenset()
+    assert modelled_here(session, "rack", fac.n_racks + 3) == frozenset()  # past the mask
+    assert modelled_here(SimpleNamespace(physics=None), "rack", 1) == frozenset()
+    assert modelled_here(None, "rack", 1) == frozenset()
+
+    def rows(kind, i):
+        return {k: v for k, v, _ in live_rows(frame, kind, i, fac, modelled_here(session, kind, i))}
+
+    assert rows("rack", 1)["Inlet"] == "24.0 °C (model)"
+    assert rows("rack", 1)["Exhaust"] == "35.0 °C (model)"
+    assert rows("rack", 0)["Inlet"] == "22.5 °C"
+    assert rows("rack", 0)["Exhaust"] == "no data"
+    frame.rack["exhaust_c"][1] = np.nan
+    assert rows("rack", 1)["Exhaust"] == "no data"  # nothing of the model's to mark
+    assert fac.air_unit_capacity_w[0] == 77e3  # a crah-77kw: 40 kW is 52 % of it
+    assert rows("air_unit", 0)["Load"] == "40.0 / 77 kW (52 %) (model)"

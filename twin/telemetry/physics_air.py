@@ -182,6 +182,9 @@ class PhysicsFill:
             f"{facility.hall_ids[h]}: {why}" for h, why in sorted(self.air.unmodelled.items())
         )
         self._last_t: float | None = None
+        #: ``kind/metric`` -> which items of the last frame hold the model's value, not a
+        #: reading (the window's inspector marks them)
+        self.filled: dict[str, np.ndarray] = {}
 
     def rack_power_w(self, frame) -> np.ndarray:
         """Measured rack power where there is one; else from the rack's GPU readings; else
@@ -236,7 +239,9 @@ class PhysicsFill:
                 have = group.get(name)
                 if have is None or len(have) != len(model):
                     have = np.full(len(model), np.nan, dtype=np.float32)
-                group[name] = np.where(np.isfinite(have), have, model).astype(np.float32)
+                measured = np.isfinite(have)
+                group[name] = np.where(measured, have, model).astype(np.float32)
+                self.filled[f"{kind}/{name}"] = ~measured & np.isfinite(model)
         frame.events.extend(self._new_problems(frame.time_s))
 
     def _new_problems(self, time_s: float) -> list[Event]:

@@ -403,9 +403,23 @@ def _capacity_w(f: Facility | None, kind: str, index: int) -> float:
     return float("nan") if arr is None else float(arr[index])
 
 
-def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[Row]:
+def modelled_here(session, kind: str, index: int) -> frozenset[str]:
+    """The metrics of item ``index`` that the session's physics fill wrote in its last frame
+    (``PhysicsFill.filled``): the model's figures, not readings."""
+    filled = getattr(getattr(session, "physics", None), "filled", None) or {}
+    return frozenset(
+        key.partition("/")[2]
+        for key, mask in filled.items()
+        if key.partition("/")[0] == kind and index < len(mask) and mask[index]
+    )
+
+
+def live_rows(
+    frame, kind: str, index: int, f: Facility | None = None, modelled: frozenset[str] = frozenset()
+) -> list[Row]:
     """What the item is doing now, in words and units, state first (a tripped unit reads
-    TRIPPED); [] without a frame or for kinds a frame does not carry."""
+    TRIPPED); [] without a frame or for kinds a frame does not carry. ``modelled``: metrics
+    whose value is the airflow model's (``modelled_here``), marked "(model)"."""
     if frame is None or kind not in METRICS:
         return []
     data = frame.group(kind)
@@ -413,6 +427,9 @@ def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[R
     def val(name: str) -> float:
         arr = data.get(name)
         return float(arr[index]) if arr is not None and index < len(arr) else float("nan")
+
+    def marked(name: str, text: str) -> str:
+        return f"{text} (model)" if name in modelled and text != "no data" else text
 
     rows: list[Row] = []
     if kind in ("air_unit", "cdu", "power") and "state" in data:
@@ -439,10 +456,10 @@ def live_rows(frame, kind: str, index: int, f: Facility | None = None) -> list[R
             text = _kw(v) if np.isfinite(v) else "no data"
         else:
             text = f"{v:,.{nd}f} {unit}".rstrip() if np.isfinite(v) else "no data"
-        rows.append((label, text, None))
+        rows.append((label, marked(name, text), None))
     if "load_w" in data:
         cap = _capacity_w(f, kind, index)
         v = val("load_w")
         text = "no data" if not np.isfinite(v) else _load(v, cap) if np.isfinite(cap) else _kw(v)
-        rows.append(("Load", text, None))
+        rows.append(("Load", marked("load_w", text), None))
     return rows

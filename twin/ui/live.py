@@ -19,6 +19,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog, QMessageBox
 from twin.model.units import count_text
 from twin.ui.actions import Action
 from twin.ui.connect_dialog import ConnectDialog, ConnectError, ConnectionSpec
+from twin.ui.live_fill import LiveAirFill
 from twin.ui.status_widgets import RecordingIndicator, SourceStatusWidget, describe_status
 
 if TYPE_CHECKING:
@@ -56,6 +57,7 @@ class LiveExtension(QObject):
         window.status_source.setVisible(False)  # this widget says the same, and more
 
         self._build_actions()
+        self.air_fill = LiveAirFill(window, order=4)
         self.status_timer = QTimer(self, interval=STATUS_INTERVAL_MS)
         self.status_timer.timeout.connect(self.refresh_status)
         self.status_timer.start()
@@ -147,6 +149,7 @@ class LiveExtension(QObject):
         self.last_error = ""
         self._last_error_source = source
         self.window.set_source(source)  # stops the previous one without waiting for it
+        self.air_fill.attach(source)
         url = source.status().url
         self.window.statusBar().showMessage(f"Connecting to {url}…" if url else "", 4000)
         self.refresh_status()
@@ -175,6 +178,7 @@ class LiveExtension(QObject):
     # ------------------------------------------------------------------ status
     def refresh_status(self) -> None:
         self._show_recording()
+        self.air_fill.refresh()
         w = self.window
         source = w.source
         if source is None:

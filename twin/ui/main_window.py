@@ -32,7 +32,7 @@ from twin.render.scene import Scene
 from twin.session import Session
 from twin.ui import dock_layout, window_actions
 from twin.ui.actions import ActionRegistry
-from twin.ui.describe import Loads, live_rows
+from twin.ui.describe import Loads, live_rows, modelled_here
 from twin.ui.dock_layout import DEFAULT_SIZE_PX
 from twin.ui.inspector import Inspector
 from twin.ui.interactor import close_interactor
@@ -353,7 +353,8 @@ class MainWindow(LoadingMixin, SelectionMixin, DialogsMixin, QMainWindow):
         if sel is None or self.facility is None:
             return
         # what the item is doing now leads; the design figures follow
-        live = live_rows(self.last_frame, sel.kind, sel.index, self.facility)
+        modelled = modelled_here(self.session, sel.kind, sel.index)
+        live = live_rows(self.last_frame, sel.kind, sel.index, self.facility, modelled)
         if sel.kind == "sensor":
             live += self._sensor_model_rows(sel.index)
         lead = [("Now", live)] if live else []
