@@ -178,3 +178,43 @@ def test_a_fill_put_on_mid_recording_stops_a_file_that_does_not_name_it(fac, tmp
     assert [name for name, _ in stopped] == ["plain.h5", "named.h5"]
     with open_recording(named) as rec:
         assert rec.filled_by_model == filled_metrics()
+
+
+def test_one_first_solve_at_a_time_and_a_closed_fill_never_solves(fac, monkeypatch):
+    """A burst of edits while live data runs makes a fill per layout: they solve one at a
+    time, and one closed (its layout replaced) while it waits never builds its model."""
+    built, solving, most = [], [0], [0]
+
+    class Counted(PhysicsFill):
+        def __init__(self, facility, cell_m):
+            built.append(facility)
+            solving[0] += 1
+            most[0] = max(most[0], solving[0])
+            super().__init__(facility, cell_m)
+
+        def update(self, frame):
+            super().update(frame)
+            if self._last_t == T0:  # its first frame, on the fill's thread
+                solving[0] -= 1
+
+    monkeypatch.setattr(physics_background, "PhysicsFill", Counted)
+    first, second, third = (BackgroundPhysicsFill(fac) for _ in range(3))
+    with physics_background._ONE_AT_A_TIME:  # all three wait: none has begun
+        for fill in (first, second, third):
+            fill.update(gpu_frame(fac, T0, 0.5))
+        second.close()
+    assert second.closed and not third.closed
+    assert first.wait(120) and second.wait(120) and third.wait(120)
+    assert len(built) == 2 and most[0] == 1  # the first and third, one after the other
+    frame = gpu_frame(fac, T0 + 5, 0.5)
+    second.update(frame)
+    assert frame.events == [] and np.isnan(frame.rack["inlet_c"]).all()
+    third.update(frame)
+    assert np.isfinite(frame.rack["inlet_c"]).all()
+
+    # closed before its first frame: nothing starts, nothing is said
+    unused = BackgroundPhysicsFill(fac)
+    unused.close()
+    frame = gpu_frame(fac, T0 + 10, 0.5)
+    unused.update(frame)
+    assert unused.state is FillState.WAITING and frame.events == [] and len(built) == 2

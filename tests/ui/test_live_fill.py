@@ -93,7 +93,7 @@ def test_live_gpu_telemetry_gets_its_air_from_the_model(opened, qtbot, exporter,
 
     # off: frames are no longer filled; on again: a new fill
     live.air_fill.action.setChecked(False)
-    assert win.session.physics is None
+    assert win.session.physics is None and fill.closed
     n = win.session.frames
     qtbot.waitUntil(lambda: win.session.frames >= n + 2, timeout=10000)
     assert np.isnan(win.last_frame.rack["inlet_c"]).all()
@@ -130,3 +130,6 @@ def test_an_edit_gets_a_fill_of_the_edited_layout(opened, qtbot, exporter, small
     assert isinstance(fill, BackgroundPhysicsFill) and fill is not first
     assert fill.facility is edited and win.source is not None
     assert live.air_fill.fill is fill
+    assert first.closed and not fill.closed  # the old layout's first solve is not wanted
+    win.stop_source()
+    assert fill.closed and win.session.physics is None

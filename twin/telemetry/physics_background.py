@@ -26,6 +26,10 @@ from twin.telemetry.physics_air import PhysicsFill, filled_metrics
 
 #: How much lower the first solve's thread runs (the solver service's background value).
 FILL_NICE = 10
+#: One first solve at a time: a burst of edits while live data runs makes a fill per layout,
+#: and each would otherwise solve beside the others; one that waits here and is closed (its
+#: layout replaced) meanwhile never solves.
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class FillState(StrEnum):
@@ -71,10 +75,13 @@ class BackgroundPhysicsFill:
         self._fill: PhysicsFill | None = None
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
+        self._closed = threading.Event()
         self._notes: list[Event] = []  # said with the next frame the session pumps
 
     def update(self, frame: Frame) -> None:
         """Fill ``frame`` once the first solve is done; start that solve on the first frame."""
+        if self._closed.is_set():
+            return
         if self._thread is None:
             self._start(frame)
         elif self._done.is_set() and self.state is FillState.SOLVING:
@@ -109,14 +116,25 @@ class BackgroundPhysicsFill:
         from twin.physics.solver_service import error_text, lower_thread_priority
 
         lower_thread_priority(self.nice)
-        t0 = time.perf_counter()
-        try:
-            fill = PhysicsFill(self.facility, self.cell_m)
-            fill.update(first)  # its first frame: the halls' steady states at this load
-            self._result = (fill, list(first.events), time.perf_counter() - t0, "")
-        except Exception as exc:  # a fault, said in the frames and the status; never raised
-            self._result = (None, [], time.perf_counter() - t0, error_text(exc))
-        self._done.set()
+        with _ONE_AT_A_TIME:
+            t0 = time.perf_counter()
+            try:
+                fill = None if self._closed.is_set() else PhysicsFill(self.facility, self.cell_m)
+                if fill is not None and not self._closed.is_set():
+                    fill.update(first)  # its first frame: the halls' steady states at this load
+                self._result = (fill, list(first.events), time.perf_counter() - t0, "")
+            except Exception as exc:  # a fault, said in the frames and the status; never raised
+                self._result = (None, [], time.perf_counter() - t0, error_text(exc))
+            self._done.set()
+
+    @property
+    def closed(self) -> bool:
+        return self._closed.is_set()
+
+    def close(self) -> None:
+        """No longer wanted (its layout or source replaced): a first solve not begun never
+        runs, one building its models stops before it solves."""
+        self._closed.set()
 
     def _finish(self, t: float) -> None:
         """Take the first solve's result on the session's thread; its notes are said at

@@ -32,6 +32,8 @@ class LiveAirFill:
         #: the source the user connected; the fill is for it alone
         self.live_source = None
         self._session = None
+        #: the fill this put on the session last (closed once it is off it)
+        self._put: BackgroundPhysicsFill | None = None
         self._said: tuple[object, FillState] | None = None
         on = str(window.settings.value(SETTING, "true")).lower() == "true"
         self.action = window.action_registry.add(
@@ -85,6 +87,9 @@ class LiveAirFill:
             session.set_physics(BackgroundPhysicsFill(session.facility))
         elif not want and fill is not None:
             session.set_physics(None)
+        if self._put is not None and self._put is not self.fill:
+            self._put.close()  # replaced (or dropped by the session with its layout)
+        self._put = self.fill
 
     def refresh(self) -> None:
         """Say in the status bar when the fill starts solving, is ready or failed (once each)."""
