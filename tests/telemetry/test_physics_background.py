@@ -6,6 +6,8 @@ filled exactly as ``PhysicsFill`` fills the same frames on one thread."""
 from __future__ import annotations
 
 import re
+import threading
+import time
 
 import numpy as np
 import pytest
@@ -42,17 +44,31 @@ def test_frames_pass_unfilled_while_it_solves_then_are_filled_as_on_one_thread(f
     frames = [gpu_frame(fac, T0 + 5 * i, load) for i, load in enumerate((0.6, 0.6, 0.9, 0.9))]
     fill = BackgroundPhysicsFill(fac)
     assert fill.state is FillState.WAITING
+    assert fill.message == "the air is filled from the airflow model from the first frame"
+    t0 = time.perf_counter()
     fill.update(frames[0])
     # the first frame returned at once: nothing solved, nothing filled, said so
     assert fill.state is FillState.SOLVING
+    assert not fill.wait(0.01)  # still solving, on a thread of its own
+    (thread,) = [t for t in threading.enumerate() if t.name == "twin-physics-fill"]
+    assert thread.daemon  # quitting the window never waits for the solve
     assert np.isnan(frames[0].rack["inlet_c"]).all()
     assert np.isnan(frames[0].air_unit["return_c"]).all()
-    assert notes(frames[0]) == ["solving the hall air from the airflow model (filled once solved)"]
+    solving = "solving the hall air from the airflow model (filled once solved)"
+    assert [(e.time_s, e.kind, e.item, e.message, e.severity) for e in frames[0].events] == [
+        (T0, EventKind.NOTE, "physics", solving, 0)
+    ]
+    assert fill.message == solving
     assert fill.wait(120)
+    elapsed_s = time.perf_counter() - t0
     fill.update(frames[1])
     assert fill.state is FillState.FILLING
-    (summary,) = notes(frames[1])
-    assert summary.startswith("physics: 1 of 1 halls' air from the airflow model (")
+    ((summary, severity, item),) = [(e.message, e.severity, e.item) for e in frames[1].events]
+    assert severity == 0 and item == "physics" and summary == fill.message
+    seconds = float(
+        re.fullmatch(r"physics: 1 of 1 halls' air from the airflow model \((.+) s\)", summary)[1]
+    )
+    assert 0.5 < seconds <= elapsed_s + 0.05  # the first solve's own time
     for f in frames[2:]:
         fill.update(f)
         assert notes(f) == []
@@ -213,6 +229,23 @@ def test_one_first_solve_at_a_time_and_a_closed_fill_never_solves(fac, monkeypat
     assert np.isfinite(frame.rack["inlet_c"]).all()
 
     # closed before its first frame: nothing starts, nothing is said
+    # closed while it builds its model: it never solves
+    late = BackgroundPhysicsFill(fac)
+    solved = []
+
+    class ClosedWhileBuilt(PhysicsFill):
+        def __init__(self, facility, cell_m):
+            super().__init__(facility, cell_m)
+            late.close()
+
+        def update(self, frame):
+            solved.append(frame.time_s)
+
+    monkeypatch.setattr(physics_background, "PhysicsFill", ClosedWhileBuilt)
+    late.update(gpu_frame(fac, T0, 0.5))
+    assert late.wait(60) and solved == []
+    monkeypatch.setattr(physics_background, "PhysicsFill", Counted)
+
     unused = BackgroundPhysicsFill(fac)
     unused.close()
     frame = gpu_frame(fac, T0 + 10, 0.5)

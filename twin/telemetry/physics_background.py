@@ -51,7 +51,7 @@ def copy_frame(frame: Frame) -> Frame:
     """A frame of its own arrays (no events): what the first solve reads while the session
     records and shows the original."""
     groups = {
-        kind: {name: np.array(values, copy=True) for name, values in frame.group(kind).items()}
+        kind: {name: np.array(values) for name, values in frame.group(kind).items()}
         for kind in ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
     }
     return Frame(time_s=frame.time_s, **groups)
@@ -86,7 +86,7 @@ class BackgroundPhysicsFill:
             self._start(frame)
         elif self._done.is_set() and self.state is FillState.SOLVING:
             self._finish(frame.time_s)
-        if self.state is FillState.FILLING and self._fill is not None:
+        if self._fill is not None:  # set when the first solve is taken, never before
             self._fill.update(frame)
         frame.events.extend(self._notes)
         self._notes.clear()
