@@ -151,3 +151,52 @@ def test_history_recorded_with_physics_says_what_it_left_unfilled(prometheus, tm
             (rec.times[0], f"not filled from the airflow model: {why}")
         ]
         assert np.isnan(rec.frame(rec.n_frames - 1).rack["inlet_c"]).all()
+
+
+def test_history_fills_halls_larger_than_a_live_fill_keeps_up_with(
+    prometheus, cooled, tmp_path, capsys, monkeypatch
+):
+    """Frames fetched from history wait for the fill: a hall past the live limit (here set to
+    none at all) is filled there, where live it is said not filled."""
+    from tests.live.test_prometheus_live import wait_for_history
+    from twin.telemetry import physics_air
+
+    monkeypatch.setattr(physics_air, "MAX_RACKS_PER_HALL", 0)
+    out = tmp_path / "history.h5"
+    wait_for_history(prometheus)
+    end = time.time() - 1
+    args = ["record", "--prometheus", prometheus.url, "--start", f"{end - 3:.3f}"]
+    rc = main(
+        [*args, "--end", f"{end:.3f}", "--step", "1s", "--physics", "-o", str(out), str(cooled)]
+    )
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "physics: 1 of 1 halls' air from the airflow model (" in err
+    assert "not filled" not in err
+    with open_recording(out) as rec:
+        assert np.isfinite(rec.frame(rec.n_frames - 1).rack["inlet_c"]).all()
+
+    exp = Exporter(ExporterState(hosts=HOSTS)).start()
+    try:
+        rc = main(
+            [
+                "record",
+                "--scrape",
+                exp.url,
+                "--duration",
+                "1s",
+                "--physics",
+                "-o",
+                str(tmp_path / "live.h5"),
+                str(cooled),
+            ]
+        )
+    finally:
+        exp.stop()
+    err = capsys.readouterr().err
+    assert rc == 0, err
+    assert "physics: 0 of 1 halls' air from the airflow model (" in err
+    assert (
+        "  not filled: H1: 1 rack, more than the 0 whose air a field solve per frame keeps up with\n"
+        in err
+    )

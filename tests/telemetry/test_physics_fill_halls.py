@@ -60,3 +60,18 @@ def test_the_simulator_s_physics_does_not_say_them():
     air = PhysicsAir(facility_from_text(LAYOUT))
     assert air.take_problems() == []
     assert sorted(air.unmodelled) == [0, 1]
+
+
+def test_a_limit_of_none_models_every_hall_a_number_leaves_larger_ones(small_layout):
+    """History waits for the fill (``twin record --start/--end --physics``): no hall is too
+    large there; a live fill leaves halls above its limit, saying the limit it used."""
+    from twin.model.loader import load_layout
+
+    fac = load_layout(small_layout)  # one hall of five racks, one CRAH
+    assert PhysicsFill(fac, max_racks_per_hall=4).air.unmodelled == {
+        0: "5 racks, more than the 4 whose air a field solve per frame keeps up with"
+    }
+    assert PhysicsFill(fac, max_racks_per_hall=4).air.models == {}
+    for limit in (5, None):
+        air = PhysicsFill(fac, max_racks_per_hall=limit).air
+        assert air.unmodelled == {} and list(air.models) == [0]

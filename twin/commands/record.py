@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         out = SafeOutput(args.output, force=args.force, inputs=[args.layout])
     except OutputRefused as exc:
         return _fail(str(exc))
-    fill, filled = _physics_fill(facility) if args.physics else (None, ())
+    fill, filled = _physics_fill(facility, history) if args.physics else (None, ())
     try:
         recorder = Recorder(out.path, facility, filled_by_model=filled)
     except (RecordingError, OSError) as exc:
@@ -200,17 +200,20 @@ def _auth(args: argparse.Namespace) -> dict:
     return auth
 
 
-def _physics_fill(facility):
+def _physics_fill(facility, history: bool):
     """The airflow model that fills the frames' gaps, its halls solved now, with what it
     leaves unfilled said once here (and in the recording's first frame), and the metrics it
-    fills, as the recording names them."""
+    fills, as the recording names them. ``history``: frames fetched from the past wait for
+    the fill, so every hall is modelled, however large; live, only halls small enough for a
+    field step per frame (``MAX_RACKS_PER_HALL``)."""
     import sys
     import time
 
-    from twin.telemetry.physics_air import PhysicsFill
+    from twin.telemetry import physics_air
 
     t = time.perf_counter()
-    fill = PhysicsFill(facility)
+    limit = None if history else physics_air.MAX_RACKS_PER_HALL
+    fill = physics_air.PhysicsFill(facility, max_racks_per_hall=limit)
     print(
         f"physics: {len(fill.air.models)} of {len(facility.hall_ids)} halls' air from the "
         f"airflow model ({time.perf_counter() - t:.1f} s)",

@@ -10,11 +10,13 @@ import numpy as np
 
 from twin.model.facility import Facility
 from twin.model.frame import Event, EventKind, reads_off
+from twin.model.units import count_text
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.physics.sample import sample_field
 
 #: Halls above this many racks use the heat balance: a field solve per frame would not keep
-#: up with a live 1 Hz source.
+#: up with a live 1 Hz source. (Frames fetched from history wait for the fill: no limit there,
+#: ``twin record --start/--end --physics``; a 350-rack hall takes ~20 s and 1.2 GB to set up.)
 MAX_RACKS_PER_HALL = 200
 #: What ``PhysicsFill`` writes where a frame has no reading, per kind. A recording made with
 #: the fill names them (``Recorder(filled_by_model=...)``), so that no fit or comparison takes
@@ -48,10 +50,12 @@ class PhysicsAir:
         cell_m: float = DEFAULT_CELL_M,
         flow_scale: np.ndarray | None = None,
         rack_scale: np.ndarray | None = None,
+        max_racks_per_hall: int | None = MAX_RACKS_PER_HALL,
     ) -> None:
         """``flow_scale`` and ``rack_scale``: the fan speeds to solve the first fields at, as
         ``set_failed`` takes them (None: rated), so that a source whose first frame's fans
-        are not at rated solves each hall once, not at rated and again at its fans."""
+        are not at rated solves each hall once, not at rated and again at its fans.
+        ``max_racks_per_hall``: larger halls are left out (None: none is)."""
         from twin.physics import ThermalModel
         from twin.physics.fan_follow import followed_flow_scale
 
@@ -61,13 +65,14 @@ class PhysicsAir:
         self.problems: list[str] = []
         self._problems_taken = 0
         #: halls with racks left to the caller's heat balance from the start, and why
+        limit = counts.max(initial=0) if max_racks_per_hall is None else max_racks_per_hall
         self.unmodelled: dict[int, str] = {
-            int(h): f"{counts[h]} racks, more than the {MAX_RACKS_PER_HALL} whose air a field "
+            int(h): f"{count_text(counts[h], 'rack')}, more than the {limit} whose air a field "
             "solve per frame keeps up with"
-            for h in np.flatnonzero(counts > MAX_RACKS_PER_HALL)
+            for h in np.flatnonzero(counts > limit)
         }
         supplied = {s.hall for s in fac.layout.cooling.supplies if s.flow_m3s is not None}
-        for h in np.flatnonzero((counts > 0) & (counts <= MAX_RACKS_PER_HALL)):
+        for h in np.flatnonzero((counts > 0) & (counts <= limit)):
             # air units, or supplies of their own flow (a plenum the layout does not model)
             if not (np.any(fac.air_unit_hall == h) or fac.hall_ids[h] in supplied):
                 self.unmodelled[int(h)] = "no air unit and no supply of its own flow moves its air"
@@ -174,9 +179,16 @@ class PhysicsFill:
     #: the metrics it may write (``FILLED``), as a recording names them
     filled_by_model: tuple[str, ...] = filled_metrics()
 
-    def __init__(self, facility: Facility, cell_m: float = DEFAULT_CELL_M) -> None:
+    def __init__(
+        self,
+        facility: Facility,
+        cell_m: float = DEFAULT_CELL_M,
+        max_racks_per_hall: int | None = MAX_RACKS_PER_HALL,
+    ) -> None:
+        """``max_racks_per_hall``: as ``PhysicsAir`` takes it (None for frames that wait for
+        the fill, as history does)."""
         self.facility = facility
-        self.air = PhysicsAir(facility, cell_m)
+        self.air = PhysicsAir(facility, cell_m, max_racks_per_hall=max_racks_per_hall)
         # said with the first frame, as the halls given up later are
         self.air.problems.extend(
             f"{facility.hall_ids[h]}: {why}" for h, why in sorted(self.air.unmodelled.items())
