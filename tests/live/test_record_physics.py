@@ -124,20 +124,25 @@ def test_a_live_recording_without_physics_holds_no_air_and_no_mark(cooled, tmp_p
     assert "Filled:" not in (tmp_path / "lab.html").read_text()
 
 
-def test_history_recorded_with_physics_says_what_it_left_unfilled(prometheus, tmp_path, capsys):
-    """From Prometheus history (``--start/--end``), each frame filled as it is fetched; the
-    test layout's hall has no air unit, so it is said unfilled, once, in the first frame."""
+def record_history(prometheus, layout, out) -> int:
+    """``twin record --physics`` of the last three seconds of the test Prometheus's history."""
     from tests.live.test_prometheus_live import wait_for_history
 
-    layout = tmp_path / "live.yaml"
-    layout.write_text(layout_text())
-    out = tmp_path / "history.h5"
     wait_for_history(prometheus)
     end = time.time() - 1
     args = ["record", "--prometheus", prometheus.url, "--start", f"{end - 3:.3f}"]
-    rc = main(
+    return main(
         [*args, "--end", f"{end:.3f}", "--step", "1s", "--physics", "-o", str(out), str(layout)]
     )
+
+
+def test_history_recorded_with_physics_says_what_it_left_unfilled(prometheus, tmp_path, capsys):
+    """From Prometheus history (``--start/--end``), each frame filled as it is fetched; the
+    test layout's hall has no air unit, so it is said unfilled, once, in the first frame."""
+    layout = tmp_path / "live.yaml"
+    layout.write_text(layout_text())
+    out = tmp_path / "history.h5"
+    rc = record_history(prometheus, layout, out)
     err = capsys.readouterr().err
     assert rc == 0, err
     why = "H1: no air unit and no supply of its own flow moves its air"
@@ -158,17 +163,11 @@ def test_history_fills_halls_larger_than_a_live_fill_keeps_up_with(
 ):
     """Frames fetched from history wait for the fill: a hall past the live limit (here set to
     none at all) is filled there, where live it is said not filled."""
-    from tests.live.test_prometheus_live import wait_for_history
     from twin.telemetry import physics_air
 
     monkeypatch.setattr(physics_air, "MAX_RACKS_PER_HALL", 0)
     out = tmp_path / "history.h5"
-    wait_for_history(prometheus)
-    end = time.time() - 1
-    args = ["record", "--prometheus", prometheus.url, "--start", f"{end - 3:.3f}"]
-    rc = main(
-        [*args, "--end", f"{end:.3f}", "--step", "1s", "--physics", "-o", str(out), str(cooled)]
-    )
+    rc = record_history(prometheus, cooled, out)
     err = capsys.readouterr().err
     assert rc == 0, err
     assert "physics: 1 of 1 halls' air from the airflow model (" in err

@@ -31,6 +31,15 @@ def gpu_frame(fac, time_s: float, load: float) -> Frame:
     return frame
 
 
+def after_first_solve(fill: BackgroundPhysicsFill, fac, time_s: float) -> Frame:
+    """A frame at ``time_s`` handed to ``fill`` after its first solve (of a frame at T0)."""
+    fill.update(gpu_frame(fac, T0, 0.5))
+    assert fill.wait(120)
+    frame = gpu_frame(fac, time_s, 0.5)
+    fill.update(frame)
+    return frame
+
+
 @pytest.fixture
 def fac(small_layout):
     return load_layout(small_layout)
@@ -118,10 +127,7 @@ def test_halls_it_leaves_are_said_with_the_frame_it_is_ready_in(tmp_path, small_
     path.write_text(text)
     fac = load_layout(path)
     fill = BackgroundPhysicsFill(fac)
-    fill.update(gpu_frame(fac, T0, 0.5))
-    assert fill.wait(60)
-    frame = gpu_frame(fac, T0 + 7, 0.5)
-    fill.update(frame)
+    frame = after_first_solve(fill, fac, T0 + 7)
     assert fill.state is FillState.FILLING
     assert [e.time_s for e in frame.events] == [T0 + 7, T0 + 7]
     summary, left = (e.message for e in frame.events)
@@ -141,10 +147,7 @@ def test_a_failed_first_solve_is_said_and_frames_go_on_unfilled(fac, monkeypatch
 
     monkeypatch.setattr(physics_background, "PhysicsFill", Broken)
     fill = BackgroundPhysicsFill(fac)
-    fill.update(gpu_frame(fac, T0, 0.5))
-    assert fill.wait(10)
-    frame = gpu_frame(fac, T0 + 5, 0.5)
-    fill.update(frame)
+    frame = after_first_solve(fill, fac, T0 + 5)
     assert fill.state is FillState.FAILED
     (event,) = frame.events
     assert event.severity == 1 and event.time_s == T0 + 5

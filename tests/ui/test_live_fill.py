@@ -7,7 +7,6 @@ action. Before, the window showed no rack inlet at all for live GPU telemetry.""
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +16,7 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "live"))
 
 from dcgm_exporter import Exporter, ExporterState, Host  # noqa: E402
 
+from tests.ui.test_live import Heartbeat  # noqa: E402
 from twin.telemetry.physics_background import BackgroundPhysicsFill, FillState  # noqa: E402
 
 
@@ -33,22 +33,6 @@ def connect(window, url: str):
     live = window.extensions["live"]
     live.connect_spec(ConnectionSpec("scrape", [url + "/metrics"], interval_s=0.2))
     return live
-
-
-class Heartbeat:
-    """The GUI timer's largest gap: the event loop never waits for the first solve."""
-
-    def __init__(self):
-        from PySide6.QtCore import QTimer
-
-        self.times: list[float] = []
-        self.timer = QTimer(interval=20)
-        self.timer.timeout.connect(lambda: self.times.append(time.monotonic()))
-        self.timer.start()
-
-    def max_gap_s(self) -> float:
-        self.timer.stop()
-        return float(np.diff(self.times).max())
 
 
 def test_live_gpu_telemetry_gets_its_air_from_the_model(opened, qtbot, exporter, tmp_path):
