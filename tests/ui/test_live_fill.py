@@ -117,3 +117,21 @@ def test_an_edit_gets_a_fill_of_the_edited_layout(opened, qtbot, exporter, small
     assert first.closed and not fill.closed  # the old layout's first solve is not wanted
     win.stop_source()
     assert fill.closed and win.session.physics is None
+
+
+def test_the_events_dock_shows_the_fill_s_notes_in_words(opened, qtbot, exporter):
+    """The dock is narrower than its five columns: the message reads third, beside the time
+    and severity, not past the edge after kind and item ("info note physics")."""
+    win = opened
+    connect(win, exporter.url)
+    fill = win.session.physics
+    qtbot.waitUntil(lambda: fill.state is FillState.FILLING, timeout=90000)
+    events = win.extensions["replay"].events
+    qtbot.waitUntil(lambda: events.proxy.rowCount() >= 2, timeout=10000)
+    view, header = events.view, events.view.horizontalHeader()
+    assert [header.logicalIndex(v) for v in range(5)] == [0, 1, 4, 2, 3]
+    messages = [events.proxy.index(r, 4).data() for r in range(events.proxy.rowCount())]
+    assert "solving the hall air from the airflow model (filled once solved)" in messages
+    assert any(m.startswith("physics: 1 of 1 halls' air from the airflow model") for m in messages)
+    # the message starts inside what the dock shows
+    assert view.columnViewportPosition(4) + 40 < view.viewport().width()

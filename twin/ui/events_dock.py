@@ -164,8 +164,11 @@ class EventsPanel(QWidget):
         self.view.verticalHeader().setDefaultSectionSize(22)
         h = self.view.horizontalHeader()
         h.setStretchLastSection(True)
-        for col, width in enumerate((64, 84, 110, 130)):
+        for col, width in enumerate((64, 84, 110, 130, 420)):
             h.resizeSection(col, width)
+        # what happened reads beside when and how bad: in a dock narrower than the five
+        # columns (its default width), "info note physics" hid the message past the edge
+        h.moveSection(COLUMNS.index("Message"), 2)
         h.setSectionResizeMode(QHeaderView.ResizeMode.Interactive)
         self.view.clicked.connect(self._activated)
         self.view.activated.connect(self._activated)
