@@ -43,7 +43,11 @@ def test_live_gpu_telemetry_gets_its_air_from_the_model(opened, qtbot, exporter,
     fill = win.session.physics
     assert isinstance(fill, BackgroundPhysicsFill) and fill.facility is win.facility
     qtbot.waitUntil(lambda: fill.state is FillState.SOLVING, timeout=10000)
+    status = live.status_widget
+    qtbot.waitUntil(lambda: status.text.endswith(" · air model solving"), timeout=5000)
     qtbot.waitUntil(lambda: fill.state is FillState.FILLING, timeout=90000)
+    qtbot.waitUntil(lambda: status.text.endswith(" · air from the model"), timeout=5000)
+    assert "\nAir: physics: 1 of 1 halls' air from the airflow model (" in status.toolTip()
     gap_s = beat.max_gap_s()
     assert gap_s < 1.0  # the window kept drawing through the first solve
     qtbot.waitUntil(
@@ -78,6 +82,7 @@ def test_live_gpu_telemetry_gets_its_air_from_the_model(opened, qtbot, exporter,
     # off: frames are no longer filled; on again: a new fill
     live.air_fill.action.setChecked(False)
     assert win.session.physics is None and fill.closed
+    qtbot.waitUntil(lambda: "air" not in status.text and "Air:" not in status.toolTip(), timeout=5000)  # fmt: skip
     n = win.session.frames
     qtbot.waitUntil(lambda: win.session.frames >= n + 2, timeout=10000)
     assert np.isnan(win.last_frame.rack["inlet_c"]).all()
@@ -135,3 +140,17 @@ def test_the_events_dock_shows_the_fill_s_notes_in_words(opened, qtbot, exporter
     assert any(m.startswith("physics: 1 of 1 halls' air from the airflow model") for m in messages)
     # the message starts inside what the dock shows
     assert view.columnViewportPosition(4) + 40 < view.viewport().width()
+
+
+def test_the_status_line_says_a_failed_fill():
+    from twin.telemetry.source import SourceState, SourceStatus
+    from twin.ui.status_widgets import describe_status
+
+    status = SourceStatus(state=SourceState.CONNECTED, live=True, age_s=2.0)
+    why = "Air: the airflow model failed, the air is not filled: MemoryError: no room"
+    view = describe_status(status, air=("air not filled", why))
+    assert view.text.endswith(" · 0 unmatched series · air not filled")
+    assert view.tooltip.endswith("\n" + why)
+    plain = describe_status(status)
+    assert view.text == plain.text + " · air not filled"
+    assert view.tooltip == plain.tooltip + "\n" + why

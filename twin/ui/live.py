@@ -202,6 +202,7 @@ class LiveExtension(QObject):
             gpus_with_data=self._gpus_with_data,
             gpus_total=w.facility.n_gpus if w.facility is not None else None,
             last_error=self.last_error,
+            air=self.air_fill.status(),
         )
         self.status_widget.show_view(view)
         self._set_stale(view.stale)

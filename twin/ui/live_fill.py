@@ -91,6 +91,19 @@ class LiveAirFill:
             self._put.close()  # replaced (or dropped by the session with its layout)
         self._put = self.fill
 
+    def status(self) -> tuple[str, str]:
+        """Where the air figures come from, for the live status line (a few words) and its
+        tooltip (a sentence); empty without a fill."""
+        fill = self.fill
+        if fill is None or fill.state is FillState.WAITING:
+            return "", ""
+        words = {
+            FillState.SOLVING: "air model solving",
+            FillState.FILLING: "air from the model",
+            FillState.FAILED: "air not filled",
+        }[fill.state]
+        return words, f"Air: {fill.message}"
+
     def refresh(self) -> None:
         """Say in the status bar when the fill starts solving, is ready or failed (once each)."""
         fill = self.fill

@@ -61,6 +61,7 @@ def describe_status(
     gpus_with_data: int | None = None,
     gpus_total: int | None = None,
     last_error: str = "",
+    air: tuple[str, str] = ("", ""),
 ) -> StatusView:
     """Turn a ``SourceStatus``
     into the light's state, a one-line text, a tooltip and whether the view is stale.
@@ -68,7 +69,9 @@ def describe_status(
     ``paused``: the window stopped taking frames. ``has_data``: a frame is on screen (a stale
     badge only makes sense then). ``gpus_with_data``/``gpus_total`` fill in coverage for
     sources that do not report it themselves. ``last_error``: the message of the last failure
-    seen (a source's own message moves on once it reconnects).
+    seen (a source's own message moves on once it reconnects). ``air``: where the air
+    figures come from, a few words for the line and a sentence for the tooltip (the live
+    fill's, ``live_fill.LiveAirFill.status``); empty without a fill.
     """
     state = str(status.state)
     live = status.live
@@ -87,10 +90,12 @@ def describe_status(
     retry = status.retry_in_s
     if state == "disconnected" and retry is not None:
         parts.append(f"retry in {retry:.0f} s")
+    if air[0]:
+        parts.append(air[0])
     stale = status.stale if live else state in STALE_STATES
     stale = stale and has_data and state != "paused"
 
-    tip = _tooltip(status, state, last_error, stale)
+    tip = [*_tooltip(status, state, last_error, stale), air[1]]
     return StatusView(state, " · ".join(parts), "\n".join(t for t in tip if t), stale)
 
 
