@@ -254,3 +254,31 @@ def test_one_first_solve_at_a_time_and_a_closed_fill_never_solves(fac, monkeypat
     frame = gpu_frame(fac, T0 + 10, 0.5)
     unused.update(frame)
     assert unused.state is FillState.WAITING and frame.events == [] and len(built) == 2
+
+
+def test_a_hall_whose_air_leaves_the_physical_range_is_left_unfilled(fac):
+    """A source handing 1e30 W of GPU power (a plugin's unit bug; dcgm sources drop it) made
+    the fill write rack inlets of 4e27 °C as the model's. The hall is left unfilled from that
+    frame on, said once; power the hall can take (10x TDP, warming it) is filled."""
+    fill = PhysicsFill(fac)
+    frames = [gpu_frame(fac, T0 + 5 * i, 0.5) for i in range(5)]
+    fill.update(frames[0])
+    frames[1].gpu["power_w"][:] = 10 * fac.gpu_tdp_w
+    fill.update(frames[1])
+    warmer = frames[1].rack["inlet_c"] - frames[0].rack["inlet_c"]
+    assert np.isfinite(warmer).all() and (warmer > 0).all() and frames[1].events == []
+    frames[2].gpu["power_w"][:] = 1e30
+    fill.update(frames[2])
+    for kind, name in (m.split("/") for m in filled_metrics()):
+        assert np.isnan(frames[2].group(kind)[name]).all(), (kind, name)
+    (event,) = frames[2].events
+    assert event.severity == 1 and event.time_s == T0 + 10
+    assert re.fullmatch(
+        r"not filled from the airflow model: H1: its air went outside the range -40\.\.150 °C "
+        r"any hall's air can be in \(\S+ to \S+ °C\) at this frame's readings; not filled from "
+        r"here on",
+        event.message,
+    ), event.message
+    assert fill.air.models == {}
+    fill.update(frames[3])  # a sane frame: the hall stays unfilled, not said again
+    assert np.isnan(frames[3].rack["inlet_c"]).all() and frames[3].events == []

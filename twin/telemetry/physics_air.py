@@ -244,6 +244,7 @@ class PhysicsFill:
             known_off if failed is None else failed, self.measured_fans(frame), racks
         )
         air = self.air.step(dt, power)
+        self._leave_impossible(air)
         for kind, names in FILLED:
             group = frame.group(kind)
             for name in names:
@@ -255,6 +256,37 @@ class PhysicsFill:
                 group[name] = np.where(measured, have, model).astype(np.float32)
                 self.filled[f"{kind}/{name}"] = ~measured & np.isfinite(model)
         frame.events.extend(self._new_problems(frame.time_s))
+
+    def _leave_impossible(self, air: dict[str, np.ndarray]) -> None:
+        """A hall whose stepped air left the range any hall's air can be in (``plausible
+        .AIR_C``: a source handing 1e30 W of GPU power, say) is left unfilled from this frame
+        on, said once: its figures would be written into frames and recordings as the
+        model's, and its air would carry the heat on for many frames after."""
+        from twin.physics.plausible import AIR_C
+
+        fac, (lo, hi) = self.facility, AIR_C
+        for h in list(self.air.models):
+            items = {"rack": fac.rack_hall == h, "air_unit": fac.air_unit_hall == h}
+            v = np.concatenate(
+                [
+                    air[f"{kind}_{name}"][items[kind]]
+                    for kind, names in FILLED
+                    for name in names
+                    if name.endswith("_c")  # temperatures (an air unit's load is in W)
+                ]
+            )
+            v = v[~np.isnan(v)]
+            if not v.size or (np.isfinite(v).all() and lo <= v.min() and v.max() <= hi):
+                continue
+            del self.air.models[h]
+            items["sensor"] = fac.sensor_hall == h
+            for key, values in air.items():  # rack_inlet_c, air_unit_load_w, sensor_temp_c, ...
+                values[next(m for kind, m in items.items() if key.startswith(f"{kind}_"))] = np.nan
+            self.air.problems.append(
+                f"{fac.hall_ids[h]}: its air went outside the range {lo:g}..{hi:g} °C any hall's "
+                f"air can be in ({v.min():.4g} to {v.max():.4g} °C) at this frame's readings; "
+                "not filled from here on"
+            )
 
     def _new_problems(self, time_s: float) -> list[Event]:
         """A note for each hall the model gave up since the last frame (the grid cannot model
