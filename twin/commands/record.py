@@ -214,11 +214,7 @@ def _physics_fill(facility, history: bool):
     t = time.perf_counter()
     limit = None if history else physics_air.MAX_RACKS_PER_HALL
     fill = physics_air.PhysicsFill(facility, max_racks_per_hall=limit)
-    print(
-        f"physics: {len(fill.air.models)} of {len(facility.hall_ids)} halls' air from the "
-        f"airflow model ({time.perf_counter() - t:.1f} s)",
-        file=sys.stderr,
-    )
+    print(fill.summary(time.perf_counter() - t), file=sys.stderr)
     for why in fill.air.problems:
         print(f"  not filled: {why}", file=sys.stderr)
     return fill, fill.filled_by_model

@@ -26,6 +26,17 @@ AIR_LIMIT_WHY = "(its equipment trips and its walls take up heat first; the mode
 DEVICE_C = (-40.0, 250.0)
 
 
+def span_outside(values, limits: tuple[float, float]) -> tuple[float, float] | None:
+    """The lowest and highest of ``values`` (NaN left out) when any is not finite or outside
+    ``limits``; None when all are inside (or there are none)."""
+    v = np.asarray(values, dtype=float)
+    v = v[~np.isnan(v)]
+    lo, hi = limits
+    if not v.size or (np.all(np.isfinite(v)) and lo <= v.min() and v.max() <= hi):
+        return None
+    return float(v.min()), float(v.max())
+
+
 def impossibilities(res: ThermalResult) -> list[str]:
     """What is impossible about a steady result: each broken balance or out-of-range
     temperature as a phrase (empty when nothing is). The design check, the set-point optimiser
@@ -46,11 +57,10 @@ def impossibilities(res: ThermalResult) -> list[str]:
         ("rack exhaust", res.rack_exhaust_c, AIR_C),
         ("GPU", res.gpu_temp_c, DEVICE_C),
     ):
-        v = np.asarray(values, dtype=float)
-        v = v[~np.isnan(v)]
-        if v.size and not (np.all(np.isfinite(v)) and lo <= v.min() and v.max() <= hi):
+        span = span_outside(values, (lo, hi))
+        if span is not None:
             problems.append(
-                f"{name} temperatures from {v.min():.4g} to {v.max():.4g} °C, outside the "
+                f"{name} temperatures from {span[0]:.4g} to {span[1]:.4g} °C, outside the "
                 f"physical range {lo:g}..{hi:g} °C"
             )
     return problems

@@ -198,6 +198,14 @@ class PhysicsFill:
         #: reading (the window's inspector marks them)
         self.filled: dict[str, np.ndarray] = {}
 
+    def summary(self, seconds: float) -> str:
+        """What it solved, said once it has: "physics: 1 of 1 halls' air from the airflow
+        model (1.4 s)" (``twin record --physics`` and the window say the same)."""
+        return (
+            f"physics: {len(self.air.models)} of {len(self.facility.hall_ids)} halls' air from "
+            f"the airflow model ({seconds:.1f} s)"
+        )
+
     def rack_power_w(self, frame) -> np.ndarray:
         """Measured rack power where there is one; else from the rack's GPU readings; else
         the rack's nominal power (``devices.rack_power_from_readings``)."""
@@ -262,7 +270,7 @@ class PhysicsFill:
         .AIR_C``: a source handing 1e30 W of GPU power, say) is left unfilled from this frame
         on, said once: its figures would be written into frames and recordings as the
         model's, and its air would carry the heat on for many frames after."""
-        from twin.physics.plausible import AIR_C
+        from twin.physics.plausible import AIR_C, span_outside
 
         fac, (lo, hi) = self.facility, AIR_C
         for h in list(self.air.models):
@@ -275,8 +283,8 @@ class PhysicsFill:
                     if name.endswith("_c")  # temperatures (an air unit's load is in W)
                 ]
             )
-            v = v[~np.isnan(v)]
-            if not v.size or (np.isfinite(v).all() and lo <= v.min() and v.max() <= hi):
+            span = span_outside(v, AIR_C)
+            if span is None:
                 continue
             del self.air.models[h]
             items["sensor"] = fac.sensor_hall == h
@@ -284,7 +292,7 @@ class PhysicsFill:
                 values[next(m for kind, m in items.items() if key.startswith(f"{kind}_"))] = np.nan
             self.air.problems.append(
                 f"{fac.hall_ids[h]}: its air went outside the range {lo:g}..{hi:g} °C any hall's "
-                f"air can be in ({v.min():.4g} to {v.max():.4g} °C) at this frame's readings; "
+                f"air can be in ({span[0]:.4g} to {span[1]:.4g} °C) at this frame's readings; "
                 "not filled from here on"
             )
 

@@ -20,7 +20,7 @@ from enum import StrEnum
 import numpy as np
 
 from twin.model.facility import Facility
-from twin.model.frame import Event, EventKind, Frame
+from twin.model.frame import METRICS, Event, EventKind, Frame
 from twin.physics.cells import DEFAULT_CELL_M
 from twin.telemetry.physics_air import PhysicsFill, filled_metrics
 
@@ -39,20 +39,12 @@ class FillState(StrEnum):
     FAILED = "failed"  # the first solve raised: frames pass through unfilled
 
 
-def fill_summary(fill: PhysicsFill, facility: Facility, seconds: float) -> str:
-    """What a fill solved, in the words ``twin record --physics`` prints."""
-    return (
-        f"physics: {len(fill.air.models)} of {len(facility.hall_ids)} halls' air from the "
-        f"airflow model ({seconds:.1f} s)"
-    )
-
-
 def copy_frame(frame: Frame) -> Frame:
     """A frame of its own arrays (no events): what the first solve reads while the session
     records and shows the original."""
     groups = {
         kind: {name: np.array(values) for name, values in frame.group(kind).items()}
-        for kind in ("gpu", "rack", "air_unit", "cdu", "power", "sensor")
+        for kind in METRICS
     }
     return Frame(time_s=frame.time_s, **groups)
 
@@ -146,7 +138,7 @@ class BackgroundPhysicsFill:
             self._notes.append(self._note(t, self.message, 1))
             return
         self._fill, self.state = fill, FillState.FILLING
-        self.message = fill_summary(fill, self.facility, seconds)
+        self.message = fill.summary(seconds)
         self._notes.append(self._note(t, self.message, 0))
         # the halls it does not fill, said with this frame
         self._notes.extend(dataclasses.replace(e, time_s=t) for e in events)
